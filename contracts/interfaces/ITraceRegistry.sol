@@ -1,0 +1,290 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.28;
+
+/**
+ * @dev Product units identified by GS1 GTIN + serial, and their EPCIS-shaped lifecycle events
+ * signed by the actors who observed them. Per unit the contract keeps only the head of an
+ * append-only hash chain and an event counter, packed in one storage slot; the events themselves
+ * are in the logs, from which anyone can rebuild a unit's history and check it against the head.
+ */
+interface ITraceRegistry {
+    /**
+     * @dev EPCIS business steps. Each maps to a CBV 2.0 bizStep
+     * (`https://ref.gs1.org/cbv/BizStep-<name>`) except the ReturnTrace extensions
+     * `CustomsClearing` and `Delivering` (`urn:returntrace:bizstep:<name>`); see README.
+     */
+    enum BizStep {
+        None,
+        Commissioning,
+        Packing,
+        Unpacking,
+        Shipping,
+        Departing,
+        Arriving,
+        CustomsClearing,
+        Delivering,
+        Accepting,
+        Receiving,
+        Inspecting,
+        Holding,
+        Storing,
+        Repackaging,
+        Destroying,
+        Decommissioning
+    }
+
+    /**
+     * @dev EPCIS dispositions: CBV 2.0 (`https://ref.gs1.org/cbv/Disp-<name>`) up to `RetailSold`,
+     * then ReturnTrace extensions (`urn:returntrace:disp:<name>`); see README.
+     */
+    enum Disposition {
+        None,
+        Active,
+        InTransit,
+        InProgress,
+        Returned,
+        Damaged,
+        Conformant,
+        NonConformant,
+        SellableAccessible,
+        SellableNotAccessible,
+        NonSellableOther,
+        Destroyed,
+        Disposed,
+        Inactive,
+        Recalled,
+        NeedsReplacement,
+        Expired,
+        ContainerClosed,
+        ContainerOpen,
+        RetailSold,
+        Delivered,
+        Donated,
+        Recycled
+    }
+
+    /// @dev Facts the escrow reads from the registry, recorded when the step that makes them happens.
+    enum Milestone {
+        Delivered,
+        ReturnReceived
+    }
+
+    /// @dev A product class, registered once per GTIN by its brand.
+    struct Product {
+        address brand;
+        uint8 classFlags; // bit 0: hygiene-sealed (EU 2011/83 Art. 16(e))
+        uint64 markets; // bit m set: the class is sold in market m
+    }
+
+    /// @dev An accredited actor: which steps it may sign (role bits) and the organisation it belongs to.
+    struct Actor {
+        uint32 roles;
+        uint64 organization; // GLN of the legal entity
+    }
+
+    /**
+     * @dev The brand's signed commissioning of one unit: it creates the unit.
+     * EIP-712 type: `Commission(address signer,uint64 gtin,string serial,uint64 location,uint40 eventTime,bytes32 evidence,uint256 nonce,uint64 deadline)`.
+     */
+    struct SignedCommission {
+        address signer;
+        uint64 gtin;
+        string serial;
+        uint64 location;
+        uint40 eventTime;
+        bytes32 evidence;
+        uint256 nonce;
+        uint64 deadline;
+        bytes signature;
+    }
+
+    /**
+     * @dev An actor's signed lifecycle event for an existing unit.
+     * EIP-712 type: `LifecycleEvent(address signer,bytes32 unitId,uint8 bizStep,uint8 disposition,uint64 location,uint40 eventTime,bytes32 evidence,bytes32 bizTransaction,uint256 nonce,uint64 deadline)`.
+     * `location` is the GLN of the read point and business location, `evidence` the SHA-256 digest
+     * inside the evidence file's CIDv1 (or zero), `bizTransaction` the order or RMA reference (or zero).
+     */
+    struct SignedEvent {
+        address signer;
+        bytes32 unitId;
+        uint8 bizStep;
+        uint8 disposition;
+        uint64 location;
+        uint40 eventTime;
+        bytes32 evidence;
+        bytes32 bizTransaction;
+        uint256 nonce;
+        uint64 deadline;
+        bytes signature;
+    }
+
+    /// @dev The GTIN is not 14 digits with a correct check digit.
+    error TraceRegistryInvalidGtin(uint64 gtin);
+
+    /// @dev The serial is not 1-20 characters of GS1 character set 82.
+    error TraceRegistryInvalidSerial(string serial);
+
+    /// @dev The GLN is not 13 digits with a correct check digit.
+    error TraceRegistryInvalidGln(uint64 gln);
+
+    /// @dev The GTIN has not been registered as a product.
+    error TraceRegistryUnknownProduct(uint64 gtin);
+
+    /// @dev The GTIN is registered already.
+    error TraceRegistryProductExists(uint64 gtin);
+
+    /// @dev `signer` is not the brand that registered `gtin`.
+    error TraceRegistryNotBrandOf(address signer, uint64 gtin);
+
+    /// @dev The unit has been commissioned already.
+    error TraceRegistryUnitExists(bytes32 unitId);
+
+    /// @dev No unit with this id has been commissioned.
+    error TraceRegistryUnknownUnit(bytes32 unitId);
+
+    /// @dev The step is outside the enumeration, or is commissioning, which has its own function.
+    error TraceRegistryInvalidStep(uint8 bizStep);
+
+    /// @dev The disposition is outside the enumeration.
+    error TraceRegistryInvalidDisposition(uint8 disposition);
+
+    /// @dev `signer` holds none of the roles `allowedRoles` that may sign `bizStep`.
+    error TraceRegistryRoleNotAllowed(address signer, uint8 bizStep, uint32 allowedRoles);
+
+    /// @dev The event time is zero or later than the block that records it (beyond the allowed clock skew).
+    error TraceRegistryInvalidEventTime(uint40 eventTime);
+
+    /// @dev A batch must hold at least one item.
+    error TraceRegistryEmptyBatch();
+
+    /// @dev The account is the zero address.
+    error TraceRegistryZeroAddress();
+
+    /// @dev Emitted when `brand` registers a product class.
+    event ProductRegistered(uint64 indexed gtin, address indexed brand, uint8 classFlags, uint64 markets);
+
+    /// @dev Emitted when an actor's roles or organisation change (roles 0: accreditation revoked).
+    event ActorUpdated(address indexed account, uint32 roles, uint64 organization);
+
+    /**
+     * @dev Emitted when a unit is commissioned: this is its first event (seq 1).
+     * `structHash` is the EIP-712 struct hash of the signed commission, the link hashed into the chain.
+     */
+    event UnitCommissioned(
+        bytes32 indexed unitId,
+        address indexed signer,
+        uint64 indexed gtin,
+        string serial,
+        uint64 location,
+        uint40 eventTime,
+        bytes32 evidence,
+        uint256 nonce,
+        uint64 deadline,
+        uint256 record
+    );
+
+    /**
+     * @dev Emitted for every lifecycle event after commissioning. `record` is the unit's new
+     * head-and-counter word (see {unitRecord}); the chain link is the EIP-712 struct hash of the
+     * signed event, which every other field here lets a reader recompute.
+     */
+    event EventRecorded(
+        bytes32 indexed unitId,
+        address indexed signer,
+        uint8 bizStep,
+        uint8 disposition,
+        uint64 location,
+        uint40 eventTime,
+        bytes32 evidence,
+        bytes32 bizTransaction,
+        uint256 nonce,
+        uint64 deadline,
+        uint256 record
+    );
+
+    /**
+     * @dev Registers the product class `gtin` with the caller as its brand.
+     *
+     * Requirements:
+     *
+     * - the caller holds the brand role.
+     * - `gtin` is a valid GTIN-14 not registered yet.
+     *
+     * Emits a {ProductRegistered} event.
+     */
+    function registerProduct(uint64 gtin, uint8 classFlags, uint64 markets) external;
+
+    /**
+     * @dev Grants `account` the step roles `roles` (bit set of `ROLE_*`) as a member of `organization`;
+     * `roles == 0` revokes its accreditation.
+     *
+     * Requirements:
+     *
+     * - the caller holds `ACCREDITOR_ROLE`.
+     * - `organization` is a valid GLN, or zero when revoking.
+     *
+     * Emits an {ActorUpdated} event.
+     */
+    function setActor(address account, uint32 roles, uint64 organization) external;
+
+    /**
+     * @dev Commissions a batch of units from brand-signed messages; any account may submit them.
+     *
+     * Requirements, for each message:
+     *
+     * - signature, nonce and deadline are valid (see {IDelegatedSignatures}).
+     * - the signer holds the brand role and registered the GTIN.
+     * - the GTIN, serial and location are valid, the unit is new, and the event time is not in the future.
+     *
+     * Emits a {UnitCommissioned} event per unit.
+     */
+    function commission(SignedCommission[] calldata batch) external;
+
+    /**
+     * @dev Records a batch of signed lifecycle events on existing units; any account may submit them.
+     * The batch is atomic: one invalid message reverts all of it.
+     *
+     * Requirements, for each message:
+     *
+     * - signature, nonce and deadline are valid (see {IDelegatedSignatures}).
+     * - the unit exists, the step is a known step other than commissioning, the disposition is known.
+     * - the signer holds a role allowed to sign the step (see {allowedRoles}).
+     * - the location is a valid GLN and the event time is not in the future.
+     *
+     * Emits an {EventRecorded} event per message.
+     */
+    function record(SignedEvent[] calldata batch) external;
+
+    /**
+     * @dev Returns the unit's packed record: the chain head in the high 224 bits and the number
+     * of events in the low 32 bits; zero for a unit that does not exist.
+     */
+    function unitRecord(bytes32 unitId) external view returns (uint256);
+
+    /// @dev Returns the number of events recorded for the unit (0: unknown unit).
+    function eventCount(bytes32 unitId) external view returns (uint32);
+
+    /// @dev Returns the product class registered under `gtin` (brand zero: none).
+    function product(uint64 gtin) external view returns (Product memory);
+
+    /// @dev Returns the accreditation of `account`.
+    function actor(address account) external view returns (Actor memory);
+
+    /// @dev Returns the role bits that may sign `bizStep` (0 for commissioning and unknown steps).
+    function allowedRoles(uint8 bizStep) external pure returns (uint32);
+
+    /**
+     * @dev Returns when `kind` happened to `unitId` under business transaction `bizTransaction`
+     * (the time the signer attested, capped at the block time of recording), or 0 if it did not.
+     */
+    function milestoneAt(bytes32 unitId, bytes32 bizTransaction, Milestone kind) external view returns (uint40);
+
+    /// @dev Returns the unit id of `gtin` and `serial` (see README for the encoding).
+    function unitIdOf(uint64 gtin, string calldata serial) external pure returns (bytes32);
+
+    /// @dev Returns the EIP-712 type hash of commissioning messages.
+    function getCommissionTypeHash() external pure returns (bytes32);
+
+    /// @dev Returns the EIP-712 type hash of lifecycle event messages.
+    function getEventTypeHash() external pure returns (bytes32);
+}

@@ -1,0 +1,137 @@
+import brownie
+import pytest
+from brownie import chain
+
+from returntrace import eip712, hashchain
+from returntrace.vocab import STEP_ROLES, BizStep, Disposition, Role
+from tests.support import GLN_WAREHOUSE, ZERO32, err
+
+ROLE_ACTOR = {Role.BRAND: "brand", Role.CARRIER: "carrier", Role.WAREHOUSE: "warehouse", Role.INSPECTOR: "inspector", Role.CHARITY: "charity", Role.RECYCLER: "recycler"}
+RECORDABLE = [s for s in BizStep if s is not BizStep.COMMISSIONING]
+
+
+def test_record_extends_the_chain(registry, commission, event, relayer):
+    unit = commission()
+    before = registry.unitRecord(unit)
+    message, sig = event(unit, BizStep.SHIPPING, "carrier", Disposition.IN_TRANSIT)
+    tx = registry.record([eip712.call_args("LifecycleEvent", message, sig)], {"from": relayer})
+    expected = hashchain.link(before, eip712.struct_hash("LifecycleEvent", message))
+    assert registry.unitRecord(unit) == expected
+    assert registry.eventCount(unit) == 2
+    ev = tx.events["EventRecorded"]
+    assert ev["unitId"] == "0x" + unit.hex()
+    assert ev["signer"] == message["signer"]
+    assert ev["bizStep"] == BizStep.SHIPPING
+    assert ev["disposition"] == Disposition.IN_TRANSIT
+    assert ev["location"] == message["location"]
+    assert ev["nonce"] == message["nonce"]
+    assert ev["deadline"] == message["deadline"]
+    assert ev["record"] == expected
+
+
+@pytest.mark.parametrize("step", RECORDABLE, ids=lambda s: s.name)
+def test_each_allowed_role_may_sign_its_step(registry, commission, record, step):
+    unit = commission()
+    for role in STEP_ROLES[step]:
+        record(unit, step, ROLE_ACTOR[role])
+    assert registry.eventCount(unit) == 1 + len(list(STEP_ROLES[step]))
+
+
+@pytest.mark.parametrize("step", RECORDABLE, ids=lambda s: s.name)
+def test_other_roles_may_not_sign_the_step(commission, record, actors, step):
+    unit = commission()
+    for role, name in ROLE_ACTOR.items():
+        if role in STEP_ROLES[step]:
+            continue
+        with brownie.reverts(err("TraceRegistryRoleNotAllowed", actors[name].address, int(step), int(STEP_ROLES[step]))):
+            record(unit, step, name)
+
+
+def test_unaccredited_signer_is_rejected(commission, record, actors):
+    unit = commission()
+    with brownie.reverts(err("TraceRegistryRoleNotAllowed", actors["stranger"].address, int(BizStep.SHIPPING), int(STEP_ROLES[BizStep.SHIPPING]))):
+        record(unit, BizStep.SHIPPING, "stranger")
+
+
+@pytest.mark.parametrize("step", [0, 1, 17, 255])
+def test_invalid_or_commissioning_step_reverts(commission, record, step):
+    unit = commission()
+    with brownie.reverts(err("TraceRegistryInvalidStep", step)):
+        record(unit, step, "carrier")
+
+
+def test_invalid_disposition_reverts(commission, record):
+    unit = commission()
+    with brownie.reverts(err("TraceRegistryInvalidDisposition", 23)):
+        record(unit, BizStep.SHIPPING, "carrier", 23)
+
+
+def test_unknown_unit_reverts(record):
+    unknown = b"\x42" * 32
+    with brownie.reverts(err("TraceRegistryUnknownUnit", unknown)):
+        record(unknown, BizStep.SHIPPING, "carrier")
+
+
+def test_invalid_gln_and_time_revert(commission, record):
+    unit = commission()
+    with brownie.reverts(err("TraceRegistryInvalidGln", 0)):
+        record(unit, BizStep.SHIPPING, "carrier", location=0)
+    future = chain.time() + 3600
+    with brownie.reverts(err("TraceRegistryInvalidEventTime", future)):
+        record(unit, BizStep.SHIPPING, "carrier", eventTime=future)
+
+
+def test_batch_is_atomic(registry, commission, event, relayer):
+    unit = commission()
+    good, good_sig = event(unit, BizStep.SHIPPING, "carrier")
+    bad, bad_sig = event(unit, BizStep.INSPECTING, "carrier")
+    with brownie.reverts():
+        registry.record([eip712.call_args("LifecycleEvent", good, good_sig), eip712.call_args("LifecycleEvent", bad, bad_sig)], {"from": relayer})
+    assert registry.eventCount(unit) == 1
+    assert registry.getNonce(good["signer"]) == 0
+
+
+def test_batch_of_many_signers_and_units(registry, commission, event, relayer):
+    units = [commission(f"U{i}") for i in range(3)]
+    batch = []
+    for unit in units:
+        for step, actor in ((BizStep.SHIPPING, "brand"), (BizStep.DEPARTING, "carrier"), (BizStep.ARRIVING, "warehouse")):
+            batch.append(eip712.call_args("LifecycleEvent", *event(unit, step, actor)))
+    tx = registry.record(batch, {"from": relayer})
+    assert len(tx.events["EventRecorded"]) == 9
+    assert all(registry.eventCount(u) == 4 for u in units)
+
+
+def test_delivery_milestone_first_scan_counts(registry, commission, record):
+    unit = commission()
+    po = b"\x01" * 32
+    t1 = chain.time() - 100
+    record(unit, BizStep.DELIVERING, "carrier", Disposition.DELIVERED, bizTransaction=po, eventTime=t1)
+    record(unit, BizStep.DELIVERING, "carrier", Disposition.DELIVERED, bizTransaction=po, eventTime=chain.time())
+    assert registry.milestoneAt(unit, po, 0) == t1
+    assert registry.milestoneAt(unit, b"\x02" * 32, 0) == 0
+
+
+def test_delivery_without_transaction_sets_no_milestone(registry, commission, record):
+    unit = commission()
+    record(unit, BizStep.DELIVERING, "carrier", Disposition.DELIVERED)
+    assert registry.milestoneAt(unit, ZERO32, 0) == 0
+
+
+def test_return_received_needs_warehouse_and_returned_disposition(registry, commission, record):
+    unit = commission()
+    rma = b"\x03" * 32
+    record(unit, BizStep.RECEIVING, "charity", Disposition.RETURNED, bizTransaction=rma)
+    record(unit, BizStep.RECEIVING, "warehouse", Disposition.IN_PROGRESS, bizTransaction=rma)
+    assert registry.milestoneAt(unit, rma, 1) == 0
+    at = chain.time() - 60
+    record(unit, BizStep.RECEIVING, "warehouse", Disposition.RETURNED, bizTransaction=rma, location=GLN_WAREHOUSE, eventTime=at)
+    assert registry.milestoneAt(unit, rma, 1) == at
+
+
+def test_milestone_time_is_capped_at_block_time(registry, commission, record):
+    unit = commission()
+    po = b"\x04" * 32
+    ahead = chain.time() + 200  # inside the allowed clock skew
+    tx = record(unit, BizStep.DELIVERING, "carrier", Disposition.DELIVERED, bizTransaction=po, eventTime=ahead)
+    assert registry.milestoneAt(unit, po, 0) == tx.timestamp
