@@ -1,0 +1,53 @@
+"""A unit's history rebuilt from logs alone matches the head the registry holds."""
+
+from brownie import web3
+
+from returntrace import history
+from returntrace.vocab import BizStep, Disposition
+
+
+def _web3_registry(registry):
+    return web3.eth.contract(address=registry.address, abi=registry.abi)
+
+
+def test_history_rebuilt_from_logs_matches_onchain_head(registry, commission, record):
+    unit = commission("HIST-1")
+    other = commission("HIST-2")
+    steps = [
+        (BizStep.SHIPPING, "brand", Disposition.IN_TRANSIT),
+        (BizStep.CUSTOMS_CLEARING, "carrier", Disposition.IN_TRANSIT),
+        (BizStep.DELIVERING, "carrier", Disposition.DELIVERED),
+        (BizStep.ACCEPTING, "carrier", Disposition.RETURNED),
+        (BizStep.RECEIVING, "warehouse", Disposition.RETURNED),
+        (BizStep.INSPECTING, "inspector", Disposition.CONFORMANT),
+    ]
+    for step, actor, disposition in steps:
+        record(unit, step, actor, disposition)
+        record(other, BizStep.STORING, "warehouse", Disposition.SELLABLE_ACCESSIBLE)
+
+    h = history.fetch(_web3_registry(registry), unit)
+    assert h.verified
+    assert h.count == 7
+    assert [e["event"] for e in h.events] == ["UnitCommissioned"] + ["EventRecorded"] * 6
+    assert [e["bizStep"] for e in h.events[1:]] == [int(s) for s, _, _ in steps]
+    assert all(e["record"] == e["logged_record"] for e in h.events)
+
+
+def test_tampered_history_does_not_verify(registry, commission, record):
+    unit = commission("HIST-3")
+    record(unit, BizStep.SHIPPING, "brand", Disposition.IN_TRANSIT)
+    h = history.fetch(_web3_registry(registry), unit)
+    assert h.verified
+    # Drop an event: the rebuilt head no longer matches the chain.
+    from returntrace import eip712, hashchain
+
+    rebuilt = hashchain.rebuild(
+        eip712.struct_hash(*history.event_message(e["event"], e)) for e in h.events[:-1]
+    )
+    assert rebuilt != h.onchain_record
+
+
+def test_unknown_unit_has_no_verified_history(registry):
+    h = history.fetch(_web3_registry(registry), b"\x99" * 32)
+    assert not h.verified
+    assert h.events == []
