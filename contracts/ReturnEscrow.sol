@@ -1,0 +1,718 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.28;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {IReturnEscrow} from "./interfaces/IReturnEscrow.sol";
+import {IStorePoints} from "./interfaces/IStorePoints.sol";
+import {ITraceRegistry} from "./interfaces/ITraceRegistry.sol";
+import {DelegatedSignatures} from "./utils/DelegatedSignatures.sol";
+import {ActorRoles} from "./utils/ActorRoles.sol";
+import {GS1} from "./utils/GS1.sol";
+
+/**
+ * @title ReturnEscrow
+ * @dev Escrowed sales with statutory and graded returns. See {IReturnEscrow}.
+ *
+ * Settlement arithmetic (P price, D delivery fee, F return shipping fee, t the grade's terms in the
+ * order's policy version): the settlement is statutory when the request fell inside the withdrawal
+ * window and the hygiene exclusion does not apply (policy `hygieneExempt`, hygiene-sealed class and
+ * seal not attested intact). Statutory A/B: refund = P (+ D if `refundsDeliveryOnWithdrawal`), no
+ * points. Statutory C: refund = ⌊P·t.refundBps/10⁴⌋ (+ D likewise), points = ⌊P·t.pointsBps/10⁴⌋.
+ * Otherwise refund = ⌊P·t.refundBps/10⁴⌋, points = ⌊P·t.pointsBps/10⁴⌋. Then, unless
+ * `t.merchantPaysReturnShipping`, refund -= min(F, refund). The merchant gets P + D − refund, so
+ * nothing is created or lost. Timeout refunds are P + D with nothing deducted.
+ *
+ * Accounting invariant: for every currency, `totalOwed` = the escrow of non-terminal orders plus
+ * unwithdrawn credits, and the contract's balance equals it unless someone forces coins in or sends
+ * tokens outside an order (see {recoverSurplus}). Amounts are stored as uint96.
+ */
+contract ReturnEscrow is IReturnEscrow, AccessControl, ReentrancyGuardTransient, DelegatedSignatures {
+    using SafeERC20 for IERC20;
+
+    /// @dev Sets market return policies.
+    bytes32 public constant POLICY_ADMIN_ROLE = keccak256("POLICY_ADMIN_ROLE");
+
+    /// @dev Decides disputes.
+    bytes32 public constant ARBITER_ROLE = keccak256("ARBITER_ROLE");
+
+    bytes32 private constant _RETURN_REQUEST_TYPEHASH =
+        keccak256("ReturnRequest(address buyer,uint256 orderId,uint8 reason,uint256 nonce,uint64 deadline)");
+    bytes32 private constant _INSPECTION_TYPEHASH =
+        keccak256(
+            "Inspection(address inspector,uint256 orderId,uint8 facts,uint8 grade,bytes32 evidence,uint256 nonce,uint64 deadline)"
+        );
+
+    uint8 private constant _SEAL_INTACT = 1;
+    uint8 private constant _PACKAGING_INTACT = 2;
+    uint8 private constant _USED = 4;
+    uint8 private constant _DEFECTIVE = 8;
+    uint8 private constant _ALL_FACTS = 15;
+    uint256 private constant _BPS = 10_000;
+    uint256 private constant _MARKETS = 64;
+
+    /// @dev The unit registry: products, brands, inspectors and delivery/return milestones.
+    ITraceRegistry public immutable registry;
+
+    /// @dev The compensation points ledger; this contract must hold its minter role.
+    IStorePoints public immutable points;
+
+    /// @dev A {Listing} plus the unit's latest order, in three words.
+    struct UnitState {
+        address merchant;
+        uint96 price;
+        address currency;
+        uint96 deliveryFee;
+        uint96 returnShippingFee;
+        uint32 market;
+        bool hygieneSealed;
+        uint64 lastOrder;
+    }
+
+    mapping(uint32 market => uint32) private _policyVersions;
+    mapping(uint32 market => mapping(uint32 version => Policy)) private _policies;
+    mapping(bytes32 unitId => UnitState) private _units;
+    mapping(uint256 orderId => Order) private _orders;
+    uint256 private _orderCount;
+    mapping(address currency => mapping(address account => uint256)) private _credits;
+    mapping(address currency => uint256) private _owed;
+
+    /**
+     * @dev Grants `admin` the default admin and policy admin roles (the arbiter role is granted
+     * separately) and binds the escrow to `registry_` and `points_`.
+     */
+    constructor(
+        address admin,
+        ITraceRegistry registry_,
+        IStorePoints points_
+    ) DelegatedSignatures("ReturnTrace ReturnEscrow", "1") {
+        if (admin == address(0) || address(registry_) == address(0) || address(points_) == address(0)) {
+            revert ReturnEscrowZeroAddress();
+        }
+        registry = registry_;
+        points = points_;
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _grantRole(POLICY_ADMIN_ROLE, admin);
+    }
+
+    // ---------------------------------------------------------------- policies
+
+    /// @inheritdoc IReturnEscrow
+    function setPolicy(uint32 market, Policy calldata p) external onlyRole(POLICY_ADMIN_ROLE) {
+        if (market >= _MARKETS) revert ReturnEscrowInvalidMarket(market);
+        _validatePolicy(p);
+        uint32 version = _policyVersions[market] + 1;
+        _policyVersions[market] = version;
+        _policies[market][version] = p;
+        emit PolicySet(market, version, p);
+    }
+
+    // ---------------------------------------------------------------- listing and purchase
+
+    /// @inheritdoc IReturnEscrow
+    function list(
+        uint64 gtin,
+        string calldata serial,
+        uint32 market,
+        address currency,
+        uint256 price,
+        uint256 deliveryFee,
+        uint256 returnShippingFee
+    ) external {
+        ITraceRegistry.Product memory prod = registry.product(gtin);
+        if (prod.brand == address(0)) revert ReturnEscrowUnknownProduct(gtin);
+        if (prod.brand != msg.sender || registry.actor(msg.sender).roles & ActorRoles.BRAND == 0) {
+            revert ReturnEscrowNotMerchant(msg.sender);
+        }
+        if (market >= _MARKETS || (prod.markets >> market) & 1 == 0) revert ReturnEscrowMarketNotServed(gtin, market);
+        if (_policyVersions[market] == 0) revert ReturnEscrowUnknownPolicy(market, 0);
+        if (currency != address(0) && currency.code.length == 0) revert ReturnEscrowInvalidCurrency(currency);
+        if (returnShippingFee > price) revert ReturnEscrowInvalidFees(price, returnShippingFee);
+        if (price > type(uint96).max) revert ReturnEscrowAmountTooLarge(price);
+        if (deliveryFee > type(uint96).max) revert ReturnEscrowAmountTooLarge(deliveryFee);
+
+        // A registered GTIN is valid, so it has at most 14 digits as {GS1-unitId} needs.
+        bytes32 unitId = GS1.unitId(gtin, bytes(serial));
+        if (registry.eventCount(unitId) == 0) revert ReturnEscrowUnknownUnit(unitId);
+
+        UnitState storage u = _units[unitId];
+        uint64 last = u.lastOrder;
+        if (last != 0 && _orders[last].status < OrderStatus.Settled) revert ReturnEscrowUnitUnavailable(unitId, last);
+        _units[unitId] = UnitState({
+            merchant: msg.sender,
+            price: uint96(price),
+            currency: currency,
+            deliveryFee: uint96(deliveryFee),
+            returnShippingFee: uint96(returnShippingFee),
+            market: market,
+            hygieneSealed: prod.classFlags & 1 != 0,
+            lastOrder: last
+        });
+        emit Listed(unitId, msg.sender, gtin, market, currency, price, deliveryFee, returnShippingFee);
+    }
+
+    /// @inheritdoc IReturnEscrow
+    function delist(bytes32 unitId) external {
+        UnitState storage u = _units[unitId];
+        address merchant = u.merchant;
+        if (merchant == address(0)) revert ReturnEscrowNotListed(unitId);
+        if (merchant != msg.sender) revert ReturnEscrowNotMerchant(msg.sender);
+        uint64 last = u.lastOrder;
+        delete _units[unitId];
+        u.lastOrder = last;
+        emit Delisted(unitId);
+    }
+
+    /// @inheritdoc IReturnEscrow
+    function purchase(bytes32 unitId) external payable nonReentrant returns (uint256 orderId) {
+        UnitState memory l = _units[unitId];
+        if (l.merchant == address(0)) revert ReturnEscrowNotListed(unitId);
+        uint256 total = uint256(l.price) + l.deliveryFee;
+        if (l.currency == address(0)) {
+            if (msg.value != total) revert ReturnEscrowWrongPayment(total, msg.value);
+        } else if (msg.value != 0) {
+            revert ReturnEscrowWrongPayment(0, msg.value);
+        }
+
+        orderId = ++_orderCount;
+        uint32 version = _policyVersions[l.market];
+        // Consume the listing (clearing two words refunds gas) and remember the unit's order.
+        _units[unitId] = UnitState({
+            merchant: address(0),
+            price: 0,
+            currency: address(0),
+            deliveryFee: 0,
+            returnShippingFee: 0,
+            market: 0,
+            hygieneSealed: false,
+            lastOrder: uint64(orderId)
+        });
+        _orders[orderId] = Order({
+            buyer: msg.sender,
+            purchasedAt: uint40(block.timestamp),
+            status: OrderStatus.Active,
+            reason: ReturnReason.Withdrawal,
+            hygieneSealed: l.hygieneSealed,
+            statutory: false,
+            facts: 0,
+            grade: Grade.None,
+            merchant: l.merchant,
+            price: l.price,
+            currency: l.currency,
+            deliveryFee: l.deliveryFee,
+            unitId: unitId,
+            returnShippingFee: l.returnShippingFee,
+            market: l.market,
+            policyVersion: version,
+            requestedAt: 0,
+            disputeDeadline: 0
+        });
+        _owed[l.currency] += total;
+        emit OrderPlaced(
+            orderId,
+            unitId,
+            msg.sender,
+            l.merchant,
+            l.market,
+            version,
+            l.currency,
+            l.price,
+            l.deliveryFee,
+            l.returnShippingFee
+        );
+
+        if (l.currency != address(0)) _collect(IERC20(l.currency), total);
+    }
+
+    // ---------------------------------------------------------------- no return
+
+    /// @inheritdoc IReturnEscrow
+    function release(uint256 orderId) external {
+        Order storage o = _orders[orderId];
+        _requireStatus(orderId, o.status, OrderStatus.Active);
+        uint256 delivered = _deliveredAt(orderId, o);
+        if (delivered == 0) revert ReturnEscrowNotDelivered(orderId);
+        Policy storage p = _policyOf(o);
+        uint256 closesAt = delivered + _max(p.withdrawalWindow, p.returnWindow);
+        if (block.timestamp <= closesAt) revert ReturnEscrowWindowOpen(orderId, closesAt);
+
+        o.status = OrderStatus.Completed;
+        uint256 amount = _total(o);
+        _credits[o.currency][o.merchant] += amount;
+        emit OrderCompleted(orderId, amount);
+    }
+
+    /// @inheritdoc IReturnEscrow
+    function cancelUndelivered(uint256 orderId) external {
+        Order storage o = _orders[orderId];
+        _requireBuyer(orderId, o);
+        _requireStatus(orderId, o.status, OrderStatus.Active);
+        uint256 delivered = _deliveredAt(orderId, o);
+        if (delivered != 0) revert ReturnEscrowAlreadyDelivered(orderId, delivered);
+        uint256 cancellableAfter = uint256(o.purchasedAt) + _policyOf(o).deliveryTimeout;
+        if (block.timestamp <= cancellableAfter) revert ReturnEscrowDeliveryPending(orderId, cancellableAfter);
+
+        o.status = OrderStatus.Cancelled;
+        uint256 amount = _total(o);
+        _credits[o.currency][msg.sender] += amount;
+        emit OrderCancelled(orderId, amount);
+    }
+
+    // ---------------------------------------------------------------- returns
+
+    /// @inheritdoc IReturnEscrow
+    function requestReturn(uint256 orderId, uint8 reason) external {
+        _requestReturn(msg.sender, orderId, reason);
+    }
+
+    /// @inheritdoc IReturnEscrow
+    function requestReturnBySig(ReturnRequest calldata request, bytes calldata signature) external {
+        bytes32 structHash = keccak256(
+            abi.encode(
+                _RETURN_REQUEST_TYPEHASH,
+                request.buyer,
+                request.orderId,
+                request.reason,
+                request.nonce,
+                request.deadline
+            )
+        );
+        _useSignature(request.buyer, structHash, request.nonce, request.deadline, signature);
+        _requestReturn(request.buyer, request.orderId, request.reason);
+    }
+
+    /// @inheritdoc IReturnEscrow
+    function submitInspection(Inspection calldata inspection, bytes calldata signature) external {
+        (Order storage o, Policy storage p) = _checkInspection(inspection);
+        _useSignature(
+            inspection.inspector,
+            _hashInspection(inspection),
+            inspection.nonce,
+            inspection.deadline,
+            signature
+        );
+        _applyInspection(inspection, o, p);
+    }
+
+    /// @inheritdoc IReturnEscrow
+    function acceptInspection(uint256 orderId) external {
+        Order storage o = _orders[orderId];
+        _requireBuyer(orderId, o);
+        _requireStatus(orderId, o.status, OrderStatus.Inspected);
+        _settle(orderId, o, _policyOf(o), o.grade);
+    }
+
+    /// @inheritdoc IReturnEscrow
+    function contest(uint256 orderId) external {
+        Order storage o = _orders[orderId];
+        _requireBuyer(orderId, o);
+        _requireStatus(orderId, o.status, OrderStatus.Inspected);
+        uint256 disputeDeadline = o.disputeDeadline;
+        if (block.timestamp > disputeDeadline) revert ReturnEscrowDisputeWindowClosed(orderId, disputeDeadline);
+        o.status = OrderStatus.Disputed;
+        emit OrderDisputed(orderId, true);
+    }
+
+    /// @inheritdoc IReturnEscrow
+    function finalize(uint256 orderId) external {
+        Order storage o = _orders[orderId];
+        _requireStatus(orderId, o.status, OrderStatus.Inspected);
+        uint256 disputeDeadline = o.disputeDeadline;
+        if (block.timestamp <= disputeDeadline) revert ReturnEscrowWindowOpen(orderId, disputeDeadline);
+        _settle(orderId, o, _policyOf(o), o.grade);
+    }
+
+    /// @inheritdoc IReturnEscrow
+    function resolveDispute(uint256 orderId, uint8 grade) external onlyRole(ARBITER_ROLE) {
+        Grade g = _toGrade(grade);
+        Order storage o = _orders[orderId];
+        _requireStatus(orderId, o.status, OrderStatus.Disputed);
+        emit DisputeResolved(orderId, msg.sender, g);
+        _settle(orderId, o, _policyOf(o), g);
+    }
+
+    /// @inheritdoc IReturnEscrow
+    function claimUninspectedRefund(uint256 orderId) external {
+        Order storage o = _orders[orderId];
+        _requireBuyer(orderId, o);
+        _requireStatus(orderId, o.status, OrderStatus.ReturnRequested);
+        uint256 slaEnd = _receivedAtOrRequest(orderId, o) + _policyOf(o).inspectionSla;
+        if (block.timestamp <= slaEnd) revert ReturnEscrowSlaNotElapsed(orderId, slaEnd);
+        _refundInFull(orderId, o);
+    }
+
+    /// @inheritdoc IReturnEscrow
+    function claimOverdueRefund(uint256 orderId) external {
+        Order storage o = _orders[orderId];
+        _requireBuyer(orderId, o);
+        OrderStatus status = o.status;
+        if (status != OrderStatus.ReturnRequested && status != OrderStatus.Disputed) {
+            revert ReturnEscrowInvalidStatus(orderId, status);
+        }
+        if (!o.statutory) revert ReturnEscrowNotStatutory(orderId);
+        uint256 received = _receivedAt(orderId, o);
+        if (received == 0) revert ReturnEscrowNotReturned(orderId);
+        uint256 dueAt = _max(uint256(o.requestedAt) + _policyOf(o).refundDeadline, received);
+        if (block.timestamp <= dueAt) revert ReturnEscrowRefundNotDue(orderId, dueAt);
+        _refundInFull(orderId, o);
+    }
+
+    // ---------------------------------------------------------------- money
+
+    /// @inheritdoc IReturnEscrow
+    function withdraw(address currency) external nonReentrant {
+        uint256 amount = _credits[currency][msg.sender];
+        if (amount == 0) revert ReturnEscrowNothingToWithdraw(currency, msg.sender);
+        _credits[currency][msg.sender] = 0;
+        _owed[currency] -= amount;
+        emit Withdrawn(currency, msg.sender, amount);
+        _send(currency, msg.sender, amount);
+    }
+
+    /// @inheritdoc IReturnEscrow
+    function recoverSurplus(address currency, address to) external nonReentrant onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (to == address(0)) revert ReturnEscrowZeroAddress();
+        uint256 balance = currency == address(0) ? address(this).balance : IERC20(currency).balanceOf(address(this));
+        uint256 owed = _owed[currency];
+        if (balance <= owed) revert ReturnEscrowNothingToWithdraw(currency, to);
+        uint256 amount = balance - owed;
+        emit SurplusRecovered(currency, to, amount);
+        _send(currency, to, amount);
+    }
+
+    // ---------------------------------------------------------------- views
+
+    /// @inheritdoc IReturnEscrow
+    function policy(uint32 market, uint32 version) external view returns (Policy memory) {
+        if (version == 0 || version > _policyVersions[market]) revert ReturnEscrowUnknownPolicy(market, version);
+        return _policies[market][version];
+    }
+
+    /// @inheritdoc IReturnEscrow
+    function currentPolicyVersion(uint32 market) external view returns (uint32) {
+        return _policyVersions[market];
+    }
+
+    /// @inheritdoc IReturnEscrow
+    function listing(bytes32 unitId) external view returns (Listing memory) {
+        UnitState storage u = _units[unitId];
+        return
+            Listing({
+                merchant: u.merchant,
+                price: u.price,
+                currency: u.currency,
+                deliveryFee: u.deliveryFee,
+                returnShippingFee: u.returnShippingFee,
+                market: u.market,
+                hygieneSealed: u.hygieneSealed
+            });
+    }
+
+    /// @inheritdoc IReturnEscrow
+    function lastOrderOf(bytes32 unitId) external view returns (uint256) {
+        return _units[unitId].lastOrder;
+    }
+
+    /// @inheritdoc IReturnEscrow
+    function order(uint256 orderId) external view returns (Order memory) {
+        return _existingOrder(orderId);
+    }
+
+    /// @inheritdoc IReturnEscrow
+    function orderCount() external view returns (uint256) {
+        return _orderCount;
+    }
+
+    /// @inheritdoc IReturnEscrow
+    function orderRef(uint256 orderId) external view returns (bytes32) {
+        return _orderRef(orderId);
+    }
+
+    /// @inheritdoc IReturnEscrow
+    function rmaRef(uint256 orderId) external view returns (bytes32) {
+        return _rmaRef(orderId);
+    }
+
+    /// @inheritdoc IReturnEscrow
+    function deliveredAt(uint256 orderId) external view returns (uint256) {
+        return _deliveredAt(orderId, _existingOrder(orderId));
+    }
+
+    /// @inheritdoc IReturnEscrow
+    function returnReceivedAt(uint256 orderId) external view returns (uint256) {
+        return _receivedAt(orderId, _existingOrder(orderId));
+    }
+
+    /// @inheritdoc IReturnEscrow
+    function deriveGrade(uint256 orderId, uint8 facts) external view returns (Grade) {
+        if (facts > _ALL_FACTS) revert ReturnEscrowInvalidFacts(facts);
+        Order storage o = _existingOrder(orderId);
+        return _deriveGrade(_policyOf(o).packagingRequiredForA, facts);
+    }
+
+    /// @inheritdoc IReturnEscrow
+    function quote(uint256 orderId, uint8 grade) external view returns (Settlement memory) {
+        Grade g = _toGrade(grade);
+        Order storage o = _existingOrder(orderId);
+        Policy storage p = _policyOf(o);
+        bool requestStatutory = o.statutory;
+        if (o.status == OrderStatus.Active) {
+            uint256 window = p.withdrawalWindow;
+            uint256 delivered = _deliveredAt(orderId, o);
+            requestStatutory = window != 0 && (delivered == 0 || block.timestamp <= delivered + window);
+        }
+        return _settlement(o, p, requestStatutory, g);
+    }
+
+    /// @inheritdoc IReturnEscrow
+    function credits(address currency, address account) external view returns (uint256) {
+        return _credits[currency][account];
+    }
+
+    /// @inheritdoc IReturnEscrow
+    function totalOwed(address currency) external view returns (uint256) {
+        return _owed[currency];
+    }
+
+    /// @inheritdoc IReturnEscrow
+    function getReturnRequestTypeHash() external pure returns (bytes32) {
+        return _RETURN_REQUEST_TYPEHASH;
+    }
+
+    /// @inheritdoc IReturnEscrow
+    function getInspectionTypeHash() external pure returns (bytes32) {
+        return _INSPECTION_TYPEHASH;
+    }
+
+    // ---------------------------------------------------------------- internals
+
+    function _requestReturn(address buyer, uint256 orderId, uint8 reason) private {
+        if (reason > uint8(type(ReturnReason).max)) revert ReturnEscrowInvalidReason(reason);
+        Order storage o = _orders[orderId];
+        _requireStatus(orderId, o.status, OrderStatus.Active);
+        if (o.buyer != buyer) revert ReturnEscrowNotBuyer(orderId, buyer);
+        uint256 delivered = _deliveredAt(orderId, o);
+        if (delivered == 0) revert ReturnEscrowNotDelivered(orderId);
+        Policy storage p = _policyOf(o);
+        uint256 withdrawal = p.withdrawalWindow;
+        uint256 closesAt = delivered + _max(withdrawal, p.returnWindow);
+        if (block.timestamp > closesAt) revert ReturnEscrowReturnWindowClosed(orderId, closesAt);
+        bool statutory = withdrawal != 0 && block.timestamp <= delivered + withdrawal;
+
+        o.status = OrderStatus.ReturnRequested;
+        o.reason = ReturnReason(reason);
+        o.statutory = statutory;
+        o.requestedAt = uint40(block.timestamp);
+        emit ReturnRequested(orderId, buyer, ReturnReason(reason), statutory);
+    }
+
+    /// @dev Checks everything about an inspection but its signature; returns the order and its policy.
+    function _checkInspection(
+        Inspection calldata inspection
+    ) private view returns (Order storage o, Policy storage p) {
+        uint8 facts = inspection.facts;
+        if (facts > _ALL_FACTS) revert ReturnEscrowInvalidFacts(facts);
+        _toGrade(inspection.grade);
+        uint256 orderId = inspection.orderId;
+        o = _orders[orderId];
+        _requireStatus(orderId, o.status, OrderStatus.ReturnRequested);
+        address inspector = inspection.inspector;
+        if (registry.actor(inspector).roles & ActorRoles.INSPECTOR == 0) revert ReturnEscrowNotInspector(inspector);
+        p = _policyOf(o);
+        uint256 slaEnd = _receivedAtOrRequest(orderId, o) + p.inspectionSla;
+        if (block.timestamp > slaEnd) revert ReturnEscrowSlaElapsed(orderId, slaEnd);
+    }
+
+    /// @dev Records a verified inspection and moves the order on: settled (A), inspected (B/C) or disputed.
+    function _applyInspection(Inspection calldata inspection, Order storage o, Policy storage p) private {
+        uint256 orderId = inspection.orderId;
+        uint8 facts = inspection.facts;
+        Grade claimed = Grade(inspection.grade);
+        Grade derived = _deriveGrade(p.packagingRequiredForA, facts);
+        o.facts = facts;
+        o.grade = claimed;
+        emit InspectionSubmitted(orderId, inspection.inspector, facts, claimed, derived, inspection.evidence);
+
+        if (claimed != derived) {
+            o.status = OrderStatus.Disputed;
+            emit OrderDisputed(orderId, false);
+        } else if (claimed == Grade.A) {
+            _settle(orderId, o, p, Grade.A);
+        } else {
+            uint40 disputeDeadline = uint40(block.timestamp + p.disputeWindow);
+            o.status = OrderStatus.Inspected;
+            o.disputeDeadline = disputeDeadline;
+            emit OrderInspected(orderId, claimed, disputeDeadline);
+        }
+    }
+
+    /// @dev Pays out a settlement at `grade` under the order's policy and terminates the order.
+    function _settle(uint256 orderId, Order storage o, Policy storage p, Grade grade) private {
+        Settlement memory s = _settlement(o, p, o.statutory, grade);
+        o.status = OrderStatus.Settled;
+        o.grade = grade;
+        address currency = o.currency;
+        address buyer = o.buyer;
+        address merchant = o.merchant;
+        if (s.refund != 0) _credits[currency][buyer] += s.refund;
+        if (s.merchantAmount != 0) _credits[currency][merchant] += s.merchantAmount;
+        emit OrderSettled(orderId, grade, s.statutory, s.refund, s.merchantAmount, s.points, s.disposition);
+        if (s.points != 0) points.mint(buyer, merchant, s.points);
+    }
+
+    /// @dev Timeout refund: price and delivery fee back to the buyer, nothing deducted.
+    function _refundInFull(uint256 orderId, Order storage o) private {
+        o.status = OrderStatus.Settled;
+        o.grade = Grade.None;
+        uint256 amount = _total(o);
+        _credits[o.currency][o.buyer] += amount;
+        emit OrderSettled(orderId, Grade.None, o.statutory, amount, 0, 0, Disposition.Restock);
+    }
+
+    /// @dev The settlement arithmetic described in the contract's documentation.
+    function _settlement(
+        Order storage o,
+        Policy storage p,
+        bool requestStatutory,
+        Grade grade
+    ) private view returns (Settlement memory s) {
+        GradeTerms storage t = p.terms[uint8(grade) - 1];
+        uint256 price = o.price;
+        uint256 fee = o.deliveryFee;
+        s.statutory = requestStatutory && !(p.hygieneExempt && o.hygieneSealed && o.facts & _SEAL_INTACT == 0);
+        uint256 refund;
+        if (s.statutory && grade != Grade.C) {
+            refund = price; // the law overrides the A/B grade terms
+        } else {
+            refund = (price * t.refundBps) / _BPS; // for statutory C: Art. 14(2) diminished value
+            s.points = (price * t.pointsBps) / _BPS;
+        }
+        if (s.statutory && p.refundsDeliveryOnWithdrawal) refund += fee;
+        if (!t.merchantPaysReturnShipping) {
+            uint256 shipping = o.returnShippingFee;
+            refund -= shipping < refund ? shipping : refund;
+        }
+        s.refund = refund;
+        s.merchantAmount = price + fee - refund;
+        s.disposition = t.disposition;
+    }
+
+    function _deriveGrade(bool packagingRequiredForA, uint8 facts) private pure returns (Grade) {
+        if (facts & _DEFECTIVE != 0) return Grade.A;
+        if (facts & _USED != 0) return Grade.C;
+        if (facts & _SEAL_INTACT != 0 && (facts & _PACKAGING_INTACT != 0 || !packagingRequiredForA)) return Grade.A;
+        return Grade.B;
+    }
+
+    function _validatePolicy(Policy calldata p) private pure {
+        for (uint256 i = 0; i < 3; ++i) {
+            uint256 refundBps = p.terms[i].refundBps;
+            uint256 pointsBps = p.terms[i].pointsBps;
+            if (refundBps > _BPS || pointsBps > _BPS) revert ReturnEscrowInvalidPolicy(PolicyViolation.BpsAboveMax);
+            if (refundBps + pointsBps > _BPS) revert ReturnEscrowInvalidPolicy(PolicyViolation.SplitAboveMax);
+        }
+        if (p.withdrawalWindow == 0 && p.returnWindow == 0) revert ReturnEscrowInvalidPolicy(PolicyViolation.NoReturnWindow);
+        if (p.inspectionSla == 0) revert ReturnEscrowInvalidPolicy(PolicyViolation.NoInspectionSla);
+        if (p.disputeWindow == 0) revert ReturnEscrowInvalidPolicy(PolicyViolation.NoDisputeWindow);
+        if (p.deliveryTimeout == 0) revert ReturnEscrowInvalidPolicy(PolicyViolation.NoDeliveryTimeout);
+        if (p.withdrawalWindow != 0 && uint256(p.inspectionSla) + p.disputeWindow > p.refundDeadline) {
+            revert ReturnEscrowInvalidPolicy(PolicyViolation.RefundDeadlineTooShort);
+        }
+    }
+
+    /// @dev Pulls `amount` of `token` from the caller and checks that exactly that much arrived.
+    function _collect(IERC20 token, uint256 amount) private {
+        uint256 before = token.balanceOf(address(this));
+        token.safeTransferFrom(msg.sender, address(this), amount);
+        uint256 balance = token.balanceOf(address(this));
+        uint256 received = balance > before ? balance - before : 0;
+        if (received != amount) revert ReturnEscrowWrongPayment(amount, received);
+    }
+
+    function _send(address currency, address to, uint256 amount) private {
+        if (currency == address(0)) {
+            (bool ok, ) = to.call{value: amount}("");
+            if (!ok) revert ReturnEscrowNativeTransferFailed(to, amount);
+        } else {
+            IERC20(currency).safeTransfer(to, amount);
+        }
+    }
+
+    function _hashInspection(Inspection calldata i) private pure returns (bytes32) {
+        return
+            keccak256(
+                abi.encode(
+                    _INSPECTION_TYPEHASH,
+                    i.inspector,
+                    i.orderId,
+                    i.facts,
+                    i.grade,
+                    i.evidence,
+                    i.nonce,
+                    i.deadline
+                )
+            );
+    }
+
+    /// @dev Delivery time from the carrier's scan under {orderRef}, never before the purchase (0: none).
+    function _deliveredAt(uint256 orderId, Order storage o) private view returns (uint256 t) {
+        t = registry.milestoneAt(o.unitId, _orderRef(orderId), ITraceRegistry.Milestone.Delivered);
+        if (t != 0) t = _max(t, o.purchasedAt);
+    }
+
+    /// @dev Time of the return warehouse's receiving scan under {rmaRef} (0: none).
+    function _receivedAt(uint256 orderId, Order storage o) private view returns (uint256) {
+        return registry.milestoneAt(o.unitId, _rmaRef(orderId), ITraceRegistry.Milestone.ReturnReceived);
+    }
+
+    /// @dev Start of the inspection SLA: the receiving scan, but not before the request. Reverts if not received.
+    function _receivedAtOrRequest(uint256 orderId, Order storage o) private view returns (uint256) {
+        uint256 received = _receivedAt(orderId, o);
+        if (received == 0) revert ReturnEscrowNotReturned(orderId);
+        return _max(received, o.requestedAt);
+    }
+
+    function _policyOf(Order storage o) private view returns (Policy storage) {
+        return _policies[o.market][o.policyVersion];
+    }
+
+    function _total(Order storage o) private view returns (uint256) {
+        return uint256(o.price) + o.deliveryFee;
+    }
+
+    function _orderRef(uint256 orderId) private view returns (bytes32) {
+        return keccak256(abi.encode(block.chainid, address(this), orderId));
+    }
+
+    function _rmaRef(uint256 orderId) private view returns (bytes32) {
+        return keccak256(abi.encode(_orderRef(orderId), "RMA"));
+    }
+
+    function _existingOrder(uint256 orderId) private view returns (Order storage o) {
+        o = _orders[orderId];
+        if (o.status == OrderStatus.None) revert ReturnEscrowUnknownOrder(orderId);
+    }
+
+    function _requireStatus(uint256 orderId, OrderStatus status, OrderStatus expected) private pure {
+        if (status == expected) return;
+        if (status == OrderStatus.None) revert ReturnEscrowUnknownOrder(orderId);
+        revert ReturnEscrowInvalidStatus(orderId, status);
+    }
+
+    function _requireBuyer(uint256 orderId, Order storage o) private view {
+        address buyer = o.buyer;
+        if (buyer == address(0)) revert ReturnEscrowUnknownOrder(orderId);
+        if (buyer != msg.sender) revert ReturnEscrowNotBuyer(orderId, msg.sender);
+    }
+
+    function _toGrade(uint8 grade) private pure returns (Grade) {
+        if (grade == 0 || grade > uint8(type(Grade).max)) revert ReturnEscrowInvalidGrade(grade);
+        return Grade(grade);
+    }
+
+    function _max(uint256 a, uint256 b) private pure returns (uint256) {
+        return a > b ? a : b;
+    }
+}

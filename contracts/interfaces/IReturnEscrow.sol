@@ -1,0 +1,658 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.28;
+
+/**
+ * @dev Escrowed sales of registered product units with statutory and voluntary return rights,
+ * signed inspection attestations and graded settlement.
+ *
+ * Lifecycle of an order (see {OrderStatus}):
+ *
+ * - `Active` after {purchase}: the price and delivery fee are escrowed. The carrier's delivery scan
+ *   in the registry (bizTransaction {orderRef}) starts the return window. Without a return the
+ *   merchant is paid by {release} once the window closes; without delivery the buyer may
+ *   {cancelUndelivered} after the policy's delivery timeout.
+ * - `ReturnRequested` after {requestReturn}/{requestReturnBySig} inside the window. The return
+ *   warehouse's receiving scan (bizTransaction {rmaRef}) starts the inspection SLA.
+ * - An accredited inspector's signed attestation ({submitInspection}) states facts and a grade.
+ *   If the grade matches the one derived from the facts ({deriveGrade}), grade A settles at once and
+ *   grades B and C wait in `Inspected` for the buyer to {acceptInspection} or {contest}; anyone may
+ *   {finalize} after the dispute window. A mismatch or a contest puts the order in `Disputed`, which
+ *   the arbiter ends with {resolveDispute}.
+ * - Timeouts protect the buyer: {claimUninspectedRefund} after the inspection SLA, and
+ *   {claimOverdueRefund} after the statutory refund deadline, both for a full refund.
+ *
+ * Money is never pushed: settlements credit the parties, who {withdraw}. Amounts are in the base
+ * units of the order's currency (`address(0)`: the native coin, else an ERC-20 token).
+ *
+ * Inspection facts are bits: 1 `SEAL_INTACT`, 2 `PACKAGING_INTACT`, 4 `USED`, 8 `DEFECTIVE`.
+ */
+interface IReturnEscrow {
+    /// @dev What happens to a returned unit after settlement, per grade.
+    enum Disposition {
+        Restock,
+        Donate,
+        Recycle,
+        Destroy
+    }
+
+    /// @dev Inspection grade: A unopened (or defective), B opened but unused, C used.
+    enum Grade {
+        None,
+        A,
+        B,
+        C
+    }
+
+    /**
+     * @dev Why the buyer returns the unit. `Withdrawal` is the statutory withdrawal that needs no
+     * reason (EU 2011/83 Art. 9). The reason is recorded for analytics; settlement depends only on
+     * the window the request fell in and the inspected facts.
+     */
+    enum ReturnReason {
+        Withdrawal,
+        Defective,
+        NotAsDescribed,
+        WrongItem,
+        DamagedInTransit,
+        NoLongerNeeded,
+        Other
+    }
+
+    /// @dev Order states. `Settled`, `Completed` and `Cancelled` are terminal.
+    enum OrderStatus {
+        None,
+        Active,
+        ReturnRequested,
+        Inspected,
+        Disputed,
+        Settled,
+        Completed,
+        Cancelled
+    }
+
+    /// @dev Which policy rule {setPolicy} found broken.
+    enum PolicyViolation {
+        BpsAboveMax, // a grade's refundBps or pointsBps exceeds 10000
+        SplitAboveMax, // a grade's refundBps + pointsBps exceeds 10000
+        NoReturnWindow, // both withdrawalWindow and returnWindow are zero
+        NoInspectionSla, // inspectionSla is zero
+        NoDisputeWindow, // disputeWindow is zero (the buyer could never contest)
+        NoDeliveryTimeout, // deliveryTimeout is zero (the buyer could cancel before any delivery)
+        RefundDeadlineTooShort // statutory policy with inspectionSla + disputeWindow > refundDeadline
+    }
+
+    /// @dev Terms of one grade: shares of the price in basis points, who pays return shipping, unit's fate.
+    struct GradeTerms {
+        uint16 refundBps;
+        uint16 pointsBps;
+        bool merchantPaysReturnShipping;
+        Disposition disposition;
+    }
+
+    /**
+     * @dev A market's return policy version. Durations are in seconds.
+     *
+     * - `withdrawalWindow`: statutory right of withdrawal from delivery (0: none in this market).
+     * - `returnWindow`: voluntary return window from delivery; requests are accepted until
+     *   delivery + max(withdrawalWindow, returnWindow).
+     * - `refundDeadline`: statutory, from the return request to the refund (EU Art. 13).
+     * - `inspectionSla`: from the return warehouse's receiving scan to the inspection.
+     * - `disputeWindow`: from a B/C inspection, for the buyer to contest.
+     * - `deliveryTimeout`: from purchase, after which an undelivered order may be cancelled.
+     * - `refundsDeliveryOnWithdrawal`: a statutory withdrawal also refunds the outbound delivery fee.
+     * - `hygieneExempt`: hygiene-sealed classes whose seal is broken lose the statutory right (Art. 16(e)).
+     * - `packagingRequiredForA`: grade A also needs intact packaging.
+     * - `terms`: grade terms for A, B, C at indexes 0, 1, 2.
+     */
+    struct Policy {
+        uint32 withdrawalWindow;
+        uint32 returnWindow;
+        uint32 refundDeadline;
+        uint32 inspectionSla;
+        uint32 disputeWindow;
+        uint32 deliveryTimeout;
+        bool refundsDeliveryOnWithdrawal;
+        bool hygieneExempt;
+        bool packagingRequiredForA;
+        GradeTerms[3] terms;
+    }
+
+    /// @dev A unit offered for sale by its brand (merchant zero: not listed).
+    struct Listing {
+        address merchant;
+        uint96 price;
+        address currency;
+        uint96 deliveryFee;
+        uint96 returnShippingFee;
+        uint32 market;
+        bool hygieneSealed;
+    }
+
+    /**
+     * @dev An order, as stored (five words). `policyVersion` is the market's version in force at
+     * purchase; later policy changes never alter the order. `statutory` records whether the return
+     * request fell inside the statutory withdrawal window; `facts` and `grade` are the inspector's
+     * attestation, and after settlement `grade` is the grade settled on (None: full refund by timeout).
+     */
+    struct Order {
+        address buyer;
+        uint40 purchasedAt;
+        OrderStatus status;
+        ReturnReason reason;
+        bool hygieneSealed;
+        bool statutory;
+        uint8 facts;
+        Grade grade;
+        address merchant;
+        uint96 price;
+        address currency;
+        uint96 deliveryFee;
+        bytes32 unitId;
+        uint96 returnShippingFee;
+        uint32 market;
+        uint32 policyVersion;
+        uint40 requestedAt;
+        uint40 disputeDeadline;
+    }
+
+    /**
+     * @dev A buyer's return request, signed for relaying.
+     * EIP-712 type: `ReturnRequest(address buyer,uint256 orderId,uint8 reason,uint256 nonce,uint64 deadline)`.
+     */
+    struct ReturnRequest {
+        address buyer;
+        uint256 orderId;
+        uint8 reason;
+        uint256 nonce;
+        uint64 deadline;
+    }
+
+    /**
+     * @dev An inspector's attestation of a returned unit.
+     * EIP-712 type: `Inspection(address inspector,uint256 orderId,uint8 facts,uint8 grade,bytes32 evidence,uint256 nonce,uint64 deadline)`.
+     * `evidence` is the SHA-256 digest inside the CIDv1 of the report/photos (or zero).
+     */
+    struct Inspection {
+        address inspector;
+        uint256 orderId;
+        uint8 facts;
+        uint8 grade;
+        bytes32 evidence;
+        uint256 nonce;
+        uint64 deadline;
+    }
+
+    /// @dev The split of a settlement: buyer refund + merchant amount == price + delivery fee.
+    struct Settlement {
+        bool statutory;
+        uint256 refund;
+        uint256 merchantAmount;
+        uint256 points;
+        Disposition disposition;
+    }
+
+    /// @dev The policy breaks rule `violation`.
+    error ReturnEscrowInvalidPolicy(PolicyViolation violation);
+
+    /// @dev Markets are numbered 0-63 (a bit of the registry's `Product.markets`).
+    error ReturnEscrowInvalidMarket(uint32 market);
+
+    /// @dev The market has no policy with this version.
+    error ReturnEscrowUnknownPolicy(uint32 market, uint32 version);
+
+    /// @dev The GTIN is not registered in the registry.
+    error ReturnEscrowUnknownProduct(uint64 gtin);
+
+    /// @dev The unit has not been commissioned in the registry.
+    error ReturnEscrowUnknownUnit(bytes32 unitId);
+
+    /// @dev The product class is not sold in the market.
+    error ReturnEscrowMarketNotServed(uint64 gtin, uint32 market);
+
+    /// @dev `account` is not the brand (merchant) of the unit, or no longer holds the registry's brand role.
+    error ReturnEscrowNotMerchant(address account);
+
+    /// @dev The return shipping fee exceeds the price.
+    error ReturnEscrowInvalidFees(uint256 price, uint256 returnShippingFee);
+
+    /// @dev The currency is neither the native coin (zero address) nor a contract.
+    error ReturnEscrowInvalidCurrency(address currency);
+
+    /// @dev An amount exceeds the bound of stored amounts (`type(uint96).max`).
+    error ReturnEscrowAmountTooLarge(uint256 amount);
+
+    /// @dev The unit is in an order that has not ended.
+    error ReturnEscrowUnitUnavailable(bytes32 unitId, uint256 orderId);
+
+    /// @dev The unit is not listed for sale.
+    error ReturnEscrowNotListed(bytes32 unitId);
+
+    /// @dev The payment does not match the amount due (native value, or tokens actually received).
+    error ReturnEscrowWrongPayment(uint256 expected, uint256 received);
+
+    /// @dev No order has this id.
+    error ReturnEscrowUnknownOrder(uint256 orderId);
+
+    /// @dev The order is not in a state that allows the operation.
+    error ReturnEscrowInvalidStatus(uint256 orderId, OrderStatus status);
+
+    /// @dev `account` is not the order's buyer.
+    error ReturnEscrowNotBuyer(uint256 orderId, address account);
+
+    /// @dev The order has no delivery scan.
+    error ReturnEscrowNotDelivered(uint256 orderId);
+
+    /// @dev The order was delivered, so it cannot be cancelled as undelivered.
+    error ReturnEscrowAlreadyDelivered(uint256 orderId, uint256 deliveredAt);
+
+    /// @dev The delivery timeout has not elapsed; cancellation is possible after `cancellableAfter`.
+    error ReturnEscrowDeliveryPending(uint256 orderId, uint256 cancellableAfter);
+
+    /// @dev The return window closed at `closesAt`.
+    error ReturnEscrowReturnWindowClosed(uint256 orderId, uint256 closesAt);
+
+    /// @dev A window (return or dispute) is still open until `closesAt` inclusive.
+    error ReturnEscrowWindowOpen(uint256 orderId, uint256 closesAt);
+
+    /// @dev The dispute window closed at `closedAt`.
+    error ReturnEscrowDisputeWindowClosed(uint256 orderId, uint256 closedAt);
+
+    /// @dev The reason code is outside {ReturnReason}.
+    error ReturnEscrowInvalidReason(uint8 reason);
+
+    /// @dev The grade is not A, B or C.
+    error ReturnEscrowInvalidGrade(uint8 grade);
+
+    /// @dev The facts have bits other than the four defined ones.
+    error ReturnEscrowInvalidFacts(uint8 facts);
+
+    /// @dev `account` does not hold the inspector role in the registry.
+    error ReturnEscrowNotInspector(address account);
+
+    /// @dev The return warehouse has not scanned the returned unit in.
+    error ReturnEscrowNotReturned(uint256 orderId);
+
+    /// @dev The inspection SLA ends at `slaEndsAt`; the claim is possible after it.
+    error ReturnEscrowSlaNotElapsed(uint256 orderId, uint256 slaEndsAt);
+
+    /// @dev The inspection SLA ended at `slaEndedAt`: the buyer may claim a full refund instead.
+    error ReturnEscrowSlaElapsed(uint256 orderId, uint256 slaEndedAt);
+
+    /// @dev The return request was not a statutory withdrawal.
+    error ReturnEscrowNotStatutory(uint256 orderId);
+
+    /// @dev The statutory refund is due after `dueAt`.
+    error ReturnEscrowRefundNotDue(uint256 orderId, uint256 dueAt);
+
+    /// @dev `account` has no credit in `currency` (or there is no surplus to recover).
+    error ReturnEscrowNothingToWithdraw(address currency, address account);
+
+    /// @dev Sending the native coin to `account` failed.
+    error ReturnEscrowNativeTransferFailed(address account, uint256 amount);
+
+    /// @dev An address argument is zero.
+    error ReturnEscrowZeroAddress();
+
+    /// @dev Emitted when `version` of `market`'s policy is set.
+    event PolicySet(uint32 indexed market, uint32 indexed version, Policy policy);
+
+    /// @dev Emitted when the brand lists (or relists with new terms) a unit.
+    event Listed(
+        bytes32 indexed unitId,
+        address indexed merchant,
+        uint64 indexed gtin,
+        uint32 market,
+        address currency,
+        uint256 price,
+        uint256 deliveryFee,
+        uint256 returnShippingFee
+    );
+
+    /// @dev Emitted when the brand withdraws a listing.
+    event Delisted(bytes32 indexed unitId);
+
+    /// @dev Emitted when a buyer purchases a listed unit; the terms are the listing's.
+    event OrderPlaced(
+        uint256 indexed orderId,
+        bytes32 indexed unitId,
+        address indexed buyer,
+        address merchant,
+        uint32 market,
+        uint32 policyVersion,
+        address currency,
+        uint256 price,
+        uint256 deliveryFee,
+        uint256 returnShippingFee
+    );
+
+    /// @dev Emitted when the buyer requests a return; `statutory`: inside the statutory withdrawal window.
+    event ReturnRequested(uint256 indexed orderId, address indexed buyer, ReturnReason reason, bool statutory);
+
+    /// @dev Emitted when an inspector's attestation is accepted; `derivedGrade` is {deriveGrade} of the facts.
+    event InspectionSubmitted(
+        uint256 indexed orderId,
+        address indexed inspector,
+        uint8 facts,
+        Grade claimedGrade,
+        Grade derivedGrade,
+        bytes32 evidence
+    );
+
+    /// @dev Emitted when a B or C inspection awaits the buyer's acceptance until `disputeDeadline`.
+    event OrderInspected(uint256 indexed orderId, Grade grade, uint40 disputeDeadline);
+
+    /// @dev Emitted when an order goes to dispute: `contested` by the buyer, else an inspection mismatch.
+    event OrderDisputed(uint256 indexed orderId, bool contested);
+
+    /// @dev Emitted when the arbiter decides a dispute (followed by {OrderSettled}).
+    event DisputeResolved(uint256 indexed orderId, address indexed arbiter, Grade grade);
+
+    /**
+     * @dev Emitted when a returned order settles. `grade` None: full refund by timeout
+     * ({claimUninspectedRefund} or {claimOverdueRefund}).
+     */
+    event OrderSettled(
+        uint256 indexed orderId,
+        Grade grade,
+        bool statutory,
+        uint256 refund,
+        uint256 merchantAmount,
+        uint256 points,
+        Disposition disposition
+    );
+
+    /// @dev Emitted when the return window closes without a return and the merchant is credited.
+    event OrderCompleted(uint256 indexed orderId, uint256 merchantAmount);
+
+    /// @dev Emitted when the buyer cancels an undelivered order and is credited.
+    event OrderCancelled(uint256 indexed orderId, uint256 refund);
+
+    /// @dev Emitted when `account` withdraws its credit in `currency`.
+    event Withdrawn(address indexed currency, address indexed account, uint256 amount);
+
+    /// @dev Emitted when the admin recovers coins or tokens sent to the escrow outside any order.
+    event SurplusRecovered(address indexed currency, address indexed to, uint256 amount);
+
+    /**
+     * @dev Appends a new version of `market`'s return policy; existing orders keep theirs.
+     *
+     * Requirements:
+     *
+     * - the caller holds `POLICY_ADMIN_ROLE`.
+     * - `market` is below 64 and `p` breaks no {PolicyViolation} rule.
+     *
+     * Emits a {PolicySet} event.
+     */
+    function setPolicy(uint32 market, Policy calldata p) external;
+
+    /**
+     * @dev Lists (or relists with new terms) the unit `gtin`/`serial` for sale in `market`, priced
+     * in `currency` (`address(0)`: native coin). The buyer will pay `price + deliveryFee`.
+     *
+     * Requirements:
+     *
+     * - the caller is the product's brand in the registry and still holds the brand role there.
+     * - the unit has been commissioned.
+     * - the product is sold in `market` and `market` has a policy.
+     * - `currency` is `address(0)` or a contract (an ERC-20 token).
+     * - `returnShippingFee <= price`; each amount fits in 96 bits.
+     * - the unit is not in an order that has not ended.
+     *
+     * Emits a {Listed} event.
+     */
+    function list(
+        uint64 gtin,
+        string calldata serial,
+        uint32 market,
+        address currency,
+        uint256 price,
+        uint256 deliveryFee,
+        uint256 returnShippingFee
+    ) external;
+
+    /**
+     * @dev Withdraws the listing of `unitId`.
+     *
+     * Requirements:
+     *
+     * - the unit is listed and the caller is its merchant.
+     *
+     * Emits a {Delisted} event.
+     */
+    function delist(bytes32 unitId) external;
+
+    /**
+     * @dev Buys the listed unit `unitId` under the market's current policy version, escrowing
+     * `price + deliveryFee`. Returns the new order id (ids start at 1).
+     *
+     * Requirements:
+     *
+     * - the unit is listed.
+     * - native currency: `msg.value == price + deliveryFee`; ERC-20: `msg.value == 0`, the caller
+     *   approved the amount, and the escrow receives exactly it (fee-on-transfer tokens revert).
+     *
+     * Emits an {OrderPlaced} event.
+     */
+    function purchase(bytes32 unitId) external payable returns (uint256 orderId);
+
+    /**
+     * @dev Pays the merchant `price + deliveryFee` once the return window has closed without a return.
+     * Anyone may call.
+     *
+     * Requirements:
+     *
+     * - the order is `Active`, delivered, and `block.timestamp` is after
+     *   delivery + max(withdrawalWindow, returnWindow).
+     *
+     * Emits an {OrderCompleted} event.
+     */
+    function release(uint256 orderId) external;
+
+    /**
+     * @dev Cancels an order that was never delivered, crediting the buyer `price + deliveryFee`.
+     *
+     * Requirements:
+     *
+     * - the caller is the buyer; the order is `Active` with no delivery scan.
+     * - `block.timestamp` is after `purchasedAt + deliveryTimeout`.
+     *
+     * Emits an {OrderCancelled} event.
+     */
+    function cancelUndelivered(uint256 orderId) external;
+
+    /**
+     * @dev Requests the return of the caller's order for `reason` (a {ReturnReason}).
+     *
+     * Requirements:
+     *
+     * - the caller is the buyer and the order is `Active`.
+     * - the order was delivered, and `block.timestamp` is at most delivery + max(withdrawalWindow, returnWindow).
+     * - `reason` is a {ReturnReason}.
+     *
+     * Emits a {ReturnRequested} event.
+     */
+    function requestReturn(uint256 orderId, uint8 reason) external;
+
+    /**
+     * @dev Same as {requestReturn}, from the buyer's EIP-712 signed {ReturnRequest} relayed by anyone.
+     *
+     * Requirements:
+     *
+     * - `request.buyer` is the order's buyer; signature, nonce and deadline are valid.
+     * - the requirements of {requestReturn}.
+     *
+     * Emits a {ReturnRequested} event.
+     */
+    function requestReturnBySig(ReturnRequest calldata request, bytes calldata signature) external;
+
+    /**
+     * @dev Records an inspector's signed attestation, submitted by anyone. If `grade` equals
+     * {deriveGrade} of `facts`, grade A settles at once and B or C moves the order to `Inspected`
+     * until the buyer accepts, contests or the dispute window ends; otherwise the order is `Disputed`.
+     *
+     * Requirements:
+     *
+     * - `facts` uses only the four defined bits and `grade` is A, B or C.
+     * - the order is `ReturnRequested` and the return warehouse has scanned the unit in.
+     * - the inspection SLA has not elapsed (after it the buyer is owed a full refund).
+     * - `inspector` holds the registry's inspector role; signature, nonce and deadline are valid.
+     *
+     * Emits an {InspectionSubmitted} event, then {OrderSettled}, {OrderInspected} or {OrderDisputed}.
+     */
+    function submitInspection(Inspection calldata inspection, bytes calldata signature) external;
+
+    /**
+     * @dev Accepts a B or C inspection and settles at its grade.
+     *
+     * Requirements:
+     *
+     * - the caller is the buyer and the order is `Inspected`.
+     *
+     * Emits an {OrderSettled} event.
+     */
+    function acceptInspection(uint256 orderId) external;
+
+    /**
+     * @dev Contests a B or C inspection, sending the order to the arbiter.
+     *
+     * Requirements:
+     *
+     * - the caller is the buyer, the order is `Inspected` and its dispute deadline has not passed.
+     *
+     * Emits an {OrderDisputed} event.
+     */
+    function contest(uint256 orderId) external;
+
+    /**
+     * @dev Settles an uncontested B or C inspection after its dispute window. Anyone may call.
+     *
+     * Requirements:
+     *
+     * - the order is `Inspected` and `block.timestamp` is after its dispute deadline.
+     *
+     * Emits an {OrderSettled} event.
+     */
+    function finalize(uint256 orderId) external;
+
+    /**
+     * @dev Decides a dispute: settles the order at `grade` (the statutory rules still apply).
+     *
+     * Requirements:
+     *
+     * - the caller holds `ARBITER_ROLE`, the order is `Disputed` and `grade` is A, B or C.
+     *
+     * Emits a {DisputeResolved} and an {OrderSettled} event.
+     */
+    function resolveDispute(uint256 orderId, uint8 grade) external;
+
+    /**
+     * @dev Refunds the buyer in full (`price + deliveryFee`) when the returned unit was not inspected
+     * within the inspection SLA after the receiving scan (or after the request, if scanned earlier).
+     *
+     * Requirements:
+     *
+     * - the caller is the buyer, the order is `ReturnRequested` and the unit was scanned in.
+     * - `block.timestamp` is after max(receivedAt, requestedAt) + inspectionSla.
+     *
+     * Emits an {OrderSettled} event with grade None.
+     */
+    function claimUninspectedRefund(uint256 orderId) external;
+
+    /**
+     * @dev Refunds the buyer in full (`price + deliveryFee`) when a statutory withdrawal has not been
+     * settled by its legal deadline: the later of `requestedAt + refundDeadline` and the receiving
+     * scan (EU Art. 13(3) lets the trader wait for the goods).
+     *
+     * Requirements:
+     *
+     * - the caller is the buyer; the order is `ReturnRequested` or `Disputed` and its request was statutory.
+     * - the unit was scanned in and `block.timestamp` is after the deadline above.
+     *
+     * Emits an {OrderSettled} event with grade None.
+     */
+    function claimOverdueRefund(uint256 orderId) external;
+
+    /**
+     * @dev Sends the caller all its credit in `currency` (`address(0)`: native coin).
+     *
+     * Requirements:
+     *
+     * - the caller has a credit in `currency`; a native-coin recipient accepts the transfer.
+     *
+     * Emits a {Withdrawn} event.
+     */
+    function withdraw(address currency) external;
+
+    /**
+     * @dev Sends `to` what the escrow holds in `currency` beyond {totalOwed} (coins forced in,
+     * tokens sent by mistake). Owed funds can never be touched.
+     *
+     * Requirements:
+     *
+     * - the caller holds `DEFAULT_ADMIN_ROLE`; `to` is not zero; there is a surplus.
+     *
+     * Emits a {SurplusRecovered} event.
+     */
+    function recoverSurplus(address currency, address to) external;
+
+    /// @dev Returns version `version` of `market`'s policy (reverts if there is none).
+    function policy(uint32 market, uint32 version) external view returns (Policy memory);
+
+    /// @dev Returns the latest policy version of `market` (0: none).
+    function currentPolicyVersion(uint32 market) external view returns (uint32);
+
+    /// @dev Returns the listing of `unitId` (merchant zero: not listed).
+    function listing(bytes32 unitId) external view returns (Listing memory);
+
+    /// @dev Returns the latest order placed for `unitId` (0: none).
+    function lastOrderOf(bytes32 unitId) external view returns (uint256);
+
+    /// @dev Returns the order `orderId` (reverts if unknown).
+    function order(uint256 orderId) external view returns (Order memory);
+
+    /// @dev Returns the number of orders placed, which is also the latest order id.
+    function orderCount() external view returns (uint256);
+
+    /**
+     * @dev Returns the EPCIS bizTransaction the carrier puts on the delivering scan:
+     * `keccak256(abi.encode(block.chainid, address(this), orderId))`.
+     */
+    function orderRef(uint256 orderId) external view returns (bytes32);
+
+    /**
+     * @dev Returns the EPCIS bizTransaction (type `rma`) the return warehouse puts on the receiving
+     * scan: `keccak256(abi.encode(orderRef(orderId), "RMA"))` (a bytes32 followed by an ABI-encoded string).
+     */
+    function rmaRef(uint256 orderId) external view returns (bytes32);
+
+    /// @dev Returns the order's delivery time (0: not delivered), never earlier than its purchase.
+    function deliveredAt(uint256 orderId) external view returns (uint256);
+
+    /// @dev Returns the time the return warehouse scanned the returned unit in (0: not yet).
+    function returnReceivedAt(uint256 orderId) external view returns (uint256);
+
+    /**
+     * @dev Returns the grade that `facts` earn under the order's policy: DEFECTIVE → A (the merchant's
+     * fault); else USED → C; else SEAL_INTACT and (PACKAGING_INTACT or packaging not required) → A; else B.
+     */
+    function deriveGrade(uint256 orderId, uint8 facts) external view returns (Grade);
+
+    /**
+     * @dev Returns the settlement the order would get at `grade`, with the facts attested so far
+     * (none before inspection, i.e. a hygiene seal is then taken as broken). For an `Active` order the
+     * statutory flag is the one a return requested now would get.
+     */
+    function quote(uint256 orderId, uint8 grade) external view returns (Settlement memory);
+
+    /// @dev Returns `account`'s withdrawable credit in `currency`.
+    function credits(address currency, address account) external view returns (uint256);
+
+    /// @dev Returns what the escrow owes in `currency`: escrow of open orders plus unwithdrawn credits.
+    function totalOwed(address currency) external view returns (uint256);
+
+    /// @dev Returns the EIP-712 type hash of {ReturnRequest}.
+    function getReturnRequestTypeHash() external pure returns (bytes32);
+
+    /// @dev Returns the EIP-712 type hash of {Inspection}.
+    function getInspectionTypeHash() external pure returns (bytes32);
+}
