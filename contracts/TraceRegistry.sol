@@ -11,10 +11,10 @@ import {GS1} from "./utils/GS1.sol";
  * @title TraceRegistry
  * @dev Product units and their signed lifecycle events. See {ITraceRegistry}.
  *
- * Storage per unit is one word: `record = (head & ~0xffffffff) | count`, where after the n-th event
- * `head_n = keccak256(abi.encode(record_{n-1}, structHash_n))` with `record_0 = 0`, and `structHash_n`
- * is the EIP-712 struct hash of the n-th signed message. The head is thus truncated to 224 bits
- * (SHA-224-grade collision resistance) to keep the counter in the same slot.
+ * Storage per unit is one word holding the hash-chain head and the event count (see {unitRecord}).
+ * The head is truncated to 224 bits (SHA-224-grade collision resistance) to keep the counter in the
+ * same slot. Actors sign batches of events (one signature per scan or scanning session): each event
+ * stays its own chain link, and one signature check serves the batch.
  */
 contract TraceRegistry is ITraceRegistry, AccessControl, DelegatedSignatures {
     /// @dev Accredits actors (carriers, warehouses, inspectors, partners, brands) and revokes them.
@@ -24,12 +24,18 @@ contract TraceRegistry is ITraceRegistry, AccessControl, DelegatedSignatures {
     uint256 public constant MAX_CLOCK_SKEW = 5 minutes;
 
     bytes32 private constant _COMMISSION_TYPEHASH =
+        keccak256("Commission(uint64 gtin,string serial,uint64 location,uint40 eventTime,bytes32 evidence)");
+    bytes32 private constant _COMMISSION_BATCH_TYPEHASH =
         keccak256(
-            "Commission(address signer,uint64 gtin,string serial,uint64 location,uint40 eventTime,bytes32 evidence,uint256 nonce,uint64 deadline)"
+            "CommissionBatch(address signer,Commission[] units,uint256 nonce,uint64 deadline)Commission(uint64 gtin,string serial,uint64 location,uint40 eventTime,bytes32 evidence)"
         );
     bytes32 private constant _EVENT_TYPEHASH =
         keccak256(
-            "LifecycleEvent(address signer,bytes32 unitId,uint8 bizStep,uint8 disposition,uint64 location,uint40 eventTime,bytes32 evidence,bytes32 bizTransaction,uint256 nonce,uint64 deadline)"
+            "LifecycleEvent(bytes32 unitId,uint8 bizStep,uint8 disposition,uint64 location,uint40 eventTime,bytes32 evidence,bytes32 bizTransaction)"
+        );
+    bytes32 private constant _EVENT_BATCH_TYPEHASH =
+        keccak256(
+            "EventBatch(address signer,LifecycleEvent[] events,uint256 nonce,uint64 deadline)LifecycleEvent(bytes32 unitId,uint8 bizStep,uint8 disposition,uint64 location,uint40 eventTime,bytes32 evidence,bytes32 bizTransaction)"
         );
 
     /// @dev Byte `s` holds the role bits allowed to sign step `s` (see {allowedRoles}).
@@ -65,26 +71,20 @@ contract TraceRegistry is ITraceRegistry, AccessControl, DelegatedSignatures {
     }
 
     /// @inheritdoc ITraceRegistry
-    function commission(SignedCommission[] calldata batch) external {
-        uint256 n = batch.length;
+    function commission(SignedCommissionBatch[] calldata batches) external {
+        uint256 n = batches.length;
         if (n == 0) revert TraceRegistryEmptyBatch();
-        for (uint256 i = 0; i < n; ) {
-            _commission(batch[i]);
-            unchecked {
-                ++i;
-            }
+        for (uint256 i = 0; i < n; ++i) {
+            _commissionBatch(batches[i]);
         }
     }
 
     /// @inheritdoc ITraceRegistry
-    function record(SignedEvent[] calldata batch) external {
-        uint256 n = batch.length;
+    function record(SignedEventBatch[] calldata batches) external {
+        uint256 n = batches.length;
         if (n == 0) revert TraceRegistryEmptyBatch();
-        for (uint256 i = 0; i < n; ) {
-            _record(batch[i]);
-            unchecked {
-                ++i;
-            }
+        for (uint256 i = 0; i < n; ++i) {
+            _recordBatch(batches[i]);
         }
     }
 
@@ -124,101 +124,123 @@ contract TraceRegistry is ITraceRegistry, AccessControl, DelegatedSignatures {
     }
 
     /// @inheritdoc ITraceRegistry
-    function getCommissionTypeHash() external pure returns (bytes32) {
-        return _COMMISSION_TYPEHASH;
+    function getCommissionTypeHashes() external pure returns (bytes32 item, bytes32 batch) {
+        return (_COMMISSION_TYPEHASH, _COMMISSION_BATCH_TYPEHASH);
     }
 
     /// @inheritdoc ITraceRegistry
-    function getEventTypeHash() external pure returns (bytes32) {
-        return _EVENT_TYPEHASH;
+    function getEventTypeHashes() external pure returns (bytes32 item, bytes32 batch) {
+        return (_EVENT_TYPEHASH, _EVENT_BATCH_TYPEHASH);
     }
 
-    function _commission(SignedCommission calldata c) private {
-        address brand = _products[c.gtin].brand;
-        if (brand == address(0)) revert TraceRegistryUnknownProduct(c.gtin);
-        if (c.signer != brand) revert TraceRegistryNotBrandOf(c.signer, c.gtin);
-        _checkRoles(c.signer, ActorRoles.BRAND, uint8(BizStep.Commissioning));
-        if (!GS1.isValidSerial(bytes(c.serial))) revert TraceRegistryInvalidSerial(c.serial);
-        _checkWhereAndWhen(c.location, c.eventTime);
+    /// @dev Checks every item and the one signature over them, then creates the units.
+    function _commissionBatch(SignedCommissionBatch calldata b) private {
+        Commission[] calldata units = b.units;
+        uint256 n = units.length;
+        if (n == 0) revert TraceRegistryEmptyBatch();
+        address signer = b.signer;
+        _checkRoles(signer, ActorRoles.BRAND, uint8(BizStep.Commissioning));
 
-        bytes32 unitId = GS1.unitId(c.gtin, bytes(c.serial));
-        if (_units[unitId] != 0) revert TraceRegistryUnitExists(unitId);
+        bytes32[] memory hashes = new bytes32[](n);
+        bytes32[] memory ids = new bytes32[](n);
+        for (uint256 i = 0; i < n; ++i) {
+            Commission calldata c = units[i];
+            address brand = _products[c.gtin].brand;
+            if (brand == address(0)) revert TraceRegistryUnknownProduct(c.gtin);
+            if (signer != brand) revert TraceRegistryNotBrandOf(signer, c.gtin);
+            if (!GS1.isValidSerial(bytes(c.serial))) revert TraceRegistryInvalidSerial(c.serial);
+            _checkWhereAndWhen(c.location, c.eventTime);
+            ids[i] = GS1.unitId(c.gtin, bytes(c.serial));
+            hashes[i] = keccak256(
+                abi.encode(_COMMISSION_TYPEHASH, c.gtin, keccak256(bytes(c.serial)), c.location, c.eventTime, c.evidence)
+            );
+        }
+        _useSignature(signer, _batchHash(_COMMISSION_BATCH_TYPEHASH, signer, hashes, b.nonce, b.deadline), b.nonce, b.deadline, b.signature);
 
-        bytes32 structHash = keccak256(
-            abi.encode(
-                _COMMISSION_TYPEHASH,
-                c.signer,
-                c.gtin,
-                keccak256(bytes(c.serial)),
-                c.location,
-                c.eventTime,
-                c.evidence,
-                c.nonce,
-                c.deadline
-            )
-        );
-        _useSignature(c.signer, structHash, c.nonce, c.deadline, c.signature);
-
-        uint256 rec = _link(0, structHash);
-        _units[unitId] = rec;
-        emit UnitCommissioned(
-            unitId,
-            c.signer,
-            c.gtin,
-            c.serial,
-            c.location,
-            c.eventTime,
-            c.evidence,
-            c.nonce,
-            c.deadline,
-            rec
-        );
+        for (uint256 i = 0; i < n; ++i) {
+            bytes32 unitId = ids[i];
+            // Checked here, not above, so that a unit listed twice in one batch is caught too.
+            if (_units[unitId] != 0) revert TraceRegistryUnitExists(unitId);
+            _units[unitId] = _link(0, signer, hashes[i]);
+            Commission calldata c = units[i];
+            emit UnitCommissioned(unitId, signer, c.gtin, c.serial, c.location, c.eventTime, c.evidence);
+        }
     }
 
-    function _record(SignedEvent calldata e) private {
-        bytes32 unitId = e.unitId;
-        uint256 prev = _units[unitId];
-        if (prev == 0) revert TraceRegistryUnknownUnit(unitId);
-        uint8 step = e.bizStep;
-        uint32 allowed = allowedRoles(step);
-        if (allowed == 0) revert TraceRegistryInvalidStep(step);
-        if (e.disposition > uint8(type(Disposition).max)) revert TraceRegistryInvalidDisposition(e.disposition);
-        uint32 roles = _checkRoles(e.signer, allowed, step);
-        _checkWhereAndWhen(e.location, e.eventTime);
+    /// @dev Checks every event and the one signature over them, then extends each unit's chain.
+    function _recordBatch(SignedEventBatch calldata b) private {
+        LifecycleEvent[] calldata events = b.events;
+        uint256 n = events.length;
+        if (n == 0) revert TraceRegistryEmptyBatch();
+        address signer = b.signer;
+        uint32 roles = _actors[signer].roles;
 
-        // The struct's static head (signer … deadline) is laid out in calldata exactly as EIP-712
-        // encodes it; every field narrower than a word is read (so range-checked by the ABI decoder)
-        // above or in {_useSignature}, so hash it in place.
-        bytes32 structHash;
+        bytes32[] memory hashes = new bytes32[](n);
+        for (uint256 i = 0; i < n; ++i) {
+            LifecycleEvent calldata e = events[i];
+            uint8 step = e.bizStep;
+            uint32 allowed = allowedRoles(step);
+            if (allowed == 0) revert TraceRegistryInvalidStep(step);
+            if (roles & allowed == 0) revert TraceRegistryRoleNotAllowed(signer, step, allowed);
+            if (e.disposition > uint8(type(Disposition).max)) revert TraceRegistryInvalidDisposition(e.disposition);
+            _checkWhereAndWhen(e.location, e.eventTime);
+            hashes[i] = _hashEvent(e);
+        }
+        _useSignature(signer, _batchHash(_EVENT_BATCH_TYPEHASH, signer, hashes, b.nonce, b.deadline), b.nonce, b.deadline, b.signature);
+
+        for (uint256 i = 0; i < n; ++i) {
+            LifecycleEvent calldata e = events[i];
+            bytes32 unitId = e.unitId;
+            uint256 prev = _units[unitId];
+            if (prev == 0) revert TraceRegistryUnknownUnit(unitId);
+            _units[unitId] = _link(prev, signer, hashes[i]);
+            _recordMilestone(e, roles);
+            _emitEventRecorded(e, signer);
+        }
+    }
+
+    /**
+     * @dev EIP-712 struct hash of a {LifecycleEvent}. The struct is static, so calldata holds it exactly
+     * as EIP-712 encodes it; the narrow fields were range-checked by the ABI decoder when
+     * {_recordBatch} read them, so it is hashed in place.
+     */
+    function _hashEvent(LifecycleEvent calldata e) private pure returns (bytes32 h) {
         bytes32 typeHash = _EVENT_TYPEHASH;
         assembly ("memory-safe") {
             let ptr := mload(0x40)
             mstore(ptr, typeHash)
-            calldatacopy(add(ptr, 0x20), e, 0x140)
-            structHash := keccak256(ptr, 0x160)
+            calldatacopy(add(ptr, 0x20), e, 0xe0)
+            h := keccak256(ptr, 0x100)
         }
-        _useSignature(e.signer, structHash, e.nonce, e.deadline, e.signature);
-
-        uint256 rec = _link(prev, structHash);
-        _units[unitId] = rec;
-        _recordMilestone(e, roles);
-        _emitEventRecorded(e, rec);
     }
 
-    /// @dev Emits {EventRecorded}: its data is the message's fields from `bizStep` to `deadline`,
-    /// which lie in calldata already ABI-encoded, followed by the new record.
-    function _emitEventRecorded(SignedEvent calldata e, uint256 rec) private {
+    /// @dev EIP-712 struct hash of a signed batch, whose items hash to `itemHashes`.
+    function _batchHash(
+        bytes32 typeHash,
+        address signer,
+        bytes32[] memory itemHashes,
+        uint256 nonce,
+        uint64 deadline
+    ) private pure returns (bytes32) {
+        bytes32 itemsHash;
+        assembly ("memory-safe") {
+            itemsHash := keccak256(add(itemHashes, 0x20), shl(5, mload(itemHashes)))
+        }
+        return keccak256(abi.encode(typeHash, signer, itemsHash, nonce, deadline));
+    }
+
+    /// @dev Emits {EventRecorded}: its data is the event's fields after `unitId`, already ABI-encoded in calldata.
+    function _emitEventRecorded(LifecycleEvent calldata e, address signer) private {
         bytes32 topic0 = EventRecorded.selector;
         assembly ("memory-safe") {
             let ptr := mload(0x40)
-            calldatacopy(ptr, add(e, 0x40), 0x100)
-            mstore(add(ptr, 0x100), rec)
-            log3(ptr, 0x120, topic0, calldataload(add(e, 0x20)), calldataload(e))
+            calldatacopy(ptr, add(e, 0x20), 0xc0)
+            log3(ptr, 0xc0, topic0, calldataload(e), signer)
         }
     }
 
     /// @dev Delivery to the consumer and the return warehouse's receiving scan start the escrow's clocks.
-    function _recordMilestone(SignedEvent calldata e, uint32 signerRoles) private {
+    function _recordMilestone(LifecycleEvent calldata e, uint32 signerRoles) private {
         if (e.bizTransaction == bytes32(0)) return;
         Milestone kind;
         if (e.bizStep == uint8(BizStep.Delivering)) {
@@ -247,10 +269,15 @@ contract TraceRegistry is ITraceRegistry, AccessControl, DelegatedSignatures {
         if (eventTime == 0 || eventTime > block.timestamp + MAX_CLOCK_SKEW) revert TraceRegistryInvalidEventTime(eventTime);
     }
 
-    function _link(uint256 prev, bytes32 structHash) private pure returns (uint256) {
+    function _link(uint256 prev, address signer, bytes32 structHash) private pure returns (uint256 rec) {
         // 2^32 events on one unit cannot fit in any chain's gas budget, so the counter cannot wrap.
-        uint256 count = (prev & _COUNT_MASK) + 1;
-        return (uint256(keccak256(abi.encode(prev, structHash))) & ~_COUNT_MASK) | count;
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            mstore(ptr, prev)
+            mstore(add(ptr, 0x20), signer)
+            mstore(add(ptr, 0x40), structHash)
+            rec := or(and(keccak256(ptr, 0x60), not(_COUNT_MASK)), add(and(prev, _COUNT_MASK), 1))
+        }
     }
 
     function _milestoneKey(bytes32 unitId, bytes32 bizTransaction, Milestone kind) private pure returns (bytes32) {

@@ -13,20 +13,23 @@ from eth_abi import encode
 from eth_account import Account
 from eth_utils import keccak, to_checksum_address
 
-# Field lists in signing order; every message names its signer, nonce and deadline.
+# Field lists in signing order. Signed messages name their signer, nonce and deadline; the
+# registry's items (Commission, LifecycleEvent) are signed inside a batch.
 TYPES: dict[str, list[tuple[str, str]]] = {
     "Commission": [
-        ("address", "signer"),
         ("uint64", "gtin"),
         ("string", "serial"),
         ("uint64", "location"),
         ("uint40", "eventTime"),
         ("bytes32", "evidence"),
+    ],
+    "CommissionBatch": [
+        ("address", "signer"),
+        ("Commission[]", "units"),
         ("uint256", "nonce"),
         ("uint64", "deadline"),
     ],
     "LifecycleEvent": [
-        ("address", "signer"),
         ("bytes32", "unitId"),
         ("uint8", "bizStep"),
         ("uint8", "disposition"),
@@ -34,6 +37,10 @@ TYPES: dict[str, list[tuple[str, str]]] = {
         ("uint40", "eventTime"),
         ("bytes32", "evidence"),
         ("bytes32", "bizTransaction"),
+    ],
+    "EventBatch": [
+        ("address", "signer"),
+        ("LifecycleEvent[]", "events"),
         ("uint256", "nonce"),
         ("uint64", "deadline"),
     ],
@@ -55,14 +62,21 @@ TYPES: dict[str, list[tuple[str, str]]] = {
     ],
 }
 
-# The signer field of each message type.
-SIGNER_FIELD = {"Commission": "signer", "LifecycleEvent": "signer", "ReturnRequest": "buyer", "Inspection": "inspector"}
+# The signer field of each signed message type.
+SIGNER_FIELD = {"CommissionBatch": "signer", "EventBatch": "signer", "ReturnRequest": "buyer", "Inspection": "inspector"}
 
 _DOMAIN_TYPE = "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
 
 
+def _referenced(primary: str) -> list[str]:
+    return sorted({t[:-2] for t, _ in TYPES[primary] if t.endswith("[]") and t[:-2] in TYPES})
+
+
 def type_string(primary: str) -> str:
-    return f"{primary}(" + ",".join(f"{t} {n}" for t, n in TYPES[primary]) + ")"
+    """encodeType: the primary type, then the struct types it references, sorted by name."""
+    return "".join(
+        f"{name}(" + ",".join(f"{t} {n}" for t, n in TYPES[name]) + ")" for name in [primary, *_referenced(primary)]
+    )
 
 
 def type_hash(primary: str) -> bytes:
@@ -81,7 +95,10 @@ def struct_hash(primary: str, message: Mapping[str, Any]) -> bytes:
     abi_types, values = ["bytes32"], [type_hash(primary)]
     for typ, name in TYPES[primary]:
         value = message[name]
-        if typ == "string":
+        if typ.endswith("[]") and typ[:-2] in TYPES:
+            abi_types.append("bytes32")
+            values.append(keccak(b"".join(struct_hash(typ[:-2], item) for item in value)))
+        elif typ == "string":
             abi_types.append("bytes32")
             values.append(keccak(text=value))
         elif typ == "bytes32":
@@ -146,7 +163,7 @@ class Domain:
                     {"name": "chainId", "type": "uint256"},
                     {"name": "verifyingContract", "type": "address"},
                 ],
-                primary: [{"name": n, "type": t} for t, n in TYPES[primary]],
+                **{name: [{"name": n, "type": t} for t, n in TYPES[name]] for name in [primary, *_referenced(primary)]},
             },
             "primaryType": primary,
             "domain": self.as_json(),
@@ -156,9 +173,17 @@ class Domain:
         return data
 
 
+def _as_tuple(primary: str, message: Mapping[str, Any]) -> tuple:
+    return tuple(
+        [_as_tuple(t[:-2], item) for item in message[n]] if t.endswith("[]") and t[:-2] in TYPES else message[n]
+        for t, n in TYPES[primary]
+    )
+
+
 def call_args(primary: str, message: Mapping[str, Any], signature: bytes) -> tuple:
-    """The contracts' calldata struct for a signed message: its fields in type order, then the signature."""
-    return tuple(message[n] for _, n in TYPES[primary]) + (signature,)
+    """The contracts' calldata struct for a signed message: its fields in type order (nested
+    structs as tuples), then the signature."""
+    return _as_tuple(primary, message) + (signature,)
 
 
 def recover(domain: Domain, primary: str, message: Mapping[str, Any], signature: bytes) -> str:

@@ -29,7 +29,7 @@ class UnitHistory:
 
 
 def event_message(name: str, args: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    """The signed message (primary type, fields) that a registry log records."""
+    """The signed item (primary type, fields) that a registry log records."""
     if name == "UnitCommissioned":
         return "Commission", {n: args[n] for _, n in eip712.TYPES["Commission"]}
     if name == "EventRecorded":
@@ -56,13 +56,16 @@ def fetch(registry: Any, unit_id: bytes, from_block: int = 0, to_block: int | st
     record = 0
     for log in logs:
         primary, message = event_message(log["event"], dict(log["args"]))
-        record = hashchain.link(record, eip712.struct_hash(primary, message))
+        signer = log["args"]["signer"]
+        record = hashchain.link(record, signer, eip712.struct_hash(primary, message))
+        if primary == "Commission":
+            message["unitId"] = bytes(unit_id)
         history.events.append(
             {
                 "event": log["event"],
+                "signer": signer,
                 "seq": hashchain.count_of(record),
                 "record": record,
-                "logged_record": log["args"]["record"],
                 "tx": log["transactionHash"].hex(),
                 "block": log["blockNumber"],
                 "log_index": log["logIndex"],

@@ -6,40 +6,21 @@ are fresh for each test.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Callable
 
 import pytest
 from brownie import accounts, chain
-from eth_utils import keccak
 
 from returntrace import eip712, gs1
 from returntrace.vocab import HYGIENE_SEALED, BizStep, Disposition, Role
 
-from tests.support import GLN_BRAND, GLN_CARRIER, GLN_CHARITY, GLN_INSPECTION, GLN_WAREHOUSE, GTIN_INT, MARKET_CN, MARKET_EU, MARKET_US, ZERO32
+from scripts import deploy
+from tests.support import GTIN_INT, MARKET_CN, MARKET_EU, MARKET_US, ZERO32
 
 
 @pytest.fixture(scope="function", autouse=True)
 def isolate(fn_isolation):
     pass
-
-
-@dataclass
-class Actor:
-    """A signing key the tests control, with its brownie account for sending transactions."""
-
-    name: str
-    key: bytes
-    account: Any
-
-    @property
-    def address(self) -> str:
-        return self.account.address
-
-
-def _actor(name: str) -> Actor:
-    key = keccak(text=f"returntrace-test:{name}")
-    return Actor(name, key, accounts.add(key.hex()))
 
 
 @pytest.fixture(scope="session")
@@ -52,58 +33,60 @@ def relayer():
     return accounts[1]
 
 
+ACTORS = {
+    # name: (roles, organisation GLN without check digit)
+    "brand": (Role.BRAND, "950600000001"),
+    "brand2": (Role.BRAND, "950600000011"),
+    "carrier": (Role.CARRIER, "950600000002"),
+    "warehouse": (Role.WAREHOUSE, "950600000003"),
+    "inspector": (Role.INSPECTOR, "950600000004"),
+    "inspector2": (Role.INSPECTOR, "950600000014"),
+    "charity": (Role.CHARITY, "950600000005"),
+    "recycler": (Role.RECYCLER, "950600000006"),
+    "buyer": (0, "950600000007"),
+    "buyer2": (0, "950600000017"),
+    "stranger": (0, "950600000008"),
+}
+
+
 @pytest.fixture(scope="module")
-def actors(admin):
-    made = {n: _actor(n) for n in ("brand", "brand2", "carrier", "warehouse", "inspector", "inspector2", "charity", "recycler", "buyer", "buyer2", "stranger")}
+def actors(admin) -> dict[str, deploy.Signer]:
+    made = {name: deploy.test_signer(name, roles, gln) for name, (roles, gln) in ACTORS.items()}
     for a in made.values():
-        admin.transfer(a.account, "100 ether")
+        admin.transfer(a.account, "100 ether", silent=True)
     return made
 
 
 @pytest.fixture(scope="module")
 def registry(TraceRegistry, admin, actors):
     reg = TraceRegistry.deploy(admin, {"from": admin})
-    roles = {
-        "brand": (Role.BRAND, GLN_BRAND),
-        "brand2": (Role.BRAND, GLN_BRAND),
-        "carrier": (Role.CARRIER, GLN_CARRIER),
-        "warehouse": (Role.WAREHOUSE, GLN_WAREHOUSE),
-        "inspector": (Role.INSPECTOR, GLN_INSPECTION),
-        "inspector2": (Role.INSPECTOR, GLN_WAREHOUSE),
-        "charity": (Role.CHARITY, GLN_CHARITY),
-        "recycler": (Role.RECYCLER, GLN_CHARITY),
-    }
-    for name, (role, org) in roles.items():
-        reg.setActor(actors[name].address, int(role), org, {"from": admin})
-    reg.registerProduct(GTIN_INT, HYGIENE_SEALED, (1 << MARKET_EU) | (1 << MARKET_US) | (1 << MARKET_CN), {"from": actors["brand"].account})
+    deploy.accredit(reg, admin, [a for a in actors.values() if a.roles])
+    markets = (1 << MARKET_EU) | (1 << MARKET_US) | (1 << MARKET_CN)
+    reg.registerProduct(GTIN_INT, HYGIENE_SEALED, markets, {"from": actors["brand"].account})
     return reg
 
 
 @pytest.fixture(scope="module")
 def registry_domain(registry):
-    return eip712.Domain("ReturnTrace TraceRegistry", "1", chain.id, registry.address)
-
-
-def _next_nonce(contract, signer: str, pending: dict[tuple[str, str], int]) -> int:
-    key = (contract.address, signer)
-    nonce = max(contract.getNonce(signer), pending.get(key, -1) + 1)
-    pending[key] = nonce
-    return nonce
+    return eip712.Domain(*deploy.REGISTRY_DOMAIN, chain.id, registry.address)
 
 
 @pytest.fixture
 def sign(registry):
-    """sign(domain, primary, actor, **fields) -> (message, signature), filling nonce and deadline.
+    """sign(domain, primary, actor, contract=None, **fields) -> (message, signature).
 
-    Nonces count on from the contract's current nonce for messages not yet submitted, so a test
-    can build a batch from one signer."""
+    Fills the signer, the nonce (counting on from the contract's nonce for messages not yet
+    submitted, so a test can sign several before sending) and a deadline an hour ahead."""
     pending: dict[tuple[str, str], int] = {}
 
-    def _sign(domain: eip712.Domain, primary: str, actor: Actor, contract=None, **fields) -> tuple[dict, bytes]:
+    def _sign(domain: eip712.Domain, primary: str, actor: deploy.Signer, contract=None, **fields) -> tuple[dict, bytes]:
         contract = contract or registry
         message = dict(fields)
         message[eip712.SIGNER_FIELD[primary]] = actor.address
-        message.setdefault("nonce", _next_nonce(contract, actor.address, pending))
+        if "nonce" not in message:
+            key = (contract.address, actor.address)
+            message["nonce"] = max(contract.getNonce(actor.address), pending.get(key, -1) + 1)
+            pending[key] = message["nonce"]
         message.setdefault("deadline", chain.time() + 3600)
         return message, domain.sign(actor.key, primary, message)
 
@@ -112,45 +95,52 @@ def sign(registry):
 
 @pytest.fixture
 def commission(registry, registry_domain, sign, actors, relayer) -> Callable[..., bytes]:
-    """Commissions `serial` of GTIN as the brand; returns its unit id."""
+    """Commissions `serial` of GTIN as the brand in a batch of one; returns its unit id."""
 
     def _commission(serial: str = "SN0001", actor: str = "brand", **fields) -> bytes:
         fields.setdefault("gtin", GTIN_INT)
-        fields.setdefault("location", GLN_BRAND)
+        fields.setdefault("location", actors["brand"].gln)
         fields.setdefault("eventTime", chain.time())
         fields.setdefault("evidence", ZERO32)
-        message, sig = sign(registry_domain, "Commission", actors[actor], serial=serial, **fields)
-        registry.commission([eip712.call_args("Commission", message, sig)], {"from": relayer})
+        message, sig = sign(registry_domain, "CommissionBatch", actors[actor], units=[{"serial": serial, **fields}])
+        registry.commission([eip712.call_args("CommissionBatch", message, sig)], {"from": relayer})
         return gs1.unit_id(fields["gtin"], serial)
 
     return _commission
 
 
 @pytest.fixture
-def event(registry_domain, sign, actors, chain_time) -> Callable[..., tuple[dict, bytes]]:
-    """Builds a signed lifecycle event: event(unit, step, actor_name, **fields) -> (message, sig)."""
+def event(actors) -> Callable[..., dict]:
+    """An unsigned lifecycle event: event(unit, step, actor_name, disposition, **fields)."""
 
-    def _event(unit_id: bytes, step: BizStep, actor: str, disposition: Disposition = Disposition.IN_PROGRESS, **fields):
-        fields.setdefault("location", GLN_CARRIER)
-        fields.setdefault("eventTime", chain_time())
+    def _event(unit_id: bytes, step: BizStep, actor: str, disposition: Disposition = Disposition.IN_PROGRESS, **fields) -> dict:
+        fields.setdefault("location", actors[actor].gln)
+        fields.setdefault("eventTime", chain.time())
         fields.setdefault("evidence", ZERO32)
         fields.setdefault("bizTransaction", ZERO32)
-        return sign(registry_domain, "LifecycleEvent", actors[actor], unitId=unit_id, bizStep=int(step), disposition=int(disposition), **fields)
+        return {"unitId": unit_id, "bizStep": int(step), "disposition": int(disposition), **fields}
 
     return _event
 
 
 @pytest.fixture
-def record(registry, event, relayer):
-    """Records one signed event and returns the transaction."""
+def sign_events(registry_domain, sign, actors) -> Callable[..., tuple[dict, bytes]]:
+    """Signs events as one EventBatch: sign_events(actor_name, events, **batch_fields)."""
+
+    def _sign_events(actor: str, events: list[dict], **batch_fields) -> tuple[dict, bytes]:
+        return sign(registry_domain, "EventBatch", actors[actor], events=events, **batch_fields)
+
+    return _sign_events
+
+
+@pytest.fixture
+def record(registry, event, sign_events, relayer):
+    """Records one event signed by `actor` in a batch of one and returns the transaction.
+    `nonce` and `deadline` go to the signed batch, other keywords to the event."""
 
     def _record(unit_id: bytes, step: BizStep, actor: str, disposition: Disposition = Disposition.IN_PROGRESS, **fields):
-        message, sig = event(unit_id, step, actor, disposition, **fields)
-        return registry.record([eip712.call_args("LifecycleEvent", message, sig)], {"from": relayer})
+        batch_fields = {k: fields.pop(k) for k in ("nonce", "deadline") if k in fields}
+        message, sig = sign_events(actor, [event(unit_id, step, actor, disposition, **fields)], **batch_fields)
+        return registry.record([eip712.call_args("EventBatch", message, sig)], {"from": relayer})
 
     return _record
-
-
-@pytest.fixture(scope="session")
-def chain_time() -> Callable[[], int]:
-    return lambda: chain.time()

@@ -83,29 +83,37 @@ interface ITraceRegistry {
     }
 
     /**
-     * @dev The brand's signed commissioning of one unit: it creates the unit.
-     * EIP-712 type: `Commission(address signer,uint64 gtin,string serial,uint64 location,uint40 eventTime,bytes32 evidence,uint256 nonce,uint64 deadline)`.
+     * @dev The brand's commissioning of one unit, which creates it.
+     * EIP-712 type: `Commission(uint64 gtin,string serial,uint64 location,uint40 eventTime,bytes32 evidence)`.
      */
-    struct SignedCommission {
-        address signer;
+    struct Commission {
         uint64 gtin;
         string serial;
         uint64 location;
         uint40 eventTime;
         bytes32 evidence;
+    }
+
+    /**
+     * @dev Commissionings signed at once by a brand.
+     * EIP-712 type: `CommissionBatch(address signer,Commission[] units,uint256 nonce,uint64 deadline)` followed
+     * by the `Commission` type.
+     */
+    struct SignedCommissionBatch {
+        address signer;
+        Commission[] units;
         uint256 nonce;
         uint64 deadline;
         bytes signature;
     }
 
     /**
-     * @dev An actor's signed lifecycle event for an existing unit.
-     * EIP-712 type: `LifecycleEvent(address signer,bytes32 unitId,uint8 bizStep,uint8 disposition,uint64 location,uint40 eventTime,bytes32 evidence,bytes32 bizTransaction,uint256 nonce,uint64 deadline)`.
-     * `location` is the GLN of the read point and business location, `evidence` the SHA-256 digest
-     * inside the evidence file's CIDv1 (or zero), `bizTransaction` the order or RMA reference (or zero).
+     * @dev A lifecycle event of an existing unit. `location` is the GLN of the read point and business
+     * location, `evidence` the SHA-256 digest inside the evidence file's CIDv1 (or zero),
+     * `bizTransaction` the order or RMA reference (or zero).
+     * EIP-712 type: `LifecycleEvent(bytes32 unitId,uint8 bizStep,uint8 disposition,uint64 location,uint40 eventTime,bytes32 evidence,bytes32 bizTransaction)`.
      */
-    struct SignedEvent {
-        address signer;
+    struct LifecycleEvent {
         bytes32 unitId;
         uint8 bizStep;
         uint8 disposition;
@@ -113,6 +121,16 @@ interface ITraceRegistry {
         uint40 eventTime;
         bytes32 evidence;
         bytes32 bizTransaction;
+    }
+
+    /**
+     * @dev Lifecycle events signed at once by one actor: a single scan, or a scanning session over a
+     * consolidated parcel. EIP-712 type: `EventBatch(address signer,LifecycleEvent[] events,uint256 nonce,uint64 deadline)`
+     * followed by the `LifecycleEvent` type.
+     */
+    struct SignedEventBatch {
+        address signer;
+        LifecycleEvent[] events;
         uint256 nonce;
         uint64 deadline;
         bytes signature;
@@ -154,7 +172,7 @@ interface ITraceRegistry {
     /// @dev The event time is zero or later than the block that records it (beyond the allowed clock skew).
     error TraceRegistryInvalidEventTime(uint40 eventTime);
 
-    /// @dev A batch must hold at least one item.
+    /// @dev A call and each signed batch in it must hold at least one item.
     error TraceRegistryEmptyBatch();
 
     /// @dev The account is the zero address.
@@ -167,8 +185,8 @@ interface ITraceRegistry {
     event ActorUpdated(address indexed account, uint32 roles, uint64 organization);
 
     /**
-     * @dev Emitted when a unit is commissioned: this is its first event (seq 1).
-     * `structHash` is the EIP-712 struct hash of the signed commission, the link hashed into the chain.
+     * @dev Emitted when a unit is commissioned: its first event. The chain link is the EIP-712 struct
+     * hash of the {Commission} these fields make (see {unitRecord}).
      */
     event UnitCommissioned(
         bytes32 indexed unitId,
@@ -177,16 +195,12 @@ interface ITraceRegistry {
         string serial,
         uint64 location,
         uint40 eventTime,
-        bytes32 evidence,
-        uint256 nonce,
-        uint64 deadline,
-        uint256 record
+        bytes32 evidence
     );
 
     /**
-     * @dev Emitted for every lifecycle event after commissioning. `record` is the unit's new
-     * head-and-counter word (see {unitRecord}); the chain link is the EIP-712 struct hash of the
-     * signed event, which every other field here lets a reader recompute.
+     * @dev Emitted for every lifecycle event after commissioning. The chain link is the EIP-712 struct
+     * hash of the {LifecycleEvent} these fields make (see {unitRecord}).
      */
     event EventRecorded(
         bytes32 indexed unitId,
@@ -196,10 +210,7 @@ interface ITraceRegistry {
         uint64 location,
         uint40 eventTime,
         bytes32 evidence,
-        bytes32 bizTransaction,
-        uint256 nonce,
-        uint64 deadline,
-        uint256 record
+        bytes32 bizTransaction
     );
 
     /**
@@ -228,36 +239,39 @@ interface ITraceRegistry {
     function setActor(address account, uint32 roles, uint64 organization) external;
 
     /**
-     * @dev Commissions a batch of units from brand-signed messages; any account may submit them.
+     * @dev Commissions units from brand-signed batches; any account may submit them. All or nothing:
+     * one invalid item reverts the whole call.
      *
-     * Requirements, for each message:
+     * Requirements, for each signed batch:
      *
-     * - signature, nonce and deadline are valid (see {IDelegatedSignatures}).
-     * - the signer holds the brand role and registered the GTIN.
-     * - the GTIN, serial and location are valid, the unit is new, and the event time is not in the future.
+     * - it holds at least one unit; signature, nonce and deadline are valid (see {IDelegatedSignatures}).
+     * - the signer holds the brand role and registered each unit's GTIN.
+     * - each serial and location is valid, each unit is new, and no event time is zero or in the future.
      *
      * Emits a {UnitCommissioned} event per unit.
      */
-    function commission(SignedCommission[] calldata batch) external;
+    function commission(SignedCommissionBatch[] calldata batches) external;
 
     /**
-     * @dev Records a batch of signed lifecycle events on existing units; any account may submit them.
-     * The batch is atomic: one invalid message reverts all of it.
+     * @dev Records signed batches of lifecycle events on existing units; any account may submit them.
+     * All or nothing: one invalid item reverts the whole call.
      *
-     * Requirements, for each message:
+     * Requirements, for each signed batch:
      *
-     * - signature, nonce and deadline are valid (see {IDelegatedSignatures}).
-     * - the unit exists, the step is a known step other than commissioning, the disposition is known.
-     * - the signer holds a role allowed to sign the step (see {allowedRoles}).
-     * - the location is a valid GLN and the event time is not in the future.
+     * - it holds at least one event; signature, nonce and deadline are valid (see {IDelegatedSignatures}).
+     * - each unit exists, each step is a known step other than commissioning, each disposition is known.
+     * - the signer holds, for each event, a role allowed to sign its step (see {allowedRoles}).
+     * - each location is a valid GLN and no event time is zero or in the future.
      *
-     * Emits an {EventRecorded} event per message.
+     * Emits an {EventRecorded} event per event.
      */
-    function record(SignedEvent[] calldata batch) external;
+    function record(SignedEventBatch[] calldata batches) external;
 
     /**
-     * @dev Returns the unit's packed record: the chain head in the high 224 bits and the number
-     * of events in the low 32 bits; zero for a unit that does not exist.
+     * @dev Returns the unit's packed record: the chain head in the high 224 bits and the number of
+     * events in the low 32 bits; zero for a unit that does not exist. After the n-th event,
+     * `record_n = (keccak256(abi.encode(record_{n-1}, signer, structHash)) & ~0xffffffff) | n`, with
+     * `record_0 = 0` and `structHash` the EIP-712 struct hash of the {Commission} or {LifecycleEvent}.
      */
     function unitRecord(bytes32 unitId) external view returns (uint256);
 
@@ -282,9 +296,9 @@ interface ITraceRegistry {
     /// @dev Returns the unit id of `gtin` and `serial` (see README for the encoding).
     function unitIdOf(uint64 gtin, string calldata serial) external pure returns (bytes32);
 
-    /// @dev Returns the EIP-712 type hash of commissioning messages.
-    function getCommissionTypeHash() external pure returns (bytes32);
+    /// @dev Returns the EIP-712 type hashes of {Commission} and of the signed `CommissionBatch`.
+    function getCommissionTypeHashes() external pure returns (bytes32 item, bytes32 batch);
 
-    /// @dev Returns the EIP-712 type hash of lifecycle event messages.
-    function getEventTypeHash() external pure returns (bytes32);
+    /// @dev Returns the EIP-712 type hashes of {LifecycleEvent} and of the signed `EventBatch`.
+    function getEventTypeHashes() external pure returns (bytes32 item, bytes32 batch);
 }

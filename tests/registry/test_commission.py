@@ -6,28 +6,60 @@ from returntrace import eip712, gs1, hashchain
 from tests.support import err, GLN_BRAND, GTIN_INT, ZERO32
 
 
+def _unit(serial, **fields):
+    return {"gtin": GTIN_INT, "serial": serial, "location": GLN_BRAND, "eventTime": chain.time(), "evidence": ZERO32, **fields}
+
+
 def test_commission_creates_unit_with_first_link(registry, registry_domain, sign, actors, relayer):
-    message, sig = sign(registry_domain, "Commission", actors["brand"], gtin=GTIN_INT, serial="SN-1", location=GLN_BRAND, eventTime=chain.time(), evidence=b"\x11" * 32)
-    tx = registry.commission([eip712.call_args("Commission", message, sig)], {"from": relayer})
+    message, sig = sign(registry_domain, "CommissionBatch", actors["brand"], units=[_unit("SN-1", evidence=b"\x11" * 32)])
+    tx = registry.commission([eip712.call_args("CommissionBatch", message, sig)], {"from": relayer})
     unit = gs1.unit_id(GTIN_INT, "SN-1")
-    expected = hashchain.link(0, eip712.struct_hash("Commission", message))
+    expected = hashchain.link(0, actors["brand"].address, eip712.struct_hash("Commission", message["units"][0]))
     assert registry.unitRecord(unit) == expected
     assert registry.eventCount(unit) == 1
     ev = tx.events["UnitCommissioned"]
     assert ev["unitId"] == "0x" + unit.hex()
     assert ev["signer"] == actors["brand"].address
     assert ev["serial"] == "SN-1"
-    assert ev["record"] == expected
+    assert ev["evidence"] == "0x" + "11" * 32
+    assert registry.getNonce(actors["brand"].address) == 1
 
 
-def test_commission_batch(registry, registry_domain, sign, actors, relayer):
-    batch = []
-    for i in range(10):
-        message, sig = sign(registry_domain, "Commission", actors["brand"], gtin=GTIN_INT, serial=f"B{i}", location=GLN_BRAND, eventTime=chain.time(), evidence=ZERO32)
-        batch.append(eip712.call_args("Commission", message, sig))
-    tx = registry.commission(batch, {"from": relayer})
+def test_one_signature_commissions_a_batch(registry, registry_domain, sign, actors, relayer):
+    message, sig = sign(registry_domain, "CommissionBatch", actors["brand"], units=[_unit(f"B{i}") for i in range(10)])
+    tx = registry.commission([eip712.call_args("CommissionBatch", message, sig)], {"from": relayer})
     assert len(tx.events["UnitCommissioned"]) == 10
     assert all(registry.eventCount(gs1.unit_id(GTIN_INT, f"B{i}")) == 1 for i in range(10))
+    assert registry.getNonce(actors["brand"].address) == 1
+
+
+def test_several_signed_batches_in_one_call(registry, registry_domain, sign, actors, relayer, admin):
+    other = int(gs1.normalize_gtin("96385074"))
+    registry.registerProduct(other, 0, 1, {"from": actors["brand2"].account})
+    first = sign(registry_domain, "CommissionBatch", actors["brand"], units=[_unit("M1")])
+    second = sign(registry_domain, "CommissionBatch", actors["brand2"], units=[_unit("M2", gtin=other)])
+    registry.commission([eip712.call_args("CommissionBatch", *first), eip712.call_args("CommissionBatch", *second)], {"from": relayer})
+    assert registry.eventCount(gs1.unit_id(GTIN_INT, "M1")) == 1
+    assert registry.eventCount(gs1.unit_id(other, "M2")) == 1
+
+
+def test_unit_listed_twice_in_a_batch_reverts(registry, registry_domain, sign, actors, relayer):
+    message, sig = sign(registry_domain, "CommissionBatch", actors["brand"], units=[_unit("D1"), _unit("D1")])
+    with brownie.reverts(err("TraceRegistryUnitExists", gs1.unit_id(GTIN_INT, "D1"))):
+        registry.commission([eip712.call_args("CommissionBatch", message, sig)], {"from": relayer})
+
+
+def test_empty_signed_batch_reverts(registry, registry_domain, sign, actors, relayer):
+    message, sig = sign(registry_domain, "CommissionBatch", actors["brand"], units=[])
+    with brownie.reverts(err("TraceRegistryEmptyBatch")):
+        registry.commission([eip712.call_args("CommissionBatch", message, sig)], {"from": relayer})
+
+
+def test_batch_signature_covers_every_unit(registry, registry_domain, sign, actors, relayer):
+    message, sig = sign(registry_domain, "CommissionBatch", actors["brand"], units=[_unit("S1"), _unit("S2")])
+    message["units"][1] = _unit("S3")
+    with brownie.reverts(err("SignatureInvalid", actors["brand"].address)):
+        registry.commission([eip712.call_args("CommissionBatch", message, sig)], {"from": relayer})
 
 
 def test_commission_twice_reverts(commission):
@@ -45,7 +77,7 @@ def test_commission_unknown_product(commission):
 def test_only_the_products_brand_commissions(commission, actors):
     with brownie.reverts(err("TraceRegistryNotBrandOf", actors["brand2"].address, GTIN_INT)):
         commission("X", actor="brand2")
-    with brownie.reverts(err("TraceRegistryNotBrandOf", actors["warehouse"].address, GTIN_INT)):
+    with brownie.reverts(err("TraceRegistryRoleNotAllowed", actors["warehouse"].address, 1, 1)):
         commission("X", actor="warehouse")
 
 
@@ -80,7 +112,7 @@ def test_commission_rejects_event_in_future_and_zero_time(commission):
         commission("X", eventTime=0)
 
 
-def test_commission_empty_batch(registry, relayer):
+def test_commission_and_record_need_a_batch(registry, relayer):
     with brownie.reverts(err("TraceRegistryEmptyBatch")):
         registry.commission([], {"from": relayer})
     with brownie.reverts(err("TraceRegistryEmptyBatch")):

@@ -10,23 +10,44 @@ ROLE_ACTOR = {Role.BRAND: "brand", Role.CARRIER: "carrier", Role.WAREHOUSE: "war
 RECORDABLE = [s for s in BizStep if s is not BizStep.COMMISSIONING]
 
 
-def test_record_extends_the_chain(registry, commission, event, relayer):
+def test_record_extends_the_chain(registry, commission, event, sign_events, relayer, actors):
     unit = commission()
     before = registry.unitRecord(unit)
-    message, sig = event(unit, BizStep.SHIPPING, "carrier", Disposition.IN_TRANSIT)
-    tx = registry.record([eip712.call_args("LifecycleEvent", message, sig)], {"from": relayer})
-    expected = hashchain.link(before, eip712.struct_hash("LifecycleEvent", message))
+    item = event(unit, BizStep.SHIPPING, "carrier", Disposition.IN_TRANSIT, evidence=b"\x07" * 32, bizTransaction=b"\x08" * 32)
+    message, sig = sign_events("carrier", [item])
+    tx = registry.record([eip712.call_args("EventBatch", message, sig)], {"from": relayer})
+    expected = hashchain.link(before, actors["carrier"].address, eip712.struct_hash("LifecycleEvent", item))
     assert registry.unitRecord(unit) == expected
     assert registry.eventCount(unit) == 2
     ev = tx.events["EventRecorded"]
     assert ev["unitId"] == "0x" + unit.hex()
-    assert ev["signer"] == message["signer"]
+    assert ev["signer"] == actors["carrier"].address
     assert ev["bizStep"] == BizStep.SHIPPING
     assert ev["disposition"] == Disposition.IN_TRANSIT
-    assert ev["location"] == message["location"]
-    assert ev["nonce"] == message["nonce"]
-    assert ev["deadline"] == message["deadline"]
-    assert ev["record"] == expected
+    assert ev["location"] == item["location"]
+    assert ev["eventTime"] == item["eventTime"]
+    assert ev["evidence"] == "0x" + "07" * 32
+    assert ev["bizTransaction"] == "0x" + "08" * 32
+
+
+def test_one_signature_records_a_scanning_session(registry, commission, event, sign_events, relayer, actors):
+    units = [commission(f"S{i}") for i in range(5)]
+    message, sig = sign_events("carrier", [event(u, BizStep.DEPARTING, "carrier", Disposition.IN_TRANSIT) for u in units])
+    tx = registry.record([eip712.call_args("EventBatch", message, sig)], {"from": relayer})
+    assert len(tx.events["EventRecorded"]) == 5
+    assert all(registry.eventCount(u) == 2 for u in units)
+    assert registry.getNonce(actors["carrier"].address) == 1
+
+
+def test_same_unit_twice_in_a_batch_chains_in_order(registry, commission, event, sign_events, relayer, actors):
+    unit = commission()
+    before = registry.unitRecord(unit)
+    items = [event(unit, BizStep.ARRIVING, "carrier"), event(unit, BizStep.DEPARTING, "carrier")]
+    message, sig = sign_events("carrier", items)
+    registry.record([eip712.call_args("EventBatch", message, sig)], {"from": relayer})
+    carrier = actors["carrier"].address
+    expected = hashchain.link(hashchain.link(before, carrier, eip712.struct_hash("LifecycleEvent", items[0])), carrier, eip712.struct_hash("LifecycleEvent", items[1]))
+    assert registry.unitRecord(unit) == expected
 
 
 @pytest.mark.parametrize("step", RECORDABLE, ids=lambda s: s.name)
@@ -81,25 +102,29 @@ def test_invalid_gln_and_time_revert(commission, record):
         record(unit, BizStep.SHIPPING, "carrier", eventTime=future)
 
 
-def test_batch_is_atomic(registry, commission, event, relayer):
+def test_call_is_atomic(registry, commission, event, sign_events, relayer, actors):
     unit = commission()
-    good, good_sig = event(unit, BizStep.SHIPPING, "carrier")
-    bad, bad_sig = event(unit, BizStep.INSPECTING, "carrier")
-    with brownie.reverts():
-        registry.record([eip712.call_args("LifecycleEvent", good, good_sig), eip712.call_args("LifecycleEvent", bad, bad_sig)], {"from": relayer})
+    good = sign_events("carrier", [event(unit, BizStep.SHIPPING, "carrier")])
+    bad = sign_events("warehouse", [event(unit, BizStep.STORING, "warehouse"), event(unit, BizStep.INSPECTING, "warehouse")])
+    with brownie.reverts(err("TraceRegistryRoleNotAllowed", actors["warehouse"].address, int(BizStep.INSPECTING), int(Role.INSPECTOR))):
+        registry.record([eip712.call_args("EventBatch", *good), eip712.call_args("EventBatch", *bad)], {"from": relayer})
     assert registry.eventCount(unit) == 1
-    assert registry.getNonce(good["signer"]) == 0
+    assert registry.getNonce(actors["carrier"].address) == 0
 
 
-def test_batch_of_many_signers_and_units(registry, commission, event, relayer):
+def test_batches_of_many_signers_and_units(registry, commission, event, sign_events, relayer):
     units = [commission(f"U{i}") for i in range(3)]
-    batch = []
-    for unit in units:
-        for step, actor in ((BizStep.SHIPPING, "brand"), (BizStep.DEPARTING, "carrier"), (BizStep.ARRIVING, "warehouse")):
-            batch.append(eip712.call_args("LifecycleEvent", *event(unit, step, actor)))
-    tx = registry.record(batch, {"from": relayer})
+    batches = []
+    for step, actor in ((BizStep.SHIPPING, "brand"), (BizStep.DEPARTING, "carrier"), (BizStep.ARRIVING, "warehouse")):
+        batches.append(eip712.call_args("EventBatch", *sign_events(actor, [event(u, step, actor) for u in units])))
+    tx = registry.record(batches, {"from": relayer})
     assert len(tx.events["EventRecorded"]) == 9
     assert all(registry.eventCount(u) == 4 for u in units)
+
+
+def test_empty_event_batch_reverts(registry, sign_events, relayer):
+    with brownie.reverts(err("TraceRegistryEmptyBatch")):
+        registry.record([eip712.call_args("EventBatch", *sign_events("carrier", []))], {"from": relayer})
 
 
 def test_delivery_milestone_first_scan_counts(registry, commission, record):

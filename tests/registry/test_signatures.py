@@ -10,79 +10,79 @@ from tests.support import GLN_CARRIER, err
 
 
 def _submit(registry, relayer, message, sig):
-    return registry.record([eip712.call_args("LifecycleEvent", message, sig)], {"from": relayer})
+    return registry.record([eip712.call_args("EventBatch", message, sig)], {"from": relayer})
 
 
-def test_digest_matches_eth_account_typed_data(registry, registry_domain, commission, event):
+def test_digest_matches_eth_account_typed_data(registry_domain, commission, event, sign_events):
     unit = commission()
-    message, sig = event(unit, BizStep.SHIPPING, "carrier")
-    full = registry_domain.typed_data("LifecycleEvent", {**message, "unitId": bytes(message["unitId"])})
-    signed = Account.sign_typed_data(b"\x01" * 32, full_message=full)
-    assert Account._recover_hash(registry_domain.digest("LifecycleEvent", message), signature=signed.signature) == Account.from_key(b"\x01" * 32).address
+    message, _ = sign_events("carrier", [event(unit, BizStep.SHIPPING, "carrier")])
+    signed = Account.sign_typed_data(b"\x01" * 32, full_message=registry_domain.typed_data("EventBatch", message))
+    recovered = Account._recover_hash(registry_domain.digest("EventBatch", message), signature=signed.signature)
+    assert recovered == Account.from_key(b"\x01" * 32).address
 
 
 def test_type_hashes_and_domain_are_published(registry, registry_domain):
-    assert registry.getEventTypeHash() == "0x" + eip712.type_hash("LifecycleEvent").hex()
-    assert registry.getCommissionTypeHash() == "0x" + eip712.type_hash("Commission").hex()
+    assert registry.getEventTypeHashes() == ["0x" + eip712.type_hash(t).hex() for t in ("LifecycleEvent", "EventBatch")]
+    assert registry.getCommissionTypeHashes() == ["0x" + eip712.type_hash(t).hex() for t in ("Commission", "CommissionBatch")]
     assert registry.getDomainSeparator() == "0x" + registry_domain.separator.hex()
 
 
-def test_replayed_signature_reverts(registry, commission, event, relayer, actors):
+def test_replayed_signature_reverts(registry, commission, event, sign_events, relayer, actors):
     unit = commission()
-    message, sig = event(unit, BizStep.SHIPPING, "carrier")
+    message, sig = sign_events("carrier", [event(unit, BizStep.SHIPPING, "carrier")])
     _submit(registry, relayer, message, sig)
     with brownie.reverts(err("SignatureInvalidNonce", actors["carrier"].address, 1, 0)):
         _submit(registry, relayer, message, sig)
 
 
-def test_out_of_order_nonce_reverts(registry, commission, event, relayer, actors):
+def test_out_of_order_nonce_reverts(registry, commission, event, sign_events, relayer, actors):
     unit = commission()
-    message, sig = event(unit, BizStep.SHIPPING, "carrier", nonce=5)
+    message, sig = sign_events("carrier", [event(unit, BizStep.SHIPPING, "carrier")], nonce=5)
     with brownie.reverts(err("SignatureInvalidNonce", actors["carrier"].address, 0, 5)):
         _submit(registry, relayer, message, sig)
 
 
-def test_expired_deadline_reverts(registry, commission, event, relayer):
+def test_expired_deadline_reverts(registry, commission, event, sign_events, relayer):
     unit = commission()
     deadline = chain.time() - 10
-    message, sig = event(unit, BizStep.SHIPPING, "carrier", deadline=deadline)
+    message, sig = sign_events("carrier", [event(unit, BizStep.SHIPPING, "carrier")], deadline=deadline)
     with brownie.reverts(err("SignatureExpired", deadline)):
         _submit(registry, relayer, message, sig)
 
 
-def test_signature_by_another_key_reverts(registry, commission, event, relayer, actors):
+def test_signature_by_another_key_reverts(registry, commission, event, sign_events, relayer, actors):
     unit = commission()
-    message, _ = event(unit, BizStep.SHIPPING, "carrier")
-    sig = eip712.Domain("ReturnTrace TraceRegistry", "1", chain.id, registry.address).sign(actors["stranger"].key, "LifecycleEvent", message)
+    message, _ = sign_events("carrier", [event(unit, BizStep.SHIPPING, "carrier")])
+    sig = eip712.Domain("ReturnTrace TraceRegistry", "1", chain.id, registry.address).sign(actors["stranger"].key, "EventBatch", message)
     with brownie.reverts(err("SignatureInvalid", actors["carrier"].address)):
         _submit(registry, relayer, message, sig)
 
 
-def test_tampered_field_breaks_signature(registry, commission, event, relayer, actors):
+def test_tampered_field_breaks_signature(registry, commission, event, sign_events, relayer, actors):
     unit = commission()
-    message, sig = event(unit, BizStep.SHIPPING, "carrier")
-    message = {**message, "disposition": message["disposition"] + 1}
+    message, sig = sign_events("carrier", [event(unit, BizStep.SHIPPING, "carrier")])
+    message = {**message, "events": [{**message["events"][0], "disposition": message["events"][0]["disposition"] + 1}]}
     with brownie.reverts(err("SignatureInvalid", actors["carrier"].address)):
         _submit(registry, relayer, message, sig)
 
 
-def test_signature_for_another_contract_or_chain_reverts(registry, admin, commission, event, relayer, actors):
+def test_signature_for_another_contract_or_chain_reverts(registry, admin, commission, event, sign_events, relayer, actors):
     unit = commission()
-    message, _ = event(unit, BizStep.SHIPPING, "carrier")
+    message, _ = sign_events("carrier", [event(unit, BizStep.SHIPPING, "carrier")])
     other = TraceRegistry.deploy(admin, {"from": admin})
     for domain in (
         eip712.Domain("ReturnTrace TraceRegistry", "1", chain.id, other.address),
         eip712.Domain("ReturnTrace TraceRegistry", "1", chain.id + 1, registry.address),
         eip712.Domain("ReturnTrace TraceRegistry", "2", chain.id, registry.address),
     ):
-        sig = domain.sign(actors["carrier"].key, "LifecycleEvent", message)
+        sig = domain.sign(actors["carrier"].key, "EventBatch", message)
         with brownie.reverts(err("SignatureInvalid", actors["carrier"].address)):
             _submit(registry, relayer, message, sig)
 
 
-def test_increase_nonce_cancels_outstanding_signatures(registry, commission, event, relayer, actors):
+def test_increase_nonce_cancels_outstanding_signatures(registry, commission, event, sign_events, relayer, actors):
     unit = commission()
-    message, sig = event(unit, BizStep.SHIPPING, "carrier")
+    message, sig = sign_events("carrier", [event(unit, BizStep.SHIPPING, "carrier")])
     carrier = actors["carrier"].account
     tx = registry.increaseNonce(3, {"from": carrier})
     assert tx.events["NonceIncreased"]["newNonce"] == 3
@@ -92,20 +92,20 @@ def test_increase_nonce_cancels_outstanding_signatures(registry, commission, eve
         registry.increaseNonce(3, {"from": carrier})
 
 
-def test_erc1271_wallet_signs_events(registry, admin, commission, event, relayer, actors):
+def test_erc1271_wallet_signs_events(registry, admin, commission, event, sign_events, relayer, actors):
     unit = commission()
     wallet = ERC1271WalletMock.deploy(actors["carrier"].address, {"from": admin})
     registry.setActor(wallet.address, int(Role.CARRIER), GLN_CARRIER, {"from": admin})
     domain = eip712.Domain("ReturnTrace TraceRegistry", "1", chain.id, registry.address)
-    message, _ = event(unit, BizStep.SHIPPING, "carrier")
+    message, _ = sign_events("carrier", [event(unit, BizStep.SHIPPING, "carrier")])
     message = {**message, "signer": wallet.address, "nonce": 0}
-    sig = domain.sign(actors["carrier"].key, "LifecycleEvent", message)
+    sig = domain.sign(actors["carrier"].key, "EventBatch", message)
     _submit(registry, relayer, message, sig)
     assert registry.eventCount(unit) == 2
     assert registry.getNonce(wallet.address) == 1
 
     wallet.setAccepting(False, {"from": admin})
     message = {**message, "nonce": 1}
-    sig = domain.sign(actors["carrier"].key, "LifecycleEvent", message)
+    sig = domain.sign(actors["carrier"].key, "EventBatch", message)
     with brownie.reverts(err("SignatureInvalid", wallet.address)):
         _submit(registry, relayer, message, sig)

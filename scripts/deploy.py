@@ -1,0 +1,151 @@
+"""Deploys ReturnTrace's contracts and writes the deployment manifest the gateway and auditors read.
+
+    brownie run scripts/deploy.py                       # local anvil (brownie's development network)
+    RT_DEPLOYER_KEY=0x… brownie run scripts/deploy.py --network <id>
+
+The manifest (deployments/<chain id>.json) holds the chain id, each contract's address, ABI
+and EIP-712 domain, and the deployment block, from which log scans start.
+
+The demo world (deploy_demo_world) adds accredited actors whose keys are derived from public
+labels: they are test keys for a local chain only, never for a real network.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from brownie import TraceRegistry, accounts, chain, network
+from eth_utils import keccak
+
+from returntrace import eip712, gs1
+from returntrace.vocab import HYGIENE_SEALED, BizStep, Disposition, Role
+
+ROOT = Path(__file__).resolve().parents[1]
+DEPLOYMENTS = ROOT / "deployments"
+REGISTRY_DOMAIN = ("ReturnTrace TraceRegistry", "1")
+
+DEMO_GTIN = int(gs1.with_check_digit("0950600013435"))  # baby bottle 260 ml, hygiene-sealed
+MARKET_EU, MARKET_US, MARKET_CN = 0, 1, 2
+ZERO32 = b"\x00" * 32
+
+
+@dataclass
+class Signer:
+    """An actor's signing key (public test key: local chains only) and its accreditation."""
+
+    name: str
+    key: bytes
+    roles: int
+    gln: int
+    account: Any = None
+
+    @property
+    def address(self) -> str:
+        return self.account.address
+
+
+@dataclass
+class Deployment:
+    registry: Any
+    block: int
+    actors: dict[str, Signer] = field(default_factory=dict)
+    extra_signers: list[Signer] = field(default_factory=list)
+
+    @property
+    def registry_domain(self) -> eip712.Domain:
+        return eip712.Domain(*REGISTRY_DOMAIN, chain.id, self.registry.address)
+
+
+def test_signer(name: str, roles: int, gln_digits: str) -> Signer:
+    key = keccak(text=f"returntrace-demo:{name}")
+    return Signer(name, key, int(roles), int(gs1.with_check_digit(gln_digits)), accounts.add(key.hex()))
+
+
+def deploy_contracts(admin: Any) -> Deployment:
+    registry = TraceRegistry.deploy(admin, {"from": admin})
+    return Deployment(registry=registry, block=registry.tx.block_number)
+
+
+def accredit(registry: Any, admin: Any, signers: list[Signer]) -> None:
+    for s in signers:
+        registry.setActor(s.address, s.roles, s.gln, {"from": admin})
+
+
+def write_manifest(d: Deployment, path: Path | None = None) -> Path:
+    path = path or DEPLOYMENTS / f"{chain.id}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    contracts = {
+        "TraceRegistry": {"address": d.registry.address, "abi": d.registry.abi, "eip712": d.registry_domain.as_json()},
+    }
+    manifest = {"network": network.show_active(), "chainId": chain.id, "deploymentBlock": d.block, "contracts": contracts}
+    path.write_text(json.dumps(manifest, indent=2) + "\n")
+    return path
+
+
+def deploy_demo_world(admin: Any, extra_signers: int = 0) -> Deployment:
+    """Contracts plus accredited demo actors and a registered product class (local chains only)."""
+    d = deploy_contracts(admin)
+    roles = [
+        ("brand", Role.BRAND, "950600000001"),
+        ("carrier", Role.CARRIER, "950600000002"),
+        ("warehouse", Role.WAREHOUSE, "950600000003"),
+        ("inspector", Role.INSPECTOR, "950600000004"),
+        ("charity", Role.CHARITY, "950600000005"),
+        ("recycler", Role.RECYCLER, "950600000006"),
+        ("buyer", 0, "950600000007"),
+    ]
+    d.actors = {name: test_signer(name, role, gln) for name, role, gln in roles}
+    d.extra_signers = [
+        test_signer(f"signer{i}", Role.CARRIER if i % 2 else Role.WAREHOUSE, "950600000002") for i in range(extra_signers)
+    ]
+    accredit(d.registry, admin, [s for s in d.actors.values() if s.roles] + d.extra_signers)
+    for s in d.actors.values():
+        admin.transfer(s.account, "10 ether", silent=True)
+    markets = (1 << MARKET_EU) | (1 << MARKET_US) | (1 << MARKET_CN)
+    d.registry.registerProduct(DEMO_GTIN, HYGIENE_SEALED, markets, {"from": d.actors["brand"].account})
+    return d
+
+
+def commission_item(d: Deployment, serial: str, gtin: int = DEMO_GTIN, evidence: bytes = ZERO32) -> dict:
+    return {"gtin": gtin, "serial": serial, "location": d.actors["brand"].gln, "eventTime": chain.time(), "evidence": evidence}
+
+
+def unit_of(commission: dict) -> bytes:
+    return gs1.unit_id(commission["gtin"], commission["serial"])
+
+
+def event_item(
+    signer: Signer,
+    unit_id: bytes,
+    step: BizStep,
+    disposition: Disposition,
+    biz_transaction: bytes = ZERO32,
+    evidence: bytes = ZERO32,
+) -> dict:
+    return {
+        "unitId": unit_id,
+        "bizStep": int(step),
+        "disposition": int(disposition),
+        "location": signer.gln,
+        "eventTime": chain.time(),
+        "evidence": evidence,
+        "bizTransaction": biz_transaction,
+    }
+
+
+def signed_batch(domain: eip712.Domain, primary: str, signer: Signer, items_field: str, items: list[dict], nonce: int) -> tuple:
+    """A signed CommissionBatch or EventBatch as the registry's calldata struct."""
+    message = {"signer": signer.address, items_field: items, "nonce": nonce, "deadline": chain.time() + 3600}
+    return eip712.call_args(primary, message, domain.sign(signer.key, primary, message))
+
+
+def main() -> None:
+    key = os.environ.get("RT_DEPLOYER_KEY")
+    admin = accounts.add(key) if key else accounts[0]
+    d = deploy_contracts(admin)
+    path = write_manifest(d)
+    print(f"TraceRegistry {d.registry.address} (block {d.block}); manifest {path}")
