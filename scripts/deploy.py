@@ -18,18 +18,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from brownie import TraceRegistry, accounts, chain, network
+from brownie import ReturnEscrow, StorePoints, TraceRegistry, ZERO_ADDRESS, accounts, chain, network
 from eth_utils import keccak
 
-from returntrace import eip712, gs1
+from returntrace import eip712, gs1, policies
 from returntrace.vocab import HYGIENE_SEALED, BizStep, Disposition, Role
 
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOYMENTS = ROOT / "deployments"
 REGISTRY_DOMAIN = ("ReturnTrace TraceRegistry", "1")
+ESCROW_DOMAIN = ("ReturnTrace ReturnEscrow", "1")
+POINTS_DOMAIN = ("ReturnTrace StorePoints", "1")
+POINTS_URI = "urn:returntrace:points:{id}"
 
 DEMO_GTIN = int(gs1.with_check_digit("0950600013435"))  # baby bottle 260 ml, hygiene-sealed
-MARKET_EU, MARKET_US, MARKET_CN = 0, 1, 2
+MARKET_EU, MARKET_US, MARKET_CN = policies.MARKET_EU, policies.MARKET_US, policies.MARKET_CN
 ZERO32 = b"\x00" * 32
 
 
@@ -51,6 +54,8 @@ class Signer:
 @dataclass
 class Deployment:
     registry: Any
+    points: Any
+    escrow: Any
     block: int
     actors: dict[str, Signer] = field(default_factory=dict)
     extra_signers: list[Signer] = field(default_factory=list)
@@ -59,15 +64,30 @@ class Deployment:
     def registry_domain(self) -> eip712.Domain:
         return eip712.Domain(*REGISTRY_DOMAIN, chain.id, self.registry.address)
 
+    @property
+    def escrow_domain(self) -> eip712.Domain:
+        return eip712.Domain(*ESCROW_DOMAIN, chain.id, self.escrow.address)
+
+    @property
+    def points_domain(self) -> eip712.Domain:
+        return eip712.Domain(*POINTS_DOMAIN, chain.id, self.points.address)
+
 
 def test_signer(name: str, roles: int, gln_digits: str) -> Signer:
     key = keccak(text=f"returntrace-demo:{name}")
     return Signer(name, key, int(roles), int(gs1.with_check_digit(gln_digits)), accounts.add(key.hex()))
 
 
-def deploy_contracts(admin: Any) -> Deployment:
+def deploy_contracts(admin: Any, market_policies: dict[int, policies.Policy] | None = None) -> Deployment:
+    """Deploys the registry, the points and the escrow, lets the escrow mint points and sets the
+    market policies (default: the EU, US and China presets)."""
     registry = TraceRegistry.deploy(admin, {"from": admin})
-    return Deployment(registry=registry, block=registry.tx.block_number)
+    points = StorePoints.deploy(admin, ZERO_ADDRESS, POINTS_URI, {"from": admin})
+    escrow = ReturnEscrow.deploy(admin, registry, points, {"from": admin})
+    points.grantRole(points.MINTER_ROLE(), escrow, {"from": admin})
+    for market, policy in (policies.PRESETS if market_policies is None else market_policies).items():
+        escrow.setPolicy(market, policy.as_tuple(), {"from": admin})
+    return Deployment(registry=registry, points=points, escrow=escrow, block=registry.tx.block_number)
 
 
 def accredit(registry: Any, admin: Any, signers: list[Signer]) -> None:
@@ -80,6 +100,8 @@ def write_manifest(d: Deployment, path: Path | None = None) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     contracts = {
         "TraceRegistry": {"address": d.registry.address, "abi": d.registry.abi, "eip712": d.registry_domain.as_json()},
+        "ReturnEscrow": {"address": d.escrow.address, "abi": d.escrow.abi, "eip712": d.escrow_domain.as_json()},
+        "StorePoints": {"address": d.points.address, "abi": d.points.abi, "eip712": d.points_domain.as_json()},
     }
     manifest = {"network": network.show_active(), "chainId": chain.id, "deploymentBlock": d.block, "contracts": contracts}
     path.write_text(json.dumps(manifest, indent=2) + "\n")
@@ -97,6 +119,7 @@ def deploy_demo_world(admin: Any, extra_signers: int = 0) -> Deployment:
         ("charity", Role.CHARITY, "950600000005"),
         ("recycler", Role.RECYCLER, "950600000006"),
         ("buyer", 0, "950600000007"),
+        ("arbiter", 0, "950600000008"),
     ]
     d.actors = {name: test_signer(name, role, gln) for name, role, gln in roles}
     d.extra_signers = [
@@ -107,6 +130,7 @@ def deploy_demo_world(admin: Any, extra_signers: int = 0) -> Deployment:
         admin.transfer(s.account, "10 ether", silent=True)
     markets = (1 << MARKET_EU) | (1 << MARKET_US) | (1 << MARKET_CN)
     d.registry.registerProduct(DEMO_GTIN, HYGIENE_SEALED, markets, {"from": d.actors["brand"].account})
+    d.escrow.grantRole(d.escrow.ARBITER_ROLE(), d.actors["arbiter"].address, {"from": admin})
     return d
 
 
@@ -143,9 +167,18 @@ def signed_batch(domain: eip712.Domain, primary: str, signer: Signer, items_fiel
     return eip712.call_args(primary, message, domain.sign(signer.key, primary, message))
 
 
+def order_ref(escrow: Any, order_id: int) -> bytes:
+    return bytes(escrow.orderRef(order_id))
+
+
+def rma_ref(escrow: Any, order_id: int) -> bytes:
+    return bytes(escrow.rmaRef(order_id))
+
+
 def main() -> None:
     key = os.environ.get("RT_DEPLOYER_KEY")
     admin = accounts.add(key) if key else accounts[0]
     d = deploy_contracts(admin)
     path = write_manifest(d)
-    print(f"TraceRegistry {d.registry.address} (block {d.block}); manifest {path}")
+    print(f"TraceRegistry {d.registry.address}\nStorePoints   {d.points.address}\nReturnEscrow  {d.escrow.address}")
+    print(f"deployed from block {d.block}; manifest {path}")

@@ -9,13 +9,13 @@ from __future__ import annotations
 from typing import Callable
 
 import pytest
-from brownie import accounts, chain
+from brownie import ZERO_ADDRESS, accounts, chain
 
 from returntrace import eip712, gs1
 from returntrace.vocab import HYGIENE_SEALED, BizStep, Disposition, Role
 
 from scripts import deploy
-from tests.support import GTIN_INT, MARKET_CN, MARKET_EU, MARKET_US, ZERO32
+from tests.support import DEFAULT_DELIVERY_FEE, DEFAULT_PRICE, DEFAULT_RETURN_FEE, GTIN_INT, MARKET_CN, MARKET_EU, MARKET_US, ZERO32
 
 
 @pytest.fixture(scope="function", autouse=True)
@@ -44,6 +44,7 @@ ACTORS = {
     "charity": (Role.CHARITY, "950600000005"),
     "recycler": (Role.RECYCLER, "950600000006"),
     "buyer": (0, "950600000007"),
+    "arbiter": (0, "950600000009"),
     "buyer2": (0, "950600000017"),
     "stranger": (0, "950600000008"),
 }
@@ -58,17 +59,55 @@ def actors(admin) -> dict[str, deploy.Signer]:
 
 
 @pytest.fixture(scope="module")
-def registry(TraceRegistry, admin, actors):
-    reg = TraceRegistry.deploy(admin, {"from": admin})
-    deploy.accredit(reg, admin, [a for a in actors.values() if a.roles])
+def deployment(admin, actors) -> deploy.Deployment:
+    """Registry, points and escrow (EU, US and China policy presets), the test actors accredited,
+    the hygiene-sealed test product registered for all three markets, and an arbiter."""
+    d = deploy.deploy_contracts(admin)
+    deploy.accredit(d.registry, admin, [a for a in actors.values() if a.roles])
     markets = (1 << MARKET_EU) | (1 << MARKET_US) | (1 << MARKET_CN)
-    reg.registerProduct(GTIN_INT, HYGIENE_SEALED, markets, {"from": actors["brand"].account})
-    return reg
+    d.registry.registerProduct(GTIN_INT, HYGIENE_SEALED, markets, {"from": actors["brand"].account})
+    d.escrow.grantRole(d.escrow.ARBITER_ROLE(), actors["arbiter"].address, {"from": admin})
+    d.actors = actors
+    return d
 
 
 @pytest.fixture(scope="module")
-def registry_domain(registry):
-    return eip712.Domain(*deploy.REGISTRY_DOMAIN, chain.id, registry.address)
+def registry(deployment):
+    return deployment.registry
+
+
+@pytest.fixture(scope="module")
+def escrow(deployment):
+    return deployment.escrow
+
+
+@pytest.fixture(scope="module")
+def points(deployment):
+    return deployment.points
+
+
+@pytest.fixture(scope="module")
+def registry_domain(deployment):
+    return deployment.registry_domain
+
+
+@pytest.fixture(scope="module")
+def escrow_domain(deployment):
+    return deployment.escrow_domain
+
+
+@pytest.fixture(scope="module")
+def points_domain(deployment):
+    return deployment.points_domain
+
+
+@pytest.fixture(scope="module")
+def token(ERC20Mock, admin, actors):
+    """A 6-decimal stablecoin; every buyer holds 1,000,000 and has approved nothing yet."""
+    t = ERC20Mock.deploy("Test USD", "tUSD", 0, {"from": admin})
+    for name in ("buyer", "buyer2"):
+        t.mint(actors[name].address, 1_000_000 * 10**6, {"from": admin})
+    return t
 
 
 @pytest.fixture
@@ -144,3 +183,72 @@ def record(registry, event, sign_events, relayer):
         return registry.record([eip712.call_args("EventBatch", message, sig)], {"from": relayer})
 
     return _record
+
+
+class Shop:
+    """The order flow, one step per method, as the buyer, carrier, warehouse and inspector do it."""
+
+    def __init__(self, deployment, actors, relayer, commission, record, sign):
+        self.d, self.actors, self.relayer = deployment, actors, relayer
+        self._commission, self._record, self._sign = commission, record, sign
+        self._serial = 0
+
+    def list_unit(self, market=MARKET_EU, currency=ZERO_ADDRESS, price=DEFAULT_PRICE, delivery_fee=DEFAULT_DELIVERY_FEE, return_fee=DEFAULT_RETURN_FEE, serial=None):
+        if serial is None:
+            self._serial += 1
+            serial = f"ORD{self._serial:05d}"
+        unit = self._commission(serial)
+        self.d.escrow.list(GTIN_INT, serial, market, currency, price, delivery_fee, return_fee, {"from": self.actors["brand"].account})
+        return unit
+
+    def buy(self, market=MARKET_EU, currency=ZERO_ADDRESS, price=DEFAULT_PRICE, delivery_fee=DEFAULT_DELIVERY_FEE, return_fee=DEFAULT_RETURN_FEE, buyer="buyer", token=None) -> int:
+        unit = self.list_unit(market, currency, price, delivery_fee, return_fee)
+        account = self.actors[buyer].account
+        if currency == ZERO_ADDRESS:
+            tx = self.d.escrow.purchase(unit, {"from": account, "value": price + delivery_fee})
+        else:
+            token.approve(self.d.escrow, price + delivery_fee, {"from": account})
+            tx = self.d.escrow.purchase(unit, {"from": account})
+        return tx.return_value
+
+    def unit(self, order_id: int) -> bytes:
+        return bytes(self.d.escrow.order(order_id)[12])
+
+    def deliver(self, order_id: int, **fields):
+        return self._record(self.unit(order_id), BizStep.DELIVERING, "carrier", Disposition.DELIVERED, bizTransaction=deploy.order_ref(self.d.escrow, order_id), **fields)
+
+    def request_return(self, order_id: int, reason: int = 0, buyer: str = "buyer"):
+        return self.d.escrow.requestReturn(order_id, reason, {"from": self.actors[buyer].account})
+
+    def receive(self, order_id: int, **fields):
+        return self._record(self.unit(order_id), BizStep.RECEIVING, "warehouse", Disposition.RETURNED, bizTransaction=deploy.rma_ref(self.d.escrow, order_id), **fields)
+
+    def sign_inspection(self, order_id: int, facts: int, grade: int, inspector: str = "inspector", **fields):
+        fields.setdefault("evidence", b"\x0e" * 32)
+        return self._sign(self.d.escrow_domain, "Inspection", self.actors[inspector], contract=self.d.escrow, orderId=order_id, facts=facts, grade=grade, **fields)
+
+    def inspect(self, order_id: int, facts: int, grade: int, inspector: str = "inspector", **fields):
+        message, sig = self.sign_inspection(order_id, facts, grade, inspector, **fields)
+        return self.d.escrow.submitInspection(eip712.call_args("Inspection", message, sig)[:-1], sig, {"from": self.relayer})
+
+    def returned(self, order_id: int | None = None, reason: int = 0, **buy) -> int:
+        """Bought, delivered, return requested and received by the warehouse."""
+        order_id = order_id or self.buy(**buy)
+        self.deliver(order_id)
+        self.request_return(order_id, reason)
+        self.receive(order_id)
+        return order_id
+
+    def assert_solvent(self, *tokens) -> None:
+        """The escrow holds exactly what it owes, in the native coin and in every token."""
+        from brownie import web3
+
+        escrow = self.d.escrow
+        assert web3.eth.get_balance(escrow.address) == escrow.totalOwed(ZERO_ADDRESS)
+        for t in tokens:
+            assert t.balanceOf(escrow) == escrow.totalOwed(t)
+
+
+@pytest.fixture
+def shop(deployment, actors, relayer, commission, record, sign) -> Shop:
+    return Shop(deployment, actors, relayer, commission, record, sign)

@@ -15,6 +15,9 @@ GLN_INSPECTION = int(gs1.with_check_digit("950600000004"))
 GLN_CHARITY = int(gs1.with_check_digit("950600000005"))
 MARKET_EU, MARKET_US, MARKET_CN = 0, 1, 2
 ZERO32 = b"\x00" * 32
+DEFAULT_PRICE = 10**18
+DEFAULT_DELIVERY_FEE = 5 * 10**16
+DEFAULT_RETURN_FEE = 3 * 10**16
 
 
 def err(name: str, *args: Any) -> str:

@@ -1,0 +1,133 @@
+"""Return policies as ReturnEscrow takes them, and presets for real markets with their legal basis.
+
+Times are seconds. Basis points: 10,000 = 100 %. Tuples follow IReturnEscrow.Policy's field order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import astuple, dataclass, replace
+from enum import IntEnum
+
+DAY = 24 * 3600
+
+
+class Grade(IntEnum):
+    NONE = 0
+    A = 1  # unopened, seal intact
+    B = 2  # opened, unused
+    C = 3  # used
+
+
+class UnitDisposition(IntEnum):
+    """What happens to a returned unit (IReturnEscrow.Disposition)."""
+
+    RESTOCK = 0
+    DONATE = 1
+    RECYCLE = 2
+    DESTROY = 3
+
+
+class Facts:
+    """Inspection fact bits an inspector attests."""
+
+    SEAL_INTACT = 1
+    PACKAGING_INTACT = 2
+    USED = 4
+    DEFECTIVE = 8
+
+
+@dataclass(frozen=True)
+class GradeTerms:
+    refund_bps: int
+    points_bps: int
+    merchant_pays_return_shipping: bool
+    disposition: UnitDisposition
+
+
+@dataclass(frozen=True)
+class Policy:
+    withdrawal_window: int  # statutory right of withdrawal from delivery; 0: none
+    return_window: int  # voluntary return window from delivery
+    refund_deadline: int  # statutory: refund due this long after the request
+    inspection_sla: int  # after the return warehouse's receiving scan
+    dispute_window: int  # after a B/C inspection, for the buyer to contest
+    delivery_timeout: int  # no delivery scan by then: the buyer may cancel
+    refunds_delivery_on_withdrawal: bool
+    hygiene_exempt: bool  # opened hygiene-sealed goods lose the statutory right
+    packaging_required_for_a: bool
+    terms: tuple[GradeTerms, GradeTerms, GradeTerms]  # A, B, C
+
+    def as_tuple(self) -> tuple:
+        head = astuple(replace(self, terms=()))[:-1]
+        return head + (tuple(astuple(t) for t in self.terms),)
+
+
+# EU, Directive 2011/83/EU: 14-day withdrawal from delivery (Art. 9); refund of all payments,
+# standard delivery included, within 14 days of the withdrawal (Art. 13(1)); deduction only for
+# diminished value from handling beyond what establishing the goods' nature needs (Art. 14(2));
+# sealed goods unsuitable for return for health or hygiene reasons are excluded once unsealed
+# (Art. 16(e)); delivery within 30 days unless agreed otherwise (Art. 18). The 30-day return
+# window and the grade terms are the merchant's voluntary policy on top.
+EU = Policy(
+    withdrawal_window=14 * DAY,
+    return_window=30 * DAY,
+    refund_deadline=14 * DAY,
+    inspection_sla=5 * DAY,
+    dispute_window=5 * DAY,
+    delivery_timeout=30 * DAY,
+    refunds_delivery_on_withdrawal=True,
+    hygiene_exempt=True,
+    packaging_required_for_a=True,
+    terms=(
+        GradeTerms(10_000, 0, True, UnitDisposition.RESTOCK),
+        GradeTerms(8_000, 0, False, UnitDisposition.DONATE),
+        GradeTerms(0, 3_000, False, UnitDisposition.RECYCLE),
+    ),
+)
+
+# US: no general federal right of withdrawal for online sales; returns are the merchant's
+# voluntary policy (here 30 days). The FTC Mail Order Rule (16 CFR 435) requires shipping within
+# the promised time or 30 days, hence the delivery timeout.
+US = Policy(
+    withdrawal_window=0,
+    return_window=30 * DAY,
+    refund_deadline=0,
+    inspection_sla=7 * DAY,
+    dispute_window=7 * DAY,
+    delivery_timeout=30 * DAY,
+    refunds_delivery_on_withdrawal=False,
+    hygiene_exempt=False,
+    packaging_required_for_a=False,
+    terms=(
+        GradeTerms(10_000, 0, True, UnitDisposition.RESTOCK),
+        GradeTerms(7_500, 0, False, UnitDisposition.DONATE),
+        GradeTerms(0, 5_000, False, UnitDisposition.RECYCLE),
+    ),
+)
+
+# China cross-border: Consumer Rights Protection Law Art. 25, seven-day no-reason return for
+# distance sales; the price (not the delivery fee) is refunded within seven days; return
+# shipping is the consumer's unless agreed. The 2017 Interim Measures on 7-day no-reason returns
+# (Art. 7) exclude goods that, once unsealed, may affect health or safety: opened hygiene-sealed
+# baby products. The law counts the 7 refund days from the merchant's receipt of the goods; the
+# contract counts them from the request and never earlier than the receipt (see README, Limits).
+CN = Policy(
+    withdrawal_window=7 * DAY,
+    return_window=7 * DAY,
+    refund_deadline=7 * DAY,
+    inspection_sla=3 * DAY,
+    dispute_window=3 * DAY,
+    delivery_timeout=30 * DAY,
+    refunds_delivery_on_withdrawal=False,
+    hygiene_exempt=True,
+    packaging_required_for_a=False,
+    terms=(
+        GradeTerms(10_000, 0, False, UnitDisposition.RESTOCK),
+        GradeTerms(8_000, 0, False, UnitDisposition.DONATE),
+        GradeTerms(0, 3_000, False, UnitDisposition.RECYCLE),
+    ),
+)
+
+MARKET_EU, MARKET_US, MARKET_CN = 0, 1, 2
+PRESETS: dict[int, Policy] = {MARKET_EU: EU, MARKET_US: US, MARKET_CN: CN}
+MARKET_NAMES = {MARKET_EU: "EU", MARKET_US: "US", MARKET_CN: "CN"}
