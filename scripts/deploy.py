@@ -81,18 +81,18 @@ def test_signer(name: str, roles: int, gln_digits: str) -> Signer:
 def deploy_contracts(admin: Any, market_policies: dict[int, policies.Policy] | None = None) -> Deployment:
     """Deploys the registry, the points and the escrow, lets the escrow mint points and sets the
     market policies (default: the EU, US and China presets)."""
-    registry = TraceRegistry.deploy(admin, {"from": admin})
-    points = StorePoints.deploy(admin, ZERO_ADDRESS, POINTS_URI, {"from": admin})
-    escrow = ReturnEscrow.deploy(admin, registry, points, {"from": admin})
-    points.grantRole(points.MINTER_ROLE(), escrow, {"from": admin})
+    registry = TraceRegistry.deploy(admin, {"from": admin}, silent=True)
+    points = StorePoints.deploy(admin, ZERO_ADDRESS, POINTS_URI, {"from": admin}, silent=True)
+    escrow = ReturnEscrow.deploy(admin, registry, points, {"from": admin}, silent=True)
+    points.grantRole(points.MINTER_ROLE(), escrow, {"from": admin}, silent=True)
     for market, policy in (policies.PRESETS if market_policies is None else market_policies).items():
-        escrow.setPolicy(market, policy.as_tuple(), {"from": admin})
+        escrow.setPolicy(market, policy.as_tuple(), {"from": admin}, silent=True)
     return Deployment(registry=registry, points=points, escrow=escrow, block=registry.tx.block_number)
 
 
 def accredit(registry: Any, admin: Any, signers: list[Signer]) -> None:
     for s in signers:
-        registry.setActor(s.address, s.roles, s.gln, {"from": admin})
+        registry.setActor(s.address, s.roles, s.gln, {"from": admin}, silent=True)
 
 
 def write_manifest(d: Deployment, path: Path | None = None) -> Path:
@@ -129,8 +129,8 @@ def deploy_demo_world(admin: Any, extra_signers: int = 0) -> Deployment:
     for s in d.actors.values():
         admin.transfer(s.account, "10 ether", silent=True)
     markets = (1 << MARKET_EU) | (1 << MARKET_US) | (1 << MARKET_CN)
-    d.registry.registerProduct(DEMO_GTIN, HYGIENE_SEALED, markets, {"from": d.actors["brand"].account})
-    d.escrow.grantRole(d.escrow.ARBITER_ROLE(), d.actors["arbiter"].address, {"from": admin})
+    d.registry.registerProduct(DEMO_GTIN, HYGIENE_SEALED, markets, {"from": d.actors["brand"].account}, silent=True)
+    d.escrow.grantRole(d.escrow.ARBITER_ROLE(), d.actors["arbiter"].address, {"from": admin}, silent=True)
     return d
 
 

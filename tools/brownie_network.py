@@ -13,6 +13,7 @@ as brownie itself would.
 from __future__ import annotations
 
 import importlib.util
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -28,7 +29,8 @@ DEVELOPMENT = {
     "cmd": "anvil",
     "host": "http://127.0.0.1",
     "cmd_settings": {
-        "port": 8545,
+        # RT_ANVIL_PORT lets two runs share a machine (each with its own HOME, hence its own ~/.brownie).
+        "port": int(os.environ.get("RT_ANVIL_PORT", "8545")),
         "gas_limit": 30_000_000,  # batches of 100 events take ~4M gas
         "accounts": 10,
         "base_fee": 0,
