@@ -9,9 +9,10 @@ number of events in it.
 
 from __future__ import annotations
 
-from brownie import accounts, chain
+from brownie import ERC20Mock, ZERO_ADDRESS, accounts, chain
 
 from returntrace import eip712
+from returntrace.policies import Grade
 from returntrace.vocab import BizStep, Disposition, Role
 from scripts import deploy
 
@@ -40,12 +41,12 @@ def registry_figures(d: deploy.Deployment) -> dict[str, int]:
         items = [deploy.commission_item(d, f"BENCH{serial + i:06d}") for i in range(n)]
         serial += n
         units = [deploy.unit_of(c) for c in items]
-        tx = reg.commission([deploy.signed_batch(dom, "CommissionBatch", brand, "units", items, reg.getNonce(brand.address))], {"from": relayer})
+        tx = reg.commission([deploy.signed_batch(dom, "CommissionBatch", brand, "units", items, reg.getNonce(brand.address))], {"from": relayer}, silent=True)
         results[f"new_{n}"] = tx.gas_used // n
         print(_row("new units: brand commissions, one signature", tx.gas_used, n))
 
         events = [deploy.event_item(carrier, u, BizStep.DEPARTING, Disposition.IN_TRANSIT) for u in units]
-        tx = reg.record([deploy.signed_batch(dom, "EventBatch", carrier, "events", events, reg.getNonce(carrier.address))], {"from": relayer})
+        tx = reg.record([deploy.signed_batch(dom, "EventBatch", carrier, "events", events, reg.getNonce(carrier.address))], {"from": relayer}, silent=True)
         results[f"existing_session_{n}"] = tx.gas_used // n
         print(_row("existing units: one signed scanning session", tx.gas_used, n))
 
@@ -56,15 +57,76 @@ def registry_figures(d: deploy.Deployment) -> dict[str, int]:
             step = BizStep.ARRIVING if s.roles & Role.CARRIER else BizStep.STORING
             event = deploy.event_item(s, unit, step, Disposition.IN_PROGRESS)
             batches.append(deploy.signed_batch(dom, "EventBatch", s, "events", [event], reg.getNonce(s.address) + i // len(d.extra_signers)))
-        tx = reg.record(batches, {"from": relayer})
+        tx = reg.record(batches, {"from": relayer}, silent=True)
         results[f"existing_single_{n}"] = tx.gas_used // n
         print(_row(f"existing units: each event signed alone ({min(n, len(d.extra_signers))} signers)", tx.gas_used, n))
     print(f"\nFor scale: a typical string-storing supply-chain contract spends ~{TYPICAL_SUPPLY_CHAIN_UPDATE:,} gas per update.")
     return results
 
 
+def _op(label: str, tx) -> int:
+    print(f"| {label:<60} | {tx.gas_used:>9,} |")
+    return tx.gas_used
+
+
+def escrow_figures(d: deploy.Deployment) -> dict[str, int]:
+    """One order per currency through list, purchase, delivery, return, inspection and withdraw."""
+    relayer, admin = accounts[1], accounts[0]
+    reg, escrow, dom = d.registry, d.escrow, d.registry_domain
+    brand, buyer, carrier, warehouse, inspector = (d.actors[n] for n in ("brand", "buyer", "carrier", "warehouse", "inspector"))
+    usd = ERC20Mock.deploy("Test USD", "tUSD", 0, {"from": admin}, silent=True)
+    usd.mint(buyer.address, 10**12, {"from": admin}, silent=True)
+    results: dict[str, int] = {}
+
+    print("\nReturnEscrow — gas per operation (steady state: signers and accounts already used once)\n")
+    print(f"| {'operation':<60} | {'gas':>9} |")
+    print(f"|{'-' * 62}|{'-' * 11}|")
+
+    def scan(signer, unit, step, disposition, ref):
+        event = deploy.event_item(signer, unit, step, disposition, ref)
+        return reg.record([deploy.signed_batch(dom, "EventBatch", signer, "events", [event], reg.getNonce(signer.address))], {"from": relayer}, silent=True)
+
+    def one_order(serial: str, currency: str, facts: int, grade: Grade, report: bool):
+        items = [deploy.commission_item(d, serial)]
+        reg.commission([deploy.signed_batch(dom, "CommissionBatch", brand, "units", items, reg.getNonce(brand.address))], {"from": relayer}, silent=True)
+        unit = deploy.unit_of(items[0])
+        tx_list = escrow.list(deploy.DEMO_GTIN, serial, deploy.MARKET_EU, currency, 10**8, 5 * 10**6, 4 * 10**6, {"from": brand.account}, silent=True)
+        if currency == ZERO_ADDRESS:
+            tx_buy = escrow.purchase(unit, {"from": buyer.account, "value": 10**8 + 5 * 10**6}, silent=True)
+        else:
+            usd.approve(escrow, 10**8 + 5 * 10**6, {"from": buyer.account}, silent=True)
+            tx_buy = escrow.purchase(unit, {"from": buyer.account}, silent=True)
+        order = tx_buy.return_value
+        tx_deliver = scan(carrier, unit, BizStep.DELIVERING, Disposition.DELIVERED, deploy.order_ref(escrow, order))
+        tx_request = escrow.requestReturn(order, 0, {"from": buyer.account}, silent=True)
+        tx_receive = scan(warehouse, unit, BizStep.RECEIVING, Disposition.RETURNED, deploy.rma_ref(escrow, order))
+        msg = {"inspector": inspector.address, "orderId": order, "facts": facts, "grade": int(grade), "evidence": b"\x01" * 32, "nonce": escrow.getNonce(inspector.address), "deadline": chain.time() + 3600}
+        sig = d.escrow_domain.sign(inspector.key, "Inspection", msg)
+        tx_inspect = escrow.submitInspection(eip712.call_args("Inspection", msg, sig)[:-1], sig, {"from": relayer}, silent=True)
+        tx_accept = None if grade == Grade.A else escrow.acceptInspection(order, {"from": buyer.account}, silent=True)
+        tx_withdraw = escrow.withdraw(currency, {"from": buyer.account}, silent=True)
+        if report:
+            kind = "native coin" if currency == ZERO_ADDRESS else "ERC-20"
+            results[f"list_{kind}"] = _op(f"list a unit for sale ({kind})", tx_list)
+            results[f"purchase_{kind}"] = _op(f"purchase: price and delivery fee into escrow ({kind})", tx_buy)
+            results["deliver"] = _op("delivery scan (registry event + delivery milestone)", tx_deliver)
+            results["request"] = _op("return request by the buyer", tx_request)
+            results["receive"] = _op("receiving scan (registry event + return milestone)", tx_receive)
+            if grade == Grade.A:
+                results[f"inspect_settle_A_{kind}"] = _op(f"inspection + settlement, grade A ({kind})", tx_inspect)
+            else:
+                results[f"inspect_{kind}"] = _op(f"inspection, grade {grade.name} (waits for dispute window)", tx_inspect)
+                results[f"accept_{kind}"] = _op(f"buyer accepts: settlement, grade {grade.name} ({kind})", tx_accept)
+            results[f"withdraw_{kind}"] = _op(f"withdraw ({kind})", tx_withdraw)
+
+    # The first order warms every account and counter slot; the second is what a steady shop pays.
+    for i, (currency, facts, grade) in enumerate(((ZERO_ADDRESS, 3, Grade.A), (usd.address, 2, Grade.B))):
+        one_order(f"WARM{i}", currency, facts, grade, report=False)
+        one_order(f"GAS{i}", currency, facts, grade, report=True)
+    return results
+
+
 def main() -> None:
     d = deploy.deploy_demo_world(accounts[0], extra_signers=10)
     registry_figures(d)
-    if hasattr(deploy, "escrow_figures"):
-        deploy.escrow_figures(d)
+    escrow_figures(d)
