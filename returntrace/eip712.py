@@ -60,10 +60,23 @@ TYPES: dict[str, list[tuple[str, str]]] = {
         ("uint256", "nonce"),
         ("uint64", "deadline"),
     ],
+    "Redemption": [
+        ("address", "holder"),
+        ("address", "merchant"),
+        ("uint256", "amount"),
+        ("uint256", "nonce"),
+        ("uint64", "deadline"),
+    ],
 }
 
 # The signer field of each signed message type.
-SIGNER_FIELD = {"CommissionBatch": "signer", "EventBatch": "signer", "ReturnRequest": "buyer", "Inspection": "inspector"}
+SIGNER_FIELD = {
+    "CommissionBatch": "signer",
+    "EventBatch": "signer",
+    "ReturnRequest": "buyer",
+    "Inspection": "inspector",
+    "Redemption": "holder",
+}
 
 _DOMAIN_TYPE = "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
 
@@ -189,3 +202,19 @@ def call_args(primary: str, message: Mapping[str, Any], signature: bytes) -> tup
 def recover(domain: Domain, primary: str, message: Mapping[str, Any], signature: bytes) -> str:
     """The EOA that signed the message (ERC-1271 signers are checked on-chain only)."""
     return Account._recover_hash(domain.digest(primary, message), signature=signature)
+
+
+def to_json(value: Any) -> Any:
+    """A message as JSON: bytes as 0x-hex, nested items alike."""
+    if isinstance(value, (bytes, bytearray)):
+        return "0x" + bytes(value).hex()
+    if isinstance(value, Mapping):
+        return {k: to_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_json(v) for v in value]
+    return value
+
+
+def signed_json(domain: Domain, private_key: bytes | str, primary: str, message: Mapping[str, Any]) -> dict[str, Any]:
+    """The body a client POSTs to the gateway: the message's fields plus its signature."""
+    return {**to_json(message), "signature": "0x" + domain.sign(private_key, primary, message).hex()}

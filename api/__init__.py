@@ -1,0 +1,1 @@
+"""ReturnTrace gateway: signed-message intake, relayer, indexer, consumer pages and auditor queries."""

@@ -1,0 +1,135 @@
+"""The chain as the gateway sees it: a web3 connection and the contracts named in the deployment manifest."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from eth_abi import encode
+from web3 import Web3
+from web3.contract import Contract
+
+from returntrace import eip712
+
+
+class ManifestError(RuntimeError):
+    """The deployment manifest is missing or does not describe the three contracts."""
+
+
+@dataclass
+class Chain:
+    w3: Web3
+    chain_id: int
+    deployment_block: int
+    registry: Contract
+    escrow: Contract
+    points: Contract
+    domains: dict[str, eip712.Domain]
+
+    @classmethod
+    def connect(cls, rpc_url: str, manifest_path: Path, timeout: float = 10.0) -> "Chain":
+        try:
+            manifest = json.loads(Path(manifest_path).read_text())
+        except (OSError, ValueError) as exc:
+            raise ManifestError(f"cannot read deployment manifest {manifest_path}: {exc}") from exc
+        w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}))
+        contracts: dict[str, Any] = {}
+        domains: dict[str, eip712.Domain] = {}
+        for name in ("TraceRegistry", "ReturnEscrow", "StorePoints"):
+            entry = manifest.get("contracts", {}).get(name)
+            if not entry:
+                raise ManifestError(f"{manifest_path} has no {name}")
+            contracts[name] = w3.eth.contract(address=Web3.to_checksum_address(entry["address"]), abi=entry["abi"])
+            d = entry["eip712"]
+            domains[name] = eip712.Domain(d["name"], d["version"], int(d["chainId"]), d["verifyingContract"])
+        return cls(
+            w3=w3,
+            chain_id=int(manifest["chainId"]),
+            deployment_block=int(manifest["deploymentBlock"]),
+            registry=contracts["TraceRegistry"],
+            escrow=contracts["ReturnEscrow"],
+            points=contracts["StorePoints"],
+            domains=domains,
+        )
+
+    def domain_for(self, primary: str) -> eip712.Domain:
+        """The EIP-712 domain a message type is signed under."""
+        if primary in ("EventBatch", "CommissionBatch"):
+            return self.domains["TraceRegistry"]
+        if primary in ("Inspection", "ReturnRequest"):
+            return self.domains["ReturnEscrow"]
+        return self.domains["StorePoints"]
+
+
+class ChainReader:
+    """Reads the intake checks need, with caches only where the chain cannot change the answer
+    (a unit or product once created stays) or for a second (block time, actor roles)."""
+
+    ERC1271_MAGIC = bytes.fromhex("1626ba7e")
+
+    def __init__(self, chain: Chain, ttl: float = 2.0) -> None:
+        self.chain = chain
+        self._ttl = ttl
+        self._units: set[bytes] = set()
+        self._products: dict[int, tuple[str, int, int]] = {}
+        self._roles: dict[str, tuple[float, int]] = {}
+        self._contracts: set[str] = set()
+        self._block_time: tuple[float, int] = (0.0, 0)
+
+    def block_time(self) -> int:
+        fetched, value = self._block_time
+        if time.monotonic() - fetched > 1.0:
+            value = int(self.chain.w3.eth.get_block("latest")["timestamp"])
+            self._block_time = (time.monotonic(), value)
+        return value
+
+    def actor_roles(self, account: str) -> int:
+        hit = self._roles.get(account)
+        if hit and time.monotonic() - hit[0] < self._ttl:
+            return hit[1]
+        roles = int(self.chain.registry.functions.actor(account).call()[0])
+        self._roles[account] = (time.monotonic(), roles)
+        return roles
+
+    def unit_exists(self, unit_id: bytes) -> bool:
+        if unit_id in self._units:
+            return True
+        if self.chain.registry.functions.eventCount(unit_id).call() > 0:
+            self._units.add(unit_id)
+            return True
+        return False
+
+    def product(self, gtin: int) -> tuple[str, int, int] | None:
+        """(brand, class flags, markets) of a registered GTIN, else None."""
+        if gtin not in self._products:
+            brand, flags, markets = self.chain.registry.functions.product(gtin).call()
+            if int(brand, 16) == 0:
+                return None
+            self._products[gtin] = (brand, flags, markets)
+        return self._products[gtin]
+
+    def nonce(self, contract: str, signer: str) -> int:
+        c = self.chain.registry if contract == "registry" else self.chain.escrow
+        return int(c.functions.getNonce(signer).call())
+
+    def is_contract(self, account: str) -> bool:
+        if account in self._contracts:
+            return True
+        if len(self.chain.w3.eth.get_code(account)) > 0:
+            self._contracts.add(account)
+            return True
+        return False
+
+    def erc1271_accepts(self, wallet: str, digest: bytes, signature: bytes) -> bool:
+        data = bytes.fromhex("1626ba7e") + encode(["bytes32", "bytes"], [digest, signature])
+        try:
+            out = self.chain.w3.eth.call({"to": wallet, "data": data})
+        except Exception:  # a reverting or absent wallet does not accept
+            return False
+        return len(out) >= 32 and bytes(out[:4]) == self.ERC1271_MAGIC
+
+    def order(self, order_id: int) -> tuple:
+        return tuple(self.chain.escrow.functions.order(order_id).call())

@@ -1,0 +1,323 @@
+"""The durable outbox: accepted signed messages, the transactions that carry them, their fate.
+
+`Outbox` is the interface the relayer and the intake use; `SqliteOutbox` fills it with SQLite
+(WAL, synchronous=FULL: an accepted message survives a crash of the process or the machine).
+A PostgreSQL backend for several gateway replicas fills the same interface.
+
+Exactly once: a message moves accepted → submitted (with the hash of a signed transaction that
+is stored *before* it is broadcast) → confirmed or failed. After a crash the relayer finds the
+stored transaction and re-broadcasts the same bytes or reads its receipt; the contracts' signer
+nonces make a second inclusion impossible anyway.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Protocol
+
+# Which contract's nonces a message kind consumes.
+CONTRACT_OF_KIND = {"EventBatch": "registry", "CommissionBatch": "registry", "Inspection": "escrow", "ReturnRequest": "escrow"}
+
+
+@dataclass(frozen=True)
+class Message:
+    id: str  # 0x EIP-712 digest: the same signed message always has the same id
+    kind: str
+    signer: str
+    nonce: int
+    deadline: int
+    item_count: int
+    body: dict[str, Any]
+    status: str  # accepted | submitted | confirmed | failed
+    tx_hash: str | None
+    block: int | None
+    error: str | None
+    accepted_at: float
+    updated_at: float
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "signer": self.signer,
+            "nonce": self.nonce,
+            "items": self.item_count,
+            "status": self.status,
+            "txHash": self.tx_hash,
+            "block": self.block,
+            "error": self.error,
+            "acceptedAt": self.accepted_at,
+            "updatedAt": self.updated_at,
+        }
+
+
+@dataclass(frozen=True)
+class SentTransaction:
+    tx_hash: str
+    relayer_nonce: int
+    raw: str
+    message_ids: list[str]
+
+
+class NonceConflict(Exception):
+    """Another message from the signer already holds this nonce, or the nonce skips ahead."""
+
+    def __init__(self, expected: int, provided: int) -> None:
+        super().__init__(f"nonce {provided} is not the signer's next nonce {expected}")
+        self.expected, self.provided = expected, provided
+
+
+class UnitConflict(Exception):
+    """A live commissioning already creates this unit."""
+
+    def __init__(self, unit_id: str) -> None:
+        super().__init__(f"unit {unit_id} is already being commissioned")
+        self.unit_id = unit_id
+
+
+class Outbox(Protocol):
+    def accept(self, message: Message, chain_nonce: int, units: Iterable[str] = ()) -> tuple[Message, bool]: ...
+    def is_pending_unit(self, unit_id: str) -> bool: ...
+    def is_pending_unit(self, unit_id: str) -> bool:
+        """True while an accepted or submitted commissioning creates this unit."""
+        with self._tx() as db:
+            row = db.execute(
+                "SELECT 1 FROM message_units u JOIN messages m ON m.id = u.message_id WHERE u.unit_id = ? AND m.status IN ('accepted', 'submitted', 'confirmed')",
+                (unit_id,),
+            ).fetchone()
+        return row is not None
+
+    def get(self, message_id: str) -> Message | None: ...
+    def next_nonce(self, kind: str, signer: str, chain_nonce: int) -> int: ...
+    def pending(self, limit_items: int) -> list[Message]: ...
+    def record_transaction(self, tx: SentTransaction) -> None: ...
+    def unfinished_transactions(self) -> list[SentTransaction]: ...
+    def confirm_transaction(self, tx_hash: str, block: int) -> None: ...
+    def drop_transaction(self, tx_hash: str, requeue: bool) -> None: ...
+    def fail(self, message_ids: Iterable[str], reason: str) -> None: ...
+    def max_relayer_nonce(self) -> int | None: ...
+    def depth(self) -> dict[str, int]: ...
+    def close(self) -> None: ...
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS messages (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    contract TEXT NOT NULL,
+    signer TEXT NOT NULL,
+    nonce INTEGER NOT NULL,
+    deadline INTEGER NOT NULL,
+    item_count INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    status TEXT NOT NULL,
+    tx_hash TEXT,
+    block INTEGER,
+    error TEXT,
+    accepted_at REAL NOT NULL,
+    updated_at REAL NOT NULL
+);
+-- One live message per (contract, signer, nonce): the guard against accepting a nonce twice.
+CREATE UNIQUE INDEX IF NOT EXISTS messages_live_nonce ON messages(contract, signer, nonce) WHERE status != 'failed';
+CREATE INDEX IF NOT EXISTS messages_status ON messages(status, seq);
+CREATE TABLE IF NOT EXISTS transactions (
+    tx_hash TEXT PRIMARY KEY,
+    relayer_nonce INTEGER NOT NULL,
+    raw TEXT NOT NULL,
+    message_ids TEXT NOT NULL,
+    status TEXT NOT NULL,
+    block INTEGER,
+    created_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS transactions_status ON transactions(status);
+-- Units that accepted commissionings create: events for them may be accepted before they are mined.
+CREATE TABLE IF NOT EXISTS message_units (
+    unit_id TEXT PRIMARY KEY,
+    message_id TEXT NOT NULL
+);
+"""
+
+_COLUMNS = "id, kind, signer, nonce, deadline, item_count, body, status, tx_hash, block, error, accepted_at, updated_at"
+
+
+def _row_to_message(row: tuple) -> Message:
+    return Message(
+        id=row[0], kind=row[1], signer=row[2], nonce=row[3], deadline=row[4], item_count=row[5],
+        body=json.loads(row[6]), status=row[7], tx_hash=row[8], block=row[9], error=row[10],
+        accepted_at=row[11], updated_at=row[12],
+    )
+
+
+class SqliteOutbox:
+    """SQLite outbox shared by the request threads, the relayer and the indexer of one process."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.executescript(_SCHEMA)
+        self._lock = threading.Lock()
+
+    def _tx(self):
+        return _Transaction(self._db, self._lock)
+
+    def accept(self, message: Message, chain_nonce: int, units: Iterable[str] = ()) -> tuple[Message, bool]:
+        """Stores a checked message once. Returns (the stored message, whether it is new).
+
+        The nonce must be the signer's next one: the chain's nonce, or one past the signer's
+        last live message here. Raises NonceConflict otherwise. `units` are the unit ids a
+        commissioning creates."""
+        contract = CONTRACT_OF_KIND[message.kind]
+        with self._tx() as db:
+            row = db.execute(f"SELECT {_COLUMNS} FROM messages WHERE id = ?", (message.id,)).fetchone()
+            if row:
+                return _row_to_message(row), False
+            expected = self._next_nonce(db, contract, message.signer, chain_nonce)
+            if message.nonce != expected:
+                raise NonceConflict(expected, message.nonce)
+            now = time.time()
+            db.execute(
+                "INSERT INTO messages (id, kind, contract, signer, nonce, deadline, item_count, body, status, accepted_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'accepted', ?, ?)",
+                (message.id, message.kind, contract, message.signer, message.nonce, message.deadline, message.item_count, json.dumps(message.body), now, now),
+            )
+            for u in units:
+                try:
+                    db.execute("INSERT INTO message_units (unit_id, message_id) VALUES (?, ?)", (u, message.id))
+                except sqlite3.IntegrityError as exc:
+                    raise UnitConflict(u) from exc
+            row = db.execute(f"SELECT {_COLUMNS} FROM messages WHERE id = ?", (message.id,)).fetchone()
+            return _row_to_message(row), True
+
+    @staticmethod
+    def _next_nonce(db: sqlite3.Connection, contract: str, signer: str, chain_nonce: int) -> int:
+        (last,) = db.execute(
+            "SELECT MAX(nonce) FROM messages WHERE contract = ? AND signer = ? AND status IN ('accepted', 'submitted')",
+            (contract, signer),
+        ).fetchone()
+        return chain_nonce if last is None else max(chain_nonce, last + 1)
+
+    def next_nonce(self, kind: str, signer: str, chain_nonce: int) -> int:
+        with self._tx() as db:
+            return self._next_nonce(db, CONTRACT_OF_KIND[kind], signer, chain_nonce)
+
+    def is_pending_unit(self, unit_id: str) -> bool:
+        """True while an accepted or submitted commissioning creates this unit."""
+        with self._tx() as db:
+            row = db.execute(
+                "SELECT 1 FROM message_units u JOIN messages m ON m.id = u.message_id WHERE u.unit_id = ? AND m.status IN ('accepted', 'submitted', 'confirmed')",
+                (unit_id,),
+            ).fetchone()
+        return row is not None
+
+    def get(self, message_id: str) -> Message | None:
+        with self._tx() as db:
+            row = db.execute(f"SELECT {_COLUMNS} FROM messages WHERE id = ?", (message_id,)).fetchone()
+        return _row_to_message(row) if row else None
+
+    def pending(self, limit_items: int) -> list[Message]:
+        """Accepted messages in acceptance order, up to `limit_items` items (at least one message)."""
+        out: list[Message] = []
+        total = 0
+        with self._tx() as db:
+            for row in db.execute(f"SELECT {_COLUMNS} FROM messages WHERE status = 'accepted' ORDER BY seq"):
+                m = _row_to_message(row)
+                if out and total + m.item_count > limit_items:
+                    break
+                out.append(m)
+                total += m.item_count
+        return out
+
+    def record_transaction(self, tx: SentTransaction) -> None:
+        """Stores a signed transaction and marks its messages submitted, before it is broadcast."""
+        now = time.time()
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO transactions (tx_hash, relayer_nonce, raw, message_ids, status, created_at) VALUES (?, ?, ?, ?, 'sent', ?)",
+                (tx.tx_hash, tx.relayer_nonce, tx.raw, json.dumps(tx.message_ids), now),
+            )
+            db.executemany(
+                "UPDATE messages SET status = 'submitted', tx_hash = ?, updated_at = ? WHERE id = ? AND status = 'accepted'",
+                [(tx.tx_hash, now, mid) for mid in tx.message_ids],
+            )
+
+    def unfinished_transactions(self) -> list[SentTransaction]:
+        with self._tx() as db:
+            rows = db.execute("SELECT tx_hash, relayer_nonce, raw, message_ids FROM transactions WHERE status = 'sent' ORDER BY relayer_nonce").fetchall()
+        return [SentTransaction(r[0], r[1], r[2], json.loads(r[3])) for r in rows]
+
+    def confirm_transaction(self, tx_hash: str, block: int) -> None:
+        now = time.time()
+        with self._tx() as db:
+            db.execute("UPDATE transactions SET status = 'mined', block = ? WHERE tx_hash = ?", (block, tx_hash))
+            db.execute(
+                "UPDATE messages SET status = 'confirmed', block = ?, updated_at = ? WHERE tx_hash = ? AND status = 'submitted'",
+                (block, now, tx_hash),
+            )
+
+    def drop_transaction(self, tx_hash: str, requeue: bool) -> None:
+        """The transaction will never be mined (or reverted): its messages go back to the queue
+        (`requeue`) for the relayer to check one by one, or stay as they were marked."""
+        now = time.time()
+        with self._tx() as db:
+            db.execute("UPDATE transactions SET status = 'dropped' WHERE tx_hash = ?", (tx_hash,))
+            if requeue:
+                db.execute(
+                    "UPDATE messages SET status = 'accepted', tx_hash = NULL, updated_at = ? WHERE tx_hash = ? AND status = 'submitted'",
+                    (now, tx_hash),
+                )
+
+    def fail(self, message_ids: Iterable[str], reason: str) -> None:
+        now = time.time()
+        ids = list(message_ids)
+        with self._tx() as db:
+            db.executemany(
+                "UPDATE messages SET status = 'failed', error = ?, updated_at = ? WHERE id = ? AND status IN ('accepted', 'submitted')",
+                [(reason, now, mid) for mid in ids],
+            )
+            db.executemany("DELETE FROM message_units WHERE message_id = ?", [(mid,) for mid in ids])
+
+    def max_relayer_nonce(self) -> int | None:
+        with self._tx() as db:
+            (n,) = db.execute("SELECT MAX(relayer_nonce) FROM transactions").fetchone()
+        return n
+
+    def depth(self) -> dict[str, int]:
+        with self._tx() as db:
+            rows = db.execute("SELECT status, COUNT(*) FROM messages GROUP BY status").fetchall()
+        counts = {"accepted": 0, "submitted": 0, "confirmed": 0, "failed": 0}
+        counts.update(dict(rows))
+        return counts
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+class _Transaction:
+    """`with` block: one SQLite write transaction (BEGIN IMMEDIATE … COMMIT) under the process lock."""
+
+    def __init__(self, db: sqlite3.Connection, lock: threading.Lock) -> None:
+        self._db, self._lock = db, lock
+
+    def __enter__(self) -> sqlite3.Connection:
+        self._lock.acquire()
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            self._lock.release()
+            raise
+        return self._db
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            self._db.execute("ROLLBACK" if exc_type else "COMMIT")
+        finally:
+            self._lock.release()

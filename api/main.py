@@ -1,0 +1,70 @@
+"""The gateway application: `create_app()` wires settings, chain, outbox, relayer and routers.
+
+    uvicorn api.main:app --host 127.0.0.1 --port 8000     # settings from RT_* variables
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from typing import AsyncIterator
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from requests.exceptions import RequestException
+
+from . import errors
+from .chain import Chain, ChainReader
+from .db.outbox import SqliteOutbox
+from .intake import Intake
+from .relayer import Relayer
+from .routes import health, intake
+from .settings import Settings
+
+log = logging.getLogger("returntrace.gateway")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings.from_env()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        chain = Chain.connect(settings.rpc_url, settings.manifest)
+        outbox = SqliteOutbox(settings.database)
+        reader = ChainReader(chain)
+        app.state.settings, app.state.chain, app.state.reader, app.state.outbox = settings, chain, reader, outbox
+        app.state.intake = Intake(reader, outbox, settings.min_deadline_margin)
+        app.state.relayer = None
+        if settings.relayer_key:
+            app.state.relayer = Relayer(
+                chain, outbox, settings.relayer_key, settings.batch_max_events, settings.batch_interval, settings.pause_before_broadcast
+            )
+            if settings.relay:
+                app.state.relayer.start()
+        try:
+            yield
+        finally:
+            if app.state.relayer:
+                app.state.relayer.stop()
+            outbox.close()
+
+    app = FastAPI(
+        title="ReturnTrace gateway",
+        version="0.1.0",
+        summary="Signed lifecycle events in, verified histories out. The chain is the source of truth.",
+        lifespan=lifespan,
+    )
+    errors.install(app)
+
+    @app.exception_handler(RequestException)
+    async def _chain_down(_: Request, exc: RequestException) -> JSONResponse:
+        return JSONResponse({"error": "chain_unavailable", "detail": f"the chain node did not answer: {type(exc).__name__}"}, status_code=503)
+
+    for module in (health, intake):
+        app.include_router(module.router)
+    return app
+
+
+def app() -> FastAPI:  # uvicorn --factory api.main:app
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return create_app()

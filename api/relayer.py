@@ -1,0 +1,253 @@
+"""The relayer: turns accepted messages into transactions from the relayer's account.
+
+Registry messages go out in acceptance order, consecutive ones of a kind in one call
+(`record(batches)` or `commission(batches)`), so each signer's nonces stay in order; escrow
+messages go one per transaction. Every transaction is simulated first (a message the chain
+would refuse is failed with the contract's own error, the rest go on), signed, stored in the
+outbox, and only then broadcast. After a crash or an outage, stored transactions are
+re-broadcast byte for byte or settled from their receipts before anything new is sent.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any, Callable
+
+from eth_account import Account
+from eth_utils import to_checksum_address
+from requests.exceptions import RequestException
+from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhausted, TransactionNotFound, Web3RPCError
+
+from returntrace import eip712
+
+from .chain import Chain
+from .db.outbox import Message, Outbox, SentTransaction
+from .revert import RevertDecoder
+
+log = logging.getLogger("returntrace.relayer")
+
+TRANSIENT = (RequestException, ConnectionError, TimeoutError, TimeExhausted, OSError)
+GAS_HEADROOM = 1.25
+
+
+def _bytes(value: Any) -> Any:
+    """JSON-stored message values back to what web3 encodes: 0x32-byte hex → bytes."""
+    if isinstance(value, str) and value.startswith("0x") and len(value) == 66:
+        return bytes.fromhex(value[2:])
+    if isinstance(value, dict):
+        return {k: _bytes(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_bytes(v) for v in value]
+    return value
+
+
+def call_args(message: Message) -> tuple:
+    body = _bytes(dict(message.body))
+    signature = bytes.fromhex(body.pop("signature")[2:])
+    return eip712.call_args(message.kind, body, signature)
+
+
+class Relayer:
+    def __init__(self, chain: Chain, outbox: Outbox, private_key: str, batch_max_events: int, interval: float, pause_before_broadcast: float = 0.0) -> None:
+        self.chain, self.outbox = chain, outbox
+        self.pause_before_broadcast = pause_before_broadcast
+        self.account = Account.from_key(private_key)
+        self.batch_max_events, self.interval = batch_max_events, interval
+        self.decoder = RevertDecoder([chain.registry.abi, chain.escrow.abi, chain.points.abi])
+        self._nonce: int | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.last_error: str | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="relayer", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        backoff = self.interval
+        while not self._stop.is_set():
+            try:
+                worked = self.run_once()
+                self.last_error = None
+                backoff = self.interval
+                if not worked:
+                    self._stop.wait(self.interval)
+            except TRANSIENT + (Web3RPCError,) as exc:
+                # The node is down or refused us: nothing is lost, everything stays queued.
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                log.warning("relayer waiting for the chain: %s", self.last_error)
+                self._nonce = None
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, 5.0)
+            except Exception:  # a bug must not stop relaying for good
+                log.exception("relayer round failed")
+                self._nonce = None
+                self._stop.wait(1.0)
+
+    # ------------------------------------------------------------------ one round
+
+    def run_once(self) -> int:
+        """Settles stored transactions, then relays one round of pending messages. Returns how
+        many messages reached a final state or were submitted."""
+        settled = self._settle_unfinished()
+        pending = self.outbox.pending(self.batch_max_events)
+        if not pending:
+            return settled
+        now = int(self.chain.w3.eth.get_block("latest")["timestamp"])
+        live = []
+        for m in pending:
+            if m.deadline < now:
+                self.outbox.fail([m.id], f"deadline {m.deadline} passed before the message could be relayed")
+            else:
+                live.append(m)
+        done = len(pending) - len(live)
+        for group in self._groups(live):
+            done += self._relay(group)
+        return settled + done
+
+    @staticmethod
+    def _groups(messages: list[Message]) -> list[list[Message]]:
+        """Consecutive registry messages of one kind share a call; escrow messages go alone."""
+        groups: list[list[Message]] = []
+        for m in messages:
+            batchable = m.kind in ("EventBatch", "CommissionBatch")
+            if batchable and groups and groups[-1][0].kind == m.kind:
+                groups[-1].append(m)
+            else:
+                groups.append([m])
+        return groups
+
+    def _function(self, group: list[Message]) -> Callable[[], Any]:
+        kind = group[0].kind
+        if kind == "EventBatch":
+            return self.chain.registry.functions.record([call_args(m) for m in group])
+        if kind == "CommissionBatch":
+            return self.chain.registry.functions.commission([call_args(m) for m in group])
+        args = call_args(group[0])
+        if kind == "Inspection":
+            return self.chain.escrow.functions.submitInspection(args[:-1], args[-1])
+        return self.chain.escrow.functions.requestReturnBySig(args[:-1], args[-1])
+
+    def _estimate(self, group: list[Message]) -> int:
+        return self._function(group).estimate_gas({"from": self.account.address})
+
+    def _relay(self, group: list[Message]) -> int:
+        try:
+            gas = self._estimate(group)
+        except (ContractCustomError, ContractLogicError):
+            group, failed = self._isolate(group)
+            if not group:
+                return failed
+            gas = self._estimate(group)
+        else:
+            failed = 0
+        limit = int(self.chain.w3.eth.get_block("latest")["gasLimit"])
+        if gas * GAS_HEADROOM > limit and len(group) > 1:
+            half = len(group) // 2
+            return failed + self._relay(group[:half]) + self._relay(group[half:])
+        self._send(group, min(int(gas * GAS_HEADROOM), limit))
+        return failed + len(group)
+
+    def _isolate(self, group: list[Message]) -> tuple[list[Message], int]:
+        """Keeps the longest run of messages the chain accepts together; fails the others with
+        the contract's revert reason."""
+        good: list[Message] = []
+        failed = 0
+        for m in group:
+            try:
+                self._estimate(good + [m])
+                good.append(m)
+            except (ContractCustomError, ContractLogicError) as exc:
+                reason = self.decoder.describe(exc)
+                log.info("message %s refused by the chain: %s", m.id, reason)
+                self.outbox.fail([m.id], reason)
+                failed += 1
+        return good, failed
+
+    # ------------------------------------------------------------------ transactions
+
+    def _next_nonce(self) -> int:
+        if self._nonce is None:
+            onchain = self.chain.w3.eth.get_transaction_count(self.account.address, "pending")
+            stored = self.outbox.max_relayer_nonce()
+            self._nonce = max(onchain, -1 if stored is None else stored + 1)
+        return self._nonce
+
+    def _send(self, group: list[Message], gas: int) -> None:
+        w3 = self.chain.w3
+        nonce = self._next_nonce()
+        tx = self._function(group).build_transaction(
+            {"from": self.account.address, "nonce": nonce, "gas": gas, "gasPrice": w3.eth.gas_price, "chainId": self.chain.chain_id}
+        )
+        signed = self.account.sign_transaction(tx)
+        tx_hash = "0x" + bytes(signed.hash).hex()
+        raw = "0x" + bytes(signed.raw_transaction).hex()
+        # Stored before broadcast: after a crash the relayer re-sends these bytes, never new ones.
+        self.outbox.record_transaction(SentTransaction(tx_hash, nonce, raw, [m.id for m in group]))
+        self._nonce = nonce + 1
+        if self.pause_before_broadcast:
+            log.info("stored transaction %s (nonce %d), pausing before broadcast", tx_hash, nonce)
+            time.sleep(self.pause_before_broadcast)
+        self._broadcast(raw)
+        self._await(tx_hash)
+
+    def _broadcast(self, raw: str) -> None:
+        try:
+            self.chain.w3.eth.send_raw_transaction(raw)
+        except Web3RPCError as exc:
+            text = str(exc).lower()
+            # Already in the pool or mined: the receipt decides.
+            if "already known" in text or "nonce too low" in text or "already imported" in text:
+                return
+            raise
+
+    def _await(self, tx_hash: str, timeout: float = 60.0) -> bool:
+        """Waits for the receipt and settles the transaction. False if none came in time."""
+        try:
+            receipt = self.chain.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=timeout, poll_latency=0.02)
+        except TimeExhausted:
+            return False
+        if receipt["status"] == 1:
+            self.outbox.confirm_transaction(tx_hash, int(receipt["blockNumber"]))
+        else:
+            # Reverted despite the simulation (state moved in between): requeue and re-check each.
+            log.warning("transaction %s reverted; its messages go back to the queue", tx_hash)
+            self.outbox.drop_transaction(tx_hash, requeue=True)
+        return True
+
+    def _settle_unfinished(self) -> int:
+        settled = 0
+        for tx in self.outbox.unfinished_transactions():
+            try:
+                receipt = self.chain.w3.eth.get_transaction_receipt(tx.tx_hash)
+            except TransactionNotFound:
+                receipt = None
+            if receipt is None:
+                onchain = self.chain.w3.eth.get_transaction_count(self.account.address, "latest")
+                if onchain > tx.relayer_nonce:
+                    # Its nonce went to another transaction: it can never be mined.
+                    self.outbox.drop_transaction(tx.tx_hash, requeue=True)
+                    self._nonce = None
+                    continue
+                self._broadcast(tx.raw)
+                if not self._await(tx.tx_hash):
+                    raise TimeoutError(f"transaction {tx.tx_hash} not mined yet")
+            elif receipt["status"] == 1:
+                self.outbox.confirm_transaction(tx.tx_hash, int(receipt["blockNumber"]))
+            else:
+                self.outbox.drop_transaction(tx.tx_hash, requeue=True)
+            settled += len(tx.message_ids)
+        return settled
+
+    @property
+    def address(self) -> str:
+        return to_checksum_address(self.account.address)

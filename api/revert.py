@@ -1,0 +1,42 @@
+"""Contract revert data → the custom error's name and arguments, for messages the chain refused."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from eth_abi import decode
+from eth_utils import function_signature_to_4byte_selector
+
+
+def _type(inp: dict[str, Any]) -> str:
+    if inp["type"].startswith("tuple"):
+        return "(" + ",".join(_type(c) for c in inp["components"]) + ")" + inp["type"][5:]
+    return inp["type"]
+
+
+class RevertDecoder:
+    def __init__(self, abis: Iterable[list[dict[str, Any]]]) -> None:
+        self._errors: dict[bytes, tuple[str, list[str]]] = {}
+        for abi in abis:
+            for item in abi:
+                if item.get("type") == "error":
+                    types = [_type(i) for i in item["inputs"]]
+                    selector = function_signature_to_4byte_selector(f"{item['name']}({','.join(types)})")
+                    self._errors[selector] = (item["name"], types)
+
+    def decode(self, data: bytes) -> str:
+        name, types = self._errors.get(data[:4], (None, []))
+        if name is None:
+            return f"unknown revert 0x{data.hex()}"
+        try:
+            values = decode(types, data[4:])
+        except Exception:
+            return f"{name}(undecodable arguments)"
+        rendered = ", ".join("0x" + v.hex() if isinstance(v, bytes) else str(v) for v in values)
+        return f"{name}({rendered})"
+
+    def describe(self, exc: Exception) -> str:
+        data = getattr(exc, "data", None)
+        if isinstance(data, str) and data.startswith("0x"):
+            return self.decode(bytes.fromhex(data[2:]))
+        return str(exc)

@@ -1,0 +1,46 @@
+"""Liveness and readiness."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+router = APIRouter(tags=["health"])
+
+MIN_RELAYER_BALANCE_WEI = 10**16
+
+
+@router.get("/healthz", summary="The process is up")
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz", summary="Chain reachable, relayer funded, outbox depth, indexer lag")
+def readyz(request: Request) -> JSONResponse:
+    state = request.app.state
+    checks: dict[str, Any] = {"outbox": state.outbox.depth()}
+    ready = True
+    try:
+        head = state.chain.w3.eth.block_number
+        checks["chain"] = {"reachable": True, "block": head, "chainId": state.chain.chain_id}
+    except Exception as exc:  # any failure to reach the node means not ready
+        head = None
+        checks["chain"] = {"reachable": False, "error": f"{type(exc).__name__}: {exc}"}
+        ready = False
+    relayer = state.relayer
+    if relayer is None:
+        checks["relayer"] = {"enabled": False}
+    else:
+        entry: dict[str, Any] = {"enabled": True, "address": relayer.address, "lastError": relayer.last_error}
+        if head is not None:
+            balance = state.chain.w3.eth.get_balance(relayer.address)
+            entry.update(balanceWei=str(balance), funded=balance >= MIN_RELAYER_BALANCE_WEI)
+            ready &= balance >= MIN_RELAYER_BALANCE_WEI
+        checks["relayer"] = entry
+    indexer = getattr(state, "indexer", None)
+    if indexer is not None:
+        indexed = indexer.indexed_block()
+        checks["indexer"] = {"indexedBlock": indexed, "lagBlocks": None if head is None or indexed is None else max(0, head - indexed)}
+    return JSONResponse({"ready": ready, **checks}, status_code=200 if ready else 503)

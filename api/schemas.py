@@ -1,0 +1,120 @@
+"""Request bodies of the signed messages the gateway accepts: exactly the EIP-712 messages of
+returntrace/eip712.py plus the signature, with JSON-friendly encodings (0x-hex for bytes and
+addresses, decimal integers, GLNs as 13-digit strings or integers)."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+_HEX32 = re.compile(r"^0x[0-9a-fA-F]{64}$")
+_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
+_SIGNATURE = re.compile(r"^0x([0-9a-fA-F]{2}){1,2048}$")
+
+
+def _hex32(v: str) -> str:
+    if not _HEX32.match(v):
+        raise ValueError("must be 0x followed by 64 hex digits (32 bytes)")
+    return v.lower()
+
+
+def _address(v: str) -> str:
+    if not _ADDRESS.match(v):
+        raise ValueError("must be a 0x-prefixed 20-byte hex address")
+    return v
+
+
+def _signature(v: str) -> str:
+    if not _SIGNATURE.match(v):
+        raise ValueError("must be 0x-prefixed hex bytes (65 for an EOA, any length for ERC-1271)")
+    return v.lower()
+
+
+Hex32 = Annotated[str, AfterValidator(_hex32)]
+Address = Annotated[str, AfterValidator(_address)]
+Signature = Annotated[str, AfterValidator(_signature)]
+Uint8 = Annotated[int, Field(ge=0, le=2**8 - 1)]
+Uint40 = Annotated[int, Field(ge=0, le=2**40 - 1)]
+Uint64 = Annotated[int, Field(ge=0, le=2**64 - 1)]
+# Nonces are uint256 on-chain; the outbox keeps them as 63-bit integers, which no signer reaches.
+Nonce = Annotated[int, Field(ge=0, le=2**63 - 1)]
+Gln = Annotated[int | str, Field(description="GLN: 13 digits (string or integer)")]
+
+ZERO32 = "0x" + "00" * 32
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class LifecycleEventIn(_Strict):
+    unitId: Hex32
+    bizStep: Uint8
+    disposition: Uint8
+    location: Gln
+    eventTime: Uint40
+    evidence: Hex32 = ZERO32
+    bizTransaction: Hex32 = ZERO32
+
+
+class EventBatchIn(_Strict):
+    signer: Address
+    events: list[LifecycleEventIn] = Field(min_length=1, max_length=1000)
+    nonce: Nonce
+    deadline: Uint64
+    signature: Signature
+
+
+class CommissionIn(_Strict):
+    gtin: Annotated[str | int, Field(description="GTIN-8, -12, -13 or -14")]
+    serial: Annotated[str, Field(min_length=1, max_length=20)]
+    location: Gln
+    eventTime: Uint40
+    evidence: Hex32 = ZERO32
+
+
+class CommissionBatchIn(_Strict):
+    signer: Address
+    units: list[CommissionIn] = Field(min_length=1, max_length=1000)
+    nonce: Nonce
+    deadline: Uint64
+    signature: Signature
+
+
+class InspectionIn(_Strict):
+    inspector: Address
+    orderId: Annotated[int, Field(ge=1, le=2**63 - 1)]
+    facts: Uint8
+    grade: Uint8
+    evidence: Hex32 = ZERO32
+    nonce: Nonce
+    deadline: Uint64
+    signature: Signature
+
+
+class ReturnRequestIn(_Strict):
+    buyer: Address
+    orderId: Annotated[int, Field(ge=1, le=2**63 - 1)]
+    reason: Uint8
+    nonce: Nonce
+    deadline: Uint64
+    signature: Signature
+
+
+REQUEST_MODELS: dict[str, type[_Strict]] = {
+    "EventBatch": EventBatchIn,
+    "CommissionBatch": CommissionBatchIn,
+    "Inspection": InspectionIn,
+    "ReturnRequest": ReturnRequestIn,
+}
+
+
+def items_of(kind: str, body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The items a message carries (events, units) or the message itself."""
+    if kind == "EventBatch":
+        return body["events"]
+    if kind == "CommissionBatch":
+        return body["units"]
+    return [body]

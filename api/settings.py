@@ -1,0 +1,60 @@
+"""Gateway settings, read once from the environment (RT_* variables); see README, Configuration."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _env(name: str, default: str | None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    rpc_url: str = "http://127.0.0.1:8545"
+    manifest: Path = ROOT / "deployments" / "31337.json"
+    # The relayer's key pays gas for submitted messages; without it the gateway only reads.
+    relayer_key: str | None = field(default=None, repr=False)
+    database: Path = ROOT / "data" / "gateway.sqlite3"
+    evidence_dir: Path = ROOT / "data" / "evidence"
+    ipfs_api: str | None = None
+    public_url: str = "http://127.0.0.1:8000"
+    max_upload_bytes: int = 10 * 1024 * 1024
+    batch_max_events: int = 1000
+    batch_interval: float = 0.05
+    index_interval: float = 0.2
+    min_deadline_margin: int = 60  # seconds a message must still be valid for when accepted
+    relay: bool = True
+    index: bool = True
+    # Fault injection for the crash tests only: seconds the relayer waits between storing a
+    # signed transaction and broadcasting it, the window a crash must not lose anything in.
+    pause_before_broadcast: float = 0.0
+
+    @classmethod
+    def from_env(cls) -> "Settings":
+        defaults = cls()
+        return cls(
+            rpc_url=_env("RT_RPC_URL", defaults.rpc_url),
+            manifest=Path(_env("RT_MANIFEST", str(defaults.manifest))),
+            relayer_key=_env("RT_RELAYER_KEY", None),
+            database=Path(_env("RT_DATABASE", str(defaults.database))),
+            evidence_dir=Path(_env("RT_EVIDENCE_DIR", str(defaults.evidence_dir))),
+            ipfs_api=_env("RT_IPFS_API", None),
+            public_url=_env("RT_PUBLIC_URL", defaults.public_url),
+            max_upload_bytes=int(_env("RT_MAX_UPLOAD_BYTES", str(defaults.max_upload_bytes))),
+            batch_max_events=int(_env("RT_BATCH_MAX_EVENTS", str(defaults.batch_max_events))),
+            batch_interval=float(_env("RT_BATCH_INTERVAL", str(defaults.batch_interval))),
+            index_interval=float(_env("RT_INDEX_INTERVAL", str(defaults.index_interval))),
+            relay=_env("RT_RELAY", "1") != "0",
+            index=_env("RT_INDEX", "1") != "0",
+            pause_before_broadcast=float(_env("RT_PAUSE_BEFORE_BROADCAST", "0")),
+        )
+
+    def describe(self) -> dict[str, str]:
+        """Settings for logs and /readyz, without the key."""
+        return {f.name: str(getattr(self, f.name)) for f in fields(self) if f.name != "relayer_key"}

@@ -1,0 +1,115 @@
+"""Gateway fixtures: the app runs against the same anvil and contracts as the contract tests.
+
+Every test gets a fresh gateway database; fn_isolation rolls the chain back after each test, so
+chain and database start consistent. The relayer does not run in the background here: tests call
+`gateway.relay()` to process the queue, which keeps them deterministic (a background-relayer
+test turns it on explicitly).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from brownie import chain, web3
+from fastapi.testclient import TestClient
+
+from api.main import create_app
+from api.settings import Settings
+from returntrace import eip712, gs1
+from returntrace.vocab import BizStep, Disposition
+from scripts import deploy
+from tests.support import GTIN_INT, ZERO32
+
+
+@pytest.fixture(scope="module")
+def relayer_signer(admin) -> deploy.Signer:
+    s = deploy.test_signer("gateway-relayer", 0, "950600000010")
+    admin.transfer(s.account, "100 ether", silent=True)
+    return s
+
+
+@pytest.fixture(scope="module")
+def manifest(deployment, relayer_signer, tmp_path_factory) -> Path:
+    return deploy.write_manifest(deployment, tmp_path_factory.mktemp("manifest") / "manifest.json")
+
+
+@pytest.fixture
+def gateway_settings(manifest, relayer_signer, tmp_path) -> Settings:
+    return Settings(
+        rpc_url=web3.provider.endpoint_uri,
+        manifest=manifest,
+        relayer_key="0x" + relayer_signer.key.hex(),
+        database=tmp_path / "gateway.sqlite3",
+        evidence_dir=tmp_path / "evidence",
+        relay=False,
+        index=False,
+        min_deadline_margin=60,
+    )
+
+
+class Gateway:
+    """A TestClient plus the hand-cranked relayer and message builders."""
+
+    def __init__(self, client: TestClient, deployment: deploy.Deployment, actors: dict[str, deploy.Signer]) -> None:
+        self.client, self.d, self.actors = client, deployment, actors
+
+    @property
+    def app(self):
+        return self.client.app
+
+    def relay(self, rounds: int = 20) -> None:
+        """Runs the relayer until the queue is empty."""
+        relayer = self.app.state.relayer
+        for _ in range(rounds):
+            if not relayer.run_once() and not self.app.state.outbox.depth()["accepted"]:
+                return
+        raise AssertionError("relayer did not empty the queue")
+
+    def nonce(self, kind: str, actor: str) -> int:
+        """The signer's next nonce as the gateway counts it (chain nonce + queued messages), as a client asks."""
+        r = self.client.get(f"/v1/signers/{self.actors[actor].address}/nonce", params={"kind": kind})
+        assert r.status_code == 200, r.text
+        return r.json()["nextNonce"]
+
+    def body(self, kind: str, actor: str, **fields: Any) -> dict[str, Any]:
+        signer = self.actors[actor]
+        message = {eip712.SIGNER_FIELD[kind]: signer.address, **fields}
+        message.setdefault("nonce", self.nonce(kind, actor))
+        message.setdefault("deadline", chain.time() + 3600)
+        domain = self.d.registry_domain if kind in ("EventBatch", "CommissionBatch") else self.d.escrow_domain
+        return eip712.signed_json(domain, signer.key, kind, message)
+
+    def event(self, unit_id: bytes, step: BizStep, actor: str, disposition: Disposition = Disposition.IN_PROGRESS, **fields: Any) -> dict[str, Any]:
+        return {
+            "unitId": unit_id,
+            "bizStep": int(step),
+            "disposition": int(disposition),
+            "location": self.actors[actor].gln,
+            "eventTime": chain.time(),
+            "evidence": ZERO32,
+            "bizTransaction": ZERO32,
+            **fields,
+        }
+
+    def events_body(self, actor: str, events: list[dict[str, Any]], **fields: Any) -> dict[str, Any]:
+        return self.body("EventBatch", actor, events=events, **fields)
+
+    def commission_body(self, serials: list[str], actor: str = "brand", gtin: int = GTIN_INT, **fields: Any) -> dict[str, Any]:
+        units = [{"gtin": gtin, "serial": s, "location": self.actors["brand"].gln, "eventTime": chain.time(), "evidence": ZERO32} for s in serials]
+        return self.body("CommissionBatch", actor, units=units, **fields)
+
+    def commission(self, *serials: str) -> list[bytes]:
+        r = self.client.post("/v1/commissions", json=self.commission_body(list(serials)))
+        assert r.status_code == 202, r.text
+        return [gs1.unit_id(GTIN_INT, s) for s in serials]
+
+    def post(self, path: str, body: dict[str, Any]):
+        return self.client.post(path, json=body)
+
+
+@pytest.fixture
+def gateway(gateway_settings, deployment, actors) -> Gateway:
+    with TestClient(create_app(gateway_settings)) as client:
+        yield Gateway(client, deployment, actors)
