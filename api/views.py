@@ -1,0 +1,81 @@
+"""What the consumer page, the resolver's JSON and the auditor views show of a unit.
+
+These dataclasses are the contract between the indexer side (which fills them from the index
+database and proves them against on-chain heads) and the presentation side (HTML page, JSON,
+QR). `to_json` is the JSON form served for `Accept: application/json`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class TimelineEntry:
+    seq: int  # 1-based position in the unit's hash chain
+    step: str  # "commissioning" or a BizStep name in lower case ("delivering", "receiving", …)
+    label: str  # what a parent reads: "Made", "Shipped", "Cleared customs", "Delivered", …
+    step_uri: str  # CBV or urn:returntrace: URI
+    disposition: str | None  # lower-case Disposition name, None if unspecified
+    disposition_uri: str | None
+    location: str  # 13-digit GLN
+    event_time: int  # unix seconds, as the signer attested
+    signer: str  # checksummed address
+    signer_role: str  # "brand", "carrier", … as accredited when indexed
+    evidence: str | None  # CID of the evidence file if the store knows it, else 0x digest; None if none
+    biz_transaction: str | None  # 0x order reference or RMA, None if none
+    tx_hash: str
+    block: int
+
+
+@dataclass
+class Settlement:
+    grade: str | None  # "A", "B", "C"; None for a timeout refund
+    statutory: bool  # the law, not the grade terms, decided the refund
+    refund: str  # decimal string in the currency's base units
+    merchant_amount: str
+    points: str
+    disposition: str  # "restock", "donate", "recycle", "destroy"
+    tx_hash: str
+    block: int
+
+
+@dataclass
+class ReturnStatus:
+    order_id: int
+    market: str  # "EU", "US", "CN" or the market number
+    status: str  # OrderStatus name in lower case: active, return_requested, inspected, disputed, settled, completed, cancelled
+    currency: str  # "native" or the ERC-20 address
+    price: str
+    delivery_fee: str
+    reason: str | None  # ReturnReason name in lower case, once a return was requested
+    requested_at: int | None
+    inspection: dict[str, Any] | None  # {"inspector", "facts": [names], "claimedGrade", "derivedGrade", "evidence"}
+    settlement: Settlement | None
+    events: list[dict[str, Any]] = field(default_factory=list)  # escrow events of this order, oldest first
+
+
+@dataclass
+class Verification:
+    verified: bool  # the rebuilt hash chain equals the on-chain record
+    block: int | None  # the block at which the on-chain record was read
+    onchain_count: int | None
+    rebuilt_count: int
+    reason: str | None  # why not verified (mismatch, chain unreachable, not indexed yet)
+
+
+@dataclass
+class UnitView:
+    unit_id: str  # 0x keccak id
+    gtin: str  # 14 digits
+    serial: str
+    brand: str
+    hygiene_sealed: bool
+    digital_link: str
+    timeline: list[TimelineEntry]
+    return_status: ReturnStatus | None  # the unit's latest order, if any
+    verification: Verification
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
