@@ -76,7 +76,8 @@ class Gateway:
     def body(self, kind: str, actor: str, **fields: Any) -> dict[str, Any]:
         signer = self.actors[actor]
         message = {eip712.SIGNER_FIELD[kind]: signer.address, **fields}
-        message.setdefault("nonce", self.nonce(kind, actor))
+        if "nonce" not in message:
+            message["nonce"] = self.nonce(kind, actor)
         message.setdefault("deadline", chain.time() + 3600)
         domain = self.d.registry_domain if kind in ("EventBatch", "CommissionBatch") else self.d.escrow_domain
         return eip712.signed_json(domain, signer.key, kind, message)
