@@ -114,3 +114,17 @@ class Gateway:
 def gateway(gateway_settings, deployment, actors) -> Gateway:
     with TestClient(create_app(gateway_settings)) as client:
         yield Gateway(client, deployment, actors)
+
+
+@pytest.fixture(scope="module")
+def gateway_app(manifest, relayer_signer, tmp_path_factory):
+    """One gateway for a whole module of generated requests (hypothesis runs many per test)."""
+    from brownie import web3 as _web3
+
+    folder = tmp_path_factory.mktemp("fuzz-gateway")
+    settings = Settings(
+        rpc_url=_web3.provider.endpoint_uri, manifest=manifest, relayer_key="0x" + relayer_signer.key.hex(),
+        database=folder / "gateway.sqlite3", evidence_dir=folder / "evidence", relay=False, index=False,
+    )
+    with TestClient(create_app(settings)) as client:
+        yield client, client.app.state.outbox
