@@ -11,9 +11,12 @@ Every key here is a public test key derived from a label: local chains only.
 from __future__ import annotations
 
 import os
+import shutil
 import time
 import warnings
 from typing import Any
+
+import httpx
 
 from brownie import ERC20Mock, ZERO_ADDRESS, accounts, chain, web3
 
@@ -21,6 +24,7 @@ from returntrace import eip712, gs1, history
 from returntrace.policies import DAY, MARKET_NAMES, Facts, Grade, UnitDisposition
 from returntrace.vocab import BizStep, Disposition
 from scripts import deploy
+from scripts.gateway import GatewayProcess, wait_until
 
 STROLLER_GTIN = int(gs1.with_check_digit("0950600013442"))  # not hygiene-sealed
 USD = 10**6  # the demo stablecoin has 6 decimals
@@ -205,16 +209,74 @@ def run(d: deploy.Deployment) -> Narrator:
     return say
 
 
+def through_the_gateway(d: deploy.Deployment, say: Narrator, gateway: GatewayProcess) -> str:
+    """A carrier's scan posted over HTTP, relayed, confirmed and shown on the consumer page."""
+    say.chapter("The gateway: a signed scan over HTTP, relayed, indexed and verified")
+    http = httpx.Client(base_url=gateway.url, timeout=10)
+    brand = d.actors["brand"]
+    unit = gs1.unit_id(deploy.DEMO_GTIN, "BTL-0001")
+    nonce = http.get(f"/v1/signers/{brand.address}/nonce", params={"kind": "EventBatch"}).json()["nextNonce"]
+    event = deploy.event_item(brand, unit, BizStep.STORING, Disposition.SELLABLE_ACCESSIBLE)
+    message = {"signer": brand.address, "events": [event], "nonce": nonce, "deadline": chain.time() + 3600}
+    r = http.post("/v1/events", json=eip712.signed_json(d.registry_domain, brand.key, "EventBatch", message))
+    say.note(f"POST /v1/events → {r.status_code} id {r.json()['id'][:18]}… ({r.json()['status']})")
+    state = wait_until(lambda: (s := http.get(f"/v1/messages/{r.json()['id']}").json())["status"] in ("confirmed", "failed") and s, 30, "confirmation")
+    say.note(f"relayed in tx {state['txHash'][:14]}… block {state['block']}: {state['status']}")
+    wait_until(lambda: http.get("/readyz").json().get("indexer", {}).get("lagBlocks") == 0, 30, "the indexer to catch up")
+    link = f"{gateway.url}/01/{deploy.DEMO_GTIN:014d}/21/BTL-0001"
+    view = http.get(link, headers={"accept": "application/json"}).json()
+    verification = view["verification"]
+    say.note(f"consumer page data: {len(view['timeline'])} events, verified={verification['verified']} at block {verification['block']}")
+    if not verification["verified"]:
+        raise SystemExit(f"the gateway could not verify BTL-0001: {verification['reason']}")
+    return link
+
+
+def start_gateway(d: deploy.Deployment) -> GatewayProcess:
+    relayer = deploy.test_signer("gateway-relayer", 0, "950600000010")
+    accounts[0].transfer(relayer.account, "100 ether", silent=True)
+    folder = deploy.ROOT / "data" / "demo"
+    if folder.exists():
+        shutil.rmtree(folder)  # a fresh chain needs a fresh gateway database
+    folder.mkdir(parents=True)
+    port = int(os.environ.get("RT_PORT", "8000"))
+    env = {
+        "RT_RPC_URL": web3.provider.endpoint_uri,
+        "RT_MANIFEST": str(deploy.DEPLOYMENTS / f"{chain.id}.json"),
+        "RT_DATABASE": str(folder / "gateway.sqlite3"),
+        "RT_EVIDENCE_DIR": str(folder / "evidence"),
+        "RT_RELAYER_KEY": "0x" + relayer.key.hex(),
+        "RT_PUBLIC_URL": f"http://127.0.0.1:{port}",
+    }
+    return GatewayProcess(env, folder / "gateway.log", port=port).start()
+
+
 def main() -> None:
     # brownie's own rpc calls raise FutureWarnings about its internals; they are not ours to fix.
     warnings.filterwarnings("ignore", category=FutureWarning)
     d = deploy.deploy_demo_world(accounts[0])
-    run(d)
-    if os.environ.get("RT_SERVE", "1") != "0":
-        print(f"\nLocal chain: {web3.provider.endpoint_uri} (chain id {chain.id}); manifest deployments/{chain.id}.json")
-        print("Keeping the chain up for auditors; Ctrl-C to stop.")
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            pass
+    say = run(d)
+    gateway = start_gateway(d)
+    try:
+        link = through_the_gateway(d, say, gateway)
+        print(f"""
+Where to look
+  consumer page (the QR code's URL)  {link}
+  its QR code                        {link}/qr.svg
+  the same as JSON                   curl -H 'Accept: application/json' {link}
+  EIP-712 types to sign              {gateway.url}/v1/eip712
+  auditor: events / EPCIS / integrity {gateway.url}/v1/audit/events  {gateway.url}/v1/audit/epcis  {gateway.url}/v1/audit/integrity
+  API docs                           {gateway.url}/docs
+  readiness                          {gateway.url}/readyz
+  chain                              {web3.provider.endpoint_uri} (chain id {chain.id}), manifest deployments/{chain.id}.json
+  auditor CLI, no gateway needed     .venv/bin/python -m scripts.audit --rpc {web3.provider.endpoint_uri} --manifest deployments/{chain.id}.json integrity
+  gateway log                        data/demo/gateway.log""")
+        if os.environ.get("RT_SERVE", "1") != "0":
+            print("\nServing; Ctrl-C to stop.")
+            try:
+                while True:
+                    time.sleep(3600)
+            except KeyboardInterrupt:
+                pass
+    finally:
+        gateway.stop()

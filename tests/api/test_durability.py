@@ -19,7 +19,8 @@ from api.main import create_app
 from api.settings import Settings
 from returntrace.vocab import BizStep
 from tests.api.conftest import Gateway
-from tests.api.processes import AnvilProcess, GatewayProcess, wait_until
+from scripts.gateway import GatewayProcess, wait_until
+from tests.api.processes import AnvilProcess
 
 STEPS = (("carrier", BizStep.DEPARTING), ("warehouse", BizStep.STORING), ("brand", BizStep.SHIPPING))
 
