@@ -18,7 +18,7 @@ from .chain import Chain, ChainReader
 from .db.outbox import SqliteOutbox
 from .intake import Intake
 from .relayer import Relayer
-from .routes import health, intake
+from .routes import health, intake, resolver
 from .settings import Settings
 
 log = logging.getLogger("returntrace.gateway")
@@ -60,7 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def _chain_down(_: Request, exc: RequestException) -> JSONResponse:
         return JSONResponse({"error": "chain_unavailable", "detail": f"the chain node did not answer: {type(exc).__name__}"}, status_code=503)
 
-    for module in (health, intake):
+    for module in (health, intake, resolver):
         app.include_router(module.router)
     return app
 

@@ -1,0 +1,331 @@
+"""What the consumer page shows: a UnitView (api/views.py) turned into plain words a parent reads.
+
+Pure presentation, no I/O: the resolver passes in how to name a currency and when a block was
+mined (both read from the chain and cached there), so this module is tested with constructed views.
+The registry's timeline holds the unit's lifecycle events; the escrow's return request, inspection
+and settlement of the unit's latest order are merged into it here, in time order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any, Callable
+
+from .views import ReturnStatus, TimelineEntry, UnitView
+
+
+@dataclass(frozen=True)
+class Currency:
+    symbol: str
+    decimals: int
+
+
+NATIVE = Currency("ETH", 18)
+
+# What a step is called when the indexer gave no label (TimelineEntry.label is the source).
+STEP_LABELS = {
+    "commissioning": "Made",
+    "packing": "Packed",
+    "unpacking": "Unpacked",
+    "shipping": "Shipped",
+    "departing": "Shipped",
+    "arriving": "Arrived",
+    "customs_clearing": "Cleared customs",
+    "delivering": "Delivered",
+    "accepting": "Picked up for return",
+    "receiving": "Received at return center",
+    "inspecting": "Inspected",
+    "holding": "Held",
+    "storing": "Stored",
+    "repackaging": "Repackaged",
+    "destroying": "Destroyed",
+    "decommissioning": "Taken out of circulation",
+}
+# CSS class of a step's marker: where the unit is in its life.
+STEP_KIND = {
+    "commissioning": "made",
+    "accepting": "return",
+    "receiving": "return",
+    "inspecting": "inspect",
+    "destroying": "end",
+    "decommissioning": "end",
+}
+DISPOSITION_KIND = {"donated": "donate", "recycled": "recycle", "destroyed": "end", "returned": "return"}
+
+GRADE_MEANING = {"A": "unopened, seal intact", "B": "opened but unused", "C": "used"}
+UNIT_FATE = {
+    "restock": "Back to the brand's stock",
+    "donate": "Donated to a local charity",
+    "recycle": "Sent for recycling",
+    "destroy": "Destroyed",
+}
+ORDER_STATUS = {
+    "active": "Bought — no return requested",
+    "return_requested": "Return requested — waiting for the return center",
+    "inspected": "Inspected — the buyer may accept or contest the grade",
+    "disputed": "Disputed — an independent arbiter decides",
+    "settled": "Settled",
+    "completed": "Completed — no return; paid out to the brand",
+    "cancelled": "Cancelled — not delivered in time, refunded",
+}
+RETURN_REASON = {
+    "withdrawal": "Changed mind (statutory withdrawal)",
+    "defective": "Defective",
+    "notasdescribed": "Not as described",
+    "wrongitem": "Wrong item",
+    "damagedintransit": "Damaged in transit",
+    "nolongerneeded": "No longer needed",
+    "other": "Other",
+}
+STATUTORY_BASIS = {
+    "EU": "EU consumer law (Directive 2011/83/EU right of withdrawal)",
+    "CN": "Chinese consumer law (7-day no-reason return, Consumer Rights Protection Law Art. 25)",
+}
+ROLE_NAMES = {"brand": "brand", "carrier": "carrier", "warehouse": "return center", "inspector": "inspector", "charity": "charity", "recycler": "recycler"}
+
+
+def format_amount(base_units: str | int, currency: Currency) -> str:
+    """`1050000000000000000` at 18 decimals → `1.05 ETH`: at least two decimals, no trailing noise."""
+    value = Decimal(int(base_units)).scaleb(-currency.decimals)
+    text = format(value.normalize(), "f") if value else "0"
+    whole, _, frac = text.partition(".")
+    frac = frac.rstrip("0").ljust(2, "0")
+    return f"{int(whole):,}.{frac} {currency.symbol}"
+
+
+def format_time(ts: int | None) -> tuple[str | None, str | None]:
+    """(`3 May 2026, 14:05 UTC`, ISO 8601) of a unix time; (None, None) for none."""
+    if not ts:
+        return None, None
+    t = datetime.fromtimestamp(int(ts), tz=timezone.utc)
+    return f"{t.day} {t:%b %Y, %H:%M} UTC", t.isoformat().replace("+00:00", "Z")
+
+
+def short_address(address: str | None) -> str:
+    if not address:
+        return ""
+    return f"{address[:6]}…{address[-4:]}" if address.startswith("0x") and len(address) == 42 else address
+
+
+def humanize(name: str) -> str:
+    text = name.replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+def is_cid(evidence: str | None) -> bool:
+    return bool(evidence) and not str(evidence).startswith("0x")
+
+
+def split_evidence(evidence: str | None) -> tuple[str | None, str | None]:
+    """(CID, None) when the evidence store knows the file, (None, 0x digest) when only the digest is
+    on-chain, (None, None) for no evidence (None or an all-zero digest)."""
+    if not evidence:
+        return None, None
+    if is_cid(evidence):
+        return str(evidence), None
+    try:
+        return (None, str(evidence)) if int(str(evidence), 16) else (None, None)
+    except ValueError:
+        return None, str(evidence)
+
+
+@dataclass
+class Step:
+    label: str
+    kind: str = "transit"
+    when: str | None = None
+    when_iso: str | None = None
+    by: str | None = None  # "carrier 0x1234…abcd"
+    by_full: str | None = None
+    place: str | None = None  # GLN
+    lines: list[str] = field(default_factory=list)
+    grade: str | None = None
+    grade_meaning: str | None = None
+    evidence_cid: str | None = None
+    evidence_digest: str | None = None
+    block: int | None = None
+    tx_hash: str | None = None
+    sort_time: float = float("inf")
+    sort_order: int = 0
+
+
+@dataclass
+class Row:
+    term: str
+    value: str
+    emphasis: bool = False
+
+
+@dataclass
+class Page:
+    title: str
+    gtin: str
+    serial: str
+    brand: str
+    brand_full: str
+    hygiene_sealed: bool
+    digital_link: str
+    verified: bool
+    banner: str
+    banner_detail: str
+    steps: list[Step]
+    return_rows: list[Row]
+    has_order: bool
+    grade: str | None
+
+
+def _inspection_grade(rs: ReturnStatus | None) -> str | None:
+    if rs is None:
+        return None
+    if rs.settlement is not None and rs.settlement.grade:
+        return rs.settlement.grade
+    if rs.inspection:
+        return rs.inspection.get("derivedGrade") or rs.inspection.get("claimedGrade")
+    return None
+
+
+def _grade_letter(value: Any) -> str | None:
+    if value in (None, "", 0, "0", "none", "None"):
+        return None
+    text = str(value).strip().upper()
+    return {"1": "A", "2": "B", "3": "C"}.get(text, text)
+
+
+def _registry_step(e: TimelineEntry, order: int) -> Step:
+    when, when_iso = format_time(e.event_time)
+    kind = DISPOSITION_KIND.get(e.disposition or "") or STEP_KIND.get(e.step, "transit")
+    step = Step(
+        label=e.label or STEP_LABELS.get(e.step, humanize(e.step)),
+        kind=kind,
+        when=when,
+        when_iso=when_iso,
+        by=f"{ROLE_NAMES.get(e.signer_role, e.signer_role)} {short_address(e.signer)}".strip(),
+        by_full=e.signer,
+        place=e.location,
+        block=e.block,
+        tx_hash=e.tx_hash,
+        sort_time=e.event_time or float("inf"),
+        sort_order=order,
+    )
+    if e.disposition and e.disposition not in ("in_progress", "active", "in_transit", "delivered", "returned", "donated", "recycled"):
+        step.lines.append(f"Condition: {humanize(e.disposition)}")
+    step.evidence_cid, step.evidence_digest = split_evidence(e.evidence)
+    return step
+
+
+def build_page(
+    view: UnitView,
+    currency_of: Callable[[str], Currency] = lambda _: NATIVE,
+    block_time: Callable[[int], int | None] = lambda _: None,
+) -> Page:
+    rs = view.return_status
+    grade = _grade_letter(_inspection_grade(rs))
+    currency = currency_of(rs.currency) if rs else NATIVE
+
+    steps = [_registry_step(e, i) for i, e in enumerate(sorted(view.timeline, key=lambda e: e.seq))]
+    inspected = [s for s, e in zip(steps, sorted(view.timeline, key=lambda e: e.seq)) if e.step == "inspecting"]
+    order = len(steps)
+
+    if rs is not None and rs.requested_at:
+        when, when_iso = format_time(rs.requested_at)
+        reason = RETURN_REASON.get((rs.reason or "").replace("_", "").lower(), humanize(rs.reason or "")) if rs.reason else None
+        steps.append(
+            Step(label="Return requested", kind="return", when=when, when_iso=when_iso, lines=[f"Reason: {reason}"] if reason else [], sort_time=rs.requested_at, sort_order=order)
+        )
+        order += 1
+
+    settle_time: float = float("inf")
+    if rs is not None and rs.settlement is not None:
+        settle_time = block_time(rs.settlement.block) or float("inf")
+
+    if rs is not None and rs.inspection:
+        evidence = rs.inspection.get("evidence")
+        facts = [humanize(f) for f in rs.inspection.get("facts") or []]
+        targets = inspected[-1:] or []
+        if not targets:  # the inspector attested to the escrow only: show that attestation
+            targets = [Step(label="Inspected", kind="inspect", sort_time=settle_time, sort_order=order)]
+            steps.append(targets[0])
+            order += 1
+            inspector = rs.inspection.get("inspector")
+            if inspector:
+                targets[0].by, targets[0].by_full = f"inspector {short_address(inspector)}", inspector
+        target = targets[0]
+        if grade:
+            target.grade, target.grade_meaning = grade, GRADE_MEANING.get(grade)
+        if facts:
+            target.lines.append("Found: " + ", ".join(f.lower() if i else f for i, f in enumerate(facts)))
+        if not (target.evidence_cid or target.evidence_digest):
+            target.evidence_cid, target.evidence_digest = split_evidence(evidence)
+
+    if rs is not None and rs.settlement is not None:
+        s = rs.settlement
+        refund, points = int(s.refund), int(s.points)
+        if rs.status == "cancelled":
+            label = "Cancelled and refunded"
+        elif refund > 0:
+            label = "Refunded"
+        elif points > 0:
+            label = "Compensated with store points"
+        else:
+            label = "Settled without refund"
+        when, when_iso = format_time(int(settle_time) if settle_time != float("inf") else None)
+        step = Step(label=label, kind="refund", when=when, when_iso=when_iso, block=s.block, tx_hash=s.tx_hash, sort_time=settle_time, sort_order=order)
+        if refund > 0:
+            step.lines.append(f"{format_amount(refund, currency)} back to the buyer")
+        if points > 0:
+            step.lines.append(f"Store points worth {format_amount(points, currency)}")
+        step.lines.append(UNIT_FATE.get(s.disposition, humanize(s.disposition)))
+        steps.append(step)
+
+    steps.sort(key=lambda s: (s.sort_time, s.sort_order))
+
+    v = view.verification
+    if v.verified:
+        banner = f"Verified on-chain at block {v.block:,}" if v.block is not None else "Verified on-chain"
+        count = v.onchain_count if v.onchain_count is not None else v.rebuilt_count
+        detail = f"All {count} recorded events match the unit's record on the blockchain."
+    else:
+        banner = f"Not verified: {v.reason or 'the history could not be checked against the blockchain'}"
+        detail = "Do not rely on this history until it is verified. The product may still be genuine."
+
+    return Page(
+        title=f"Unit {view.serial} of GTIN {view.gtin}",
+        gtin=view.gtin,
+        serial=view.serial,
+        brand=short_address(view.brand),
+        brand_full=view.brand,
+        hygiene_sealed=view.hygiene_sealed,
+        digital_link=view.digital_link,
+        verified=v.verified,
+        banner=banner,
+        banner_detail=detail,
+        steps=steps,
+        return_rows=_return_rows(rs, grade, currency) if rs else [],
+        has_order=rs is not None,
+        grade=grade,
+    )
+
+
+def _return_rows(rs: ReturnStatus, grade: str | None, currency: Currency) -> list[Row]:
+    rows = [Row("Order", f"#{rs.order_id} ({rs.market})"), Row("Status", ORDER_STATUS.get(rs.status, humanize(rs.status)), emphasis=True)]
+    rows.append(Row("Paid", f"{format_amount(int(rs.price) + int(rs.delivery_fee), currency)} (delivery {format_amount(rs.delivery_fee, currency)})"))
+    if rs.reason:
+        rows.append(Row("Reason for return", RETURN_REASON.get(rs.reason.replace("_", "").lower(), humanize(rs.reason))))
+    if grade:
+        rows.append(Row("Grade", f"{grade} — {GRADE_MEANING.get(grade, '')}".rstrip(" —"), emphasis=True))
+    s = rs.settlement
+    if s is not None:
+        if s.grade is None:
+            terms = "Buyer protection: the refund was due and nobody acted in time"
+        elif s.statutory:
+            terms = STATUTORY_BASIS.get(rs.market, f"Consumer law of market {rs.market}") + ": the law, not the grade terms, set the refund"
+        else:
+            terms = f"The brand's {rs.market} return policy, grade {grade} terms"
+        rows.append(Row("Decided by", terms))
+        rows.append(Row("Refund", format_amount(s.refund, currency), emphasis=True))
+        if int(s.points) > 0:
+            rows.append(Row("Store points", f"worth {format_amount(s.points, currency)}"))
+        rows.append(Row("The unit went to", UNIT_FATE.get(s.disposition, humanize(s.disposition))))
+    return rows

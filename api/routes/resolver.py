@@ -1,0 +1,253 @@
+"""GS1 Digital Link resolver: the URL in a unit's QR code, its consumer page and the QR code itself.
+
+    GET /01/{gtin}/21/{serial}                   the unit: HTML page, or UnitView JSON for Accept: application/json
+    GET /01/{gtin}/10/{lot}/21/{serial}          the same with the key qualifiers GS1 allows before the serial
+    GET /01/{gtin}/22/{cpv}/21/{serial}            (consumer product variant 22, batch/lot 10; order 22, 10, 21)
+    GET /01/{gtin}/22/{cpv}/10/{lot}/21/{serial}
+    GET /01/{gtin}/21/{serial}/qr.svg|qr.png     QR code of the unit's canonical Digital Link URI
+
+See api/digital_link.py for the accepted forms and api/consumer_page.py for what the page says.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import io
+from pathlib import Path
+from typing import Annotated, Any, Callable, Optional
+
+import segno
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from returntrace import gs1
+
+from ..consumer_page import NATIVE, Currency, build_page
+from ..digital_link import LinkError, UnitLink, parse_path
+from ..views import UnitView
+
+router = APIRouter(tags=["resolver"])
+templates = Jinja2Templates(directory=str(Path(__file__).resolve().parents[1] / "templates"))
+
+UnitViewFn = Callable[[Any, str, str], Optional[UnitView]]
+
+# The page runs no script and loads nothing from elsewhere; styles are inline.
+HTML_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+QR_MEDIA = {"svg": "image/svg+xml", "png": "image/png"}
+QR_ERROR_LEVEL = "m"  # 15 % of the code may be damaged (a scuffed label) and it still reads
+QR_SVG_SCALE, QR_PNG_SCALE, QR_BORDER = 4, 8, 4  # border: the 4-module quiet zone ISO/IEC 18004 asks for
+
+
+def get_unit_view() -> UnitViewFn | None:
+    """The indexer's `unit_view(state, gtin14, serial) -> UnitView | None` (api/unit_view.py)."""
+    if importlib.util.find_spec("api.unit_view") is None:
+        return None
+    return importlib.import_module("api.unit_view").unit_view
+
+
+UnitViewDep = Annotated[Optional[UnitViewFn], Depends(get_unit_view)]
+
+
+def prefers_json(accept: str | None) -> bool:
+    """True when the Accept header ranks application/json above text/html.
+
+    Browsers and QR scanner apps (text/html or */*) get the page; an equal rank goes to the type the
+    client named explicitly over one it only matched through a wildcard; no Accept at all: the page."""
+    if not accept:
+        return False
+    best: dict[str, tuple[float, int]] = {"json": (0.0, -1), "html": (0.0, -1)}
+    targets = {"json": ("application", "json"), "html": ("text", "html")}
+    for part in accept.split(","):
+        media, *params = [p.strip() for p in part.split(";")]
+        if "/" not in media:
+            continue
+        q = 1.0
+        for p in params:
+            k, _, v = p.partition("=")
+            if k.strip().lower() == "q":
+                try:
+                    q = float(v)
+                except ValueError:
+                    q = 0.0
+        typ, _, sub = media.lower().partition("/")
+        for name, (t, s) in targets.items():
+            if name == "html" and (typ, sub) == ("application", "xhtml+xml"):
+                spec = 2
+            elif (typ, sub) == (t, s):
+                spec = 2
+            elif typ == t and sub == "*":
+                spec = 1
+            elif (typ, sub) == ("*", "*"):
+                spec = 0
+            else:
+                continue
+            if spec > best[name][1]:  # the most specific range decides a type's q (RFC 9110 12.5.1)
+                best[name] = (q, spec)
+    (qj, sj), (qh, sh) = best["json"], best["html"]
+    return qj > qh or (qj == qh and qj > 0 and sj > sh)
+
+
+def _raw_path(request: Request) -> str:
+    raw = request.scope.get("raw_path")
+    path = raw.decode("latin-1") if raw else request.url.path
+    root = request.scope.get("root_path") or ""
+    return path[len(root) :] if root and path.startswith(root) else path
+
+
+def _public_url(request: Request) -> str:
+    settings = getattr(request.app.state, "settings", None)
+    return settings.public_url if settings is not None else str(request.base_url).rstrip("/")
+
+
+def _error(request: Request, as_json: bool, status: int, code: str, detail: str, heading: str, advice: str | None = None, **shown: str | None) -> Response:
+    headers = {"Vary": "Accept", "Cache-Control": "no-cache"}
+    if as_json:
+        return JSONResponse({"error": code, "detail": detail, **{k: v for k, v in shown.items() if v}}, status_code=status, headers=headers)
+    context = {"heading": heading, "message": detail, "advice": advice, "gtin": shown.get("gtin"), "serial": shown.get("serial")}
+    return templates.TemplateResponse(request, "error.html", context, status_code=status, headers={**headers, **HTML_HEADERS})
+
+
+def _link_error(request: Request, as_json: bool, exc: LinkError) -> Response:
+    if exc.status == 404:
+        return _error(request, as_json, 404, exc.code, exc.reason, "No unit in this link", "This page shows single product units; the code you scanned names a product, not one unit.")
+    return _error(
+        request,
+        as_json,
+        exc.status,
+        exc.code,
+        exc.reason,
+        "This code is not valid",
+        "The link does not hold a valid GS1 product code. If you typed it, check it; if you scanned it from a product, the label may be damaged or not genuine.",
+    )
+
+
+def _cached(state: Any, name: str) -> dict:
+    cache = getattr(state, name, None)
+    if cache is None:
+        cache = {}
+        setattr(state, name, cache)
+    return cache
+
+
+ERC20_META_ABI = [
+    {"name": "symbol", "type": "function", "stateMutability": "view", "inputs": [], "outputs": [{"name": "", "type": "string"}]},
+    {"name": "decimals", "type": "function", "stateMutability": "view", "inputs": [], "outputs": [{"name": "", "type": "uint8"}]},
+]
+
+
+def _currency_lookup(state: Any) -> Callable[[str], Currency]:
+    """Symbol and decimals of the order's currency: the native coin, or an ERC-20 read once from the chain."""
+    cache = _cached(state, "resolver_currencies")
+
+    def currency_of(currency: str) -> Currency:
+        if not currency or currency == "native" or currency.strip("0x") == "":
+            return NATIVE
+        if currency not in cache:
+            chain = getattr(state, "chain", None)
+            try:
+                token = chain.w3.eth.contract(address=chain.w3.to_checksum_address(currency), abi=ERC20_META_ABI)
+                cache[currency] = Currency(str(token.functions.symbol().call()), int(token.functions.decimals().call()))
+            except Exception:  # not an ERC-20 with metadata, or no chain: show base units
+                return Currency(f"units of {currency[:6]}…{currency[-4:]}", 0)
+        return cache[currency]
+
+    return currency_of
+
+
+def _block_time_lookup(state: Any) -> Callable[[int], int | None]:
+    cache = _cached(state, "resolver_block_times")
+
+    def block_time(block: int) -> int | None:
+        if block not in cache:
+            chain = getattr(state, "chain", None)
+            try:
+                cache[block] = int(chain.w3.eth.get_block(block)["timestamp"])
+            except Exception:  # the page still renders, without that time
+                return None
+        return cache[block]
+
+    return block_time
+
+
+def qr_image(uri: str, kind: str) -> bytes:
+    """The QR code of `uri` as SVG or PNG (segno, error correction M, 4-module quiet zone)."""
+    code = segno.make_qr(uri, error=QR_ERROR_LEVEL, boost_error=False)
+    out = io.BytesIO()
+    if kind == "svg":
+        code.save(out, kind="svg", scale=QR_SVG_SCALE, border=QR_BORDER, dark="#000", light="#fff", title=uri, desc="GS1 Digital Link QR code")
+    else:
+        code.save(out, kind="png", scale=QR_PNG_SCALE, border=QR_BORDER, dark="#000", light="#fff")
+    return out.getvalue()
+
+
+def _qr(request: Request, link: UnitLink) -> Response:
+    uri = gs1.digital_link(_public_url(request), link.gtin, link.serial)
+    return Response(
+        qr_image(uri, link.qr or "svg"),
+        media_type=QR_MEDIA[link.qr or "svg"],
+        headers={"Cache-Control": "public, max-age=86400", "X-Content-Type-Options": "nosniff", "Link": f'<{uri}>; rel="describes"'},
+    )
+
+
+RESOLVER_DOC = """A unit's GS1 Digital Link: the URL its QR code carries.
+
+Forms: `/01/{gtin}/21/{serial}`, optionally with `/22/{variant}` and `/10/{lot}` before `/21/` (in that
+order); GTIN-8/12/13/14; percent-encoded values; any query string (`linkType`, data attributes) is
+ignored. `Accept: application/json` gets the UnitView JSON, anything else the consumer page (HTML).
+Append `/qr.svg` or `/qr.png` for the QR code of the canonical link `{public_url}/01/{gtin14}/21/{serial}`
+(served for any valid GTIN + serial, so labels can be printed before the unit is commissioned).
+
+Errors: 400 `invalid_gtin`, `invalid_serial`, `invalid_link`; 404 `unknown_unit`, `no_serial`;
+503 `index_unavailable`."""
+
+
+def _resolve(request: Request, unit_view: UnitViewFn | None) -> Response:
+    as_json = prefers_json(request.headers.get("accept"))
+    try:
+        link = parse_path(_raw_path(request))
+    except LinkError as exc:
+        return _link_error(request, as_json, exc)
+    if link.qr:
+        return _qr(request, link)
+
+    if unit_view is None:
+        return _error(request, as_json, 503, "index_unavailable", "This gateway has no unit index yet.", "Temporarily unavailable", "Please try again later.")
+    view = unit_view(request.app.state, link.gtin, link.serial)
+    canonical = gs1.digital_link(_public_url(request), link.gtin, link.serial)
+    if view is None:
+        return _error(
+            request,
+            as_json,
+            404,
+            "unknown_unit",
+            f"No unit with GTIN {link.gtin} and serial {link.serial} is recorded.",
+            "Unknown product unit",
+            "Nothing about this unit is on the blockchain. It may not be registered yet, or the code may have been copied. "
+            "If you bought it, ask the seller.",
+            gtin=link.gtin,
+            serial=link.serial,
+        )
+    headers = {"Vary": "Accept", "Cache-Control": "no-cache", "Link": f'<{view.digital_link or canonical}>; rel="canonical"'}
+    if as_json:
+        return JSONResponse(view.to_json(), headers=headers)
+    page = build_page(view, _currency_lookup(request.app.state), _block_time_lookup(request.app.state))
+    page.digital_link = page.digital_link or canonical
+    context = {"page": page, "qr_base": gs1.digital_link("", link.gtin, link.serial)}
+    return templates.TemplateResponse(request, "unit.html", context, headers={**headers, **HTML_HEADERS})
+
+
+@router.api_route("/01/{link_path:path}", methods=["GET", "HEAD"], summary="Resolve a unit's GS1 Digital Link (page, JSON or QR code)", description=RESOLVER_DOC)
+def resolve(request: Request, unit_view: UnitViewDep, link_path: str) -> Response:
+    return _resolve(request, unit_view)
+
+
+@router.api_route("/gtin/{link_path:path}", methods=["GET", "HEAD"], include_in_schema=False)
+def resolve_alpha(request: Request, unit_view: UnitViewDep, link_path: str) -> Response:
+    """Digital Link 1.1's alphabetic form (/gtin/…/ser/…), deprecated in 1.2 but still printed."""
+    return _resolve(request, unit_view)

@@ -1,0 +1,446 @@
+"""The GS1 Digital Link resolver: URL forms, GTIN normalisation, JSON or HTML, 400/404, QR codes.
+
+The unit data comes from UnitView objects built here (the indexer's `unit_view` is swapped out
+through the route's dependency), so these tests pin what the page and the JSON say for a given
+view; test_consumer_page_browser.py runs the real thing end to end.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+import zlib
+from html import unescape
+from urllib.parse import quote
+
+import pytest
+import segno
+
+from api.consumer_page import Currency, build_page, format_amount
+from api.digital_link import LinkError, parse_path
+from api.routes import resolver
+from api.views import ReturnStatus, Settlement, TimelineEntry, UnitView, Verification
+from returntrace import gs1
+from tests.support import GTIN
+
+CID = "bafkreicysg23kiwv34eg2d7qweipxwosdo2py4ldv42nbauguluen5v6am"
+T0 = 1_777_800_000  # 3 May 2026, 09:20 UTC
+GTIN13 = GTIN[1:]  # 9506000134352
+GTIN12 = gs1.with_check_digit("61414100003")
+GTIN8 = gs1.with_check_digit("9638507")
+BRAND, CARRIER, WAREHOUSE, INSPECTOR, CHARITY = ("0x" + c * 40 for c in "abcde")
+
+
+def _entry(seq, step, label, disposition, role, signer, dt, **kw) -> TimelineEntry:
+    fields = dict(
+        seq=seq, step=step, label=label, step_uri=f"urn:test:{step}", disposition=disposition, disposition_uri=None,
+        location="9506000000018", event_time=T0 + dt, signer=signer, signer_role=role, evidence=None,
+        biz_transaction=None, tx_hash="0x" + f"{seq:02x}" * 32, block=100 + seq,
+    )
+    fields.update(kw)
+    return TimelineEntry(**fields)
+
+
+def returned_view(gtin=GTIN, serial="SN-0001", *, verified=True, currency="native", statutory=False, settled=True) -> UnitView:
+    """A unit through a full EU return: made, shipped, cleared, delivered, returned, inspected B, refunded, donated."""
+    timeline = [
+        _entry(1, "commissioning", "Made", "active", "brand", BRAND, 0),
+        _entry(2, "departing", "Shipped", "in_transit", "carrier", CARRIER, 3600),
+        _entry(3, "customs_clearing", "Cleared customs", "in_transit", "carrier", CARRIER, 7200),
+        _entry(4, "delivering", "Delivered", "delivered", "carrier", CARRIER, 86_400),
+        _entry(5, "accepting", "Picked up for return", "in_transit", "carrier", CARRIER, 3 * 86_400),
+        _entry(6, "receiving", "Received at return center", "returned", "warehouse", WAREHOUSE, 4 * 86_400),
+        _entry(7, "inspecting", "Inspected", "non_conformant", "inspector", INSPECTOR, 4 * 86_400 + 600, evidence=CID),
+    ]
+    settlement = None
+    if settled:
+        timeline.append(_entry(8, "receiving", "Donated", "donated", "charity", CHARITY, 6 * 86_400))
+        settlement = Settlement(grade="B", statutory=statutory, refund=str(8 * 10**17), merchant_amount=str(25 * 10**16), points="0", disposition="donate", tx_hash="0x" + "5e" * 32, block=107)
+    status = ReturnStatus(
+        order_id=7, market="EU", status="settled" if settled else "inspected", currency=currency, price=str(10**18), delivery_fee=str(5 * 10**16),
+        reason="no_longer_needed", requested_at=T0 + 2 * 86_400,
+        inspection={"inspector": INSPECTOR, "facts": ["packaging_intact"], "claimedGrade": "B", "derivedGrade": "B", "evidence": CID},
+        settlement=settlement,
+    )
+    verification = Verification(True, 120, len(timeline), len(timeline), None) if verified else Verification(False, 120, 9, len(timeline), "the rebuilt history does not match the on-chain record")
+    return UnitView(
+        unit_id="0x" + gs1.unit_id(gtin, serial).hex(), gtin=gtin, serial=serial, brand=BRAND, hygiene_sealed=True,
+        digital_link=gs1.digital_link("http://127.0.0.1:8000", gtin, serial), timeline=timeline, return_status=status, verification=verification,
+    )
+
+
+class FakeIndex:
+    """Stands in for api.unit_view.unit_view; records what the resolver asked for."""
+
+    def __init__(self, *views: UnitView) -> None:
+        self.views = {(v.gtin, v.serial): v for v in views}
+        self.calls: list[tuple[str, str]] = []
+
+    def __call__(self, state, gtin14: str, serial: str) -> UnitView | None:
+        self.calls.append((gtin14, serial))
+        return self.views.get((gtin14, serial))
+
+
+@pytest.fixture
+def index(gateway):
+    fake = FakeIndex(returned_view(), returned_view(serial="AB/12"), returned_view(serial="UNVERIFIED", verified=False))
+    gateway.app.dependency_overrides[resolver.get_unit_view] = lambda: fake
+    yield fake
+    gateway.app.dependency_overrides.pop(resolver.get_unit_view, None)
+
+
+def get(gateway, path, accept="text/html", **kw):
+    return gateway.client.get(path, headers={"accept": accept} if accept else {}, **kw)
+
+
+def text_of(html: str) -> str:
+    """The page's visible text, whitespace collapsed (what a reader or a screen reader gets)."""
+    html = re.sub(r"<(style|head)\b.*?</\1>", " ", html, flags=re.S)
+    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html))).strip()
+
+
+# --- URL forms --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/01/{GTIN}/21/SN-0001",
+        f"/01/{GTIN}/10/LOT-42/21/SN-0001",
+        f"/01/{GTIN}/22/BLUE/21/SN-0001",
+        f"/01/{GTIN}/22/BLUE/10/LOT-42/21/SN-0001",
+        f"/01/{GTIN}/21/SN-0001/",
+        f"/01/{GTIN}/21/SN-0001?linkType=gs1:pip",
+        f"/01/{GTIN}/10/LOT-42/21/SN-0001?17=261231&linkType=all&context=x",
+        f"/gtin/{GTIN}/lot/LOT-42/ser/SN-0001",  # Digital Link 1.1 alphabetic codes
+        f"/01/{GTIN13}/21/SN-0001",
+        f"/01/{GTIN}/21/SN%2D0001",  # percent-encoded where no encoding was needed
+    ],
+)
+def test_every_form_of_the_link_resolves_to_the_unit(gateway, index, path):
+    r = get(gateway, path, accept="application/json")
+    assert r.status_code == 200, r.text
+    assert (r.json()["gtin"], r.json()["serial"]) == (GTIN, "SN-0001")
+    assert index.calls == [(GTIN, "SN-0001")]
+
+
+@pytest.mark.parametrize("short", [GTIN13, GTIN12, GTIN8, int(GTIN)])
+def test_gtin_8_12_13_are_looked_up_as_gtin_14(gateway, index, short):
+    get(gateway, f"/01/{short}/21/SN-0001", accept="application/json")
+    assert index.calls == [(str(short).zfill(14), "SN-0001")]
+    assert len(index.calls[0][0]) == 14
+
+
+def test_percent_encoded_serial_with_a_slash(gateway, index):
+    r = get(gateway, f"/01/{GTIN}/21/AB%2F12", accept="application/json")
+    assert r.status_code == 200 and r.json()["serial"] == "AB/12"
+    assert index.calls == [(GTIN, "AB/12")]
+    assert get(gateway, f"/01/{GTIN}/21/AB%2f12").status_code == 200  # lower-case hex too
+
+
+def test_parse_path_keeps_the_qualifiers():
+    link = parse_path(f"/01/{GTIN8}/22/V%2B1/10/L%2F1/21/S")
+    assert (link.gtin, link.cpv, link.lot, link.serial, link.qr) == (GTIN8.zfill(14), "V+1", "L/1", "S", None)
+    assert parse_path(f"/01/{GTIN}/21/S/qr.png").qr == "png"
+    assert parse_path(f"/01/{GTIN}/21/qr.svg").serial == "qr.svg"  # a serial may be called that
+    assert parse_path(f"/01/{GTIN}/21/AB%2F12").canonical_path() == f"/01/{GTIN}/21/AB%2F12"
+
+
+# --- 400 and 404 ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path, code, reason",
+    [
+        ("/01/09506000134353/21/SN-0001", "invalid_gtin", "wrong check digit (expected 2)"),
+        ("/01/9506000134353/21/SN-0001", "invalid_gtin", "wrong check digit"),
+        ("/01/950600013435/21/SN-0001", "invalid_gtin", "wrong check digit"),
+        ("/01/12345/21/SN-0001", "invalid_gtin", "8, 12, 13 or 14 digits"),
+        ("/01/0950600013435X/21/SN-0001", "invalid_gtin", "8, 12, 13 or 14 digits"),
+        ("/01/%EF%BC%90950600013435/21/SN-0001", "invalid_gtin", "8, 12, 13 or 14 digits"),  # full-width digit
+        (f"/01/{GTIN}/21/has%20space", "invalid_serial", "character set 82"),
+        (f"/01/{GTIN}/21/caf%C3%A9", "invalid_serial", "character set 82"),
+        (f"/01/{GTIN}/21/" + "X" * 21, "invalid_serial", "1-20 characters"),
+        (f"/01/{GTIN}/21/%FF", "invalid_link", "UTF-8"),
+        (f"/01/{GTIN}/21/SN-0001/10/LOT", "invalid_link", "order 22, 10, 21"),
+        (f"/01/{GTIN}/10/LOT/22/BLUE/21/SN-0001", "invalid_link", "order 22, 10, 21"),
+        (f"/01/{GTIN}/21/A/21/B", "invalid_link", "order 22, 10, 21"),
+        (f"/01/{GTIN}/17/261231/21/SN-0001", "invalid_link", "not a GTIN key qualifier"),
+        (f"/01/{GTIN}/10/" + "L" * 21 + "/21/SN-0001", "invalid_link", "1-20 characters"),
+        (f"/01/{GTIN}/21", "invalid_link", "no value"),
+        (f"/01/{GTIN}/21//", "invalid_link", "empty"),
+        ("/01/", "invalid_gtin", "no GTIN"),
+    ],
+)
+def test_invalid_links_are_400_with_the_reason(gateway, index, path, code, reason):
+    r = get(gateway, path, accept="application/json")
+    assert r.status_code == 400, r.text
+    assert r.json()["error"] == code and reason in r.json()["detail"], r.json()
+    page = get(gateway, path)
+    assert page.status_code == 400 and page.headers["content-type"].startswith("text/html")
+    assert "This code is not valid" in page.text and reason in unescape(page.text)
+    assert index.calls == []
+
+
+@pytest.mark.parametrize("path", [f"/01/{GTIN}", f"/01/{GTIN}/10/LOT-42", f"/01/{GTIN}/22/BLUE"])
+def test_a_product_link_without_a_serial_is_404(gateway, index, path):
+    r = get(gateway, path, accept="application/json")
+    assert r.status_code == 404 and r.json()["error"] == "no_serial"
+    page = get(gateway, path)
+    assert page.status_code == 404 and "No unit in this link" in page.text
+
+
+def test_unknown_unit_is_a_404_page_and_404_json(gateway, index):
+    page = get(gateway, f"/01/{GTIN}/21/NOPE-1")
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+    text = text_of(page.text)
+    assert "Unknown product unit" in text and "NOPE-1" in text and GTIN in text
+    r = get(gateway, f"/01/{GTIN}/21/NOPE-1", accept="application/json")
+    assert r.status_code == 404
+    assert r.json() == {"error": "unknown_unit", "detail": f"No unit with GTIN {GTIN} and serial NOPE-1 is recorded.", "gtin": GTIN, "serial": "NOPE-1"}
+
+
+def test_without_an_index_the_resolver_says_503(gateway):
+    gateway.app.dependency_overrides[resolver.get_unit_view] = lambda: None
+    try:
+        r = get(gateway, f"/01/{GTIN}/21/SN-0001", accept="application/json")
+        assert r.status_code == 503 and r.json()["error"] == "index_unavailable"
+        assert get(gateway, f"/01/{GTIN}/21/SN-0001/qr.svg").status_code == 200  # QR codes need no index
+    finally:
+        gateway.app.dependency_overrides.pop(resolver.get_unit_view, None)
+
+
+# --- content negotiation ----------------------------------------------------------------------
+
+CHROME = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,image/apng,*/*;q=0.8"
+SAFARI = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+@pytest.mark.parametrize(
+    "accept, wants_json",
+    [
+        (None, False), ("", False), ("*/*", False), (CHROME, False), (SAFARI, False), ("text/html", False),
+        ("application/json", True), ("application/json, */*", True), ("application/json;q=0.9, text/html;q=0.8", True),
+        ("text/html;q=0.5, application/json", True), ("application/*", True), ("application/json;q=0.5, text/html", False),
+        ("application/json;q=0, */*", False), ("image/png", False), ("garbage", False), ("application/json;q=x, text/html", False),
+    ],
+)
+def test_accept_header_picks_json_or_html(accept, wants_json):
+    assert resolver.prefers_json(accept) is wants_json
+
+
+def test_json_is_the_unit_view(gateway, index):
+    r = get(gateway, f"/01/{GTIN}/21/SN-0001", accept="application/json")
+    assert r.status_code == 200 and r.headers["content-type"] == "application/json"
+    assert r.json() == returned_view().to_json()
+    assert r.headers["vary"] == "Accept"
+    assert r.headers["link"] == f'<http://127.0.0.1:8000/01/{GTIN}/21/SN-0001>; rel="canonical"'
+
+
+def test_browsers_get_the_page(gateway, index):
+    for accept in (CHROME, "*/*", None):
+        r = get(gateway, f"/01/{GTIN}/21/SN-0001", accept=accept)
+        assert r.status_code == 200 and r.headers["content-type"] == "text/html; charset=utf-8", accept
+        assert r.headers["vary"] == "Accept"
+    assert gateway.client.head(f"/01/{GTIN}/21/SN-0001").status_code == 200
+
+
+# --- the page ---------------------------------------------------------------------------------
+
+
+def test_page_shows_product_banner_timeline_and_return(gateway, index):
+    html = get(gateway, f"/01/{GTIN}/21/SN-0001").text
+    text = text_of(html)
+    assert "GTIN 09506000134352" in text and "Serial SN-0001" in text and "0xaaaa…aaaa" in text
+    assert "Verified on-chain at block 120" in text
+    labels = re.findall(r"<h3>(.*?)</h3>", html)
+    assert labels == [
+        "Made", "Shipped", "Cleared customs", "Delivered", "Return requested", "Picked up for return",
+        "Received at return center", "Inspected", "Donated", "Refunded",
+    ]
+    assert "Grade B — opened but unused" in text
+    assert f'href="/v1/evidence/{CID}"' in html
+    assert "Found: Packaging intact" in text
+    assert "Reason: No longer needed" in text
+    # the return status
+    assert "Order #7 (EU)" in text and "Status Settled" in text
+    assert "Decided by The brand's EU return policy, grade B terms" in text
+    assert "Refund 0.80 ETH" in text and "0.80 ETH back to the buyer" in text
+    assert "Paid 1.05 ETH (delivery 0.05 ETH)" in text
+    assert "The unit went to Donated to a local charity" in text
+
+
+def test_page_is_self_contained_mobile_and_accessible(gateway, index):
+    r = get(gateway, f"/01/{GTIN}/21/SN-0001")
+    html = r.text
+    assert html.startswith("<!doctype html>") and '<html lang="en">' in html
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in html
+    assert "<script" not in html.lower()
+    external = [u for u in re.findall(r'(?:src|href)="([^"]+)"', html) if not u.startswith("/")]
+    assert external == [f"http://127.0.0.1:8000/01/{GTIN}/21/SN-0001"]  # only the canonical link, no CDN
+    assert len(re.findall(r"<h1\b", html)) == 1 and "<h2" in html and "<h3" in html
+    assert "default-src 'none'" in r.headers["content-security-policy"]
+
+
+def test_unverified_unit_says_so_plainly(gateway, index):
+    text = text_of(get(gateway, f"/01/{GTIN}/21/UNVERIFIED").text)
+    assert "Not verified: the rebuilt history does not match the on-chain record" in text
+    assert "Verified on-chain" not in text
+
+
+def test_statutory_refund_names_the_law():
+    page = build_page(returned_view(statutory=True))
+    rows = {r.term: r.value for r in page.return_rows}
+    assert rows["Decided by"].startswith("EU consumer law (Directive 2011/83/EU")
+
+
+def test_inspected_not_yet_settled():
+    page = build_page(returned_view(settled=False))
+    rows = {r.term: r.value for r in page.return_rows}
+    assert rows["Status"].startswith("Inspected") and rows["Grade"] == "B — opened but unused"
+    assert "Refund" not in rows and [s.label for s in page.steps][-1] == "Inspected"
+
+
+def test_settlement_is_placed_at_its_block_time():
+    page = build_page(returned_view(), block_time=lambda block: T0 + 5 * 86_400)
+    assert [s.label for s in page.steps][-2:] == ["Refunded", "Donated"]
+    refunded = page.steps[-2]
+    assert refunded.when == "8 May 2026, 09:20 UTC" and refunded.when_iso == "2026-05-08T09:20:00Z"
+
+
+def test_amounts_in_a_token_use_its_symbol_and_decimals(gateway, index, token):
+    view = returned_view(serial="TOKEN-1", currency=token.address)
+    view.return_status.price, view.return_status.delivery_fee = "25000000", "4990000"
+    view.return_status.settlement.refund = "20000000"
+    index.views[(GTIN, "TOKEN-1")] = view
+    text = text_of(get(gateway, f"/01/{GTIN}/21/TOKEN-1").text)  # symbol and decimals read from the chain
+    assert "Refund 20.00 tUSD" in text and "Paid 29.99 tUSD (delivery 4.99 tUSD)" in text
+
+
+def test_format_amount():
+    eth, usd = Currency("ETH", 18), Currency("tUSD", 6)
+    assert format_amount(10**18, eth) == "1.00 ETH"
+    assert format_amount("1234500000000000000000", eth) == "1,234.50 ETH"
+    assert format_amount(1, eth) == "0.000000000000000001 ETH"
+    assert format_amount(0, usd) == "0.00 tUSD"
+    assert format_amount(745_000, usd) == "0.745 tUSD"
+
+
+def test_user_data_is_escaped(gateway, index):
+    view = returned_view(serial="X<b>1")
+    view.timeline[0].label = "<script>alert(1)</script>"
+    index.views[(GTIN, "X<b>1")] = view
+    html = get(gateway, f"/01/{GTIN}/21/{quote('X<b>1', safe='')}").text
+    assert "<script>" not in html and "&lt;script&gt;" in html and "X&lt;b&gt;1" in html
+
+
+# --- QR codes ---------------------------------------------------------------------------------
+
+
+def png_pixels(data: bytes) -> tuple[int, int, list[list[int]]]:
+    """A small PNG decoder (greyscale or palette, 1-8 bits, no interlace): (width, height, grey rows)."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    pos, idat, palette = 8, b"", None
+    while pos < len(data):
+        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
+        chunk = data[pos + 8 : pos + 8 + length]
+        if kind == b"IHDR":
+            width, height, depth, color, _, _, interlace = struct.unpack(">IIBBBBB", chunk)
+            assert color in (0, 3) and interlace == 0, (color, interlace)
+        elif kind == b"PLTE":
+            palette = [chunk[i] for i in range(0, len(chunk), 3)]  # red channel: black or white
+        elif kind == b"IDAT":
+            idat += chunk
+        pos += 12 + length
+    raw = zlib.decompress(idat)
+    stride = (width * depth + 7) // 8
+    rows, prev, i = [], bytearray(stride), 0
+    for _ in range(height):
+        ftype, line = raw[i], bytearray(raw[i + 1 : i + 1 + stride])
+        i += 1 + stride
+        for x in range(stride):
+            a = line[x - 1] if x else 0
+            b, c = prev[x], prev[x - 1] if x else 0
+            if ftype == 1:
+                line[x] = (line[x] + a) & 0xFF
+            elif ftype == 2:
+                line[x] = (line[x] + b) & 0xFF
+            elif ftype == 3:
+                line[x] = (line[x] + (a + b) // 2) & 0xFF
+            elif ftype == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                line[x] = (line[x] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 0xFF
+        per_byte = 8 // depth
+        values = [(line[x // per_byte] >> (8 - depth * (x % per_byte + 1))) & ((1 << depth) - 1) for x in range(width)]
+        rows.append([palette[v] if palette else v * 255 // ((1 << depth) - 1) for v in values])
+        prev = line
+    return width, height, rows
+
+
+def modules_of_png(data: bytes) -> list[list[bool]]:
+    """The dark/light modules of a QR code PNG with a 4-module quiet zone, sampled at module centres."""
+    width, height, rows = png_pixels(data)
+    assert width == height
+    # the finder pattern starts at the quiet zone: the first dark pixel on the diagonal gives the scale
+    first_dark = next(i for i in range(width) if rows[i][i] < 128)
+    scale = first_dark // resolver.QR_BORDER
+    size = width // scale - 2 * resolver.QR_BORDER
+    centre = lambda m: (resolver.QR_BORDER + m) * scale + scale // 2  # noqa: E731
+    return [[rows[centre(r)][centre(c)] < 128 for c in range(size)] for r in range(size)]
+
+
+def expected_modules(uri: str) -> list[list[bool]]:
+    code = segno.make_qr(uri, error=resolver.QR_ERROR_LEVEL, boost_error=False)
+    return [[bool(v) for v in row] for row in code.matrix]
+
+
+@pytest.mark.parametrize(
+    "path, serial",
+    [
+        (f"/01/{GTIN}/21/SN-0001", "SN-0001"),
+        (f"/01/{GTIN13}/10/LOT-42/21/SN-0001", "SN-0001"),  # the code always carries the canonical link
+        (f"/01/{GTIN}/21/AB%2F12", "AB/12"),
+    ],
+)
+def test_qr_png_encodes_the_canonical_digital_link(gateway, path, serial):
+    r = gateway.client.get(path + "/qr.png")
+    assert r.status_code == 200 and r.headers["content-type"] == "image/png" and len(r.content) > 100
+    uri = gs1.digital_link(gateway.app.state.settings.public_url, GTIN, serial)
+    assert uri.startswith("http://127.0.0.1:8000/01/09506000134352/21/")
+    assert modules_of_png(r.content) == expected_modules(uri)
+    assert modules_of_png(r.content) != expected_modules(uri + "0")
+
+
+def test_qr_svg_encodes_the_canonical_digital_link(gateway):
+    r = gateway.client.get(f"/01/{GTIN}/21/AB%2F12/qr.svg")
+    assert r.status_code == 200 and r.headers["content-type"] == "image/svg+xml"
+    uri = f"http://127.0.0.1:8000/01/{GTIN}/21/AB%2F12"
+    assert f"<title>{uri}</title>" in r.text
+    assert r.content == resolver.qr_image(uri, "svg")  # the same matrix segno draws for that URI
+    path = re.search(r'<path class="qrline"[^>]* d="([^"]+)"', r.text)
+    assert path and path.group(1) != re.search(r'd="([^"]+)"', resolver.qr_image(uri + "0", "svg").decode().split("qrline")[1]).group(1)
+
+
+def test_qr_of_an_invalid_link_is_400(gateway):
+    r = gateway.client.get("/01/09506000134353/21/SN-0001/qr.svg", headers={"accept": "application/json"})
+    assert r.status_code == 400 and r.json()["error"] == "invalid_gtin"
+    assert gateway.client.get(f"/01/{GTIN}/21/SN-0001/qr.gif").status_code == 400
+
+
+def test_qr_uses_the_configured_public_url(gateway):
+    from dataclasses import replace
+
+    settings = gateway.app.state.settings
+    gateway.app.state.settings = replace(settings, public_url="https://id.returntrace.example/")
+    try:
+        r = gateway.client.get(f"/01/{GTIN}/21/SN-0001/qr.png")
+    finally:
+        gateway.app.state.settings = settings
+    assert modules_of_png(r.content) == expected_modules(f"https://id.returntrace.example/01/{GTIN}/21/SN-0001")
+
+
+def test_link_error_carries_status():
+    with pytest.raises(LinkError) as exc:
+        parse_path(f"/01/{GTIN}")
+    assert exc.value.status == 404 and exc.value.code == "no_serial"
