@@ -52,6 +52,21 @@ STEP_KIND = {
     "destroying": "end",
     "decommissioning": "end",
 }
+FINAL_DISPOSITION = {"donated": "Donated", "recycled": "Recycled"}
+# What a disposition tells a parent; dispositions that repeat the step's label say nothing more.
+DISPOSITION_TEXT = {
+    "damaged": "Condition: damaged",
+    "conformant": "Condition: as new",
+    "non_conformant": "Condition: not as new",
+    "sellable_accessible": "Back on sale",
+    "sellable_not_accessible": "In stock, not on sale",
+    "non_sellable_other": "Not for sale",
+    "expired": "Expired",
+    "recalled": "Recalled",
+    "needs_replacement": "Needs replacement",
+    "disposed": "Disposed of",
+    "retail_sold": "Sold",
+}
 DISPOSITION_KIND = {"donated": "donate", "recycled": "recycle", "destroyed": "end", "returned": "return"}
 
 GRADE_MEANING = {"A": "unopened, seal intact", "B": "opened but unused", "C": "used"}
@@ -209,10 +224,103 @@ def _registry_step(e: TimelineEntry, order: int) -> Step:
         sort_time=e.event_time or float("inf"),
         sort_order=order,
     )
-    if e.disposition and e.disposition not in ("in_progress", "active", "in_transit", "delivered", "returned", "donated", "recycled"):
-        step.lines.append(f"Condition: {humanize(e.disposition)}")
+    if e.disposition in FINAL_DISPOSITION:  # a charity's or recycler's receipt: say what happened to the unit
+        step.lines.append(step.label)
+        step.label = FINAL_DISPOSITION[e.disposition]
+    elif e.disposition in DISPOSITION_TEXT:
+        step.lines.append(DISPOSITION_TEXT[e.disposition])
     step.evidence_cid, step.evidence_digest = split_evidence(e.evidence)
     return step
+
+
+def _event(rs: ReturnStatus, *names: str) -> dict[str, Any] | None:
+    """The latest escrow event of the order with one of these names (ReturnStatus.events)."""
+    found = [e for e in rs.events if e.get("name") in names]
+    return found[-1] if found else None
+
+
+def _event_time(event: dict[str, Any] | None, block_time: Callable[[int], int | None], block: int | None = None) -> int | None:
+    if event is not None and event.get("time"):
+        return int(event["time"])
+    block = event.get("block") if event is not None else block
+    return block_time(int(block)) if block is not None else None
+
+
+def _at(step: Step, ts: int | None, event: dict[str, Any] | None = None) -> Step:
+    step.when, step.when_iso = format_time(ts)
+    step.sort_time = ts if ts else float("inf")
+    if event is not None:
+        step.block, step.tx_hash = event.get("block"), event.get("txHash")
+    return step
+
+
+def _escrow_steps(rs: ReturnStatus, grade: str | None, currency: Currency, inspected: list[Step], block_time: Callable[[int], int | None], first_order: int) -> list[Step]:
+    """Return request, inspection, dispute and settlement of the order, as timeline steps."""
+    steps: list[Step] = []
+
+    def add(step: Step) -> Step:
+        step.sort_order = first_order + len(steps)
+        steps.append(step)
+        return step
+
+    requested = _event(rs, "ReturnRequested")
+    if rs.requested_at or requested:
+        reason = RETURN_REASON.get((rs.reason or "").replace("_", "").lower(), humanize(rs.reason or "")) if rs.reason else None
+        add(_at(Step(label="Return requested", kind="return", lines=[f"Reason: {reason}"] if reason else []), rs.requested_at or _event_time(requested, block_time), requested))
+
+    if rs.inspection:
+        submitted = _event(rs, "InspectionSubmitted")
+        if inspected:  # the inspector's signed scan in the registry: add the attested grade to it
+            target = inspected[-1]
+        else:  # the inspector attested to the escrow only: show that attestation
+            target = add(_at(Step(label="Inspected", kind="inspect"), _event_time(submitted, block_time), submitted))
+            inspector = rs.inspection.get("inspector")
+            if inspector:
+                target.by, target.by_full = f"inspector {short_address(inspector)}", inspector
+        claimed = _grade_letter(rs.inspection.get("claimedGrade"))
+        shown = claimed or grade
+        if shown:
+            target.grade, target.grade_meaning = shown, GRADE_MEANING.get(shown)
+        facts = [humanize(f) for f in rs.inspection.get("facts") or []]
+        if facts:
+            target.lines.append("Found: " + ", ".join(f.lower() if i else f for i, f in enumerate(facts)))
+        if not (target.evidence_cid or target.evidence_digest):
+            target.evidence_cid, target.evidence_digest = split_evidence(rs.inspection.get("evidence"))
+
+    disputed = _event(rs, "OrderDisputed")
+    if disputed is not None:
+        contested = bool((disputed.get("args") or {}).get("contested"))
+        label = "Grade contested by the buyer" if contested else "Sent to an arbiter"
+        line = "An independent arbiter will decide." if contested else "The attested facts did not match the claimed grade."
+        add(_at(Step(label=label, kind="inspect", lines=[line]), _event_time(disputed, block_time), disputed))
+    resolved = _event(rs, "DisputeResolved")
+    if resolved is not None:
+        decided = _grade_letter((resolved.get("args") or {}).get("grade"))
+        step = add(_at(Step(label="Arbiter decided", kind="inspect"), _event_time(resolved, block_time), resolved))
+        if decided:
+            step.grade, step.grade_meaning = decided, GRADE_MEANING.get(decided)
+
+    if rs.settlement is not None:
+        s = rs.settlement
+        refund, points = int(s.refund), int(s.points)
+        if rs.status == "cancelled":
+            label = "Cancelled and refunded"
+        elif refund > 0:
+            label = "Refunded"
+        elif points > 0:
+            label = "Compensated with store points"
+        else:
+            label = "Settled without refund"
+        settled = _event(rs, "OrderSettled", "OrderCancelled")
+        step = add(_at(Step(label=label, kind="refund"), _event_time(settled, block_time, s.block)))
+        step.block, step.tx_hash = s.block, s.tx_hash
+        if refund > 0:
+            step.lines.append(f"{format_amount(refund, currency)} back to the buyer")
+        if points > 0:
+            step.lines.append(f"Store points worth {format_amount(points, currency)}")
+        if rs.status != "cancelled":
+            step.lines.append(UNIT_FATE.get(s.disposition, humanize(s.disposition)))
+    return steps
 
 
 def build_page(
@@ -224,61 +332,11 @@ def build_page(
     grade = _grade_letter(_inspection_grade(rs))
     currency = currency_of(rs.currency) if rs else NATIVE
 
-    steps = [_registry_step(e, i) for i, e in enumerate(sorted(view.timeline, key=lambda e: e.seq))]
-    inspected = [s for s, e in zip(steps, sorted(view.timeline, key=lambda e: e.seq)) if e.step == "inspecting"]
-    order = len(steps)
-
-    if rs is not None and rs.requested_at:
-        when, when_iso = format_time(rs.requested_at)
-        reason = RETURN_REASON.get((rs.reason or "").replace("_", "").lower(), humanize(rs.reason or "")) if rs.reason else None
-        steps.append(
-            Step(label="Return requested", kind="return", when=when, when_iso=when_iso, lines=[f"Reason: {reason}"] if reason else [], sort_time=rs.requested_at, sort_order=order)
-        )
-        order += 1
-
-    settle_time: float = float("inf")
-    if rs is not None and rs.settlement is not None:
-        settle_time = block_time(rs.settlement.block) or float("inf")
-
-    if rs is not None and rs.inspection:
-        evidence = rs.inspection.get("evidence")
-        facts = [humanize(f) for f in rs.inspection.get("facts") or []]
-        targets = inspected[-1:] or []
-        if not targets:  # the inspector attested to the escrow only: show that attestation
-            targets = [Step(label="Inspected", kind="inspect", sort_time=settle_time, sort_order=order)]
-            steps.append(targets[0])
-            order += 1
-            inspector = rs.inspection.get("inspector")
-            if inspector:
-                targets[0].by, targets[0].by_full = f"inspector {short_address(inspector)}", inspector
-        target = targets[0]
-        if grade:
-            target.grade, target.grade_meaning = grade, GRADE_MEANING.get(grade)
-        if facts:
-            target.lines.append("Found: " + ", ".join(f.lower() if i else f for i, f in enumerate(facts)))
-        if not (target.evidence_cid or target.evidence_digest):
-            target.evidence_cid, target.evidence_digest = split_evidence(evidence)
-
-    if rs is not None and rs.settlement is not None:
-        s = rs.settlement
-        refund, points = int(s.refund), int(s.points)
-        if rs.status == "cancelled":
-            label = "Cancelled and refunded"
-        elif refund > 0:
-            label = "Refunded"
-        elif points > 0:
-            label = "Compensated with store points"
-        else:
-            label = "Settled without refund"
-        when, when_iso = format_time(int(settle_time) if settle_time != float("inf") else None)
-        step = Step(label=label, kind="refund", when=when, when_iso=when_iso, block=s.block, tx_hash=s.tx_hash, sort_time=settle_time, sort_order=order)
-        if refund > 0:
-            step.lines.append(f"{format_amount(refund, currency)} back to the buyer")
-        if points > 0:
-            step.lines.append(f"Store points worth {format_amount(points, currency)}")
-        step.lines.append(UNIT_FATE.get(s.disposition, humanize(s.disposition)))
-        steps.append(step)
-
+    timeline = sorted(view.timeline, key=lambda e: e.seq)
+    steps = [_registry_step(e, i) for i, e in enumerate(timeline)]
+    inspected = [s for s, e in zip(steps, timeline) if e.step == "inspecting"]
+    if rs is not None:
+        steps += _escrow_steps(rs, grade, currency, inspected, block_time, first_order=len(steps))
     steps.sort(key=lambda s: (s.sort_time, s.sort_order))
 
     v = view.verification

@@ -41,6 +41,10 @@ def _entry(seq, step, label, disposition, role, signer, dt, **kw) -> TimelineEnt
     return TimelineEntry(**fields)
 
 
+def _escrow_event(name, block, dt, **args) -> dict:
+    return {"name": name, "block": block, "time": T0 + dt, "txHash": "0x" + f"{block:02x}" * 32, "args": {"orderId": 7, **args}}
+
+
 def returned_view(gtin=GTIN, serial="SN-0001", *, verified=True, currency="native", statutory=False, settled=True) -> UnitView:
     """A unit through a full EU return: made, shipped, cleared, delivered, returned, inspected B, refunded, donated."""
     timeline = [
@@ -54,13 +58,20 @@ def returned_view(gtin=GTIN, serial="SN-0001", *, verified=True, currency="nativ
     ]
     settlement = None
     if settled:
-        timeline.append(_entry(8, "receiving", "Donated", "donated", "charity", CHARITY, 6 * 86_400))
+        timeline.append(_entry(8, "receiving", "Received by charity", "donated", "charity", CHARITY, 6 * 86_400))
         settlement = Settlement(grade="B", statutory=statutory, refund=str(8 * 10**17), merchant_amount=str(25 * 10**16), points="0", disposition="donate", tx_hash="0x" + "5e" * 32, block=107)
     status = ReturnStatus(
         order_id=7, market="EU", status="settled" if settled else "inspected", currency=currency, price=str(10**18), delivery_fee=str(5 * 10**16),
         reason="no_longer_needed", requested_at=T0 + 2 * 86_400,
         inspection={"inspector": INSPECTOR, "facts": ["packaging_intact"], "claimedGrade": "B", "derivedGrade": "B", "evidence": CID},
         settlement=settlement,
+        events=[
+            _escrow_event("OrderPlaced", 103, 3000),
+            _escrow_event("ReturnRequested", 105, 2 * 86_400),
+            _escrow_event("InspectionSubmitted", 108, 4 * 86_400 + 700, grade=2),
+            _escrow_event("OrderInspected", 108, 4 * 86_400 + 700, grade=2),
+        ]
+        + ([_escrow_event("OrderSettled", 110, 5 * 86_400, grade=2)] if settled else []),
     )
     verification = Verification(True, 120, len(timeline), len(timeline), None) if verified else Verification(False, 120, 9, len(timeline), "the rebuilt history does not match the on-chain record")
     return UnitView(
@@ -256,11 +267,13 @@ def test_page_shows_product_banner_timeline_and_return(gateway, index):
     labels = re.findall(r"<h3>(.*?)</h3>", html)
     assert labels == [
         "Made", "Shipped", "Cleared customs", "Delivered", "Return requested", "Picked up for return",
-        "Received at return center", "Inspected", "Donated", "Refunded",
+        "Received at return center", "Inspected", "Refunded", "Donated",
     ]
     assert "Grade B — opened but unused" in text
     assert f'href="/v1/evidence/{CID}"' in html
-    assert "Found: Packaging intact" in text
+    assert "Found: Packaging intact" in text and "Condition: not as new" in text
+    assert "Donated 9 May 2026, 09:20 UTC Received by charity" in text
+    assert "Refunded 8 May 2026, 09:20 UTC 0.80 ETH back to the buyer Donated to a local charity" in text
     assert "Reason: No longer needed" in text
     # the return status
     assert "Order #7 (EU)" in text and "Status Settled" in text
@@ -301,11 +314,33 @@ def test_inspected_not_yet_settled():
     assert "Refund" not in rows and [s.label for s in page.steps][-1] == "Inspected"
 
 
-def test_settlement_is_placed_at_its_block_time():
-    page = build_page(returned_view(), block_time=lambda block: T0 + 5 * 86_400)
+def test_escrow_steps_without_event_times_use_the_block_time():
+    view = returned_view()
+    view.return_status.events = []
+    page = build_page(view, block_time=lambda block: T0 + 5 * 86_400 if block == 107 else None)
     assert [s.label for s in page.steps][-2:] == ["Refunded", "Donated"]
     refunded = page.steps[-2]
     assert refunded.when == "8 May 2026, 09:20 UTC" and refunded.when_iso == "2026-05-08T09:20:00Z"
+    assert "Return requested" in [s.label for s in page.steps]  # from requested_at
+
+
+def test_contested_grade_and_the_arbiters_decision():
+    view = returned_view()
+    rs = view.return_status
+    rs.events[-1:] = [
+        _escrow_event("OrderDisputed", 109, 4 * 86_400 + 900, contested=True),
+        _escrow_event("DisputeResolved", 111, 5 * 86_400, grade=3),
+        _escrow_event("OrderSettled", 111, 5 * 86_400, grade=3),
+    ]
+    rs.settlement.grade, rs.settlement.refund, rs.settlement.points, rs.settlement.disposition = "C", "0", str(3 * 10**17), "recycle"
+    page = build_page(view)
+    steps = {s.label: s for s in page.steps}
+    assert steps["Inspected"].grade == "B"  # what the inspector claimed
+    assert steps["Grade contested by the buyer"].when == "7 May 2026, 09:35 UTC"
+    assert steps["Arbiter decided"].grade == "C" and steps["Arbiter decided"].grade_meaning == "used"
+    assert steps["Compensated with store points"].lines == ["Store points worth 0.30 ETH", "Sent for recycling"]
+    rows = {r.term: r.value for r in page.return_rows}
+    assert rows["Grade"] == "C — used" and rows["Refund"] == "0.00 ETH" and rows["Store points"] == "worth 0.30 ETH"
 
 
 def test_amounts_in_a_token_use_its_symbol_and_decimals(gateway, index, token):
