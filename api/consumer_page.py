@@ -72,9 +72,9 @@ DISPOSITION_KIND = {"donated": "donate", "recycled": "recycle", "destroyed": "en
 GRADE_MEANING = {"A": "unopened, seal intact", "B": "opened but unused", "C": "used"}
 UNIT_FATE = {
     "restock": "Back to the brand's stock",
-    "donate": "Donated to a local charity",
-    "recycle": "Sent for recycling",
-    "destroy": "Destroyed",
+    "donate": "A local charity (donated)",
+    "recycle": "Recycling",
+    "destroy": "Destruction",
 }
 ORDER_STATUS = {
     "active": "Bought — no return requested",
@@ -319,7 +319,7 @@ def _escrow_steps(rs: ReturnStatus, grade: str | None, currency: Currency, inspe
         if points > 0:
             step.lines.append(f"Store points worth {format_amount(points, currency)}")
         if rs.status != "cancelled":
-            step.lines.append(UNIT_FATE.get(s.disposition, humanize(s.disposition)))
+            step.lines.append(f"The unit goes to: {UNIT_FATE.get(s.disposition, humanize(s.disposition)).lower()}")
     return steps
 
 
@@ -385,5 +385,5 @@ def _return_rows(rs: ReturnStatus, grade: str | None, currency: Currency) -> lis
         rows.append(Row("Refund", format_amount(s.refund, currency), emphasis=True))
         if int(s.points) > 0:
             rows.append(Row("Store points", f"worth {format_amount(s.points, currency)}"))
-        rows.append(Row("The unit went to", UNIT_FATE.get(s.disposition, humanize(s.disposition))))
+        rows.append(Row("Where the unit goes", UNIT_FATE.get(s.disposition, humanize(s.disposition))))
     return rows

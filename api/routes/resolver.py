@@ -105,11 +105,14 @@ def _public_url(request: Request) -> str:
     return settings.public_url if settings is not None else str(request.base_url).rstrip("/")
 
 
-def _error(request: Request, as_json: bool, status: int, code: str, detail: str, heading: str, advice: str | None = None, **shown: str | None) -> Response:
+def _error(
+    request: Request, as_json: bool, status: int, code: str, detail: str, heading: str, advice: str | None = None, message: str | None = None, **shown: str | None
+) -> Response:
+    """The error as {"error", "detail", …} JSON, or as a page: heading, message (default: detail), advice."""
     headers = {"Vary": "Accept", "Cache-Control": "no-cache"}
     if as_json:
         return JSONResponse({"error": code, "detail": detail, **{k: v for k, v in shown.items() if v}}, status_code=status, headers=headers)
-    context = {"heading": heading, "message": detail, "advice": advice, "gtin": shown.get("gtin"), "serial": shown.get("serial")}
+    context = {"heading": heading, "message": message or detail, "advice": advice, "gtin": shown.get("gtin"), "serial": shown.get("serial")}
     return templates.TemplateResponse(request, "error.html", context, status_code=status, headers={**headers, **HTML_HEADERS})
 
 
@@ -228,8 +231,8 @@ def _resolve(request: Request, unit_view: UnitViewFn | None) -> Response:
             "unknown_unit",
             f"No unit with GTIN {link.gtin} and serial {link.serial} is recorded.",
             "Unknown product unit",
-            "Nothing about this unit is on the blockchain. It may not be registered yet, or the code may have been copied. "
-            "If you bought it, ask the seller.",
+            "It may not be registered yet, or the code may have been copied. If you bought it, ask the seller.",
+            message="Nothing about a unit with this GTIN and serial is recorded on the blockchain.",
             gtin=link.gtin,
             serial=link.serial,
         )

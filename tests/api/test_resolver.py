@@ -273,14 +273,14 @@ def test_page_shows_product_banner_timeline_and_return(gateway, index):
     assert f'href="/v1/evidence/{CID}"' in html
     assert "Found: Packaging intact" in text and "Condition: not as new" in text
     assert "Donated 9 May 2026, 09:20 UTC Received by charity" in text
-    assert "Refunded 8 May 2026, 09:20 UTC 0.80 ETH back to the buyer Donated to a local charity" in text
+    assert "Refunded 8 May 2026, 09:20 UTC 0.80 ETH back to the buyer The unit goes to: a local charity (donated)" in text
     assert "Reason: No longer needed" in text
     # the return status
     assert "Order #7 (EU)" in text and "Status Settled" in text
     assert "Decided by The brand's EU return policy, grade B terms" in text
     assert "Refund 0.80 ETH" in text and "0.80 ETH back to the buyer" in text
     assert "Paid 1.05 ETH (delivery 0.05 ETH)" in text
-    assert "The unit went to Donated to a local charity" in text
+    assert "Where the unit goes A local charity (donated)" in text
 
 
 def test_page_is_self_contained_mobile_and_accessible(gateway, index):
@@ -338,7 +338,7 @@ def test_contested_grade_and_the_arbiters_decision():
     assert steps["Inspected"].grade == "B"  # what the inspector claimed
     assert steps["Grade contested by the buyer"].when == "7 May 2026, 09:35 UTC"
     assert steps["Arbiter decided"].grade == "C" and steps["Arbiter decided"].grade_meaning == "used"
-    assert steps["Compensated with store points"].lines == ["Store points worth 0.30 ETH", "Sent for recycling"]
+    assert steps["Compensated with store points"].lines == ["Store points worth 0.30 ETH", "The unit goes to: recycling"]
     rows = {r.term: r.value for r in page.return_rows}
     assert rows["Grade"] == "C — used" and rows["Refund"] == "0.00 ETH" and rows["Store points"] == "worth 0.30 ETH"
 
