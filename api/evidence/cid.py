@@ -30,11 +30,16 @@ from it (`cid_from_digest(d)` -> ``CIDv1(raw, d)``). For a larger file it is the
 dag-pb *root node*, not of the file: rebuild it with ``cid_from_digest(d, DAG_PB)``; which codec
 applies cannot be read off the digest (try `candidate_cids` against a store), and checking it
 needs the file (or the DAG) to recompute the root.
+
+Checked (tests/api/test_evidence.py) against CIDs a real Kubo daemon produced in Kubo's own test
+suite (test/cli/add_test.go: CIDv0 and CIDv1 vectors, one- and two-level DAGs, via the keyword
+parameters of `CidHasher`), against aleph-cid, and against a Helia node (tools/ipfs-node).
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 from dataclasses import dataclass
 
@@ -103,7 +108,7 @@ def _b32decode(text: str) -> bytes:
     padded = text.upper() + "=" * (-len(text) % 8)
     try:
         raw = base64.b32decode(padded)
-    except (ValueError, base64.binascii.Error) as exc:
+    except (ValueError, binascii.Error) as exc:
         raise InvalidCid(f"bad base32: {exc}") from None
     if _b32encode(raw) != text:  # rejects non-canonical trailing bits
         raise InvalidCid("non-canonical base32")
@@ -269,12 +274,28 @@ def _binary_cid(codec: int, block: bytes) -> bytes:
 
 class CidHasher:
     """Streaming form of `cid_v1`: ``update()`` with the file's bytes in any pieces, then
-    ``finalize()``. Memory stays at one chunk plus ~40 bytes per chunk."""
+    ``finalize()``. Memory stays at one chunk plus ~40 bytes per chunk.
 
-    def __init__(self) -> None:
+    The keyword arguments exist to check this builder against Kubo's own test vectors, which
+    use other profiles (``legacy-cid-v0``: CIDv0 and dag-pb leaves; ``test-cid-v1``: 1 MiB
+    chunks); evidence always uses the defaults, i.e. ``ipfs add --cid-version 1``."""
+
+    def __init__(
+        self,
+        *,
+        chunk_size: int = CHUNK_SIZE,
+        max_links: int = MAX_LINKS,
+        raw_leaves: bool = True,
+        cid_version: int = 1,
+    ) -> None:
+        if chunk_size < 1 or max_links < 2 or cid_version not in (0, 1):
+            raise ValueError("bad DAG parameters")
+        if cid_version == 0 and raw_leaves:
+            raise ValueError("CIDv0 cannot address raw leaves")
+        self._chunk_size, self._max_links = chunk_size, max_links
+        self._raw_leaves, self._cid_version = raw_leaves, cid_version
         self._buffer = bytearray()
         self._leaves: list[_Child] = []
-        self._first_chunk: bytes | None = None
         self._size = 0
         self._done = False
 
@@ -287,36 +308,47 @@ class CidHasher:
             raise RuntimeError("hasher already finalized")
         self._size += len(data)
         self._buffer += data
-        while len(self._buffer) > CHUNK_SIZE:  # keep the last (possibly only) chunk buffered
-            self._leaf(bytes(self._buffer[:CHUNK_SIZE]))
-            del self._buffer[:CHUNK_SIZE]
+        while len(self._buffer) > self._chunk_size:  # keep the last (maybe only) chunk buffered
+            self._leaf(bytes(self._buffer[: self._chunk_size]))
+            del self._buffer[: self._chunk_size]
+
+    def _cid(self, codec: int, block: bytes) -> bytes:
+        if self._cid_version == 0:  # a CIDv0 is the bare multihash of a dag-pb block
+            return bytes([SHA2_256, SHA2_256_LEN]) + hashlib.sha256(block).digest()
+        return _binary_cid(codec, block)
 
     def _leaf(self, chunk: bytes) -> None:
-        self._leaves.append(_Child(_binary_cid(RAW, chunk), len(chunk), len(chunk)))
+        if self._raw_leaves:
+            self._leaves.append(_Child(self._cid(RAW, chunk), len(chunk), len(chunk)))
+            return
+        # A dag-pb leaf: UnixFS File with the bytes inline (no Data field when empty).
+        data = _pb_uint(1, UNIXFS_FILE) + (_pb_bytes(2, chunk) if chunk else b"") + _pb_uint(3, len(chunk))
+        block = _pb_bytes(1, data)
+        self._leaves.append(_Child(self._cid(DAG_PB, block), len(block), len(chunk)))
+
+    def _render(self, cid: bytes) -> str:
+        return _b58encode(cid) if self._cid_version == 0 else "b" + _b32encode(cid)
 
     def finalize(self) -> str:
         if self._done:
             raise RuntimeError("hasher already finalized")
         self._done = True
-        if not self._leaves:  # one chunk (or none): the file is a single raw block
-            return "b" + _b32encode(_binary_cid(RAW, bytes(self._buffer)))
-        if self._buffer:
-            self._leaf(bytes(self._buffer))
+        self._leaf(bytes(self._buffer))  # the last chunk, or the only (possibly empty) one
         level = self._leaves
-        while len(level) > 1:
+        while len(level) > 1:  # a single leaf is the root (Kubo's balanced layout corner case)
             parents = []
-            for i in range(0, len(level), MAX_LINKS):
-                group = level[i : i + MAX_LINKS]
+            for i in range(0, len(level), self._max_links):
+                group = level[i : i + self._max_links]
                 block = _dag_pb_node(group)
                 parents.append(
                     _Child(
-                        _binary_cid(DAG_PB, block),
+                        self._cid(DAG_PB, block),
                         len(block) + sum(c.tsize for c in group),
                         sum(c.filesize for c in group),
                     )
                 )
             level = parents
-        return "b" + _b32encode(level[0].cid)
+        return self._render(level[0].cid)
 
 
 def cid_v1(data: bytes) -> str:
