@@ -104,3 +104,50 @@ STEP_ROLES: dict[BizStep, Role] = {
 
 # Product class flags (ITraceRegistry.Product.classFlags).
 HYGIENE_SEALED = 1
+
+# What a parent reads on the consumer page for each step.
+STEP_LABELS: dict[BizStep, str] = {
+    BizStep.COMMISSIONING: "Made",
+    BizStep.PACKING: "Packed",
+    BizStep.UNPACKING: "Unpacked",
+    BizStep.SHIPPING: "Shipped",
+    BizStep.DEPARTING: "Departed",
+    BizStep.ARRIVING: "Arrived",
+    BizStep.CUSTOMS_CLEARING: "Cleared customs",
+    BizStep.DELIVERING: "Delivered",
+    BizStep.ACCEPTING: "Picked up for return",
+    BizStep.RECEIVING: "Received",
+    BizStep.INSPECTING: "Inspected",
+    BizStep.HOLDING: "Held",
+    BizStep.STORING: "Stored",
+    BizStep.REPACKAGING: "Repackaged",
+    BizStep.DESTROYING: "Destroyed",
+    BizStep.DECOMMISSIONING: "Decommissioned",
+}
+_RECEIVED_BY = {Role.WAREHOUSE: "Received at return center", Role.CHARITY: "Received by charity", Role.RECYCLER: "Received by recycler"}
+
+
+def signer_role(step: int, roles: int) -> str:
+    """The role in which an actor with role bits `roles` signed `step`: the lowest of its roles
+    allowed for the step ("brand", "carrier", …), else its lowest role, else "unaccredited"."""
+    try:
+        allowed = STEP_ROLES[BizStep(step)]
+    except ValueError:
+        allowed = Role(0)
+    for candidates in (roles & allowed, roles):
+        for role in Role:
+            if candidates & role:
+                return role.name.lower()
+    return "unaccredited"
+
+
+def step_label(step: int, roles: int = 0) -> str:
+    """"Made", "Shipped", …; a receiving scan says who received the unit."""
+    try:
+        s = BizStep(step)
+    except ValueError:
+        return f"Step {step}"
+    if s is BizStep.RECEIVING:
+        role = signer_role(step, roles)
+        return _RECEIVED_BY.get(Role[role.upper()], STEP_LABELS[s]) if role != "unaccredited" else STEP_LABELS[s]
+    return STEP_LABELS[s]
