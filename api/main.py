@@ -15,11 +15,14 @@ from requests.exceptions import RequestException
 
 from . import errors
 from .chain import Chain, ChainReader
+from .db.index import SqliteIndex
 from .db.outbox import SqliteOutbox
+from .indexer import Indexer
 from .intake import Intake
 from .relayer import Relayer
 from .routes import health, intake, resolver
 from .settings import Settings
+from .unit_view import ChainRecords, UnitViews
 
 log = logging.getLogger("returntrace.gateway")
 
@@ -41,12 +44,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
             if settings.relay:
                 app.state.relayer.start()
+        index = SqliteIndex(settings.database)
+        app.state.index = index
+        app.state.indexer = Indexer(chain, index, settings.index_interval, settings.index_block_range, settings.index_confirmations)
+        app.state.unit_views = UnitViews(index, ChainRecords(settings.rpc_url, chain.registry.address), settings.public_url)
+        if settings.index:
+            app.state.indexer.start()
         try:
             yield
         finally:
+            app.state.indexer.stop()
             if app.state.relayer:
                 app.state.relayer.stop()
             outbox.close()
+            index.close()
 
     app = FastAPI(
         title="ReturnTrace gateway",

@@ -28,6 +28,8 @@ class Settings:
     batch_max_events: int = 1000
     batch_interval: float = 0.05
     index_interval: float = 0.2
+    index_block_range: int = 2000  # blocks per eth_getLogs request (halved when a node refuses)
+    index_confirmations: int = 0  # blocks the indexer stays behind the head: reorg safety on public chains
     min_deadline_margin: int = 60  # seconds a message must still be valid for when accepted
     relay: bool = True
     index: bool = True
@@ -50,6 +52,8 @@ class Settings:
             batch_max_events=int(_env("RT_BATCH_MAX_EVENTS", str(defaults.batch_max_events))),
             batch_interval=float(_env("RT_BATCH_INTERVAL", str(defaults.batch_interval))),
             index_interval=float(_env("RT_INDEX_INTERVAL", str(defaults.index_interval))),
+            index_block_range=int(_env("RT_INDEX_BLOCK_RANGE", str(defaults.index_block_range))),
+            index_confirmations=int(_env("RT_INDEX_CONFIRMATIONS", str(defaults.index_confirmations))),
             relay=_env("RT_RELAY", "1") != "0",
             index=_env("RT_INDEX", "1") != "0",
             pause_before_broadcast=float(_env("RT_PAUSE_BEFORE_BROADCAST", "0")),

@@ -1,0 +1,524 @@
+"""The index database: what the indexer read from the registry's and the escrow's logs, for fast queries.
+
+It lives in the same SQLite file as the outbox (tables prefixed `idx_`), on its own connections:
+one writer (the indexer thread) and one reader per request thread, in WAL mode so that readers
+never wait for the writer and always see one committed state. Everything here is derived from
+the chain and can be rebuilt from it; the indexer writes each block range — rows and cursor — in
+one transaction, so the cursor never runs ahead of the rows or behind them.
+
+`IndexStore` is the interface the indexer, the unit view and the audit routes use; `SqliteIndex`
+fills it. The SQL is plain (upserts as `INSERT … ON CONFLICT … DO UPDATE`, keyset pagination
+with `ORDER BY block, log_index`), so a PostgreSQL backend for several replicas can fill the same
+interface with the same statements.
+
+Schema (hex strings are 0x-prefixed lower case; uint256 amounts are decimal strings):
+
+    idx_cursor          one row: chain id, registry, escrow, first block, last indexed block + hash
+    idx_products        gtin → brand, class flags, markets                    (ProductRegistered)
+    idx_actors          account → roles, organisation GLN                     (ActorUpdated)
+    idx_units           unit_id → gtin, serial, brand, event count, last record, first/last block
+    idx_events          one row per UnitCommissioned / EventRecorded: unit_id, seq, kind, signer,
+                        signer's roles then, biz_step, disposition, location, event_time, evidence,
+                        biz_transaction, block, tx_hash, log_index, struct_hash, record after it
+    idx_orders          order_id → the order's terms and its state folded from escrow events
+    idx_escrow_events   every decoded escrow log: name, order_id, unit_id, args (JSON), block, time
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator, Protocol
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS idx_cursor (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    chain_id INTEGER NOT NULL,
+    registry TEXT NOT NULL,
+    escrow TEXT NOT NULL,
+    first_block INTEGER NOT NULL,
+    block INTEGER NOT NULL,
+    block_hash TEXT
+);
+CREATE TABLE IF NOT EXISTS idx_products (
+    gtin TEXT PRIMARY KEY,
+    brand TEXT NOT NULL,
+    class_flags INTEGER NOT NULL,
+    markets INTEGER NOT NULL,
+    block INTEGER NOT NULL,
+    log_index INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS idx_actors (
+    account TEXT PRIMARY KEY,
+    roles INTEGER NOT NULL,
+    organization INTEGER NOT NULL,
+    block INTEGER NOT NULL,
+    log_index INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS idx_units (
+    unit_id TEXT PRIMARY KEY,
+    gtin TEXT NOT NULL,
+    serial TEXT NOT NULL,
+    brand TEXT NOT NULL,
+    event_count INTEGER NOT NULL,
+    last_record TEXT NOT NULL,
+    first_block INTEGER NOT NULL,
+    last_block INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS idx_units_key ON idx_units (gtin, serial);
+CREATE TABLE IF NOT EXISTS idx_events (
+    unit_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    signer TEXT NOT NULL,
+    signer_roles INTEGER NOT NULL,
+    biz_step INTEGER NOT NULL,
+    disposition INTEGER NOT NULL,
+    location INTEGER NOT NULL,
+    event_time INTEGER NOT NULL,
+    evidence TEXT,
+    biz_transaction TEXT,
+    block INTEGER NOT NULL,
+    tx_hash TEXT NOT NULL,
+    log_index INTEGER NOT NULL,
+    struct_hash TEXT NOT NULL,
+    record TEXT NOT NULL,
+    UNIQUE (tx_hash, log_index),
+    UNIQUE (unit_id, seq)
+);
+CREATE INDEX IF NOT EXISTS idx_events_position ON idx_events (block, log_index);
+CREATE INDEX IF NOT EXISTS idx_events_signer ON idx_events (signer, block, log_index);
+CREATE INDEX IF NOT EXISTS idx_events_step ON idx_events (biz_step, block, log_index);
+CREATE INDEX IF NOT EXISTS idx_events_time ON idx_events (event_time);
+CREATE INDEX IF NOT EXISTS idx_events_biz_transaction ON idx_events (biz_transaction);
+CREATE TABLE IF NOT EXISTS idx_orders (
+    order_id INTEGER PRIMARY KEY,
+    unit_id TEXT NOT NULL,
+    buyer TEXT NOT NULL,
+    merchant TEXT NOT NULL,
+    market INTEGER NOT NULL,
+    policy_version INTEGER NOT NULL,
+    currency TEXT NOT NULL,
+    price TEXT NOT NULL,
+    delivery_fee TEXT NOT NULL,
+    return_shipping_fee TEXT NOT NULL,
+    order_ref TEXT NOT NULL,
+    rma_ref TEXT NOT NULL,
+    status TEXT NOT NULL,
+    placed_at INTEGER,
+    reason INTEGER,
+    statutory INTEGER,
+    requested_at INTEGER,
+    inspector TEXT,
+    facts INTEGER,
+    claimed_grade INTEGER,
+    derived_grade INTEGER,
+    inspection_evidence TEXT,
+    grade INTEGER,
+    dispute_deadline INTEGER,
+    contested INTEGER,
+    arbiter TEXT,
+    refund TEXT,
+    merchant_amount TEXT,
+    points TEXT,
+    settled_disposition INTEGER,
+    closed_tx TEXT,
+    closed_block INTEGER,
+    placed_block INTEGER NOT NULL,
+    placed_tx TEXT NOT NULL,
+    updated_block INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS idx_orders_unit ON idx_orders (unit_id, order_id);
+CREATE INDEX IF NOT EXISTS idx_orders_order_ref ON idx_orders (order_ref);
+CREATE INDEX IF NOT EXISTS idx_orders_rma_ref ON idx_orders (rma_ref);
+CREATE INDEX IF NOT EXISTS idx_orders_buyer ON idx_orders (buyer);
+CREATE TABLE IF NOT EXISTS idx_escrow_events (
+    name TEXT NOT NULL,
+    order_id INTEGER,
+    unit_id TEXT,
+    args TEXT NOT NULL,
+    block INTEGER NOT NULL,
+    block_time INTEGER,
+    tx_hash TEXT NOT NULL,
+    log_index INTEGER NOT NULL,
+    UNIQUE (tx_hash, log_index)
+);
+CREATE INDEX IF NOT EXISTS idx_escrow_events_order ON idx_escrow_events (order_id, block, log_index);
+CREATE INDEX IF NOT EXISTS idx_escrow_events_unit ON idx_escrow_events (unit_id, block, log_index);
+CREATE INDEX IF NOT EXISTS idx_escrow_events_position ON idx_escrow_events (block, log_index);
+"""
+
+_TABLES = ("idx_cursor", "idx_products", "idx_actors", "idx_units", "idx_events", "idx_orders", "idx_escrow_events")
+
+EVENT_COLUMNS = (
+    "unit_id", "seq", "kind", "signer", "signer_roles", "biz_step", "disposition", "location", "event_time",
+    "evidence", "biz_transaction", "block", "tx_hash", "log_index", "struct_hash", "record",
+)
+UNIT_COLUMNS = ("unit_id", "gtin", "serial", "brand", "event_count", "last_record", "first_block", "last_block")
+ORDER_COLUMNS = (
+    "order_id", "unit_id", "buyer", "merchant", "market", "policy_version", "currency", "price", "delivery_fee",
+    "return_shipping_fee", "order_ref", "rma_ref", "status", "placed_at", "reason", "statutory", "requested_at",
+    "inspector", "facts", "claimed_grade", "derived_grade", "inspection_evidence", "grade", "dispute_deadline",
+    "contested", "arbiter", "refund", "merchant_amount", "points", "settled_disposition", "closed_tx", "closed_block",
+    "placed_block", "placed_tx", "updated_block",
+)
+ESCROW_EVENT_COLUMNS = ("name", "order_id", "unit_id", "args", "block", "block_time", "tx_hash", "log_index")
+
+
+@dataclass(frozen=True)
+class Cursor:
+    chain_id: int
+    registry: str
+    escrow: str
+    first_block: int
+    block: int  # last block whose logs are all indexed (first_block - 1: none yet)
+    block_hash: str | None
+
+
+@dataclass
+class IndexBatch:
+    """Everything one block range adds, written in one transaction with the new cursor."""
+
+    to_block: int
+    block_hash: str | None
+    products: list[dict[str, Any]] = field(default_factory=list)
+    actors: list[dict[str, Any]] = field(default_factory=list)
+    units: dict[str, dict[str, Any]] = field(default_factory=dict)  # unit_id → full row (insert or update)
+    events: list[tuple] = field(default_factory=list)  # in EVENT_COLUMNS order
+    orders: dict[int, dict[str, Any]] = field(default_factory=dict)  # order_id → full row
+    escrow_events: list[tuple] = field(default_factory=list)  # in ESCROW_EVENT_COLUMNS order
+
+    @property
+    def log_count(self) -> int:
+        return len(self.products) + len(self.actors) + len(self.events) + len(self.escrow_events)
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    """The auditor's selection of lifecycle events; None: no condition."""
+
+    unit_id: str | None = None
+    signer: str | None = None
+    biz_step: int | None = None
+    time_from: int | None = None
+    time_to: int | None = None
+    block_from: int | None = None
+    block_to: int | None = None
+
+
+class IndexStore(Protocol):
+    def bind(self, chain_id: int, registry: str, escrow: str, first_block: int) -> bool: ...
+    def cursor(self) -> Cursor | None: ...
+    def reset(self) -> None: ...
+    def known_logs(self, from_block: int, to_block: int) -> set[tuple[str, int]]: ...
+    def unit_heads(self, unit_ids: list[str]) -> dict[str, dict[str, Any]]: ...
+    def orders(self, order_ids: list[int]) -> dict[int, dict[str, Any]]: ...
+    def order_by_ref(self, refs: list[str]) -> dict[str, tuple[int, str]]: ...
+    def actors(self, accounts: list[str]) -> dict[str, tuple[int, int, int]]: ...
+    def product_positions(self, gtins: list[str]) -> dict[str, tuple[int, int]]: ...
+    def write(self, batch: IndexBatch) -> None: ...
+    def read(self) -> Any: ...
+    def close(self) -> None: ...
+
+
+def _chunks(items: list[Any], n: int = 500) -> Iterator[list[Any]]:
+    for i in range(0, len(items), n):
+        yield items[i : i + n]
+
+
+class IndexReader:
+    """Queries over one consistent snapshot of the index (a read transaction)."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def cursor(self) -> Cursor | None:
+        row = self.db.execute("SELECT chain_id, registry, escrow, first_block, block, block_hash FROM idx_cursor WHERE id = 1").fetchone()
+        return Cursor(*row) if row else None
+
+    def unit(self, unit_id: str) -> dict[str, Any] | None:
+        row = self.db.execute(f"SELECT {', '.join(UNIT_COLUMNS)} FROM idx_units WHERE unit_id = ?", (unit_id,)).fetchone()
+        return dict(zip(UNIT_COLUMNS, row)) if row else None
+
+    def product(self, gtin: str) -> dict[str, Any] | None:
+        row = self.db.execute("SELECT gtin, brand, class_flags, markets FROM idx_products WHERE gtin = ?", (gtin,)).fetchone()
+        return dict(zip(("gtin", "brand", "class_flags", "markets"), row)) if row else None
+
+    def events_of(self, unit_id: str) -> list[dict[str, Any]]:
+        rows = self.db.execute(f"SELECT {', '.join(EVENT_COLUMNS)} FROM idx_events WHERE unit_id = ? ORDER BY seq", (unit_id,)).fetchall()
+        return [dict(zip(EVENT_COLUMNS, r)) for r in rows]
+
+    def latest_order(self, unit_id: str) -> dict[str, Any] | None:
+        row = self.db.execute(
+            f"SELECT {', '.join(ORDER_COLUMNS)} FROM idx_orders WHERE unit_id = ? ORDER BY order_id DESC LIMIT 1", (unit_id,)
+        ).fetchone()
+        return dict(zip(ORDER_COLUMNS, row)) if row else None
+
+    def orders_by_refs(self, refs: list[str]) -> dict[str, tuple[str, int]]:
+        """{ref: ("order" | "rma", order_id)} for order and RMA references of indexed orders."""
+        out: dict[str, tuple[str, int]] = {}
+        refs = sorted(set(r for r in refs if r))
+        for chunk in _chunks(refs):
+            marks = ", ".join("?" * len(chunk))
+            for order_id, order_ref, rma_ref in self.db.execute(
+                f"SELECT order_id, order_ref, rma_ref FROM idx_orders WHERE order_ref IN ({marks}) OR rma_ref IN ({marks})", chunk + chunk
+            ):
+                if order_ref in chunk:
+                    out[order_ref] = ("order", order_id)
+                if rma_ref in chunk:
+                    out[rma_ref] = ("rma", order_id)
+        return out
+
+    def escrow_events_of_order(self, order_id: int) -> list[dict[str, Any]]:
+        rows = self.db.execute(
+            f"SELECT {', '.join(ESCROW_EVENT_COLUMNS)} FROM idx_escrow_events WHERE order_id = ? ORDER BY block, log_index", (order_id,)
+        ).fetchall()
+        out = []
+        for r in rows:
+            entry = dict(zip(ESCROW_EVENT_COLUMNS, r))
+            entry["args"] = json.loads(entry["args"])
+            out.append(entry)
+        return out
+
+    def find_events(self, f: EventFilter, after: tuple[int, int] | None, limit: int) -> list[dict[str, Any]]:
+        """Lifecycle events matching the filter in chain order (block, log_index), after the keyset
+        position `after`, with the unit's GTIN and serial."""
+        where, params = [], []
+        for column, value in (("e.unit_id = ?", f.unit_id), ("e.signer = ?", f.signer), ("e.biz_step = ?", f.biz_step)):
+            if value is not None:
+                where.append(column)
+                params.append(value)
+        for column, value in (
+            ("e.event_time >= ?", f.time_from), ("e.event_time <= ?", f.time_to), ("e.block >= ?", f.block_from), ("e.block <= ?", f.block_to)
+        ):
+            if value is not None:
+                where.append(column)
+                params.append(value)
+        if after is not None:
+            where.append("e.block >= ? AND (e.block > ? OR e.log_index > ?)")
+            params += [after[0], after[0], after[1]]
+        sql = (
+            f"SELECT {', '.join('e.' + c for c in EVENT_COLUMNS)}, u.gtin, u.serial FROM idx_events e JOIN idx_units u ON u.unit_id = e.unit_id"
+            + (" WHERE " + " AND ".join(where) if where else "")
+            + " ORDER BY e.block, e.log_index LIMIT ?"
+        )
+        rows = self.db.execute(sql, params + [limit]).fetchall()
+        return [dict(zip(EVENT_COLUMNS + ("gtin", "serial"), r)) for r in rows]
+
+    def units_with_events(self) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]]]]:
+        """Every unit with its events in chain order, streamed in unit id order."""
+        units = self.db.execute(f"SELECT {', '.join(UNIT_COLUMNS)} FROM idx_units ORDER BY unit_id")
+        events = self.db.execute(f"SELECT {', '.join(EVENT_COLUMNS)} FROM idx_events ORDER BY unit_id, seq")
+        pending = events.fetchone()
+        for u in units:
+            unit = dict(zip(UNIT_COLUMNS, u))
+            rows = []
+            while pending is not None and pending[0] < unit["unit_id"]:
+                pending = events.fetchone()  # events of a unit row that is missing: skipped (the unit row drives)
+            while pending is not None and pending[0] == unit["unit_id"]:
+                rows.append(dict(zip(EVENT_COLUMNS, pending)))
+                pending = events.fetchone()
+            yield unit, rows
+
+    def evidence_digests(self) -> list[dict[str, Any]]:
+        """Every evidence digest the index references: lifecycle events and inspections, with where."""
+        out: dict[str, dict[str, Any]] = {}
+        for digest, unit_id, seq in self.db.execute("SELECT evidence, unit_id, seq FROM idx_events WHERE evidence IS NOT NULL ORDER BY block, log_index"):
+            out.setdefault(digest, {"digest": digest, "references": []})["references"].append({"unitId": unit_id, "seq": seq})
+        for digest, order_id in self.db.execute("SELECT inspection_evidence, order_id FROM idx_orders WHERE inspection_evidence IS NOT NULL ORDER BY order_id"):
+            out.setdefault(digest, {"digest": digest, "references": []})["references"].append({"orderId": order_id})
+        return list(out.values())
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "units": self.db.execute("SELECT COUNT(*) FROM idx_units").fetchone()[0],
+            "events": self.db.execute("SELECT COUNT(*) FROM idx_events").fetchone()[0],
+            "orders": self.db.execute("SELECT COUNT(*) FROM idx_orders").fetchone()[0],
+        }
+
+
+class SqliteIndex:
+    """The index in the gateway's SQLite file (WAL). Thread-safe: one writer connection behind a
+    lock, one read-only connection per reading thread."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._write_lock = threading.Lock()
+        self._db = self._connect()
+        self._db.execute("PRAGMA journal_mode=WAL")
+        # Derived data: a crash may lose the last committed range (re-indexed from the cursor), never consistency.
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()
+        self._closed = False
+
+    def _connect(self) -> sqlite3.Connection:
+        return sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None, timeout=30)
+
+    # ------------------------------------------------------------------ writing
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._write_lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def bind(self, chain_id: int, registry: str, escrow: str, first_block: int) -> bool:
+        """Ties the index to one deployment. An index of another deployment (another chain, other
+        contract addresses) is emptied: it is derived data. Returns True if it was reset."""
+        with self._tx() as db:
+            row = db.execute("SELECT chain_id, registry, escrow, first_block FROM idx_cursor WHERE id = 1").fetchone()
+            if row == (chain_id, registry, escrow, first_block):
+                return False
+            for table in _TABLES:
+                db.execute(f"DELETE FROM {table}")
+            db.execute(
+                "INSERT INTO idx_cursor (id, chain_id, registry, escrow, first_block, block, block_hash) VALUES (1, ?, ?, ?, ?, ?, NULL)",
+                (chain_id, registry, escrow, first_block, first_block - 1),
+            )
+            return row is not None
+
+    def reset(self) -> None:
+        """Forgets everything indexed (the chain was reorganised or replaced): index again from the first block."""
+        with self._tx() as db:
+            for table in _TABLES[1:]:
+                db.execute(f"DELETE FROM {table}")
+            db.execute("UPDATE idx_cursor SET block = first_block - 1, block_hash = NULL WHERE id = 1")
+
+    def write(self, batch: IndexBatch) -> None:
+        with self._tx() as db:
+            db.executemany(
+                "INSERT INTO idx_products (gtin, brand, class_flags, markets, block, log_index) VALUES (:gtin, :brand, :class_flags, :markets, :block, :log_index)"
+                " ON CONFLICT (gtin) DO UPDATE SET brand = excluded.brand, class_flags = excluded.class_flags, markets = excluded.markets,"
+                " block = excluded.block, log_index = excluded.log_index",
+                batch.products,
+            )
+            db.executemany(
+                "INSERT INTO idx_actors (account, roles, organization, block, log_index) VALUES (:account, :roles, :organization, :block, :log_index)"
+                " ON CONFLICT (account) DO UPDATE SET roles = excluded.roles, organization = excluded.organization,"
+                " block = excluded.block, log_index = excluded.log_index",
+                batch.actors,
+            )
+            if batch.units:
+                cols = ", ".join(UNIT_COLUMNS)
+                db.executemany(
+                    f"INSERT INTO idx_units ({cols}) VALUES ({', '.join(':' + c for c in UNIT_COLUMNS)})"
+                    " ON CONFLICT (unit_id) DO UPDATE SET event_count = excluded.event_count, last_record = excluded.last_record, last_block = excluded.last_block",
+                    list(batch.units.values()),
+                )
+            db.executemany(f"INSERT INTO idx_events ({', '.join(EVENT_COLUMNS)}) VALUES ({', '.join('?' * len(EVENT_COLUMNS))})", batch.events)
+            if batch.orders:
+                updates = ", ".join(f"{c} = excluded.{c}" for c in ORDER_COLUMNS if c != "order_id")
+                db.executemany(
+                    f"INSERT INTO idx_orders ({', '.join(ORDER_COLUMNS)}) VALUES ({', '.join(':' + c for c in ORDER_COLUMNS)})"
+                    f" ON CONFLICT (order_id) DO UPDATE SET {updates}",
+                    [{c: o.get(c) for c in ORDER_COLUMNS} for o in batch.orders.values()],
+                )
+            db.executemany(
+                f"INSERT INTO idx_escrow_events ({', '.join(ESCROW_EVENT_COLUMNS)}) VALUES ({', '.join('?' * len(ESCROW_EVENT_COLUMNS))})",
+                batch.escrow_events,
+            )
+            db.execute("UPDATE idx_cursor SET block = ?, block_hash = ? WHERE id = 1", (batch.to_block, batch.block_hash))
+
+    # ------------------------------------------------------------------ what the indexer reads before writing
+
+    def cursor(self) -> Cursor | None:
+        with self.read() as r:
+            return r.cursor()
+
+    def known_logs(self, from_block: int, to_block: int) -> set[tuple[str, int]]:
+        """(tx_hash, log_index) of logs in the block range that are indexed already."""
+        with self.read() as r:
+            out = set(r.db.execute("SELECT tx_hash, log_index FROM idx_events WHERE block BETWEEN ? AND ?", (from_block, to_block)))
+            out.update(r.db.execute("SELECT tx_hash, log_index FROM idx_escrow_events WHERE block BETWEEN ? AND ?", (from_block, to_block)))
+        return out
+
+    def unit_heads(self, unit_ids: list[str]) -> dict[str, dict[str, Any]]:
+        out = {}
+        with self.read() as r:
+            for chunk in _chunks(sorted(set(unit_ids))):
+                for row in r.db.execute(f"SELECT {', '.join(UNIT_COLUMNS)} FROM idx_units WHERE unit_id IN ({', '.join('?' * len(chunk))})", chunk):
+                    out[row[0]] = dict(zip(UNIT_COLUMNS, row))
+        return out
+
+    def orders(self, order_ids: list[int]) -> dict[int, dict[str, Any]]:
+        out = {}
+        with self.read() as r:
+            for chunk in _chunks(sorted(set(order_ids))):
+                for row in r.db.execute(f"SELECT {', '.join(ORDER_COLUMNS)} FROM idx_orders WHERE order_id IN ({', '.join('?' * len(chunk))})", chunk):
+                    out[row[0]] = dict(zip(ORDER_COLUMNS, row))
+        return out
+
+    def order_by_ref(self, refs: list[str]) -> dict[str, tuple[str, int]]:
+        with self.read() as r:
+            return r.orders_by_refs(refs)
+
+    def actors(self, accounts: list[str]) -> dict[str, tuple[int, int, int]]:
+        """{account: (roles, block, log_index of the update that set them)}."""
+        out = {}
+        with self.read() as r:
+            for chunk in _chunks(sorted(set(accounts))):
+                for account, roles, block, log_index in r.db.execute(
+                    f"SELECT account, roles, block, log_index FROM idx_actors WHERE account IN ({', '.join('?' * len(chunk))})", chunk
+                ):
+                    out[account] = (roles, block, log_index)
+        return out
+
+    def product_positions(self, gtins: list[str]) -> dict[str, tuple[int, int]]:
+        """{gtin: (block, log_index) of its registration as indexed}."""
+        out = {}
+        with self.read() as r:
+            for chunk in _chunks(sorted(set(gtins))):
+                for gtin, block, log_index in r.db.execute(
+                    f"SELECT gtin, block, log_index FROM idx_products WHERE gtin IN ({', '.join('?' * len(chunk))})", chunk
+                ):
+                    out[gtin] = (block, log_index)
+        return out
+
+    # ------------------------------------------------------------------ reading
+
+    def _reader(self) -> sqlite3.Connection:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            if self._closed:
+                raise sqlite3.ProgrammingError("the index is closed")
+            db = self._connect()
+            db.execute("PRAGMA query_only = 1")
+            self._local.db = db
+            with self._readers_lock:
+                self._readers.append(db)
+        return db
+
+    @contextmanager
+    def read(self) -> Iterator[IndexReader]:
+        """A read transaction: every query inside sees the same committed state."""
+        db = self._reader()
+        db.execute("BEGIN")
+        try:
+            yield IndexReader(db)
+        finally:
+            db.execute("COMMIT")
+
+    def close(self) -> None:
+        self._closed = True
+        with self._readers_lock:
+            for db in self._readers:
+                try:
+                    db.close()
+                except sqlite3.ProgrammingError:
+                    pass
+            self._readers.clear()
+        with self._write_lock:
+            self._db.close()

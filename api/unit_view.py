@@ -1,0 +1,291 @@
+"""A unit as the consumer page, the resolver's JSON and the auditor see it, proven against the chain.
+
+    unit_view(app.state, "09506000134352", "ABC123") -> UnitView | None
+
+The timeline, the product and the latest order come from the index database (one read
+transaction, so they describe one indexed block N). The verification rebuilds the unit's hash
+chain from exactly the rows shown — every struct hash recomputed from the row's fields, not
+taken from the index — and compares it with `TraceRegistry.unitRecord(unit)` read at block N.
+Only that on-chain read is cached, per (unit, N, hash of N): a page answers from the database alone until
+the indexer moves on, and an altered database row shows as "not verified" at once.
+
+It never raises for a chain that is down: the view then says not verified, and why.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import OrderedDict
+from typing import Any, Iterable
+
+from web3 import Web3
+
+from returntrace import gs1, hashchain, history
+from returntrace.history import LifecycleRecord
+from returntrace.policies import MARKET_NAMES, Facts, Grade, UnitDisposition
+from returntrace.vocab import HYGIENE_SEALED
+
+from .db.index import IndexReader, SqliteIndex
+from .evidence_lookup import EvidenceNames
+from .views import ReturnStatus, Settlement, TimelineEntry, UnitView, Verification
+
+log = logging.getLogger("returntrace.unit_view")
+
+ZERO_ADDRESS = "0x" + "00" * 20
+# IReturnEscrow.ReturnReason, in lower case with underscores.
+RETURN_REASONS = ("withdrawal", "defective", "not_as_described", "wrong_item", "damaged_in_transit", "no_longer_needed", "other")
+FACT_NAMES = ((Facts.SEAL_INTACT, "seal_intact"), (Facts.PACKAGING_INTACT, "packaging_intact"), (Facts.USED, "used"), (Facts.DEFECTIVE, "defective"))
+
+
+class ChainUnavailable(Exception):
+    """The node did not answer a verification read."""
+
+
+def _bytes32(value: str | None) -> bytes:
+    return bytes.fromhex(value[2:]) if value else bytes(32)
+
+
+def record_of(unit: dict[str, Any], row: dict[str, Any]) -> LifecycleRecord:
+    """The lifecycle record an index row states (commissionings take GTIN and serial from the unit row)."""
+    commission = row["kind"] == "commission"
+    return LifecycleRecord(
+        unit_id=_bytes32(row["unit_id"]),
+        kind=row["kind"],
+        signer=row["signer"],
+        biz_step=int(row["biz_step"]),
+        disposition=int(row["disposition"]),
+        location=int(row["location"]),
+        event_time=int(row["event_time"]),
+        evidence=_bytes32(row["evidence"]),
+        biz_transaction=_bytes32(row["biz_transaction"]),
+        gtin=int(unit["gtin"]) if commission else None,
+        serial=unit["serial"] if commission else None,
+        block=int(row["block"]),
+        tx_hash=row["tx_hash"],
+        log_index=int(row["log_index"]),
+    )
+
+
+def rebuild(unit: dict[str, Any], rows: Iterable[dict[str, Any]]) -> int:
+    """The head the registry must hold if these index rows are the unit's true history."""
+    record = 0
+    for row in rows:
+        r = record_of(unit, row)
+        record = hashchain.link(record, r.signer, r.struct_hash())
+    return record
+
+
+class ChainRecords:
+    """`unitRecord` at a given block, read with a short timeout and cached per (unit, block
+    number, block hash): the hash, as the indexer saw it, keeps a reorganised block apart.
+
+    A node that failed to answer is not asked again for `retry_after` seconds, so a page under
+    load with the node down answers at once (not verified, chain unreachable)."""
+
+    def __init__(self, rpc_url: str, registry: str, timeout: float = 2.0, cache_size: int = 200_000, retry_after: float = 2.0) -> None:
+        self.w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}))
+        self.registry = self.w3.eth.contract(address=Web3.to_checksum_address(registry), abi=[
+            {"type": "function", "name": "unitRecord", "stateMutability": "view", "inputs": [{"name": "unitId", "type": "bytes32"}], "outputs": [{"name": "", "type": "uint256"}]},
+            {"type": "function", "name": "eventCount", "stateMutability": "view", "inputs": [{"name": "unitId", "type": "bytes32"}], "outputs": [{"name": "", "type": "uint32"}]},
+        ])
+        self._cache: OrderedDict[tuple[bytes, int, str | None], int] = OrderedDict()
+        self._size, self._retry_after = cache_size, retry_after
+        self._lock = threading.Lock()
+        self._down: tuple[float, str] | None = None
+
+    def _guard(self) -> None:
+        down = self._down
+        if down and time.monotonic() < down[0]:
+            raise ChainUnavailable(down[1])
+
+    def _failed(self, exc: Exception) -> ChainUnavailable:
+        reason = f"{type(exc).__name__}: {exc}"
+        self._down = (time.monotonic() + self._retry_after, reason)
+        return ChainUnavailable(reason)
+
+    def record(self, unit_id: bytes, block: int, block_hash: str | None = None) -> int:
+        key = (bytes(unit_id), block, block_hash)
+        with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+        self._guard()
+        try:
+            value = int(self.registry.functions.unitRecord(bytes(unit_id)).call(block_identifier=block))
+        except Exception as exc:  # any failure to read is "unreachable" for the page, never a 500
+            raise self._failed(exc) from exc
+        self._down = None
+        with self._lock:
+            self._cache[key] = value
+            while len(self._cache) > self._size:
+                self._cache.popitem(last=False)
+        return value
+
+    def records(self, unit_ids: list[bytes], block: int) -> dict[bytes, int]:
+        """Many units at one block (JSON-RPC batches), for the integrity report; not cached."""
+        self._guard()
+        try:
+            out = history.read_records(self.registry, unit_ids, block)
+        except Exception as exc:
+            raise self._failed(exc) from exc
+        self._down = None
+        return out
+
+    def exists(self, unit_id: bytes) -> bool:
+        self._guard()
+        try:
+            return int(self.registry.functions.eventCount(bytes(unit_id)).call()) > 0
+        except Exception as exc:
+            raise self._failed(exc) from exc
+
+
+def _grade(value: int | None) -> str | None:
+    return Grade(value).name if value else None
+
+
+def _facts(bits: int | None) -> list[str]:
+    return [name for bit, name in FACT_NAMES if (bits or 0) & bit]
+
+
+class UnitViews:
+    """Builds UnitViews from the index and verifies them against the chain (app.state.unit_views)."""
+
+    def __init__(self, index: SqliteIndex, chain_records: ChainRecords, public_url: str, evidence: Any = None) -> None:
+        self.index, self.chain_records, self.public_url = index, chain_records, public_url
+        self.evidence = EvidenceNames(evidence)
+
+    def view(self, gtin14: str, serial: str) -> UnitView | None:
+        """Raises gs1.GS1Error for a malformed GTIN or serial; None for a unit nobody commissioned."""
+        gtin14 = gs1.normalize_gtin(gtin14)
+        unit_id = gs1.unit_id(gtin14, serial)
+        key = "0x" + unit_id.hex()
+        with self.index.read() as r:
+            cursor = r.cursor()
+            unit = r.unit(key)
+            if unit is None:
+                return self._not_indexed(r, unit_id, gtin14, serial, cursor.block if cursor else None)
+            rows = r.events_of(key)
+            product = r.product(gtin14)
+            order = r.latest_order(key)
+            order_events = r.escrow_events_of_order(order["order_id"]) if order else []
+        verification = self.verify(unit, rows, cursor.block if cursor else None, cursor.block_hash if cursor else None)
+        return UnitView(
+            unit_id=key,
+            gtin=gtin14,
+            serial=serial,
+            brand=product["brand"] if product else unit["brand"],
+            hygiene_sealed=bool(product and product["class_flags"] & HYGIENE_SEALED),
+            digital_link=gs1.digital_link(self.public_url, gtin14, serial),
+            timeline=[self.timeline_entry(unit, row) for row in rows],
+            return_status=self.return_status(order, order_events) if order else None,
+            verification=verification,
+        )
+
+    # ------------------------------------------------------------------ parts
+
+    def verify(self, unit: dict[str, Any], rows: list[dict[str, Any]], block: int | None, block_hash: str | None = None) -> Verification:
+        try:
+            rebuilt = rebuild(unit, rows)
+        except (ValueError, TypeError, OverflowError) as exc:
+            return Verification(False, block, None, len(rows), f"mismatch: an index row cannot be read ({exc})")
+        count = hashchain.count_of(rebuilt)
+        if block is None:
+            return Verification(False, None, None, count, "not indexed: the index has no block yet")
+        try:
+            onchain = self.chain_records.record(_bytes32(unit["unit_id"]), block, block_hash)
+        except ChainUnavailable as exc:
+            return Verification(False, block, None, count, f"chain unreachable: the unit's on-chain record could not be read ({exc})")
+        reason = history.mismatch_reason(rebuilt, onchain, block)
+        return Verification(reason is None, block, hashchain.count_of(onchain), count, reason)
+
+    def timeline_entry(self, unit: dict[str, Any], row: dict[str, Any]) -> TimelineEntry:
+        entry = history.timeline_entry(record_of(unit, row), int(row["seq"]), int(row["signer_roles"]))
+        entry["evidence"] = self.evidence.name(row["evidence"])
+        return TimelineEntry(**entry)
+
+    def return_status(self, o: dict[str, Any], events: list[dict[str, Any]]) -> ReturnStatus:
+        inspection = None
+        if o["inspector"]:
+            inspection = {
+                "inspector": o["inspector"],
+                "facts": _facts(o["facts"]),
+                "claimedGrade": _grade(o["claimed_grade"]),
+                "derivedGrade": _grade(o["derived_grade"]),
+                "evidence": self.evidence.name(o["inspection_evidence"]),
+            }
+        settlement = None
+        if o["status"] == "settled":
+            settlement = Settlement(
+                grade=_grade(o["grade"]),
+                statutory=bool(o["statutory"]),
+                refund=o["refund"],
+                merchant_amount=o["merchant_amount"],
+                points=o["points"],
+                disposition=UnitDisposition(o["settled_disposition"]).name.lower(),
+                tx_hash=o["closed_tx"],
+                block=o["closed_block"],
+            )
+        elif o["status"] == "cancelled":  # never delivered: the buyer got everything back, the unit stays with the brand
+            settlement = Settlement(None, False, o["refund"], "0", "0", UnitDisposition.RESTOCK.name.lower(), o["closed_tx"], o["closed_block"])
+        reason = o["reason"]
+        return ReturnStatus(
+            order_id=o["order_id"],
+            market=MARKET_NAMES.get(o["market"], str(o["market"])),
+            status=o["status"],
+            currency="native" if o["currency"] == ZERO_ADDRESS else o["currency"],
+            price=o["price"],
+            delivery_fee=o["delivery_fee"],
+            reason=(RETURN_REASONS[reason] if reason < len(RETURN_REASONS) else str(reason)) if reason is not None else None,
+            requested_at=o["requested_at"],
+            inspection=inspection,
+            settlement=settlement,
+            events=[{"name": e["name"], "block": e["block"], "time": e["block_time"], "txHash": e["tx_hash"], "args": e["args"]} for e in events],
+        )
+
+    def _not_indexed(self, r: IndexReader, unit_id: bytes, gtin14: str, serial: str, block: int | None) -> UnitView | None:
+        """A unit the index does not hold: shown unverified if the chain has it (the indexer is
+        behind), else None."""
+        try:
+            if not self.chain_records.exists(unit_id):
+                return None
+        except ChainUnavailable:
+            return None
+        product = r.product(gtin14)
+        return UnitView(
+            unit_id="0x" + unit_id.hex(),
+            gtin=gtin14,
+            serial=serial,
+            brand=product["brand"] if product else "",
+            hygiene_sealed=bool(product and product["class_flags"] & HYGIENE_SEALED),
+            digital_link=gs1.digital_link(self.public_url, gtin14, serial),
+            timeline=[],
+            return_status=None,
+            verification=Verification(False, block, None, 0, f"not indexed yet: the unit is on-chain but the indexer is at block {block}"),
+        )
+
+
+def unit_views(state: Any) -> UnitViews | None:
+    """The app's UnitViews (made on first use from app.state's index, chain and settings)."""
+    views = getattr(state, "unit_views", None)
+    if views is None:
+        index, chain, settings = getattr(state, "index", None), getattr(state, "chain", None), getattr(state, "settings", None)
+        if index is None or chain is None or settings is None:
+            return None
+        views = UnitViews(index, ChainRecords(settings.rpc_url, chain.registry.address), settings.public_url)
+        state.unit_views = views
+    views.evidence.store = getattr(state, "evidence", None) or views.evidence.store
+    return views
+
+
+def unit_view(state: Any, gtin14: str, serial: str) -> UnitView | None:
+    """The verified view of unit (GTIN, serial) for the resolver, the page and the auditor.
+
+    `state` is the app's state (`request.app.state`). Returns None for a unit nobody commissioned
+    (or one the index lacks while the chain cannot be asked); raises `returntrace.gs1.GS1Error`
+    (a ValueError) for a malformed GTIN or serial. Never raises because the chain is down."""
+    views = unit_views(state)
+    if views is None:
+        return None
+    return views.view(gtin14, serial)
