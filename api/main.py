@@ -20,7 +20,7 @@ from .db.outbox import SqliteOutbox
 from .indexer import Indexer
 from .intake import Intake
 from .relayer import Relayer
-from .routes import health, intake, resolver
+from .routes import audit, health, intake, resolver
 from .settings import Settings
 from .unit_view import ChainRecords, UnitViews
 
@@ -71,7 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def _chain_down(_: Request, exc: RequestException) -> JSONResponse:
         return JSONResponse({"error": "chain_unavailable", "detail": f"the chain node did not answer: {type(exc).__name__}"}, status_code=503)
 
-    for module in (health, intake, resolver):
+    for module in (health, intake, resolver, audit):
         app.include_router(module.router)
     return app
 

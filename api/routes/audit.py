@@ -1,0 +1,276 @@
+"""Auditor queries over the index: filtered events, EPCIS 2.0 export, and a full integrity check.
+
+    GET /v1/audit/events     lifecycle events by unit, signer, step, event time and block; keyset-paginated
+    GET /v1/audit/epcis      the same selection as an EPCIS 2.0 JSON-LD EPCISDocument (api/epcis.py)
+    GET /v1/audit/integrity  every indexed unit's rebuilt hash chain against its on-chain record at one block,
+                             and every referenced evidence file against its CID
+
+Filters (all optional, combined with AND): `unitId` (0x…) or `gtin` + `serial`; `signer` (address);
+`bizStep` (number, CBV/extension name, or URI); `from` / `to` (event time, unix seconds or
+ISO 8601, inclusive); `fromBlock` / `toBlock` (inclusive). Results are in chain order (block, log
+index). `limit` 1-1000 (default 100); pass the answer's `nextCursor` as `cursor` for the next page
+(the cursor is bound to the filters it was made for).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from datetime import datetime, timezone
+from typing import Annotated, Any
+
+from eth_utils import is_address, to_checksum_address
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
+
+from returntrace import gs1, history
+from returntrace.vocab import BizStep, Disposition, signer_role, step_label
+
+from .. import epcis
+from ..db.index import EventFilter, IndexReader
+from ..deps import ChainDep, IndexDep, UnitViewsDep
+from ..errors import ApiError
+from ..unit_view import ChainUnavailable, rebuild
+
+router = APIRouter(prefix="/v1/audit", tags=["audit"])
+
+MAX_LIMIT = 1000
+
+
+# ---------------------------------------------------------------------------------------------
+# the selection
+
+
+def _unit_id(value: str) -> str:
+    text = value.lower()
+    if not (text.startswith("0x") and len(text) == 66 and all(c in "0123456789abcdef" for c in text[2:])):
+        raise ApiError(400, "invalid_unit_id", f"unitId must be 0x and 64 hex digits, got {value!r}")
+    return text
+
+
+def _biz_step(value: str) -> int:
+    text = value.strip()
+    if text.isdigit():
+        step = int(text)
+    else:
+        name = text.lower()
+        for prefix in ("https://ref.gs1.org/cbv/bizstep-", "urn:returntrace:bizstep:"):
+            if name.startswith(prefix):
+                name = name[len(prefix) :]
+        step = BizStep[name.upper()].value if name.upper() in BizStep.__members__ else -1
+    if step not in BizStep._value2member_map_:
+        raise ApiError(400, "invalid_biz_step", f"bizStep {value!r} is not a step number or name ({', '.join(s.name.lower() for s in BizStep)})")
+    return step
+
+
+def _time(value: str, name: str) -> int:
+    text = value.strip()
+    if text.lstrip("-").isdigit():
+        return int(text)
+    try:
+        t = datetime.fromisoformat(text)
+    except ValueError:
+        raise ApiError(400, "invalid_time", f"{name} must be unix seconds or ISO 8601, got {value!r}") from None
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=timezone.utc)
+    return int(t.timestamp())
+
+
+def event_filter(
+    unitId: Annotated[str | None, Query(description="0x unit id")] = None,
+    gtin: Annotated[str | None, Query(description="GTIN-8/12/13/14, with serial")] = None,
+    serial: Annotated[str | None, Query(description="serial (AI 21), with gtin")] = None,
+    signer: Annotated[str | None, Query(description="the actor who signed the event")] = None,
+    bizStep: Annotated[str | None, Query(description="step number, name (shipping, customs_clearing, …) or URI")] = None,
+    time_from: Annotated[str | None, Query(alias="from", description="earliest eventTime: unix seconds or ISO 8601")] = None,
+    time_to: Annotated[str | None, Query(alias="to", description="latest eventTime: unix seconds or ISO 8601")] = None,
+    fromBlock: Annotated[int | None, Query(ge=0)] = None,
+    toBlock: Annotated[int | None, Query(ge=0)] = None,
+) -> EventFilter:
+    unit = _unit_id(unitId) if unitId else None
+    if (gtin is None) != (serial is None):
+        raise ApiError(400, "invalid_unit", "gtin and serial are given together")
+    if gtin is not None and serial is not None:
+        try:
+            key = "0x" + gs1.unit_id(gtin, serial).hex()
+        except gs1.GS1Error as exc:
+            raise ApiError(400, "invalid_serial" if "serial" in str(exc) else "invalid_gtin", str(exc)) from exc
+        if unit is not None and unit != key:
+            raise ApiError(400, "invalid_unit", "unitId and gtin + serial name different units")
+        unit = key
+    if signer is not None and not is_address(signer):
+        raise ApiError(400, "invalid_address", f"signer {signer!r} is not an address")
+    return EventFilter(
+        unit_id=unit,
+        signer=to_checksum_address(signer) if signer else None,
+        biz_step=_biz_step(bizStep) if bizStep is not None else None,
+        time_from=_time(time_from, "from") if time_from is not None else None,
+        time_to=_time(time_to, "to") if time_to is not None else None,
+        block_from=fromBlock,
+        block_to=toBlock,
+    )
+
+
+FilterDep = Annotated[EventFilter, Depends(event_filter)]
+LimitQuery = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"events per page, at most {MAX_LIMIT}")]
+CursorQuery = Annotated[str | None, Query(description="nextCursor of the previous page")]
+
+
+def _fingerprint(f: EventFilter) -> str:
+    return hashlib.sha256(repr(f).encode()).hexdigest()[:12]
+
+
+def encode_cursor(f: EventFilter, block: int, log_index: int) -> str:
+    return base64.urlsafe_b64encode(f"{block}.{log_index}.{_fingerprint(f)}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(f: EventFilter, cursor: str) -> tuple[int, int]:
+    try:
+        block, log_index, fingerprint = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().split(".")
+        position = (int(block), int(log_index))
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(400, "invalid_cursor", "cursor is not one this gateway issued") from None
+    if fingerprint != _fingerprint(f):
+        raise ApiError(400, "invalid_cursor", "cursor belongs to a query with other filters")
+    return position
+
+
+def _page(r: IndexReader, f: EventFilter, cursor: str | None, limit: int) -> tuple[list[dict[str, Any]], str | None]:
+    after = decode_cursor(f, cursor) if cursor else None
+    rows = r.find_events(f, after, limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = encode_cursor(f, rows[-1]["block"], rows[-1]["log_index"]) if more else None
+    return rows, next_cursor
+
+
+# ---------------------------------------------------------------------------------------------
+# events
+
+
+def event_json(row: dict[str, Any], order: tuple[str, int] | None, evidence_cid: str | None) -> dict[str, Any]:
+    step, disposition = int(row["biz_step"]), int(row["disposition"])
+    s = BizStep(step) if step in BizStep._value2member_map_ else None
+    d = Disposition(disposition) if disposition in Disposition._value2member_map_ else None
+    out: dict[str, Any] = {
+        "unitId": row["unit_id"],
+        "gtin": row["gtin"],
+        "serial": row["serial"],
+        "seq": row["seq"],
+        "kind": row["kind"],
+        "bizStep": s.name.lower() if s else str(step),
+        "bizStepCode": step,
+        "bizStepUri": s.uri if s else None,
+        "label": step_label(step, int(row["signer_roles"])),
+        "disposition": d.name.lower() if d and d.uri else None,
+        "dispositionUri": d.uri if d else None,
+        "location": f"{int(row['location']):013d}",
+        "eventTime": int(row["event_time"]),
+        "eventTimeIso": epcis.iso_time(row["event_time"]),
+        "signer": row["signer"],
+        "signerRole": signer_role(step, int(row["signer_roles"])),
+        "evidence": None,
+        "bizTransaction": None,
+        "block": row["block"],
+        "txHash": row["tx_hash"],
+        "logIndex": row["log_index"],
+        "structHash": row["struct_hash"],
+        "record": row["record"],
+    }
+    if row["evidence"]:
+        out["evidence"] = {"digest": row["evidence"], "cid": evidence_cid}
+    if row["biz_transaction"]:
+        out["bizTransaction"] = {"ref": row["biz_transaction"], "type": order[0] if order else None, "orderId": order[1] if order else None}
+    return out
+
+
+@router.get("/events", summary="Lifecycle events by unit, signer, step, event time and block range (keyset-paginated)")
+def get_events(f: FilterDep, index: IndexDep, views: UnitViewsDep, limit: LimitQuery = 100, cursor: CursorQuery = None) -> dict[str, Any]:
+    with index.read() as r:
+        c = r.cursor()
+        rows, next_cursor = _page(r, f, cursor, limit)
+        orders = r.orders_by_refs([row["biz_transaction"] for row in rows])
+    return {
+        "indexedBlock": c.block if c else None,
+        "count": len(rows),
+        "events": [event_json(row, orders.get(row["biz_transaction"]), views.evidence.cid(row["evidence"])) for row in rows],
+        "nextCursor": next_cursor,
+    }
+
+
+@router.get(
+    "/epcis",
+    summary="The same selection as an EPCIS 2.0 JSON-LD EPCISDocument",
+    response_class=JSONResponse,
+    responses={200: {"content": {"application/ld+json": {}}, "description": "EPCISDocument; next page in the Link header (rel=next)"}},
+)
+def get_epcis(request: Request, f: FilterDep, index: IndexDep, views: UnitViewsDep, chain: ChainDep, limit: LimitQuery = 100, cursor: CursorQuery = None) -> JSONResponse:
+    with index.read() as r:
+        c = r.cursor()
+        rows, next_cursor = _page(r, f, cursor, limit)
+        orders = r.orders_by_refs([row["biz_transaction"] for row in rows])
+    events = [
+        epcis.object_event(row, chain.chain_id, chain.registry.address, chain.escrow.address, orders.get(row["biz_transaction"]), views.evidence.cid(row["evidence"]))
+        for row in rows
+    ]
+    headers = {}
+    if next_cursor:
+        headers["Link"] = f'<{request.url.include_query_params(cursor=next_cursor)}>; rel="next"'
+    return JSONResponse(epcis.document(events, c.block if c else None, next_cursor), media_type="application/ld+json", headers=headers)
+
+
+# ---------------------------------------------------------------------------------------------
+# integrity
+
+
+def integrity_report(index: Any, views: Any, evidence_store: Any) -> dict[str, Any]:
+    """Every indexed unit's chain rebuilt from its index rows against `unitRecord` at the indexed
+    block (one block for all), plus the evidence files. Raises ChainUnavailable."""
+    checks: list[history.UnitCheck] = []
+    events = 0
+    with index.read() as r:
+        c = r.cursor()
+        for unit, rows in r.units_with_events():
+            events += len(rows)
+            problem = None
+            try:
+                rebuilt = rebuild(unit, rows)
+            except (ValueError, TypeError, OverflowError) as exc:
+                rebuilt, problem = 0, f"mismatch: an index row cannot be read ({exc})"
+            checks.append(history.UnitCheck(bytes.fromhex(unit["unit_id"][2:]), unit["gtin"], unit["serial"], rebuilt, 0, problem))
+        digests = r.evidence_digests()
+        orders = r.counts()["orders"]
+    block = c.block if c else None
+    if block is None or block < c.first_block:
+        report = history.integrity_report(block if block is not None else 0, [], 0)
+    else:
+        onchain = views.chain_records.records([ch.unit_id for ch in checks], block)
+        for ch in checks:
+            ch.onchain_record = onchain.get(ch.unit_id, 0)
+        report = history.integrity_report(block, checks, events)
+    report["orders"] = orders
+    report["evidence"] = evidence_report(views, evidence_store, digests)
+    return report
+
+
+def evidence_report(views: Any, store: Any, digests: list[dict[str, Any]]) -> dict[str, Any]:
+    if store is None:
+        return {"checked": False, "reason": "no evidence store configured", "referenced": len(digests)}
+    views.evidence.store = store
+    counts = {"ok": 0, "missing": 0, "corrupt": 0, "error": 0}
+    problems = []
+    for d in digests:
+        result = views.evidence.check(d["digest"])
+        counts[result["status"]] += 1
+        if result["status"] != "ok":
+            problems.append({**result, "references": d["references"]})
+    return {"checked": True, "referenced": len(digests), "present": counts["ok"], "missing": counts["missing"], "corrupt": counts["corrupt"] + counts["error"], "problems": problems}
+
+
+@router.get("/integrity", summary="Every indexed unit's rebuilt hash chain against its on-chain record at one block; evidence against its CIDs")
+def get_integrity(request: Request, index: IndexDep, views: UnitViewsDep) -> dict[str, Any]:
+    try:
+        return integrity_report(index, views, getattr(request.app.state, "evidence", None))
+    except ChainUnavailable as exc:
+        raise ApiError(503, "chain_unavailable", f"the on-chain records could not be read: {exc}") from exc
+
