@@ -1,0 +1,196 @@
+"""The auditor's own check, from a chain node alone: no gateway, no database, no brownie.
+
+    python -m scripts.audit --rpc URL --manifest deployments/31337.json integrity [--json]
+    python -m scripts.audit --rpc URL --manifest deployments/31337.json history GTIN SERIAL [--json]
+
+`integrity` lists every unit from the registry's UnitCommissioned logs, rebuilds each unit's hash
+chain from its logs and compares it with `unitRecord(unit)` read at one block (`--block`, default
+the latest); it prints the same report as the gateway's `GET /v1/audit/integrity` (minus the
+evidence files, which only `--evidence-dir` lets it check). `history` prints one unit's verified
+history, step by step, as the consumer page's timeline shows it. Exit status: 0 all verified,
+1 a mismatch or an unknown unit, 2 a usage or connection error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from web3 import Web3
+
+from returntrace import gs1, hashchain, history
+
+
+class AuditError(Exception):
+    """The auditor could not run: no manifest, no node."""
+
+
+def connect(rpc_url: str, manifest_path: str | Path, timeout: float = 30.0) -> tuple[Any, int]:
+    """The registry as a web3 contract, and the block its logs start at, from the deployment manifest."""
+    try:
+        manifest = json.loads(Path(manifest_path).read_text())
+        entry = manifest["contracts"]["TraceRegistry"]
+        first = int(manifest["deploymentBlock"])
+    except (OSError, ValueError, KeyError) as exc:
+        raise AuditError(f"cannot read the deployment manifest {manifest_path}: {exc}") from exc
+    w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}))
+    registry = w3.eth.contract(address=Web3.to_checksum_address(entry["address"]), abi=entry["abi"])
+    return registry, first
+
+
+def _block(registry: Any, block: int | None) -> int:
+    return int(registry.w3.eth.block_number) if block is None else block
+
+
+def integrity(registry: Any, first_block: int, block: int | None = None, step: int = 5000, evidence_dir: Path | None = None) -> dict[str, Any]:
+    """The integrity report (returntrace.history.integrity_report) at `block`."""
+    at = _block(registry, block)
+    units, _ = history.collect(registry, first_block, at, step)
+    onchain = history.read_records(registry, list(units), at)
+    checks, events = [], 0
+    for unit_id, records in units.items():
+        commission = next((r for r in records if r.kind == "commission"), None)
+        chain = history.chain_records(records)
+        events += len(records)
+        checks.append(
+            history.UnitCheck(
+                unit_id,
+                f"{commission.gtin:014d}" if commission else "",
+                commission.serial if commission else "",
+                chain[-1] if chain else 0,
+                onchain.get(unit_id, 0),
+            )
+        )
+    report = history.integrity_report(at, checks, events)
+    report["evidence"] = _evidence(units, evidence_dir)
+    return report
+
+
+def _evidence(units: dict[bytes, list[history.LifecycleRecord]], evidence_dir: Path | None) -> dict[str, Any]:
+    digests = sorted({r.evidence for records in units.values() for r in records if r.evidence != history.ZERO32})
+    if evidence_dir is None:
+        return {"checked": False, "reason": "no evidence store given (--evidence-dir)", "referenced": len(digests)}
+    from api.evidence_lookup import EvidenceNames  # the gateway's store code, used on a local folder
+
+    store = _open_store(evidence_dir)
+    names = EvidenceNames(store)
+    results = [names.check("0x" + d.hex()) for d in digests]
+    problems = [r for r in results if r["status"] != "ok"]
+    return {
+        "checked": True,
+        "referenced": len(digests),
+        "present": sum(r["status"] == "ok" for r in results),
+        "missing": sum(r["status"] == "missing" for r in results),
+        "corrupt": sum(r["status"] in ("corrupt", "error") for r in results),
+        "problems": problems,
+    }
+
+
+def _open_store(folder: Path) -> Any:
+    from api.evidence import store as evidence_store  # noqa: PLC0415 - optional part of the gateway
+
+    return evidence_store.EvidenceStore(folder)
+
+
+def unit_history(registry: Any, first_block: int, gtin: str, serial: str, block: int | None = None) -> dict[str, Any]:
+    """One unit's history from its logs, verified against its on-chain record at `block`."""
+    gtin14 = gs1.normalize_gtin(gtin)
+    unit_id = gs1.unit_id(gtin14, serial)
+    at = _block(registry, block)
+    records, roles = history.unit_records(registry, unit_id, first_block, at)
+    chain = history.chain_records(records)
+    rebuilt = chain[-1] if chain else 0
+    onchain = history.read_records(registry, [unit_id], at)[unit_id]
+    reason = history.mismatch_reason(rebuilt, onchain, at)
+    brand = next((r.signer for r in records if r.kind == "commission"), None)
+    return {
+        "unitId": "0x" + unit_id.hex(),
+        "gtin": gtin14,
+        "serial": serial,
+        "brand": brand,
+        "block": at,
+        "verified": reason is None,
+        "reason": reason,
+        "onchainCount": hashchain.count_of(onchain),
+        "rebuiltCount": hashchain.count_of(rebuilt),
+        "onchainRecord": hashchain.to_hex(onchain),
+        "rebuiltRecord": hashchain.to_hex(rebuilt),
+        "timeline": [history.timeline_entry(r, seq, roles.at(r.signer, r.block, r.log_index)) for seq, r in enumerate(records, 1)],
+    }
+
+
+def _print_integrity(report: dict[str, Any]) -> None:
+    u = report["units"]
+    print(f"Integrity at block {report['block']}: {u['total']} units, {report['events']} events; {u['verified']} verified, {u['mismatched']} mismatched")
+    for m in report["mismatches"]:
+        print(f"  MISMATCH {m['unitId']} (GTIN {m['gtin']} serial {m['serial']}): {m['reason']}")
+    e = report["evidence"]
+    if e["checked"]:
+        print(f"Evidence: {e['referenced']} files referenced, {e['present']} present and matching, {e['missing']} missing, {e['corrupt']} corrupt")
+    else:
+        print(f"Evidence: {e['referenced']} files referenced, not checked ({e['reason']})")
+
+
+def _print_history(h: dict[str, Any]) -> None:
+    from datetime import datetime, timezone
+
+    print(f"Unit {h['unitId']}  GTIN {h['gtin']}  serial {h['serial']}  brand {h['brand']}")
+    for e in h["timeline"]:
+        when = datetime.fromtimestamp(e["event_time"], tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")
+        extra = "".join(
+            f"  {k} {v}" for k, v in (("disposition", e["disposition"]), ("evidence", e["evidence"]), ("bizTransaction", e["biz_transaction"])) if v
+        )
+        print(f"  {e['seq']:>3}  {when}  {e['label']:<26} {e['signer_role']:<10} {e['signer']}  GLN {e['location']}  block {e['block']}{extra}")
+    if h["verified"]:
+        print(f"VERIFIED at block {h['block']}: {h['onchainCount']} events, record {h['onchainRecord']}")
+    else:
+        print(f"NOT VERIFIED at block {h['block']}: {h['reason']}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m scripts.audit", description="Check ReturnTrace's on-chain records from a node alone.")
+    parser.add_argument("--rpc", required=True, help="JSON-RPC URL of a node of the chain")
+    parser.add_argument("--manifest", required=True, help="deployment manifest (deployments/<chain id>.json)")
+    parser.add_argument("--block", type=int, default=None, help="check the state at this block (default: latest)")
+    parser.add_argument("--step", type=int, default=5000, help="blocks per eth_getLogs request")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_int = sub.add_parser("integrity", help="every unit's rebuilt hash chain against its on-chain record")
+    p_int.add_argument("--json", action="store_true")
+    p_int.add_argument("--evidence-dir", type=Path, default=None, help="also check evidence files in this evidence store folder")
+    p_hist = sub.add_parser("history", help="one unit's verified history")
+    p_hist.add_argument("gtin")
+    p_hist.add_argument("serial")
+    p_hist.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+
+    try:
+        registry, first = connect(args.rpc, args.manifest)
+        if args.command == "integrity":
+            report = integrity(registry, first, args.block, args.step, args.evidence_dir)
+            print(json.dumps(report, indent=2)) if args.json else _print_integrity(report)
+            return 0 if report["units"]["mismatched"] == 0 else 1
+        try:
+            h = unit_history(registry, first, args.gtin, args.serial, args.block)
+        except gs1.GS1Error as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        if args.json:
+            print(json.dumps(h, indent=2))
+        elif not h["timeline"] and h["onchainCount"] == 0:
+            print(f"Unknown unit: GTIN {h['gtin']} serial {h['serial']} was never commissioned (checked at block {h['block']})")
+        else:
+            _print_history(h)
+        return 0 if h["verified"] else 1
+    except AuditError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except (OSError, ConnectionError, history.logs.RpcError) as exc:
+        print(f"error: the node at {args.rpc} did not answer: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
