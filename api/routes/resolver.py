@@ -11,8 +11,6 @@ See api/digital_link.py for the accepted forms and api/consumer_page.py for what
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import io
 from pathlib import Path
 from typing import Annotated, Any, Callable, Optional
@@ -26,6 +24,7 @@ from returntrace import gs1
 
 from ..consumer_page import NATIVE, Currency, build_page
 from ..digital_link import LinkError, UnitLink, parse_path
+from ..unit_view import unit_view
 from ..views import UnitView
 
 router = APIRouter(tags=["resolver"])
@@ -44,14 +43,12 @@ QR_ERROR_LEVEL = "m"  # 15 % of the code may be damaged (a scuffed label) and it
 QR_SVG_SCALE, QR_PNG_SCALE, QR_BORDER = 4, 8, 4  # border: the 4-module quiet zone ISO/IEC 18004 asks for
 
 
-def get_unit_view() -> UnitViewFn | None:
-    """The indexer's `unit_view(state, gtin14, serial) -> UnitView | None` (api/unit_view.py)."""
-    if importlib.util.find_spec("api.unit_view") is None:
-        return None
-    return importlib.import_module("api.unit_view").unit_view
+def get_unit_view() -> UnitViewFn:
+    """The indexer's verified view of a unit (api/unit_view.py); tests override this dependency."""
+    return unit_view
 
 
-UnitViewDep = Annotated[Optional[UnitViewFn], Depends(get_unit_view)]
+UnitViewDep = Annotated[UnitViewFn, Depends(get_unit_view)]
 
 
 def prefers_json(accept: str | None) -> bool:
@@ -163,11 +160,17 @@ def _currency_lookup(state: Any) -> Callable[[str], Currency]:
     return currency_of
 
 
+BLOCK_TIME_CACHE = 10_000
+
+
 def _block_time_lookup(state: Any) -> Callable[[int], int | None]:
+    """When a block was mined, for escrow steps whose event time the index did not give."""
     cache = _cached(state, "resolver_block_times")
 
     def block_time(block: int) -> int | None:
         if block not in cache:
+            if len(cache) >= BLOCK_TIME_CACHE:
+                cache.clear()
             chain = getattr(state, "chain", None)
             try:
                 cache[block] = int(chain.w3.eth.get_block(block)["timestamp"])
@@ -206,11 +209,10 @@ ignored. `Accept: application/json` gets the UnitView JSON, anything else the co
 Append `/qr.svg` or `/qr.png` for the QR code of the canonical link `{public_url}/01/{gtin14}/21/{serial}`
 (served for any valid GTIN + serial, so labels can be printed before the unit is commissioned).
 
-Errors: 400 `invalid_gtin`, `invalid_serial`, `invalid_link`; 404 `unknown_unit`, `no_serial`;
-503 `index_unavailable`."""
+Errors: 400 `invalid_gtin`, `invalid_serial`, `invalid_link`; 404 `unknown_unit`, `no_serial`."""
 
 
-def _resolve(request: Request, unit_view: UnitViewFn | None) -> Response:
+def _resolve(request: Request, unit_view: UnitViewFn) -> Response:
     as_json = prefers_json(request.headers.get("accept"))
     try:
         link = parse_path(_raw_path(request))
@@ -219,8 +221,6 @@ def _resolve(request: Request, unit_view: UnitViewFn | None) -> Response:
     if link.qr:
         return _qr(request, link)
 
-    if unit_view is None:
-        return _error(request, as_json, 503, "index_unavailable", "This gateway has no unit index yet.", "Temporarily unavailable", "Please try again later.")
     view = unit_view(request.app.state, link.gtin, link.serial)
     canonical = gs1.digital_link(_public_url(request), link.gtin, link.serial)
     if view is None:

@@ -211,14 +211,19 @@ def test_unknown_unit_is_a_404_page_and_404_json(gateway, index):
     assert r.json() == {"error": "unknown_unit", "detail": f"No unit with GTIN {GTIN} and serial NOPE-1 is recorded.", "gtin": GTIN, "serial": "NOPE-1"}
 
 
-def test_without_an_index_the_resolver_says_503(gateway):
-    gateway.app.dependency_overrides[resolver.get_unit_view] = lambda: None
-    try:
-        r = get(gateway, f"/01/{GTIN}/21/SN-0001", accept="application/json")
-        assert r.status_code == 503 and r.json()["error"] == "index_unavailable"
-        assert get(gateway, f"/01/{GTIN}/21/SN-0001/qr.svg").status_code == 200  # QR codes need no index
-    finally:
-        gateway.app.dependency_overrides.pop(resolver.get_unit_view, None)
+def test_a_real_unit_from_the_index(gateway):
+    from tests.api.indexing import journey
+
+    journey(gateway, ["REAL-1"])
+    path = f"/01/{GTIN13}/21/REAL-1"
+    assert "not indexed yet" in text_of(get(gateway, path).text)  # on-chain, the indexer not run yet: said plainly
+    gateway.app.state.indexer.index_once()
+    view = get(gateway, path, accept="application/json").json()
+    assert view["verification"]["verified"] is True and view["gtin"] == GTIN
+    text = text_of(get(gateway, path).text)
+    assert f"Verified on-chain at block {view['verification']['block']:,}" in text
+    assert [step in text for step in ("Made", "Shipped", "Departed", "Cleared customs", "Delivered")] == [True] * 5
+    assert get(gateway, f"/01/{GTIN}/21/REAL-2", accept="application/json").status_code == 404
 
 
 # --- content negotiation ----------------------------------------------------------------------
