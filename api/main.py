@@ -17,10 +17,11 @@ from . import errors
 from .chain import Chain, ChainReader
 from .db.index import SqliteIndex
 from .db.outbox import SqliteOutbox
+from .evidence import EvidenceStore
 from .indexer import Indexer
 from .intake import Intake
 from .relayer import Relayer
-from .routes import audit, health, intake, resolver
+from .routes import audit, evidence, health, intake, resolver
 from .settings import Settings
 from .unit_view import ChainRecords, UnitViews
 
@@ -37,6 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         reader = ChainReader(chain)
         app.state.settings, app.state.chain, app.state.reader, app.state.outbox = settings, chain, reader, outbox
         app.state.intake = Intake(reader, outbox, settings.min_deadline_margin)
+        app.state.evidence = EvidenceStore(settings.evidence_dir, settings.ipfs_api, settings.max_upload_bytes)
         app.state.relayer = None
         if settings.relayer_key:
             app.state.relayer = Relayer(
@@ -71,7 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def _chain_down(_: Request, exc: RequestException) -> JSONResponse:
         return JSONResponse({"error": "chain_unavailable", "detail": f"the chain node did not answer: {type(exc).__name__}"}, status_code=503)
 
-    for module in (health, intake, resolver, audit):
+    for module in (health, intake, evidence, resolver, audit):
         app.include_router(module.router)
     return app
 

@@ -1,8 +1,9 @@
 """The demo scenario: a brand sells baby products into the EU, the US and China; four orders go
-through delivery, returns, inspection, dispute and graded settlement, each step printed as it
-happens on-chain.
+through delivery, returns, inspection (reports stored as evidence by the gateway), dispute and
+graded settlement, each step printed as it happens on-chain; then a scan posted over HTTP to
+the gateway, relayed, indexed and verified.
 
-    make demo            # scenario, then keeps the local chain up for auditors (Ctrl-C to stop)
+    make demo            # scenario, then keeps the gateway and the chain serving (Ctrl-C to stop)
     make demo SERVE=0    # scenario, then exit 0
 
 Every key here is a public test key derived from a label: local chains only.
@@ -59,8 +60,8 @@ def _money(amount: int, currency: str) -> str:
 
 
 class Scenario:
-    def __init__(self, d: deploy.Deployment, usd: Any, say: Narrator) -> None:
-        self.d, self.usd, self.say = d, usd, say
+    def __init__(self, d: deploy.Deployment, usd: Any, say: Narrator, gateway: httpx.Client) -> None:
+        self.d, self.usd, self.say, self.gateway = d, usd, say, gateway
         self.relayer = accounts[1]
         self.a = d.actors
 
@@ -105,7 +106,11 @@ class Scenario:
 
     def inspect(self, order: int, facts: int, grade: Grade) -> Any:
         inspector = self.a["inspector"]
-        evidence = gs1.unit_id(deploy.DEMO_GTIN, f"PHOTO{order}")  # stands in for the photo's CID digest
+        # The inspection report goes to the gateway's evidence store; its CID's digest goes on-chain.
+        report = f"Inspection report, order {order}: facts {facts:04b}, grade {grade.name}. Photos on file.\n".encode()
+        stored = self.gateway.post("/v1/evidence", content=report, headers={"content-type": "text/plain"}).json()
+        self.say.note(f"inspection report stored as {stored['cid']}")
+        evidence = bytes.fromhex(stored["digest"][2:])
         msg = {"inspector": inspector.address, "orderId": order, "facts": facts, "grade": int(grade), "evidence": evidence, "nonce": self.d.escrow.getNonce(inspector.address), "deadline": chain.time() + 3600}
         sig = self.d.escrow_domain.sign(inspector.key, "Inspection", msg)
         unit = bytes(self.d.escrow.order(order)[12])
@@ -123,7 +128,7 @@ class Scenario:
         )
 
 
-def run(d: deploy.Deployment) -> Narrator:
+def run(d: deploy.Deployment, gateway: httpx.Client) -> Narrator:
     say = Narrator()
     brand, buyer = d.actors["brand"], d.actors["buyer"]
     admin = accounts[0]
@@ -138,10 +143,9 @@ def run(d: deploy.Deployment) -> Narrator:
     for market, name in MARKET_NAMES.items():
         p = d.escrow.policy(market, d.escrow.currentPolicyVersion(market))
         say.note(f"{name} policy v{d.escrow.currentPolicyVersion(market)}: withdrawal {p[0] // DAY} d, returns {p[1] // DAY} d, refund deadline {p[2] // DAY} d, grade B refund {p[9][1][0] / 100:.0f} %")
-    manifest = deploy.write_manifest(d)
-    say.note(f"deployment manifest: {manifest}")
+    say.note(f"deployment manifest: deployments/{chain.id}.json")
 
-    sc = Scenario(d, usd, say)
+    sc = Scenario(d, usd, say, gateway)
     say.chapter("Commissioning: one brand signature covers a batch of units")
     items = [
         deploy.commission_item(d, "BTL-0001"),
@@ -205,7 +209,7 @@ def run(d: deploy.Deployment) -> Narrator:
         say.note(f"{serial}: {h.count} events, {'VERIFIED' if h.verified else 'NOT VERIFIED'} at block {h.block}: {steps}")
         if not h.verified:
             raise SystemExit(f"history of {serial} does not match its on-chain head")
-    print(f"\nScenario done: {say.total_gas:,} gas in all. Digital Link of order 1's bottle: {gs1.digital_link('https://id.example', deploy.DEMO_GTIN, 'BTL-0001')}")
+    print(f"\nScenario done: {say.total_gas:,} gas in all.")
     return say
 
 
@@ -213,12 +217,13 @@ def through_the_gateway(d: deploy.Deployment, say: Narrator, gateway: GatewayPro
     """A carrier's scan posted over HTTP, relayed, confirmed and shown on the consumer page."""
     say.chapter("The gateway: a signed scan over HTTP, relayed, indexed and verified")
     http = httpx.Client(base_url=gateway.url, timeout=10)
-    brand = d.actors["brand"]
+    # The grade-A bottle goes back on the shelf: the return center's restocking scan.
+    warehouse = d.actors["warehouse"]
     unit = gs1.unit_id(deploy.DEMO_GTIN, "BTL-0001")
-    nonce = http.get(f"/v1/signers/{brand.address}/nonce", params={"kind": "EventBatch"}).json()["nextNonce"]
-    event = deploy.event_item(brand, unit, BizStep.STORING, Disposition.SELLABLE_ACCESSIBLE)
-    message = {"signer": brand.address, "events": [event], "nonce": nonce, "deadline": chain.time() + 3600}
-    r = http.post("/v1/events", json=eip712.signed_json(d.registry_domain, brand.key, "EventBatch", message))
+    nonce = http.get(f"/v1/signers/{warehouse.address}/nonce", params={"kind": "EventBatch"}).json()["nextNonce"]
+    event = deploy.event_item(warehouse, unit, BizStep.STORING, Disposition.SELLABLE_ACCESSIBLE)
+    message = {"signer": warehouse.address, "events": [event], "nonce": nonce, "deadline": chain.time() + 3600}
+    r = http.post("/v1/events", json=eip712.signed_json(d.registry_domain, warehouse.key, "EventBatch", message))
     say.note(f"POST /v1/events → {r.status_code} id {r.json()['id'][:18]}… ({r.json()['status']})")
     state = wait_until(lambda: (s := http.get(f"/v1/messages/{r.json()['id']}").json())["status"] in ("confirmed", "failed") and s, 30, "confirmation")
     say.note(f"relayed in tx {state['txHash'][:14]}… block {state['block']}: {state['status']}")
@@ -255,9 +260,10 @@ def main() -> None:
     # brownie's own rpc calls raise FutureWarnings about its internals; they are not ours to fix.
     warnings.filterwarnings("ignore", category=FutureWarning)
     d = deploy.deploy_demo_world(accounts[0])
-    say = run(d)
+    deploy.write_manifest(d)
     gateway = start_gateway(d)
     try:
+        say = run(d, httpx.Client(base_url=gateway.url, timeout=10))
         link = through_the_gateway(d, say, gateway)
         print(f"""
 Where to look
