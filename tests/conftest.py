@@ -6,6 +6,7 @@ are fresh for each test.
 
 from __future__ import annotations
 
+import gc
 from typing import Callable
 
 import pytest
@@ -15,7 +16,18 @@ from returntrace import eip712, gs1
 from returntrace.vocab import HYGIENE_SEALED, BizStep, Disposition, Role
 
 from scripts import deploy
-from tests.support import DEFAULT_DELIVERY_FEE, DEFAULT_PRICE, DEFAULT_RETURN_FEE, GTIN_INT, MARKET_CN, MARKET_EU, MARKET_US, ZERO32
+from tests.support import DEFAULT_DELIVERY_FEE, DEFAULT_PRICE, DEFAULT_RETURN_FEE, GTIN_INT, MARKET_CN, MARKET_EU, MARKET_SPARE, MARKET_US, PLAIN_GTIN_INT, ZERO32
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _freeze_loaded_objects():
+    """brownie runs a full gc.collect() on every snapshot revert (each test's teardown), which walks
+    the loaded project's large, long-lived object graph each time. Freezing what exists at session
+    start takes it out of the collector's view; garbage made by tests is still collected."""
+    gc.collect()
+    gc.freeze()
+    yield
+    gc.unfreeze()
 
 
 @pytest.fixture(scope="function", autouse=True)
@@ -69,6 +81,15 @@ def deployment(admin, actors) -> deploy.Deployment:
     d.escrow.grantRole(d.escrow.ARBITER_ROLE(), actors["arbiter"].address, {"from": admin})
     d.actors = actors
     return d
+
+
+@pytest.fixture(scope="module")
+def plain_gtin(deployment, actors) -> int:
+    """A product class of the brand that is not hygiene-sealed, sold in the EU, US, CN and the
+    spare market 3 (no policy there until a test sets one)."""
+    markets = (1 << MARKET_EU) | (1 << MARKET_US) | (1 << MARKET_CN) | (1 << MARKET_SPARE)
+    deployment.registry.registerProduct(PLAIN_GTIN_INT, 0, markets, {"from": actors["brand"].account})
+    return PLAIN_GTIN_INT
 
 
 @pytest.fixture(scope="module")
@@ -193,16 +214,19 @@ class Shop:
         self._commission, self._record, self._sign = commission, record, sign
         self._serial = 0
 
-    def list_unit(self, market=MARKET_EU, currency=ZERO_ADDRESS, price=DEFAULT_PRICE, delivery_fee=DEFAULT_DELIVERY_FEE, return_fee=DEFAULT_RETURN_FEE, serial=None):
+    def list_unit(self, market=MARKET_EU, currency=ZERO_ADDRESS, price=DEFAULT_PRICE, delivery_fee=DEFAULT_DELIVERY_FEE, return_fee=DEFAULT_RETURN_FEE, serial=None, gtin=GTIN_INT):
         if serial is None:
             self._serial += 1
             serial = f"ORD{self._serial:05d}"
-        unit = self._commission(serial)
-        self.d.escrow.list(GTIN_INT, serial, market, currency, price, delivery_fee, return_fee, {"from": self.actors["brand"].account})
+        unit = self._commission(serial, gtin=gtin)
+        self.d.escrow.list(gtin, serial, market, currency, price, delivery_fee, return_fee, {"from": self.actors["brand"].account})
         return unit
 
-    def buy(self, market=MARKET_EU, currency=ZERO_ADDRESS, price=DEFAULT_PRICE, delivery_fee=DEFAULT_DELIVERY_FEE, return_fee=DEFAULT_RETURN_FEE, buyer="buyer", token=None) -> int:
-        unit = self.list_unit(market, currency, price, delivery_fee, return_fee)
+    def buy(self, market=MARKET_EU, currency=ZERO_ADDRESS, price=DEFAULT_PRICE, delivery_fee=DEFAULT_DELIVERY_FEE, return_fee=DEFAULT_RETURN_FEE, buyer="buyer", token=None, gtin=GTIN_INT) -> int:
+        """Lists a fresh unit and buys it; an ERC-20 `token` (approved here) is the currency when given."""
+        if token is not None and currency == ZERO_ADDRESS:
+            currency = token.address
+        unit = self.list_unit(market, currency, price, delivery_fee, return_fee, gtin=gtin)
         account = self.actors[buyer].account
         if currency == ZERO_ADDRESS:
             tx = self.d.escrow.purchase(unit, {"from": account, "value": price + delivery_fee})

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from enum import IntEnum
 from typing import Any
 
 from returntrace import gs1
 
 GTIN = gs1.with_check_digit("0950600013435")  # 09506000134352
 GTIN_INT = int(GTIN)
+# A second product class of the brand, not hygiene-sealed, sold in the EU, US, CN and market 3
+# (which has no policy until a test sets one): see the `plain_gtin` fixture.
+PLAIN_GTIN_INT = int(gs1.with_check_digit("0950600013442"))
+MARKET_SPARE = 3
 GLN_BRAND = int(gs1.with_check_digit("950600000001"))
 GLN_CARRIER = int(gs1.with_check_digit("950600000002"))
 GLN_WAREHOUSE = int(gs1.with_check_digit("950600000003"))
@@ -18,6 +23,42 @@ ZERO32 = b"\x00" * 32
 DEFAULT_PRICE = 10**18
 DEFAULT_DELIVERY_FEE = 5 * 10**16
 DEFAULT_RETURN_FEE = 3 * 10**16
+DAY = 24 * 3600
+
+
+class Status(IntEnum):
+    """IReturnEscrow.OrderStatus."""
+
+    NONE = 0
+    ACTIVE = 1
+    RETURN_REQUESTED = 2
+    INSPECTED = 3
+    DISPUTED = 4
+    SETTLED = 5
+    COMPLETED = 6
+    CANCELLED = 7
+
+
+def next_block_at(timestamp: int) -> None:
+    """Makes the next mined block (and so the next transaction) carry exactly `timestamp`, and moves
+    brownie's clock there too (a reverted transaction does not resync it)."""
+    import time
+
+    from brownie import chain, web3
+
+    web3.provider.make_request("evm_setNextBlockTimestamp", [int(timestamp)])
+    chain._time_offset = int(timestamp) - int(time.time())
+
+
+def plain(value: Any) -> Any:
+    """A contract return value as plain Python (tuples, ints, bools, str), for comparing with tuples."""
+    if isinstance(value, (list, tuple)):
+        return tuple(plain(v) for v in value)
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    return value
 
 
 def err(name: str, *args: Any) -> str:
