@@ -237,11 +237,18 @@ contract ReturnEscrow is IReturnEscrow, AccessControl, ReentrancyGuardTransient,
         Policy storage p = _policyOf(o);
         uint256 closesAt = delivered + _max(p.withdrawalWindow, p.returnWindow);
         if (block.timestamp <= closesAt) revert ReturnEscrowWindowOpen(orderId, closesAt);
+        _complete(orderId, o);
+    }
 
-        o.status = OrderStatus.Completed;
-        uint256 amount = _total(o);
-        _credits[o.currency][o.merchant] += amount;
-        emit OrderCompleted(orderId, amount);
+    /// @inheritdoc IReturnEscrow
+    function releaseUnreturned(uint256 orderId) external {
+        Order storage o = _orders[orderId];
+        _requireStatus(orderId, o.status, OrderStatus.ReturnRequested);
+        uint256 received = _receivedAt(orderId, o);
+        if (received != 0) revert ReturnEscrowAlreadyReturned(orderId, received);
+        uint256 closesAt = uint256(o.requestedAt) + _policyOf(o).deliveryTimeout;
+        if (block.timestamp <= closesAt) revert ReturnEscrowWindowOpen(orderId, closesAt);
+        _complete(orderId, o);
     }
 
     /// @inheritdoc IReturnEscrow
@@ -560,6 +567,14 @@ contract ReturnEscrow is IReturnEscrow, AccessControl, ReentrancyGuardTransient,
         if (s.merchantAmount != 0) _credits[currency][merchant] += s.merchantAmount;
         emit OrderSettled(orderId, grade, s.statutory, s.refund, s.merchantAmount, s.points, s.disposition);
         if (s.points != 0) points.mint(buyer, merchant, s.points);
+    }
+
+    /// @dev Ends an order without a return: price and delivery fee to the merchant.
+    function _complete(uint256 orderId, Order storage o) private {
+        o.status = OrderStatus.Completed;
+        uint256 amount = _total(o);
+        _credits[o.currency][o.merchant] += amount;
+        emit OrderCompleted(orderId, amount);
     }
 
     /// @dev Timeout refund: price and delivery fee back to the buyer, nothing deducted.

@@ -12,7 +12,9 @@ pragma solidity 0.8.28;
  *   merchant is paid by {release} once the window closes; without delivery the buyer may
  *   {cancelUndelivered} after the policy's delivery timeout.
  * - `ReturnRequested` after {requestReturn}/{requestReturnBySig} inside the window. The return
- *   warehouse's receiving scan (bizTransaction {rmaRef}) starts the inspection SLA.
+ *   warehouse's receiving scan (bizTransaction {rmaRef}) starts the inspection SLA. A unit the buyer
+ *   never sends back (no receiving scan within the policy's delivery timeout from the request) lets
+ *   anyone {releaseUnreturned} the escrow to the merchant.
  * - An accredited inspector's signed attestation ({submitInspection}) states facts and a grade.
  *   If the grade matches the one derived from the facts ({deriveGrade}), grade A settles at once and
  *   grades B and C wait in `Inspected` for the buyer to {acceptInspection} or {contest}; anyone may
@@ -98,7 +100,8 @@ interface IReturnEscrow {
      * - `refundDeadline`: statutory, from the return request to the refund (EU Art. 13).
      * - `inspectionSla`: from the return warehouse's receiving scan to the inspection.
      * - `disputeWindow`: from a B/C inspection, for the buyer to contest.
-     * - `deliveryTimeout`: from purchase, after which an undelivered order may be cancelled.
+     * - `deliveryTimeout`: from purchase, after which an undelivered order may be cancelled; and from a
+ *   return request, after which a unit never scanned in by the return warehouse is released to the merchant.
      * - `refundsDeliveryOnWithdrawal`: a statutory withdrawal also refunds the outbound delivery fee.
      * - `hygieneExempt`: hygiene-sealed classes whose seal is broken lose the statutory right (Art. 16(e)).
      * - `packagingRequiredForA`: grade A also needs intact packaging.
@@ -251,7 +254,7 @@ interface IReturnEscrow {
     /// @dev The return window closed at `closesAt`.
     error ReturnEscrowReturnWindowClosed(uint256 orderId, uint256 closesAt);
 
-    /// @dev A window (return or dispute) is still open until `closesAt` inclusive.
+    /// @dev A window (return, dispute or sending the unit back) is still open until `closesAt` inclusive.
     error ReturnEscrowWindowOpen(uint256 orderId, uint256 closesAt);
 
     /// @dev The dispute window closed at `closedAt`.
@@ -271,6 +274,9 @@ interface IReturnEscrow {
 
     /// @dev The return warehouse has not scanned the returned unit in.
     error ReturnEscrowNotReturned(uint256 orderId);
+
+    /// @dev The return warehouse scanned the returned unit in at `receivedAt`, so it is not unreturned.
+    error ReturnEscrowAlreadyReturned(uint256 orderId, uint256 receivedAt);
 
     /// @dev The inspection SLA ends at `slaEndsAt`; the claim is possible after it.
     error ReturnEscrowSlaNotElapsed(uint256 orderId, uint256 slaEndsAt);
@@ -361,7 +367,10 @@ interface IReturnEscrow {
         Disposition disposition
     );
 
-    /// @dev Emitted when the return window closes without a return and the merchant is credited.
+    /**
+     * @dev Emitted when the merchant is credited `price + deliveryFee` without a return: the return
+     * window closed with no request ({release}), or the buyer never sent the unit back ({releaseUnreturned}).
+     */
     event OrderCompleted(uint256 indexed orderId, uint256 merchantAmount);
 
     /// @dev Emitted when the buyer cancels an undelivered order and is credited.
@@ -447,6 +456,21 @@ interface IReturnEscrow {
      * Emits an {OrderCompleted} event.
      */
     function release(uint256 orderId) external;
+
+    /**
+     * @dev Pays the merchant `price + deliveryFee` when the buyer requested a return but never sent the
+     * unit back: the return warehouse has not scanned it in within the policy's `deliveryTimeout` after
+     * the request. Anyone may call. Without this the escrow would be locked for good, since every buyer
+     * remedy ({claimUninspectedRefund}, {claimOverdueRefund}) needs the receiving scan.
+     *
+     * Requirements:
+     *
+     * - the order is `ReturnRequested` and the unit has no receiving scan under {rmaRef}.
+     * - `block.timestamp` is after `requestedAt + deliveryTimeout`.
+     *
+     * Emits an {OrderCompleted} event.
+     */
+    function releaseUnreturned(uint256 orderId) external;
 
     /**
      * @dev Cancels an order that was never delivered, crediting the buyer `price + deliveryFee`.
