@@ -245,12 +245,14 @@ def _resolve(request: Request, unit_view: UnitViewFn) -> Response:
     return templates.TemplateResponse(request, "unit.html", context, headers={**headers, **HTML_HEADERS})
 
 
-@router.api_route("/01/{link_path:path}", methods=["GET", "HEAD"], summary="Resolve a unit's GS1 Digital Link (page, JSON or QR code)", description=RESOLVER_DOC)
+@router.get("/01/{link_path:path}", summary="Resolve a unit's GS1 Digital Link (page, JSON or QR code)", description=RESOLVER_DOC)
+@router.head("/01/{link_path:path}", include_in_schema=False)
 def resolve(request: Request, unit_view: UnitViewDep, link_path: str) -> Response:
     return _resolve(request, unit_view)
 
 
-@router.api_route("/gtin/{link_path:path}", methods=["GET", "HEAD"], include_in_schema=False)
+@router.get("/gtin/{link_path:path}", include_in_schema=False)
+@router.head("/gtin/{link_path:path}", include_in_schema=False)
 def resolve_alpha(request: Request, unit_view: UnitViewDep, link_path: str) -> Response:
     """Digital Link 1.1's alphabetic form (/gtin/…/ser/…), deprecated in 1.2 but still printed."""
     return _resolve(request, unit_view)
