@@ -12,7 +12,7 @@ from eth_abi import encode
 from web3 import Web3
 from web3.contract import Contract
 
-from returntrace import eip712
+from returntrace import eip712, history
 
 
 class ManifestError(RuntimeError):
@@ -77,6 +77,7 @@ class ChainReader:
         self._products: dict[int, tuple[str, int, int]] = {}
         self._roles: dict[str, tuple[float, int]] = {}
         self._contracts: set[str] = set()
+        self._eoas: dict[str, float] = {}
         self._block_time: tuple[float, int] = (0.0, 0)
 
     def block_time(self) -> int:
@@ -95,12 +96,16 @@ class ChainReader:
         return roles
 
     def unit_exists(self, unit_id: bytes) -> bool:
-        if unit_id in self._units:
-            return True
-        if self.chain.registry.functions.eventCount(unit_id).call() > 0:
-            self._units.add(unit_id)
-            return True
-        return False
+        return unit_id in self.existing_units([unit_id])
+
+    def existing_units(self, unit_ids: list[bytes]) -> set[bytes]:
+        """Which of these units exist on-chain: one batched read for all those not known yet."""
+        unknown = list({u for u in unit_ids if u not in self._units})
+        if unknown:
+            latest = int(self.chain.w3.eth.block_number)
+            records = history.read_records(self.chain.registry, unknown, latest)
+            self._units.update(u for u, record in records.items() if record)
+        return {u for u in unit_ids if u in self._units}
 
     def product(self, gtin: int) -> tuple[str, int, int] | None:
         """(brand, class flags, markets) of a registered GTIN, else None."""
@@ -116,11 +121,17 @@ class ChainReader:
         return int(c.functions.getNonce(signer).call())
 
     def is_contract(self, account: str) -> bool:
+        """Contract wallets are remembered; an account without code is re-checked after the TTL
+        (a wallet may be deployed at a counterfactual address later)."""
         if account in self._contracts:
             return True
+        checked = self._eoas.get(account)
+        if checked is not None and time.monotonic() - checked < 60:
+            return False
         if len(self.chain.w3.eth.get_code(account)) > 0:
             self._contracts.add(account)
             return True
+        self._eoas[account] = time.monotonic()
         return False
 
     def erc1271_accepts(self, wallet: str, digest: bytes, signature: bytes) -> bool:

@@ -124,9 +124,11 @@ class Intake:
             if not roles & allowed:
                 raise ApiError(403, "role_not_allowed", f"{where}: {signer} holds roles {Role(roles)!r} on-chain; {BizStep(step).name.lower()} needs one of {allowed!r}")
             _check_time(e["eventTime"], now, where)
-            unit = bytes.fromhex(e["unitId"][2:])
-            if not (self.reader.unit_exists(unit) or self.outbox.is_pending_unit(e["unitId"])):
-                raise ApiError(404, "unknown_unit", f"{where}: unit {e['unitId']} has not been commissioned")
+        units = [bytes.fromhex(e["unitId"][2:]) for e in message["events"]]
+        known = self.reader.existing_units(units)
+        for i, unit in enumerate(units):
+            if unit not in known and not self.outbox.is_pending_unit("0x" + unit.hex()):
+                raise ApiError(404, "unknown_unit", f"events[{i}]: unit 0x{unit.hex()} has not been commissioned")
 
     def _check_CommissionBatch(self, signer: str, message: dict[str, Any], now: int) -> None:
         if not self.reader.actor_roles(signer) & Role.BRAND:

@@ -8,9 +8,10 @@ from eth_abi import decode
 from eth_utils import function_signature_to_4byte_selector
 
 
-def _type(inp: dict[str, Any]) -> str:
+def abi_type(inp: dict[str, Any]) -> str:
+    """The canonical ABI type string of a function or error input (tuples spelled out)."""
     if inp["type"].startswith("tuple"):
-        return "(" + ",".join(_type(c) for c in inp["components"]) + ")" + inp["type"][5:]
+        return "(" + ",".join(abi_type(c) for c in inp["components"]) + ")" + inp["type"][5:]
     return inp["type"]
 
 
@@ -20,7 +21,7 @@ class RevertDecoder:
         for abi in abis:
             for item in abi:
                 if item.get("type") == "error":
-                    types = [_type(i) for i in item["inputs"]]
+                    types = [abi_type(i) for i in item["inputs"]]
                     selector = function_signature_to_4byte_selector(f"{item['name']}({','.join(types)})")
                     self._errors[selector] = (item["name"], types)
 

@@ -83,15 +83,6 @@ class UnitConflict(Exception):
 class Outbox(Protocol):
     def accept(self, message: Message, chain_nonce: int, units: Iterable[str] = ()) -> tuple[Message, bool]: ...
     def is_pending_unit(self, unit_id: str) -> bool: ...
-    def is_pending_unit(self, unit_id: str) -> bool:
-        """True while an accepted or submitted commissioning creates this unit."""
-        with self._tx() as db:
-            row = db.execute(
-                "SELECT 1 FROM message_units u JOIN messages m ON m.id = u.message_id WHERE u.unit_id = ? AND m.status IN ('accepted', 'submitted', 'confirmed')",
-                (unit_id,),
-            ).fetchone()
-        return row is not None
-
     def get(self, message_id: str) -> Message | None: ...
     def next_nonce(self, kind: str, signer: str, chain_nonce: int) -> int: ...
     def pending(self, limit_items: int) -> list[Message]: ...
@@ -165,8 +156,8 @@ class SqliteOutbox:
         self._db.executescript(_SCHEMA)
         self._lock = threading.Lock()
 
-    def _tx(self):
-        return _Transaction(self._db, self._lock)
+    def _tx(self, write: bool = True):
+        return _Transaction(self._db, self._lock, write)
 
     def accept(self, message: Message, chain_nonce: int, units: Iterable[str] = ()) -> tuple[Message, bool]:
         """Stores a checked message once. Returns (the stored message, whether it is new).
@@ -205,12 +196,12 @@ class SqliteOutbox:
         return chain_nonce if last is None else max(chain_nonce, last + 1)
 
     def next_nonce(self, kind: str, signer: str, chain_nonce: int) -> int:
-        with self._tx() as db:
+        with self._tx(write=False) as db:
             return self._next_nonce(db, CONTRACT_OF_KIND[kind], signer, chain_nonce)
 
     def is_pending_unit(self, unit_id: str) -> bool:
         """True while an accepted or submitted commissioning creates this unit."""
-        with self._tx() as db:
+        with self._tx(write=False) as db:
             row = db.execute(
                 "SELECT 1 FROM message_units u JOIN messages m ON m.id = u.message_id WHERE u.unit_id = ? AND m.status IN ('accepted', 'submitted', 'confirmed')",
                 (unit_id,),
@@ -218,7 +209,7 @@ class SqliteOutbox:
         return row is not None
 
     def get(self, message_id: str) -> Message | None:
-        with self._tx() as db:
+        with self._tx(write=False) as db:
             row = db.execute(f"SELECT {_COLUMNS} FROM messages WHERE id = ?", (message_id,)).fetchone()
         return _row_to_message(row) if row else None
 
@@ -226,7 +217,7 @@ class SqliteOutbox:
         """Accepted messages in acceptance order, up to `limit_items` items (at least one message)."""
         out: list[Message] = []
         total = 0
-        with self._tx() as db:
+        with self._tx(write=False) as db:
             for row in db.execute(f"SELECT {_COLUMNS} FROM messages WHERE status = 'accepted' ORDER BY seq"):
                 m = _row_to_message(row)
                 if out and total + m.item_count > limit_items:
@@ -249,7 +240,7 @@ class SqliteOutbox:
             )
 
     def unfinished_transactions(self) -> list[SentTransaction]:
-        with self._tx() as db:
+        with self._tx(write=False) as db:
             rows = db.execute("SELECT tx_hash, relayer_nonce, raw, message_ids FROM transactions WHERE status = 'sent' ORDER BY relayer_nonce").fetchall()
         return [SentTransaction(r[0], r[1], r[2], json.loads(r[3])) for r in rows]
 
@@ -285,12 +276,12 @@ class SqliteOutbox:
             db.executemany("DELETE FROM message_units WHERE message_id = ?", [(mid,) for mid in ids])
 
     def max_relayer_nonce(self) -> int | None:
-        with self._tx() as db:
+        with self._tx(write=False) as db:
             (n,) = db.execute("SELECT MAX(relayer_nonce) FROM transactions").fetchone()
         return n
 
     def depth(self) -> dict[str, int]:
-        with self._tx() as db:
+        with self._tx(write=False) as db:
             rows = db.execute("SELECT status, COUNT(*) FROM messages GROUP BY status").fetchall()
         counts = {"accepted": 0, "submitted": 0, "confirmed": 0, "failed": 0}
         counts.update(dict(rows))
@@ -302,15 +293,16 @@ class SqliteOutbox:
 
 
 class _Transaction:
-    """`with` block: one SQLite write transaction (BEGIN IMMEDIATE … COMMIT) under the process lock."""
+    """`with` block: one SQLite transaction under the process lock. Writes take the database's
+    write lock at BEGIN (IMMEDIATE); reads do not, so they never wait for the indexer's writes."""
 
-    def __init__(self, db: sqlite3.Connection, lock: threading.Lock) -> None:
-        self._db, self._lock = db, lock
+    def __init__(self, db: sqlite3.Connection, lock: threading.Lock, write: bool) -> None:
+        self._db, self._lock, self._begin = db, lock, "BEGIN IMMEDIATE" if write else "BEGIN"
 
     def __enter__(self) -> sqlite3.Connection:
         self._lock.acquire()
         try:
-            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute(self._begin)
         except BaseException:
             self._lock.release()
             raise
