@@ -92,10 +92,10 @@ def escrow_figures(d: deploy.Deployment) -> dict[str, int]:
         unit = deploy.unit_of(items[0])
         tx_list = escrow.list(deploy.DEMO_GTIN, serial, deploy.MARKET_EU, currency, 10**8, 5 * 10**6, 4 * 10**6, {"from": brand.account}, silent=True)
         if currency == ZERO_ADDRESS:
-            tx_buy = escrow.purchase(unit, {"from": buyer.account, "value": 10**8 + 5 * 10**6}, silent=True)
+            tx_buy = escrow.purchase(unit, 10**8 + 5 * 10**6, {"from": buyer.account, "value": 10**8 + 5 * 10**6}, silent=True)
         else:
             usd.approve(escrow, 10**8 + 5 * 10**6, {"from": buyer.account}, silent=True)
-            tx_buy = escrow.purchase(unit, {"from": buyer.account}, silent=True)
+            tx_buy = escrow.purchase(unit, 10**8 + 5 * 10**6, {"from": buyer.account}, silent=True)
         order = tx_buy.return_value
         tx_deliver = scan(carrier, unit, BizStep.DELIVERING, Disposition.DELIVERED, deploy.order_ref(escrow, order))
         tx_request = escrow.requestReturn(order, 0, {"from": buyer.account}, silent=True)

@@ -139,7 +139,7 @@ contract ReturnEscrow is IReturnEscrow, AccessControl, ReentrancyGuardTransient,
 
         UnitState storage u = _units[unitId];
         uint64 last = u.lastOrder;
-        if (last != 0 && _orders[last].status < OrderStatus.Settled) revert ReturnEscrowUnitUnavailable(unitId, last);
+        if (last != 0 && !_backInStock(_orders[last])) revert ReturnEscrowUnitUnavailable(unitId, last);
         _units[unitId] = UnitState({
             merchant: msg.sender,
             price: uint96(price),
@@ -166,10 +166,11 @@ contract ReturnEscrow is IReturnEscrow, AccessControl, ReentrancyGuardTransient,
     }
 
     /// @inheritdoc IReturnEscrow
-    function purchase(bytes32 unitId) external payable nonReentrant returns (uint256 orderId) {
+    function purchase(bytes32 unitId, uint256 expectedTotal) external payable nonReentrant returns (uint256 orderId) {
         UnitState memory l = _units[unitId];
         if (l.merchant == address(0)) revert ReturnEscrowNotListed(unitId);
         uint256 total = uint256(l.price) + l.deliveryFee;
+        if (total != expectedTotal) revert ReturnEscrowPriceChanged(unitId, total, expectedTotal);
         if (l.currency == address(0)) {
             if (msg.value != total) revert ReturnEscrowWrongPayment(total, msg.value);
         } else if (msg.value != 0) {
@@ -569,6 +570,15 @@ contract ReturnEscrow is IReturnEscrow, AccessControl, ReentrancyGuardTransient,
         if (s.points != 0) points.mint(buyer, merchant, s.points);
     }
 
+    /// @dev Whether the unit of an ended order is the merchant's to sell again.
+    function _backInStock(Order storage o) private view returns (bool) {
+        OrderStatus status = o.status;
+        if (status == OrderStatus.Cancelled) return true; // never delivered
+        if (status != OrderStatus.Settled) return false; // open, or completed: the buyer kept it
+        if (o.grade == Grade.None) return true; // a timeout refund after the unit came back
+        return _policyOf(o).terms[uint8(o.grade) - 1].disposition == Disposition.Restock;
+    }
+
     /// @dev Ends an order without a return: price and delivery fee to the merchant.
     function _complete(uint256 orderId, Order storage o) private {
         o.status = OrderStatus.Completed;
@@ -596,7 +606,12 @@ contract ReturnEscrow is IReturnEscrow, AccessControl, ReentrancyGuardTransient,
         GradeTerms storage t = p.terms[uint8(grade) - 1];
         uint256 price = o.price;
         uint256 fee = o.deliveryFee;
-        s.statutory = requestStatutory && !(p.hygieneExempt && o.hygieneSealed && o.facts & _SEAL_INTACT == 0);
+        // Art. 16(e) exempts opened hygiene goods, not defective ones: a non-conforming unit keeps
+        // its statutory refund and the merchant bears its return shipping.
+        bool defective = o.facts & _DEFECTIVE != 0;
+        s.statutory =
+            requestStatutory &&
+            !(p.hygieneExempt && o.hygieneSealed && o.facts & _SEAL_INTACT == 0 && !defective);
         uint256 refund;
         if (s.statutory && grade != Grade.C) {
             refund = price; // the law overrides the A/B grade terms
@@ -605,7 +620,7 @@ contract ReturnEscrow is IReturnEscrow, AccessControl, ReentrancyGuardTransient,
             s.points = (price * t.pointsBps) / _BPS;
         }
         if (s.statutory && p.refundsDeliveryOnWithdrawal) refund += fee;
-        if (!t.merchantPaysReturnShipping) {
+        if (!t.merchantPaysReturnShipping && !defective) {
             uint256 shipping = o.returnShippingFee;
             refund -= shipping < refund ? shipping : refund;
         }

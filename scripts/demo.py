@@ -76,10 +76,10 @@ class Scenario:
         unit = gs1.unit_id(gtin, serial)
         self.say.tx(f"brand lists {serial} in {MARKET_NAMES[market]} for {_money(price, currency)}", self.d.escrow.list(gtin, serial, market, currency, price, delivery, return_fee, {"from": brand.account}, silent=True))
         if currency == ZERO_ADDRESS:
-            tx = self.d.escrow.purchase(unit, {"from": buyer.account, "value": price + delivery}, silent=True)
+            tx = self.d.escrow.purchase(unit, price + delivery, {"from": buyer.account, "value": price + delivery}, silent=True)
         else:
             self.usd.approve(self.d.escrow, price + delivery, {"from": buyer.account}, silent=True)
-            tx = self.d.escrow.purchase(unit, {"from": buyer.account}, silent=True)
+            tx = self.d.escrow.purchase(unit, price + delivery, {"from": buyer.account}, silent=True)
         order = tx.return_value
         self.say.tx(f"buyer pays {_money(price + delivery, currency)} into escrow: order #{order}", tx)
         return order

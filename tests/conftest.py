@@ -229,10 +229,10 @@ class Shop:
         unit = self.list_unit(market, currency, price, delivery_fee, return_fee, gtin=gtin)
         account = self.actors[buyer].account
         if currency == ZERO_ADDRESS:
-            tx = self.d.escrow.purchase(unit, {"from": account, "value": price + delivery_fee})
+            tx = self.d.escrow.purchase(unit, price + delivery_fee, {"from": account, "value": price + delivery_fee})
         else:
             token.approve(self.d.escrow, price + delivery_fee, {"from": account})
-            tx = self.d.escrow.purchase(unit, {"from": account})
+            tx = self.d.escrow.purchase(unit, price + delivery_fee, {"from": account})
         return tx.return_value
 
     def unit(self, order_id: int) -> bytes:

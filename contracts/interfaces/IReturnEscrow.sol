@@ -224,8 +224,12 @@ interface IReturnEscrow {
     /// @dev An amount exceeds the bound of stored amounts (`type(uint96).max`).
     error ReturnEscrowAmountTooLarge(uint256 amount);
 
-    /// @dev The unit is in an order that has not ended.
+    /// @dev The unit is not the merchant's to sell: its order `orderId` has not ended, or ended with
+    /// the unit kept by the buyer or gone to donation, recycling or destruction.
     error ReturnEscrowUnitUnavailable(bytes32 unitId, uint256 orderId);
+
+    /// @dev The listing's total is not the one the buyer agreed to.
+    error ReturnEscrowPriceChanged(bytes32 unitId, uint256 total, uint256 expectedTotal);
 
     /// @dev The unit is not listed for sale.
     error ReturnEscrowNotListed(bytes32 unitId);
@@ -405,7 +409,8 @@ interface IReturnEscrow {
      * - the product is sold in `market` and `market` has a policy.
      * - `currency` is `address(0)` or a contract (an ERC-20 token).
      * - `returnShippingFee <= price`; each amount fits in 96 bits.
-     * - the unit is not in an order that has not ended.
+     * - the unit is the merchant's to sell: never sold, or its last order was cancelled or ended
+     *   with the unit returned and restocked (not kept by the buyer, donated, recycled or destroyed).
      *
      * Emits a {Listed} event.
      */
@@ -432,17 +437,19 @@ interface IReturnEscrow {
 
     /**
      * @dev Buys the listed unit `unitId` under the market's current policy version, escrowing
-     * `price + deliveryFee`. Returns the new order id (ids start at 1).
+     * `price + deliveryFee`. Returns the new order id (ids start at 1). `expectedTotal` is the
+     * total the buyer saw: a listing changed in between (a merchant re-listing in front of the
+     * purchase, against a standing token allowance) cannot charge more.
      *
      * Requirements:
      *
-     * - the unit is listed.
+     * - the unit is listed and `expectedTotal == price + deliveryFee`.
      * - native currency: `msg.value == price + deliveryFee`; ERC-20: `msg.value == 0`, the caller
      *   approved the amount, and the escrow receives exactly it (fee-on-transfer tokens revert).
      *
      * Emits an {OrderPlaced} event.
      */
-    function purchase(bytes32 unitId) external payable returns (uint256 orderId);
+    function purchase(bytes32 unitId, uint256 expectedTotal) external payable returns (uint256 orderId);
 
     /**
      * @dev Pays the merchant `price + deliveryFee` once the return window has closed without a return.

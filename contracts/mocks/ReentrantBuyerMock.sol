@@ -13,8 +13,8 @@ contract ReentrantBuyerMock {
         escrow = escrow_;
     }
 
-    function purchase(bytes32 unitId) external payable returns (uint256) {
-        return escrow.purchase{value: msg.value}(unitId);
+    function purchase(bytes32 unitId, uint256 expectedTotal) external payable returns (uint256) {
+        return escrow.purchase{value: msg.value}(unitId, expectedTotal);
     }
 
     function requestReturn(uint256 orderId, uint8 reason) external {

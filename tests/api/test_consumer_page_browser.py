@@ -74,7 +74,7 @@ def test_full_return_on_a_phone(live_gateway, shop, escrow, record, actors):
     serial = "BTL-1001"
     unit = shop.list_unit(market=MARKET_EU, serial=serial)
     assert unit == gs1.unit_id(GTIN, serial)
-    order = escrow.purchase(unit, {"from": actors["buyer"].account, "value": DEFAULT_PRICE + DEFAULT_DELIVERY_FEE}).return_value
+    order = escrow.purchase(unit, DEFAULT_PRICE + DEFAULT_DELIVERY_FEE, {"from": actors["buyer"].account, "value": DEFAULT_PRICE + DEFAULT_DELIVERY_FEE}).return_value
 
     # Shipped and cleared customs: the carrier's signed scanning session, posted to the gateway over HTTP.
     later(3 * HOUR)

@@ -33,8 +33,8 @@ def list_args(serial, market=MARKET_EU, currency=ZERO_ADDRESS, price=DEFAULT_PRI
     return (gtin, serial, market, currency, price, fee, ret)
 
 
-def pay(escrow, unit, account, value=TOTAL):
-    return escrow.purchase(unit, {"from": account, "value": value})
+def pay(escrow, unit, account, value=TOTAL, total=TOTAL):
+    return escrow.purchase(unit, total, {"from": account, "value": value})
 
 
 # ---------------------------------------------------------------- list / delist
@@ -60,7 +60,7 @@ def test_relist_replaces_terms(escrow, commission, brand):
     escrow.list(*list_args("L1"), {"from": brand})
     escrow.list(*list_args("L1", price=2 * DEFAULT_PRICE, fee=0, ret=0), {"from": brand})
     assert escrow.listing(unit)["price"] == 2 * DEFAULT_PRICE
-    tx = pay(escrow, unit, brownie.accounts[3], 2 * DEFAULT_PRICE)
+    tx = pay(escrow, unit, brownie.accounts[3], 2 * DEFAULT_PRICE, total=2 * DEFAULT_PRICE)
     assert tx.events["OrderPlaced"]["price"] == 2 * DEFAULT_PRICE
 
 
@@ -184,12 +184,51 @@ def test_unit_of_ended_order_can_be_relisted(shop, escrow, brand):
     assert escrow.lastOrderOf(unit) == second
 
 
-def test_delist_keeps_last_order(shop, escrow, brand):
+def test_unit_the_buyer_kept_cannot_be_sold_again(shop, escrow, brand):
     unit = shop.list_unit(serial="L1")
     order = pay(escrow, unit, shop.actors["buyer"].account).return_value
     shop.deliver(order)
     chain.sleep(30 * 86400 + 5)
     escrow.release(order, {"from": brand})
+    with brownie.reverts(err("ReturnEscrowUnitUnavailable", unit, order)):
+        escrow.list(*list_args("L1"), {"from": brand})
+
+
+def test_unit_gone_to_donation_cannot_be_sold_again(shop, escrow, brand):
+    unit = shop.list_unit(serial="L1", market=MARKET_US)
+    order = pay(escrow, unit, shop.actors["buyer"].account).return_value
+    shop.deliver(order)
+    shop.request_return(order)
+    shop.receive(order)
+    shop.inspect(order, 2, 2)  # opened, unused: grade B, donated under the US terms
+    escrow.acceptInspection(order, {"from": shop.actors["buyer"].account})
+    with brownie.reverts(err("ReturnEscrowUnitUnavailable", unit, order)):
+        escrow.list(*list_args("L1"), {"from": brand})
+
+
+def test_undelivered_and_cancelled_unit_can_be_sold_again(shop, escrow, brand):
+    unit = shop.list_unit(serial="L1")
+    order = pay(escrow, unit, shop.actors["buyer"].account).return_value
+    chain.sleep(30 * 86400 + 5)
+    escrow.cancelUndelivered(order, {"from": shop.actors["buyer"].account})
+    escrow.list(*list_args("L1"), {"from": brand})
+
+
+def test_purchase_at_another_total_than_agreed_reverts(shop, escrow, token, actors, brand):
+    unit = shop.list_unit(serial="L1", currency=token.address, price=1_000_000, delivery_fee=50_000, return_fee=0)
+    token.approve(escrow, 10**9, {"from": actors["buyer"].account})  # a standing allowance
+    escrow.list(*list_args("L1", currency=token.address, price=9_000_000, fee=50_000, ret=0), {"from": brand})  # front-run
+    with brownie.reverts(err("ReturnEscrowPriceChanged", unit, 9_050_000, 1_050_000)):
+        escrow.purchase(unit, 1_050_000, {"from": actors["buyer"].account})
+
+
+def test_delist_keeps_last_order(shop, escrow, brand):
+    unit = shop.list_unit(serial="L1")
+    order = pay(escrow, unit, shop.actors["buyer"].account).return_value
+    shop.deliver(order)
+    shop.request_return(order)
+    shop.receive(order)
+    shop.inspect(order, 3, 1)  # sealed, grade A: back in stock
     escrow.list(*list_args("L1"), {"from": brand})
     escrow.delist(unit, {"from": brand})
     assert escrow.lastOrderOf(unit) == order
@@ -232,7 +271,7 @@ def test_purchase_erc20_pulls_approved_amount(shop, escrow, token, actors):
     unit = shop.list_unit(currency=token.address, price=1_000_000, delivery_fee=50_000, return_fee=30_000)
     token.approve(escrow, 1_050_000, {"from": buyer.account})
     before = token.balanceOf(buyer.address)
-    tx = escrow.purchase(unit, {"from": buyer.account})
+    tx = escrow.purchase(unit, 1_050_000, {"from": buyer.account})
     assert tx.events["OrderPlaced"]["currency"] == token.address
     assert token.balanceOf(buyer.address) == before - 1_050_000
     assert token.balanceOf(escrow) == 1_050_000 == escrow.totalOwed(token)
@@ -244,14 +283,14 @@ def test_purchase_erc20_with_native_value_reverts(shop, escrow, token, actors):
     unit = shop.list_unit(currency=token.address, price=1_000_000, delivery_fee=0, return_fee=0)
     token.approve(escrow, 1_000_000, {"from": actors["buyer"].account})
     with brownie.reverts(err("ReturnEscrowWrongPayment", 0, 1)):
-        escrow.purchase(unit, {"from": actors["buyer"].account, "value": 1})
+        escrow.purchase(unit, 1_000_000, {"from": actors["buyer"].account, "value": 1})
 
 
 def test_purchase_erc20_without_allowance_reverts(shop, escrow, token, actors):
     unit = shop.list_unit(currency=token.address, price=1_000_000, delivery_fee=0, return_fee=0)
     token.approve(escrow, 999_999, {"from": actors["buyer"].account})
     with brownie.reverts(err("ERC20InsufficientAllowance", escrow.address, 999_999, 1_000_000)):
-        escrow.purchase(unit, {"from": actors["buyer"].account})
+        escrow.purchase(unit, 1_000_000, {"from": actors["buyer"].account})
 
 
 def test_purchase_fee_on_transfer_token_reverts(shop, escrow, admin, actors):
@@ -261,7 +300,7 @@ def test_purchase_fee_on_transfer_token_reverts(shop, escrow, admin, actors):
     unit = shop.list_unit(currency=fee_token.address, price=1_000_000, delivery_fee=0, return_fee=0)
     fee_token.approve(escrow, 1_000_000, {"from": buyer})
     with brownie.reverts(err("ReturnEscrowWrongPayment", 1_000_000, 990_000)):
-        escrow.purchase(unit, {"from": buyer})
+        escrow.purchase(unit, 1_000_000, {"from": buyer})
     assert fee_token.balanceOf(escrow) == 0 and escrow.totalOwed(fee_token) == 0
 
 

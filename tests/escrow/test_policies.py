@@ -97,7 +97,7 @@ def test_policy_at_the_limits_is_accepted(escrow, admin, policy):
 def test_order_is_bound_to_version_at_purchase_not_listing(shop, escrow, admin):
     unit = shop.list_unit()
     escrow.setPolicy(MARKET_EU, US.as_tuple(), {"from": admin})
-    tx = escrow.purchase(unit, {"from": shop.actors["buyer"].account, "value": DEFAULT_PRICE + DEFAULT_DELIVERY_FEE})
+    tx = escrow.purchase(unit, DEFAULT_PRICE + DEFAULT_DELIVERY_FEE, {"from": shop.actors["buyer"].account, "value": DEFAULT_PRICE + DEFAULT_DELIVERY_FEE})
     assert tx.events["OrderPlaced"]["policyVersion"] == 2
     assert escrow.order(tx.return_value)["policyVersion"] == 2
 

@@ -31,7 +31,8 @@ CASES = [
     ("eu-b-seal-broken-hygiene", MARKET_EU, True, False, P, B, pct(8_000) - RET, 0, False, DONATE),
     ("eu-c-seal-broken-hygiene", MARKET_EU, True, False, U, C, 0, pct(3_000), False, RECYCLE),
     ("eu-c-seal-intact-statutory", MARKET_EU, True, False, U | S, C, DEL - RET, pct(3_000), True, RECYCLE),
-    ("eu-defective-seal-broken", MARKET_EU, True, False, D, A, PRICE, 0, False, RESTOCK),
+    # a defective unit is not an opened hygiene item (Art. 16(e)): statutory, merchant ships back
+    ("eu-defective-seal-broken", MARKET_EU, True, False, D, A, PRICE + DEL, 0, True, RESTOCK),
     # EU, product without a hygiene seal: the statutory right survives opening
     ("eu-plain-b-statutory", MARKET_EU, False, False, P, B, PRICE + DEL - RET, 0, True, DONATE),
     ("eu-plain-c-statutory", MARKET_EU, False, False, U, C, DEL - RET, pct(3_000), True, RECYCLE),
@@ -43,6 +44,7 @@ CASES = [
     ("cn-a-statutory", MARKET_CN, True, False, S, A, PRICE - RET, 0, True, RESTOCK),
     ("cn-b-seal-broken-hygiene", MARKET_CN, True, False, P, B, pct(8_000) - RET, 0, False, DONATE),
     ("cn-plain-b-statutory", MARKET_CN, False, False, P, B, PRICE - RET, 0, True, DONATE),
+    ("cn-defective-merchant-ships", MARKET_CN, True, False, D, A, PRICE, 0, True, RESTOCK),
     # US: no statutory right; grade terms only
     ("us-a", MARKET_US, True, False, S, A, PRICE, 0, False, RESTOCK),
     ("us-b", MARKET_US, True, False, P, B, pct(7_500) - RET, 0, False, DONATE),

@@ -89,7 +89,7 @@ def test_erc20_withdraw(shop, escrow, token, actors):
 def test_reentrant_buyer_is_paid_once(shop, escrow, actors, relayer):
     mock = ReentrantBuyerMock.deploy(escrow, {"from": relayer})
     unit = shop.list_unit()
-    order = mock.purchase(unit, {"from": relayer, "value": TOTAL}).return_value
+    order = mock.purchase(unit, TOTAL, {"from": relayer, "value": TOTAL}).return_value
     assert escrow.order(order)["buyer"] == mock.address
     shop.deliver(order)
     mock.requestReturn(order, 0, {"from": relayer})
