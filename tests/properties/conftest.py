@@ -1,0 +1,172 @@
+"""Fixtures for the property-based and stateful tests.
+
+Hypothesis reverts the chain between examples while function-scoped fixtures live on, so
+nothing here caches chain state: every signature takes its nonce from the contract at the
+moment it is signed (the shared `sign` fixture counts pending nonces across calls, which a
+revert would leave ahead of the chain).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+from brownie import chain
+
+from returntrace import eip712, gs1
+from returntrace.vocab import HYGIENE_SEALED, BizStep, Disposition
+from scripts import deploy
+from tests.support import MARKET_CN, MARKET_EU, MARKET_US, ZERO32
+
+# Markets 5-10 get policies set by the property tests; 0-2 keep the conftest presets.
+PROPERTY_MARKETS = tuple(range(5, 11))
+ALL_MARKETS_MASK = sum(1 << m for m in (MARKET_EU, MARKET_US, MARKET_CN, *PROPERTY_MARKETS))
+
+# Two more product classes: hygiene-sealed (brand) and plain (brand2), sold everywhere above.
+GTIN_SEALED = int(gs1.with_check_digit("0950600013436"))
+GTIN_PLAIN = int(gs1.with_check_digit("0950600013443"))
+PRODUCT_CLASSES = {GTIN_SEALED: ("brand", True), GTIN_PLAIN: ("brand2", False)}
+
+
+def brand_of(gtin: int) -> str:
+    """The actor name of the brand that registered `gtin` (conftest's product: "brand")."""
+    return PRODUCT_CLASSES.get(gtin, ("brand", True))[0]
+
+
+TOKEN_FUNDS = 2**100  # above 2 * uint96 max: any price + delivery fee is payable
+NATIVE_TOPUP = 1_000 * 10**18
+
+
+class Ops:
+    """Signed chain operations with nonces read from the chain at signing time."""
+
+    def __init__(self, deployment, actors, relayer):
+        self.d, self.actors, self.relayer = deployment, actors, relayer
+        self.registry, self.escrow = deployment.registry, deployment.escrow
+        self._serial = 0
+
+    def next_serial(self, prefix: str = "P") -> str:
+        self._serial += 1
+        return f"{prefix}{self._serial:06d}"
+
+    # -- registry (brand, carrier, warehouse)
+
+    def commission_batch(self, gtin: int, *serials: str, event_time: int | None = None) -> tuple:
+        """A signed CommissionBatch (calldata struct) of `serials` by the product's brand, observed
+        at `event_time` (default: now), not yet submitted."""
+        signer = self.actors[brand_of(gtin)]
+        when = chain.time() if event_time is None else event_time
+        items = [{"gtin": gtin, "serial": serial, "location": signer.gln, "eventTime": when, "evidence": ZERO32} for serial in serials]
+        return deploy.signed_batch(self.d.registry_domain, "CommissionBatch", signer, "units", items, self.registry.getNonce(signer.address))
+
+    def commission(self, gtin: int, serial: str):
+        """Commissions gtin/serial as the product's brand; returns (unit id, tx)."""
+        tx = self.registry.commission([self.commission_batch(gtin, serial)], {"from": self.relayer})
+        return gs1.unit_id(gtin, serial), tx
+
+    def scan_batch(self, actor: str, unit_id: bytes, step: BizStep, disposition: Disposition, biz_transaction: bytes) -> tuple:
+        """A signed one-event batch (calldata struct), not yet submitted."""
+        return self.parcel_batch(actor, step, disposition, [(unit_id, biz_transaction)])
+
+    def parcel_batch(self, actor: str, step: BizStep, disposition: Disposition, scans: list[tuple[bytes, bytes]], event_time: int | None = None) -> tuple:
+        """One signed batch scanning several (unit id, bizTransaction): a consolidated parcel,
+        observed at `event_time` (default: now)."""
+        signer = self.actors[actor]
+        items = [deploy.event_item(signer, unit_id, step, disposition, ref) for unit_id, ref in scans]
+        for item in items:
+            item["eventTime"] = item["eventTime"] if event_time is None else event_time
+        return deploy.signed_batch(self.d.registry_domain, "EventBatch", signer, "events", items, self.registry.getNonce(signer.address))
+
+    def unit(self, order_id: int) -> bytes:
+        return bytes(self.escrow.order(order_id)[12])
+
+    def delivery_batch(self, order_id: int, unit_id: bytes | None = None) -> tuple:
+        unit_id = unit_id or self.unit(order_id)
+        return self.scan_batch("carrier", unit_id, BizStep.DELIVERING, Disposition.DELIVERED, deploy.order_ref(self.escrow, order_id))
+
+    def receiving_batch(self, order_id: int, unit_id: bytes | None = None) -> tuple:
+        unit_id = unit_id or self.unit(order_id)
+        return self.scan_batch("warehouse", unit_id, BizStep.RECEIVING, Disposition.RETURNED, deploy.rma_ref(self.escrow, order_id))
+
+    def deliver(self, order_id: int):
+        return self.registry.record([self.delivery_batch(order_id)], {"from": self.relayer})
+
+    def receive(self, order_id: int):
+        return self.registry.record([self.receiving_batch(order_id)], {"from": self.relayer})
+
+    # -- escrow (buyer, inspector)
+
+    def signed_inspection(self, order_id: int, facts: int, grade: int, inspector: str = "inspector", evidence: bytes = b"\x0e" * 32) -> tuple:
+        """(inspection struct, signature) for submitInspection."""
+        signer = self.actors[inspector]
+        message = {
+            "inspector": signer.address,
+            "orderId": order_id,
+            "facts": facts,
+            "grade": grade,
+            "evidence": evidence,
+            "nonce": self.escrow.getNonce(signer.address),
+            "deadline": chain.time() + 3600,
+        }
+        sig = self.d.escrow_domain.sign(signer.key, "Inspection", message)
+        return eip712.call_args("Inspection", message, sig)[:-1], sig
+
+    def inspect(self, order_id: int, facts: int, grade: int, inspector: str = "inspector"):
+        inspection, sig = self.signed_inspection(order_id, facts, grade, inspector)
+        return self.escrow.submitInspection(inspection, sig, {"from": self.relayer})
+
+    def signed_return_request(self, order_id: int, reason: int, buyer: str) -> tuple:
+        """(request struct, signature) for requestReturnBySig."""
+        signer = self.actors[buyer]
+        message = {
+            "buyer": signer.address,
+            "orderId": order_id,
+            "reason": reason,
+            "nonce": self.escrow.getNonce(signer.address),
+            "deadline": chain.time() + 3600,
+        }
+        sig = self.d.escrow_domain.sign(signer.key, "ReturnRequest", message)
+        return eip712.call_args("ReturnRequest", message, sig)[:-1], sig
+
+
+def _pure_python_state_machine():
+    """brownie's own `state_machine`, loaded from the pure-Python source it ships.
+
+    eth-brownie 1.22.2 installs brownie/test/stateful.py compiled with mypyc (brownie PR #1952),
+    and the compiled `_BrownieStateMachine.__init__` rejects the very machine class that
+    `state_machine()` generates ("TypeError: brownie.test.stateful._BrownieStateMachine object
+    expected; got ...BrownieStateMachine"), so every brownie state machine fails before its first
+    step. The .py next to the extension is the same code; imported as a plain module it works.
+    """
+    import brownie.test
+
+    source = Path(brownie.test.__file__).with_name("stateful.py")
+    spec = importlib.util.spec_from_file_location("tests.properties._brownie_stateful", source)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.state_machine
+
+
+@pytest.fixture
+def state_machine():
+    """Overrides brownie's `state_machine` fixture for this folder (see _pure_python_state_machine)."""
+    return _pure_python_state_machine()
+
+
+@pytest.fixture(scope="module")
+def lab(deployment, actors, token, admin):
+    """The conftest deployment plus two product classes sold in markets 0-2 and 5-10, buyers
+    funded with effectively unlimited tokens (approved to the escrow) and more native coin."""
+    for gtin, (brand, sealed) in PRODUCT_CLASSES.items():
+        deployment.registry.registerProduct(gtin, HYGIENE_SEALED if sealed else 0, ALL_MARKETS_MASK, {"from": actors[brand].account})
+    for name in ("buyer", "buyer2"):
+        token.mint(actors[name].address, TOKEN_FUNDS, {"from": admin})
+        token.approve(deployment.escrow, 2**256 - 1, {"from": actors[name].account})
+        admin.transfer(actors[name].account, NATIVE_TOPUP, silent=True)
+    return deployment
+
+
+@pytest.fixture
+def ops(lab, actors, relayer) -> Ops:
+    return Ops(lab, actors, relayer)
