@@ -23,18 +23,16 @@ from typing import Any
 
 from eth_abi import encode
 from eth_utils import keccak
-from requests.exceptions import RequestException
-from web3.exceptions import Web3RPCError
 
 from returntrace import hashchain, history, logs
 from returntrace.logs import DecodedLog, LogDecoder
 
 from .chain import Chain
 from .db.index import EVENT_COLUMNS, IndexBatch, IndexStore
+from .worker import Worker
 
 log = logging.getLogger("returntrace.indexer")
 
-TRANSIENT = (RequestException, ConnectionError, TimeoutError, OSError, Web3RPCError, logs.RpcError)
 ZERO32 = bytes(32)
 ORDER_STATUS = {  # IReturnEscrow.OrderStatus in lower case
     "OrderPlaced": "active",
@@ -83,7 +81,9 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
-class Indexer:
+class Indexer(Worker):
+    name = "indexer"
+
     def __init__(
         self,
         chain: Chain,
@@ -92,48 +92,21 @@ class Indexer:
         block_range: int = 2000,
         confirmations: int = 0,
     ) -> None:
+        super().__init__(interval)
         self.chain, self.index = chain, index
-        self.interval, self.block_range, self.confirmations = interval, block_range, confirmations
+        self.block_range, self.confirmations = block_range, confirmations
         self.registry = chain.registry.address
         self.escrow = chain.escrow.address
         self.decoder = LogDecoder({self.registry: chain.registry.abi, self.escrow: chain.escrow.abi})
         if index.bind(chain.chain_id, self.registry, self.escrow, chain.deployment_block):
             log.warning("the index belonged to another deployment; it was emptied and is rebuilt from block %d", chain.deployment_block)
         self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self._block_times: dict[int, int] = {}
-        self.last_error: str | None = None
         self.events_indexed = 0
 
-    # ------------------------------------------------------------------ lifecycle
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="indexer", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        if self._thread:
-            self._thread.join(timeout)
-
-    def _run(self) -> None:
-        backoff = self.interval
-        while not self._stop.is_set():
-            try:
-                self.index_once(stop=self._stop)
-                self.last_error = None
-                backoff = self.interval
-                self._stop.wait(self.interval)
-            except TRANSIENT as exc:
-                self.last_error = f"{type(exc).__name__}: {exc}"
-                log.warning("indexer waiting for the chain: %s", self.last_error)
-                self._stop.wait(backoff)
-                backoff = min(backoff * 2, 5.0)
-            except Exception as exc:  # a bug must not stop indexing for good
-                self.last_error = f"{type(exc).__name__}: {exc}"
-                log.exception("indexer round failed")
-                self._stop.wait(1.0)
+    def _round(self) -> bool:
+        self.index_once(stop=self._stop)
+        return False
 
     def indexed_block(self) -> int | None:
         """The last block whose logs are all in the index (None: not bound to a deployment)."""

@@ -12,14 +12,12 @@ re-broadcast byte for byte or settled from their receipts before anything new is
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from typing import Any
 
 from eth_abi import encode
 from eth_account import Account
 from eth_utils import function_abi_to_4byte_selector, to_checksum_address
-from requests.exceptions import RequestException
 from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhausted, TransactionNotFound, Web3RPCError
 
 from returntrace import eip712
@@ -27,10 +25,10 @@ from returntrace import eip712
 from .chain import Chain
 from .db.outbox import Message, Outbox, SentTransaction
 from .revert import RevertDecoder, abi_type
+from .worker import Worker
 
 log = logging.getLogger("returntrace.relayer")
 
-TRANSIENT = (RequestException, ConnectionError, TimeoutError, TimeExhausted, OSError)
 GAS_HEADROOM = 1.25
 # Registry calls are sent without a simulation, with a gas limit no valid batch exceeds: the
 # intake checked every message, so a revert is rare and sends the group to one-by-one checks.
@@ -65,12 +63,15 @@ def call_args(message: Message) -> tuple:
     return eip712.call_args(message.kind, body, signature)
 
 
-class Relayer:
+class Relayer(Worker):
+    name = "relayer"
+
     def __init__(self, chain: Chain, outbox: Outbox, private_key: str, batch_max_events: int, interval: float, pause_before_broadcast: float = 0.0) -> None:
+        super().__init__(interval)
         self.chain, self.outbox = chain, outbox
         self.pause_before_broadcast = pause_before_broadcast
         self.account = Account.from_key(private_key)
-        self.batch_max_events, self.interval = batch_max_events, interval
+        self.batch_max_events = batch_max_events
         self.decoder = RevertDecoder([chain.registry.abi, chain.escrow.abi, chain.points.abi])
         self._abi: dict[str, tuple[str, bytes, list[str]]] = {}
         for kind, (contract_name, fn_name, _) in TARGETS.items():
@@ -80,41 +81,12 @@ class Relayer:
         self._nonce: int | None = None
         # Messages whose transaction reverted: they are simulated (and the bad ones failed) next time.
         self._suspects: set[str] = set()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self.last_error: str | None = None
 
-    # ------------------------------------------------------------------ lifecycle
+    def _round(self) -> bool:
+        return bool(self.run_once())
 
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="relayer", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        if self._thread:
-            self._thread.join(timeout)
-
-    def _run(self) -> None:
-        backoff = self.interval
-        while not self._stop.is_set():
-            try:
-                worked = self.run_once()
-                self.last_error = None
-                backoff = self.interval
-                if not worked:
-                    self._stop.wait(self.interval)
-            except TRANSIENT + (Web3RPCError,) as exc:
-                # The node is down or refused us: nothing is lost, everything stays queued.
-                self.last_error = f"{type(exc).__name__}: {exc}"
-                log.warning("relayer waiting for the chain: %s", self.last_error)
-                self._nonce = None
-                self._stop.wait(backoff)
-                backoff = min(backoff * 2, 5.0)
-            except Exception:  # a bug must not stop relaying for good
-                log.exception("relayer round failed")
-                self._nonce = None
-                self._stop.wait(1.0)
+    def _reset(self) -> None:
+        self._nonce = None
 
     # ------------------------------------------------------------------ one round
 

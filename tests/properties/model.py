@@ -7,24 +7,11 @@ to it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import IntEnum
 
 from returntrace.policies import Facts, Grade, GradeTerms, Policy, UnitDisposition
+from tests.support import Status
 
 BPS = 10_000
-
-
-class Status(IntEnum):
-    """IReturnEscrow.OrderStatus."""
-
-    NONE = 0
-    ACTIVE = 1
-    RETURN_REQUESTED = 2
-    INSPECTED = 3
-    DISPUTED = 4
-    SETTLED = 5
-    COMPLETED = 6
-    CANCELLED = 7
 
 
 TERMINAL = frozenset({Status.SETTLED, Status.COMPLETED, Status.CANCELLED})
