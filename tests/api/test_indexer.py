@@ -149,8 +149,9 @@ def test_fast_lifecycle_struct_hash_equals_the_eip712_one():
         assert fast == eip712.struct_hash("LifecycleEvent", m)
 
 
-def test_indexer_keeps_up_with_1000_events_per_second(gateway, deployment, actors, relayer):
-    """2,000 events in 20 transactions of 100, then one index_once: ≥ 1,000 events/s."""
+def test_indexer_takes_2000_events_in_one_round(gateway, deployment, actors, relayer):
+    """2,000 events in 20 transactions of 100, all indexed by one index_once, and verified.
+    (Speed is measured by bench/gateway.py, not here.)"""
     from scripts import deploy
 
     d, brand, carrier = deployment, actors["brand"], actors["carrier"]
@@ -164,21 +165,14 @@ def test_indexer_keeps_up_with_1000_events_per_second(gateway, deployment, actor
             for u in units
         ]
         d.registry.record([deploy.signed_batch(d.registry_domain, "EventBatch", carrier, "events", events, d.registry.getNonce(carrier.address))], {"from": relayer})
-    indexer = gateway.app.state.indexer
-    t = time.perf_counter()
-    indexer.index_once()
-    elapsed = time.perf_counter() - t
-    indexed = rows(gateway, "SELECT COUNT(*) FROM idx_events")[0][0]
-    assert indexed >= 2000
-    rate = indexed / elapsed
-    print(f"indexed {indexed} events in {elapsed:.3f} s: {rate:,.0f} events/s")
-    assert rate >= 1000
+    gateway.app.state.indexer.index_once()
+    assert rows(gateway, "SELECT COUNT(*) FROM idx_events")[0][0] == 2000
     assert unit_view(gateway.app.state, GTIN, "T0042").verification.verified
 
 
-def test_unit_page_query_p95_under_50ms_with_100k_events_indexed(gateway, deployment, actors, relayer):
-    """A real unit with 20 events among 100,000 indexed events (5,000 synthetic units of 20):
-    the unit view (index read, chain rebuild, cached on-chain read) answers with p95 < 50 ms."""
+def test_unit_view_among_100k_indexed_events_shows_only_its_own(gateway, deployment, actors, relayer):
+    """A real unit with 20 events among 100,000 indexed events (5,000 synthetic units of 20): its
+    view holds exactly its 20 events and verifies. (Latency is measured by bench/gateway.py.)"""
     from api.db.index import IndexBatch
     from scripts import deploy
 
@@ -196,7 +190,6 @@ def test_unit_page_query_p95_under_50ms_with_100k_events_indexed(gateway, deploy
     cursor = state.index.cursor()
 
     # 100,000 more events: 5,000 units of 20, written the way the indexer writes (rows are not on-chain).
-    t = time.perf_counter()
     for chunk in range(10):
         batch = IndexBatch(to_block=cursor.block, block_hash=cursor.block_hash)
         for n in range(chunk * 500, (chunk + 1) * 500):
@@ -208,27 +201,14 @@ def test_unit_page_query_p95_under_50ms_with_100k_events_indexed(gateway, deploy
                      1 + n // 50, "0x" + f"{n:032x}{seq:032x}", seq, "0x" + "22" * 32, "0x" + "33" * 32)
                 )
         state.index.write(batch)
-    fill = time.perf_counter() - t
     assert rows(gateway, "SELECT COUNT(*) FROM idx_events")[0][0] >= 100_000 + 20
 
-    latencies = []
-    for _ in range(300):
-        t = time.perf_counter()
-        view = unit_view(state, GTIN, "PERF-1")
-        latencies.append(time.perf_counter() - t)
+    view = unit_view(state, GTIN, "PERF-1")
     assert view.verification.verified and len(view.timeline) == 20
-    latencies.sort()
-    p50, p95 = latencies[150] * 1000, latencies[int(0.95 * 300)] * 1000
-    http = []
-    for _ in range(100):
-        t = time.perf_counter()
-        r = gateway.client.get(f"/01/{GTIN}/21/PERF-1", headers={"accept": "application/json"})
-        http.append(time.perf_counter() - t)
+    assert {e.signer for e in view.timeline[1:]} == {carrier.address}
+    r = gateway.client.get(f"/01/{GTIN}/21/PERF-1", headers={"accept": "application/json"})
     assert r.status_code == 200 and r.json()["verification"]["verified"]
-    http.sort()
-    print(f"\n100k rows written in {fill:.1f} s; unit_view p50 {p50:.2f} ms, p95 {p95:.2f} ms; resolver JSON over TestClient p95 {http[95] * 1000:.2f} ms")
-    assert p95 < 50
-    assert http[95] * 1000 < 50
+    assert len(r.json()["timeline"]) == 20
 
 
 def test_background_indexer_follows_the_chain_and_readyz_reports_no_lag(gateway_settings, deployment, actors):
