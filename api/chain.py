@@ -95,9 +95,6 @@ class ChainReader:
         self._roles[account] = (time.monotonic(), roles)
         return roles
 
-    def unit_exists(self, unit_id: bytes) -> bool:
-        return unit_id in self.existing_units([unit_id])
-
     def existing_units(self, unit_ids: list[bytes]) -> set[bytes]:
         """Which of these units exist on-chain: one batched read for all those not known yet."""
         unknown = list({u for u in unit_ids if u not in self._units})

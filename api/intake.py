@@ -80,7 +80,8 @@ class Intake:
         if message["deadline"] < now + self.margin:
             raise ApiError(410, "expired", f"deadline {message['deadline']} is past or within {self.margin} s of chain time {now}")
         self._check_signature(signer, digest, signature)
-        getattr(self, f"_check_{kind}")(signer, message, now)
+        # A commissioning's check returns the unit ids it creates; the outbox records them.
+        created = getattr(self, f"_check_{kind}")(signer, message, now) or []
 
         contract = CONTRACT_OF_KIND[kind]
         chain_nonce = self.reader.nonce(contract, signer)
@@ -91,9 +92,8 @@ class Intake:
             item_count=len(items_of(kind, message)), body={**message, "signature": body.signature},
             status="accepted", tx_hash=None, block=None, error=None, accepted_at=0.0, updated_at=0.0,
         )
-        units = ["0x" + gs1.unit_id(u["gtin"], u["serial"]).hex() for u in message["units"]] if kind == "CommissionBatch" else []
         try:
-            return self.outbox.accept(candidate, chain_nonce, units)
+            return self.outbox.accept(candidate, chain_nonce, ["0x" + u.hex() for u in created])
         except NonceConflict as exc:
             raise ApiError(409, "nonce_conflict", str(exc), expected=exc.expected) from exc
         except UnitConflict as exc:
@@ -130,10 +130,10 @@ class Intake:
             if unit not in known and not self.outbox.is_pending_unit("0x" + unit.hex()):
                 raise ApiError(404, "unknown_unit", f"events[{i}]: unit 0x{unit.hex()} has not been commissioned")
 
-    def _check_CommissionBatch(self, signer: str, message: dict[str, Any], now: int) -> None:
+    def _check_CommissionBatch(self, signer: str, message: dict[str, Any], now: int) -> list[bytes]:
         if not self.reader.actor_roles(signer) & Role.BRAND:
             raise ApiError(403, "role_not_allowed", f"{signer} is not an accredited brand on-chain")
-        seen: set[bytes] = set()
+        units: list[bytes] = []
         for i, u in enumerate(message["units"]):
             where = f"units[{i}]"
             product = self.reader.product(u["gtin"])
@@ -142,10 +142,14 @@ class Intake:
             if product[0] != signer:
                 raise ApiError(403, "not_brand_of_product", f"{where}: GTIN {u['gtin']:014d} belongs to {product[0]}")
             _check_time(u["eventTime"], now, where)
-            unit = gs1.unit_id(u["gtin"], u["serial"])
-            if unit in seen or self.reader.unit_exists(unit) or self.outbox.is_pending_unit("0x" + unit.hex()):
-                raise ApiError(409, "unit_exists", f"{where}: unit {u['gtin']:014d}/{u['serial']} is already commissioned")
+            units.append(gs1.unit_id(u["gtin"], u["serial"]))
+        existing = self.reader.existing_units(units)  # one batched read for the whole message
+        seen: set[bytes] = set()
+        for i, (u, unit) in enumerate(zip(message["units"], units)):
+            if unit in seen or unit in existing or self.outbox.is_pending_unit("0x" + unit.hex()):
+                raise ApiError(409, "unit_exists", f"units[{i}]: unit {u['gtin']:014d}/{u['serial']} is already commissioned")
             seen.add(unit)
+        return units
 
     def _check_Inspection(self, signer: str, message: dict[str, Any], now: int) -> None:
         if not self.reader.actor_roles(signer) & Role.INSPECTOR:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -58,7 +58,3 @@ class Settings:
             index=_env("RT_INDEX", "1") != "0",
             pause_before_broadcast=float(_env("RT_PAUSE_BEFORE_BROADCAST", "0")),
         )
-
-    def describe(self) -> dict[str, str]:
-        """Settings for logs and /readyz, without the key."""
-        return {f.name: str(getattr(self, f.name)) for f in fields(self) if f.name != "relayer_key"}

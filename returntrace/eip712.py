@@ -199,11 +199,6 @@ def call_args(primary: str, message: Mapping[str, Any], signature: bytes) -> tup
     return _as_tuple(primary, message) + (signature,)
 
 
-def recover(domain: Domain, primary: str, message: Mapping[str, Any], signature: bytes) -> str:
-    """The EOA that signed the message (ERC-1271 signers are checked on-chain only)."""
-    return Account._recover_hash(domain.digest(primary, message), signature=signature)
-
-
 def to_json(value: Any) -> Any:
     """A message as JSON: bytes as 0x-hex, nested items alike."""
     if isinstance(value, (bytes, bytearray)):

@@ -205,7 +205,7 @@ def run(d: deploy.Deployment, gateway: httpx.Client) -> Narrator:
     registry = web3.eth.contract(address=d.registry.address, abi=d.registry.abi)
     for gtin, serial in ((deploy.DEMO_GTIN, "BTL-0001"), (STROLLER_GTIN, "STR-0001"), (deploy.DEMO_GTIN, "BTL-0002"), (deploy.DEMO_GTIN, "BTL-0003")):
         h = history.fetch(registry, gs1.unit_id(gtin, serial), from_block=d.block)
-        steps = " → ".join(BizStep(e["bizStep"]).name.lower() if "bizStep" in e else "commissioning" for e in h.events)
+        steps = " → ".join(BizStep(e.biz_step).name.lower() for e in h.events)
         say.note(f"{serial}: {h.count} events, {'VERIFIED' if h.verified else 'NOT VERIFIED'} at block {h.block}: {steps}")
         if not h.verified:
             raise SystemExit(f"history of {serial} does not match its on-chain head")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import IntEnum
-from typing import Any
+from typing import Any, Callable
 
 from returntrace import gs1
 
@@ -48,6 +48,18 @@ def next_block_at(timestamp: int) -> None:
 
     web3.provider.make_request("evm_setNextBlockTimestamp", [int(timestamp)])
     chain._time_offset = int(timestamp) - int(time.time())
+
+
+def opens_after(moment: int, error: str, call: Callable[[], Any]) -> Any:
+    """Checks a time bound to the second: `call` reverts with `error` in a block at `moment` and
+    goes through in the block one second later; returns that transaction."""
+    import brownie
+
+    next_block_at(moment)
+    with brownie.reverts(error):
+        call()
+    next_block_at(moment + 1)
+    return call()
 
 
 def plain(value: Any) -> Any:

@@ -17,6 +17,7 @@ from tests.support import (
     Status,
     err,
     next_block_at,
+    opens_after,
 )
 
 TOTAL = DEFAULT_PRICE + DEFAULT_DELIVERY_FEE
@@ -66,11 +67,7 @@ def test_release_pays_merchant_after_return_window(shop, escrow, actors, market)
     order = shop.buy(market=market)
     shop.deliver(order)
     closes = escrow.deliveredAt(order) + WINDOW[market]
-    next_block_at(closes)
-    with brownie.reverts(err("ReturnEscrowWindowOpen", order, closes)):
-        escrow.release(order, {"from": actors["stranger"].account})
-    next_block_at(closes + 1)
-    tx = escrow.release(order, {"from": actors["stranger"].account})
+    tx = opens_after(closes, err("ReturnEscrowWindowOpen", order, closes), lambda: escrow.release(order, {"from": actors["stranger"].account}))
     assert tx.events["OrderCompleted"]["orderId"] == order
     assert tx.events["OrderCompleted"]["merchantAmount"] == TOTAL
     assert escrow.order(order)["status"] == Status.COMPLETED
@@ -106,11 +103,7 @@ def test_cancel_undelivered_refunds_buyer_after_timeout(shop, escrow, actors):
     order = shop.buy()
     after = escrow.order(order)["purchasedAt"] + 30 * DAY
     buyer = actors["buyer"].account
-    next_block_at(after)
-    with brownie.reverts(err("ReturnEscrowDeliveryPending", order, after)):
-        escrow.cancelUndelivered(order, {"from": buyer})
-    next_block_at(after + 1)
-    tx = escrow.cancelUndelivered(order, {"from": buyer})
+    tx = opens_after(after, err("ReturnEscrowDeliveryPending", order, after), lambda: escrow.cancelUndelivered(order, {"from": buyer}))
     assert tx.events["OrderCancelled"]["orderId"] == order
     assert tx.events["OrderCancelled"]["refund"] == TOTAL
     assert escrow.order(order)["status"] == Status.CANCELLED

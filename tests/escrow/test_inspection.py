@@ -8,7 +8,7 @@ from brownie import ZERO_ADDRESS, chain
 from returntrace import eip712
 from returntrace.policies import Facts, Grade
 from returntrace.vocab import BizStep, Disposition
-from tests.support import DAY, DEFAULT_DELIVERY_FEE, DEFAULT_PRICE, DEFAULT_RETURN_FEE, MARKET_EU, MARKET_US, Status, err, next_block_at
+from tests.support import DAY, DEFAULT_DELIVERY_FEE, DEFAULT_PRICE, DEFAULT_RETURN_FEE, MARKET_EU, MARKET_US, Status, err, next_block_at, opens_after
 
 S, P, U, D = Facts.SEAL_INTACT, Facts.PACKAGING_INTACT, Facts.USED, Facts.DEFECTIVE
 A, B, C = Grade.A, Grade.B, Grade.C
@@ -127,11 +127,7 @@ def test_finalize_after_dispute_window(shop, escrow, actors):
     shop.inspect(order, U, C)
     deadline = escrow.order(order)["disputeDeadline"]
     stranger = actors["stranger"].account
-    next_block_at(deadline)
-    with brownie.reverts(err("ReturnEscrowWindowOpen", order, deadline)):
-        escrow.finalize(order, {"from": stranger})
-    next_block_at(deadline + 1)
-    tx = escrow.finalize(order, {"from": stranger})
+    tx = opens_after(deadline, err("ReturnEscrowWindowOpen", order, deadline), lambda: escrow.finalize(order, {"from": stranger}))
     assert tx.events["OrderSettled"]["grade"] == C
     assert escrow.order(order)["status"] == Status.SETTLED
     shop.assert_solvent()

@@ -7,7 +7,7 @@ from brownie import ZERO_ADDRESS, chain
 
 from returntrace.policies import Facts, Grade
 from returntrace.vocab import BizStep, Disposition
-from tests.support import DAY, DEFAULT_DELIVERY_FEE, DEFAULT_PRICE, MARKET_CN, MARKET_EU, MARKET_US, Status, err, next_block_at
+from tests.support import DAY, DEFAULT_DELIVERY_FEE, DEFAULT_PRICE, MARKET_CN, MARKET_EU, MARKET_US, Status, err, next_block_at, opens_after
 
 TOTAL = DEFAULT_PRICE + DEFAULT_DELIVERY_FEE
 S, P, U = Facts.SEAL_INTACT, Facts.PACKAGING_INTACT, Facts.USED
@@ -33,11 +33,7 @@ def test_uninspected_refund_after_sla(shop, escrow, actors, market, sla):
     order = shop.returned(market=market)
     end = sla_end(escrow, order, sla)
     buyer = actors["buyer"].account
-    next_block_at(end)
-    with brownie.reverts(err("ReturnEscrowSlaNotElapsed", order, end)):
-        escrow.claimUninspectedRefund(order, {"from": buyer})
-    next_block_at(end + 1)
-    tx = escrow.claimUninspectedRefund(order, {"from": buyer})
+    tx = opens_after(end, err("ReturnEscrowSlaNotElapsed", order, end), lambda: escrow.claimUninspectedRefund(order, {"from": buyer}))
     assert_full_refund(tx, escrow, order, buyer.address)
     assert escrow.credits(ZERO_ADDRESS, actors["brand"].address) == 0
     shop.assert_solvent()
@@ -121,11 +117,7 @@ def test_overdue_refund_after_statutory_deadline(shop, escrow, actors, market, d
     order = shop.returned(market=market)
     due = escrow.order(order)["requestedAt"] + deadline
     buyer = actors["buyer"].account
-    next_block_at(due)
-    with brownie.reverts(err("ReturnEscrowRefundNotDue", order, due)):
-        escrow.claimOverdueRefund(order, {"from": buyer})
-    next_block_at(due + 1)
-    tx = escrow.claimOverdueRefund(order, {"from": buyer})
+    tx = opens_after(due, err("ReturnEscrowRefundNotDue", order, due), lambda: escrow.claimOverdueRefund(order, {"from": buyer}))
     assert_full_refund(tx, escrow, order, buyer.address)
     assert tx.events["OrderSettled"]["statutory"] is True
     shop.assert_solvent()
@@ -142,11 +134,7 @@ def test_overdue_refund_in_dispute(shop, escrow, actors, contested):
         shop.inspect(order, U, Grade.A)  # mismatch
     assert escrow.order(order)["status"] == Status.DISPUTED
     due = escrow.order(order)["requestedAt"] + 14 * DAY
-    next_block_at(due)
-    with brownie.reverts(err("ReturnEscrowRefundNotDue", order, due)):
-        escrow.claimOverdueRefund(order, {"from": buyer})
-    next_block_at(due + 1)
-    tx = escrow.claimOverdueRefund(order, {"from": buyer})
+    tx = opens_after(due, err("ReturnEscrowRefundNotDue", order, due), lambda: escrow.claimOverdueRefund(order, {"from": buyer}))
     assert_full_refund(tx, escrow, order, buyer.address)
     shop.assert_solvent()
     with brownie.reverts(err("ReturnEscrowInvalidStatus", order, Status.SETTLED)):
@@ -206,11 +194,7 @@ def requested(shop, escrow):
 def test_unreturned_unit_releases_escrow_to_merchant(shop, escrow, actors, requested):
     order, after = requested
     stranger = actors["stranger"].account
-    next_block_at(after)
-    with brownie.reverts(err("ReturnEscrowWindowOpen", order, after)):
-        escrow.releaseUnreturned(order, {"from": stranger})
-    next_block_at(after + 1)
-    tx = escrow.releaseUnreturned(order, {"from": stranger})
+    tx = opens_after(after, err("ReturnEscrowWindowOpen", order, after), lambda: escrow.releaseUnreturned(order, {"from": stranger}))
     assert tx.events["OrderCompleted"]["orderId"] == order
     assert tx.events["OrderCompleted"]["merchantAmount"] == TOTAL
     assert escrow.order(order)["status"] == Status.COMPLETED

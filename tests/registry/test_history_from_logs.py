@@ -28,10 +28,9 @@ def test_history_rebuilt_from_logs_matches_onchain_head(registry, commission, re
     h = history.fetch(_web3_registry(registry), unit)
     assert h.verified
     assert h.count == 7
-    assert [e["event"] for e in h.events] == ["UnitCommissioned"] + ["EventRecorded"] * 6
-    assert [e["bizStep"] for e in h.events[1:]] == [int(s) for s, _, _ in steps]
-    assert [e["seq"] for e in h.events] == list(range(1, 8))
-    assert h.events[0]["serial"] == "HIST-1"
+    assert [e.kind for e in h.events] == ["commission"] + ["event"] * 6
+    assert [e.biz_step for e in h.events[1:]] == [int(s) for s, _, _ in steps]
+    assert h.events[0].serial == "HIST-1"
 
 
 def test_tampered_history_does_not_verify(registry, commission, record):
@@ -40,12 +39,10 @@ def test_tampered_history_does_not_verify(registry, commission, record):
     h = history.fetch(_web3_registry(registry), unit)
     assert h.verified
     # Drop an event: the rebuilt head no longer matches the chain.
-    from returntrace import eip712, hashchain
+    from returntrace import hashchain
 
-    rebuilt = hashchain.rebuild(
-        (e["signer"], eip712.struct_hash(*history.event_message(e["event"], e))) for e in h.events[:-1]
-    )
-    assert rebuilt != h.onchain_record
+    assert hashchain.rebuild((e.signer, e.struct_hash()) for e in h.events) == h.onchain_record
+    assert hashchain.rebuild((e.signer, e.struct_hash()) for e in h.events[:-1]) != h.onchain_record
 
 
 def test_unknown_unit_has_no_verified_history(registry):
