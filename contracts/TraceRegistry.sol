@@ -45,7 +45,9 @@ contract TraceRegistry is ITraceRegistry, AccessControl, DelegatedSignatures {
     mapping(bytes32 unitId => uint256) private _units;
     mapping(uint64 gtin => Product) private _products;
     mapping(address account => Actor) private _actors;
-    mapping(bytes32 key => uint40) private _milestones;
+    // at (uint40) | location << 40 (uint64) | organization << 104 (uint64): see {milestone}.
+    mapping(bytes32 key => uint256) private _milestones;
+    mapping(uint64 location => ReturnCenter) private _returnCenters;
 
     constructor(address admin) DelegatedSignatures("ReturnTrace TraceRegistry", "1") {
         if (admin == address(0)) revert TraceRegistryZeroAddress();
@@ -68,6 +70,18 @@ contract TraceRegistry is ITraceRegistry, AccessControl, DelegatedSignatures {
         if (roles != 0 && !GS1.isValidGln(organization)) revert TraceRegistryInvalidGln(organization);
         _actors[account] = Actor({roles: roles, organization: organization});
         emit ActorUpdated(account, roles, organization);
+    }
+
+    /// @inheritdoc ITraceRegistry
+    function setReturnCenter(uint64 location, uint64 organization, uint64 markets) external onlyRole(ACCREDITOR_ROLE) {
+        if (!GS1.isValidGln(location)) revert TraceRegistryInvalidGln(location);
+        if (markets == 0) {
+            organization = 0; // a revoked center is run by nobody
+        } else if (!GS1.isValidGln(organization)) {
+            revert TraceRegistryInvalidGln(organization);
+        }
+        _returnCenters[location] = ReturnCenter({organization: organization, markets: markets});
+        emit ReturnCenterSet(location, organization, markets);
     }
 
     /// @inheritdoc ITraceRegistry
@@ -115,7 +129,25 @@ contract TraceRegistry is ITraceRegistry, AccessControl, DelegatedSignatures {
 
     /// @inheritdoc ITraceRegistry
     function milestoneAt(bytes32 unitId, bytes32 bizTransaction, Milestone kind) external view returns (uint40) {
-        return _milestones[_milestoneKey(unitId, bizTransaction, kind)];
+        return uint40(_milestones[_milestoneKey(unitId, bizTransaction, kind)]);
+    }
+
+    /// @inheritdoc ITraceRegistry
+    function milestone(bytes32 unitId, bytes32 bizTransaction, Milestone kind) external view returns (MilestoneRecord memory) {
+        uint256 packed = _milestones[_milestoneKey(unitId, bizTransaction, kind)];
+        return MilestoneRecord({at: uint40(packed), location: uint64(packed >> 40), organization: uint64(packed >> 104)});
+    }
+
+    /// @inheritdoc ITraceRegistry
+    function returnCenter(uint64 location) external view returns (ReturnCenter memory) {
+        return _returnCenters[location];
+    }
+
+    /// @inheritdoc ITraceRegistry
+    function returnCenterAccredited(uint64 location, uint64 organization, uint32 market) external view returns (bool) {
+        if (organization == 0 || market >= 64) return false;
+        ReturnCenter memory center = _returnCenters[location];
+        return center.organization == organization && (center.markets >> market) & 1 == 1;
     }
 
     /// @inheritdoc ITraceRegistry
@@ -173,7 +205,9 @@ contract TraceRegistry is ITraceRegistry, AccessControl, DelegatedSignatures {
         uint256 n = events.length;
         if (n == 0) revert TraceRegistryEmptyBatch();
         address signer = b.signer;
-        uint32 roles = _actors[signer].roles;
+        // Roles and organisation share one slot: one read serves the role checks and the milestones.
+        Actor memory who = _actors[signer];
+        uint32 roles = who.roles;
 
         bytes32[] memory hashes = new bytes32[](n);
         for (uint256 i = 0; i < n; ++i) {
@@ -194,7 +228,7 @@ contract TraceRegistry is ITraceRegistry, AccessControl, DelegatedSignatures {
             uint256 prev = _units[unitId];
             if (prev == 0) revert TraceRegistryUnknownUnit(unitId);
             _units[unitId] = _link(prev, signer, hashes[i]);
-            _recordMilestone(e, roles);
+            _recordMilestone(e, roles, who.organization);
             _emitEventRecorded(e, signer);
         }
     }
@@ -239,8 +273,10 @@ contract TraceRegistry is ITraceRegistry, AccessControl, DelegatedSignatures {
         }
     }
 
-    /// @dev Delivery to the consumer and the return warehouse's receiving scan start the escrow's clocks.
-    function _recordMilestone(LifecycleEvent calldata e, uint32 signerRoles) private {
+    /// @dev Delivery to the consumer and the return warehouse's receiving scan start the escrow's clocks; the
+    /// record keeps where (the scan's GLN) and who (the signer's organisation) so a policy can ask whether an
+    /// accredited return center received the unit.
+    function _recordMilestone(LifecycleEvent calldata e, uint32 signerRoles, uint64 organization) private {
         if (e.bizTransaction == bytes32(0)) return;
         Milestone kind;
         if (e.bizStep == uint8(BizStep.Delivering)) {
@@ -256,7 +292,8 @@ contract TraceRegistry is ITraceRegistry, AccessControl, DelegatedSignatures {
         }
         bytes32 key = _milestoneKey(e.unitId, e.bizTransaction, kind);
         if (_milestones[key] != 0) return; // the first scan counts; a later one cannot move a deadline
-        _milestones[key] = e.eventTime < block.timestamp ? e.eventTime : uint40(block.timestamp);
+        uint256 at = e.eventTime < block.timestamp ? e.eventTime : block.timestamp;
+        _milestones[key] = at | (uint256(e.location) << 40) | (uint256(organization) << 104);
     }
 
     function _checkRoles(address signer, uint32 allowed, uint8 step) private view returns (uint32 roles) {

@@ -69,6 +69,25 @@ interface ITraceRegistry {
         ReturnReceived
     }
 
+    /**
+     * @dev Where and by whom a milestone was scanned: the time (see {milestoneAt}), the GLN of the
+     * scan's location and the GLN of the signer's organisation when it signed.
+     */
+    struct MilestoneRecord {
+        uint40 at;
+        uint64 location;
+        uint64 organization;
+    }
+
+    /**
+     * @dev An accredited local return center at one location (GLN): the organisation that runs it and
+     * the markets it is accredited for (bit m: market m; 0: revoked).
+     */
+    struct ReturnCenter {
+        uint64 organization;
+        uint64 markets;
+    }
+
     /// @dev A product class, registered once per GTIN by its brand.
     struct Product {
         address brand;
@@ -184,6 +203,9 @@ interface ITraceRegistry {
     /// @dev Emitted when an actor's roles or organisation change (roles 0: accreditation revoked).
     event ActorUpdated(address indexed account, uint32 roles, uint64 organization);
 
+    /// @dev Emitted when the return center at `location` is accredited for `markets` (0: revoked).
+    event ReturnCenterSet(uint64 indexed location, uint64 indexed organization, uint64 markets);
+
     /**
      * @dev Emitted when a unit is commissioned: its first event. The chain link is the EIP-712 struct
      * hash of the {Commission} these fields make (see {unitRecord}).
@@ -239,6 +261,19 @@ interface ITraceRegistry {
     function setActor(address account, uint32 roles, uint64 organization) external;
 
     /**
+     * @dev Accredits the return center at `location`, run by `organization`, for the markets whose
+     * bits are set in `markets`; `markets == 0` revokes it (and stores no organisation).
+     *
+     * Requirements:
+     *
+     * - the caller holds `ACCREDITOR_ROLE`.
+     * - `location` is a valid GLN; `organization` is a valid GLN unless revoking.
+     *
+     * Emits a {ReturnCenterSet} event.
+     */
+    function setReturnCenter(uint64 location, uint64 organization, uint64 markets) external;
+
+    /**
      * @dev Commissions units from brand-signed batches; any account may submit them. All or nothing:
      * one invalid item reverts the whole call.
      *
@@ -292,6 +327,23 @@ interface ITraceRegistry {
      * (the time the signer attested, capped at the block time of recording), or 0 if it did not.
      */
     function milestoneAt(bytes32 unitId, bytes32 bizTransaction, Milestone kind) external view returns (uint40);
+
+    /**
+     * @dev Returns the full record of milestone `kind` of `unitId` under `bizTransaction`: when (as
+     * {milestoneAt}), where (the scan's GLN) and by which organisation (the signer's, at scan time).
+     * All zero if it did not happen.
+     */
+    function milestone(bytes32 unitId, bytes32 bizTransaction, Milestone kind) external view returns (MilestoneRecord memory);
+
+    /// @dev Returns the return center accredited at `location` (markets 0: none, or revoked).
+    function returnCenter(uint64 location) external view returns (ReturnCenter memory);
+
+    /**
+     * @dev Returns true when `organization` is non-zero, runs the return center at `location`, and
+     * that center is accredited for `market` (< 64). The escrow asks this with the location and
+     * organisation of a {Milestone-ReturnReceived} record to release a refund upon return.
+     */
+    function returnCenterAccredited(uint64 location, uint64 organization, uint32 market) external view returns (bool);
 
     /// @dev Returns the unit id of `gtin` and `serial` (see README for the encoding).
     function unitIdOf(uint64 gtin, string calldata serial) external pure returns (bytes32);
