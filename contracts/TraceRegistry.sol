@@ -11,10 +11,15 @@ import {GS1} from "./utils/GS1.sol";
  * @title TraceRegistry
  * @dev Product units and their signed lifecycle events. See {ITraceRegistry}.
  *
- * Storage per unit is one word holding the hash-chain head and the event count (see {unitRecord}).
- * The head is truncated to 224 bits (SHA-224-grade collision resistance) to keep the counter in the
- * same slot. Actors sign batches of events (one signature per scan or scanning session): each event
- * stays its own chain link, and one signature check serves the batch.
+ * Storage per unit is one word holding the hash-chain head, the closed flag and the event count (see
+ * {unitRecord}). The head is truncated to 224 bits (SHA-224-grade collision resistance) to keep flag
+ * and counter in the same slot, so closing a unit costs no extra storage. Actors sign batches of
+ * events (one signature per scan or scanning session): each event stays its own chain link, and one
+ * signature check serves the batch.
+ *
+ * A parcel (SSCC) has a chain in the same mapping, keyed by its parcel id, so ordinary lifecycle
+ * events record on it; besides, each parcel keeps one word (exists bit and member count) and each
+ * packed unit the id of its parcel, which makes a parcel's content provable from storage.
  */
 contract TraceRegistry is ITraceRegistry, AccessControl, DelegatedSignatures {
     /// @dev Accredits actors (carriers, warehouses, inspectors, partners, brands) and revokes them.
@@ -37,10 +42,26 @@ contract TraceRegistry is ITraceRegistry, AccessControl, DelegatedSignatures {
         keccak256(
             "EventBatch(address signer,LifecycleEvent[] events,uint256 nonce,uint64 deadline)LifecycleEvent(bytes32 unitId,uint8 bizStep,uint8 disposition,uint64 location,uint40 eventTime,bytes32 evidence,bytes32 bizTransaction)"
         );
+    bytes32 private constant _AGGREGATION_TYPEHASH =
+        keccak256(
+            "Aggregation(uint64 sscc,bytes32[] childIds,uint8 action,uint8 bizStep,uint8 disposition,uint64 location,uint40 eventTime,bytes32 evidence,bytes32 bizTransaction)"
+        );
+    bytes32 private constant _AGGREGATION_BATCH_TYPEHASH =
+        keccak256(
+            "AggregationBatch(address signer,Aggregation[] aggregations,uint256 nonce,uint64 deadline)Aggregation(uint64 sscc,bytes32[] childIds,uint8 action,uint8 bizStep,uint8 disposition,uint64 location,uint40 eventTime,bytes32 evidence,bytes32 bizTransaction)"
+        );
 
     /// @dev Byte `s` holds the role bits allowed to sign step `s` (see {allowedRoles}).
     uint256 private constant _STEP_ROLES = 0x2124040404083406020206020707070000;
-    uint256 private constant _COUNT_MASK = 0xffffffff;
+    // The record's low 32 bits: bit 31 the closed flag, bits 0-30 the event count.
+    uint256 private constant _LOW_MASK = 0xffffffff;
+    uint256 private constant _CLOSED = 0x80000000;
+    uint256 private constant _COUNT_MASK = 0x7fffffff;
+    /// @dev Bit `d` set: disposition `d` closes a unit (Destroyed, Donated, Recycled).
+    uint256 private constant _CLOSING_DISPOSITIONS =
+        (1 << uint8(Disposition.Destroyed)) | (1 << uint8(Disposition.Donated)) | (1 << uint8(Disposition.Recycled));
+    /// @dev A parcel's word: this bit once it exists, its member count in the low 32 bits.
+    uint256 private constant _PARCEL_EXISTS = 1 << 32;
 
     mapping(bytes32 unitId => uint256) private _units;
     mapping(uint64 gtin => Product) private _products;
@@ -48,6 +69,8 @@ contract TraceRegistry is ITraceRegistry, AccessControl, DelegatedSignatures {
     // at (uint40) | location << 40 (uint64) | organization << 104 (uint64): see {milestone}.
     mapping(bytes32 key => uint256) private _milestones;
     mapping(uint64 location => ReturnCenter) private _returnCenters;
+    mapping(bytes32 parcelId => uint256) private _parcels;
+    mapping(bytes32 unitId => bytes32 parcelId) private _parentOf;
 
     constructor(address admin) DelegatedSignatures("ReturnTrace TraceRegistry", "1") {
         if (admin == address(0)) revert TraceRegistryZeroAddress();
@@ -103,13 +126,37 @@ contract TraceRegistry is ITraceRegistry, AccessControl, DelegatedSignatures {
     }
 
     /// @inheritdoc ITraceRegistry
+    function aggregate(SignedAggregationBatch[] calldata batches) external {
+        uint256 n = batches.length;
+        if (n == 0) revert TraceRegistryEmptyBatch();
+        for (uint256 i = 0; i < n; ++i) {
+            _aggregateBatch(batches[i]);
+        }
+    }
+
+    /// @inheritdoc ITraceRegistry
     function unitRecord(bytes32 unitId) external view returns (uint256) {
         return _units[unitId];
     }
 
     /// @inheritdoc ITraceRegistry
     function eventCount(bytes32 unitId) external view returns (uint32) {
-        return uint32(_units[unitId]);
+        return uint32(_units[unitId] & _COUNT_MASK);
+    }
+
+    /// @inheritdoc ITraceRegistry
+    function isClosed(bytes32 unitId) external view returns (bool) {
+        return _units[unitId] & _CLOSED != 0;
+    }
+
+    /// @inheritdoc ITraceRegistry
+    function parentOf(bytes32 unitId) external view returns (bytes32) {
+        return _parentOf[unitId];
+    }
+
+    /// @inheritdoc ITraceRegistry
+    function parcelSize(bytes32 parcelId) external view returns (uint32) {
+        return uint32(_parcels[parcelId]);
     }
 
     /// @inheritdoc ITraceRegistry
@@ -156,6 +203,12 @@ contract TraceRegistry is ITraceRegistry, AccessControl, DelegatedSignatures {
     }
 
     /// @inheritdoc ITraceRegistry
+    function parcelIdOf(uint64 sscc) external pure returns (bytes32) {
+        if (!GS1.isValidSscc(sscc)) revert TraceRegistryInvalidSscc(sscc);
+        return GS1.parcelId(sscc);
+    }
+
+    /// @inheritdoc ITraceRegistry
     function getCommissionTypeHashes() external pure returns (bytes32 item, bytes32 batch) {
         return (_COMMISSION_TYPEHASH, _COMMISSION_BATCH_TYPEHASH);
     }
@@ -163,6 +216,11 @@ contract TraceRegistry is ITraceRegistry, AccessControl, DelegatedSignatures {
     /// @inheritdoc ITraceRegistry
     function getEventTypeHashes() external pure returns (bytes32 item, bytes32 batch) {
         return (_EVENT_TYPEHASH, _EVENT_BATCH_TYPEHASH);
+    }
+
+    /// @inheritdoc ITraceRegistry
+    function getAggregationTypeHashes() external pure returns (bytes32 item, bytes32 batch) {
+        return (_AGGREGATION_TYPEHASH, _AGGREGATION_BATCH_TYPEHASH);
     }
 
     /// @dev Checks every item and the one signature over them, then creates the units.
@@ -193,7 +251,7 @@ contract TraceRegistry is ITraceRegistry, AccessControl, DelegatedSignatures {
             bytes32 unitId = ids[i];
             // Checked here, not above, so that a unit listed twice in one batch is caught too.
             if (_units[unitId] != 0) revert TraceRegistryUnitExists(unitId);
-            _units[unitId] = _link(0, signer, hashes[i]);
+            _units[unitId] = _link(0, signer, hashes[i], false);
             Commission calldata c = units[i];
             emit UnitCommissioned(unitId, signer, c.gtin, c.serial, c.location, c.eventTime, c.evidence);
         }
@@ -212,11 +270,7 @@ contract TraceRegistry is ITraceRegistry, AccessControl, DelegatedSignatures {
         bytes32[] memory hashes = new bytes32[](n);
         for (uint256 i = 0; i < n; ++i) {
             LifecycleEvent calldata e = events[i];
-            uint8 step = e.bizStep;
-            uint32 allowed = allowedRoles(step);
-            if (allowed == 0) revert TraceRegistryInvalidStep(step);
-            if (roles & allowed == 0) revert TraceRegistryRoleNotAllowed(signer, step, allowed);
-            if (e.disposition > uint8(type(Disposition).max)) revert TraceRegistryInvalidDisposition(e.disposition);
+            _checkStep(signer, roles, e.bizStep, e.disposition);
             _checkWhereAndWhen(e.location, e.eventTime);
             hashes[i] = _hashEvent(e);
         }
@@ -227,9 +281,120 @@ contract TraceRegistry is ITraceRegistry, AccessControl, DelegatedSignatures {
             bytes32 unitId = e.unitId;
             uint256 prev = _units[unitId];
             if (prev == 0) revert TraceRegistryUnknownUnit(unitId);
-            _units[unitId] = _link(prev, signer, hashes[i]);
+            if (prev & _CLOSED != 0) revert TraceRegistryUnitClosed(unitId);
+            _units[unitId] = _link(prev, signer, hashes[i], _closes(e.bizStep, e.disposition));
             _recordMilestone(e, roles, who.organization);
             _emitEventRecorded(e, signer);
+        }
+    }
+
+    /// @dev Checks every aggregation and the one signature over them, then packs or unpacks the units.
+    function _aggregateBatch(SignedAggregationBatch calldata b) private {
+        Aggregation[] calldata aggregations = b.aggregations;
+        uint256 n = aggregations.length;
+        if (n == 0) revert TraceRegistryEmptyBatch();
+        address signer = b.signer;
+        uint32 roles = _actors[signer].roles;
+
+        bytes32[] memory hashes = new bytes32[](n);
+        for (uint256 i = 0; i < n; ++i) {
+            Aggregation calldata a = aggregations[i];
+            if (!GS1.isValidSscc(a.sscc)) revert TraceRegistryInvalidSscc(a.sscc);
+            uint8 action = a.action;
+            if (action != uint8(AggregationAction.Add) && action != uint8(AggregationAction.Delete)) {
+                revert TraceRegistryInvalidAggregationAction(action);
+            }
+            if (a.childIds.length == 0) revert TraceRegistryEmptyAggregation(a.sscc);
+            _checkStep(signer, roles, a.bizStep, a.disposition);
+            _checkWhereAndWhen(a.location, a.eventTime);
+            hashes[i] = _hashAggregation(a);
+        }
+        _useSignature(
+            signer,
+            _batchHash(_AGGREGATION_BATCH_TYPEHASH, signer, hashes, b.nonce, b.deadline),
+            b.nonce,
+            b.deadline,
+            b.signature
+        );
+
+        for (uint256 i = 0; i < n; ++i) {
+            _applyAggregation(aggregations[i], signer, hashes[i]);
+        }
+    }
+
+    /**
+     * @dev Packs (`Add`) or unpacks (`Delete`) the units and links the aggregation into the chain of
+     * the parcel and of each unit. The parcel's chain starts at its first `Add`.
+     */
+    function _applyAggregation(Aggregation calldata a, address signer, bytes32 structHash) private {
+        bytes32 parcelId = GS1.parcelId(a.sscc);
+        uint256 prev = _units[parcelId];
+        if (prev & _CLOSED != 0) revert TraceRegistryUnitClosed(parcelId);
+        bool closes = _closes(a.bizStep, a.disposition);
+        bool add = a.action == uint8(AggregationAction.Add);
+        bytes32[] calldata children = a.childIds;
+        uint256 m = children.length;
+        for (uint256 j = 0; j < m; ++j) {
+            bytes32 child = children[j];
+            uint256 rec = _units[child];
+            if (add) {
+                if (rec == 0) revert TraceRegistryUnknownUnit(child);
+                if (_parcels[child] != 0) revert TraceRegistryParcelInParcel(child);
+                bytes32 parent = _parentOf[child];
+                if (parent != bytes32(0)) revert TraceRegistryAlreadyPacked(child, parent);
+                _parentOf[child] = parcelId;
+            } else {
+                if (_parentOf[child] != parcelId) revert TraceRegistryNotInParcel(child, parcelId);
+                delete _parentOf[child];
+            }
+            if (rec & _CLOSED != 0) revert TraceRegistryUnitClosed(child);
+            _units[child] = _link(rec, signer, structHash, closes);
+            emit UnitAggregated(child, parcelId, signer, structHash);
+        }
+        // Counts cannot overflow: a unit is in one parcel at a time, and 2^32 units cannot be packed in gas.
+        uint256 parcel = _parcels[parcelId];
+        _parcels[parcelId] = add ? (parcel | _PARCEL_EXISTS) + m : parcel - m;
+        _units[parcelId] = _link(prev, signer, structHash, closes);
+        _emitAggregationRecorded(a, parcelId, signer);
+    }
+
+    /**
+     * @dev Emits {AggregationRecorded}. Its data is the {Aggregation}'s ABI encoding as it sits in
+     * calldata, with `action` moved before the child list (the event's order) and the list's offset
+     * rebased: written out here, since the event's eleven parameters do not fit Solidity's stack.
+     */
+    function _emitAggregationRecorded(Aggregation calldata a, bytes32 parcelId, address signer) private {
+        bytes32 topic0 = AggregationRecorded.selector;
+        bytes32[] calldata children = a.childIds;
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            calldatacopy(ptr, a, 0x120)
+            mstore(add(ptr, 0x20), calldataload(add(a, 0x40))) // action
+            mstore(add(ptr, 0x40), 0x120) // the child list follows the nine head words
+            mstore(add(ptr, 0x120), children.length)
+            let size := shl(5, children.length)
+            calldatacopy(add(ptr, 0x140), children.offset, size)
+            log3(ptr, add(0x140, size), topic0, parcelId, signer)
+        }
+    }
+
+    /**
+     * @dev EIP-712 struct hash of an {Aggregation}: the child list hashes to the keccak of its ids, the
+     * other fields are static and sit in calldata as EIP-712 encodes them (their ranges were checked
+     * by the ABI decoder when {_aggregateBatch} read them), so they are hashed in place.
+     */
+    function _hashAggregation(Aggregation calldata a) private pure returns (bytes32 h) {
+        bytes32 typeHash = _AGGREGATION_TYPEHASH;
+        bytes32[] calldata children = a.childIds;
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            let size := shl(5, children.length)
+            calldatacopy(ptr, children.offset, size)
+            let childrenHash := keccak256(ptr, size)
+            mstore(ptr, typeHash)
+            calldatacopy(add(ptr, 0x20), a, 0x120)
+            mstore(add(ptr, 0x40), childrenHash)
+            h := keccak256(ptr, 0x140)
         }
     }
 
@@ -296,6 +461,26 @@ contract TraceRegistry is ITraceRegistry, AccessControl, DelegatedSignatures {
         _milestones[key] = at | (uint256(e.location) << 40) | (uint256(organization) << 104);
     }
 
+    /**
+     * @dev The signer, holding `roles`, may sign `step` with `disposition`: a known step its roles
+     * allow, a known disposition, and for the partners' dispositions the partner's role.
+     */
+    function _checkStep(address signer, uint32 roles, uint8 step, uint8 disposition) private pure {
+        uint32 allowed = allowedRoles(step);
+        if (allowed == 0) revert TraceRegistryInvalidStep(step);
+        if (roles & allowed == 0) revert TraceRegistryRoleNotAllowed(signer, step, allowed);
+        if (disposition > uint8(type(Disposition).max)) revert TraceRegistryInvalidDisposition(disposition);
+        if (
+            (disposition == uint8(Disposition.Donated) && roles & ActorRoles.CHARITY == 0) ||
+            (disposition == uint8(Disposition.Recycled) && roles & ActorRoles.RECYCLER == 0)
+        ) revert TraceRegistryDispositionNotAllowed(signer, disposition);
+    }
+
+    /// @dev Whether an event ends its unit's lifecycle (returntrace.vocab.closes mirrors this).
+    function _closes(uint8 step, uint8 disposition) private pure returns (bool) {
+        return (_CLOSING_DISPOSITIONS >> disposition) & 1 != 0 || step == uint8(BizStep.Decommissioning);
+    }
+
     function _checkRoles(address signer, uint32 allowed, uint8 step) private view returns (uint32 roles) {
         roles = _actors[signer].roles;
         if (roles & allowed == 0) revert TraceRegistryRoleNotAllowed(signer, step, allowed);
@@ -306,14 +491,18 @@ contract TraceRegistry is ITraceRegistry, AccessControl, DelegatedSignatures {
         if (eventTime == 0 || eventTime > block.timestamp + MAX_CLOCK_SKEW) revert TraceRegistryInvalidEventTime(eventTime);
     }
 
-    function _link(uint256 prev, address signer, bytes32 structHash) private pure returns (uint256 rec) {
-        // 2^32 events on one unit cannot fit in any chain's gas budget, so the counter cannot wrap.
+    /// @dev The record after one more link; `prev` is not closed (callers revert on a closed unit first).
+    function _link(uint256 prev, address signer, bytes32 structHash, bool closes) private pure returns (uint256 rec) {
+        // 2^31 events on one unit cannot fit in any chain's gas budget, so the counter cannot reach the flag.
         assembly ("memory-safe") {
             let ptr := mload(0x40)
             mstore(ptr, prev)
             mstore(add(ptr, 0x20), signer)
             mstore(add(ptr, 0x40), structHash)
-            rec := or(and(keccak256(ptr, 0x60), not(_COUNT_MASK)), add(and(prev, _COUNT_MASK), 1))
+            rec := or(
+                or(and(keccak256(ptr, 0x60), not(_LOW_MASK)), shl(31, closes)),
+                add(and(prev, _COUNT_MASK), 1)
+            )
         }
     }
 

@@ -14,7 +14,7 @@ from eth_account import Account
 from eth_utils import keccak, to_checksum_address
 
 # Field lists in signing order. Signed messages name their signer, nonce and deadline; the
-# registry's items (Commission, LifecycleEvent) are signed inside a batch.
+# registry's items (Commission, LifecycleEvent, Aggregation) are signed inside a batch.
 TYPES: dict[str, list[tuple[str, str]]] = {
     "Commission": [
         ("uint64", "gtin"),
@@ -41,6 +41,23 @@ TYPES: dict[str, list[tuple[str, str]]] = {
     "EventBatch": [
         ("address", "signer"),
         ("LifecycleEvent[]", "events"),
+        ("uint256", "nonce"),
+        ("uint64", "deadline"),
+    ],
+    "Aggregation": [
+        ("uint64", "sscc"),
+        ("bytes32[]", "childIds"),
+        ("uint8", "action"),
+        ("uint8", "bizStep"),
+        ("uint8", "disposition"),
+        ("uint64", "location"),
+        ("uint40", "eventTime"),
+        ("bytes32", "evidence"),
+        ("bytes32", "bizTransaction"),
+    ],
+    "AggregationBatch": [
+        ("address", "signer"),
+        ("Aggregation[]", "aggregations"),
         ("uint256", "nonce"),
         ("uint64", "deadline"),
     ],
@@ -73,6 +90,7 @@ TYPES: dict[str, list[tuple[str, str]]] = {
 SIGNER_FIELD = {
     "CommissionBatch": "signer",
     "EventBatch": "signer",
+    "AggregationBatch": "signer",
     "ReturnRequest": "buyer",
     "Inspection": "inspector",
     "Redemption": "holder",
@@ -111,6 +129,10 @@ def struct_hash(primary: str, message: Mapping[str, Any]) -> bytes:
         if typ.endswith("[]") and typ[:-2] in TYPES:
             abi_types.append("bytes32")
             values.append(keccak(b"".join(struct_hash(typ[:-2], item) for item in value)))
+        elif typ == "bytes32[]":
+            # EIP-712: an array of atomic values hashes to the keccak of their concatenated encodings.
+            abi_types.append("bytes32")
+            values.append(keccak(b"".join(_as_bytes32(v) for v in value)))
         elif typ == "string":
             abi_types.append("bytes32")
             values.append(keccak(text=value))

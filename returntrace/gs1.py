@@ -1,4 +1,4 @@
-"""GS1 identifiers: GTIN, GLN and serial checks, and the on-chain unit id (see contracts/utils/GS1.sol)."""
+"""GS1 identifiers: GTIN, GLN, serial and SSCC checks, the on-chain unit and parcel ids (see contracts/utils/GS1.sol)."""
 
 from __future__ import annotations
 
@@ -64,6 +64,29 @@ def digital_link(resolver: str, gtin: str | int, serial: str) -> str:
     from urllib.parse import quote
 
     return f"{resolver.rstrip('/')}/01/{normalize_gtin(gtin)}/21/{quote(validate_serial(serial), safe='')}"
+
+
+def validate_sscc(sscc: str | int) -> int:
+    """Returns the SSCC (AI 00) as the integer the contracts take, checking 18 digits and the check digit."""
+    text = f"{sscc:018d}" if isinstance(sscc, int) and sscc >= 0 else str(sscc)
+    if len(text) != 18 or not has_valid_check_digit(text) or int(text) == 0:
+        raise GS1Error(f"SSCC must be 18 digits with a valid check digit, got {text!r}")
+    return int(text)
+
+
+def sscc18(sscc: str | int) -> str:
+    """The 18-digit text of a valid SSCC (zero-padded), as GS1 element strings and Digital Links carry it."""
+    return f"{validate_sscc(sscc):018d}"
+
+
+def parcel_id(sscc: str | int) -> bytes:
+    """keccak256(utf8("00" + sscc18)), as TraceRegistry.parcelIdOf computes it."""
+    return keccak(("00" + sscc18(sscc)).encode("ascii"))
+
+
+def parcel_link(resolver: str, sscc: str | int) -> str:
+    """The GS1 Digital Link URI of a parcel: <resolver>/00/<sscc18>."""
+    return f"{resolver.rstrip('/')}/00/{sscc18(sscc)}"
 
 
 def with_check_digit(data_digits: str) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 from eth_utils import event_abi_to_log_topic, keccak
 
 from . import eip712, hashchain, logs
-from .vocab import BizStep, Disposition, signer_role, step_label
+from .vocab import BizStep, Disposition, closes, signer_role, step_label
 
 
 # ---------------------------------------------------------------------------------------------
@@ -39,6 +39,11 @@ class LifecycleRecord:
     block: int = 0
     tx_hash: str = ""
     log_index: int = 0
+
+    @property
+    def closes(self) -> bool:
+        """Whether this event closed its unit (the record's bit 31 after it)."""
+        return self.kind != "commission" and closes(self.biz_step, self.disposition)
 
     def struct_hash(self) -> bytes:
         """The EIP-712 struct hash the registry chained for this item."""
@@ -95,7 +100,7 @@ def chain_records(records: list[LifecycleRecord]) -> list[int]:
     """The unit's record after each of its events, in order (the last one is the head)."""
     out, record = [], 0
     for r in records:
-        record = hashchain.link(record, r.signer, r.struct_hash())
+        record = hashchain.link(record, r.signer, r.struct_hash(), r.closes)
         out.append(record)
     return out
 

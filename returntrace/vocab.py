@@ -102,6 +102,25 @@ STEP_ROLES: dict[BizStep, Role] = {
     BizStep.DECOMMISSIONING: Role.BRAND | Role.RECYCLER,
 }
 
+# What ends a unit's lifecycle: after such an event the registry accepts none on the unit
+# (TraceRegistry._closes holds the same rule).
+CLOSING_DISPOSITIONS = frozenset({Disposition.DESTROYED, Disposition.DONATED, Disposition.RECYCLED})
+# Dispositions only a partner may sign (TraceRegistry._checkStep).
+PARTNER_DISPOSITIONS: dict[Disposition, Role] = {Disposition.DONATED: Role.CHARITY, Disposition.RECYCLED: Role.RECYCLER}
+
+
+def closes(step: int, disposition: int) -> bool:
+    """Whether an event with this step and disposition closes its unit (or parcel)."""
+    return disposition in CLOSING_DISPOSITIONS or step == BizStep.DECOMMISSIONING
+
+
+class AggregationAction(IntEnum):
+    """ITraceRegistry.AggregationAction: EPCIS AggregationEvent action."""
+
+    ADD = 1
+    DELETE = 2
+
+
 # Product class flags (ITraceRegistry.Product.classFlags).
 HYGIENE_SEALED = 1
 

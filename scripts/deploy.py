@@ -22,7 +22,7 @@ from brownie import ReturnEscrow, StorePoints, TraceRegistry, ZERO_ADDRESS, acco
 from eth_utils import keccak
 
 from returntrace import eip712, gs1, policies
-from returntrace.vocab import HYGIENE_SEALED, BizStep, Disposition, Role
+from returntrace.vocab import HYGIENE_SEALED, AggregationAction, BizStep, Disposition, Role
 
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOYMENTS = ROOT / "deployments"
@@ -161,8 +161,35 @@ def event_item(
     }
 
 
+def aggregation_item(
+    signer: Signer,
+    sscc: int,
+    child_ids: list[bytes],
+    action: AggregationAction = AggregationAction.ADD,
+    step: BizStep | None = None,
+    disposition: Disposition = Disposition.IN_PROGRESS,
+    biz_transaction: bytes = ZERO32,
+    evidence: bytes = ZERO32,
+) -> dict:
+    """Units packed into (ADD) or unpacked from (DELETE) the parcel `sscc` at the signer's GLN, now;
+    the step defaults to packing for ADD and unpacking for DELETE."""
+    if step is None:
+        step = BizStep.PACKING if action == AggregationAction.ADD else BizStep.UNPACKING
+    return {
+        "sscc": int(sscc),
+        "childIds": list(child_ids),
+        "action": int(action),
+        "bizStep": int(step),
+        "disposition": int(disposition),
+        "location": signer.gln,
+        "eventTime": chain.time(),
+        "evidence": evidence,
+        "bizTransaction": biz_transaction,
+    }
+
+
 def signed_batch(domain: eip712.Domain, primary: str, signer: Signer, items_field: str, items: list[dict], nonce: int) -> tuple:
-    """A signed CommissionBatch or EventBatch as the registry's calldata struct."""
+    """A signed CommissionBatch, EventBatch or AggregationBatch as the registry's calldata struct."""
     message = {"signer": signer.address, items_field: items, "nonce": nonce, "deadline": chain.time() + 3600}
     return eip712.call_args(primary, message, domain.sign(signer.key, primary, message))
 

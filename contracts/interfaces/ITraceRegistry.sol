@@ -4,8 +4,12 @@ pragma solidity 0.8.28;
 /**
  * @dev Product units identified by GS1 GTIN + serial, and their EPCIS-shaped lifecycle events
  * signed by the actors who observed them. Per unit the contract keeps only the head of an
- * append-only hash chain and an event counter, packed in one storage slot; the events themselves
- * are in the logs, from which anyone can rebuild a unit's history and check it against the head.
+ * append-only hash chain, a closed flag and an event counter, packed in one storage slot; the
+ * events themselves are in the logs, from which anyone can rebuild a unit's history and check it
+ * against the head.
+ *
+ * Units travel together in parcels identified by their SSCC (EPCIS AggregationEvent ADD/DELETE): a
+ * parcel has a chain of its own, so one signed scan of the parcel covers every unit in it.
  */
 interface ITraceRegistry {
     /**
@@ -88,6 +92,13 @@ interface ITraceRegistry {
         uint64 markets;
     }
 
+    /// @dev What an {Aggregation} does to its parcel: EPCIS AggregationEvent `ADD` or `DELETE`.
+    enum AggregationAction {
+        None,
+        Add,
+        Delete
+    }
+
     /// @dev A product class, registered once per GTIN by its brand.
     struct Product {
         address brand;
@@ -155,6 +166,37 @@ interface ITraceRegistry {
         bytes signature;
     }
 
+    /**
+     * @dev Units packed into, or unpacked from, the parcel with SSCC `sscc` (an EPCIS AggregationEvent
+     * whose parentID is the SSCC and whose childEPCs are the units). `action` is an
+     * {AggregationAction}; the other fields mean what they mean in a {LifecycleEvent}.
+     * EIP-712 type: `Aggregation(uint64 sscc,bytes32[] childIds,uint8 action,uint8 bizStep,uint8 disposition,uint64 location,uint40 eventTime,bytes32 evidence,bytes32 bizTransaction)`.
+     */
+    struct Aggregation {
+        uint64 sscc;
+        bytes32[] childIds;
+        uint8 action;
+        uint8 bizStep;
+        uint8 disposition;
+        uint64 location;
+        uint40 eventTime;
+        bytes32 evidence;
+        bytes32 bizTransaction;
+    }
+
+    /**
+     * @dev Aggregations signed at once by one actor. EIP-712 type:
+     * `AggregationBatch(address signer,Aggregation[] aggregations,uint256 nonce,uint64 deadline)` followed by
+     * the `Aggregation` type.
+     */
+    struct SignedAggregationBatch {
+        address signer;
+        Aggregation[] aggregations;
+        uint256 nonce;
+        uint64 deadline;
+        bytes signature;
+    }
+
     /// @dev The GTIN is not 14 digits with a correct check digit.
     error TraceRegistryInvalidGtin(uint64 gtin);
 
@@ -190,6 +232,30 @@ interface ITraceRegistry {
 
     /// @dev The event time is zero or later than the block that records it (beyond the allowed clock skew).
     error TraceRegistryInvalidEventTime(uint40 eventTime);
+
+    /// @dev Only a charity signs `Donated` and only a recycler `Recycled`: `signer` is neither for `disposition`.
+    error TraceRegistryDispositionNotAllowed(address signer, uint8 disposition);
+
+    /// @dev The unit (or parcel) was donated, recycled, destroyed or decommissioned: its chain is closed.
+    error TraceRegistryUnitClosed(bytes32 unitId);
+
+    /// @dev The SSCC is not 18 digits with a correct check digit.
+    error TraceRegistryInvalidSscc(uint64 sscc);
+
+    /// @dev The aggregation's action is neither `Add` nor `Delete`.
+    error TraceRegistryInvalidAggregationAction(uint8 action);
+
+    /// @dev An aggregation must name at least one unit.
+    error TraceRegistryEmptyAggregation(uint64 sscc);
+
+    /// @dev The unit is in the parcel `parcelId` already (a unit is in one parcel at a time).
+    error TraceRegistryAlreadyPacked(bytes32 unitId, bytes32 parcelId);
+
+    /// @dev The unit is not in the parcel `parcelId`.
+    error TraceRegistryNotInParcel(bytes32 unitId, bytes32 parcelId);
+
+    /// @dev The id is a parcel, which cannot be packed into another parcel.
+    error TraceRegistryParcelInParcel(bytes32 parcelId);
 
     /// @dev A call and each signed batch in it must hold at least one item.
     error TraceRegistryEmptyBatch();
@@ -234,6 +300,31 @@ interface ITraceRegistry {
         bytes32 evidence,
         bytes32 bizTransaction
     );
+
+    /**
+     * @dev Emitted for every aggregation, under the parcel's id: the parcel's chain link is the EIP-712
+     * struct hash of the {Aggregation} these fields make (see {unitRecord}).
+     */
+    event AggregationRecorded(
+        bytes32 indexed parcelId,
+        address indexed signer,
+        uint64 sscc,
+        uint8 action,
+        bytes32[] childIds,
+        uint8 bizStep,
+        uint8 disposition,
+        uint64 location,
+        uint40 eventTime,
+        bytes32 evidence,
+        bytes32 bizTransaction
+    );
+
+    /**
+     * @dev Emitted for each unit an aggregation packs or unpacks: the unit's chain link is
+     * `aggregationHash`, the struct hash of the aggregation whose fields {AggregationRecorded} logs
+     * under `parcelId` in the same transaction.
+     */
+    event UnitAggregated(bytes32 indexed unitId, bytes32 indexed parcelId, address indexed signer, bytes32 aggregationHash);
 
     /**
      * @dev Registers the product class `gtin` with the caller as its brand.
@@ -295,23 +386,61 @@ interface ITraceRegistry {
      *
      * - it holds at least one event; signature, nonce and deadline are valid (see {IDelegatedSignatures}).
      * - each unit exists, each step is a known step other than commissioning, each disposition is known.
-     * - the signer holds, for each event, a role allowed to sign its step (see {allowedRoles}).
+     * - the signer holds, for each event, a role allowed to sign its step (see {allowedRoles}); only a
+     *   charity signs disposition `Donated`, only a recycler `Recycled`.
+     * - no unit is closed (see {isClosed}).
      * - each location is a valid GLN and no event time is zero or in the future.
+     *
+     * An event with disposition `Donated`, `Recycled` or `Destroyed`, or step `Decommissioning`,
+     * closes its unit. A parcel's id is a unit id too: an event on it is one scan of the whole parcel.
      *
      * Emits an {EventRecorded} event per event.
      */
     function record(SignedEventBatch[] calldata batches) external;
 
     /**
-     * @dev Returns the unit's packed record: the chain head in the high 224 bits and the number of
-     * events in the low 32 bits; zero for a unit that does not exist. After the n-th event,
-     * `record_n = (keccak256(abi.encode(record_{n-1}, signer, structHash)) & ~0xffffffff) | n`, with
-     * `record_0 = 0` and `structHash` the EIP-712 struct hash of the {Commission} or {LifecycleEvent}.
+     * @dev Packs units into parcels and unpacks them, from signed batches of {Aggregation}s; any
+     * account may submit them. All or nothing. Each aggregation appends one link, its struct hash,
+     * to the parcel's chain (created by its first `Add`) and to the chain of every unit it names.
+     *
+     * Requirements, for each signed batch:
+     *
+     * - it holds at least one aggregation; signature, nonce and deadline are valid (see {IDelegatedSignatures}).
+     * - each SSCC is valid, each action is `Add` or `Delete`, each aggregation names at least one unit.
+     * - the signer holds a role allowed to sign each step, and the partner role a disposition asks for
+     *   (as in {record}); each location is a valid GLN and no event time is zero or in the future.
+     * - neither the parcel nor any unit named is closed.
+     * - `Add`: each unit exists, is not a parcel, and is in no parcel (including earlier in the same list).
+     * - `Delete`: each unit is in this parcel.
+     *
+     * Emits an {AggregationRecorded} event per aggregation and a {UnitAggregated} event per unit named.
+     */
+    function aggregate(SignedAggregationBatch[] calldata batches) external;
+
+    /**
+     * @dev Returns the unit's (or parcel's) packed record: the chain head in the high 224 bits, the
+     * closed flag in bit 31 and the number of events in bits 0-30; zero for a unit that does not
+     * exist. After the n-th event,
+     * `record_n = (keccak256(abi.encode(record_{n-1}, signer, structHash)) & ~0xffffffff) | closes << 31 | n`,
+     * with `record_0 = 0`, `structHash` the EIP-712 struct hash of the {Commission}, {LifecycleEvent}
+     * or {Aggregation}, and `closes` 1 when the event closes the unit (see {record}).
      */
     function unitRecord(bytes32 unitId) external view returns (uint256);
 
-    /// @dev Returns the number of events recorded for the unit (0: unknown unit).
+    /// @dev Returns the number of events recorded for the unit or parcel (0: unknown).
     function eventCount(bytes32 unitId) external view returns (uint32);
+
+    /// @dev Returns true when the unit or parcel is closed: it accepts no further event.
+    function isClosed(bytes32 unitId) external view returns (bool);
+
+    /// @dev Returns the parcel the unit is packed in (zero: none).
+    function parentOf(bytes32 unitId) external view returns (bytes32);
+
+    /**
+     * @dev Returns the number of units in the parcel. A list of units is the parcel's exact content
+     * iff it has this many members and {parentOf} of each is the parcel.
+     */
+    function parcelSize(bytes32 parcelId) external view returns (uint32);
 
     /// @dev Returns the product class registered under `gtin` (brand zero: none).
     function product(uint64 gtin) external view returns (Product memory);
@@ -348,9 +477,18 @@ interface ITraceRegistry {
     /// @dev Returns the unit id of `gtin` and `serial` (see README for the encoding).
     function unitIdOf(uint64 gtin, string calldata serial) external pure returns (bytes32);
 
+    /**
+     * @dev Returns the parcel id of an SSCC: `keccak256("00" ‖ sscc18)`, its GS1 element string
+     * (see README). Reverts {TraceRegistryInvalidSscc} for an invalid SSCC.
+     */
+    function parcelIdOf(uint64 sscc) external pure returns (bytes32);
+
     /// @dev Returns the EIP-712 type hashes of {Commission} and of the signed `CommissionBatch`.
     function getCommissionTypeHashes() external pure returns (bytes32 item, bytes32 batch);
 
     /// @dev Returns the EIP-712 type hashes of {LifecycleEvent} and of the signed `EventBatch`.
     function getEventTypeHashes() external pure returns (bytes32 item, bytes32 batch);
+
+    /// @dev Returns the EIP-712 type hashes of {Aggregation} and of the signed `AggregationBatch`.
+    function getAggregationTypeHashes() external pure returns (bytes32 item, bytes32 batch);
 }

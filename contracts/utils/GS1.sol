@@ -13,11 +13,17 @@ pragma solidity 0.8.28;
  * `unitId = keccak256(utf8("01" ‖ gtin14 ‖ "21" ‖ serial))`, e.g. GTIN 09506000134352 and serial
  * "ABC123" give `keccak256("010950600013435221ABC123")`. AI 01 has a fixed length and AI 21 comes
  * last, so the string, and therefore the id, is unambiguous.
+ *
+ * A parcel (logistic unit) is identified by its SSCC (AI 00): 18 digits with a check digit, carried as
+ * their integer value (below 10^18, so it fits a uint64). Its id is the hash of its element string,
+ * `parcelId = keccak256(utf8("00" ‖ sscc18))`; the "00" prefix keeps it apart from every unit id,
+ * which starts "01". Its GS1 Digital Link is `/00/<sscc18>`.
  */
 library GS1 {
     uint256 internal constant MAX_GTIN = 99_999_999_999_999; // 14 digits
     uint256 internal constant MAX_GLN = 9_999_999_999_999; // 13 digits
     uint256 internal constant MAX_SERIAL_LENGTH = 20;
+    uint256 internal constant MAX_SSCC = 999_999_999_999_999_999; // 18 digits
 
     /// @dev Bit `c` is set when ASCII character `c` is in GS1 AI encodable character set 82:
     /// ! " % & ' ( ) * + , - . / 0-9 : ; < = > ? A-Z _ a-z
@@ -55,6 +61,11 @@ library GS1 {
         return hasValidCheckDigit(gln, MAX_GLN);
     }
 
+    /// @dev Returns true for an 18-digit SSCC with a correct check digit.
+    function isValidSscc(uint256 sscc) internal pure returns (bool) {
+        return hasValidCheckDigit(sscc, MAX_SSCC);
+    }
+
     /// @dev Returns true for 1-20 characters, each in GS1 AI encodable character set 82.
     function isValidSerial(bytes calldata serial) internal pure returns (bool valid) {
         uint256 len = serial.length;
@@ -88,6 +99,20 @@ library GS1 {
             mstore8(add(ptr, 17), 0x31) // "1"
             calldatacopy(add(ptr, 18), serial.offset, serial.length)
             id := keccak256(ptr, add(18, serial.length))
+        }
+    }
+
+    /// @dev The parcel identifier described above. `sscc` must be at most 18 digits.
+    function parcelId(uint256 sscc) internal pure returns (bytes32 id) {
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            mstore8(ptr, 0x30) // "0"
+            mstore8(add(ptr, 1), 0x30) // "0"
+            for { let i := 19 } gt(i, 1) { i := sub(i, 1) } {
+                mstore8(add(ptr, i), add(0x30, mod(sscc, 10)))
+                sscc := div(sscc, 10)
+            }
+            id := keccak256(ptr, 20)
         }
     }
 }

@@ -41,8 +41,8 @@ def test_tampered_history_does_not_verify(registry, commission, record):
     # Drop an event: the rebuilt head no longer matches the chain.
     from returntrace import hashchain
 
-    assert hashchain.rebuild((e.signer, e.struct_hash()) for e in h.events) == h.onchain_record
-    assert hashchain.rebuild((e.signer, e.struct_hash()) for e in h.events[:-1]) != h.onchain_record
+    assert hashchain.rebuild((e.signer, e.struct_hash(), e.closes) for e in h.events) == h.onchain_record
+    assert hashchain.rebuild((e.signer, e.struct_hash(), e.closes) for e in h.events[:-1]) != h.onchain_record
 
 
 def test_unknown_unit_has_no_verified_history(registry):
