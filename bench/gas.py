@@ -1,5 +1,6 @@
 """Gas figures: lifecycle events in batches of 1, 10 and 100, on new units (commissioning) and on
-existing units, and the escrow's purchase, return request, inspection + settlement and withdraw.
+existing units; parcels (packing and unpacking per unit, one scan of a whole parcel) and a
+partner's closing scan; and the escrow's purchase, return request, inspection + settlement and withdraw.
 
     make bench          # starts anvil, deploys fresh contracts, prints the tables
 
@@ -11,9 +12,9 @@ from __future__ import annotations
 
 from brownie import ERC20Mock, ZERO_ADDRESS, accounts, chain
 
-from returntrace import eip712
+from returntrace import eip712, gs1
 from returntrace.policies import Grade
-from returntrace.vocab import BizStep, Disposition, Role
+from returntrace.vocab import AggregationAction, BizStep, Disposition, Role
 from scripts import deploy
 
 BATCHES = (1, 10, 100)
@@ -61,6 +62,45 @@ def registry_figures(d: deploy.Deployment) -> dict[str, int]:
         results[f"existing_single_{n}"] = tx.gas_used // n
         print(_row(f"existing units: each event signed alone ({min(n, len(d.extra_signers))} signers)", tx.gas_used, n))
     print(f"\nFor scale: a typical string-storing supply-chain contract spends ~{TYPICAL_SUPPLY_CHAIN_UPDATE:,} gas per update.")
+    return results
+
+
+def parcel_figures(d: deploy.Deployment) -> dict[str, int]:
+    """Units packed into SSCC parcels of 1, 10 and 100 (per unit packed), one carrier scan of each
+    parcel (per unit it covers), unpacking (per unit), and a charity's closing receipt."""
+    relayer = accounts[1]
+    reg, dom = d.registry, d.registry_domain
+    brand, carrier, warehouse, charity = (d.actors[n] for n in ("brand", "carrier", "warehouse", "charity"))
+    results: dict[str, int] = {}
+
+    def send(signer, primary, field, items, call):
+        return call([deploy.signed_batch(dom, primary, signer, field, items, reg.getNonce(signer.address))], {"from": relayer}, silent=True)
+
+    _header("TraceRegistry — parcels (SSCC aggregation) and partners")
+    for k, n in enumerate(BATCHES):
+        items = [deploy.commission_item(d, f"PARCEL{k}-{i:04d}") for i in range(n)]
+        send(brand, "CommissionBatch", "units", items, reg.commission)
+        units = [deploy.unit_of(c) for c in items]
+        sscc = int(gs1.with_check_digit(f"39506000{k + 1:09d}"))
+        tx = send(warehouse, "AggregationBatch", "aggregations", [deploy.aggregation_item(warehouse, sscc, units, AggregationAction.ADD)], reg.aggregate)
+        results[f"pack_{n}"] = tx.gas_used // n
+        print(_row("pack units into a new parcel (ADD), per unit", tx.gas_used, n))
+        scan = deploy.event_item(carrier, gs1.parcel_id(sscc), BizStep.DEPARTING, Disposition.IN_TRANSIT)
+        tx = send(carrier, "EventBatch", "events", [scan], reg.record)
+        results[f"parcel_scan_{n}"] = tx.gas_used // n
+        print(_row("one carrier scan of the parcel, per unit in it", tx.gas_used, n))
+        tx = send(warehouse, "AggregationBatch", "aggregations", [deploy.aggregation_item(warehouse, sscc, units, AggregationAction.DELETE)], reg.aggregate)
+        results[f"unpack_{n}"] = tx.gas_used // n
+        print(_row("unpack units from the parcel (DELETE), per unit", tx.gas_used, n))
+        if n == BATCHES[-1]:
+            events = [deploy.event_item(charity, u, BizStep.RECEIVING, Disposition.DONATED) for u in units[:1]]
+            tx = send(charity, "EventBatch", "events", events, reg.record)
+            results["partner_close_1"] = tx.gas_used
+            print(_row("charity receives a donated unit (closes it)", tx.gas_used, 1))
+            events = [deploy.event_item(charity, u, BizStep.RECEIVING, Disposition.DONATED) for u in units[1:]]
+            tx = send(charity, "EventBatch", "events", events, reg.record)
+            results["partner_close_session"] = tx.gas_used // len(events)
+            print(_row("charity receiving session, donated (closes each)", tx.gas_used, len(events)))
     return results
 
 
@@ -129,4 +169,5 @@ def escrow_figures(d: deploy.Deployment) -> dict[str, int]:
 def main() -> None:
     d = deploy.deploy_demo_world(accounts[0], extra_signers=10)
     registry_figures(d)
+    parcel_figures(d)
     escrow_figures(d)

@@ -131,6 +131,9 @@ def deploy_demo_world(admin: Any, extra_signers: int = 0) -> Deployment:
     markets = (1 << MARKET_EU) | (1 << MARKET_US) | (1 << MARKET_CN)
     d.registry.registerProduct(DEMO_GTIN, HYGIENE_SEALED, markets, {"from": d.actors["brand"].account}, silent=True)
     d.escrow.grantRole(d.escrow.ARBITER_ROLE(), d.actors["arbiter"].address, {"from": admin}, silent=True)
+    # The demo warehouse's own site is an accredited local return center for the EU market.
+    warehouse = d.actors["warehouse"]
+    d.registry.setReturnCenter(warehouse.gln, warehouse.gln, 1 << MARKET_EU, {"from": admin}, silent=True)
     return d
 
 
