@@ -194,7 +194,9 @@ class Indexer(Worker):
                 )
             else:
                 record = history.from_log(e)
-                if record is not None:
+                # Parcels (AggregationRecorded / UnitAggregated) are not indexed yet: a packed
+                # unit's view then lacks its aggregation links and says so (events are missing).
+                if record is not None and record.kind != "aggregation":
                     self._add_event(batch, units, roles, record)
 
         if escrow:
@@ -216,7 +218,7 @@ class Indexer(Worker):
             if unit is None:
                 raise IndexInconsistent(f"event on unit {unit_id}, which the index has not seen commissioned (tx {r.tx_hash})")
         struct_hash = r.struct_hash()
-        record = hashchain.link(int(unit["last_record"], 16), r.signer, struct_hash)
+        record = hashchain.link(int(unit["last_record"], 16), r.signer, struct_hash, r.closes)
         unit["event_count"] = hashchain.count_of(record)
         unit["last_record"] = hashchain.to_hex(record)
         unit["last_block"] = r.block

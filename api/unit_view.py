@@ -70,11 +70,8 @@ def record_of(unit: dict[str, Any], row: dict[str, Any]) -> LifecycleRecord:
 
 def rebuild(unit: dict[str, Any], rows: Iterable[dict[str, Any]]) -> int:
     """The head the registry must hold if these index rows are the unit's true history."""
-    record = 0
-    for row in rows:
-        r = record_of(unit, row)
-        record = hashchain.link(record, r.signer, r.struct_hash())
-    return record
+    chain = history.chain_records([record_of(unit, row) for row in rows])
+    return chain[-1] if chain else 0
 
 
 class ChainRecords:

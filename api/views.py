@@ -27,6 +27,9 @@ class TimelineEntry:
     biz_transaction: str | None  # 0x order reference or RMA, None if none
     tx_hash: str
     block: int
+    parcel: str | None = None  # 18-digit SSCC: the parcel an aggregation packed into or unpacked from, or that a via-parcel scan covered
+    action: str | None = None  # aggregations: "ADD" or "DELETE"
+    via_parcel: bool = False  # a scan of the parcel while the unit was in it (a link of the parcel's chain)
 
 
 @dataclass

@@ -323,14 +323,18 @@ contract TraceRegistry is ITraceRegistry, AccessControl, DelegatedSignatures {
     }
 
     /**
-     * @dev Packs (`Add`) or unpacks (`Delete`) the units and links the aggregation into the chain of
-     * the parcel and of each unit. The parcel's chain starts at its first `Add`.
+     * @dev Links the aggregation into the parcel's chain (which starts at its first `Add`), then packs
+     * (`Add`) or unpacks (`Delete`) each unit and links it into the unit's chain. The parcel's log
+     * comes first, so a reader streaming the logs has the content before the units' links to it.
      */
     function _applyAggregation(Aggregation calldata a, address signer, bytes32 structHash) private {
         bytes32 parcelId = GS1.parcelId(a.sscc);
         uint256 prev = _units[parcelId];
         if (prev & _CLOSED != 0) revert TraceRegistryUnitClosed(parcelId);
         bool closes = _closes(a.bizStep, a.disposition);
+        _units[parcelId] = _link(prev, signer, structHash, closes);
+        _emitAggregationRecorded(a, parcelId, signer);
+
         bool add = a.action == uint8(AggregationAction.Add);
         bytes32[] calldata children = a.childIds;
         uint256 m = children.length;
@@ -339,7 +343,8 @@ contract TraceRegistry is ITraceRegistry, AccessControl, DelegatedSignatures {
             uint256 rec = _units[child];
             if (add) {
                 if (rec == 0) revert TraceRegistryUnknownUnit(child);
-                if (_parcels[child] != 0) revert TraceRegistryParcelInParcel(child);
+                // The parcel itself is not marked yet on its first `Add`, hence the equality test.
+                if (child == parcelId || _parcels[child] != 0) revert TraceRegistryParcelInParcel(child);
                 bytes32 parent = _parentOf[child];
                 if (parent != bytes32(0)) revert TraceRegistryAlreadyPacked(child, parent);
                 _parentOf[child] = parcelId;
@@ -354,8 +359,6 @@ contract TraceRegistry is ITraceRegistry, AccessControl, DelegatedSignatures {
         // Counts cannot overflow: a unit is in one parcel at a time, and 2^32 units cannot be packed in gas.
         uint256 parcel = _parcels[parcelId];
         _parcels[parcelId] = add ? (parcel | _PARCEL_EXISTS) + m : parcel - m;
-        _units[parcelId] = _link(prev, signer, structHash, closes);
-        _emitAggregationRecorded(a, parcelId, signer);
     }
 
     /**

@@ -1,17 +1,23 @@
 """A unit's history rebuilt from TraceRegistry logs alone, checked against its on-chain record.
 
 Needs nothing but a JSON-RPC node and the registry's ABI: no database, no gateway.
+
+Units travel in SSCC parcels. A parcel has a chain of its own (its id is a unit id): each
+aggregation (ADD/DELETE) is one link in the parcel's chain and in each unit's, and lifecycle
+events recorded on the parcel are links of the parcel's chain only. A unit's history is its own
+chain plus the parcel's events recorded while it was packed (between its ADD and DELETE links),
+each verified against the head of the chain it belongs to.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import Any, Iterable, Iterator
 
 from eth_utils import event_abi_to_log_topic, keccak
 
-from . import eip712, hashchain, logs
-from .vocab import BizStep, Disposition, closes, signer_role, step_label
+from . import eip712, gs1, hashchain, logs
+from .vocab import AggregationAction, BizStep, Disposition, closes, signer_role, step_label
 
 
 # ---------------------------------------------------------------------------------------------
@@ -23,10 +29,12 @@ _LIFECYCLE_TYPE_HASH = eip712.type_hash("LifecycleEvent")
 
 @dataclass
 class LifecycleRecord:
-    """One link of a unit's chain as its log states it: a commissioning or a lifecycle event."""
+    """One link of a unit's (or parcel's) chain as its log states it: a commissioning, a lifecycle
+    event, or an aggregation (the parcel's AggregationRecorded; a unit's copy of it carries the
+    unit's id and the position of its UnitAggregated log)."""
 
     unit_id: bytes
-    kind: str  # "commission" (UnitCommissioned) or "event" (EventRecorded)
+    kind: str  # "commission" (UnitCommissioned), "event" (EventRecorded) or "aggregation"
     signer: str  # checksummed
     biz_step: int  # BizStep; COMMISSIONING (1) for a commissioning
     disposition: int  # Disposition; NONE (0) for a commissioning
@@ -39,6 +47,19 @@ class LifecycleRecord:
     block: int = 0
     tx_hash: str = ""
     log_index: int = 0
+    sscc: int | None = None  # aggregation only
+    child_ids: tuple[bytes, ...] = ()  # aggregation only
+    action: int = 0  # aggregation only: AggregationAction
+
+    @property
+    def position(self) -> tuple[int, int]:
+        """Where the log is in the chain's order: (block, log index)."""
+        return (self.block, self.log_index)
+
+    @property
+    def parcel_id(self) -> bytes | None:
+        """The parcel of an aggregation."""
+        return gs1.parcel_id(self.sscc) if self.sscc is not None else None
 
     @property
     def closes(self) -> bool:
@@ -51,6 +72,15 @@ class LifecycleRecord:
             return eip712.struct_hash(
                 "Commission",
                 {"gtin": self.gtin, "serial": self.serial, "location": self.location, "eventTime": self.event_time, "evidence": self.evidence},
+            )
+        if self.kind == "aggregation":
+            return eip712.struct_hash(
+                "Aggregation",
+                {
+                    "sscc": self.sscc, "childIds": list(self.child_ids), "action": self.action, "bizStep": self.biz_step,
+                    "disposition": self.disposition, "location": self.location, "eventTime": self.event_time,
+                    "evidence": self.evidence, "bizTransaction": self.biz_transaction,
+                },
             )
         return lifecycle_struct_hash(self.unit_id, self.biz_step, self.disposition, self.location, self.event_time, self.evidence, self.biz_transaction)
 
@@ -93,7 +123,45 @@ def from_log(entry: Any) -> LifecycleRecord | None:
             unit_id=bytes(a["unitId"]), kind="event", signer=a["signer"], biz_step=int(a["bizStep"]), disposition=int(a["disposition"]),
             location=int(a["location"]), event_time=int(a["eventTime"]), evidence=bytes(a["evidence"]), biz_transaction=bytes(a["bizTransaction"]), **common,
         )
+    if entry.name == "AggregationRecorded":
+        return LifecycleRecord(
+            unit_id=bytes(a["parcelId"]), kind="aggregation", signer=a["signer"], biz_step=int(a["bizStep"]), disposition=int(a["disposition"]),
+            location=int(a["location"]), event_time=int(a["eventTime"]), evidence=bytes(a["evidence"]), biz_transaction=bytes(a["bizTransaction"]),
+            sscc=int(a["sscc"]), child_ids=tuple(bytes(c) for c in a["childIds"]), action=int(a["action"]), **common,
+        )
     return None
+
+
+class RecordReader:
+    """Turns decoded registry logs, in chain order, into chain records. A UnitAggregated log
+    becomes the unit's copy of the aggregation its parcel's AggregationRecorded log (emitted just
+    before it, in the same transaction) states in full; its struct hash must be the one the unit's
+    log names. One whose content cannot be found is dropped, so that unit's chain does not verify."""
+
+    def __init__(self) -> None:
+        self._tx = ""
+        self._aggregations: dict[bytes, LifecycleRecord] = {}
+
+    def read(self, entry: Any) -> LifecycleRecord | None:
+        if entry.tx_hash != self._tx:
+            self._tx, self._aggregations = entry.tx_hash, {}
+        if entry.name == "UnitAggregated":
+            a = entry.args
+            parcel = self._aggregations.get(bytes(a["aggregationHash"]))
+            child = bytes(a["unitId"])
+            if parcel is None or parcel.unit_id != bytes(a["parcelId"]) or child not in parcel.child_ids:
+                return None
+            return replace(parcel, unit_id=child, block=entry.block, tx_hash=entry.tx_hash, log_index=entry.log_index)
+        record = from_log(entry)
+        if record is not None and record.kind == "aggregation":
+            self._aggregations[record.struct_hash()] = record
+        return record
+
+    def read_all(self, entries: Iterable[Any]) -> Iterator[LifecycleRecord]:
+        for e in entries:
+            r = self.read(e)
+            if r is not None:
+                yield r
 
 
 def chain_records(records: list[LifecycleRecord]) -> list[int]:
@@ -103,6 +171,47 @@ def chain_records(records: list[LifecycleRecord]) -> list[int]:
         record = hashchain.link(record, r.signer, r.struct_hash(), r.closes)
         out.append(record)
     return out
+
+
+def parcel_periods(records: list[LifecycleRecord]) -> list[tuple[bytes, tuple[int, int], tuple[int, int] | None]]:
+    """When the unit whose chain `records` is was in which parcel: (parcel id, position of its ADD
+    link, position of its DELETE link or None while still packed)."""
+    out: list[tuple[bytes, tuple[int, int], tuple[int, int] | None]] = []
+    current: tuple[bytes, tuple[int, int]] | None = None
+    for r in records:
+        if r.kind != "aggregation":
+            continue
+        if r.action == AggregationAction.ADD:
+            current = (r.parcel_id, r.position)
+        elif r.action == AggregationAction.DELETE and current is not None:
+            out.append((current[0], current[1], r.position))
+            current = None
+    if current is not None:
+        out.append((current[0], current[1], None))
+    return out
+
+
+def via_parcels(records: list[LifecycleRecord], parcels: dict[bytes, list[LifecycleRecord]]) -> list[LifecycleRecord]:
+    """The parcels' lifecycle events recorded while the unit was packed in them, in chain order;
+    each keeps its parcel's id as `unit_id` (the chain it belongs to)."""
+    out = []
+    for parcel_id, start, end in parcel_periods(records):
+        out.extend(r for r in parcels.get(parcel_id, ()) if r.kind == "event" and r.position > start and (end is None or r.position < end))
+    return sorted(out, key=lambda r: r.position)
+
+
+def parcel_contents(records: list[LifecycleRecord]) -> list[bytes]:
+    """A parcel's units after its chain's aggregations, in packing order."""
+    members: dict[bytes, None] = {}
+    for r in records:
+        if r.kind != "aggregation":
+            continue
+        for c in r.child_ids:
+            if r.action == AggregationAction.ADD:
+                members[c] = None
+            else:
+                members.pop(c, None)
+    return list(members)
 
 
 class Roles:
@@ -123,15 +232,20 @@ class Roles:
         return roles
 
 
-def timeline_entry(r: LifecycleRecord, seq: int, roles: int) -> dict[str, Any]:
+def timeline_entry(r: LifecycleRecord, seq: int, roles: int, via_sscc: int | None = None) -> dict[str, Any]:
     """One step of a unit's history as the consumer page and the auditor show it (the fields of
-    api.views.TimelineEntry; `evidence` as the 0x digest)."""
+    api.views.TimelineEntry; `evidence` as the 0x digest). `via_sscc`: the event is the scan of a
+    parcel (this SSCC) the unit was packed in, a link of the parcel's chain, not the unit's."""
     step = BizStep(r.biz_step) if r.biz_step in BizStep._value2member_map_ else None
     disposition = Disposition(r.disposition) if r.disposition in Disposition._value2member_map_ else None
+    parcel = r.sscc if r.kind == "aggregation" else via_sscc
+    label = step_label(r.biz_step, roles)
+    if r.kind == "aggregation":
+        label = "Packed in parcel" if r.action == AggregationAction.ADD else "Unpacked from parcel"
     return {
         "seq": seq,
         "step": step.name.lower() if step else str(r.biz_step),
-        "label": step_label(r.biz_step, roles),
+        "label": label,
         "step_uri": step.uri if step else f"urn:returntrace:bizstep:{r.biz_step}",
         "disposition": disposition.name.lower() if disposition else None,
         "disposition_uri": disposition.uri if disposition else None,
@@ -143,23 +257,27 @@ def timeline_entry(r: LifecycleRecord, seq: int, roles: int) -> dict[str, Any]:
         "biz_transaction": None if r.biz_transaction == ZERO32 else "0x" + r.biz_transaction.hex(),
         "tx_hash": r.tx_hash,
         "block": r.block,
+        "parcel": f"{parcel:018d}" if parcel is not None else None,
+        "action": AggregationAction(r.action).name if r.kind == "aggregation" and r.action in AggregationAction._value2member_map_ else None,
+        "via_parcel": via_sscc is not None,
     }
 
 
 def collect(registry: Any, from_block: int, to_block: int, step: int = 5000) -> tuple[dict[bytes, list[LifecycleRecord]], Roles]:
-    """Every unit's lifecycle records in [from_block, to_block] from the registry's logs (one
-    eth_getLogs per block range, not one per unit), grouped by unit in chain order, and the
+    """Every unit's and parcel's chain records in [from_block, to_block] from the registry's logs
+    (one eth_getLogs per block range, not one per unit), grouped by chain in chain order, and the
     actors' roles over time. `registry` is a web3 contract."""
     address, abi = registry.address, registry.abi
     decoder = logs.LogDecoder({address: abi})
     units: dict[bytes, list[LifecycleRecord]] = {}
     roles = Roles()
+    reader = RecordReader()
     for _, _, raw in logs.iter_ranges(registry.w3, [address], from_block, to_block, step):
         for entry in logs.decoded(decoder, raw):
             if entry.name == "ActorUpdated":
                 roles.update(entry.args["account"], entry.args["roles"], entry.block, entry.log_index)
                 continue
-            record = from_log(entry)
+            record = reader.read(entry)
             if record is not None:
                 units.setdefault(record.unit_id, []).append(record)
     return units, roles
@@ -178,12 +296,18 @@ def unit_ids(registry: Any, from_block: int = 0, to_block: int | str = "latest",
 
 
 _UNIT_RECORD_SELECTOR = keccak(text="unitRecord(bytes32)")[:4]
+_PARENT_OF_SELECTOR = keccak(text="parentOf(bytes32)")[:4]
+_PARCEL_SIZE_SELECTOR = keccak(text="parcelSize(bytes32)")[:4]
 
 
 def read_records(registry: Any, ids: list[bytes], block: int, batch: int = 200) -> dict[bytes, int]:
     """`unitRecord(id)` of many units at `block`, in JSON-RPC batches where the node takes them."""
+    return read_words(registry, _UNIT_RECORD_SELECTOR, ids, block, batch)
+
+
+def read_words(registry: Any, selector: bytes, ids: list[bytes], block: int, batch: int = 200) -> dict[bytes, int]:
+    """A one-word view `selector(bytes32 id)` of many ids at `block`, in JSON-RPC batches where the node takes them."""
     w3 = registry.w3
-    selector = _UNIT_RECORD_SELECTOR
     tag = hex(block)
     out: dict[bytes, int] = {}
 
@@ -271,38 +395,109 @@ def _topic(registry: Any, name: str) -> str:
     return "0x" + event_abi_to_log_topic(abi).hex()
 
 
-def unit_records(registry: Any, unit_id: bytes, from_block: int, to_block: int, step: int = 50_000) -> tuple[list[LifecycleRecord], Roles]:
-    """One unit's lifecycle records (logs filtered by its id, in chain order) and the actors' roles
-    over time, from `registry` (a web3 contract) logs in [from_block, to_block]."""
-    decoder = logs.LogDecoder({registry.address: registry.abi})
-    topics = [[_topic(registry, "UnitCommissioned"), _topic(registry, "EventRecorded")], "0x" + bytes(unit_id).hex()]
-    records: list[LifecycleRecord] = []
+def _chain_logs(registry: Any, decoder: logs.LogDecoder, names: list[str], chain_id: bytes, from_block: int, to_block: int, step: int) -> list[Any]:
+    """Decoded logs of the given events whose first indexed field is `chain_id`, in chain order."""
+    topics = [[_topic(registry, n) for n in names], "0x" + bytes(chain_id).hex()]
+    out: list[Any] = []
     for _, _, raw in logs.iter_ranges(registry.w3, [registry.address], from_block, to_block, step, topics=topics):
-        records.extend(r for r in (from_log(e) for e in logs.decoded(decoder, raw)) if r is not None)
+        out.extend(logs.decoded(decoder, raw))
+    return out
+
+
+def chains_of(registry: Any, unit_id: bytes, from_block: int, to_block: int, step: int = 50_000) -> tuple[list[LifecycleRecord], dict[bytes, list[LifecycleRecord]]]:
+    """One unit's chain records and those of every parcel it was packed in, from logs filtered by
+    their ids: the unit's commissioning, events and UnitAggregated links, the parcels' events and
+    AggregationRecorded logs (whose content the unit's aggregation links need)."""
+    decoder = logs.LogDecoder({registry.address: registry.abi})
+    own = _chain_logs(registry, decoder, ["UnitCommissioned", "EventRecorded", "UnitAggregated"], unit_id, from_block, to_block, step)
+    parcel_ids = list(dict.fromkeys(bytes(e.args["parcelId"]) for e in own if e.name == "UnitAggregated"))
+    parcel_logs = {p: _chain_logs(registry, decoder, ["EventRecorded", "AggregationRecorded"], p, from_block, to_block, step) for p in parcel_ids}
+    merged = sorted([*own, *(e for entries in parcel_logs.values() for e in entries if e.name == "AggregationRecorded")], key=lambda e: (e.block, e.log_index))
+    records = [r for r in RecordReader().read_all(merged) if r.unit_id == bytes(unit_id)]
+    parcels = {p: list(RecordReader().read_all(entries)) for p, entries in parcel_logs.items()}
+    return records, parcels
+
+
+def parcel_records(registry: Any, parcel_id: bytes, from_block: int, to_block: int, step: int = 50_000) -> list[LifecycleRecord]:
+    """One parcel's chain records: its aggregations and the lifecycle events recorded on it."""
+    decoder = logs.LogDecoder({registry.address: registry.abi})
+    return list(RecordReader().read_all(_chain_logs(registry, decoder, ["EventRecorded", "AggregationRecorded"], parcel_id, from_block, to_block, step)))
+
+
+def roles_over_time(registry: Any, from_block: int, to_block: int, step: int = 50_000) -> Roles:
+    """The actors' roles over time, from ActorUpdated logs."""
+    decoder = logs.LogDecoder({registry.address: registry.abi})
     roles = Roles()
     for _, _, raw in logs.iter_ranges(registry.w3, [registry.address], from_block, to_block, step, topics=[_topic(registry, "ActorUpdated")]):
         for e in logs.decoded(decoder, raw):
             roles.update(e.args["account"], e.args["roles"], e.block, e.log_index)
-    return records, roles
+    return roles
+
+
+def unit_records(registry: Any, unit_id: bytes, from_block: int, to_block: int, step: int = 50_000) -> tuple[list[LifecycleRecord], Roles]:
+    """One unit's own chain records (in chain order) and the actors' roles over time, from
+    `registry` (a web3 contract) logs in [from_block, to_block]."""
+    records, _ = chains_of(registry, unit_id, from_block, to_block, step)
+    return records, roles_over_time(registry, from_block, to_block, step)
+
+
+@dataclass
+class ParcelHistory:
+    """A parcel's chain from the logs against its on-chain record, and its content against the
+    registry's: the units its aggregations leave in it, each with parentOf == the parcel, as many
+    as parcelSize — which proves the list is exactly the parcel's content."""
+
+    parcel_id: bytes
+    block: int
+    events: list[LifecycleRecord] = field(default_factory=list)
+    rebuilt_record: int = 0
+    onchain_record: int = 0
+    contents: list[bytes] = field(default_factory=list)
+    onchain_size: int = 0
+    contents_on_chain: bool = False  # every member's parentOf is this parcel
+
+    @property
+    def sscc(self) -> int | None:
+        return next((r.sscc for r in self.events if r.kind == "aggregation"), None)
+
+    @property
+    def chain_verified(self) -> bool:
+        return self.onchain_record != 0 and self.rebuilt_record == self.onchain_record
+
+    @property
+    def verified(self) -> bool:
+        return self.chain_verified and self.contents_on_chain and len(self.contents) == self.onchain_size
 
 
 @dataclass
 class UnitHistory:
-    """One unit's history from the logs, its rebuilt head and the on-chain record, at one block."""
+    """One unit's history from the logs, its rebuilt head and the on-chain record, at one block;
+    with the parcels it travelled in and their events while it was packed."""
 
     unit_id: bytes
     block: int
     events: list[LifecycleRecord] = field(default_factory=list)
     rebuilt_record: int = 0
     onchain_record: int = 0
+    parcels: dict[bytes, ParcelHistory] = field(default_factory=dict)
+    via_parcel: list[LifecycleRecord] = field(default_factory=list)  # parcel events while packed; unit_id is the parcel's
+
+    @property
+    def own_verified(self) -> bool:
+        return self.onchain_record != 0 and self.rebuilt_record == self.onchain_record
 
     @property
     def verified(self) -> bool:
-        return self.onchain_record != 0 and self.rebuilt_record == self.onchain_record
+        """Its own chain matches, and so does every parcel chain its history draws events from."""
+        return self.own_verified and all(p.chain_verified for p in self.parcels.values())
 
     @property
     def count(self) -> int:
         return hashchain.count_of(self.onchain_record)
+
+    def timeline(self) -> list[LifecycleRecord]:
+        """Own events and parcel events, in chain order (a parcel event's unit_id is its parcel's)."""
+        return sorted([*self.events, *self.via_parcel], key=lambda r: r.position)
 
 
 def fetch(registry: Any, unit_id: bytes, from_block: int = 0, to_block: int | str = "latest") -> UnitHistory:
@@ -310,7 +505,28 @@ def fetch(registry: Any, unit_id: bytes, from_block: int = 0, to_block: int | st
     and reads its record at `to_block`, so logs and record describe the same state. `from_block`
     should be the registry's deployment block."""
     block = registry.w3.eth.get_block(to_block)["number"]
-    records, _ = unit_records(registry, unit_id, from_block, block)
+    records, parcel_chains = chains_of(registry, unit_id, from_block, block)
     chain = chain_records(records)
-    onchain = read_records(registry, [bytes(unit_id)], block)[bytes(unit_id)]
-    return UnitHistory(bytes(unit_id), block, records, chain[-1] if chain else 0, onchain)
+    onchain = read_records(registry, [bytes(unit_id), *parcel_chains], block)
+    parcels = {p: _parcel_history(registry, p, block, rs, onchain[p]) for p, rs in parcel_chains.items()}
+    return UnitHistory(
+        bytes(unit_id), block, records, chain[-1] if chain else 0, onchain[bytes(unit_id)], parcels, via_parcels(records, parcel_chains)
+    )
+
+
+def _parcel_history(registry: Any, parcel_id: bytes, block: int, records: list[LifecycleRecord], onchain: int) -> ParcelHistory:
+    chain = chain_records(records)
+    contents = parcel_contents(records)
+    parents = read_words(registry, _PARENT_OF_SELECTOR, contents, block) if contents else {}
+    size = read_words(registry, _PARCEL_SIZE_SELECTOR, [parcel_id], block)[parcel_id]
+    on_chain = all(v == int.from_bytes(parcel_id, "big") for v in parents.values())
+    return ParcelHistory(parcel_id, block, records, chain[-1] if chain else 0, onchain, contents, size, on_chain)
+
+
+def fetch_parcel(registry: Any, sscc: int | str, from_block: int = 0, to_block: int | str = "latest") -> ParcelHistory:
+    """Rebuilds a parcel's chain and content from `registry` logs and checks both against the
+    registry's state at `to_block` (unitRecord, parcelSize, parentOf of each member)."""
+    parcel_id = gs1.parcel_id(sscc)
+    block = registry.w3.eth.get_block(to_block)["number"]
+    records = parcel_records(registry, parcel_id, from_block, block)
+    return _parcel_history(registry, parcel_id, block, records, read_records(registry, [parcel_id], block)[parcel_id])

@@ -140,6 +140,8 @@ def test_add_rejects_unknown_unit(aggregate):
 
 
 def test_parcels_do_not_nest(commission, aggregate):
+    with brownie.reverts(err("TraceRegistryParcelInParcel", PARCEL_ID)):
+        aggregate(PARCEL, [commission("first"), PARCEL_ID])  # into itself, on its first ADD
     aggregate(PARCEL, [commission()])
     with brownie.reverts(err("TraceRegistryParcelInParcel", PARCEL_ID)):
         aggregate(sscc(2), [PARCEL_ID])
