@@ -138,7 +138,7 @@ def escrow_figures(d: deploy.Deployment) -> dict[str, int]:
             tx_buy = escrow.purchase(unit, 10**8 + 5 * 10**6, {"from": buyer.account}, silent=True)
         order = tx_buy.return_value
         tx_deliver = scan(carrier, unit, BizStep.DELIVERING, Disposition.DELIVERED, deploy.order_ref(escrow, order))
-        tx_request = escrow.requestReturn(order, 0, {"from": buyer.account}, silent=True)
+        tx_request = escrow.requestReturn(order, 0, 0, {"from": buyer.account}, silent=True)
         tx_receive = scan(warehouse, unit, BizStep.RECEIVING, Disposition.RETURNED, deploy.rma_ref(escrow, order))
         msg = {"inspector": inspector.address, "orderId": order, "facts": facts, "grade": int(grade), "evidence": b"\x01" * 32, "nonce": escrow.getNonce(inspector.address), "deadline": chain.time() + 3600}
         sig = d.escrow_domain.sign(inspector.key, "Inspection", msg)

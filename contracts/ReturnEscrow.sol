@@ -39,7 +39,7 @@ contract ReturnEscrow is IReturnEscrow, AccessControl, ReentrancyGuardTransient,
     bytes32 public constant ARBITER_ROLE = keccak256("ARBITER_ROLE");
 
     bytes32 private constant _RETURN_REQUEST_TYPEHASH =
-        keccak256("ReturnRequest(address buyer,uint256 orderId,uint8 reason,uint256 nonce,uint64 deadline)");
+        keccak256("ReturnRequest(address buyer,uint256 orderId,uint8 reason,uint8 remedy,uint256 nonce,uint64 deadline)");
     bytes32 private constant _INSPECTION_TYPEHASH =
         keccak256(
             "Inspection(address inspector,uint256 orderId,uint8 facts,uint8 grade,bytes32 evidence,uint256 nonce,uint64 deadline)"
@@ -58,6 +58,9 @@ contract ReturnEscrow is IReturnEscrow, AccessControl, ReentrancyGuardTransient,
 
     /// @dev The compensation points ledger; this contract must hold its minter role.
     IStorePoints public immutable points;
+
+    /// @dev The contract that processes defect claims and replacements (see {ReissueDesk}).
+    address public reissueDesk;
 
     /// @dev A {Listing} plus the unit's latest order, in three words.
     struct UnitState {
@@ -78,11 +81,17 @@ contract ReturnEscrow is IReturnEscrow, AccessControl, ReentrancyGuardTransient,
     uint256 private _orderCount;
     mapping(address currency => mapping(address account => uint256)) private _credits;
     mapping(address currency => uint256) private _owed;
+    mapping(uint256 orderId => uint64) private _firstInspectorOrg;
 
     /**
      * @dev Grants `admin` the default admin and policy admin roles (the arbiter role is granted
      * separately) and binds the escrow to `registry_` and `points_`.
      */
+    modifier onlyReissueDesk() {
+        if (msg.sender != reissueDesk) revert ReturnEscrowNotReissueDesk(msg.sender);
+        _;
+    }
+
     constructor(
         address admin,
         ITraceRegistry registry_,
@@ -139,7 +148,7 @@ contract ReturnEscrow is IReturnEscrow, AccessControl, ReentrancyGuardTransient,
 
         UnitState storage u = _units[unitId];
         uint64 last = u.lastOrder;
-        if (last != 0 && !_backInStock(_orders[last])) revert ReturnEscrowUnitUnavailable(unitId, last);
+        if (last != 0 && !_backInStock(last)) revert ReturnEscrowUnitUnavailable(unitId, last);
         _units[unitId] = UnitState({
             merchant: msg.sender,
             price: uint96(price),
@@ -199,6 +208,7 @@ contract ReturnEscrow is IReturnEscrow, AccessControl, ReentrancyGuardTransient,
             statutory: false,
             facts: 0,
             grade: Grade.None,
+            remedy: Remedy.Refund,
             merchant: l.merchant,
             price: l.price,
             currency: l.currency,
@@ -238,7 +248,7 @@ contract ReturnEscrow is IReturnEscrow, AccessControl, ReentrancyGuardTransient,
         Policy storage p = _policyOf(o);
         uint256 closesAt = delivered + _max(p.withdrawalWindow, p.returnWindow);
         if (block.timestamp <= closesAt) revert ReturnEscrowWindowOpen(orderId, closesAt);
-        _complete(orderId, o);
+        _complete(orderId, o, OrderStatus.Completed);
     }
 
     /// @inheritdoc IReturnEscrow
@@ -249,7 +259,7 @@ contract ReturnEscrow is IReturnEscrow, AccessControl, ReentrancyGuardTransient,
         if (received != 0) revert ReturnEscrowAlreadyReturned(orderId, received);
         uint256 closesAt = uint256(o.requestedAt) + _policyOf(o).deliveryTimeout;
         if (block.timestamp <= closesAt) revert ReturnEscrowWindowOpen(orderId, closesAt);
-        _complete(orderId, o);
+        _complete(orderId, o, OrderStatus.Completed);
     }
 
     /// @inheritdoc IReturnEscrow
@@ -271,8 +281,8 @@ contract ReturnEscrow is IReturnEscrow, AccessControl, ReentrancyGuardTransient,
     // ---------------------------------------------------------------- returns
 
     /// @inheritdoc IReturnEscrow
-    function requestReturn(uint256 orderId, uint8 reason) external {
-        _requestReturn(msg.sender, orderId, reason);
+    function requestReturn(uint256 orderId, uint8 reason, uint8 remedy) external {
+        _requestReturn(msg.sender, orderId, reason, remedy);
     }
 
     /// @inheritdoc IReturnEscrow
@@ -283,17 +293,18 @@ contract ReturnEscrow is IReturnEscrow, AccessControl, ReentrancyGuardTransient,
                 request.buyer,
                 request.orderId,
                 request.reason,
+                request.remedy,
                 request.nonce,
                 request.deadline
             )
         );
         _useSignature(request.buyer, structHash, request.nonce, request.deadline, signature);
-        _requestReturn(request.buyer, request.orderId, request.reason);
+        _requestReturn(request.buyer, request.orderId, request.reason, request.remedy);
     }
 
     /// @inheritdoc IReturnEscrow
     function submitInspection(Inspection calldata inspection, bytes calldata signature) external {
-        (Order storage o, Policy storage p) = _checkInspection(inspection);
+        (Order storage o, Policy storage p, uint64 organization) = _checkInspection(inspection);
         _useSignature(
             inspection.inspector,
             _hashInspection(inspection),
@@ -301,7 +312,7 @@ contract ReturnEscrow is IReturnEscrow, AccessControl, ReentrancyGuardTransient,
             inspection.deadline,
             signature
         );
-        _applyInspection(inspection, o, p);
+        _applyInspection(inspection, o, p, organization);
     }
 
     /// @inheritdoc IReturnEscrow
@@ -345,7 +356,8 @@ contract ReturnEscrow is IReturnEscrow, AccessControl, ReentrancyGuardTransient,
     function claimUninspectedRefund(uint256 orderId) external {
         Order storage o = _orders[orderId];
         _requireBuyer(orderId, o);
-        _requireStatus(orderId, o.status, OrderStatus.ReturnRequested);
+        // A high-value return whose second opinion never came is as uninspected as one with none.
+        if (o.status != OrderStatus.SecondInspection) _requireStatus(orderId, o.status, OrderStatus.ReturnRequested);
         uint256 slaEnd = _receivedAtOrRequest(orderId, o) + _policyOf(o).inspectionSla;
         if (block.timestamp <= slaEnd) revert ReturnEscrowSlaNotElapsed(orderId, slaEnd);
         _refundInFull(orderId, o);
@@ -365,6 +377,75 @@ contract ReturnEscrow is IReturnEscrow, AccessControl, ReentrancyGuardTransient,
         uint256 dueAt = _max(uint256(o.requestedAt) + _policyOf(o).refundDeadline, received);
         if (block.timestamp <= dueAt) revert ReturnEscrowRefundNotDue(orderId, dueAt);
         _refundInFull(orderId, o);
+    }
+
+    /// @inheritdoc IReturnEscrow
+    function releaseRefundOnReceipt(uint256 orderId) external {
+        Order storage o = _orders[orderId];
+        _requireStatus(orderId, o.status, OrderStatus.ReturnRequested);
+        Policy storage p = _policyOf(o);
+        if (!p.refundOnReturn) revert ReturnEscrowNoRefundOnReturn(orderId);
+        ITraceRegistry.MilestoneRecord memory scan = registry.milestone(
+            o.unitId,
+            _rmaRef(orderId),
+            ITraceRegistry.Milestone.ReturnReceived
+        );
+        if (scan.at == 0) revert ReturnEscrowNotReturned(orderId);
+        if (!registry.returnCenterAccredited(scan.location, scan.organization, o.market)) {
+            revert ReturnEscrowCenterNotAccredited(orderId, scan.location, scan.organization);
+        }
+        // Paid as grade A with the seal taken as intact: the merchant's policy takes the risk the
+        // inspection would otherwise price.
+        Settlement memory s = _settlement(o, p, o.statutory, Grade.A, _SEAL_INTACT | _PACKAGING_INTACT);
+        o.status = OrderStatus.Refunded;
+        emit RefundReleasedOnReceipt(orderId, scan.location, s.refund, s.merchantAmount, s.points);
+        _pay(o, s);
+    }
+
+    // ---------------------------------------------------------------- defects and reissue (see {ReissueDesk})
+
+    /// @inheritdoc IReturnEscrow
+    function setReissueDesk(address desk) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        reissueDesk = desk;
+        emit ReissueDeskSet(desk);
+    }
+
+    /// @inheritdoc IReturnEscrow
+    function openDefectClaim(uint256 orderId, address buyer) external onlyReissueDesk returns (bool autoApproved) {
+        (Order storage o, Policy storage p, ) = _checkReturnable(buyer, orderId);
+        autoApproved = o.price <= p.reissueAutoApproveLimit;
+        o.reason = ReturnReason.Defective;
+        o.status = autoApproved ? OrderStatus.ReissueApproved : OrderStatus.DefectClaimed;
+    }
+
+    /// @inheritdoc IReturnEscrow
+    function decideDefectClaim(uint256 orderId, bool approve) external onlyReissueDesk {
+        Order storage o = _orders[orderId];
+        _requireStatus(orderId, o.status, OrderStatus.DefectClaimed);
+        o.status = approve ? OrderStatus.ReissueApproved : OrderStatus.Active;
+    }
+
+    /// @inheritdoc IReturnEscrow
+    function reserveReplacement(uint256 orderId, bytes32 replacement) external onlyReissueDesk {
+        _requireStatus(orderId, _orders[orderId].status, OrderStatus.ReissueApproved);
+        UnitState storage u = _units[replacement];
+        uint64 last = u.lastOrder;
+        if (u.merchant != address(0) || (last != 0 && !_backInStock(last))) {
+            revert ReturnEscrowUnitUnavailable(replacement, last);
+        }
+        u.lastOrder = uint64(orderId); // reserved: it cannot be listed while the reissue is open
+    }
+
+    /// @inheritdoc IReturnEscrow
+    function closeReissue(uint256 orderId, bool delivered, bytes32 replacement) external onlyReissueDesk {
+        Order storage o = _orders[orderId];
+        _requireStatus(orderId, o.status, OrderStatus.ReissueApproved);
+        if (delivered) {
+            _complete(orderId, o, OrderStatus.Reissued);
+        } else {
+            if (replacement != bytes32(0)) _units[replacement].lastOrder = 0; // back to the merchant's stock
+            _refundInFull(orderId, o);
+        }
     }
 
     // ---------------------------------------------------------------- money
@@ -471,7 +552,7 @@ contract ReturnEscrow is IReturnEscrow, AccessControl, ReentrancyGuardTransient,
             uint256 delivered = _deliveredAt(orderId, o);
             requestStatutory = window != 0 && (delivered == 0 || block.timestamp <= delivered + window);
         }
-        return _settlement(o, p, requestStatutory, g);
+        return _settlement(o, p, requestStatutory, g, o.facts);
     }
 
     /// @inheritdoc IReturnEscrow
@@ -494,58 +575,107 @@ contract ReturnEscrow is IReturnEscrow, AccessControl, ReentrancyGuardTransient,
         return _INSPECTION_TYPEHASH;
     }
 
+
+
     // ---------------------------------------------------------------- internals
 
-    function _requestReturn(address buyer, uint256 orderId, uint8 reason) private {
+    function _requestReturn(address buyer, uint256 orderId, uint8 reason, uint8 remedy) private {
         if (reason > uint8(type(ReturnReason).max)) revert ReturnEscrowInvalidReason(reason);
-        Order storage o = _orders[orderId];
+        if (remedy > uint8(type(Remedy).max)) revert ReturnEscrowInvalidRemedy(remedy);
+        (Order storage o, Policy storage p, bool statutory) = _checkReturnable(buyer, orderId);
+        if (remedy == uint8(Remedy.Exchange) && !p.exchangeOffered) revert ReturnEscrowExchangeNotOffered(orderId);
+
+        o.status = OrderStatus.ReturnRequested;
+        o.reason = ReturnReason(reason);
+        o.remedy = Remedy(remedy);
+        o.statutory = statutory;
+        o.requestedAt = uint40(block.timestamp);
+        emit ReturnRequested(orderId, buyer, ReturnReason(reason), statutory, Remedy(remedy));
+    }
+
+    /// @dev An `Active`, delivered order of `buyer` inside its return window; `statutory`: inside the withdrawal window.
+    function _checkReturnable(
+        address buyer,
+        uint256 orderId
+    ) private view returns (Order storage o, Policy storage p, bool statutory) {
+        o = _orders[orderId];
         _requireStatus(orderId, o.status, OrderStatus.Active);
         if (o.buyer != buyer) revert ReturnEscrowNotBuyer(orderId, buyer);
         uint256 delivered = _deliveredAt(orderId, o);
         if (delivered == 0) revert ReturnEscrowNotDelivered(orderId);
-        Policy storage p = _policyOf(o);
+        p = _policyOf(o);
         uint256 withdrawal = p.withdrawalWindow;
         uint256 closesAt = delivered + _max(withdrawal, p.returnWindow);
         if (block.timestamp > closesAt) revert ReturnEscrowReturnWindowClosed(orderId, closesAt);
-        bool statutory = withdrawal != 0 && block.timestamp <= delivered + withdrawal;
-
-        o.status = OrderStatus.ReturnRequested;
-        o.reason = ReturnReason(reason);
-        o.statutory = statutory;
-        o.requestedAt = uint40(block.timestamp);
-        emit ReturnRequested(orderId, buyer, ReturnReason(reason), statutory);
+        statutory = withdrawal != 0 && block.timestamp <= delivered + withdrawal;
     }
 
-    /// @dev Checks everything about an inspection but its signature; returns the order and its policy.
+    /// @dev Checks everything about an inspection but its signature; returns the order, its policy and the inspector's organisation.
     function _checkInspection(
         Inspection calldata inspection
-    ) private view returns (Order storage o, Policy storage p) {
+    ) private view returns (Order storage o, Policy storage p, uint64 organization) {
         uint8 facts = inspection.facts;
         if (facts > _ALL_FACTS) revert ReturnEscrowInvalidFacts(facts);
         _toGrade(inspection.grade);
         uint256 orderId = inspection.orderId;
         o = _orders[orderId];
-        _requireStatus(orderId, o.status, OrderStatus.ReturnRequested);
+        OrderStatus status = o.status;
+        if (
+            status != OrderStatus.ReturnRequested &&
+            status != OrderStatus.SecondInspection &&
+            status != OrderStatus.Refunded
+        ) _requireStatus(orderId, status, OrderStatus.ReturnRequested);
         address inspector = inspection.inspector;
-        if (registry.actor(inspector).roles & ActorRoles.INSPECTOR == 0) revert ReturnEscrowNotInspector(inspector);
+        ITraceRegistry.Actor memory a = registry.actor(inspector);
+        if (a.roles & ActorRoles.INSPECTOR == 0) revert ReturnEscrowNotInspector(inspector);
+        organization = a.organization;
+        // An inspector grades the merchant's money: it may not work for the merchant, and a second
+        // opinion must come from another house.
+        if (
+            organization == registry.actor(o.merchant).organization ||
+            (status == OrderStatus.SecondInspection && organization == _firstInspectorOrg[orderId])
+        ) revert ReturnEscrowInspectorNotIndependent(inspector, organization);
         p = _policyOf(o);
         uint256 slaEnd = _receivedAtOrRequest(orderId, o) + p.inspectionSla;
         if (block.timestamp > slaEnd) revert ReturnEscrowSlaElapsed(orderId, slaEnd);
     }
 
-    /// @dev Records a verified inspection and moves the order on: settled (A), inspected (B/C) or disputed.
-    function _applyInspection(Inspection calldata inspection, Order storage o, Policy storage p) private {
+    /**
+     * @dev Records a verified inspection and moves the order on: settled (A), inspected (B/C),
+     * disputed, waiting for a second opinion, or (refunded on receipt) its disposition decided.
+     */
+    function _applyInspection(
+        Inspection calldata inspection,
+        Order storage o,
+        Policy storage p,
+        uint64 organization
+    ) private {
         uint256 orderId = inspection.orderId;
         uint8 facts = inspection.facts;
         Grade claimed = Grade(inspection.grade);
         Grade derived = _deriveGrade(p.packagingRequiredForA, facts);
+        OrderStatus status = o.status;
+        // A second opinion agrees only on the same facts and grade; compare before overwriting.
+        bool disagrees = claimed != derived ||
+            (status == OrderStatus.SecondInspection && (facts != o.facts || claimed != o.grade));
         o.facts = facts;
         o.grade = claimed;
         emit InspectionSubmitted(orderId, inspection.inspector, facts, claimed, derived, inspection.evidence);
 
-        if (claimed != derived) {
+        if (status == OrderStatus.Refunded) {
+            // The money moved at receipt; this attestation only decides where the unit goes.
+            if (claimed != derived) revert ReturnEscrowGradeMismatch(orderId, claimed, derived);
+            o.status = OrderStatus.Settled;
+            emit DispositionDecided(orderId, claimed, p.terms[uint8(claimed) - 1].disposition);
+        } else if (disagrees) {
             o.status = OrderStatus.Disputed;
             emit OrderDisputed(orderId, false);
+        } else if (
+            status == OrderStatus.ReturnRequested && p.dualInspectionAbove != 0 && o.price > p.dualInspectionAbove
+        ) {
+            o.status = OrderStatus.SecondInspection;
+            _firstInspectorOrg[orderId] = organization;
+            emit SecondInspectionRequired(orderId, organization);
         } else if (claimed == Grade.A) {
             _settle(orderId, o, p, Grade.A);
         } else {
@@ -558,30 +688,38 @@ contract ReturnEscrow is IReturnEscrow, AccessControl, ReentrancyGuardTransient,
 
     /// @dev Pays out a settlement at `grade` under the order's policy and terminates the order.
     function _settle(uint256 orderId, Order storage o, Policy storage p, Grade grade) private {
-        Settlement memory s = _settlement(o, p, o.statutory, grade);
+        Settlement memory s = _settlement(o, p, o.statutory, grade, o.facts);
         o.status = OrderStatus.Settled;
         o.grade = grade;
+        emit OrderSettled(orderId, grade, s.statutory, s.refund, s.merchantAmount, s.points, s.disposition);
+        _pay(o, s);
+    }
+
+    /// @dev Credits a settlement's cash to buyer and merchant and mints its points (the only external call, last).
+    function _pay(Order storage o, Settlement memory s) private {
         address currency = o.currency;
         address buyer = o.buyer;
         address merchant = o.merchant;
         if (s.refund != 0) _credits[currency][buyer] += s.refund;
         if (s.merchantAmount != 0) _credits[currency][merchant] += s.merchantAmount;
-        emit OrderSettled(orderId, grade, s.statutory, s.refund, s.merchantAmount, s.points, s.disposition);
         if (s.points != 0) points.mint(buyer, merchant, s.points);
     }
 
     /// @dev Whether the unit of an ended order is the merchant's to sell again.
-    function _backInStock(Order storage o) private view returns (bool) {
+    function _backInStock(uint256 orderId) private view returns (bool) {
+        Order storage o = _orders[orderId];
         OrderStatus status = o.status;
         if (status == OrderStatus.Cancelled) return true; // never delivered
         if (status != OrderStatus.Settled) return false; // open, or completed: the buyer kept it
-        if (o.grade == Grade.None) return true; // a timeout refund after the unit came back
+        // A timeout refund after a return request: the unit came back. After an unfulfilled reissue
+        // (no request) the buyer kept the defective unit.
+        if (o.grade == Grade.None) return o.requestedAt != 0;
         return _policyOf(o).terms[uint8(o.grade) - 1].disposition == Disposition.Restock;
     }
 
-    /// @dev Ends an order without a return: price and delivery fee to the merchant.
-    function _complete(uint256 orderId, Order storage o) private {
-        o.status = OrderStatus.Completed;
+    /// @dev Ends an order without a return (or with a replacement delivered): price and delivery fee to the merchant.
+    function _complete(uint256 orderId, Order storage o, OrderStatus status) private {
+        o.status = status;
         uint256 amount = _total(o);
         _credits[o.currency][o.merchant] += amount;
         emit OrderCompleted(orderId, amount);
@@ -596,22 +734,23 @@ contract ReturnEscrow is IReturnEscrow, AccessControl, ReentrancyGuardTransient,
         emit OrderSettled(orderId, Grade.None, o.statutory, amount, 0, 0, Disposition.Restock);
     }
 
-    /// @dev The settlement arithmetic described in the contract's documentation.
+    /// @dev The settlement arithmetic described in contract's documentation, for `grade` and `facts`.
     function _settlement(
         Order storage o,
         Policy storage p,
         bool requestStatutory,
-        Grade grade
+        Grade grade,
+        uint8 facts
     ) private view returns (Settlement memory s) {
         GradeTerms storage t = p.terms[uint8(grade) - 1];
         uint256 price = o.price;
         uint256 fee = o.deliveryFee;
         // Art. 16(e) exempts opened hygiene goods, not defective ones: a non-conforming unit keeps
         // its statutory refund and the merchant bears its return shipping.
-        bool defective = o.facts & _DEFECTIVE != 0;
+        bool defective = facts & _DEFECTIVE != 0;
         s.statutory =
             requestStatutory &&
-            !(p.hygieneExempt && o.hygieneSealed && o.facts & _SEAL_INTACT == 0 && !defective);
+            !(p.hygieneExempt && o.hygieneSealed && facts & _SEAL_INTACT == 0 && !defective);
         uint256 refund;
         if (s.statutory && grade != Grade.C) {
             refund = price; // the law overrides the A/B grade terms
@@ -624,8 +763,14 @@ contract ReturnEscrow is IReturnEscrow, AccessControl, ReentrancyGuardTransient,
             uint256 shipping = o.returnShippingFee;
             refund -= shipping < refund ? shipping : refund;
         }
-        s.refund = refund;
         s.merchantAmount = price + fee - refund;
+        if (o.remedy == Remedy.Exchange) {
+            // The cash stays with the merchant; the buyer's voucher is the refund plus the bonus.
+            s.points += refund + (refund * p.exchangeBonusBps) / _BPS;
+            s.merchantAmount = price + fee;
+            refund = 0;
+        }
+        s.refund = refund;
         s.disposition = t.disposition;
     }
 
@@ -645,6 +790,9 @@ contract ReturnEscrow is IReturnEscrow, AccessControl, ReentrancyGuardTransient,
         }
         if (p.withdrawalWindow == 0 && p.returnWindow == 0) revert ReturnEscrowInvalidPolicy(PolicyViolation.NoReturnWindow);
         if (p.inspectionSla == 0) revert ReturnEscrowInvalidPolicy(PolicyViolation.NoInspectionSla);
+        if (p.exchangeBonusBps != 0 && !p.exchangeOffered) {
+            revert ReturnEscrowInvalidPolicy(PolicyViolation.BonusWithoutExchange);
+        }
         if (p.disputeWindow == 0) revert ReturnEscrowInvalidPolicy(PolicyViolation.NoDisputeWindow);
         if (p.deliveryTimeout == 0) revert ReturnEscrowInvalidPolicy(PolicyViolation.NoDeliveryTimeout);
         if (p.withdrawalWindow != 0 && uint256(p.inspectionSla) + p.disputeWindow > p.refundDeadline) {

@@ -65,6 +65,14 @@ TYPES: dict[str, list[tuple[str, str]]] = {
         ("address", "buyer"),
         ("uint256", "orderId"),
         ("uint8", "reason"),
+        ("uint8", "remedy"),
+        ("uint256", "nonce"),
+        ("uint64", "deadline"),
+    ],
+    "DefectClaim": [
+        ("address", "buyer"),
+        ("uint256", "orderId"),
+        ("bytes32", "evidence"),
         ("uint256", "nonce"),
         ("uint64", "deadline"),
     ],
@@ -92,6 +100,7 @@ SIGNER_FIELD = {
     "EventBatch": "signer",
     "AggregationBatch": "signer",
     "ReturnRequest": "buyer",
+    "DefectClaim": "buyer",
     "Inspection": "inspector",
     "Redemption": "holder",
 }

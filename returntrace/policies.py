@@ -5,6 +5,7 @@ Times are seconds. Basis points: 10,000 = 100 %. Tuples follow IReturnEscrow.Pol
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import astuple, dataclass, replace
 from enum import IntEnum
 
@@ -56,10 +57,16 @@ class Policy:
     hygiene_exempt: bool  # opened hygiene-sealed goods lose the statutory right
     packaging_required_for_a: bool
     terms: tuple[GradeTerms, GradeTerms, GradeTerms]  # A, B, C
+    refund_on_return: bool = False  # refund at an accredited return center's receiving scan
+    exchange_offered: bool = False  # the buyer may take a voucher instead of cash
+    exchange_bonus_bps: int = 0  # the voucher's bonus on top of the cash refund
+    reissue_auto_approve_limit: int = 0  # defect claims on orders priced at or under it: approved at once
+    dual_inspection_above: int = 0  # orders priced above it need two inspectors of different organisations
 
     def as_tuple(self) -> tuple:
-        head = astuple(replace(self, terms=()))[:-1]
-        return head + (tuple(astuple(t) for t in self.terms),)
+        fields = astuple(replace(self, terms=()))
+        i = [f.name for f in dataclasses.fields(self)].index("terms")
+        return fields[:i] + (tuple(astuple(t) for t in self.terms),) + fields[i + 1 :]
 
 
 # EU, Directive 2011/83/EU: 14-day withdrawal from delivery (Art. 9); refund of all payments,
@@ -83,6 +90,16 @@ EU = Policy(
         GradeTerms(8_000, 0, False, UnitDisposition.DONATE),
         GradeTerms(0, 3_000, False, UnitDisposition.RECYCLE),
     ),
+    # Voluntary, on top of the law: refunds at accredited local return centers; an exchange voucher
+    # with a 5 % bonus, which the buyer must choose expressly (Art. 13(1) allows another means of
+    # refund only with the consumer's express agreement); defects up to 1 coin reissued on the
+    # buyer's evidence (the trader must bring goods into conformity free of charge, Directive
+    # (EU) 2019/771 Art. 14); two independent inspections above 5 coins.
+    refund_on_return=True,
+    exchange_offered=True,
+    exchange_bonus_bps=500,
+    reissue_auto_approve_limit=10**18,
+    dual_inspection_above=5 * 10**18,
 )
 
 # US: no general federal right of withdrawal for online sales; returns are the merchant's
@@ -103,6 +120,14 @@ US = Policy(
         GradeTerms(7_500, 0, False, UnitDisposition.DONATE),
         GradeTerms(0, 5_000, False, UnitDisposition.RECYCLE),
     ),
+    # Voluntary: refund at drop-off at an accredited return center and exchange-first with a 10 %
+    # bonus, as US return platforms offer; defects up to 1 coin reissued on evidence (implied
+    # warranty of merchantability, UCC 2-314); two independent inspections above 5 coins.
+    refund_on_return=True,
+    exchange_offered=True,
+    exchange_bonus_bps=1_000,
+    reissue_auto_approve_limit=10**18,
+    dual_inspection_above=5 * 10**18,
 )
 
 # China cross-border: Consumer Rights Protection Law Art. 25, seven-day no-reason return for
@@ -126,6 +151,11 @@ CN = Policy(
         GradeTerms(8_000, 0, False, UnitDisposition.DONATE),
         GradeTerms(0, 3_000, False, UnitDisposition.RECYCLE),
     ),
+    # Cash refunds only, after inspection (no exchange voucher, no refund on receipt); defective goods
+    # are replaced on evidence up to 1 coin (CRPL Art. 24: return, replacement or repair for goods that
+    # fail quality requirements); two independent inspections above 5 coins.
+    reissue_auto_approve_limit=10**18,
+    dual_inspection_above=5 * 10**18,
 )
 
 MARKET_EU, MARKET_US, MARKET_CN = 0, 1, 2

@@ -85,7 +85,7 @@ class Scenario:
         return order
 
     def ship_and_deliver(self, order: int, cross_border: bool = True) -> bytes:
-        unit = bytes(self.d.escrow.order(order)[12])
+        unit = bytes(self.d.escrow.order(order)["unitId"])
         ref = deploy.order_ref(self.d.escrow, order)
         self.scan("brand", [unit], BizStep.SHIPPING, Disposition.IN_TRANSIT, "shipping from the brand's DC", ref)
         if cross_border:
@@ -93,11 +93,11 @@ class Scenario:
         self.scan("carrier", [unit], BizStep.DELIVERING, Disposition.DELIVERED, "delivery to the parent's door", ref)
         return unit
 
-    def send_back(self, order: int, reason: int) -> None:
-        unit = bytes(self.d.escrow.order(order)[12])
+    def send_back(self, order: int, reason: int, remedy: int = 0) -> None:
+        unit = bytes(self.d.escrow.order(order)["unitId"])
         rma = deploy.rma_ref(self.d.escrow, order)
         buyer = self.a["buyer"]
-        request = {"buyer": buyer.address, "orderId": order, "reason": reason, "nonce": self.d.escrow.getNonce(buyer.address), "deadline": chain.time() + 3600}
+        request = {"buyer": buyer.address, "orderId": order, "reason": reason, "remedy": remedy, "nonce": self.d.escrow.getNonce(buyer.address), "deadline": chain.time() + 3600}
         sig = self.d.escrow_domain.sign(buyer.key, "ReturnRequest", request)
         self.say.tx("buyer's signed return request, relayed (no gas)", self.d.escrow.requestReturnBySig(eip712.call_args("ReturnRequest", request, sig)[:-1], sig, {"from": self.relayer}, silent=True))
         self.scan("carrier", [unit], BizStep.ACCEPTING, Disposition.RETURNED, "return pickup", rma)
@@ -113,7 +113,7 @@ class Scenario:
         evidence = bytes.fromhex(stored["digest"][2:])
         msg = {"inspector": inspector.address, "orderId": order, "facts": facts, "grade": int(grade), "evidence": evidence, "nonce": self.d.escrow.getNonce(inspector.address), "deadline": chain.time() + 3600}
         sig = self.d.escrow_domain.sign(inspector.key, "Inspection", msg)
-        unit = bytes(self.d.escrow.order(order)[12])
+        unit = bytes(self.d.escrow.order(order)["unitId"])
         self.scan("inspector", [unit], BizStep.INSPECTING, Disposition.CONFORMANT if grade == Grade.A else Disposition.NON_CONFORMANT, "inspection scan with photo evidence", deploy.rma_ref(self.d.escrow, order))
         return self.say.tx(f"inspector attests facts {facts:04b} and grade {grade.name}", self.d.escrow.submitInspection(eip712.call_args("Inspection", msg, sig)[:-1], sig, {"from": self.relayer}, silent=True))
 

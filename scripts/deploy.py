@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from brownie import ReturnEscrow, StorePoints, TraceRegistry, ZERO_ADDRESS, accounts, chain, network
+from brownie import ReissueDesk, ReturnEscrow, StorePoints, TraceRegistry, ZERO_ADDRESS, accounts, chain, network
 from eth_utils import keccak
 
 from returntrace import eip712, gs1, policies
@@ -29,6 +29,7 @@ DEPLOYMENTS = ROOT / "deployments"
 REGISTRY_DOMAIN = ("ReturnTrace TraceRegistry", "1")
 ESCROW_DOMAIN = ("ReturnTrace ReturnEscrow", "1")
 POINTS_DOMAIN = ("ReturnTrace StorePoints", "1")
+DESK_DOMAIN = ("ReturnTrace ReissueDesk", "1")
 POINTS_URI = "urn:returntrace:points:{id}"
 
 DEMO_GTIN = int(gs1.with_check_digit("0950600013435"))  # baby bottle 260 ml, hygiene-sealed
@@ -56,6 +57,7 @@ class Deployment:
     registry: Any
     points: Any
     escrow: Any
+    desk: Any
     block: int
     actors: dict[str, Signer] = field(default_factory=dict)
     extra_signers: list[Signer] = field(default_factory=list)
@@ -72,6 +74,10 @@ class Deployment:
     def points_domain(self) -> eip712.Domain:
         return eip712.Domain(*POINTS_DOMAIN, chain.id, self.points.address)
 
+    @property
+    def desk_domain(self) -> eip712.Domain:
+        return eip712.Domain(*DESK_DOMAIN, chain.id, self.desk.address)
+
 
 def test_signer(name: str, roles: int, gln_digits: str) -> Signer:
     key = keccak(text=f"returntrace-demo:{name}")
@@ -79,15 +85,17 @@ def test_signer(name: str, roles: int, gln_digits: str) -> Signer:
 
 
 def deploy_contracts(admin: Any, market_policies: dict[int, policies.Policy] | None = None) -> Deployment:
-    """Deploys the registry, the points and the escrow, lets the escrow mint points and sets the
-    market policies (default: the EU, US and China presets)."""
+    """Deploys the registry, the points, the escrow and its reissue desk, lets the escrow mint points
+    and sets the market policies (default: the EU, US and China presets)."""
     registry = TraceRegistry.deploy(admin, {"from": admin}, silent=True)
     points = StorePoints.deploy(admin, ZERO_ADDRESS, POINTS_URI, {"from": admin}, silent=True)
     escrow = ReturnEscrow.deploy(admin, registry, points, {"from": admin}, silent=True)
+    desk = ReissueDesk.deploy(escrow, registry, {"from": admin}, silent=True)
+    escrow.setReissueDesk(desk, {"from": admin}, silent=True)
     points.grantRole(points.MINTER_ROLE(), escrow, {"from": admin}, silent=True)
     for market, policy in (policies.PRESETS if market_policies is None else market_policies).items():
         escrow.setPolicy(market, policy.as_tuple(), {"from": admin}, silent=True)
-    return Deployment(registry=registry, points=points, escrow=escrow, block=registry.tx.block_number)
+    return Deployment(registry=registry, points=points, escrow=escrow, desk=desk, block=registry.tx.block_number)
 
 
 def accredit(registry: Any, admin: Any, signers: list[Signer]) -> None:
@@ -102,6 +110,7 @@ def write_manifest(d: Deployment, path: Path | None = None) -> Path:
         "TraceRegistry": {"address": d.registry.address, "abi": d.registry.abi, "eip712": d.registry_domain.as_json()},
         "ReturnEscrow": {"address": d.escrow.address, "abi": d.escrow.abi, "eip712": d.escrow_domain.as_json()},
         "StorePoints": {"address": d.points.address, "abi": d.points.abi, "eip712": d.points_domain.as_json()},
+        "ReissueDesk": {"address": d.desk.address, "abi": d.desk.abi, "eip712": d.desk_domain.as_json()},
     }
     manifest = {"network": network.show_active(), "chainId": chain.id, "deploymentBlock": d.block, "contracts": contracts}
     path.write_text(json.dumps(manifest, indent=2) + "\n")

@@ -236,13 +236,13 @@ class Shop:
         return tx.return_value
 
     def unit(self, order_id: int) -> bytes:
-        return bytes(self.d.escrow.order(order_id)[12])
+        return bytes(self.d.escrow.order(order_id)["unitId"])
 
     def deliver(self, order_id: int, **fields):
         return self._record(self.unit(order_id), BizStep.DELIVERING, "carrier", Disposition.DELIVERED, bizTransaction=deploy.order_ref(self.d.escrow, order_id), **fields)
 
-    def request_return(self, order_id: int, reason: int = 0, buyer: str = "buyer"):
-        return self.d.escrow.requestReturn(order_id, reason, {"from": self.actors[buyer].account})
+    def request_return(self, order_id: int, reason: int = 0, buyer: str = "buyer", remedy: int = 0):
+        return self.d.escrow.requestReturn(order_id, reason, remedy, {"from": self.actors[buyer].account})
 
     def receive(self, order_id: int, **fields):
         return self._record(self.unit(order_id), BizStep.RECEIVING, "warehouse", Disposition.RETURNED, bizTransaction=deploy.rma_ref(self.d.escrow, order_id), **fields)

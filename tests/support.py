@@ -37,6 +37,18 @@ class Status(IntEnum):
     SETTLED = 5
     COMPLETED = 6
     CANCELLED = 7
+    SECOND_INSPECTION = 8
+    REFUNDED = 9
+    DEFECT_CLAIMED = 10
+    REISSUE_APPROVED = 11
+    REISSUED = 12
+
+
+class Remedy(IntEnum):
+    """IReturnEscrow.Remedy."""
+
+    REFUND = 0
+    EXCHANGE = 1
 
 
 def next_block_at(timestamp: int) -> None:

@@ -60,7 +60,16 @@ interface IReturnEscrow {
         Other
     }
 
-    /// @dev Order states. `Settled`, `Completed` and `Cancelled` are terminal.
+    /**
+     * @dev Order states. `Settled`, `Completed`, `Cancelled` and `Reissued` are terminal.
+     *
+     * - `SecondInspection`: a high-value return has one attestation and waits for an inspector of
+     *   another organisation.
+     * - `Refunded`: the refund was released at an accredited return center's receiving scan; the
+     *   inspection that follows only decides the unit's disposition.
+     * - `DefectClaimed`: a defect claim above the policy's auto-approval limit waits for the merchant
+     *   or the arbiter. `ReissueApproved`: a replacement is owed. `Reissued`: it was delivered.
+     */
     enum OrderStatus {
         None,
         Active,
@@ -69,7 +78,22 @@ interface IReturnEscrow {
         Disputed,
         Settled,
         Completed,
-        Cancelled
+        Cancelled,
+        SecondInspection,
+        Refunded,
+        DefectClaimed,
+        ReissueApproved,
+        Reissued
+    }
+
+    /**
+     * @dev What the buyer takes for a return: cash, or an exchange voucher (store points of the
+     * merchant) worth the cash refund plus the policy's bonus. Choosing `Exchange` in a signed request
+     * is the consumer's express agreement to a refund by other means (EU 2011/83 Art. 13(1)).
+     */
+    enum Remedy {
+        Refund,
+        Exchange
     }
 
     /// @dev Which policy rule {setPolicy} found broken.
@@ -80,7 +104,8 @@ interface IReturnEscrow {
         NoInspectionSla, // inspectionSla is zero
         NoDisputeWindow, // disputeWindow is zero (the buyer could never contest)
         NoDeliveryTimeout, // deliveryTimeout is zero (the buyer could cancel before any delivery)
-        RefundDeadlineTooShort // statutory policy with inspectionSla + disputeWindow > refundDeadline
+        RefundDeadlineTooShort, // statutory policy with inspectionSla + disputeWindow > refundDeadline
+        BonusWithoutExchange // exchangeBonusBps set while exchangeOffered is false
     }
 
     /// @dev Terms of one grade: shares of the price in basis points, who pays return shipping, unit's fate.
@@ -106,6 +131,16 @@ interface IReturnEscrow {
      * - `hygieneExempt`: hygiene-sealed classes whose seal is broken lose the statutory right (Art. 16(e)).
      * - `packagingRequiredForA`: grade A also needs intact packaging.
      * - `terms`: grade terms for A, B, C at indexes 0, 1, 2.
+     * - `refundOnReturn`: the refund is released at the receiving scan of a return center accredited
+     *   for the market ({releaseRefundOnReceipt}), as if the unit were grade A; the inspection that
+     *   follows only decides the unit's disposition.
+     * - `exchangeOffered`: the buyer may take an exchange voucher instead of cash ({Remedy}), worth
+     *   the cash refund plus `exchangeBonusBps` of it.
+     * - `reissueAutoApproveLimit`: a defect claim on an order priced at or below it is approved at once
+     *   and a replacement is owed without a return shipment (0: every claim is decided by the merchant
+     *   or the arbiter). In the base units of the order's currency.
+     * - `dualInspectionAbove`: a return of an order priced above it settles only on two agreeing
+     *   attestations by inspectors of different organisations (0: one attestation suffices).
      */
     struct Policy {
         uint32 withdrawalWindow;
@@ -118,6 +153,11 @@ interface IReturnEscrow {
         bool hygieneExempt;
         bool packagingRequiredForA;
         GradeTerms[3] terms;
+        bool refundOnReturn;
+        bool exchangeOffered;
+        uint16 exchangeBonusBps;
+        uint96 reissueAutoApproveLimit;
+        uint96 dualInspectionAbove;
     }
 
     /// @dev A unit offered for sale by its brand (merchant zero: not listed).
@@ -146,6 +186,7 @@ interface IReturnEscrow {
         bool statutory;
         uint8 facts;
         Grade grade;
+        Remedy remedy;
         address merchant;
         uint96 price;
         address currency;
@@ -160,12 +201,13 @@ interface IReturnEscrow {
 
     /**
      * @dev A buyer's return request, signed for relaying.
-     * EIP-712 type: `ReturnRequest(address buyer,uint256 orderId,uint8 reason,uint256 nonce,uint64 deadline)`.
+     * EIP-712 type: `ReturnRequest(address buyer,uint256 orderId,uint8 reason,uint8 remedy,uint256 nonce,uint64 deadline)`.
      */
     struct ReturnRequest {
         address buyer;
         uint256 orderId;
         uint8 reason;
+        uint8 remedy;
         uint256 nonce;
         uint64 deadline;
     }
@@ -185,7 +227,10 @@ interface IReturnEscrow {
         uint64 deadline;
     }
 
-    /// @dev The split of a settlement: buyer refund + merchant amount == price + delivery fee.
+    /**
+     * @dev The split of a settlement: buyer refund + merchant amount == price + delivery fee. For an
+     * exchange the refund is zero and `points` holds the voucher.
+     */
     struct Settlement {
         bool statutory;
         uint256 refund;
@@ -303,6 +348,28 @@ interface IReturnEscrow {
     /// @dev An address argument is zero.
     error ReturnEscrowZeroAddress();
 
+    /// @dev Only the reissue desk may call this.
+    error ReturnEscrowNotReissueDesk(address account);
+
+    /// @dev The remedy is outside {Remedy}.
+    error ReturnEscrowInvalidRemedy(uint8 remedy);
+
+    /// @dev The order's policy offers no exchange.
+    error ReturnEscrowExchangeNotOffered(uint256 orderId);
+
+    /// @dev The order's policy does not release refunds on receipt.
+    error ReturnEscrowNoRefundOnReturn(uint256 orderId);
+
+    /// @dev The receiving scan was not made by a return center accredited for the order's market.
+    error ReturnEscrowCenterNotAccredited(uint256 orderId, uint64 location, uint64 organization);
+
+    /// @dev The inspector belongs to the merchant's organisation, or to the first inspector's.
+    error ReturnEscrowInspectorNotIndependent(address inspector, uint64 organization);
+
+    /// @dev A disposition-only inspection's grade differs from the one its facts give.
+    error ReturnEscrowGradeMismatch(uint256 orderId, Grade claimed, Grade derived);
+
+
     /// @dev Emitted when `version` of `market`'s policy is set.
     event PolicySet(uint32 indexed market, uint32 indexed version, Policy policy);
 
@@ -336,7 +403,13 @@ interface IReturnEscrow {
     );
 
     /// @dev Emitted when the buyer requests a return; `statutory`: inside the statutory withdrawal window.
-    event ReturnRequested(uint256 indexed orderId, address indexed buyer, ReturnReason reason, bool statutory);
+    event ReturnRequested(
+        uint256 indexed orderId,
+        address indexed buyer,
+        ReturnReason reason,
+        bool statutory,
+        Remedy remedy
+    );
 
     /// @dev Emitted when an inspector's attestation is accepted; `derivedGrade` is {deriveGrade} of the facts.
     event InspectionSubmitted(
@@ -350,6 +423,27 @@ interface IReturnEscrow {
 
     /// @dev Emitted when a B or C inspection awaits the buyer's acceptance until `disputeDeadline`.
     event OrderInspected(uint256 indexed orderId, Grade grade, uint40 disputeDeadline);
+
+    /// @dev Emitted when the admin sets the reissue desk.
+    event ReissueDeskSet(address desk);
+
+    /// @dev Emitted when a high-value return's first attestation awaits an inspector of another organisation.
+    event SecondInspectionRequired(uint256 indexed orderId, uint64 firstOrganization);
+
+    /**
+     * @dev Emitted when the refund (or exchange voucher) is released at an accredited return center's
+     * receiving scan at `location`, before inspection.
+     */
+    event RefundReleasedOnReceipt(
+        uint256 indexed orderId,
+        uint64 location,
+        uint256 refund,
+        uint256 merchantAmount,
+        uint256 points
+    );
+
+    /// @dev Emitted when the inspection of an order refunded on receipt decides the unit's fate.
+    event DispositionDecided(uint256 indexed orderId, Grade grade, Disposition disposition);
 
     /// @dev Emitted when an order goes to dispute: `contested` by the buyer, else an inspection mismatch.
     event OrderDisputed(uint256 indexed orderId, bool contested);
@@ -492,17 +586,18 @@ interface IReturnEscrow {
     function cancelUndelivered(uint256 orderId) external;
 
     /**
-     * @dev Requests the return of the caller's order for `reason` (a {ReturnReason}).
+     * @dev Requests the return of the caller's order for `reason` (a {ReturnReason}), for a cash refund
+     * or an exchange voucher (`remedy`, a {Remedy}).
      *
      * Requirements:
      *
      * - the caller is the buyer and the order is `Active`.
      * - the order was delivered, and `block.timestamp` is at most delivery + max(withdrawalWindow, returnWindow).
-     * - `reason` is a {ReturnReason}.
+     * - `reason` is a {ReturnReason}; `remedy` is a {Remedy}, and `Exchange` only if the policy offers it.
      *
      * Emits a {ReturnRequested} event.
      */
-    function requestReturn(uint256 orderId, uint8 reason) external;
+    function requestReturn(uint256 orderId, uint8 reason, uint8 remedy) external;
 
     /**
      * @dev Same as {requestReturn}, from the buyer's EIP-712 signed {ReturnRequest} relayed by anyone.
@@ -521,14 +616,22 @@ interface IReturnEscrow {
      * {deriveGrade} of `facts`, grade A settles at once and B or C moves the order to `Inspected`
      * until the buyer accepts, contests or the dispute window ends; otherwise the order is `Disputed`.
      *
+     * Above the policy's `dualInspectionAbove` the first consistent attestation moves the order to
+     * `SecondInspection`; the second, by an inspector of another organisation, must attest the same
+     * facts and grade, or the order is `Disputed`. On an order `Refunded` on receipt the attestation
+     * only decides the unit's disposition (and must be consistent).
+     *
      * Requirements:
      *
      * - `facts` uses only the four defined bits and `grade` is A, B or C.
-     * - the order is `ReturnRequested` and the return warehouse has scanned the unit in.
+     * - the order is `ReturnRequested`, `SecondInspection` or `Refunded` and the return warehouse has
+     *   scanned the unit in.
      * - the inspection SLA has not elapsed (after it the buyer is owed a full refund).
-     * - `inspector` holds the registry's inspector role; signature, nonce and deadline are valid.
+     * - `inspector` holds the registry's inspector role and belongs neither to the merchant's
+     *   organisation nor (second inspection) to the first inspector's; signature, nonce and deadline are valid.
      *
-     * Emits an {InspectionSubmitted} event, then {OrderSettled}, {OrderInspected} or {OrderDisputed}.
+     * Emits an {InspectionSubmitted} event, then {OrderSettled}, {OrderInspected}, {OrderDisputed},
+     * {SecondInspectionRequired} or {DispositionDecided}.
      */
     function submitInspection(Inspection calldata inspection, bytes calldata signature) external;
 
@@ -602,6 +705,77 @@ interface IReturnEscrow {
      * Emits an {OrderSettled} event with grade None.
      */
     function claimOverdueRefund(uint256 orderId) external;
+
+    /**
+     * @dev Releases the refund of a return at the receiving scan, before inspection, when the order's
+     * policy grants refund upon return: the buyer gets what a grade-A settlement would give (cash, or
+     * the exchange voucher), the merchant the rest. Anyone may call it (normally the gateway, right
+     * after the scan is confirmed).
+     *
+     * Requirements:
+     *
+     * - the order is `ReturnRequested` and its policy has `refundOnReturn`.
+     * - the unit's receiving scan under {rmaRef} exists and was made at a location accredited in the
+     *   registry as a return center for the order's market, by the organisation that runs it.
+     *
+     * Emits a {RefundReleasedOnReceipt} event.
+     */
+    function releaseRefundOnReceipt(uint256 orderId) external;
+
+    /**
+     * @dev Sets the {ReissueDesk}, the only account that may move orders through defect claims and
+     * replacements.
+     *
+     * Requirements:
+     *
+     * - the caller holds `DEFAULT_ADMIN_ROLE`.
+     *
+     * Emits a {ReissueDeskSet} event.
+     */
+    function setReissueDesk(address desk) external;
+
+    /**
+     * @dev Opens the buyer's defect claim on an order instead of a return: `ReissueApproved` at once
+     * when the price is at or under the policy's `reissueAutoApproveLimit`, else `DefectClaimed`.
+     * The order's reason becomes `Defective`.
+     *
+     * Requirements:
+     *
+     * - the caller is the reissue desk.
+     * - `buyer` is the order's buyer; the order is `Active`, delivered, and inside its return window.
+     */
+    function openDefectClaim(uint256 orderId, address buyer) external returns (bool autoApproved);
+
+    /**
+     * @dev Records the decision on a `DefectClaimed` order: `ReissueApproved`, or back to `Active`.
+     *
+     * Requirements:
+     *
+     * - the caller is the reissue desk (which checks who decided).
+     */
+    function decideDefectClaim(uint256 orderId, bool approve) external;
+
+    /**
+     * @dev Reserves unit `replacement` for the `ReissueApproved` order: it cannot be listed until the
+     * reissue ends undelivered. {lastOrderOf} the replacement is then `orderId`.
+     *
+     * Requirements:
+     *
+     * - the caller is the reissue desk.
+     * - the replacement is not listed and is the merchant's to sell (see {list}).
+     */
+    function reserveReplacement(uint256 orderId, bytes32 replacement) external;
+
+    /**
+     * @dev Ends a `ReissueApproved` order: `delivered` pays the merchant `price + deliveryFee`
+     * (`Reissued`, {OrderCompleted}); otherwise the buyer is refunded in full ({OrderSettled}, grade
+     * None) and the reserved `replacement` (if any) is released.
+     *
+     * Requirements:
+     *
+     * - the caller is the reissue desk (which checks the replacement's delivery or the timeout).
+     */
+    function closeReissue(uint256 orderId, bool delivered, bytes32 replacement) external;
 
     /**
      * @dev Sends the caller all its credit in `currency` (`address(0)`: native coin).
@@ -686,4 +860,5 @@ interface IReturnEscrow {
 
     /// @dev Returns the EIP-712 type hash of {Inspection}.
     function getInspectionTypeHash() external pure returns (bytes32);
+
 }

@@ -18,7 +18,7 @@ contract ReentrantBuyerMock {
     }
 
     function requestReturn(uint256 orderId, uint8 reason) external {
-        escrow.requestReturn(orderId, reason);
+        escrow.requestReturn(orderId, reason, 0);
     }
 
     function withdraw() external {

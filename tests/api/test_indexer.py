@@ -122,7 +122,7 @@ def test_escrow_orders_are_indexed_with_status_and_settlement(gateway, shop, dep
     view = unit_view(gateway.app.state, GTIN, serial)
     rs = view.return_status
     assert rs.order_id == order_id and rs.market == "EU" and rs.status == "settled"
-    assert rs.currency == "native" and int(rs.price) == escrow.order(order_id)[9]
+    assert rs.currency == "native" and int(rs.price) == escrow.order(order_id)["price"]
     assert rs.reason == "defective" and rs.requested_at > 0
     assert rs.inspection["facts"] == ["seal_intact", "packaging_intact"] and rs.inspection["derivedGrade"] == "A"
     s = rs.settlement

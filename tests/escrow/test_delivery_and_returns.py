@@ -195,7 +195,7 @@ def test_only_buyer_requests_return(shop, escrow, delivered, actors):
     order, _ = delivered
     for who in ("buyer2", "brand"):
         with brownie.reverts(err("ReturnEscrowNotBuyer", order, actors[who].address)):
-            escrow.requestReturn(order, 0, {"from": actors[who].account})
+            escrow.requestReturn(order, 0, 0, {"from": actors[who].account})
 
 
 @pytest.mark.parametrize("reason", [7, 255])
@@ -228,8 +228,8 @@ def test_request_for_unknown_order_reverts(shop):
 
 @pytest.fixture
 def sign_request(sign, escrow, escrow_domain, actors):
-    def _sign(order, reason=0, signer="buyer", **fields):
-        return sign(escrow_domain, "ReturnRequest", actors[signer], contract=escrow, orderId=order, reason=reason, **fields)
+    def _sign(order, reason=0, signer="buyer", remedy=0, **fields):
+        return sign(escrow_domain, "ReturnRequest", actors[signer], contract=escrow, orderId=order, reason=reason, remedy=remedy, **fields)
 
     return _sign
 
@@ -269,7 +269,7 @@ def test_replayed_request_does_not_apply_twice(shop, escrow, delivered, sign_req
 
 def test_request_signed_by_someone_else_reverts(escrow, escrow_domain, delivered, relayer, actors):
     order, _ = delivered
-    message = {"buyer": actors["buyer"].address, "orderId": order, "reason": 0, "nonce": 0, "deadline": chain.time() + 3600}
+    message = {"buyer": actors["buyer"].address, "orderId": order, "reason": 0, "remedy": 0, "nonce": 0, "deadline": chain.time() + 3600}
     sig = escrow_domain.sign(actors["buyer2"].key, "ReturnRequest", message)
     with brownie.reverts(err("SignatureInvalid", actors["buyer"].address)):
         submit(escrow, relayer, message, sig)
@@ -284,7 +284,7 @@ def test_request_signed_by_non_buyer_reverts(escrow, delivered, sign_request, re
 
 def test_request_signed_for_another_contract_reverts(escrow, registry_domain, delivered, relayer, actors):
     order, _ = delivered
-    message = {"buyer": actors["buyer"].address, "orderId": order, "reason": 0, "nonce": 0, "deadline": chain.time() + 3600}
+    message = {"buyer": actors["buyer"].address, "orderId": order, "reason": 0, "remedy": 0, "nonce": 0, "deadline": chain.time() + 3600}
     sig = registry_domain.sign(actors["buyer"].key, "ReturnRequest", message)
     with brownie.reverts(err("SignatureInvalid", actors["buyer"].address)):
         submit(escrow, relayer, message, sig)

@@ -68,13 +68,13 @@ def test_terminal_order_rejects_every_transition(shop, escrow, escrow_domain, si
     owed = escrow.totalOwed(ZERO_ADDRESS)
 
     buyer, anyone, arbiter = actors["buyer"].account, actors["stranger"].account, actors["arbiter"].account
-    request, request_sig = sign(escrow_domain, "ReturnRequest", actors["buyer"], contract=escrow, orderId=order, reason=0)
+    request, request_sig = sign(escrow_domain, "ReturnRequest", actors["buyer"], contract=escrow, orderId=order, reason=0, remedy=0)
     inspection, inspection_sig = shop.sign_inspection(order, S | P, Grade.A)
     calls = [
         lambda: escrow.release(order, {"from": anyone}),
         lambda: escrow.releaseUnreturned(order, {"from": anyone}),
         lambda: escrow.cancelUndelivered(order, {"from": buyer}),
-        lambda: escrow.requestReturn(order, 0, {"from": buyer}),
+        lambda: escrow.requestReturn(order, 0, 0, {"from": buyer}),
         lambda: escrow.requestReturnBySig(eip712.call_args("ReturnRequest", request, request_sig)[:-1], request_sig, {"from": relayer}),
         lambda: escrow.submitInspection(eip712.call_args("Inspection", inspection, inspection_sig)[:-1], inspection_sig, {"from": relayer}),
         lambda: escrow.acceptInspection(order, {"from": buyer}),

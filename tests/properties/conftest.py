@@ -79,7 +79,7 @@ class Ops:
         return deploy.signed_batch(self.d.registry_domain, "EventBatch", signer, "events", items, self.registry.getNonce(signer.address))
 
     def unit(self, order_id: int) -> bytes:
-        return bytes(self.escrow.order(order_id)[12])
+        return bytes(self.escrow.order(order_id)["unitId"])
 
     def delivery_batch(self, order_id: int, unit_id: bytes | None = None) -> tuple:
         unit_id = unit_id or self.unit(order_id)
@@ -123,6 +123,7 @@ class Ops:
             "buyer": signer.address,
             "orderId": order_id,
             "reason": reason,
+            "remedy": 0,
             "nonce": self.escrow.getNonce(signer.address),
             "deadline": chain.time() + 3600,
         }

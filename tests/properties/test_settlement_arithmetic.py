@@ -139,7 +139,7 @@ def deliver_and_request(ops, escrow, sc: Scenario, late: bool) -> bool:
         chain.mine()
     in_window = p.withdrawal_window != 0 and not late
     quotes_match(escrow, sc, in_window=in_window)  # Active: as if requested now
-    tx = escrow.requestReturn(sc.order, 0, {"from": sc.buyer})
+    tx = escrow.requestReturn(sc.order, 0, 0, {"from": sc.buyer})
     assert tx.events["ReturnRequested"]["statutory"] == in_window
     return in_window
 

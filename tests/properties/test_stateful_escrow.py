@@ -484,7 +484,7 @@ class EscrowMachine:
             n = self.unknown_order()
             error = err("ReturnEscrowInvalidReason", reason) if reason > 6 else err("ReturnEscrowUnknownOrder", n)
             with brownie.reverts(error):
-                self.escrow.requestReturn(n, reason, {"from": self.acct("buyer")})
+                self.escrow.requestReturn(n, reason, 0, {"from": self.acct("buyer")})
             return
         caller = self.other_buyer(o.buyer) if impostor else o.buyer
         now = self.now([o])
@@ -503,7 +503,7 @@ class EscrowMachine:
             request, sig = self.ops.signed_return_request(o.id, reason, caller)
             send = lambda: self.escrow.requestReturnBySig(request, sig, {"from": self.acct("stranger")})  # noqa: E731
         else:
-            send = lambda: self.escrow.requestReturn(o.id, reason, {"from": self.acct(caller)})  # noqa: E731
+            send = lambda: self.escrow.requestReturn(o.id, reason, 0, {"from": self.acct(caller)})  # noqa: E731
         tx = self.expect(error, send, "request_by_sig" if by_sig else "request")
         if tx is None:
             return

@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.28;
+
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+import {IReissueDesk} from "./interfaces/IReissueDesk.sol";
+import {IReturnEscrow} from "./interfaces/IReturnEscrow.sol";
+import {ITraceRegistry} from "./interfaces/ITraceRegistry.sol";
+import {DelegatedSignatures} from "./utils/DelegatedSignatures.sol";
+import {GS1} from "./utils/GS1.sol";
+
+/**
+ * @title ReissueDesk
+ * @dev Defect claims and replacements, beside {ReturnEscrow}. See {IReissueDesk}.
+ *
+ * A separate contract because the escrow is at the code-size limit, and because nothing here holds
+ * money: the desk moves orders through the escrow's reissue hooks, which only it may call and which
+ * re-check the order's state, so a fault here cannot pay anyone the escrow would not.
+ */
+contract ReissueDesk is IReissueDesk, DelegatedSignatures {
+    bytes32 private constant _DEFECT_CLAIM_TYPEHASH =
+        keccak256("DefectClaim(address buyer,uint256 orderId,bytes32 evidence,uint256 nonce,uint64 deadline)");
+
+    /// @dev The escrow's role that decides disputes, which also rejects defect claims.
+    bytes32 public constant ARBITER_ROLE = keccak256("ARBITER_ROLE");
+
+    /// @dev The escrow whose orders this desk serves.
+    IReturnEscrow public immutable escrow;
+
+    /// @dev The unit registry: products, units and delivery milestones.
+    ITraceRegistry public immutable registry;
+
+    mapping(uint256 orderId => Reissue) private _reissues;
+
+    constructor(IReturnEscrow escrow_, ITraceRegistry registry_) DelegatedSignatures("ReturnTrace ReissueDesk", "1") {
+        if (address(escrow_) == address(0) || address(registry_) == address(0)) revert ReissueDeskZeroAddress();
+        escrow = escrow_;
+        registry = registry_;
+    }
+
+    /// @inheritdoc IReissueDesk
+    function claimDefect(uint256 orderId, bytes32 evidence) external {
+        _claimDefect(msg.sender, orderId, evidence);
+    }
+
+    /// @inheritdoc IReissueDesk
+    function claimDefectBySig(DefectClaim calldata claim, bytes calldata signature) external {
+        bytes32 structHash = keccak256(
+            abi.encode(_DEFECT_CLAIM_TYPEHASH, claim.buyer, claim.orderId, claim.evidence, claim.nonce, claim.deadline)
+        );
+        _useSignature(claim.buyer, structHash, claim.nonce, claim.deadline, signature);
+        _claimDefect(claim.buyer, claim.orderId, claim.evidence);
+    }
+
+    /// @inheritdoc IReissueDesk
+    function decideDefectClaim(uint256 orderId, bool approve) external {
+        // The merchant may concede a claim against itself; only the arbiter may turn one down.
+        if (
+            !IAccessControl(address(escrow)).hasRole(ARBITER_ROLE, msg.sender) &&
+            (!approve || escrow.order(orderId).merchant != msg.sender)
+        ) revert ReissueDeskNotDecider(orderId, msg.sender);
+        if (approve) _reissues[orderId].approvedAt = uint40(block.timestamp);
+        emit DefectClaimDecided(orderId, msg.sender, approve);
+        escrow.decideDefectClaim(orderId, approve);
+    }
+
+    /// @inheritdoc IReissueDesk
+    function linkReplacement(uint256 orderId, uint64 gtin, string calldata serial) external {
+        Reissue storage r = _reissues[orderId];
+        if (r.approvedAt == 0) revert ReissueDeskNotApproved(orderId);
+        if (r.replacement != bytes32(0)) revert ReissueDeskReplacementLinked(orderId, r.replacement);
+        IReturnEscrow.Order memory o = escrow.order(orderId);
+        if (o.merchant != msg.sender || registry.product(gtin).brand != msg.sender) {
+            revert ReissueDeskNotMerchant(orderId, msg.sender);
+        }
+        bytes32 replacement = GS1.unitId(gtin, bytes(serial));
+        if (registry.eventCount(replacement) == 0 || registry.isClosed(replacement)) {
+            revert ReissueDeskUnavailableUnit(replacement);
+        }
+        r.replacement = replacement;
+        emit ReplacementLinked(orderId, o.unitId, replacement);
+        escrow.reserveReplacement(orderId, replacement);
+    }
+
+    /// @inheritdoc IReissueDesk
+    function completeReissue(uint256 orderId) external {
+        bytes32 replacement = _reissues[orderId].replacement;
+        if (replacement == bytes32(0)) revert ReissueDeskNoReplacement(orderId);
+        uint256 delivered = _deliveredAt(orderId, replacement);
+        if (delivered == 0) revert ReissueDeskNotDelivered(orderId);
+        emit ReissueCompleted(orderId, replacement, delivered);
+        escrow.closeReissue(orderId, true, replacement);
+    }
+
+    /// @inheritdoc IReissueDesk
+    function claimUnfulfilledReissue(uint256 orderId) external {
+        Reissue storage r = _reissues[orderId];
+        uint256 approvedAt = r.approvedAt;
+        if (approvedAt == 0) revert ReissueDeskNotApproved(orderId);
+        IReturnEscrow.Order memory o = escrow.order(orderId);
+        if (o.buyer != msg.sender) revert ReissueDeskNotBuyer(orderId, msg.sender);
+        bytes32 replacement = r.replacement;
+        uint256 delivered = _deliveredAt(orderId, replacement);
+        if (delivered != 0) revert ReissueDeskAlreadyDelivered(orderId, delivered);
+        uint256 dueBy = approvedAt + escrow.policy(o.market, o.policyVersion).deliveryTimeout;
+        if (block.timestamp <= dueBy) revert ReissueDeskDeliveryPending(orderId, dueBy);
+        emit ReissueUnfulfilled(orderId);
+        escrow.closeReissue(orderId, false, replacement);
+    }
+
+    /// @inheritdoc IReissueDesk
+    function reissue(uint256 orderId) external view returns (Reissue memory) {
+        return _reissues[orderId];
+    }
+
+    /// @inheritdoc IReissueDesk
+    function reissueRef(uint256 orderId) public view returns (bytes32) {
+        return keccak256(abi.encode(escrow.orderRef(orderId), "REISSUE"));
+    }
+
+    /// @inheritdoc IReissueDesk
+    function getDefectClaimTypeHash() external pure returns (bytes32) {
+        return _DEFECT_CLAIM_TYPEHASH;
+    }
+
+    function _claimDefect(address buyer, uint256 orderId, bytes32 evidence) private {
+        if (evidence == bytes32(0)) revert ReissueDeskEvidenceRequired();
+        bool autoApproved = escrow.openDefectClaim(orderId, buyer);
+        if (autoApproved) _reissues[orderId].approvedAt = uint40(block.timestamp);
+        emit DefectClaimed(orderId, buyer, evidence, autoApproved);
+    }
+
+    /// @dev Delivery time of `replacement` under {reissueRef} (0: none, or nothing linked).
+    function _deliveredAt(uint256 orderId, bytes32 replacement) private view returns (uint256) {
+        if (replacement == bytes32(0)) return 0;
+        return registry.milestoneAt(replacement, reissueRef(orderId), ITraceRegistry.Milestone.Delivered);
+    }
+}

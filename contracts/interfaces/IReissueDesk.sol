@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.28;
+
+/**
+ * @dev Fast reissue of defective units. Instead of returning a unit, the buyer claims a defect with
+ * evidence (a photo's CID). At or under the market policy's `reissueAutoApproveLimit` the claim is
+ * approved at once; above it the merchant (approve only) or the arbiter (approve or reject) decides.
+ * The merchant then links a replacement unit, which ships with bizTransaction {reissueRef}; the
+ * carrier's delivery scan of the replacement lets anyone {completeReissue}, which pays the merchant.
+ * If no replacement is delivered within the policy's `deliveryTimeout` from approval, the buyer
+ * claims a full refund. The escrow holds the money throughout; the desk holds none.
+ */
+interface IReissueDesk {
+    /**
+     * @dev A buyer's claim that the unit is defective, signed for relaying.
+     * EIP-712 type: `DefectClaim(address buyer,uint256 orderId,bytes32 evidence,uint256 nonce,uint64 deadline)`.
+     * `evidence` is the SHA-256 digest inside the CIDv1 of the buyer's photo or video.
+     */
+    struct DefectClaim {
+        address buyer;
+        uint256 orderId;
+        bytes32 evidence;
+        uint256 nonce;
+        uint64 deadline;
+    }
+
+    /// @dev A replacement owed for a defective unit: approved at `approvedAt`, `replacement` once linked.
+    struct Reissue {
+        bytes32 replacement;
+        uint40 approvedAt;
+    }
+
+    /// @dev A defect claim needs evidence.
+    error ReissueDeskEvidenceRequired();
+
+    /// @dev The account may not decide this defect claim.
+    error ReissueDeskNotDecider(uint256 orderId, address account);
+
+    /// @dev The account is not the order's merchant and the replacement product's brand.
+    error ReissueDeskNotMerchant(uint256 orderId, address account);
+
+    /// @dev The account is not the order's buyer.
+    error ReissueDeskNotBuyer(uint256 orderId, address account);
+
+    /// @dev The order has no approved reissue.
+    error ReissueDeskNotApproved(uint256 orderId);
+
+    /// @dev The order's replacement is already linked.
+    error ReissueDeskReplacementLinked(uint256 orderId, bytes32 replacement);
+
+    /// @dev The order has no replacement linked yet.
+    error ReissueDeskNoReplacement(uint256 orderId);
+
+    /// @dev The replacement unit was never commissioned, or its lifecycle is closed.
+    error ReissueDeskUnavailableUnit(bytes32 unitId);
+
+    /// @dev The replacement has no delivery scan under {reissueRef}.
+    error ReissueDeskNotDelivered(uint256 orderId);
+
+    /// @dev The replacement was delivered at `deliveredAt`.
+    error ReissueDeskAlreadyDelivered(uint256 orderId, uint256 deliveredAt);
+
+    /// @dev The replacement may still arrive until `dueBy`.
+    error ReissueDeskDeliveryPending(uint256 orderId, uint256 dueBy);
+
+    /// @dev An address argument is zero.
+    error ReissueDeskZeroAddress();
+
+    /// @dev Emitted when the buyer claims a defect; `autoApproved`: at or under the policy's limit.
+    event DefectClaimed(uint256 indexed orderId, address indexed buyer, bytes32 evidence, bool autoApproved);
+
+    /// @dev Emitted when the merchant or the arbiter decides a defect claim above the limit.
+    event DefectClaimDecided(uint256 indexed orderId, address indexed decider, bool approved);
+
+    /// @dev Emitted when the merchant links the replacement unit to the order of the defective one.
+    event ReplacementLinked(
+        uint256 indexed orderId,
+        bytes32 indexed originalUnitId,
+        bytes32 indexed replacementUnitId
+    );
+
+    /// @dev Emitted when the replacement's delivery completes the reissue (the escrow pays the merchant).
+    event ReissueCompleted(uint256 indexed orderId, bytes32 indexed replacementUnitId, uint256 deliveredAt);
+
+    /// @dev Emitted when the buyer is refunded because no replacement arrived in time.
+    event ReissueUnfulfilled(uint256 indexed orderId);
+
+    /**
+     * @dev The buyer claims the unit is defective, with `evidence`, instead of returning it.
+     *
+     * Requirements:
+     *
+     * - `evidence` is not zero; the caller is the buyer; the order is `Active`, delivered and inside
+     *   its return window (checked by the escrow).
+     *
+     * Emits a {DefectClaimed} event.
+     */
+    function claimDefect(uint256 orderId, bytes32 evidence) external;
+
+    /**
+     * @dev Same as {claimDefect}, from the buyer's EIP-712 signed {DefectClaim} relayed by anyone.
+     *
+     * Emits a {DefectClaimed} event.
+     */
+    function claimDefectBySig(DefectClaim calldata claim, bytes calldata signature) external;
+
+    /**
+     * @dev Decides a defect claim above the auto-approval limit: the merchant may approve, the arbiter
+     * (the escrow's `ARBITER_ROLE`) may approve or reject. A rejected claim returns the order to `Active`.
+     *
+     * Requirements:
+     *
+     * - the order is `DefectClaimed`; the caller is the arbiter, or the merchant approving.
+     *
+     * Emits a {DefectClaimDecided} event.
+     */
+    function decideDefectClaim(uint256 orderId, bool approve) external;
+
+    /**
+     * @dev The merchant links replacement unit `gtin`/`serial` to the order of the defective unit, and
+     * the escrow reserves it. {reissue} of the order and the escrow's `lastOrderOf(replacement)` give
+     * the link both ways.
+     *
+     * Requirements:
+     *
+     * - the caller is the order's merchant and the replacement product's brand.
+     * - the reissue is approved and has no replacement yet.
+     * - the replacement is commissioned, its lifecycle open, not listed, and the merchant's to sell.
+     *
+     * Emits a {ReplacementLinked} event.
+     */
+    function linkReplacement(uint256 orderId, uint64 gtin, string calldata serial) external;
+
+    /**
+     * @dev Completes a reissue once the carrier has scanned the replacement delivered under
+     * {reissueRef}; the escrow credits the merchant `price + deliveryFee`. Anyone may call it.
+     *
+     * Emits a {ReissueCompleted} event.
+     */
+    function completeReissue(uint256 orderId) external;
+
+    /**
+     * @dev Refunds the buyer in full when no replacement was delivered within the policy's
+     * `deliveryTimeout` from the approval; a linked replacement goes back to the merchant's stock.
+     *
+     * Requirements:
+     *
+     * - the caller is the buyer; the reissue is approved; no delivery scan of the replacement.
+     *
+     * Emits a {ReissueUnfulfilled} event.
+     */
+    function claimUnfulfilledReissue(uint256 orderId) external;
+
+    /// @dev Returns the reissue of an order (zeros: none approved).
+    function reissue(uint256 orderId) external view returns (Reissue memory);
+
+    /// @dev The business transaction the replacement's shipping and delivery scans carry.
+    function reissueRef(uint256 orderId) external view returns (bytes32);
+
+    /// @dev Returns the EIP-712 type hash of {DefectClaim}.
+    function getDefectClaimTypeHash() external pure returns (bytes32);
+}
