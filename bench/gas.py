@@ -166,8 +166,72 @@ def escrow_figures(d: deploy.Deployment) -> dict[str, int]:
     return results
 
 
+def return_option_figures(d: deploy.Deployment) -> dict[str, int]:
+    """The flows of exchange, refund on receipt, dual inspection and fast reissue (native coin, EU)."""
+    relayer = accounts[1]
+    reg, escrow, desk, dom = d.registry, d.escrow, d.desk, d.registry_domain
+    brand, buyer, carrier, warehouse = (d.actors[n] for n in ("brand", "buyer", "carrier", "warehouse"))
+    accounts[0].transfer(buyer.account, "20 ether", silent=True)  # two high-value orders
+    results: dict[str, int] = {}
+    print("\nReturn options — gas per operation (steady state)\n")
+    print(f"| {'operation':<60} | {'gas':>9} |")
+    print(f"|{'-' * 62}|{'-' * 11}|")
+
+    def scan(signer, unit, step, disposition, ref):
+        event = deploy.event_item(signer, unit, step, disposition, ref)
+        return reg.record([deploy.signed_batch(dom, "EventBatch", signer, "events", [event], reg.getNonce(signer.address))], {"from": relayer}, silent=True)
+
+    def delivered_order(serial: str, price: int) -> tuple[int, bytes]:
+        items = [deploy.commission_item(d, serial)]
+        reg.commission([deploy.signed_batch(dom, "CommissionBatch", brand, "units", items, reg.getNonce(brand.address))], {"from": relayer}, silent=True)
+        unit = deploy.unit_of(items[0])
+        escrow.list(deploy.DEMO_GTIN, serial, deploy.MARKET_EU, ZERO_ADDRESS, price, 10**15, 10**15, {"from": brand.account}, silent=True)
+        order = escrow.purchase(unit, price + 10**15, {"from": buyer.account, "value": price + 10**15}, silent=True).return_value
+        scan(carrier, unit, BizStep.DELIVERING, Disposition.DELIVERED, deploy.order_ref(escrow, order))
+        return order, unit
+
+    def inspect(order: int, who: str, facts: int, grade: Grade):
+        inspector = d.actors[who]
+        msg = {"inspector": inspector.address, "orderId": order, "facts": facts, "grade": int(grade), "evidence": b"\x01" * 32, "nonce": escrow.getNonce(inspector.address), "deadline": chain.time() + 3600}
+        sig = d.escrow_domain.sign(inspector.key, "Inspection", msg)
+        return escrow.submitInspection(eip712.call_args("Inspection", msg, sig)[:-1], sig, {"from": relayer}, silent=True)
+
+    for i, report in enumerate((False, True)):
+        # Exchange voucher released on receipt at the accredited EU return center; inspection decides the fate.
+        order, unit = delivered_order(f"OPT-X{i}", 10**17)
+        tx_exchange = escrow.requestReturn(order, 5, 1, {"from": buyer.account}, silent=True)
+        scan(warehouse, unit, BizStep.RECEIVING, Disposition.RETURNED, deploy.rma_ref(escrow, order))
+        tx_release = escrow.releaseRefundOnReceipt(order, {"from": relayer}, silent=True)
+        tx_fate = inspect(order, "inspector", 2, Grade.B)
+        # A high-value return: two inspection houses must agree.
+        order, unit = delivered_order(f"OPT-D{i}", 6 * 10**18)
+        escrow.requestReturn(order, 0, 0, {"from": buyer.account}, silent=True)
+        scan(warehouse, unit, BizStep.RECEIVING, Disposition.RETURNED, deploy.rma_ref(escrow, order))
+        tx_first = inspect(order, "inspector", 3, Grade.A)
+        tx_second = inspect(order, "inspector2", 3, Grade.A)
+        # A defect under the auto-approval limit: replacement shipped, no return.
+        order, unit = delivered_order(f"OPT-R{i}", 10**17)
+        tx_claim = desk.claimDefect(order, b"\x02" * 32, {"from": buyer.account}, silent=True)
+        spare = [deploy.commission_item(d, f"OPT-S{i}")]
+        reg.commission([deploy.signed_batch(dom, "CommissionBatch", brand, "units", spare, reg.getNonce(brand.address))], {"from": relayer}, silent=True)
+        tx_link = desk.linkReplacement(order, deploy.DEMO_GTIN, f"OPT-S{i}", {"from": brand.account}, silent=True)
+        scan(carrier, deploy.unit_of(spare[0]), BizStep.DELIVERING, Disposition.DELIVERED, bytes(desk.reissueRef(order)))
+        tx_complete = desk.completeReissue(order, {"from": relayer}, silent=True)
+        if report:
+            results["request_exchange"] = _op("return request choosing the exchange voucher", tx_exchange)
+            results["refund_on_receipt"] = _op("refund (voucher) released at an accredited center's scan", tx_release)
+            results["inspect_disposition"] = _op("inspection after refund on receipt: disposition only", tx_fate)
+            results["inspect_first_of_two"] = _op("high-value return: first inspection (awaits a second)", tx_first)
+            results["inspect_second_settle_A"] = _op("second, independent inspection + settlement, grade A", tx_second)
+            results["claim_defect_auto"] = _op("defect claim with evidence, approved under the limit", tx_claim)
+            results["link_replacement"] = _op("merchant links and reserves the replacement unit", tx_link)
+            results["complete_reissue"] = _op("replacement delivered: reissue completed, merchant paid", tx_complete)
+    return results
+
+
 def main() -> None:
     d = deploy.deploy_demo_world(accounts[0], extra_signers=10)
     registry_figures(d)
     parcel_figures(d)
     escrow_figures(d)
+    return_option_figures(d)

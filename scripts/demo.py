@@ -23,11 +23,12 @@ from brownie import ERC20Mock, ZERO_ADDRESS, accounts, chain, web3
 
 from returntrace import eip712, gs1, history
 from returntrace.policies import DAY, MARKET_NAMES, Facts, Grade, UnitDisposition
-from returntrace.vocab import BizStep, Disposition
+from returntrace.vocab import AggregationAction, BizStep, Disposition
 from scripts import deploy
 from scripts.gateway import GatewayProcess, wait_until
 
 STROLLER_GTIN = int(gs1.with_check_digit("0950600013442"))  # not hygiene-sealed
+DEMO_SSCC = int(gs1.with_check_digit("09506000000000001"))  # the combined return parcel (AI 00)
 USD = 10**6  # the demo stablecoin has 6 decimals
 ETHER = 10**18
 
@@ -93,19 +94,35 @@ class Scenario:
         self.scan("carrier", [unit], BizStep.DELIVERING, Disposition.DELIVERED, "delivery to the parent's door", ref)
         return unit
 
-    def send_back(self, order: int, reason: int, remedy: int = 0) -> None:
-        unit = bytes(self.d.escrow.order(order)["unitId"])
-        rma = deploy.rma_ref(self.d.escrow, order)
+    def request_return(self, order: int, reason: int, remedy: int = 0) -> None:
         buyer = self.a["buyer"]
         request = {"buyer": buyer.address, "orderId": order, "reason": reason, "remedy": remedy, "nonce": self.d.escrow.getNonce(buyer.address), "deadline": chain.time() + 3600}
         sig = self.d.escrow_domain.sign(buyer.key, "ReturnRequest", request)
-        self.say.tx("buyer's signed return request, relayed (no gas)", self.d.escrow.requestReturnBySig(eip712.call_args("ReturnRequest", request, sig)[:-1], sig, {"from": self.relayer}, silent=True))
+        what = "buyer's signed return request (exchange voucher), relayed" if remedy else "buyer's signed return request, relayed (no gas)"
+        self.say.tx(what, self.d.escrow.requestReturnBySig(eip712.call_args("ReturnRequest", request, sig)[:-1], sig, {"from": self.relayer}, silent=True))
+
+    def send_back(self, order: int, reason: int, remedy: int = 0) -> None:
+        unit = bytes(self.d.escrow.order(order)["unitId"])
+        rma = deploy.rma_ref(self.d.escrow, order)
+        self.request_return(order, reason, remedy)
         self.scan("carrier", [unit], BizStep.ACCEPTING, Disposition.RETURNED, "return pickup", rma)
         _days(2)
         self.scan("warehouse", [unit], BizStep.RECEIVING, Disposition.RETURNED, "receiving at the accredited return center", rma)
 
-    def inspect(self, order: int, facts: int, grade: Grade) -> Any:
-        inspector = self.a["inspector"]
+    def evidence(self, text: str) -> bytes:
+        """Stores a file in the gateway's evidence store; returns the digest that goes on-chain."""
+        stored = self.gateway.post("/v1/evidence", content=text.encode(), headers={"content-type": "text/plain"}).json()
+        self.say.note(f"evidence stored as {stored['cid']}")
+        return bytes.fromhex(stored["digest"][2:])
+
+    def aggregate(self, who: str, sscc: int, units: list[bytes], action: AggregationAction, what: str, biz_transaction: bytes = deploy.ZERO32) -> None:
+        signer = self.a[who]
+        item = deploy.aggregation_item(signer, sscc, units, action, biz_transaction=biz_transaction)
+        batch = deploy.signed_batch(self.d.registry_domain, "AggregationBatch", signer, "aggregations", [item], self.d.registry.getNonce(signer.address))
+        self.say.tx(f"{who:<9} signs {what}", self.d.registry.aggregate([batch], {"from": self.relayer}, silent=True))
+
+    def inspect(self, order: int, facts: int, grade: Grade, who: str = "inspector") -> Any:
+        inspector = self.a[who]
         # The inspection report goes to the gateway's evidence store; its CID's digest goes on-chain.
         report = f"Inspection report, order {order}: facts {facts:04b}, grade {grade.name}. Photos on file.\n".encode()
         stored = self.gateway.post("/v1/evidence", content=report, headers={"content-type": "text/plain"}).json()
@@ -114,13 +131,13 @@ class Scenario:
         msg = {"inspector": inspector.address, "orderId": order, "facts": facts, "grade": int(grade), "evidence": evidence, "nonce": self.d.escrow.getNonce(inspector.address), "deadline": chain.time() + 3600}
         sig = self.d.escrow_domain.sign(inspector.key, "Inspection", msg)
         unit = bytes(self.d.escrow.order(order)["unitId"])
-        self.scan("inspector", [unit], BizStep.INSPECTING, Disposition.CONFORMANT if grade == Grade.A else Disposition.NON_CONFORMANT, "inspection scan with photo evidence", deploy.rma_ref(self.d.escrow, order))
-        return self.say.tx(f"inspector attests facts {facts:04b} and grade {grade.name}", self.d.escrow.submitInspection(eip712.call_args("Inspection", msg, sig)[:-1], sig, {"from": self.relayer}, silent=True))
+        self.scan(who, [unit], BizStep.INSPECTING, Disposition.CONFORMANT if grade == Grade.A else Disposition.NON_CONFORMANT, "inspection scan with photo evidence", deploy.rma_ref(self.d.escrow, order))
+        return self.say.tx(f"{who} attests facts {facts:04b} and grade {grade.name}", self.d.escrow.submitInspection(eip712.call_args("Inspection", msg, sig)[:-1], sig, {"from": self.relayer}, silent=True))
 
     def report_settlement(self, tx: Any) -> None:
         s = tx.events["OrderSettled"]
         order = self.d.escrow.order(s["orderId"])
-        currency = order[10]
+        currency = order["currency"]
         self.say.note(
             f"settled: grade {Grade(s['grade']).name}, {'statutory withdrawal' if s['statutory'] else 'policy grade terms'}; "
             f"refund {_money(s['refund'], currency)}, merchant {_money(s['merchantAmount'], currency)}, "
@@ -134,15 +151,21 @@ def run(d: deploy.Deployment, gateway: httpx.Client) -> Narrator:
     admin = accounts[0]
 
     say.chapter("Set-up: contracts, accredited actors, product classes, market policies")
-    print(f"  TraceRegistry {d.registry.address}\n  ReturnEscrow  {d.escrow.address}\n  StorePoints   {d.points.address}")
+    print(f"  TraceRegistry {d.registry.address}\n  ReturnEscrow  {d.escrow.address}\n  ReissueDesk   {d.desk.address}\n  StorePoints   {d.points.address}")
     for name, s in d.actors.items():
         print(f"  {name:<9} {s.address}  GLN {s.gln}")
     say.tx("brand registers the stroller class (markets EU, US)", d.registry.registerProduct(STROLLER_GTIN, 0, 0b011, {"from": brand.account}, silent=True))
     usd = ERC20Mock.deploy("Test USD", "tUSD", 0, {"from": admin}, silent=True)
     say.tx("buyer gets 1,000 tUSD (local stand-in stablecoin)", usd.mint(buyer.address, 1_000 * USD, {"from": admin}, silent=True))
     for market, name in MARKET_NAMES.items():
-        p = d.escrow.policy(market, d.escrow.currentPolicyVersion(market))
-        say.note(f"{name} policy v{d.escrow.currentPolicyVersion(market)}: withdrawal {p[0] // DAY} d, returns {p[1] // DAY} d, refund deadline {p[2] // DAY} d, grade B refund {p[9][1][0] / 100:.0f} %")
+        raw = d.escrow.policy(market, d.escrow.currentPolicyVersion(market))
+        p = raw.dict()
+        say.note(
+            f"{name} policy v{d.escrow.currentPolicyVersion(market)}: withdrawal {p['withdrawalWindow'] // DAY} d, returns {p['returnWindow'] // DAY} d, "
+            f"refund deadline {p['refundDeadline'] // DAY} d, grade B refund {raw[9][1][0] / 100:.0f} %, "
+            f"refund on return {'yes' if p['refundOnReturn'] else 'no'}, exchange {'+' + str(p['exchangeBonusBps'] / 100) + ' %' if p['exchangeOffered'] else 'no'}, "
+            f"defects reissued up to {_money(p['reissueAutoApproveLimit'], ZERO_ADDRESS)}, two inspections above {_money(p['dualInspectionAbove'], ZERO_ADDRESS)}"
+        )
     say.note(f"deployment manifest: deployments/{chain.id}.json")
 
     sc = Scenario(d, usd, say, gateway)
@@ -151,10 +174,12 @@ def run(d: deploy.Deployment, gateway: httpx.Client) -> Narrator:
         deploy.commission_item(d, "BTL-0001"),
         deploy.commission_item(d, "BTL-0002"),
         deploy.commission_item(d, "BTL-0003"),
+        *(deploy.commission_item(d, f"BTL-000{i}") for i in range(4, 9)),
         deploy.commission_item(d, "STR-0001", gtin=STROLLER_GTIN),
+        deploy.commission_item(d, "STR-0002", gtin=STROLLER_GTIN),
     ]
     batch = deploy.signed_batch(d.registry_domain, "CommissionBatch", brand, "units", items, d.registry.getNonce(brand.address))
-    say.tx("brand commissions 3 bottles and 1 stroller", d.registry.commission([batch], {"from": sc.relayer}, silent=True))
+    say.tx("brand commissions 8 bottles and 2 strollers", d.registry.commission([batch], {"from": sc.relayer}, silent=True))
 
     say.chapter("Order 1 — EU, bottle, unopened: statutory withdrawal, grade A")
     o1 = sc.sell(deploy.DEMO_GTIN, "BTL-0001", deploy.MARKET_EU, usd.address, 24 * USD, 5 * USD, 4 * USD)
@@ -189,6 +214,65 @@ def run(d: deploy.Deployment, gateway: httpx.Client) -> Narrator:
     _days(8)
     say.tx("anyone releases the escrow once the 7-day window closed", d.escrow.release(o4, {"from": sc.relayer}, silent=True))
 
+    say.chapter("Order 5 — EU, exchange first, refund upon return at a local return center; grade B goes to a charity")
+    o5 = sc.sell(deploy.DEMO_GTIN, "BTL-0004", deploy.MARKET_EU, ZERO_ADDRESS, ETHER // 10, ETHER // 100, ETHER // 200)
+    u5 = sc.ship_and_deliver(o5)
+    _days(4)
+    sc.send_back(o5, reason=5, remedy=1)
+    r = say.tx("anyone releases the refund at the accredited center's scan", d.escrow.releaseRefundOnReceipt(o5, {"from": sc.relayer}, silent=True)).events["RefundReleasedOnReceipt"]
+    say.note(f"before inspection: voucher of {_money(r['points'], ZERO_ADDRESS)} in store points (refund + 5 % bonus), merchant keeps {_money(r['merchantAmount'], ZERO_ADDRESS)}")
+    fate = sc.inspect(o5, Facts.PACKAGING_INTACT, Grade.B).events["DispositionDecided"]
+    say.note(f"the inspection only decides the unit's fate: {UnitDisposition(fate['disposition']).name.lower()}")
+    sc.scan("charity", [u5], BizStep.RECEIVING, Disposition.DONATED, "receipt of the donated bottle (closes its lifecycle)")
+    say.note(f"BTL-0004 lifecycle closed on-chain: {d.registry.isClosed(u5)}")
+
+    say.chapter("Order 6 — US, defective bottle: fast reissue on photo evidence, no return shipment")
+    o6 = sc.sell(deploy.DEMO_GTIN, "BTL-0005", deploy.MARKET_US, ZERO_ADDRESS, ETHER // 10, ETHER // 100, ETHER // 200)
+    sc.ship_and_deliver(o6, cross_border=False)
+    _days(2)
+    photo = sc.evidence(f"Photo: cracked teat of BTL-0005, order {o6}.\n")
+    claim = {"buyer": buyer.address, "orderId": o6, "evidence": photo, "nonce": d.desk.getNonce(buyer.address), "deadline": chain.time() + 3600}
+    sig = d.desk_domain.sign(buyer.key, "DefectClaim", claim)
+    tx = say.tx("buyer's signed defect claim, relayed", d.desk.claimDefectBySig(eip712.call_args("DefectClaim", claim, sig)[:-1], sig, {"from": sc.relayer}, silent=True))
+    say.note(f"approved at once: {tx.events['DefectClaimed']['autoApproved']} (price under the policy's limit)")
+    say.tx("brand links replacement BTL-0006 to the order", d.desk.linkReplacement(o6, deploy.DEMO_GTIN, "BTL-0006", {"from": brand.account}, silent=True))
+    u6b = gs1.unit_id(deploy.DEMO_GTIN, "BTL-0006")
+    ref = bytes(d.desk.reissueRef(o6))
+    sc.scan("brand", [u6b], BizStep.SHIPPING, Disposition.IN_TRANSIT, "shipping the replacement", ref)
+    sc.scan("carrier", [u6b], BizStep.DELIVERING, Disposition.DELIVERED, "delivery of the replacement", ref)
+    say.tx("anyone completes the reissue: the merchant is paid", d.desk.completeReissue(o6, {"from": sc.relayer}, silent=True))
+
+    say.chapter("Order 7 — EU, high-value stroller used: two independent inspections, then a recycler")
+    o7 = sc.sell(STROLLER_GTIN, "STR-0002", deploy.MARKET_EU, ZERO_ADDRESS, 6 * ETHER, ETHER // 20, ETHER // 50)
+    u7 = sc.ship_and_deliver(o7)
+    _days(6)
+    sc.send_back(o7, reason=5)
+    sc.inspect(o7, Facts.USED, Grade.C)
+    say.note(f"above {_money(d.escrow.policy(deploy.MARKET_EU, 1).dict()['dualInspectionAbove'], ZERO_ADDRESS)}: a second inspection house must agree")
+    sc.inspect(o7, Facts.USED, Grade.C, who="inspector2")
+    sc.report_settlement(say.tx("buyer accepts the agreed grade", d.escrow.acceptInspection(o7, {"from": buyer.account}, silent=True)))
+    sc.scan("recycler", [u7], BizStep.RECEIVING, Disposition.RECYCLED, "receipt for recycling (closes its lifecycle)")
+
+    say.chapter("Orders 8 and 9 — US, two orders, one return parcel (SSCC): one scan covers both")
+    o8 = sc.sell(deploy.DEMO_GTIN, "BTL-0007", deploy.MARKET_US, ZERO_ADDRESS, ETHER // 10, ETHER // 100, ETHER // 200)
+    o9 = sc.sell(deploy.DEMO_GTIN, "BTL-0008", deploy.MARKET_US, ZERO_ADDRESS, ETHER // 10, ETHER // 100, ETHER // 200)
+    u8, u9 = sc.ship_and_deliver(o8, cross_border=False), sc.ship_and_deliver(o9, cross_border=False)
+    _days(3)
+    sc.request_return(o8, reason=5)
+    sc.request_return(o9, reason=5)
+    sc.aggregate("carrier", DEMO_SSCC, [u8, u9], AggregationAction.ADD, f"packing both into parcel {DEMO_SSCC:018d} at pickup")
+    parcel = gs1.parcel_id(DEMO_SSCC)
+    sc.scan("carrier", [parcel], BizStep.DEPARTING, Disposition.IN_TRANSIT, "one departure scan of the parcel")
+    _days(2)
+    sc.scan("carrier", [parcel], BizStep.ARRIVING, Disposition.IN_TRANSIT, "one arrival scan at the return center")
+    sc.aggregate("warehouse", DEMO_SSCC, [u8, u9], AggregationAction.DELETE, "unpacking the parcel")
+    signer = sc.a["warehouse"]
+    session = [deploy.event_item(signer, u, BizStep.RECEIVING, Disposition.RETURNED, deploy.rma_ref(d.escrow, o)) for u, o in ((u8, o8), (u9, o9))]
+    batch = deploy.signed_batch(d.registry_domain, "EventBatch", signer, "events", session, d.registry.getNonce(signer.address))
+    say.tx("warehouse signs one receiving session for both RMAs", d.registry.record([batch], {"from": sc.relayer}, silent=True))
+    for o in (o8, o9):
+        sc.report_settlement(sc.inspect(o, Facts.SEAL_INTACT | Facts.PACKAGING_INTACT, Grade.A))
+
     say.chapter("Money: pull payments, and the escrow holds exactly what it owes")
     for currency in (usd.address, ZERO_ADDRESS):
         owed_brand = d.escrow.credits(currency, brand.address)
@@ -203,7 +287,8 @@ def run(d: deploy.Deployment, gateway: httpx.Client) -> Narrator:
 
     say.chapter("Audit: every unit's history rebuilt from logs alone, checked against its on-chain head")
     registry = web3.eth.contract(address=d.registry.address, abi=d.registry.abi)
-    for gtin, serial in ((deploy.DEMO_GTIN, "BTL-0001"), (STROLLER_GTIN, "STR-0001"), (deploy.DEMO_GTIN, "BTL-0002"), (deploy.DEMO_GTIN, "BTL-0003")):
+    audited = [(deploy.DEMO_GTIN, f"BTL-000{i}") for i in range(1, 9)] + [(STROLLER_GTIN, "STR-0001"), (STROLLER_GTIN, "STR-0002")]
+    for gtin, serial in audited:
         h = history.fetch(registry, gs1.unit_id(gtin, serial), from_block=d.block)
         steps = " → ".join(BizStep(e.biz_step).name.lower() for e in h.events)
         say.note(f"{serial}: {h.count} events, {'VERIFIED' if h.verified else 'NOT VERIFIED'} at block {h.block}: {steps}")
@@ -269,6 +354,10 @@ def main() -> None:
 Where to look
   consumer page (the QR code's URL)  {link}
   its QR code                        {link}/qr.svg
+  exchange + refund on receipt, donated   {gateway.url}/01/{deploy.DEMO_GTIN:014d}/21/BTL-0004
+  defect reissued: original / replacement {gateway.url}/01/{deploy.DEMO_GTIN:014d}/21/BTL-0005  {gateway.url}/01/{deploy.DEMO_GTIN:014d}/21/BTL-0006
+  two inspections, recycled               {gateway.url}/01/{STROLLER_GTIN:014d}/21/STR-0002
+  combined return parcel (SSCC)           {gateway.url}/00/{DEMO_SSCC:018d}   (unit: {gateway.url}/01/{deploy.DEMO_GTIN:014d}/21/BTL-0007)
   the same as JSON                   curl -H 'Accept: application/json' {link}
   EIP-712 types to sign              {gateway.url}/v1/eip712
   auditor: events / EPCIS / integrity {gateway.url}/v1/audit/events  {gateway.url}/v1/audit/epcis  {gateway.url}/v1/audit/integrity

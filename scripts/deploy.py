@@ -125,6 +125,7 @@ def deploy_demo_world(admin: Any, extra_signers: int = 0) -> Deployment:
         ("carrier", Role.CARRIER, "950600000002"),
         ("warehouse", Role.WAREHOUSE, "950600000003"),
         ("inspector", Role.INSPECTOR, "950600000004"),
+        ("inspector2", Role.INSPECTOR, "950600000014"),  # another inspection house: second opinions
         ("charity", Role.CHARITY, "950600000005"),
         ("recycler", Role.RECYCLER, "950600000006"),
         ("buyer", 0, "950600000007"),
