@@ -368,9 +368,11 @@ contract ReturnEscrow is IReturnEscrow, AccessControl, ReentrancyGuardTransient,
         Order storage o = _orders[orderId];
         _requireBuyer(orderId, o);
         OrderStatus status = o.status;
-        if (status != OrderStatus.ReturnRequested && status != OrderStatus.Disputed) {
-            revert ReturnEscrowInvalidStatus(orderId, status);
-        }
+        if (
+            status != OrderStatus.ReturnRequested &&
+            status != OrderStatus.Disputed &&
+            status != OrderStatus.SecondInspection
+        ) revert ReturnEscrowInvalidStatus(orderId, status);
         if (!o.statutory) revert ReturnEscrowNotStatutory(orderId);
         uint256 received = _receivedAt(orderId, o);
         if (received == 0) revert ReturnEscrowNotReturned(orderId);

@@ -685,7 +685,8 @@ interface IReturnEscrow {
      *
      * Requirements:
      *
-     * - the caller is the buyer, the order is `ReturnRequested` and the unit was scanned in.
+     * - the caller is the buyer, the order is `ReturnRequested` or `SecondInspection` (the second opinion
+     *   never came) and the unit was scanned in.
      * - `block.timestamp` is after max(receivedAt, requestedAt) + inspectionSla.
      *
      * Emits an {OrderSettled} event with grade None.
@@ -699,7 +700,8 @@ interface IReturnEscrow {
      *
      * Requirements:
      *
-     * - the caller is the buyer; the order is `ReturnRequested` or `Disputed` and its request was statutory.
+     * - the caller is the buyer; the order is `ReturnRequested`, `SecondInspection` or `Disputed` and its
+     *   request was statutory.
      * - the unit was scanned in and `block.timestamp` is after the deadline above.
      *
      * Emits an {OrderSettled} event with grade None.
