@@ -28,6 +28,7 @@ class Chain:
     escrow: Contract
     points: Contract
     domains: dict[str, eip712.Domain]
+    desk: Contract | None = None  # ReissueDesk (manifests written before it existed have none)
 
     @classmethod
     def connect(cls, rpc_url: str, manifest_path: Path, timeout: float = 10.0) -> "Chain":
@@ -45,6 +46,11 @@ class Chain:
             contracts[name] = w3.eth.contract(address=Web3.to_checksum_address(entry["address"]), abi=entry["abi"])
             d = entry["eip712"]
             domains[name] = eip712.Domain(d["name"], d["version"], int(d["chainId"]), d["verifyingContract"])
+        desk_entry = manifest.get("contracts", {}).get("ReissueDesk")
+        if desk_entry:
+            contracts["ReissueDesk"] = w3.eth.contract(address=Web3.to_checksum_address(desk_entry["address"]), abi=desk_entry["abi"])
+            d = desk_entry["eip712"]
+            domains["ReissueDesk"] = eip712.Domain(d["name"], d["version"], int(d["chainId"]), d["verifyingContract"])
         return cls(
             w3=w3,
             chain_id=int(manifest["chainId"]),
@@ -53,6 +59,7 @@ class Chain:
             escrow=contracts["ReturnEscrow"],
             points=contracts["StorePoints"],
             domains=domains,
+            desk=contracts.get("ReissueDesk"),
         )
 
     def domain_for(self, primary: str) -> eip712.Domain:
@@ -61,6 +68,10 @@ class Chain:
             return self.domains["TraceRegistry"]
         if primary in ("Inspection", "ReturnRequest"):
             return self.domains["ReturnEscrow"]
+        if primary == "DefectClaim":
+            if "ReissueDesk" not in self.domains:
+                raise ManifestError("the deployment manifest has no ReissueDesk")
+            return self.domains["ReissueDesk"]
         return self.domains["StorePoints"]
 
 
@@ -114,7 +125,7 @@ class ChainReader:
         return self._products[gtin]
 
     def nonce(self, contract: str, signer: str) -> int:
-        c = self.chain.registry if contract == "registry" else self.chain.escrow
+        c = {"registry": self.chain.registry, "escrow": self.chain.escrow, "desk": self.chain.desk}[contract]
         return int(c.functions.getNonce(signer).call())
 
     def is_contract(self, account: str) -> bool:
@@ -140,4 +151,23 @@ class ChainReader:
         return len(out) >= 32 and bytes(out[:4]) == self.ERC1271_MAGIC
 
     def order(self, order_id: int) -> tuple:
-        return tuple(self.chain.escrow.functions.order(order_id).call())
+        """IReturnEscrow.Order as a tuple; an order that does not exist (the escrow reverts with
+        ReturnEscrowUnknownOrder) comes back with status 0."""
+        from web3.exceptions import ContractCustomError, ContractLogicError
+
+        try:
+            return tuple(self.chain.escrow.functions.order(order_id).call())
+        except (ContractCustomError, ContractLogicError):
+            return (None, 0, 0)
+
+    def policy(self, market: int, version: int) -> tuple:
+        """IReturnEscrow.Policy as a tuple (see POLICY_* indexes)."""
+        return tuple(self.chain.escrow.functions.policy(market, version).call())
+
+    def delivered_at(self, order_id: int) -> int:
+        return int(self.chain.escrow.functions.deliveredAt(order_id).call())
+
+
+# IReturnEscrow.Order and IReturnEscrow.Policy tuple positions the gateway reads.
+ORDER_BUYER, ORDER_STATUS, ORDER_REMEDY, ORDER_PRICE, ORDER_UNIT, ORDER_MARKET, ORDER_POLICY_VERSION = 0, 2, 8, 10, 13, 15, 16
+POLICY_WITHDRAWAL, POLICY_RETURN_WINDOW, POLICY_REFUND_ON_RETURN, POLICY_EXCHANGE_OFFERED, POLICY_EXCHANGE_BONUS = 0, 1, 10, 11, 12

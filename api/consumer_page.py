@@ -84,6 +84,11 @@ ORDER_STATUS = {
     "settled": "Settled",
     "completed": "Completed — no return; paid out to the brand",
     "cancelled": "Cancelled — not delivered in time, refunded",
+    "second_inspection": "Second inspection by an independent inspector pending",
+    "refunded": "Refunded when the return center received it",
+    "defect_claimed": "Defect reported — waiting for the brand's decision",
+    "reissue_approved": "Defect confirmed — a replacement is on its way",
+    "reissued": "Replaced — the replacement was delivered",
 }
 RETURN_REASON = {
     "withdrawal": "Changed mind (statutory withdrawal)",
@@ -189,6 +194,11 @@ class Page:
     return_rows: list[Row]
     has_order: bool
     grade: str | None
+    # What the buyer may still do, best offer first: ("Exchange for a voucher worth …", detail)
+    return_options: list[Row] = field(default_factory=list)
+    # Links between a defective unit and its replacement: (text, href or None, verified note)
+    unit_links: list[Row] = field(default_factory=list)
+    unit_link_hrefs: list[str | None] = field(default_factory=list)
 
 
 def _inspection_grade(rs: ReturnStatus | None) -> str | None:
@@ -363,7 +373,48 @@ def build_page(
         return_rows=_return_rows(rs, grade, currency) if rs else [],
         has_order=rs is not None,
         grade=grade,
+        return_options=_return_options(rs, currency) if rs else [],
+        **_unit_links(view),
     )
+
+
+def _return_options(rs: ReturnStatus, currency: Currency) -> list[Row]:
+    """While a return is possible: the exchange voucher first when the policy offers it, then the refund."""
+    o = rs.return_options
+    if not o:
+        return []
+    until = format_time(o.get("closesAt"))[0]
+    rows = []
+    if o.get("exchangeOffered") and o.get("voucher"):
+        bonus = int(o.get("exchangeBonusBps") or 0)
+        extra = f" (+{bonus / 100:g} % bonus)" if bonus else ""
+        rows.append(Row("Exchange", f"Exchange for a voucher worth {format_amount(o['voucher'], currency)}{extra}", emphasis=True))
+    rows.append(Row("Refund", f"Refund {format_amount(o['refund'], currency)}"))
+    if o.get("refundOnReturn"):
+        rows.append(Row("When", "Your money is released as soon as an approved return center scans the parcel in"))
+    if until:
+        rows.append(Row("Until", until))
+    return rows
+
+
+def _unit_links(view: UnitView) -> dict[str, Any]:
+    rows: list[Row] = []
+    hrefs: list[str | None] = []
+
+    def add(prefix: str, ref: dict[str, Any] | None, verified: bool, reason: str | None) -> None:
+        if not ref:
+            return
+        name = f"GTIN {ref['gtin']} / serial {ref['serial']}" if ref.get("serial") else str(ref.get("unitId"))
+        note = "checked on-chain" if verified else f"not verified: {reason}"
+        rows.append(Row(prefix, f"{name} ({note})", emphasis=verified))
+        hrefs.append(ref.get("link"))
+
+    rs = view.return_status
+    if rs is not None and rs.reissue and rs.reissue.get("replacement"):
+        add("Replaced by", rs.reissue["replacement"], bool(rs.reissue.get("verified")), rs.reissue.get("reason"))
+    if view.replacement_for:
+        add("Replacement for", view.replacement_for.get("original"), bool(view.replacement_for.get("verified")), view.replacement_for.get("reason"))
+    return {"unit_links": rows, "unit_link_hrefs": hrefs}
 
 
 def _return_rows(rs: ReturnStatus, grade: str | None, currency: Currency) -> list[Row]:
@@ -373,8 +424,29 @@ def _return_rows(rs: ReturnStatus, grade: str | None, currency: Currency) -> lis
         rows.append(Row("Reason for return", RETURN_REASON.get(rs.reason.replace("_", "").lower(), humanize(rs.reason))))
     if grade:
         rows.append(Row("Grade", f"{grade} — {GRADE_MEANING.get(grade, '')}".rstrip(" —"), emphasis=True))
+    if rs.remedy == "exchange":
+        rows.append(Row("Chosen", "Exchange voucher (store points) instead of cash"))
+    if rs.voucher_points:
+        rows.append(Row("Voucher", f"Store points worth {format_amount(rs.voucher_points, currency)}", emphasis=True))
+    if rs.refund_on_receipt:
+        r = rs.refund_on_receipt
+        paid = format_amount(r["refund"], currency) if int(r["refund"]) else f"a voucher worth {format_amount(r['points'], currency)}"
+        rows.append(Row("Refund released", f"{paid} when the return center at location {r['location']} received it", emphasis=True))
+    if rs.second_inspection and rs.second_inspection.get("pending"):
+        rows.append(Row("Inspection", "Second inspection by an independent inspector pending", emphasis=True))
+    if rs.defect_claim:
+        d = rs.defect_claim
+        state = "approved at once (low value)" if d.get("autoApproved") else "approved" if d.get("approved") else "rejected" if d.get("decided") else "waiting for the brand's decision"
+        rows.append(Row("Defect claim", f"Reported with photo evidence — {state}"))
+    if rs.reissue:
+        ri = rs.reissue
+        state = "delivered" if ri.get("deliveredAt") else "not delivered in time — refunded" if ri.get("unfulfilled") else "on its way" if ri.get("replacement") else "being prepared"
+        rows.append(Row("Replacement", state, emphasis=True))
     s = rs.settlement
-    if s is not None:
+    if s is not None and rs.refund_on_receipt:
+        if s.disposition != "pending":
+            rows.append(Row("Where the unit goes", UNIT_FATE.get(s.disposition, humanize(s.disposition))))
+    elif s is not None:
         if s.grade is None:
             terms = "Buyer protection: the refund was due and nobody acted in time"
         elif s.statutory:

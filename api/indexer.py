@@ -42,6 +42,9 @@ ORDER_STATUS = {  # IReturnEscrow.OrderStatus in lower case
     "OrderSettled": "settled",
     "OrderCompleted": "completed",
     "OrderCancelled": "cancelled",
+    "SecondInspectionRequired": "second_inspection",
+    "RefundReleasedOnReceipt": "refunded",
+    "ReissueCompleted": "reissued",
 }
 
 
@@ -97,7 +100,13 @@ class Indexer(Worker):
         self.block_range, self.confirmations = block_range, confirmations
         self.registry = chain.registry.address
         self.escrow = chain.escrow.address
-        self.decoder = LogDecoder({self.registry: chain.registry.abi, self.escrow: chain.escrow.abi})
+        # The ReissueDesk's logs (defect claims, replacements) are folded into the orders like the escrow's.
+        self.desk = chain.desk.address if chain.desk is not None else None
+        abis = {self.registry: chain.registry.abi, self.escrow: chain.escrow.abi}
+        if self.desk:
+            abis[self.desk] = chain.desk.abi
+        self.decoder = LogDecoder(abis)
+        self.addresses = [self.registry, self.escrow] + ([self.desk] if self.desk else [])
         if index.bind(chain.chain_id, self.registry, self.escrow, chain.deployment_block):
             log.warning("the index belonged to another deployment; it was emptied and is rebuilt from block %d", chain.deployment_block)
         self._lock = threading.Lock()
@@ -131,7 +140,7 @@ class Indexer(Worker):
             last = head if to_block is None else min(to_block, head)
             added = 0
             start = cursor.block + 1
-            for first, end, raw in logs.iter_ranges(w3, [self.registry, self.escrow], start, last, self.block_range):
+            for first, end, raw in logs.iter_ranges(w3, self.addresses, start, last, self.block_range):
                 block = logs.rpc(w3, "eth_getBlockByNumber", [hex(end), False])
                 batch = self._batch(first, end, raw, block["hash"] if block else None)
                 self.index.write(batch)
@@ -165,7 +174,7 @@ class Indexer(Worker):
             return batch
 
         registry = [e for e in entries if e.address == self.registry]
-        escrow = [e for e in entries if e.address == self.escrow]
+        escrow = [e for e in entries if e.address == self.escrow or (self.desk and e.address == self.desk)]
         unit_ids = [hex32(e.args["unitId"]) for e in registry if e.name in ("EventRecorded", "UnitCommissioned")]
         units = self.index.unit_heads(unit_ids) if unit_ids else {}
         accounts = [e.args["signer"] for e in registry if e.name in ("EventRecorded", "UnitCommissioned")]
@@ -256,6 +265,8 @@ class Indexer(Worker):
                 self._fold_order(o, e, when)
             elif order_id is not None:
                 log.warning("%s for order %d, which the index has not seen placed (tx %s)", e.name, order_id, e.tx_hash)
+            if e.name == "ReplacementLinked":  # kept under the replacement unit: its view finds the order it replaces
+                unit_id = hex32(a["replacementUnitId"])
             if o is not None:
                 o["updated_block"] = e.block
                 batch.orders[order_id] = o
@@ -264,8 +275,20 @@ class Indexer(Worker):
     @staticmethod
     def _fold_order(o: dict[str, Any], e: DecodedLog, when: int | None) -> None:
         a = e.args
-        if e.name in ORDER_STATUS:
-            o["status"] = ORDER_STATUS[e.name]
+        if e.name in ORDER_STATUS and not (e.name == "OrderCompleted" and o.get("status") == "reissued"):
+            o["status"] = ORDER_STATUS[e.name]  # a reissue's OrderCompleted (merchant paid) keeps "reissued"
+        if e.name == "DefectClaimed":
+            o["status"] = "reissue_approved" if a["autoApproved"] else "defect_claimed"
+            o.update(reason=1)  # the escrow records a defect claim as ReturnReason.Defective
+        elif e.name == "DefectClaimDecided":
+            o["status"] = "reissue_approved" if a["approved"] else "active"
+        elif e.name == "DispositionDecided":
+            o.update(grade=int(a["grade"]), settled_disposition=int(a["disposition"]))
+        elif e.name == "RefundReleasedOnReceipt":
+            o.update(
+                refund=str(a["refund"]), merchant_amount=str(a["merchantAmount"]), points=str(a["points"]),
+                closed_tx=e.tx_hash, closed_block=e.block,
+            )
         if e.name == "ReturnRequested":
             o.update(reason=int(a["reason"]), statutory=int(bool(a["statutory"])), requested_at=when)
         elif e.name == "InspectionSubmitted":

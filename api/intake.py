@@ -13,11 +13,14 @@ from eth_account import Account
 from eth_utils import to_checksum_address
 from pydantic import BaseModel
 
-from returntrace import gs1
+from returntrace import eip712, gs1
 from returntrace.policies import Grade
 from returntrace.vocab import STEP_ROLES, BizStep, Disposition, Role
 
-from .chain import ChainReader
+from .chain import (
+    ORDER_BUYER, ORDER_MARKET, ORDER_POLICY_VERSION, ORDER_STATUS, POLICY_EXCHANGE_OFFERED, POLICY_RETURN_WINDOW,
+    POLICY_WITHDRAWAL, ChainReader, ManifestError,
+)
 from .db.outbox import CONTRACT_OF_KIND, Message, NonceConflict, Outbox, UnitConflict
 from .errors import ApiError
 from .schemas import items_of
@@ -25,7 +28,10 @@ from .schemas import items_of
 MAX_CLOCK_SKEW = 300  # TraceRegistry.MAX_CLOCK_SKEW
 MAX_FACTS = 15
 ORDER_RETURN_REQUESTED, ORDER_ACTIVE = 2, 1
+# Statuses in which ReturnEscrow takes an inspection: ReturnRequested, SecondInspection, Refunded.
+INSPECTABLE = (ORDER_RETURN_REQUESTED, 8, 9)
 MAX_REASON = 6
+REMEDY_REFUND, REMEDY_EXCHANGE = 0, 1
 
 
 def _gln(value: int | str, where: str) -> int:
@@ -44,7 +50,7 @@ def normalize(kind: str, body: BaseModel) -> dict[str, Any]:
     """The EIP-712 message as signed (GTINs as 14-digit integers, GLNs as integers), JSON-safe."""
     data = body.model_dump()
     data.pop("signature")
-    signer_field = {"EventBatch": "signer", "CommissionBatch": "signer", "Inspection": "inspector", "ReturnRequest": "buyer"}[kind]
+    signer_field = eip712.SIGNER_FIELD[kind]
     data[signer_field] = to_checksum_address(data[signer_field])
     if kind == "EventBatch":
         for i, e in enumerate(data["events"]):
@@ -68,14 +74,17 @@ class Intake:
     def accept(self, kind: str, body: BaseModel) -> tuple[Message, bool]:
         message = normalize(kind, body)
         signature = bytes.fromhex(body.signature[2:])
-        domain = self.reader.chain.domain_for(kind)
+        try:
+            domain = self.reader.chain.domain_for(kind)
+        except ManifestError as exc:
+            raise ApiError(503, "not_deployed", str(exc)) from exc
         digest = domain.digest(kind, message)
         message_id = "0x" + digest.hex()
         existing = self.outbox.get(message_id)
         if existing is not None:
             return existing, False
 
-        signer = message[{"Inspection": "inspector", "ReturnRequest": "buyer"}.get(kind, "signer")]
+        signer = message[eip712.SIGNER_FIELD[kind]]
         now = self.reader.block_time()
         if message["deadline"] < now + self.margin:
             raise ApiError(410, "expired", f"deadline {message['deadline']} is past or within {self.margin} s of chain time {now}")
@@ -159,19 +168,44 @@ class Intake:
         if message["facts"] > MAX_FACTS:
             raise ApiError(400, "invalid_facts", f"facts {message['facts']} has bits beyond SEAL_INTACT|PACKAGING_INTACT|USED|DEFECTIVE")
         status = self._order_status(message["orderId"])
-        if status != ORDER_RETURN_REQUESTED:
+        if status not in INSPECTABLE:
             raise ApiError(409, "order_not_returned", f"order {message['orderId']} is not awaiting inspection (status {status})")
 
     def _check_ReturnRequest(self, signer: str, message: dict[str, Any], now: int) -> None:
         if message["reason"] > MAX_REASON:
             raise ApiError(400, "invalid_reason", f"reason {message['reason']} is not a ReturnReason (0-{MAX_REASON})")
-        order = self.reader.order(message["orderId"])
-        if order[2] == 0:
-            raise ApiError(404, "unknown_order", f"order {message['orderId']} does not exist")
-        if order[0] != signer:
-            raise ApiError(403, "not_buyer", f"order {message['orderId']} was bought by another account")
-        if order[2] != ORDER_ACTIVE:
-            raise ApiError(409, "order_not_active", f"order {message['orderId']} cannot be returned in status {order[2]}")
+        if message["remedy"] not in (REMEDY_REFUND, REMEDY_EXCHANGE):
+            raise ApiError(400, "invalid_remedy", f"remedy {message['remedy']} is not 0 (refund) or 1 (exchange voucher)")
+        order, policy = self._check_returnable(signer, message["orderId"], now)
+        if message["remedy"] == REMEDY_EXCHANGE and not policy[POLICY_EXCHANGE_OFFERED]:
+            raise ApiError(
+                403, "exchange_not_offered",
+                f"order {message['orderId']}'s market policy does not offer an exchange voucher; request a refund (remedy 0)",
+            )
+
+    def _check_DefectClaim(self, signer: str, message: dict[str, Any], now: int) -> None:
+        if int(message["evidence"], 16) == 0:
+            raise ApiError(400, "evidence_required", "a defect claim needs evidence: the digest of a photo or video (POST /v1/evidence)")
+        self._check_returnable(signer, message["orderId"], now)
+
+    def _check_returnable(self, buyer: str, order_id: int, now: int) -> tuple[tuple, tuple]:
+        """What ReturnEscrow._checkReturnable checks: an Active, delivered order of the buyer inside
+        its return window. Returns the order and its policy."""
+        order = self.reader.order(order_id)
+        if order[ORDER_STATUS] == 0:
+            raise ApiError(404, "unknown_order", f"order {order_id} does not exist")
+        if order[ORDER_BUYER] != buyer:
+            raise ApiError(403, "not_buyer", f"order {order_id} was bought by another account")
+        if order[ORDER_STATUS] != ORDER_ACTIVE:
+            raise ApiError(409, "order_not_active", f"order {order_id} cannot be returned or claimed in status {order[ORDER_STATUS]}")
+        delivered = self.reader.delivered_at(order_id)
+        if delivered == 0:
+            raise ApiError(409, "not_delivered", f"order {order_id} has no delivery scan yet")
+        policy = self.reader.policy(order[ORDER_MARKET], order[ORDER_POLICY_VERSION])
+        closes_at = delivered + max(policy[POLICY_WITHDRAWAL], policy[POLICY_RETURN_WINDOW])
+        if now > closes_at:
+            raise ApiError(409, "return_window_closed", f"order {order_id}'s return window closed at {closes_at}")
+        return order, policy
 
     def _order_status(self, order_id: int) -> int:
         order = self.reader.order(order_id)

@@ -23,7 +23,7 @@ from .intake import Intake
 from .relayer import Relayer
 from .routes import audit, evidence, health, intake, resolver
 from .settings import Settings
-from .unit_view import ChainRecords, UnitViews
+from .unit_view import ChainRecords, OrderLinks, UnitViews
 
 log = logging.getLogger("returntrace.gateway")
 
@@ -49,7 +49,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         index = SqliteIndex(settings.database)
         app.state.index = index
         app.state.indexer = Indexer(chain, index, settings.index_interval, settings.index_block_range, settings.index_confirmations)
-        app.state.unit_views = UnitViews(index, ChainRecords(settings.rpc_url, chain.registry.address), settings.public_url)
+        app.state.unit_views = UnitViews(
+            index, ChainRecords(settings.rpc_url, chain.registry.address), settings.public_url, links=OrderLinks(settings.rpc_url, chain.escrow, chain.desk)
+        )
         if settings.index:
             app.state.indexer.start()
         try:

@@ -22,6 +22,7 @@ from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhaust
 
 from returntrace import eip712
 
+from . import refund_on_receipt
 from .chain import Chain
 from .db.outbox import Message, Outbox, SentTransaction
 from .revert import RevertDecoder, abi_type
@@ -43,7 +44,11 @@ TARGETS = {
     "CommissionBatch": ("registry", "commission", True),
     "Inspection": ("escrow", "submitInspection", False),
     "ReturnRequest": ("escrow", "requestReturnBySig", False),
+    "DefectClaim": ("desk", "claimDefectBySig", False),
+    # The gateway's own, unsigned messages: the function's arguments are the body's values.
+    refund_on_receipt.KIND: ("escrow", "releaseRefundOnReceipt", False),
 }
+UNSIGNED_ARGS = {refund_on_receipt.KIND: ("orderId",)}
 
 
 def _bytes(value: Any) -> Any:
@@ -72,10 +77,12 @@ class Relayer(Worker):
         self.pause_before_broadcast = pause_before_broadcast
         self.account = Account.from_key(private_key)
         self.batch_max_events = batch_max_events
-        self.decoder = RevertDecoder([chain.registry.abi, chain.escrow.abi, chain.points.abi])
+        self.decoder = RevertDecoder([chain.registry.abi, chain.escrow.abi, chain.points.abi] + ([chain.desk.abi] if chain.desk is not None else []))
         self._abi: dict[str, tuple[str, bytes, list[str]]] = {}
         for kind, (contract_name, fn_name, _) in TARGETS.items():
             contract = getattr(chain, contract_name)
+            if contract is None:  # no ReissueDesk in the manifest: its messages cannot be accepted
+                continue
             fn = next(f for f in contract.abi if f.get("type") == "function" and f["name"] == fn_name)
             self._abi[kind] = (contract.address, function_abi_to_4byte_selector(fn), [abi_type(i) for i in fn["inputs"]])
         self._nonce: int | None = None
@@ -128,6 +135,8 @@ class Relayer(Worker):
         to, selector, types = self._abi[kind]
         if TARGETS[kind][2]:
             args: tuple = ([call_args(m) for m in group],)
+        elif kind in UNSIGNED_ARGS:
+            args = tuple(group[0].body[name] for name in UNSIGNED_ARGS[kind])
         else:
             fields = call_args(group[0])
             args = (fields[:-1], fields[-1])
@@ -221,7 +230,7 @@ class Relayer(Worker):
         except TimeExhausted:
             return False
         if receipt["status"] == 1:
-            self.outbox.confirm_transaction(tx_hash, int(receipt["blockNumber"]))
+            self._confirm(tx_hash, int(receipt["blockNumber"]), message_ids)
         else:
             # Reverted (unsimulated, or the state moved): requeue, and check each before resending.
             log.warning("transaction %s reverted; its messages go back to the queue", tx_hash)
@@ -247,12 +256,22 @@ class Relayer(Worker):
                 if not self._await(tx.tx_hash, tx.message_ids):
                     raise TimeoutError(f"transaction {tx.tx_hash} not mined yet")
             elif receipt["status"] == 1:
-                self.outbox.confirm_transaction(tx.tx_hash, int(receipt["blockNumber"]))
+                self._confirm(tx.tx_hash, int(receipt["blockNumber"]), tx.message_ids)
             else:
                 self._suspects.update(tx.message_ids)
                 self.outbox.drop_transaction(tx.tx_hash, requeue=True)
             settled += len(tx.message_ids)
         return settled
+
+    def _confirm(self, tx_hash: str, block: int, message_ids: list[str]) -> None:
+        """Confirms a mined transaction, storing in the same database transaction the refund
+        releases its receiving scans call for (read at its block). A node error here leaves the
+        transaction unconfirmed: the next round settles it again from its receipt."""
+        batches = [m for m in (self.outbox.get(mid) for mid in message_ids) if m is not None and m.kind == "EventBatch"]
+        follow_ups = refund_on_receipt.candidates(self.chain, batches, block) if batches else []
+        for m in follow_ups:
+            log.info("receiving scan at an accredited return center: releasing order %s's refund (message %s)", m.body["orderId"], m.id)
+        self.outbox.confirm_transaction(tx_hash, block, follow_ups)
 
     @property
     def address(self) -> str:

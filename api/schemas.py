@@ -98,6 +98,16 @@ class ReturnRequestIn(_Strict):
     buyer: Address
     orderId: Annotated[int, Field(ge=1, le=2**63 - 1)]
     reason: Uint8
+    remedy: Annotated[Uint8, Field(description="0 refund, 1 exchange voucher (only if the market's policy offers it)")] = 0
+    nonce: Nonce
+    deadline: Uint64
+    signature: Signature
+
+
+class DefectClaimIn(_Strict):
+    buyer: Address
+    orderId: Annotated[int, Field(ge=1, le=2**63 - 1)]
+    evidence: Annotated[Hex32, Field(description="SHA-256 digest inside the CIDv1 of the photo or video (POST /v1/evidence); not zero")]
     nonce: Nonce
     deadline: Uint64
     signature: Signature
@@ -108,6 +118,7 @@ REQUEST_MODELS: dict[str, type[_Strict]] = {
     "CommissionBatch": CommissionBatchIn,
     "Inspection": InspectionIn,
     "ReturnRequest": ReturnRequestIn,
+    "DefectClaim": DefectClaimIn,
 }
 
 

@@ -138,6 +138,58 @@ class ChainRecords:
             raise self._failed(exc) from exc
 
 
+class OrderLinks:
+    """On-chain reads that prove what the index says about reissues and return options, at the
+    indexed block: `ReissueDesk.reissue(order).replacement`, `ReturnEscrow.lastOrderOf(unit)`, and the
+    order's policy and grade-A quote for the options a buyer has. Failures are answers (None, or
+    "not verified" with the reason), never errors."""
+
+    def __init__(self, rpc_url: str, escrow: Any, desk: Any = None, timeout: float = 2.0) -> None:
+        self.w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}))
+        self.escrow = self.w3.eth.contract(address=escrow.address, abi=escrow.abi)
+        self.desk = self.w3.eth.contract(address=desk.address, abi=desk.abi) if desk is not None else None
+
+    def replacement_of(self, order_id: int, block: int | None) -> bytes | None:
+        if self.desk is None:
+            raise ChainUnavailable("the deployment manifest has no ReissueDesk")
+        try:
+            replacement, _ = self.desk.functions.reissue(order_id).call(block_identifier=block if block is not None else "latest")
+        except Exception as exc:
+            raise ChainUnavailable(f"{type(exc).__name__}: {exc}") from exc
+        return bytes(replacement) if int.from_bytes(bytes(replacement), "big") else None
+
+    def last_order_of(self, unit_id: bytes, block: int | None) -> int:
+        try:
+            return int(self.escrow.functions.lastOrderOf(unit_id).call(block_identifier=block if block is not None else "latest"))
+        except Exception as exc:
+            raise ChainUnavailable(f"{type(exc).__name__}: {exc}") from exc
+
+    def return_options(self, order: dict[str, Any], block: int | None) -> dict[str, Any] | None:
+        """While an Active order may still be returned: when the window closes, the cash refund and
+        the voucher the policy offers instead."""
+        at = block if block is not None else "latest"
+        try:
+            f = self.escrow.functions
+            delivered = int(f.deliveredAt(order["order_id"]).call(block_identifier=at))
+            if delivered == 0:
+                return None
+            policy = f.policy(order["market"], order["policy_version"]).call(block_identifier=at)
+            closes_at = delivered + max(int(policy[0]), int(policy[1]))
+            now = int(self.w3.eth.get_block(at)["timestamp"])
+            if now > closes_at:
+                return None
+            refund = int(f.quote(order["order_id"], int(Grade.A)).call(block_identifier=at)[1])
+        except Exception as exc:  # the page shows no options rather than failing
+            log.info("return options of order %s not read: %s", order.get("order_id"), exc)
+            return None
+        offered, bonus = bool(policy[11]), int(policy[12])
+        return {
+            "closesAt": closes_at, "refund": str(refund), "exchangeOffered": offered, "exchangeBonusBps": bonus if offered else 0,
+            "voucher": str(refund + refund * bonus // 10_000) if offered else None,
+            "refundOnReturn": bool(policy[10]),
+        }
+
+
 def _grade(value: int | None) -> str | None:
     return Grade(value).name if value else None
 
@@ -149,9 +201,10 @@ def _facts(bits: int | None) -> list[str]:
 class UnitViews:
     """Builds UnitViews from the index and verifies them against the chain (app.state.unit_views)."""
 
-    def __init__(self, index: SqliteIndex, chain_records: ChainRecords, public_url: str, evidence: Any = None) -> None:
+    def __init__(self, index: SqliteIndex, chain_records: ChainRecords, public_url: str, evidence: Any = None, links: OrderLinks | None = None) -> None:
         self.index, self.chain_records, self.public_url = index, chain_records, public_url
         self.evidence = EvidenceNames(evidence)
+        self.links = links
 
     def view(self, gtin14: str, serial: str) -> UnitView | None:
         """Raises gs1.GS1Error for a malformed GTIN or serial; None for a unit nobody commissioned."""
@@ -167,7 +220,16 @@ class UnitViews:
             product = r.product(gtin14)
             order = r.latest_order(key)
             order_events = r.escrow_events_of_order(order["order_id"]) if order else []
-        verification = self.verify(unit, rows, cursor.block if cursor else None, cursor.block_hash if cursor else None)
+            replaced = r.replaced_order(key)
+            linked = [e for e in order_events if e["name"] == "ReplacementLinked"]
+            keys = {u: r.unit_keys(u) for u in (
+                [e["args"]["replacementUnitId"] for e in linked[-1:]] + ([replaced["args"]["originalUnitId"]] if replaced else [])
+            )}
+        block = cursor.block if cursor else None
+        verification = self.verify(unit, rows, block, cursor.block_hash if cursor else None)
+        return_status = self.return_status(order, order_events) if order else None
+        if return_status is not None:
+            self._add_return_details(return_status, order, order_events, keys, block)
         return UnitView(
             unit_id=key,
             gtin=gtin14,
@@ -176,9 +238,87 @@ class UnitViews:
             hygiene_sealed=bool(product and product["class_flags"] & HYGIENE_SEALED),
             digital_link=gs1.digital_link(self.public_url, gtin14, serial),
             timeline=[self.timeline_entry(unit, row) for row in rows],
-            return_status=self.return_status(order, order_events) if order else None,
+            return_status=return_status,
             verification=verification,
+            replacement_for=self._replacement_for(unit_id, replaced, keys, block) if replaced else None,
         )
+
+    # ------------------------------------------------------------------ reissues, refund on receipt, options
+
+    def _unit_ref(self, unit_id: str, keys: dict[str, tuple[str, str] | None]) -> dict[str, Any]:
+        found = keys.get(unit_id)
+        if not found:
+            return {"unitId": unit_id, "gtin": None, "serial": None, "link": None}
+        return {"unitId": unit_id, "gtin": found[0], "serial": found[1], "link": gs1.digital_link(self.public_url, found[0], found[1])}
+
+    def _add_return_details(self, rs: ReturnStatus, o: dict[str, Any], events: list[dict[str, Any]], keys: dict, block: int | None) -> None:
+        def last(name: str) -> dict[str, Any] | None:
+            found = [e for e in events if e["name"] == name]
+            return found[-1] if found else None
+
+        requested = last("ReturnRequested")
+        if requested is not None:
+            rs.remedy = "exchange" if int(requested["args"].get("remedy", 0)) == 1 else "refund"
+        released = last("RefundReleasedOnReceipt")
+        if released is not None:
+            a = released["args"]
+            rs.refund_on_receipt = {
+                "location": f"{int(a['location']):013d}", "refund": str(a["refund"]), "points": str(a["points"]),
+                "block": released["block"], "txHash": released["tx_hash"], "time": released["block_time"],
+            }
+        paid_points = (rs.refund_on_receipt or {}).get("points") or (rs.settlement.points if rs.settlement else None)
+        if rs.remedy == "exchange" and paid_points and int(paid_points) > 0:
+            rs.voucher_points = str(paid_points)
+        second = last("SecondInspectionRequired")
+        if second is not None:
+            rs.second_inspection = {
+                "firstOrganization": f"{int(second['args']['firstOrganization']):013d}", "pending": o["status"] == "second_inspection",
+            }
+        claimed = last("DefectClaimed")
+        if claimed is not None:
+            decided = last("DefectClaimDecided")
+            auto = bool(claimed["args"].get("autoApproved"))
+            rs.defect_claim = {
+                "evidence": self.evidence.name(claimed["args"].get("evidence")), "autoApproved": auto,
+                "decided": decided is not None or auto, "approved": auto or bool(decided and decided["args"].get("approved")),
+                "time": claimed["block_time"], "block": claimed["block"],
+            }
+        linked = last("ReplacementLinked")
+        unfulfilled = last("ReissueUnfulfilled")
+        completed = last("ReissueCompleted")
+        if claimed is not None and (rs.defect_claim or {}).get("approved"):
+            reissue: dict[str, Any] = {"replacement": None, "verified": False, "reason": None, "deliveredAt": None, "unfulfilled": unfulfilled is not None}
+            if linked is not None:
+                replacement = linked["args"]["replacementUnitId"]
+                reissue["replacement"] = self._unit_ref(replacement, keys)
+                reissue["verified"], reissue["reason"] = self._prove(
+                    lambda: self.links.replacement_of(o["order_id"], block), _bytes32(replacement),
+                    f"ReissueDesk.reissue({o['order_id']}).replacement", block,
+                )
+            if completed is not None:
+                reissue["deliveredAt"] = int(completed["args"]["deliveredAt"])
+            rs.reissue = reissue
+        if o["status"] == "active" and self.links is not None:
+            rs.return_options = self.links.return_options(o, block)
+
+    def _prove(self, read: Any, expected: Any, what: str, block: int | None) -> tuple[bool, str | None]:
+        if self.links is None:
+            return False, "chain unreachable: no on-chain reader"
+        try:
+            onchain = read()
+        except ChainUnavailable as exc:
+            return False, f"chain unreachable: {exc}"
+        if onchain != expected:
+            return False, f"mismatch: {what} on-chain at block {block} is {onchain!r}, not what the index holds"
+        return True, None
+
+    def _replacement_for(self, unit_id: bytes, replaced: dict[str, Any], keys: dict, block: int | None) -> dict[str, Any]:
+        order_id = int(replaced["order_id"])
+        verified, reason = self._prove(lambda: self.links.last_order_of(unit_id, block), order_id, f"ReturnEscrow.lastOrderOf(unit)", block)
+        return {
+            "orderId": order_id, "original": self._unit_ref(replaced["args"]["originalUnitId"], keys),
+            "verified": verified, "reason": reason, "block": replaced["block"], "txHash": replaced["tx_hash"],
+        }
 
     # ------------------------------------------------------------------ parts
 
@@ -213,7 +353,15 @@ class UnitViews:
                 "evidence": self.evidence.name(o["inspection_evidence"]),
             }
         settlement = None
-        if o["status"] == "settled":
+        if o["status"] == "refunded" or (o["status"] in ("settled", "second_inspection") and any(e["name"] == "RefundReleasedOnReceipt" for e in events)):
+            released = [e for e in events if e["name"] == "RefundReleasedOnReceipt"][-1]
+            decided = [e for e in events if e["name"] == "DispositionDecided"]
+            settlement = Settlement(
+                grade=_grade(o["grade"]) if decided else None, statutory=bool(o["statutory"]), refund=o["refund"], merchant_amount=o["merchant_amount"],
+                points=o["points"], disposition=UnitDisposition(o["settled_disposition"]).name.lower() if decided else "pending",
+                tx_hash=released["tx_hash"], block=released["block"],
+            )
+        elif o["status"] == "settled":
             settlement = Settlement(
                 grade=_grade(o["grade"]),
                 statutory=bool(o["statutory"]),
@@ -270,7 +418,7 @@ def unit_views(state: Any) -> UnitViews | None:
         index, chain, settings = getattr(state, "index", None), getattr(state, "chain", None), getattr(state, "settings", None)
         if index is None or chain is None or settings is None:
             return None
-        views = UnitViews(index, ChainRecords(settings.rpc_url, chain.registry.address), settings.public_url)
+        views = UnitViews(index, ChainRecords(settings.rpc_url, chain.registry.address), settings.public_url, links=OrderLinks(settings.rpc_url, chain.escrow, chain.desk))
         state.unit_views = views
     views.evidence.store = getattr(state, "evidence", None) or views.evidence.store
     return views

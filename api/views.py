@@ -57,6 +57,13 @@ class ReturnStatus:
     inspection: dict[str, Any] | None  # {"inspector", "facts": [names], "claimedGrade", "derivedGrade", "evidence"}
     settlement: Settlement | None
     events: list[dict[str, Any]] = field(default_factory=list)  # escrow events of this order, oldest first
+    remedy: str | None = None  # "refund" or "exchange" (voucher in store points), once a return was requested
+    voucher_points: str | None = None  # the exchange voucher's store points, once paid
+    return_options: dict[str, Any] | None = None  # while a return is possible: {"closesAt", "refund", "exchangeOffered", "exchangeBonusBps", "voucher"}
+    refund_on_receipt: dict[str, Any] | None = None  # {"location", "refund", "points", "block", "txHash"}: released at the return center's scan
+    second_inspection: dict[str, Any] | None = None  # {"firstOrganization", "pending"}: a second, independent inspector is needed
+    defect_claim: dict[str, Any] | None = None  # {"evidence", "autoApproved", "decided", "approved", "status"}
+    reissue: dict[str, Any] | None = None  # {"replacement": {unitId, gtin, serial, link}, "verified", "reason", "deliveredAt", "unfulfilled"}
 
 
 @dataclass
@@ -79,6 +86,8 @@ class UnitView:
     timeline: list[TimelineEntry]
     return_status: ReturnStatus | None  # the unit's latest order, if any
     verification: Verification
+    # This unit replaces a defective one: {"orderId", "original": {unitId, gtin, serial, link}, "verified", "reason"}
+    replacement_for: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -273,6 +273,20 @@ class IndexReader:
                     out[rma_ref] = ("rma", order_id)
         return out
 
+    def replaced_order(self, unit_id: str) -> dict[str, Any] | None:
+        """The ReissueDesk's ReplacementLinked event that made this unit a replacement (latest), if any:
+        {order_id, args, block, tx_hash} with the original unit in args["originalUnitId"]."""
+        row = self.db.execute(
+            "SELECT order_id, args, block, tx_hash FROM idx_escrow_events WHERE unit_id = ? AND name = 'ReplacementLinked'"
+            " ORDER BY block DESC, log_index DESC LIMIT 1",
+            (unit_id,),
+        ).fetchone()
+        return {"order_id": row[0], "args": json.loads(row[1]), "block": row[2], "tx_hash": row[3]} if row else None
+
+    def unit_keys(self, unit_id: str) -> tuple[str, str] | None:
+        row = self.db.execute("SELECT gtin, serial FROM idx_units WHERE unit_id = ?", (unit_id,)).fetchone()
+        return (row[0], row[1]) if row else None
+
     def escrow_events_of_order(self, order_id: int) -> list[dict[str, Any]]:
         rows = self.db.execute(
             f"SELECT {', '.join(ESCROW_EVENT_COLUMNS)} FROM idx_escrow_events WHERE order_id = ? ORDER BY block, log_index", (order_id,)

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Iterable, Protocol
 
 # Which contract's nonces a message kind consumes.
-CONTRACT_OF_KIND = {"EventBatch": "registry", "CommissionBatch": "registry", "Inspection": "escrow", "ReturnRequest": "escrow"}
+CONTRACT_OF_KIND = {"EventBatch": "registry", "CommissionBatch": "registry", "Inspection": "escrow", "ReturnRequest": "escrow", "DefectClaim": "desk"}
 
 
 @dataclass(frozen=True)
@@ -244,7 +244,9 @@ class SqliteOutbox:
             rows = db.execute("SELECT tx_hash, relayer_nonce, raw, message_ids FROM transactions WHERE status = 'sent' ORDER BY relayer_nonce").fetchall()
         return [SentTransaction(r[0], r[1], r[2], json.loads(r[3])) for r in rows]
 
-    def confirm_transaction(self, tx_hash: str, block: int) -> None:
+    def confirm_transaction(self, tx_hash: str, block: int, follow_ups: Iterable[Message] = ()) -> None:
+        """Marks the transaction mined and its messages confirmed; `follow_ups` (the gateway's own
+        messages the confirmation calls for) are stored in the same database transaction."""
         now = time.time()
         with self._tx() as db:
             db.execute("UPDATE transactions SET status = 'mined', block = ? WHERE tx_hash = ?", (block, tx_hash))
@@ -252,6 +254,25 @@ class SqliteOutbox:
                 "UPDATE messages SET status = 'confirmed', block = ?, updated_at = ? WHERE tx_hash = ? AND status = 'submitted'",
                 (block, now, tx_hash),
             )
+            for m in follow_ups:
+                self._insert_own(db, m, now)
+
+    def enqueue(self, message: Message) -> tuple[Message, bool]:
+        """Stores one of the gateway's own (unsigned) messages once, keyed by its id. Returns (the
+        stored message, whether it is new); a failed one stays failed."""
+        with self._tx() as db:
+            created = self._insert_own(db, message, time.time())
+            row = db.execute(f"SELECT {_COLUMNS} FROM messages WHERE id = ?", (message.id,)).fetchone()
+            return _row_to_message(row), created
+
+    @staticmethod
+    def _insert_own(db: sqlite3.Connection, m: Message, now: float) -> bool:
+        cur = db.execute(
+            "INSERT INTO messages (id, kind, contract, signer, nonce, deadline, item_count, body, status, accepted_at, updated_at)"
+            " VALUES (?, ?, 'gateway', ?, ?, ?, ?, ?, 'accepted', ?, ?) ON CONFLICT DO NOTHING",
+            (m.id, m.kind, m.signer, m.nonce, m.deadline, m.item_count, json.dumps(m.body), now, now),
+        )
+        return cur.rowcount == 1
 
     def drop_transaction(self, tx_hash: str, requeue: bool) -> None:
         """The transaction will never be mined (or reverted): its messages go back to the queue

@@ -13,7 +13,7 @@ from returntrace.vocab import STEP_ROLES, BizStep, Disposition
 from ..db.outbox import CONTRACT_OF_KIND, Message
 from ..deps import ChainDep, IntakeDep, OutboxDep, ReaderDep
 from ..errors import ApiError
-from ..schemas import CommissionBatchIn, EventBatchIn, InspectionIn, ReturnRequestIn
+from ..schemas import CommissionBatchIn, DefectClaimIn, EventBatchIn, InspectionIn, ReturnRequestIn
 
 
 
@@ -24,7 +24,7 @@ def require_json(request: Request) -> None:
 
 router = APIRouter(tags=["intake"], dependencies=[Depends(require_json)])
 
-PATHS = {"EventBatch": "/v1/events", "CommissionBatch": "/v1/commissions", "Inspection": "/v1/inspections", "ReturnRequest": "/v1/return-requests"}
+PATHS = {"EventBatch": "/v1/events", "CommissionBatch": "/v1/commissions", "Inspection": "/v1/inspections", "ReturnRequest": "/v1/return-requests", "DefectClaim": "/v1/defect-claims"}
 
 
 def _answer(response: Response, stored: tuple[Message, bool]) -> dict[str, Any]:
@@ -54,6 +54,28 @@ def post_return_request(body: ReturnRequestIn, intake: IntakeDep, response: Resp
     return _answer(response, intake.accept("ReturnRequest", body))
 
 
+@router.post("/v1/defect-claims", status_code=202, summary="A buyer's signed defect claim with evidence, relayed to the ReissueDesk")
+def post_defect_claim(body: DefectClaimIn, intake: IntakeDep, response: Response) -> dict[str, Any]:
+    return _answer(response, intake.accept("DefectClaim", body))
+
+
+@router.post("/v1/orders/{order_id}/release-refund-on-receipt", status_code=202, summary="Release a refund on receipt at an accredited return center")
+def post_release_refund_on_receipt(order_id: int, chain: ChainDep, outbox: OutboxDep, response: Response) -> dict[str, Any]:
+    """Queues `escrow.releaseRefundOnReceipt(orderId)` (which the relayer also does by itself when it
+    confirms the receiving scan). Idempotent: the same order always gets the same message."""
+    from .. import refund_on_receipt
+
+    if not 1 <= order_id < 2**63:
+        raise ApiError(400, "invalid_order", f"order id {order_id} is out of range")
+    existing = outbox.get(refund_on_receipt.message_id(chain, order_id))
+    if existing is not None:
+        return _answer(response, (existing, False))
+    ok, code, detail = refund_on_receipt.releasable(chain, order_id)
+    if not ok:
+        raise ApiError(404 if code == "unknown_order" else 409, code, detail)
+    return _answer(response, outbox.enqueue(refund_on_receipt.message(chain, order_id)))
+
+
 @router.get("/v1/messages/{message_id}", summary="State of an accepted message: accepted, submitted, confirmed or failed")
 def get_message(message_id: str, outbox: OutboxDep) -> dict[str, Any]:
     message = outbox.get(message_id.lower())
@@ -79,6 +101,8 @@ def get_next_nonce(address: str, kind: str, reader: ReaderDep, outbox: OutboxDep
 def get_eip712(chain: ChainDep) -> dict[str, Any]:
     messages = {}
     for kind, path in PATHS.items():
+        if kind == "DefectClaim" and "ReissueDesk" not in chain.domains:
+            continue
         schema = chain.domain_for(kind).typed_data(kind)
         messages[kind] = {"post": path, "primaryType": kind, "domain": schema["domain"], "types": schema["types"], "typeString": eip712.type_string(kind)}
     return {
@@ -89,6 +113,7 @@ def get_eip712(chain: ChainDep) -> dict[str, Any]:
             "disposition": {int(d): {"name": d.name.lower(), "uri": d.uri} for d in Disposition if d.uri},
             "inspectionFacts": {"SEAL_INTACT": Facts.SEAL_INTACT, "PACKAGING_INTACT": Facts.PACKAGING_INTACT, "USED": Facts.USED, "DEFECTIVE": Facts.DEFECTIVE},
             "grade": {int(g): g.name for g in Grade if g},
+            "remedy": {0: "refund", 1: "exchange voucher (store points worth the refund plus the policy's exchange bonus; only if the market's policy offers it)"},
         },
         "notes": [
             "Sign with eth_signTypedData_v4; POST the message fields plus 'signature' (0x hex).",
