@@ -1,0 +1,235 @@
+"""Dual inspection: a return priced above the policy's dualInspectionAbove settles only on two
+agreeing attestations by inspectors of different organisations; no inspector may belong to the
+merchant's organisation."""
+
+import brownie
+import pytest
+from brownie import ZERO_ADDRESS
+
+from returntrace.policies import US, Facts, Grade
+from returntrace.vocab import Role
+from tests.support import DEFAULT_DELIVERY_FEE, MARKET_EU, MARKET_US, Status, err, opens_after
+
+S, P, U, D = Facts.SEAL_INTACT, Facts.PACKAGING_INTACT, Facts.USED, Facts.DEFECTIVE
+A, B, C = Grade.A, Grade.B, Grade.C
+HIGH = 6 * 10**18
+LIMIT = US.dual_inspection_above
+
+
+def high_value(shop, market=MARKET_US, price=HIGH):
+    return shop.returned(market=market, price=price)
+
+
+def accredit_inspector(registry, admin, actors, name, organization):
+    registry.setActor(actors[name].address, Role.INSPECTOR, organization, {"from": admin})
+
+
+def test_fixture_inspectors_are_independent(registry, actors):
+    brand = registry.actor(actors["brand"].address)["organization"]
+    first = registry.actor(actors["inspector"].address)["organization"]
+    second = registry.actor(actors["inspector2"].address)["organization"]
+    assert len({brand, first, second}) == 3
+
+
+def test_first_inspection_requires_second(shop, escrow, actors):
+    order = high_value(shop)
+    tx = shop.inspect(order, S | P, A)
+    ev = tx.events["SecondInspectionRequired"]
+    assert (ev["orderId"], ev["firstOrganization"]) == (order, actors["inspector"].gln)
+    assert "OrderSettled" not in tx.events
+    o = escrow.order(order)
+    assert (o["status"], o["facts"], o["grade"]) == (Status.SECOND_INSPECTION, S | P, A)
+    assert escrow.credits(ZERO_ADDRESS, actors["buyer"].address) == 0
+    assert escrow.credits(ZERO_ADDRESS, actors["brand"].address) == 0
+    shop.assert_solvent()
+
+
+@pytest.mark.parametrize("market", [MARKET_EU, MARKET_US])
+def test_first_inspection_in_each_market(shop, escrow, market):
+    order = high_value(shop, market=market)
+    shop.inspect(order, S | P, A)
+    assert escrow.order(order)["status"] == Status.SECOND_INSPECTION
+
+
+def test_second_by_same_inspector_refused(shop, escrow, actors):
+    order = high_value(shop)
+    shop.inspect(order, S | P, A)
+    with brownie.reverts(err("ReturnEscrowInspectorNotIndependent", actors["inspector"].address, actors["inspector"].gln)):
+        shop.inspect(order, S | P, A)
+    assert escrow.order(order)["status"] == Status.SECOND_INSPECTION
+
+
+def test_second_by_colleague_of_same_organisation_refused(shop, escrow, registry, admin, actors):
+    accredit_inspector(registry, admin, actors, "stranger", actors["inspector"].gln)
+    order = high_value(shop)
+    shop.inspect(order, S | P, A)
+    with brownie.reverts(err("ReturnEscrowInspectorNotIndependent", actors["stranger"].address, actors["inspector"].gln)):
+        shop.inspect(order, S | P, A, inspector="stranger")
+
+
+def test_agreeing_second_grade_a_settles(shop, escrow, actors):
+    order = high_value(shop)
+    shop.inspect(order, S | P, A)
+    q = escrow.quote(order, A)
+    tx = shop.inspect(order, S | P, A, inspector="inspector2")
+    ev = tx.events["OrderSettled"]
+    assert (ev["grade"], ev["refund"], ev["merchantAmount"]) == (A, HIGH, DEFAULT_DELIVERY_FEE)
+    assert (ev["refund"], ev["merchantAmount"]) == (q["refund"], q["merchantAmount"])
+    assert tx.events["InspectionSubmitted"]["inspector"] == actors["inspector2"].address
+    assert escrow.order(order)["status"] == Status.SETTLED
+    assert escrow.credits(ZERO_ADDRESS, actors["buyer"].address) == HIGH
+    assert escrow.credits(ZERO_ADDRESS, actors["brand"].address) == DEFAULT_DELIVERY_FEE
+    shop.assert_solvent()
+
+
+@pytest.mark.parametrize("facts, grade", [(P, B), (U, C)], ids=["B", "C"])
+def test_agreeing_second_grade_b_or_c_goes_inspected(shop, escrow, actors, facts, grade):
+    order = high_value(shop)
+    shop.inspect(order, facts, grade)
+    tx = shop.inspect(order, facts, grade, inspector="inspector2")
+    assert tx.events["OrderInspected"]["grade"] == grade
+    o = escrow.order(order)
+    assert (o["status"], o["grade"]) == (Status.INSPECTED, grade)
+    ev = escrow.acceptInspection(order, {"from": actors["buyer"].account}).events["OrderSettled"]
+    assert ev["grade"] == grade
+    shop.assert_solvent()
+
+
+def test_second_may_come_first_from_inspector2(shop, escrow, actors):
+    order = high_value(shop)
+    tx = shop.inspect(order, S | P, A, inspector="inspector2")
+    assert tx.events["SecondInspectionRequired"]["firstOrganization"] == actors["inspector2"].gln
+    shop.inspect(order, S | P, A, inspector="inspector")
+    assert escrow.order(order)["status"] == Status.SETTLED
+    shop.assert_solvent()
+
+
+@pytest.mark.parametrize(
+    "first, second",
+    [
+        ((0, B), (P, B)),  # same grade, different facts
+        ((S | P, A), (P, B)),  # different facts and grade
+        ((U, C), (U | S, C)),  # same grade, different facts
+        ((S | P, A), (S | P | D, A)),  # defective as well
+    ],
+    ids=["facts-b", "grade", "facts-c", "facts-a"],
+)
+def test_disagreeing_second_goes_to_dispute(shop, escrow, actors, first, second):
+    order = high_value(shop)
+    shop.inspect(order, *first)
+    tx = shop.inspect(order, *second, inspector="inspector2")
+    assert tx.events["OrderDisputed"]["contested"] is False
+    assert "OrderSettled" not in tx.events
+    assert escrow.order(order)["status"] == Status.DISPUTED
+    escrow.resolveDispute(order, A, {"from": actors["arbiter"].account})
+    assert escrow.order(order)["status"] == Status.SETTLED
+    shop.assert_solvent()
+
+
+def test_inconsistent_second_goes_to_dispute(shop, escrow):
+    order = high_value(shop)
+    shop.inspect(order, S | P, A)
+    shop.inspect(order, S | P, B, inspector="inspector2")  # B claimed for facts that give A
+    assert escrow.order(order)["status"] == Status.DISPUTED
+
+
+def test_inconsistent_first_goes_straight_to_dispute(shop, escrow):
+    order = high_value(shop)
+    tx = shop.inspect(order, P, A)
+    assert "SecondInspectionRequired" not in tx.events
+    assert escrow.order(order)["status"] == Status.DISPUTED
+
+
+def test_exactly_at_limit_needs_one_inspection(shop, escrow, actors):
+    order = high_value(shop, price=LIMIT)
+    tx = shop.inspect(order, S | P, A)
+    assert "SecondInspectionRequired" not in tx.events
+    assert tx.events["OrderSettled"]["refund"] == LIMIT
+    assert escrow.order(order)["status"] == Status.SETTLED
+    shop.assert_solvent()
+
+
+def test_one_above_limit_needs_two(shop, escrow):
+    order = high_value(shop, price=LIMIT + 1)
+    shop.inspect(order, S | P, A)
+    assert escrow.order(order)["status"] == Status.SECOND_INSPECTION
+
+
+def test_default_price_needs_one_inspection(shop, escrow):
+    order = shop.returned(market=MARKET_US)
+    shop.inspect(order, S | P, A)
+    assert escrow.order(order)["status"] == Status.SETTLED
+
+
+# ---------------------------------------------------------------- merchant's own organisation
+
+
+def test_merchant_organisation_inspector_refused_on_first(shop, escrow, registry, admin, actors):
+    accredit_inspector(registry, admin, actors, "stranger", actors["brand"].gln)
+    order = high_value(shop)
+    with brownie.reverts(err("ReturnEscrowInspectorNotIndependent", actors["stranger"].address, actors["brand"].gln)):
+        shop.inspect(order, S | P, A, inspector="stranger")
+    assert escrow.order(order)["status"] == Status.RETURN_REQUESTED
+
+
+def test_merchant_organisation_inspector_refused_on_second(shop, escrow, registry, admin, actors):
+    accredit_inspector(registry, admin, actors, "stranger", actors["brand"].gln)
+    order = high_value(shop)
+    shop.inspect(order, S | P, A)
+    with brownie.reverts(err("ReturnEscrowInspectorNotIndependent", actors["stranger"].address, actors["brand"].gln)):
+        shop.inspect(order, S | P, A, inspector="stranger")
+
+
+def test_merchant_organisation_inspector_refused_on_single(shop, escrow, registry, admin, actors):
+    accredit_inspector(registry, admin, actors, "stranger", actors["brand"].gln)
+    order = shop.returned(market=MARKET_US)
+    with brownie.reverts(err("ReturnEscrowInspectorNotIndependent", actors["stranger"].address, actors["brand"].gln)):
+        shop.inspect(order, S | P, A, inspector="stranger")
+
+
+def test_brand_with_inspector_role_refused(shop, escrow, registry, admin, actors):
+    registry.setActor(actors["brand"].address, Role.BRAND | Role.INSPECTOR, actors["brand"].gln, {"from": admin})
+    order = shop.returned(market=MARKET_US)
+    with brownie.reverts(err("ReturnEscrowInspectorNotIndependent", actors["brand"].address, actors["brand"].gln)):
+        shop.inspect(order, S | P, A, inspector="brand")
+
+
+# ---------------------------------------------------------------- timeouts
+
+
+def test_uninspected_refund_from_second_inspection(shop, escrow, actors):
+    order = high_value(shop)
+    shop.inspect(order, S | P, A)
+    o = escrow.order(order)
+    sla_end = max(escrow.returnReceivedAt(order), o["requestedAt"]) + US.inspection_sla
+    buyer = actors["buyer"].account
+    tx = opens_after(sla_end, err("ReturnEscrowSlaNotElapsed", order, sla_end), lambda: escrow.claimUninspectedRefund(order, {"from": buyer}))
+    ev = tx.events["OrderSettled"]
+    assert (ev["grade"], ev["refund"], ev["merchantAmount"]) == (Grade.NONE, HIGH + DEFAULT_DELIVERY_FEE, 0)
+    assert escrow.order(order)["status"] == Status.SETTLED
+    assert escrow.credits(ZERO_ADDRESS, actors["buyer"].address) == HIGH + DEFAULT_DELIVERY_FEE
+    shop.assert_solvent()
+
+
+def test_uninspected_refund_from_second_inspection_buyer_only(shop, escrow, actors):
+    order = high_value(shop)
+    shop.inspect(order, S | P, A)
+    from brownie import chain
+
+    chain.sleep(US.inspection_sla + 5)
+    with brownie.reverts(err("ReturnEscrowNotBuyer", order, actors["stranger"].address)):
+        escrow.claimUninspectedRefund(order, {"from": actors["stranger"].account})
+
+
+def test_second_inspection_after_sla_refused(shop, escrow, actors):
+    order = high_value(shop)
+    shop.inspect(order, S | P, A)
+    o = escrow.order(order)
+    sla_end = max(escrow.returnReceivedAt(order), o["requestedAt"]) + US.inspection_sla
+    message, sig = shop.sign_inspection(order, S | P, A, inspector="inspector2", deadline=sla_end + 3600)
+    from returntrace import eip712
+    from tests.support import next_block_at
+
+    next_block_at(sla_end + 1)
+    with brownie.reverts(err("ReturnEscrowSlaElapsed", order, sla_end)):
+        escrow.submitInspection(eip712.call_args("Inspection", message, sig)[:-1], sig, {"from": actors["stranger"].account})
