@@ -60,11 +60,12 @@ def post_defect_claim(body: DefectClaimIn, intake: IntakeDep, response: Response
 
 
 @router.post("/v1/orders/{order_id}/release-refund-on-receipt", status_code=202, summary="Release a refund on receipt at an accredited return center")
-def post_release_refund_on_receipt(order_id: int, chain: ChainDep, outbox: OutboxDep, response: Response) -> dict[str, Any]:
+def post_release_refund_on_receipt(order_id: int, chain: ChainDep, outbox: OutboxDep, intake: IntakeDep, response: Response) -> dict[str, Any]:
     """Queues `escrow.releaseRefundOnReceipt(orderId)` (which the relayer also does by itself when it
     confirms the receiving scan). Idempotent: the same order always gets the same message."""
     from .. import refund_on_receipt
 
+    del intake  # only its check: a read-only gateway (no relayer key) queues nothing
     if not 1 <= order_id < 2**63:
         raise ApiError(400, "invalid_order", f"order id {order_id} is out of range")
     existing = outbox.get(refund_on_receipt.message_id(chain, order_id))
