@@ -96,16 +96,23 @@ def _open_store(folder: Path) -> Any:
 
 
 def unit_history(registry: Any, first_block: int, gtin: str, serial: str, block: int | None = None) -> dict[str, Any]:
-    """One unit's history from its logs, verified against its on-chain record at `block`."""
+    """One unit's history from its logs, verified against its on-chain record at `block`: its own
+    events and the scans of the parcels it travelled in while it was packed (each verified against
+    its parcel's record)."""
     gtin14 = gs1.normalize_gtin(gtin)
     unit_id = gs1.unit_id(gtin14, serial)
     at = _block(registry, block)
-    records, roles = history.unit_records(registry, unit_id, first_block, at)
-    chain = history.chain_records(records)
-    rebuilt = chain[-1] if chain else 0
-    onchain = history.read_records(registry, [unit_id], at)[unit_id]
-    reason = history.mismatch_reason(rebuilt, onchain, at)
-    brand = next((r.signer for r in records if r.kind == "commission"), None)
+    h = history.fetch(registry, unit_id, first_block, at)
+    roles = history.roles_over_time(registry, first_block, at)
+    reason = history.mismatch_reason(h.rebuilt_record, h.onchain_record, at)
+    for p in h.parcels.values():
+        parcel_reason = history.mismatch_reason(p.rebuilt_record, p.onchain_record, at)
+        if reason is None and parcel_reason is not None:
+            reason = f"parcel {p.sscc:018d}: {parcel_reason}" if p.sscc is not None else parcel_reason
+    seq = {(r.unit_id, r.position): i for i, r in enumerate(h.events, 1)}
+    for p in h.parcels.values():
+        seq.update({(r.unit_id, r.position): i for i, r in enumerate(p.events, 1)})
+    brand = next((r.signer for r in h.events if r.kind == "commission"), None)
     return {
         "unitId": "0x" + unit_id.hex(),
         "gtin": gtin14,
@@ -114,11 +121,27 @@ def unit_history(registry: Any, first_block: int, gtin: str, serial: str, block:
         "block": at,
         "verified": reason is None,
         "reason": reason,
-        "onchainCount": hashchain.count_of(onchain),
-        "rebuiltCount": hashchain.count_of(rebuilt),
-        "onchainRecord": hashchain.to_hex(onchain),
-        "rebuiltRecord": hashchain.to_hex(rebuilt),
-        "timeline": [history.timeline_entry(r, seq, roles.at(r.signer, r.block, r.log_index)) for seq, r in enumerate(records, 1)],
+        "onchainCount": hashchain.count_of(h.onchain_record),
+        "rebuiltCount": hashchain.count_of(h.rebuilt_record),
+        "onchainRecord": hashchain.to_hex(h.onchain_record),
+        "rebuiltRecord": hashchain.to_hex(h.rebuilt_record),
+        "closed": hashchain.is_closed(h.onchain_record),
+        "timeline": [
+            history.timeline_entry(
+                r, seq[(r.unit_id, r.position)], roles.at(r.signer, r.block, r.log_index), h.parcels[r.unit_id].sscc if r.unit_id != unit_id else None
+            )
+            for r in h.timeline()
+        ],
+        "parcels": [
+            {
+                "sscc": f"{p.sscc:018d}" if p.sscc is not None else None,
+                "parcelId": "0x" + p.parcel_id.hex(),
+                "verified": p.chain_verified,
+                "onchainRecord": hashchain.to_hex(p.onchain_record),
+                "rebuiltRecord": hashchain.to_hex(p.rebuilt_record),
+            }
+            for p in h.parcels.values()
+        ],
     }
 
 
@@ -143,6 +166,8 @@ def _print_history(h: dict[str, Any]) -> None:
         extra = "".join(
             f"  {k} {v}" for k, v in (("disposition", e["disposition"]), ("evidence", e["evidence"]), ("bizTransaction", e["biz_transaction"])) if v
         )
+        if e["parcel"]:
+            extra += f"  {'via parcel' if e['via_parcel'] else 'parcel'} SSCC {e['parcel']}"
         print(f"  {e['seq']:>3}  {when}  {e['label']:<26} {e['signer_role']:<10} {e['signer']}  GLN {e['location']}  block {e['block']}{extra}")
     if h["verified"]:
         print(f"VERIFIED at block {h['block']}: {h['onchainCount']} events, record {h['onchainRecord']}")
