@@ -86,7 +86,7 @@ class ChainReader:
         self._ttl = ttl
         self._units: set[bytes] = set()
         self._products: dict[int, tuple[str, int, int]] = {}
-        self._roles: dict[str, tuple[float, int]] = {}
+        self._roles: dict[str, tuple[float, tuple[int, int]]] = {}
         self._contracts: set[str] = set()
         self._eoas: dict[str, float] = {}
         self._block_time: tuple[float, int] = (0.0, 0)
@@ -98,13 +98,17 @@ class ChainReader:
             self._block_time = (time.monotonic(), value)
         return value
 
-    def actor_roles(self, account: str) -> int:
+    def actor(self, account: str) -> tuple[int, int]:
+        """(role bits, organisation GLN) of an account, cached for the reader's TTL."""
         hit = self._roles.get(account)
         if hit and time.monotonic() - hit[0] < self._ttl:
             return hit[1]
-        roles = int(self.chain.registry.functions.actor(account).call()[0])
-        self._roles[account] = (time.monotonic(), roles)
-        return roles
+        roles, organization = self.chain.registry.functions.actor(account).call()
+        self._roles[account] = (time.monotonic(), (int(roles), int(organization)))
+        return int(roles), int(organization)
+
+    def actor_roles(self, account: str) -> int:
+        return self.actor(account)[0]
 
     def existing_units(self, unit_ids: list[bytes]) -> set[bytes]:
         """Which of these units exist on-chain: one batched read for all those not known yet."""
@@ -169,5 +173,5 @@ class ChainReader:
 
 
 # IReturnEscrow.Order and IReturnEscrow.Policy tuple positions the gateway reads.
-ORDER_BUYER, ORDER_STATUS, ORDER_REMEDY, ORDER_PRICE, ORDER_UNIT, ORDER_MARKET, ORDER_POLICY_VERSION = 0, 2, 8, 10, 13, 15, 16
+ORDER_BUYER, ORDER_STATUS, ORDER_REMEDY, ORDER_MERCHANT, ORDER_PRICE, ORDER_UNIT, ORDER_MARKET, ORDER_POLICY_VERSION = 0, 2, 8, 9, 10, 13, 15, 16
 POLICY_WITHDRAWAL, POLICY_RETURN_WINDOW, POLICY_REFUND_ON_RETURN, POLICY_EXCHANGE_OFFERED, POLICY_EXCHANGE_BONUS = 0, 1, 10, 11, 12

@@ -18,7 +18,7 @@ from returntrace.policies import Grade
 from returntrace.vocab import STEP_ROLES, BizStep, Disposition, Role
 
 from .chain import (
-    ORDER_BUYER, ORDER_MARKET, ORDER_POLICY_VERSION, ORDER_STATUS, POLICY_EXCHANGE_OFFERED, POLICY_RETURN_WINDOW,
+    ORDER_BUYER, ORDER_MARKET, ORDER_MERCHANT, ORDER_POLICY_VERSION, ORDER_STATUS, POLICY_EXCHANGE_OFFERED, POLICY_RETURN_WINDOW,
     POLICY_WITHDRAWAL, ChainReader, ManifestError,
 )
 from .db.outbox import CONTRACT_OF_KIND, Message, NonceConflict, Outbox, UnitConflict
@@ -161,7 +161,8 @@ class Intake:
         return units
 
     def _check_Inspection(self, signer: str, message: dict[str, Any], now: int) -> None:
-        if not self.reader.actor_roles(signer) & Role.INSPECTOR:
+        roles, organization = self.reader.actor(signer)
+        if not roles & Role.INSPECTOR:
             raise ApiError(403, "role_not_allowed", f"{signer} is not an accredited inspector on-chain")
         if message["grade"] not in (Grade.A, Grade.B, Grade.C):
             raise ApiError(400, "invalid_grade", f"grade {message['grade']} is not 1 (A), 2 (B) or 3 (C)")
@@ -170,6 +171,12 @@ class Intake:
         status = self._order_status(message["orderId"])
         if status not in INSPECTABLE:
             raise ApiError(409, "order_not_returned", f"order {message['orderId']} is not awaiting inspection (status {status})")
+        merchant = self.reader.order(message["orderId"])[ORDER_MERCHANT]
+        if organization == self.reader.actor(merchant)[1]:
+            raise ApiError(
+                403, "inspector_not_independent",
+                f"{signer} belongs to the merchant's organisation (GLN {organization}) and may not grade its returns",
+            )
 
     def _check_ReturnRequest(self, signer: str, message: dict[str, Any], now: int) -> None:
         if message["reason"] > MAX_REASON:

@@ -638,8 +638,11 @@ contract ReturnEscrow is IReturnEscrow, AccessControl, ReentrancyGuardTransient,
             (status == OrderStatus.SecondInspection && organization == _firstInspectorOrg[orderId])
         ) revert ReturnEscrowInspectorNotIndependent(inspector, organization);
         p = _policyOf(o);
-        uint256 slaEnd = _receivedAtOrRequest(orderId, o) + p.inspectionSla;
-        if (block.timestamp > slaEnd) revert ReturnEscrowSlaElapsed(orderId, slaEnd);
+        // The SLA protects a refund; once refunded on receipt, a late inspection still decides the unit's fate.
+        if (status != OrderStatus.Refunded) {
+            uint256 slaEnd = _receivedAtOrRequest(orderId, o) + p.inspectionSla;
+            if (block.timestamp > slaEnd) revert ReturnEscrowSlaElapsed(orderId, slaEnd);
+        }
     }
 
     /**

@@ -626,7 +626,8 @@ interface IReturnEscrow {
      * - `facts` uses only the four defined bits and `grade` is A, B or C.
      * - the order is `ReturnRequested`, `SecondInspection` or `Refunded` and the return warehouse has
      *   scanned the unit in.
-     * - the inspection SLA has not elapsed (after it the buyer is owed a full refund).
+     * - the inspection SLA has not elapsed (after it the buyer is owed a full refund), unless the order
+     *   was already refunded on receipt.
      * - `inspector` holds the registry's inspector role and belongs neither to the merchant's
      *   organisation nor (second inspection) to the first inspector's; signature, nonce and deadline are valid.
      *

@@ -203,3 +203,13 @@ def test_page_offers_the_exchange_first_and_shows_a_pending_second_inspection(ga
     assert data["return_status"]["second_inspection"]["pending"]
     page = gateway.client.get(f"/01/{GTIN}/21/{serial}", headers={"accept": "text/html"}).text
     assert "Second inspection by an independent inspector pending" in page
+
+
+def test_inspector_of_the_merchants_organisation_is_refused_before_queueing(gateway, shop, registry, admin, actors):
+    order = shop.returned(market=MARKET_EU)
+    # A stranger accredited as an inspector, but inside the brand's organisation.
+    registry.setActor(actors["stranger"].address, 8, actors["brand"].gln, {"from": admin})
+    body = gateway.body("Inspection", "stranger", orderId=order, facts=Facts.SEAL_INTACT | Facts.PACKAGING_INTACT, grade=int(Grade.A), evidence=EVIDENCE)
+    _rejected(gateway.post("/v1/inspections", body), 403, "inspector_not_independent")
+    independent = gateway.body("Inspection", "inspector", orderId=order, facts=Facts.SEAL_INTACT | Facts.PACKAGING_INTACT, grade=int(Grade.A), evidence=EVIDENCE)
+    assert gateway.post("/v1/inspections", independent).status_code == 202

@@ -274,3 +274,25 @@ def test_no_relist_after_donate_disposition(shop, escrow, actors, center):
     shop.inspect(order, P, B)
     with brownie.reverts(err("ReturnEscrowUnitUnavailable", unit, order)):
         relist(escrow, actors, serial)
+
+
+def test_disposition_inspection_after_the_sla_still_decides_the_fate(shop, escrow, actors, center):
+    # The SLA protects the refund; once paid, a late inspection must still be able to decide where the unit goes.
+    order = requested(shop)
+    shop.receive(order)
+    escrow.releaseRefundOnReceipt(order, {"from": actors["stranger"].account})
+    chain.sleep(US.inspection_sla + 1)
+    tx = shop.inspect(order, S | P, A)
+    assert tx.events["DispositionDecided"]["disposition"] == UnitDisposition.RESTOCK
+    assert escrow.order(order)["status"] == Status.SETTLED
+    shop.assert_solvent()
+
+
+def test_sla_still_bounds_inspections_of_returns_not_refunded(shop, escrow, center):
+    order = requested(shop)
+    shop.receive(order)
+    sla_end = max(escrow.returnReceivedAt(order), escrow.order(order)["requestedAt"]) + US.inspection_sla
+    chain.sleep(US.inspection_sla + 1)
+    with brownie.reverts(err("ReturnEscrowSlaElapsed", order, sla_end)):
+        shop.inspect(order, S | P, A)
+    assert escrow.order(order)["status"] == Status.RETURN_REQUESTED
