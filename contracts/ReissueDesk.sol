@@ -69,9 +69,10 @@ contract ReissueDesk is IReissueDesk, DelegatedSignatures {
         if (r.approvedAt == 0) revert ReissueDeskNotApproved(orderId);
         if (r.replacement != bytes32(0)) revert ReissueDeskReplacementLinked(orderId, r.replacement);
         IReturnEscrow.Order memory o = escrow.order(orderId);
-        if (o.merchant != msg.sender || registry.product(gtin).brand != msg.sender) {
-            revert ReissueDeskNotMerchant(orderId, msg.sender);
-        }
+        ITraceRegistry.Product memory prod = registry.product(gtin);
+        if (o.merchant != msg.sender || prod.brand != msg.sender) revert ReissueDeskNotMerchant(orderId, msg.sender);
+        // The replacement must be a product the brand may sell where the buyer is.
+        if ((prod.markets >> o.market) & 1 == 0) revert ReissueDeskMarketNotServed(gtin, o.market);
         bytes32 replacement = GS1.unitId(gtin, bytes(serial));
         if (registry.eventCount(replacement) == 0 || registry.isClosed(replacement)) {
             revert ReissueDeskUnavailableUnit(replacement);

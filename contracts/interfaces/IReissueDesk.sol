@@ -51,6 +51,9 @@ interface IReissueDesk {
     /// @dev The order has no replacement linked yet.
     error ReissueDeskNoReplacement(uint256 orderId);
 
+    /// @dev The replacement's product is not sold in the order's market.
+    error ReissueDeskMarketNotServed(uint64 gtin, uint32 market);
+
     /// @dev The replacement unit was never commissioned, or its lifecycle is closed.
     error ReissueDeskUnavailableUnit(bytes32 unitId);
 
@@ -123,7 +126,8 @@ interface IReissueDesk {
      *
      * Requirements:
      *
-     * - the caller is the order's merchant and the replacement product's brand.
+     * - the caller is the order's merchant and the replacement product's brand; the product is sold in
+     *   the order's market.
      * - the reissue is approved and has no replacement yet.
      * - the replacement is commissioned, its lifecycle open, not listed, and the merchant's to sell.
      *

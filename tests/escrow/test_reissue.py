@@ -248,6 +248,15 @@ def test_link_product_of_another_brand_reverts(shop, desk, actors, registry, com
         desk.linkReplacement(order, other_gtin, "X1", {"from": actors["brand"].account})
 
 
+def test_link_product_not_sold_in_the_orders_market_reverts(shop, desk, actors, registry, commission):
+    us_only = int(gs1.with_check_digit("0950600013466"))
+    registry.registerProduct(us_only, 0, 1 << 1, {"from": actors["brand"].account})
+    commission("US-ONLY-1", gtin=us_only)
+    order = approved(shop, desk, actors)  # an EU order
+    with brownie.reverts(err("ReissueDeskMarketNotServed", us_only, MARKET_EU)):
+        desk.linkReplacement(order, us_only, "US-ONLY-1", {"from": actors["brand"].account})
+
+
 def test_link_unapproved_reverts(shop, desk, actors, commission):
     order = delivered(shop, price=HIGH)
     claim(desk, actors, order)
