@@ -104,6 +104,19 @@ def parcel_figures(d: deploy.Deployment) -> dict[str, int]:
     return results
 
 
+def _scan(d: deploy.Deployment, signer, unit: bytes, step: BizStep, disposition: Disposition, ref: bytes):
+    """One signed scan of one unit, relayed."""
+    event = deploy.event_item(signer, unit, step, disposition, ref)
+    batch = deploy.signed_batch(d.registry_domain, "EventBatch", signer, "events", [event], d.registry.getNonce(signer.address))
+    return d.registry.record([batch], {"from": accounts[1]}, silent=True)
+
+
+def _op_table(title: str) -> None:
+    print(f"\n{title}\n")
+    print(f"| {'operation':<60} | {'gas':>9} |")
+    print(f"|{'-' * 62}|{'-' * 11}|")
+
+
 def _op(label: str, tx) -> int:
     print(f"| {label:<60} | {tx.gas_used:>9,} |")
     return tx.gas_used
@@ -118,13 +131,7 @@ def escrow_figures(d: deploy.Deployment) -> dict[str, int]:
     usd.mint(buyer.address, 10**12, {"from": admin}, silent=True)
     results: dict[str, int] = {}
 
-    print("\nReturnEscrow — gas per operation (steady state: signers and accounts already used once)\n")
-    print(f"| {'operation':<60} | {'gas':>9} |")
-    print(f"|{'-' * 62}|{'-' * 11}|")
-
-    def scan(signer, unit, step, disposition, ref):
-        event = deploy.event_item(signer, unit, step, disposition, ref)
-        return reg.record([deploy.signed_batch(dom, "EventBatch", signer, "events", [event], reg.getNonce(signer.address))], {"from": relayer}, silent=True)
+    _op_table("ReturnEscrow — gas per operation (steady state: signers and accounts already used once)")
 
     def one_order(serial: str, currency: str, facts: int, grade: Grade, report: bool):
         items = [deploy.commission_item(d, serial)]
@@ -137,9 +144,9 @@ def escrow_figures(d: deploy.Deployment) -> dict[str, int]:
             usd.approve(escrow, 10**8 + 5 * 10**6, {"from": buyer.account}, silent=True)
             tx_buy = escrow.purchase(unit, 10**8 + 5 * 10**6, {"from": buyer.account}, silent=True)
         order = tx_buy.return_value
-        tx_deliver = scan(carrier, unit, BizStep.DELIVERING, Disposition.DELIVERED, deploy.order_ref(escrow, order))
+        tx_deliver = _scan(d, carrier, unit, BizStep.DELIVERING, Disposition.DELIVERED, deploy.order_ref(escrow, order))
         tx_request = escrow.requestReturn(order, 0, 0, {"from": buyer.account}, silent=True)
-        tx_receive = scan(warehouse, unit, BizStep.RECEIVING, Disposition.RETURNED, deploy.rma_ref(escrow, order))
+        tx_receive = _scan(d, warehouse, unit, BizStep.RECEIVING, Disposition.RETURNED, deploy.rma_ref(escrow, order))
         msg = {"inspector": inspector.address, "orderId": order, "facts": facts, "grade": int(grade), "evidence": b"\x01" * 32, "nonce": escrow.getNonce(inspector.address), "deadline": chain.time() + 3600}
         sig = d.escrow_domain.sign(inspector.key, "Inspection", msg)
         tx_inspect = escrow.submitInspection(eip712.call_args("Inspection", msg, sig)[:-1], sig, {"from": relayer}, silent=True)
@@ -173,13 +180,7 @@ def return_option_figures(d: deploy.Deployment) -> dict[str, int]:
     brand, buyer, carrier, warehouse = (d.actors[n] for n in ("brand", "buyer", "carrier", "warehouse"))
     accounts[0].transfer(buyer.account, "20 ether", silent=True)  # two high-value orders
     results: dict[str, int] = {}
-    print("\nReturn options — gas per operation (steady state)\n")
-    print(f"| {'operation':<60} | {'gas':>9} |")
-    print(f"|{'-' * 62}|{'-' * 11}|")
-
-    def scan(signer, unit, step, disposition, ref):
-        event = deploy.event_item(signer, unit, step, disposition, ref)
-        return reg.record([deploy.signed_batch(dom, "EventBatch", signer, "events", [event], reg.getNonce(signer.address))], {"from": relayer}, silent=True)
+    _op_table("Return options — gas per operation (steady state)")
 
     def delivered_order(serial: str, price: int) -> tuple[int, bytes]:
         items = [deploy.commission_item(d, serial)]
@@ -187,7 +188,7 @@ def return_option_figures(d: deploy.Deployment) -> dict[str, int]:
         unit = deploy.unit_of(items[0])
         escrow.list(deploy.DEMO_GTIN, serial, deploy.MARKET_EU, ZERO_ADDRESS, price, 10**15, 10**15, {"from": brand.account}, silent=True)
         order = escrow.purchase(unit, price + 10**15, {"from": buyer.account, "value": price + 10**15}, silent=True).return_value
-        scan(carrier, unit, BizStep.DELIVERING, Disposition.DELIVERED, deploy.order_ref(escrow, order))
+        _scan(d, carrier, unit, BizStep.DELIVERING, Disposition.DELIVERED, deploy.order_ref(escrow, order))
         return order, unit
 
     def inspect(order: int, who: str, facts: int, grade: Grade):
@@ -200,13 +201,13 @@ def return_option_figures(d: deploy.Deployment) -> dict[str, int]:
         # Exchange voucher released on receipt at the accredited EU return center; inspection decides the fate.
         order, unit = delivered_order(f"OPT-X{i}", 10**17)
         tx_exchange = escrow.requestReturn(order, 5, 1, {"from": buyer.account}, silent=True)
-        scan(warehouse, unit, BizStep.RECEIVING, Disposition.RETURNED, deploy.rma_ref(escrow, order))
+        _scan(d, warehouse, unit, BizStep.RECEIVING, Disposition.RETURNED, deploy.rma_ref(escrow, order))
         tx_release = escrow.releaseRefundOnReceipt(order, {"from": relayer}, silent=True)
         tx_fate = inspect(order, "inspector", 2, Grade.B)
         # A high-value return: two inspection houses must agree.
         order, unit = delivered_order(f"OPT-D{i}", 6 * 10**18)
         escrow.requestReturn(order, 0, 0, {"from": buyer.account}, silent=True)
-        scan(warehouse, unit, BizStep.RECEIVING, Disposition.RETURNED, deploy.rma_ref(escrow, order))
+        _scan(d, warehouse, unit, BizStep.RECEIVING, Disposition.RETURNED, deploy.rma_ref(escrow, order))
         tx_first = inspect(order, "inspector", 3, Grade.A)
         tx_second = inspect(order, "inspector2", 3, Grade.A)
         # A defect under the auto-approval limit: replacement shipped, no return.
@@ -215,7 +216,7 @@ def return_option_figures(d: deploy.Deployment) -> dict[str, int]:
         spare = [deploy.commission_item(d, f"OPT-S{i}")]
         reg.commission([deploy.signed_batch(dom, "CommissionBatch", brand, "units", spare, reg.getNonce(brand.address))], {"from": relayer}, silent=True)
         tx_link = desk.linkReplacement(order, deploy.DEMO_GTIN, f"OPT-S{i}", {"from": brand.account}, silent=True)
-        scan(carrier, deploy.unit_of(spare[0]), BizStep.DELIVERING, Disposition.DELIVERED, bytes(desk.reissueRef(order)))
+        _scan(d, carrier, deploy.unit_of(spare[0]), BizStep.DELIVERING, Disposition.DELIVERED, bytes(desk.reissueRef(order)))
         tx_complete = desk.completeReissue(order, {"from": relayer}, silent=True)
         if report:
             results["request_exchange"] = _op("return request choosing the exchange voucher", tx_exchange)
