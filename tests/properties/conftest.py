@@ -15,7 +15,7 @@ import pytest
 from brownie import chain
 
 from returntrace import eip712, gs1
-from returntrace.vocab import HYGIENE_SEALED, BizStep, Disposition
+from returntrace.vocab import HYGIENE_SEALED, BizStep, Disposition, Role
 from scripts import deploy
 from tests.support import MARKET_CN, MARKET_EU, MARKET_US, ZERO32
 
@@ -33,6 +33,24 @@ def brand_of(gtin: int) -> str:
     """The actor name of the brand that registered `gtin` (conftest's product: "brand")."""
     return PRODUCT_CLASSES.get(gtin, ("brand", True))[0]
 
+
+# Return centers (registry.setReturnCenter: location -> (organisation running it, markets)). The
+# warehouse scans at its own GLN (accredited for the EU), at a US depot it runs, at a partner's
+# center run by another organisation, or at an unaccredited dock. The organisations are GLNs
+# without the check digit (the warehouse's is tests/conftest.py's).
+WAREHOUSE_ORG = int(gs1.with_check_digit("950600000003"))
+PARTNER_ORG = int(gs1.with_check_digit("950600000043"))
+LOC_HOME = WAREHOUSE_ORG
+LOC_US_DEPOT = int(gs1.with_check_digit("950600000023"))
+LOC_PARTNER = int(gs1.with_check_digit("950600000033"))
+LOC_DOCK = int(gs1.with_check_digit("950600000053"))
+RETURN_CENTERS = {
+    LOC_HOME: (WAREHOUSE_ORG, 1 << MARKET_EU),
+    LOC_US_DEPOT: (WAREHOUSE_ORG, 1 << MARKET_US),
+    LOC_PARTNER: (PARTNER_ORG, ALL_MARKETS_MASK),
+}
+# An inspector employed by the brand's organisation: never independent for the brand's orders.
+INHOUSE_INSPECTOR = ("inhouse", "950600000001")
 
 TOKEN_FUNDS = 2**100  # above 2 * uint96 max: any price + delivery fee is payable
 NATIVE_TOPUP = 1_000 * 10**18
@@ -69,13 +87,14 @@ class Ops:
         """A signed one-event batch (calldata struct), not yet submitted."""
         return self.parcel_batch(actor, step, disposition, [(unit_id, biz_transaction)])
 
-    def parcel_batch(self, actor: str, step: BizStep, disposition: Disposition, scans: list[tuple[bytes, bytes]], event_time: int | None = None) -> tuple:
+    def parcel_batch(self, actor: str, step: BizStep, disposition: Disposition, scans: list[tuple[bytes, bytes]], event_time: int | None = None, location: int | None = None) -> tuple:
         """One signed batch scanning several (unit id, bizTransaction): a consolidated parcel,
-        observed at `event_time` (default: now)."""
+        observed at `event_time` (default: now) at `location` (default: the signer's GLN)."""
         signer = self.actors[actor]
         items = [deploy.event_item(signer, unit_id, step, disposition, ref) for unit_id, ref in scans]
         for item in items:
             item["eventTime"] = item["eventTime"] if event_time is None else event_time
+            item["location"] = item["location"] if location is None else location
         return deploy.signed_batch(self.d.registry_domain, "EventBatch", signer, "events", items, self.registry.getNonce(signer.address))
 
     def unit(self, order_id: int) -> bytes:
@@ -116,19 +135,27 @@ class Ops:
         inspection, sig = self.signed_inspection(order_id, facts, grade, inspector)
         return self.escrow.submitInspection(inspection, sig, {"from": self.relayer})
 
-    def signed_return_request(self, order_id: int, reason: int, buyer: str) -> tuple:
+    def signed_return_request(self, order_id: int, reason: int, buyer: str, remedy: int = 0) -> tuple:
         """(request struct, signature) for requestReturnBySig."""
         signer = self.actors[buyer]
         message = {
             "buyer": signer.address,
             "orderId": order_id,
             "reason": reason,
-            "remedy": 0,
+            "remedy": remedy,
             "nonce": self.escrow.getNonce(signer.address),
             "deadline": chain.time() + 3600,
         }
         sig = self.d.escrow_domain.sign(signer.key, "ReturnRequest", message)
         return eip712.call_args("ReturnRequest", message, sig)[:-1], sig
+
+    def signed_defect_claim(self, order_id: int, evidence: bytes, buyer: str) -> tuple:
+        """(claim struct, signature) for ReissueDesk.claimDefectBySig."""
+        signer = self.actors[buyer]
+        desk = self.d.desk
+        message = {"buyer": signer.address, "orderId": order_id, "evidence": evidence, "nonce": desk.getNonce(signer.address), "deadline": chain.time() + 3600}
+        sig = self.d.desk_domain.sign(signer.key, "DefectClaim", message)
+        return eip712.call_args("DefectClaim", message, sig)[:-1], sig
 
 
 def _pure_python_state_machine():
@@ -158,7 +185,14 @@ def state_machine():
 @pytest.fixture(scope="module")
 def lab(deployment, actors, token, admin):
     """The conftest deployment plus two product classes sold in markets 0-2 and 5-10, buyers
-    funded with effectively unlimited tokens (approved to the escrow) and more native coin."""
+    funded with effectively unlimited tokens (approved to the escrow) and more native coin, the
+    RETURN_CENTERS accredited and an in-house inspector of the brand (actors["inhouse"])."""
+    assert actors["warehouse"].gln == WAREHOUSE_ORG
+    for location, (organization, markets) in RETURN_CENTERS.items():
+        deployment.registry.setReturnCenter(location, organization, markets, {"from": admin})
+    name, org = INHOUSE_INSPECTOR
+    actors[name] = deploy.test_signer(name, Role.INSPECTOR, org)
+    deploy.accredit(deployment.registry, admin, [actors[name]])
     for gtin, (brand, sealed) in PRODUCT_CLASSES.items():
         deployment.registry.registerProduct(gtin, HYGIENE_SEALED if sealed else 0, ALL_MARKETS_MASK, {"from": actors[brand].account})
     for name in ("buyer", "buyer2"):

@@ -6,26 +6,28 @@ to it.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from returntrace.policies import Facts, Grade, GradeTerms, Policy, UnitDisposition
-from tests.support import Status
+from tests.support import Remedy, Status
 
 BPS = 10_000
 
 
-TERMINAL = frozenset({Status.SETTLED, Status.COMPLETED, Status.CANCELLED})
+TERMINAL = frozenset({Status.SETTLED, Status.COMPLETED, Status.CANCELLED, Status.REISSUED})
 
 
 def policy_from_chain(value) -> Policy:
-    """IReturnEscrow.Policy as returned by escrow.policy(market, version)."""
-    *head, terms = value
-    return Policy(
-        *(int(v) if not isinstance(v, bool) else v for v in head),
-        terms=tuple(GradeTerms(int(t[0]), int(t[1]), bool(t[2]), UnitDisposition(int(t[3]))) for t in terms),
-    )
-
-
+    """IReturnEscrow.Policy as returned by escrow.policy(market, version): the grade terms sit
+    between the windows/flags and the voluntary options (refundOnReturn ... dualInspectionAbove)."""
+    names = [f.name for f in dataclasses.fields(Policy)]
+    at = names.index("terms")
+    values = list(value)
+    plain = lambda v: v if isinstance(v, bool) else int(v)  # noqa: E731
+    fields = {n: plain(v) for n, v in zip(names[:at] + names[at + 1 :], values[:at] + values[at + 1 :])}
+    terms = tuple(GradeTerms(int(t[0]), int(t[1]), bool(t[2]), UnitDisposition(int(t[3]))) for t in values[at])
+    return Policy(**fields, terms=terms)
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,7 @@ def model_grade(policy: Policy, facts: int) -> Grade:
     return Grade.B
 
 
-def model_settlement(policy: Policy, grade: int, *, price: int, fee: int, ship: int, in_withdrawal_window: bool, hygiene_sealed: bool, facts: int) -> Split:
+def model_settlement(policy: Policy, grade: int, *, price: int, fee: int, ship: int, in_withdrawal_window: bool, hygiene_sealed: bool, facts: int, remedy: int = Remedy.REFUND) -> Split:
     """The split at `grade`: statutory when the request fell in the withdrawal window and the
     hygiene exclusion (policy hygieneExempt, sealed class, seal not attested intact, and not
     defective: Art. 16(e) exempts opened hygiene goods, not faulty ones) does not apply. Statutory
@@ -68,7 +70,11 @@ def model_settlement(policy: Policy, grade: int, *, price: int, fee: int, ship: 
     the merchant pays it for that grade or the unit is defective. The merchant keeps the rest.
 
     Sources: ReturnEscrow's contract NatSpec "Settlement arithmetic", IReturnEscrow.quote, and for
-    defective units README "Settlement" / commit bcf588b (the contract NatSpec does not state it)."""
+    defective units README "Settlement" / commit bcf588b (the contract NatSpec does not state it).
+
+    Remedy EXCHANGE (IReturnEscrow.Remedy, Policy.exchangeOffered): the buyer takes a voucher in
+    store points worth the cash refund plus exchangeBonusBps of it (rounded down), on top of the
+    grade's points; no cash goes back, the merchant keeps price + fee."""
     terms = policy.terms[grade - 1]
     defective = bool(facts & Facts.DEFECTIVE)
     excluded = policy.hygiene_exempt and hygiene_sealed and not facts & Facts.SEAL_INTACT and not defective
@@ -81,7 +87,31 @@ def model_settlement(policy: Policy, grade: int, *, price: int, fee: int, ship: 
         refund += fee
     if not terms.merchant_pays_return_shipping and not defective:
         refund = max(refund - ship, 0)
+    if remedy == Remedy.EXCHANGE:
+        return Split(statutory, 0, price + fee, points + refund + refund * policy.exchange_bonus_bps // BPS, int(terms.disposition))
     return Split(statutory, refund, price + fee - refund, points, int(terms.disposition))
+
+
+def refund_on_receipt_split(policy: Policy, *, price: int, fee: int, ship: int, statutory: bool, hygiene_sealed: bool, remedy: int) -> Split:
+    """releaseRefundOnReceipt: what a grade-A settlement gives, the seal taken as intact (and the
+    packaging: the policy takes the risk the inspection would price), cash or voucher."""
+    return model_settlement(policy, Grade.A, price=price, fee=fee, ship=ship, in_withdrawal_window=statutory, hygiene_sealed=hygiene_sealed, facts=Facts.SEAL_INTACT | Facts.PACKAGING_INTACT, remedy=remedy)
+
+
+def model_after_inspection(policy: Policy, status: Status, *, price: int, facts: int, claimed: int, first: tuple[int, int] | None) -> Status:
+    """The status a consistent-or-not attestation leads to (IReturnEscrow.submitInspection):
+    on a Refunded order only the disposition is decided (Settled; an inconsistent grade reverts,
+    not modelled here); a grade that differs from deriveGrade(facts), or a second opinion that does
+    not attest the first one's (facts, grade), disputes; a first consistent attestation above
+    dualInspectionAbove waits for a second opinion; then A settles, B/C is Inspected."""
+    if status == Status.REFUNDED:
+        return Status.SETTLED
+    derived = model_grade(policy, facts)
+    if claimed != derived or (status == Status.SECOND_INSPECTION and first != (facts, claimed)):
+        return Status.DISPUTED
+    if status == Status.RETURN_REQUESTED and policy.dual_inspection_above and price > policy.dual_inspection_above:
+        return Status.SECOND_INSPECTION
+    return Status.SETTLED if claimed == Grade.A else Status.INSPECTED
 
 
 def timeout_split(price: int, fee: int, statutory: bool) -> Split:

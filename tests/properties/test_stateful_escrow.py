@@ -39,6 +39,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 import brownie
+from eth_abi import encode as abi_encode
+from eth_utils import keccak
 import pytest
 from brownie import ZERO_ADDRESS, chain, web3
 from brownie.test import strategy
@@ -50,23 +52,38 @@ from returntrace import gs1
 from returntrace.policies import DAY, Facts, Grade, Policy, UnitDisposition
 from returntrace.vocab import BizStep, Disposition
 from scripts import deploy
-from tests.properties.conftest import GTIN_PLAIN, PRODUCT_CLASSES, brand_of
-from tests.properties.model import TERMINAL, Split, Status, model_grade, model_settlement, policy_from_chain, timeout_split
-from tests.support import GTIN_INT, MARKET_CN, MARKET_EU, MARKET_US, err
+from tests.properties.conftest import GTIN_PLAIN, LOC_DOCK, LOC_HOME, LOC_PARTNER, LOC_US_DEPOT, PRODUCT_CLASSES, RETURN_CENTERS, WAREHOUSE_ORG, brand_of
+from tests.properties.model import (
+    TERMINAL,
+    Split,
+    Status,
+    model_after_inspection,
+    model_grade,
+    model_settlement,
+    policy_from_chain,
+    refund_on_receipt_split,
+    timeout_split,
+)
+from tests.support import GTIN_INT, MARKET_CN, MARKET_EU, MARKET_US, Remedy, err
 
 EDGE = 5  # seconds kept between "now" and any deadline when predicting an outcome
 HOUR = 3600
 PRESET_MARKETS = (MARKET_EU, MARKET_US, MARKET_CN)
 ACCOUNTS = ("buyer", "buyer2", "brand", "brand2", "stranger")
 SEALED = {GTIN_INT: True, **{g: s for g, (_, s) in PRODUCT_CLASSES.items()}}
-TERMINAL_EVENTS = {
-    "OrderSettled(uint256,uint8,bool,uint256,uint256,uint256,uint8)": Status.SETTLED,
-    "OrderCompleted(uint256,uint256)": Status.COMPLETED,
-    "OrderCancelled(uint256,uint256)": Status.CANCELLED,
-}
+# The events that move an order's money out of escrow (into credits and points): exactly one per
+# order whose money moved. RefundReleasedOnReceipt leaves the order Refunded (the disposition
+# inspection then settles it without another money event); a reissue ends in OrderCompleted
+# (delivered) or OrderSettled (grade None, unfulfilled).
+MONEY_EVENTS = (
+    "OrderSettled(uint256,uint8,bool,uint256,uint256,uint256,uint8)",
+    "OrderCompleted(uint256,uint256)",
+    "OrderCancelled(uint256,uint256)",
+    "RefundReleasedOnReceipt(uint256,uint64,uint256,uint256,uint256)",
+)
 
 SETTINGS = {
-    "max_examples": 30,
+    "max_examples": 20,
     "stateful_step_count": 30,
     "deadline": None,
     "suppress_health_check": [HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
@@ -96,14 +113,23 @@ class OrderModel:
     policy: Policy
     sealed: bool
     purchased_at: int
+    market: int = MARKET_EU
     status: Status = Status.ACTIVE
     delivery_scan: int = 0
     received_at: int = 0
+    received_at_location: int = 0  # where the first receiving scan was made
     requested_at: int = 0
     request_statutory: bool = False
+    remedy: int = Remedy.REFUND
     facts: int = 0
     grade: int = 0
     dispute_deadline: int = 0
+    first_opinion: tuple[int, int] | None = None  # (facts, grade) awaiting a second inspection
+    first_org: int = 0  # the first inspector's organisation
+    approved_at: int = 0  # ReissueDesk: the reissue's approval (kept after the order ends)
+    replacement: bytes | None = None  # ReissueDesk: the linked replacement unit
+    replacement_delivered_at: int = 0  # first delivery scan of the replacement under reissueRef
+    money_event: str | None = None  # the one MONEY_EVENTS kind this order emitted
 
     @property
     def total(self) -> int:
@@ -134,16 +160,29 @@ class OrderModel:
         return self.requested_at + self.policy.delivery_timeout
 
     @property
+    def reissue_due(self) -> int:
+        """ReissueDesk.claimUnfulfilledReissue: the replacement may still arrive until then."""
+        return self.approved_at + self.policy.delivery_timeout
+
+    @property
+    def escrowed(self) -> bool:
+        """The order's price and fee are still held for it (no money event yet)."""
+        return self.money_event is None
+
+    @property
     def back_in_stock(self) -> bool:
         """The merchant may sell the unit again: the order was cancelled (never delivered), or the
-        unit came back and is restocked (timeout refund, or a settled grade whose disposition is
-        Restock); not while the order is open, nor once the buyer kept it or it was donated,
-        recycled or destroyed (IReturnEscrow.list)."""
+        unit came back and is restocked (timeout refund after a return request, or a settled grade
+        whose disposition is Restock); not while the order is open (Refunded included), nor once
+        the buyer kept it (completed, reissued, or refunded for an unfulfilled reissue: the buyer
+        keeps the defective unit) or it was donated, recycled or destroyed (IReturnEscrow.list)."""
         if self.status == Status.CANCELLED:
             return True
         if self.status != Status.SETTLED:
             return False
-        return self.grade == Grade.NONE or self.policy.terms[self.grade - 1].disposition == UnitDisposition.RESTOCK
+        if self.grade == Grade.NONE:
+            return self.requested_at != 0
+        return self.policy.terms[self.grade - 1].disposition == UnitDisposition.RESTOCK
 
     def edges(self) -> list[int]:
         """Every instant at which some rule's outcome for this order flips."""
@@ -156,6 +195,8 @@ class OrderModel:
                 e.append(self.sla_end)
         if self.dispute_deadline:
             e.append(self.dispute_deadline)
+        if self.approved_at:
+            e.append(self.reissue_due)
         return e
 
 
@@ -191,13 +232,28 @@ class EscrowMachine:
     st_gtin = st.sampled_from([GTIN_INT, GTIN_PLAIN])
     st_market = st.sampled_from(PRESET_MARKETS)
     st_bool = st.booleans()
-    st_price = st.one_of(st.just(0), st.just(1), st.integers(1, 3 * 10**18))
+    # Prices around the presets' reissueAutoApproveLimit (1 coin) and dualInspectionAbove (5 coins)
+    # too. A tier is drawn with sampled_from: in these state machines hypothesis (6.27) drew only the
+    # first branches of an equivalent st.one_of (0 and 1), never a price above either limit.
+    PRICE_TIERS = (
+        lambda r: 0, lambda r: 1, lambda r: 1 + r % (3 * 10**18),
+        lambda r: (10**18, 10**18 + 1, 5 * 10**18, 5 * 10**18 + 1)[r % 4], lambda r: 5 * 10**18 + 1 + r % (3 * 10**18),
+    )
+    st_price = st.tuples(st.sampled_from(range(len(PRICE_TIERS))), st.integers(0, 2**64)).map(lambda t: EscrowMachine.PRICE_TIERS[t[0]](t[1]))
     st_fee = st.one_of(st.just(0), st.integers(1, 10**17))
     st_pct = st.sampled_from([0, 1, 30, 99, 100])
     st_reason = st.sampled_from([0, 0, 0, 1, 2, 3, 4, 5, 6, 7])  # 7 is not a ReturnReason
     st_facts = strategy("uint8", max_value=15)
     st_grade = st.sampled_from([1, 2, 3])
-    st_inspector = st.sampled_from(["inspector", "inspector", "inspector2", "warehouse"])
+    # "inhouse" works for brand's organisation (not independent on brand's orders); the warehouse
+    # is no inspector.
+    st_inspector = st.sampled_from(["inspector", "inspector", "inspector2", "inspector2", "warehouse", "inhouse"])
+    st_remedy = st.sampled_from([Remedy.REFUND, Remedy.REFUND, Remedy.EXCHANGE, Remedy.EXCHANGE, 2])  # 2 is no Remedy
+    # "center": the accredited return center of the order's market, else a drawn location.
+    st_location = st.sampled_from(["center", "center", "center", LOC_HOME, LOC_US_DEPOT, LOC_PARTNER, LOC_DOCK])
+    st_evidence = st.sampled_from([b"\x0e" * 32] * 7 + [b"\x00" * 32])  # 1 in 8: no evidence
+    st_decider = st.sampled_from(["arbiter", "arbiter", "merchant", "merchant", "stranger"])
+    st_replacement = st.sampled_from(["fresh", "fresh", "existing", "ghost"])
     st_sleep = st.sampled_from([HOUR, 6 * HOUR, DAY, 3 * DAY, 6 * DAY, 8 * DAY, 15 * DAY, 31 * DAY])
     st_account = st.sampled_from(ACCOUNTS)
     st_misbuy = st.sampled_from(["ok"] * 8 + ["stale_total", "wrong_value"])  # the buyer's mistakes
@@ -208,14 +264,16 @@ class EscrowMachine:
 
     def __init__(cls, lab, ops, actors, token):  # called once on the machine class (brownie)
         cls.lab, cls.ops, cls.actors, cls.token = lab, ops, actors, token
-        cls.escrow, cls.registry, cls.points = lab.escrow, lab.registry, lab.points
+        cls.escrow, cls.registry, cls.points, cls.desk = lab.escrow, lab.registry, lab.points, lab.desk
         cls.policies = {m: policy_from_chain(cls.escrow.policy(m, cls.escrow.currentPolicyVersion(m))) for m in PRESET_MARKETS}
         cls.currencies = (ZERO_ADDRESS, token.address)
         cls.arbiter_role = bytes(cls.escrow.ARBITER_ROLE())
-        cls.topics = {bytes(web3.keccak(text=sig)): status for sig, status in TERMINAL_EVENTS.items()}
-        cls.signers = [
-            (cls.registry, name) for name in ("brand", "brand2", "carrier", "warehouse")
-        ] + [(cls.escrow, name) for name in ("buyer", "buyer2", "inspector", "inspector2", "warehouse")]
+        cls.topics = {bytes(web3.keccak(text=sig)): sig.split("(")[0] for sig in MONEY_EVENTS}
+        cls.signers = (
+            [(cls.registry, name) for name in ("brand", "brand2", "carrier", "warehouse")]
+            + [(cls.escrow, name) for name in ("buyer", "buyer2", "inspector", "inspector2", "warehouse", "inhouse")]
+            + [(cls.desk, name) for name in ("buyer", "buyer2")]
+        )
         cls.stats = Counter()
 
     def setup(self):
@@ -318,7 +376,7 @@ class EscrowMachine:
         if grade == Grade.NONE:
             expected = timeout_split(o.price, o.fee, o.request_statutory)
         else:
-            expected = model_settlement(o.policy, grade, price=o.price, fee=o.fee, ship=o.ship, in_withdrawal_window=o.request_statutory, hygiene_sealed=o.sealed, facts=o.facts)
+            expected = model_settlement(o.policy, grade, price=o.price, fee=o.fee, ship=o.ship, in_withdrawal_window=o.request_statutory, hygiene_sealed=o.sealed, facts=o.facts, remedy=o.remedy)
         event = tx.events["OrderSettled"]
         assert event["orderId"] == o.id and event["grade"] == grade
         assert Split.of(event) == expected, (o, grade)
@@ -326,14 +384,22 @@ class EscrowMachine:
         if grade != Grade.NONE:  # the view agrees with what was paid
             assert Split.of(self.escrow.quote(o.id, grade)) == expected
         o.status, o.grade = Status.SETTLED, grade
-        self.credits[(o.currency, o.buyer)] += expected.refund
-        self.credits[(o.currency, o.merchant)] += expected.merchant_amount
-        self.points_of[(o.buyer, o.merchant)] += expected.points
+        self.pay(o, expected, "OrderSettled")
+        if o.remedy == Remedy.EXCHANGE and grade != Grade.NONE:
+            self.stats["exchange_settled"] += 1
 
-    def complete(self, o: OrderModel, tx) -> None:
+    def pay(self, o: OrderModel, split: Split, event: str) -> None:
+        """Books the order's one money event: credits and points."""
+        assert o.money_event is None, (o, event)
+        o.money_event = event
+        self.credits[(o.currency, o.buyer)] += split.refund
+        self.credits[(o.currency, o.merchant)] += split.merchant_amount
+        self.points_of[(o.buyer, o.merchant)] += split.points
+
+    def complete(self, o: OrderModel, tx, status: Status = Status.COMPLETED) -> None:
         assert tx.events["OrderCompleted"]["merchantAmount"] == o.total
-        o.status = Status.COMPLETED
-        self.credits[(o.currency, o.merchant)] += o.total
+        o.status = status
+        self.pay(o, Split(False, 0, o.total, 0, 0), "OrderCompleted")
 
     # ------------------------------------------------------------------ units and purchases
 
@@ -408,11 +474,13 @@ class EscrowMachine:
         assert self.balance(currency, self.addr(buyer)) == before - total - gas
         o = OrderModel(
             id=tx.return_value, unit=unit.unit, buyer=buyer, merchant=unit.merchant, currency=currency, price=price,
-            fee=fee, ship=ship, policy=self.policies[market], sealed=SEALED[unit.gtin], purchased_at=tx.timestamp,
+            fee=fee, ship=ship, policy=self.policies[market], sealed=SEALED[unit.gtin], purchased_at=tx.timestamp, market=market,
         )
         assert o.id == len(self.orders) + 1
         self.orders[o.id] = o
         unit.listing, unit.last_order = None, o.id
+        limits = (o.policy.reissue_auto_approve_limit, o.policy.dual_inspection_above)
+        self.stats["price_" + ("low" if price <= limits[0] else "mid" if price <= limits[1] else "high")] += 1
         self.paid_in[currency] += total
         return o
 
@@ -458,39 +526,63 @@ class EscrowMachine:
             return
         self.do_deliver(o)
 
-    def do_receive(self, *orders: OrderModel) -> None:
-        """The return warehouse's receiving scan, under each order's rmaRef (one parcel for several)."""
+    def do_receive(self, *orders: OrderModel, location: int = LOC_HOME) -> None:
+        """The return warehouse's receiving scan at `location`, under each order's rmaRef (one
+        parcel for several)."""
         refs = [(o.unit, deploy.rma_ref(self.escrow, o.id)) for o in orders]
-        batch = self.ops.parcel_batch("warehouse", BizStep.RECEIVING, Disposition.RETURNED, refs, event_time=latest_time())
+        batch = self.ops.parcel_batch("warehouse", BizStep.RECEIVING, Disposition.RETURNED, refs, event_time=latest_time(), location=location)
         times = self.scan(list(orders), "warehouse", batch)
         for o, t in zip(orders, times):
-            o.received_at = o.received_at or t
+            if not o.received_at:  # the first scan counts, with its place
+                o.received_at, o.received_at_location = t, location
             assert self.escrow.returnReceivedAt(o.id) == o.received_at
         self.stats["receive"] += 1
 
-    def rule_receive(self, pick="st_pick", alt="st_alt"):
+    @staticmethod
+    def center_of(market: int) -> int:
+        """The location accredited as a return center for `market` run by the warehouse's
+        organisation (LOC_HOME if none: then the scan is simply not accredited)."""
+        for location, (org, markets) in RETURN_CENTERS.items():
+            if org == WAREHOUSE_ORG and markets >> market & 1:
+                return location
+        return LOC_HOME
+
+    @staticmethod
+    def accredited(location: int, market: int) -> bool:
+        """registry.returnCenterAccredited for a scan by the warehouse at `location`."""
+        org, markets = RETURN_CENTERS.get(location, (0, 0))
+        return org == WAREHOUSE_ORG and bool(markets >> market & 1)
+
+    def rule_receive(self, pick="st_pick", alt="st_alt", location="st_location"):
         o = self.choose(pick, alt, lambda o: o.status == Status.RETURN_REQUESTED and not o.received_at)
         if o is None:
             n = self.unknown_order()
             with brownie.reverts(err("ReturnEscrowUnknownOrder", n)):
                 self.escrow.returnReceivedAt(n)
             return
-        self.do_receive(o)
+        self.do_receive(o, location=self.center_of(o.market) if location == "center" else location)
 
     # ------------------------------------------------------------------ returns
 
-    def do_request(self, o: OrderModel | None, reason: int, by_sig: bool, impostor: bool) -> None:
+    def do_request(self, o: OrderModel | None, reason: int, by_sig: bool, impostor: bool, remedy: int = Remedy.REFUND) -> None:
         if o is None:
             n = self.unknown_order()
-            error = err("ReturnEscrowInvalidReason", reason) if reason > 6 else err("ReturnEscrowUnknownOrder", n)
+            if reason > 6:
+                error = err("ReturnEscrowInvalidReason", reason)
+            elif remedy > 1:
+                error = err("ReturnEscrowInvalidRemedy", remedy)
+            else:
+                error = err("ReturnEscrowUnknownOrder", n)
             with brownie.reverts(error):
-                self.escrow.requestReturn(n, reason, 0, {"from": self.acct("buyer")})
+                self.escrow.requestReturn(n, reason, remedy, {"from": self.acct("buyer")})
             return
         caller = self.other_buyer(o.buyer) if impostor else o.buyer
         now = self.now([o])
         error = None
         if reason > 6:
             error = err("ReturnEscrowInvalidReason", reason)
+        elif remedy > 1:
+            error = err("ReturnEscrowInvalidRemedy", remedy)
         elif o.status != Status.ACTIVE:
             error = self.status_error(o)
         elif caller != o.buyer:
@@ -499,75 +591,119 @@ class EscrowMachine:
             error = err("ReturnEscrowNotDelivered", o.id)
         elif now > o.closes_at:
             error = err("ReturnEscrowReturnWindowClosed", o.id, o.closes_at)
+        elif remedy == Remedy.EXCHANGE and not o.policy.exchange_offered:
+            error = err("ReturnEscrowExchangeNotOffered", o.id)
         if by_sig:
-            request, sig = self.ops.signed_return_request(o.id, reason, caller)
+            request, sig = self.ops.signed_return_request(o.id, reason, caller, remedy)
             send = lambda: self.escrow.requestReturnBySig(request, sig, {"from": self.acct("stranger")})  # noqa: E731
         else:
-            send = lambda: self.escrow.requestReturn(o.id, reason, 0, {"from": self.acct(caller)})  # noqa: E731
-        tx = self.expect(error, send, "request_by_sig" if by_sig else "request")
+            send = lambda: self.escrow.requestReturn(o.id, reason, remedy, {"from": self.acct(caller)})  # noqa: E731
+        label = ("request_by_sig" if by_sig else "request") + ("_exchange" if remedy == Remedy.EXCHANGE else "")
+        tx = self.expect(error, send, label)
         if tx is None:
             return
         assert tx.timestamp == now  # the model's clock is exact
         if by_sig:
             self.used_signature(self.escrow, caller)
             self.replay_fails(self.escrow, caller, send)
-        o.status, o.requested_at = Status.RETURN_REQUESTED, tx.timestamp
+        o.status, o.requested_at, o.remedy = Status.RETURN_REQUESTED, tx.timestamp, remedy
         w = o.policy.withdrawal_window
         o.request_statutory = w != 0 and tx.timestamp <= o.delivered_at + w
         event = tx.events["ReturnRequested"]
-        assert (event["orderId"], event["reason"], event["statutory"]) == (o.id, reason, o.request_statutory)
+        assert (event["orderId"], event["reason"], event["statutory"], event["remedy"]) == (o.id, reason, o.request_statutory, remedy)
 
-    def rule_request_return(self, pick="st_pick", alt="st_alt", reason="st_reason", by_sig="st_bool", impostor="st_impostor"):
+    def rule_request_return(self, pick="st_pick", alt="st_alt", reason="st_reason", by_sig="st_bool", impostor="st_impostor", remedy="st_remedy"):
         now = self.clock()
         o = self.choose(pick, alt, lambda o: o.status == Status.ACTIVE and o.delivered_at and now < o.closes_at)
-        self.do_request(o, reason, by_sig, impostor)
+        self.do_request(o, reason, by_sig, impostor, remedy)
+
+    INSPECTABLE = (Status.RETURN_REQUESTED, Status.SECOND_INSPECTION, Status.REFUNDED)
+
+    def org(self, name: str) -> int:
+        """An actor's organisation (test actors are accredited with their GLN as organisation)."""
+        return self.actors[name].gln
+
+    def attest_error(self, o: OrderModel, inspector: str, now: int) -> str | None:
+        """submitInspection's checks before the signature, in the NatSpec's order."""
+        if o.status not in self.INSPECTABLE:
+            return self.status_error(o)
+        if inspector == "warehouse":
+            return err("ReturnEscrowNotInspector", self.addr(inspector))
+        org = self.org(inspector)
+        if org == self.org(o.merchant) or (o.status == Status.SECOND_INSPECTION and org == o.first_org):
+            return err("ReturnEscrowInspectorNotIndependent", self.addr(inspector), org)
+        if not o.received_at:
+            return err("ReturnEscrowNotReturned", o.id)
+        if now > o.sla_end:
+            return err("ReturnEscrowSlaElapsed", o.id, o.sla_end)
+        return None
 
     def do_attest(self, o: OrderModel, facts: int, match: bool, inspector: str) -> None:
+        """An attestation: with `match` consistent (a second opinion: the first one's facts and
+        grade); otherwise a grade other than the facts give, or (second opinion) other facts."""
+        if o.status == Status.SECOND_INSPECTION and match:
+            facts = o.first_opinion[0]
         derived = model_grade(o.policy, facts)
-        claimed = derived if match else derived % 3 + 1
+        if match or (o.status == Status.SECOND_INSPECTION and facts != o.first_opinion[0]):
+            claimed = derived
+        else:
+            claimed = derived % 3 + 1
         assert self.escrow.deriveGrade(o.id, facts) == derived
         now = self.now([o])
-        error = None
-        if o.status != Status.RETURN_REQUESTED:
-            error = self.status_error(o)
-        elif inspector == "warehouse":
-            error = err("ReturnEscrowNotInspector", self.addr(inspector))
-        elif not o.received_at:
-            error = err("ReturnEscrowNotReturned", o.id)
-        elif now > o.sla_end:
-            error = err("ReturnEscrowSlaElapsed", o.id, o.sla_end)
+        before = o.status
+        error = self.attest_error(o, inspector, now)
+        if error is None and before == Status.REFUNDED and claimed != derived:
+            error = err("ReturnEscrowGradeMismatch", o.id, claimed, derived)
         inspection, sig = self.ops.signed_inspection(o.id, facts, claimed, inspector)
         send = lambda: self.escrow.submitInspection(inspection, sig, {"from": self.ops.relayer})  # noqa: E731
-        tx = self.expect(error, send, "attest" if match else "attest_mismatch")
+        label = {Status.SECOND_INSPECTION: "attest_second", Status.REFUNDED: "attest_disposition"}.get(before, "attest")
+        tx = self.expect(error, send, label if claimed == derived else label + "_mismatch")
         if tx is None:
             return
         assert tx.timestamp == now
         self.used_signature(self.escrow, inspector)
+        after = model_after_inspection(o.policy, before, price=o.price, facts=facts, claimed=claimed, first=o.first_opinion)
         o.facts, o.grade = facts, claimed
         assert tx.events["InspectionSubmitted"]["derivedGrade"] == derived
-        if claimed != derived:
+        if before == Status.REFUNDED:  # the money moved at receipt: only the unit's fate is decided
+            decided = tx.events["DispositionDecided"]
+            assert (decided["orderId"], decided["grade"], decided["disposition"]) == (o.id, claimed, o.policy.terms[claimed - 1].disposition)
+            assert "OrderSettled" not in tx.events
+            o.status = Status.SETTLED
+        elif after == Status.DISPUTED:
             o.status = Status.DISPUTED
             assert tx.events["OrderDisputed"]["contested"] is False
-        elif claimed == Grade.A:
+        elif after == Status.SECOND_INSPECTION:
+            o.status, o.first_opinion, o.first_org = after, (facts, claimed), self.org(inspector)
+            event = tx.events["SecondInspectionRequired"]
+            assert (event["orderId"], event["firstOrganization"]) == (o.id, o.first_org)
+        elif after == Status.SETTLED:
+            assert claimed == Grade.A
             self.settle(o, tx, Grade.A)
         else:
             self.stats["inspected"] += 1
             o.status, o.dispute_deadline = Status.INSPECTED, tx.timestamp + o.policy.dispute_window
             assert tx.events["OrderInspected"]["disputeDeadline"] == o.dispute_deadline
-        # The same attestation again: the order has moved on, and the nonce is spent.
-        with brownie.reverts(self.status_error(o)):
+        # The same attestation again: refused (the order moved on, or the first inspector's
+        # organisation may not give the second opinion), and the nonce is spent.
+        replay = self.attest_error(o, inspector, self.clock())
+        assert replay is not None, o
+        with brownie.reverts(replay):
             send()
         assert self.escrow.getNonce(self.addr(inspector)) == self.nonces[(self.escrow.address, inspector)]
 
     def rule_attest(self, pick="st_pick", alt="st_alt", facts="st_facts", match="st_match", inspector="st_inspector"):
         now = self.clock()
-        o = self.choose(pick, alt, lambda o: o.status == Status.RETURN_REQUESTED and o.received_at and now < o.sla_end)
+        o = self.choose(pick, alt, lambda o: o.status in self.INSPECTABLE and o.received_at and now < o.sla_end)
         if o is None:
             n = self.unknown_order()
             inspection, sig = self.ops.signed_inspection(n, facts, 1, "inspector")
             with brownie.reverts(err("ReturnEscrowUnknownOrder", n)):
                 self.escrow.submitInspection(inspection, sig, {"from": self.ops.relayer})
             return
+        if o.status == Status.SECOND_INSPECTION and match and inspector in ("inspector", "inspector2"):
+            # mostly a second opinion from another house; mismatching runs keep the drawn inspector
+            inspector = "inspector2" if self.org("inspector") == o.first_org else "inspector"
         self.do_attest(o, facts, match, inspector)
 
     def rule_contest(self, pick="st_pick", alt="st_alt", impostor="st_impostor"):
@@ -644,7 +780,8 @@ class EscrowMachine:
 
     def rule_claim_uninspected(self, pick="st_pick", alt="st_alt", impostor="st_impostor", wait="st_wait"):
         now = self.clock()
-        o = self.choose(pick, alt, lambda o: o.status == Status.RETURN_REQUESTED and o.received_at and (wait or now > o.sla_end))
+        uninspected = (Status.RETURN_REQUESTED, Status.SECOND_INSPECTION)  # a second opinion that never came
+        o = self.choose(pick, alt, lambda o: o.status in uninspected and o.received_at and (wait or now > o.sla_end))
         if wait:
             self.wait_past(o, lambda o: o.received_at and o.sla_end)
         if o is None:
@@ -653,13 +790,14 @@ class EscrowMachine:
         now = self.now([o])
         error = self.buyer_error(o, caller)
         if error is None:
-            if o.status != Status.RETURN_REQUESTED:
+            if o.status not in uninspected:
                 error = self.status_error(o)
             elif not o.received_at:
                 error = err("ReturnEscrowNotReturned", o.id)
             elif now <= o.sla_end:
                 error = err("ReturnEscrowSlaNotElapsed", o.id, o.sla_end)
-        tx = self.expect(error, lambda: self.escrow.claimUninspectedRefund(o.id, {"from": self.acct(caller)}), "claim_uninspected")
+        label = "claim_uninspected" + ("_second" if o.status == Status.SECOND_INSPECTION else "")
+        tx = self.expect(error, lambda: self.escrow.claimUninspectedRefund(o.id, {"from": self.acct(caller)}), label)
         if tx is not None:
             self.settle(o, tx, Grade.NONE)
 
@@ -752,7 +890,247 @@ class EscrowMachine:
         if tx is not None:
             assert tx.events["OrderCancelled"]["refund"] == o.total
             o.status = Status.CANCELLED
-            self.credits[(o.currency, o.buyer)] += o.total
+            self.pay(o, Split(False, o.total, 0, 0, 0), "OrderCancelled")
+
+    # ------------------------------------------------------------------ refund on receipt
+
+    def rule_refund_on_receipt(self, pick="st_pick", alt="st_alt"):
+        """releaseRefundOnReceipt (anyone): a grade-A settlement's cash or voucher at the receiving
+        scan, if the policy grants it and the scan was made at a center accredited for the market
+        by the organisation running it."""
+        o = self.choose(pick, alt, lambda o: o.status == Status.RETURN_REQUESTED and o.received_at and o.policy.refund_on_return)
+        order_id = o.id if o else self.unknown_order()
+        if o is None:
+            error = err("ReturnEscrowUnknownOrder", order_id)
+        elif o.status != Status.RETURN_REQUESTED:
+            error = self.status_error(o)
+        elif not o.policy.refund_on_return:
+            error = err("ReturnEscrowNoRefundOnReturn", o.id)
+        elif not o.received_at:
+            error = err("ReturnEscrowNotReturned", o.id)
+        elif not self.accredited(o.received_at_location, o.market):
+            error = err("ReturnEscrowCenterNotAccredited", o.id, o.received_at_location, WAREHOUSE_ORG)
+        else:
+            error = None
+        tx = self.expect(error, lambda: self.escrow.releaseRefundOnReceipt(order_id, {"from": self.acct("stranger")}), "refund_on_receipt")
+        if tx is None:
+            return
+        expected = refund_on_receipt_split(o.policy, price=o.price, fee=o.fee, ship=o.ship, statutory=o.request_statutory, hygiene_sealed=o.sealed, remedy=o.remedy)
+        event = tx.events["RefundReleasedOnReceipt"]
+        got = (event["orderId"], event["location"], event["refund"], event["merchantAmount"], event["points"])
+        assert got == (o.id, o.received_at_location, expected.refund, expected.merchant_amount, expected.points), (o, expected)
+        assert expected.refund + expected.merchant_amount == o.total
+        o.status = Status.REFUNDED
+        self.pay(o, expected, "RefundReleasedOnReceipt")
+        if o.remedy == Remedy.EXCHANGE:
+            self.stats["refund_on_receipt_exchange"] += 1
+
+    # ------------------------------------------------------------------ defects and reissue (ReissueDesk)
+
+    def rule_claim_defect(self, pick="st_pick", alt="st_alt", by_sig="st_bool", impostor="st_impostor", evidence="st_evidence"):
+        """A defect claim instead of a return: approved at once at or under the policy's
+        reissueAutoApproveLimit, else DefectClaimed for the merchant or the arbiter."""
+        now = self.clock()
+        o = self.choose(pick, alt, lambda o: o.status == Status.ACTIVE and o.delivered_at and now < o.closes_at)
+        if o is None:
+            n = self.unknown_order()
+            error = err("ReissueDeskEvidenceRequired") if evidence == bytes(32) else err("ReturnEscrowUnknownOrder", n)
+            with brownie.reverts(error):
+                self.desk.claimDefect(n, evidence, {"from": self.acct("buyer")})
+            return
+        self.do_claim_defect(o, by_sig, impostor, evidence)
+
+    def do_claim_defect(self, o: OrderModel, by_sig: bool, impostor: bool, evidence: bytes) -> None:
+        caller = self.other_buyer(o.buyer) if impostor else o.buyer
+        now = self.now([o])
+        error = None
+        if evidence == bytes(32):
+            error = err("ReissueDeskEvidenceRequired")
+        elif o.status != Status.ACTIVE:
+            error = self.status_error(o)
+        elif caller != o.buyer:
+            error = err("ReturnEscrowNotBuyer", o.id, self.addr(caller))
+        elif not o.delivered_at:
+            error = err("ReturnEscrowNotDelivered", o.id)
+        elif now > o.closes_at:
+            error = err("ReturnEscrowReturnWindowClosed", o.id, o.closes_at)
+        if by_sig:
+            claim, sig = self.ops.signed_defect_claim(o.id, evidence, caller)
+            send = lambda: self.desk.claimDefectBySig(claim, sig, {"from": self.acct("stranger")})  # noqa: E731
+        else:
+            send = lambda: self.desk.claimDefect(o.id, evidence, {"from": self.acct(caller)})  # noqa: E731
+        tx = self.expect(error, send, "claim_defect_by_sig" if by_sig else "claim_defect")
+        if tx is None:
+            return
+        assert tx.timestamp == now
+        if by_sig:
+            self.used_signature(self.desk, caller)
+            self.replay_fails(self.desk, caller, send)
+        auto = o.price <= o.policy.reissue_auto_approve_limit
+        event = tx.events["DefectClaimed"]
+        assert (event["orderId"], event["buyer"], event["autoApproved"]) == (o.id, self.addr(caller), auto)
+        if auto:
+            o.status, o.approved_at = Status.REISSUE_APPROVED, tx.timestamp
+            self.stats["reissue_auto_approved"] += 1
+        else:
+            o.status = Status.DEFECT_CLAIMED
+
+    def rule_decide_defect(self, pick="st_pick", alt="st_alt", approve="st_match", decider="st_decider"):
+        """Above the limit the merchant may approve, the arbiter approve or reject (back to Active)."""
+        o = self.choose(pick, alt, lambda o: o.status == Status.DEFECT_CLAIMED)
+        if o is None:
+            n = self.unknown_order()
+            with brownie.reverts(err("ReturnEscrowUnknownOrder", n)):
+                self.desk.decideDefectClaim(n, approve, {"from": self.acct("arbiter")})
+            return
+        self.do_decide_defect(o, approve, o.merchant if decider == "merchant" else decider)
+
+    def do_decide_defect(self, o: OrderModel, approve: bool, caller: str) -> None:
+        error = None
+        if caller != "arbiter" and (not approve or caller != o.merchant):
+            error = err("ReissueDeskNotDecider", o.id, self.addr(caller))
+        elif o.status != Status.DEFECT_CLAIMED:
+            error = self.status_error(o)
+        now = self.now([o])
+        tx = self.expect(error, lambda: self.desk.decideDefectClaim(o.id, approve, {"from": self.acct(caller)}), "approve_defect" if approve else "reject_defect")
+        if tx is None:
+            return
+        assert tx.timestamp == now
+        event = tx.events["DefectClaimDecided"]
+        assert (event["orderId"], event["decider"], event["approved"]) == (o.id, self.addr(caller), approve)
+        if approve:
+            o.status, o.approved_at = Status.REISSUE_APPROVED, tx.timestamp
+        else:
+            o.status = Status.ACTIVE
+
+    def reissue_ref(self, order_id: int) -> bytes:
+        """IReissueDesk.reissueRef from its definition: keccak(abi.encode(orderRef, "REISSUE")), with
+        orderRef = keccak(abi.encode(chainid, escrow, orderId))."""
+        order_ref = keccak(abi_encode(["uint256", "address", "uint256"], [chain.id, self.escrow.address, order_id]))
+        return keccak(abi_encode(["bytes32", "string"], [order_ref, "REISSUE"]))
+
+    def commission_unlisted(self, gtin: int) -> UnitModel:
+        """A new unit of `gtin`, commissioned by its brand and not listed."""
+        unit = UnitModel(b"", gtin, self.ops.next_serial("R"), brand_of(gtin))
+        batch = self.ops.commission_batch(gtin, unit.serial, event_time=latest_time())
+        self.registry.commission([batch], {"from": self.ops.relayer})
+        self.used_signature(self.registry, unit.merchant)
+        unit.unit = gs1.unit_id(gtin, unit.serial)
+        self.units[unit.unit] = unit
+        return unit
+
+    def rule_link_replacement(self, pick="st_pick", alt="st_alt", upick="st_pick", which="st_replacement", impostor="st_impostor", gtin="st_gtin"):
+        """The merchant links and the escrow reserves a replacement: a fresh unit, any known unit
+        (refused unless unlisted and back in stock or never sold), or one never commissioned."""
+        o = self.choose(pick, alt, lambda o: o.status == Status.REISSUE_APPROVED and o.replacement is None)
+        if o is None:
+            n = self.unknown_order()
+            with brownie.reverts(err("ReissueDeskNotApproved", n)):
+                self.desk.linkReplacement(n, GTIN_INT, "NOSUCHUNIT", {"from": self.acct("brand")})
+            return
+        self.do_link(o, alt, upick, which, impostor, gtin)
+
+    def do_link(self, o: OrderModel, alt: bool, upick: int, which: str, impostor: bool, gtin: int) -> None:
+        caller = ("brand2" if o.merchant == "brand" else "brand") if impostor else o.merchant
+        if which == "existing" and self.units:
+            unit = pick_from(list(self.units.values()), upick)
+            gtin, serial, unit_id = unit.gtin, unit.serial, unit.unit
+        else:
+            if brand_of(gtin) != o.merchant and not alt:  # mostly one of the merchant's products
+                gtin = GTIN_PLAIN if gtin == GTIN_INT else GTIN_INT
+            unit = self.commission_unlisted(gtin) if which != "ghost" else None
+            serial = unit.serial if unit else self.ops.next_serial("G")
+            unit_id = gs1.unit_id(gtin, serial)
+        last = self.orders.get(unit.last_order) if unit else None
+        error = None
+        if not o.approved_at:
+            error = err("ReissueDeskNotApproved", o.id)
+        elif o.replacement is not None:
+            error = err("ReissueDeskReplacementLinked", o.id, o.replacement)
+        elif caller != o.merchant or brand_of(gtin) != caller:
+            error = err("ReissueDeskNotMerchant", o.id, self.addr(caller))
+        elif unit is None:
+            error = err("ReissueDeskUnavailableUnit", unit_id)
+        elif o.status != Status.REISSUE_APPROVED:
+            error = self.status_error(o)
+        elif unit.listing is not None or (last is not None and not last.back_in_stock):
+            error = err("ReturnEscrowUnitUnavailable", unit_id, unit.last_order)
+        tx = self.expect(error, lambda: self.desk.linkReplacement(o.id, gtin, serial, {"from": self.acct(caller)}), f"link_{which}")
+        if tx is None:
+            return
+        event = tx.events["ReplacementLinked"]
+        assert (event["orderId"], bytes(event["originalUnitId"]), bytes(event["replacementUnitId"])) == (o.id, o.unit, unit_id)
+        o.replacement, unit.last_order = unit_id, o.id
+        assert self.escrow.lastOrderOf(unit_id) == o.id
+
+    def rule_deliver_replacement(self, pick="st_pick", alt="st_alt"):
+        """The carrier's delivery scan of a linked replacement under the desk's reissueRef (again:
+        the first scan counts)."""
+        o = self.choose(pick, alt, lambda o: o.replacement is not None and not o.replacement_delivered_at)
+        if o is None or o.replacement is None:
+            n = self.unknown_order()
+            with brownie.reverts(err("ReissueDeskNoReplacement", n)):
+                self.desk.completeReissue(n, {"from": self.acct("stranger")})
+            return
+        ref = self.reissue_ref(o.id)
+        assert bytes(self.desk.reissueRef(o.id)) == ref
+        batch = self.ops.parcel_batch("carrier", BizStep.DELIVERING, Disposition.DELIVERED, [(o.replacement, ref)], event_time=latest_time())
+        (t,) = self.scan([o], "carrier", batch)
+        o.replacement_delivered_at = o.replacement_delivered_at or t
+        self.stats["deliver_replacement"] += 1
+
+    def rule_complete_reissue(self, pick="st_pick", alt="st_alt"):
+        """Anyone completes a reissue once the replacement is delivered: the merchant is paid."""
+        o = self.choose(pick, alt, lambda o: o.status == Status.REISSUE_APPROVED and o.replacement_delivered_at)
+        order_id = o.id if o else self.unknown_order()
+        if o is None or o.replacement is None:
+            error = err("ReissueDeskNoReplacement", order_id)
+        elif not o.replacement_delivered_at:
+            error = err("ReissueDeskNotDelivered", o.id)
+        elif o.status != Status.REISSUE_APPROVED:
+            error = self.status_error(o)
+        else:
+            error = None
+        tx = self.expect(error, lambda: self.desk.completeReissue(order_id, {"from": self.acct("stranger")}), "complete_reissue")
+        if tx is None:
+            return
+        event = tx.events["ReissueCompleted"]
+        assert (event["orderId"], bytes(event["replacementUnitId"]), event["deliveredAt"]) == (o.id, o.replacement, o.replacement_delivered_at)
+        self.complete(o, tx, Status.REISSUED)
+
+    def rule_claim_unfulfilled(self, pick="st_pick", alt="st_alt", impostor="st_impostor", wait="st_wait"):
+        """No replacement delivered within deliveryTimeout of the approval: the buyer is refunded in
+        full and a reserved replacement goes back to the merchant's stock."""
+        now = self.clock()
+        o = self.choose(pick, alt, lambda o: o.status == Status.REISSUE_APPROVED and not o.replacement_delivered_at and (wait or now > o.reissue_due))
+        if wait:
+            self.wait_past(o, lambda o: o.approved_at and o.reissue_due)
+        if o is None:
+            n = self.unknown_order()
+            with brownie.reverts(err("ReissueDeskNotApproved", n)):
+                self.desk.claimUnfulfilledReissue(n, {"from": self.acct("buyer")})
+            return
+        caller = self.other_buyer(o.buyer) if impostor else o.buyer
+        now = self.now([o])
+        error = None
+        if not o.approved_at:
+            error = err("ReissueDeskNotApproved", o.id)
+        elif caller != o.buyer:
+            error = err("ReissueDeskNotBuyer", o.id, self.addr(caller))
+        elif o.replacement_delivered_at:
+            error = err("ReissueDeskAlreadyDelivered", o.id, o.replacement_delivered_at)
+        elif now <= o.reissue_due:
+            error = err("ReissueDeskDeliveryPending", o.id, o.reissue_due)
+        elif o.status != Status.REISSUE_APPROVED:
+            error = self.status_error(o)
+        tx = self.expect(error, lambda: self.desk.claimUnfulfilledReissue(o.id, {"from": self.acct(caller)}), "claim_unfulfilled")
+        if tx is None:
+            return
+        assert tx.events["ReissueUnfulfilled"]["orderId"] == o.id
+        self.settle(o, tx, Grade.NONE)
+        if o.replacement is not None:
+            self.units[o.replacement].last_order = 0
+            assert self.escrow.lastOrderOf(o.replacement) == 0
 
     # ------------------------------------------------------------------ money and time
 
@@ -780,26 +1158,36 @@ class EscrowMachine:
         self.sleep(seconds)
         self.stats["sleep"] += 1
 
-    def initialize_orders(self, gtin="st_gtin", market="st_market", native="st_bool", price="st_price", fee="st_fee", pct="st_pct", facts="st_facts", match="st_match"):
-        """Six orders to start from, across markets, currencies, buyers and product classes:
+    def initialize_orders(self, gtin="st_gtin", market="st_market", native="st_bool", price="st_price", fee="st_fee", pct="st_pct", facts="st_facts", match="st_match", exchange="st_bool"):
+        """Seven orders to start from, across markets, currencies, buyers and product classes:
         undelivered, delivered, return requested, returned to the warehouse, inspected at grade B
-        (awaiting the buyer), and attested with drawn facts (settled, inspected or disputed). Every
-        rule then has an order it applies to within a step or two."""
+        (awaiting the buyer), attested with drawn facts (settled, inspected, disputed, or waiting
+        for a second opinion above dualInspectionAbove), and defect-claimed (reissue approved under
+        the auto-approval limit, else awaiting a decision). With `exchange`, every other request
+        takes the exchange voucher where the policy offers it. The return warehouse scans at its
+        own GLN, an accredited return center for the EU. Every rule then has an order it applies
+        to within a step or two."""
         gtins = (gtin, GTIN_PLAIN if gtin == GTIN_INT else GTIN_INT)
-        specs = [(gtins[i % 2], PRESET_MARKETS[(market + i) % 3], native ^ bool(i % 2)) for i in range(6)]
+        specs = [(gtins[i % 2], PRESET_MARKETS[(market + i) % 3], native ^ bool(i % 2)) for i in range(7)]
         units = self.list_new_units(specs, price, fee, pct)
         orders = [self.do_purchase(unit, ("buyer", "buyer2")[i % 2]) for i, unit in enumerate(units)]
         self.do_deliver(*orders[1:])  # one consolidated parcel
-        for i, o in enumerate(orders[2:]):
-            self.do_request(o, i, by_sig=bool(i % 2), impostor=False)
-        self.do_receive(*orders[3:])
+        for i, o in enumerate(orders[2:6]):
+            remedy = Remedy.EXCHANGE if exchange and i % 2 == 0 and o.policy.exchange_offered else Remedy.REFUND
+            self.do_request(o, i, by_sig=bool(i % 2), impostor=False, remedy=remedy)
+        self.do_claim_defect(orders[6], by_sig=exchange, impostor=False, evidence=b"\x0e" * 32)
+        if orders[6].status == Status.DEFECT_CLAIMED:
+            self.do_decide_defect(orders[6], True, orders[6].merchant if exchange else "arbiter")
+        if not match:  # a third of the examples start with the replacement linked
+            self.do_link(orders[6], False, 0, "fresh", False, gtin)
+        self.do_receive(*orders[3:6])
         self.do_attest(orders[4], Facts.PACKAGING_INTACT, True, "inspector2")  # opened, unused: B
         self.do_attest(orders[5], facts, match, "inspector")
 
     # ------------------------------------------------------------------ invariants
 
     def owed(self, currency: str) -> int:
-        escrowed = sum(o.total for o in self.orders.values() if o.currency == currency and o.status not in TERMINAL)
+        escrowed = sum(o.total for o in self.orders.values() if o.currency == currency and o.escrowed)
         return escrowed + sum(v for (c, _), v in self.credits.items() if c == currency)
 
     def invariant_conservation(self):
@@ -824,15 +1212,19 @@ class EscrowMachine:
         for (buyer, merchant), balance in zip(holders, points):
             assert balance == self.points_of[(buyer, merchant)], (buyer, merchant)
 
-    def invariant_one_terminal_event_per_order(self):
+    def invariant_one_money_event_per_order(self):
+        """Each order's money leaves escrow once: at most one MONEY_EVENTS log per order, exactly
+        one (of the kind the model booked) for an order whose money moved, none for the others;
+        and every terminal order's money has moved."""
         logs = web3.eth.get_logs({"address": self.escrow.address, "fromBlock": self.from_block, "topics": [["0x" + t.hex() for t in self.topics]]})
-        ends: dict[int, list[Status]] = defaultdict(list)
+        ends: dict[int, list[str]] = defaultdict(list)
         for log in logs:
             ends[int.from_bytes(bytes(log["topics"][1]), "big")].append(self.topics[bytes(log["topics"][0])])
         for order_id, kinds in ends.items():
-            assert len(kinds) == 1, f"order {order_id} ended {len(kinds)} times: {kinds}"
+            assert len(kinds) == 1, f"order {order_id} paid out {len(kinds)} times: {kinds}"
         for o in self.orders.values():
-            assert ends.get(o.id, []) == ([o.status] if o.status in TERMINAL else []), o
+            assert ends.get(o.id, []) == ([o.money_event] if o.money_event else []), o
+            assert o.status not in TERMINAL or o.money_event, o
 
     def invariant_statuses(self):
         count, *orders = read_batch((self.escrow.orderCount,), *[(self.escrow.order, i) for i in self.orders])
@@ -840,6 +1232,7 @@ class EscrowMachine:
         for o, stored in zip(self.orders.values(), orders):
             status = Status(stored[2])
             assert status == o.status, f"order {o.id}: chain {status.name}, model {o.status.name}"
+            assert stored[8] == o.remedy, f"order {o.id}: remedy {stored[8]}, model {o.remedy}"
             seen = self.seen_status.get(o.id)
             assert seen not in TERMINAL or status == seen, f"terminal order {o.id} moved {seen.name} -> {status.name}"
             self.seen_status[o.id] = status
