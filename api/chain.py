@@ -9,10 +9,14 @@ from pathlib import Path
 from typing import Any
 
 from eth_abi import encode
+from eth_utils import keccak
 from web3 import Web3
 from web3.contract import Contract
 
 from returntrace import eip712, history
+
+
+PARENT_OF_SELECTOR = keccak(text="parentOf(bytes32)")[:4]
 
 
 class ManifestError(RuntimeError):
@@ -64,7 +68,7 @@ class Chain:
 
     def domain_for(self, primary: str) -> eip712.Domain:
         """The EIP-712 domain a message type is signed under."""
-        if primary in ("EventBatch", "CommissionBatch"):
+        if primary in ("EventBatch", "CommissionBatch", "AggregationBatch"):
             return self.domains["TraceRegistry"]
         if primary in ("Inspection", "ReturnRequest"):
             return self.domains["ReturnEscrow"]
@@ -118,6 +122,15 @@ class ChainReader:
             records = history.read_records(self.chain.registry, unknown, latest)
             self._units.update(u for u, record in records.items() if record)
         return {u for u in unit_ids if u in self._units}
+
+    def records(self, unit_ids: list[bytes]) -> dict[bytes, int]:
+        """`unitRecord` of units or parcels at the latest block (not cached: the closed flag changes)."""
+        return history.read_records(self.chain.registry, list(dict.fromkeys(unit_ids)), int(self.chain.w3.eth.block_number))
+
+    def parents(self, unit_ids: list[bytes]) -> dict[bytes, bytes]:
+        """`parentOf` of units at the latest block: the parcel each is packed in (zero bytes: none)."""
+        words = history.read_words(self.chain.registry, PARENT_OF_SELECTOR, list(dict.fromkeys(unit_ids)), int(self.chain.w3.eth.block_number))
+        return {u: w.to_bytes(32, "big") for u, w in words.items()}
 
     def product(self, gtin: int) -> tuple[str, int, int] | None:
         """(brand, class flags, markets) of a registered GTIN, else None."""

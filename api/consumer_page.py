@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any, Callable
 
-from .views import ReturnStatus, TimelineEntry, UnitView
+from .views import ParcelView, ReturnStatus, TimelineEntry, UnitView
 
 
 @dataclass(frozen=True)
@@ -198,6 +198,7 @@ class Page:
     return_options: list[Row] = field(default_factory=list)
     # Links between a defective unit and its replacement: (text, href or None, verified note)
     unit_links: list[Row] = field(default_factory=list)
+    fate: list[Row] = field(default_factory=list)  # "Donated to …", "Lifecycle closed"
     unit_link_hrefs: list[str | None] = field(default_factory=list)
 
 
@@ -234,6 +235,11 @@ def _registry_step(e: TimelineEntry, order: int) -> Step:
         sort_time=e.event_time or float("inf"),
         sort_order=order,
     )
+    if e.action is not None and e.parcel:  # packed into / unpacked from a parcel: name it (its page is /00/<sscc>)
+        step.label = f"{step.label} {e.parcel}"
+        step.kind = "transit"
+    elif e.via_parcel and e.parcel:  # a scan of the parcel the unit was in: one link of the parcel's chain
+        step.lines.append(f"via parcel {e.parcel}")
     if e.disposition in FINAL_DISPOSITION:  # a charity's or recycler's receipt: say what happened to the unit
         step.lines.append(step.label)
         step.label = FINAL_DISPOSITION[e.disposition]
@@ -342,7 +348,7 @@ def build_page(
     grade = _grade_letter(_inspection_grade(rs))
     currency = currency_of(rs.currency) if rs else NATIVE
 
-    timeline = sorted(view.timeline, key=lambda e: e.seq)
+    timeline = list(view.timeline)  # chain order already: a parcel's scans carry the parcel chain's seq
     steps = [_registry_step(e, i) for i, e in enumerate(timeline)]
     inspected = [s for s, e in zip(steps, timeline) if e.step == "inspecting"]
     if rs is not None:
@@ -357,6 +363,7 @@ def build_page(
     else:
         banner = f"Not verified: {v.reason or 'the history could not be checked against the blockchain'}"
         detail = "Do not rely on this history until it is verified. The product may still be genuine."
+    fate_rows = _fate_rows(view)
 
     return Page(
         title=f"Unit {view.serial} of GTIN {view.gtin}",
@@ -374,8 +381,67 @@ def build_page(
         has_order=rs is not None,
         grade=grade,
         return_options=_return_options(rs, currency) if rs else [],
+        fate=fate_rows,
         **_unit_links(view),
     )
+
+
+FATE_TEXT = {"donated": "Donated to", "recycled": "Recycled by", "destroyed": "Destroyed", "decommissioned": "Taken out of circulation"}
+
+
+def _fate_rows(view: UnitView) -> list[Row]:
+    """Where the unit went when a partner's (or the return center's) scan closed its lifecycle, and
+    whether the registry says it is closed (the closed flag of the record the banner verified)."""
+    rows: list[Row] = []
+    f = view.fate
+    if f:
+        when = format_time(f.get("time"))[0]
+        on = f" on {when}" if when else ""
+        org = f.get("organization")
+        if f["kind"] in ("donated", "recycled"):
+            who = f"organisation GLN {org}" if org else f"the partner at location {f.get('location')}"
+            rows.append(Row("Where it went", f"{FATE_TEXT[f['kind']]} {who}{on}", emphasis=True))
+        else:
+            rows.append(Row("Where it went", f"{FATE_TEXT.get(f['kind'], 'Closed')}{on}" + (f" at location {f['location']}" if f.get("location") else ""), emphasis=True))
+    if view.closed and view.verification.verified:
+        rows.append(Row("Lifecycle", "Lifecycle closed: the registry accepts no further event for this unit (checked on-chain)"))
+    elif view.closed:
+        rows.append(Row("Lifecycle", "Lifecycle closed (not verified)"))
+    return rows
+
+
+@dataclass
+class ParcelPage:
+    sscc: str
+    digital_link: str
+    verified: bool
+    banner: str
+    banner_detail: str
+    contents_note: str
+    contents: list[Any]
+    steps: list[Step]
+
+
+def build_parcel_page(view: ParcelView) -> ParcelPage:
+    """The /00/<sscc> page: the parcel's verified history and its content, proved on-chain."""
+    v = view.verification
+    ok = v.verified and view.contents_verified
+    if ok:
+        banner = f"Verified on-chain at block {v.block:,}"
+        detail = f"All {v.onchain_count} recorded events of the parcel match its record on the blockchain."
+    else:
+        banner = f"Not verified: {v.reason or view.contents_reason or 'the parcel could not be checked against the blockchain'}"
+        detail = "Do not rely on this history or content until it is verified."
+    n = len(view.contents)
+    if view.contents_verified:
+        note = f"{n} unit{'s' if n != 1 else ''}, proved on-chain: each names this parcel as its parent, and the parcel holds exactly {view.onchain_size}."
+    else:
+        note = f"{n} unit{'s' if n != 1 else ''} as indexed; not proved on-chain: {view.contents_reason or 'unknown reason'}."
+    steps = [_registry_step(e, i) for i, e in enumerate(view.timeline)]
+    for s, e in zip(steps, view.timeline):
+        if e.action is not None:
+            s.label = "Units packed" if e.action == "ADD" else "Units unpacked"
+    return ParcelPage(view.sscc, view.digital_link, ok, banner, detail, note, view.contents, steps)
 
 
 def _return_options(rs: ReturnStatus, currency: Currency) -> list[Row]:

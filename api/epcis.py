@@ -20,6 +20,11 @@ Every registry event becomes an `ObjectEvent` about one unit:
 - `eventID`: `ni:///sha-256;{hex}` of `returntrace:{chainId}:{registry}:{unitId}:{record}`, where
   `record` is the unit's hash-chain record after this event: it names the event and its whole
   history before it, and never changes once mined.
+- Parcels (SSCC, `https://id.gs1.org/00/{sscc18}`): a packing or unpacking is an `AggregationEvent`
+  (`parentID` the parcel, `childEPCs` the units, `action` ADD or DELETE), a scan of the parcel an
+  `ObjectEvent` on the parcel's URI. The parcel's chain link and each unit's copy of an aggregation
+  share one `eventID` (parcel, transaction, struct hash); the export lists the parcel's unless it is
+  filtered by unit.
 - ReturnTrace extension fields, under the `rt:` prefix (`urn:returntrace:epcis:`) declared in
   `@context`: `rt:unitId`, `rt:seq`, `rt:signer`, `rt:signerRole`, `rt:evidence` (the evidence
   file's CID when the evidence store holds it, else the on-chain digest), `rt:evidenceDigest`,
@@ -33,7 +38,10 @@ import hashlib
 from datetime import datetime, timezone
 from typing import Any
 
-from returntrace.vocab import BizStep, Disposition, signer_role
+import json
+
+from returntrace import gs1
+from returntrace.vocab import AggregationAction, BizStep, Disposition, signer_role
 
 EPCIS_CONTEXT = "https://ref.gs1.org/standards/epcis/epcis-context.jsonld"
 RT_NAMESPACE = "urn:returntrace:epcis:"
@@ -54,6 +62,11 @@ def epc_uri(gtin14: str, serial: str, base: str = DIGITAL_LINK) -> str:
     from urllib.parse import quote
 
     return f"{base}/01/{gtin14}/21/{quote(serial, safe='')}"
+
+
+def sscc_uri(sscc: int | str, base: str = DIGITAL_LINK) -> str:
+    """A parcel (SSCC, AI 00) as a GS1 Digital Link URI, like units (`…/00/{sscc18}`)."""
+    return f"{base}/00/{int(sscc):018d}"
 
 
 def gln_uri(gln: int | str, base: str = DIGITAL_LINK) -> str:
@@ -100,18 +113,46 @@ def biz_transaction(ref: str, order: tuple[str, int] | None, chain_id: int, escr
     return {"type": typ, "bizTransaction": f"urn:returntrace:bt:{typ}:{chain_id}:{escrow.lower()}:{order_id}"}
 
 
-def object_event(row: dict[str, Any], chain_id: int, registry: str, escrow: str, order: tuple[str, int] | None, evidence_name: str | None) -> dict[str, Any]:
-    """One indexed lifecycle event (an idx_events row with the unit's gtin and serial) as an ObjectEvent."""
+def aggregation_event_id(chain_id: int, registry: str, parcel_id: str, tx_hash: str, struct_hash: str) -> str:
+    """The parcel's link and each unit's copy of it are one EPCIS event: named by the parcel, the
+    transaction and the aggregation's struct hash (the registry refuses the same aggregation twice in
+    one transaction: its second ADD would be packed already, its second DELETE not in the parcel)."""
+    text = f"returntrace:{chain_id}:{registry.lower()}:{parcel_id}:{tx_hash}:{struct_hash}"
+    return "ni:///sha-256;" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def object_event(
+    row: dict[str, Any], chain_id: int, registry: str, escrow: str, order: tuple[str, int] | None, evidence_name: str | None,
+    children: dict[str, tuple[str, str]] | None = None,
+) -> dict[str, Any]:
+    """One indexed chain link (an idx_events row with the unit's gtin and serial, or a parcel's sscc)
+    as an ObjectEvent about the unit or the parcel, or, for an aggregation, as an AggregationEvent
+    whose parent is the parcel and whose children are the units (`children`: their gtin and serial)."""
     step = int(row["biz_step"])
-    event: dict[str, Any] = {
-        "type": "ObjectEvent",
-        "eventID": event_id(chain_id, registry, row["unit_id"], row["record"]),
-        "eventTime": iso_time(row["event_time"]),
-        "eventTimeZoneOffset": "+00:00",
-        "epcList": [epc_uri(row["gtin"], row["serial"])],
-        "action": "ADD" if row["kind"] == "commission" else "DELETE" if step == BizStep.DECOMMISSIONING else "OBSERVE",
-        "bizStep": biz_step_value(step),
-    }
+    if row["kind"] == "aggregation":
+        parcel_id = "0x" + gs1.parcel_id(int(row["sscc"])).hex()
+        child_ids = json.loads(row["child_ids"])
+        event: dict[str, Any] = {
+            "type": "AggregationEvent",
+            "eventID": aggregation_event_id(chain_id, registry, parcel_id, row["tx_hash"], row["struct_hash"]),
+            "eventTime": iso_time(row["event_time"]),
+            "eventTimeZoneOffset": "+00:00",
+            "parentID": sscc_uri(row["sscc"]),
+            "childEPCs": [epc_uri(*(children or {})[c]) if c in (children or {}) else f"urn:returntrace:unit:{c}" for c in child_ids],
+            "action": "ADD" if int(row["action"]) == AggregationAction.ADD else "DELETE",
+            "bizStep": biz_step_value(step),
+        }
+    else:
+        sscc = row.get("parcel_sscc")
+        event = {
+            "type": "ObjectEvent",
+            "eventID": event_id(chain_id, registry, row["unit_id"], row["record"]),
+            "eventTime": iso_time(row["event_time"]),
+            "eventTimeZoneOffset": "+00:00",
+            "epcList": [sscc_uri(sscc) if sscc is not None else epc_uri(row["gtin"], row["serial"])],
+            "action": "ADD" if row["kind"] == "commission" else "DELETE" if step == BizStep.DECOMMISSIONING else "OBSERVE",
+            "bizStep": biz_step_value(step),
+        }
     disposition = disposition_value(int(row["disposition"])) if row["disposition"] else None
     if disposition:
         event["disposition"] = disposition

@@ -175,15 +175,20 @@ class Indexer(Worker):
 
         registry = [e for e in entries if e.address == self.registry]
         escrow = [e for e in entries if e.address == self.escrow or (self.desk and e.address == self.desk)]
-        unit_ids = [hex32(e.args["unitId"]) for e in registry if e.name in ("EventRecorded", "UnitCommissioned")]
-        units = self.index.unit_heads(unit_ids) if unit_ids else {}
-        accounts = [e.args["signer"] for e in registry if e.name in ("EventRecorded", "UnitCommissioned")]
+        # Chains: units and parcels alike (a parcel's id is a unit id; EventRecorded on it is a parcel scan).
+        chain_ids = [hex32(e.args["unitId"]) for e in registry if e.name in ("EventRecorded", "UnitCommissioned", "UnitAggregated")]
+        chain_ids += [hex32(e.args["parcelId"]) for e in registry if e.name == "AggregationRecorded"]
+        units = self.index.unit_heads(chain_ids) if chain_ids else {}
+        parcels = self.index.parcel_heads(chain_ids) if chain_ids else {}
+        accounts = [e.args["signer"] for e in registry if e.name in ("EventRecorded", "UnitCommissioned", "AggregationRecorded")]
         accounts += [e.args["account"] for e in registry if e.name == "ActorUpdated"]
         actors = self.index.actors(accounts) if accounts else {}
         roles = {account: value[0] for account, value in actors.items()}
         gtins = [f"{int(e.args['gtin']):014d}" for e in registry if e.name == "ProductRegistered"]
         products = self.index.product_positions(gtins) if gtins else {}
 
+        # A UnitAggregated log takes its content from the AggregationRecorded just before it (same tx).
+        reader = history.RecordReader()
         for e in registry:
             position = (e.block, e.log_index)
             if e.name == "ProductRegistered":
@@ -202,19 +207,28 @@ class Indexer(Worker):
                     {"account": account, "roles": int(e.args["roles"]), "organization": int(e.args["organization"]), "block": e.block, "log_index": e.log_index}
                 )
             else:
-                record = history.from_log(e)
-                # Parcels (AggregationRecorded / UnitAggregated) are not indexed yet: a packed
-                # unit's view then lacks its aggregation links and says so (events are missing).
-                if record is not None and record.kind != "aggregation":
-                    self._add_event(batch, units, roles, record)
+                record = reader.read(e)
+                if record is not None:
+                    self._add_event(batch, units, parcels, roles, record)
 
         if escrow:
             self._add_escrow(batch, escrow)
         return batch
 
-    def _add_event(self, batch: IndexBatch, units: dict[str, dict[str, Any]], roles: dict[str, int], r: history.LifecycleRecord) -> None:
+    def _add_event(
+        self, batch: IndexBatch, units: dict[str, dict[str, Any]], parcels: dict[str, dict[str, Any]], roles: dict[str, int], r: history.LifecycleRecord
+    ) -> None:
         unit_id = hex32(r.unit_id)
-        if r.kind == "commission":
+        is_parcel = unit_id in parcels or (r.kind == "aggregation" and r.parcel_id == r.unit_id)
+        if is_parcel:
+            unit = parcels.get(unit_id)
+            if unit is None and r.kind == "aggregation":  # its first ADD creates the parcel's chain
+                unit = parcels[unit_id] = {
+                    "parcel_id": unit_id, "sscc": r.sscc, "event_count": 0, "last_record": hashchain.to_hex(0), "first_block": r.block, "last_block": r.block,
+                }
+            if unit is None:
+                raise IndexInconsistent(f"event on parcel {unit_id}, which the index has not seen packed (tx {r.tx_hash})")
+        elif r.kind == "commission":
             if unit_id in units:
                 raise IndexInconsistent(f"unit {unit_id} commissioned twice (tx {r.tx_hash})")
             unit = {
@@ -231,11 +245,14 @@ class Indexer(Worker):
         unit["event_count"] = hashchain.count_of(record)
         unit["last_record"] = hashchain.to_hex(record)
         unit["last_block"] = r.block
-        batch.units[unit_id] = unit
+        (batch.parcels if is_parcel else batch.units)[unit_id] = unit
+        aggregation = r.kind == "aggregation"
         batch.events.append(
             (
                 unit_id, unit["event_count"], r.kind, r.signer, roles.get(r.signer, 0), r.biz_step, r.disposition, r.location, r.event_time,
                 _nonzero(r.evidence), _nonzero(r.biz_transaction), r.block, r.tx_hash, r.log_index, hex32(struct_hash), hashchain.to_hex(record),
+                r.sscc if aggregation else None, r.action if aggregation else None,
+                json.dumps([hex32(c) for c in r.child_ids]) if aggregation else None,
             )
         )
         assert len(batch.events[-1]) == len(EVENT_COLUMNS)

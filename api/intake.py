@@ -13,9 +13,9 @@ from eth_account import Account
 from eth_utils import to_checksum_address
 from pydantic import BaseModel
 
-from returntrace import eip712, gs1
+from returntrace import eip712, gs1, hashchain
 from returntrace.policies import Grade
-from returntrace.vocab import STEP_ROLES, BizStep, Disposition, Role
+from returntrace.vocab import PARTNER_DISPOSITIONS, STEP_ROLES, AggregationAction, BizStep, Disposition, Role, closes
 
 from .chain import (
     ORDER_BUYER, ORDER_MARKET, ORDER_MERCHANT, ORDER_POLICY_VERSION, ORDER_STATUS, POLICY_EXCHANGE_OFFERED, POLICY_RETURN_WINDOW,
@@ -55,6 +55,13 @@ def normalize(kind: str, body: BaseModel) -> dict[str, Any]:
     if kind == "EventBatch":
         for i, e in enumerate(data["events"]):
             e["location"] = _gln(e["location"], f"events[{i}].location")
+    elif kind == "AggregationBatch":
+        for i, a in enumerate(data["aggregations"]):
+            try:
+                a["sscc"] = gs1.validate_sscc(a["sscc"])
+            except gs1.GS1Error as exc:
+                raise ApiError(400, "invalid_sscc", f"aggregations[{i}]: {exc}") from exc
+            a["location"] = _gln(a["location"], f"aggregations[{i}].location")
     elif kind == "CommissionBatch":
         for i, u in enumerate(data["units"]):
             try:
@@ -120,24 +127,106 @@ class Intake:
         if recovered != signer:
             raise ApiError(401, "invalid_signature", f"signature is by {recovered}, not by the signer {signer}")
 
+    @staticmethod
+    def _check_step(signer: str, roles: int, item: dict[str, Any], now: int, where: str) -> None:
+        """What TraceRegistry._checkStep checks of an event or aggregation: step, disposition, the
+        signer's role for the step, the partner role a donated/recycled disposition needs, the time."""
+        step, disposition = item["bizStep"], item["disposition"]
+        if step not in BizStep._value2member_map_ or step == BizStep.COMMISSIONING:
+            raise ApiError(400, "invalid_step", f"{where}: bizStep {step} is not a step recorded here (commissioning has /v1/commissions; see /v1/eip712)")
+        if disposition not in Disposition._value2member_map_:
+            raise ApiError(400, "invalid_disposition", f"{where}: disposition {disposition} is unknown (see /v1/eip712)")
+        allowed = STEP_ROLES[BizStep(step)]
+        if not roles & allowed:
+            raise ApiError(403, "role_not_allowed", f"{where}: {signer} holds roles {Role(roles)!r} on-chain; {BizStep(step).name.lower()} needs one of {allowed!r}")
+        partner = PARTNER_DISPOSITIONS.get(Disposition(disposition))
+        if partner is not None and not roles & partner:
+            raise ApiError(
+                403, "disposition_not_allowed",
+                f"{where}: only an accredited {partner.name.lower()} may sign disposition {Disposition(disposition).name.lower()}; {signer} holds {Role(roles)!r}",
+            )
+        _check_time(item["eventTime"], now, where)
+
+    def _open_records(self, ids: list[bytes]) -> dict[bytes, int]:
+        """unitRecord of units or parcels; a closed one is refused (409 unit_closed), as the registry will."""
+        records = self.reader.records(ids)
+        for i, u in enumerate(ids):
+            if hashchain.is_closed(records.get(u, 0)):
+                raise ApiError(409, "unit_closed", f"0x{u.hex()} was donated, recycled, destroyed or decommissioned: its lifecycle is closed")
+        return records
+
+    def _known(self, ids: list[bytes], where: str) -> None:
+        """Every id is a unit or parcel on-chain, or one an accepted commissioning or first packing creates."""
+        known = self.reader.existing_units(ids)
+        for i, unit in enumerate(ids):
+            if unit not in known and not self.outbox.is_pending_unit("0x" + unit.hex()):
+                raise ApiError(404, "unknown_unit", f"{where}[{i}]: unit 0x{unit.hex()} has not been commissioned (nor packed, for a parcel)")
+
     def _check_EventBatch(self, signer: str, message: dict[str, Any], now: int) -> None:
         roles = self.reader.actor_roles(signer)
         for i, e in enumerate(message["events"]):
-            where = f"events[{i}]"
-            step, disposition = e["bizStep"], e["disposition"]
-            if step not in BizStep._value2member_map_ or step == BizStep.COMMISSIONING:
-                raise ApiError(400, "invalid_step", f"{where}: bizStep {step} is not a step recorded by /v1/events (see /v1/eip712)")
-            if disposition not in Disposition._value2member_map_:
-                raise ApiError(400, "invalid_disposition", f"{where}: disposition {disposition} is unknown (see /v1/eip712)")
-            allowed = STEP_ROLES[BizStep(step)]
-            if not roles & allowed:
-                raise ApiError(403, "role_not_allowed", f"{where}: {signer} holds roles {Role(roles)!r} on-chain; {BizStep(step).name.lower()} needs one of {allowed!r}")
-            _check_time(e["eventTime"], now, where)
+            self._check_step(signer, roles, e, now, f"events[{i}]")
+        # A parcel's id is a unit id: an event on it is one scan of the whole parcel.
         units = [bytes.fromhex(e["unitId"][2:]) for e in message["events"]]
-        known = self.reader.existing_units(units)
-        for i, unit in enumerate(units):
-            if unit not in known and not self.outbox.is_pending_unit("0x" + unit.hex()):
-                raise ApiError(404, "unknown_unit", f"events[{i}]: unit 0x{unit.hex()} has not been commissioned")
+        self._known(units, "events")
+        self._open_records(units)
+        closed: set[bytes] = set()
+        for i, (e, unit) in enumerate(zip(message["events"], units)):
+            if unit in closed:
+                raise ApiError(409, "unit_closed", f"events[{i}]: an earlier event of this message closes unit 0x{unit.hex()}")
+            if closes(e["bizStep"], e["disposition"]):
+                closed.add(unit)
+
+    def _check_AggregationBatch(self, signer: str, message: dict[str, Any], now: int) -> list[bytes]:
+        """What TraceRegistry.aggregate checks, against parentOf read now and applied in order through
+        the message. Returns the parcels its first ADD creates (recorded, so that scans of a parcel
+        whose packing is still queued are accepted like events of a unit whose commissioning is)."""
+        roles = self.reader.actor_roles(signer)
+        aggregations = message["aggregations"]
+        children: list[bytes] = []
+        for i, a in enumerate(aggregations):
+            where = f"aggregations[{i}]"
+            if a["action"] not in AggregationAction._value2member_map_:
+                raise ApiError(400, "invalid_action", f"{where}: action {a['action']} is not 1 (ADD) or 2 (DELETE)")
+            self._check_step(signer, roles, a, now, where)
+            if not a["childIds"]:
+                raise ApiError(400, "empty_aggregation", f"{where}: an aggregation names at least one unit (childIds)")
+            children += [bytes.fromhex(c[2:]) for c in a["childIds"]]
+        self._known(children, "childIds")
+        parcels = list(dict.fromkeys(gs1.parcel_id(a["sscc"]) for a in aggregations))
+        records = self._open_records(parcels + children)
+        parent = self.reader.parents(children)
+        created: list[bytes] = []
+        for i, a in enumerate(aggregations):
+            where = f"aggregations[{i}]"
+            parcel = gs1.parcel_id(a["sscc"])
+            for c in (bytes.fromhex(x[2:]) for x in a["childIds"]):
+                if a["action"] == AggregationAction.ADD:
+                    if c == parcel:
+                        raise ApiError(409, "parcel_in_parcel", f"{where}: 0x{c.hex()} is the parcel itself")
+                    if int.from_bytes(parent.get(c, bytes(32)), "big"):
+                        packed = parent[c]
+                        raise ApiError(
+                            409, "already_packed", f"{where}: unit 0x{c.hex()} is in parcel 0x{packed.hex()} already; unpack it first",
+                            parcel="0x" + packed.hex(), sscc=self._sscc_of(packed),
+                        )
+                    parent[c] = parcel
+                else:
+                    if parent.get(c) != parcel:
+                        raise ApiError(409, "not_in_parcel", f"{where}: unit 0x{c.hex()} is not in parcel {a['sscc']:018d}")
+                    parent[c] = bytes(32)
+            if a["action"] == AggregationAction.ADD and not records.get(parcel) and parcel not in created and not self.outbox.is_pending_unit("0x" + parcel.hex()):
+                created.append(parcel)
+        return created
+
+    def _sscc_of(self, parcel_id: bytes) -> str | None:
+        """The SSCC of a parcel the index knows (the chain keeps only its id)."""
+        index = getattr(self, "index", None)
+        if index is None:
+            return None
+        with index.read() as r:
+            found = r.parcel("0x" + parcel_id.hex())
+        return f"{found['sscc']:018d}" if found else None
 
     def _check_CommissionBatch(self, signer: str, message: dict[str, Any], now: int) -> list[bytes]:
         if not self.reader.actor_roles(signer) & Role.BRAND:

@@ -48,6 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 app.state.relayer.start()
         index = SqliteIndex(settings.database)
         app.state.index = index
+        app.state.intake.index = index  # names the parcel a unit is already packed in (409 already_packed)
         app.state.indexer = Indexer(chain, index, settings.index_interval, settings.index_block_range, settings.index_confirmations)
         app.state.unit_views = UnitViews(
             index, ChainRecords(settings.rpc_url, chain.registry.address), settings.public_url, links=OrderLinks(settings.rpc_url, chain.escrow, chain.desk)

@@ -37,11 +37,12 @@ GAS_HEADROOM = 1.25
 # a signer's first nonce write of ~22k.)
 GAS_BASE = 60_000
 GAS_PER_MESSAGE = 45_000
-GAS_PER_ITEM = {"EventBatch": 30_000, "CommissionBatch": 60_000}
+GAS_PER_ITEM = {"EventBatch": 30_000, "CommissionBatch": 60_000}  # aggregations: estimated (their cost grows with the children)
 # Where each message kind goes: (contract attribute of Chain, function, takes a list of messages).
 TARGETS = {
     "EventBatch": ("registry", "record", True),
     "CommissionBatch": ("registry", "commission", True),
+    "AggregationBatch": ("registry", "aggregate", True),
     "Inspection": ("escrow", "submitInspection", False),
     "ReturnRequest": ("escrow", "requestReturnBySig", False),
     "DefectClaim": ("desk", "claimDefectBySig", False),
@@ -121,7 +122,7 @@ class Relayer(Worker):
         """Consecutive registry messages of one kind share a call; escrow messages go alone."""
         groups: list[list[Message]] = []
         for m in messages:
-            batchable = m.kind in ("EventBatch", "CommissionBatch")
+            batchable = m.kind in ("EventBatch", "CommissionBatch", "AggregationBatch")
             if batchable and groups and groups[-1][0].kind == m.kind:
                 groups[-1].append(m)
             else:

@@ -113,8 +113,30 @@ class DefectClaimIn(_Strict):
     signature: Signature
 
 
+class AggregationIn(_Strict):
+    sscc: Annotated[int | str, Field(description="SSCC (AI 00): 18 digits with a GS1 check digit (string or integer)")]
+    # Empty lists pass the schema so that the intake answers the contract's rule (400 empty_aggregation).
+    childIds: list[Hex32] = Field(max_length=1000)
+    action: Annotated[Uint8, Field(description="1 ADD (pack), 2 DELETE (unpack)")]
+    bizStep: Uint8
+    disposition: Uint8
+    location: Gln
+    eventTime: Uint40
+    evidence: Hex32 = ZERO32
+    bizTransaction: Hex32 = ZERO32
+
+
+class AggregationBatchIn(_Strict):
+    signer: Address
+    aggregations: list[AggregationIn] = Field(min_length=1, max_length=100)
+    nonce: Nonce
+    deadline: Uint64
+    signature: Signature
+
+
 REQUEST_MODELS: dict[str, type[_Strict]] = {
     "EventBatch": EventBatchIn,
+    "AggregationBatch": AggregationBatchIn,
     "CommissionBatch": CommissionBatchIn,
     "Inspection": InspectionIn,
     "ReturnRequest": ReturnRequestIn,
@@ -128,4 +150,6 @@ def items_of(kind: str, body: dict[str, Any]) -> list[dict[str, Any]]:
         return body["events"]
     if kind == "CommissionBatch":
         return body["units"]
+    if kind == "AggregationBatch":
+        return body["aggregations"]
     return [body]

@@ -14,6 +14,7 @@ It never raises for a chain that is down: the view then says not verified, and w
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -25,11 +26,11 @@ from web3 import Web3
 from returntrace import gs1, hashchain, history
 from returntrace.history import LifecycleRecord
 from returntrace.policies import MARKET_NAMES, Facts, Grade, UnitDisposition
-from returntrace.vocab import HYGIENE_SEALED
+from returntrace.vocab import HYGIENE_SEALED, BizStep, Disposition, closes
 
 from .db.index import IndexReader, SqliteIndex
 from .evidence_lookup import EvidenceNames
-from .views import ReturnStatus, Settlement, TimelineEntry, UnitView, Verification
+from .views import ParcelMember, ParcelView, ReturnStatus, Settlement, TimelineEntry, UnitView, Verification
 
 log = logging.getLogger("returntrace.unit_view")
 
@@ -48,8 +49,10 @@ def _bytes32(value: str | None) -> bytes:
 
 
 def record_of(unit: dict[str, Any], row: dict[str, Any]) -> LifecycleRecord:
-    """The lifecycle record an index row states (commissionings take GTIN and serial from the unit row)."""
+    """The lifecycle record an index row states (commissionings take GTIN and serial from the unit
+    row; aggregation links carry their parcel's SSCC, action and child ids)."""
     commission = row["kind"] == "commission"
+    aggregation = row["kind"] == "aggregation"
     return LifecycleRecord(
         unit_id=_bytes32(row["unit_id"]),
         kind=row["kind"],
@@ -65,6 +68,9 @@ def record_of(unit: dict[str, Any], row: dict[str, Any]) -> LifecycleRecord:
         block=int(row["block"]),
         tx_hash=row["tx_hash"],
         log_index=int(row["log_index"]),
+        sscc=int(row["sscc"]) if aggregation else None,
+        child_ids=tuple(_bytes32(c) for c in json.loads(row["child_ids"])) if aggregation else (),
+        action=int(row["action"]) if aggregation else 0,
     )
 
 
@@ -190,6 +196,22 @@ class OrderLinks:
         }
 
 
+def _parcel_key(row: dict[str, Any]) -> str:
+    return "0x" + gs1.parcel_id(int(row["sscc"])).hex()
+
+
+def _fate(row: dict[str, Any], organization: int | None) -> dict[str, Any]:
+    """Where the unit went when the event `row` closed it: donated to / recycled by an organisation, or destroyed."""
+    disposition, step = int(row["disposition"]), int(row["biz_step"])
+    kind = {Disposition.DONATED: "donated", Disposition.RECYCLED: "recycled", Disposition.DESTROYED: "destroyed"}.get(disposition)
+    if kind is None:
+        kind = "decommissioned" if step == BizStep.DECOMMISSIONING else "closed"
+    return {
+        "kind": kind, "organization": f"{organization:013d}" if organization else None, "location": f"{int(row['location']):013d}",
+        "time": int(row["event_time"]), "signer": row["signer"], "block": int(row["block"]), "txHash": row["tx_hash"],
+    }
+
+
 def _grade(value: int | None) -> str | None:
     return Grade(value).name if value else None
 
@@ -217,6 +239,9 @@ class UnitViews:
             if unit is None:
                 return self._not_indexed(r, unit_id, gtin14, serial, cursor.block if cursor else None)
             rows = r.events_of(key)
+            # The parcels it travelled in: their chains (the scans while it was packed are links of theirs).
+            parcel_ids = list(dict.fromkeys(_parcel_key(row) for row in rows if row["kind"] == "aggregation"))
+            parcels = {p: r.events_of(p) for p in parcel_ids}
             product = r.product(gtin14)
             order = r.latest_order(key)
             order_events = r.escrow_events_of_order(order["order_id"]) if order else []
@@ -225,8 +250,10 @@ class UnitViews:
             keys = {u: r.unit_keys(u) for u in (
                 [e["args"]["replacementUnitId"] for e in linked[-1:]] + ([replaced["args"]["originalUnitId"]] if replaced else [])
             )}
+            closing = next((row for row in rows if closes(int(row["biz_step"]), int(row["disposition"])) and row["kind"] != "commission"), None)
+            organization = r.organization(closing["signer"]) if closing else None
         block = cursor.block if cursor else None
-        verification = self.verify(unit, rows, block, cursor.block_hash if cursor else None)
+        h, verification = self.unit_history(unit, rows, parcels, block, cursor.block_hash if cursor else None)
         return_status = self.return_status(order, order_events) if order else None
         if return_status is not None:
             self._add_return_details(return_status, order, order_events, keys, block)
@@ -237,10 +264,68 @@ class UnitViews:
             brand=product["brand"] if product else unit["brand"],
             hygiene_sealed=bool(product and product["class_flags"] & HYGIENE_SEALED),
             digital_link=gs1.digital_link(self.public_url, gtin14, serial),
-            timeline=[self.timeline_entry(unit, row) for row in rows],
+            timeline=self.timeline(unit, rows, parcels, h),
             return_status=return_status,
             verification=verification,
             replacement_for=self._replacement_for(unit_id, replaced, keys, block) if replaced else None,
+            closed=verification.closed,
+            fate=_fate(closing, organization) if closing else None,
+        )
+
+    def parcel_view(self, sscc: int | str) -> ParcelView | None:
+        """A parcel by SSCC: its chain from the index against `unitRecord(parcel)`, and the content
+        its aggregations leave proved with parentOf of each member and parcelSize, all at the indexed
+        block (history.parcel_history). Raises gs1.GS1Error for an invalid SSCC; None for an unknown parcel."""
+        sscc18 = gs1.sscc18(sscc)
+        parcel_id = gs1.parcel_id(sscc18)
+        key = "0x" + parcel_id.hex()
+        with self.index.read() as r:
+            cursor = r.cursor()
+            parcel = r.parcel(key)
+            if parcel is None:
+                return None
+            rows = r.events_of(key)
+            records = [record_of({}, row) for row in rows]
+            members = history.parcel_contents(records)
+            keys = r.units_keys(["0x" + m.hex() for m in members])
+        block = cursor.block if cursor else None
+        rebuilt = (history.chain_records(records) or [0])[-1]
+        count = hashchain.count_of(rebuilt)
+        contents_verified, contents_reason, size = False, None, None
+        try:
+            onchain = self.chain_records.record(parcel_id, block, cursor.block_hash) if block is not None else None
+            if onchain is not None:
+                p = history.parcel_history(self.chain_records.registry, parcel_id, block, records, onchain)
+                size, contents_verified = p.onchain_size, p.verified
+                if not p.contents_on_chain:
+                    contents_reason = f"mismatch: a listed unit's parentOf on-chain at block {block} is not this parcel"
+                elif len(p.contents) != p.onchain_size:
+                    contents_reason = f"mismatch: {len(p.contents)} units listed, parcelSize on-chain at block {block} is {p.onchain_size}"
+                elif not p.chain_verified:
+                    contents_reason = "the parcel's history does not match its on-chain record"
+        except Exception as exc:  # any failed read is "unreachable" for the page, never a 500
+            onchain = None
+            contents_reason = f"chain unreachable: {type(exc).__name__}: {exc}"
+        if block is None:
+            verification = Verification(False, None, None, count, "not indexed: the index has no block yet")
+        elif onchain is None:
+            verification = Verification(False, block, None, count, f"chain unreachable: the parcel's on-chain record could not be read ({contents_reason})")
+        else:
+            reason = history.mismatch_reason(rebuilt, onchain, block)
+            verification = Verification(reason is None, block, hashchain.count_of(onchain), count, reason, hashchain.is_closed(onchain))
+        contents = []
+        for m in members:
+            found = keys.get("0x" + m.hex())
+            link = gs1.digital_link(self.public_url, found[0], found[1]) if found else None
+            contents.append(ParcelMember("0x" + m.hex(), found[0] if found else None, found[1] if found else None, link))
+        timeline = []
+        for row in rows:
+            entry = history.timeline_entry(record_of({}, row), int(row["seq"]), int(row["signer_roles"]))
+            entry["evidence"] = self.evidence.name(row["evidence"])
+            timeline.append(TimelineEntry(**entry))
+        return ParcelView(
+            parcel_id=key, sscc=sscc18, digital_link=gs1.parcel_link(self.public_url, sscc18), timeline=timeline, contents=contents,
+            verification=verification, contents_verified=contents_verified, contents_reason=contents_reason, onchain_size=size,
         )
 
     # ------------------------------------------------------------------ reissues, refund on receipt, options
@@ -323,22 +408,57 @@ class UnitViews:
     # ------------------------------------------------------------------ parts
 
     def verify(self, unit: dict[str, Any], rows: list[dict[str, Any]], block: int | None, block_hash: str | None = None) -> Verification:
+        return self.unit_history(unit, rows, {}, block, block_hash)[1]
+
+    def unit_history(
+        self, unit: dict[str, Any], rows: list[dict[str, Any]], parcels: dict[str, list[dict[str, Any]]], block: int | None, block_hash: str | None = None
+    ) -> tuple[history.UnitHistory | None, Verification]:
+        """The unit's chain and those of the parcels it travelled in, rebuilt from exactly these
+        index rows into a returntrace.history.UnitHistory (the same object `history.fetch` builds
+        from logs), each head against its on-chain record at `block` (cached per block)."""
+        unit_id = _bytes32(unit["unit_id"])
         try:
-            rebuilt = rebuild(unit, rows)
-        except (ValueError, TypeError, OverflowError) as exc:
-            return Verification(False, block, None, len(rows), f"mismatch: an index row cannot be read ({exc})")
+            records = [record_of(unit, row) for row in rows]
+            chains = {_bytes32(p): [record_of({}, row) for row in prows] for p, prows in parcels.items()}
+            own = history.chain_records(records)
+            heads = {p: (history.chain_records(rs) or [0])[-1] for p, rs in chains.items()}
+        except (ValueError, TypeError, OverflowError, KeyError) as exc:
+            return None, Verification(False, block, None, len(rows), f"mismatch: an index row cannot be read ({exc})")
+        rebuilt = own[-1] if own else 0
         count = hashchain.count_of(rebuilt)
         if block is None:
-            return Verification(False, None, None, count, "not indexed: the index has no block yet")
+            return None, Verification(False, None, None, count, "not indexed: the index has no block yet")
         try:
-            onchain = self.chain_records.record(_bytes32(unit["unit_id"]), block, block_hash)
+            onchain = self.chain_records.record(unit_id, block, block_hash)
+            parcel_records = {p: self.chain_records.record(p, block, block_hash) for p in chains}
         except ChainUnavailable as exc:
-            return Verification(False, block, None, count, f"chain unreachable: the unit's on-chain record could not be read ({exc})")
+            return None, Verification(False, block, None, count, f"chain unreachable: the unit's on-chain record could not be read ({exc})")
+        h = history.UnitHistory(
+            unit_id, block, records, rebuilt, onchain,
+            {p: history.ParcelHistory(p, block, rs, heads[p], parcel_records[p]) for p, rs in chains.items()},
+            history.via_parcels(records, chains),
+        )
         reason = history.mismatch_reason(rebuilt, onchain, block)
-        return Verification(reason is None, block, hashchain.count_of(onchain), count, reason)
+        for p in h.parcels.values():
+            parcel_reason = history.mismatch_reason(p.rebuilt_record, p.onchain_record, block)
+            if reason is None and parcel_reason is not None:
+                reason = f"parcel {p.sscc:018d}: {parcel_reason}" if p.sscc is not None else parcel_reason
+        return h, Verification(h.verified, block, hashchain.count_of(onchain), count, reason, hashchain.is_closed(onchain))
 
-    def timeline_entry(self, unit: dict[str, Any], row: dict[str, Any]) -> TimelineEntry:
-        entry = history.timeline_entry(record_of(unit, row), int(row["seq"]), int(row["signer_roles"]))
+    def timeline(self, unit: dict[str, Any], rows: list[dict[str, Any]], parcels: dict[str, list[dict[str, Any]]], h: history.UnitHistory | None) -> list[TimelineEntry]:
+        """Own rows and the parcels' scans while the unit was packed, in chain order (history.UnitHistory.timeline)."""
+        if h is None:  # not rebuilt (unreadable row, no block yet, chain down): the unit's own rows as indexed
+            return [self.timeline_entry(unit, row) for row in rows]
+        by_position = {(_bytes32(row["unit_id"]), int(row["block"]), int(row["log_index"])): row for prows in (rows, *parcels.values()) for row in prows}
+        ssccs = {p.parcel_id: p.sscc for p in h.parcels.values()}
+        out = []
+        for rec in h.timeline():
+            row = by_position[(rec.unit_id, rec.block, rec.log_index)]
+            out.append(self.timeline_entry(unit, row, ssccs.get(rec.unit_id) if rec.unit_id != h.unit_id else None))
+        return out
+
+    def timeline_entry(self, unit: dict[str, Any], row: dict[str, Any], via_sscc: int | None = None) -> TimelineEntry:
+        entry = history.timeline_entry(record_of(unit, row), int(row["seq"]), int(row["signer_roles"]), via_sscc)
         entry["evidence"] = self.evidence.name(row["evidence"])
         return TimelineEntry(**entry)
 
@@ -422,6 +542,12 @@ def unit_views(state: Any) -> UnitViews | None:
         state.unit_views = views
     views.evidence.store = getattr(state, "evidence", None) or views.evidence.store
     return views
+
+
+def parcel_view(state: Any, sscc: str) -> ParcelView | None:
+    """The verified view of a parcel for its /00/ page; None when unknown (or no index)."""
+    views = unit_views(state)
+    return views.parcel_view(sscc) if views is not None else None
 
 
 def unit_view(state: Any, gtin14: str, serial: str) -> UnitView | None:

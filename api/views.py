@@ -73,6 +73,7 @@ class Verification:
     onchain_count: int | None
     rebuilt_count: int
     reason: str | None  # why not verified (mismatch, chain unreachable, not indexed yet)
+    closed: bool = False  # the on-chain record's closed flag (isClosed): the unit's lifecycle has ended
 
 
 @dataclass
@@ -88,6 +89,35 @@ class UnitView:
     verification: Verification
     # This unit replaces a defective one: {"orderId", "original": {unitId, gtin, serial, link}, "verified", "reason"}
     replacement_for: dict[str, Any] | None = None
+    closed: bool = False  # isClosed(unit), read with the record the verification compared
+    # The event that closed it: {"kind": donated|recycled|destroyed|decommissioned, "organization" (GLN), "location", "time", …}
+    fate: dict[str, Any] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class ParcelMember:
+    unit_id: str
+    gtin: str | None  # None: a unit the index does not know
+    serial: str | None
+    link: str | None  # the unit's Digital Link (its page)
+
+
+@dataclass
+class ParcelView:
+    """A parcel (SSCC) as its /00/ page shows it: its chain, verified, and its content proved on-chain."""
+
+    parcel_id: str
+    sscc: str  # 18 digits
+    digital_link: str
+    timeline: list[TimelineEntry]
+    contents: list[ParcelMember]
+    verification: Verification
+    contents_verified: bool  # every member's parentOf is this parcel and there are parcelSize of them
+    contents_reason: str | None
+    onchain_size: int | None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

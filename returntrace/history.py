@@ -342,6 +342,7 @@ class UnitCheck:
     rebuilt_record: int
     onchain_record: int
     problem: str | None = None  # the history could not even be rebuilt (e.g. an unreadable index row)
+    sscc: str | None = None  # a parcel's chain: its 18-digit SSCC (gtin and serial are empty)
 
     @property
     def verified(self) -> bool:
@@ -367,25 +368,27 @@ def mismatch_reason(rebuilt: int, onchain: int, block: int | None = None) -> str
     return f"mismatch: the chain head differs with {n_chain} events on both sides{at}: an event was altered"
 
 
-def integrity_report(block: int, checks: list[UnitCheck], events: int) -> dict[str, Any]:
-    """The integrity report both the gateway (/v1/audit/integrity) and the auditor CLI print."""
+def integrity_report(block: int, checks: list[UnitCheck], events: int, parcels: list[UnitCheck] = ()) -> dict[str, Any]:
+    """The integrity report both the gateway (/v1/audit/integrity) and the auditor CLI print.
+    Parcels' chains are counted apart from units'; `events` counts the links of both."""
     mismatches = [c for c in checks if not c.verified]
+    parcel_mismatches = [c for c in parcels if not c.verified]
     return {
         "block": block,
         "units": {"total": len(checks), "verified": len(checks) - len(mismatches), "mismatched": len(mismatches)},
+        "parcels": {"total": len(parcels), "verified": len(parcels) - len(parcel_mismatches), "mismatched": len(parcel_mismatches)},
         "events": events,
         "mismatches": [
             {
                 "unitId": "0x" + c.unit_id.hex(),
-                "gtin": c.gtin,
-                "serial": c.serial,
+                **({"sscc": c.sscc} if c.sscc is not None else {"gtin": c.gtin, "serial": c.serial}),
                 "reason": c.problem or mismatch_reason(c.rebuilt_record, c.onchain_record, block),
                 "rebuiltCount": hashchain.count_of(c.rebuilt_record),
                 "onchainCount": hashchain.count_of(c.onchain_record),
                 "rebuiltRecord": hashchain.to_hex(c.rebuilt_record),
                 "onchainRecord": hashchain.to_hex(c.onchain_record),
             }
-            for c in sorted(mismatches, key=lambda c: c.unit_id)
+            for c in sorted([*mismatches, *parcel_mismatches], key=lambda c: c.unit_id)
         ],
     }
 
@@ -508,13 +511,15 @@ def fetch(registry: Any, unit_id: bytes, from_block: int = 0, to_block: int | st
     records, parcel_chains = chains_of(registry, unit_id, from_block, block)
     chain = chain_records(records)
     onchain = read_records(registry, [bytes(unit_id), *parcel_chains], block)
-    parcels = {p: _parcel_history(registry, p, block, rs, onchain[p]) for p, rs in parcel_chains.items()}
+    parcels = {p: parcel_history(registry, p, block, rs, onchain[p]) for p, rs in parcel_chains.items()}
     return UnitHistory(
         bytes(unit_id), block, records, chain[-1] if chain else 0, onchain[bytes(unit_id)], parcels, via_parcels(records, parcel_chains)
     )
 
 
-def _parcel_history(registry: Any, parcel_id: bytes, block: int, records: list[LifecycleRecord], onchain: int) -> ParcelHistory:
+def parcel_history(registry: Any, parcel_id: bytes, block: int, records: list[LifecycleRecord], onchain: int) -> ParcelHistory:
+    """A parcel's chain `records` (from logs or from an index) against its on-chain record `onchain`,
+    and the content they leave against parentOf and parcelSize read at `block`."""
     chain = chain_records(records)
     contents = parcel_contents(records)
     parents = read_words(registry, _PARENT_OF_SELECTOR, contents, block) if contents else {}
@@ -529,4 +534,4 @@ def fetch_parcel(registry: Any, sscc: int | str, from_block: int = 0, to_block: 
     parcel_id = gs1.parcel_id(sscc)
     block = registry.w3.eth.get_block(to_block)["number"]
     records = parcel_records(registry, parcel_id, from_block, block)
-    return _parcel_history(registry, parcel_id, block, records, read_records(registry, [parcel_id], block)[parcel_id])
+    return parcel_history(registry, parcel_id, block, records, read_records(registry, [parcel_id], block)[parcel_id])

@@ -3,7 +3,7 @@
     python -m scripts.audit --rpc URL --manifest deployments/31337.json integrity [--json]
     python -m scripts.audit --rpc URL --manifest deployments/31337.json history GTIN SERIAL [--json]
 
-`integrity` lists every unit from the registry's UnitCommissioned logs, rebuilds each unit's hash
+`integrity` lists every unit (and, apart, every parcel by its SSCC) from the registry's logs, rebuilds each hash
 chain from its logs and compares it with `unitRecord(unit)` read at one block (`--block`, default
 the latest); it prints the same report as the gateway's `GET /v1/audit/integrity` (minus the
 evidence files, which only `--evidence-dir` lets it check). `history` prints one unit's verified
@@ -50,11 +50,15 @@ def integrity(registry: Any, first_block: int, block: int | None = None, step: i
     at = _block(registry, block)
     units, _ = history.collect(registry, first_block, at, step)
     onchain = history.read_records(registry, list(units), at)
-    checks, events = [], 0
+    checks, parcels, events = [], [], 0
     for unit_id, records in units.items():
         commission = next((r for r in records if r.kind == "commission"), None)
         chain = history.chain_records(records)
         events += len(records)
+        if commission is None and records and records[0].kind == "aggregation" and records[0].unit_id == records[0].parcel_id:
+            # A parcel's chain (created by its first ADD): listed apart, by its SSCC.
+            parcels.append(history.UnitCheck(unit_id, "", "", chain[-1], onchain.get(unit_id, 0), sscc=f"{records[0].sscc:018d}"))
+            continue
         checks.append(
             history.UnitCheck(
                 unit_id,
@@ -64,7 +68,7 @@ def integrity(registry: Any, first_block: int, block: int | None = None, step: i
                 onchain.get(unit_id, 0),
             )
         )
-    report = history.integrity_report(at, checks, events)
+    report = history.integrity_report(at, checks, events, parcels)
     report["evidence"] = _evidence(units, evidence_dir)
     return report
 
@@ -147,9 +151,12 @@ def unit_history(registry: Any, first_block: int, gtin: str, serial: str, block:
 
 def _print_integrity(report: dict[str, Any]) -> None:
     u = report["units"]
+    p = report["parcels"]
     print(f"Integrity at block {report['block']}: {u['total']} units, {report['events']} events; {u['verified']} verified, {u['mismatched']} mismatched")
+    print(f"Parcels: {p['total']}; {p['verified']} verified, {p['mismatched']} mismatched")
     for m in report["mismatches"]:
-        print(f"  MISMATCH {m['unitId']} (GTIN {m['gtin']} serial {m['serial']}): {m['reason']}")
+        name = f"parcel SSCC {m['sscc']}" if "sscc" in m else f"GTIN {m['gtin']} serial {m['serial']}"
+        print(f"  MISMATCH {m['unitId']} ({name}): {m['reason']}")
     e = report["evidence"]
     if e["checked"]:
         print(f"Evidence: {e['referenced']} files referenced, {e['present']} present and matching, {e['missing']} missing, {e['corrupt']} corrupt")

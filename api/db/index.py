@@ -19,7 +19,11 @@ Schema (hex strings are 0x-prefixed lower case; uint256 amounts are decimal stri
     idx_units           unit_id → gtin, serial, brand, event count, last record, first/last block
     idx_events          one row per UnitCommissioned / EventRecorded: unit_id, seq, kind, signer,
                         signer's roles then, biz_step, disposition, location, event_time, evidence,
-                        biz_transaction, block, tx_hash, log_index, struct_hash, record after it
+                        biz_transaction, block, tx_hash, log_index, struct_hash, record after it; an
+                        aggregation link (AggregationRecorded under the parcel, UnitAggregated under each
+                        unit) also its sscc, action and child ids (JSON), so every row rebuilds its link
+    idx_parcels         parcel_id → sscc, event count, last record, first/last block  (a parcel's chain,
+                        created by its first ADD; its events are idx_events rows under the parcel's id)
     idx_orders          order_id → the order's terms and its state folded from escrow events
     idx_escrow_events   every decoded escrow log: name, order_id, unit_id, args (JSON), block, time
 """
@@ -87,6 +91,9 @@ CREATE TABLE IF NOT EXISTS idx_events (
     log_index INTEGER NOT NULL,
     struct_hash TEXT NOT NULL,
     record TEXT NOT NULL,
+    sscc INTEGER,
+    action INTEGER,
+    child_ids TEXT,
     UNIQUE (tx_hash, log_index),
     UNIQUE (unit_id, seq)
 );
@@ -95,6 +102,14 @@ CREATE INDEX IF NOT EXISTS idx_events_signer ON idx_events (signer, block, log_i
 CREATE INDEX IF NOT EXISTS idx_events_step ON idx_events (biz_step, block, log_index);
 CREATE INDEX IF NOT EXISTS idx_events_time ON idx_events (event_time);
 CREATE INDEX IF NOT EXISTS idx_events_biz_transaction ON idx_events (biz_transaction);
+CREATE TABLE IF NOT EXISTS idx_parcels (
+    parcel_id TEXT PRIMARY KEY,
+    sscc INTEGER NOT NULL UNIQUE,
+    event_count INTEGER NOT NULL,
+    last_record TEXT NOT NULL,
+    first_block INTEGER NOT NULL,
+    last_block INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS idx_orders (
     order_id INTEGER PRIMARY KEY,
     unit_id TEXT NOT NULL,
@@ -152,12 +167,15 @@ CREATE INDEX IF NOT EXISTS idx_escrow_events_unit ON idx_escrow_events (unit_id,
 CREATE INDEX IF NOT EXISTS idx_escrow_events_position ON idx_escrow_events (block, log_index);
 """
 
-_TABLES = ("idx_cursor", "idx_products", "idx_actors", "idx_units", "idx_events", "idx_orders", "idx_escrow_events")
+_TABLES = ("idx_cursor", "idx_products", "idx_actors", "idx_units", "idx_events", "idx_orders", "idx_escrow_events", "idx_parcels")
+# Columns added to idx_events after the first release: an older index file gets them (NULL) on open.
+_ADDED_EVENT_COLUMNS = (("sscc", "INTEGER"), ("action", "INTEGER"), ("child_ids", "TEXT"))
 
 EVENT_COLUMNS = (
     "unit_id", "seq", "kind", "signer", "signer_roles", "biz_step", "disposition", "location", "event_time",
-    "evidence", "biz_transaction", "block", "tx_hash", "log_index", "struct_hash", "record",
+    "evidence", "biz_transaction", "block", "tx_hash", "log_index", "struct_hash", "record", "sscc", "action", "child_ids",
 )
+PARCEL_COLUMNS = ("parcel_id", "sscc", "event_count", "last_record", "first_block", "last_block")
 UNIT_COLUMNS = ("unit_id", "gtin", "serial", "brand", "event_count", "last_record", "first_block", "last_block")
 ORDER_COLUMNS = (
     "order_id", "unit_id", "buyer", "merchant", "market", "policy_version", "currency", "price", "delivery_fee",
@@ -188,6 +206,7 @@ class IndexBatch:
     products: list[dict[str, Any]] = field(default_factory=list)
     actors: list[dict[str, Any]] = field(default_factory=list)
     units: dict[str, dict[str, Any]] = field(default_factory=dict)  # unit_id → full row (insert or update)
+    parcels: dict[str, dict[str, Any]] = field(default_factory=dict)  # parcel_id → full row (insert or update)
     events: list[tuple] = field(default_factory=list)  # in EVENT_COLUMNS order
     orders: dict[int, dict[str, Any]] = field(default_factory=dict)  # order_id → full row
     escrow_events: list[tuple] = field(default_factory=list)  # in ESCROW_EVENT_COLUMNS order
@@ -216,6 +235,7 @@ class IndexStore(Protocol):
     def reset(self) -> None: ...
     def known_logs(self, from_block: int, to_block: int) -> set[tuple[str, int]]: ...
     def unit_heads(self, unit_ids: list[str]) -> dict[str, dict[str, Any]]: ...
+    def parcel_heads(self, parcel_ids: list[str]) -> dict[str, dict[str, Any]]: ...
     def orders(self, order_ids: list[int]) -> dict[int, dict[str, Any]]: ...
     def order_by_ref(self, refs: list[str]) -> dict[str, tuple[int, str]]: ...
     def actors(self, accounts: list[str]) -> dict[str, tuple[int, int, int]]: ...
@@ -251,6 +271,29 @@ class IndexReader:
     def events_of(self, unit_id: str) -> list[dict[str, Any]]:
         rows = self.db.execute(f"SELECT {', '.join(EVENT_COLUMNS)} FROM idx_events WHERE unit_id = ? ORDER BY seq", (unit_id,)).fetchall()
         return [dict(zip(EVENT_COLUMNS, r)) for r in rows]
+
+    def parcel(self, parcel_id: str) -> dict[str, Any] | None:
+        row = self.db.execute(f"SELECT {', '.join(PARCEL_COLUMNS)} FROM idx_parcels WHERE parcel_id = ?", (parcel_id,)).fetchone()
+        return dict(zip(PARCEL_COLUMNS, row)) if row else None
+
+    def organization(self, account: str) -> int | None:
+        """The organisation GLN the accreditor recorded for an actor (as indexed now)."""
+        row = self.db.execute("SELECT organization FROM idx_actors WHERE account = ?", (account,)).fetchone()
+        return int(row[0]) if row else None
+
+    def units_keys(self, unit_ids: list[str]) -> dict[str, tuple[str, str]]:
+        """{unit_id: (gtin, serial)} of the indexed units among these."""
+        out: dict[str, tuple[str, str]] = {}
+        for chunk in _chunks(sorted(set(unit_ids))):
+            for unit_id, gtin, serial in self.db.execute(f"SELECT unit_id, gtin, serial FROM idx_units WHERE unit_id IN ({', '.join('?' * len(chunk))})", chunk):
+                out[unit_id] = (gtin, serial)
+        return out
+
+    def parcels_with_events(self) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]]]]:
+        """Every parcel with its chain rows in order (parcels are few next to units: one query each)."""
+        for p in self.db.execute(f"SELECT {', '.join(PARCEL_COLUMNS)} FROM idx_parcels ORDER BY parcel_id").fetchall():
+            parcel = dict(zip(PARCEL_COLUMNS, p))
+            yield parcel, self.events_of(parcel["parcel_id"])
 
     def latest_order(self, unit_id: str) -> dict[str, Any] | None:
         row = self.db.execute(
@@ -316,12 +359,14 @@ class IndexReader:
             where.append("e.block >= ? AND (e.block > ? OR e.log_index > ?)")
             params += [after[0], after[0], after[1]]
         sql = (
-            f"SELECT {', '.join('e.' + c for c in EVENT_COLUMNS)}, u.gtin, u.serial FROM idx_events e JOIN idx_units u ON u.unit_id = e.unit_id"
+            # A parcel's rows have no unit row (gtin and serial None): the parcel's SSCC is in their own sscc column.
+            f"SELECT {', '.join('e.' + c for c in EVENT_COLUMNS)}, u.gtin, u.serial, p.sscc FROM idx_events e LEFT JOIN idx_units u ON u.unit_id = e.unit_id"
+            " LEFT JOIN idx_parcels p ON p.parcel_id = e.unit_id"
             + (" WHERE " + " AND ".join(where) if where else "")
             + " ORDER BY e.block, e.log_index LIMIT ?"
         )
         rows = self.db.execute(sql, params + [limit]).fetchall()
-        return [dict(zip(EVENT_COLUMNS + ("gtin", "serial"), r)) for r in rows]
+        return [dict(zip(EVENT_COLUMNS + ("gtin", "serial", "parcel_sscc"), r)) for r in rows]
 
     def units_with_events(self) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]]]]:
         """Every unit with its events in chain order, streamed in unit id order."""
@@ -351,6 +396,7 @@ class IndexReader:
         return {
             "units": self.db.execute("SELECT COUNT(*) FROM idx_units").fetchone()[0],
             "events": self.db.execute("SELECT COUNT(*) FROM idx_events").fetchone()[0],
+            "parcels": self.db.execute("SELECT COUNT(*) FROM idx_parcels").fetchone()[0],
             "orders": self.db.execute("SELECT COUNT(*) FROM idx_orders").fetchone()[0],
         }
 
@@ -368,6 +414,10 @@ class SqliteIndex:
         # Derived data: a crash may lose the last committed range (re-indexed from the cursor), never consistency.
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        present = {row[1] for row in self._db.execute("PRAGMA table_info(idx_events)")}
+        for column, typ in _ADDED_EVENT_COLUMNS:
+            if column not in present:
+                self._db.execute(f"ALTER TABLE idx_events ADD COLUMN {column} {typ}")
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
@@ -432,6 +482,12 @@ class SqliteIndex:
                     " ON CONFLICT (unit_id) DO UPDATE SET event_count = excluded.event_count, last_record = excluded.last_record, last_block = excluded.last_block",
                     list(batch.units.values()),
                 )
+            if batch.parcels:
+                db.executemany(
+                    f"INSERT INTO idx_parcels ({', '.join(PARCEL_COLUMNS)}) VALUES ({', '.join(':' + c for c in PARCEL_COLUMNS)})"
+                    " ON CONFLICT (parcel_id) DO UPDATE SET event_count = excluded.event_count, last_record = excluded.last_record, last_block = excluded.last_block",
+                    list(batch.parcels.values()),
+                )
             db.executemany(f"INSERT INTO idx_events ({', '.join(EVENT_COLUMNS)}) VALUES ({', '.join('?' * len(EVENT_COLUMNS))})", batch.events)
             if batch.orders:
                 updates = ", ".join(f"{c} = excluded.{c}" for c in ORDER_COLUMNS if c != "order_id")
@@ -465,6 +521,14 @@ class SqliteIndex:
             for chunk in _chunks(sorted(set(unit_ids))):
                 for row in r.db.execute(f"SELECT {', '.join(UNIT_COLUMNS)} FROM idx_units WHERE unit_id IN ({', '.join('?' * len(chunk))})", chunk):
                     out[row[0]] = dict(zip(UNIT_COLUMNS, row))
+        return out
+
+    def parcel_heads(self, parcel_ids: list[str]) -> dict[str, dict[str, Any]]:
+        out = {}
+        with self.read() as r:
+            for chunk in _chunks(sorted(set(parcel_ids))):
+                for row in r.db.execute(f"SELECT {', '.join(PARCEL_COLUMNS)} FROM idx_parcels WHERE parcel_id IN ({', '.join('?' * len(chunk))})", chunk):
+                    out[row[0]] = dict(zip(PARCEL_COLUMNS, row))
         return out
 
     def orders(self, order_ids: list[int]) -> dict[int, dict[str, Any]]:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Iterable, Protocol
 
 # Which contract's nonces a message kind consumes.
-CONTRACT_OF_KIND = {"EventBatch": "registry", "CommissionBatch": "registry", "Inspection": "escrow", "ReturnRequest": "escrow", "DefectClaim": "desk"}
+CONTRACT_OF_KIND = {"EventBatch": "registry", "CommissionBatch": "registry", "AggregationBatch": "registry", "Inspection": "escrow", "ReturnRequest": "escrow", "DefectClaim": "desk"}
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 from datetime import datetime, timezone
 from typing import Annotated, Any
 
@@ -24,7 +25,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
 from returntrace import gs1, history
-from returntrace.vocab import BizStep, Disposition, signer_role, step_label
+from returntrace.vocab import AggregationAction, BizStep, Disposition, signer_role, step_label
 
 from .. import epcis
 from ..db.index import EventFilter, IndexReader
@@ -156,6 +157,8 @@ def event_json(row: dict[str, Any], order: tuple[str, int] | None, evidence_cid:
         "unitId": row["unit_id"],
         "gtin": row["gtin"],
         "serial": row["serial"],
+        # A parcel's own link (its scan or aggregation): the parcel's SSCC; gtin and serial are None.
+        "parcelSscc": f"{int(row['parcel_sscc']):018d}" if row.get("parcel_sscc") is not None else None,
         "seq": row["seq"],
         "kind": row["kind"],
         "bizStep": s.name.lower() if s else str(step),
@@ -177,6 +180,12 @@ def event_json(row: dict[str, Any], order: tuple[str, int] | None, evidence_cid:
         "structHash": row["struct_hash"],
         "record": row["record"],
     }
+    if row["kind"] == "aggregation":
+        out["aggregation"] = {
+            "sscc": f"{int(row['sscc']):018d}", "action": "ADD" if int(row["action"]) == AggregationAction.ADD else "DELETE",
+            "childIds": json.loads(row["child_ids"]),
+        }
+        out["label"] = "Packed in parcel" if int(row["action"]) == AggregationAction.ADD else "Unpacked from parcel"
     if row["evidence"]:
         out["evidence"] = {"digest": row["evidence"], "cid": evidence_cid}
     if row["biz_transaction"]:
@@ -208,9 +217,14 @@ def get_epcis(request: Request, f: FilterDep, index: IndexDep, views: UnitViewsD
     with index.read() as r:
         c = r.cursor()
         rows, next_cursor = _page(r, f, cursor, limit)
+        if f.unit_id is None:  # a unit's copy of an aggregation is the parcel's event, listed once under the parcel
+            rows = [row for row in rows if row["kind"] != "aggregation" or row.get("parcel_sscc") is not None]
         orders = r.orders_by_refs([row["biz_transaction"] for row in rows])
+        children = r.units_keys([c for row in rows if row["kind"] == "aggregation" for c in json.loads(row["child_ids"])])
     events = [
-        epcis.object_event(row, chain.chain_id, chain.registry.address, chain.escrow.address, orders.get(row["biz_transaction"]), views.evidence.cid(row["evidence"]))
+        epcis.object_event(
+            row, chain.chain_id, chain.registry.address, chain.escrow.address, orders.get(row["biz_transaction"]), views.evidence.cid(row["evidence"]), children
+        )
         for row in rows
     ]
     headers = {}
@@ -238,16 +252,25 @@ def integrity_report(index: Any, views: Any, evidence_store: Any) -> dict[str, A
             except (ValueError, TypeError, OverflowError) as exc:
                 rebuilt, problem = 0, f"mismatch: an index row cannot be read ({exc})"
             checks.append(history.UnitCheck(bytes.fromhex(unit["unit_id"][2:]), unit["gtin"], unit["serial"], rebuilt, 0, problem))
+        parcels: list[history.UnitCheck] = []
+        for parcel, rows in r.parcels_with_events():
+            events += len(rows)
+            problem = None
+            try:
+                rebuilt = rebuild({}, rows)
+            except (ValueError, TypeError, OverflowError) as exc:
+                rebuilt, problem = 0, f"mismatch: an index row cannot be read ({exc})"
+            parcels.append(history.UnitCheck(bytes.fromhex(parcel["parcel_id"][2:]), "", "", rebuilt, 0, problem, sscc=f"{parcel['sscc']:018d}"))
         digests = r.evidence_digests()
         orders = r.counts()["orders"]
     block = c.block if c else None
     if block is None or block < c.first_block:
         report = history.integrity_report(block if block is not None else 0, [], 0)
     else:
-        onchain = views.chain_records.records([ch.unit_id for ch in checks], block)
-        for ch in checks:
+        onchain = views.chain_records.records([ch.unit_id for ch in [*checks, *parcels]], block)
+        for ch in [*checks, *parcels]:
             ch.onchain_record = onchain.get(ch.unit_id, 0)
-        report = history.integrity_report(block, checks, events)
+        report = history.integrity_report(block, checks, events, parcels)
     report["orders"] = orders
     report["evidence"] = evidence_report(views, evidence_store, digests)
     return report

@@ -8,12 +8,12 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from returntrace import eip712
 from returntrace.policies import Facts, Grade
-from returntrace.vocab import STEP_ROLES, BizStep, Disposition
+from returntrace.vocab import STEP_ROLES, AggregationAction, BizStep, Disposition
 
 from ..db.outbox import CONTRACT_OF_KIND, Message
 from ..deps import ChainDep, IntakeDep, OutboxDep, ReaderDep
 from ..errors import ApiError
-from ..schemas import CommissionBatchIn, DefectClaimIn, EventBatchIn, InspectionIn, ReturnRequestIn
+from ..schemas import AggregationBatchIn, CommissionBatchIn, DefectClaimIn, EventBatchIn, InspectionIn, ReturnRequestIn
 
 
 
@@ -24,7 +24,7 @@ def require_json(request: Request) -> None:
 
 router = APIRouter(tags=["intake"], dependencies=[Depends(require_json)])
 
-PATHS = {"EventBatch": "/v1/events", "CommissionBatch": "/v1/commissions", "Inspection": "/v1/inspections", "ReturnRequest": "/v1/return-requests", "DefectClaim": "/v1/defect-claims"}
+PATHS = {"EventBatch": "/v1/events", "CommissionBatch": "/v1/commissions", "AggregationBatch": "/v1/aggregations", "Inspection": "/v1/inspections", "ReturnRequest": "/v1/return-requests", "DefectClaim": "/v1/defect-claims"}
 
 
 def _answer(response: Response, stored: tuple[Message, bool]) -> dict[str, Any]:
@@ -42,6 +42,11 @@ def post_events(body: EventBatchIn, intake: IntakeDep, response: Response) -> di
 @router.post("/v1/commissions", status_code=202, summary="Units commissioned by their brand (CommissionBatch)")
 def post_commissions(body: CommissionBatchIn, intake: IntakeDep, response: Response) -> dict[str, Any]:
     return _answer(response, intake.accept("CommissionBatch", body))
+
+
+@router.post("/v1/aggregations", status_code=202, summary="Units packed into or unpacked from SSCC parcels (AggregationBatch)")
+def post_aggregations(body: AggregationBatchIn, intake: IntakeDep, response: Response) -> dict[str, Any]:
+    return _answer(response, intake.accept("AggregationBatch", body))
 
 
 @router.post("/v1/inspections", status_code=202, summary="An inspector's signed attestation")
@@ -114,6 +119,7 @@ def get_eip712(chain: ChainDep) -> dict[str, Any]:
             "disposition": {int(d): {"name": d.name.lower(), "uri": d.uri} for d in Disposition if d.uri},
             "inspectionFacts": {"SEAL_INTACT": Facts.SEAL_INTACT, "PACKAGING_INTACT": Facts.PACKAGING_INTACT, "USED": Facts.USED, "DEFECTIVE": Facts.DEFECTIVE},
             "grade": {int(g): g.name for g in Grade if g},
+            "aggregationAction": {int(a): a.name for a in AggregationAction},
             "remedy": {0: "refund", 1: "exchange voucher (store points worth the refund plus the policy's exchange bonus; only if the market's policy offers it)"},
         },
         "notes": [

@@ -22,9 +22,9 @@ from fastapi.templating import Jinja2Templates
 
 from returntrace import gs1
 
-from ..consumer_page import NATIVE, Currency, build_page
+from ..consumer_page import NATIVE, Currency, build_page, build_parcel_page
 from ..digital_link import LinkError, UnitLink, parse_path
-from ..unit_view import unit_view
+from ..unit_view import parcel_view, unit_view
 from ..views import UnitView
 
 router = APIRouter(tags=["resolver"])
@@ -256,3 +256,44 @@ def resolve(request: Request, unit_view: UnitViewDep, link_path: str) -> Respons
 def resolve_alpha(request: Request, unit_view: UnitViewDep, link_path: str) -> Response:
     """Digital Link 1.1's alphabetic form (/gtin/…/ser/…), deprecated in 1.2 but still printed."""
     return _resolve(request, unit_view)
+
+
+PARCEL_DOC = """A parcel's GS1 Digital Link (AI 00, SSCC): `/00/{sscc18}`.
+
+The page shows the parcel's history verified against its on-chain record and its current content,
+proved on-chain (each member's `parentOf` is the parcel and there are `parcelSize` of them), each
+unit linking to its own page. `Accept: application/json` gets the ParcelView; `/00/{sscc}/qr.svg`
+the QR code of the canonical link. Errors: 400 `invalid_sscc`, 404 `unknown_parcel`."""
+
+
+@router.get("/00/{link_path:path}", summary="Resolve a parcel's GS1 Digital Link (page, JSON or QR code)", description=PARCEL_DOC)
+@router.head("/00/{link_path:path}", include_in_schema=False)
+def resolve_parcel(request: Request, link_path: str) -> Response:
+    as_json = prefers_json(request.headers.get("accept"))
+    raw, _, qr = link_path.partition("/")
+    if qr not in ("", "qr.svg", "qr.png"):
+        return _error(request, as_json, 400, "invalid_link", f"/00/{link_path} is not /00/<sscc> or /00/<sscc>/qr.svg", "This code is not valid")
+    try:
+        sscc18 = gs1.sscc18(raw) if raw.isascii() and raw.isdigit() and len(raw) == 18 else gs1.sscc18("x")
+    except gs1.GS1Error as exc:
+        return _error(
+            request, as_json, 400, "invalid_sscc", f"{raw!r}: {exc}", "This code is not valid",
+            "The link does not hold a valid SSCC (18 digits with a GS1 check digit). If you scanned it from a parcel label, the label may be damaged.",
+        )
+    canonical = gs1.parcel_link(_public_url(request), sscc18)
+    if qr:
+        kind = qr.split(".")[1]
+        return Response(
+            qr_image(canonical, kind), media_type=QR_MEDIA[kind],
+            headers={"Cache-Control": "public, max-age=86400", "X-Content-Type-Options": "nosniff", "Link": f'<{canonical}>; rel="describes"'},
+        )
+    view = parcel_view(request.app.state, sscc18)
+    if view is None:
+        return _error(
+            request, as_json, 404, "unknown_parcel", f"No parcel with SSCC {sscc18} is recorded.", "Unknown parcel",
+            "Nothing was packed into a parcel with this code yet, or the gateway has not indexed it.",
+        )
+    headers = {"Vary": "Accept", "Cache-Control": "no-cache", "Link": f'<{canonical}>; rel="canonical"'}
+    if as_json:
+        return JSONResponse(view.to_json(), headers=headers)
+    return templates.TemplateResponse(request, "parcel.html", {"page": build_parcel_page(view)}, headers={**headers, **HTML_HEADERS})

@@ -79,7 +79,7 @@ class Gateway:
         if "nonce" not in message:
             message["nonce"] = self.nonce(kind, actor)
         message.setdefault("deadline", chain.time() + 3600)
-        domain = self.d.registry_domain if kind in ("EventBatch", "CommissionBatch") else self.d.escrow_domain
+        domain = self.d.registry_domain if kind in ("EventBatch", "CommissionBatch", "AggregationBatch") else self.d.escrow_domain
         return eip712.signed_json(domain, signer.key, kind, message)
 
     def event(self, unit_id: bytes, step: BizStep, actor: str, disposition: Disposition = Disposition.IN_PROGRESS, **fields: Any) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from tests.api.indexing import journey, rows
 from tests.support import GTIN
 
 ROOT = Path(__file__).resolve().parents[2]
-COMMON = ("block", "units", "events", "mismatches")
+COMMON = ("block", "units", "parcels", "events", "mismatches")
 
 
 def _cli(capsys, manifest, *args: str) -> tuple[int, str]:

@@ -7,15 +7,15 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-POST_PATHS = ["/v1/events", "/v1/commissions", "/v1/inspections", "/v1/return-requests", "/v1/defect-claims", "/v1/orders/1/release-refund-on-receipt", "/v1/evidence"]
-GET_PATHS = ["/v1/messages/{x}", "/v1/signers/0x0000000000000000000000000000000000000001/nonce?kind={x}", "/v1/signers/{x}/nonce?kind={x}", "/01/{x}/21/{x}", "/v1/evidence/{x}", "/v1/audit/events?unit={x}", "/01/{x}"]
+POST_PATHS = ["/v1/events", "/v1/aggregations", "/v1/commissions", "/v1/inspections", "/v1/return-requests", "/v1/defect-claims", "/v1/orders/1/release-refund-on-receipt", "/v1/evidence"]
+GET_PATHS = ["/v1/messages/{x}", "/v1/signers/0x0000000000000000000000000000000000000001/nonce?kind={x}", "/v1/signers/{x}/nonce?kind={x}", "/01/{x}/21/{x}", "/v1/evidence/{x}", "/v1/audit/events?unit={x}", "/01/{x}", "/00/{x}", "/00/{x}/qr.svg"]
 
 scalars = st.one_of(
     st.none(), st.booleans(), st.integers(min_value=-(2**300), max_value=2**300), st.floats(allow_nan=False),
     st.text(max_size=80), st.sampled_from(["0x", "0x" + "ff" * 32, "0x" + "00" * 20, "09506000134352", "-1", "1e309"]),
 )
 json_values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=5), st.dictionaries(st.text(max_size=15), inner, max_size=6)), max_leaves=25)
-field_names = st.sampled_from(["signer", "events", "units", "nonce", "deadline", "signature", "unitId", "bizStep", "gtin", "serial", "orderId", "grade", "facts", "inspector", "buyer", "reason", "remedy", "evidence", "location", "eventTime"])
+field_names = st.sampled_from(["signer", "events", "units", "nonce", "deadline", "signature", "unitId", "bizStep", "gtin", "serial", "orderId", "grade", "facts", "inspector", "buyer", "reason", "remedy", "evidence", "location", "eventTime", "aggregations", "sscc", "childIds", "action"])
 message_like = st.dictionaries(field_names, json_values, max_size=8)
 
 
