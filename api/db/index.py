@@ -516,19 +516,18 @@ class SqliteIndex:
         return out
 
     def unit_heads(self, unit_ids: list[str]) -> dict[str, dict[str, Any]]:
-        out = {}
-        with self.read() as r:
-            for chunk in _chunks(sorted(set(unit_ids))):
-                for row in r.db.execute(f"SELECT {', '.join(UNIT_COLUMNS)} FROM idx_units WHERE unit_id IN ({', '.join('?' * len(chunk))})", chunk):
-                    out[row[0]] = dict(zip(UNIT_COLUMNS, row))
-        return out
+        return self._heads("idx_units", "unit_id", UNIT_COLUMNS, unit_ids)
 
     def parcel_heads(self, parcel_ids: list[str]) -> dict[str, dict[str, Any]]:
+        return self._heads("idx_parcels", "parcel_id", PARCEL_COLUMNS, parcel_ids)
+
+    def _heads(self, table: str, key: str, columns: tuple[str, ...], ids: list[str]) -> dict[str, dict[str, Any]]:
+        """The rows of the chains (units or parcels) among `ids` that are indexed: their heads go on from there."""
         out = {}
         with self.read() as r:
-            for chunk in _chunks(sorted(set(parcel_ids))):
-                for row in r.db.execute(f"SELECT {', '.join(PARCEL_COLUMNS)} FROM idx_parcels WHERE parcel_id IN ({', '.join('?' * len(chunk))})", chunk):
-                    out[row[0]] = dict(zip(PARCEL_COLUMNS, row))
+            for chunk in _chunks(sorted(set(ids))):
+                for row in r.db.execute(f"SELECT {', '.join(columns)} FROM {table} WHERE {key} IN ({', '.join('?' * len(chunk))})", chunk):
+                    out[row[0]] = dict(zip(columns, row))
         return out
 
     def orders(self, order_ids: list[int]) -> dict[int, dict[str, Any]]:

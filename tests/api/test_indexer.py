@@ -198,7 +198,7 @@ def test_unit_view_among_100k_indexed_events_shows_only_its_own(gateway, deploym
             for seq in range(1, 21):
                 batch.events.append(
                     (uid, seq, "commission" if seq == 1 else "event", carrier.address, 2, 6, 3, carrier.gln, 1_700_000_000 + seq, None, None,
-                     1 + n // 50, "0x" + f"{n:032x}{seq:032x}", seq, "0x" + "22" * 32, "0x" + "33" * 32)
+                     1 + n // 50, "0x" + f"{n:032x}{seq:032x}", seq, "0x" + "22" * 32, "0x" + "33" * 32, None, None, None)
                 )
         state.index.write(batch)
     assert rows(gateway, "SELECT COUNT(*) FROM idx_events")[0][0] >= 100_000 + 20
