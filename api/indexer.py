@@ -44,6 +44,7 @@ ORDER_STATUS = {  # IReturnEscrow.OrderStatus in lower case
     "OrderCancelled": "cancelled",
     "SecondInspectionRequired": "second_inspection",
     "RefundReleasedOnReceipt": "refunded",
+    "DispositionDecided": "settled",  # the inspection after a refund on receipt ends the order
     "ReissueCompleted": "reissued",
 }
 

@@ -154,6 +154,13 @@ def test_refund_is_released_on_receipt_at_an_accredited_return_center_only(gatew
     page = gateway.client.get(f"/01/{GTIN}/21/{_serial_of(gateway, shop.unit(eu))}", headers={"accept": "text/html"}).text
     assert "Refund released" in page and f"{warehouse.gln:013d}" in page
 
+    # The inspection that follows only decides the unit's fate, and ends the order.
+    shop.inspect(eu, Facts.PACKAGING_INTACT, int(Grade.B))
+    gateway.app.state.indexer.index_once()
+    rs = unit_view(gateway.app.state, GTIN, _serial_of(gateway, shop.unit(eu))).return_status
+    assert rs.status == "settled" and escrow.order(eu)["status"] == Status.SETTLED
+    assert rs.settlement.disposition == "donate" and rs.refund_on_receipt is not None
+
 
 def test_a_chain_refusal_of_the_release_is_recorded_not_retried(gateway, shop, deployment, admin, actors):
     warehouse = actors["warehouse"]
