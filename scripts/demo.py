@@ -290,8 +290,11 @@ def run(d: deploy.Deployment, gateway: httpx.Client) -> Narrator:
     audited = [(deploy.DEMO_GTIN, f"BTL-000{i}") for i in range(1, 9)] + [(STROLLER_GTIN, "STR-0001"), (STROLLER_GTIN, "STR-0002")]
     for gtin, serial in audited:
         h = history.fetch(registry, gs1.unit_id(gtin, serial), from_block=d.block)
-        steps = " → ".join(BizStep(e.biz_step).name.lower() for e in h.events)
-        say.note(f"{serial}: {h.count} events, {'VERIFIED' if h.verified else 'NOT VERIFIED'} at block {h.block}: {steps}")
+        via = {id(e) for e in h.via_parcel}
+        # The parcel's own scans while the unit was packed are part of its history, checked against the parcel's head.
+        steps = " → ".join(BizStep(e.biz_step).name.lower() + (" (via parcel)" if id(e) in via else "") for e in h.timeline())
+        parcels = f" and {len(h.parcels)} parcel chain(s)" if h.parcels else ""
+        say.note(f"{serial}: {h.count} events{parcels}, {'VERIFIED' if h.verified else 'NOT VERIFIED'} at block {h.block}: {steps}")
         if not h.verified:
             raise SystemExit(f"history of {serial} does not match its on-chain head")
     print(f"\nScenario done: {say.total_gas:,} gas in all.")
@@ -319,7 +322,34 @@ def through_the_gateway(d: deploy.Deployment, say: Narrator, gateway: GatewayPro
     say.note(f"consumer page data: {len(view['timeline'])} events, verified={verification['verified']} at block {verification['block']}")
     if not verification["verified"]:
         raise SystemExit(f"the gateway could not verify BTL-0001: {verification['reason']}")
+    show_return_options(http, gateway.url)
     return link
+
+
+def show_return_options(http: httpx.Client, base: str) -> None:
+    """What the consumer pages say of each return option, each page proved against the chain."""
+
+    def page(path: str) -> dict:
+        view = http.get(path, headers={"accept": "application/json"}).json()
+        if not view["verification"]["verified"]:
+            raise SystemExit(f"the gateway could not verify {path}: {view['verification']['reason']}")
+        return view
+
+    bottle, stroller = f"/01/{deploy.DEMO_GTIN:014d}/21", f"/01/{STROLLER_GTIN:014d}/21"
+    v = page(f"{bottle}/BTL-0004")
+    rs = v["return_status"]
+    print(f"    BTL-0004: remedy {rs['remedy']}, refund released on receipt at GLN {rs['refund_on_receipt']['location']}, then {v['fate']['kind']} to GLN {v['fate']['organization']}; lifecycle closed: {v['closed']}")
+    v = page(f"{bottle}/BTL-0005")
+    print(f"    BTL-0005: replaced by {v['return_status']['reissue']['replacement']['serial']} (link checked on-chain: {v['return_status']['reissue']['verified']})")
+    v = page(f"{bottle}/BTL-0006")
+    print(f"    BTL-0006: replacement for {v['replacement_for']['original']['serial']} (checked on-chain: {v['replacement_for']['verified']})")
+    v = page(f"{stroller}/STR-0002")
+    print(f"    STR-0002: second opinion after inspection house GLN {v['return_status']['second_inspection']['firstOrganization']}, then {v['fate']['kind']} by GLN {v['fate']['organization']}")
+    v = page(f"{bottle}/BTL-0007")
+    via = sum(1 for e in v["timeline"] if e["via_parcel"])
+    print(f"    BTL-0007: {len(v['timeline'])} events, {via} of them scans of its parcel")
+    v = page(f"/00/{DEMO_SSCC:018d}")
+    print(f"    parcel {DEMO_SSCC:018d}: {len(v['timeline'])} events verified; contents proved on-chain: {v['contents_verified']} ({v['onchain_size']} units now)")
 
 
 def start_gateway(d: deploy.Deployment) -> GatewayProcess:
@@ -354,10 +384,12 @@ def main() -> None:
 Where to look
   consumer page (the QR code's URL)  {link}
   its QR code                        {link}/qr.svg
-  exchange + refund on receipt, donated   {gateway.url}/01/{deploy.DEMO_GTIN:014d}/21/BTL-0004
-  defect reissued: original / replacement {gateway.url}/01/{deploy.DEMO_GTIN:014d}/21/BTL-0005  {gateway.url}/01/{deploy.DEMO_GTIN:014d}/21/BTL-0006
-  two inspections, recycled               {gateway.url}/01/{STROLLER_GTIN:014d}/21/STR-0002
-  combined return parcel (SSCC)           {gateway.url}/00/{DEMO_SSCC:018d}   (unit: {gateway.url}/01/{deploy.DEMO_GTIN:014d}/21/BTL-0007)
+  exchange, refund on receipt, donated {gateway.url}/01/{deploy.DEMO_GTIN:014d}/21/BTL-0004
+  defect reissued: original          {gateway.url}/01/{deploy.DEMO_GTIN:014d}/21/BTL-0005
+                   replacement       {gateway.url}/01/{deploy.DEMO_GTIN:014d}/21/BTL-0006
+  two inspections, then recycled     {gateway.url}/01/{STROLLER_GTIN:014d}/21/STR-0002
+  combined return: the parcel        {gateway.url}/00/{DEMO_SSCC:018d}
+                   a unit in it      {gateway.url}/01/{deploy.DEMO_GTIN:014d}/21/BTL-0007
   the same as JSON                   curl -H 'Accept: application/json' {link}
   EIP-712 types to sign              {gateway.url}/v1/eip712
   auditor: events / EPCIS / integrity {gateway.url}/v1/audit/events  {gateway.url}/v1/audit/epcis  {gateway.url}/v1/audit/integrity
