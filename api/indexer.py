@@ -21,10 +21,9 @@ import logging
 import threading
 from typing import Any
 
-from eth_abi import encode
-from eth_utils import keccak
 
 from returntrace import hashchain, history, logs
+from returntrace.refs import order_ref, rma_ref
 from returntrace.logs import DecodedLog, LogDecoder
 
 from .chain import Chain
@@ -59,16 +58,6 @@ def hex32(value: bytes) -> str:
 
 def _nonzero(value: bytes) -> str | None:
     return None if bytes(value) == ZERO32 else hex32(value)
-
-
-def order_ref(chain_id: int, escrow: str, order_id: int) -> bytes:
-    """ReturnEscrow.orderRef: keccak256(abi.encode(block.chainid, address(this), orderId))."""
-    return keccak(encode(["uint256", "address", "uint256"], [chain_id, escrow, order_id]))
-
-
-def rma_ref(order_reference: bytes) -> bytes:
-    """ReturnEscrow.rmaRef: keccak256(abi.encode(orderRef(orderId), "RMA"))."""
-    return keccak(encode(["bytes32", "string"], [order_reference, "RMA"]))
 
 
 def _json_safe(value: Any) -> Any:

@@ -8,7 +8,7 @@ import time
 from brownie import chain
 from fastapi.testclient import TestClient
 
-from api.indexer import order_ref, rma_ref
+from returntrace.refs import order_ref, rma_ref
 from api.main import create_app
 from api.unit_view import unit_view
 from returntrace import eip712, gs1, history
