@@ -12,11 +12,11 @@ from eth_abi import encode
 from eth_utils import keccak
 from web3 import Web3
 from web3.contract import Contract
+from web3.exceptions import ContractCustomError, ContractLogicError
 
-from returntrace import eip712, history
+from returntrace import eip712, hashchain, history
 
-
-PARENT_OF_SELECTOR = keccak(text="parentOf(bytes32)")[:4]
+LAST_ORDER_OF_SELECTOR = keccak(text="lastOrderOf(bytes32)")[:4]
 
 
 class ManifestError(RuntimeError):
@@ -94,6 +94,8 @@ class ChainReader:
         self._contracts: set[str] = set()
         self._eoas: dict[str, float] = {}
         self._block_time: tuple[float, int] = (0.0, 0)
+        self._closed: set[bytes] = set()
+        self._policies: dict[tuple[int, int], tuple] = {}
 
     def block_time(self) -> int:
         fetched, value = self._block_time
@@ -114,23 +116,39 @@ class ChainReader:
     def actor_roles(self, account: str) -> int:
         return self.actor(account)[0]
 
+    def unit_states(self, unit_ids: list[bytes]) -> dict[bytes, int]:
+        """`unitRecord` of units or parcels at the latest block, in one batched read. A closed
+        unit never reopens, so it is remembered and not read again (its value here is then only
+        the closed flag); existence is remembered for existing_units."""
+        ids = list(dict.fromkeys(unit_ids))
+        unknown = [u for u in ids if u not in self._closed]
+        out = history.read_records(self.chain.registry, unknown, "latest") if unknown else {}
+        for u, record in out.items():
+            if record:
+                self._units.add(u)
+            if hashchain.is_closed(record):
+                self._closed.add(u)
+        out.update({u: hashchain.CLOSED for u in ids if u in self._closed and u not in out})
+        return out
+
     def existing_units(self, unit_ids: list[bytes]) -> set[bytes]:
         """Which of these units exist on-chain: one batched read for all those not known yet."""
-        unknown = list({u for u in unit_ids if u not in self._units})
+        unknown = [u for u in unit_ids if u not in self._units]
         if unknown:
-            latest = int(self.chain.w3.eth.block_number)
-            records = history.read_records(self.chain.registry, unknown, latest)
-            self._units.update(u for u, record in records.items() if record)
+            self.unit_states(unknown)
         return {u for u in unit_ids if u in self._units}
-
-    def records(self, unit_ids: list[bytes]) -> dict[bytes, int]:
-        """`unitRecord` of units or parcels at the latest block (not cached: the closed flag changes)."""
-        return history.read_records(self.chain.registry, list(dict.fromkeys(unit_ids)), int(self.chain.w3.eth.block_number))
 
     def parents(self, unit_ids: list[bytes]) -> dict[bytes, bytes]:
         """`parentOf` of units at the latest block: the parcel each is packed in (zero bytes: none)."""
-        words = history.read_words(self.chain.registry, PARENT_OF_SELECTOR, list(dict.fromkeys(unit_ids)), int(self.chain.w3.eth.block_number))
-        return {u: w.to_bytes(32, "big") for u, w in words.items()}
+        return history.read_parents(self.chain.registry, list(dict.fromkeys(unit_ids)), "latest")
+
+    def parcel_sizes(self, parcel_ids: list[bytes]) -> dict[bytes, int]:
+        """`parcelSize` of parcels at the latest block (a unit's id answers 0)."""
+        return history.read_parcel_sizes(self.chain.registry, list(dict.fromkeys(parcel_ids)), "latest")
+
+    def last_orders(self, unit_ids: list[bytes]) -> dict[bytes, int]:
+        """`ReturnEscrow.lastOrderOf` of many units at the latest block, in one batched read."""
+        return history.read_words(self.chain.escrow, LAST_ORDER_OF_SELECTOR, list(dict.fromkeys(unit_ids)), "latest")
 
     def product(self, gtin: int) -> tuple[str, int, int] | None:
         """(brand, class flags, markets) of a registered GTIN, else None."""
@@ -168,23 +186,48 @@ class ChainReader:
         return len(out) >= 32 and bytes(out[:4]) == self.ERC1271_MAGIC
 
     def order(self, order_id: int) -> tuple:
-        """IReturnEscrow.Order as a tuple; an order that does not exist (the escrow reverts with
-        ReturnEscrowUnknownOrder) comes back with status 0."""
-        from web3.exceptions import ContractCustomError, ContractLogicError
-
+        """IReturnEscrow.Order as a tuple (see ORDER_* indexes); an order that does not exist (the
+        escrow reverts with ReturnEscrowUnknownOrder) comes back with status 0."""
         try:
             return tuple(self.chain.escrow.functions.order(order_id).call())
         except (ContractCustomError, ContractLogicError):
             return (None, 0, 0)
 
     def policy(self, market: int, version: int) -> tuple:
-        """IReturnEscrow.Policy as a tuple (see POLICY_* indexes)."""
-        return tuple(self.chain.escrow.functions.policy(market, version).call())
+        """IReturnEscrow.Policy as a tuple (see POLICY_* indexes). Cached for good: a policy version
+        never changes once set (setPolicy adds a version)."""
+        key = (int(market), int(version))
+        if key not in self._policies:
+            self._policies[key] = tuple(self.chain.escrow.functions.policy(*key).call())
+        return self._policies[key]
 
     def delivered_at(self, order_id: int) -> int:
         return int(self.chain.escrow.functions.deliveredAt(order_id).call())
 
+    def return_received_at(self, order_id: int) -> int:
+        """When the warehouse's receiving scan under the order's RMA arrived (0: not yet)."""
+        return int(self.chain.escrow.functions.returnReceivedAt(order_id).call())
+
+    def derive_grade(self, order_id: int, facts: int) -> int:
+        """The grade the escrow derives from an inspection's facts under the order's policy."""
+        return int(self.chain.escrow.functions.deriveGrade(order_id, facts).call())
+
+
+def return_window_closes(delivered_at: int, policy: tuple) -> int:
+    """When an order delivered at `delivered_at` stops being returnable under `policy` (a tuple):
+    ReturnEscrow._checkReturnable's delivery + max(withdrawal window, voluntary return window)."""
+    return delivered_at + max(int(policy[POLICY_WITHDRAWAL]), int(policy[POLICY_RETURN_WINDOW]))
+
+
+def inspection_sla_ends(received_at: int, requested_at: int, policy: tuple) -> int:
+    """ReturnEscrow's inspection SLA end: max(receipt, request) + inspectionSla."""
+    return max(int(received_at), int(requested_at)) + int(policy[POLICY_INSPECTION_SLA])
+
 
 # IReturnEscrow.Order and IReturnEscrow.Policy tuple positions the gateway reads.
-ORDER_BUYER, ORDER_STATUS, ORDER_REMEDY, ORDER_MERCHANT, ORDER_PRICE, ORDER_UNIT, ORDER_MARKET, ORDER_POLICY_VERSION = 0, 2, 8, 9, 10, 13, 15, 16
-POLICY_WITHDRAWAL, POLICY_RETURN_WINDOW, POLICY_REFUND_ON_RETURN, POLICY_EXCHANGE_OFFERED, POLICY_EXCHANGE_BONUS = 0, 1, 10, 11, 12
+ORDER_BUYER, ORDER_STATUS, ORDER_HYGIENE_SEALED, ORDER_REMEDY, ORDER_MERCHANT, ORDER_PRICE = 0, 2, 4, 8, 9, 10
+ORDER_DELIVERY_FEE, ORDER_UNIT, ORDER_RETURN_SHIPPING_FEE, ORDER_MARKET, ORDER_POLICY_VERSION, ORDER_REQUESTED_AT = 12, 13, 14, 15, 16, 17
+POLICY_WITHDRAWAL, POLICY_RETURN_WINDOW, POLICY_INSPECTION_SLA, POLICY_REFUNDS_DELIVERY, POLICY_HYGIENE_EXEMPT = 0, 1, 3, 6, 7
+POLICY_TERMS, POLICY_REFUND_ON_RETURN, POLICY_EXCHANGE_OFFERED, POLICY_EXCHANGE_BONUS = 9, 10, 11, 12
+# IReturnEscrow.OrderStatus values the gateway decides on.
+ORDER_ACTIVE, ORDER_RETURN_REQUESTED, ORDER_SECOND_INSPECTION, ORDER_REFUNDED = 1, 2, 8, 9

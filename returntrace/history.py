@@ -300,15 +300,26 @@ _PARENT_OF_SELECTOR = keccak(text="parentOf(bytes32)")[:4]
 _PARCEL_SIZE_SELECTOR = keccak(text="parcelSize(bytes32)")[:4]
 
 
-def read_records(registry: Any, ids: list[bytes], block: int, batch: int = 200) -> dict[bytes, int]:
+def read_records(registry: Any, ids: list[bytes], block: int | str, batch: int = 200) -> dict[bytes, int]:
     """`unitRecord(id)` of many units at `block`, in JSON-RPC batches where the node takes them."""
     return read_words(registry, _UNIT_RECORD_SELECTOR, ids, block, batch)
 
 
-def read_words(registry: Any, selector: bytes, ids: list[bytes], block: int, batch: int = 200) -> dict[bytes, int]:
-    """A one-word view `selector(bytes32 id)` of many ids at `block`, in JSON-RPC batches where the node takes them."""
+def read_parents(registry: Any, ids: list[bytes], block: int | str) -> dict[bytes, bytes]:
+    """`parentOf(id)` of many units at `block`: the parcel each is packed in (zero bytes: none)."""
+    return {u: w.to_bytes(32, "big") for u, w in read_words(registry, _PARENT_OF_SELECTOR, ids, block).items()}
+
+
+def read_parcel_sizes(registry: Any, ids: list[bytes], block: int | str) -> dict[bytes, int]:
+    """`parcelSize(id)` of many parcels at `block` (0 for an empty parcel or a unit)."""
+    return read_words(registry, _PARCEL_SIZE_SELECTOR, ids, block)
+
+
+def read_words(registry: Any, selector: bytes, ids: list[bytes], block: int | str, batch: int = 200) -> dict[bytes, int]:
+    """A one-word view `selector(bytes32 id)` of many ids at `block` (a number or a tag such as
+    "latest"), in JSON-RPC batches where the node takes them. `registry` is any web3 contract."""
     w3 = registry.w3
-    tag = hex(block)
+    tag = block if isinstance(block, str) else hex(block)
     out: dict[bytes, int] = {}
 
     def params(u: bytes) -> list[Any]:
