@@ -42,7 +42,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.relayer = None
         if settings.relayer_key:
             app.state.relayer = Relayer(
-                chain, outbox, settings.relayer_key, settings.batch_max_events, settings.batch_interval, settings.pause_before_broadcast
+                chain, outbox, settings.relayer_key, settings.batch_max_events, settings.batch_interval, settings.pause_before_broadcast,
+                reader,
             )
             if settings.relay:
                 app.state.relayer.start()
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     for module in (health, intake, evidence, resolver, audit):
         app.include_router(module.router)
+    app.include_router(intake.orders_router)
     return app
 
 

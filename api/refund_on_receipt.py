@@ -1,31 +1,40 @@
 """Refund on receipt: `escrow.releaseRefundOnReceipt(orderId)` submitted by the gateway itself.
 
-When the relayer confirms an EventBatch holding a receiving scan whose bizTransaction is the RMA
-reference of an order that is `ReturnRequested`, whose policy has `refundOnReturn` and whose scan
-was made at a return center accredited for the order's market (the registry's milestone record,
-`returnCenterAccredited(location, organisation, market)`), the relayer stores an unsigned outbox
-message of kind `ReleaseRefundOnReceipt` in the same database transaction that confirms the
-batch. Its id is derived from (chain, escrow, order), so it is stored once whatever happens
-(restarts, the manual endpoint), relayed like any escrow message — simulated first, and failed
-with the contract's decoded error if the chain refuses it, never retried forever.
+The two messages that can complete the escrow's condition trigger the check when the relayer
+confirms them, whichever is mined last: an EventBatch holding a warehouse's receiving scan
+(disposition returned) whose bizTransaction is the RMA reference of the unit's latest order, and
+the buyer's ReturnRequest itself (a scan confirmed first would otherwise never trigger it). When
+the order is `ReturnRequested`, its policy has `refundOnReturn`, the receipt was at a return center
+accredited for the order's market (the registry's milestone record,
+`returnCenterAccredited(location, organisation, market)`) and the inspection SLA has not run out,
+the relayer stores an unsigned outbox message of kind `ReleaseRefundOnReceipt` in the same
+database transaction that confirms the batch. Its id is derived from (chain, escrow, order), so it
+is stored once whatever happens (restarts, the manual endpoint), relayed like any escrow message —
+simulated first, and failed with the contract's decoded error if the chain refuses it, never
+retried forever.
+
+Every read is at the latest block (a node that keeps no history can answer it), and the cost per
+confirmed scan is small: scans that are not returns are skipped, references are computed locally
+(returntrace.refs), `lastOrderOf` of all scanned units is one batched call, policies are cached,
+and only orders whose RMA matches are read further.
 """
 
 from __future__ import annotations
 
 from eth_abi import encode
 from eth_utils import keccak
-from web3.exceptions import ContractCustomError, ContractLogicError
 
-from returntrace.vocab import BizStep
+from returntrace.refs import order_ref, rma_ref
+from returntrace.vocab import BizStep, Disposition
 
 from .chain import (
-    ORDER_MARKET, ORDER_POLICY_VERSION, ORDER_STATUS, ORDER_UNIT, POLICY_REFUND_ON_RETURN, Chain,
+    ORDER_MARKET, ORDER_POLICY_VERSION, ORDER_REQUESTED_AT, ORDER_RETURN_REQUESTED, ORDER_STATUS, ORDER_UNIT, POLICY_REFUND_ON_RETURN,
+    Chain, ChainReader, inspection_sla_ends,
 )
 from .db.outbox import Message
 
 KIND = "ReleaseRefundOnReceipt"
 CONTRACT = "gateway"  # the outbox's (contract, signer, nonce) key: the gateway's own messages, one per order
-STATUS_RETURN_REQUESTED = 2
 MILESTONE_RETURN_RECEIVED = 1
 NO_DEADLINE = 2**62
 
@@ -42,30 +51,33 @@ def message(chain: Chain, order_id: int) -> Message:
     )
 
 
-def releasable(chain: Chain, order_id: int, block: int | str = "latest") -> tuple[bool, str, str]:
+def rma_of(chain: Chain, order_id: int) -> bytes:
+    """ReturnEscrow.rmaRef(orderId), computed locally."""
+    return rma_ref(order_ref(chain.chain_id, chain.escrow.address, order_id))
+
+
+def releasable(reader: ChainReader, order_id: int, order: tuple | None = None) -> tuple[bool, str, str]:
     """(True, "", "") if the escrow would release the order's refund on receipt now, else
-    (False, code, why). Reads at `block`; node errors propagate (the caller retries later)."""
-    escrow, registry = chain.escrow.functions, chain.registry.functions
-    try:
-        order = tuple(escrow.order(order_id).call(block_identifier=block))
-    except (ContractCustomError, ContractLogicError):  # ReturnEscrowUnknownOrder
-        return False, "unknown_order", f"order {order_id} does not exist"
+    (False, code, why). Reads the latest block (`order`: the order's tuple if the caller has it);
+    node errors propagate (the caller decides)."""
+    chain = reader.chain
+    order = order if order is not None else reader.order(order_id)
     status = int(order[ORDER_STATUS])
     if status == 0:
         return False, "unknown_order", f"order {order_id} does not exist"
-    if status != STATUS_RETURN_REQUESTED:
+    if status != ORDER_RETURN_REQUESTED:
         return False, "order_not_returned", f"order {order_id} is not awaiting its return (status {status})"
-    try:
-        policy = tuple(escrow.policy(order[ORDER_MARKET], order[ORDER_POLICY_VERSION]).call(block_identifier=block))
-    except (ContractCustomError, ContractLogicError):
-        return False, "no_refund_on_return", f"order {order_id}'s policy cannot be read"
+    policy = reader.policy(order[ORDER_MARKET], order[ORDER_POLICY_VERSION])
     if not policy[POLICY_REFUND_ON_RETURN]:
         return False, "no_refund_on_return", f"the policy of order {order_id}'s market does not refund on receipt"
-    rma = bytes(escrow.rmaRef(order_id).call(block_identifier=block))
-    at, location, organization = registry.milestone(bytes(order[ORDER_UNIT]), rma, MILESTONE_RETURN_RECEIVED).call(block_identifier=block)
+    registry = chain.registry.functions
+    at, location, organization = registry.milestone(bytes(order[ORDER_UNIT]), rma_of(chain, order_id), MILESTONE_RETURN_RECEIVED).call()
     if int(at) == 0:
         return False, "not_returned", f"order {order_id}'s unit has no receiving scan under its RMA yet"
-    if not registry.returnCenterAccredited(int(location), int(organization), int(order[ORDER_MARKET])).call(block_identifier=block):
+    sla_end = inspection_sla_ends(int(at), int(order[ORDER_REQUESTED_AT]), policy)
+    if reader.block_time() > sla_end:
+        return False, "sla_elapsed", f"order {order_id}'s inspection SLA ended at {sla_end}: the refund is no longer released on receipt"
+    if not registry.returnCenterAccredited(int(location), int(organization), int(order[ORDER_MARKET])).call():
         return False, "center_not_accredited", (
             f"the receiving scan at GLN {int(location):013d} (organisation {int(organization):013d}) is not at a return center "
             f"accredited for order {order_id}'s market"
@@ -73,22 +85,30 @@ def releasable(chain: Chain, order_id: int, block: int | str = "latest") -> tupl
     return True, "", ""
 
 
-def candidates(chain: Chain, batches: list[Message], block: int | str = "latest") -> list[Message]:
-    """Release messages for the orders whose receiving scan these confirmed EventBatches carry."""
-    out: dict[int, Message] = {}
+def _returned_scans(batches: list[Message]) -> dict[bytes, set[str]]:
+    """{unit: RMA references} of the receiving scans with disposition returned in these EventBatches:
+    the only events that can set a return-received milestone."""
+    out: dict[bytes, set[str]] = {}
     for m in batches:
         if m.kind != "EventBatch":
             continue
         for e in m.body.get("events", []):
             ref = e.get("bizTransaction")
-            if int(e.get("bizStep", -1)) != int(BizStep.RECEIVING) or not ref or int(ref, 16) == 0:
+            if int(e.get("bizStep", -1)) != BizStep.RECEIVING or int(e.get("disposition", -1)) != Disposition.RETURNED:
                 continue
-            unit = bytes.fromhex(e["unitId"][2:])
-            order_id = int(chain.escrow.functions.lastOrderOf(unit).call(block_identifier=block))
-            if order_id == 0 or order_id in out:
-                continue
-            if "0x" + bytes(chain.escrow.functions.rmaRef(order_id).call(block_identifier=block)).hex() != ref.lower():
-                continue
-            if releasable(chain, order_id, block)[0]:
-                out[order_id] = message(chain, order_id)
-    return list(out.values())
+            if ref and int(ref, 16):
+                out.setdefault(bytes.fromhex(e["unitId"][2:]), set()).add(ref.lower())
+    return out
+
+
+def candidates(reader: ChainReader, confirmed: list[Message]) -> list[Message]:
+    """Release messages for the orders these confirmed messages may have made releasable: the
+    orders whose RMA a receiving scan carries, and the orders of confirmed return requests."""
+    chain = reader.chain
+    orders = [int(m.body["orderId"]) for m in confirmed if m.kind == "ReturnRequest"]
+    scans = _returned_scans(confirmed)
+    if scans:
+        for unit, order_id in reader.last_orders(list(scans)).items():
+            if order_id and "0x" + rma_of(chain, order_id).hex() in scans[unit]:
+                orders.append(order_id)
+    return [message(chain, o) for o in dict.fromkeys(orders) if releasable(reader, o)[0]]

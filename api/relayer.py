@@ -23,7 +23,7 @@ from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhaust
 from returntrace import eip712
 
 from . import refund_on_receipt
-from .chain import Chain
+from .chain import Chain, ChainReader
 from .db.outbox import Message, Outbox, SentTransaction
 from .revert import RevertDecoder, abi_type
 from .worker import Worker
@@ -50,6 +50,8 @@ TARGETS = {
     refund_on_receipt.KIND: ("escrow", "releaseRefundOnReceipt", False),
 }
 UNSIGNED_ARGS = {refund_on_receipt.KIND: ("orderId",)}
+# Confirmed messages that may complete a refund on receipt's condition (the scan or the request).
+FOLLOW_UP_KINDS = ("EventBatch", "ReturnRequest")
 
 
 def _bytes(value: Any) -> Any:
@@ -72,9 +74,13 @@ def call_args(message: Message) -> tuple:
 class Relayer(Worker):
     name = "relayer"
 
-    def __init__(self, chain: Chain, outbox: Outbox, private_key: str, batch_max_events: int, interval: float, pause_before_broadcast: float = 0.0) -> None:
+    def __init__(
+        self, chain: Chain, outbox: Outbox, private_key: str, batch_max_events: int, interval: float,
+        pause_before_broadcast: float = 0.0, reader: ChainReader | None = None,
+    ) -> None:
         super().__init__(interval)
         self.chain, self.outbox = chain, outbox
+        self.reader = reader or ChainReader(chain)  # its policy cache spares reads per confirmation
         self.pause_before_broadcast = pause_before_broadcast
         self.account = Account.from_key(private_key)
         self.batch_max_events = batch_max_events
@@ -266,12 +272,18 @@ class Relayer(Worker):
 
     def _confirm(self, tx_hash: str, block: int, message_ids: list[str]) -> None:
         """Confirms a mined transaction, storing in the same database transaction the refund
-        releases its receiving scans call for (read at its block). A node error here leaves the
-        transaction unconfirmed: the next round settles it again from its receipt."""
-        batches = [m for m in (self.outbox.get(mid) for mid in message_ids) if m is not None and m.kind == "EventBatch"]
-        follow_ups = refund_on_receipt.candidates(self.chain, batches, block) if batches else []
+        releases its receiving scans or return requests call for. Those are read at the latest
+        block, and any failure to read them confirms the transaction without follow-ups: a
+        confirmation is never held back by them (the manual endpoint can still release)."""
+        confirmed = [m for m in (self.outbox.get(mid) for mid in message_ids) if m is not None and m.kind in FOLLOW_UP_KINDS]
+        follow_ups: list[Message] = []
+        if confirmed:
+            try:
+                follow_ups = refund_on_receipt.candidates(self.reader, confirmed)
+            except Exception:  # noqa: BLE001 — a node error, a pruned state, a bug: log it, confirm anyway
+                log.exception("transaction %s: refund-on-receipt follow-ups not checked; confirming without them", tx_hash)
         for m in follow_ups:
-            log.info("receiving scan at an accredited return center: releasing order %s's refund (message %s)", m.body["orderId"], m.id)
+            log.info("return received at an accredited return center: releasing order %s's refund (message %s)", m.body["orderId"], m.id)
         self.outbox.confirm_transaction(tx_hash, block, follow_ups)
 
     @property
