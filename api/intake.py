@@ -17,9 +17,11 @@ from returntrace import eip712, gs1, hashchain
 from returntrace.policies import Grade
 from returntrace.vocab import PARTNER_DISPOSITIONS, STEP_ROLES, AggregationAction, BizStep, Disposition, Role, closes
 
+from . import refund_on_receipt
 from .chain import (
-    ORDER_BUYER, ORDER_MARKET, ORDER_MERCHANT, ORDER_POLICY_VERSION, ORDER_STATUS, POLICY_EXCHANGE_OFFERED, POLICY_RETURN_WINDOW,
-    POLICY_WITHDRAWAL, ChainReader, ManifestError,
+    ORDER_ACTIVE, ORDER_BUYER, ORDER_MARKET, ORDER_MERCHANT, ORDER_POLICY_VERSION, ORDER_REFUNDED, ORDER_REQUESTED_AT,
+    ORDER_RETURN_REQUESTED, ORDER_SECOND_INSPECTION, ORDER_STATUS, POLICY_EXCHANGE_OFFERED, ChainReader, ManifestError,
+    inspection_sla_ends, return_window_closes,
 )
 from .db.outbox import CONTRACT_OF_KIND, Message, NonceConflict, Outbox, UnitConflict
 from .errors import ApiError
@@ -27,11 +29,14 @@ from .schemas import items_of
 
 MAX_CLOCK_SKEW = 300  # TraceRegistry.MAX_CLOCK_SKEW
 MAX_FACTS = 15
-ORDER_RETURN_REQUESTED, ORDER_ACTIVE = 2, 1
-# Statuses in which ReturnEscrow takes an inspection: ReturnRequested, SecondInspection, Refunded.
-INSPECTABLE = (ORDER_RETURN_REQUESTED, 8, 9)
+# Statuses in which ReturnEscrow takes an inspection.
+INSPECTABLE = (ORDER_RETURN_REQUESTED, ORDER_SECOND_INSPECTION, ORDER_REFUNDED)
 MAX_REASON = 6
 REMEDY_REFUND, REMEDY_EXCHANGE = 0, 1
+# The step each aggregation action must carry (TraceRegistry.aggregate: TraceRegistryInvalidStep).
+ACTION_STEP = {AggregationAction.ADD: BizStep.PACKING, AggregationAction.DELETE: BizStep.UNPACKING}
+# A check's marks: (unit id, "create" | one of outbox.MARKS) — what the message does to units once mined.
+Marks = list[tuple[bytes, str]]
 
 
 def _gln(value: int | str, where: str) -> int:
@@ -96,8 +101,9 @@ class Intake:
         if message["deadline"] < now + self.margin:
             raise ApiError(410, "expired", f"deadline {message['deadline']} is past or within {self.margin} s of chain time {now}")
         self._check_signature(signer, digest, signature)
-        # A commissioning's check returns the unit ids it creates; the outbox records them.
-        created = getattr(self, f"_check_{kind}")(signer, message, now) or []
+        # A check returns what the message does to units (created, closed, packed); the outbox records it.
+        marks: Marks = getattr(self, f"_check_{kind}")(signer, message, now) or []
+        created = [u for u, mark in marks if mark == "create"]
 
         contract = CONTRACT_OF_KIND[kind]
         chain_nonce = self.reader.nonce(contract, signer)
@@ -109,7 +115,9 @@ class Intake:
             status="accepted", tx_hash=None, block=None, error=None, accepted_at=0.0, updated_at=0.0,
         )
         try:
-            return self.outbox.accept(candidate, chain_nonce, ["0x" + u.hex() for u in created])
+            return self.outbox.accept(
+                candidate, chain_nonce, ["0x" + u.hex() for u in created], [("0x" + u.hex(), mark) for u, mark in marks if mark != "create"]
+            )
         except NonceConflict as exc:
             raise ApiError(409, "nonce_conflict", str(exc), expected=exc.expected) from exc
         except UnitConflict as exc:
@@ -147,40 +155,57 @@ class Intake:
             )
         _check_time(item["eventTime"], now, where)
 
-    def _open_records(self, ids: list[bytes]) -> dict[bytes, int]:
-        """unitRecord of units or parcels; a closed one is refused (409 unit_closed), as the registry will."""
-        records = self.reader.records(ids)
-        for i, u in enumerate(ids):
-            if hashchain.is_closed(records.get(u, 0)):
-                raise ApiError(409, "unit_closed", f"0x{u.hex()} was donated, recycled, destroyed or decommissioned: its lifecycle is closed")
+    def _open_units(self, ids: list[bytes], where: str) -> dict[bytes, int]:
+        """Every id is a unit or parcel on-chain, or one an accepted commissioning or first packing
+        creates (404 unknown_unit); none is closed on-chain or by a queued event (409 unit_closed),
+        as the registry will refuse. One batched read of their records; returns them (0: not mined)."""
+        records = self.reader.unit_states(ids)
+        for i, unit in enumerate(ids):
+            if not records.get(unit) and not self.outbox.is_pending_unit("0x" + unit.hex()):
+                raise ApiError(404, "unknown_unit", f"{where}[{i}]: unit 0x{unit.hex()} has not been commissioned (nor packed, for a parcel)")
+        closing = self.outbox.marked(("0x" + u.hex() for u in ids), "close")
+        for i, unit in enumerate(ids):
+            if hashchain.is_closed(records.get(unit, 0)):
+                raise ApiError(409, "unit_closed", f"{where}[{i}]: 0x{unit.hex()} was donated, recycled, destroyed or decommissioned: its lifecycle is closed")
+            if "0x" + unit.hex() in closing:
+                raise ApiError(409, "unit_closed", f"{where}[{i}]: a queued event closes 0x{unit.hex()}: it takes no later event")
         return records
 
-    def _known(self, ids: list[bytes], where: str) -> None:
-        """Every id is a unit or parcel on-chain, or one an accepted commissioning or first packing creates."""
-        known = self.reader.existing_units(ids)
-        for i, unit in enumerate(ids):
-            if unit not in known and not self.outbox.is_pending_unit("0x" + unit.hex()):
-                raise ApiError(404, "unknown_unit", f"{where}[{i}]: unit 0x{unit.hex()} has not been commissioned (nor packed, for a parcel)")
-
-    def _check_EventBatch(self, signer: str, message: dict[str, Any], now: int) -> None:
+    def _check_EventBatch(self, signer: str, message: dict[str, Any], now: int) -> Marks:
         roles = self.reader.actor_roles(signer)
         for i, e in enumerate(message["events"]):
             self._check_step(signer, roles, e, now, f"events[{i}]")
         # A parcel's id is a unit id: an event on it is one scan of the whole parcel.
         units = [bytes.fromhex(e["unitId"][2:]) for e in message["events"]]
-        self._known(units, "events")
-        self._open_records(units)
+        self._open_units(units, "events")
         closed: set[bytes] = set()
         for i, (e, unit) in enumerate(zip(message["events"], units)):
             if unit in closed:
                 raise ApiError(409, "unit_closed", f"events[{i}]: an earlier event of this message closes unit 0x{unit.hex()}")
             if closes(e["bizStep"], e["disposition"]):
                 closed.add(unit)
+        self._check_parcels_empty(closed)
+        return [(u, "close") for u in closed]
 
-    def _check_AggregationBatch(self, signer: str, message: dict[str, Any], now: int) -> list[bytes]:
+    def _check_parcels_empty(self, closing: set[bytes]) -> None:
+        """A closing event on a parcel that still holds units, on-chain or by a queued packing, is
+        refused as the registry will (TraceRegistryParcelNotEmpty)."""
+        if not closing:
+            return
+        sizes = self.reader.parcel_sizes(list(closing))
+        filling = self.outbox.marked(("0x" + u.hex() for u in closing), "fill")
+        for unit in closing:
+            if sizes.get(unit) or "0x" + unit.hex() in filling:
+                raise ApiError(
+                    409, "parcel_not_empty",
+                    f"parcel 0x{unit.hex()} still holds {sizes.get(unit) or 'queued'} units: unpack them before an event closes it",
+                )
+
+    def _check_AggregationBatch(self, signer: str, message: dict[str, Any], now: int) -> Marks:
         """What TraceRegistry.aggregate checks, against parentOf read now and applied in order through
-        the message. Returns the parcels its first ADD creates (recorded, so that scans of a parcel
-        whose packing is still queued are accepted like events of a unit whose commissioning is)."""
+        the message. Marks the parcels its first ADD creates (so that scans of a parcel whose packing
+        is still queued are accepted like events of a unit whose commissioning is), the units it packs
+        and the parcels it fills (so that a second packing or a closing scan is refused meanwhile)."""
         roles = self.reader.actor_roles(signer)
         aggregations = message["aggregations"]
         children: list[bytes] = []
@@ -189,14 +214,24 @@ class Intake:
             if a["action"] not in AggregationAction._value2member_map_:
                 raise ApiError(400, "invalid_action", f"{where}: action {a['action']} is not 1 (ADD) or 2 (DELETE)")
             self._check_step(signer, roles, a, now, where)
+            expected = ACTION_STEP[AggregationAction(a["action"])]
+            if a["bizStep"] != expected:
+                raise ApiError(400, "invalid_step", f"{where}: an {AggregationAction(a['action']).name} is bizStep {int(expected)} ({expected.name.lower()}), not {a['bizStep']}")
+            if closes(a["bizStep"], a["disposition"]):
+                raise ApiError(400, "invalid_disposition", f"{where}: an aggregation may not close its units (disposition {Disposition(a['disposition']).name.lower()})")
             if not a["childIds"]:
                 raise ApiError(400, "empty_aggregation", f"{where}: an aggregation names at least one unit (childIds)")
             children += [bytes.fromhex(c[2:]) for c in a["childIds"]]
-        self._known(children, "childIds")
         parcels = list(dict.fromkeys(gs1.parcel_id(a["sscc"]) for a in aggregations))
-        records = self._open_records(parcels + children)
+        self._open_units(children, "childIds")
+        records = self.reader.unit_states(parcels)  # closed ones are remembered: no read
+        closing = self.outbox.marked(("0x" + p.hex() for p in parcels), "close")
+        for p in parcels:
+            if hashchain.is_closed(records.get(p, 0)) or "0x" + p.hex() in closing:
+                raise ApiError(409, "unit_closed", f"parcel 0x{p.hex()}'s lifecycle is closed (or a queued event closes it)")
         parent = self.reader.parents(children)
-        created: list[bytes] = []
+        queued_packs = self.outbox.marked(("0x" + c.hex() for c in children), "pack")
+        marks: Marks = []
         for i, a in enumerate(aggregations):
             where = f"aggregations[{i}]"
             parcel = gs1.parcel_id(a["sscc"])
@@ -210,14 +245,18 @@ class Intake:
                             409, "already_packed", f"{where}: unit 0x{c.hex()} is in parcel 0x{packed.hex()} already; unpack it first",
                             parcel="0x" + packed.hex(), sscc=self._sscc_of(packed),
                         )
+                    if "0x" + c.hex() in queued_packs:
+                        raise ApiError(409, "already_packed", f"{where}: a queued packing puts unit 0x{c.hex()} in a parcel already")
                     parent[c] = parcel
+                    marks += [(c, "pack"), (parcel, "fill")]
                 else:
                     if parent.get(c) != parcel:
                         raise ApiError(409, "not_in_parcel", f"{where}: unit 0x{c.hex()} is not in parcel {a['sscc']:018d}")
                     parent[c] = bytes(32)
-            if a["action"] == AggregationAction.ADD and not records.get(parcel) and parcel not in created and not self.outbox.is_pending_unit("0x" + parcel.hex()):
-                created.append(parcel)
-        return created
+            created = any(u == parcel and mark == "create" for u, mark in marks)
+            if a["action"] == AggregationAction.ADD and not records.get(parcel) and not created and not self.outbox.is_pending_unit("0x" + parcel.hex()):
+                marks.append((parcel, "create"))
+        return list(dict.fromkeys(marks))
 
     def _sscc_of(self, parcel_id: bytes) -> str | None:
         """The SSCC of a parcel the index knows (the chain keeps only its id)."""
@@ -228,7 +267,7 @@ class Intake:
             found = r.parcel("0x" + parcel_id.hex())
         return f"{found['sscc']:018d}" if found else None
 
-    def _check_CommissionBatch(self, signer: str, message: dict[str, Any], now: int) -> list[bytes]:
+    def _check_CommissionBatch(self, signer: str, message: dict[str, Any], now: int) -> Marks:
         if not self.reader.actor_roles(signer) & Role.BRAND:
             raise ApiError(403, "role_not_allowed", f"{signer} is not an accredited brand on-chain")
         units: list[bytes] = []
@@ -247,7 +286,7 @@ class Intake:
             if unit in seen or unit in existing or self.outbox.is_pending_unit("0x" + unit.hex()):
                 raise ApiError(409, "unit_exists", f"units[{i}]: unit {u['gtin']:014d}/{u['serial']} is already commissioned")
             seen.add(unit)
-        return units
+        return [(u, "create") for u in units]
 
     def _check_Inspection(self, signer: str, message: dict[str, Any], now: int) -> None:
         roles, organization = self.reader.actor(signer)
@@ -257,15 +296,36 @@ class Intake:
             raise ApiError(400, "invalid_grade", f"grade {message['grade']} is not 1 (A), 2 (B) or 3 (C)")
         if message["facts"] > MAX_FACTS:
             raise ApiError(400, "invalid_facts", f"facts {message['facts']} has bits beyond SEAL_INTACT|PACKAGING_INTACT|USED|DEFECTIVE")
-        status = self._order_status(message["orderId"])
+        order_id = message["orderId"]
+        order = self._existing_order(order_id)
+        status = order[ORDER_STATUS]
         if status not in INSPECTABLE:
-            raise ApiError(409, "order_not_returned", f"order {message['orderId']} is not awaiting inspection (status {status})")
-        merchant = self.reader.order(message["orderId"])[ORDER_MERCHANT]
-        if organization == self.reader.actor(merchant)[1]:
+            raise ApiError(409, "order_not_returned", f"order {order_id} is not awaiting inspection (status {status})")
+        if organization == self.reader.actor(order[ORDER_MERCHANT])[1]:
             raise ApiError(
                 403, "inspector_not_independent",
                 f"{signer} belongs to the merchant's organisation (GLN {organization}) and may not grade its returns",
             )
+        if status != ORDER_REFUNDED:  # the SLA protects a refund; a refunded order's fate may be decided late
+            received = self.reader.return_received_at(order_id)
+            if received == 0:
+                raise ApiError(409, "not_returned", f"order {order_id}'s unit has no receiving scan under its RMA yet")
+            policy = self.reader.policy(order[ORDER_MARKET], order[ORDER_POLICY_VERSION])
+            sla_end = inspection_sla_ends(received, order[ORDER_REQUESTED_AT], policy)
+            if now > sla_end:
+                raise ApiError(409, "sla_elapsed", f"order {order_id}'s inspection SLA ended at {sla_end}; the buyer may claim the uninspected refund")
+        # After a refund on receipt (or when the escrow releases it first, in the same transaction)
+        # the inspection only decides the unit's fate, and its grade must be the one the facts give.
+        disposition_only = status == ORDER_REFUNDED or (
+            status == ORDER_RETURN_REQUESTED and refund_on_receipt.releasable(self.reader, order_id, order)[0]
+        )
+        if disposition_only:
+            derived = self.reader.derive_grade(order_id, message["facts"])
+            if message["grade"] != derived:
+                raise ApiError(
+                    409, "grade_mismatch",
+                    f"order {order_id} was refunded on receipt: the inspection must claim grade {Grade(derived).name}, the grade its facts give",
+                )
 
     def _check_ReturnRequest(self, signer: str, message: dict[str, Any], now: int) -> None:
         if message["reason"] > MAX_REASON:
@@ -287,9 +347,7 @@ class Intake:
     def _check_returnable(self, buyer: str, order_id: int, now: int) -> tuple[tuple, tuple]:
         """What ReturnEscrow._checkReturnable checks: an Active, delivered order of the buyer inside
         its return window. Returns the order and its policy."""
-        order = self.reader.order(order_id)
-        if order[ORDER_STATUS] == 0:
-            raise ApiError(404, "unknown_order", f"order {order_id} does not exist")
+        order = self._existing_order(order_id)
         if order[ORDER_BUYER] != buyer:
             raise ApiError(403, "not_buyer", f"order {order_id} was bought by another account")
         if order[ORDER_STATUS] != ORDER_ACTIVE:
@@ -298,13 +356,13 @@ class Intake:
         if delivered == 0:
             raise ApiError(409, "not_delivered", f"order {order_id} has no delivery scan yet")
         policy = self.reader.policy(order[ORDER_MARKET], order[ORDER_POLICY_VERSION])
-        closes_at = delivered + max(policy[POLICY_WITHDRAWAL], policy[POLICY_RETURN_WINDOW])
+        closes_at = return_window_closes(delivered, policy)
         if now > closes_at:
             raise ApiError(409, "return_window_closed", f"order {order_id}'s return window closed at {closes_at}")
         return order, policy
 
-    def _order_status(self, order_id: int) -> int:
+    def _existing_order(self, order_id: int) -> tuple:
         order = self.reader.order(order_id)
-        if order[2] == 0:
+        if order[ORDER_STATUS] == 0:
             raise ApiError(404, "unknown_order", f"order {order_id} does not exist")
-        return order[2]
+        return order

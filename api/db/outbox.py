@@ -80,15 +80,38 @@ class UnitConflict(Exception):
         self.unit_id = unit_id
 
 
+# What a queued message will do to a unit, recorded with it so that the intake refuses what the
+# chain would refuse once it is mined: "close" (an event that closes the unit), "pack" (an ADD puts
+# the unit in a parcel), "fill" (an ADD puts units in this parcel). Created units: message_units.
+MARKS = ("close", "pack", "fill")
+
+
 class Outbox(Protocol):
-    def accept(self, message: Message, chain_nonce: int, units: Iterable[str] = ()) -> tuple[Message, bool]: ...
+    def accept(self, message: Message, chain_nonce: int, units: Iterable[str] = (), marks: Iterable[tuple[str, str]] = ()) -> tuple[Message, bool]: ...
     def is_pending_unit(self, unit_id: str) -> bool: ...
+    def marked(self, unit_ids: Iterable[str], mark: str) -> set[str]: ...
+    def enqueue(self, message: Message) -> tuple[Message, bool]: ...
+    def marked(self, unit_ids: Iterable[str], mark: str) -> set[str]:
+        """Which of these units a queued (accepted or submitted) message marks with `mark`: once
+        the message is confirmed the chain says it, once failed it never happens."""
+        ids = sorted(set(unit_ids))
+        out: set[str] = set()
+        with self._tx(write=False) as db:
+            for i in range(0, len(ids), 500):
+                chunk = ids[i : i + 500]
+                out.update(r[0] for r in db.execute(
+                    f"SELECT k.unit_id FROM message_marks k JOIN messages m ON m.id = k.message_id"
+                    f" WHERE k.mark = ? AND k.unit_id IN ({', '.join('?' * len(chunk))}) AND m.status IN ('accepted', 'submitted')",
+                    [mark, *chunk],
+                ))
+        return out
+
     def get(self, message_id: str) -> Message | None: ...
     def next_nonce(self, kind: str, signer: str, chain_nonce: int) -> int: ...
     def pending(self, limit_items: int) -> list[Message]: ...
     def record_transaction(self, tx: SentTransaction) -> None: ...
     def unfinished_transactions(self) -> list[SentTransaction]: ...
-    def confirm_transaction(self, tx_hash: str, block: int) -> None: ...
+    def confirm_transaction(self, tx_hash: str, block: int, follow_ups: Iterable[Message] = ()) -> None: ...
     def drop_transaction(self, tx_hash: str, requeue: bool) -> None: ...
     def fail(self, message_ids: Iterable[str], reason: str) -> None: ...
     def max_relayer_nonce(self) -> int | None: ...
@@ -132,6 +155,13 @@ CREATE TABLE IF NOT EXISTS message_units (
     unit_id TEXT PRIMARY KEY,
     message_id TEXT NOT NULL
 );
+-- What queued messages will do to units (MARKS): counted while the message is accepted or submitted.
+CREATE TABLE IF NOT EXISTS message_marks (
+    unit_id TEXT NOT NULL,
+    mark TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    PRIMARY KEY (unit_id, mark, message_id)
+);
 """
 
 _COLUMNS = "id, kind, signer, nonce, deadline, item_count, body, status, tx_hash, block, error, accepted_at, updated_at"
@@ -159,12 +189,12 @@ class SqliteOutbox:
     def _tx(self, write: bool = True):
         return _Transaction(self._db, self._lock, write)
 
-    def accept(self, message: Message, chain_nonce: int, units: Iterable[str] = ()) -> tuple[Message, bool]:
+    def accept(self, message: Message, chain_nonce: int, units: Iterable[str] = (), marks: Iterable[tuple[str, str]] = ()) -> tuple[Message, bool]:
         """Stores a checked message once. Returns (the stored message, whether it is new).
 
         The nonce must be the signer's next one: the chain's nonce, or one past the signer's
         last live message here. Raises NonceConflict otherwise. `units` are the unit ids a
-        commissioning creates."""
+        commissioning creates; `marks` (unit id, mark) what the message does to units (MARKS)."""
         contract = CONTRACT_OF_KIND[message.kind]
         with self._tx() as db:
             row = db.execute(f"SELECT {_COLUMNS} FROM messages WHERE id = ?", (message.id,)).fetchone()
@@ -184,6 +214,9 @@ class SqliteOutbox:
                     db.execute("INSERT INTO message_units (unit_id, message_id) VALUES (?, ?)", (u, message.id))
                 except sqlite3.IntegrityError as exc:
                     raise UnitConflict(u) from exc
+            db.executemany(
+                "INSERT OR IGNORE INTO message_marks (unit_id, mark, message_id) VALUES (?, ?, ?)", [(u, mark, message.id) for u, mark in marks]
+            )
             row = db.execute(f"SELECT {_COLUMNS} FROM messages WHERE id = ?", (message.id,)).fetchone()
             return _row_to_message(row), True
 
@@ -207,6 +240,21 @@ class SqliteOutbox:
                 (unit_id,),
             ).fetchone()
         return row is not None
+
+    def marked(self, unit_ids: Iterable[str], mark: str) -> set[str]:
+        """Which of these units a queued (accepted or submitted) message marks with `mark`: once
+        the message is confirmed the chain says it, once failed it never happens."""
+        ids = sorted(set(unit_ids))
+        out: set[str] = set()
+        with self._tx(write=False) as db:
+            for i in range(0, len(ids), 500):
+                chunk = ids[i : i + 500]
+                out.update(r[0] for r in db.execute(
+                    f"SELECT k.unit_id FROM message_marks k JOIN messages m ON m.id = k.message_id"
+                    f" WHERE k.mark = ? AND k.unit_id IN ({', '.join('?' * len(chunk))}) AND m.status IN ('accepted', 'submitted')",
+                    [mark, *chunk],
+                ))
+        return out
 
     def get(self, message_id: str) -> Message | None:
         with self._tx(write=False) as db:
