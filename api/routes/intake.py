@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
+from web3.exceptions import BadFunctionCallOutput, Web3RPCError
 
 from returntrace import eip712
 from returntrace.policies import Facts, Grade
 from returntrace.vocab import STEP_ROLES, AggregationAction, BizStep, Disposition
 
+from .. import refund_on_receipt
 from ..db.outbox import CONTRACT_OF_KIND, Message
 from ..deps import ChainDep, IntakeDep, OutboxDep, ReaderDep
 from ..errors import ApiError
@@ -64,19 +66,26 @@ def post_defect_claim(body: DefectClaimIn, intake: IntakeDep, response: Response
     return _answer(response, intake.accept("DefectClaim", body))
 
 
-@router.post("/v1/orders/{order_id}/release-refund-on-receipt", status_code=202, summary="Release a refund on receipt at an accredited return center")
-def post_release_refund_on_receipt(order_id: int, chain: ChainDep, outbox: OutboxDep, intake: IntakeDep, response: Response) -> dict[str, Any]:
-    """Queues `escrow.releaseRefundOnReceipt(orderId)` (which the relayer also does by itself when it
-    confirms the receiving scan). Idempotent: the same order always gets the same message."""
-    from .. import refund_on_receipt
+# The manual release carries no signed message: no body is needed (and any body is ignored), so
+# it sits outside the JSON content-type check of the signed-message routes.
+orders_router = APIRouter(tags=["intake"])
 
+
+@orders_router.post("/v1/orders/{order_id}/release-refund-on-receipt", status_code=202, summary="Release a refund on receipt at an accredited return center")
+def post_release_refund_on_receipt(order_id: int, chain: ChainDep, reader: ReaderDep, outbox: OutboxDep, intake: IntakeDep, response: Response) -> dict[str, Any]:
+    """Queues `escrow.releaseRefundOnReceipt(orderId)` (which the relayer also does by itself when it
+    confirms the receiving scan or the return request). Idempotent: the same order always gets the
+    same message."""
     del intake  # only its check: a read-only gateway (no relayer key) queues nothing
     if not 1 <= order_id < 2**63:
         raise ApiError(400, "invalid_order", f"order id {order_id} is out of range")
     existing = outbox.get(refund_on_receipt.message_id(chain, order_id))
     if existing is not None:
         return _answer(response, (existing, False))
-    ok, code, detail = refund_on_receipt.releasable(chain, order_id)
+    try:
+        ok, code, detail = refund_on_receipt.releasable(reader, order_id)
+    except (Web3RPCError, BadFunctionCallOutput) as exc:  # the node answered, but not with the escrow's state
+        raise ApiError(503, "chain_unavailable", f"the chain node could not read order {order_id}: {type(exc).__name__}") from exc
     if not ok:
         raise ApiError(404 if code == "unknown_order" else 409, code, detail)
     return _answer(response, outbox.enqueue(refund_on_receipt.message(chain, order_id)))
@@ -99,6 +108,8 @@ def get_next_nonce(address: str, kind: str, reader: ReaderDep, outbox: OutboxDep
     if kind not in CONTRACT_OF_KIND:
         raise ApiError(400, "invalid_kind", f"kind must be one of {sorted(CONTRACT_OF_KIND)}")
     signer = to_checksum_address(address)
+    if CONTRACT_OF_KIND[kind] == "desk" and reader.chain.desk is None:
+        raise ApiError(503, "not_deployed", f"the deployment manifest has no ReissueDesk: {kind} messages cannot be signed here")
     chain_nonce = reader.nonce(CONTRACT_OF_KIND[kind], signer)
     return {"signer": signer, "kind": kind, "chainNonce": chain_nonce, "nextNonce": outbox.next_nonce(kind, signer, chain_nonce)}
 
