@@ -1,0 +1,105 @@
+"""Intake refuses what the chain will refuse once the queue ahead is mined: events after a queued
+closing event, a second packing of a unit, aggregations that close or carry the wrong step, a
+closing scan of a parcel that still holds units, and inspections the escrow would refuse."""
+
+from __future__ import annotations
+
+from brownie import chain
+
+from returntrace import gs1
+from returntrace.policies import Facts, Grade
+from returntrace.vocab import BizStep, Disposition
+from tests.api.test_parcels import ADD, DELETE, PARCEL, SSCC, aggregation
+from tests.support import MARKET_EU
+
+OTHER_SSCC = int(gs1.with_check_digit("09506000000054321"))
+
+
+def _rejected(gateway, path, body, status, code):
+    before = gateway.app.state.outbox.depth()
+    r = gateway.post(path, body)
+    assert (r.status_code, r.json()["error"]) == (status, code), r.text
+    assert gateway.app.state.outbox.depth() == before  # nothing stored
+
+
+def _accepted(gateway, path, body):
+    r = gateway.post(path, body)
+    assert r.status_code == 202, r.text
+    return r.json()["id"]
+
+
+def test_a_queued_closing_event_refuses_later_events_and_packings(gateway):
+    (unit,) = gateway.commission("Q-CLOSE")
+    gateway.relay()
+    _accepted(gateway, "/v1/events", gateway.events_body("charity", [gateway.event(unit, BizStep.RECEIVING, "charity", Disposition.DONATED)]))
+    _rejected(gateway, "/v1/events", gateway.events_body("warehouse", [gateway.event(unit, BizStep.STORING, "warehouse")]), 409, "unit_closed")
+    _rejected(gateway, "/v1/aggregations", aggregation(gateway, "carrier", [unit]), 409, "unit_closed")
+    gateway.relay()
+    _rejected(gateway, "/v1/events", gateway.events_body("warehouse", [gateway.event(unit, BizStep.STORING, "warehouse")]), 409, "unit_closed")
+
+
+def test_a_queued_packing_refuses_a_second_one(gateway):
+    (unit,) = gateway.commission("Q-PACK")
+    gateway.relay()
+    _accepted(gateway, "/v1/aggregations", aggregation(gateway, "carrier", [unit]))
+    _rejected(gateway, "/v1/aggregations", aggregation(gateway, "warehouse", [unit], sscc=OTHER_SSCC), 409, "already_packed")
+    gateway.relay()
+    _rejected(gateway, "/v1/aggregations", aggregation(gateway, "warehouse", [unit], sscc=OTHER_SSCC), 409, "already_packed")
+
+
+def test_aggregations_carry_their_step_and_never_close(gateway):
+    (unit,) = gateway.commission("AGG-STEP")
+    gateway.relay()
+    _rejected(gateway, "/v1/aggregations", aggregation(gateway, "carrier", [unit], bizStep=int(BizStep.UNPACKING)), 400, "invalid_step")
+    _rejected(gateway, "/v1/aggregations", aggregation(gateway, "carrier", [unit], action=DELETE, bizStep=int(BizStep.PACKING)), 400, "invalid_step")
+    _rejected(gateway, "/v1/aggregations", aggregation(gateway, "warehouse", [unit], disposition=int(Disposition.DESTROYED)), 400, "invalid_disposition")
+
+
+def test_a_parcel_that_holds_units_is_not_closed(gateway):
+    a, b = gateway.commission("P-FULL-1", "P-FULL-2")
+    gateway.relay()
+    destroy = lambda: gateway.events_body("warehouse", [gateway.event(PARCEL, BizStep.DESTROYING, "warehouse", Disposition.DESTROYED)])  # noqa: E731
+    _accepted(gateway, "/v1/aggregations", aggregation(gateway, "carrier", [a]))
+    _rejected(gateway, "/v1/events", destroy(), 409, "parcel_not_empty")  # a queued packing fills it
+    gateway.relay()
+    _rejected(gateway, "/v1/events", destroy(), 409, "parcel_not_empty")  # it holds a unit on-chain
+    _accepted(gateway, "/v1/aggregations", aggregation(gateway, "warehouse", [a], action=DELETE))
+    gateway.relay()
+    _accepted(gateway, "/v1/events", destroy())
+    gateway.relay()
+    assert gateway.app.state.chain.registry.functions.isClosed(PARCEL).call()
+    del b
+
+
+def _inspection(gateway, order_id, facts, grade, actor="inspector"):
+    return gateway.body("Inspection", actor, orderId=order_id, facts=int(facts), grade=int(grade), evidence="0x" + "ab" * 32)
+
+
+def test_inspections_the_escrow_would_refuse(gateway, shop, deployment, escrow, admin, actors):
+    # No receiving scan yet: the escrow cannot start the SLA.
+    waiting = shop.buy(market=MARKET_EU)
+    shop.deliver(waiting)
+    shop.request_return(waiting)
+    _rejected(gateway, "/v1/inspections", _inspection(gateway, waiting, Facts.SEAL_INTACT | Facts.PACKAGING_INTACT, Grade.A), 409, "not_returned")
+
+    # Refunded on receipt: the inspection only decides the fate, and must claim the derived grade.
+    warehouse = actors["warehouse"]
+    deployment.registry.setReturnCenter(warehouse.gln, warehouse.gln, 1 << MARKET_EU, {"from": admin})
+    refunded = shop.returned(market=MARKET_EU)
+    escrow.releaseRefundOnReceipt(refunded, {"from": admin})
+    _rejected(gateway, "/v1/inspections", _inspection(gateway, refunded, Facts.PACKAGING_INTACT, Grade.A), 409, "grade_mismatch")
+    _accepted(gateway, "/v1/inspections", _inspection(gateway, refunded, Facts.PACKAGING_INTACT, Grade.B))
+
+    # Past the SLA (5 days in the EU preset) the escrow refuses the inspection; the buyer claims the refund.
+    late = shop.returned(market=MARKET_EU)
+    deployment.registry.setReturnCenter(warehouse.gln, warehouse.gln, 0, {"from": admin})
+    chain.sleep(6 * 24 * 3600)
+    chain.mine()
+    gateway.app.state.reader._block_time = (0.0, 0)
+    _rejected(gateway, "/v1/inspections", _inspection(gateway, late, Facts.SEAL_INTACT | Facts.PACKAGING_INTACT, Grade.A, "inspector2"), 409, "sla_elapsed")
+
+
+def test_nonce_of_a_defect_claim_without_a_desk_is_503(gateway, monkeypatch):
+    monkeypatch.setattr(gateway.app.state.chain, "desk", None)
+    r = gateway.client.get(f"/v1/signers/{gateway.actors['buyer'].address}/nonce", params={"kind": "DefectClaim"})
+    assert (r.status_code, r.json()["error"]) == (503, "not_deployed"), r.text
