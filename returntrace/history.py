@@ -173,31 +173,78 @@ def chain_records(records: list[LifecycleRecord]) -> list[int]:
     return out
 
 
-def parcel_periods(records: list[LifecycleRecord]) -> list[tuple[bytes, tuple[int, int], tuple[int, int] | None]]:
-    """When the unit whose chain `records` is was in which parcel: (parcel id, position of its ADD
-    link, position of its DELETE link or None while still packed)."""
-    out: list[tuple[bytes, tuple[int, int], tuple[int, int] | None]] = []
-    current: tuple[bytes, tuple[int, int]] | None = None
-    for r in records:
+def parcel_windows(records: list[LifecycleRecord], parcels: dict[bytes, list[LifecycleRecord]]) -> list[tuple[int, int | None, list[LifecycleRecord]]]:
+    """When the unit whose chain `records` is was packed, decided by chain positions only (what the
+    hash chains prove, not where the logs say they are): for each stay in a parcel, the index of its
+    ADD link in `records`, the index of its DELETE link (None while still packed), and the parcel's
+    lifecycle events between the parcel's own links with the same struct hashes, in the parcel
+    chain's order. A link the parcel's chain lacks leaves that stay without events (the parcel's
+    chain then does not verify either)."""
+    out: list[tuple[int, int | None, list[LifecycleRecord]]] = []
+    open_stay: tuple[int, bytes, bytes] | None = None  # (index of the ADD link, parcel id, its struct hash)
+
+    def close(end: int | None, end_hash: bytes | None) -> None:
+        start, parcel, start_hash = open_stay
+        chain = parcels.get(parcel, [])
+        hashes = [r.struct_hash() if r.kind == "aggregation" else None for r in chain]
+        first = next((i for i, h in enumerate(hashes) if h == start_hash), None)
+        last = None if end_hash is None or first is None else next((i for i in range(first + 1, len(chain)) if hashes[i] == end_hash), None)
+        if first is None or (end_hash is not None and last is None):
+            events: list[LifecycleRecord] = []
+        else:
+            events = [r for r in chain[first + 1 : last] if r.kind == "event"]
+        out.append((start, end, events))
+
+    for i, r in enumerate(records):
         if r.kind != "aggregation":
             continue
         if r.action == AggregationAction.ADD:
-            current = (r.parcel_id, r.position)
-        elif r.action == AggregationAction.DELETE and current is not None:
-            out.append((current[0], current[1], r.position))
-            current = None
-    if current is not None:
-        out.append((current[0], current[1], None))
+            open_stay = (i, r.parcel_id, r.struct_hash())
+        elif r.action == AggregationAction.DELETE and open_stay is not None:
+            close(i, r.struct_hash())
+            open_stay = None
+    if open_stay is not None:
+        close(None, None)
     return out
 
 
 def via_parcels(records: list[LifecycleRecord], parcels: dict[bytes, list[LifecycleRecord]]) -> list[LifecycleRecord]:
     """The parcels' lifecycle events recorded while the unit was packed in them, in chain order;
     each keeps its parcel's id as `unit_id` (the chain it belongs to)."""
-    out = []
-    for parcel_id, start, end in parcel_periods(records):
-        out.extend(r for r in parcels.get(parcel_id, ()) if r.kind == "event" and r.position > start and (end is None or r.position < end))
-    return sorted(out, key=lambda r: r.position)
+    return [r for _, _, events in parcel_windows(records, parcels) for r in events]
+
+
+def merged_timeline(records: list[LifecycleRecord], parcels: dict[bytes, list[LifecycleRecord]]) -> list[LifecycleRecord]:
+    """The unit's own links in its chain's order with each parcel stay's events after its ADD link,
+    in the parcel chain's order. Only where the unit has own links inside a stay (scanned on its
+    own while packed) do the log positions interleave the two chains, each keeping its own order."""
+    out: list[LifecycleRecord] = []
+    windows = {start: (end, events) for start, end, events in parcel_windows(records, parcels)}
+    i = 0
+    while i < len(records):
+        out.append(records[i])
+        if i not in windows:
+            i += 1
+            continue
+        end, events = windows[i]
+        stop = len(records) if end is None else end
+        own = records[i + 1 : stop]
+        out.extend(_merge_by_position(own, events))
+        i = stop
+    return out
+
+
+def _merge_by_position(a: list[LifecycleRecord], b: list[LifecycleRecord]) -> list[LifecycleRecord]:
+    """Two chains' links interleaved by log position, each list keeping its own order."""
+    out, i, j = [], 0, 0
+    while i < len(a) and j < len(b):
+        if b[j].position < a[i].position:
+            out.append(b[j])
+            j += 1
+        else:
+            out.append(a[i])
+            i += 1
+    return out + a[i:] + b[j:]
 
 
 def parcel_contents(records: list[LifecycleRecord]) -> list[bytes]:
@@ -448,13 +495,6 @@ def roles_over_time(registry: Any, from_block: int, to_block: int, step: int = 5
     return roles
 
 
-def unit_records(registry: Any, unit_id: bytes, from_block: int, to_block: int, step: int = 50_000) -> tuple[list[LifecycleRecord], Roles]:
-    """One unit's own chain records (in chain order) and the actors' roles over time, from
-    `registry` (a web3 contract) logs in [from_block, to_block]."""
-    records, _ = chains_of(registry, unit_id, from_block, to_block, step)
-    return records, roles_over_time(registry, from_block, to_block, step)
-
-
 @dataclass
 class ParcelHistory:
     """A parcel's chain from the logs against its on-chain record, and its content against the
@@ -510,8 +550,9 @@ class UnitHistory:
         return hashchain.count_of(self.onchain_record)
 
     def timeline(self) -> list[LifecycleRecord]:
-        """Own events and parcel events, in chain order (a parcel event's unit_id is its parcel's)."""
-        return sorted([*self.events, *self.via_parcel], key=lambda r: r.position)
+        """Own events and parcel events in chain order (a parcel event's unit_id is its parcel's):
+        each parcel's events after the unit's ADD link, in the parcel chain's order (merged_timeline)."""
+        return merged_timeline(self.events, {p: h.events for p, h in self.parcels.items()})
 
 
 def fetch(registry: Any, unit_id: bytes, from_block: int = 0, to_block: int | str = "latest") -> UnitHistory:
@@ -522,7 +563,8 @@ def fetch(registry: Any, unit_id: bytes, from_block: int = 0, to_block: int | st
     records, parcel_chains = chains_of(registry, unit_id, from_block, block)
     chain = chain_records(records)
     onchain = read_records(registry, [bytes(unit_id), *parcel_chains], block)
-    parcels = {p: parcel_history(registry, p, block, rs, onchain[p]) for p, rs in parcel_chains.items()}
+    # Only the parcels' chains matter for the unit's history: their contents (parentOf, parcelSize) are not read.
+    parcels = {p: ParcelHistory(p, block, rs, (chain_records(rs) or [0])[-1], onchain[p]) for p, rs in parcel_chains.items()}
     return UnitHistory(
         bytes(unit_id), block, records, chain[-1] if chain else 0, onchain[bytes(unit_id)], parcels, via_parcels(records, parcel_chains)
     )
