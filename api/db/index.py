@@ -16,6 +16,8 @@ Schema (hex strings are 0x-prefixed lower case; uint256 amounts are decimal stri
     idx_cursor          one row: chain id, registry, escrow, first block, last indexed block + hash
     idx_products        gtin → brand, class flags, markets                    (ProductRegistered)
     idx_actors          account → roles, organisation GLN                     (ActorUpdated)
+    idx_actor_history   every ActorUpdated: account, roles, organisation, block, log index (who an
+                        actor was when it signed an event)
     idx_units           unit_id → gtin, serial, brand, event count, last record, first/last block
     idx_events          one row per UnitCommissioned / EventRecorded: unit_id, seq, kind, signer,
                         signer's roles then, biz_step, disposition, location, event_time, evidence,
@@ -62,6 +64,14 @@ CREATE TABLE IF NOT EXISTS idx_actors (
     organization INTEGER NOT NULL,
     block INTEGER NOT NULL,
     log_index INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS idx_actor_history (
+    account TEXT NOT NULL,
+    roles INTEGER NOT NULL,
+    organization INTEGER NOT NULL,
+    block INTEGER NOT NULL,
+    log_index INTEGER NOT NULL,
+    PRIMARY KEY (account, block, log_index)
 );
 CREATE TABLE IF NOT EXISTS idx_units (
     unit_id TEXT PRIMARY KEY,
@@ -167,7 +177,7 @@ CREATE INDEX IF NOT EXISTS idx_escrow_events_unit ON idx_escrow_events (unit_id,
 CREATE INDEX IF NOT EXISTS idx_escrow_events_position ON idx_escrow_events (block, log_index);
 """
 
-_TABLES = ("idx_cursor", "idx_products", "idx_actors", "idx_units", "idx_events", "idx_orders", "idx_escrow_events", "idx_parcels")
+_TABLES = ("idx_cursor", "idx_products", "idx_actors", "idx_actor_history", "idx_units", "idx_events", "idx_orders", "idx_escrow_events", "idx_parcels")
 # Columns added to idx_events after the first release: an older index file gets them (NULL) on open.
 _ADDED_EVENT_COLUMNS = (("sscc", "INTEGER"), ("action", "INTEGER"), ("child_ids", "TEXT"))
 
@@ -281,6 +291,16 @@ class IndexReader:
         row = self.db.execute("SELECT organization FROM idx_actors WHERE account = ?", (account,)).fetchone()
         return int(row[0]) if row else None
 
+    def organization_at(self, account: str, block: int, log_index: int) -> int | None:
+        """The organisation GLN the accreditor had recorded for an actor at a log's position (its
+        last ActorUpdated before it); None when the index holds no such update."""
+        row = self.db.execute(
+            "SELECT organization FROM idx_actor_history WHERE account = ? AND (block < ? OR (block = ? AND log_index < ?))"
+            " ORDER BY block DESC, log_index DESC LIMIT 1",
+            (account, block, block, log_index),
+        ).fetchone()
+        return int(row[0]) if row else None
+
     def units_keys(self, unit_ids: list[str]) -> dict[str, tuple[str, str]]:
         """{unit_id: (gtin, serial)} of the indexed units among these."""
         out: dict[str, tuple[str, str]] = {}
@@ -325,10 +345,6 @@ class IndexReader:
             (unit_id,),
         ).fetchone()
         return {"order_id": row[0], "args": json.loads(row[1]), "block": row[2], "tx_hash": row[3]} if row else None
-
-    def unit_keys(self, unit_id: str) -> tuple[str, str] | None:
-        row = self.db.execute("SELECT gtin, serial FROM idx_units WHERE unit_id = ?", (unit_id,)).fetchone()
-        return (row[0], row[1]) if row else None
 
     def escrow_events_of_order(self, order_id: int) -> list[dict[str, Any]]:
         rows = self.db.execute(
@@ -473,6 +489,11 @@ class SqliteIndex:
                 "INSERT INTO idx_actors (account, roles, organization, block, log_index) VALUES (:account, :roles, :organization, :block, :log_index)"
                 " ON CONFLICT (account) DO UPDATE SET roles = excluded.roles, organization = excluded.organization,"
                 " block = excluded.block, log_index = excluded.log_index",
+                batch.actors,
+            )
+            db.executemany(
+                "INSERT OR IGNORE INTO idx_actor_history (account, roles, organization, block, log_index)"
+                " VALUES (:account, :roles, :organization, :block, :log_index)",
                 batch.actors,
             )
             if batch.units:
