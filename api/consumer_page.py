@@ -400,7 +400,11 @@ def _fate_rows(view: UnitView) -> list[Row]:
         org = f.get("organization")
         if f["kind"] in ("donated", "recycled"):
             who = f"organisation GLN {org}" if org else f"the partner at location {f.get('location')}"
-            rows.append(Row("Where it went", f"{FATE_TEXT[f['kind']]} {who}{on}", emphasis=True))
+            if org:  # which record names the organisation: the one in force when the partner signed, or today's
+                who_note = " (the partner's organisation when it signed)" if f.get("organizationAtEvent") else " (the partner's organisation as recorded now)"
+            else:
+                who_note = ""
+            rows.append(Row("Where it went", f"{FATE_TEXT[f['kind']]} {who}{on}{who_note}", emphasis=True))
         else:
             rows.append(Row("Where it went", f"{FATE_TEXT.get(f['kind'], 'Closed')}{on}" + (f" at location {f['location']}" if f.get("location") else ""), emphasis=True))
     if view.closed and view.verification.verified:
@@ -470,7 +474,8 @@ def _unit_links(view: UnitView) -> dict[str, Any]:
     def add(prefix: str, ref: dict[str, Any] | None, verified: bool, reason: str | None) -> None:
         if not ref:
             return
-        name = f"GTIN {ref['gtin']} / serial {ref['serial']}" if ref.get("serial") else str(ref.get("unitId"))
+        # Named only when the index's GTIN and serial hash to the proved id (UnitViews._unit_ref).
+        name = f"GTIN {ref['gtin']} / serial {ref['serial']}" if ref.get("serial") else f"{ref.get('unitId')} (name not verified)"
         note = "checked on-chain" if verified else f"not verified: {reason}"
         rows.append(Row(prefix, f"{name} ({note})", emphasis=verified))
         hrefs.append(ref.get("link"))

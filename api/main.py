@@ -23,7 +23,7 @@ from .intake import Intake
 from .relayer import Relayer
 from .routes import audit, evidence, health, intake, resolver
 from .settings import Settings
-from .unit_view import ChainRecords, OrderLinks, UnitViews
+from .unit_view import make_unit_views
 
 log = logging.getLogger("returntrace.gateway")
 
@@ -51,9 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.index = index
         app.state.intake.index = index  # names the parcel a unit is already packed in (409 already_packed)
         app.state.indexer = Indexer(chain, index, settings.index_interval, settings.index_block_range, settings.index_confirmations)
-        app.state.unit_views = UnitViews(
-            index, ChainRecords(settings.rpc_url, chain.registry.address), settings.public_url, links=OrderLinks(settings.rpc_url, chain.escrow, chain.desk)
-        )
+        app.state.unit_views = make_unit_views(index, chain, settings)
         if settings.index:
             app.state.indexer.start()
         try:

@@ -19,7 +19,7 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from web3 import Web3
 
@@ -28,6 +28,8 @@ from returntrace.history import LifecycleRecord
 from returntrace.policies import MARKET_NAMES, Facts, Grade, UnitDisposition
 from returntrace.vocab import HYGIENE_SEALED, BizStep, Disposition, closes
 
+from . import refund_on_receipt
+from .chain import POLICY_EXCHANGE_BONUS, POLICY_EXCHANGE_OFFERED, POLICY_REFUND_ON_RETURN, POLICY_WITHDRAWAL, return_window_closes
 from .db.index import IndexReader, SqliteIndex
 from .evidence_lookup import EvidenceNames
 from .views import ParcelMember, ParcelView, ReturnStatus, Settlement, TimelineEntry, UnitView, Verification
@@ -80,12 +82,52 @@ def rebuild(unit: dict[str, Any], rows: Iterable[dict[str, Any]]) -> int:
     return chain[-1] if chain else 0
 
 
-class ChainRecords:
-    """`unitRecord` at a given block, read with a short timeout and cached per (unit, block
-    number, block hash): the hash, as the indexer saw it, keeps a reorganised block apart.
+class ChainReads:
+    """On-chain reads for the pages: each with a short timeout, cached per (what, key, block number,
+    block hash) — the hash, as the indexer saw it, keeps a reorganised block apart — and behind one
+    fast-fail guard: a node that failed to answer is not asked again for `retry_after` seconds, so
+    a page under load with the node down answers at once (not verified, chain unreachable). Any
+    failure to read is ChainUnavailable, never a 500."""
 
-    A node that failed to answer is not asked again for `retry_after` seconds, so a page under
-    load with the node down answers at once (not verified, chain unreachable)."""
+    def __init__(self, cache_size: int = 200_000, retry_after: float = 2.0) -> None:
+        self._cache: OrderedDict[tuple, Any] = OrderedDict()
+        self._size, self._retry_after = cache_size, retry_after
+        self._lock = threading.Lock()
+        self._down: tuple[float, str] | None = None
+
+    def guarded(self, read: Callable[[], Any]) -> Any:
+        """`read()` unless the node failed within `retry_after` seconds; a failure marks it down."""
+        down = self._down
+        if down and time.monotonic() < down[0]:
+            raise ChainUnavailable(down[1])
+        try:
+            value = read()
+        except ChainUnavailable:
+            raise
+        except Exception as exc:  # any failure to read is "unreachable" for the page, never a 500
+            reason = f"{type(exc).__name__}: {exc}"
+            self._down = (time.monotonic() + self._retry_after, reason)
+            raise ChainUnavailable(reason) from exc
+        self._down = None
+        return value
+
+    def cached(self, key: tuple, read: Callable[[], Any]) -> Any:
+        """`guarded(read)`, remembered under `key` (which names the block and its hash)."""
+        with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+        value = self.guarded(read)
+        with self._lock:
+            self._cache[key] = value
+            while len(self._cache) > self._size:
+                self._cache.popitem(last=False)
+        return value
+
+
+class ChainRecords:
+    """The registry's state the pages prove the index against: `unitRecord` and a parcel's content
+    (parentOf of each member, parcelSize), at a given block, through ChainReads."""
 
     def __init__(self, rpc_url: str, registry: str, timeout: float = 2.0, cache_size: int = 200_000, retry_after: float = 2.0) -> None:
         self.w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}))
@@ -93,106 +135,87 @@ class ChainRecords:
             {"type": "function", "name": "unitRecord", "stateMutability": "view", "inputs": [{"name": "unitId", "type": "bytes32"}], "outputs": [{"name": "", "type": "uint256"}]},
             {"type": "function", "name": "eventCount", "stateMutability": "view", "inputs": [{"name": "unitId", "type": "bytes32"}], "outputs": [{"name": "", "type": "uint32"}]},
         ])
-        self._cache: OrderedDict[tuple[bytes, int, str | None], int] = OrderedDict()
-        self._size, self._retry_after = cache_size, retry_after
-        self._lock = threading.Lock()
-        self._down: tuple[float, str] | None = None
-
-    def _guard(self) -> None:
-        down = self._down
-        if down and time.monotonic() < down[0]:
-            raise ChainUnavailable(down[1])
-
-    def _failed(self, exc: Exception) -> ChainUnavailable:
-        reason = f"{type(exc).__name__}: {exc}"
-        self._down = (time.monotonic() + self._retry_after, reason)
-        return ChainUnavailable(reason)
+        self.reads = ChainReads(cache_size, retry_after)
 
     def record(self, unit_id: bytes, block: int, block_hash: str | None = None) -> int:
-        key = (bytes(unit_id), block, block_hash)
-        with self._lock:
-            if key in self._cache:
-                self._cache.move_to_end(key)
-                return self._cache[key]
-        self._guard()
-        try:
-            value = int(self.registry.functions.unitRecord(bytes(unit_id)).call(block_identifier=block))
-        except Exception as exc:  # any failure to read is "unreachable" for the page, never a 500
-            raise self._failed(exc) from exc
-        self._down = None
-        with self._lock:
-            self._cache[key] = value
-            while len(self._cache) > self._size:
-                self._cache.popitem(last=False)
-        return value
+        unit_id = bytes(unit_id)
+        return self.reads.cached(("record", unit_id, block, block_hash), lambda: int(self.registry.functions.unitRecord(unit_id).call(block_identifier=block)))
+
+    def parcel_content(self, parcel_id: bytes, members: list[bytes], block: int, block_hash: str | None = None) -> tuple[dict[bytes, bytes], int]:
+        """(parentOf of each member, parcelSize of the parcel) at `block`: two batched reads, cached."""
+        def read() -> tuple[dict[bytes, bytes], int]:
+            parents = history.read_parents(self.registry, members, block) if members else {}
+            return parents, history.read_parcel_sizes(self.registry, [parcel_id], block)[parcel_id]
+
+        return self.reads.cached(("parcel", bytes(parcel_id), tuple(members), block, block_hash), read)
 
     def records(self, unit_ids: list[bytes], block: int) -> dict[bytes, int]:
         """Many units at one block (JSON-RPC batches), for the integrity report; not cached."""
-        self._guard()
-        try:
-            out = history.read_records(self.registry, unit_ids, block)
-        except Exception as exc:
-            raise self._failed(exc) from exc
-        self._down = None
-        return out
+        return self.reads.guarded(lambda: history.read_records(self.registry, unit_ids, block))
 
     def exists(self, unit_id: bytes) -> bool:
-        self._guard()
-        try:
-            return int(self.registry.functions.eventCount(bytes(unit_id)).call()) > 0
-        except Exception as exc:
-            raise self._failed(exc) from exc
+        return self.reads.guarded(lambda: int(self.registry.functions.eventCount(bytes(unit_id)).call()) > 0)
 
 
 class OrderLinks:
     """On-chain reads that prove what the index says about reissues and return options, at the
     indexed block: `ReissueDesk.reissue(order).replacement`, `ReturnEscrow.lastOrderOf(unit)`, and the
-    order's policy and grade-A quote for the options a buyer has. Failures are answers (None, or
-    "not verified" with the reason), never errors."""
+    order's policy and grade-A amounts for the options a buyer has. Cached per (order or unit, block,
+    block hash) and behind the same fast-fail guard as ChainRecords (`reads`); policies for good (a
+    version never changes). Failures are answers (None, or "not verified" with the reason), never errors."""
 
-    def __init__(self, rpc_url: str, escrow: Any, desk: Any = None, timeout: float = 2.0) -> None:
+    def __init__(self, rpc_url: str, escrow: Any, desk: Any = None, timeout: float = 2.0, reads: ChainReads | None = None) -> None:
         self.w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}))
         self.escrow = self.w3.eth.contract(address=escrow.address, abi=escrow.abi)
         self.desk = self.w3.eth.contract(address=desk.address, abi=desk.abi) if desk is not None else None
+        self.reads = reads or ChainReads()
+        self._policies: dict[tuple[int, int], tuple] = {}
 
-    def replacement_of(self, order_id: int, block: int | None) -> bytes | None:
+    def replacement_of(self, order_id: int, block: int | None, block_hash: str | None = None) -> bytes | None:
         if self.desk is None:
             raise ChainUnavailable("the deployment manifest has no ReissueDesk")
-        try:
-            replacement, _ = self.desk.functions.reissue(order_id).call(block_identifier=block if block is not None else "latest")
-        except Exception as exc:
-            raise ChainUnavailable(f"{type(exc).__name__}: {exc}") from exc
+        at = block if block is not None else "latest"
+        replacement, _ = self.reads.cached(("reissue", order_id, at, block_hash), lambda: tuple(self.desk.functions.reissue(order_id).call(block_identifier=at)))
         return bytes(replacement) if int.from_bytes(bytes(replacement), "big") else None
 
-    def last_order_of(self, unit_id: bytes, block: int | None) -> int:
-        try:
-            return int(self.escrow.functions.lastOrderOf(unit_id).call(block_identifier=block if block is not None else "latest"))
-        except Exception as exc:
-            raise ChainUnavailable(f"{type(exc).__name__}: {exc}") from exc
-
-    def return_options(self, order: dict[str, Any], block: int | None) -> dict[str, Any] | None:
-        """While an Active order may still be returned: when the window closes, the cash refund and
-        the voucher the policy offers instead."""
+    def last_order_of(self, unit_id: bytes, block: int | None, block_hash: str | None = None) -> int:
         at = block if block is not None else "latest"
+        return self.reads.cached(("lastOrderOf", bytes(unit_id), at, block_hash), lambda: int(self.escrow.functions.lastOrderOf(unit_id).call(block_identifier=at)))
+
+    def policy(self, market: int, version: int) -> tuple:
+        key = (int(market), int(version))
+        if key not in self._policies:
+            self._policies[key] = self.reads.guarded(lambda: tuple(self.escrow.functions.policy(*key).call()))
+        return self._policies[key]
+
+    def return_options(self, order: dict[str, Any], block: int | None, block_hash: str | None = None) -> dict[str, Any] | None:
+        """While an Active order may still be returned: when the window closes, the cash refund (at
+        least what a grade-A return brings: on policies that refund on return, what the release at
+        an accredited center pays) and the voucher the policy offers instead."""
+        at = block if block is not None else "latest"
+        order_id = order["order_id"]
         try:
-            f = self.escrow.functions
-            delivered = int(f.deliveredAt(order["order_id"]).call(block_identifier=at))
+            policy = self.policy(order["market"], order["policy_version"])
+            delivered, now = self.reads.cached(("delivery", order_id, at, block_hash), lambda: (
+                int(self.escrow.functions.deliveredAt(order_id).call(block_identifier=at)), int(self.w3.eth.get_block(at)["timestamp"]),
+            ))
             if delivered == 0:
                 return None
-            policy = f.policy(order["market"], order["policy_version"]).call(block_identifier=at)
-            closes_at = delivered + max(int(policy[0]), int(policy[1]))
-            now = int(self.w3.eth.get_block(at)["timestamp"])
+            closes_at = return_window_closes(delivered, policy)
             if now > closes_at:
                 return None
-            refund = int(f.quote(order["order_id"], int(Grade.A)).call(block_identifier=at)[1])
-        except Exception as exc:  # the page shows no options rather than failing
-            log.info("return options of order %s not read: %s", order.get("order_id"), exc)
+            if policy[POLICY_REFUND_ON_RETURN]:
+                refund = refund_on_receipt.amount(order, policy, statutory=bool(policy[POLICY_WITHDRAWAL]) and now <= delivered + policy[POLICY_WITHDRAWAL])
+            else:
+                refund = self.reads.cached(("quoteA", order_id, at, block_hash), lambda: int(self.escrow.functions.quote(order_id, int(Grade.A)).call(block_identifier=at)[1]))
+        except ChainUnavailable as exc:  # the page shows no options rather than failing
+            log.info("return options of order %s not read: %s", order_id, exc)
             return None
-        offered, bonus = bool(policy[11]), int(policy[12])
+        offered, bonus = bool(policy[POLICY_EXCHANGE_OFFERED]), int(policy[POLICY_EXCHANGE_BONUS])
         return {
             "closesAt": closes_at, "refund": str(refund), "exchangeOffered": offered, "exchangeBonusBps": bonus if offered else 0,
             "voucher": str(refund + refund * bonus // 10_000) if offered else None,
-            "refundOnReturn": bool(policy[10]),
+            "refundOnReturn": bool(policy[POLICY_REFUND_ON_RETURN]),
         }
 
 
@@ -200,14 +223,29 @@ def _parcel_key(row: dict[str, Any]) -> str:
     return "0x" + gs1.parcel_id(int(row["sscc"])).hex()
 
 
-def _fate(row: dict[str, Any], organization: int | None) -> dict[str, Any]:
-    """Where the unit went when the event `row` closed it: donated to / recycled by an organisation, or destroyed."""
+def _unfulfilled(order_events: list[dict[str, Any]]) -> bool:
+    """The order's reissue went unfulfilled: its replacement link no longer holds (the unit went back to stock)."""
+    return any(e["name"] == "ReissueUnfulfilled" for e in order_events)
+
+
+def _names(key: tuple[str, str], unit_id: str) -> bool:
+    """Whether (GTIN, serial) is the name of `unit_id`: its GS1 unit id hashes to it."""
+    try:
+        return "0x" + gs1.unit_id(key[0], key[1]).hex() == unit_id
+    except (gs1.GS1Error, ValueError, TypeError):
+        return False
+
+
+def _fate(row: dict[str, Any], organization: int | None, at_event: bool = True) -> dict[str, Any]:
+    """Where the unit went when the event `row` closed it: donated to / recycled by an organisation
+    (the signer's organisation at the event's block when `at_event`, else as indexed now), or destroyed."""
     disposition, step = int(row["disposition"]), int(row["biz_step"])
     kind = {Disposition.DONATED: "donated", Disposition.RECYCLED: "recycled", Disposition.DESTROYED: "destroyed"}.get(disposition)
     if kind is None:
         kind = "decommissioned" if step == BizStep.DECOMMISSIONING else "closed"
     return {
-        "kind": kind, "organization": f"{organization:013d}" if organization else None, "location": f"{int(row['location']):013d}",
+        "kind": kind, "organization": f"{organization:013d}" if organization else None, "organizationAtEvent": bool(organization) and at_event,
+        "location": f"{int(row['location']):013d}",
         "time": int(row["event_time"]), "signer": row["signer"], "block": int(row["block"]), "txHash": row["tx_hash"],
     }
 
@@ -246,17 +284,22 @@ class UnitViews:
             order = r.latest_order(key)
             order_events = r.escrow_events_of_order(order["order_id"]) if order else []
             replaced = r.replaced_order(key)
-            linked = [e for e in order_events if e["name"] == "ReplacementLinked"]
-            keys = {u: r.unit_keys(u) for u in (
-                [e["args"]["replacementUnitId"] for e in linked[-1:]] + ([replaced["args"]["originalUnitId"]] if replaced else [])
-            )}
+            if replaced is not None and _unfulfilled(r.escrow_events_of_order(int(replaced["order_id"]))):
+                replaced = None  # the reissue went unfulfilled: this unit went back to stock, it replaces nothing
+            linked = [] if _unfulfilled(order_events) else [e for e in order_events if e["name"] == "ReplacementLinked"]
+            keys = r.units_keys([e["args"]["replacementUnitId"] for e in linked[-1:]] + ([replaced["args"]["originalUnitId"]] if replaced else []))
             closing = next((row for row in rows if closes(int(row["biz_step"]), int(row["disposition"])) and row["kind"] != "commission"), None)
-            organization = r.organization(closing["signer"]) if closing else None
+            organization, at_event = None, False
+            if closing:  # the partner's organisation when it signed (ActorUpdated history), else as indexed now
+                organization = r.organization_at(closing["signer"], int(closing["block"]), int(closing["log_index"]))
+                at_event = organization is not None
+                organization = organization if at_event else r.organization(closing["signer"])
         block = cursor.block if cursor else None
-        h, verification = self.unit_history(unit, rows, parcels, block, cursor.block_hash if cursor else None)
+        block_hash = cursor.block_hash if cursor else None
+        h, verification = self.unit_history(unit, rows, parcels, block, block_hash)
         return_status = self.return_status(order, order_events) if order else None
         if return_status is not None:
-            self._add_return_details(return_status, order, order_events, keys, block)
+            self._add_return_details(return_status, order, order_events, keys, block, block_hash)
         return UnitView(
             unit_id=key,
             gtin=gtin14,
@@ -267,9 +310,9 @@ class UnitViews:
             timeline=self.timeline(unit, rows, parcels, h),
             return_status=return_status,
             verification=verification,
-            replacement_for=self._replacement_for(unit_id, replaced, keys, block) if replaced else None,
+            replacement_for=self._replacement_for(unit_id, replaced, keys, block, block_hash) if replaced else None,
             closed=verification.closed,
-            fate=_fate(closing, organization) if closing else None,
+            fate=_fate(closing, organization, at_event) if closing else None,
         )
 
     def parcel_view(self, sscc: int | str) -> ParcelView | None:
@@ -295,7 +338,8 @@ class UnitViews:
         try:
             onchain = self.chain_records.record(parcel_id, block, cursor.block_hash) if block is not None else None
             if onchain is not None:
-                p = history.parcel_history(self.chain_records.registry, parcel_id, block, records, onchain)
+                parents, onchain_size = self.chain_records.parcel_content(parcel_id, members, block, cursor.block_hash)
+                p = history.parcel_history_of(parcel_id, block, records, onchain, parents, onchain_size)
                 size, contents_verified = p.onchain_size, p.verified
                 if not p.contents_on_chain:
                     contents_reason = f"mismatch: a listed unit's parentOf on-chain at block {block} is not this parcel"
@@ -315,9 +359,8 @@ class UnitViews:
             verification = Verification(reason is None, block, hashchain.count_of(onchain), count, reason, hashchain.is_closed(onchain))
         contents = []
         for m in members:
-            found = keys.get("0x" + m.hex())
-            link = gs1.digital_link(self.public_url, found[0], found[1]) if found else None
-            contents.append(ParcelMember("0x" + m.hex(), found[0] if found else None, found[1] if found else None, link))
+            ref = self._unit_ref("0x" + m.hex(), keys)
+            contents.append(ParcelMember(ref["unitId"], ref["gtin"], ref["serial"], ref["link"]))
         timeline = []
         for row in rows:
             entry = history.timeline_entry(record_of({}, row), int(row["seq"]), int(row["signer_roles"]))
@@ -330,13 +373,17 @@ class UnitViews:
 
     # ------------------------------------------------------------------ reissues, refund on receipt, options
 
-    def _unit_ref(self, unit_id: str, keys: dict[str, tuple[str, str] | None]) -> dict[str, Any]:
+    def _unit_ref(self, unit_id: str, keys: dict[str, tuple[str, str]]) -> dict[str, Any]:
+        """A unit proved by its id, named by the index's GTIN and serial only when they hash to that
+        id (gs1.unit_id): an altered idx_units row cannot put another product's name on it."""
         found = keys.get(unit_id)
-        if not found:
-            return {"unitId": unit_id, "gtin": None, "serial": None, "link": None}
-        return {"unitId": unit_id, "gtin": found[0], "serial": found[1], "link": gs1.digital_link(self.public_url, found[0], found[1])}
+        if not found or not _names(found, unit_id):
+            return {"unitId": unit_id, "gtin": None, "serial": None, "link": None, "nameVerified": False}
+        return {"unitId": unit_id, "gtin": found[0], "serial": found[1], "link": gs1.digital_link(self.public_url, found[0], found[1]), "nameVerified": True}
 
-    def _add_return_details(self, rs: ReturnStatus, o: dict[str, Any], events: list[dict[str, Any]], keys: dict, block: int | None) -> None:
+    def _add_return_details(
+        self, rs: ReturnStatus, o: dict[str, Any], events: list[dict[str, Any]], keys: dict, block: int | None, block_hash: str | None = None
+    ) -> None:
         def last(name: str) -> dict[str, Any] | None:
             found = [e for e in events if e["name"] == name]
             return found[-1] if found else None
@@ -368,8 +415,8 @@ class UnitViews:
                 "decided": decided is not None or auto, "approved": auto or bool(decided and decided["args"].get("approved")),
                 "time": claimed["block_time"], "block": claimed["block"],
             }
-        linked = last("ReplacementLinked")
         unfulfilled = last("ReissueUnfulfilled")
+        linked = None if unfulfilled is not None else last("ReplacementLinked")  # the replacement went back to stock
         completed = last("ReissueCompleted")
         if claimed is not None and (rs.defect_claim or {}).get("approved"):
             reissue: dict[str, Any] = {"replacement": None, "verified": False, "reason": None, "deliveredAt": None, "unfulfilled": unfulfilled is not None}
@@ -377,14 +424,14 @@ class UnitViews:
                 replacement = linked["args"]["replacementUnitId"]
                 reissue["replacement"] = self._unit_ref(replacement, keys)
                 reissue["verified"], reissue["reason"] = self._prove(
-                    lambda: self.links.replacement_of(o["order_id"], block), _bytes32(replacement),
+                    lambda: self.links.replacement_of(o["order_id"], block, block_hash), _bytes32(replacement),
                     f"ReissueDesk.reissue({o['order_id']}).replacement", block,
                 )
             if completed is not None:
                 reissue["deliveredAt"] = int(completed["args"]["deliveredAt"])
             rs.reissue = reissue
         if o["status"] == "active" and self.links is not None:
-            rs.return_options = self.links.return_options(o, block)
+            rs.return_options = self.links.return_options(o, block, block_hash)
 
     def _prove(self, read: Any, expected: Any, what: str, block: int | None) -> tuple[bool, str | None]:
         if self.links is None:
@@ -397,18 +444,15 @@ class UnitViews:
             return False, f"mismatch: {what} on-chain at block {block} is {onchain!r}, not what the index holds"
         return True, None
 
-    def _replacement_for(self, unit_id: bytes, replaced: dict[str, Any], keys: dict, block: int | None) -> dict[str, Any]:
+    def _replacement_for(self, unit_id: bytes, replaced: dict[str, Any], keys: dict, block: int | None, block_hash: str | None = None) -> dict[str, Any]:
         order_id = int(replaced["order_id"])
-        verified, reason = self._prove(lambda: self.links.last_order_of(unit_id, block), order_id, f"ReturnEscrow.lastOrderOf(unit)", block)
+        verified, reason = self._prove(lambda: self.links.last_order_of(unit_id, block, block_hash), order_id, f"ReturnEscrow.lastOrderOf(unit)", block)
         return {
             "orderId": order_id, "original": self._unit_ref(replaced["args"]["originalUnitId"], keys),
             "verified": verified, "reason": reason, "block": replaced["block"], "txHash": replaced["tx_hash"],
         }
 
     # ------------------------------------------------------------------ parts
-
-    def verify(self, unit: dict[str, Any], rows: list[dict[str, Any]], block: int | None, block_hash: str | None = None) -> Verification:
-        return self.unit_history(unit, rows, {}, block, block_hash)[1]
 
     def unit_history(
         self, unit: dict[str, Any], rows: list[dict[str, Any]], parcels: dict[str, list[dict[str, Any]]], block: int | None, block_hash: str | None = None
@@ -531,6 +575,13 @@ class UnitViews:
         )
 
 
+def make_unit_views(index: SqliteIndex, chain: Any, settings: Any) -> UnitViews:
+    """UnitViews over the index whose registry and escrow reads share one cache and one fast-fail guard."""
+    records = ChainRecords(settings.rpc_url, chain.registry.address)
+    links = OrderLinks(settings.rpc_url, chain.escrow, chain.desk, reads=records.reads)
+    return UnitViews(index, records, settings.public_url, links=links)
+
+
 def unit_views(state: Any) -> UnitViews | None:
     """The app's UnitViews (made on first use from app.state's index, chain and settings)."""
     views = getattr(state, "unit_views", None)
@@ -538,7 +589,7 @@ def unit_views(state: Any) -> UnitViews | None:
         index, chain, settings = getattr(state, "index", None), getattr(state, "chain", None), getattr(state, "settings", None)
         if index is None or chain is None or settings is None:
             return None
-        views = UnitViews(index, ChainRecords(settings.rpc_url, chain.registry.address), settings.public_url, links=OrderLinks(settings.rpc_url, chain.escrow, chain.desk))
+        views = make_unit_views(index, chain, settings)
         state.unit_views = views
     views.evidence.store = getattr(state, "evidence", None) or views.evidence.store
     return views

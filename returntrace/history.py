@@ -573,11 +573,17 @@ def fetch(registry: Any, unit_id: bytes, from_block: int = 0, to_block: int | st
 def parcel_history(registry: Any, parcel_id: bytes, block: int, records: list[LifecycleRecord], onchain: int) -> ParcelHistory:
     """A parcel's chain `records` (from logs or from an index) against its on-chain record `onchain`,
     and the content they leave against parentOf and parcelSize read at `block`."""
+    contents = parcel_contents(records)
+    parents = read_parents(registry, contents, block) if contents else {}
+    size = read_parcel_sizes(registry, [parcel_id], block)[parcel_id]
+    return parcel_history_of(parcel_id, block, records, onchain, parents, size)
+
+
+def parcel_history_of(parcel_id: bytes, block: int, records: list[LifecycleRecord], onchain: int, parents: dict[bytes, bytes], size: int) -> ParcelHistory:
+    """parcel_history from values already read: each member's `parents` entry and the parcel's `size`."""
     chain = chain_records(records)
     contents = parcel_contents(records)
-    parents = read_words(registry, _PARENT_OF_SELECTOR, contents, block) if contents else {}
-    size = read_words(registry, _PARCEL_SIZE_SELECTOR, [parcel_id], block)[parcel_id]
-    on_chain = all(v == int.from_bytes(parcel_id, "big") for v in parents.values())
+    on_chain = all(parents.get(m) == bytes(parcel_id) for m in contents)
     return ParcelHistory(parcel_id, block, records, chain[-1] if chain else 0, onchain, contents, size, on_chain)
 
 
