@@ -91,21 +91,6 @@ class Outbox(Protocol):
     def is_pending_unit(self, unit_id: str) -> bool: ...
     def marked(self, unit_ids: Iterable[str], mark: str) -> set[str]: ...
     def enqueue(self, message: Message) -> tuple[Message, bool]: ...
-    def marked(self, unit_ids: Iterable[str], mark: str) -> set[str]:
-        """Which of these units a queued (accepted or submitted) message marks with `mark`: once
-        the message is confirmed the chain says it, once failed it never happens."""
-        ids = sorted(set(unit_ids))
-        out: set[str] = set()
-        with self._tx(write=False) as db:
-            for i in range(0, len(ids), 500):
-                chunk = ids[i : i + 500]
-                out.update(r[0] for r in db.execute(
-                    f"SELECT k.unit_id FROM message_marks k JOIN messages m ON m.id = k.message_id"
-                    f" WHERE k.mark = ? AND k.unit_id IN ({', '.join('?' * len(chunk))}) AND m.status IN ('accepted', 'submitted')",
-                    [mark, *chunk],
-                ))
-        return out
-
     def get(self, message_id: str) -> Message | None: ...
     def next_nonce(self, kind: str, signer: str, chain_nonce: int) -> int: ...
     def pending(self, limit_items: int) -> list[Message]: ...
