@@ -31,6 +31,7 @@ contract ReissueDesk is IReissueDesk, DelegatedSignatures {
 
     mapping(uint256 orderId => Reissue) private _reissues;
 
+    /// @dev Binds the desk to the escrow whose orders it serves and to the registry of their units.
     constructor(IReturnEscrow escrow_, ITraceRegistry registry_) DelegatedSignatures("ReturnTrace ReissueDesk", "1") {
         if (address(escrow_) == address(0) || address(registry_) == address(0)) revert ReissueDeskZeroAddress();
         escrow = escrow_;

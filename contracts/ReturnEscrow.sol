@@ -83,15 +83,16 @@ contract ReturnEscrow is IReturnEscrow, AccessControl, ReentrancyGuardTransient,
     mapping(address currency => uint256) private _owed;
     mapping(uint256 orderId => uint64) private _firstInspectorOrg;
 
-    /**
-     * @dev Grants `admin` the default admin and policy admin roles (the arbiter role is granted
-     * separately) and binds the escrow to `registry_` and `points_`.
-     */
+    /// @dev Only the {ReissueDesk} moves orders through defect claims and replacements.
     modifier onlyReissueDesk() {
         if (msg.sender != reissueDesk) revert ReturnEscrowNotReissueDesk(msg.sender);
         _;
     }
 
+    /**
+     * @dev Grants `admin` the default admin and policy admin roles (the arbiter role is granted
+     * separately) and binds the escrow to `registry_` and `points_`.
+     */
     constructor(
         address admin,
         ITraceRegistry registry_,
@@ -148,7 +149,8 @@ contract ReturnEscrow is IReturnEscrow, AccessControl, ReentrancyGuardTransient,
 
         UnitState storage u = _units[unitId];
         uint64 last = u.lastOrder;
-        if (last != 0 && !_backInStock(last)) revert ReturnEscrowUnitUnavailable(unitId, last);
+        // A donated, recycled or destroyed unit cannot be delivered: selling it would strand the buyer's money.
+        if ((last != 0 && !_backInStock(last)) || registry.isClosed(unitId)) revert ReturnEscrowUnitUnavailable(unitId, last);
         _units[unitId] = UnitState({
             merchant: msg.sender,
             price: uint96(price),
@@ -312,6 +314,11 @@ contract ReturnEscrow is IReturnEscrow, AccessControl, ReentrancyGuardTransient,
             inspection.deadline,
             signature
         );
+        if (o.status == OrderStatus.ReturnRequested && p.refundOnReturn) {
+            // Refund upon return comes before the inspection, whoever acts first: release it now.
+            (ITraceRegistry.MilestoneRecord memory scan, bool accredited) = _receipt(inspection.orderId, o);
+            if (accredited) _releaseOnReceipt(inspection.orderId, o, p, scan.location);
+        }
         _applyInspection(inspection, o, p, organization);
     }
 
@@ -387,27 +394,22 @@ contract ReturnEscrow is IReturnEscrow, AccessControl, ReentrancyGuardTransient,
         _requireStatus(orderId, o.status, OrderStatus.ReturnRequested);
         Policy storage p = _policyOf(o);
         if (!p.refundOnReturn) revert ReturnEscrowNoRefundOnReturn(orderId);
-        ITraceRegistry.MilestoneRecord memory scan = registry.milestone(
-            o.unitId,
-            _rmaRef(orderId),
-            ITraceRegistry.Milestone.ReturnReceived
-        );
+        (ITraceRegistry.MilestoneRecord memory scan, bool accredited) = _receipt(orderId, o);
         if (scan.at == 0) revert ReturnEscrowNotReturned(orderId);
-        if (!registry.returnCenterAccredited(scan.location, scan.organization, o.market)) {
-            revert ReturnEscrowCenterNotAccredited(orderId, scan.location, scan.organization);
-        }
-        // Paid as grade A with the seal taken as intact: the merchant's policy takes the risk the
-        // inspection would otherwise price.
-        Settlement memory s = _settlement(o, p, o.statutory, Grade.A, _SEAL_INTACT | _PACKAGING_INTACT);
-        o.status = OrderStatus.Refunded;
-        emit RefundReleasedOnReceipt(orderId, scan.location, s.refund, s.merchantAmount, s.points);
-        _pay(o, s);
+        if (!accredited) revert ReturnEscrowCenterNotAccredited(orderId, scan.location, scan.organization);
+        // After the SLA the buyer is owed the full timeout refund in cash; this release would undercut it.
+        uint256 slaEnd = _max(scan.at, o.requestedAt) + p.inspectionSla;
+        if (block.timestamp > slaEnd) revert ReturnEscrowSlaElapsed(orderId, slaEnd);
+        _releaseOnReceipt(orderId, o, p, scan.location);
     }
 
     // ---------------------------------------------------------------- defects and reissue (see {ReissueDesk})
 
     /// @inheritdoc IReturnEscrow
     function setReissueDesk(address desk) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (desk == address(0)) revert ReturnEscrowZeroAddress();
+        // Set once: open reissues live in the desk's storage, and a new desk could not finish them.
+        if (reissueDesk != address(0)) revert ReturnEscrowReissueDeskSet(reissueDesk);
         reissueDesk = desk;
         emit ReissueDeskSet(desk);
     }
@@ -445,7 +447,8 @@ contract ReturnEscrow is IReturnEscrow, AccessControl, ReentrancyGuardTransient,
         if (delivered) {
             _complete(orderId, o, OrderStatus.Reissued);
         } else {
-            if (replacement != bytes32(0)) _units[replacement].lastOrder = 0; // back to the merchant's stock
+            // Back to the merchant's stock, but only the unit this order reserved.
+            if (replacement != bytes32(0) && _units[replacement].lastOrder == orderId) _units[replacement].lastOrder = 0;
             _refundInFull(orderId, o);
         }
     }
@@ -612,6 +615,29 @@ contract ReturnEscrow is IReturnEscrow, AccessControl, ReentrancyGuardTransient,
         statutory = withdrawal != 0 && block.timestamp <= delivered + withdrawal;
     }
 
+    /// @dev The return-received scan under {rmaRef}, and whether an accredited return center for the order's market made it.
+    function _receipt(
+        uint256 orderId,
+        Order storage o
+    ) private view returns (ITraceRegistry.MilestoneRecord memory scan, bool accredited) {
+        scan = registry.milestone(o.unitId, _rmaRef(orderId), ITraceRegistry.Milestone.ReturnReceived);
+        accredited = scan.at != 0 && registry.returnCenterAccredited(scan.location, scan.organization, o.market);
+    }
+
+    /**
+     * @dev Pays a return on receipt as grade A with the seal taken as intact (the merchant's policy takes
+     * the risk the inspection would otherwise price), and as defective when that is the buyer's reason,
+     * so that the merchant bears its return shipping as it would after the inspection.
+     */
+    function _releaseOnReceipt(uint256 orderId, Order storage o, Policy storage p, uint64 location) private {
+        uint8 facts = _SEAL_INTACT | _PACKAGING_INTACT;
+        if (o.reason == ReturnReason.Defective) facts |= _DEFECTIVE;
+        Settlement memory s = _settlement(o, p, o.statutory, Grade.A, facts);
+        o.status = OrderStatus.Refunded;
+        emit RefundReleasedOnReceipt(orderId, location, s.refund, s.merchantAmount, s.points);
+        _pay(o, s);
+    }
+
     /// @dev Checks everything about an inspection but its signature; returns the order, its policy and the inspector's organisation.
     function _checkInspection(
         Inspection calldata inspection
@@ -716,9 +742,13 @@ contract ReturnEscrow is IReturnEscrow, AccessControl, ReentrancyGuardTransient,
         OrderStatus status = o.status;
         if (status == OrderStatus.Cancelled) return true; // never delivered
         if (status != OrderStatus.Settled) return false; // open, or completed: the buyer kept it
+        // A unit attested defective is never sold again, whatever the grade terms say; nor one attested
+        // used that came back by a timeout refund.
+        uint8 facts = o.facts;
+        if (facts & _DEFECTIVE != 0) return false;
         // A timeout refund after a return request: the unit came back. After an unfulfilled reissue
         // (no request) the buyer kept the defective unit.
-        if (o.grade == Grade.None) return o.requestedAt != 0;
+        if (o.grade == Grade.None) return o.requestedAt != 0 && facts & _USED == 0;
         return _policyOf(o).terms[uint8(o.grade) - 1].disposition == Disposition.Restock;
     }
 
@@ -795,6 +825,7 @@ contract ReturnEscrow is IReturnEscrow, AccessControl, ReentrancyGuardTransient,
         }
         if (p.withdrawalWindow == 0 && p.returnWindow == 0) revert ReturnEscrowInvalidPolicy(PolicyViolation.NoReturnWindow);
         if (p.inspectionSla == 0) revert ReturnEscrowInvalidPolicy(PolicyViolation.NoInspectionSla);
+        if (p.exchangeBonusBps > _BPS) revert ReturnEscrowInvalidPolicy(PolicyViolation.BpsAboveMax);
         if (p.exchangeBonusBps != 0 && !p.exchangeOffered) {
             revert ReturnEscrowInvalidPolicy(PolicyViolation.BonusWithoutExchange);
         }

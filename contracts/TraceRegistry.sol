@@ -282,7 +282,10 @@ contract TraceRegistry is ITraceRegistry, AccessControl, DelegatedSignatures {
             uint256 prev = _units[unitId];
             if (prev == 0) revert TraceRegistryUnknownUnit(unitId);
             if (prev & _CLOSED != 0) revert TraceRegistryUnitClosed(unitId);
-            _units[unitId] = _link(prev, signer, hashes[i], _closes(e.bizStep, e.disposition));
+            bool closes = _closes(e.bizStep, e.disposition);
+            // A parcel closes only once empty: closing it with units inside would lock them in for good.
+            if (closes && uint32(_parcels[unitId]) != 0) revert TraceRegistryParcelNotEmpty(unitId, uint32(_parcels[unitId]));
+            _units[unitId] = _link(prev, signer, hashes[i], closes);
             _recordMilestone(e, roles, who.organization);
             _emitEventRecorded(e, signer);
         }
@@ -305,7 +308,12 @@ contract TraceRegistry is ITraceRegistry, AccessControl, DelegatedSignatures {
                 revert TraceRegistryInvalidAggregationAction(action);
             }
             if (a.childIds.length == 0) revert TraceRegistryEmptyAggregation(a.sscc);
+            // Packing adds and unpacking removes: no other step may move units in or out of a parcel.
+            uint8 packingStep = uint8(action == uint8(AggregationAction.Add) ? BizStep.Packing : BizStep.Unpacking);
+            if (a.bizStep != packingStep) revert TraceRegistryInvalidStep(a.bizStep);
             _checkStep(signer, roles, a.bizStep, a.disposition);
+            // Closing is each unit's own event: an aggregation could otherwise close other brands' units.
+            if (_closes(a.bizStep, a.disposition)) revert TraceRegistryInvalidDisposition(a.disposition);
             _checkWhereAndWhen(a.location, a.eventTime);
             hashes[i] = _hashAggregation(a);
         }
@@ -331,8 +339,7 @@ contract TraceRegistry is ITraceRegistry, AccessControl, DelegatedSignatures {
         bytes32 parcelId = GS1.parcelId(a.sscc);
         uint256 prev = _units[parcelId];
         if (prev & _CLOSED != 0) revert TraceRegistryUnitClosed(parcelId);
-        bool closes = _closes(a.bizStep, a.disposition);
-        _units[parcelId] = _link(prev, signer, structHash, closes);
+        _units[parcelId] = _link(prev, signer, structHash, false);
         _emitAggregationRecorded(a, parcelId, signer);
 
         bool add = a.action == uint8(AggregationAction.Add);
@@ -353,7 +360,7 @@ contract TraceRegistry is ITraceRegistry, AccessControl, DelegatedSignatures {
                 delete _parentOf[child];
             }
             if (rec & _CLOSED != 0) revert TraceRegistryUnitClosed(child);
-            _units[child] = _link(rec, signer, structHash, closes);
+            _units[child] = _link(rec, signer, structHash, false);
             emit UnitAggregated(child, parcelId, signer, structHash);
         }
         // Counts cannot overflow: a unit is in one parcel at a time, and 2^32 units cannot be packed in gas.

@@ -103,6 +103,11 @@ interface IReissueDesk {
     /**
      * @dev Same as {claimDefect}, from the buyer's EIP-712 signed {DefectClaim} relayed by anyone.
      *
+     * Requirements:
+     *
+     * - `claim.buyer` signed it (EOA or ERC-1271); nonce and deadline are valid (see {IDelegatedSignatures}).
+     * - the requirements of {claimDefect}.
+     *
      * Emits a {DefectClaimed} event.
      */
     function claimDefectBySig(DefectClaim calldata claim, bytes calldata signature) external;
@@ -138,6 +143,10 @@ interface IReissueDesk {
     /**
      * @dev Completes a reissue once the carrier has scanned the replacement delivered under
      * {reissueRef}; the escrow credits the merchant `price + deliveryFee`. Anyone may call it.
+     *
+     * Requirements:
+     *
+     * - a replacement is linked and the carrier's delivery scan of it under {reissueRef} exists.
      *
      * Emits a {ReissueCompleted} event.
      */

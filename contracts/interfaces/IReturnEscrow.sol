@@ -22,6 +22,11 @@ pragma solidity 0.8.28;
  *   the arbiter ends with {resolveDispute}.
  * - Timeouts protect the buyer: {claimUninspectedRefund} after the inspection SLA, and
  *   {claimOverdueRefund} after the statutory refund deadline, both for a full refund.
+ * - Return options (see the market's {Policy}): an exchange voucher instead of cash ({Remedy}); a
+ *   refund released at an accredited return center's receiving scan ({releaseRefundOnReceipt},
+ *   `Refunded`); a second, independent inspection above a value (`SecondInspection`); and, through
+ *   the {ReissueDesk}, a replacement instead of a return for a defective unit (`DefectClaimed`,
+ *   `ReissueApproved`, `Reissued`).
  *
  * Money is never pushed: settlements credit the parties, who {withdraw}. Amounts are in the base
  * units of the order's currency (`address(0)`: the native coin, else an ERC-20 token).
@@ -351,6 +356,9 @@ interface IReturnEscrow {
     /// @dev Only the reissue desk may call this.
     error ReturnEscrowNotReissueDesk(address account);
 
+    /// @dev The reissue desk is set once, to `desk`.
+    error ReturnEscrowReissueDeskSet(address desk);
+
     /// @dev The remedy is outside {Remedy}.
     error ReturnEscrowInvalidRemedy(uint8 remedy);
 
@@ -453,7 +461,7 @@ interface IReturnEscrow {
 
     /**
      * @dev Emitted when a returned order settles. `grade` None: full refund by timeout
-     * ({claimUninspectedRefund} or {claimOverdueRefund}).
+     * ({claimUninspectedRefund}, {claimOverdueRefund}, or a replacement not delivered in time).
      */
     event OrderSettled(
         uint256 indexed orderId,
@@ -467,7 +475,8 @@ interface IReturnEscrow {
 
     /**
      * @dev Emitted when the merchant is credited `price + deliveryFee` without a return: the return
-     * window closed with no request ({release}), or the buyer never sent the unit back ({releaseUnreturned}).
+     * window closed with no request ({release}), the buyer never sent the unit back ({releaseUnreturned}),
+     * or a replacement for a defective unit was delivered (`Reissued`).
      */
     event OrderCompleted(uint256 indexed orderId, uint256 merchantAmount);
 
@@ -504,7 +513,8 @@ interface IReturnEscrow {
      * - `currency` is `address(0)` or a contract (an ERC-20 token).
      * - `returnShippingFee <= price`; each amount fits in 96 bits.
      * - the unit is the merchant's to sell: never sold, or its last order was cancelled or ended
-     *   with the unit returned and restocked (not kept by the buyer, donated, recycled or destroyed).
+     *   with the unit returned and restocked (not kept by the buyer, donated, recycled or destroyed,
+     *   and never attested defective); and its lifecycle in the registry is open.
      *
      * Emits a {Listed} event.
      */
@@ -619,7 +629,9 @@ interface IReturnEscrow {
      * Above the policy's `dualInspectionAbove` the first consistent attestation moves the order to
      * `SecondInspection`; the second, by an inspector of another organisation, must attest the same
      * facts and grade, or the order is `Disputed`. On an order `Refunded` on receipt the attestation
-     * only decides the unit's disposition (and must be consistent).
+     * only decides the unit's disposition (and must be consistent). Where the policy refunds on return
+     * and an accredited center received the unit, the refund is released first, in the same call
+     * (as {releaseRefundOnReceipt}), so an inspection cannot get ahead of it.
      *
      * Requirements:
      *
@@ -720,6 +732,9 @@ interface IReturnEscrow {
      * - the order is `ReturnRequested` and its policy has `refundOnReturn`.
      * - the unit's receiving scan under {rmaRef} exists and was made at a location accredited in the
      *   registry as a return center for the order's market, by the organisation that runs it.
+     * - the inspection SLA has not elapsed (after it the buyer is owed the full refund in cash).
+     *
+     * A return whose reason is `Defective` is paid as a defective unit: no return shipping deducted.
      *
      * Emits a {RefundReleasedOnReceipt} event.
      */
@@ -731,7 +746,8 @@ interface IReturnEscrow {
      *
      * Requirements:
      *
-     * - the caller holds `DEFAULT_ADMIN_ROLE`.
+     * - the caller holds `DEFAULT_ADMIN_ROLE`; `desk` is not zero; no desk was set before (open
+     *   reissues live in the desk, so it is never replaced).
      *
      * Emits a {ReissueDeskSet} event.
      */

@@ -257,6 +257,9 @@ interface ITraceRegistry {
     /// @dev The id is a parcel, which cannot be packed into another parcel.
     error TraceRegistryParcelInParcel(bytes32 parcelId);
 
+    /// @dev A closing event on a parcel that still holds `size` units.
+    error TraceRegistryParcelNotEmpty(bytes32 parcelId, uint32 size);
+
     /// @dev A call and each signed batch in it must hold at least one item.
     error TraceRegistryEmptyBatch();
 
@@ -388,7 +391,7 @@ interface ITraceRegistry {
      * - each unit exists, each step is a known step other than commissioning, each disposition is known.
      * - the signer holds, for each event, a role allowed to sign its step (see {allowedRoles}); only a
      *   charity signs disposition `Donated`, only a recycler `Recycled`.
-     * - no unit is closed (see {isClosed}).
+     * - no unit is closed (see {isClosed}); a closing event on a parcel finds it empty.
      * - each location is a valid GLN and no event time is zero or in the future.
      *
      * An event with disposition `Donated`, `Recycled` or `Destroyed`, or step `Decommissioning`,
@@ -406,9 +409,11 @@ interface ITraceRegistry {
      * Requirements, for each signed batch:
      *
      * - it holds at least one aggregation; signature, nonce and deadline are valid (see {IDelegatedSignatures}).
-     * - each SSCC is valid, each action is `Add` or `Delete`, each aggregation names at least one unit.
+     * - each SSCC is valid, each action is `Add` (step `Packing`) or `Delete` (step `Unpacking`), each
+     *   aggregation names at least one unit.
      * - the signer holds a role allowed to sign each step, and the partner role a disposition asks for
-     *   (as in {record}); each location is a valid GLN and no event time is zero or in the future.
+     *   (as in {record}); no disposition closes (a unit's closing is its own event); each location is a
+     *   valid GLN and no event time is zero or in the future.
      * - neither the parcel nor any unit named is closed.
      * - `Add`: each unit exists, is not a parcel, and is in no parcel (including earlier in the same list).
      * - `Delete`: each unit is in this parcel.

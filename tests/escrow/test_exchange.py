@@ -235,6 +235,12 @@ def test_bonus_without_exchange_is_refused(escrow, admin):
         escrow.setPolicy(MARKET_SPARE, replace(CN, exchange_bonus_bps=1).as_tuple(), {"from": admin})
 
 
+def test_bonus_above_the_whole_refund_is_refused(escrow, admin):
+    with brownie.reverts(err("ReturnEscrowInvalidPolicy", 0)):  # BpsAboveMax
+        escrow.setPolicy(MARKET_SPARE, replace(US, exchange_bonus_bps=10_001).as_tuple(), {"from": admin})
+    escrow.setPolicy(MARKET_SPARE, replace(US, exchange_bonus_bps=10_000).as_tuple(), {"from": admin})
+
+
 def test_exchange_without_bonus_is_allowed(escrow, admin):
     escrow.setPolicy(MARKET_SPARE, replace(CN, exchange_offered=True).as_tuple(), {"from": admin})
     assert escrow.policy(MARKET_SPARE, 1)["exchangeOffered"]

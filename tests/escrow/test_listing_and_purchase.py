@@ -7,6 +7,7 @@ from eth_abi import encode
 from eth_utils import keccak
 
 from returntrace import gs1
+from returntrace.vocab import BizStep, Disposition
 from tests.support import (
     DEFAULT_DELIVERY_FEE,
     DEFAULT_PRICE,
@@ -192,6 +193,27 @@ def test_unit_the_buyer_kept_cannot_be_sold_again(shop, escrow, brand):
     escrow.release(order, {"from": brand})
     with brownie.reverts(err("ReturnEscrowUnitUnavailable", unit, order)):
         escrow.list(*list_args("L1"), {"from": brand})
+
+
+def test_unit_attested_defective_cannot_be_sold_again(shop, escrow, brand):
+    # Grade A by the law (a defect keeps the statutory refund), but a defective unit is never stock.
+    unit = shop.list_unit(serial="L1")
+    order = pay(escrow, unit, shop.actors["buyer"].account).return_value
+    shop.deliver(order)
+    shop.request_return(order, reason=1)
+    shop.receive(order)
+    shop.inspect(order, 8, 1)  # DEFECTIVE, grade A: settled; the A terms say restock
+    assert escrow.order(order)["status"] == Status.SETTLED
+    with brownie.reverts(err("ReturnEscrowUnitUnavailable", unit, order)):
+        escrow.list(*list_args("L1"), {"from": brand})
+
+
+def test_closed_unit_cannot_be_listed(shop, escrow, brand, commission, record):
+    # A destroyed unit cannot be delivered: selling it would strand the buyer's money.
+    unit = commission("GONE-1")
+    record(unit, BizStep.DESTROYING, "warehouse", Disposition.DESTROYED)
+    with brownie.reverts(err("ReturnEscrowUnitUnavailable", unit, 0)):
+        escrow.list(*list_args("GONE-1"), {"from": brand})
 
 
 def test_unit_gone_to_donation_cannot_be_sold_again(shop, escrow, brand):

@@ -296,3 +296,59 @@ def test_sla_still_bounds_inspections_of_returns_not_refunded(shop, escrow, cent
     with brownie.reverts(err("ReturnEscrowSlaElapsed", order, sla_end)):
         shop.inspect(order, S | P, A)
     assert escrow.order(order)["status"] == Status.RETURN_REQUESTED
+
+
+# ---------------------------------------------------------------- ordering with inspection and timeouts
+
+
+def test_inspection_releases_the_refund_first(shop, escrow, actors, center):
+    # Whoever acts first, the refund upon return comes before the inspection: an inspector cannot
+    # take the order down the graded path and cancel it.
+    order = requested(shop)
+    shop.receive(order)
+    tx = shop.inspect(order, U, C)
+    assert list(tx.events.keys()).index("RefundReleasedOnReceipt") < list(tx.events.keys()).index("DispositionDecided")
+    assert tx.events["RefundReleasedOnReceipt"]["refund"] == DEFAULT_PRICE  # as grade A: the merchant's policy took that risk
+    assert tx.events["DispositionDecided"]["disposition"] == UnitDisposition.RECYCLE
+    assert "OrderInspected" not in tx.events and "OrderSettled" not in tx.events
+    assert escrow.order(order)["status"] == Status.SETTLED
+    shop.assert_solvent()
+
+
+def test_inspection_of_an_unaccredited_receipt_takes_the_graded_path(shop, escrow, actors):
+    order = requested(shop)  # no center accredited in this test
+    shop.receive(order)
+    tx = shop.inspect(order, U, C)
+    assert "RefundReleasedOnReceipt" not in tx.events and "OrderInspected" in tx.events
+
+
+def test_release_after_the_sla_reverts_so_the_cash_timeout_refund_stands(shop, escrow, actors, center):
+    order = requested(shop, remedy=Remedy.EXCHANGE)
+    shop.receive(order)
+    sla_end = max(escrow.returnReceivedAt(order), escrow.order(order)["requestedAt"]) + US.inspection_sla
+    chain.sleep(US.inspection_sla + 1)
+    with brownie.reverts(err("ReturnEscrowSlaElapsed", order, sla_end)):
+        escrow.releaseRefundOnReceipt(order, {"from": actors["brand"].account})
+    tx = escrow.claimUninspectedRefund(order, {"from": actors["buyer"].account})
+    assert tx.events["OrderSettled"]["refund"] == TOTAL  # cash, in full, not a voucher
+    shop.assert_solvent()
+
+
+def test_defective_reason_released_without_return_shipping_deducted(shop, escrow, actors, center, admin):
+    from dataclasses import replace
+
+    from returntrace.policies import GradeTerms
+
+    # A policy whose grade A leaves return shipping to the buyer.
+    terms = (GradeTerms(10_000, 0, False, UnitDisposition.RESTOCK), *US.terms[1:])
+    escrow.setPolicy(MARKET_US, replace(US, terms=terms).as_tuple(), {"from": admin})
+    refunds = {}
+    for reason in (0, 1):  # Withdrawal, Defective
+        order = shop.buy(market=MARKET_US)
+        shop.deliver(order)
+        shop.request_return(order, reason=reason)
+        shop.receive(order)
+        refunds[reason] = escrow.releaseRefundOnReceipt(order, {"from": actors["stranger"].account}).events["RefundReleasedOnReceipt"]["refund"]
+    # As the inspection would: the merchant bears the return shipping of a defective unit.
+    assert refunds == {0: DEFAULT_PRICE - DEFAULT_RETURN_FEE, 1: DEFAULT_PRICE}
+    shop.assert_solvent()

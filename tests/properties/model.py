@@ -92,10 +92,12 @@ def model_settlement(policy: Policy, grade: int, *, price: int, fee: int, ship: 
     return Split(statutory, refund, price + fee - refund, points, int(terms.disposition))
 
 
-def refund_on_receipt_split(policy: Policy, *, price: int, fee: int, ship: int, statutory: bool, hygiene_sealed: bool, remedy: int) -> Split:
+def refund_on_receipt_split(policy: Policy, *, price: int, fee: int, ship: int, statutory: bool, hygiene_sealed: bool, remedy: int, reason: int = 0) -> Split:
     """releaseRefundOnReceipt: what a grade-A settlement gives, the seal taken as intact (and the
-    packaging: the policy takes the risk the inspection would price), cash or voucher."""
-    return model_settlement(policy, Grade.A, price=price, fee=fee, ship=ship, in_withdrawal_window=statutory, hygiene_sealed=hygiene_sealed, facts=Facts.SEAL_INTACT | Facts.PACKAGING_INTACT, remedy=remedy)
+    packaging: the policy takes the risk the inspection would price), and defective when that is the
+    buyer's reason (ReturnReason.Defective = 1: no return shipping deducted), cash or voucher."""
+    facts = Facts.SEAL_INTACT | Facts.PACKAGING_INTACT | (Facts.DEFECTIVE if reason == 1 else 0)
+    return model_settlement(policy, Grade.A, price=price, fee=fee, ship=ship, in_withdrawal_window=statutory, hygiene_sealed=hygiene_sealed, facts=facts, remedy=remedy)
 
 
 def model_after_inspection(policy: Policy, status: Status, *, price: int, facts: int, claimed: int, first: tuple[int, int] | None) -> Status:

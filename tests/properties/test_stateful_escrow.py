@@ -140,6 +140,7 @@ class OrderModel:
     requested_at: int = 0
     request_statutory: bool = False
     remedy: int = Remedy.REFUND
+    reason: int = 0
     facts: int = 0
     grade: int = 0
     dispute_deadline: int = 0
@@ -199,8 +200,10 @@ class OrderModel:
             return True
         if self.status != Status.SETTLED:
             return False
-        if self.grade == Grade.NONE:
-            return self.requested_at != 0
+        if self.facts & Facts.DEFECTIVE:  # attested defective: never stock, whatever the grade terms say
+            return False
+        if self.grade == Grade.NONE:  # a timeout refund: back in stock unless attested used
+            return self.requested_at != 0 and not self.facts & Facts.USED
         return self.policy.terms[self.grade - 1].disposition == UnitDisposition.RESTOCK
 
     def edges(self) -> list[int]:
@@ -625,7 +628,7 @@ class EscrowMachine:
         if by_sig:
             self.used_signature(self.escrow, caller)
             self.replay_fails(self.escrow, caller, send)
-        o.status, o.requested_at, o.remedy = Status.RETURN_REQUESTED, tx.timestamp, remedy
+        o.status, o.requested_at, o.remedy, o.reason = Status.RETURN_REQUESTED, tx.timestamp, remedy, reason
         w = o.policy.withdrawal_window
         o.request_statutory = w != 0 and tx.timestamp <= o.delivered_at + w
         event = tx.events["ReturnRequested"]
@@ -669,8 +672,13 @@ class EscrowMachine:
             claimed = derived % 3 + 1
         assert self.escrow.deriveGrade(o.id, facts) == derived
         now = self.now([o])
-        before = o.status
         error = self.attest_error(o, inspector, now)
+        # Refund upon return comes before the inspection: the escrow releases it first, in the same call.
+        releases = (
+            o.status == Status.RETURN_REQUESTED and o.policy.refund_on_return and bool(o.received_at)
+            and self.accredited(o.received_at_location, o.market)
+        )
+        before = Status.REFUNDED if releases else o.status
         if error is None and before == Status.REFUNDED and claimed != derived:
             error = err("ReturnEscrowGradeMismatch", o.id, claimed, derived)
         inspection, sig = self.ops.signed_inspection(o.id, facts, claimed, inspector)
@@ -681,6 +689,11 @@ class EscrowMachine:
             return
         assert tx.timestamp == now
         self.used_signature(self.escrow, inspector)
+        if releases:
+            self.book_refund_on_receipt(o, tx)
+            self.stats["released_by_inspection"] += 1
+        else:
+            assert "RefundReleasedOnReceipt" not in tx.events
         after = model_after_inspection(o.policy, before, price=o.price, facts=facts, claimed=claimed, first=o.first_opinion)
         o.facts, o.grade = facts, claimed
         assert tx.events["InspectionSubmitted"]["derivedGrade"] == derived
@@ -929,12 +942,18 @@ class EscrowMachine:
             error = err("ReturnEscrowNotReturned", o.id)
         elif not self.accredited(o.received_at_location, o.market):
             error = err("ReturnEscrowCenterNotAccredited", o.id, o.received_at_location, WAREHOUSE_ORG)
+        elif self.now([o]) > o.sla_end:  # the buyer is owed the cash timeout refund instead
+            error = err("ReturnEscrowSlaElapsed", o.id, o.sla_end)
         else:
             error = None
         tx = self.expect(error, lambda: self.escrow.releaseRefundOnReceipt(order_id, {"from": self.acct("stranger")}), "refund_on_receipt")
         if tx is None:
             return
-        expected = refund_on_receipt_split(o.policy, price=o.price, fee=o.fee, ship=o.ship, statutory=o.request_statutory, hygiene_sealed=o.sealed, remedy=o.remedy)
+        self.book_refund_on_receipt(o, tx)
+
+    def book_refund_on_receipt(self, o: OrderModel, tx) -> None:
+        """Checks and books a RefundReleasedOnReceipt (by releaseRefundOnReceipt or first thing in an inspection)."""
+        expected = refund_on_receipt_split(o.policy, price=o.price, fee=o.fee, ship=o.ship, statutory=o.request_statutory, hygiene_sealed=o.sealed, remedy=o.remedy, reason=o.reason)
         event = tx.events["RefundReleasedOnReceipt"]
         got = (event["orderId"], event["location"], event["refund"], event["merchantAmount"], event["points"])
         assert got == (o.id, o.received_at_location, expected.refund, expected.merchant_amount, expected.points), (o, expected)

@@ -193,8 +193,8 @@ def test_aggregation_roles(commission, aggregate, actors):
             aggregate(PARCEL, [unit], actor=actor)
     with brownie.reverts(err("TraceRegistryDispositionNotAllowed", actors["warehouse"].address, int(Disposition.DONATED))):
         aggregate(PARCEL, [unit], actor="warehouse", disposition=Disposition.DONATED)
-    with brownie.reverts(err("TraceRegistryRoleNotAllowed", actors["warehouse"].address, int(BizStep.DEPARTING), int(Role.CARRIER))):
-        aggregate(PARCEL, [unit], actor="warehouse", step=BizStep.DEPARTING)
+    with brownie.reverts(err("TraceRegistryInvalidStep", int(BizStep.DEPARTING))):
+        aggregate(PARCEL, [unit], actor="carrier", step=BizStep.DEPARTING)
     for actor in ("brand", "carrier", "warehouse"):
         u = commission(f"R-{actor}")
         aggregate(sscc(10), [u], actor=actor)
@@ -212,8 +212,23 @@ def test_closed_unit_cannot_be_packed_or_unpacked(registry, commission, aggregat
     assert registry.parcelSize(PARCEL_ID) == 1  # a destroyed unit stays where it was
 
 
+def test_parcel_closes_only_once_empty(registry, commission, aggregate, record, actors):
+    unit = commission("A")
+    aggregate(PARCEL, [unit])
+    # Closing a parcel with units inside would lock them in for good.
+    with brownie.reverts(err("TraceRegistryParcelNotEmpty", PARCEL_ID, 1)):
+        record(PARCEL_ID, BizStep.DESTROYING, "warehouse", Disposition.DESTROYED)
+    assert not registry.isClosed(PARCEL_ID) and not registry.isClosed(unit)
+    aggregate(PARCEL, [unit], DELETE)
+    nonce = registry.getNonce(actors["warehouse"].address)  # the refused batch used none
+    record(PARCEL_ID, BizStep.DESTROYING, "warehouse", Disposition.DESTROYED, nonce=nonce)
+    assert registry.isClosed(PARCEL_ID) and not registry.isClosed(unit)
+
+
 def test_closed_parcel_takes_no_more_events(registry, commission, aggregate, record):
-    aggregate(PARCEL, [commission("A")])
+    unit = commission("A")
+    aggregate(PARCEL, [unit])
+    aggregate(PARCEL, [unit], DELETE)
     record(PARCEL_ID, BizStep.DESTROYING, "warehouse", Disposition.DESTROYED)
     assert registry.isClosed(PARCEL_ID)
     with brownie.reverts(err("TraceRegistryUnitClosed", PARCEL_ID)):
@@ -222,10 +237,25 @@ def test_closed_parcel_takes_no_more_events(registry, commission, aggregate, rec
         record(PARCEL_ID, BizStep.ARRIVING, "carrier")
 
 
-def test_closing_aggregation_closes_parcel_and_units(registry, commission, aggregate):
+def test_add_packs_and_delete_unpacks_only(commission, aggregate):
+    unit = commission()
+    with brownie.reverts(err("TraceRegistryInvalidStep", int(BizStep.UNPACKING))):
+        aggregate(PARCEL, [unit], step=BizStep.UNPACKING)
+    aggregate(PARCEL, [unit])
+    with brownie.reverts(err("TraceRegistryInvalidStep", int(BizStep.PACKING))):
+        aggregate(PARCEL, [unit], DELETE, step=BizStep.PACKING)
+    with brownie.reverts(err("TraceRegistryInvalidStep", int(BizStep.DECOMMISSIONING))):
+        aggregate(PARCEL, [unit], DELETE, step=BizStep.DECOMMISSIONING, actor="brand")
+
+
+@pytest.mark.parametrize("actor, disposition", [("warehouse", Disposition.DESTROYED), ("charity", Disposition.DONATED), ("recycler", Disposition.RECYCLED)])
+def test_an_aggregation_never_closes(registry, commission, aggregate, actor, disposition, admin, actors):
+    # Closing is each unit's own event: a packer could otherwise close other brands' units.
     units = _units(commission, 2)
-    aggregate(PARCEL, units, step=BizStep.DECOMMISSIONING, actor="brand")
-    assert registry.isClosed(PARCEL_ID) and all(registry.isClosed(u) for u in units)
+    registry.setActor(actors[actor].address, int(actors[actor].roles) | int(Role.WAREHOUSE), actors[actor].gln, {"from": admin})
+    with brownie.reverts(err("TraceRegistryInvalidDisposition", int(disposition))):
+        aggregate(PARCEL, units, actor=actor, disposition=disposition)
+    assert not any(registry.isClosed(u) for u in units)
 
 
 def test_several_aggregations_in_one_batch_apply_in_order(registry, commission, aggregation, sign_aggregations, relayer, actors):
