@@ -39,7 +39,8 @@ def test_unit_history_includes_parcel_scans_while_packed(registry, commission, r
         (BizStep.DEPARTING, True), (BizStep.CUSTOMS_CLEARING, True), (BizStep.UNPACKING, False), (BizStep.RECEIVING, False),
     ]
 
-    parcel = h.parcels[PARCEL_ID]
+    assert h.parcels[PARCEL_ID].chain_verified  # a unit's history needs the parcel's chain, not its contents
+    parcel = history.fetch_parcel(_w3(registry), PARCEL)
     assert parcel.chain_verified and parcel.verified
     assert parcel.sscc == PARCEL
     assert parcel.contents == [other] and parcel.onchain_size == 1
