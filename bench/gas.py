@@ -174,19 +174,21 @@ def escrow_figures(d: deploy.Deployment) -> dict[str, int]:
 
 
 def return_option_figures(d: deploy.Deployment) -> dict[str, int]:
-    """The flows of exchange, refund on receipt, dual inspection and fast reissue (native coin, EU)."""
+    """The flows of exchange, refund on receipt, dual inspection and fast reissue (native coin; EU
+    orders, but for the dual inspection a US one, since the warehouse is an EU return center only)."""
     relayer = accounts[1]
     reg, escrow, desk, dom = d.registry, d.escrow, d.desk, d.registry_domain
     brand, buyer, carrier, warehouse = (d.actors[n] for n in ("brand", "buyer", "carrier", "warehouse"))
     accounts[0].transfer(buyer.account, "20 ether", silent=True)  # two high-value orders
+    deploy.accredit_return_center(d, accounts[0])  # the warehouse's site: an EU return center
     results: dict[str, int] = {}
     _op_table("Return options — gas per operation (steady state)")
 
-    def delivered_order(serial: str, price: int) -> tuple[int, bytes]:
+    def delivered_order(serial: str, price: int, market: int = deploy.MARKET_EU) -> tuple[int, bytes]:
         items = [deploy.commission_item(d, serial)]
         reg.commission([deploy.signed_batch(dom, "CommissionBatch", brand, "units", items, reg.getNonce(brand.address))], {"from": relayer}, silent=True)
         unit = deploy.unit_of(items[0])
-        escrow.list(deploy.DEMO_GTIN, serial, deploy.MARKET_EU, ZERO_ADDRESS, price, 10**15, 10**15, {"from": brand.account}, silent=True)
+        escrow.list(deploy.DEMO_GTIN, serial, market, ZERO_ADDRESS, price, 10**15, 10**15, {"from": brand.account}, silent=True)
         order = escrow.purchase(unit, price + 10**15, {"from": buyer.account, "value": price + 10**15}, silent=True).return_value
         _scan(d, carrier, unit, BizStep.DELIVERING, Disposition.DELIVERED, deploy.order_ref(escrow, order))
         return order, unit
@@ -204,8 +206,8 @@ def return_option_figures(d: deploy.Deployment) -> dict[str, int]:
         _scan(d, warehouse, unit, BizStep.RECEIVING, Disposition.RETURNED, deploy.rma_ref(escrow, order))
         tx_release = escrow.releaseRefundOnReceipt(order, {"from": relayer}, silent=True)
         tx_fate = inspect(order, "inspector", 2, Grade.B)
-        # A high-value return: two inspection houses must agree.
-        order, unit = delivered_order(f"OPT-D{i}", 6 * 10**18)
+        # A high-value return: two inspection houses must agree (a US order: no refund on receipt there).
+        order, unit = delivered_order(f"OPT-D{i}", 6 * 10**18, deploy.MARKET_US)
         escrow.requestReturn(order, 0, 0, {"from": buyer.account}, silent=True)
         _scan(d, warehouse, unit, BizStep.RECEIVING, Disposition.RETURNED, deploy.rma_ref(escrow, order))
         tx_first = inspect(order, "inspector", 3, Grade.A)

@@ -141,10 +141,14 @@ def deploy_demo_world(admin: Any, extra_signers: int = 0) -> Deployment:
     markets = (1 << MARKET_EU) | (1 << MARKET_US) | (1 << MARKET_CN)
     d.registry.registerProduct(DEMO_GTIN, HYGIENE_SEALED, markets, {"from": d.actors["brand"].account}, silent=True)
     d.escrow.grantRole(d.escrow.ARBITER_ROLE(), d.actors["arbiter"].address, {"from": admin}, silent=True)
-    # The demo warehouse's own site is an accredited local return center for the EU market.
-    warehouse = d.actors["warehouse"]
-    d.registry.setReturnCenter(warehouse.gln, warehouse.gln, 1 << MARKET_EU, {"from": admin}, silent=True)
     return d
+
+
+def accredit_return_center(d: Deployment, admin: Any, name: str = "warehouse", markets: int = 1 << MARKET_EU) -> Any:
+    """Accredits the actor's own site (its GLN, run by its organisation) as a local return center for
+    `markets` (a bitmask): its receiving scans may then release refunds on receipt."""
+    site = d.actors[name]
+    return d.registry.setReturnCenter(site.gln, site.gln, markets, {"from": admin}, silent=True)
 
 
 def commission_item(d: Deployment, serial: str, gtin: int = DEMO_GTIN, evidence: bytes = ZERO32) -> dict:
