@@ -6,6 +6,7 @@ on-chain getters and cross-check digests against eth-account's own typed-data en
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -119,7 +120,10 @@ def type_string(primary: str) -> str:
     )
 
 
+@functools.lru_cache(maxsize=None)
 def type_hash(primary: str) -> bytes:
+    """keccak(encodeType), computed once per type (TYPES never changes): struct_hash asks for it
+    once per item, a hundred times for a session of events."""
     return keccak(text=type_string(primary))
 
 
