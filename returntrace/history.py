@@ -14,7 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Iterator
 
-from eth_abi import decode as abi_decode, encode as abi_encode
 from eth_utils import event_abi_to_log_topic, keccak
 
 from . import eip712, gs1, hashchain, logs
@@ -347,34 +346,6 @@ _UNIT_RECORD_SELECTOR = keccak(text="unitRecord(bytes32)")[:4]
 _PARENT_OF_SELECTOR = keccak(text="parentOf(bytes32)")[:4]
 _PARCEL_SIZE_SELECTOR = keccak(text="parcelSize(bytes32)")[:4]
 
-# Creation code of this helper, never deployed: run by one eth_call without `to`, it returns
-# abi.encode(uint256[]) of `selector(id)` on `target` for every id, so that a node executes one
-# call where a JSON-RPC batch costs it (and web3) one call per id. solc 0.8.28, optimizer on
-# (runs 1), evmVersion cancun:
-#
-#     // SPDX-License-Identifier: MIT
-#     pragma solidity 0.8.28;
-#
-#     /// Never deployed: its creation code runs in one eth_call (no `to`) and returns
-#     /// abi.encode(uint256[]) of `selector(id)` on `target` for every id.
-#     contract ReadWords {
-#         constructor(address target, bytes4 selector, bytes32[] memory ids) {
-#             uint256[] memory out = new uint256[](ids.length);
-#             for (uint256 i; i < ids.length; ++i) {
-#                 (bool ok, bytes memory ret) = target.staticcall(abi.encodeWithSelector(selector, ids[i]));
-#                 require(ok && ret.length >= 32);
-#                 out[i] = abi.decode(ret, (uint256));
-#             }
-#             bytes memory encoded = abi.encode(out);
-#             assembly {
-#                 return(add(encoded, 32), mload(encoded))
-#             }
-#         }
-#     }
-_READ_WORDS_CODE = bytes.fromhex(
-    "608060405234801561000f575f5ffd5b5060405161035438038061035483398101604081905261002e916101ca565b5f81516001600160401b03811115610048576100486101b6565b604051908082528060200260200182016040528015610071578160200160208202803683370190505b5090505f5b825181101561018a575f5f866001600160a01b03168686858151811061009e5761009e6102d0565b60200260200101516040516024016100b891815260200190565b60408051601f198184030181529181526020820180516001600160e01b03166001600160e01b03199094169390931790925290516100f691906102e4565b5f60405180830381855afa9150503d805f811461012e576040519150601f19603f3d011682016040523d82523d5f602084013e610133565b606091505b509150915081801561014757506020815110155b61014f575f5ffd5b8080602001905181019061016391906102fa565b848481518110610175576101756102d0565b60209081029190910101525050600101610076565b505f8160405160200161019d9190610311565b6040516020818303038152906040529050805160208201f35b634e487b7160e01b5f52604160045260245ffd5b5f5f5f606084860312156101dc575f5ffd5b83516001600160a01b03811681146101f2575f5ffd5b60208501519093506001600160e01b03198116811461020f575f5ffd5b60408501519092506001600160401b0381111561022a575f5ffd5b8401601f8101861361023a575f5ffd5b80516001600160401b03811115610253576102536101b6565b604051600582901b90603f8201601f191681016001600160401b0381118282101715610281576102816101b6565b60405291825260208184018101929081018984111561029e575f5ffd5b6020850194505b838510156102c1578451808252602095860195909350016102a5565b50809450505050509250925092565b634e487b7160e01b5f52603260045260245ffd5b5f82518060208501845e5f920191825250919050565b5f6020828403121561030a575f5ffd5b5051919050565b602080825282518282018190525f918401906040840190835b8181101561034857835183526020938401939092019160010161032a565b50909594505050505056fe"
-)
-
 
 def read_records(registry: Any, ids: list[bytes], block: int | str, batch: int = 200) -> dict[bytes, int]:
     """`unitRecord(id)` of many units at `block`, in JSON-RPC batches where the node takes them."""
@@ -405,11 +376,6 @@ def read_words(registry: Any, selector: bytes, ids: list[bytes], block: int | st
     for i in range(0, len(ids), batch):
         chunk = ids[i : i + batch]
         answers: list[Any] | None = None
-        if len(chunk) > 1:
-            words = _read_words_at_once(w3, registry.address, selector, chunk, tag)
-            if words is not None:
-                out.update(zip((bytes(u) for u in chunk), words))
-                continue
         if make_batch is not None and len(chunk) > 1:
             try:
                 responses = make_batch([("eth_call", params(u)) for u in chunk])
@@ -422,28 +388,6 @@ def read_words(registry: Any, selector: bytes, ids: list[bytes], block: int | st
         for u, value in zip(chunk, answers):
             out[bytes(u)] = int(value, 16) if value not in ("0x", None) else 0
     return out
-
-
-def _read_words_at_once(w3: Any, address: str, selector: bytes, ids: list[bytes], tag: str) -> list[int] | None:
-    """`selector(id)` of every id on `address` in one eth_call running _READ_WORDS_CODE; None when
-    the node will not run it or a call does not answer one word (a reverting view, an address
-    without code): read_words then asks one eth_call per id, which decides those cases as before."""
-    provider = w3.provider
-    if getattr(provider, "_rt_no_read_words_code", False):
-        return None
-    data = _READ_WORDS_CODE + abi_encode(["address", "bytes4", "bytes32[]"], [address, selector, [bytes(u) for u in ids]])
-    try:
-        result = logs.rpc(w3, "eth_call", [{"data": "0x" + data.hex()}, tag])
-    except logs.RpcError as exc:
-        if "revert" not in str(exc).lower():  # the node does not take calls without `to`: stop asking it
-            provider._rt_no_read_words_code = True
-        return None
-    raw = bytes.fromhex(result[2:]) if isinstance(result, str) else b""
-    try:
-        (words,) = abi_decode(["uint256[]"], raw)
-    except Exception:  # noqa: BLE001 — not the helper's answer: read one by one
-        return None
-    return list(words) if len(words) == len(ids) else None
 
 
 @dataclass
