@@ -95,6 +95,7 @@ class ChainReader:
         self._eoas: dict[str, float] = {}
         self._block_time: tuple[float, int] = (0.0, 0)
         self._closed: set[bytes] = set()
+        self._open: dict[bytes, tuple[float, int]] = {}  # unit -> (read at, record) while open
         self._policies: dict[tuple[int, int], tuple] = {}
 
     def block_time(self) -> int:
@@ -119,15 +120,27 @@ class ChainReader:
     def unit_states(self, unit_ids: list[bytes]) -> dict[bytes, int]:
         """`unitRecord` of units or parcels at the latest block, in one batched read. A closed
         unit never reopens, so it is remembered and not read again (its value here is then only
-        the closed flag); existence is remembered for existing_units."""
+        the closed flag); an open one is read again after the reader's TTL, like roles: closings
+        queued here are seen at once through the outbox, and one made elsewhere within the TTL is
+        refused by the chain, whose error the message then carries. Existence is remembered for
+        existing_units."""
         ids = list(dict.fromkeys(unit_ids))
-        unknown = [u for u in ids if u not in self._closed]
+        now = time.monotonic()
+        fresh = {u: hit[1] for u in ids if (hit := self._open.get(u)) and now - hit[0] < self._ttl}
+        unknown = [u for u in ids if u not in self._closed and u not in fresh]
         out = history.read_records(self.chain.registry, unknown, "latest") if unknown else {}
         for u, record in out.items():
             if record:
                 self._units.add(u)
             if hashchain.is_closed(record):
                 self._closed.add(u)
+                self._open.pop(u, None)
+            elif record:
+                self._open[u] = (now, record)
+        if len(self._open) > 100_000:  # a bounded cache: the oldest reads go first
+            for u in sorted(self._open, key=lambda k: self._open[k][0])[: len(self._open) // 2]:
+                del self._open[u]
+        out.update(fresh)
         out.update({u: hashchain.CLOSED for u in ids if u in self._closed and u not in out})
         return out
 

@@ -227,8 +227,9 @@ class SqliteOutbox:
         return row is not None
 
     def marked(self, unit_ids: Iterable[str], mark: str) -> set[str]:
-        """Which of these units a queued (accepted or submitted) message marks with `mark`: once
-        the message is confirmed the chain says it, once failed it never happens."""
+        """Which of these units a queued (accepted or submitted) message marks with `mark`; for
+        "close" a confirmed one too, since a closed unit never reopens (the reader may still hold a
+        read from before the close for its TTL). A failed message never happened."""
         ids = sorted(set(unit_ids))
         out: set[str] = set()
         with self._tx(write=False) as db:
@@ -236,7 +237,8 @@ class SqliteOutbox:
                 chunk = ids[i : i + 500]
                 out.update(r[0] for r in db.execute(
                     f"SELECT k.unit_id FROM message_marks k JOIN messages m ON m.id = k.message_id"
-                    f" WHERE k.mark = ? AND k.unit_id IN ({', '.join('?' * len(chunk))}) AND m.status IN ('accepted', 'submitted')",
+                    f" WHERE k.mark = ? AND k.unit_id IN ({', '.join('?' * len(chunk))})"
+                    " AND (m.status IN ('accepted', 'submitted') OR (k.mark = 'close' AND m.status = 'confirmed'))",
                     [mark, *chunk],
                 ))
         return out

@@ -103,3 +103,19 @@ def test_nonce_of_a_defect_claim_without_a_desk_is_503(gateway, monkeypatch):
     monkeypatch.setattr(gateway.app.state.chain, "desk", None)
     r = gateway.client.get(f"/v1/signers/{gateway.actors['buyer'].address}/nonce", params={"kind": "DefectClaim"})
     assert (r.status_code, r.json()["error"]) == (503, "not_deployed"), r.text
+
+
+def test_a_closing_made_elsewhere_within_the_reader_ttl_fails_on_chain_with_its_error(gateway, record):
+    """An open unit's record is read again after the reader's TTL (as roles are): a unit closed by
+    another gateway in that window is accepted here, and the chain's refusal is what the message
+    then carries; closings queued or confirmed here are refused at once (the tests above)."""
+    gateway.app.state.reader._ttl = 600  # the window, made wide enough that a slow machine stays inside it
+    (unit,) = gateway.commission("ELSEWHERE")
+    gateway.relay()
+    _accepted(gateway, "/v1/events", gateway.events_body("warehouse", [gateway.event(unit, BizStep.STORING, "warehouse")]))
+    gateway.relay()
+    record(unit, BizStep.RECEIVING, "charity", Disposition.DONATED)  # straight on-chain, not through this gateway
+    late = _accepted(gateway, "/v1/events", gateway.events_body("warehouse", [gateway.event(unit, BizStep.HOLDING, "warehouse")]))
+    gateway.relay()
+    state = gateway.client.get(f"/v1/messages/{late}").json()
+    assert state["status"] == "failed" and "TraceRegistryUnitClosed" in state["error"], state
