@@ -108,6 +108,11 @@ def points(deployment):
 
 
 @pytest.fixture(scope="module")
+def desk(deployment):
+    return deployment.desk
+
+
+@pytest.fixture(scope="module")
 def registry_domain(deployment):
     return deployment.registry_domain
 
@@ -120,6 +125,11 @@ def escrow_domain(deployment):
 @pytest.fixture(scope="module")
 def points_domain(deployment):
     return deployment.points_domain
+
+
+@pytest.fixture(scope="module")
+def desk_domain(deployment):
+    return deployment.desk_domain
 
 
 @pytest.fixture(scope="module")

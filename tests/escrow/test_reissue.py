@@ -16,16 +16,6 @@ LIMIT = EU.reissue_auto_approve_limit
 HIGH = 2 * 10**18
 
 
-@pytest.fixture(scope="module")
-def desk(deployment):
-    return deployment.desk
-
-
-@pytest.fixture(scope="module")
-def desk_domain(deployment):
-    return deployment.desk_domain
-
-
 def delivered(shop, price=DEFAULT_PRICE, **buy):
     order = shop.buy(price=price, **buy)
     shop.deliver(order)
