@@ -507,7 +507,11 @@ def _return_rows(rs: ReturnStatus, grade: str | None, currency: Currency) -> lis
         rows.append(Row("Inspection", "Second inspection by an independent inspector pending", emphasis=True))
     if rs.defect_claim:
         d = rs.defect_claim
-        state = "approved at once (low value)" if d.get("autoApproved") else "approved" if d.get("approved") else "rejected" if d.get("decided") else "waiting for the brand's decision"
+        state = (
+            "approved at once (low value)" if d.get("autoApproved")
+            else "approved: the brand did not decide in time" if d.get("approvedByTimeout")
+            else "approved" if d.get("approved") else "rejected" if d.get("decided") else "waiting for the brand's decision"
+        )
         rows.append(Row("Defect claim", f"Reported with photo evidence — {state}"))
     if rs.reissue:
         ri = rs.reissue

@@ -289,6 +289,8 @@ class Indexer(Worker):
             o.update(reason=1)  # the escrow records a defect claim as ReturnReason.Defective
         elif e.name == "DefectClaimDecided":
             o["status"] = "reissue_approved" if a["approved"] else "active"
+        elif e.name == "DefectClaimApprovedByTimeout":  # nobody decided in time: approved at the buyer's request
+            o["status"] = "reissue_approved"
         elif e.name == "DispositionDecided":
             o.update(grade=int(a["grade"]), settled_disposition=int(a["disposition"]))
         elif e.name == "RefundReleasedOnReceipt":

@@ -409,11 +409,13 @@ class UnitViews:
         claimed = last("DefectClaimed")
         if claimed is not None:
             decided = last("DefectClaimDecided")
+            by_timeout = last("DefectClaimApprovedByTimeout") is not None
             auto = bool(claimed["args"].get("autoApproved"))
             rs.defect_claim = {
                 "evidence": self.evidence.name(claimed["args"].get("evidence")), "autoApproved": auto,
-                "decided": decided is not None or auto, "approved": auto or bool(decided and decided["args"].get("approved")),
-                "time": claimed["block_time"], "block": claimed["block"],
+                "decided": decided is not None or auto or by_timeout,
+                "approved": auto or by_timeout or bool(decided and decided["args"].get("approved")),
+                "approvedByTimeout": by_timeout, "time": claimed["block_time"], "block": claimed["block"],
             }
         unfulfilled = last("ReissueUnfulfilled")
         linked = None if unfulfilled is not None else last("ReplacementLinked")  # the replacement went back to stock

@@ -30,6 +30,7 @@ contract ReissueDesk is IReissueDesk, DelegatedSignatures {
     ITraceRegistry public immutable registry;
 
     mapping(uint256 orderId => Reissue) private _reissues;
+    mapping(uint256 orderId => uint40) private _claimedAt; // claims above the limit awaiting a decision
 
     /// @dev Binds the desk to the escrow whose orders it serves and to the registry of their units.
     constructor(IReturnEscrow escrow_, ITraceRegistry registry_) DelegatedSignatures("ReturnTrace ReissueDesk", "1") {
@@ -60,8 +61,23 @@ contract ReissueDesk is IReissueDesk, DelegatedSignatures {
             (!approve || escrow.order(orderId).merchant != msg.sender)
         ) revert ReissueDeskNotDecider(orderId, msg.sender);
         if (approve) _reissues[orderId].approvedAt = uint40(block.timestamp);
+        delete _claimedAt[orderId];
         emit DefectClaimDecided(orderId, msg.sender, approve);
         escrow.decideDefectClaim(orderId, approve);
+    }
+
+    /// @inheritdoc IReissueDesk
+    function approveUndecidedClaim(uint256 orderId) external {
+        uint256 claimedAt = _claimedAt[orderId];
+        if (claimedAt == 0) revert ReissueDeskNoOpenClaim(orderId);
+        IReturnEscrow.Order memory o = escrow.order(orderId);
+        if (o.buyer != msg.sender) revert ReissueDeskNotBuyer(orderId, msg.sender);
+        uint256 decideBy = claimedAt + escrow.policy(o.market, o.policyVersion).inspectionSla;
+        if (block.timestamp <= decideBy) revert ReissueDeskDecisionPending(orderId, decideBy);
+        delete _claimedAt[orderId];
+        _reissues[orderId].approvedAt = uint40(block.timestamp);
+        emit DefectClaimApprovedByTimeout(orderId, decideBy);
+        escrow.decideDefectClaim(orderId, true);
     }
 
     /// @inheritdoc IReissueDesk
@@ -127,7 +143,11 @@ contract ReissueDesk is IReissueDesk, DelegatedSignatures {
     function _claimDefect(address buyer, uint256 orderId, bytes32 evidence) private {
         if (evidence == bytes32(0)) revert ReissueDeskEvidenceRequired();
         bool autoApproved = escrow.openDefectClaim(orderId, buyer);
-        if (autoApproved) _reissues[orderId].approvedAt = uint40(block.timestamp);
+        if (autoApproved) {
+            _reissues[orderId].approvedAt = uint40(block.timestamp);
+        } else {
+            _claimedAt[orderId] = uint40(block.timestamp);
+        }
         emit DefectClaimed(orderId, buyer, evidence, autoApproved);
     }
 

@@ -4,7 +4,8 @@ pragma solidity 0.8.28;
 /**
  * @dev Fast reissue of defective units. Instead of returning a unit, the buyer claims a defect with
  * evidence (a photo's CID). At or under the market policy's `reissueAutoApproveLimit` the claim is
- * approved at once; above it the merchant (approve only) or the arbiter (approve or reject) decides.
+ * approved at once; above it the merchant (approve only) or the arbiter (approve or reject) decides,
+ * and a claim nobody decides within the policy's inspection SLA is approved at the buyer's request.
  * The merchant then links a replacement unit, which ships with bizTransaction {reissueRef}; the
  * carrier's delivery scan of the replacement lets anyone {completeReissue}, which pays the merchant.
  * If no replacement is delivered within the policy's `deliveryTimeout` from approval, the buyer
@@ -69,11 +70,20 @@ interface IReissueDesk {
     /// @dev An address argument is zero.
     error ReissueDeskZeroAddress();
 
+    /// @dev The order has no defect claim awaiting a decision.
+    error ReissueDeskNoOpenClaim(uint256 orderId);
+
+    /// @dev The merchant or the arbiter may still decide the claim until `decideBy`.
+    error ReissueDeskDecisionPending(uint256 orderId, uint256 decideBy);
+
     /// @dev Emitted when the buyer claims a defect; `autoApproved`: at or under the policy's limit.
     event DefectClaimed(uint256 indexed orderId, address indexed buyer, bytes32 evidence, bool autoApproved);
 
     /// @dev Emitted when the merchant or the arbiter decides a defect claim above the limit.
     event DefectClaimDecided(uint256 indexed orderId, address indexed decider, bool approved);
+
+    /// @dev Emitted when the buyer has a claim nobody decided by `decideBy` approved.
+    event DefectClaimApprovedByTimeout(uint256 indexed orderId, uint256 decideBy);
 
     /// @dev Emitted when the merchant links the replacement unit to the order of the defective one.
     event ReplacementLinked(
@@ -123,6 +133,19 @@ interface IReissueDesk {
      * Emits a {DefectClaimDecided} event.
      */
     function decideDefectClaim(uint256 orderId, bool approve) external;
+
+    /**
+     * @dev Approves a defect claim above the limit that neither the merchant nor the arbiter decided
+     * within the policy's `inspectionSla` from the claim: silence must not lock the buyer's money.
+     *
+     * Requirements:
+     *
+     * - the order has a claim awaiting a decision; the caller is its buyer.
+     * - `block.timestamp` is after the claim's time + `inspectionSla`.
+     *
+     * Emits a {DefectClaimApprovedByTimeout} event.
+     */
+    function approveUndecidedClaim(uint256 orderId) external;
 
     /**
      * @dev The merchant links replacement unit `gtin`/`serial` to the order of the defective unit, and

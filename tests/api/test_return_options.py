@@ -220,3 +220,22 @@ def test_inspector_of_the_merchants_organisation_is_refused_before_queueing(gate
     _rejected(gateway.post("/v1/inspections", body), 403, "inspector_not_independent")
     independent = gateway.body("Inspection", "inspector", orderId=order, facts=Facts.SEAL_INTACT | Facts.PACKAGING_INTACT, grade=int(Grade.A), evidence=EVIDENCE)
     assert gateway.post("/v1/inspections", independent).status_code == 202
+
+
+def test_a_claim_nobody_decided_shows_approved_by_timeout(gateway, shop, deployment, escrow, actors):
+    from returntrace.policies import EU
+
+    order_id = shop.buy(market=MARKET_EU, price=2 * 10**18)  # above the auto-approval limit
+    shop.deliver(order_id)
+    deployment.desk.claimDefect(order_id, EVIDENCE, {"from": actors["buyer"].account})
+    gateway.app.state.indexer.index_once()
+    serial = _serial_of(gateway, shop.unit(order_id))
+    assert unit_view(gateway.app.state, GTIN, serial).return_status.status == "defect_claimed"
+    chain.sleep(EU.inspection_sla + 1)
+    deployment.desk.approveUndecidedClaim(order_id, {"from": actors["buyer"].account})
+    gateway.app.state.indexer.index_once()
+    rs = unit_view(gateway.app.state, GTIN, serial).return_status
+    assert rs.status == "reissue_approved" and escrow.order(order_id)["status"] == Status.REISSUE_APPROVED
+    assert rs.defect_claim["approvedByTimeout"] and rs.defect_claim["approved"]
+    page = gateway.client.get(f"/01/{GTIN}/21/{serial}", headers={"accept": "text/html"}).text
+    assert "the brand did not decide in time" in page

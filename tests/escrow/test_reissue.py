@@ -207,6 +207,46 @@ def test_decide_unclaimed_order_reverts(shop, desk, actors):
         desk.decideDefectClaim(order, False, {"from": actors["arbiter"].account})
 
 
+def test_undecided_claim_is_approved_at_the_buyers_request_after_the_sla(shop, escrow, desk, actors):
+    # Silence must not lock the buyer's money: nobody decided within the policy's inspection SLA.
+    order = delivered(shop, price=HIGH)
+    tx = claim(desk, actors, order)
+    decide_by = tx.timestamp + EU.inspection_sla
+    approve = lambda: desk.approveUndecidedClaim(order, {"from": actors["buyer"].account})  # noqa: E731
+    tx = opens_after(decide_by, err("ReissueDeskDecisionPending", order, decide_by), approve)
+    assert tx.events["DefectClaimApprovedByTimeout"]["decideBy"] == decide_by
+    assert escrow.order(order)["status"] == Status.REISSUE_APPROVED
+    assert desk.reissue(order)["approvedAt"] == tx.timestamp
+    with brownie.reverts(err("ReissueDeskNoOpenClaim", order)):
+        approve()
+
+
+def test_only_the_buyer_asks_for_the_timeout_approval(shop, desk, actors):
+    order = delivered(shop, price=HIGH)
+    claim(desk, actors, order)
+    chain.sleep(EU.inspection_sla + 1)
+    for who in ("brand", "stranger", "arbiter"):
+        with brownie.reverts(err("ReissueDeskNotBuyer", order, actors[who].address)):
+            desk.approveUndecidedClaim(order, {"from": actors[who].account})
+
+
+@pytest.mark.parametrize("decider, approve", [("brand", True), ("arbiter", False)])
+def test_a_decided_claim_has_no_timeout_approval(shop, desk, actors, decider, approve):
+    order = delivered(shop, price=HIGH)
+    claim(desk, actors, order)
+    desk.decideDefectClaim(order, approve, {"from": actors[decider].account})
+    chain.sleep(EU.inspection_sla + 1)
+    with brownie.reverts(err("ReissueDeskNoOpenClaim", order)):
+        desk.approveUndecidedClaim(order, {"from": actors["buyer"].account})
+
+
+def test_auto_approved_claim_has_no_timeout_approval(shop, desk, actors):
+    order = delivered(shop)
+    claim(desk, actors, order)
+    with brownie.reverts(err("ReissueDeskNoOpenClaim", order)):
+        desk.approveUndecidedClaim(order, {"from": actors["buyer"].account})
+
+
 # ---------------------------------------------------------------- linking the replacement
 
 
