@@ -49,14 +49,19 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
-class LifecycleEventIn(_Strict):
-    unitId: Hex32
+class _Observation(_Strict):
+    """What every signed scan states besides its object: step, disposition, where, when, evidence, business transaction."""
+
     bizStep: Uint8
     disposition: Uint8
     location: Gln
     eventTime: Uint40
     evidence: Hex32 = ZERO32
     bizTransaction: Hex32 = ZERO32
+
+
+class LifecycleEventIn(_Observation):
+    unitId: Hex32
 
 
 class EventBatchIn(_Strict):
@@ -113,17 +118,11 @@ class DefectClaimIn(_Strict):
     signature: Signature
 
 
-class AggregationIn(_Strict):
+class AggregationIn(_Observation):
     sscc: Annotated[int | str, Field(description="SSCC (AI 00): 18 digits with a GS1 check digit (string or integer)")]
     # Empty lists pass the schema so that the intake answers the contract's rule (400 empty_aggregation).
     childIds: list[Hex32] = Field(max_length=1000)
     action: Annotated[Uint8, Field(description="1 ADD (pack), 2 DELETE (unpack)")]
-    bizStep: Uint8
-    disposition: Uint8
-    location: Gln
-    eventTime: Uint40
-    evidence: Hex32 = ZERO32
-    bizTransaction: Hex32 = ZERO32
 
 
 class AggregationBatchIn(_Strict):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
+from typing import Any
 
 import pytest
 from brownie import chain
@@ -116,20 +117,16 @@ class Ops:
 
     # -- escrow (buyer, inspector)
 
+    def _signed(self, contract: Any, domain: eip712.Domain, primary: str, actor: str, **fields: Any) -> tuple:
+        """(calldata struct, signature) of a `primary` message signed by `actor` with its next nonce on `contract`."""
+        signer = self.actors[actor]
+        message = {eip712.SIGNER_FIELD[primary]: signer.address, **fields, "nonce": contract.getNonce(signer.address), "deadline": chain.time() + 3600}
+        sig = domain.sign(signer.key, primary, message)
+        return eip712.call_args(primary, message, sig)[:-1], sig
+
     def signed_inspection(self, order_id: int, facts: int, grade: int, inspector: str = "inspector", evidence: bytes = b"\x0e" * 32) -> tuple:
         """(inspection struct, signature) for submitInspection."""
-        signer = self.actors[inspector]
-        message = {
-            "inspector": signer.address,
-            "orderId": order_id,
-            "facts": facts,
-            "grade": grade,
-            "evidence": evidence,
-            "nonce": self.escrow.getNonce(signer.address),
-            "deadline": chain.time() + 3600,
-        }
-        sig = self.d.escrow_domain.sign(signer.key, "Inspection", message)
-        return eip712.call_args("Inspection", message, sig)[:-1], sig
+        return self._signed(self.escrow, self.d.escrow_domain, "Inspection", inspector, orderId=order_id, facts=facts, grade=grade, evidence=evidence)
 
     def inspect(self, order_id: int, facts: int, grade: int, inspector: str = "inspector"):
         inspection, sig = self.signed_inspection(order_id, facts, grade, inspector)
@@ -137,25 +134,11 @@ class Ops:
 
     def signed_return_request(self, order_id: int, reason: int, buyer: str, remedy: int = 0) -> tuple:
         """(request struct, signature) for requestReturnBySig."""
-        signer = self.actors[buyer]
-        message = {
-            "buyer": signer.address,
-            "orderId": order_id,
-            "reason": reason,
-            "remedy": remedy,
-            "nonce": self.escrow.getNonce(signer.address),
-            "deadline": chain.time() + 3600,
-        }
-        sig = self.d.escrow_domain.sign(signer.key, "ReturnRequest", message)
-        return eip712.call_args("ReturnRequest", message, sig)[:-1], sig
+        return self._signed(self.escrow, self.d.escrow_domain, "ReturnRequest", buyer, orderId=order_id, reason=reason, remedy=remedy)
 
     def signed_defect_claim(self, order_id: int, evidence: bytes, buyer: str) -> tuple:
         """(claim struct, signature) for ReissueDesk.claimDefectBySig."""
-        signer = self.actors[buyer]
-        desk = self.d.desk
-        message = {"buyer": signer.address, "orderId": order_id, "evidence": evidence, "nonce": desk.getNonce(signer.address), "deadline": chain.time() + 3600}
-        sig = self.d.desk_domain.sign(signer.key, "DefectClaim", message)
-        return eip712.call_args("DefectClaim", message, sig)[:-1], sig
+        return self._signed(self.d.desk, self.d.desk_domain, "DefectClaim", buyer, orderId=order_id, evidence=evidence)
 
 
 def _pure_python_state_machine():
