@@ -7,6 +7,7 @@ are fresh for each test.
 from __future__ import annotations
 
 import gc
+from pathlib import Path
 from typing import Callable
 
 import pytest
@@ -16,7 +17,19 @@ from returntrace import eip712, gs1
 from returntrace.vocab import HYGIENE_SEALED, BizStep, Disposition, Role
 
 from scripts import deploy
+from tests import outside_files
 from tests.support import DEFAULT_DELIVERY_FEE, DEFAULT_PRICE, DEFAULT_RETURN_FEE, GTIN_INT, MARKET_CN, MARKET_EU, MARKET_SPARE, MARKET_US, PLAIN_GTIN_INT, ZERO32
+
+
+# Nothing beside the repository may be read (tests/outside_files.py): watched from here on.
+OUTSIDE_FILES = outside_files.install(Path(__file__).resolve().parents[1])
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if OUTSIDE_FILES.violations:
+        listed = "\n  ".join(dict.fromkeys(OUTSIDE_FILES.violations))
+        session.config.get_terminal_writer().line(f"\nFiles beside the repository were opened (a clone has none):\n  {listed}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(scope="session", autouse=True)
