@@ -1,6 +1,7 @@
-"""Indexed lifecycle events as an EPCIS 2.0 JSON-LD document (GS1 EPCIS 2.0, CBV 2.0).
+"""Indexed events as an EPCIS 2.0 JSON-LD document (GS1 EPCIS 2.0, CBV 2.0).
 
-Every registry event becomes an `ObjectEvent` about one unit:
+Every registry event becomes an EPCIS event about one unit or parcel, and every escrow settlement
+an event of its own:
 
 - `epcList`: the unit's canonical GS1 Digital Link URI `https://id.gs1.org/01/{gtin14}/21/{serial}`.
 - `action`: ADD for commissioning (the unit comes into being), DELETE for decommissioning,
@@ -12,55 +13,60 @@ Every registry event becomes an `ObjectEvent` about one unit:
 - `readPoint` and `bizLocation`: the signed GLN as a GS1 Digital Link URI `https://id.gs1.org/414/{gln}`
   (the SGLN URN would need the GS1 company prefix length, which a GLN does not reveal).
 - `eventTime`: the signer's attested time, in UTC (`eventTimeZoneOffset` "+00:00"; the signer's
-  local offset is not recorded on-chain).
-- `bizTransactionList`: the escrow order an event refers to. The delivery scan carries the order's
-  reference, typed CBV `po` (the buyer's purchase order), the return receiving scan its RMA,
-  typed CBV `rma`; both as `urn:returntrace:bt:{po|rma}:{chainId}:{escrow}:{orderId}`. A reference
-  the index cannot tie to an order is given as `urn:returntrace:bt:ref:0x…` without a type.
-- `eventID`: `ni:///sha-256;{hex}` of `returntrace:{chainId}:{registry}:{unitId}:{record}`, where
-  `record` is the unit's hash-chain record after this event: it names the event and its whole
-  history before it, and never changes once mined.
+  local offset is not recorded on-chain); a settlement's is its block's time.
+- `bizTransactionList`: the escrow order an event refers to, always typed. The delivery scan carries
+  the order's reference, typed CBV `po` (the buyer's purchase order), the return receiving scan its
+  RMA, typed CBV `rma`; both as `urn:returntrace:bt:{po|rma}:{chainId}:{escrow}:{orderId}`. A
+  reference is tied to an order only when the order was placed before the scan (chain position); any
+  other is `urn:returntrace:bt:ref:0x…` typed `urn:returntrace:btt:ref`.
+- `eventID`: `urn:returntrace:event:{chainId}:{txHash}:{logIndex}`, the log that recorded the event —
+  stable and derived from the chain. A parcel's aggregation and each unit's copy of it are one event,
+  named by the parcel's AggregationRecorded log.
+- `rt:eventHash`: the event's CBV 2.0 canonical hash (`ni:///sha-256;…?ver=CBV2.0`,
+  returntrace/epcis_hash.py) over the event without this one field. Everything an exported event
+  holds is fixed once its log is on-chain, so its hash never changes; what the index learns later
+  (a settlement) is an event of its own, never an edit of an earlier one. Evidence files' CIDs, which
+  the store may learn later, are listed beside the events in `rt:evidenceFiles` (digest → CID).
 - Parcels (SSCC, `https://id.gs1.org/00/{sscc18}`): a packing or unpacking is an `AggregationEvent`
   (`parentID` the parcel, `childEPCs` the units, `action` ADD or DELETE), a scan of the parcel an
-  `ObjectEvent` on the parcel's URI. The parcel's chain link and each unit's copy of an aggregation
-  share one `eventID` (parcel, transaction, struct hash); the export lists the parcel's unless it is
-  filtered by unit.
+  `ObjectEvent` on the parcel's URI.
+- Settlements (`OrderSettled`, `RefundReleasedOnReceipt`, `OrderCompleted`, `OrderCancelled`): an
+  `ObjectEvent` OBSERVE on the unit with bizStep `urn:returntrace:bizstep:settling`, the order's
+  business transactions, and `rt:settlement` — its parts (price, delivery fee, each deduction with
+  its reason, refund, points, merchant amount; api/settlements.py), or only the escrow's totals
+  when the parts do not add up to them.
 - ReturnTrace extension fields, under the `rt:` prefix (`urn:returntrace:epcis:`) declared in
-  `@context`: `rt:unitId`, `rt:seq`, `rt:signer`, `rt:signerRole`, `rt:evidence` (the evidence
-  file's CID when the evidence store holds it, else the on-chain digest), `rt:evidenceDigest`,
-  `rt:bizTransactionRef` (the raw 32-byte reference), `rt:txHash`, `rt:block`, `rt:logIndex`,
-  `rt:structHash` and `rt:record` — everything an auditor needs to rebuild the hash chain.
+  `@context`: `rt:unitId`, `rt:seq`, `rt:signer`, `rt:signerRole`, `rt:evidenceDigest` (the on-chain
+  digest inside the evidence file's CID), `rt:bizTransactionRef` (the raw 32-byte reference),
+  `rt:txHash`, `rt:block`, `rt:logIndex`, `rt:structHash` and `rt:record` — everything an auditor
+  needs to rebuild the hash chain.
 """
 
 from __future__ import annotations
 
-import hashlib
+import json
 from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import quote
 
-import json
-
-from returntrace import gs1
+from returntrace import epcis_hash
 from returntrace.vocab import AggregationAction, BizStep, Disposition, signer_role
 
-EPCIS_CONTEXT = "https://ref.gs1.org/standards/epcis/epcis-context.jsonld"
+from .db.index import OrderRef
+
+# GS1's versioned EPCIS 2.0.0 context: the file it names is in standards/gs1/epcis/, so an auditor
+# (and our tests) can process the document offline.
+EPCIS_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
 RT_NAMESPACE = "urn:returntrace:epcis:"
-CONTEXT: list[Any] = [
-    EPCIS_CONTEXT,
-    {
-        "rt": RT_NAMESPACE,
-        "rtbizstep": "urn:returntrace:bizstep:",
-        "rtdisp": "urn:returntrace:disp:",
-        "rtbt": "urn:returntrace:bt:",
-    },
-]
+NAMESPACES = {"rt": RT_NAMESPACE}
+CONTEXT: list[Any] = [EPCIS_CONTEXT, dict(NAMESPACES)]
 DIGITAL_LINK = "https://id.gs1.org"
 CBV = "https://ref.gs1.org/cbv/"
+SETTLING = "urn:returntrace:bizstep:settling"
+UNTIED_REF_TYPE = "urn:returntrace:btt:ref"
 
 
 def epc_uri(gtin14: str, serial: str, base: str = DIGITAL_LINK) -> str:
-    from urllib.parse import quote
-
     return f"{base}/01/{gtin14}/21/{quote(serial, safe='')}"
 
 
@@ -100,41 +106,37 @@ def disposition_value(disposition: int) -> str | None:
         return f"urn:returntrace:disp:{disposition}"
 
 
-def event_id(chain_id: int, registry: str, unit_id: str, record: str) -> str:
-    text = f"returntrace:{chain_id}:{registry.lower()}:{unit_id}:{record}"
-    return "ni:///sha-256;" + hashlib.sha256(text.encode()).hexdigest()
+def event_id(chain_id: int, tx_hash: str, log_index: int) -> str:
+    """The log that recorded an event names it: stable, and anyone can look it up on the chain."""
+    return f"urn:returntrace:event:{chain_id}:{tx_hash.lower()}:{int(log_index)}"
 
 
-def biz_transaction(ref: str, order: tuple[str, int] | None, chain_id: int, escrow: str) -> dict[str, str]:
+def order_uri(kind: str, chain_id: int, escrow: str, order_id: int) -> str:
+    return f"urn:returntrace:bt:{kind}:{chain_id}:{escrow.lower()}:{order_id}"
+
+
+def biz_transaction(ref: str, order: OrderRef | None, chain_id: int, escrow: str) -> dict[str, str]:
+    """A scan's business transaction: the order (po) or its return (rma) when `order` ties the
+    reference to one, else the bare reference, typed as such (the key order is the pre-hash order)."""
     if order is None:
-        return {"bizTransaction": f"urn:returntrace:bt:ref:{ref}"}
-    kind, order_id = order
-    typ = "po" if kind == "order" else "rma"
-    return {"type": typ, "bizTransaction": f"urn:returntrace:bt:{typ}:{chain_id}:{escrow.lower()}:{order_id}"}
-
-
-def aggregation_event_id(chain_id: int, registry: str, parcel_id: str, tx_hash: str, struct_hash: str) -> str:
-    """The parcel's link and each unit's copy of it are one EPCIS event: named by the parcel, the
-    transaction and the aggregation's struct hash (the registry refuses the same aggregation twice in
-    one transaction: its second ADD would be packed already, its second DELETE not in the parcel)."""
-    text = f"returntrace:{chain_id}:{registry.lower()}:{parcel_id}:{tx_hash}:{struct_hash}"
-    return "ni:///sha-256;" + hashlib.sha256(text.encode()).hexdigest()
+        return {"bizTransaction": f"urn:returntrace:bt:ref:{ref}", "type": UNTIED_REF_TYPE}
+    typ = "po" if order.kind == "order" else "rma"
+    return {"bizTransaction": order_uri(typ, chain_id, escrow, order.order_id), "type": typ}
 
 
 def object_event(
-    row: dict[str, Any], chain_id: int, registry: str, escrow: str, order: tuple[str, int] | None, evidence_name: str | None,
-    children: dict[str, tuple[str, str]] | None = None,
+    row: dict[str, Any], chain_id: int, escrow: str, order: OrderRef | None, children: dict[str, tuple[str, str]] | None = None
 ) -> dict[str, Any]:
     """One indexed chain link (an idx_events row with the unit's gtin and serial, or a parcel's sscc)
-    as an ObjectEvent about the unit or the parcel, or, for an aggregation, as an AggregationEvent
-    whose parent is the parcel and whose children are the units (`children`: their gtin and serial)."""
+    as an ObjectEvent about the unit or the parcel, or, for an aggregation (the parcel's link), as an
+    AggregationEvent whose parent is the parcel and whose children are the units (`children`: their
+    gtin and serial). `order`: what the row's business transaction names at the row's position."""
     step = int(row["biz_step"])
     if row["kind"] == "aggregation":
-        parcel_id = "0x" + gs1.parcel_id(int(row["sscc"])).hex()
         child_ids = json.loads(row["child_ids"])
         event: dict[str, Any] = {
             "type": "AggregationEvent",
-            "eventID": aggregation_event_id(chain_id, registry, parcel_id, row["tx_hash"], row["struct_hash"]),
+            "eventID": event_id(chain_id, row["tx_hash"], row["log_index"]),
             "eventTime": iso_time(row["event_time"]),
             "eventTimeZoneOffset": "+00:00",
             "parentID": sscc_uri(row["sscc"]),
@@ -146,7 +148,7 @@ def object_event(
         sscc = row.get("parcel_sscc")
         event = {
             "type": "ObjectEvent",
-            "eventID": event_id(chain_id, registry, row["unit_id"], row["record"]),
+            "eventID": event_id(chain_id, row["tx_hash"], row["log_index"]),
             "eventTime": iso_time(row["event_time"]),
             "eventTimeZoneOffset": "+00:00",
             "epcList": [sscc_uri(sscc) if sscc is not None else epc_uri(row["gtin"], row["serial"])],
@@ -166,17 +168,76 @@ def object_event(
     event["rt:signer"] = row["signer"]
     event["rt:signerRole"] = signer_role(step, int(row["signer_roles"]))
     if row["evidence"]:
-        event["rt:evidence"] = evidence_name or row["evidence"]
         event["rt:evidenceDigest"] = row["evidence"]
     event["rt:txHash"] = row["tx_hash"]
     event["rt:block"] = int(row["block"])
     event["rt:logIndex"] = int(row["log_index"])
     event["rt:structHash"] = row["struct_hash"]
     event["rt:record"] = row["record"]
+    return with_hash(event)
+
+
+def settlement_event(
+    row: dict[str, Any], order: dict[str, Any], unit: tuple[str, str] | None, parts: dict[str, Any], chain_id: int, escrow: str, returned: bool
+) -> dict[str, Any]:
+    """An escrow settlement (an idx_escrow_events row of `order`) as an ObjectEvent about the unit:
+    at the block's time, naming the order and, when the buyer asked to return it, its RMA; with the
+    settlement's parts (`parts`: api.settlements.parts_json) under `rt:settlement`."""
+    event: dict[str, Any] = {
+        "type": "ObjectEvent",
+        "eventID": event_id(chain_id, row["tx_hash"], row["log_index"]),
+        "eventTime": iso_time(row["block_time"]),
+        "eventTimeZoneOffset": "+00:00",
+        "epcList": [epc_uri(*unit) if unit else f"urn:returntrace:unit:{order['unit_id']}"],
+        "action": "OBSERVE",
+        "bizStep": SETTLING,
+    }
+    location = (row["args"] or {}).get("location")
+    if location:  # a refund released at a return center's receiving scan: there
+        event["readPoint"] = {"id": gln_uri(location)}
+        event["bizLocation"] = {"id": gln_uri(location)}
+    order_id = int(order["order_id"])
+    event["bizTransactionList"] = [{"bizTransaction": order_uri("po", chain_id, escrow, order_id), "type": "po"}]
+    if returned:
+        event["bizTransactionList"].append({"bizTransaction": order_uri("rma", chain_id, escrow, order_id), "type": "rma"})
+    event["rt:unitId"] = order["unit_id"]
+    event["rt:orderId"] = order_id
+    event["rt:escrowEvent"] = row["name"]
+    event["rt:settlement"] = settlement_fields(parts)
+    event["rt:txHash"] = row["tx_hash"]
+    event["rt:block"] = int(row["block"])
+    event["rt:logIndex"] = int(row["log_index"])
+    return with_hash(event)
+
+
+def settlement_fields(parts: dict[str, Any]) -> dict[str, Any]:
+    """A settlement's parts as `rt:` fields: amounts as decimal strings in the currency's base units;
+    the deductions (each with its reason) only when the parts add up to the escrow's totals."""
+    out: dict[str, Any] = {"rt:kind": parts["kind"] or "unknown", "rt:currency": parts["currency"], "rt:price": parts["price"], "rt:deliveryFee": parts["deliveryFee"]}
+    if parts["verified"]:
+        if parts["deductions"]:
+            out["rt:deduction"] = [{"rt:reason": d["reason"], "rt:amount": d["amount"]} for d in parts["deductions"]]
+        if parts.get("grade"):
+            out["rt:grade"] = parts["grade"]
+            out["rt:basis"] = "statutory" if parts["statutory"] else "hygiene_exception" if parts["hygieneException"] else "policy"
+        if int(parts["voucher"]):
+            out["rt:voucher"] = parts["voucher"]
+            out["rt:exchangeBonus"] = parts["exchangeBonus"]
+    out["rt:refund"] = parts["refund"]
+    out["rt:points"] = parts["points"]
+    out["rt:merchantAmount"] = parts["merchantAmount"]
+    return out
+
+
+def with_hash(event: dict[str, Any]) -> dict[str, Any]:
+    """The event with its CBV 2.0 canonical hash (over everything else in it) as `rt:eventHash`."""
+    event[epcis_hash.HASH_FIELD] = epcis_hash.event_hash(event, NAMESPACES)
     return event
 
 
-def document(events: list[dict[str, Any]], indexed_block: int | None, next_cursor: str | None, now: datetime | None = None) -> dict[str, Any]:
+def document(
+    events: list[dict[str, Any]], indexed_block: int | None, next_cursor: str | None, evidence_files: dict[str, str] | None = None, now: datetime | None = None
+) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "@context": CONTEXT,
         "type": "EPCISDocument",
@@ -184,6 +245,8 @@ def document(events: list[dict[str, Any]], indexed_block: int | None, next_curso
         "creationDate": (now or datetime.now(timezone.utc)).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
         "epcisBody": {"eventList": events},
     }
+    if evidence_files:
+        doc["rt:evidenceFiles"] = dict(sorted(evidence_files.items()))
     if indexed_block is not None:
         doc["rt:indexedBlock"] = indexed_block
     if next_cursor:
