@@ -2,8 +2,10 @@
 
 Pure presentation, no I/O: the resolver passes in how to name a currency and when a block was
 mined (both read from the chain and cached there), so this module is tested with constructed views.
-The registry's timeline holds the unit's lifecycle events; the escrow's return request, inspection
-and settlement of the unit's latest order are merged into it here, in time order.
+The registry's timeline holds the unit's lifecycle events in chain order; the escrow's (and the
+reissue desk's) return request, inspection, dispute and settlement of the unit's latest order are
+merged into it here by chain position (block, log index) — never by time, which two events in the
+same second share.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any, Callable
 
-from .views import ParcelView, ReturnStatus, TimelineEntry, UnitView
+from .views import ParcelView, ReturnStatus, Settlement, TimelineEntry, UnitView
 
 
 @dataclass(frozen=True)
@@ -167,8 +169,7 @@ class Step:
     evidence_digest: str | None = None
     block: int | None = None
     tx_hash: str | None = None
-    sort_time: float = float("inf")
-    sort_order: int = 0
+    position: tuple[int, int] | None = None  # (block, log index) of the log that recorded it
 
 
 @dataclass
@@ -219,7 +220,7 @@ def _grade_letter(value: Any) -> str | None:
     return {"1": "A", "2": "B", "3": "C"}.get(text, text)
 
 
-def _registry_step(e: TimelineEntry, order: int) -> Step:
+def _registry_step(e: TimelineEntry) -> Step:
     when, when_iso = format_time(e.event_time)
     kind = DISPOSITION_KIND.get(e.disposition or "") or STEP_KIND.get(e.step, "transit")
     step = Step(
@@ -232,8 +233,7 @@ def _registry_step(e: TimelineEntry, order: int) -> Step:
         place=e.location,
         block=e.block,
         tx_hash=e.tx_hash,
-        sort_time=e.event_time or float("inf"),
-        sort_order=order,
+        position=(e.block, e.log_index if e.log_index is not None else 0),
     )
     if e.action is not None and e.parcel:  # packed into / unpacked from a parcel: name it (its page is /00/<sscc>)
         step.label = f"{step.label} {e.parcel}"
@@ -264,18 +264,32 @@ def _event_time(event: dict[str, Any] | None, block_time: Callable[[int], int | 
 
 def _at(step: Step, ts: int | None, event: dict[str, Any] | None = None) -> Step:
     step.when, step.when_iso = format_time(ts)
-    step.sort_time = ts if ts else float("inf")
     if event is not None:
         step.block, step.tx_hash = event.get("block"), event.get("txHash")
+        if event.get("block") is not None:
+            step.position = (int(event["block"]), int(event.get("logIndex") or 0))
     return step
 
 
-def _escrow_steps(rs: ReturnStatus, grade: str | None, currency: Currency, inspected: list[Step], block_time: Callable[[int], int | None], first_order: int) -> list[Step]:
+def _merge(registry: list[Step], escrow: list[Step]) -> list[Step]:
+    """The registry's steps in their chain order, each escrow step before the first registry step
+    recorded after it (block, log index); an escrow step with no known position goes last."""
+    placed = sorted((s for s in escrow if s.position is not None), key=lambda s: s.position)  # type: ignore[arg-type, return-value]
+    out: list[Step] = []
+    i = 0
+    for r in registry:
+        while i < len(placed) and r.position is not None and placed[i].position < r.position:  # type: ignore[operator]
+            out.append(placed[i])
+            i += 1
+        out.append(r)
+    return out + placed[i:] + [s for s in escrow if s.position is None]
+
+
+def _escrow_steps(rs: ReturnStatus, grade: str | None, currency: Currency, inspected: list[Step], block_time: Callable[[int], int | None]) -> list[Step]:
     """Return request, inspection, dispute and settlement of the order, as timeline steps."""
     steps: list[Step] = []
 
     def add(step: Step) -> Step:
-        step.sort_order = first_order + len(steps)
         steps.append(step)
         return step
 
@@ -321,22 +335,75 @@ def _escrow_steps(rs: ReturnStatus, grade: str | None, currency: Currency, inspe
         refund, points = int(s.refund), int(s.points)
         if rs.status == "cancelled":
             label = "Cancelled and refunded"
+        elif s.disposition == "kept":
+            label = "Paid to the brand"
         elif refund > 0:
             label = "Refunded"
         elif points > 0:
             label = "Compensated with store points"
         else:
             label = "Settled without refund"
-        settled = _event(rs, "OrderSettled", "OrderCancelled")
-        step = add(_at(Step(label=label, kind="refund"), _event_time(settled, block_time, s.block)))
+        settled = _event(rs, *SETTLEMENT_EVENT_NAMES)
+        step = add(_at(Step(label=label, kind="refund"), _event_time(settled, block_time, s.block), settled))
         step.block, step.tx_hash = s.block, s.tx_hash
-        if refund > 0:
-            step.lines.append(f"{format_amount(refund, currency)} back to the buyer")
-        if points > 0:
-            step.lines.append(f"Store points worth {format_amount(points, currency)}")
-        if rs.status != "cancelled":
+        if s.log_index is not None:
+            step.position = (s.block, s.log_index)
+        step.lines += settlement_lines(s, currency)
+        if s.disposition not in ("kept", "pending") and rs.status != "cancelled":
             step.lines.append(f"The unit goes to: {UNIT_FATE.get(s.disposition, humanize(s.disposition)).lower()}")
     return steps
+
+
+SETTLEMENT_EVENT_NAMES = ("OrderSettled", "RefundReleasedOnReceipt", "OrderCompleted", "OrderCancelled")
+
+
+def deduction_text(d: dict[str, Any], parts: dict[str, Any], currency: Currency) -> str:
+    """One deduction with its reason, as a parent reads it."""
+    amount = format_amount(d["amount"], currency)
+    reason = d["reason"]
+    if reason == "grade_terms":
+        price = int(parts["price"])
+        share = (price - int(d["amount"])) * 100 / price if price else 0
+        why = f"the brand's grade {parts.get('grade') or ''} terms refund {share:.4g} % of the price".replace("grade  terms", "grade terms")
+    elif reason == "diminished_value":
+        why = "diminished value of a used unit (the law allows this deduction)"
+    elif reason == "delivery_not_refunded":
+        why = "delivery is refunded only for a statutory withdrawal where the law requires it"
+    elif reason == "return_shipping":
+        why = "return shipping, which the buyer bears under the return policy"
+    else:
+        why = humanize(reason)
+    return f"− {amount}: {why}"
+
+
+def settlement_lines(s: Settlement, currency: Currency) -> list[str]:
+    """A settlement as its parts: what was paid, each deduction and why, what came back, points."""
+    p = s.parts
+    refund, points = int(s.refund), int(s.points)
+    if not p or not p.get("verified"):
+        lines = [f"{format_amount(refund, currency)} back to the buyer"] if refund else []
+        if points:
+            lines.append(f"Store points worth {format_amount(points, currency)}")
+        if p:  # the parts did not add up to the escrow's totals: say so rather than explain wrongly
+            lines.append("Breakdown not verified: the order's terms do not explain the escrow's amounts")
+        return lines
+    lines = [f"Paid {format_amount(p['price'], currency)} + {format_amount(p['deliveryFee'], currency)} delivery"]
+    if p.get("hygieneException"):
+        lines.append("The seal of this hygiene product was broken, so the statutory right did not apply")
+    lines += [deduction_text(d, p, currency) for d in p.get("deductions") or []]
+    if s.disposition == "kept":
+        lines.append(f"{format_amount(p['merchantAmount'], currency)} to the brand; the buyer keeps the unit")
+        return lines
+    voucher = int(p.get("voucher") or 0)
+    if voucher:
+        bonus = int(p.get("exchangeBonus") or 0)
+        extra = f", including a {format_amount(bonus, currency)} bonus" if bonus else ""
+        lines.append(f"= a voucher of store points worth {format_amount(voucher, currency)}{extra} (the buyer chose the exchange)")
+    else:
+        lines.append(f"= {format_amount(refund, currency)} back to the buyer")
+    if points - voucher > 0:
+        lines.append(f"Store points worth {format_amount(points - voucher, currency)}")
+    return lines
 
 
 def build_page(
@@ -349,11 +416,10 @@ def build_page(
     currency = currency_of(rs.currency) if rs else NATIVE
 
     timeline = list(view.timeline)  # chain order already: a parcel's scans carry the parcel chain's seq
-    steps = [_registry_step(e, i) for i, e in enumerate(timeline)]
+    steps = [_registry_step(e) for e in timeline]
     inspected = [s for s, e in zip(steps, timeline) if e.step == "inspecting"]
     if rs is not None:
-        steps += _escrow_steps(rs, grade, currency, inspected, block_time, first_order=len(steps))
-    steps.sort(key=lambda s: (s.sort_time, s.sort_order))
+        steps = _merge(steps, _escrow_steps(rs, grade, currency, inspected, block_time))
 
     v = view.verification
     if v.verified:
@@ -441,7 +507,7 @@ def build_parcel_page(view: ParcelView) -> ParcelPage:
         note = f"{n} unit{'s' if n != 1 else ''}, proved on-chain: each names this parcel as its parent, and the parcel holds exactly {view.onchain_size}."
     else:
         note = f"{n} unit{'s' if n != 1 else ''} as indexed; not proved on-chain: {view.contents_reason or 'unknown reason'}."
-    steps = [_registry_step(e, i) for i, e in enumerate(view.timeline)]
+    steps = [_registry_step(e) for e in view.timeline]
     for s, e in zip(steps, view.timeline):
         if e.action is not None:
             s.label = "Units packed" if e.action == "ADD" else "Units unpacked"
@@ -518,11 +584,24 @@ def _return_rows(rs: ReturnStatus, grade: str | None, currency: Currency) -> lis
         state = "delivered" if ri.get("deliveredAt") else "not delivered in time — refunded" if ri.get("unfulfilled") else "on its way" if ri.get("replacement") else "being prepared"
         rows.append(Row("Replacement", state, emphasis=True))
     s = rs.settlement
-    if s is not None and rs.refund_on_receipt:
+    if s is None:
+        return rows
+    parts = s.parts or {}
+    if parts.get("verified"):
+        rows += [Row("Deducted", deduction_text(d, parts, currency)) for d in parts.get("deductions") or []]
+        if parts.get("hygieneException"):
+            rows.append(Row("Hygiene seal", "Broken: the statutory right of withdrawal did not apply to this hygiene product"))
+    elif parts:
+        rows.append(Row("Breakdown", "Not verified: the order's terms do not explain the escrow's amounts; the amounts below are the escrow's"))
+    if rs.refund_on_receipt:
         if s.disposition != "pending":
             rows.append(Row("Where the unit goes", UNIT_FATE.get(s.disposition, humanize(s.disposition))))
-    elif s is not None:
-        if s.grade is None:
+    elif s.disposition == "kept":  # completed: no return, the merchant was paid
+        rows.append(Row("Paid out", f"{format_amount(s.merchant_amount, currency)} to the brand; the buyer keeps the unit", emphasis=True))
+    else:
+        if rs.status == "cancelled":
+            terms = "Buyer protection: the unit was not delivered in time, so everything was refunded"
+        elif s.grade is None:
             terms = "Buyer protection: the refund was due and nobody acted in time"
         elif s.statutory:
             terms = STATUTORY_BASIS.get(rs.market, f"Consumer law of market {rs.market}") + ": the law, not the grade terms, set the refund"

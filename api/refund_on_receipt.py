@@ -21,8 +21,6 @@ and only orders whose RMA matches are read further.
 
 from __future__ import annotations
 
-from typing import Any
-
 from eth_abi import encode
 from eth_utils import keccak
 
@@ -30,7 +28,7 @@ from returntrace.refs import order_ref, rma_ref
 from returntrace.vocab import BizStep, Disposition
 
 from .chain import (
-    POLICY_REFUNDS_DELIVERY, POLICY_TERMS, ORDER_MARKET, ORDER_POLICY_VERSION, ORDER_REQUESTED_AT, ORDER_RETURN_REQUESTED, ORDER_STATUS, ORDER_UNIT, POLICY_REFUND_ON_RETURN,
+    ORDER_MARKET, ORDER_POLICY_VERSION, ORDER_REQUESTED_AT, ORDER_RETURN_REQUESTED, ORDER_STATUS, ORDER_UNIT, POLICY_REFUND_ON_RETURN,
     Chain, ChainReader, inspection_sla_ends,
 )
 from .db.outbox import Message
@@ -115,22 +113,3 @@ def candidates(reader: ChainReader, confirmed: list[Message]) -> list[Message]:
                 orders.append(order_id)
     return [message(chain, o) for o in dict.fromkeys(orders) if releasable(reader, o)[0]]
 
-
-BPS = 10_000
-TERMS_REFUND_BPS, TERMS_MERCHANT_PAYS_RETURN = 0, 2  # IReturnEscrow.GradeTerms positions
-
-
-def amount(order: dict[str, Any], policy: tuple, statutory: bool) -> int:
-    """The cash refund releaseRefundOnReceipt pays for a refund remedy, as ReturnEscrow._settlement
-    computes it: grade A with the seal and packaging taken as intact (so an opened-hygiene exemption
-    never applies), the law's full price (+ delivery where withdrawal refunds it) inside the
-    statutory window, else the grade-A terms; return shipping deducted when the buyer bears it.
-    `order` is an index row (price, delivery_fee, return_shipping_fee), `policy` the Policy tuple."""
-    price, fee, shipping = int(order["price"]), int(order["delivery_fee"]), int(order["return_shipping_fee"])
-    terms = policy[POLICY_TERMS][0]
-    refund = price if statutory else price * int(terms[TERMS_REFUND_BPS]) // BPS
-    if statutory and policy[POLICY_REFUNDS_DELIVERY]:
-        refund += fee
-    if not terms[TERMS_MERCHANT_PAYS_RETURN]:
-        refund -= min(shipping, refund)
-    return refund

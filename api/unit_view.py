@@ -23,14 +23,14 @@ from typing import Any, Callable, Iterable
 
 from web3 import Web3
 
-from returntrace import gs1, hashchain, history
+from returntrace import gs1, hashchain, history, settlement
 from returntrace.history import LifecycleRecord
-from returntrace.policies import MARKET_NAMES, Facts, Grade, UnitDisposition
+from returntrace.policies import MARKET_NAMES, Facts, Grade, Policy, UnitDisposition
 from returntrace.vocab import HYGIENE_SEALED, BizStep, Disposition, closes
 
-from . import refund_on_receipt
 from .chain import POLICY_EXCHANGE_BONUS, POLICY_EXCHANGE_OFFERED, POLICY_REFUND_ON_RETURN, POLICY_WITHDRAWAL, return_window_closes
-from .db.index import IndexReader, SqliteIndex
+from . import settlements
+from .db.index import SETTLEMENT_EVENTS, IndexReader, SqliteIndex
 from .evidence_lookup import EvidenceNames
 from .views import ParcelMember, ParcelView, ReturnStatus, Settlement, TimelineEntry, UnitView, Verification
 
@@ -205,7 +205,10 @@ class OrderLinks:
             if now > closes_at:
                 return None
             if policy[POLICY_REFUND_ON_RETURN]:
-                refund = refund_on_receipt.amount(order, policy, statutory=bool(policy[POLICY_WITHDRAWAL]) and now <= delivered + policy[POLICY_WITHDRAWAL])
+                statutory = bool(policy[POLICY_WITHDRAWAL]) and now <= delivered + policy[POLICY_WITHDRAWAL]
+                refund = settlement.refund_on_receipt(
+                    int(order["price"]), int(order["delivery_fee"]), int(order["return_shipping_fee"]), Policy.from_tuple(policy), statutory, False, False
+                ).refund
             else:
                 refund = self.reads.cached(("quoteA", order_id, at, block_hash), lambda: int(self.escrow.functions.quote(order_id, int(Grade.A)).call(block_identifier=at)[1]))
         except ChainUnavailable as exc:  # the page shows no options rather than failing
@@ -283,6 +286,7 @@ class UnitViews:
             product = r.product(gtin14)
             order = r.latest_order(key)
             order_events = r.escrow_events_of_order(order["order_id"]) if order else []
+            policy = r.policy(order["market"], order["policy_version"]) if order else None
             replaced = r.replaced_order(key)
             if replaced is not None and _unfulfilled(r.escrow_events_of_order(int(replaced["order_id"]))):
                 replaced = None  # the reissue went unfulfilled: this unit went back to stock, it replaces nothing
@@ -297,7 +301,7 @@ class UnitViews:
         block = cursor.block if cursor else None
         block_hash = cursor.block_hash if cursor else None
         h, verification = self.unit_history(unit, rows, parcels, block, block_hash)
-        return_status = self.return_status(order, order_events) if order else None
+        return_status = self.return_status(order, order_events, policy) if order else None
         if return_status is not None:
             self._add_return_details(return_status, order, order_events, keys, block, block_hash)
         return UnitView(
@@ -508,7 +512,9 @@ class UnitViews:
         entry["evidence"] = self.evidence.name(row["evidence"])
         return TimelineEntry(**entry)
 
-    def return_status(self, o: dict[str, Any], events: list[dict[str, Any]]) -> ReturnStatus:
+    def return_status(self, o: dict[str, Any], events: list[dict[str, Any]], policy: Policy | None = None) -> ReturnStatus:
+        """The order's state from its index row and escrow events; its settlement with the parts the
+        order's terms, the request, the inspection and `policy` (the order's policy version) explain."""
         inspection = None
         if o["inspector"]:
             inspection = {
@@ -518,28 +524,29 @@ class UnitViews:
                 "derivedGrade": _grade(o["derived_grade"]),
                 "evidence": self.evidence.name(o["inspection_evidence"]),
             }
+        settled_by = next((e for e in reversed(events) if e["name"] in SETTLEMENT_EVENTS), None)
+        where: dict[str, Any] = {}
+        if settled_by is not None:
+            where = {
+                "tx_hash": settled_by["tx_hash"], "block": settled_by["block"], "log_index": settled_by["log_index"],
+                "parts": settlements.parts_json(o, events, settled_by, policy),
+            }
         settlement = None
-        if o["status"] == "refunded" or (o["status"] in ("settled", "second_inspection") and any(e["name"] == "RefundReleasedOnReceipt" for e in events)):
-            released = [e for e in events if e["name"] == "RefundReleasedOnReceipt"][-1]
+        if settled_by is not None and settled_by["name"] == "RefundReleasedOnReceipt":
             decided = [e for e in events if e["name"] == "DispositionDecided"]
             settlement = Settlement(
                 grade=_grade(o["grade"]) if decided else None, statutory=bool(o["statutory"]), refund=o["refund"], merchant_amount=o["merchant_amount"],
-                points=o["points"], disposition=UnitDisposition(o["settled_disposition"]).name.lower() if decided else "pending",
-                tx_hash=released["tx_hash"], block=released["block"],
+                points=o["points"], disposition=UnitDisposition(o["settled_disposition"]).name.lower() if decided else "pending", **where,
             )
-        elif o["status"] == "settled":
+        elif o["status"] == "settled" and settled_by is not None:
             settlement = Settlement(
-                grade=_grade(o["grade"]),
-                statutory=bool(o["statutory"]),
-                refund=o["refund"],
-                merchant_amount=o["merchant_amount"],
-                points=o["points"],
-                disposition=UnitDisposition(o["settled_disposition"]).name.lower(),
-                tx_hash=o["closed_tx"],
-                block=o["closed_block"],
+                grade=_grade(o["grade"]), statutory=bool(o["statutory"]), refund=o["refund"], merchant_amount=o["merchant_amount"],
+                points=o["points"], disposition=UnitDisposition(o["settled_disposition"]).name.lower(), **where,
             )
-        elif o["status"] == "cancelled":  # never delivered: the buyer got everything back, the unit stays with the brand
-            settlement = Settlement(None, False, o["refund"], "0", "0", UnitDisposition.RESTOCK.name.lower(), o["closed_tx"], o["closed_block"])
+        elif o["status"] == "cancelled" and settled_by is not None:  # never delivered: the buyer got everything back, the unit stays with the brand
+            settlement = Settlement(None, False, o["refund"], "0", "0", UnitDisposition.RESTOCK.name.lower(), **where)
+        elif o["status"] in ("completed", "reissued") and settled_by is not None:  # no return: the merchant is paid, the buyer keeps the unit
+            settlement = Settlement(None, False, "0", o["merchant_amount"], "0", "kept", **where)
         reason = o["reason"]
         return ReturnStatus(
             order_id=o["order_id"],
@@ -552,7 +559,10 @@ class UnitViews:
             requested_at=o["requested_at"],
             inspection=inspection,
             settlement=settlement,
-            events=[{"name": e["name"], "block": e["block"], "time": e["block_time"], "txHash": e["tx_hash"], "args": e["args"]} for e in events],
+            events=[
+                {"name": e["name"], "block": e["block"], "logIndex": e["log_index"], "time": e["block_time"], "txHash": e["tx_hash"], "args": e["args"]}
+                for e in events
+            ],
         )
 
     def _not_indexed(self, r: IndexReader, unit_id: bytes, gtin14: str, serial: str, block: int | None) -> UnitView | None:

@@ -30,18 +30,23 @@ class TimelineEntry:
     parcel: str | None = None  # 18-digit SSCC: the parcel an aggregation packed into or unpacked from, or that a via-parcel scan covered
     action: str | None = None  # aggregations: "ADD" or "DELETE"
     via_parcel: bool = False  # a scan of the parcel while the unit was in it (a link of the parcel's chain)
+    log_index: int | None = None  # the log's index in its block: with `block`, its place in chain order
 
 
 @dataclass
 class Settlement:
-    grade: str | None  # "A", "B", "C"; None for a timeout refund
+    grade: str | None  # "A", "B", "C"; None for a timeout refund, a cancellation or a completion
     statutory: bool  # the law, not the grade terms, decided the refund
     refund: str  # decimal string in the currency's base units
     merchant_amount: str
     points: str
-    disposition: str  # "restock", "donate", "recycle", "destroy"
+    disposition: str  # "restock", "donate", "recycle", "destroy"; "pending" before the inspection; "kept" by the buyer
     tx_hash: str
     block: int
+    log_index: int | None = None
+    # The settlement as parts (api.settlements.parts_json): price, delivery fee, each deduction with its
+    # reason, refund, points, voucher, merchant amount; `verified` when they add up to the escrow's totals.
+    parts: dict[str, Any] | None = None
 
 
 @dataclass

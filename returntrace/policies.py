@@ -68,6 +68,21 @@ class Policy:
         i = [f.name for f in dataclasses.fields(self)].index("terms")
         return fields[:i] + (tuple(astuple(t) for t in self.terms),) + fields[i + 1 :]
 
+    @classmethod
+    def from_tuple(cls, values: tuple | list) -> "Policy":
+        """The inverse of as_tuple: an IReturnEscrow.Policy as the ABI decodes it (a `policy(market,
+        version)` call or a PolicySet log), in the struct's field order (tests check it against the ABI)."""
+        fields = dataclasses.fields(cls)
+        if len(values) != len(fields):
+            raise ValueError(f"a Policy has {len(fields)} fields, got {len(values)}")
+        kw: dict = {}
+        for f, value in zip(fields, values):
+            if f.name == "terms":
+                kw[f.name] = tuple(GradeTerms(int(r), int(p), bool(m), UnitDisposition(int(d))) for r, p, m, d in value)
+            else:
+                kw[f.name] = bool(value) if f.type in ("bool", bool) else int(value)
+        return cls(**kw)
+
 
 # EU, Directive 2011/83/EU: 14-day withdrawal from delivery (Art. 9); refund of all payments,
 # standard delivery included, within 14 days of the withdrawal (Art. 13(1)); deduction only for

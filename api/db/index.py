@@ -38,7 +38,10 @@ import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Protocol
+from typing import Any, Iterator, NamedTuple, Protocol
+
+from returntrace import gs1
+from returntrace.policies import Policy
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS idx_cursor (
@@ -195,6 +198,8 @@ ORDER_COLUMNS = (
     "placed_block", "placed_tx", "updated_block",
 )
 ESCROW_EVENT_COLUMNS = ("name", "order_id", "unit_id", "args", "block", "block_time", "tx_hash", "log_index")
+# Escrow logs that settle an order: each is one exported settlement (api/settlements.py).
+SETTLEMENT_EVENTS = ("OrderSettled", "RefundReleasedOnReceipt", "OrderCompleted", "OrderCancelled")
 
 
 @dataclass(frozen=True)
@@ -226,6 +231,21 @@ class IndexBatch:
         return len(self.products) + len(self.actors) + len(self.events) + len(self.escrow_events)
 
 
+class OrderRef(NamedTuple):
+    """What a business-transaction reference on a scan names: an escrow order's delivery ("order")
+    or its return ("rma"), and the position of the order's OrderPlaced log (block, log index)."""
+
+    kind: str
+    order_id: int
+    placed: tuple[int, int]
+
+    def at(self, position: tuple[int, int]) -> "OrderRef | None":
+        """This reference as a scan at `position` names it: only an order placed before the scan is
+        its order (a scan signed with a future order's reference stays a bare reference), so what
+        an exported event says never changes once both are on-chain."""
+        return self if self.placed < tuple(position) else None
+
+
 @dataclass(frozen=True)
 class EventFilter:
     """The auditor's selection of lifecycle events; None: no condition."""
@@ -247,7 +267,7 @@ class IndexStore(Protocol):
     def unit_heads(self, unit_ids: list[str]) -> dict[str, dict[str, Any]]: ...
     def parcel_heads(self, parcel_ids: list[str]) -> dict[str, dict[str, Any]]: ...
     def orders(self, order_ids: list[int]) -> dict[int, dict[str, Any]]: ...
-    def order_by_ref(self, refs: list[str]) -> dict[str, tuple[int, str]]: ...
+    def order_by_ref(self, refs: list[str]) -> dict[str, OrderRef]: ...
     def actors(self, accounts: list[str]) -> dict[str, tuple[int, int, int]]: ...
     def product_positions(self, gtins: list[str]) -> dict[str, tuple[int, int]]: ...
     def write(self, batch: IndexBatch) -> None: ...
@@ -315,25 +335,36 @@ class IndexReader:
             parcel = dict(zip(PARCEL_COLUMNS, p))
             yield parcel, self.events_of(parcel["parcel_id"])
 
+    def orders(self, order_ids: list[int]) -> dict[int, dict[str, Any]]:
+        """{order_id: idx_orders row} of the indexed orders among these."""
+        out = {}
+        for chunk in _chunks(sorted(set(order_ids))):
+            for row in self.db.execute(f"SELECT {', '.join(ORDER_COLUMNS)} FROM idx_orders WHERE order_id IN ({', '.join('?' * len(chunk))})", chunk):
+                out[row[0]] = dict(zip(ORDER_COLUMNS, row))
+        return out
+
     def latest_order(self, unit_id: str) -> dict[str, Any] | None:
         row = self.db.execute(
             f"SELECT {', '.join(ORDER_COLUMNS)} FROM idx_orders WHERE unit_id = ? ORDER BY order_id DESC LIMIT 1", (unit_id,)
         ).fetchone()
         return dict(zip(ORDER_COLUMNS, row)) if row else None
 
-    def orders_by_refs(self, refs: list[str]) -> dict[str, tuple[str, int]]:
-        """{ref: ("order" | "rma", order_id)} for order and RMA references of indexed orders."""
-        out: dict[str, tuple[str, int]] = {}
+    def orders_by_refs(self, refs: list[str]) -> dict[str, OrderRef]:
+        """{ref: OrderRef} for the order and RMA references of indexed orders, with where each order
+        was placed (its OrderPlaced log), so that a reference is tied to its order only from there on."""
+        out: dict[str, OrderRef] = {}
         refs = sorted(set(r for r in refs if r))
         for chunk in _chunks(refs):
             marks = ", ".join("?" * len(chunk))
-            for order_id, order_ref, rma_ref in self.db.execute(
-                f"SELECT order_id, order_ref, rma_ref FROM idx_orders WHERE order_ref IN ({marks}) OR rma_ref IN ({marks})", chunk + chunk
+            for order_id, order_ref, rma_ref, block, log_index in self.db.execute(
+                "SELECT o.order_id, o.order_ref, o.rma_ref, e.block, e.log_index FROM idx_orders o"
+                " JOIN idx_escrow_events e ON e.order_id = o.order_id AND e.name = 'OrderPlaced'"
+                f" WHERE o.order_ref IN ({marks}) OR o.rma_ref IN ({marks})", chunk + chunk
             ):
                 if order_ref in chunk:
-                    out[order_ref] = ("order", order_id)
+                    out[order_ref] = OrderRef("order", order_id, (block, log_index))
                 if rma_ref in chunk:
-                    out[rma_ref] = ("rma", order_id)
+                    out[rma_ref] = OrderRef("rma", order_id, (block, log_index))
         return out
 
     def replaced_order(self, unit_id: str) -> dict[str, Any] | None:
@@ -345,6 +376,15 @@ class IndexReader:
             (unit_id,),
         ).fetchone()
         return {"order_id": row[0], "args": json.loads(row[1]), "block": row[2], "tx_hash": row[3]} if row else None
+
+    def policy(self, market: int, version: int) -> Policy | None:
+        """The market's policy version as its PolicySet log stated it (a version never changes)."""
+        row = self.db.execute(
+            "SELECT args FROM idx_escrow_events WHERE name = 'PolicySet' AND json_extract(args, '$.market') = ?"
+            " AND json_extract(args, '$.version') = ? ORDER BY block DESC, log_index DESC LIMIT 1",
+            (int(market), int(version)),
+        ).fetchone()
+        return Policy.from_tuple(json.loads(row[0])["policy"]) if row else None
 
     def escrow_events_of_order(self, order_id: int) -> list[dict[str, Any]]:
         rows = self.db.execute(
@@ -384,6 +424,47 @@ class IndexReader:
         rows = self.db.execute(sql, params + [limit]).fetchall()
         return [dict(zip(EVENT_COLUMNS + ("gtin", "serial", "parcel_sscc"), r)) for r in rows]
 
+    def settlements(self, f: EventFilter, after: tuple[int, int] | None, limit: int) -> list[dict[str, Any]]:
+        """Escrow settlement logs (SETTLEMENT_EVENTS) matching the filter in chain order after the
+        keyset position `after`, with their args decoded. A settlement has no signer and no CBV
+        step: a filter on either selects none. Its time is its block's."""
+        if f.signer is not None or f.biz_step is not None:
+            return []
+        where, params = [f"name IN ({', '.join('?' * len(SETTLEMENT_EVENTS))})"], list(SETTLEMENT_EVENTS)
+        for column, value in (
+            ("unit_id = ?", f.unit_id), ("block_time >= ?", f.time_from), ("block_time <= ?", f.time_to), ("block >= ?", f.block_from), ("block <= ?", f.block_to)
+        ):
+            if value is not None:
+                where.append(column)
+                params.append(value)
+        if after is not None:
+            where.append("block >= ? AND (block > ? OR log_index > ?)")
+            params += [after[0], after[0], after[1]]
+        rows = self.db.execute(
+            f"SELECT {', '.join(ESCROW_EVENT_COLUMNS)} FROM idx_escrow_events WHERE {' AND '.join(where)} ORDER BY block, log_index LIMIT ?", params + [limit]
+        ).fetchall()
+        out = []
+        for r in rows:
+            entry = dict(zip(ESCROW_EVENT_COLUMNS, r))
+            entry["args"] = json.loads(entry["args"])
+            out.append(entry)
+        return out
+
+    def parcel_links(self, copies: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
+        """The parcel's own chain link of each unit's copy of an aggregation (an idx_events row of kind
+        aggregation under a unit), keyed by (tx hash, struct hash), in find_events' row shape."""
+        out: dict[tuple[str, str], dict[str, Any]] = {}
+        for c in copies:
+            parcel_id = "0x" + gs1.parcel_id(int(c["sscc"])).hex()
+            row = self.db.execute(
+                f"SELECT {', '.join('e.' + c for c in EVENT_COLUMNS)}, NULL, NULL, p.sscc FROM idx_events e JOIN idx_parcels p ON p.parcel_id = e.unit_id"
+                " WHERE e.unit_id = ? AND e.tx_hash = ? AND e.struct_hash = ?",
+                (parcel_id, c["tx_hash"], c["struct_hash"]),
+            ).fetchone()
+            if row is not None:
+                out[(c["tx_hash"], c["struct_hash"])] = dict(zip(EVENT_COLUMNS + ("gtin", "serial", "parcel_sscc"), row))
+        return out
+
     def units_with_events(self) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]]]]:
         """Every unit with its events in chain order, streamed in unit id order."""
         units = self.db.execute(f"SELECT {', '.join(UNIT_COLUMNS)} FROM idx_units ORDER BY unit_id")
@@ -400,12 +481,20 @@ class IndexReader:
             yield unit, rows
 
     def evidence_digests(self) -> list[dict[str, Any]]:
-        """Every evidence digest the index references: lifecycle events and inspections, with where."""
+        """Every evidence digest the chain references, with where: lifecycle events (unit, seq) and
+        every escrow and reissue-desk log with an `evidence` argument (each inspection, a second
+        inspection as well as the first, each defect claim's photo), zero digests left out."""
         out: dict[str, dict[str, Any]] = {}
         for digest, unit_id, seq in self.db.execute("SELECT evidence, unit_id, seq FROM idx_events WHERE evidence IS NOT NULL ORDER BY block, log_index"):
             out.setdefault(digest, {"digest": digest, "references": []})["references"].append({"unitId": unit_id, "seq": seq})
-        for digest, order_id in self.db.execute("SELECT inspection_evidence, order_id FROM idx_orders WHERE inspection_evidence IS NOT NULL ORDER BY order_id"):
-            out.setdefault(digest, {"digest": digest, "references": []})["references"].append({"orderId": order_id})
+        for name, order_id, digest, block, tx_hash in self.db.execute(
+            "SELECT name, order_id, json_extract(args, '$.evidence'), block, tx_hash FROM idx_escrow_events"
+            " WHERE json_extract(args, '$.evidence') IS NOT NULL ORDER BY block, log_index"
+        ):
+            if int(digest, 16):
+                out.setdefault(digest, {"digest": digest, "references": []})["references"].append(
+                    {"orderId": order_id, "event": name, "block": block, "txHash": tx_hash}
+                )
         return list(out.values())
 
     def counts(self) -> dict[str, int]:
@@ -552,14 +641,10 @@ class SqliteIndex:
         return out
 
     def orders(self, order_ids: list[int]) -> dict[int, dict[str, Any]]:
-        out = {}
         with self.read() as r:
-            for chunk in _chunks(sorted(set(order_ids))):
-                for row in r.db.execute(f"SELECT {', '.join(ORDER_COLUMNS)} FROM idx_orders WHERE order_id IN ({', '.join('?' * len(chunk))})", chunk):
-                    out[row[0]] = dict(zip(ORDER_COLUMNS, row))
-        return out
+            return r.orders(order_ids)
 
-    def order_by_ref(self, refs: list[str]) -> dict[str, tuple[str, int]]:
+    def order_by_ref(self, refs: list[str]) -> dict[str, OrderRef]:
         with self.read() as r:
             return r.orders_by_refs(refs)
 

@@ -27,8 +27,8 @@ from fastapi.responses import JSONResponse
 from returntrace import gs1, history
 from returntrace.vocab import AggregationAction, BizStep, Disposition, signer_role, step_label
 
-from .. import epcis
-from ..db.index import EventFilter, IndexReader
+from .. import epcis, evidence_lookup, settlements
+from ..db.index import EventFilter, IndexReader, OrderRef
 from ..deps import ChainDep, IndexDep, UnitViewsDep
 from ..errors import ApiError
 from ..unit_view import ChainUnavailable, rebuild
@@ -149,7 +149,7 @@ def _page(r: IndexReader, f: EventFilter, cursor: str | None, limit: int) -> tup
 # events
 
 
-def event_json(row: dict[str, Any], order: tuple[str, int] | None, evidence_cid: str | None) -> dict[str, Any]:
+def event_json(row: dict[str, Any], order: OrderRef | None, evidence_cid: str | None) -> dict[str, Any]:
     step, disposition = int(row["biz_step"]), int(row["disposition"])
     s = BizStep(step) if step in BizStep._value2member_map_ else None
     d = Disposition(disposition) if disposition in Disposition._value2member_map_ else None
@@ -193,6 +193,12 @@ def event_json(row: dict[str, Any], order: tuple[str, int] | None, evidence_cid:
     return out
 
 
+def _order_at(orders: dict[str, OrderRef], row: dict[str, Any]) -> OrderRef | None:
+    """What the row's business transaction names at the row's position (OrderRef.at)."""
+    found = orders.get(row["biz_transaction"]) if row["biz_transaction"] else None
+    return found.at((int(row["block"]), int(row["log_index"]))) if found else None
+
+
 @router.get("/events", summary="Lifecycle events by unit, signer, step, event time and block range (keyset-paginated)")
 def get_events(f: FilterDep, index: IndexDep, views: UnitViewsDep, limit: LimitQuery = 100, cursor: CursorQuery = None) -> dict[str, Any]:
     with index.read() as r:
@@ -202,35 +208,68 @@ def get_events(f: FilterDep, index: IndexDep, views: UnitViewsDep, limit: LimitQ
     return {
         "indexedBlock": c.block if c else None,
         "count": len(rows),
-        "events": [event_json(row, orders.get(row["biz_transaction"]), views.evidence.cid(row["evidence"])) for row in rows],
+        "events": [event_json(row, _order_at(orders, row), views.evidence.cid(row["evidence"])) for row in rows],
         "nextCursor": next_cursor,
     }
 
 
+def _epcis_page(r: IndexReader, f: EventFilter, cursor: str | None, limit: int) -> tuple[list[tuple[str, dict[str, Any]]], str | None]:
+    """Lifecycle events and settlements in one chain order (block, log index), keyset-paginated:
+    [("event" | "settlement", row)] and the next cursor."""
+    after = decode_cursor(f, cursor) if cursor else None
+    merged = sorted(
+        [("event", row) for row in r.find_events(f, after, limit + 1)] + [("settlement", row) for row in r.settlements(f, after, limit + 1)],
+        key=lambda item: (int(item[1]["block"]), int(item[1]["log_index"])),
+    )
+    more = len(merged) > limit
+    merged = merged[:limit]
+    next_cursor = encode_cursor(f, merged[-1][1]["block"], merged[-1][1]["log_index"]) if more else None
+    return merged, next_cursor
+
+
 @router.get(
     "/epcis",
-    summary="The same selection as an EPCIS 2.0 JSON-LD EPCISDocument",
+    summary="The same selection as an EPCIS 2.0 JSON-LD EPCISDocument, with the settlements",
     response_class=JSONResponse,
     responses={200: {"content": {"application/ld+json": {}}, "description": "EPCISDocument; next page in the Link header (rel=next)"}},
 )
 def get_epcis(request: Request, f: FilterDep, index: IndexDep, views: UnitViewsDep, chain: ChainDep, limit: LimitQuery = 100, cursor: CursorQuery = None) -> JSONResponse:
+    chain_id, escrow = chain.chain_id, chain.escrow.address
     with index.read() as r:
         c = r.cursor()
-        rows, next_cursor = _page(r, f, cursor, limit)
-        if f.unit_id is None:  # a unit's copy of an aggregation is the parcel's event, listed once under the parcel
-            rows = [row for row in rows if row["kind"] != "aggregation" or row.get("parcel_sscc") is not None]
-        orders = r.orders_by_refs([row["biz_transaction"] for row in rows])
-        children = r.units_keys([c for row in rows if row["kind"] == "aggregation" for c in json.loads(row["child_ids"])])
-    events = [
-        epcis.object_event(
-            row, chain.chain_id, chain.registry.address, chain.escrow.address, orders.get(row["biz_transaction"]), views.evidence.cid(row["evidence"]), children
-        )
-        for row in rows
-    ]
+        page, next_cursor = _epcis_page(r, f, cursor, limit)
+        rows = [row for kind, row in page if kind == "event"]
+        # A unit's copy of an aggregation is the parcel's event: exported as the parcel's link, once.
+        links = r.parcel_links([row for row in rows if row["kind"] == "aggregation" and row.get("parcel_sscc") is None])
+        orders = r.orders_by_refs([row["biz_transaction"] for row in rows] + [links[k]["biz_transaction"] for k in links])
+        children = r.units_keys([ch for row in [*rows, *links.values()] if row["kind"] == "aggregation" for ch in json.loads(row["child_ids"])])
+        settled = {int(row["order_id"]) for kind, row in page if kind == "settlement"}
+        order_rows = r.orders(sorted(settled))
+        order_events = {o: r.escrow_events_of_order(o) for o in settled}
+        policies = {o: r.policy(row["market"], row["policy_version"]) for o, row in order_rows.items()}
+        units = r.units_keys([row["unit_id"] for row in order_rows.values()])
+    events, seen, digests = [], set(), set()
+    for kind, row in page:
+        if kind == "settlement":
+            o = order_rows[int(row["order_id"])]
+            history = order_events[int(row["order_id"])]
+            parts = settlements.parts_json(o, history, row, policies[int(row["order_id"])])
+            returned = any(e["name"] == "ReturnRequested" and (e["block"], e["log_index"]) < (row["block"], row["log_index"]) for e in history)
+            events.append(epcis.settlement_event(row, o, units.get(o["unit_id"]), parts, chain_id, escrow, returned))
+            continue
+        if row["kind"] == "aggregation" and row.get("parcel_sscc") is None:
+            row = links.get((row["tx_hash"], row["struct_hash"]), row)
+        if (row["tx_hash"], row["log_index"]) in seen:
+            continue
+        seen.add((row["tx_hash"], row["log_index"]))
+        if row["evidence"]:
+            digests.add(row["evidence"])
+        events.append(epcis.object_event(row, chain_id, escrow, _order_at(orders, row), children))
+    files = {d: cid for d in sorted(digests) if (cid := views.evidence.cid(d))}
     headers = {}
     if next_cursor:
         headers["Link"] = f'<{request.url.include_query_params(cursor=next_cursor)}>; rel="next"'
-    return JSONResponse(epcis.document(events, c.block if c else None, next_cursor), media_type="application/ld+json", headers=headers)
+    return JSONResponse(epcis.document(events, c.block if c else None, next_cursor, files), media_type="application/ld+json", headers=headers)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -278,16 +317,9 @@ def integrity_report(index: Any, views: Any, evidence_store: Any) -> dict[str, A
 
 def evidence_report(views: Any, store: Any, digests: list[dict[str, Any]]) -> dict[str, Any]:
     if store is None:
-        return {"checked": False, "reason": "no evidence store configured", "referenced": len(digests)}
+        return evidence_lookup.evidence_report(None, digests)
     views.evidence.store = store
-    counts = {"ok": 0, "missing": 0, "corrupt": 0, "error": 0}
-    problems = []
-    for d in digests:
-        result = views.evidence.check(d["digest"])
-        counts[result["status"]] += 1
-        if result["status"] != "ok":
-            problems.append({**result, "references": d["references"]})
-    return {"checked": True, "referenced": len(digests), "present": counts["ok"], "missing": counts["missing"], "corrupt": counts["corrupt"] + counts["error"], "problems": problems}
+    return evidence_lookup.evidence_report(views.evidence, digests)
 
 
 @router.get("/integrity", summary="Every indexed unit's rebuilt hash chain against its on-chain record at one block; evidence against its CIDs")

@@ -35,14 +35,14 @@ def _entry(seq, step, label, disposition, role, signer, dt, **kw) -> TimelineEnt
     fields = dict(
         seq=seq, step=step, label=label, step_uri=f"urn:test:{step}", disposition=disposition, disposition_uri=None,
         location="9506000000018", event_time=T0 + dt, signer=signer, signer_role=role, evidence=None,
-        biz_transaction=None, tx_hash="0x" + f"{seq:02x}" * 32, block=100 + seq,
+        biz_transaction=None, tx_hash="0x" + f"{seq:02x}" * 32, block=100 + seq, log_index=0,
     )
     fields.update(kw)
     return TimelineEntry(**fields)
 
 
-def _escrow_event(name, block, dt, **args) -> dict:
-    return {"name": name, "block": block, "time": T0 + dt, "txHash": "0x" + f"{block:02x}" * 32, "args": {"orderId": 7, **args}}
+def _escrow_event(name, block, dt, log_index=1, **args) -> dict:
+    return {"name": name, "block": block, "logIndex": log_index, "time": T0 + dt, "txHash": "0x" + f"{block:02x}" * 32, "args": {"orderId": 7, **args}}
 
 
 def returned_view(gtin=GTIN, serial="SN-0001", *, verified=True, currency="native", statutory=False, settled=True) -> UnitView:
@@ -58,8 +58,11 @@ def returned_view(gtin=GTIN, serial="SN-0001", *, verified=True, currency="nativ
     ]
     settlement = None
     if settled:
-        timeline.append(_entry(8, "receiving", "Received by charity", "donated", "charity", CHARITY, 6 * 86_400))
-        settlement = Settlement(grade="B", statutory=statutory, refund=str(8 * 10**17), merchant_amount=str(25 * 10**16), points="0", disposition="donate", tx_hash="0x" + "5e" * 32, block=107)
+        timeline.append(_entry(8, "receiving", "Received by charity", "donated", "charity", CHARITY, 6 * 86_400, block=112))
+        settlement = Settlement(
+            grade="B", statutory=statutory, refund=str(8 * 10**17), merchant_amount=str(25 * 10**16), points="0", disposition="donate",
+            tx_hash="0x" + "6e" * 32, block=110, log_index=1,
+        )
     status = ReturnStatus(
         order_id=7, market="EU", status="settled" if settled else "inspected", currency=currency, price=str(10**18), delivery_fee=str(5 * 10**16),
         reason="no_longer_needed", requested_at=T0 + 2 * 86_400,
@@ -67,7 +70,7 @@ def returned_view(gtin=GTIN, serial="SN-0001", *, verified=True, currency="nativ
         settlement=settlement,
         events=[
             _escrow_event("OrderPlaced", 103, 3000),
-            _escrow_event("ReturnRequested", 105, 2 * 86_400),
+            _escrow_event("ReturnRequested", 104, 2 * 86_400),  # after the delivery scan (104, log 0), before the pickup
             _escrow_event("InspectionSubmitted", 108, 4 * 86_400 + 700, grade=2),
             _escrow_event("OrderInspected", 108, 4 * 86_400 + 700, grade=2),
         ]
@@ -321,12 +324,29 @@ def test_inspected_not_yet_settled():
 
 def test_escrow_steps_without_event_times_use_the_block_time():
     view = returned_view()
-    view.return_status.events = []
-    page = build_page(view, block_time=lambda block: T0 + 5 * 86_400 if block == 107 else None)
+    for e in view.return_status.events:
+        e["time"] = None
+    page = build_page(view, block_time=lambda block: T0 + 5 * 86_400 if block == 110 else None)
     assert [s.label for s in page.steps][-2:] == ["Refunded", "Donated"]
     refunded = page.steps[-2]
     assert refunded.when == "8 May 2026, 09:20 UTC" and refunded.when_iso == "2026-05-08T09:20:00Z"
     assert "Return requested" in [s.label for s in page.steps]  # from requested_at
+
+
+def test_timeline_follows_chain_order_not_time():
+    """Two events in the same second (the issue's blocks 53 and 54): the return request, mined first,
+    comes first; and a scan signed earlier but mined after the request stays after it."""
+    view = returned_view()
+    rs = view.return_status
+    pickup = view.timeline[4]
+    requested = next(e for e in rs.events if e["name"] == "ReturnRequested")
+    requested.update(block=pickup.block - 1, time=pickup.event_time, logIndex=3)  # same second, one block earlier
+    labels = [s.label for s in build_page(view).steps]
+    assert labels.index("Return requested") == labels.index("Picked up for return") - 1
+    requested.update(block=pickup.block, logIndex=pickup.log_index + 1, time=pickup.event_time + 3600)  # same block, after the scan
+    pickup.event_time -= 7200  # signed two hours earlier, recorded before the request in the same block
+    labels = [s.label for s in build_page(view).steps]
+    assert labels.index("Picked up for return") == labels.index("Return requested") - 1
 
 
 def test_contested_grade_and_the_arbiters_decision():
