@@ -73,3 +73,22 @@ class EvidenceNames:
         if status == "missing":
             return {"digest": digest_hex, "cid": found, "status": "missing"}
         return {"digest": digest_hex, "cid": found, "status": "corrupt", "detail": "the stored bytes no longer hash to the CID"}
+
+
+def evidence_report(names: EvidenceNames | None, digests: list[dict[str, Any]], reason: str = "no evidence store configured") -> dict[str, Any]:
+    """What the gateway's integrity report and the auditor CLI say of the evidence: every digest the
+    chain references (`digests`: [{"digest", "references"}]) checked against the store behind `names`
+    (None: not checked, for `reason`); each one missing or corrupt listed with where it is referenced."""
+    if names is None or names.store is None:
+        return {"checked": False, "reason": reason, "referenced": len(digests)}
+    counts = {"ok": 0, "missing": 0, "corrupt": 0, "error": 0}
+    problems = []
+    for d in digests:
+        result = names.check(d["digest"])
+        counts[result["status"]] += 1
+        if result["status"] != "ok":
+            problems.append({**result, "references": d["references"]})
+    return {
+        "checked": True, "referenced": len(digests), "present": counts["ok"], "missing": counts["missing"],
+        "corrupt": counts["corrupt"] + counts["error"], "problems": problems,
+    }

@@ -1,14 +1,15 @@
 """The auditor's own check, from a chain node alone: no gateway, no database, no brownie.
 
-    python -m scripts.audit --rpc URL --manifest deployments/31337.json integrity [--json]
+    python -m scripts.audit --rpc URL --manifest deployments/31337.json integrity [--json] [--evidence-dir DIR]
     python -m scripts.audit --rpc URL --manifest deployments/31337.json history GTIN SERIAL [--json]
 
 `integrity` lists every unit (and, apart, every parcel by its SSCC) from the registry's logs, rebuilds each hash
 chain from its logs and compares it with `unitRecord(unit)` read at one block (`--block`, default
-the latest); it prints the same report as the gateway's `GET /v1/audit/integrity` (minus the
-evidence files, which only `--evidence-dir` lets it check). `history` prints one unit's verified
-history, step by step, as the consumer page's timeline shows it. Exit status: 0 all verified,
-1 a mismatch or an unknown unit, 2 a usage or connection error.
+the latest); it prints the same report as the gateway's `GET /v1/audit/integrity`. With
+`--evidence-dir` it also checks every evidence file the chain references — in the registry's
+events, every inspection attestation and every defect claim — against the CID its digest names,
+and lists each one it could not find. `history` prints one unit's verified history, step by step,
+as the consumer page's timeline shows it.
 """
 
 from __future__ import annotations
@@ -16,37 +17,62 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from web3 import Web3
 
-from returntrace import gs1, hashchain, history
+from returntrace import gs1, hashchain, history, logs
+
+EXIT_CODES = """exit status:
+  0  all verified (and, with --evidence-dir, every referenced evidence file present and intact)
+  1  a unit's or parcel's chain does not match its on-chain record, an evidence file is corrupt,
+     or (history) the unit is unknown
+  2  evidence files are missing, and nothing mismatched
+  3  the audit could not run: bad arguments, no manifest, or no answer from the node"""
+EXIT_OK, EXIT_MISMATCH, EXIT_EVIDENCE_MISSING, EXIT_CANNOT_RUN = 0, 1, 2, 3
 
 
 class AuditError(Exception):
     """The auditor could not run: no manifest, no node."""
 
 
-def connect(rpc_url: str, manifest_path: str | Path, timeout: float = 30.0) -> tuple[Any, int]:
-    """The registry as a web3 contract, and the block its logs start at, from the deployment manifest."""
+@dataclass(frozen=True)
+class Contracts:
+    """The deployment an audit reads, from its manifest: web3 contracts and the first block of their logs."""
+
+    registry: Any
+    escrow: Any | None  # ReturnEscrow and ReissueDesk: the evidence their logs reference (inspections, defect claims)
+    desk: Any | None
+    first_block: int
+
+
+def connect(rpc_url: str, manifest_path: str | Path, timeout: float = 30.0) -> Contracts:
+    """The deployment's contracts as web3 contracts on the node at `rpc_url`, from the deployment manifest."""
     try:
         manifest = json.loads(Path(manifest_path).read_text())
-        entry = manifest["contracts"]["TraceRegistry"]
+        entries = manifest["contracts"]
         first = int(manifest["deploymentBlock"])
-    except (OSError, ValueError, KeyError) as exc:
+        entries["TraceRegistry"]["address"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
         raise AuditError(f"cannot read the deployment manifest {manifest_path}: {exc}") from exc
     w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}))
-    registry = w3.eth.contract(address=Web3.to_checksum_address(entry["address"]), abi=entry["abi"])
-    return registry, first
+
+    def contract(name: str) -> Any:
+        entry = entries.get(name)
+        return w3.eth.contract(address=Web3.to_checksum_address(entry["address"]), abi=entry["abi"]) if entry else None
+
+    return Contracts(contract("TraceRegistry"), contract("ReturnEscrow"), contract("ReissueDesk"), first)
 
 
 def _block(registry: Any, block: int | None) -> int:
     return int(registry.w3.eth.block_number) if block is None else block
 
 
-def integrity(registry: Any, first_block: int, block: int | None = None, step: int = 5000, evidence_dir: Path | None = None) -> dict[str, Any]:
-    """The integrity report (returntrace.history.integrity_report) at `block`."""
+def integrity(contracts: Contracts, block: int | None = None, step: int = 5000, evidence_dir: Path | None = None) -> dict[str, Any]:
+    """The integrity report (returntrace.history.integrity_report) at `block`, with the evidence."""
+    registry, first_block = contracts.registry, contracts.first_block
     at = _block(registry, block)
     units, _ = history.collect(registry, first_block, at, step)
     onchain = history.read_records(registry, list(units), at)
@@ -69,34 +95,60 @@ def integrity(registry: Any, first_block: int, block: int | None = None, step: i
             )
         )
     report = history.integrity_report(at, checks, events, parcels)
-    report["evidence"] = _evidence(units, evidence_dir)
+    report["evidence"] = _evidence(evidence_references(contracts, units, at, step), evidence_dir)
     return report
 
 
-def _evidence(units: dict[bytes, list[history.LifecycleRecord]], evidence_dir: Path | None) -> dict[str, Any]:
-    digests = sorted({r.evidence for records in units.values() for r in records if r.evidence != history.ZERO32})
-    if evidence_dir is None:
-        return {"checked": False, "reason": "no evidence store given (--evidence-dir)", "referenced": len(digests)}
-    from api.evidence_lookup import EvidenceNames  # the gateway's store code, used on a local folder
+def evidence_references(contracts: Contracts, units: dict[bytes, list[history.LifecycleRecord]], to_block: int, step: int = 5000) -> list[dict[str, Any]]:
+    """Every evidence digest the chain references, with where, as the gateway's index lists them:
+    the registry's events (unit, seq) and every escrow and reissue-desk log with an `evidence`
+    argument (each inspection attestation, each defect claim)."""
+    out: dict[str, dict[str, Any]] = {}
 
-    store = _open_store(evidence_dir)
-    names = EvidenceNames(store)
-    results = [names.check("0x" + d.hex()) for d in digests]
-    problems = [r for r in results if r["status"] != "ok"]
-    return {
-        "checked": True,
-        "referenced": len(digests),
-        "present": sum(r["status"] == "ok" for r in results),
-        "missing": sum(r["status"] == "missing" for r in results),
-        "corrupt": sum(r["status"] in ("corrupt", "error") for r in results),
-        "problems": problems,
-    }
+    def add(digest: bytes, reference: dict[str, Any]) -> None:
+        if bytes(digest) != history.ZERO32:
+            key = "0x" + bytes(digest).hex()
+            out.setdefault(key, {"digest": key, "references": []})["references"].append(reference)
+
+    located = []
+    for unit_id, records in units.items():
+        located += [((r.block, r.log_index), r.evidence, {"unitId": "0x" + unit_id.hex(), "seq": seq}) for seq, r in enumerate(records, 1)]
+    others = {c.address: c.abi for c in (contracts.escrow, contracts.desk) if c is not None}
+    if others:
+        decoder = logs.LogDecoder(others)
+        w3 = contracts.registry.w3
+        for _, _, raw in logs.iter_ranges(w3, list(others), contracts.first_block, to_block, step):
+            for e in logs.decoded(decoder, raw):
+                if "evidence" in e.args:
+                    order = int(e.args["orderId"]) if "orderId" in e.args else None
+                    located.append(((e.block, e.log_index), e.args["evidence"], {"orderId": order, "event": e.name, "block": e.block, "txHash": e.tx_hash}))
+    for _, digest, reference in sorted(located, key=lambda item: item[0]):
+        add(digest, reference)
+    return list(out.values())
+
+
+def _evidence(digests: list[dict[str, Any]], evidence_dir: Path | None) -> dict[str, Any]:
+    from api.evidence_lookup import EvidenceNames, evidence_report  # the gateway's store code, used on a local folder
+
+    if evidence_dir is None:
+        return evidence_report(None, digests, "no evidence store given (--evidence-dir)")
+    return evidence_report(EvidenceNames(_open_store(evidence_dir)), digests)
 
 
 def _open_store(folder: Path) -> Any:
     from api.evidence import store as evidence_store  # noqa: PLC0415 - optional part of the gateway
 
     return evidence_store.EvidenceStore(folder)
+
+
+def exit_code(report: dict[str, Any]) -> int:
+    """EXIT_CODES for an integrity report."""
+    e = report["evidence"]
+    if report["units"]["mismatched"] or report["parcels"]["mismatched"] or (e["checked"] and e["corrupt"]):
+        return EXIT_MISMATCH
+    if e["checked"] and e["missing"]:
+        return EXIT_EVIDENCE_MISSING
+    return EXIT_OK
 
 
 def unit_history(registry: Any, first_block: int, gtin: str, serial: str, block: int | None = None) -> dict[str, Any]:
@@ -160,6 +212,11 @@ def _print_integrity(report: dict[str, Any]) -> None:
     e = report["evidence"]
     if e["checked"]:
         print(f"Evidence: {e['referenced']} files referenced, {e['present']} present and matching, {e['missing']} missing, {e['corrupt']} corrupt")
+        for problem in e["problems"]:
+            where = "; ".join(
+                f"unit {r['unitId']} event {r['seq']}" if "unitId" in r else f"order {r['orderId']} {r['event']} (tx {r['txHash']})" for r in problem["references"]
+            )
+            print(f"  {problem['status'].upper()} {problem['cid'] or problem['digest']}: referenced by {where}")
     else:
         print(f"Evidence: {e['referenced']} files referenced, not checked ({e['reason']})")
 
@@ -182,46 +239,60 @@ def _print_history(h: dict[str, Any]) -> None:
         print(f"NOT VERIFIED at block {h['block']}: {h['reason']}")
 
 
+class _Parser(argparse.ArgumentParser):
+    """Bad arguments exit with EXIT_CANNOT_RUN (argparse's own 2 means "evidence missing" here)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_CANNOT_RUN, f"{self.prog}: error: {message}\n")
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m scripts.audit", description="Check ReturnTrace's on-chain records from a node alone.")
+    parser = _Parser(
+        prog="python -m scripts.audit", description="Check ReturnTrace's on-chain records from a node alone.",
+        epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--rpc", required=True, help="JSON-RPC URL of a node of the chain")
     parser.add_argument("--manifest", required=True, help="deployment manifest (deployments/<chain id>.json)")
     parser.add_argument("--block", type=int, default=None, help="check the state at this block (default: latest)")
     parser.add_argument("--step", type=int, default=5000, help="blocks per eth_getLogs request")
-    sub = parser.add_subparsers(dest="command", required=True)
-    p_int = sub.add_parser("integrity", help="every unit's rebuilt hash chain against its on-chain record")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    p_int = sub.add_parser("integrity", help="every unit's rebuilt hash chain against its on-chain record", epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p_int.add_argument("--json", action="store_true")
-    p_int.add_argument("--evidence-dir", type=Path, default=None, help="also check evidence files in this evidence store folder")
-    p_hist = sub.add_parser("history", help="one unit's verified history")
+    p_int.add_argument(
+        "--evidence-dir", type=Path, default=None,
+        help="also check every evidence file the chain references (registry events, inspections, defect claims) in this evidence store folder",
+    )
+    p_hist = sub.add_parser("history", help="one unit's verified history", epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p_hist.add_argument("gtin")
     p_hist.add_argument("serial")
     p_hist.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
 
     try:
-        registry, first = connect(args.rpc, args.manifest)
+        contracts = connect(args.rpc, args.manifest)
         if args.command == "integrity":
-            report = integrity(registry, first, args.block, args.step, args.evidence_dir)
+            report = integrity(contracts, args.block, args.step, args.evidence_dir)
             print(json.dumps(report, indent=2)) if args.json else _print_integrity(report)
-            return 0 if report["units"]["mismatched"] == 0 else 1
+            return exit_code(report)
         try:
-            h = unit_history(registry, first, args.gtin, args.serial, args.block)
+            h = unit_history(contracts.registry, contracts.first_block, args.gtin, args.serial, args.block)
         except gs1.GS1Error as exc:
             print(f"error: {exc}", file=sys.stderr)
-            return 2
+            return EXIT_CANNOT_RUN
         if args.json:
             print(json.dumps(h, indent=2))
         elif not h["timeline"] and h["onchainCount"] == 0:
             print(f"Unknown unit: GTIN {h['gtin']} serial {h['serial']} was never commissioned (checked at block {h['block']})")
         else:
             _print_history(h)
-        return 0 if h["verified"] else 1
+        return EXIT_OK if h["verified"] else EXIT_MISMATCH
     except AuditError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except (OSError, ConnectionError, history.logs.RpcError) as exc:
+        return EXIT_CANNOT_RUN
+    except (OSError, ConnectionError, logs.RpcError) as exc:
         print(f"error: the node at {args.rpc} did not answer: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_CANNOT_RUN
 
 
 if __name__ == "__main__":

@@ -66,9 +66,11 @@ class Scenario:
         self.relayer = accounts[1]
         self.a = d.actors
 
-    def scan(self, who: str, units: list[bytes], step: BizStep, disposition: Disposition, what: str, biz_transaction: bytes = deploy.ZERO32) -> None:
+    def scan(
+        self, who: str, units: list[bytes], step: BizStep, disposition: Disposition, what: str, biz_transaction: bytes = deploy.ZERO32, evidence: bytes = deploy.ZERO32
+    ) -> None:
         signer = self.a[who]
-        events = [deploy.event_item(signer, u, step, disposition, biz_transaction) for u in units]
+        events = [deploy.event_item(signer, u, step, disposition, biz_transaction, evidence) for u in units]
         batch = deploy.signed_batch(self.d.registry_domain, "EventBatch", signer, "events", events, self.d.registry.getNonce(signer.address))
         self.say.tx(f"{who:<9} signs {what}", self.d.registry.record([batch], {"from": self.relayer}, silent=True))
 
@@ -124,14 +126,15 @@ class Scenario:
     def inspect(self, order: int, facts: int, grade: Grade, who: str = "inspector") -> Any:
         inspector = self.a[who]
         # The inspection report goes to the gateway's evidence store; its CID's digest goes on-chain.
-        report = f"Inspection report, order {order}: facts {facts:04b}, grade {grade.name}. Photos on file.\n".encode()
+        report = f"Inspection report by {who}, order {order}: facts {facts:04b}, grade {grade.name}. Photos on file.\n".encode()
         stored = self.gateway.post("/v1/evidence", content=report, headers={"content-type": "text/plain"}).json()
         self.say.note(f"inspection report stored as {stored['cid']}")
         evidence = bytes.fromhex(stored["digest"][2:])
         msg = {"inspector": inspector.address, "orderId": order, "facts": facts, "grade": int(grade), "evidence": evidence, "nonce": self.d.escrow.getNonce(inspector.address), "deadline": chain.time() + 3600}
         sig = self.d.escrow_domain.sign(inspector.key, "Inspection", msg)
         unit = bytes(self.d.escrow.order(order)["unitId"])
-        self.scan(who, [unit], BizStep.INSPECTING, Disposition.CONFORMANT if grade == Grade.A else Disposition.NON_CONFORMANT, "inspection scan with photo evidence", deploy.rma_ref(self.d.escrow, order))
+        disposition = Disposition.CONFORMANT if grade == Grade.A else Disposition.NON_CONFORMANT
+        self.scan(who, [unit], BizStep.INSPECTING, disposition, "inspection scan with photo evidence", deploy.rma_ref(self.d.escrow, order), evidence)
         return self.say.tx(f"{who} attests facts {facts:04b} and grade {grade.name}", self.d.escrow.submitInspection(eip712.call_args("Inspection", msg, sig)[:-1], sig, {"from": self.relayer}, silent=True))
 
     def report_settlement(self, tx: Any) -> None:

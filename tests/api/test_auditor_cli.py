@@ -8,6 +8,7 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
+import pytest
 from brownie import chain, web3
 
 from api.unit_view import unit_view
@@ -73,12 +74,25 @@ def test_history_json_equals_the_unit_view_timeline(gateway, shop, manifest, cap
 
 
 def test_unknown_unit_bad_gtin_and_dead_node(manifest, capsys):
+    """1: the unit is unknown; 3: the audit could not run (2 means evidence missing, see EXIT_CODES)."""
     code, out = _cli(capsys, manifest, "history", GTIN, "NEVER")
     assert code == 1 and "Unknown unit" in out
-    assert _cli(capsys, manifest, "history", "09506000134353", "X")[0] == 2
+    assert _cli(capsys, manifest, "history", "09506000134353", "X")[0] == 3
     code = audit.main(["--rpc", "http://127.0.0.1:9", "--manifest", str(manifest), "integrity"])
-    assert code == 2 and "did not answer" in capsys.readouterr().err
-    assert audit.main(["--rpc", web3.provider.endpoint_uri, "--manifest", "/nonexistent.json", "integrity"]) == 2
+    assert code == 3 and "did not answer" in capsys.readouterr().err
+    assert audit.main(["--rpc", web3.provider.endpoint_uri, "--manifest", "/nonexistent.json", "integrity"]) == 3
+    with pytest.raises(SystemExit) as usage:  # argparse's own usage errors too
+        audit.main(["--rpc", web3.provider.endpoint_uri, "integrity"])
+    assert usage.value.code == 3
+
+
+def test_help_documents_the_exit_codes(capsys):
+    with pytest.raises(SystemExit) as done:
+        audit.main(["--help"])
+    assert done.value.code == 0
+    text = capsys.readouterr().out
+    for line in ("0  all verified", "1  a unit's or parcel's chain does not match", "2  evidence files are missing", "3  the audit could not run"):
+        assert line in text
 
 
 def test_runs_as_a_module_without_gateway_or_brownie(gateway, manifest):
