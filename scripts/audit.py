@@ -21,6 +21,7 @@ from typing import Any
 
 from web3 import Web3
 
+from api.chain import AUDITOR_RPC, RpcProfile
 from returntrace import gs1, hashchain, history
 
 
@@ -28,15 +29,16 @@ class AuditError(Exception):
     """The auditor could not run: no manifest, no node."""
 
 
-def connect(rpc_url: str, manifest_path: str | Path, timeout: float = 30.0) -> tuple[Any, int]:
-    """The registry as a web3 contract, and the block its logs start at, from the deployment manifest."""
+def connect(rpc_url: str, manifest_path: str | Path, timeout: float = AUDITOR_RPC.timeout) -> tuple[Any, int]:
+    """The registry as a web3 contract, and the block its logs start at, from the deployment manifest.
+    A node that does not answer a call within `timeout` seconds is given up on (no retries: exit 2)."""
     try:
         manifest = json.loads(Path(manifest_path).read_text())
         entry = manifest["contracts"]["TraceRegistry"]
         first = int(manifest["deploymentBlock"])
     except (OSError, ValueError, KeyError) as exc:
         raise AuditError(f"cannot read the deployment manifest {manifest_path}: {exc}") from exc
-    w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}))
+    w3 = RpcProfile(timeout).web3(rpc_url)
     registry = w3.eth.contract(address=Web3.to_checksum_address(entry["address"]), abi=entry["abi"])
     return registry, first
 
@@ -188,6 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--manifest", required=True, help="deployment manifest (deployments/<chain id>.json)")
     parser.add_argument("--block", type=int, default=None, help="check the state at this block (default: latest)")
     parser.add_argument("--step", type=int, default=5000, help="blocks per eth_getLogs request")
+    parser.add_argument("--timeout", type=float, default=AUDITOR_RPC.timeout, help="seconds a node may take to answer a call, not retried (%(default)s)")
     sub = parser.add_subparsers(dest="command", required=True)
     p_int = sub.add_parser("integrity", help="every unit's rebuilt hash chain against its on-chain record")
     p_int.add_argument("--json", action="store_true")
@@ -199,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     try:
-        registry, first = connect(args.rpc, args.manifest)
+        registry, first = connect(args.rpc, args.manifest, args.timeout)
         if args.command == "integrity":
             report = integrity(registry, first, args.block, args.step, args.evidence_dir)
             print(json.dumps(report, indent=2)) if args.json else _print_integrity(report)
