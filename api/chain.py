@@ -10,6 +10,7 @@ from typing import Any
 
 from eth_abi import encode
 from eth_utils import keccak
+from requests.exceptions import RequestException
 from web3 import Web3
 from web3.contract import Contract
 from web3.exceptions import ContractCustomError, ContractLogicError
@@ -219,6 +220,8 @@ class ChainReader:
         data = bytes.fromhex("1626ba7e") + encode(["bytes32", "bytes"], [digest, signature])
         try:
             out = self.chain.w3.eth.call({"to": wallet, "data": data})
+        except RequestException:  # the node did not answer: a 503, not "the wallet refuses"
+            raise
         except Exception:  # a reverting or absent wallet does not accept
             return False
         return len(out) >= 32 and bytes(out[:4]) == self.ERC1271_MAGIC
