@@ -10,6 +10,7 @@ from typing import Any
 
 from eth_abi import encode
 from eth_utils import keccak
+from requests.exceptions import RequestException
 from web3 import Web3
 from web3.contract import Contract
 from web3.exceptions import ContractCustomError, ContractLogicError
@@ -17,6 +18,31 @@ from web3.exceptions import ContractCustomError, ContractLogicError
 from returntrace import eip712, hashchain, history
 
 LAST_ORDER_OF_SELECTOR = keccak(text="lastOrderOf(bytes32)")[:4]
+
+
+@dataclass(frozen=True)
+class RpcProfile:
+    """How long a web3 client waits for the chain node. `timeout` bounds the connection and each
+    read of an answer (requests' timeout); web3's exception retries are off. A frozen node
+    (connections accepted, nothing answered, as a stalled or overloaded node behaves) costs a call
+    at most `timeout` seconds, where web3's defaults (a 10 s timeout and 5 attempts with back-off)
+    cost ~52 s. Whoever wants another attempt makes it: the workers' rounds back off and retry,
+    a client retries a 503."""
+
+    timeout: float
+
+    def web3(self, rpc_url: str) -> Web3:
+        return Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": self.timeout}, exception_retry_configuration=None))
+
+
+# The timeout profiles, here only (README, Configuration). Request threads (intake checks, nonces,
+# /readyz, pages, audit queries): a frozen node is a 503 (a page: "not verified") within ~2 s.
+REQUEST_RPC = RpcProfile(timeout=2.0)  # RT_RPC_TIMEOUT
+# The relayer and the indexer, on threads and clients of their own: 2,000-block eth_getLogs ranges
+# and 1,000-event transactions may take longer than a request should wait.
+WORKER_RPC = RpcProfile(timeout=10.0)  # RT_WORKER_RPC_TIMEOUT
+# The auditor CLI: whole-history log ranges from a possibly remote node (scripts/audit.py --timeout).
+AUDITOR_RPC = RpcProfile(timeout=30.0)
 
 
 class ManifestError(RuntimeError):
@@ -35,12 +61,12 @@ class Chain:
     desk: Contract | None = None  # ReissueDesk (manifests written before it existed have none)
 
     @classmethod
-    def connect(cls, rpc_url: str, manifest_path: Path, timeout: float = 10.0) -> "Chain":
+    def connect(cls, rpc_url: str, manifest_path: Path, rpc: RpcProfile = REQUEST_RPC) -> "Chain":
         try:
             manifest = json.loads(Path(manifest_path).read_text())
         except (OSError, ValueError) as exc:
             raise ManifestError(f"cannot read deployment manifest {manifest_path}: {exc}") from exc
-        w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}))
+        w3 = rpc.web3(rpc_url)
         contracts: dict[str, Any] = {}
         domains: dict[str, eip712.Domain] = {}
         for name in ("TraceRegistry", "ReturnEscrow", "StorePoints"):
@@ -194,6 +220,8 @@ class ChainReader:
         data = bytes.fromhex("1626ba7e") + encode(["bytes32", "bytes"], [digest, signature])
         try:
             out = self.chain.w3.eth.call({"to": wallet, "data": data})
+        except RequestException:  # the node did not answer: a 503, not "the wallet refuses"
+            raise
         except Exception:  # a reverting or absent wallet does not accept
             return False
         return len(out) >= 32 and bytes(out[:4]) == self.ERC1271_MAGIC

@@ -33,7 +33,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        chain = Chain.connect(settings.rpc_url, settings.manifest)
+        chain = Chain.connect(settings.rpc_url, settings.manifest, settings.request_rpc)
+        # The relayer and the indexer wait longer for the node, on web3 clients of their own: a
+        # frozen node holds a worker's round, never a request (README, Configuration).
+        worker_chain = Chain.connect(settings.rpc_url, settings.manifest, settings.worker_rpc)
         outbox = SqliteOutbox(settings.database)
         reader = ChainReader(chain)
         app.state.settings, app.state.chain, app.state.reader, app.state.outbox = settings, chain, reader, outbox
@@ -42,15 +45,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.relayer = None
         if settings.relayer_key:
             app.state.relayer = Relayer(
-                chain, outbox, settings.relayer_key, settings.batch_max_events, settings.batch_interval, settings.pause_before_broadcast,
-                reader,
+                worker_chain, outbox, settings.relayer_key, settings.batch_max_events, settings.batch_interval, settings.pause_before_broadcast,
+                ChainReader(worker_chain),
             )
             if settings.relay:
                 app.state.relayer.start()
         index = SqliteIndex(settings.database)
         app.state.index = index
         app.state.intake.index = index  # names the parcel a unit is already packed in (409 already_packed)
-        app.state.indexer = Indexer(chain, index, settings.index_interval, settings.index_block_range, settings.index_confirmations)
+        app.state.indexer = Indexer(worker_chain, index, settings.index_interval, settings.index_block_range, settings.index_confirmations)
         app.state.unit_views = make_unit_views(index, chain, settings)
         if settings.index:
             app.state.indexer.start()

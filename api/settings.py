@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .chain import REQUEST_RPC, WORKER_RPC, RpcProfile
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -17,6 +19,10 @@ def _env(name: str, default: str | None) -> str | None:
 @dataclass(frozen=True)
 class Settings:
     rpc_url: str = "http://127.0.0.1:8545"
+    # Seconds a JSON-RPC call may wait for the node (api.chain.RpcProfile): on request threads, and
+    # in the relayer and indexer. No call is retried by web3, so a frozen node costs one timeout.
+    rpc_timeout: float = REQUEST_RPC.timeout
+    worker_rpc_timeout: float = WORKER_RPC.timeout
     manifest: Path = ROOT / "deployments" / "31337.json"
     # The relayer's key pays gas for submitted messages; without it the gateway only reads.
     relayer_key: str | None = field(default=None, repr=False)
@@ -37,11 +43,21 @@ class Settings:
     # signed transaction and broadcasting it, the window a crash must not lose anything in.
     pause_before_broadcast: float = 0.0
 
+    @property
+    def request_rpc(self) -> RpcProfile:
+        return RpcProfile(self.rpc_timeout)
+
+    @property
+    def worker_rpc(self) -> RpcProfile:
+        return RpcProfile(self.worker_rpc_timeout)
+
     @classmethod
     def from_env(cls) -> "Settings":
         defaults = cls()
         return cls(
             rpc_url=_env("RT_RPC_URL", defaults.rpc_url),
+            rpc_timeout=float(_env("RT_RPC_TIMEOUT", str(defaults.rpc_timeout))),
+            worker_rpc_timeout=float(_env("RT_WORKER_RPC_TIMEOUT", str(defaults.worker_rpc_timeout))),
             manifest=Path(_env("RT_MANIFEST", str(defaults.manifest))),
             relayer_key=_env("RT_RELAYER_KEY", None),
             database=Path(_env("RT_DATABASE", str(defaults.database))),

@@ -28,8 +28,10 @@ from returntrace.history import LifecycleRecord
 from returntrace.policies import MARKET_NAMES, Facts, Grade, Policy, UnitDisposition
 from returntrace.vocab import HYGIENE_SEALED, BizStep, Disposition, closes
 
-from .chain import POLICY_EXCHANGE_BONUS, POLICY_EXCHANGE_OFFERED, POLICY_REFUND_ON_RETURN, POLICY_WITHDRAWAL, return_window_closes
 from . import settlements
+from .chain import (
+    POLICY_EXCHANGE_BONUS, POLICY_EXCHANGE_OFFERED, POLICY_REFUND_ON_RETURN, POLICY_WITHDRAWAL, REQUEST_RPC, RpcProfile, return_window_closes,
+)
 from .db.index import SETTLEMENT_EVENTS, IndexReader, SqliteIndex
 from .evidence_lookup import EvidenceNames
 from .views import ParcelMember, ParcelView, ReturnStatus, Settlement, TimelineEntry, UnitView, Verification
@@ -129,8 +131,8 @@ class ChainRecords:
     """The registry's state the pages prove the index against: `unitRecord` and a parcel's content
     (parentOf of each member, parcelSize), at a given block, through ChainReads."""
 
-    def __init__(self, rpc_url: str, registry: str, timeout: float = 2.0, cache_size: int = 200_000, retry_after: float = 2.0) -> None:
-        self.w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}))
+    def __init__(self, rpc_url: str, registry: str, rpc: RpcProfile = REQUEST_RPC, cache_size: int = 200_000, retry_after: float = 2.0) -> None:
+        self.w3 = rpc.web3(rpc_url)
         self.registry = self.w3.eth.contract(address=Web3.to_checksum_address(registry), abi=[
             {"type": "function", "name": "unitRecord", "stateMutability": "view", "inputs": [{"name": "unitId", "type": "bytes32"}], "outputs": [{"name": "", "type": "uint256"}]},
             {"type": "function", "name": "eventCount", "stateMutability": "view", "inputs": [{"name": "unitId", "type": "bytes32"}], "outputs": [{"name": "", "type": "uint32"}]},
@@ -164,8 +166,8 @@ class OrderLinks:
     block hash) and behind the same fast-fail guard as ChainRecords (`reads`); policies for good (a
     version never changes). Failures are answers (None, or "not verified" with the reason), never errors."""
 
-    def __init__(self, rpc_url: str, escrow: Any, desk: Any = None, timeout: float = 2.0, reads: ChainReads | None = None) -> None:
-        self.w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}))
+    def __init__(self, rpc_url: str, escrow: Any, desk: Any = None, rpc: RpcProfile = REQUEST_RPC, reads: ChainReads | None = None) -> None:
+        self.w3 = rpc.web3(rpc_url)
         self.escrow = self.w3.eth.contract(address=escrow.address, abi=escrow.abi)
         self.desk = self.w3.eth.contract(address=desk.address, abi=desk.abi) if desk is not None else None
         self.reads = reads or ChainReads()
@@ -589,8 +591,8 @@ class UnitViews:
 
 def make_unit_views(index: SqliteIndex, chain: Any, settings: Any) -> UnitViews:
     """UnitViews over the index whose registry and escrow reads share one cache and one fast-fail guard."""
-    records = ChainRecords(settings.rpc_url, chain.registry.address)
-    links = OrderLinks(settings.rpc_url, chain.escrow, chain.desk, reads=records.reads)
+    records = ChainRecords(settings.rpc_url, chain.registry.address, settings.request_rpc)
+    links = OrderLinks(settings.rpc_url, chain.escrow, chain.desk, settings.request_rpc, reads=records.reads)
     return UnitViews(index, records, settings.public_url, links=links)
 
 

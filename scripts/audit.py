@@ -23,6 +23,7 @@ from typing import Any, NoReturn
 
 from web3 import Web3
 
+from api.chain import AUDITOR_RPC, RpcProfile
 from returntrace import gs1, hashchain, history, logs
 
 EXIT_CODES = """exit status:
@@ -48,8 +49,9 @@ class Contracts:
     first_block: int
 
 
-def connect(rpc_url: str, manifest_path: str | Path, timeout: float = 30.0) -> Contracts:
-    """The deployment's contracts as web3 contracts on the node at `rpc_url`, from the deployment manifest."""
+def connect(rpc_url: str, manifest_path: str | Path, timeout: float = AUDITOR_RPC.timeout) -> Contracts:
+    """The deployment's contracts as web3 contracts on the node at `rpc_url`, from the deployment manifest.
+    A node that does not answer a call within `timeout` seconds is given up on (no retries: exit 3)."""
     try:
         manifest = json.loads(Path(manifest_path).read_text())
         entries = manifest["contracts"]
@@ -57,7 +59,7 @@ def connect(rpc_url: str, manifest_path: str | Path, timeout: float = 30.0) -> C
         entries["TraceRegistry"]["address"]
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise AuditError(f"cannot read the deployment manifest {manifest_path}: {exc}") from exc
-    w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}))
+    w3 = RpcProfile(timeout).web3(rpc_url)
 
     def contract(name: str) -> Any:
         entry = entries.get(name)
@@ -256,6 +258,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--manifest", required=True, help="deployment manifest (deployments/<chain id>.json)")
     parser.add_argument("--block", type=int, default=None, help="check the state at this block (default: latest)")
     parser.add_argument("--step", type=int, default=5000, help="blocks per eth_getLogs request")
+    parser.add_argument("--timeout", type=float, default=AUDITOR_RPC.timeout, help="seconds a node may take to answer a call, not retried (%(default)s)")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     p_int = sub.add_parser("integrity", help="every unit's rebuilt hash chain against its on-chain record", epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p_int.add_argument("--json", action="store_true")
@@ -270,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     try:
-        contracts = connect(args.rpc, args.manifest)
+        contracts = connect(args.rpc, args.manifest, args.timeout)
         if args.command == "integrity":
             report = integrity(contracts, args.block, args.step, args.evidence_dir)
             print(json.dumps(report, indent=2)) if args.json else _print_integrity(report)

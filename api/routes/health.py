@@ -23,11 +23,13 @@ def readyz(request: Request) -> JSONResponse:
     checks: dict[str, Any] = {"outbox": state.outbox.depth()}
     ready = True
     try:
-        head = state.chain.w3.eth.block_number
+        head = state.chain.w3.eth.block_number  # the request-path client: a frozen node fails within its timeout
         checks["chain"] = {"reachable": True, "block": head, "chainId": state.chain.chain_id}
     except Exception as exc:  # any failure to reach the node means not ready
         head = None
         checks["chain"] = {"reachable": False, "error": f"{type(exc).__name__}: {exc}"}
+        # The gateway's error shape beside the checks, as a refused post carries it.
+        checks.update(error="chain_unavailable", detail=f"the chain node did not answer: {type(exc).__name__}")
         ready = False
     relayer = state.relayer
     if relayer is None:

@@ -19,6 +19,7 @@ import segno
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.templating import Jinja2Templates
+from requests.exceptions import RequestException
 
 from returntrace import gs1
 
@@ -135,6 +136,13 @@ def _cached(state: Any, name: str) -> dict:
     return cache
 
 
+def _guarded(state: Any, read: Callable[[], Any]) -> Any:
+    """`read()` behind the pages' fast-fail guard (ChainReads): with the node frozen, a page's
+    currency and block-time reads fail at once after the first timeout instead of one timeout each."""
+    views = getattr(state, "unit_views", None)
+    return views.chain_records.reads.guarded(read) if views is not None else read()
+
+
 ERC20_META_ABI = [
     {"name": "symbol", "type": "function", "stateMutability": "view", "inputs": [], "outputs": [{"name": "", "type": "string"}]},
     {"name": "decimals", "type": "function", "stateMutability": "view", "inputs": [], "outputs": [{"name": "", "type": "uint8"}]},
@@ -150,11 +158,23 @@ def _currency_lookup(state: Any) -> Callable[[str], Currency]:
             return NATIVE
         if currency not in cache:
             chain = getattr(state, "chain", None)
+
+            def metadata() -> Currency | None:
+                try:
+                    token = chain.w3.eth.contract(address=chain.w3.to_checksum_address(currency), abi=ERC20_META_ABI)
+                    return Currency(str(token.functions.symbol().call()), int(token.functions.decimals().call()))
+                except RequestException:  # the node did not answer: the guard marks it down
+                    raise
+                except Exception:  # not an ERC-20 with metadata, or no chain (the node is fine)
+                    return None
+
             try:
-                token = chain.w3.eth.contract(address=chain.w3.to_checksum_address(currency), abi=ERC20_META_ABI)
-                cache[currency] = Currency(str(token.functions.symbol().call()), int(token.functions.decimals().call()))
-            except Exception:  # not an ERC-20 with metadata, or no chain: show base units
+                found = _guarded(state, metadata)
+            except Exception:  # the node is down: show base units this time
+                found = None
+            if found is None:
                 return Currency(f"units of {currency[:6]}…{currency[-4:]}", 0)
+            cache[currency] = found
         return cache[currency]
 
     return currency_of
@@ -173,7 +193,7 @@ def _block_time_lookup(state: Any) -> Callable[[int], int | None]:
                 cache.clear()
             chain = getattr(state, "chain", None)
             try:
-                cache[block] = int(chain.w3.eth.get_block(block)["timestamp"])
+                cache[block] = _guarded(state, lambda: int(chain.w3.eth.get_block(block)["timestamp"]))
             except Exception:  # the page still renders, without that time
                 return None
         return cache[block]

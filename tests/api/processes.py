@@ -1,11 +1,17 @@
-"""A standalone anvil for the durability tests (the gateway process lives in scripts/gateway.py)."""
+"""A standalone anvil for the durability and hung-node tests (the gateway process lives in
+scripts/gateway.py), and a node that never answers."""
 
 from __future__ import annotations
 
+import gzip
+import os
+import signal
+import socket
 import subprocess
 from pathlib import Path
 
 import httpx
+from brownie import web3
 
 from scripts.gateway import free_port, wait_until
 
@@ -42,3 +48,39 @@ class AnvilProcess:
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
             self.proc.wait(20)
+
+    def freeze(self) -> None:
+        """SIGSTOP: connections are still accepted (by the kernel), nothing is answered, as a stalled
+        or overloaded node behaves. Always `thaw()` in a finally."""
+        assert self.proc is not None and self.proc.poll() is None
+        os.kill(self.proc.pid, signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGCONT)
+
+
+def standalone_chain(tmp_path: Path) -> AnvilProcess:
+    """Moves the test chain's state into an anvil of its own that can be stopped, frozen and restarted
+    (never brownie's shared one)."""
+    dumped = web3.provider.make_request("anvil_dumpState", [])["result"]
+    state = tmp_path / "anvil-state.json"
+    state.write_bytes(gzip.decompress(bytes.fromhex(dumped[2:])))
+    return AnvilProcess(state).start()
+
+
+class HungNode:
+    """A port where connections open and nothing is ever answered: a listening socket that never
+    accepts (the kernel completes the handshakes into its backlog). `with HungNode() as url:`"""
+
+    def __init__(self) -> None:
+        self._socket = socket.socket()
+        self._socket.bind(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._socket.getsockname()[1]}"
+
+    def __enter__(self) -> str:
+        self._socket.listen(256)
+        return self.url
+
+    def __exit__(self, *_: object) -> None:
+        self._socket.close()

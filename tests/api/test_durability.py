@@ -3,7 +3,6 @@ goes down. Real processes: uvicorn for the gateway, a standalone anvil for the n
 
 from __future__ import annotations
 
-import gzip
 import json
 import sqlite3
 import time
@@ -20,7 +19,7 @@ from api.settings import Settings
 from returntrace.vocab import BizStep
 from tests.api.conftest import Gateway
 from scripts.gateway import GatewayProcess, wait_until
-from tests.api.processes import AnvilProcess
+from tests.api.processes import standalone_chain
 
 STEPS = (("carrier", BizStep.DEPARTING), ("warehouse", BizStep.STORING), ("brand", BizStep.SHIPPING))
 
@@ -91,17 +90,9 @@ def test_sigkill_mid_batch_loses_nothing_and_submits_each_event_once(deployment,
     assert [registry.eventCount(u) for u in units] == [4] * len(units)
 
 
-def _standalone_chain(tmp_path) -> AnvilProcess:
-    """Moves the test chain's state into an anvil that can be stopped and restarted."""
-    dumped = web3.provider.make_request("anvil_dumpState", [])["result"]
-    state = tmp_path / "anvil-state.json"
-    state.write_bytes(gzip.decompress(bytes.fromhex(dumped[2:])))
-    return AnvilProcess(state).start()
-
-
 def test_chain_outage_keeps_accepted_messages_and_relays_them_when_it_returns(deployment, actors, manifest, relayer_signer, commission, tmp_path):
     units = [commission(f"OUT{i}") for i in range(3)]
-    anvil = _standalone_chain(tmp_path)
+    anvil = standalone_chain(tmp_path)
     settings = Settings(
         rpc_url=anvil.url, manifest=manifest, relayer_key="0x" + relayer_signer.key.hex(),
         database=tmp_path / "gateway.sqlite3", evidence_dir=tmp_path / "evidence", relay=False, index=False,
@@ -142,7 +133,7 @@ def _offline_body(gw: Gateway, unit: bytes) -> dict:
 
 def test_transaction_stored_when_the_chain_dies_is_sent_when_it_returns(deployment, actors, manifest, relayer_signer, commission, tmp_path):
     (unit,) = [commission("OUT-TX")]
-    anvil = _standalone_chain(tmp_path)
+    anvil = standalone_chain(tmp_path)
     settings = Settings(
         rpc_url=anvil.url, manifest=manifest, relayer_key="0x" + relayer_signer.key.hex(),
         database=tmp_path / "gateway.sqlite3", evidence_dir=tmp_path / "evidence", relay=True, index=False,
