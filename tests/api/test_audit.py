@@ -193,6 +193,37 @@ def test_epcis_export_validates_against_gs1_schema(gateway, shop, escrow):
     assert [e["rt:seq"] for e in one["epcisBody"]["eventList"]] == [1, 2, 3, 4, 5]
 
 
+def test_an_exported_event_never_changes_what_the_index_learns_later_is_a_new_event(gateway, shop, escrow):
+    """An event's content and hash are fixed once its log is on-chain: the settlement that follows
+    is an event of its own; a scan signed with an order's reference before that order existed stays
+    a bare reference (what it named at its position), though the order exists now."""
+    order_id = shop.buy()
+    unit = shop.unit(order_id)
+    shop.deliver(order_id)
+    future = escrow.orderRef(order_id + 1)  # a carrier signs the next order's reference before it is placed
+    r = gateway.post("/v1/events", gateway.events_body("carrier", [gateway.event(unit, BizStep.DEPARTING, "carrier", Disposition.IN_TRANSIT, bizTransaction=bytes(future))]))
+    assert r.status_code == 202, r.text
+    gateway.relay()
+    shop.request_return(order_id)
+    shop.receive(order_id)
+    gateway.app.state.indexer.index_once()
+    key = {"unitId": "0x" + unit.hex()}
+    before = gateway.client.get("/v1/audit/epcis", params=key).json()["epcisBody"]["eventList"]
+    early = next(e for e in before if e["bizStep"] == "departing")
+    assert early["bizTransactionList"] == [{"bizTransaction": f"urn:returntrace:bt:ref:0x{bytes(future).hex()}", "type": "urn:returntrace:btt:ref"}]
+
+    shop.buy()  # the order that reference names now exists
+    shop.inspect(order_id, Facts.SEAL_INTACT | Facts.PACKAGING_INTACT, Grade.A)  # settles
+    gateway.app.state.indexer.index_once()
+    after = gateway.client.get("/v1/audit/epcis", params=key).json()["epcisBody"]["eventList"]
+    assert after[: len(before)] == before  # word for word, hashes included
+    (settled,) = after[len(before) :]
+    assert settled["bizStep"] == "urn:returntrace:bizstep:settling" and settled["rt:escrowEvent"] == "OrderSettled"
+    assert settled["eventID"] not in {e["eventID"] for e in before}
+    listed = gateway.client.get("/v1/audit/events", params=key).json()["events"]
+    assert next(e for e in listed if e["bizStep"] == "departing")["bizTransaction"]["type"] is None  # the JSON list says the same
+
+
 # ---------------------------------------------------------------------------------------------
 # integrity
 
