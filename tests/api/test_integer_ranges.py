@@ -1,16 +1,117 @@
-"""Integers at the edges of their types: auditor queries, path parameters and forged cursors with
-numbers SQLite's INTEGER cannot hold (400 out_of_range, never 500)."""
+"""Integers at the edges of their types: every signed message kind with the "never expires" deadline
+2**64-1, signers whose on-chain nonce `increaseNonce` pushed past 2**63, and auditor queries, path
+parameters and forged cursors with numbers SQLite's INTEGER cannot hold (400 out_of_range, never 500)."""
 
 from __future__ import annotations
 
 import base64
 
 import pytest
+from brownie import chain
 
 from api.db.index import EventFilter
 from api.routes.audit import _fingerprint
+from returntrace.policies import Facts, Grade
+from returntrace.vocab import BizStep, Disposition
+from tests.api.test_parcels import aggregation
+from tests.support import MARKET_EU, Status
 
+NEVER = 2**64 - 1  # the largest uint64 deadline: "never expires"
 HUGE = [2**63, 2**64, 10**30]
+
+
+def _confirmed(gateway, path, body) -> dict:
+    """Posts, relays and returns the confirmed message's public state."""
+    r = gateway.post(path, body)
+    assert r.status_code == 202, r.text
+    gateway.relay()
+    state = gateway.client.get(f"/v1/messages/{r.json()['id']}").json()
+    assert state["status"] == "confirmed", state
+    return state
+
+
+# ---------------------------------------------------------------------------------------------
+# signed fields: stored losslessly
+
+
+def test_registry_messages_with_the_largest_deadline_are_accepted_and_relayed(gateway, registry):
+    (unit,) = gateway.commission("NEVER-0")
+    gateway.relay()
+    commission = gateway.commission_body(["NEVER-1"], deadline=NEVER)
+    _confirmed(gateway, "/v1/commissions", commission)
+    events = gateway.events_body("carrier", [gateway.event(unit, BizStep.DEPARTING, "carrier", Disposition.IN_TRANSIT)], deadline=NEVER)
+    _confirmed(gateway, "/v1/events", events)
+    item = aggregation(gateway, "carrier", [unit])["aggregations"][0]
+    _confirmed(gateway, "/v1/aggregations", gateway.body("AggregationBatch", "carrier", aggregations=[item], deadline=NEVER))
+    assert registry.eventCount(unit) == 3
+    stored = gateway.app.state.outbox.get(gateway.post("/v1/events", events).json()["id"])
+    assert stored.deadline == NEVER and stored.body["deadline"] == NEVER
+
+
+def test_escrow_and_desk_messages_with_the_largest_deadline_are_accepted_and_relayed(gateway, shop, escrow):
+    returned = shop.returned(market=MARKET_EU)
+    inspection = gateway.body(
+        "Inspection", "inspector", orderId=returned, facts=int(Facts.SEAL_INTACT | Facts.PACKAGING_INTACT), grade=int(Grade.A),
+        evidence="0x" + "ab" * 32, deadline=NEVER,
+    )
+    _confirmed(gateway, "/v1/inspections", inspection)
+    assert escrow.order(returned)["status"] == Status.SETTLED  # grade A: settled at once
+
+    delivered = shop.buy(market=MARKET_EU)
+    shop.deliver(delivered)
+    _confirmed(gateway, "/v1/return-requests", gateway.body("ReturnRequest", "buyer", orderId=delivered, reason=0, remedy=0, deadline=NEVER))
+    assert escrow.order(delivered)["status"] == Status.RETURN_REQUESTED
+
+    claimed = shop.buy(market=MARKET_EU)
+    shop.deliver(claimed)
+    _confirmed(gateway, "/v1/defect-claims", gateway.body("DefectClaim", "buyer", orderId=claimed, evidence="0x" + "ab" * 32, deadline=NEVER))
+    assert escrow.order(claimed)["status"] == Status.REISSUE_APPROVED
+
+
+def test_a_signer_pushed_past_2_63_by_increase_nonce_still_posts(gateway, registry, actors):
+    carrier = actors["carrier"]
+    a, b = gateway.commission("NONCE-A", "NONCE-B")
+    gateway.relay()
+    registry.increaseNonce(2**63 - 1, {"from": carrier.account})
+    assert gateway.nonce("EventBatch", "carrier") == 2**63 - 1
+    ids = []
+    # Three queued messages across the 2**63 boundary: the next nonce counts the queued ones.
+    for unit, step in ((a, BizStep.DEPARTING), (b, BizStep.DEPARTING), (a, BizStep.CUSTOMS_CLEARING)):
+        body = gateway.events_body("carrier", [gateway.event(unit, step, "carrier", Disposition.IN_TRANSIT)])
+        r = gateway.post("/v1/events", body)
+        assert r.status_code == 202, r.text
+        ids.append(r.json()["id"])
+    assert [gateway.client.get(f"/v1/messages/{i}").json()["nonce"] for i in ids] == [2**63 - 1, 2**63, 2**63 + 1]
+    assert gateway.nonce("EventBatch", "carrier") == 2**63 + 2
+    # The same nonce twice is still refused while the first is queued.
+    again = gateway.events_body("carrier", [gateway.event(b, BizStep.CUSTOMS_CLEARING, "carrier", Disposition.IN_TRANSIT)], nonce=2**63)
+    r = gateway.post("/v1/events", again)
+    assert (r.status_code, r.json()["error"], r.json()["expected"]) == (409, "nonce_conflict", 2**63 + 2), r.text
+    gateway.relay()
+    assert {gateway.client.get(f"/v1/messages/{i}").json()["status"] for i in ids} == {"confirmed"}
+    assert registry.getNonce(carrier.address) == 2**63 + 2
+
+
+def test_a_signer_at_the_top_of_uint256_still_posts(gateway, escrow, shop, actors):
+    buyer = actors["buyer"]
+    order_id = shop.buy(market=MARKET_EU)
+    shop.deliver(order_id)
+    escrow.increaseNonce(2**256 - 2, {"from": buyer.account})
+    body = gateway.body("ReturnRequest", "buyer", orderId=order_id, reason=0, remedy=0, deadline=NEVER)
+    assert body["nonce"] == 2**256 - 2
+    state = _confirmed(gateway, "/v1/return-requests", body)
+    assert state["nonce"] == 2**256 - 2
+    assert escrow.getNonce(buyer.address) == 2**256 - 1
+    assert gateway.nonce("ReturnRequest", "buyer") == 2**256 - 1
+
+
+def test_nonces_and_deadlines_beyond_their_solidity_types_are_422(gateway):
+    (unit,) = gateway.commission("BEYOND")
+    for field, value in (("nonce", 2**256), ("deadline", 2**64), ("nonce", -1), ("deadline", -1)):
+        body = gateway.events_body("carrier", [gateway.event(unit, BizStep.DEPARTING, "carrier")])
+        body[field] = value
+        r = gateway.post("/v1/events", body)
+        assert (r.status_code, r.json()["error"]) == (422, "invalid_request"), (field, value, r.text)
 
 
 # ---------------------------------------------------------------------------------------------
