@@ -45,7 +45,8 @@ Nonce = Uint256
 # uint256 on-chain; the escrow numbers orders from 1, and an id past what the index holds (2**63-1)
 # is answered 400 out_of_range by the intake.
 OrderId = Annotated[int, Field(ge=1, le=2**256 - 1)]
-Gln = Annotated[int | str, Field(description="GLN: 13 digits (string or integer)")]
+# GS1 keys are uint64 on-chain: an integer is held to that type (422), its digits to GS1's rules (400).
+Gln = Annotated[Uint64 | str, Field(description="GLN: 13 digits (string or integer)")]
 
 ZERO32 = "0x" + "00" * 32
 
@@ -78,7 +79,7 @@ class EventBatchIn(_Strict):
 
 
 class CommissionIn(_Strict):
-    gtin: Annotated[str | int, Field(description="GTIN-8, -12, -13 or -14")]
+    gtin: Annotated[str | Uint64, Field(description="GTIN-8, -12, -13 or -14")]
     serial: Annotated[str, Field(min_length=1, max_length=20)]
     location: Gln
     eventTime: Uint40
@@ -124,7 +125,7 @@ class DefectClaimIn(_Strict):
 
 
 class AggregationIn(_Observation):
-    sscc: Annotated[int | str, Field(description="SSCC (AI 00): 18 digits with a GS1 check digit (string or integer)")]
+    sscc: Annotated[Uint64 | str, Field(description="SSCC (AI 00): 18 digits with a GS1 check digit (string or integer)")]
     # Empty lists pass the schema so that the intake answers the contract's rule (400 empty_aggregation).
     childIds: list[Hex32] = Field(max_length=1000)
     action: Annotated[Uint8, Field(description="1 ADD (pack), 2 DELETE (unpack)")]

@@ -14,7 +14,7 @@ from api.routes.audit import _fingerprint
 from returntrace.policies import Facts, Grade
 from returntrace.vocab import BizStep, Disposition
 from tests.api.test_parcels import aggregation
-from tests.support import MARKET_EU, Status
+from tests.support import GTIN_INT, MARKET_EU, ZERO32, Status
 
 NEVER = 2**64 - 1  # the largest uint64 deadline: "never expires"
 HUGE = [2**63, 2**64, 10**30]
@@ -112,6 +112,20 @@ def test_nonces_and_deadlines_beyond_their_solidity_types_are_422(gateway):
         body[field] = value
         r = gateway.post("/v1/events", body)
         assert (r.status_code, r.json()["error"]) == (422, "invalid_request"), (field, value, r.text)
+
+
+def test_a_signed_order_id_past_the_index_is_400_out_of_range(gateway):
+    body = gateway.body("ReturnRequest", "buyer", orderId=2**63, reason=0, remedy=0)
+    r = gateway.post("/v1/return-requests", body)
+    assert (r.status_code, r.json()["error"]) == (400, "out_of_range"), r.text
+
+
+def test_location_zero_is_refused_as_the_chain_refuses_it(gateway):
+    """GLN 0 passes the mod-10 check digit, but GS1.isValidGln refuses it: the intake must too (the
+    property tests drew it: accepted, then failed on-chain with TraceRegistryInvalidGln)."""
+    unit = {"gtin": GTIN_INT, "serial": "GLN-ZERO", "location": 0, "eventTime": chain.time(), "evidence": ZERO32}
+    r = gateway.post("/v1/commissions", gateway.body("CommissionBatch", "brand", units=[unit]))
+    assert (r.status_code, r.json()["error"]) == (400, "invalid_gln"), r.text
 
 
 # ---------------------------------------------------------------------------------------------
