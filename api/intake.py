@@ -24,7 +24,7 @@ from .chain import (
     inspection_sla_ends, return_window_closes,
 )
 from .db.outbox import CONTRACT_OF_KIND, Message, NonceConflict, Outbox, UnitConflict
-from .errors import ApiError
+from .errors import ApiError, storable
 from .schemas import items_of
 
 MAX_CLOCK_SKEW = 300  # TraceRegistry.MAX_CLOCK_SKEW
@@ -57,6 +57,8 @@ def normalize(kind: str, body: BaseModel) -> dict[str, Any]:
     data.pop("signature")
     signer_field = eip712.SIGNER_FIELD[kind]
     data[signer_field] = to_checksum_address(data[signer_field])
+    if "orderId" in data:  # an order the index cannot key cannot exist (the escrow counts from 1)
+        storable(data["orderId"], "orderId")
     if kind == "EventBatch":
         for i, e in enumerate(data["events"]):
             e["location"] = _gln(e["location"], f"events[{i}].location")

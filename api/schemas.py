@@ -38,9 +38,15 @@ Signature = Annotated[str, AfterValidator(_signature)]
 Uint8 = Annotated[int, Field(ge=0, le=2**8 - 1)]
 Uint40 = Annotated[int, Field(ge=0, le=2**40 - 1)]
 Uint64 = Annotated[int, Field(ge=0, le=2**64 - 1)]
-# Nonces are uint256 on-chain; the outbox keeps them as 63-bit integers, which no signer reaches.
-Nonce = Annotated[int, Field(ge=0, le=2**63 - 1)]
-Gln = Annotated[int | str, Field(description="GLN: 13 digits (string or integer)")]
+Uint256 = Annotated[int, Field(ge=0, le=2**256 - 1)]
+# Nonces are uint256 on-chain, and increaseNonce can move a signer anywhere in that range; the
+# outbox stores them losslessly.
+Nonce = Uint256
+# uint256 on-chain; the escrow numbers orders from 1, and an id past what the index holds (2**63-1)
+# is answered 400 out_of_range by the intake.
+OrderId = Annotated[int, Field(ge=1, le=2**256 - 1)]
+# GS1 keys are uint64 on-chain: an integer is held to that type (422), its digits to GS1's rules (400).
+Gln = Annotated[Uint64 | str, Field(description="GLN: 13 digits (string or integer)")]
 
 ZERO32 = "0x" + "00" * 32
 
@@ -73,7 +79,7 @@ class EventBatchIn(_Strict):
 
 
 class CommissionIn(_Strict):
-    gtin: Annotated[str | int, Field(description="GTIN-8, -12, -13 or -14")]
+    gtin: Annotated[str | Uint64, Field(description="GTIN-8, -12, -13 or -14")]
     serial: Annotated[str, Field(min_length=1, max_length=20)]
     location: Gln
     eventTime: Uint40
@@ -90,7 +96,7 @@ class CommissionBatchIn(_Strict):
 
 class InspectionIn(_Strict):
     inspector: Address
-    orderId: Annotated[int, Field(ge=1, le=2**63 - 1)]
+    orderId: OrderId
     facts: Uint8
     grade: Uint8
     evidence: Hex32 = ZERO32
@@ -101,7 +107,7 @@ class InspectionIn(_Strict):
 
 class ReturnRequestIn(_Strict):
     buyer: Address
-    orderId: Annotated[int, Field(ge=1, le=2**63 - 1)]
+    orderId: OrderId
     reason: Uint8
     remedy: Annotated[Uint8, Field(description="0 refund, 1 exchange voucher (only if the market's policy offers it)")] = 0
     nonce: Nonce
@@ -111,7 +117,7 @@ class ReturnRequestIn(_Strict):
 
 class DefectClaimIn(_Strict):
     buyer: Address
-    orderId: Annotated[int, Field(ge=1, le=2**63 - 1)]
+    orderId: OrderId
     evidence: Annotated[Hex32, Field(description="SHA-256 digest inside the CIDv1 of the photo or video (POST /v1/evidence); not zero")]
     nonce: Nonce
     deadline: Uint64
@@ -119,7 +125,7 @@ class DefectClaimIn(_Strict):
 
 
 class AggregationIn(_Observation):
-    sscc: Annotated[int | str, Field(description="SSCC (AI 00): 18 digits with a GS1 check digit (string or integer)")]
+    sscc: Annotated[Uint64 | str, Field(description="SSCC (AI 00): 18 digits with a GS1 check digit (string or integer)")]
     # Empty lists pass the schema so that the intake answers the contract's rule (400 empty_aggregation).
     childIds: list[Hex32] = Field(max_length=1000)
     action: Annotated[Uint8, Field(description="1 ADD (pack), 2 DELETE (unpack)")]

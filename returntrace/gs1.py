@@ -39,7 +39,8 @@ def normalize_gtin(gtin: str | int) -> str:
 def validate_gln(gln: str | int) -> int:
     """Returns the GLN as the integer the contracts take, checking 13 digits and the check digit."""
     text = f"{gln:013d}" if isinstance(gln, int) else str(gln)
-    if len(text) != 13 or not has_valid_check_digit(text):
+    # Zero passes the mod-10 check but is no GLN: the contracts refuse it (GS1.hasValidCheckDigit).
+    if len(text) != 13 or not has_valid_check_digit(text) or int(text) == 0:
         raise GS1Error(f"GLN must be 13 digits with a valid check digit, got {text!r}")
     return int(text)
 

@@ -104,15 +104,22 @@ class Outbox(Protocol):
     def close(self) -> None: ...
 
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS messages (
+# Nonces are uint256 and deadlines uint64 on-chain, past SQLite's signed 64-bit INTEGER (increaseNonce
+# can push a signer beyond 2**63; 2**64-1 is the usual "never expires" deadline). They are stored as
+# zero-padded decimal TEXT of a fixed width, whose lexical order is their numeric order, so that
+# MAX(nonce) and the live-nonce index keep working.
+NONCE_DIGITS = len(str(2**256 - 1))  # 78
+DEADLINE_DIGITS = len(str(2**64 - 1))  # 20
+
+
+_MESSAGES = f"""(
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     id TEXT NOT NULL UNIQUE,
     kind TEXT NOT NULL,
     contract TEXT NOT NULL,
     signer TEXT NOT NULL,
-    nonce INTEGER NOT NULL,
-    deadline INTEGER NOT NULL,
+    nonce TEXT NOT NULL CHECK (length(nonce) = {NONCE_DIGITS}),
+    deadline TEXT NOT NULL CHECK (length(deadline) = {DEADLINE_DIGITS}),
     item_count INTEGER NOT NULL,
     body TEXT NOT NULL,
     status TEXT NOT NULL,
@@ -121,7 +128,10 @@ CREATE TABLE IF NOT EXISTS messages (
     error TEXT,
     accepted_at REAL NOT NULL,
     updated_at REAL NOT NULL
-);
+)"""
+
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS messages {_MESSAGES};
 -- One live message per (contract, signer, nonce): the guard against accepting a nonce twice.
 CREATE UNIQUE INDEX IF NOT EXISTS messages_live_nonce ON messages(contract, signer, nonce) WHERE status != 'failed';
 CREATE INDEX IF NOT EXISTS messages_status ON messages(status, seq);
@@ -152,9 +162,16 @@ CREATE TABLE IF NOT EXISTS message_marks (
 _COLUMNS = "id, kind, signer, nonce, deadline, item_count, body, status, tx_hash, block, error, accepted_at, updated_at"
 
 
+def _fixed(value: int, digits: int) -> str:
+    """`value` as zero-padded decimal of `digits` digits (the schema bounds what reaches here)."""
+    if not 0 <= value < 10**digits:
+        raise ValueError(f"{value} does not fit in {digits} decimal digits")
+    return f"{value:0{digits}d}"
+
+
 def _row_to_message(row: tuple) -> Message:
     return Message(
-        id=row[0], kind=row[1], signer=row[2], nonce=row[3], deadline=row[4], item_count=row[5],
+        id=row[0], kind=row[1], signer=row[2], nonce=int(row[3]), deadline=int(row[4]), item_count=row[5],
         body=json.loads(row[6]), status=row[7], tx_hash=row[8], block=row[9], error=row[10],
         accepted_at=row[11], updated_at=row[12],
     )
@@ -169,7 +186,35 @@ class SqliteOutbox:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(_SCHEMA)
+        self._migrate()
         self._lock = threading.Lock()
+
+    def _migrate(self) -> None:
+        """An outbox written before nonces and deadlines were TEXT (INTEGER columns) is rebuilt once,
+        in one transaction, keeping every row and its seq (the relaying order). SQLite cannot change
+        a column's type in place, and an INTEGER column would turn a long decimal text into a REAL."""
+        def integer_columns() -> bool:
+            types = {row[1]: row[2].upper() for row in self._db.execute("PRAGMA table_info(messages)")}
+            return types.get("nonce") == "INTEGER"
+
+        if not integer_columns():
+            return
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            if integer_columns():  # another process may have migrated it meanwhile
+                self._db.execute(f"CREATE TABLE messages_text_numbers {_MESSAGES}")
+                self._db.execute(
+                    f"INSERT INTO messages_text_numbers (seq, {_COLUMNS}, contract)"
+                    f" SELECT seq, id, kind, signer, printf('%0{NONCE_DIGITS}d', nonce), printf('%0{DEADLINE_DIGITS}d', deadline),"
+                    " item_count, body, status, tx_hash, block, error, accepted_at, updated_at, contract FROM messages"
+                )
+                self._db.execute("DROP TABLE messages")  # and its indexes, made again below
+                self._db.execute("ALTER TABLE messages_text_numbers RENAME TO messages")
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.executescript(_SCHEMA)
 
     def _tx(self, write: bool = True):
         return _Transaction(self._db, self._lock, write)
@@ -192,7 +237,10 @@ class SqliteOutbox:
             db.execute(
                 "INSERT INTO messages (id, kind, contract, signer, nonce, deadline, item_count, body, status, accepted_at, updated_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'accepted', ?, ?)",
-                (message.id, message.kind, contract, message.signer, message.nonce, message.deadline, message.item_count, json.dumps(message.body), now, now),
+                (
+                    message.id, message.kind, contract, message.signer, _fixed(message.nonce, NONCE_DIGITS), _fixed(message.deadline, DEADLINE_DIGITS),
+                    message.item_count, json.dumps(message.body), now, now,
+                ),
             )
             for u in units:
                 try:
@@ -211,7 +259,7 @@ class SqliteOutbox:
             "SELECT MAX(nonce) FROM messages WHERE contract = ? AND signer = ? AND status IN ('accepted', 'submitted')",
             (contract, signer),
         ).fetchone()
-        return chain_nonce if last is None else max(chain_nonce, last + 1)
+        return chain_nonce if last is None else max(chain_nonce, int(last) + 1)
 
     def next_nonce(self, kind: str, signer: str, chain_nonce: int) -> int:
         with self._tx(write=False) as db:
@@ -305,7 +353,7 @@ class SqliteOutbox:
         cur = db.execute(
             "INSERT INTO messages (id, kind, contract, signer, nonce, deadline, item_count, body, status, accepted_at, updated_at)"
             " VALUES (?, ?, 'gateway', ?, ?, ?, ?, ?, 'accepted', ?, ?) ON CONFLICT DO NOTHING",
-            (m.id, m.kind, m.signer, m.nonce, m.deadline, m.item_count, json.dumps(m.body), now, now),
+            (m.id, m.kind, m.signer, _fixed(m.nonce, NONCE_DIGITS), _fixed(m.deadline, DEADLINE_DIGITS), m.item_count, json.dumps(m.body), now, now),
         )
         return cur.rowcount == 1
 

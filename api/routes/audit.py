@@ -30,7 +30,7 @@ from returntrace.vocab import AggregationAction, BizStep, Disposition, signer_ro
 from .. import epcis, evidence_lookup, settlements
 from ..db.index import EventFilter, IndexReader, OrderRef
 from ..deps import ChainDep, IndexDep, UnitViewsDep
-from ..errors import ApiError
+from ..errors import SQL_INT_MAX, ApiError, parse_storable
 from ..unit_view import ChainUnavailable, rebuild
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
@@ -51,8 +51,9 @@ def _unit_id(value: str) -> str:
 
 def _biz_step(value: str) -> int:
     text = value.strip()
-    if text.isdigit():
-        step = int(text)
+    number = parse_storable(text, "bizStep")
+    if number is not None:
+        step = number
     else:
         name = text.lower()
         for prefix in ("https://ref.gs1.org/cbv/bizstep-", "urn:returntrace:bizstep:"):
@@ -65,16 +66,16 @@ def _biz_step(value: str) -> int:
 
 
 def _time(value: str, name: str) -> int:
-    text = value.strip()
-    if text.lstrip("-").isdigit():
-        return int(text)
+    seconds = parse_storable(value, name)
+    if seconds is not None:
+        return seconds
     try:
-        t = datetime.fromisoformat(text)
-    except ValueError:
+        t = datetime.fromisoformat(value.strip())
+        if t.tzinfo is None:
+            t = t.replace(tzinfo=timezone.utc)
+        return int(t.timestamp())  # years 1-9999: always inside the store's range
+    except (ValueError, OverflowError):
         raise ApiError(400, "invalid_time", f"{name} must be unix seconds or ISO 8601, got {value!r}") from None
-    if t.tzinfo is None:
-        t = t.replace(tzinfo=timezone.utc)
-    return int(t.timestamp())
 
 
 def event_filter(
@@ -85,8 +86,8 @@ def event_filter(
     bizStep: Annotated[str | None, Query(description="step number, name (shipping, customs_clearing, …) or URI")] = None,
     time_from: Annotated[str | None, Query(alias="from", description="earliest eventTime: unix seconds or ISO 8601")] = None,
     time_to: Annotated[str | None, Query(alias="to", description="latest eventTime: unix seconds or ISO 8601")] = None,
-    fromBlock: Annotated[int | None, Query(ge=0)] = None,
-    toBlock: Annotated[int | None, Query(ge=0)] = None,
+    fromBlock: Annotated[int | None, Query(ge=0, le=SQL_INT_MAX)] = None,
+    toBlock: Annotated[int | None, Query(ge=0, le=SQL_INT_MAX)] = None,
 ) -> EventFilter:
     unit = _unit_id(unitId) if unitId else None
     if (gtin is None) != (serial is None):
@@ -128,12 +129,15 @@ def encode_cursor(f: EventFilter, block: int, log_index: int) -> str:
 def decode_cursor(f: EventFilter, cursor: str) -> tuple[int, int]:
     try:
         block, log_index, fingerprint = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().split(".")
-        position = (int(block), int(log_index))
     except (ValueError, UnicodeDecodeError):
         raise ApiError(400, "invalid_cursor", "cursor is not one this gateway issued") from None
     if fingerprint != _fingerprint(f):
         raise ApiError(400, "invalid_cursor", "cursor belongs to a query with other filters")
-    return position
+    # The fingerprint is a plain hash of the filters: anyone can forge a cursor, so its numbers are checked.
+    position = (parse_storable(block, "cursor's block"), parse_storable(log_index, "cursor's log index"))
+    if position[0] is None or position[1] is None:
+        raise ApiError(400, "invalid_cursor", "cursor is not one this gateway issued")
+    return position[0], position[1]
 
 
 def _page(r: IndexReader, f: EventFilter, cursor: str | None, limit: int) -> tuple[list[dict[str, Any]], str | None]:

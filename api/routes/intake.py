@@ -14,7 +14,7 @@ from returntrace.vocab import STEP_ROLES, AggregationAction, BizStep, Dispositio
 from .. import refund_on_receipt
 from ..db.outbox import CONTRACT_OF_KIND, Message
 from ..deps import ChainDep, IntakeDep, OutboxDep, ReaderDep
-from ..errors import ApiError
+from ..errors import ApiError, storable
 from ..schemas import AggregationBatchIn, CommissionBatchIn, DefectClaimIn, EventBatchIn, InspectionIn, ReturnRequestIn
 
 
@@ -77,8 +77,8 @@ def post_release_refund_on_receipt(order_id: int, chain: ChainDep, reader: Reade
     confirms the receiving scan or the return request). Idempotent: the same order always gets the
     same message."""
     del intake  # only its check: a read-only gateway (no relayer key) queues nothing
-    if not 1 <= order_id < 2**63:
-        raise ApiError(400, "invalid_order", f"order id {order_id} is out of range")
+    if storable(order_id, "order id") < 1:
+        raise ApiError(400, "invalid_order", f"order id {order_id} is out of range: the escrow numbers orders from 1")
     existing = outbox.get(refund_on_receipt.message_id(chain, order_id))
     if existing is not None:
         return _answer(response, (existing, False))

@@ -15,6 +15,7 @@ import pytest
 from brownie import chain, web3
 from fastapi.testclient import TestClient
 
+from api.db.outbox import CONTRACT_OF_KIND
 from api.main import create_app
 from api.settings import Settings
 from returntrace import eip712, gs1
@@ -79,7 +80,7 @@ class Gateway:
         if "nonce" not in message:
             message["nonce"] = self.nonce(kind, actor)
         message.setdefault("deadline", chain.time() + 3600)
-        domain = self.d.registry_domain if kind in ("EventBatch", "CommissionBatch", "AggregationBatch") else self.d.escrow_domain
+        domain = {"registry": self.d.registry_domain, "escrow": self.d.escrow_domain, "desk": self.d.desk_domain}[CONTRACT_OF_KIND[kind]]
         return eip712.signed_json(domain, signer.key, kind, message)
 
     def event(self, unit_id: bytes, step: BizStep, actor: str, disposition: Disposition = Disposition.IN_PROGRESS, **fields: Any) -> dict[str, Any]:

@@ -1,17 +1,53 @@
-"""Generated malformed bodies at every endpoint: the gateway answers 4xx, never 5xx, and stores nothing."""
+"""Generated malformed bodies at every endpoint: the gateway answers 4xx, never 5xx, and stores
+nothing; validly signed messages and auditor queries with integers across the full range of every
+type the API accepts (uint8, uint40, uint64, uint256, SQLite's signed 64 bits) and beyond it."""
 
 from __future__ import annotations
 
+import base64
+import itertools
 import json
 
+from brownie import chain
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-POST_PATHS = ["/v1/events", "/v1/aggregations", "/v1/commissions", "/v1/inspections", "/v1/return-requests", "/v1/defect-claims", "/v1/orders/1/release-refund-on-receipt", "/v1/evidence"]
-GET_PATHS = ["/v1/messages/{x}", "/v1/signers/0x0000000000000000000000000000000000000001/nonce?kind={x}", "/v1/signers/{x}/nonce?kind={x}", "/01/{x}/21/{x}", "/v1/evidence/{x}", "/v1/audit/events?unit={x}", "/01/{x}", "/00/{x}", "/00/{x}/qr.svg"]
+from api.db.index import EventFilter
+from api.db.outbox import CONTRACT_OF_KIND
+from api.routes.audit import _fingerprint
+from api.routes.intake import PATHS
+from returntrace import gs1
+from returntrace.policies import Facts, Grade
+from returntrace.vocab import AggregationAction, BizStep, Disposition
+from tests.support import GTIN_INT, MARKET_EU, ZERO32
 
+POST_PATHS = ["/v1/events", "/v1/aggregations", "/v1/commissions", "/v1/inspections", "/v1/return-requests", "/v1/defect-claims", "/v1/orders/1/release-refund-on-receipt", "/v1/evidence"]
+GET_PATHS = [
+    "/v1/messages/{x}", "/v1/signers/0x0000000000000000000000000000000000000001/nonce?kind={x}", "/v1/signers/{x}/nonce?kind={x}", "/01/{x}/21/{x}",
+    "/v1/evidence/{x}", "/v1/audit/events?unit={x}", "/01/{x}", "/00/{x}", "/00/{x}/qr.svg", "/v1/audit/events?from={x}", "/v1/audit/epcis?to={x}",
+    "/v1/audit/events?bizStep={x}", "/v1/audit/events?fromBlock={x}", "/v1/audit/epcis?limit={x}", "/v1/audit/events?cursor={x}",
+]
+
+
+def uint(bits: int) -> st.SearchStrategy[int]:
+    return st.integers(min_value=0, max_value=2**bits - 1)
+
+
+def beyond(bits: int) -> st.SearchStrategy[int]:
+    """Integers outside uint<bits>: past its top (up to 2**300) or negative."""
+    return st.one_of(st.integers(min_value=2**bits, max_value=2**bits + 2**300), st.integers(min_value=-(2**300), max_value=-1))
+
+
+def full_range(bits: int) -> st.SearchStrategy[int]:
+    """Any uint<bits>, its edges and the store's (2**63), and integers beyond the type."""
+    edges = sorted({0, 1, 2**bits - 2, 2**bits - 1, 2**bits, -1, *(v for v in (2**63 - 1, 2**63) if v < 2**bits)})
+    return st.one_of(uint(bits), st.sampled_from(edges), beyond(bits))
+
+
+# Every integer type the API accepts, across its whole range and past it.
+any_integer = st.one_of(full_range(8), full_range(40), full_range(64), full_range(256), st.integers(min_value=-(2**300), max_value=2**300))
 scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(min_value=-(2**300), max_value=2**300), st.floats(allow_nan=False),
+    st.none(), st.booleans(), any_integer, st.floats(allow_nan=False),
     st.text(max_size=80), st.sampled_from(["0x", "0x" + "ff" * 32, "0x" + "00" * 20, "09506000134352", "-1", "1e309"]),
 )
 json_values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=5), st.dictionaries(st.text(max_size=15), inner, max_size=6)), max_leaves=25)
@@ -46,3 +82,147 @@ def test_generated_paths_never_cause_5xx(gateway_app, template, part):
 
     client, _ = gateway_app
     _no_5xx(client.get(template.replace("{x}", quote(part, safe=""))))
+
+
+# ---------------------------------------------------------------------------------------------
+# integers across the full range of every type the API accepts, and beyond it
+
+
+# Integer fields of each signed kind: (path in the body, lowest and highest value its Solidity type
+# and the schema accept). Every kind also has nonce (uint256) and deadline (uint64).
+OBSERVED = [("bizStep", 0, 2**8 - 1), ("disposition", 0, 2**8 - 1), ("eventTime", 0, 2**40 - 1), ("location", 0, 2**64 - 1)]
+INTEGER_FIELDS = {
+    "EventBatch": [(("events", 0, name), lo, hi) for name, lo, hi in OBSERVED],
+    "CommissionBatch": [(("units", 0, name), lo, hi) for name, lo, hi in (("gtin", 0, 2**64 - 1), ("location", 0, 2**64 - 1), ("eventTime", 0, 2**40 - 1))],
+    "AggregationBatch": [(("aggregations", 0, name), lo, hi) for name, lo, hi in (*OBSERVED, ("sscc", 0, 2**64 - 1), ("action", 0, 2**8 - 1))],
+    "Inspection": [(("orderId",), 1, 2**256 - 1), (("facts",), 0, 2**8 - 1), (("grade",), 0, 2**8 - 1)],
+    "ReturnRequest": [(("orderId",), 1, 2**256 - 1), (("reason",), 0, 2**8 - 1), (("remedy",), 0, 2**8 - 1)],
+    "DefectClaim": [(("orderId",), 1, 2**256 - 1)],
+}
+COMMON_FIELDS = [(("nonce",), 0, 2**256 - 1), (("deadline",), 0, 2**64 - 1)]
+_serials = itertools.count(1)  # fresh units, serials and parcels for every example
+ACTOR = {"EventBatch": "carrier", "CommissionBatch": "brand", "AggregationBatch": "carrier", "Inspection": "inspector", "ReturnRequest": "buyer", "DefectClaim": "buyer"}
+
+
+def _valid_fields(kind: str, gateway, shop, commission, n: int) -> dict:
+    """A message of `kind` the gateway and the chain accept, on objects made for it (a fresh unit, order or parcel)."""
+    if kind == "EventBatch":
+        return {"events": [gateway.event(commission(f"FZ-{n}"), BizStep.DEPARTING, "carrier", Disposition.IN_TRANSIT)]}
+    if kind == "CommissionBatch":
+        return {"units": [{"gtin": GTIN_INT, "serial": f"FZC-{n}", "location": gateway.actors["brand"].gln, "eventTime": chain.time(), "evidence": ZERO32}]}
+    if kind == "AggregationBatch":
+        sscc = int(gs1.with_check_digit(f"095060{n:011d}"))
+        return {"aggregations": [{
+            "sscc": sscc, "childIds": [commission(f"FZA-{n}")], "action": int(AggregationAction.ADD), "bizStep": int(BizStep.PACKING),
+            "disposition": int(Disposition.IN_PROGRESS), "location": gateway.actors["carrier"].gln, "eventTime": chain.time(),
+            "evidence": ZERO32, "bizTransaction": ZERO32,
+        }]}
+    if kind == "Inspection":
+        return {"orderId": shop.returned(market=MARKET_EU), "facts": int(Facts.SEAL_INTACT | Facts.PACKAGING_INTACT), "grade": int(Grade.A), "evidence": "0x" + "ab" * 32}
+    order_id = shop.buy(market=MARKET_EU)
+    shop.deliver(order_id)
+    if kind == "ReturnRequest":
+        return {"orderId": order_id, "reason": 0, "remedy": 0}
+    return {"orderId": order_id, "evidence": "0x" + "ab" * 32}
+
+
+def _set(body: dict, path: tuple, value: int) -> None:
+    target = body
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data(), kind=st.sampled_from(sorted(INTEGER_FIELDS)), push=st.one_of(st.none(), st.integers(min_value=0, max_value=2**256 - 2**16), st.sampled_from([2**63 - 1, 2**63, 2**64])))
+def test_signed_messages_with_integers_of_any_size_never_cause_5xx(gateway, shop, commission, deployment, data, kind, push):
+    """A validly signed message of each kind, with at most one integer field drawn from the full
+    range of its type or beyond it, from a signer whose nonce increaseNonce may have pushed anywhere
+    in uint256 (short of its top, where the contract's increment wraps). Outside the type: 422;
+    an orderId past the index's keys: 400 out_of_range; no wild field: 202; accepted: relayed,
+    confirmed, nonce and deadline kept exactly. Never a 5xx."""
+    actor = gateway.actors[ACTOR[kind]]
+    contract = {"registry": deployment.registry, "escrow": deployment.escrow, "desk": deployment.desk}[CONTRACT_OF_KIND[kind]]
+    if push is not None and push > contract.getNonce(actor.address):
+        contract.increaseNonce(push, {"from": actor.account})
+    message = {**_valid_fields(kind, gateway, shop, commission, next(_serials)), "nonce": gateway.nonce(kind, ACTOR[kind])}
+    # Drawn independently of the chain's clock (hypothesis replays draws): an hour ahead, or far ahead.
+    far = data.draw(st.one_of(st.none(), st.integers(min_value=2**40, max_value=2**64 - 1), st.sampled_from([2**63 - 1, 2**63, 2**64 - 1])), label="deadline")
+    message["deadline"] = chain.time() + 3600 if far is None else far
+    wild = data.draw(st.one_of(st.none(), st.sampled_from(INTEGER_FIELDS[kind] + COMMON_FIELDS)), label="wild field")
+    value = None
+    if wild is not None:
+        path, lo, hi = wild
+        value = data.draw(full_range(hi.bit_length()), label="value")
+        if lo <= value <= hi:
+            _set(message, path, value)
+    body = gateway.body(kind, ACTOR[kind], **message)
+    if wild is not None:
+        _set(body, path, value)  # past the type nothing can sign it: the body carries it unsigned
+
+    r = gateway.post(PATHS[kind], body)
+    _no_5xx(r)
+    answer = (r.status_code, r.json().get("error"))
+    if wild is not None and not lo <= value <= hi:
+        assert answer == (422, "invalid_request"), (path, value, r.text)
+    elif wild is not None and path == ("orderId",) and value > 2**63 - 1:
+        assert answer == (400, "out_of_range"), r.text
+    elif wild is None:
+        assert r.status_code == 202, r.text
+    if r.status_code == 202:
+        gateway.relay()
+        state = gateway.client.get(f"/v1/messages/{r.json()['id']}").json()
+        assert state["status"] == "confirmed", state
+        stored = gateway.app.state.outbox.get(state["id"])
+        assert (state["nonce"], stored.deadline) == (body["nonce"], body["deadline"])
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    path=st.sampled_from(["/v1/audit/events", "/v1/audit/epcis"]),
+    param=st.sampled_from(["fromBlock", "toBlock", "from", "to", "limit", "bizStep"]),
+    value=st.one_of(full_range(64), full_range(256), st.sampled_from([-(2**63), -(2**63) - 1, 2**63 - 1])),
+)
+def test_generated_integers_in_audit_queries_never_cause_5xx(gateway_app, path, param, value):
+    client, _ = gateway_app
+    r = client.get(path, params={param: str(value)})
+    _no_5xx(r)
+    answer = (r.status_code, r.json().get("error") if r.status_code != 200 else None)
+    if not -(2**63) <= value <= 2**63 - 1:
+        assert answer == (400, "out_of_range"), r.text
+    elif param in ("fromBlock", "toBlock"):
+        assert answer == ((200, None) if value >= 0 else (422, "invalid_request")), r.text
+    elif param == "limit":
+        assert answer == ((200, None) if 1 <= value <= 1000 else (422, "invalid_request")), r.text
+    elif param in ("from", "to"):
+        assert answer == (200, None), r.text
+    else:
+        assert answer in ((200, None), (400, "invalid_biz_step")), r.text
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
+@given(block=full_range(64), log_index=full_range(64), path=st.sampled_from(["/v1/audit/events", "/v1/audit/epcis"]))
+def test_forged_cursors_never_cause_5xx(gateway_app, block, log_index, path):
+    """The cursor's fingerprint is a plain hash of the filters: anyone can forge one with any numbers."""
+    client, _ = gateway_app
+    cursor = base64.urlsafe_b64encode(f"{block}.{log_index}.{_fingerprint(EventFilter(block_from=0))}".encode()).decode().rstrip("=")
+    r = client.get(path, params={"fromBlock": 0, "cursor": cursor})
+    _no_5xx(r)
+    fits = all(-(2**63) <= n <= 2**63 - 1 for n in (block, log_index))
+    assert (r.status_code, r.json().get("error") if r.status_code != 200 else None) == ((200, None) if fits else (400, "out_of_range")), r.text
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))
+@given(order_id=st.one_of(full_range(64), full_range(256)))
+def test_generated_order_ids_in_paths_never_cause_5xx(gateway_app, order_id):
+    client, outbox = gateway_app
+    before = outbox.depth()
+    r = client.post(f"/v1/orders/{order_id}/release-refund-on-receipt")
+    _no_5xx(r)
+    if not -(2**63) <= order_id <= 2**63 - 1:
+        assert (r.status_code, r.json()["error"]) == (400, "out_of_range"), r.text
+    elif order_id < 1:
+        assert (r.status_code, r.json()["error"]) == (400, "invalid_order"), r.text
+    else:
+        assert (r.status_code, r.json()["error"]) == (404, "unknown_order"), r.text  # no order exists here
+    assert outbox.depth() == before
