@@ -4,8 +4,10 @@ pragma solidity 0.8.28;
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {IReissueDesk} from "./interfaces/IReissueDesk.sol";
 import {IReturnEscrow} from "./interfaces/IReturnEscrow.sol";
+import {IReturnPolicies} from "./interfaces/IReturnPolicies.sol";
 import {ITraceRegistry} from "./interfaces/ITraceRegistry.sol";
 import {DelegatedSignatures} from "./utils/DelegatedSignatures.sol";
+import {ActorRoles} from "./utils/ActorRoles.sol";
 import {GS1} from "./utils/GS1.sol";
 
 /**
@@ -20,7 +22,7 @@ contract ReissueDesk is IReissueDesk, DelegatedSignatures {
     bytes32 private constant _DEFECT_CLAIM_TYPEHASH =
         keccak256("DefectClaim(address buyer,uint256 orderId,bytes32 evidence,uint256 nonce,uint64 deadline)");
 
-    /// @dev The escrow's role that decides disputes, which also rejects defect claims.
+    /// @dev The role (of {ReturnPolicies}) that decides disputes, which also rejects defect claims.
     bytes32 public constant ARBITER_ROLE = keccak256("ARBITER_ROLE");
 
     /// @dev The escrow whose orders this desk serves.
@@ -29,14 +31,24 @@ contract ReissueDesk is IReissueDesk, DelegatedSignatures {
     /// @dev The unit registry: products, units and delivery milestones.
     ITraceRegistry public immutable registry;
 
+    /// @dev The policies the escrow's orders are placed under.
+    IReturnPolicies public immutable policies;
+
     mapping(uint256 orderId => Reissue) private _reissues;
     mapping(uint256 orderId => uint40) private _claimedAt; // claims above the limit awaiting a decision
 
     /// @dev Binds the desk to the escrow whose orders it serves and to the registry of their units.
-    constructor(IReturnEscrow escrow_, ITraceRegistry registry_) DelegatedSignatures("ReturnTrace ReissueDesk", "1") {
-        if (address(escrow_) == address(0) || address(registry_) == address(0)) revert ReissueDeskZeroAddress();
+    constructor(
+        IReturnEscrow escrow_,
+        ITraceRegistry registry_,
+        IReturnPolicies policies_
+    ) DelegatedSignatures("ReturnTrace ReissueDesk", "2") {
+        if (address(escrow_) == address(0) || address(registry_) == address(0) || address(policies_) == address(0)) {
+            revert ReissueDeskZeroAddress();
+        }
         escrow = escrow_;
         registry = registry_;
+        policies = policies_;
     }
 
     /// @inheritdoc IReissueDesk
@@ -55,29 +67,28 @@ contract ReissueDesk is IReissueDesk, DelegatedSignatures {
 
     /// @inheritdoc IReissueDesk
     function decideDefectClaim(uint256 orderId, bool approve) external {
-        // The merchant may concede a claim against itself; only the arbiter may turn one down.
+        // The merchant's side may concede a claim against itself; only the arbiter may turn one down.
         if (
-            !IAccessControl(address(escrow)).hasRole(ARBITER_ROLE, msg.sender) &&
-            (!approve || escrow.order(orderId).merchant != msg.sender)
+            !IAccessControl(address(policies)).hasRole(ARBITER_ROLE, msg.sender) &&
+            (!approve || !_isMerchantSide(escrow.order(orderId).merchant, msg.sender))
         ) revert ReissueDeskNotDecider(orderId, msg.sender);
+        uint256 claimedAt = _claimedAt[orderId];
         if (approve) _reissues[orderId].approvedAt = uint40(block.timestamp);
         delete _claimedAt[orderId];
         emit DefectClaimDecided(orderId, msg.sender, approve);
-        escrow.decideDefectClaim(orderId, approve);
+        escrow.decideDefectClaim(orderId, approve, claimedAt == 0 ? 0 : block.timestamp - claimedAt);
     }
 
     /// @inheritdoc IReissueDesk
-    function approveUndecidedClaim(uint256 orderId) external {
+    function returnUndecidedClaim(uint256 orderId) external {
         uint256 claimedAt = _claimedAt[orderId];
         if (claimedAt == 0) revert ReissueDeskNoOpenClaim(orderId);
         IReturnEscrow.Order memory o = escrow.order(orderId);
-        if (o.buyer != msg.sender) revert ReissueDeskNotBuyer(orderId, msg.sender);
-        uint256 decideBy = claimedAt + escrow.policy(o.market, o.policyVersion).inspectionSla;
+        uint256 decideBy = claimedAt + policies.policy(o.market, o.policyVersion).inspectionSla;
         if (block.timestamp <= decideBy) revert ReissueDeskDecisionPending(orderId, decideBy);
         delete _claimedAt[orderId];
-        _reissues[orderId].approvedAt = uint40(block.timestamp);
-        emit DefectClaimApprovedByTimeout(orderId, decideBy);
-        escrow.decideDefectClaim(orderId, true);
+        emit DefectClaimLapsed(orderId, decideBy);
+        escrow.openDefectReturn(orderId, bytes32(0));
     }
 
     /// @inheritdoc IReissueDesk
@@ -119,10 +130,16 @@ contract ReissueDesk is IReissueDesk, DelegatedSignatures {
         bytes32 replacement = r.replacement;
         uint256 delivered = _deliveredAt(orderId, replacement);
         if (delivered != 0) revert ReissueDeskAlreadyDelivered(orderId, delivered);
-        uint256 dueBy = approvedAt + escrow.policy(o.market, o.policyVersion).deliveryTimeout;
+        IReturnPolicies.Policy memory p = policies.policy(o.market, o.policyVersion);
+        // A delivery scan signed in time may be relayed up to the relay delay later.
+        uint256 dueBy = approvedAt + p.deliveryTimeout + p.maxRelayDelay;
         if (block.timestamp <= dueBy) revert ReissueDeskDeliveryPending(orderId, dueBy);
-        emit ReissueUnfulfilled(orderId);
-        escrow.closeReissue(orderId, false, replacement);
+        emit ReissueUnfulfilled(orderId, p.waiveDefectReturn);
+        if (p.waiveDefectReturn) {
+            escrow.closeReissue(orderId, false, replacement);
+        } else {
+            escrow.openDefectReturn(orderId, replacement); // the contract ends for a defect: the goods go back at the seller's expense
+        }
     }
 
     /// @inheritdoc IReissueDesk
@@ -149,6 +166,13 @@ contract ReissueDesk is IReissueDesk, DelegatedSignatures {
             _claimedAt[orderId] = uint40(block.timestamp);
         }
         emit DefectClaimed(orderId, buyer, evidence, autoApproved);
+    }
+
+    /// @dev Whether `account` is `merchant` or staff of the merchant's organisation.
+    function _isMerchantSide(address merchant, address account) private view returns (bool) {
+        if (account == merchant) return true;
+        ITraceRegistry.Actor memory a = registry.actor(account);
+        return a.roles & ActorRoles.MERCHANT_STAFF != 0 && a.organization != 0 && a.organization == registry.actor(merchant).organization;
     }
 
     /// @dev Delivery time of `replacement` under {reissueRef} (0: none, or nothing linked).

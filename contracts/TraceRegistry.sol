@@ -2,6 +2,7 @@
 pragma solidity 0.8.28;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {ICloseGuard} from "./interfaces/ICloseGuard.sol";
 import {ITraceRegistry} from "./interfaces/ITraceRegistry.sol";
 import {DelegatedSignatures} from "./utils/DelegatedSignatures.sol";
 import {ActorRoles} from "./utils/ActorRoles.sol";
@@ -46,13 +47,21 @@ contract TraceRegistry is ITraceRegistry, AccessControl, DelegatedSignatures {
         keccak256(
             "Aggregation(uint64 sscc,bytes32[] childIds,uint8 action,uint8 bizStep,uint8 disposition,uint64 location,uint40 eventTime,bytes32 evidence,bytes32 bizTransaction)"
         );
+    bytes32 private constant _DECOMMISSION_TYPEHASH =
+        keccak256("Decommission(uint64 gtin,string serial,uint8 disposition,uint64 location,uint40 eventTime,bytes32 evidence)");
+    bytes32 private constant _DECOMMISSION_BATCH_TYPEHASH =
+        keccak256(
+            "DecommissionBatch(address signer,Decommission[] units,uint256 nonce,uint64 deadline)Decommission(uint64 gtin,string serial,uint8 disposition,uint64 location,uint40 eventTime,bytes32 evidence)"
+        );
     bytes32 private constant _AGGREGATION_BATCH_TYPEHASH =
         keccak256(
             "AggregationBatch(address signer,Aggregation[] aggregations,uint256 nonce,uint64 deadline)Aggregation(uint64 sscc,bytes32[] childIds,uint8 action,uint8 bizStep,uint8 disposition,uint64 location,uint40 eventTime,bytes32 evidence,bytes32 bizTransaction)"
         );
 
-    /// @dev Byte `s` holds the role bits allowed to sign step `s` (see {allowedRoles}).
-    uint256 private constant _STEP_ROLES = 0x2124040404083406020206020707070000;
+    /// @dev Byte `s` holds the role bits allowed to sign step `s` (see {allowedRoles}). Decommissioning
+    /// (step 16) has none: a brand decommissions its stock through {decommission}, partners close by
+    /// their receipt.
+    uint256 private constant _STEP_ROLES = 0x0024040404083406020206020707070000;
     // The record's low 32 bits: bit 31 the closed flag, bits 0-30 the event count.
     uint256 private constant _LOW_MASK = 0xffffffff;
     uint256 private constant _CLOSED = 0x80000000;
@@ -71,11 +80,15 @@ contract TraceRegistry is ITraceRegistry, AccessControl, DelegatedSignatures {
     mapping(uint64 location => ReturnCenter) private _returnCenters;
     mapping(bytes32 parcelId => uint256) private _parcels;
     mapping(bytes32 unitId => bytes32 parcelId) private _parentOf;
+    mapping(bytes32 prefixKey => address brand) private _prefixOwners;
+    mapping(uint64 gtin => address brand) private _approvedBrands;
+    address private _closeGuard;
 
-    constructor(address admin) DelegatedSignatures("ReturnTrace TraceRegistry", "1") {
-        if (admin == address(0)) revert TraceRegistryZeroAddress();
+    /// @dev Grants `admin` the default admin role and `accreditor` the accreditor role (separate keys).
+    constructor(address admin, address accreditor) DelegatedSignatures("ReturnTrace TraceRegistry", "2") {
+        if (admin == address(0) || accreditor == address(0)) revert TraceRegistryZeroAddress();
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
-        _grantRole(ACCREDITOR_ROLE, admin);
+        _grantRole(ACCREDITOR_ROLE, accreditor);
     }
 
     /// @inheritdoc ITraceRegistry
@@ -83,8 +96,43 @@ contract TraceRegistry is ITraceRegistry, AccessControl, DelegatedSignatures {
         _checkRoles(msg.sender, ActorRoles.BRAND, uint8(BizStep.Commissioning));
         if (!GS1.isValidGtin(gtin)) revert TraceRegistryInvalidGtin(gtin);
         if (_products[gtin].brand != address(0)) revert TraceRegistryProductExists(gtin);
+        if (_approvedBrands[gtin] != msg.sender && !_holdsPrefixOf(msg.sender, gtin)) {
+            revert TraceRegistryProductNotApproved(gtin, msg.sender);
+        }
         _products[gtin] = Product({brand: msg.sender, classFlags: classFlags, markets: markets});
         emit ProductRegistered(gtin, msg.sender, classFlags, markets);
+    }
+
+    /// @inheritdoc ITraceRegistry
+    function setCompanyPrefix(uint64 prefix, uint8 digits, address brand) external onlyRole(ACCREDITOR_ROLE) {
+        if (digits < 6 || digits > 12 || prefix >= 10 ** digits) revert TraceRegistryInvalidCompanyPrefix(prefix, digits);
+        _prefixOwners[_prefixKey(prefix, digits)] = brand;
+        emit CompanyPrefixSet(prefix, digits, brand);
+    }
+
+    /// @inheritdoc ITraceRegistry
+    function approveProduct(uint64 gtin, address brand) external onlyRole(ACCREDITOR_ROLE) {
+        if (!GS1.isValidGtin(gtin)) revert TraceRegistryInvalidGtin(gtin);
+        _approvedBrands[gtin] = brand;
+        emit ProductApproved(gtin, brand);
+    }
+
+    /// @inheritdoc ITraceRegistry
+    function reviewClassFlags(uint64 gtin, uint8 classFlags, string calldata reason) external onlyRole(ACCREDITOR_ROLE) {
+        Product storage prod = _products[gtin];
+        if (prod.brand == address(0)) revert TraceRegistryUnknownProduct(gtin);
+        uint8 previous = prod.classFlags;
+        prod.classFlags = classFlags;
+        emit ProductClassReviewed(gtin, previous, classFlags, reason);
+    }
+
+    /// @inheritdoc ITraceRegistry
+    function setCloseGuard(address guard) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (guard == address(0)) revert TraceRegistryZeroAddress();
+        // Set once: a new guard could let closings through that the escrow's orders forbid.
+        if (_closeGuard != address(0)) revert TraceRegistryCloseGuardSet(_closeGuard);
+        _closeGuard = guard;
+        emit CloseGuardSet(guard);
     }
 
     /// @inheritdoc ITraceRegistry
@@ -135,6 +183,35 @@ contract TraceRegistry is ITraceRegistry, AccessControl, DelegatedSignatures {
     }
 
     /// @inheritdoc ITraceRegistry
+    function decommission(SignedDecommissionBatch[] calldata batches) external {
+        uint256 n = batches.length;
+        if (n == 0) revert TraceRegistryEmptyBatch();
+        for (uint256 i = 0; i < n; ++i) {
+            _decommissionBatch(batches[i]);
+        }
+    }
+
+    /// @inheritdoc ITraceRegistry
+    function closeGuard() external view returns (address) {
+        return _closeGuard;
+    }
+
+    /// @inheritdoc ITraceRegistry
+    function companyPrefixOwner(uint64 prefix, uint8 digits) external view returns (address) {
+        return _prefixOwners[_prefixKey(prefix, digits)];
+    }
+
+    /// @inheritdoc ITraceRegistry
+    function approvedBrand(uint64 gtin) external view returns (address) {
+        return _approvedBrands[gtin];
+    }
+
+    /// @inheritdoc ITraceRegistry
+    function getDecommissionTypeHashes() external pure returns (bytes32 item, bytes32 batch) {
+        return (_DECOMMISSION_TYPEHASH, _DECOMMISSION_BATCH_TYPEHASH);
+    }
+
+    /// @inheritdoc ITraceRegistry
     function unitRecord(bytes32 unitId) external view returns (uint256) {
         return _units[unitId];
     }
@@ -182,7 +259,13 @@ contract TraceRegistry is ITraceRegistry, AccessControl, DelegatedSignatures {
     /// @inheritdoc ITraceRegistry
     function milestone(bytes32 unitId, bytes32 bizTransaction, Milestone kind) external view returns (MilestoneRecord memory) {
         uint256 packed = _milestones[_milestoneKey(unitId, bizTransaction, kind)];
-        return MilestoneRecord({at: uint40(packed), location: uint64(packed >> 40), organization: uint64(packed >> 104)});
+        return
+            MilestoneRecord({
+                at: uint40(packed),
+                location: uint64(packed >> 40),
+                organization: uint64(packed >> 104),
+                recordedAt: uint40(packed >> 168)
+            });
     }
 
     /// @inheritdoc ITraceRegistry
@@ -257,6 +340,55 @@ contract TraceRegistry is ITraceRegistry, AccessControl, DelegatedSignatures {
         }
     }
 
+    /**
+     * @dev Checks every decommissioning and the one signature over them, then closes each unit with a
+     * link equal to the {LifecycleEvent} of step `Decommissioning` it stands for, so that histories
+     * rebuild from {EventRecorded} logs alone.
+     */
+    function _decommissionBatch(SignedDecommissionBatch calldata b) private {
+        Decommission[] calldata units = b.units;
+        uint256 n = units.length;
+        if (n == 0) revert TraceRegistryEmptyBatch();
+        address signer = b.signer;
+        uint32 roles = _checkRoles(signer, ActorRoles.BRAND, uint8(BizStep.Decommissioning));
+
+        bytes32[] memory hashes = new bytes32[](n);
+        bytes32[] memory ids = new bytes32[](n);
+        for (uint256 i = 0; i < n; ++i) {
+            Decommission calldata d = units[i];
+            address brand = _products[d.gtin].brand;
+            if (brand == address(0)) revert TraceRegistryUnknownProduct(d.gtin);
+            if (signer != brand) revert TraceRegistryNotBrandOf(signer, d.gtin);
+            uint8 disposition = d.disposition;
+            // The partners' dispositions are their own receipts; the brand closes with any other.
+            if (
+                disposition > uint8(type(Disposition).max) ||
+                disposition == uint8(Disposition.Donated) ||
+                disposition == uint8(Disposition.Recycled)
+            ) revert TraceRegistryInvalidDisposition(disposition);
+            _checkWhereAndWhen(d.location, d.eventTime);
+            ids[i] = GS1.unitId(d.gtin, bytes(d.serial));
+            hashes[i] = keccak256(
+                abi.encode(_DECOMMISSION_TYPEHASH, d.gtin, keccak256(bytes(d.serial)), disposition, d.location, d.eventTime, d.evidence)
+            );
+        }
+        _useSignature(signer, _batchHash(_DECOMMISSION_BATCH_TYPEHASH, signer, hashes, b.nonce, b.deadline), b.nonce, b.deadline, b.signature);
+
+        for (uint256 i = 0; i < n; ++i) {
+            bytes32 unitId = ids[i];
+            uint256 prev = _units[unitId];
+            if (prev == 0) revert TraceRegistryUnknownUnit(unitId);
+            if (prev & _CLOSED != 0) revert TraceRegistryUnitClosed(unitId);
+            Decommission calldata d = units[i];
+            _checkClosing(unitId, signer, roles, uint8(BizStep.Decommissioning), d.disposition);
+            bytes32 link = keccak256(
+                abi.encode(_EVENT_TYPEHASH, unitId, uint8(BizStep.Decommissioning), d.disposition, d.location, d.eventTime, d.evidence, bytes32(0))
+            );
+            _units[unitId] = _link(prev, signer, link, true);
+            emit EventRecorded(unitId, signer, uint8(BizStep.Decommissioning), d.disposition, d.location, d.eventTime, d.evidence, bytes32(0));
+        }
+    }
+
     /// @dev Checks every event and the one signature over them, then extends each unit's chain.
     function _recordBatch(SignedEventBatch calldata b) private {
         LifecycleEvent[] calldata events = b.events;
@@ -283,8 +415,11 @@ contract TraceRegistry is ITraceRegistry, AccessControl, DelegatedSignatures {
             if (prev == 0) revert TraceRegistryUnknownUnit(unitId);
             if (prev & _CLOSED != 0) revert TraceRegistryUnitClosed(unitId);
             bool closes = _closes(e.bizStep, e.disposition);
-            // A parcel closes only once empty: closing it with units inside would lock them in for good.
-            if (closes && uint32(_parcels[unitId]) != 0) revert TraceRegistryParcelNotEmpty(unitId, uint32(_parcels[unitId]));
+            if (closes) {
+                // A parcel closes only once empty: closing it with units inside would lock them in for good.
+                if (uint32(_parcels[unitId]) != 0) revert TraceRegistryParcelNotEmpty(unitId, uint32(_parcels[unitId]));
+                _checkClosing(unitId, signer, roles, e.bizStep, e.disposition);
+            }
             _units[unitId] = _link(prev, signer, hashes[i], closes);
             _recordMilestone(e, roles, who.organization);
             _emitEventRecorded(e, signer);
@@ -297,7 +432,8 @@ contract TraceRegistry is ITraceRegistry, AccessControl, DelegatedSignatures {
         uint256 n = aggregations.length;
         if (n == 0) revert TraceRegistryEmptyBatch();
         address signer = b.signer;
-        uint32 roles = _actors[signer].roles;
+        Actor memory who = _actors[signer];
+        uint32 roles = who.roles;
 
         bytes32[] memory hashes = new bytes32[](n);
         for (uint256 i = 0; i < n; ++i) {
@@ -325,8 +461,24 @@ contract TraceRegistry is ITraceRegistry, AccessControl, DelegatedSignatures {
             b.signature
         );
 
+        // A carrier packing returned units at pickup proves, for each, that the buyer sent it back.
+        bool carrier = roles & ActorRoles.CARRIER != 0;
         for (uint256 i = 0; i < n; ++i) {
-            _applyAggregation(aggregations[i], signer, hashes[i]);
+            Aggregation calldata a = aggregations[i];
+            _applyAggregation(a, signer, hashes[i]);
+            if (carrier && a.action == uint8(AggregationAction.Add) && a.disposition == uint8(Disposition.Returned)) {
+                _recordParcelDispatch(a, who.organization);
+            }
+        }
+    }
+
+    /// @dev {Milestone-Dispatched} of each unit a carrier packs as returned, under the zero reference (latest counts).
+    function _recordParcelDispatch(Aggregation calldata a, uint64 organization) private {
+        uint256 packed = _packMilestone(a.eventTime, a.location, organization);
+        bytes32[] calldata children = a.childIds;
+        uint256 m = children.length;
+        for (uint256 j = 0; j < m; ++j) {
+            _milestones[_milestoneKey(children[j], bytes32(0), Milestone.Dispatched)] = packed;
         }
     }
 
@@ -454,21 +606,57 @@ contract TraceRegistry is ITraceRegistry, AccessControl, DelegatedSignatures {
     function _recordMilestone(LifecycleEvent calldata e, uint32 signerRoles, uint64 organization) private {
         if (e.bizTransaction == bytes32(0)) return;
         Milestone kind;
-        if (e.bizStep == uint8(BizStep.Delivering)) {
+        uint8 step = e.bizStep;
+        if (step == uint8(BizStep.Delivering)) {
             kind = Milestone.Delivered;
         } else if (
-            e.bizStep == uint8(BizStep.Receiving) &&
+            step == uint8(BizStep.Receiving) &&
             e.disposition == uint8(Disposition.Returned) &&
             signerRoles & ActorRoles.WAREHOUSE != 0
         ) {
             kind = Milestone.ReturnReceived;
+        } else if (step == uint8(BizStep.Accepting) && signerRoles & ActorRoles.CARRIER != 0) {
+            // The carrier took the return: the buyer's proof of dispatch. A warehouse's accepting is the merchant's side.
+            kind = Milestone.Dispatched;
         } else {
             return;
         }
         bytes32 key = _milestoneKey(e.unitId, e.bizTransaction, kind);
         if (_milestones[key] != 0) return; // the first scan counts; a later one cannot move a deadline
-        uint256 at = e.eventTime < block.timestamp ? e.eventTime : block.timestamp;
-        _milestones[key] = at | (uint256(e.location) << 40) | (uint256(organization) << 104);
+        _milestones[key] = _packMilestone(e.eventTime, e.location, organization);
+    }
+
+    /// @dev A {MilestoneRecord} in one word: the attested time (never after this block), where, who, and this block's time.
+    function _packMilestone(uint40 eventTime, uint64 location, uint64 organization) private view returns (uint256) {
+        uint256 at = eventTime < block.timestamp ? eventTime : block.timestamp;
+        return at | (uint256(location) << 40) | (uint256(organization) << 104) | (block.timestamp << 168);
+    }
+
+    /**
+     * @dev A unit closes only unpacked, and only when the close guard (the escrow) says it is the
+     * signer's to close; an empty parcel is no one's goods and closes without asking.
+     */
+    function _checkClosing(bytes32 unitId, address signer, uint32 roles, uint8 step, uint8 disposition) private view {
+        if (_parcels[unitId] & _PARCEL_EXISTS != 0) return; // callers checked that it is empty
+        bytes32 parent = _parentOf[unitId];
+        if (parent != bytes32(0)) revert TraceRegistryAlreadyPacked(unitId, parent);
+        address guard = _closeGuard;
+        if (guard == address(0) || !ICloseGuard(guard).mayClose(unitId, signer, roles, step, disposition)) {
+            revert TraceRegistryClosingNotAllowed(unitId, signer);
+        }
+    }
+
+    /// @dev Whether `brand` holds a recorded GS1 company prefix (6 to 12 digits after the indicator) of `gtin`.
+    function _holdsPrefixOf(address brand, uint64 gtin) private view returns (bool) {
+        uint256 body = uint256(gtin) % 1e13;
+        for (uint8 digits = 6; digits <= 12; ++digits) {
+            if (_prefixOwners[_prefixKey(uint64(body / 10 ** (13 - digits)), digits)] == brand) return true;
+        }
+        return false;
+    }
+
+    function _prefixKey(uint64 prefix, uint8 digits) private pure returns (bytes32) {
+        return bytes32((uint256(prefix) << 8) | digits);
     }
 
     /**

@@ -1,6 +1,8 @@
-"""Return policies as ReturnEscrow takes them, and presets for real markets with their legal basis.
+"""Consumer laws, return policies and currencies as ReturnPolicies takes them, and presets for real
+markets with their legal basis.
 
-Times are seconds. Basis points: 10,000 = 100 %. Tuples follow IReturnEscrow.Policy's field order.
+Policy times are seconds, the law's periods whole days. Basis points: 10,000 = 100 %. Tuples follow
+the IReturnPolicies structs' field order.
 """
 
 from __future__ import annotations
@@ -46,22 +48,43 @@ class GradeTerms:
 
 
 @dataclass(frozen=True)
+class Law:
+    """A market's consumer law as IReturnPolicies.Law states it (set by the law admin)."""
+
+    withdrawal_days: int  # statutory right of withdrawal, whole days from delivery; 0: none
+    refund_days: int  # the refund is due within, from the request (or the receipt)
+    refund_from_receipt: bool  # the refund days run from the merchant's receipt (China)
+    refunds_delivery: bool  # a withdrawal refunds standard delivery too (EU Art. 13(1))
+    hygiene_exception: bool  # opened hygiene-sealed goods lose the right (EU Art. 16(e))
+    exception_needs_confirmation: bool  # only if the buyer confirmed it at purchase (China)
+    used_loses_right: bool  # goods must come back in good condition (China)
+    diminished_value: bool  # a used unit keeps the right less its diminished value, in cash (EU Art. 14(2))
+    weekends_extend: bool  # a period ending on a Saturday or Sunday ends on the next working day
+    utc_offset_minutes: int  # the market's latest time zone: periods end at midnight there
+
+    def as_tuple(self) -> tuple:
+        return astuple(self)
+
+
+@dataclass(frozen=True)
 class Policy:
-    withdrawal_window: int  # statutory right of withdrawal from delivery; 0: none
-    return_window: int  # voluntary return window from delivery
-    refund_deadline: int  # statutory: refund due this long after the request
+    """A market's return policy version as IReturnPolicies.Policy states it (set by the policy admin)."""
+
+    return_window: int  # voluntary return window from delivery, beyond the law's
     inspection_sla: int  # after the return warehouse's receiving scan
     dispute_window: int  # after a B/C inspection, for the buyer to contest
-    delivery_timeout: int  # no delivery scan by then: the buyer may cancel
-    refunds_delivery_on_withdrawal: bool
-    hygiene_exempt: bool  # opened hygiene-sealed goods lose the statutory right
+    delivery_timeout: int  # no delivery by then: the buyer may cancel; no return by then: the merchant is paid
+    arbiter_timeout: int  # a dispute nobody decides by then settles by the attested facts
+    max_relay_delay: int  # a scan relayed within this delay counts at its signed time
+    hygiene_exempt: bool  # the merchant invokes the law's hygiene exception
     packaging_required_for_a: bool
-    terms: tuple[GradeTerms, GradeTerms, GradeTerms]  # A, B, C
+    terms: tuple[GradeTerms, GradeTerms, GradeTerms]  # A, B, C: returns outside the statutory right
     refund_on_return: bool = False  # refund at an accredited return center's receiving scan
     exchange_offered: bool = False  # the buyer may take a voucher instead of cash
     exchange_bonus_bps: int = 0  # the voucher's bonus on top of the cash refund
-    reissue_auto_approve_limit: int = 0  # defect claims on orders priced at or under it: approved at once
-    dual_inspection_above: int = 0  # orders priced above it need two inspectors of different organisations
+    max_diminished_bps: int = 0  # the most of the price an inspector may attest as diminished value
+    free_pickup: bool = False  # the merchant collects returns at the door (no withholding)
+    waive_defect_return: bool = False  # an unfulfilled reissue refunds without the defective unit back
 
     def as_tuple(self) -> tuple:
         fields = astuple(replace(self, terms=()))
@@ -70,7 +93,7 @@ class Policy:
 
     @classmethod
     def from_tuple(cls, values: tuple | list) -> "Policy":
-        """The inverse of as_tuple: an IReturnEscrow.Policy as the ABI decodes it (a `policy(market,
+        """The inverse of as_tuple: an IReturnPolicies.Policy as the ABI decodes it (a `policy(market,
         version)` call or a PolicySet log), in the struct's field order (tests check it against the ABI)."""
         fields = dataclasses.fields(cls)
         if len(values) != len(fields):
@@ -84,20 +107,61 @@ class Policy:
         return cls(**kw)
 
 
-# EU, Directive 2011/83/EU: 14-day withdrawal from delivery (Art. 9); refund of all payments,
-# standard delivery included, within 14 days of the withdrawal (Art. 13(1)); deduction only for
-# diminished value from handling beyond what establishing the goods' nature needs (Art. 14(2));
-# sealed goods unsuitable for return for health or hygiene reasons are excluded once unsealed
-# (Art. 16(e)); delivery within 30 days unless agreed otherwise (Art. 18). The 30-day return
-# window and the grade terms are the merchant's voluntary policy on top.
+@dataclass(frozen=True)
+class Currency:
+    """A currency a market sells in, as IReturnPolicies.Currency states it (set by the policy admin)."""
+
+    allowed: bool
+    decimals: int
+    reissue_auto_approve_limit: int  # base units: defect claims on orders priced at or under it are approved at once
+    dual_inspection_above: int  # base units: returns of orders priced above it need two inspections (0: never)
+
+    def as_tuple(self) -> tuple:
+        return astuple(self)
+
+
+# EU, Directive 2011/83/EU: 14 days to withdraw from delivery (Art. 9); all payments, standard
+# delivery included, refunded within 14 days of the withdrawal (Art. 13(1)), withheld until the goods
+# are back or their dispatch is proved unless the trader collects them (Art. 13(3)); the consumer bears
+# the direct cost of return if told (Art. 14(1)) and only the diminished value of handling beyond
+# what establishing the goods' nature needs (Art. 14(2)); sealed hygiene goods unsealed after delivery
+# are excluded (Art. 16(e)). Periods in whole days ending with the last day; a weekend or holiday end
+# moves to the next working day (Regulation 1182/71 Art. 3). The latest time zone of the Union is that
+# of its outermost regions in the Caribbean (UTC-4): the buyer's last moment anywhere in it.
+EU_LAW = Law(
+    withdrawal_days=14, refund_days=14, refund_from_receipt=False, refunds_delivery=True, hygiene_exception=True,
+    exception_needs_confirmation=False, used_loses_right=False, diminished_value=True, weekends_extend=True, utc_offset_minutes=-240,
+)
+
+# US: no general federal right of withdrawal for online sales; returns follow the merchant's policy.
+# Periods are the policy's (seconds); the offset (Hawaii) only matters if a law sets day periods.
+US_LAW = Law(
+    withdrawal_days=0, refund_days=0, refund_from_receipt=False, refunds_delivery=False, hygiene_exception=False,
+    exception_needs_confirmation=False, used_loses_right=False, diminished_value=False, weekends_extend=False, utc_offset_minutes=-600,
+)
+
+# China, Consumer Rights Protection Law Art. 25: seven days from receipt to return without reason;
+# goods must come back in good condition; goods unsuitable by nature are excluded only if the
+# consumer confirmed it at purchase; the price (not delivery) is refunded within seven days of the
+# merchant's receipt; return shipping is the consumer's unless agreed. Civil Code Art. 201-203: a
+# period in days starts the next day, ends at 24:00 of its last day, and one ending on a statutory
+# rest day or holiday ends on the day after it. UTC+8 throughout.
+CN_LAW = Law(
+    withdrawal_days=7, refund_days=7, refund_from_receipt=True, refunds_delivery=False, hygiene_exception=True,
+    exception_needs_confirmation=True, used_loses_right=True, diminished_value=False, weekends_extend=True, utc_offset_minutes=480,
+)
+
+# The merchants' voluntary policies on top of the law: a 30-day return window, grade terms for returns
+# outside the statutory right, refunds at accredited local return centers, an exchange voucher with a
+# bonus the buyer must choose expressly (Art. 13(1) allows another means of refund only with the
+# consumer's agreement), at most 30 % of the price as attested diminished value of a used unit.
 EU = Policy(
-    withdrawal_window=14 * DAY,
     return_window=30 * DAY,
-    refund_deadline=14 * DAY,
     inspection_sla=5 * DAY,
     dispute_window=5 * DAY,
     delivery_timeout=30 * DAY,
-    refunds_delivery_on_withdrawal=True,
+    arbiter_timeout=14 * DAY,
+    max_relay_delay=DAY,
     hygiene_exempt=True,
     packaging_required_for_a=True,
     terms=(
@@ -105,29 +169,22 @@ EU = Policy(
         GradeTerms(8_000, 0, False, UnitDisposition.DONATE),
         GradeTerms(0, 3_000, False, UnitDisposition.RECYCLE),
     ),
-    # Voluntary, on top of the law: refunds at accredited local return centers; an exchange voucher
-    # with a 5 % bonus, which the buyer must choose expressly (Art. 13(1) allows another means of
-    # refund only with the consumer's express agreement); defects up to 1 coin reissued on the
-    # buyer's evidence (the trader must bring goods into conformity free of charge, Directive
-    # (EU) 2019/771 Art. 14); two independent inspections above 5 coins.
     refund_on_return=True,
     exchange_offered=True,
     exchange_bonus_bps=500,
-    reissue_auto_approve_limit=10**18,
-    dual_inspection_above=5 * 10**18,
+    max_diminished_bps=3_000,
 )
 
-# US: no general federal right of withdrawal for online sales; returns are the merchant's
-# voluntary policy (here 30 days). The FTC Mail Order Rule (16 CFR 435) requires shipping within
-# the promised time or 30 days, hence the delivery timeout.
+# US: the merchant's policy is the contract (the FTC Mail Order Rule, 16 CFR 435, sets the delivery
+# timeout); refund at drop-off at an accredited center and exchange-first with a 10 % bonus, as US
+# return platforms offer.
 US = Policy(
-    withdrawal_window=0,
     return_window=30 * DAY,
-    refund_deadline=0,
     inspection_sla=7 * DAY,
     dispute_window=7 * DAY,
     delivery_timeout=30 * DAY,
-    refunds_delivery_on_withdrawal=False,
+    arbiter_timeout=14 * DAY,
+    max_relay_delay=DAY,
     hygiene_exempt=False,
     packaging_required_for_a=False,
     terms=(
@@ -135,30 +192,20 @@ US = Policy(
         GradeTerms(7_500, 0, False, UnitDisposition.DONATE),
         GradeTerms(0, 5_000, False, UnitDisposition.RECYCLE),
     ),
-    # Voluntary: refund at drop-off at an accredited return center and exchange-first with a 10 %
-    # bonus, as US return platforms offer; defects up to 1 coin reissued on evidence (implied
-    # warranty of merchantability, UCC 2-314); two independent inspections above 5 coins.
     refund_on_return=True,
     exchange_offered=True,
     exchange_bonus_bps=1_000,
-    reissue_auto_approve_limit=10**18,
-    dual_inspection_above=5 * 10**18,
 )
 
-# China cross-border: Consumer Rights Protection Law Art. 25, seven-day no-reason return for
-# distance sales; the price (not the delivery fee) is refunded within seven days; return
-# shipping is the consumer's unless agreed. The 2017 Interim Measures on 7-day no-reason returns
-# (Art. 7) exclude goods that, once unsealed, may affect health or safety: opened hygiene-sealed
-# baby products. The law counts the 7 refund days from the merchant's receipt of the goods; the
-# contract counts them from the request and never earlier than the receipt (see README, Limits).
+# China cross-border: cash refunds after inspection (no exchange voucher, no refund on receipt); a used
+# or opened hygiene unit (confirmed at purchase) is refunded by the grade terms.
 CN = Policy(
-    withdrawal_window=7 * DAY,
     return_window=7 * DAY,
-    refund_deadline=7 * DAY,
     inspection_sla=3 * DAY,
     dispute_window=3 * DAY,
     delivery_timeout=30 * DAY,
-    refunds_delivery_on_withdrawal=False,
+    arbiter_timeout=7 * DAY,
+    max_relay_delay=DAY,
     hygiene_exempt=True,
     packaging_required_for_a=False,
     terms=(
@@ -166,13 +213,13 @@ CN = Policy(
         GradeTerms(8_000, 0, False, UnitDisposition.DONATE),
         GradeTerms(0, 3_000, False, UnitDisposition.RECYCLE),
     ),
-    # Cash refunds only, after inspection (no exchange voucher, no refund on receipt); defective goods
-    # are replaced on evidence up to 1 coin (CRPL Art. 24: return, replacement or repair for goods that
-    # fail quality requirements); two independent inspections above 5 coins.
-    reissue_auto_approve_limit=10**18,
-    dual_inspection_above=5 * 10**18,
 )
 
+# The native coin (18 decimals) in every market: defects up to 1 coin reissued on the buyer's evidence,
+# two independent inspections above 5 coins.
+NATIVE = Currency(allowed=True, decimals=18, reissue_auto_approve_limit=10**18, dual_inspection_above=5 * 10**18)
+
 MARKET_EU, MARKET_US, MARKET_CN = 0, 1, 2
+LAWS: dict[int, Law] = {MARKET_EU: EU_LAW, MARKET_US: US_LAW, MARKET_CN: CN_LAW}
 PRESETS: dict[int, Policy] = {MARKET_EU: EU, MARKET_US: US, MARKET_CN: CN}
 MARKET_NAMES = {MARKET_EU: "EU", MARKET_US: "US", MARKET_CN: "CN"}

@@ -218,7 +218,7 @@ def run(d: deploy.Deployment, gateway: httpx.Client) -> Narrator:
     say.tx("anyone releases the escrow once the 7-day window closed", d.escrow.release(o4, {"from": sc.relayer}, silent=True))
 
     say.chapter("Order 5 — EU, exchange first, refund upon return at a local return center; grade B goes to a charity")
-    say.tx("accreditor accredits the warehouse's site as an EU return center", deploy.accredit_return_center(d, admin))
+    say.tx("accreditor accredits the warehouse's site as an EU return center", deploy.accredit_return_center(d))
     o5 = sc.sell(deploy.DEMO_GTIN, "BTL-0004", deploy.MARKET_EU, ZERO_ADDRESS, ETHER // 10, ETHER // 100, ETHER // 200)
     u5 = sc.ship_and_deliver(o5)
     _days(4)

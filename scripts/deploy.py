@@ -18,7 +18,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from brownie import ReissueDesk, ReturnEscrow, StorePoints, TraceRegistry, ZERO_ADDRESS, accounts, chain, network
+from brownie import (
+    BuyerClaims,
+    ReissueDesk,
+    ReturnClock,
+    ReturnEscrow,
+    ReturnInspection,
+    ReturnPolicies,
+    ReturnSettlement,
+    StorePoints,
+    TraceRegistry,
+    UnitCustody,
+    ZERO_ADDRESS,
+    accounts,
+    chain,
+    network,
+)
 from eth_utils import keccak
 
 from returntrace import eip712, gs1, policies
@@ -26,10 +41,12 @@ from returntrace.vocab import HYGIENE_SEALED, AggregationAction, BizStep, Dispos
 
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOYMENTS = ROOT / "deployments"
-REGISTRY_DOMAIN = ("ReturnTrace TraceRegistry", "1")
-ESCROW_DOMAIN = ("ReturnTrace ReturnEscrow", "1")
-POINTS_DOMAIN = ("ReturnTrace StorePoints", "1")
-DESK_DOMAIN = ("ReturnTrace ReissueDesk", "1")
+REGISTRY_DOMAIN = ("ReturnTrace TraceRegistry", "2")
+ESCROW_DOMAIN = ("ReturnTrace ReturnEscrow", "2")
+POINTS_DOMAIN = ("ReturnTrace StorePoints", "2")
+DESK_DOMAIN = ("ReturnTrace ReissueDesk", "2")
+SCHEMA_VERSION = 2  # the manifest's: contracts, types and meanings of issue 9's redeploy (see CHANGELOG.md)
+DEMO_COMPANY_PREFIX = (9506000, 7)  # the demo brand's GS1 company prefix and its length
 POINTS_URI = "urn:returntrace:points:{id}"
 
 DEMO_GTIN = int(gs1.with_check_digit("0950600013435"))  # baby bottle 260 ml, hygiene-sealed
@@ -53,12 +70,38 @@ class Signer:
 
 
 @dataclass
+class Governance:
+    """The deployment's trusted powers, each held by its own key (a multisig behind a timelock on a
+    real network; here public test keys derived from labels: local chains only)."""
+
+    admin: Any  # sets the registry's close guard, the escrow's reissue desk, the points' minter; recovers surplus
+    accreditor: Any  # accredits actors, return centers, company prefixes; reviews class flags
+    law_admin: Any  # each market's consumer law and holidays
+    policy_admin: Any  # merchants' return policies and the currencies markets sell in
+    arbiter: Any  # decides disputes and defect claims the merchant does not concede
+
+
+def governance(admin: Any, arbiter: Any = None) -> Governance:
+    """Separate keys for the powers (`admin` deploys and keeps the admin role), funded for gas;
+    `arbiter` when the caller has the arbiter's key already."""
+    keys = {}
+    for name in ("accreditor", "law-admin", "policy-admin", "arbiter"):
+        account = accounts.add(keccak(text=f"returntrace-demo:{name}").hex())
+        if account.balance() < 10**18:
+            admin.transfer(account, "10 ether", silent=True)
+        keys[name] = account
+    return Governance(admin, keys["accreditor"], keys["law-admin"], keys["policy-admin"], arbiter or keys["arbiter"])
+
+
+@dataclass
 class Deployment:
     registry: Any
     points: Any
     escrow: Any
     desk: Any
     block: int
+    policies: Any = None
+    gov: Governance | None = None
     actors: dict[str, Signer] = field(default_factory=dict)
     extra_signers: list[Signer] = field(default_factory=list)
 
@@ -84,23 +127,51 @@ def test_signer(name: str, roles: int, gln_digits: str) -> Signer:
     return Signer(name, key, int(roles), int(gs1.with_check_digit(gln_digits)), accounts.add(key.hex()))
 
 
-def deploy_contracts(admin: Any, market_policies: dict[int, policies.Policy] | None = None) -> Deployment:
-    """Deploys the registry, the points, the escrow and its reissue desk, lets the escrow mint points
-    and sets the market policies (default: the EU, US and China presets)."""
-    registry = TraceRegistry.deploy(admin, {"from": admin}, silent=True)
-    points = StorePoints.deploy(admin, ZERO_ADDRESS, POINTS_URI, {"from": admin}, silent=True)
-    escrow = ReturnEscrow.deploy(admin, registry, points, {"from": admin}, silent=True)
-    desk = ReissueDesk.deploy(escrow, registry, {"from": admin}, silent=True)
-    escrow.setReissueDesk(desk, {"from": admin}, silent=True)
-    points.grantRole(points.MINTER_ROLE(), escrow, {"from": admin}, silent=True)
+def deploy_contracts(admin: Any, market_policies: dict[int, policies.Policy] | None = None, gov: Governance | None = None) -> Deployment:
+    """Deploys the registry, the policies, the points, the escrow (with its linked libraries) and its
+    reissue desk; binds them (the escrow guards the registry's closings and is the points' one
+    minter); sets each market's law, the native coin and the market policies (default: the EU, US and
+    China presets) with the keys of `gov` (default: separate test keys)."""
+    gov = gov or governance(admin)
+    tx = {"from": admin}
+    registry = TraceRegistry.deploy(admin, gov.accreditor, tx, silent=True)
+    rules = ReturnPolicies.deploy(admin, gov.law_admin, gov.policy_admin, gov.arbiter, tx, silent=True)
+    points = StorePoints.deploy(admin, POINTS_URI, tx, silent=True)
+    # Linked libraries: brownie links a contract to the latest deployment of each library it uses.
+    for library in (ReturnClock, ReturnSettlement, UnitCustody, ReturnInspection, BuyerClaims):
+        library.deploy(tx, silent=True)
+    escrow = ReturnEscrow.deploy(registry, points, rules, tx, silent=True)
+    desk = ReissueDesk.deploy(escrow, registry, rules, tx, silent=True)
+    escrow.setReissueDesk(desk, tx, silent=True)
+    points.setMinter(escrow, tx, silent=True)
+    registry.setCloseGuard(escrow, tx, silent=True)
+    for market, law in policies.LAWS.items():
+        rules.setLaw(market, law.as_tuple(), {"from": gov.law_admin}, silent=True)
     for market, policy in (policies.PRESETS if market_policies is None else market_policies).items():
-        escrow.setPolicy(market, policy.as_tuple(), {"from": admin}, silent=True)
-    return Deployment(registry=registry, points=points, escrow=escrow, desk=desk, block=registry.tx.block_number)
+        if market not in policies.LAWS:
+            rules.setLaw(market, policies.US_LAW.as_tuple(), {"from": gov.law_admin}, silent=True)
+        rules.setPolicy(market, policy.as_tuple(), {"from": gov.policy_admin}, silent=True)
+        rules.setCurrency(market, ZERO_ADDRESS, policies.NATIVE.as_tuple(), {"from": gov.policy_admin}, silent=True)
+    return Deployment(registry=registry, points=points, escrow=escrow, desk=desk, block=registry.tx.block_number, policies=rules, gov=gov)
 
 
 def accredit(registry: Any, admin: Any, signers: list[Signer]) -> None:
+    """Accredits `signers` (`admin`: the accreditor's account)."""
     for s in signers:
         registry.setActor(s.address, s.roles, s.gln, {"from": admin}, silent=True)
+
+
+def allow_currency(d: Deployment, currency: Any, decimals: int, reissue_limit: int = 0, dual_above: int = 0, markets: tuple[int, ...] = (0, 1, 2)) -> None:
+    """The policy admin allows an ERC-20 in `markets` with its thresholds in its own base units."""
+    terms = policies.Currency(True, decimals, reissue_limit, dual_above).as_tuple()
+    for market in markets:
+        d.policies.setCurrency(market, currency, terms, {"from": d.gov.policy_admin}, silent=True)
+
+
+def register_product(d: Deployment, brand: Signer, gtin: int, class_flags: int, markets: int) -> Any:
+    """The accreditor approves `brand` for `gtin` (outside any recorded company prefix), and the brand registers it."""
+    d.registry.approveProduct(gtin, brand.address, {"from": d.gov.accreditor}, silent=True)
+    return d.registry.registerProduct(gtin, class_flags, markets, {"from": brand.account}, silent=True)
 
 
 def write_manifest(d: Deployment, path: Path | None = None) -> Path:
@@ -111,15 +182,17 @@ def write_manifest(d: Deployment, path: Path | None = None) -> Path:
         "ReturnEscrow": {"address": d.escrow.address, "abi": d.escrow.abi, "eip712": d.escrow_domain.as_json()},
         "StorePoints": {"address": d.points.address, "abi": d.points.abi, "eip712": d.points_domain.as_json()},
         "ReissueDesk": {"address": d.desk.address, "abi": d.desk.abi, "eip712": d.desk_domain.as_json()},
+        "ReturnPolicies": {"address": d.policies.address, "abi": d.policies.abi},
     }
-    manifest = {"network": network.show_active(), "chainId": chain.id, "deploymentBlock": d.block, "contracts": contracts}
+    manifest = {
+        "schemaVersion": SCHEMA_VERSION, "network": network.show_active(), "chainId": chain.id, "deploymentBlock": d.block, "contracts": contracts,
+    }
     path.write_text(json.dumps(manifest, indent=2) + "\n")
     return path
 
 
 def deploy_demo_world(admin: Any, extra_signers: int = 0) -> Deployment:
     """Contracts plus accredited demo actors and a registered product class (local chains only)."""
-    d = deploy_contracts(admin)
     roles = [
         ("brand", Role.BRAND, "950600000001"),
         ("carrier", Role.CARRIER, "950600000002"),
@@ -131,24 +204,27 @@ def deploy_demo_world(admin: Any, extra_signers: int = 0) -> Deployment:
         ("buyer", 0, "950600000007"),
         ("arbiter", 0, "950600000008"),
     ]
-    d.actors = {name: test_signer(name, role, gln) for name, role, gln in roles}
+    actors = {name: test_signer(name, role, gln) for name, role, gln in roles}
+    d = deploy_contracts(admin, gov=governance(admin, arbiter=actors["arbiter"].account))
+    d.actors = actors
     d.extra_signers = [
         test_signer(f"signer{i}", Role.CARRIER if i % 2 else Role.WAREHOUSE, "950600000002") for i in range(extra_signers)
     ]
-    accredit(d.registry, admin, [s for s in d.actors.values() if s.roles] + d.extra_signers)
+    accredit(d.registry, d.gov.accreditor, [s for s in d.actors.values() if s.roles] + d.extra_signers)
     for s in d.actors.values():
         admin.transfer(s.account, "10 ether", silent=True)
     markets = (1 << MARKET_EU) | (1 << MARKET_US) | (1 << MARKET_CN)
+    prefix, digits = DEMO_COMPANY_PREFIX  # the brand's GS1 licence: it registers the GTINs that carry it
+    d.registry.setCompanyPrefix(prefix, digits, d.actors["brand"].address, {"from": d.gov.accreditor}, silent=True)
     d.registry.registerProduct(DEMO_GTIN, HYGIENE_SEALED, markets, {"from": d.actors["brand"].account}, silent=True)
-    d.escrow.grantRole(d.escrow.ARBITER_ROLE(), d.actors["arbiter"].address, {"from": admin}, silent=True)
     return d
 
 
-def accredit_return_center(d: Deployment, admin: Any, name: str = "warehouse", markets: int = 1 << MARKET_EU) -> Any:
-    """Accredits the actor's own site (its GLN, run by its organisation) as a local return center for
-    `markets` (a bitmask): its receiving scans may then release refunds on receipt."""
+def accredit_return_center(d: Deployment, name: str = "warehouse", markets: int = 1 << MARKET_EU) -> Any:
+    """The accreditor accredits the actor's own site (its GLN, run by its organisation) as a local
+    return center for `markets` (a bitmask): its receiving scans may then release refunds on receipt."""
     site = d.actors[name]
-    return d.registry.setReturnCenter(site.gln, site.gln, markets, {"from": admin}, silent=True)
+    return d.registry.setReturnCenter(site.gln, site.gln, markets, {"from": d.gov.accreditor}, silent=True)
 
 
 def commission_item(d: Deployment, serial: str, gtin: int = DEMO_GTIN, evidence: bytes = ZERO32) -> dict:
@@ -209,6 +285,12 @@ def signed_batch(domain: eip712.Domain, primary: str, signer: Signer, items_fiel
     """A signed CommissionBatch, EventBatch or AggregationBatch as the registry's calldata struct."""
     message = {"signer": signer.address, items_field: items, "nonce": nonce, "deadline": chain.time() + 3600}
     return eip712.call_args(primary, message, domain.sign(signer.key, primary, message))
+
+
+def listing_terms(escrow: Any, unit_id: bytes) -> tuple:
+    """What a buyer commits to when buying the listed unit (IReturnEscrow.ListingTerms): the listing as it stands."""
+    lst = escrow.listing(unit_id)
+    return (lst["market"], lst["policyVersion"], lst["currency"], lst["price"], lst["deliveryFee"], lst["returnShippingFee"], lst["classFlags"])
 
 
 def order_ref(escrow: Any, order_id: int) -> bytes:

@@ -85,15 +85,21 @@ def actors(admin) -> dict[str, deploy.Signer]:
 
 @pytest.fixture(scope="module")
 def deployment(admin, actors) -> deploy.Deployment:
-    """Registry, points and escrow (EU, US and China policy presets), the test actors accredited,
-    the hygiene-sealed test product registered for all three markets, and an arbiter."""
-    d = deploy.deploy_contracts(admin)
+    """Registry, policies, points and escrow (the EU, US and China laws and policy presets), the test
+    actors accredited, the hygiene-sealed test product registered for all three markets. `admin`
+    also holds the accreditor, law-admin and policy-admin roles here (tests/escrow/test_roles.py checks
+    the separate keys the deployment gives them); the arbiter is the `arbiter` actor."""
+    d = deploy.deploy_contracts(admin, gov=deploy.Governance(admin, admin, admin, admin, actors["arbiter"].account))
     deploy.accredit(d.registry, admin, [a for a in actors.values() if a.roles])
     markets = (1 << MARKET_EU) | (1 << MARKET_US) | (1 << MARKET_CN)
-    d.registry.registerProduct(GTIN_INT, HYGIENE_SEALED, markets, {"from": actors["brand"].account})
-    d.escrow.grantRole(d.escrow.ARBITER_ROLE(), actors["arbiter"].address, {"from": admin})
     d.actors = actors
+    deploy.register_product(d, actors["brand"], GTIN_INT, HYGIENE_SEALED, markets)
     return d
+
+
+@pytest.fixture(scope="module")
+def policies(deployment):
+    return deployment.policies
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +107,7 @@ def plain_gtin(deployment, actors) -> int:
     """A product class of the brand that is not hygiene-sealed, sold in the EU, US, CN and the
     spare market 3 (no policy there until a test sets one)."""
     markets = (1 << MARKET_EU) | (1 << MARKET_US) | (1 << MARKET_CN) | (1 << MARKET_SPARE)
-    deployment.registry.registerProduct(PLAIN_GTIN_INT, 0, markets, {"from": actors["brand"].account})
+    deploy.register_product(deployment, actors["brand"], PLAIN_GTIN_INT, 0, markets)
     return PLAIN_GTIN_INT
 
 
@@ -146,9 +152,12 @@ def desk_domain(deployment):
 
 
 @pytest.fixture(scope="module")
-def token(ERC20Mock, admin, actors):
-    """A 6-decimal stablecoin; every buyer holds 1,000,000 and has approved nothing yet."""
+def token(ERC20Mock, admin, actors, deployment):
+    """A 6-decimal stablecoin every market allows (with thresholds that no test price reaches: no
+    auto-approved reissue needs them, no second inspection); every buyer holds 1,000,000 and has
+    approved nothing yet."""
     t = ERC20Mock.deploy("Test USD", "tUSD", 0, {"from": admin})
+    deploy.allow_currency(deployment, t, 6, reissue_limit=10**18, dual_above=5 * 10**18)
     for name in ("buyer", "buyer2"):
         t.mint(actors[name].address, 1_000_000 * 10**6, {"from": admin})
     return t
@@ -245,17 +254,22 @@ class Shop:
         self.d.escrow.list(gtin, serial, market, currency, price, delivery_fee, return_fee, {"from": self.actors["brand"].account})
         return unit
 
-    def buy(self, market=MARKET_EU, currency=ZERO_ADDRESS, price=DEFAULT_PRICE, delivery_fee=DEFAULT_DELIVERY_FEE, return_fee=DEFAULT_RETURN_FEE, buyer="buyer", token=None, gtin=GTIN_INT) -> int:
-        """Lists a fresh unit and buys it; an ERC-20 `token` (approved here) is the currency when given."""
+    def buy(
+        self, market=MARKET_EU, currency=ZERO_ADDRESS, price=DEFAULT_PRICE, delivery_fee=DEFAULT_DELIVERY_FEE, return_fee=DEFAULT_RETURN_FEE,
+        buyer="buyer", token=None, gtin=GTIN_INT, confirms=False,
+    ) -> int:
+        """Lists a fresh unit and buys it, committing to the listing (`confirms`: the buyer confirms the
+        statutory exceptions at purchase); an ERC-20 `token` (approved here) is the currency when given."""
         if token is not None and currency == ZERO_ADDRESS:
             currency = token.address
         unit = self.list_unit(market, currency, price, delivery_fee, return_fee, gtin=gtin)
         account = self.actors[buyer].account
+        terms = deploy.listing_terms(self.d.escrow, unit)
         if currency == ZERO_ADDRESS:
-            tx = self.d.escrow.purchase(unit, price + delivery_fee, {"from": account, "value": price + delivery_fee})
+            tx = self.d.escrow.purchase(unit, terms, confirms, {"from": account, "value": price + delivery_fee})
         else:
             token.approve(self.d.escrow, price + delivery_fee, {"from": account})
-            tx = self.d.escrow.purchase(unit, price + delivery_fee, {"from": account})
+            tx = self.d.escrow.purchase(unit, terms, confirms, {"from": account})
         return tx.return_value
 
     def unit(self, order_id: int) -> bytes:
@@ -272,6 +286,7 @@ class Shop:
 
     def sign_inspection(self, order_id: int, facts: int, grade: int, inspector: str = "inspector", **fields):
         fields.setdefault("evidence", b"\x0e" * 32)
+        fields.setdefault("diminishedValue", 0)
         return self._sign(self.d.escrow_domain, "Inspection", self.actors[inspector], contract=self.d.escrow, orderId=order_id, facts=facts, grade=grade, **fields)
 
     def inspect(self, order_id: int, facts: int, grade: int, inspector: str = "inspector", **fields):

@@ -3,13 +3,16 @@ pragma solidity 0.8.28;
 
 /**
  * @dev Fast reissue of defective units. Instead of returning a unit, the buyer claims a defect with
- * evidence (a photo's CID). At or under the market policy's `reissueAutoApproveLimit` the claim is
- * approved at once; above it the merchant (approve only) or the arbiter (approve or reject) decides,
- * and a claim nobody decides within the policy's inspection SLA is approved at the buyer's request.
- * The merchant then links a replacement unit, which ships with bizTransaction {reissueRef}; the
- * carrier's delivery scan of the replacement lets anyone {completeReissue}, which pays the merchant.
- * If no replacement is delivered within the policy's `deliveryTimeout` from approval, the buyer
- * claims a full refund. The escrow holds the money throughout; the desk holds none.
+ * evidence (a photo's CID). At or under the currency's `reissueAutoApproveLimit` in the market the
+ * claim is approved at once; above it the merchant's side (approve only) or the arbiter (approve or
+ * reject) decides. Silence never approves: a claim nobody decides within the policy's inspection SLA
+ * becomes a return of the unit at the merchant's expense, inspected as any return. A rejected claim
+ * gives the buyer back the return period it kept from running. The merchant links a replacement
+ * unit, which ships with bizTransaction {reissueRef}; the carrier's delivery scan of it lets anyone
+ * {completeReissue}, which pays the merchant. If none is delivered within the policy's
+ * `deliveryTimeout` (and relay delay) from approval, the defective unit goes back at the merchant's
+ * expense and is refunded (EU 2019/771 Art. 16(3)), unless the policy waives its return: then the
+ * buyer is refunded at once. The escrow holds the money throughout; the desk holds none.
  */
 interface IReissueDesk {
     /**
@@ -82,8 +85,8 @@ interface IReissueDesk {
     /// @dev Emitted when the merchant or the arbiter decides a defect claim above the limit.
     event DefectClaimDecided(uint256 indexed orderId, address indexed decider, bool approved);
 
-    /// @dev Emitted when the buyer has a claim nobody decided by `decideBy` approved.
-    event DefectClaimApprovedByTimeout(uint256 indexed orderId, uint256 decideBy);
+    /// @dev Emitted when a claim nobody decided by `decideBy` becomes a return of the unit at the merchant's expense.
+    event DefectClaimLapsed(uint256 indexed orderId, uint256 decideBy);
 
     /// @dev Emitted when the merchant links the replacement unit to the order of the defective one.
     event ReplacementLinked(
@@ -95,8 +98,8 @@ interface IReissueDesk {
     /// @dev Emitted when the replacement's delivery completes the reissue (the escrow pays the merchant).
     event ReissueCompleted(uint256 indexed orderId, bytes32 indexed replacementUnitId, uint256 deliveredAt);
 
-    /// @dev Emitted when the buyer is refunded because no replacement arrived in time.
-    event ReissueUnfulfilled(uint256 indexed orderId);
+    /// @dev Emitted when no replacement arrived in time: `returnWaived`, the buyer is refunded and keeps the unit; else it goes back.
+    event ReissueUnfulfilled(uint256 indexed orderId, bool returnWaived);
 
     /**
      * @dev The buyer claims the unit is defective, with `evidence`, instead of returning it.
@@ -123,29 +126,31 @@ interface IReissueDesk {
     function claimDefectBySig(DefectClaim calldata claim, bytes calldata signature) external;
 
     /**
-     * @dev Decides a defect claim above the auto-approval limit: the merchant may approve, the arbiter
-     * (the escrow's `ARBITER_ROLE`) may approve or reject. A rejected claim returns the order to `Active`.
+     * @dev Decides a defect claim above the auto-approval limit: the merchant or its staff may approve,
+     * the arbiter (the escrow's `ARBITER_ROLE`) may approve or reject. A rejected claim returns the
+     * order to `Active` with its return period extended by the time the claim was pending.
      *
      * Requirements:
      *
-     * - the order is `DefectClaimed`; the caller is the arbiter, or the merchant approving.
+     * - the order is `DefectClaimed`; the caller is the arbiter, or the merchant's side approving.
      *
      * Emits a {DefectClaimDecided} event.
      */
     function decideDefectClaim(uint256 orderId, bool approve) external;
 
     /**
-     * @dev Approves a defect claim above the limit that neither the merchant nor the arbiter decided
-     * within the policy's `inspectionSla` from the claim: silence must not lock the buyer's money.
+     * @dev Turns a defect claim above the limit that nobody decided within the policy's
+     * `inspectionSla` into a return of the unit at the merchant's expense (reason `Defective`): the
+     * unit is then inspected like any return. Anyone may call: silence must neither approve an
+     * unfounded claim nor lock the buyer's money.
      *
      * Requirements:
      *
-     * - the order has a claim awaiting a decision; the caller is its buyer.
-     * - `block.timestamp` is after the claim's time + `inspectionSla`.
+     * - the order has a claim awaiting a decision; `block.timestamp` is after its time + `inspectionSla`.
      *
-     * Emits a {DefectClaimApprovedByTimeout} event.
+     * Emits a {DefectClaimLapsed} event.
      */
-    function approveUndecidedClaim(uint256 orderId) external;
+    function returnUndecidedClaim(uint256 orderId) external;
 
     /**
      * @dev The merchant links replacement unit `gtin`/`serial` to the order of the defective unit, and
@@ -176,8 +181,10 @@ interface IReissueDesk {
     function completeReissue(uint256 orderId) external;
 
     /**
-     * @dev Refunds the buyer in full when no replacement was delivered within the policy's
-     * `deliveryTimeout` from the approval; a linked replacement goes back to the merchant's stock.
+     * @dev Ends a reissue no replacement came for within the policy's `deliveryTimeout` (and relay
+     * delay) from the approval: the defective unit goes back at the merchant's expense and is refunded
+     * as a return, or, where the policy waives its return, the buyer is refunded in full at once. A
+     * linked replacement goes back to the merchant's stock.
      *
      * Requirements:
      *

@@ -1,60 +1,27 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.28;
 
+import {IReturnPolicies} from "./IReturnPolicies.sol";
+
 /**
- * @dev Escrowed sales of registered product units with statutory and voluntary return rights,
- * signed inspection attestations and graded settlement.
+ * @dev Escrowed cross-border sales of registered product units, with returns settled by the consumer
+ * law of the buyer's market and, on top of it, the merchant's graded policy ({IReturnPolicies}).
  *
- * Lifecycle of an order (see {OrderStatus}):
+ * A brand lists a unit it holds in stock for a market it serves, in a currency the market allows; a
+ * buyer pays price + delivery into escrow, committing to every term of the listing. The carrier's
+ * delivery scan (milestone `Delivered` under {orderRef}) starts the return period; a return is
+ * requested by the buyer (or relayed with their signature), dispatched (the carrier's pickup, the
+ * buyer's proof) and received (the warehouse's scan under {rmaRef}); an inspector attests facts, and
+ * the facts decide the refund on every path: acceptance, contest and arbitration, the arbiter's
+ * silence, the statutory due date, the timeouts. Nothing open stays open: each state has a timeout
+ * and the party it favours is named in the function that ends it.
  *
- * - `Active` after {purchase}: the price and delivery fee are escrowed. The carrier's delivery scan
- *   in the registry (bizTransaction {orderRef}) starts the return window. Without a return the
- *   merchant is paid by {release} once the window closes; without delivery the buyer may
- *   {cancelUndelivered} after the policy's delivery timeout.
- * - `ReturnRequested` after {requestReturn}/{requestReturnBySig} inside the window. The return
- *   warehouse's receiving scan (bizTransaction {rmaRef}) starts the inspection SLA. A unit the buyer
- *   never sends back (no receiving scan within the policy's delivery timeout from the request) lets
- *   anyone {releaseUnreturned} the escrow to the merchant.
- * - An accredited inspector's signed attestation ({submitInspection}) states facts and a grade.
- *   If the grade matches the one derived from the facts ({deriveGrade}), grade A settles at once and
- *   grades B and C wait in `Inspected` for the buyer to {acceptInspection} or {contest}; anyone may
- *   {finalize} after the dispute window. A mismatch or a contest puts the order in `Disputed`, which
- *   the arbiter ends with {resolveDispute}.
- * - Timeouts protect the buyer: {claimUninspectedRefund} after the inspection SLA, and
- *   {claimOverdueRefund} after the statutory refund deadline, both for a full refund.
- * - Return options (see the market's {Policy}): an exchange voucher instead of cash ({Remedy}); a
- *   refund released at an accredited return center's receiving scan ({releaseRefundOnReceipt},
- *   `Refunded`); a second, independent inspection above a value (`SecondInspection`); and, through
- *   the {ReissueDesk}, a replacement instead of a return for a defective unit (`DefectClaimed`,
- *   `ReissueApproved`, `Reissued`).
- *
- * Money is never pushed: settlements credit the parties, who {withdraw}. Amounts are in the base
- * units of the order's currency (`address(0)`: the native coin, else an ERC-20 token).
- *
- * Inspection facts are bits: 1 `SEAL_INTACT`, 2 `PACKAGING_INTACT`, 4 `USED`, 8 `DEFECTIVE`.
+ * Money is never pushed: settlements credit the parties in the order's currency, who {withdraw} (or
+ * {withdrawTo} another address). Store points are the only other means, and only for an exchange the
+ * buyer chose or the grade terms' points on top of what the law pays.
  */
 interface IReturnEscrow {
-    /// @dev What happens to a returned unit after settlement, per grade.
-    enum Disposition {
-        Restock,
-        Donate,
-        Recycle,
-        Destroy
-    }
-
-    /// @dev Inspection grade: A unopened (or defective), B opened but unused, C used.
-    enum Grade {
-        None,
-        A,
-        B,
-        C
-    }
-
-    /**
-     * @dev Why the buyer returns the unit. `Withdrawal` is the statutory withdrawal that needs no
-     * reason (EU 2011/83 Art. 9). The reason is recorded for analytics; settlement depends only on
-     * the window the request fell in and the inspected facts.
-     */
+    /// @dev Why the buyer returns the unit: recorded for analytics; only `Defective` changes who pays shipping.
     enum ReturnReason {
         Withdrawal,
         Defective,
@@ -66,14 +33,13 @@ interface IReturnEscrow {
     }
 
     /**
-     * @dev Order states. `Settled`, `Completed`, `Cancelled` and `Reissued` are terminal.
+     * @dev Order states. `Settled`, `Completed`, `Cancelled` and `Reissued` are terminal for the money.
      *
-     * - `SecondInspection`: a high-value return has one attestation and waits for an inspector of
-     *   another organisation.
-     * - `Refunded`: the refund was released at an accredited return center's receiving scan; the
-     *   inspection that follows only decides the unit's disposition.
-     * - `DefectClaimed`: a defect claim above the policy's auto-approval limit waits for the merchant
-     *   or the arbiter. `ReissueApproved`: a replacement is owed. `Reissued`: it was delivered.
+     * - `SecondInspection`: a high-value return has one attestation and waits for another house's.
+     * - `Refunded`: the refund was paid before any inspection (at an accredited center's receipt, or by a
+     *   timeout); an inspection may still attest the facts that decide where the unit goes.
+     * - `DefectClaimed`: a defect claim above the auto-approval limit waits for the merchant or the
+     *   arbiter. `ReissueApproved`: a replacement is owed. `Reissued`: it was delivered.
      */
     enum OrderStatus {
         None,
@@ -92,80 +58,29 @@ interface IReturnEscrow {
     }
 
     /**
-     * @dev What the buyer takes for a return: cash, or an exchange voucher (store points of the
-     * merchant) worth the cash refund plus the policy's bonus. Choosing `Exchange` in a signed request
-     * is the consumer's express agreement to a refund by other means (EU 2011/83 Art. 13(1)).
+     * @dev What the buyer takes for a return: cash, or store points worth the refund plus the policy's
+     * bonus. The exchange is the buyer's express agreement to another means of refund (EU 2011/83 Art.
+     * 13(1)) and stays revocable ({chooseRemedy}) until the refund is paid.
      */
     enum Remedy {
         Refund,
         Exchange
     }
 
-    /// @dev Which policy rule {setPolicy} found broken.
-    enum PolicyViolation {
-        BpsAboveMax, // a grade's refundBps or pointsBps exceeds 10000
-        SplitAboveMax, // a grade's refundBps + pointsBps exceeds 10000
-        NoReturnWindow, // both withdrawalWindow and returnWindow are zero
-        NoInspectionSla, // inspectionSla is zero
-        NoDisputeWindow, // disputeWindow is zero (the buyer could never contest)
-        NoDeliveryTimeout, // deliveryTimeout is zero (the buyer could cancel before any delivery)
-        RefundDeadlineTooShort, // statutory policy with inspectionSla + disputeWindow > refundDeadline
-        BonusWithoutExchange // exchangeBonusBps set while exchangeOffered is false
+    /// @dev How a settlement came about (the path that paid it).
+    enum SettlementPath {
+        Graded, // an inspection the buyer accepted or let pass, or grade A at once
+        Arbitrated, // the arbiter's decision, on facts it may have corrected
+        ArbiterSilent, // the arbiter did not decide in time: the attested facts decide
+        Overdue, // the statutory refund fell due: the attested facts decide, or the uninspected amount
+        Uninspected, // received but not inspected within the SLA: price and delivery back
+        OnReceipt, // released at an accredited return center's receiving scan, as grade A
+        Dispatched, // sent back (the carrier's scan) but never received: as grade A
+        UnitClosed, // the unit was closed while the order held it: price and delivery back
+        ReissueFailed // a replacement never came and the policy waives the defective unit's return
     }
 
-    /// @dev Terms of one grade: shares of the price in basis points, who pays return shipping, unit's fate.
-    struct GradeTerms {
-        uint16 refundBps;
-        uint16 pointsBps;
-        bool merchantPaysReturnShipping;
-        Disposition disposition;
-    }
-
-    /**
-     * @dev A market's return policy version. Durations are in seconds.
-     *
-     * - `withdrawalWindow`: statutory right of withdrawal from delivery (0: none in this market).
-     * - `returnWindow`: voluntary return window from delivery; requests are accepted until
-     *   delivery + max(withdrawalWindow, returnWindow).
-     * - `refundDeadline`: statutory, from the return request to the refund (EU Art. 13).
-     * - `inspectionSla`: from the return warehouse's receiving scan to the inspection.
-     * - `disputeWindow`: from a B/C inspection, for the buyer to contest.
-     * - `deliveryTimeout`: from purchase, after which an undelivered order may be cancelled; and from a
- *   return request, after which a unit never scanned in by the return warehouse is released to the merchant.
-     * - `refundsDeliveryOnWithdrawal`: a statutory withdrawal also refunds the outbound delivery fee.
-     * - `hygieneExempt`: hygiene-sealed classes whose seal is broken lose the statutory right (Art. 16(e)).
-     * - `packagingRequiredForA`: grade A also needs intact packaging.
-     * - `terms`: grade terms for A, B, C at indexes 0, 1, 2.
-     * - `refundOnReturn`: the refund is released at the receiving scan of a return center accredited
-     *   for the market ({releaseRefundOnReceipt}), as if the unit were grade A; the inspection that
-     *   follows only decides the unit's disposition.
-     * - `exchangeOffered`: the buyer may take an exchange voucher instead of cash ({Remedy}), worth
-     *   the cash refund plus `exchangeBonusBps` of it.
-     * - `reissueAutoApproveLimit`: a defect claim on an order priced at or below it is approved at once
-     *   and a replacement is owed without a return shipment (0: every claim is decided by the merchant
-     *   or the arbiter). In the base units of the order's currency.
-     * - `dualInspectionAbove`: a return of an order priced above it settles only on two agreeing
-     *   attestations by inspectors of different organisations (0: one attestation suffices).
-     */
-    struct Policy {
-        uint32 withdrawalWindow;
-        uint32 returnWindow;
-        uint32 refundDeadline;
-        uint32 inspectionSla;
-        uint32 disputeWindow;
-        uint32 deliveryTimeout;
-        bool refundsDeliveryOnWithdrawal;
-        bool hygieneExempt;
-        bool packagingRequiredForA;
-        GradeTerms[3] terms;
-        bool refundOnReturn;
-        bool exchangeOffered;
-        uint16 exchangeBonusBps;
-        uint96 reissueAutoApproveLimit;
-        uint96 dualInspectionAbove;
-    }
-
-    /// @dev A unit offered for sale by its brand (merchant zero: not listed).
+    /// @dev A unit offered for sale by its brand (merchant zero: not listed), under the market's policy version then.
     struct Listing {
         address merchant;
         uint96 price;
@@ -173,14 +88,27 @@ interface IReturnEscrow {
         uint96 deliveryFee;
         uint96 returnShippingFee;
         uint32 market;
-        bool hygieneSealed;
+        uint32 policyVersion;
+        uint8 classFlags;
+    }
+
+    /// @dev What a buyer commits to at purchase: any difference from the listing makes the purchase revert.
+    struct ListingTerms {
+        uint32 market;
+        uint32 policyVersion;
+        address currency;
+        uint256 price;
+        uint256 deliveryFee;
+        uint256 returnShippingFee;
+        uint8 classFlags;
     }
 
     /**
-     * @dev An order, as stored (five words). `policyVersion` is the market's version in force at
-     * purchase; later policy changes never alter the order. `statutory` records whether the return
-     * request fell inside the statutory withdrawal window; `facts` and `grade` are the inspector's
-     * attestation, and after settlement `grade` is the grade settled on (None: full refund by timeout).
+     * @dev An order. `policyVersion` is the market's version in force at purchase. `inWithdrawal`
+     * records whether the return request fell in the statutory withdrawal period; `facts`, `grade` and
+     * `diminishedValue` are the inspection's (or the arbiter's correction); after a settlement `grade`
+     * is the grade settled on (None: no inspection decided it). `disputedAt` is when a dispute opened;
+     * `windowExtension` the time rejected defect claims kept the return period from running.
      */
     struct Order {
         address buyer;
@@ -188,9 +116,9 @@ interface IReturnEscrow {
         OrderStatus status;
         ReturnReason reason;
         bool hygieneSealed;
-        bool statutory;
+        bool inWithdrawal;
         uint8 facts;
-        Grade grade;
+        IReturnPolicies.Grade grade;
         Remedy remedy;
         address merchant;
         uint96 price;
@@ -202,6 +130,10 @@ interface IReturnEscrow {
         uint32 policyVersion;
         uint40 requestedAt;
         uint40 disputeDeadline;
+        bool exceptionConfirmed;
+        uint96 diminishedValue;
+        uint40 disputedAt;
+        uint32 windowExtension;
     }
 
     /**
@@ -218,39 +150,23 @@ interface IReturnEscrow {
     }
 
     /**
-     * @dev An inspector's attestation of a returned unit.
-     * EIP-712 type: `Inspection(address inspector,uint256 orderId,uint8 facts,uint8 grade,bytes32 evidence,uint256 nonce,uint64 deadline)`.
-     * `evidence` is the SHA-256 digest inside the CIDv1 of the report/photos (or zero).
+     * @dev An inspector's attestation of a returned unit: the facts, the grade it claims, the
+     * diminished value of a used unit (base units; the policy caps what counts) and the evidence
+     * (the SHA-256 digest inside the CIDv1 of the report and photos).
+     * EIP-712 type: `Inspection(address inspector,uint256 orderId,uint8 facts,uint8 grade,uint96 diminishedValue,bytes32 evidence,uint256 nonce,uint64 deadline)`.
      */
     struct Inspection {
         address inspector;
         uint256 orderId;
         uint8 facts;
         uint8 grade;
+        uint96 diminishedValue;
         bytes32 evidence;
         uint256 nonce;
         uint64 deadline;
     }
 
-    /**
-     * @dev The split of a settlement: buyer refund + merchant amount == price + delivery fee. For an
-     * exchange the refund is zero and `points` holds the voucher.
-     */
-    struct Settlement {
-        bool statutory;
-        uint256 refund;
-        uint256 merchantAmount;
-        uint256 points;
-        Disposition disposition;
-    }
-
-    /// @dev The policy breaks rule `violation`.
-    error ReturnEscrowInvalidPolicy(PolicyViolation violation);
-
-    /// @dev Markets are numbered 0-63 (a bit of the registry's `Product.markets`).
-    error ReturnEscrowInvalidMarket(uint32 market);
-
-    /// @dev The market has no policy with this version.
+    /// @dev The market has no current policy, or the order's policy version is unknown.
     error ReturnEscrowUnknownPolicy(uint32 market, uint32 version);
 
     /// @dev The GTIN is not registered in the registry.
@@ -259,27 +175,30 @@ interface IReturnEscrow {
     /// @dev The unit has not been commissioned in the registry.
     error ReturnEscrowUnknownUnit(bytes32 unitId);
 
-    /// @dev The product class is not sold in the market.
+    /// @dev The product class is not sold in the market (markets are numbered 0-63).
     error ReturnEscrowMarketNotServed(uint64 gtin, uint32 market);
+
+    /// @dev The market does not allow this currency.
+    error ReturnEscrowCurrencyNotAllowed(uint32 market, address currency);
 
     /// @dev `account` is not the brand (merchant) of the unit, or no longer holds the registry's brand role.
     error ReturnEscrowNotMerchant(address account);
 
+    /// @dev `account` is neither the order's merchant nor the merchant's staff.
+    error ReturnEscrowNotMerchantSide(uint256 orderId, address account);
+
     /// @dev The return shipping fee exceeds the price.
     error ReturnEscrowInvalidFees(uint256 price, uint256 returnShippingFee);
-
-    /// @dev The currency is neither the native coin (zero address) nor a contract.
-    error ReturnEscrowInvalidCurrency(address currency);
 
     /// @dev An amount exceeds the bound of stored amounts (`type(uint96).max`).
     error ReturnEscrowAmountTooLarge(uint256 amount);
 
-    /// @dev The unit is not the merchant's to sell: its order `orderId` has not ended, or ended with
-    /// the unit kept by the buyer or gone to donation, recycling or destruction.
+    /// @dev The unit is not the merchant's to sell: its order `orderId` has not ended, ended with the
+    /// unit kept by the buyer or gone elsewhere, or ended without an inspection that found it sellable.
     error ReturnEscrowUnitUnavailable(bytes32 unitId, uint256 orderId);
 
-    /// @dev The listing's total is not the one the buyer agreed to.
-    error ReturnEscrowPriceChanged(bytes32 unitId, uint256 total, uint256 expectedTotal);
+    /// @dev The listing is not what the buyer agreed to.
+    error ReturnEscrowListingChanged(bytes32 unitId);
 
     /// @dev The unit is not listed for sale.
     error ReturnEscrowNotListed(bytes32 unitId);
@@ -302,17 +221,17 @@ interface IReturnEscrow {
     /// @dev The order was delivered, so it cannot be cancelled as undelivered.
     error ReturnEscrowAlreadyDelivered(uint256 orderId, uint256 deliveredAt);
 
-    /// @dev The delivery timeout has not elapsed; cancellation is possible after `cancellableAfter`.
-    error ReturnEscrowDeliveryPending(uint256 orderId, uint256 cancellableAfter);
-
-    /// @dev The return window closed at `closesAt`.
+    /// @dev The return period closed at `closesAt`.
     error ReturnEscrowReturnWindowClosed(uint256 orderId, uint256 closesAt);
 
-    /// @dev A window (return, dispute or sending the unit back) is still open until `closesAt` inclusive.
+    /// @dev A period (return, dispute, delivery, a scan's relay delay) is still open until `closesAt` inclusive.
     error ReturnEscrowWindowOpen(uint256 orderId, uint256 closesAt);
 
     /// @dev The dispute window closed at `closedAt`.
     error ReturnEscrowDisputeWindowClosed(uint256 orderId, uint256 closedAt);
+
+    /// @dev The arbiter's time to decide ended at `lapsedAt`: the attested facts decide now.
+    error ReturnEscrowDisputeLapsed(uint256 orderId, uint256 lapsedAt);
 
     /// @dev The reason code is outside {ReturnReason}.
     error ReturnEscrowInvalidReason(uint8 reason);
@@ -326,11 +245,14 @@ interface IReturnEscrow {
     /// @dev `account` does not hold the inspector role in the registry.
     error ReturnEscrowNotInspector(address account);
 
-    /// @dev The return warehouse has not scanned the returned unit in.
+    /// @dev The return warehouse has not scanned the returned unit in (after the return request).
     error ReturnEscrowNotReturned(uint256 orderId);
 
-    /// @dev The return warehouse scanned the returned unit in at `receivedAt`, so it is not unreturned.
-    error ReturnEscrowAlreadyReturned(uint256 orderId, uint256 receivedAt);
+    /// @dev The unit came back (received at `at`) or was sent back (dispatched at `at`), so it is not unreturned.
+    error ReturnEscrowAlreadyReturned(uint256 orderId, uint256 at);
+
+    /// @dev The return was received (or no carrier's scan proves its dispatch).
+    error ReturnEscrowNotDispatched(uint256 orderId);
 
     /// @dev The inspection SLA ends at `slaEndsAt`; the claim is possible after it.
     error ReturnEscrowSlaNotElapsed(uint256 orderId, uint256 slaEndsAt);
@@ -341,7 +263,7 @@ interface IReturnEscrow {
     /// @dev The return request was not a statutory withdrawal.
     error ReturnEscrowNotStatutory(uint256 orderId);
 
-    /// @dev The statutory refund is due after `dueAt`.
+    /// @dev The statutory refund is not due yet (0: not until the unit is received or its dispatch proved).
     error ReturnEscrowRefundNotDue(uint256 orderId, uint256 dueAt);
 
     /// @dev `account` has no credit in `currency` (or there is no surplus to recover).
@@ -371,15 +293,14 @@ interface IReturnEscrow {
     /// @dev The receiving scan was not made by a return center accredited for the order's market.
     error ReturnEscrowCenterNotAccredited(uint256 orderId, uint64 location, uint64 organization);
 
-    /// @dev The inspector belongs to the merchant's organisation, or to the first inspector's.
+    /// @dev The inspector is the buyer, or belongs to the merchant's, the buyer's or the first inspector's organisation.
     error ReturnEscrowInspectorNotIndependent(address inspector, uint64 organization);
 
     /// @dev A disposition-only inspection's grade differs from the one its facts give.
-    error ReturnEscrowGradeMismatch(uint256 orderId, Grade claimed, Grade derived);
+    error ReturnEscrowGradeMismatch(uint256 orderId, IReturnPolicies.Grade claimed, IReturnPolicies.Grade derived);
 
-
-    /// @dev Emitted when `version` of `market`'s policy is set.
-    event PolicySet(uint32 indexed market, uint32 indexed version, Policy policy);
+    /// @dev The unit is not closed (the claim needs it closed while the order held it).
+    error ReturnEscrowUnitNotClosed(uint256 orderId);
 
     /// @dev Emitted when the brand lists (or relists with new terms) a unit.
     event Listed(
@@ -390,7 +311,8 @@ interface IReturnEscrow {
         address currency,
         uint256 price,
         uint256 deliveryFee,
-        uint256 returnShippingFee
+        uint256 returnShippingFee,
+        uint8 classFlags
     );
 
     /// @dev Emitted when the brand withdraws a listing.
@@ -407,30 +329,30 @@ interface IReturnEscrow {
         address currency,
         uint256 price,
         uint256 deliveryFee,
-        uint256 returnShippingFee
+        uint256 returnShippingFee,
+        bool hygieneSealed,
+        bool exceptionConfirmed
     );
 
-    /// @dev Emitted when the buyer requests a return; `statutory`: inside the statutory withdrawal window.
-    event ReturnRequested(
-        uint256 indexed orderId,
-        address indexed buyer,
-        ReturnReason reason,
-        bool statutory,
-        Remedy remedy
-    );
+    /// @dev Emitted when the buyer requests a return; `inWithdrawal`: inside the statutory withdrawal period.
+    event ReturnRequested(uint256 indexed orderId, address indexed buyer, ReturnReason reason, bool inWithdrawal, Remedy remedy);
 
-    /// @dev Emitted when an inspector's attestation is accepted; `derivedGrade` is {deriveGrade} of the facts.
+    /// @dev Emitted when the buyer changes the remedy before the refund is paid.
+    event RemedyChosen(uint256 indexed orderId, Remedy remedy);
+
+    /// @dev Emitted when an inspector's attestation is accepted; `derivedGrade` is the grade the facts give.
     event InspectionSubmitted(
         uint256 indexed orderId,
         address indexed inspector,
         uint8 facts,
-        Grade claimedGrade,
-        Grade derivedGrade,
+        IReturnPolicies.Grade claimedGrade,
+        IReturnPolicies.Grade derivedGrade,
+        uint96 diminishedValue,
         bytes32 evidence
     );
 
     /// @dev Emitted when a B or C inspection awaits the buyer's acceptance until `disputeDeadline`.
-    event OrderInspected(uint256 indexed orderId, Grade grade, uint40 disputeDeadline);
+    event OrderInspected(uint256 indexed orderId, IReturnPolicies.Grade grade, uint40 disputeDeadline);
 
     /// @dev Emitted when the admin sets the reissue desk.
     event ReissueDeskSet(address desk);
@@ -438,83 +360,78 @@ interface IReturnEscrow {
     /// @dev Emitted when a high-value return's first attestation awaits an inspector of another organisation.
     event SecondInspectionRequired(uint256 indexed orderId, uint64 firstOrganization);
 
+    /// @dev Emitted when the refund was paid before an inspection and an inspection then decides the unit's fate.
+    event DispositionDecided(uint256 indexed orderId, IReturnPolicies.Grade grade, IReturnPolicies.Disposition disposition);
+
     /**
-     * @dev Emitted when the refund (or exchange voucher) is released at an accredited return center's
-     * receiving scan at `location`, before inspection.
+     * @dev Emitted when an order goes to dispute: by the buyer contesting a grade, by an inspection
+     * mismatch (`by` zero), or before any inspection by the buyer or the merchant's side. The arbiter
+     * decides by `decideBy`, else the attested facts decide.
      */
-    event RefundReleasedOnReceipt(
+    event OrderDisputed(uint256 indexed orderId, address indexed by, uint40 decideBy);
+
+    /**
+     * @dev Emitted when the arbiter decides a dispute on `facts` (which it may have corrected) and
+     * their grade, with its reason and evidence (a digest; followed by {OrderSettled}).
+     */
+    event DisputeResolved(
         uint256 indexed orderId,
-        uint64 location,
-        uint256 refund,
-        uint256 merchantAmount,
-        uint256 points
+        address indexed arbiter,
+        uint8 facts,
+        IReturnPolicies.Grade grade,
+        uint96 diminishedValue,
+        bytes32 reason,
+        bytes32 evidence
     );
 
-    /// @dev Emitted when the inspection of an order refunded on receipt decides the unit's fate.
-    event DispositionDecided(uint256 indexed orderId, Grade grade, Disposition disposition);
+    /// @dev Emitted when a dispute's arbiter did not decide by `decideBy`: visible silence, then the rule decides.
+    event DisputeLapsed(uint256 indexed orderId, uint40 decideBy);
 
-    /// @dev Emitted when an order goes to dispute: `contested` by the buyer, else an inspection mismatch.
-    event OrderDisputed(uint256 indexed orderId, bool contested);
-
-    /// @dev Emitted when the arbiter decides a dispute (followed by {OrderSettled}).
-    event DisputeResolved(uint256 indexed orderId, address indexed arbiter, Grade grade);
-
-    /**
-     * @dev Emitted when a returned order settles. `grade` None: full refund by timeout
-     * ({claimUninspectedRefund}, {claimOverdueRefund}, or a replacement not delivered in time).
-     */
+    /// @dev Emitted when an order settles; the settlement carries its parts (see {IReturnPolicies-Settlement}).
     event OrderSettled(
         uint256 indexed orderId,
-        Grade grade,
-        bool statutory,
-        uint256 refund,
-        uint256 merchantAmount,
-        uint256 points,
-        Disposition disposition
+        SettlementPath path,
+        IReturnPolicies.Grade grade,
+        IReturnPolicies.Settlement settlement
     );
+
+    /// @dev Emitted when a settlement's points could not be minted and were paid in cash instead.
+    event PointsPaidInCash(uint256 indexed orderId, uint256 amount);
+
+    /// @dev Emitted when the refund was released at the accredited return center at `location` (followed by {OrderSettled}).
+    event RefundReleasedOnReceipt(uint256 indexed orderId, uint64 location);
 
     /**
      * @dev Emitted when the merchant is credited `price + deliveryFee` without a return: the return
-     * window closed with no request ({release}), the buyer never sent the unit back ({releaseUnreturned}),
-     * or a replacement for a defective unit was delivered (`Reissued`).
+     * period closed with no request ({release}), the buyer never sent the unit back
+     * ({releaseUnreturned}), or a replacement for a defective unit was delivered (`Reissued`).
      */
     event OrderCompleted(uint256 indexed orderId, uint256 merchantAmount);
 
     /// @dev Emitted when the buyer cancels an undelivered order and is credited.
     event OrderCancelled(uint256 indexed orderId, uint256 refund);
 
-    /// @dev Emitted when `account` withdraws its credit in `currency`.
-    event Withdrawn(address indexed currency, address indexed account, uint256 amount);
+    /// @dev Emitted when a defect claim turns into a return of the unit at the merchant's expense.
+    event DefectReturnOpened(uint256 indexed orderId);
+
+    /// @dev Emitted when `account` withdraws its credit in `currency` to `to`.
+    event Withdrawn(address indexed currency, address indexed account, address to, uint256 amount);
 
     /// @dev Emitted when the admin recovers coins or tokens sent to the escrow outside any order.
     event SurplusRecovered(address indexed currency, address indexed to, uint256 amount);
 
     /**
-     * @dev Appends a new version of `market`'s return policy; existing orders keep theirs.
+     * @dev Lists (or relists with new terms) unit `gtin`/`serial` for sale in `market`: the price,
+     * the outbound delivery fee and the return shipping the buyer bears where the grade terms say so,
+     * in `currency` (zero: the native coin).
      *
      * Requirements:
      *
-     * - the caller holds `POLICY_ADMIN_ROLE`.
-     * - `market` is below 64 and `p` breaks no {PolicyViolation} rule.
-     *
-     * Emits a {PolicySet} event.
-     */
-    function setPolicy(uint32 market, Policy calldata p) external;
-
-    /**
-     * @dev Lists (or relists with new terms) the unit `gtin`/`serial` for sale in `market`, priced
-     * in `currency` (`address(0)`: native coin). The buyer will pay `price + deliveryFee`.
-     *
-     * Requirements:
-     *
-     * - the caller is the product's brand in the registry and still holds the brand role there.
-     * - the unit has been commissioned.
-     * - the product is sold in `market` and `market` has a policy.
-     * - `currency` is `address(0)` or a contract (an ERC-20 token).
-     * - `returnShippingFee <= price`; each amount fits in 96 bits.
-     * - the unit is the merchant's to sell: never sold, or its last order was cancelled or ended
-     *   with the unit returned and restocked (not kept by the buyer, donated, recycled or destroyed,
-     *   and never attested defective); and its lifecycle in the registry is open.
+     * - the caller registered `gtin` and holds the registry's brand role; the class is sold in `market`
+     *   and the market has a policy and allows `currency`.
+     * - the unit is commissioned, open, and its last order (if any) ended with it back in stock after an
+     *   inspection that found it sellable.
+     * - `returnShippingFee <= price`; amounts fit in `uint96`.
      *
      * Emits a {Listed} event.
      */
@@ -529,349 +446,350 @@ interface IReturnEscrow {
     ) external;
 
     /**
-     * @dev Withdraws the listing of `unitId`.
+     * @dev Withdraws the caller's listing of `unitId`.
      *
-     * Requirements:
-     *
-     * - the unit is listed and the caller is its merchant.
+     * Requirements: the unit is listed by the caller.
      *
      * Emits a {Delisted} event.
      */
     function delist(bytes32 unitId) external;
 
     /**
-     * @dev Buys the listed unit `unitId` under the market's current policy version, escrowing
-     * `price + deliveryFee`. Returns the new order id (ids start at 1). `expectedTotal` is the
-     * total the buyer saw: a listing changed in between (a merchant re-listing in front of the
-     * purchase, against a standing token allowance) cannot charge more.
+     * @dev Buys the listed unit, committing to `expected` (market, the policy version it was listed
+     * under, currency, price, delivery fee, return shipping fee and class flags: any difference
+     * reverts; a relisting changes them). `confirmsExceptions`: the buyer confirms the statutory exceptions shown to them
+     * (China's hygiene exception applies only then). Pays price + delivery fee in native value, or
+     * pulls exactly that many tokens (approved beforehand).
      *
      * Requirements:
      *
-     * - the unit is listed and `expectedTotal == price + deliveryFee`.
-     * - native currency: `msg.value == price + deliveryFee`; ERC-20: `msg.value == 0`, the caller
-     *   approved the amount, and the escrow receives exactly it (fee-on-transfer tokens revert).
+     * - the unit is listed, open, and the listing equals `expected`.
+     * - the payment matches (no value with a token currency).
      *
      * Emits an {OrderPlaced} event.
      */
-    function purchase(bytes32 unitId, uint256 expectedTotal) external payable returns (uint256 orderId);
+    function purchase(bytes32 unitId, ListingTerms calldata expected, bool confirmsExceptions) external payable returns (uint256 orderId);
 
     /**
-     * @dev Pays the merchant `price + deliveryFee` once the return window has closed without a return.
-     * Anyone may call.
+     * @dev Pays the merchant price + delivery fee once the return period of a delivered order closed
+     * with no return requested; anyone may call.
      *
-     * Requirements:
-     *
-     * - the order is `Active`, delivered, and `block.timestamp` is after
-     *   delivery + max(withdrawalWindow, returnWindow).
+     * Requirements: the order is `Active`, delivered, and its return period (statutory and voluntary,
+     * plus any extension) has closed.
      *
      * Emits an {OrderCompleted} event.
      */
     function release(uint256 orderId) external;
 
     /**
-     * @dev Pays the merchant `price + deliveryFee` when the buyer requested a return but never sent the
-     * unit back: the return warehouse has not scanned it in within the policy's `deliveryTimeout` after
-     * the request. Anyone may call. Without this the escrow would be locked for good, since every buyer
-     * remedy ({claimUninspectedRefund}, {claimOverdueRefund}) needs the receiving scan.
+     * @dev Pays the merchant price + delivery fee when the buyer requested a return but never sent the
+     * unit back; anyone may call.
      *
      * Requirements:
      *
-     * - the order is `ReturnRequested` and the unit has no receiving scan under {rmaRef}.
-     * - `block.timestamp` is after `requestedAt + deliveryTimeout`.
+     * - the order is `ReturnRequested`; no receiving scan and no carrier's scan proving dispatch
+     *   recorded since the request; the unit is open.
+     * - the delivery timeout since the request, and the policy's relay delay after it, have passed
+     *   (a scan signed in time and relayed late still counts).
      *
      * Emits an {OrderCompleted} event.
      */
     function releaseUnreturned(uint256 orderId) external;
 
     /**
-     * @dev Cancels an order that was never delivered, crediting the buyer `price + deliveryFee`.
+     * @dev Refunds price + delivery fee when the unit was never delivered; the buyer calls.
      *
-     * Requirements:
-     *
-     * - the caller is the buyer; the order is `Active` with no delivery scan.
-     * - `block.timestamp` is after `purchasedAt + deliveryTimeout`.
+     * Requirements: the caller is the buyer; the order is `Active` and undelivered; the delivery
+     * timeout since purchase and the relay delay after it have passed.
      *
      * Emits an {OrderCancelled} event.
      */
     function cancelUndelivered(uint256 orderId) external;
 
     /**
-     * @dev Requests the return of the caller's order for `reason` (a {ReturnReason}), for a cash refund
-     * or an exchange voucher (`remedy`, a {Remedy}).
+     * @dev Requests a return as the buyer, with a reason and the remedy (cash or exchange voucher).
      *
-     * Requirements:
-     *
-     * - the caller is the buyer and the order is `Active`.
-     * - the order was delivered, and `block.timestamp` is at most delivery + max(withdrawalWindow, returnWindow).
-     * - `reason` is a {ReturnReason}; `remedy` is a {Remedy}, and `Exchange` only if the policy offers it.
+     * Requirements: the caller is the buyer; the order is `Active`, delivered and inside its return
+     * period; `reason` and `remedy` are known; an exchange is offered by the policy.
      *
      * Emits a {ReturnRequested} event.
      */
     function requestReturn(uint256 orderId, uint8 reason, uint8 remedy) external;
 
     /**
-     * @dev Same as {requestReturn}, from the buyer's EIP-712 signed {ReturnRequest} relayed by anyone.
+     * @dev {requestReturn} on the buyer's behalf from their signed {ReturnRequest}; anyone may submit it.
      *
-     * Requirements:
-     *
-     * - `request.buyer` is the order's buyer; signature, nonce and deadline are valid.
-     * - the requirements of {requestReturn}.
+     * Requirements: as {requestReturn} for `request.buyer`; signature, nonce and deadline are valid.
      *
      * Emits a {ReturnRequested} event.
      */
     function requestReturnBySig(ReturnRequest calldata request, bytes calldata signature) external;
 
     /**
-     * @dev Records an inspector's signed attestation, submitted by anyone. If `grade` equals
-     * {deriveGrade} of `facts`, grade A settles at once and B or C moves the order to `Inspected`
-     * until the buyer accepts, contests or the dispute window ends; otherwise the order is `Disputed`.
+     * @dev Changes the remedy of a return before its refund is paid (the exchange is revocable).
      *
-     * Above the policy's `dualInspectionAbove` the first consistent attestation moves the order to
-     * `SecondInspection`; the second, by an inspector of another organisation, must attest the same
-     * facts and grade, or the order is `Disputed`. On an order `Refunded` on receipt the attestation
-     * only decides the unit's disposition (and must be consistent). Where the policy refunds on return
-     * and an accredited center received the unit, the refund is released first, in the same call
-     * (as {releaseRefundOnReceipt}), so an inspection cannot get ahead of it.
+     * Requirements: the caller is the buyer; the order is `ReturnRequested`, `SecondInspection`,
+     * `Inspected` or `Disputed`; an exchange is offered by the policy.
+     *
+     * Emits a {RemedyChosen} event.
+     */
+    function chooseRemedy(uint256 orderId, uint8 remedy) external;
+
+    /**
+     * @dev Records an inspector's signed attestation; anyone may submit it. Grade A settles at once
+     * (after a second opinion above the currency's dual-inspection amount); B and C wait for the buyer
+     * until the dispute window closes; facts that do not give the claimed grade, or a second opinion
+     * that differs, open a dispute. After a refund paid before inspection it decides the unit's fate.
      *
      * Requirements:
      *
-     * - `facts` uses only the four defined bits and `grade` is A, B or C.
-     * - the order is `ReturnRequested`, `SecondInspection` or `Refunded` and the return warehouse has
-     *   scanned the unit in.
-     * - the inspection SLA has not elapsed (after it the buyer is owed a full refund), unless the order
-     *   was already refunded on receipt.
-     * - `inspector` holds the registry's inspector role and belongs neither to the merchant's
-     *   organisation nor (second inspection) to the first inspector's; signature, nonce and deadline are valid.
+     * - the order is `ReturnRequested` (received), `SecondInspection`, or `Refunded` without facts.
+     * - signature, nonce and deadline are valid; the signer is an accredited inspector who is not the
+     *   buyer and belongs to neither the merchant's, the buyer's nor (second opinion) the first
+     *   inspector's organisation; facts use the defined bits; the grade is A, B or C.
+     * - before a refund: the inspection SLA since the receipt has not ended.
      *
-     * Emits an {InspectionSubmitted} event, then {OrderSettled}, {OrderInspected}, {OrderDisputed},
-     * {SecondInspectionRequired} or {DispositionDecided}.
+     * Emits an {InspectionSubmitted} event, then {OrderSettled}, {OrderInspected},
+     * {SecondInspectionRequired}, {OrderDisputed} or {DispositionDecided}.
      */
     function submitInspection(Inspection calldata inspection, bytes calldata signature) external;
 
     /**
-     * @dev Accepts a B or C inspection and settles at its grade.
+     * @dev Accepts a B or C inspection as the buyer: settles at the inspected grade.
      *
-     * Requirements:
-     *
-     * - the caller is the buyer and the order is `Inspected`.
+     * Requirements: the caller is the buyer; the order is `Inspected`.
      *
      * Emits an {OrderSettled} event.
      */
     function acceptInspection(uint256 orderId) external;
 
     /**
-     * @dev Contests a B or C inspection, sending the order to the arbiter.
+     * @dev Contests a B or C inspection as the buyer inside the dispute window.
      *
-     * Requirements:
-     *
-     * - the caller is the buyer, the order is `Inspected` and its dispute deadline has not passed.
+     * Requirements: the caller is the buyer; the order is `Inspected`; the dispute window is open.
      *
      * Emits an {OrderDisputed} event.
      */
     function contest(uint256 orderId) external;
 
     /**
-     * @dev Settles an uncontested B or C inspection after its dispute window. Anyone may call.
+     * @dev Settles a B or C inspection the buyer neither accepted nor contested; anyone may call.
      *
-     * Requirements:
-     *
-     * - the order is `Inspected` and `block.timestamp` is after its dispute deadline.
+     * Requirements: the order is `Inspected`; the dispute window has closed.
      *
      * Emits an {OrderSettled} event.
      */
     function finalize(uint256 orderId) external;
 
     /**
-     * @dev Decides a dispute: settles the order at `grade` (the statutory rules still apply).
+     * @dev Opens a dispute (mediation) before any inspection, as the buyer or the merchant's side
+     * (the merchant or its staff).
      *
-     * Requirements:
+     * Requirements: the order is `ReturnRequested`; the caller is the buyer, the merchant or the merchant's staff.
      *
-     * - the caller holds `ARBITER_ROLE`, the order is `Disputed` and `grade` is A, B or C.
+     * Emits an {OrderDisputed} event.
+     */
+    function openDispute(uint256 orderId) external;
+
+    /**
+     * @dev Decides a dispute: the arbiter states the facts (correcting the inspector's if it finds
+     * them wrong) and the diminished value, with a reason and evidence; the facts give the grade and
+     * the order settles by them.
+     *
+     * Requirements: the caller holds `ARBITER_ROLE`; the order is `Disputed`; the arbiter's time
+     * (the policy's `arbiterTimeout` since the dispute opened) has not run out; facts use the defined bits.
      *
      * Emits a {DisputeResolved} and an {OrderSettled} event.
      */
-    function resolveDispute(uint256 orderId, uint8 grade) external;
+    function resolveDispute(uint256 orderId, uint8 facts, uint96 diminishedValue, bytes32 reason, bytes32 evidence) external;
 
     /**
-     * @dev Refunds the buyer in full (`price + deliveryFee`) when the returned unit was not inspected
-     * within the inspection SLA after the receiving scan (or after the request, if scanned earlier).
+     * @dev Ends a dispute the arbiter did not decide in time; anyone may call. With attested facts the
+     * order settles by them; before any inspection the order goes back to awaiting its return, whose
+     * own timeouts then apply (the SLA kept running: an uninspected unit is refunded in full).
      *
-     * Requirements:
+     * Requirements: the order is `Disputed` and the arbiter's time has run out.
      *
-     * - the caller is the buyer, the order is `ReturnRequested` or `SecondInspection` (the second opinion
-     *   never came) and the unit was scanned in.
-     * - `block.timestamp` is after max(receivedAt, requestedAt) + inspectionSla.
+     * Emits a {DisputeLapsed} event, then {OrderSettled} when facts were attested.
+     */
+    function settleLapsedDispute(uint256 orderId) external;
+
+    /**
+     * @dev Refunds price + delivery fee when the return was received but not inspected within the
+     * SLA (or a second opinion never came), or when the unit was closed while the order held it
+     * before any facts were attested; the buyer calls.
      *
-     * Emits an {OrderSettled} event with grade None.
+     * Requirements: the caller is the buyer; the order is `ReturnRequested` or `SecondInspection`;
+     * the SLA since the receipt has ended, or the unit is closed.
+     *
+     * Emits an {OrderSettled} event.
      */
     function claimUninspectedRefund(uint256 orderId) external;
 
     /**
-     * @dev Refunds the buyer in full (`price + deliveryFee`) when a statutory withdrawal has not been
-     * settled by its legal deadline: the later of `requestedAt + refundDeadline` and the receiving
-     * scan (EU Art. 13(3) lets the trader wait for the goods).
+     * @dev Pays the statutory refund once due: by the attested facts where an inspection (or the
+     * arbiter) stated them, else as grade A with the seal intact (no exception proved); the buyer calls.
      *
      * Requirements:
      *
-     * - the caller is the buyer; the order is `ReturnRequested`, `SecondInspection` or `Disputed` and its
-     *   request was statutory.
-     * - the unit was scanned in and `block.timestamp` is after the deadline above.
+     * - the caller is the buyer; the request fell in the withdrawal period; the order is
+     *   `ReturnRequested`, `SecondInspection`, `Inspected` or `Disputed`.
+     * - the refund is due ({refundDueAt}) and that time has passed.
      *
-     * Emits an {OrderSettled} event with grade None.
+     * Emits an {OrderSettled} event.
      */
     function claimOverdueRefund(uint256 orderId) external;
 
     /**
-     * @dev Releases the refund of a return at the receiving scan, before inspection, when the order's
-     * policy grants refund upon return: the buyer gets what a grade-A settlement would give (cash, or
-     * the exchange voucher), the merchant the rest. Anyone may call it (normally the gateway, right
-     * after the scan is confirmed).
+     * @dev Refunds a return whose dispatch a carrier's scan proves but which was never received, as
+     * grade A with the seal intact, once the delivery timeout since the dispatch (and the relay delay)
+     * passed; the buyer calls. The merchant is never paid for a unit sent back without a decision.
      *
-     * Requirements:
+     * Requirements: the caller is the buyer; the order is `ReturnRequested`; dispatched, not received.
      *
-     * - the order is `ReturnRequested` and its policy has `refundOnReturn`.
-     * - the unit's receiving scan under {rmaRef} exists and was made at a location accredited in the
-     *   registry as a return center for the order's market, by the organisation that runs it.
-     * - the inspection SLA has not elapsed (after it the buyer is owed the full refund in cash).
+     * Emits an {OrderSettled} event.
+     */
+    function claimDispatchedRefund(uint256 orderId) external;
+
+    /**
+     * @dev Releases the refund (or the exchange voucher) when an accredited return center for the
+     * order's market scanned the unit in, before inspection, as grade A with the seal intact;
+     * anyone may call.
      *
-     * A return whose reason is `Defective` is paid as a defective unit: no return shipping deducted.
+     * Requirements: the order is `ReturnRequested`; the policy has `refundOnReturn`; the receiving scan
+     * was made at a return center accredited for the market; the inspection SLA has not ended.
      *
-     * Emits a {RefundReleasedOnReceipt} event.
+     * Emits a {RefundReleasedOnReceipt} and an {OrderSettled} event.
      */
     function releaseRefundOnReceipt(uint256 orderId) external;
 
     /**
-     * @dev Sets the {ReissueDesk}, the only account that may move orders through defect claims and
-     * replacements.
+     * @dev Sets, once, the {ReissueDesk} allowed to move orders through defect claims and replacements.
      *
-     * Requirements:
-     *
-     * - the caller holds `DEFAULT_ADMIN_ROLE`; `desk` is not zero; no desk was set before (open
-     *   reissues live in the desk, so it is never replaced).
+     * Requirements: the caller holds `DEFAULT_ADMIN_ROLE`; `desk` is not zero; no desk is set.
      *
      * Emits a {ReissueDeskSet} event.
      */
     function setReissueDesk(address desk) external;
 
     /**
-     * @dev Opens the buyer's defect claim on an order instead of a return: `ReissueApproved` at once
-     * when the price is at or under the policy's `reissueAutoApproveLimit`, else `DefectClaimed`.
-     * The order's reason becomes `Defective`.
+     * @dev Opens a defect claim of `buyer` on an `Active`, delivered order inside its return period:
+     * approved at once when the price is at or under the currency's auto-approval limit.
      *
-     * Requirements:
-     *
-     * - the caller is the reissue desk.
-     * - `buyer` is the order's buyer; the order is `Active`, delivered, and inside its return window.
+     * Requirements: the caller is the reissue desk; as {requestReturn} for `buyer`.
      */
     function openDefectClaim(uint256 orderId, address buyer) external returns (bool autoApproved);
 
     /**
-     * @dev Records the decision on a `DefectClaimed` order: `ReissueApproved`, or back to `Active`.
+     * @dev Decides a `DefectClaimed` order: approved, it owes a replacement; rejected, it is `Active`
+     * again and its return period is extended by `pendingFor`, the time the claim was pending.
      *
-     * Requirements:
-     *
-     * - the caller is the reissue desk (which checks who decided).
+     * Requirements: the caller is the reissue desk; the order is `DefectClaimed`.
      */
-    function decideDefectClaim(uint256 orderId, bool approve) external;
+    function decideDefectClaim(uint256 orderId, bool approve, uint256 pendingFor) external;
 
     /**
-     * @dev Reserves unit `replacement` for the `ReissueApproved` order: it cannot be listed until the
-     * reissue ends undelivered. {lastOrderOf} the replacement is then `orderId`.
+     * @dev Turns a defect claim nobody decided in time (or an unfulfilled reissue that needs the unit
+     * back) into a return at the merchant's expense: reason `Defective`, requested now.
      *
-     * Requirements:
+     * Requirements: the caller is the reissue desk; the order is `DefectClaimed` or `ReissueApproved`.
      *
-     * - the caller is the reissue desk.
-     * - the replacement is not listed and is the merchant's to sell (see {list}).
+     * Emits a {DefectReturnOpened} event.
+     */
+    function openDefectReturn(uint256 orderId, bytes32 replacement) external;
+
+    /**
+     * @dev Reserves `replacement` for an approved reissue so that it cannot be listed meanwhile.
+     *
+     * Requirements: the caller is the reissue desk; the order is `ReissueApproved`; the replacement is
+     * the merchant's stock (see {list}).
      */
     function reserveReplacement(uint256 orderId, bytes32 replacement) external;
 
     /**
-     * @dev Ends a `ReissueApproved` order: `delivered` pays the merchant `price + deliveryFee`
-     * (`Reissued`, {OrderCompleted}); otherwise the buyer is refunded in full ({OrderSettled}, grade
-     * None) and the reserved `replacement` (if any) is released.
+     * @dev Ends an approved reissue: delivered, the merchant is paid; not delivered and the policy
+     * waives the defective unit's return, the buyer is refunded in full and the reservation freed.
      *
-     * Requirements:
+     * Requirements: the caller is the reissue desk; the order is `ReissueApproved`.
      *
-     * - the caller is the reissue desk (which checks the replacement's delivery or the timeout).
+     * Emits an {OrderCompleted} or {OrderSettled} event.
      */
     function closeReissue(uint256 orderId, bool delivered, bytes32 replacement) external;
 
     /**
-     * @dev Sends the caller all its credit in `currency` (`address(0)`: native coin).
+     * @dev Withdraws the caller's credit in `currency` to itself.
      *
-     * Requirements:
-     *
-     * - the caller has a credit in `currency`; a native-coin recipient accepts the transfer.
+     * Requirements: the caller has a credit in `currency`.
      *
      * Emits a {Withdrawn} event.
      */
     function withdraw(address currency) external;
 
     /**
-     * @dev Sends `to` what the escrow holds in `currency` beyond {totalOwed} (coins forced in,
-     * tokens sent by mistake). Owed funds can never be touched.
+     * @dev Withdraws the caller's credit in `currency` to `to`: a blocked or blacklisted address can
+     * still be paid elsewhere.
      *
-     * Requirements:
+     * Requirements: the caller has a credit in `currency`; `to` is not zero.
      *
-     * - the caller holds `DEFAULT_ADMIN_ROLE`; `to` is not zero; there is a surplus.
+     * Emits a {Withdrawn} event.
+     */
+    function withdrawTo(address currency, address to) external;
+
+    /**
+     * @dev Sends to `to` what the escrow holds of `currency` beyond what it owes.
+     *
+     * Requirements: the caller holds `DEFAULT_ADMIN_ROLE`; there is a surplus.
      *
      * Emits a {SurplusRecovered} event.
      */
     function recoverSurplus(address currency, address to) external;
 
-    /// @dev Returns version `version` of `market`'s policy (reverts if there is none).
-    function policy(uint32 market, uint32 version) external view returns (Policy memory);
-
-    /// @dev Returns the latest policy version of `market` (0: none).
-    function currentPolicyVersion(uint32 market) external view returns (uint32);
-
     /// @dev Returns the listing of `unitId` (merchant zero: not listed).
     function listing(bytes32 unitId) external view returns (Listing memory);
 
-    /// @dev Returns the latest order placed for `unitId` (0: none).
+    /// @dev Returns the id of the unit's latest order (0: never sold).
     function lastOrderOf(bytes32 unitId) external view returns (uint256);
 
-    /// @dev Returns the order `orderId` (reverts if unknown).
+    /// @dev Returns the order. Reverts {ReturnEscrowUnknownOrder} if it does not exist.
     function order(uint256 orderId) external view returns (Order memory);
 
-    /// @dev Returns the number of orders placed, which is also the latest order id.
+    /// @dev Returns the number of orders placed (ids run from 1).
     function orderCount() external view returns (uint256);
 
-    /**
-     * @dev Returns the EPCIS bizTransaction the carrier puts on the delivering scan:
-     * `keccak256(abi.encode(block.chainid, address(this), orderId))`.
-     */
+    /// @dev Returns the business-transaction reference a carrier's delivery scan carries: keccak256(chain id, escrow, order id).
     function orderRef(uint256 orderId) external view returns (bytes32);
 
-    /**
-     * @dev Returns the EPCIS bizTransaction (type `rma`) the return warehouse puts on the receiving
-     * scan: `keccak256(abi.encode(orderRef(orderId), "RMA"))` (a bytes32 followed by an ABI-encoded string).
-     */
+    /// @dev Returns the RMA reference a return's scans carry: keccak256(orderRef, "RMA").
     function rmaRef(uint256 orderId) external view returns (bytes32);
 
-    /// @dev Returns the order's delivery time (0: not delivered), never earlier than its purchase.
+    /// @dev Returns when the unit was delivered (the carrier's scan, bounded by the relay delay; 0: not delivered).
     function deliveredAt(uint256 orderId) external view returns (uint256);
 
-    /// @dev Returns the time the return warehouse scanned the returned unit in (0: not yet).
+    /// @dev Returns when the return was received (the warehouse's scan after the request; 0: not yet).
     function returnReceivedAt(uint256 orderId) external view returns (uint256);
 
-    /**
-     * @dev Returns the grade that `facts` earn under the order's policy: DEFECTIVE → A (the merchant's
-     * fault); else USED → C; else SEAL_INTACT and (PACKAGING_INTACT or packaging not required) → A; else B.
-     */
-    function deriveGrade(uint256 orderId, uint8 facts) external view returns (Grade);
+    /// @dev Returns when a carrier's scan proves the return was sent back after the request (0: no proof).
+    function dispatchedAt(uint256 orderId) external view returns (uint256);
+
+    /// @dev Returns the last second a return may be requested (0: not delivered).
+    function returnWindowCloses(uint256 orderId) external view returns (uint256);
 
     /**
-     * @dev Returns the settlement the order would get at `grade`, with the facts attested so far
-     * (none before inspection, i.e. a hygiene seal is then taken as broken). For an `Active` order the
-     * statutory flag is the one a return requested now would get.
+     * @dev Returns when the statutory refund of a returned order falls due (0: not a withdrawal, or
+     * not due until the unit is received or its dispatch proved).
      */
-    function quote(uint256 orderId, uint8 grade) external view returns (Settlement memory);
+    function refundDueAt(uint256 orderId) external view returns (uint256);
 
-    /// @dev Returns `account`'s withdrawable credit in `currency`.
+    /**
+     * @dev Returns the settlement `facts` would give the order at `grade` now (with `diminishedValue`):
+     * the escrow's own arithmetic (see {IReturnPolicies-settlement}), for the amounts a page shows.
+     */
+    function quote(uint256 orderId, uint8 grade, uint8 facts, uint256 diminishedValue) external view returns (IReturnPolicies.Settlement memory);
+
+    /// @dev Returns the credit of `account` in `currency`.
     function credits(address currency, address account) external view returns (uint256);
 
-    /// @dev Returns what the escrow owes in `currency`: escrow of open orders plus unwithdrawn credits.
+    /// @dev Returns what the escrow owes in `currency`: open orders' escrow plus unwithdrawn credits.
     function totalOwed(address currency) external view returns (uint256);
 
     /// @dev Returns the EIP-712 type hash of {ReturnRequest}.
@@ -879,5 +797,4 @@ interface IReturnEscrow {
 
     /// @dev Returns the EIP-712 type hash of {Inspection}.
     function getInspectionTypeHash() external pure returns (bytes32);
-
 }

@@ -67,20 +67,30 @@ interface ITraceRegistry {
         Recycled
     }
 
-    /// @dev Facts the escrow reads from the registry, recorded when the step that makes them happens.
+    /**
+     * @dev Facts the escrow reads from the registry, recorded when the step that makes them happens:
+     * a carrier's delivery under the order's reference, a warehouse's receiving scan (disposition
+     * `Returned`) under the RMA, and a carrier's pickup of a return (`Accepting` under the RMA, or a
+     * packing with disposition `Returned` into a parcel, recorded for each unit packed under the zero
+     * reference): the buyer's proof of dispatch (EU 2011/83 Art. 13(3)).
+     */
     enum Milestone {
         Delivered,
-        ReturnReceived
+        ReturnReceived,
+        Dispatched
     }
 
     /**
-     * @dev Where and by whom a milestone was scanned: the time (see {milestoneAt}), the GLN of the
-     * scan's location and the GLN of the signer's organisation when it signed.
+     * @dev Where and by whom a milestone was scanned: the time the signer attested (see
+     * {milestoneAt}), the GLN of the scan's location, the GLN of the signer's organisation when it
+     * signed, and when the chain recorded it (the block's time), from which the escrow bounds how late
+     * a scan may be relayed.
      */
     struct MilestoneRecord {
         uint40 at;
         uint64 location;
         uint64 organization;
+        uint40 recordedAt;
     }
 
     /**
@@ -151,6 +161,33 @@ interface ITraceRegistry {
         uint40 eventTime;
         bytes32 evidence;
         bytes32 bizTransaction;
+    }
+
+    /**
+     * @dev The brand's decommissioning of one of its units while the unit is its stock: it closes the
+     * unit (see {decommission}). The unit is named by GTIN and serial, which prove whose it is.
+     * EIP-712 type: `Decommission(uint64 gtin,string serial,uint8 disposition,uint64 location,uint40 eventTime,bytes32 evidence)`.
+     */
+    struct Decommission {
+        uint64 gtin;
+        string serial;
+        uint8 disposition;
+        uint64 location;
+        uint40 eventTime;
+        bytes32 evidence;
+    }
+
+    /**
+     * @dev Decommissionings signed at once by a brand. EIP-712 type:
+     * `DecommissionBatch(address signer,Decommission[] units,uint256 nonce,uint64 deadline)` followed by the
+     * `Decommission` type.
+     */
+    struct SignedDecommissionBatch {
+        address signer;
+        Decommission[] units;
+        uint256 nonce;
+        uint64 deadline;
+        bytes signature;
     }
 
     /**
@@ -266,6 +303,19 @@ interface ITraceRegistry {
     /// @dev The account is the zero address.
     error TraceRegistryZeroAddress();
 
+    /// @dev `brand` may not register `gtin`: no GS1 company prefix of `gtin` is recorded for it and the
+    /// accreditor did not approve it for this product.
+    error TraceRegistryProductNotApproved(uint64 gtin, address brand);
+
+    /// @dev The company prefix is not 6 to 12 digits long.
+    error TraceRegistryInvalidCompanyPrefix(uint64 prefix, uint8 digits);
+
+    /// @dev The close guard (see {closeGuard}) refused: the unit is not `signer`'s to close now.
+    error TraceRegistryClosingNotAllowed(bytes32 unitId, address signer);
+
+    /// @dev The close guard is set once: it is `guard` already.
+    error TraceRegistryCloseGuardSet(address guard);
+
     /// @dev Emitted when `brand` registers a product class.
     event ProductRegistered(uint64 indexed gtin, address indexed brand, uint8 classFlags, uint64 markets);
 
@@ -274,6 +324,18 @@ interface ITraceRegistry {
 
     /// @dev Emitted when the return center at `location` is accredited for `markets` (0: revoked).
     event ReturnCenterSet(uint64 indexed location, uint64 indexed organization, uint64 markets);
+
+    /// @dev Emitted when the accreditor records `brand` as the owner of a GS1 company prefix (zero brand: removed).
+    event CompanyPrefixSet(uint64 indexed prefix, uint8 digits, address indexed brand);
+
+    /// @dev Emitted when the accreditor lets `brand` register `gtin` outside its company prefixes (zero brand: withdrawn).
+    event ProductApproved(uint64 indexed gtin, address indexed brand);
+
+    /// @dev Emitted when the accreditor reviews a product's class flags; orders placed before keep theirs.
+    event ProductClassReviewed(uint64 indexed gtin, uint8 previousFlags, uint8 classFlags, string reason);
+
+    /// @dev Emitted when the admin sets the close guard (the escrow), once.
+    event CloseGuardSet(address guard);
 
     /**
      * @dev Emitted when a unit is commissioned: its first event. The chain link is the EIP-712 struct
@@ -336,10 +398,93 @@ interface ITraceRegistry {
      *
      * - the caller holds the brand role.
      * - `gtin` is a valid GTIN-14 not registered yet.
+     * - the accreditor recorded a GS1 company prefix of `gtin` for the caller ({setCompanyPrefix}), or
+     *   approved the caller for `gtin` ({approveProduct}).
      *
      * Emits a {ProductRegistered} event.
      */
     function registerProduct(uint64 gtin, uint8 classFlags, uint64 markets) external;
+
+    /**
+     * @dev Records `brand` as the licensee of the GS1 company prefix `prefix` of `digits` digits (6 to
+     * 12): it may register the GTINs that carry it (the digits after a GTIN-14's indicator digit).
+     * A zero `brand` removes the record; products registered under it stay.
+     *
+     * Requirements:
+     *
+     * - the caller holds `ACCREDITOR_ROLE`; `digits` is 6 to 12 and `prefix` has at most that many digits.
+     *
+     * Emits a {CompanyPrefixSet} event.
+     */
+    function setCompanyPrefix(uint64 prefix, uint8 digits, address brand) external;
+
+    /**
+     * @dev Lets `brand` register `gtin` although no company prefix of it is recorded for the brand
+     * (a GTIN licensed singly); zero withdraws the approval.
+     *
+     * Requirements:
+     *
+     * - the caller holds `ACCREDITOR_ROLE`; `gtin` is valid.
+     *
+     * Emits a {ProductApproved} event.
+     */
+    function approveProduct(uint64 gtin, address brand) external;
+
+    /**
+     * @dev Corrects the class flags a brand declared for `gtin` (for example a hygiene seal on goods
+     * that can be cleaned, which the law reads narrowly: CJEU C-681/17), with the reason. Orders placed
+     * before keep the flags they were placed under; listings must be renewed to sell under the new ones.
+     *
+     * Requirements:
+     *
+     * - the caller holds `ACCREDITOR_ROLE`; `gtin` is registered.
+     *
+     * Emits a {ProductClassReviewed} event.
+     */
+    function reviewClassFlags(uint64 gtin, uint8 classFlags, string calldata reason) external;
+
+    /**
+     * @dev Sets, once, the contract asked before any unit closes (the escrow: it knows who holds a
+     * unit). Until it is set no event may close a unit.
+     *
+     * Requirements:
+     *
+     * - the caller holds `DEFAULT_ADMIN_ROLE`; `guard` is not zero; no guard is set.
+     *
+     * Emits a {CloseGuardSet} event.
+     */
+    function setCloseGuard(address guard) external;
+
+    /**
+     * @dev Closes units from brand-signed batches of {Decommission}s; any account may submit them. A
+     * brand closes only its own units, and only while they are its stock (the close guard decides:
+     * no order open on them, none sold and kept). Each decommissioning is a chain link like a
+     * {LifecycleEvent} with step `Decommissioning`, the given disposition and no business
+     * transaction, and is logged as an {EventRecorded}.
+     *
+     * Requirements, for each signed batch:
+     *
+     * - it holds at least one unit; signature, nonce and deadline are valid (see {IDelegatedSignatures}).
+     * - the signer holds the brand role and registered each unit's GTIN; each unit exists and is open.
+     * - the disposition is known and is not a partner's (`Donated`, `Recycled`); each location is a valid
+     *   GLN and no event time is zero or in the future.
+     * - the close guard allows each closing.
+     *
+     * Emits an {EventRecorded} event per unit.
+     */
+    function decommission(SignedDecommissionBatch[] calldata batches) external;
+
+    /// @dev Returns the close guard (zero: none set; then no unit may close).
+    function closeGuard() external view returns (address);
+
+    /// @dev Returns the brand recorded for the GS1 company prefix `prefix` of `digits` digits (zero: none).
+    function companyPrefixOwner(uint64 prefix, uint8 digits) external view returns (address);
+
+    /// @dev Returns the brand the accreditor approved for `gtin` outside its prefixes (zero: none).
+    function approvedBrand(uint64 gtin) external view returns (address);
+
+    /// @dev Returns the EIP-712 type hashes of {Decommission} and of the signed `DecommissionBatch`.
+    function getDecommissionTypeHashes() external pure returns (bytes32 item, bytes32 batch);
 
     /**
      * @dev Grants `account` the step roles `roles` (bit set of `ROLE_*`) as a member of `organization`;
@@ -390,12 +535,14 @@ interface ITraceRegistry {
      * - it holds at least one event; signature, nonce and deadline are valid (see {IDelegatedSignatures}).
      * - each unit exists, each step is a known step other than commissioning, each disposition is known.
      * - the signer holds, for each event, a role allowed to sign its step (see {allowedRoles}); only a
-     *   charity signs disposition `Donated`, only a recycler `Recycled`.
+     *   charity signs disposition `Donated`, only a recycler `Recycled`. `Decommissioning` is a brand's
+     *   own call ({decommission}).
      * - no unit is closed (see {isClosed}); a closing event on a parcel finds it empty.
      * - each location is a valid GLN and no event time is zero or in the future.
+     * - an event that closes its unit (disposition `Donated`, `Recycled` or `Destroyed`) is allowed by the
+     *   close guard: a partner closes a unit the settled order sent it to, never one an order holds.
      *
-     * An event with disposition `Donated`, `Recycled` or `Destroyed`, or step `Decommissioning`,
-     * closes its unit. A parcel's id is a unit id too: an event on it is one scan of the whole parcel.
+     * A parcel's id is a unit id too: an event on it is one scan of the whole parcel.
      *
      * Emits an {EventRecorded} event per event.
      */
@@ -459,6 +606,8 @@ interface ITraceRegistry {
     /**
      * @dev Returns when `kind` happened to `unitId` under business transaction `bizTransaction`
      * (the time the signer attested, capped at the block time of recording), or 0 if it did not.
+     * The first scan counts, except for {Milestone-Dispatched} under the zero reference (a packing
+     * into a return parcel), where the latest does.
      */
     function milestoneAt(bytes32 unitId, bytes32 bizTransaction, Milestone kind) external view returns (uint40);
 

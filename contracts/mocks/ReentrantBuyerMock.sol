@@ -13,8 +13,8 @@ contract ReentrantBuyerMock {
         escrow = escrow_;
     }
 
-    function purchase(bytes32 unitId, uint256 expectedTotal) external payable returns (uint256) {
-        return escrow.purchase{value: msg.value}(unitId, expectedTotal);
+    function purchase(bytes32 unitId, IReturnEscrow.ListingTerms calldata expected) external payable returns (uint256) {
+        return escrow.purchase{value: msg.value}(unitId, expected, false);
     }
 
     function requestReturn(uint256 orderId, uint8 reason) external {

@@ -5,7 +5,7 @@ import {StorePoints} from "../StorePoints.sol";
 
 /// @dev Exposes {StorePoints-_update} to test its holder-to-holder guard directly. Tests only.
 contract StorePointsHarness is StorePoints {
-    constructor(address admin) StorePoints(admin, admin, "") {}
+    constructor(address admin_) StorePoints(admin_, "") {}
 
     function update(address from, address to, uint256 id, uint256 value) external {
         uint256[] memory ids = new uint256[](1);

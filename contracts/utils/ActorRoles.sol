@@ -12,4 +12,6 @@ library ActorRoles {
     uint32 internal constant INSPECTOR = 1 << 3;
     uint32 internal constant CHARITY = 1 << 4;
     uint32 internal constant RECYCLER = 1 << 5;
+    /// @dev Acts for the merchant of its organisation on cases and disputes; signs no step, lists nothing.
+    uint32 internal constant MERCHANT_STAFF = 1 << 6;
 }

@@ -51,8 +51,7 @@ abstract contract DelegatedSignatures is EIP712, IDelegatedSignatures {
         if (!SignatureChecker.isValidSignatureNowCalldata(signer, _hashTypedDataV4(structHash), signature)) {
             revert SignatureInvalid(signer);
         }
-        unchecked {
-            _nonces[signer] = expected + 1;
-        }
+        // Checked: a nonce pushed to the top by {increaseNonce} must not wrap to 0 and revive old signatures.
+        _nonces[signer] = expected + 1;
     }
 }

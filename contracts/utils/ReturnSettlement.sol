@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.28;
+
+import {IReturnEscrow} from "../interfaces/IReturnEscrow.sol";
+import {IReturnPolicies} from "../interfaces/IReturnPolicies.sol";
+import {IStorePoints} from "../interfaces/IStorePoints.sol";
+
+/**
+ * @dev How {ReturnEscrow} pays a settlement: the amounts from {IReturnPolicies-settlement} (the one
+ * place the arithmetic lives), credited to buyer and merchant in the order's currency, the points
+ * minted last. A linked library (public functions, called by DELEGATECALL, so the escrow's storage and
+ * address): the escrow's state machine and its payments are separate code within one contract.
+ */
+library ReturnSettlement {
+    uint8 private constant _SEAL_INTACT = 1;
+    uint8 private constant _PACKAGING_INTACT = 2;
+    uint8 private constant _DEFECTIVE = 8;
+
+    /// @dev Settles at `grade` with the order's attested facts and ends the order (`Settled`).
+    function settle(
+        IReturnEscrow.Order storage o,
+        mapping(address account => uint256) storage credits,
+        IReturnPolicies policies,
+        IStorePoints points,
+        uint256 orderId,
+        IReturnEscrow.SettlementPath path,
+        IReturnPolicies.Grade grade
+    ) public {
+        IReturnPolicies.Settlement memory s = policies.settlement(terms(o), o.inWithdrawal, grade, o.facts, o.diminishedValue);
+        o.status = IReturnEscrow.OrderStatus.Settled;
+        o.grade = grade;
+        emit IReturnEscrow.OrderSettled(orderId, path, grade, s);
+        _pay(o, credits, points, orderId, s);
+    }
+
+    /**
+     * @dev Pays a return whose facts nobody attested as grade A with the seal and packaging intact (so
+     * no exception applies), defective when that is the buyer's reason; the unit's fate waits for an
+     * inspection (`Refunded`).
+     */
+    function settleUnproved(
+        IReturnEscrow.Order storage o,
+        mapping(address account => uint256) storage credits,
+        IReturnPolicies policies,
+        IStorePoints points,
+        uint256 orderId,
+        IReturnEscrow.SettlementPath path
+    ) public {
+        uint8 facts = _SEAL_INTACT | _PACKAGING_INTACT;
+        if (o.reason == IReturnEscrow.ReturnReason.Defective) facts |= _DEFECTIVE;
+        IReturnPolicies.Settlement memory s = policies.settlement(terms(o), o.inWithdrawal, IReturnPolicies.Grade.A, facts, 0);
+        o.status = IReturnEscrow.OrderStatus.Refunded;
+        emit IReturnEscrow.OrderSettled(orderId, path, IReturnPolicies.Grade.None, s);
+        _pay(o, credits, points, orderId, s);
+    }
+
+    /// @dev Price and delivery fee back to the buyer in cash, nothing deducted; the order ends in `status`.
+    function refundInFull(
+        IReturnEscrow.Order storage o,
+        mapping(address account => uint256) storage credits,
+        uint256 orderId,
+        IReturnEscrow.SettlementPath path,
+        IReturnEscrow.OrderStatus status
+    ) public {
+        o.status = status;
+        IReturnPolicies.Settlement memory s;
+        s.refund = uint256(o.price) + o.deliveryFee;
+        emit IReturnEscrow.OrderSettled(orderId, path, IReturnPolicies.Grade.None, s);
+        credits[o.buyer] += s.refund;
+    }
+
+    /// @dev What the policies' arithmetic needs to know of an order.
+    function terms(IReturnEscrow.Order storage o) public view returns (IReturnPolicies.OrderTerms memory) {
+        return
+            IReturnPolicies.OrderTerms({
+                market: o.market,
+                policyVersion: o.policyVersion,
+                price: o.price,
+                deliveryFee: o.deliveryFee,
+                returnShippingFee: o.returnShippingFee,
+                hygieneSealed: o.hygieneSealed,
+                exceptionConfirmed: o.exceptionConfirmed,
+                exchange: o.remedy == IReturnEscrow.Remedy.Exchange
+            });
+    }
+
+    /**
+     * @dev Credits a settlement's cash to buyer and merchant, then mints its points (the only external
+     * call, last). Points that cannot be minted are paid in cash from the merchant's share instead.
+     */
+    function _pay(
+        IReturnEscrow.Order storage o,
+        mapping(address account => uint256) storage credits,
+        IStorePoints points,
+        uint256 orderId,
+        IReturnPolicies.Settlement memory s
+    ) private {
+        address buyer = o.buyer;
+        address merchant = o.merchant;
+        if (s.refund != 0) credits[buyer] += s.refund;
+        if (s.merchantAmount != 0) credits[merchant] += s.merchantAmount;
+        if (s.points != 0) {
+            try points.mint(buyer, merchant, o.currency, s.points) {} catch {
+                // The merchant holds the cash value of what it could not issue as points.
+                uint256 cash = s.points < s.merchantAmount ? s.points : s.merchantAmount;
+                credits[merchant] -= cash;
+                credits[buyer] += cash;
+                emit IReturnEscrow.PointsPaidInCash(orderId, cash);
+            }
+        }
+    }
+}
