@@ -21,6 +21,7 @@ class Role(IntFlag):
     INSPECTOR = 8
     CHARITY = 16
     RECYCLER = 32
+    MERCHANT_STAFF = 64  # acts for its organisation's merchant on cases and disputes; signs no step
 
 
 class BizStep(IntEnum):
@@ -82,7 +83,8 @@ class Disposition(IntEnum):
         return f"{CBV}Disp-{self.name.lower()}"
 
 
-# Who may sign which step; TraceRegistry.allowedRoles holds the same table (a test compares them).
+# Who may sign which step; TraceRegistry.allowedRoles holds the same table for record() (a test
+# compares them; commissioning and decommissioning have calls of their own, where allowedRoles is 0).
 STEP_ROLES: dict[BizStep, Role] = {
     BizStep.COMMISSIONING: Role.BRAND,  # through commission(), not record()
     BizStep.PACKING: Role.BRAND | Role.CARRIER | Role.WAREHOUSE,
@@ -99,7 +101,7 @@ STEP_ROLES: dict[BizStep, Role] = {
     BizStep.STORING: Role.WAREHOUSE,
     BizStep.REPACKAGING: Role.WAREHOUSE,
     BizStep.DESTROYING: Role.WAREHOUSE | Role.RECYCLER,
-    BizStep.DECOMMISSIONING: Role.BRAND | Role.RECYCLER,
+    BizStep.DECOMMISSIONING: Role.BRAND,  # through decommission(), its stock only; not record()
 }
 
 # What ends a unit's lifecycle: after such an event the registry accepts none on the unit
