@@ -187,7 +187,11 @@ contract ReturnPolicies is IReturnPolicies, AccessControl {
             refund = (price * t.refundBps) / _BPS;
             s.points = (price * t.pointsBps) / _BPS;
         }
-        if (s.statutory && l.refundsDelivery) refund += o.deliveryFee;
+        s.priceRefunded = refund;
+        if (s.statutory && l.refundsDelivery) {
+            s.deliveryRefunded = o.deliveryFee;
+            refund += o.deliveryFee;
+        }
         if (!t.merchantPaysReturnShipping && !defective) {
             uint256 shipping = o.returnShippingFee;
             s.shippingDeducted = shipping < refund ? shipping : refund;

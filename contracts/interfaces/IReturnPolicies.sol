@@ -147,9 +147,11 @@ interface IReturnPolicies {
     }
 
     /**
-     * @dev A settlement as parts: refund + merchantAmount == price + deliveryFee. `diminished` and
-     * `shippingDeducted` are what the refund was reduced by for those reasons; `voucher` is the part of
-     * `points` that is the exchange voucher (the refund plus `bonus`).
+     * @dev A settlement as parts: refund + merchantAmount == price + deliveryFee. The cash value of the
+     * return is `priceRefunded + deliveryRefunded − shippingDeducted`: what came back of the price (the
+     * price less `diminished`, the attested diminished value, or less what the grade terms keep), of the
+     * delivery fee, and the return shipping deducted. It is the `refund`, or for an exchange the
+     * `voucher` less its `bonus` (the voucher is part of `points`; the refund is then zero).
      */
     struct Settlement {
         bool statutory;
@@ -161,6 +163,8 @@ interface IReturnPolicies {
         uint256 diminished;
         uint256 shippingDeducted;
         Disposition disposition;
+        uint256 priceRefunded;
+        uint256 deliveryRefunded;
     }
 
     /// @dev The policy breaks rule `violation`.

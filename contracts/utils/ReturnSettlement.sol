@@ -64,6 +64,8 @@ library ReturnSettlement {
     ) public {
         o.status = status;
         IReturnPolicies.Settlement memory s;
+        s.priceRefunded = o.price;
+        s.deliveryRefunded = o.deliveryFee;
         s.refund = uint256(o.price) + o.deliveryFee;
         emit IReturnEscrow.OrderSettled(orderId, path, IReturnPolicies.Grade.None, s);
         credits[o.buyer] += s.refund;
