@@ -16,8 +16,10 @@ from web3.contract import Contract
 from web3.exceptions import ContractCustomError, ContractLogicError
 
 from returntrace import eip712, hashchain, history
+from returntrace.policies import Policy
 
 LAST_ORDER_OF_SELECTOR = keccak(text="lastOrderOf(bytes32)")[:4]
+IS_PARCEL_SELECTOR = keccak(text="isParcel(bytes32)")[:4]
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,11 @@ AUDITOR_RPC = RpcProfile(timeout=30.0)
 
 
 class ManifestError(RuntimeError):
-    """The deployment manifest is missing or does not describe the three contracts."""
+    """The deployment manifest is missing, not of this version, or does not describe the contracts."""
+
+
+MANIFEST_SCHEMA = 2  # scripts/deploy.py SCHEMA_VERSION: the contracts and meanings this gateway reads
+SIGNING_CONTRACTS = ("TraceRegistry", "ReturnEscrow", "StorePoints", "ReissueDesk")
 
 
 @dataclass
@@ -57,8 +63,9 @@ class Chain:
     registry: Contract
     escrow: Contract
     points: Contract
+    desk: Contract
+    policies: Contract
     domains: dict[str, eip712.Domain]
-    desk: Contract | None = None  # ReissueDesk (manifests written before it existed have none)
 
     @classmethod
     def connect(cls, rpc_url: str, manifest_path: Path, rpc: RpcProfile = REQUEST_RPC) -> "Chain":
@@ -66,21 +73,22 @@ class Chain:
             manifest = json.loads(Path(manifest_path).read_text())
         except (OSError, ValueError) as exc:
             raise ManifestError(f"cannot read deployment manifest {manifest_path}: {exc}") from exc
+        if manifest.get("schemaVersion") != MANIFEST_SCHEMA:
+            raise ManifestError(
+                f"{manifest_path} describes a deployment of schema {manifest.get('schemaVersion', 1)}; this gateway reads schema "
+                f"{MANIFEST_SCHEMA} (docs/operations.md, Upgrading: drain the outbox, deploy, switch the manifest)"
+            )
         w3 = rpc.web3(rpc_url)
         contracts: dict[str, Any] = {}
         domains: dict[str, eip712.Domain] = {}
-        for name in ("TraceRegistry", "ReturnEscrow", "StorePoints"):
+        for name in (*SIGNING_CONTRACTS, "ReturnPolicies"):
             entry = manifest.get("contracts", {}).get(name)
             if not entry:
                 raise ManifestError(f"{manifest_path} has no {name}")
             contracts[name] = w3.eth.contract(address=Web3.to_checksum_address(entry["address"]), abi=entry["abi"])
-            d = entry["eip712"]
-            domains[name] = eip712.Domain(d["name"], d["version"], int(d["chainId"]), d["verifyingContract"])
-        desk_entry = manifest.get("contracts", {}).get("ReissueDesk")
-        if desk_entry:
-            contracts["ReissueDesk"] = w3.eth.contract(address=Web3.to_checksum_address(desk_entry["address"]), abi=desk_entry["abi"])
-            d = desk_entry["eip712"]
-            domains["ReissueDesk"] = eip712.Domain(d["name"], d["version"], int(d["chainId"]), d["verifyingContract"])
+            if name in SIGNING_CONTRACTS:
+                d = entry["eip712"]
+                domains[name] = eip712.Domain(d["name"], d["version"], int(d["chainId"]), d["verifyingContract"])
         return cls(
             w3=w3,
             chain_id=int(manifest["chainId"]),
@@ -88,19 +96,26 @@ class Chain:
             registry=contracts["TraceRegistry"],
             escrow=contracts["ReturnEscrow"],
             points=contracts["StorePoints"],
+            desk=contracts["ReissueDesk"],
+            policies=contracts["ReturnPolicies"],
             domains=domains,
-            desk=contracts.get("ReissueDesk"),
         )
+
+    @property
+    def deployment(self) -> dict[str, Any]:
+        """What identifies the deployment: the chain and every contract's address."""
+        return {
+            "chainId": self.chain_id, "TraceRegistry": self.registry.address, "ReturnEscrow": self.escrow.address,
+            "StorePoints": self.points.address, "ReissueDesk": self.desk.address, "ReturnPolicies": self.policies.address,
+        }
 
     def domain_for(self, primary: str) -> eip712.Domain:
         """The EIP-712 domain a message type is signed under."""
-        if primary in ("EventBatch", "CommissionBatch", "AggregationBatch"):
+        if primary in ("EventBatch", "CommissionBatch", "AggregationBatch", "DecommissionBatch"):
             return self.domains["TraceRegistry"]
         if primary in ("Inspection", "ReturnRequest"):
             return self.domains["ReturnEscrow"]
         if primary == "DefectClaim":
-            if "ReissueDesk" not in self.domains:
-                raise ManifestError("the deployment manifest has no ReissueDesk")
             return self.domains["ReissueDesk"]
         return self.domains["StorePoints"]
 
@@ -122,7 +137,7 @@ class ChainReader:
         self._block_time: tuple[float, int] = (0.0, 0)
         self._closed: set[bytes] = set()
         self._open: dict[bytes, tuple[float, int]] = {}  # unit -> (read at, record) while open
-        self._policies: dict[tuple[int, int], tuple] = {}
+        self._policies: dict[tuple[int, int], Policy] = {}
 
     def block_time(self) -> int:
         fetched, value = self._block_time
@@ -185,6 +200,10 @@ class ChainReader:
         """`parcelSize` of parcels at the latest block (a unit's id answers 0)."""
         return history.read_parcel_sizes(self.chain.registry, list(dict.fromkeys(parcel_ids)), "latest")
 
+    def parcels_among(self, ids: list[bytes]) -> set[bytes]:
+        """Which of these ids are parcels (`isParcel`, at the latest block): one batched read."""
+        return {i for i, v in history.read_words(self.chain.registry, IS_PARCEL_SELECTOR, list(dict.fromkeys(ids)), "latest").items() if v}
+
     def last_orders(self, unit_ids: list[bytes]) -> dict[bytes, int]:
         """`ReturnEscrow.lastOrderOf` of many units at the latest block, in one batched read."""
         return history.read_words(self.chain.escrow, LAST_ORDER_OF_SELECTOR, list(dict.fromkeys(unit_ids)), "latest")
@@ -234,41 +253,37 @@ class ChainReader:
         except (ContractCustomError, ContractLogicError):
             return (None, 0, 0)
 
-    def policy(self, market: int, version: int) -> tuple:
-        """IReturnEscrow.Policy as a tuple (see POLICY_* indexes). Cached for good: a policy version
-        never changes once set (setPolicy adds a version)."""
+    def policy(self, market: int, version: int) -> Policy:
+        """A market's policy version. Cached for good: a version never changes once set (setPolicy adds one)."""
         key = (int(market), int(version))
         if key not in self._policies:
-            self._policies[key] = tuple(self.chain.escrow.functions.policy(*key).call())
+            self._policies[key] = Policy.from_tuple(self.chain.policies.functions.policy(*key).call())
         return self._policies[key]
 
     def delivered_at(self, order_id: int) -> int:
         return int(self.chain.escrow.functions.deliveredAt(order_id).call())
 
     def return_received_at(self, order_id: int) -> int:
-        """When the warehouse's receiving scan under the order's RMA arrived (0: not yet)."""
+        """When the warehouse's receiving scan under the order's RMA counts (0: not yet, or recorded before the request)."""
         return int(self.chain.escrow.functions.returnReceivedAt(order_id).call())
 
-    def derive_grade(self, order_id: int, facts: int) -> int:
-        """The grade the escrow derives from an inspection's facts under the order's policy."""
-        return int(self.chain.escrow.functions.deriveGrade(order_id, facts).call())
+    def return_window_closes(self, order_id: int) -> int:
+        """The escrow's end of the order's return period: the law's (whole days, calendar) or the policy's,
+        whichever is later, plus the time rejected defect claims held it (0: not delivered)."""
+        return int(self.chain.escrow.functions.returnWindowCloses(order_id).call())
+
+    def derive_grade(self, market: int, version: int, facts: int) -> int:
+        """The grade ReturnPolicies derives from an inspection's facts under a policy version."""
+        return int(self.chain.policies.functions.deriveGrade(int(market), int(version), int(facts)).call())
+
+    def may_close(self, unit_id: bytes, signer: str, roles: int, step: int, disposition: int) -> bool:
+        """The escrow's close guard (ICloseGuard): may `signer` record a closing event of `step` and
+        `disposition` for the unit now. Not cached: a settlement or a sale changes the answer."""
+        return bool(self.chain.escrow.functions.mayClose(unit_id, signer, roles, step, disposition).call())
 
 
-def return_window_closes(delivered_at: int, policy: tuple) -> int:
-    """When an order delivered at `delivered_at` stops being returnable under `policy` (a tuple):
-    ReturnEscrow._checkReturnable's delivery + max(withdrawal window, voluntary return window)."""
-    return delivered_at + max(int(policy[POLICY_WITHDRAWAL]), int(policy[POLICY_RETURN_WINDOW]))
-
-
-def inspection_sla_ends(received_at: int, requested_at: int, policy: tuple) -> int:
-    """ReturnEscrow's inspection SLA end: max(receipt, request) + inspectionSla."""
-    return max(int(received_at), int(requested_at)) + int(policy[POLICY_INSPECTION_SLA])
-
-
-# IReturnEscrow.Order and IReturnEscrow.Policy tuple positions the gateway reads.
-ORDER_BUYER, ORDER_STATUS, ORDER_HYGIENE_SEALED, ORDER_REMEDY, ORDER_MERCHANT, ORDER_PRICE = 0, 2, 4, 8, 9, 10
+# IReturnEscrow.Order tuple positions the gateway reads.
+ORDER_BUYER, ORDER_STATUS, ORDER_HYGIENE_SEALED, ORDER_GRADE, ORDER_REMEDY, ORDER_MERCHANT, ORDER_PRICE = 0, 2, 4, 7, 8, 9, 10
 ORDER_DELIVERY_FEE, ORDER_UNIT, ORDER_RETURN_SHIPPING_FEE, ORDER_MARKET, ORDER_POLICY_VERSION, ORDER_REQUESTED_AT = 12, 13, 14, 15, 16, 17
-POLICY_WITHDRAWAL, POLICY_RETURN_WINDOW, POLICY_INSPECTION_SLA, POLICY_REFUNDS_DELIVERY, POLICY_HYGIENE_EXEMPT = 0, 1, 3, 6, 7
-POLICY_TERMS, POLICY_REFUND_ON_RETURN, POLICY_EXCHANGE_OFFERED, POLICY_EXCHANGE_BONUS = 9, 10, 11, 12
 # IReturnEscrow.OrderStatus values the gateway decides on.
 ORDER_ACTIVE, ORDER_RETURN_REQUESTED, ORDER_SECOND_INSPECTION, ORDER_REFUNDED = 1, 2, 8, 9

@@ -87,7 +87,7 @@ ORDER_STATUS = {
     "completed": "Completed — no return; paid out to the brand",
     "cancelled": "Cancelled — not delivered in time, refunded",
     "second_inspection": "Second inspection by an independent inspector pending",
-    "refunded": "Refunded when the return center received it",
+    "refunded": "Refunded — the unit's inspection decides where it goes",
     "defect_claimed": "Defect reported — waiting for the brand's decision",
     "reissue_approved": "Defect confirmed — a replacement is on its way",
     "reissued": "Replaced — the replacement was delivered",
@@ -318,24 +318,35 @@ def _escrow_steps(rs: ReturnStatus, grade: str | None, currency: Currency, inspe
             target.evidence_cid, target.evidence_digest = split_evidence(rs.inspection.get("evidence"))
 
     disputed = _event(rs, "OrderDisputed")
-    if disputed is not None:
-        contested = bool((disputed.get("args") or {}).get("contested"))
-        label = "Grade contested by the buyer" if contested else "Sent to an arbiter"
-        line = "An independent arbiter will decide." if contested else "The attested facts did not match the claimed grade."
-        add(_at(Step(label=label, kind="inspect", lines=[line]), _event_time(disputed, block_time), disputed))
-    resolved = _event(rs, "DisputeResolved")
-    if resolved is not None:
-        decided = _grade_letter((resolved.get("args") or {}).get("grade"))
-        step = add(_at(Step(label="Arbiter decided", kind="inspect"), _event_time(resolved, block_time), resolved))
-        if decided:
-            step.grade, step.grade_meaning = decided, GRADE_MEANING.get(decided)
+    if disputed is not None and rs.dispute:
+        d = rs.dispute
+        label = DISPUTE_OPENED.get(d["openedBy"], "Dispute opened")
+        if d["openedBy"] == "buyer" and rs.inspection:
+            label = "Grade contested by the buyer"
+        lines = ["The attested facts did not match the claimed grade."] if d["openedBy"] == "inspection_mismatch" else []
+        by = format_time(d.get("decideBy"))[0]
+        lines.append(f"An independent arbiter decides{f' by {by}' if by else ''}; if it does not, the attested facts decide.")
+        add(_at(Step(label=label, kind="inspect", lines=lines), _event_time(disputed, block_time), disputed))
+        resolution = d.get("resolution")
+        resolved = _event(rs, "DisputeResolved")
+        if resolution and resolved is not None:
+            step = add(_at(Step(label="Arbiter decided", kind="inspect"), _event_time(resolved, block_time), resolved))
+            decided = _grade_letter(resolution.get("grade"))
+            if decided:
+                step.grade, step.grade_meaning = decided, GRADE_MEANING.get(decided)
+            facts = [humanize(f) for f in resolution.get("facts") or []]
+            step.lines.append("Facts as the arbiter found them: " + (", ".join(f.lower() if i else f for i, f in enumerate(facts)) or "none"))
+            step.evidence_cid, step.evidence_digest = split_evidence(resolution.get("evidence"))
+        lapsed = _event(rs, "DisputeLapsed")
+        if lapsed is not None:
+            add(_at(Step(label="The arbiter did not decide in time", kind="inspect", lines=["The attested facts decide."]), _event_time(lapsed, block_time), lapsed))
 
     if rs.settlement is not None:
         s = rs.settlement
         refund, points = int(s.refund), int(s.points)
         if rs.status == "cancelled":
             label = "Cancelled and refunded"
-        elif s.disposition == "kept":
+        elif s.disposition == "kept" and refund == 0:
             label = "Paid to the brand"
         elif refund > 0:
             label = "Refunded"
@@ -354,7 +365,22 @@ def _escrow_steps(rs: ReturnStatus, grade: str | None, currency: Currency, inspe
     return steps
 
 
-SETTLEMENT_EVENT_NAMES = ("OrderSettled", "RefundReleasedOnReceipt", "OrderCompleted", "OrderCancelled")
+SETTLEMENT_EVENT_NAMES = ("OrderSettled", "OrderCompleted", "OrderCancelled")
+DISPUTE_OPENED = {"buyer": "Dispute opened by the buyer", "merchant": "Dispute opened by the brand", "inspection_mismatch": "Sent to an arbiter"}
+# What decided a settlement, by the escrow's settlement path (api/settlements.py `kind`).
+SETTLED_BY = {
+    "arbitrated": "An independent arbiter, on the facts it found",
+    "arbiter_silent": "The arbiter did not decide in time: the inspector's attested facts",
+    "overdue": "The statutory refund deadline passed: the attested facts, or the full refund of an uninspected unit",
+    "uninspected": "Buyer protection: the unit was not inspected in time, so everything was refunded",
+    "on_receipt": "Refunded when an approved return center received the unit",
+    "dispatched": "Buyer protection: a carrier's scan proves the unit was sent back; it never arrived",
+    "unit_closed": "Buyer protection: the unit was closed while the order held it, so everything was refunded",
+    "reissue_failed": "The replacement never came: everything refunded, the buyer keeps the defective unit",
+}
+
+
+RIGHT_LOST = "Returned within the statutory period, but the unit's state (an opened hygiene seal, or use where the law requires good condition) lost the statutory right"
 
 
 def deduction_text(d: dict[str, Any], parts: dict[str, Any], currency: Currency) -> str:
@@ -388,8 +414,8 @@ def settlement_lines(s: Settlement, currency: Currency) -> list[str]:
             lines.append("Breakdown not verified: the order's terms do not explain the escrow's amounts")
         return lines
     lines = [f"Paid {format_amount(p['price'], currency)} + {format_amount(p['deliveryFee'], currency)} delivery"]
-    if p.get("hygieneException"):
-        lines.append("The seal of this hygiene product was broken, so the statutory right did not apply")
+    if p.get("basis") == "right_lost":
+        lines.append(RIGHT_LOST)
     lines += [deduction_text(d, p, currency) for d in p.get("deductions") or []]
     if s.disposition == "kept":
         lines.append(f"{format_amount(p['merchantAmount'], currency)} to the brand; the buyer keeps the unit")
@@ -528,6 +554,10 @@ def _return_options(rs: ReturnStatus, currency: Currency) -> list[Row]:
     rows.append(Row("Refund", f"Refund {format_amount(o['refund'], currency)}"))
     if o.get("refundOnReturn"):
         rows.append(Row("When", "Your money is released as soon as an approved return center scans the parcel in"))
+    if o.get("freePickup"):
+        rows.append(Row("Pickup", "The brand collects the return at your door"))
+    if o.get("statutory"):
+        rows.append(Row("Your right", "Within the statutory withdrawal period: the law sets the least you get back"))
     if until:
         rows.append(Row("Until", until))
     return rows
@@ -565,44 +595,60 @@ def _return_rows(rs: ReturnStatus, grade: str | None, currency: Currency) -> lis
         rows.append(Row("Chosen", "Exchange voucher (store points) instead of cash"))
     if rs.voucher_points:
         rows.append(Row("Voucher", f"Store points worth {format_amount(rs.voucher_points, currency)}", emphasis=True))
+    if rs.dispatched_at:
+        rows.append(Row("Sent back", f"A carrier's scan proves the return was sent on {format_time(rs.dispatched_at)[0]} (checked on-chain)"))
     if rs.refund_on_receipt:
         r = rs.refund_on_receipt
         paid = format_amount(r["refund"], currency) if int(r["refund"]) else f"a voucher worth {format_amount(r['points'], currency)}"
         rows.append(Row("Refund released", f"{paid} when the return center at location {r['location']} received it", emphasis=True))
+    if rs.dispute and rs.dispute.get("pending"):
+        by = format_time(rs.dispute.get("decideBy"))[0]
+        rows.append(Row("Dispute", f"An independent arbiter decides by {by}; if it does not, the attested facts decide", emphasis=True))
     if rs.second_inspection and rs.second_inspection.get("pending"):
         rows.append(Row("Inspection", "Second inspection by an independent inspector pending", emphasis=True))
     if rs.defect_claim:
         d = rs.defect_claim
         state = (
             "approved at once (low value)" if d.get("autoApproved")
-            else "approved: the brand did not decide in time" if d.get("approvedByTimeout")
+            else "the brand did not decide in time: returned at the brand's expense" if d.get("returnedUndecided")
             else "approved" if d.get("approved") else "rejected" if d.get("decided") else "waiting for the brand's decision"
         )
         rows.append(Row("Defect claim", f"Reported with photo evidence — {state}"))
     if rs.reissue:
         ri = rs.reissue
-        state = "delivered" if ri.get("deliveredAt") else "not delivered in time — refunded" if ri.get("unfulfilled") else "on its way" if ri.get("replacement") else "being prepared"
+        if ri.get("deliveredAt"):
+            state = "delivered"
+        elif ri.get("unfulfilled"):
+            state = "not delivered in time — refunded; keep the defective unit" if ri.get("returnWaived") else "not delivered in time — return the defective unit for a full refund"
+        else:
+            state = "on its way" if ri.get("replacement") else "being prepared"
         rows.append(Row("Replacement", state, emphasis=True))
+    if rs.proof:
+        block = rs.proof.get("block")
+        rows.append(Row("Order state", f"checked on-chain at block {block:,}" if rs.proof.get("verified") and block is not None else f"not verified: {rs.proof.get('reason')}"))
     s = rs.settlement
     if s is None:
         return rows
     parts = s.parts or {}
     if parts.get("verified"):
         rows += [Row("Deducted", deduction_text(d, parts, currency)) for d in parts.get("deductions") or []]
-        if parts.get("hygieneException"):
-            rows.append(Row("Hygiene seal", "Broken: the statutory right of withdrawal did not apply to this hygiene product"))
+        if parts.get("basis") == "right_lost":
+            rows.append(Row("Statutory right", RIGHT_LOST))
     elif parts:
-        rows.append(Row("Breakdown", "Not verified: the order's terms do not explain the escrow's amounts; the amounts below are the escrow's"))
+        rows.append(Row("Breakdown", "Not verified: the settlement's parts do not add up; the amounts below are the escrow's totals"))
+    kind = parts.get("kind")
     if rs.refund_on_receipt:
         if s.disposition != "pending":
             rows.append(Row("Where the unit goes", UNIT_FATE.get(s.disposition, humanize(s.disposition))))
-    elif s.disposition == "kept":  # completed: no return, the merchant was paid
+    elif s.disposition == "kept" and kind in ("completed", None):  # completed: no return, the merchant was paid
         rows.append(Row("Paid out", f"{format_amount(s.merchant_amount, currency)} to the brand; the buyer keeps the unit", emphasis=True))
     else:
         if rs.status == "cancelled":
             terms = "Buyer protection: the unit was not delivered in time, so everything was refunded"
-        elif s.grade is None:
-            terms = "Buyer protection: the refund was due and nobody acted in time"
+        elif kind in SETTLED_BY and kind != "arbitrated":
+            terms = SETTLED_BY[kind]
+        elif kind == "arbitrated":
+            terms = SETTLED_BY[kind] + (" under the law" if s.statutory else f" under the brand's grade {grade} terms")
         elif s.statutory:
             terms = STATUTORY_BASIS.get(rs.market, f"Consumer law of market {rs.market}") + ": the law, not the grade terms, set the refund"
         else:
@@ -611,5 +657,10 @@ def _return_rows(rs: ReturnStatus, grade: str | None, currency: Currency) -> lis
         rows.append(Row("Refund", format_amount(s.refund, currency), emphasis=True))
         if int(s.points) > 0:
             rows.append(Row("Store points", f"worth {format_amount(s.points, currency)}"))
-        rows.append(Row("Where the unit goes", UNIT_FATE.get(s.disposition, humanize(s.disposition))))
+        if s.disposition == "pending":
+            rows.append(Row("Where the unit goes", "Decided by its inspection"))
+        elif s.disposition == "kept":
+            rows.append(Row("Where the unit goes", "The buyer keeps it"))
+        else:
+            rows.append(Row("Where the unit goes", UNIT_FATE.get(s.disposition, humanize(s.disposition))))
     return rows

@@ -30,11 +30,11 @@ an event of its own:
 - Parcels (SSCC, `https://id.gs1.org/00/{sscc18}`): a packing or unpacking is an `AggregationEvent`
   (`parentID` the parcel, `childEPCs` the units, `action` ADD or DELETE), a scan of the parcel an
   `ObjectEvent` on the parcel's URI.
-- Settlements (`OrderSettled`, `RefundReleasedOnReceipt`, `OrderCompleted`, `OrderCancelled`): an
-  `ObjectEvent` OBSERVE on the unit with bizStep `urn:returntrace:bizstep:settling`, the order's
-  business transactions, and `rt:settlement` — its parts (price, delivery fee, each deduction with
-  its reason, refund, points, merchant amount; api/settlements.py), or only the escrow's totals
-  when the parts do not add up to them.
+- Settlements (`OrderSettled`, `OrderCompleted`, `OrderCancelled`): an `ObjectEvent` OBSERVE on the
+  unit with bizStep `urn:returntrace:bizstep:settling`, the order's business transactions (at the
+  return center for a refund released on receipt), and `rt:settlement` — the escrow's own parts
+  (its settlement path, price, delivery fee, each deduction with its reason, refund, points, voucher,
+  merchant amount; api/settlements.py), or only the totals when the parts do not add up.
 - ReturnTrace extension fields, under the `rt:` prefix (`urn:returntrace:epcis:`) declared in
   `@context`: `rt:unitId`, `rt:seq`, `rt:signer`, `rt:signerRole`, `rt:evidenceDigest` (the on-chain
   digest inside the evidence file's CID), `rt:bizTransactionRef` (the raw 32-byte reference),
@@ -192,7 +192,7 @@ def settlement_event(
         "action": "OBSERVE",
         "bizStep": SETTLING,
     }
-    location = (row["args"] or {}).get("location")
+    location = parts.get("location")
     if location:  # a refund released at a return center's receiving scan: there
         event["readPoint"] = {"id": gln_uri(location)}
         event["bizLocation"] = {"id": gln_uri(location)}
@@ -212,14 +212,15 @@ def settlement_event(
 
 def settlement_fields(parts: dict[str, Any]) -> dict[str, Any]:
     """A settlement's parts as `rt:` fields: amounts as decimal strings in the currency's base units;
-    the deductions (each with its reason) only when the parts add up to the escrow's totals."""
-    out: dict[str, Any] = {"rt:kind": parts["kind"] or "unknown", "rt:currency": parts["currency"], "rt:price": parts["price"], "rt:deliveryFee": parts["deliveryFee"]}
+    the deductions (each with its reason) only when the parts add up as the escrow's struct promises.
+    `rt:kind` is the escrow's settlement path (graded, arbitrated, on_receipt, …) or completed/cancelled."""
+    out: dict[str, Any] = {"rt:kind": parts["kind"], "rt:currency": parts["currency"], "rt:price": parts["price"], "rt:deliveryFee": parts["deliveryFee"]}
     if parts["verified"]:
         if parts["deductions"]:
             out["rt:deduction"] = [{"rt:reason": d["reason"], "rt:amount": d["amount"]} for d in parts["deductions"]]
         if parts.get("grade"):
             out["rt:grade"] = parts["grade"]
-            out["rt:basis"] = "statutory" if parts["statutory"] else "hygiene_exception" if parts["hygieneException"] else "policy"
+            out["rt:basis"] = parts["basis"]
         if int(parts["voucher"]):
             out["rt:voucher"] = parts["voucher"]
             out["rt:exchangeBonus"] = parts["exchangeBonus"]

@@ -33,19 +33,21 @@ from .worker import Worker
 log = logging.getLogger("returntrace.indexer")
 
 ZERO32 = bytes(32)
-ORDER_STATUS = {  # IReturnEscrow.OrderStatus in lower case
+ORDER_STATUS = {  # IReturnEscrow.OrderStatus in lower case, as each event leaves the order
     "OrderPlaced": "active",
     "ReturnRequested": "return_requested",
     "OrderInspected": "inspected",
     "OrderDisputed": "disputed",
-    "OrderSettled": "settled",
     "OrderCompleted": "completed",
     "OrderCancelled": "cancelled",
     "SecondInspectionRequired": "second_inspection",
-    "RefundReleasedOnReceipt": "refunded",
-    "DispositionDecided": "settled",  # the inspection after a refund on receipt ends the order
+    "DispositionDecided": "settled",  # the inspection after a refund decides the unit's fate and ends the order
     "ReissueCompleted": "reissued",
 }
+# IReturnEscrow.SettlementPath values that pay without attested facts: the order stays `refunded`
+# until an inspection decides the unit's fate (ReturnSettlement.settleUnproved, BuyerClaims.uninspected).
+PATH_ON_RECEIPT, PATH_DISPATCHED, PATH_OVERDUE, PATH_UNINSPECTED = 5, 6, 3, 4
+UNPROVED_PATHS = (PATH_ON_RECEIPT, PATH_DISPATCHED, PATH_OVERDUE, PATH_UNINSPECTED)
 
 
 class IndexInconsistent(RuntimeError):
@@ -91,12 +93,9 @@ class Indexer(Worker):
         self.registry = chain.registry.address
         self.escrow = chain.escrow.address
         # The ReissueDesk's logs (defect claims, replacements) are folded into the orders like the escrow's.
-        self.desk = chain.desk.address if chain.desk is not None else None
-        abis = {self.registry: chain.registry.abi, self.escrow: chain.escrow.abi}
-        if self.desk:
-            abis[self.desk] = chain.desk.abi
-        self.decoder = LogDecoder(abis)
-        self.addresses = [self.registry, self.escrow] + ([self.desk] if self.desk else [])
+        self.desk = chain.desk.address
+        self.decoder = LogDecoder({self.registry: chain.registry.abi, self.escrow: chain.escrow.abi, self.desk: chain.desk.abi})
+        self.addresses = [self.registry, self.escrow, self.desk]
         if index.bind(chain.chain_id, self.registry, self.escrow, chain.deployment_block):
             log.warning("the index belonged to another deployment; it was emptied and is rebuilt from block %d", chain.deployment_block)
         self._lock = threading.Lock()
@@ -164,7 +163,7 @@ class Indexer(Worker):
             return batch
 
         registry = [e for e in entries if e.address == self.registry]
-        escrow = [e for e in entries if e.address == self.escrow or (self.desk and e.address == self.desk)]
+        escrow = [e for e in entries if e.address in (self.escrow, self.desk)]
         # Chains: units and parcels alike (a parcel's id is a unit id; EventRecorded on it is a parcel scan).
         chain_ids = [hex32(e.args["unitId"]) for e in registry if e.name in ("EventRecorded", "UnitCommissioned", "UnitAggregated")]
         chain_ids += [hex32(e.args["parcelId"]) for e in registry if e.name == "AggregationRecorded"]
@@ -174,7 +173,7 @@ class Indexer(Worker):
         accounts += [e.args["account"] for e in registry if e.name == "ActorUpdated"]
         actors = self.index.actors(accounts) if accounts else {}
         roles = {account: value[0] for account, value in actors.items()}
-        gtins = [f"{int(e.args['gtin']):014d}" for e in registry if e.name == "ProductRegistered"]
+        gtins = [f"{int(e.args['gtin']):014d}" for e in registry if e.name in ("ProductRegistered", "ProductClassReviewed")]
         products = self.index.product_positions(gtins) if gtins else {}
 
         # A UnitAggregated log takes its content from the AggregationRecorded just before it (same tx).
@@ -188,6 +187,10 @@ class Indexer(Worker):
                 batch.products.append(
                     {"gtin": gtin, "brand": e.args["brand"], "class_flags": int(e.args["classFlags"]), "markets": int(e.args["markets"]), "block": e.block, "log_index": e.log_index}
                 )
+            elif e.name == "ProductClassReviewed":
+                gtin = f"{int(e.args['gtin']):014d}"
+                if position > products.get(gtin, (-1, -1)):
+                    batch.product_reviews.append({"gtin": gtin, "class_flags": int(e.args["classFlags"]), "block": e.block, "log_index": e.log_index})
             elif e.name == "ActorUpdated":
                 account = e.args["account"]
                 if account in actors and position <= actors[account][1:]:
@@ -262,6 +265,7 @@ class Indexer(Worker):
                     "order_id": order_id, "unit_id": unit_id, "buyer": a["buyer"], "merchant": a["merchant"], "market": int(a["market"]),
                     "policy_version": int(a["policyVersion"]), "currency": a["currency"], "price": str(a["price"]),
                     "delivery_fee": str(a["deliveryFee"]), "return_shipping_fee": str(a["returnShippingFee"]),
+                    "hygiene_sealed": int(bool(a["hygieneSealed"])), "exception_confirmed": int(bool(a["exceptionConfirmed"])),
                     "order_ref": hex32(ref), "rma_ref": hex32(rma_ref(ref)), "status": "active", "placed_at": when,
                     "placed_block": e.block, "placed_tx": e.tx_hash, "updated_block": e.block,
                 }
@@ -281,6 +285,7 @@ class Indexer(Worker):
 
     @staticmethod
     def _fold_order(o: dict[str, Any], e: DecodedLog, when: int | None) -> None:
+        """Folds one escrow or desk log into the order's row, as the contracts change the order."""
         a = e.args
         if e.name in ORDER_STATUS and not (e.name == "OrderCompleted" and o.get("status") == "reissued"):
             o["status"] = ORDER_STATUS[e.name]  # a reissue's OrderCompleted (merchant paid) keeps "reissued"
@@ -289,33 +294,37 @@ class Indexer(Worker):
             o.update(reason=1)  # the escrow records a defect claim as ReturnReason.Defective
         elif e.name == "DefectClaimDecided":
             o["status"] = "reissue_approved" if a["approved"] else "active"
-        elif e.name == "DefectClaimApprovedByTimeout":  # nobody decided in time: approved at the buyer's request
-            o["status"] = "reissue_approved"
         elif e.name == "DispositionDecided":
             o.update(grade=int(a["grade"]), settled_disposition=int(a["disposition"]))
-        elif e.name == "RefundReleasedOnReceipt":
-            o.update(
-                refund=str(a["refund"]), merchant_amount=str(a["merchantAmount"]), points=str(a["points"]),
-                closed_tx=e.tx_hash, closed_block=e.block,
-            )
-        if e.name == "ReturnRequested":
-            o.update(reason=int(a["reason"]), statutory=int(bool(a["statutory"])), requested_at=when)
+        elif e.name == "ReturnRequested":
+            o.update(reason=int(a["reason"]), remedy=int(a["remedy"]), in_withdrawal=int(bool(a["inWithdrawal"])), requested_at=when)
+        elif e.name == "RemedyChosen":
+            o.update(remedy=int(a["remedy"]))
         elif e.name == "InspectionSubmitted":
             o.update(
-                inspector=a["inspector"], facts=int(a["facts"]), claimed_grade=int(a["claimedGrade"]),
-                derived_grade=int(a["derivedGrade"]), inspection_evidence=_nonzero(a["evidence"]),
+                inspector=a["inspector"], facts=int(a["facts"]), claimed_grade=int(a["claimedGrade"]), derived_grade=int(a["derivedGrade"]),
+                diminished_value=str(a["diminishedValue"]), inspection_evidence=_nonzero(a["evidence"]),
             )
         elif e.name == "OrderInspected":
             o.update(grade=int(a["grade"]), dispute_deadline=int(a["disputeDeadline"]))
         elif e.name == "OrderDisputed":
-            o.update(contested=int(bool(a["contested"])))
-        elif e.name == "DisputeResolved":
-            o.update(arbiter=a["arbiter"], grade=int(a["grade"]))
+            o.update(disputed_by=a["by"], decide_by=int(a["decideBy"]))
+        elif e.name == "DisputeResolved":  # the arbiter's facts replace the inspector's
+            o.update(arbiter=a["arbiter"], facts=int(a["facts"]), grade=int(a["grade"]), diminished_value=str(a["diminishedValue"]))
+        elif e.name == "DisputeLapsed" and o.get("facts") is None:
+            o["status"] = "return_requested"  # nothing attested: the return's own timeouts apply
         elif e.name == "OrderSettled":
+            s, path, grade = a["settlement"], int(a["path"]), int(a["grade"])
+            inspected = o.get("inspector") is not None
+            unproved = grade == 0 and path in UNPROVED_PATHS and not (path == PATH_UNINSPECTED and inspected)
             o.update(
-                grade=int(a["grade"]), statutory=int(bool(a["statutory"])), refund=str(a["refund"]), merchant_amount=str(a["merchantAmount"]),
-                points=str(a["points"]), settled_disposition=int(a["disposition"]), closed_tx=e.tx_hash, closed_block=e.block,
+                status="refunded" if unproved else "settled", settlement_path=path, statutory=int(bool(s["statutory"])),
+                refund=str(s["refund"]), merchant_amount=str(s["merchantAmount"]), points=str(s["points"]), voucher=str(s["voucher"]),
+                bonus=str(s["bonus"]), diminished=str(s["diminished"]), shipping_deducted=str(s["shippingDeducted"]),
+                price_refunded=str(s["priceRefunded"]), delivery_refunded=str(s["deliveryRefunded"]), closed_tx=e.tx_hash, closed_block=e.block,
             )
+            if grade:
+                o.update(grade=grade, settled_disposition=int(s["disposition"]))
         elif e.name == "OrderCompleted":
             o.update(merchant_amount=str(a["merchantAmount"]), refund="0", closed_tx=e.tx_hash, closed_block=e.block)
         elif e.name == "OrderCancelled":

@@ -14,14 +14,13 @@ from eth_utils import to_checksum_address
 from pydantic import BaseModel
 
 from returntrace import eip712, gs1, hashchain
-from returntrace.policies import Grade
+from returntrace.policies import Grade, Policy
 from returntrace.vocab import PARTNER_DISPOSITIONS, STEP_ROLES, AggregationAction, BizStep, Disposition, Role, closes
 
 from . import refund_on_receipt
 from .chain import (
-    ORDER_ACTIVE, ORDER_BUYER, ORDER_MARKET, ORDER_MERCHANT, ORDER_POLICY_VERSION, ORDER_REFUNDED, ORDER_REQUESTED_AT,
-    ORDER_RETURN_REQUESTED, ORDER_SECOND_INSPECTION, ORDER_STATUS, POLICY_EXCHANGE_OFFERED, ChainReader, ManifestError,
-    inspection_sla_ends, return_window_closes,
+    ORDER_ACTIVE, ORDER_BUYER, ORDER_GRADE, ORDER_MARKET, ORDER_MERCHANT, ORDER_POLICY_VERSION, ORDER_REFUNDED,
+    ORDER_RETURN_REQUESTED, ORDER_SECOND_INSPECTION, ORDER_STATUS, ChainReader,
 )
 from .db.outbox import CONTRACT_OF_KIND, Message, NonceConflict, Outbox, UnitConflict
 from .errors import ApiError, storable
@@ -69,7 +68,7 @@ def normalize(kind: str, body: BaseModel) -> dict[str, Any]:
             except gs1.GS1Error as exc:
                 raise ApiError(400, "invalid_sscc", f"aggregations[{i}]: {exc}") from exc
             a["location"] = _gln(a["location"], f"aggregations[{i}].location")
-    elif kind == "CommissionBatch":
+    elif kind in ("CommissionBatch", "DecommissionBatch"):
         for i, u in enumerate(data["units"]):
             try:
                 u["gtin"] = int(gs1.normalize_gtin(u["gtin"]))
@@ -88,10 +87,7 @@ class Intake:
     def accept(self, kind: str, body: BaseModel) -> tuple[Message, bool]:
         message = normalize(kind, body)
         signature = bytes.fromhex(body.signature[2:])
-        try:
-            domain = self.reader.chain.domain_for(kind)
-        except ManifestError as exc:
-            raise ApiError(503, "not_deployed", str(exc)) from exc
+        domain = self.reader.chain.domain_for(kind)
         digest = domain.digest(kind, message)
         message_id = "0x" + digest.hex()
         existing = self.outbox.get(message_id)
@@ -142,8 +138,11 @@ class Intake:
         """What TraceRegistry._checkStep checks of an event or aggregation: step, disposition, the
         signer's role for the step, the partner role a donated/recycled disposition needs, the time."""
         step, disposition = item["bizStep"], item["disposition"]
-        if step not in BizStep._value2member_map_ or step == BizStep.COMMISSIONING:
-            raise ApiError(400, "invalid_step", f"{where}: bizStep {step} is not a step recorded here (commissioning has /v1/commissions; see /v1/eip712)")
+        if step not in BizStep._value2member_map_ or step in (BizStep.COMMISSIONING, BizStep.DECOMMISSIONING):
+            raise ApiError(
+                400, "invalid_step",
+                f"{where}: bizStep {step} is not a step recorded here (commissioning has /v1/commissions, a brand's decommissioning /v1/decommissions; see /v1/eip712)",
+            )
         if disposition not in Disposition._value2member_map_:
             raise ApiError(400, "invalid_disposition", f"{where}: disposition {disposition} is unknown (see /v1/eip712)")
         allowed = STEP_ROLES[BizStep(step)]
@@ -187,7 +186,30 @@ class Intake:
             if closes(e["bizStep"], e["disposition"]):
                 closed.add(unit)
         self._check_parcels_empty(closed)
+        units_closed = closed - self.reader.parcels_among(list(closed)) if closed else set()
+        self._check_may_close(signer, roles, {u: e for e, u in zip(message["events"], units) if u in units_closed}, "events")
         return [(u, "close") for u in closed]
+
+    def _check_may_close(self, signer: str, roles: int, closing: dict[bytes, dict[str, Any]], where: str) -> None:
+        """What TraceRegistry._checkClosing asks of each unit (not parcel) an event closes: unpacked
+        (on-chain or by a queued packing), and the escrow's close guard allows this signer's closing
+        now: a partner's donation, recycling or destruction only after a settlement whose grade terms
+        send the unit there; a brand's decommissioning only of its stock."""
+        if not closing:
+            return
+        parents = self.reader.parents(list(closing))
+        packing = self.outbox.marked(("0x" + u.hex() for u in closing), "pack")
+        for unit, item in closing.items():
+            parent = parents.get(unit, bytes(32))
+            if int.from_bytes(parent, "big") or "0x" + unit.hex() in packing:
+                raise ApiError(409, "already_packed", f"{where}: unit 0x{unit.hex()} is in a parcel; unpack it before an event closes it", parcel="0x" + parent.hex())
+            if not self.reader.may_close(unit, signer, roles, item["bizStep"], item["disposition"]):
+                raise ApiError(
+                    403, "closing_not_allowed",
+                    f"{where}: the escrow does not let {signer} close unit 0x{unit.hex()} with disposition {Disposition(item['disposition']).name.lower()} now: "
+                    "a brand decommissions only unlisted stock without an open order (/v1/decommissions); a partner closes only a returned unit "
+                    "whose settlement's grade terms send it there",
+                )
 
     def _check_parcels_empty(self, closing: set[bytes]) -> None:
         """A closing event on a parcel that still holds units, on-chain or by a queued packing, is
@@ -290,7 +312,39 @@ class Intake:
             seen.add(unit)
         return [(u, "create") for u in units]
 
+    def _check_DecommissionBatch(self, signer: str, message: dict[str, Any], now: int) -> Marks:
+        """What TraceRegistry._decommissionBatch checks: an accredited brand, its own products, a
+        disposition the brand may give (not a partner's donated or recycled), units that exist, are
+        open, unpacked, and that the escrow's guard lets the brand close (its stock only)."""
+        roles = self.reader.actor_roles(signer)
+        if not roles & Role.BRAND:
+            raise ApiError(403, "role_not_allowed", f"{signer} is not an accredited brand on-chain")
+        units: list[bytes] = []
+        for i, u in enumerate(message["units"]):
+            where = f"units[{i}]"
+            product = self.reader.product(u["gtin"])
+            if product is None:
+                raise ApiError(404, "unknown_product", f"{where}: GTIN {u['gtin']:014d} is not registered")
+            if product[0] != signer:
+                raise ApiError(403, "not_brand_of_product", f"{where}: GTIN {u['gtin']:014d} belongs to {product[0]}")
+            disposition = u["disposition"]
+            if disposition not in Disposition._value2member_map_ or Disposition(disposition) in PARTNER_DISPOSITIONS:
+                raise ApiError(
+                    400, "invalid_disposition", f"{where}: disposition {disposition} is not one a brand decommissions with (donated and recycled are its partners' receipts)"
+                )
+            _check_time(u["eventTime"], now, where)
+            units.append(gs1.unit_id(u["gtin"], u["serial"]))
+        if len(set(units)) != len(units):
+            raise ApiError(409, "unit_closed", "a unit appears twice: the first decommissioning closes it")
+        self._open_units(units, "units")
+        self._check_may_close(
+            signer, roles, {unit: {"bizStep": BizStep.DECOMMISSIONING, "disposition": u["disposition"]} for unit, u in zip(units, message["units"])}, "units"
+        )
+        return [(u, "close") for u in units]
+
     def _check_Inspection(self, signer: str, message: dict[str, Any], now: int) -> None:
+        """What ReturnInspection.check checks: the grade and facts, an order awaiting inspection, an
+        inspector independent of both parties, the receiving scan and the SLA."""
         roles, organization = self.reader.actor(signer)
         if not roles & Role.INSPECTOR:
             raise ApiError(403, "role_not_allowed", f"{signer} is not an accredited inspector on-chain")
@@ -301,32 +355,31 @@ class Intake:
         order_id = message["orderId"]
         order = self._existing_order(order_id)
         status = order[ORDER_STATUS]
-        if status not in INSPECTABLE:
+        refunded = status == ORDER_REFUNDED and order[ORDER_GRADE] == Grade.NONE  # paid before any inspection
+        if status not in INSPECTABLE or (status == ORDER_REFUNDED and not refunded):
             raise ApiError(409, "order_not_returned", f"order {order_id} is not awaiting inspection (status {status})")
-        if organization == self.reader.actor(order[ORDER_MERCHANT])[1]:
-            raise ApiError(
-                403, "inspector_not_independent",
-                f"{signer} belongs to the merchant's organisation (GLN {organization}) and may not grade its returns",
-            )
-        if status != ORDER_REFUNDED:  # the SLA protects a refund; a refunded order's fate may be decided late
+        for party, whose in ((order[ORDER_MERCHANT], "merchant"), (order[ORDER_BUYER], "buyer")):
+            if signer == party or organization == self.reader.actor(party)[1]:
+                raise ApiError(
+                    403, "inspector_not_independent",
+                    f"{signer} is the {whose} or belongs to the {whose}'s organisation (GLN {organization}) and may not grade this return",
+                )
+        if not refunded:  # the SLA protects a refund; a refunded order's fate may be decided late
             received = self.reader.return_received_at(order_id)
             if received == 0:
-                raise ApiError(409, "not_returned", f"order {order_id}'s unit has no receiving scan under its RMA yet")
-            policy = self.reader.policy(order[ORDER_MARKET], order[ORDER_POLICY_VERSION])
-            sla_end = inspection_sla_ends(received, order[ORDER_REQUESTED_AT], policy)
+                raise ApiError(409, "not_returned", f"order {order_id}'s unit has no receiving scan under its RMA since the return request")
+            sla_end = received + self.reader.policy(order[ORDER_MARKET], order[ORDER_POLICY_VERSION]).inspection_sla
             if now > sla_end:
                 raise ApiError(409, "sla_elapsed", f"order {order_id}'s inspection SLA ended at {sla_end}; the buyer may claim the uninspected refund")
         # After a refund on receipt (or when the escrow releases it first, in the same transaction)
         # the inspection only decides the unit's fate, and its grade must be the one the facts give.
-        disposition_only = status == ORDER_REFUNDED or (
-            status == ORDER_RETURN_REQUESTED and refund_on_receipt.releasable(self.reader, order_id, order)[0]
-        )
+        disposition_only = refunded or (status == ORDER_RETURN_REQUESTED and refund_on_receipt.releasable(self.reader, order_id, order)[0])
         if disposition_only:
-            derived = self.reader.derive_grade(order_id, message["facts"])
+            derived = self.reader.derive_grade(order[ORDER_MARKET], order[ORDER_POLICY_VERSION], message["facts"])
             if message["grade"] != derived:
                 raise ApiError(
                     409, "grade_mismatch",
-                    f"order {order_id} was refunded on receipt: the inspection must claim grade {Grade(derived).name}, the grade its facts give",
+                    f"order {order_id} was refunded before its inspection: the inspection must claim grade {Grade(derived).name}, the grade its facts give",
                 )
 
     def _check_ReturnRequest(self, signer: str, message: dict[str, Any], now: int) -> None:
@@ -335,7 +388,7 @@ class Intake:
         if message["remedy"] not in (REMEDY_REFUND, REMEDY_EXCHANGE):
             raise ApiError(400, "invalid_remedy", f"remedy {message['remedy']} is not 0 (refund) or 1 (exchange voucher)")
         order, policy = self._check_returnable(signer, message["orderId"], now)
-        if message["remedy"] == REMEDY_EXCHANGE and not policy[POLICY_EXCHANGE_OFFERED]:
+        if message["remedy"] == REMEDY_EXCHANGE and not policy.exchange_offered:
             raise ApiError(
                 403, "exchange_not_offered",
                 f"order {message['orderId']}'s market policy does not offer an exchange voucher; request a refund (remedy 0)",
@@ -346,22 +399,20 @@ class Intake:
             raise ApiError(400, "evidence_required", "a defect claim needs evidence: the digest of a photo or video (POST /v1/evidence)")
         self._check_returnable(signer, message["orderId"], now)
 
-    def _check_returnable(self, buyer: str, order_id: int, now: int) -> tuple[tuple, tuple]:
-        """What ReturnEscrow._checkReturnable checks: an Active, delivered order of the buyer inside
-        its return window. Returns the order and its policy."""
+    def _check_returnable(self, buyer: str, order_id: int, now: int) -> tuple[tuple, Policy]:
+        """What BuyerClaims checks of a return request or defect claim: an Active, delivered order of
+        the buyer inside its return period (the escrow's returnWindowCloses). Returns the order and its policy."""
         order = self._existing_order(order_id)
         if order[ORDER_BUYER] != buyer:
             raise ApiError(403, "not_buyer", f"order {order_id} was bought by another account")
         if order[ORDER_STATUS] != ORDER_ACTIVE:
             raise ApiError(409, "order_not_active", f"order {order_id} cannot be returned or claimed in status {order[ORDER_STATUS]}")
-        delivered = self.reader.delivered_at(order_id)
-        if delivered == 0:
+        closes_at = self.reader.return_window_closes(order_id)
+        if closes_at == 0:
             raise ApiError(409, "not_delivered", f"order {order_id} has no delivery scan yet")
-        policy = self.reader.policy(order[ORDER_MARKET], order[ORDER_POLICY_VERSION])
-        closes_at = return_window_closes(delivered, policy)
         if now > closes_at:
-            raise ApiError(409, "return_window_closed", f"order {order_id}'s return window closed at {closes_at}")
-        return order, policy
+            raise ApiError(409, "return_window_closed", f"order {order_id}'s return period ended at {closes_at}")
+        return order, self.reader.policy(order[ORDER_MARKET], order[ORDER_POLICY_VERSION])
 
     def _existing_order(self, order_id: int) -> tuple:
         order = self.reader.order(order_id)

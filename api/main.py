@@ -16,7 +16,7 @@ from requests.exceptions import RequestException
 from . import errors
 from .chain import Chain, ChainReader
 from .db.index import SqliteIndex
-from .db.outbox import SqliteOutbox
+from .db.outbox import OutboxNotDrained, SqliteOutbox
 from .evidence import EvidenceStore
 from .indexer import Indexer
 from .intake import Intake
@@ -38,6 +38,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # frozen node holds a worker's round, never a request (README, Configuration).
         worker_chain = Chain.connect(settings.rpc_url, settings.manifest, settings.worker_rpc)
         outbox = SqliteOutbox(settings.database)
+        try:
+            outbox.bind(chain.deployment)
+        except OutboxNotDrained:
+            outbox.close()
+            raise
         reader = ChainReader(chain)
         app.state.settings, app.state.chain, app.state.reader, app.state.outbox = settings, chain, reader, outbox
         app.state.intake = Intake(reader, outbox, settings.min_deadline_margin)

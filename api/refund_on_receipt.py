@@ -27,10 +27,7 @@ from eth_utils import keccak
 from returntrace.refs import order_ref, rma_ref
 from returntrace.vocab import BizStep, Disposition
 
-from .chain import (
-    ORDER_MARKET, ORDER_POLICY_VERSION, ORDER_REQUESTED_AT, ORDER_RETURN_REQUESTED, ORDER_STATUS, ORDER_UNIT, POLICY_REFUND_ON_RETURN,
-    Chain, ChainReader, inspection_sla_ends,
-)
+from .chain import ORDER_MARKET, ORDER_POLICY_VERSION, ORDER_RETURN_REQUESTED, ORDER_STATUS, ORDER_UNIT, Chain, ChainReader
 from .db.outbox import Message
 
 KIND = "ReleaseRefundOnReceipt"
@@ -68,13 +65,14 @@ def releasable(reader: ChainReader, order_id: int, order: tuple | None = None) -
     if status != ORDER_RETURN_REQUESTED:
         return False, "order_not_returned", f"order {order_id} is not awaiting its return (status {status})"
     policy = reader.policy(order[ORDER_MARKET], order[ORDER_POLICY_VERSION])
-    if not policy[POLICY_REFUND_ON_RETURN]:
+    if not policy.refund_on_return:
         return False, "no_refund_on_return", f"the policy of order {order_id}'s market does not refund on receipt"
+    received = reader.return_received_at(order_id)  # the escrow's time of the scan (relay delay, after the request)
+    if received == 0:
+        return False, "not_returned", f"order {order_id}'s unit has no receiving scan under its RMA since the return request"
     registry = chain.registry.functions
-    at, location, organization = registry.milestone(bytes(order[ORDER_UNIT]), rma_of(chain, order_id), MILESTONE_RETURN_RECEIVED).call()
-    if int(at) == 0:
-        return False, "not_returned", f"order {order_id}'s unit has no receiving scan under its RMA yet"
-    sla_end = inspection_sla_ends(int(at), int(order[ORDER_REQUESTED_AT]), policy)
+    _, location, organization, _ = registry.milestone(bytes(order[ORDER_UNIT]), rma_of(chain, order_id), MILESTONE_RETURN_RECEIVED).call()
+    sla_end = received + policy.inspection_sla
     if reader.block_time() > sla_end:
         return False, "sla_elapsed", f"order {order_id}'s inspection SLA ended at {sla_end}: the refund is no longer released on receipt"
     if not registry.returnCenterAccredited(int(location), int(organization), int(order[ORDER_MARKET])).call():

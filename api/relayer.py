@@ -37,12 +37,13 @@ GAS_HEADROOM = 1.25
 # a signer's first nonce write of ~22k.)
 GAS_BASE = 60_000
 GAS_PER_MESSAGE = 45_000
-GAS_PER_ITEM = {"EventBatch": 30_000, "CommissionBatch": 60_000}  # aggregations: estimated (their cost grows with the children)
+GAS_PER_ITEM = {"EventBatch": 30_000, "CommissionBatch": 60_000, "DecommissionBatch": 60_000}  # aggregations: estimated (their cost grows with the children)
 # Where each message kind goes: (contract attribute of Chain, function, takes a list of messages).
 TARGETS = {
     "EventBatch": ("registry", "record", True),
     "CommissionBatch": ("registry", "commission", True),
     "AggregationBatch": ("registry", "aggregate", True),
+    "DecommissionBatch": ("registry", "decommission", True),
     "Inspection": ("escrow", "submitInspection", False),
     "ReturnRequest": ("escrow", "requestReturnBySig", False),
     "DefectClaim": ("desk", "claimDefectBySig", False),
@@ -84,7 +85,8 @@ class Relayer(Worker):
         self.pause_before_broadcast = pause_before_broadcast
         self.account = Account.from_key(private_key)
         self.batch_max_events = batch_max_events
-        self.decoder = RevertDecoder([chain.registry.abi, chain.escrow.abi, chain.points.abi] + ([chain.desk.abi] if chain.desk is not None else []))
+        # ReturnPolicies' errors too: the escrow's calls into it revert with them.
+        self.decoder = RevertDecoder([chain.registry.abi, chain.escrow.abi, chain.points.abi, chain.desk.abi, chain.policies.abi])
         self._abi: dict[str, tuple[str, bytes, list[str]]] = {}
         for kind, (contract_name, fn_name, _) in TARGETS.items():
             contract = getattr(chain, contract_name)
@@ -128,7 +130,7 @@ class Relayer(Worker):
         """Consecutive registry messages of one kind share a call; escrow messages go alone."""
         groups: list[list[Message]] = []
         for m in messages:
-            batchable = m.kind in ("EventBatch", "CommissionBatch", "AggregationBatch")
+            batchable = m.kind in ("EventBatch", "CommissionBatch", "AggregationBatch", "DecommissionBatch")
             if batchable and groups and groups[-1][0].kind == m.kind:
                 groups[-1].append(m)
             else:

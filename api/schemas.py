@@ -38,6 +38,7 @@ Signature = Annotated[str, AfterValidator(_signature)]
 Uint8 = Annotated[int, Field(ge=0, le=2**8 - 1)]
 Uint40 = Annotated[int, Field(ge=0, le=2**40 - 1)]
 Uint64 = Annotated[int, Field(ge=0, le=2**64 - 1)]
+Uint96 = Annotated[int, Field(ge=0, le=2**96 - 1)]
 Uint256 = Annotated[int, Field(ge=0, le=2**256 - 1)]
 # Nonces are uint256 on-chain, and increaseNonce can move a signer anywhere in that range; the
 # outbox stores them losslessly.
@@ -99,6 +100,7 @@ class InspectionIn(_Strict):
     orderId: OrderId
     facts: Uint8
     grade: Uint8
+    diminishedValue: Annotated[Uint96, Field(description="diminished value of a used unit in the order currency's base units (the policy caps what counts)")] = 0
     evidence: Hex32 = ZERO32
     nonce: Nonce
     deadline: Uint64
@@ -124,6 +126,23 @@ class DefectClaimIn(_Strict):
     signature: Signature
 
 
+class DecommissionIn(_Strict):
+    gtin: Annotated[str | Uint64, Field(description="GTIN-8, -12, -13 or -14 of the brand's own product")]
+    serial: Annotated[str, Field(min_length=1, max_length=20)]
+    disposition: Uint8 = 0
+    location: Gln
+    eventTime: Uint40
+    evidence: Hex32 = ZERO32
+
+
+class DecommissionBatchIn(_Strict):
+    signer: Address
+    units: list[DecommissionIn] = Field(min_length=1, max_length=1000)
+    nonce: Nonce
+    deadline: Uint64
+    signature: Signature
+
+
 class AggregationIn(_Observation):
     sscc: Annotated[Uint64 | str, Field(description="SSCC (AI 00): 18 digits with a GS1 check digit (string or integer)")]
     # Empty lists pass the schema so that the intake answers the contract's rule (400 empty_aggregation).
@@ -143,6 +162,7 @@ REQUEST_MODELS: dict[str, type[_Strict]] = {
     "EventBatch": EventBatchIn,
     "AggregationBatch": AggregationBatchIn,
     "CommissionBatch": CommissionBatchIn,
+    "DecommissionBatch": DecommissionBatchIn,
     "Inspection": InspectionIn,
     "ReturnRequest": ReturnRequestIn,
     "DefectClaim": DefectClaimIn,
@@ -153,7 +173,7 @@ def items_of(kind: str, body: dict[str, Any]) -> list[dict[str, Any]]:
     """The items a message carries (events, units) or the message itself."""
     if kind == "EventBatch":
         return body["events"]
-    if kind == "CommissionBatch":
+    if kind in ("CommissionBatch", "DecommissionBatch"):
         return body["units"]
     if kind == "AggregationBatch":
         return body["aggregations"]

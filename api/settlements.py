@@ -1,10 +1,8 @@
-"""Every settlement of an order as its parts, checked against the escrow's own totals.
+"""Every settlement of an order as its parts, from the escrow's own event.
 
-The escrow's events state a settlement's totals; the order's terms (OrderPlaced), the buyer's
-request (ReturnRequested), the inspection (InspectionSubmitted) and the market's policy version
-(PolicySet) — all logs the index holds — state why. `returntrace.settlement` turns those into
-parts; a breakdown whose totals differ from the event's is marked `verified: false` and its parts
-are not shown as fact.
+`OrderSettled` carries the whole IReturnPolicies.Settlement struct; `returntrace.settlement` names
+its parts and checks that they add up. Parts that do not (a copy of the log altered in the index)
+are marked `verified: false` and shown only as the totals.
 """
 
 from __future__ import annotations
@@ -12,74 +10,51 @@ from __future__ import annotations
 from typing import Any
 
 from returntrace import settlement
-from returntrace.policies import Facts, Grade, Policy
-
-REMEDY_EXCHANGE = 1
-REASON_DEFECTIVE = 1  # IReturnEscrow.ReturnReason.Defective
+from returntrace.policies import Grade, UnitDisposition
 
 
-def _before(events: list[dict[str, Any]], name: str, position: tuple[int, int]) -> dict[str, Any] | None:
-    found = [e for e in events if e["name"] == name and (int(e["block"]), int(e["log_index"])) < position]
-    return found[-1] if found else None
+def _location(events: list[dict[str, Any]], event: dict[str, Any]) -> int | None:
+    """The return center whose receiving scan released a refund on receipt: the
+    RefundReleasedOnReceipt log just before `event` in its transaction."""
+    for e in events:
+        if e["name"] == "RefundReleasedOnReceipt" and e["tx_hash"] == event["tx_hash"] and int(e["log_index"]) < int(event["log_index"]):
+            return int(e["args"]["location"])
+    return None
 
 
-def breakdown(order: dict[str, Any], events: list[dict[str, Any]], event: dict[str, Any], policy: Policy | None) -> settlement.Breakdown | None:
-    """The parts of the settlement `event` (an idx_escrow_events row of the order) from what came
-    before it; None when the policy it needs is not indexed."""
-    price, fee, shipping = int(order["price"]), int(order["delivery_fee"]), int(order["return_shipping_fee"])
-    a = event["args"]
-    name = event["name"]
-    if name == "OrderCompleted":
-        return settlement.without_return(settlement.COMPLETED, price, fee)
-    if name == "OrderCancelled":
-        return settlement.without_return(settlement.CANCELLED, price, fee)
-    if name == "OrderSettled" and int(a["grade"]) == Grade.NONE:
-        return settlement.without_return(settlement.TIMEOUT_REFUND, price, fee)
-    if policy is None:
+def basis(order: dict[str, Any], b: settlement.Breakdown) -> str | None:
+    """What decided the price's refund of a graded settlement: the law ("statutory"), the grade terms
+    after the buyer lost the statutory right by the unit's state ("right_lost": an opened hygiene
+    seal, or use where the law requires good condition), or the policy alone ("policy")."""
+    if not b.grade:
         return None
-    position = (int(event["block"]), int(event["log_index"]))
-    requested = _before(events, "ReturnRequested", position)
-    request_args = requested["args"] if requested else {}
-    exchange = int(request_args.get("remedy", 0)) == REMEDY_EXCHANGE
-    request_statutory = bool(request_args.get("statutory", False))
-    if name == "RefundReleasedOnReceipt":
-        defective_reason = int(request_args.get("reason", -1)) == REASON_DEFECTIVE
-        return settlement.refund_on_receipt(price, fee, shipping, policy, request_statutory, defective_reason, exchange)
-    inspected = _before(events, "InspectionSubmitted", position)
-    facts = int(inspected["args"]["facts"]) if inspected else 0
-    return settlement.graded(
-        price, fee, shipping, policy, int(a["grade"]), bool(a["statutory"]), bool(facts & Facts.DEFECTIVE), exchange, request_statutory
-    )
+    if b.statutory:
+        return "statutory"
+    return "right_lost" if order.get("in_withdrawal") else "policy"
 
 
-def totals(event: dict[str, Any]) -> tuple[int, int, int]:
-    """(refund, merchant amount, points) as the escrow's event states them."""
-    a = event["args"]
-    if event["name"] == "OrderCompleted":
-        return 0, int(a["merchantAmount"]), 0
-    if event["name"] == "OrderCancelled":
-        return int(a["refund"]), 0, 0
-    return int(a["refund"]), int(a["merchantAmount"]), int(a["points"])
-
-
-def parts_json(order: dict[str, Any], events: list[dict[str, Any]], event: dict[str, Any], policy: Policy | None) -> dict[str, Any]:
-    """The settlement `event` as JSON parts (amounts as decimal strings in base units):
-    {kind, verified, price, deliveryFee, deductions: [{reason, amount}], refund, points, voucher,
-    exchangeBonus, merchantAmount, grade, statutory, hygieneException, currency, block, logIndex, txHash}.
-    `verified`: the parts add up to the totals the escrow's event states; when they do not (or the
-    policy is not indexed) only the event's totals are given."""
-    refund, merchant, points = totals(event)
-    b = breakdown(order, events, event, policy)
+def parts_json(order: dict[str, Any], events: list[dict[str, Any]], event: dict[str, Any]) -> dict[str, Any]:
+    """The settlement `event` (an idx_escrow_events row of `order` named in SETTLEMENT_EVENTS) as JSON
+    parts, amounts as decimal strings in base units: {event, kind, verified, currency, price,
+    deliveryFee, priceRefunded, deliveryRefunded, deductions: [{reason, amount}], refund, points,
+    voucher, exchangeBonus, merchantAmount, grade, statutory, basis, disposition, location, block, logIndex,
+    txHash}. `kind` is the escrow's settlement path (or completed, cancelled)."""
+    b = settlement.from_event(event["name"], event["args"], int(order["price"]), int(order["delivery_fee"]))
     out: dict[str, Any] = {
-        "event": event["name"], "currency": order["currency"], "price": str(order["price"]), "deliveryFee": str(order["delivery_fee"]),
-        "refund": str(refund), "merchantAmount": str(merchant), "points": str(points),
+        "event": event["name"], "kind": b.kind, "currency": order["currency"], "price": str(b.price), "deliveryFee": str(b.delivery_fee),
+        "refund": str(b.refund), "merchantAmount": str(b.merchant_amount), "points": str(b.points),
         "block": int(event["block"]), "logIndex": int(event["log_index"]), "txHash": event["tx_hash"],
     }
-    if b is None or not b.matches(refund, merchant, points):
-        return {**out, "kind": b.kind if b else None, "verified": False, "deductions": None}
+    location = _location(events, event) if b.kind == "on_receipt" else None
+    if location is not None:
+        out["location"] = f"{location:013d}"
+    if not b.consistent:
+        return {**out, "verified": False, "deductions": None}
     return {
-        **out, "kind": b.kind, "verified": True,
+        **out, "verified": True,
+        "priceRefunded": str(b.price_refunded), "deliveryRefunded": str(b.delivery_refunded),
         "deductions": [{"reason": d.reason, "amount": str(d.amount)} for d in b.deductions],
         "voucher": str(b.voucher), "exchangeBonus": str(b.exchange_bonus),
-        "grade": Grade(b.grade).name if b.grade else None, "statutory": b.statutory, "hygieneException": b.hygiene_exception,
+        "grade": Grade(b.grade).name if b.grade else None, "statutory": b.statutory, "basis": basis(order, b),
+        "disposition": UnitDisposition(b.disposition).name.lower() if b.disposition is not None else None,
     }

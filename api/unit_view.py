@@ -23,15 +23,13 @@ from typing import Any, Callable, Iterable
 
 from web3 import Web3
 
-from returntrace import gs1, hashchain, history, settlement
+from returntrace import gs1, hashchain, history
 from returntrace.history import LifecycleRecord
 from returntrace.policies import MARKET_NAMES, Facts, Grade, Policy, UnitDisposition
 from returntrace.vocab import HYGIENE_SEALED, BizStep, Disposition, closes
 
 from . import settlements
-from .chain import (
-    POLICY_EXCHANGE_BONUS, POLICY_EXCHANGE_OFFERED, POLICY_REFUND_ON_RETURN, POLICY_WITHDRAWAL, REQUEST_RPC, RpcProfile, return_window_closes,
-)
+from .chain import REQUEST_RPC, RpcProfile
 from .db.index import SETTLEMENT_EVENTS, IndexReader, SqliteIndex
 from .evidence_lookup import EvidenceNames
 from .views import ParcelMember, ParcelView, ReturnStatus, Settlement, TimelineEntry, UnitView, Verification
@@ -159,23 +157,31 @@ class ChainRecords:
         return self.reads.guarded(lambda: int(self.registry.functions.eventCount(bytes(unit_id)).call()) > 0)
 
 
-class OrderLinks:
-    """On-chain reads that prove what the index says about reissues and return options, at the
-    indexed block: `ReissueDesk.reissue(order).replacement`, `ReturnEscrow.lastOrderOf(unit)`, and the
-    order's policy and grade-A amounts for the options a buyer has. Cached per (order or unit, block,
-    block hash) and behind the same fast-fail guard as ChainRecords (`reads`); policies for good (a
-    version never changes). Failures are answers (None, or "not verified" with the reason), never errors."""
+# IReturnEscrow.OrderStatus by the index's lower-case names.
+ORDER_STATUSES = (
+    "none", "active", "return_requested", "inspected", "disputed", "settled", "completed", "cancelled",
+    "second_inspection", "refunded", "defect_claimed", "reissue_approved", "reissued",
+)
+ORDER_STATUS_POS, ORDER_FACTS_POS, ORDER_GRADE_POS = 2, 6, 7  # IReturnEscrow.Order tuple positions
 
-    def __init__(self, rpc_url: str, escrow: Any, desk: Any = None, rpc: RpcProfile = REQUEST_RPC, reads: ChainReads | None = None) -> None:
+
+class OrderLinks:
+    """On-chain reads that prove what the index says about an order, at the indexed block: the
+    order's state (`ReturnEscrow.order`), reissues (`ReissueDesk.reissue(order).replacement`,
+    `ReturnEscrow.lastOrderOf(unit)`), the return's dispatch proof and the options a buyer has
+    (`returnWindowCloses`, `quote`, the policy). Cached per (order or unit, block, block hash) and
+    behind the same fast-fail guard as ChainRecords (`reads`); policies for good (a version never
+    changes). Failures are answers (None, or "not verified" with the reason), never errors."""
+
+    def __init__(self, rpc_url: str, chain: Any, rpc: RpcProfile = REQUEST_RPC, reads: ChainReads | None = None) -> None:
         self.w3 = rpc.web3(rpc_url)
-        self.escrow = self.w3.eth.contract(address=escrow.address, abi=escrow.abi)
-        self.desk = self.w3.eth.contract(address=desk.address, abi=desk.abi) if desk is not None else None
+        self.escrow = self.w3.eth.contract(address=chain.escrow.address, abi=chain.escrow.abi)
+        self.desk = self.w3.eth.contract(address=chain.desk.address, abi=chain.desk.abi)
+        self.policies = self.w3.eth.contract(address=chain.policies.address, abi=chain.policies.abi)
         self.reads = reads or ChainReads()
-        self._policies: dict[tuple[int, int], tuple] = {}
+        self._policies: dict[tuple[int, int], Policy] = {}
 
     def replacement_of(self, order_id: int, block: int | None, block_hash: str | None = None) -> bytes | None:
-        if self.desk is None:
-            raise ChainUnavailable("the deployment manifest has no ReissueDesk")
         at = block if block is not None else "latest"
         replacement, _ = self.reads.cached(("reissue", order_id, at, block_hash), lambda: tuple(self.desk.functions.reissue(order_id).call(block_identifier=at)))
         return bytes(replacement) if int.from_bytes(bytes(replacement), "big") else None
@@ -184,43 +190,50 @@ class OrderLinks:
         at = block if block is not None else "latest"
         return self.reads.cached(("lastOrderOf", bytes(unit_id), at, block_hash), lambda: int(self.escrow.functions.lastOrderOf(unit_id).call(block_identifier=at)))
 
-    def policy(self, market: int, version: int) -> tuple:
+    def order_state(self, order_id: int, block: int | None, block_hash: str | None = None) -> tuple[str, int, int]:
+        """(status name, facts, grade) of the order on-chain at `block`."""
+        at = block if block is not None else "latest"
+        o = self.reads.cached(("order", order_id, at, block_hash), lambda: tuple(self.escrow.functions.order(order_id).call(block_identifier=at)))
+        status = int(o[ORDER_STATUS_POS])
+        return (ORDER_STATUSES[status] if status < len(ORDER_STATUSES) else str(status)), int(o[ORDER_FACTS_POS]), int(o[ORDER_GRADE_POS])
+
+    def dispatched_at(self, order_id: int, block: int | None, block_hash: str | None = None) -> int:
+        """The escrow's time of the carrier's scan proving the return was sent back (0: none)."""
+        at = block if block is not None else "latest"
+        return self.reads.cached(("dispatchedAt", order_id, at, block_hash), lambda: int(self.escrow.functions.dispatchedAt(order_id).call(block_identifier=at)))
+
+    def policy(self, market: int, version: int) -> Policy:
         key = (int(market), int(version))
         if key not in self._policies:
-            self._policies[key] = self.reads.guarded(lambda: tuple(self.escrow.functions.policy(*key).call()))
+            self._policies[key] = self.reads.guarded(lambda: Policy.from_tuple(self.policies.functions.policy(*key).call()))
         return self._policies[key]
 
     def return_options(self, order: dict[str, Any], block: int | None, block_hash: str | None = None) -> dict[str, Any] | None:
-        """While an Active order may still be returned: when the window closes, the cash refund (at
-        least what a grade-A return brings: on policies that refund on return, what the release at
-        an accredited center pays) and the voucher the policy offers instead."""
+        """While an Active order may still be returned: when the return period ends (the escrow's
+        returnWindowCloses: the law's calendar or the policy's window), the cash a grade-A return
+        brings (the escrow's quote, as the release on receipt pays it) and the voucher the policy
+        offers instead."""
         at = block if block is not None else "latest"
         order_id = order["order_id"]
+        sealed = int(Facts.SEAL_INTACT | Facts.PACKAGING_INTACT)
         try:
             policy = self.policy(order["market"], order["policy_version"])
-            delivered, now = self.reads.cached(("delivery", order_id, at, block_hash), lambda: (
-                int(self.escrow.functions.deliveredAt(order_id).call(block_identifier=at)), int(self.w3.eth.get_block(at)["timestamp"]),
+            closes_at, now, quote = self.reads.cached(("options", order_id, at, block_hash), lambda: (
+                int(self.escrow.functions.returnWindowCloses(order_id).call(block_identifier=at)),
+                int(self.w3.eth.get_block(at)["timestamp"]),
+                self.escrow.functions.quote(order_id, int(Grade.A), sealed, 0).call(block_identifier=at),
             ))
-            if delivered == 0:
-                return None
-            closes_at = return_window_closes(delivered, policy)
-            if now > closes_at:
-                return None
-            if policy[POLICY_REFUND_ON_RETURN]:
-                statutory = bool(policy[POLICY_WITHDRAWAL]) and now <= delivered + policy[POLICY_WITHDRAWAL]
-                refund = settlement.refund_on_receipt(
-                    int(order["price"]), int(order["delivery_fee"]), int(order["return_shipping_fee"]), Policy.from_tuple(policy), statutory, False, False
-                ).refund
-            else:
-                refund = self.reads.cached(("quoteA", order_id, at, block_hash), lambda: int(self.escrow.functions.quote(order_id, int(Grade.A)).call(block_identifier=at)[1]))
         except ChainUnavailable as exc:  # the page shows no options rather than failing
             log.info("return options of order %s not read: %s", order_id, exc)
             return None
-        offered, bonus = bool(policy[POLICY_EXCHANGE_OFFERED]), int(policy[POLICY_EXCHANGE_BONUS])
+        if closes_at == 0 or now > closes_at:
+            return None
+        statutory, refund = bool(quote[0]), int(quote[1])
+        offered, bonus = policy.exchange_offered, policy.exchange_bonus_bps
         return {
-            "closesAt": closes_at, "refund": str(refund), "exchangeOffered": offered, "exchangeBonusBps": bonus if offered else 0,
-            "voucher": str(refund + refund * bonus // 10_000) if offered else None,
-            "refundOnReturn": bool(policy[POLICY_REFUND_ON_RETURN]),
+            "closesAt": closes_at, "refund": str(refund), "statutory": statutory, "exchangeOffered": offered,
+            "exchangeBonusBps": bonus if offered else 0, "voucher": str(refund + refund * bonus // 10_000) if offered else None,
+            "refundOnReturn": policy.refund_on_return, "freePickup": policy.free_pickup,
         }
 
 
@@ -253,6 +266,15 @@ def _fate(row: dict[str, Any], organization: int | None, at_event: bool = True) 
         "location": f"{int(row['location']):013d}",
         "time": int(row["event_time"]), "signer": row["signer"], "block": int(row["block"]), "txHash": row["tx_hash"],
     }
+
+
+def reason_text(value: str | bytes) -> str:
+    """An arbiter's reason code (bytes32: ASCII, right-padded with zero bytes) as text; hex if it is not one."""
+    raw = bytes.fromhex(value[2:]) if isinstance(value, str) else bytes(value)
+    text = raw.rstrip(b"\0")
+    if text and all(32 <= b < 127 for b in text):
+        return text.decode("ascii")
+    return "0x" + raw.hex()
 
 
 def _grade(value: int | None) -> str | None:
@@ -288,7 +310,6 @@ class UnitViews:
             product = r.product(gtin14)
             order = r.latest_order(key)
             order_events = r.escrow_events_of_order(order["order_id"]) if order else []
-            policy = r.policy(order["market"], order["policy_version"]) if order else None
             replaced = r.replaced_order(key)
             if replaced is not None and _unfulfilled(r.escrow_events_of_order(int(replaced["order_id"]))):
                 replaced = None  # the reissue went unfulfilled: this unit went back to stock, it replaces nothing
@@ -303,7 +324,7 @@ class UnitViews:
         block = cursor.block if cursor else None
         block_hash = cursor.block_hash if cursor else None
         h, verification = self.unit_history(unit, rows, parcels, block, block_hash)
-        return_status = self.return_status(order, order_events, policy) if order else None
+        return_status = self.return_status(order, order_events) if order else None
         if return_status is not None:
             self._add_return_details(return_status, order, order_events, keys, block, block_hash)
         return UnitView(
@@ -396,17 +417,45 @@ class UnitViews:
 
         requested = last("ReturnRequested")
         if requested is not None:
-            rs.remedy = "exchange" if int(requested["args"].get("remedy", 0)) == 1 else "refund"
+            rs.remedy = "exchange" if int(o["remedy"] or 0) == 1 else "refund"
         released = last("RefundReleasedOnReceipt")
-        if released is not None:
-            a = released["args"]
+        if released is not None and rs.settlement is not None:
             rs.refund_on_receipt = {
-                "location": f"{int(a['location']):013d}", "refund": str(a["refund"]), "points": str(a["points"]),
+                "location": f"{int(released['args']['location']):013d}", "refund": rs.settlement.refund, "points": rs.settlement.points,
                 "block": released["block"], "txHash": released["tx_hash"], "time": released["block_time"],
             }
-        paid_points = (rs.refund_on_receipt or {}).get("points") or (rs.settlement.points if rs.settlement else None)
-        if rs.remedy == "exchange" and paid_points and int(paid_points) > 0:
-            rs.voucher_points = str(paid_points)
+        if rs.remedy == "exchange" and rs.settlement is not None and (rs.settlement.parts or {}).get("voucher") not in (None, "0"):
+            rs.voucher_points = rs.settlement.parts["voucher"]
+        disputed = last("OrderDisputed")
+        if disputed is not None:
+            by = disputed["args"]["by"]
+            who = "inspection_mismatch" if int(by, 16) == 0 else "buyer" if by == o["buyer"] else "merchant"
+            resolved, lapsed = last("DisputeResolved"), last("DisputeLapsed")
+            rs.dispute = {
+                "openedBy": who, "account": None if who == "inspection_mismatch" else by, "decideBy": int(disputed["args"]["decideBy"]),
+                "time": disputed["block_time"], "pending": o["status"] == "disputed", "lapsed": lapsed is not None, "resolution": None,
+            }
+            if resolved is not None:
+                a = resolved["args"]
+                rs.dispute["resolution"] = {
+                    "arbiter": a["arbiter"], "facts": _facts(int(a["facts"])), "grade": _grade(int(a["grade"])),
+                    "diminishedValue": str(a["diminishedValue"]), "reason": reason_text(a["reason"]),
+                    "evidence": self.evidence.name(a["evidence"]), "time": resolved["block_time"], "txHash": resolved["tx_hash"],
+                }
+        if o["status"] == "return_requested" and self.links is not None:
+            try:
+                sent = self.links.dispatched_at(o["order_id"], block, block_hash)
+            except ChainUnavailable:
+                sent = None
+            rs.dispatched_at = sent or None
+        if rs.settlement is not None and rs.settlement.disposition == "pending" and o["status"] == "settled" and o["derived_grade"] and self.links:
+            try:  # settled on a lone first opinion (its second never came): its facts' grade terms send the unit
+                terms = self.links.policy(o["market"], o["policy_version"]).terms[int(o["derived_grade"]) - 1]
+                rs.settlement.disposition = UnitDisposition(terms.disposition).name.lower()
+            except ChainUnavailable:
+                pass
+        if self.links is not None:
+            rs.proof = self._prove_order(o, block, block_hash)
         second = last("SecondInspectionRequired")
         if second is not None:
             rs.second_inspection = {
@@ -415,19 +464,21 @@ class UnitViews:
         claimed = last("DefectClaimed")
         if claimed is not None:
             decided = last("DefectClaimDecided")
-            by_timeout = last("DefectClaimApprovedByTimeout") is not None
+            lapsed = last("DefectClaimLapsed") is not None  # nobody decided in time: the claim became a return at the merchant's expense
             auto = bool(claimed["args"].get("autoApproved"))
             rs.defect_claim = {
                 "evidence": self.evidence.name(claimed["args"].get("evidence")), "autoApproved": auto,
-                "decided": decided is not None or auto or by_timeout,
-                "approved": auto or by_timeout or bool(decided and decided["args"].get("approved")),
-                "approvedByTimeout": by_timeout, "time": claimed["block_time"], "block": claimed["block"],
+                "decided": decided is not None or auto or lapsed, "approved": auto or bool(decided and decided["args"].get("approved")),
+                "returnedUndecided": lapsed, "time": claimed["block_time"], "block": claimed["block"],
             }
         unfulfilled = last("ReissueUnfulfilled")
         linked = None if unfulfilled is not None else last("ReplacementLinked")  # the replacement went back to stock
         completed = last("ReissueCompleted")
         if claimed is not None and (rs.defect_claim or {}).get("approved"):
-            reissue: dict[str, Any] = {"replacement": None, "verified": False, "reason": None, "deliveredAt": None, "unfulfilled": unfulfilled is not None}
+            reissue: dict[str, Any] = {
+                "replacement": None, "verified": False, "reason": None, "deliveredAt": None, "unfulfilled": unfulfilled is not None,
+                "returnWaived": bool(unfulfilled and unfulfilled["args"].get("returnWaived")),
+            }
             if linked is not None:
                 replacement = linked["args"]["replacementUnitId"]
                 reissue["replacement"] = self._unit_ref(replacement, keys)
@@ -440,6 +491,14 @@ class UnitViews:
             rs.reissue = reissue
         if o["status"] == "active" and self.links is not None:
             rs.return_options = self.links.return_options(o, block, block_hash)
+
+    def _prove_order(self, o: dict[str, Any], block: int | None, block_hash: str | None) -> dict[str, Any]:
+        """The index's status, facts and grade of the order against `ReturnEscrow.order` at the indexed block."""
+        expected = (o["status"], int(o["facts"] or 0), int(o["grade"] or 0))
+        verified, reason = self._prove(
+            lambda: self.links.order_state(o["order_id"], block, block_hash), expected, f"ReturnEscrow.order({o['order_id']}) (status, facts, grade)", block
+        )
+        return {"verified": verified, "block": block, "reason": reason}
 
     def _prove(self, read: Any, expected: Any, what: str, block: int | None) -> tuple[bool, str | None]:
         if self.links is None:
@@ -454,7 +513,7 @@ class UnitViews:
 
     def _replacement_for(self, unit_id: bytes, replaced: dict[str, Any], keys: dict, block: int | None, block_hash: str | None = None) -> dict[str, Any]:
         order_id = int(replaced["order_id"])
-        verified, reason = self._prove(lambda: self.links.last_order_of(unit_id, block, block_hash), order_id, f"ReturnEscrow.lastOrderOf(unit)", block)
+        verified, reason = self._prove(lambda: self.links.last_order_of(unit_id, block, block_hash), order_id, "ReturnEscrow.lastOrderOf(unit)", block)
         return {
             "orderId": order_id, "original": self._unit_ref(replaced["args"]["originalUnitId"], keys),
             "verified": verified, "reason": reason, "block": replaced["block"], "txHash": replaced["tx_hash"],
@@ -514,9 +573,8 @@ class UnitViews:
         entry["evidence"] = self.evidence.name(row["evidence"])
         return TimelineEntry(**entry)
 
-    def return_status(self, o: dict[str, Any], events: list[dict[str, Any]], policy: Policy | None = None) -> ReturnStatus:
-        """The order's state from its index row and escrow events; its settlement with the parts the
-        order's terms, the request, the inspection and `policy` (the order's policy version) explain."""
+    def return_status(self, o: dict[str, Any], events: list[dict[str, Any]]) -> ReturnStatus:
+        """The order's state from its index row and escrow events; its settlement as the escrow's parts."""
         inspection = None
         if o["inspector"]:
             inspection = {
@@ -524,31 +582,26 @@ class UnitViews:
                 "facts": _facts(o["facts"]),
                 "claimedGrade": _grade(o["claimed_grade"]),
                 "derivedGrade": _grade(o["derived_grade"]),
+                "diminishedValue": o["diminished_value"],
                 "evidence": self.evidence.name(o["inspection_evidence"]),
             }
         settled_by = next((e for e in reversed(events) if e["name"] in SETTLEMENT_EVENTS), None)
-        where: dict[str, Any] = {}
-        if settled_by is not None:
-            where = {
-                "tx_hash": settled_by["tx_hash"], "block": settled_by["block"], "log_index": settled_by["log_index"],
-                "parts": settlements.parts_json(o, events, settled_by, policy),
-            }
         settlement = None
-        if settled_by is not None and settled_by["name"] == "RefundReleasedOnReceipt":
-            decided = [e for e in events if e["name"] == "DispositionDecided"]
-            settlement = Settlement(
-                grade=_grade(o["grade"]) if decided else None, statutory=bool(o["statutory"]), refund=o["refund"], merchant_amount=o["merchant_amount"],
-                points=o["points"], disposition=UnitDisposition(o["settled_disposition"]).name.lower() if decided else "pending", **where,
-            )
-        elif o["status"] == "settled" and settled_by is not None:
-            settlement = Settlement(
-                grade=_grade(o["grade"]), statutory=bool(o["statutory"]), refund=o["refund"], merchant_amount=o["merchant_amount"],
-                points=o["points"], disposition=UnitDisposition(o["settled_disposition"]).name.lower(), **where,
-            )
-        elif o["status"] == "cancelled" and settled_by is not None:  # never delivered: the buyer got everything back, the unit stays with the brand
-            settlement = Settlement(None, False, o["refund"], "0", "0", UnitDisposition.RESTOCK.name.lower(), **where)
-        elif o["status"] in ("completed", "reissued") and settled_by is not None:  # no return: the merchant is paid, the buyer keeps the unit
-            settlement = Settlement(None, False, "0", o["merchant_amount"], "0", "kept", **where)
+        if settled_by is not None:
+            parts = settlements.parts_json(o, events, settled_by)
+            where = {"tx_hash": settled_by["tx_hash"], "block": settled_by["block"], "log_index": settled_by["log_index"], "parts": parts}
+            if o["status"] == "cancelled":  # never delivered: the buyer got everything back, the unit stays with the brand
+                settlement = Settlement(None, False, parts["refund"], "0", "0", UnitDisposition.RESTOCK.name.lower(), **where)
+            elif o["status"] in ("completed", "reissued"):  # no return: the merchant is paid, the buyer keeps the unit
+                settlement = Settlement(None, False, "0", parts["merchantAmount"], "0", "kept", **where)
+            elif o["status"] in ("refunded", "settled"):
+                # Paid before any inspection: the unit's fate waits for one (DispositionDecided), unless the
+                # unit was closed or kept (a failed reissue): nothing comes back to decide on.
+                decided = o["settled_disposition"] is not None
+                fate = UnitDisposition(o["settled_disposition"]).name.lower() if decided else "kept" if parts["kind"] in ("unit_closed", "reissue_failed") else "pending"
+                settlement = Settlement(
+                    _grade(o["grade"]) if decided else None, bool(o["statutory"]), parts["refund"], parts["merchantAmount"], parts["points"], fate, **where
+                )
         reason = o["reason"]
         return ReturnStatus(
             order_id=o["order_id"],
@@ -559,6 +612,7 @@ class UnitViews:
             delivery_fee=o["delivery_fee"],
             reason=(RETURN_REASONS[reason] if reason < len(RETURN_REASONS) else str(reason)) if reason is not None else None,
             requested_at=o["requested_at"],
+            in_withdrawal=None if o["in_withdrawal"] is None else bool(o["in_withdrawal"]),
             inspection=inspection,
             settlement=settlement,
             events=[
@@ -592,7 +646,7 @@ class UnitViews:
 def make_unit_views(index: SqliteIndex, chain: Any, settings: Any) -> UnitViews:
     """UnitViews over the index whose registry and escrow reads share one cache and one fast-fail guard."""
     records = ChainRecords(settings.rpc_url, chain.registry.address, settings.request_rpc)
-    links = OrderLinks(settings.rpc_url, chain.escrow, chain.desk, settings.request_rpc, reads=records.reads)
+    links = OrderLinks(settings.rpc_url, chain, settings.request_rpc, reads=records.reads)
     return UnitViews(index, records, settings.public_url, links=links)
 
 

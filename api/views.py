@@ -35,7 +35,7 @@ class TimelineEntry:
 
 @dataclass
 class Settlement:
-    grade: str | None  # "A", "B", "C"; None for a timeout refund, a cancellation or a completion
+    grade: str | None  # "A", "B", "C"; None when no inspection decided (a refund before one, a cancellation, a completion)
     statutory: bool  # the law, not the grade terms, decided the refund
     refund: str  # decimal string in the currency's base units
     merchant_amount: str
@@ -44,8 +44,8 @@ class Settlement:
     tx_hash: str
     block: int
     log_index: int | None = None
-    # The settlement as parts (api.settlements.parts_json): price, delivery fee, each deduction with its
-    # reason, refund, points, voucher, merchant amount; `verified` when they add up to the escrow's totals.
+    # The settlement as the escrow's parts (api.settlements.parts_json): its path, price, delivery fee, each
+    # deduction with its reason, refund, points, voucher, merchant amount; `verified` when they add up.
     parts: dict[str, Any] | None = None
 
 
@@ -53,22 +53,29 @@ class Settlement:
 class ReturnStatus:
     order_id: int
     market: str  # "EU", "US", "CN" or the market number
-    status: str  # OrderStatus name in lower case: active, return_requested, inspected, disputed, settled, completed, cancelled
+    status: str  # IReturnEscrow.OrderStatus in lower case: active, return_requested, inspected, disputed, settled, refunded, …
     currency: str  # "native" or the ERC-20 address
     price: str
     delivery_fee: str
     reason: str | None  # ReturnReason name in lower case, once a return was requested
     requested_at: int | None
-    inspection: dict[str, Any] | None  # {"inspector", "facts": [names], "claimedGrade", "derivedGrade", "evidence"}
+    inspection: dict[str, Any] | None  # {"inspector", "facts": [names], "claimedGrade", "derivedGrade", "diminishedValue", "evidence"}
     settlement: Settlement | None
     events: list[dict[str, Any]] = field(default_factory=list)  # escrow events of this order, oldest first
     remedy: str | None = None  # "refund" or "exchange" (voucher in store points), once a return was requested
     voucher_points: str | None = None  # the exchange voucher's store points, once paid
-    return_options: dict[str, Any] | None = None  # while a return is possible: {"closesAt", "refund", "exchangeOffered", "exchangeBonusBps", "voucher"}
+    # while a return is possible: {"closesAt", "refund", "statutory", "exchangeOffered", "exchangeBonusBps", "voucher", "refundOnReturn", "freePickup"}
+    return_options: dict[str, Any] | None = None
     refund_on_receipt: dict[str, Any] | None = None  # {"location", "refund", "points", "block", "txHash"}: released at the return center's scan
     second_inspection: dict[str, Any] | None = None  # {"firstOrganization", "pending"}: a second, independent inspector is needed
     defect_claim: dict[str, Any] | None = None  # {"evidence", "autoApproved", "decided", "approved", "status"}
-    reissue: dict[str, Any] | None = None  # {"replacement": {unitId, gtin, serial, link}, "verified", "reason", "deliveredAt", "unfulfilled"}
+    reissue: dict[str, Any] | None = None  # {"replacement": {unitId, gtin, serial, link}, "verified", "reason", "deliveredAt", "unfulfilled", "returnWaived"}
+    in_withdrawal: bool | None = None  # the return request fell in the statutory withdrawal period
+    # {"openedBy": buyer|merchant|inspection_mismatch, "account", "decideBy", "time", "pending", "lapsed",
+    #  "resolution": {"arbiter", "facts", "grade", "diminishedValue", "reason", "evidence", "time", "txHash"} | None}
+    dispute: dict[str, Any] | None = None
+    dispatched_at: int | None = None  # while the return travels: when a carrier's scan proved it was sent back
+    proof: dict[str, Any] | None = None  # {"verified", "block", "reason"}: status, facts and grade against ReturnEscrow.order
 
 
 @dataclass

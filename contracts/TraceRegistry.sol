@@ -237,6 +237,11 @@ contract TraceRegistry is ITraceRegistry, AccessControl, DelegatedSignatures {
     }
 
     /// @inheritdoc ITraceRegistry
+    function isParcel(bytes32 id) external view returns (bool) {
+        return _parcels[id] & _PARCEL_EXISTS != 0;
+    }
+
+    /// @inheritdoc ITraceRegistry
     function product(uint64 gtin) external view returns (Product memory) {
         return _products[gtin];
     }

@@ -1,44 +1,52 @@
-"""ReturnEscrow's settlement arithmetic, as parts: what the buyer paid, what was deducted and why.
+"""A settlement as parts a parent or an auditor can read: what was paid, what came back, what was
+deducted and why.
 
-The escrow emits only the totals of a settlement (refund, merchant amount, points). A parent or an
-auditor needs to see where a difference went, so this module states the same arithmetic as
-`ReturnEscrow._settlement` step by step. It is the one Python mirror of that arithmetic (the
-gateway's return options use it too); every breakdown shown is checked against the amounts the
-escrow's event states (`Breakdown.matches`), so a drift between the two shows as "not verified",
-never as a wrong explanation.
+ReturnEscrow states every part itself: `OrderSettled(orderId, path, grade, settlement)` carries
+the `IReturnPolicies.Settlement` struct the policies' arithmetic returned (what came back of the
+price and of the delivery fee, the diminished value, the return shipping deducted, the voucher and
+its bonus, the points, the merchant's share). Nothing here recomputes them: this module names the
+differences and checks that the parts add up as the struct promises (`Breakdown.consistent`), so
+a part altered in a copy of the log shows as "not verified", never as a wrong explanation.
 
     price + delivery fee − deductions = the cash value of the return
       refund remedy:   refund = that value;  points = the grade terms' points
       exchange remedy: refund = 0;           points = the grade terms' points + that value + the bonus
     merchant amount = price + delivery fee − refund
 
-Deduction reasons (codes, in the order the escrow applies them):
-- `grade_terms`: outside the statutory right (or for a statutory grade C), the policy's grade terms
-  refund `refundBps` of the price; the rest of the price is deducted. For a statutory grade C this is
-  the diminished value (EU 2011/83 Art. 14(2)).
-- `delivery_not_refunded`: the outbound delivery fee is refunded only for a statutory withdrawal
-  in a market whose law refunds it (EU Art. 13(1)); otherwise it is kept.
-- `return_shipping`: the grade terms let the buyer bear return shipping (`returnShippingFee` of the
-  listing, never more than what is left), unless the unit was attested defective.
+Deduction reasons:
+- `grade_terms`: outside the statutory right, the policy's grade terms refund only part of the price.
+- `diminished_value`: a used unit returned under the law keeps the right less the diminished value
+  an inspector attested (EU 2011/83 Art. 14(2)), capped by the policy.
+- `delivery_not_refunded`: the outbound delivery fee comes back only on a statutory withdrawal in
+  a market whose law refunds it (EU Art. 13(1)).
+- `return_shipping`: the buyer bears the return shipping the listing named, where the grade terms
+  say so and the unit was not defective.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from typing import Any, Mapping
 
-from .policies import Grade, Policy
-
-BPS = 10_000
+from .policies import Grade
 
 GRADE_TERMS = "grade_terms"
 DIMINISHED_VALUE = "diminished_value"
 DELIVERY_NOT_REFUNDED = "delivery_not_refunded"
 RETURN_SHIPPING = "return_shipping"
 
-# How each settlement came about (the escrow event that paid it).
-GRADED = "graded"  # OrderSettled with a grade: after inspection, acceptance, dispute or arbiter
-TIMEOUT_REFUND = "timeout_refund"  # OrderSettled with grade None: price and delivery back, nothing deducted
-REFUND_ON_RECEIPT = "refund_on_receipt"  # RefundReleasedOnReceipt: as grade A, at an accredited return center
+# How each settlement came about: IReturnEscrow.SettlementPath in lower case, then the two ends without a return.
+PATHS = (
+    "graded",  # an inspection the buyer accepted or let pass, or grade A at once
+    "arbitrated",  # the arbiter's decision, on facts it may have corrected
+    "arbiter_silent",  # the arbiter did not decide in time: the attested facts decided
+    "overdue",  # the statutory refund fell due: the attested facts decided, or the uninspected amount
+    "uninspected",  # received but not inspected within the SLA: price and delivery back
+    "on_receipt",  # released at an accredited return center's receiving scan, as grade A
+    "dispatched",  # sent back (the carrier's scan) but never received: as grade A
+    "unit_closed",  # the unit was closed while the order held it: price and delivery back
+    "reissue_failed",  # a replacement never came and the policy waives the defective unit's return
+)
 COMPLETED = "completed"  # OrderCompleted: no return, the merchant is paid
 CANCELLED = "cancelled"  # OrderCancelled: never delivered, the buyer is refunded
 
@@ -53,85 +61,74 @@ class Deduction:
 class Breakdown:
     """One settlement as parts. Amounts in base units of the order's currency."""
 
-    kind: str
+    kind: str  # one of PATHS, COMPLETED or CANCELLED
     price: int
     delivery_fee: int
-    deductions: tuple[Deduction, ...] = ()
+    price_refunded: int  # of the price, what came back (before any return shipping)
+    delivery_refunded: int  # of the delivery fee, what came back
+    shipping_deducted: int  # the return shipping the buyer bore
+    diminished: int  # the attested diminished value deducted from a statutory refund
     refund: int = 0  # cash credited to the buyer
     points: int = 0  # store points minted to the buyer (grade terms, plus the voucher for an exchange)
     voucher: int = 0  # of `points`: the exchange voucher (the return's cash value plus the bonus)
     exchange_bonus: int = 0  # of `voucher`: the policy's bonus
     merchant_amount: int = 0  # cash credited to the merchant
-    grade: int = Grade.NONE
+    grade: int = Grade.NONE  # the grade settled on (none: no inspection decided it)
     statutory: bool = False  # the law, not the grade terms, decided the price's refund
-    hygiene_exception: bool = False  # the request was statutory but the broken seal of a hygiene good lost the right
+    disposition: int | None = None  # the grade terms' fate of the unit (IReturnPolicies.Disposition), when a grade decided
+
+    @property
+    def deductions(self) -> tuple[Deduction, ...]:
+        """What was kept of the price and delivery fee, and why, in the order the arithmetic applies them."""
+        kept_by_terms = self.price - self.price_refunded - self.diminished
+        out = [
+            Deduction(GRADE_TERMS, kept_by_terms),
+            Deduction(DIMINISHED_VALUE, self.diminished),
+            Deduction(DELIVERY_NOT_REFUNDED, self.delivery_fee - self.delivery_refunded),
+            Deduction(RETURN_SHIPPING, self.shipping_deducted),
+        ]
+        return tuple(d for d in out if d.amount)
 
     @property
     def value(self) -> int:
-        """Price and delivery less the deductions: the cash value of the return."""
-        return self.price + self.delivery_fee - sum(d.amount for d in self.deductions)
+        """What came back less the return shipping: the cash value of the return."""
+        return self.price_refunded + self.delivery_refunded - self.shipping_deducted
 
-    def matches(self, refund: int, merchant_amount: int, points: int) -> bool:
-        """Whether the escrow's event states these same totals."""
-        return (self.refund, self.merchant_amount, self.points) == (int(refund), int(merchant_amount), int(points))
+    @property
+    def consistent(self) -> bool:
+        """The parts add up as IReturnPolicies.Settlement promises: refund + merchant amount = price +
+        delivery fee; the cash value is the refund, or for an exchange the voucher less its bonus
+        (the voucher within the points); no part is negative."""
+        if self.kind in (COMPLETED, CANCELLED):
+            return self.refund + self.merchant_amount == self.price + self.delivery_fee
+        if min(self.price - self.price_refunded - self.diminished, self.delivery_fee - self.delivery_refunded, self.value) < 0:
+            return False
+        paid = self.voucher - self.exchange_bonus if self.voucher else self.refund
+        return (
+            self.refund + self.merchant_amount == self.price + self.delivery_fee
+            and paid == self.value
+            and self.points >= self.voucher >= self.exchange_bonus
+            and not (self.voucher and self.refund)
+        )
 
 
-def graded(
-    price: int,
-    delivery_fee: int,
-    return_shipping_fee: int,
-    policy: Policy,
-    grade: int,
-    statutory: bool,
-    defective: bool,
-    exchange: bool,
-    request_statutory: bool | None = None,
-) -> Breakdown:
-    """`ReturnEscrow._settlement` for a grade. `statutory` is the settlement's (the request fell in
-    the statutory window and no hygiene exception applies); `request_statutory` the request's, when
-    known, to tell a hygiene exception apart."""
-    terms = policy.terms[int(grade) - 1]
-    deductions: list[Deduction] = []
-    points = 0
-    if statutory and grade != Grade.C:
-        refund = price  # the law overrides the A/B grade terms
-    else:
-        refund = price * terms.refund_bps // BPS
-        points = price * terms.points_bps // BPS
-        if price - refund:
-            deductions.append(Deduction(DIMINISHED_VALUE if statutory else GRADE_TERMS, price - refund))
-    if statutory and policy.refunds_delivery_on_withdrawal:
-        refund += delivery_fee
-    elif delivery_fee:
-        deductions.append(Deduction(DELIVERY_NOT_REFUNDED, delivery_fee))
-    if not terms.merchant_pays_return_shipping and not defective:
-        shipping = min(return_shipping_fee, refund)
-        refund -= shipping
-        if shipping:
-            deductions.append(Deduction(RETURN_SHIPPING, shipping))
-    voucher = bonus = 0
-    if exchange:  # the cash stays with the merchant; the voucher is the refund plus the bonus
-        bonus = refund * policy.exchange_bonus_bps // BPS
-        voucher = refund + bonus
-        points += voucher
-        refund = 0
+def from_event(name: str, args: Mapping[str, Any], price: int, delivery_fee: int) -> Breakdown:
+    """The parts of an escrow event that ended an order (`OrderSettled`, `OrderCompleted`,
+    `OrderCancelled`; args as decoded, the settlement struct as a dict of its fields) for an order
+    of `price` and `delivery_fee`."""
+    if name == "OrderCompleted":
+        return Breakdown(COMPLETED, price, delivery_fee, 0, 0, 0, 0, merchant_amount=int(args["merchantAmount"]))
+    if name == "OrderCancelled":
+        refund = int(args["refund"])
+        return Breakdown(CANCELLED, price, delivery_fee, price, delivery_fee, 0, 0, refund=refund)
+    if name != "OrderSettled":
+        raise ValueError(f"{name} does not settle an order")
+    s, path, grade = args["settlement"], int(args["path"]), int(args["grade"])
     return Breakdown(
-        kind=GRADED, price=price, delivery_fee=delivery_fee, deductions=tuple(deductions), refund=refund, points=points,
-        voucher=voucher, exchange_bonus=bonus, merchant_amount=price + delivery_fee - refund, grade=int(grade), statutory=statutory,
-        hygiene_exception=bool(request_statutory) and not statutory,
+        kind=PATHS[path] if path < len(PATHS) else str(path), price=price, delivery_fee=delivery_fee,
+        price_refunded=int(s["priceRefunded"]), delivery_refunded=int(s["deliveryRefunded"]),
+        shipping_deducted=int(s["shippingDeducted"]), diminished=int(s["diminished"]), refund=int(s["refund"]),
+        points=int(s["points"]), voucher=int(s["voucher"]), exchange_bonus=int(s["bonus"]),
+        merchant_amount=int(s["merchantAmount"]), grade=grade, statutory=bool(s["statutory"]),
+        disposition=int(s["disposition"]) if grade else None,
     )
-
-
-def refund_on_receipt(price: int, delivery_fee: int, return_shipping_fee: int, policy: Policy, statutory: bool, defective_reason: bool, exchange: bool) -> Breakdown:
-    """`ReturnEscrow._releaseOnReceipt`: grade A with the seal and packaging taken as intact (so no
-    hygiene exception applies), defective when the buyer's reason was a defect."""
-    return replace(graded(price, delivery_fee, return_shipping_fee, policy, Grade.A, statutory, defective_reason, exchange), kind=REFUND_ON_RECEIPT)
-
-
-def without_return(kind: str, price: int, delivery_fee: int) -> Breakdown:
-    """A timeout refund or a cancellation (everything back to the buyer), or a completion (everything
-    to the merchant): nothing deducted."""
-    total = price + delivery_fee
-    if kind == COMPLETED:
-        return Breakdown(kind=kind, price=price, delivery_fee=delivery_fee, merchant_amount=total)
-    return Breakdown(kind=kind, price=price, delivery_fee=delivery_fee, refund=total)

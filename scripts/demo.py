@@ -21,8 +21,8 @@ import httpx
 
 from brownie import ERC20Mock, ZERO_ADDRESS, accounts, chain, web3
 
-from returntrace import eip712, gs1, history
-from returntrace.policies import DAY, MARKET_NAMES, Facts, Grade, UnitDisposition
+from returntrace import eip712, gs1, history, settlement
+from returntrace.policies import DAY, MARKET_NAMES, Facts, Grade, Law, Policy, UnitDisposition
 from returntrace.vocab import AggregationAction, BizStep, Disposition
 from scripts import deploy
 from scripts.gateway import GatewayProcess, wait_until
@@ -31,6 +31,7 @@ STROLLER_GTIN = int(gs1.with_check_digit("0950600013442"))  # not hygiene-sealed
 DEMO_SSCC = int(gs1.with_check_digit("09506000000000001"))  # the combined return parcel (AI 00)
 USD = 10**6  # the demo stablecoin has 6 decimals
 ETHER = 10**18
+SETTLEMENT_PATHS = settlement.PATHS
 
 
 class Narrator:
@@ -74,17 +75,21 @@ class Scenario:
         batch = deploy.signed_batch(self.d.registry_domain, "EventBatch", signer, "events", events, self.d.registry.getNonce(signer.address))
         self.say.tx(f"{who:<9} signs {what}", self.d.registry.record([batch], {"from": self.relayer}, silent=True))
 
-    def sell(self, gtin: int, serial: str, market: int, currency: str, price: int, delivery: int, return_fee: int) -> int:
+    def sell(self, gtin: int, serial: str, market: int, currency: str, price: int, delivery: int, return_fee: int, confirms: bool = False) -> int:
+        """The brand lists the unit; the buyer pays into escrow, committing to every term of the listing
+        (and, where the law asks, confirming the hygiene exception the page showed before purchase)."""
         brand, buyer = self.a["brand"], self.a["buyer"]
         unit = gs1.unit_id(gtin, serial)
         self.say.tx(f"brand lists {serial} in {MARKET_NAMES[market]} for {_money(price, currency)}", self.d.escrow.list(gtin, serial, market, currency, price, delivery, return_fee, {"from": brand.account}, silent=True))
+        terms = deploy.listing_terms(self.d.escrow, unit)
         if currency == ZERO_ADDRESS:
-            tx = self.d.escrow.purchase(unit, price + delivery, {"from": buyer.account, "value": price + delivery}, silent=True)
+            tx = self.d.escrow.purchase(unit, terms, confirms, {"from": buyer.account, "value": price + delivery}, silent=True)
         else:
             self.usd.approve(self.d.escrow, price + delivery, {"from": buyer.account}, silent=True)
-            tx = self.d.escrow.purchase(unit, price + delivery, {"from": buyer.account}, silent=True)
+            tx = self.d.escrow.purchase(unit, terms, confirms, {"from": buyer.account}, silent=True)
         order = tx.return_value
-        self.say.tx(f"buyer pays {_money(price + delivery, currency)} into escrow: order #{order}", tx)
+        confirmed = " (confirms the hygiene exception)" if confirms else ""
+        self.say.tx(f"buyer pays {_money(price + delivery, currency)} into escrow: order #{order}{confirmed}", tx)
         return order
 
     def ship_and_deliver(self, order: int, cross_border: bool = True) -> bytes:
@@ -123,14 +128,17 @@ class Scenario:
         batch = deploy.signed_batch(self.d.registry_domain, "AggregationBatch", signer, "aggregations", [item], self.d.registry.getNonce(signer.address))
         self.say.tx(f"{who:<9} signs {what}", self.d.registry.aggregate([batch], {"from": self.relayer}, silent=True))
 
-    def inspect(self, order: int, facts: int, grade: Grade, who: str = "inspector") -> Any:
+    def inspect(self, order: int, facts: int, grade: Grade, who: str = "inspector", diminished: int = 0) -> Any:
         inspector = self.a[who]
         # The inspection report goes to the gateway's evidence store; its CID's digest goes on-chain.
-        report = f"Inspection report by {who}, order {order}: facts {facts:04b}, grade {grade.name}. Photos on file.\n".encode()
+        report = f"Inspection report by {who}, order {order}: facts {facts:04b}, grade {grade.name}, diminished value {diminished}. Photos on file.\n".encode()
         stored = self.gateway.post("/v1/evidence", content=report, headers={"content-type": "text/plain"}).json()
         self.say.note(f"inspection report stored as {stored['cid']}")
         evidence = bytes.fromhex(stored["digest"][2:])
-        msg = {"inspector": inspector.address, "orderId": order, "facts": facts, "grade": int(grade), "evidence": evidence, "nonce": self.d.escrow.getNonce(inspector.address), "deadline": chain.time() + 3600}
+        msg = {
+            "inspector": inspector.address, "orderId": order, "facts": facts, "grade": int(grade), "diminishedValue": diminished, "evidence": evidence,
+            "nonce": self.d.escrow.getNonce(inspector.address), "deadline": chain.time() + 3600,
+        }
         sig = self.d.escrow_domain.sign(inspector.key, "Inspection", msg)
         unit = bytes(self.d.escrow.order(order)["unitId"])
         disposition = Disposition.CONFORMANT if grade == Grade.A else Disposition.NON_CONFORMANT
@@ -138,13 +146,17 @@ class Scenario:
         return self.say.tx(f"{who} attests facts {facts:04b} and grade {grade.name}", self.d.escrow.submitInspection(eip712.call_args("Inspection", msg, sig)[:-1], sig, {"from": self.relayer}, silent=True))
 
     def report_settlement(self, tx: Any) -> None:
-        s = tx.events["OrderSettled"]
-        order = self.d.escrow.order(s["orderId"])
-        currency = order["currency"]
+        e = tx.events["OrderSettled"]
+        s = e["settlement"]
+        currency = self.d.escrow.order(e["orderId"])["currency"]
+        grade = Grade(e["grade"])
+        basis = "consumer law" if s["statutory"] else "policy grade terms" if grade else "no inspection yet"
+        fate = f", unit → {UnitDisposition(s['disposition']).name.lower()}" if grade else ", the unit's inspection decides its fate"
+        diminished = f" (diminished value {_money(s['diminished'], currency)} deducted)" if s["diminished"] else ""
+        voucher = f", voucher {_money(s['voucher'], currency)} in store points" if s["voucher"] else ""
         self.say.note(
-            f"settled: grade {Grade(s['grade']).name}, {'statutory withdrawal' if s['statutory'] else 'policy grade terms'}; "
-            f"refund {_money(s['refund'], currency)}, merchant {_money(s['merchantAmount'], currency)}, "
-            f"points {s['points']:,}, unit → {UnitDisposition(s['disposition']).name.lower()}"
+            f"settled ({SETTLEMENT_PATHS[e['path']]}): grade {grade.name}, {basis}; refund {_money(s['refund'], currency)}{diminished}{voucher}, "
+            f"merchant {_money(s['merchantAmount'], currency)}, points {s['points']:,}{fate}"
         )
 
 
@@ -154,21 +166,27 @@ def run(d: deploy.Deployment, gateway: httpx.Client) -> Narrator:
     admin = accounts[0]
 
     say.chapter("Set-up: contracts, accredited actors, product classes, market policies")
-    print(f"  TraceRegistry {d.registry.address}\n  ReturnEscrow  {d.escrow.address}\n  ReissueDesk   {d.desk.address}\n  StorePoints   {d.points.address}")
+    print(
+        f"  TraceRegistry  {d.registry.address}\n  ReturnPolicies {d.policies.address}\n  ReturnEscrow   {d.escrow.address}\n"
+        f"  ReissueDesk    {d.desk.address}\n  StorePoints    {d.points.address}"
+    )
     for name, s in d.actors.items():
         print(f"  {name:<9} {s.address}  GLN {s.gln}")
-    say.tx("brand registers the stroller class (markets EU, US)", d.registry.registerProduct(STROLLER_GTIN, 0, 0b011, {"from": brand.account}, silent=True))
+    say.tx("brand registers the stroller class (markets EU, US) under its GS1 company prefix", d.registry.registerProduct(STROLLER_GTIN, 0, 0b011, {"from": brand.account}, silent=True))
     usd = ERC20Mock.deploy("Test USD", "tUSD", 0, {"from": admin}, silent=True)
     say.tx("buyer gets 1,000 tUSD (local stand-in stablecoin)", usd.mint(buyer.address, 1_000 * USD, {"from": admin}, silent=True))
+    deploy.allow_currency(d, usd, 6, 20 * USD, 500 * USD)
+    say.note("the policy admin allows tUSD in the EU, the US and China (defects reissued up to 20 tUSD, two inspections above 500 tUSD)")
     for market, name in MARKET_NAMES.items():
-        raw = d.escrow.policy(market, d.escrow.currentPolicyVersion(market))
-        p = raw.dict()
+        law, version = Law(*d.policies.law(market)), d.policies.currentPolicyVersion(market)
+        p = Policy.from_tuple(d.policies.policy(market, version))
+        right = f"{law.withdrawal_days} days to withdraw" if law.withdrawal_days else "no statutory withdrawal"
         say.note(
-            f"{name} policy v{d.escrow.currentPolicyVersion(market)}: withdrawal {p['withdrawalWindow'] // DAY} d, returns {p['returnWindow'] // DAY} d, "
-            f"refund deadline {p['refundDeadline'] // DAY} d, grade B refund {raw[9][1][0] / 100:.0f} %, "
-            f"refund on return {'yes' if p['refundOnReturn'] else 'no'}, exchange {'+' + str(p['exchangeBonusBps'] / 100) + ' %' if p['exchangeOffered'] else 'no'}, "
-            f"defects reissued up to {_money(p['reissueAutoApproveLimit'], ZERO_ADDRESS)}, two inspections above {_money(p['dualInspectionAbove'], ZERO_ADDRESS)}"
+            f"{name} law: {right}; {name} policy v{version}: returns {p.return_window // DAY} d, grade B refund {p.terms[1].refund_bps / 100:.0f} %, "
+            f"refund on return {'yes' if p.refund_on_return else 'no'}, exchange {'+' + str(p.exchange_bonus_bps / 100) + ' %' if p.exchange_offered else 'no'}"
         )
+    native = d.policies.currency(deploy.MARKET_US, ZERO_ADDRESS)
+    say.note(f"ETH: defects reissued up to {_money(native['reissueAutoApproveLimit'], ZERO_ADDRESS)}, two inspections above {_money(native['dualInspectionAbove'], ZERO_ADDRESS)}")
     say.note(f"deployment manifest: deployments/{chain.id}.json")
 
     sc = Scenario(d, usd, say, gateway)
@@ -208,14 +226,21 @@ def run(d: deploy.Deployment, gateway: httpx.Client) -> Narrator:
     sc.send_back(o3, reason=1)
     sc.inspect(o3, Facts.PACKAGING_INTACT | Facts.USED, Grade.C)
     say.tx("buyer contests the inspection", d.escrow.contest(o3, {"from": buyer.account}, silent=True))
-    sc.report_settlement(say.tx("arbiter confirms grade C", d.escrow.resolveDispute(o3, int(Grade.C), {"from": d.actors["arbiter"].account}, silent=True)))
-    say.note(f"buyer's store points at the brand: {d.points.pointsOf(buyer.address, brand.address):,}")
+    ruling = sc.evidence(f"Arbiter's ruling, order {o3}: the photos show use; the facts stand.\n")
+    sc.report_settlement(say.tx(
+        "arbiter confirms the facts (grade C follows)",
+        d.escrow.resolveDispute(o3, Facts.PACKAGING_INTACT | Facts.USED, 0, b"facts_confirmed".ljust(32, b"\0"), ruling, {"from": d.actors["arbiter"].account}, silent=True),
+    ))
+    say.note(f"buyer's store points at the brand: {d.points.pointsOf(buyer.address, brand.address, ZERO_ADDRESS):,}")
 
-    say.chapter("Order 4 — CN cross-border, no return: the merchant is paid after the window")
-    o4 = sc.sell(deploy.DEMO_GTIN, "BTL-0003", deploy.MARKET_CN, usd.address, 30 * USD, 6 * USD, 5 * USD)
+    say.chapter("Order 4 — CN cross-border, no return: the merchant is paid after the return period")
+    o4 = sc.sell(deploy.DEMO_GTIN, "BTL-0003", deploy.MARKET_CN, usd.address, 30 * USD, 6 * USD, 5 * USD, confirms=True)
     sc.ship_and_deliver(o4)
-    _days(8)
-    say.tx("anyone releases the escrow once the 7-day window closed", d.escrow.release(o4, {"from": sc.relayer}, silent=True))
+    closes = d.escrow.returnWindowCloses(o4)
+    say.note(f"7 whole days from the day after delivery, to midnight in China, a weekend or holiday end moved on: until {time.strftime('%a %d %b %Y %H:%M UTC', time.gmtime(closes))}")
+    chain.sleep(closes - chain.time() + 1)
+    chain.mine()
+    say.tx("anyone releases the escrow once the return period ended", d.escrow.release(o4, {"from": sc.relayer}, silent=True))
 
     say.chapter("Order 5 — EU, exchange first, refund upon return at a local return center; grade B goes to a charity")
     say.tx("accreditor accredits the warehouse's site as an EU return center", deploy.accredit_return_center(d))
@@ -223,8 +248,8 @@ def run(d: deploy.Deployment, gateway: httpx.Client) -> Narrator:
     u5 = sc.ship_and_deliver(o5)
     _days(4)
     sc.send_back(o5, reason=5, remedy=1)
-    r = say.tx("anyone releases the refund at the accredited center's scan", d.escrow.releaseRefundOnReceipt(o5, {"from": sc.relayer}, silent=True)).events["RefundReleasedOnReceipt"]
-    say.note(f"before inspection: voucher of {_money(r['points'], ZERO_ADDRESS)} in store points (refund + 5 % bonus), merchant keeps {_money(r['merchantAmount'], ZERO_ADDRESS)}")
+    released = say.tx("anyone releases the refund at the accredited center's scan", d.escrow.releaseRefundOnReceipt(o5, {"from": sc.relayer}, silent=True))
+    sc.report_settlement(released)
     fate = sc.inspect(o5, Facts.PACKAGING_INTACT, Grade.B).events["DispositionDecided"]
     say.note(f"the inspection only decides the unit's fate: {UnitDisposition(fate['disposition']).name.lower()}")
     sc.scan("charity", [u5], BizStep.RECEIVING, Disposition.DONATED, "receipt of the donated bottle (closes its lifecycle)")
@@ -252,7 +277,7 @@ def run(d: deploy.Deployment, gateway: httpx.Client) -> Narrator:
     _days(6)
     sc.send_back(o7, reason=5)
     sc.inspect(o7, Facts.USED, Grade.C)
-    say.note(f"above {_money(d.escrow.policy(deploy.MARKET_US, 1).dict()['dualInspectionAbove'], ZERO_ADDRESS)}: a second inspection house must agree")
+    say.note(f"above {_money(native['dualInspectionAbove'], ZERO_ADDRESS)}: a second inspection house must agree")
     sc.inspect(o7, Facts.USED, Grade.C, who="inspector2")
     sc.report_settlement(say.tx("buyer accepts the agreed grade", d.escrow.acceptInspection(o7, {"from": buyer.account}, silent=True)))
     sc.scan("recycler", [u7], BizStep.RECEIVING, Disposition.RECYCLED, "receipt for recycling (closes its lifecycle)")

@@ -41,7 +41,6 @@ from pathlib import Path
 from typing import Any, Iterator, NamedTuple, Protocol
 
 from returntrace import gs1
-from returntrace.policies import Policy
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS idx_cursor (
@@ -134,25 +133,38 @@ CREATE TABLE IF NOT EXISTS idx_orders (
     price TEXT NOT NULL,
     delivery_fee TEXT NOT NULL,
     return_shipping_fee TEXT NOT NULL,
+    hygiene_sealed INTEGER NOT NULL,
+    exception_confirmed INTEGER NOT NULL,
     order_ref TEXT NOT NULL,
     rma_ref TEXT NOT NULL,
     status TEXT NOT NULL,
     placed_at INTEGER,
     reason INTEGER,
-    statutory INTEGER,
+    remedy INTEGER,
+    in_withdrawal INTEGER,
     requested_at INTEGER,
     inspector TEXT,
     facts INTEGER,
     claimed_grade INTEGER,
     derived_grade INTEGER,
+    diminished_value TEXT,
     inspection_evidence TEXT,
     grade INTEGER,
     dispute_deadline INTEGER,
-    contested INTEGER,
+    disputed_by TEXT,
+    decide_by INTEGER,
     arbiter TEXT,
+    settlement_path INTEGER,
+    statutory INTEGER,
     refund TEXT,
     merchant_amount TEXT,
     points TEXT,
+    voucher TEXT,
+    bonus TEXT,
+    diminished TEXT,
+    shipping_deducted TEXT,
+    price_refunded TEXT,
+    delivery_refunded TEXT,
     settled_disposition INTEGER,
     closed_tx TEXT,
     closed_block INTEGER,
@@ -181,8 +193,9 @@ CREATE INDEX IF NOT EXISTS idx_escrow_events_position ON idx_escrow_events (bloc
 """
 
 _TABLES = ("idx_cursor", "idx_products", "idx_actors", "idx_actor_history", "idx_units", "idx_events", "idx_orders", "idx_escrow_events", "idx_parcels")
-# Columns added to idx_events after the first release: an older index file gets them (NULL) on open.
-_ADDED_EVENT_COLUMNS = (("sscc", "INTEGER"), ("action", "INTEGER"), ("child_ids", "TEXT"))
+# The tables' layout. An index file of another layout is derived data of another release: its
+# tables are dropped and rebuilt from the chain (the outbox's tables in the same file are left alone).
+INDEX_LAYOUT = "returntrace-index-2"
 
 EVENT_COLUMNS = (
     "unit_id", "seq", "kind", "signer", "signer_roles", "biz_step", "disposition", "location", "event_time",
@@ -192,14 +205,15 @@ PARCEL_COLUMNS = ("parcel_id", "sscc", "event_count", "last_record", "first_bloc
 UNIT_COLUMNS = ("unit_id", "gtin", "serial", "brand", "event_count", "last_record", "first_block", "last_block")
 ORDER_COLUMNS = (
     "order_id", "unit_id", "buyer", "merchant", "market", "policy_version", "currency", "price", "delivery_fee",
-    "return_shipping_fee", "order_ref", "rma_ref", "status", "placed_at", "reason", "statutory", "requested_at",
-    "inspector", "facts", "claimed_grade", "derived_grade", "inspection_evidence", "grade", "dispute_deadline",
-    "contested", "arbiter", "refund", "merchant_amount", "points", "settled_disposition", "closed_tx", "closed_block",
-    "placed_block", "placed_tx", "updated_block",
+    "return_shipping_fee", "hygiene_sealed", "exception_confirmed", "order_ref", "rma_ref", "status", "placed_at", "reason",
+    "remedy", "in_withdrawal", "requested_at", "inspector", "facts", "claimed_grade", "derived_grade", "diminished_value",
+    "inspection_evidence", "grade", "dispute_deadline", "disputed_by", "decide_by", "arbiter", "settlement_path", "statutory",
+    "refund", "merchant_amount", "points", "voucher", "bonus", "diminished", "shipping_deducted", "price_refunded",
+    "delivery_refunded", "settled_disposition", "closed_tx", "closed_block", "placed_block", "placed_tx", "updated_block",
 )
 ESCROW_EVENT_COLUMNS = ("name", "order_id", "unit_id", "args", "block", "block_time", "tx_hash", "log_index")
 # Escrow logs that settle an order: each is one exported settlement (api/settlements.py).
-SETTLEMENT_EVENTS = ("OrderSettled", "RefundReleasedOnReceipt", "OrderCompleted", "OrderCancelled")
+SETTLEMENT_EVENTS = ("OrderSettled", "OrderCompleted", "OrderCancelled")
 
 
 @dataclass(frozen=True)
@@ -219,6 +233,7 @@ class IndexBatch:
     to_block: int
     block_hash: str | None
     products: list[dict[str, Any]] = field(default_factory=list)
+    product_reviews: list[dict[str, Any]] = field(default_factory=list)  # ProductClassReviewed: gtin, class_flags, block, log_index
     actors: list[dict[str, Any]] = field(default_factory=list)
     units: dict[str, dict[str, Any]] = field(default_factory=dict)  # unit_id → full row (insert or update)
     parcels: dict[str, dict[str, Any]] = field(default_factory=dict)  # parcel_id → full row (insert or update)
@@ -228,7 +243,7 @@ class IndexBatch:
 
     @property
     def log_count(self) -> int:
-        return len(self.products) + len(self.actors) + len(self.events) + len(self.escrow_events)
+        return len(self.products) + len(self.product_reviews) + len(self.actors) + len(self.events) + len(self.escrow_events)
 
 
 class OrderRef(NamedTuple):
@@ -377,15 +392,6 @@ class IndexReader:
         ).fetchone()
         return {"order_id": row[0], "args": json.loads(row[1]), "block": row[2], "tx_hash": row[3]} if row else None
 
-    def policy(self, market: int, version: int) -> Policy | None:
-        """The market's policy version as its PolicySet log stated it (a version never changes)."""
-        row = self.db.execute(
-            "SELECT args FROM idx_escrow_events WHERE name = 'PolicySet' AND json_extract(args, '$.market') = ?"
-            " AND json_extract(args, '$.version') = ? ORDER BY block DESC, log_index DESC LIMIT 1",
-            (int(market), int(version)),
-        ).fetchone()
-        return Policy.from_tuple(json.loads(row[0])["policy"]) if row else None
-
     def escrow_events_of_order(self, order_id: int) -> list[dict[str, Any]]:
         rows = self.db.execute(
             f"SELECT {', '.join(ESCROW_EVENT_COLUMNS)} FROM idx_escrow_events WHERE order_id = ? ORDER BY block, log_index", (order_id,)
@@ -518,15 +524,23 @@ class SqliteIndex:
         self._db.execute("PRAGMA journal_mode=WAL")
         # Derived data: a crash may lose the last committed range (re-indexed from the cursor), never consistency.
         self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
-        present = {row[1] for row in self._db.execute("PRAGMA table_info(idx_events)")}
-        for column, typ in _ADDED_EVENT_COLUMNS:
-            if column not in present:
-                self._db.execute(f"ALTER TABLE idx_events ADD COLUMN {column} {typ}")
+        self._migrate()
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
         self._closed = False
+
+    def _migrate(self) -> None:
+        db = self._db
+        db.execute("CREATE TABLE IF NOT EXISTS idx_layout (id INTEGER PRIMARY KEY CHECK (id = 1), layout TEXT NOT NULL)")
+        row = db.execute("SELECT layout FROM idx_layout WHERE id = 1").fetchone()
+        if row is None or row[0] != INDEX_LAYOUT:
+            db.execute("BEGIN IMMEDIATE")
+            for table in _TABLES:
+                db.execute(f"DROP TABLE IF EXISTS {table}")
+            db.execute("INSERT OR REPLACE INTO idx_layout (id, layout) VALUES (1, ?)", (INDEX_LAYOUT,))
+            db.execute("COMMIT")
+        db.executescript(_SCHEMA)
 
     def _connect(self) -> sqlite3.Connection:
         return sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None, timeout=30)
@@ -573,6 +587,11 @@ class SqliteIndex:
                 " ON CONFLICT (gtin) DO UPDATE SET brand = excluded.brand, class_flags = excluded.class_flags, markets = excluded.markets,"
                 " block = excluded.block, log_index = excluded.log_index",
                 batch.products,
+            )
+            db.executemany(  # the accreditor's review of a class: later than what is indexed, or already in
+                "UPDATE idx_products SET class_flags = :class_flags, block = :block, log_index = :log_index"
+                " WHERE gtin = :gtin AND (block, log_index) < (:block, :log_index)",
+                batch.product_reviews,
             )
             db.executemany(
                 "INSERT INTO idx_actors (account, roles, organization, block, log_index) VALUES (:account, :roles, :organization, :block, :log_index)"

@@ -20,8 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Protocol
 
+from eth_utils import keccak
+
 # Which contract's nonces a message kind consumes.
-CONTRACT_OF_KIND = {"EventBatch": "registry", "CommissionBatch": "registry", "AggregationBatch": "registry", "Inspection": "escrow", "ReturnRequest": "escrow", "DefectClaim": "desk"}
+CONTRACT_OF_KIND = {"EventBatch": "registry", "CommissionBatch": "registry", "AggregationBatch": "registry", "DecommissionBatch": "registry", "Inspection": "escrow", "ReturnRequest": "escrow", "DefectClaim": "desk"}
 
 
 @dataclass(frozen=True)
@@ -149,6 +151,11 @@ CREATE INDEX IF NOT EXISTS transactions_status ON transactions(status);
 CREATE TABLE IF NOT EXISTS message_units (
     unit_id TEXT PRIMARY KEY,
     message_id TEXT NOT NULL
+);
+-- The deployment (chain id and contract addresses, JSON) whose contracts the messages here are signed for.
+CREATE TABLE IF NOT EXISTS outbox_deployment (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    deployment TEXT NOT NULL
 );
 -- What queued messages will do to units (MARKS): counted while the message is accepted or submitted.
 CREATE TABLE IF NOT EXISTS message_marks (
@@ -381,8 +388,41 @@ class SqliteOutbox:
 
     def max_relayer_nonce(self) -> int | None:
         with self._tx(write=False) as db:
-            (n,) = db.execute("SELECT MAX(relayer_nonce) FROM transactions").fetchone()
+            (n,) = db.execute("SELECT MAX(relayer_nonce) FROM transactions WHERE status != 'archived'").fetchone()
         return n
+
+    def bind(self, deployment: dict[str, Any]) -> bool:
+        """Ties the outbox to one deployment (`{"chainId", contract name: address}`).
+
+        Signed messages name their contract (the EIP-712 domain's verifyingContract), so a gateway
+        that switches manifests first relays everything it accepted under the old one: while any
+        message or transaction of another deployment is unfinished, raises OutboxNotDrained (run the
+        gateway on the old manifest until `/readyz` shows an empty queue). A drained outbox is
+        rebound: the old messages stay readable (GET /v1/messages/{id}) under their old deployment,
+        out of the new one's nonce accounting. An outbox written before bindings existed counts as
+        another deployment's. Returns True if it was rebound."""
+        key = json.dumps(deployment, sort_keys=True)
+        with self._tx() as db:
+            row = db.execute("SELECT deployment FROM outbox_deployment WHERE id = 1").fetchone()
+            if row is not None and row[0] == key:
+                return False
+            (count,) = db.execute("SELECT COUNT(*) FROM messages").fetchone()
+            if row is None and count == 0:  # a new outbox
+                db.execute("INSERT INTO outbox_deployment (id, deployment) VALUES (1, ?)", (key,))
+                return False
+            old = row[0] if row else "unbound"
+            (unfinished,) = db.execute("SELECT COUNT(*) FROM messages WHERE status IN ('accepted', 'submitted')").fetchone()
+            (sent,) = db.execute("SELECT COUNT(*) FROM transactions WHERE status = 'sent'").fetchone()
+            if unfinished or sent:
+                raise OutboxNotDrained(
+                    f"the outbox holds {unfinished} messages and {sent} transactions not yet on-chain, signed for deployment {old}: "
+                    "run the gateway with that deployment's manifest until /readyz shows an empty queue, then switch manifests"
+                )
+            tag = "@" + keccak(text=old).hex()[:16]  # the old deployment's messages keep their rows, under their own key
+            db.execute("UPDATE messages SET contract = contract || ? WHERE instr(contract, '@') = 0", (tag,))
+            db.execute("UPDATE transactions SET status = 'archived'")
+            db.execute("INSERT OR REPLACE INTO outbox_deployment (id, deployment) VALUES (1, ?)", (key,))
+            return True
 
     def depth(self) -> dict[str, int]:
         with self._tx(write=False) as db:
@@ -394,6 +434,10 @@ class SqliteOutbox:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+class OutboxNotDrained(RuntimeError):
+    """The outbox holds messages signed for another deployment that are not on-chain yet."""
 
 
 class _Transaction:

@@ -250,14 +250,13 @@ def get_epcis(request: Request, f: FilterDep, index: IndexDep, views: UnitViewsD
         settled = {int(row["order_id"]) for kind, row in page if kind == "settlement"}
         order_rows = r.orders(sorted(settled))
         order_events = {o: r.escrow_events_of_order(o) for o in settled}
-        policies = {o: r.policy(row["market"], row["policy_version"]) for o, row in order_rows.items()}
         units = r.units_keys([row["unit_id"] for row in order_rows.values()])
     events, seen, digests = [], set(), set()
     for kind, row in page:
         if kind == "settlement":
             o = order_rows[int(row["order_id"])]
             history = order_events[int(row["order_id"])]
-            parts = settlements.parts_json(o, history, row, policies[int(row["order_id"])])
+            parts = settlements.parts_json(o, history, row)
             returned = any(e["name"] == "ReturnRequested" and (e["block"], e["log_index"]) < (row["block"], row["log_index"]) for e in history)
             events.append(epcis.settlement_event(row, o, units.get(o["unit_id"]), parts, chain_id, escrow, returned))
             continue

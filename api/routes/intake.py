@@ -15,7 +15,7 @@ from .. import refund_on_receipt
 from ..db.outbox import CONTRACT_OF_KIND, Message
 from ..deps import ChainDep, IntakeDep, OutboxDep, ReaderDep
 from ..errors import ApiError, storable
-from ..schemas import AggregationBatchIn, CommissionBatchIn, DefectClaimIn, EventBatchIn, InspectionIn, ReturnRequestIn
+from ..schemas import AggregationBatchIn, CommissionBatchIn, DecommissionBatchIn, DefectClaimIn, EventBatchIn, InspectionIn, ReturnRequestIn
 
 
 
@@ -26,7 +26,7 @@ def require_json(request: Request) -> None:
 
 router = APIRouter(tags=["intake"], dependencies=[Depends(require_json)])
 
-PATHS = {"EventBatch": "/v1/events", "CommissionBatch": "/v1/commissions", "AggregationBatch": "/v1/aggregations", "Inspection": "/v1/inspections", "ReturnRequest": "/v1/return-requests", "DefectClaim": "/v1/defect-claims"}
+PATHS = {"EventBatch": "/v1/events", "CommissionBatch": "/v1/commissions", "AggregationBatch": "/v1/aggregations", "DecommissionBatch": "/v1/decommissions", "Inspection": "/v1/inspections", "ReturnRequest": "/v1/return-requests", "DefectClaim": "/v1/defect-claims"}
 
 
 def _answer(response: Response, stored: tuple[Message, bool]) -> dict[str, Any]:
@@ -44,6 +44,11 @@ def post_events(body: EventBatchIn, intake: IntakeDep, response: Response) -> di
 @router.post("/v1/commissions", status_code=202, summary="Units commissioned by their brand (CommissionBatch)")
 def post_commissions(body: CommissionBatchIn, intake: IntakeDep, response: Response) -> dict[str, Any]:
     return _answer(response, intake.accept("CommissionBatch", body))
+
+
+@router.post("/v1/decommissions", status_code=202, summary="Units of its stock a brand takes out of circulation (DecommissionBatch)")
+def post_decommissions(body: DecommissionBatchIn, intake: IntakeDep, response: Response) -> dict[str, Any]:
+    return _answer(response, intake.accept("DecommissionBatch", body))
 
 
 @router.post("/v1/aggregations", status_code=202, summary="Units packed into or unpacked from SSCC parcels (AggregationBatch)")
@@ -108,8 +113,6 @@ def get_next_nonce(address: str, kind: str, reader: ReaderDep, outbox: OutboxDep
     if kind not in CONTRACT_OF_KIND:
         raise ApiError(400, "invalid_kind", f"kind must be one of {sorted(CONTRACT_OF_KIND)}")
     signer = to_checksum_address(address)
-    if CONTRACT_OF_KIND[kind] == "desk" and reader.chain.desk is None:
-        raise ApiError(503, "not_deployed", f"the deployment manifest has no ReissueDesk: {kind} messages cannot be signed here")
     chain_nonce = reader.nonce(CONTRACT_OF_KIND[kind], signer)
     return {"signer": signer, "kind": kind, "chainNonce": chain_nonce, "nextNonce": outbox.next_nonce(kind, signer, chain_nonce)}
 
@@ -118,8 +121,6 @@ def get_next_nonce(address: str, kind: str, reader: ReaderDep, outbox: OutboxDep
 def get_eip712(chain: ChainDep) -> dict[str, Any]:
     messages = {}
     for kind, path in PATHS.items():
-        if kind == "DefectClaim" and "ReissueDesk" not in chain.domains:
-            continue
         schema = chain.domain_for(kind).typed_data(kind)
         messages[kind] = {"post": path, "primaryType": kind, "domain": schema["domain"], "types": schema["types"], "typeString": eip712.type_string(kind)}
     return {
@@ -127,6 +128,7 @@ def get_eip712(chain: ChainDep) -> dict[str, Any]:
         "messages": messages,
         "vocabulary": {
             "bizStep": {int(s): {"name": s.name.lower(), "uri": s.uri, "signedBy": [r.name.lower() for r in STEP_ROLES[s]]} for s in BizStep},
+            "decommissioning": "a brand takes units of its own stock out of circulation with a DecommissionBatch (POST /v1/decommissions), never in an EventBatch",
             "disposition": {int(d): {"name": d.name.lower(), "uri": d.uri} for d in Disposition if d.uri},
             "inspectionFacts": {"SEAL_INTACT": Facts.SEAL_INTACT, "PACKAGING_INTACT": Facts.PACKAGING_INTACT, "USED": Facts.USED, "DEFECTIVE": Facts.DEFECTIVE},
             "grade": {int(g): g.name for g in Grade if g},

@@ -593,8 +593,9 @@ interface IReturnEscrow {
 
     /**
      * @dev Decides a dispute: the arbiter states the facts (correcting the inspector's if it finds
-     * them wrong) and the diminished value, with a reason and evidence; the facts give the grade and
-     * the order settles by them.
+     * them wrong) and the diminished value, with a reason (a short ASCII code, right-padded with zero
+     * bytes, such as "facts_corrected") and evidence (the SHA-256 digest inside the CIDv1 of its
+     * ruling); the facts give the grade and the order settles by them.
      *
      * Requirements: the caller holds `ARBITER_ROLE`; the order is `Disputed`; the arbiter's time
      * (the policy's `arbiterTimeout` since the dispute opened) has not run out; facts use the defined bits.

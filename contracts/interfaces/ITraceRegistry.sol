@@ -594,6 +594,9 @@ interface ITraceRegistry {
      */
     function parcelSize(bytes32 parcelId) external view returns (uint32);
 
+    /// @dev Returns true when `id` is a parcel (a first packing created it), false for a unit or nothing.
+    function isParcel(bytes32 id) external view returns (bool);
+
     /// @dev Returns the product class registered under `gtin` (brand zero: none).
     function product(uint64 gtin) external view returns (Product memory);
 

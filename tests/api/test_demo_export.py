@@ -90,7 +90,7 @@ def test_every_exported_event_hash_is_what_gs1s_implementation_computes(world):
     assert not list(_epcis_validator().iter_errors(doc))
     kinds = {e["type"] for e in events}
     settled = {e["rt:settlement"]["rt:kind"] for e in events if e["bizStep"] == epcis.SETTLING}
-    assert kinds == {"ObjectEvent", "AggregationEvent"} and settled == {"graded", "refund_on_receipt", "completed"}
+    assert kinds == {"ObjectEvent", "AggregationEvent"} and settled == {"graded", "arbitrated", "on_receipt", "completed"}
     assert any(e.get("rt:evidenceDigest") for e in events) and any("bizTransactionList" in e for e in events)
 
     ours = [e[epcis_hash.HASH_FIELD] for e in events]
@@ -186,7 +186,7 @@ def test_every_settlement_of_the_demo_adds_up(world):
     assert [d["reason"] for d in us_used["deductions"]] == ["grade_terms", "delivery_not_refunded"] and us_used["refund"] == "0"
     assert int(us_used["points"]) == ETHER // 10 // 2
     voucher = world.view(deploy.DEMO_GTIN, "BTL-0004").return_status.settlement.parts  # EU exchange, released on receipt
-    assert voucher["kind"] == "refund_on_receipt" and int(voucher["voucher"]) == int(voucher["points"]) > 0 and voucher["refund"] == "0"
+    assert voucher["kind"] == "on_receipt" and int(voucher["voucher"]) == int(voucher["points"]) > 0 and voucher["refund"] == "0"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -226,9 +226,9 @@ def _referenced(world) -> set[str]:
 
 def test_both_integrity_reports_check_every_evidence_file_the_chain_references(world, capsys):
     referenced = _referenced(world)
-    assert len(referenced) == 9  # 8 inspection reports (two houses for the stroller, each its own) and the defect photo
+    assert len(referenced) == 10  # 8 inspection reports (two houses for the stroller, each its own), the defect photo, the arbiter's ruling
     report = world.client.get("/v1/audit/integrity").json()["evidence"]
-    assert (report["checked"], report["referenced"], report["present"], report["missing"], report["corrupt"]) == (True, 9, 9, 0, 0)
+    assert (report["checked"], report["referenced"], report["present"], report["missing"], report["corrupt"]) == (True, 10, 10, 0, 0)
 
     def cli(*extra: str) -> tuple[int, dict]:
         capsys.readouterr()
@@ -258,8 +258,8 @@ def test_both_integrity_reports_check_every_evidence_file_the_chain_references(w
         empty = world.settings.evidence_dir.parent / "no-evidence"
         empty.mkdir(exist_ok=True)
         code, cli_report = cli("--evidence-dir", str(empty))
-        assert code == audit.EXIT_EVIDENCE_MISSING and cli_report["evidence"]["missing"] == 9
-        assert len(cli_report["evidence"]["problems"]) == 9  # each one it could not find is named
+        assert code == audit.EXIT_EVIDENCE_MISSING and cli_report["evidence"]["missing"] == 10
+        assert len(cli_report["evidence"]["problems"]) == 10  # each one it could not find is named
     finally:
         blob.write_bytes(saved)
         shutil.rmtree(world.settings.evidence_dir.parent / "no-evidence", ignore_errors=True)
