@@ -480,3 +480,22 @@ def test_without_a_guard_no_unit_closes_but_an_empty_parcel_does(admin, actors, 
     destroy = deploy.event_item(warehouse, gs1.parcel_id(parcel), BizStep.DESTROYING, Disposition.DESTROYED)
     fresh.record([deploy.signed_batch(domain, "EventBatch", warehouse, "events", [destroy], 1)], {"from": relayer})
     assert fresh.isClosed(gs1.parcel_id(parcel))  # no one's goods: closes without asking
+
+
+def test_brand_retires_a_defective_unit_returned_to_it(registry, escrow, shop, sell, decommission, attempt, actors):
+    """A defective unit comes back (grade A: the buyer is refunded in full) and its grade terms send it
+    back to the merchant, who may not sell it again. It is the brand's, so the brand may retire it;
+    before the fix in UnitCustody no one could ever close it (nor list it)."""
+    order = shop.returned(sell("FAULTY-1"), reason=1)  # ReturnReason.Defective
+    shop.inspect(order, Facts.DEFECTIVE, Grade.A)
+    assert escrow.order(order)["status"] == Status.SETTLED
+    assert escrow.credits(ZERO_ADDRESS, actors["buyer"].address) == TOTAL
+    unit = shop.unit(order)
+    brand = actors["brand"].account
+    with brownie.reverts(err("ReturnEscrowUnitUnavailable", unit, order)):
+        escrow.list(GTIN_INT, "FAULTY-1", MARKET_EU, ZERO_ADDRESS, DEFAULT_PRICE, DEFAULT_DELIVERY_FEE, DEFAULT_RETURN_FEE, {"from": brand})
+    for actor, step, disposition in PARTNER_CLOSINGS:  # its terms send it to the merchant, not to a partner
+        with brownie.reverts(_refused(unit, actors[actor])):
+            attempt(unit, actor, step, disposition)
+    decommission("FAULTY-1", disposition=Disposition.DESTROYED)
+    assert registry.isClosed(unit)
