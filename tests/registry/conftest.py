@@ -1,15 +1,21 @@
-"""Fixtures for parcels: SSCCs, and aggregations signed and submitted like the other batches."""
+"""Fixtures for parcels (SSCCs, aggregations signed and submitted like the other batches), for the
+brand's decommissioning of its stock, and for units a settled order sent to a partner."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Callable
 
 import pytest
+from brownie import ZERO_ADDRESS, chain
 
 from returntrace import eip712, gs1
+from returntrace import policies as policies_mod
+from returntrace.policies import Facts, Grade, UnitDisposition
 from returntrace.vocab import AggregationAction, BizStep, Disposition
 
 from scripts import deploy
+from tests.support import GTIN_INT, MARKET_SPARE, ZERO32, Status
 
 
 def sscc(n: int) -> int:
@@ -52,3 +58,76 @@ def aggregate(registry, aggregation, sign_aggregations, relayer, actors):
         return registry.aggregate([eip712.call_args("AggregationBatch", message, sig)], {"from": relayer})
 
     return _aggregate
+
+
+@pytest.fixture
+def decommission_item(actors) -> Callable[..., dict]:
+    """An unsigned decommissioning of one unit of GTIN: decommission_item(serial, gtin=GTIN, disposition=INACTIVE, actor="brand", **fields)."""
+
+    def _item(serial: str, gtin: int = GTIN_INT, disposition: int = Disposition.INACTIVE, actor: str = "brand", **fields) -> dict:
+        fields.setdefault("location", actors[actor].gln)
+        fields.setdefault("eventTime", chain.time())
+        fields.setdefault("evidence", ZERO32)
+        return {"gtin": int(gtin), "serial": serial, "disposition": int(disposition), **fields}
+
+    return _item
+
+
+@pytest.fixture
+def sign_decommission(registry_domain, sign, actors) -> Callable[..., tuple[dict, bytes]]:
+    """Signs decommissionings as one DecommissionBatch: sign_decommission(actor_name, items, **batch_fields)."""
+
+    def _sign(actor: str, items: list[dict], **batch_fields) -> tuple[dict, bytes]:
+        return sign(registry_domain, "DecommissionBatch", actors[actor], units=items, **batch_fields)
+
+    return _sign
+
+
+@pytest.fixture
+def decommission(registry, decommission_item, sign_decommission, relayer, actors):
+    """The brand's own closing of its stock (TraceRegistry.decommission): one unit of GTIN signed by
+    `actor` in a batch of one; returns the transaction. `nonce` and `deadline` go to the batch,
+    other keywords to the item."""
+
+    def _decommission(serial: str, actor: str = "brand", **fields):
+        batch_fields = {k: fields.pop(k) for k in ("nonce", "deadline") if k in fields}
+        # Submitted at once: the signer's on-chain nonce, whatever was refused before.
+        batch_fields.setdefault("nonce", registry.getNonce(actors[actor].address))
+        message, sig = sign_decommission(actor, [decommission_item(serial, actor=actor, **fields)], **batch_fields)
+        return registry.decommission([eip712.call_args("DecommissionBatch", message, sig)], {"from": relayer})
+
+    return _decommission
+
+
+# Each disposition's grade terms, and facts that give that grade: EU grade B donates, grade C recycles;
+# no preset destroys, so the spare market gets a policy whose grade C does.
+_DESTINATIONS = {
+    UnitDisposition.DONATE: (Facts.PACKAGING_INTACT, Grade.B),
+    UnitDisposition.RECYCLE: (Facts.USED, Grade.C),
+    UnitDisposition.DESTROY: (Facts.USED, Grade.C),
+}
+
+
+@pytest.fixture
+def destined(shop, escrow, policies, plain_gtin, actors, admin) -> Callable[[UnitDisposition], bytes]:
+    """destined(disposition) -> unit id: a unit sold, delivered, returned, inspected and settled (the
+    buyer accepted the grade), whose grade terms send it to a partner (DONATE, RECYCLE) or to
+    destruction (DESTROY): the only units a charity, a recycler or a destroying warehouse may close."""
+
+    def _destined(disposition: UnitDisposition) -> bytes:
+        facts, grade = _DESTINATIONS[disposition]
+        if disposition == UnitDisposition.DESTROY:
+            c = policies_mod.US.terms[2]
+            destroying = replace(policies_mod.US, terms=(*policies_mod.US.terms[:2], replace(c, disposition=UnitDisposition.DESTROY)))
+            policies.setLaw(MARKET_SPARE, policies_mod.US_LAW.as_tuple(), {"from": admin})
+            policies.setPolicy(MARKET_SPARE, destroying.as_tuple(), {"from": admin})
+            policies.setCurrency(MARKET_SPARE, ZERO_ADDRESS, policies_mod.NATIVE.as_tuple(), {"from": admin})
+            order = shop.returned(market=MARKET_SPARE, gtin=plain_gtin)
+        else:
+            order = shop.returned()
+        shop.inspect(order, facts, int(grade))
+        escrow.acceptInspection(order, {"from": actors["buyer"].account})
+        assert escrow.order(order)["status"] == Status.SETTLED
+        return shop.unit(order)
+
+    return _destined

@@ -5,6 +5,7 @@ import pytest
 from brownie import ERC1271WalletMock, chain
 
 from returntrace import eip712, gs1, hashchain
+from returntrace.policies import UnitDisposition
 from returntrace.vocab import AggregationAction, BizStep, Disposition, Role
 from tests.registry.conftest import sscc
 from tests.support import GLN_CARRIER, ZERO32, err
@@ -200,16 +201,29 @@ def test_aggregation_roles(commission, aggregate, actors):
         aggregate(sscc(10), [u], actor=actor)
 
 
-def test_closed_unit_cannot_be_packed_or_unpacked(registry, commission, aggregate, record):
-    closed, packed = commission("C1"), commission("C2")
-    record(closed, BizStep.RECEIVING, "charity", Disposition.DONATED)
+def test_closed_unit_cannot_be_packed(registry, commission, aggregate, decommission):
+    closed = commission("C1")
+    decommission("C1")
     with brownie.reverts(err("TraceRegistryUnitClosed", closed)):
         aggregate(PARCEL, [closed])
-    aggregate(PARCEL, [packed])
-    record(packed, BizStep.DESTROYING, "warehouse", Disposition.DESTROYED)
-    with brownie.reverts(err("TraceRegistryUnitClosed", packed)):
-        aggregate(PARCEL, [packed], DELETE)
-    assert registry.parcelSize(PARCEL_ID) == 1  # a destroyed unit stays where it was
+    assert registry.parcelSize(PARCEL_ID) == 0 and registry.parentOf(closed) == "0x" + "00" * 32
+
+
+def test_a_packed_unit_cannot_close(registry, commission, aggregate, decommission, destined, record, actors):
+    """Issue 9: a unit closes only unpacked (it used to close inside its parcel, which could then never
+    be unpacked), whoever closes it: the brand its stock, a warehouse a unit a settled order destroys."""
+    stock = commission("C2")
+    aggregate(PARCEL, [stock])
+    with brownie.reverts(err("TraceRegistryAlreadyPacked", stock, PARCEL_ID)):
+        decommission("C2")
+    doomed = destined(UnitDisposition.DESTROY)
+    aggregate(PARCEL, [doomed], actor="warehouse")
+    with brownie.reverts(err("TraceRegistryAlreadyPacked", doomed, PARCEL_ID)):
+        record(doomed, BizStep.DESTROYING, "warehouse", Disposition.DESTROYED)
+    assert not registry.isClosed(stock) and not registry.isClosed(doomed)
+    aggregate(PARCEL, [doomed], DELETE, actor="warehouse")
+    record(doomed, BizStep.DESTROYING, "warehouse", Disposition.DESTROYED, nonce=registry.getNonce(actors["warehouse"].address))
+    assert registry.isClosed(doomed) and registry.parcelSize(PARCEL_ID) == 1
 
 
 def test_parcel_closes_only_once_empty(registry, commission, aggregate, record, actors):

@@ -3,6 +3,7 @@ import pytest
 from brownie import chain
 
 from returntrace import eip712, gs1, hashchain
+from scripts import deploy
 from tests.support import err, GLN_BRAND, GTIN_INT, ZERO32
 
 
@@ -33,9 +34,9 @@ def test_one_signature_commissions_a_batch(registry, registry_domain, sign, acto
     assert registry.getNonce(actors["brand"].address) == 1
 
 
-def test_several_signed_batches_in_one_call(registry, registry_domain, sign, actors, relayer, admin):
+def test_several_signed_batches_in_one_call(registry, registry_domain, sign, actors, relayer, deployment):
     other = int(gs1.normalize_gtin("96385074"))
-    registry.registerProduct(other, 0, 1, {"from": actors["brand2"].account})
+    deploy.register_product(deployment, actors["brand2"], other, 0, 1)
     first = sign(registry_domain, "CommissionBatch", actors["brand"], units=[_unit("M1")])
     second = sign(registry_domain, "CommissionBatch", actors["brand2"], units=[_unit("M2", gtin=other)])
     registry.commission([eip712.call_args("CommissionBatch", *first), eip712.call_args("CommissionBatch", *second)], {"from": relayer})

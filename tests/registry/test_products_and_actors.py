@@ -22,9 +22,12 @@ def test_register_product_rejects_invalid_gtin(registry, actors, gtin):
         registry.registerProduct(gtin, 0, 1, {"from": actors["brand"].account})
 
 
-def test_gtin8_12_13_register_in_their_14_digit_form(registry, actors):
+def test_gtin8_12_13_register_in_their_14_digit_form(registry, actors, admin):
     for short in ("96385074", "036000291452", "4006381333931"):
-        registry.registerProduct(int(gs1.normalize_gtin(short)), 0, 1, {"from": actors["brand2"].account})
+        gtin = int(gs1.normalize_gtin(short))
+        registry.approveProduct(gtin, actors["brand2"].address, {"from": admin})  # the accreditor's approval (issue 9)
+        registry.registerProduct(gtin, 0, 1, {"from": actors["brand2"].account})
+        assert registry.product(gtin)[0] == actors["brand2"].address
 
 
 def test_register_product_twice_reverts(registry, actors):
@@ -60,17 +63,31 @@ def test_set_actor_updates_and_revokes(registry, admin, actors):
 
 
 def test_allowed_roles_table_matches_client_vocabulary(registry):
+    # Commissioning and decommissioning are brands' calls of their own: no EventBatch may sign them.
     for step in BizStep:
-        expected = 0 if step is BizStep.COMMISSIONING else int(STEP_ROLES[step])
+        expected = 0 if step in (BizStep.COMMISSIONING, BizStep.DECOMMISSIONING) else int(STEP_ROLES[step])
         assert registry.allowedRoles(int(step)) == expected, step
     assert registry.allowedRoles(0) == 0
     assert registry.allowedRoles(17) == 0
     assert registry.allowedRoles(255) == 0
 
 
-def test_constructor_rejects_zero_admin(admin):
+def test_constructor_rejects_zero_admin_or_accreditor(admin):
     with brownie.reverts(err("TraceRegistryZeroAddress")):
-        TraceRegistry.deploy(brownie.ZERO_ADDRESS, {"from": admin})
+        TraceRegistry.deploy(brownie.ZERO_ADDRESS, admin, {"from": admin})
+    with brownie.reverts(err("TraceRegistryZeroAddress")):
+        TraceRegistry.deploy(admin, brownie.ZERO_ADDRESS, {"from": admin})
+
+
+def test_admin_and_accreditor_are_separate_roles(admin, actors):
+    accreditor = actors["stranger"].account
+    role = bytes.fromhex(ACCREDITOR.removeprefix("0x"))
+    fresh = TraceRegistry.deploy(admin, accreditor, {"from": admin})
+    assert fresh.hasRole(role, accreditor) and not fresh.hasRole(role, admin)
+    assert fresh.hasRole(fresh.DEFAULT_ADMIN_ROLE(), admin) and not fresh.hasRole(fresh.DEFAULT_ADMIN_ROLE(), accreditor)
+    with brownie.reverts(err("AccessControlUnauthorizedAccount", admin.address, role)):
+        fresh.setActor(actors["carrier"].address, int(Role.CARRIER), GLN_CARRIER, {"from": admin})
+    fresh.setActor(actors["carrier"].address, int(Role.CARRIER), GLN_CARRIER, {"from": accreditor})
 
 
 def test_unit_id_encoding_matches_client(registry):

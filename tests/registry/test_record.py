@@ -7,7 +7,8 @@ from returntrace.vocab import STEP_ROLES, BizStep, Disposition, Role
 from tests.support import GLN_WAREHOUSE, ZERO32, err
 
 ROLE_ACTOR = {Role.BRAND: "brand", Role.CARRIER: "carrier", Role.WAREHOUSE: "warehouse", Role.INSPECTOR: "inspector", Role.CHARITY: "charity", Role.RECYCLER: "recycler"}
-RECORDABLE = [s for s in BizStep if s is not BizStep.COMMISSIONING]
+# Commissioning and decommissioning have calls of their own (commission, decommission): no EventBatch signs them.
+RECORDABLE = [s for s in BizStep if s not in (BizStep.COMMISSIONING, BizStep.DECOMMISSIONING)]
 
 
 def test_record_extends_the_chain(registry, commission, event, sign_events, relayer, actors):
@@ -52,7 +53,6 @@ def test_same_unit_twice_in_a_batch_chains_in_order(registry, commission, event,
 
 @pytest.mark.parametrize("step", RECORDABLE, ids=lambda s: s.name)
 def test_each_allowed_role_may_sign_its_step(registry, commission, record, step):
-    # One unit per role: decommissioning closes its unit.
     for role in STEP_ROLES[step]:
         unit = commission(f"R-{role.name}")
         record(unit, step, ROLE_ACTOR[role])
@@ -69,6 +69,19 @@ def test_other_roles_may_not_sign_the_step(commission, record, actors, step):
             record(unit, step, name)
 
 
+def test_merchant_staff_signs_no_step(registry, commission, record, actors, admin):
+    """Merchant staff act on the escrow's cases and disputes; in the registry they sign nothing and commission nothing."""
+    staff = actors["stranger"]
+    registry.setActor(staff.address, int(Role.MERCHANT_STAFF), actors["brand"].gln, {"from": admin})
+    unit = commission()
+    for step in RECORDABLE:
+        with brownie.reverts(err("TraceRegistryRoleNotAllowed", staff.address, int(step), int(STEP_ROLES[step]))):
+            record(unit, step, "stranger")
+    with brownie.reverts(err("TraceRegistryRoleNotAllowed", staff.address, int(BizStep.COMMISSIONING), int(Role.BRAND))):
+        commission("STAFF", actor="stranger")
+    assert registry.eventCount(unit) == 1
+
+
 def test_unaccredited_signer_is_rejected(commission, record, actors):
     unit = commission()
     with brownie.reverts(err("TraceRegistryRoleNotAllowed", actors["stranger"].address, int(BizStep.SHIPPING), int(STEP_ROLES[BizStep.SHIPPING]))):
@@ -80,6 +93,15 @@ def test_invalid_or_commissioning_step_reverts(commission, record, step):
     unit = commission()
     with brownie.reverts(err("TraceRegistryInvalidStep", step)):
         record(unit, step, "carrier")
+
+
+@pytest.mark.parametrize("actor", ["brand", "recycler", "warehouse"])
+def test_decommissioning_step_is_not_recordable(registry, commission, record, actor):
+    # Issue 9: any brand or recycler could close any unit with it; the brand's decommission() replaces it.
+    unit = commission()
+    with brownie.reverts(err("TraceRegistryInvalidStep", int(BizStep.DECOMMISSIONING))):
+        record(unit, BizStep.DECOMMISSIONING, actor, Disposition.INACTIVE)
+    assert not registry.isClosed(unit) and registry.eventCount(unit) == 1
 
 
 def test_invalid_disposition_reverts(commission, record):

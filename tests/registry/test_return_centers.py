@@ -1,4 +1,5 @@
-"""Milestones record where and by whom they were scanned; accredited local return centers per market."""
+"""Milestones record where and by whom they were scanned, and when the chain recorded them;
+accredited local return centers per market."""
 
 import brownie
 from brownie import chain
@@ -16,20 +17,22 @@ PO = b"\x01" * 32
 def test_milestone_record_keeps_time_location_and_organization(registry, commission, record, actors):
     unit = commission()
     at = chain.time() - 30
-    record(unit, BizStep.RECEIVING, "warehouse", Disposition.RETURNED, bizTransaction=RMA, location=CENTER, eventTime=at)
-    assert plain(registry.milestone(unit, RMA, 1)) == (at, CENTER, actors["warehouse"].gln)
+    tx = record(unit, BizStep.RECEIVING, "warehouse", Disposition.RETURNED, bizTransaction=RMA, location=CENTER, eventTime=at)
+    # recordedAt (issue 9): the block's time, from which the escrow bounds how late a scan was relayed.
+    assert plain(registry.milestone(unit, RMA, 1)) == (at, CENTER, actors["warehouse"].gln, tx.timestamp)
     assert registry.milestoneAt(unit, RMA, 1) == at
 
 
 def test_milestone_record_of_delivery_names_the_carrier(registry, commission, record, actors):
     unit = commission()
-    tx = record(unit, BizStep.DELIVERING, "carrier", Disposition.DELIVERED, bizTransaction=PO)
-    assert plain(registry.milestone(unit, PO, 0)) == (min(tx.timestamp, registry.milestoneAt(unit, PO, 0)), GLN_CARRIER, actors["carrier"].gln)
+    at = chain.time() - 5
+    tx = record(unit, BizStep.DELIVERING, "carrier", Disposition.DELIVERED, bizTransaction=PO, eventTime=at)
+    assert plain(registry.milestone(unit, PO, 0)) == (at, GLN_CARRIER, actors["carrier"].gln, tx.timestamp)
 
 
 def test_missing_milestone_is_all_zero(registry, commission):
     unit = commission()
-    assert plain(registry.milestone(unit, RMA, 1)) == (0, 0, 0)
+    assert plain(registry.milestone(unit, RMA, 1)) == (0, 0, 0, 0)
 
 
 def test_milestone_keeps_the_organization_at_scan_time(registry, commission, record, actors, admin):

@@ -50,10 +50,10 @@ def test_expired_deadline_reverts(registry, commission, event, sign_events, rela
         _submit(registry, relayer, message, sig)
 
 
-def test_signature_by_another_key_reverts(registry, commission, event, sign_events, relayer, actors):
+def test_signature_by_another_key_reverts(registry, registry_domain, commission, event, sign_events, relayer, actors):
     unit = commission()
     message, _ = sign_events("carrier", [event(unit, BizStep.SHIPPING, "carrier")])
-    sig = eip712.Domain("ReturnTrace TraceRegistry", "1", chain.id, registry.address).sign(actors["stranger"].key, "EventBatch", message)
+    sig = registry_domain.sign(actors["stranger"].key, "EventBatch", message)  # the right domain: only the key differs
     with brownie.reverts(err("SignatureInvalid", actors["carrier"].address)):
         _submit(registry, relayer, message, sig)
 
@@ -69,11 +69,12 @@ def test_tampered_field_breaks_signature(registry, commission, event, sign_event
 def test_signature_for_another_contract_or_chain_reverts(registry, admin, commission, event, sign_events, relayer, actors):
     unit = commission()
     message, _ = sign_events("carrier", [event(unit, BizStep.SHIPPING, "carrier")])
-    other = TraceRegistry.deploy(admin, {"from": admin})
+    other = TraceRegistry.deploy(admin, admin, {"from": admin})
     for domain in (
-        eip712.Domain("ReturnTrace TraceRegistry", "1", chain.id, other.address),
-        eip712.Domain("ReturnTrace TraceRegistry", "1", chain.id + 1, registry.address),
-        eip712.Domain("ReturnTrace TraceRegistry", "2", chain.id, registry.address),
+        eip712.Domain("ReturnTrace TraceRegistry", "2", chain.id, other.address),
+        eip712.Domain("ReturnTrace TraceRegistry", "2", chain.id + 1, registry.address),
+        # Version "1" is the v1 contracts' domain (issue 9 changed types and meanings): not valid here.
+        eip712.Domain("ReturnTrace TraceRegistry", "1", chain.id, registry.address),
     ):
         sig = domain.sign(actors["carrier"].key, "EventBatch", message)
         with brownie.reverts(err("SignatureInvalid", actors["carrier"].address)):
@@ -92,11 +93,37 @@ def test_increase_nonce_cancels_outstanding_signatures(registry, commission, eve
         registry.increaseNonce(3, {"from": carrier})
 
 
-def test_erc1271_wallet_signs_events(registry, admin, commission, event, sign_events, relayer, actors):
+def test_domain_is_version_2(registry, registry_domain):
+    assert registry_domain.version == "2"
+    d = registry.eip712Domain()  # ERC-5267: what wallets read
+    assert (d[1], d[2], int(d[3]), d[4]) == ("ReturnTrace TraceRegistry", "2", chain.id, registry.address)
+
+
+MAX_NONCE = 2**256 - 1
+
+
+def test_a_nonce_at_the_top_cannot_wrap_to_zero(registry, commission, event, sign_events, relayer, actors):
+    """Issue 9: nonces increment checked. A signer who pushed its nonce to 2**256-1 (increaseNonce)
+    cannot have a signature at that nonce consume it and wrap to 0, which would make every
+    signature it ever gave valid again."""
+    unit = commission()
+    carrier = actors["carrier"]
+    old, old_sig = sign_events("carrier", [event(unit, BizStep.SHIPPING, "carrier")], nonce=0)  # given away before
+    registry.increaseNonce(MAX_NONCE, {"from": carrier.account})
+    top, top_sig = sign_events("carrier", [event(unit, BizStep.DEPARTING, "carrier")], nonce=MAX_NONCE)
+    with brownie.reverts("Integer overflow"):
+        _submit(registry, relayer, top, top_sig)
+    assert registry.getNonce(carrier.address) == MAX_NONCE
+    with brownie.reverts(err("SignatureInvalidNonce", carrier.address, MAX_NONCE, 0)):
+        _submit(registry, relayer, old, old_sig)
+    assert registry.eventCount(unit) == 1
+
+
+def test_erc1271_wallet_signs_events(registry, registry_domain, admin, commission, event, sign_events, relayer, actors):
     unit = commission()
     wallet = ERC1271WalletMock.deploy(actors["carrier"].address, {"from": admin})
     registry.setActor(wallet.address, int(Role.CARRIER), GLN_CARRIER, {"from": admin})
-    domain = eip712.Domain("ReturnTrace TraceRegistry", "1", chain.id, registry.address)
+    domain = registry_domain
     message, _ = sign_events("carrier", [event(unit, BizStep.SHIPPING, "carrier")])
     message = {**message, "signer": wallet.address, "nonce": 0}
     sig = domain.sign(actors["carrier"].key, "EventBatch", message)
