@@ -1,55 +1,110 @@
 """Gas figures: lifecycle events in batches of 1, 10 and 100, on new units (commissioning) and on
-existing units; parcels (packing and unpacking per unit, one scan of a whole parcel) and a
-partner's closing scan; and the escrow's purchase, return request, inspection + settlement and withdraw.
+existing units; parcels (packing and unpacking per unit, one scan of a whole parcel), a brand's
+decommissioning and a partner's closing scan; the escrow's operations on every return path.
 
-    make bench          # starts anvil, deploys fresh contracts, prints the tables
+    make bench          # starts anvil, deploys fresh contracts, prints the tables, writes docs/benchmarks/gas.md
 
 Per-event figures divide the whole transaction's gas (21,000 base and calldata included) by the
-number of events in it.
+number of events in it. Each figure stands beside the same operation's gas under the contracts
+before issue 9 (`V1`): gas is deterministic for the same inputs, so those figures are constants
+measured once by this bench at commit a82d895; "new" marks an operation that did not exist.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 from brownie import ERC20Mock, ZERO_ADDRESS, accounts, chain
 
 from returntrace import eip712, gs1
-from returntrace.policies import Grade
+from returntrace.policies import Facts, Grade
 from returntrace.vocab import AggregationAction, BizStep, Disposition, Role
 from scripts import deploy
+from tools import brownie_anvil
 
 BATCHES = (1, 10, 100)
 TYPICAL_SUPPLY_CHAIN_UPDATE = 124_000  # a string-storing open-source supply-chain contract (DESIGN.md)
+PAGE = Path(__file__).resolve().parent.parent / "docs" / "benchmarks" / "gas.md"
+SEALED = Facts.SEAL_INTACT | Facts.PACKAGING_INTACT
+EXCHANGE, WITHDRAWAL, NO_LONGER_NEEDED = 1, 0, 5
+
+# `make bench` at commit a82d895 (contracts before issue 9), per event or per operation.
+V1 = {
+    "new_1": 93_689, "new_10": 38_282, "new_100": 34_469,
+    "existing_session_1": 69_775, "existing_session_10": 16_349, "existing_session_100": 12_715,
+    "existing_single_1": 69_775, "existing_single_10": 48_070, "existing_single_100": 22_341,
+    "pack_1": 147_529, "pack_10": 42_606, "pack_100": 33_823,
+    "parcel_scan_1": 52_675, "parcel_scan_10": 5_268, "parcel_scan_100": 526,
+    "unpack_1": 72_153, "unpack_10": 15_886, "unpack_100": 11_319,
+    "partner_close_1": 71_966,
+    "list_native coin": 113_989, "list_ERC-20": 116_852,
+    "purchase_native coin": 179_201, "purchase_ERC-20": 180_229,
+    "deliver": 75_960, "request": 48_542, "receive": 76_227,
+    "inspect_settle_A_native coin": 112_618, "inspect_ERC-20": 85_653, "accept_ERC-20": 72_164,
+    "withdraw_native coin": 33_217, "withdraw_ERC-20": 45_624,
+    "request_exchange": 50_706, "refund_on_receipt": 78_935, "inspect_disposition": 68_280,
+    "inspect_first_of_two": 104_266, "inspect_second_settle_A": 93_439,
+    "claim_defect_auto": 75_380, "link_replacement": 107_099, "complete_reissue": 55_668,
+}
 
 
-def _row(label: str, gas: int, n: int) -> str:
-    return f"| {label:<52} | {n:>5} | {gas:>11,} | {gas // n:>9,} |"
+class Report:
+    """Prints each table as it is measured and keeps it for the benchmark page."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.figures: dict[str, int] = {}
+
+    def out(self, line: str = "") -> None:
+        print(line)
+        self.lines.append(line)
+
+    def table(self, title: str, per: str) -> None:
+        self.out(f"\n### {title}\n")
+        self.out(f"| {'what':<62} | {'batch':>5} | {per:>9} | {'before':>9} | {'change':>7} |")
+        self.out(f"|{'-' * 64}|{'-' * 7}|{'-' * 11}|{'-' * 11}|{'-' * 9}|")
+
+    def row(self, key: str, label: str, gas: int, n: int = 1) -> int:
+        value = gas // n
+        self.figures[key] = value
+        old = V1.get(key)
+        before, change = (f"{old:,}", f"{(value - old) * 100 / old:+.1f} %") if old else ("new", "")
+        self.out(f"| {label:<62} | {n:>5} | {value:>9,} | {before:>9} | {change:>7} |")
+        return value
+
+    def op(self, key: str, label: str, tx: Any) -> int:
+        return self.row(key, label, tx.gas_used)
+
+    def write(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        head = [
+            "# Gas figures",
+            "",
+            "Written by `make bench` (`bench/gas.py`): fresh contracts on anvil (cancun, optimizer 200 runs, IR",
+            "pipeline). Whole-transaction gas, 21,000 base and calldata included, divided by the events in it.",
+            "`before` is the same operation under the contracts before issue 9 (commit a82d895); gas is",
+            "deterministic for the same inputs, so the comparison is exact.",
+        ]
+        path.write_text("\n".join(head + self.lines) + "\n")
 
 
-def _header(title: str) -> None:
-    print(f"\n{title}\n")
-    print(f"| {'what':<52} | {'batch':>5} | {'tx gas':>11} | {'per event':>9} |")
-    print(f"|{'-' * 54}|{'-' * 7}|{'-' * 13}|{'-' * 11}|")
-
-
-def registry_figures(d: deploy.Deployment) -> dict[str, int]:
+def registry_figures(d: deploy.Deployment, r: Report) -> None:
     relayer = accounts[1]
     reg, dom = d.registry, d.registry_domain
     brand, carrier = d.actors["brand"], d.actors["carrier"]
-    results: dict[str, int] = {}
     serial = 0
-    _header("TraceRegistry — gas per lifecycle event")
+    r.table("TraceRegistry: gas per lifecycle event", "per event")
     for n in BATCHES:
         items = [deploy.commission_item(d, f"BENCH{serial + i:06d}") for i in range(n)]
         serial += n
         units = [deploy.unit_of(c) for c in items]
         tx = reg.commission([deploy.signed_batch(dom, "CommissionBatch", brand, "units", items, reg.getNonce(brand.address))], {"from": relayer}, silent=True)
-        results[f"new_{n}"] = tx.gas_used // n
-        print(_row("new units: brand commissions, one signature", tx.gas_used, n))
+        r.row(f"new_{n}", "new units: brand commissions, one signature", tx.gas_used, n)
 
         events = [deploy.event_item(carrier, u, BizStep.DEPARTING, Disposition.IN_TRANSIT) for u in units]
         tx = reg.record([deploy.signed_batch(dom, "EventBatch", carrier, "events", events, reg.getNonce(carrier.address))], {"from": relayer}, silent=True)
-        results[f"existing_session_{n}"] = tx.gas_used // n
-        print(_row("existing units: one signed scanning session", tx.gas_used, n))
+        r.row(f"existing_session_{n}", "existing units: one signed scanning session", tx.gas_used, n)
 
         # Every event signed on its own (many scanners posting single scans to the gateway).
         batches = []
@@ -59,182 +114,246 @@ def registry_figures(d: deploy.Deployment) -> dict[str, int]:
             event = deploy.event_item(s, unit, step, Disposition.IN_PROGRESS)
             batches.append(deploy.signed_batch(dom, "EventBatch", s, "events", [event], reg.getNonce(s.address) + i // len(d.extra_signers)))
         tx = reg.record(batches, {"from": relayer}, silent=True)
-        results[f"existing_single_{n}"] = tx.gas_used // n
-        print(_row(f"existing units: each event signed alone ({min(n, len(d.extra_signers))} signers)", tx.gas_used, n))
-    print(f"\nFor scale: a typical string-storing supply-chain contract spends ~{TYPICAL_SUPPLY_CHAIN_UPDATE:,} gas per update.")
-    return results
+        r.row(f"existing_single_{n}", f"existing units: each event signed alone ({min(n, len(d.extra_signers))} signers)", tx.gas_used, n)
+    r.out(f"\nFor scale: a typical string-storing supply-chain contract spends ~{TYPICAL_SUPPLY_CHAIN_UPDATE:,} gas per update.")
 
 
-def parcel_figures(d: deploy.Deployment) -> dict[str, int]:
+def parcel_figures(d: deploy.Deployment, r: Report) -> None:
     """Units packed into SSCC parcels of 1, 10 and 100 (per unit packed), one carrier scan of each
-    parcel (per unit it covers), unpacking (per unit), and a charity's closing receipt."""
+    parcel (per unit it covers), unpacking (per unit), and the brand's decommissioning of its stock."""
     relayer = accounts[1]
     reg, dom = d.registry, d.registry_domain
-    brand, carrier, warehouse, charity = (d.actors[n] for n in ("brand", "carrier", "warehouse", "charity"))
-    results: dict[str, int] = {}
+    brand, carrier, warehouse = (d.actors[n] for n in ("brand", "carrier", "warehouse"))
 
     def send(signer, primary, field, items, call):
         return call([deploy.signed_batch(dom, primary, signer, field, items, reg.getNonce(signer.address))], {"from": relayer}, silent=True)
 
-    _header("TraceRegistry — parcels (SSCC aggregation) and partners")
+    r.table("TraceRegistry: parcels (SSCC aggregation) and closings", "per unit")
     for k, n in enumerate(BATCHES):
         items = [deploy.commission_item(d, f"PARCEL{k}-{i:04d}") for i in range(n)]
         send(brand, "CommissionBatch", "units", items, reg.commission)
         units = [deploy.unit_of(c) for c in items]
         sscc = int(gs1.with_check_digit(f"39506000{k + 1:09d}"))
         tx = send(warehouse, "AggregationBatch", "aggregations", [deploy.aggregation_item(warehouse, sscc, units, AggregationAction.ADD)], reg.aggregate)
-        results[f"pack_{n}"] = tx.gas_used // n
-        print(_row("pack units into a new parcel (ADD), per unit", tx.gas_used, n))
+        r.row(f"pack_{n}", "pack units into a new parcel (ADD)", tx.gas_used, n)
         scan = deploy.event_item(carrier, gs1.parcel_id(sscc), BizStep.DEPARTING, Disposition.IN_TRANSIT)
         tx = send(carrier, "EventBatch", "events", [scan], reg.record)
-        results[f"parcel_scan_{n}"] = tx.gas_used // n
-        print(_row("one carrier scan of the parcel, per unit in it", tx.gas_used, n))
+        r.row(f"parcel_scan_{n}", "one carrier scan of the parcel, per unit in it", tx.gas_used, n)
         tx = send(warehouse, "AggregationBatch", "aggregations", [deploy.aggregation_item(warehouse, sscc, units, AggregationAction.DELETE)], reg.aggregate)
-        results[f"unpack_{n}"] = tx.gas_used // n
-        print(_row("unpack units from the parcel (DELETE), per unit", tx.gas_used, n))
+        r.row(f"unpack_{n}", "unpack units from the parcel (DELETE)", tx.gas_used, n)
         if n == BATCHES[-1]:
-            events = [deploy.event_item(charity, u, BizStep.RECEIVING, Disposition.DONATED) for u in units[:1]]
-            tx = send(charity, "EventBatch", "events", events, reg.record)
-            results["partner_close_1"] = tx.gas_used
-            print(_row("charity receives a donated unit (closes it)", tx.gas_used, 1))
-            events = [deploy.event_item(charity, u, BizStep.RECEIVING, Disposition.DONATED) for u in units[1:]]
-            tx = send(charity, "EventBatch", "events", events, reg.record)
-            results["partner_close_session"] = tx.gas_used // len(events)
-            print(_row("charity receiving session, donated (closes each)", tx.gas_used, len(events)))
-    return results
+            def retire(batch: list[bytes]) -> Any:
+                gone = [{"gtin": deploy.DEMO_GTIN, "serial": c["serial"], "disposition": int(Disposition.DESTROYED), "location": brand.gln,
+                         "eventTime": chain.time(), "evidence": deploy.ZERO32} for c in batch]
+                return send(brand, "DecommissionBatch", "units", gone, reg.decommission)
+
+            tx = retire(items[:1])
+            r.row("decommission_1", "brand decommissions a unit of its stock (closes it)", tx.gas_used, 1)
+            tx = retire(items[1:])
+            r.row("decommission_99", "brand decommissions its stock, one signature", tx.gas_used, len(items) - 1)
 
 
-def _scan(d: deploy.Deployment, signer, unit: bytes, step: BizStep, disposition: Disposition, ref: bytes):
+def _scan(d: deploy.Deployment, signer, unit: bytes, step: BizStep, disposition: Disposition, ref: bytes = deploy.ZERO32):
     """One signed scan of one unit, relayed."""
     event = deploy.event_item(signer, unit, step, disposition, ref)
     batch = deploy.signed_batch(d.registry_domain, "EventBatch", signer, "events", [event], d.registry.getNonce(signer.address))
     return d.registry.record([batch], {"from": accounts[1]}, silent=True)
 
 
-def _op_table(title: str) -> None:
-    print(f"\n{title}\n")
-    print(f"| {'operation':<60} | {'gas':>9} |")
-    print(f"|{'-' * 62}|{'-' * 11}|")
+class Orders:
+    """Commissioned, listed, bought and delivered units, and the inspections of their returns."""
+
+    def __init__(self, d: deploy.Deployment) -> None:
+        self.d = d
+        self.relayer = accounts[1]
+        self.buyer = d.actors["buyer"]
+
+    def listed(self, serial: str, market: int, currency: str, price: int, fee: int, return_fee: int) -> tuple[bytes, Any]:
+        d = self.d
+        items = [deploy.commission_item(d, serial)]
+        brand = d.actors["brand"]
+        d.registry.commission([deploy.signed_batch(d.registry_domain, "CommissionBatch", brand, "units", items, d.registry.getNonce(brand.address))], {"from": self.relayer}, silent=True)
+        tx = d.escrow.list(deploy.DEMO_GTIN, serial, market, currency, price, fee, return_fee, {"from": brand.account}, silent=True)
+        return deploy.unit_of(items[0]), tx
+
+    def buy(self, unit: bytes, currency: str, total: int, token: Any = None) -> Any:
+        terms = deploy.listing_terms(self.d.escrow, unit)
+        if currency == ZERO_ADDRESS:
+            return self.d.escrow.purchase(unit, terms, False, {"from": self.buyer.account, "value": total}, silent=True)
+        token.approve(self.d.escrow, total, {"from": self.buyer.account}, silent=True)
+        return self.d.escrow.purchase(unit, terms, False, {"from": self.buyer.account}, silent=True)
+
+    def delivered(self, serial: str, price: int, market: int = deploy.MARKET_EU) -> tuple[int, bytes]:
+        unit, _ = self.listed(serial, market, ZERO_ADDRESS, price, 10**15, 10**15)
+        order = self.buy(unit, ZERO_ADDRESS, price + 10**15).return_value
+        _scan(self.d, self.d.actors["carrier"], unit, BizStep.DELIVERING, Disposition.DELIVERED, deploy.order_ref(self.d.escrow, order))
+        return order, unit
+
+    def inspect(self, order: int, facts: int, grade: Grade, who: str = "inspector") -> Any:
+        d, inspector = self.d, self.d.actors[who]
+        msg = {
+            "inspector": inspector.address, "orderId": order, "facts": facts, "grade": int(grade), "diminishedValue": 0, "evidence": b"\x01" * 32,
+            "nonce": d.escrow.getNonce(inspector.address), "deadline": chain.time() + 3600,
+        }
+        sig = d.escrow_domain.sign(inspector.key, "Inspection", msg)
+        return d.escrow.submitInspection(eip712.call_args("Inspection", msg, sig)[:-1], sig, {"from": self.relayer}, silent=True)
+
+    def receive(self, order: int, unit: bytes) -> Any:
+        return _scan(self.d, self.d.actors["warehouse"], unit, BizStep.RECEIVING, Disposition.RETURNED, deploy.rma_ref(self.d.escrow, order))
 
 
-def _op(label: str, tx) -> int:
-    print(f"| {label:<60} | {tx.gas_used:>9,} |")
-    return tx.gas_used
-
-
-def escrow_figures(d: deploy.Deployment) -> dict[str, int]:
+def escrow_figures(d: deploy.Deployment, r: Report) -> None:
     """One order per currency through list, purchase, delivery, return, inspection and withdraw."""
-    relayer, admin = accounts[1], accounts[0]
-    reg, escrow, dom = d.registry, d.escrow, d.registry_domain
-    brand, buyer, carrier, warehouse, inspector = (d.actors[n] for n in ("brand", "buyer", "carrier", "warehouse", "inspector"))
+    admin = accounts[0]
+    o = Orders(d)
+    buyer, carrier = o.buyer, d.actors["carrier"]
     usd = ERC20Mock.deploy("Test USD", "tUSD", 0, {"from": admin}, silent=True)
     usd.mint(buyer.address, 10**12, {"from": admin}, silent=True)
-    results: dict[str, int] = {}
+    deploy.allow_currency(d, usd, 6)
+    r.table("ReturnEscrow: gas per operation (steady state: signers and accounts already used once)", "gas")
 
-    _op_table("ReturnEscrow — gas per operation (steady state: signers and accounts already used once)")
-
-    def one_order(serial: str, currency: str, facts: int, grade: Grade, report: bool):
-        items = [deploy.commission_item(d, serial)]
-        reg.commission([deploy.signed_batch(dom, "CommissionBatch", brand, "units", items, reg.getNonce(brand.address))], {"from": relayer}, silent=True)
-        unit = deploy.unit_of(items[0])
-        tx_list = escrow.list(deploy.DEMO_GTIN, serial, deploy.MARKET_EU, currency, 10**8, 5 * 10**6, 4 * 10**6, {"from": brand.account}, silent=True)
-        if currency == ZERO_ADDRESS:
-            tx_buy = escrow.purchase(unit, 10**8 + 5 * 10**6, {"from": buyer.account, "value": 10**8 + 5 * 10**6}, silent=True)
-        else:
-            usd.approve(escrow, 10**8 + 5 * 10**6, {"from": buyer.account}, silent=True)
-            tx_buy = escrow.purchase(unit, 10**8 + 5 * 10**6, {"from": buyer.account}, silent=True)
+    def one_order(serial: str, currency: str, facts: int, grade: Grade, report: bool) -> None:
+        unit, tx_list = o.listed(serial, deploy.MARKET_EU, currency, 10**8, 5 * 10**6, 4 * 10**6)
+        tx_buy = o.buy(unit, currency, 10**8 + 5 * 10**6, usd)
         order = tx_buy.return_value
-        tx_deliver = _scan(d, carrier, unit, BizStep.DELIVERING, Disposition.DELIVERED, deploy.order_ref(escrow, order))
-        tx_request = escrow.requestReturn(order, 0, 0, {"from": buyer.account}, silent=True)
-        tx_receive = _scan(d, warehouse, unit, BizStep.RECEIVING, Disposition.RETURNED, deploy.rma_ref(escrow, order))
-        msg = {"inspector": inspector.address, "orderId": order, "facts": facts, "grade": int(grade), "evidence": b"\x01" * 32, "nonce": escrow.getNonce(inspector.address), "deadline": chain.time() + 3600}
-        sig = d.escrow_domain.sign(inspector.key, "Inspection", msg)
-        tx_inspect = escrow.submitInspection(eip712.call_args("Inspection", msg, sig)[:-1], sig, {"from": relayer}, silent=True)
-        tx_accept = None if grade == Grade.A else escrow.acceptInspection(order, {"from": buyer.account}, silent=True)
-        tx_withdraw = escrow.withdraw(currency, {"from": buyer.account}, silent=True)
-        if report:
-            kind = "native coin" if currency == ZERO_ADDRESS else "ERC-20"
-            results[f"list_{kind}"] = _op(f"list a unit for sale ({kind})", tx_list)
-            results[f"purchase_{kind}"] = _op(f"purchase: price and delivery fee into escrow ({kind})", tx_buy)
-            results["deliver"] = _op("delivery scan (registry event + delivery milestone)", tx_deliver)
-            results["request"] = _op("return request by the buyer", tx_request)
-            results["receive"] = _op("receiving scan (registry event + return milestone)", tx_receive)
-            if grade == Grade.A:
-                results[f"inspect_settle_A_{kind}"] = _op(f"inspection + settlement, grade A ({kind})", tx_inspect)
-            else:
-                results[f"inspect_{kind}"] = _op(f"inspection, grade {grade.name} (waits for dispute window)", tx_inspect)
-                results[f"accept_{kind}"] = _op(f"buyer accepts: settlement, grade {grade.name} ({kind})", tx_accept)
-            results[f"withdraw_{kind}"] = _op(f"withdraw ({kind})", tx_withdraw)
+        tx_deliver = _scan(d, carrier, unit, BizStep.DELIVERING, Disposition.DELIVERED, deploy.order_ref(d.escrow, order))
+        tx_request = d.escrow.requestReturn(order, WITHDRAWAL, 0, {"from": buyer.account}, silent=True)
+        tx_pickup = _scan(d, carrier, unit, BizStep.ACCEPTING, Disposition.RETURNED, deploy.rma_ref(d.escrow, order))
+        tx_receive = o.receive(order, unit)
+        tx_inspect = o.inspect(order, facts, grade)
+        tx_accept = None if grade == Grade.A else d.escrow.acceptInspection(order, {"from": buyer.account}, silent=True)
+        tx_withdraw = d.escrow.withdraw(currency, {"from": buyer.account}, silent=True)
+        if not report:
+            return
+        kind = "native coin" if currency == ZERO_ADDRESS else "ERC-20"
+        r.op(f"list_{kind}", f"list a unit for sale ({kind})", tx_list)
+        r.op(f"purchase_{kind}", f"purchase committing to the whole listing ({kind})", tx_buy)
+        if currency != ZERO_ADDRESS:
+            return_tail(kind, tx_inspect, tx_accept, tx_withdraw)
+            return
+        r.op("deliver", "delivery scan (registry event + delivery milestone)", tx_deliver)
+        r.op("request", "return request by the buyer", tx_request)
+        r.op("pickup", "carrier's pickup scan under the RMA (proof of dispatch)", tx_pickup)
+        r.op("receive", "receiving scan (registry event + return milestone)", tx_receive)
+        return_tail(kind, tx_inspect, tx_accept, tx_withdraw)
+
+    def return_tail(kind: str, tx_inspect: Any, tx_accept: Any, tx_withdraw: Any) -> None:
+        if tx_accept is None:
+            r.op(f"inspect_settle_A_{kind}", f"inspection + settlement, grade A ({kind})", tx_inspect)
+        else:
+            r.op(f"inspect_{kind}", "inspection, grade B (waits for the dispute window)", tx_inspect)
+            r.op(f"accept_{kind}", f"buyer accepts: settlement, grade B ({kind})", tx_accept)
+        r.op(f"withdraw_{kind}", f"withdraw ({kind})", tx_withdraw)
 
     # The first order warms every account and counter slot; the second is what a steady shop pays.
-    for i, (currency, facts, grade) in enumerate(((ZERO_ADDRESS, 3, Grade.A), (usd.address, 2, Grade.B))):
+    for i, (currency, facts, grade) in enumerate(((ZERO_ADDRESS, SEALED, Grade.A), (usd.address, Facts.PACKAGING_INTACT, Grade.B))):
         one_order(f"WARM{i}", currency, facts, grade, report=False)
         one_order(f"GAS{i}", currency, facts, grade, report=True)
-    return results
+    d.escrow.withdraw(ZERO_ADDRESS, {"from": d.actors["brand"].account}, silent=True)
+    order, unit = o.delivered("WITHDRAW-TO", 10**17)
+    d.escrow.requestReturn(order, WITHDRAWAL, 0, {"from": buyer.account}, silent=True)
+    o.receive(order, unit)
+    o.inspect(order, SEALED, Grade.A)
+    r.op("withdraw_to", "withdraw to another address (native coin)", d.escrow.withdrawTo(ZERO_ADDRESS, accounts[5], {"from": buyer.account}, silent=True))
 
 
-def return_option_figures(d: deploy.Deployment) -> dict[str, int]:
+def return_option_figures(d: deploy.Deployment, r: Report) -> None:
     """The flows of exchange, refund on receipt, dual inspection and fast reissue (native coin; EU
     orders, but for the dual inspection a US one, since the warehouse is an EU return center only)."""
     relayer = accounts[1]
-    reg, escrow, desk, dom = d.registry, d.escrow, d.desk, d.registry_domain
-    brand, buyer, carrier, warehouse = (d.actors[n] for n in ("brand", "buyer", "carrier", "warehouse"))
+    o = Orders(d)
+    desk, brand, buyer = d.desk, d.actors["brand"], o.buyer
     accounts[0].transfer(buyer.account, "20 ether", silent=True)  # two high-value orders
     deploy.accredit_return_center(d)  # the warehouse's site: an EU return center
-    results: dict[str, int] = {}
-    _op_table("Return options — gas per operation (steady state)")
-
-    def delivered_order(serial: str, price: int, market: int = deploy.MARKET_EU) -> tuple[int, bytes]:
-        items = [deploy.commission_item(d, serial)]
-        reg.commission([deploy.signed_batch(dom, "CommissionBatch", brand, "units", items, reg.getNonce(brand.address))], {"from": relayer}, silent=True)
-        unit = deploy.unit_of(items[0])
-        escrow.list(deploy.DEMO_GTIN, serial, market, ZERO_ADDRESS, price, 10**15, 10**15, {"from": brand.account}, silent=True)
-        order = escrow.purchase(unit, price + 10**15, {"from": buyer.account, "value": price + 10**15}, silent=True).return_value
-        _scan(d, carrier, unit, BizStep.DELIVERING, Disposition.DELIVERED, deploy.order_ref(escrow, order))
-        return order, unit
-
-    def inspect(order: int, who: str, facts: int, grade: Grade):
-        inspector = d.actors[who]
-        msg = {"inspector": inspector.address, "orderId": order, "facts": facts, "grade": int(grade), "evidence": b"\x01" * 32, "nonce": escrow.getNonce(inspector.address), "deadline": chain.time() + 3600}
-        sig = d.escrow_domain.sign(inspector.key, "Inspection", msg)
-        return escrow.submitInspection(eip712.call_args("Inspection", msg, sig)[:-1], sig, {"from": relayer}, silent=True)
-
+    r.table("Return options: gas per operation (steady state, native coin)", "gas")
     for i, report in enumerate((False, True)):
         # Exchange voucher released on receipt at the accredited EU return center; inspection decides the fate.
-        order, unit = delivered_order(f"OPT-X{i}", 10**17)
-        tx_exchange = escrow.requestReturn(order, 5, 1, {"from": buyer.account}, silent=True)
-        _scan(d, warehouse, unit, BizStep.RECEIVING, Disposition.RETURNED, deploy.rma_ref(escrow, order))
-        tx_release = escrow.releaseRefundOnReceipt(order, {"from": relayer}, silent=True)
-        tx_fate = inspect(order, "inspector", 2, Grade.B)
+        order, unit = o.delivered(f"OPT-X{i}", 10**17)
+        tx_exchange = d.escrow.requestReturn(order, NO_LONGER_NEEDED, EXCHANGE, {"from": buyer.account}, silent=True)
+        o.receive(order, unit)
+        tx_release = d.escrow.releaseRefundOnReceipt(order, {"from": relayer}, silent=True)
+        tx_fate = o.inspect(order, Facts.PACKAGING_INTACT, Grade.B)
         # A high-value return: two inspection houses must agree (a US order: no refund on receipt there).
-        order, unit = delivered_order(f"OPT-D{i}", 6 * 10**18, deploy.MARKET_US)
-        escrow.requestReturn(order, 0, 0, {"from": buyer.account}, silent=True)
-        _scan(d, warehouse, unit, BizStep.RECEIVING, Disposition.RETURNED, deploy.rma_ref(escrow, order))
-        tx_first = inspect(order, "inspector", 3, Grade.A)
-        tx_second = inspect(order, "inspector2", 3, Grade.A)
+        order, unit = o.delivered(f"OPT-D{i}", 6 * 10**18, deploy.MARKET_US)
+        d.escrow.requestReturn(order, WITHDRAWAL, 0, {"from": buyer.account}, silent=True)
+        o.receive(order, unit)
+        tx_first = o.inspect(order, SEALED, Grade.A)
+        tx_second = o.inspect(order, SEALED, Grade.A, who="inspector2")
         # A defect under the auto-approval limit: replacement shipped, no return.
-        order, unit = delivered_order(f"OPT-R{i}", 10**17)
+        order, unit = o.delivered(f"OPT-R{i}", 10**17)
         tx_claim = desk.claimDefect(order, b"\x02" * 32, {"from": buyer.account}, silent=True)
         spare = [deploy.commission_item(d, f"OPT-S{i}")]
-        reg.commission([deploy.signed_batch(dom, "CommissionBatch", brand, "units", spare, reg.getNonce(brand.address))], {"from": relayer}, silent=True)
+        d.registry.commission([deploy.signed_batch(d.registry_domain, "CommissionBatch", brand, "units", spare, d.registry.getNonce(brand.address))], {"from": relayer}, silent=True)
         tx_link = desk.linkReplacement(order, deploy.DEMO_GTIN, f"OPT-S{i}", {"from": brand.account}, silent=True)
-        _scan(d, carrier, deploy.unit_of(spare[0]), BizStep.DELIVERING, Disposition.DELIVERED, bytes(desk.reissueRef(order)))
+        _scan(d, d.actors["carrier"], deploy.unit_of(spare[0]), BizStep.DELIVERING, Disposition.DELIVERED, bytes(desk.reissueRef(order)))
         tx_complete = desk.completeReissue(order, {"from": relayer}, silent=True)
         if report:
-            results["request_exchange"] = _op("return request choosing the exchange voucher", tx_exchange)
-            results["refund_on_receipt"] = _op("refund (voucher) released at an accredited center's scan", tx_release)
-            results["inspect_disposition"] = _op("inspection after refund on receipt: disposition only", tx_fate)
-            results["inspect_first_of_two"] = _op("high-value return: first inspection (awaits a second)", tx_first)
-            results["inspect_second_settle_A"] = _op("second, independent inspection + settlement, grade A", tx_second)
-            results["claim_defect_auto"] = _op("defect claim with evidence, approved under the limit", tx_claim)
-            results["link_replacement"] = _op("merchant links and reserves the replacement unit", tx_link)
-            results["complete_reissue"] = _op("replacement delivered: reissue completed, merchant paid", tx_complete)
-    return results
+            r.op("request_exchange", "return request choosing the exchange voucher", tx_exchange)
+            r.op("refund_on_receipt", "refund (voucher) released at an accredited center's scan", tx_release)
+            r.op("inspect_disposition", "inspection after the refund: disposition only", tx_fate)
+            r.op("inspect_first_of_two", "high-value return: first inspection (awaits a second)", tx_first)
+            r.op("inspect_second_settle_A", "second, independent inspection + settlement, grade A", tx_second)
+            r.op("claim_defect_auto", "defect claim with evidence, approved under the limit", tx_claim)
+            r.op("link_replacement", "merchant links and reserves the replacement unit", tx_link)
+            r.op("complete_reissue", "replacement delivered: reissue completed, merchant paid", tx_complete)
+
+
+def protection_figures(d: deploy.Deployment, r: Report) -> None:
+    """The paths issue 9 added: disputes and the arbiter, the timeouts that pay the buyer, a
+    partner's closing after a settlement (the escrow's close guard)."""
+    o = Orders(d)
+    buyer, brand, arbiter = o.buyer, d.actors["brand"], d.actors["arbiter"]
+    policy = d.policies.policy(deploy.MARKET_EU, d.policies.currentPolicyVersion(deploy.MARKET_EU))
+    r.table("Disputes, timeouts and closings: gas per operation (steady state, native coin)", "gas")
+    for i, report in enumerate((False, True)):
+        # The buyer contests a grade C; the arbiter corrects the facts (grade B, donated).
+        order, unit = o.delivered(f"ARB-{i}", 10**17, deploy.MARKET_US)
+        d.escrow.requestReturn(order, NO_LONGER_NEEDED, 0, {"from": buyer.account}, silent=True)
+        o.receive(order, unit)
+        o.inspect(order, Facts.USED, Grade.C)
+        tx_contest = d.escrow.contest(order, {"from": buyer.account}, silent=True)
+        tx_resolve = d.escrow.resolveDispute(order, Facts.PACKAGING_INTACT, 0, b"facts_corrected".ljust(32, b"\0"), b"\x03" * 32, {"from": arbiter.account}, silent=True)
+        tx_close = _scan(d, d.actors["charity"], unit, BizStep.RECEIVING, Disposition.DONATED)
+        # A dispute opened before any inspection that nobody decides: the return's own timeouts apply again.
+        order, unit = o.delivered(f"LAPSE-{i}", 10**17, deploy.MARKET_US)
+        d.escrow.requestReturn(order, NO_LONGER_NEEDED, 0, {"from": buyer.account}, silent=True)
+        tx_open = d.escrow.openDispute(order, {"from": brand.account}, silent=True)
+        chain.sleep(policy["arbiterTimeout"] + 1)
+        tx_lapse = d.escrow.settleLapsedDispute(order, {"from": buyer.account}, silent=True)
+        # The carrier picked the return up; it never arrives: the buyer claims the dispatched refund.
+        tx_pickup = _scan(d, d.actors["carrier"], unit, BizStep.ACCEPTING, Disposition.RETURNED, deploy.rma_ref(d.escrow, order))
+        chain.sleep(policy["deliveryTimeout"] + policy["maxRelayDelay"] + 1)
+        chain.mine()
+        tx_dispatched = d.escrow.claimDispatchedRefund(order, {"from": buyer.account}, silent=True)
+        # Received, never inspected: the buyer claims everything back after the SLA.
+        order, unit = o.delivered(f"SLA-{i}", 10**17)
+        tx_remedy = d.escrow.requestReturn(order, NO_LONGER_NEEDED, EXCHANGE, {"from": buyer.account}, silent=True)
+        tx_choose = d.escrow.chooseRemedy(order, 0, {"from": buyer.account}, silent=True)
+        o.receive(order, unit)
+        chain.sleep(policy["inspectionSla"] + 1)
+        chain.mine()
+        tx_uninspected = d.escrow.claimUninspectedRefund(order, {"from": buyer.account}, silent=True)
+        if report:
+            r.op("contest", "buyer contests a grade C (opens the dispute)", tx_contest)
+            r.op("resolve_dispute", "arbiter corrects the facts + settlement", tx_resolve)
+            r.op("partner_close_1", "charity receives the donated unit (closes it; asks the escrow)", tx_close)
+            r.op("open_dispute", "merchant opens a dispute before any inspection", tx_open)
+            r.op("settle_lapsed_dispute", "nobody decided in time: the dispute lapses", tx_lapse)
+            r.op("pickup_after_lapse", "carrier's pickup scan under the RMA (proof of dispatch)", tx_pickup)
+            r.op("claim_dispatched", "sent back, never received: the buyer's refund", tx_dispatched)
+            r.op("request_exchange_then", "return request choosing the exchange voucher", tx_remedy)
+            r.op("choose_remedy", "the buyer changes its mind: cash after all", tx_choose)
+            r.op("claim_uninspected", "received, not inspected in time: everything back", tx_uninspected)
 
 
 def main() -> None:
+    brownie_anvil.patch()
     d = deploy.deploy_demo_world(accounts[0], extra_signers=10)
-    registry_figures(d)
-    parcel_figures(d)
-    escrow_figures(d)
-    return_option_figures(d)
+    r = Report()
+    registry_figures(d, r)
+    parcel_figures(d, r)
+    escrow_figures(d, r)
+    return_option_figures(d, r)
+    protection_figures(d, r)
+    r.write(PAGE)
+    print(f"\nwritten to {PAGE.relative_to(PAGE.parent.parent.parent)}")

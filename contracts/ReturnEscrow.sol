@@ -4,6 +4,7 @@ pragma solidity 0.8.28;
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {ICloseGuard} from "./interfaces/ICloseGuard.sol";
 import {IReturnEscrow} from "./interfaces/IReturnEscrow.sol";
@@ -79,7 +80,8 @@ contract ReturnEscrow is IReturnEscrow, ICloseGuard, ReentrancyGuardTransient, D
         uint32 market;
         uint32 policyVersion;
         uint8 classFlags;
-        uint64 lastOrder;
+        uint40 lastOrder; // 2^40 orders: more than any EVM chain can mine (SafeCast guards it)
+        uint48 gtin; // a GTIN-14 is below 10^14 < 2^48: the purchase re-reads its reviewed class flags
     }
 
     mapping(bytes32 unitId => UnitState) private _units;
@@ -146,7 +148,7 @@ contract ReturnEscrow is IReturnEscrow, ICloseGuard, ReentrancyGuardTransient, D
         if (registry.eventCount(unitId) == 0) revert ReturnEscrowUnknownUnit(unitId);
 
         UnitState storage u = _units[unitId];
-        uint64 last = u.lastOrder;
+        uint40 last = u.lastOrder;
         // A unit that went elsewhere, or came back uninspected, cannot be sold: it might not be delivered as described.
         if ((last != 0 && !_backInStock(last)) || registry.isClosed(unitId)) revert ReturnEscrowUnitUnavailable(unitId, last);
         _units[unitId] = UnitState({
@@ -158,7 +160,8 @@ contract ReturnEscrow is IReturnEscrow, ICloseGuard, ReentrancyGuardTransient, D
             market: market,
             policyVersion: version,
             classFlags: prod.classFlags,
-            lastOrder: last
+            lastOrder: last,
+            gtin: uint48(gtin)
         });
         emit Listed(unitId, msg.sender, gtin, market, currency, price, deliveryFee, returnShippingFee, prod.classFlags);
     }
@@ -169,7 +172,7 @@ contract ReturnEscrow is IReturnEscrow, ICloseGuard, ReentrancyGuardTransient, D
         address merchant = u.merchant;
         if (merchant == address(0)) revert ReturnEscrowNotListed(unitId);
         if (merchant != msg.sender) revert ReturnEscrowNotMerchant(msg.sender);
-        uint64 last = u.lastOrder;
+        uint40 last = u.lastOrder;
         delete _units[unitId];
         u.lastOrder = last;
         emit Delisted(unitId);
@@ -190,7 +193,9 @@ contract ReturnEscrow is IReturnEscrow, ICloseGuard, ReentrancyGuardTransient, D
             expected.price != l.price ||
             expected.deliveryFee != l.deliveryFee ||
             expected.returnShippingFee != l.returnShippingFee ||
-            expected.classFlags != l.classFlags
+            expected.classFlags != l.classFlags ||
+            // The accreditor's review of the class since the listing applies to this order (issue 9, attack 7).
+            registry.product(l.gtin).classFlags != l.classFlags
         ) revert ReturnEscrowListingChanged(unitId);
         uint256 total = uint256(l.price) + l.deliveryFee;
         if (l.currency == address(0)) {
@@ -211,7 +216,8 @@ contract ReturnEscrow is IReturnEscrow, ICloseGuard, ReentrancyGuardTransient, D
             market: 0,
             policyVersion: 0,
             classFlags: 0,
-            lastOrder: uint64(orderId)
+            lastOrder: SafeCast.toUint40(orderId),
+            gtin: 0
         });
         Order storage o = _orders[orderId];
         o.buyer = msg.sender;
@@ -512,7 +518,7 @@ contract ReturnEscrow is IReturnEscrow, ICloseGuard, ReentrancyGuardTransient, D
         if (u.merchant != address(0) || (last != 0 && !_backInStock(last))) {
             revert ReturnEscrowUnitUnavailable(replacement, last);
         }
-        u.lastOrder = uint64(orderId); // reserved: it cannot be listed while the reissue is open
+        u.lastOrder = SafeCast.toUint40(orderId); // reserved: it cannot be listed while the reissue is open
     }
 
     /// @inheritdoc IReturnEscrow

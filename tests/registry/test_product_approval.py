@@ -12,7 +12,7 @@ from brownie import ZERO_ADDRESS
 from returntrace import gs1
 from returntrace.vocab import HYGIENE_SEALED, Role
 from scripts import deploy
-from tests.support import GTIN_INT, MARKET_EU, err
+from tests.support import DEFAULT_DELIVERY_FEE, DEFAULT_PRICE, DEFAULT_RETURN_FEE, GTIN_INT, MARKET_EU, err
 
 ACCREDITOR = bytes.fromhex(brownie.web3.keccak(text="ACCREDITOR_ROLE").hex().removeprefix("0x"))
 PREFIX, DIGITS = 9506000, 7  # the test brand's company prefix: GTIN_INT carries it
@@ -209,19 +209,20 @@ def test_reviewed_flags_apply_to_later_orders_only(registry, escrow, shop, actor
     assert not escrow.order(relisted)["hygieneSealed"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Known gap (reported): a listing made before a class review keeps selling under the old flags; "
-    "issue 9 says a reviewed flag applies to later orders and a changed listing term makes a pending purchase revert.",
-)
 def test_a_listing_made_before_a_review_does_not_sell_under_the_old_flags(registry, escrow, shop, actors, admin):
-    """The brand keeps the listings it made before the review and never renews them: an order placed
-    after the review must not be placed under the flag the accreditor removed."""
+    """Attack 7, its second half: the brand keeps the listings it made before the accreditor's review
+    and never renews them. A purchase committed to the stale listing reverts; the brand's relisting
+    carries the reviewed flags, and the order placed on it keeps the buyer's right of withdrawal."""
     listed = shop.list_unit(serial="STALE-1")
+    stale = deploy.listing_terms(escrow, listed)
     registry.reviewClassFlags(GTIN_INT, 0, "cleanable", {"from": admin})
     buyer = actors["buyer"].account
-    try:
-        order = escrow.purchase(listed, deploy.listing_terms(escrow, listed), False, {"from": buyer, "value": 10**18 + 5 * 10**16}).return_value
-    except brownie.exceptions.VirtualMachineError:
-        return  # refused: the listing must be renewed under the reviewed flags
+    with brownie.reverts(err("ReturnEscrowListingChanged", listed)):
+        escrow.purchase(listed, stale, False, {"from": buyer, "value": 10**18 + 5 * 10**16})
+    brand = actors["brand"].account
+    escrow.delist(listed, {"from": brand})
+    escrow.list(GTIN_INT, "STALE-1", MARKET_EU, ZERO_ADDRESS, DEFAULT_PRICE, DEFAULT_DELIVERY_FEE, DEFAULT_RETURN_FEE, {"from": brand})
+    fresh = deploy.listing_terms(escrow, listed)
+    assert fresh[-1] == 0 and fresh[:-1] == stale[:-1]  # the same terms, under the reviewed flags
+    order = escrow.purchase(listed, fresh, False, {"from": buyer, "value": 10**18 + 5 * 10**16}).return_value
     assert not escrow.order(order)["hygieneSealed"]
