@@ -16,6 +16,7 @@ from returntrace import eip712, gs1
 from returntrace.policies import Grade
 from returntrace.vocab import AggregationAction, BizStep, Disposition, Role
 from scripts import deploy
+from tools import brownie_anvil
 
 BATCHES = (1, 10, 100)
 TYPICAL_SUPPLY_CHAIN_UPDATE = 124_000  # a string-storing open-source supply-chain contract (DESIGN.md)
@@ -233,6 +234,7 @@ def return_option_figures(d: deploy.Deployment) -> dict[str, int]:
 
 
 def main() -> None:
+    brownie_anvil.patch()  # brownie on anvil: no false "Tx dropped without known replacement"
     d = deploy.deploy_demo_world(accounts[0], extra_signers=10)
     registry_figures(d)
     parcel_figures(d)
