@@ -347,7 +347,7 @@ def protection_figures(d: deploy.Deployment, r: Report) -> None:
 
 
 def main() -> None:
-    brownie_anvil.patch()
+    brownie_anvil.patch()  # brownie on anvil: no false "Tx dropped without known replacement"
     d = deploy.deploy_demo_world(accounts[0], extra_signers=10)
     r = Report()
     registry_figures(d, r)

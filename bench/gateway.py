@@ -24,6 +24,7 @@ from returntrace import eip712
 from returntrace.vocab import BizStep, Disposition, Role
 from scripts import deploy
 from scripts.gateway import GatewayProcess, wait_until
+from tools import brownie_anvil
 
 EVENTS = int(os.environ.get("RT_BENCH_EVENTS", "100000"))
 SIGNERS = int(os.environ.get("RT_BENCH_SIGNERS", "20"))
@@ -71,6 +72,7 @@ def _sessions(d: deploy.Deployment, units: list[bytes]) -> list[list[dict]]:
 
 
 def main() -> None:
+    brownie_anvil.patch()  # brownie on anvil: no false "Tx dropped without known replacement"
     d = deploy.deploy_demo_world(accounts[0], extra_signers=SIGNERS)
     print(f"commissioning {UNITS:,} units …")
     units = _commission_units(d)

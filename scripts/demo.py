@@ -26,6 +26,7 @@ from returntrace.policies import DAY, MARKET_NAMES, Facts, Grade, Law, Policy, U
 from returntrace.vocab import AggregationAction, BizStep, Disposition
 from scripts import deploy
 from scripts.gateway import GatewayProcess, wait_until
+from tools import brownie_anvil
 
 STROLLER_GTIN = int(gs1.with_check_digit("0950600013442"))  # not hygiene-sealed
 DEMO_SSCC = int(gs1.with_check_digit("09506000000000001"))  # the combined return parcel (AI 00)
@@ -403,6 +404,7 @@ def start_gateway(d: deploy.Deployment) -> GatewayProcess:
 def main() -> None:
     # brownie's own rpc calls raise FutureWarnings about its internals; they are not ours to fix.
     warnings.filterwarnings("ignore", category=FutureWarning)
+    brownie_anvil.patch()  # brownie on anvil: no false "Tx dropped without known replacement"
     d = deploy.deploy_demo_world(accounts[0])
     deploy.write_manifest(d)
     gateway = start_gateway(d)

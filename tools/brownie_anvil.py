@@ -1,18 +1,71 @@
-"""Fix brownie 1.22.2's anvil backend: `chain.mine(timestamp=...)` / `chain.mine(timedelta=...)`.
+"""Fix brownie 1.22.2's anvil backend.
 
-brownie/network/rpc/anvil.py sends `evm_mine` with the bare timestamp as JSON-RPC
-`params` (an int, not a list), and anvil answers `Invalid request`, surfaced as
-`brownie.exceptions.RPCRequestError: Invalid request`. This wraps it in a list as the
-hardhat backend does.
+1. `chain.mine(timestamp=...)` / `chain.mine(timedelta=...)`: brownie/network/rpc/anvil.py sends
+   `evm_mine` with the bare timestamp as JSON-RPC `params` (an int, not a list), and anvil answers
+   `Invalid request`, surfaced as `brownie.exceptions.RPCRequestError: Invalid request`. This wraps
+   it in a list as the hardhat backend does.
+
+2. `chain.time()` after a snapshot revert. brownie keeps its clock as wall time plus an offset; on
+   a revert it restores the offset it had when the snapshot was taken, but anvil's `evm_revert`
+   sets anvil's clock to the timestamp of the block it reverts to. So after every revert
+   (fn_isolation after each test, hypothesis before each example, chain.undo) `chain.time()` ran
+   ahead of the time the next block gets by however long had passed since brownie last synced
+   (the module's run time so far), until a transaction resynced it (and that resync runs in a
+   background thread, so a read just after the transaction could still be ahead). Event times
+   signed from it were then in the chain's future (capped to the block's time, or refused beyond
+   TraceRegistry.MAX_CLOCK_SKEW) and `chain.time() - n` was not in the past. An object in brownie's
+   revert registry (the one that rewinds TxHistory and contracts) resyncs brownie's offset with
+   anvil's (`evm_increaseTime` by 0 answers it) after every revert and reset.
+
+3. "Tx dropped without known replacement". brownie's confirmation thread
+   (TransactionReceipt._await_confirmation) asks for the sender's nonce, then for the receipt, and
+   calls the transaction dropped when the nonce has passed it but there is no receipt. anvil's
+   `eth_sendTransaction` returns before the block is mined, and while it mines anvil shows the
+   block's state (the sender's new nonce) before it stores the block's receipts, for up to tens of
+   milliseconds (here one send in five read back to back lands in that gap). brownie usually reads
+   the transaction already mined, but a heavy one, or one sent while other clients read the node
+   (the gateway's relayer and indexer, brownie's own background threads), is still being mined
+   when its check runs: brownie then marks the mined transaction dropped, finds no other
+   transaction with its nonce, and raises (once in 300 commissions of 200 units sent while three
+   clients scan the logs). The fix waits for the receipt (polling every 10 ms, up to 30 s) before
+   brownie's check runs, so the check never judges a transaction the node is still mining; one
+   never mined still goes to brownie's dropped/replacement logic after the wait.
 
 Loaded for every `brownie test` as a pytest plugin (pyproject.toml: `-p tools.brownie_anvil`).
-In a `brownie run` script call `tools.brownie_anvil.patch()` before mining with a timestamp.
+A `brownie run` script (bench, demo) calls `tools.brownie_anvil.patch()` first.
 """
 
 from __future__ import annotations
 
 
+def sync_clock() -> None:
+    """Sets brownie's clock offset to anvil's, so chain.time() is the time anvil gives a block now."""
+    from brownie import chain, web3
+
+    chain._time_offset = int(web3.provider.make_request("evm_increaseTime", [0])["result"])
+
+
+class _ClockAfterRevert:
+    """Registered with brownie's revert registry: called after every revert (and reset)."""
+
+    def _revert(self, height: int) -> None:
+        sync_clock()
+
+    def _reset(self) -> None:
+        from brownie import web3
+
+        if web3.isConnected():  # also called when the network disconnects
+            sync_clock()
+
+
+_clock_after_revert = _ClockAfterRevert()  # the registry holds weak references
+
+
+RECEIPT_WAIT = 30.0  # seconds a sent transaction's receipt is awaited before brownie's own check
+
+
 def patch() -> None:
+    from brownie.network import state, transaction
     from brownie.network.rpc import anvil
 
     if getattr(anvil.mine, "_returntrace_fixed", False):
@@ -23,6 +76,22 @@ def patch() -> None:
 
     mine._returntrace_fixed = True  # type: ignore[attr-defined]
     anvil.mine = mine
+    state._revert_register(_clock_after_revert)
+
+    await_confirmation = transaction.TransactionReceipt._await_confirmation
+
+    def receipt_first(self, block_number: int | None = None, required_confs: int = 1) -> None:
+        if block_number is None:  # sent, not yet seen in a block
+            from brownie import web3
+            from web3.exceptions import TimeExhausted
+
+            try:
+                web3.eth.wait_for_transaction_receipt(self.txid, timeout=RECEIPT_WAIT, poll_latency=0.01)
+            except TimeExhausted:
+                pass  # never mined: brownie's dropped/replacement logic decides
+        return await_confirmation(self, block_number, required_confs)
+
+    transaction.TransactionReceipt._await_confirmation = receipt_first
 
 
 def pytest_configure(config) -> None:  # pytest plugin hook

@@ -1,0 +1,58 @@
+"""What the suite relies on from brownie on anvil, fixed in tools/brownie_anvil.py: a clock that
+is not ahead of the chain after a snapshot revert, and no false "Tx dropped without known
+replacement" for a transaction the node is still storing."""
+
+from __future__ import annotations
+
+import time
+
+from brownie import accounts, chain, web3
+
+from returntrace.vocab import BizStep, Disposition
+
+PO = b"\x05" * 32
+
+
+def anvil_clock() -> int:
+    """The time anvil gives a block mined now (its offset from wall time, answered by a zero increase)."""
+    return int(time.time()) + int(web3.provider.make_request("evm_increaseTime", [0])["result"])
+
+
+def test_chain_time_is_not_ahead_of_the_chain_after_a_revert(registry, admin, commission, record):
+    # anvil's revert sets its clock back to the block it reverts to; brownie restored the offset
+    # it had at the snapshot, so chain.time() ran ahead by the time since it last synced.
+    admin.transfer(accounts[2], 1)
+    time.sleep(3)  # the rest of a test that takes three seconds
+    chain.revert()  # as fn_isolation does after it
+    ours, anvils = chain.time(), anvil_clock()
+    assert ours <= anvils, f"chain.time() {ours - anvils} s ahead of the time the next block gets"
+    unit = commission()
+    signed = chain.time()
+    record(unit, BizStep.DELIVERING, "carrier", Disposition.DELIVERED, bizTransaction=PO, eventTime=signed)
+    assert registry.milestoneAt(unit, PO, 0) == signed  # not in the chain's future, so not capped
+
+
+def test_a_transaction_the_node_is_still_storing_is_not_called_dropped(monkeypatch, admin):
+    # While anvil mines a block it already answers the sender's new nonce but not yet the
+    # receipt; brownie, asking for the nonce and then the receipt, called the mined transaction
+    # dropped. Here the node keeps that gap open for 0.3 s after each send.
+    provider = web3.provider
+    real = provider.make_request
+    storing_until: dict[str, float] = {}
+
+    def make_request(method, params):
+        response = real(method, params)
+        if method == "eth_sendTransaction" and "result" in response:
+            storing_until[response["result"].lower()] = time.monotonic() + 0.3
+        elif method in ("eth_getTransactionReceipt", "eth_getTransactionByHash") and response.get("result"):
+            if storing_until.get(str(params[0]).lower(), 0) > time.monotonic():
+                if method == "eth_getTransactionReceipt":
+                    return {**response, "result": None}
+                return {**response, "result": {**response["result"], "blockHash": None, "blockNumber": None, "transactionIndex": None}}
+        return response
+
+    monkeypatch.setattr(provider, "make_request", make_request)
+    monkeypatch.setattr(provider, "_request_func_cache", (None, None))  # web3 rebuilds it around make_request
+    before = web3.eth.get_balance(accounts[2].address)
+    tx = admin.transfer(accounts[2], 1)
+    assert tx.status == 1 and web3.eth.get_balance(accounts[2].address) == before + 1
