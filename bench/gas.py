@@ -249,7 +249,6 @@ def escrow_figures(d: deploy.Deployment, r: Report) -> None:
     for i, (currency, facts, grade) in enumerate(((ZERO_ADDRESS, SEALED, Grade.A), (usd.address, Facts.PACKAGING_INTACT, Grade.B))):
         one_order(f"WARM{i}", currency, facts, grade, report=False)
         one_order(f"GAS{i}", currency, facts, grade, report=True)
-    d.escrow.withdraw(ZERO_ADDRESS, {"from": d.actors["brand"].account}, silent=True)
     order, unit = o.delivered("WITHDRAW-TO", 10**17)
     d.escrow.requestReturn(order, WITHDRAWAL, 0, {"from": buyer.account}, silent=True)
     o.receive(order, unit)

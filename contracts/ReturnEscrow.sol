@@ -57,6 +57,7 @@ contract ReturnEscrow is IReturnEscrow, ICloseGuard, ReentrancyGuardTransient, D
     uint8 private constant _DEFECTIVE = 8;
     uint8 private constant _ALL_FACTS = 15;
     uint8 private constant _HYGIENE_SEALED = 1; // product class flag bit 0
+    uint16 private constant _REVIEWED = 1 << 8; // in `_reviewedFlags`: the class was reviewed
 
     /// @dev The unit registry: products, brands, inspectors and delivery/return milestones.
     ITraceRegistry public immutable registry;
@@ -85,6 +86,9 @@ contract ReturnEscrow is IReturnEscrow, ICloseGuard, ReentrancyGuardTransient, D
     }
 
     mapping(bytes32 unitId => UnitState) private _units;
+    // The accreditor's latest review of a class (`_REVIEWED` | flags; 0: never reviewed), pushed by the
+    // registry so that a purchase checks it without an external call.
+    mapping(uint64 gtin => uint16) private _reviewedFlags;
     mapping(uint256 orderId => Order) private _orders;
     uint256 private _orderCount;
     mapping(address currency => mapping(address account => uint256)) private _credits;
@@ -194,8 +198,7 @@ contract ReturnEscrow is IReturnEscrow, ICloseGuard, ReentrancyGuardTransient, D
             expected.deliveryFee != l.deliveryFee ||
             expected.returnShippingFee != l.returnShippingFee ||
             expected.classFlags != l.classFlags ||
-            // The accreditor's review of the class since the listing applies to this order (issue 9, attack 7).
-            registry.product(l.gtin).classFlags != l.classFlags
+            _stale(l.gtin, l.classFlags)
         ) revert ReturnEscrowListingChanged(unitId);
         uint256 total = uint256(l.price) + l.deliveryFee;
         if (l.currency == address(0)) {
@@ -560,6 +563,12 @@ contract ReturnEscrow is IReturnEscrow, ICloseGuard, ReentrancyGuardTransient, D
     // ---------------------------------------------------------------- the registry's close guard
 
     /// @inheritdoc ICloseGuard
+    function classFlagsReviewed(uint64 gtin, uint8 classFlags) external {
+        if (msg.sender != address(registry)) revert ReturnEscrowNotRegistry(msg.sender);
+        _reviewedFlags[gtin] = uint16(classFlags) | _REVIEWED;
+    }
+
+    /// @inheritdoc ICloseGuard
     function mayClose(bytes32 unitId, address, uint32, uint8 bizStep, uint8 disposition) external view returns (bool) {
         UnitState storage u = _units[unitId];
         uint64 last = u.lastOrder;
@@ -753,6 +762,12 @@ contract ReturnEscrow is IReturnEscrow, ICloseGuard, ReentrancyGuardTransient, D
     /// @dev Frees `replacement` if this order reserved it.
     function _freeReservation(uint256 orderId, bytes32 replacement) private {
         if (replacement != bytes32(0) && _units[replacement].lastOrder == orderId) _units[replacement].lastOrder = 0;
+    }
+
+    /// @dev Whether a listing's flags are not the class's flags since the accreditor's latest review.
+    function _stale(uint48 gtin, uint8 classFlags) private view returns (bool) {
+        uint16 reviewed = _reviewedFlags[uint64(gtin)];
+        return reviewed != 0 && uint8(reviewed) != classFlags;
     }
 
     /// @dev Whether the unit of ended order `orderId` is the merchant's to sell again (see {UnitCustody-backInStock}).

@@ -124,6 +124,8 @@ contract TraceRegistry is ITraceRegistry, AccessControl, DelegatedSignatures {
         uint8 previous = prod.classFlags;
         prod.classFlags = classFlags;
         emit ProductClassReviewed(gtin, previous, classFlags, reason);
+        address guard = _closeGuard;
+        if (guard != address(0)) ICloseGuard(guard).classFlagsReviewed(gtin, classFlags); // listings under the old flags stop selling
     }
 
     /// @inheritdoc ITraceRegistry

@@ -2,9 +2,10 @@
 pragma solidity 0.8.28;
 
 /**
- * @dev What {TraceRegistry} asks before a unit closes: the contract that knows who holds the unit (the
- * escrow) says whether `signer`, holding the role bits `roles`, may close it with `bizStep` and
- * `disposition` now. See {ITraceRegistry-setCloseGuard}.
+ * @dev The contract that knows who holds each unit (the escrow), as {TraceRegistry} consults it: it says
+ * whether `signer`, holding the role bits `roles`, may close a unit with `bizStep` and `disposition`
+ * now, and it hears of the accreditor's reviews of a product class (its listings sell under the
+ * flags in force). See {ITraceRegistry-setCloseGuard}.
  */
 interface ICloseGuard {
     /**
@@ -14,4 +15,12 @@ interface ICloseGuard {
      * while a dispute is open.
      */
     function mayClose(bytes32 unitId, address signer, uint32 roles, uint8 bizStep, uint8 disposition) external view returns (bool);
+
+    /**
+     * @dev Called by the registry when the accreditor sets `gtin`'s class flags to `classFlags`: a
+     * listing made under other flags no longer sells (a reviewed flag applies to later orders).
+     *
+     * Requirements: the caller is the registry.
+     */
+    function classFlagsReviewed(uint64 gtin, uint8 classFlags) external;
 }

@@ -184,6 +184,9 @@ interface IReturnEscrow {
     /// @dev `account` is not the brand (merchant) of the unit, or no longer holds the registry's brand role.
     error ReturnEscrowNotMerchant(address account);
 
+    /// @dev Only the registry tells the escrow of class reviews.
+    error ReturnEscrowNotRegistry(address account);
+
     /// @dev `account` is neither the order's merchant nor the merchant's staff.
     error ReturnEscrowNotMerchantSide(uint256 orderId, address account);
 

@@ -226,3 +226,16 @@ def test_a_listing_made_before_a_review_does_not_sell_under_the_old_flags(regist
     assert fresh[-1] == 0 and fresh[:-1] == stale[:-1]  # the same terms, under the reviewed flags
     order = escrow.purchase(listed, fresh, False, {"from": buyer, "value": 10**18 + 5 * 10**16}).return_value
     assert not escrow.order(order)["hygieneSealed"]
+
+
+def test_only_the_registry_tells_the_escrow_of_a_review(registry, escrow, shop, actors, admin):
+    """A brand that could call the escrow's review hook itself would restore its stale listings (or
+    stop a rival's sales): the hook answers only the registry, and the review it recorded stands."""
+    listed = shop.list_unit(serial="HOOK-1")
+    stale = deploy.listing_terms(escrow, listed)
+    registry.reviewClassFlags(GTIN_INT, 0, "cleanable", {"from": admin})
+    brand = actors["brand"].account
+    with brownie.reverts(err("ReturnEscrowNotRegistry", brand.address)):
+        escrow.classFlagsReviewed(GTIN_INT, stale[-1], {"from": brand})
+    with brownie.reverts(err("ReturnEscrowListingChanged", listed)):
+        escrow.purchase(listed, stale, False, {"from": actors["buyer"].account, "value": DEFAULT_PRICE + DEFAULT_DELIVERY_FEE})
