@@ -323,21 +323,23 @@ def test_policy_version_added_after_listing_does_not_change_the_listing(shop, es
     assert (s["statutory"], s["refund"]) == (False, pct(8_000) - RET)
 
 
-def test_reviewed_class_flags_apply_to_later_listings_only(shop, escrow, registry, admin, actors, plain_gtin):
-    """The accreditor reviews a cleanable product as hygiene-sealed. The pending listing keeps the flags
-    it was listed with (the buyer's purchase goes through, unsealed); a relisting that picks up the
-    review makes a purchase on the old terms revert."""
-    first = shop.list_unit(serial="FLAG-1", gtin=plain_gtin)
-    second = shop.list_unit(serial="FLAG-2", gtin=plain_gtin)
-    seen = [deploy.listing_terms(escrow, u) for u in (first, second)]
+def test_reviewed_class_flags_apply_to_later_orders_only(shop, escrow, registry, admin, actors, plain_gtin):
+    """The accreditor reviews a cleanable product as hygiene-sealed. The order placed before keeps the
+    terms it was sold under; a purchase still pending on a listing of the old class reverts (the buyer
+    was not told of the exception) until the merchant relists under the reviewed flags."""
+    sold = shop.list_unit(serial="FLAG-1", gtin=plain_gtin)
+    pending = shop.list_unit(serial="FLAG-2", gtin=plain_gtin)
+    order = escrow.purchase(sold, deploy.listing_terms(escrow, sold), False, {"from": actors["buyer"].account, "value": TOTAL}).return_value
+    seen = deploy.listing_terms(escrow, pending)
     registry.reviewClassFlags(plain_gtin, HYGIENE_SEALED, "sealed teats", {"from": admin})
-    assert escrow.listing(first)["classFlags"] == 0
-    order = escrow.purchase(first, seen[0], False, {"from": actors["buyer"].account, "value": TOTAL}).return_value
     assert escrow.order(order)["hygieneSealed"] is False
+    with brownie.reverts(err("ReturnEscrowListingChanged", pending)):
+        escrow.purchase(pending, seen, False, {"from": actors["buyer2"].account, "value": TOTAL})
     escrow.list(plain_gtin, "FLAG-2", MARKET_EU, ZERO_ADDRESS, PRICE, DEL, RET, {"from": actors["brand"].account})
-    assert escrow.listing(second)["classFlags"] == HYGIENE_SEALED
-    with brownie.reverts(err("ReturnEscrowListingChanged", second)):
-        escrow.purchase(second, seen[1], False, {"from": actors["buyer2"].account, "value": TOTAL})
+    terms = deploy.listing_terms(escrow, pending)
+    assert terms[6] == HYGIENE_SEALED
+    second = escrow.purchase(pending, terms, False, {"from": actors["buyer2"].account, "value": TOTAL}).return_value
+    assert escrow.order(second)["hygieneSealed"] is True
 
 
 @pytest.mark.parametrize("confirms, statutory, refund", [(False, True, PRICE - RET), (True, False, pct(8_000) - RET)], ids=["not-confirmed", "confirmed"])
