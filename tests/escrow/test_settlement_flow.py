@@ -6,16 +6,18 @@ from returntrace.policies import Facts, Grade
 from tests.support import DEFAULT_DELIVERY_FEE, DEFAULT_PRICE, DEFAULT_RETURN_FEE, MARKET_EU, MARKET_US
 
 SEALED = Facts.SEAL_INTACT | Facts.PACKAGING_INTACT
+GRADED = 0  # IReturnEscrow.SettlementPath.Graded
 
 
 def test_grade_a_eu_refunds_price_and_delivery(shop, escrow, actors):
     order = shop.returned(market=MARKET_EU)
     tx = shop.inspect(order, SEALED, Grade.A)
     settled = tx.events["OrderSettled"]
-    assert settled["grade"] == Grade.A
-    assert settled["statutory"] is True
-    assert settled["refund"] == DEFAULT_PRICE + DEFAULT_DELIVERY_FEE
-    assert settled["merchantAmount"] == 0
+    s = settled["settlement"]
+    assert (settled["orderId"], settled["path"], settled["grade"]) == (order, GRADED, Grade.A)
+    assert s["statutory"] is True
+    assert s["refund"] == DEFAULT_PRICE + DEFAULT_DELIVERY_FEE
+    assert s["merchantAmount"] == 0
     assert escrow.credits(ZERO_ADDRESS, actors["buyer"].address) == DEFAULT_PRICE + DEFAULT_DELIVERY_FEE
     shop.assert_solvent()
 
@@ -30,8 +32,12 @@ def test_grade_b_us_pays_policy_share_minus_return_shipping(shop, escrow, points
     shop.inspect(order, Facts.PACKAGING_INTACT, Grade.B)
     tx = escrow.acceptInspection(order, {"from": actors["buyer"].account})
     settled = tx.events["OrderSettled"]
+    s = settled["settlement"]
     refund = DEFAULT_PRICE * 7_500 // 10_000 - DEFAULT_RETURN_FEE
-    assert settled["statutory"] is False
-    assert settled["refund"] == refund
-    assert settled["merchantAmount"] == DEFAULT_PRICE + DEFAULT_DELIVERY_FEE - refund
+    assert (settled["path"], settled["grade"]) == (GRADED, Grade.B)
+    assert s["statutory"] is False
+    assert s["refund"] == refund
+    assert s["merchantAmount"] == DEFAULT_PRICE + DEFAULT_DELIVERY_FEE - refund
+    assert escrow.credits(ZERO_ADDRESS, actors["buyer"].address) == refund
+    assert escrow.credits(ZERO_ADDRESS, actors["brand"].address) == DEFAULT_PRICE + DEFAULT_DELIVERY_FEE - refund
     shop.assert_solvent()

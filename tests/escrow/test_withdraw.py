@@ -7,6 +7,7 @@ from brownie import ZERO_ADDRESS, ReentrantBuyerMock, web3
 from eth_utils import keccak
 
 from returntrace.policies import Facts, Grade
+from scripts import deploy
 from tests.support import DEFAULT_DELIVERY_FEE, DEFAULT_PRICE, err
 
 TOTAL = DEFAULT_PRICE + DEFAULT_DELIVERY_FEE
@@ -50,7 +51,7 @@ def test_withdraw_pays_credit_once(shop, escrow, actors):
     before = web3.eth.get_balance(buyer.address)
     tx = escrow.withdraw(ZERO_ADDRESS, {"from": buyer})
     ev = tx.events["Withdrawn"]
-    assert (ev["currency"], ev["account"], ev["amount"]) == (ZERO_ADDRESS, buyer.address, TOTAL)
+    assert (ev["currency"], ev["account"], ev["to"], ev["amount"]) == (ZERO_ADDRESS, buyer.address, buyer.address, TOTAL)
     assert web3.eth.get_balance(buyer.address) == before + TOTAL - tx.gas_used * tx.gas_price
     assert escrow.credits(ZERO_ADDRESS, buyer.address) == 0
     shop.assert_solvent()
@@ -58,11 +59,53 @@ def test_withdraw_pays_credit_once(shop, escrow, actors):
         escrow.withdraw(ZERO_ADDRESS, {"from": buyer})
 
 
+def test_withdraw_to_pays_the_named_recipient_once(shop, escrow, actors):
+    order = shop.returned()
+    shop.inspect(order, SEALED, Grade.A)
+    buyer, to = actors["buyer"].account, actors["stranger"].address
+    before_buyer, before_to = web3.eth.get_balance(buyer.address), web3.eth.get_balance(to)
+    tx = escrow.withdrawTo(ZERO_ADDRESS, to, {"from": buyer})
+    ev = tx.events["Withdrawn"]
+    assert (ev["currency"], ev["account"], ev["to"], ev["amount"]) == (ZERO_ADDRESS, buyer.address, to, TOTAL)
+    assert web3.eth.get_balance(to) == before_to + TOTAL
+    assert web3.eth.get_balance(buyer.address) == before_buyer - tx.gas_used * tx.gas_price
+    assert escrow.credits(ZERO_ADDRESS, buyer.address) == 0
+    shop.assert_solvent()
+    for call in (lambda: escrow.withdrawTo(ZERO_ADDRESS, to, {"from": buyer}), lambda: escrow.withdraw(ZERO_ADDRESS, {"from": buyer})):
+        with brownie.reverts(err("ReturnEscrowNothingToWithdraw", ZERO_ADDRESS, buyer.address)):
+            call()
+
+
+def test_withdraw_to_zero_address_reverts(shop, escrow, actors):
+    order = shop.returned()
+    shop.inspect(order, SEALED, Grade.A)
+    buyer = actors["buyer"].account
+    with brownie.reverts(err("ReturnEscrowZeroAddress")):
+        escrow.withdrawTo(ZERO_ADDRESS, ZERO_ADDRESS, {"from": buyer})
+    assert escrow.credits(ZERO_ADDRESS, buyer.address) == TOTAL
+
+
+def test_failed_send_keeps_the_credit(shop, escrow, token, actors):
+    """A recipient that refuses the coin (here a contract without receive) fails the whole withdrawal:
+    the credit stays, and the buyer names another recipient."""
+    order = shop.returned()
+    shop.inspect(order, SEALED, Grade.A)
+    buyer = actors["buyer"].account
+    with brownie.reverts(err("ReturnEscrowNativeTransferFailed", token.address, TOTAL)):
+        escrow.withdrawTo(ZERO_ADDRESS, token, {"from": buyer})
+    assert escrow.credits(ZERO_ADDRESS, buyer.address) == TOTAL
+    shop.assert_solvent()
+    escrow.withdrawTo(ZERO_ADDRESS, actors["buyer2"].address, {"from": buyer})
+    assert escrow.credits(ZERO_ADDRESS, buyer.address) == 0 == escrow.totalOwed(ZERO_ADDRESS)
+
+
 def test_nothing_to_withdraw_reverts(escrow, token, actors):
     stranger = actors["stranger"].account
     for currency in (ZERO_ADDRESS, token.address):
         with brownie.reverts(err("ReturnEscrowNothingToWithdraw", currency, stranger.address)):
             escrow.withdraw(currency, {"from": stranger})
+        with brownie.reverts(err("ReturnEscrowNothingToWithdraw", currency, stranger.address)):
+            escrow.withdrawTo(currency, actors["buyer"].address, {"from": stranger})
 
 
 def test_credit_in_one_currency_is_not_paid_in_another(shop, escrow, token, actors):
@@ -79,7 +122,7 @@ def test_erc20_withdraw(shop, escrow, token, actors):
     buyer = actors["buyer"].account
     before = token.balanceOf(buyer.address)
     tx = escrow.withdraw(token, {"from": buyer})
-    assert tx.events["Withdrawn"]["currency"] == token.address
+    assert (tx.events["Withdrawn"]["currency"], tx.events["Withdrawn"]["to"]) == (token.address, buyer.address)
     assert token.balanceOf(buyer.address) == before + 1_050_000
     assert escrow.credits(token, buyer.address) == 0
     shop.assert_solvent(token)
@@ -89,7 +132,7 @@ def test_erc20_withdraw(shop, escrow, token, actors):
 def test_reentrant_buyer_is_paid_once(shop, escrow, actors, relayer):
     mock = ReentrantBuyerMock.deploy(escrow, {"from": relayer})
     unit = shop.list_unit()
-    order = mock.purchase(unit, TOTAL, {"from": relayer, "value": TOTAL}).return_value
+    order = mock.purchase(unit, deploy.listing_terms(escrow, unit), {"from": relayer, "value": TOTAL}).return_value
     assert escrow.order(order)["buyer"] == mock.address
     shop.deliver(order)
     mock.requestReturn(order, 0, {"from": relayer})
