@@ -87,7 +87,7 @@ def actors(admin) -> dict[str, deploy.Signer]:
 def deployment(admin, actors) -> deploy.Deployment:
     """Registry, policies, points and escrow (the EU, US and China laws and policy presets), the test
     actors accredited, the hygiene-sealed test product registered for all three markets. `admin`
-    also holds the accreditor, law-admin and policy-admin roles here (tests/escrow/test_roles.py checks
+    also holds the accreditor, law-admin and policy-admin roles here (tests/escrow/test_roles_and_law.py checks
     the separate keys the deployment gives them); the arbiter is the `arbiter` actor."""
     d = deploy.deploy_contracts(admin, gov=deploy.Governance(admin, admin, admin, admin, actors["arbiter"].account))
     deploy.accredit(d.registry, admin, [a for a in actors.values() if a.roles])

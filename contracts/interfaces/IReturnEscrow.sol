@@ -60,7 +60,9 @@ interface IReturnEscrow {
     /**
      * @dev What the buyer takes for a return: cash, or store points worth the refund plus the policy's
      * bonus. The exchange is the buyer's express agreement to another means of refund (EU 2011/83 Art.
-     * 13(1)) and stays revocable ({chooseRemedy}) until the refund is paid.
+     * 13(1)) and stays revocable ({chooseRemedy}) until the refund is paid. A refund that a timeout
+     * pays (the arbiter's silence, an overdue statutory refund, a return dispatched and never
+     * received, an uninspected one) is cash whatever the remedy.
      */
     enum Remedy {
         Refund,

@@ -26,7 +26,7 @@ library ReturnSettlement {
         IReturnEscrow.SettlementPath path,
         IReturnPolicies.Grade grade
     ) public {
-        IReturnPolicies.Settlement memory s = policies.settlement(terms(o), o.inWithdrawal, grade, o.facts, o.diminishedValue);
+        IReturnPolicies.Settlement memory s = policies.settlement(_terms(o, path), o.inWithdrawal, grade, o.facts, o.diminishedValue);
         o.status = IReturnEscrow.OrderStatus.Settled;
         o.grade = grade;
         emit IReturnEscrow.OrderSettled(orderId, path, grade, s);
@@ -48,7 +48,7 @@ library ReturnSettlement {
     ) public {
         uint8 facts = _SEAL_INTACT | _PACKAGING_INTACT;
         if (o.reason == IReturnEscrow.ReturnReason.Defective) facts |= _DEFECTIVE;
-        IReturnPolicies.Settlement memory s = policies.settlement(terms(o), o.inWithdrawal, IReturnPolicies.Grade.A, facts, 0);
+        IReturnPolicies.Settlement memory s = policies.settlement(_terms(o, path), o.inWithdrawal, IReturnPolicies.Grade.A, facts, 0);
         o.status = IReturnEscrow.OrderStatus.Refunded;
         emit IReturnEscrow.OrderSettled(orderId, path, IReturnPolicies.Grade.None, s);
         _pay(o, credits, points, orderId, s);
@@ -64,6 +64,7 @@ library ReturnSettlement {
     ) public {
         o.status = status;
         IReturnPolicies.Settlement memory s;
+        s.statutory = o.inWithdrawal; // everything back: at least what the law gives, whatever the facts
         s.priceRefunded = o.price;
         s.deliveryRefunded = o.deliveryFee;
         s.refund = uint256(o.price) + o.deliveryFee;
@@ -84,6 +85,20 @@ library ReturnSettlement {
                 exceptionConfirmed: o.exceptionConfirmed,
                 exchange: o.remedy == IReturnEscrow.Remedy.Exchange
             });
+    }
+
+    /**
+     * @dev The order's terms for a settlement on `path`. A refund someone's silence made due (the
+     * arbiter's, the statutory deadline's, a lost return's) is cash: the exchange voucher is the buyer's
+     * choice for a return that runs its course (EU 2011/83 Art. 13(1)).
+     */
+    function _terms(IReturnEscrow.Order storage o, IReturnEscrow.SettlementPath path) private view returns (IReturnPolicies.OrderTerms memory t) {
+        t = terms(o);
+        if (
+            path == IReturnEscrow.SettlementPath.ArbiterSilent ||
+            path == IReturnEscrow.SettlementPath.Overdue ||
+            path == IReturnEscrow.SettlementPath.Dispatched
+        ) t.exchange = false;
     }
 
     /**

@@ -455,6 +455,41 @@ def test_buyer_switches_back_to_cash_before_the_refund_is_paid(shop, escrow, poi
         escrow.chooseRemedy(order, Remedy.EXCHANGE, {"from": buyer.account})
 
 
+def test_a_refund_that_a_timeout_pays_is_cash_whatever_the_remedy(shop, escrow, points, actors):
+    """The buyer chose the exchange voucher; the carrier picked the return up and lost it. The
+    merchant would rather pay in its own points: the refund the timeout makes due is cash (EU Art.
+    13(1): another means only by agreement, and the buyer agreed to a voucher for a return that runs
+    its course, not to one that never arrived)."""
+    buyer, brand = actors["buyer"], actors["brand"]
+    order = shop.buy()
+    shop.deliver(order)
+    shop.request_return(order, remedy=Remedy.EXCHANGE)
+    shop._record(shop.unit(order), BizStep.ACCEPTING, "carrier", Disposition.RETURNED, bizTransaction=deploy.rma_ref(escrow, order))
+    chain.sleep(EU.delivery_timeout + EU.max_relay_delay + 1)
+    chain.mine()
+    s = escrow.claimDispatchedRefund(order, {"from": buyer.account}).events["OrderSettled"]["settlement"]
+    assert (s["refund"], s["voucher"], s["points"]) == (TOTAL, 0, 0)  # as a sealed grade A: price and delivery (A's terms pay the shipping)
+    assert escrow.credits(ZERO_ADDRESS, buyer.address) == TOTAL
+    assert points.pointsOf(buyer.address, brand.address, ZERO_ADDRESS) == 0
+
+
+def test_the_arbiters_silence_pays_cash_whatever_the_remedy(shop, escrow, points, actors):
+    """The buyer chose the voucher and contested a grade B; the arbiter never decides. The facts
+    decide when its time runs out, and that refund is cash."""
+    buyer, brand = actors["buyer"], actors["brand"]
+    order = shop.buy()
+    shop.deliver(order)
+    shop.request_return(order, remedy=Remedy.EXCHANGE)
+    shop.receive(order)
+    shop.inspect(order, S, Grade.B)  # seal intact, packaging opened: statutory grade B
+    escrow.contest(order, {"from": buyer.account})
+    chain.sleep(EU.arbiter_timeout + 1)
+    chain.mine()
+    s = escrow.settleLapsedDispute(order, {"from": brand.account}).events["OrderSettled"]["settlement"]
+    assert (s["refund"], s["voucher"], s["points"]) == (TOTAL - RET, 0, 0)
+    assert points.pointsOf(buyer.address, brand.address, ZERO_ADDRESS) == 0
+
+
 def test_no_voucher_where_the_policy_offers_no_exchange(shop, escrow, actors):
     order = shop.buy(market=MARKET_CN)
     shop.deliver(order)
