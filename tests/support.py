@@ -93,3 +93,12 @@ def err(name: str, *args: Any) -> str:
             a = a.lower()
         rendered.append(str(a))
     return f"{name}: {', '.join(rendered)}"
+
+
+def next_monday(after: int) -> int:
+    """00:00 UTC of the first Monday strictly after `after`: a fixed point of the week, so that a
+    test can count a legal period's whole days (and its weekends) by hand. 1970-01-01 was a Thursday."""
+    day = int(after) // DAY + 1
+    while (day + 3) % 7 != 0:
+        day += 1
+    return day * DAY

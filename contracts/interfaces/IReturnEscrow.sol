@@ -634,7 +634,8 @@ interface IReturnEscrow {
 
     /**
      * @dev Pays the statutory refund once due: by the attested facts where an inspection (or the
-     * arbiter) stated them, else as grade A with the seal intact (no exception proved); the buyer calls.
+     * arbiter) stated them, else as grade A with the seal intact (no exception proved), in cash
+     * whatever the remedy (a refund the merchant let fall due is a timeout refund); the buyer calls.
      *
      * Requirements:
      *
@@ -648,8 +649,8 @@ interface IReturnEscrow {
 
     /**
      * @dev Refunds a return whose dispatch a carrier's scan proves but which was never received, as
-     * grade A with the seal intact, once the delivery timeout since the dispatch (and the relay delay)
-     * passed; the buyer calls. The merchant is never paid for a unit sent back without a decision.
+     * grade A with the seal intact, in cash whatever the remedy, once the delivery timeout since the
+     * dispatch (and the relay delay) passed; the buyer calls. The merchant is never paid for a unit sent back without a decision.
      *
      * Requirements: the caller is the buyer; the order is `ReturnRequested`; dispatched, not received.
      *

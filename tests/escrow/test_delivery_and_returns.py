@@ -1,11 +1,17 @@
-"""Delivery clocks: release after the return window, cancellation of undelivered orders, return
-requests (direct and relayed with the buyer's EIP-712 signature)."""
+"""Delivery clocks: release after the return period, cancellation of undelivered orders, return
+requests (direct and relayed with the buyer's EIP-712 signature).
+
+Statutory periods run in whole days on the law's calendar (Regulation 1182/71; China's Civil Code
+Art. 201-203): the day of delivery does not count, the period ends at midnight of its last day in the
+market's latest time zone, and a last day on a weekend or a registered holiday moves to the next
+working day. Tests deliver at a chosen moment of a known week and count the days by hand."""
 
 import brownie
 import pytest
 from brownie import ZERO_ADDRESS, chain
 
 from returntrace import eip712
+from returntrace.policies import EU
 from returntrace.vocab import BizStep, Disposition
 from tests.support import (
     DAY,
@@ -17,19 +23,40 @@ from tests.support import (
     Status,
     err,
     next_block_at,
+    next_monday,
     opens_after,
 )
 
 TOTAL = DEFAULT_PRICE + DEFAULT_DELIVERY_FEE
-WINDOW = {MARKET_EU: 30 * DAY, MARKET_US: 30 * DAY, MARKET_CN: 7 * DAY}
+HOUR = 3600
+
+
+def latest_time():
+    """The latest block's time: what the chain says now (brownie's own clock may lag after a jump)."""
+    return chain[-1].timestamp
+
+
+def deliver_at(shop, order, t):
+    """The carrier's delivery scan, signed and relayed at `t` (the deadline is explicit: brownie's
+    clock may lag the block time that next_block_at set until its background resync)."""
+    next_block_at(t)
+    shop.deliver(order, eventTime=t, deadline=t + HOUR)
 
 
 @pytest.fixture
-def delivered(shop, escrow):
-    """An EU order delivered now: (order id, delivery time)."""
+def monday():
+    """00:00 UTC of a Monday far enough ahead that a delivery on the Saturday before it follows the purchase."""
+    return next_monday(latest_time() + 3 * DAY)
+
+
+@pytest.fixture
+def delivered(shop, escrow, monday):
+    """An EU order delivered on Monday at 10:00 UTC (06:00 in UTC-4, the Union's latest time zone):
+    (order id, delivery time). Its 14 days end with the Monday two weeks later, 23:59:59 in UTC-4."""
     order = shop.buy()
-    shop.deliver(order)
-    return order, escrow.deliveredAt(order)
+    deliver_at(shop, order, monday + 10 * HOUR)
+    assert escrow.deliveredAt(order) == monday + 10 * HOUR
+    return order, monday + 10 * HOUR
 
 
 # ---------------------------------------------------------------- delivery
@@ -38,15 +65,29 @@ def delivered(shop, escrow):
 def test_delivery_scan_starts_the_clock_at_its_event_time(shop, escrow):
     order = shop.buy()
     assert escrow.deliveredAt(order) == 0
+    assert escrow.returnWindowCloses(order) == 0
     purchased = escrow.order(order)["purchasedAt"]
-    chain.sleep(DAY)
+    # Signed half a day after the purchase, relayed a day after it: within the policy's relay delay.
+    next_block_at(purchased + DAY)
     shop.deliver(order, eventTime=purchased + DAY // 2)
     assert escrow.deliveredAt(order) == purchased + DAY // 2
+
+
+def test_delivery_relayed_later_than_the_relay_delay_counts_from_its_recording(shop, escrow):
+    """A scan held back longer than maxRelayDelay cannot date itself back: it counts at its
+    recording less the delay (here a day), so a late relay cannot shorten the buyer's period."""
+    order = shop.buy()
+    purchased = escrow.order(order)["purchasedAt"]
+    next_block_at(purchased + 5 * DAY)
+    shop.deliver(order, eventTime=purchased + DAY)
+    assert EU.max_relay_delay == DAY
+    assert escrow.deliveredAt(order) == purchased + 4 * DAY
 
 
 def test_delivery_never_counts_before_purchase(shop, escrow):
     order = shop.buy()
     purchased = escrow.order(order)["purchasedAt"]
+    next_block_at(purchased + 60)
     shop.deliver(order, eventTime=purchased - 3 * DAY)
     assert escrow.deliveredAt(order) == purchased
 
@@ -62,11 +103,23 @@ def test_delivery_scan_for_another_order_does_not_count(shop, escrow, record):
 # ---------------------------------------------------------------- release
 
 
-@pytest.mark.parametrize("market", [MARKET_EU, MARKET_US, MARKET_CN])
-def test_release_pays_merchant_after_return_window(shop, escrow, actors, market):
+@pytest.mark.parametrize(
+    "market, closes_after_monday",
+    [
+        # EU: the 30-day voluntary window outlasts the 14 statutory days (Monday + 14, 23:59:59 UTC-4).
+        (MARKET_EU, 30 * DAY + 10 * HOUR),
+        # US: no statutory period; the policy's 30 days from the delivery scan.
+        (MARKET_US, 30 * DAY + 10 * HOUR),
+        # China: 7 whole days end with Monday + 7 at 24:00 in UTC+8 (16:00 UTC), later than delivery + 7 x 24 h.
+        (MARKET_CN, 7 * DAY + 16 * HOUR - 1),
+    ],
+    ids=["EU", "US", "CN"],
+)
+def test_release_pays_merchant_after_return_period(shop, escrow, actors, monday, market, closes_after_monday):
     order = shop.buy(market=market)
-    shop.deliver(order)
-    closes = escrow.deliveredAt(order) + WINDOW[market]
+    deliver_at(shop, order, monday + 10 * HOUR)
+    closes = monday + closes_after_monday
+    assert escrow.returnWindowCloses(order) == closes
     tx = opens_after(closes, err("ReturnEscrowWindowOpen", order, closes), lambda: escrow.release(order, {"from": actors["stranger"].account}))
     assert tx.events["OrderCompleted"]["orderId"] == order
     assert tx.events["OrderCompleted"]["merchantAmount"] == TOTAL
@@ -99,11 +152,13 @@ def test_release_unknown_order_reverts(escrow, actors):
 # ---------------------------------------------------------------- cancel undelivered
 
 
-def test_cancel_undelivered_refunds_buyer_after_timeout(shop, escrow, actors):
+def test_cancel_undelivered_refunds_buyer_after_timeout_and_relay_delay(shop, escrow, actors):
+    """Issue 9: a delivery scan signed before the timeout may still be relayed within the policy's
+    relay delay, so the buyer cancels only after delivery timeout + maxRelayDelay."""
     order = shop.buy()
-    after = escrow.order(order)["purchasedAt"] + 30 * DAY
+    after = escrow.order(order)["purchasedAt"] + EU.delivery_timeout + EU.max_relay_delay
     buyer = actors["buyer"].account
-    tx = opens_after(after, err("ReturnEscrowDeliveryPending", order, after), lambda: escrow.cancelUndelivered(order, {"from": buyer}))
+    tx = opens_after(after, err("ReturnEscrowWindowOpen", order, after), lambda: escrow.cancelUndelivered(order, {"from": buyer}))
     assert tx.events["OrderCancelled"]["orderId"] == order
     assert tx.events["OrderCancelled"]["refund"] == TOTAL
     assert escrow.order(order)["status"] == Status.CANCELLED
@@ -114,14 +169,14 @@ def test_cancel_undelivered_refunds_buyer_after_timeout(shop, escrow, actors):
 
 def test_cancel_delivered_order_reverts(shop, escrow, delivered, actors):
     order, at = delivered
-    chain.sleep(31 * DAY)
+    chain.sleep(32 * DAY)
     with brownie.reverts(err("ReturnEscrowAlreadyDelivered", order, at)):
         escrow.cancelUndelivered(order, {"from": actors["buyer"].account})
 
 
 def test_only_buyer_cancels(shop, escrow, actors):
     order = shop.buy()
-    chain.sleep(31 * DAY)
+    chain.sleep(32 * DAY)
     for who in ("stranger", "brand"):
         with brownie.reverts(err("ReturnEscrowNotBuyer", order, actors[who].address)):
             escrow.cancelUndelivered(order, {"from": actors[who].account})
@@ -136,27 +191,53 @@ def test_request_return_inside_statutory_window(shop, escrow, delivered, actors)
     order, _ = delivered
     tx = shop.request_return(order, reason=3)
     ev = tx.events["ReturnRequested"]
-    assert (ev["orderId"], ev["buyer"], ev["reason"], ev["statutory"]) == (order, actors["buyer"].address, 3, True)
+    assert (ev["orderId"], ev["buyer"], ev["reason"], ev["inWithdrawal"], ev["remedy"]) == (order, actors["buyer"].address, 3, True, 0)
     o = escrow.order(order)
     assert o["status"] == Status.RETURN_REQUESTED
-    assert (o["reason"], o["statutory"], o["requestedAt"]) == (3, True, tx.timestamp)
+    assert (o["reason"], o["inWithdrawal"], o["requestedAt"]) == (3, True, tx.timestamp)
 
 
-def test_last_second_of_statutory_window_is_statutory(shop, escrow, delivered):
-    order, at = delivered
-    next_block_at(at + 14 * DAY)
-    assert shop.request_return(order).events["ReturnRequested"]["statutory"] is True
+# Issue 9 (Regulation 1182/71): the 14 days are whole days ending at midnight of the last day in the
+# Union's latest time zone (UTC-4), a Saturday or Sunday end moving to Monday, no longer 14 x 24 h
+# from the scan. Each delivery below ends its period on the Monday two weeks after `monday`,
+# 23:59:59 in UTC-4, that is `monday` + 15 days + 4 h - 1 s in UTC.
+STATUTORY_END = 15 * DAY + 4 * 3600 - 1
+DELIVERIES = {
+    "monday-morning": 10 * 3600,  # Monday 06:00 local: day 14 is a Monday
+    "saturday": -2 * DAY + 14 * 3600,  # Saturday 10:00 local: day 14 is a Saturday, moved to Monday
+    "monday-evening-local": DAY + 2 * 3600,  # Tuesday 02:00 UTC is still Monday 22:00 in UTC-4
+}
 
 
-def test_request_after_statutory_window_is_voluntary(shop, escrow, delivered):
-    order, at = delivered
-    next_block_at(at + 14 * DAY + 1)
-    assert shop.request_return(order).events["ReturnRequested"]["statutory"] is False
-    assert escrow.order(order)["statutory"] is False
+@pytest.mark.parametrize("delivery", DELIVERIES.values(), ids=DELIVERIES.keys())
+def test_last_second_of_statutory_period_is_in_withdrawal(shop, escrow, monday, delivery):
+    order = shop.buy()
+    deliver_at(shop, order, monday + delivery)
+    next_block_at(monday + STATUTORY_END)
+    assert shop.request_return(order).events["ReturnRequested"]["inWithdrawal"] is True
+    assert escrow.order(order)["inWithdrawal"] is True
+
+
+@pytest.mark.parametrize("delivery", DELIVERIES.values(), ids=DELIVERIES.keys())
+def test_request_after_statutory_period_is_voluntary(shop, escrow, monday, delivery):
+    order = shop.buy()
+    deliver_at(shop, order, monday + delivery)
+    next_block_at(monday + STATUTORY_END + 1)
+    assert shop.request_return(order).events["ReturnRequested"]["inWithdrawal"] is False
+    assert escrow.order(order)["inWithdrawal"] is False
+
+
+def test_statutory_period_ending_on_a_holiday_ends_the_next_working_day(shop, escrow, policies, admin, delivered, monday):
+    order, _ = delivered
+    # The law admin registers day 14 (the Monday, counted in days since 1970-01-01) as a public holiday.
+    policies.setHoliday(MARKET_EU, (monday + 14 * DAY) // DAY, True, {"from": admin})
+    next_block_at(monday + STATUTORY_END + DAY)  # Tuesday 23:59:59 in UTC-4
+    assert shop.request_return(order).events["ReturnRequested"]["inWithdrawal"] is True
 
 
 def test_request_at_the_edge_of_return_window(shop, escrow, delivered):
     order, at = delivered
+    assert escrow.returnWindowCloses(order) == at + 30 * DAY  # the voluntary window outlasts the statutory one
     next_block_at(at + 30 * DAY)
     tx = shop.request_return(order)
     assert tx.timestamp == at + 30 * DAY
@@ -170,19 +251,37 @@ def test_request_after_return_window_reverts(shop, escrow, delivered):
         shop.request_return(order)
 
 
-def test_cn_return_window_is_seven_days(shop, escrow):
+def test_cn_return_period_is_seven_whole_days(shop, escrow, monday):
+    """China (Civil Code Art. 201): seven days from the day after delivery, ending at 24:00 (UTC+8)
+    of the seventh: Monday + 7 at 16:00 UTC, later than delivery + 7 x 24 h (issue 9)."""
     order = shop.buy(market=MARKET_CN)
-    shop.deliver(order)
-    at = escrow.deliveredAt(order)
-    next_block_at(at + 7 * DAY + 1)
-    with brownie.reverts(err("ReturnEscrowReturnWindowClosed", order, at + 7 * DAY)):
+    deliver_at(shop, order, monday + 10 * HOUR)
+    closes = monday + 7 * DAY + 16 * HOUR - 1
+    assert escrow.returnWindowCloses(order) == closes
+    next_block_at(closes)
+    assert shop.request_return(order).events["ReturnRequested"]["inWithdrawal"] is True
+
+
+def test_cn_request_after_the_seventh_day_reverts(shop, escrow, monday):
+    order = shop.buy(market=MARKET_CN)
+    deliver_at(shop, order, monday + 10 * HOUR)
+    closes = monday + 7 * DAY + 16 * HOUR - 1
+    next_block_at(closes + 1)
+    with brownie.reverts(err("ReturnEscrowReturnWindowClosed", order, closes)):
         shop.request_return(order)
+
+
+def test_cn_period_ending_on_a_sunday_ends_on_monday(shop, escrow, monday):
+    order = shop.buy(market=MARKET_CN)
+    deliver_at(shop, order, monday - DAY + 2 * HOUR)  # Sunday 10:00 in UTC+8: day 7 is a Sunday
+    closes = monday + 7 * DAY + 16 * HOUR - 1  # the next Monday, 24:00 in UTC+8
+    assert escrow.returnWindowCloses(order) == closes
 
 
 def test_us_request_is_never_statutory(shop, escrow):
     order = shop.buy(market=MARKET_US)
     shop.deliver(order)
-    assert shop.request_return(order).events["ReturnRequested"]["statutory"] is False
+    assert shop.request_return(order).events["ReturnRequested"]["inWithdrawal"] is False
 
 
 def test_request_before_delivery_reverts(shop, escrow):
@@ -229,6 +328,7 @@ def test_request_for_unknown_order_reverts(shop):
 @pytest.fixture
 def sign_request(sign, escrow, escrow_domain, actors):
     def _sign(order, reason=0, signer="buyer", remedy=0, **fields):
+        fields.setdefault("deadline", latest_time() + HOUR)
         return sign(escrow_domain, "ReturnRequest", actors[signer], contract=escrow, orderId=order, reason=reason, remedy=remedy, **fields)
 
     return _sign
@@ -248,7 +348,7 @@ def test_relayed_request_by_signature(shop, escrow, delivered, sign_request, rel
     message, sig = sign_request(order, reason=1)
     tx = submit(escrow, relayer, message, sig)
     ev = tx.events["ReturnRequested"]
-    assert (ev["orderId"], ev["buyer"], ev["reason"], ev["statutory"]) == (order, actors["buyer"].address, 1, True)
+    assert (ev["orderId"], ev["buyer"], ev["reason"], ev["inWithdrawal"]) == (order, actors["buyer"].address, 1, True)
     assert escrow.order(order)["status"] == Status.RETURN_REQUESTED
     assert escrow.getNonce(actors["buyer"].address) == 1
 
@@ -269,7 +369,7 @@ def test_replayed_request_does_not_apply_twice(shop, escrow, delivered, sign_req
 
 def test_request_signed_by_someone_else_reverts(escrow, escrow_domain, delivered, relayer, actors):
     order, _ = delivered
-    message = {"buyer": actors["buyer"].address, "orderId": order, "reason": 0, "remedy": 0, "nonce": 0, "deadline": chain.time() + 3600}
+    message = {"buyer": actors["buyer"].address, "orderId": order, "reason": 0, "remedy": 0, "nonce": 0, "deadline": latest_time() + HOUR}
     sig = escrow_domain.sign(actors["buyer2"].key, "ReturnRequest", message)
     with brownie.reverts(err("SignatureInvalid", actors["buyer"].address)):
         submit(escrow, relayer, message, sig)
@@ -284,7 +384,7 @@ def test_request_signed_by_non_buyer_reverts(escrow, delivered, sign_request, re
 
 def test_request_signed_for_another_contract_reverts(escrow, registry_domain, delivered, relayer, actors):
     order, _ = delivered
-    message = {"buyer": actors["buyer"].address, "orderId": order, "reason": 0, "remedy": 0, "nonce": 0, "deadline": chain.time() + 3600}
+    message = {"buyer": actors["buyer"].address, "orderId": order, "reason": 0, "remedy": 0, "nonce": 0, "deadline": latest_time() + HOUR}
     sig = registry_domain.sign(actors["buyer"].key, "ReturnRequest", message)
     with brownie.reverts(err("SignatureInvalid", actors["buyer"].address)):
         submit(escrow, relayer, message, sig)
@@ -299,7 +399,7 @@ def test_tampered_request_reverts(escrow, delivered, sign_request, relayer, acto
 
 def test_expired_request_reverts(escrow, delivered, sign_request, relayer):
     order, _ = delivered
-    deadline = chain.time() + 60
+    deadline = latest_time() + 60
     message, sig = sign_request(order, deadline=deadline)
     next_block_at(deadline + 1)
     with brownie.reverts(err("SignatureExpired", deadline)):

@@ -1,19 +1,22 @@
-"""Dual inspection: a return priced above the policy's dualInspectionAbove settles only on two
-agreeing attestations by inspectors of different organisations; no inspector may belong to the
-merchant's organisation."""
+"""Dual inspection: a return priced above its currency's dualInspectionAbove (issue 9: a term of the
+currency in the market, no longer of the policy) settles only on two agreeing attestations by
+inspectors of different organisations; no inspector may belong to the merchant's organisation."""
 
 import brownie
 import pytest
 from brownie import ZERO_ADDRESS
 
-from returntrace.policies import US, Facts, Grade
+from returntrace.policies import NATIVE, US, Facts, Grade
 from returntrace.vocab import Role
+from scripts import deploy
 from tests.support import DEFAULT_DELIVERY_FEE, MARKET_EU, MARKET_US, Status, err, opens_after
 
 S, P, U, D = Facts.SEAL_INTACT, Facts.PACKAGING_INTACT, Facts.USED, Facts.DEFECTIVE
 A, B, C = Grade.A, Grade.B, Grade.C
 HIGH = 6 * 10**18
-LIMIT = US.dual_inspection_above
+LIMIT = NATIVE.dual_inspection_above  # the native coin's threshold, in wei
+REASON, RULING = b"\x0a" * 32, b"\x0b" * 32
+UNINSPECTED = 4  # SettlementPath
 
 
 def high_value(shop, market=MARKET_US, price=HIGH):
@@ -70,11 +73,12 @@ def test_second_by_colleague_of_same_organisation_refused(shop, escrow, registry
 def test_agreeing_second_grade_a_settles(shop, escrow, actors):
     order = high_value(shop)
     shop.inspect(order, S | P, A)
-    q = escrow.quote(order, A)
+    q = escrow.quote(order, A, S | P, 0)
     tx = shop.inspect(order, S | P, A, inspector="inspector2")
     ev = tx.events["OrderSettled"]
-    assert (ev["grade"], ev["refund"], ev["merchantAmount"]) == (A, HIGH, DEFAULT_DELIVERY_FEE)
-    assert (ev["refund"], ev["merchantAmount"]) == (q["refund"], q["merchantAmount"])
+    s = ev["settlement"]
+    assert (ev["grade"], s["refund"], s["merchantAmount"]) == (A, HIGH, DEFAULT_DELIVERY_FEE)
+    assert (s["refund"], s["merchantAmount"]) == (q["refund"], q["merchantAmount"])
     assert tx.events["InspectionSubmitted"]["inspector"] == actors["inspector2"].address
     assert escrow.order(order)["status"] == Status.SETTLED
     assert escrow.credits(ZERO_ADDRESS, actors["buyer"].address) == HIGH
@@ -118,11 +122,12 @@ def test_disagreeing_second_goes_to_dispute(shop, escrow, actors, first, second)
     order = high_value(shop)
     shop.inspect(order, *first)
     tx = shop.inspect(order, *second, inspector="inspector2")
-    assert tx.events["OrderDisputed"]["contested"] is False
+    assert tx.events["OrderDisputed"]["by"] == ZERO_ADDRESS  # opened by the disagreement
     assert "OrderSettled" not in tx.events
     assert escrow.order(order)["status"] == Status.DISPUTED
-    escrow.resolveDispute(order, A, {"from": actors["arbiter"].account})
-    assert escrow.order(order)["status"] == Status.SETTLED
+    escrow.resolveDispute(order, S | P, 0, REASON, RULING, {"from": actors["arbiter"].account})
+    o = escrow.order(order)
+    assert (o["status"], o["facts"], o["grade"]) == (Status.SETTLED, S | P, A)
     shop.assert_solvent()
 
 
@@ -144,7 +149,7 @@ def test_exactly_at_limit_needs_one_inspection(shop, escrow, actors):
     order = high_value(shop, price=LIMIT)
     tx = shop.inspect(order, S | P, A)
     assert "SecondInspectionRequired" not in tx.events
-    assert tx.events["OrderSettled"]["refund"] == LIMIT
+    assert tx.events["OrderSettled"]["settlement"]["refund"] == LIMIT
     assert escrow.order(order)["status"] == Status.SETTLED
     shop.assert_solvent()
 
@@ -200,12 +205,13 @@ def test_brand_with_inspector_role_refused(shop, escrow, registry, admin, actors
 def test_uninspected_refund_from_second_inspection(shop, escrow, actors):
     order = high_value(shop)
     shop.inspect(order, S | P, A)
-    o = escrow.order(order)
-    sla_end = max(escrow.returnReceivedAt(order), o["requestedAt"]) + US.inspection_sla
+    sla_end = escrow.returnReceivedAt(order) + US.inspection_sla
     buyer = actors["buyer"].account
     tx = opens_after(sla_end, err("ReturnEscrowSlaNotElapsed", order, sla_end), lambda: escrow.claimUninspectedRefund(order, {"from": buyer}))
     ev = tx.events["OrderSettled"]
-    assert (ev["grade"], ev["refund"], ev["merchantAmount"]) == (Grade.NONE, HIGH + DEFAULT_DELIVERY_FEE, 0)
+    s = ev["settlement"]
+    assert (ev["path"], ev["grade"], s["refund"], s["merchantAmount"], s["points"]) == (UNINSPECTED, Grade.NONE, HIGH + DEFAULT_DELIVERY_FEE, 0, 0)
+    # The lone first opinion still says where the unit goes, so the order is settled, not merely refunded.
     assert escrow.order(order)["status"] == Status.SETTLED
     assert escrow.credits(ZERO_ADDRESS, actors["buyer"].address) == HIGH + DEFAULT_DELIVERY_FEE
     shop.assert_solvent()
@@ -224,8 +230,7 @@ def test_uninspected_refund_from_second_inspection_buyer_only(shop, escrow, acto
 def test_second_inspection_after_sla_refused(shop, escrow, actors):
     order = high_value(shop)
     shop.inspect(order, S | P, A)
-    o = escrow.order(order)
-    sla_end = max(escrow.returnReceivedAt(order), o["requestedAt"]) + US.inspection_sla
+    sla_end = escrow.returnReceivedAt(order) + US.inspection_sla
     message, sig = shop.sign_inspection(order, S | P, A, inspector="inspector2", deadline=sla_end + 3600)
     from returntrace import eip712
     from tests.support import next_block_at
@@ -233,3 +238,19 @@ def test_second_inspection_after_sla_refused(shop, escrow, actors):
     next_block_at(sla_end + 1)
     with brownie.reverts(err("ReturnEscrowSlaElapsed", order, sla_end)):
         escrow.submitInspection(eip712.call_args("Inspection", message, sig)[:-1], sig, {"from": actors["stranger"].account})
+
+
+# ---------------------------------------------------------------- the threshold is the currency's
+
+
+def test_threshold_is_the_currencys_own(shop, escrow, deployment, token):
+    """The same number is a small native amount and a large token amount: each currency has its own
+    threshold, in its own base units."""
+    price = 6 * 10**6  # 6 tUSD; 6 million wei of the native coin is nothing
+    deploy.allow_currency(deployment, token, 6, reissue_limit=10**6, dual_above=5 * 10**6)
+    in_token = shop.returned(market=MARKET_US, token=token, price=price, delivery_fee=10**5, return_fee=10**5)
+    in_native = shop.returned(market=MARKET_US, price=price, delivery_fee=10**5, return_fee=10**5)
+    assert "SecondInspectionRequired" in shop.inspect(in_token, S | P, A).events
+    assert "OrderSettled" in shop.inspect(in_native, S | P, A).events
+    assert escrow.order(in_token)["status"] == Status.SECOND_INSPECTION
+    shop.assert_solvent(token)

@@ -1,5 +1,5 @@
-"""Signed inspections: grade derivation, the Inspected / Disputed paths, the arbiter, and every
-reason an inspection is refused."""
+"""Signed inspections: grade derivation, the Inspected / Disputed paths, the arbiter (who states
+the facts, with a reason and evidence), and every reason an inspection is refused."""
 
 import brownie
 import pytest
@@ -8,12 +8,15 @@ from brownie import ZERO_ADDRESS, chain
 from returntrace import eip712
 from returntrace.policies import Facts, Grade
 from returntrace.vocab import BizStep, Disposition
+from returntrace.policies import EU
 from tests.support import DAY, DEFAULT_DELIVERY_FEE, DEFAULT_PRICE, DEFAULT_RETURN_FEE, MARKET_EU, MARKET_US, Status, err, next_block_at, opens_after
 
 S, P, U, D = Facts.SEAL_INTACT, Facts.PACKAGING_INTACT, Facts.USED, Facts.DEFECTIVE
 A, B, C = Grade.A, Grade.B, Grade.C
 TOTAL = DEFAULT_PRICE + DEFAULT_DELIVERY_FEE
 EVIDENCE = b"\x0e" * 32
+REASON, RULING = b"\x0a" * 32, b"\x0b" * 32  # the arbiter's reason code and evidence digest
+GRADED, ARBITRATED = 0, 1  # SettlementPath
 
 # facts -> grade, written out rather than computed: DEFECTIVE wins (A), then USED (C), then an
 # intact seal (A, with intact packaging where the policy requires it), else B.
@@ -30,20 +33,21 @@ def submit(escrow, relayer, message, sig):
 # ---------------------------------------------------------------- grade derivation
 
 
-def test_grade_table_eu_requires_packaging_for_a(shop, escrow):
-    order = shop.buy(market=MARKET_EU)
-    assert [escrow.deriveGrade(order, f) for f in range(16)] == [EU_GRADES[f] for f in range(16)]
+# deriveGrade moved to ReturnPolicies (market, policy version, facts).
+def test_grade_table_eu_requires_packaging_for_a(policies):
+    version = policies.currentPolicyVersion(MARKET_EU)
+    assert [policies.deriveGrade(MARKET_EU, version, f) for f in range(16)] == [EU_GRADES[f] for f in range(16)]
 
 
-def test_grade_table_us_ignores_packaging(shop, escrow):
-    order = shop.buy(market=MARKET_US)
-    assert [escrow.deriveGrade(order, f) for f in range(16)] == [US_GRADES[f] for f in range(16)]
+def test_grade_table_us_ignores_packaging(policies):
+    version = policies.currentPolicyVersion(MARKET_US)
+    assert [policies.deriveGrade(MARKET_US, version, f) for f in range(16)] == [US_GRADES[f] for f in range(16)]
 
 
-def test_derive_grade_rejects_unknown_fact_bits(shop, escrow):
+def test_quote_rejects_unknown_fact_bits(shop, escrow):
     order = shop.buy()
     with brownie.reverts(err("ReturnEscrowInvalidFacts", 16)):
-        escrow.deriveGrade(order, 16)
+        escrow.quote(order, A, 16, 0)
 
 
 @pytest.mark.parametrize(
@@ -70,9 +74,10 @@ def test_matching_grade_a_settles_at_once(shop, escrow, actors):
     order = shop.returned()
     tx = shop.inspect(order, S | P, A)
     ev = tx.events["InspectionSubmitted"]
-    assert (ev["orderId"], ev["inspector"], ev["facts"], ev["claimedGrade"], ev["derivedGrade"]) == (order, actors["inspector"].address, S | P, A, A)
+    assert (ev["orderId"], ev["inspector"], ev["facts"], ev["claimedGrade"], ev["derivedGrade"], ev["diminishedValue"]) == (order, actors["inspector"].address, S | P, A, A, 0)
     assert ev["evidence"] == "0x" + EVIDENCE.hex()
-    assert tx.events["OrderSettled"]["grade"] == A
+    settled = tx.events["OrderSettled"]
+    assert (settled["path"], settled["grade"], settled["settlement"]["refund"]) == (GRADED, A, TOTAL)
     o = escrow.order(order)
     assert (o["status"], o["grade"], o["facts"]) == (Status.SETTLED, A, S | P)
     assert escrow.credits(ZERO_ADDRESS, actors["buyer"].address) == TOTAL
@@ -92,11 +97,21 @@ def test_grade_b_or_c_waits_for_the_buyer(shop, escrow, actors, facts, grade):
     shop.assert_solvent()
 
 
+def test_attested_diminished_value_is_recorded(shop, escrow, plain_gtin):
+    """A used unit's diminished value is the inspector's signed word, kept with the facts (EU Art. 14(2))."""
+    order = shop.returned(gtin=plain_gtin)
+    value = DEFAULT_PRICE // 10
+    tx = shop.inspect(order, U | S | P, C, diminishedValue=value)
+    assert tx.events["InspectionSubmitted"]["diminishedValue"] == value
+    o = escrow.order(order)
+    assert (o["status"], o["facts"], o["grade"], o["diminishedValue"]) == (Status.INSPECTED, U | S | P, C, value)
+
+
 def test_buyer_accepts_inspection(shop, escrow, actors):
     order = shop.returned()
     shop.inspect(order, S, B)
     tx = escrow.acceptInspection(order, {"from": actors["buyer"].account})
-    assert tx.events["OrderSettled"]["grade"] == B
+    assert (tx.events["OrderSettled"]["path"], tx.events["OrderSettled"]["grade"]) == (GRADED, B)
     assert escrow.order(order)["status"] == Status.SETTLED
     shop.assert_solvent()
 
@@ -139,9 +154,11 @@ def test_contest_at_last_second_goes_to_dispute(shop, escrow, actors):
     deadline = escrow.order(order)["disputeDeadline"]
     next_block_at(deadline)
     tx = escrow.contest(order, {"from": actors["buyer"].account})
-    assert tx.events["OrderDisputed"]["orderId"] == order
-    assert tx.events["OrderDisputed"]["contested"] is True
-    assert escrow.order(order)["status"] == Status.DISPUTED
+    # The buyer opened it; the arbiter decides within the policy's arbiterTimeout.
+    ev = tx.events["OrderDisputed"]
+    assert (ev["orderId"], ev["by"], ev["decideBy"]) == (order, actors["buyer"].address, tx.timestamp + EU.arbiter_timeout)
+    o = escrow.order(order)
+    assert (o["status"], o["disputedAt"]) == (Status.DISPUTED, tx.timestamp)
     with brownie.reverts(err("ReturnEscrowInvalidStatus", order, Status.DISPUTED)):
         escrow.finalize(order, {"from": actors["stranger"].account})
 
@@ -159,7 +176,8 @@ def test_mismatch_goes_to_dispute(shop, escrow):
     order = shop.returned()
     tx = shop.inspect(order, U, A)  # used unit claimed as A
     assert tx.events["InspectionSubmitted"]["derivedGrade"] == C
-    assert tx.events["OrderDisputed"]["contested"] is False
+    assert tx.events["OrderDisputed"]["by"] == ZERO_ADDRESS  # opened by the mismatch, not by a party
+    assert tx.events["OrderDisputed"]["decideBy"] == tx.timestamp + EU.arbiter_timeout
     assert "OrderSettled" not in tx.events
     o = escrow.order(order)
     assert (o["status"], o["grade"]) == (Status.DISPUTED, A)
@@ -167,14 +185,21 @@ def test_mismatch_goes_to_dispute(shop, escrow):
 
 
 def test_arbiter_resolves_dispute(shop, escrow, actors):
+    """Issue 9: the arbiter states the facts (here it confirms the use), with a reason and evidence;
+    the grade follows from them. Used with the hygiene seal broken: no EU withdrawal right (Art.
+    16(e)), grade C terms: no cash, 30 % of the price in points."""
     order = shop.returned()
     shop.inspect(order, U, A)
-    tx = escrow.resolveDispute(order, C, {"from": actors["arbiter"].account})
+    tx = escrow.resolveDispute(order, U, 0, REASON, RULING, {"from": actors["arbiter"].account})
     ev = tx.events["DisputeResolved"]
-    assert (ev["orderId"], ev["arbiter"], ev["grade"]) == (order, actors["arbiter"].address, C)
+    assert (ev["orderId"], ev["arbiter"], ev["facts"], ev["grade"], ev["diminishedValue"]) == (order, actors["arbiter"].address, U, C, 0)
+    assert (ev["reason"], ev["evidence"]) == ("0x" + REASON.hex(), "0x" + RULING.hex())
     settled = tx.events["OrderSettled"]
-    assert (settled["grade"], settled["refund"], settled["points"]) == (C, 0, DEFAULT_PRICE * 3_000 // 10_000)
-    assert escrow.order(order)["status"] == Status.SETTLED
+    s = settled["settlement"]
+    assert (settled["path"], settled["grade"]) == (ARBITRATED, C)
+    assert (s["statutory"], s["refund"], s["points"]) == (False, 0, DEFAULT_PRICE * 3_000 // 10_000)
+    o = escrow.order(order)
+    assert (o["status"], o["facts"], o["grade"]) == (Status.SETTLED, U, C)
     shop.assert_solvent()
 
 
@@ -183,40 +208,43 @@ def test_arbiter_resolves_contest_under_statutory_rules(shop, escrow, actors):
     order = shop.returned()
     shop.inspect(order, S, B)
     escrow.contest(order, {"from": actors["buyer"].account})
-    tx = escrow.resolveDispute(order, B, {"from": actors["arbiter"].account})
-    assert tx.events["OrderSettled"]["statutory"] is True
-    assert tx.events["OrderSettled"]["refund"] == TOTAL - DEFAULT_RETURN_FEE
+    tx = escrow.resolveDispute(order, S, 0, REASON, RULING, {"from": actors["arbiter"].account})
+    s = tx.events["OrderSettled"]["settlement"]
+    assert tx.events["OrderSettled"]["grade"] == B
+    assert (s["statutory"], s["refund"]) == (True, TOTAL - DEFAULT_RETURN_FEE)
 
 
 @pytest.mark.parametrize("who", ["stranger", "brand", "inspector", "buyer"])
-def test_only_arbiter_resolves(shop, escrow, actors, admin, who):
+def test_only_arbiter_resolves(shop, escrow, policies, actors, admin, who):
     order = shop.returned()
     shop.inspect(order, U, A)
-    role = bytes(escrow.ARBITER_ROLE())
+    # The arbiter role lives in ReturnPolicies, with every other trusted power.
+    role = bytes(policies.ARBITER_ROLE())
+    assert role == bytes(escrow.ARBITER_ROLE())
     with brownie.reverts(err("AccessControlUnauthorizedAccount", actors[who].address, role)):
-        escrow.resolveDispute(order, C, {"from": actors[who].account})
+        escrow.resolveDispute(order, U, 0, REASON, RULING, {"from": actors[who].account})
 
 
-def test_admin_is_not_arbiter(shop, escrow, admin):
+def test_admin_is_not_arbiter(shop, escrow, policies, admin):
     order = shop.returned()
     shop.inspect(order, U, A)
-    with brownie.reverts(err("AccessControlUnauthorizedAccount", admin.address, bytes(escrow.ARBITER_ROLE()))):
-        escrow.resolveDispute(order, C, {"from": admin})
+    with brownie.reverts(err("AccessControlUnauthorizedAccount", admin.address, bytes(policies.ARBITER_ROLE()))):
+        escrow.resolveDispute(order, U, 0, REASON, RULING, {"from": admin})
 
 
-@pytest.mark.parametrize("grade", [0, 4])
-def test_arbiter_grade_must_be_a_b_or_c(shop, escrow, actors, grade):
+@pytest.mark.parametrize("facts", [16, 255])
+def test_arbiter_facts_use_the_defined_bits(shop, escrow, actors, facts):
     order = shop.returned()
     shop.inspect(order, U, A)
-    with brownie.reverts(err("ReturnEscrowInvalidGrade", grade)):
-        escrow.resolveDispute(order, grade, {"from": actors["arbiter"].account})
+    with brownie.reverts(err("ReturnEscrowInvalidFacts", facts)):
+        escrow.resolveDispute(order, facts, 0, REASON, RULING, {"from": actors["arbiter"].account})
 
 
 def test_resolve_without_dispute_reverts(shop, escrow, actors):
     order = shop.returned()
     shop.inspect(order, S, B)
     with brownie.reverts(err("ReturnEscrowInvalidStatus", order, Status.INSPECTED)):
-        escrow.resolveDispute(order, B, {"from": actors["arbiter"].account})
+        escrow.resolveDispute(order, S, 0, REASON, RULING, {"from": actors["arbiter"].account})
 
 
 # ---------------------------------------------------------------- refused inspections
@@ -276,15 +304,15 @@ def test_receiving_scan_must_be_the_warehouses_under_the_rma(shop, escrow, recor
 
 def test_inspection_at_sla_end_is_accepted(shop, escrow):
     order = shop.returned()
-    sla_end = max(escrow.returnReceivedAt(order), escrow.order(order)["requestedAt"]) + 5 * DAY
+    sla_end = escrow.returnReceivedAt(order) + EU.inspection_sla
     next_block_at(sla_end)
-    tx = shop.inspect(order, S | P, A)
+    tx = shop.inspect(order, S | P, A, deadline=sla_end + 3600)
     assert tx.timestamp == sla_end and "OrderSettled" in tx.events
 
 
 def test_inspection_after_sla_reverts(shop, escrow):
     order = shop.returned()
-    sla_end = max(escrow.returnReceivedAt(order), escrow.order(order)["requestedAt"]) + 5 * DAY
+    sla_end = escrow.returnReceivedAt(order) + EU.inspection_sla
     message, sig = shop.sign_inspection(order, S | P, A, deadline=sla_end + DAY)
     next_block_at(sla_end + 1)
     with brownie.reverts(err("ReturnEscrowSlaElapsed", order, sla_end)):
@@ -336,7 +364,10 @@ def test_used_inspection_nonce_is_refused_on_another_order(shop, escrow, actors)
 
 def test_inspection_signed_by_another_key_reverts(shop, escrow, escrow_domain, actors):
     order = shop.returned()
-    message = {"inspector": actors["inspector"].address, "orderId": order, "facts": S | P, "grade": A, "evidence": EVIDENCE, "nonce": 0, "deadline": chain.time() + 3600}
+    message = {
+        "inspector": actors["inspector"].address, "orderId": order, "facts": S | P, "grade": A, "diminishedValue": 0, "evidence": EVIDENCE,
+        "nonce": 0, "deadline": chain[-1].timestamp + 3600,
+    }
     sig = escrow_domain.sign(actors["inspector2"].key, "Inspection", message)
     with brownie.reverts(err("SignatureInvalid", actors["inspector"].address)):
         submit(escrow, shop.relayer, message, sig)
@@ -351,7 +382,7 @@ def test_tampered_inspection_reverts(shop, escrow, actors):
 
 def test_expired_inspection_reverts(shop, escrow):
     order = shop.returned()
-    deadline = chain.time() + 60
+    deadline = chain[-1].timestamp + 60
     message, sig = shop.sign_inspection(order, S | P, A, deadline=deadline)
     next_block_at(deadline + 1)
     with brownie.reverts(err("SignatureExpired", deadline)):

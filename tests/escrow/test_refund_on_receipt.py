@@ -1,18 +1,32 @@
 """Refund on receipt: where the policy grants it, the refund is released at an accredited return
-center's receiving scan, as grade A; the later inspection only decides the unit's disposition."""
+center's receiving scan, as grade A with the seal intact; the later inspection only decides the
+unit's disposition. Issue 9: the release is an OrderSettled (path OnReceipt, no grade) after the
+RefundReleasedOnReceipt event, which names only the center."""
 
 import brownie
 import pytest
 from brownie import ZERO_ADDRESS, chain
 
 from returntrace import gs1
-from returntrace.policies import EU, US, Facts, Grade, UnitDisposition
+from returntrace.policies import US, Facts, Grade, UnitDisposition
 from tests.support import DEFAULT_DELIVERY_FEE, DEFAULT_PRICE, DEFAULT_RETURN_FEE, GTIN_INT, MARKET_CN, MARKET_EU, MARKET_US, Remedy, Status, err
 
 S, P, U, D = Facts.SEAL_INTACT, Facts.PACKAGING_INTACT, Facts.USED, Facts.DEFECTIVE
 A, B, C = Grade.A, Grade.B, Grade.C
 TOTAL = DEFAULT_PRICE + DEFAULT_DELIVERY_FEE
 OTHER_GLN = int(gs1.with_check_digit("950600000099"))
+ON_RECEIPT, UNINSPECTED = 5, 4  # SettlementPath
+
+
+def released(tx):
+    """The settlement a release on receipt paid (the OrderSettled that follows RefundReleasedOnReceipt)."""
+    ev = tx.events["OrderSettled"]
+    assert (ev["path"], ev["grade"]) == (ON_RECEIPT, Grade.NONE)
+    return ev["settlement"]
+
+
+def pts(points, actors):
+    return points.pointsOf(actors["buyer"].address, actors["brand"].address, ZERO_ADDRESS)
 
 
 @pytest.fixture
@@ -40,12 +54,14 @@ def serial_of_last(shop):
 def test_released_at_accredited_receiving_scan(shop, escrow, actors, center):
     order = requested(shop)
     shop.receive(order)
-    q = escrow.quote(order, A)
+    q = escrow.quote(order, A, S | P, 0)
     tx = escrow.releaseRefundOnReceipt(order, {"from": actors["stranger"].account})
     ev = tx.events["RefundReleasedOnReceipt"]
-    assert (ev["orderId"], ev["location"], ev["refund"], ev["merchantAmount"], ev["points"]) == (order, center, DEFAULT_PRICE, DEFAULT_DELIVERY_FEE, 0)
-    assert (ev["refund"], ev["merchantAmount"]) == (q["refund"], q["merchantAmount"])
-    assert "OrderSettled" not in tx.events
+    assert (ev["orderId"], ev["location"]) == (order, center)
+    s = released(tx)
+    assert (s["refund"], s["merchantAmount"], s["points"]) == (DEFAULT_PRICE, DEFAULT_DELIVERY_FEE, 0)
+    assert (s["refund"], s["merchantAmount"]) == (q["refund"], q["merchantAmount"])
+    assert list(tx.events.keys()).index("RefundReleasedOnReceipt") < list(tx.events.keys()).index("OrderSettled")
     assert escrow.order(order)["status"] == Status.REFUNDED
     assert escrow.credits(ZERO_ADDRESS, actors["buyer"].address) == DEFAULT_PRICE
     assert escrow.credits(ZERO_ADDRESS, actors["brand"].address) == DEFAULT_DELIVERY_FEE
@@ -55,8 +71,8 @@ def test_released_at_accredited_receiving_scan(shop, escrow, actors, center):
 def test_statutory_eu_release_refunds_price_and_delivery(shop, escrow, actors, center):
     order = requested(shop, market=MARKET_EU)  # hygiene-sealed: released as if the seal were intact
     shop.receive(order)
-    ev = escrow.releaseRefundOnReceipt(order, {"from": actors["stranger"].account}).events["RefundReleasedOnReceipt"]
-    assert (ev["refund"], ev["merchantAmount"], ev["points"]) == (TOTAL, 0, 0)
+    s = released(escrow.releaseRefundOnReceipt(order, {"from": actors["stranger"].account}))
+    assert (s["statutory"], s["refund"], s["merchantAmount"], s["points"]) == (True, TOTAL, 0, 0)
     assert escrow.credits(ZERO_ADDRESS, actors["buyer"].address) == TOTAL
     shop.assert_solvent()
 
@@ -84,15 +100,15 @@ def test_buyer_withdraws_released_refund(shop, escrow, actors, center):
 def test_exchange_voucher_minted_at_receipt(shop, escrow, points, actors, center):
     order = requested(shop, remedy=Remedy.EXCHANGE)
     shop.receive(order)
-    ev = escrow.releaseRefundOnReceipt(order, {"from": actors["stranger"].account}).events["RefundReleasedOnReceipt"]
+    s = released(escrow.releaseRefundOnReceipt(order, {"from": actors["stranger"].account}))
     voucher = DEFAULT_PRICE + DEFAULT_PRICE * US.exchange_bonus_bps // 10_000
-    assert (ev["refund"], ev["merchantAmount"], ev["points"]) == (0, TOTAL, voucher)
-    assert points.balanceOf(actors["buyer"].address, int(actors["brand"].address, 16)) == voucher
+    assert (s["refund"], s["merchantAmount"], s["points"], s["voucher"]) == (0, TOTAL, voucher, voucher)
+    assert pts(points, actors) == voucher
     assert escrow.credits(ZERO_ADDRESS, actors["buyer"].address) == 0
     assert escrow.credits(ZERO_ADDRESS, actors["brand"].address) == TOTAL
     # The disposition inspection mints nothing more.
     shop.inspect(order, U, C)
-    assert points.balanceOf(actors["buyer"].address, int(actors["brand"].address, 16)) == voucher
+    assert pts(points, actors) == voucher
     shop.assert_solvent()
 
 
@@ -291,7 +307,7 @@ def test_disposition_inspection_after_the_sla_still_decides_the_fate(shop, escro
 def test_sla_still_bounds_inspections_of_returns_not_refunded(shop, escrow, center):
     order = requested(shop)
     shop.receive(order)
-    sla_end = max(escrow.returnReceivedAt(order), escrow.order(order)["requestedAt"]) + US.inspection_sla
+    sla_end = escrow.returnReceivedAt(order) + US.inspection_sla
     chain.sleep(US.inspection_sla + 1)
     with brownie.reverts(err("ReturnEscrowSlaElapsed", order, sla_end)):
         shop.inspect(order, S | P, A)
@@ -307,10 +323,12 @@ def test_inspection_releases_the_refund_first(shop, escrow, actors, center):
     order = requested(shop)
     shop.receive(order)
     tx = shop.inspect(order, U, C)
-    assert list(tx.events.keys()).index("RefundReleasedOnReceipt") < list(tx.events.keys()).index("DispositionDecided")
-    assert tx.events["RefundReleasedOnReceipt"]["refund"] == DEFAULT_PRICE  # as grade A: the merchant's policy took that risk
+    names = list(tx.events.keys())
+    assert names.index("RefundReleasedOnReceipt") < names.index("OrderSettled") < names.index("InspectionSubmitted") < names.index("DispositionDecided")
+    assert released(tx)["refund"] == DEFAULT_PRICE  # as grade A: the merchant's policy took that risk
+    assert len(tx.events["OrderSettled"]) == 1  # the release only: the inspection pays nothing more
     assert tx.events["DispositionDecided"]["disposition"] == UnitDisposition.RECYCLE
-    assert "OrderInspected" not in tx.events and "OrderSettled" not in tx.events
+    assert "OrderInspected" not in tx.events
     assert escrow.order(order)["status"] == Status.SETTLED
     shop.assert_solvent()
 
@@ -325,30 +343,31 @@ def test_inspection_of_an_unaccredited_receipt_takes_the_graded_path(shop, escro
 def test_release_after_the_sla_reverts_so_the_cash_timeout_refund_stands(shop, escrow, actors, center):
     order = requested(shop, remedy=Remedy.EXCHANGE)
     shop.receive(order)
-    sla_end = max(escrow.returnReceivedAt(order), escrow.order(order)["requestedAt"]) + US.inspection_sla
+    sla_end = escrow.returnReceivedAt(order) + US.inspection_sla
     chain.sleep(US.inspection_sla + 1)
     with brownie.reverts(err("ReturnEscrowSlaElapsed", order, sla_end)):
         escrow.releaseRefundOnReceipt(order, {"from": actors["brand"].account})
     tx = escrow.claimUninspectedRefund(order, {"from": actors["buyer"].account})
-    assert tx.events["OrderSettled"]["refund"] == TOTAL  # cash, in full, not a voucher
+    ev = tx.events["OrderSettled"]
+    assert (ev["path"], ev["settlement"]["refund"], ev["settlement"]["points"]) == (UNINSPECTED, TOTAL, 0)  # cash, in full, not a voucher
     shop.assert_solvent()
 
 
-def test_defective_reason_released_without_return_shipping_deducted(shop, escrow, actors, center, admin):
+def test_defective_reason_released_without_return_shipping_deducted(shop, escrow, policies, actors, center, admin):
     from dataclasses import replace
 
     from returntrace.policies import GradeTerms
 
     # A policy whose grade A leaves return shipping to the buyer.
     terms = (GradeTerms(10_000, 0, False, UnitDisposition.RESTOCK), *US.terms[1:])
-    escrow.setPolicy(MARKET_US, replace(US, terms=terms).as_tuple(), {"from": admin})
+    policies.setPolicy(MARKET_US, replace(US, terms=terms).as_tuple(), {"from": admin})
     refunds = {}
     for reason in (0, 1):  # Withdrawal, Defective
         order = shop.buy(market=MARKET_US)
         shop.deliver(order)
         shop.request_return(order, reason=reason)
         shop.receive(order)
-        refunds[reason] = escrow.releaseRefundOnReceipt(order, {"from": actors["stranger"].account}).events["RefundReleasedOnReceipt"]["refund"]
+        refunds[reason] = released(escrow.releaseRefundOnReceipt(order, {"from": actors["stranger"].account}))["refund"]
     # As the inspection would: the merchant bears the return shipping of a defective unit.
     assert refunds == {0: DEFAULT_PRICE - DEFAULT_RETURN_FEE, 1: DEFAULT_PRICE}
     shop.assert_solvent()

@@ -1,0 +1,595 @@
+"""Issue 9's attacks on the escrow, each written as the attack (the attacker's steps), then the
+assertion that the victim keeps what is theirs, and the accounting invariant (the escrow holds
+exactly what it owes: `shop.assert_solvent`).
+
+Times are chosen, not raced: orders are delivered on a known Monday (`monday`, 00:00 UTC) and every
+later step happens at a stated moment, so that legal periods can be counted by hand (EU: whole days
+ending at 23:59:59 in UTC-4; China: at 24:00 in UTC+8).
+"""
+
+from dataclasses import replace
+
+import brownie
+import pytest
+from brownie import ZERO_ADDRESS, chain
+
+from returntrace import eip712, gs1
+from returntrace.policies import CN, EU, US, Facts, Grade, GradeTerms, UnitDisposition
+from returntrace.vocab import AggregationAction, BizStep, Disposition, Role
+from scripts import deploy
+from tests.support import (
+    DAY,
+    DEFAULT_DELIVERY_FEE,
+    DEFAULT_PRICE,
+    DEFAULT_RETURN_FEE,
+    GTIN_INT,
+    MARKET_CN,
+    MARKET_EU,
+    MARKET_US,
+    Remedy,
+    Status,
+    err,
+    next_block_at,
+    next_monday,
+    opens_after,
+)
+
+S, P, U, D = Facts.SEAL_INTACT, Facts.PACKAGING_INTACT, Facts.USED, Facts.DEFECTIVE
+A, B, C = Grade.A, Grade.B, Grade.C
+PRICE, DEL, RET = DEFAULT_PRICE, DEFAULT_DELIVERY_FEE, DEFAULT_RETURN_FEE
+TOTAL = PRICE + DEL
+HOUR = 3600
+GRADED, ARBITRATED, ARBITER_SILENT, OVERDUE, UNINSPECTED, DISPATCHED = 0, 1, 2, 3, 4, 6  # SettlementPath
+REASON, RULING = b"\x0a" * 32, b"\x0b" * 32  # the arbiter's reason code and evidence digest
+RETURN_PARCEL = int(gs1.with_check_digit("39506000000000042"))  # an SSCC: extension 3, the brand's prefix, serial 42
+EU_END = 15 * DAY + 4 * HOUR - 1  # a period of 14 days from an EU event on `monday` ends here (Monday + 14, 23:59:59 UTC-4)
+
+
+def latest_time():
+    """The latest block's time (brownie's own clock may lag the chain after a jump)."""
+    return chain[-1].timestamp
+
+
+def signed_at(t):
+    """Scan fields for a scan signed at `t`, with a deadline that outlives its relay."""
+    return {"eventTime": t, "deadline": t + 30 * DAY}
+
+
+def serial_of(shop):
+    """The serial of the unit the shop listed last."""
+    return f"ORD{shop._serial:05d}"
+
+
+@pytest.fixture
+def monday():
+    return next_monday(latest_time() + 3 * DAY)
+
+
+@pytest.fixture
+def brand(actors):
+    return actors["brand"].account
+
+
+@pytest.fixture
+def buyer(actors):
+    return actors["buyer"].account
+
+
+def request_on(shop, monday, market=MARKET_EU, **buy):
+    """Bought, delivered on `monday` at 10:00 UTC, return requested at 11:00: (order id, request time)."""
+    order = shop.buy(market=market, **buy)
+    next_block_at(monday + 10 * HOUR)
+    shop.deliver(order, **signed_at(monday + 10 * HOUR))
+    requested = monday + 11 * HOUR
+    next_block_at(requested)
+    shop.request_return(order)
+    return order, requested
+
+
+def receive_at(shop, order, t, relayed=None):
+    """The warehouse's receiving scan signed at `t`, relayed at `relayed` (default: at once)."""
+    next_block_at(relayed or t)
+    return shop.receive(order, **signed_at(t))
+
+
+def pickup_at(shop, record, order, t):
+    """The carrier's signed pickup scan (Accepting) under the order's RMA: the buyer's proof of dispatch."""
+    next_block_at(t)
+    return record(shop.unit(order), BizStep.ACCEPTING, "carrier", Disposition.IN_TRANSIT, bizTransaction=shop.d.escrow.rmaRef(order), **signed_at(t))
+
+
+def pack_returned_at(shop, sign, registry, relayer, actors, order, t):
+    """The carrier packs the unit into a return parcel (ADD, disposition Returned): proof of dispatch
+    for every unit in it, under no reference."""
+    item = deploy.aggregation_item(actors["carrier"], RETURN_PARCEL, [shop.unit(order)], AggregationAction.ADD, None, Disposition.RETURNED)
+    item["eventTime"] = t
+    next_block_at(t)
+    message, sig = sign(shop.d.registry_domain, "AggregationBatch", actors["carrier"], aggregations=[item], deadline=t + HOUR)
+    return registry.aggregate([eip712.call_args("AggregationBatch", message, sig)], {"from": relayer})
+
+
+def voucher(refund, bonus_bps):
+    return refund + refund * bonus_bps // 10_000
+
+
+def settlement_of(tx, path):
+    ev = tx.events["OrderSettled"]
+    assert ev["path"] == path
+    return ev["settlement"]
+
+
+@pytest.fixture
+def buyer_ships_eu(policies, admin):
+    """An EU policy version whose grade A terms leave the return shipping to the buyer (the listing
+    tells them its amount), so that the statutory refund shows the deduction."""
+    terms = (GradeTerms(10_000, 0, False, UnitDisposition.RESTOCK), *EU.terms[1:])
+    policies.setPolicy(MARKET_EU, replace(EU, terms=terms).as_tuple(), {"from": admin})
+
+
+# ---------------------------------------------------------------- item 2: the merchant never scans the return
+
+
+@pytest.mark.parametrize("proof", ["carrier-pickup", "return-parcel"])
+def test_merchant_cannot_keep_the_money_by_never_scanning_a_dispatched_return(shop, escrow, record, sign, registry, relayer, actors, brand, buyer, monday, buyer_ships_eu, proof):
+    order, requested = request_on(shop, monday)
+    # The buyer hands the unit to the carrier two days later; the carrier's signed scan says so.
+    sent = monday + 2 * DAY
+    if proof == "carrier-pickup":
+        pickup_at(shop, record, order, sent)
+    else:
+        pack_returned_at(shop, sign, registry, relayer, actors, order, sent)
+    assert escrow.dispatchedAt(order) == sent
+
+    # Attack: the merchant's warehouse never scans the parcel in; the merchant waits out the
+    # delivery timeout and asks to be paid for a unit "never returned" — now, and a year later.
+    for t in (requested + EU.delivery_timeout + EU.max_relay_delay + 1, requested + 365 * DAY):
+        next_block_at(t)
+        with brownie.reverts(err("ReturnEscrowAlreadyReturned", order, sent)):
+            escrow.releaseUnreturned(order, {"from": brand})
+
+    # The buyer's refund fell due 14 whole days after the request (the dispatch came before that),
+    # and pays the statutory amount: price + delivery, less the return shipping the listing told of.
+    due = monday + EU_END
+    assert escrow.refundDueAt(order) == due
+    s = settlement_of(escrow.claimOverdueRefund(order, {"from": buyer}), OVERDUE)
+    assert (s["statutory"], s["refund"], s["shippingDeducted"], s["merchantAmount"]) == (True, TOTAL - RET, RET, RET)
+    assert escrow.credits(ZERO_ADDRESS, buyer.address) == TOTAL - RET
+    assert escrow.credits(ZERO_ADDRESS, brand.address) == RET
+    assert escrow.order(order)["status"] == Status.REFUNDED
+    shop.assert_solvent()
+
+
+def test_refund_of_a_dispatched_return_falls_due_on_the_fourteenth_day_not_before(shop, escrow, record, buyer, monday):
+    order, _ = request_on(shop, monday)
+    pickup_at(shop, record, order, monday + 2 * DAY)
+    due = monday + EU_END
+    tx = opens_after(due, err("ReturnEscrowRefundNotDue", order, due), lambda: escrow.claimOverdueRefund(order, {"from": buyer}))
+    assert settlement_of(tx, OVERDUE)["refund"] == TOTAL  # EU preset: grade A terms bear the shipping
+    shop.assert_solvent()
+
+
+def test_late_dispatch_gives_the_merchant_its_sla_after_it(shop, escrow, record, brand, buyer, monday):
+    """A buyer who sends the unit after the 14 days (Art. 14(1)) gives the merchant its inspection SLA
+    after the dispatch (issue 9: a late return may add the SLA; a timely one may not); the merchant is
+    still never paid for it."""
+    order, requested = request_on(shop, monday)
+    sent = monday + 20 * DAY
+    pickup_at(shop, record, order, sent)
+    assert escrow.refundDueAt(order) == sent + EU.inspection_sla
+    next_block_at(requested + EU.delivery_timeout + EU.max_relay_delay + 1)
+    with brownie.reverts(err("ReturnEscrowAlreadyReturned", order, sent)):
+        escrow.releaseUnreturned(order, {"from": brand})
+    assert settlement_of(escrow.claimOverdueRefund(order, {"from": buyer}), OVERDUE)["refund"] == TOTAL
+    shop.assert_solvent()
+
+
+def test_free_pickup_merchant_cannot_withhold_the_refund_by_never_collecting(shop, escrow, policies, admin, brand, buyer, monday):
+    """The trader offered to collect the goods (EU Art. 13(3)): the refund is due 14 days after the
+    request without any receipt or dispatch, before the merchant's own timeout could pay it."""
+    policies.setPolicy(MARKET_EU, replace(EU, free_pickup=True).as_tuple(), {"from": admin})
+    order, requested = request_on(shop, monday)
+    # Attack: the merchant never sends the courier, and nothing is ever scanned.
+    due = monday + EU_END
+    assert escrow.refundDueAt(order) == due
+    release_opens = requested + EU.delivery_timeout + EU.max_relay_delay
+    assert due < release_opens  # the buyer's claim comes long before the merchant's
+    next_block_at(due - HOUR)
+    with brownie.reverts(err("ReturnEscrowWindowOpen", order, release_opens)):
+        escrow.releaseUnreturned(order, {"from": brand})
+    tx = opens_after(due, err("ReturnEscrowRefundNotDue", order, due), lambda: escrow.claimOverdueRefund(order, {"from": buyer}))
+    assert settlement_of(tx, OVERDUE)["refund"] == TOTAL
+    assert escrow.credits(ZERO_ADDRESS, buyer.address) == TOTAL
+    shop.assert_solvent()
+
+
+@pytest.mark.parametrize(
+    "market, refund",
+    [
+        (MARKET_EU, TOTAL),  # statutory: price and delivery (grade A terms bear the shipping)
+        (MARKET_US, PRICE),  # no statutory right: the US grade A terms, the price; delivery stays paid
+        (MARKET_CN, PRICE - RET),  # statutory: the price, less the return shipping the buyer bears
+    ],
+    ids=["EU", "US", "CN"],
+)
+def test_lost_return_parcel_is_refunded_to_the_buyer(shop, escrow, record, brand, buyer, monday, market, refund):
+    order, requested = request_on(shop, monday, market=market)
+    sent = monday + DAY
+    pickup_at(shop, record, order, sent)
+    policy = {MARKET_EU: EU, MARKET_US: US, MARKET_CN: CN}[market]
+    # The parcel never arrives. The merchant asks for the money; the unit is "unreturned" to it.
+    next_block_at(requested + policy.delivery_timeout + policy.max_relay_delay + 1)
+    with brownie.reverts(err("ReturnEscrowAlreadyReturned", order, sent)):
+        escrow.releaseUnreturned(order, {"from": brand})
+    due = sent + policy.delivery_timeout + policy.max_relay_delay
+    tx = opens_after(due, err("ReturnEscrowWindowOpen", order, due), lambda: escrow.claimDispatchedRefund(order, {"from": buyer}))
+    s = settlement_of(tx, DISPATCHED)
+    assert (s["refund"], s["merchantAmount"], s["points"]) == (refund, TOTAL - refund, 0)
+    assert escrow.credits(ZERO_ADDRESS, buyer.address) == refund
+    assert escrow.order(order)["status"] == Status.REFUNDED
+    shop.assert_solvent()
+
+
+def test_cn_refund_falls_due_seven_days_after_the_merchants_receipt(shop, escrow, buyer, monday):
+    """China (CRPL Art. 25): the price within 7 days of the merchant's receipt, counted in whole days
+    to 24:00 UTC+8; the merchant who receives but sits on the return pays it."""
+    order, _ = request_on(shop, monday, market=MARKET_CN)
+    received = monday + 2 * DAY + 10 * HOUR  # Wednesday 18:00 in UTC+8
+    receive_at(shop, order, received)
+    due = monday + 10 * DAY - 8 * HOUR - 1  # Wednesday + 7, 24:00 UTC+8
+    assert escrow.refundDueAt(order) == due
+    tx = opens_after(due, err("ReturnEscrowRefundNotDue", order, due), lambda: escrow.claimOverdueRefund(order, {"from": buyer}))
+    assert settlement_of(tx, OVERDUE)["refund"] == PRICE - RET
+    shop.assert_solvent()
+
+
+# ---------------------------------------------------------------- item 3: the overdue claim pays what the facts give
+
+
+def test_used_hygiene_bottle_returned_late_is_not_paid_in_full_by_the_overdue_claim(shop, escrow, actors, brand, buyer, monday):
+    """Attack 3(a): a hygiene-sealed bottle, used, return requested on day 1, received on day 20; the
+    buyer claims the overdue refund in the block after the receiving scan."""
+    order = shop.buy()
+    next_block_at(monday + 10 * HOUR)
+    shop.deliver(order, **signed_at(monday + 10 * HOUR))
+    next_block_at(monday + DAY + 10 * HOUR)
+    shop.request_return(order)
+    received = monday + 20 * DAY + 10 * HOUR
+    receive_at(shop, order, received)
+    # A late return gives the merchant its inspection SLA after the receipt: not due at the scan.
+    due = received + EU.inspection_sla
+    assert escrow.refundDueAt(order) == due
+    with brownie.reverts(err("ReturnEscrowRefundNotDue", order, due)):
+        escrow.claimOverdueRefund(order, {"from": buyer})
+    # The inspector attests the seal broken and the bottle used (grade C) within the SLA.
+    next_block_at(received + DAY)
+    shop.inspect(order, U, C, deadline=received + 2 * DAY)
+    # The buyer claims once due, still inside the dispute window: the facts decide. No withdrawal
+    # right for an unsealed hygiene good (Art. 16(e)), so the policy's grade C terms: no cash.
+    next_block_at(due + 1)
+    assert escrow.order(order)["disputeDeadline"] > due + 1
+    tx = escrow.claimOverdueRefund(order, {"from": buyer})
+    s = settlement_of(tx, OVERDUE)
+    assert tx.events["OrderSettled"]["grade"] == C
+    assert (s["statutory"], s["refund"], s["merchantAmount"], s["points"]) == (False, 0, TOTAL, PRICE * EU.terms[2].points_bps // 10_000)
+    assert escrow.credits(ZERO_ADDRESS, buyer.address) == 0
+    assert escrow.credits(ZERO_ADDRESS, brand.address) == TOTAL
+    shop.assert_solvent()
+
+
+def test_contest_after_the_due_date_does_not_turn_grade_c_into_a_full_refund(shop, escrow, actors, buyer, monday, plain_gtin):
+    """Attack 3(b): inspected grade C on day 10, the dispute window running past the refund due date;
+    the buyer contests after the due date and claims the overdue refund at once."""
+    order, requested = request_on(shop, monday, gtin=plain_gtin)
+    receive_at(shop, order, monday + 5 * DAY + 12 * HOUR)
+    value = PRICE // 4  # the inspector's attested diminished value, within the 30 % cap
+    next_block_at(monday + 10 * DAY + 11 * HOUR)
+    shop.inspect(order, U | S | P, C, diminishedValue=value, deadline=monday + 11 * DAY)
+    due = monday + EU_END
+    assert escrow.refundDueAt(order) == due < escrow.order(order)["disputeDeadline"]
+    next_block_at(due + 1)
+    escrow.contest(order, {"from": buyer})
+    tx = escrow.claimOverdueRefund(order, {"from": buyer})
+    s = settlement_of(tx, OVERDUE)
+    # The attested facts decide: the EU statutory grade C, P + D - v - F in cash, 30 % points on top.
+    refund = PRICE - value + DEL - RET
+    assert tx.events["OrderSettled"]["grade"] == C
+    assert (s["statutory"], s["refund"], s["diminished"], s["points"]) == (True, refund, value, PRICE * 3_000 // 10_000)
+    assert s["refund"] < TOTAL
+    assert escrow.credits(ZERO_ADDRESS, buyer.address) == refund
+    with brownie.reverts(err("ReturnEscrowInvalidStatus", order, Status.SETTLED)):
+        escrow.resolveDispute(order, S | P, 0, REASON, RULING, {"from": actors["arbiter"].account})
+    shop.assert_solvent()
+
+
+# ---------------------------------------------------------------- item 5: the arbiter corrects the facts
+
+
+def test_arbiter_corrects_an_inspectors_false_seal_broken(shop, escrow, actors, buyer):
+    order = shop.returned()  # EU, hygiene-sealed, in the withdrawal period
+    # Attack: the inspector attests the seal broken (packaging intact, unused): grade B, and the
+    # hygiene exception would take the statutory right away.
+    shop.inspect(order, P, B)
+    lied = escrow.quote(order, B, P, 0)
+    assert (lied["statutory"], lied["refund"]) == (False, PRICE * EU.terms[1].refund_bps // 10_000 - RET)
+    escrow.contest(order, {"from": buyer})
+    # The arbiter finds the seal and the packaging intact, and says why, with its evidence.
+    tx = escrow.resolveDispute(order, S | P, 0, REASON, RULING, {"from": actors["arbiter"].account})
+    ev = tx.events["DisputeResolved"]
+    assert (ev["facts"], ev["grade"], ev["reason"], ev["evidence"]) == (S | P, A, "0x" + REASON.hex(), "0x" + RULING.hex())
+    s = settlement_of(tx, ARBITRATED)
+    assert (s["statutory"], s["refund"], s["merchantAmount"]) == (True, TOTAL, 0)  # EU statutory: price + delivery
+    o = escrow.order(order)
+    assert (o["facts"], o["grade"], o["status"]) == (S | P, A, Status.SETTLED)  # the stored facts are the arbiter's
+    assert escrow.credits(ZERO_ADDRESS, buyer.address) == TOTAL
+    shop.assert_solvent()
+
+
+# ---------------------------------------------------------------- gap: a dispute the arbiter never decides
+
+
+def test_dispute_the_arbiter_never_decides_settles_by_the_attested_facts(shop, escrow, actors, buyer):
+    order = shop.returned()
+    shop.inspect(order, S, B)  # seal intact, packaging opened: B, the statutory right stands
+    disputed = escrow.contest(order, {"from": buyer})
+    lapse = disputed.timestamp + EU.arbiter_timeout
+    assert disputed.events["OrderDisputed"]["decideBy"] == lapse
+    # The arbiter stays silent. Anyone may end the dispute once its time is out, not before.
+    stranger = actors["stranger"].account
+    next_block_at(lapse)
+    with brownie.reverts(err("ReturnEscrowWindowOpen", order, lapse)):
+        escrow.settleLapsedDispute(order, {"from": stranger})
+    # The arbiter's late decision is refused: the rule decides now.
+    next_block_at(lapse + 1)
+    with brownie.reverts(err("ReturnEscrowDisputeLapsed", order, lapse)):
+        escrow.resolveDispute(order, U, PRICE, REASON, RULING, {"from": actors["arbiter"].account})
+    tx = escrow.settleLapsedDispute(order, {"from": stranger})
+    assert (tx.events["DisputeLapsed"]["orderId"], tx.events["DisputeLapsed"]["decideBy"]) == (order, lapse)
+    s = settlement_of(tx, ARBITER_SILENT)
+    assert tx.events["OrderSettled"]["grade"] == B
+    assert (s["statutory"], s["refund"]) == (True, TOTAL - RET)
+    assert escrow.order(order)["status"] == Status.SETTLED
+    shop.assert_solvent()
+
+
+def test_arbiter_decides_up_to_the_last_second(shop, escrow, actors, buyer):
+    order = shop.returned()
+    shop.inspect(order, S, B)
+    lapse = escrow.contest(order, {"from": buyer}).timestamp + EU.arbiter_timeout
+    next_block_at(lapse)
+    tx = escrow.resolveDispute(order, S | P, 0, REASON, RULING, {"from": actors["arbiter"].account})
+    assert settlement_of(tx, ARBITRATED)["refund"] == TOTAL
+
+
+@pytest.fixture
+def staff(registry, admin, actors):
+    """The `stranger` accredited as merchant staff (role bit 64) of the brand's organisation."""
+    registry.setActor(actors["stranger"].address, Role.MERCHANT_STAFF, actors["brand"].gln, {"from": admin})
+    return actors["stranger"].account
+
+
+@pytest.mark.parametrize("opener", ["buyer", "brand", "staff"])
+def test_dispute_opened_before_inspection_that_lapses_goes_back_to_the_return_and_refunds(shop, escrow, actors, staff, buyer, opener):
+    order = shop.returned()
+    received = escrow.returnReceivedAt(order)
+    who = staff if opener == "staff" else actors[opener].account
+    # A party opens mediation before any inspection; the arbiter never acts.
+    opened = escrow.openDispute(order, {"from": who})
+    lapse = opened.timestamp + EU.arbiter_timeout
+    assert (opened.events["OrderDisputed"]["by"], opened.events["OrderDisputed"]["decideBy"]) == (who.address, lapse)
+    assert escrow.order(order)["status"] == Status.DISPUTED
+    next_block_at(lapse + 1)
+    tx = escrow.settleLapsedDispute(order, {"from": actors["charity"].account})
+    assert tx.events["DisputeLapsed"]["decideBy"] == lapse
+    assert "OrderSettled" not in tx.events  # nothing attested: back to awaiting the return's own timeouts
+    assert escrow.order(order)["status"] == Status.RETURN_REQUESTED
+    # The SLA kept running through the dispute: the unit was never inspected, the buyer is refunded in full.
+    assert lapse > received + EU.inspection_sla
+    s = settlement_of(escrow.claimUninspectedRefund(order, {"from": buyer}), UNINSPECTED)
+    assert s["refund"] == TOTAL
+    assert escrow.credits(ZERO_ADDRESS, buyer.address) == TOTAL
+    shop.assert_solvent()
+
+
+def test_only_the_parties_open_a_dispute(shop, escrow, registry, admin, actors):
+    order = shop.returned()
+    # Staff of another organisation, and a stranger with no role, are neither party.
+    registry.setActor(actors["buyer2"].address, Role.MERCHANT_STAFF, actors["carrier"].gln, {"from": admin})
+    for who in ("buyer2", "stranger", "inspector"):
+        with brownie.reverts(err("ReturnEscrowNotMerchantSide", order, actors[who].address)):
+            escrow.openDispute(order, {"from": actors[who].account})
+    assert escrow.order(order)["status"] == Status.RETURN_REQUESTED
+    shop.inspect(order, S, B)
+    with brownie.reverts(err("ReturnEscrowInvalidStatus", order, Status.INSPECTED)):
+        escrow.openDispute(order, {"from": actors["buyer"].account})
+
+
+# ---------------------------------------------------------------- item 10: deadlines and the relayer
+
+
+def test_receiving_scan_signed_in_time_and_relayed_late_still_blocks_the_release(shop, escrow, brand, buyer, monday):
+    order, requested = request_on(shop, monday)
+    deadline = requested + EU.delivery_timeout
+    signed = deadline - HOUR
+    # Attack: the merchant asks for the money the second the timeout passes, before the relayer
+    # has submitted the warehouse's scan signed an hour before it.
+    next_block_at(deadline + 1)
+    with brownie.reverts(err("ReturnEscrowWindowOpen", order, deadline + EU.max_relay_delay)):
+        escrow.releaseUnreturned(order, {"from": brand})
+    # The scan is relayed half a day late, within the relay delay: it counts at its signed time.
+    receive_at(shop, order, signed, relayed=deadline + 12 * HOUR)
+    assert escrow.returnReceivedAt(order) == signed
+    next_block_at(deadline + EU.max_relay_delay + 1)
+    with brownie.reverts(err("ReturnEscrowAlreadyReturned", order, signed)):
+        escrow.releaseUnreturned(order, {"from": brand})
+    # Never inspected within the SLA from the signed receipt: the buyer is refunded in full.
+    sla_end = signed + EU.inspection_sla
+    tx = opens_after(sla_end, err("ReturnEscrowSlaNotElapsed", order, sla_end), lambda: escrow.claimUninspectedRefund(order, {"from": buyer}))
+    assert settlement_of(tx, UNINSPECTED)["refund"] == TOTAL
+    shop.assert_solvent()
+
+
+def test_delivery_signed_in_time_and_relayed_late_still_blocks_the_cancellation(shop, escrow, buyer, brand):
+    order = shop.buy()
+    purchased = escrow.order(order)["purchasedAt"]
+    deadline = purchased + EU.delivery_timeout
+    # Attack: the buyer cancels as "undelivered" the second the timeout passes, ahead of the relayer.
+    next_block_at(deadline + 1)
+    with brownie.reverts(err("ReturnEscrowWindowOpen", order, deadline + EU.max_relay_delay)):
+        escrow.cancelUndelivered(order, {"from": buyer})
+    next_block_at(deadline + 12 * HOUR)
+    shop.deliver(order, **signed_at(deadline - HOUR))
+    next_block_at(deadline + EU.max_relay_delay + 1)
+    with brownie.reverts(err("ReturnEscrowAlreadyDelivered", order, deadline - HOUR)):
+        escrow.cancelUndelivered(order, {"from": buyer})
+    assert escrow.order(order)["status"] == Status.ACTIVE  # the merchant keeps the sale it delivered
+    shop.assert_solvent()
+
+
+def test_scan_relayed_later_than_the_relay_delay_counts_from_its_recording(shop, escrow, monday):
+    """A receiving scan held back a week and signed with its early time cannot start the inspection
+    SLA a week early: it counts at its recording less the relay delay."""
+    order, requested = request_on(shop, monday)
+    signed, relayed = requested + 2 * DAY, requested + 9 * DAY
+    receive_at(shop, order, signed, relayed=relayed)
+    assert escrow.returnReceivedAt(order) == relayed - EU.max_relay_delay
+    # The inspector still has its full SLA from then: an inspection on day 12 is in time.
+    next_block_at(relayed - EU.max_relay_delay + EU.inspection_sla)
+    assert "OrderSettled" in shop.inspect(order, S | P, A, deadline=relayed + 10 * DAY).events
+    shop.assert_solvent()
+
+
+def test_receiving_scan_made_before_the_request_is_not_the_receipt(shop, escrow, record, buyer, monday):
+    """A warehouse that scans the RMA in before the buyer asked (so that an inspection could grade a
+    unit that never came back) proves nothing: the inspection is refused, and the buyer's carrier
+    pickup still makes the refund due."""
+    order = shop.buy()
+    next_block_at(monday + 10 * HOUR)
+    shop.deliver(order, **signed_at(monday + 10 * HOUR))
+    receive_at(shop, order, monday + 10 * HOUR + 60)  # the RMA is known before the request
+    next_block_at(monday + 11 * HOUR)
+    shop.request_return(order)
+    assert escrow.returnReceivedAt(order) == 0
+    with brownie.reverts(err("ReturnEscrowNotReturned", order)):
+        shop.inspect(order, U, C, deadline=monday + 12 * HOUR)
+    pickup_at(shop, record, order, monday + DAY)
+    next_block_at(monday + EU_END + 1)
+    assert settlement_of(escrow.claimOverdueRefund(order, {"from": buyer}), OVERDUE)["refund"] == TOTAL
+    shop.assert_solvent()
+
+
+# ---------------------------------------------------------------- gap: an inspector may be the buyer
+
+
+def test_buyer_accredited_as_inspector_cannot_inspect_their_own_return(shop, escrow, registry, admin, actors):
+    order = shop.returned()
+    registry.setActor(actors["buyer"].address, Role.INSPECTOR, actors["buyer"].gln, {"from": admin})
+    with brownie.reverts(err("ReturnEscrowInspectorNotIndependent", actors["buyer"].address, actors["buyer"].gln)):
+        shop.inspect(order, S | P, A, inspector="buyer")
+    assert escrow.order(order)["status"] == Status.RETURN_REQUESTED
+    shop.assert_solvent()
+
+
+def test_inspector_of_the_buyers_organisation_is_refused(shop, escrow, registry, admin, actors):
+    # The buyer works for the inspection house of inspector2 (a member without roles).
+    registry.setActor(actors["buyer"].address, 0, actors["inspector2"].gln, {"from": admin})
+    order = shop.returned()
+    with brownie.reverts(err("ReturnEscrowInspectorNotIndependent", actors["inspector2"].address, actors["inspector2"].gln)):
+        shop.inspect(order, S | P, A, inspector="inspector2")
+    shop.inspect(order, S | P, A)  # another house may
+    assert escrow.order(order)["status"] == Status.SETTLED
+    shop.assert_solvent()
+
+
+# ---------------------------------------------------------------- item 9: back to stock only after an inspection
+
+
+def relist(escrow, brand, serial, gtin=GTIN_INT):
+    return escrow.list(gtin, serial, MARKET_EU, ZERO_ADDRESS, PRICE, DEL, RET, {"from": brand})
+
+
+def test_uninspected_timeout_refund_does_not_put_the_unit_back_on_sale(shop, escrow, actors, brand, buyer):
+    order = shop.returned()
+    serial, unit = serial_of(shop), shop.unit(order)
+    chain.sleep(EU.inspection_sla + 1)
+    escrow.claimUninspectedRefund(order, {"from": buyer})
+    # Attack: the merchant relists the unit nobody inspected (it may be used) for the next buyer.
+    with brownie.reverts(err("ReturnEscrowUnitUnavailable", unit, order)):
+        relist(escrow, brand, serial)
+    # An inspection that attests it unused, sealed and packaged sends it back to stock.
+    tx = shop.inspect(order, S | P, A)
+    assert tx.events["DispositionDecided"]["disposition"] == UnitDisposition.RESTOCK
+    relist(escrow, brand, serial)
+    assert escrow.listing(unit)["merchant"] == brand.address
+    shop.assert_solvent()
+
+
+def test_hygiene_unit_with_a_broken_seal_does_not_go_back_to_stock(shop, escrow, policies, admin, brand, buyer, plain_gtin):
+    """Even under terms that restock grade B, an unsealed hygiene unit never goes back on sale
+    (the seal broken, unused: v1 restocked it). A plain unit with the same facts does."""
+    terms = (EU.terms[0], GradeTerms(8_000, 0, False, UnitDisposition.RESTOCK), EU.terms[2])
+    policies.setPolicy(MARKET_EU, replace(EU, terms=terms).as_tuple(), {"from": admin})
+    units = {}
+    for gtin in (GTIN_INT, plain_gtin):
+        order = shop.returned(gtin=gtin)
+        units[gtin] = (order, serial_of(shop), shop.unit(order))
+        shop.inspect(order, P, B)  # packaging intact, seal broken, not used
+        escrow.acceptInspection(order, {"from": buyer})
+    order, serial, unit = units[GTIN_INT]
+    with brownie.reverts(err("ReturnEscrowUnitUnavailable", unit, order)):
+        relist(escrow, brand, serial)
+    order, serial, unit = units[plain_gtin]
+    relist(escrow, brand, serial, gtin=plain_gtin)
+    assert escrow.listing(unit)["merchant"] == brand.address
+    shop.assert_solvent()
+
+
+# ---------------------------------------------------------------- means of payment
+
+
+@pytest.mark.parametrize("attested", [20, 50], ids=["within-cap", "above-cap"])
+def test_used_unit_withdrawn_in_the_eu_is_refunded_in_cash_less_the_capped_diminished_value(shop, escrow, points, actors, token, brand, buyer, plain_gtin, attested):
+    """Issue 9 item 6: a used stroller returned within 14 days used to pay delivery - return fee in
+    cash and 30 % of the price in points. EU Art. 13(1), 14(2): cash in the purchase currency, less
+    only the attested diminished value (capped at the policy's 30 %) and the return shipping the
+    buyer was told of; the grade's points come on top, never instead."""
+    price, fee, ret = 100 * 10**6, 5 * 10**6, 3 * 10**6
+    order = shop.returned(gtin=plain_gtin, token=token, price=price, delivery_fee=fee, return_fee=ret)
+    value = price * attested // 100
+    shop.inspect(order, U | S | P, C, diminishedValue=value)
+    s = settlement_of(escrow.acceptInspection(order, {"from": buyer}), GRADED)
+    diminished = min(value, price * EU.max_diminished_bps // 10_000)
+    refund = price + fee - diminished - ret
+    assert (s["statutory"], s["refund"], s["diminished"], s["shippingDeducted"]) == (True, refund, diminished, ret)
+    assert (s["points"], s["voucher"], s["merchantAmount"]) == (price * EU.terms[2].points_bps // 10_000, 0, price + fee - refund)
+    assert escrow.credits(token, buyer.address) == refund
+    assert escrow.credits(ZERO_ADDRESS, buyer.address) == 0
+    assert points.pointsOf(buyer.address, brand.address, token.address) == s["points"]
+    shop.assert_solvent(token)
+
+
+def test_merchant_cannot_turn_a_cash_refund_into_a_voucher(shop, escrow, points, actors, brand, buyer):
+    order = shop.returned()  # the buyer asked for cash
+    for who in (brand, actors["stranger"].account):
+        with brownie.reverts(err("ReturnEscrowNotBuyer", order, who.address)):
+            escrow.chooseRemedy(order, Remedy.EXCHANGE, {"from": who})
+    s = settlement_of(shop.inspect(order, S | P, A), GRADED)
+    assert (s["refund"], s["voucher"], s["points"]) == (TOTAL, 0, 0)
+    assert points.pointsOf(buyer.address, brand.address, ZERO_ADDRESS) == 0
+    shop.assert_solvent()
+
+
+def test_exchange_is_revocable_until_the_refund_is_paid(shop, escrow, points, brand, buyer):
+    order = shop.buy()
+    shop.deliver(order)
+    shop.request_return(order, remedy=Remedy.EXCHANGE)  # the buyer chose the voucher
+    shop.receive(order)
+    shop.inspect(order, S, B)
+    quoted = escrow.quote(order, B, S, 0)  # what the voucher would be: the statutory B refund plus 5 %
+    assert (quoted["refund"], quoted["voucher"]) == (0, voucher(TOTAL - RET, EU.exchange_bonus_bps))
+    escrow.chooseRemedy(order, Remedy.REFUND, {"from": buyer})  # and changes their mind before it is paid
+    s = settlement_of(escrow.acceptInspection(order, {"from": buyer}), GRADED)
+    assert (s["refund"], s["voucher"], s["points"]) == (TOTAL - RET, 0, 0)
+    assert points.pointsOf(buyer.address, brand.address, ZERO_ADDRESS) == 0
+    with brownie.reverts(err("ReturnEscrowInvalidStatus", order, Status.SETTLED)):
+        escrow.chooseRemedy(order, Remedy.EXCHANGE, {"from": buyer})
+    shop.assert_solvent()
