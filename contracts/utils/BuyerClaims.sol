@@ -66,8 +66,6 @@ library BuyerClaims {
         IReturnPolicies.Policy memory p = c.policies.policy(o.market, o.policyVersion);
         uint256 dueAt = ReturnClock.refundDueAt(o, c.registry, c.policies, c.rma, p);
         if (dueAt == 0 || block.timestamp <= dueAt) revert IReturnEscrow.ReturnEscrowRefundNotDue(c.orderId, dueAt);
-        // The merchant let the refund fall due: it is paid in cash, whatever the buyer chose (every timeout refund is cash).
-        o.remedy = IReturnEscrow.Remedy.Refund;
         if (o.grade != IReturnPolicies.Grade.None) {
             IReturnPolicies.Grade byFacts = c.policies.deriveGrade(o.market, o.policyVersion, o.facts);
             ReturnSettlement.settle(o, credits, c.policies, c.points, c.orderId, IReturnEscrow.SettlementPath.Overdue, byFacts);
@@ -90,7 +88,6 @@ library BuyerClaims {
         }
         uint256 dueAt = sent + p.deliveryTimeout + p.maxRelayDelay;
         if (block.timestamp <= dueAt) revert IReturnEscrow.ReturnEscrowWindowOpen(c.orderId, dueAt);
-        o.remedy = IReturnEscrow.Remedy.Refund; // a timeout refund is cash, whatever the buyer chose
         ReturnSettlement.settleUnproved(o, credits, c.policies, c.points, c.orderId, IReturnEscrow.SettlementPath.Dispatched);
     }
 
