@@ -569,6 +569,14 @@ contract ReturnEscrow is IReturnEscrow, ICloseGuard, ReentrancyGuardTransient, D
     }
 
     /// @inheritdoc ICloseGuard
+    function scanPredatesOrder(bytes32 unitId, bytes32 ref, uint256 recordedAt) external view returns (bool) {
+        uint256 last = _units[unitId].lastOrder;
+        Order storage o = _orders[last];
+        if (ref == _orderRef(last)) return recordedAt < o.purchasedAt;
+        return ref == _rmaRef(last) && (o.requestedAt == 0 || recordedAt < o.requestedAt);
+    }
+
+    /// @inheritdoc ICloseGuard
     function mayClose(bytes32 unitId, address, uint32, uint8 bizStep, uint8 disposition) external view returns (bool) {
         UnitState storage u = _units[unitId];
         uint64 last = u.lastOrder;

@@ -629,8 +629,16 @@ contract TraceRegistry is ITraceRegistry, AccessControl, DelegatedSignatures {
             return;
         }
         bytes32 key = _milestoneKey(e.unitId, e.bizTransaction, kind);
-        if (_milestones[key] != 0) return; // the first scan counts; a later one cannot move a deadline
+        uint256 previous = _milestones[key];
+        // The first scan counts and a later one cannot move a deadline, unless the first was recorded
+        // before the order step its reference names (the guard knows the order): it proves nothing.
+        if (previous != 0 && !_predatesOrder(e.unitId, e.bizTransaction, previous >> 168)) return;
         _milestones[key] = _packMilestone(e.eventTime, e.location, organization);
+    }
+
+    function _predatesOrder(bytes32 unitId, bytes32 ref, uint256 recordedAt) private view returns (bool) {
+        address guard = _closeGuard;
+        return guard != address(0) && ICloseGuard(guard).scanPredatesOrder(unitId, ref, recordedAt);
     }
 
     /// @dev A {MilestoneRecord} in one word: the attested time (never after this block), where, who, and this block's time.

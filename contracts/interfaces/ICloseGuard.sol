@@ -23,4 +23,13 @@ interface ICloseGuard {
      * Requirements: the caller is the registry.
      */
     function classFlagsReviewed(uint64 gtin, uint8 classFlags) external;
+
+    /**
+     * @dev Returns true when a milestone recorded at `recordedAt` under `ref` for the unit was recorded
+     * before the step of the unit's order it belongs to: before the purchase for the order's reference,
+     * before the return request for its RMA. Such a scan proves nothing of this order (references are
+     * predictable), so the next scan under the reference replaces it; once a scan counts, no later one
+     * can move the deadline it started.
+     */
+    function scanPredatesOrder(bytes32 unitId, bytes32 ref, uint256 recordedAt) external view returns (bool);
 }

@@ -477,6 +477,49 @@ def test_receiving_scan_made_before_the_request_is_not_the_receipt(shop, escrow,
     shop.assert_solvent()
 
 
+def test_the_real_receipt_after_a_scan_made_before_the_request_counts(shop, escrow, brand, monday):
+    """The parcel reached the warehouse before the buyer filed the request (or the warehouse scanned
+    the predictable RMA early). That scan proves nothing; the warehouse's scan after the request is
+    the receipt: it starts the inspection SLA, and the merchant is never paid for the unit as
+    unreturned. Once a scan counts, a later one cannot move the deadline it started."""
+    order = shop.buy()
+    next_block_at(monday + 10 * HOUR)
+    shop.deliver(order, **signed_at(monday + 10 * HOUR))
+    receive_at(shop, order, monday + 10 * HOUR + 60)
+    next_block_at(monday + 11 * HOUR)
+    shop.request_return(order)
+    assert escrow.returnReceivedAt(order) == 0
+    received = monday + 2 * DAY
+    receive_at(shop, order, received)
+    assert escrow.returnReceivedAt(order) == received
+    receive_at(shop, order, monday + 3 * DAY)  # a second scan after the receipt: the first one stands
+    assert escrow.returnReceivedAt(order) == received
+    next_block_at(monday + 11 * HOUR + EU.delivery_timeout + EU.max_relay_delay + 1)
+    with brownie.reverts(err("ReturnEscrowAlreadyReturned", order, received)):
+        escrow.releaseUnreturned(order, {"from": brand})
+    shop.assert_solvent()
+
+
+def test_a_delivery_scan_recorded_before_the_purchase_does_not_start_the_return_period(shop, escrow, record, monday):
+    """Order references are predictable. A carrier records a delivery under the next order's reference
+    before anyone bought (so that the return period would start at the purchase, days before the
+    parcel arrives): the real delivery scan after the purchase counts, and the period runs from it."""
+    shop.list_unit()
+    unit = gs1.unit_id(GTIN_INT, serial_of(shop))
+    upcoming = escrow.orderCount() + 1
+    next_block_at(monday)
+    record(unit, BizStep.DELIVERING, "carrier", Disposition.DELIVERED, bizTransaction=escrow.orderRef(upcoming), **signed_at(monday))
+    next_block_at(monday + HOUR)
+    order = escrow.purchase(unit, deploy.listing_terms(escrow, unit), False, {"from": shop.actors["buyer"].account, "value": TOTAL}).return_value
+    assert order == upcoming and escrow.deliveredAt(order) == monday + HOUR  # the early scan, clamped: not the delivery yet
+    arrived = monday + 5 * DAY
+    next_block_at(arrived)
+    shop.deliver(order, **signed_at(arrived))
+    assert escrow.deliveredAt(order) == arrived
+    assert escrow.returnWindowCloses(order) == arrived + EU.return_window  # the policy's 30 days outlast the law's 14, from the real delivery
+    shop.assert_solvent()
+
+
 # ---------------------------------------------------------------- gap: an inspector may be the buyer
 
 
