@@ -17,8 +17,11 @@ an event of its own:
 - `bizTransactionList`: the escrow order an event refers to, always typed. The delivery scan carries
   the order's reference, typed CBV `po` (the buyer's purchase order), the return receiving scan its
   RMA, typed CBV `rma`; both as `urn:returntrace:bt:{po|rma}:{chainId}:{escrow}:{orderId}`. A
-  reference is tied to an order only when the order was placed before the scan (chain position); any
-  other is `urn:returntrace:bt:ref:0x…` typed `urn:returntrace:btt:ref`.
+  reference is tied to an order only when the order was placed before the scan (chain position); on a
+  customs clearance any other is the commitment to its customs declaration
+  (`TraceRegistry.customsCommitment`, returntrace/customs.py), `urn:returntrace:bt:customs-declaration:0x…`
+  typed `urn:returntrace:btt:customs-declaration`; any other is `urn:returntrace:bt:ref:0x…` typed
+  `urn:returntrace:btt:ref`.
 - `eventID`: `urn:returntrace:event:{chainId}:{txHash}:{logIndex}`, the log that recorded the event —
   stable and derived from the chain. A parcel's aggregation and each unit's copy of it are one event,
   named by the parcel's AggregationRecorded log.
@@ -64,6 +67,7 @@ DIGITAL_LINK = "https://id.gs1.org"
 CBV = "https://ref.gs1.org/cbv/"
 SETTLING = "urn:returntrace:bizstep:settling"
 UNTIED_REF_TYPE = "urn:returntrace:btt:ref"
+CUSTOMS_DECLARATION_TYPE = "urn:returntrace:btt:customs-declaration"
 
 
 def epc_uri(gtin14: str, serial: str, base: str = DIGITAL_LINK) -> str:
@@ -115,9 +119,12 @@ def order_uri(kind: str, chain_id: int, escrow: str, order_id: int) -> str:
     return f"urn:returntrace:bt:{kind}:{chain_id}:{escrow.lower()}:{order_id}"
 
 
-def biz_transaction(ref: str, order: OrderRef | None, chain_id: int, escrow: str) -> dict[str, str]:
+def biz_transaction(ref: str, order: OrderRef | None, chain_id: int, escrow: str, step: int | None = None) -> dict[str, str]:
     """A scan's business transaction: the order (po) or its return (rma) when `order` ties the
-    reference to one, else the bare reference, typed as such (the key order is the pre-hash order)."""
+    reference to one; on a customs clearance, else, the customs declaration it commits to; else the
+    bare reference, typed as such (the key order is the pre-hash order)."""
+    if order is None and step == BizStep.CUSTOMS_CLEARING:
+        return {"bizTransaction": f"urn:returntrace:bt:customs-declaration:{ref}", "type": CUSTOMS_DECLARATION_TYPE}
     if order is None:
         return {"bizTransaction": f"urn:returntrace:bt:ref:{ref}", "type": UNTIED_REF_TYPE}
     typ = "po" if order.kind == "order" else "rma"
@@ -161,7 +168,7 @@ def object_event(
     event["readPoint"] = {"id": gln_uri(row["location"])}
     event["bizLocation"] = {"id": gln_uri(row["location"])}
     if row["biz_transaction"]:
-        event["bizTransactionList"] = [biz_transaction(row["biz_transaction"], order, chain_id, escrow)]
+        event["bizTransactionList"] = [biz_transaction(row["biz_transaction"], order, chain_id, escrow, step)]
         event["rt:bizTransactionRef"] = row["biz_transaction"]
     event["rt:unitId"] = row["unit_id"]
     event["rt:seq"] = int(row["seq"])

@@ -209,6 +209,11 @@ contract TraceRegistry is ITraceRegistry, AccessControl, DelegatedSignatures {
     }
 
     /// @inheritdoc ITraceRegistry
+    function customsCommitment(string calldata declarationReference, bytes32 salt) external pure returns (bytes32) {
+        return keccak256(abi.encode(keccak256("ReturnTrace customs declaration"), keccak256(bytes(declarationReference)), salt));
+    }
+
+    /// @inheritdoc ITraceRegistry
     function getDecommissionTypeHashes() external pure returns (bytes32 item, bytes32 batch) {
         return (_DECOMMISSION_TYPEHASH, _DECOMMISSION_BATCH_TYPEHASH);
     }

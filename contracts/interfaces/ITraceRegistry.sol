@@ -16,6 +16,10 @@ interface ITraceRegistry {
      * @dev EPCIS business steps. Each maps to a CBV 2.0 bizStep
      * (`https://ref.gs1.org/cbv/BizStep-<name>`) except the ReturnTrace extensions
      * `CustomsClearing` and `Delivering` (`urn:returntrace:bizstep:<name>`); see README.
+     *
+     * A `CustomsClearing` event's `bizTransaction` may be the commitment to its customs declaration
+     * ({customsCommitment}): the declaration's reference never goes on a public chain in plain text;
+     * whoever holds it and its salt proves the link to customs (returned goods relief).
      */
     enum BizStep {
         None,
@@ -482,6 +486,14 @@ interface ITraceRegistry {
 
     /// @dev Returns the brand the accreditor approved for `gtin` outside its prefixes (zero: none).
     function approvedBrand(uint64 gtin) external view returns (address);
+
+    /**
+     * @dev Returns the commitment to a customs declaration that a `CustomsClearing` event carries as its
+     * `bizTransaction`: keccak256(abi.encode(keccak256("ReturnTrace customs declaration"),
+     * keccak256(bytes(declarationReference)), salt)). `salt` is 32 random bytes kept with the reference:
+     * declaration references follow public formats and could be guessed from a hash alone.
+     */
+    function customsCommitment(string calldata declarationReference, bytes32 salt) external pure returns (bytes32);
 
     /// @dev Returns the EIP-712 type hashes of {Decommission} and of the signed `DecommissionBatch`.
     function getDecommissionTypeHashes() external pure returns (bytes32 item, bytes32 batch);
