@@ -21,7 +21,7 @@ import httpx
 
 from brownie import ERC20Mock, ZERO_ADDRESS, accounts, chain, web3
 
-from returntrace import eip712, gs1, history, settlement
+from returntrace import customs, eip712, gs1, history, settlement
 from returntrace.policies import DAY, MARKET_NAMES, Facts, Grade, Law, Policy, UnitDisposition
 from returntrace.vocab import AggregationAction, BizStep, Disposition
 from scripts import deploy
@@ -93,11 +93,16 @@ class Scenario:
         self.say.tx(f"buyer pays {_money(price + delivery, currency)} into escrow: order #{order}{confirmed}", tx)
         return order
 
-    def ship_and_deliver(self, order: int, cross_border: bool = True) -> bytes:
+    def ship_and_deliver(self, order: int, cross_border: bool = True, declaration: str | None = None) -> bytes:
+        """Shipping, customs clearance (under the order's reference, or under the salted commitment to
+        the customs `declaration` reference: never the reference itself on a public chain), delivery."""
         unit = bytes(self.d.escrow.order(order)["unitId"])
         ref = deploy.order_ref(self.d.escrow, order)
         self.scan("brand", [unit], BizStep.SHIPPING, Disposition.IN_TRANSIT, "shipping from the brand's DC", ref)
-        if cross_border:
+        if declaration:
+            commitment = customs.commitment(declaration, customs.new_salt())
+            self.scan("carrier", [unit], BizStep.CUSTOMS_CLEARING, Disposition.IN_TRANSIT, "customs clearance (declaration committed)", commitment)
+        elif cross_border:
             self.scan("carrier", [unit], BizStep.CUSTOMS_CLEARING, Disposition.IN_TRANSIT, "customs clearance", ref)
         self.scan("carrier", [unit], BizStep.DELIVERING, Disposition.DELIVERED, "delivery to the parent's door", ref)
         return unit
@@ -197,11 +202,13 @@ def run(d: deploy.Deployment, gateway: httpx.Client) -> Narrator:
         deploy.commission_item(d, "BTL-0002"),
         deploy.commission_item(d, "BTL-0003"),
         *(deploy.commission_item(d, f"BTL-000{i}") for i in range(4, 9)),
+        deploy.commission_item(d, "BTL-0009"),
+        deploy.commission_item(d, "BTL-0010"),
         deploy.commission_item(d, "STR-0001", gtin=STROLLER_GTIN),
         deploy.commission_item(d, "STR-0002", gtin=STROLLER_GTIN),
     ]
     batch = deploy.signed_batch(d.registry_domain, "CommissionBatch", brand, "units", items, d.registry.getNonce(brand.address))
-    say.tx("brand commissions 8 bottles and 2 strollers", d.registry.commission([batch], {"from": sc.relayer}, silent=True))
+    say.tx("brand commissions 10 bottles and 2 strollers", d.registry.commission([batch], {"from": sc.relayer}, silent=True))
 
     say.chapter("Order 1 — EU, bottle, unopened: statutory withdrawal, grade A")
     o1 = sc.sell(deploy.DEMO_GTIN, "BTL-0001", deploy.MARKET_EU, usd.address, 24 * USD, 5 * USD, 4 * USD)
@@ -303,6 +310,22 @@ def run(d: deploy.Deployment, gateway: httpx.Client) -> Narrator:
     for o in (o8, o9):
         sc.report_settlement(sc.inspect(o, Facts.SEAL_INTACT | Facts.PACKAGING_INTACT, Grade.A))
 
+    say.chapter("Order 10 — EU, the return parcel is lost: the carrier's pickup proves the dispatch")
+    o10 = sc.sell(deploy.DEMO_GTIN, "BTL-0009", deploy.MARKET_EU, ZERO_ADDRESS, ETHER // 10, ETHER // 100, ETHER // 200)
+    u10 = sc.ship_and_deliver(o10, declaration="26DE4711000000001A")
+    _days(2)
+    sc.request_return(o10, reason=0)
+    sc.scan("carrier", [u10], BizStep.ACCEPTING, Disposition.RETURNED, "return pickup at the parent's door (proof of dispatch)", deploy.rma_ref(d.escrow, o10))
+    policy = Policy.from_tuple(d.policies.policy(deploy.MARKET_EU, d.escrow.order(o10)["policyVersion"]))
+    _days((policy.delivery_timeout + policy.max_relay_delay) / DAY + 1)
+    say.note("the parcel never reaches the warehouse; the merchant cannot be paid for a unit sent back (releaseUnreturned refuses)")
+    sc.report_settlement(say.tx("buyer claims the refund of a return dispatched and never received", d.escrow.claimDispatchedRefund(o10, {"from": buyer.account}, silent=True)))
+
+    say.chapter("The brand's own stock: a unit damaged in its warehouse is taken out of circulation")
+    gone = [{"gtin": deploy.DEMO_GTIN, "serial": "BTL-0010", "disposition": int(Disposition.DESTROYED), "location": brand.gln, "eventTime": chain.time(), "evidence": deploy.ZERO32}]
+    batch = deploy.signed_batch(d.registry_domain, "DecommissionBatch", brand, "units", gone, d.registry.getNonce(brand.address))
+    say.tx("brand decommissions BTL-0010 (unsold, never ordered: its stock only)", d.registry.decommission([batch], {"from": sc.relayer}, silent=True))
+
     say.chapter("Money: pull payments, and the escrow holds exactly what it owes")
     for currency in (usd.address, ZERO_ADDRESS):
         owed_brand = d.escrow.credits(currency, brand.address)
@@ -317,7 +340,7 @@ def run(d: deploy.Deployment, gateway: httpx.Client) -> Narrator:
 
     say.chapter("Audit: every unit's history rebuilt from logs alone, checked against its on-chain head")
     registry = web3.eth.contract(address=d.registry.address, abi=d.registry.abi)
-    audited = [(deploy.DEMO_GTIN, f"BTL-000{i}") for i in range(1, 9)] + [(STROLLER_GTIN, "STR-0001"), (STROLLER_GTIN, "STR-0002")]
+    audited = [(deploy.DEMO_GTIN, f"BTL-{i:04d}") for i in range(1, 11)] + [(STROLLER_GTIN, "STR-0001"), (STROLLER_GTIN, "STR-0002")]
     for gtin, serial in audited:
         h = history.fetch(registry, gs1.unit_id(gtin, serial), from_block=d.block)
         via = {id(e) for e in h.via_parcel}
@@ -419,6 +442,8 @@ Where to look
   defect reissued: original          {gateway.url}/01/{deploy.DEMO_GTIN:014d}/21/BTL-0005
                    replacement       {gateway.url}/01/{deploy.DEMO_GTIN:014d}/21/BTL-0006
   two inspections, then recycled     {gateway.url}/01/{STROLLER_GTIN:014d}/21/STR-0002
+  lost return, proof of dispatch     {gateway.url}/01/{deploy.DEMO_GTIN:014d}/21/BTL-0009
+  the brand's decommissioned stock   {gateway.url}/01/{deploy.DEMO_GTIN:014d}/21/BTL-0010
   combined return: the parcel        {gateway.url}/00/{DEMO_SSCC:018d}
                    a unit in it      {gateway.url}/01/{deploy.DEMO_GTIN:014d}/21/BTL-0007
   the same as JSON                   curl -H 'Accept: application/json' {link}

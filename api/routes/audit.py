@@ -261,6 +261,8 @@ def get_epcis(request: Request, f: FilterDep, index: IndexDep, views: UnitViewsD
             events.append(epcis.settlement_event(row, o, units.get(o["unit_id"]), parts, chain_id, escrow, returned))
             continue
         if row["kind"] == "aggregation" and row.get("parcel_sscc") is None:
+            if f.unit_id is None:
+                continue  # the parcel's own link is in the selection (perhaps on another page) and exports the event
             row = links.get((row["tx_hash"], row["struct_hash"]), row)
         if (row["tx_hash"], row["log_index"]) in seen:
             continue

@@ -90,7 +90,7 @@ def test_every_exported_event_hash_is_what_gs1s_implementation_computes(world):
     assert not list(_epcis_validator().iter_errors(doc))
     kinds = {e["type"] for e in events}
     settled = {e["rt:settlement"]["rt:kind"] for e in events if e["bizStep"] == epcis.SETTLING}
-    assert kinds == {"ObjectEvent", "AggregationEvent"} and settled == {"graded", "arbitrated", "on_receipt", "completed"}
+    assert kinds == {"ObjectEvent", "AggregationEvent"} and settled == {"graded", "arbitrated", "on_receipt", "dispatched", "completed"}
     assert any(e.get("rt:evidenceDigest") for e in events) and any("bizTransactionList" in e for e in events)
 
     ours = [e[epcis_hash.HASH_FIELD] for e in events]
@@ -194,7 +194,7 @@ def test_every_settlement_of_the_demo_adds_up(world):
 
 
 def test_every_page_lists_its_steps_in_chain_order(world):
-    for gtin, serial in [(deploy.DEMO_GTIN, f"BTL-000{i}") for i in range(1, 9)] + [(demo.STROLLER_GTIN, "STR-0001"), (demo.STROLLER_GTIN, "STR-0002")]:
+    for gtin, serial in [(deploy.DEMO_GTIN, f"BTL-{i:04d}") for i in range(1, 11)] + [(demo.STROLLER_GTIN, "STR-0001"), (demo.STROLLER_GTIN, "STR-0002")]:
         page = build_page(world.view(gtin, serial))
         positions = [s.position for s in page.steps if s.position is not None]
         assert len(positions) == len(page.steps), serial
