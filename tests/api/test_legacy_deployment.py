@@ -120,6 +120,14 @@ def test_a_previous_deployments_unit_is_served_verified_and_read_only(gw, old):
     assert "previous deployment" not in gw.client.get(f"/01/{GTIN}/21/NEW-1").text
     assert gw.client.get(f"/01/{GTIN}/21/NEVER-1", headers=JSON).status_code == 404
 
+    ready = gw.client.get("/readyz").json()
+    assert ready["legacyIndexers"] == [{"registry": old.registry.address, "indexedBlock": legacy_block, "lagBlocks": chain.height - legacy_block}]
+    report = gw.client.get("/v1/audit/integrity").json()
+    assert report["units"]["total"] == 2 and report["units"]["verified"] == 2  # NEW-1 and BOTH-1
+    (legacy,) = report["legacy"]
+    assert legacy["deployment"]["registry"] == old.registry.address and legacy["block"] == legacy_block
+    assert legacy["units"] == {"total": 3, "verified": 3, "mismatched": 0}
+
     # Both indexes at one block: the reads of the two registries share the node's guard and cache,
     # and BOTH-1's record in one is not taken for its record in the other.
     previous = gw.app.state.legacy[0]
@@ -140,6 +148,8 @@ def test_an_altered_legacy_index_row_is_not_verified(gw, old):
     assert view["deployment"]["readOnly"] is True
     assert "Not verified" in gw.client.get(f"/01/{GTIN}/21/OLD-1").text
     assert _page(gw, "OLD-2")["verification"]["verified"] is True
+    (report,) = gw.client.get("/v1/audit/integrity").json()["legacy"]
+    assert report["units"]["mismatched"] == 1 and report["mismatches"][0]["serial"] == "OLD-1"
 
 
 def test_a_legacy_unit_with_the_node_down_is_not_verified_never_a_5xx(gw, legacy_settings):
