@@ -55,6 +55,15 @@ MANIFEST_SCHEMA = 2  # scripts/deploy.py SCHEMA_VERSION: the contracts and meani
 SIGNING_CONTRACTS = ("TraceRegistry", "ReturnEscrow", "StorePoints", "ReissueDesk")
 
 
+def read_manifest(path: Path) -> tuple[dict[str, Any], Any]:
+    """A deployment manifest and its schema (1: v1's scripts/deploy.py wrote no `schemaVersion`)."""
+    try:
+        manifest = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as exc:
+        raise ManifestError(f"cannot read deployment manifest {path}: {exc}") from exc
+    return manifest, manifest.get("schemaVersion", 1)
+
+
 @dataclass
 class Chain:
     w3: Web3
@@ -69,14 +78,11 @@ class Chain:
 
     @classmethod
     def connect(cls, rpc_url: str, manifest_path: Path, rpc: RpcProfile = REQUEST_RPC) -> "Chain":
-        try:
-            manifest = json.loads(Path(manifest_path).read_text())
-        except (OSError, ValueError) as exc:
-            raise ManifestError(f"cannot read deployment manifest {manifest_path}: {exc}") from exc
-        if manifest.get("schemaVersion") != MANIFEST_SCHEMA:
+        manifest, schema = read_manifest(manifest_path)
+        if schema != MANIFEST_SCHEMA:
             raise ManifestError(
-                f"{manifest_path} describes a deployment of schema {manifest.get('schemaVersion', 1)}; this gateway reads schema "
-                f"{MANIFEST_SCHEMA} (docs/operations.md, Upgrading: drain the outbox, deploy, switch the manifest)"
+                f"{manifest_path} describes a deployment of schema {schema}; this gateway reads schema "
+                f"{MANIFEST_SCHEMA} (docs/operations.md, Moving to a new deployment: drain the outbox, deploy, switch the manifest)"
             )
         w3 = rpc.web3(rpc_url)
         contracts: dict[str, Any] = {}
@@ -118,6 +124,49 @@ class Chain:
         if primary == "DefectClaim":
             return self.domains["ReissueDesk"]
         return self.domains["StorePoints"]
+
+
+# Manifests of earlier deployments the gateway still reads (RT_LEGACY_MANIFESTS): schema 1, written by
+# the scripts/deploy.py of v1 without a `schemaVersion`. A v1 registry's hash chains (type hashes of
+# Commission, LifecycleEvent and Aggregation, and the events that carry them) are v2's, so
+# returntrace.history rebuilds them and its `unitRecord` proves them.
+LEGACY_SCHEMAS = (1,)
+
+
+@dataclass
+class LegacyDeployment:
+    """A previous deployment, read for its registry only: it accepts no messages here and its
+    escrow's orders are not read (no escrow, no desk: the indexer folds no orders)."""
+
+    w3: Web3
+    chain_id: int
+    deployment_block: int
+    registry: Contract
+    schema: int = 1
+    escrow: None = None
+    desk: None = None
+
+    @classmethod
+    def connect(cls, rpc_url: str, manifest_path: Path, rpc: RpcProfile = REQUEST_RPC) -> "LegacyDeployment":
+        manifest, schema = read_manifest(manifest_path)
+        if schema == MANIFEST_SCHEMA:
+            raise ManifestError(f"{manifest_path} describes a deployment of schema {schema}, the current one: it is RT_MANIFEST, not a legacy manifest")
+        if schema not in LEGACY_SCHEMAS:
+            raise ManifestError(f"{manifest_path} describes a deployment of schema {schema}; legacy manifests are of schema {', '.join(map(str, LEGACY_SCHEMAS))}")
+        entry = manifest.get("contracts", {}).get("TraceRegistry") or {}
+        if not entry.get("address") or not entry.get("abi"):
+            raise ManifestError(f"{manifest_path} has no TraceRegistry (address and abi): a legacy deployment is read for its registry")
+        try:
+            w3 = rpc.web3(rpc_url)
+            registry = w3.eth.contract(address=Web3.to_checksum_address(entry["address"]), abi=entry["abi"])
+            return cls(w3=w3, chain_id=int(manifest["chainId"]), deployment_block=int(manifest["deploymentBlock"]), registry=registry, schema=schema)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ManifestError(f"{manifest_path} does not describe its registry's chain (chainId, deploymentBlock, address): {exc!r}") from exc
+
+    @property
+    def deployment(self) -> dict[str, Any]:
+        """How its pages name it (UnitView.deployment)."""
+        return {"schema": self.schema, "chainId": self.chain_id, "registry": self.registry.address, "readOnly": True}
 
 
 class ChainReader:

@@ -201,6 +201,7 @@ class Page:
     unit_links: list[Row] = field(default_factory=list)
     fate: list[Row] = field(default_factory=list)  # "Donated to …", "Lifecycle closed"
     unit_link_hrefs: list[str | None] = field(default_factory=list)
+    deployment_note: str | None = None  # a unit of a previous deployment, served read-only (UnitView.deployment)
 
 
 def _inspection_grade(rs: ReturnStatus | None) -> str | None:
@@ -474,8 +475,12 @@ def build_page(
         grade=grade,
         return_options=_return_options(rs, currency) if rs else [],
         fate=fate_rows,
+        deployment_note=LEGACY_NOTE if (view.deployment or {}).get("readOnly") else None,
         **_unit_links(view),
     )
+
+
+LEGACY_NOTE = "Recorded under the previous deployment (read-only)"
 
 
 FATE_TEXT = {"donated": "Donated to", "recycled": "Recycled by", "destroyed": "Destroyed", "decommissioned": "Taken out of circulation"}

@@ -9,6 +9,9 @@ restart it continues from the cursor; a range indexed twice adds nothing (each l
 longer the chain's block (a reorganisation deeper than the confirmations, or a chain that was
 replaced), the index is emptied and rebuilt from the deployment block.
 
+A previous deployment served read-only (api.chain.LegacyDeployment: no escrow, no desk) is indexed
+for its registry only: chains, products and actors, no orders.
+
     indexer = Indexer(chain, SqliteIndex(path))
     indexer.index_once()      # catch up now (tests, scripts)
     indexer.start()           # or follow the chain in a thread until stop()
@@ -26,7 +29,7 @@ from returntrace import hashchain, history, logs
 from returntrace.refs import order_ref, rma_ref
 from returntrace.logs import DecodedLog, LogDecoder
 
-from .chain import Chain
+from .chain import Chain, LegacyDeployment
 from .db.index import EVENT_COLUMNS, IndexBatch, IndexStore
 from .worker import Worker
 
@@ -81,7 +84,7 @@ class Indexer(Worker):
 
     def __init__(
         self,
-        chain: Chain,
+        chain: Chain | LegacyDeployment,
         index: IndexStore,
         interval: float = 0.2,
         block_range: int = 2000,
@@ -91,12 +94,13 @@ class Indexer(Worker):
         self.chain, self.index = chain, index
         self.block_range, self.confirmations = block_range, confirmations
         self.registry = chain.registry.address
-        self.escrow = chain.escrow.address
+        self.escrow = chain.escrow.address if chain.escrow is not None else None
         # The ReissueDesk's logs (defect claims, replacements) are folded into the orders like the escrow's.
-        self.desk = chain.desk.address
-        self.decoder = LogDecoder({self.registry: chain.registry.abi, self.escrow: chain.escrow.abi, self.desk: chain.desk.abi})
-        self.addresses = [self.registry, self.escrow, self.desk]
-        if index.bind(chain.chain_id, self.registry, self.escrow, chain.deployment_block):
+        self.desk = chain.desk.address if chain.desk is not None else None
+        contracts = [c for c in (chain.registry, chain.escrow, chain.desk) if c is not None]
+        self.decoder = LogDecoder({c.address: c.abi for c in contracts})
+        self.addresses = [c.address for c in contracts]
+        if index.bind(chain.chain_id, self.registry, self.escrow or "", chain.deployment_block):  # "": no escrow
             log.warning("the index belonged to another deployment; it was emptied and is rebuilt from block %d", chain.deployment_block)
         self._lock = threading.Lock()
         self._block_times: dict[int, int] = {}

@@ -163,7 +163,7 @@ class Intake:
         records = self.reader.unit_states(ids)
         for i, unit in enumerate(ids):
             if not records.get(unit) and not self.outbox.is_pending_unit("0x" + unit.hex()):
-                raise ApiError(404, "unknown_unit", f"{where}[{i}]: unit 0x{unit.hex()} has not been commissioned (nor packed, for a parcel)")
+                raise ApiError(404, "unknown_unit", f"{where}[{i}]: unit 0x{unit.hex()} is not commissioned in this deployment's registry (nor packed, for a parcel)")
         closing = self.outbox.marked(("0x" + u.hex() for u in ids), "close")
         for i, unit in enumerate(ids):
             if hashchain.is_closed(records.get(unit, 0)):

@@ -20,6 +20,7 @@ from .db.outbox import OutboxNotDrained, SqliteOutbox
 from .evidence import EvidenceStore
 from .indexer import Indexer
 from .intake import Intake
+from .legacy import Legacy, legacy_deployments
 from .relayer import Relayer
 from .routes import audit, evidence, health, intake, resolver
 from .settings import Settings
@@ -34,6 +35,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         chain = Chain.connect(settings.rpc_url, settings.manifest, settings.request_rpc)
+        previous = legacy_deployments(settings)  # a wrong legacy manifest stops the start before anything is opened
         # The relayer and the indexer wait longer for the node, on web3 clients of their own: a
         # frozen node holds a worker's round, never a request (README, Configuration).
         worker_chain = Chain.connect(settings.rpc_url, settings.manifest, settings.worker_rpc)
@@ -60,12 +62,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.intake.index = index  # names the parcel a unit is already packed in (409 already_packed)
         app.state.indexer = Indexer(worker_chain, index, settings.index_interval, settings.index_block_range, settings.index_confirmations)
         app.state.unit_views = make_unit_views(index, chain, settings)
+        app.state.legacy = [Legacy.open(d, settings, app.state.unit_views.chain_records.reads) for d in previous]
+        app.state.unit_views.previous = tuple(legacy.views for legacy in app.state.legacy)
         if settings.index:
-            app.state.indexer.start()
+            for indexer in (app.state.indexer, *(legacy.indexer for legacy in app.state.legacy)):
+                indexer.start()
         try:
             yield
         finally:
             app.state.indexer.stop()
+            for legacy in app.state.legacy:
+                legacy.close()
             if app.state.relayer:
                 app.state.relayer.stop()
             outbox.close()

@@ -24,6 +24,8 @@ class Settings:
     rpc_timeout: float = REQUEST_RPC.timeout
     worker_rpc_timeout: float = WORKER_RPC.timeout
     manifest: Path = ROOT / "deployments" / "31337.json"
+    # Manifests of previous deployments served read-only (api/legacy.py): their units keep verified pages.
+    legacy_manifests: tuple[Path, ...] = ()
     # The relayer's key pays gas for submitted messages; without it the gateway only reads.
     relayer_key: str | None = field(default=None, repr=False)
     database: Path = ROOT / "data" / "gateway.sqlite3"
@@ -59,6 +61,7 @@ class Settings:
             rpc_timeout=float(_env("RT_RPC_TIMEOUT", str(defaults.rpc_timeout))),
             worker_rpc_timeout=float(_env("RT_WORKER_RPC_TIMEOUT", str(defaults.worker_rpc_timeout))),
             manifest=Path(_env("RT_MANIFEST", str(defaults.manifest))),
+            legacy_manifests=tuple(Path(p.strip()) for p in (_env("RT_LEGACY_MANIFESTS", "") or "").split(",") if p.strip()),
             relayer_key=_env("RT_RELAYER_KEY", None),
             database=Path(_env("RT_DATABASE", str(defaults.database))),
             evidence_dir=Path(_env("RT_EVIDENCE_DIR", str(defaults.evidence_dir))),

@@ -129,17 +129,21 @@ class ChainRecords:
     """The registry's state the pages prove the index against: `unitRecord` and a parcel's content
     (parentOf of each member, parcelSize), at a given block, through ChainReads."""
 
-    def __init__(self, rpc_url: str, registry: str, rpc: RpcProfile = REQUEST_RPC, cache_size: int = 200_000, retry_after: float = 2.0) -> None:
+    def __init__(
+        self, rpc_url: str, registry: str, rpc: RpcProfile = REQUEST_RPC, cache_size: int = 200_000, retry_after: float = 2.0, reads: ChainReads | None = None,
+    ) -> None:
         self.w3 = rpc.web3(rpc_url)
         self.registry = self.w3.eth.contract(address=Web3.to_checksum_address(registry), abi=[
             {"type": "function", "name": "unitRecord", "stateMutability": "view", "inputs": [{"name": "unitId", "type": "bytes32"}], "outputs": [{"name": "", "type": "uint256"}]},
             {"type": "function", "name": "eventCount", "stateMutability": "view", "inputs": [{"name": "unitId", "type": "bytes32"}], "outputs": [{"name": "", "type": "uint32"}]},
         ])
-        self.reads = ChainReads(cache_size, retry_after)
+        # Shared with the reads of other registries on the same node (a legacy deployment's): one fast-fail
+        # guard for the node, keys that name the registry.
+        self.reads = reads or ChainReads(cache_size, retry_after)
 
     def record(self, unit_id: bytes, block: int, block_hash: str | None = None) -> int:
         unit_id = bytes(unit_id)
-        return self.reads.cached(("record", unit_id, block, block_hash), lambda: int(self.registry.functions.unitRecord(unit_id).call(block_identifier=block)))
+        return self.reads.cached(("record", self.registry.address, unit_id, block, block_hash), lambda: int(self.registry.functions.unitRecord(unit_id).call(block_identifier=block)))
 
     def parcel_content(self, parcel_id: bytes, members: list[bytes], block: int, block_hash: str | None = None) -> tuple[dict[bytes, bytes], int]:
         """(parentOf of each member, parcelSize of the parcel) at `block`: two batched reads, cached."""
@@ -147,7 +151,7 @@ class ChainRecords:
             parents = history.read_parents(self.registry, members, block) if members else {}
             return parents, history.read_parcel_sizes(self.registry, [parcel_id], block)[parcel_id]
 
-        return self.reads.cached(("parcel", bytes(parcel_id), tuple(members), block, block_hash), read)
+        return self.reads.cached(("parcel", self.registry.address, bytes(parcel_id), tuple(members), block, block_hash), read)
 
     def records(self, unit_ids: list[bytes], block: int) -> dict[bytes, int]:
         """Many units at one block (JSON-RPC batches), for the integrity report; not cached."""
@@ -288,13 +292,29 @@ def _facts(bits: int | None) -> list[str]:
 class UnitViews:
     """Builds UnitViews from the index and verifies them against the chain (app.state.unit_views)."""
 
-    def __init__(self, index: SqliteIndex, chain_records: ChainRecords, public_url: str, evidence: Any = None, links: OrderLinks | None = None) -> None:
+    def __init__(
+        self, index: SqliteIndex, chain_records: ChainRecords, public_url: str, evidence: Any = None, links: OrderLinks | None = None,
+        deployment: dict[str, Any] | None = None,
+    ) -> None:
         self.index, self.chain_records, self.public_url = index, chain_records, public_url
         self.evidence = EvidenceNames(evidence)
         self.links = links
+        # `deployment` names the deployment these views come from (None: the gateway's current one);
+        # `previous`, the views of deployments served read-only (api/legacy.py), asked in order for a
+        # unit this one does not know.
+        self.deployment = deployment
+        self.previous: tuple[UnitViews, ...] = ()
 
     def view(self, gtin14: str, serial: str) -> UnitView | None:
-        """Raises gs1.GS1Error for a malformed GTIN or serial; None for a unit nobody commissioned."""
+        """Raises gs1.GS1Error for a malformed GTIN or serial; None for a unit nobody commissioned,
+        here or under a previous deployment (whose view says which, UnitView.deployment)."""
+        found = self._view(gtin14, serial)
+        if found is not None:
+            found.deployment = self.deployment
+            return found
+        return next((v for views in self.previous if (v := views.view(gtin14, serial)) is not None), None)
+
+    def _view(self, gtin14: str, serial: str) -> UnitView | None:
         gtin14 = gs1.normalize_gtin(gtin14)
         unit_id = gs1.unit_id(gtin14, serial)
         key = "0x" + unit_id.hex()
@@ -659,7 +679,8 @@ def unit_views(state: Any) -> UnitViews | None:
             return None
         views = make_unit_views(index, chain, settings)
         state.unit_views = views
-    views.evidence.store = getattr(state, "evidence", None) or views.evidence.store
+    for v in (views, *views.previous):
+        v.evidence.store = getattr(state, "evidence", None) or v.evidence.store
     return views
 
 

@@ -104,6 +104,10 @@ class UnitView:
     closed: bool = False  # isClosed(unit), read with the record the verification compared
     # The event that closed it: {"kind": donated|recycled|destroyed|decommissioned, "organization" (GLN), "location", "time", …}
     fate: dict[str, Any] | None = None
+    # The deployment the unit is recorded under: None for the gateway's current one; a previous one it
+    # serves read-only (RT_LEGACY_MANIFESTS) is {"schema", "chainId", "registry", "readOnly": True}, and
+    # its units show no orders (its escrow is not read).
+    deployment: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -3,7 +3,8 @@
     GET /v1/audit/events     lifecycle events by unit, signer, step, event time and block; keyset-paginated
     GET /v1/audit/epcis      the same selection as an EPCIS 2.0 JSON-LD EPCISDocument (api/epcis.py)
     GET /v1/audit/integrity  every indexed unit's rebuilt hash chain against its on-chain record at one block,
-                             and every referenced evidence file against its CID
+                             and every referenced evidence file against its CID; previous deployments'
+                             units (RT_LEGACY_MANIFESTS) in `legacy`, each against its own registry
 
 Filters (all optional, combined with AND): `unitId` (0x…) or `gtin` + `serial`; `signer` (address);
 `bizStep` (number, CBV/extension name, or URI); `from` / `to` (event time, unix seconds or
@@ -329,8 +330,14 @@ def evidence_report(views: Any, store: Any, digests: list[dict[str, Any]]) -> di
 
 @router.get("/integrity", summary="Every indexed unit's rebuilt hash chain against its on-chain record at one block; evidence against its CIDs")
 def get_integrity(request: Request, index: IndexDep, views: UnitViewsDep) -> dict[str, Any]:
+    evidence = getattr(request.app.state, "evidence", None)
     try:
-        return integrity_report(index, views, getattr(request.app.state, "evidence", None))
+        report = integrity_report(index, views, evidence)
+        # Previous deployments served read-only (api/legacy.py): their units against their own registry, apart.
+        report["legacy"] = [
+            {"deployment": legacy.views.deployment, **integrity_report(legacy.index, legacy.views, evidence)} for legacy in getattr(request.app.state, "legacy", ())
+        ]
+        return report
     except ChainUnavailable as exc:
         raise ApiError(503, "chain_unavailable", f"the on-chain records could not be read: {exc}") from exc
 

@@ -43,6 +43,12 @@ def readyz(request: Request) -> JSONResponse:
         checks["relayer"] = entry
     indexer = getattr(state, "indexer", None)
     if indexer is not None:
-        indexed = indexer.indexed_block()
-        checks["indexer"] = {"indexedBlock": indexed, "lagBlocks": None if head is None or indexed is None else max(0, head - indexed)}
+        checks["indexer"] = _indexer_check(indexer, head)
+    # Previous deployments' registries (RT_LEGACY_MANIFESTS), read through the same node.
+    checks["legacyIndexers"] = [{"registry": legacy.deployment.registry.address, **_indexer_check(legacy.indexer, head)} for legacy in getattr(state, "legacy", ())]
     return JSONResponse({"ready": ready, **checks}, status_code=200 if ready else 503)
+
+
+def _indexer_check(indexer: Any, head: int | None) -> dict[str, Any]:
+    indexed = indexer.indexed_block()
+    return {"indexedBlock": indexed, "lagBlocks": None if head is None or indexed is None else max(0, head - indexed)}
