@@ -301,10 +301,33 @@ def rma_ref(escrow: Any, order_id: int) -> bytes:
     return bytes(escrow.rmaRef(order_id))
 
 
+LOCAL_CHAIN_IDS = (31337, 1337)  # anvil, ganache: the only chains the public test keys may govern
+POWER_KEYS = {"accreditor": "RT_ACCREDITOR_KEY", "law_admin": "RT_LAW_ADMIN_KEY", "policy_admin": "RT_POLICY_ADMIN_KEY", "arbiter": "RT_ARBITER_KEY"}
+
+
+def governance_from_env(admin: Any) -> Governance:
+    """The four powers' keys from RT_ACCREDITOR_KEY, RT_LAW_ADMIN_KEY, RT_POLICY_ADMIN_KEY and
+    RT_ARBITER_KEY (all four, each its own key); without them, public test keys, on a local chain only."""
+    given = {power: os.environ.get(var) for power, var in POWER_KEYS.items()}
+    if all(given.values()):
+        if len(set(given.values())) < len(given):
+            raise SystemExit("the four powers need four different keys")
+        return Governance(admin, **{power: accounts.add(key) for power, key in given.items()})
+    if any(given.values()) or chain.id not in LOCAL_CHAIN_IDS:
+        raise SystemExit(
+            f"set {', '.join(POWER_KEYS.values())} (four separate keys; multisigs behind a timelock on a public network): "
+            f"the public test keys govern local chains only (chain ids {LOCAL_CHAIN_IDS})"
+        )
+    return governance(admin)
+
+
 def main() -> None:
     key = os.environ.get("RT_DEPLOYER_KEY")
     admin = accounts.add(key) if key else accounts[0]
-    d = deploy_contracts(admin)
+    d = deploy_contracts(admin, gov=governance_from_env(admin))
     path = write_manifest(d)
-    print(f"TraceRegistry {d.registry.address}\nStorePoints   {d.points.address}\nReturnEscrow  {d.escrow.address}")
+    print(
+        f"TraceRegistry  {d.registry.address}\nReturnPolicies {d.policies.address}\nReturnEscrow   {d.escrow.address}\n"
+        f"ReissueDesk    {d.desk.address}\nStorePoints    {d.points.address}"
+    )
     print(f"deployed from block {d.block}; manifest {path}")
