@@ -65,7 +65,9 @@ def test_the_diminished_value_of_a_used_unit_is_shown_and_deducted_within_the_ca
         deducted = min(attested, cap)
         parts = rs["settlement"]["parts"]
         assert (parts["kind"], parts["verified"], parts["statutory"], parts["basis"], parts["grade"]) == ("graded", True, True, "statutory", "C")
-        assert parts["deductions"] == [{"reason": "diminished_value", "amount": str(deducted)}, {"reason": "return_shipping", "amount": str(DEFAULT_RETURN_FEE)}]
+        assert parts["deductions"] == [
+            {"reason": "diminished_value", "amount": str(deducted)}, {"reason": "return_shipping", "amount": str(DEFAULT_RETURN_FEE)},
+        ]
         assert int(parts["refund"]) == DEFAULT_PRICE - deducted + DEFAULT_DELIVERY_FEE - DEFAULT_RETURN_FEE
         assert int(parts["points"]) == DEFAULT_PRICE * EU.terms[2].points_bps // 10_000
         page = text_of(gateway.client.get(f"/01/{PLAIN_GTIN_INT:014d}/21/{serial}").text)
