@@ -597,12 +597,16 @@ class UnitViews:
         """The order's state from its index row and escrow events; its settlement as the escrow's parts."""
         inspection = None
         if o["inspector"]:
+            # What the inspector attested, from its own log: the order's facts and diminished value are
+            # the arbiter's once it corrected them (DisputeResolved), which the dispute shows apart.
+            submitted = next((e for e in reversed(events) if e["name"] == "InspectionSubmitted"), None)
+            attested = submitted["args"] if submitted is not None else {"facts": o["facts"], "diminishedValue": o["diminished_value"]}
             inspection = {
                 "inspector": o["inspector"],
-                "facts": _facts(o["facts"]),
+                "facts": _facts(int(attested["facts"] or 0)),
                 "claimedGrade": _grade(o["claimed_grade"]),
                 "derivedGrade": _grade(o["derived_grade"]),
-                "diminishedValue": o["diminished_value"],
+                "diminishedValue": None if attested["diminishedValue"] is None else str(attested["diminishedValue"]),
                 "evidence": self.evidence.name(o["inspection_evidence"]),
             }
         settled_by = next((e for e in reversed(events) if e["name"] in SETTLEMENT_EVENTS), None)

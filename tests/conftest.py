@@ -7,6 +7,7 @@ are fresh for each test.
 from __future__ import annotations
 
 import gc
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
@@ -14,11 +15,13 @@ import pytest
 from brownie import ZERO_ADDRESS, accounts, chain
 
 from returntrace import eip712, gs1
+from returntrace import policies as policies_mod
+from returntrace.policies import Facts, Grade, UnitDisposition
 from returntrace.vocab import HYGIENE_SEALED, BizStep, Disposition, Role
 
 from scripts import deploy
 from tests import outside_files
-from tests.support import DEFAULT_DELIVERY_FEE, DEFAULT_PRICE, DEFAULT_RETURN_FEE, GTIN_INT, MARKET_CN, MARKET_EU, MARKET_SPARE, MARKET_US, PLAIN_GTIN_INT, ZERO32
+from tests.support import DEFAULT_DELIVERY_FEE, DEFAULT_PRICE, DEFAULT_RETURN_FEE, GTIN_INT, MARKET_CN, MARKET_EU, MARKET_SPARE, MARKET_US, PLAIN_GTIN_INT, ZERO32, Status
 
 
 # Nothing beside the repository may be read (tests/outside_files.py): watched from here on.
@@ -256,13 +259,14 @@ class Shop:
 
     def buy(
         self, market=MARKET_EU, currency=ZERO_ADDRESS, price=DEFAULT_PRICE, delivery_fee=DEFAULT_DELIVERY_FEE, return_fee=DEFAULT_RETURN_FEE,
-        buyer="buyer", token=None, gtin=GTIN_INT, confirms=False,
+        buyer="buyer", token=None, gtin=GTIN_INT, confirms=False, serial=None,
     ) -> int:
-        """Lists a fresh unit and buys it, committing to the listing (`confirms`: the buyer confirms the
-        statutory exceptions at purchase); an ERC-20 `token` (approved here) is the currency when given."""
+        """Lists a fresh unit (`serial`, else the next ORD serial) and buys it, committing to the listing
+        (`confirms`: the buyer confirms the statutory exceptions at purchase); an ERC-20 `token`
+        (approved here) is the currency when given."""
         if token is not None and currency == ZERO_ADDRESS:
             currency = token.address
-        unit = self.list_unit(market, currency, price, delivery_fee, return_fee, gtin=gtin)
+        unit = self.list_unit(market, currency, price, delivery_fee, return_fee, serial=serial, gtin=gtin)
         account = self.actors[buyer].account
         terms = deploy.listing_terms(self.d.escrow, unit)
         if currency == ZERO_ADDRESS:
@@ -314,3 +318,38 @@ class Shop:
 @pytest.fixture
 def shop(deployment, actors, relayer, commission, record, sign) -> Shop:
     return Shop(deployment, actors, relayer, commission, record, sign)
+
+
+# Each disposition's grade terms, and facts that give that grade: EU grade B (packaging intact, seal
+# broken, unused) donates, grade C (used) recycles; no preset destroys, so the spare market gets a
+# policy whose grade C does.
+DESTINATIONS = {
+    UnitDisposition.DONATE: (Facts.PACKAGING_INTACT, Grade.B),
+    UnitDisposition.RECYCLE: (Facts.USED, Grade.C),
+    UnitDisposition.DESTROY: (Facts.USED, Grade.C),
+}
+
+
+@pytest.fixture
+def destined(shop, escrow, policies, plain_gtin, actors, admin) -> Callable[..., bytes]:
+    """destined(disposition, serial=None) -> unit id: a unit sold, delivered, returned, inspected and
+    settled (the buyer accepted the grade), whose grade terms send it to a partner (DONATE, RECYCLE)
+    or to destruction (DESTROY): the only units a charity, a recycler or a destroying warehouse may close."""
+
+    def _destined(disposition: UnitDisposition, serial: str | None = None) -> bytes:
+        facts, grade = DESTINATIONS[disposition]
+        if disposition == UnitDisposition.DESTROY:
+            c = policies_mod.US.terms[2]
+            destroying = replace(policies_mod.US, terms=(*policies_mod.US.terms[:2], replace(c, disposition=UnitDisposition.DESTROY)))
+            policies.setLaw(MARKET_SPARE, policies_mod.US_LAW.as_tuple(), {"from": admin})
+            policies.setPolicy(MARKET_SPARE, destroying.as_tuple(), {"from": admin})
+            policies.setCurrency(MARKET_SPARE, ZERO_ADDRESS, policies_mod.NATIVE.as_tuple(), {"from": admin})
+            order = shop.returned(market=MARKET_SPARE, gtin=plain_gtin, serial=serial)
+        else:
+            order = shop.returned(serial=serial)
+        shop.inspect(order, facts, int(grade))
+        escrow.acceptInspection(order, {"from": actors["buyer"].account})
+        assert escrow.order(order)["status"] == Status.SETTLED
+        return shop.unit(order)
+
+    return _destined

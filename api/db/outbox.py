@@ -399,8 +399,8 @@ class SqliteOutbox:
         message or transaction of another deployment is unfinished, raises OutboxNotDrained (run the
         gateway on the old manifest until `/readyz` shows an empty queue). A drained outbox is
         rebound: the old messages stay readable (GET /v1/messages/{id}) under their old deployment,
-        out of the new one's nonce accounting. An outbox written before bindings existed counts as
-        another deployment's. Returns True if it was rebound."""
+        out of the new one's nonce accounting and of its units (what they created or closed). An
+        outbox written before bindings existed counts as another deployment's. Returns True if it was rebound."""
         key = json.dumps(deployment, sort_keys=True)
         with self._tx() as db:
             row = db.execute("SELECT deployment FROM outbox_deployment WHERE id = 1").fetchone()
@@ -421,6 +421,10 @@ class SqliteOutbox:
             tag = "@" + keccak(text=old).hex()[:16]  # the old deployment's messages keep their rows, under their own key
             db.execute("UPDATE messages SET contract = contract || ? WHERE instr(contract, '@') = 0", (tag,))
             db.execute("UPDATE transactions SET status = 'archived'")
+            # What those messages did to units (created, closed, packed) is about the old registry's
+            # units: under the new one the same ids are other units, created and closed by its own messages.
+            db.execute("DELETE FROM message_units")
+            db.execute("DELETE FROM message_marks")
             db.execute("INSERT OR REPLACE INTO outbox_deployment (id, deployment) VALUES (1, ?)", (key,))
             return True
 

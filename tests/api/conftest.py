@@ -102,6 +102,22 @@ class Gateway:
         units = [{"gtin": gtin, "serial": s, "location": self.actors["brand"].gln, "eventTime": chain.time(), "evidence": ZERO32} for s in serials]
         return self.body("CommissionBatch", actor, units=units, **fields)
 
+    def decommission_body(
+        self, serials: list[str], actor: str = "brand", gtin: int = GTIN_INT, disposition: Disposition = Disposition.INACTIVE, **fields: Any
+    ) -> dict[str, Any]:
+        """A brand's signed DecommissionBatch of units of `gtin` (its stock, taken out of circulation)."""
+        units = [
+            {"gtin": gtin, "serial": s, "disposition": int(disposition), "location": self.actors[actor].gln, "eventTime": chain.time(), "evidence": ZERO32}
+            for s in serials
+        ]
+        return self.body("DecommissionBatch", actor, units=units, **fields)
+
+    def inspection_body(self, order_id: int, facts: int, grade: int, actor: str = "inspector", **fields: Any) -> dict[str, Any]:
+        """An inspector's signed attestation; no diminished value and a fixed evidence digest unless given."""
+        fields.setdefault("diminishedValue", 0)
+        fields.setdefault("evidence", "0x" + "ab" * 32)
+        return self.body("Inspection", actor, orderId=order_id, facts=int(facts), grade=int(grade), **fields)
+
     def commission(self, *serials: str) -> list[bytes]:
         r = self.client.post("/v1/commissions", json=self.commission_body(list(serials)))
         assert r.status_code == 202, r.text

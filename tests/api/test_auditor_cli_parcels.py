@@ -5,6 +5,7 @@ from __future__ import annotations
 from brownie import web3
 
 from returntrace import gs1
+from returntrace.policies import UnitDisposition
 from returntrace.vocab import AggregationAction, BizStep, Disposition
 from scripts import audit, deploy
 from tests.support import GTIN
@@ -19,8 +20,9 @@ def _aggregate(deployment, relayer, signer, children, action):
     reg.aggregate([batch], {"from": relayer})
 
 
-def test_history_shows_parcel_scans_while_packed(deployment, actors, relayer, commission, record, manifest, capsys):
-    unit = commission("CLI-PARCEL")
+def test_history_shows_parcel_scans_while_packed(deployment, actors, relayer, destined, record, manifest, capsys):
+    # Returned used, settled grade C: it travels to the recycler in a parcel.
+    unit = destined(UnitDisposition.RECYCLE, serial="CLI-PARCEL")
     parcel_id = gs1.parcel_id(SSCC)
     _aggregate(deployment, relayer, actors["warehouse"], [unit], AggregationAction.ADD)
     record(parcel_id, BizStep.DEPARTING, "carrier", Disposition.IN_TRANSIT)
@@ -31,9 +33,10 @@ def test_history_shows_parcel_scans_while_packed(deployment, actors, relayer, co
     h = audit.unit_history(registry, deployment.block, GTIN, "CLI-PARCEL")
     assert h["verified"] and h["closed"], h["reason"]
     assert [(e["label"], e["via_parcel"]) for e in h["timeline"]] == [
-        ("Made", False), ("Packed in parcel", False), ("Departed", True), ("Unpacked from parcel", False), ("Received by recycler", False),
+        ("Made", False), ("Delivered", False), ("Received at return center", False),
+        ("Packed in parcel", False), ("Departed", True), ("Unpacked from parcel", False), ("Received by recycler", False),
     ]
-    assert h["timeline"][2]["parcel"] == f"{SSCC:018d}" and h["timeline"][2]["seq"] == 2  # the parcel chain's 2nd link
+    assert h["timeline"][4]["parcel"] == f"{SSCC:018d}" and h["timeline"][4]["seq"] == 2  # the parcel chain's 2nd link
     assert h["parcels"] == [
         {"sscc": f"{SSCC:018d}", "parcelId": "0x" + parcel_id.hex(), "verified": True, "onchainRecord": h["parcels"][0]["onchainRecord"], "rebuiltRecord": h["parcels"][0]["onchainRecord"]}
     ]

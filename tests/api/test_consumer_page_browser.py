@@ -74,7 +74,8 @@ def test_full_return_on_a_phone(live_gateway, shop, escrow, record, actors):
     serial = "BTL-1001"
     unit = shop.list_unit(market=MARKET_EU, serial=serial)
     assert unit == gs1.unit_id(GTIN, serial)
-    order = escrow.purchase(unit, DEFAULT_PRICE + DEFAULT_DELIVERY_FEE, {"from": actors["buyer"].account, "value": DEFAULT_PRICE + DEFAULT_DELIVERY_FEE}).return_value
+    terms = deploy.listing_terms(escrow, unit)  # the buyer commits to every term of the listing
+    order = escrow.purchase(unit, terms, False, {"from": actors["buyer"].account, "value": DEFAULT_PRICE + DEFAULT_DELIVERY_FEE}).return_value
 
     # Shipped and cleared customs: the carrier's signed scanning session, posted to the gateway over HTTP.
     later(3 * HOUR)
@@ -110,7 +111,7 @@ def test_full_return_on_a_phone(live_gateway, shop, escrow, record, actors):
     # buyer bears for grade B; the unit goes to a charity.
     later(HOUR)
     settled = escrow.acceptInspection(order, {"from": actors["buyer"].account}).events["OrderSettled"]
-    assert (settled["grade"], settled["statutory"], settled["refund"]) == (Grade.B, False, REFUND)
+    assert (settled["grade"], settled["settlement"]["statutory"], settled["settlement"]["refund"]) == (Grade.B, False, REFUND)
     later(DAY)
     record(unit, BizStep.RECEIVING, "charity", Disposition.DONATED)
 
@@ -146,7 +147,11 @@ def test_full_return_on_a_phone(live_gateway, shop, escrow, record, actors):
         assert evidence == [f"/v1/evidence/{cid}"]
         assert "0.77 ETH back to the buyer" in text
         status_rows = browser.evaluate("document.getElementById('return-status').innerText")
-        for expected in ("Settled", "Grade\nB — opened but unused", "The brand's EU return policy, grade B terms", "Refund\n0.77 ETH", "Where the unit goes\nA local charity (donated)"):
+        for expected in (
+            "Settled", "Grade\nB — opened but unused", "The brand's EU return policy, grade B terms", "Refund\n0.77 ETH",
+            "Where the unit goes\nA local charity (donated)", f"Order state\nchecked on-chain at block {block:,}",
+            "Statutory right\nReturned within the statutory period, but the unit's state (an opened hygiene seal",
+        ):
             assert expected in status_rows, (expected, status_rows)
         assert browser.evaluate("document.scripts.length") == 0
         assert shot.stat().st_size > 10_000

@@ -95,7 +95,7 @@ INTEGER_FIELDS = {
     "EventBatch": [(("events", 0, name), lo, hi) for name, lo, hi in OBSERVED],
     "CommissionBatch": [(("units", 0, name), lo, hi) for name, lo, hi in (("gtin", 0, 2**64 - 1), ("location", 0, 2**64 - 1), ("eventTime", 0, 2**40 - 1))],
     "AggregationBatch": [(("aggregations", 0, name), lo, hi) for name, lo, hi in (*OBSERVED, ("sscc", 0, 2**64 - 1), ("action", 0, 2**8 - 1))],
-    "Inspection": [(("orderId",), 1, 2**256 - 1), (("facts",), 0, 2**8 - 1), (("grade",), 0, 2**8 - 1)],
+    "Inspection": [(("orderId",), 1, 2**256 - 1), (("facts",), 0, 2**8 - 1), (("grade",), 0, 2**8 - 1), (("diminishedValue",), 0, 2**96 - 1)],
     "ReturnRequest": [(("orderId",), 1, 2**256 - 1), (("reason",), 0, 2**8 - 1), (("remedy",), 0, 2**8 - 1)],
     "DefectClaim": [(("orderId",), 1, 2**256 - 1)],
 }
@@ -118,7 +118,10 @@ def _valid_fields(kind: str, gateway, shop, commission, n: int) -> dict:
             "evidence": ZERO32, "bizTransaction": ZERO32,
         }]}
     if kind == "Inspection":
-        return {"orderId": shop.returned(market=MARKET_EU), "facts": int(Facts.SEAL_INTACT | Facts.PACKAGING_INTACT), "grade": int(Grade.A), "evidence": "0x" + "ab" * 32}
+        return {
+            "orderId": shop.returned(market=MARKET_EU), "facts": int(Facts.SEAL_INTACT | Facts.PACKAGING_INTACT), "grade": int(Grade.A),
+            "diminishedValue": 0, "evidence": "0x" + "ab" * 32,
+        }
     order_id = shop.buy(market=MARKET_EU)
     shop.deliver(order_id)
     if kind == "ReturnRequest":

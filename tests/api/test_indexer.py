@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from brownie import chain
+from brownie import ZERO_ADDRESS, chain
 from fastapi.testclient import TestClient
 
 from returntrace.refs import order_ref, rma_ref
@@ -14,14 +14,15 @@ from api.unit_view import unit_view
 from returntrace import eip712, gs1, history
 from returntrace.policies import Facts, Grade
 from returntrace.vocab import BizStep, Disposition
+from scripts import deploy
 from tests.api.conftest import Gateway
-from tests.api.indexing import execute, journey, rows
-from tests.support import GTIN, GTIN_INT
+from tests.api.indexing import JOURNEY, execute, journey, rows
+from tests.support import DEFAULT_DELIVERY_FEE, DEFAULT_PRICE, DEFAULT_RETURN_FEE, GTIN, GTIN_INT, MARKET_EU, ZERO32
 
 
-def _journey(gateway, serials):
+def _journey(gateway, serials, steps=JOURNEY):
     """Commissioned by the brand, shipped, departed, customs, delivered: five events per unit."""
-    return journey(gateway, serials)
+    return journey(gateway, serials, steps)
 
 
 def test_relayed_events_are_indexed_with_their_hash_chain(gateway, registry):
@@ -77,18 +78,37 @@ def test_a_new_app_on_the_same_database_resumes_from_the_cursor(gateway, gateway
         assert view.verification.verified and len(view.timeline) == 5
 
 
-def test_unit_view_timeline_labels_and_verification(gateway, registry):
-    _journey(gateway, ["IDX-V"])
-    (unit,) = [gs1.unit_id(GTIN_INT, "IDX-V")]
-    r = gateway.post("/v1/events", gateway.events_body("carrier", [gateway.event(unit, BizStep.ACCEPTING, "carrier", Disposition.RETURNED)]))
-    r2 = gateway.post("/v1/events", gateway.events_body("charity", [gateway.event(unit, BizStep.RECEIVING, "charity", Disposition.DONATED)]))
-    assert (r.status_code, r2.status_code) == (202, 202)
+def test_unit_view_timeline_labels_and_verification(gateway, registry, escrow, actors):
+    """A unit sold, carried, returned, graded B and donated, every scan relayed through the gateway (a
+    charity takes only a unit whose settled order sends it there)."""
+    (unit,) = _journey(gateway, ["IDX-V"], steps=())
+    escrow.list(GTIN_INT, "IDX-V", MARKET_EU, ZERO_ADDRESS, DEFAULT_PRICE, DEFAULT_DELIVERY_FEE, DEFAULT_RETURN_FEE, {"from": actors["brand"].account})
+    buyer = actors["buyer"].account
+    order_id = escrow.purchase(unit, deploy.listing_terms(escrow, unit), False, {"from": buyer, "value": DEFAULT_PRICE + DEFAULT_DELIVERY_FEE}).return_value
+    order, rma = deploy.order_ref(escrow, order_id), deploy.rma_ref(escrow, order_id)
+
+    def scan(actor, step, disposition, ref=ZERO32):
+        r = gateway.post("/v1/events", gateway.events_body(actor, [gateway.event(unit, step, actor, disposition, bizTransaction=ref)]))
+        assert r.status_code == 202, r.text
+        gateway.relay()
+
+    for actor, step, disposition in JOURNEY:
+        scan(actor, step, disposition, order if step == BizStep.DELIVERING else ZERO32)
+    escrow.requestReturn(order_id, 5, 0, {"from": buyer})
+    scan("carrier", BizStep.ACCEPTING, Disposition.RETURNED, rma)
+    scan("warehouse", BizStep.RECEIVING, Disposition.RETURNED, rma)
+    r = gateway.post("/v1/inspections", gateway.inspection_body(order_id, Facts.PACKAGING_INTACT, Grade.B))
+    assert r.status_code == 202, r.text
     gateway.relay()
+    escrow.acceptInspection(order_id, {"from": buyer})
+    scan("charity", BizStep.RECEIVING, Disposition.DONATED)
     gateway.app.state.indexer.index_once()
 
     view = unit_view(gateway.app.state, GTIN, "IDX-V")
     assert view.unit_id == "0x" + unit.hex()
-    assert [e.label for e in view.timeline] == ["Made", "Shipped", "Departed", "Cleared customs", "Delivered", "Picked up for return", "Received by charity"]
+    assert [e.label for e in view.timeline] == [
+        "Made", "Shipped", "Departed", "Cleared customs", "Delivered", "Picked up for return", "Received at return center", "Received by charity",
+    ]
     assert [e.step for e in view.timeline][:2] == ["commissioning", "shipping"]
     assert view.timeline[3].step_uri == "urn:returntrace:bizstep:customs_clearing"
     assert view.timeline[-1].disposition == "donated" and view.timeline[-1].signer_role == "charity"
@@ -99,8 +119,10 @@ def test_unit_view_timeline_labels_and_verification(gateway, registry):
     v = view.verification
     assert v.verified and v.reason is None
     assert v.block == gateway.app.state.indexer.indexed_block()
-    assert v.onchain_count == v.rebuilt_count == 7 == registry.eventCount(unit)
-    assert view.return_status is None
+    assert v.onchain_count == v.rebuilt_count == 8 == registry.eventCount(unit)
+    rs = view.return_status
+    assert (rs.order_id, rs.status, rs.settlement.grade, rs.settlement.disposition) == (order_id, "settled", "B", "donate")
+    assert view.closed and view.fate["kind"] == "donated"
     assert view.to_json()["verification"]["verified"] is True
 
 

@@ -1,13 +1,21 @@
 """Intake refuses what the chain will refuse once the queue ahead is mined: events after a queued
 closing event, a second packing of a unit, aggregations that close or carry the wrong step, a
-closing scan of a parcel that still holds units, and inspections the escrow would refuse."""
+closing scan of a parcel that still holds units, and inspections the escrow would refuse; and a
+gateway does not start on a manifest that lacks a v2 contract."""
 
 from __future__ import annotations
 
-from brownie import chain
+import json
+from dataclasses import replace
 
+import pytest
+from brownie import chain
+from fastapi.testclient import TestClient
+
+from api.chain import ManifestError
+from api.main import create_app
 from returntrace import gs1
-from returntrace.policies import Facts, Grade
+from returntrace.policies import Facts, Grade, UnitDisposition
 from returntrace.vocab import BizStep, Disposition
 from tests.api.test_parcels import ADD, DELETE, PARCEL, SSCC, aggregation
 from tests.support import MARKET_EU
@@ -28,9 +36,8 @@ def _accepted(gateway, path, body):
     return r.json()["id"]
 
 
-def test_a_queued_closing_event_refuses_later_events_and_packings(gateway):
-    (unit,) = gateway.commission("Q-CLOSE")
-    gateway.relay()
+def test_a_queued_closing_event_refuses_later_events_and_packings(gateway, destined):
+    unit = destined(UnitDisposition.DONATE)  # its settled order sends it to a charity: the donation may close it
     _accepted(gateway, "/v1/events", gateway.events_body("charity", [gateway.event(unit, BizStep.RECEIVING, "charity", Disposition.DONATED)]))
     _rejected(gateway, "/v1/events", gateway.events_body("warehouse", [gateway.event(unit, BizStep.STORING, "warehouse")]), 409, "unit_closed")
     _rejected(gateway, "/v1/aggregations", aggregation(gateway, "carrier", [unit]), 409, "unit_closed")
@@ -71,24 +78,20 @@ def test_a_parcel_that_holds_units_is_not_closed(gateway):
     del b
 
 
-def _inspection(gateway, order_id, facts, grade, actor="inspector"):
-    return gateway.body("Inspection", actor, orderId=order_id, facts=int(facts), grade=int(grade), evidence="0x" + "ab" * 32)
-
-
 def test_inspections_the_escrow_would_refuse(gateway, shop, deployment, escrow, admin, actors):
     # No receiving scan yet: the escrow cannot start the SLA.
     waiting = shop.buy(market=MARKET_EU)
     shop.deliver(waiting)
     shop.request_return(waiting)
-    _rejected(gateway, "/v1/inspections", _inspection(gateway, waiting, Facts.SEAL_INTACT | Facts.PACKAGING_INTACT, Grade.A), 409, "not_returned")
+    _rejected(gateway, "/v1/inspections", gateway.inspection_body(waiting, Facts.SEAL_INTACT | Facts.PACKAGING_INTACT, Grade.A), 409, "not_returned")
 
     # Refunded on receipt: the inspection only decides the fate, and must claim the derived grade.
     warehouse = actors["warehouse"]
     deployment.registry.setReturnCenter(warehouse.gln, warehouse.gln, 1 << MARKET_EU, {"from": admin})
     refunded = shop.returned(market=MARKET_EU)
     escrow.releaseRefundOnReceipt(refunded, {"from": admin})
-    _rejected(gateway, "/v1/inspections", _inspection(gateway, refunded, Facts.PACKAGING_INTACT, Grade.A), 409, "grade_mismatch")
-    _accepted(gateway, "/v1/inspections", _inspection(gateway, refunded, Facts.PACKAGING_INTACT, Grade.B))
+    _rejected(gateway, "/v1/inspections", gateway.inspection_body(refunded, Facts.PACKAGING_INTACT, Grade.A), 409, "grade_mismatch")
+    _accepted(gateway, "/v1/inspections", gateway.inspection_body(refunded, Facts.PACKAGING_INTACT, Grade.B))
 
     # Past the SLA (5 days in the EU preset) the escrow refuses the inspection; the buyer claims the refund.
     late = shop.returned(market=MARKET_EU)
@@ -96,22 +99,31 @@ def test_inspections_the_escrow_would_refuse(gateway, shop, deployment, escrow, 
     chain.sleep(6 * 24 * 3600)
     chain.mine()
     gateway.app.state.reader._block_time = (0.0, 0)
-    _rejected(gateway, "/v1/inspections", _inspection(gateway, late, Facts.SEAL_INTACT | Facts.PACKAGING_INTACT, Grade.A, "inspector2"), 409, "sla_elapsed")
+    _rejected(gateway, "/v1/inspections", gateway.inspection_body(late, Facts.SEAL_INTACT | Facts.PACKAGING_INTACT, Grade.A, "inspector2"), 409, "sla_elapsed")
 
 
-def test_nonce_of_a_defect_claim_without_a_desk_is_503(gateway, monkeypatch):
-    monkeypatch.setattr(gateway.app.state.chain, "desk", None)
-    r = gateway.client.get(f"/v1/signers/{gateway.actors['buyer'].address}/nonce", params={"kind": "DefectClaim"})
-    assert (r.status_code, r.json()["error"]) == (503, "not_deployed"), r.text
+@pytest.mark.parametrize("missing", ["ReissueDesk", "ReturnPolicies", "schemaVersion"])
+def test_a_manifest_without_the_desk_or_the_policies_is_refused_at_startup(gateway_settings, manifest, tmp_path, missing):
+    """Every v2 deployment has a ReissueDesk and ReturnPolicies: a gateway started on a manifest without
+    one (or of another schema) stops with the reason, rather than answer defect claims or policies it cannot read."""
+    data = json.loads(manifest.read_text())
+    if missing == "schemaVersion":
+        data["schemaVersion"] = 1
+    else:
+        del data["contracts"][missing]
+    broken = tmp_path / "manifest.json"
+    broken.write_text(json.dumps(data))
+    with pytest.raises(ManifestError, match="schema 1" if missing == "schemaVersion" else f"has no {missing}"):
+        with TestClient(create_app(replace(gateway_settings, manifest=broken))):
+            pass
 
 
-def test_a_closing_made_elsewhere_within_the_reader_ttl_fails_on_chain_with_its_error(gateway, record):
+def test_a_closing_made_elsewhere_within_the_reader_ttl_fails_on_chain_with_its_error(gateway, record, destined):
     """An open unit's record is read again after the reader's TTL (as roles are): a unit closed by
     another gateway in that window is accepted here, and the chain's refusal is what the message
     then carries; closings queued or confirmed here are refused at once (the tests above)."""
     gateway.app.state.reader._ttl = 600  # the window, made wide enough that a slow machine stays inside it
-    (unit,) = gateway.commission("ELSEWHERE")
-    gateway.relay()
+    unit = destined(UnitDisposition.DONATE)  # its settled order sends it to a charity
     _accepted(gateway, "/v1/events", gateway.events_body("warehouse", [gateway.event(unit, BizStep.STORING, "warehouse")]))
     gateway.relay()
     record(unit, BizStep.RECEIVING, "charity", Disposition.DONATED)  # straight on-chain, not through this gateway

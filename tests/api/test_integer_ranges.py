@@ -50,10 +50,7 @@ def test_registry_messages_with_the_largest_deadline_are_accepted_and_relayed(ga
 
 def test_escrow_and_desk_messages_with_the_largest_deadline_are_accepted_and_relayed(gateway, shop, escrow):
     returned = shop.returned(market=MARKET_EU)
-    inspection = gateway.body(
-        "Inspection", "inspector", orderId=returned, facts=int(Facts.SEAL_INTACT | Facts.PACKAGING_INTACT), grade=int(Grade.A),
-        evidence="0x" + "ab" * 32, deadline=NEVER,
-    )
+    inspection = gateway.inspection_body(returned, Facts.SEAL_INTACT | Facts.PACKAGING_INTACT, Grade.A, deadline=NEVER)
     _confirmed(gateway, "/v1/inspections", inspection)
     assert escrow.order(returned)["status"] == Status.SETTLED  # grade A: settled at once
 

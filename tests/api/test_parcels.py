@@ -12,6 +12,7 @@ from brownie import chain, web3
 
 from api.unit_view import unit_view
 from returntrace import gs1
+from returntrace.policies import UnitDisposition
 from returntrace.vocab import AggregationAction, BizStep, Disposition
 from scripts import audit
 from tests.api.indexing import execute
@@ -49,9 +50,10 @@ def _accepted(gateway, path, body):
     return r.json()["id"]
 
 
-def test_intake_checks_every_aggregation_rule(gateway, registry):
-    a, b = gateway.commission("PAR-A", "PAR-B")
+def test_intake_checks_every_aggregation_rule(gateway, registry, destined):
+    (a,) = gateway.commission("PAR-A")
     gateway.relay()
+    b = destined(UnitDisposition.DONATE)  # its settled order sends it to a charity
     bad_sscc = aggregation(gateway, "carrier", [a])
     bad_sscc["aggregations"][0]["sscc"] = str(SSCC + 1)
     _rejected(gateway, "/v1/aggregations", bad_sscc, 400, "invalid_sscc")
@@ -160,9 +162,8 @@ def test_packed_unit_view_parcel_page_epcis_and_integrity(gateway, manifest, cap
     assert report["parcels"]["mismatched"] == 1 and report["mismatches"][0]["sscc"] == SSCC18
 
 
-def test_consumer_page_says_where_a_partner_took_the_unit(gateway):
-    (unit,) = gateway.commission("DON-1")
-    gateway.relay()
+def test_consumer_page_says_where_a_partner_took_the_unit(gateway, destined):
+    unit = destined(UnitDisposition.DONATE, serial="DON-1")  # returned, graded B and settled: a charity's
     _accepted(gateway, "/v1/events", gateway.events_body("charity", [gateway.event(unit, BizStep.RECEIVING, "charity", Disposition.DONATED)]))
     gateway.relay()
     gateway.app.state.indexer.index_once()

@@ -1,5 +1,5 @@
 """Refund on receipt submitted by the relayer: whichever of the return request and the receiving
-scan is confirmed last triggers it; reading its condition never holds a confirmation back; and the
+scan is confirmed last triggers it (a scan counts only if recorded no earlier than the request); reading its condition never holds a confirmation back; and the
 confirmation path reads little per scan."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from api import refund_on_receipt
 from returntrace import history
 from returntrace.vocab import BizStep, Disposition
 from scripts import deploy
-from tests.support import MARKET_EU, Remedy, Status
+from tests.support import MARKET_EU, Remedy, Status, next_block_at
 
 
 def _accredit(deployment, admin, actors):
@@ -30,17 +30,51 @@ def _status(gateway, message_id):
     return gateway.client.get(f"/v1/messages/{message_id}").json()["status"]
 
 
+def _received_recorded_at(shop, order_id) -> int:
+    """When the registry recorded the return center's receiving scan under the order's RMA."""
+    milestone = shop.d.registry.milestone(shop.unit(order_id), deploy.rma_ref(shop.d.escrow, order_id), refund_on_receipt.MILESTONE_RETURN_RECEIVED)
+    return milestone["recordedAt"]
+
+
 def test_a_return_request_confirmed_after_the_scan_releases_the_refund(gateway, shop, deployment, escrow, admin, actors):
+    """The escrow counts a receiving scan recorded no earlier than the return request. The return
+    center's scan mined just before the buyer's request, in the same second, is one: only the
+    request's confirmation can then trigger the release."""
     _accredit(deployment, admin, actors)
     order_id = shop.buy(market=MARKET_EU)
     shop.deliver(order_id)
+    same_second = chain.time() + 60
+    next_block_at(same_second)
     shop.receive(order_id)  # the return center scanned the parcel before the buyer's request was mined
     r = gateway.post("/v1/return-requests", gateway.body("ReturnRequest", "buyer", orderId=order_id, reason=0, remedy=int(Remedy.REFUND)))
     assert r.status_code == 202, r.text
+    next_block_at(same_second)
     gateway.relay()
+    assert escrow.order(order_id)["requestedAt"] == same_second == _received_recorded_at(shop, order_id)
     assert _status(gateway, r.json()["id"]) == "confirmed"
     assert _status(gateway, refund_on_receipt.message_id(gateway.app.state.chain, order_id)) == "confirmed"
     assert escrow.order(order_id)["status"] == Status.REFUNDED
+
+
+def test_a_scan_recorded_before_the_return_request_releases_nothing(gateway, shop, deployment, escrow, admin, actors):
+    """A receiving scan recorded a second before the buyer asked proves nothing of this return (the
+    escrow ignores it): the request's confirmation stores no release and the manual one is refused."""
+    _accredit(deployment, admin, actors)
+    order_id = shop.buy(market=MARKET_EU)
+    shop.deliver(order_id)
+    scanned = chain.time() + 60
+    next_block_at(scanned)
+    shop.receive(order_id)
+    r = gateway.post("/v1/return-requests", gateway.body("ReturnRequest", "buyer", orderId=order_id, reason=0, remedy=int(Remedy.REFUND)))
+    assert r.status_code == 202, r.text
+    next_block_at(scanned + 1)
+    gateway.relay()
+    assert (escrow.order(order_id)["requestedAt"], _received_recorded_at(shop, order_id)) == (scanned + 1, scanned)
+    assert _status(gateway, r.json()["id"]) == "confirmed"
+    assert gateway.client.get(f"/v1/messages/{refund_on_receipt.message_id(gateway.app.state.chain, order_id)}").status_code == 404
+    assert escrow.order(order_id)["status"] == Status.RETURN_REQUESTED and escrow.returnReceivedAt(order_id) == 0
+    r = gateway.client.post(f"/v1/orders/{order_id}/release-refund-on-receipt")
+    assert (r.status_code, r.json()["error"]) == (409, "not_returned"), r.text
 
 
 def test_a_failing_follow_up_check_never_holds_the_confirmation(gateway, shop, deployment, escrow, admin, actors, monkeypatch):
@@ -110,10 +144,11 @@ def test_release_is_refused_after_the_inspection_sla_and_node_errors_are_503(gat
 
 
 def test_closed_units_are_remembered_and_not_read_again(gateway, monkeypatch):
+    gateway.app.state.reader._ttl = 0  # open units are read again every time: only the memory of closed ones spares a read
     (unit,) = gateway.commission("CLOSED-CACHE")
     gateway.relay()
-    r = gateway.post("/v1/events", gateway.events_body("charity", [gateway.event(unit, BizStep.RECEIVING, "charity", Disposition.DONATED)]))
-    assert r.status_code == 202
+    r = gateway.post("/v1/decommissions", gateway.decommission_body(["CLOSED-CACHE"]))  # the brand takes it out of circulation
+    assert r.status_code == 202, r.text
     gateway.relay()
     body = gateway.events_body("warehouse", [gateway.event(unit, BizStep.STORING, "warehouse")])
     assert gateway.post("/v1/events", body).json()["error"] == "unit_closed"

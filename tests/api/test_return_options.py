@@ -8,10 +8,11 @@ from brownie import chain
 from api import refund_on_receipt
 from api.unit_view import unit_view
 from returntrace import eip712
-from returntrace.policies import Facts, Grade
+from returntrace.policies import EU, Facts, Grade
 from returntrace.vocab import BizStep, Disposition
 from scripts import deploy
-from tests.support import GTIN, GTIN_INT, MARKET_CN, MARKET_EU, MARKET_US, ZERO32, Remedy, Status
+from tests.api.test_resolver import text_of
+from tests.support import DEFAULT_DELIVERY_FEE, GTIN, GTIN_INT, MARKET_CN, MARKET_EU, MARKET_US, ZERO32, Remedy, Status
 
 EVIDENCE = "0x" + "ab" * 32
 
@@ -216,26 +217,36 @@ def test_inspector_of_the_merchants_organisation_is_refused_before_queueing(gate
     order = shop.returned(market=MARKET_EU)
     # A stranger accredited as an inspector, but inside the brand's organisation.
     registry.setActor(actors["stranger"].address, 8, actors["brand"].gln, {"from": admin})
-    body = gateway.body("Inspection", "stranger", orderId=order, facts=Facts.SEAL_INTACT | Facts.PACKAGING_INTACT, grade=int(Grade.A), evidence=EVIDENCE)
+    body = gateway.inspection_body(order, Facts.SEAL_INTACT | Facts.PACKAGING_INTACT, Grade.A, "stranger", evidence=EVIDENCE)
     _rejected(gateway.post("/v1/inspections", body), 403, "inspector_not_independent")
-    independent = gateway.body("Inspection", "inspector", orderId=order, facts=Facts.SEAL_INTACT | Facts.PACKAGING_INTACT, grade=int(Grade.A), evidence=EVIDENCE)
+    independent = gateway.inspection_body(order, Facts.SEAL_INTACT | Facts.PACKAGING_INTACT, Grade.A, evidence=EVIDENCE)
     assert gateway.post("/v1/inspections", independent).status_code == 202
 
 
-def test_a_claim_nobody_decided_shows_approved_by_timeout(gateway, shop, deployment, escrow, actors):
-    from returntrace.policies import EU
-
+def test_a_claim_nobody_decided_becomes_a_return_at_the_brands_expense(gateway, shop, deployment, escrow, actors):
+    """Silence never approves a defect claim: once the SLA passes undecided, anyone turns it into a
+    return of the unit (reason defective), which the brand pays for whatever the inspection finds."""
     order_id = shop.buy(market=MARKET_EU, price=2 * 10**18)  # above the auto-approval limit
     shop.deliver(order_id)
     deployment.desk.claimDefect(order_id, EVIDENCE, {"from": actors["buyer"].account})
     gateway.app.state.indexer.index_once()
     serial = _serial_of(gateway, shop.unit(order_id))
     assert unit_view(gateway.app.state, GTIN, serial).return_status.status == "defect_claimed"
-    chain.sleep(EU.inspection_sla + 1)
-    deployment.desk.approveUndecidedClaim(order_id, {"from": actors["buyer"].account})
+    chain.sleep(EU.inspection_sla + 60)
+    chain.mine()
+    deployment.desk.returnUndecidedClaim(order_id, {"from": actors["stranger"].account})
     gateway.app.state.indexer.index_once()
     rs = unit_view(gateway.app.state, GTIN, serial).return_status
-    assert rs.status == "reissue_approved" and escrow.order(order_id)["status"] == Status.REISSUE_APPROVED
-    assert rs.defect_claim["approvedByTimeout"] and rs.defect_claim["approved"]
-    page = gateway.client.get(f"/01/{GTIN}/21/{serial}", headers={"accept": "text/html"}).text
-    assert "the brand did not decide in time" in page
+    assert rs.status == "return_requested" and escrow.order(order_id)["status"] == Status.RETURN_REQUESTED
+    assert rs.reason == "defective" and rs.reissue is None
+    assert rs.defect_claim["returnedUndecided"] and rs.defect_claim["decided"] and not rs.defect_claim["approved"]
+    page = text_of(gateway.client.get(f"/01/{GTIN}/21/{serial}", headers={"accept": "text/html"}).text)
+    assert "Defect claim Reported with photo evidence — the brand did not decide in time: returned at the brand's expense" in page
+
+    # Received and found defective: price and delivery back, no return shipping deducted.
+    shop.receive(order_id)
+    shop.inspect(order_id, Facts.DEFECTIVE | Facts.PACKAGING_INTACT, Grade.A)
+    gateway.app.state.indexer.index_once()
+    parts = unit_view(gateway.app.state, GTIN, serial).return_status.settlement.parts
+    assert (parts["kind"], parts["verified"], parts["deductions"]) == ("graded", True, [])
+    assert int(parts["refund"]) == 2 * 10**18 + DEFAULT_DELIVERY_FEE and parts["merchantAmount"] == "0"

@@ -10,6 +10,7 @@ import re
 from brownie import chain
 
 from api.unit_view import unit_view
+from returntrace.policies import EU, UnitDisposition
 from returntrace.vocab import BizStep, Disposition
 from tests.api.indexing import execute
 from tests.api.test_parcels import PARCEL, SSCC18, _accepted, _combined_return
@@ -45,9 +46,8 @@ def test_names_are_shown_only_when_they_hash_to_the_unit_id(gateway):
     assert "FAKE-1" not in html and "name not verified" in html
 
 
-def test_donation_names_the_charitys_organisation_when_it_signed(gateway, registry, admin, actors):
-    (unit,) = gateway.commission("DON-ORG")
-    gateway.relay()
+def test_donation_names_the_charitys_organisation_when_it_signed(gateway, registry, admin, actors, destined):
+    unit = destined(UnitDisposition.DONATE, serial="DON-ORG")  # returned, graded B and settled: a charity's
     _accepted(gateway, "/v1/events", gateway.events_body("charity", [gateway.event(unit, BizStep.RECEIVING, "charity", Disposition.DONATED)]))
     gateway.relay()
     charity = actors["charity"]
@@ -71,7 +71,7 @@ def test_return_options_show_what_the_refund_on_receipt_pays(gateway, shop, depl
     shop.receive(order_id)
     tx = escrow.releaseRefundOnReceipt(order_id, {"from": admin})
     assert escrow.order(order_id)["status"] == Status.REFUNDED
-    assert shown == tx.events["RefundReleasedOnReceipt"]["refund"]
+    assert shown == tx.events["OrderSettled"]["settlement"]["refund"] > 0  # the release's settlement follows it
 
 
 def test_a_replacement_link_undone_by_an_unfulfilled_reissue_is_not_shown(gateway, shop, deployment, commission, actors):
@@ -80,13 +80,14 @@ def test_a_replacement_link_undone_by_an_unfulfilled_reissue_is_not_shown(gatewa
     deployment.desk.claimDefect(order_id, EVIDENCE, {"from": actors["buyer"].account})
     commission("REPL-GONE")
     deployment.desk.linkReplacement(order_id, GTIN_INT, "REPL-GONE", {"from": actors["brand"].account})
-    chain.sleep(31 * 24 * 3600)  # past the EU preset's delivery timeout
+    chain.sleep(EU.delivery_timeout + EU.max_relay_delay + 60)  # past the EU preset's delivery timeout and relay delay
     chain.mine()
     deployment.desk.claimUnfulfilledReissue(order_id, {"from": actors["buyer"].account})
     gateway.app.state.indexer.index_once()
     original = _serial_of(gateway, shop.unit(order_id))
     page = text_of(gateway.client.get(f"/01/{GTIN}/21/{original}").text)
     assert "Replaced by" not in page
+    assert "Replacement not delivered in time — return the defective unit for a full refund" in page  # the EU policy wants it back
     page = text_of(gateway.client.get(f"/01/{GTIN}/21/REPL-GONE").text)
     assert "Replacement for" not in page and "not verified" not in page
 

@@ -1,21 +1,18 @@
-"""Fixtures for parcels (SSCCs, aggregations signed and submitted like the other batches), for the
-brand's decommissioning of its stock, and for units a settled order sent to a partner."""
+"""Fixtures for parcels (SSCCs, aggregations signed and submitted like the other batches) and for the
+brand's decommissioning of its stock (units a settled order sent to a partner: `destined`, tests/conftest.py)."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Callable
 
 import pytest
-from brownie import ZERO_ADDRESS, chain
+from brownie import chain
 
 from returntrace import eip712, gs1
-from returntrace import policies as policies_mod
-from returntrace.policies import Facts, Grade, UnitDisposition
 from returntrace.vocab import AggregationAction, BizStep, Disposition
 
 from scripts import deploy
-from tests.support import GTIN_INT, MARKET_SPARE, ZERO32, Status
+from tests.support import GTIN_INT, ZERO32
 
 
 def sscc(n: int) -> int:
@@ -97,37 +94,3 @@ def decommission(registry, decommission_item, sign_decommission, relayer, actors
         return registry.decommission([eip712.call_args("DecommissionBatch", message, sig)], {"from": relayer})
 
     return _decommission
-
-
-# Each disposition's grade terms, and facts that give that grade: EU grade B donates, grade C recycles;
-# no preset destroys, so the spare market gets a policy whose grade C does.
-_DESTINATIONS = {
-    UnitDisposition.DONATE: (Facts.PACKAGING_INTACT, Grade.B),
-    UnitDisposition.RECYCLE: (Facts.USED, Grade.C),
-    UnitDisposition.DESTROY: (Facts.USED, Grade.C),
-}
-
-
-@pytest.fixture
-def destined(shop, escrow, policies, plain_gtin, actors, admin) -> Callable[[UnitDisposition], bytes]:
-    """destined(disposition) -> unit id: a unit sold, delivered, returned, inspected and settled (the
-    buyer accepted the grade), whose grade terms send it to a partner (DONATE, RECYCLE) or to
-    destruction (DESTROY): the only units a charity, a recycler or a destroying warehouse may close."""
-
-    def _destined(disposition: UnitDisposition) -> bytes:
-        facts, grade = _DESTINATIONS[disposition]
-        if disposition == UnitDisposition.DESTROY:
-            c = policies_mod.US.terms[2]
-            destroying = replace(policies_mod.US, terms=(*policies_mod.US.terms[:2], replace(c, disposition=UnitDisposition.DESTROY)))
-            policies.setLaw(MARKET_SPARE, policies_mod.US_LAW.as_tuple(), {"from": admin})
-            policies.setPolicy(MARKET_SPARE, destroying.as_tuple(), {"from": admin})
-            policies.setCurrency(MARKET_SPARE, ZERO_ADDRESS, policies_mod.NATIVE.as_tuple(), {"from": admin})
-            order = shop.returned(market=MARKET_SPARE, gtin=plain_gtin)
-        else:
-            order = shop.returned()
-        shop.inspect(order, facts, int(grade))
-        escrow.acceptInspection(order, {"from": actors["buyer"].account})
-        assert escrow.order(order)["status"] == Status.SETTLED
-        return shop.unit(order)
-
-    return _destined

@@ -1,0 +1,74 @@
+"""Inspections through the gateway (v2): an inspector independent of both parties, and the diminished
+value of a used unit, attested, shown and deducted as the law allows."""
+
+from __future__ import annotations
+
+import brownie
+
+from returntrace.policies import EU, Facts, Grade
+from returntrace.vocab import Role
+from tests.api.test_resolver import text_of
+from tests.api.test_return_options import _serial_of
+from tests.support import DEFAULT_DELIVERY_FEE, DEFAULT_PRICE, DEFAULT_RETURN_FEE, MARKET_EU, PLAIN_GTIN_INT, Status, err
+
+SEALED = Facts.SEAL_INTACT | Facts.PACKAGING_INTACT
+
+
+def _rejected(gateway, body, status, code):
+    before = gateway.app.state.outbox.depth()
+    r = gateway.post("/v1/inspections", body)
+    assert (r.status_code, r.json()["error"]) == (status, code), r.text
+    assert gateway.app.state.outbox.depth() == before  # nothing stored
+
+
+def test_the_buyer_and_inspectors_of_the_buyers_organisation_may_not_inspect(gateway, shop, registry, admin, actors):
+    buyer, buyer2, house = actors["buyer"], actors["buyer2"], actors["inspector2"]
+    registry.setActor(buyer.address, Role.INSPECTOR, buyer.gln, {"from": admin})  # the buyer is an accredited inspector too
+    registry.setActor(buyer2.address, 0, house.gln, {"from": admin})  # the other buyer works for inspector2's house
+    own = shop.returned(market=MARKET_EU)
+    colleague = shop.buy(market=MARKET_EU, buyer="buyer2")
+    shop.deliver(colleague)
+    shop.request_return(colleague, buyer="buyer2")
+    shop.receive(colleague)
+
+    _rejected(gateway, gateway.inspection_body(own, SEALED, Grade.A, "buyer"), 403, "inspector_not_independent")
+    _rejected(gateway, gateway.inspection_body(colleague, SEALED, Grade.A, "inspector2"), 403, "inspector_not_independent")
+    with brownie.reverts(err("ReturnEscrowInspectorNotIndependent", house.address, house.gln)):  # as the escrow would
+        shop.inspect(colleague, SEALED, Grade.A, "inspector2")
+
+    # An inspector of neither party's organisation grades both.
+    for order_id, inspector in ((own, "inspector2"), (colleague, "inspector")):
+        r = gateway.post("/v1/inspections", gateway.inspection_body(order_id, SEALED, Grade.A, inspector))
+        assert r.status_code == 202, r.text
+    gateway.relay()
+    assert [shop.d.escrow.order(o)["status"] for o in (own, colleague)] == [Status.SETTLED, Status.SETTLED]
+
+
+def test_the_diminished_value_of_a_used_unit_is_shown_and_deducted_within_the_cap(gateway, shop, escrow, actors, plain_gtin):
+    """EU, within the 14 days, a product without a hygiene seal: use keeps the right of withdrawal; the
+    price comes back less the attested diminished value, at most the policy's 30 % (Art. 14(2)),
+    delivery too (Art. 13(1)); the grade C terms' points come on top, the buyer bears the return shipping."""
+    assert plain_gtin == PLAIN_GTIN_INT and EU.max_diminished_bps == 3_000
+    cap = DEFAULT_PRICE * EU.max_diminished_bps // 10_000
+    for attested in (DEFAULT_PRICE // 10, DEFAULT_PRICE * 4 // 10):  # under the cap, over it
+        order_id = shop.returned(market=MARKET_EU, gtin=plain_gtin)
+        r = gateway.post("/v1/inspections", gateway.inspection_body(order_id, Facts.USED, Grade.C, diminishedValue=attested))
+        assert r.status_code == 202, r.text
+        gateway.relay()
+        assert escrow.order(order_id)["diminishedValue"] == attested
+        escrow.acceptInspection(order_id, {"from": actors["buyer"].account})
+        gateway.app.state.indexer.index_once()
+
+        serial = _serial_of(gateway, shop.unit(order_id))
+        rs = gateway.client.get(f"/01/{PLAIN_GTIN_INT:014d}/21/{serial}", headers={"accept": "application/json"}).json()["return_status"]
+        assert rs["inspection"]["diminishedValue"] == str(attested) and rs["inspection"]["derivedGrade"] == "C"
+        deducted = min(attested, cap)
+        parts = rs["settlement"]["parts"]
+        assert (parts["kind"], parts["verified"], parts["statutory"], parts["basis"], parts["grade"]) == ("graded", True, True, "statutory", "C")
+        assert parts["deductions"] == [
+            {"reason": "diminished_value", "amount": str(deducted)}, {"reason": "return_shipping", "amount": str(DEFAULT_RETURN_FEE)},
+        ]
+        assert int(parts["refund"]) == DEFAULT_PRICE - deducted + DEFAULT_DELIVERY_FEE - DEFAULT_RETURN_FEE
+        assert int(parts["points"]) == DEFAULT_PRICE * EU.terms[2].points_bps // 10_000
+        page = text_of(gateway.client.get(f"/01/{PLAIN_GTIN_INT:014d}/21/{serial}").text)
+        assert f"− {deducted / 10**18:.2f} ETH: diminished value of a used unit (the law allows this deduction)" in page

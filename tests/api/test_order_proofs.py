@@ -1,0 +1,88 @@
+"""What the page proves of an order on-chain (v2): the carrier's proof that a return was sent back
+(the escrow's dispatchedAt) and the refund it earns when the parcel never arrives, and the order's
+status, facts and grade against ReturnEscrow.order at the indexed block."""
+
+from __future__ import annotations
+
+from brownie import chain
+
+from api.consumer_page import format_time
+from returntrace.policies import EU, Facts, Grade
+from returntrace.vocab import BizStep, Disposition
+from scripts import deploy
+from tests.api.indexing import execute
+from tests.api.test_resolver import text_of
+from tests.support import DEFAULT_DELIVERY_FEE, DEFAULT_PRICE, GTIN, MARKET_EU, Status
+
+
+def _json(gateway, serial: str) -> dict:
+    gateway.app.state.indexer.index_once()
+    return gateway.client.get(f"/01/{GTIN}/21/{serial}", headers={"accept": "application/json"}).json()["return_status"]
+
+
+def _page(gateway, serial: str) -> str:
+    return text_of(gateway.client.get(f"/01/{GTIN}/21/{serial}").text)
+
+
+def test_a_return_sent_back_and_never_received_is_refunded_on_the_carriers_proof(gateway, shop, escrow, actors):
+    order_id = shop.buy(market=MARKET_EU, serial="SENT-1")
+    shop.deliver(order_id)
+    shop.request_return(order_id)
+    chain.sleep(3600)  # the pickup an hour after the request: its signed time is the proof's time
+    chain.mine()
+    pickup = gateway.event(shop.unit(order_id), BizStep.ACCEPTING, "carrier", Disposition.IN_TRANSIT, bizTransaction=deploy.rma_ref(escrow, order_id))
+    r = gateway.post("/v1/events", gateway.events_body("carrier", [pickup]))
+    assert r.status_code == 202, r.text
+    gateway.relay()
+
+    rs = _json(gateway, "SENT-1")
+    assert rs["status"] == "return_requested" and rs["settlement"] is None
+    assert rs["dispatched_at"] == escrow.dispatchedAt(order_id) == pickup["eventTime"]
+    assert f"Sent back A carrier's scan proves the return was sent on {format_time(pickup['eventTime'])[0]} (checked on-chain)" in _page(gateway, "SENT-1")
+
+    # Never received: after the delivery timeout and the relay delay the buyer is refunded as for grade A.
+    chain.sleep(EU.delivery_timeout + EU.max_relay_delay + 60)
+    chain.mine()
+    tx = escrow.claimDispatchedRefund(order_id, {"from": actors["buyer"].account})
+    assert tx.events["OrderSettled"]["path"] == 6  # Dispatched
+    rs = _json(gateway, "SENT-1")
+    assert rs["status"] == "refunded" and escrow.order(order_id)["status"] == Status.REFUNDED
+    assert rs["dispatched_at"] is None  # shown while the return travels
+    parts = rs["settlement"]["parts"]
+    assert (parts["kind"], parts["verified"], parts["grade"], parts["statutory"]) == ("dispatched", True, None, True)
+    assert int(parts["refund"]) == DEFAULT_PRICE + DEFAULT_DELIVERY_FEE and parts["deductions"] == []
+    assert (rs["settlement"]["grade"], rs["settlement"]["disposition"]) == (None, "pending")
+    page = _page(gateway, "SENT-1")
+    assert "Buyer protection: a carrier's scan proves the unit was sent back; it never arrived" in page
+    assert "Where the unit goes Decided by its inspection" in page
+
+    # The parcel turns up: its inspection only decides where the unit goes, by the grade its facts give.
+    mismatch = gateway.post("/v1/inspections", gateway.inspection_body(order_id, Facts.PACKAGING_INTACT, Grade.A))
+    assert (mismatch.status_code, mismatch.json()["error"]) == (409, "grade_mismatch"), mismatch.text
+    r = gateway.post("/v1/inspections", gateway.inspection_body(order_id, Facts.PACKAGING_INTACT, Grade.B))
+    assert r.status_code == 202, r.text
+    gateway.relay()
+    rs = _json(gateway, "SENT-1")
+    assert rs["status"] == "settled" and escrow.order(order_id)["status"] == Status.SETTLED
+    assert (rs["settlement"]["grade"], rs["settlement"]["disposition"], rs["settlement"]["parts"]["kind"]) == ("B", "donate", "dispatched")
+    assert int(rs["settlement"]["refund"]) == DEFAULT_PRICE + DEFAULT_DELIVERY_FEE  # the money moved once
+
+
+def test_the_order_state_is_proved_on_chain_and_a_tampered_row_is_not(gateway, shop, escrow):
+    order_id = shop.returned(market=MARKET_EU, serial="PROOF-1")
+    shop.inspect(order_id, Facts.SEAL_INTACT | Facts.PACKAGING_INTACT, Grade.A)
+    assert escrow.order(order_id)["status"] == Status.SETTLED
+    rs = _json(gateway, "PROOF-1")
+    block = gateway.app.state.indexer.indexed_block()
+    assert rs["status"] == "settled" and rs["proof"] == {"verified": True, "block": block, "reason": None}
+    assert f"Order state checked on-chain at block {block:,}" in _page(gateway, "PROOF-1")
+
+    for tampering in ("status = 'refunded'", "grade = 2", "facts = 2"):  # each of the three proved fields
+        execute(gateway, f"UPDATE idx_orders SET {tampering} WHERE order_id = ?", order_id)
+        rs = _json(gateway, "PROOF-1")
+        assert not rs["proof"]["verified"], tampering
+        expected = f"mismatch: ReturnEscrow.order({order_id}) (status, facts, grade) on-chain at block {block} is ('settled', 3, 1)"
+        assert rs["proof"]["reason"].startswith(expected), rs["proof"]
+        assert "Order state not verified: mismatch: ReturnEscrow.order" in _page(gateway, "PROOF-1")
+        execute(gateway, "UPDATE idx_orders SET status = 'settled', facts = 3, grade = 1 WHERE order_id = ?", order_id)
+    assert _json(gateway, "PROOF-1")["proof"]["verified"]  # the row as the chain has it again
