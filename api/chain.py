@@ -20,6 +20,7 @@ from returntrace.policies import Policy
 
 LAST_ORDER_OF_SELECTOR = keccak(text="lastOrderOf(bytes32)")[:4]
 IS_PARCEL_SELECTOR = keccak(text="isParcel(bytes32)")[:4]
+SECOND_INSPECTION_TOPIC = "0x" + keccak(text="SecondInspectionRequired(uint256,uint64)").hex()
 
 
 @dataclass(frozen=True)
@@ -187,6 +188,7 @@ class ChainReader:
         self._closed: set[bytes] = set()
         self._open: dict[bytes, tuple[float, int]] = {}  # unit -> (read at, record) while open
         self._policies: dict[tuple[int, int], Policy] = {}
+        self._first_inspectors: dict[int, int] = {}
 
     def block_time(self) -> int:
         fetched, value = self._block_time
@@ -311,6 +313,19 @@ class ChainReader:
 
     def delivered_at(self, order_id: int) -> int:
         return int(self.chain.escrow.functions.deliveredAt(order_id).call())
+
+    def first_inspection_organization(self, order_id: int) -> int | None:
+        """The organisation of a high-value return's first inspector (the escrow keeps it private; its
+        SecondInspectionRequired log states it), read once: it never changes."""
+        if order_id not in self._first_inspectors:
+            logs = self.chain.w3.eth.get_logs({
+                "address": self.chain.escrow.address, "fromBlock": self.chain.deployment_block, "toBlock": "latest",
+                "topics": [SECOND_INSPECTION_TOPIC, "0x" + int(order_id).to_bytes(32, "big").hex()],
+            })
+            if not logs:
+                return None
+            self._first_inspectors[order_id] = int.from_bytes(bytes(logs[-1]["data"])[:32], "big")
+        return self._first_inspectors[order_id]
 
     def return_received_at(self, order_id: int) -> int:
         """When the warehouse's receiving scan under the order's RMA counts (0: not yet, or recorded before the request)."""

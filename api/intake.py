@@ -358,6 +358,11 @@ class Intake:
         refunded = status == ORDER_REFUNDED and order[ORDER_GRADE] == Grade.NONE  # paid before any inspection
         if status not in INSPECTABLE or (status == ORDER_REFUNDED and not refunded):
             raise ApiError(409, "order_not_returned", f"order {order_id} is not awaiting inspection (status {status})")
+        if status == ORDER_SECOND_INSPECTION and organization == self.reader.first_inspection_organization(order_id):
+            raise ApiError(
+                403, "inspector_not_independent",
+                f"{signer} belongs to the organisation (GLN {organization}) whose inspector gave order {order_id}'s first opinion: the second comes from another house",
+            )
         for party, whose in ((order[ORDER_MERCHANT], "merchant"), (order[ORDER_BUYER], "buyer")):
             if signer == party or organization == self.reader.actor(party)[1]:
                 raise ApiError(

@@ -72,3 +72,23 @@ def test_the_diminished_value_of_a_used_unit_is_shown_and_deducted_within_the_ca
         assert int(parts["points"]) == DEFAULT_PRICE * EU.terms[2].points_bps // 10_000
         page = text_of(gateway.client.get(f"/01/{PLAIN_GTIN_INT:014d}/21/{serial}").text)
         assert f"− {deducted / 10**18:.2f} ETH: diminished value of a used unit (the law allows this deduction)" in page
+
+
+def test_a_second_opinion_from_the_first_inspectors_house_is_refused_before_queueing(gateway, shop, registry, admin, actors):
+    """Above the currency's dual-inspection threshold the second opinion must come from another house:
+    a colleague of the first inspector is refused at the gateway, as the escrow refuses it."""
+    first, colleague = actors["inspector"], actors["buyer2"]
+    registry.setActor(colleague.address, Role.INSPECTOR, first.gln, {"from": admin})  # same house as the first inspector
+    order_id = shop.returned(market=MARKET_EU, price=6 * 10**18)  # above NATIVE.dual_inspection_above (5 coins)
+    r = gateway.post("/v1/inspections", gateway.inspection_body(order_id, SEALED, Grade.A, "inspector"))
+    assert r.status_code == 202, r.text
+    gateway.relay()
+    assert shop.d.escrow.order(order_id)["status"] == Status.SECOND_INSPECTION
+
+    _rejected(gateway, gateway.inspection_body(order_id, SEALED, Grade.A, "buyer2"), 403, "inspector_not_independent")
+    with brownie.reverts(err("ReturnEscrowInspectorNotIndependent", colleague.address, first.gln)):
+        shop.inspect(order_id, SEALED, Grade.A, "buyer2")
+    r = gateway.post("/v1/inspections", gateway.inspection_body(order_id, SEALED, Grade.A, "inspector2"))
+    assert r.status_code == 202, r.text
+    gateway.relay()
+    assert shop.d.escrow.order(order_id)["status"] == Status.SETTLED
