@@ -337,6 +337,8 @@ def _escrow_steps(rs: ReturnStatus, grade: str | None, currency: Currency, inspe
                 step.grade, step.grade_meaning = decided, GRADE_MEANING.get(decided)
             facts = [humanize(f) for f in resolution.get("facts") or []]
             step.lines.append("Facts as the arbiter found them: " + (", ".join(f.lower() if i else f for i, f in enumerate(facts)) or "none"))
+            if resolution.get("reason"):
+                step.lines.append(f"Reason: {humanize(resolution['reason'])}")
             step.evidence_cid, step.evidence_digest = split_evidence(resolution.get("evidence"))
         lapsed = _event(rs, "DisputeLapsed")
         if lapsed is not None:

@@ -10,7 +10,7 @@ import brownie
 from brownie import chain
 
 from api import epcis
-from api.consumer_page import format_time
+from api.consumer_page import format_time, humanize
 from returntrace.policies import EU, Facts, Grade
 from tests.api.test_audit import _epcis_validator
 from tests.api.test_resolver import text_of
@@ -68,7 +68,7 @@ def test_a_contested_grade_the_arbiter_decides_on_the_facts_it_found(gateway, sh
     assert (parts["kind"], parts["verified"], parts["grade"]) == ("arbitrated", True, "C")
     assert rs["settlement"]["disposition"] == "recycle"
     page = text_of(gateway.client.get(f"/01/{GTIN}/21/DSP-RULED").text)
-    assert "Arbiter decided" in page and "Facts as the arbiter found them: Used" in page
+    assert "Arbiter decided" in page and "Facts as the arbiter found them: Used" in page and f"Reason: {humanize(REASON)}" in page
     assert "An independent arbiter, on the facts it found under the brand's grade C terms" in page
     assert _exported_settlement(gateway, order_id)["rt:settlement"]["rt:kind"] == "arbitrated"
 

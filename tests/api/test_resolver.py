@@ -376,7 +376,7 @@ def test_contested_grade_and_the_arbiters_decision():
     assert contested.lines == ["An independent arbiter decides by 21 May 2026, 09:35 UTC; if it does not, the attested facts decide."]
     decided = steps["Arbiter decided"]
     assert decided.grade == "C" and decided.grade_meaning == "used" and decided.evidence_cid == CID
-    assert decided.lines == ["Facts as the arbiter found them: Used"]
+    assert decided.lines == ["Facts as the arbiter found them: Used", "Reason: Facts corrected"]
     assert [s.label for s in page.steps][-5:] == ["Inspected", "Grade contested by the buyer", "Arbiter decided", "Compensated with store points", "Donated"]
     assert steps["Compensated with store points"].lines == ["Store points worth 0.30 ETH", "The unit goes to: recycling"]
     rows = {r.term: r.value for r in page.return_rows}
