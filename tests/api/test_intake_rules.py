@@ -17,7 +17,7 @@ from api.main import create_app
 from returntrace import gs1
 from returntrace.policies import Facts, Grade, UnitDisposition
 from returntrace.vocab import BizStep, Disposition
-from tests.api.test_parcels import ADD, DELETE, PARCEL, SSCC, aggregation
+from tests.api.test_parcels import DELETE, PARCEL, aggregation
 from tests.support import MARKET_EU
 
 OTHER_SSCC = int(gs1.with_check_digit("09506000000054321"))

@@ -12,7 +12,7 @@ from returntrace.policies import EU, Facts, Grade
 from returntrace.vocab import BizStep, Disposition
 from scripts import deploy
 from tests.api.test_resolver import text_of
-from tests.support import DEFAULT_DELIVERY_FEE, GTIN, GTIN_INT, MARKET_CN, MARKET_EU, MARKET_US, ZERO32, Remedy, Status
+from tests.support import DEFAULT_DELIVERY_FEE, GTIN, GTIN_INT, MARKET_CN, MARKET_EU, MARKET_US, Remedy, Status
 
 EVIDENCE = "0x" + "ab" * 32
 

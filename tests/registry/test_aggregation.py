@@ -8,7 +8,7 @@ from returntrace import eip712, gs1, hashchain
 from returntrace.policies import UnitDisposition
 from returntrace.vocab import AggregationAction, BizStep, Disposition, Role
 from tests.registry.conftest import sscc
-from tests.support import GLN_CARRIER, ZERO32, err
+from tests.support import GLN_CARRIER, err
 
 ADD, DELETE = AggregationAction.ADD, AggregationAction.DELETE
 PARCEL = sscc(1)

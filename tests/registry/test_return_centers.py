@@ -4,7 +4,7 @@ accredited local return centers per market."""
 import brownie
 from brownie import chain
 
-from tests.support import GLN_CARRIER, GLN_WAREHOUSE, MARKET_CN, MARKET_EU, MARKET_US, ZERO32, err, plain
+from tests.support import GLN_CARRIER, GLN_WAREHOUSE, MARKET_CN, MARKET_EU, MARKET_US, err, plain
 
 from returntrace import gs1
 from returntrace.vocab import BizStep, Disposition
