@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from brownie import ERC20Mock, ZERO_ADDRESS, accounts, chain
+from brownie import ERC20Mock, ZERO_ADDRESS, BuyerClaims, ReturnClock, ReturnInspection, ReturnSettlement, UnitCustody, accounts, chain, web3
 
 from returntrace import eip712, gs1
 from returntrace.policies import Facts, Grade
@@ -202,6 +202,39 @@ class Orders:
         return _scan(self.d, self.d.actors["warehouse"], unit, BizStep.RECEIVING, Disposition.RETURNED, deploy.rma_ref(self.d.escrow, order))
 
 
+def split_figures(d: deploy.Deployment, r: Report, what: str, tx: Any) -> None:
+    """Where a settlement's gas goes across the contracts issue 9 split the escrow into: each call
+    from the escrow (or its libraries) into ReturnPolicies, a library, the registry or StorePoints,
+    with the gas used inside it (anvil's `trace_transaction`). What the split itself adds is the
+    crossing: a cold account access (2,600 gas) for each contract touched first, 100 for each later
+    call, and the ABI copies of arguments and results; the work inside (storage reads of the law and
+    the policy, the arithmetic) would be paid inline as well."""
+    names = {c.address.lower(): type_name for type_name, c in (
+        ("ReturnPolicies", d.policies), ("TraceRegistry", d.registry), ("StorePoints", d.points), ("ReturnEscrow", d.escrow),
+    )}
+    for library in (ReturnClock, ReturnSettlement, ReturnInspection, BuyerClaims, UnitCustody):
+        names[library[-1].address.lower()] = library._name
+    traces = web3.provider.make_request("trace_transaction", [tx.txid])["result"]
+    used = {tuple(t["traceAddress"]): int(t["result"]["gasUsed"], 16) for t in traces if t.get("result")}
+    calls: dict[str, list[int]] = {}
+    for t in traces:
+        path = tuple(t["traceAddress"])
+        if not path or t["type"] != "call" or int(t["action"]["to"], 16) < 0x100:
+            continue  # the transaction itself, and precompiles (ecrecover)
+        own = used.get(path, 0) - sum(g for p, g in used.items() if len(p) == len(path) + 1 and p[: len(path)] == path)
+        calls.setdefault(names.get(t["action"]["to"].lower(), t["action"]["to"]), []).append(own)
+    r.out(f"\n{what}: {tx.gas_used:,} gas in all. Calls out of the escrow's own code:")
+    r.out("")
+    r.out(f"| {'callee':<18} | {'calls':>5} | {'gas of its own work':>19} | {'access cost':>11} |")
+    r.out(f"|{'-' * 20}|{'-' * 7}|{'-' * 21}|{'-' * 13}|")
+    crossing = 0
+    for callee, gas in sorted(calls.items()):
+        access = 2_600 + 100 * (len(gas) - 1)
+        crossing += access if callee != "TraceRegistry" else 0
+        r.out(f"| {callee:<18} | {len(gas):>5} | {sum(gas):>19,} | {access:>11,} |")
+    r.out(f"\nAccess cost of the split (every callee but the registry, which v1 called too): {crossing:,} gas, before the ABI copies.")
+
+
 def escrow_figures(d: deploy.Deployment, r: Report) -> None:
     """One order per currency through list, purchase, delivery, return, inspection and withdraw."""
     admin = accounts[0]
@@ -211,6 +244,7 @@ def escrow_figures(d: deploy.Deployment, r: Report) -> None:
     usd.mint(buyer.address, 10**12, {"from": admin}, silent=True)
     deploy.allow_currency(d, usd, 6)
     r.table("ReturnEscrow: gas per operation (steady state: signers and accounts already used once)", "gas")
+    split_orders: list[Any] = []
 
     def one_order(serial: str, currency: str, facts: int, grade: Grade, report: bool) -> None:
         unit, tx_list = o.listed(serial, deploy.MARKET_EU, currency, 10**8, 5 * 10**6, 4 * 10**6)
@@ -226,6 +260,8 @@ def escrow_figures(d: deploy.Deployment, r: Report) -> None:
         if not report:
             return
         kind = "native coin" if currency == ZERO_ADDRESS else "ERC-20"
+        if tx_accept is None:
+            split_orders.append(tx_inspect)
         r.op(f"list_{kind}", f"list a unit for sale ({kind})", tx_list)
         r.op(f"purchase_{kind}", f"purchase committing to the whole listing ({kind})", tx_buy)
         if currency != ZERO_ADDRESS:
@@ -249,6 +285,8 @@ def escrow_figures(d: deploy.Deployment, r: Report) -> None:
     for i, (currency, facts, grade) in enumerate(((ZERO_ADDRESS, SEALED, Grade.A), (usd.address, Facts.PACKAGING_INTACT, Grade.B))):
         one_order(f"WARM{i}", currency, facts, grade, report=False)
         one_order(f"GAS{i}", currency, facts, grade, report=True)
+    settled = split_orders.pop()
+    split_figures(d, r, "Inspection + settlement, grade A (native coin)", settled)
     order, unit = o.delivered("WITHDRAW-TO", 10**17)
     d.escrow.requestReturn(order, WITHDRAWAL, 0, {"from": buyer.account}, silent=True)
     o.receive(order, unit)
