@@ -588,8 +588,8 @@ class EscrowMachine:
 
     def complete(self, o: OrderModel, tx, status: Status = Status.COMPLETED) -> None:
         assert tx.events["OrderCompleted"]["merchantAmount"] == o.total
+        self.pay(o, Split(False, 0, o.total, 0), "OrderCompleted")  # booked in the state it was paid from
         o.status = status
-        self.pay(o, Split(False, 0, o.total, 0), "OrderCompleted")
 
     # ------------------------------------------------------------------ units, listings, purchases
 
@@ -1289,9 +1289,10 @@ class EscrowMachine:
             self.complete(o, tx)
 
     def rule_release_unreturned(self, pick="st_pick", alt="st_alt", wait="st_wait"):
-        """The merchant asks to be paid for a return it never got: refused once the chain counts a receipt or a dispatch."""
+        """The merchant asks to be paid for a return it never got (mostly one it never scanned in, sent
+        back or not): refused once the chain counts a receipt or a dispatch."""
         now = self.clock()
-        o = self.choose(pick, alt, lambda o: o.status == Status.RETURN_REQUESTED and (wait or now > o.unreturned_after))
+        o = self.choose(pick, alt, lambda o: o.status == Status.RETURN_REQUESTED and not o.received_at and (wait or now > o.unreturned_after))
         if wait:
             self.wait_past(o, lambda o: o.status == Status.RETURN_REQUESTED and o.unreturned_after)
         if o is None:
