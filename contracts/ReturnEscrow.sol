@@ -479,6 +479,7 @@ contract ReturnEscrow is IReturnEscrow, ICloseGuard, ReentrancyGuardTransient, D
         autoApproved = o.price <= policies.currency(o.market, o.currency).reissueAutoApproveLimit;
         o.reason = ReturnReason.Defective;
         o.status = autoApproved ? OrderStatus.ReissueApproved : OrderStatus.DefectClaimed;
+        o.requestedAt = uint40(block.timestamp); // when the claim was made (see {openDefectReturn})
     }
 
     /// @inheritdoc IReturnEscrow
@@ -488,9 +489,7 @@ contract ReturnEscrow is IReturnEscrow, ICloseGuard, ReentrancyGuardTransient, D
         if (approve) {
             o.status = OrderStatus.ReissueApproved;
         } else {
-            // The return period did not run while the claim was pending (capped: it is stored in 32 bits).
-            uint256 extended = uint256(o.windowExtension) + pendingFor;
-            o.windowExtension = extended > type(uint32).max ? type(uint32).max : uint32(extended);
+            _extendWindow(o, pendingFor); // the return period did not run while the claim was pending
             o.status = OrderStatus.Active;
         }
     }
@@ -505,6 +504,9 @@ contract ReturnEscrow is IReturnEscrow, ICloseGuard, ReentrancyGuardTransient, D
         _freeReservation(orderId, replacement);
         IReturnPolicies.Policy memory p = _policyOf(o);
         uint256 delivered = _deliveredAt(orderId, o, p);
+        // Nor did it run while the claim waited for a decision or a replacement: the return is the
+        // withdrawal the buyer could have made when claiming, whoever let the claim lapse.
+        _extendWindow(o, block.timestamp - o.requestedAt);
         o.status = OrderStatus.ReturnRequested;
         o.reason = ReturnReason.Defective;
         o.inWithdrawal = _inWithdrawal(o, delivered);
@@ -765,6 +767,12 @@ contract ReturnEscrow is IReturnEscrow, ICloseGuard, ReentrancyGuardTransient, D
         uint256 amount = _total(o);
         _credits[o.currency][o.merchant] += amount;
         emit OrderCompleted(orderId, amount);
+    }
+
+    /// @dev Adds `pendingFor` to the order's return period (capped: it is stored in 32 bits).
+    function _extendWindow(Order storage o, uint256 pendingFor) private {
+        uint256 extended = uint256(o.windowExtension) + pendingFor;
+        o.windowExtension = extended > type(uint32).max ? type(uint32).max : uint32(extended);
     }
 
     /// @dev Frees `replacement` if this order reserved it.

@@ -110,7 +110,7 @@ interface IReturnEscrow {
      * records whether the return request fell in the statutory withdrawal period; `facts`, `grade` and
      * `diminishedValue` are the inspection's (or the arbiter's correction); after a settlement `grade`
      * is the grade settled on (None: no inspection decided it). `disputedAt` is when a dispute opened;
-     * `windowExtension` the time rejected defect claims kept the return period from running.
+     * `windowExtension` the time defect claims kept the return period from running.
      */
     struct Order {
         address buyer;
@@ -697,7 +697,9 @@ interface IReturnEscrow {
 
     /**
      * @dev Turns a defect claim nobody decided in time (or an unfulfilled reissue that needs the unit
-     * back) into a return at the merchant's expense: reason `Defective`, requested now.
+     * back) into a return at the merchant's expense: reason `Defective`, requested now, and a
+     * withdrawal if the claim was made in the withdrawal period (the time since the claim extends the
+     * return period, as a rejected claim's pending time does).
      *
      * Requirements: the caller is the reissue desk; the order is `DefectClaimed` or `ReissueApproved`.
      *

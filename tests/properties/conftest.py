@@ -1,4 +1,4 @@
-"""Fixtures for the property-based and stateful tests.
+"""Fixtures for the property-based and stateful tests (contracts v2, issue 9).
 
 Hypothesis reverts the chain between examples while function-scoped fixtures live on, so
 nothing here caches chain state: every signature takes its nonce from the contract at the
@@ -13,14 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from brownie import chain
+from brownie import ZERO_ADDRESS, chain, web3
 
 from returntrace import eip712, gs1
 from returntrace.vocab import HYGIENE_SEALED, BizStep, Disposition, Role
 from scripts import deploy
 from tests.support import MARKET_CN, MARKET_EU, MARKET_US, ZERO32
 
-# Markets 5-10 get policies set by the property tests; 0-2 keep the conftest presets.
+# Markets 5-10 get laws and policies set by the property tests; 0-2 keep the conftest presets.
 PROPERTY_MARKETS = tuple(range(5, 11))
 ALL_MARKETS_MASK = sum(1 << m for m in (MARKET_EU, MARKET_US, MARKET_CN, *PROPERTY_MARKETS))
 
@@ -45,13 +45,22 @@ LOC_HOME = WAREHOUSE_ORG
 LOC_US_DEPOT = int(gs1.with_check_digit("950600000023"))
 LOC_PARTNER = int(gs1.with_check_digit("950600000033"))
 LOC_DOCK = int(gs1.with_check_digit("950600000053"))
+LOC_LAB = int(gs1.with_check_digit("950600000063"))  # the warehouse's center for the property markets
+PROPERTY_MASK = sum(1 << m for m in PROPERTY_MARKETS)
 RETURN_CENTERS = {
     LOC_HOME: (WAREHOUSE_ORG, 1 << MARKET_EU),
     LOC_US_DEPOT: (WAREHOUSE_ORG, 1 << MARKET_US),
     LOC_PARTNER: (PARTNER_ORG, ALL_MARKETS_MASK),
+    LOC_LAB: (WAREHOUSE_ORG, PROPERTY_MASK),
 }
 # An inspector employed by the brand's organisation: never independent for the brand's orders.
 INHOUSE_INSPECTOR = ("inhouse", "950600000001")
+# Merchant staff (issue 9): of the brand's organisation, and of brand2's.
+STAFF = {"staff": "950600000001", "staff2": "950600000011"}
+# The currencies' terms in the property markets: no second inspection, and defect claims up to 1
+# coin (native) or 1 token (6 decimals) are approved at once.
+PROPERTY_NATIVE = (True, 18, 10**18, 0)
+PROPERTY_TOKEN = (True, 6, 10**6, 0)
 
 TOKEN_FUNDS = 2**100  # above 2 * uint96 max: any price + delivery fee is payable
 NATIVE_TOPUP = 1_000 * 10**18
@@ -109,6 +118,17 @@ class Ops:
         unit_id = unit_id or self.unit(order_id)
         return self.scan_batch("warehouse", unit_id, BizStep.RECEIVING, Disposition.RETURNED, deploy.rma_ref(self.escrow, order_id))
 
+    def dispatch_batch(self, order_id: int, unit_id: bytes | None = None) -> tuple:
+        """The carrier's pickup of a return (Accepting under the RMA): the buyer's proof of dispatch."""
+        unit_id = unit_id or self.unit(order_id)
+        return self.scan_batch("carrier", unit_id, BizStep.ACCEPTING, Disposition.IN_TRANSIT, deploy.rma_ref(self.escrow, order_id))
+
+    def decommission_batch(self, signer: str, gtin: int, serial: str, disposition: Disposition = Disposition.DESTROYED, event_time: int | None = None) -> tuple:
+        """A signed DecommissionBatch of one unit by `signer` (calldata struct), not yet submitted."""
+        s = self.actors[signer]
+        item = {"gtin": gtin, "serial": serial, "disposition": int(disposition), "location": s.gln, "eventTime": chain.time() if event_time is None else event_time, "evidence": ZERO32}
+        return deploy.signed_batch(self.d.registry_domain, "DecommissionBatch", s, "units", [item], self.registry.getNonce(s.address))
+
     def deliver(self, order_id: int):
         return self.registry.record([self.delivery_batch(order_id)], {"from": self.relayer})
 
@@ -124,12 +144,12 @@ class Ops:
         sig = domain.sign(signer.key, primary, message)
         return eip712.call_args(primary, message, sig)[:-1], sig
 
-    def signed_inspection(self, order_id: int, facts: int, grade: int, inspector: str = "inspector", evidence: bytes = b"\x0e" * 32) -> tuple:
+    def signed_inspection(self, order_id: int, facts: int, grade: int, inspector: str = "inspector", diminished: int = 0, evidence: bytes = b"\x0e" * 32) -> tuple:
         """(inspection struct, signature) for submitInspection."""
-        return self._signed(self.escrow, self.d.escrow_domain, "Inspection", inspector, orderId=order_id, facts=facts, grade=grade, evidence=evidence)
+        return self._signed(self.escrow, self.d.escrow_domain, "Inspection", inspector, orderId=order_id, facts=facts, grade=grade, diminishedValue=diminished, evidence=evidence)
 
-    def inspect(self, order_id: int, facts: int, grade: int, inspector: str = "inspector"):
-        inspection, sig = self.signed_inspection(order_id, facts, grade, inspector)
+    def inspect(self, order_id: int, facts: int, grade: int, inspector: str = "inspector", diminished: int = 0):
+        inspection, sig = self.signed_inspection(order_id, facts, grade, inspector, diminished)
         return self.escrow.submitInspection(inspection, sig, {"from": self.relayer})
 
     def signed_return_request(self, order_id: int, reason: int, buyer: str, remedy: int = 0) -> tuple:
@@ -167,22 +187,45 @@ def state_machine():
 
 @pytest.fixture(scope="module")
 def lab(deployment, actors, token, admin):
-    """The conftest deployment plus two product classes sold in markets 0-2 and 5-10, buyers
-    funded with effectively unlimited tokens (approved to the escrow) and more native coin, the
-    RETURN_CENTERS accredited and an in-house inspector of the brand (actors["inhouse"])."""
+    """The conftest deployment plus two product classes sold in markets 0-2 and 5-10 (registered with
+    the accreditor's approval), the native coin and the token allowed in 5-10 (PROPERTY_NATIVE,
+    PROPERTY_TOKEN), buyers funded with effectively unlimited tokens (approved to the escrow) and more
+    native coin, the RETURN_CENTERS accredited, an in-house inspector of the brand (actors["inhouse"])
+    and merchant staff (actors["staff"], actors["staff2"]). `admin` is the accreditor, law admin and
+    policy admin here (tests/conftest.py)."""
     assert actors["warehouse"].gln == WAREHOUSE_ORG
     for location, (organization, markets) in RETURN_CENTERS.items():
         deployment.registry.setReturnCenter(location, organization, markets, {"from": admin})
     name, org = INHOUSE_INSPECTOR
     actors[name] = deploy.test_signer(name, Role.INSPECTOR, org)
-    deploy.accredit(deployment.registry, admin, [actors[name]])
+    for name, org in STAFF.items():
+        actors[name] = deploy.test_signer(name, Role.MERCHANT_STAFF, org)
+    deploy.accredit(deployment.registry, admin, [actors[n] for n in (INHOUSE_INSPECTOR[0], *STAFF)])
+    for n in STAFF:
+        admin.transfer(actors[n].account, "10 ether", silent=True)
     for gtin, (brand, sealed) in PRODUCT_CLASSES.items():
-        deployment.registry.registerProduct(gtin, HYGIENE_SEALED if sealed else 0, ALL_MARKETS_MASK, {"from": actors[brand].account})
+        deploy.register_product(deployment, actors[brand], gtin, HYGIENE_SEALED if sealed else 0, ALL_MARKETS_MASK)
+    for market in PROPERTY_MARKETS:
+        deployment.policies.setCurrency(market, ZERO_ADDRESS, PROPERTY_NATIVE, {"from": admin})
+        deployment.policies.setCurrency(market, token, PROPERTY_TOKEN, {"from": admin})
     for name in ("buyer", "buyer2"):
         token.mint(actors[name].address, TOKEN_FUNDS, {"from": admin})
         token.approve(deployment.escrow, 2**256 - 1, {"from": actors[name].account})
         admin.transfer(actors[name].account, NATIVE_TOPUP, silent=True)
     return deployment
+
+
+def read_batch(*reads) -> list:
+    """Reads many views in one JSON-RPC batch (several times faster than one call each). A read is an
+    address (its native balance) or a brownie view method followed by its arguments."""
+    with web3.batch_requests() as batch:
+        for r in reads:
+            if isinstance(r, str):
+                batch.add(web3.eth.get_balance(r))
+            else:
+                batch.add(web3.eth.call({"to": r[0]._address, "data": r[0].encode_input(*r[1:])}))
+        raw = batch.execute()
+    return [value if isinstance(r, str) else r[0].decode_output(value) for r, value in zip(reads, raw)]
 
 
 @pytest.fixture
