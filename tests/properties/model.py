@@ -10,7 +10,7 @@ are returntrace.policies' dataclasses (plain data, field for field the Solidity 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from returntrace.policies import Grade, Law, Policy
 from tests.support import Status
@@ -27,6 +27,11 @@ class Path:
     """IReturnEscrow.SettlementPath."""
 
     GRADED, ARBITRATED, ARBITER_SILENT, OVERDUE, UNINSPECTED, ON_RECEIPT, DISPATCHED, UNIT_CLOSED, REISSUE_FAILED = range(9)
+
+
+# A refund someone's silence made due (the arbiter's, the statutory deadline's, a lost return's) is
+# paid in cash: the exchange voucher is the buyer's choice for a return that runs its course.
+CASH_PATHS = frozenset({Path.ARBITER_SILENT, Path.OVERDUE, Path.DISPATCHED})
 
 
 @dataclass(frozen=True)
@@ -125,6 +130,11 @@ def model_settlement(law: Law, policy: Policy, grade: int, terms: OrderTerms, *,
     return Split(statutory, back, terms.total - back, points, 0, 0, diminished, shipping, int(t.disposition))
 
 
+def on_path(terms: OrderTerms, path: int) -> OrderTerms:
+    """The order's terms for a settlement on `path`: cash on the paths in CASH_PATHS (EU 2011/83 Art. 13(1))."""
+    return replace(terms, exchange=False) if path in CASH_PATHS else terms
+
+
 def unproved_facts(defective_reason: bool) -> int:
     """What a return nobody attested counts as (refund on receipt, proof of dispatch, an overdue refund
     without facts): grade A, seal and packaging intact, defective when that was the buyer's reason."""
@@ -135,10 +145,11 @@ def unproved_settlement(law: Law, policy: Policy, terms: OrderTerms, *, in_withd
     return model_settlement(law, policy, Grade.A, terms, in_withdrawal=in_withdrawal, facts=unproved_facts(defective_reason))
 
 
-def full_refund(terms: OrderTerms) -> Split:
+def full_refund(terms: OrderTerms, *, in_withdrawal: bool) -> Split:
     """claimUninspectedRefund, a unit closed under an order, an unfulfilled reissue whose return is
-    waived: price and delivery fee back in cash, nothing deducted, no other part."""
-    return Split(False, terms.total, 0, 0)
+    waived: price and delivery fee back in cash, nothing deducted, no other part; statutory where the
+    return was a withdrawal (everything back is at least what the law gives)."""
+    return Split(in_withdrawal, terms.total, 0, 0)
 
 
 def statutory_floor(law: Law, terms: OrderTerms) -> int:

@@ -27,12 +27,34 @@ from brownie import ZERO_ADDRESS, chain, web3
 from brownie.test import given, strategy
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.core import given as hypothesis_given  # chain-free tests: no per-example chain revert
+from hypothesis.core import (
+    given as hypothesis_given,  # chain-free tests: no per-example chain revert
+)
 
-from returntrace.policies import CN, CN_LAW, EU, EU_LAW, US, US_LAW, Grade, GradeTerms, Law, Policy, UnitDisposition
-from scripts import deploy
+from returntrace.policies import (
+    CN,
+    CN_LAW,
+    EU,
+    EU_LAW,
+    US,
+    US_LAW,
+    Grade,
+    GradeTerms,
+    Law,
+    Policy,
+    UnitDisposition,
+)
 from returntrace.vocab import BizStep, Disposition
-from tests.properties.conftest import GTIN_PLAIN, GTIN_SEALED, LOC_DOCK, LOC_LAB, PRODUCT_CLASSES, PROPERTY_MARKETS, read_batch
+from scripts import deploy
+from tests.properties.conftest import (
+    GTIN_PLAIN,
+    GTIN_SEALED,
+    LOC_DOCK,
+    LOC_LAB,
+    PRODUCT_CLASSES,
+    PROPERTY_MARKETS,
+    read_batch,
+)
 from tests.properties.model import (
     BPS,
     DAY,
@@ -47,6 +69,7 @@ from tests.properties.model import (
     full_refund,
     model_grade,
     model_settlement,
+    on_path,
     period_end,
     scan_time,
     statutory_floor,
@@ -249,9 +272,9 @@ class Order:
         self.id = tx.return_value
         self.in_withdrawal = False
 
-    def model(self, grade: int, facts: int, diminished: int = 0, *, in_withdrawal: bool | None = None) -> Split:
+    def model(self, grade: int, facts: int, diminished: int = 0, *, in_withdrawal: bool | None = None, path: int = Path.GRADED) -> Split:
         w = self.in_withdrawal if in_withdrawal is None else in_withdrawal
-        return model_settlement(self.law, self.policy, grade, self.terms, in_withdrawal=w, facts=facts, diminished_value=diminished)
+        return model_settlement(self.law, self.policy, grade, on_path(self.terms, path), in_withdrawal=w, facts=facts, diminished_value=diminished)
 
     def quotes_match(self, facts: int, diminished: int, *, in_withdrawal: bool | None = None) -> None:
         got = read_batch(*[(self.escrow.quote, self.id, int(g), facts, diminished) for g in (Grade.A, Grade.B, Grade.C)])
@@ -319,7 +342,7 @@ def test_settlement_moves_exactly_the_model_money(lab, ops, actors, token, nativ
         assert escrow.dispatchedAt(o.id) == dispatched
         sleep_past(dispatched + policy.delivery_timeout + policy.max_relay_delay)
         tx = escrow.claimDispatchedRefund(o.id, {"from": o.buyer})
-        expected, grade, route = unproved_settlement(law, policy, o.terms, in_withdrawal=o.in_withdrawal, defective_reason=False), Grade.NONE, Path.DISPATCHED
+        expected, grade, route = unproved_settlement(law, policy, on_path(o.terms, Path.DISPATCHED), in_withdrawal=o.in_withdrawal, defective_reason=False), Grade.NONE, Path.DISPATCHED
     else:
         # Received at an accredited center only where the refund on receipt is the path under test: elsewhere
         # an inspection would release it first.
@@ -334,13 +357,13 @@ def test_settlement_moves_exactly_the_model_money(lab, ops, actors, token, nativ
         elif path == "uninspected":
             sleep_past(received + policy.inspection_sla)
             tx = escrow.claimUninspectedRefund(o.id, {"from": o.buyer})
-            expected, grade, route = full_refund(o.terms), Grade.NONE, Path.UNINSPECTED
+            expected, grade, route = full_refund(o.terms, in_withdrawal=o.in_withdrawal), Grade.NONE, Path.UNINSPECTED
         elif path == "overdue":
             if match:  # with facts attested (inspected, or in dispute): they decide
                 ops.inspect(o.id, facts, derived if derived != Grade.A else mismatch, diminished=v)
-                expected, grade = o.model(derived, facts, v), derived
+                expected, grade = o.model(derived, facts, v, path=Path.OVERDUE), derived
             else:  # nothing attested: as grade A with the seal intact
-                expected, grade = unproved_settlement(law, policy, o.terms, in_withdrawal=o.in_withdrawal, defective_reason=False), Grade.NONE
+                expected, grade = unproved_settlement(law, policy, on_path(o.terms, Path.OVERDUE), in_withdrawal=o.in_withdrawal, defective_reason=False), Grade.NONE
             due = escrow.refundDueAt(o.id)
             from_receipt = period_end(law, received, law.refund_days) if law.refund_from_receipt else None
             from_request = period_end(law, requested, law.refund_days)
@@ -367,14 +390,14 @@ def test_settlement_moves_exactly_the_model_money(lab, ops, actors, token, nativ
             else:
                 sleep_past(escrow.order(o.id)["disputedAt"] + policy.arbiter_timeout)
                 tx = escrow.settleLapsedDispute(o.id, {"from": actors["stranger"].account})
-                grade, route, expected = derived, Path.ARBITER_SILENT, o.model(derived, facts, v)
+                grade, route, expected = derived, Path.ARBITER_SILENT, o.model(derived, facts, v, path=Path.ARBITER_SILENT)
 
     settled = tx.events["OrderSettled"]
     assert (settled["orderId"], settled["path"], settled["grade"]) == (o.id, route, grade)
     got = Split.of(settled["settlement"])
     assert got == expected
     if grade != Grade.NONE:
-        assert_conserves(got, o.terms, policy, grade)
+        assert_conserves(got, on_path(o.terms, route), policy, grade)
     assert escrow.order(o.id)["status"] == (Status.SETTLED if grade != Grade.NONE else Status.REFUNDED)  # unproved: the unit's fate waits
 
     # Credits are exactly the split, points exactly its points; nothing else owed.

@@ -111,6 +111,7 @@ from tests.properties.model import (
     full_refund,
     model_grade,
     model_settlement,
+    on_path,
     period_end,
     scan_time,
     statutory_floor,
@@ -575,16 +576,16 @@ class EscrowMachine:
         self.stats[f"path_{path}"] += 1
 
     def settle_by_facts(self, o: OrderModel, tx, path: int, grade: int) -> None:
-        expected = model_settlement(o.law, o.policy, grade, o.terms(), in_withdrawal=o.in_withdrawal, facts=o.facts, diminished_value=o.diminished)
+        expected = model_settlement(o.law, o.policy, grade, on_path(o.terms(), path), in_withdrawal=o.in_withdrawal, facts=o.facts, diminished_value=o.diminished)
         self.settle(o, tx, path, grade, expected)
 
     def settle_unproved(self, o: OrderModel, tx, path: int) -> None:
         """A return nobody attested: as grade A sealed (defective where that was the reason); the unit's fate waits (Refunded)."""
-        expected = unproved_settlement(o.law, o.policy, o.terms(), in_withdrawal=o.in_withdrawal, defective_reason=o.reason == DEFECTIVE_REASON)
+        expected = unproved_settlement(o.law, o.policy, on_path(o.terms(), path), in_withdrawal=o.in_withdrawal, defective_reason=o.reason == DEFECTIVE_REASON)
         self.settle(o, tx, path, Grade.NONE, expected, Status.REFUNDED)
 
     def refund_in_full(self, o: OrderModel, tx, path: int, status: Status) -> None:
-        self.settle(o, tx, path, Grade.NONE, full_refund(o.terms()), status)
+        self.settle(o, tx, path, Grade.NONE, full_refund(o.terms(), in_withdrawal=o.in_withdrawal), status)
 
     def complete(self, o: OrderModel, tx, status: Status = Status.COMPLETED) -> None:
         assert tx.events["OrderCompleted"]["merchantAmount"] == o.total
