@@ -56,8 +56,11 @@ Invariants after every step:
       succeeds once enough time has passed (eth_call with the block time 1,000 days ahead).
 
 Every example starts (initialize_orders) from seven orders at different stages. Budget: the default
-examples keep tests/properties under about 3 minutes here; RT_STATEFUL_EXAMPLES hunts longer (the
-figures of a long hunt are in the module's report). Run with -s to see how often each operation
+examples keep tests/properties under about 3 minutes here; RT_STATEFUL_EXAMPLES hunts longer. The last
+long hunt (RT_STATEFUL_EXAMPLES=80, 2026-12-06): 111 runs of which 80 full-length, 2,221 steps, every
+invariant checked after each, no failure, 14 min on the 2-core machine under load ~7 (the two hunts
+before it found the model's two gaps fixed with it: a timeout's quote keeps the chosen remedy; the
+brand may retire a unit its settled order restocked). Run with -s to see how often each operation
 succeeded or reverted.
 """
 
@@ -67,6 +70,7 @@ import os
 import sys
 from collections import Counter, defaultdict
 from dataclasses import dataclass, replace
+from functools import partial
 
 import brownie
 import pytest
@@ -349,6 +353,12 @@ class OrderModel:
         return self.disposition() == 0
 
     @property
+    def returned_to_merchant(self) -> bool:
+        """The order settled on attested facts whose grade terms restock the unit: the brand may retire
+        it (decommission) even where the facts keep it from being sold again."""
+        return self.status == Status.SETTLED and self.grade != Grade.NONE and self.disposition() == 0
+
+    @property
     def escrowed(self) -> bool:
         return self.money_event is None
 
@@ -559,8 +569,9 @@ class EscrowMachine:
         self.credits[(o.currency, o.merchant)] += split.merchant_amount
         self.points_of[(o.buyer, o.merchant, o.currency)] += split.points
 
-    def settle(self, o: OrderModel, tx, path: int, grade: int, expected: Split, status: Status = Status.SETTLED) -> None:
-        """Checks an OrderSettled against the model's split and books it."""
+    def settle(self, o: OrderModel, tx, path: int, grade: int, expected: Split, status: Status = Status.SETTLED, quoted: Split | None = None) -> None:
+        """Checks an OrderSettled against the model's split and books it. `quoted`: what `quote` gives
+        where it differs from what was paid (the view quotes the remedy chosen; a timeout pays cash)."""
         event = tx.events["OrderSettled"]
         assert (event["orderId"], event["path"], event["grade"]) == (o.id, path, grade), (o, path, grade)
         got = Split.of(event["settlement"])
@@ -568,7 +579,7 @@ class EscrowMachine:
         assert got.refund + got.merchant_amount == o.total
         decided = grade != Grade.NONE
         if decided:  # the view agrees with what was paid
-            assert Split.of(self.escrow.quote(o.id, grade, o.facts, o.diminished)) == expected
+            assert Split.of(self.escrow.quote(o.id, grade, o.facts, o.diminished)) == (quoted or expected)
         self.pay(o, got, "OrderSettled", decided)
         o.status = status
         if decided:
@@ -576,8 +587,8 @@ class EscrowMachine:
         self.stats[f"path_{path}"] += 1
 
     def settle_by_facts(self, o: OrderModel, tx, path: int, grade: int) -> None:
-        expected = model_settlement(o.law, o.policy, grade, on_path(o.terms(), path), in_withdrawal=o.in_withdrawal, facts=o.facts, diminished_value=o.diminished)
-        self.settle(o, tx, path, grade, expected)
+        model = partial(model_settlement, o.law, o.policy, grade, in_withdrawal=o.in_withdrawal, facts=o.facts, diminished_value=o.diminished)
+        self.settle(o, tx, path, grade, model(on_path(o.terms(), path)), quoted=model(o.terms()))
 
     def settle_unproved(self, o: OrderModel, tx, path: int) -> None:
         """A return nobody attested: as grade A sealed (defective where that was the reason); the unit's fate waits (Refunded)."""
@@ -760,7 +771,7 @@ class EscrowMachine:
             error = err("TraceRegistryNotBrandOf", self.addr(signer), unit.gtin)
         elif unit.closed:
             error = err("TraceRegistryUnitClosed", unit.unit)
-        elif unit.listing is not None or (last is not None and not last.back_in_stock):
+        elif unit.listing is not None or (last is not None and not (last.back_in_stock or last.returned_to_merchant)):
             error = err("TraceRegistryClosingNotAllowed", unit.unit, self.addr(signer))
         else:
             error = None
