@@ -3,9 +3,9 @@
 The codes are read from the gateway's source, not listed by hand: a string that names an error in
 any of the forms the gateway answers with — an exception built with a code (`ApiError(409,
 "unit_closed", …)`, `LinkError("invalid_link", …)`, `_error(…, 404, "unknown_unit", …)`), an error
-class's `code` attribute, an `{"error": code}` body, a refusal returned as `(False, code, why)`, the
-framework's status map — and the table must list each one, no more (a row whose code the gateway no
-longer answers with is stale)."""
+class's `code` attribute, an `{"error": code}` body or `error=code` argument, a refusal returned as
+`(False, code, why)`, the framework's status map — and the table must list each one, no more (a row
+whose code the gateway no longer answers with is stale)."""
 
 from __future__ import annotations
 
@@ -99,6 +99,9 @@ def answered_codes(root: Path = API) -> dict[str, set[int]]:
                             ],
                             _call_status(node),
                         )
+                for kw in node.keywords:  # checks.update(error=code, detail=…)
+                    if kw.arg == "error":
+                        add(_codes_in(kw.value), _call_status(node))
             elif isinstance(node, ast.Assign):  # code = …; status, code = 404, "not_found"
                 for target in node.targets:
                     names = target.elts if isinstance(target, ast.Tuple) else [target]
@@ -169,6 +172,7 @@ def test_the_scanner_reads_each_form_of_error(tmp_path):
         "def releasable():\n    return False, 'sla_elapsed', 'why'\n"
         "JSONResponse({'error': 'chain_unavailable', 'detail': d}, status_code=503)\n"
         "{404: 'not_found'}.get(status, 'http_error')\n"
+        "checks.update(error='read_only', detail=why)\n"
         "raise ValueError('not a code: a sentence')\n"
     )
     assert answered_codes(tmp_path) == {
@@ -181,4 +185,5 @@ def test_the_scanner_reads_each_form_of_error(tmp_path):
         "chain_unavailable": {503},
         "not_found": {404},
         "http_error": set(),
+        "read_only": set(),
     }
