@@ -29,7 +29,7 @@ export SOLCX_BINARY_PATH := $(CURDIR)/$(VENV)/solcx
 # anvil (brownie's development network) comes from node_modules/.bin.
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help setup network chromium compile test demo bench bench-gateway lock clean distclean
+.PHONY: help setup network chromium compile test demo bench bench-gateway doc-examples lock clean distclean
 
 help:
 	@echo "make setup      install .venv, node_modules and the solc adapter (idempotent)"
@@ -38,6 +38,7 @@ help:
 	@echo "make demo       brownie run scripts/demo.py (SERVE=$(SERVE) -> RT_SERVE)"
 	@echo "make bench      gas figures (bench/gas.py)"
 	@echo "make bench-gateway  gateway throughput and page latency (bench/gateway.py)"
+	@echo "make doc-examples   rewrite docs/integrators.md's JSON examples from a real run"
 	@echo "make lock       re-resolve requirements.txt into requirements.lock"
 	@echo "make clean      remove build outputs; distclean also removes .venv and node_modules"
 
@@ -95,6 +96,10 @@ bench: setup
 
 bench-gateway: setup
 	$(BROWNIE) run $(CURDIR)/bench/gateway.py
+
+# The quickstart's bodies and answers, produced by the test that checks them (tests/api/test_integrator_docs.py).
+doc-examples: setup
+	RT_WRITE_DOC_EXAMPLES=1 $(BROWNIE) test tests/api/test_integrator_docs.py -p no:cacheprovider
 
 lock:
 	rm -rf .lockvenv

@@ -13,6 +13,12 @@ interface ICloseGuard {
      * decommissions it, or a partner's receipt (or a destruction) follows the disposition a settled
      * order decided for it. False while an order holds the unit before its facts are attested or
      * while a dispute is open.
+     * @param unitId The unit the closing event names.
+     * @param signer The event's signer.
+     * @param roles The signer's role bits in the registry.
+     * @param bizStep The event's business step (`ITraceRegistry.BizStep`).
+     * @param disposition The event's disposition (`ITraceRegistry.Disposition`).
+     * @return True when the registry may record the closing.
      */
     function mayClose(bytes32 unitId, address signer, uint32 roles, uint8 bizStep, uint8 disposition) external view returns (bool);
 
@@ -21,6 +27,8 @@ interface ICloseGuard {
      * listing made under other flags no longer sells (a reviewed flag applies to later orders).
      *
      * Requirements: the caller is the registry.
+     * @param gtin The product class reviewed.
+     * @param classFlags Its class flags from now on.
      */
     function classFlagsReviewed(uint64 gtin, uint8 classFlags) external;
 
@@ -30,6 +38,10 @@ interface ICloseGuard {
      * before the return request for its RMA. Such a scan proves nothing of this order (references are
      * predictable), so the next scan under the reference replaces it; once a scan counts, no later one
      * can move the deadline it started.
+     * @param unitId The unit scanned.
+     * @param ref The scan's business transaction: an order reference or an RMA.
+     * @param recordedAt When the chain recorded the scan (its block's time).
+     * @return True when the scan predates the order step `ref` belongs to, so it does not count.
      */
     function scanPredatesOrder(bytes32 unitId, bytes32 ref, uint256 recordedAt) external view returns (bool);
 }

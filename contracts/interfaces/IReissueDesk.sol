@@ -38,45 +38,66 @@ interface IReissueDesk {
     error ReissueDeskEvidenceRequired();
 
     /// @dev The account may not decide this defect claim.
+    /// @param orderId The order of the defective unit.
+    /// @param account The caller.
     error ReissueDeskNotDecider(uint256 orderId, address account);
 
     /// @dev The account is not the order's merchant and the replacement product's brand.
+    /// @param orderId The order of the defective unit.
+    /// @param account The caller.
     error ReissueDeskNotMerchant(uint256 orderId, address account);
 
     /// @dev The account is not the order's buyer.
+    /// @param orderId The order of the defective unit.
+    /// @param account The caller.
     error ReissueDeskNotBuyer(uint256 orderId, address account);
 
     /// @dev The order has no approved reissue.
+    /// @param orderId The order of the defective unit.
     error ReissueDeskNotApproved(uint256 orderId);
 
     /// @dev The order's replacement is already linked.
+    /// @param orderId The order of the defective unit.
+    /// @param replacement The unit id of the replacement already linked.
     error ReissueDeskReplacementLinked(uint256 orderId, bytes32 replacement);
 
     /// @dev The order has no replacement linked yet.
+    /// @param orderId The order of the defective unit.
     error ReissueDeskNoReplacement(uint256 orderId);
 
     /// @dev The replacement's product is not sold in the order's market.
+    /// @param gtin The replacement's GTIN.
+    /// @param market The order's market.
     error ReissueDeskMarketNotServed(uint64 gtin, uint32 market);
 
     /// @dev The replacement unit was never commissioned, or its lifecycle is closed.
+    /// @param unitId The replacement's unit id.
     error ReissueDeskUnavailableUnit(bytes32 unitId);
 
     /// @dev The replacement has no delivery scan under {reissueRef}.
+    /// @param orderId The order of the defective unit.
     error ReissueDeskNotDelivered(uint256 orderId);
 
     /// @dev The replacement was delivered at `deliveredAt`.
+    /// @param orderId The order of the defective unit.
+    /// @param deliveredAt When the replacement was delivered.
     error ReissueDeskAlreadyDelivered(uint256 orderId, uint256 deliveredAt);
 
     /// @dev The replacement may still arrive until `dueBy`.
+    /// @param orderId The order of the defective unit.
+    /// @param dueBy Until when the replacement may still arrive.
     error ReissueDeskDeliveryPending(uint256 orderId, uint256 dueBy);
 
     /// @dev An address argument is zero.
     error ReissueDeskZeroAddress();
 
     /// @dev The order has no defect claim awaiting a decision.
+    /// @param orderId The order of the defective unit.
     error ReissueDeskNoOpenClaim(uint256 orderId);
 
     /// @dev The merchant or the arbiter may still decide the claim until `decideBy`.
+    /// @param orderId The order of the defective unit.
+    /// @param decideBy Until when the claim may still be decided.
     error ReissueDeskDecisionPending(uint256 orderId, uint256 decideBy);
 
     /// @dev Emitted when the buyer claims a defect; `autoApproved`: at or under the policy's limit.
@@ -110,6 +131,8 @@ interface IReissueDesk {
      *   its return window (checked by the escrow).
      *
      * Emits a {DefectClaimed} event.
+     * @param orderId The order of the defective unit.
+     * @param evidence The SHA-256 digest inside the CIDv1 of the photo or video.
      */
     function claimDefect(uint256 orderId, bytes32 evidence) external;
 
@@ -122,6 +145,8 @@ interface IReissueDesk {
      * - the requirements of {claimDefect}.
      *
      * Emits a {DefectClaimed} event.
+     * @param claim The buyer's signed claim.
+     * @param signature The buyer's EIP-712 signature of `claim`.
      */
     function claimDefectBySig(DefectClaim calldata claim, bytes calldata signature) external;
 
@@ -135,6 +160,8 @@ interface IReissueDesk {
      * - the order is `DefectClaimed`; the caller is the arbiter, or the merchant's side approving.
      *
      * Emits a {DefectClaimDecided} event.
+     * @param orderId The order of the defective unit.
+     * @param approve True to approve the claim (a replacement is owed), false to reject it (arbiter only).
      */
     function decideDefectClaim(uint256 orderId, bool approve) external;
 
@@ -149,6 +176,7 @@ interface IReissueDesk {
      * - the order has a claim awaiting a decision; `block.timestamp` is after its time + `inspectionSla`.
      *
      * Emits a {DefectClaimLapsed} event.
+     * @param orderId The order of the defective unit.
      */
     function returnUndecidedClaim(uint256 orderId) external;
 
@@ -165,6 +193,9 @@ interface IReissueDesk {
      * - the replacement is commissioned, its lifecycle open, not listed, and the merchant's to sell.
      *
      * Emits a {ReplacementLinked} event.
+     * @param orderId The order of the defective unit.
+     * @param gtin The replacement's GTIN.
+     * @param serial The replacement's serial.
      */
     function linkReplacement(uint256 orderId, uint64 gtin, string calldata serial) external;
 
@@ -177,6 +208,7 @@ interface IReissueDesk {
      * - a replacement is linked and the carrier's delivery scan of it under {reissueRef} exists.
      *
      * Emits a {ReissueCompleted} event.
+     * @param orderId The order of the defective unit.
      */
     function completeReissue(uint256 orderId) external;
 
@@ -191,15 +223,21 @@ interface IReissueDesk {
      * - the caller is the buyer; the reissue is approved; no delivery scan of the replacement.
      *
      * Emits a {ReissueUnfulfilled} event.
+     * @param orderId The order of the defective unit.
      */
     function claimUnfulfilledReissue(uint256 orderId) external;
 
     /// @dev Returns the reissue of an order (zeros: none approved).
+    /// @param orderId The order of the defective unit.
+    /// @return The reissue: the replacement's unit id (zero until linked) and when it was approved.
     function reissue(uint256 orderId) external view returns (Reissue memory);
 
     /// @dev The business transaction the replacement's shipping and delivery scans carry.
+    /// @param orderId The order of the defective unit.
+    /// @return The replacement's business transaction reference.
     function reissueRef(uint256 orderId) external view returns (bytes32);
 
     /// @dev Returns the EIP-712 type hash of {DefectClaim}.
+    /// @return keccak256 of the `DefectClaim` type string.
     function getDefectClaimTypeHash() external pure returns (bytes32);
 }

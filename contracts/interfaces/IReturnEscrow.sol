@@ -169,142 +169,212 @@ interface IReturnEscrow {
     }
 
     /// @dev The market has no current policy, or the order's policy version is unknown.
+    /// @param market The market.
+    /// @param version The policy version (0: the market has none).
     error ReturnEscrowUnknownPolicy(uint32 market, uint32 version);
 
     /// @dev The GTIN is not registered in the registry.
+    /// @param gtin The GTIN.
     error ReturnEscrowUnknownProduct(uint64 gtin);
 
     /// @dev The unit has not been commissioned in the registry.
+    /// @param unitId The unit's id.
     error ReturnEscrowUnknownUnit(bytes32 unitId);
 
     /// @dev The product class is not sold in the market (markets are numbered 0-63).
+    /// @param gtin The product class's GTIN.
+    /// @param market The market.
     error ReturnEscrowMarketNotServed(uint64 gtin, uint32 market);
 
     /// @dev The market does not allow this currency.
+    /// @param market The market.
+    /// @param currency The currency (zero: the native coin).
     error ReturnEscrowCurrencyNotAllowed(uint32 market, address currency);
 
     /// @dev `account` is not the brand (merchant) of the unit, or no longer holds the registry's brand role.
+    /// @param account The caller.
     error ReturnEscrowNotMerchant(address account);
 
     /// @dev Only the registry tells the escrow of class reviews.
+    /// @param account The caller.
     error ReturnEscrowNotRegistry(address account);
 
     /// @dev `account` is neither the order's merchant nor the merchant's staff.
+    /// @param orderId The order.
+    /// @param account The caller.
     error ReturnEscrowNotMerchantSide(uint256 orderId, address account);
 
     /// @dev The return shipping fee exceeds the price.
+    /// @param price The price.
+    /// @param returnShippingFee The return shipping fee.
     error ReturnEscrowInvalidFees(uint256 price, uint256 returnShippingFee);
 
     /// @dev An amount exceeds the bound of stored amounts (`type(uint96).max`).
+    /// @param amount The amount.
     error ReturnEscrowAmountTooLarge(uint256 amount);
 
     /// @dev The unit is not the merchant's to sell: its order `orderId` has not ended, ended with the
     /// unit kept by the buyer or gone elsewhere, or ended without an inspection that found it sellable.
+    /// @param unitId The unit's id.
+    /// @param orderId Its last order.
     error ReturnEscrowUnitUnavailable(bytes32 unitId, uint256 orderId);
 
     /// @dev The listing is not what the buyer agreed to.
+    /// @param unitId The unit's id.
     error ReturnEscrowListingChanged(bytes32 unitId);
 
     /// @dev The unit is not listed for sale.
+    /// @param unitId The unit's id.
     error ReturnEscrowNotListed(bytes32 unitId);
 
     /// @dev The payment does not match the amount due (native value, or tokens actually received).
+    /// @param expected The amount due.
+    /// @param received The amount paid or received.
     error ReturnEscrowWrongPayment(uint256 expected, uint256 received);
 
     /// @dev No order has this id.
+    /// @param orderId The order id given.
     error ReturnEscrowUnknownOrder(uint256 orderId);
 
     /// @dev The order is not in a state that allows the operation.
+    /// @param orderId The order.
+    /// @param status Its status.
     error ReturnEscrowInvalidStatus(uint256 orderId, OrderStatus status);
 
     /// @dev `account` is not the order's buyer.
+    /// @param orderId The order.
+    /// @param account The caller.
     error ReturnEscrowNotBuyer(uint256 orderId, address account);
 
     /// @dev The order has no delivery scan.
+    /// @param orderId The order.
     error ReturnEscrowNotDelivered(uint256 orderId);
 
     /// @dev The order was delivered, so it cannot be cancelled as undelivered.
+    /// @param orderId The order.
+    /// @param deliveredAt When it was delivered.
     error ReturnEscrowAlreadyDelivered(uint256 orderId, uint256 deliveredAt);
 
     /// @dev The return period closed at `closesAt`.
+    /// @param orderId The order.
+    /// @param closesAt When the return period closed.
     error ReturnEscrowReturnWindowClosed(uint256 orderId, uint256 closesAt);
 
     /// @dev A period (return, dispute, delivery, a scan's relay delay) is still open until `closesAt` inclusive.
+    /// @param orderId The order.
+    /// @param closesAt The period's last second.
     error ReturnEscrowWindowOpen(uint256 orderId, uint256 closesAt);
 
     /// @dev The dispute window closed at `closedAt`.
+    /// @param orderId The order.
+    /// @param closedAt When the dispute window closed.
     error ReturnEscrowDisputeWindowClosed(uint256 orderId, uint256 closedAt);
 
     /// @dev The arbiter's time to decide ended at `lapsedAt`: the attested facts decide now.
+    /// @param orderId The order.
+    /// @param lapsedAt When the arbiter's time ended.
     error ReturnEscrowDisputeLapsed(uint256 orderId, uint256 lapsedAt);
 
     /// @dev The reason code is outside {ReturnReason}.
+    /// @param reason The reason code given.
     error ReturnEscrowInvalidReason(uint8 reason);
 
     /// @dev The grade is not A, B or C.
+    /// @param grade The grade given.
     error ReturnEscrowInvalidGrade(uint8 grade);
 
     /// @dev The facts have bits other than the four defined ones.
+    /// @param facts The fact bits given.
     error ReturnEscrowInvalidFacts(uint8 facts);
 
     /// @dev `account` does not hold the inspector role in the registry.
+    /// @param account The caller.
     error ReturnEscrowNotInspector(address account);
 
     /// @dev The return warehouse has not scanned the returned unit in (after the return request).
+    /// @param orderId The order.
     error ReturnEscrowNotReturned(uint256 orderId);
 
     /// @dev The unit came back (received at `at`) or was sent back (dispatched at `at`), so it is not unreturned.
+    /// @param orderId The order.
+    /// @param at When it was received or dispatched.
     error ReturnEscrowAlreadyReturned(uint256 orderId, uint256 at);
 
     /// @dev The return was received (or no carrier's scan proves its dispatch).
+    /// @param orderId The order.
     error ReturnEscrowNotDispatched(uint256 orderId);
 
     /// @dev The inspection SLA ends at `slaEndsAt`; the claim is possible after it.
+    /// @param orderId The order.
+    /// @param slaEndsAt The SLA's last second.
     error ReturnEscrowSlaNotElapsed(uint256 orderId, uint256 slaEndsAt);
 
     /// @dev The inspection SLA ended at `slaEndedAt`: the buyer may claim a full refund instead.
+    /// @param orderId The order.
+    /// @param slaEndedAt The SLA's last second.
     error ReturnEscrowSlaElapsed(uint256 orderId, uint256 slaEndedAt);
 
     /// @dev The return request was not a statutory withdrawal.
+    /// @param orderId The order.
     error ReturnEscrowNotStatutory(uint256 orderId);
 
     /// @dev The statutory refund is not due yet (0: not until the unit is received or its dispatch proved).
+    /// @param orderId The order.
+    /// @param dueAt When the refund falls due (0: not known until the unit is received or its dispatch proved).
     error ReturnEscrowRefundNotDue(uint256 orderId, uint256 dueAt);
 
     /// @dev `account` has no credit in `currency` (or there is no surplus to recover).
+    /// @param currency The currency (zero: the native coin).
+    /// @param account The account (or the escrow, for a surplus).
     error ReturnEscrowNothingToWithdraw(address currency, address account);
 
     /// @dev Sending the native coin to `account` failed.
+    /// @param account The recipient.
+    /// @param amount The amount sent.
     error ReturnEscrowNativeTransferFailed(address account, uint256 amount);
 
     /// @dev An address argument is zero.
     error ReturnEscrowZeroAddress();
 
     /// @dev Only the reissue desk may call this.
+    /// @param account The caller.
     error ReturnEscrowNotReissueDesk(address account);
 
     /// @dev The reissue desk is set once, to `desk`.
+    /// @param desk The reissue desk already set.
     error ReturnEscrowReissueDeskSet(address desk);
 
     /// @dev The remedy is outside {Remedy}.
+    /// @param remedy The remedy given.
     error ReturnEscrowInvalidRemedy(uint8 remedy);
 
     /// @dev The order's policy offers no exchange.
+    /// @param orderId The order.
     error ReturnEscrowExchangeNotOffered(uint256 orderId);
 
     /// @dev The order's policy does not release refunds on receipt.
+    /// @param orderId The order.
     error ReturnEscrowNoRefundOnReturn(uint256 orderId);
 
     /// @dev The receiving scan was not made by a return center accredited for the order's market.
+    /// @param orderId The order.
+    /// @param location The receiving scan's GLN.
+    /// @param organization The GLN of the scanning signer's organisation.
     error ReturnEscrowCenterNotAccredited(uint256 orderId, uint64 location, uint64 organization);
 
     /// @dev The inspector is the buyer, or belongs to the merchant's, the buyer's or the first inspector's organisation.
+    /// @param inspector The inspector.
+    /// @param organization The inspector's organisation GLN.
     error ReturnEscrowInspectorNotIndependent(address inspector, uint64 organization);
 
     /// @dev A disposition-only inspection's grade differs from the one its facts give.
+    /// @param orderId The order.
+    /// @param claimed The grade the inspection claims.
+    /// @param derived The grade its facts give.
     error ReturnEscrowGradeMismatch(uint256 orderId, IReturnPolicies.Grade claimed, IReturnPolicies.Grade derived);
 
     /// @dev The unit is not closed (the claim needs it closed while the order held it).
+    /// @param orderId The order.
     error ReturnEscrowUnitNotClosed(uint256 orderId);
 
     /// @dev Emitted when the brand lists (or relists with new terms) a unit.
@@ -439,6 +509,13 @@ interface IReturnEscrow {
      * - `returnShippingFee <= price`; amounts fit in `uint96`.
      *
      * Emits a {Listed} event.
+     * @param gtin The unit's GTIN.
+     * @param serial The unit's serial.
+     * @param market The market it is sold in.
+     * @param currency The currency (zero: the native coin).
+     * @param price The price.
+     * @param deliveryFee The outbound delivery fee.
+     * @param returnShippingFee The return shipping the buyer bears where the grade terms say so.
      */
     function list(
         uint64 gtin,
@@ -456,6 +533,7 @@ interface IReturnEscrow {
      * Requirements: the unit is listed by the caller.
      *
      * Emits a {Delisted} event.
+     * @param unitId The unit's id.
      */
     function delist(bytes32 unitId) external;
 
@@ -472,6 +550,10 @@ interface IReturnEscrow {
      * - the payment matches (no value with a token currency).
      *
      * Emits an {OrderPlaced} event.
+     * @param unitId The unit's id.
+     * @param expected The listing's terms as the buyer saw them.
+     * @param confirmsExceptions Whether the buyer confirms the statutory exceptions shown to them.
+     * @return orderId The new order's id.
      */
     function purchase(bytes32 unitId, ListingTerms calldata expected, bool confirmsExceptions) external payable returns (uint256 orderId);
 
@@ -483,6 +565,7 @@ interface IReturnEscrow {
      * plus any extension) has closed.
      *
      * Emits an {OrderCompleted} event.
+     * @param orderId The order.
      */
     function release(uint256 orderId) external;
 
@@ -498,6 +581,7 @@ interface IReturnEscrow {
      *   (a scan signed in time and relayed late still counts).
      *
      * Emits an {OrderCompleted} event.
+     * @param orderId The order.
      */
     function releaseUnreturned(uint256 orderId) external;
 
@@ -508,6 +592,7 @@ interface IReturnEscrow {
      * timeout since purchase and the relay delay after it have passed.
      *
      * Emits an {OrderCancelled} event.
+     * @param orderId The order.
      */
     function cancelUndelivered(uint256 orderId) external;
 
@@ -518,6 +603,9 @@ interface IReturnEscrow {
      * period; `reason` and `remedy` are known; an exchange is offered by the policy.
      *
      * Emits a {ReturnRequested} event.
+     * @param orderId The order.
+     * @param reason The `ReturnReason`.
+     * @param remedy The `Remedy`: 0 refund, 1 exchange voucher.
      */
     function requestReturn(uint256 orderId, uint8 reason, uint8 remedy) external;
 
@@ -527,6 +615,8 @@ interface IReturnEscrow {
      * Requirements: as {requestReturn} for `request.buyer`; signature, nonce and deadline are valid.
      *
      * Emits a {ReturnRequested} event.
+     * @param request The buyer's signed request.
+     * @param signature The buyer's EIP-712 signature of `request`.
      */
     function requestReturnBySig(ReturnRequest calldata request, bytes calldata signature) external;
 
@@ -537,6 +627,8 @@ interface IReturnEscrow {
      * `Inspected` or `Disputed`; an exchange is offered by the policy.
      *
      * Emits a {RemedyChosen} event.
+     * @param orderId The order.
+     * @param remedy The `Remedy` from now on.
      */
     function chooseRemedy(uint256 orderId, uint8 remedy) external;
 
@@ -556,6 +648,8 @@ interface IReturnEscrow {
      *
      * Emits an {InspectionSubmitted} event, then {OrderSettled}, {OrderInspected},
      * {SecondInspectionRequired}, {OrderDisputed} or {DispositionDecided}.
+     * @param inspection The inspector's signed attestation.
+     * @param signature The inspector's EIP-712 signature of `inspection`.
      */
     function submitInspection(Inspection calldata inspection, bytes calldata signature) external;
 
@@ -565,6 +659,7 @@ interface IReturnEscrow {
      * Requirements: the caller is the buyer; the order is `Inspected`.
      *
      * Emits an {OrderSettled} event.
+     * @param orderId The order.
      */
     function acceptInspection(uint256 orderId) external;
 
@@ -574,6 +669,7 @@ interface IReturnEscrow {
      * Requirements: the caller is the buyer; the order is `Inspected`; the dispute window is open.
      *
      * Emits an {OrderDisputed} event.
+     * @param orderId The order.
      */
     function contest(uint256 orderId) external;
 
@@ -583,6 +679,7 @@ interface IReturnEscrow {
      * Requirements: the order is `Inspected`; the dispute window has closed.
      *
      * Emits an {OrderSettled} event.
+     * @param orderId The order.
      */
     function finalize(uint256 orderId) external;
 
@@ -593,6 +690,7 @@ interface IReturnEscrow {
      * Requirements: the order is `ReturnRequested`; the caller is the buyer, the merchant or the merchant's staff.
      *
      * Emits an {OrderDisputed} event.
+     * @param orderId The order.
      */
     function openDispute(uint256 orderId) external;
 
@@ -606,6 +704,11 @@ interface IReturnEscrow {
      * (the policy's `arbiterTimeout` since the dispute opened) has not run out; facts use the defined bits.
      *
      * Emits a {DisputeResolved} and an {OrderSettled} event.
+     * @param orderId The order.
+     * @param facts The facts the arbiter finds (bits).
+     * @param diminishedValue The diminished value the arbiter finds, in base units (the policy caps what counts).
+     * @param reason The arbiter's reason code.
+     * @param evidence The digest of the arbiter's ruling or evidence.
      */
     function resolveDispute(uint256 orderId, uint8 facts, uint96 diminishedValue, bytes32 reason, bytes32 evidence) external;
 
@@ -617,6 +720,7 @@ interface IReturnEscrow {
      * Requirements: the order is `Disputed` and the arbiter's time has run out.
      *
      * Emits a {DisputeLapsed} event, then {OrderSettled} when facts were attested.
+     * @param orderId The order.
      */
     function settleLapsedDispute(uint256 orderId) external;
 
@@ -629,6 +733,7 @@ interface IReturnEscrow {
      * the SLA since the receipt has ended, or the unit is closed.
      *
      * Emits an {OrderSettled} event.
+     * @param orderId The order.
      */
     function claimUninspectedRefund(uint256 orderId) external;
 
@@ -644,6 +749,7 @@ interface IReturnEscrow {
      * - the refund is due ({refundDueAt}) and that time has passed.
      *
      * Emits an {OrderSettled} event.
+     * @param orderId The order.
      */
     function claimOverdueRefund(uint256 orderId) external;
 
@@ -655,6 +761,7 @@ interface IReturnEscrow {
      * Requirements: the caller is the buyer; the order is `ReturnRequested`; dispatched, not received.
      *
      * Emits an {OrderSettled} event.
+     * @param orderId The order.
      */
     function claimDispatchedRefund(uint256 orderId) external;
 
@@ -667,6 +774,7 @@ interface IReturnEscrow {
      * was made at a return center accredited for the market; the inspection SLA has not ended.
      *
      * Emits a {RefundReleasedOnReceipt} and an {OrderSettled} event.
+     * @param orderId The order.
      */
     function releaseRefundOnReceipt(uint256 orderId) external;
 
@@ -676,6 +784,7 @@ interface IReturnEscrow {
      * Requirements: the caller holds `DEFAULT_ADMIN_ROLE`; `desk` is not zero; no desk is set.
      *
      * Emits a {ReissueDeskSet} event.
+     * @param desk The reissue desk.
      */
     function setReissueDesk(address desk) external;
 
@@ -684,6 +793,9 @@ interface IReturnEscrow {
      * approved at once when the price is at or under the currency's auto-approval limit.
      *
      * Requirements: the caller is the reissue desk; as {requestReturn} for `buyer`.
+     * @param orderId The order.
+     * @param buyer The buyer claiming.
+     * @return autoApproved True when the claim was approved at once.
      */
     function openDefectClaim(uint256 orderId, address buyer) external returns (bool autoApproved);
 
@@ -692,6 +804,9 @@ interface IReturnEscrow {
      * again and its return period is extended by `pendingFor`, the time the claim was pending.
      *
      * Requirements: the caller is the reissue desk; the order is `DefectClaimed`.
+     * @param orderId The order.
+     * @param approve True to approve, false to reject.
+     * @param pendingFor How long the claim was pending (seconds).
      */
     function decideDefectClaim(uint256 orderId, bool approve, uint256 pendingFor) external;
 
@@ -704,6 +819,8 @@ interface IReturnEscrow {
      * Requirements: the caller is the reissue desk; the order is `DefectClaimed` or `ReissueApproved`.
      *
      * Emits a {DefectReturnOpened} event.
+     * @param orderId The order.
+     * @param replacement The replacement unit reserved for the order, whose reservation is freed (zero: none).
      */
     function openDefectReturn(uint256 orderId, bytes32 replacement) external;
 
@@ -712,6 +829,8 @@ interface IReturnEscrow {
      *
      * Requirements: the caller is the reissue desk; the order is `ReissueApproved`; the replacement is
      * the merchant's stock (see {list}).
+     * @param orderId The order.
+     * @param replacement The replacement's unit id.
      */
     function reserveReplacement(uint256 orderId, bytes32 replacement) external;
 
@@ -722,6 +841,9 @@ interface IReturnEscrow {
      * Requirements: the caller is the reissue desk; the order is `ReissueApproved`.
      *
      * Emits an {OrderCompleted} or {OrderSettled} event.
+     * @param orderId The order.
+     * @param delivered Whether the replacement was delivered.
+     * @param replacement The replacement's unit id (zero: none linked).
      */
     function closeReissue(uint256 orderId, bool delivered, bytes32 replacement) external;
 
@@ -731,6 +853,7 @@ interface IReturnEscrow {
      * Requirements: the caller has a credit in `currency`.
      *
      * Emits a {Withdrawn} event.
+     * @param currency The currency (zero: the native coin).
      */
     function withdraw(address currency) external;
 
@@ -741,6 +864,8 @@ interface IReturnEscrow {
      * Requirements: the caller has a credit in `currency`; `to` is not zero.
      *
      * Emits a {Withdrawn} event.
+     * @param currency The currency (zero: the native coin).
+     * @param to Where the credit is sent.
      */
     function withdrawTo(address currency, address to) external;
 
@@ -750,60 +875,95 @@ interface IReturnEscrow {
      * Requirements: the caller holds `DEFAULT_ADMIN_ROLE`; there is a surplus.
      *
      * Emits a {SurplusRecovered} event.
+     * @param currency The currency (zero: the native coin).
+     * @param to Where the surplus is sent.
      */
     function recoverSurplus(address currency, address to) external;
 
     /// @dev Returns the listing of `unitId` (merchant zero: not listed).
+    /// @param unitId The unit's id.
+    /// @return The listing.
     function listing(bytes32 unitId) external view returns (Listing memory);
 
     /// @dev Returns the id of the unit's latest order (0: never sold).
+    /// @param unitId The unit's id.
+    /// @return The order id.
     function lastOrderOf(bytes32 unitId) external view returns (uint256);
 
     /// @dev Returns the order. Reverts {ReturnEscrowUnknownOrder} if it does not exist.
+    /// @param orderId The order.
+    /// @return The order.
     function order(uint256 orderId) external view returns (Order memory);
 
     /// @dev Returns the number of orders placed (ids run from 1).
+    /// @return The number of orders.
     function orderCount() external view returns (uint256);
 
     /// @dev Returns the business-transaction reference a carrier's delivery scan carries: keccak256(chain id, escrow, order id).
+    /// @param orderId The order.
+    /// @return The order reference.
     function orderRef(uint256 orderId) external view returns (bytes32);
 
     /// @dev Returns the RMA reference a return's scans carry: keccak256(orderRef, "RMA").
+    /// @param orderId The order.
+    /// @return The RMA reference.
     function rmaRef(uint256 orderId) external view returns (bytes32);
 
     /// @dev Returns when the unit was delivered (the carrier's scan, bounded by the relay delay; 0: not delivered).
+    /// @param orderId The order.
+    /// @return When it was delivered (unix seconds).
     function deliveredAt(uint256 orderId) external view returns (uint256);
 
     /// @dev Returns when the return was received (the warehouse's scan after the request; 0: not yet).
+    /// @param orderId The order.
+    /// @return When the return was received (unix seconds).
     function returnReceivedAt(uint256 orderId) external view returns (uint256);
 
     /// @dev Returns when a carrier's scan proves the return was sent back after the request (0: no proof).
+    /// @param orderId The order.
+    /// @return When the return was dispatched (unix seconds).
     function dispatchedAt(uint256 orderId) external view returns (uint256);
 
     /// @dev Returns the last second a return may be requested (0: not delivered).
+    /// @param orderId The order.
+    /// @return The last second of the return period (unix seconds).
     function returnWindowCloses(uint256 orderId) external view returns (uint256);
 
     /**
      * @dev Returns when the statutory refund of a returned order falls due (0: not a withdrawal, or
      * not due until the unit is received or its dispatch proved).
+     * @param orderId The order.
+     * @return When the statutory refund falls due (unix seconds).
      */
     function refundDueAt(uint256 orderId) external view returns (uint256);
 
     /**
      * @dev Returns the settlement `facts` would give the order at `grade` now (with `diminishedValue`):
      * the escrow's own arithmetic (see {IReturnPolicies-settlement}), for the amounts a page shows.
+     * @param orderId The order.
+     * @param grade The grade.
+     * @param facts The attested fact bits.
+     * @param diminishedValue The attested diminished value, in base units.
+     * @return The settlement, as its parts.
      */
     function quote(uint256 orderId, uint8 grade, uint8 facts, uint256 diminishedValue) external view returns (IReturnPolicies.Settlement memory);
 
     /// @dev Returns the credit of `account` in `currency`.
+    /// @param currency The currency (zero: the native coin).
+    /// @param account The account.
+    /// @return Its credit, in base units.
     function credits(address currency, address account) external view returns (uint256);
 
     /// @dev Returns what the escrow owes in `currency`: open orders' escrow plus unwithdrawn credits.
+    /// @param currency The currency (zero: the native coin).
+    /// @return What the escrow owes in it, in base units.
     function totalOwed(address currency) external view returns (uint256);
 
     /// @dev Returns the EIP-712 type hash of {ReturnRequest}.
+    /// @return keccak256 of the `ReturnRequest` type string.
     function getReturnRequestTypeHash() external pure returns (bytes32);
 
     /// @dev Returns the EIP-712 type hash of {Inspection}.
+    /// @return keccak256 of the `Inspection` type string.
     function getInspectionTypeHash() external pure returns (bytes32);
 }

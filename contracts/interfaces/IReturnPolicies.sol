@@ -168,21 +168,28 @@ interface IReturnPolicies {
     }
 
     /// @dev The policy breaks rule `violation`.
+    /// @param violation The rule the policy breaks.
     error ReturnPoliciesInvalidPolicy(PolicyViolation violation);
 
     /// @dev Markets are numbered 0-63.
+    /// @param market The market number given.
     error ReturnPoliciesInvalidMarket(uint32 market);
 
     /// @dev The market has no policy with this version.
+    /// @param market The market (0-63).
+    /// @param version The policy version asked for.
     error ReturnPoliciesUnknownPolicy(uint32 market, uint32 version);
 
     /// @dev The grade is not A, B or C.
+    /// @param grade The grade given.
     error ReturnPoliciesInvalidGrade(uint8 grade);
 
     /// @dev A currency is the native coin (zero address) or a contract; its decimals at most 36.
+    /// @param currency The currency given.
     error ReturnPoliciesInvalidCurrency(address currency);
 
     /// @dev The law's time zone is outside UTC-12:00 to UTC+14:00.
+    /// @param utcOffsetMinutes The time zone given, in minutes from UTC.
     error ReturnPoliciesInvalidTimeZone(int16 utcOffsetMinutes);
 
     /// @dev Emitted when the law admin sets `market`'s law.
@@ -205,6 +212,8 @@ interface IReturnPolicies {
      * - the caller holds `LAW_ADMIN_ROLE`; `market` < 64; the time zone is within UTC-12 to UTC+14.
      *
      * Emits a {LawSet} event.
+     * @param market The market (0-63).
+     * @param law The market's law from now on (it applies to open orders too: laws are not versioned).
      */
     function setLaw(uint32 market, Law calldata law) external;
 
@@ -217,6 +226,9 @@ interface IReturnPolicies {
      * - the caller holds `LAW_ADMIN_ROLE`; `market` < 64.
      *
      * Emits a {HolidaySet} event.
+     * @param market The market (0-63).
+     * @param day The day, counted in days since 1970-01-01.
+     * @param holiday True to register it, false to remove it.
      */
     function setHoliday(uint32 market, uint32 day, bool holiday) external;
 
@@ -229,6 +241,8 @@ interface IReturnPolicies {
      * - the policy keeps every rule of {PolicyViolation}.
      *
      * Emits a {PolicySet} event.
+     * @param market The market (0-63).
+     * @param policy The new policy version's terms.
      */
     function setPolicy(uint32 market, Policy calldata policy) external;
 
@@ -240,25 +254,43 @@ interface IReturnPolicies {
      * - the caller holds `POLICY_ADMIN_ROLE`; `market` < 64; `currency` is zero (native) or a contract.
      *
      * Emits a {CurrencySet} event.
+     * @param market The market (0-63).
+     * @param currency The currency (zero: the native coin).
+     * @param terms Whether it is allowed, its decimals and its thresholds.
      */
     function setCurrency(uint32 market, address currency, Currency calldata terms) external;
 
     /// @dev Returns `market`'s law.
+    /// @param market The market (0-63).
+    /// @return The market's law (all zero if none is set).
     function law(uint32 market) external view returns (Law memory);
 
     /// @dev Returns whether `market` has a law set (an empty one counts: a market without consumer law).
+    /// @param market The market (0-63).
+    /// @return True if a law is set.
     function hasLaw(uint32 market) external view returns (bool);
 
     /// @dev Returns whether `day` is a registered public holiday of `market`.
+    /// @param market The market (0-63).
+    /// @param day The day, counted in days since 1970-01-01.
+    /// @return True if the day is a registered holiday.
     function isHoliday(uint32 market, uint32 day) external view returns (bool);
 
     /// @dev Returns version `version` of `market`'s policy. Reverts {ReturnPoliciesUnknownPolicy} if it does not exist.
+    /// @param market The market (0-63).
+    /// @param version The policy version (from 1).
+    /// @return The policy version's terms.
     function policy(uint32 market, uint32 version) external view returns (Policy memory);
 
     /// @dev Returns the latest policy version of `market` (0: none yet).
+    /// @param market The market (0-63).
+    /// @return The latest version.
     function currentPolicyVersion(uint32 market) external view returns (uint32);
 
     /// @dev Returns `currency`'s terms in `market` (not allowed: all zero).
+    /// @param market The market (0-63).
+    /// @param currency The currency (zero: the native coin).
+    /// @return The currency's terms in the market.
     function currency(uint32 market, address currency) external view returns (Currency memory);
 
     /**
@@ -266,12 +298,20 @@ interface IReturnPolicies {
      * `start`: the day of the event does not count, the period ends at midnight of its last day in
      * the market's time zone, and a last day that is a weekend day (where the law says so) or a
      * registered holiday moves to the next working day (Regulation 1182/71 Art. 3).
+     * @param market The market (0-63).
+     * @param start The time of the event the period starts with (unix seconds).
+     * @param dayCount The period's length in whole days.
+     * @return The period's last second (unix seconds).
      */
     function periodEnd(uint32 market, uint256 start, uint256 dayCount) external view returns (uint256);
 
     /**
      * @dev Returns the grade attested `facts` give under the policy version: A if defective, C if
      * used, A if the seal (and, where the policy asks, the packaging) is intact, else B.
+     * @param market The market (0-63).
+     * @param version The order's policy version.
+     * @param facts The attested fact bits.
+     * @return The grade the facts give.
      */
     function deriveGrade(uint32 market, uint32 version, uint8 facts) external view returns (Grade);
 
@@ -283,6 +323,12 @@ interface IReturnPolicies {
      * capped diminished value of a used unit, in cash), the delivery fee, and only the return
      * shipping the buyer was told they bear; outside it the grade terms decide. A defective unit never
      * pays return shipping. An exchange turns the refund into a voucher of store points plus the bonus.
+     * @param order The order's terms at purchase and the buyer's choices.
+     * @param inWithdrawal Whether the return request fell in the statutory withdrawal period.
+     * @param grade The grade that decides.
+     * @param facts The attested fact bits.
+     * @param diminishedValue The attested diminished value, in the currency's base units (the policy caps what counts).
+     * @return The settlement, as its parts.
      */
     function settlement(
         OrderTerms calldata order,

@@ -24,12 +24,15 @@ interface IStorePoints {
     error StorePointsZeroAmount();
 
     /// @dev Only the minter (the escrow) may mint.
+    /// @param account The caller.
     error StorePointsNotMinter(address account);
 
     /// @dev The minter is set once: it is `minter` already.
+    /// @param minter The minter already set.
     error StorePointsMinterSet(address minter);
 
     /// @dev Only the admin may set the minter.
+    /// @param account The caller.
     error StorePointsNotAdmin(address account);
 
     /// @dev Emitted when the admin sets the minter, once.
@@ -47,10 +50,12 @@ interface IStorePoints {
      * Requirements: the caller is the admin; `minter` is not zero; no minter is set.
      *
      * Emits a {MinterSet} event.
+     * @param minter The account that may mint from now on (the escrow).
      */
     function setMinter(address minter) external;
 
     /// @dev Returns the minter (zero: none set yet).
+    /// @return The minter's address.
     function minter() external view returns (address);
 
     /**
@@ -65,6 +70,10 @@ interface IStorePoints {
      * - `holder` and `merchant` are not the zero address and `amount` is not zero.
      *
      * Emits a {TransferSingle} event from the zero address.
+     * @param holder Who receives the points.
+     * @param merchant The merchant at which the points are redeemable.
+     * @param currency The currency the points are worth base units of (zero: the native coin).
+     * @param amount The points issued.
      */
     function mint(address holder, address merchant, address currency, uint256 amount) external;
 
@@ -81,15 +90,29 @@ interface IStorePoints {
      * - `nonce` is the holder's current nonce, `deadline` has not passed and `signature` is valid.
      *
      * Emits a {TransferSingle} event to the zero address and a {PointsRedeemed} event.
+     * @param holder Whose points are burned.
+     * @param currency The currency of the points.
+     * @param amount The points redeemed.
+     * @param nonce The holder's current nonce, as signed.
+     * @param deadline The consent's deadline (unix seconds), as signed.
+     * @param signature The holder's EIP-712 signature of the `Redemption`.
      */
     function redeem(address holder, address currency, uint256 amount, uint256 nonce, uint64 deadline, bytes calldata signature) external;
 
     /// @dev Returns the points of `currency` that `holder` holds and may redeem at `merchant`.
+    /// @param holder The holder.
+    /// @param merchant The merchant at which they are redeemable.
+    /// @param currency Their currency.
+    /// @return The holder's points.
     function pointsOf(address holder, address merchant, address currency) external view returns (uint256);
 
     /// @dev Returns the ERC-1155 token id of `merchant`'s points in `currency`: `uint256(keccak256(abi.encode(merchant, currency)))`.
+    /// @param merchant The merchant.
+    /// @param currency The currency.
+    /// @return The token id.
     function pointsId(address merchant, address currency) external pure returns (uint256);
 
     /// @dev Returns the EIP-712 type hash of redemption consents.
+    /// @return keccak256 of the `Redemption` type string.
     function getRedemptionTypeHash() external pure returns (bytes32);
 }

@@ -15,7 +15,7 @@ interface ITraceRegistry {
     /**
      * @dev EPCIS business steps. Each maps to a CBV 2.0 bizStep
      * (`https://ref.gs1.org/cbv/BizStep-<name>`) except the ReturnTrace extensions
-     * `CustomsClearing` and `Delivering` (`urn:returntrace:bizstep:<name>`); see README.
+     * `CustomsClearing` and `Delivering` (`urn:returntrace:bizstep:<name>`); see docs/protocol.md.
      *
      * A `CustomsClearing` event's `bizTransaction` may be the commitment to its customs declaration
      * ({customsCommitment}): the declaration's reference never goes on a public chain in plain text;
@@ -43,7 +43,7 @@ interface ITraceRegistry {
 
     /**
      * @dev EPCIS dispositions: CBV 2.0 (`https://ref.gs1.org/cbv/Disp-<name>`) up to `RetailSold`,
-     * then ReturnTrace extensions (`urn:returntrace:disp:<name>`); see README.
+     * then ReturnTrace extensions (`urn:returntrace:disp:<name>`); see docs/protocol.md.
      */
     enum Disposition {
         None,
@@ -239,66 +239,94 @@ interface ITraceRegistry {
     }
 
     /// @dev The GTIN is not 14 digits with a correct check digit.
+    /// @param gtin The GTIN given.
     error TraceRegistryInvalidGtin(uint64 gtin);
 
     /// @dev The serial is not 1-20 characters of GS1 character set 82.
+    /// @param serial The serial given.
     error TraceRegistryInvalidSerial(string serial);
 
     /// @dev The GLN is not 13 digits with a correct check digit.
+    /// @param gln The GLN given.
     error TraceRegistryInvalidGln(uint64 gln);
 
     /// @dev The GTIN has not been registered as a product.
+    /// @param gtin The GTIN-14.
     error TraceRegistryUnknownProduct(uint64 gtin);
 
     /// @dev The GTIN is registered already.
+    /// @param gtin The GTIN-14.
     error TraceRegistryProductExists(uint64 gtin);
 
     /// @dev `signer` is not the brand that registered `gtin`.
+    /// @param signer The signer or caller.
+    /// @param gtin The GTIN-14.
     error TraceRegistryNotBrandOf(address signer, uint64 gtin);
 
     /// @dev The unit has been commissioned already.
+    /// @param unitId The unit's id.
     error TraceRegistryUnitExists(bytes32 unitId);
 
     /// @dev No unit with this id has been commissioned.
+    /// @param unitId The unit's id.
     error TraceRegistryUnknownUnit(bytes32 unitId);
 
     /// @dev The step is outside the enumeration, or is commissioning, which has its own function.
+    /// @param bizStep The step given.
     error TraceRegistryInvalidStep(uint8 bizStep);
 
     /// @dev The disposition is outside the enumeration.
+    /// @param disposition The disposition given.
     error TraceRegistryInvalidDisposition(uint8 disposition);
 
     /// @dev `signer` holds none of the roles `allowedRoles` that may sign `bizStep`.
+    /// @param signer The event's signer.
+    /// @param bizStep The event's step.
+    /// @param allowedRoles The role bits that may sign the step.
     error TraceRegistryRoleNotAllowed(address signer, uint8 bizStep, uint32 allowedRoles);
 
     /// @dev The event time is zero or later than the block that records it (beyond the allowed clock skew).
+    /// @param eventTime The event time given.
     error TraceRegistryInvalidEventTime(uint40 eventTime);
 
     /// @dev Only a charity signs `Donated` and only a recycler `Recycled`: `signer` is neither for `disposition`.
+    /// @param signer The event's signer.
+    /// @param disposition The event's disposition.
     error TraceRegistryDispositionNotAllowed(address signer, uint8 disposition);
 
     /// @dev The unit (or parcel) was donated, recycled, destroyed or decommissioned: its chain is closed.
+    /// @param unitId The id of the closed unit or parcel.
     error TraceRegistryUnitClosed(bytes32 unitId);
 
     /// @dev The SSCC is not 18 digits with a correct check digit.
+    /// @param sscc The SSCC given.
     error TraceRegistryInvalidSscc(uint64 sscc);
 
     /// @dev The aggregation's action is neither `Add` nor `Delete`.
+    /// @param action The action given.
     error TraceRegistryInvalidAggregationAction(uint8 action);
 
     /// @dev An aggregation must name at least one unit.
+    /// @param sscc The parcel's SSCC.
     error TraceRegistryEmptyAggregation(uint64 sscc);
 
     /// @dev The unit is in the parcel `parcelId` already (a unit is in one parcel at a time).
+    /// @param unitId The unit's id.
+    /// @param parcelId The parcel it is in.
     error TraceRegistryAlreadyPacked(bytes32 unitId, bytes32 parcelId);
 
     /// @dev The unit is not in the parcel `parcelId`.
+    /// @param unitId The unit's id.
+    /// @param parcelId The parcel's id.
     error TraceRegistryNotInParcel(bytes32 unitId, bytes32 parcelId);
 
     /// @dev The id is a parcel, which cannot be packed into another parcel.
+    /// @param parcelId The parcel's id.
     error TraceRegistryParcelInParcel(bytes32 parcelId);
 
     /// @dev A closing event on a parcel that still holds `size` units.
+    /// @param parcelId The parcel's id.
+    /// @param size The number of units still in it.
     error TraceRegistryParcelNotEmpty(bytes32 parcelId, uint32 size);
 
     /// @dev A call and each signed batch in it must hold at least one item.
@@ -309,15 +337,22 @@ interface ITraceRegistry {
 
     /// @dev `brand` may not register `gtin`: no GS1 company prefix of `gtin` is recorded for it and the
     /// accreditor did not approve it for this product.
+    /// @param gtin The GTIN-14.
+    /// @param brand The brand registering it.
     error TraceRegistryProductNotApproved(uint64 gtin, address brand);
 
     /// @dev The company prefix is not 6 to 12 digits long.
+    /// @param prefix The prefix given.
+    /// @param digits Its length given.
     error TraceRegistryInvalidCompanyPrefix(uint64 prefix, uint8 digits);
 
     /// @dev The close guard (see {closeGuard}) refused: the unit is not `signer`'s to close now.
+    /// @param unitId The unit's id.
+    /// @param signer The event's signer.
     error TraceRegistryClosingNotAllowed(bytes32 unitId, address signer);
 
     /// @dev The close guard is set once: it is `guard` already.
+    /// @param guard The close guard already set.
     error TraceRegistryCloseGuardSet(address guard);
 
     /// @dev Emitted when `brand` registers a product class.
@@ -406,6 +441,9 @@ interface ITraceRegistry {
      *   approved the caller for `gtin` ({approveProduct}).
      *
      * Emits a {ProductRegistered} event.
+     * @param gtin The GTIN-14.
+     * @param classFlags The class flags (bit 0: hygiene-sealed).
+     * @param markets The markets it is sold in (bit m: market m).
      */
     function registerProduct(uint64 gtin, uint8 classFlags, uint64 markets) external;
 
@@ -419,6 +457,9 @@ interface ITraceRegistry {
      * - the caller holds `ACCREDITOR_ROLE`; `digits` is 6 to 12 and `prefix` has at most that many digits.
      *
      * Emits a {CompanyPrefixSet} event.
+     * @param prefix The GS1 company prefix.
+     * @param digits Its length in digits (6 to 12).
+     * @param brand Its licensee (zero: removes the record).
      */
     function setCompanyPrefix(uint64 prefix, uint8 digits, address brand) external;
 
@@ -431,6 +472,8 @@ interface ITraceRegistry {
      * - the caller holds `ACCREDITOR_ROLE`; `gtin` is valid.
      *
      * Emits a {ProductApproved} event.
+     * @param gtin The GTIN-14.
+     * @param brand The brand approved (zero: withdraws the approval).
      */
     function approveProduct(uint64 gtin, address brand) external;
 
@@ -444,6 +487,9 @@ interface ITraceRegistry {
      * - the caller holds `ACCREDITOR_ROLE`; `gtin` is registered.
      *
      * Emits a {ProductClassReviewed} event.
+     * @param gtin The GTIN-14.
+     * @param classFlags The class flags from now on.
+     * @param reason Why, as the accreditor records it.
      */
     function reviewClassFlags(uint64 gtin, uint8 classFlags, string calldata reason) external;
 
@@ -456,6 +502,7 @@ interface ITraceRegistry {
      * - the caller holds `DEFAULT_ADMIN_ROLE`; `guard` is not zero; no guard is set.
      *
      * Emits a {CloseGuardSet} event.
+     * @param guard The close guard (the escrow).
      */
     function setCloseGuard(address guard) external;
 
@@ -475,16 +522,23 @@ interface ITraceRegistry {
      * - the close guard allows each closing.
      *
      * Emits an {EventRecorded} event per unit.
+     * @param batches The signed batches, each with its signer's signature.
      */
     function decommission(SignedDecommissionBatch[] calldata batches) external;
 
     /// @dev Returns the close guard (zero: none set; then no unit may close).
+    /// @return The close guard's address.
     function closeGuard() external view returns (address);
 
     /// @dev Returns the brand recorded for the GS1 company prefix `prefix` of `digits` digits (zero: none).
+    /// @param prefix The GS1 company prefix.
+    /// @param digits Its length in digits.
+    /// @return The brand recorded for it.
     function companyPrefixOwner(uint64 prefix, uint8 digits) external view returns (address);
 
     /// @dev Returns the brand the accreditor approved for `gtin` outside its prefixes (zero: none).
+    /// @param gtin The GTIN-14.
+    /// @return The brand approved for it.
     function approvedBrand(uint64 gtin) external view returns (address);
 
     /**
@@ -492,10 +546,15 @@ interface ITraceRegistry {
      * `bizTransaction`: keccak256(abi.encode(keccak256("ReturnTrace customs declaration"),
      * keccak256(bytes(declarationReference)), salt)). `salt` is 32 random bytes kept with the reference:
      * declaration references follow public formats and could be guessed from a hash alone.
+     * @param declarationReference The customs declaration's reference.
+     * @param salt 32 random bytes kept with the reference.
+     * @return The commitment.
      */
     function customsCommitment(string calldata declarationReference, bytes32 salt) external pure returns (bytes32);
 
     /// @dev Returns the EIP-712 type hashes of {Decommission} and of the signed `DecommissionBatch`.
+    /// @return item keccak256 of the `Decommission` type string.
+    /// @return batch keccak256 of the `DecommissionBatch` type string (with `Decommission`).
     function getDecommissionTypeHashes() external pure returns (bytes32 item, bytes32 batch);
 
     /**
@@ -508,6 +567,9 @@ interface ITraceRegistry {
      * - `organization` is a valid GLN, or zero when revoking.
      *
      * Emits an {ActorUpdated} event.
+     * @param account The actor's account.
+     * @param roles Its step roles (bit set; 0 revokes).
+     * @param organization The GLN of its organisation (zero when revoking).
      */
     function setActor(address account, uint32 roles, uint64 organization) external;
 
@@ -521,6 +583,9 @@ interface ITraceRegistry {
      * - `location` is a valid GLN; `organization` is a valid GLN unless revoking.
      *
      * Emits a {ReturnCenterSet} event.
+     * @param location The return center's GLN.
+     * @param organization The GLN of the organisation that runs it (zero when revoking).
+     * @param markets The markets it is accredited for (bit m: market m; 0 revokes).
      */
     function setReturnCenter(uint64 location, uint64 organization, uint64 markets) external;
 
@@ -535,6 +600,7 @@ interface ITraceRegistry {
      * - each serial and location is valid, each unit is new, and no event time is zero or in the future.
      *
      * Emits a {UnitCommissioned} event per unit.
+     * @param batches The signed batches, each with its signer's signature.
      */
     function commission(SignedCommissionBatch[] calldata batches) external;
 
@@ -557,6 +623,7 @@ interface ITraceRegistry {
      * A parcel's id is a unit id too: an event on it is one scan of the whole parcel.
      *
      * Emits an {EventRecorded} event per event.
+     * @param batches The signed batches, each with its signer's signature.
      */
     function record(SignedEventBatch[] calldata batches) external;
 
@@ -578,6 +645,7 @@ interface ITraceRegistry {
      * - `Delete`: each unit is in this parcel.
      *
      * Emits an {AggregationRecorded} event per aggregation and a {UnitAggregated} event per unit named.
+     * @param batches The signed batches, each with its signer's signature.
      */
     function aggregate(SignedAggregationBatch[] calldata batches) external;
 
@@ -588,34 +656,52 @@ interface ITraceRegistry {
      * `record_n = (keccak256(abi.encode(record_{n-1}, signer, structHash)) & ~0xffffffff) | closes << 31 | n`,
      * with `record_0 = 0`, `structHash` the EIP-712 struct hash of the {Commission}, {LifecycleEvent}
      * or {Aggregation}, and `closes` 1 when the event closes the unit (see {record}).
+     * @param unitId The unit's or parcel's id.
+     * @return The packed record.
      */
     function unitRecord(bytes32 unitId) external view returns (uint256);
 
     /// @dev Returns the number of events recorded for the unit or parcel (0: unknown).
+    /// @param unitId The unit's or parcel's id.
+    /// @return The number of events recorded.
     function eventCount(bytes32 unitId) external view returns (uint32);
 
     /// @dev Returns true when the unit or parcel is closed: it accepts no further event.
+    /// @param unitId The unit's or parcel's id.
+    /// @return True when closed.
     function isClosed(bytes32 unitId) external view returns (bool);
 
     /// @dev Returns the parcel the unit is packed in (zero: none).
+    /// @param unitId The unit's id.
+    /// @return The id of the parcel it is in.
     function parentOf(bytes32 unitId) external view returns (bytes32);
 
     /**
      * @dev Returns the number of units in the parcel. A list of units is the parcel's exact content
      * iff it has this many members and {parentOf} of each is the parcel.
+     * @param parcelId The parcel's id.
+     * @return The number of units in it.
      */
     function parcelSize(bytes32 parcelId) external view returns (uint32);
 
     /// @dev Returns true when `id` is a parcel (a first packing created it), false for a unit or nothing.
+    /// @param id A unit or parcel id.
+    /// @return True when `id` is a parcel.
     function isParcel(bytes32 id) external view returns (bool);
 
     /// @dev Returns the product class registered under `gtin` (brand zero: none).
+    /// @param gtin The GTIN-14.
+    /// @return The product class: its brand, class flags and markets.
     function product(uint64 gtin) external view returns (Product memory);
 
     /// @dev Returns the accreditation of `account`.
+    /// @param account The account.
+    /// @return Its role bits and organisation GLN (zero: not accredited).
     function actor(address account) external view returns (Actor memory);
 
     /// @dev Returns the role bits that may sign `bizStep` (0 for commissioning and unknown steps).
+    /// @param bizStep The step (`BizStep`).
+    /// @return The role bits that may sign it.
     function allowedRoles(uint8 bizStep) external pure returns (uint32);
 
     /**
@@ -623,6 +709,10 @@ interface ITraceRegistry {
      * (the time the signer attested, capped at the block time of recording), or 0 if it did not.
      * The first scan counts, except for {Milestone-Dispatched} under the zero reference (a packing
      * into a return parcel), where the latest does.
+     * @param unitId The unit's id.
+     * @param bizTransaction The order reference or RMA the scan carried.
+     * @param kind The milestone.
+     * @return When it happened (unix seconds; 0: it did not).
      */
     function milestoneAt(bytes32 unitId, bytes32 bizTransaction, Milestone kind) external view returns (uint40);
 
@@ -630,34 +720,55 @@ interface ITraceRegistry {
      * @dev Returns the full record of milestone `kind` of `unitId` under `bizTransaction`: when (as
      * {milestoneAt}), where (the scan's GLN) and by which organisation (the signer's, at scan time).
      * All zero if it did not happen.
+     * @param unitId The unit's id.
+     * @param bizTransaction The order reference or RMA the scan carried.
+     * @param kind The milestone.
+     * @return The milestone's record: when, where, by which organisation, recorded when.
      */
     function milestone(bytes32 unitId, bytes32 bizTransaction, Milestone kind) external view returns (MilestoneRecord memory);
 
     /// @dev Returns the return center accredited at `location` (markets 0: none, or revoked).
+    /// @param location The return center's GLN.
+    /// @return The organisation that runs it and the markets it is accredited for.
     function returnCenter(uint64 location) external view returns (ReturnCenter memory);
 
     /**
      * @dev Returns true when `organization` is non-zero, runs the return center at `location`, and
      * that center is accredited for `market` (< 64). The escrow asks this with the location and
      * organisation of a {Milestone-ReturnReceived} record to release a refund upon return.
+     * @param location The scan's GLN.
+     * @param organization The GLN of the signer's organisation.
+     * @param market The order's market.
+     * @return True when accredited.
      */
     function returnCenterAccredited(uint64 location, uint64 organization, uint32 market) external view returns (bool);
 
-    /// @dev Returns the unit id of `gtin` and `serial` (see README for the encoding).
+    /// @dev Returns the unit id of `gtin` and `serial` (see docs/protocol.md for the encoding).
+    /// @param gtin The GTIN-14.
+    /// @param serial The serial (AI 21).
+    /// @return The unit id.
     function unitIdOf(uint64 gtin, string calldata serial) external pure returns (bytes32);
 
     /**
      * @dev Returns the parcel id of an SSCC: `keccak256("00" ‖ sscc18)`, its GS1 element string
-     * (see README). Reverts {TraceRegistryInvalidSscc} for an invalid SSCC.
+     * (see docs/protocol.md). Reverts {TraceRegistryInvalidSscc} for an invalid SSCC.
+     * @param sscc The SSCC (AI 00).
+     * @return The parcel id.
      */
     function parcelIdOf(uint64 sscc) external pure returns (bytes32);
 
     /// @dev Returns the EIP-712 type hashes of {Commission} and of the signed `CommissionBatch`.
+    /// @return item keccak256 of the `Commission` type string.
+    /// @return batch keccak256 of the `CommissionBatch` type string (with `Commission`).
     function getCommissionTypeHashes() external pure returns (bytes32 item, bytes32 batch);
 
     /// @dev Returns the EIP-712 type hashes of {LifecycleEvent} and of the signed `EventBatch`.
+    /// @return item keccak256 of the `LifecycleEvent` type string.
+    /// @return batch keccak256 of the `EventBatch` type string (with `LifecycleEvent`).
     function getEventTypeHashes() external pure returns (bytes32 item, bytes32 batch);
 
     /// @dev Returns the EIP-712 type hashes of {Aggregation} and of the signed `AggregationBatch`.
+    /// @return item keccak256 of the `Aggregation` type string.
+    /// @return batch keccak256 of the `AggregationBatch` type string (with `Aggregation`).
     function getAggregationTypeHashes() external pure returns (bytes32 item, bytes32 batch);
 }

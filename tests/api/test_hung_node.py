@@ -2,7 +2,7 @@
 given up on within the documented bound on every request path — not after web3's default 5 × 10 s
 — and nothing accepted is lost or duplicated when it comes back.
 
-The bound (README, Configuration): a request waits at most one RT_RPC_TIMEOUT (2 s) for the node,
+The bound (docs/operations.md, Configuration): a request waits at most one RT_RPC_TIMEOUT (2 s) for the node,
 a worker's call one RT_WORKER_RPC_TIMEOUT. Assertions leave a wide margin (3×) for a loaded
 machine: they tell ~2 s from the ~52 s of retried timeouts, never 2.0 s from 2.5 s.
 """
