@@ -121,6 +121,10 @@ class Deployment:
     def desk_domain(self) -> eip712.Domain:
         return eip712.Domain(*DESK_DOMAIN, chain.id, self.desk.address)
 
+    def domain_of(self, contract: str) -> eip712.Domain:
+        """The EIP-712 domain of the deployment's "registry", "escrow", "desk" or "points"."""
+        return getattr(self, f"{contract}_domain")
+
 
 def test_signer(name: str, roles: int, gln_digits: str) -> Signer:
     key = keccak(text=f"returntrace-demo:{name}")
