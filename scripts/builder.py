@@ -18,6 +18,12 @@ It lives in scripts/ beside deploy.py because it drives contracts through browni
 chain's clock, contract objects), which returntrace/ (the library the gateway imports) must not
 depend on; the pure half (message shapes and signatures, no node) is returntrace/messages.py.
 Test keys only: local chains.
+
+In the tests, the `builder` fixture (tests/conftest.py) is one Builder per test, shared by `Shop`
+and the fixtures, so nonces signed and not yet sent are counted across them; `Ops` builds with
+`count_pending=False`, `Gateway` passes the nonce the gateway counts. The pure half and the other
+pure code are tested without a chain in tests/unit, the fast tier: `make test-fast` (plain pytest,
+no brownie plugin, a few seconds); `make test` runs it too, inside the whole suite.
 """
 
 from __future__ import annotations

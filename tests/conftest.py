@@ -23,15 +23,16 @@ from scripts.builder import Builder
 from tests import outside_files
 from tests.support import DEFAULT_DELIVERY_FEE, DEFAULT_PRICE, DEFAULT_RETURN_FEE, GTIN_INT, MARKET_CN, MARKET_EU, MARKET_SPARE, MARKET_US, PLAIN_GTIN_INT, Status
 
+# brownie on anvil (tools/brownie_anvil.py) and the clock races on demand (tests/clock_race.py): plugins
+# of the chain tests only, so the fast tier (tests/unit, plain pytest) loads neither.
+pytest_plugins = ("tools.brownie_anvil", "tests.clock_race")
+
 # Nothing beside the repository may be read (tests/outside_files.py): watched from here on.
 OUTSIDE_FILES = outside_files.install(Path(__file__).resolve().parents[1])
 
 
 def pytest_sessionfinish(session, exitstatus):
-    if OUTSIDE_FILES.violations:
-        listed = "\n  ".join(dict.fromkeys(OUTSIDE_FILES.violations))
-        session.config.get_terminal_writer().line(f"\nFiles beside the repository were opened (a clone has none):\n  {listed}", red=True)
-        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    outside_files.fail_session(session, OUTSIDE_FILES)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from returntrace.refs import order_ref, rma_ref
 from api.main import create_app
 from api.unit_view import unit_view
-from returntrace import eip712, gs1, history
+from returntrace import gs1
 from returntrace.policies import Facts, Grade
 from returntrace.vocab import BizStep, Disposition
 from scripts.builder import listing_terms
@@ -156,19 +156,6 @@ def test_escrow_orders_are_indexed_with_status_and_settlement(gateway, shop, dep
     assert [e.label for e in view.timeline] == ["Made", "Delivered", "Received at return center"]
     assert view.timeline[1].biz_transaction == "0x" + bytes(escrow.orderRef(order_id)).hex()
     assert view.verification.verified
-
-
-def test_fast_lifecycle_struct_hash_equals_the_eip712_one():
-    import random
-
-    rng = random.Random(7)
-    for _ in range(200):
-        m = {
-            "unitId": rng.randbytes(32), "bizStep": rng.randrange(256), "disposition": rng.randrange(256), "location": rng.randrange(2**64),
-            "eventTime": rng.randrange(2**40), "evidence": rng.randbytes(32), "bizTransaction": rng.randbytes(32),
-        }
-        fast = history.lifecycle_struct_hash(m["unitId"], m["bizStep"], m["disposition"], m["location"], m["eventTime"], m["evidence"], m["bizTransaction"])
-        assert fast == eip712.struct_hash("LifecycleEvent", m)
 
 
 def test_indexer_takes_2000_events_in_one_round(gateway, builder):

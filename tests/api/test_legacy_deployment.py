@@ -194,8 +194,3 @@ def test_an_event_for_a_legacy_unit_is_an_unknown_unit(gw, old):
     assert "not commissioned in this deployment's registry" in r.json()["detail"]
 
 
-def test_legacy_manifests_are_read_from_the_environment(monkeypatch):
-    monkeypatch.setenv("RT_LEGACY_MANIFESTS", "deployments/v1.json, /srv/old.json,")
-    assert Settings.from_env().legacy_manifests == (Path("deployments/v1.json"), Path("/srv/old.json"))
-    monkeypatch.delenv("RT_LEGACY_MANIFESTS")
-    assert Settings.from_env().legacy_manifests == ()
