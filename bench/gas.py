@@ -338,7 +338,7 @@ def protection_figures(d: deploy.Deployment, r: Report) -> None:
         order, unit = o.delivered(f"SLA-{i}", 10**17)
         tx_remedy = d.escrow.requestReturn(order, NO_LONGER_NEEDED, EXCHANGE, {"from": buyer.account}, silent=True)
         tx_choose = d.escrow.chooseRemedy(order, 0, {"from": buyer.account}, silent=True)
-        o.receive(order, unit)
+        o.receive(order)
         chain.sleep(policy["inspectionSla"] + 1)
         chain.mine()
         tx_uninspected = d.escrow.claimUninspectedRefund(order, {"from": buyer.account}, silent=True)

@@ -11,7 +11,7 @@ gateway tests (`Gateway`), the demo (`Scenario`) and the benches all build throu
   the actor's GLN and the chain's time unless a field says otherwise; a batch signed and relayed
   (`commission`, `record`, `aggregate`, `decommission`);
 - **order references**: `order_ref`, `rma_ref`, `listing_terms`, `unit`;
-- **order lifecycles**: list and purchase (`list_unit`, `list_for_sale`, `purchase`, `buy`), `deliver`,
+- **order lifecycles**: list and purchase (`list_unit`, `list_for_sale`, `purchase`), `deliver`,
   `request_return` (or signed and relayed), `receive`, `inspect`, `claim_defect`, `returned`.
 
 It lives in scripts/ beside deploy.py because it drives contracts through brownie (accounts, the
@@ -109,8 +109,8 @@ class Builder:
     # -- signing
 
     def nonce(self, domain: eip712.Domain, who: str | Signer) -> int:
-        """The next nonce of `who` in `domain`'s nonce space: the chain's, or past the last one this
-        builder signed and did not see sent (count_pending)."""
+        """The next nonce of `who` in `domain`'s nonce space: the chain's, or (count_pending) one past
+        the last this builder gave, so that messages signed and not sent yet keep their order."""
         address = self.signer(who).address
         on_chain = chain_nonce(domain, address)
         if not self.count_pending:
@@ -207,14 +207,6 @@ class Builder:
             return self.d.escrow.purchase(unit_id, terms, confirms, {"from": account, "value": total}, silent=self.silent)
         token.approve(self.d.escrow, total, {"from": account}, silent=self.silent)
         return self.d.escrow.purchase(unit_id, terms, confirms, {"from": account}, silent=self.silent)
-
-    def buy(
-        self, serial: str, *, gtin: int = DEMO_GTIN, market: int, currency: str, price: int, delivery_fee: int, return_fee: int,
-        buyer: str = "buyer", confirms: bool = False, token: Any = None,
-    ) -> int:
-        """Commissions, lists and buys `serial`: the order id."""
-        unit, _ = self.list_unit(serial, gtin=gtin, market=market, currency=currency, price=price, delivery_fee=delivery_fee, return_fee=return_fee)
-        return self.purchase(unit, buyer, confirms, token).return_value
 
     def deliver(self, order_id: int, carrier: str = "carrier", **fields: Any) -> Any:
         """The carrier's delivery scan under the order's reference."""
