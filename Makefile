@@ -29,12 +29,13 @@ export SOLCX_BINARY_PATH := $(CURDIR)/$(VENV)/solcx
 # anvil (brownie's development network) comes from node_modules/.bin.
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help setup network chromium compile test demo bench bench-gateway doc-examples lock clean distclean
+.PHONY: help setup network chromium compile test test-fast demo bench bench-gateway doc-examples lock clean distclean
 
 help:
 	@echo "make setup      install .venv, node_modules and the solc adapter (idempotent)"
 	@echo "make compile    brownie compile"
-	@echo "make test       brownie test $(TESTS) (TEST_ARGS='-k name' to filter)"
+	@echo "make test       brownie test $(TESTS) (TEST_ARGS='-k name' to filter): everything, tests/unit included"
+	@echo "make test-fast  the fast tier alone: tests/unit with plain pytest (no chain, no brownie plugin; seconds)"
 	@echo "make demo       brownie run scripts/demo.py (SERVE=$(SERVE) -> RT_SERVE)"
 	@echo "make bench      gas figures (bench/gas.py)"
 	@echo "make bench-gateway  gateway throughput and page latency (bench/gateway.py)"
@@ -86,6 +87,10 @@ compile: setup
 # pytest exits 5 when no test was collected, so an empty suite fails the build.
 test: setup
 	$(BROWNIE) test $(TESTS) -p no:cacheprovider $(TEST_ARGS)
+
+# tests/unit/pytest.ini makes that folder pytest's root: no brownie plugin, no chain fixtures.
+test-fast: $(VENV_STAMP)
+	$(BIN)/python -m pytest tests/unit $(TEST_ARGS)
 
 demo: setup
 	RT_SERVE=$(SERVE) $(BROWNIE) run scripts/demo.py

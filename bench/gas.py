@@ -15,12 +15,24 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from brownie import ERC20Mock, ZERO_ADDRESS, BuyerClaims, ReturnClock, ReturnInspection, ReturnSettlement, UnitCustody, accounts, chain, web3
+from brownie import (
+    ZERO_ADDRESS,
+    BuyerClaims,
+    ERC20Mock,
+    ReturnClock,
+    ReturnInspection,
+    ReturnSettlement,
+    UnitCustody,
+    accounts,
+    chain,
+    web3,
+)
 
-from returntrace import eip712, gs1
+from returntrace import gs1
 from returntrace.policies import Facts, Grade
 from returntrace.vocab import AggregationAction, BizStep, Disposition, Role
 from scripts import deploy
+from scripts.builder import Builder
 from tools import brownie_anvil
 
 BATCHES = (1, 10, 100)
@@ -90,30 +102,27 @@ class Report:
 
 
 def registry_figures(d: deploy.Deployment, r: Report) -> None:
-    relayer = accounts[1]
-    reg, dom = d.registry, d.registry_domain
-    brand, carrier = d.actors["brand"], d.actors["carrier"]
+    b = Builder(d, accounts[1], silent=True)
     serial = 0
     r.table("TraceRegistry: gas per lifecycle event", "per event")
     for n in BATCHES:
-        items = [deploy.commission_item(d, f"BENCH{serial + i:06d}") for i in range(n)]
+        items = [b.commission_item(f"BENCH{serial + i:06d}") for i in range(n)]
         serial += n
-        units = [deploy.unit_of(c) for c in items]
-        tx = reg.commission([deploy.signed_batch(dom, "CommissionBatch", brand, "units", items, reg.getNonce(brand.address))], {"from": relayer}, silent=True)
+        units = [b.unit_of(c) for c in items]
+        tx = b.commission("brand", items)
         r.row(f"new_{n}", "new units: brand commissions, one signature", tx.gas_used, n)
 
-        events = [deploy.event_item(carrier, u, BizStep.DEPARTING, Disposition.IN_TRANSIT) for u in units]
-        tx = reg.record([deploy.signed_batch(dom, "EventBatch", carrier, "events", events, reg.getNonce(carrier.address))], {"from": relayer}, silent=True)
+        tx = b.record("carrier", [b.event(u, BizStep.DEPARTING, "carrier", Disposition.IN_TRANSIT) for u in units])
         r.row(f"existing_session_{n}", "existing units: one signed scanning session", tx.gas_used, n)
 
-        # Every event signed on its own (many scanners posting single scans to the gateway).
+        # Every event signed on its own (many scanners posting single scans to the gateway): a signer's
+        # later messages take the nonces after its earlier ones (the builder counts them).
         batches = []
         for i, unit in enumerate(units):
             s = d.extra_signers[i % len(d.extra_signers)]
             step = BizStep.ARRIVING if s.roles & Role.CARRIER else BizStep.STORING
-            event = deploy.event_item(s, unit, step, Disposition.IN_PROGRESS)
-            batches.append(deploy.signed_batch(dom, "EventBatch", s, "events", [event], reg.getNonce(s.address) + i // len(d.extra_signers)))
-        tx = reg.record(batches, {"from": relayer}, silent=True)
+            batches.append(b.batch("EventBatch", s, [b.event(unit, step, s)]).args)
+        tx = d.registry.record(batches, {"from": b.relayer}, silent=True)
         r.row(f"existing_single_{n}", f"existing units: each event signed alone ({min(n, len(d.extra_signers))} signers)", tx.gas_used, n)
     r.out(f"\nFor scale: a typical string-storing supply-chain contract spends ~{TYPICAL_SUPPLY_CHAIN_UPDATE:,} gas per update.")
 
@@ -121,31 +130,22 @@ def registry_figures(d: deploy.Deployment, r: Report) -> None:
 def parcel_figures(d: deploy.Deployment, r: Report) -> None:
     """Units packed into SSCC parcels of 1, 10 and 100 (per unit packed), one carrier scan of each
     parcel (per unit it covers), unpacking (per unit), and the brand's decommissioning of its stock."""
-    relayer = accounts[1]
-    reg, dom = d.registry, d.registry_domain
-    brand, carrier, warehouse = (d.actors[n] for n in ("brand", "carrier", "warehouse"))
-
-    def send(signer, primary, field, items, call):
-        return call([deploy.signed_batch(dom, primary, signer, field, items, reg.getNonce(signer.address))], {"from": relayer}, silent=True)
-
+    b = Builder(d, accounts[1], silent=True)
     r.table("TraceRegistry: parcels (SSCC aggregation) and closings", "per unit")
     for k, n in enumerate(BATCHES):
-        items = [deploy.commission_item(d, f"PARCEL{k}-{i:04d}") for i in range(n)]
-        send(brand, "CommissionBatch", "units", items, reg.commission)
-        units = [deploy.unit_of(c) for c in items]
+        items = [b.commission_item(f"PARCEL{k}-{i:04d}") for i in range(n)]
+        b.commission("brand", items)
+        units = [b.unit_of(c) for c in items]
         sscc = int(gs1.with_check_digit(f"39506000{k + 1:09d}"))
-        tx = send(warehouse, "AggregationBatch", "aggregations", [deploy.aggregation_item(warehouse, sscc, units, AggregationAction.ADD)], reg.aggregate)
+        tx = b.aggregate("warehouse", [b.aggregation(sscc, units, AggregationAction.ADD, "warehouse")])
         r.row(f"pack_{n}", "pack units into a new parcel (ADD)", tx.gas_used, n)
-        scan = deploy.event_item(carrier, gs1.parcel_id(sscc), BizStep.DEPARTING, Disposition.IN_TRANSIT)
-        tx = send(carrier, "EventBatch", "events", [scan], reg.record)
+        tx = b.record("carrier", [b.event(gs1.parcel_id(sscc), BizStep.DEPARTING, "carrier", Disposition.IN_TRANSIT)])
         r.row(f"parcel_scan_{n}", "one carrier scan of the parcel, per unit in it", tx.gas_used, n)
-        tx = send(warehouse, "AggregationBatch", "aggregations", [deploy.aggregation_item(warehouse, sscc, units, AggregationAction.DELETE)], reg.aggregate)
+        tx = b.aggregate("warehouse", [b.aggregation(sscc, units, AggregationAction.DELETE, "warehouse")])
         r.row(f"unpack_{n}", "unpack units from the parcel (DELETE)", tx.gas_used, n)
         if n == BATCHES[-1]:
-            def retire(batch: list[bytes]) -> Any:
-                gone = [{"gtin": deploy.DEMO_GTIN, "serial": c["serial"], "disposition": int(Disposition.DESTROYED), "location": brand.gln,
-                         "eventTime": chain.time(), "evidence": deploy.ZERO32} for c in batch]
-                return send(brand, "DecommissionBatch", "units", gone, reg.decommission)
+            def retire(batch: list[dict]) -> Any:
+                return b.decommission("brand", [b.decommission_item(c["serial"], disposition=Disposition.DESTROYED) for c in batch])
 
             tx = retire(items[:1])
             r.row("decommission_1", "brand decommissions a unit of its stock (closes it)", tx.gas_used, 1)
@@ -153,53 +153,25 @@ def parcel_figures(d: deploy.Deployment, r: Report) -> None:
             r.row("decommission_99", "brand decommissions its stock, one signature", tx.gas_used, len(items) - 1)
 
 
-def _scan(d: deploy.Deployment, signer, unit: bytes, step: BizStep, disposition: Disposition, ref: bytes = deploy.ZERO32):
-    """One signed scan of one unit, relayed."""
-    event = deploy.event_item(signer, unit, step, disposition, ref)
-    batch = deploy.signed_batch(d.registry_domain, "EventBatch", signer, "events", [event], d.registry.getNonce(signer.address))
-    return d.registry.record([batch], {"from": accounts[1]}, silent=True)
+INSPECTION_EVIDENCE = b"\x01" * 32
 
 
-class Orders:
-    """Commissioned, listed, bought and delivered units, and the inspections of their returns."""
+class Orders(Builder):
+    """The bench's orders: scripts/builder.py, quiet, with the bench's fees and inspection evidence."""
 
     def __init__(self, d: deploy.Deployment) -> None:
-        self.d = d
-        self.relayer = accounts[1]
+        super().__init__(d, accounts[1], silent=True)
         self.buyer = d.actors["buyer"]
 
-    def listed(self, serial: str, market: int, currency: str, price: int, fee: int, return_fee: int) -> tuple[bytes, Any]:
-        d = self.d
-        items = [deploy.commission_item(d, serial)]
-        brand = d.actors["brand"]
-        d.registry.commission([deploy.signed_batch(d.registry_domain, "CommissionBatch", brand, "units", items, d.registry.getNonce(brand.address))], {"from": self.relayer}, silent=True)
-        tx = d.escrow.list(deploy.DEMO_GTIN, serial, market, currency, price, fee, return_fee, {"from": brand.account}, silent=True)
-        return deploy.unit_of(items[0]), tx
-
-    def buy(self, unit: bytes, currency: str, total: int, token: Any = None) -> Any:
-        terms = deploy.listing_terms(self.d.escrow, unit)
-        if currency == ZERO_ADDRESS:
-            return self.d.escrow.purchase(unit, terms, False, {"from": self.buyer.account, "value": total}, silent=True)
-        token.approve(self.d.escrow, total, {"from": self.buyer.account}, silent=True)
-        return self.d.escrow.purchase(unit, terms, False, {"from": self.buyer.account}, silent=True)
-
     def delivered(self, serial: str, price: int, market: int = deploy.MARKET_EU) -> tuple[int, bytes]:
-        unit, _ = self.listed(serial, market, ZERO_ADDRESS, price, 10**15, 10**15)
-        order = self.buy(unit, ZERO_ADDRESS, price + 10**15).return_value
-        _scan(self.d, self.d.actors["carrier"], unit, BizStep.DELIVERING, Disposition.DELIVERED, deploy.order_ref(self.d.escrow, order))
+        """Commissioned, listed in the native coin, bought and delivered: (order, unit)."""
+        unit, _ = self.list_unit(serial, market=market, currency=ZERO_ADDRESS, price=price, delivery_fee=10**15, return_fee=10**15)
+        order = self.purchase(unit).return_value
+        self.deliver(order)
         return order, unit
 
-    def inspect(self, order: int, facts: int, grade: Grade, who: str = "inspector") -> Any:
-        d, inspector = self.d, self.d.actors[who]
-        msg = {
-            "inspector": inspector.address, "orderId": order, "facts": facts, "grade": int(grade), "diminishedValue": 0, "evidence": b"\x01" * 32,
-            "nonce": d.escrow.getNonce(inspector.address), "deadline": chain.time() + 3600,
-        }
-        sig = d.escrow_domain.sign(inspector.key, "Inspection", msg)
-        return d.escrow.submitInspection(eip712.call_args("Inspection", msg, sig)[:-1], sig, {"from": self.relayer}, silent=True)
-
-    def receive(self, order: int, unit: bytes) -> Any:
-        return _scan(self.d, self.d.actors["warehouse"], unit, BizStep.RECEIVING, Disposition.RETURNED, deploy.rma_ref(self.d.escrow, order))
+    def inspected(self, order: int, facts: int, grade: Grade, who: str = "inspector") -> Any:
+        return self.inspect(order, facts, grade, who, evidence=INSPECTION_EVIDENCE)
 
 
 def split_figures(d: deploy.Deployment, r: Report, what: str, tx: Any) -> None:
@@ -239,7 +211,7 @@ def escrow_figures(d: deploy.Deployment, r: Report) -> None:
     """One order per currency through list, purchase, delivery, return, inspection and withdraw."""
     admin = accounts[0]
     o = Orders(d)
-    buyer, carrier = o.buyer, d.actors["carrier"]
+    buyer = o.buyer
     usd = ERC20Mock.deploy("Test USD", "tUSD", 0, {"from": admin}, silent=True)
     usd.mint(buyer.address, 10**12, {"from": admin}, silent=True)
     deploy.allow_currency(d, usd, 6)
@@ -247,14 +219,14 @@ def escrow_figures(d: deploy.Deployment, r: Report) -> None:
     split_orders: list[Any] = []
 
     def one_order(serial: str, currency: str, facts: int, grade: Grade, report: bool) -> None:
-        unit, tx_list = o.listed(serial, deploy.MARKET_EU, currency, 10**8, 5 * 10**6, 4 * 10**6)
-        tx_buy = o.buy(unit, currency, 10**8 + 5 * 10**6, usd)
+        unit, tx_list = o.list_unit(serial, market=deploy.MARKET_EU, currency=currency, price=10**8, delivery_fee=5 * 10**6, return_fee=4 * 10**6)
+        tx_buy = o.purchase(unit, token=usd)
         order = tx_buy.return_value
-        tx_deliver = _scan(d, carrier, unit, BizStep.DELIVERING, Disposition.DELIVERED, deploy.order_ref(d.escrow, order))
-        tx_request = d.escrow.requestReturn(order, WITHDRAWAL, 0, {"from": buyer.account}, silent=True)
-        tx_pickup = _scan(d, carrier, unit, BizStep.ACCEPTING, Disposition.RETURNED, deploy.rma_ref(d.escrow, order))
-        tx_receive = o.receive(order, unit)
-        tx_inspect = o.inspect(order, facts, grade)
+        tx_deliver = o.deliver(order)
+        tx_request = o.request_return(order, WITHDRAWAL)
+        tx_pickup = o.scan(unit, BizStep.ACCEPTING, "carrier", Disposition.RETURNED, bizTransaction=o.rma_ref(order))
+        tx_receive = o.receive(order)
+        tx_inspect = o.inspected(order, facts, grade)
         tx_accept = None if grade == Grade.A else d.escrow.acceptInspection(order, {"from": buyer.account}, silent=True)
         tx_withdraw = d.escrow.withdraw(currency, {"from": buyer.account}, silent=True)
         if not report:
@@ -288,9 +260,9 @@ def escrow_figures(d: deploy.Deployment, r: Report) -> None:
     settled = split_orders.pop()
     split_figures(d, r, "Inspection + settlement, grade A (native coin)", settled)
     order, unit = o.delivered("WITHDRAW-TO", 10**17)
-    d.escrow.requestReturn(order, WITHDRAWAL, 0, {"from": buyer.account}, silent=True)
-    o.receive(order, unit)
-    o.inspect(order, SEALED, Grade.A)
+    o.request_return(order, WITHDRAWAL)
+    o.receive(order)
+    o.inspected(order, SEALED, Grade.A)
     r.op("withdraw_to", "withdraw to another address (native coin)", d.escrow.withdrawTo(ZERO_ADDRESS, accounts[5], {"from": buyer.account}, silent=True))
 
 
@@ -307,22 +279,22 @@ def return_option_figures(d: deploy.Deployment, r: Report) -> None:
         # Exchange voucher released on receipt at the accredited EU return center; inspection decides the fate.
         order, unit = o.delivered(f"OPT-X{i}", 10**17)
         tx_exchange = d.escrow.requestReturn(order, NO_LONGER_NEEDED, EXCHANGE, {"from": buyer.account}, silent=True)
-        o.receive(order, unit)
+        o.receive(order)
         tx_release = d.escrow.releaseRefundOnReceipt(order, {"from": relayer}, silent=True)
-        tx_fate = o.inspect(order, Facts.PACKAGING_INTACT, Grade.B)
+        tx_fate = o.inspected(order, Facts.PACKAGING_INTACT, Grade.B)
         # A high-value return: two inspection houses must agree (a US order: no refund on receipt there).
         order, unit = o.delivered(f"OPT-D{i}", 6 * 10**18, deploy.MARKET_US)
         d.escrow.requestReturn(order, WITHDRAWAL, 0, {"from": buyer.account}, silent=True)
-        o.receive(order, unit)
-        tx_first = o.inspect(order, SEALED, Grade.A)
-        tx_second = o.inspect(order, SEALED, Grade.A, who="inspector2")
+        o.receive(order)
+        tx_first = o.inspected(order, SEALED, Grade.A)
+        tx_second = o.inspected(order, SEALED, Grade.A, who="inspector2")
         # A defect under the auto-approval limit: replacement shipped, no return.
         order, unit = o.delivered(f"OPT-R{i}", 10**17)
         tx_claim = desk.claimDefect(order, b"\x02" * 32, {"from": buyer.account}, silent=True)
-        spare = [deploy.commission_item(d, f"OPT-S{i}")]
-        d.registry.commission([deploy.signed_batch(d.registry_domain, "CommissionBatch", brand, "units", spare, d.registry.getNonce(brand.address))], {"from": relayer}, silent=True)
+        spare = [o.commission_item(f"OPT-S{i}")]
+        o.commission("brand", spare)
         tx_link = desk.linkReplacement(order, deploy.DEMO_GTIN, f"OPT-S{i}", {"from": brand.account}, silent=True)
-        _scan(d, d.actors["carrier"], deploy.unit_of(spare[0]), BizStep.DELIVERING, Disposition.DELIVERED, bytes(desk.reissueRef(order)))
+        o.scan(o.unit_of(spare[0]), BizStep.DELIVERING, "carrier", Disposition.DELIVERED, bizTransaction=bytes(desk.reissueRef(order)))
         tx_complete = desk.completeReissue(order, {"from": relayer}, silent=True)
         if report:
             r.op("request_exchange", "return request choosing the exchange voucher", tx_exchange)
@@ -346,11 +318,11 @@ def protection_figures(d: deploy.Deployment, r: Report) -> None:
         # The buyer contests a grade C; the arbiter corrects the facts (grade B, donated).
         order, unit = o.delivered(f"ARB-{i}", 10**17, deploy.MARKET_US)
         d.escrow.requestReturn(order, NO_LONGER_NEEDED, 0, {"from": buyer.account}, silent=True)
-        o.receive(order, unit)
-        o.inspect(order, Facts.USED, Grade.C)
+        o.receive(order)
+        o.inspected(order, Facts.USED, Grade.C)
         tx_contest = d.escrow.contest(order, {"from": buyer.account}, silent=True)
         tx_resolve = d.escrow.resolveDispute(order, Facts.PACKAGING_INTACT, 0, b"facts_corrected".ljust(32, b"\0"), b"\x03" * 32, {"from": arbiter.account}, silent=True)
-        tx_close = _scan(d, d.actors["charity"], unit, BizStep.RECEIVING, Disposition.DONATED)
+        tx_close = o.scan(unit, BizStep.RECEIVING, "charity", Disposition.DONATED)
         # A dispute opened before any inspection that nobody decides: the return's own timeouts apply again.
         order, unit = o.delivered(f"LAPSE-{i}", 10**17, deploy.MARKET_US)
         d.escrow.requestReturn(order, NO_LONGER_NEEDED, 0, {"from": buyer.account}, silent=True)
@@ -358,7 +330,7 @@ def protection_figures(d: deploy.Deployment, r: Report) -> None:
         chain.sleep(policy["arbiterTimeout"] + 1)
         tx_lapse = d.escrow.settleLapsedDispute(order, {"from": buyer.account}, silent=True)
         # The carrier picked the return up; it never arrives: the buyer claims the dispatched refund.
-        tx_pickup = _scan(d, d.actors["carrier"], unit, BizStep.ACCEPTING, Disposition.RETURNED, deploy.rma_ref(d.escrow, order))
+        tx_pickup = o.scan(unit, BizStep.ACCEPTING, "carrier", Disposition.RETURNED, bizTransaction=o.rma_ref(order))
         chain.sleep(policy["deliveryTimeout"] + policy["maxRelayDelay"] + 1)
         chain.mine()
         tx_dispatched = d.escrow.claimDispatchedRefund(order, {"from": buyer.account}, silent=True)
@@ -366,7 +338,7 @@ def protection_figures(d: deploy.Deployment, r: Report) -> None:
         order, unit = o.delivered(f"SLA-{i}", 10**17)
         tx_remedy = d.escrow.requestReturn(order, NO_LONGER_NEEDED, EXCHANGE, {"from": buyer.account}, silent=True)
         tx_choose = d.escrow.chooseRemedy(order, 0, {"from": buyer.account}, silent=True)
-        o.receive(order, unit)
+        o.receive(order)
         chain.sleep(policy["inspectionSla"] + 1)
         chain.mine()
         tx_uninspected = d.escrow.claimUninspectedRefund(order, {"from": buyer.account}, silent=True)

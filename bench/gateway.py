@@ -20,9 +20,9 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 from brownie import accounts, chain, web3
 
-from returntrace import eip712
-from returntrace.vocab import BizStep, Disposition, Role
+from returntrace.vocab import BizStep, Role
 from scripts import deploy
+from scripts.builder import Builder
 from scripts.gateway import GatewayProcess, wait_until
 from tools import brownie_anvil
 
@@ -40,17 +40,18 @@ def _pct(values: list[float], p: float) -> float:
 
 
 def _commission_units(d: deploy.Deployment) -> list[bytes]:
-    brand, relayer = d.actors["brand"], accounts[1]
+    b = Builder(d, accounts[1], silent=True)
     units: list[bytes] = []
     for start in range(0, UNITS, 200):
-        items = [deploy.commission_item(d, f"B{i:07d}") for i in range(start, min(UNITS, start + 200))]
-        d.registry.commission([deploy.signed_batch(d.registry_domain, "CommissionBatch", brand, "units", items, d.registry.getNonce(brand.address))], {"from": relayer}, silent=True)
-        units += [deploy.unit_of(c) for c in items]
+        items = [b.commission_item(f"B{i:07d}") for i in range(start, min(UNITS, start + 200))]
+        b.commission("brand", items)
+        units += [b.unit_of(c) for c in items]
     return units
 
 
 def _sessions(d: deploy.Deployment, units: list[bytes]) -> list[list[dict]]:
     """Per signer, its signed messages in nonce order (EVENTS events in all)."""
+    b = Builder(d)
     per_signer: list[list[dict]] = [[] for _ in d.extra_signers]
     made = 0
     cursor = 0
@@ -62,10 +63,10 @@ def _sessions(d: deploy.Deployment, units: list[bytes]) -> list[list[dict]]:
         n = min(SESSION, EVENTS - made)
         events = []
         for _ in range(n):
-            events.append(deploy.event_item(s, units[cursor % len(units)], step, Disposition.IN_PROGRESS))
+            events.append(b.event(units[cursor % len(units)], step, s))
             cursor += 1
-        message = {"signer": s.address, "events": events, "nonce": len(per_signer[s_index]), "deadline": chain.time() + 7200}
-        per_signer[s_index].append(eip712.signed_json(d.registry_domain, s.key, "EventBatch", message))
+        signed = b.batch("EventBatch", s, events, nonce=len(per_signer[s_index]), deadline=chain.time() + 7200)
+        per_signer[s_index].append(signed.body)
         made += n
         i += 1
     return per_signer

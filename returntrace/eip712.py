@@ -261,7 +261,3 @@ def to_json(value: Any) -> Any:
         return [to_json(v) for v in value]
     return value
 
-
-def signed_json(domain: Domain, private_key: bytes | str, primary: str, message: Mapping[str, Any]) -> dict[str, Any]:
-    """The body a client POSTs to the gateway: the message's fields plus its signature."""
-    return {**to_json(message), "signature": "0x" + domain.sign(private_key, primary, message).hex()}

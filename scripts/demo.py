@@ -18,13 +18,14 @@ import warnings
 from typing import Any
 
 import httpx
+from brownie import ZERO_ADDRESS, ERC20Mock, accounts, chain, web3
 
-from brownie import ERC20Mock, ZERO_ADDRESS, accounts, chain, web3
-
-from returntrace import customs, eip712, gs1, history, settlement
+from returntrace import customs, gs1, history, settlement
+from returntrace.messages import ZERO32
 from returntrace.policies import DAY, MARKET_NAMES, Facts, Grade, Law, Policy, UnitDisposition
 from returntrace.vocab import AggregationAction, BizStep, Disposition
 from scripts import deploy
+from scripts.builder import Builder
 from scripts.gateway import GatewayProcess, wait_until
 from tools import brownie_anvil
 
@@ -63,31 +64,26 @@ def _money(amount: int, currency: str) -> str:
 
 
 class Scenario:
+    """The demo's steps, narrated: each built and sent by scripts/builder.py."""
+
     def __init__(self, d: deploy.Deployment, usd: Any, say: Narrator, gateway: httpx.Client) -> None:
         self.d, self.usd, self.say, self.gateway = d, usd, say, gateway
         self.relayer = accounts[1]
         self.a = d.actors
+        self.build = Builder(d, self.relayer, silent=True)
 
     def scan(
-        self, who: str, units: list[bytes], step: BizStep, disposition: Disposition, what: str, biz_transaction: bytes = deploy.ZERO32, evidence: bytes = deploy.ZERO32
+        self, who: str, units: list[bytes], step: BizStep, disposition: Disposition, what: str, biz_transaction: bytes = ZERO32, evidence: bytes = ZERO32
     ) -> None:
-        signer = self.a[who]
-        events = [deploy.event_item(signer, u, step, disposition, biz_transaction, evidence) for u in units]
-        batch = deploy.signed_batch(self.d.registry_domain, "EventBatch", signer, "events", events, self.d.registry.getNonce(signer.address))
-        self.say.tx(f"{who:<9} signs {what}", self.d.registry.record([batch], {"from": self.relayer}, silent=True))
+        events = [self.build.event(u, step, who, disposition, bizTransaction=biz_transaction, evidence=evidence) for u in units]
+        self.say.tx(f"{who:<9} signs {what}", self.build.record(who, events))
 
     def sell(self, gtin: int, serial: str, market: int, currency: str, price: int, delivery: int, return_fee: int, confirms: bool = False) -> int:
         """The brand lists the unit; the buyer pays into escrow, committing to every term of the listing
         (and, where the law asks, confirming the hygiene exception the page showed before purchase)."""
-        brand, buyer = self.a["brand"], self.a["buyer"]
-        unit = gs1.unit_id(gtin, serial)
-        self.say.tx(f"brand lists {serial} in {MARKET_NAMES[market]} for {_money(price, currency)}", self.d.escrow.list(gtin, serial, market, currency, price, delivery, return_fee, {"from": brand.account}, silent=True))
-        terms = deploy.listing_terms(self.d.escrow, unit)
-        if currency == ZERO_ADDRESS:
-            tx = self.d.escrow.purchase(unit, terms, confirms, {"from": buyer.account, "value": price + delivery}, silent=True)
-        else:
-            self.usd.approve(self.d.escrow, price + delivery, {"from": buyer.account}, silent=True)
-            tx = self.d.escrow.purchase(unit, terms, confirms, {"from": buyer.account}, silent=True)
+        listed = self.build.list_for_sale(gtin, serial, market, currency, price, delivery, return_fee)
+        self.say.tx(f"brand lists {serial} in {MARKET_NAMES[market]} for {_money(price, currency)}", listed)
+        tx = self.build.purchase(gs1.unit_id(gtin, serial), confirms=confirms, token=self.usd)
         order = tx.return_value
         confirmed = " (confirms the hygiene exception)" if confirms else ""
         self.say.tx(f"buyer pays {_money(price + delivery, currency)} into escrow: order #{order}{confirmed}", tx)
@@ -96,8 +92,8 @@ class Scenario:
     def ship_and_deliver(self, order: int, cross_border: bool = True, declaration: str | None = None) -> bytes:
         """Shipping, customs clearance (under the order's reference, or under the salted commitment to
         the customs `declaration` reference: never the reference itself on a public chain), delivery."""
-        unit = bytes(self.d.escrow.order(order)["unitId"])
-        ref = deploy.order_ref(self.d.escrow, order)
+        unit = self.build.unit(order)
+        ref = self.build.order_ref(order)
         self.scan("brand", [unit], BizStep.SHIPPING, Disposition.IN_TRANSIT, "shipping from the brand's DC", ref)
         if declaration:
             commitment = customs.commitment(declaration, customs.new_salt())
@@ -108,15 +104,12 @@ class Scenario:
         return unit
 
     def request_return(self, order: int, reason: int, remedy: int = 0) -> None:
-        buyer = self.a["buyer"]
-        request = {"buyer": buyer.address, "orderId": order, "reason": reason, "remedy": remedy, "nonce": self.d.escrow.getNonce(buyer.address), "deadline": chain.time() + 3600}
-        sig = self.d.escrow_domain.sign(buyer.key, "ReturnRequest", request)
         what = "buyer's signed return request (exchange voucher), relayed" if remedy else "buyer's signed return request, relayed (no gas)"
-        self.say.tx(what, self.d.escrow.requestReturnBySig(eip712.call_args("ReturnRequest", request, sig)[:-1], sig, {"from": self.relayer}, silent=True))
+        self.say.tx(what, self.build.relay_return_request(order, reason, remedy))
 
     def send_back(self, order: int, reason: int, remedy: int = 0) -> None:
-        unit = bytes(self.d.escrow.order(order)["unitId"])
-        rma = deploy.rma_ref(self.d.escrow, order)
+        unit = self.build.unit(order)
+        rma = self.build.rma_ref(order)
         self.request_return(order, reason, remedy)
         self.scan("carrier", [unit], BizStep.ACCEPTING, Disposition.RETURNED, "return pickup", rma)
         _days(2)
@@ -128,28 +121,20 @@ class Scenario:
         self.say.note(f"evidence stored as {stored['cid']}")
         return bytes.fromhex(stored["digest"][2:])
 
-    def aggregate(self, who: str, sscc: int, units: list[bytes], action: AggregationAction, what: str, biz_transaction: bytes = deploy.ZERO32) -> None:
-        signer = self.a[who]
-        item = deploy.aggregation_item(signer, sscc, units, action, biz_transaction=biz_transaction)
-        batch = deploy.signed_batch(self.d.registry_domain, "AggregationBatch", signer, "aggregations", [item], self.d.registry.getNonce(signer.address))
-        self.say.tx(f"{who:<9} signs {what}", self.d.registry.aggregate([batch], {"from": self.relayer}, silent=True))
+    def aggregate(self, who: str, sscc: int, units: list[bytes], action: AggregationAction, what: str, biz_transaction: bytes = ZERO32) -> None:
+        item = self.build.aggregation(sscc, units, action, who, bizTransaction=biz_transaction)
+        self.say.tx(f"{who:<9} signs {what}", self.build.aggregate(who, [item]))
 
     def inspect(self, order: int, facts: int, grade: Grade, who: str = "inspector", diminished: int = 0) -> Any:
-        inspector = self.a[who]
         # The inspection report goes to the gateway's evidence store; its CID's digest goes on-chain.
         report = f"Inspection report by {who}, order {order}: facts {facts:04b}, grade {grade.name}, diminished value {diminished}. Photos on file.\n".encode()
         stored = self.gateway.post("/v1/evidence", content=report, headers={"content-type": "text/plain"}).json()
         self.say.note(f"inspection report stored as {stored['cid']}")
         evidence = bytes.fromhex(stored["digest"][2:])
-        msg = {
-            "inspector": inspector.address, "orderId": order, "facts": facts, "grade": int(grade), "diminishedValue": diminished, "evidence": evidence,
-            "nonce": self.d.escrow.getNonce(inspector.address), "deadline": chain.time() + 3600,
-        }
-        sig = self.d.escrow_domain.sign(inspector.key, "Inspection", msg)
-        unit = bytes(self.d.escrow.order(order)["unitId"])
         disposition = Disposition.CONFORMANT if grade == Grade.A else Disposition.NON_CONFORMANT
-        self.scan(who, [unit], BizStep.INSPECTING, disposition, "inspection scan with photo evidence", deploy.rma_ref(self.d.escrow, order), evidence)
-        return self.say.tx(f"{who} attests facts {facts:04b} and grade {grade.name}", self.d.escrow.submitInspection(eip712.call_args("Inspection", msg, sig)[:-1], sig, {"from": self.relayer}, silent=True))
+        self.scan(who, [self.build.unit(order)], BizStep.INSPECTING, disposition, "inspection scan with photo evidence", self.build.rma_ref(order), evidence)
+        tx = self.build.inspect(order, facts, grade, who, evidence=evidence, diminishedValue=diminished)
+        return self.say.tx(f"{who} attests facts {facts:04b} and grade {grade.name}", tx)
 
     def report_settlement(self, tx: Any) -> None:
         e = tx.events["OrderSettled"]
@@ -197,18 +182,9 @@ def run(d: deploy.Deployment, gateway: httpx.Client) -> Narrator:
 
     sc = Scenario(d, usd, say, gateway)
     say.chapter("Commissioning: one brand signature covers a batch of units")
-    items = [
-        deploy.commission_item(d, "BTL-0001"),
-        deploy.commission_item(d, "BTL-0002"),
-        deploy.commission_item(d, "BTL-0003"),
-        *(deploy.commission_item(d, f"BTL-000{i}") for i in range(4, 9)),
-        deploy.commission_item(d, "BTL-0009"),
-        deploy.commission_item(d, "BTL-0010"),
-        deploy.commission_item(d, "STR-0001", gtin=STROLLER_GTIN),
-        deploy.commission_item(d, "STR-0002", gtin=STROLLER_GTIN),
-    ]
-    batch = deploy.signed_batch(d.registry_domain, "CommissionBatch", brand, "units", items, d.registry.getNonce(brand.address))
-    say.tx("brand commissions 10 bottles and 2 strollers", d.registry.commission([batch], {"from": sc.relayer}, silent=True))
+    items = [sc.build.commission_item(f"BTL-{i:04d}") for i in range(1, 11)]
+    items += [sc.build.commission_item(f"STR-{i:04d}", STROLLER_GTIN) for i in (1, 2)]
+    say.tx("brand commissions 10 bottles and 2 strollers", sc.build.commission("brand", items))
 
     say.chapter("Order 1 — EU, bottle, unopened: statutory withdrawal, grade A")
     o1 = sc.sell(deploy.DEMO_GTIN, "BTL-0001", deploy.MARKET_EU, usd.address, 24 * USD, 5 * USD, 4 * USD)
@@ -268,9 +244,7 @@ def run(d: deploy.Deployment, gateway: httpx.Client) -> Narrator:
     sc.ship_and_deliver(o6, cross_border=False)
     _days(2)
     photo = sc.evidence(f"Photo: cracked teat of BTL-0005, order {o6}.\n")
-    claim = {"buyer": buyer.address, "orderId": o6, "evidence": photo, "nonce": d.desk.getNonce(buyer.address), "deadline": chain.time() + 3600}
-    sig = d.desk_domain.sign(buyer.key, "DefectClaim", claim)
-    tx = say.tx("buyer's signed defect claim, relayed", d.desk.claimDefectBySig(eip712.call_args("DefectClaim", claim, sig)[:-1], sig, {"from": sc.relayer}, silent=True))
+    tx = say.tx("buyer's signed defect claim, relayed", sc.build.claim_defect(o6, photo))
     say.note(f"approved at once: {tx.events['DefectClaimed']['autoApproved']} (price under the policy's limit)")
     say.tx("brand links replacement BTL-0006 to the order", d.desk.linkReplacement(o6, deploy.DEMO_GTIN, "BTL-0006", {"from": brand.account}, silent=True))
     u6b = gs1.unit_id(deploy.DEMO_GTIN, "BTL-0006")
@@ -303,10 +277,8 @@ def run(d: deploy.Deployment, gateway: httpx.Client) -> Narrator:
     _days(2)
     sc.scan("carrier", [parcel], BizStep.ARRIVING, Disposition.IN_TRANSIT, "one arrival scan at the return center")
     sc.aggregate("warehouse", DEMO_SSCC, [u8, u9], AggregationAction.DELETE, "unpacking the parcel")
-    signer = sc.a["warehouse"]
-    session = [deploy.event_item(signer, u, BizStep.RECEIVING, Disposition.RETURNED, deploy.rma_ref(d.escrow, o)) for u, o in ((u8, o8), (u9, o9))]
-    batch = deploy.signed_batch(d.registry_domain, "EventBatch", signer, "events", session, d.registry.getNonce(signer.address))
-    say.tx("warehouse signs one receiving session for both RMAs", d.registry.record([batch], {"from": sc.relayer}, silent=True))
+    session = [sc.build.event(u, BizStep.RECEIVING, "warehouse", Disposition.RETURNED, bizTransaction=sc.build.rma_ref(o)) for u, o in ((u8, o8), (u9, o9))]
+    say.tx("warehouse signs one receiving session for both RMAs", sc.build.record("warehouse", session))
     for o in (o8, o9):
         sc.report_settlement(sc.inspect(o, Facts.SEAL_INTACT | Facts.PACKAGING_INTACT, Grade.A))
 
@@ -315,16 +287,15 @@ def run(d: deploy.Deployment, gateway: httpx.Client) -> Narrator:
     u10 = sc.ship_and_deliver(o10, declaration="26DE4711000000001A")
     _days(2)
     sc.request_return(o10, reason=0)
-    sc.scan("carrier", [u10], BizStep.ACCEPTING, Disposition.RETURNED, "return pickup at the parent's door (proof of dispatch)", deploy.rma_ref(d.escrow, o10))
+    sc.scan("carrier", [u10], BizStep.ACCEPTING, Disposition.RETURNED, "return pickup at the parent's door (proof of dispatch)", sc.build.rma_ref(o10))
     policy = Policy.from_tuple(d.policies.policy(deploy.MARKET_EU, d.escrow.order(o10)["policyVersion"]))
     _days((policy.delivery_timeout + policy.max_relay_delay) / DAY + 1)
     say.note("the parcel never reaches the warehouse; the merchant cannot be paid for a unit sent back (releaseUnreturned refuses)")
     sc.report_settlement(say.tx("buyer claims the refund of a return dispatched and never received", d.escrow.claimDispatchedRefund(o10, {"from": buyer.account}, silent=True)))
 
     say.chapter("The brand's own stock: a unit damaged in its warehouse is taken out of circulation")
-    gone = [{"gtin": deploy.DEMO_GTIN, "serial": "BTL-0010", "disposition": int(Disposition.DESTROYED), "location": brand.gln, "eventTime": chain.time(), "evidence": deploy.ZERO32}]
-    batch = deploy.signed_batch(d.registry_domain, "DecommissionBatch", brand, "units", gone, d.registry.getNonce(brand.address))
-    say.tx("brand decommissions BTL-0010 (unsold, never ordered: its stock only)", d.registry.decommission([batch], {"from": sc.relayer}, silent=True))
+    gone = sc.build.decommission_item("BTL-0010", disposition=Disposition.DESTROYED)
+    say.tx("brand decommissions BTL-0010 (unsold, never ordered: its stock only)", sc.build.decommission("brand", [gone]))
 
     say.chapter("Money: pull payments, and the escrow holds exactly what it owes")
     for currency in (usd.address, ZERO_ADDRESS):
@@ -362,9 +333,9 @@ def through_the_gateway(d: deploy.Deployment, say: Narrator, gateway: GatewayPro
     warehouse = d.actors["warehouse"]
     unit = gs1.unit_id(deploy.DEMO_GTIN, "BTL-0001")
     nonce = http.get(f"/v1/signers/{warehouse.address}/nonce", params={"kind": "EventBatch"}).json()["nextNonce"]
-    event = deploy.event_item(warehouse, unit, BizStep.STORING, Disposition.SELLABLE_ACCESSIBLE)
-    message = {"signer": warehouse.address, "events": [event], "nonce": nonce, "deadline": chain.time() + 3600}
-    r = http.post("/v1/events", json=eip712.signed_json(d.registry_domain, warehouse.key, "EventBatch", message))
+    build = Builder(d)
+    event = build.event(unit, BizStep.STORING, "warehouse", Disposition.SELLABLE_ACCESSIBLE)
+    r = http.post("/v1/events", json=build.batch("EventBatch", warehouse, [event], nonce=nonce).body)
     say.note(f"POST /v1/events → {r.status_code} id {r.json()['id'][:18]}… ({r.json()['status']})")
     state = wait_until(lambda: (s := http.get(f"/v1/messages/{r.json()['id']}").json())["status"] in ("confirmed", "failed") and s, 30, "confirmation")
     say.note(f"relayed in tx {state['txHash'][:14]}… block {state['block']}: {state['status']}")

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from brownie import (
+    ZERO_ADDRESS,
     BuyerClaims,
     ReissueDesk,
     ReturnClock,
@@ -29,7 +30,6 @@ from brownie import (
     StorePoints,
     TraceRegistry,
     UnitCustody,
-    ZERO_ADDRESS,
     accounts,
     chain,
     network,
@@ -37,7 +37,7 @@ from brownie import (
 from eth_utils import keccak
 
 from returntrace import eip712, gs1, policies
-from returntrace.vocab import HYGIENE_SEALED, AggregationAction, BizStep, Disposition, Role
+from returntrace.vocab import HYGIENE_SEALED, Role
 
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOYMENTS = ROOT / "deployments"
@@ -51,7 +51,6 @@ POINTS_URI = "urn:returntrace:points:{id}"
 
 DEMO_GTIN = int(gs1.with_check_digit("0950600013435"))  # baby bottle 260 ml, hygiene-sealed
 MARKET_EU, MARKET_US, MARKET_CN = policies.MARKET_EU, policies.MARKET_US, policies.MARKET_CN
-ZERO32 = b"\x00" * 32
 
 
 @dataclass
@@ -120,6 +119,10 @@ class Deployment:
     @property
     def desk_domain(self) -> eip712.Domain:
         return eip712.Domain(*DESK_DOMAIN, chain.id, self.desk.address)
+
+    def domain_of(self, contract: str) -> eip712.Domain:
+        """The EIP-712 domain of the deployment's "registry", "escrow", "desk" or "points"."""
+        return getattr(self, f"{contract}_domain")
 
 
 def test_signer(name: str, roles: int, gln_digits: str) -> Signer:
@@ -225,80 +228,6 @@ def accredit_return_center(d: Deployment, name: str = "warehouse", markets: int 
     return center for `markets` (a bitmask): its receiving scans may then release refunds on receipt."""
     site = d.actors[name]
     return d.registry.setReturnCenter(site.gln, site.gln, markets, {"from": d.gov.accreditor}, silent=True)
-
-
-def commission_item(d: Deployment, serial: str, gtin: int = DEMO_GTIN, evidence: bytes = ZERO32) -> dict:
-    return {"gtin": gtin, "serial": serial, "location": d.actors["brand"].gln, "eventTime": chain.time(), "evidence": evidence}
-
-
-def unit_of(commission: dict) -> bytes:
-    return gs1.unit_id(commission["gtin"], commission["serial"])
-
-
-def event_item(
-    signer: Signer,
-    unit_id: bytes,
-    step: BizStep,
-    disposition: Disposition,
-    biz_transaction: bytes = ZERO32,
-    evidence: bytes = ZERO32,
-) -> dict:
-    return {
-        "unitId": unit_id,
-        "bizStep": int(step),
-        "disposition": int(disposition),
-        "location": signer.gln,
-        "eventTime": chain.time(),
-        "evidence": evidence,
-        "bizTransaction": biz_transaction,
-    }
-
-
-def aggregation_item(
-    signer: Signer,
-    sscc: int,
-    child_ids: list[bytes],
-    action: AggregationAction = AggregationAction.ADD,
-    step: BizStep | None = None,
-    disposition: Disposition = Disposition.IN_PROGRESS,
-    biz_transaction: bytes = ZERO32,
-    evidence: bytes = ZERO32,
-) -> dict:
-    """Units packed into (ADD) or unpacked from (DELETE) the parcel `sscc` at the signer's GLN, now;
-    the step defaults to packing for ADD and unpacking for DELETE."""
-    if step is None:
-        step = BizStep.PACKING if action == AggregationAction.ADD else BizStep.UNPACKING
-    return {
-        "sscc": int(sscc),
-        "childIds": list(child_ids),
-        "action": int(action),
-        "bizStep": int(step),
-        "disposition": int(disposition),
-        "location": signer.gln,
-        "eventTime": chain.time(),
-        "evidence": evidence,
-        "bizTransaction": biz_transaction,
-    }
-
-
-def signed_batch(domain: eip712.Domain, primary: str, signer: Signer, items_field: str, items: list[dict], nonce: int) -> tuple:
-    """A signed CommissionBatch, EventBatch or AggregationBatch as the registry's calldata struct."""
-    message = {"signer": signer.address, items_field: items, "nonce": nonce, "deadline": chain.time() + 3600}
-    return eip712.call_args(primary, message, domain.sign(signer.key, primary, message))
-
-
-def listing_terms(escrow: Any, unit_id: bytes) -> tuple:
-    """What a buyer commits to when buying the listed unit (IReturnEscrow.ListingTerms): the listing as it stands."""
-    lst = escrow.listing(unit_id)
-    return (lst["market"], lst["policyVersion"], lst["currency"], lst["price"], lst["deliveryFee"], lst["returnShippingFee"], lst["classFlags"])
-
-
-def order_ref(escrow: Any, order_id: int) -> bytes:
-    return bytes(escrow.orderRef(order_id))
-
-
-def rma_ref(escrow: Any, order_id: int) -> bytes:
-    return bytes(escrow.rmaRef(order_id))
 
 
 LOCAL_CHAIN_IDS = (31337, 1337)  # anvil, ganache: the only chains the public test keys may govern

@@ -1,4 +1,4 @@
-"""Clock races made reproducible: a pytest plugin (pyproject.toml: `-p tests.clock_race`) that does on purpose
+"""Clock races made reproducible: a pytest plugin (tests/conftest.py: `pytest_plugins`) that does on purpose
 what a slow or loaded machine does by chance.
 
 Two clocks run during a test. anvil mines each block at its own clock (wall time plus an offset

@@ -7,32 +7,32 @@ are fresh for each test.
 from __future__ import annotations
 
 import gc
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable
 
 import pytest
-from brownie import ZERO_ADDRESS, accounts, chain
+from brownie import ZERO_ADDRESS, accounts
 
-from returntrace import eip712, gs1
+from returntrace import eip712
 from returntrace import policies as policies_mod
 from returntrace.policies import Facts, Grade, UnitDisposition
-from returntrace.vocab import HYGIENE_SEALED, BizStep, Disposition, Role
-
+from returntrace.vocab import HYGIENE_SEALED, Role
 from scripts import deploy
+from scripts.builder import Builder
 from tests import outside_files
-from tests.support import DEFAULT_DELIVERY_FEE, DEFAULT_PRICE, DEFAULT_RETURN_FEE, GTIN_INT, MARKET_CN, MARKET_EU, MARKET_SPARE, MARKET_US, PLAIN_GTIN_INT, ZERO32, Status
+from tests.support import DEFAULT_DELIVERY_FEE, DEFAULT_PRICE, DEFAULT_RETURN_FEE, GTIN_INT, MARKET_CN, MARKET_EU, MARKET_SPARE, MARKET_US, PLAIN_GTIN_INT, Status
 
+# brownie on anvil (tools/brownie_anvil.py) and the clock races on demand (tests/clock_race.py): plugins
+# of the chain tests only, so the fast tier (tests/unit, plain pytest) loads neither.
+pytest_plugins = ("tools.brownie_anvil", "tests.clock_race")
 
 # Nothing beside the repository may be read (tests/outside_files.py): watched from here on.
 OUTSIDE_FILES = outside_files.install(Path(__file__).resolve().parents[1])
 
 
 def pytest_sessionfinish(session, exitstatus):
-    if OUTSIDE_FILES.violations:
-        listed = "\n  ".join(dict.fromkeys(OUTSIDE_FILES.violations))
-        session.config.get_terminal_writer().line(f"\nFiles beside the repository were opened (a clone has none):\n  {listed}", red=True)
-        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    outside_files.fail_session(session, OUTSIDE_FILES)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -167,94 +167,78 @@ def token(ERC20Mock, admin, actors, deployment):
 
 
 @pytest.fixture
-def sign(registry):
-    """sign(domain, primary, actor, contract=None, **fields) -> (message, signature).
+def builder(deployment, relayer) -> Builder:
+    """Orders, events and signed messages on the test deployment (scripts/builder.py); the fixtures
+    below and `Shop` are its test-shaped faces."""
+    return Builder(deployment, relayer)
 
-    Fills the signer, the nonce (counting on from the contract's nonce for messages not yet
-    submitted, so a test can sign several before sending) and a deadline an hour ahead."""
-    pending: dict[tuple[str, str], int] = {}
 
-    def _sign(domain: eip712.Domain, primary: str, actor: deploy.Signer, contract=None, **fields) -> tuple[dict, bytes]:
-        contract = contract or registry
-        message = dict(fields)
-        message[eip712.SIGNER_FIELD[primary]] = actor.address
-        if "nonce" not in message:
-            key = (contract.address, actor.address)
-            message["nonce"] = max(contract.getNonce(actor.address), pending.get(key, -1) + 1)
-            pending[key] = message["nonce"]
-        message.setdefault("deadline", chain.time() + 3600)
-        return message, domain.sign(actor.key, primary, message)
+@pytest.fixture
+def sign(builder):
+    """sign(domain, primary, actor, **fields) -> (message, signature).
+
+    Fills the signer, the nonce (the domain's contract's, counting on past messages signed and not
+    yet submitted, so a test can sign several before sending) and a deadline an hour ahead."""
+
+    def _sign(domain: eip712.Domain, primary: str, actor: deploy.Signer, **fields) -> tuple[dict, bytes]:
+        signed = builder.sign(primary, domain, actor, **fields)
+        return signed.message, signed.signature
 
     return _sign
 
 
 @pytest.fixture
-def commission(registry, registry_domain, sign, actors, relayer) -> Callable[..., bytes]:
+def commission(builder) -> Callable[..., bytes]:
     """Commissions `serial` of GTIN as the brand in a batch of one; returns its unit id."""
 
     def _commission(serial: str = "SN0001", actor: str = "brand", **fields) -> bytes:
-        fields.setdefault("gtin", GTIN_INT)
-        fields.setdefault("location", actors["brand"].gln)
-        fields.setdefault("eventTime", chain.time())
-        fields.setdefault("evidence", ZERO32)
-        message, sig = sign(registry_domain, "CommissionBatch", actors[actor], units=[{"serial": serial, **fields}])
-        registry.commission([eip712.call_args("CommissionBatch", message, sig)], {"from": relayer})
-        return gs1.unit_id(fields["gtin"], serial)
+        item = builder.commission_item(serial, **fields)
+        builder.commission(actor, [item])
+        return builder.unit_of(item)
 
     return _commission
 
 
 @pytest.fixture
-def event(actors) -> Callable[..., dict]:
+def event(builder) -> Callable[..., dict]:
     """An unsigned lifecycle event: event(unit, step, actor_name, disposition, **fields)."""
-
-    def _event(unit_id: bytes, step: BizStep, actor: str, disposition: Disposition = Disposition.IN_PROGRESS, **fields) -> dict:
-        fields.setdefault("location", actors[actor].gln)
-        fields.setdefault("eventTime", chain.time())
-        fields.setdefault("evidence", ZERO32)
-        fields.setdefault("bizTransaction", ZERO32)
-        return {"unitId": unit_id, "bizStep": int(step), "disposition": int(disposition), **fields}
-
-    return _event
+    return builder.event
 
 
 @pytest.fixture
-def sign_events(registry_domain, sign, actors) -> Callable[..., tuple[dict, bytes]]:
+def sign_events(builder) -> Callable[..., tuple[dict, bytes]]:
     """Signs events as one EventBatch: sign_events(actor_name, events, **batch_fields)."""
 
     def _sign_events(actor: str, events: list[dict], **batch_fields) -> tuple[dict, bytes]:
-        return sign(registry_domain, "EventBatch", actors[actor], events=events, **batch_fields)
+        signed = builder.batch("EventBatch", actor, events, **batch_fields)
+        return signed.message, signed.signature
 
     return _sign_events
 
 
 @pytest.fixture
-def record(registry, event, sign_events, relayer):
+def record(builder):
     """Records one event signed by `actor` in a batch of one and returns the transaction.
     `nonce` and `deadline` go to the signed batch, other keywords to the event."""
+    return builder.scan
 
-    def _record(unit_id: bytes, step: BizStep, actor: str, disposition: Disposition = Disposition.IN_PROGRESS, **fields):
-        batch_fields = {k: fields.pop(k) for k in ("nonce", "deadline") if k in fields}
-        message, sig = sign_events(actor, [event(unit_id, step, actor, disposition, **fields)], **batch_fields)
-        return registry.record([eip712.call_args("EventBatch", message, sig)], {"from": relayer})
 
-    return _record
+INSPECTION_EVIDENCE = b"\x0e" * 32  # what a test's inspection attests unless it says otherwise
 
 
 class Shop:
-    """The order flow, one step per method, as the buyer, carrier, warehouse and inspector do it."""
+    """The order flow, one step per method, as the buyer, carrier, warehouse and inspector do it:
+    the test defaults (tests/support.py) over scripts/builder.py."""
 
-    def __init__(self, deployment, actors, relayer, commission, record, sign):
-        self.d, self.actors, self.relayer = deployment, actors, relayer
-        self._commission, self._record, self._sign = commission, record, sign
-        self._serial = 0
+    def __init__(self, builder: Builder):
+        self.builder = builder
+        self.d, self.actors, self.relayer = builder.d, builder.actors, builder.relayer
+        self.last_serial: str | None = None  # the last ORD serial the shop made up
 
     def list_unit(self, market=MARKET_EU, currency=ZERO_ADDRESS, price=DEFAULT_PRICE, delivery_fee=DEFAULT_DELIVERY_FEE, return_fee=DEFAULT_RETURN_FEE, serial=None, gtin=GTIN_INT):
         if serial is None:
-            self._serial += 1
-            serial = f"ORD{self._serial:05d}"
-        unit = self._commission(serial, gtin=gtin)
-        self.d.escrow.list(gtin, serial, market, currency, price, delivery_fee, return_fee, {"from": self.actors["brand"].account})
+            serial = self.last_serial = self.builder.next_serial("ORD", 5)
+        unit, _ = self.builder.list_unit(serial, gtin=gtin, market=market, currency=currency, price=price, delivery_fee=delivery_fee, return_fee=return_fee)
         return unit
 
     def buy(
@@ -267,43 +251,32 @@ class Shop:
         if token is not None and currency == ZERO_ADDRESS:
             currency = token.address
         unit = self.list_unit(market, currency, price, delivery_fee, return_fee, serial=serial, gtin=gtin)
-        account = self.actors[buyer].account
-        terms = deploy.listing_terms(self.d.escrow, unit)
-        if currency == ZERO_ADDRESS:
-            tx = self.d.escrow.purchase(unit, terms, confirms, {"from": account, "value": price + delivery_fee})
-        else:
-            token.approve(self.d.escrow, price + delivery_fee, {"from": account})
-            tx = self.d.escrow.purchase(unit, terms, confirms, {"from": account})
-        return tx.return_value
+        return self.builder.purchase(unit, buyer, confirms, token).return_value
 
     def unit(self, order_id: int) -> bytes:
-        return bytes(self.d.escrow.order(order_id)["unitId"])
+        return self.builder.unit(order_id)
 
     def deliver(self, order_id: int, **fields):
-        return self._record(self.unit(order_id), BizStep.DELIVERING, "carrier", Disposition.DELIVERED, bizTransaction=deploy.order_ref(self.d.escrow, order_id), **fields)
+        return self.builder.deliver(order_id, **fields)
 
     def request_return(self, order_id: int, reason: int = 0, buyer: str = "buyer", remedy: int = 0):
-        return self.d.escrow.requestReturn(order_id, reason, remedy, {"from": self.actors[buyer].account})
+        return self.builder.request_return(order_id, reason, remedy, buyer)
 
     def receive(self, order_id: int, **fields):
-        return self._record(self.unit(order_id), BizStep.RECEIVING, "warehouse", Disposition.RETURNED, bizTransaction=deploy.rma_ref(self.d.escrow, order_id), **fields)
+        return self.builder.receive(order_id, **fields)
 
     def sign_inspection(self, order_id: int, facts: int, grade: int, inspector: str = "inspector", **fields):
-        fields.setdefault("evidence", b"\x0e" * 32)
-        fields.setdefault("diminishedValue", 0)
-        return self._sign(self.d.escrow_domain, "Inspection", self.actors[inspector], contract=self.d.escrow, orderId=order_id, facts=facts, grade=grade, **fields)
+        fields.setdefault("evidence", INSPECTION_EVIDENCE)
+        signed = self.builder.sign_inspection(order_id, facts, grade, inspector, **fields)
+        return signed.message, signed.signature
 
     def inspect(self, order_id: int, facts: int, grade: int, inspector: str = "inspector", **fields):
-        message, sig = self.sign_inspection(order_id, facts, grade, inspector, **fields)
-        return self.d.escrow.submitInspection(eip712.call_args("Inspection", message, sig)[:-1], sig, {"from": self.relayer})
+        fields.setdefault("evidence", INSPECTION_EVIDENCE)
+        return self.builder.inspect(order_id, facts, grade, inspector, **fields)
 
     def returned(self, order_id: int | None = None, reason: int = 0, **buy) -> int:
         """Bought, delivered, return requested and received by the warehouse."""
-        order_id = order_id or self.buy(**buy)
-        self.deliver(order_id)
-        self.request_return(order_id, reason)
-        self.receive(order_id)
-        return order_id
+        return self.builder.returned(order_id or self.buy(**buy), reason)
 
     def assert_solvent(self, *tokens) -> None:
         """The escrow holds exactly what it owes, in the native coin and in every token."""
@@ -316,8 +289,8 @@ class Shop:
 
 
 @pytest.fixture
-def shop(deployment, actors, relayer, commission, record, sign) -> Shop:
-    return Shop(deployment, actors, relayer, commission, record, sign)
+def shop(builder) -> Shop:
+    return Shop(builder)
 
 
 # Each disposition's grade terms, and facts that give that grade: EU grade B (packaging intact, seal

@@ -78,3 +78,13 @@ def install(root: Path, home: Path | None = None) -> OutsideFiles:
     sys.addaudithook(guard.hook)
     ACTIVE = guard
     return guard
+
+
+def fail_session(session: Any, guard: OutsideFiles) -> None:
+    """At a pytest session's end: lists what was opened beside the repository and fails the session."""
+    import pytest
+
+    if guard.violations:
+        listed = "\n  ".join(dict.fromkeys(guard.violations))
+        session.config.get_terminal_writer().line(f"\nFiles beside the repository were opened (a clone has none):\n  {listed}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

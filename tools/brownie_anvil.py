@@ -31,7 +31,7 @@
    brownie's check runs, so the check never judges a transaction the node is still mining; one
    never mined still goes to brownie's dropped/replacement logic after the wait.
 
-Loaded for every `brownie test` as a pytest plugin (pyproject.toml: `-p tools.brownie_anvil`).
+Loaded for every `brownie test` as a pytest plugin (tests/conftest.py: `pytest_plugins`).
 A `brownie run` script (bench, demo) calls `tools.brownie_anvil.patch()` first.
 """
 

@@ -12,16 +12,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from brownie import chain, web3
+from brownie import web3
 from fastapi.testclient import TestClient
 
 from api.db.outbox import CONTRACT_OF_KIND
 from api.main import create_app
 from api.settings import Settings
-from returntrace import eip712, gs1
+from returntrace import gs1
 from returntrace.vocab import BizStep, Disposition
 from scripts import deploy
-from tests.support import GTIN_INT, ZERO32
+from scripts.builder import Builder
+from tests.support import GTIN_INT
 
 
 @pytest.fixture(scope="module")
@@ -51,10 +52,12 @@ def gateway_settings(manifest, relayer_signer, tmp_path) -> Settings:
 
 
 class Gateway:
-    """A TestClient plus the hand-cranked relayer and message builders."""
+    """A TestClient plus the hand-cranked relayer and message builders (scripts/builder.py, with the
+    nonces the gateway counts)."""
 
     def __init__(self, client: TestClient, deployment: deploy.Deployment, actors: dict[str, deploy.Signer]) -> None:
         self.client, self.d, self.actors = client, deployment, actors
+        self.builder = Builder(deployment, actors=actors)
 
     @property
     def app(self):
@@ -75,41 +78,26 @@ class Gateway:
         return r.json()["nextNonce"]
 
     def body(self, kind: str, actor: str, **fields: Any) -> dict[str, Any]:
-        signer = self.actors[actor]
-        message = {eip712.SIGNER_FIELD[kind]: signer.address, **fields}
-        if "nonce" not in message:
-            message["nonce"] = self.nonce(kind, actor)
-        message.setdefault("deadline", chain.time() + 3600)
-        domain = {"registry": self.d.registry_domain, "escrow": self.d.escrow_domain, "desk": self.d.desk_domain}[CONTRACT_OF_KIND[kind]]
-        return eip712.signed_json(domain, signer.key, kind, message)
+        """The JSON body of a `kind` message signed by `actor` under the domain of the contract the
+        gateway relays it to (a DefectClaim: the ReissueDesk's), with the gateway's next nonce."""
+        if fields.get("nonce") is None:
+            fields["nonce"] = self.nonce(kind, actor)
+        return self.builder.sign(kind, self.d.domain_of(CONTRACT_OF_KIND[kind]), actor, **fields).body
 
     def event(self, unit_id: bytes, step: BizStep, actor: str, disposition: Disposition = Disposition.IN_PROGRESS, **fields: Any) -> dict[str, Any]:
-        return {
-            "unitId": unit_id,
-            "bizStep": int(step),
-            "disposition": int(disposition),
-            "location": self.actors[actor].gln,
-            "eventTime": chain.time(),
-            "evidence": ZERO32,
-            "bizTransaction": ZERO32,
-            **fields,
-        }
+        return self.builder.event(unit_id, step, actor, disposition, **fields)
 
     def events_body(self, actor: str, events: list[dict[str, Any]], **fields: Any) -> dict[str, Any]:
         return self.body("EventBatch", actor, events=events, **fields)
 
     def commission_body(self, serials: list[str], actor: str = "brand", gtin: int = GTIN_INT, **fields: Any) -> dict[str, Any]:
-        units = [{"gtin": gtin, "serial": s, "location": self.actors["brand"].gln, "eventTime": chain.time(), "evidence": ZERO32} for s in serials]
-        return self.body("CommissionBatch", actor, units=units, **fields)
+        return self.body("CommissionBatch", actor, units=[self.builder.commission_item(s, gtin) for s in serials], **fields)
 
     def decommission_body(
         self, serials: list[str], actor: str = "brand", gtin: int = GTIN_INT, disposition: Disposition = Disposition.INACTIVE, **fields: Any
     ) -> dict[str, Any]:
         """A brand's signed DecommissionBatch of units of `gtin` (its stock, taken out of circulation)."""
-        units = [
-            {"gtin": gtin, "serial": s, "disposition": int(disposition), "location": self.actors[actor].gln, "eventTime": chain.time(), "evidence": ZERO32}
-            for s in serials
-        ]
+        units = [self.builder.decommission_item(s, gtin, disposition, actor) for s in serials]
         return self.body("DecommissionBatch", actor, units=units, **fields)
 
     def inspection_body(self, order_id: int, facts: int, grade: int, actor: str = "inspector", **fields: Any) -> dict[str, Any]:

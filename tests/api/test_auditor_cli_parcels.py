@@ -7,26 +7,23 @@ from brownie import web3
 from returntrace import gs1
 from returntrace.policies import UnitDisposition
 from returntrace.vocab import AggregationAction, BizStep, Disposition
-from scripts import audit, deploy
+from scripts import audit
 from tests.support import GTIN
 
 SSCC = int(gs1.with_check_digit("39506000000000077"))
 
 
-def _aggregate(deployment, relayer, signer, children, action):
-    reg = deployment.registry
-    item = deploy.aggregation_item(signer, SSCC, children, action)
-    batch = deploy.signed_batch(deployment.registry_domain, "AggregationBatch", signer, "aggregations", [item], reg.getNonce(signer.address))
-    reg.aggregate([batch], {"from": relayer})
+def _aggregate(builder, children, action):
+    builder.aggregate("warehouse", [builder.aggregation(SSCC, children, action, "warehouse")])
 
 
-def test_history_shows_parcel_scans_while_packed(deployment, actors, relayer, destined, record, manifest, capsys):
+def test_history_shows_parcel_scans_while_packed(deployment, builder, destined, record, manifest, capsys):
     # Returned used, settled grade C: it travels to the recycler in a parcel.
     unit = destined(UnitDisposition.RECYCLE, serial="CLI-PARCEL")
     parcel_id = gs1.parcel_id(SSCC)
-    _aggregate(deployment, relayer, actors["warehouse"], [unit], AggregationAction.ADD)
+    _aggregate(builder, [unit], AggregationAction.ADD)
     record(parcel_id, BizStep.DEPARTING, "carrier", Disposition.IN_TRANSIT)
-    _aggregate(deployment, relayer, actors["warehouse"], [unit], AggregationAction.DELETE)
+    _aggregate(builder, [unit], AggregationAction.DELETE)
     record(unit, BizStep.RECEIVING, "recycler", Disposition.RECYCLED)
 
     registry = web3.eth.contract(address=deployment.registry.address, abi=deployment.registry.abi)

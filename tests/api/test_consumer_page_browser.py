@@ -22,7 +22,7 @@ from api.main import create_app
 from returntrace import gs1
 from returntrace.policies import Facts, Grade
 from returntrace.vocab import BizStep, Disposition
-from scripts import deploy
+from scripts.builder import listing_terms, rma_ref
 from scripts.gateway import free_port, wait_until
 from tests.api.browser import Chromium, find_chromium
 from tests.api.conftest import Gateway
@@ -74,7 +74,7 @@ def test_full_return_on_a_phone(live_gateway, shop, escrow, record, actors):
     serial = "BTL-1001"
     unit = shop.list_unit(market=MARKET_EU, serial=serial)
     assert unit == gs1.unit_id(GTIN, serial)
-    terms = deploy.listing_terms(escrow, unit)  # the buyer commits to every term of the listing
+    terms = listing_terms(escrow, unit)  # the buyer commits to every term of the listing
     order = escrow.purchase(unit, terms, False, {"from": actors["buyer"].account, "value": DEFAULT_PRICE + DEFAULT_DELIVERY_FEE}).return_value
 
     # Shipped and cleared customs: the carrier's signed scanning session, posted to the gateway over HTTP.
@@ -92,7 +92,7 @@ def test_full_return_on_a_phone(live_gateway, shop, escrow, record, actors):
     later(4 * DAY)
     shop.request_return(order, reason=RETURN_REASON_NO_LONGER_NEEDED)
     later(DAY)
-    record(unit, BizStep.ACCEPTING, "carrier", Disposition.IN_TRANSIT, bizTransaction=deploy.rma_ref(escrow, order))
+    record(unit, BizStep.ACCEPTING, "carrier", Disposition.IN_TRANSIT, bizTransaction=rma_ref(escrow, order))
     later(DAY)
     shop.receive(order)
 
@@ -103,7 +103,7 @@ def test_full_return_on_a_phone(live_gateway, shop, escrow, record, actors):
     assert stored.status_code == 201, stored.text
     cid, digest = stored.json()["cid"], bytes.fromhex(stored.json()["digest"].removeprefix("0x"))
     assert digest == hashlib.sha256(photo).digest()
-    record(unit, BizStep.INSPECTING, "inspector", Disposition.NON_CONFORMANT, evidence=digest, bizTransaction=deploy.rma_ref(escrow, order))
+    record(unit, BizStep.INSPECTING, "inspector", Disposition.NON_CONFORMANT, evidence=digest, bizTransaction=rma_ref(escrow, order))
     shop.inspect(order, Facts.PACKAGING_INTACT, Grade.B, evidence=digest)
 
     # Refunded: the buyer accepts grade B; the EU policy's grade B terms (opened hygiene-sealed goods

@@ -277,10 +277,3 @@ def _cid_of(world, digest: str) -> str:
     return cid
 
 
-def test_exit_code_follows_the_report():
-    clean = {"units": {"mismatched": 0}, "parcels": {"mismatched": 0}, "evidence": {"checked": True, "missing": 0, "corrupt": 0}}
-    assert audit.exit_code(clean) == audit.EXIT_OK
-    assert audit.exit_code({**clean, "parcels": {"mismatched": 1}}) == audit.EXIT_MISMATCH
-    assert audit.exit_code({**clean, "evidence": {"checked": True, "missing": 2, "corrupt": 1}}) == audit.EXIT_MISMATCH
-    assert audit.exit_code({**clean, "evidence": {"checked": True, "missing": 2, "corrupt": 0}}) == audit.EXIT_EVIDENCE_MISSING
-    assert audit.exit_code({**clean, "evidence": {"checked": False}}) == audit.EXIT_OK

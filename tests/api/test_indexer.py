@@ -11,10 +11,10 @@ from fastapi.testclient import TestClient
 from returntrace.refs import order_ref, rma_ref
 from api.main import create_app
 from api.unit_view import unit_view
-from returntrace import eip712, gs1, history
+from returntrace import gs1
 from returntrace.policies import Facts, Grade
 from returntrace.vocab import BizStep, Disposition
-from scripts import deploy
+from scripts.builder import listing_terms
 from tests.api.conftest import Gateway
 from tests.api.indexing import JOURNEY, execute, journey, rows
 from tests.support import DEFAULT_DELIVERY_FEE, DEFAULT_PRICE, DEFAULT_RETURN_FEE, GTIN, GTIN_INT, MARKET_EU, ZERO32
@@ -84,8 +84,8 @@ def test_unit_view_timeline_labels_and_verification(gateway, registry, escrow, a
     (unit,) = _journey(gateway, ["IDX-V"], steps=())
     escrow.list(GTIN_INT, "IDX-V", MARKET_EU, ZERO_ADDRESS, DEFAULT_PRICE, DEFAULT_DELIVERY_FEE, DEFAULT_RETURN_FEE, {"from": actors["brand"].account})
     buyer = actors["buyer"].account
-    order_id = escrow.purchase(unit, deploy.listing_terms(escrow, unit), False, {"from": buyer, "value": DEFAULT_PRICE + DEFAULT_DELIVERY_FEE}).return_value
-    order, rma = deploy.order_ref(escrow, order_id), deploy.rma_ref(escrow, order_id)
+    order_id = escrow.purchase(unit, listing_terms(escrow, unit), False, {"from": buyer, "value": DEFAULT_PRICE + DEFAULT_DELIVERY_FEE}).return_value
+    order, rma = gateway.builder.order_ref(order_id), gateway.builder.rma_ref(order_id)
 
     def scan(actor, step, disposition, ref=ZERO32):
         r = gateway.post("/v1/events", gateway.events_body(actor, [gateway.event(unit, step, actor, disposition, bizTransaction=ref)]))
@@ -158,55 +158,28 @@ def test_escrow_orders_are_indexed_with_status_and_settlement(gateway, shop, dep
     assert view.verification.verified
 
 
-def test_fast_lifecycle_struct_hash_equals_the_eip712_one():
-    import random
-
-    rng = random.Random(7)
-    for _ in range(200):
-        m = {
-            "unitId": rng.randbytes(32), "bizStep": rng.randrange(256), "disposition": rng.randrange(256), "location": rng.randrange(2**64),
-            "eventTime": rng.randrange(2**40), "evidence": rng.randbytes(32), "bizTransaction": rng.randbytes(32),
-        }
-        fast = history.lifecycle_struct_hash(m["unitId"], m["bizStep"], m["disposition"], m["location"], m["eventTime"], m["evidence"], m["bizTransaction"])
-        assert fast == eip712.struct_hash("LifecycleEvent", m)
-
-
-def test_indexer_takes_2000_events_in_one_round(gateway, deployment, actors, relayer):
+def test_indexer_takes_2000_events_in_one_round(gateway, builder):
     """2,000 events in 20 transactions of 100, all indexed by one index_once, and verified.
     (Speed is measured by bench/gateway.py, not here.)"""
-    from scripts import deploy
-
-    d, brand, carrier = deployment, actors["brand"], actors["carrier"]
-    items = [{"gtin": GTIN_INT, "serial": f"T{i:04d}", "location": brand.gln, "eventTime": chain.time(), "evidence": bytes(32)} for i in range(100)]
-    nonce = d.registry.getNonce(brand.address)
-    d.registry.commission([deploy.signed_batch(d.registry_domain, "CommissionBatch", brand, "units", items, nonce)], {"from": relayer})
+    items = [builder.commission_item(f"T{i:04d}", GTIN_INT) for i in range(100)]
+    builder.commission("brand", items)
     units = [gs1.unit_id(GTIN_INT, i["serial"]) for i in items]
     for n in range(19):
-        events = [
-            {"unitId": u, "bizStep": int(BizStep.ARRIVING), "disposition": int(Disposition.IN_PROGRESS), "location": carrier.gln, "eventTime": chain.time(), "evidence": bytes(32), "bizTransaction": bytes(32)}
-            for u in units
-        ]
-        d.registry.record([deploy.signed_batch(d.registry_domain, "EventBatch", carrier, "events", events, d.registry.getNonce(carrier.address))], {"from": relayer})
+        builder.record("carrier", [builder.event(u, BizStep.ARRIVING, "carrier") for u in units])
     gateway.app.state.indexer.index_once()
     assert rows(gateway, "SELECT COUNT(*) FROM idx_events")[0][0] == 2000
     assert unit_view(gateway.app.state, GTIN, "T0042").verification.verified
 
 
-def test_unit_view_among_100k_indexed_events_shows_only_its_own(gateway, deployment, actors, relayer):
+def test_unit_view_among_100k_indexed_events_shows_only_its_own(gateway, builder, actors):
     """A real unit with 20 events among 100,000 indexed events (5,000 synthetic units of 20): its
     view holds exactly its 20 events and verifies. (Latency is measured by bench/gateway.py.)"""
     from api.db.index import IndexBatch
-    from scripts import deploy
 
-    d, brand, carrier = deployment, actors["brand"], actors["carrier"]
-    item = {"gtin": GTIN_INT, "serial": "PERF-1", "location": brand.gln, "eventTime": chain.time(), "evidence": bytes(32)}
-    d.registry.commission([deploy.signed_batch(d.registry_domain, "CommissionBatch", brand, "units", [item], d.registry.getNonce(brand.address))], {"from": relayer})
+    brand, carrier = actors["brand"], actors["carrier"]
+    builder.commission("brand", [builder.commission_item("PERF-1", GTIN_INT)])
     unit = gs1.unit_id(GTIN_INT, "PERF-1")
-    events = [
-        {"unitId": unit, "bizStep": int(BizStep.ARRIVING), "disposition": int(Disposition.IN_PROGRESS), "location": carrier.gln, "eventTime": chain.time(), "evidence": bytes(32), "bizTransaction": bytes(32)}
-        for _ in range(19)
-    ]
-    d.registry.record([deploy.signed_batch(d.registry_domain, "EventBatch", carrier, "events", events, d.registry.getNonce(carrier.address))], {"from": relayer})
+    builder.record("carrier", [builder.event(unit, BizStep.ARRIVING, "carrier") for _ in range(19)])
     state = gateway.app.state
     state.indexer.index_once()
     cursor = state.index.cursor()

@@ -20,7 +20,7 @@ from typing import Any
 
 from returntrace.policies import Facts, Grade
 from returntrace.vocab import BizStep, Disposition
-from scripts import deploy
+from scripts.builder import order_ref, rma_ref
 from tests.api.indexing import rows
 from tests.docs_text import DOCS, examples, key_paths, write_examples
 from tests.support import GTIN, Status
@@ -152,7 +152,7 @@ def test_the_quickstart_bodies_are_accepted_and_its_answers_are_the_gateways(
                 BizStep.DELIVERING,
                 "carrier",
                 Disposition.DELIVERED,
-                bizTransaction=deploy.order_ref(escrow, order_id),
+                bizTransaction=order_ref(escrow, order_id),
             )
         ],
     )
@@ -181,7 +181,7 @@ def test_the_quickstart_bodies_are_accepted_and_its_answers_are_the_gateways(
                 BizStep.RECEIVING,
                 "warehouse",
                 Disposition.RETURNED,
-                bizTransaction=deploy.rma_ref(escrow, order_id),
+                bizTransaction=rma_ref(escrow, order_id),
             )
         ],
     )

@@ -23,8 +23,9 @@ from api.settings import Settings
 from returntrace import eip712, gs1
 from returntrace.vocab import HYGIENE_SEALED, BizStep, Disposition
 from scripts import deploy
+from scripts.builder import Builder
 from tests.api.conftest import Gateway
-from tests.support import GTIN, GTIN_INT, MARKET_EU, ZERO32
+from tests.support import GTIN, GTIN_INT, MARKET_EU
 
 OLD_SERIALS = ("OLD-1", "OLD-2", "BOTH-1")  # BOTH-1 is commissioned again under the current deployment
 OLD_SCANS = ((BizStep.DEPARTING, Disposition.IN_TRANSIT), (BizStep.DELIVERING, Disposition.DELIVERED))
@@ -48,12 +49,13 @@ def old(admin, actors, relayer, deployment, tmp_path_factory) -> Old:
     registry.approveProduct(GTIN_INT, brand.address, {"from": admin})
     registry.registerProduct(GTIN_INT, HYGIENE_SEALED, 1 << MARKET_EU, {"from": brand.account})
     domain = eip712.Domain(*deploy.REGISTRY_DOMAIN, chain.id, registry.address)
-    units = [{"gtin": GTIN_INT, "serial": s, "location": brand.gln, "eventTime": chain.time(), "evidence": ZERO32} for s in OLD_SERIALS]
-    registry.commission([deploy.signed_batch(domain, "CommissionBatch", brand, "units", units, 0)], {"from": relayer})
+    build = Builder(deployment, relayer)
+    units = [build.commission_item(s, GTIN_INT) for s in OLD_SERIALS]
+    registry.commission([build.batch("CommissionBatch", brand, units, domain=domain, nonce=0).args], {"from": relayer})
     ids = {s: gs1.unit_id(GTIN_INT, s) for s in OLD_SERIALS}
     for nonce, (step, disposition) in enumerate(OLD_SCANS):
-        events = [deploy.event_item(carrier, u, step, disposition) for u in ids.values()]
-        registry.record([deploy.signed_batch(domain, "EventBatch", carrier, "events", events, nonce)], {"from": relayer})
+        events = [build.event(u, step, "carrier", disposition) for u in ids.values()]
+        registry.record([build.batch("EventBatch", carrier, events, domain=domain, nonce=nonce).args], {"from": relayer})
     manifest = {
         "network": "development", "chainId": chain.id, "deploymentBlock": registry.tx.block_number,
         "contracts": {"TraceRegistry": {"address": registry.address, "abi": registry.abi, "eip712": domain.as_json()}},
@@ -192,8 +194,3 @@ def test_an_event_for_a_legacy_unit_is_an_unknown_unit(gw, old):
     assert "not commissioned in this deployment's registry" in r.json()["detail"]
 
 
-def test_legacy_manifests_are_read_from_the_environment(monkeypatch):
-    monkeypatch.setenv("RT_LEGACY_MANIFESTS", "deployments/v1.json, /srv/old.json,")
-    assert Settings.from_env().legacy_manifests == (Path("deployments/v1.json"), Path("/srv/old.json"))
-    monkeypatch.delenv("RT_LEGACY_MANIFESTS")
-    assert Settings.from_env().legacy_manifests == ()

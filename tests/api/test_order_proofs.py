@@ -9,7 +9,7 @@ from brownie import chain
 from api.consumer_page import format_time
 from returntrace.policies import EU, Facts, Grade
 from returntrace.vocab import BizStep, Disposition
-from scripts import deploy
+from scripts.builder import rma_ref
 from tests.api.indexing import execute
 from tests.api.test_resolver import text_of
 from tests.support import DEFAULT_DELIVERY_FEE, DEFAULT_PRICE, GTIN, MARKET_EU, Status
@@ -30,7 +30,7 @@ def test_a_return_sent_back_and_never_received_is_refunded_on_the_carriers_proof
     shop.request_return(order_id)
     chain.sleep(3600)  # the pickup an hour after the request: its signed time is the proof's time
     chain.mine()
-    pickup = gateway.event(shop.unit(order_id), BizStep.ACCEPTING, "carrier", Disposition.IN_TRANSIT, bizTransaction=deploy.rma_ref(escrow, order_id))
+    pickup = gateway.event(shop.unit(order_id), BizStep.ACCEPTING, "carrier", Disposition.IN_TRANSIT, bizTransaction=rma_ref(escrow, order_id))
     r = gateway.post("/v1/events", gateway.events_body("carrier", [pickup]))
     assert r.status_code == 202, r.text
     gateway.relay()

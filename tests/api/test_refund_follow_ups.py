@@ -10,7 +10,7 @@ from web3.exceptions import Web3RPCError
 from api import refund_on_receipt
 from returntrace import history
 from returntrace.vocab import BizStep, Disposition
-from scripts import deploy
+from scripts.builder import rma_ref
 from tests.support import MARKET_EU, Remedy, Status, next_block_at
 
 
@@ -20,7 +20,7 @@ def _accredit(deployment, admin, actors):
 
 
 def _scan(gateway, shop, order_id, disposition=Disposition.RETURNED):
-    event = gateway.event(shop.unit(order_id), BizStep.RECEIVING, "warehouse", disposition, bizTransaction=deploy.rma_ref(shop.d.escrow, order_id))
+    event = gateway.event(shop.unit(order_id), BizStep.RECEIVING, "warehouse", disposition, bizTransaction=rma_ref(shop.d.escrow, order_id))
     r = gateway.post("/v1/events", gateway.events_body("warehouse", [event]))
     assert r.status_code == 202, r.text
     return r.json()["id"]
@@ -32,7 +32,7 @@ def _status(gateway, message_id):
 
 def _received_recorded_at(shop, order_id) -> int:
     """When the registry recorded the return center's receiving scan under the order's RMA."""
-    milestone = shop.d.registry.milestone(shop.unit(order_id), deploy.rma_ref(shop.d.escrow, order_id), refund_on_receipt.MILESTONE_RETURN_RECEIVED)
+    milestone = shop.d.registry.milestone(shop.unit(order_id), rma_ref(shop.d.escrow, order_id), refund_on_receipt.MILESTONE_RETURN_RECEIVED)
     return milestone["recordedAt"]
 
 
@@ -115,7 +115,7 @@ def test_confirmation_reads_only_returns_and_batches_last_orders(gateway, shop, 
     assert calls == []
 
     events = [
-        gateway.event(shop.unit(o), BizStep.RECEIVING, "warehouse", Disposition.RETURNED, bizTransaction=deploy.rma_ref(shop.d.escrow, o))
+        gateway.event(shop.unit(o), BizStep.RECEIVING, "warehouse", Disposition.RETURNED, bizTransaction=rma_ref(shop.d.escrow, o))
         for o in orders[1:]
     ]
     assert gateway.post("/v1/events", gateway.events_body("warehouse", events)).status_code == 202

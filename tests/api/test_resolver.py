@@ -1,6 +1,6 @@
 """The GS1 Digital Link resolver: URL forms, GTIN normalisation, JSON or HTML, 400/404, QR codes.
 
-The unit data comes from UnitView objects built here (the indexer's `unit_view` is swapped out
+The unit data comes from UnitView objects built by tests/views.py (the indexer's `unit_view` is swapped out
 through the route's dependency), so these tests pin what the page and the JSON say for a given
 view; test_consumer_page_browser.py runs the real thing end to end.
 """
@@ -16,71 +16,15 @@ from urllib.parse import quote
 import pytest
 import segno
 
-from api.consumer_page import Currency, build_page, format_amount
-from api.digital_link import LinkError, parse_path
 from api.routes import resolver
-from api.views import ReturnStatus, Settlement, TimelineEntry, UnitView, Verification
+from api.views import UnitView
 from returntrace import gs1
 from tests.support import GTIN
+from tests.views import CHROME, CID, returned_view, text_of
 
-CID = "bafkreicysg23kiwv34eg2d7qweipxwosdo2py4ldv42nbauguluen5v6am"
-T0 = 1_777_800_000  # 3 May 2026, 09:20 UTC
 GTIN13 = GTIN[1:]  # 9506000134352
 GTIN12 = gs1.with_check_digit("61414100003")
 GTIN8 = gs1.with_check_digit("9638507")
-BRAND, CARRIER, WAREHOUSE, INSPECTOR, CHARITY = ("0x" + c * 40 for c in "abcde")
-
-
-def _entry(seq, step, label, disposition, role, signer, dt, **kw) -> TimelineEntry:
-    fields = dict(
-        seq=seq, step=step, label=label, step_uri=f"urn:test:{step}", disposition=disposition, disposition_uri=None,
-        location="9506000000018", event_time=T0 + dt, signer=signer, signer_role=role, evidence=None,
-        biz_transaction=None, tx_hash="0x" + f"{seq:02x}" * 32, block=100 + seq, log_index=0,
-    )
-    fields.update(kw)
-    return TimelineEntry(**fields)
-
-
-def _escrow_event(name, block, dt, log_index=1, **args) -> dict:
-    return {"name": name, "block": block, "logIndex": log_index, "time": T0 + dt, "txHash": "0x" + f"{block:02x}" * 32, "args": {"orderId": 7, **args}}
-
-
-def returned_view(gtin=GTIN, serial="SN-0001", *, verified=True, currency="native", statutory=False, settled=True) -> UnitView:
-    """A unit through a full EU return: made, shipped, cleared, delivered, returned, inspected B, refunded, donated."""
-    timeline = [
-        _entry(1, "commissioning", "Made", "active", "brand", BRAND, 0),
-        _entry(2, "departing", "Shipped", "in_transit", "carrier", CARRIER, 3600),
-        _entry(3, "customs_clearing", "Cleared customs", "in_transit", "carrier", CARRIER, 7200),
-        _entry(4, "delivering", "Delivered", "delivered", "carrier", CARRIER, 86_400),
-        _entry(5, "accepting", "Picked up for return", "in_transit", "carrier", CARRIER, 3 * 86_400),
-        _entry(6, "receiving", "Received at return center", "returned", "warehouse", WAREHOUSE, 4 * 86_400),
-        _entry(7, "inspecting", "Inspected", "non_conformant", "inspector", INSPECTOR, 4 * 86_400 + 600, evidence=CID),
-    ]
-    settlement = None
-    if settled:
-        timeline.append(_entry(8, "receiving", "Received by charity", "donated", "charity", CHARITY, 6 * 86_400, block=112))
-        settlement = Settlement(
-            grade="B", statutory=statutory, refund=str(8 * 10**17), merchant_amount=str(25 * 10**16), points="0", disposition="donate",
-            tx_hash="0x" + "6e" * 32, block=110, log_index=1,
-        )
-    status = ReturnStatus(
-        order_id=7, market="EU", status="settled" if settled else "inspected", currency=currency, price=str(10**18), delivery_fee=str(5 * 10**16),
-        reason="no_longer_needed", requested_at=T0 + 2 * 86_400,
-        inspection={"inspector": INSPECTOR, "facts": ["packaging_intact"], "claimedGrade": "B", "derivedGrade": "B", "evidence": CID},
-        settlement=settlement,
-        events=[
-            _escrow_event("OrderPlaced", 103, 3000),
-            _escrow_event("ReturnRequested", 104, 2 * 86_400),  # after the delivery scan (104, log 0), before the pickup
-            _escrow_event("InspectionSubmitted", 108, 4 * 86_400 + 700, grade=2),
-            _escrow_event("OrderInspected", 108, 4 * 86_400 + 700, grade=2),
-        ]
-        + ([_escrow_event("OrderSettled", 110, 5 * 86_400, grade=2)] if settled else []),
-    )
-    verification = Verification(True, 120, len(timeline), len(timeline), None) if verified else Verification(False, 120, 9, len(timeline), "the rebuilt history does not match the on-chain record")
-    return UnitView(
-        unit_id="0x" + gs1.unit_id(gtin, serial).hex(), gtin=gtin, serial=serial, brand=BRAND, hygiene_sealed=True,
-        digital_link=gs1.digital_link("http://127.0.0.1:8000", gtin, serial), timeline=timeline, return_status=status, verification=verification,
-    )
 
 
 class FakeIndex:
@@ -105,12 +49,6 @@ def index(gateway):
 
 def get(gateway, path, accept="text/html", **kw):
     return gateway.client.get(path, headers={"accept": accept} if accept else {}, **kw)
-
-
-def text_of(html: str) -> str:
-    """The page's visible text, whitespace collapsed (what a reader or a screen reader gets)."""
-    html = re.sub(r"<(style|head)\b.*?</\1>", " ", html, flags=re.S)
-    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html))).strip()
 
 
 # --- URL forms --------------------------------------------------------------------------------
@@ -150,14 +88,6 @@ def test_percent_encoded_serial_with_a_slash(gateway, index):
     assert r.status_code == 200 and r.json()["serial"] == "AB/12"
     assert index.calls == [(GTIN, "AB/12")]
     assert get(gateway, f"/01/{GTIN}/21/AB%2f12").status_code == 200  # lower-case hex too
-
-
-def test_parse_path_keeps_the_qualifiers():
-    link = parse_path(f"/01/{GTIN8}/22/V%2B1/10/L%2F1/21/S")
-    assert (link.gtin, link.cpv, link.lot, link.serial, link.qr) == (GTIN8.zfill(14), "V+1", "L/1", "S", None)
-    assert parse_path(f"/01/{GTIN}/21/S/qr.png").qr == "png"
-    assert parse_path(f"/01/{GTIN}/21/qr.svg").serial == "qr.svg"  # a serial may be called that
-    assert parse_path(f"/01/{GTIN}/21/AB%2F12").canonical_path() == f"/01/{GTIN}/21/AB%2F12"
 
 
 # --- 400 and 404 ------------------------------------------------------------------------------
@@ -231,22 +161,6 @@ def test_a_real_unit_from_the_index(gateway):
 
 # --- content negotiation ----------------------------------------------------------------------
 
-CHROME = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,image/apng,*/*;q=0.8"
-SAFARI = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
-
-
-@pytest.mark.parametrize(
-    "accept, wants_json",
-    [
-        (None, False), ("", False), ("*/*", False), (CHROME, False), (SAFARI, False), ("text/html", False),
-        ("application/json", True), ("application/json, */*", True), ("application/json;q=0.9, text/html;q=0.8", True),
-        ("text/html;q=0.5, application/json", True), ("application/*", True), ("application/json;q=0.5, text/html", False),
-        ("application/json;q=0, */*", False), ("image/png", False), ("garbage", False), ("application/json;q=x, text/html", False),
-    ],
-)
-def test_accept_header_picks_json_or_html(accept, wants_json):
-    assert resolver.prefers_json(accept) is wants_json
-
 
 def test_json_is_the_unit_view(gateway, index):
     r = get(gateway, f"/01/{GTIN}/21/SN-0001", accept="application/json")
@@ -309,80 +223,6 @@ def test_unverified_unit_says_so_plainly(gateway, index):
     assert "Verified on-chain" not in text
 
 
-def test_statutory_refund_names_the_law():
-    page = build_page(returned_view(statutory=True))
-    rows = {r.term: r.value for r in page.return_rows}
-    assert rows["Decided by"].startswith("EU consumer law (Directive 2011/83/EU")
-
-
-def test_inspected_not_yet_settled():
-    page = build_page(returned_view(settled=False))
-    rows = {r.term: r.value for r in page.return_rows}
-    assert rows["Status"].startswith("Inspected") and rows["Grade"] == "B — opened but unused"
-    assert "Refund" not in rows and [s.label for s in page.steps][-1] == "Inspected"
-
-
-def test_escrow_steps_without_event_times_use_the_block_time():
-    view = returned_view()
-    for e in view.return_status.events:
-        e["time"] = None
-    page = build_page(view, block_time=lambda block: T0 + 5 * 86_400 if block == 110 else None)
-    assert [s.label for s in page.steps][-2:] == ["Refunded", "Donated"]
-    refunded = page.steps[-2]
-    assert refunded.when == "8 May 2026, 09:20 UTC" and refunded.when_iso == "2026-05-08T09:20:00Z"
-    assert "Return requested" in [s.label for s in page.steps]  # from requested_at
-
-
-def test_timeline_follows_chain_order_not_time():
-    """Two events in the same second (the issue's blocks 53 and 54): the return request, mined first,
-    comes first; and a scan signed earlier but mined after the request stays after it."""
-    view = returned_view()
-    rs = view.return_status
-    pickup = view.timeline[4]
-    requested = next(e for e in rs.events if e["name"] == "ReturnRequested")
-    requested.update(block=pickup.block - 1, time=pickup.event_time, logIndex=3)  # same second, one block earlier
-    labels = [s.label for s in build_page(view).steps]
-    assert labels.index("Return requested") == labels.index("Picked up for return") - 1
-    requested.update(block=pickup.block, logIndex=pickup.log_index + 1, time=pickup.event_time + 3600)  # same block, after the scan
-    pickup.event_time -= 7200  # signed two hours earlier, recorded before the request in the same block
-    labels = [s.label for s in build_page(view).steps]
-    assert labels.index("Picked up for return") == labels.index("Return requested") - 1
-
-
-def test_contested_grade_and_the_arbiters_decision():
-    view = returned_view()
-    rs = view.return_status
-    buyer, arbiter, decide_by = "0x" + "f" * 40, "0x" + "9" * 40, T0 + 18 * 86_400 + 900
-    rs.events[-1:] = [
-        _escrow_event("OrderDisputed", 109, 4 * 86_400 + 900, by=buyer, decideBy=decide_by),
-        _escrow_event("DisputeResolved", 111, 5 * 86_400, arbiter=arbiter, facts=4, grade=3, reason="0x" + b"facts_corrected".hex().ljust(64, "0")),
-        _escrow_event("OrderSettled", 111, 5 * 86_400, log_index=2, path=1, grade=3),
-    ]
-    # What UnitViews makes of those events (api/unit_view.py): who opened it, until when, the arbiter's facts.
-    rs.dispute = {
-        "openedBy": "buyer", "account": buyer, "decideBy": decide_by, "time": T0 + 4 * 86_400 + 900, "pending": False, "lapsed": False,
-        "resolution": {
-            "arbiter": arbiter, "facts": ["used"], "grade": "C", "diminishedValue": "0", "reason": "facts_corrected", "evidence": CID,
-            "time": T0 + 5 * 86_400, "txHash": "0x" + "6f" * 32,
-        },
-    }
-    rs.settlement.grade, rs.settlement.refund, rs.settlement.points, rs.settlement.disposition = "C", "0", str(3 * 10**17), "recycle"
-    rs.settlement.block, rs.settlement.log_index = 111, 2  # the OrderSettled after the ruling
-    page = build_page(view)
-    steps = {s.label: s for s in page.steps}
-    assert steps["Inspected"].grade == "B"  # what the inspector claimed
-    contested = steps["Grade contested by the buyer"]
-    assert contested.when == "7 May 2026, 09:35 UTC"
-    assert contested.lines == ["An independent arbiter decides by 21 May 2026, 09:35 UTC; if it does not, the attested facts decide."]
-    decided = steps["Arbiter decided"]
-    assert decided.grade == "C" and decided.grade_meaning == "used" and decided.evidence_cid == CID
-    assert decided.lines == ["Facts as the arbiter found them: Used", "Reason: Facts corrected"]
-    assert [s.label for s in page.steps][-5:] == ["Inspected", "Grade contested by the buyer", "Arbiter decided", "Compensated with store points", "Donated"]
-    assert steps["Compensated with store points"].lines == ["Store points worth 0.30 ETH", "The unit goes to: recycling"]
-    rows = {r.term: r.value for r in page.return_rows}
-    assert rows["Grade"] == "C — used" and rows["Refund"] == "0.00 ETH" and rows["Store points"] == "worth 0.30 ETH"
-
-
 def test_amounts_in_a_token_use_its_symbol_and_decimals(gateway, index, token):
     view = returned_view(serial="TOKEN-1", currency=token.address)
     view.return_status.price, view.return_status.delivery_fee = "25000000", "4990000"
@@ -390,15 +230,6 @@ def test_amounts_in_a_token_use_its_symbol_and_decimals(gateway, index, token):
     index.views[(GTIN, "TOKEN-1")] = view
     text = text_of(get(gateway, f"/01/{GTIN}/21/TOKEN-1").text)  # symbol and decimals read from the chain
     assert "Refund 20.00 tUSD" in text and "Paid 29.99 tUSD (delivery 4.99 tUSD)" in text
-
-
-def test_format_amount():
-    eth, usd = Currency("ETH", 18), Currency("tUSD", 6)
-    assert format_amount(10**18, eth) == "1.00 ETH"
-    assert format_amount("1234500000000000000000", eth) == "1,234.50 ETH"
-    assert format_amount(1, eth) == "0.000000000000000001 ETH"
-    assert format_amount(0, usd) == "0.00 tUSD"
-    assert format_amount(745_000, usd) == "0.745 tUSD"
 
 
 def test_user_data_is_escaped(gateway, index):
@@ -515,7 +346,3 @@ def test_qr_uses_the_configured_public_url(gateway):
     assert modules_of_png(r.content) == expected_modules(f"https://id.returntrace.example/01/{GTIN}/21/SN-0001")
 
 
-def test_link_error_carries_status():
-    with pytest.raises(LinkError) as exc:
-        parse_path(f"/01/{GTIN}")
-    assert exc.value.status == 404 and exc.value.code == "no_serial"

@@ -10,7 +10,7 @@ from api.unit_view import unit_view
 from returntrace import eip712
 from returntrace.policies import EU, Facts, Grade
 from returntrace.vocab import BizStep, Disposition
-from scripts import deploy
+from scripts.builder import rma_ref
 from tests.api.test_resolver import text_of
 from tests.support import DEFAULT_DELIVERY_FEE, GTIN, GTIN_INT, MARKET_CN, MARKET_EU, MARKET_US, Remedy, Status
 
@@ -22,11 +22,7 @@ def _return_body(gateway, order_id, remedy, reason=0, actor="buyer"):
 
 
 def _claim_body(gateway, order_id, evidence=EVIDENCE, actor="buyer", **fields):
-    signer = gateway.actors[actor]
-    message = {"buyer": signer.address, "orderId": order_id, "evidence": evidence, **fields}
-    message.setdefault("nonce", gateway.nonce("DefectClaim", actor))
-    message.setdefault("deadline", chain.time() + 3600)
-    return eip712.signed_json(gateway.d.desk_domain, signer.key, "DefectClaim", message)
+    return gateway.body("DefectClaim", actor, orderId=order_id, evidence=evidence, **fields)
 
 
 def _rejected(r, status, code):
@@ -116,7 +112,7 @@ def test_defect_claim_is_checked_relayed_and_a_replacement_linked_both_ways(gate
 def _receive_through_gateway(gateway, shop, order_id):
     event = gateway.event(
         shop.unit(order_id), BizStep.RECEIVING, "warehouse", Disposition.RETURNED,
-        bizTransaction=deploy.rma_ref(shop.d.escrow, order_id),
+        bizTransaction=rma_ref(shop.d.escrow, order_id),
     )
     r = gateway.post("/v1/events", gateway.events_body("warehouse", [event]))
     assert r.status_code == 202, r.text

@@ -16,7 +16,7 @@ from brownie import ZERO_ADDRESS, chain
 from returntrace import eip712, gs1
 from returntrace.policies import CN, EU, US, Facts, Grade, GradeTerms, UnitDisposition
 from returntrace.vocab import AggregationAction, BizStep, Disposition, Role
-from scripts import deploy
+from scripts.builder import listing_terms
 from tests.support import (
     DAY,
     DEFAULT_DELIVERY_FEE,
@@ -57,7 +57,7 @@ def signed_at(t):
 
 def serial_of(shop):
     """The serial of the unit the shop listed last."""
-    return f"ORD{shop._serial:05d}"
+    return shop.last_serial
 
 
 @pytest.fixture
@@ -101,8 +101,7 @@ def pickup_at(shop, record, order, t):
 def pack_returned_at(shop, sign, registry, relayer, actors, order, t):
     """The carrier packs the unit into a return parcel (ADD, disposition Returned): proof of dispatch
     for every unit in it, under no reference."""
-    item = deploy.aggregation_item(actors["carrier"], RETURN_PARCEL, [shop.unit(order)], AggregationAction.ADD, None, Disposition.RETURNED)
-    item["eventTime"] = t
+    item = shop.builder.aggregation(RETURN_PARCEL, [shop.unit(order)], AggregationAction.ADD, "carrier", None, Disposition.RETURNED, eventTime=t)
     next_block_at(t)
     message, sig = sign(shop.d.registry_domain, "AggregationBatch", actors["carrier"], aggregations=[item], deadline=t + HOUR)
     return registry.aggregate([eip712.call_args("AggregationBatch", message, sig)], {"from": relayer})
@@ -510,7 +509,7 @@ def test_a_delivery_scan_recorded_before_the_purchase_does_not_start_the_return_
     next_block_at(monday)
     record(unit, BizStep.DELIVERING, "carrier", Disposition.DELIVERED, bizTransaction=escrow.orderRef(upcoming), **signed_at(monday))
     next_block_at(monday + HOUR)
-    order = escrow.purchase(unit, deploy.listing_terms(escrow, unit), False, {"from": shop.actors["buyer"].account, "value": TOTAL}).return_value
+    order = escrow.purchase(unit, listing_terms(escrow, unit), False, {"from": shop.actors["buyer"].account, "value": TOTAL}).return_value
     assert order == upcoming and escrow.deliveredAt(order) == monday + HOUR  # the early scan, clamped: not the delivery yet
     arrived = monday + 5 * DAY
     next_block_at(arrived)

@@ -329,7 +329,7 @@ def test_request_for_unknown_order_reverts(shop):
 def sign_request(sign, escrow, escrow_domain, actors):
     def _sign(order, reason=0, signer="buyer", remedy=0, **fields):
         fields.setdefault("deadline", latest_time() + HOUR)
-        return sign(escrow_domain, "ReturnRequest", actors[signer], contract=escrow, orderId=order, reason=reason, remedy=remedy, **fields)
+        return sign(escrow_domain, "ReturnRequest", actors[signer], orderId=order, reason=reason, remedy=remedy, **fields)
 
     return _sign
 

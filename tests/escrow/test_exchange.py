@@ -285,7 +285,7 @@ def test_no_remedy_to_choose_before_a_return_is_requested(shop, escrow, actors):
 def test_relayed_signed_exchange_request(shop, escrow, escrow_domain, sign, relayer, actors, points):
     order = shop.buy(market=MARKET_US)
     shop.deliver(order)
-    message, sig = sign(escrow_domain, "ReturnRequest", actors["buyer"], contract=escrow, orderId=order, reason=5, remedy=Remedy.EXCHANGE)
+    message, sig = sign(escrow_domain, "ReturnRequest", actors["buyer"], orderId=order, reason=5, remedy=Remedy.EXCHANGE)
     tx = escrow.requestReturnBySig(eip712.call_args("ReturnRequest", message, sig)[:-1], sig, {"from": relayer})
     ev = tx.events["ReturnRequested"]
     assert (ev["orderId"], ev["buyer"], ev["reason"], ev["remedy"]) == (order, actors["buyer"].address, 5, Remedy.EXCHANGE)
@@ -298,7 +298,7 @@ def test_relayed_signed_exchange_request(shop, escrow, escrow_domain, sign, rela
 def test_relayed_request_remedy_is_signed(shop, escrow, escrow_domain, sign, relayer, actors):
     order = shop.buy(market=MARKET_US)
     shop.deliver(order)
-    message, sig = sign(escrow_domain, "ReturnRequest", actors["buyer"], contract=escrow, orderId=order, reason=0, remedy=Remedy.REFUND)
+    message, sig = sign(escrow_domain, "ReturnRequest", actors["buyer"], orderId=order, reason=0, remedy=Remedy.REFUND)
     tampered = {**message, "remedy": Remedy.EXCHANGE}
     with brownie.reverts(err("SignatureInvalid", actors["buyer"].address)):
         escrow.requestReturnBySig(eip712.call_args("ReturnRequest", tampered, sig)[:-1], sig, {"from": relayer})
@@ -307,7 +307,7 @@ def test_relayed_request_remedy_is_signed(shop, escrow, escrow_domain, sign, rel
 def test_relayed_exchange_request_not_offered_in_cn(shop, escrow, escrow_domain, sign, relayer, actors):
     order = shop.buy(market=MARKET_CN)
     shop.deliver(order)
-    message, sig = sign(escrow_domain, "ReturnRequest", actors["buyer"], contract=escrow, orderId=order, reason=0, remedy=Remedy.EXCHANGE)
+    message, sig = sign(escrow_domain, "ReturnRequest", actors["buyer"], orderId=order, reason=0, remedy=Remedy.EXCHANGE)
     with brownie.reverts(err("ReturnEscrowExchangeNotOffered", order)):
         escrow.requestReturnBySig(eip712.call_args("ReturnRequest", message, sig)[:-1], sig, {"from": relayer})
 

@@ -10,6 +10,7 @@ from returntrace import eip712, gs1
 from returntrace.policies import US, US_LAW, Currency
 from returntrace.vocab import HYGIENE_SEALED, Disposition
 from scripts import deploy
+from scripts.builder import listing_terms
 from tests.support import (
     DAY,
     DEFAULT_DELIVERY_FEE,
@@ -41,7 +42,7 @@ def list_args(serial, market=MARKET_EU, currency=ZERO_ADDRESS, price=DEFAULT_PRI
 
 def pay(escrow, unit, account, value=TOTAL, confirms=False):
     """Buys `unit` as it is listed now (the terms the buyer's page showed), paying `value`."""
-    return escrow.purchase(unit, deploy.listing_terms(escrow, unit), confirms, {"from": account, "value": value})
+    return escrow.purchase(unit, listing_terms(escrow, unit), confirms, {"from": account, "value": value})
 
 
 # ---------------------------------------------------------------- list / delist
@@ -264,7 +265,7 @@ def test_purchase_at_another_price_than_agreed_reverts(shop, escrow, token, acto
     which the total is one part (the relisting attacks with the same total: test_roles_and_law)."""
     unit = shop.list_unit(serial="L1", currency=token.address, price=1_000_000, delivery_fee=50_000, return_fee=0)
     buyer = actors["buyer"].account
-    seen = deploy.listing_terms(escrow, unit)
+    seen = listing_terms(escrow, unit)
     token.approve(escrow, 10**9, {"from": buyer})  # a standing allowance
     escrow.list(*list_args("L1", currency=token.address, price=9_000_000, fee=50_000, ret=0), {"from": brand})  # front-run
     before = token.balanceOf(buyer)
@@ -288,7 +289,7 @@ STALE = [
 @pytest.mark.parametrize("index, value", [c[1:] for c in STALE], ids=[c[0] for c in STALE])
 def test_purchase_with_terms_other_than_the_listing_reverts(shop, escrow, actors, index, value):
     unit = shop.list_unit()
-    terms = list(deploy.listing_terms(escrow, unit))
+    terms = list(listing_terms(escrow, unit))
     assert terms[index] != value
     terms[index] = value
     buyer = actors["buyer"].account
@@ -359,7 +360,7 @@ def test_purchase_erc20_pulls_approved_amount(shop, escrow, token, actors):
     unit = shop.list_unit(currency=token.address, price=1_000_000, delivery_fee=50_000, return_fee=30_000)
     token.approve(escrow, 1_050_000, {"from": buyer.account})
     before = token.balanceOf(buyer.address)
-    tx = escrow.purchase(unit, deploy.listing_terms(escrow, unit), False, {"from": buyer.account})
+    tx = escrow.purchase(unit, listing_terms(escrow, unit), False, {"from": buyer.account})
     assert tx.events["OrderPlaced"]["currency"] == token.address
     assert token.balanceOf(buyer.address) == before - 1_050_000
     assert token.balanceOf(escrow) == 1_050_000 == escrow.totalOwed(token)
@@ -371,14 +372,14 @@ def test_purchase_erc20_with_native_value_reverts(shop, escrow, token, actors):
     unit = shop.list_unit(currency=token.address, price=1_000_000, delivery_fee=0, return_fee=0)
     token.approve(escrow, 1_000_000, {"from": actors["buyer"].account})
     with brownie.reverts(err("ReturnEscrowWrongPayment", 0, 1)):
-        escrow.purchase(unit, deploy.listing_terms(escrow, unit), False, {"from": actors["buyer"].account, "value": 1})
+        escrow.purchase(unit, listing_terms(escrow, unit), False, {"from": actors["buyer"].account, "value": 1})
 
 
 def test_purchase_erc20_without_allowance_reverts(shop, escrow, token, actors):
     unit = shop.list_unit(currency=token.address, price=1_000_000, delivery_fee=0, return_fee=0)
     token.approve(escrow, 999_999, {"from": actors["buyer"].account})
     with brownie.reverts(err("ERC20InsufficientAllowance", escrow.address, 999_999, 1_000_000)):
-        escrow.purchase(unit, deploy.listing_terms(escrow, unit), False, {"from": actors["buyer"].account})
+        escrow.purchase(unit, listing_terms(escrow, unit), False, {"from": actors["buyer"].account})
 
 
 def test_purchase_fee_on_transfer_token_reverts(shop, escrow, deployment, admin, actors):
@@ -390,7 +391,7 @@ def test_purchase_fee_on_transfer_token_reverts(shop, escrow, deployment, admin,
     unit = shop.list_unit(currency=fee_token.address, price=1_000_000, delivery_fee=0, return_fee=0)
     fee_token.approve(escrow, 1_000_000, {"from": buyer})
     with brownie.reverts(err("ReturnEscrowWrongPayment", 1_000_000, 990_000)):
-        escrow.purchase(unit, deploy.listing_terms(escrow, unit), False, {"from": buyer})
+        escrow.purchase(unit, listing_terms(escrow, unit), False, {"from": buyer})
     assert fee_token.balanceOf(escrow) == 0 and escrow.totalOwed(fee_token) == 0
 
 
@@ -402,7 +403,7 @@ def test_purchase_unlisted_unit_reverts(commission, escrow, actors):
 
 def test_purchase_consumes_listing(shop, escrow, actors):
     unit = shop.list_unit()
-    seen = deploy.listing_terms(escrow, unit)
+    seen = listing_terms(escrow, unit)
     pay(escrow, unit, actors["buyer"].account)
     with brownie.reverts(err("ReturnEscrowNotListed", unit)):
         escrow.purchase(unit, seen, False, {"from": actors["buyer2"].account, "value": TOTAL})

@@ -27,7 +27,7 @@ from returntrace.policies import (
     Policy,
     UnitDisposition,
 )
-from scripts import deploy
+from scripts.builder import listing_terms
 from tests.support import DEFAULT_DELIVERY_FEE, DEFAULT_PRICE, DEFAULT_RETURN_FEE, GTIN_INT, MARKET_CN, MARKET_EU, MARKET_SPARE, MARKET_US, err, plain
 
 # IReturnPolicies.PolicyViolation
@@ -329,9 +329,9 @@ def test_order_is_bound_to_the_version_of_its_listing(shop, escrow, policies, ad
     """Changed rule (issue 9 item 4): the listing records the policy version, and the purchase commits
     to it; a version added between listing and purchase does not apply to that order."""
     unit = shop.list_unit()
-    seen = deploy.listing_terms(escrow, unit)  # what the buyer's page showed
+    seen = listing_terms(escrow, unit)  # what the buyer's page showed
     policies.setPolicy(MARKET_EU, US.as_tuple(), {"from": admin})
-    assert plain(deploy.listing_terms(escrow, unit)) == plain(seen)
+    assert plain(listing_terms(escrow, unit)) == plain(seen)
     assert seen[1] == 1
     total = DEFAULT_PRICE + DEFAULT_DELIVERY_FEE
     tx = escrow.purchase(unit, seen, False, {"from": actors["buyer"].account, "value": total})

@@ -45,7 +45,7 @@ def requested(shop, market=MARKET_US, remedy=Remedy.REFUND, **buy):
 
 
 def serial_of_last(shop):
-    return f"ORD{shop._serial:05d}"
+    return shop.last_serial
 
 
 # ---------------------------------------------------------------- release

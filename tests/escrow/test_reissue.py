@@ -82,7 +82,7 @@ def list_serial(escrow, actors, serial):
 
 
 def serial_of_last(shop):
-    return f"ORD{shop._serial:05d}"
+    return shop.last_serial
 
 
 def unfulfilled_due(desk, order):
@@ -868,7 +868,7 @@ def test_complete_after_unfulfilled_reverts(shop, desk, actors, commission, reco
 @pytest.fixture
 def sign_claim(sign, desk, desk_domain, actors):
     def _sign(order, signer="buyer", evidence=EVIDENCE, **fields):
-        return sign(desk_domain, "DefectClaim", actors[signer], contract=desk, orderId=order, evidence=evidence, **fields)
+        return sign(desk_domain, "DefectClaim", actors[signer], orderId=order, evidence=evidence, **fields)
 
     return _sign
 

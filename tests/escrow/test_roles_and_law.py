@@ -13,6 +13,7 @@ from returntrace import eip712, gs1
 from returntrace.policies import EU, EU_LAW, NATIVE, Facts, Grade, GradeTerms, UnitDisposition
 from returntrace.vocab import HYGIENE_SEALED, BizStep, Disposition, Role
 from scripts import deploy
+from scripts.builder import Builder, listing_terms, order_ref, rma_ref
 from tests.support import (
     DAY,
     DEFAULT_DELIVERY_FEE,
@@ -228,7 +229,7 @@ def test_eu_withdrawal_of_an_order_delivered_on_a_friday_evening(shop, escrow, r
 
     first, second = shop.buy(), shop.buy()
     next_block_at(delivered)  # both delivered in one carrier batch, at the same second
-    events = [event(shop.unit(o), BizStep.DELIVERING, "carrier", Disposition.DELIVERED, eventTime=delivered, bizTransaction=deploy.order_ref(escrow, o)) for o in (first, second)]
+    events = [event(shop.unit(o), BizStep.DELIVERING, "carrier", Disposition.DELIVERED, eventTime=delivered, bizTransaction=order_ref(escrow, o)) for o in (first, second)]
     message, sig = sign_events("carrier", events)
     registry.record([eip712.call_args("EventBatch", message, sig)], {"from": relayer})
     assert escrow.deliveredAt(first) == escrow.deliveredAt(second) == delivered
@@ -259,7 +260,7 @@ RELISTINGS = [
 @pytest.mark.parametrize("market, price, fee, ret", [c[1:] for c in RELISTINGS], ids=[c[0] for c in RELISTINGS])
 def test_merchant_relisting_in_front_of_the_purchase_cannot_take_it(shop, escrow, actors, market, price, fee, ret):
     unit = shop.list_unit(serial="BAIT-1")
-    seen = deploy.listing_terms(escrow, unit)  # the terms on the buyer's page
+    seen = listing_terms(escrow, unit)  # the terms on the buyer's page
     buyer, brand = actors["buyer"].account, actors["brand"].account
     before = web3.eth.get_balance(buyer.address)  # gas is free on this chain: balances compare exactly
 
@@ -285,7 +286,7 @@ def test_merchant_relisting_in_another_currency_cannot_take_it(shop, escrow, dep
     for t in (token, other):
         t.approve(escrow, 10**12, {"from": buyer})
     unit = shop.list_unit(serial="BAIT-2", currency=token.address, price=1_000_000, delivery_fee=50_000, return_fee=30_000)
-    seen = deploy.listing_terms(escrow, unit)
+    seen = listing_terms(escrow, unit)
     balances = (token.balanceOf(buyer), other.balanceOf(buyer))
 
     escrow.list(GTIN_INT, "BAIT-2", MARKET_EU, other, 1_000_000, 50_000, 30_000, {"from": brand})
@@ -299,7 +300,7 @@ def test_merchant_relisting_in_another_currency_cannot_take_it(shop, escrow, dep
 def test_merchant_relisting_under_a_new_policy_version_cannot_take_it(shop, escrow, policies, admin, actors):
     """A worse policy version appears (grade B pays 10 %); the merchant relists to put the unit under it."""
     unit = shop.list_unit(serial="BAIT-3")
-    seen = deploy.listing_terms(escrow, unit)
+    seen = listing_terms(escrow, unit)
     policies.setPolicy(MARKET_EU, replace(EU, terms=(EU.terms[0], GradeTerms(1_000, 0, False, UnitDisposition.DONATE), EU.terms[2])).as_tuple(), {"from": admin})
     escrow.list(GTIN_INT, "BAIT-3", MARKET_EU, ZERO_ADDRESS, PRICE, DEL, RET, {"from": actors["brand"].account})
     assert escrow.listing(unit)["policyVersion"] == 2
@@ -312,9 +313,9 @@ def test_policy_version_added_after_listing_does_not_change_the_listing(shop, es
     """The unit listed under version 1 stays under it: the buyer's purchase goes through and an opened
     hygiene-sealed unit is refunded by version 1's 80 %, not version 2's 10 %."""
     unit = shop.list_unit()
-    seen = deploy.listing_terms(escrow, unit)
+    seen = listing_terms(escrow, unit)
     policies.setPolicy(MARKET_EU, replace(EU, terms=(EU.terms[0], GradeTerms(1_000, 0, False, UnitDisposition.DONATE), EU.terms[2])).as_tuple(), {"from": admin})
-    assert plain(deploy.listing_terms(escrow, unit)) == plain(seen)
+    assert plain(listing_terms(escrow, unit)) == plain(seen)
     order = escrow.purchase(unit, seen, False, {"from": actors["buyer"].account, "value": TOTAL}).return_value
     assert escrow.order(order)["policyVersion"] == 1
     shop.returned(order)
@@ -329,14 +330,14 @@ def test_reviewed_class_flags_apply_to_later_orders_only(shop, escrow, registry,
     was not told of the exception) until the merchant relists under the reviewed flags."""
     sold = shop.list_unit(serial="FLAG-1", gtin=plain_gtin)
     pending = shop.list_unit(serial="FLAG-2", gtin=plain_gtin)
-    order = escrow.purchase(sold, deploy.listing_terms(escrow, sold), False, {"from": actors["buyer"].account, "value": TOTAL}).return_value
-    seen = deploy.listing_terms(escrow, pending)
+    order = escrow.purchase(sold, listing_terms(escrow, sold), False, {"from": actors["buyer"].account, "value": TOTAL}).return_value
+    seen = listing_terms(escrow, pending)
     registry.reviewClassFlags(plain_gtin, HYGIENE_SEALED, "sealed teats", {"from": admin})
     assert escrow.order(order)["hygieneSealed"] is False
     with brownie.reverts(err("ReturnEscrowListingChanged", pending)):
         escrow.purchase(pending, seen, False, {"from": actors["buyer2"].account, "value": TOTAL})
     escrow.list(plain_gtin, "FLAG-2", MARKET_EU, ZERO_ADDRESS, PRICE, DEL, RET, {"from": actors["brand"].account})
-    terms = deploy.listing_terms(escrow, pending)
+    terms = listing_terms(escrow, pending)
     assert terms[6] == HYGIENE_SEALED
     second = escrow.purchase(pending, terms, False, {"from": actors["buyer2"].account, "value": TOTAL}).return_value
     assert escrow.order(second)["hygieneSealed"] is True
@@ -464,7 +465,7 @@ def test_a_refund_that_a_timeout_pays_is_cash_whatever_the_remedy(shop, escrow, 
     order = shop.buy()
     shop.deliver(order)
     shop.request_return(order, remedy=Remedy.EXCHANGE)
-    shop._record(shop.unit(order), BizStep.ACCEPTING, "carrier", Disposition.RETURNED, bizTransaction=deploy.rma_ref(escrow, order))
+    shop.builder.scan(shop.unit(order), BizStep.ACCEPTING, "carrier", Disposition.RETURNED, bizTransaction=rma_ref(escrow, order))
     chain.sleep(EU.delivery_timeout + EU.max_relay_delay + 1)
     chain.mine()
     s = escrow.claimDispatchedRefund(order, {"from": buyer.account}).events["OrderSettled"]["settlement"]
@@ -569,11 +570,11 @@ def test_points_have_one_minter_set_once(points, escrow, admin, actors):
 
 
 @pytest.fixture
-def unmintable(deployment, actors, relayer, commission, record, sign, admin, shop):
+def unmintable(deployment, relayer, admin, shop):
     """A Shop on a second escrow whose points contract never made it the minter (every mint reverts)."""
     dead_points = StorePoints.deploy(admin, "u", {"from": admin})
     second = ReturnEscrow.deploy(deployment.registry, dead_points, deployment.policies, {"from": admin})
-    return type(shop)(replace(deployment, escrow=second, points=dead_points), actors, relayer, commission, record, sign)
+    return type(shop)(Builder(replace(deployment, escrow=second, points=dead_points), relayer))
 
 
 def test_settlement_that_cannot_mint_pays_cash(unmintable, actors):

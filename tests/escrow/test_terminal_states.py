@@ -9,7 +9,7 @@ from brownie import ZERO_ADDRESS, chain
 from returntrace import eip712
 from returntrace.policies import Facts, Grade
 from returntrace.vocab import BizStep, Disposition
-from scripts import deploy
+from scripts.builder import rma_ref
 from tests.support import DAY, DEFAULT_DELIVERY_FEE, DEFAULT_PRICE, DEFAULT_RETURN_FEE, GTIN_INT, MARKET_EU, Status, err, next_block_at
 
 S, P, U = Facts.SEAL_INTACT, Facts.PACKAGING_INTACT, Facts.USED
@@ -18,7 +18,7 @@ REASON, EVIDENCE = b"\x0a" * 32, b"\x0e" * 32
 
 def dispatch(shop, record, order):
     """The carrier picks the return up: its accepting scan under the RMA proves the dispatch."""
-    return record(shop.unit(order), BizStep.ACCEPTING, "carrier", Disposition.IN_TRANSIT, bizTransaction=deploy.rma_ref(shop.d.escrow, order))
+    return record(shop.unit(order), BizStep.ACCEPTING, "carrier", Disposition.IN_TRANSIT, bizTransaction=rma_ref(shop.d.escrow, order))
 
 
 def refund_before_inspection(shop, escrow, record, actors, path):
@@ -93,7 +93,7 @@ def every_transition(shop, escrow, escrow_domain, sign, actors, relayer, order, 
     """Every state-changing call a party could try on `order`, as the party entitled to try it."""
     buyer, anyone, arbiter = actors["buyer"].account, actors["stranger"].account, actors["arbiter"].account
     brand = actors["brand"].account
-    request, request_sig = sign(escrow_domain, "ReturnRequest", actors["buyer"], contract=escrow, orderId=order, reason=0, remedy=0)
+    request, request_sig = sign(escrow_domain, "ReturnRequest", actors["buyer"], orderId=order, reason=0, remedy=0)
     calls = [
         lambda: escrow.release(order, {"from": anyone}),
         lambda: escrow.releaseUnreturned(order, {"from": anyone}),
@@ -153,7 +153,7 @@ def test_refunded_order_waits_only_for_the_units_inspection(shop, escrow, regist
         with brownie.reverts(err("ReturnEscrowInvalidStatus", order, Status.REFUNDED)):
             call()
     # The unit is not stock while its condition is unknown.
-    serial = f"ORD{shop._serial:05d}"  # the one unit this test listed
+    serial = shop.last_serial  # the one unit this test listed
     assert shop.unit(order) == bytes(registry.unitIdOf(GTIN_INT, serial))
     with brownie.reverts(err("ReturnEscrowUnitUnavailable", shop.unit(order), order)):
         escrow.list(GTIN_INT, serial, MARKET_EU, ZERO_ADDRESS, DEFAULT_PRICE, DEFAULT_DELIVERY_FEE, DEFAULT_RETURN_FEE, {"from": actors["brand"].account})

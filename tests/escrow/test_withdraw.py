@@ -7,7 +7,7 @@ from brownie import ZERO_ADDRESS, ReentrantBuyerMock, web3
 from eth_utils import keccak
 
 from returntrace.policies import Facts, Grade
-from scripts import deploy
+from scripts.builder import listing_terms
 from tests.support import DEFAULT_DELIVERY_FEE, DEFAULT_PRICE, err
 
 TOTAL = DEFAULT_PRICE + DEFAULT_DELIVERY_FEE
@@ -132,7 +132,7 @@ def test_erc20_withdraw(shop, escrow, token, actors):
 def test_reentrant_buyer_is_paid_once(shop, escrow, actors, relayer):
     mock = ReentrantBuyerMock.deploy(escrow, {"from": relayer})
     unit = shop.list_unit()
-    order = mock.purchase(unit, deploy.listing_terms(escrow, unit), {"from": relayer, "value": TOTAL}).return_value
+    order = mock.purchase(unit, listing_terms(escrow, unit), {"from": relayer, "value": TOTAL}).return_value
     assert escrow.order(order)["buyer"] == mock.address
     shop.deliver(order)
     mock.requestReturn(order, 0, {"from": relayer})

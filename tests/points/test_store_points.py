@@ -44,7 +44,7 @@ def consent(sign, own, own_domain, actors):
     """consent(holder, merchant_name, amount, currency=native, **fields) -> (message, signature)."""
 
     def _consent(holder, merchant="brand", amount=AMOUNT, currency=ZERO_ADDRESS, **fields):
-        return sign(own_domain, "Redemption", holder, contract=own, merchant=actors[merchant].address, currency=currency, amount=amount, **fields)
+        return sign(own_domain, "Redemption", holder, merchant=actors[merchant].address, currency=currency, amount=amount, **fields)
 
     return _consent
 
@@ -313,6 +313,6 @@ def test_points_from_settlement_are_redeemable(shop, escrow, points, points_doma
     buyer, brand = actors["buyer"], actors["brand"]
     issued = points.pointsOf(buyer.address, brand.address, ZERO_ADDRESS)
     assert issued == 10**18 // 2
-    message, sig = sign(points_domain, "Redemption", buyer, contract=points, merchant=brand.address, currency=ZERO_ADDRESS, amount=issued)
+    message, sig = sign(points_domain, "Redemption", buyer, merchant=brand.address, currency=ZERO_ADDRESS, amount=issued)
     redeem(points, brand.account, message, sig)
     assert points.pointsOf(buyer.address, brand.address, ZERO_ADDRESS) == 0

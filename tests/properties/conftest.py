@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
-from typing import Any
 
 import pytest
-from brownie import ZERO_ADDRESS, chain, web3
+from brownie import ZERO_ADDRESS, web3
 
-from returntrace import eip712, gs1
+from returntrace import gs1
 from returntrace.vocab import HYGIENE_SEALED, BizStep, Disposition, Role
 from scripts import deploy
-from tests.support import MARKET_CN, MARKET_EU, MARKET_US, ZERO32
+from scripts.builder import Builder
+from tests.support import MARKET_CN, MARKET_EU, MARKET_US
 
 # Markets 5-10 get laws and policies set by the property tests; 0-2 keep the conftest presets.
 PROPERTY_MARKETS = tuple(range(5, 11))
@@ -67,26 +67,25 @@ NATIVE_TOPUP = 1_000 * 10**18
 
 
 class Ops:
-    """Signed chain operations with nonces read from the chain at signing time."""
+    """Signed chain operations with nonces read from the chain at signing time (scripts/builder.py
+    with count_pending off: hypothesis reverts the chain under it between examples)."""
 
     def __init__(self, deployment, actors, relayer):
+        self.builder = Builder(deployment, relayer, actors=actors, count_pending=False)
         self.d, self.actors, self.relayer = deployment, actors, relayer
         self.registry, self.escrow = deployment.registry, deployment.escrow
-        self._serial = 0
 
     def next_serial(self, prefix: str = "P") -> str:
-        self._serial += 1
-        return f"{prefix}{self._serial:06d}"
+        return self.builder.next_serial(prefix)
 
     # -- registry (brand, carrier, warehouse)
 
     def commission_batch(self, gtin: int, *serials: str, event_time: int | None = None) -> tuple:
         """A signed CommissionBatch (calldata struct) of `serials` by the product's brand, observed
         at `event_time` (default: now), not yet submitted."""
-        signer = self.actors[brand_of(gtin)]
-        when = chain.time() if event_time is None else event_time
-        items = [{"gtin": gtin, "serial": serial, "location": signer.gln, "eventTime": when, "evidence": ZERO32} for serial in serials]
-        return deploy.signed_batch(self.d.registry_domain, "CommissionBatch", signer, "units", items, self.registry.getNonce(signer.address))
+        when = {} if event_time is None else {"eventTime": event_time}
+        units = [self.builder.commission_item(serial, gtin, location=self.actors[brand_of(gtin)].gln, **when) for serial in serials]
+        return self.builder.batch("CommissionBatch", brand_of(gtin), units).args
 
     def commission(self, gtin: int, serial: str):
         """Commissions gtin/serial as the product's brand; returns (unit id, tx)."""
@@ -100,34 +99,31 @@ class Ops:
     def parcel_batch(self, actor: str, step: BizStep, disposition: Disposition, scans: list[tuple[bytes, bytes]], event_time: int | None = None, location: int | None = None) -> tuple:
         """One signed batch scanning several (unit id, bizTransaction): a consolidated parcel,
         observed at `event_time` (default: now) at `location` (default: the signer's GLN)."""
-        signer = self.actors[actor]
-        items = [deploy.event_item(signer, unit_id, step, disposition, ref) for unit_id, ref in scans]
-        for item in items:
-            item["eventTime"] = item["eventTime"] if event_time is None else event_time
-            item["location"] = item["location"] if location is None else location
-        return deploy.signed_batch(self.d.registry_domain, "EventBatch", signer, "events", items, self.registry.getNonce(signer.address))
+        at = {k: v for k, v in (("eventTime", event_time), ("location", location)) if v is not None}
+        events = [self.builder.event(unit_id, step, actor, disposition, bizTransaction=ref, **at) for unit_id, ref in scans]
+        return self.builder.batch("EventBatch", actor, events).args
 
     def unit(self, order_id: int) -> bytes:
-        return bytes(self.escrow.order(order_id)["unitId"])
+        return self.builder.unit(order_id)
 
     def delivery_batch(self, order_id: int, unit_id: bytes | None = None) -> tuple:
         unit_id = unit_id or self.unit(order_id)
-        return self.scan_batch("carrier", unit_id, BizStep.DELIVERING, Disposition.DELIVERED, deploy.order_ref(self.escrow, order_id))
+        return self.scan_batch("carrier", unit_id, BizStep.DELIVERING, Disposition.DELIVERED, self.builder.order_ref(order_id))
 
     def receiving_batch(self, order_id: int, unit_id: bytes | None = None) -> tuple:
         unit_id = unit_id or self.unit(order_id)
-        return self.scan_batch("warehouse", unit_id, BizStep.RECEIVING, Disposition.RETURNED, deploy.rma_ref(self.escrow, order_id))
+        return self.scan_batch("warehouse", unit_id, BizStep.RECEIVING, Disposition.RETURNED, self.builder.rma_ref(order_id))
 
     def dispatch_batch(self, order_id: int, unit_id: bytes | None = None) -> tuple:
         """The carrier's pickup of a return (Accepting under the RMA): the buyer's proof of dispatch."""
         unit_id = unit_id or self.unit(order_id)
-        return self.scan_batch("carrier", unit_id, BizStep.ACCEPTING, Disposition.IN_TRANSIT, deploy.rma_ref(self.escrow, order_id))
+        return self.scan_batch("carrier", unit_id, BizStep.ACCEPTING, Disposition.IN_TRANSIT, self.builder.rma_ref(order_id))
 
     def decommission_batch(self, signer: str, gtin: int, serial: str, disposition: Disposition = Disposition.DESTROYED, event_time: int | None = None) -> tuple:
         """A signed DecommissionBatch of one unit by `signer` (calldata struct), not yet submitted."""
-        s = self.actors[signer]
-        item = {"gtin": gtin, "serial": serial, "disposition": int(disposition), "location": s.gln, "eventTime": chain.time() if event_time is None else event_time, "evidence": ZERO32}
-        return deploy.signed_batch(self.d.registry_domain, "DecommissionBatch", s, "units", [item], self.registry.getNonce(s.address))
+        when = {} if event_time is None else {"eventTime": event_time}
+        item = self.builder.decommission_item(serial, gtin, disposition, signer, **when)
+        return self.builder.batch("DecommissionBatch", signer, [item]).args
 
     def deliver(self, order_id: int):
         return self.registry.record([self.delivery_batch(order_id)], {"from": self.relayer})
@@ -137,16 +133,10 @@ class Ops:
 
     # -- escrow (buyer, inspector)
 
-    def _signed(self, contract: Any, domain: eip712.Domain, primary: str, actor: str, **fields: Any) -> tuple:
-        """(calldata struct, signature) of a `primary` message signed by `actor` with its next nonce on `contract`."""
-        signer = self.actors[actor]
-        message = {eip712.SIGNER_FIELD[primary]: signer.address, **fields, "nonce": contract.getNonce(signer.address), "deadline": chain.time() + 3600}
-        sig = domain.sign(signer.key, primary, message)
-        return eip712.call_args(primary, message, sig)[:-1], sig
-
     def signed_inspection(self, order_id: int, facts: int, grade: int, inspector: str = "inspector", diminished: int = 0, evidence: bytes = b"\x0e" * 32) -> tuple:
         """(inspection struct, signature) for submitInspection."""
-        return self._signed(self.escrow, self.d.escrow_domain, "Inspection", inspector, orderId=order_id, facts=facts, grade=grade, diminishedValue=diminished, evidence=evidence)
+        s = self.builder.sign_inspection(order_id, facts, grade, inspector, evidence=evidence, diminishedValue=diminished)
+        return s.struct, s.signature
 
     def inspect(self, order_id: int, facts: int, grade: int, inspector: str = "inspector", diminished: int = 0):
         inspection, sig = self.signed_inspection(order_id, facts, grade, inspector, diminished)
@@ -154,11 +144,13 @@ class Ops:
 
     def signed_return_request(self, order_id: int, reason: int, buyer: str, remedy: int = 0) -> tuple:
         """(request struct, signature) for requestReturnBySig."""
-        return self._signed(self.escrow, self.d.escrow_domain, "ReturnRequest", buyer, orderId=order_id, reason=reason, remedy=remedy)
+        s = self.builder.sign_return_request(order_id, reason, remedy, buyer)
+        return s.struct, s.signature
 
     def signed_defect_claim(self, order_id: int, evidence: bytes, buyer: str) -> tuple:
         """(claim struct, signature) for ReissueDesk.claimDefectBySig."""
-        return self._signed(self.d.desk, self.d.desk_domain, "DefectClaim", buyer, orderId=order_id, evidence=evidence)
+        s = self.builder.sign_defect_claim(order_id, evidence, buyer)
+        return s.struct, s.signature
 
 
 def _pure_python_state_machine():

@@ -45,7 +45,7 @@ from returntrace.policies import (
     UnitDisposition,
 )
 from returntrace.vocab import BizStep, Disposition
-from scripts import deploy
+from scripts.builder import listing_terms, rma_ref
 from tests.properties.conftest import (
     GTIN_PLAIN,
     GTIN_SEALED,
@@ -266,7 +266,7 @@ class Order:
         serial = ops.next_serial("Q")
         unit, _ = ops.commission(gtin, serial)
         self.escrow.list(gtin, serial, market, self.currency, price, fee, ship, {"from": self.merchant})
-        listing = deploy.listing_terms(self.escrow, unit)
+        listing = listing_terms(self.escrow, unit)
         assert listing == (market, self.version, self.currency, price, fee, ship, int(sealed))
         tx = self.escrow.purchase(unit, listing, confirmed, {"from": self.buyer, "value": price + fee if native else 0})
         self.id = tx.return_value
@@ -347,7 +347,7 @@ def test_settlement_moves_exactly_the_model_money(lab, ops, actors, token, nativ
         # Received at an accredited center only where the refund on receipt is the path under test: elsewhere
         # an inspection would release it first.
         center = LOC_LAB if path == "on_receipt" else LOC_DOCK
-        batch = ops.parcel_batch("warehouse", BizStep.RECEIVING, Disposition.RETURNED, [(ops.unit(o.id), deploy.rma_ref(escrow, o.id))], location=center)
+        batch = ops.parcel_batch("warehouse", BizStep.RECEIVING, Disposition.RETURNED, [(ops.unit(o.id), rma_ref(escrow, o.id))], location=center)
         _, received = record(ops, batch, policy.max_relay_delay, requested)
         assert escrow.returnReceivedAt(o.id) == received
         if path == "on_receipt":

@@ -86,7 +86,7 @@ from hypothesis.strategies._internal.featureflags import FeatureFlags
 from returntrace import gs1
 from returntrace.policies import EU, Grade, Law, Policy
 from returntrace.vocab import BizStep, Disposition
-from scripts import deploy
+from scripts.builder import listing_terms, order_ref, rma_ref
 from tests.properties.conftest import (
     GTIN_PLAIN,
     GTIN_SEALED,
@@ -637,7 +637,7 @@ class EscrowMachine:
         if tx is not None:
             assert bytes(tx.events["Listed"]["unitId"]) == unit.unit
             unit.listing = (market, self.versions[market], currency, price, fee, ship, int(SEALED[unit.gtin]))
-            assert deploy.listing_terms(self.escrow, unit.unit) == unit.listing
+            assert listing_terms(self.escrow, unit.unit) == unit.listing
 
     def rule_list(self, gtin="st_gtin", market="st_market", native="st_bool", price="st_price", fee="st_fee", pct="st_pct", impostor="st_impostor"):
         """A new unit listed; an impostor brand tries to list another brand's product, or a currency no market allows."""
@@ -835,7 +835,7 @@ class EscrowMachine:
 
     def do_deliver(self, *orders: OrderModel, lag: int = 0) -> None:
         """The carrier's delivery scan under each order's orderRef (one parcel for several), signed `lag` seconds before it is recorded."""
-        refs = [(o.unit, deploy.order_ref(self.escrow, o.id)) for o in orders]
+        refs = [(o.unit, order_ref(self.escrow, o.id)) for o in orders]
         batch = self.ops.parcel_batch("carrier", BizStep.DELIVERING, Disposition.DELIVERED, refs, event_time=latest_time() - lag)
         scans = self.scan(list(orders), "carrier", batch)
         for o, s in zip(orders, scans or ()):
@@ -850,7 +850,7 @@ class EscrowMachine:
 
     def do_receive(self, *orders: OrderModel, location: int = LOC_HOME, lag: int = 0) -> None:
         """The return warehouse's receiving scan at `location` under each order's rmaRef."""
-        refs = [(o.unit, deploy.rma_ref(self.escrow, o.id)) for o in orders]
+        refs = [(o.unit, rma_ref(self.escrow, o.id)) for o in orders]
         batch = self.ops.parcel_batch("warehouse", BizStep.RECEIVING, Disposition.RETURNED, refs, event_time=latest_time() - lag, location=location)
         scans = self.scan(list(orders), "warehouse", batch)
         for o, s in zip(orders, scans or ()):
@@ -882,7 +882,7 @@ class EscrowMachine:
 
     def do_dispatch(self, o: OrderModel, lag: int = 0) -> None:
         """The carrier's pickup of the return (Accepting under the RMA): the buyer's proof of dispatch."""
-        batch = self.ops.parcel_batch("carrier", BizStep.ACCEPTING, Disposition.IN_TRANSIT, [(o.unit, deploy.rma_ref(self.escrow, o.id))], event_time=latest_time() - lag)
+        batch = self.ops.parcel_batch("carrier", BizStep.ACCEPTING, Disposition.IN_TRANSIT, [(o.unit, rma_ref(self.escrow, o.id))], event_time=latest_time() - lag)
         scans = self.scan([o], "carrier", batch)
         if scans:
             o.dispatch = o.dispatch or scans[0]

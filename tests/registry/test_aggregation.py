@@ -36,14 +36,6 @@ def test_parcel_id_of_invalid_sscc_reverts(registry, bad):
         registry.parcelIdOf(bad)
 
 
-def test_client_sscc_checks():
-    assert gs1.sscc18(sscc(7)) == f"{sscc(7):018d}"
-    assert gs1.parcel_link("https://r.example/", sscc(7)) == f"https://r.example/00/{sscc(7):018d}"
-    for bad in ("12345", "3" * 19, str(sscc(7) + 1), 0, "00000000000000000x"):
-        with pytest.raises(gs1.GS1Error):
-            gs1.validate_sscc(bad)
-
-
 def test_type_hashes_are_published(registry):
     assert registry.getAggregationTypeHashes() == ["0x" + eip712.type_hash(t).hex() for t in ("Aggregation", "AggregationBatch")]
 

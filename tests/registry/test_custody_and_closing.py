@@ -10,8 +10,9 @@ from eth_account import Account
 
 from returntrace import eip712, gs1, hashchain, history
 from returntrace.policies import Facts, Grade, UnitDisposition
-from returntrace.vocab import BizStep, Disposition
+from returntrace.vocab import AggregationAction, BizStep, Disposition
 from scripts import deploy
+from scripts.builder import listing_terms, rma_ref
 from tests.registry.conftest import sscc
 from tests.support import DAY, DEFAULT_DELIVERY_FEE, DEFAULT_PRICE, DEFAULT_RETURN_FEE, GTIN_INT, MARKET_EU, ZERO32, Status, err
 
@@ -46,7 +47,7 @@ def sell(shop, escrow, actors):
 
     def _sell(serial, buyer="buyer"):
         unit = shop.list_unit(serial=serial)
-        tx = escrow.purchase(unit, deploy.listing_terms(escrow, unit), False, {"from": actors[buyer].account, "value": TOTAL})
+        tx = escrow.purchase(unit, listing_terms(escrow, unit), False, {"from": actors[buyer].account, "value": TOTAL})
         return tx.return_value
 
     return _sell
@@ -72,7 +73,7 @@ def test_attack_merchant_or_its_partners_close_a_sold_unit_under_return(registry
 
     with brownie.reverts(_refused(unit, actors["brand"])):
         decommission("ATTACK-A")
-    rma = deploy.rma_ref(escrow, order)
+    rma = rma_ref(escrow, order)
     with brownie.reverts(_refused(unit, actors["warehouse"])):
         attempt(unit, "warehouse", BizStep.DESTROYING, Disposition.DESTROYED, bizTransaction=rma)
     with brownie.reverts(_refused(unit, actors["carrier"])):
@@ -98,7 +99,7 @@ def test_attack_merchant_closes_the_unit_before_it_comes_back(registry, escrow, 
     unit = shop.unit(order)
     shop.deliver(order)
     shop.request_return(order)
-    rma = deploy.rma_ref(escrow, order)
+    rma = rma_ref(escrow, order)
     attempt(unit, "carrier", BizStep.ACCEPTING, Disposition.RETURNED, bizTransaction=rma)  # the pickup
     for actor, step, disposition in PARTNER_CLOSINGS:
         with brownie.reverts(_refused(unit, actors[actor])):
@@ -132,7 +133,7 @@ def test_attack_rival_brand_closes_another_brands_stock(registry, escrow, commis
 
     brand = actors["brand"].account
     escrow.list(GTIN_INT, "RIVAL-1", MARKET_EU, ZERO_ADDRESS, DEFAULT_PRICE, DEFAULT_DELIVERY_FEE, DEFAULT_RETURN_FEE, {"from": brand})
-    order = escrow.purchase(unit, deploy.listing_terms(escrow, unit), False, {"from": actors["buyer"].account, "value": TOTAL}).return_value
+    order = escrow.purchase(unit, listing_terms(escrow, unit), False, {"from": actors["buyer"].account, "value": TOTAL}).return_value
     assert escrow.order(order)["merchant"] == brand.address
 
 
@@ -459,7 +460,7 @@ def test_set_close_guard_is_the_admins_and_refuses_zero(admin, actors, escrow):
     assert fresh.closeGuard() == escrow.address
 
 
-def test_without_a_guard_no_unit_closes_but_an_empty_parcel_does(admin, actors, relayer):
+def test_without_a_guard_no_unit_closes_but_an_empty_parcel_does(admin, actors, relayer, builder):
     fresh = TraceRegistry.deploy(admin, admin, {"from": admin})
     domain = eip712.Domain(*deploy.REGISTRY_DOMAIN, chain.id, fresh.address)
     brand, warehouse = actors["brand"], actors["warehouse"]
@@ -467,18 +468,18 @@ def test_without_a_guard_no_unit_closes_but_an_empty_parcel_does(admin, actors, 
     fresh.approveProduct(GTIN_INT, brand.address, {"from": admin})
     fresh.registerProduct(GTIN_INT, 0, 1, {"from": brand.account})
     unit = gs1.unit_id(GTIN_INT, "FRESH-1")
-    fresh.commission([deploy.signed_batch(domain, "CommissionBatch", brand, "units", [{"gtin": GTIN_INT, "serial": "FRESH-1", "location": brand.gln, "eventTime": chain.time(), "evidence": ZERO32}], 0)], {"from": relayer})
-    item = {"gtin": GTIN_INT, "serial": "FRESH-1", "disposition": int(Disposition.INACTIVE), "location": brand.gln, "eventTime": chain.time(), "evidence": ZERO32}
+    fresh.commission([builder.batch("CommissionBatch", brand, [builder.commission_item("FRESH-1", GTIN_INT)], domain=domain, nonce=0).args], {"from": relayer})
+    item = builder.decommission_item("FRESH-1", GTIN_INT, Disposition.INACTIVE)
     with brownie.reverts(err("TraceRegistryClosingNotAllowed", unit, brand.address)):
-        fresh.decommission([deploy.signed_batch(domain, "DecommissionBatch", brand, "units", [item], 1)], {"from": relayer})
+        fresh.decommission([builder.batch("DecommissionBatch", brand, [item], domain=domain, nonce=1).args], {"from": relayer})
     assert not fresh.isClosed(unit)
 
     parcel = sscc(31)
-    pack = deploy.aggregation_item(warehouse, parcel, [unit])
-    unpack = deploy.aggregation_item(warehouse, parcel, [unit], deploy.AggregationAction.DELETE)
-    fresh.aggregate([deploy.signed_batch(domain, "AggregationBatch", warehouse, "aggregations", [pack, unpack], 0)], {"from": relayer})
-    destroy = deploy.event_item(warehouse, gs1.parcel_id(parcel), BizStep.DESTROYING, Disposition.DESTROYED)
-    fresh.record([deploy.signed_batch(domain, "EventBatch", warehouse, "events", [destroy], 1)], {"from": relayer})
+    pack = builder.aggregation(parcel, [unit], AggregationAction.ADD, "warehouse")
+    unpack = builder.aggregation(parcel, [unit], AggregationAction.DELETE, "warehouse")
+    fresh.aggregate([builder.batch("AggregationBatch", warehouse, [pack, unpack], domain=domain, nonce=0).args], {"from": relayer})
+    destroy = builder.event(gs1.parcel_id(parcel), BizStep.DESTROYING, "warehouse", Disposition.DESTROYED)
+    fresh.record([builder.batch("EventBatch", warehouse, [destroy], domain=domain, nonce=1).args], {"from": relayer})
     assert fresh.isClosed(gs1.parcel_id(parcel))  # no one's goods: closes without asking
 
 

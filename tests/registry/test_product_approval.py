@@ -11,7 +11,7 @@ from brownie import ZERO_ADDRESS
 
 from returntrace import gs1
 from returntrace.vocab import HYGIENE_SEALED, Role
-from scripts import deploy
+from scripts.builder import listing_terms
 from tests.support import DEFAULT_DELIVERY_FEE, DEFAULT_PRICE, DEFAULT_RETURN_FEE, GTIN_INT, MARKET_EU, err
 
 ACCREDITOR = bytes.fromhex(brownie.web3.keccak(text="ACCREDITOR_ROLE").hex().removeprefix("0x"))
@@ -194,7 +194,7 @@ def test_reviewed_flags_apply_to_later_orders_only(registry, escrow, shop, actor
     before = shop.buy()
     assert escrow.order(before)["hygieneSealed"]
     listed = shop.list_unit(serial="RELIST-1")
-    stale_terms = deploy.listing_terms(escrow, listed)
+    stale_terms = listing_terms(escrow, listed)
     registry.reviewClassFlags(GTIN_INT, 0, "cleanable", {"from": admin})
 
     assert escrow.order(before)["hygieneSealed"]  # placed under the flag: unchanged
@@ -205,7 +205,7 @@ def test_reviewed_flags_apply_to_later_orders_only(registry, escrow, shop, actor
     buyer = actors["buyer2"].account
     with brownie.reverts(err("ReturnEscrowListingChanged", listed)):
         escrow.purchase(listed, stale_terms, False, {"from": buyer, "value": 10**18 + 5 * 10**16})
-    relisted = escrow.purchase(listed, deploy.listing_terms(escrow, listed), False, {"from": buyer, "value": 10**18 + 5 * 10**16}).return_value
+    relisted = escrow.purchase(listed, listing_terms(escrow, listed), False, {"from": buyer, "value": 10**18 + 5 * 10**16}).return_value
     assert not escrow.order(relisted)["hygieneSealed"]
 
 
@@ -214,7 +214,7 @@ def test_a_listing_made_before_a_review_does_not_sell_under_the_old_flags(regist
     and never renews them. A purchase committed to the stale listing reverts; the brand's relisting
     carries the reviewed flags, and the order placed on it keeps the buyer's right of withdrawal."""
     listed = shop.list_unit(serial="STALE-1")
-    stale = deploy.listing_terms(escrow, listed)
+    stale = listing_terms(escrow, listed)
     registry.reviewClassFlags(GTIN_INT, 0, "cleanable", {"from": admin})
     buyer = actors["buyer"].account
     with brownie.reverts(err("ReturnEscrowListingChanged", listed)):
@@ -222,7 +222,7 @@ def test_a_listing_made_before_a_review_does_not_sell_under_the_old_flags(regist
     brand = actors["brand"].account
     escrow.delist(listed, {"from": brand})
     escrow.list(GTIN_INT, "STALE-1", MARKET_EU, ZERO_ADDRESS, DEFAULT_PRICE, DEFAULT_DELIVERY_FEE, DEFAULT_RETURN_FEE, {"from": brand})
-    fresh = deploy.listing_terms(escrow, listed)
+    fresh = listing_terms(escrow, listed)
     assert fresh[-1] == 0 and fresh[:-1] == stale[:-1]  # the same terms, under the reviewed flags
     order = escrow.purchase(listed, fresh, False, {"from": buyer, "value": 10**18 + 5 * 10**16}).return_value
     assert not escrow.order(order)["hygieneSealed"]
@@ -232,7 +232,7 @@ def test_only_the_registry_tells_the_escrow_of_a_review(registry, escrow, shop, 
     """A brand that could call the escrow's review hook itself would restore its stale listings (or
     stop a rival's sales): the hook answers only the registry, and the review it recorded stands."""
     listed = shop.list_unit(serial="HOOK-1")
-    stale = deploy.listing_terms(escrow, listed)
+    stale = listing_terms(escrow, listed)
     registry.reviewClassFlags(GTIN_INT, 0, "cleanable", {"from": admin})
     brand = actors["brand"].account
     with brownie.reverts(err("ReturnEscrowNotRegistry", brand.address)):
