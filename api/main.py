@@ -14,17 +14,19 @@ from fastapi.responses import JSONResponse
 from requests.exceptions import RequestException
 
 from . import errors
-from .chain import Chain, ChainReader
-from .db.index import SqliteIndex
-from .db.outbox import OutboxNotDrained, SqliteOutbox
-from .evidence import EvidenceStore
-from .indexer import Indexer
-from .intake import Intake
-from .legacy import Legacy, legacy_deployments
-from .relayer import Relayer
-from .routes import audit, evidence, health, intake, resolver
+from .chain.client import Chain, LegacyDeployment
+from .chain.reader import ChainReader
+from .http.routes import audit, evidence, health, messages, resolver
+from .read.indexer import Indexer
+from .read.legacy import Legacy, index_path, legacy_deployments
+from .read.proofs import ChainReads, ChainRecords
+from .read.unit_views import UnitViews, make_unit_views
 from .settings import Settings
-from .unit_view import make_unit_views
+from .store.evidence import EvidenceStore
+from .store.index import SqliteIndex
+from .store.outbox import OutboxNotDrained, SqliteOutbox
+from .write.intake import Intake
+from .write.relayer import Relayer
 
 log = logging.getLogger("returntrace.gateway")
 
@@ -35,7 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         chain = Chain.connect(settings.rpc_url, settings.manifest, settings.request_rpc)
-        previous = legacy_deployments(settings)  # a wrong legacy manifest stops the start before anything is opened
+        previous = legacy_deployments(settings.legacy_manifests, settings.rpc_url, settings.worker_rpc)  # a wrong legacy manifest stops the start before anything is opened
         # The relayer and the indexer wait longer for the node, on web3 clients of their own: a
         # frozen node holds a worker's round, never a request (README, Configuration).
         worker_chain = Chain.connect(settings.rpc_url, settings.manifest, settings.worker_rpc)
@@ -61,8 +63,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.index = index
         app.state.intake.index = index  # names the parcel a unit is already packed in (409 already_packed)
         app.state.indexer = Indexer(worker_chain, index, settings.index_interval, settings.index_block_range, settings.index_confirmations)
-        app.state.unit_views = make_unit_views(index, chain, settings)
-        app.state.legacy = [Legacy.open(d, settings, app.state.unit_views.chain_records.reads) for d in previous]
+        app.state.unit_views = make_unit_views(index, chain, settings.rpc_url, settings.request_rpc, settings.public_url)
+        app.state.legacy = [_open_legacy(d, settings, app.state.unit_views.chain_records.reads) for d in previous]
         app.state.unit_views.previous = tuple(legacy.views for legacy in app.state.legacy)
         if settings.index:
             for indexer in (app.state.indexer, *(legacy.indexer for legacy in app.state.legacy)):
@@ -90,10 +92,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def _chain_down(_: Request, exc: RequestException) -> JSONResponse:
         return JSONResponse({"error": "chain_unavailable", "detail": f"the chain node did not answer: {type(exc).__name__}"}, status_code=503)
 
-    for module in (health, intake, evidence, resolver, audit):
+    for module in (health, messages, evidence, resolver, audit):
         app.include_router(module.router)
-    app.include_router(intake.orders_router)
+    app.include_router(messages.orders_router)
     return app
+
+
+def _open_legacy(d: LegacyDeployment, settings: Settings, reads: ChainReads) -> Legacy:
+    """A legacy deployment's index and indexer (not started) and its views, whose registry reads go
+    through `reads`: the current deployment's, on the same node, so a node that stopped answering is
+    given up on once."""
+    index = SqliteIndex(index_path(settings.database, d))
+    indexer = Indexer(d, index, settings.index_interval, settings.index_block_range, settings.index_confirmations)
+    records = ChainRecords(settings.rpc_url, d.registry.address, settings.request_rpc, reads=reads)
+    return Legacy(d, index, indexer, UnitViews(index, records, settings.public_url, deployment=d.deployment))
 
 
 def app() -> FastAPI:  # uvicorn --factory api.main:app

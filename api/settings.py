@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .chain import REQUEST_RPC, WORKER_RPC, RpcProfile
+from .chain.client import REQUEST_RPC, WORKER_RPC, RpcProfile
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -19,12 +19,12 @@ def _env(name: str, default: str | None) -> str | None:
 @dataclass(frozen=True)
 class Settings:
     rpc_url: str = "http://127.0.0.1:8545"
-    # Seconds a JSON-RPC call may wait for the node (api.chain.RpcProfile): on request threads, and
+    # Seconds a JSON-RPC call may wait for the node (api.chain.client.RpcProfile): on request threads, and
     # in the relayer and indexer. No call is retried by web3, so a frozen node costs one timeout.
     rpc_timeout: float = REQUEST_RPC.timeout
     worker_rpc_timeout: float = WORKER_RPC.timeout
     manifest: Path = ROOT / "deployments" / "31337.json"
-    # Manifests of previous deployments served read-only (api/legacy.py): their units keep verified pages.
+    # Manifests of previous deployments served read-only (api/read/legacy.py): their units keep verified pages.
     legacy_manifests: tuple[Path, ...] = ()
     # The relayer's key pays gas for submitted messages; without it the gateway only reads.
     relayer_key: str | None = field(default=None, repr=False)

@@ -23,7 +23,7 @@ from typing import Any, NoReturn
 
 from web3 import Web3
 
-from api.chain import AUDITOR_RPC, RpcProfile
+from api.chain.client import AUDITOR_RPC, RpcProfile
 from returntrace import gs1, hashchain, history, logs
 
 EXIT_CODES = """exit status:
@@ -130,7 +130,7 @@ def evidence_references(contracts: Contracts, units: dict[bytes, list[history.Li
 
 
 def _evidence(digests: list[dict[str, Any]], evidence_dir: Path | None) -> dict[str, Any]:
-    from api.evidence_lookup import EvidenceNames, evidence_report  # the gateway's store code, used on a local folder
+    from api.read.evidence_lookup import EvidenceNames, evidence_report  # the gateway's store code, used on a local folder
 
     if evidence_dir is None:
         return evidence_report(None, digests, "no evidence store given (--evidence-dir)")
@@ -138,7 +138,7 @@ def _evidence(digests: list[dict[str, Any]], evidence_dir: Path | None) -> dict[
 
 
 def _open_store(folder: Path) -> Any:
-    from api.evidence import store as evidence_store  # noqa: PLC0415 - optional part of the gateway
+    from api.store.evidence import store as evidence_store  # noqa: PLC0415 - optional part of the gateway
 
     return evidence_store.EvidenceStore(folder)
 

@@ -15,7 +15,7 @@ import pytest
 from brownie import chain, web3
 from fastapi.testclient import TestClient
 
-from api.db.outbox import CONTRACT_OF_KIND
+from api.store.outbox import CONTRACT_OF_KIND
 from api.main import create_app
 from api.settings import Settings
 from returntrace import eip712, gs1

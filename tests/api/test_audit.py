@@ -14,7 +14,7 @@ from brownie import chain
 from fastapi.testclient import TestClient
 
 from api.main import create_app
-from api.unit_view import unit_view
+from api.read.unit_views import unit_view
 from returntrace import gs1
 from returntrace.policies import Facts, Grade
 from returntrace.vocab import BizStep, Disposition
@@ -293,8 +293,8 @@ def test_unit_id_in_every_format(gateway):
 def test_evidence_is_named_by_cid_and_checked_against_it(gateway, tmp_path, shop):
     """A real EvidenceStore: the page and the export name evidence by CID, the integrity report
     finds a file altered on disk or gone."""
-    from api.evidence import EvidenceStore
-    from api.evidence.cid import digest_of
+    from api.store.evidence import EvidenceStore
+    from api.store.evidence.cid import digest_of
 
     state = gateway.app.state
     store = getattr(state, "evidence", None) or EvidenceStore(tmp_path / "evidence")

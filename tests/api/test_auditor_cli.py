@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from brownie import chain, web3
 
-from api.unit_view import unit_view
+from api.read.unit_views import unit_view
 from returntrace.policies import Facts, Grade
 from returntrace.vocab import BizStep, Disposition
 from scripts import audit

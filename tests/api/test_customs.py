@@ -5,7 +5,7 @@ reference and its salt can open it."""
 
 from __future__ import annotations
 
-from api import epcis
+from api.read import epcis
 from returntrace import customs
 from returntrace.vocab import BizStep, Disposition
 from tests.support import GTIN

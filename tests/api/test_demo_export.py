@@ -16,11 +16,11 @@ from brownie import web3
 from fastapi.testclient import TestClient
 from pyld import jsonld
 
-from api import epcis
-from api.consumer_page import build_page
+from api.read import epcis
+from api.http.pages.consumer_page import build_page
 from api.main import create_app
 from api.settings import Settings
-from api.unit_view import unit_view
+from api.read.unit_views import unit_view
 from returntrace import epcis_hash
 from scripts import audit, demo, deploy
 from tests.api.test_audit import _epcis_validator

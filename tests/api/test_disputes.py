@@ -9,8 +9,8 @@ import re
 import brownie
 from brownie import chain
 
-from api import epcis
-from api.consumer_page import format_time, humanize
+from api.read import epcis
+from api.http.pages.consumer_page import format_time, humanize
 from returntrace.policies import EU, Facts, Grade
 from tests.api.test_audit import _epcis_validator
 from tests.api.test_resolver import text_of

@@ -22,9 +22,9 @@ from Crypto.Cipher import ChaCha20
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from api.evidence import cid as cids
-from api.evidence import get_evidence_store
-from api.evidence.store import (
+from api.store.evidence import cid as cids
+from api.http.deps import get_evidence_store
+from api.store.evidence.store import (
     ContentTypeMismatch,
     EvidenceCorrupted,
     EvidenceNotFound,
@@ -37,7 +37,7 @@ from api.evidence.store import (
     UnsupportedContentType,
     to_multiaddr,
 )
-from api.routes import evidence as evidence_routes
+from api.http.routes import evidence as evidence_routes
 
 ROOT = Path(__file__).resolve().parents[2]
 NODE_DIR = ROOT / "tools" / "ipfs-node"

@@ -12,10 +12,10 @@ from brownie import chain
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from api.db.index import EventFilter
-from api.db.outbox import CONTRACT_OF_KIND
-from api.routes.audit import _fingerprint
-from api.routes.intake import PATHS
+from api.store.index import EventFilter
+from api.store.outbox import CONTRACT_OF_KIND
+from api.http.routes.audit import _fingerprint
+from api.http.routes.messages import PATHS
 from returntrace import gs1
 from returntrace.policies import Facts, Grade
 from returntrace.vocab import AggregationAction, BizStep, Disposition

@@ -18,11 +18,12 @@ from fastapi.testclient import TestClient
 from requests.exceptions import RequestException
 from web3 import Web3
 
-from api.chain import REQUEST_RPC, Chain, ChainReader
+from api.chain.client import REQUEST_RPC, Chain
+from api.chain.reader import ChainReader
 from api.main import create_app
-from api.routes.resolver import _block_time_lookup, _currency_lookup
+from api.http.routes.resolver import _block_time_lookup, _currency_lookup
 from api.settings import Settings
-from api.unit_view import ChainReads
+from api.read.proofs import ChainReads
 from returntrace.vocab import BizStep
 from scripts import audit
 from scripts.gateway import wait_until

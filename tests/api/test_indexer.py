@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from returntrace.refs import order_ref, rma_ref
 from api.main import create_app
-from api.unit_view import unit_view
+from api.read.unit_views import unit_view
 from returntrace import eip712, gs1, history
 from returntrace.policies import Facts, Grade
 from returntrace.vocab import BizStep, Disposition
@@ -195,7 +195,7 @@ def test_indexer_takes_2000_events_in_one_round(gateway, deployment, actors, rel
 def test_unit_view_among_100k_indexed_events_shows_only_its_own(gateway, deployment, actors, relayer):
     """A real unit with 20 events among 100,000 indexed events (5,000 synthetic units of 20): its
     view holds exactly its 20 events and verifies. (Latency is measured by bench/gateway.py.)"""
-    from api.db.index import IndexBatch
+    from api.store.index import IndexBatch
     from scripts import deploy
 
     d, brand, carrier = deployment, actors["brand"], actors["carrier"]

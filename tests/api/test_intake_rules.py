@@ -12,7 +12,7 @@ import pytest
 from brownie import chain
 from fastapi.testclient import TestClient
 
-from api.chain import ManifestError
+from api.chain.client import ManifestError
 from api.main import create_app
 from returntrace import gs1
 from returntrace.policies import Facts, Grade, UnitDisposition

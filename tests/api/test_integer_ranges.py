@@ -9,8 +9,8 @@ import base64
 import pytest
 from brownie import chain
 
-from api.db.index import EventFilter
-from api.routes.audit import _fingerprint
+from api.store.index import EventFilter
+from api.http.routes.audit import _fingerprint
 from returntrace.policies import Facts, Grade
 from returntrace.vocab import BizStep, Disposition
 from tests.api.test_parcels import aggregation

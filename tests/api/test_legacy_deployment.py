@@ -17,7 +17,7 @@ import pytest
 from brownie import TraceRegistry, chain
 from fastapi.testclient import TestClient
 
-from api.chain import ManifestError
+from api.chain.client import ManifestError
 from api.main import create_app
 from api.settings import Settings
 from returntrace import eip712, gs1

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from brownie import chain
 
-from api.consumer_page import format_time
+from api.http.pages.consumer_page import format_time
 from returntrace.policies import EU, Facts, Grade
 from returntrace.vocab import BizStep, Disposition
 from scripts import deploy

@@ -10,8 +10,8 @@ import pytest
 from brownie import web3
 from fastapi.testclient import TestClient
 
-from api.chain import Chain
-from api.db.outbox import OutboxNotDrained, SqliteOutbox
+from api.chain.client import Chain
+from api.store.outbox import OutboxNotDrained, SqliteOutbox
 from api.main import create_app
 from returntrace import gs1
 from returntrace.vocab import HYGIENE_SEALED, BizStep

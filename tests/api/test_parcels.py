@@ -10,7 +10,7 @@ import re
 
 from brownie import chain, web3
 
-from api.unit_view import unit_view
+from api.read.unit_views import unit_view
 from returntrace import gs1
 from returntrace.policies import UnitDisposition
 from returntrace.vocab import AggregationAction, BizStep, Disposition

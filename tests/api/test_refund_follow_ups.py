@@ -7,7 +7,7 @@ from __future__ import annotations
 from brownie import chain
 from web3.exceptions import Web3RPCError
 
-from api import refund_on_receipt
+from api.write import refund_on_receipt
 from returntrace import history
 from returntrace.vocab import BizStep, Disposition
 from scripts import deploy

@@ -16,10 +16,10 @@ from urllib.parse import quote
 import pytest
 import segno
 
-from api.consumer_page import Currency, build_page, format_amount
-from api.digital_link import LinkError, parse_path
-from api.routes import resolver
-from api.views import ReturnStatus, Settlement, TimelineEntry, UnitView, Verification
+from api.http.pages.consumer_page import Currency, build_page, format_amount
+from api.http.pages.digital_link import LinkError, parse_path
+from api.http.routes import resolver
+from api.read.views import ReturnStatus, Settlement, TimelineEntry, UnitView, Verification
 from returntrace import gs1
 from tests.support import GTIN
 
@@ -84,7 +84,7 @@ def returned_view(gtin=GTIN, serial="SN-0001", *, verified=True, currency="nativ
 
 
 class FakeIndex:
-    """Stands in for api.unit_view.unit_view; records what the resolver asked for."""
+    """Stands in for api.read.unit_views.unit_view; records what the resolver asked for."""
 
     def __init__(self, *views: UnitView) -> None:
         self.views = {(v.gtin, v.serial): v for v in views}
@@ -358,7 +358,7 @@ def test_contested_grade_and_the_arbiters_decision():
         _escrow_event("DisputeResolved", 111, 5 * 86_400, arbiter=arbiter, facts=4, grade=3, reason="0x" + b"facts_corrected".hex().ljust(64, "0")),
         _escrow_event("OrderSettled", 111, 5 * 86_400, log_index=2, path=1, grade=3),
     ]
-    # What UnitViews makes of those events (api/unit_view.py): who opened it, until when, the arbiter's facts.
+    # What UnitViews makes of those events (api/read/orders.py): who opened it, until when, the arbiter's facts.
     rs.dispute = {
         "openedBy": "buyer", "account": buyer, "decideBy": decide_by, "time": T0 + 4 * 86_400 + 900, "pending": False, "lapsed": False,
         "resolution": {

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from brownie import chain
 
-from api import refund_on_receipt
-from api.unit_view import unit_view
+from api.write import refund_on_receipt
+from api.read.unit_views import unit_view
 from returntrace import eip712
 from returntrace.policies import EU, Facts, Grade
 from returntrace.vocab import BizStep, Disposition

@@ -9,7 +9,7 @@ import re
 
 from brownie import chain
 
-from api.unit_view import unit_view
+from api.read.unit_views import unit_view
 from returntrace.policies import EU, UnitDisposition
 from returntrace.vocab import BizStep, Disposition
 from tests.api.indexing import execute
