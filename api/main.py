@@ -1,6 +1,7 @@
-"""The gateway application: `create_app()` wires settings, chain, outbox, relayer and routers.
+"""The gateway application: `create_app()` builds the services (api/services.py) once, and
+registers the routers and the error handlers.
 
-    uvicorn api.main:app --host 127.0.0.1 --port 8000     # settings from RT_* variables
+    uvicorn --factory api.main:app --host 127.0.0.1 --port 8000     # settings from RT_* variables
 """
 
 from __future__ import annotations
@@ -14,19 +15,9 @@ from fastapi.responses import JSONResponse
 from requests.exceptions import RequestException
 
 from . import errors
-from .chain.client import Chain, LegacyDeployment
-from .chain.reader import ChainReader
 from .http.routes import audit, evidence, health, messages, resolver
-from .read.indexer import Indexer
-from .read.legacy import Legacy, index_path, legacy_deployments
-from .read.proofs import ChainReads, ChainRecords
-from .read.unit_views import UnitViews, make_unit_views
+from .services import Services
 from .settings import Settings
-from .store.evidence import EvidenceStore
-from .store.index import SqliteIndex
-from .store.outbox import OutboxNotDrained, SqliteOutbox
-from .write.intake import Intake
-from .write.relayer import Relayer
 
 log = logging.getLogger("returntrace.gateway")
 
@@ -36,49 +27,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        chain = Chain.connect(settings.rpc_url, settings.manifest, settings.request_rpc)
-        previous = legacy_deployments(settings.legacy_manifests, settings.rpc_url, settings.worker_rpc)  # a wrong legacy manifest stops the start before anything is opened
-        # The relayer and the indexer wait longer for the node, on web3 clients of their own: a
-        # frozen node holds a worker's round, never a request (README, Configuration).
-        worker_chain = Chain.connect(settings.rpc_url, settings.manifest, settings.worker_rpc)
-        outbox = SqliteOutbox(settings.database)
-        try:
-            outbox.bind(chain.deployment)
-        except OutboxNotDrained:
-            outbox.close()
-            raise
-        reader = ChainReader(chain)
-        app.state.settings, app.state.chain, app.state.reader, app.state.outbox = settings, chain, reader, outbox
-        app.state.intake = Intake(reader, outbox, settings.min_deadline_margin)
-        app.state.evidence = EvidenceStore(settings.evidence_dir, settings.ipfs_api, settings.max_upload_bytes)
-        app.state.relayer = None
-        if settings.relayer_key:
-            app.state.relayer = Relayer(
-                worker_chain, outbox, settings.relayer_key, settings.batch_max_events, settings.batch_interval, settings.pause_before_broadcast,
-                ChainReader(worker_chain),
-            )
-            if settings.relay:
-                app.state.relayer.start()
-        index = SqliteIndex(settings.database)
-        app.state.index = index
-        app.state.intake.index = index  # names the parcel a unit is already packed in (409 already_packed)
-        app.state.indexer = Indexer(worker_chain, index, settings.index_interval, settings.index_block_range, settings.index_confirmations)
-        app.state.unit_views = make_unit_views(index, chain, settings.rpc_url, settings.request_rpc, settings.public_url)
-        app.state.legacy = [_open_legacy(d, settings, app.state.unit_views.chain_records.reads) for d in previous]
-        app.state.unit_views.previous = tuple(legacy.views for legacy in app.state.legacy)
-        if settings.index:
-            for indexer in (app.state.indexer, *(legacy.indexer for legacy in app.state.legacy)):
-                indexer.start()
+        services = Services.open(settings)
+        app.state.services = services  # the only thing on app.state: routes reach it through api.http.deps
+        services.start()
         try:
             yield
         finally:
-            app.state.indexer.stop()
-            for legacy in app.state.legacy:
-                legacy.close()
-            if app.state.relayer:
-                app.state.relayer.stop()
-            outbox.close()
-            index.close()
+            services.close()
 
     app = FastAPI(
         title="ReturnTrace gateway",
@@ -96,16 +51,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     app.include_router(messages.orders_router)
     return app
-
-
-def _open_legacy(d: LegacyDeployment, settings: Settings, reads: ChainReads) -> Legacy:
-    """A legacy deployment's index and indexer (not started) and its views, whose registry reads go
-    through `reads`: the current deployment's, on the same node, so a node that stopped answering is
-    given up on once."""
-    index = SqliteIndex(index_path(settings.database, d))
-    indexer = Indexer(d, index, settings.index_interval, settings.index_block_range, settings.index_confirmations)
-    records = ChainRecords(settings.rpc_url, d.registry.address, settings.request_rpc, reads=reads)
-    return Legacy(d, index, indexer, UnitViews(index, records, settings.public_url, deployment=d.deployment))
 
 
 def app() -> FastAPI:  # uvicorn --factory api.main:app

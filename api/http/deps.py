@@ -1,4 +1,5 @@
-"""Request dependencies: the parts of the running gateway a route needs, from app.state."""
+"""Request dependencies: the parts of the running gateway a route needs, from its services
+container (`app.state.services`, an api.services.Services built once by the app factory)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from fastapi import Depends, Request
 from ..chain.client import Chain
 from ..chain.reader import ChainReader
 from ..errors import ApiError
-from ..read.unit_views import UnitViews, unit_views
+from ..read.unit_views import UnitViews
+from ..services import Services
 from ..settings import Settings
 from ..store.evidence import EvidenceStore
 from ..store.index import SqliteIndex
@@ -17,26 +19,49 @@ from ..store.outbox import Outbox
 from ..write.intake import Intake
 
 
-def get_settings(request: Request) -> Settings:
-    return request.app.state.settings
+def get_services(request: Request) -> Services:
+    services = getattr(request.app.state, "services", None)
+    if services is None:
+        # A wiring mistake, not a client error: fail loudly.
+        raise RuntimeError("app.state.services is not set: the app factory must build the gateway's Services")
+    return services
 
 
-def get_chain(request: Request) -> Chain:
-    return request.app.state.chain
+ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-def get_reader(request: Request) -> ChainReader:
-    return request.app.state.reader
+def get_settings(services: ServicesDep) -> Settings:
+    return services.settings
 
 
-def get_outbox(request: Request) -> Outbox:
-    return request.app.state.outbox
+def get_chain(services: ServicesDep) -> Chain:
+    return services.chain
 
 
-def get_intake(request: Request) -> Intake:
-    if request.app.state.relayer is None:
+def get_reader(services: ServicesDep) -> ChainReader:
+    return services.reader
+
+
+def get_outbox(services: ServicesDep) -> Outbox:
+    return services.outbox
+
+
+def get_intake(services: ServicesDep) -> Intake:
+    if services.relayer is None:
         raise ApiError(503, "read_only", "this gateway has no relayer key (RT_RELAYER_KEY) and accepts no messages")
-    return request.app.state.intake
+    return services.intake
+
+
+def get_index(services: ServicesDep) -> SqliteIndex:
+    return services.index
+
+
+def get_unit_views(services: ServicesDep) -> UnitViews:
+    return services.unit_views
+
+
+def get_evidence_store(services: ServicesDep) -> EvidenceStore:
+    return services.evidence
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -44,30 +69,6 @@ ChainDep = Annotated[Chain, Depends(get_chain)]
 ReaderDep = Annotated[ChainReader, Depends(get_reader)]
 OutboxDep = Annotated[Outbox, Depends(get_outbox)]
 IntakeDep = Annotated[Intake, Depends(get_intake)]
-
-
-def get_index(request: Request) -> SqliteIndex:
-    return request.app.state.index
-
-
-def get_unit_views(request: Request) -> UnitViews:
-    views = unit_views(request.app.state)  # also picks up app.state.evidence
-    if views is None:
-        raise ApiError(503, "index_unavailable", "this gateway has no index")
-    return views
-
-
 IndexDep = Annotated[SqliteIndex, Depends(get_index)]
 UnitViewsDep = Annotated[UnitViews, Depends(get_unit_views)]
-
-
-def get_evidence_store(request: Request) -> EvidenceStore:
-    """The gateway's `EvidenceStore`, from ``request.app.state.evidence``."""
-    store = getattr(request.app.state, "evidence", None)
-    if store is None:
-        # A wiring mistake, not a client error: fail loudly.
-        raise RuntimeError("app.state.evidence is not set: the app factory must create the EvidenceStore")
-    return store
-
-
 EvidenceStoreDep = Annotated[EvidenceStore, Depends(get_evidence_store)]

@@ -13,7 +13,7 @@ from . import evidence_lookup
 from .rows import rebuild
 
 
-def integrity_report(index: Any, views: Any, evidence_store: Any) -> dict[str, Any]:
+def integrity_report(index: Any, views: Any) -> dict[str, Any]:
     """Every indexed unit's chain rebuilt from its index rows against `unitRecord` at the indexed
     block (one block for all), plus the evidence files. Raises ChainUnavailable."""
     checks: list[history.UnitCheck] = []
@@ -48,12 +48,5 @@ def integrity_report(index: Any, views: Any, evidence_store: Any) -> dict[str, A
             ch.onchain_record = onchain.get(ch.unit_id, 0)
         report = history.integrity_report(block, checks, events, parcels)
     report["orders"] = orders
-    report["evidence"] = evidence_report(views, evidence_store, digests)
+    report["evidence"] = evidence_lookup.evidence_report(views.evidence, digests)
     return report
-
-
-def evidence_report(views: Any, store: Any, digests: list[dict[str, Any]]) -> dict[str, Any]:
-    if store is None:
-        return evidence_lookup.evidence_report(None, digests)
-    views.evidence.store = store
-    return evidence_lookup.evidence_report(views.evidence, digests)

@@ -1,7 +1,7 @@
 """Evidence as the views name it: the CID when the evidence store holds the file, else the 0x digest.
 
 On-chain an event carries only the 32-byte sha2-256 digest inside the evidence file's CIDv1
-(api/store/evidence/cid.py). The store (app.state.evidence, an api.store.evidence.EvidenceStore) maps it
+(api/store/evidence/cid.py). The store (Services.evidence, an api.store.evidence.EvidenceStore) maps it
 back to a CID (`cid_for_digest`); this wraps that lookup with a cache for the pages, and checks
 for the integrity report that the file is there and still hashes to its CID (`check`).
 """

@@ -12,6 +12,7 @@ import time
 from collections import OrderedDict
 from typing import Any, Callable
 
+from requests.exceptions import RequestException
 from web3 import Web3
 
 from returntrace import history
@@ -184,3 +185,56 @@ class OrderLinks:
             "refundOnReturn": policy.refund_on_return, "freePickup": policy.free_pickup,
         }
 
+
+ERC20_META_ABI = [
+    {"name": "symbol", "type": "function", "stateMutability": "view", "inputs": [], "outputs": [{"name": "", "type": "string"}]},
+    {"name": "decimals", "type": "function", "stateMutability": "view", "inputs": [], "outputs": [{"name": "", "type": "uint8"}]},
+]
+
+
+class PageReads:
+    """What the consumer page reads besides its proofs: an order currency's symbol and decimals (an
+    ERC-20's, read once) and when a block was mined (for escrow steps the index gave no time). Both
+    go through the pages' fast-fail guard (`reads`): with the node frozen, they fail at once after
+    the first timeout instead of one timeout each. A failure is an answer (None), never an error."""
+
+    BLOCK_TIME_CACHE = 10_000
+
+    def __init__(self, chain: Any, reads: ChainReads) -> None:
+        self.chain, self.reads = chain, reads
+        self._currencies: dict[str, tuple[str, int]] = {}
+        self._block_times: dict[int, int] = {}
+
+    def token(self, currency: str) -> tuple[str, int] | None:
+        """(symbol, decimals) of an ERC-20; None if it has none or the node is down (not remembered)."""
+        if currency not in self._currencies:
+            w3 = self.chain.w3
+
+            def metadata() -> tuple[str, int] | None:
+                try:
+                    token = w3.eth.contract(address=w3.to_checksum_address(currency), abi=ERC20_META_ABI)
+                    return str(token.functions.symbol().call()), int(token.functions.decimals().call())
+                except RequestException:  # the node did not answer: the guard marks it down
+                    raise
+                except Exception:  # not an ERC-20 with metadata (the node is fine)
+                    return None
+
+            try:
+                found = self.reads.guarded(metadata)
+            except Exception:  # the node is down: no metadata this time
+                found = None
+            if found is None:
+                return None
+            self._currencies[currency] = found
+        return self._currencies[currency]
+
+    def block_time(self, block: int) -> int | None:
+        """When `block` was mined; None if the node could not say (not remembered)."""
+        if block not in self._block_times:
+            if len(self._block_times) >= self.BLOCK_TIME_CACHE:
+                self._block_times.clear()
+            try:
+                self._block_times[block] = self.reads.guarded(lambda: int(self.chain.w3.eth.get_block(block)["timestamp"]))
+            except Exception:  # the page still renders, without that time
+                return None
+        return self._block_times[block]

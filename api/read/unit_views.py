@@ -1,6 +1,6 @@
 """A unit as the consumer page, the resolver's JSON and the auditor see it, proven against the chain.
 
-    unit_view(app.state, "09506000134352", "ABC123") -> UnitView | None
+    services.unit_views.view("09506000134352", "ABC123") -> UnitView | None
 
 The timeline, the product and the latest order come from the index database (one read
 transaction, so they describe one indexed block N). The verification rebuilds the unit's hash
@@ -19,7 +19,6 @@ from typing import Any
 from returntrace import gs1, hashchain, history
 from returntrace.vocab import HYGIENE_SEALED, BizStep, Disposition, closes
 
-from ..chain.client import RpcProfile
 from ..store.index import IndexReader, SqliteIndex
 from .evidence_lookup import EvidenceNames
 from .orders import OrderViews, reissue_unfulfilled
@@ -47,20 +46,20 @@ def _fate(row: dict[str, Any], organization: int | None, at_event: bool = True) 
 
 
 class UnitViews:
-    """Builds UnitViews from the index and verifies them against the chain (app.state.unit_views)."""
+    """Builds UnitViews from the index and verifies them against the chain (Services.unit_views)."""
 
     def __init__(
         self, index: SqliteIndex, chain_records: ChainRecords, public_url: str, evidence: Any = None, links: OrderLinks | None = None,
-        deployment: dict[str, Any] | None = None,
+        deployment: dict[str, Any] | None = None, previous: tuple[UnitViews, ...] = (),
     ) -> None:
         self.index, self.chain_records, self.public_url = index, chain_records, public_url
-        self.evidence = EvidenceNames(evidence)
+        self.evidence = EvidenceNames(evidence)  # `evidence`: the EvidenceStore that names digests by CID (None: digests)
         self.orders = OrderViews(links, self.evidence, public_url)
         # `deployment` names the deployment these views come from (None: the gateway's current one);
         # `previous`, the views of deployments served read-only (api/read/legacy.py), asked in order for a
         # unit this one does not know.
         self.deployment = deployment
-        self.previous: tuple[UnitViews, ...] = ()
+        self.previous = previous
 
     @property
     def links(self) -> OrderLinks | None:
@@ -253,42 +252,3 @@ class UnitViews:
             return_status=None,
             verification=Verification(False, block, None, 0, f"not indexed yet: the unit is on-chain but the indexer is at block {block}"),
         )
-
-
-def make_unit_views(index: SqliteIndex, chain: Any, rpc_url: str, rpc: RpcProfile, public_url: str) -> UnitViews:
-    """UnitViews over the index whose registry and escrow reads share one cache and one fast-fail guard."""
-    records = ChainRecords(rpc_url, chain.registry.address, rpc)
-    links = OrderLinks(rpc_url, chain, rpc, reads=records.reads)
-    return UnitViews(index, records, public_url, links=links)
-
-
-def unit_views(state: Any) -> UnitViews | None:
-    """The app's UnitViews (made on first use from app.state's index, chain and settings)."""
-    views = getattr(state, "unit_views", None)
-    if views is None:
-        index, chain, settings = getattr(state, "index", None), getattr(state, "chain", None), getattr(state, "settings", None)
-        if index is None or chain is None or settings is None:
-            return None
-        views = make_unit_views(index, chain, settings.rpc_url, settings.request_rpc, settings.public_url)
-        state.unit_views = views
-    for v in (views, *views.previous):
-        v.evidence.store = getattr(state, "evidence", None) or v.evidence.store
-    return views
-
-
-def parcel_view(state: Any, sscc: str) -> ParcelView | None:
-    """The verified view of a parcel for its /00/ page; None when unknown (or no index)."""
-    views = unit_views(state)
-    return views.parcel_view(sscc) if views is not None else None
-
-
-def unit_view(state: Any, gtin14: str, serial: str) -> UnitView | None:
-    """The verified view of unit (GTIN, serial) for the resolver, the page and the auditor.
-
-    `state` is the app's state (`request.app.state`). Returns None for a unit nobody commissioned
-    (or one the index lacks while the chain cannot be asked); raises `returntrace.gs1.GS1Error`
-    (a ValueError) for a malformed GTIN or serial. Never raises because the chain is down."""
-    views = unit_views(state)
-    if views is None:
-        return None
-    return views.view(gtin14, serial)

@@ -31,6 +31,7 @@ from ..chain.reader import (
     ChainReader,
 )
 from ..errors import ApiError, storable
+from ..store.index import SqliteIndex
 from ..store.outbox import CONTRACT_OF_KIND, Message, NonceConflict, Outbox, UnitConflict
 from . import refund_on_receipt
 
@@ -100,8 +101,9 @@ def normalize(kind: str, body: BaseModel) -> dict[str, Any]:
 
 
 class Intake:
-    def __init__(self, reader: ChainReader, outbox: Outbox, min_deadline_margin: int) -> None:
+    def __init__(self, reader: ChainReader, outbox: Outbox, min_deadline_margin: int, index: SqliteIndex | None = None) -> None:
         self.reader, self.outbox, self.margin = reader, outbox, min_deadline_margin
+        self.index = index  # names the parcel a unit is already packed in (409 already_packed); None: not named
 
     def accept(self, kind: str, body: BaseModel) -> tuple[Message, bool]:
         message = normalize(kind, body)
@@ -303,10 +305,9 @@ class Intake:
 
     def _sscc_of(self, parcel_id: bytes) -> str | None:
         """The SSCC of a parcel the index knows (the chain keeps only its id)."""
-        index = getattr(self, "index", None)
-        if index is None:
+        if self.index is None:
             return None
-        with index.read() as r:
+        with self.index.read() as r:
             found = r.parcel("0x" + parcel_id.hex())
         return f"{found['sscc']:018d}" if found else None
 

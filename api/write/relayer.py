@@ -77,7 +77,7 @@ class Relayer(Worker):
     name = "relayer"
 
     def __init__(
-        self, chain: Chain, outbox: Outbox, private_key: str, batch_max_events: int, interval: float,
+        self, *, chain: Chain, outbox: Outbox, private_key: str, batch_max_events: int, interval: float,
         pause_before_broadcast: float = 0.0, reader: ChainReader | None = None,
     ) -> None:
         super().__init__(interval)

@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import aleph_cid
 import httpx
@@ -22,8 +23,9 @@ from Crypto.Cipher import ChaCha20
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from api.store.evidence import cid as cids
 from api.http.deps import get_evidence_store
+from api.http.routes import evidence as evidence_routes
+from api.store.evidence import cid as cids
 from api.store.evidence.store import (
     ContentTypeMismatch,
     EvidenceCorrupted,
@@ -37,7 +39,6 @@ from api.store.evidence.store import (
     UnsupportedContentType,
     to_multiaddr,
 )
-from api.http.routes import evidence as evidence_routes
 
 ROOT = Path(__file__).resolve().parents[2]
 NODE_DIR = ROOT / "tools" / "ipfs-node"
@@ -231,7 +232,7 @@ def test_ipfs_addresses_become_multiaddrs():
 def make_app(store: EvidenceStore) -> FastAPI:
     app = FastAPI()
     app.include_router(evidence_routes.router)
-    app.state.evidence = store
+    app.state.services = SimpleNamespace(evidence=store)  # the routes reach the store through the services
     return app
 
 
@@ -353,7 +354,7 @@ def test_corrupted_evidence_is_410_not_served(client, store):
 def test_router_needs_the_store_on_app_state():
     app = FastAPI()
     app.include_router(evidence_routes.router)
-    with TestClient(app, raise_server_exceptions=True) as c, pytest.raises(RuntimeError, match="app.state.evidence"):
+    with TestClient(app, raise_server_exceptions=True) as c, pytest.raises(RuntimeError, match="app.state.services"):
         c.get(f"/v1/evidence/{HELLO_CID}")
     assert get_evidence_store.__name__ == "get_evidence_store"
 

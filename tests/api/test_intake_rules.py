@@ -24,10 +24,10 @@ OTHER_SSCC = int(gs1.with_check_digit("09506000000054321"))
 
 
 def _rejected(gateway, path, body, status, code):
-    before = gateway.app.state.outbox.depth()
+    before = gateway.services.outbox.depth()
     r = gateway.post(path, body)
     assert (r.status_code, r.json()["error"]) == (status, code), r.text
-    assert gateway.app.state.outbox.depth() == before  # nothing stored
+    assert gateway.services.outbox.depth() == before  # nothing stored
 
 
 def _accepted(gateway, path, body):
@@ -74,7 +74,7 @@ def test_a_parcel_that_holds_units_is_not_closed(gateway):
     gateway.relay()
     _accepted(gateway, "/v1/events", destroy())
     gateway.relay()
-    assert gateway.app.state.chain.registry.functions.isClosed(PARCEL).call()
+    assert gateway.services.chain.registry.functions.isClosed(PARCEL).call()
     del b
 
 
@@ -98,7 +98,7 @@ def test_inspections_the_escrow_would_refuse(gateway, shop, deployment, escrow, 
     deployment.registry.setReturnCenter(warehouse.gln, warehouse.gln, 0, {"from": admin})
     chain.sleep(6 * 24 * 3600)
     chain.mine()
-    gateway.app.state.reader._block_time = (0.0, 0)
+    gateway.services.reader._block_time = (0.0, 0)
     _rejected(gateway, "/v1/inspections", gateway.inspection_body(late, Facts.SEAL_INTACT | Facts.PACKAGING_INTACT, Grade.A, "inspector2"), 409, "sla_elapsed")
 
 
@@ -122,7 +122,7 @@ def test_a_closing_made_elsewhere_within_the_reader_ttl_fails_on_chain_with_its_
     """An open unit's record is read again after the reader's TTL (as roles are): a unit closed by
     another gateway in that window is accepted here, and the chain's refusal is what the message
     then carries; closings queued or confirmed here are refused at once (the tests above)."""
-    gateway.app.state.reader._ttl = 600  # the window, made wide enough that a slow machine stays inside it
+    gateway.services.reader._ttl = 600  # the window, made wide enough that a slow machine stays inside it
     unit = destined(UnitDisposition.DONATE)  # its settled order sends it to a charity
     _accepted(gateway, "/v1/events", gateway.events_body("warehouse", [gateway.event(unit, BizStep.STORING, "warehouse")]))
     gateway.relay()

@@ -83,12 +83,12 @@ def _page(gw: Gateway, serial: str) -> dict:
 def _indexed(gw: Gateway) -> int:
     """Indexes the legacy registry, then moves the chain on and indexes the current deployment (its
     index ends at a later block): returns the legacy index's block."""
-    legacy = gw.app.state.legacy[0]
+    legacy = gw.services.legacy[0]
     legacy.indexer.index_once()
     gw.commission("NEW-1", "BOTH-1")
     gw.relay()
-    gw.app.state.indexer.index_once()
-    assert gw.app.state.indexer.indexed_block() > legacy.indexer.indexed_block()
+    gw.services.indexer.index_once()
+    assert gw.services.indexer.indexed_block() > legacy.indexer.indexed_block()
     return legacy.indexer.indexed_block()
 
 
@@ -112,7 +112,7 @@ def test_a_previous_deployments_unit_is_served_verified_and_read_only(gw, old):
     assert "Recorded under the previous deployment (read-only)" in html and "Verified on-chain" in html
 
     # The current deployment's units come from the current one, a serial recorded under both included.
-    current_block = gw.app.state.indexer.indexed_block()
+    current_block = gw.services.indexer.indexed_block()
     for serial in ("NEW-1", "BOTH-1"):
         view = _page(gw, serial)
         assert view["deployment"] is None and view["verification"]["verified"] is True and view["verification"]["block"] == current_block
@@ -130,8 +130,8 @@ def test_a_previous_deployments_unit_is_served_verified_and_read_only(gw, old):
 
     # Both indexes at one block: the reads of the two registries share the node's guard and cache,
     # and BOTH-1's record in one is not taken for its record in the other.
-    previous = gw.app.state.legacy[0]
-    assert previous.views.chain_records.reads is gw.app.state.unit_views.chain_records.reads
+    previous = gw.services.legacy[0]
+    assert previous.views.chain_records.reads is gw.services.unit_views.chain_records.reads
     previous.indexer.index_once()
     assert previous.indexer.indexed_block() == current_block
     both = previous.views.view(GTIN, "BOTH-1")
@@ -140,7 +140,7 @@ def test_a_previous_deployments_unit_is_served_verified_and_read_only(gw, old):
 
 def test_an_altered_legacy_index_row_is_not_verified(gw, old):
     _indexed(gw)
-    legacy = gw.app.state.legacy[0]
+    legacy = gw.services.legacy[0]
     unit = "0x" + old.units["OLD-1"].hex()
     _tamper(legacy.index.path, "UPDATE idx_events SET location = location + 1 WHERE unit_id = ? AND seq = 2", unit)
     view = _page(gw, "OLD-1")

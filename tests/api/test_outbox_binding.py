@@ -11,8 +11,8 @@ from brownie import web3
 from fastapi.testclient import TestClient
 
 from api.chain.client import Chain
-from api.store.outbox import OutboxNotDrained, SqliteOutbox
 from api.main import create_app
+from api.store.outbox import OutboxNotDrained, SqliteOutbox
 from returntrace import gs1
 from returntrace.vocab import HYGIENE_SEALED, BizStep
 from scripts import deploy

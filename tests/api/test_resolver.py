@@ -220,7 +220,7 @@ def test_a_real_unit_from_the_index(gateway):
     journey(gateway, ["REAL-1"])
     path = f"/01/{GTIN13}/21/REAL-1"
     assert "not indexed yet" in text_of(get(gateway, path).text)  # on-chain, the indexer not run yet: said plainly
-    gateway.app.state.indexer.index_once()
+    gateway.services.indexer.index_once()
     view = get(gateway, path, accept="application/json").json()
     assert view["verification"]["verified"] is True and view["gtin"] == GTIN
     text = text_of(get(gateway, path).text)
@@ -481,7 +481,7 @@ def expected_modules(uri: str) -> list[list[bool]]:
 def test_qr_png_encodes_the_canonical_digital_link(gateway, path, serial):
     r = gateway.client.get(path + "/qr.png")
     assert r.status_code == 200 and r.headers["content-type"] == "image/png" and len(r.content) > 100
-    uri = gs1.digital_link(gateway.app.state.settings.public_url, GTIN, serial)
+    uri = gs1.digital_link(gateway.services.settings.public_url, GTIN, serial)
     assert uri.startswith("http://127.0.0.1:8000/01/09506000134352/21/")
     assert modules_of_png(r.content) == expected_modules(uri)
     assert modules_of_png(r.content) != expected_modules(uri + "0")
@@ -506,12 +506,12 @@ def test_qr_of_an_invalid_link_is_400(gateway):
 def test_qr_uses_the_configured_public_url(gateway):
     from dataclasses import replace
 
-    settings = gateway.app.state.settings
-    gateway.app.state.settings = replace(settings, public_url="https://id.returntrace.example/")
+    services = gateway.services
+    gateway.app.state.services = replace(services, settings=replace(services.settings, public_url="https://id.returntrace.example/"))
     try:
         r = gateway.client.get(f"/01/{GTIN}/21/SN-0001/qr.png")
     finally:
-        gateway.app.state.settings = settings
+        gateway.app.state.services = services
     assert modules_of_png(r.content) == expected_modules(f"https://id.returntrace.example/01/{GTIN}/21/SN-0001")
 
 

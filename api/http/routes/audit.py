@@ -32,7 +32,7 @@ from ...errors import SQL_INT_MAX, ApiError, parse_storable
 from ...read import audit, epcis, settlements
 from ...read.proofs import ChainUnavailable
 from ...store.index import EventFilter, IndexReader, OrderRef
-from ..deps import ChainDep, IndexDep, UnitViewsDep
+from ..deps import ChainDep, IndexDep, ServicesDep, UnitViewsDep
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
 
@@ -283,15 +283,11 @@ def get_epcis(request: Request, f: FilterDep, index: IndexDep, views: UnitViewsD
 
 
 @router.get("/integrity", summary="Every indexed unit's rebuilt hash chain against its on-chain record at one block; evidence against its CIDs")
-def get_integrity(request: Request, index: IndexDep, views: UnitViewsDep) -> dict[str, Any]:
-    evidence = getattr(request.app.state, "evidence", None)
+def get_integrity(services: ServicesDep) -> dict[str, Any]:
     try:
-        report = audit.integrity_report(index, views, evidence)
+        report = audit.integrity_report(services.index, services.unit_views)
         # Previous deployments served read-only (api/read/legacy.py): their units against their own registry, apart.
-        report["legacy"] = [
-            {"deployment": legacy.views.deployment, **audit.integrity_report(legacy.index, legacy.views, evidence)} for legacy in getattr(request.app.state, "legacy", ())
-        ]
+        report["legacy"] = [{"deployment": legacy.views.deployment, **audit.integrity_report(legacy.index, legacy.views)} for legacy in services.legacy]
         return report
     except ChainUnavailable as exc:
         raise ApiError(503, "chain_unavailable", f"the on-chain records could not be read: {exc}") from exc
-

@@ -1,9 +1,7 @@
 """Evidence files: upload (content-addressed, Kubo-identical CIDs) and verified download.
 
-Contract with the app factory: it must set ``app.state.evidence`` to an
-`api.store.evidence.store.EvidenceStore` (``EvidenceStore(settings.evidence_dir, settings.ipfs_api,
-settings.max_upload_bytes)``); the routes reach it through
-`api.http.deps.get_evidence_store` and take the upload limit from ``store.max_bytes``.
+The routes reach the services' `api.store.evidence.store.EvidenceStore` (``Services.evidence``)
+through `api.http.deps.get_evidence_store` and take the upload limit from ``store.max_bytes``.
 
     POST /v1/evidence          multipart/form-data with one file part (its own Content-Type),
                                or the raw bytes with Content-Type image/jpeg, image/png,

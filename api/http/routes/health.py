@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
+
+from ..deps import ServicesDep
 
 router = APIRouter(tags=["health"])
 
@@ -18,8 +20,7 @@ def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz", summary="Chain reachable, relayer funded, outbox depth, indexer lag")
-def readyz(request: Request) -> JSONResponse:
-    state = request.app.state
+def readyz(state: ServicesDep) -> JSONResponse:
     checks: dict[str, Any] = {"outbox": state.outbox.depth()}
     ready = True
     try:
@@ -41,11 +42,9 @@ def readyz(request: Request) -> JSONResponse:
             entry.update(balanceWei=str(balance), funded=balance >= MIN_RELAYER_BALANCE_WEI)
             ready &= balance >= MIN_RELAYER_BALANCE_WEI
         checks["relayer"] = entry
-    indexer = getattr(state, "indexer", None)
-    if indexer is not None:
-        checks["indexer"] = _indexer_check(indexer, head)
+    checks["indexer"] = _indexer_check(state.indexer, head)
     # Previous deployments' registries (RT_LEGACY_MANIFESTS), read through the same node.
-    checks["legacyIndexers"] = [{"registry": legacy.deployment.registry.address, **_indexer_check(legacy.indexer, head)} for legacy in getattr(state, "legacy", ())]
+    checks["legacyIndexers"] = [{"registry": legacy.deployment.registry.address, **_indexer_check(legacy.indexer, head)} for legacy in state.legacy]
     return JSONResponse({"ready": ready, **checks}, status_code=200 if ready else 503)
 
 

@@ -19,12 +19,13 @@ import segno
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.templating import Jinja2Templates
-from requests.exceptions import RequestException
 
 from returntrace import gs1
 
-from ...read.unit_views import parcel_view, unit_view
+from ...read.proofs import PageReads
 from ...read.views import UnitView
+from ...services import Services
+from ..deps import get_services
 from ..pages.consumer_page import NATIVE, Currency, build_page, build_parcel_page
 from ..pages.digital_link import LinkError, UnitLink, parse_path
 
@@ -44,8 +45,15 @@ QR_ERROR_LEVEL = "m"  # 15 % of the code may be damaged (a scuffed label) and it
 QR_SVG_SCALE, QR_PNG_SCALE, QR_BORDER = 4, 8, 4  # border: the 4-module quiet zone ISO/IEC 18004 asks for
 
 
+def unit_view(services: Services, gtin14: str, serial: str) -> UnitView | None:
+    """The verified view of unit (GTIN, serial): None for a unit nobody commissioned; raises
+    `returntrace.gs1.GS1Error` (a ValueError) for a malformed GTIN or serial; never raises because
+    the chain is down (api/read/unit_views.py)."""
+    return services.unit_views.view(gtin14, serial)
+
+
 def get_unit_view() -> UnitViewFn:
-    """The indexer's verified view of a unit (api/read/unit_views.py); tests override this dependency."""
+    """The indexer's verified view of a unit; tests override this dependency."""
     return unit_view
 
 
@@ -99,8 +107,8 @@ def _raw_path(request: Request) -> str:
 
 
 def _public_url(request: Request) -> str:
-    settings = getattr(request.app.state, "settings", None)
-    return settings.public_url if settings is not None else str(request.base_url).rstrip("/")
+    services = getattr(request.app.state, "services", None)
+    return services.settings.public_url if services is not None else str(request.base_url).rstrip("/")
 
 
 def _error(
@@ -128,77 +136,22 @@ def _link_error(request: Request, as_json: bool, exc: LinkError) -> Response:
     )
 
 
-def _cached(state: Any, name: str) -> dict:
-    cache = getattr(state, name, None)
-    if cache is None:
-        cache = {}
-        setattr(state, name, cache)
-    return cache
-
-
-def _guarded(state: Any, read: Callable[[], Any]) -> Any:
-    """`read()` behind the pages' fast-fail guard (ChainReads): with the node frozen, a page's
-    currency and block-time reads fail at once after the first timeout instead of one timeout each."""
-    views = getattr(state, "unit_views", None)
-    return views.chain_records.reads.guarded(read) if views is not None else read()
-
-
-ERC20_META_ABI = [
-    {"name": "symbol", "type": "function", "stateMutability": "view", "inputs": [], "outputs": [{"name": "", "type": "string"}]},
-    {"name": "decimals", "type": "function", "stateMutability": "view", "inputs": [], "outputs": [{"name": "", "type": "uint8"}]},
-]
-
-
-def _currency_lookup(state: Any) -> Callable[[str], Currency]:
-    """Symbol and decimals of the order's currency: the native coin, or an ERC-20 read once from the chain."""
-    cache = _cached(state, "resolver_currencies")
+def _currency_lookup(pages: PageReads) -> Callable[[str], Currency]:
+    """Symbol and decimals of the order's currency: the native coin, or an ERC-20's read from the chain
+    (base units of the token while it cannot be read)."""
 
     def currency_of(currency: str) -> Currency:
         if not currency or currency == "native" or currency.strip("0x") == "":
             return NATIVE
-        if currency not in cache:
-            chain = getattr(state, "chain", None)
-
-            def metadata() -> Currency | None:
-                try:
-                    token = chain.w3.eth.contract(address=chain.w3.to_checksum_address(currency), abi=ERC20_META_ABI)
-                    return Currency(str(token.functions.symbol().call()), int(token.functions.decimals().call()))
-                except RequestException:  # the node did not answer: the guard marks it down
-                    raise
-                except Exception:  # not an ERC-20 with metadata, or no chain (the node is fine)
-                    return None
-
-            try:
-                found = _guarded(state, metadata)
-            except Exception:  # the node is down: show base units this time
-                found = None
-            if found is None:
-                return Currency(f"units of {currency[:6]}…{currency[-4:]}", 0)
-            cache[currency] = found
-        return cache[currency]
+        found = pages.token(currency)
+        return Currency(*found) if found else Currency(f"units of {currency[:6]}…{currency[-4:]}", 0)
 
     return currency_of
 
 
-BLOCK_TIME_CACHE = 10_000
-
-
-def _block_time_lookup(state: Any) -> Callable[[int], int | None]:
+def _block_time_lookup(pages: PageReads) -> Callable[[int], int | None]:
     """When a block was mined, for escrow steps whose event time the index did not give."""
-    cache = _cached(state, "resolver_block_times")
-
-    def block_time(block: int) -> int | None:
-        if block not in cache:
-            if len(cache) >= BLOCK_TIME_CACHE:
-                cache.clear()
-            chain = getattr(state, "chain", None)
-            try:
-                cache[block] = _guarded(state, lambda: int(chain.w3.eth.get_block(block)["timestamp"]))
-            except Exception:  # the page still renders, without that time
-                return None
-        return cache[block]
-
-    return block_time
+    return pages.block_time
 
 
 def qr_image(uri: str, kind: str) -> bytes:
@@ -241,7 +194,8 @@ def _resolve(request: Request, unit_view: UnitViewFn) -> Response:
     if link.qr:
         return _qr(request, link)
 
-    view = unit_view(request.app.state, link.gtin, link.serial)
+    services = get_services(request)
+    view = unit_view(services, link.gtin, link.serial)
     canonical = gs1.digital_link(_public_url(request), link.gtin, link.serial)
     if view is None:
         return _error(
@@ -259,7 +213,7 @@ def _resolve(request: Request, unit_view: UnitViewFn) -> Response:
     headers = {"Vary": "Accept", "Cache-Control": "no-cache", "Link": f'<{view.digital_link or canonical}>; rel="canonical"'}
     if as_json:
         return JSONResponse(view.to_json(), headers=headers)
-    page = build_page(view, _currency_lookup(request.app.state), _block_time_lookup(request.app.state))
+    page = build_page(view, _currency_lookup(services.pages), _block_time_lookup(services.pages))
     page.digital_link = page.digital_link or canonical
     context = {"page": page, "qr_base": gs1.digital_link("", link.gtin, link.serial)}
     return templates.TemplateResponse(request, "unit.html", context, headers={**headers, **HTML_HEADERS})
@@ -307,7 +261,7 @@ def resolve_parcel(request: Request, link_path: str) -> Response:
             qr_image(canonical, kind), media_type=QR_MEDIA[kind],
             headers={"Cache-Control": "public, max-age=86400", "X-Content-Type-Options": "nosniff", "Link": f'<{canonical}>; rel="describes"'},
         )
-    view = parcel_view(request.app.state, sscc18)
+    view = get_services(request).unit_views.parcel_view(sscc18)
     if view is None:
         return _error(
             request, as_json, 404, "unknown_parcel", f"No parcel with SSCC {sscc18} is recorded.", "Unknown parcel",
