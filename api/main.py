@@ -10,11 +10,9 @@ import logging
 from contextlib import asynccontextmanager
 from typing import AsyncIterator
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
-from requests.exceptions import RequestException
+from fastapi import FastAPI
 
-from . import errors
+from .http import errors
 from .http.routes import audit, evidence, health, messages, resolver
 from .services import Services
 from .settings import Settings
@@ -41,12 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Signed lifecycle events in, verified histories out. The chain is the source of truth.",
         lifespan=lifespan,
     )
-    errors.install(app)
-
-    @app.exception_handler(RequestException)
-    async def _chain_down(_: Request, exc: RequestException) -> JSONResponse:
-        return JSONResponse({"error": "chain_unavailable", "detail": f"the chain node did not answer: {type(exc).__name__}"}, status_code=503)
-
+    errors.install(app)  # every error in the one shape (api/http/errors.py)
     for module in (health, messages, evidence, resolver, audit):
         app.include_router(module.router)
     app.include_router(messages.orders_router)

@@ -24,6 +24,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.http.deps import get_evidence_store
+from api.http.errors import install as install_error_handlers
 from api.http.routes import evidence as evidence_routes
 from api.store.evidence import cid as cids
 from api.store.evidence.store import (
@@ -232,6 +233,7 @@ def test_ipfs_addresses_become_multiaddrs():
 def make_app(store: EvidenceStore) -> FastAPI:
     app = FastAPI()
     app.include_router(evidence_routes.router)
+    install_error_handlers(app)  # the gateway's error shape (api/http/errors.py)
     app.state.services = SimpleNamespace(evidence=store)  # the routes reach the store through the services
     return app
 

@@ -17,8 +17,8 @@ through `api.http.deps.get_evidence_store` and take the upload limit from ``stor
         502 the IPFS node failed, or sent bytes that do not match
 
 ``digest`` is the 0x-hex sha2-256 digest inside the CID: the ``bytes32 evidence`` that goes on
-chain (`api.store.evidence.cid.digest_of`). Errors have the gateway's one shape,
-``{"error": code, "detail": text, ...}``.
+chain (`api.store.evidence.cid.digest_of`). Errors are raised as EvidenceError and answered in the
+gateway's one shape, ``{"error": code, "detail": text, ...}``, by api/http/errors.py.
 """
 
 from __future__ import annotations
@@ -50,14 +50,6 @@ _SNIFF = ((b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/png"), 
 
 class BadUpload(EvidenceError):
     status, code = 400, "invalid_upload"
-
-
-def _error(exc: EvidenceError) -> JSONResponse:
-    return JSONResponse(
-        {"error": exc.code, "detail": exc.detail, **exc.extra},
-        status_code=exc.status,
-        headers={"Cache-Control": "no-store"},
-    )
 
 
 def _declared_length(request: Request) -> int | None:
@@ -191,27 +183,22 @@ def _sniff(data: bytes) -> str | None:
 async def upload_evidence(request: Request, store: EvidenceStoreDep) -> Response:
     limit = store.max_bytes
     header = request.headers.get("content-type", "")
-    try:
-        declared = _declared_length(request)
-        if header.split(";", 1)[0].strip().lower() == "multipart/form-data":
-            if declared is not None and declared > limit + MULTIPART_OVERHEAD:
-                raise _too_large(declared, limit)
-            data, part_type = await _read_multipart(request, header, limit)
-            if part_type is None or part_type.split(";", 1)[0].strip().lower() == "application/octet-stream":
-                part_type = _sniff(data)
-                if part_type is None:
-                    raise UnsupportedContentType(
-                        "give the file part a Content-Type", allowed=sorted(ALLOWED_CONTENT_TYPES)
-                    )
-            content_type = normalize_content_type(part_type)
-        else:
-            content_type = normalize_content_type(header)  # 415 before reading any of the body
-            if declared is not None and declared > limit:
-                raise _too_large(declared, limit)
-            data = await _read_raw(request, limit)
-        stored = await run_in_threadpool(store.put, data, content_type)
-    except EvidenceError as exc:
-        return _error(exc)
+    declared = _declared_length(request)
+    if header.split(";", 1)[0].strip().lower() == "multipart/form-data":
+        if declared is not None and declared > limit + MULTIPART_OVERHEAD:
+            raise _too_large(declared, limit)
+        data, part_type = await _read_multipart(request, header, limit)
+        if part_type is None or part_type.split(";", 1)[0].strip().lower() == "application/octet-stream":
+            part_type = _sniff(data)
+            if part_type is None:
+                raise UnsupportedContentType("give the file part a Content-Type", allowed=sorted(ALLOWED_CONTENT_TYPES))
+        content_type = normalize_content_type(part_type)
+    else:
+        content_type = normalize_content_type(header)  # 415 before reading any of the body
+        if declared is not None and declared > limit:
+            raise _too_large(declared, limit)
+        data = await _read_raw(request, limit)
+    stored = await run_in_threadpool(store.put, data, content_type)
     body: dict[str, Any] = {
         "cid": stored.cid,
         "size": stored.size,
@@ -235,14 +222,11 @@ async def upload_evidence(request: Request, store: EvidenceStoreDep) -> Response
     },
 )
 async def get_evidence(cid: str, request: Request, store: EvidenceStoreDep) -> Response:
-    try:
-        canonical = store.canonical(cid)
-        etag = f'"{canonical}"'
-        if etag in request.headers.get("if-none-match", "") and store.has(canonical):
-            return Response(status_code=304, headers={"ETag": etag})
-        data, content_type = await run_in_threadpool(store.get, canonical)
-    except EvidenceError as exc:
-        return _error(exc)
+    canonical = store.canonical(cid)
+    etag = f'"{canonical}"'
+    if etag in request.headers.get("if-none-match", "") and store.has(canonical):
+        return Response(status_code=304, headers={"ETag": etag})
+    data, content_type = await run_in_threadpool(store.get, canonical)
     return Response(
         data,
         media_type=content_type,

@@ -12,13 +12,11 @@ See api/http/pages/digital_link.py for the accepted forms and api/http/pages/con
 from __future__ import annotations
 
 import io
-from pathlib import Path
 from typing import Annotated, Any, Callable, Optional
 
 import segno
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
-from fastapi.templating import Jinja2Templates
 
 from returntrace import gs1
 
@@ -26,20 +24,15 @@ from ...read.proofs import PageReads
 from ...read.views import UnitView
 from ...services import Services
 from ..deps import get_services
+from ..errors import PageError
+from ..pages import HTML_HEADERS, TEMPLATES
 from ..pages.consumer_page import NATIVE, Currency, build_page, build_parcel_page
 from ..pages.digital_link import LinkError, UnitLink, parse_path
 
 router = APIRouter(tags=["resolver"])
-templates = Jinja2Templates(directory=str(Path(__file__).resolve().parents[1] / "pages" / "templates"))
 
 UnitViewFn = Callable[[Any, str, str], Optional[UnitView]]
 
-# The page runs no script and loads nothing from elsewhere; styles are inline.
-HTML_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-}
 QR_MEDIA = {"svg": "image/svg+xml", "png": "image/png"}
 QR_ERROR_LEVEL = "m"  # 15 % of the code may be damaged (a scuffed label) and it still reads
 QR_SVG_SCALE, QR_PNG_SCALE, QR_BORDER = 4, 8, 4  # border: the 4-module quiet zone ISO/IEC 18004 asks for
@@ -111,28 +104,15 @@ def _public_url(request: Request) -> str:
     return services.settings.public_url if services is not None else str(request.base_url).rstrip("/")
 
 
-def _error(
-    request: Request, as_json: bool, status: int, code: str, detail: str, heading: str, advice: str | None = None, message: str | None = None, **shown: str | None
-) -> Response:
-    """The error as {"error", "detail", …} JSON, or as a page: heading, message (default: detail), advice."""
-    headers = {"Vary": "Accept", "Cache-Control": "no-cache"}
-    if as_json:
-        return JSONResponse({"error": code, "detail": detail, **{k: v for k, v in shown.items() if v}}, status_code=status, headers=headers)
-    context = {"heading": heading, "message": message or detail, "advice": advice, "gtin": shown.get("gtin"), "serial": shown.get("serial")}
-    return templates.TemplateResponse(request, "error.html", context, status_code=status, headers={**headers, **HTML_HEADERS})
-
-
-def _link_error(request: Request, as_json: bool, exc: LinkError) -> Response:
+def _link_error(exc: LinkError, as_json: bool) -> PageError:
     if exc.status == 404:
-        return _error(request, as_json, 404, exc.code, exc.reason, "No unit in this link", "This page shows single product units; the code you scanned names a product, not one unit.")
-    return _error(
-        request,
-        as_json,
-        exc.status,
-        exc.code,
-        exc.reason,
-        "This code is not valid",
-        "The link does not hold a valid GS1 product code. If you typed it, check it; if you scanned it from a product, the label may be damaged or not genuine.",
+        return PageError(
+            404, exc.code, exc.reason, "No unit in this link", as_json=as_json,
+            advice="This page shows single product units; the code you scanned names a product, not one unit.",
+        )
+    return PageError(
+        exc.status, exc.code, exc.reason, "This code is not valid", as_json=as_json,
+        advice="The link does not hold a valid GS1 product code. If you typed it, check it; if you scanned it from a product, the label may be damaged or not genuine.",
     )
 
 
@@ -190,7 +170,7 @@ def _resolve(request: Request, unit_view: UnitViewFn) -> Response:
     try:
         link = parse_path(_raw_path(request))
     except LinkError as exc:
-        return _link_error(request, as_json, exc)
+        raise _link_error(exc, as_json) from None
     if link.qr:
         return _qr(request, link)
 
@@ -198,17 +178,11 @@ def _resolve(request: Request, unit_view: UnitViewFn) -> Response:
     view = unit_view(services, link.gtin, link.serial)
     canonical = gs1.digital_link(_public_url(request), link.gtin, link.serial)
     if view is None:
-        return _error(
-            request,
-            as_json,
-            404,
-            "unknown_unit",
-            f"No unit with GTIN {link.gtin} and serial {link.serial} is recorded.",
-            "Unknown product unit",
-            "It may not be registered yet, or the code may have been copied. If you bought it, ask the seller.",
+        raise PageError(
+            404, "unknown_unit", f"No unit with GTIN {link.gtin} and serial {link.serial} is recorded.", "Unknown product unit", as_json=as_json,
+            advice="It may not be registered yet, or the code may have been copied. If you bought it, ask the seller.",
             message="Nothing about a unit with this GTIN and serial is recorded on the blockchain.",
-            gtin=link.gtin,
-            serial=link.serial,
+            gtin=link.gtin, serial=link.serial,
         )
     headers = {"Vary": "Accept", "Cache-Control": "no-cache", "Link": f'<{view.digital_link or canonical}>; rel="canonical"'}
     if as_json:
@@ -216,7 +190,7 @@ def _resolve(request: Request, unit_view: UnitViewFn) -> Response:
     page = build_page(view, _currency_lookup(services.pages), _block_time_lookup(services.pages))
     page.digital_link = page.digital_link or canonical
     context = {"page": page, "qr_base": gs1.digital_link("", link.gtin, link.serial)}
-    return templates.TemplateResponse(request, "unit.html", context, headers={**headers, **HTML_HEADERS})
+    return TEMPLATES.TemplateResponse(request, "unit.html", context, headers={**headers, **HTML_HEADERS})
 
 
 @router.get("/01/{link_path:path}", summary="Resolve a unit's GS1 Digital Link (page, JSON or QR code)", description=RESOLVER_DOC)
@@ -246,14 +220,14 @@ def resolve_parcel(request: Request, link_path: str) -> Response:
     as_json = prefers_json(request.headers.get("accept"))
     raw, _, qr = link_path.partition("/")
     if qr not in ("", "qr.svg", "qr.png"):
-        return _error(request, as_json, 400, "invalid_link", f"/00/{link_path} is not /00/<sscc> or /00/<sscc>/qr.svg", "This code is not valid")
+        raise PageError(400, "invalid_link", f"/00/{link_path} is not /00/<sscc> or /00/<sscc>/qr.svg", "This code is not valid", as_json=as_json)
     try:
         sscc18 = gs1.sscc18(raw) if raw.isascii() and raw.isdigit() and len(raw) == 18 else gs1.sscc18("x")
     except gs1.GS1Error as exc:
-        return _error(
-            request, as_json, 400, "invalid_sscc", f"{raw!r}: {exc}", "This code is not valid",
-            "The link does not hold a valid SSCC (18 digits with a GS1 check digit). If you scanned it from a parcel label, the label may be damaged.",
-        )
+        raise PageError(
+            400, "invalid_sscc", f"{raw!r}: {exc}", "This code is not valid", as_json=as_json,
+            advice="The link does not hold a valid SSCC (18 digits with a GS1 check digit). If you scanned it from a parcel label, the label may be damaged.",
+        ) from None
     canonical = gs1.parcel_link(_public_url(request), sscc18)
     if qr:
         kind = qr.split(".")[1]
@@ -263,11 +237,11 @@ def resolve_parcel(request: Request, link_path: str) -> Response:
         )
     view = get_services(request).unit_views.parcel_view(sscc18)
     if view is None:
-        return _error(
-            request, as_json, 404, "unknown_parcel", f"No parcel with SSCC {sscc18} is recorded.", "Unknown parcel",
-            "Nothing was packed into a parcel with this code yet, or the gateway has not indexed it.",
+        raise PageError(
+            404, "unknown_parcel", f"No parcel with SSCC {sscc18} is recorded.", "Unknown parcel", as_json=as_json,
+            advice="Nothing was packed into a parcel with this code yet, or the gateway has not indexed it.",
         )
     headers = {"Vary": "Accept", "Cache-Control": "no-cache", "Link": f'<{canonical}>; rel="canonical"'}
     if as_json:
         return JSONResponse(view.to_json(), headers=headers)
-    return templates.TemplateResponse(request, "parcel.html", {"page": build_parcel_page(view)}, headers={**headers, **HTML_HEADERS})
+    return TEMPLATES.TemplateResponse(request, "parcel.html", {"page": build_parcel_page(view)}, headers={**headers, **HTML_HEADERS})
