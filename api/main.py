@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from .http import errors
 from .http.routes import audit, evidence, health, messages, resolver
 from .services import Services
-from .settings import Settings
+from .settings import Settings, SettingsError
 
 log = logging.getLogger("returntrace.gateway")
 
@@ -48,4 +48,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def app() -> FastAPI:  # uvicorn --factory api.main:app
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    return create_app()
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:  # a bad RT_* value stops the start, naming the variable
+        raise SystemExit(str(exc)) from None
+    return create_app(settings)

@@ -45,7 +45,7 @@ class Services:
         """Everything the gateway runs on, from `settings`; no thread is started. A manifest that is
         not the current schema, a wrong legacy manifest, or an outbox holding another deployment's
         messages stops it here, before anything is served."""
-        request_rpc, worker_rpc = RpcProfile(settings.rpc_timeout), RpcProfile(settings.worker_rpc_timeout)
+        request_rpc, worker_rpc = settings.request_rpc, settings.worker_rpc
         chain = Chain.connect(settings.rpc_url, settings.manifest, request_rpc)
         previous = legacy_deployments(settings.legacy_manifests, settings.rpc_url, worker_rpc)
         # The relayer and the indexer wait longer for the node, on web3 clients of their own: a

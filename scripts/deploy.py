@@ -13,7 +13,6 @@ labels: they are test keys for a local chain only, never for a real network.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +35,7 @@ from brownie import (
 )
 from eth_utils import keccak
 
+from api.settings import DeploySettings, SettingsError
 from returntrace import eip712, gs1, policies
 from returntrace.vocab import HYGIENE_SEALED, AggregationAction, BizStep, Disposition, Role
 
@@ -302,13 +302,22 @@ def rma_ref(escrow: Any, order_id: int) -> bytes:
 
 
 LOCAL_CHAIN_IDS = (31337, 1337)  # anvil, ganache: the only chains the public test keys may govern
-POWER_KEYS = {"accreditor": "RT_ACCREDITOR_KEY", "law_admin": "RT_LAW_ADMIN_KEY", "policy_admin": "RT_POLICY_ADMIN_KEY", "arbiter": "RT_ARBITER_KEY"}
+POWERS = ("accreditor", "law_admin", "policy_admin", "arbiter")
+POWER_KEYS = {power: DeploySettings.env_name(f"{power}_key") for power in POWERS}  # RT_ACCREDITOR_KEY, …
+
+
+def _settings() -> DeploySettings:
+    try:
+        return DeploySettings.from_env()
+    except SettingsError as exc:  # a malformed key stops the deployment, naming the variable
+        raise SystemExit(str(exc)) from None
 
 
 def governance_from_env(admin: Any) -> Governance:
     """The four powers' keys from RT_ACCREDITOR_KEY, RT_LAW_ADMIN_KEY, RT_POLICY_ADMIN_KEY and
     RT_ARBITER_KEY (all four, each its own key); without them, public test keys, on a local chain only."""
-    given = {power: os.environ.get(var) for power, var in POWER_KEYS.items()}
+    keys = _settings()
+    given = {power: getattr(keys, f"{power}_key") for power in POWERS}
     if all(given.values()):
         if len(set(given.values())) < len(given):
             raise SystemExit("the four powers need four different keys")
@@ -322,7 +331,7 @@ def governance_from_env(admin: Any) -> Governance:
 
 
 def main() -> None:
-    key = os.environ.get("RT_DEPLOYER_KEY")
+    key = _settings().deployer_key
     admin = accounts.add(key) if key else accounts[0]
     d = deploy_contracts(admin, gov=governance_from_env(admin))
     path = write_manifest(d)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -268,7 +267,7 @@ def test_tampered_index_row_is_caught_by_the_page_and_the_integrity_report(gatew
 def test_dead_chain_gives_unverified_views_and_503_integrity_never_500(gateway, gateway_settings):
     _indexed(gateway, ["DEAD-1"])
     gateway.client.__exit__(None, None, None)
-    dead = replace(gateway_settings, rpc_url="http://127.0.0.1:9")  # nothing listens on the discard port
+    dead = gateway_settings.replace(rpc_url="http://127.0.0.1:9")  # nothing listens on the discard port
     with TestClient(create_app(dead)) as client:
         view = unit_view(client.app.state.services, GTIN, "DEAD-1")
         assert view is not None and len(view.timeline) == 5

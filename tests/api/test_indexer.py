@@ -234,9 +234,8 @@ def test_unit_view_among_100k_indexed_events_shows_only_its_own(gateway, deploym
 
 
 def test_background_indexer_follows_the_chain_and_readyz_reports_no_lag(gateway_settings, deployment, actors):
-    from dataclasses import replace
 
-    settings = replace(gateway_settings, index=True, index_interval=0.05)
+    settings = gateway_settings.replace(index=True, index_interval=0.05)
     with TestClient(create_app(settings)) as client:
         gw = Gateway(client, deployment, actors)
         gw.commission("IDX-BG")

@@ -6,7 +6,6 @@ gateway does not start on a manifest that lacks a v2 contract."""
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 
 import pytest
 from brownie import chain
@@ -114,7 +113,7 @@ def test_a_manifest_without_the_desk_or_the_policies_is_refused_at_startup(gatew
     broken = tmp_path / "manifest.json"
     broken.write_text(json.dumps(data))
     with pytest.raises(ManifestError, match="schema 1" if missing == "schemaVersion" else f"has no {missing}"):
-        with TestClient(create_app(replace(gateway_settings, manifest=broken))):
+        with TestClient(create_app(gateway_settings.replace(manifest=broken))):
             pass
 
 

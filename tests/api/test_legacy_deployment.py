@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -65,7 +65,7 @@ def old(admin, actors, relayer, deployment, tmp_path_factory) -> Old:
 
 @pytest.fixture
 def legacy_settings(gateway_settings, old) -> Settings:
-    return replace(gateway_settings, legacy_manifests=(old.manifest,))
+    return gateway_settings.replace(legacy_manifests=(old.manifest,))
 
 
 @pytest.fixture
@@ -155,7 +155,7 @@ def test_an_altered_legacy_index_row_is_not_verified(gw, old):
 def test_a_legacy_unit_with_the_node_down_is_not_verified_never_a_5xx(gw, legacy_settings):
     legacy_block = _indexed(gw)
     gw.client.__exit__(None, None, None)
-    dead = replace(legacy_settings, rpc_url="http://127.0.0.1:9")  # nothing listens on the discard port
+    dead = legacy_settings.replace(rpc_url="http://127.0.0.1:9")  # nothing listens on the discard port
     with TestClient(create_app(dead)) as client:
         r = client.get(f"/01/{GTIN}/21/OLD-1", headers=JSON)
         assert r.status_code == 200, r.text
@@ -179,7 +179,7 @@ def test_a_legacy_manifest_that_is_not_a_previous_deployments_is_refused_at_star
     else:
         manifests, error = (old.manifest, old.manifest), "another legacy manifest names"
     with pytest.raises(ManifestError, match=error):
-        with TestClient(create_app(replace(gateway_settings, legacy_manifests=manifests))):
+        with TestClient(create_app(gateway_settings.replace(legacy_manifests=manifests))):
             pass
     assert not list(tmp_path.glob("*.legacy-*"))  # refused before any index file was made
 

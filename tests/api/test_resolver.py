@@ -507,7 +507,7 @@ def test_qr_uses_the_configured_public_url(gateway):
     from dataclasses import replace
 
     services = gateway.services
-    gateway.app.state.services = replace(services, settings=replace(services.settings, public_url="https://id.returntrace.example/"))
+    gateway.app.state.services = replace(services, settings=services.settings.replace(public_url="https://id.returntrace.example/"))
     try:
         r = gateway.client.get(f"/01/{GTIN}/21/SN-0001/qr.png")
     finally:
