@@ -2,12 +2,13 @@
 
 These dataclasses are the contract between the indexer side (which fills them from the index
 database and proves them against on-chain heads) and the presentation side (HTML page, JSON,
-QR). `to_json` is the JSON form served for `Accept: application/json`.
+QR). Their JSON form, served for `Accept: application/json`, is api/http/responses.py's: camelCase,
+with these snake_case names as deprecated aliases for one release.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -109,9 +110,6 @@ class UnitView:
     # its units show no orders (its escrow is not read).
     deployment: dict[str, Any] | None = None
 
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
 
 @dataclass
 class ParcelMember:
@@ -134,6 +132,3 @@ class ParcelView:
     contents_verified: bool  # every member's parentOf is this parcel and there are parcelSize of them
     contents_reason: str | None
     onchain_size: int | None
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)

@@ -8,6 +8,7 @@ import time
 from brownie import ZERO_ADDRESS, chain
 from fastapi.testclient import TestClient
 
+from api.http.responses import unit_json
 from api.http.routes.resolver import unit_view
 from api.main import create_app
 from returntrace import eip712, gs1, history
@@ -123,7 +124,7 @@ def test_unit_view_timeline_labels_and_verification(gateway, registry, escrow, a
     rs = view.return_status
     assert (rs.order_id, rs.status, rs.settlement.grade, rs.settlement.disposition) == (order_id, "settled", "B", "donate")
     assert view.closed and view.fate["kind"] == "donated"
-    assert view.to_json()["verification"]["verified"] is True
+    assert unit_json(view)["verification"]["verified"] is True
 
 
 def test_unknown_unit_is_none_and_a_unit_not_indexed_yet_says_so(gateway):

@@ -4,7 +4,6 @@ rebinds; the old messages stay readable and out of the new deployment's accounti
 
 from __future__ import annotations
 
-
 import pytest
 from brownie import web3
 from fastapi.testclient import TestClient

@@ -21,6 +21,7 @@ from api.http.pages.digital_link import LinkError, parse_path
 from api.http.routes import resolver
 from api.read.views import ReturnStatus, Settlement, TimelineEntry, UnitView, Verification
 from returntrace import gs1
+from tests.api.test_responses import served_in_both_namings
 from tests.support import GTIN
 
 CID = "bafkreicysg23kiwv34eg2d7qweipxwosdo2py4ldv42nbauguluen5v6am"
@@ -251,7 +252,7 @@ def test_accept_header_picks_json_or_html(accept, wants_json):
 def test_json_is_the_unit_view(gateway, index):
     r = get(gateway, f"/01/{GTIN}/21/SN-0001", accept="application/json")
     assert r.status_code == 200 and r.headers["content-type"] == "application/json"
-    assert r.json() == returned_view().to_json()
+    served_in_both_namings(r.json(), returned_view())  # camelCase, and the deprecated snake_case names
     assert r.headers["vary"] == "Accept"
     assert r.headers["link"] == f'<http://127.0.0.1:8000/01/{GTIN}/21/SN-0001>; rel="canonical"'
 

@@ -33,6 +33,7 @@ from ...read import audit, epcis, settlements
 from ...read.proofs import ChainUnavailable
 from ...store.index import EventFilter, IndexReader, OrderRef
 from ..deps import ChainDep, IndexDep, ServicesDep, UnitViewsDep
+from ..responses import AuditEventsOut, IntegrityOut
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
 
@@ -204,7 +205,11 @@ def _order_at(orders: dict[str, OrderRef], row: dict[str, Any]) -> OrderRef | No
     return found.at((int(row["block"]), int(row["log_index"]))) if found else None
 
 
-@router.get("/events", summary="Lifecycle events by unit, signer, step, event time and block range (keyset-paginated)")
+# `aggregation` is answered for aggregations only.
+@router.get(
+    "/events", response_model=AuditEventsOut, response_model_exclude_unset=True,
+    summary="Lifecycle events by unit, signer, step, event time and block range (keyset-paginated)",
+)
 def get_events(f: FilterDep, index: IndexDep, views: UnitViewsDep, limit: LimitQuery = 100, cursor: CursorQuery = None) -> dict[str, Any]:
     with index.read() as r:
         c = r.cursor()
@@ -282,7 +287,7 @@ def get_epcis(request: Request, f: FilterDep, index: IndexDep, views: UnitViewsD
 # integrity
 
 
-@router.get("/integrity", summary="Every indexed unit's rebuilt hash chain against its on-chain record at one block; evidence against its CIDs")
+@router.get("/integrity", response_model=IntegrityOut, summary="Every indexed unit's rebuilt hash chain against its on-chain record at one block; evidence against its CIDs")
 def get_integrity(services: ServicesDep) -> dict[str, Any]:
     try:
         report = audit.integrity_report(services.index, services.unit_views)

@@ -23,10 +23,8 @@ gateway's one shape, ``{"error": code, "detail": text, ...}``, by api/http/error
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.concurrency import run_in_threadpool
@@ -39,6 +37,7 @@ from ...store.evidence.store import (
     normalize_content_type,
 )
 from ..deps import EvidenceStoreDep
+from ..responses import EvidenceOut
 
 router = APIRouter(tags=["evidence"])
 
@@ -171,6 +170,7 @@ def _sniff(data: bytes) -> str | None:
 @router.post(
     "/v1/evidence",
     status_code=201,
+    response_model=EvidenceOut,
     summary="Store an evidence file; answer its CID and on-chain digest",
     responses={
         201: {"description": "Stored (again: uploads are idempotent)"},
@@ -180,7 +180,7 @@ def _sniff(data: bytes) -> str | None:
         502: {"description": "The IPFS node failed or disagreed on the CID"},
     },
 )
-async def upload_evidence(request: Request, store: EvidenceStoreDep) -> Response:
+async def upload_evidence(request: Request, store: EvidenceStoreDep, response: Response) -> EvidenceOut:
     limit = store.max_bytes
     header = request.headers.get("content-type", "")
     declared = _declared_length(request)
@@ -199,14 +199,8 @@ async def upload_evidence(request: Request, store: EvidenceStoreDep) -> Response
             raise _too_large(declared, limit)
         data = await _read_raw(request, limit)
     stored = await run_in_threadpool(store.put, data, content_type)
-    body: dict[str, Any] = {
-        "cid": stored.cid,
-        "size": stored.size,
-        "contentType": stored.content_type,
-        "digest": stored.digest_hex,
-        "pinnedRemote": stored.pinned_remote,
-    }
-    return JSONResponse(body, status_code=201, headers={"Location": f"/v1/evidence/{stored.cid}"})
+    response.headers["Location"] = f"/v1/evidence/{stored.cid}"
+    return EvidenceOut(cid=stored.cid, size=stored.size, contentType=stored.content_type, digest=stored.digest_hex, pinnedRemote=stored.pinned_remote)
 
 
 @router.get(

@@ -4,23 +4,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Response
 
 from ..deps import ServicesDep
+from ..responses import HealthOut, ReadyOut
 
 router = APIRouter(tags=["health"])
 
 MIN_RELAYER_BALANCE_WEI = 10**16
 
 
-@router.get("/healthz", summary="The process is up")
-def healthz() -> dict[str, str]:
-    return {"status": "ok"}
+@router.get("/healthz", response_model=HealthOut, summary="The process is up")
+def healthz() -> HealthOut:
+    return HealthOut(status="ok")
 
 
-@router.get("/readyz", summary="Chain reachable, relayer funded, outbox depth, indexer lag")
-def readyz(state: ServicesDep) -> JSONResponse:
+# Fields are answered only when they apply (`error` and `detail` with the node unreachable).
+@router.get(
+    "/readyz", response_model=ReadyOut, response_model_exclude_unset=True, responses={503: {"model": ReadyOut, "description": "Not ready"}},
+    summary="Chain reachable, relayer funded, outbox depth, indexer lag",
+)
+def readyz(state: ServicesDep, response: Response) -> ReadyOut:
     checks: dict[str, Any] = {"outbox": state.outbox.depth()}
     ready = True
     try:
@@ -45,7 +49,8 @@ def readyz(state: ServicesDep) -> JSONResponse:
     checks["indexer"] = _indexer_check(state.indexer, head)
     # Previous deployments' registries (RT_LEGACY_MANIFESTS), read through the same node.
     checks["legacyIndexers"] = [{"registry": legacy.deployment.registry.address, **_indexer_check(legacy.indexer, head)} for legacy in state.legacy]
-    return JSONResponse({"ready": ready, **checks}, status_code=200 if ready else 503)
+    response.status_code = 200 if ready else 503
+    return ReadyOut.model_validate({"ready": ready, **checks})
 
 
 def _indexer_check(indexer: Any, head: int | None) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from ...errors import ApiError, storable
 from ...store.outbox import CONTRACT_OF_KIND, Message
 from ...write import refund_on_receipt
 from ..deps import ChainDep, IntakeDep, OutboxDep, ReaderDep
+from ..responses import Eip712Out, MessageOut, NonceOut
 from ..schemas import AggregationBatchIn, CommissionBatchIn, DecommissionBatchIn, DefectClaimIn, EventBatchIn, InspectionIn, ReturnRequestIn
 
 
@@ -28,45 +29,45 @@ router = APIRouter(tags=["intake"], dependencies=[Depends(require_json)])
 PATHS = {"EventBatch": "/v1/events", "CommissionBatch": "/v1/commissions", "AggregationBatch": "/v1/aggregations", "DecommissionBatch": "/v1/decommissions", "Inspection": "/v1/inspections", "ReturnRequest": "/v1/return-requests", "DefectClaim": "/v1/defect-claims"}
 
 
-def _answer(response: Response, stored: tuple[Message, bool]) -> dict[str, Any]:
+def _answer(response: Response, stored: tuple[Message, bool]) -> MessageOut:
     message, created = stored
     response.status_code = 202 if created else 200
     response.headers["Location"] = f"/v1/messages/{message.id}"
-    return message.public()
+    return MessageOut.model_validate(message.public())
 
 
-@router.post("/v1/events", status_code=202, summary="Lifecycle events signed by one actor (EventBatch)")
-def post_events(body: EventBatchIn, intake: IntakeDep, response: Response) -> dict[str, Any]:
+@router.post("/v1/events", status_code=202, response_model=MessageOut, summary="Lifecycle events signed by one actor (EventBatch)")
+def post_events(body: EventBatchIn, intake: IntakeDep, response: Response) -> MessageOut:
     return _answer(response, intake.accept("EventBatch", body))
 
 
-@router.post("/v1/commissions", status_code=202, summary="Units commissioned by their brand (CommissionBatch)")
-def post_commissions(body: CommissionBatchIn, intake: IntakeDep, response: Response) -> dict[str, Any]:
+@router.post("/v1/commissions", status_code=202, response_model=MessageOut, summary="Units commissioned by their brand (CommissionBatch)")
+def post_commissions(body: CommissionBatchIn, intake: IntakeDep, response: Response) -> MessageOut:
     return _answer(response, intake.accept("CommissionBatch", body))
 
 
-@router.post("/v1/decommissions", status_code=202, summary="Units of its stock a brand takes out of circulation (DecommissionBatch)")
-def post_decommissions(body: DecommissionBatchIn, intake: IntakeDep, response: Response) -> dict[str, Any]:
+@router.post("/v1/decommissions", status_code=202, response_model=MessageOut, summary="Units of its stock a brand takes out of circulation (DecommissionBatch)")
+def post_decommissions(body: DecommissionBatchIn, intake: IntakeDep, response: Response) -> MessageOut:
     return _answer(response, intake.accept("DecommissionBatch", body))
 
 
-@router.post("/v1/aggregations", status_code=202, summary="Units packed into or unpacked from SSCC parcels (AggregationBatch)")
-def post_aggregations(body: AggregationBatchIn, intake: IntakeDep, response: Response) -> dict[str, Any]:
+@router.post("/v1/aggregations", status_code=202, response_model=MessageOut, summary="Units packed into or unpacked from SSCC parcels (AggregationBatch)")
+def post_aggregations(body: AggregationBatchIn, intake: IntakeDep, response: Response) -> MessageOut:
     return _answer(response, intake.accept("AggregationBatch", body))
 
 
-@router.post("/v1/inspections", status_code=202, summary="An inspector's signed attestation")
-def post_inspection(body: InspectionIn, intake: IntakeDep, response: Response) -> dict[str, Any]:
+@router.post("/v1/inspections", status_code=202, response_model=MessageOut, summary="An inspector's signed attestation")
+def post_inspection(body: InspectionIn, intake: IntakeDep, response: Response) -> MessageOut:
     return _answer(response, intake.accept("Inspection", body))
 
 
-@router.post("/v1/return-requests", status_code=202, summary="A buyer's signed return request")
-def post_return_request(body: ReturnRequestIn, intake: IntakeDep, response: Response) -> dict[str, Any]:
+@router.post("/v1/return-requests", status_code=202, response_model=MessageOut, summary="A buyer's signed return request")
+def post_return_request(body: ReturnRequestIn, intake: IntakeDep, response: Response) -> MessageOut:
     return _answer(response, intake.accept("ReturnRequest", body))
 
 
-@router.post("/v1/defect-claims", status_code=202, summary="A buyer's signed defect claim with evidence, relayed to the ReissueDesk")
-def post_defect_claim(body: DefectClaimIn, intake: IntakeDep, response: Response) -> dict[str, Any]:
+@router.post("/v1/defect-claims", status_code=202, response_model=MessageOut, summary="A buyer's signed defect claim with evidence, relayed to the ReissueDesk")
+def post_defect_claim(body: DefectClaimIn, intake: IntakeDep, response: Response) -> MessageOut:
     return _answer(response, intake.accept("DefectClaim", body))
 
 
@@ -75,8 +76,10 @@ def post_defect_claim(body: DefectClaimIn, intake: IntakeDep, response: Response
 orders_router = APIRouter(tags=["intake"])
 
 
-@orders_router.post("/v1/orders/{order_id}/release-refund-on-receipt", status_code=202, summary="Release a refund on receipt at an accredited return center")
-def post_release_refund_on_receipt(order_id: int, chain: ChainDep, reader: ReaderDep, outbox: OutboxDep, intake: IntakeDep, response: Response) -> dict[str, Any]:
+@orders_router.post(
+    "/v1/orders/{order_id}/release-refund-on-receipt", status_code=202, response_model=MessageOut, summary="Release a refund on receipt at an accredited return center"
+)
+def post_release_refund_on_receipt(order_id: int, chain: ChainDep, reader: ReaderDep, outbox: OutboxDep, intake: IntakeDep, response: Response) -> MessageOut:
     """Queues `escrow.releaseRefundOnReceipt(orderId)` (which the relayer also does by itself when it
     confirms the receiving scan or the return request). Idempotent: the same order always gets the
     same message."""
@@ -95,16 +98,16 @@ def post_release_refund_on_receipt(order_id: int, chain: ChainDep, reader: Reade
     return _answer(response, outbox.enqueue(refund_on_receipt.message(chain, order_id)))
 
 
-@router.get("/v1/messages/{message_id}", summary="State of an accepted message: accepted, submitted, confirmed or failed")
-def get_message(message_id: str, outbox: OutboxDep) -> dict[str, Any]:
+@router.get("/v1/messages/{message_id}", response_model=MessageOut, summary="State of an accepted message: accepted, submitted, confirmed or failed")
+def get_message(message_id: str, outbox: OutboxDep) -> MessageOut:
     message = outbox.get(message_id.lower())
     if message is None:
         raise ApiError(404, "unknown_message", f"no message with id {message_id}")
-    return message.public()
+    return MessageOut.model_validate(message.public())
 
 
-@router.get("/v1/signers/{address}/nonce", summary="The nonce the signer's next message of a kind must carry")
-def get_next_nonce(address: str, kind: str, reader: ReaderDep, outbox: OutboxDep) -> dict[str, Any]:
+@router.get("/v1/signers/{address}/nonce", response_model=NonceOut, summary="The nonce the signer's next message of a kind must carry")
+def get_next_nonce(address: str, kind: str, reader: ReaderDep, outbox: OutboxDep) -> NonceOut:
     from eth_utils import is_address, to_checksum_address
 
     if not is_address(address):
@@ -113,10 +116,10 @@ def get_next_nonce(address: str, kind: str, reader: ReaderDep, outbox: OutboxDep
         raise ApiError(400, "invalid_kind", f"kind must be one of {sorted(CONTRACT_OF_KIND)}")
     signer = to_checksum_address(address)
     chain_nonce = reader.nonce(CONTRACT_OF_KIND[kind], signer)
-    return {"signer": signer, "kind": kind, "chainNonce": chain_nonce, "nextNonce": outbox.next_nonce(kind, signer, chain_nonce)}
+    return NonceOut(signer=signer, kind=kind, chainNonce=chain_nonce, nextNonce=outbox.next_nonce(kind, signer, chain_nonce))
 
 
-@router.get("/v1/eip712", summary="Domains, types and vocabularies of every message the gateway accepts")
+@router.get("/v1/eip712", response_model=Eip712Out, summary="Domains, types and vocabularies of every message the gateway accepts")
 def get_eip712(chain: ChainDep) -> dict[str, Any]:
     messages = {}
     for kind, path in PATHS.items():

@@ -28,6 +28,7 @@ from ..errors import PageError
 from ..pages import HTML_HEADERS, TEMPLATES
 from ..pages.consumer_page import NATIVE, Currency, build_page, build_parcel_page
 from ..pages.digital_link import LinkError, UnitLink, parse_path
+from ..responses import ParcelViewOut, UnitViewOut, parcel_json, unit_json
 
 router = APIRouter(tags=["resolver"])
 
@@ -186,14 +187,21 @@ def _resolve(request: Request, unit_view: UnitViewFn) -> Response:
         )
     headers = {"Vary": "Accept", "Cache-Control": "no-cache", "Link": f'<{view.digital_link or canonical}>; rel="canonical"'}
     if as_json:
-        return JSONResponse(view.to_json(), headers=headers)
+        return JSONResponse(unit_json(view), headers=headers)
     page = build_page(view, _currency_lookup(services.pages), _block_time_lookup(services.pages))
     page.digital_link = page.digital_link or canonical
     context = {"page": page, "qr_base": gs1.digital_link("", link.gtin, link.serial)}
     return TEMPLATES.TemplateResponse(request, "unit.html", context, headers={**headers, **HTML_HEADERS})
 
 
-@router.get("/01/{link_path:path}", summary="Resolve a unit's GS1 Digital Link (page, JSON or QR code)", description=RESOLVER_DOC)
+# The page, the QR code or the JSON, by the path and the Accept header: documented, served as a Response.
+PAGE_CONTENT = {"text/html": {}, "image/svg+xml": {}, "image/png": {}}
+
+
+@router.get(
+    "/01/{link_path:path}", response_model=UnitViewOut, responses={200: {"content": PAGE_CONTENT}},
+    summary="Resolve a unit's GS1 Digital Link (page, JSON or QR code)", description=RESOLVER_DOC,
+)
 @router.head("/01/{link_path:path}", include_in_schema=False)
 def resolve(request: Request, unit_view: UnitViewDep, link_path: str) -> Response:
     return _resolve(request, unit_view)
@@ -214,7 +222,10 @@ unit linking to its own page. `Accept: application/json` gets the ParcelView; `/
 the QR code of the canonical link. Errors: 400 `invalid_sscc`, 404 `unknown_parcel`."""
 
 
-@router.get("/00/{link_path:path}", summary="Resolve a parcel's GS1 Digital Link (page, JSON or QR code)", description=PARCEL_DOC)
+@router.get(
+    "/00/{link_path:path}", response_model=ParcelViewOut, responses={200: {"content": PAGE_CONTENT}},
+    summary="Resolve a parcel's GS1 Digital Link (page, JSON or QR code)", description=PARCEL_DOC,
+)
 @router.head("/00/{link_path:path}", include_in_schema=False)
 def resolve_parcel(request: Request, link_path: str) -> Response:
     as_json = prefers_json(request.headers.get("accept"))
@@ -243,5 +254,5 @@ def resolve_parcel(request: Request, link_path: str) -> Response:
         )
     headers = {"Vary": "Accept", "Cache-Control": "no-cache", "Link": f'<{canonical}>; rel="canonical"'}
     if as_json:
-        return JSONResponse(view.to_json(), headers=headers)
+        return JSONResponse(parcel_json(view), headers=headers)
     return TEMPLATES.TemplateResponse(request, "parcel.html", {"page": build_parcel_page(view)}, headers={**headers, **HTML_HEADERS})
