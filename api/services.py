@@ -11,11 +11,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .chain.client import Chain, LegacyDeployment, RpcProfile
+from returntrace.manifest import Manifest
+
+from .chain.cache import PerBlock, Permanent
+from .chain.client import Chain, LegacyDeployment
+from .chain.guard import NodeGuard
+from .chain.pages import PageReads
+from .chain.proofs import BlockReads
 from .chain.reader import ChainReader
 from .read.indexer import Indexer
 from .read.legacy import Legacy, index_path, legacy_deployments
-from .read.proofs import ChainReads, ChainRecords, OrderLinks, PageReads
 from .read.unit_views import UnitViews
 from .settings import Settings
 from .store.evidence import EvidenceStore
@@ -37,7 +42,7 @@ class Services:
     relayer: Relayer | None  # None: no RT_RELAYER_KEY, the gateway only reads
     indexer: Indexer
     unit_views: UnitViews
-    pages: PageReads  # the consumer page's currency and block-time reads
+    pages: PageReads  # the consumer page's token and block-time reads
     legacy: tuple[Legacy, ...]  # previous deployments served read-only (RT_LEGACY_MANIFESTS)
 
     @classmethod
@@ -45,12 +50,14 @@ class Services:
         """Everything the gateway runs on, from `settings`; no thread is started. A manifest that is
         not the current schema, a wrong legacy manifest, or an outbox holding another deployment's
         messages stops it here, before anything is served."""
-        request_rpc, worker_rpc = settings.request_rpc, settings.worker_rpc
-        chain = Chain.connect(settings.rpc_url, settings.manifest, request_rpc)
-        previous = legacy_deployments(settings.legacy_manifests, settings.rpc_url, worker_rpc)
-        # The relayer and the indexer wait longer for the node, on web3 clients of their own: a
-        # frozen node holds a worker's round, never a request (docs/operations.md, Configuration).
-        worker_chain = Chain.connect(settings.rpc_url, settings.manifest, worker_rpc)
+        # One web3 client per timeout profile. Requests (intake checks, pages, readiness) wait
+        # RT_RPC_TIMEOUT; the relayer and the indexers wait longer, on their own client: a frozen
+        # node holds a worker's round, never a request (docs/operations.md, Configuration).
+        request_w3, worker_w3 = settings.request_rpc.web3(settings.rpc_url), settings.worker_rpc.web3(settings.rpc_url)
+        manifest = Manifest.load(settings.manifest)
+        chain = Chain.on(request_w3, manifest)
+        previous = legacy_deployments([Manifest.load(path) for path in settings.legacy_manifests], worker_w3)
+        worker_chain = Chain.on(worker_w3, manifest)
         outbox = SqliteOutbox(settings.database)
         try:
             outbox.bind(chain.deployment)
@@ -59,37 +66,37 @@ class Services:
             raise
         index = SqliteIndex(settings.database)
         evidence = EvidenceStore(settings.evidence_dir, settings.ipfs_api, settings.max_upload_bytes)
-        reader = ChainReader(chain)
+        # One cache per purpose (api/chain/cache.py): policy versions, read by the intake, the relayer's
+        # follow-ups and the pages alike; the pages' reads at the indexed block, with one guard for the node.
+        policies, guard, per_block = Permanent(), NodeGuard(), PerBlock()
+        reader = ChainReader(chain, policies)
         relayer = None
         if settings.relayer_key:
             relayer = Relayer(
                 chain=worker_chain, outbox=outbox, private_key=settings.relayer_key, batch_max_events=settings.batch_max_events,
-                interval=settings.batch_interval, pause_before_broadcast=settings.pause_before_broadcast, reader=ChainReader(worker_chain),
+                interval=settings.batch_interval, pause_before_broadcast=settings.pause_before_broadcast, reader=ChainReader(worker_chain, policies),
             )
-        # The pages' on-chain reads of every deployment share one cache and one fast-fail guard.
-        reads = ChainReads()
-        legacy = tuple(cls._open_legacy(d, settings, request_rpc, reads, evidence) for d in previous)
-        records = ChainRecords(settings.rpc_url, chain.registry.address, request_rpc, reads=reads)
-        links = OrderLinks(settings.rpc_url, chain, request_rpc, reads=reads)
+        legacy = tuple(cls._open_legacy(d, settings, BlockReads(request_w3.eth.contract(address=d.registry.address, abi=d.registry.abi), guard, per_block), evidence) for d in previous)
         return cls(
             settings=settings, chain=chain, reader=reader, outbox=outbox, index=index, evidence=evidence,
             intake=Intake(reader, outbox, settings.min_deadline_margin, index=index),
             relayer=relayer,
             indexer=Indexer(worker_chain, index, settings.index_interval, settings.index_block_range, settings.index_confirmations),
-            unit_views=UnitViews(index, records, settings.public_url, evidence=evidence, links=links, previous=tuple(item.views for item in legacy)),
-            pages=PageReads(chain, reads),
+            unit_views=UnitViews(
+                index, BlockReads.of(chain, guard, per_block, policies), settings.public_url, evidence=evidence, previous=tuple(item.views for item in legacy),
+            ),
+            pages=PageReads(request_w3, guard),
             legacy=legacy,
         )
 
     @staticmethod
-    def _open_legacy(d: LegacyDeployment, settings: Settings, rpc: RpcProfile, reads: ChainReads, evidence: EvidenceStore) -> Legacy:
-        """A legacy deployment's index and indexer (not started) and its views, whose registry reads go
-        through `reads`: the current deployment's, on the same node, so a node that stopped answering
-        is given up on once."""
+    def _open_legacy(d: LegacyDeployment, settings: Settings, reads: BlockReads, evidence: EvidenceStore) -> Legacy:
+        """A legacy deployment's index and indexer (not started, on the worker client) and its views,
+        whose reads (on the request client) share the current deployment's guard and cache: a node
+        that stopped answering is given up on once."""
         index = SqliteIndex(index_path(settings.database, d))
         indexer = Indexer(d, index, settings.index_interval, settings.index_block_range, settings.index_confirmations)
-        records = ChainRecords(settings.rpc_url, d.registry.address, rpc, reads=reads)
-        return Legacy(d, index, indexer, UnitViews(index, records, settings.public_url, evidence=evidence, deployment=d.deployment))
+        return Legacy(d, index, indexer, UnitViews(index, reads, settings.public_url, evidence=evidence, deployment=d.deployment))
 
     def start(self) -> None:
         """The background workers the settings turn on (RT_RELAY, RT_INDEX)."""

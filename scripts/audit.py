@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
-from web3 import Web3
 
 from api.chain.client import AUDITOR_RPC, RpcProfile
 from returntrace import gs1, hashchain, history, logs
+from returntrace.manifest import Manifest, ManifestError
 
 EXIT_CODES = """exit status:
   0  all verified (and, with --evidence-dir, every referenced evidence file present and intact)
@@ -53,19 +53,17 @@ def connect(rpc_url: str, manifest_path: str | Path, timeout: float = AUDITOR_RP
     """The deployment's contracts as web3 contracts on the node at `rpc_url`, from the deployment manifest.
     A node that does not answer a call within `timeout` seconds is given up on (no retries: exit 3)."""
     try:
-        manifest = json.loads(Path(manifest_path).read_text())
-        entries = manifest["contracts"]
-        first = int(manifest["deploymentBlock"])
-        entries["TraceRegistry"]["address"]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise AuditError(f"cannot read the deployment manifest {manifest_path}: {exc}") from exc
+        manifest = Manifest.load(manifest_path)  # any schema: the auditor reads v1's registries too
+        manifest.entry("TraceRegistry")
+    except ManifestError as exc:
+        raise AuditError(str(exc)) from exc
     w3 = RpcProfile(timeout).web3(rpc_url)
 
     def contract(name: str) -> Any:
-        entry = entries.get(name)
-        return w3.eth.contract(address=Web3.to_checksum_address(entry["address"]), abi=entry["abi"]) if entry else None
+        entry = manifest.contracts.get(name)
+        return w3.eth.contract(address=entry.address, abi=entry.abi) if entry else None
 
-    return Contracts(contract("TraceRegistry"), contract("ReturnEscrow"), contract("ReissueDesk"), first)
+    return Contracts(contract("TraceRegistry"), contract("ReturnEscrow"), contract("ReissueDesk"), manifest.deployment_block)
 
 
 def _block(registry: Any, block: int | None) -> int:

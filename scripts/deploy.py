@@ -12,7 +12,6 @@ labels: they are test keys for a local chain only, never for a real network.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,7 +35,7 @@ from brownie import (
 from eth_utils import keccak
 
 from api.settings import DeploySettings, SettingsError
-from returntrace import eip712, gs1, policies
+from returntrace import eip712, gs1, manifest, policies
 from returntrace.vocab import HYGIENE_SEALED, AggregationAction, BizStep, Disposition, Role
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,7 +44,6 @@ REGISTRY_DOMAIN = ("ReturnTrace TraceRegistry", "2")
 ESCROW_DOMAIN = ("ReturnTrace ReturnEscrow", "2")
 POINTS_DOMAIN = ("ReturnTrace StorePoints", "2")
 DESK_DOMAIN = ("ReturnTrace ReissueDesk", "2")
-SCHEMA_VERSION = 2  # the manifest's: contracts, types and meanings of issue 9's redeploy (see CHANGELOG.md)
 DEMO_COMPANY_PREFIX = (9506000, 7)  # the demo brand's GS1 company prefix and its length
 POINTS_URI = "urn:returntrace:points:{id}"
 
@@ -175,20 +173,16 @@ def register_product(d: Deployment, brand: Signer, gtin: int, class_flags: int, 
 
 
 def write_manifest(d: Deployment, path: Path | None = None) -> Path:
-    path = path or DEPLOYMENTS / f"{chain.id}.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """The deployment manifest (returntrace.manifest, schema manifest.SCHEMA) the gateway and the auditor read."""
     contracts = {
-        "TraceRegistry": {"address": d.registry.address, "abi": d.registry.abi, "eip712": d.registry_domain.as_json()},
-        "ReturnEscrow": {"address": d.escrow.address, "abi": d.escrow.abi, "eip712": d.escrow_domain.as_json()},
-        "StorePoints": {"address": d.points.address, "abi": d.points.abi, "eip712": d.points_domain.as_json()},
-        "ReissueDesk": {"address": d.desk.address, "abi": d.desk.abi, "eip712": d.desk_domain.as_json()},
-        "ReturnPolicies": {"address": d.policies.address, "abi": d.policies.abi},
+        "TraceRegistry": manifest.Entry(d.registry.address, d.registry.abi, d.registry_domain),
+        "ReturnEscrow": manifest.Entry(d.escrow.address, d.escrow.abi, d.escrow_domain),
+        "StorePoints": manifest.Entry(d.points.address, d.points.abi, d.points_domain),
+        "ReissueDesk": manifest.Entry(d.desk.address, d.desk.abi, d.desk_domain),
+        "ReturnPolicies": manifest.Entry(d.policies.address, d.policies.abi),
     }
-    manifest = {
-        "schemaVersion": SCHEMA_VERSION, "network": network.show_active(), "chainId": chain.id, "deploymentBlock": d.block, "contracts": contracts,
-    }
-    path.write_text(json.dumps(manifest, indent=2) + "\n")
-    return path
+    m = manifest.Manifest(schema=manifest.SCHEMA, chain_id=chain.id, deployment_block=d.block, contracts=contracts, network=network.show_active())
+    return m.write(path or DEPLOYMENTS / f"{chain.id}.json")
 
 
 def deploy_demo_world(admin: Any, extra_signers: int = 0) -> Deployment:

@@ -1,8 +1,13 @@
-"""The chain as the gateway sees it: a web3 connection and the contracts named in the deployment manifest."""
+"""The chain as the gateway sees it: one web3 client per timeout profile (RpcProfile), and the
+contracts a deployment manifest (returntrace.manifest) names, bound to one of those clients.
+
+    w3 = REQUEST_RPC.web3(rpc_url)                   # one client per profile, shared by every deployment
+    chain = Chain.on(w3, Manifest.load(path))        # the current deployment (schema 2)
+    legacy = LegacyDeployment.on(w3, Manifest.load(old_path))   # a previous one: its registry only
+"""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,6 +16,7 @@ from web3 import Web3
 from web3.contract import Contract
 
 from returntrace import eip712
+from returntrace.manifest import LEGACY_SCHEMAS, SCHEMA, Manifest, ManifestError
 
 
 @dataclass(frozen=True)
@@ -38,21 +44,12 @@ WORKER_RPC = RpcProfile(timeout=10.0)  # RT_WORKER_RPC_TIMEOUT
 AUDITOR_RPC = RpcProfile(timeout=30.0)
 
 
-class ManifestError(RuntimeError):
-    """The deployment manifest is missing, not of this version, or does not describe the contracts."""
-
-
-MANIFEST_SCHEMA = 2  # scripts/deploy.py SCHEMA_VERSION: the contracts and meanings this gateway reads
 SIGNING_CONTRACTS = ("TraceRegistry", "ReturnEscrow", "StorePoints", "ReissueDesk")
 
 
-def read_manifest(path: Path) -> tuple[dict[str, Any], Any]:
-    """A deployment manifest and its schema (1: v1's scripts/deploy.py wrote no `schemaVersion`)."""
-    try:
-        manifest = json.loads(Path(path).read_text())
-    except (OSError, ValueError) as exc:
-        raise ManifestError(f"cannot read deployment manifest {path}: {exc}") from exc
-    return manifest, manifest.get("schemaVersion", 1)
+def _contract(w3: Web3, manifest: Manifest, name: str, why: str = "") -> Contract:
+    entry = manifest.entry(name, why)
+    return w3.eth.contract(address=entry.address, abi=entry.abi)
 
 
 @dataclass
@@ -68,28 +65,25 @@ class Chain:
     domains: dict[str, eip712.Domain]
 
     @classmethod
-    def connect(cls, rpc_url: str, manifest_path: Path, rpc: RpcProfile = REQUEST_RPC) -> "Chain":
-        manifest, schema = read_manifest(manifest_path)
-        if schema != MANIFEST_SCHEMA:
+    def on(cls, w3: Web3, manifest: Manifest) -> "Chain":
+        """The deployment `manifest` describes, its contracts bound to the client `w3`. ManifestError
+        for a manifest of another schema or without a contract the gateway reads."""
+        if manifest.schema != SCHEMA:
             raise ManifestError(
-                f"{manifest_path} describes a deployment of schema {schema}; this gateway reads schema "
-                f"{MANIFEST_SCHEMA} (docs/operations.md, Moving to a new deployment: drain the outbox, deploy, switch the manifest)"
+                f"{manifest.path} describes a deployment of schema {manifest.schema}; this gateway reads schema "
+                f"{SCHEMA} (docs/operations.md, Moving to a new deployment: drain the outbox, deploy, switch the manifest)"
             )
-        w3 = rpc.web3(rpc_url)
-        contracts: dict[str, Any] = {}
-        domains: dict[str, eip712.Domain] = {}
-        for name in (*SIGNING_CONTRACTS, "ReturnPolicies"):
-            entry = manifest.get("contracts", {}).get(name)
-            if not entry:
-                raise ManifestError(f"{manifest_path} has no {name}")
-            contracts[name] = w3.eth.contract(address=Web3.to_checksum_address(entry["address"]), abi=entry["abi"])
-            if name in SIGNING_CONTRACTS:
-                d = entry["eip712"]
-                domains[name] = eip712.Domain(d["name"], d["version"], int(d["chainId"]), d["verifyingContract"])
+        contracts = {name: _contract(w3, manifest, name) for name in (*SIGNING_CONTRACTS, "ReturnPolicies")}
+        domains = {}
+        for name in SIGNING_CONTRACTS:
+            domain = manifest.entry(name).domain
+            if domain is None:
+                raise ManifestError(f"{manifest.path} has no EIP-712 domain for {name}")
+            domains[name] = domain
         return cls(
             w3=w3,
-            chain_id=int(manifest["chainId"]),
-            deployment_block=int(manifest["deploymentBlock"]),
+            chain_id=manifest.chain_id,
+            deployment_block=manifest.deployment_block,
             registry=contracts["TraceRegistry"],
             escrow=contracts["ReturnEscrow"],
             points=contracts["StorePoints"],
@@ -97,6 +91,11 @@ class Chain:
             policies=contracts["ReturnPolicies"],
             domains=domains,
         )
+
+    @classmethod
+    def connect(cls, rpc_url: str, manifest_path: Path, rpc: RpcProfile = REQUEST_RPC) -> "Chain":
+        """The deployment of the manifest at `manifest_path`, on a client of its own (tools and tests)."""
+        return cls.on(rpc.web3(rpc_url), Manifest.load(manifest_path))
 
     @property
     def deployment(self) -> dict[str, Any]:
@@ -121,7 +120,6 @@ class Chain:
 # the scripts/deploy.py of v1 without a `schemaVersion`. A v1 registry's hash chains (type hashes of
 # Commission, LifecycleEvent and Aggregation, and the events that carry them) are v2's, so
 # returntrace.history rebuilds them and its `unitRecord` proves them.
-LEGACY_SCHEMAS = (1,)
 
 
 @dataclass
@@ -138,21 +136,13 @@ class LegacyDeployment:
     desk: None = None
 
     @classmethod
-    def connect(cls, rpc_url: str, manifest_path: Path, rpc: RpcProfile = REQUEST_RPC) -> "LegacyDeployment":
-        manifest, schema = read_manifest(manifest_path)
-        if schema == MANIFEST_SCHEMA:
-            raise ManifestError(f"{manifest_path} describes a deployment of schema {schema}, the current one: it is RT_MANIFEST, not a legacy manifest")
-        if schema not in LEGACY_SCHEMAS:
-            raise ManifestError(f"{manifest_path} describes a deployment of schema {schema}; legacy manifests are of schema {', '.join(map(str, LEGACY_SCHEMAS))}")
-        entry = manifest.get("contracts", {}).get("TraceRegistry") or {}
-        if not entry.get("address") or not entry.get("abi"):
-            raise ManifestError(f"{manifest_path} has no TraceRegistry (address and abi): a legacy deployment is read for its registry")
-        try:
-            w3 = rpc.web3(rpc_url)
-            registry = w3.eth.contract(address=Web3.to_checksum_address(entry["address"]), abi=entry["abi"])
-            return cls(w3=w3, chain_id=int(manifest["chainId"]), deployment_block=int(manifest["deploymentBlock"]), registry=registry, schema=schema)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ManifestError(f"{manifest_path} does not describe its registry's chain (chainId, deploymentBlock, address): {exc!r}") from exc
+    def on(cls, w3: Web3, manifest: Manifest) -> "LegacyDeployment":
+        if manifest.schema == SCHEMA:
+            raise ManifestError(f"{manifest.path} describes a deployment of schema {manifest.schema}, the current one: it is RT_MANIFEST, not a legacy manifest")
+        if manifest.schema not in LEGACY_SCHEMAS:
+            raise ManifestError(f"{manifest.path} describes a deployment of schema {manifest.schema}; legacy manifests are of schema {', '.join(map(str, LEGACY_SCHEMAS))}")
+        registry = _contract(w3, manifest, "TraceRegistry", " (address and abi): a legacy deployment is read for its registry")
+        return cls(w3=w3, chain_id=manifest.chain_id, deployment_block=manifest.deployment_block, registry=registry, schema=manifest.schema)
 
     @property
     def deployment(self) -> dict[str, Any]:

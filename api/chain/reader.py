@@ -1,9 +1,9 @@
-"""The reads the write side makes of the chain at the latest block: roles, units, parcels, orders,
-policies, nonces and signatures, with caches only where the chain cannot change the answer."""
+"""The reads the write side makes of the chain at the latest block (LATEST): roles, units, parcels,
+orders, policies, nonces and signatures. Each cached read follows its purpose's policy
+(api/chain/cache.py): facts that cannot change again are Permanent, latest-block facts that may
+change are Expiring, and what decides a message's fate now is read every time."""
 
 from __future__ import annotations
-
-import time
 
 from eth_abi import encode
 from eth_utils import keccak
@@ -13,6 +13,8 @@ from web3.exceptions import ContractCustomError, ContractLogicError
 from returntrace import hashchain, history
 from returntrace.policies import Policy
 
+from .blocks import LATEST
+from .cache import MISSING, Expiring, Permanent
 from .client import Chain
 
 LAST_ORDER_OF_SELECTOR = keccak(text="lastOrderOf(bytes32)")[:4]
@@ -21,40 +23,28 @@ SECOND_INSPECTION_TOPIC = "0x" + keccak(text="SecondInspectionRequired(uint256,u
 
 
 class ChainReader:
-    """Reads the intake checks need, with caches only where the chain cannot change the answer
-    (a unit or product once created stays) or for a second (block time, actor roles)."""
-
     ERC1271_MAGIC = bytes.fromhex("1626ba7e")
 
-    def __init__(self, chain: Chain, ttl: float = 2.0) -> None:
+    def __init__(self, chain: Chain, policies: Permanent | None = None, ttl: float = 2.0) -> None:
         self.chain = chain
-        self._ttl = ttl
-        self._units: set[bytes] = set()
-        self._products: dict[int, tuple[str, int, int]] = {}
-        self._roles: dict[str, tuple[float, tuple[int, int]]] = {}
-        self._contracts: set[str] = set()
-        self._eoas: dict[str, float] = {}
-        self._block_time: tuple[float, int] = (0.0, 0)
-        self._closed: set[bytes] = set()
-        self._open: dict[bytes, tuple[float, int]] = {}  # unit -> (read at, record) while open
-        self._policies: dict[tuple[int, int], Policy] = {}
-        self._first_inspectors: dict[int, int] = {}
+        # Policy versions never change (setPolicy adds one): one cache the gateway's readers share.
+        self.policies = policies if policies is not None else Permanent()
+        self.now = Expiring(1.0)  # the latest block's time
+        self.roles = Expiring(ttl)  # account -> (role bits, organisation GLN)
+        self.open_units = Expiring(ttl)  # unit -> record while open: a closing made elsewhere shows after the TTL
+        self.closed_units = Permanent()  # a closed unit never reopens
+        self.known_units = Permanent()  # a unit or parcel once created stays
+        self.products = Permanent()  # GTIN -> (brand, class flags, markets) once registered
+        self.contracts = Permanent()  # accounts with code: a wallet stays deployed
+        self.eoas = Expiring(60.0)  # accounts without code: a wallet may be deployed at a counterfactual address later
+        self.first_inspectors = Permanent()  # order -> the first inspector's organisation (it never changes)
 
     def block_time(self) -> int:
-        fetched, value = self._block_time
-        if time.monotonic() - fetched > 1.0:
-            value = int(self.chain.w3.eth.get_block("latest")["timestamp"])
-            self._block_time = (time.monotonic(), value)
-        return value
+        return self.now.get("latest", lambda: int(self.chain.w3.eth.get_block(LATEST.identifier)["timestamp"]))
 
     def actor(self, account: str) -> tuple[int, int]:
         """(role bits, organisation GLN) of an account, cached for the reader's TTL."""
-        hit = self._roles.get(account)
-        if hit and time.monotonic() - hit[0] < self._ttl:
-            return hit[1]
-        roles, organization = self.chain.registry.functions.actor(account).call()
-        self._roles[account] = (time.monotonic(), (int(roles), int(organization)))
-        return int(roles), int(organization)
+        return self.roles.get(account, lambda: tuple(int(v) for v in self.chain.registry.functions.actor(account).call()))
 
     def actor_roles(self, account: str) -> int:
         return self.actor(account)[0]
@@ -67,56 +57,51 @@ class ChainReader:
         refused by the chain, whose error the message then carries. Existence is remembered for
         existing_units."""
         ids = list(dict.fromkeys(unit_ids))
-        now = time.monotonic()
-        fresh = {u: hit[1] for u in ids if (hit := self._open.get(u)) and now - hit[0] < self._ttl}
-        unknown = [u for u in ids if u not in self._closed and u not in fresh]
-        out = history.read_records(self.chain.registry, unknown, "latest") if unknown else {}
+        fresh = {u: record for u in ids if (record := self.open_units.fresh(u)) is not MISSING}
+        unknown = [u for u in ids if u not in self.closed_units and u not in fresh]
+        out = history.read_records(self.chain.registry, unknown, LATEST.identifier) if unknown else {}
         for u, record in out.items():
             if record:
-                self._units.add(u)
+                self.known_units.put(u, True)
             if hashchain.is_closed(record):
-                self._closed.add(u)
-                self._open.pop(u, None)
+                self.closed_units.put(u, True)
+                self.open_units.forget(u)
             elif record:
-                self._open[u] = (now, record)
-        if len(self._open) > 100_000:  # a bounded cache: the oldest reads go first
-            for u in sorted(self._open, key=lambda k: self._open[k][0])[: len(self._open) // 2]:
-                del self._open[u]
+                self.open_units.put(u, record)
         out.update(fresh)
-        out.update({u: hashchain.CLOSED for u in ids if u in self._closed and u not in out})
+        out.update({u: hashchain.CLOSED for u in ids if u in self.closed_units and u not in out})
         return out
 
     def existing_units(self, unit_ids: list[bytes]) -> set[bytes]:
         """Which of these units exist on-chain: one batched read for all those not known yet."""
-        unknown = [u for u in unit_ids if u not in self._units]
+        unknown = [u for u in unit_ids if u not in self.known_units]
         if unknown:
             self.unit_states(unknown)
-        return {u for u in unit_ids if u in self._units}
+        return {u for u in unit_ids if u in self.known_units}
 
     def parents(self, unit_ids: list[bytes]) -> dict[bytes, bytes]:
         """`parentOf` of units at the latest block: the parcel each is packed in (zero bytes: none)."""
-        return history.read_parents(self.chain.registry, list(dict.fromkeys(unit_ids)), "latest")
+        return history.read_parents(self.chain.registry, list(dict.fromkeys(unit_ids)), LATEST.identifier)
 
     def parcel_sizes(self, parcel_ids: list[bytes]) -> dict[bytes, int]:
         """`parcelSize` of parcels at the latest block (a unit's id answers 0)."""
-        return history.read_parcel_sizes(self.chain.registry, list(dict.fromkeys(parcel_ids)), "latest")
+        return history.read_parcel_sizes(self.chain.registry, list(dict.fromkeys(parcel_ids)), LATEST.identifier)
 
     def parcels_among(self, ids: list[bytes]) -> set[bytes]:
         """Which of these ids are parcels (`isParcel`, at the latest block): one batched read."""
-        return {i for i, v in history.read_words(self.chain.registry, IS_PARCEL_SELECTOR, list(dict.fromkeys(ids)), "latest").items() if v}
+        return {i for i, v in history.read_words(self.chain.registry, IS_PARCEL_SELECTOR, list(dict.fromkeys(ids)), LATEST.identifier).items() if v}
 
     def last_orders(self, unit_ids: list[bytes]) -> dict[bytes, int]:
         """`ReturnEscrow.lastOrderOf` of many units at the latest block, in one batched read."""
-        return history.read_words(self.chain.escrow, LAST_ORDER_OF_SELECTOR, list(dict.fromkeys(unit_ids)), "latest")
+        return history.read_words(self.chain.escrow, LAST_ORDER_OF_SELECTOR, list(dict.fromkeys(unit_ids)), LATEST.identifier)
 
     def product(self, gtin: int) -> tuple[str, int, int] | None:
         """(brand, class flags, markets) of a registered GTIN, else None."""
-        if gtin not in self._products:
+        def read() -> tuple[str, int, int] | None:
             brand, flags, markets = self.chain.registry.functions.product(gtin).call()
-            if int(brand, 16) == 0:
-                return None
-            self._products[gtin] = (brand, flags, markets)
-        return self._products[gtin]
+            return None if int(brand, 16) == 0 else (brand, flags, markets)
+
+        return self.products.get(gtin, read, keep=lambda found: found is not None)
 
     def nonce(self, contract: str, signer: str) -> int:
         c = {"registry": self.chain.registry, "escrow": self.chain.escrow, "desk": self.chain.desk}[contract]
@@ -125,15 +110,14 @@ class ChainReader:
     def is_contract(self, account: str) -> bool:
         """Contract wallets are remembered; an account without code is re-checked after the TTL
         (a wallet may be deployed at a counterfactual address later)."""
-        if account in self._contracts:
+        if account in self.contracts:
             return True
-        checked = self._eoas.get(account)
-        if checked is not None and time.monotonic() - checked < 60:
+        if self.eoas.fresh(account) is not MISSING:
             return False
         if len(self.chain.w3.eth.get_code(account)) > 0:
-            self._contracts.add(account)
+            self.contracts.put(account, True)
             return True
-        self._eoas[account] = time.monotonic()
+        self.eoas.put(account, True)
         return False
 
     def erc1271_accepts(self, wallet: str, digest: bytes, signature: bytes) -> bool:
@@ -157,9 +141,7 @@ class ChainReader:
     def policy(self, market: int, version: int) -> Policy:
         """A market's policy version. Cached for good: a version never changes once set (setPolicy adds one)."""
         key = (int(market), int(version))
-        if key not in self._policies:
-            self._policies[key] = Policy.from_tuple(self.chain.policies.functions.policy(*key).call())
-        return self._policies[key]
+        return self.policies.get(key, lambda: Policy.from_tuple(self.chain.policies.functions.policy(*key).call()))
 
     def delivered_at(self, order_id: int) -> int:
         return int(self.chain.escrow.functions.deliveredAt(order_id).call())
@@ -167,15 +149,14 @@ class ChainReader:
     def first_inspection_organization(self, order_id: int) -> int | None:
         """The organisation of a high-value return's first inspector (the escrow keeps it private; its
         SecondInspectionRequired log states it), read once: it never changes."""
-        if order_id not in self._first_inspectors:
+        def read() -> int | None:
             logs = self.chain.w3.eth.get_logs({
-                "address": self.chain.escrow.address, "fromBlock": self.chain.deployment_block, "toBlock": "latest",
+                "address": self.chain.escrow.address, "fromBlock": self.chain.deployment_block, "toBlock": LATEST.identifier,
                 "topics": [SECOND_INSPECTION_TOPIC, "0x" + int(order_id).to_bytes(32, "big").hex()],
             })
-            if not logs:
-                return None
-            self._first_inspectors[order_id] = int.from_bytes(bytes(logs[-1]["data"])[:32], "big")
-        return self._first_inspectors[order_id]
+            return int.from_bytes(bytes(logs[-1]["data"])[:32], "big") if logs else None
+
+        return self.first_inspectors.get(order_id, read, keep=lambda found: found is not None)
 
     def return_received_at(self, order_id: int) -> int:
         """When the warehouse's receiving scan under the order's RMA counts (0: not yet, or recorded before the request)."""

@@ -9,6 +9,7 @@ from typing import Any
 
 from returntrace import history
 
+from ..chain.blocks import at
 from . import evidence_lookup
 from .rows import rebuild
 
@@ -43,7 +44,7 @@ def integrity_report(index: Any, views: Any) -> dict[str, Any]:
     if block is None or block < c.first_block:
         report = history.integrity_report(block if block is not None else 0, [], 0)
     else:
-        onchain = views.chain_records.records([ch.unit_id for ch in [*checks, *parcels]], block)
+        onchain = views.reads.records([ch.unit_id for ch in [*checks, *parcels]], at(block))
         for ch in [*checks, *parcels]:
             ch.onchain_record = onchain.get(ch.unit_id, 0)
         report = history.integrity_report(block, checks, events, parcels)

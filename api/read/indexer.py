@@ -29,6 +29,7 @@ from returntrace.logs import DecodedLog, LogDecoder
 from returntrace.refs import order_ref, rma_ref
 
 from ..chain.client import Chain, LegacyDeployment
+from ..chain.pages import BlockTimes
 from ..chain.worker import Worker
 from ..store.index import EVENT_COLUMNS, IndexBatch, IndexStore
 
@@ -102,7 +103,7 @@ class Indexer(Worker):
         if index.bind(chain.chain_id, self.registry, self.escrow or "", chain.deployment_block):  # "": no escrow
             log.warning("the index belonged to another deployment; it was emptied and is rebuilt from block %d", chain.deployment_block)
         self._lock = threading.Lock()
-        self._block_times: dict[int, int] = {}
+        self.block_times = BlockTimes(chain.w3)
         self.events_indexed = 0
 
     def _round(self) -> bool:
@@ -145,16 +146,6 @@ class Indexer(Worker):
     def _same_block(self, number: int, block_hash: str) -> bool:
         block = logs.rpc(self.chain.w3, "eth_getBlockByNumber", [hex(number), False])
         return block is not None and block["hash"] == block_hash
-
-    def _block_time(self, number: int) -> int | None:
-        if number not in self._block_times:
-            block = logs.rpc(self.chain.w3, "eth_getBlockByNumber", [hex(number), False])
-            if block is None:
-                return None
-            if len(self._block_times) > 10_000:
-                self._block_times.clear()
-            self._block_times[number] = int(block["timestamp"], 16)
-        return self._block_times[number]
 
     # ------------------------------------------------------------------ folding a range
 
@@ -258,7 +249,7 @@ class Indexer(Worker):
         orders = self.index.orders(order_ids) if order_ids else {}
         for e in entries:
             a = e.args
-            when = self._block_time(e.block)
+            when = self.block_times.get(e.block)
             order_id = int(a["orderId"]) if "orderId" in a else None
             unit_id = hex32(a["unitId"]) if "unitId" in a else None
             o: dict[str, Any] | None = None

@@ -12,21 +12,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable
 
-from ..chain.client import LegacyDeployment, ManifestError, RpcProfile
+from returntrace.manifest import Manifest, ManifestError
+
+from ..chain.client import LegacyDeployment
 from ..store.index import SqliteIndex
 from .indexer import Indexer
 from .unit_views import UnitViews
 
 
-def legacy_deployments(manifests: Iterable[Path], rpc_url: str, rpc: RpcProfile) -> list[LegacyDeployment]:
-    """The deployments of these manifests (RT_LEGACY_MANIFESTS), on `rpc` (worker timeouts: they feed
-    indexers). Reads no chain; raises ManifestError for a manifest that is not a previous deployment's,
-    or names a registry another one names (two indexers would share its index file)."""
+def legacy_deployments(manifests: Iterable[Manifest], w3: Any) -> list[LegacyDeployment]:
+    """The deployments of these manifests (RT_LEGACY_MANIFESTS), on the client `w3`. Reads no chain;
+    raises ManifestError for a manifest that is not a previous deployment's, or names a registry
+    another one names (two indexers would share its index file)."""
     out: list[LegacyDeployment] = []
-    for path in manifests:
-        d = LegacyDeployment.connect(rpc_url, path, rpc)
+    for manifest in manifests:
+        d = LegacyDeployment.on(w3, manifest)
+        path = manifest.path
         if any((o.chain_id, o.registry.address) == (d.chain_id, d.registry.address) for o in out):
             raise ManifestError(f"{path} names registry {d.registry.address}, which another legacy manifest names")
         out.append(d)

@@ -1,6 +1,6 @@
 """The unit's latest order as its views show it (ReturnStatus): its state from the index row and the
 escrow's (and the reissue desk's) events, its settlement as the escrow's parts, and each claim the
-index makes about it proved on-chain at the indexed block through OrderLinks.
+index makes about it proved on-chain at the indexed block (api/chain/proofs.py).
 """
 
 from __future__ import annotations
@@ -9,10 +9,12 @@ from typing import Any
 
 from returntrace.policies import MARKET_NAMES, Facts, Grade, UnitDisposition
 
+from ..chain.blocks import at
+from ..chain.guard import ChainUnavailable
+from ..chain.proofs import BlockReads
 from ..store.index import SETTLEMENT_EVENTS
 from . import settlements
 from .evidence_lookup import EvidenceNames
-from .proofs import ChainUnavailable, OrderLinks
 from .rows import bytes32, unit_ref
 from .views import ReturnStatus, Settlement
 
@@ -45,9 +47,10 @@ def reissue_unfulfilled(order_events: list[dict[str, Any]]) -> bool:
 
 
 class OrderViews:
-    """Builds a unit's ReturnStatus; `links` proves it on-chain (None: nothing is proved)."""
+    """Builds a unit's ReturnStatus; `links` (the deployment's state at the indexed block) proves it
+    on-chain (None: nothing is proved)."""
 
-    def __init__(self, links: OrderLinks | None, evidence: EvidenceNames, public_url: str) -> None:
+    def __init__(self, links: BlockReads | None, evidence: EvidenceNames, public_url: str) -> None:
         self.links, self.evidence, self.public_url = links, evidence, public_url
 
     def return_status(self, o: dict[str, Any], events: list[dict[str, Any]]) -> ReturnStatus:
@@ -138,7 +141,7 @@ class OrderViews:
                 }
         if o["status"] == "return_requested" and self.links is not None:
             try:
-                sent = self.links.dispatched_at(o["order_id"], block, block_hash)
+                sent = self.links.dispatched_at(o["order_id"], at(block, block_hash))
             except ChainUnavailable:
                 sent = None
             rs.dispatched_at = sent or None
@@ -177,20 +180,20 @@ class OrderViews:
                 replacement = linked["args"]["replacementUnitId"]
                 reissue["replacement"] = unit_ref(replacement, keys, self.public_url)
                 reissue["verified"], reissue["reason"] = self._prove(
-                    lambda: self.links.replacement_of(o["order_id"], block, block_hash), bytes32(replacement),
+                    lambda: self.links.replacement_of(o["order_id"], at(block, block_hash)), bytes32(replacement),
                     f"ReissueDesk.reissue({o['order_id']}).replacement", block,
                 )
             if completed is not None:
                 reissue["deliveredAt"] = int(completed["args"]["deliveredAt"])
             rs.reissue = reissue
         if o["status"] == "active" and self.links is not None:
-            rs.return_options = self.links.return_options(o, block, block_hash)
+            rs.return_options = self.links.return_options(o, at(block, block_hash))
 
     def _prove_order(self, o: dict[str, Any], block: int | None, block_hash: str | None) -> dict[str, Any]:
         """The index's status, facts and grade of the order against `ReturnEscrow.order` at the indexed block."""
         expected = (o["status"], int(o["facts"] or 0), int(o["grade"] or 0))
         verified, reason = self._prove(
-            lambda: self.links.order_state(o["order_id"], block, block_hash), expected, f"ReturnEscrow.order({o['order_id']}) (status, facts, grade)", block
+            lambda: self.links.order_state(o["order_id"], at(block, block_hash)), expected, f"ReturnEscrow.order({o['order_id']}) (status, facts, grade)", block
         )
         return {"verified": verified, "block": block, "reason": reason}
 
@@ -207,7 +210,7 @@ class OrderViews:
 
     def replacement_for(self, unit_id: bytes, replaced: dict[str, Any], keys: dict, block: int | None, block_hash: str | None = None) -> dict[str, Any]:
         order_id = int(replaced["order_id"])
-        verified, reason = self._prove(lambda: self.links.last_order_of(unit_id, block, block_hash), order_id, "ReturnEscrow.lastOrderOf(unit)", block)
+        verified, reason = self._prove(lambda: self.links.last_order_of(unit_id, at(block, block_hash)), order_id, "ReturnEscrow.lastOrderOf(unit)", block)
         return {
             "orderId": order_id, "original": unit_ref(replaced["args"]["originalUnitId"], keys, self.public_url),
             "verified": verified, "reason": reason, "block": replaced["block"], "txHash": replaced["tx_hash"],

@@ -19,10 +19,12 @@ from typing import Any
 from returntrace import gs1, hashchain, history
 from returntrace.vocab import HYGIENE_SEALED, BizStep, Disposition, closes
 
+from ..chain.blocks import at
+from ..chain.guard import ChainUnavailable
+from ..chain.proofs import BlockReads
 from ..store.index import IndexReader, SqliteIndex
 from .evidence_lookup import EvidenceNames
 from .orders import OrderViews, reissue_unfulfilled
-from .proofs import ChainRecords, ChainUnavailable, OrderLinks
 from .rows import bytes32, record_of, unit_ref
 from .views import ParcelMember, ParcelView, TimelineEntry, UnitView, Verification
 
@@ -49,12 +51,13 @@ class UnitViews:
     """Builds UnitViews from the index and verifies them against the chain (Services.unit_views)."""
 
     def __init__(
-        self, index: SqliteIndex, chain_records: ChainRecords, public_url: str, evidence: Any = None, links: OrderLinks | None = None,
-        deployment: dict[str, Any] | None = None, previous: tuple[UnitViews, ...] = (),
+        self, index: SqliteIndex, reads: BlockReads, public_url: str, evidence: Any = None, deployment: dict[str, Any] | None = None,
+        previous: tuple[UnitViews, ...] = (),
     ) -> None:
-        self.index, self.chain_records, self.public_url = index, chain_records, public_url
+        # `reads`: the deployment's state at the indexed block; its orders are proved when it reads an escrow.
+        self.index, self.reads, self.public_url = index, reads, public_url
         self.evidence = EvidenceNames(evidence)  # `evidence`: the EvidenceStore that names digests by CID (None: digests)
-        self.orders = OrderViews(links, self.evidence, public_url)
+        self.orders = OrderViews(reads if reads.proves_orders else None, self.evidence, public_url)
         # `deployment` names the deployment these views come from (None: the gateway's current one);
         # `previous`, the views of deployments served read-only (api/read/legacy.py), asked in order for a
         # unit this one does not know.
@@ -62,7 +65,7 @@ class UnitViews:
         self.previous = previous
 
     @property
-    def links(self) -> OrderLinks | None:
+    def links(self) -> BlockReads | None:
         """The on-chain reads that prove the orders (None: orders are not proved)."""
         return self.orders.links
 
@@ -144,9 +147,9 @@ class UnitViews:
         count = hashchain.count_of(rebuilt)
         contents_verified, contents_reason, size = False, None, None
         try:
-            onchain = self.chain_records.record(parcel_id, block, cursor.block_hash) if block is not None else None
+            onchain = self.reads.record(parcel_id, at(block, cursor.block_hash)) if block is not None else None
             if onchain is not None:
-                parents, onchain_size = self.chain_records.parcel_content(parcel_id, members, block, cursor.block_hash)
+                parents, onchain_size = self.reads.parcel_content(parcel_id, members, at(block, cursor.block_hash))
                 p = history.parcel_history_of(parcel_id, block, records, onchain, parents, onchain_size)
                 size, contents_verified = p.onchain_size, p.verified
                 if not p.contents_on_chain:
@@ -199,8 +202,8 @@ class UnitViews:
         if block is None:
             return None, Verification(False, None, None, count, "not indexed: the index has no block yet")
         try:
-            onchain = self.chain_records.record(unit_id, block, block_hash)
-            parcel_records = {p: self.chain_records.record(p, block, block_hash) for p in chains}
+            onchain = self.reads.record(unit_id, at(block, block_hash))
+            parcel_records = {p: self.reads.record(p, at(block, block_hash)) for p in chains}
         except ChainUnavailable as exc:
             return None, Verification(False, block, None, count, f"chain unreachable: the unit's on-chain record could not be read ({exc})")
         h = history.UnitHistory(
@@ -236,7 +239,7 @@ class UnitViews:
         """A unit the index does not hold: shown unverified if the chain has it (the indexer is
         behind), else None."""
         try:
-            if not self.chain_records.exists(unit_id):
+            if not self.reads.exists(unit_id):
                 return None
         except ChainUnavailable:
             return None

@@ -18,10 +18,11 @@ from requests.exceptions import RequestException
 from web3 import Web3
 
 from api.chain.client import REQUEST_RPC, Chain
+from api.chain.guard import NodeGuard
+from api.chain.pages import PageReads
 from api.chain.reader import ChainReader
 from api.http.routes.resolver import _block_time_lookup, _currency_lookup
 from api.main import create_app
-from api.read.proofs import ChainReads, PageReads
 from api.settings import Settings
 from returntrace.vocab import BizStep
 from scripts import audit
@@ -189,7 +190,7 @@ def test_page_lookups_share_the_pages_fast_fail_guard(manifest):
     """The consumer page's block-time and token reads go through the same guard as its verification:
     after one timeout they answer at once (without that time, in base units) instead of one timeout each."""
     with HungNode() as url:
-        pages = PageReads(Chain.connect(url, manifest), ChainReads(retry_after=60))
+        pages = PageReads(Chain.connect(url, manifest).w3, NodeGuard(retry_after=60))
         block_time, currency_of = _block_time_lookup(pages), _currency_lookup(pages)
         first, elapsed = _timed(lambda: block_time(1))
         assert first is None and elapsed < REQUEST_LIMIT

@@ -11,9 +11,9 @@ import pytest
 from brownie import chain
 from fastapi.testclient import TestClient
 
-from api.chain.client import ManifestError
 from api.main import create_app
 from returntrace import gs1
+from returntrace.manifest import ManifestError
 from returntrace.policies import Facts, Grade, UnitDisposition
 from returntrace.vocab import BizStep, Disposition
 from tests.api.test_parcels import DELETE, PARCEL, aggregation
@@ -97,7 +97,7 @@ def test_inspections_the_escrow_would_refuse(gateway, shop, deployment, escrow, 
     deployment.registry.setReturnCenter(warehouse.gln, warehouse.gln, 0, {"from": admin})
     chain.sleep(6 * 24 * 3600)
     chain.mine()
-    gateway.services.reader._block_time = (0.0, 0)
+    gateway.services.reader.now.clear()
     _rejected(gateway, "/v1/inspections", gateway.inspection_body(late, Facts.SEAL_INTACT | Facts.PACKAGING_INTACT, Grade.A, "inspector2"), 409, "sla_elapsed")
 
 
@@ -121,7 +121,8 @@ def test_a_closing_made_elsewhere_within_the_reader_ttl_fails_on_chain_with_its_
     """An open unit's record is read again after the reader's TTL (as roles are): a unit closed by
     another gateway in that window is accepted here, and the chain's refusal is what the message
     then carries; closings queued or confirmed here are refused at once (the tests above)."""
-    gateway.services.reader._ttl = 600  # the window, made wide enough that a slow machine stays inside it
+    reader = gateway.services.reader
+    reader.roles.ttl = reader.open_units.ttl = 600  # the window, made wide enough that a slow machine stays inside it
     unit = destined(UnitDisposition.DONATE)  # its settled order sends it to a charity
     _accepted(gateway, "/v1/events", gateway.events_body("warehouse", [gateway.event(unit, BizStep.STORING, "warehouse")]))
     gateway.relay()

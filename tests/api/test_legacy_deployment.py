@@ -17,10 +17,10 @@ import pytest
 from brownie import TraceRegistry, chain
 from fastapi.testclient import TestClient
 
-from api.chain.client import ManifestError
 from api.main import create_app
 from api.settings import Settings
 from returntrace import eip712, gs1
+from returntrace.manifest import ManifestError
 from returntrace.vocab import HYGIENE_SEALED, BizStep, Disposition
 from scripts import deploy
 from tests.api.conftest import Gateway
@@ -131,7 +131,7 @@ def test_a_previous_deployments_unit_is_served_verified_and_read_only(gw, old):
     # Both indexes at one block: the reads of the two registries share the node's guard and cache,
     # and BOTH-1's record in one is not taken for its record in the other.
     previous = gw.services.legacy[0]
-    assert previous.views.chain_records.reads is gw.services.unit_views.chain_records.reads
+    assert (previous.views.reads.guard, previous.views.reads.cache) == (gw.services.unit_views.reads.guard, gw.services.unit_views.reads.cache)
     previous.indexer.index_once()
     assert previous.indexer.indexed_block() == current_block
     both = previous.views.view(GTIN, "BOTH-1")

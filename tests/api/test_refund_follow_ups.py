@@ -123,7 +123,7 @@ def test_confirmation_reads_only_returns_and_batches_last_orders(gateway, shop, 
     assert calls == [2]  # one batched lastOrderOf read for the whole session
     assert all(shop.d.escrow.order(o)["status"] == Status.REFUNDED for o in orders[1:])
     # A policy version is read once, then cached for good.
-    assert len(reader._policies) == 1
+    assert len(reader.policies) == 1
 
 
 def test_release_is_refused_after_the_inspection_sla_and_node_errors_are_503(gateway, shop, deployment, admin, actors, monkeypatch):
@@ -131,7 +131,7 @@ def test_release_is_refused_after_the_inspection_sla_and_node_errors_are_503(gat
     order_id = shop.returned(market=MARKET_EU)
     chain.sleep(6 * 24 * 3600)  # the EU preset's SLA is 5 days
     chain.mine()
-    gateway.services.reader._block_time = (0.0, 0)
+    gateway.services.reader.now.clear()
     r = gateway.client.post(f"/v1/orders/{order_id}/release-refund-on-receipt")
     assert (r.status_code, r.json()["error"]) == (409, "sla_elapsed"), r.text
 
@@ -144,7 +144,8 @@ def test_release_is_refused_after_the_inspection_sla_and_node_errors_are_503(gat
 
 
 def test_closed_units_are_remembered_and_not_read_again(gateway, monkeypatch):
-    gateway.services.reader._ttl = 0  # open units are read again every time: only the memory of closed ones spares a read
+    reader = gateway.services.reader
+    reader.roles.ttl = reader.open_units.ttl = 0  # open units are read again every time: only the memory of closed ones spares a read
     (unit,) = gateway.commission("CLOSED-CACHE")
     gateway.relay()
     r = gateway.post("/v1/decommissions", gateway.decommission_body(["CLOSED-CACHE"]))  # the brand takes it out of circulation

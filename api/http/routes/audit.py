@@ -28,9 +28,9 @@ from fastapi.responses import JSONResponse
 from returntrace import gs1
 from returntrace.vocab import AggregationAction, BizStep, Disposition, signer_role, step_label
 
+from ...chain.guard import ChainUnavailable
 from ...errors import SQL_INT_MAX, ApiError, parse_storable
 from ...read import audit, epcis, settlements
-from ...read.proofs import ChainUnavailable
 from ...store.index import EventFilter, IndexReader, OrderRef
 from ..deps import ChainDep, IndexDep, ServicesDep, UnitViewsDep
 from ..responses import AuditEventsOut, IntegrityOut

@@ -20,7 +20,7 @@ from fastapi.responses import JSONResponse, Response
 
 from returntrace import gs1
 
-from ...read.proofs import PageReads
+from ...chain.pages import PageReads
 from ...read.views import UnitView
 from ...services import Services
 from ..deps import get_services
