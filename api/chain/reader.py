@@ -23,6 +23,8 @@ SECOND_INSPECTION_TOPIC = "0x" + keccak(text="SecondInspectionRequired(uint256,u
 
 
 class ChainReader:
+    """What the intake checks and the relayer's follow-ups read of one deployment, at the latest block."""
+
     ERC1271_MAGIC = bytes.fromhex("1626ba7e")
 
     def __init__(self, chain: Chain, policies: Permanent | None = None, ttl: float = 2.0) -> None:
