@@ -1,4 +1,5 @@
-"""One error shape for every 4xx: {"error": <code>, "detail": <what was wrong>}.
+"""A refusal (ApiError: an HTTP status, a stable code, a detail), raised by any room and answered in
+the gateway's one error shape by api/http/errors.py.
 
 Integers a request names (query and path parameters, cursor positions, order ids) are compared
 with the store's columns, and SQLite's INTEGER is signed 64-bit: any integer outside it answers
@@ -9,19 +10,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from starlette.exceptions import HTTPException as StarletteHTTPException
-
 
 class ApiError(Exception):
     def __init__(self, status: int, code: str, detail: str, **extra: Any) -> None:
         super().__init__(detail)
         self.status, self.code, self.detail, self.extra = status, code, detail, extra
-
-    def response(self) -> JSONResponse:
-        return JSONResponse({"error": self.code, "detail": self.detail, **self.extra}, status_code=self.status)
 
 
 SQL_INT_MIN, SQL_INT_MAX = -(2**63), 2**63 - 1
@@ -62,7 +55,7 @@ def parse_storable(text: str, name: str) -> int | None:
     return None if value is None else storable(value, name)
 
 
-def _beyond_store(error: dict[str, Any]) -> bool:
+def beyond_store(error: dict[str, Any]) -> bool:
     """A query or path parameter refused by its declared bounds (or for its length) that is an
     integer the store cannot hold: answered out_of_range like one that passed the bounds."""
     loc, value = error.get("loc", ()), error.get("input")
@@ -71,26 +64,3 @@ def _beyond_store(error: dict[str, Any]) -> bool:
     if isinstance(value, str):
         value = _integer(value.replace("_", ""))  # pydantic reads "1_000" as 1000
     return isinstance(value, int) and not isinstance(value, bool) and not fits_store(value)
-
-
-def _validation_detail(exc: RequestValidationError) -> list[dict[str, Any]]:
-    # Pydantic's own entries can hold the offending input, which may not be JSON-serialisable.
-    return [{"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))} for e in exc.errors()]
-
-
-def install(app: FastAPI) -> None:
-    @app.exception_handler(ApiError)
-    async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
-        return exc.response()
-
-    @app.exception_handler(RequestValidationError)
-    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        beyond = list(dict.fromkeys(str(e["loc"][-1]) for e in exc.errors() if _beyond_store(e)))
-        if beyond:
-            return out_of_range(", ".join(beyond)).response()
-        return JSONResponse({"error": "invalid_request", "detail": _validation_detail(exc)}, status_code=422)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return JSONResponse({"error": code, "detail": str(exc.detail)}, status_code=exc.status_code)

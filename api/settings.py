@@ -1,49 +1,123 @@
-"""Gateway settings, read once from the environment (RT_* variables); see README, Configuration."""
+"""Every RT_* environment variable, in one place: the gateway's settings, the deploy script's keys and
+the demo's, each a validated pydantic model read from the environment, and the knobs of the tests,
+benchmarks and tools, listed.
+
+    Settings.from_env()          the gateway's (uvicorn --factory api.main:app)
+    DeploySettings.from_env()    scripts/deploy.py
+    DemoSettings.from_env()      scripts/demo.py (make demo)
+
+A value that does not fit its field is a SettingsError naming the variable, before anything starts.
+The configuration table of docs/operations.md is written from here:
+
+    python -m api.settings --markdown              print the table
+    python -m api.settings --write docs/operations.md   replace it between the settings markers
+"""
 
 from __future__ import annotations
 
+import argparse
 import os
-from dataclasses import dataclass, field
+import sys
 from pathlib import Path
+from typing import Any, ClassVar, Mapping, Self
 
-from .chain import REQUEST_RPC, WORKER_RPC, RpcProfile
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .chain.client import REQUEST_RPC, WORKER_RPC, RpcProfile
 
 ROOT = Path(__file__).resolve().parents[1]
+PREFIX = "RT_"
+BEGIN, END = "<!-- settings:begin -->", "<!-- settings:end -->"
+HEX_KEY = r"^(0x)?[0-9a-fA-F]{64}$"  # a secp256k1 private key
 
 
-def _env(name: str, default: str | None) -> str | None:
-    value = os.environ.get(name)
-    return value if value not in (None, "") else default
+class SettingsError(ValueError):
+    """Environment variables whose values do not fit; the message names each one and why."""
 
 
-@dataclass(frozen=True)
-class Settings:
-    rpc_url: str = "http://127.0.0.1:8545"
-    # Seconds a JSON-RPC call may wait for the node (api.chain.RpcProfile): on request threads, and
-    # in the relayer and indexer. No call is retried by web3, so a frozen node costs one timeout.
-    rpc_timeout: float = REQUEST_RPC.timeout
-    worker_rpc_timeout: float = WORKER_RPC.timeout
-    manifest: Path = ROOT / "deployments" / "31337.json"
-    # Manifests of previous deployments served read-only (api/legacy.py): their units keep verified pages.
-    legacy_manifests: tuple[Path, ...] = ()
-    # The relayer's key pays gas for submitted messages; without it the gateway only reads.
-    relayer_key: str | None = field(default=None, repr=False)
-    database: Path = ROOT / "data" / "gateway.sqlite3"
-    evidence_dir: Path = ROOT / "data" / "evidence"
-    ipfs_api: str | None = None
-    public_url: str = "http://127.0.0.1:8000"
-    max_upload_bytes: int = 10 * 1024 * 1024
-    batch_max_events: int = 1000
-    batch_interval: float = 0.05
-    index_interval: float = 0.2
-    index_block_range: int = 2000  # blocks per eth_getLogs request (halved when a node refuses)
-    index_confirmations: int = 0  # blocks the indexer stays behind the head: reorg safety on public chains
-    min_deadline_margin: int = 60  # seconds a message must still be valid for when accepted
-    relay: bool = True
-    index: bool = True
-    # Fault injection for the crash tests only: seconds the relayer waits between storing a
-    # signed transaction and broadcasting it, the window a crash must not lose anything in.
-    pause_before_broadcast: float = 0.0
+class EnvModel(BaseModel):
+    """A frozen model whose field `name` is read from the variable RT_<NAME>; an unset or empty
+    variable leaves the default. `used_by` names who reads them (the configuration table)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    used_by: ClassVar[str] = ""
+    # Fields whose variable holds a comma-separated list.
+    lists: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def env_name(cls, field: str) -> str:
+        return PREFIX + field.upper()
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Self:
+        environ = os.environ if environ is None else environ
+        raw: dict[str, Any] = {}
+        for name in cls.model_fields:
+            value = environ.get(cls.env_name(name))
+            if value is None or value == "":
+                continue
+            raw[name] = tuple(p.strip() for p in value.split(",") if p.strip()) if name in cls.lists else value
+        try:
+            return cls.model_validate(raw)
+        except ValidationError as exc:
+            problems = []
+            for error in exc.errors():
+                field = str(error["loc"][0]) if error["loc"] else ""
+                if field not in cls.model_fields:
+                    problems.append(f"{field or cls.__name__}: {error['msg']}")
+                    continue
+                name = cls.env_name(field)
+                shown = repr(environ.get(name, "")) if cls.model_fields[field].repr else "(a secret, not shown)"
+                problems.append(f"{name}={shown}: {error['msg']}")
+            raise SettingsError(f"{cls.used_by or cls.__name__} configuration: " + "; ".join(problems)) from None
+
+    def replace(self, **changes: Any) -> Self:
+        """A copy with `changes`, validated like the original (pydantic's model_copy does not validate)."""
+        return type(self).model_validate({**dict(self), **changes})
+
+
+class Settings(EnvModel):
+    """The gateway's settings."""
+
+    used_by: ClassVar[str] = "gateway"
+    lists: ClassVar[tuple[str, ...]] = ("legacy_manifests",)
+
+    rpc_url: str = Field("http://127.0.0.1:8545", pattern=r"^https?://", description="the chain node's JSON-RPC URL")
+    rpc_timeout: float = Field(
+        REQUEST_RPC.timeout, gt=0,
+        description="seconds a request waits for the node, per call, not retried: a hung node is a 503 `chain_unavailable` "
+        "(an unverified page) within about this long",
+    )
+    worker_rpc_timeout: float = Field(
+        WORKER_RPC.timeout, gt=0, description="the same for the relayer's and the indexer's calls, on their own connections; they back off and retry",
+    )
+    manifest: Path = Field(ROOT / "deployments" / "31337.json", description="the deployment manifest (schema 2, written by scripts/deploy.py)")
+    legacy_manifests: tuple[Path, ...] = Field(
+        (), description="comma-separated manifests of previous deployments (schema 1, on the same chain) served read-only: "
+        "their units keep verified pages ([Moving to a new deployment](#moving-to-a-new-deployment))",
+    )
+    relayer_key: str | None = Field(
+        None, repr=False, pattern=HEX_KEY,
+        description="key of the account that pays gas for relayed messages; unset: the gateway only reads (503 `read_only` on posts). Never commit one",
+    )
+    database: Path = Field(ROOT / "data" / "gateway.sqlite3", description="SQLite file of the outbox and the index (previous deployments' indexes beside it)")
+    evidence_dir: Path = Field(ROOT / "data" / "evidence", description="folder of the evidence store")
+    ipfs_api: str | None = Field(None, description="IPFS node (Kubo RPC API: URL or multiaddr) to add and pin evidence on; unset: the local store only")
+    public_url: str = Field(
+        "http://127.0.0.1:8000", pattern=r"^https?://", description="base URL of the resolver that QR codes and canonical links carry",
+    )
+    max_upload_bytes: int = Field(10 * 1024 * 1024, gt=0, description="largest evidence upload, in bytes")
+    batch_max_events: int = Field(1000, gt=0, description="events per relayed transaction, at most")
+    batch_interval: float = Field(0.05, gt=0, description="seconds between relayer rounds when the queue is empty")
+    index_interval: float = Field(0.2, gt=0, description="seconds between indexer rounds when caught up")
+    index_block_range: int = Field(2000, gt=0, description="blocks per `eth_getLogs` request (halved when a node refuses)")
+    index_confirmations: int = Field(0, ge=0, description="blocks the indexer stays behind the head: reorg safety on public chains")
+    min_deadline_margin: int = Field(60, ge=0, description="seconds a message must still be valid for when it is accepted")
+    relay: bool = Field(True, description="`0` keeps the relayer from running (messages are queued, not sent)")
+    index: bool = Field(True, description="`0` keeps the indexer from running")
+    pause_before_broadcast: float = Field(
+        0.0, ge=0, description="fault injection for the crash tests only: seconds the relayer waits between storing a signed transaction and broadcasting it",
+    )
 
     @property
     def request_rpc(self) -> RpcProfile:
@@ -53,27 +127,128 @@ class Settings:
     def worker_rpc(self) -> RpcProfile:
         return RpcProfile(self.worker_rpc_timeout)
 
+    @field_validator("manifest", "database", "evidence_dir")
     @classmethod
-    def from_env(cls) -> "Settings":
-        defaults = cls()
-        return cls(
-            rpc_url=_env("RT_RPC_URL", defaults.rpc_url),
-            rpc_timeout=float(_env("RT_RPC_TIMEOUT", str(defaults.rpc_timeout))),
-            worker_rpc_timeout=float(_env("RT_WORKER_RPC_TIMEOUT", str(defaults.worker_rpc_timeout))),
-            manifest=Path(_env("RT_MANIFEST", str(defaults.manifest))),
-            legacy_manifests=tuple(Path(p.strip()) for p in (_env("RT_LEGACY_MANIFESTS", "") or "").split(",") if p.strip()),
-            relayer_key=_env("RT_RELAYER_KEY", None),
-            database=Path(_env("RT_DATABASE", str(defaults.database))),
-            evidence_dir=Path(_env("RT_EVIDENCE_DIR", str(defaults.evidence_dir))),
-            ipfs_api=_env("RT_IPFS_API", None),
-            public_url=_env("RT_PUBLIC_URL", defaults.public_url),
-            max_upload_bytes=int(_env("RT_MAX_UPLOAD_BYTES", str(defaults.max_upload_bytes))),
-            batch_max_events=int(_env("RT_BATCH_MAX_EVENTS", str(defaults.batch_max_events))),
-            batch_interval=float(_env("RT_BATCH_INTERVAL", str(defaults.batch_interval))),
-            index_interval=float(_env("RT_INDEX_INTERVAL", str(defaults.index_interval))),
-            index_block_range=int(_env("RT_INDEX_BLOCK_RANGE", str(defaults.index_block_range))),
-            index_confirmations=int(_env("RT_INDEX_CONFIRMATIONS", str(defaults.index_confirmations))),
-            relay=_env("RT_RELAY", "1") != "0",
-            index=_env("RT_INDEX", "1") != "0",
-            pause_before_broadcast=float(_env("RT_PAUSE_BEFORE_BROADCAST", "0")),
-        )
+    def _not_empty(cls, value: Path) -> Path:
+        if str(value) in ("", "."):
+            raise ValueError("must name a file or folder")
+        return value
+
+
+class DeploySettings(EnvModel):
+    """scripts/deploy.py: the deployer's key and the four trusted powers' keys."""
+
+    used_by: ClassVar[str] = "scripts/deploy.py"
+
+    deployer_key: str | None = Field(
+        None, repr=False, pattern=HEX_KEY, description="the deployer's key on a non-local network (`brownie run scripts/deploy.py --network <id>`); never commit one",
+    )
+    accreditor_key: str | None = Field(None, repr=False, pattern=HEX_KEY, description="the accreditor's key (TraceRegistry: actors, products, return centers)")
+    law_admin_key: str | None = Field(None, repr=False, pattern=HEX_KEY, description="the law admin's key (ReturnPolicies: each market's consumer law)")
+    policy_admin_key: str | None = Field(None, repr=False, pattern=HEX_KEY, description="the policy admin's key (ReturnPolicies: return policies, currencies)")
+    arbiter_key: str | None = Field(
+        None, repr=False, pattern=HEX_KEY,
+        description="the arbiter's key (disputes). The four powers take four separate keys, required on any chain but a local one",
+    )
+
+
+class DemoSettings(EnvModel):
+    """scripts/demo.py (`make demo`)."""
+
+    used_by: ClassVar[str] = "scripts/demo.py"
+
+    port: int = Field(8000, gt=0, lt=65536, description="port of the demo's gateway")
+    serve: bool = Field(True, description="`0` exits after the scenario (`make demo SERVE=0`); `1` keeps the gateway and the chain serving")
+
+
+MODELS: tuple[type[EnvModel], ...] = (Settings, DeploySettings, DemoSettings)
+
+# Read where they are used, not validated here: the test harness's, the benchmarks' and the tools'.
+KNOBS: dict[str, tuple[str, str]] = {
+    "RT_ANVIL_PORT": ("tools/brownie_network.py (`make …`)", "port of the local anvil (default 8545); with a separate `HOME`, two runs share a machine"),
+    "RT_CHROMIUM": ("tests/api/browser.py", "Chromium to drive when it is not `chromium` on `PATH`"),
+    "RT_CLOCK_TICK": ("tests/clock_race.py", "seconds the chain moves after every signature and before every transaction (clock races forced)"),
+    "RT_CLOCK_AHEAD": ("tests/clock_race.py", "seconds every test ends ahead of fn_isolation's revert"),
+    "RT_STATEFUL_EXAMPLES": ("tests/properties/test_stateful_escrow.py", "examples of the stateful escrow machine (default 8; more for a longer bug hunt)"),
+    "RT_BENCH_EVENTS": ("bench/gateway.py", "events the gateway bench sends (default 100000)"),
+    "RT_BENCH_SIGNERS": ("bench/gateway.py", "signers in the gateway bench (default 20)"),
+    "RT_BENCH_SESSION": ("bench/gateway.py", "events per signed message in the gateway bench (default 100)"),
+    "RT_BENCH_CLIENTS": ("bench/gateway.py", "concurrent posters in the gateway bench (default 16)"),
+    "RT_BENCH_PAGE_REQUESTS": ("bench/gateway.py", "page requests timed by the gateway bench (default 500)"),
+}
+
+
+def variables() -> dict[str, str]:
+    """Every documented RT_* variable and who reads it."""
+    out = {m.env_name(f): m.used_by for m in MODELS for f in m.model_fields}
+    out.update({name: who for name, (who, _) in KNOBS.items()})
+    return out
+
+
+def _default(value: Any) -> str:
+    if value is None or value == ():
+        return "unset"
+    if isinstance(value, bool):
+        return "`1`" if value else "`0`"
+    if isinstance(value, Path):
+        try:
+            return f"`{value.relative_to(ROOT)}`"
+        except ValueError:
+            return f"`{value}`"
+    return f"`{value}`"
+
+
+def markdown() -> str:
+    """The configuration tables of docs/operations.md, between the settings markers."""
+    lines = [
+        BEGIN,
+        "<!-- written by `python -m api.settings --write docs/operations.md` from api/settings.py; edit there -->",
+        "",
+        "| variable | used by | default | meaning |",
+        "|---|---|---|---|",
+    ]
+    for model in MODELS:
+        for name, field in model.model_fields.items():
+            lines.append(f"| `{model.env_name(name)}` | {model.used_by} | {_default(field.default)} | {field.description} |")
+    lines += [
+        "",
+        "Knobs of the tests, the benchmarks and the tools (read where they are used):",
+        "",
+        "| variable | used by | meaning |",
+        "|---|---|---|",
+    ]
+    lines += [f"| `{name}` | {who} | {meaning} |" for name, (who, meaning) in KNOBS.items()]
+    return "\n".join(lines + [END])
+
+
+def write(path: Path) -> bool:
+    """Replaces the block between the settings markers of `path` (a Configuration section is appended
+    if it has none). True if the file changed."""
+    text = path.read_text() if path.exists() else ""
+    if BEGIN in text and END in text:
+        before, _, rest = text.partition(BEGIN)
+        _, _, after = rest.partition(END)
+        new = before + markdown() + after
+    else:
+        new = text.rstrip("\n") + ("\n\n" if text else "") + "## Configuration\n\n" + markdown() + "\n"
+    if new == text:
+        return False
+    path.write_text(new)
+    return True
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m api.settings", description="The RT_* settings' documentation.")
+    group = parser.add_mutually_exclusive_group(required=True)
+    group.add_argument("--markdown", action="store_true", help="print the configuration tables")
+    group.add_argument("--write", type=Path, metavar="FILE", help="replace the tables between the settings markers of FILE")
+    args = parser.parse_args(argv)
+    if args.markdown:
+        print(markdown())
+    else:
+        print(f"{args.write}: {'updated' if write(args.write) else 'up to date'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -2,7 +2,7 @@
 
 CBV 2.0 defines a pre-hash string for an event, independent of its serialisation, and names the
 event by the hash of it: `ni:///sha-256;{hex}?ver=CBV2.0` (RFC 6920). This computes it for the JSON
-events `api/epcis.py` builds; `tests/api/test_epcis_hash.py` checks every exported event against
+events `api/read/epcis.py` builds; `tests/api/test_epcis_hash.py` checks every exported event against
 GS1's exemplary implementation (PyPI `epcis-event-hash-generator`), which is the reference.
 
 The pre-hash string is, concatenated without separators:

@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
-from web3 import Web3
 
-from api.chain import AUDITOR_RPC, RpcProfile
+from api.chain.client import AUDITOR_RPC, RpcProfile
 from returntrace import gs1, hashchain, history, logs
+from returntrace.manifest import Manifest, ManifestError
 
 EXIT_CODES = """exit status:
   0  all verified (and, with --evidence-dir, every referenced evidence file present and intact)
@@ -53,19 +53,17 @@ def connect(rpc_url: str, manifest_path: str | Path, timeout: float = AUDITOR_RP
     """The deployment's contracts as web3 contracts on the node at `rpc_url`, from the deployment manifest.
     A node that does not answer a call within `timeout` seconds is given up on (no retries: exit 3)."""
     try:
-        manifest = json.loads(Path(manifest_path).read_text())
-        entries = manifest["contracts"]
-        first = int(manifest["deploymentBlock"])
-        entries["TraceRegistry"]["address"]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise AuditError(f"cannot read the deployment manifest {manifest_path}: {exc}") from exc
+        manifest = Manifest.load(manifest_path)  # any schema: the auditor reads v1's registries too
+        manifest.entry("TraceRegistry")
+    except ManifestError as exc:
+        raise AuditError(str(exc)) from exc
     w3 = RpcProfile(timeout).web3(rpc_url)
 
     def contract(name: str) -> Any:
-        entry = entries.get(name)
-        return w3.eth.contract(address=Web3.to_checksum_address(entry["address"]), abi=entry["abi"]) if entry else None
+        entry = manifest.contracts.get(name)
+        return w3.eth.contract(address=entry.address, abi=entry.abi) if entry else None
 
-    return Contracts(contract("TraceRegistry"), contract("ReturnEscrow"), contract("ReissueDesk"), first)
+    return Contracts(contract("TraceRegistry"), contract("ReturnEscrow"), contract("ReissueDesk"), manifest.deployment_block)
 
 
 def _block(registry: Any, block: int | None) -> int:
@@ -130,7 +128,7 @@ def evidence_references(contracts: Contracts, units: dict[bytes, list[history.Li
 
 
 def _evidence(digests: list[dict[str, Any]], evidence_dir: Path | None) -> dict[str, Any]:
-    from api.evidence_lookup import EvidenceNames, evidence_report  # the gateway's store code, used on a local folder
+    from api.read.evidence_lookup import EvidenceNames, evidence_report  # the gateway's store code, used on a local folder
 
     if evidence_dir is None:
         return evidence_report(None, digests, "no evidence store given (--evidence-dir)")
@@ -138,7 +136,7 @@ def _evidence(digests: list[dict[str, Any]], evidence_dir: Path | None) -> dict[
 
 
 def _open_store(folder: Path) -> Any:
-    from api.evidence import store as evidence_store  # noqa: PLC0415 - optional part of the gateway
+    from api.store.evidence import store as evidence_store  # noqa: PLC0415 - optional part of the gateway
 
     return evidence_store.EvidenceStore(folder)
 

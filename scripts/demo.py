@@ -11,7 +11,6 @@ Every key here is a public test key derived from a label: local chains only.
 
 from __future__ import annotations
 
-import os
 import shutil
 import time
 import warnings
@@ -20,6 +19,7 @@ from typing import Any
 import httpx
 from brownie import ZERO_ADDRESS, ERC20Mock, accounts, chain, web3
 
+from api.settings import DemoSettings, SettingsError
 from returntrace import customs, gs1, history, settlement
 from returntrace.messages import ZERO32
 from returntrace.policies import DAY, MARKET_NAMES, Facts, Grade, Law, Policy, UnitDisposition
@@ -376,14 +376,13 @@ def show_return_options(http: httpx.Client, base: str) -> None:
     print(f"    parcel {DEMO_SSCC:018d}: {len(v['timeline'])} events verified; contents proved on-chain: {v['contents_verified']} ({v['onchain_size']} units now)")
 
 
-def start_gateway(d: deploy.Deployment) -> GatewayProcess:
+def start_gateway(d: deploy.Deployment, port: int) -> GatewayProcess:
     relayer = deploy.test_signer("gateway-relayer", 0, "950600000010")
     accounts[0].transfer(relayer.account, "100 ether", silent=True)
     folder = deploy.ROOT / "data" / "demo"
     if folder.exists():
         shutil.rmtree(folder)  # a fresh chain needs a fresh gateway database
     folder.mkdir(parents=True)
-    port = int(os.environ.get("RT_PORT", "8000"))
     env = {
         "RT_RPC_URL": web3.provider.endpoint_uri,
         "RT_MANIFEST": str(deploy.DEPLOYMENTS / f"{chain.id}.json"),
@@ -399,9 +398,13 @@ def main() -> None:
     # brownie's own rpc calls raise FutureWarnings about its internals; they are not ours to fix.
     warnings.filterwarnings("ignore", category=FutureWarning)
     brownie_anvil.patch()  # brownie on anvil: no false "Tx dropped without known replacement"
+    try:
+        settings = DemoSettings.from_env()
+    except SettingsError as exc:  # a bad RT_PORT or RT_SERVE stops the demo before it deploys
+        raise SystemExit(str(exc)) from None
     d = deploy.deploy_demo_world(accounts[0])
     deploy.write_manifest(d)
-    gateway = start_gateway(d)
+    gateway = start_gateway(d, settings.port)
     try:
         say = run(d, httpx.Client(base_url=gateway.url, timeout=10))
         link = through_the_gateway(d, say, gateway)
@@ -425,7 +428,7 @@ Where to look
   chain                              {web3.provider.endpoint_uri} (chain id {chain.id}), manifest deployments/{chain.id}.json
   auditor CLI, no gateway needed     .venv/bin/python -m scripts.audit --rpc {web3.provider.endpoint_uri} --manifest deployments/{chain.id}.json integrity
   gateway log                        data/demo/gateway.log""")
-        if os.environ.get("RT_SERVE", "1") != "0":
+        if settings.serve:
             print("\nServing; Ctrl-C to stop.")
             try:
                 while True:

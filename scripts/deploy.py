@@ -12,8 +12,6 @@ labels: they are test keys for a local chain only, never for a real network.
 
 from __future__ import annotations
 
-import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,7 +34,8 @@ from brownie import (
 )
 from eth_utils import keccak
 
-from returntrace import eip712, gs1, policies
+from api.settings import DeploySettings, SettingsError
+from returntrace import eip712, gs1, manifest, policies
 from returntrace.vocab import HYGIENE_SEALED, Role
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,7 +44,6 @@ REGISTRY_DOMAIN = ("ReturnTrace TraceRegistry", "2")
 ESCROW_DOMAIN = ("ReturnTrace ReturnEscrow", "2")
 POINTS_DOMAIN = ("ReturnTrace StorePoints", "2")
 DESK_DOMAIN = ("ReturnTrace ReissueDesk", "2")
-SCHEMA_VERSION = 2  # the manifest's: contracts, types and meanings of issue 9's redeploy (see CHANGELOG.md)
 DEMO_COMPANY_PREFIX = (9506000, 7)  # the demo brand's GS1 company prefix and its length
 POINTS_URI = "urn:returntrace:points:{id}"
 
@@ -178,20 +176,16 @@ def register_product(d: Deployment, brand: Signer, gtin: int, class_flags: int, 
 
 
 def write_manifest(d: Deployment, path: Path | None = None) -> Path:
-    path = path or DEPLOYMENTS / f"{chain.id}.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """The deployment manifest (returntrace.manifest, schema manifest.SCHEMA) the gateway and the auditor read."""
     contracts = {
-        "TraceRegistry": {"address": d.registry.address, "abi": d.registry.abi, "eip712": d.registry_domain.as_json()},
-        "ReturnEscrow": {"address": d.escrow.address, "abi": d.escrow.abi, "eip712": d.escrow_domain.as_json()},
-        "StorePoints": {"address": d.points.address, "abi": d.points.abi, "eip712": d.points_domain.as_json()},
-        "ReissueDesk": {"address": d.desk.address, "abi": d.desk.abi, "eip712": d.desk_domain.as_json()},
-        "ReturnPolicies": {"address": d.policies.address, "abi": d.policies.abi},
+        "TraceRegistry": manifest.Entry(d.registry.address, d.registry.abi, d.registry_domain),
+        "ReturnEscrow": manifest.Entry(d.escrow.address, d.escrow.abi, d.escrow_domain),
+        "StorePoints": manifest.Entry(d.points.address, d.points.abi, d.points_domain),
+        "ReissueDesk": manifest.Entry(d.desk.address, d.desk.abi, d.desk_domain),
+        "ReturnPolicies": manifest.Entry(d.policies.address, d.policies.abi),
     }
-    manifest = {
-        "schemaVersion": SCHEMA_VERSION, "network": network.show_active(), "chainId": chain.id, "deploymentBlock": d.block, "contracts": contracts,
-    }
-    path.write_text(json.dumps(manifest, indent=2) + "\n")
-    return path
+    m = manifest.Manifest(schema=manifest.SCHEMA, chain_id=chain.id, deployment_block=d.block, contracts=contracts, network=network.show_active())
+    return m.write(path or DEPLOYMENTS / f"{chain.id}.json")
 
 
 def deploy_demo_world(admin: Any, extra_signers: int = 0) -> Deployment:
@@ -231,13 +225,22 @@ def accredit_return_center(d: Deployment, name: str = "warehouse", markets: int 
 
 
 LOCAL_CHAIN_IDS = (31337, 1337)  # anvil, ganache: the only chains the public test keys may govern
-POWER_KEYS = {"accreditor": "RT_ACCREDITOR_KEY", "law_admin": "RT_LAW_ADMIN_KEY", "policy_admin": "RT_POLICY_ADMIN_KEY", "arbiter": "RT_ARBITER_KEY"}
+POWERS = ("accreditor", "law_admin", "policy_admin", "arbiter")
+POWER_KEYS = {power: DeploySettings.env_name(f"{power}_key") for power in POWERS}  # RT_ACCREDITOR_KEY, …
+
+
+def _settings() -> DeploySettings:
+    try:
+        return DeploySettings.from_env()
+    except SettingsError as exc:  # a malformed key stops the deployment, naming the variable
+        raise SystemExit(str(exc)) from None
 
 
 def governance_from_env(admin: Any) -> Governance:
     """The four powers' keys from RT_ACCREDITOR_KEY, RT_LAW_ADMIN_KEY, RT_POLICY_ADMIN_KEY and
     RT_ARBITER_KEY (all four, each its own key); without them, public test keys, on a local chain only."""
-    given = {power: os.environ.get(var) for power, var in POWER_KEYS.items()}
+    keys = _settings()
+    given = {power: getattr(keys, f"{power}_key") for power in POWERS}
     if all(given.values()):
         if len(set(given.values())) < len(given):
             raise SystemExit("the four powers need four different keys")
@@ -251,7 +254,7 @@ def governance_from_env(admin: Any) -> Governance:
 
 
 def main() -> None:
-    key = os.environ.get("RT_DEPLOYER_KEY")
+    key = _settings().deployer_key
     admin = accounts.add(key) if key else accounts[0]
     d = deploy_contracts(admin, gov=governance_from_env(admin))
     path = write_manifest(d)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from html import unescape
 
-from api.views import ReturnStatus, Settlement, TimelineEntry, UnitView, Verification
+from api.read.views import ReturnStatus, Settlement, TimelineEntry, UnitView, Verification
 from returntrace import gs1
 from tests.support import GTIN
 

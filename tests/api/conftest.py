@@ -15,9 +15,9 @@ import pytest
 from brownie import web3
 from fastapi.testclient import TestClient
 
-from api.db.outbox import CONTRACT_OF_KIND
 from api.main import create_app
 from api.settings import Settings
+from api.store.outbox import CONTRACT_OF_KIND
 from returntrace import gs1
 from returntrace.vocab import BizStep, Disposition
 from scripts import deploy
@@ -63,11 +63,16 @@ class Gateway:
     def app(self):
         return self.client.app
 
+    @property
+    def services(self):
+        """The running gateway's parts (api.services.Services)."""
+        return self.client.app.state.services
+
     def relay(self, rounds: int = 20) -> None:
         """Runs the relayer until the queue is empty."""
-        relayer = self.app.state.relayer
+        relayer = self.services.relayer
         for _ in range(rounds):
-            if not relayer.run_once() and not self.app.state.outbox.depth()["accepted"]:
+            if not relayer.run_once() and not self.services.outbox.depth()["accepted"]:
                 return
         raise AssertionError("relayer did not empty the queue")
 
@@ -132,4 +137,4 @@ def gateway_app(manifest, relayer_signer, tmp_path_factory):
         database=folder / "gateway.sqlite3", evidence_dir=folder / "evidence", relay=False, index=False,
     )
     with TestClient(create_app(settings)) as client:
-        yield client, client.app.state.outbox
+        yield client, client.app.state.services.outbox

@@ -33,7 +33,7 @@ def journey(gateway, serials: list[str], steps=JOURNEY, pause: int = 0) -> list[
 
 
 def rows(gateway, sql: str, *params: Any) -> list[tuple]:
-    db = sqlite3.connect(gateway.app.state.settings.database)
+    db = sqlite3.connect(gateway.services.settings.database)
     try:
         return db.execute(sql, params).fetchall()
     finally:
@@ -42,7 +42,7 @@ def rows(gateway, sql: str, *params: Any) -> list[tuple]:
 
 def execute(gateway, sql: str, *params: Any) -> None:
     """Writes to the gateway's database behind its back (a tampering operator, a broken disk)."""
-    db = sqlite3.connect(gateway.app.state.settings.database)
+    db = sqlite3.connect(gateway.services.settings.database)
     try:
         db.execute(sql, params)
         db.commit()

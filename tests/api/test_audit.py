@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -13,8 +12,8 @@ import jsonschema
 from brownie import chain
 from fastapi.testclient import TestClient
 
+from api.http.routes.resolver import unit_view
 from api.main import create_app
-from api.unit_view import unit_view
 from returntrace import gs1
 from returntrace.policies import Facts, Grade
 from returntrace.vocab import BizStep, Disposition
@@ -27,7 +26,7 @@ EPCIS_SCHEMA = ROOT / "standards" / "gs1" / "epcis" / "EPCIS-JSON-Schema.json"
 
 def _indexed(gateway, serials, **kw):
     units = journey(gateway, serials, **kw)
-    gateway.app.state.indexer.index_once()
+    gateway.services.indexer.index_once()
     return units
 
 
@@ -143,7 +142,7 @@ def test_epcis_export_validates_against_gs1_schema(gateway, shop, escrow):
     _indexed(gateway, ["EPC-1", "EPC-2"])
     order_id = shop.returned()
     shop.inspect(order_id, Facts.SEAL_INTACT | Facts.PACKAGING_INTACT, Grade.A, evidence=b"\x0e" * 32)
-    gateway.app.state.indexer.index_once()
+    gateway.services.indexer.index_once()
 
     r = gateway.client.get("/v1/audit/epcis", params={"limit": 1000})
     assert r.status_code == 200 and r.headers["content-type"].startswith("application/ld+json")
@@ -206,7 +205,7 @@ def test_an_exported_event_never_changes_what_the_index_learns_later_is_a_new_ev
     gateway.relay()
     shop.request_return(order_id)
     shop.receive(order_id)
-    gateway.app.state.indexer.index_once()
+    gateway.services.indexer.index_once()
     key = {"unitId": "0x" + unit.hex()}
     before = gateway.client.get("/v1/audit/epcis", params=key).json()["epcisBody"]["eventList"]
     early = next(e for e in before if e["bizStep"] == "departing")
@@ -214,7 +213,7 @@ def test_an_exported_event_never_changes_what_the_index_learns_later_is_a_new_ev
 
     shop.buy()  # the order that reference names now exists
     shop.inspect(order_id, Facts.SEAL_INTACT | Facts.PACKAGING_INTACT, Grade.A)  # settles
-    gateway.app.state.indexer.index_once()
+    gateway.services.indexer.index_once()
     after = gateway.client.get("/v1/audit/epcis", params=key).json()["epcisBody"]["eventList"]
     assert after[: len(before)] == before  # word for word, hashes included
     (settled,) = after[len(before) :]
@@ -231,11 +230,11 @@ def test_an_exported_event_never_changes_what_the_index_learns_later_is_a_new_ev
 def test_integrity_report_all_verified(gateway, shop):
     _indexed(gateway, ["INT-1", "INT-2"])
     shop.returned()
-    gateway.app.state.indexer.index_once()
+    gateway.services.indexer.index_once()
     r = gateway.client.get("/v1/audit/integrity")
     assert r.status_code == 200, r.text
     report = r.json()
-    assert report["block"] == gateway.app.state.indexer.indexed_block()
+    assert report["block"] == gateway.services.indexer.indexed_block()
     assert report["units"] == {"total": 3, "verified": 3, "mismatched": 0}
     assert report["events"] == 5 + 5 + 3 and report["mismatches"] == [] and report["orders"] == 1
 
@@ -246,11 +245,11 @@ def test_tampered_index_row_is_caught_by_the_page_and_the_integrity_report(gatew
     # An operator (or a broken disk) turns the delivery into a customs scan in the database.
     execute(gateway, "UPDATE idx_events SET biz_step = ? WHERE unit_id = ? AND seq = 5", int(BizStep.CUSTOMS_CLEARING), key)
 
-    view = unit_view(gateway.app.state, GTIN, "TAMPER-1")
+    view = unit_view(gateway.services, GTIN, "TAMPER-1")
     assert not view.verification.verified
     assert "an event was altered" in view.verification.reason and f"block {view.verification.block}" in view.verification.reason
     assert view.verification.onchain_count == view.verification.rebuilt_count == 5
-    assert unit_view(gateway.app.state, GTIN, "TAMPER-2").verification.verified
+    assert unit_view(gateway.services, GTIN, "TAMPER-2").verification.verified
 
     report = gateway.client.get("/v1/audit/integrity").json()
     assert report["units"] == {"total": 2, "verified": 1, "mismatched": 1}
@@ -268,13 +267,13 @@ def test_tampered_index_row_is_caught_by_the_page_and_the_integrity_report(gatew
 def test_dead_chain_gives_unverified_views_and_503_integrity_never_500(gateway, gateway_settings):
     _indexed(gateway, ["DEAD-1"])
     gateway.client.__exit__(None, None, None)
-    dead = replace(gateway_settings, rpc_url="http://127.0.0.1:9")  # nothing listens on the discard port
+    dead = gateway_settings.replace(rpc_url="http://127.0.0.1:9")  # nothing listens on the discard port
     with TestClient(create_app(dead)) as client:
-        view = unit_view(client.app.state, GTIN, "DEAD-1")
+        view = unit_view(client.app.state.services, GTIN, "DEAD-1")
         assert view is not None and len(view.timeline) == 5
         assert not view.verification.verified and view.verification.reason.startswith("chain unreachable")
         assert view.verification.block is not None and view.verification.onchain_count is None
-        assert unit_view(client.app.state, GTIN, "NOT-THERE") is None
+        assert unit_view(client.app.state.services, GTIN, "NOT-THERE") is None
         r = client.get(f"/01/{GTIN}/21/DEAD-1", headers={"accept": "application/json"})
         assert r.status_code == 200 and r.json()["verification"]["verified"] is False
         r = client.get("/v1/audit/integrity")
@@ -293,12 +292,10 @@ def test_unit_id_in_every_format(gateway):
 def test_evidence_is_named_by_cid_and_checked_against_it(gateway, tmp_path, shop):
     """A real EvidenceStore: the page and the export name evidence by CID, the integrity report
     finds a file altered on disk or gone."""
-    from api.evidence import EvidenceStore
-    from api.evidence.cid import digest_of
+    from api.store.evidence.cid import digest_of
 
-    state = gateway.app.state
-    store = getattr(state, "evidence", None) or EvidenceStore(tmp_path / "evidence")
-    state.evidence = store
+    state = gateway.services
+    store = state.evidence
     photo = store.put(b"\xff\xd8\xff" + b"inspection photo of unit EV-1", "image/jpeg")
     report = store.put(b"%PDF-1.7 receiving report", "application/pdf")
     unknown = b"\x5a" * 32  # evidence the store never saw

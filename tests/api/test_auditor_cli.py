@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from brownie import chain, web3
 
-from api.unit_view import unit_view
+from api.http.routes.resolver import unit_view
 from returntrace.policies import Facts, Grade
 from returntrace.vocab import BizStep, Disposition
 from scripts import audit
@@ -36,7 +36,7 @@ def _world(gateway, shop):
     r = gateway.post("/v1/events", gateway.events_body("charity", [gateway.event(shop.unit(order_id), BizStep.RECEIVING, "charity", Disposition.DONATED)]))
     assert r.status_code == 202, r.text
     gateway.relay()
-    gateway.app.state.indexer.index_once()
+    gateway.services.indexer.index_once()
     (serial,) = rows(gateway, "SELECT serial FROM idx_units WHERE unit_id = ?", "0x" + shop.unit(order_id).hex())[0]
     return serial
 
@@ -60,7 +60,7 @@ def test_integrity_json_equals_the_gateway_report(gateway, shop, manifest, capsy
 def test_history_json_equals_the_unit_view_timeline(gateway, shop, manifest, capsys):
     returned = _world(gateway, shop)
     for serial in ("CLI-1", returned):
-        view = unit_view(gateway.app.state, GTIN, serial)
+        view = unit_view(gateway.services, GTIN, serial)
         code, out = _cli(capsys, manifest, "--block", str(view.verification.block), "history", GTIN, serial, "--json")
         assert code == 0
         h = json.loads(out)

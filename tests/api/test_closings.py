@@ -8,7 +8,7 @@ import re
 
 from brownie import ZERO_ADDRESS
 
-from api.unit_view import unit_view
+from api.http.routes.resolver import unit_view
 from returntrace.policies import Facts, Grade
 from returntrace.vocab import BizStep, Disposition
 from tests.api.test_resolver import text_of
@@ -17,10 +17,10 @@ from tests.support import DEFAULT_DELIVERY_FEE, DEFAULT_PRICE, DEFAULT_RETURN_FE
 
 
 def _rejected(gateway, path, body, status, code):
-    before = gateway.app.state.outbox.depth()
+    before = gateway.services.outbox.depth()
     r = gateway.post(path, body)
     assert (r.status_code, r.json()["error"]) == (status, code), r.text
-    assert gateway.app.state.outbox.depth() == before  # nothing stored
+    assert gateway.services.outbox.depth() == before  # nothing stored
     return r.json()
 
 
@@ -42,8 +42,8 @@ def test_a_brand_decommissions_its_own_unsold_unit(gateway, registry):
     assert (state["kind"], state["status"]) == ("DecommissionBatch", "confirmed"), state
     assert registry.isClosed(unit)
 
-    gateway.app.state.indexer.index_once()
-    view = unit_view(gateway.app.state, GTIN, "DEC-1")
+    gateway.services.indexer.index_once()
+    view = unit_view(gateway.services, GTIN, "DEC-1")
     assert view.verification.verified and view.closed and view.verification.closed
     assert view.fate["kind"] == "decommissioned" and view.fate["signer"] == gateway.actors["brand"].address
     assert [(e.step, e.label, e.disposition) for e in view.timeline] == [("commissioning", "Made", None), ("decommissioning", "Decommissioned", "inactive")]
@@ -75,7 +75,7 @@ def test_decommissionings_the_chain_would_refuse_are_refused_before_queueing(gat
     escrow.delist(listed, {"from": actors["brand"].account})
     _accepted(gateway, "/v1/decommissions", gateway.decommission_body(["DEC-LISTED", "DEC-OTHER"]))
     gateway.relay()
-    assert all(gateway.app.state.chain.registry.functions.isClosed(u).call() for u in (listed, held))
+    assert all(gateway.services.chain.registry.functions.isClosed(u).call() for u in (listed, held))
 
 
 def test_a_charity_takes_a_unit_only_after_a_settlement_that_donates_it(gateway, shop, escrow, actors):
@@ -93,8 +93,8 @@ def test_a_charity_takes_a_unit_only_after_a_settlement_that_donates_it(gateway,
     gateway.relay()
     assert gateway.client.get(f"/v1/messages/{message_id}").json()["status"] == "confirmed"
 
-    gateway.app.state.indexer.index_once()
-    view = unit_view(gateway.app.state, GTIN, _serial_of(gateway, unit))
+    gateway.services.indexer.index_once()
+    view = unit_view(gateway.services, GTIN, _serial_of(gateway, unit))
     assert view.verification.verified and view.closed
     assert view.fate["kind"] == "donated" and view.fate["organization"] == f"{actors['charity'].gln:013d}"
     assert view.return_status.settlement.disposition == "donate"

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -40,7 +39,7 @@ def live_gateway(gateway_settings, deployment, actors):
     """The gateway app served by uvicorn in a thread; background relayer and indexer on."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    app = create_app(replace(gateway_settings, relay=True, index=True, public_url=url, batch_interval=0.05, index_interval=0.1))
+    app = create_app(gateway_settings.replace(relay=True, index=True, public_url=url, batch_interval=0.05, index_interval=0.1))
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, name="gateway-under-test", daemon=True)
     thread.start()

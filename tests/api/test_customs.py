@@ -5,7 +5,7 @@ reference and its salt can open it."""
 
 from __future__ import annotations
 
-from api import epcis
+from api.read import epcis
 from returntrace import customs
 from returntrace.vocab import BizStep, Disposition
 from tests.support import GTIN
@@ -27,7 +27,7 @@ def test_a_clearance_carries_the_commitment_and_the_export_types_it(gateway):
     r = gateway.post("/v1/events", gateway.events_body("carrier", [cleared]))
     assert r.status_code == 202, r.text
     gateway.relay()
-    gateway.app.state.indexer.index_once()
+    gateway.services.indexer.index_once()
 
     doc = gateway.client.get("/v1/audit/epcis", params={"serial": "CUSTOMS-1", "gtin": GTIN}).json()
     (event,) = [e for e in doc["epcisBody"]["eventList"] if e["bizStep"].endswith("customs_clearing")]

@@ -16,11 +16,11 @@ from brownie import web3
 from fastapi.testclient import TestClient
 from pyld import jsonld
 
-from api import epcis
-from api.consumer_page import build_page
+from api.http.pages.consumer_page import build_page
+from api.http.routes.resolver import unit_view
 from api.main import create_app
+from api.read import epcis
 from api.settings import Settings
-from api.unit_view import unit_view
 from returntrace import epcis_hash
 from scripts import audit, demo, deploy
 from tests.api.test_audit import _epcis_validator
@@ -57,7 +57,7 @@ class Demo:
     manifest: Path
 
     def view(self, gtin: int, serial: str):
-        return unit_view(self.client.app.state, f"{gtin:014d}", serial)
+        return unit_view(self.client.app.state.services, f"{gtin:014d}", serial)
 
     def export(self, **params: Any) -> dict[str, Any]:
         r = self.client.get("/v1/audit/epcis", params={"limit": 1000, **params})
@@ -76,7 +76,7 @@ def world(admin, relayer_signer, tmp_path_factory):
     )
     with TestClient(create_app(settings)) as client:
         demo.run(d, client)  # the evidence goes through this gateway's /v1/evidence, as in `make demo`
-        client.app.state.indexer.index_once()
+        client.app.state.services.indexer.index_once()
         yield Demo(d, client, settings, manifest)
 
 
@@ -267,12 +267,12 @@ def test_both_integrity_reports_check_every_evidence_file_the_chain_references(w
 
 
 def _digests(world) -> list[dict[str, Any]]:
-    with world.client.app.state.index.read() as r:
+    with world.client.app.state.services.index.read() as r:
         return r.evidence_digests()
 
 
 def _cid_of(world, digest: str) -> str:
-    cid = world.client.app.state.evidence.cid_for_digest(bytes.fromhex(digest[2:]))
+    cid = world.client.app.state.services.evidence.cid_for_digest(bytes.fromhex(digest[2:]))
     assert cid
     return cid
 

@@ -9,8 +9,8 @@ import re
 import brownie
 from brownie import chain
 
-from api import epcis
-from api.consumer_page import format_time, humanize
+from api.http.pages.consumer_page import format_time, humanize
+from api.read import epcis
 from returntrace.policies import EU, Facts, Grade
 from tests.api.test_audit import _epcis_validator
 from tests.api.test_resolver import text_of
@@ -32,7 +32,7 @@ def _contested(shop, escrow, actors, serial: str) -> tuple[int, int, int]:
 
 
 def _json(gateway, serial: str) -> dict:
-    gateway.app.state.indexer.index_once()
+    gateway.services.indexer.index_once()
     return gateway.client.get(f"/01/{GTIN}/21/{serial}", headers={"accept": "application/json"}).json()["return_status"]
 
 

@@ -17,8 +17,8 @@ from web3.exceptions import TransactionNotFound
 from api.main import create_app
 from api.settings import Settings
 from returntrace.vocab import BizStep
-from tests.api.conftest import Gateway
 from scripts.gateway import GatewayProcess, wait_until
+from tests.api.conftest import Gateway
 from tests.api.processes import standalone_chain
 
 STEPS = (("carrier", BizStep.DEPARTING), ("warehouse", BizStep.STORING), ("brand", BizStep.SHIPPING))
@@ -106,15 +106,15 @@ def test_chain_outage_keeps_accepted_messages_and_relays_them_when_it_returns(de
 
             anvil.stop()
             with pytest.raises(Exception):
-                tc.app.state.relayer.run_once()
+                tc.app.state.services.relayer.run_once()
             assert [tc.get(f"/v1/messages/{i}").json()["status"] for i in ids] == ["accepted"] * 3
             ready = tc.get("/readyz")
             assert ready.status_code == 503 and ready.json()["chain"]["reachable"] is False
             # New messages cannot be checked against the chain now: refused, not half-accepted.
-            before = tc.app.state.outbox.depth()
+            before = tc.app.state.services.outbox.depth()
             refused = tc.post("/v1/events", json=_offline_body(gw, units[0]))
             assert refused.status_code == 503 and refused.json()["error"] == "chain_unavailable"
-            assert tc.app.state.outbox.depth() == before
+            assert tc.app.state.services.outbox.depth() == before
 
             anvil.start()
             gw.relay()

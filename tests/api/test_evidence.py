@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import aleph_cid
 import httpx
@@ -22,9 +23,11 @@ from Crypto.Cipher import ChaCha20
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from api.evidence import cid as cids
-from api.evidence import get_evidence_store
-from api.evidence.store import (
+from api.http.deps import get_evidence_store
+from api.http.errors import install as install_error_handlers
+from api.http.routes import evidence as evidence_routes
+from api.store.evidence import cid as cids
+from api.store.evidence.store import (
     ContentTypeMismatch,
     EvidenceCorrupted,
     EvidenceNotFound,
@@ -37,7 +40,6 @@ from api.evidence.store import (
     UnsupportedContentType,
     to_multiaddr,
 )
-from api.routes import evidence as evidence_routes
 
 ROOT = Path(__file__).resolve().parents[2]
 NODE_DIR = ROOT / "tools" / "ipfs-node"
@@ -231,7 +233,8 @@ def test_ipfs_addresses_become_multiaddrs():
 def make_app(store: EvidenceStore) -> FastAPI:
     app = FastAPI()
     app.include_router(evidence_routes.router)
-    app.state.evidence = store
+    install_error_handlers(app)  # the gateway's error shape (api/http/errors.py)
+    app.state.services = SimpleNamespace(evidence=store)  # the routes reach the store through the services
     return app
 
 
@@ -353,7 +356,7 @@ def test_corrupted_evidence_is_410_not_served(client, store):
 def test_router_needs_the_store_on_app_state():
     app = FastAPI()
     app.include_router(evidence_routes.router)
-    with TestClient(app, raise_server_exceptions=True) as c, pytest.raises(RuntimeError, match="app.state.evidence"):
+    with TestClient(app, raise_server_exceptions=True) as c, pytest.raises(RuntimeError, match="app.state.services"):
         c.get(f"/v1/evidence/{HELLO_CID}")
     assert get_evidence_store.__name__ == "get_evidence_store"
 

@@ -12,10 +12,10 @@ from brownie import chain
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from api.db.index import EventFilter
-from api.db.outbox import CONTRACT_OF_KIND
-from api.routes.audit import _fingerprint
-from api.routes.intake import PATHS
+from api.http.routes.audit import _fingerprint
+from api.http.routes.messages import PATHS
+from api.store.index import EventFilter
+from api.store.outbox import CONTRACT_OF_KIND
 from returntrace import gs1
 from returntrace.policies import Facts, Grade
 from returntrace.vocab import AggregationAction, BizStep, Disposition
@@ -176,7 +176,7 @@ def test_signed_messages_with_integers_of_any_size_never_cause_5xx(gateway, shop
         gateway.relay()
         state = gateway.client.get(f"/v1/messages/{r.json()['id']}").json()
         assert state["status"] == "confirmed", state
-        stored = gateway.app.state.outbox.get(state["id"])
+        stored = gateway.services.outbox.get(state["id"])
         assert (state["nonce"], stored.deadline) == (body["nonce"], body["deadline"])
 
 

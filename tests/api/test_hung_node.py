@@ -10,7 +10,6 @@ machine: they tell ~2 s from the ~52 s of retried timeouts, never 2.0 s from 2.5
 from __future__ import annotations
 
 import time
-from types import SimpleNamespace
 from typing import Any, Callable
 
 import pytest
@@ -18,11 +17,13 @@ from fastapi.testclient import TestClient
 from requests.exceptions import RequestException
 from web3 import Web3
 
-from api.chain import REQUEST_RPC, Chain, ChainReader
+from api.chain.client import REQUEST_RPC, Chain
+from api.chain.guard import NodeGuard
+from api.chain.pages import PageReads
+from api.chain.reader import ChainReader
+from api.http.routes.resolver import _block_time_lookup, _currency_lookup
 from api.main import create_app
-from api.routes.resolver import _block_time_lookup, _currency_lookup
 from api.settings import Settings
-from api.unit_view import ChainReads
 from returntrace.vocab import BizStep
 from scripts import audit
 from scripts.gateway import wait_until
@@ -76,11 +77,11 @@ def test_every_request_path_gives_up_on_a_node_that_never_answers(deployment, ac
             gw = Gateway(tc, deployment, actors)
             assert tc.get("/healthz").status_code == 200  # liveness never asks the node
 
-            before = tc.app.state.outbox.depth()
+            before = tc.app.state.services.outbox.depth()
             body = _offline_body(gw, b"\x11" * 32)
             r, elapsed = _timed(lambda: tc.post("/v1/events", json=body))
             _unavailable(r, REQUEST_LIMIT, elapsed)
-            assert tc.app.state.outbox.depth() == before  # refused, not half-accepted
+            assert tc.app.state.services.outbox.depth() == before  # refused, not half-accepted
 
             r, elapsed = _timed(lambda: tc.get("/readyz"))
             _unavailable(r, REQUEST_LIMIT, elapsed)
@@ -97,7 +98,7 @@ def test_every_request_path_gives_up_on_a_node_that_never_answers(deployment, ac
             assert r.status_code == 404 and elapsed < REQUEST_LIMIT, (r.status_code, elapsed)
 
             # The indexer's calls time out within its own bound, and it keeps trying (back-off), not stuck.
-            indexer = tc.app.state.indexer
+            indexer = tc.app.state.services.indexer
             error = wait_until(lambda: indexer.last_error, 3 * WORKER_TIMEOUT, "the indexer to give up on the hung node")
             assert "Timeout" in error and indexer._thread.is_alive()
 
@@ -112,15 +113,15 @@ def test_a_frozen_anvil_is_a_503_within_the_bound_and_nothing_accepted_is_lost(d
             accepted = [gw.post("/v1/events", gw.events_body("carrier", [gw.event(u, BizStep.DEPARTING, "carrier")])) for u in units]
             assert [r.status_code for r in accepted] == [202] * 3
             ids = [r.json()["id"] for r in accepted]
-            tc.app.state.indexer.index_once()  # the page below has its unit indexed (its chain read is not cached yet)
+            tc.app.state.services.indexer.index_once()  # the page below has its unit indexed (its chain read is not cached yet)
             late = _offline_body(gw, units[0])
-            before = tc.app.state.outbox.depth()
+            before = tc.app.state.services.outbox.depth()
 
             anvil.freeze()
             try:
                 r, elapsed = _timed(lambda: tc.post("/v1/events", json=late))
                 _unavailable(r, REQUEST_LIMIT, elapsed)
-                assert tc.app.state.outbox.depth() == before
+                assert tc.app.state.services.outbox.depth() == before
 
                 r, elapsed = _timed(lambda: tc.get("/readyz"))
                 _unavailable(r, REQUEST_LIMIT, elapsed)
@@ -142,7 +143,7 @@ def test_a_frozen_anvil_is_a_503_within_the_bound_and_nothing_accepted_is_lost(d
                 # The relayer's round gives up within one worker timeout, its messages still accepted.
                 started = time.monotonic()
                 with pytest.raises(RequestException):
-                    tc.app.state.relayer.run_once()
+                    tc.app.state.services.relayer.run_once()
                 assert time.monotonic() - started < 3 * WORKER_TIMEOUT
                 assert [tc.get(f"/v1/messages/{i}").json()["status"] for i in ids] == ["accepted"] * 3
             finally:
@@ -155,7 +156,7 @@ def test_a_frozen_anvil_is_a_503_within_the_bound_and_nothing_accepted_is_lost(d
             assert retried.status_code == 202, retried.text
             gw.relay()
             assert tc.get(f"/v1/messages/{retried.json()['id']}").json()["status"] == "confirmed"
-            tc.app.state.indexer.index_once()
+            tc.app.state.services.indexer.index_once()
             verification = wait_until(lambda: _verified(tc, "HUNG0"), 10, "the page verified again")
             assert verification["onchain_count"] == 3
 
@@ -189,8 +190,8 @@ def test_page_lookups_share_the_pages_fast_fail_guard(manifest):
     """The consumer page's block-time and token reads go through the same guard as its verification:
     after one timeout they answer at once (without that time, in base units) instead of one timeout each."""
     with HungNode() as url:
-        state = SimpleNamespace(chain=Chain.connect(url, manifest), unit_views=SimpleNamespace(chain_records=SimpleNamespace(reads=ChainReads(retry_after=60))))
-        block_time, currency_of = _block_time_lookup(state), _currency_lookup(state)
+        pages = PageReads(Chain.connect(url, manifest).w3, NodeGuard(retry_after=60))
+        block_time, currency_of = _block_time_lookup(pages), _currency_lookup(pages)
         first, elapsed = _timed(lambda: block_time(1))
         assert first is None and elapsed < REQUEST_LIMIT
         # A read that reached the node would take a whole timeout; these do not ask it.

@@ -8,16 +8,25 @@ import time
 from brownie import ZERO_ADDRESS, chain
 from fastapi.testclient import TestClient
 
-from returntrace.refs import order_ref, rma_ref
+from api.http.responses import unit_json
+from api.http.routes.resolver import unit_view
 from api.main import create_app
-from api.unit_view import unit_view
 from returntrace import gs1
 from returntrace.policies import Facts, Grade
+from returntrace.refs import order_ref, rma_ref
 from returntrace.vocab import BizStep, Disposition
 from scripts.builder import listing_terms
 from tests.api.conftest import Gateway
 from tests.api.indexing import JOURNEY, execute, journey, rows
-from tests.support import DEFAULT_DELIVERY_FEE, DEFAULT_PRICE, DEFAULT_RETURN_FEE, GTIN, GTIN_INT, MARKET_EU, ZERO32
+from tests.support import (
+    DEFAULT_DELIVERY_FEE,
+    DEFAULT_PRICE,
+    DEFAULT_RETURN_FEE,
+    GTIN,
+    GTIN_INT,
+    MARKET_EU,
+    ZERO32,
+)
 
 
 def _journey(gateway, serials, steps=JOURNEY):
@@ -27,7 +36,7 @@ def _journey(gateway, serials, steps=JOURNEY):
 
 def test_relayed_events_are_indexed_with_their_hash_chain(gateway, registry):
     units = _journey(gateway, ["IDX-1", "IDX-2"])
-    indexer = gateway.app.state.indexer
+    indexer = gateway.services.indexer
     added = indexer.index_once()
     assert added >= 10
     assert indexer.indexed_block() == chain.height
@@ -47,7 +56,7 @@ def test_relayed_events_are_indexed_with_their_hash_chain(gateway, registry):
 
 def test_indexing_again_adds_nothing(gateway):
     _journey(gateway, ["IDX-AGAIN"])
-    indexer = gateway.app.state.indexer
+    indexer = gateway.services.indexer
     indexer.index_once()
     before = rows(gateway, "SELECT COUNT(*) FROM idx_events")[0][0]
     assert indexer.index_once() == 0
@@ -60,13 +69,13 @@ def test_indexing_again_adds_nothing(gateway):
 
 def test_a_new_app_on_the_same_database_resumes_from_the_cursor(gateway, gateway_settings, deployment, actors):
     _journey(gateway, ["IDX-R1"])
-    gateway.app.state.indexer.index_once()
-    first_block = gateway.app.state.indexer.indexed_block()
+    gateway.services.indexer.index_once()
+    first_block = gateway.services.indexer.indexed_block()
     count = rows(gateway, "SELECT COUNT(*) FROM idx_events")[0][0]
     gateway.client.__exit__(None, None, None)  # the gateway stops
 
     with TestClient(create_app(gateway_settings)) as client:
-        state = client.app.state
+        state = client.app.state.services
         assert state.indexer.indexed_block() == first_block  # resumes, does not start over
         again = Gateway(client, deployment, actors)
         (unit,) = again.commission("IDX-R2")
@@ -102,9 +111,9 @@ def test_unit_view_timeline_labels_and_verification(gateway, registry, escrow, a
     gateway.relay()
     escrow.acceptInspection(order_id, {"from": buyer})
     scan("charity", BizStep.RECEIVING, Disposition.DONATED)
-    gateway.app.state.indexer.index_once()
+    gateway.services.indexer.index_once()
 
-    view = unit_view(gateway.app.state, GTIN, "IDX-V")
+    view = unit_view(gateway.services, GTIN, "IDX-V")
     assert view.unit_id == "0x" + unit.hex()
     assert [e.label for e in view.timeline] == [
         "Made", "Shipped", "Departed", "Cleared customs", "Delivered", "Picked up for return", "Received at return center", "Received by charity",
@@ -118,19 +127,19 @@ def test_unit_view_timeline_labels_and_verification(gateway, registry, escrow, a
     assert view.digital_link.endswith(f"/01/{GTIN}/21/IDX-V")
     v = view.verification
     assert v.verified and v.reason is None
-    assert v.block == gateway.app.state.indexer.indexed_block()
+    assert v.block == gateway.services.indexer.indexed_block()
     assert v.onchain_count == v.rebuilt_count == 8 == registry.eventCount(unit)
     rs = view.return_status
     assert (rs.order_id, rs.status, rs.settlement.grade, rs.settlement.disposition) == (order_id, "settled", "B", "donate")
     assert view.closed and view.fate["kind"] == "donated"
-    assert view.to_json()["verification"]["verified"] is True
+    assert unit_json(view)["verification"]["verified"] is True
 
 
 def test_unknown_unit_is_none_and_a_unit_not_indexed_yet_says_so(gateway):
-    assert unit_view(gateway.app.state, GTIN, "NOBODY") is None
+    assert unit_view(gateway.services, GTIN, "NOBODY") is None
     gateway.commission("IDX-LATE")
     gateway.relay()
-    view = unit_view(gateway.app.state, GTIN, "IDX-LATE")  # on-chain, not indexed yet
+    view = unit_view(gateway.services, GTIN, "IDX-LATE")  # on-chain, not indexed yet
     assert view is not None and view.timeline == []
     assert not view.verification.verified and view.verification.reason.startswith("not indexed yet")
 
@@ -138,10 +147,10 @@ def test_unknown_unit_is_none_and_a_unit_not_indexed_yet_says_so(gateway):
 def test_escrow_orders_are_indexed_with_status_and_settlement(gateway, shop, deployment, escrow):
     order_id = shop.returned(reason=1)  # defective
     shop.inspect(order_id, Facts.SEAL_INTACT | Facts.PACKAGING_INTACT, Grade.A)
-    gateway.app.state.indexer.index_once()
+    gateway.services.indexer.index_once()
     unit = shop.unit(order_id)
     (serial,) = rows(gateway, "SELECT serial FROM idx_units WHERE unit_id = ?", "0x" + unit.hex())[0]
-    view = unit_view(gateway.app.state, GTIN, serial)
+    view = unit_view(gateway.services, GTIN, serial)
     rs = view.return_status
     assert rs.order_id == order_id and rs.market == "EU" and rs.status == "settled"
     assert rs.currency == "native" and int(rs.price) == escrow.order(order_id)["price"]
@@ -166,21 +175,21 @@ def test_indexer_takes_2000_events_in_one_round(gateway, builder):
     units = [gs1.unit_id(GTIN_INT, i["serial"]) for i in items]
     for n in range(19):
         builder.record("carrier", [builder.event(u, BizStep.ARRIVING, "carrier") for u in units])
-    gateway.app.state.indexer.index_once()
+    gateway.services.indexer.index_once()
     assert rows(gateway, "SELECT COUNT(*) FROM idx_events")[0][0] == 2000
-    assert unit_view(gateway.app.state, GTIN, "T0042").verification.verified
+    assert unit_view(gateway.services, GTIN, "T0042").verification.verified
 
 
 def test_unit_view_among_100k_indexed_events_shows_only_its_own(gateway, builder, actors):
     """A real unit with 20 events among 100,000 indexed events (5,000 synthetic units of 20): its
     view holds exactly its 20 events and verifies. (Latency is measured by bench/gateway.py.)"""
-    from api.db.index import IndexBatch
+    from api.store.index import IndexBatch
 
     brand, carrier = actors["brand"], actors["carrier"]
     builder.commission("brand", [builder.commission_item("PERF-1", GTIN_INT)])
     unit = gs1.unit_id(GTIN_INT, "PERF-1")
     builder.record("carrier", [builder.event(unit, BizStep.ARRIVING, "carrier") for _ in range(19)])
-    state = gateway.app.state
+    state = gateway.services
     state.indexer.index_once()
     cursor = state.index.cursor()
 
@@ -207,20 +216,19 @@ def test_unit_view_among_100k_indexed_events_shows_only_its_own(gateway, builder
 
 
 def test_background_indexer_follows_the_chain_and_readyz_reports_no_lag(gateway_settings, deployment, actors):
-    from dataclasses import replace
 
-    settings = replace(gateway_settings, index=True, index_interval=0.05)
+    settings = gateway_settings.replace(index=True, index_interval=0.05)
     with TestClient(create_app(settings)) as client:
         gw = Gateway(client, deployment, actors)
         gw.commission("IDX-BG")
         gw.relay()
         deadline = time.monotonic() + 10
-        while client.app.state.indexer.indexed_block() != chain.height and time.monotonic() < deadline:
+        while client.app.state.services.indexer.indexed_block() != chain.height and time.monotonic() < deadline:
             time.sleep(0.05)
         ready = client.get("/readyz").json()
         assert ready["indexer"] == {"indexedBlock": chain.height, "lagBlocks": 0}
-        assert unit_view(client.app.state, GTIN, "IDX-BG").verification.verified
-    assert not client.app.state.indexer._thread.is_alive()  # stopped with the app
+        assert unit_view(client.app.state.services, GTIN, "IDX-BG").verification.verified
+    assert not client.app.state.services.indexer._thread.is_alive()  # stopped with the app
 
 
 def test_a_replaced_chain_is_indexed_again_from_the_deployment_block(gateway, registry, commission, record):
@@ -228,14 +236,14 @@ def test_a_replaced_chain_is_indexed_again_from_the_deployment_block(gateway, re
     a fresh chain): the index notices the changed block hash and rebuilds itself."""
     unit = commission("IDX-REORG")
     record(unit, BizStep.SHIPPING, "brand", Disposition.IN_TRANSIT)
-    indexer = gateway.app.state.indexer
+    indexer = gateway.services.indexer
     indexer.index_once()
-    assert unit_view(gateway.app.state, GTIN, "IDX-REORG").verification.onchain_count == 2
+    assert unit_view(gateway.services, GTIN, "IDX-REORG").verification.onchain_count == 2
 
     chain.undo()  # the shipping scan's block is gone …
     record(unit, BizStep.STORING, "warehouse", Disposition.SELLABLE_ACCESSIBLE)  # … and another took its place
     indexer.index_once()
-    view = unit_view(gateway.app.state, GTIN, "IDX-REORG")
+    view = unit_view(gateway.services, GTIN, "IDX-REORG")
     assert [e.step for e in view.timeline] == ["commissioning", "storing"]
     assert view.verification.verified
     assert rows(gateway, "SELECT COUNT(*) FROM idx_events WHERE biz_step = ?", int(BizStep.SHIPPING))[0][0] == 0

@@ -15,10 +15,10 @@ SEALED = Facts.SEAL_INTACT | Facts.PACKAGING_INTACT
 
 
 def _rejected(gateway, body, status, code):
-    before = gateway.app.state.outbox.depth()
+    before = gateway.services.outbox.depth()
     r = gateway.post("/v1/inspections", body)
     assert (r.status_code, r.json()["error"]) == (status, code), r.text
-    assert gateway.app.state.outbox.depth() == before  # nothing stored
+    assert gateway.services.outbox.depth() == before  # nothing stored
 
 
 def test_the_buyer_and_inspectors_of_the_buyers_organisation_may_not_inspect(gateway, shop, registry, admin, actors):
@@ -57,7 +57,7 @@ def test_the_diminished_value_of_a_used_unit_is_shown_and_deducted_within_the_ca
         gateway.relay()
         assert escrow.order(order_id)["diminishedValue"] == attested
         escrow.acceptInspection(order_id, {"from": actors["buyer"].account})
-        gateway.app.state.indexer.index_once()
+        gateway.services.indexer.index_once()
 
         serial = _serial_of(gateway, shop.unit(order_id))
         rs = gateway.client.get(f"/01/{PLAIN_GTIN_INT:014d}/21/{serial}", headers={"accept": "application/json"}).json()["return_status"]

@@ -46,11 +46,11 @@ def test_same_message_twice_gets_the_same_id_and_is_queued_once(gateway, registr
 
 
 def _rejected(gateway, path, body, status, code):
-    before = gateway.app.state.outbox.depth()
+    before = gateway.services.outbox.depth()
     r = gateway.post(path, body)
     assert r.status_code == status, r.text
     assert r.json()["error"] == code, r.json()
-    assert gateway.app.state.outbox.depth() == before  # nothing written
+    assert gateway.services.outbox.depth() == before  # nothing written
 
 
 def test_forged_signature_is_401(gateway):

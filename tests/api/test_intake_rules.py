@@ -6,15 +6,14 @@ gateway does not start on a manifest that lacks a v2 contract."""
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 
 import pytest
 from brownie import chain
 from fastapi.testclient import TestClient
 
-from api.chain import ManifestError
 from api.main import create_app
 from returntrace import gs1
+from returntrace.manifest import ManifestError
 from returntrace.policies import Facts, Grade, UnitDisposition
 from returntrace.vocab import BizStep, Disposition
 from tests.api.test_parcels import DELETE, PARCEL, aggregation
@@ -24,10 +23,10 @@ OTHER_SSCC = int(gs1.with_check_digit("09506000000054321"))
 
 
 def _rejected(gateway, path, body, status, code):
-    before = gateway.app.state.outbox.depth()
+    before = gateway.services.outbox.depth()
     r = gateway.post(path, body)
     assert (r.status_code, r.json()["error"]) == (status, code), r.text
-    assert gateway.app.state.outbox.depth() == before  # nothing stored
+    assert gateway.services.outbox.depth() == before  # nothing stored
 
 
 def _accepted(gateway, path, body):
@@ -74,7 +73,7 @@ def test_a_parcel_that_holds_units_is_not_closed(gateway):
     gateway.relay()
     _accepted(gateway, "/v1/events", destroy())
     gateway.relay()
-    assert gateway.app.state.chain.registry.functions.isClosed(PARCEL).call()
+    assert gateway.services.chain.registry.functions.isClosed(PARCEL).call()
     del b
 
 
@@ -98,7 +97,7 @@ def test_inspections_the_escrow_would_refuse(gateway, shop, deployment, escrow, 
     deployment.registry.setReturnCenter(warehouse.gln, warehouse.gln, 0, {"from": admin})
     chain.sleep(6 * 24 * 3600)
     chain.mine()
-    gateway.app.state.reader._block_time = (0.0, 0)
+    gateway.services.reader.now.clear()
     _rejected(gateway, "/v1/inspections", gateway.inspection_body(late, Facts.SEAL_INTACT | Facts.PACKAGING_INTACT, Grade.A, "inspector2"), 409, "sla_elapsed")
 
 
@@ -114,7 +113,7 @@ def test_a_manifest_without_the_desk_or_the_policies_is_refused_at_startup(gatew
     broken = tmp_path / "manifest.json"
     broken.write_text(json.dumps(data))
     with pytest.raises(ManifestError, match="schema 1" if missing == "schemaVersion" else f"has no {missing}"):
-        with TestClient(create_app(replace(gateway_settings, manifest=broken))):
+        with TestClient(create_app(gateway_settings.replace(manifest=broken))):
             pass
 
 
@@ -122,7 +121,8 @@ def test_a_closing_made_elsewhere_within_the_reader_ttl_fails_on_chain_with_its_
     """An open unit's record is read again after the reader's TTL (as roles are): a unit closed by
     another gateway in that window is accepted here, and the chain's refusal is what the message
     then carries; closings queued or confirmed here are refused at once (the tests above)."""
-    gateway.app.state.reader._ttl = 600  # the window, made wide enough that a slow machine stays inside it
+    reader = gateway.services.reader
+    reader.roles.ttl = reader.open_units.ttl = 600  # the window, made wide enough that a slow machine stays inside it
     unit = destined(UnitDisposition.DONATE)  # its settled order sends it to a charity
     _accepted(gateway, "/v1/events", gateway.events_body("warehouse", [gateway.event(unit, BizStep.STORING, "warehouse")]))
     gateway.relay()

@@ -9,8 +9,8 @@ import base64
 import pytest
 from brownie import chain
 
-from api.db.index import EventFilter
-from api.routes.audit import _fingerprint
+from api.http.routes.audit import _fingerprint
+from api.store.index import EventFilter
 from returntrace.policies import Facts, Grade
 from returntrace.vocab import BizStep, Disposition
 from tests.api.test_parcels import aggregation
@@ -44,7 +44,7 @@ def test_registry_messages_with_the_largest_deadline_are_accepted_and_relayed(ga
     item = aggregation(gateway, "carrier", [unit])["aggregations"][0]
     _confirmed(gateway, "/v1/aggregations", gateway.body("AggregationBatch", "carrier", aggregations=[item], deadline=NEVER))
     assert registry.eventCount(unit) == 3
-    stored = gateway.app.state.outbox.get(gateway.post("/v1/events", events).json()["id"])
+    stored = gateway.services.outbox.get(gateway.post("/v1/events", events).json()["id"])
     assert stored.deadline == NEVER and stored.body["deadline"] == NEVER
 
 

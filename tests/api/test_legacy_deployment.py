@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from brownie import TraceRegistry, chain
 from fastapi.testclient import TestClient
 
-from api.chain import ManifestError
 from api.main import create_app
 from api.settings import Settings
 from returntrace import eip712, gs1
+from returntrace.manifest import ManifestError
 from returntrace.vocab import HYGIENE_SEALED, BizStep, Disposition
 from scripts import deploy
 from scripts.builder import Builder
@@ -67,7 +67,7 @@ def old(admin, actors, relayer, deployment, tmp_path_factory) -> Old:
 
 @pytest.fixture
 def legacy_settings(gateway_settings, old) -> Settings:
-    return replace(gateway_settings, legacy_manifests=(old.manifest,))
+    return gateway_settings.replace(legacy_manifests=(old.manifest,))
 
 
 @pytest.fixture
@@ -85,12 +85,12 @@ def _page(gw: Gateway, serial: str) -> dict:
 def _indexed(gw: Gateway) -> int:
     """Indexes the legacy registry, then moves the chain on and indexes the current deployment (its
     index ends at a later block): returns the legacy index's block."""
-    legacy = gw.app.state.legacy[0]
+    legacy = gw.services.legacy[0]
     legacy.indexer.index_once()
     gw.commission("NEW-1", "BOTH-1")
     gw.relay()
-    gw.app.state.indexer.index_once()
-    assert gw.app.state.indexer.indexed_block() > legacy.indexer.indexed_block()
+    gw.services.indexer.index_once()
+    assert gw.services.indexer.indexed_block() > legacy.indexer.indexed_block()
     return legacy.indexer.indexed_block()
 
 
@@ -114,7 +114,7 @@ def test_a_previous_deployments_unit_is_served_verified_and_read_only(gw, old):
     assert "Recorded under the previous deployment (read-only)" in html and "Verified on-chain" in html
 
     # The current deployment's units come from the current one, a serial recorded under both included.
-    current_block = gw.app.state.indexer.indexed_block()
+    current_block = gw.services.indexer.indexed_block()
     for serial in ("NEW-1", "BOTH-1"):
         view = _page(gw, serial)
         assert view["deployment"] is None and view["verification"]["verified"] is True and view["verification"]["block"] == current_block
@@ -132,8 +132,8 @@ def test_a_previous_deployments_unit_is_served_verified_and_read_only(gw, old):
 
     # Both indexes at one block: the reads of the two registries share the node's guard and cache,
     # and BOTH-1's record in one is not taken for its record in the other.
-    previous = gw.app.state.legacy[0]
-    assert previous.views.chain_records.reads is gw.app.state.unit_views.chain_records.reads
+    previous = gw.services.legacy[0]
+    assert (previous.views.reads.guard, previous.views.reads.cache) == (gw.services.unit_views.reads.guard, gw.services.unit_views.reads.cache)
     previous.indexer.index_once()
     assert previous.indexer.indexed_block() == current_block
     both = previous.views.view(GTIN, "BOTH-1")
@@ -142,7 +142,7 @@ def test_a_previous_deployments_unit_is_served_verified_and_read_only(gw, old):
 
 def test_an_altered_legacy_index_row_is_not_verified(gw, old):
     _indexed(gw)
-    legacy = gw.app.state.legacy[0]
+    legacy = gw.services.legacy[0]
     unit = "0x" + old.units["OLD-1"].hex()
     _tamper(legacy.index.path, "UPDATE idx_events SET location = location + 1 WHERE unit_id = ? AND seq = 2", unit)
     view = _page(gw, "OLD-1")
@@ -157,7 +157,7 @@ def test_an_altered_legacy_index_row_is_not_verified(gw, old):
 def test_a_legacy_unit_with_the_node_down_is_not_verified_never_a_5xx(gw, legacy_settings):
     legacy_block = _indexed(gw)
     gw.client.__exit__(None, None, None)
-    dead = replace(legacy_settings, rpc_url="http://127.0.0.1:9")  # nothing listens on the discard port
+    dead = legacy_settings.replace(rpc_url="http://127.0.0.1:9")  # nothing listens on the discard port
     with TestClient(create_app(dead)) as client:
         r = client.get(f"/01/{GTIN}/21/OLD-1", headers=JSON)
         assert r.status_code == 200, r.text
@@ -181,7 +181,7 @@ def test_a_legacy_manifest_that_is_not_a_previous_deployments_is_refused_at_star
     else:
         manifests, error = (old.manifest, old.manifest), "another legacy manifest names"
     with pytest.raises(ManifestError, match=error):
-        with TestClient(create_app(replace(gateway_settings, legacy_manifests=manifests))):
+        with TestClient(create_app(gateway_settings.replace(legacy_manifests=manifests))):
             pass
     assert not list(tmp_path.glob("*.legacy-*"))  # refused before any index file was made
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from brownie import chain
 
-from api.consumer_page import format_time
+from api.http.pages.consumer_page import format_time
 from returntrace.policies import EU, Facts, Grade
 from returntrace.vocab import BizStep, Disposition
 from scripts.builder import rma_ref
@@ -16,7 +16,7 @@ from tests.support import DEFAULT_DELIVERY_FEE, DEFAULT_PRICE, GTIN, MARKET_EU, 
 
 
 def _json(gateway, serial: str) -> dict:
-    gateway.app.state.indexer.index_once()
+    gateway.services.indexer.index_once()
     return gateway.client.get(f"/01/{GTIN}/21/{serial}", headers={"accept": "application/json"}).json()["return_status"]
 
 
@@ -73,7 +73,7 @@ def test_the_order_state_is_proved_on_chain_and_a_tampered_row_is_not(gateway, s
     shop.inspect(order_id, Facts.SEAL_INTACT | Facts.PACKAGING_INTACT, Grade.A)
     assert escrow.order(order_id)["status"] == Status.SETTLED
     rs = _json(gateway, "PROOF-1")
-    block = gateway.app.state.indexer.indexed_block()
+    block = gateway.services.indexer.indexed_block()
     assert rs["status"] == "settled" and rs["proof"] == {"verified": True, "block": block, "reason": None}
     assert f"Order state checked on-chain at block {block:,}" in _page(gateway, "PROOF-1")
 

@@ -4,15 +4,13 @@ rebinds; the old messages stay readable and out of the new deployment's accounti
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 from brownie import web3
 from fastapi.testclient import TestClient
 
-from api.chain import Chain
-from api.db.outbox import OutboxNotDrained, SqliteOutbox
+from api.chain.client import Chain
 from api.main import create_app
+from api.store.outbox import OutboxNotDrained, SqliteOutbox
 from returntrace import gs1
 from returntrace.vocab import HYGIENE_SEALED, BizStep
 from scripts import deploy
@@ -32,7 +30,7 @@ def second_deployment(admin, actors) -> deploy.Deployment:
 
 def test_an_outbox_is_rebound_to_another_deployment_only_when_drained(gateway_settings, deployment, second_deployment, actors, tmp_path):
     other_manifest = deploy.write_manifest(second_deployment, tmp_path / "other-manifest.json")
-    moved = replace(gateway_settings, manifest=other_manifest)
+    moved = gateway_settings.replace(manifest=other_manifest)
     unit = gs1.unit_id(GTIN_INT, "BIND-1")
 
     # Under the first deployment: a unit commissioned and decommissioned, accepted, not relayed yet.

@@ -10,7 +10,7 @@ import re
 
 from brownie import chain, web3
 
-from api.unit_view import unit_view
+from api.http.routes.resolver import unit_view
 from returntrace import gs1
 from returntrace.policies import UnitDisposition
 from returntrace.vocab import AggregationAction, BizStep, Disposition
@@ -37,10 +37,10 @@ def aggregation(gateway, actor, children, action=ADD, sscc=SSCC, **fields):
 
 
 def _rejected(gateway, path, body, status, code):
-    before = gateway.app.state.outbox.depth()
+    before = gateway.services.outbox.depth()
     r = gateway.post(path, body)
     assert (r.status_code, r.json()["error"]) == (status, code), r.text
-    assert gateway.app.state.outbox.depth() == before
+    assert gateway.services.outbox.depth() == before
     return r.json()
 
 
@@ -74,7 +74,7 @@ def test_intake_checks_every_aggregation_rule(gateway, registry, destined):
         assert gateway.client.get(f"/v1/messages/{mid}").json()["status"] == "confirmed"
     assert bytes(registry.parentOf(a)) == PARCEL and registry.parcelSize(PARCEL) == 1 and registry.eventCount(PARCEL) == 2
 
-    gateway.app.state.indexer.index_once()
+    gateway.services.indexer.index_once()
     other = int(gs1.with_check_digit("09506000000099999"))
     body = _rejected(gateway, "/v1/aggregations", aggregation(gateway, "warehouse", [a, b], sscc=other), 409, "already_packed")
     assert body["sscc"] == SSCC18 and body["parcel"] == "0x" + PARCEL.hex()
@@ -104,7 +104,7 @@ def _combined_return(gateway):
     for path, body in steps:
         _accepted(gateway, path, body())
         gateway.relay()
-    gateway.app.state.indexer.index_once()
+    gateway.services.indexer.index_once()
     return a, b
 
 
@@ -124,7 +124,7 @@ def test_packed_unit_view_parcel_page_epcis_and_integrity(gateway, manifest, cap
     assert parcel["verification"]["verified"] and parcel["contents_verified"] and parcel["onchain_size"] == 1
     assert [m["serial"] for m in parcel["contents"]] == ["CMB-2"]
     html = gateway.client.get(f"/00/{SSCC18}").text
-    assert f'href="{gateway.app.state.settings.public_url}/01/{GTIN}/21/CMB-2"' in html and "proved on-chain" in text_of(html)
+    assert f'href="{gateway.services.settings.public_url}/01/{GTIN}/21/CMB-2"' in html and "proved on-chain" in text_of(html)
     assert gateway.client.get(f"/00/{SSCC18}/qr.svg").headers["content-type"] == "image/svg+xml"
     assert gateway.client.get(f"/00/{SSCC + 1:018d}", headers={"accept": "application/json"}).json()["error"] == "invalid_sscc"
     assert gateway.client.get("/00/095060000000999995", headers={"accept": "application/json"}).status_code in (400, 404)
@@ -155,7 +155,7 @@ def test_packed_unit_view_parcel_page_epcis_and_integrity(gateway, manifest, cap
 
     # An altered parcel scan in the index breaks the unit's verification (and the parcel's).
     execute(gateway, "UPDATE idx_events SET biz_step = ? WHERE unit_id = ? AND seq = 2", int(BizStep.SHIPPING), "0x" + PARCEL.hex())
-    tampered = unit_view(gateway.app.state, GTIN, "CMB-1").verification
+    tampered = unit_view(gateway.services, GTIN, "CMB-1").verification
     assert not tampered.verified and tampered.reason.startswith(f"parcel {SSCC18}: ") and "altered" in tampered.reason
     assert not gateway.client.get(f"/00/{SSCC18}", headers={"accept": "application/json"}).json()["verification"]["verified"]
     report = gateway.client.get("/v1/audit/integrity").json()
@@ -166,8 +166,8 @@ def test_consumer_page_says_where_a_partner_took_the_unit(gateway, destined):
     unit = destined(UnitDisposition.DONATE, serial="DON-1")  # returned, graded B and settled: a charity's
     _accepted(gateway, "/v1/events", gateway.events_body("charity", [gateway.event(unit, BizStep.RECEIVING, "charity", Disposition.DONATED)]))
     gateway.relay()
-    gateway.app.state.indexer.index_once()
-    view = unit_view(gateway.app.state, GTIN, "DON-1")
+    gateway.services.indexer.index_once()
+    view = unit_view(gateway.services, GTIN, "DON-1")
     assert view.verification.verified and view.closed and view.fate["kind"] == "donated"
     page = text_of(gateway.client.get(f"/01/{GTIN}/21/DON-1").text)
     org = f"{gateway.actors['charity'].gln:013d}"

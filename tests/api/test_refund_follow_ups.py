@@ -7,7 +7,7 @@ from __future__ import annotations
 from brownie import chain
 from web3.exceptions import Web3RPCError
 
-from api import refund_on_receipt
+from api.write import refund_on_receipt
 from returntrace import history
 from returntrace.vocab import BizStep, Disposition
 from scripts.builder import rma_ref
@@ -52,7 +52,7 @@ def test_a_return_request_confirmed_after_the_scan_releases_the_refund(gateway, 
     gateway.relay()
     assert escrow.order(order_id)["requestedAt"] == same_second == _received_recorded_at(shop, order_id)
     assert _status(gateway, r.json()["id"]) == "confirmed"
-    assert _status(gateway, refund_on_receipt.message_id(gateway.app.state.chain, order_id)) == "confirmed"
+    assert _status(gateway, refund_on_receipt.message_id(gateway.services.chain, order_id)) == "confirmed"
     assert escrow.order(order_id)["status"] == Status.REFUNDED
 
 
@@ -71,7 +71,7 @@ def test_a_scan_recorded_before_the_return_request_releases_nothing(gateway, sho
     gateway.relay()
     assert (escrow.order(order_id)["requestedAt"], _received_recorded_at(shop, order_id)) == (scanned + 1, scanned)
     assert _status(gateway, r.json()["id"]) == "confirmed"
-    assert gateway.client.get(f"/v1/messages/{refund_on_receipt.message_id(gateway.app.state.chain, order_id)}").status_code == 404
+    assert gateway.client.get(f"/v1/messages/{refund_on_receipt.message_id(gateway.services.chain, order_id)}").status_code == 404
     assert escrow.order(order_id)["status"] == Status.RETURN_REQUESTED and escrow.returnReceivedAt(order_id) == 0
     r = gateway.client.post(f"/v1/orders/{order_id}/release-refund-on-receipt")
     assert (r.status_code, r.json()["error"]) == (409, "not_returned"), r.text
@@ -82,7 +82,7 @@ def test_a_failing_follow_up_check_never_holds_the_confirmation(gateway, shop, d
     order_id = shop.buy(market=MARKET_EU)
     shop.deliver(order_id)
     shop.request_return(order_id)
-    reader = gateway.app.state.relayer.reader
+    reader = gateway.services.relayer.reader
 
     def pruned(_units):  # what a non-archive node answers for old state, or any other failure
         raise Web3RPCError("missing trie node")
@@ -105,7 +105,7 @@ def test_confirmation_reads_only_returns_and_batches_last_orders(gateway, shop, 
     for o in orders:
         shop.deliver(o)
         shop.request_return(o)
-    reader = gateway.app.state.relayer.reader
+    reader = gateway.services.relayer.reader
     calls: list[int] = []
     original = reader.last_orders
     monkeypatch.setattr(reader, "last_orders", lambda units: calls.append(len(units)) or original(units))
@@ -123,7 +123,7 @@ def test_confirmation_reads_only_returns_and_batches_last_orders(gateway, shop, 
     assert calls == [2]  # one batched lastOrderOf read for the whole session
     assert all(shop.d.escrow.order(o)["status"] == Status.REFUNDED for o in orders[1:])
     # A policy version is read once, then cached for good.
-    assert len(reader._policies) == 1
+    assert len(reader.policies) == 1
 
 
 def test_release_is_refused_after_the_inspection_sla_and_node_errors_are_503(gateway, shop, deployment, admin, actors, monkeypatch):
@@ -131,7 +131,7 @@ def test_release_is_refused_after_the_inspection_sla_and_node_errors_are_503(gat
     order_id = shop.returned(market=MARKET_EU)
     chain.sleep(6 * 24 * 3600)  # the EU preset's SLA is 5 days
     chain.mine()
-    gateway.app.state.reader._block_time = (0.0, 0)
+    gateway.services.reader.now.clear()
     r = gateway.client.post(f"/v1/orders/{order_id}/release-refund-on-receipt")
     assert (r.status_code, r.json()["error"]) == (409, "sla_elapsed"), r.text
 
@@ -144,7 +144,8 @@ def test_release_is_refused_after_the_inspection_sla_and_node_errors_are_503(gat
 
 
 def test_closed_units_are_remembered_and_not_read_again(gateway, monkeypatch):
-    gateway.app.state.reader._ttl = 0  # open units are read again every time: only the memory of closed ones spares a read
+    reader = gateway.services.reader
+    reader.roles.ttl = reader.open_units.ttl = 0  # open units are read again every time: only the memory of closed ones spares a read
     (unit,) = gateway.commission("CLOSED-CACHE")
     gateway.relay()
     r = gateway.post("/v1/decommissions", gateway.decommission_body(["CLOSED-CACHE"]))  # the brand takes it out of circulation

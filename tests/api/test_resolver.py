@@ -16,9 +16,10 @@ from urllib.parse import quote
 import pytest
 import segno
 
-from api.routes import resolver
-from api.views import UnitView
+from api.http.routes import resolver
+from api.read.views import UnitView
 from returntrace import gs1
+from tests.api.test_responses import served_in_both_namings
 from tests.support import GTIN
 from tests.views import CHROME, CID, returned_view, text_of
 
@@ -28,7 +29,7 @@ GTIN8 = gs1.with_check_digit("9638507")
 
 
 class FakeIndex:
-    """Stands in for api.unit_view.unit_view; records what the resolver asked for."""
+    """Stands in for api.read.unit_views.unit_view; records what the resolver asked for."""
 
     def __init__(self, *views: UnitView) -> None:
         self.views = {(v.gtin, v.serial): v for v in views}
@@ -150,7 +151,7 @@ def test_a_real_unit_from_the_index(gateway):
     journey(gateway, ["REAL-1"])
     path = f"/01/{GTIN13}/21/REAL-1"
     assert "not indexed yet" in text_of(get(gateway, path).text)  # on-chain, the indexer not run yet: said plainly
-    gateway.app.state.indexer.index_once()
+    gateway.services.indexer.index_once()
     view = get(gateway, path, accept="application/json").json()
     assert view["verification"]["verified"] is True and view["gtin"] == GTIN
     text = text_of(get(gateway, path).text)
@@ -165,7 +166,7 @@ def test_a_real_unit_from_the_index(gateway):
 def test_json_is_the_unit_view(gateway, index):
     r = get(gateway, f"/01/{GTIN}/21/SN-0001", accept="application/json")
     assert r.status_code == 200 and r.headers["content-type"] == "application/json"
-    assert r.json() == returned_view().to_json()
+    served_in_both_namings(r.json(), returned_view())  # camelCase, and the deprecated snake_case names
     assert r.headers["vary"] == "Accept"
     assert r.headers["link"] == f'<http://127.0.0.1:8000/01/{GTIN}/21/SN-0001>; rel="canonical"'
 
@@ -312,7 +313,7 @@ def expected_modules(uri: str) -> list[list[bool]]:
 def test_qr_png_encodes_the_canonical_digital_link(gateway, path, serial):
     r = gateway.client.get(path + "/qr.png")
     assert r.status_code == 200 and r.headers["content-type"] == "image/png" and len(r.content) > 100
-    uri = gs1.digital_link(gateway.app.state.settings.public_url, GTIN, serial)
+    uri = gs1.digital_link(gateway.services.settings.public_url, GTIN, serial)
     assert uri.startswith("http://127.0.0.1:8000/01/09506000134352/21/")
     assert modules_of_png(r.content) == expected_modules(uri)
     assert modules_of_png(r.content) != expected_modules(uri + "0")
@@ -337,12 +338,12 @@ def test_qr_of_an_invalid_link_is_400(gateway):
 def test_qr_uses_the_configured_public_url(gateway):
     from dataclasses import replace
 
-    settings = gateway.app.state.settings
-    gateway.app.state.settings = replace(settings, public_url="https://id.returntrace.example/")
+    services = gateway.services
+    gateway.app.state.services = replace(services, settings=services.settings.replace(public_url="https://id.returntrace.example/"))
     try:
         r = gateway.client.get(f"/01/{GTIN}/21/SN-0001/qr.png")
     finally:
-        gateway.app.state.settings = settings
+        gateway.app.state.services = services
     assert modules_of_png(r.content) == expected_modules(f"https://id.returntrace.example/01/{GTIN}/21/SN-0001")
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from brownie import chain
 
-from api import refund_on_receipt
-from api.unit_view import unit_view
+from api.http.routes.resolver import unit_view
+from api.write import refund_on_receipt
 from returntrace import eip712
 from returntrace.policies import EU, Facts, Grade
 from returntrace.vocab import BizStep, Disposition
@@ -86,17 +86,17 @@ def test_defect_claim_is_checked_relayed_and_a_replacement_linked_both_ways(gate
 
     replacement = commission("REPL-0001")
     deployment.desk.linkReplacement(order_id, GTIN_INT, "REPL-0001", {"from": actors["brand"].account})
-    gateway.app.state.indexer.index_once()
+    gateway.services.indexer.index_once()
 
     original_serial = _serial_of(gateway, shop.unit(order_id))
-    view = unit_view(gateway.app.state, GTIN, original_serial)
+    view = unit_view(gateway.services, GTIN, original_serial)
     rs = view.return_status
     assert rs.status == "reissue_approved"
     assert rs.defect_claim["autoApproved"] and rs.defect_claim["evidence"] == EVIDENCE
     assert rs.reissue["verified"] and rs.reissue["replacement"]["serial"] == "REPL-0001"
     assert rs.reissue["replacement"]["link"].endswith(f"/01/{GTIN}/21/REPL-0001")
 
-    other = unit_view(gateway.app.state, GTIN, "REPL-0001")
+    other = unit_view(gateway.services, GTIN, "REPL-0001")
     assert other.unit_id == "0x" + replacement.hex()
     assert other.replacement_for["verified"] and other.replacement_for["orderId"] == order_id
     assert other.replacement_for["original"]["serial"] == original_serial
@@ -133,18 +133,18 @@ def test_refund_is_released_on_receipt_at_an_accredited_return_center_only(gatew
     _receive_through_gateway(gateway, shop, us)
 
     assert escrow.order(eu)["status"] == Status.REFUNDED
-    released = gateway.client.get(f"/v1/messages/{refund_on_receipt.message_id(gateway.app.state.chain, eu)}").json()
+    released = gateway.client.get(f"/v1/messages/{refund_on_receipt.message_id(gateway.services.chain, eu)}").json()
     assert released["kind"] == "ReleaseRefundOnReceipt" and released["status"] == "confirmed"
     assert escrow.order(us)["status"] == Status.RETURN_REQUESTED  # the US market has no accredited return center here
-    assert gateway.client.get(f"/v1/messages/{refund_on_receipt.message_id(gateway.app.state.chain, us)}").status_code == 404
+    assert gateway.client.get(f"/v1/messages/{refund_on_receipt.message_id(gateway.services.chain, us)}").status_code == 404
 
     again = gateway.post(f"/v1/orders/{eu}/release-refund-on-receipt", {})  # idempotent: the same message
     assert again.status_code == 200 and again.json()["id"] == released["id"]
     _rejected(gateway.post(f"/v1/orders/{us}/release-refund-on-receipt", {}), 409, "center_not_accredited")
     _rejected(gateway.post("/v1/orders/99999/release-refund-on-receipt", {}), 404, "unknown_order")
 
-    gateway.app.state.indexer.index_once()
-    view = unit_view(gateway.app.state, GTIN, _serial_of(gateway, shop.unit(eu)))
+    gateway.services.indexer.index_once()
+    view = unit_view(gateway.services, GTIN, _serial_of(gateway, shop.unit(eu)))
     rs = view.return_status
     assert rs.status == "refunded" and rs.remedy == "refund"
     assert rs.refund_on_receipt["location"] == f"{warehouse.gln:013d}" and int(rs.refund_on_receipt["refund"]) > 0
@@ -153,8 +153,8 @@ def test_refund_is_released_on_receipt_at_an_accredited_return_center_only(gatew
 
     # The inspection that follows only decides the unit's fate, and ends the order.
     shop.inspect(eu, Facts.PACKAGING_INTACT, int(Grade.B))
-    gateway.app.state.indexer.index_once()
-    rs = unit_view(gateway.app.state, GTIN, _serial_of(gateway, shop.unit(eu))).return_status
+    gateway.services.indexer.index_once()
+    rs = unit_view(gateway.services, GTIN, _serial_of(gateway, shop.unit(eu))).return_status
     assert rs.status == "settled" and escrow.order(eu)["status"] == Status.SETTLED
     assert rs.settlement.disposition == "donate" and rs.refund_on_receipt is not None
 
@@ -186,7 +186,7 @@ def test_page_offers_the_exchange_first_and_shows_a_pending_second_inspection(ga
     shop.receive(big)
     shop.inspect(big, Facts.SEAL_INTACT | Facts.PACKAGING_INTACT, Grade.A)
     assert escrow.order(big)["status"] == Status.SECOND_INSPECTION
-    gateway.app.state.indexer.index_once()
+    gateway.services.indexer.index_once()
 
     serial = _serial_of(gateway, shop.unit(eu))
     data = gateway.client.get(f"/01/{GTIN}/21/{serial}", headers={"accept": "application/json"}).json()
@@ -225,14 +225,14 @@ def test_a_claim_nobody_decided_becomes_a_return_at_the_brands_expense(gateway, 
     order_id = shop.buy(market=MARKET_EU, price=2 * 10**18)  # above the auto-approval limit
     shop.deliver(order_id)
     deployment.desk.claimDefect(order_id, EVIDENCE, {"from": actors["buyer"].account})
-    gateway.app.state.indexer.index_once()
+    gateway.services.indexer.index_once()
     serial = _serial_of(gateway, shop.unit(order_id))
-    assert unit_view(gateway.app.state, GTIN, serial).return_status.status == "defect_claimed"
+    assert unit_view(gateway.services, GTIN, serial).return_status.status == "defect_claimed"
     chain.sleep(EU.inspection_sla + 60)
     chain.mine()
     deployment.desk.returnUndecidedClaim(order_id, {"from": actors["stranger"].account})
-    gateway.app.state.indexer.index_once()
-    rs = unit_view(gateway.app.state, GTIN, serial).return_status
+    gateway.services.indexer.index_once()
+    rs = unit_view(gateway.services, GTIN, serial).return_status
     assert rs.status == "return_requested" and escrow.order(order_id)["status"] == Status.RETURN_REQUESTED
     assert rs.reason == "defective" and rs.reissue is None
     assert rs.defect_claim["returnedUndecided"] and rs.defect_claim["decided"] and not rs.defect_claim["approved"]
@@ -242,7 +242,7 @@ def test_a_claim_nobody_decided_becomes_a_return_at_the_brands_expense(gateway, 
     # Received and found defective: price and delivery back, no return shipping deducted.
     shop.receive(order_id)
     shop.inspect(order_id, Facts.DEFECTIVE | Facts.PACKAGING_INTACT, Grade.A)
-    gateway.app.state.indexer.index_once()
-    parts = unit_view(gateway.app.state, GTIN, serial).return_status.settlement.parts
+    gateway.services.indexer.index_once()
+    parts = unit_view(gateway.services, GTIN, serial).return_status.settlement.parts
     assert (parts["kind"], parts["verified"], parts["deductions"]) == ("graded", True, [])
     assert int(parts["refund"]) == 2 * 10**18 + DEFAULT_DELIVERY_FEE and parts["merchantAmount"] == "0"

@@ -9,7 +9,7 @@ import re
 
 from brownie import chain
 
-from api.unit_view import unit_view
+from api.http.routes.resolver import unit_view
 from returntrace.policies import EU, UnitDisposition
 from returntrace.vocab import BizStep, Disposition
 from tests.api.indexing import execute
@@ -52,8 +52,8 @@ def test_donation_names_the_charitys_organisation_when_it_signed(gateway, regist
     gateway.relay()
     charity = actors["charity"]
     registry.setActor(charity.address, charity.roles, actors["stranger"].gln, {"from": admin})  # it joins another organisation later
-    gateway.app.state.indexer.index_once()
-    view = unit_view(gateway.app.state, GTIN, "DON-ORG")
+    gateway.services.indexer.index_once()
+    view = unit_view(gateway.services, GTIN, "DON-ORG")
     assert view.fate["organization"] == f"{charity.gln:013d}" and view.fate["organizationAtEvent"]
     page = text_of(gateway.client.get(f"/01/{GTIN}/21/DON-ORG").text)
     assert re.search(rf"Donated to organisation GLN {charity.gln:013d} on .* \(the partner's organisation when it signed\)", page), page
@@ -64,7 +64,7 @@ def test_return_options_show_what_the_refund_on_receipt_pays(gateway, shop, depl
     deployment.registry.setReturnCenter(warehouse.gln, warehouse.gln, 1 << MARKET_EU, {"from": admin})
     order_id = shop.buy(market=MARKET_EU)  # the hygiene-sealed product: quote(A) without facts would say less
     shop.deliver(order_id)
-    gateway.app.state.indexer.index_once()
+    gateway.services.indexer.index_once()
     serial = _serial_of(gateway, shop.unit(order_id))
     shown = int(gateway.client.get(f"/01/{GTIN}/21/{serial}", headers={"accept": "application/json"}).json()["return_status"]["return_options"]["refund"])
     shop.request_return(order_id)
@@ -83,7 +83,7 @@ def test_a_replacement_link_undone_by_an_unfulfilled_reissue_is_not_shown(gatewa
     chain.sleep(EU.delivery_timeout + EU.max_relay_delay + 60)  # past the EU preset's delivery timeout and relay delay
     chain.mine()
     deployment.desk.claimUnfulfilledReissue(order_id, {"from": actors["buyer"].account})
-    gateway.app.state.indexer.index_once()
+    gateway.services.indexer.index_once()
     original = _serial_of(gateway, shop.unit(order_id))
     page = text_of(gateway.client.get(f"/01/{GTIN}/21/{original}").text)
     assert "Replaced by" not in page
@@ -95,10 +95,10 @@ def test_a_replacement_link_undone_by_an_unfulfilled_reissue_is_not_shown(gatewa
 def test_order_reads_are_cached_per_indexed_block(gateway, shop):
     order_id = shop.buy(market=MARKET_EU)
     shop.deliver(order_id)
-    gateway.app.state.indexer.index_once()
+    gateway.services.indexer.index_once()
     serial = _serial_of(gateway, shop.unit(order_id))
     first = gateway.client.get(f"/01/{GTIN}/21/{serial}", headers={"accept": "application/json"}).json()["return_status"]["return_options"]
-    links = gateway.app.state.unit_views.links
+    links = gateway.services.unit_views.links
     links.w3.provider.endpoint_uri = "http://127.0.0.1:9"  # the node goes away: the same block answers from the cache
     again = gateway.client.get(f"/01/{GTIN}/21/{serial}", headers={"accept": "application/json"}).json()["return_status"]["return_options"]
     assert again == first and first is not None

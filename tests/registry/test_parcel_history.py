@@ -1,6 +1,8 @@
 """A unit that travelled in a parcel: its history rebuilt from logs alone holds its own links and the
 parcel's scans while it was packed, each verified against the head of its own chain."""
 
+from dataclasses import replace
+
 from brownie import web3
 
 from returntrace import gs1, hashchain, history
@@ -79,11 +81,11 @@ def test_tampered_parcel_event_breaks_the_unit_history(registry, commission, agg
     record(PARCEL_ID, BizStep.DEPARTING, "carrier", Disposition.IN_TRANSIT)
     h = history.fetch(_w3(registry), unit)
     parcel = h.parcels[PARCEL_ID]
-    altered = [*parcel.events[:-1], history.replace(parcel.events[-1], location=parcel.events[-1].location + 10)]
+    altered = [*parcel.events[:-1], replace(parcel.events[-1], location=parcel.events[-1].location + 10)]
     assert history.chain_records(altered)[-1] != parcel.onchain_record
     # The unit's aggregation link is its parcel's AggregationRecorded content: alter it and the unit's chain breaks too.
     add = h.events[1]
-    assert history.chain_records([h.events[0], history.replace(add, child_ids=add.child_ids + (b"\x01" * 32,))])[-1] != h.onchain_record
+    assert history.chain_records([h.events[0], replace(add, child_ids=add.child_ids + (b"\x01" * 32,))])[-1] != h.onchain_record
 
 
 def test_collect_groups_parcel_and_unit_chains(registry, commission, aggregate, record):

@@ -4,7 +4,7 @@ tests/api/test_resolver.py, which serves the same views through a running gatewa
 
 from __future__ import annotations
 
-from api.consumer_page import Currency, build_page, format_amount
+from api.http.pages.consumer_page import Currency, build_page, format_amount
 from tests.views import CID, T0, escrow_event, returned_view
 
 
@@ -57,7 +57,7 @@ def test_contested_grade_and_the_arbiters_decision():
         escrow_event("DisputeResolved", 111, 5 * 86_400, arbiter=arbiter, facts=4, grade=3, reason="0x" + b"facts_corrected".hex().ljust(64, "0")),
         escrow_event("OrderSettled", 111, 5 * 86_400, log_index=2, path=1, grade=3),
     ]
-    # What UnitViews makes of those events (api/unit_view.py): who opened it, until when, the arbiter's facts.
+    # What UnitViews makes of those events (api/read/orders.py): who opened it, until when, the arbiter's facts.
     rs.dispute = {
         "openedBy": "buyer", "account": buyer, "decideBy": decide_by, "time": T0 + 4 * 86_400 + 900, "pending": False, "lapsed": False,
         "resolution": {

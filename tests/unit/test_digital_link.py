@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from api.digital_link import LinkError, parse_path
-from api.routes import resolver
+from api.http.pages.digital_link import LinkError, parse_path
+from api.http.routes import resolver
 from returntrace import gs1
 from tests.support import GTIN
 from tests.views import CHROME, SAFARI

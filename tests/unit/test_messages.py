@@ -9,7 +9,7 @@ from eth_account import Account
 from eth_account.messages import encode_typed_data
 from pydantic import ValidationError
 
-from api.schemas import REQUEST_MODELS, items_of
+from api.http.schemas import REQUEST_MODELS, items_of
 from returntrace import eip712, messages
 from returntrace.vocab import AggregationAction, BizStep, Disposition
 

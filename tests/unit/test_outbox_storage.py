@@ -9,7 +9,7 @@ import sqlite3
 
 import pytest
 
-from api.db.outbox import Message, NonceConflict, SqliteOutbox
+from api.store.outbox import Message, NonceConflict, SqliteOutbox
 
 SIGNER = "0x" + "11" * 20
 

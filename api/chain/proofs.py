@@ -1,0 +1,137 @@
+"""A deployment's state at a pinned block, for the read side's proofs: what the pages, the resolver's
+JSON and the integrity report check the index against.
+
+    reads = BlockReads.of(chain, guard, cache, policies)    # the current deployment: registry, escrow, desk
+    reads = BlockReads(registry, guard, cache)              # a previous deployment's registry only
+    reads.record(unit_id, at(block, block_hash))
+
+Every read is made at the BlockRef it is given (the indexed block), on the request path's client,
+cached per block (PerBlock: a block's state never changes; the hash keeps a reorganised block
+apart), and behind the node's fast-fail guard: any failure is ChainUnavailable, never a 500.
+Policy versions share the gateway's one Permanent policy cache.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from web3.contract import Contract
+
+from returntrace import history
+from returntrace.policies import Facts, Grade, Policy
+
+from .blocks import LATEST, BlockRef
+from .cache import PerBlock, Permanent
+from .guard import ChainUnavailable, NodeGuard
+
+log = logging.getLogger("returntrace.proofs")
+
+# IReturnEscrow.OrderStatus by the index's lower-case names.
+ORDER_STATUSES = (
+    "none", "active", "return_requested", "inspected", "disputed", "settled", "completed", "cancelled",
+    "second_inspection", "refunded", "defect_claimed", "reissue_approved", "reissued",
+)
+ORDER_STATUS_POS, ORDER_FACTS_POS, ORDER_GRADE_POS = 2, 6, 7  # IReturnEscrow.Order tuple positions
+
+
+class BlockReads:
+    def __init__(
+        self, registry: Contract, guard: NodeGuard, cache: PerBlock, escrow: Contract | None = None, desk: Contract | None = None,
+        policy_book: Contract | None = None, policies: Permanent | None = None,
+    ) -> None:
+        self.registry, self.escrow, self.desk, self.policy_book = registry, escrow, desk, policy_book
+        # Shared with the reads of other deployments on the same node: one guard for the node, keys that name the contract.
+        self.guard, self.cache = guard, cache
+        self.policies = policies if policies is not None else Permanent()
+
+    @classmethod
+    def of(cls, chain: Any, guard: NodeGuard, cache: PerBlock, policies: Permanent | None = None) -> "BlockReads":
+        """The current deployment's registry, escrow, reissue desk and policies."""
+        return cls(chain.registry, guard, cache, chain.escrow, chain.desk, chain.policies, policies)
+
+    @property
+    def proves_orders(self) -> bool:
+        """Whether the deployment's escrow is read (a previous deployment's is not)."""
+        return self.escrow is not None
+
+    @property
+    def w3(self) -> Any:
+        return self.registry.w3
+
+    def _cached(self, key: tuple, read: Any) -> Any:
+        return self.cache.get(key, lambda: self.guard.guarded(read))
+
+    # ------------------------------------------------------------------ the registry
+
+    def record(self, unit_id: bytes, at: BlockRef) -> int:
+        unit_id = bytes(unit_id)
+        return self._cached(("record", self.registry.address, unit_id, at), lambda: int(self.registry.functions.unitRecord(unit_id).call(block_identifier=at.identifier)))
+
+    def parcel_content(self, parcel_id: bytes, members: list[bytes], at: BlockRef) -> tuple[dict[bytes, bytes], int]:
+        """(parentOf of each member, parcelSize of the parcel) at `at`: two batched reads, cached."""
+
+        def read() -> tuple[dict[bytes, bytes], int]:
+            parents = history.read_parents(self.registry, members, at.identifier) if members else {}
+            return parents, history.read_parcel_sizes(self.registry, [parcel_id], at.identifier)[parcel_id]
+
+        return self._cached(("parcel", self.registry.address, bytes(parcel_id), tuple(members), at), read)
+
+    def records(self, unit_ids: list[bytes], at: BlockRef) -> dict[bytes, int]:
+        """Many units at one block (JSON-RPC batches), for the integrity report; not cached."""
+        return self.guard.guarded(lambda: history.read_records(self.registry, unit_ids, at.identifier))
+
+    def exists(self, unit_id: bytes, at: BlockRef = LATEST) -> bool:
+        """Whether the registry has the unit (not cached: a unit the index lacks is asked about at the latest block)."""
+        return self.guard.guarded(lambda: int(self.registry.functions.eventCount(bytes(unit_id)).call(block_identifier=at.identifier)) > 0)
+
+    # ------------------------------------------------------------------ the escrow and the reissue desk
+
+    def replacement_of(self, order_id: int, at: BlockRef) -> bytes | None:
+        replacement, _ = self._cached(("reissue", order_id, at), lambda: tuple(self.desk.functions.reissue(order_id).call(block_identifier=at.identifier)))
+        return bytes(replacement) if int.from_bytes(bytes(replacement), "big") else None
+
+    def last_order_of(self, unit_id: bytes, at: BlockRef) -> int:
+        return self._cached(("lastOrderOf", bytes(unit_id), at), lambda: int(self.escrow.functions.lastOrderOf(unit_id).call(block_identifier=at.identifier)))
+
+    def order_state(self, order_id: int, at: BlockRef) -> tuple[str, int, int]:
+        """(status name, facts, grade) of the order on-chain at `at`."""
+        o = self._cached(("order", order_id, at), lambda: tuple(self.escrow.functions.order(order_id).call(block_identifier=at.identifier)))
+        status = int(o[ORDER_STATUS_POS])
+        return (ORDER_STATUSES[status] if status < len(ORDER_STATUSES) else str(status)), int(o[ORDER_FACTS_POS]), int(o[ORDER_GRADE_POS])
+
+    def dispatched_at(self, order_id: int, at: BlockRef) -> int:
+        """The escrow's time of the carrier's scan proving the return was sent back (0: none)."""
+        return self._cached(("dispatchedAt", order_id, at), lambda: int(self.escrow.functions.dispatchedAt(order_id).call(block_identifier=at.identifier)))
+
+    def policy(self, market: int, version: int) -> Policy:
+        """A market's policy version: read once (a version never changes), behind the guard."""
+        key = (int(market), int(version))
+        return self.policies.get(key, lambda: self.guard.guarded(lambda: Policy.from_tuple(self.policy_book.functions.policy(*key).call())))
+
+    def return_options(self, order: dict[str, Any], at: BlockRef) -> dict[str, Any] | None:
+        """While an Active order may still be returned: when the return period ends (the escrow's
+        returnWindowCloses: the law's calendar or the policy's window), the cash a grade-A return
+        brings (the escrow's quote, as the release on receipt pays it) and the voucher the policy
+        offers instead."""
+        order_id = order["order_id"]
+        sealed = int(Facts.SEAL_INTACT | Facts.PACKAGING_INTACT)
+        try:
+            policy = self.policy(order["market"], order["policy_version"])
+            closes_at, now, quote = self._cached(("options", order_id, at), lambda: (
+                int(self.escrow.functions.returnWindowCloses(order_id).call(block_identifier=at.identifier)),
+                int(self.w3.eth.get_block(at.identifier)["timestamp"]),
+                self.escrow.functions.quote(order_id, int(Grade.A), sealed, 0).call(block_identifier=at.identifier),
+            ))
+        except ChainUnavailable as exc:  # the page shows no options rather than failing
+            log.info("return options of order %s not read: %s", order_id, exc)
+            return None
+        if closes_at == 0 or now > closes_at:
+            return None
+        statutory, refund = bool(quote[0]), int(quote[1])
+        offered, bonus = policy.exchange_offered, policy.exchange_bonus_bps
+        return {
+            "closesAt": closes_at, "refund": str(refund), "statutory": statutory, "exchangeOffered": offered,
+            "exchangeBonusBps": bonus if offered else 0, "voucher": str(refund + refund * bonus // 10_000) if offered else None,
+            "refundOnReturn": policy.refund_on_return, "freePickup": policy.free_pickup,
+        }

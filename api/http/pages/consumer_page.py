@@ -1,0 +1,673 @@
+"""What the consumer page shows: a UnitView (api/read/views.py) turned into plain words a parent reads.
+
+Pure presentation, no I/O: the resolver passes in how to name a currency and when a block was
+mined (both read from the chain and cached there), so this module is tested with constructed views.
+The registry's timeline holds the unit's lifecycle events in chain order; the escrow's (and the
+reissue desk's) return request, inspection, dispute and settlement of the unit's latest order are
+merged into it here by chain position (block, log index) — never by time, which two events in the
+same second share.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any, Callable
+
+from ...read.views import ParcelView, ReturnStatus, Settlement, TimelineEntry, UnitView
+
+
+@dataclass(frozen=True)
+class Currency:
+    symbol: str
+    decimals: int
+
+
+NATIVE = Currency("ETH", 18)
+
+# What a step is called when the indexer gave no label (TimelineEntry.label is the source).
+STEP_LABELS = {
+    "commissioning": "Made",
+    "packing": "Packed",
+    "unpacking": "Unpacked",
+    "shipping": "Shipped",
+    "departing": "Shipped",
+    "arriving": "Arrived",
+    "customs_clearing": "Cleared customs",
+    "delivering": "Delivered",
+    "accepting": "Picked up for return",
+    "receiving": "Received at return center",
+    "inspecting": "Inspected",
+    "holding": "Held",
+    "storing": "Stored",
+    "repackaging": "Repackaged",
+    "destroying": "Destroyed",
+    "decommissioning": "Taken out of circulation",
+}
+# CSS class of a step's marker: where the unit is in its life.
+STEP_KIND = {
+    "commissioning": "made",
+    "accepting": "return",
+    "receiving": "return",
+    "inspecting": "inspect",
+    "destroying": "end",
+    "decommissioning": "end",
+}
+FINAL_DISPOSITION = {"donated": "Donated", "recycled": "Recycled"}
+# What a disposition tells a parent; dispositions that repeat the step's label say nothing more.
+DISPOSITION_TEXT = {
+    "damaged": "Condition: damaged",
+    "conformant": "Condition: as new",
+    "non_conformant": "Condition: not as new",
+    "sellable_accessible": "Back on sale",
+    "sellable_not_accessible": "In stock, not on sale",
+    "non_sellable_other": "Not for sale",
+    "expired": "Expired",
+    "recalled": "Recalled",
+    "needs_replacement": "Needs replacement",
+    "disposed": "Disposed of",
+    "retail_sold": "Sold",
+}
+DISPOSITION_KIND = {"donated": "donate", "recycled": "recycle", "destroyed": "end", "returned": "return"}
+
+GRADE_MEANING = {"A": "unopened, seal intact", "B": "opened but unused", "C": "used"}
+UNIT_FATE = {
+    "restock": "Back to the brand's stock",
+    "donate": "A local charity (donated)",
+    "recycle": "Recycling",
+    "destroy": "Destruction",
+}
+ORDER_STATUS = {
+    "active": "Bought — no return requested",
+    "return_requested": "Return requested — waiting for the return center",
+    "inspected": "Inspected — the buyer may accept or contest the grade",
+    "disputed": "Disputed — an independent arbiter decides",
+    "settled": "Settled",
+    "completed": "Completed — no return; paid out to the brand",
+    "cancelled": "Cancelled — not delivered in time, refunded",
+    "second_inspection": "Second inspection by an independent inspector pending",
+    "refunded": "Refunded — the unit's inspection decides where it goes",
+    "defect_claimed": "Defect reported — waiting for the brand's decision",
+    "reissue_approved": "Defect confirmed — a replacement is on its way",
+    "reissued": "Replaced — the replacement was delivered",
+}
+RETURN_REASON = {
+    "withdrawal": "Changed mind (statutory withdrawal)",
+    "defective": "Defective",
+    "notasdescribed": "Not as described",
+    "wrongitem": "Wrong item",
+    "damagedintransit": "Damaged in transit",
+    "nolongerneeded": "No longer needed",
+    "other": "Other",
+}
+STATUTORY_BASIS = {
+    "EU": "EU consumer law (Directive 2011/83/EU right of withdrawal)",
+    "CN": "Chinese consumer law (7-day no-reason return, Consumer Rights Protection Law Art. 25)",
+}
+ROLE_NAMES = {"brand": "brand", "carrier": "carrier", "warehouse": "return center", "inspector": "inspector", "charity": "charity", "recycler": "recycler"}
+
+
+def format_amount(base_units: str | int, currency: Currency) -> str:
+    """`1050000000000000000` at 18 decimals → `1.05 ETH`: at least two decimals, no trailing noise."""
+    value = Decimal(int(base_units)).scaleb(-currency.decimals)
+    text = format(value.normalize(), "f") if value else "0"
+    whole, _, frac = text.partition(".")
+    frac = frac.rstrip("0").ljust(2, "0")
+    return f"{int(whole):,}.{frac} {currency.symbol}"
+
+
+def format_time(ts: int | None) -> tuple[str | None, str | None]:
+    """(`3 May 2026, 14:05 UTC`, ISO 8601) of a unix time; (None, None) for none."""
+    if not ts:
+        return None, None
+    t = datetime.fromtimestamp(int(ts), tz=timezone.utc)
+    return f"{t.day} {t:%b %Y, %H:%M} UTC", t.isoformat().replace("+00:00", "Z")
+
+
+def short_address(address: str | None) -> str:
+    if not address:
+        return ""
+    return f"{address[:6]}…{address[-4:]}" if address.startswith("0x") and len(address) == 42 else address
+
+
+def humanize(name: str) -> str:
+    text = name.replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+def is_cid(evidence: str | None) -> bool:
+    return bool(evidence) and not str(evidence).startswith("0x")
+
+
+def split_evidence(evidence: str | None) -> tuple[str | None, str | None]:
+    """(CID, None) when the evidence store knows the file, (None, 0x digest) when only the digest is
+    on-chain, (None, None) for no evidence (None or an all-zero digest)."""
+    if not evidence:
+        return None, None
+    if is_cid(evidence):
+        return str(evidence), None
+    try:
+        return (None, str(evidence)) if int(str(evidence), 16) else (None, None)
+    except ValueError:
+        return None, str(evidence)
+
+
+@dataclass
+class Step:
+    label: str
+    kind: str = "transit"
+    when: str | None = None
+    when_iso: str | None = None
+    by: str | None = None  # "carrier 0x1234…abcd"
+    by_full: str | None = None
+    place: str | None = None  # GLN
+    lines: list[str] = field(default_factory=list)
+    grade: str | None = None
+    grade_meaning: str | None = None
+    evidence_cid: str | None = None
+    evidence_digest: str | None = None
+    block: int | None = None
+    tx_hash: str | None = None
+    position: tuple[int, int] | None = None  # (block, log index) of the log that recorded it
+
+
+@dataclass
+class Row:
+    term: str
+    value: str
+    emphasis: bool = False
+
+
+@dataclass
+class Page:
+    title: str
+    gtin: str
+    serial: str
+    brand: str
+    brand_full: str
+    hygiene_sealed: bool
+    digital_link: str
+    verified: bool
+    banner: str
+    banner_detail: str
+    steps: list[Step]
+    return_rows: list[Row]
+    has_order: bool
+    grade: str | None
+    # What the buyer may still do, best offer first: ("Exchange for a voucher worth …", detail)
+    return_options: list[Row] = field(default_factory=list)
+    # Links between a defective unit and its replacement: (text, href or None, verified note)
+    unit_links: list[Row] = field(default_factory=list)
+    fate: list[Row] = field(default_factory=list)  # "Donated to …", "Lifecycle closed"
+    unit_link_hrefs: list[str | None] = field(default_factory=list)
+    deployment_note: str | None = None  # a unit of a previous deployment, served read-only (UnitView.deployment)
+
+
+def _inspection_grade(rs: ReturnStatus | None) -> str | None:
+    if rs is None:
+        return None
+    if rs.settlement is not None and rs.settlement.grade:
+        return rs.settlement.grade
+    if rs.inspection:
+        return rs.inspection.get("derivedGrade") or rs.inspection.get("claimedGrade")
+    return None
+
+
+def _grade_letter(value: Any) -> str | None:
+    if value in (None, "", 0, "0", "none", "None"):
+        return None
+    text = str(value).strip().upper()
+    return {"1": "A", "2": "B", "3": "C"}.get(text, text)
+
+
+def _registry_step(e: TimelineEntry) -> Step:
+    when, when_iso = format_time(e.event_time)
+    kind = DISPOSITION_KIND.get(e.disposition or "") or STEP_KIND.get(e.step, "transit")
+    step = Step(
+        label=e.label or STEP_LABELS.get(e.step, humanize(e.step)),
+        kind=kind,
+        when=when,
+        when_iso=when_iso,
+        by=f"{ROLE_NAMES.get(e.signer_role, e.signer_role)} {short_address(e.signer)}".strip(),
+        by_full=e.signer,
+        place=e.location,
+        block=e.block,
+        tx_hash=e.tx_hash,
+        position=(e.block, e.log_index if e.log_index is not None else 0),
+    )
+    if e.action is not None and e.parcel:  # packed into / unpacked from a parcel: name it (its page is /00/<sscc>)
+        step.label = f"{step.label} {e.parcel}"
+        step.kind = "transit"
+    elif e.via_parcel and e.parcel:  # a scan of the parcel the unit was in: one link of the parcel's chain
+        step.lines.append(f"via parcel {e.parcel}")
+    if e.disposition in FINAL_DISPOSITION:  # a charity's or recycler's receipt: say what happened to the unit
+        step.lines.append(step.label)
+        step.label = FINAL_DISPOSITION[e.disposition]
+    elif e.disposition in DISPOSITION_TEXT:
+        step.lines.append(DISPOSITION_TEXT[e.disposition])
+    step.evidence_cid, step.evidence_digest = split_evidence(e.evidence)
+    return step
+
+
+def _event(rs: ReturnStatus, *names: str) -> dict[str, Any] | None:
+    """The latest escrow event of the order with one of these names (ReturnStatus.events)."""
+    found = [e for e in rs.events if e.get("name") in names]
+    return found[-1] if found else None
+
+
+def _event_time(event: dict[str, Any] | None, block_time: Callable[[int], int | None], block: int | None = None) -> int | None:
+    if event is not None and event.get("time"):
+        return int(event["time"])
+    block = event.get("block") if event is not None else block
+    return block_time(int(block)) if block is not None else None
+
+
+def _at(step: Step, ts: int | None, event: dict[str, Any] | None = None) -> Step:
+    step.when, step.when_iso = format_time(ts)
+    if event is not None:
+        step.block, step.tx_hash = event.get("block"), event.get("txHash")
+        if event.get("block") is not None:
+            step.position = (int(event["block"]), int(event.get("logIndex") or 0))
+    return step
+
+
+def _merge(registry: list[Step], escrow: list[Step]) -> list[Step]:
+    """The registry's steps in their chain order, each escrow step before the first registry step
+    recorded after it (block, log index); an escrow step with no known position goes last."""
+    placed = sorted((s for s in escrow if s.position is not None), key=lambda s: s.position)  # type: ignore[arg-type, return-value]
+    out: list[Step] = []
+    i = 0
+    for r in registry:
+        while i < len(placed) and r.position is not None and placed[i].position < r.position:  # type: ignore[operator]
+            out.append(placed[i])
+            i += 1
+        out.append(r)
+    return out + placed[i:] + [s for s in escrow if s.position is None]
+
+
+def _escrow_steps(rs: ReturnStatus, grade: str | None, currency: Currency, inspected: list[Step], block_time: Callable[[int], int | None]) -> list[Step]:
+    """Return request, inspection, dispute and settlement of the order, as timeline steps."""
+    steps: list[Step] = []
+
+    def add(step: Step) -> Step:
+        steps.append(step)
+        return step
+
+    requested = _event(rs, "ReturnRequested")
+    if rs.requested_at or requested:
+        reason = RETURN_REASON.get((rs.reason or "").replace("_", "").lower(), humanize(rs.reason or "")) if rs.reason else None
+        add(_at(Step(label="Return requested", kind="return", lines=[f"Reason: {reason}"] if reason else []), rs.requested_at or _event_time(requested, block_time), requested))
+
+    if rs.inspection:
+        submitted = _event(rs, "InspectionSubmitted")
+        if inspected:  # the inspector's signed scan in the registry: add the attested grade to it
+            target = inspected[-1]
+        else:  # the inspector attested to the escrow only: show that attestation
+            target = add(_at(Step(label="Inspected", kind="inspect"), _event_time(submitted, block_time), submitted))
+            inspector = rs.inspection.get("inspector")
+            if inspector:
+                target.by, target.by_full = f"inspector {short_address(inspector)}", inspector
+        claimed = _grade_letter(rs.inspection.get("claimedGrade"))
+        shown = claimed or grade
+        if shown:
+            target.grade, target.grade_meaning = shown, GRADE_MEANING.get(shown)
+        facts = [humanize(f) for f in rs.inspection.get("facts") or []]
+        if facts:
+            target.lines.append("Found: " + ", ".join(f.lower() if i else f for i, f in enumerate(facts)))
+        if not (target.evidence_cid or target.evidence_digest):
+            target.evidence_cid, target.evidence_digest = split_evidence(rs.inspection.get("evidence"))
+
+    disputed = _event(rs, "OrderDisputed")
+    if disputed is not None and rs.dispute:
+        d = rs.dispute
+        label = DISPUTE_OPENED.get(d["openedBy"], "Dispute opened")
+        if d["openedBy"] == "buyer" and rs.inspection:
+            label = "Grade contested by the buyer"
+        lines = ["The attested facts did not match the claimed grade."] if d["openedBy"] == "inspection_mismatch" else []
+        by = format_time(d.get("decideBy"))[0]
+        lines.append(f"An independent arbiter decides{f' by {by}' if by else ''}; if it does not, the attested facts decide.")
+        add(_at(Step(label=label, kind="inspect", lines=lines), _event_time(disputed, block_time), disputed))
+        resolution = d.get("resolution")
+        resolved = _event(rs, "DisputeResolved")
+        if resolution and resolved is not None:
+            step = add(_at(Step(label="Arbiter decided", kind="inspect"), _event_time(resolved, block_time), resolved))
+            decided = _grade_letter(resolution.get("grade"))
+            if decided:
+                step.grade, step.grade_meaning = decided, GRADE_MEANING.get(decided)
+            facts = [humanize(f) for f in resolution.get("facts") or []]
+            step.lines.append("Facts as the arbiter found them: " + (", ".join(f.lower() if i else f for i, f in enumerate(facts)) or "none"))
+            if resolution.get("reason"):
+                step.lines.append(f"Reason: {humanize(resolution['reason'])}")
+            step.evidence_cid, step.evidence_digest = split_evidence(resolution.get("evidence"))
+        lapsed = _event(rs, "DisputeLapsed")
+        if lapsed is not None:
+            add(_at(Step(label="The arbiter did not decide in time", kind="inspect", lines=["The attested facts decide."]), _event_time(lapsed, block_time), lapsed))
+
+    if rs.settlement is not None:
+        s = rs.settlement
+        refund, points = int(s.refund), int(s.points)
+        if rs.status == "cancelled":
+            label = "Cancelled and refunded"
+        elif s.disposition == "kept" and refund == 0:
+            label = "Paid to the brand"
+        elif refund > 0:
+            label = "Refunded"
+        elif points > 0:
+            label = "Compensated with store points"
+        else:
+            label = "Settled without refund"
+        settled = _event(rs, *SETTLEMENT_EVENT_NAMES)
+        step = add(_at(Step(label=label, kind="refund"), _event_time(settled, block_time, s.block), settled))
+        step.block, step.tx_hash = s.block, s.tx_hash
+        if s.log_index is not None:
+            step.position = (s.block, s.log_index)
+        step.lines += settlement_lines(s, currency)
+        if s.disposition not in ("kept", "pending") and rs.status != "cancelled":
+            step.lines.append(f"The unit goes to: {UNIT_FATE.get(s.disposition, humanize(s.disposition)).lower()}")
+    return steps
+
+
+SETTLEMENT_EVENT_NAMES = ("OrderSettled", "OrderCompleted", "OrderCancelled")
+DISPUTE_OPENED = {"buyer": "Dispute opened by the buyer", "merchant": "Dispute opened by the brand", "inspection_mismatch": "Sent to an arbiter"}
+# What decided a settlement, by the escrow's settlement path (api/read/settlements.py `kind`).
+SETTLED_BY = {
+    "arbitrated": "An independent arbiter, on the facts it found",
+    "arbiter_silent": "The arbiter did not decide in time: the inspector's attested facts",
+    "overdue": "The statutory refund deadline passed: the attested facts, or the full refund of an uninspected unit",
+    "uninspected": "Buyer protection: the unit was not inspected in time, so everything was refunded",
+    "on_receipt": "Refunded when an approved return center received the unit",
+    "dispatched": "Buyer protection: a carrier's scan proves the unit was sent back; it never arrived",
+    "unit_closed": "Buyer protection: the unit was closed while the order held it, so everything was refunded",
+    "reissue_failed": "The replacement never came: everything refunded, the buyer keeps the defective unit",
+}
+
+
+RIGHT_LOST = "Returned within the statutory period, but the unit's state (an opened hygiene seal, or use where the law requires good condition) lost the statutory right"
+
+
+def deduction_text(d: dict[str, Any], parts: dict[str, Any], currency: Currency) -> str:
+    """One deduction with its reason, as a parent reads it."""
+    amount = format_amount(d["amount"], currency)
+    reason = d["reason"]
+    if reason == "grade_terms":
+        price = int(parts["price"])
+        share = (price - int(d["amount"])) * 100 / price if price else 0
+        why = f"the brand's grade {parts.get('grade') or ''} terms refund {share:.4g} % of the price".replace("grade  terms", "grade terms")
+    elif reason == "diminished_value":
+        why = "diminished value of a used unit (the law allows this deduction)"
+    elif reason == "delivery_not_refunded":
+        why = "delivery is refunded only for a statutory withdrawal where the law requires it"
+    elif reason == "return_shipping":
+        why = "return shipping, which the buyer bears under the return policy"
+    else:
+        why = humanize(reason)
+    return f"− {amount}: {why}"
+
+
+def settlement_lines(s: Settlement, currency: Currency) -> list[str]:
+    """A settlement as its parts: what was paid, each deduction and why, what came back, points."""
+    p = s.parts
+    refund, points = int(s.refund), int(s.points)
+    if not p or not p.get("verified"):
+        lines = [f"{format_amount(refund, currency)} back to the buyer"] if refund else []
+        if points:
+            lines.append(f"Store points worth {format_amount(points, currency)}")
+        if p:  # the parts did not add up to the escrow's totals: say so rather than explain wrongly
+            lines.append("Breakdown not verified: the order's terms do not explain the escrow's amounts")
+        return lines
+    lines = [f"Paid {format_amount(p['price'], currency)} + {format_amount(p['deliveryFee'], currency)} delivery"]
+    if p.get("basis") == "right_lost":
+        lines.append(RIGHT_LOST)
+    lines += [deduction_text(d, p, currency) for d in p.get("deductions") or []]
+    if s.disposition == "kept":
+        lines.append(f"{format_amount(p['merchantAmount'], currency)} to the brand; the buyer keeps the unit")
+        return lines
+    voucher = int(p.get("voucher") or 0)
+    if voucher:
+        bonus = int(p.get("exchangeBonus") or 0)
+        extra = f", including a {format_amount(bonus, currency)} bonus" if bonus else ""
+        lines.append(f"= a voucher of store points worth {format_amount(voucher, currency)}{extra} (the buyer chose the exchange)")
+    else:
+        lines.append(f"= {format_amount(refund, currency)} back to the buyer")
+    if points - voucher > 0:
+        lines.append(f"Store points worth {format_amount(points - voucher, currency)}")
+    return lines
+
+
+def build_page(
+    view: UnitView,
+    currency_of: Callable[[str], Currency] = lambda _: NATIVE,
+    block_time: Callable[[int], int | None] = lambda _: None,
+) -> Page:
+    rs = view.return_status
+    grade = _grade_letter(_inspection_grade(rs))
+    currency = currency_of(rs.currency) if rs else NATIVE
+
+    timeline = list(view.timeline)  # chain order already: a parcel's scans carry the parcel chain's seq
+    steps = [_registry_step(e) for e in timeline]
+    inspected = [s for s, e in zip(steps, timeline) if e.step == "inspecting"]
+    if rs is not None:
+        steps = _merge(steps, _escrow_steps(rs, grade, currency, inspected, block_time))
+
+    v = view.verification
+    if v.verified:
+        banner = f"Verified on-chain at block {v.block:,}" if v.block is not None else "Verified on-chain"
+        count = v.onchain_count if v.onchain_count is not None else v.rebuilt_count
+        detail = f"All {count} recorded events match the unit's record on the blockchain."
+    else:
+        banner = f"Not verified: {v.reason or 'the history could not be checked against the blockchain'}"
+        detail = "Do not rely on this history until it is verified. The product may still be genuine."
+    fate_rows = _fate_rows(view)
+
+    return Page(
+        title=f"Unit {view.serial} of GTIN {view.gtin}",
+        gtin=view.gtin,
+        serial=view.serial,
+        brand=short_address(view.brand),
+        brand_full=view.brand,
+        hygiene_sealed=view.hygiene_sealed,
+        digital_link=view.digital_link,
+        verified=v.verified,
+        banner=banner,
+        banner_detail=detail,
+        steps=steps,
+        return_rows=_return_rows(rs, grade, currency) if rs else [],
+        has_order=rs is not None,
+        grade=grade,
+        return_options=_return_options(rs, currency) if rs else [],
+        fate=fate_rows,
+        deployment_note=LEGACY_NOTE if (view.deployment or {}).get("readOnly") else None,
+        **_unit_links(view),
+    )
+
+
+LEGACY_NOTE = "Recorded under the previous deployment (read-only)"
+
+
+FATE_TEXT = {"donated": "Donated to", "recycled": "Recycled by", "destroyed": "Destroyed", "decommissioned": "Taken out of circulation"}
+
+
+def _fate_rows(view: UnitView) -> list[Row]:
+    """Where the unit went when a partner's (or the return center's) scan closed its lifecycle, and
+    whether the registry says it is closed (the closed flag of the record the banner verified)."""
+    rows: list[Row] = []
+    f = view.fate
+    if f:
+        when = format_time(f.get("time"))[0]
+        on = f" on {when}" if when else ""
+        org = f.get("organization")
+        if f["kind"] in ("donated", "recycled"):
+            who = f"organisation GLN {org}" if org else f"the partner at location {f.get('location')}"
+            if org:  # which record names the organisation: the one in force when the partner signed, or today's
+                who_note = " (the partner's organisation when it signed)" if f.get("organizationAtEvent") else " (the partner's organisation as recorded now)"
+            else:
+                who_note = ""
+            rows.append(Row("Where it went", f"{FATE_TEXT[f['kind']]} {who}{on}{who_note}", emphasis=True))
+        else:
+            rows.append(Row("Where it went", f"{FATE_TEXT.get(f['kind'], 'Closed')}{on}" + (f" at location {f['location']}" if f.get("location") else ""), emphasis=True))
+    if view.closed and view.verification.verified:
+        rows.append(Row("Lifecycle", "Lifecycle closed: the registry accepts no further event for this unit (checked on-chain)"))
+    elif view.closed:
+        rows.append(Row("Lifecycle", "Lifecycle closed (not verified)"))
+    return rows
+
+
+@dataclass
+class ParcelPage:
+    sscc: str
+    digital_link: str
+    verified: bool
+    banner: str
+    banner_detail: str
+    contents_note: str
+    contents: list[Any]
+    steps: list[Step]
+
+
+def build_parcel_page(view: ParcelView) -> ParcelPage:
+    """The /00/<sscc> page: the parcel's verified history and its content, proved on-chain."""
+    v = view.verification
+    ok = v.verified and view.contents_verified
+    if ok:
+        banner = f"Verified on-chain at block {v.block:,}"
+        detail = f"All {v.onchain_count} recorded events of the parcel match its record on the blockchain."
+    else:
+        banner = f"Not verified: {v.reason or view.contents_reason or 'the parcel could not be checked against the blockchain'}"
+        detail = "Do not rely on this history or content until it is verified."
+    n = len(view.contents)
+    if view.contents_verified:
+        note = f"{n} unit{'s' if n != 1 else ''}, proved on-chain: each names this parcel as its parent, and the parcel holds exactly {view.onchain_size}."
+    else:
+        note = f"{n} unit{'s' if n != 1 else ''} as indexed; not proved on-chain: {view.contents_reason or 'unknown reason'}."
+    steps = [_registry_step(e) for e in view.timeline]
+    for s, e in zip(steps, view.timeline):
+        if e.action is not None:
+            s.label = "Units packed" if e.action == "ADD" else "Units unpacked"
+    return ParcelPage(view.sscc, view.digital_link, ok, banner, detail, note, view.contents, steps)
+
+
+def _return_options(rs: ReturnStatus, currency: Currency) -> list[Row]:
+    """While a return is possible: the exchange voucher first when the policy offers it, then the refund."""
+    o = rs.return_options
+    if not o:
+        return []
+    until = format_time(o.get("closesAt"))[0]
+    rows = []
+    if o.get("exchangeOffered") and o.get("voucher"):
+        bonus = int(o.get("exchangeBonusBps") or 0)
+        extra = f" (+{bonus / 100:g} % bonus)" if bonus else ""
+        rows.append(Row("Exchange", f"Exchange for a voucher worth {format_amount(o['voucher'], currency)}{extra}", emphasis=True))
+    rows.append(Row("Refund", f"Refund {format_amount(o['refund'], currency)}"))
+    if o.get("refundOnReturn"):
+        rows.append(Row("When", "Your money is released as soon as an approved return center scans the parcel in"))
+    if o.get("freePickup"):
+        rows.append(Row("Pickup", "The brand collects the return at your door"))
+    if o.get("statutory"):
+        rows.append(Row("Your right", "Within the statutory withdrawal period: the law sets the least you get back"))
+    if until:
+        rows.append(Row("Until", until))
+    return rows
+
+
+def _unit_links(view: UnitView) -> dict[str, Any]:
+    rows: list[Row] = []
+    hrefs: list[str | None] = []
+
+    def add(prefix: str, ref: dict[str, Any] | None, verified: bool, reason: str | None) -> None:
+        if not ref:
+            return
+        # Named only when the index's GTIN and serial hash to the proved id (UnitViews._unit_ref).
+        name = f"GTIN {ref['gtin']} / serial {ref['serial']}" if ref.get("serial") else f"{ref.get('unitId')} (name not verified)"
+        note = "checked on-chain" if verified else f"not verified: {reason}"
+        rows.append(Row(prefix, f"{name} ({note})", emphasis=verified))
+        hrefs.append(ref.get("link"))
+
+    rs = view.return_status
+    if rs is not None and rs.reissue and rs.reissue.get("replacement"):
+        add("Replaced by", rs.reissue["replacement"], bool(rs.reissue.get("verified")), rs.reissue.get("reason"))
+    if view.replacement_for:
+        add("Replacement for", view.replacement_for.get("original"), bool(view.replacement_for.get("verified")), view.replacement_for.get("reason"))
+    return {"unit_links": rows, "unit_link_hrefs": hrefs}
+
+
+def _return_rows(rs: ReturnStatus, grade: str | None, currency: Currency) -> list[Row]:
+    rows = [Row("Order", f"#{rs.order_id} ({rs.market})"), Row("Status", ORDER_STATUS.get(rs.status, humanize(rs.status)), emphasis=True)]
+    rows.append(Row("Paid", f"{format_amount(int(rs.price) + int(rs.delivery_fee), currency)} (delivery {format_amount(rs.delivery_fee, currency)})"))
+    if rs.reason:
+        rows.append(Row("Reason for return", RETURN_REASON.get(rs.reason.replace("_", "").lower(), humanize(rs.reason))))
+    if grade:
+        rows.append(Row("Grade", f"{grade} — {GRADE_MEANING.get(grade, '')}".rstrip(" —"), emphasis=True))
+    if rs.remedy == "exchange":
+        rows.append(Row("Chosen", "Exchange voucher (store points) instead of cash"))
+    if rs.voucher_points:
+        rows.append(Row("Voucher", f"Store points worth {format_amount(rs.voucher_points, currency)}", emphasis=True))
+    if rs.dispatched_at:
+        rows.append(Row("Sent back", f"A carrier's scan proves the return was sent on {format_time(rs.dispatched_at)[0]} (checked on-chain)"))
+    if rs.refund_on_receipt:
+        r = rs.refund_on_receipt
+        paid = format_amount(r["refund"], currency) if int(r["refund"]) else f"a voucher worth {format_amount(r['points'], currency)}"
+        rows.append(Row("Refund released", f"{paid} when the return center at location {r['location']} received it", emphasis=True))
+    if rs.dispute and rs.dispute.get("pending"):
+        by = format_time(rs.dispute.get("decideBy"))[0]
+        rows.append(Row("Dispute", f"An independent arbiter decides by {by}; if it does not, the attested facts decide", emphasis=True))
+    if rs.second_inspection and rs.second_inspection.get("pending"):
+        rows.append(Row("Inspection", "Second inspection by an independent inspector pending", emphasis=True))
+    if rs.defect_claim:
+        d = rs.defect_claim
+        state = (
+            "approved at once (low value)" if d.get("autoApproved")
+            else "the brand did not decide in time: returned at the brand's expense" if d.get("returnedUndecided")
+            else "approved" if d.get("approved") else "rejected" if d.get("decided") else "waiting for the brand's decision"
+        )
+        rows.append(Row("Defect claim", f"Reported with photo evidence — {state}"))
+    if rs.reissue:
+        ri = rs.reissue
+        if ri.get("deliveredAt"):
+            state = "delivered"
+        elif ri.get("unfulfilled"):
+            state = "not delivered in time — refunded; keep the defective unit" if ri.get("returnWaived") else "not delivered in time — return the defective unit for a full refund"
+        else:
+            state = "on its way" if ri.get("replacement") else "being prepared"
+        rows.append(Row("Replacement", state, emphasis=True))
+    if rs.proof:
+        block = rs.proof.get("block")
+        rows.append(Row("Order state", f"checked on-chain at block {block:,}" if rs.proof.get("verified") and block is not None else f"not verified: {rs.proof.get('reason')}"))
+    s = rs.settlement
+    if s is None:
+        return rows
+    parts = s.parts or {}
+    if parts.get("verified"):
+        rows += [Row("Deducted", deduction_text(d, parts, currency)) for d in parts.get("deductions") or []]
+        if parts.get("basis") == "right_lost":
+            rows.append(Row("Statutory right", RIGHT_LOST))
+    elif parts:
+        rows.append(Row("Breakdown", "Not verified: the settlement's parts do not add up; the amounts below are the escrow's totals"))
+    kind = parts.get("kind")
+    if rs.refund_on_receipt:
+        if s.disposition != "pending":
+            rows.append(Row("Where the unit goes", UNIT_FATE.get(s.disposition, humanize(s.disposition))))
+    elif s.disposition == "kept" and kind in ("completed", None):  # completed: no return, the merchant was paid
+        rows.append(Row("Paid out", f"{format_amount(s.merchant_amount, currency)} to the brand; the buyer keeps the unit", emphasis=True))
+    else:
+        if rs.status == "cancelled":
+            terms = "Buyer protection: the unit was not delivered in time, so everything was refunded"
+        elif kind in SETTLED_BY and kind != "arbitrated":
+            terms = SETTLED_BY[kind]
+        elif kind == "arbitrated":
+            terms = SETTLED_BY[kind] + (" under the law" if s.statutory else f" under the brand's grade {grade} terms")
+        elif s.statutory:
+            terms = STATUTORY_BASIS.get(rs.market, f"Consumer law of market {rs.market}") + ": the law, not the grade terms, set the refund"
+        else:
+            terms = f"The brand's {rs.market} return policy, grade {grade} terms"
+        rows.append(Row("Decided by", terms))
+        rows.append(Row("Refund", format_amount(s.refund, currency), emphasis=True))
+        if int(s.points) > 0:
+            rows.append(Row("Store points", f"worth {format_amount(s.points, currency)}"))
+        if s.disposition == "pending":
+            rows.append(Row("Where the unit goes", "Decided by its inspection"))
+        elif s.disposition == "kept":
+            rows.append(Row("Where the unit goes", "The buyer keeps it"))
+        else:
+            rows.append(Row("Where the unit goes", UNIT_FATE.get(s.disposition, humanize(s.disposition))))
+    return rows

@@ -1,0 +1,279 @@
+"""What the JSON routes answer: one model each (their `response_model`), one naming convention:
+camelCase, as `/v1/messages` has always used (`txHash`).
+
+The unit and parcel views (api/read/views.py) were served with their Python names (`return_status`,
+`tx_hash`, …). Those names are deprecated aliases for one release (CHANGELOG.md, Unreleased): every
+object of a view carries each field under its camelCase name and, where it differs, under its old
+snake_case name too, with the same value.
+
+Models refuse fields they do not declare (`extra="forbid"`): a route that starts answering a new
+field without declaring it fails its tests instead of dropping it silently.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, model_serializer
+from pydantic.alias_generators import to_camel
+
+
+class Answer(BaseModel):
+    """A JSON answer whose fields are named in camelCase already."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class CamelView(BaseModel):
+    """A view object: Python names inside, camelCase outside, plus the deprecated snake_case names."""
+
+    model_config = ConfigDict(extra="forbid", from_attributes=True, alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True)
+
+    @model_serializer(mode="wrap")
+    def _with_deprecated_names(self, handler: SerializerFunctionWrapHandler):  # no return annotation: the schema stays the fields
+        data = handler(self)
+        for name, field in type(self).model_fields.items():
+            alias = field.alias or name
+            if alias != name and alias in data:
+                data[name] = data[alias]  # deprecated: the snake_case name, served for one release
+        return data
+
+
+# ------------------------------------------------------------------ signed messages
+
+
+class MessageOut(Answer):
+    id: str
+    kind: str
+    signer: str
+    nonce: int
+    items: int
+    status: str  # accepted | submitted | confirmed | failed
+    txHash: str | None
+    block: int | None
+    error: str | None
+    acceptedAt: float
+    updatedAt: float
+
+
+class NonceOut(Answer):
+    signer: str
+    kind: str
+    chainNonce: int
+    nextNonce: int
+
+
+class MessageTypeOut(Answer):
+    post: str
+    primaryType: str
+    domain: dict[str, Any]
+    types: dict[str, Any]
+    typeString: str
+
+
+class Eip712Out(Answer):
+    chainId: int
+    messages: dict[str, MessageTypeOut]
+    vocabulary: dict[str, Any]
+    notes: list[str]
+
+
+# ------------------------------------------------------------------ health
+
+
+class HealthOut(Answer):
+    status: str
+
+
+class ReadyOut(Answer):
+    ready: bool
+    outbox: dict[str, int]
+    chain: dict[str, Any]
+    relayer: dict[str, Any]
+    indexer: dict[str, Any]
+    legacyIndexers: list[dict[str, Any]]
+    # With the node unreachable, the error shape beside the checks.
+    error: str | None = None
+    detail: str | None = None
+
+
+# ------------------------------------------------------------------ evidence
+
+
+class EvidenceOut(Answer):
+    cid: str
+    size: int
+    contentType: str
+    digest: str
+    pinnedRemote: bool
+
+
+# ------------------------------------------------------------------ audit
+
+
+class AuditEventOut(Answer):
+    unitId: str
+    gtin: str | None
+    serial: str | None
+    parcelSscc: str | None
+    seq: int
+    kind: str
+    bizStep: str
+    bizStepCode: int
+    bizStepUri: str | None
+    label: str
+    disposition: str | None
+    dispositionUri: str | None
+    location: str
+    eventTime: int
+    eventTimeIso: str
+    signer: str
+    signerRole: str
+    evidence: dict[str, Any] | None
+    bizTransaction: dict[str, Any] | None
+    block: int
+    txHash: str
+    logIndex: int
+    structHash: str
+    record: str
+    aggregation: dict[str, Any] | None = None  # aggregations only: {sscc, action, childIds}
+
+
+class AuditEventsOut(Answer):
+    indexedBlock: int | None
+    count: int
+    events: list[AuditEventOut]
+    nextCursor: str | None
+
+
+class CountsOut(Answer):
+    total: int
+    verified: int
+    mismatched: int
+
+
+class IntegrityOut(Answer):
+    block: int
+    units: CountsOut
+    parcels: CountsOut
+    events: int
+    mismatches: list[dict[str, Any]]
+    orders: int
+    evidence: dict[str, Any]
+    legacy: list[dict[str, Any]]  # each previous deployment's report, with its `deployment`
+
+
+# ------------------------------------------------------------------ unit and parcel views (api/read/views.py)
+
+
+class TimelineEntryOut(CamelView):
+    seq: int
+    step: str
+    label: str
+    step_uri: str
+    disposition: str | None
+    disposition_uri: str | None
+    location: str
+    event_time: int
+    signer: str
+    signer_role: str
+    evidence: str | None
+    biz_transaction: str | None
+    tx_hash: str
+    block: int
+    parcel: str | None = None
+    action: str | None = None
+    via_parcel: bool = False
+    log_index: int | None = None
+
+
+class SettlementOut(CamelView):
+    grade: str | None
+    statutory: bool
+    refund: str
+    merchant_amount: str
+    points: str
+    disposition: str
+    tx_hash: str
+    block: int
+    log_index: int | None = None
+    parts: dict[str, Any] | None = None
+
+
+class ReturnStatusOut(CamelView):
+    order_id: int
+    market: str
+    status: str
+    currency: str
+    price: str
+    delivery_fee: str
+    reason: str | None
+    requested_at: int | None
+    inspection: dict[str, Any] | None
+    settlement: SettlementOut | None
+    events: list[dict[str, Any]]
+    remedy: str | None = None
+    voucher_points: str | None = None
+    return_options: dict[str, Any] | None = None
+    refund_on_receipt: dict[str, Any] | None = None
+    second_inspection: dict[str, Any] | None = None
+    defect_claim: dict[str, Any] | None = None
+    reissue: dict[str, Any] | None = None
+    in_withdrawal: bool | None = None
+    dispute: dict[str, Any] | None = None
+    dispatched_at: int | None = None
+    proof: dict[str, Any] | None = None
+
+
+class VerificationOut(CamelView):
+    verified: bool
+    block: int | None
+    onchain_count: int | None
+    rebuilt_count: int
+    reason: str | None
+    closed: bool = False
+
+
+class UnitViewOut(CamelView):
+    unit_id: str
+    gtin: str
+    serial: str
+    brand: str
+    hygiene_sealed: bool
+    digital_link: str
+    timeline: list[TimelineEntryOut]
+    return_status: ReturnStatusOut | None
+    verification: VerificationOut
+    replacement_for: dict[str, Any] | None = None
+    closed: bool = False
+    fate: dict[str, Any] | None = None
+    deployment: dict[str, Any] | None = None
+
+
+class ParcelMemberOut(CamelView):
+    unit_id: str
+    gtin: str | None
+    serial: str | None
+    link: str | None
+
+
+class ParcelViewOut(CamelView):
+    parcel_id: str
+    sscc: str
+    digital_link: str
+    timeline: list[TimelineEntryOut]
+    contents: list[ParcelMemberOut]
+    verification: VerificationOut
+    contents_verified: bool
+    contents_reason: str | None
+    onchain_size: int | None
+
+
+def unit_json(view: Any) -> dict[str, Any]:
+    """A UnitView (api/read/views.py) as the resolver answers it."""
+    return UnitViewOut.model_validate(view).model_dump(mode="json")
+
+
+def parcel_json(view: Any) -> dict[str, Any]:
+    """A ParcelView as the resolver answers it."""
+    return ParcelViewOut.model_validate(view).model_dump(mode="json")

@@ -1,0 +1,258 @@
+"""GS1 Digital Link resolver: the URL in a unit's QR code, its consumer page and the QR code itself.
+
+    GET /01/{gtin}/21/{serial}                   the unit: HTML page, or UnitView JSON for Accept: application/json
+    GET /01/{gtin}/10/{lot}/21/{serial}          the same with the key qualifiers GS1 allows before the serial
+    GET /01/{gtin}/22/{cpv}/21/{serial}            (consumer product variant 22, batch/lot 10; order 22, 10, 21)
+    GET /01/{gtin}/22/{cpv}/10/{lot}/21/{serial}
+    GET /01/{gtin}/21/{serial}/qr.svg|qr.png     QR code of the unit's canonical Digital Link URI
+
+See api/http/pages/digital_link.py for the accepted forms and api/http/pages/consumer_page.py for what the page says.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Annotated, Any, Callable, Optional
+
+import segno
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, Response
+
+from returntrace import gs1
+
+from ...chain.pages import PageReads
+from ...read.views import UnitView
+from ...services import Services
+from ..deps import get_services
+from ..errors import PageError
+from ..pages import HTML_HEADERS, TEMPLATES
+from ..pages.consumer_page import NATIVE, Currency, build_page, build_parcel_page
+from ..pages.digital_link import LinkError, UnitLink, parse_path
+from ..responses import ParcelViewOut, UnitViewOut, parcel_json, unit_json
+
+router = APIRouter(tags=["resolver"])
+
+UnitViewFn = Callable[[Any, str, str], Optional[UnitView]]
+
+QR_MEDIA = {"svg": "image/svg+xml", "png": "image/png"}
+QR_ERROR_LEVEL = "m"  # 15 % of the code may be damaged (a scuffed label) and it still reads
+QR_SVG_SCALE, QR_PNG_SCALE, QR_BORDER = 4, 8, 4  # border: the 4-module quiet zone ISO/IEC 18004 asks for
+
+
+def unit_view(services: Services, gtin14: str, serial: str) -> UnitView | None:
+    """The verified view of unit (GTIN, serial): None for a unit nobody commissioned; raises
+    `returntrace.gs1.GS1Error` (a ValueError) for a malformed GTIN or serial; never raises because
+    the chain is down (api/read/unit_views.py)."""
+    return services.unit_views.view(gtin14, serial)
+
+
+def get_unit_view() -> UnitViewFn:
+    """The indexer's verified view of a unit; tests override this dependency."""
+    return unit_view
+
+
+UnitViewDep = Annotated[UnitViewFn, Depends(get_unit_view)]
+
+
+def prefers_json(accept: str | None) -> bool:
+    """True when the Accept header ranks application/json above text/html.
+
+    Browsers and QR scanner apps (text/html or */*) get the page; an equal rank goes to the type the
+    client named explicitly over one it only matched through a wildcard; no Accept at all: the page."""
+    if not accept:
+        return False
+    best: dict[str, tuple[float, int]] = {"json": (0.0, -1), "html": (0.0, -1)}
+    targets = {"json": ("application", "json"), "html": ("text", "html")}
+    for part in accept.split(","):
+        media, *params = [p.strip() for p in part.split(";")]
+        if "/" not in media:
+            continue
+        q = 1.0
+        for p in params:
+            k, _, v = p.partition("=")
+            if k.strip().lower() == "q":
+                try:
+                    q = float(v)
+                except ValueError:
+                    q = 0.0
+        typ, _, sub = media.lower().partition("/")
+        for name, (t, s) in targets.items():
+            if name == "html" and (typ, sub) == ("application", "xhtml+xml"):
+                spec = 2
+            elif (typ, sub) == (t, s):
+                spec = 2
+            elif typ == t and sub == "*":
+                spec = 1
+            elif (typ, sub) == ("*", "*"):
+                spec = 0
+            else:
+                continue
+            if spec > best[name][1]:  # the most specific range decides a type's q (RFC 9110 12.5.1)
+                best[name] = (q, spec)
+    (qj, sj), (qh, sh) = best["json"], best["html"]
+    return qj > qh or (qj == qh and qj > 0 and sj > sh)
+
+
+def _raw_path(request: Request) -> str:
+    raw = request.scope.get("raw_path")
+    path = raw.decode("latin-1") if raw else request.url.path
+    root = request.scope.get("root_path") or ""
+    return path[len(root) :] if root and path.startswith(root) else path
+
+
+def _public_url(request: Request) -> str:
+    services = getattr(request.app.state, "services", None)
+    return services.settings.public_url if services is not None else str(request.base_url).rstrip("/")
+
+
+def _link_error(exc: LinkError, as_json: bool) -> PageError:
+    if exc.status == 404:
+        return PageError(
+            404, exc.code, exc.reason, "No unit in this link", as_json=as_json,
+            advice="This page shows single product units; the code you scanned names a product, not one unit.",
+        )
+    return PageError(
+        exc.status, exc.code, exc.reason, "This code is not valid", as_json=as_json,
+        advice="The link does not hold a valid GS1 product code. If you typed it, check it; if you scanned it from a product, the label may be damaged or not genuine.",
+    )
+
+
+def _currency_lookup(pages: PageReads) -> Callable[[str], Currency]:
+    """Symbol and decimals of the order's currency: the native coin, or an ERC-20's read from the chain
+    (base units of the token while it cannot be read)."""
+
+    def currency_of(currency: str) -> Currency:
+        if not currency or currency == "native" or currency.strip("0x") == "":
+            return NATIVE
+        found = pages.token(currency)
+        return Currency(*found) if found else Currency(f"units of {currency[:6]}…{currency[-4:]}", 0)
+
+    return currency_of
+
+
+def _block_time_lookup(pages: PageReads) -> Callable[[int], int | None]:
+    """When a block was mined, for escrow steps whose event time the index did not give."""
+    return pages.block_time
+
+
+def qr_image(uri: str, kind: str) -> bytes:
+    """The QR code of `uri` as SVG or PNG (segno, error correction M, 4-module quiet zone)."""
+    code = segno.make_qr(uri, error=QR_ERROR_LEVEL, boost_error=False)
+    out = io.BytesIO()
+    if kind == "svg":
+        code.save(out, kind="svg", scale=QR_SVG_SCALE, border=QR_BORDER, dark="#000", light="#fff", title=uri, desc="GS1 Digital Link QR code")
+    else:
+        code.save(out, kind="png", scale=QR_PNG_SCALE, border=QR_BORDER, dark="#000", light="#fff")
+    return out.getvalue()
+
+
+def _qr(request: Request, link: UnitLink) -> Response:
+    uri = gs1.digital_link(_public_url(request), link.gtin, link.serial)
+    return Response(
+        qr_image(uri, link.qr or "svg"),
+        media_type=QR_MEDIA[link.qr or "svg"],
+        headers={"Cache-Control": "public, max-age=86400", "X-Content-Type-Options": "nosniff", "Link": f'<{uri}>; rel="describes"'},
+    )
+
+
+RESOLVER_DOC = """A unit's GS1 Digital Link: the URL its QR code carries.
+
+Forms: `/01/{gtin}/21/{serial}`, optionally with `/22/{variant}` and `/10/{lot}` before `/21/` (in that
+order); GTIN-8/12/13/14; percent-encoded values; any query string (`linkType`, data attributes) is
+ignored. `Accept: application/json` gets the UnitView JSON, anything else the consumer page (HTML).
+Append `/qr.svg` or `/qr.png` for the QR code of the canonical link `{public_url}/01/{gtin14}/21/{serial}`
+(served for any valid GTIN + serial, so labels can be printed before the unit is commissioned).
+
+Errors: 400 `invalid_gtin`, `invalid_serial`, `invalid_link`; 404 `unknown_unit`, `no_serial`."""
+
+
+def _resolve(request: Request, unit_view: UnitViewFn) -> Response:
+    as_json = prefers_json(request.headers.get("accept"))
+    try:
+        link = parse_path(_raw_path(request))
+    except LinkError as exc:
+        raise _link_error(exc, as_json) from None
+    if link.qr:
+        return _qr(request, link)
+
+    services = get_services(request)
+    view = unit_view(services, link.gtin, link.serial)
+    canonical = gs1.digital_link(_public_url(request), link.gtin, link.serial)
+    if view is None:
+        raise PageError(
+            404, "unknown_unit", f"No unit with GTIN {link.gtin} and serial {link.serial} is recorded.", "Unknown product unit", as_json=as_json,
+            advice="It may not be registered yet, or the code may have been copied. If you bought it, ask the seller.",
+            message="Nothing about a unit with this GTIN and serial is recorded on the blockchain.",
+            gtin=link.gtin, serial=link.serial,
+        )
+    headers = {"Vary": "Accept", "Cache-Control": "no-cache", "Link": f'<{view.digital_link or canonical}>; rel="canonical"'}
+    if as_json:
+        return JSONResponse(unit_json(view), headers=headers)
+    page = build_page(view, _currency_lookup(services.pages), _block_time_lookup(services.pages))
+    page.digital_link = page.digital_link or canonical
+    context = {"page": page, "qr_base": gs1.digital_link("", link.gtin, link.serial)}
+    return TEMPLATES.TemplateResponse(request, "unit.html", context, headers={**headers, **HTML_HEADERS})
+
+
+# The page, the QR code or the JSON, by the path and the Accept header: documented, served as a Response.
+PAGE_CONTENT = {"text/html": {}, "image/svg+xml": {}, "image/png": {}}
+
+
+@router.get(
+    "/01/{link_path:path}", response_model=UnitViewOut, responses={200: {"content": PAGE_CONTENT}},
+    summary="Resolve a unit's GS1 Digital Link (page, JSON or QR code)", description=RESOLVER_DOC,
+)
+@router.head("/01/{link_path:path}", include_in_schema=False)
+def resolve(request: Request, unit_view: UnitViewDep, link_path: str) -> Response:
+    return _resolve(request, unit_view)
+
+
+@router.get("/gtin/{link_path:path}", include_in_schema=False)
+@router.head("/gtin/{link_path:path}", include_in_schema=False)
+def resolve_alpha(request: Request, unit_view: UnitViewDep, link_path: str) -> Response:
+    """Digital Link 1.1's alphabetic form (/gtin/…/ser/…), deprecated in 1.2 but still printed."""
+    return _resolve(request, unit_view)
+
+
+PARCEL_DOC = """A parcel's GS1 Digital Link (AI 00, SSCC): `/00/{sscc18}`.
+
+The page shows the parcel's history verified against its on-chain record and its current content,
+proved on-chain (each member's `parentOf` is the parcel and there are `parcelSize` of them), each
+unit linking to its own page. `Accept: application/json` gets the ParcelView; `/00/{sscc}/qr.svg`
+the QR code of the canonical link. Errors: 400 `invalid_sscc`, 404 `unknown_parcel`."""
+
+
+@router.get(
+    "/00/{link_path:path}", response_model=ParcelViewOut, responses={200: {"content": PAGE_CONTENT}},
+    summary="Resolve a parcel's GS1 Digital Link (page, JSON or QR code)", description=PARCEL_DOC,
+)
+@router.head("/00/{link_path:path}", include_in_schema=False)
+def resolve_parcel(request: Request, link_path: str) -> Response:
+    as_json = prefers_json(request.headers.get("accept"))
+    raw, _, qr = link_path.partition("/")
+    if qr not in ("", "qr.svg", "qr.png"):
+        raise PageError(400, "invalid_link", f"/00/{link_path} is not /00/<sscc> or /00/<sscc>/qr.svg", "This code is not valid", as_json=as_json)
+    try:
+        sscc18 = gs1.sscc18(raw) if raw.isascii() and raw.isdigit() and len(raw) == 18 else gs1.sscc18("x")
+    except gs1.GS1Error as exc:
+        raise PageError(
+            400, "invalid_sscc", f"{raw!r}: {exc}", "This code is not valid", as_json=as_json,
+            advice="The link does not hold a valid SSCC (18 digits with a GS1 check digit). If you scanned it from a parcel label, the label may be damaged.",
+        ) from None
+    canonical = gs1.parcel_link(_public_url(request), sscc18)
+    if qr:
+        kind = qr.split(".")[1]
+        return Response(
+            qr_image(canonical, kind), media_type=QR_MEDIA[kind],
+            headers={"Cache-Control": "public, max-age=86400", "X-Content-Type-Options": "nosniff", "Link": f'<{canonical}>; rel="describes"'},
+        )
+    view = get_services(request).unit_views.parcel_view(sscc18)
+    if view is None:
+        raise PageError(
+            404, "unknown_parcel", f"No parcel with SSCC {sscc18} is recorded.", "Unknown parcel", as_json=as_json,
+            advice="Nothing was packed into a parcel with this code yet, or the gateway has not indexed it.",
+        )
+    headers = {"Vary": "Accept", "Cache-Control": "no-cache", "Link": f'<{canonical}>; rel="canonical"'}
+    if as_json:
+        return JSONResponse(parcel_json(view), headers=headers)
+    return TEMPLATES.TemplateResponse(request, "parcel.html", {"page": build_parcel_page(view)}, headers={**headers, **HTML_HEADERS})

@@ -1,0 +1,116 @@
+"""The running gateway's parts, built once by the app factory and reached by the routes through
+`api.http.deps`: nothing is attached to `app.state` but this container, and nothing in it is
+wired after construction.
+
+    services = Services.open(settings)   # connects, opens the databases; starts no thread
+    services.start()                     # the relayer and the indexers, as the settings say
+    services.close()
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from returntrace.manifest import Manifest
+
+from .chain.cache import PerBlock, Permanent
+from .chain.client import Chain, LegacyDeployment
+from .chain.guard import NodeGuard
+from .chain.pages import PageReads
+from .chain.proofs import BlockReads
+from .chain.reader import ChainReader
+from .read.indexer import Indexer
+from .read.legacy import Legacy, index_path, legacy_deployments
+from .read.unit_views import UnitViews
+from .settings import Settings
+from .store.evidence import EvidenceStore
+from .store.index import SqliteIndex
+from .store.outbox import OutboxNotDrained, SqliteOutbox
+from .write.intake import Intake
+from .write.relayer import Relayer
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    chain: Chain  # the request path's client (RT_RPC_TIMEOUT)
+    reader: ChainReader  # the intake's reads, on the request path's client
+    outbox: SqliteOutbox
+    index: SqliteIndex
+    evidence: EvidenceStore
+    intake: Intake
+    relayer: Relayer | None  # None: no RT_RELAYER_KEY, the gateway only reads
+    indexer: Indexer
+    unit_views: UnitViews
+    pages: PageReads  # the consumer page's token and block-time reads
+    legacy: tuple[Legacy, ...]  # previous deployments served read-only (RT_LEGACY_MANIFESTS)
+
+    @classmethod
+    def open(cls, settings: Settings) -> "Services":
+        """Everything the gateway runs on, from `settings`; no thread is started. A manifest that is
+        not the current schema, a wrong legacy manifest, or an outbox holding another deployment's
+        messages stops it here, before anything is served."""
+        # One web3 client per timeout profile. Requests (intake checks, pages, readiness) wait
+        # RT_RPC_TIMEOUT; the relayer and the indexers wait longer, on their own client: a frozen
+        # node holds a worker's round, never a request (docs/operations.md, Configuration).
+        request_w3, worker_w3 = settings.request_rpc.web3(settings.rpc_url), settings.worker_rpc.web3(settings.rpc_url)
+        manifest = Manifest.load(settings.manifest)
+        chain = Chain.on(request_w3, manifest)
+        previous = legacy_deployments([Manifest.load(path) for path in settings.legacy_manifests], worker_w3)
+        worker_chain = Chain.on(worker_w3, manifest)
+        outbox = SqliteOutbox(settings.database)
+        try:
+            outbox.bind(chain.deployment)
+        except OutboxNotDrained:
+            outbox.close()
+            raise
+        index = SqliteIndex(settings.database)
+        evidence = EvidenceStore(settings.evidence_dir, settings.ipfs_api, settings.max_upload_bytes)
+        # One cache per purpose (api/chain/cache.py): policy versions, read by the intake, the relayer's
+        # follow-ups and the pages alike; the pages' reads at the indexed block, with one guard for the node.
+        policies, guard, per_block = Permanent(), NodeGuard(), PerBlock()
+        reader = ChainReader(chain, policies)
+        relayer = None
+        if settings.relayer_key:
+            relayer = Relayer(
+                chain=worker_chain, outbox=outbox, private_key=settings.relayer_key, batch_max_events=settings.batch_max_events,
+                interval=settings.batch_interval, pause_before_broadcast=settings.pause_before_broadcast, reader=ChainReader(worker_chain, policies),
+            )
+        legacy = tuple(cls._open_legacy(d, settings, BlockReads(request_w3.eth.contract(address=d.registry.address, abi=d.registry.abi), guard, per_block), evidence) for d in previous)
+        return cls(
+            settings=settings, chain=chain, reader=reader, outbox=outbox, index=index, evidence=evidence,
+            intake=Intake(reader, outbox, settings.min_deadline_margin, index=index),
+            relayer=relayer,
+            indexer=Indexer(worker_chain, index, settings.index_interval, settings.index_block_range, settings.index_confirmations),
+            unit_views=UnitViews(
+                index, BlockReads.of(chain, guard, per_block, policies), settings.public_url, evidence=evidence, previous=tuple(item.views for item in legacy),
+            ),
+            pages=PageReads(request_w3, guard),
+            legacy=legacy,
+        )
+
+    @staticmethod
+    def _open_legacy(d: LegacyDeployment, settings: Settings, reads: BlockReads, evidence: EvidenceStore) -> Legacy:
+        """A legacy deployment's index and indexer (not started, on the worker client) and its views,
+        whose reads (on the request client) share the current deployment's guard and cache: a node
+        that stopped answering is given up on once."""
+        index = SqliteIndex(index_path(settings.database, d))
+        indexer = Indexer(d, index, settings.index_interval, settings.index_block_range, settings.index_confirmations)
+        return Legacy(d, index, indexer, UnitViews(index, reads, settings.public_url, evidence=evidence, deployment=d.deployment))
+
+    def start(self) -> None:
+        """The background workers the settings turn on (RT_RELAY, RT_INDEX)."""
+        if self.relayer is not None and self.settings.relay:
+            self.relayer.start()
+        if self.settings.index:
+            for indexer in (self.indexer, *(item.indexer for item in self.legacy)):
+                indexer.start()
+
+    def close(self) -> None:
+        self.indexer.stop()
+        for item in self.legacy:
+            item.close()
+        if self.relayer is not None:
+            self.relayer.stop()
+        self.outbox.close()
+        self.index.close()
