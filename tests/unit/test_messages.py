@@ -9,7 +9,8 @@ from eth_account import Account
 from eth_account.messages import encode_typed_data
 from pydantic import ValidationError
 
-from api.http.schemas import REQUEST_MODELS, items_of
+from api.http.schemas import REQUEST_MODELS
+from api.write.intake import items_of
 from returntrace import eip712, messages
 from returntrace.vocab import AggregationAction, BizStep, Disposition
 
