@@ -24,8 +24,9 @@ from typing import Any, Callable, Iterable
 from web3 import Web3
 
 from returntrace import gs1, hashchain, history
+from returntrace.escrow import Facts, Grade, Order, Policy, Remedy, ReturnReason, Settlement, UnitDisposition
 from returntrace.history import LifecycleRecord
-from returntrace.policies import MARKET_NAMES, Facts, Grade, Policy, UnitDisposition
+from returntrace.policies import MARKET_NAMES
 from returntrace.vocab import HYGIENE_SEALED, BizStep, Disposition, closes
 
 from . import settlements
@@ -37,9 +38,6 @@ from .views import ParcelMember, ParcelView, ReturnStatus, Settlement, TimelineE
 log = logging.getLogger("returntrace.unit_view")
 
 ZERO_ADDRESS = "0x" + "00" * 20
-# IReturnEscrow.ReturnReason, in lower case with underscores.
-RETURN_REASONS = ("withdrawal", "defective", "not_as_described", "wrong_item", "damaged_in_transit", "no_longer_needed", "other")
-FACT_NAMES = ((Facts.SEAL_INTACT, "seal_intact"), (Facts.PACKAGING_INTACT, "packaging_intact"), (Facts.USED, "used"), (Facts.DEFECTIVE, "defective"))
 
 
 class ChainUnavailable(Exception):
@@ -161,14 +159,6 @@ class ChainRecords:
         return self.reads.guarded(lambda: int(self.registry.functions.eventCount(bytes(unit_id)).call()) > 0)
 
 
-# IReturnEscrow.OrderStatus by the index's lower-case names.
-ORDER_STATUSES = (
-    "none", "active", "return_requested", "inspected", "disputed", "settled", "completed", "cancelled",
-    "second_inspection", "refunded", "defect_claimed", "reissue_approved", "reissued",
-)
-ORDER_STATUS_POS, ORDER_FACTS_POS, ORDER_GRADE_POS = 2, 6, 7  # IReturnEscrow.Order tuple positions
-
-
 class OrderLinks:
     """On-chain reads that prove what the index says about an order, at the indexed block: the
     order's state (`ReturnEscrow.order`), reissues (`ReissueDesk.reissue(order).replacement`,
@@ -197,9 +187,10 @@ class OrderLinks:
     def order_state(self, order_id: int, block: int | None, block_hash: str | None = None) -> tuple[str, int, int]:
         """(status name, facts, grade) of the order on-chain at `block`."""
         at = block if block is not None else "latest"
-        o = self.reads.cached(("order", order_id, at, block_hash), lambda: tuple(self.escrow.functions.order(order_id).call(block_identifier=at)))
-        status = int(o[ORDER_STATUS_POS])
-        return (ORDER_STATUSES[status] if status < len(ORDER_STATUSES) else str(status)), int(o[ORDER_FACTS_POS]), int(o[ORDER_GRADE_POS])
+        o: Order = self.reads.cached(
+            ("order", order_id, at, block_hash), lambda: Order.decode(self.escrow.functions.order(order_id).call(block_identifier=at), self.escrow.abi)
+        )
+        return o.status.key, o.facts, int(o.grade)
 
     def dispatched_at(self, order_id: int, block: int | None, block_hash: str | None = None) -> int:
         """The escrow's time of the carrier's scan proving the return was sent back (0: none)."""
@@ -209,7 +200,7 @@ class OrderLinks:
     def policy(self, market: int, version: int) -> Policy:
         key = (int(market), int(version))
         if key not in self._policies:
-            self._policies[key] = self.reads.guarded(lambda: Policy.from_tuple(self.policies.functions.policy(*key).call()))
+            self._policies[key] = self.reads.guarded(lambda: Policy.decode(self.policies.functions.policy(*key).call(), self.policies.abi))
         return self._policies[key]
 
     def return_options(self, order: dict[str, Any], block: int | None, block_hash: str | None = None) -> dict[str, Any] | None:
@@ -225,18 +216,17 @@ class OrderLinks:
             closes_at, now, quote = self.reads.cached(("options", order_id, at, block_hash), lambda: (
                 int(self.escrow.functions.returnWindowCloses(order_id).call(block_identifier=at)),
                 int(self.w3.eth.get_block(at)["timestamp"]),
-                self.escrow.functions.quote(order_id, int(Grade.A), sealed, 0).call(block_identifier=at),
+                Settlement.decode(self.escrow.functions.quote(order_id, int(Grade.A), sealed, 0).call(block_identifier=at), self.escrow.abi),
             ))
         except ChainUnavailable as exc:  # the page shows no options rather than failing
             log.info("return options of order %s not read: %s", order_id, exc)
             return None
         if closes_at == 0 or now > closes_at:
             return None
-        statutory, refund = bool(quote[0]), int(quote[1])
-        offered, bonus = policy.exchange_offered, policy.exchange_bonus_bps
+        offered = policy.exchange_offered
         return {
-            "closesAt": closes_at, "refund": str(refund), "statutory": statutory, "exchangeOffered": offered,
-            "exchangeBonusBps": bonus if offered else 0, "voucher": str(refund + refund * bonus // 10_000) if offered else None,
+            "closesAt": closes_at, "refund": str(quote.refund), "statutory": quote.statutory, "exchangeOffered": offered,
+            "exchangeBonusBps": policy.exchange_bonus_bps if offered else 0, "voucher": str(policy.exchange_voucher(quote.refund)) if offered else None,
             "refundOnReturn": policy.refund_on_return, "freePickup": policy.free_pickup,
         }
 
@@ -283,10 +273,6 @@ def reason_text(value: str | bytes) -> str:
 
 def _grade(value: int | None) -> str | None:
     return Grade(value).name if value else None
-
-
-def _facts(bits: int | None) -> list[str]:
-    return [name for bit, name in FACT_NAMES if (bits or 0) & bit]
 
 
 class UnitViews:
@@ -437,7 +423,7 @@ class UnitViews:
 
         requested = last("ReturnRequested")
         if requested is not None:
-            rs.remedy = "exchange" if int(o["remedy"] or 0) == 1 else "refund"
+            rs.remedy = Remedy.EXCHANGE.key if int(o["remedy"] or 0) == Remedy.EXCHANGE else Remedy.REFUND.key
         released = last("RefundReleasedOnReceipt")
         if released is not None and rs.settlement is not None:
             rs.refund_on_receipt = {
@@ -458,7 +444,7 @@ class UnitViews:
             if resolved is not None:
                 a = resolved["args"]
                 rs.dispute["resolution"] = {
-                    "arbiter": a["arbiter"], "facts": _facts(int(a["facts"])), "grade": _grade(int(a["grade"])),
+                    "arbiter": a["arbiter"], "facts": Facts.names(int(a["facts"])), "grade": _grade(int(a["grade"])),
                     "diminishedValue": str(a["diminishedValue"]), "reason": reason_text(a["reason"]),
                     "evidence": self.evidence.name(a["evidence"]), "time": resolved["block_time"], "txHash": resolved["tx_hash"],
                 }
@@ -603,7 +589,7 @@ class UnitViews:
             attested = submitted["args"] if submitted is not None else {"facts": o["facts"], "diminishedValue": o["diminished_value"]}
             inspection = {
                 "inspector": o["inspector"],
-                "facts": _facts(int(attested["facts"] or 0)),
+                "facts": Facts.names(int(attested["facts"] or 0)),
                 "claimedGrade": _grade(o["claimed_grade"]),
                 "derivedGrade": _grade(o["derived_grade"]),
                 "diminishedValue": None if attested["diminishedValue"] is None else str(attested["diminishedValue"]),
@@ -634,7 +620,7 @@ class UnitViews:
             currency="native" if o["currency"] == ZERO_ADDRESS else o["currency"],
             price=o["price"],
             delivery_fee=o["delivery_fee"],
-            reason=(RETURN_REASONS[reason] if reason < len(RETURN_REASONS) else str(reason)) if reason is not None else None,
+            reason=ReturnReason.key_of(reason) if reason is not None else None,
             requested_at=o["requested_at"],
             in_withdrawal=None if o["in_withdrawal"] is None else bool(o["in_withdrawal"]),
             inspection=inspection,

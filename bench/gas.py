@@ -18,7 +18,7 @@ from typing import Any
 from brownie import ERC20Mock, ZERO_ADDRESS, BuyerClaims, ReturnClock, ReturnInspection, ReturnSettlement, UnitCustody, accounts, chain, web3
 
 from returntrace import eip712, gs1
-from returntrace.policies import Facts, Grade
+from returntrace.escrow import Facts, Grade
 from returntrace.vocab import AggregationAction, BizStep, Disposition, Role
 from scripts import deploy
 from tools import brownie_anvil

@@ -21,8 +21,9 @@ import httpx
 
 from brownie import ERC20Mock, ZERO_ADDRESS, accounts, chain, web3
 
-from returntrace import customs, eip712, gs1, history, settlement
-from returntrace.policies import DAY, MARKET_NAMES, Facts, Grade, Law, Policy, UnitDisposition
+from returntrace import customs, eip712, gs1, history
+from returntrace.escrow import Facts, Grade, Law, Policy, SettlementPath, UnitDisposition
+from returntrace.policies import DAY, MARKET_NAMES
 from returntrace.vocab import AggregationAction, BizStep, Disposition
 from scripts import deploy
 from scripts.gateway import GatewayProcess, wait_until
@@ -32,7 +33,6 @@ STROLLER_GTIN = int(gs1.with_check_digit("0950600013442"))  # not hygiene-sealed
 DEMO_SSCC = int(gs1.with_check_digit("09506000000000001"))  # the combined return parcel (AI 00)
 USD = 10**6  # the demo stablecoin has 6 decimals
 ETHER = 10**18
-SETTLEMENT_PATHS = settlement.PATHS
 
 
 class Narrator:
@@ -161,7 +161,7 @@ class Scenario:
         diminished = f" (diminished value {_money(s['diminished'], currency)} deducted)" if s["diminished"] else ""
         voucher = f", voucher {_money(s['voucher'], currency)} in store points" if s["voucher"] else ""
         self.say.note(
-            f"settled ({SETTLEMENT_PATHS[e['path']]}): grade {grade.name}, {basis}; refund {_money(s['refund'], currency)}{diminished}{voucher}, "
+            f"settled ({SettlementPath(e['path']).key}): grade {grade.name}, {basis}; refund {_money(s['refund'], currency)}{diminished}{voucher}, "
             f"merchant {_money(s['merchantAmount'], currency)}, points {s['points']:,}{fate}"
         )
 
@@ -184,8 +184,8 @@ def run(d: deploy.Deployment, gateway: httpx.Client) -> Narrator:
     deploy.allow_currency(d, usd, 6, 20 * USD, 500 * USD)
     say.note("the policy admin allows tUSD in the EU, the US and China (defects reissued up to 20 tUSD, two inspections above 500 tUSD)")
     for market, name in MARKET_NAMES.items():
-        law, version = Law(*d.policies.law(market)), d.policies.currentPolicyVersion(market)
-        p = Policy.from_tuple(d.policies.policy(market, version))
+        law, version = Law.decode(d.policies.law(market), d.policies.abi), d.policies.currentPolicyVersion(market)
+        p = Policy.decode(d.policies.policy(market, version), d.policies.abi)
         right = f"{law.withdrawal_days} days to withdraw" if law.withdrawal_days else "no statutory withdrawal"
         say.note(
             f"{name} law: {right}; {name} policy v{version}: returns {p.return_window // DAY} d, grade B refund {p.terms[1].refund_bps / 100:.0f} %, "
@@ -316,7 +316,7 @@ def run(d: deploy.Deployment, gateway: httpx.Client) -> Narrator:
     _days(2)
     sc.request_return(o10, reason=0)
     sc.scan("carrier", [u10], BizStep.ACCEPTING, Disposition.RETURNED, "return pickup at the parent's door (proof of dispatch)", deploy.rma_ref(d.escrow, o10))
-    policy = Policy.from_tuple(d.policies.policy(deploy.MARKET_EU, d.escrow.order(o10)["policyVersion"]))
+    policy = Policy.decode(d.policies.policy(deploy.MARKET_EU, d.escrow.order(o10)["policyVersion"]), d.policies.abi)
     _days((policy.delivery_timeout + policy.max_relay_delay) / DAY + 1)
     say.note("the parcel never reaches the warehouse; the merchant cannot be paid for a unit sent back (releaseUnreturned refuses)")
     sc.report_settlement(say.tx("buyer claims the refund of a return dispatched and never received", d.escrow.claimDispatchedRefund(o10, {"from": buyer.account}, silent=True)))

@@ -37,6 +37,7 @@ from brownie import (
 from eth_utils import keccak
 
 from returntrace import eip712, gs1, policies
+from returntrace.escrow import Currency, Listing, Policy
 from returntrace.vocab import HYGIENE_SEALED, AggregationAction, BizStep, Disposition, Role
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -127,7 +128,7 @@ def test_signer(name: str, roles: int, gln_digits: str) -> Signer:
     return Signer(name, key, int(roles), int(gs1.with_check_digit(gln_digits)), accounts.add(key.hex()))
 
 
-def deploy_contracts(admin: Any, market_policies: dict[int, policies.Policy] | None = None, gov: Governance | None = None) -> Deployment:
+def deploy_contracts(admin: Any, market_policies: dict[int, Policy] | None = None, gov: Governance | None = None) -> Deployment:
     """Deploys the registry, the policies, the points, the escrow (with its linked libraries) and its
     reissue desk; binds them (the escrow guards the registry's closings and is the points' one
     minter); sets each market's law, the native coin and the market policies (default: the EU, US and
@@ -163,7 +164,7 @@ def accredit(registry: Any, admin: Any, signers: list[Signer]) -> None:
 
 def allow_currency(d: Deployment, currency: Any, decimals: int, reissue_limit: int = 0, dual_above: int = 0, markets: tuple[int, ...] = (0, 1, 2)) -> None:
     """The policy admin allows an ERC-20 in `markets` with its thresholds in its own base units."""
-    terms = policies.Currency(True, decimals, reissue_limit, dual_above).as_tuple()
+    terms = Currency(True, decimals, reissue_limit, dual_above).as_tuple()
     for market in markets:
         d.policies.setCurrency(market, currency, terms, {"from": d.gov.policy_admin}, silent=True)
 
@@ -289,8 +290,7 @@ def signed_batch(domain: eip712.Domain, primary: str, signer: Signer, items_fiel
 
 def listing_terms(escrow: Any, unit_id: bytes) -> tuple:
     """What a buyer commits to when buying the listed unit (IReturnEscrow.ListingTerms): the listing as it stands."""
-    lst = escrow.listing(unit_id)
-    return (lst["market"], lst["policyVersion"], lst["currency"], lst["price"], lst["deliveryFee"], lst["returnShippingFee"], lst["classFlags"])
+    return Listing.decode(escrow.listing(unit_id), escrow.abi).terms().as_tuple()
 
 
 def order_ref(escrow: Any, order_id: int) -> bytes:

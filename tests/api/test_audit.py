@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from api.main import create_app
 from api.unit_view import unit_view
 from returntrace import gs1
-from returntrace.policies import Facts, Grade
+from returntrace.escrow import Facts, Grade
 from returntrace.vocab import BizStep, Disposition
 from tests.api.indexing import execute, journey, rows
 from tests.support import GTIN

@@ -20,7 +20,7 @@ from brownie import chain
 
 from api.main import create_app
 from returntrace import gs1
-from returntrace.policies import Facts, Grade
+from returntrace.escrow import Facts, Grade
 from returntrace.vocab import BizStep, Disposition
 from scripts import deploy
 from scripts.gateway import free_port, wait_until

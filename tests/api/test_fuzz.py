@@ -17,7 +17,7 @@ from api.db.outbox import CONTRACT_OF_KIND
 from api.routes.audit import _fingerprint
 from api.routes.intake import PATHS
 from returntrace import gs1
-from returntrace.policies import Facts, Grade
+from returntrace.escrow import Facts, Grade
 from returntrace.vocab import AggregationAction, BizStep, Disposition
 from tests.support import GTIN_INT, MARKET_EU, ZERO32
 

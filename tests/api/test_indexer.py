@@ -12,7 +12,7 @@ from returntrace.refs import order_ref, rma_ref
 from api.main import create_app
 from api.unit_view import unit_view
 from returntrace import eip712, gs1, history
-from returntrace.policies import Facts, Grade
+from returntrace.escrow import Facts, Grade
 from returntrace.vocab import BizStep, Disposition
 from scripts import deploy
 from tests.api.conftest import Gateway

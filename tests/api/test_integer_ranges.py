@@ -11,7 +11,7 @@ from brownie import chain
 
 from api.db.index import EventFilter
 from api.routes.audit import _fingerprint
-from returntrace.policies import Facts, Grade
+from returntrace.escrow import Facts, Grade
 from returntrace.vocab import BizStep, Disposition
 from tests.api.test_parcels import aggregation
 from tests.support import GTIN_INT, MARKET_EU, ZERO32, Status

@@ -8,7 +8,8 @@ from brownie import chain
 from api import refund_on_receipt
 from api.unit_view import unit_view
 from returntrace import eip712
-from returntrace.policies import EU, Facts, Grade
+from returntrace.escrow import Facts, Grade
+from returntrace.policies import EU
 from returntrace.vocab import BizStep, Disposition
 from scripts import deploy
 from tests.api.test_resolver import text_of

@@ -14,7 +14,8 @@ import pytest
 from brownie import ZERO_ADDRESS, chain
 
 from returntrace import eip712, gs1
-from returntrace.policies import CN, EU, US, Facts, Grade, GradeTerms, UnitDisposition
+from returntrace.escrow import Facts, Grade, GradeTerms, UnitDisposition
+from returntrace.policies import CN, EU, US
 from returntrace.vocab import AggregationAction, BizStep, Disposition, Role
 from scripts import deploy
 from tests.support import (

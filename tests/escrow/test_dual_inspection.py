@@ -6,7 +6,8 @@ import brownie
 import pytest
 from brownie import ZERO_ADDRESS
 
-from returntrace.policies import NATIVE, US, Facts, Grade
+from returntrace.escrow import Facts, Grade
+from returntrace.policies import NATIVE, US
 from returntrace.vocab import Role
 from scripts import deploy
 from tests.support import DEFAULT_DELIVERY_FEE, MARKET_EU, MARKET_US, Status, err, opens_after

@@ -10,7 +10,8 @@ import pytest
 from brownie import ZERO_ADDRESS, chain
 
 from returntrace import eip712
-from returntrace.policies import EU, NATIVE, US, US_LAW, Facts, Grade
+from returntrace.escrow import Facts, Grade
+from returntrace.policies import EU, NATIVE, US, US_LAW
 from tests.support import DEFAULT_DELIVERY_FEE, DEFAULT_PRICE, DEFAULT_RETURN_FEE, MARKET_CN, MARKET_EU, MARKET_SPARE, MARKET_US, Remedy, Status, err, next_block_at
 
 S, P, U, D = Facts.SEAL_INTACT, Facts.PACKAGING_INTACT, Facts.USED, Facts.DEFECTIVE

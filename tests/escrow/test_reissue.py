@@ -11,7 +11,8 @@ import pytest
 from brownie import ZERO_ADDRESS, chain
 
 from returntrace import eip712, gs1
-from returntrace.policies import EU, EU_LAW, NATIVE, Facts, Grade
+from returntrace.escrow import Facts, Grade
+from returntrace.policies import EU, EU_LAW, NATIVE
 from returntrace.vocab import BizStep, Disposition, Role
 from scripts import deploy
 from tests.support import (

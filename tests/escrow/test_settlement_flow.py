@@ -2,7 +2,7 @@
 
 from brownie import ZERO_ADDRESS, web3
 
-from returntrace.policies import Facts, Grade
+from returntrace.escrow import Facts, Grade
 from tests.support import DEFAULT_DELIVERY_FEE, DEFAULT_PRICE, DEFAULT_RETURN_FEE, MARKET_EU, MARKET_US
 
 SEALED = Facts.SEAL_INTACT | Facts.PACKAGING_INTACT

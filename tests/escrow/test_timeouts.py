@@ -10,7 +10,8 @@ import brownie
 import pytest
 from brownie import ZERO_ADDRESS, chain
 
-from returntrace.policies import CN, EU, US, Facts, Grade
+from returntrace.escrow import Facts, Grade
+from returntrace.policies import CN, EU, US
 from returntrace.vocab import BizStep, Disposition
 from tests.support import (
     DAY,
