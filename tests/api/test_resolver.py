@@ -7,6 +7,7 @@ view; test_consumer_page_browser.py runs the real thing end to end.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import struct
 import zlib
@@ -16,11 +17,12 @@ from urllib.parse import quote
 import pytest
 import segno
 
-from api.consumer_page import Currency, build_page, format_amount
+from api.consumer_page import REASON_TEXT, STATUS_TEXT, Currency, build_page, format_amount
 from api.digital_link import LinkError, parse_path
 from api.routes import resolver
 from api.views import ReturnStatus, Settlement, TimelineEntry, UnitView, Verification
 from returntrace import gs1
+from returntrace.escrow import OrderStatus, ReturnReason
 from tests.support import GTIN
 
 CID = "bafkreicysg23kiwv34eg2d7qweipxwosdo2py4ldv42nbauguluen5v6am"
@@ -399,6 +401,18 @@ def test_format_amount():
     assert format_amount(1, eth) == "0.000000000000000001 ETH"
     assert format_amount(0, usd) == "0.00 tUSD"
     assert format_amount(745_000, usd) == "0.745 tUSD"
+
+
+def test_the_page_has_words_for_every_order_status_and_return_reason():
+    """The escrow model's keys are what the page looks up: a status or reason the contracts add gets its words here."""
+    assert set(STATUS_TEXT) == set(OrderStatus.keys()) - {OrderStatus.NONE.key}
+    assert set(REASON_TEXT) == set(ReturnReason.keys())
+
+
+def test_a_step_without_a_label_is_named_by_the_registry_vocabulary():
+    timeline = [_entry(1, "commissioning", "", "active", "brand", BRAND, 0), _entry(2, "departing", "", "in_transit", "carrier", CARRIER, 3600)]
+    view = dataclasses.replace(returned_view(), timeline=timeline, return_status=None)
+    assert [s.label for s in build_page(view).steps] == ["Made", "Departed"]
 
 
 def test_user_data_is_escaped(gateway, index):
