@@ -18,7 +18,7 @@ from typing import Any
 from brownie import ERC20Mock, ZERO_ADDRESS, BuyerClaims, ReturnClock, ReturnInspection, ReturnSettlement, UnitCustody, accounts, chain, web3
 
 from returntrace import eip712, gs1
-from returntrace.escrow import Facts, Grade
+from returntrace.escrow import Facts, Grade, Remedy, ReturnReason
 from returntrace.vocab import AggregationAction, BizStep, Disposition, Role
 from scripts import deploy
 from tools import brownie_anvil
@@ -27,7 +27,7 @@ BATCHES = (1, 10, 100)
 TYPICAL_SUPPLY_CHAIN_UPDATE = 124_000  # a string-storing open-source supply-chain contract (DESIGN.md)
 PAGE = Path(__file__).resolve().parent.parent / "docs" / "benchmarks" / "gas.md"
 SEALED = Facts.SEAL_INTACT | Facts.PACKAGING_INTACT
-EXCHANGE, WITHDRAWAL, NO_LONGER_NEEDED = 1, 0, 5
+EXCHANGE, WITHDRAWAL, NO_LONGER_NEEDED = Remedy.EXCHANGE, ReturnReason.WITHDRAWAL, ReturnReason.NO_LONGER_NEEDED
 
 # `make bench` at commit a82d895 (contracts before issue 9), per event or per operation.
 V1 = {

@@ -15,6 +15,7 @@ from returntrace.escrow import (
     GradeTerms,
     Law,
     Policy,
+    PolicyViolation,
     UnitDisposition,
 )
 from returntrace.policies import (
@@ -32,7 +33,7 @@ from returntrace.policies import (
 from scripts import deploy
 from tests.support import DEFAULT_DELIVERY_FEE, DEFAULT_PRICE, DEFAULT_RETURN_FEE, GTIN_INT, MARKET_CN, MARKET_EU, MARKET_SPARE, MARKET_US, err, plain
 
-# IReturnPolicies.PolicyViolation
+# IReturnPolicies.PolicyViolation, by its short names here
 (
     BPS_ABOVE_MAX,
     SPLIT_ABOVE_MAX,
@@ -46,7 +47,7 @@ from tests.support import DEFAULT_DELIVERY_FEE, DEFAULT_PRICE, DEFAULT_RETURN_FE
     HYGIENE_EXEMPTION_NOT_IN_LAW,
     RELAY_DELAY_TOO_LONG,
     NO_LAW,
-) = range(12)
+) = PolicyViolation
 MAX_RELAY_DELAY = 3 * DAY
 
 

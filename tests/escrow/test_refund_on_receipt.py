@@ -8,7 +8,7 @@ import pytest
 from brownie import ZERO_ADDRESS, chain
 
 from returntrace import gs1
-from returntrace.escrow import Facts, Grade, UnitDisposition
+from returntrace.escrow import Facts, Grade, SettlementPath, UnitDisposition
 from returntrace.policies import US
 from tests.support import DEFAULT_DELIVERY_FEE, DEFAULT_PRICE, DEFAULT_RETURN_FEE, GTIN_INT, MARKET_CN, MARKET_EU, MARKET_US, Remedy, Status, err
 
@@ -16,7 +16,7 @@ S, P, U, D = Facts.SEAL_INTACT, Facts.PACKAGING_INTACT, Facts.USED, Facts.DEFECT
 A, B, C = Grade.A, Grade.B, Grade.C
 TOTAL = DEFAULT_PRICE + DEFAULT_DELIVERY_FEE
 OTHER_GLN = int(gs1.with_check_digit("950600000099"))
-ON_RECEIPT, UNINSPECTED = 5, 4  # SettlementPath
+ON_RECEIPT, UNINSPECTED = SettlementPath.ON_RECEIPT, SettlementPath.UNINSPECTED
 
 
 def released(tx):
