@@ -23,8 +23,8 @@ from typing import Any, Callable, Iterable
 
 from web3 import Web3
 
-from returntrace import gs1, hashchain, history
-from returntrace.escrow import Facts, Grade, Order, Policy, Remedy, ReturnReason, Settlement, UnitDisposition
+from returntrace import escrow, gs1, hashchain, history
+from returntrace.escrow import Facts, Grade, Order, Policy, Reissue, Remedy, ReturnReason, UnitDisposition
 from returntrace.history import LifecycleRecord
 from returntrace.policies import MARKET_NAMES
 from returntrace.vocab import HYGIENE_SEALED, BizStep, Disposition, closes
@@ -177,8 +177,10 @@ class OrderLinks:
 
     def replacement_of(self, order_id: int, block: int | None, block_hash: str | None = None) -> bytes | None:
         at = block if block is not None else "latest"
-        replacement, _ = self.reads.cached(("reissue", order_id, at, block_hash), lambda: tuple(self.desk.functions.reissue(order_id).call(block_identifier=at)))
-        return bytes(replacement) if int.from_bytes(bytes(replacement), "big") else None
+        reissue: Reissue = self.reads.cached(
+            ("reissue", order_id, at, block_hash), lambda: Reissue.decode(self.desk.functions.reissue(order_id).call(block_identifier=at), self.desk.abi)
+        )
+        return reissue.replacement if int.from_bytes(reissue.replacement, "big") else None
 
     def last_order_of(self, unit_id: bytes, block: int | None, block_hash: str | None = None) -> int:
         at = block if block is not None else "latest"
@@ -213,10 +215,11 @@ class OrderLinks:
         sealed = int(Facts.SEAL_INTACT | Facts.PACKAGING_INTACT)
         try:
             policy = self.policy(order["market"], order["policy_version"])
+            # The quote is the contract's struct (escrow.Settlement), not the page's views.Settlement.
             closes_at, now, quote = self.reads.cached(("options", order_id, at, block_hash), lambda: (
                 int(self.escrow.functions.returnWindowCloses(order_id).call(block_identifier=at)),
                 int(self.w3.eth.get_block(at)["timestamp"]),
-                Settlement.decode(self.escrow.functions.quote(order_id, int(Grade.A), sealed, 0).call(block_identifier=at), self.escrow.abi),
+                escrow.Settlement.decode(self.escrow.functions.quote(order_id, int(Grade.A), sealed, 0).call(block_identifier=at), self.escrow.abi),
             ))
         except ChainUnavailable as exc:  # the page shows no options rather than failing
             log.info("return options of order %s not read: %s", order_id, exc)

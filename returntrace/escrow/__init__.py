@@ -1,10 +1,11 @@
-"""The escrow's vocabulary and data, typed: one place for what IReturnEscrow and IReturnPolicies declare.
+"""The escrow's vocabulary and data, typed: one place for what IReturnEscrow, IReturnPolicies and
+IReissueDesk declare.
 
 - `enums`: OrderStatus, ReturnReason, Remedy, SettlementPath, Grade, UnitDisposition (the policies'
   Disposition), PolicyViolation, member for member; `key` is the lower-case name the index, the
   JSON and the pages use. `Facts` are the inspection's bits.
-- `structs`: Listing, ListingTerms, Order, Law, GradeTerms, Policy, Currency, OrderTerms, Settlement
-  as frozen dataclasses, read from a call's or a log's value by ABI component name
+- `structs`: Listing, ListingTerms, Order, Law, GradeTerms, Policy, Currency, OrderTerms, Settlement,
+  Reissue as frozen dataclasses, read from a call's or a log's value by ABI component name
   (`Order.decode(escrow.functions.order(id).call(), escrow.abi)`), never by counted position, and
   passed to calls with `as_tuple()`.
 - `settlement`: a settlement event as parts a parent or an auditor reads (Breakdown).
@@ -24,10 +25,10 @@ returntrace.policies; the registry's EPCIS vocabulary is returntrace.vocab.
 
 from .abi import AbiMismatch, AbiStruct
 from .enums import ENUMS, Facts, Grade, OrderStatus, PolicyViolation, Remedy, ReturnReason, SettlementPath, UnitDisposition
-from .structs import BPS, STRUCTS, Currency, GradeTerms, Law, Listing, ListingTerms, Order, OrderTerms, Policy, Settlement
+from .structs import BPS, STRUCTS, Currency, GradeTerms, Law, Listing, ListingTerms, Order, OrderTerms, Policy, Reissue, Settlement
 
 __all__ = [
     "BPS", "ENUMS", "STRUCTS", "AbiMismatch", "AbiStruct", "Currency", "Facts", "Grade", "GradeTerms", "Law", "Listing",
-    "ListingTerms", "Order", "OrderStatus", "OrderTerms", "Policy", "PolicyViolation", "Remedy", "ReturnReason",
+    "ListingTerms", "Order", "OrderStatus", "OrderTerms", "Policy", "PolicyViolation", "Reissue", "Remedy", "ReturnReason",
     "Settlement", "SettlementPath", "UnitDisposition",
 ]

@@ -63,6 +63,8 @@ class AbiStruct:
             params = _struct_params(abi).get(cls.SOLIDITY)
             if params is None:
                 raise AbiMismatch(f"the ABI has no struct {cls.SOLIDITY} ({cls.__name__})")
+            if len(value) != len(params["components"]):
+                raise AbiMismatch(f"{cls.SOLIDITY} has {len(params['components'])} components in the ABI, the value {len(value)}")
             value = named_value(params, value)
         return _build(cls, value)
 

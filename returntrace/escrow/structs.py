@@ -202,8 +202,20 @@ class Settlement(AbiStruct):
     delivery_refunded: int
 
 
-# Every struct of IReturnEscrow and IReturnPolicies the model reads or writes, by Solidity name. The
-# other structs there are EIP-712 messages (returntrace.eip712.TYPES: ReturnRequest, Inspection).
+@dataclass(frozen=True)
+class Reissue(AbiStruct):
+    """IReissueDesk.Reissue: a replacement owed for a defective unit, approved at `approved_at`,
+    `replacement` once linked (zero before)."""
+
+    SOLIDITY = "IReissueDesk.Reissue"
+
+    replacement: bytes
+    approved_at: int
+
+
+# Every struct of IReturnEscrow, IReturnPolicies and IReissueDesk the model reads or writes, by Solidity
+# name. The other structs there are EIP-712 messages (returntrace.eip712.TYPES: ReturnRequest,
+# Inspection, DefectClaim).
 STRUCTS: dict[str, type[AbiStruct]] = {
-    cls.SOLIDITY: cls for cls in (Listing, ListingTerms, Order, Law, GradeTerms, Policy, Currency, OrderTerms, Settlement)
+    cls.SOLIDITY: cls for cls in (Listing, ListingTerms, Order, Law, GradeTerms, Policy, Currency, OrderTerms, Settlement, Reissue)
 }

@@ -2,8 +2,8 @@
 field's name, order and type, read from build/contracts (the AST for enums and structs, the ABI for
 what a call or a log carries). No chain: nothing here deploys or calls.
 
-A member added to an enum, a field to a struct or a struct to IReturnEscrow / IReturnPolicies fails
-here until the model has it; a renamed or reordered field fails too.
+A member added to an enum, a field to a struct or a struct to IReturnEscrow, IReturnPolicies or
+IReissueDesk fails here until the model has it; a renamed or reordered field fails too.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from returntrace.escrow import ENUMS, STRUCTS, AbiMismatch, AbiStruct, Order, Po
 from returntrace.escrow.abi import camel, snake, struct_components
 
 BUILD = Path(__file__).resolve().parents[2] / "build" / "contracts"
-INTERFACES = ("IReturnEscrow", "IReturnPolicies")
-CONTRACTS = ("ReturnEscrow", "ReturnPolicies")  # what the gateway's manifest carries: their ABIs name the same structs
+INTERFACES = ("IReturnEscrow", "IReturnPolicies", "IReissueDesk")
+CONTRACTS = ("ReturnEscrow", "ReturnPolicies", "ReissueDesk")  # what the gateway's manifest carries: their ABIs name the same structs
 
 
 @cache
@@ -94,7 +94,7 @@ def test_keys_are_lower_case_names():
 def test_every_struct_of_the_interfaces_is_modelled_or_a_signed_message():
     declared = {name for i in INTERFACES for name in definitions(i, "StructDefinition")}
     messages = {name for name in declared if name.split(".")[1] in eip712.TYPES}
-    assert messages == {"IReturnEscrow.ReturnRequest", "IReturnEscrow.Inspection"}
+    assert messages == {"IReturnEscrow.ReturnRequest", "IReturnEscrow.Inspection", "IReissueDesk.DefectClaim"}
     assert declared - messages == set(STRUCTS)
 
 
