@@ -19,8 +19,10 @@ specification; it shares only these plain data types.
 Kept equal to the compiled contracts by tests/escrow/test_model_abi.py (no chain: every enum member,
 every struct field's name, order and type against build/contracts) and to the contract's `quote` by
 tests/escrow/test_model_quote.py. A field added to a struct, a member to an enum or a struct to the
-interfaces fails the first until the model has it. The market presets (EU, US, China) are
-returntrace.policies; the registry's EPCIS vocabulary is returntrace.vocab.
+interfaces fails the first until the model has it: add it here in the contract's order and type.
+Keys are stored (the index's status column, the JSON): renaming a member renames stored data.
+The market presets (EU, US, China) are returntrace.policies; the registry's EPCIS vocabulary is
+returntrace.vocab.
 """
 
 from .abi import AbiMismatch, AbiStruct
