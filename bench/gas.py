@@ -29,7 +29,7 @@ from brownie import (
 )
 
 from returntrace import gs1
-from returntrace.policies import Facts, Grade
+from returntrace.escrow import Facts, Grade, Remedy, ReturnReason
 from returntrace.vocab import AggregationAction, BizStep, Disposition, Role
 from scripts import deploy
 from scripts.builder import Builder
@@ -39,7 +39,7 @@ BATCHES = (1, 10, 100)
 TYPICAL_SUPPLY_CHAIN_UPDATE = 124_000  # a string-storing open-source supply-chain contract (DESIGN.md)
 PAGE = Path(__file__).resolve().parent.parent / "docs" / "benchmarks" / "gas.md"
 SEALED = Facts.SEAL_INTACT | Facts.PACKAGING_INTACT
-EXCHANGE, WITHDRAWAL, NO_LONGER_NEEDED = 1, 0, 5
+EXCHANGE, WITHDRAWAL, NO_LONGER_NEEDED = Remedy.EXCHANGE, ReturnReason.WITHDRAWAL, ReturnReason.NO_LONGER_NEEDED
 
 # `make bench` at commit a82d895 (contracts before issue 9), per event or per operation.
 V1 = {

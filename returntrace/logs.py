@@ -49,22 +49,22 @@ class _EventSpec:
             else:
                 args[name] = decode([typ], topic)[0]
         if self.data_types:
-            args.update((i["name"], _named(i, v)) for i, v in zip(self.data_inputs, decode(self.data_types, data)))
+            args.update((i["name"], named_value(i, v)) for i, v in zip(self.data_inputs, decode(self.data_types, data)))
         for name, value in args.items():
             if isinstance(value, str) and len(value) == 42 and value.startswith("0x"):
                 args[name] = to_checksum_address(value)
         return args
 
 
-def _named(abi_input: dict[str, Any], value: Any) -> Any:
+def named_value(abi_input: dict[str, Any], value: Any) -> Any:
     """A decoded struct as a dict of its fields' names (arrays of structs as lists of them)."""
     typ = abi_input["type"]
     if not typ.startswith("tuple"):
         return value
     if typ != "tuple":  # tuple[] or tuple[n]
         element = {**abi_input, "type": "tuple"}
-        return [_named(element, v) for v in value]
-    return {c["name"]: _named(c, v) for c, v in zip(abi_input["components"], value)}
+        return [named_value(element, v) for v in value]
+    return {c["name"]: named_value(c, v) for c, v in zip(abi_input["components"], value)}
 
 
 class LogDecoder:

@@ -1,123 +1,14 @@
-"""Consumer laws, return policies and currencies as ReturnPolicies takes them, and presets for real
-markets with their legal basis.
+"""Presets for real markets with their legal basis: consumer laws, return policies and currencies as
+ReturnPolicies takes them (the types are returntrace.escrow's).
 
-Policy times are seconds, the law's periods whole days. Basis points: 10,000 = 100 %. Tuples follow
-the IReturnPolicies structs' field order.
+Policy times are seconds, the law's periods whole days. Basis points: 10,000 = 100 %.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import astuple, dataclass, replace
-from enum import IntEnum
+from .escrow import Currency, GradeTerms, Law, Policy, UnitDisposition
 
 DAY = 24 * 3600
-
-
-class Grade(IntEnum):
-    NONE = 0
-    A = 1  # unopened, seal intact
-    B = 2  # opened, unused
-    C = 3  # used
-
-
-class UnitDisposition(IntEnum):
-    """What happens to a returned unit (IReturnEscrow.Disposition)."""
-
-    RESTOCK = 0
-    DONATE = 1
-    RECYCLE = 2
-    DESTROY = 3
-
-
-class Facts:
-    """Inspection fact bits an inspector attests."""
-
-    SEAL_INTACT = 1
-    PACKAGING_INTACT = 2
-    USED = 4
-    DEFECTIVE = 8
-
-
-@dataclass(frozen=True)
-class GradeTerms:
-    refund_bps: int
-    points_bps: int
-    merchant_pays_return_shipping: bool
-    disposition: UnitDisposition
-
-
-@dataclass(frozen=True)
-class Law:
-    """A market's consumer law as IReturnPolicies.Law states it (set by the law admin)."""
-
-    withdrawal_days: int  # statutory right of withdrawal, whole days from delivery; 0: none
-    refund_days: int  # the refund is due within, from the request (or the receipt)
-    refund_from_receipt: bool  # the refund days run from the merchant's receipt (China)
-    refunds_delivery: bool  # a withdrawal refunds standard delivery too (EU Art. 13(1))
-    hygiene_exception: bool  # opened hygiene-sealed goods lose the right (EU Art. 16(e))
-    exception_needs_confirmation: bool  # only if the buyer confirmed it at purchase (China)
-    used_loses_right: bool  # goods must come back in good condition (China)
-    diminished_value: bool  # a used unit keeps the right less its diminished value, in cash (EU Art. 14(2))
-    weekends_extend: bool  # a period ending on a Saturday or Sunday ends on the next working day
-    utc_offset_minutes: int  # the market's latest time zone: periods end at midnight there
-
-    def as_tuple(self) -> tuple:
-        return astuple(self)
-
-
-@dataclass(frozen=True)
-class Policy:
-    """A market's return policy version as IReturnPolicies.Policy states it (set by the policy admin)."""
-
-    return_window: int  # voluntary return window from delivery, beyond the law's
-    inspection_sla: int  # after the return warehouse's receiving scan
-    dispute_window: int  # after a B/C inspection, for the buyer to contest
-    delivery_timeout: int  # no delivery by then: the buyer may cancel; no return by then: the merchant is paid
-    arbiter_timeout: int  # a dispute nobody decides by then settles by the attested facts
-    max_relay_delay: int  # a scan relayed within this delay counts at its signed time
-    hygiene_exempt: bool  # the merchant invokes the law's hygiene exception
-    packaging_required_for_a: bool
-    terms: tuple[GradeTerms, GradeTerms, GradeTerms]  # A, B, C: returns outside the statutory right
-    refund_on_return: bool = False  # refund at an accredited return center's receiving scan
-    exchange_offered: bool = False  # the buyer may take a voucher instead of cash
-    exchange_bonus_bps: int = 0  # the voucher's bonus on top of the cash refund
-    max_diminished_bps: int = 0  # the most of the price an inspector may attest as diminished value
-    free_pickup: bool = False  # the merchant collects returns at the door (no withholding)
-    waive_defect_return: bool = False  # an unfulfilled reissue refunds without the defective unit back
-
-    def as_tuple(self) -> tuple:
-        fields = astuple(replace(self, terms=()))
-        i = [f.name for f in dataclasses.fields(self)].index("terms")
-        return fields[:i] + (tuple(astuple(t) for t in self.terms),) + fields[i + 1 :]
-
-    @classmethod
-    def from_tuple(cls, values: tuple | list) -> "Policy":
-        """The inverse of as_tuple: an IReturnPolicies.Policy as the ABI decodes it (a `policy(market,
-        version)` call or a PolicySet log), in the struct's field order (tests check it against the ABI)."""
-        fields = dataclasses.fields(cls)
-        if len(values) != len(fields):
-            raise ValueError(f"a Policy has {len(fields)} fields, got {len(values)}")
-        kw: dict = {}
-        for f, value in zip(fields, values):
-            if f.name == "terms":
-                kw[f.name] = tuple(GradeTerms(int(r), int(p), bool(m), UnitDisposition(int(d))) for r, p, m, d in value)
-            else:
-                kw[f.name] = bool(value) if f.type in ("bool", bool) else int(value)
-        return cls(**kw)
-
-
-@dataclass(frozen=True)
-class Currency:
-    """A currency a market sells in, as IReturnPolicies.Currency states it (set by the policy admin)."""
-
-    allowed: bool
-    decimals: int
-    reissue_auto_approve_limit: int  # base units: defect claims on orders priced at or under it are approved at once
-    dual_inspection_above: int  # base units: returns of orders priced above it need two inspections (0: never)
-
-    def as_tuple(self) -> tuple:
-        return astuple(self)
 
 
 # EU, Directive 2011/83/EU: 14 days to withdraw from delivery (Art. 9); all payments, standard

@@ -123,6 +123,14 @@ class AggregationAction(IntEnum):
     DELETE = 2
 
 
+class Milestone(IntEnum):
+    """ITraceRegistry.Milestone: facts the escrow reads from the registry (`milestone(unit, ref, m)`)."""
+
+    DELIVERED = 0
+    RETURN_RECEIVED = 1
+    DISPATCHED = 2
+
+
 # Product class flags (ITraceRegistry.Product.classFlags).
 HYGIENE_SEALED = 1
 

@@ -36,6 +36,7 @@ from eth_abi import encode
 from eth_utils import keccak
 
 from returntrace import eip712, gs1, messages, refs
+from returntrace.escrow import Listing
 from returntrace.messages import Signed
 from returntrace.vocab import AggregationAction, BizStep, Disposition
 from scripts.deploy import DEMO_GTIN, Deployment, Signer
@@ -57,8 +58,7 @@ def rma_ref(escrow: Any, order_id: int) -> bytes:
 
 def listing_terms(escrow: Any, unit_id: bytes) -> tuple:
     """What a buyer commits to when buying the listed unit (IReturnEscrow.ListingTerms): the listing as it stands."""
-    lst = escrow.listing(unit_id)
-    return (lst["market"], lst["policyVersion"], lst["currency"], lst["price"], lst["deliveryFee"], lst["returnShippingFee"], lst["classFlags"])
+    return Listing.decode(escrow.listing(unit_id), escrow.abi).terms().as_tuple()
 
 
 def chain_nonce(domain: eip712.Domain, signer: str) -> int:

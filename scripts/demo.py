@@ -20,9 +20,10 @@ import httpx
 from brownie import ZERO_ADDRESS, ERC20Mock, accounts, chain, web3
 
 from api.settings import DemoSettings, SettingsError
-from returntrace import customs, gs1, history, settlement
+from returntrace import customs, gs1, history
+from returntrace.escrow import Facts, Grade, Law, Policy, SettlementPath, UnitDisposition
 from returntrace.messages import ZERO32
-from returntrace.policies import DAY, MARKET_NAMES, Facts, Grade, Law, Policy, UnitDisposition
+from returntrace.policies import DAY, MARKET_NAMES
 from returntrace.vocab import AggregationAction, BizStep, Disposition
 from scripts import deploy
 from scripts.builder import Builder
@@ -33,7 +34,6 @@ STROLLER_GTIN = int(gs1.with_check_digit("0950600013442"))  # not hygiene-sealed
 DEMO_SSCC = int(gs1.with_check_digit("09506000000000001"))  # the combined return parcel (AI 00)
 USD = 10**6  # the demo stablecoin has 6 decimals
 ETHER = 10**18
-SETTLEMENT_PATHS = settlement.PATHS
 
 
 class Narrator:
@@ -146,7 +146,7 @@ class Scenario:
         diminished = f" (diminished value {_money(s['diminished'], currency)} deducted)" if s["diminished"] else ""
         voucher = f", voucher {_money(s['voucher'], currency)} in store points" if s["voucher"] else ""
         self.say.note(
-            f"settled ({SETTLEMENT_PATHS[e['path']]}): grade {grade.name}, {basis}; refund {_money(s['refund'], currency)}{diminished}{voucher}, "
+            f"settled ({SettlementPath(e['path']).key}): grade {grade.name}, {basis}; refund {_money(s['refund'], currency)}{diminished}{voucher}, "
             f"merchant {_money(s['merchantAmount'], currency)}, points {s['points']:,}{fate}"
         )
 
@@ -169,11 +169,11 @@ def run(d: deploy.Deployment, gateway: httpx.Client) -> Narrator:
     deploy.allow_currency(d, usd, 6, 20 * USD, 500 * USD)
     say.note("the policy admin allows tUSD in the EU, the US and China (defects reissued up to 20 tUSD, two inspections above 500 tUSD)")
     for market, name in MARKET_NAMES.items():
-        law, version = Law(*d.policies.law(market)), d.policies.currentPolicyVersion(market)
-        p = Policy.from_tuple(d.policies.policy(market, version))
+        law, version = Law.decode(d.policies.law(market), d.policies.abi), d.policies.currentPolicyVersion(market)
+        p = Policy.decode(d.policies.policy(market, version), d.policies.abi)
         right = f"{law.withdrawal_days} days to withdraw" if law.withdrawal_days else "no statutory withdrawal"
         say.note(
-            f"{name} law: {right}; {name} policy v{version}: returns {p.return_window // DAY} d, grade B refund {p.terms[1].refund_bps / 100:.0f} %, "
+            f"{name} law: {right}; {name} policy v{version}: returns {p.return_window // DAY} d, grade B refund {p.grade_terms(Grade.B).refund_bps / 100:.0f} %, "
             f"refund on return {'yes' if p.refund_on_return else 'no'}, exchange {'+' + str(p.exchange_bonus_bps / 100) + ' %' if p.exchange_offered else 'no'}"
         )
     native = d.policies.currency(deploy.MARKET_US, ZERO_ADDRESS)
@@ -288,7 +288,7 @@ def run(d: deploy.Deployment, gateway: httpx.Client) -> Narrator:
     _days(2)
     sc.request_return(o10, reason=0)
     sc.scan("carrier", [u10], BizStep.ACCEPTING, Disposition.RETURNED, "return pickup at the parent's door (proof of dispatch)", sc.build.rma_ref(o10))
-    policy = Policy.from_tuple(d.policies.policy(deploy.MARKET_EU, d.escrow.order(o10)["policyVersion"]))
+    policy = Policy.decode(d.policies.policy(deploy.MARKET_EU, d.escrow.order(o10)["policyVersion"]), d.policies.abi)
     _days((policy.delivery_timeout + policy.max_relay_delay) / DAY + 1)
     say.note("the parcel never reaches the warehouse; the merchant cannot be paid for a unit sent back (releaseUnreturned refuses)")
     sc.report_settlement(say.tx("buyer claims the refund of a return dispatched and never received", d.escrow.claimDispatchedRefund(o10, {"from": buyer.account}, silent=True)))

@@ -36,6 +36,7 @@ from eth_utils import keccak
 
 from api.settings import DeploySettings, SettingsError
 from returntrace import eip712, gs1, manifest, policies
+from returntrace.escrow import Currency, Policy
 from returntrace.vocab import HYGIENE_SEALED, Role
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -128,7 +129,7 @@ def test_signer(name: str, roles: int, gln_digits: str) -> Signer:
     return Signer(name, key, int(roles), int(gs1.with_check_digit(gln_digits)), accounts.add(key.hex()))
 
 
-def deploy_contracts(admin: Any, market_policies: dict[int, policies.Policy] | None = None, gov: Governance | None = None) -> Deployment:
+def deploy_contracts(admin: Any, market_policies: dict[int, Policy] | None = None, gov: Governance | None = None) -> Deployment:
     """Deploys the registry, the policies, the points, the escrow (with its linked libraries) and its
     reissue desk; binds them (the escrow guards the registry's closings and is the points' one
     minter); sets each market's law, the native coin and the market policies (default: the EU, US and
@@ -164,7 +165,7 @@ def accredit(registry: Any, admin: Any, signers: list[Signer]) -> None:
 
 def allow_currency(d: Deployment, currency: Any, decimals: int, reissue_limit: int = 0, dual_above: int = 0, markets: tuple[int, ...] = (0, 1, 2)) -> None:
     """The policy admin allows an ERC-20 in `markets` with its thresholds in its own base units."""
-    terms = policies.Currency(True, decimals, reissue_limit, dual_above).as_tuple()
+    terms = Currency(True, decimals, reissue_limit, dual_above).as_tuple()
     for market in markets:
         d.policies.setCurrency(market, currency, terms, {"from": d.gov.policy_admin}, silent=True)
 

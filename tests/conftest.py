@@ -16,7 +16,7 @@ from brownie import ZERO_ADDRESS, accounts
 
 from returntrace import eip712
 from returntrace import policies as policies_mod
-from returntrace.policies import Facts, Grade, UnitDisposition
+from returntrace.escrow import Facts, Grade, UnitDisposition
 from returntrace.vocab import HYGIENE_SEALED, Role
 from scripts import deploy
 from scripts.builder import Builder

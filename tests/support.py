@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from enum import IntEnum
 from typing import Any, Callable
 
 from returntrace import gs1
+from returntrace.escrow import OrderStatus
+from returntrace.escrow import Remedy as Remedy  # re-exported: the tests' enums are the model's (returntrace.escrow)
+
+Status = OrderStatus  # the tests' short name for IReturnEscrow.OrderStatus
 
 GTIN = gs1.with_check_digit("0950600013435")  # 09506000134352
 GTIN_INT = int(GTIN)
@@ -24,31 +27,6 @@ DEFAULT_PRICE = 10**18
 DEFAULT_DELIVERY_FEE = 5 * 10**16
 DEFAULT_RETURN_FEE = 3 * 10**16
 DAY = 24 * 3600
-
-
-class Status(IntEnum):
-    """IReturnEscrow.OrderStatus."""
-
-    NONE = 0
-    ACTIVE = 1
-    RETURN_REQUESTED = 2
-    INSPECTED = 3
-    DISPUTED = 4
-    SETTLED = 5
-    COMPLETED = 6
-    CANCELLED = 7
-    SECOND_INSPECTION = 8
-    REFUNDED = 9
-    DEFECT_CLAIMED = 10
-    REISSUE_APPROVED = 11
-    REISSUED = 12
-
-
-class Remedy(IntEnum):
-    """IReturnEscrow.Remedy."""
-
-    REFUND = 0
-    EXCHANGE = 1
 
 
 def next_block_at(timestamp: int) -> None:

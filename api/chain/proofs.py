@@ -19,20 +19,13 @@ from typing import Any
 from web3.contract import Contract
 
 from returntrace import history
-from returntrace.policies import Facts, Grade, Policy
+from returntrace.escrow import Facts, Grade, Order, Policy, Reissue, Settlement
 
 from .blocks import LATEST, BlockRef
 from .cache import PerBlock, Permanent
 from .guard import ChainUnavailable, NodeGuard
 
 log = logging.getLogger("returntrace.proofs")
-
-# IReturnEscrow.OrderStatus by the index's lower-case names.
-ORDER_STATUSES = (
-    "none", "active", "return_requested", "inspected", "disputed", "settled", "completed", "cancelled",
-    "second_inspection", "refunded", "defect_claimed", "reissue_approved", "reissued",
-)
-ORDER_STATUS_POS, ORDER_FACTS_POS, ORDER_GRADE_POS = 2, 6, 7  # IReturnEscrow.Order tuple positions
 
 
 class BlockReads:
@@ -88,17 +81,20 @@ class BlockReads:
     # ------------------------------------------------------------------ the escrow and the reissue desk
 
     def replacement_of(self, order_id: int, at: BlockRef) -> bytes | None:
-        replacement, _ = self._cached(("reissue", order_id, at), lambda: tuple(self.desk.functions.reissue(order_id).call(block_identifier=at.identifier)))
-        return bytes(replacement) if int.from_bytes(bytes(replacement), "big") else None
+        reissue: Reissue = self._cached(
+            ("reissue", order_id, at), lambda: Reissue.decode(self.desk.functions.reissue(order_id).call(block_identifier=at.identifier), self.desk.abi)
+        )
+        return reissue.replacement if int.from_bytes(reissue.replacement, "big") else None
 
     def last_order_of(self, unit_id: bytes, at: BlockRef) -> int:
         return self._cached(("lastOrderOf", bytes(unit_id), at), lambda: int(self.escrow.functions.lastOrderOf(unit_id).call(block_identifier=at.identifier)))
 
     def order_state(self, order_id: int, at: BlockRef) -> tuple[str, int, int]:
         """(status name, facts, grade) of the order on-chain at `at`."""
-        o = self._cached(("order", order_id, at), lambda: tuple(self.escrow.functions.order(order_id).call(block_identifier=at.identifier)))
-        status = int(o[ORDER_STATUS_POS])
-        return (ORDER_STATUSES[status] if status < len(ORDER_STATUSES) else str(status)), int(o[ORDER_FACTS_POS]), int(o[ORDER_GRADE_POS])
+        o: Order = self._cached(
+            ("order", order_id, at), lambda: Order.decode(self.escrow.functions.order(order_id).call(block_identifier=at.identifier), self.escrow.abi)
+        )
+        return o.status.key, o.facts, int(o.grade)
 
     def dispatched_at(self, order_id: int, at: BlockRef) -> int:
         """The escrow's time of the carrier's scan proving the return was sent back (0: none)."""
@@ -107,7 +103,7 @@ class BlockReads:
     def policy(self, market: int, version: int) -> Policy:
         """A market's policy version: read once (a version never changes), behind the guard."""
         key = (int(market), int(version))
-        return self.policies.get(key, lambda: self.guard.guarded(lambda: Policy.from_tuple(self.policy_book.functions.policy(*key).call())))
+        return self.policies.get(key, lambda: self.guard.guarded(lambda: Policy.decode(self.policy_book.functions.policy(*key).call(), self.policy_book.abi)))
 
     def return_options(self, order: dict[str, Any], at: BlockRef) -> dict[str, Any] | None:
         """While an Active order may still be returned: when the return period ends (the escrow's
@@ -121,17 +117,16 @@ class BlockReads:
             closes_at, now, quote = self._cached(("options", order_id, at), lambda: (
                 int(self.escrow.functions.returnWindowCloses(order_id).call(block_identifier=at.identifier)),
                 int(self.w3.eth.get_block(at.identifier)["timestamp"]),
-                self.escrow.functions.quote(order_id, int(Grade.A), sealed, 0).call(block_identifier=at.identifier),
+                Settlement.decode(self.escrow.functions.quote(order_id, int(Grade.A), sealed, 0).call(block_identifier=at.identifier), self.escrow.abi),
             ))
         except ChainUnavailable as exc:  # the page shows no options rather than failing
             log.info("return options of order %s not read: %s", order_id, exc)
             return None
         if closes_at == 0 or now > closes_at:
             return None
-        statutory, refund = bool(quote[0]), int(quote[1])
-        offered, bonus = policy.exchange_offered, policy.exchange_bonus_bps
+        offered = policy.exchange_offered
         return {
-            "closesAt": closes_at, "refund": str(refund), "statutory": statutory, "exchangeOffered": offered,
-            "exchangeBonusBps": bonus if offered else 0, "voucher": str(refund + refund * bonus // 10_000) if offered else None,
+            "closesAt": closes_at, "refund": str(quote.refund), "statutory": quote.statutory, "exchangeOffered": offered,
+            "exchangeBonusBps": policy.exchange_bonus_bps if offered else 0, "voucher": str(policy.exchange_voucher(quote.refund)) if offered else None,
             "refundOnReturn": policy.refund_on_return, "freePickup": policy.free_pickup,
         }

@@ -11,7 +11,7 @@ from requests.exceptions import RequestException
 from web3.exceptions import ContractCustomError, ContractLogicError
 
 from returntrace import hashchain, history
-from returntrace.policies import Policy
+from returntrace.escrow import Order, Policy
 
 from .blocks import LATEST
 from .cache import MISSING, Expiring, Permanent
@@ -132,18 +132,19 @@ class ChainReader:
             return False
         return len(out) >= 32 and bytes(out[:4]) == self.ERC1271_MAGIC
 
-    def order(self, order_id: int) -> tuple:
-        """IReturnEscrow.Order as a tuple (see ORDER_* indexes); an order that does not exist (the
-        escrow reverts with ReturnEscrowUnknownOrder) comes back with status 0."""
+    def order(self, order_id: int) -> Order | None:
+        """The order at the latest block; None for one that does not exist (the escrow reverts with
+        ReturnEscrowUnknownOrder)."""
         try:
-            return tuple(self.chain.escrow.functions.order(order_id).call())
+            values = self.chain.escrow.functions.order(order_id).call()
         except (ContractCustomError, ContractLogicError):
-            return (None, 0, 0)
+            return None
+        return Order.decode(values, self.chain.escrow.abi)
 
     def policy(self, market: int, version: int) -> Policy:
         """A market's policy version. Cached for good: a version never changes once set (setPolicy adds one)."""
         key = (int(market), int(version))
-        return self.policies.get(key, lambda: Policy.from_tuple(self.chain.policies.functions.policy(*key).call()))
+        return self.policies.get(key, lambda: Policy.decode(self.chain.policies.functions.policy(*key).call(), self.chain.policies.abi))
 
     def delivered_at(self, order_id: int) -> int:
         return int(self.chain.escrow.functions.deliveredAt(order_id).call())
@@ -178,9 +179,3 @@ class ChainReader:
         `disposition` for the unit now. Not cached: a settlement or a sale changes the answer."""
         return bool(self.chain.escrow.functions.mayClose(unit_id, signer, roles, step, disposition).call())
 
-
-# IReturnEscrow.Order tuple positions the gateway reads.
-ORDER_BUYER, ORDER_STATUS, ORDER_HYGIENE_SEALED, ORDER_GRADE, ORDER_REMEDY, ORDER_MERCHANT, ORDER_PRICE = 0, 2, 4, 7, 8, 9, 10
-ORDER_DELIVERY_FEE, ORDER_UNIT, ORDER_RETURN_SHIPPING_FEE, ORDER_MARKET, ORDER_POLICY_VERSION, ORDER_REQUESTED_AT = 12, 13, 14, 15, 16, 17
-# IReturnEscrow.OrderStatus values the gateway decides on.
-ORDER_ACTIVE, ORDER_RETURN_REQUESTED, ORDER_SECOND_INSPECTION, ORDER_REFUNDED = 1, 2, 8, 9

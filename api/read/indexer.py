@@ -25,6 +25,7 @@ import threading
 from typing import Any
 
 from returntrace import hashchain, history, logs
+from returntrace.escrow import OrderStatus, ReturnReason, SettlementPath
 from returntrace.logs import DecodedLog, LogDecoder
 from returntrace.refs import order_ref, rma_ref
 
@@ -36,21 +37,21 @@ from ..store.index import EVENT_COLUMNS, IndexBatch, IndexStore
 log = logging.getLogger("returntrace.indexer")
 
 ZERO32 = bytes(32)
-ORDER_STATUS = {  # IReturnEscrow.OrderStatus in lower case, as each event leaves the order
-    "OrderPlaced": "active",
-    "ReturnRequested": "return_requested",
-    "OrderInspected": "inspected",
-    "OrderDisputed": "disputed",
-    "OrderCompleted": "completed",
-    "OrderCancelled": "cancelled",
-    "SecondInspectionRequired": "second_inspection",
-    "DispositionDecided": "settled",  # the inspection after a refund decides the unit's fate and ends the order
-    "ReissueCompleted": "reissued",
+# The status each event leaves its order in (the index keeps OrderStatus keys: "return_requested").
+STATUS_AFTER = {
+    "OrderPlaced": OrderStatus.ACTIVE,
+    "ReturnRequested": OrderStatus.RETURN_REQUESTED,
+    "OrderInspected": OrderStatus.INSPECTED,
+    "OrderDisputed": OrderStatus.DISPUTED,
+    "OrderCompleted": OrderStatus.COMPLETED,
+    "OrderCancelled": OrderStatus.CANCELLED,
+    "SecondInspectionRequired": OrderStatus.SECOND_INSPECTION,
+    "DispositionDecided": OrderStatus.SETTLED,  # the inspection after a refund decides the unit's fate and ends the order
+    "ReissueCompleted": OrderStatus.REISSUED,
 }
-# IReturnEscrow.SettlementPath values that pay without attested facts: the order stays `refunded`
-# until an inspection decides the unit's fate (ReturnSettlement.settleUnproved, BuyerClaims.uninspected).
-PATH_ON_RECEIPT, PATH_DISPATCHED, PATH_OVERDUE, PATH_UNINSPECTED = 5, 6, 3, 4
-UNPROVED_PATHS = (PATH_ON_RECEIPT, PATH_DISPATCHED, PATH_OVERDUE, PATH_UNINSPECTED)
+# Settlement paths that pay without attested facts: the order stays `refunded` until an inspection
+# decides the unit's fate (ReturnSettlement.settleUnproved, BuyerClaims.uninspected).
+UNPROVED_PATHS = (SettlementPath.ON_RECEIPT, SettlementPath.DISPATCHED, SettlementPath.OVERDUE, SettlementPath.UNINSPECTED)
 
 
 class IndexInconsistent(RuntimeError):
@@ -260,7 +261,7 @@ class Indexer(Worker):
                     "policy_version": int(a["policyVersion"]), "currency": a["currency"], "price": str(a["price"]),
                     "delivery_fee": str(a["deliveryFee"]), "return_shipping_fee": str(a["returnShippingFee"]),
                     "hygiene_sealed": int(bool(a["hygieneSealed"])), "exception_confirmed": int(bool(a["exceptionConfirmed"])),
-                    "order_ref": hex32(ref), "rma_ref": hex32(rma_ref(ref)), "status": "active", "placed_at": when,
+                    "order_ref": hex32(ref), "rma_ref": hex32(rma_ref(ref)), "status": OrderStatus.ACTIVE.key, "placed_at": when,
                     "placed_block": e.block, "placed_tx": e.tx_hash, "updated_block": e.block,
                 }
                 orders[order_id] = o
@@ -281,13 +282,13 @@ class Indexer(Worker):
     def _fold_order(o: dict[str, Any], e: DecodedLog, when: int | None) -> None:
         """Folds one escrow or desk log into the order's row, as the contracts change the order."""
         a = e.args
-        if e.name in ORDER_STATUS and not (e.name == "OrderCompleted" and o.get("status") == "reissued"):
-            o["status"] = ORDER_STATUS[e.name]  # a reissue's OrderCompleted (merchant paid) keeps "reissued"
+        if e.name in STATUS_AFTER and not (e.name == "OrderCompleted" and o.get("status") == OrderStatus.REISSUED.key):
+            o["status"] = STATUS_AFTER[e.name].key  # a reissue's OrderCompleted (merchant paid) keeps "reissued"
         if e.name == "DefectClaimed":
-            o["status"] = "reissue_approved" if a["autoApproved"] else "defect_claimed"
-            o.update(reason=1)  # the escrow records a defect claim as ReturnReason.Defective
+            o["status"] = (OrderStatus.REISSUE_APPROVED if a["autoApproved"] else OrderStatus.DEFECT_CLAIMED).key
+            o.update(reason=int(ReturnReason.DEFECTIVE))  # the escrow records a defect claim as Defective
         elif e.name == "DefectClaimDecided":
-            o["status"] = "reissue_approved" if a["approved"] else "active"
+            o["status"] = (OrderStatus.REISSUE_APPROVED if a["approved"] else OrderStatus.ACTIVE).key
         elif e.name == "DispositionDecided":
             o.update(grade=int(a["grade"]), settled_disposition=int(a["disposition"]))
         elif e.name == "ReturnRequested":
@@ -306,13 +307,13 @@ class Indexer(Worker):
         elif e.name == "DisputeResolved":  # the arbiter's facts replace the inspector's
             o.update(arbiter=a["arbiter"], facts=int(a["facts"]), grade=int(a["grade"]), diminished_value=str(a["diminishedValue"]))
         elif e.name == "DisputeLapsed" and o.get("facts") is None:
-            o["status"] = "return_requested"  # nothing attested: the return's own timeouts apply
+            o["status"] = OrderStatus.RETURN_REQUESTED.key  # nothing attested: the return's own timeouts apply
         elif e.name == "OrderSettled":
             s, path, grade = a["settlement"], int(a["path"]), int(a["grade"])
             inspected = o.get("inspector") is not None
-            unproved = grade == 0 and path in UNPROVED_PATHS and not (path == PATH_UNINSPECTED and inspected)
+            unproved = grade == 0 and path in UNPROVED_PATHS and not (path == SettlementPath.UNINSPECTED and inspected)
             o.update(
-                status="refunded" if unproved else "settled", settlement_path=path, statutory=int(bool(s["statutory"])),
+                status=(OrderStatus.REFUNDED if unproved else OrderStatus.SETTLED).key, settlement_path=path, statutory=int(bool(s["statutory"])),
                 refund=str(s["refund"]), merchant_amount=str(s["merchantAmount"]), points=str(s["points"]), voucher=str(s["voucher"]),
                 bonus=str(s["bonus"]), diminished=str(s["diminished"]), shipping_deducted=str(s["shippingDeducted"]),
                 price_refunded=str(s["priceRefunded"]), delivery_refunded=str(s["deliveryRefunded"]), closed_tx=e.tx_hash, closed_block=e.block,

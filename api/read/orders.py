@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from returntrace.policies import MARKET_NAMES, Facts, Grade, UnitDisposition
+from returntrace.escrow import Facts, Grade, Remedy, ReturnReason, UnitDisposition
+from returntrace.policies import MARKET_NAMES
 
 from ..chain.blocks import at
 from ..chain.guard import ChainUnavailable
@@ -19,9 +20,6 @@ from .rows import bytes32, unit_ref
 from .views import ReturnStatus, Settlement
 
 ZERO_ADDRESS = "0x" + "00" * 20
-# IReturnEscrow.ReturnReason, in lower case with underscores.
-RETURN_REASONS = ("withdrawal", "defective", "not_as_described", "wrong_item", "damaged_in_transit", "no_longer_needed", "other")
-FACT_NAMES = ((Facts.SEAL_INTACT, "seal_intact"), (Facts.PACKAGING_INTACT, "packaging_intact"), (Facts.USED, "used"), (Facts.DEFECTIVE, "defective"))
 
 
 def reason_text(value: str | bytes) -> str:
@@ -35,10 +33,6 @@ def reason_text(value: str | bytes) -> str:
 
 def _grade(value: int | None) -> str | None:
     return Grade(value).name if value else None
-
-
-def _facts(bits: int | None) -> list[str]:
-    return [name for bit, name in FACT_NAMES if (bits or 0) & bit]
 
 
 def reissue_unfulfilled(order_events: list[dict[str, Any]]) -> bool:
@@ -63,7 +57,7 @@ class OrderViews:
             attested = submitted["args"] if submitted is not None else {"facts": o["facts"], "diminishedValue": o["diminished_value"]}
             inspection = {
                 "inspector": o["inspector"],
-                "facts": _facts(int(attested["facts"] or 0)),
+                "facts": Facts.names(int(attested["facts"] or 0)),
                 "claimedGrade": _grade(o["claimed_grade"]),
                 "derivedGrade": _grade(o["derived_grade"]),
                 "diminishedValue": None if attested["diminishedValue"] is None else str(attested["diminishedValue"]),
@@ -94,7 +88,7 @@ class OrderViews:
             currency="native" if o["currency"] == ZERO_ADDRESS else o["currency"],
             price=o["price"],
             delivery_fee=o["delivery_fee"],
-            reason=(RETURN_REASONS[reason] if reason < len(RETURN_REASONS) else str(reason)) if reason is not None else None,
+            reason=ReturnReason.key_of(reason) if reason is not None else None,
             requested_at=o["requested_at"],
             in_withdrawal=None if o["in_withdrawal"] is None else bool(o["in_withdrawal"]),
             inspection=inspection,
@@ -114,7 +108,7 @@ class OrderViews:
 
         requested = last("ReturnRequested")
         if requested is not None:
-            rs.remedy = "exchange" if int(o["remedy"] or 0) == 1 else "refund"
+            rs.remedy = Remedy.EXCHANGE.key if int(o["remedy"] or 0) == Remedy.EXCHANGE else Remedy.REFUND.key
         released = last("RefundReleasedOnReceipt")
         if released is not None and rs.settlement is not None:
             rs.refund_on_receipt = {
@@ -135,7 +129,7 @@ class OrderViews:
             if resolved is not None:
                 a = resolved["args"]
                 rs.dispute["resolution"] = {
-                    "arbiter": a["arbiter"], "facts": _facts(int(a["facts"])), "grade": _grade(int(a["grade"])),
+                    "arbiter": a["arbiter"], "facts": Facts.names(int(a["facts"])), "grade": _grade(int(a["grade"])),
                     "diminishedValue": str(a["diminishedValue"]), "reason": reason_text(a["reason"]),
                     "evidence": self.evidence.name(a["evidence"]), "time": resolved["block_time"], "txHash": resolved["tx_hash"],
                 }
@@ -147,7 +141,7 @@ class OrderViews:
             rs.dispatched_at = sent or None
         if rs.settlement is not None and rs.settlement.disposition == "pending" and o["status"] == "settled" and o["derived_grade"] and self.links:
             try:  # settled on a lone first opinion (its second never came): its facts' grade terms send the unit
-                terms = self.links.policy(o["market"], o["policy_version"]).terms[int(o["derived_grade"]) - 1]
+                terms = self.links.policy(o["market"], o["policy_version"]).grade_terms(int(o["derived_grade"]))
                 rs.settlement.disposition = UnitDisposition(terms.disposition).name.lower()
             except ChainUnavailable:
                 pass

@@ -1,6 +1,6 @@
 """Every settlement of an order as its parts, from the escrow's own event.
 
-`OrderSettled` carries the whole IReturnPolicies.Settlement struct; `returntrace.settlement` names
+`OrderSettled` carries the whole IReturnPolicies.Settlement struct; `returntrace.escrow.settlement` names
 its parts and checks that they add up. Parts that do not (a copy of the log altered in the index)
 are marked `verified: false` and shown only as the totals.
 """
@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from returntrace import settlement
-from returntrace.policies import Grade, UnitDisposition
+from returntrace.escrow import Grade, UnitDisposition, settlement
 
 
 def _location(events: list[dict[str, Any]], event: dict[str, Any]) -> int | None:

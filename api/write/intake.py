@@ -14,33 +14,18 @@ from eth_utils import to_checksum_address
 from pydantic import BaseModel
 
 from returntrace import eip712, gs1, hashchain
-from returntrace.policies import Grade, Policy
+from returntrace.escrow import Facts, Grade, Order, OrderStatus, Policy, Remedy, ReturnReason
 from returntrace.vocab import PARTNER_DISPOSITIONS, STEP_ROLES, AggregationAction, BizStep, Disposition, Role, closes
 
-from ..chain.reader import (
-    ORDER_ACTIVE,
-    ORDER_BUYER,
-    ORDER_GRADE,
-    ORDER_MARKET,
-    ORDER_MERCHANT,
-    ORDER_POLICY_VERSION,
-    ORDER_REFUNDED,
-    ORDER_RETURN_REQUESTED,
-    ORDER_SECOND_INSPECTION,
-    ORDER_STATUS,
-    ChainReader,
-)
+from ..chain.reader import ChainReader
 from ..errors import ApiError, storable
 from ..store.index import SqliteIndex
 from ..store.outbox import CONTRACT_OF_KIND, Message, NonceConflict, Outbox, UnitConflict
 from . import refund_on_receipt
 
 MAX_CLOCK_SKEW = 300  # TraceRegistry.MAX_CLOCK_SKEW
-MAX_FACTS = 15
 # Statuses in which ReturnEscrow takes an inspection.
-INSPECTABLE = (ORDER_RETURN_REQUESTED, ORDER_SECOND_INSPECTION, ORDER_REFUNDED)
-MAX_REASON = 6
-REMEDY_REFUND, REMEDY_EXCHANGE = 0, 1
+INSPECTABLE = (OrderStatus.RETURN_REQUESTED, OrderStatus.SECOND_INSPECTION, OrderStatus.REFUNDED)
 # The step each aggregation action must carry (TraceRegistry.aggregate: TraceRegistryInvalidStep).
 ACTION_STEP = {AggregationAction.ADD: BizStep.PACKING, AggregationAction.DELETE: BizStep.UNPACKING}
 # A check's marks: (unit id, "create" | one of outbox.MARKS) — what the message does to units once mined.
@@ -370,20 +355,20 @@ class Intake:
             raise ApiError(403, "role_not_allowed", f"{signer} is not an accredited inspector on-chain")
         if message["grade"] not in (Grade.A, Grade.B, Grade.C):
             raise ApiError(400, "invalid_grade", f"grade {message['grade']} is not 1 (A), 2 (B) or 3 (C)")
-        if message["facts"] > MAX_FACTS:
+        if message["facts"] > Facts.ALL:
             raise ApiError(400, "invalid_facts", f"facts {message['facts']} has bits beyond SEAL_INTACT|PACKAGING_INTACT|USED|DEFECTIVE")
         order_id = message["orderId"]
         order = self._existing_order(order_id)
-        status = order[ORDER_STATUS]
-        refunded = status == ORDER_REFUNDED and order[ORDER_GRADE] == Grade.NONE  # paid before any inspection
-        if status not in INSPECTABLE or (status == ORDER_REFUNDED and not refunded):
-            raise ApiError(409, "order_not_returned", f"order {order_id} is not awaiting inspection (status {status})")
-        if status == ORDER_SECOND_INSPECTION and organization == self.reader.first_inspection_organization(order_id):
+        status = order.status
+        refunded = status == OrderStatus.REFUNDED and order.grade == Grade.NONE  # paid before any inspection
+        if status not in INSPECTABLE or (status == OrderStatus.REFUNDED and not refunded):
+            raise ApiError(409, "order_not_returned", f"order {order_id} is not awaiting inspection (status {status:d})")
+        if status == OrderStatus.SECOND_INSPECTION and organization == self.reader.first_inspection_organization(order_id):
             raise ApiError(
                 403, "inspector_not_independent",
                 f"{signer} belongs to the organisation (GLN {organization}) whose inspector gave order {order_id}'s first opinion: the second comes from another house",
             )
-        for party, whose in ((order[ORDER_MERCHANT], "merchant"), (order[ORDER_BUYER], "buyer")):
+        for party, whose in ((order.merchant, "merchant"), (order.buyer, "buyer")):
             if signer == party or organization == self.reader.actor(party)[1]:
                 raise ApiError(
                     403, "inspector_not_independent",
@@ -393,14 +378,14 @@ class Intake:
             received = self.reader.return_received_at(order_id)
             if received == 0:
                 raise ApiError(409, "not_returned", f"order {order_id}'s unit has no receiving scan under its RMA since the return request")
-            sla_end = received + self.reader.policy(order[ORDER_MARKET], order[ORDER_POLICY_VERSION]).inspection_sla
+            sla_end = received + self.reader.policy(order.market, order.policy_version).inspection_sla
             if now > sla_end:
                 raise ApiError(409, "sla_elapsed", f"order {order_id}'s inspection SLA ended at {sla_end}; the buyer may claim the uninspected refund")
         # After a refund on receipt (or when the escrow releases it first, in the same transaction)
         # the inspection only decides the unit's fate, and its grade must be the one the facts give.
-        disposition_only = refunded or (status == ORDER_RETURN_REQUESTED and refund_on_receipt.releasable(self.reader, order_id, order)[0])
+        disposition_only = refunded or (status == OrderStatus.RETURN_REQUESTED and refund_on_receipt.releasable(self.reader, order_id, order)[0])
         if disposition_only:
-            derived = self.reader.derive_grade(order[ORDER_MARKET], order[ORDER_POLICY_VERSION], message["facts"])
+            derived = self.reader.derive_grade(order.market, order.policy_version, message["facts"])
             if message["grade"] != derived:
                 raise ApiError(
                     409, "grade_mismatch",
@@ -408,12 +393,12 @@ class Intake:
                 )
 
     def _check_ReturnRequest(self, signer: str, message: dict[str, Any], now: int) -> None:
-        if message["reason"] > MAX_REASON:
-            raise ApiError(400, "invalid_reason", f"reason {message['reason']} is not a ReturnReason (0-{MAX_REASON})")
-        if message["remedy"] not in (REMEDY_REFUND, REMEDY_EXCHANGE):
+        if message["reason"] > max(ReturnReason):
+            raise ApiError(400, "invalid_reason", f"reason {message['reason']} is not a ReturnReason (0-{max(ReturnReason):d})")
+        if message["remedy"] not in tuple(Remedy):
             raise ApiError(400, "invalid_remedy", f"remedy {message['remedy']} is not 0 (refund) or 1 (exchange voucher)")
         order, policy = self._check_returnable(signer, message["orderId"], now)
-        if message["remedy"] == REMEDY_EXCHANGE and not policy.exchange_offered:
+        if message["remedy"] == Remedy.EXCHANGE and not policy.exchange_offered:
             raise ApiError(
                 403, "exchange_not_offered",
                 f"order {message['orderId']}'s market policy does not offer an exchange voucher; request a refund (remedy 0)",
@@ -424,23 +409,23 @@ class Intake:
             raise ApiError(400, "evidence_required", "a defect claim needs evidence: the digest of a photo or video (POST /v1/evidence)")
         self._check_returnable(signer, message["orderId"], now)
 
-    def _check_returnable(self, buyer: str, order_id: int, now: int) -> tuple[tuple, Policy]:
+    def _check_returnable(self, buyer: str, order_id: int, now: int) -> tuple[Order, Policy]:
         """What BuyerClaims checks of a return request or defect claim: an Active, delivered order of
         the buyer inside its return period (the escrow's returnWindowCloses). Returns the order and its policy."""
         order = self._existing_order(order_id)
-        if order[ORDER_BUYER] != buyer:
+        if order.buyer != buyer:
             raise ApiError(403, "not_buyer", f"order {order_id} was bought by another account")
-        if order[ORDER_STATUS] != ORDER_ACTIVE:
-            raise ApiError(409, "order_not_active", f"order {order_id} cannot be returned or claimed in status {order[ORDER_STATUS]}")
+        if order.status != OrderStatus.ACTIVE:
+            raise ApiError(409, "order_not_active", f"order {order_id} cannot be returned or claimed in status {order.status:d}")
         closes_at = self.reader.return_window_closes(order_id)
         if closes_at == 0:
             raise ApiError(409, "not_delivered", f"order {order_id} has no delivery scan yet")
         if now > closes_at:
             raise ApiError(409, "return_window_closed", f"order {order_id}'s return period ended at {closes_at}")
-        return order, self.reader.policy(order[ORDER_MARKET], order[ORDER_POLICY_VERSION])
+        return order, self.reader.policy(order.market, order.policy_version)
 
-    def _existing_order(self, order_id: int) -> tuple:
+    def _existing_order(self, order_id: int) -> Order:
         order = self.reader.order(order_id)
-        if order[ORDER_STATUS] == 0:
+        if order is None:
             raise ApiError(404, "unknown_order", f"order {order_id} does not exist")
         return order

@@ -24,16 +24,16 @@ from __future__ import annotations
 from eth_abi import encode
 from eth_utils import keccak
 
+from returntrace.escrow import Order, OrderStatus
 from returntrace.refs import order_ref, rma_ref
-from returntrace.vocab import BizStep, Disposition
+from returntrace.vocab import BizStep, Disposition, Milestone
 
 from ..chain.client import Chain
-from ..chain.reader import ORDER_MARKET, ORDER_POLICY_VERSION, ORDER_RETURN_REQUESTED, ORDER_STATUS, ORDER_UNIT, ChainReader
+from ..chain.reader import ChainReader
 from ..store.outbox import Message
 
 KIND = "ReleaseRefundOnReceipt"
 CONTRACT = "gateway"  # the outbox's (contract, signer, nonce) key: the gateway's own messages, one per order
-MILESTONE_RETURN_RECEIVED = 1
 NO_DEADLINE = 2**62
 
 
@@ -54,29 +54,28 @@ def rma_of(chain: Chain, order_id: int) -> bytes:
     return rma_ref(order_ref(chain.chain_id, chain.escrow.address, order_id))
 
 
-def releasable(reader: ChainReader, order_id: int, order: tuple | None = None) -> tuple[bool, str, str]:
+def releasable(reader: ChainReader, order_id: int, order: Order | None = None) -> tuple[bool, str, str]:
     """(True, "", "") if the escrow would release the order's refund on receipt now, else
-    (False, code, why). Reads the latest block (`order`: the order's tuple if the caller has it);
+    (False, code, why). Reads the latest block (`order`: the order if the caller has it);
     node errors propagate (the caller decides)."""
     chain = reader.chain
     order = order if order is not None else reader.order(order_id)
-    status = int(order[ORDER_STATUS])
-    if status == 0:
+    if order is None:
         return False, "unknown_order", f"order {order_id} does not exist"
-    if status != ORDER_RETURN_REQUESTED:
-        return False, "order_not_returned", f"order {order_id} is not awaiting its return (status {status})"
-    policy = reader.policy(order[ORDER_MARKET], order[ORDER_POLICY_VERSION])
+    if order.status != OrderStatus.RETURN_REQUESTED:
+        return False, "order_not_returned", f"order {order_id} is not awaiting its return (status {order.status:d})"
+    policy = reader.policy(order.market, order.policy_version)
     if not policy.refund_on_return:
         return False, "no_refund_on_return", f"the policy of order {order_id}'s market does not refund on receipt"
     received = reader.return_received_at(order_id)  # the escrow's time of the scan (relay delay, after the request)
     if received == 0:
         return False, "not_returned", f"order {order_id}'s unit has no receiving scan under its RMA since the return request"
     registry = chain.registry.functions
-    _, location, organization, _ = registry.milestone(bytes(order[ORDER_UNIT]), rma_of(chain, order_id), MILESTONE_RETURN_RECEIVED).call()
+    _, location, organization, _ = registry.milestone(order.unit_id, rma_of(chain, order_id), Milestone.RETURN_RECEIVED).call()
     sla_end = received + policy.inspection_sla
     if reader.block_time() > sla_end:
         return False, "sla_elapsed", f"order {order_id}'s inspection SLA ended at {sla_end}: the refund is no longer released on receipt"
-    if not registry.returnCenterAccredited(int(location), int(organization), int(order[ORDER_MARKET])).call():
+    if not registry.returnCenterAccredited(int(location), int(organization), order.market).call():
         return False, "center_not_accredited", (
             f"the receiving scan at GLN {int(location):013d} (organisation {int(organization):013d}) is not at a return center "
             f"accredited for order {order_id}'s market"

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from api.http.routes.resolver import unit_view
 from api.main import create_app
 from returntrace import gs1
-from returntrace.policies import Facts, Grade
+from returntrace.escrow import Facts, Grade
 from returntrace.vocab import BizStep, Disposition
 from tests.api.indexing import execute, journey, rows
 from tests.support import GTIN

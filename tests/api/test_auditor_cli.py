@@ -12,7 +12,7 @@ import pytest
 from brownie import chain, web3
 
 from api.http.routes.resolver import unit_view
-from returntrace.policies import Facts, Grade
+from returntrace.escrow import Facts, Grade
 from returntrace.vocab import BizStep, Disposition
 from scripts import audit
 from tests.api.indexing import journey, rows

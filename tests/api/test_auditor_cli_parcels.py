@@ -5,7 +5,7 @@ from __future__ import annotations
 from brownie import web3
 
 from returntrace import gs1
-from returntrace.policies import UnitDisposition
+from returntrace.escrow import UnitDisposition
 from returntrace.vocab import AggregationAction, BizStep, Disposition
 from scripts import audit
 from tests.support import GTIN

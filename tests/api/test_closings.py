@@ -9,7 +9,7 @@ import re
 from brownie import ZERO_ADDRESS
 
 from api.http.routes.resolver import unit_view
-from returntrace.policies import Facts, Grade
+from returntrace.escrow import Facts, Grade
 from returntrace.vocab import BizStep, Disposition
 from tests.api.test_resolver import text_of
 from tests.api.test_return_options import _serial_of

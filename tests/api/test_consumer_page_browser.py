@@ -19,7 +19,7 @@ from brownie import chain
 
 from api.main import create_app
 from returntrace import gs1
-from returntrace.policies import Facts, Grade
+from returntrace.escrow import Facts, Grade, ReturnReason
 from returntrace.vocab import BizStep, Disposition
 from scripts.builder import listing_terms, rma_ref
 from scripts.gateway import free_port, wait_until
@@ -30,7 +30,7 @@ from tests.support import DEFAULT_DELIVERY_FEE, DEFAULT_PRICE, DEFAULT_RETURN_FE
 REPORTS = Path(__file__).resolve().parents[2] / "reports"
 HOUR, DAY = 3600, 86_400
 PHONE_WIDTH = 360
-RETURN_REASON_NO_LONGER_NEEDED = 5
+RETURN_REASON_NO_LONGER_NEEDED = ReturnReason.NO_LONGER_NEEDED
 REFUND = DEFAULT_PRICE * 8_000 // 10_000 - DEFAULT_RETURN_FEE  # 0.77 ETH
 
 

@@ -11,7 +11,8 @@ from brownie import chain
 
 from api.http.pages.consumer_page import format_time, humanize
 from api.read import epcis
-from returntrace.policies import EU, Facts, Grade
+from returntrace.escrow import Facts, Grade
+from returntrace.policies import EU
 from tests.api.test_audit import _epcis_validator
 from tests.api.test_resolver import text_of
 from tests.support import GTIN, MARKET_EU, Status, err

@@ -17,7 +17,7 @@ from api.http.routes.messages import PATHS
 from api.store.index import EventFilter
 from api.store.outbox import CONTRACT_OF_KIND
 from returntrace import gs1
-from returntrace.policies import Facts, Grade
+from returntrace.escrow import Facts, Grade
 from returntrace.vocab import AggregationAction, BizStep, Disposition
 from tests.support import GTIN_INT, MARKET_EU, ZERO32
 

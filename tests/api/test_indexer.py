@@ -12,7 +12,7 @@ from api.http.responses import unit_json
 from api.http.routes.resolver import unit_view
 from api.main import create_app
 from returntrace import gs1
-from returntrace.policies import Facts, Grade
+from returntrace.escrow import Facts, Grade
 from returntrace.refs import order_ref, rma_ref
 from returntrace.vocab import BizStep, Disposition
 from scripts.builder import listing_terms

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import brownie
 
-from returntrace.policies import EU, Facts, Grade
+from returntrace.escrow import Facts, Grade
+from returntrace.policies import EU
 from returntrace.vocab import Role
 from tests.api.test_resolver import text_of
 from tests.api.test_return_options import _serial_of

@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 
 from api.main import create_app
 from returntrace import gs1
+from returntrace.escrow import Facts, Grade, UnitDisposition
 from returntrace.manifest import ManifestError
-from returntrace.policies import Facts, Grade, UnitDisposition
 from returntrace.vocab import BizStep, Disposition
 from tests.api.test_parcels import DELETE, PARCEL, aggregation
 from tests.support import MARKET_EU

@@ -11,7 +11,7 @@ from brownie import chain
 
 from api.http.routes.audit import _fingerprint
 from api.store.index import EventFilter
-from returntrace.policies import Facts, Grade
+from returntrace.escrow import Facts, Grade
 from returntrace.vocab import BizStep, Disposition
 from tests.api.test_parcels import aggregation
 from tests.support import GTIN_INT, MARKET_EU, ZERO32, Status

@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from returntrace.policies import Facts, Grade
+from returntrace.escrow import Facts, Grade
 from returntrace.vocab import BizStep, Disposition
 from scripts.builder import order_ref, rma_ref
 from tests.api.indexing import rows

@@ -7,7 +7,8 @@ from __future__ import annotations
 from brownie import chain
 
 from api.http.pages.consumer_page import format_time
-from returntrace.policies import EU, Facts, Grade
+from returntrace.escrow import Facts, Grade
+from returntrace.policies import EU
 from returntrace.vocab import BizStep, Disposition
 from scripts.builder import rma_ref
 from tests.api.indexing import execute

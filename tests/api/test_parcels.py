@@ -12,7 +12,7 @@ from brownie import chain, web3
 
 from api.http.routes.resolver import unit_view
 from returntrace import gs1
-from returntrace.policies import UnitDisposition
+from returntrace.escrow import UnitDisposition
 from returntrace.vocab import AggregationAction, BizStep, Disposition
 from scripts import audit
 from tests.api.indexing import execute

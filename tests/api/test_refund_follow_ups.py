@@ -9,7 +9,7 @@ from web3.exceptions import Web3RPCError
 
 from api.write import refund_on_receipt
 from returntrace import history
-from returntrace.vocab import BizStep, Disposition
+from returntrace.vocab import BizStep, Disposition, Milestone
 from scripts.builder import rma_ref
 from tests.support import MARKET_EU, Remedy, Status, next_block_at
 
@@ -32,7 +32,7 @@ def _status(gateway, message_id):
 
 def _received_recorded_at(shop, order_id) -> int:
     """When the registry recorded the return center's receiving scan under the order's RMA."""
-    milestone = shop.d.registry.milestone(shop.unit(order_id), rma_ref(shop.d.escrow, order_id), refund_on_receipt.MILESTONE_RETURN_RECEIVED)
+    milestone = shop.d.registry.milestone(shop.unit(order_id), rma_ref(shop.d.escrow, order_id), Milestone.RETURN_RECEIVED)
     return milestone["recordedAt"]
 
 

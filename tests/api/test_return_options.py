@@ -8,7 +8,8 @@ from brownie import chain
 from api.http.routes.resolver import unit_view
 from api.write import refund_on_receipt
 from returntrace import eip712
-from returntrace.policies import EU, Facts, Grade
+from returntrace.escrow import Facts, Grade
+from returntrace.policies import EU
 from returntrace.vocab import BizStep, Disposition
 from scripts.builder import rma_ref
 from tests.api.test_resolver import text_of

@@ -10,7 +10,8 @@ import re
 from brownie import chain
 
 from api.http.routes.resolver import unit_view
-from returntrace.policies import EU, UnitDisposition
+from returntrace.escrow import UnitDisposition
+from returntrace.policies import EU
 from returntrace.vocab import BizStep, Disposition
 from tests.api.indexing import execute
 from tests.api.test_parcels import PARCEL, SSCC18, _accepted, _combined_return

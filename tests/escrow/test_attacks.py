@@ -14,7 +14,8 @@ import pytest
 from brownie import ZERO_ADDRESS, chain
 
 from returntrace import eip712, gs1
-from returntrace.policies import CN, EU, US, Facts, Grade, GradeTerms, UnitDisposition
+from returntrace.escrow import Facts, Grade, GradeTerms, SettlementPath, UnitDisposition
+from returntrace.policies import CN, EU, US
 from returntrace.vocab import AggregationAction, BizStep, Disposition, Role
 from scripts.builder import listing_terms
 from tests.support import (
@@ -39,7 +40,9 @@ A, B, C = Grade.A, Grade.B, Grade.C
 PRICE, DEL, RET = DEFAULT_PRICE, DEFAULT_DELIVERY_FEE, DEFAULT_RETURN_FEE
 TOTAL = PRICE + DEL
 HOUR = 3600
-GRADED, ARBITRATED, ARBITER_SILENT, OVERDUE, UNINSPECTED, DISPATCHED = 0, 1, 2, 3, 4, 6  # SettlementPath
+GRADED, ARBITRATED, ARBITER_SILENT, OVERDUE, UNINSPECTED, DISPATCHED = (
+    SettlementPath.GRADED, SettlementPath.ARBITRATED, SettlementPath.ARBITER_SILENT, SettlementPath.OVERDUE, SettlementPath.UNINSPECTED, SettlementPath.DISPATCHED,
+)
 REASON, RULING = b"\x0a" * 32, b"\x0b" * 32  # the arbiter's reason code and evidence digest
 RETURN_PARCEL = int(gs1.with_check_digit("39506000000000042"))  # an SSCC: extension 3, the brand's prefix, serial 42
 EU_END = 15 * DAY + 4 * HOUR - 1  # a period of 14 days from an EU event on `monday` ends here (Monday + 14, 23:59:59 UTC-4)

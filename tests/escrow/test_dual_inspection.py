@@ -6,7 +6,8 @@ import brownie
 import pytest
 from brownie import ZERO_ADDRESS
 
-from returntrace.policies import NATIVE, US, Facts, Grade
+from returntrace.escrow import Facts, Grade, SettlementPath
+from returntrace.policies import NATIVE, US
 from returntrace.vocab import Role
 from scripts import deploy
 from tests.support import DEFAULT_DELIVERY_FEE, MARKET_EU, MARKET_US, Status, err, opens_after
@@ -16,7 +17,7 @@ A, B, C = Grade.A, Grade.B, Grade.C
 HIGH = 6 * 10**18
 LIMIT = NATIVE.dual_inspection_above  # the native coin's threshold, in wei
 REASON, RULING = b"\x0a" * 32, b"\x0b" * 32
-UNINSPECTED = 4  # SettlementPath
+UNINSPECTED = SettlementPath.UNINSPECTED
 
 
 def high_value(shop, market=MARKET_US, price=HIGH):

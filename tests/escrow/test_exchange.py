@@ -10,16 +10,17 @@ import pytest
 from brownie import ZERO_ADDRESS, chain
 
 from returntrace import eip712
-from returntrace.policies import EU, NATIVE, US, US_LAW, Facts, Grade
+from returntrace.escrow import Facts, Grade, PolicyViolation, SettlementPath
+from returntrace.policies import EU, NATIVE, US, US_LAW
 from tests.support import DEFAULT_DELIVERY_FEE, DEFAULT_PRICE, DEFAULT_RETURN_FEE, MARKET_CN, MARKET_EU, MARKET_SPARE, MARKET_US, Remedy, Status, err, next_block_at
 
 S, P, U, D = Facts.SEAL_INTACT, Facts.PACKAGING_INTACT, Facts.USED, Facts.DEFECTIVE
 A, B, C = Grade.A, Grade.B, Grade.C
 FACTS = {A: S | P, B: P, C: U}  # facts that give each grade under both presets
 TOTAL = DEFAULT_PRICE + DEFAULT_DELIVERY_FEE
-BPS_VIOLATION, BONUS_VIOLATION = 0, 8  # PolicyViolation.BpsAboveMax, BonusWithoutExchange
+BPS_VIOLATION, BONUS_VIOLATION = PolicyViolation.BPS_ABOVE_MAX, PolicyViolation.BONUS_WITHOUT_EXCHANGE
 REASON, RULING = b"\x0a" * 32, b"\x0b" * 32
-GRADED, ARBITRATED, OVERDUE, UNINSPECTED = 0, 1, 3, 4  # SettlementPath
+GRADED, ARBITRATED, OVERDUE, UNINSPECTED = SettlementPath.GRADED, SettlementPath.ARBITRATED, SettlementPath.OVERDUE, SettlementPath.UNINSPECTED
 
 
 def voucher(refund, bonus_bps):

@@ -6,9 +6,9 @@ import pytest
 from brownie import ZERO_ADDRESS, chain
 
 from returntrace import eip712
-from returntrace.policies import Facts, Grade
-from returntrace.vocab import BizStep, Disposition
+from returntrace.escrow import Facts, Grade, SettlementPath
 from returntrace.policies import EU
+from returntrace.vocab import BizStep, Disposition
 from tests.support import DAY, DEFAULT_DELIVERY_FEE, DEFAULT_PRICE, DEFAULT_RETURN_FEE, MARKET_EU, MARKET_US, Status, err, next_block_at, opens_after
 
 S, P, U, D = Facts.SEAL_INTACT, Facts.PACKAGING_INTACT, Facts.USED, Facts.DEFECTIVE
@@ -16,7 +16,7 @@ A, B, C = Grade.A, Grade.B, Grade.C
 TOTAL = DEFAULT_PRICE + DEFAULT_DELIVERY_FEE
 EVIDENCE = b"\x0e" * 32
 REASON, RULING = b"\x0a" * 32, b"\x0b" * 32  # the arbiter's reason code and evidence digest
-GRADED, ARBITRATED = 0, 1  # SettlementPath
+GRADED, ARBITRATED = SettlementPath.GRADED, SettlementPath.ARBITRATED
 
 # facts -> grade, written out rather than computed: DEFECTIVE wins (A), then USED (C), then an
 # intact seal (A, with intact packaging where the policy requires it), else B.

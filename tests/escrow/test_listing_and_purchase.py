@@ -7,7 +7,8 @@ from eth_abi import encode
 from eth_utils import keccak
 
 from returntrace import eip712, gs1
-from returntrace.policies import US, US_LAW, Currency
+from returntrace.escrow import Currency
+from returntrace.policies import US, US_LAW
 from returntrace.vocab import HYGIENE_SEALED, Disposition
 from scripts import deploy
 from scripts.builder import listing_terms

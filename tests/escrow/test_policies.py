@@ -8,6 +8,16 @@ import brownie
 import pytest
 from brownie import ZERO_ADDRESS, ERC20Mock
 
+from returntrace.escrow import (
+    Currency,
+    Facts,
+    Grade,
+    GradeTerms,
+    Law,
+    Policy,
+    PolicyViolation,
+    UnitDisposition,
+)
 from returntrace.policies import (
     CN,
     CN_LAW,
@@ -19,18 +29,11 @@ from returntrace.policies import (
     PRESETS,
     US,
     US_LAW,
-    Currency,
-    Facts,
-    Grade,
-    GradeTerms,
-    Law,
-    Policy,
-    UnitDisposition,
 )
 from scripts.builder import listing_terms
 from tests.support import DEFAULT_DELIVERY_FEE, DEFAULT_PRICE, DEFAULT_RETURN_FEE, GTIN_INT, MARKET_CN, MARKET_EU, MARKET_SPARE, MARKET_US, err, plain
 
-# IReturnPolicies.PolicyViolation
+# IReturnPolicies.PolicyViolation, by its short names here
 (
     BPS_ABOVE_MAX,
     SPLIT_ABOVE_MAX,
@@ -44,7 +47,7 @@ from tests.support import DEFAULT_DELIVERY_FEE, DEFAULT_PRICE, DEFAULT_RETURN_FE
     HYGIENE_EXEMPTION_NOT_IN_LAW,
     RELAY_DELAY_TOO_LONG,
     NO_LAW,
-) = range(12)
+) = PolicyViolation
 MAX_RELAY_DELAY = 3 * DAY
 
 
@@ -137,7 +140,7 @@ def test_markets_end_at_63(policies, admin):
 def test_presets_are_version_one_and_round_trip(policies):
     for market, preset in PRESETS.items():
         assert policies.currentPolicyVersion(market) == 1
-        assert Policy.from_tuple(policies.policy(market, 1)) == preset
+        assert Policy.decode(policies.policy(market, 1), policies.abi) == preset
         assert plain(policies.policy(market, 1)) == preset.as_tuple()
 
 
@@ -145,10 +148,10 @@ def test_set_policy_appends_version_and_keeps_old(policies, admin):
     tx = policies.setPolicy(MARKET_EU, CN.as_tuple(), {"from": admin})
     ev = tx.events["PolicySet"]
     assert (ev["market"], ev["version"]) == (MARKET_EU, 2)
-    assert Policy.from_tuple(ev["policy"]) == CN  # the log decodes to the same policy
+    assert Policy.decode(ev["policy"], policies.abi) == CN  # the log decodes to the same policy
     assert policies.currentPolicyVersion(MARKET_EU) == 2
-    assert Policy.from_tuple(policies.policy(MARKET_EU, 2)) == CN
-    assert Policy.from_tuple(policies.policy(MARKET_EU, 1)) == EU
+    assert Policy.decode(policies.policy(MARKET_EU, 2), policies.abi) == CN
+    assert Policy.decode(policies.policy(MARKET_EU, 1), policies.abi) == EU
 
 
 def test_unknown_policy_version_reverts(policies):
@@ -230,7 +233,7 @@ AT_LIMITS = [
 def test_policy_at_the_limits_is_accepted(policies, admin, law, policy):
     set_law(policies, admin, MARKET_SPARE, law)
     policies.setPolicy(MARKET_SPARE, policy.as_tuple(), {"from": admin})
-    assert Policy.from_tuple(policies.policy(MARKET_SPARE, 1)) == policy
+    assert Policy.decode(policies.policy(MARKET_SPARE, 1), policies.abi) == policy
 
 
 def test_policy_is_checked_against_the_law_in_force(policies, admin):

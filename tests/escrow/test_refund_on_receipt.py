@@ -8,14 +8,15 @@ import pytest
 from brownie import ZERO_ADDRESS, chain
 
 from returntrace import gs1
-from returntrace.policies import US, Facts, Grade, UnitDisposition
+from returntrace.escrow import Facts, Grade, SettlementPath, UnitDisposition
+from returntrace.policies import US
 from tests.support import DEFAULT_DELIVERY_FEE, DEFAULT_PRICE, DEFAULT_RETURN_FEE, GTIN_INT, MARKET_CN, MARKET_EU, MARKET_US, Remedy, Status, err
 
 S, P, U, D = Facts.SEAL_INTACT, Facts.PACKAGING_INTACT, Facts.USED, Facts.DEFECTIVE
 A, B, C = Grade.A, Grade.B, Grade.C
 TOTAL = DEFAULT_PRICE + DEFAULT_DELIVERY_FEE
 OTHER_GLN = int(gs1.with_check_digit("950600000099"))
-ON_RECEIPT, UNINSPECTED = 5, 4  # SettlementPath
+ON_RECEIPT, UNINSPECTED = SettlementPath.ON_RECEIPT, SettlementPath.UNINSPECTED
 
 
 def released(tx):
@@ -356,7 +357,7 @@ def test_release_after_the_sla_reverts_so_the_cash_timeout_refund_stands(shop, e
 def test_defective_reason_released_without_return_shipping_deducted(shop, escrow, policies, actors, center, admin):
     from dataclasses import replace
 
-    from returntrace.policies import GradeTerms
+    from returntrace.escrow import GradeTerms
 
     # A policy whose grade A leaves return shipping to the buyer.
     terms = (GradeTerms(10_000, 0, False, UnitDisposition.RESTOCK), *US.terms[1:])

@@ -11,7 +11,8 @@ import pytest
 from brownie import ZERO_ADDRESS, chain
 
 from returntrace import eip712, gs1
-from returntrace.policies import EU, EU_LAW, NATIVE, Facts, Grade
+from returntrace.escrow import Facts, Grade, ReturnReason, SettlementPath
+from returntrace.policies import EU, EU_LAW, NATIVE
 from returntrace.vocab import BizStep, Disposition, Role
 from scripts import deploy
 from tests.support import (
@@ -34,11 +35,11 @@ P, D, F = DEFAULT_PRICE, DEFAULT_DELIVERY_FEE, DEFAULT_RETURN_FEE
 TOTAL = P + D
 LIMIT = NATIVE.reissue_auto_approve_limit  # the native coin's limit in every market: 1 coin
 HIGH = 2 * 10**18  # issue 9 item 8: a 2-coin order above the 1-coin limit
-DEFECTIVE = 1  # IReturnEscrow.ReturnReason.Defective
+DEFECTIVE = ReturnReason.DEFECTIVE
 SEALED_UNUSED = Facts.SEAL_INTACT | Facts.PACKAGING_INTACT
 # IReturnPolicies.Settlement, in field order (a later version may append parts: only these are compared).
 SETTLEMENT = ("statutory", "refund", "merchantAmount", "points", "voucher", "bonus", "diminished", "shippingDeducted", "disposition")
-PATH_GRADED, PATH_REISSUE_FAILED = 0, 8  # IReturnEscrow.SettlementPath
+PATH_GRADED, PATH_REISSUE_FAILED = SettlementPath.GRADED, SettlementPath.REISSUE_FAILED
 
 
 def settlement(tx) -> dict:

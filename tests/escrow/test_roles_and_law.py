@@ -10,7 +10,8 @@ import pytest
 from brownie import ZERO_ADDRESS, ERC20Mock, ReturnEscrow, StorePoints, chain, web3
 
 from returntrace import eip712, gs1
-from returntrace.policies import EU, EU_LAW, NATIVE, Facts, Grade, GradeTerms, UnitDisposition
+from returntrace.escrow import Facts, Grade, GradeTerms, UnitDisposition
+from returntrace.policies import EU, EU_LAW, NATIVE
 from returntrace.vocab import HYGIENE_SEALED, BizStep, Disposition, Role
 from scripts import deploy
 from scripts.builder import Builder, listing_terms, order_ref, rma_ref

@@ -7,7 +7,8 @@ import brownie
 import pytest
 from brownie import ZERO_ADDRESS, chain, web3
 
-from returntrace.policies import EU, EU_LAW, NATIVE, US, US_LAW, Facts, Grade, GradeTerms, UnitDisposition
+from returntrace.escrow import Facts, Grade, GradeTerms, UnitDisposition
+from returntrace.policies import EU, EU_LAW, NATIVE, US, US_LAW
 from tests.support import DAY, DEFAULT_DELIVERY_FEE, DEFAULT_RETURN_FEE, GTIN_INT, MARKET_CN, MARKET_EU, MARKET_SPARE, MARKET_US, err, plain
 
 S, P, U, D = Facts.SEAL_INTACT, Facts.PACKAGING_INTACT, Facts.USED, Facts.DEFECTIVE

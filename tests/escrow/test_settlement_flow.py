@@ -2,11 +2,11 @@
 
 from brownie import ZERO_ADDRESS, web3
 
-from returntrace.policies import Facts, Grade
+from returntrace.escrow import Facts, Grade, SettlementPath
 from tests.support import DEFAULT_DELIVERY_FEE, DEFAULT_PRICE, DEFAULT_RETURN_FEE, MARKET_EU, MARKET_US
 
 SEALED = Facts.SEAL_INTACT | Facts.PACKAGING_INTACT
-GRADED = 0  # IReturnEscrow.SettlementPath.Graded
+GRADED = SettlementPath.GRADED
 
 
 def test_grade_a_eu_refunds_price_and_delivery(shop, escrow, actors):

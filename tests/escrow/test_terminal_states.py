@@ -7,7 +7,7 @@ import pytest
 from brownie import ZERO_ADDRESS, chain
 
 from returntrace import eip712
-from returntrace.policies import Facts, Grade
+from returntrace.escrow import Facts, Grade
 from returntrace.vocab import BizStep, Disposition
 from scripts.builder import rma_ref
 from tests.support import DAY, DEFAULT_DELIVERY_FEE, DEFAULT_PRICE, DEFAULT_RETURN_FEE, GTIN_INT, MARKET_EU, Status, err, next_block_at

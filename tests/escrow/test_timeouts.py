@@ -10,7 +10,8 @@ import brownie
 import pytest
 from brownie import ZERO_ADDRESS, chain
 
-from returntrace.policies import CN, EU, US, Facts, Grade
+from returntrace.escrow import Facts, Grade, SettlementPath
+from returntrace.policies import CN, EU, US
 from returntrace.vocab import BizStep, Disposition
 from tests.support import (
     DAY,
@@ -31,7 +32,7 @@ from tests.support import (
 TOTAL = DEFAULT_PRICE + DEFAULT_DELIVERY_FEE
 HOUR = 3600
 S, P, U = Facts.SEAL_INTACT, Facts.PACKAGING_INTACT, Facts.USED
-OVERDUE, UNINSPECTED, DISPATCHED = 3, 4, 6  # SettlementPath
+OVERDUE, UNINSPECTED, DISPATCHED = SettlementPath.OVERDUE, SettlementPath.UNINSPECTED, SettlementPath.DISPATCHED
 REASON, RULING = b"\x0a" * 32, b"\x0b" * 32
 
 

@@ -6,7 +6,7 @@ import pytest
 from brownie import ZERO_ADDRESS, ReentrantBuyerMock, web3
 from eth_utils import keccak
 
-from returntrace.policies import Facts, Grade
+from returntrace.escrow import Facts, Grade
 from scripts.builder import listing_terms
 from tests.support import DEFAULT_DELIVERY_FEE, DEFAULT_PRICE, err
 

@@ -1,18 +1,18 @@
 """An independent model of ReturnTrace v2's settlement arithmetic and return clock.
 
-Written from the specification, not from the Solidity nor from returntrace/settlement.py: the NatSpec
+Written from the specification, not from the Solidity nor from returntrace/escrow: the NatSpec
 of IReturnPolicies (Law, Policy, Settlement, `settlement`, `deriveGrade`, `periodEnd`), the
 "Settlement arithmetic" of ReturnPolicies' contract doc, IReturnEscrow's claims (which amounts a
 timeout or an unproved return pays) and ReturnClock's doc (scan times bounded by the relay delay,
 the refund's due date). The property and stateful tests hold the contracts to it. Laws and policies
-are returntrace.policies' dataclasses (plain data, field for field the Solidity structs).
+are returntrace.escrow's dataclasses (plain data, field for field the Solidity structs).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from returntrace.policies import Grade, Law, Policy
+from returntrace.escrow import Grade, Law, Policy
 from tests.support import Status
 
 BPS = 10_000

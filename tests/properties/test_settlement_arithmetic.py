@@ -31,6 +31,13 @@ from hypothesis.core import (
     given as hypothesis_given,  # chain-free tests: no per-example chain revert
 )
 
+from returntrace.escrow import (
+    Grade,
+    GradeTerms,
+    Law,
+    Policy,
+    UnitDisposition,
+)
 from returntrace.policies import (
     CN,
     CN_LAW,
@@ -38,11 +45,6 @@ from returntrace.policies import (
     EU_LAW,
     US,
     US_LAW,
-    Grade,
-    GradeTerms,
-    Law,
-    Policy,
-    UnitDisposition,
 )
 from returntrace.vocab import BizStep, Disposition
 from scripts.builder import listing_terms, rma_ref

@@ -84,7 +84,8 @@ from hypothesis import strategies as st
 from hypothesis.strategies._internal.featureflags import FeatureFlags
 
 from returntrace import gs1
-from returntrace.policies import EU, Grade, Law, Policy
+from returntrace.escrow import Grade, Law, Policy
+from returntrace.policies import EU
 from returntrace.vocab import BizStep, Disposition
 from scripts.builder import listing_terms, order_ref, rma_ref
 from tests.properties.conftest import (
@@ -430,7 +431,7 @@ class EscrowMachine:
         cls.rogue = ERC20Mock.deploy("Rogue", "RGE", 0, {"from": admin})  # a currency no market allows
         cls.laws = {m: Law(*cls.policy_contract.law(m)) for m in MARKETS}
         cls.versions = {m: cls.policy_contract.currentPolicyVersion(m) for m in MARKETS}
-        cls.policies = {m: Policy.from_tuple(cls.policy_contract.policy(m, cls.versions[m])) for m in MARKETS}
+        cls.policies = {m: Policy.decode(cls.policy_contract.policy(m, cls.versions[m]), cls.policy_contract.abi) for m in MARKETS}
         assert cls.policies[PICKUP_MARKET] == PICKUP_POLICY
         cls.currencies = (ZERO_ADDRESS, token.address)
         cls.currency_terms = {(m, c): tuple(cls.policy_contract.currency(m, c)) for m in MARKETS for c in cls.currencies}

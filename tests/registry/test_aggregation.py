@@ -5,7 +5,7 @@ import pytest
 from brownie import ERC1271WalletMock, chain
 
 from returntrace import eip712, gs1, hashchain
-from returntrace.policies import UnitDisposition
+from returntrace.escrow import UnitDisposition
 from returntrace.vocab import AggregationAction, BizStep, Disposition, Role
 from tests.registry.conftest import sscc
 from tests.support import GLN_CARRIER, err

@@ -9,7 +9,7 @@ from brownie import TraceRegistry, ZERO_ADDRESS, chain, web3
 from eth_account import Account
 
 from returntrace import eip712, gs1, hashchain, history
-from returntrace.policies import Facts, Grade, UnitDisposition
+from returntrace.escrow import Facts, Grade, UnitDisposition
 from returntrace.vocab import AggregationAction, BizStep, Disposition
 from scripts import deploy
 from scripts.builder import listing_terms, rma_ref

@@ -9,7 +9,7 @@ import brownie
 import pytest
 
 from returntrace import eip712, hashchain
-from returntrace.policies import UnitDisposition
+from returntrace.escrow import UnitDisposition
 from returntrace.vocab import BizStep, Disposition, Role, closes
 from tests.support import err
 

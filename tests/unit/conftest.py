@@ -1,5 +1,6 @@
 """The fast tier: tests of pure code (returntrace/, the gateway's pure parts, the test builder's
-message shapes) that need no chain, no gateway process and no brownie plugin.
+message shapes, the escrow model against the compiled contracts in build/) that need no chain, no
+gateway process and no brownie plugin.
 
     make test-fast                      # or: .venv/bin/python -m pytest tests/unit
 

@@ -4,8 +4,11 @@ tests/api/test_resolver.py, which serves the same views through a running gatewa
 
 from __future__ import annotations
 
-from api.http.pages.consumer_page import Currency, build_page, format_amount
-from tests.views import CID, T0, escrow_event, returned_view
+import dataclasses
+
+from api.http.pages.consumer_page import REASON_TEXT, STATUS_TEXT, Currency, build_page, format_amount
+from returntrace.escrow import OrderStatus, ReturnReason
+from tests.views import BRAND, CARRIER, CID, T0, entry, escrow_event, returned_view
 
 
 def test_statutory_refund_names_the_law():
@@ -89,3 +92,15 @@ def test_format_amount():
     assert format_amount(1, eth) == "0.000000000000000001 ETH"
     assert format_amount(0, usd) == "0.00 tUSD"
     assert format_amount(745_000, usd) == "0.745 tUSD"
+
+
+def test_the_page_has_words_for_every_order_status_and_return_reason():
+    """The escrow model's keys are what the page looks up: a status or reason the contracts add gets its words here."""
+    assert set(STATUS_TEXT) == set(OrderStatus.keys()) - {OrderStatus.NONE.key}
+    assert set(REASON_TEXT) == set(ReturnReason.keys())
+
+
+def test_a_step_without_a_label_is_named_by_the_registry_vocabulary():
+    timeline = [entry(1, "commissioning", "", "active", "brand", BRAND, 0), entry(2, "departing", "", "in_transit", "carrier", CARRIER, 3600)]
+    view = dataclasses.replace(returned_view(), timeline=timeline, return_status=None)
+    assert [s.label for s in build_page(view).steps] == ["Made", "Departed"]

@@ -15,6 +15,9 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any, Callable
 
+from returntrace.escrow import OrderStatus, ReturnReason
+from returntrace.vocab import BizStep, step_label
+
 from ...read.views import ParcelView, ReturnStatus, Settlement, TimelineEntry, UnitView
 
 
@@ -26,25 +29,6 @@ class Currency:
 
 NATIVE = Currency("ETH", 18)
 
-# What a step is called when the indexer gave no label (TimelineEntry.label is the source).
-STEP_LABELS = {
-    "commissioning": "Made",
-    "packing": "Packed",
-    "unpacking": "Unpacked",
-    "shipping": "Shipped",
-    "departing": "Shipped",
-    "arriving": "Arrived",
-    "customs_clearing": "Cleared customs",
-    "delivering": "Delivered",
-    "accepting": "Picked up for return",
-    "receiving": "Received at return center",
-    "inspecting": "Inspected",
-    "holding": "Held",
-    "storing": "Stored",
-    "repackaging": "Repackaged",
-    "destroying": "Destroyed",
-    "decommissioning": "Taken out of circulation",
-}
 # CSS class of a step's marker: where the unit is in its life.
 STEP_KIND = {
     "commissioning": "made",
@@ -78,28 +62,29 @@ UNIT_FATE = {
     "recycle": "Recycling",
     "destroy": "Destruction",
 }
-ORDER_STATUS = {
-    "active": "Bought — no return requested",
-    "return_requested": "Return requested — waiting for the return center",
-    "inspected": "Inspected — the buyer may accept or contest the grade",
-    "disputed": "Disputed — an independent arbiter decides",
-    "settled": "Settled",
-    "completed": "Completed — no return; paid out to the brand",
-    "cancelled": "Cancelled — not delivered in time, refunded",
-    "second_inspection": "Second inspection by an independent inspector pending",
-    "refunded": "Refunded — the unit's inspection decides where it goes",
-    "defect_claimed": "Defect reported — waiting for the brand's decision",
-    "reissue_approved": "Defect confirmed — a replacement is on its way",
-    "reissued": "Replaced — the replacement was delivered",
+# What a parent reads for each order status and return reason (ReturnStatus.status and .reason are their keys).
+STATUS_TEXT = {
+    OrderStatus.ACTIVE.key: "Bought — no return requested",
+    OrderStatus.RETURN_REQUESTED.key: "Return requested — waiting for the return center",
+    OrderStatus.INSPECTED.key: "Inspected — the buyer may accept or contest the grade",
+    OrderStatus.DISPUTED.key: "Disputed — an independent arbiter decides",
+    OrderStatus.SETTLED.key: "Settled",
+    OrderStatus.COMPLETED.key: "Completed — no return; paid out to the brand",
+    OrderStatus.CANCELLED.key: "Cancelled — not delivered in time, refunded",
+    OrderStatus.SECOND_INSPECTION.key: "Second inspection by an independent inspector pending",
+    OrderStatus.REFUNDED.key: "Refunded — the unit's inspection decides where it goes",
+    OrderStatus.DEFECT_CLAIMED.key: "Defect reported — waiting for the brand's decision",
+    OrderStatus.REISSUE_APPROVED.key: "Defect confirmed — a replacement is on its way",
+    OrderStatus.REISSUED.key: "Replaced — the replacement was delivered",
 }
-RETURN_REASON = {
-    "withdrawal": "Changed mind (statutory withdrawal)",
-    "defective": "Defective",
-    "notasdescribed": "Not as described",
-    "wrongitem": "Wrong item",
-    "damagedintransit": "Damaged in transit",
-    "nolongerneeded": "No longer needed",
-    "other": "Other",
+REASON_TEXT = {
+    ReturnReason.WITHDRAWAL.key: "Changed mind (statutory withdrawal)",
+    ReturnReason.DEFECTIVE.key: "Defective",
+    ReturnReason.NOT_AS_DESCRIBED.key: "Not as described",
+    ReturnReason.WRONG_ITEM.key: "Wrong item",
+    ReturnReason.DAMAGED_IN_TRANSIT.key: "Damaged in transit",
+    ReturnReason.NO_LONGER_NEEDED.key: "No longer needed",
+    ReturnReason.OTHER.key: "Other",
 }
 STATUTORY_BASIS = {
     "EU": "EU consumer law (Directive 2011/83/EU right of withdrawal)",
@@ -221,11 +206,19 @@ def _grade_letter(value: Any) -> str | None:
     return {"1": "A", "2": "B", "3": "C"}.get(text, text)
 
 
+def _step_label(step: str) -> str:
+    """What a step is called when the view gave no label: the registry vocabulary's word (returntrace.vocab)."""
+    try:
+        return step_label(BizStep[step.upper()])
+    except KeyError:
+        return humanize(step)
+
+
 def _registry_step(e: TimelineEntry) -> Step:
     when, when_iso = format_time(e.event_time)
     kind = DISPOSITION_KIND.get(e.disposition or "") or STEP_KIND.get(e.step, "transit")
     step = Step(
-        label=e.label or STEP_LABELS.get(e.step, humanize(e.step)),
+        label=e.label or _step_label(e.step),
         kind=kind,
         when=when,
         when_iso=when_iso,
@@ -296,7 +289,7 @@ def _escrow_steps(rs: ReturnStatus, grade: str | None, currency: Currency, inspe
 
     requested = _event(rs, "ReturnRequested")
     if rs.requested_at or requested:
-        reason = RETURN_REASON.get((rs.reason or "").replace("_", "").lower(), humanize(rs.reason or "")) if rs.reason else None
+        reason = REASON_TEXT.get(rs.reason, humanize(rs.reason)) if rs.reason else None
         add(_at(Step(label="Return requested", kind="return", lines=[f"Reason: {reason}"] if reason else []), rs.requested_at or _event_time(requested, block_time), requested))
 
     if rs.inspection:
@@ -592,10 +585,10 @@ def _unit_links(view: UnitView) -> dict[str, Any]:
 
 
 def _return_rows(rs: ReturnStatus, grade: str | None, currency: Currency) -> list[Row]:
-    rows = [Row("Order", f"#{rs.order_id} ({rs.market})"), Row("Status", ORDER_STATUS.get(rs.status, humanize(rs.status)), emphasis=True)]
+    rows = [Row("Order", f"#{rs.order_id} ({rs.market})"), Row("Status", STATUS_TEXT.get(rs.status, humanize(rs.status)), emphasis=True)]
     rows.append(Row("Paid", f"{format_amount(int(rs.price) + int(rs.delivery_fee), currency)} (delivery {format_amount(rs.delivery_fee, currency)})"))
     if rs.reason:
-        rows.append(Row("Reason for return", RETURN_REASON.get(rs.reason.replace("_", "").lower(), humanize(rs.reason))))
+        rows.append(Row("Reason for return", REASON_TEXT.get(rs.reason, humanize(rs.reason))))
     if grade:
         rows.append(Row("Grade", f"{grade} — {GRADE_MEANING.get(grade, '')}".rstrip(" —"), emphasis=True))
     if rs.remedy == "exchange":

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from web3.exceptions import BadFunctionCallOutput, Web3RPCError
 
 from returntrace import eip712
-from returntrace.policies import Facts, Grade
+from returntrace.escrow import Facts, Grade
 from returntrace.vocab import STEP_ROLES, AggregationAction, BizStep, Disposition
 
 from ...errors import ApiError, storable

@@ -25,28 +25,19 @@ Deduction reasons:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
-from .policies import Grade
+from .enums import Grade, SettlementPath
 
 GRADE_TERMS = "grade_terms"
 DIMINISHED_VALUE = "diminished_value"
 DELIVERY_NOT_REFUNDED = "delivery_not_refunded"
 RETURN_SHIPPING = "return_shipping"
 
-# How each settlement came about: IReturnEscrow.SettlementPath in lower case, then the two ends without a return.
-PATHS = (
-    "graded",  # an inspection the buyer accepted or let pass, or grade A at once
-    "arbitrated",  # the arbiter's decision, on facts it may have corrected
-    "arbiter_silent",  # the arbiter did not decide in time: the attested facts decided
-    "overdue",  # the statutory refund fell due: the attested facts decided, or the uninspected amount
-    "uninspected",  # received but not inspected within the SLA: price and delivery back
-    "on_receipt",  # released at an accredited return center's receiving scan, as grade A
-    "dispatched",  # sent back (the carrier's scan) but never received: as grade A
-    "unit_closed",  # the unit was closed while the order held it: price and delivery back
-    "reissue_failed",  # a replacement never came and the policy waives the defective unit's return
-)
+# How each settlement came about: IReturnEscrow.SettlementPath's keys, then the two ends without a return.
+PATHS = SettlementPath.keys()
 COMPLETED = "completed"  # OrderCompleted: no return, the merchant is paid
 CANCELLED = "cancelled"  # OrderCancelled: never delivered, the buyer is refunded
 
@@ -123,6 +114,8 @@ def from_event(name: str, args: Mapping[str, Any], price: int, delivery_fee: int
         return Breakdown(CANCELLED, price, delivery_fee, price, delivery_fee, 0, 0, refund=refund)
     if name != "OrderSettled":
         raise ValueError(f"{name} does not settle an order")
+    # By component name from the log's struct, unconverted: a part altered in a copy of the log (the
+    # index) must still make a Breakdown, which then shows as not consistent.
     s, path, grade = args["settlement"], int(args["path"]), int(args["grade"])
     return Breakdown(
         kind=PATHS[path] if path < len(PATHS) else str(path), price=price, delivery_fee=delivery_fee,
