@@ -71,7 +71,7 @@ def set_law(policies, admin, market, law):
 def test_preset_laws_are_set(policies):
     for market, law in LAWS.items():
         assert policies.hasLaw(market) is True
-        assert Law(*plain(policies.law(market))) == law
+        assert Law.decode(policies.law(market), policies.abi) == law
     assert policies.hasLaw(MARKET_SPARE) is False
 
 
@@ -90,7 +90,7 @@ def test_only_law_admin_sets_law_and_holidays(policies, actors, who):
         policies.setLaw(MARKET_EU, US_LAW.as_tuple(), {"from": account})
     with brownie.reverts(err("AccessControlUnauthorizedAccount", account.address, role(policies, "LAW_ADMIN_ROLE"))):
         policies.setHoliday(MARKET_EU, 20_000, True, {"from": account})
-    assert Law(*plain(policies.law(MARKET_EU))) == EU_LAW
+    assert Law.decode(policies.law(MARKET_EU), policies.abi) == EU_LAW
     assert policies.isHoliday(MARKET_EU, 20_000) is False
 
 
@@ -250,8 +250,8 @@ def test_policy_is_checked_against_the_law_in_force(policies, admin):
 
 def test_native_coin_is_allowed_in_every_preset_market(policies):
     for market in PRESETS:
-        assert Currency(*plain(policies.currency(market, ZERO_ADDRESS))) == NATIVE
-    assert Currency(*plain(policies.currency(MARKET_SPARE, ZERO_ADDRESS))) == Currency(False, 0, 0, 0)
+        assert Currency.decode(policies.currency(market, ZERO_ADDRESS), policies.abi) == NATIVE
+    assert Currency.decode(policies.currency(MARKET_SPARE, ZERO_ADDRESS), policies.abi) == Currency(False, 0, 0, 0)
 
 
 def test_set_currency_per_market(policies, admin, token):
@@ -259,8 +259,8 @@ def test_set_currency_per_market(policies, admin, token):
     tx = policies.setCurrency(MARKET_SPARE, token, terms.as_tuple(), {"from": admin})
     ev = tx.events["CurrencySet"]
     assert (ev["market"], ev["currency"], plain(ev["terms"])) == (MARKET_SPARE, token.address, terms.as_tuple())
-    assert Currency(*plain(policies.currency(MARKET_SPARE, token))) == terms
-    assert Currency(*plain(policies.currency(MARKET_EU, token))) == Currency(True, 6, 10**18, 5 * 10**18)  # the fixture's, untouched
+    assert Currency.decode(policies.currency(MARKET_SPARE, token), policies.abi) == terms
+    assert Currency.decode(policies.currency(MARKET_EU, token), policies.abi) == Currency(True, 6, 10**18, 5 * 10**18)  # the fixture's, untouched
 
 
 @pytest.mark.parametrize("who", ["stranger", "arbiter", "brand"])

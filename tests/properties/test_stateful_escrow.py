@@ -429,7 +429,7 @@ class EscrowMachine:
         cls.policy_contract.setCurrency(PICKUP_MARKET, ZERO_ADDRESS, PROPERTY_NATIVE, {"from": admin})
         cls.policy_contract.setCurrency(PICKUP_MARKET, token, PROPERTY_TOKEN, {"from": admin})
         cls.rogue = ERC20Mock.deploy("Rogue", "RGE", 0, {"from": admin})  # a currency no market allows
-        cls.laws = {m: Law(*cls.policy_contract.law(m)) for m in MARKETS}
+        cls.laws = {m: Law.decode(cls.policy_contract.law(m), cls.policy_contract.abi) for m in MARKETS}
         cls.versions = {m: cls.policy_contract.currentPolicyVersion(m) for m in MARKETS}
         cls.policies = {m: Policy.decode(cls.policy_contract.policy(m, cls.versions[m]), cls.policy_contract.abi) for m in MARKETS}
         assert cls.policies[PICKUP_MARKET] == PICKUP_POLICY
