@@ -169,6 +169,7 @@ KNOBS: dict[str, tuple[str, str]] = {
     "RT_CHROMIUM": ("tests/api/browser.py", "Chromium to drive when it is not `chromium` on `PATH`"),
     "RT_CLOCK_TICK": ("tests/clock_race.py", "seconds the chain moves after every signature and before every transaction (clock races forced)"),
     "RT_CLOCK_AHEAD": ("tests/clock_race.py", "seconds every test ends ahead of fn_isolation's revert"),
+    "RT_WRITE_DOC_EXAMPLES": ("tests/api/test_integrator_docs.py (`make doc-examples`)", "`1` rewrites docs/integrators.md's example bodies and answers from the test's walk instead of checking them"),
     "RT_STATEFUL_EXAMPLES": ("tests/properties/test_stateful_escrow.py", "examples of the stateful escrow machine (default 8; more for a longer bug hunt)"),
     "RT_BENCH_EVENTS": ("bench/gateway.py", "events the gateway bench sends (default 100000)"),
     "RT_BENCH_SIGNERS": ("bench/gateway.py", "signers in the gateway bench (default 20)"),

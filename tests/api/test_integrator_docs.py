@@ -205,7 +205,7 @@ def test_the_quickstart_bodies_are_accepted_and_its_answers_are_the_gateways(
     )
     assert escrow.order(order_id)["status"] == Status.SETTLED  # a sealed grade A settles at once
 
-    gateway.app.state.indexer.index_once()
+    gateway.services.indexer.index_once()
     [(serial,)] = rows(gateway, "SELECT serial FROM idx_units WHERE unit_id = ?", "0x" + unit.hex())
     view_path = f"/01/{GTIN}/21/{serial}"
     curl = f"curl -H 'Accept: application/json' {BASE_URL}{view_path}"

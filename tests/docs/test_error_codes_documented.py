@@ -71,7 +71,7 @@ def answered_codes(root: Path = API) -> dict[str, set[int]]:
             if isinstance(node, ast.Call):
                 name = _callee(node)
                 if (
-                    name.endswith("Error") or name == "_error"
+                    name.endswith("Error") or name in ("_error", "error_response")
                 ):  # an error built with its code, its first string
                     add(
                         next((codes for a in node.args if (codes := _codes_in(a))), []),
@@ -166,6 +166,7 @@ def test_the_scanner_reads_each_form_of_error(tmp_path):
     """The scanner finds codes in each form the gateway uses (a missing row is no blind spot)."""
     (tmp_path / "forms.py").write_text(
         "raise ApiError(409, 'unit_closed', f'{x}')\n"
+        "return error_response(422, 'invalid_request', detail)\n"
         "raise LinkError('no_serial', 'why', status=404)\n"
         "code = 'invalid_serial' if bad else 'invalid_gtin'\n"
         "class Gone(Base):\n    status, code = 410, 'evidence_corrupted'\n"
@@ -177,6 +178,7 @@ def test_the_scanner_reads_each_form_of_error(tmp_path):
     )
     assert answered_codes(tmp_path) == {
         "unit_closed": {409},
+        "invalid_request": {422},
         "no_serial": {404},
         "invalid_serial": set(),
         "invalid_gtin": set(),
