@@ -46,7 +46,7 @@ class Manifest:
     path: Path | None = None  # where it was read from (named in errors)
 
     @classmethod
-    def load(cls, path: str | Path) -> "Manifest":
+    def load(cls, path: str | Path) -> Manifest:
         try:
             data = json.loads(Path(path).read_text())
         except (OSError, ValueError) as exc:

@@ -92,14 +92,14 @@ class Policy:
         return fields[:i] + (tuple(astuple(t) for t in self.terms),) + fields[i + 1 :]
 
     @classmethod
-    def from_tuple(cls, values: tuple | list) -> "Policy":
+    def from_tuple(cls, values: tuple | list) -> Policy:
         """The inverse of as_tuple: an IReturnPolicies.Policy as the ABI decodes it (a `policy(market,
         version)` call or a PolicySet log), in the struct's field order (tests check it against the ABI)."""
         fields = dataclasses.fields(cls)
         if len(values) != len(fields):
             raise ValueError(f"a Policy has {len(fields)} fields, got {len(values)}")
         kw: dict = {}
-        for f, value in zip(fields, values):
+        for f, value in zip(fields, values, strict=True):
             if f.name == "terms":
                 kw[f.name] = tuple(GradeTerms(int(r), int(p), bool(m), UnitDisposition(int(d))) for r, p, m, d in value)
             else:

@@ -25,8 +25,9 @@ Deduction reasons:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from .policies import Grade
 

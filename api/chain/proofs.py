@@ -46,7 +46,7 @@ class BlockReads:
         self.policies = policies if policies is not None else Permanent()
 
     @classmethod
-    def of(cls, chain: Any, guard: NodeGuard, cache: PerBlock, policies: Permanent | None = None) -> "BlockReads":
+    def of(cls, chain: Any, guard: NodeGuard, cache: PerBlock, policies: Permanent | None = None) -> BlockReads:
         """The current deployment's registry, escrow, reissue desk and policies."""
         return cls(chain.registry, guard, cache, chain.escrow, chain.desk, chain.policies, policies)
 

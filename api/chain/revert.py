@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from eth_abi import decode
 from eth_utils import function_signature_to_4byte_selector

@@ -201,14 +201,14 @@ class Intake:
         units = [bytes.fromhex(e["unitId"][2:]) for e in message["events"]]
         self._open_units(units, "events")
         closed: set[bytes] = set()
-        for i, (e, unit) in enumerate(zip(message["events"], units)):
+        for i, (e, unit) in enumerate(zip(message["events"], units, strict=True)):
             if unit in closed:
                 raise ApiError(409, "unit_closed", f"events[{i}]: an earlier event of this message closes unit 0x{unit.hex()}")
             if closes(e["bizStep"], e["disposition"]):
                 closed.add(unit)
         self._check_parcels_empty(closed)
         units_closed = closed - self.reader.parcels_among(list(closed)) if closed else set()
-        self._check_may_close(signer, roles, {u: e for e, u in zip(message["events"], units) if u in units_closed}, "events")
+        self._check_may_close(signer, roles, {u: e for e, u in zip(message["events"], units, strict=True) if u in units_closed}, "events")
         return [(u, "close") for u in closed]
 
     def _check_may_close(self, signer: str, roles: int, closing: dict[bytes, dict[str, Any]], where: str) -> None:
@@ -326,7 +326,7 @@ class Intake:
             units.append(gs1.unit_id(u["gtin"], u["serial"]))
         existing = self.reader.existing_units(units)  # one batched read for the whole message
         seen: set[bytes] = set()
-        for i, (u, unit) in enumerate(zip(message["units"], units)):
+        for i, (u, unit) in enumerate(zip(message["units"], units, strict=True)):
             if unit in seen or unit in existing or self.outbox.is_pending_unit("0x" + unit.hex()):
                 raise ApiError(409, "unit_exists", f"units[{i}]: unit {u['gtin']:014d}/{u['serial']} is already commissioned")
             seen.add(unit)
@@ -358,7 +358,7 @@ class Intake:
             raise ApiError(409, "unit_closed", "a unit appears twice: the first decommissioning closes it")
         self._open_units(units, "units")
         self._check_may_close(
-            signer, roles, {unit: {"bizStep": BizStep.DECOMMISSIONING, "disposition": u["disposition"]} for unit, u in zip(units, message["units"])}, "units"
+            signer, roles, {unit: {"bizStep": BizStep.DECOMMISSIONING, "disposition": u["disposition"]} for unit, u in zip(units, message["units"], strict=True)}, "units"
         )
         return [(u, "close") for u in units]
 

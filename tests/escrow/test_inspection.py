@@ -6,9 +6,8 @@ import pytest
 from brownie import ZERO_ADDRESS, chain
 
 from returntrace import eip712
-from returntrace.policies import Facts, Grade
+from returntrace.policies import EU, Facts, Grade
 from returntrace.vocab import BizStep, Disposition
-from returntrace.policies import EU
 from tests.support import DAY, DEFAULT_DELIVERY_FEE, DEFAULT_PRICE, DEFAULT_RETURN_FEE, MARKET_EU, MARKET_US, Status, err, next_block_at, opens_after
 
 S, P, U, D = Facts.SEAL_INTACT, Facts.PACKAGING_INTACT, Facts.USED, Facts.DEFECTIVE

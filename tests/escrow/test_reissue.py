@@ -21,8 +21,8 @@ from tests.support import (
     DEFAULT_RETURN_FEE,
     GTIN_INT,
     MARKET_EU,
-    Status,
     ZERO32,
+    Status,
     err,
     next_block_at,
     opens_after,
@@ -43,7 +43,7 @@ PATH_GRADED, PATH_REISSUE_FAILED = 0, 8  # IReturnEscrow.SettlementPath
 
 def settlement(tx) -> dict:
     """The OrderSettled event's settlement as {part: value}."""
-    return dict(zip(SETTLEMENT, plain(tx.events["OrderSettled"]["settlement"])))
+    return dict(zip(SETTLEMENT, plain(tx.events["OrderSettled"]["settlement"]), strict=True))
 
 
 def delivered(shop, price=DEFAULT_PRICE, **buy):
