@@ -154,7 +154,7 @@ def _as_bytes32(value: Any) -> bytes:
 
 def struct_hash(primary: str, message: Mapping[str, Any]) -> bytes:
     """hashStruct(message) per EIP-712, for the flat types above."""
-    abi_types, values = ["bytes32"], [type_hash(primary)]
+    abi_types, values = ["bytes32"], list[Any]([type_hash(primary)])
     for typ, name in TYPES[primary]:
         value = message[name]
         if typ.endswith("[]") and typ[:-2] in TYPES:

@@ -8,7 +8,7 @@ objects and needs nothing but a node URL and the ABIs from the deployment manife
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,7 +71,7 @@ def _named(abi_input: dict[str, Any], value: Any) -> Any:
 class LogDecoder:
     """Decodes raw logs of known contracts: {address: abi}."""
 
-    def __init__(self, contracts: dict[str, list[dict[str, Any]]]) -> None:
+    def __init__(self, contracts: Mapping[str, Sequence[Any]]) -> None:  # an ABI: web3's typed one or the manifest's JSON
         self._specs: dict[tuple[str, bytes], _EventSpec] = {}
         self.addresses = [to_checksum_address(a) for a in contracts]
         for address, abi in contracts.items():
@@ -122,7 +122,7 @@ def raw_logs(w3: Any, addresses: list[str], from_block: int, to_block: int, topi
 
 def iter_ranges(
     w3: Any,
-    addresses: list[str],
+    addresses: Sequence[str],
     from_block: int,
     to_block: int,
     step: int = 2000,

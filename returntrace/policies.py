@@ -87,9 +87,7 @@ class Policy:
     waive_defect_return: bool = False  # an unfulfilled reissue refunds without the defective unit back
 
     def as_tuple(self) -> tuple:
-        fields = astuple(replace(self, terms=()))
-        i = [f.name for f in dataclasses.fields(self)].index("terms")
-        return fields[:i] + (tuple(astuple(t) for t in self.terms),) + fields[i + 1 :]
+        return tuple(tuple(astuple(t) for t in self.terms) if f.name == "terms" else getattr(self, f.name) for f in dataclasses.fields(self))
 
     @classmethod
     def from_tuple(cls, values: tuple | list) -> Policy:

@@ -35,6 +35,14 @@ ORDER_STATUSES = (
 ORDER_STATUS_POS, ORDER_FACTS_POS, ORDER_GRADE_POS = 2, 6, 7  # IReturnEscrow.Order tuple positions
 
 
+def _required(contract: Contract | None, name: str) -> Contract:
+    """A contract only the current deployment's reads have (BlockReads.of): asked of a previous
+    deployment's registry-only reads, a bug, answered like any failed read (behind the guard)."""
+    if contract is None:
+        raise LookupError(f"these reads have no {name} (a previous deployment's registry only)")
+    return contract
+
+
 class BlockReads:
     def __init__(
         self, registry: Contract, guard: NodeGuard, cache: PerBlock, escrow: Contract | None = None, desk: Contract | None = None,
@@ -88,26 +96,26 @@ class BlockReads:
     # ------------------------------------------------------------------ the escrow and the reissue desk
 
     def replacement_of(self, order_id: int, at: BlockRef) -> bytes | None:
-        replacement, _ = self._cached(("reissue", order_id, at), lambda: tuple(self.desk.functions.reissue(order_id).call(block_identifier=at.identifier)))
+        replacement, _ = self._cached(("reissue", order_id, at), lambda: tuple(_required(self.desk, "ReissueDesk").functions.reissue(order_id).call(block_identifier=at.identifier)))
         return bytes(replacement) if int.from_bytes(bytes(replacement), "big") else None
 
     def last_order_of(self, unit_id: bytes, at: BlockRef) -> int:
-        return self._cached(("lastOrderOf", bytes(unit_id), at), lambda: int(self.escrow.functions.lastOrderOf(unit_id).call(block_identifier=at.identifier)))
+        return self._cached(("lastOrderOf", bytes(unit_id), at), lambda: int(_required(self.escrow, "ReturnEscrow").functions.lastOrderOf(unit_id).call(block_identifier=at.identifier)))
 
     def order_state(self, order_id: int, at: BlockRef) -> tuple[str, int, int]:
         """(status name, facts, grade) of the order on-chain at `at`."""
-        o = self._cached(("order", order_id, at), lambda: tuple(self.escrow.functions.order(order_id).call(block_identifier=at.identifier)))
+        o = self._cached(("order", order_id, at), lambda: tuple(_required(self.escrow, "ReturnEscrow").functions.order(order_id).call(block_identifier=at.identifier)))
         status = int(o[ORDER_STATUS_POS])
         return (ORDER_STATUSES[status] if status < len(ORDER_STATUSES) else str(status)), int(o[ORDER_FACTS_POS]), int(o[ORDER_GRADE_POS])
 
     def dispatched_at(self, order_id: int, at: BlockRef) -> int:
         """The escrow's time of the carrier's scan proving the return was sent back (0: none)."""
-        return self._cached(("dispatchedAt", order_id, at), lambda: int(self.escrow.functions.dispatchedAt(order_id).call(block_identifier=at.identifier)))
+        return self._cached(("dispatchedAt", order_id, at), lambda: int(_required(self.escrow, "ReturnEscrow").functions.dispatchedAt(order_id).call(block_identifier=at.identifier)))
 
     def policy(self, market: int, version: int) -> Policy:
         """A market's policy version: read once (a version never changes), behind the guard."""
         key = (int(market), int(version))
-        return self.policies.get(key, lambda: self.guard.guarded(lambda: Policy.from_tuple(self.policy_book.functions.policy(*key).call())))
+        return self.policies.get(key, lambda: self.guard.guarded(lambda: Policy.from_tuple(_required(self.policy_book, "ReturnPolicies").functions.policy(*key).call())))
 
     def return_options(self, order: dict[str, Any], at: BlockRef) -> dict[str, Any] | None:
         """While an Active order may still be returned: when the return period ends (the escrow's
@@ -119,9 +127,9 @@ class BlockReads:
         try:
             policy = self.policy(order["market"], order["policy_version"])
             closes_at, now, quote = self._cached(("options", order_id, at), lambda: (
-                int(self.escrow.functions.returnWindowCloses(order_id).call(block_identifier=at.identifier)),
+                int(_required(self.escrow, "ReturnEscrow").functions.returnWindowCloses(order_id).call(block_identifier=at.identifier)),
                 int(self.w3.eth.get_block(at.identifier)["timestamp"]),
-                self.escrow.functions.quote(order_id, int(Grade.A), sealed, 0).call(block_identifier=at.identifier),
+                _required(self.escrow, "ReturnEscrow").functions.quote(order_id, int(Grade.A), sealed, 0).call(block_identifier=at.identifier),
             ))
         except ChainUnavailable as exc:  # the page shows no options rather than failing
             log.info("return options of order %s not read: %s", order_id, exc)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from eth_abi import decode
@@ -17,7 +17,7 @@ def abi_type(inp: dict[str, Any]) -> str:
 
 
 class RevertDecoder:
-    def __init__(self, abis: Iterable[list[dict[str, Any]]]) -> None:
+    def __init__(self, abis: Iterable[Sequence[Any]]) -> None:  # web3's typed ABIs or the manifest's JSON
         self._errors: dict[bytes, tuple[str, list[str]]] = {}
         for abi in abis:
             for item in abi:

@@ -437,7 +437,7 @@ class IndexReader:
         step: a filter on either selects none. Its time is its block's."""
         if f.signer is not None or f.biz_step is not None:
             return []
-        where, params = [f"name IN ({', '.join('?' * len(SETTLEMENT_EVENTS))})"], list(SETTLEMENT_EVENTS)
+        where, params = [f"name IN ({', '.join('?' * len(SETTLEMENT_EVENTS))})"], list[Any](SETTLEMENT_EVENTS)
         for column, value in (
             ("unit_id = ?", f.unit_id), ("block_time >= ?", f.time_from), ("block_time <= ?", f.time_to), ("block >= ?", f.block_from), ("block <= ?", f.block_to)
         ):

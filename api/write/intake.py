@@ -7,11 +7,10 @@ Each failed check raises ApiError with its own code; nothing is stored unless al
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from eth_account import Account
 from eth_utils import to_checksum_address
-from pydantic import BaseModel
 
 from returntrace import eip712, gs1, hashchain
 from returntrace.policies import Grade, Policy
@@ -47,6 +46,15 @@ ACTION_STEP = {AggregationAction.ADD: BizStep.PACKING, AggregationAction.DELETE:
 Marks = list[tuple[bytes, str]]
 
 
+
+class SignedBody(Protocol):
+    """A request body (api/http/schemas.py, a pydantic model): the signed message and its signature."""
+
+    signature: str
+
+    def model_dump(self) -> dict[str, Any]: ...
+
+
 def items_of(kind: str, body: dict[str, Any]) -> list[dict[str, Any]]:
     """The items a message carries (events, units) or the message itself."""
     if kind == "EventBatch":
@@ -70,7 +78,7 @@ def _check_time(event_time: int, now: int, where: str) -> None:
         raise ApiError(400, "invalid_event_time", f"{where}: eventTime {event_time} is zero or ahead of chain time {now}")
 
 
-def normalize(kind: str, body: BaseModel) -> dict[str, Any]:
+def normalize(kind: str, body: SignedBody) -> dict[str, Any]:
     """The EIP-712 message as signed (GTINs as 14-digit integers, GLNs as integers), JSON-safe."""
     data = body.model_dump()
     data.pop("signature")
@@ -105,7 +113,7 @@ class Intake:
         self.reader, self.outbox, self.margin = reader, outbox, min_deadline_margin
         self.index = index  # names the parcel a unit is already packed in (409 already_packed); None: not named
 
-    def accept(self, kind: str, body: BaseModel) -> tuple[Message, bool]:
+    def accept(self, kind: str, body: SignedBody) -> tuple[Message, bool]:
         message = normalize(kind, body)
         signature = bytes.fromhex(body.signature[2:])
         domain = self.reader.chain.domain_for(kind)
@@ -173,7 +181,7 @@ class Intake:
         if partner is not None and not roles & partner:
             raise ApiError(
                 403, "disposition_not_allowed",
-                f"{where}: only an accredited {partner.name.lower()} may sign disposition {Disposition(disposition).name.lower()}; {signer} holds {Role(roles)!r}",
+                f"{where}: only an accredited {str(partner.name).lower()} may sign disposition {Disposition(disposition).name.lower()}; {signer} holds {Role(roles)!r}",
             )
         _check_time(item["eventTime"], now, where)
 

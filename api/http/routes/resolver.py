@@ -194,7 +194,7 @@ def _resolve(request: Request, unit_view: UnitViewFn) -> Response:
 
 
 # The page, the QR code or the JSON, by the path and the Accept header: documented, served as a Response.
-PAGE_CONTENT = {"text/html": {}, "image/svg+xml": {}, "image/png": {}}
+PAGE_CONTENT: dict[str, dict[str, Any]] = {"text/html": {}, "image/svg+xml": {}, "image/png": {}}
 
 
 @router.get(
