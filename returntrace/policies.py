@@ -8,7 +8,7 @@ the IReturnPolicies structs' field order.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import astuple, dataclass, replace
+from dataclasses import astuple, dataclass
 from enum import IntEnum
 
 DAY = 24 * 3600
