@@ -37,7 +37,7 @@ HIGH = 2 * 10**18  # issue 9 item 8: a 2-coin order above the 1-coin limit
 DEFECTIVE = 1  # IReturnEscrow.ReturnReason.Defective
 SEALED_UNUSED = Facts.SEAL_INTACT | Facts.PACKAGING_INTACT
 # IReturnPolicies.Settlement, in field order (a later version may append parts: only these are compared).
-SETTLEMENT = ("statutory", "refund", "merchantAmount", "points", "voucher", "bonus", "diminished", "shippingDeducted", "disposition")
+SETTLEMENT = ("statutory", "refund", "merchantAmount", "points", "voucher", "bonus", "diminished", "shippingDeducted", "disposition", "priceRefunded", "deliveryRefunded")
 PATH_GRADED, PATH_REISSUE_FAILED = 0, 8  # IReturnEscrow.SettlementPath
 
 
