@@ -29,11 +29,12 @@ export SOLCX_BINARY_PATH := $(CURDIR)/$(VENV)/solcx
 # anvil (brownie's development network) comes from node_modules/.bin.
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help setup network chromium compile test test-fast demo bench bench-gateway doc-examples lock clean distclean
+.PHONY: help setup network chromium compile lint test test-fast demo bench bench-gateway doc-examples lock clean distclean
 
 help:
 	@echo "make setup      install .venv, node_modules and the solc adapter (idempotent)"
 	@echo "make compile    brownie compile"
+	@echo "make lint       ruff check, ruff format --check, mypy (returntrace/, api/) and the import-linter layer contracts"
 	@echo "make test       brownie test $(TESTS) (TEST_ARGS='-k name' to filter): everything, tests/unit included"
 	@echo "make test-fast  the fast tier alone: tests/unit with plain pytest (no chain, no brownie plugin; seconds)"
 	@echo "make demo       brownie run scripts/demo.py (SERVE=$(SERVE) -> RT_SERVE)"
@@ -84,6 +85,16 @@ network: $(VENV_STAMP)
 compile: setup
 	$(BROWNIE) compile
 
+# Settings in pyproject.toml ([tool.ruff], [tool.mypy], [tool.importlinter]); tools pinned in requirements.lock.
+# Every check runs, then the target fails if any failed, so one run reports them all.
+lint: $(VENV_STAMP)
+	@status=0; \
+	echo "== ruff check"; $(BIN)/ruff check . || status=1; \
+	echo "== ruff format --check"; $(BIN)/ruff format --check . || status=1; \
+	echo "== mypy"; $(BIN)/mypy || status=1; \
+	echo "== import-linter"; $(BIN)/lint-imports || status=1; \
+	exit $$status
+
 # pytest exits 5 when no test was collected, so an empty suite fails the build.
 test: setup
 	$(BROWNIE) test $(TESTS) -p no:cacheprovider $(TEST_ARGS)
@@ -118,7 +129,7 @@ lock:
 	rm -rf .lockvenv
 
 clean:
-	rm -rf build reports .hypothesis .pytest_cache
+	rm -rf build reports .hypothesis .pytest_cache .ruff_cache .mypy_cache .import_linter_cache
 	find . -path ./.venv -prune -o -path ./node_modules -prune -o \
 	    -name __pycache__ -type d -exec rm -rf {} +
 

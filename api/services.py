@@ -46,7 +46,7 @@ class Services:
     legacy: tuple[Legacy, ...]  # previous deployments served read-only (RT_LEGACY_MANIFESTS)
 
     @classmethod
-    def open(cls, settings: Settings) -> "Services":
+    def open(cls, settings: Settings) -> Services:
         """Everything the gateway runs on, from `settings`; no thread is started. A manifest that is
         not the current schema, a wrong legacy manifest, or an outbox holding another deployment's
         messages stops it here, before anything is served."""

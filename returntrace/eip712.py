@@ -7,8 +7,9 @@ on-chain getters and cross-check digests against eth-account's own typed-data en
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from eth_abi import encode
 from eth_account import Account
@@ -137,7 +138,7 @@ def type_string(primary: str) -> str:
     )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def type_hash(primary: str) -> bytes:
     """keccak(encodeType), computed once per type (TYPES never changes): struct_hash asks for it
     once per item, a hundred times for a session of events."""
@@ -153,7 +154,7 @@ def _as_bytes32(value: Any) -> bytes:
 
 def struct_hash(primary: str, message: Mapping[str, Any]) -> bytes:
     """hashStruct(message) per EIP-712, for the flat types above."""
-    abi_types, values = ["bytes32"], [type_hash(primary)]
+    abi_types, values = ["bytes32"], list[Any]([type_hash(primary)])
     for typ, name in TYPES[primary]:
         value = message[name]
         if typ.endswith("[]") and typ[:-2] in TYPES:

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 CBV = "https://ref.gs1.org/cbv/"
@@ -121,7 +121,7 @@ def _vocab(value: str, prefix: str | None) -> str:
 
 
 def _value(value: Any) -> str:
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, (bool, float)):
         raise UnhashableEvent(f"{value!r}: booleans and fractions are not stated exactly in a pre-hash string")
     if isinstance(value, int):
         return str(value)
@@ -136,5 +136,5 @@ def _value(value: Any) -> str:
 
 
 def _time(value: str) -> str:
-    t = datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(timezone.utc)
+    t = datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
     return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"

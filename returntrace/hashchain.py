@@ -8,7 +8,7 @@ the closed flag (bit 31) and the event count (bits 0-30).
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from eth_utils import keccak
 

@@ -8,8 +8,9 @@ objects and needs nothing but a node URL and the ABIs from the deployment manife
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any
 
 from eth_abi import decode
 from eth_utils import collapse_if_tuple, event_abi_to_log_topic, to_checksum_address
@@ -43,13 +44,13 @@ class _EventSpec:
 
     def decode(self, topics: Sequence[bytes], data: bytes) -> dict[str, Any]:
         args: dict[str, Any] = {}
-        for (name, typ), topic in zip(self.indexed, topics[1:]):
+        for (name, typ), topic in zip(self.indexed, topics[1:], strict=True):
             if typ in ("string", "bytes") or typ.endswith("]") or typ.startswith("("):
                 args[name] = topic  # dynamic indexed values are only their hash
             else:
                 args[name] = decode([typ], topic)[0]
         if self.data_types:
-            args.update((i["name"], named_value(i, v)) for i, v in zip(self.data_inputs, decode(self.data_types, data)))
+            args.update((i["name"], named_value(i, v)) for i, v in zip(self.data_inputs, decode(self.data_types, data), strict=True))
         for name, value in args.items():
             if isinstance(value, str) and len(value) == 42 and value.startswith("0x"):
                 args[name] = to_checksum_address(value)
@@ -64,13 +65,13 @@ def named_value(abi_input: dict[str, Any], value: Any) -> Any:
     if typ != "tuple":  # tuple[] or tuple[n]
         element = {**abi_input, "type": "tuple"}
         return [named_value(element, v) for v in value]
-    return {c["name"]: named_value(c, v) for c, v in zip(abi_input["components"], value)}
+    return {c["name"]: named_value(c, v) for c, v in zip(abi_input["components"], value, strict=True)}
 
 
 class LogDecoder:
     """Decodes raw logs of known contracts: {address: abi}."""
 
-    def __init__(self, contracts: dict[str, list[dict[str, Any]]]) -> None:
+    def __init__(self, contracts: Mapping[str, Sequence[Any]]) -> None:  # an ABI: web3's typed one or the manifest's JSON
         self._specs: dict[tuple[str, bytes], _EventSpec] = {}
         self.addresses = [to_checksum_address(a) for a in contracts]
         for address, abi in contracts.items():
@@ -121,7 +122,7 @@ def raw_logs(w3: Any, addresses: list[str], from_block: int, to_block: int, topi
 
 def iter_ranges(
     w3: Any,
-    addresses: list[str],
+    addresses: Sequence[str],
     from_block: int,
     to_block: int,
     step: int = 2000,

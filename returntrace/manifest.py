@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from eth_typing import ChecksumAddress
 from eth_utils import to_checksum_address
 
 from .eip712 import Domain
@@ -31,7 +32,7 @@ class ManifestError(RuntimeError):
 class Entry:
     """One contract of the deployment."""
 
-    address: str  # checksummed
+    address: ChecksumAddress
     abi: list[dict[str, Any]]
     domain: Domain | None = None  # the EIP-712 domain of a contract that verifies signatures
 
@@ -46,7 +47,7 @@ class Manifest:
     path: Path | None = None  # where it was read from (named in errors)
 
     @classmethod
-    def load(cls, path: str | Path) -> "Manifest":
+    def load(cls, path: str | Path) -> Manifest:
         try:
             data = json.loads(Path(path).read_text())
         except (OSError, ValueError) as exc:

@@ -165,7 +165,7 @@ def signer_role(step: int, roles: int) -> str:
         allowed = Role(0)
     for candidates in (roles & allowed, roles):
         for role in Role:
-            if candidates & role:
+            if candidates & role and role.name is not None:  # single flags are named; only combinations are not
                 return role.name.lower()
     return "unaccredited"
 

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
-
 from api.chain.client import AUDITOR_RPC, RpcProfile
 from returntrace import gs1, hashchain, history, logs
 from returntrace.manifest import Manifest, ManifestError
@@ -222,11 +221,11 @@ def _print_integrity(report: dict[str, Any]) -> None:
 
 
 def _print_history(h: dict[str, Any]) -> None:
-    from datetime import datetime, timezone
+    from datetime import UTC, datetime
 
     print(f"Unit {h['unitId']}  GTIN {h['gtin']}  serial {h['serial']}  brand {h['brand']}")
     for e in h["timeline"]:
-        when = datetime.fromtimestamp(e["event_time"], tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")
+        when = datetime.fromtimestamp(e["event_time"], tz=UTC).strftime("%Y-%m-%d %H:%M:%SZ")
         extra = "".join(
             f"  {k} {v}" for k, v in (("disposition", e["disposition"]), ("evidence", e["evidence"]), ("bizTransaction", e["biz_transaction"])) if v
         )

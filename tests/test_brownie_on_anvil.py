@@ -44,11 +44,14 @@ def test_a_transaction_the_node_is_still_storing_is_not_called_dropped(monkeypat
         response = real(method, params)
         if method == "eth_sendTransaction" and "result" in response:
             storing_until[response["result"].lower()] = time.monotonic() + 0.3
-        elif method in ("eth_getTransactionReceipt", "eth_getTransactionByHash") and response.get("result"):
-            if storing_until.get(str(params[0]).lower(), 0) > time.monotonic():
-                if method == "eth_getTransactionReceipt":
-                    return {**response, "result": None}
-                return {**response, "result": {**response["result"], "blockHash": None, "blockNumber": None, "transactionIndex": None}}
+        elif (
+            method in ("eth_getTransactionReceipt", "eth_getTransactionByHash")
+            and response.get("result")
+            and storing_until.get(str(params[0]).lower(), 0) > time.monotonic()
+        ):
+            if method == "eth_getTransactionReceipt":
+                return {**response, "result": None}
+            return {**response, "result": {**response["result"], "blockHash": None, "blockNumber": None, "transactionIndex": None}}
         return response
 
     monkeypatch.setattr(provider, "make_request", make_request)

@@ -37,6 +37,8 @@ A `brownie run` script (bench, demo) calls `tools.brownie_anvil.patch()` first.
 
 from __future__ import annotations
 
+import contextlib
+
 
 def sync_clock() -> None:
     """Sets brownie's clock offset to anvil's, so chain.time() is the time anvil gives a block now."""
@@ -85,10 +87,8 @@ def patch() -> None:
             from brownie import web3
             from web3.exceptions import TimeExhausted
 
-            try:
+            with contextlib.suppress(TimeExhausted):  # never mined: brownie's dropped/replacement logic decides
                 web3.eth.wait_for_transaction_receipt(self.txid, timeout=RECEIPT_WAIT, poll_latency=0.01)
-            except TimeExhausted:
-                pass  # never mined: brownie's dropped/replacement logic decides
         return await_confirmation(self, block_number, required_confs)
 
     transaction.TransactionReceipt._await_confirmation = receipt_first

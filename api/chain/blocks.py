@@ -8,6 +8,8 @@ in caches (two blocks of one number are two keys).
 
 from __future__ import annotations
 
+from typing import Literal
+
 from dataclasses import dataclass
 
 
@@ -17,7 +19,7 @@ class BlockRef:
     hash: str | None = None
 
     @property
-    def identifier(self) -> int | str:
+    def identifier(self) -> int | Literal["latest"]:
         """What web3 and JSON-RPC take as `block_identifier`."""
         return "latest" if self.number is None else self.number
 

@@ -65,7 +65,7 @@ class Chain:
     domains: dict[str, eip712.Domain]
 
     @classmethod
-    def on(cls, w3: Web3, manifest: Manifest) -> "Chain":
+    def on(cls, w3: Web3, manifest: Manifest) -> Chain:
         """The deployment `manifest` describes, its contracts bound to the client `w3`. ManifestError
         for a manifest of another schema or without a contract the gateway reads."""
         if manifest.schema != SCHEMA:
@@ -93,7 +93,7 @@ class Chain:
         )
 
     @classmethod
-    def connect(cls, rpc_url: str, manifest_path: Path, rpc: RpcProfile = REQUEST_RPC) -> "Chain":
+    def connect(cls, rpc_url: str, manifest_path: Path, rpc: RpcProfile = REQUEST_RPC) -> Chain:
         """The deployment of the manifest at `manifest_path`, on a client of its own (tools and tests)."""
         return cls.on(rpc.web3(rpc_url), Manifest.load(manifest_path))
 
@@ -136,7 +136,7 @@ class LegacyDeployment:
     desk: None = None
 
     @classmethod
-    def on(cls, w3: Web3, manifest: Manifest) -> "LegacyDeployment":
+    def on(cls, w3: Web3, manifest: Manifest) -> LegacyDeployment:
         if manifest.schema == SCHEMA:
             raise ManifestError(f"{manifest.path} describes a deployment of schema {manifest.schema}, the current one: it is RT_MANIFEST, not a legacy manifest")
         if manifest.schema not in LEGACY_SCHEMAS:

@@ -5,7 +5,8 @@ unreachable) instead of waiting one timeout per read. Any failure to read is Cha
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 
 class ChainUnavailable(Exception):

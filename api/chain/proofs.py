@@ -28,6 +28,22 @@ from .guard import ChainUnavailable, NodeGuard
 log = logging.getLogger("returntrace.proofs")
 
 
+def _required(contract: Contract | None, name: str) -> Contract:
+    """A contract only the current deployment's reads have (BlockReads.of): asked of a previous
+    deployment's registry-only reads, a bug, answered like any failed read (behind the guard)."""
+    if contract is None:
+        raise LookupError(f"these reads have no {name} (a previous deployment's registry only)")
+    return contract
+
+
+def _decoded(contract: Contract | None, name: str, struct: Any, function: str, *args: Any, at: BlockRef | None = None) -> Any:
+    """`function(*args)` of `contract` (at `at`, or the latest block) decoded by name into `struct`
+    (a returntrace.escrow struct) with the contract's own ABI."""
+    c = _required(contract, name)
+    call = c.functions[function](*args)
+    return struct.decode(call.call(block_identifier=at.identifier) if at else call.call(), c.abi)
+
+
 class BlockReads:
     def __init__(
         self, registry: Contract, guard: NodeGuard, cache: PerBlock, escrow: Contract | None = None, desk: Contract | None = None,
@@ -39,7 +55,7 @@ class BlockReads:
         self.policies = policies if policies is not None else Permanent()
 
     @classmethod
-    def of(cls, chain: Any, guard: NodeGuard, cache: PerBlock, policies: Permanent | None = None) -> "BlockReads":
+    def of(cls, chain: Any, guard: NodeGuard, cache: PerBlock, policies: Permanent | None = None) -> BlockReads:
         """The current deployment's registry, escrow, reissue desk and policies."""
         return cls(chain.registry, guard, cache, chain.escrow, chain.desk, chain.policies, policies)
 
@@ -82,28 +98,28 @@ class BlockReads:
 
     def replacement_of(self, order_id: int, at: BlockRef) -> bytes | None:
         reissue: Reissue = self._cached(
-            ("reissue", order_id, at), lambda: Reissue.decode(self.desk.functions.reissue(order_id).call(block_identifier=at.identifier), self.desk.abi)
+            ("reissue", order_id, at), lambda: _decoded(self.desk, "ReissueDesk", Reissue, "reissue", order_id, at=at)
         )
         return reissue.replacement if int.from_bytes(reissue.replacement, "big") else None
 
     def last_order_of(self, unit_id: bytes, at: BlockRef) -> int:
-        return self._cached(("lastOrderOf", bytes(unit_id), at), lambda: int(self.escrow.functions.lastOrderOf(unit_id).call(block_identifier=at.identifier)))
+        return self._cached(("lastOrderOf", bytes(unit_id), at), lambda: int(_required(self.escrow, "ReturnEscrow").functions.lastOrderOf(unit_id).call(block_identifier=at.identifier)))
 
     def order_state(self, order_id: int, at: BlockRef) -> tuple[str, int, int]:
         """(status name, facts, grade) of the order on-chain at `at`."""
         o: Order = self._cached(
-            ("order", order_id, at), lambda: Order.decode(self.escrow.functions.order(order_id).call(block_identifier=at.identifier), self.escrow.abi)
+            ("order", order_id, at), lambda: _decoded(self.escrow, "ReturnEscrow", Order, "order", order_id, at=at)
         )
         return o.status.key, o.facts, int(o.grade)
 
     def dispatched_at(self, order_id: int, at: BlockRef) -> int:
         """The escrow's time of the carrier's scan proving the return was sent back (0: none)."""
-        return self._cached(("dispatchedAt", order_id, at), lambda: int(self.escrow.functions.dispatchedAt(order_id).call(block_identifier=at.identifier)))
+        return self._cached(("dispatchedAt", order_id, at), lambda: int(_required(self.escrow, "ReturnEscrow").functions.dispatchedAt(order_id).call(block_identifier=at.identifier)))
 
     def policy(self, market: int, version: int) -> Policy:
         """A market's policy version: read once (a version never changes), behind the guard."""
         key = (int(market), int(version))
-        return self.policies.get(key, lambda: self.guard.guarded(lambda: Policy.decode(self.policy_book.functions.policy(*key).call(), self.policy_book.abi)))
+        return self.policies.get(key, lambda: self.guard.guarded(lambda: _decoded(self.policy_book, "ReturnPolicies", Policy, "policy", *key)))
 
     def return_options(self, order: dict[str, Any], at: BlockRef) -> dict[str, Any] | None:
         """While an Active order may still be returned: when the return period ends (the escrow's
@@ -115,9 +131,9 @@ class BlockReads:
         try:
             policy = self.policy(order["market"], order["policy_version"])
             closes_at, now, quote = self._cached(("options", order_id, at), lambda: (
-                int(self.escrow.functions.returnWindowCloses(order_id).call(block_identifier=at.identifier)),
+                int(_required(self.escrow, "ReturnEscrow").functions.returnWindowCloses(order_id).call(block_identifier=at.identifier)),
                 int(self.w3.eth.get_block(at.identifier)["timestamp"]),
-                Settlement.decode(self.escrow.functions.quote(order_id, int(Grade.A), sealed, 0).call(block_identifier=at.identifier), self.escrow.abi),
+                _decoded(self.escrow, "ReturnEscrow", Settlement, "quote", order_id, int(Grade.A), sealed, 0, at=at),
             ))
         except ChainUnavailable as exc:  # the page shows no options rather than failing
             log.info("return options of order %s not read: %s", order_id, exc)

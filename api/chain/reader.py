@@ -6,7 +6,7 @@ change are Expiring, and what decides a message's fate now is read every time.""
 from __future__ import annotations
 
 from eth_abi import encode
-from eth_utils import keccak
+from eth_utils import keccak, to_checksum_address
 from requests.exceptions import RequestException
 from web3.exceptions import ContractCustomError, ContractLogicError
 
@@ -116,7 +116,7 @@ class ChainReader:
             return True
         if self.eoas.fresh(account) is not MISSING:
             return False
-        if len(self.chain.w3.eth.get_code(account)) > 0:
+        if len(self.chain.w3.eth.get_code(to_checksum_address(account))) > 0:
             self.contracts.put(account, True)
             return True
         self.eoas.put(account, True)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from eth_abi import decode
 from eth_utils import function_signature_to_4byte_selector
@@ -16,7 +17,7 @@ def abi_type(inp: dict[str, Any]) -> str:
 
 
 class RevertDecoder:
-    def __init__(self, abis: Iterable[list[dict[str, Any]]]) -> None:
+    def __init__(self, abis: Iterable[Sequence[Any]]) -> None:  # web3's typed ABIs or the manifest's JSON
         self._errors: dict[bytes, tuple[str, list[str]]] = {}
         for abi in abis:
             for item in abi:

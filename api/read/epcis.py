@@ -48,7 +48,7 @@ an event of its own:
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -84,7 +84,7 @@ def gln_uri(gln: int | str, base: str = DIGITAL_LINK) -> str:
 
 
 def iso_time(ts: int) -> str:
-    return datetime.fromtimestamp(int(ts), tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(int(ts), tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _vocab(uri: str | None, prefix: str) -> str | None:
@@ -250,7 +250,7 @@ def document(
         "@context": CONTEXT,
         "type": "EPCISDocument",
         "schemaVersion": "2.0",
-        "creationDate": (now or datetime.now(timezone.utc)).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "creationDate": (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
         "epcisBody": {"eventList": events},
     }
     if evidence_files:

@@ -255,6 +255,7 @@ class Indexer(Worker):
             unit_id = hex32(a["unitId"]) if "unitId" in a else None
             o: dict[str, Any] | None = None
             if e.name == "OrderPlaced":
+                assert order_id is not None and self.escrow is not None  # the escrow's event, naming its order
                 ref = order_ref(self.chain.chain_id, self.escrow, order_id)
                 o = {
                     "order_id": order_id, "unit_id": unit_id, "buyer": a["buyer"], "merchant": a["merchant"], "market": int(a["market"]),
@@ -273,7 +274,7 @@ class Indexer(Worker):
                 log.warning("%s for order %d, which the index has not seen placed (tx %s)", e.name, order_id, e.tx_hash)
             if e.name == "ReplacementLinked":  # kept under the replacement unit: its view finds the order it replaces
                 unit_id = hex32(a["replacementUnitId"])
-            if o is not None:
+            if o is not None and order_id is not None:  # an order row always has its id
                 o["updated_block"] = e.block
                 batch.orders[order_id] = o
             batch.escrow_events.append((e.name, order_id, unit_id, json.dumps(_json_safe(a)), e.block, when, e.tx_hash, e.log_index))

@@ -10,9 +10,10 @@ orders are not read.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from returntrace.manifest import Manifest, ManifestError
 

@@ -5,6 +5,7 @@ index makes about it proved on-chain at the indexed block (api/chain/proofs.py).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from returntrace.escrow import Facts, Grade, Remedy, ReturnReason, UnitDisposition
@@ -115,8 +116,9 @@ class OrderViews:
                 "location": f"{int(released['args']['location']):013d}", "refund": rs.settlement.refund, "points": rs.settlement.points,
                 "block": released["block"], "txHash": released["tx_hash"], "time": released["block_time"],
             }
-        if rs.remedy == "exchange" and rs.settlement is not None and (rs.settlement.parts or {}).get("voucher") not in (None, "0"):
-            rs.voucher_points = rs.settlement.parts["voucher"]
+        voucher = (rs.settlement.parts or {}).get("voucher") if rs.settlement is not None else None
+        if rs.remedy == "exchange" and voucher not in (None, "0"):
+            rs.voucher_points = voucher
         disputed = last("OrderDisputed")
         if disputed is not None:
             by = disputed["args"]["by"]
@@ -155,12 +157,12 @@ class OrderViews:
         claimed = last("DefectClaimed")
         if claimed is not None:
             decided = last("DefectClaimDecided")
-            lapsed = last("DefectClaimLapsed") is not None  # nobody decided in time: the claim became a return at the merchant's expense
+            claim_lapsed = last("DefectClaimLapsed") is not None  # nobody decided in time: the claim became a return at the merchant's expense
             auto = bool(claimed["args"].get("autoApproved"))
             rs.defect_claim = {
                 "evidence": self.evidence.name(claimed["args"].get("evidence")), "autoApproved": auto,
-                "decided": decided is not None or auto or lapsed, "approved": auto or bool(decided and decided["args"].get("approved")),
-                "returnedUndecided": lapsed, "time": claimed["block_time"], "block": claimed["block"],
+                "decided": decided is not None or auto or claim_lapsed, "approved": auto or bool(decided and decided["args"].get("approved")),
+                "returnedUndecided": claim_lapsed, "time": claimed["block_time"], "block": claimed["block"],
             }
         unfulfilled = last("ReissueUnfulfilled")
         linked = None if unfulfilled is not None else last("ReplacementLinked")  # the replacement went back to stock
@@ -174,7 +176,7 @@ class OrderViews:
                 replacement = linked["args"]["replacementUnitId"]
                 reissue["replacement"] = unit_ref(replacement, keys, self.public_url)
                 reissue["verified"], reissue["reason"] = self._prove(
-                    lambda: self.links.replacement_of(o["order_id"], at(block, block_hash)), bytes32(replacement),
+                    lambda links: links.replacement_of(o["order_id"], at(block, block_hash)), bytes32(replacement),
                     f"ReissueDesk.reissue({o['order_id']}).replacement", block,
                 )
             if completed is not None:
@@ -187,15 +189,15 @@ class OrderViews:
         """The index's status, facts and grade of the order against `ReturnEscrow.order` at the indexed block."""
         expected = (o["status"], int(o["facts"] or 0), int(o["grade"] or 0))
         verified, reason = self._prove(
-            lambda: self.links.order_state(o["order_id"], at(block, block_hash)), expected, f"ReturnEscrow.order({o['order_id']}) (status, facts, grade)", block
+            lambda links: links.order_state(o["order_id"], at(block, block_hash)), expected, f"ReturnEscrow.order({o['order_id']}) (status, facts, grade)", block
         )
         return {"verified": verified, "block": block, "reason": reason}
 
-    def _prove(self, read: Any, expected: Any, what: str, block: int | None) -> tuple[bool, str | None]:
+    def _prove(self, read: Callable[[BlockReads], Any], expected: Any, what: str, block: int | None) -> tuple[bool, str | None]:
         if self.links is None:
             return False, "chain unreachable: no on-chain reader"
         try:
-            onchain = read()
+            onchain = read(self.links)
         except ChainUnavailable as exc:
             return False, f"chain unreachable: {exc}"
         if onchain != expected:
@@ -204,7 +206,7 @@ class OrderViews:
 
     def replacement_for(self, unit_id: bytes, replaced: dict[str, Any], keys: dict, block: int | None, block_hash: str | None = None) -> dict[str, Any]:
         order_id = int(replaced["order_id"])
-        verified, reason = self._prove(lambda: self.links.last_order_of(unit_id, at(block, block_hash)), order_id, "ReturnEscrow.lastOrderOf(unit)", block)
+        verified, reason = self._prove(lambda links: links.last_order_of(unit_id, at(block, block_hash)), order_id, "ReturnEscrow.lastOrderOf(unit)", block)
         return {
             "orderId": order_id, "original": unit_ref(replaced["args"]["originalUnitId"], keys, self.public_url),
             "verified": verified, "reason": reason, "block": replaced["block"], "txHash": replaced["tx_hash"],

@@ -8,7 +8,8 @@ unit by the index's GTIN and serial only when they hash to its id.
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from returntrace import gs1, history
 from returntrace.history import LifecycleRecord

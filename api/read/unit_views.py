@@ -37,7 +37,8 @@ def _fate(row: dict[str, Any], organization: int | None, at_event: bool = True) 
     """Where the unit went when the event `row` closed it: donated to / recycled by an organisation
     (the signer's organisation at the event's block when `at_event`, else as indexed now), or destroyed."""
     disposition, step = int(row["disposition"]), int(row["biz_step"])
-    kind = {Disposition.DONATED: "donated", Disposition.RECYCLED: "recycled", Disposition.DESTROYED: "destroyed"}.get(disposition)
+    fates: dict[int, str] = {Disposition.DONATED: "donated", Disposition.RECYCLED: "recycled", Disposition.DESTROYED: "destroyed"}
+    kind = fates.get(disposition)
     if kind is None:
         kind = "decommissioned" if step == BizStep.DECOMMISSIONING else "closed"
     return {
@@ -109,7 +110,7 @@ class UnitViews:
         block_hash = cursor.block_hash if cursor else None
         h, verification = self.unit_history(unit, rows, parcels, block, block_hash)
         return_status = self.orders.return_status(order, order_events) if order else None
-        if return_status is not None:
+        if return_status is not None and order is not None:  # a return status comes from an order
             self.orders.add_details(return_status, order, order_events, keys, block, block_hash)
         return UnitView(
             unit_id=key,
@@ -143,13 +144,14 @@ class UnitViews:
             members = history.parcel_contents(records)
             keys = r.units_keys(["0x" + m.hex() for m in members])
         block = cursor.block if cursor else None
+        block_hash = cursor.block_hash if cursor else None
         rebuilt = (history.chain_records(records) or [0])[-1]
         count = hashchain.count_of(rebuilt)
         contents_verified, contents_reason, size = False, None, None
         try:
-            onchain = self.reads.record(parcel_id, at(block, cursor.block_hash)) if block is not None else None
-            if onchain is not None:
-                parents, onchain_size = self.reads.parcel_content(parcel_id, members, at(block, cursor.block_hash))
+            onchain = self.reads.record(parcel_id, at(block, block_hash)) if block is not None else None
+            if onchain is not None and block is not None:
+                parents, onchain_size = self.reads.parcel_content(parcel_id, members, at(block, block_hash))
                 p = history.parcel_history_of(parcel_id, block, records, onchain, parents, onchain_size)
                 size, contents_verified = p.onchain_size, p.verified
                 if not p.contents_on_chain:

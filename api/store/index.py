@@ -35,10 +35,11 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from contextlib import contextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from returntrace import gs1
 
@@ -254,7 +255,7 @@ class OrderRef(NamedTuple):
     order_id: int
     placed: tuple[int, int]
 
-    def at(self, position: tuple[int, int]) -> "OrderRef | None":
+    def at(self, position: tuple[int, int]) -> OrderRef | None:
         """This reference as a scan at `position` names it: only an order placed before the scan is
         its order (a scan signed with a future order's reference stays a bare reference), so what
         an exported event says never changes once both are on-chain."""
@@ -307,19 +308,19 @@ class IndexReader:
 
     def unit(self, unit_id: str) -> dict[str, Any] | None:
         row = self.db.execute(f"SELECT {', '.join(UNIT_COLUMNS)} FROM idx_units WHERE unit_id = ?", (unit_id,)).fetchone()
-        return dict(zip(UNIT_COLUMNS, row)) if row else None
+        return dict(zip(UNIT_COLUMNS, row, strict=True)) if row else None
 
     def product(self, gtin: str) -> dict[str, Any] | None:
         row = self.db.execute("SELECT gtin, brand, class_flags, markets FROM idx_products WHERE gtin = ?", (gtin,)).fetchone()
-        return dict(zip(("gtin", "brand", "class_flags", "markets"), row)) if row else None
+        return dict(zip(("gtin", "brand", "class_flags", "markets"), row, strict=True)) if row else None
 
     def events_of(self, unit_id: str) -> list[dict[str, Any]]:
         rows = self.db.execute(f"SELECT {', '.join(EVENT_COLUMNS)} FROM idx_events WHERE unit_id = ? ORDER BY seq", (unit_id,)).fetchall()
-        return [dict(zip(EVENT_COLUMNS, r)) for r in rows]
+        return [dict(zip(EVENT_COLUMNS, r, strict=True)) for r in rows]
 
     def parcel(self, parcel_id: str) -> dict[str, Any] | None:
         row = self.db.execute(f"SELECT {', '.join(PARCEL_COLUMNS)} FROM idx_parcels WHERE parcel_id = ?", (parcel_id,)).fetchone()
-        return dict(zip(PARCEL_COLUMNS, row)) if row else None
+        return dict(zip(PARCEL_COLUMNS, row, strict=True)) if row else None
 
     def organization(self, account: str) -> int | None:
         """The organisation GLN the accreditor recorded for an actor (as indexed now)."""
@@ -347,7 +348,7 @@ class IndexReader:
     def parcels_with_events(self) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]]]]:
         """Every parcel with its chain rows in order (parcels are few next to units: one query each)."""
         for p in self.db.execute(f"SELECT {', '.join(PARCEL_COLUMNS)} FROM idx_parcels ORDER BY parcel_id").fetchall():
-            parcel = dict(zip(PARCEL_COLUMNS, p))
+            parcel = dict(zip(PARCEL_COLUMNS, p, strict=True))
             yield parcel, self.events_of(parcel["parcel_id"])
 
     def orders(self, order_ids: list[int]) -> dict[int, dict[str, Any]]:
@@ -355,14 +356,14 @@ class IndexReader:
         out = {}
         for chunk in _chunks(sorted(set(order_ids))):
             for row in self.db.execute(f"SELECT {', '.join(ORDER_COLUMNS)} FROM idx_orders WHERE order_id IN ({', '.join('?' * len(chunk))})", chunk):
-                out[row[0]] = dict(zip(ORDER_COLUMNS, row))
+                out[row[0]] = dict(zip(ORDER_COLUMNS, row, strict=True))
         return out
 
     def latest_order(self, unit_id: str) -> dict[str, Any] | None:
         row = self.db.execute(
             f"SELECT {', '.join(ORDER_COLUMNS)} FROM idx_orders WHERE unit_id = ? ORDER BY order_id DESC LIMIT 1", (unit_id,)
         ).fetchone()
-        return dict(zip(ORDER_COLUMNS, row)) if row else None
+        return dict(zip(ORDER_COLUMNS, row, strict=True)) if row else None
 
     def orders_by_refs(self, refs: list[str]) -> dict[str, OrderRef]:
         """{ref: OrderRef} for the order and RMA references of indexed orders, with where each order
@@ -398,7 +399,7 @@ class IndexReader:
         ).fetchall()
         out = []
         for r in rows:
-            entry = dict(zip(ESCROW_EVENT_COLUMNS, r))
+            entry = dict(zip(ESCROW_EVENT_COLUMNS, r, strict=True))
             entry["args"] = json.loads(entry["args"])
             out.append(entry)
         return out
@@ -428,7 +429,7 @@ class IndexReader:
             + " ORDER BY e.block, e.log_index LIMIT ?"
         )
         rows = self.db.execute(sql, params + [limit]).fetchall()
-        return [dict(zip(EVENT_COLUMNS + ("gtin", "serial", "parcel_sscc"), r)) for r in rows]
+        return [dict(zip(EVENT_COLUMNS + ("gtin", "serial", "parcel_sscc"), r, strict=True)) for r in rows]
 
     def settlements(self, f: EventFilter, after: tuple[int, int] | None, limit: int) -> list[dict[str, Any]]:
         """Escrow settlement logs (SETTLEMENT_EVENTS) matching the filter in chain order after the
@@ -436,7 +437,7 @@ class IndexReader:
         step: a filter on either selects none. Its time is its block's."""
         if f.signer is not None or f.biz_step is not None:
             return []
-        where, params = [f"name IN ({', '.join('?' * len(SETTLEMENT_EVENTS))})"], list(SETTLEMENT_EVENTS)
+        where, params = [f"name IN ({', '.join('?' * len(SETTLEMENT_EVENTS))})"], list[Any](SETTLEMENT_EVENTS)
         for column, value in (
             ("unit_id = ?", f.unit_id), ("block_time >= ?", f.time_from), ("block_time <= ?", f.time_to), ("block >= ?", f.block_from), ("block <= ?", f.block_to)
         ):
@@ -451,7 +452,7 @@ class IndexReader:
         ).fetchall()
         out = []
         for r in rows:
-            entry = dict(zip(ESCROW_EVENT_COLUMNS, r))
+            entry = dict(zip(ESCROW_EVENT_COLUMNS, r, strict=True))
             entry["args"] = json.loads(entry["args"])
             out.append(entry)
         return out
@@ -468,7 +469,7 @@ class IndexReader:
                 (parcel_id, c["tx_hash"], c["struct_hash"]),
             ).fetchone()
             if row is not None:
-                out[(c["tx_hash"], c["struct_hash"])] = dict(zip(EVENT_COLUMNS + ("gtin", "serial", "parcel_sscc"), row))
+                out[(c["tx_hash"], c["struct_hash"])] = dict(zip(EVENT_COLUMNS + ("gtin", "serial", "parcel_sscc"), row, strict=True))
         return out
 
     def units_with_events(self) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]]]]:
@@ -477,12 +478,12 @@ class IndexReader:
         events = self.db.execute(f"SELECT {', '.join(EVENT_COLUMNS)} FROM idx_events ORDER BY unit_id, seq")
         pending = events.fetchone()
         for u in units:
-            unit = dict(zip(UNIT_COLUMNS, u))
+            unit = dict(zip(UNIT_COLUMNS, u, strict=True))
             rows = []
             while pending is not None and pending[0] < unit["unit_id"]:
                 pending = events.fetchone()  # events of a unit row that is missing: skipped (the unit row drives)
             while pending is not None and pending[0] == unit["unit_id"]:
-                rows.append(dict(zip(EVENT_COLUMNS, pending)))
+                rows.append(dict(zip(EVENT_COLUMNS, pending, strict=True)))
                 pending = events.fetchone()
             yield unit, rows
 
@@ -656,7 +657,7 @@ class SqliteIndex:
         with self.read() as r:
             for chunk in _chunks(sorted(set(ids))):
                 for row in r.db.execute(f"SELECT {', '.join(columns)} FROM {table} WHERE {key} IN ({', '.join('?' * len(chunk))})", chunk):
-                    out[row[0]] = dict(zip(columns, row))
+                    out[row[0]] = dict(zip(columns, row, strict=True))
         return out
 
     def orders(self, order_ids: list[int]) -> dict[int, dict[str, Any]]:
@@ -717,10 +718,8 @@ class SqliteIndex:
         self._closed = True
         with self._readers_lock:
             for db in self._readers:
-                try:
+                with suppress(sqlite3.ProgrammingError):
                     db.close()
-                except sqlite3.ProgrammingError:
-                    pass
             self._readers.clear()
         with self._write_lock:
             self._db.close()

@@ -7,11 +7,10 @@ Each failed check raises ApiError with its own code; nothing is stored unless al
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from eth_account import Account
 from eth_utils import to_checksum_address
-from pydantic import BaseModel
 
 from returntrace import eip712, gs1, hashchain
 from returntrace.escrow import Facts, Grade, Order, OrderStatus, Policy, Remedy, ReturnReason
@@ -30,6 +29,15 @@ INSPECTABLE = (OrderStatus.RETURN_REQUESTED, OrderStatus.SECOND_INSPECTION, Orde
 ACTION_STEP = {AggregationAction.ADD: BizStep.PACKING, AggregationAction.DELETE: BizStep.UNPACKING}
 # A check's marks: (unit id, "create" | one of outbox.MARKS) — what the message does to units once mined.
 Marks = list[tuple[bytes, str]]
+
+
+
+class SignedBody(Protocol):
+    """A request body (api/http/schemas.py, a pydantic model): the signed message and its signature."""
+
+    signature: str
+
+    def model_dump(self) -> dict[str, Any]: ...
 
 
 def items_of(kind: str, body: dict[str, Any]) -> list[dict[str, Any]]:
@@ -55,7 +63,7 @@ def _check_time(event_time: int, now: int, where: str) -> None:
         raise ApiError(400, "invalid_event_time", f"{where}: eventTime {event_time} is zero or ahead of chain time {now}")
 
 
-def normalize(kind: str, body: BaseModel) -> dict[str, Any]:
+def normalize(kind: str, body: SignedBody) -> dict[str, Any]:
     """The EIP-712 message as signed (GTINs as 14-digit integers, GLNs as integers), JSON-safe."""
     data = body.model_dump()
     data.pop("signature")
@@ -90,7 +98,7 @@ class Intake:
         self.reader, self.outbox, self.margin = reader, outbox, min_deadline_margin
         self.index = index  # names the parcel a unit is already packed in (409 already_packed); None: not named
 
-    def accept(self, kind: str, body: BaseModel) -> tuple[Message, bool]:
+    def accept(self, kind: str, body: SignedBody) -> tuple[Message, bool]:
         message = normalize(kind, body)
         signature = bytes.fromhex(body.signature[2:])
         domain = self.reader.chain.domain_for(kind)
@@ -158,7 +166,7 @@ class Intake:
         if partner is not None and not roles & partner:
             raise ApiError(
                 403, "disposition_not_allowed",
-                f"{where}: only an accredited {partner.name.lower()} may sign disposition {Disposition(disposition).name.lower()}; {signer} holds {Role(roles)!r}",
+                f"{where}: only an accredited {str(partner.name).lower()} may sign disposition {Disposition(disposition).name.lower()}; {signer} holds {Role(roles)!r}",
             )
         _check_time(item["eventTime"], now, where)
 
@@ -186,14 +194,14 @@ class Intake:
         units = [bytes.fromhex(e["unitId"][2:]) for e in message["events"]]
         self._open_units(units, "events")
         closed: set[bytes] = set()
-        for i, (e, unit) in enumerate(zip(message["events"], units)):
+        for i, (e, unit) in enumerate(zip(message["events"], units, strict=True)):
             if unit in closed:
                 raise ApiError(409, "unit_closed", f"events[{i}]: an earlier event of this message closes unit 0x{unit.hex()}")
             if closes(e["bizStep"], e["disposition"]):
                 closed.add(unit)
         self._check_parcels_empty(closed)
         units_closed = closed - self.reader.parcels_among(list(closed)) if closed else set()
-        self._check_may_close(signer, roles, {u: e for e, u in zip(message["events"], units) if u in units_closed}, "events")
+        self._check_may_close(signer, roles, {u: e for e, u in zip(message["events"], units, strict=True) if u in units_closed}, "events")
         return [(u, "close") for u in closed]
 
     def _check_may_close(self, signer: str, roles: int, closing: dict[bytes, dict[str, Any]], where: str) -> None:
@@ -311,7 +319,7 @@ class Intake:
             units.append(gs1.unit_id(u["gtin"], u["serial"]))
         existing = self.reader.existing_units(units)  # one batched read for the whole message
         seen: set[bytes] = set()
-        for i, (u, unit) in enumerate(zip(message["units"], units)):
+        for i, (u, unit) in enumerate(zip(message["units"], units, strict=True)):
             if unit in seen or unit in existing or self.outbox.is_pending_unit("0x" + unit.hex()):
                 raise ApiError(409, "unit_exists", f"units[{i}]: unit {u['gtin']:014d}/{u['serial']} is already commissioned")
             seen.add(unit)
@@ -343,7 +351,7 @@ class Intake:
             raise ApiError(409, "unit_closed", "a unit appears twice: the first decommissioning closes it")
         self._open_units(units, "units")
         self._check_may_close(
-            signer, roles, {unit: {"bizStep": BizStep.DECOMMISSIONING, "disposition": u["disposition"]} for unit, u in zip(units, message["units"])}, "units"
+            signer, roles, {unit: {"bizStep": BizStep.DECOMMISSIONING, "disposition": u["disposition"]} for unit, u in zip(units, message["units"], strict=True)}, "units"
         )
         return [(u, "close") for u in units]
 

@@ -17,8 +17,10 @@ from typing import Any
 
 from eth_abi import encode
 from eth_account import Account
+from eth_typing import ChecksumAddress, HexStr
 from eth_utils import function_abi_to_4byte_selector, to_checksum_address
 from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhausted, TransactionNotFound, Web3RPCError
+from web3.types import TxParams
 
 from returntrace import eip712
 
@@ -88,7 +90,7 @@ class Relayer(Worker):
         self.batch_max_events = batch_max_events
         # ReturnPolicies' errors too: the escrow's calls into it revert with them.
         self.decoder = RevertDecoder([chain.registry.abi, chain.escrow.abi, chain.points.abi, chain.desk.abi, chain.policies.abi])
-        self._abi: dict[str, tuple[str, bytes, list[str]]] = {}
+        self._abi: dict[str, tuple[ChecksumAddress, bytes, list[str]]] = {}
         for kind, (contract_name, fn_name, _) in TARGETS.items():
             contract = getattr(chain, contract_name)
             if contract is None:  # no ReissueDesk in the manifest: its messages cannot be accepted
@@ -138,7 +140,7 @@ class Relayer(Worker):
                 groups.append([m])
         return groups
 
-    def _call(self, group: list[Message]) -> dict[str, Any]:
+    def _call(self, group: list[Message]) -> TxParams:
         """The transaction fields that carry a group: encoded once with eth_abi (web3's contract
         encoder validates every value and costs ~10x more on 1,000-event batches)."""
         kind = group[0].kind
@@ -150,7 +152,7 @@ class Relayer(Worker):
         else:
             fields = call_args(group[0])
             args = (fields[:-1], fields[-1])
-        return {"from": self.account.address, "to": to, "data": "0x" + (selector + encode(types, args)).hex()}
+        return {"from": self.account.address, "to": to, "data": HexStr("0x" + (selector + encode(types, args)).hex())}
 
     def _estimate(self, group: list[Message]) -> int:
         return self.chain.w3.eth.estimate_gas(self._call(group))
@@ -225,7 +227,7 @@ class Relayer(Worker):
 
     def _broadcast(self, raw: str) -> None:
         try:
-            self.chain.w3.eth.send_raw_transaction(raw)
+            self.chain.w3.eth.send_raw_transaction(HexStr(raw))
         except Web3RPCError as exc:
             text = str(exc).lower()
             # Already in the pool or mined: the receipt decides.
@@ -236,7 +238,7 @@ class Relayer(Worker):
     def _await(self, tx_hash: str, message_ids: list[str], timeout: float = 60.0) -> bool:
         """Waits for the receipt and settles the transaction. False if none came in time."""
         try:
-            receipt = self.chain.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=timeout, poll_latency=0.02)
+            receipt = self.chain.w3.eth.wait_for_transaction_receipt(HexStr(tx_hash), timeout=timeout, poll_latency=0.02)
         except TimeExhausted:
             return False
         if receipt["status"] == 1:
@@ -252,7 +254,7 @@ class Relayer(Worker):
         settled = 0
         for tx in self.outbox.unfinished_transactions():
             try:
-                receipt = self.chain.w3.eth.get_transaction_receipt(tx.tx_hash)
+                receipt = self.chain.w3.eth.get_transaction_receipt(HexStr(tx.tx_hash))
             except TransactionNotFound:
                 receipt = None
             if receipt is None:
@@ -290,5 +292,5 @@ class Relayer(Worker):
         self.outbox.confirm_transaction(tx_hash, block, follow_ups)
 
     @property
-    def address(self) -> str:
+    def address(self) -> ChecksumAddress:
         return to_checksum_address(self.account.address)

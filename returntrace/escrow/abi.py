@@ -104,7 +104,7 @@ def _build(cls: type[S], named: Mapping[str, Any]) -> S:
         name = camel(f.name)
         if name not in named:
             raise AbiMismatch(f"{cls.SOLIDITY} has no component {name!r} ({cls.__name__}.{f.name})")
-        kwargs[f.name] = _convert(_hints(cls)[f.name], named[name], f"{cls.__name__}.{f.name}")
+        kwargs[f.name] = _convert(_hints(typing.cast(type, cls))[f.name], named[name], f"{cls.__name__}.{f.name}")
     return cls(**kwargs)
 
 

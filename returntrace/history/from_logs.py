@@ -41,7 +41,7 @@ def unit_ids(registry: Any, from_block: int = 0, to_block: int | str = "latest",
     last = w3.eth.get_block(to_block)["number"] if isinstance(to_block, str) else to_block
     topic = _topic(registry, "UnitCommissioned")
     decoder = logs.LogDecoder({registry.address: registry.abi})
-    out = []
+    out: list[bytes] = []
     for _, _, raw in logs.iter_ranges(w3, [registry.address], from_block, last, step, topics=[topic]):
         out.extend(bytes(e.args["unitId"]) for e in logs.decoded(decoder, raw))
     return out

@@ -18,6 +18,7 @@ def parcel_windows(records: list[LifecycleRecord], parcels: dict[bytes, list[Lif
     open_stay: tuple[int, bytes, bytes] | None = None  # (index of the ADD link, parcel id, its struct hash)
 
     def close(end: int | None, end_hash: bytes | None) -> None:
+        assert open_stay is not None  # called only while a stay is open
         start, parcel, start_hash = open_stay
         chain = parcels.get(parcel, [])
         hashes = [r.struct_hash() if r.kind == "aggregation" else None for r in chain]
@@ -32,7 +33,7 @@ def parcel_windows(records: list[LifecycleRecord], parcels: dict[bytes, list[Lif
     for i, r in enumerate(records):
         if r.kind != "aggregation":
             continue
-        if r.action == AggregationAction.ADD:
+        if r.action == AggregationAction.ADD and r.parcel_id is not None:  # an aggregation always names its parcel
             open_stay = (i, r.parcel_id, r.struct_hash())
         elif r.action == AggregationAction.DELETE and open_stay is not None:
             close(i, r.struct_hash())

@@ -3,8 +3,9 @@ from such links: the struct hash each kind of link chains, and the record after 
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from eth_utils import keccak
 

@@ -52,6 +52,6 @@ def read_words(registry: Any, selector: bytes, ids: list[bytes], block: int | st
                 answers = None
         if answers is None:
             answers = [logs.rpc(w3, "eth_call", params(u)) for u in chunk]
-        for u, value in zip(chunk, answers):
+        for u, value in zip(chunk, answers, strict=True):
             out[bytes(u)] = int(value, 16) if value not in ("0x", None) else 0
     return out

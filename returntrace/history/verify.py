@@ -3,6 +3,7 @@ units, and one unit's or parcel's history with its parcels and their content."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,7 +48,7 @@ def mismatch_reason(rebuilt: int, onchain: int, block: int | None = None) -> str
     return f"mismatch: the chain head differs with {n_chain} events on both sides{at}: an event was altered"
 
 
-def integrity_report(block: int, checks: list[UnitCheck], events: int, parcels: list[UnitCheck] = ()) -> dict[str, Any]:
+def integrity_report(block: int, checks: list[UnitCheck], events: int, parcels: Sequence[UnitCheck] = ()) -> dict[str, Any]:
     """The integrity report both the gateway (/v1/audit/integrity) and the auditor CLI print.
     Parcels' chains are counted apart from units'; `events` counts the links of both."""
     mismatches = [c for c in checks if not c.verified]

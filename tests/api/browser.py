@@ -13,6 +13,7 @@ it writes there. The page is emulated as a phone (width, device pixel ratio, mob
 from __future__ import annotations
 
 import base64
+import contextlib
 import itertools
 import json
 import os
@@ -76,7 +77,7 @@ class Chromium:
 
     # --- life cycle ---------------------------------------------------------------------------
 
-    def __enter__(self) -> "Chromium":
+    def __enter__(self) -> Chromium:
         self.profile = Path(tempfile.mkdtemp(prefix="rt-chromium-"))
         self.log = self.profile / "chromium.log"
         with open(self.log, "wb") as log:
@@ -97,10 +98,8 @@ class Chromium:
 
     def __exit__(self, *exc: Any) -> None:
         if self.ws is not None:
-            try:
+            with contextlib.suppress(Exception):
                 self.ws.close()
-            except Exception:
-                pass
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
             try:

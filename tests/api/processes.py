@@ -28,7 +28,7 @@ class AnvilProcess:
         self.state = state
         self.proc: subprocess.Popen | None = None
 
-    def start(self) -> "AnvilProcess":
+    def start(self) -> AnvilProcess:
         cmd = [str(ANVIL), "--port", str(self.port), "--chain-id", "31337", "--hardfork", "cancun", "--gas-limit", "30000000",
                "--block-base-fee-per-gas", "0", "--dump-state", str(self.state), "--quiet"]
         if self.state.exists():

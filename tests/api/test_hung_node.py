@@ -10,7 +10,8 @@ machine: they tell ~2 s from the ~52 s of retried timeouts, never 2.0 s from 2.5
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient

@@ -173,7 +173,7 @@ def test_indexer_takes_2000_events_in_one_round(gateway, builder):
     items = [builder.commission_item(f"T{i:04d}", GTIN_INT) for i in range(100)]
     builder.commission("brand", items)
     units = [gs1.unit_id(GTIN_INT, i["serial"]) for i in items]
-    for n in range(19):
+    for _ in range(19):
         builder.record("carrier", [builder.event(u, BizStep.ARRIVING, "carrier") for u in units])
     gateway.services.indexer.index_once()
     assert rows(gateway, "SELECT COUNT(*) FROM idx_events")[0][0] == 2000

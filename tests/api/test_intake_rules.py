@@ -112,9 +112,8 @@ def test_a_manifest_without_the_desk_or_the_policies_is_refused_at_startup(gatew
         del data["contracts"][missing]
     broken = tmp_path / "manifest.json"
     broken.write_text(json.dumps(data))
-    with pytest.raises(ManifestError, match="schema 1" if missing == "schemaVersion" else f"has no {missing}"):
-        with TestClient(create_app(gateway_settings.replace(manifest=broken))):
-            pass
+    with pytest.raises(ManifestError, match="schema 1" if missing == "schemaVersion" else f"has no {missing}"), TestClient(create_app(gateway_settings.replace(manifest=broken))):
+        pass
 
 
 def test_a_closing_made_elsewhere_within_the_reader_ttl_fails_on_chain_with_its_error(gateway, record, destined):

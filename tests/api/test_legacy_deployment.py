@@ -180,9 +180,8 @@ def test_a_legacy_manifest_that_is_not_a_previous_deployments_is_refused_at_star
         manifests, error = (path,), "has no TraceRegistry"
     else:
         manifests, error = (old.manifest, old.manifest), "another legacy manifest names"
-    with pytest.raises(ManifestError, match=error):
-        with TestClient(create_app(gateway_settings.replace(legacy_manifests=manifests))):
-            pass
+    with pytest.raises(ManifestError, match=error), TestClient(create_app(gateway_settings.replace(legacy_manifests=manifests))):
+        pass
     assert not list(tmp_path.glob("*.legacy-*"))  # refused before any index file was made
 
 

@@ -48,9 +48,8 @@ def test_an_outbox_is_rebound_to_another_deployment_only_when_drained(gateway_se
             outbox.bind(Chain.connect(web3.provider.endpoint_uri, other_manifest).deployment)
     finally:
         outbox.close()
-    with pytest.raises(OutboxNotDrained):
-        with TestClient(create_app(moved)):
-            pass
+    with pytest.raises(OutboxNotDrained), TestClient(create_app(moved)):
+        pass
 
     # Drained under its own deployment …
     with TestClient(create_app(gateway_settings)) as client:

@@ -23,7 +23,7 @@ def old_shape(new: Any, like: Any) -> Any:
     if isinstance(like, dict):
         return {k: old_shape(new[k], v) for k, v in like.items()}
     if isinstance(like, list):
-        return [old_shape(n, o) for n, o in zip(new, like)] if len(new) == len(like) else new
+        return [old_shape(n, o) for n, o in zip(new, like, strict=True)] if len(new) == len(like) else new
     return new
 
 

@@ -125,13 +125,13 @@ def test_markets_end_at_63(policies, admin):
     policies.setHoliday(63, 1, True, {"from": admin})
     for market in (64, 2**32 - 1):
         for call in (
-            lambda: set_law(policies, admin, market, US_LAW),
-            lambda: policies.setHoliday(market, 1, True, {"from": admin}),
-            lambda: policies.setPolicy(market, US.as_tuple(), {"from": admin}),
-            lambda: policies.setCurrency(market, ZERO_ADDRESS, NATIVE.as_tuple(), {"from": admin}),
+            lambda m: set_law(policies, admin, m, US_LAW),
+            lambda m: policies.setHoliday(m, 1, True, {"from": admin}),
+            lambda m: policies.setPolicy(m, US.as_tuple(), {"from": admin}),
+            lambda m: policies.setCurrency(m, ZERO_ADDRESS, NATIVE.as_tuple(), {"from": admin}),
         ):
             with brownie.reverts(err("ReturnPoliciesInvalidMarket", market)):
-                call()
+                call(market)
 
 
 # ---------------------------------------------------------------- policies and versions

@@ -22,8 +22,8 @@ from tests.support import (
     DEFAULT_RETURN_FEE,
     GTIN_INT,
     MARKET_EU,
-    Status,
     ZERO32,
+    Status,
     err,
     next_block_at,
     opens_after,
@@ -38,13 +38,13 @@ HIGH = 2 * 10**18  # issue 9 item 8: a 2-coin order above the 1-coin limit
 DEFECTIVE = ReturnReason.DEFECTIVE
 SEALED_UNUSED = Facts.SEAL_INTACT | Facts.PACKAGING_INTACT
 # IReturnPolicies.Settlement, in field order (a later version may append parts: only these are compared).
-SETTLEMENT = ("statutory", "refund", "merchantAmount", "points", "voucher", "bonus", "diminished", "shippingDeducted", "disposition")
+SETTLEMENT = ("statutory", "refund", "merchantAmount", "points", "voucher", "bonus", "diminished", "shippingDeducted", "disposition", "priceRefunded", "deliveryRefunded")
 PATH_GRADED, PATH_REISSUE_FAILED = SettlementPath.GRADED, SettlementPath.REISSUE_FAILED
 
 
 def settlement(tx) -> dict:
     """The OrderSettled event's settlement as {part: value}."""
-    return dict(zip(SETTLEMENT, plain(tx.events["OrderSettled"]["settlement"])))
+    return dict(zip(SETTLEMENT, plain(tx.events["OrderSettled"]["settlement"]), strict=True))
 
 
 def delivered(shop, price=DEFAULT_PRICE, **buy):

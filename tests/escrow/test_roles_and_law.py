@@ -3,7 +3,7 @@
 cannot be minted), each written as the attacker's steps followed by the victim's fair outcome."""
 
 from dataclasses import replace
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 
 import brownie
 import pytest
@@ -165,7 +165,7 @@ PERIODS = [
     ("eu-end-of-day", MARKET_EU, at(date(2025, 3, 3), EU_TZ, 23, 59, 59), 14, date(2025, 3, 17), MON, EU_TZ),
     ("eu-next-day", MARKET_EU, at(date(2025, 3, 4), EU_TZ), 14, date(2025, 3, 18), TUE, EU_TZ),
     # 02:00 UTC on Tuesday is still Monday 22:00 in the Union's latest time zone: Monday counts.
-    ("eu-latest-time-zone", MARKET_EU, at(date(2025, 3, 4), timezone.utc, 2), 14, date(2025, 3, 17), MON, EU_TZ),
+    ("eu-latest-time-zone", MARKET_EU, at(date(2025, 3, 4), UTC, 2), 14, date(2025, 3, 17), MON, EU_TZ),
     # A period ending on a Saturday or a Sunday ends on the Monday (Art. 3(4)).
     ("eu-ends-saturday", MARKET_EU, at(date(2025, 3, 1), EU_TZ, 12), 14, date(2025, 3, 17), MON, EU_TZ),
     ("eu-ends-sunday", MARKET_EU, at(date(2025, 3, 2), EU_TZ, 12), 14, date(2025, 3, 17), MON, EU_TZ),
@@ -173,7 +173,7 @@ PERIODS = [
     ("cn-ends-saturday", MARKET_CN, at(date(2025, 3, 1), CN_TZ, 10), 7, date(2025, 3, 10), MON, CN_TZ),
     ("cn-ends-sunday", MARKET_CN, at(date(2025, 3, 2), CN_TZ, 10), 7, date(2025, 3, 10), MON, CN_TZ),
     # 17:00 UTC on Sunday 2 March is already Monday 01:00 in Beijing: Monday does not count.
-    ("cn-time-zone", MARKET_CN, at(date(2025, 3, 2), timezone.utc, 17), 7, date(2025, 3, 10), MON, CN_TZ),
+    ("cn-time-zone", MARKET_CN, at(date(2025, 3, 2), UTC, 17), 7, date(2025, 3, 10), MON, CN_TZ),
     # The US law sets no weekend rule: a period ending on a Saturday ends there (UTC-10).
     ("us-no-weekend-rule", MARKET_US, at(date(2025, 3, 1), US_TZ, 12), 7, date(2025, 3, 8), SAT, US_TZ),
 ]
@@ -223,7 +223,7 @@ def test_eu_withdrawal_of_an_order_delivered_on_a_friday_evening(shop, escrow, r
     friday = now + timedelta(days=7 + (FRI - now.weekday()) % 7)
     assert friday.weekday() == FRI
     delivered = at(friday, EU_TZ, 21)
-    assert datetime.fromtimestamp(delivered, timezone.utc).weekday() == SAT
+    assert datetime.fromtimestamp(delivered, UTC).weekday() == SAT
     last_day = friday + timedelta(days=14)
     assert last_day.weekday() == FRI  # a working day: nothing moves it (no EU holiday registered)
     end = last_second(last_day, EU_TZ)

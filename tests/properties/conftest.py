@@ -217,7 +217,7 @@ def read_batch(*reads) -> list:
             else:
                 batch.add(web3.eth.call({"to": r[0]._address, "data": r[0].encode_input(*r[1:])}))
         raw = batch.execute()
-    return [value if isinstance(r, str) else r[0].decode_output(value) for r, value in zip(reads, raw)]
+    return [value if isinstance(r, str) else r[0].decode_output(value) for r, value in zip(reads, raw, strict=True)]
 
 
 @pytest.fixture

@@ -49,7 +49,7 @@ class Split:
     disposition: int = 0
 
     @classmethod
-    def of(cls, value) -> "Split":
+    def of(cls, value) -> Split:
         """From quote()/settlement()'s return value or an OrderSettled event's `settlement`."""
         v = list(value)[:9]
         return cls(bool(v[0]), *(int(x) for x in v[1:]))

@@ -221,7 +221,7 @@ def test_settlement_view_matches_model(lab, market, rules, seed):
     version = set_rules(lab, market, law, policy)
     cases = random_inputs(random.Random(seed), policy, 64)
     got = read_batch(*[(lab.policies.settlement, on_chain_terms(market, version, t), w, int(g), f, v) for t, w, g, f, v in cases])
-    for (terms, in_withdrawal, grade, facts, v), value in zip(cases, got):
+    for (terms, in_withdrawal, grade, facts, v), value in zip(cases, got, strict=True):
         expected = model_settlement(law, policy, grade, terms, in_withdrawal=in_withdrawal, facts=facts, diminished_value=v)
         assert Split.of(value) == expected, (law, policy, terms, in_withdrawal, grade, facts, v)
         assert_conserves(expected, terms, policy, grade)
@@ -241,10 +241,11 @@ def test_period_end_matches_model(lab, market, law, holidays, starts, days):
     lab.policies.setLaw(market, law.as_tuple(), {"from": admin})
     for day in set(holidays):
         lab.policies.setHoliday(market, day, True, {"from": admin})
-    starts = starts[:12] + [h * DAY + (s % DAY) - law.utc_offset_minutes * 60 - d * DAY for h, s, d in zip(holidays or [19_000], starts[12:], days[12:])]
+    # as many clustered starts as holidays (at most 12): zips stop at the shorter list, days past them unused
+    starts = starts[:12] + [h * DAY + (s % DAY) - law.utc_offset_minutes * 60 - d * DAY for h, s, d in zip(holidays or [19_000], starts[12:], days[12:], strict=False)]
     starts = [max(s, DAY) for s in starts]
-    got = read_batch(*[(lab.policies.periodEnd, market, s, d) for s, d in zip(starts, days)])
-    for s, d, end in zip(starts, days, got):
+    got = read_batch(*[(lab.policies.periodEnd, market, s, d) for s, d in zip(starts, days, strict=False)])
+    for s, d, end in zip(starts, days, got, strict=False):
         assert end == period_end(law, s, d, frozenset(holidays)), (law, s, d, holidays)
 
 
@@ -280,7 +281,7 @@ class Order:
 
     def quotes_match(self, facts: int, diminished: int, *, in_withdrawal: bool | None = None) -> None:
         got = read_batch(*[(self.escrow.quote, self.id, int(g), facts, diminished) for g in (Grade.A, Grade.B, Grade.C)])
-        for g, value in zip((Grade.A, Grade.B, Grade.C), got):
+        for g, value in zip((Grade.A, Grade.B, Grade.C), got, strict=True):
             assert Split.of(value) == self.model(g, facts, diminished, in_withdrawal=in_withdrawal), f"grade {g.name}"
 
 

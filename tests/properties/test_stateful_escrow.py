@@ -839,7 +839,7 @@ class EscrowMachine:
         refs = [(o.unit, order_ref(self.escrow, o.id)) for o in orders]
         batch = self.ops.parcel_batch("carrier", BizStep.DELIVERING, Disposition.DELIVERED, refs, event_time=latest_time() - lag)
         scans = self.scan(list(orders), "carrier", batch)
-        for o, s in zip(orders, scans or ()):
+        for o, s in zip(orders, scans or (), strict=False):  # no scans when refused
             o.delivery = o.delivery or s  # the first scan counts
             assert self.escrow.deliveredAt(o.id) == o.delivered_at
         self.stats["deliver" + ("_late" if lag > orders[0].relay else "")] += 1
@@ -854,7 +854,7 @@ class EscrowMachine:
         refs = [(o.unit, rma_ref(self.escrow, o.id)) for o in orders]
         batch = self.ops.parcel_batch("warehouse", BizStep.RECEIVING, Disposition.RETURNED, refs, event_time=latest_time() - lag, location=location)
         scans = self.scan(list(orders), "warehouse", batch)
-        for o, s in zip(orders, scans or ()):
+        for o, s in zip(orders, scans or (), strict=False):  # no scans when refused
             o.receipt = o.receipt or s  # the first scan counts, with its place (recorded before the request: never)
             assert self.escrow.returnReceivedAt(o.id) == o.received_at
         self.stats["receive"] += 1
@@ -1775,7 +1775,7 @@ class EscrowMachine:
             calls.append({"to": fn._address, "from": self.addr(caller), "data": fn.encode_input(o.id), "gas": hex(10_000_000)})
         payload = [{"jsonrpc": "2.0", "id": i, "method": "eth_call", "params": [c, "latest", {}, {"time": when}]} for i, c in enumerate(calls)]
         answers = sorted(requests.post(self.rpc, json=payload, timeout=60).json(), key=lambda a: a["id"])
-        for o, answer in zip(open_orders, answers):
+        for o, answer in zip(open_orders, answers, strict=True):
             assert "error" not in answer, f"order {o.id} ({o.status.name}) has no way out: {answer.get('error')}"
         self.stats["open_orders_checked"] += len(open_orders)
 

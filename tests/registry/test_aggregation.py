@@ -50,7 +50,7 @@ def test_add_packs_units_and_links_parcel_and_children(registry, commission, agg
     h = eip712.struct_hash("Aggregation", item)
     carrier = actors["carrier"].address
     assert registry.unitRecord(PARCEL_ID) == hashchain.link(0, carrier, h)
-    for u, b in zip(units, before):
+    for u, b in zip(units, before, strict=True):
         assert registry.unitRecord(u) == hashchain.link(b, carrier, h)
         assert registry.parentOf(u) == "0x" + PARCEL_ID.hex()
     assert registry.parcelSize(PARCEL_ID) == 3
@@ -64,7 +64,7 @@ def test_add_packs_units_and_links_parcel_and_children(registry, commission, agg
     assert rec["evidence"] == "0x" + "05" * 32 and rec["bizTransaction"] == "0x" + "06" * 32
     children = tx.events["UnitAggregated"]
     assert len(children) == 3
-    for ev, u in zip(children, units):
+    for ev, u in zip(children, units, strict=True):
         assert (ev["unitId"], ev["parcelId"], ev["signer"], ev["aggregationHash"]) == ("0x" + u.hex(), "0x" + PARCEL_ID.hex(), carrier, "0x" + h.hex())
 
 

@@ -4,7 +4,7 @@ from brownie import chain
 
 from returntrace import eip712, gs1, hashchain
 from scripts import deploy
-from tests.support import err, GLN_BRAND, GTIN_INT, ZERO32
+from tests.support import GLN_BRAND, GTIN_INT, ZERO32, err
 
 
 def _unit(serial, **fields):

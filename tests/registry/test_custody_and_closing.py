@@ -5,7 +5,7 @@ unit whose settled order's attested facts sent it there; nobody closes a unit an
 
 import brownie
 import pytest
-from brownie import TraceRegistry, ZERO_ADDRESS, chain, web3
+from brownie import ZERO_ADDRESS, TraceRegistry, chain, web3
 from eth_account import Account
 
 from returntrace import eip712, gs1, hashchain, history

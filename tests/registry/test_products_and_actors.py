@@ -4,7 +4,7 @@ from brownie import TraceRegistry
 
 from returntrace import gs1
 from returntrace.vocab import STEP_ROLES, BizStep, Role
-from tests.support import err, GLN_CARRIER, GTIN_INT
+from tests.support import GLN_CARRIER, GTIN_INT, err
 
 ACCREDITOR = brownie.web3.keccak(text="ACCREDITOR_ROLE").hex()
 

@@ -4,10 +4,9 @@ accredited local return centers per market."""
 import brownie
 from brownie import chain
 
-from tests.support import GLN_CARRIER, GLN_WAREHOUSE, MARKET_CN, MARKET_EU, MARKET_US, err, plain
-
 from returntrace import gs1
 from returntrace.vocab import BizStep, Disposition
+from tests.support import GLN_CARRIER, GLN_WAREHOUSE, MARKET_CN, MARKET_EU, MARKET_US, err, plain
 
 CENTER = int(gs1.with_check_digit("950600000103"))  # a dock of the warehouse organisation
 RMA = b"\x03" * 32

@@ -210,7 +210,7 @@ def test_a_component_the_abi_lacks_is_refused():
         {"type": "tuple", "internalType": "struct IReturnPolicies.Settlement", "name": "", "components": [c for c in components if c["name"] != "bonus"]},
     ]}]
     with pytest.raises(AbiMismatch, match="bonus"):
-        Settlement.decode(tuple(v for c, v in zip(components, value) if c["name"] != "bonus"), without_bonus)
+        Settlement.decode(tuple(v for c, v in zip(components, value, strict=True) if c["name"] != "bonus"), without_bonus)
     with pytest.raises(AbiMismatch, match="IReturnPolicies.Policy"):
         Policy.decode(value, without_bonus)  # this ABI has no Policy at all
     with pytest.raises(AbiMismatch):

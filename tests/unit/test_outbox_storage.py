@@ -98,7 +98,7 @@ def test_an_outbox_with_integer_columns_is_migrated_on_open(tmp_path):
 
     outbox = SqliteOutbox(path)
     try:
-        for seq, mid, status, nonce, deadline in old:
+        for _seq, mid, status, nonce, deadline in old:
             m = outbox.get(mid)
             assert (m.status, m.nonce, m.deadline, m.body, m.accepted_at) == (status, nonce, deadline, {"nonce": nonce}, 1.0)
         assert [m.id for m in outbox.pending(10)] == ["0x03", "0x04"]  # relaying order kept

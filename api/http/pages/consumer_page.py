@@ -10,10 +10,11 @@ same second share.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
 
 from returntrace.escrow import OrderStatus, ReturnReason
 from returntrace.vocab import BizStep, step_label
@@ -106,7 +107,7 @@ def format_time(ts: int | None) -> tuple[str | None, str | None]:
     """(`3 May 2026, 14:05 UTC`, ISO 8601) of a unix time; (None, None) for none."""
     if not ts:
         return None, None
-    t = datetime.fromtimestamp(int(ts), tz=timezone.utc)
+    t = datetime.fromtimestamp(int(ts), tz=UTC)
     return f"{t.day} {t:%b %Y, %H:%M} UTC", t.isoformat().replace("+00:00", "Z")
 
 
@@ -439,7 +440,7 @@ def build_page(
 
     timeline = list(view.timeline)  # chain order already: a parcel's scans carry the parcel chain's seq
     steps = [_registry_step(e) for e in timeline]
-    inspected = [s for s, e in zip(steps, timeline) if e.step == "inspecting"]
+    inspected = [s for s, e in zip(steps, timeline, strict=True) if e.step == "inspecting"]
     if rs is not None:
         steps = _merge(steps, _escrow_steps(rs, grade, currency, inspected, block_time))
 
@@ -534,7 +535,7 @@ def build_parcel_page(view: ParcelView) -> ParcelPage:
     else:
         note = f"{n} unit{'s' if n != 1 else ''} as indexed; not proved on-chain: {view.contents_reason or 'unknown reason'}."
     steps = [_registry_step(e) for e in view.timeline]
-    for s, e in zip(steps, view.timeline):
+    for s, e in zip(steps, view.timeline, strict=True):
         if e.action is not None:
             s.label = "Units packed" if e.action == "ADD" else "Units unpacked"
     return ParcelPage(view.sscc, view.digital_link, ok, banner, detail, note, view.contents, steps)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from eth_utils import is_address, to_checksum_address
@@ -74,7 +74,7 @@ def _time(value: str, name: str) -> int:
     try:
         t = datetime.fromisoformat(value.strip())
         if t.tzinfo is None:
-            t = t.replace(tzinfo=timezone.utc)
+            t = t.replace(tzinfo=UTC)
         return int(t.timestamp())  # years 1-9999: always inside the store's range
     except (ValueError, OverflowError):
         raise ApiError(400, "invalid_time", f"{name} must be unix seconds or ISO 8601, got {value!r}") from None

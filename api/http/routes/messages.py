@@ -129,7 +129,7 @@ def get_eip712(chain: ChainDep) -> dict[str, Any]:
         "chainId": chain.chain_id,
         "messages": messages,
         "vocabulary": {
-            "bizStep": {int(s): {"name": s.name.lower(), "uri": s.uri, "signedBy": [r.name.lower() for r in STEP_ROLES[s]]} for s in BizStep},
+            "bizStep": {int(s): {"name": s.name.lower(), "uri": s.uri, "signedBy": [str(r.name).lower() for r in STEP_ROLES[s]]} for s in BizStep},
             "decommissioning": "a brand takes units of its own stock out of circulation with a DecommissionBatch (POST /v1/decommissions), never in an EventBatch",
             "disposition": {int(d): {"name": d.name.lower(), "uri": d.uri} for d in Disposition if d.uri},
             "inspectionFacts": {"SEAL_INTACT": Facts.SEAL_INTACT, "PACKAGING_INTACT": Facts.PACKAGING_INTACT, "USED": Facts.USED, "DEFECTIVE": Facts.DEFECTIVE},

@@ -12,7 +12,8 @@ See api/http/pages/digital_link.py for the accepted forms and api/http/pages/con
 from __future__ import annotations
 
 import io
-from typing import Annotated, Any, Callable, Optional
+from collections.abc import Callable
+from typing import Annotated, Any
 
 import segno
 from fastapi import APIRouter, Depends, Request
@@ -32,7 +33,7 @@ from ..responses import ParcelViewOut, UnitViewOut, parcel_json, unit_json
 
 router = APIRouter(tags=["resolver"])
 
-UnitViewFn = Callable[[Any, str, str], Optional[UnitView]]
+UnitViewFn = Callable[[Any, str, str], UnitView | None]
 
 QR_MEDIA = {"svg": "image/svg+xml", "png": "image/png"}
 QR_ERROR_LEVEL = "m"  # 15 % of the code may be damaged (a scuffed label) and it still reads
@@ -77,9 +78,7 @@ def prefers_json(accept: str | None) -> bool:
                     q = 0.0
         typ, _, sub = media.lower().partition("/")
         for name, (t, s) in targets.items():
-            if name == "html" and (typ, sub) == ("application", "xhtml+xml"):
-                spec = 2
-            elif (typ, sub) == (t, s):
+            if (name == "html" and (typ, sub) == ("application", "xhtml+xml")) or (typ, sub) == (t, s):
                 spec = 2
             elif typ == t and sub == "*":
                 spec = 1
@@ -195,7 +194,7 @@ def _resolve(request: Request, unit_view: UnitViewFn) -> Response:
 
 
 # The page, the QR code or the JSON, by the path and the Accept header: documented, served as a Response.
-PAGE_CONTENT = {"text/html": {}, "image/svg+xml": {}, "image/png": {}}
+PAGE_CONTENT: dict[str, dict[str, Any]] = {"text/html": {}, "image/svg+xml": {}, "image/png": {}}
 
 
 @router.get(
