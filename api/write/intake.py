@@ -7,7 +7,7 @@ Each failed check raises ApiError with its own code; nothing is stored unless al
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eth_account import Account
 from eth_utils import to_checksum_address
@@ -32,8 +32,11 @@ from ..chain.reader import (
 )
 from ..errors import ApiError, storable
 from ..store.index import SqliteIndex
-from ..store.outbox import CONTRACT_OF_KIND, Message, NonceConflict, Outbox, UnitConflict
+from ..store.outbox import Message, NonceConflict, Outbox, UnitConflict
 from . import refund_on_receipt
+
+if TYPE_CHECKING:  # kinds.py names this module's checks: imported here for the type only
+    from .kinds import MessageKind
 
 MAX_CLOCK_SKEW = 300  # TraceRegistry.MAX_CLOCK_SKEW
 MAX_FACTS = 15
@@ -45,17 +48,6 @@ REMEDY_REFUND, REMEDY_EXCHANGE = 0, 1
 ACTION_STEP = {AggregationAction.ADD: BizStep.PACKING, AggregationAction.DELETE: BizStep.UNPACKING}
 # A check's marks: (unit id, "create" | one of outbox.MARKS) — what the message does to units once mined.
 Marks = list[tuple[bytes, str]]
-
-
-def items_of(kind: str, body: dict[str, Any]) -> list[dict[str, Any]]:
-    """The items a message carries (events, units) or the message itself."""
-    if kind == "EventBatch":
-        return body["events"]
-    if kind in ("CommissionBatch", "DecommissionBatch"):
-        return body["units"]
-    if kind == "AggregationBatch":
-        return body["aggregations"]
-    return [body]
 
 
 def _gln(value: int | str, where: str) -> int:
@@ -105,7 +97,10 @@ class Intake:
         self.reader, self.outbox, self.margin = reader, outbox, min_deadline_margin
         self.index = index  # names the parcel a unit is already packed in (409 already_packed); None: not named
 
-    def accept(self, kind: str, body: BaseModel) -> tuple[Message, bool]:
+    def accept(self, entry: MessageKind, body: BaseModel) -> tuple[Message, bool]:
+        """Checks a signed message of the kind `entry` (api/write/kinds.py) and stores it in the outbox:
+        (the stored message, True) if it is new, (the one stored before, False) if it was sent before."""
+        kind = entry.name
         message = normalize(kind, body)
         signature = bytes.fromhex(body.signature[2:])
         domain = self.reader.chain.domain_for(kind)
@@ -115,22 +110,21 @@ class Intake:
         if existing is not None:
             return existing, False
 
-        signer = message[eip712.SIGNER_FIELD[kind]]
+        signer = message[entry.kind.signer]
         now = self.reader.block_time()
         if message["deadline"] < now + self.margin:
             raise ApiError(410, "expired", f"deadline {message['deadline']} is past or within {self.margin} s of chain time {now}")
         self._check_signature(signer, digest, signature)
         # A check returns what the message does to units (created, closed, packed); the outbox records it.
-        marks: Marks = getattr(self, f"_check_{kind}")(signer, message, now) or []
+        marks: Marks = entry.check(self, signer, message, now) or []
         created = [u for u, mark in marks if mark == "create"]
 
-        contract = CONTRACT_OF_KIND[kind]
-        chain_nonce = self.reader.nonce(contract, signer)
+        chain_nonce = self.reader.nonce(entry.contract, signer)
         if message["nonce"] < chain_nonce:
             raise ApiError(409, "nonce_used", f"nonce {message['nonce']} was used or cancelled; the signer's next nonce on-chain is {chain_nonce}", expected=chain_nonce)
         candidate = Message(
             id=message_id, kind=kind, signer=signer, nonce=message["nonce"], deadline=message["deadline"],
-            item_count=len(items_of(kind, message)), body={**message, "signature": body.signature},
+            item_count=len(entry.kind.items_of(message)), body={**message, "signature": body.signature},
             status="accepted", tx_hash=None, block=None, error=None, accepted_at=0.0, updated_at=0.0,
         )
         try:
