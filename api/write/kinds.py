@@ -9,17 +9,27 @@ receipt), and the intake's check of it. The routes, the intake, the relayer, the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from pydantic import BaseModel
 
 from returntrace import kinds
 
 from .intake import Intake, Marks
-from .schemas import AggregationBatchIn, CommissionBatchIn, DecommissionBatchIn, DefectClaimIn, EventBatchIn, InspectionIn, ReturnRequestIn
+from .schemas import (
+    AggregationBatchIn,
+    CommissionBatchIn,
+    DecommissionBatchIn,
+    DefectClaimIn,
+    EventBatchIn,
+    InspectionIn,
+    ReturnRequestIn,
+)
 
-# An intake check: (intake, signer, normalized message, chain time) -> what it does to units (None: nothing).
+# An intake check: (intake, signer, normalized message, chain time) -> what the message does to
+# units (None: nothing).
 Check = Callable[[Intake, str, dict[str, Any], int], Marks | None]
 
 
@@ -31,8 +41,12 @@ class MessageKind:
     route: str  # the route's name (its OpenAPI operationId stem)
     body: type[BaseModel]
     call: str  # the function of `kind.contract` the relayer calls
-    batches: bool  # consecutive messages of the kind go in one call, as a list; else one per transaction
-    gas_per_item: int | None  # the gas bound per item that spares a simulation; None: estimated each time
+    batches: (
+        bool  # consecutive messages of the kind go in one call, as a list; else one per transaction
+    )
+    gas_per_item: (
+        int | None
+    )  # the gas bound per item that spares a simulation; None: estimated each time
     follows_up: bool  # confirming it may make an order's refund on receipt releasable
     check: Check
 
@@ -55,34 +69,87 @@ KINDS: dict[str, MessageKind] = {
     k.name: k
     for k in (
         _kind(
-            "EventBatch", path="/v1/events", summary="Lifecycle events signed by one actor (EventBatch)", route="post_events",
-            body=EventBatchIn, call="record", batches=True, gas_per_item=30_000, follows_up=True, check=Intake._check_EventBatch,
+            "EventBatch",
+            path="/v1/events",
+            summary="Lifecycle events signed by one actor (EventBatch)",
+            route="post_events",
+            body=EventBatchIn,
+            call="record",
+            batches=True,
+            gas_per_item=30_000,
+            follows_up=True,
+            check=Intake._check_EventBatch,
         ),
         _kind(
-            "CommissionBatch", path="/v1/commissions", summary="Units commissioned by their brand (CommissionBatch)", route="post_commissions",
-            body=CommissionBatchIn, call="commission", batches=True, gas_per_item=60_000, follows_up=False, check=Intake._check_CommissionBatch,
+            "CommissionBatch",
+            path="/v1/commissions",
+            summary="Units commissioned by their brand (CommissionBatch)",
+            route="post_commissions",
+            body=CommissionBatchIn,
+            call="commission",
+            batches=True,
+            gas_per_item=60_000,
+            follows_up=False,
+            check=Intake._check_CommissionBatch,
         ),
         _kind(
-            "AggregationBatch", path="/v1/aggregations", summary="Units packed into or unpacked from SSCC parcels (AggregationBatch)",
-            route="post_aggregations", body=AggregationBatchIn, call="aggregate", batches=True, gas_per_item=None, follows_up=False,
+            "AggregationBatch",
+            path="/v1/aggregations",
+            summary="Units packed into or unpacked from SSCC parcels (AggregationBatch)",
+            route="post_aggregations",
+            body=AggregationBatchIn,
+            call="aggregate",
+            batches=True,
+            gas_per_item=None,
+            follows_up=False,
             check=Intake._check_AggregationBatch,
         ),
         _kind(
-            "DecommissionBatch", path="/v1/decommissions", summary="Units of its stock a brand takes out of circulation (DecommissionBatch)",
-            route="post_decommissions", body=DecommissionBatchIn, call="decommission", batches=True, gas_per_item=60_000, follows_up=False,
+            "DecommissionBatch",
+            path="/v1/decommissions",
+            summary="Units of its stock a brand takes out of circulation (DecommissionBatch)",
+            route="post_decommissions",
+            body=DecommissionBatchIn,
+            call="decommission",
+            batches=True,
+            gas_per_item=60_000,
+            follows_up=False,
             check=Intake._check_DecommissionBatch,
         ),
         _kind(
-            "Inspection", path="/v1/inspections", summary="An inspector's signed attestation", route="post_inspection",
-            body=InspectionIn, call="submitInspection", batches=False, gas_per_item=None, follows_up=False, check=Intake._check_Inspection,
+            "Inspection",
+            path="/v1/inspections",
+            summary="An inspector's signed attestation",
+            route="post_inspection",
+            body=InspectionIn,
+            call="submitInspection",
+            batches=False,
+            gas_per_item=None,
+            follows_up=False,
+            check=Intake._check_Inspection,
         ),
         _kind(
-            "ReturnRequest", path="/v1/return-requests", summary="A buyer's signed return request", route="post_return_request",
-            body=ReturnRequestIn, call="requestReturnBySig", batches=False, gas_per_item=None, follows_up=True, check=Intake._check_ReturnRequest,
+            "ReturnRequest",
+            path="/v1/return-requests",
+            summary="A buyer's signed return request",
+            route="post_return_request",
+            body=ReturnRequestIn,
+            call="requestReturnBySig",
+            batches=False,
+            gas_per_item=None,
+            follows_up=True,
+            check=Intake._check_ReturnRequest,
         ),
         _kind(
-            "DefectClaim", path="/v1/defect-claims", summary="A buyer's signed defect claim with evidence, relayed to the ReissueDesk",
-            route="post_defect_claim", body=DefectClaimIn, call="claimDefectBySig", batches=False, gas_per_item=None, follows_up=False,
+            "DefectClaim",
+            path="/v1/defect-claims",
+            summary="A buyer's signed defect claim with evidence, relayed to the ReissueDesk",
+            route="post_defect_claim",
+            body=DefectClaimIn,
+            call="claimDefectBySig",
+            batches=False,
+            gas_per_item=None,
+            follows_up=False,
             check=Intake._check_DefectClaim,
         ),
     )
