@@ -59,17 +59,13 @@ class MessageKind:
         return self.kind.contract
 
 
-def _kind(name: str, **gateway: Any) -> MessageKind:
-    return MessageKind(kind=kinds.KINDS[name], **gateway)
-
-
 # Gas per item: the bounds api/write/relayer.py measured (GAS_BASE); aggregations are estimated, as
 # their cost grows with the children.
 KINDS: dict[str, MessageKind] = {
     k.name: k
     for k in (
-        _kind(
-            "EventBatch",
+        MessageKind(
+            kinds.KINDS["EventBatch"],
             path="/v1/events",
             summary="Lifecycle events signed by one actor (EventBatch)",
             route="post_events",
@@ -80,8 +76,8 @@ KINDS: dict[str, MessageKind] = {
             follows_up=True,
             check=Intake._check_EventBatch,
         ),
-        _kind(
-            "CommissionBatch",
+        MessageKind(
+            kinds.KINDS["CommissionBatch"],
             path="/v1/commissions",
             summary="Units commissioned by their brand (CommissionBatch)",
             route="post_commissions",
@@ -92,8 +88,8 @@ KINDS: dict[str, MessageKind] = {
             follows_up=False,
             check=Intake._check_CommissionBatch,
         ),
-        _kind(
-            "AggregationBatch",
+        MessageKind(
+            kinds.KINDS["AggregationBatch"],
             path="/v1/aggregations",
             summary="Units packed into or unpacked from SSCC parcels (AggregationBatch)",
             route="post_aggregations",
@@ -104,8 +100,8 @@ KINDS: dict[str, MessageKind] = {
             follows_up=False,
             check=Intake._check_AggregationBatch,
         ),
-        _kind(
-            "DecommissionBatch",
+        MessageKind(
+            kinds.KINDS["DecommissionBatch"],
             path="/v1/decommissions",
             summary="Units of its stock a brand takes out of circulation (DecommissionBatch)",
             route="post_decommissions",
@@ -116,8 +112,8 @@ KINDS: dict[str, MessageKind] = {
             follows_up=False,
             check=Intake._check_DecommissionBatch,
         ),
-        _kind(
-            "Inspection",
+        MessageKind(
+            kinds.KINDS["Inspection"],
             path="/v1/inspections",
             summary="An inspector's signed attestation",
             route="post_inspection",
@@ -128,8 +124,8 @@ KINDS: dict[str, MessageKind] = {
             follows_up=False,
             check=Intake._check_Inspection,
         ),
-        _kind(
-            "ReturnRequest",
+        MessageKind(
+            kinds.KINDS["ReturnRequest"],
             path="/v1/return-requests",
             summary="A buyer's signed return request",
             route="post_return_request",
@@ -140,8 +136,8 @@ KINDS: dict[str, MessageKind] = {
             follows_up=True,
             check=Intake._check_ReturnRequest,
         ),
-        _kind(
-            "DefectClaim",
+        MessageKind(
+            kinds.KINDS["DefectClaim"],
             path="/v1/defect-claims",
             summary="A buyer's signed defect claim with evidence, relayed to the ReissueDesk",
             route="post_defect_claim",
