@@ -15,114 +15,17 @@ from eth_abi import encode
 from eth_account import Account
 from eth_utils import keccak, to_checksum_address
 
-# Field lists in signing order. Signed messages name their signer, nonce and deadline; the
-# registry's items (Commission, LifecycleEvent, Aggregation) are signed inside a batch.
+from .kinds import KINDS
+
+# Field lists in signing order, of every signed kind and of the items a batch signs inside it
+# (Commission, LifecycleEvent, Aggregation, Decommission): one entry per kind in returntrace/kinds.py.
 TYPES: dict[str, list[tuple[str, str]]] = {
-    "Commission": [
-        ("uint64", "gtin"),
-        ("string", "serial"),
-        ("uint64", "location"),
-        ("uint40", "eventTime"),
-        ("bytes32", "evidence"),
-    ],
-    "CommissionBatch": [
-        ("address", "signer"),
-        ("Commission[]", "units"),
-        ("uint256", "nonce"),
-        ("uint64", "deadline"),
-    ],
-    "LifecycleEvent": [
-        ("bytes32", "unitId"),
-        ("uint8", "bizStep"),
-        ("uint8", "disposition"),
-        ("uint64", "location"),
-        ("uint40", "eventTime"),
-        ("bytes32", "evidence"),
-        ("bytes32", "bizTransaction"),
-    ],
-    "EventBatch": [
-        ("address", "signer"),
-        ("LifecycleEvent[]", "events"),
-        ("uint256", "nonce"),
-        ("uint64", "deadline"),
-    ],
-    "Aggregation": [
-        ("uint64", "sscc"),
-        ("bytes32[]", "childIds"),
-        ("uint8", "action"),
-        ("uint8", "bizStep"),
-        ("uint8", "disposition"),
-        ("uint64", "location"),
-        ("uint40", "eventTime"),
-        ("bytes32", "evidence"),
-        ("bytes32", "bizTransaction"),
-    ],
-    "AggregationBatch": [
-        ("address", "signer"),
-        ("Aggregation[]", "aggregations"),
-        ("uint256", "nonce"),
-        ("uint64", "deadline"),
-    ],
-    "Decommission": [
-        ("uint64", "gtin"),
-        ("string", "serial"),
-        ("uint8", "disposition"),
-        ("uint64", "location"),
-        ("uint40", "eventTime"),
-        ("bytes32", "evidence"),
-    ],
-    "DecommissionBatch": [
-        ("address", "signer"),
-        ("Decommission[]", "units"),
-        ("uint256", "nonce"),
-        ("uint64", "deadline"),
-    ],
-    "ReturnRequest": [
-        ("address", "buyer"),
-        ("uint256", "orderId"),
-        ("uint8", "reason"),
-        ("uint8", "remedy"),
-        ("uint256", "nonce"),
-        ("uint64", "deadline"),
-    ],
-    "DefectClaim": [
-        ("address", "buyer"),
-        ("uint256", "orderId"),
-        ("bytes32", "evidence"),
-        ("uint256", "nonce"),
-        ("uint64", "deadline"),
-    ],
-    "Inspection": [
-        ("address", "inspector"),
-        ("uint256", "orderId"),
-        ("uint8", "facts"),
-        ("uint8", "grade"),
-        ("uint96", "diminishedValue"),
-        ("bytes32", "evidence"),
-        ("uint256", "nonce"),
-        ("uint64", "deadline"),
-    ],
-    "Redemption": [
-        ("address", "holder"),
-        ("address", "merchant"),
-        ("address", "currency"),
-        ("uint256", "amount"),
-        ("uint256", "nonce"),
-        ("uint64", "deadline"),
-    ],
+    **{k.item[0]: list(k.item[1]) for k in KINDS.values() if k.item is not None},
+    **{k.name: list(k.fields) for k in KINDS.values()},
 }
 
 # The signer field of each signed message type.
-SIGNER_FIELD = {
-    "CommissionBatch": "signer",
-    "EventBatch": "signer",
-    "AggregationBatch": "signer",
-    "DecommissionBatch": "signer",
-    "ReturnRequest": "buyer",
-    "DefectClaim": "buyer",
-    "Inspection": "inspector",
-    "Redemption": "holder",
-}
+SIGNER_FIELD = {k.name: k.signer for k in KINDS.values()}
 
 _DOMAIN_TYPE = "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
 

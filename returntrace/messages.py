@@ -2,8 +2,8 @@
 
 Pure: no node, no clock. The caller supplies each item's location and time and each message's
 nonce and deadline (scripts/builder.py does, from a deployment and the chain). The kinds and their
-fields are returntrace.eip712's TYPES; which domain a kind is signed under, and so which contract's
-nonces it spends, is the caller's choice (`domain`), never a table here.
+fields are returntrace/kinds.py's; the domain a message is signed under is the caller's `domain`
+(the kind's contract's, returntrace.kinds.KINDS[kind].contract, unless a test signs it wrongly on purpose).
 
     signed = sign(registry_domain, "EventBatch", key, address, nonce=0, deadline=t + 3600,
                   events=[event_item(unit_id, BizStep.SHIPPING, Disposition.IN_TRANSIT, gln, t)])
@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import eip712
+from .kinds import KINDS
 from .vocab import AggregationAction, BizStep, Disposition
 
 ZERO32 = bytes(32)
@@ -69,9 +70,11 @@ def sign(domain: eip712.Domain, kind: str, key: bytes | str, signer: str, nonce:
 
 def items_field(kind: str) -> str:
     """The field of a batch kind that holds its items (CommissionBatch: "units", EventBatch:
-    "events", ...): the one whose type is an array of a struct in eip712.TYPES."""
-    (name,) = [n for t, n in eip712.TYPES[kind] if t.endswith("[]") and t[:-2] in eip712.TYPES]
-    return name
+    "events", ...), as returntrace/kinds.py has it; ValueError for a single request."""
+    field = KINDS[kind].items
+    if field is None:
+        raise ValueError(f"{kind} is a single request, not a batch of items")
+    return field
 
 
 def commission_item(gtin: int, serial: str, location: int, event_time: int, evidence: bytes = ZERO32) -> dict[str, Any]:

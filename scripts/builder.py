@@ -4,9 +4,9 @@ The contract tests (`Shop` and the fixtures of tests/conftest.py), the state mac
 gateway tests (`Gateway`), the demo (`Scenario`) and the benches all build through `Builder`:
 
 - **signed messages** of every kind: `sign(kind, domain, who, **fields)` signs under the domain the
-  caller names, and the nonce comes from that domain's verifying contract (`getNonce`: each contract
-  is its own nonce space), so a kind signed under the wrong domain is the caller's visible choice.
-  Nothing here maps kinds to domains: that belongs to the message-kind registry;
+  caller names (`domain(kind)`: the one returntrace/kinds.py gives the kind in this deployment), and
+  the nonce comes from that domain's verifying contract (`getNonce`: each contract is its own nonce
+  space), so a kind signed under another domain is the caller's visible choice;
 - **items and batches**: commissions, scans (`event`), parcels (`aggregation`), decommissions, at
   the actor's GLN and the chain's time unless a field says otherwise; a batch signed and relayed
   (`commission`, `record`, `aggregate`, `decommission`);
@@ -35,7 +35,7 @@ from brownie import ZERO_ADDRESS, chain, web3
 from eth_abi import encode
 from eth_utils import keccak
 
-from returntrace import eip712, gs1, messages, refs
+from returntrace import eip712, gs1, kinds, messages, refs
 from returntrace.escrow import Listing
 from returntrace.messages import Signed
 from returntrace.vocab import AggregationAction, BizStep, Disposition
@@ -119,6 +119,10 @@ class Builder:
         nonce = max(on_chain, self._pending.get(key, -1) + 1)
         self._pending[key] = nonce
         return nonce
+
+    def domain(self, kind: str) -> eip712.Domain:
+        """The domain a `kind` message is signed under: its contract's in this deployment (returntrace/kinds.py)."""
+        return self.d.domain_of(kinds.KINDS[kind].contract)
 
     def sign(self, kind: str, domain: eip712.Domain, who: str | Signer, **fields: Any) -> Signed:
         """A `kind` message signed by `who` under `domain`: `fields` as given, the signer field

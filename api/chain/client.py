@@ -16,6 +16,7 @@ from web3 import Web3
 from web3.contract import Contract
 
 from returntrace import eip712
+from returntrace.kinds import CONTRACT_NAMES, KINDS
 from returntrace.manifest import LEGACY_SCHEMAS, SCHEMA, Manifest, ManifestError
 
 
@@ -44,7 +45,7 @@ WORKER_RPC = RpcProfile(timeout=10.0)  # RT_WORKER_RPC_TIMEOUT
 AUDITOR_RPC = RpcProfile(timeout=30.0)
 
 
-SIGNING_CONTRACTS = ("TraceRegistry", "ReturnEscrow", "StorePoints", "ReissueDesk")
+SIGNING_CONTRACTS = tuple(CONTRACT_NAMES.values())
 
 
 def _contract(w3: Web3, manifest: Manifest, name: str, why: str = "") -> Contract:
@@ -106,14 +107,8 @@ class Chain:
         }
 
     def domain_for(self, primary: str) -> eip712.Domain:
-        """The EIP-712 domain a message type is signed under."""
-        if primary in ("EventBatch", "CommissionBatch", "AggregationBatch", "DecommissionBatch"):
-            return self.domains["TraceRegistry"]
-        if primary in ("Inspection", "ReturnRequest"):
-            return self.domains["ReturnEscrow"]
-        if primary == "DefectClaim":
-            return self.domains["ReissueDesk"]
-        return self.domains["StorePoints"]
+        """The EIP-712 domain a message kind is signed under: its contract's (returntrace/kinds.py)."""
+        return self.domains[CONTRACT_NAMES[KINDS[primary].contract]]
 
 
 # Manifests of earlier deployments the gateway still reads (RT_LEGACY_MANIFESTS): schema 1, written by

@@ -23,8 +23,10 @@ from typing import Any, Protocol
 
 from eth_utils import keccak
 
-# Which contract's nonces a message kind consumes.
-CONTRACT_OF_KIND = {"EventBatch": "registry", "CommissionBatch": "registry", "AggregationBatch": "registry", "DecommissionBatch": "registry", "Inspection": "escrow", "ReturnRequest": "escrow", "DefectClaim": "desk"}
+from returntrace.kinds import KINDS
+
+# Which contract's nonces a message kind consumes (returntrace/kinds.py).
+CONTRACT_OF_KIND = {name: kind.contract for name, kind in KINDS.items()}
 
 
 @dataclass(frozen=True)

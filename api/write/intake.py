@@ -7,7 +7,7 @@ Each failed check raises ApiError with its own code; nothing is stored unless al
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from eth_account import Account
 from eth_utils import to_checksum_address
@@ -19,8 +19,11 @@ from returntrace.vocab import PARTNER_DISPOSITIONS, STEP_ROLES, AggregationActio
 from ..chain.reader import ChainReader
 from ..errors import ApiError, storable
 from ..store.index import SqliteIndex
-from ..store.outbox import CONTRACT_OF_KIND, Message, NonceConflict, Outbox, UnitConflict
+from ..store.outbox import Message, NonceConflict, Outbox, UnitConflict
 from . import refund_on_receipt
+
+if TYPE_CHECKING:  # kinds.py names this module's checks: imported here for the type only
+    from .kinds import MessageKind
 
 MAX_CLOCK_SKEW = 300  # TraceRegistry.MAX_CLOCK_SKEW
 # Statuses in which ReturnEscrow takes an inspection.
@@ -33,22 +36,11 @@ Marks = list[tuple[bytes, str]]
 
 
 class SignedBody(Protocol):
-    """A request body (api/http/schemas.py, a pydantic model): the signed message and its signature."""
+    """A request body (api/write/schemas.py, a pydantic model): the signed message and its signature."""
 
     signature: str
 
     def model_dump(self) -> dict[str, Any]: ...
-
-
-def items_of(kind: str, body: dict[str, Any]) -> list[dict[str, Any]]:
-    """The items a message carries (events, units) or the message itself."""
-    if kind == "EventBatch":
-        return body["events"]
-    if kind in ("CommissionBatch", "DecommissionBatch"):
-        return body["units"]
-    if kind == "AggregationBatch":
-        return body["aggregations"]
-    return [body]
 
 
 def _gln(value: int | str, where: str) -> int:
@@ -98,7 +90,10 @@ class Intake:
         self.reader, self.outbox, self.margin = reader, outbox, min_deadline_margin
         self.index = index  # names the parcel a unit is already packed in (409 already_packed); None: not named
 
-    def accept(self, kind: str, body: SignedBody) -> tuple[Message, bool]:
+    def accept(self, entry: MessageKind, body: SignedBody) -> tuple[Message, bool]:
+        """Checks a signed message of the kind `entry` (api/write/kinds.py) and stores it in the outbox:
+        (the stored message, True) if it is new, (the one stored before, False) if it was sent before."""
+        kind = entry.name
         message = normalize(kind, body)
         signature = bytes.fromhex(body.signature[2:])
         domain = self.reader.chain.domain_for(kind)
@@ -108,22 +103,21 @@ class Intake:
         if existing is not None:
             return existing, False
 
-        signer = message[eip712.SIGNER_FIELD[kind]]
+        signer = message[entry.kind.signer]
         now = self.reader.block_time()
         if message["deadline"] < now + self.margin:
             raise ApiError(410, "expired", f"deadline {message['deadline']} is past or within {self.margin} s of chain time {now}")
         self._check_signature(signer, digest, signature)
         # A check returns what the message does to units (created, closed, packed); the outbox records it.
-        marks: Marks = getattr(self, f"_check_{kind}")(signer, message, now) or []
+        marks: Marks = entry.check(self, signer, message, now) or []
         created = [u for u, mark in marks if mark == "create"]
 
-        contract = CONTRACT_OF_KIND[kind]
-        chain_nonce = self.reader.nonce(contract, signer)
+        chain_nonce = self.reader.nonce(entry.contract, signer)
         if message["nonce"] < chain_nonce:
             raise ApiError(409, "nonce_used", f"nonce {message['nonce']} was used or cancelled; the signer's next nonce on-chain is {chain_nonce}", expected=chain_nonce)
         candidate = Message(
             id=message_id, kind=kind, signer=signer, nonce=message["nonce"], deadline=message["deadline"],
-            item_count=len(items_of(kind, message)), body={**message, "signature": body.signature},
+            item_count=len(entry.kind.items_of(message)), body={**message, "signature": body.signature},
             status="accepted", tx_hash=None, block=None, error=None, accepted_at=0.0, updated_at=0.0,
         )
         try:

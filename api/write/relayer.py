@@ -30,6 +30,7 @@ from ..chain.revert import RevertDecoder, abi_type
 from ..chain.worker import Worker
 from ..store.outbox import Message, Outbox, SentTransaction
 from . import refund_on_receipt
+from .kinds import KINDS
 
 log = logging.getLogger("returntrace.relayer")
 
@@ -40,22 +41,16 @@ GAS_HEADROOM = 1.25
 # a signer's first nonce write of ~22k.)
 GAS_BASE = 60_000
 GAS_PER_MESSAGE = 45_000
-GAS_PER_ITEM = {"EventBatch": 30_000, "CommissionBatch": 60_000, "DecommissionBatch": 60_000}  # aggregations: estimated (their cost grows with the children)
+GAS_PER_ITEM = {k.name: k.gas_per_item for k in KINDS.values() if k.gas_per_item is not None}  # others: estimated
 # Where each message kind goes: (contract attribute of Chain, function, takes a list of messages).
 TARGETS = {
-    "EventBatch": ("registry", "record", True),
-    "CommissionBatch": ("registry", "commission", True),
-    "AggregationBatch": ("registry", "aggregate", True),
-    "DecommissionBatch": ("registry", "decommission", True),
-    "Inspection": ("escrow", "submitInspection", False),
-    "ReturnRequest": ("escrow", "requestReturnBySig", False),
-    "DefectClaim": ("desk", "claimDefectBySig", False),
+    **{k.name: (k.contract, k.call, k.batches) for k in KINDS.values()},
     # The gateway's own, unsigned messages: the function's arguments are the body's values.
     refund_on_receipt.KIND: ("escrow", "releaseRefundOnReceipt", False),
 }
 UNSIGNED_ARGS = {refund_on_receipt.KIND: ("orderId",)}
 # Confirmed messages that may complete a refund on receipt's condition (the scan or the request).
-FOLLOW_UP_KINDS = ("EventBatch", "ReturnRequest")
+FOLLOW_UP_KINDS = tuple(k.name for k in KINDS.values() if k.follows_up)
 
 
 def _bytes(value: Any) -> Any:
@@ -133,7 +128,7 @@ class Relayer(Worker):
         """Consecutive registry messages of one kind share a call; escrow messages go alone."""
         groups: list[list[Message]] = []
         for m in messages:
-            batchable = m.kind in ("EventBatch", "CommissionBatch", "AggregationBatch", "DecommissionBatch")
+            batchable = TARGETS[m.kind][2]
             if batchable and groups and groups[-1][0].kind == m.kind:
                 groups[-1].append(m)
             else:

@@ -17,7 +17,6 @@ from fastapi.testclient import TestClient
 
 from api.main import create_app
 from api.settings import Settings
-from api.store.outbox import CONTRACT_OF_KIND
 from returntrace import gs1
 from returntrace.vocab import BizStep, Disposition
 from scripts import deploy
@@ -87,7 +86,7 @@ class Gateway:
         gateway relays it to (a DefectClaim: the ReissueDesk's), with the gateway's next nonce."""
         if fields.get("nonce") is None:
             fields["nonce"] = self.nonce(kind, actor)
-        return self.builder.sign(kind, self.d.domain_of(CONTRACT_OF_KIND[kind]), actor, **fields).body
+        return self.builder.sign(kind, self.builder.domain(kind), actor, **fields).body
 
     def event(self, unit_id: bytes, step: BizStep, actor: str, disposition: Disposition = Disposition.IN_PROGRESS, **fields: Any) -> dict[str, Any]:
         return self.builder.event(unit_id, step, actor, disposition, **fields)

@@ -13,9 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from api.http.routes.audit import _fingerprint
-from api.http.routes.messages import PATHS
 from api.store.index import EventFilter
-from api.store.outbox import CONTRACT_OF_KIND
+from api.write.kinds import KINDS
 from returntrace import gs1
 from returntrace.escrow import Facts, Grade
 from returntrace.vocab import AggregationAction, BizStep, Disposition
@@ -145,7 +144,7 @@ def test_signed_messages_with_integers_of_any_size_never_cause_5xx(gateway, shop
     an orderId past the index's keys: 400 out_of_range; no wild field: 202; accepted: relayed,
     confirmed, nonce and deadline kept exactly. Never a 5xx."""
     actor = gateway.actors[ACTOR[kind]]
-    contract = {"registry": deployment.registry, "escrow": deployment.escrow, "desk": deployment.desk}[CONTRACT_OF_KIND[kind]]
+    contract = {"registry": deployment.registry, "escrow": deployment.escrow, "desk": deployment.desk}[KINDS[kind].contract]
     if push is not None and push > contract.getNonce(actor.address):
         contract.increaseNonce(push, {"from": actor.account})
     message = {**_valid_fields(kind, gateway, shop, commission, next(_serials)), "nonce": gateway.nonce(kind, ACTOR[kind])}
@@ -163,7 +162,7 @@ def test_signed_messages_with_integers_of_any_size_never_cause_5xx(gateway, shop
     if wild is not None:
         _set(body, path, value)  # past the type nothing can sign it: the body carries it unsigned
 
-    r = gateway.post(PATHS[kind], body)
+    r = gateway.post(KINDS[kind].path, body)
     _no_5xx(r)
     answer = (r.status_code, r.json().get("error"))
     if wild is not None and not lo <= value <= hi:

@@ -9,8 +9,7 @@ from eth_account import Account
 from eth_account.messages import encode_typed_data
 from pydantic import ValidationError
 
-from api.http.schemas import REQUEST_MODELS
-from api.write.intake import items_of
+from api.write.kinds import KINDS
 from returntrace import eip712, messages
 from returntrace.vocab import AggregationAction, BizStep, Disposition
 
@@ -112,14 +111,14 @@ def test_a_parcel_is_packed_or_unpacked_unless_the_step_is_given():
     assert departing["bizStep"] == int(BizStep.DEPARTING)
 
 
-@pytest.mark.parametrize("kind", sorted(REQUEST_MODELS))
+@pytest.mark.parametrize("kind", sorted(KINDS))
 def test_the_gateway_accepts_the_json_body_of_every_kind_it_serves(kind):
-    """The builder's bodies and the gateway's request models (api/schemas.py) agree field for field."""
+    """The builder's bodies and the gateway's request models (api/write/schemas.py) agree field for field."""
     domain = DOMAIN.get(kind, REGISTRY)
     body = messages.sign(domain, kind, KEY, SIGNER, 2**64, T + 3600, **FIELDS[kind]).body
-    parsed = REQUEST_MODELS[kind].model_validate(body)
+    parsed = KINDS[kind].body.model_validate(body)
     assert parsed.nonce == 2**64 and parsed.signature == body["signature"]
-    assert items_of(kind, body) == (body[messages.items_field(kind)] if kind.endswith("Batch") else [body])
+    assert KINDS[kind].kind.items_of(body) == (body[messages.items_field(kind)] if kind.endswith("Batch") else [body])
     too_big = {**body, "deadline": 2**64}  # a uint64
     with pytest.raises(ValidationError):
-        REQUEST_MODELS[kind].model_validate(too_big)
+        KINDS[kind].body.model_validate(too_big)

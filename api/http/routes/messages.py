@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
+from collections.abc import Callable
 
 from fastapi import APIRouter, Depends, Request, Response
 from web3.exceptions import BadFunctionCallOutput, Web3RPCError
@@ -12,11 +14,12 @@ from returntrace.escrow import Facts, Grade
 from returntrace.vocab import STEP_ROLES, AggregationAction, BizStep, Disposition
 
 from ...errors import ApiError, storable
-from ...store.outbox import CONTRACT_OF_KIND, Message
+from ...store.outbox import Message
 from ...write import refund_on_receipt
+from ...write.intake import Intake, SignedBody
+from ...write.kinds import KINDS, MessageKind
 from ..deps import ChainDep, IntakeDep, OutboxDep, ReaderDep
 from ..responses import Eip712Out, MessageOut, NonceOut
-from ..schemas import AggregationBatchIn, CommissionBatchIn, DecommissionBatchIn, DefectClaimIn, EventBatchIn, InspectionIn, ReturnRequestIn
 
 
 def require_json(request: Request) -> None:
@@ -26,8 +29,6 @@ def require_json(request: Request) -> None:
 
 router = APIRouter(tags=["intake"], dependencies=[Depends(require_json)])
 
-PATHS = {"EventBatch": "/v1/events", "CommissionBatch": "/v1/commissions", "AggregationBatch": "/v1/aggregations", "DecommissionBatch": "/v1/decommissions", "Inspection": "/v1/inspections", "ReturnRequest": "/v1/return-requests", "DefectClaim": "/v1/defect-claims"}
-
 
 def _answer(response: Response, stored: tuple[Message, bool]) -> MessageOut:
     message, created = stored
@@ -36,39 +37,29 @@ def _answer(response: Response, stored: tuple[Message, bool]) -> MessageOut:
     return MessageOut.model_validate(message.public())
 
 
-@router.post("/v1/events", status_code=202, response_model=MessageOut, summary="Lifecycle events signed by one actor (EventBatch)")
-def post_events(body: EventBatchIn, intake: IntakeDep, response: Response) -> MessageOut:
-    return _answer(response, intake.accept("EventBatch", body))
+def _post(entry: MessageKind) -> Callable[..., MessageOut]:
+    """The route of a message kind: its body validated by the kind's request model, then the intake."""
+
+    def post(body: SignedBody, intake: Intake, response: Response) -> MessageOut:
+        return _answer(response, intake.accept(entry, body))
+
+    post.__name__ = entry.route
+    # FastAPI reads the parameters' types from the signature: the body is this kind's model.
+    post.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [
+            inspect.Parameter("body", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=entry.body),
+            inspect.Parameter("intake", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=IntakeDep),
+            inspect.Parameter("response", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Response),
+        ],
+        return_annotation=MessageOut,
+    )
+    return post
 
 
-@router.post("/v1/commissions", status_code=202, response_model=MessageOut, summary="Units commissioned by their brand (CommissionBatch)")
-def post_commissions(body: CommissionBatchIn, intake: IntakeDep, response: Response) -> MessageOut:
-    return _answer(response, intake.accept("CommissionBatch", body))
-
-
-@router.post("/v1/decommissions", status_code=202, response_model=MessageOut, summary="Units of its stock a brand takes out of circulation (DecommissionBatch)")
-def post_decommissions(body: DecommissionBatchIn, intake: IntakeDep, response: Response) -> MessageOut:
-    return _answer(response, intake.accept("DecommissionBatch", body))
-
-
-@router.post("/v1/aggregations", status_code=202, response_model=MessageOut, summary="Units packed into or unpacked from SSCC parcels (AggregationBatch)")
-def post_aggregations(body: AggregationBatchIn, intake: IntakeDep, response: Response) -> MessageOut:
-    return _answer(response, intake.accept("AggregationBatch", body))
-
-
-@router.post("/v1/inspections", status_code=202, response_model=MessageOut, summary="An inspector's signed attestation")
-def post_inspection(body: InspectionIn, intake: IntakeDep, response: Response) -> MessageOut:
-    return _answer(response, intake.accept("Inspection", body))
-
-
-@router.post("/v1/return-requests", status_code=202, response_model=MessageOut, summary="A buyer's signed return request")
-def post_return_request(body: ReturnRequestIn, intake: IntakeDep, response: Response) -> MessageOut:
-    return _answer(response, intake.accept("ReturnRequest", body))
-
-
-@router.post("/v1/defect-claims", status_code=202, response_model=MessageOut, summary="A buyer's signed defect claim with evidence, relayed to the ReissueDesk")
-def post_defect_claim(body: DefectClaimIn, intake: IntakeDep, response: Response) -> MessageOut:
-    return _answer(response, intake.accept("DefectClaim", body))
+for _entry in KINDS.values():
+    router.add_api_route(
+        _entry.path, _post(_entry), methods=["POST"], status_code=202, response_model=MessageOut, summary=_entry.summary, name=_entry.route
+    )
 
 
 # The manual release carries no signed message: no body is needed (and any body is ignored), so
@@ -112,19 +103,19 @@ def get_next_nonce(address: str, kind: str, reader: ReaderDep, outbox: OutboxDep
 
     if not is_address(address):
         raise ApiError(400, "invalid_address", f"{address!r} is not an address")
-    if kind not in CONTRACT_OF_KIND:
-        raise ApiError(400, "invalid_kind", f"kind must be one of {sorted(CONTRACT_OF_KIND)}")
+    if kind not in KINDS:
+        raise ApiError(400, "invalid_kind", f"kind must be one of {sorted(KINDS)}")
     signer = to_checksum_address(address)
-    chain_nonce = reader.nonce(CONTRACT_OF_KIND[kind], signer)
+    chain_nonce = reader.nonce(KINDS[kind].contract, signer)
     return NonceOut(signer=signer, kind=kind, chainNonce=chain_nonce, nextNonce=outbox.next_nonce(kind, signer, chain_nonce))
 
 
 @router.get("/v1/eip712", response_model=Eip712Out, summary="Domains, types and vocabularies of every message the gateway accepts")
 def get_eip712(chain: ChainDep) -> dict[str, Any]:
     messages = {}
-    for kind, path in PATHS.items():
+    for kind, entry in KINDS.items():
         schema = chain.domain_for(kind).typed_data(kind)
-        messages[kind] = {"post": path, "primaryType": kind, "domain": schema["domain"], "types": schema["types"], "typeString": eip712.type_string(kind)}
+        messages[kind] = {"post": entry.path, "primaryType": kind, "domain": schema["domain"], "types": schema["types"], "typeString": eip712.type_string(kind)}
     return {
         "chainId": chain.chain_id,
         "messages": messages,

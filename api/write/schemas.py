@@ -1,6 +1,7 @@
-"""Request bodies of the signed messages the gateway accepts: exactly the EIP-712 messages of
-returntrace/eip712.py plus the signature, with JSON-friendly encodings (0x-hex for bytes and
-addresses, decimal integers, GLNs as 13-digit strings or integers)."""
+"""Request bodies of the signed messages the gateway accepts (each kind's is named in
+api/write/kinds.py): exactly the EIP-712 messages of returntrace/kinds.py plus the signature, with
+JSON-friendly encodings (0x-hex for bytes and addresses, decimal integers, GLNs as 13-digit strings
+or integers)."""
 
 from __future__ import annotations
 
@@ -156,14 +157,3 @@ class AggregationBatchIn(_Strict):
     nonce: Nonce
     deadline: Uint64
     signature: Signature
-
-
-REQUEST_MODELS: dict[str, type[_Strict]] = {
-    "EventBatch": EventBatchIn,
-    "AggregationBatch": AggregationBatchIn,
-    "CommissionBatch": CommissionBatchIn,
-    "DecommissionBatch": DecommissionBatchIn,
-    "Inspection": InspectionIn,
-    "ReturnRequest": ReturnRequestIn,
-    "DefectClaim": DefectClaimIn,
-}
