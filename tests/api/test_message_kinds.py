@@ -12,7 +12,7 @@ from eth_account import Account
 
 from api.write.kinds import KINDS
 from returntrace import eip712, gs1, kinds
-from returntrace.policies import Facts, Grade
+from returntrace.escrow import Facts, Grade
 from returntrace.vocab import BizStep, Disposition
 from tests.api.indexing import rows
 from tests.support import MARKET_EU
