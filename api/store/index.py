@@ -193,24 +193,93 @@ CREATE INDEX IF NOT EXISTS idx_escrow_events_unit ON idx_escrow_events (unit_id,
 CREATE INDEX IF NOT EXISTS idx_escrow_events_position ON idx_escrow_events (block, log_index);
 """
 
-_TABLES = ("idx_cursor", "idx_products", "idx_actors", "idx_actor_history", "idx_units", "idx_events", "idx_orders", "idx_escrow_events", "idx_parcels")
+_TABLES = (
+    "idx_cursor",
+    "idx_products",
+    "idx_actors",
+    "idx_actor_history",
+    "idx_units",
+    "idx_events",
+    "idx_orders",
+    "idx_escrow_events",
+    "idx_parcels",
+)
 # The tables' layout. An index file of another layout is derived data of another release: its
 # tables are dropped and rebuilt from the chain (the outbox's tables in the same file are left alone).
 INDEX_LAYOUT = "returntrace-index-2"
 
 EVENT_COLUMNS = (
-    "unit_id", "seq", "kind", "signer", "signer_roles", "biz_step", "disposition", "location", "event_time",
-    "evidence", "biz_transaction", "block", "tx_hash", "log_index", "struct_hash", "record", "sscc", "action", "child_ids",
+    "unit_id",
+    "seq",
+    "kind",
+    "signer",
+    "signer_roles",
+    "biz_step",
+    "disposition",
+    "location",
+    "event_time",
+    "evidence",
+    "biz_transaction",
+    "block",
+    "tx_hash",
+    "log_index",
+    "struct_hash",
+    "record",
+    "sscc",
+    "action",
+    "child_ids",
 )
 PARCEL_COLUMNS = ("parcel_id", "sscc", "event_count", "last_record", "first_block", "last_block")
 UNIT_COLUMNS = ("unit_id", "gtin", "serial", "brand", "event_count", "last_record", "first_block", "last_block")
 ORDER_COLUMNS = (
-    "order_id", "unit_id", "buyer", "merchant", "market", "policy_version", "currency", "price", "delivery_fee",
-    "return_shipping_fee", "hygiene_sealed", "exception_confirmed", "order_ref", "rma_ref", "status", "placed_at", "reason",
-    "remedy", "in_withdrawal", "requested_at", "inspector", "facts", "claimed_grade", "derived_grade", "diminished_value",
-    "inspection_evidence", "grade", "dispute_deadline", "disputed_by", "decide_by", "arbiter", "settlement_path", "statutory",
-    "refund", "merchant_amount", "points", "voucher", "bonus", "diminished", "shipping_deducted", "price_refunded",
-    "delivery_refunded", "settled_disposition", "closed_tx", "closed_block", "placed_block", "placed_tx", "updated_block",
+    "order_id",
+    "unit_id",
+    "buyer",
+    "merchant",
+    "market",
+    "policy_version",
+    "currency",
+    "price",
+    "delivery_fee",
+    "return_shipping_fee",
+    "hygiene_sealed",
+    "exception_confirmed",
+    "order_ref",
+    "rma_ref",
+    "status",
+    "placed_at",
+    "reason",
+    "remedy",
+    "in_withdrawal",
+    "requested_at",
+    "inspector",
+    "facts",
+    "claimed_grade",
+    "derived_grade",
+    "diminished_value",
+    "inspection_evidence",
+    "grade",
+    "dispute_deadline",
+    "disputed_by",
+    "decide_by",
+    "arbiter",
+    "settlement_path",
+    "statutory",
+    "refund",
+    "merchant_amount",
+    "points",
+    "voucher",
+    "bonus",
+    "diminished",
+    "shipping_deducted",
+    "price_refunded",
+    "delivery_refunded",
+    "settled_disposition",
+    "closed_tx",
+    "closed_block",
+    "placed_block",
+    "placed_tx",
+    "updated_block",
 )
 ESCROW_EVENT_COLUMNS = ("name", "order_id", "unit_id", "args", "block", "block_time", "tx_hash", "log_index")
 # Escrow logs that settle an order: each is one exported settlement (api/read/settlements.py).
@@ -234,7 +303,9 @@ class IndexBatch:
     to_block: int
     block_hash: str | None
     products: list[dict[str, Any]] = field(default_factory=list)
-    product_reviews: list[dict[str, Any]] = field(default_factory=list)  # ProductClassReviewed: gtin, class_flags, block, log_index
+    product_reviews: list[dict[str, Any]] = field(
+        default_factory=list
+    )  # ProductClassReviewed: gtin, class_flags, block, log_index
     actors: list[dict[str, Any]] = field(default_factory=list)
     units: dict[str, dict[str, Any]] = field(default_factory=dict)  # unit_id → full row (insert or update)
     parcels: dict[str, dict[str, Any]] = field(default_factory=dict)  # parcel_id → full row (insert or update)
@@ -244,7 +315,13 @@ class IndexBatch:
 
     @property
     def log_count(self) -> int:
-        return len(self.products) + len(self.product_reviews) + len(self.actors) + len(self.events) + len(self.escrow_events)
+        return (
+            len(self.products)
+            + len(self.product_reviews)
+            + len(self.actors)
+            + len(self.events)
+            + len(self.escrow_events)
+        )
 
 
 class OrderRef(NamedTuple):
@@ -303,23 +380,33 @@ class IndexReader:
         self.db = db
 
     def cursor(self) -> Cursor | None:
-        row = self.db.execute("SELECT chain_id, registry, escrow, first_block, block, block_hash FROM idx_cursor WHERE id = 1").fetchone()
+        row = self.db.execute(
+            "SELECT chain_id, registry, escrow, first_block, block, block_hash FROM idx_cursor WHERE id = 1"
+        ).fetchone()
         return Cursor(*row) if row else None
 
     def unit(self, unit_id: str) -> dict[str, Any] | None:
-        row = self.db.execute(f"SELECT {', '.join(UNIT_COLUMNS)} FROM idx_units WHERE unit_id = ?", (unit_id,)).fetchone()
+        row = self.db.execute(
+            f"SELECT {', '.join(UNIT_COLUMNS)} FROM idx_units WHERE unit_id = ?", (unit_id,)
+        ).fetchone()
         return dict(zip(UNIT_COLUMNS, row, strict=True)) if row else None
 
     def product(self, gtin: str) -> dict[str, Any] | None:
-        row = self.db.execute("SELECT gtin, brand, class_flags, markets FROM idx_products WHERE gtin = ?", (gtin,)).fetchone()
+        row = self.db.execute(
+            "SELECT gtin, brand, class_flags, markets FROM idx_products WHERE gtin = ?", (gtin,)
+        ).fetchone()
         return dict(zip(("gtin", "brand", "class_flags", "markets"), row, strict=True)) if row else None
 
     def events_of(self, unit_id: str) -> list[dict[str, Any]]:
-        rows = self.db.execute(f"SELECT {', '.join(EVENT_COLUMNS)} FROM idx_events WHERE unit_id = ? ORDER BY seq", (unit_id,)).fetchall()
+        rows = self.db.execute(
+            f"SELECT {', '.join(EVENT_COLUMNS)} FROM idx_events WHERE unit_id = ? ORDER BY seq", (unit_id,)
+        ).fetchall()
         return [dict(zip(EVENT_COLUMNS, r, strict=True)) for r in rows]
 
     def parcel(self, parcel_id: str) -> dict[str, Any] | None:
-        row = self.db.execute(f"SELECT {', '.join(PARCEL_COLUMNS)} FROM idx_parcels WHERE parcel_id = ?", (parcel_id,)).fetchone()
+        row = self.db.execute(
+            f"SELECT {', '.join(PARCEL_COLUMNS)} FROM idx_parcels WHERE parcel_id = ?", (parcel_id,)
+        ).fetchone()
         return dict(zip(PARCEL_COLUMNS, row, strict=True)) if row else None
 
     def organization(self, account: str) -> int | None:
@@ -341,7 +428,9 @@ class IndexReader:
         """{unit_id: (gtin, serial)} of the indexed units among these."""
         out: dict[str, tuple[str, str]] = {}
         for chunk in _chunks(sorted(set(unit_ids))):
-            for unit_id, gtin, serial in self.db.execute(f"SELECT unit_id, gtin, serial FROM idx_units WHERE unit_id IN ({', '.join('?' * len(chunk))})", chunk):
+            for unit_id, gtin, serial in self.db.execute(
+                f"SELECT unit_id, gtin, serial FROM idx_units WHERE unit_id IN ({', '.join('?' * len(chunk))})", chunk
+            ):
                 out[unit_id] = (gtin, serial)
         return out
 
@@ -355,13 +444,17 @@ class IndexReader:
         """{order_id: idx_orders row} of the indexed orders among these."""
         out = {}
         for chunk in _chunks(sorted(set(order_ids))):
-            for row in self.db.execute(f"SELECT {', '.join(ORDER_COLUMNS)} FROM idx_orders WHERE order_id IN ({', '.join('?' * len(chunk))})", chunk):
+            for row in self.db.execute(
+                f"SELECT {', '.join(ORDER_COLUMNS)} FROM idx_orders WHERE order_id IN ({', '.join('?' * len(chunk))})",
+                chunk,
+            ):
                 out[row[0]] = dict(zip(ORDER_COLUMNS, row, strict=True))
         return out
 
     def latest_order(self, unit_id: str) -> dict[str, Any] | None:
         row = self.db.execute(
-            f"SELECT {', '.join(ORDER_COLUMNS)} FROM idx_orders WHERE unit_id = ? ORDER BY order_id DESC LIMIT 1", (unit_id,)
+            f"SELECT {', '.join(ORDER_COLUMNS)} FROM idx_orders WHERE unit_id = ? ORDER BY order_id DESC LIMIT 1",
+            (unit_id,),
         ).fetchone()
         return dict(zip(ORDER_COLUMNS, row, strict=True)) if row else None
 
@@ -375,7 +468,8 @@ class IndexReader:
             for order_id, order_ref, rma_ref, block, log_index in self.db.execute(
                 "SELECT o.order_id, o.order_ref, o.rma_ref, e.block, e.log_index FROM idx_orders o"
                 " JOIN idx_escrow_events e ON e.order_id = o.order_id AND e.name = 'OrderPlaced'"
-                f" WHERE o.order_ref IN ({marks}) OR o.rma_ref IN ({marks})", chunk + chunk
+                f" WHERE o.order_ref IN ({marks}) OR o.rma_ref IN ({marks})",
+                chunk + chunk,
             ):
                 if order_ref in chunk:
                     out[order_ref] = OrderRef("order", order_id, (block, log_index))
@@ -395,7 +489,8 @@ class IndexReader:
 
     def escrow_events_of_order(self, order_id: int) -> list[dict[str, Any]]:
         rows = self.db.execute(
-            f"SELECT {', '.join(ESCROW_EVENT_COLUMNS)} FROM idx_escrow_events WHERE order_id = ? ORDER BY block, log_index", (order_id,)
+            f"SELECT {', '.join(ESCROW_EVENT_COLUMNS)} FROM idx_escrow_events WHERE order_id = ? ORDER BY block, log_index",
+            (order_id,),
         ).fetchall()
         out = []
         for r in rows:
@@ -413,7 +508,10 @@ class IndexReader:
                 where.append(column)
                 params.append(value)
         for column, value in (
-            ("e.event_time >= ?", f.time_from), ("e.event_time <= ?", f.time_to), ("e.block >= ?", f.block_from), ("e.block <= ?", f.block_to)
+            ("e.event_time >= ?", f.time_from),
+            ("e.event_time <= ?", f.time_to),
+            ("e.block >= ?", f.block_from),
+            ("e.block <= ?", f.block_to),
         ):
             if value is not None:
                 where.append(column)
@@ -439,7 +537,11 @@ class IndexReader:
             return []
         where, params = [f"name IN ({', '.join('?' * len(SETTLEMENT_EVENTS))})"], list[Any](SETTLEMENT_EVENTS)
         for column, value in (
-            ("unit_id = ?", f.unit_id), ("block_time >= ?", f.time_from), ("block_time <= ?", f.time_to), ("block >= ?", f.block_from), ("block <= ?", f.block_to)
+            ("unit_id = ?", f.unit_id),
+            ("block_time >= ?", f.time_from),
+            ("block_time <= ?", f.time_to),
+            ("block >= ?", f.block_from),
+            ("block <= ?", f.block_to),
         ):
             if value is not None:
                 where.append(column)
@@ -448,7 +550,8 @@ class IndexReader:
             where.append("block >= ? AND (block > ? OR log_index > ?)")
             params += [after[0], after[0], after[1]]
         rows = self.db.execute(
-            f"SELECT {', '.join(ESCROW_EVENT_COLUMNS)} FROM idx_escrow_events WHERE {' AND '.join(where)} ORDER BY block, log_index LIMIT ?", params + [limit]
+            f"SELECT {', '.join(ESCROW_EVENT_COLUMNS)} FROM idx_escrow_events WHERE {' AND '.join(where)} ORDER BY block, log_index LIMIT ?",
+            params + [limit],
         ).fetchall()
         out = []
         for r in rows:
@@ -469,7 +572,9 @@ class IndexReader:
                 (parcel_id, c["tx_hash"], c["struct_hash"]),
             ).fetchone()
             if row is not None:
-                out[(c["tx_hash"], c["struct_hash"])] = dict(zip(EVENT_COLUMNS + ("gtin", "serial", "parcel_sscc"), row, strict=True))
+                out[(c["tx_hash"], c["struct_hash"])] = dict(
+                    zip(EVENT_COLUMNS + ("gtin", "serial", "parcel_sscc"), row, strict=True)
+                )
         return out
 
     def units_with_events(self) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]]]]:
@@ -492,8 +597,12 @@ class IndexReader:
         every escrow and reissue-desk log with an `evidence` argument (each inspection, a second
         inspection as well as the first, each defect claim's photo), zero digests left out."""
         out: dict[str, dict[str, Any]] = {}
-        for digest, unit_id, seq in self.db.execute("SELECT evidence, unit_id, seq FROM idx_events WHERE evidence IS NOT NULL ORDER BY block, log_index"):
-            out.setdefault(digest, {"digest": digest, "references": []})["references"].append({"unitId": unit_id, "seq": seq})
+        for digest, unit_id, seq in self.db.execute(
+            "SELECT evidence, unit_id, seq FROM idx_events WHERE evidence IS NOT NULL ORDER BY block, log_index"
+        ):
+            out.setdefault(digest, {"digest": digest, "references": []})["references"].append(
+                {"unitId": unit_id, "seq": seq}
+            )
         for name, order_id, digest, block, tx_hash in self.db.execute(
             "SELECT name, order_id, json_extract(args, '$.evidence'), block, tx_hash FROM idx_escrow_events"
             " WHERE json_extract(args, '$.evidence') IS NOT NULL ORDER BY block, log_index"
@@ -533,7 +642,9 @@ class SqliteIndex:
 
     def _migrate(self) -> None:
         db = self._db
-        db.execute("CREATE TABLE IF NOT EXISTS idx_layout (id INTEGER PRIMARY KEY CHECK (id = 1), layout TEXT NOT NULL)")
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS idx_layout (id INTEGER PRIMARY KEY CHECK (id = 1), layout TEXT NOT NULL)"
+        )
         row = db.execute("SELECT layout FROM idx_layout WHERE id = 1").fetchone()
         if row is None or row[0] != INDEX_LAYOUT:
             db.execute("BEGIN IMMEDIATE")
@@ -618,7 +729,10 @@ class SqliteIndex:
                     " ON CONFLICT (parcel_id) DO UPDATE SET event_count = excluded.event_count, last_record = excluded.last_record, last_block = excluded.last_block",
                     list(batch.parcels.values()),
                 )
-            db.executemany(f"INSERT INTO idx_events ({', '.join(EVENT_COLUMNS)}) VALUES ({', '.join('?' * len(EVENT_COLUMNS))})", batch.events)
+            db.executemany(
+                f"INSERT INTO idx_events ({', '.join(EVENT_COLUMNS)}) VALUES ({', '.join('?' * len(EVENT_COLUMNS))})",
+                batch.events,
+            )
             if batch.orders:
                 updates = ", ".join(f"{c} = excluded.{c}" for c in ORDER_COLUMNS if c != "order_id")
                 db.executemany(
@@ -630,7 +744,9 @@ class SqliteIndex:
                 f"INSERT INTO idx_escrow_events ({', '.join(ESCROW_EVENT_COLUMNS)}) VALUES ({', '.join('?' * len(ESCROW_EVENT_COLUMNS))})",
                 batch.escrow_events,
             )
-            db.execute("UPDATE idx_cursor SET block = ?, block_hash = ? WHERE id = 1", (batch.to_block, batch.block_hash))
+            db.execute(
+                "UPDATE idx_cursor SET block = ?, block_hash = ? WHERE id = 1", (batch.to_block, batch.block_hash)
+            )
 
     # ------------------------------------------------------------------ what the indexer reads before writing
 
@@ -641,8 +757,17 @@ class SqliteIndex:
     def known_logs(self, from_block: int, to_block: int) -> set[tuple[str, int]]:
         """(tx_hash, log_index) of logs in the block range that are indexed already."""
         with self.read() as r:
-            out = set(r.db.execute("SELECT tx_hash, log_index FROM idx_events WHERE block BETWEEN ? AND ?", (from_block, to_block)))
-            out.update(r.db.execute("SELECT tx_hash, log_index FROM idx_escrow_events WHERE block BETWEEN ? AND ?", (from_block, to_block)))
+            out = set(
+                r.db.execute(
+                    "SELECT tx_hash, log_index FROM idx_events WHERE block BETWEEN ? AND ?", (from_block, to_block)
+                )
+            )
+            out.update(
+                r.db.execute(
+                    "SELECT tx_hash, log_index FROM idx_escrow_events WHERE block BETWEEN ? AND ?",
+                    (from_block, to_block),
+                )
+            )
         return out
 
     def unit_heads(self, unit_ids: list[str]) -> dict[str, dict[str, Any]]:
@@ -656,7 +781,9 @@ class SqliteIndex:
         out = {}
         with self.read() as r:
             for chunk in _chunks(sorted(set(ids))):
-                for row in r.db.execute(f"SELECT {', '.join(columns)} FROM {table} WHERE {key} IN ({', '.join('?' * len(chunk))})", chunk):
+                for row in r.db.execute(
+                    f"SELECT {', '.join(columns)} FROM {table} WHERE {key} IN ({', '.join('?' * len(chunk))})", chunk
+                ):
                     out[row[0]] = dict(zip(columns, row, strict=True))
         return out
 
@@ -674,7 +801,8 @@ class SqliteIndex:
         with self.read() as r:
             for chunk in _chunks(sorted(set(accounts))):
                 for account, roles, block, log_index in r.db.execute(
-                    f"SELECT account, roles, block, log_index FROM idx_actors WHERE account IN ({', '.join('?' * len(chunk))})", chunk
+                    f"SELECT account, roles, block, log_index FROM idx_actors WHERE account IN ({', '.join('?' * len(chunk))})",
+                    chunk,
                 ):
                     out[account] = (roles, block, log_index)
         return out
@@ -685,7 +813,8 @@ class SqliteIndex:
         with self.read() as r:
             for chunk in _chunks(sorted(set(gtins))):
                 for gtin, block, log_index in r.db.execute(
-                    f"SELECT gtin, block, log_index FROM idx_products WHERE gtin IN ({', '.join('?' * len(chunk))})", chunk
+                    f"SELECT gtin, block, log_index FROM idx_products WHERE gtin IN ({', '.join('?' * len(chunk))})",
+                    chunk,
                 ):
                     out[gtin] = (block, log_index)
         return out

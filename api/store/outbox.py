@@ -92,7 +92,9 @@ MARKS = ("close", "pack", "fill")
 
 
 class Outbox(Protocol):
-    def accept(self, message: Message, chain_nonce: int, units: Iterable[str] = (), marks: Iterable[tuple[str, str]] = ()) -> tuple[Message, bool]: ...
+    def accept(
+        self, message: Message, chain_nonce: int, units: Iterable[str] = (), marks: Iterable[tuple[str, str]] = ()
+    ) -> tuple[Message, bool]: ...
     def is_pending_unit(self, unit_id: str) -> bool: ...
     def marked(self, unit_ids: Iterable[str], mark: str) -> set[str]: ...
     def enqueue(self, message: Message) -> tuple[Message, bool]: ...
@@ -181,9 +183,19 @@ def _fixed(value: int, digits: int) -> str:
 
 def _row_to_message(row: tuple) -> Message:
     return Message(
-        id=row[0], kind=row[1], signer=row[2], nonce=int(row[3]), deadline=int(row[4]), item_count=row[5],
-        body=json.loads(row[6]), status=row[7], tx_hash=row[8], block=row[9], error=row[10],
-        accepted_at=row[11], updated_at=row[12],
+        id=row[0],
+        kind=row[1],
+        signer=row[2],
+        nonce=int(row[3]),
+        deadline=int(row[4]),
+        item_count=row[5],
+        body=json.loads(row[6]),
+        status=row[7],
+        tx_hash=row[8],
+        block=row[9],
+        error=row[10],
+        accepted_at=row[11],
+        updated_at=row[12],
     )
 
 
@@ -203,6 +215,7 @@ class SqliteOutbox:
         """An outbox written before nonces and deadlines were TEXT (INTEGER columns) is rebuilt once,
         in one transaction, keeping every row and its seq (the relaying order). SQLite cannot change
         a column's type in place, and an INTEGER column would turn a long decimal text into a REAL."""
+
         def integer_columns() -> bool:
             types = {row[1]: row[2].upper() for row in self._db.execute("PRAGMA table_info(messages)")}
             return types.get("nonce") == "INTEGER"
@@ -229,7 +242,9 @@ class SqliteOutbox:
     def _tx(self, write: bool = True):
         return _Transaction(self._db, self._lock, write)
 
-    def accept(self, message: Message, chain_nonce: int, units: Iterable[str] = (), marks: Iterable[tuple[str, str]] = ()) -> tuple[Message, bool]:
+    def accept(
+        self, message: Message, chain_nonce: int, units: Iterable[str] = (), marks: Iterable[tuple[str, str]] = ()
+    ) -> tuple[Message, bool]:
         """Stores a checked message once. Returns (the stored message, whether it is new).
 
         The nonce must be the signer's next one: the chain's nonce, or one past the signer's
@@ -248,8 +263,16 @@ class SqliteOutbox:
                 "INSERT INTO messages (id, kind, contract, signer, nonce, deadline, item_count, body, status, accepted_at, updated_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'accepted', ?, ?)",
                 (
-                    message.id, message.kind, contract, message.signer, _fixed(message.nonce, NONCE_DIGITS), _fixed(message.deadline, DEADLINE_DIGITS),
-                    message.item_count, json.dumps(message.body), now, now,
+                    message.id,
+                    message.kind,
+                    contract,
+                    message.signer,
+                    _fixed(message.nonce, NONCE_DIGITS),
+                    _fixed(message.deadline, DEADLINE_DIGITS),
+                    message.item_count,
+                    json.dumps(message.body),
+                    now,
+                    now,
                 ),
             )
             for u in units:
@@ -258,7 +281,8 @@ class SqliteOutbox:
                 except sqlite3.IntegrityError as exc:
                     raise UnitConflict(u) from exc
             db.executemany(
-                "INSERT OR IGNORE INTO message_marks (unit_id, mark, message_id) VALUES (?, ?, ?)", [(u, mark, message.id) for u, mark in marks]
+                "INSERT OR IGNORE INTO message_marks (unit_id, mark, message_id) VALUES (?, ?, ?)",
+                [(u, mark, message.id) for u, mark in marks],
             )
             row = db.execute(f"SELECT {_COLUMNS} FROM messages WHERE id = ?", (message.id,)).fetchone()
             return _row_to_message(row), True
@@ -293,12 +317,15 @@ class SqliteOutbox:
         with self._tx(write=False) as db:
             for i in range(0, len(ids), 500):
                 chunk = ids[i : i + 500]
-                out.update(r[0] for r in db.execute(
-                    f"SELECT k.unit_id FROM message_marks k JOIN messages m ON m.id = k.message_id"
-                    f" WHERE k.mark = ? AND k.unit_id IN ({', '.join('?' * len(chunk))})"
-                    " AND (m.status IN ('accepted', 'submitted') OR (k.mark = 'close' AND m.status = 'confirmed'))",
-                    [mark, *chunk],
-                ))
+                out.update(
+                    r[0]
+                    for r in db.execute(
+                        f"SELECT k.unit_id FROM message_marks k JOIN messages m ON m.id = k.message_id"
+                        f" WHERE k.mark = ? AND k.unit_id IN ({', '.join('?' * len(chunk))})"
+                        " AND (m.status IN ('accepted', 'submitted') OR (k.mark = 'close' AND m.status = 'confirmed'))",
+                        [mark, *chunk],
+                    )
+                )
         return out
 
     def get(self, message_id: str) -> Message | None:
@@ -334,7 +361,9 @@ class SqliteOutbox:
 
     def unfinished_transactions(self) -> list[SentTransaction]:
         with self._tx(write=False) as db:
-            rows = db.execute("SELECT tx_hash, relayer_nonce, raw, message_ids FROM transactions WHERE status = 'sent' ORDER BY relayer_nonce").fetchall()
+            rows = db.execute(
+                "SELECT tx_hash, relayer_nonce, raw, message_ids FROM transactions WHERE status = 'sent' ORDER BY relayer_nonce"
+            ).fetchall()
         return [SentTransaction(r[0], r[1], r[2], json.loads(r[3])) for r in rows]
 
     def confirm_transaction(self, tx_hash: str, block: int, follow_ups: Iterable[Message] = ()) -> None:
@@ -363,7 +392,17 @@ class SqliteOutbox:
         cur = db.execute(
             "INSERT INTO messages (id, kind, contract, signer, nonce, deadline, item_count, body, status, accepted_at, updated_at)"
             " VALUES (?, ?, 'gateway', ?, ?, ?, ?, ?, 'accepted', ?, ?) ON CONFLICT DO NOTHING",
-            (m.id, m.kind, m.signer, _fixed(m.nonce, NONCE_DIGITS), _fixed(m.deadline, DEADLINE_DIGITS), m.item_count, json.dumps(m.body), now, now),
+            (
+                m.id,
+                m.kind,
+                m.signer,
+                _fixed(m.nonce, NONCE_DIGITS),
+                _fixed(m.deadline, DEADLINE_DIGITS),
+                m.item_count,
+                json.dumps(m.body),
+                now,
+                now,
+            ),
         )
         return cur.rowcount == 1
 
@@ -414,14 +453,18 @@ class SqliteOutbox:
                 db.execute("INSERT INTO outbox_deployment (id, deployment) VALUES (1, ?)", (key,))
                 return False
             old = row[0] if row else "unbound"
-            (unfinished,) = db.execute("SELECT COUNT(*) FROM messages WHERE status IN ('accepted', 'submitted')").fetchone()
+            (unfinished,) = db.execute(
+                "SELECT COUNT(*) FROM messages WHERE status IN ('accepted', 'submitted')"
+            ).fetchone()
             (sent,) = db.execute("SELECT COUNT(*) FROM transactions WHERE status = 'sent'").fetchone()
             if unfinished or sent:
                 raise OutboxNotDrained(
                     f"the outbox holds {unfinished} messages and {sent} transactions not yet on-chain, signed for deployment {old}: "
                     "run the gateway with that deployment's manifest until /readyz shows an empty queue, then switch manifests"
                 )
-            tag = "@" + keccak(text=old).hex()[:16]  # the old deployment's messages keep their rows, under their own key
+            tag = (
+                "@" + keccak(text=old).hex()[:16]
+            )  # the old deployment's messages keep their rows, under their own key
             db.execute("UPDATE messages SET contract = contract || ? WHERE instr(contract, '@') = 0", (tag,))
             db.execute("UPDATE transactions SET status = 'archived'")
             # What those messages did to units (created, closed, packed) is about the old registry's

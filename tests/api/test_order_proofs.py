@@ -31,7 +31,13 @@ def test_a_return_sent_back_and_never_received_is_refunded_on_the_carriers_proof
     shop.request_return(order_id)
     chain.sleep(3600)  # the pickup an hour after the request: its signed time is the proof's time
     chain.mine()
-    pickup = gateway.event(shop.unit(order_id), BizStep.ACCEPTING, "carrier", Disposition.IN_TRANSIT, bizTransaction=rma_ref(escrow, order_id))
+    pickup = gateway.event(
+        shop.unit(order_id),
+        BizStep.ACCEPTING,
+        "carrier",
+        Disposition.IN_TRANSIT,
+        bizTransaction=rma_ref(escrow, order_id),
+    )
     r = gateway.post("/v1/events", gateway.events_body("carrier", [pickup]))
     assert r.status_code == 202, r.text
     gateway.relay()
@@ -39,7 +45,10 @@ def test_a_return_sent_back_and_never_received_is_refunded_on_the_carriers_proof
     rs = _json(gateway, "SENT-1")
     assert rs["status"] == "return_requested" and rs["settlement"] is None
     assert rs["dispatched_at"] == escrow.dispatchedAt(order_id) == pickup["eventTime"]
-    assert f"Sent back A carrier's scan proves the return was sent on {format_time(pickup['eventTime'])[0]} (checked on-chain)" in _page(gateway, "SENT-1")
+    assert (
+        f"Sent back A carrier's scan proves the return was sent on {format_time(pickup['eventTime'])[0]} (checked on-chain)"
+        in _page(gateway, "SENT-1")
+    )
 
     # Never received: after the delivery timeout and the relay delay the buyer is refunded as for grade A.
     chain.sleep(EU.delivery_timeout + EU.max_relay_delay + 60)
@@ -65,7 +74,11 @@ def test_a_return_sent_back_and_never_received_is_refunded_on_the_carriers_proof
     gateway.relay()
     rs = _json(gateway, "SENT-1")
     assert rs["status"] == "settled" and escrow.order(order_id)["status"] == Status.SETTLED
-    assert (rs["settlement"]["grade"], rs["settlement"]["disposition"], rs["settlement"]["parts"]["kind"]) == ("B", "donate", "dispatched")
+    assert (rs["settlement"]["grade"], rs["settlement"]["disposition"], rs["settlement"]["parts"]["kind"]) == (
+        "B",
+        "donate",
+        "dispatched",
+    )
     assert int(rs["settlement"]["refund"]) == DEFAULT_PRICE + DEFAULT_DELIVERY_FEE  # the money moved once
 
 

@@ -42,7 +42,9 @@ def aggregate(builder, registry_domain, actors):
         batch_fields = {k: fields.pop(k) for k in BATCH_FIELDS if k in fields}
         # Submitted at once: the signer's on-chain nonce, whatever failed before.
         batch_fields.setdefault("nonce", chain_nonce(registry_domain, actors[actor].address))
-        return builder.aggregate(actor, [builder.aggregation(parcel, children, action, actor, **fields)], **batch_fields)
+        return builder.aggregate(
+            actor, [builder.aggregation(parcel, children, action, actor, **fields)], **batch_fields
+        )
 
     return _aggregate
 
