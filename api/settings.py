@@ -87,13 +87,15 @@ class Settings(EnvModel):
     rpc_timeout: float = Field(
         REQUEST_RPC.timeout,
         gt=0,
-        description="seconds a request waits for the node, per call, not retried: a hung node is a 503 `chain_unavailable` "
+        description="seconds a request waits for the node, per call, not retried: a hung node is a 503 "
+        "`chain_unavailable` "
         "(an unverified page) within about this long",
     )
     worker_rpc_timeout: float = Field(
         WORKER_RPC.timeout,
         gt=0,
-        description="the same for the relayer's and the indexer's calls, on their own connections; they back off and retry",
+        description="the same for the relayer's and the indexer's calls, on their own connections; they back off "
+        "and retry",
     )
     manifest: Path = Field(
         ROOT / "deployments" / "31337.json",
@@ -108,7 +110,8 @@ class Settings(EnvModel):
         None,
         repr=False,
         pattern=HEX_KEY,
-        description="key of the account that pays gas for relayed messages; unset: the gateway only reads (503 `read_only` on posts). Never commit one",
+        description="key of the account that pays gas for relayed messages; unset: the gateway only reads (503 "
+        "`read_only` on posts). Never commit one",
     )
     database: Path = Field(
         ROOT / "data" / "gateway.sqlite3",
@@ -117,7 +120,8 @@ class Settings(EnvModel):
     evidence_dir: Path = Field(ROOT / "data" / "evidence", description="folder of the evidence store")
     ipfs_api: str | None = Field(
         None,
-        description="IPFS node (Kubo RPC API: URL or multiaddr) to add and pin evidence on; unset: the local store only",
+        description="IPFS node (Kubo RPC API: URL or multiaddr) to add and pin evidence on; unset: the local "
+        "store only",
     )
     public_url: str = Field(
         "http://127.0.0.1:8000",
@@ -142,7 +146,8 @@ class Settings(EnvModel):
     pause_before_broadcast: float = Field(
         0.0,
         ge=0,
-        description="fault injection for the crash tests only: seconds the relayer waits between storing a signed transaction and broadcasting it",
+        description="fault injection for the crash tests only: seconds the relayer waits between storing a signed "
+        "transaction and broadcasting it",
     )
 
     @property
@@ -170,7 +175,8 @@ class DeploySettings(EnvModel):
         None,
         repr=False,
         pattern=HEX_KEY,
-        description="the deployer's key on a non-local network (`brownie run scripts/deploy.py --network <id>`); never commit one",
+        description="the deployer's key on a non-local network (`brownie run scripts/deploy.py --network <id>`); "
+        "never commit one",
     )
     accreditor_key: str | None = Field(
         None,
@@ -194,7 +200,8 @@ class DeploySettings(EnvModel):
         None,
         repr=False,
         pattern=HEX_KEY,
-        description="the arbiter's key (disputes). The four powers take four separate keys, required on any chain but a local one",
+        description="the arbiter's key (disputes). The four powers take four separate keys, required on any chain "
+        "but a local one",
     )
 
 

@@ -154,7 +154,8 @@ def registry_figures(d: deploy.Deployment, r: Report) -> None:
             n,
         )
     r.out(
-        f"\nFor scale: a typical string-storing supply-chain contract spends ~{TYPICAL_SUPPLY_CHAIN_UPDATE:,} gas per update."
+        f"\nFor scale: a typical string-storing supply-chain contract spends ~{TYPICAL_SUPPLY_CHAIN_UPDATE:,} gas "
+        "per update."
     )
 
 
@@ -247,7 +248,8 @@ def split_figures(d: deploy.Deployment, r: Report, what: str, tx: Any) -> None:
         crossing += access if callee != "TraceRegistry" else 0
         r.out(f"| {callee:<18} | {len(gas):>5} | {sum(gas):>19,} | {access:>11,} |")
     r.out(
-        f"\nAccess cost of the split (every callee but the registry, which v1 called too): {crossing:,} gas, before the ABI copies."
+        f"\nAccess cost of the split (every callee but the registry, which v1 called too): {crossing:,} gas, "
+        "before the ABI copies."
     )
 
 

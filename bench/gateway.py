@@ -131,7 +131,8 @@ def main() -> None:
         blocks = {s["block"] for s in states}
 
         print(
-            f"\nGateway intake and relaying — {EVENTS:,} events, {len(ids):,} signed messages of ≤ {SESSION} events, {SIGNERS} signers, {CLIENTS} clients\n"
+            f"\nGateway intake and relaying — {EVENTS:,} events, {len(ids):,} signed messages of ≤ {SESSION} "
+            f"events, {SIGNERS} signers, {CLIENTS} clients\n"
         )
         print("| figure | value |\n|---|---|")
         print(f"| accepted | {EVENTS / (accepted_at - start):,.0f} events/s |")
@@ -139,10 +140,12 @@ def main() -> None:
             f"| confirmed on-chain (first post → last confirmation) | {EVENTS / (confirmed_at - start):,.0f} events/s |"
         )
         print(
-            f"| POST latency p50 / p95 / p99 | {_pct(accept_latency, 50) * 1000:.0f} / {_pct(accept_latency, 95) * 1000:.0f} / {_pct(accept_latency, 99) * 1000:.0f} ms |"
+            f"| POST latency p50 / p95 / p99 | {_pct(accept_latency, 50) * 1000:.0f} / "
+            f"{_pct(accept_latency, 95) * 1000:.0f} / {_pct(accept_latency, 99) * 1000:.0f} ms |"
         )
         print(
-            f"| accepted → confirmed p50 / p95 / p99 | {_pct(confirm_latency, 50):.2f} / {_pct(confirm_latency, 95):.2f} / {_pct(confirm_latency, 99):.2f} s |"
+            f"| accepted → confirmed p50 / p95 / p99 | {_pct(confirm_latency, 50):.2f} / "
+            f"{_pct(confirm_latency, 95):.2f} / {_pct(confirm_latency, 99):.2f} s |"
         )
         print(f"| transactions | {len(blocks)} blocks |")
 
@@ -162,11 +165,14 @@ def main() -> None:
             page_latency.append(time.perf_counter() - t)
             assert r.status_code == 200
         print(
-            f"\nConsumer page — unit with {len(view['timeline'])} events, verified={view['verification']['verified']}, index holding {EVENTS + UNITS:,} events; {PAGE_REQUESTS} sequential requests\n"
+            f"\nConsumer page — unit with {len(view['timeline'])} events, "
+            f"verified={view['verification']['verified']}, index holding {EVENTS + UNITS:,} events; "
+            f"{PAGE_REQUESTS} sequential requests\n"
         )
         print("| figure | value |\n|---|---|")
         print(
-            f"| page latency p50 / p95 / p99 | {_pct(page_latency, 50) * 1000:.1f} / {_pct(page_latency, 95) * 1000:.1f} / {_pct(page_latency, 99) * 1000:.1f} ms |"
+            f"| page latency p50 / p95 / p99 | {_pct(page_latency, 50) * 1000:.1f} / "
+            f"{_pct(page_latency, 95) * 1000:.1f} / {_pct(page_latency, 99) * 1000:.1f} ms |"
         )
         print(f"| mean | {statistics.mean(page_latency) * 1000:.1f} ms |")
     finally:

@@ -1,6 +1,7 @@
 """Rebuilding a unit's hash chain from its events (see contracts/TraceRegistry.sol).
 
-record_0 = 0; record_n = (keccak256(abi.encode(record_{n-1}, signer_n, structHash_n)) & ~0xffffffff) | closes_n << 31 | n
+record_0 = 0;
+record_n = (keccak256(abi.encode(record_{n-1}, signer_n, structHash_n)) & ~0xffffffff) | closes_n << 31 | n
 where structHash_n is the EIP-712 struct hash of the n-th Commission, LifecycleEvent or Aggregation
 and closes_n is 1 when that event closes the unit (returntrace.vocab.closes). The low 32 bits are
 the closed flag (bit 31) and the event count (bits 0-30).

@@ -70,7 +70,8 @@ class Manifest:
             )
         except (AttributeError, KeyError, TypeError, ValueError) as exc:
             raise ManifestError(
-                f"{path} does not describe a deployment (chainId, deploymentBlock, each contract's address and abi): {exc!r}"
+                f"{path} does not describe a deployment (chainId, deploymentBlock, each contract's address and "
+                f"abi): {exc!r}"
             ) from exc
 
     def entry(self, name: str, why: str = "") -> Entry:

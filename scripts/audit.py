@@ -232,7 +232,8 @@ def _print_integrity(report: dict[str, Any]) -> None:
     u = report["units"]
     p = report["parcels"]
     print(
-        f"Integrity at block {report['block']}: {u['total']} units, {report['events']} events; {u['verified']} verified, {u['mismatched']} mismatched"
+        f"Integrity at block {report['block']}: {u['total']} units, {report['events']} events; {u['verified']} "
+        f"verified, {u['mismatched']} mismatched"
     )
     print(f"Parcels: {p['total']}; {p['verified']} verified, {p['mismatched']} mismatched")
     for m in report["mismatches"]:
@@ -241,7 +242,8 @@ def _print_integrity(report: dict[str, Any]) -> None:
     e = report["evidence"]
     if e["checked"]:
         print(
-            f"Evidence: {e['referenced']} files referenced, {e['present']} present and matching, {e['missing']} missing, {e['corrupt']} corrupt"
+            f"Evidence: {e['referenced']} files referenced, {e['present']} present and matching, {e['missing']} "
+            f"missing, {e['corrupt']} corrupt"
         )
         for problem in e["problems"]:
             where = "; ".join(
@@ -273,7 +275,8 @@ def _print_history(h: dict[str, Any]) -> None:
         if e["parcel"]:
             extra += f"  {'via parcel' if e['via_parcel'] else 'parcel'} SSCC {e['parcel']}"
         print(
-            f"  {e['seq']:>3}  {when}  {e['label']:<26} {e['signer_role']:<10} {e['signer']}  GLN {e['location']}  block {e['block']}{extra}"
+            f"  {e['seq']:>3}  {when}  {e['label']:<26} {e['signer_role']:<10} {e['signer']}  GLN {e['location']} "
+            f" block {e['block']}{extra}"
         )
     if h["verified"]:
         print(f"VERIFIED at block {h['block']}: {h['onchainCount']} events, record {h['onchainRecord']}")
@@ -318,7 +321,8 @@ def main(argv: list[str] | None = None) -> int:
         "--evidence-dir",
         type=Path,
         default=None,
-        help="also check every evidence file the chain references (registry events, inspections, defect claims) in this evidence store folder",
+        help="also check every evidence file the chain references (registry events, inspections, defect claims) "
+        "in this evidence store folder",
     )
     p_hist = sub.add_parser(
         "history",
@@ -346,7 +350,8 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps(h, indent=2))
         elif not h["timeline"] and h["onchainCount"] == 0:
             print(
-                f"Unknown unit: GTIN {h['gtin']} serial {h['serial']} was never commissioned (checked at block {h['block']})"
+                f"Unknown unit: GTIN {h['gtin']} serial {h['serial']} was never commissioned (checked at block "
+                f"{h['block']})"
             )
         else:
             _print_history(h)

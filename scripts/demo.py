@@ -173,7 +173,10 @@ class Scenario:
 
     def inspect(self, order: int, facts: int, grade: Grade, who: str = "inspector", diminished: int = 0) -> Any:
         # The inspection report goes to the gateway's evidence store; its CID's digest goes on-chain.
-        report = f"Inspection report by {who}, order {order}: facts {facts:04b}, grade {grade.name}, diminished value {diminished}. Photos on file.\n".encode()
+        report = (
+            f"Inspection report by {who}, order {order}: facts {facts:04b}, grade {grade.name}, diminished "
+            f"value {diminished}. Photos on file.\n"
+        ).encode()
         stored = self.gateway.post("/v1/evidence", content=report, headers={"content-type": "text/plain"}).json()
         self.say.note(f"inspection report stored as {stored['cid']}")
         evidence = bytes.fromhex(stored["digest"][2:])
@@ -204,7 +207,8 @@ class Scenario:
         diminished = f" (diminished value {_money(s['diminished'], currency)} deducted)" if s["diminished"] else ""
         voucher = f", voucher {_money(s['voucher'], currency)} in store points" if s["voucher"] else ""
         self.say.note(
-            f"settled ({SettlementPath(e['path']).key}): grade {grade.name}, {basis}; refund {_money(s['refund'], currency)}{diminished}{voucher}, "
+            f"settled ({SettlementPath(e['path']).key}): grade {grade.name}, {basis}; refund "
+            f"{_money(s['refund'], currency)}{diminished}{voucher}, "
             f"merchant {_money(s['merchantAmount'], currency)}, points {s['points']:,}{fate}"
         )
 
@@ -216,7 +220,8 @@ def run(d: deploy.Deployment, gateway: httpx.Client) -> Narrator:
 
     say.chapter("Set-up: contracts, accredited actors, product classes, market policies")
     print(
-        f"  TraceRegistry  {d.registry.address}\n  ReturnPolicies {d.policies.address}\n  ReturnEscrow   {d.escrow.address}\n"
+        f"  TraceRegistry  {d.registry.address}\n  ReturnPolicies {d.policies.address}\n  ReturnEscrow   "
+        f"{d.escrow.address}\n"
         f"  ReissueDesk    {d.desk.address}\n  StorePoints    {d.points.address}"
     )
     for name, s in d.actors.items():
@@ -232,19 +237,23 @@ def run(d: deploy.Deployment, gateway: httpx.Client) -> Narrator:
     )
     deploy.allow_currency(d, usd, 6, 20 * USD, 500 * USD)
     say.note(
-        "the policy admin allows tUSD in the EU, the US and China (defects reissued up to 20 tUSD, two inspections above 500 tUSD)"
+        "the policy admin allows tUSD in the EU, the US and China (defects reissued up to 20 tUSD, two "
+        "inspections above 500 tUSD)"
     )
     for market, name in MARKET_NAMES.items():
         law, version = Law.decode(d.policies.law(market), d.policies.abi), d.policies.currentPolicyVersion(market)
         p = Policy.decode(d.policies.policy(market, version), d.policies.abi)
         right = f"{law.withdrawal_days} days to withdraw" if law.withdrawal_days else "no statutory withdrawal"
         say.note(
-            f"{name} law: {right}; {name} policy v{version}: returns {p.return_window // DAY} d, grade B refund {p.grade_terms(Grade.B).refund_bps / 100:.0f} %, "
-            f"refund on return {'yes' if p.refund_on_return else 'no'}, exchange {'+' + str(p.exchange_bonus_bps / 100) + ' %' if p.exchange_offered else 'no'}"
+            f"{name} law: {right}; {name} policy v{version}: returns {p.return_window // DAY} d, grade B refund "
+            f"{p.grade_terms(Grade.B).refund_bps / 100:.0f} %, "
+            f"refund on return {'yes' if p.refund_on_return else 'no'}, exchange "
+            f"{'+' + str(p.exchange_bonus_bps / 100) + ' %' if p.exchange_offered else 'no'}"
         )
     native = d.policies.currency(deploy.MARKET_US, ZERO_ADDRESS)
     say.note(
-        f"ETH: defects reissued up to {_money(native['reissueAutoApproveLimit'], ZERO_ADDRESS)}, two inspections above {_money(native['dualInspectionAbove'], ZERO_ADDRESS)}"
+        f"ETH: defects reissued up to {_money(native['reissueAutoApproveLimit'], ZERO_ADDRESS)}, two inspections "
+        f"above {_money(native['dualInspectionAbove'], ZERO_ADDRESS)}"
     )
     say.note(f"deployment manifest: deployments/{chain.id}.json")
 
@@ -305,7 +314,8 @@ def run(d: deploy.Deployment, gateway: httpx.Client) -> Narrator:
     sc.ship_and_deliver(o4)
     closes = d.escrow.returnWindowCloses(o4)
     say.note(
-        f"7 whole days from the day after delivery, to midnight in China, a weekend or holiday end moved on: until {time.strftime('%a %d %b %Y %H:%M UTC', time.gmtime(closes))}"
+        "7 whole days from the day after delivery, to midnight in China, a weekend or holiday end moved on: "
+        f"until {time.strftime('%a %d %b %Y %H:%M UTC', time.gmtime(closes))}"
     )
     chain.sleep(closes - chain.time() + 1)
     chain.mine()
@@ -404,7 +414,8 @@ def run(d: deploy.Deployment, gateway: httpx.Client) -> Narrator:
     policy = Policy.decode(d.policies.policy(deploy.MARKET_EU, d.escrow.order(o10)["policyVersion"]), d.policies.abi)
     _days((policy.delivery_timeout + policy.max_relay_delay) / DAY + 1)
     say.note(
-        "the parcel never reaches the warehouse; the merchant cannot be paid for a unit sent back (releaseUnreturned refuses)"
+        "the parcel never reaches the warehouse; the merchant cannot be paid for a unit sent back "
+        "(releaseUnreturned refuses)"
     )
     sc.report_settlement(
         say.tx(
@@ -452,7 +463,8 @@ def run(d: deploy.Deployment, gateway: httpx.Client) -> Narrator:
         )
         parcels = f" and {len(h.parcels)} parcel chain(s)" if h.parcels else ""
         say.note(
-            f"{serial}: {h.count} events{parcels}, {'VERIFIED' if h.verified else 'NOT VERIFIED'} at block {h.block}: {steps}"
+            f"{serial}: {h.count} events{parcels}, {'VERIFIED' if h.verified else 'NOT VERIFIED'} at block "
+            f"{h.block}: {steps}"
         )
         if not h.verified:
             raise SystemExit(f"history of {serial} does not match its on-chain head")
@@ -485,7 +497,8 @@ def through_the_gateway(d: deploy.Deployment, say: Narrator, gateway: GatewayPro
     view = http.get(link, headers={"accept": "application/json"}).json()
     verification = view["verification"]
     say.note(
-        f"consumer page data: {len(view['timeline'])} events, verified={verification['verified']} at block {verification['block']}"
+        f"consumer page data: {len(view['timeline'])} events, verified={verification['verified']} at block "
+        f"{verification['block']}"
     )
     if not verification["verified"]:
         raise SystemExit(f"the gateway could not verify BTL-0001: {verification['reason']}")
@@ -506,26 +519,33 @@ def show_return_options(http: httpx.Client, base: str) -> None:
     v = page(f"{bottle}/BTL-0004")
     rs = v["return_status"]
     print(
-        f"    BTL-0004: remedy {rs['remedy']}, refund released on receipt at GLN {rs['refund_on_receipt']['location']}, then {v['fate']['kind']} to GLN {v['fate']['organization']}; lifecycle closed: {v['closed']}"
+        f"    BTL-0004: remedy {rs['remedy']}, refund released on receipt at GLN "
+        f"{rs['refund_on_receipt']['location']}, then {v['fate']['kind']} to GLN {v['fate']['organization']}; "
+        f"lifecycle closed: {v['closed']}"
     )
     v = page(f"{bottle}/BTL-0005")
     print(
-        f"    BTL-0005: replaced by {v['return_status']['reissue']['replacement']['serial']} (link checked on-chain: {v['return_status']['reissue']['verified']})"
+        f"    BTL-0005: replaced by {v['return_status']['reissue']['replacement']['serial']} (link checked "
+        f"on-chain: {v['return_status']['reissue']['verified']})"
     )
     v = page(f"{bottle}/BTL-0006")
     print(
-        f"    BTL-0006: replacement for {v['replacement_for']['original']['serial']} (checked on-chain: {v['replacement_for']['verified']})"
+        f"    BTL-0006: replacement for {v['replacement_for']['original']['serial']} (checked on-chain: "
+        f"{v['replacement_for']['verified']})"
     )
     v = page(f"{stroller}/STR-0002")
     print(
-        f"    STR-0002: second opinion after inspection house GLN {v['return_status']['second_inspection']['firstOrganization']}, then {v['fate']['kind']} by GLN {v['fate']['organization']}"
+        "    STR-0002: second opinion after inspection house GLN "
+        f"{v['return_status']['second_inspection']['firstOrganization']}, then {v['fate']['kind']} by GLN "
+        f"{v['fate']['organization']}"
     )
     v = page(f"{bottle}/BTL-0007")
     via = sum(1 for e in v["timeline"] if e["via_parcel"])
     print(f"    BTL-0007: {len(v['timeline'])} events, {via} of them scans of its parcel")
     v = page(f"/00/{DEMO_SSCC:018d}")
     print(
-        f"    parcel {DEMO_SSCC:018d}: {len(v['timeline'])} events verified; contents proved on-chain: {v['contents_verified']} ({v['onchain_size']} units now)"
+        f"    parcel {DEMO_SSCC:018d}: {len(v['timeline'])} events verified; contents proved on-chain: "
+        f"{v['contents_verified']} ({v['onchain_size']} units now)"
     )
 
 
@@ -561,7 +581,8 @@ def main() -> None:
     try:
         say = run(d, httpx.Client(base_url=gateway.url, timeout=10))
         link = through_the_gateway(d, say, gateway)
-        print(f"""
+        print(
+            f"""
 Where to look
   consumer page (the QR code's URL)  {link}
   its QR code                        {link}/qr.svg
@@ -575,12 +596,18 @@ Where to look
                    a unit in it      {gateway.url}/01/{deploy.DEMO_GTIN:014d}/21/BTL-0007
   the same as JSON                   curl -H 'Accept: application/json' {link}
   EIP-712 types to sign              {gateway.url}/v1/eip712
-  auditor: events / EPCIS / integrity {gateway.url}/v1/audit/events  {gateway.url}/v1/audit/epcis  {gateway.url}/v1/audit/integrity
-  API docs                           {gateway.url}/docs
+"""
+            f"  auditor: events / EPCIS / integrity {gateway.url}/v1/audit/events  "
+            f"{gateway.url}/v1/audit/epcis  {gateway.url}/v1/audit/integrity\n"
+            f"""  API docs                           {gateway.url}/docs
   readiness                          {gateway.url}/readyz
-  chain                              {web3.provider.endpoint_uri} (chain id {chain.id}), manifest deployments/{chain.id}.json
-  auditor CLI, no gateway needed     .venv/bin/python -m scripts.audit --rpc {web3.provider.endpoint_uri} --manifest deployments/{chain.id}.json integrity
-  gateway log                        data/demo/gateway.log""")
+"""
+            f"  chain                              {web3.provider.endpoint_uri} (chain id {chain.id}), "
+            f"manifest deployments/{chain.id}.json\n"
+            "  auditor CLI, no gateway needed     .venv/bin/python -m scripts.audit "
+            f"--rpc {web3.provider.endpoint_uri} --manifest deployments/{chain.id}.json integrity\n"
+            "  gateway log                        data/demo/gateway.log"
+        )
         if settings.serve:
             print("\nServing; Ctrl-C to stop.")
             try:

@@ -272,7 +272,8 @@ def governance_from_env(admin: Any) -> Governance:
         return Governance(admin, **{power: accounts.add(key) for power, key in given.items()})
     if any(given.values()) or chain.id not in LOCAL_CHAIN_IDS:
         raise SystemExit(
-            f"set {', '.join(POWER_KEYS.values())} (four separate keys; multisigs behind a timelock on a public network): "
+            f"set {', '.join(POWER_KEYS.values())} (four separate keys; multisigs behind a timelock on a public "
+            "network): "
             f"the public test keys govern local chains only (chain ids {LOCAL_CHAIN_IDS})"
         )
     return governance(admin)

@@ -63,7 +63,8 @@ class OutsideFiles:
         if event == "open" and args and self.outside(args[0]):
             self.violations.append(os.path.abspath(os.fsdecode(args[0])))
             raise PermissionError(
-                f"the test suite opened {args[0]!r}, beside the repository {self.root}: a user's clone has nothing there"
+                f"the test suite opened {args[0]!r}, beside the repository {self.root}: a user's clone has "
+                "nothing there"
             )
 
 

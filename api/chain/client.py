@@ -74,7 +74,8 @@ class Chain:
         if manifest.schema != SCHEMA:
             raise ManifestError(
                 f"{manifest.path} describes a deployment of schema {manifest.schema}; this gateway reads schema "
-                f"{SCHEMA} (docs/operations.md, Moving to a new deployment: drain the outbox, deploy, switch the manifest)"
+                f"{SCHEMA} (docs/operations.md, Moving to a new deployment: drain the outbox, deploy, switch the "
+                "manifest)"
             )
         contracts = {name: _contract(w3, manifest, name) for name in (*SIGNING_CONTRACTS, "ReturnPolicies")}
         domains = {}
@@ -140,11 +141,13 @@ class LegacyDeployment:
     def on(cls, w3: Web3, manifest: Manifest) -> LegacyDeployment:
         if manifest.schema == SCHEMA:
             raise ManifestError(
-                f"{manifest.path} describes a deployment of schema {manifest.schema}, the current one: it is RT_MANIFEST, not a legacy manifest"
+                f"{manifest.path} describes a deployment of schema {manifest.schema}, the current one: it is "
+                "RT_MANIFEST, not a legacy manifest"
             )
         if manifest.schema not in LEGACY_SCHEMAS:
             raise ManifestError(
-                f"{manifest.path} describes a deployment of schema {manifest.schema}; legacy manifests are of schema {', '.join(map(str, LEGACY_SCHEMAS))}"
+                f"{manifest.path} describes a deployment of schema {manifest.schema}; legacy manifests are of "
+                f"schema {', '.join(map(str, LEGACY_SCHEMAS))}"
             )
         registry = _contract(
             w3, manifest, "TraceRegistry", " (address and abi): a legacy deployment is read for its registry"

@@ -58,7 +58,8 @@ class BlockReads:
         policies: Permanent | None = None,
     ) -> None:
         self.registry, self.escrow, self.desk, self.policy_book = registry, escrow, desk, policy_book
-        # Shared with the reads of other deployments on the same node: one guard for the node, keys that name the contract.
+        # Shared with the reads of other deployments on the same node: one guard for the node, keys that name the
+        # contract.
         self.guard, self.cache = guard, cache
         self.policies = policies if policies is not None else Permanent()
 

@@ -180,7 +180,8 @@ class ChainReader:
         return self.first_inspectors.get(order_id, read, keep=lambda found: found is not None)
 
     def return_received_at(self, order_id: int) -> int:
-        """When the warehouse's receiving scan under the order's RMA counts (0: not yet, or recorded before the request)."""
+        """When the warehouse's receiving scan under the order's RMA counts (0: not yet, or recorded before the
+        request)."""
         return int(self.chain.escrow.functions.returnReceivedAt(order_id).call())
 
     def return_window_closes(self, order_id: int) -> int:

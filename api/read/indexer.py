@@ -46,7 +46,8 @@ STATUS_AFTER = {
     "OrderCompleted": OrderStatus.COMPLETED,
     "OrderCancelled": OrderStatus.CANCELLED,
     "SecondInspectionRequired": OrderStatus.SECOND_INSPECTION,
-    "DispositionDecided": OrderStatus.SETTLED,  # the inspection after a refund decides the unit's fate and ends the order
+    # the inspection after a refund decides the unit's fate and ends the order
+    "DispositionDecided": OrderStatus.SETTLED,
     "ReissueCompleted": OrderStatus.REISSUED,
 }
 # Settlement paths that pay without attested facts: the order stays `refunded` until an inspection

@@ -189,7 +189,10 @@ class UnitViews:
                 if not p.contents_on_chain:
                     contents_reason = f"mismatch: a listed unit's parentOf on-chain at block {block} is not this parcel"
                 elif len(p.contents) != p.onchain_size:
-                    contents_reason = f"mismatch: {len(p.contents)} units listed, parcelSize on-chain at block {block} is {p.onchain_size}"
+                    contents_reason = (
+                        f"mismatch: {len(p.contents)} units listed, parcelSize on-chain at block "
+                        f"{block} is {p.onchain_size}"
+                    )
                 elif not p.chain_verified:
                     contents_reason = "the parcel's history does not match its on-chain record"
         except Exception as exc:  # any failed read is "unreachable" for the page, never a 500

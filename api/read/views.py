@@ -58,7 +58,8 @@ class Settlement:
 class ReturnStatus:
     order_id: int
     market: str  # "EU", "US", "CN" or the market number
-    status: str  # IReturnEscrow.OrderStatus in lower case: active, return_requested, inspected, disputed, settled, refunded, …
+    # IReturnEscrow.OrderStatus in lower case: active, return_requested, inspected, disputed, settled, refunded, …
+    status: str
     currency: str  # "native" or the ERC-20 address
     price: str
     delivery_fee: str
@@ -71,7 +72,8 @@ class ReturnStatus:
     events: list[dict[str, Any]] = field(default_factory=list)  # escrow events of this order, oldest first
     remedy: str | None = None  # "refund" or "exchange" (voucher in store points), once a return was requested
     voucher_points: str | None = None  # the exchange voucher's store points, once paid
-    # while a return is possible: {"closesAt", "refund", "statutory", "exchangeOffered", "exchangeBonusBps", "voucher", "refundOnReturn", "freePickup"}
+    # while a return is possible: {"closesAt", "refund", "statutory", "exchangeOffered", "exchangeBonusBps", "voucher",
+    # "refundOnReturn", "freePickup"}
     return_options: dict[str, Any] | None = None
     refund_on_receipt: dict[str, Any] | None = (
         None  # {"location", "refund", "points", "block", "txHash"}: released at the return center's scan
@@ -80,9 +82,8 @@ class ReturnStatus:
         None  # {"firstOrganization", "pending"}: a second, independent inspector is needed
     )
     defect_claim: dict[str, Any] | None = None  # {"evidence", "autoApproved", "decided", "approved", "status"}
-    reissue: dict[str, Any] | None = (
-        None  # {"replacement": {unitId, gtin, serial, link}, "verified", "reason", "deliveredAt", "unfulfilled", "returnWaived"}
-    )
+    # {"replacement": {unitId, gtin, serial, link}, "verified", "reason", "deliveredAt", "unfulfilled", "returnWaived"}
+    reissue: dict[str, Any] | None = None
     in_withdrawal: bool | None = None  # the return request fell in the statutory withdrawal period
     # {"openedBy": buyer|merchant|inspection_mismatch, "account", "decideBy", "time", "pending", "lapsed",
     #  "resolution": {"arbiter", "facts", "grade", "diminishedValue", "reason", "evidence", "time", "txHash"} | None}
@@ -117,7 +118,8 @@ class UnitView:
     # This unit replaces a defective one: {"orderId", "original": {unitId, gtin, serial, link}, "verified", "reason"}
     replacement_for: dict[str, Any] | None = None
     closed: bool = False  # isClosed(unit), read with the record the verification compared
-    # The event that closed it: {"kind": donated|recycled|destroyed|decommissioned, "organization" (GLN), "location", "time", …}
+    # The event that closed it: {"kind": donated|recycled|destroyed|decommissioned, "organization" (GLN), "location",
+    # "time", …}
     fate: dict[str, Any] | None = None
     # The deployment the unit is recorded under: None for the gateway's current one; a previous one it
     # serves read-only (RT_LEGACY_MANIFESTS) is {"schema", "chainId", "registry", "readOnly": True}, and

@@ -418,7 +418,8 @@ class IndexReader:
         """The organisation GLN the accreditor had recorded for an actor at a log's position (its
         last ActorUpdated before it); None when the index holds no such update."""
         row = self.db.execute(
-            "SELECT organization FROM idx_actor_history WHERE account = ? AND (block < ? OR (block = ? AND log_index < ?))"
+            "SELECT organization FROM idx_actor_history WHERE account = ? AND (block < ? OR (block = ? AND "
+            "log_index < ?))"
             " ORDER BY block DESC, log_index DESC LIMIT 1",
             (account, block, block, log_index),
         ).fetchone()
@@ -481,7 +482,8 @@ class IndexReader:
         """The ReissueDesk's ReplacementLinked event that made this unit a replacement (latest), if any:
         {order_id, args, block, tx_hash} with the original unit in args["originalUnitId"]."""
         row = self.db.execute(
-            "SELECT order_id, args, block, tx_hash FROM idx_escrow_events WHERE unit_id = ? AND name = 'ReplacementLinked'"
+            "SELECT order_id, args, block, tx_hash FROM idx_escrow_events WHERE unit_id = ? AND name = "
+            "'ReplacementLinked'"
             " ORDER BY block DESC, log_index DESC LIMIT 1",
             (unit_id,),
         ).fetchone()
@@ -489,7 +491,8 @@ class IndexReader:
 
     def escrow_events_of_order(self, order_id: int) -> list[dict[str, Any]]:
         rows = self.db.execute(
-            f"SELECT {', '.join(ESCROW_EVENT_COLUMNS)} FROM idx_escrow_events WHERE order_id = ? ORDER BY block, log_index",
+            f"SELECT {', '.join(ESCROW_EVENT_COLUMNS)} FROM idx_escrow_events WHERE order_id = ? ORDER BY block, "
+            "log_index",
             (order_id,),
         ).fetchall()
         out = []
@@ -521,7 +524,8 @@ class IndexReader:
             params += [after[0], after[0], after[1]]
         sql = (
             # A parcel's rows have no unit row (gtin and serial None): the parcel's SSCC is in their own sscc column.
-            f"SELECT {', '.join('e.' + c for c in EVENT_COLUMNS)}, u.gtin, u.serial, p.sscc FROM idx_events e LEFT JOIN idx_units u ON u.unit_id = e.unit_id"
+            f"SELECT {', '.join('e.' + c for c in EVENT_COLUMNS)}, u.gtin, u.serial, p.sscc FROM idx_events e "
+            "LEFT JOIN idx_units u ON u.unit_id = e.unit_id"
             " LEFT JOIN idx_parcels p ON p.parcel_id = e.unit_id"
             + (" WHERE " + " AND ".join(where) if where else "")
             + " ORDER BY e.block, e.log_index LIMIT ?"
@@ -550,7 +554,8 @@ class IndexReader:
             where.append("block >= ? AND (block > ? OR log_index > ?)")
             params += [after[0], after[0], after[1]]
         rows = self.db.execute(
-            f"SELECT {', '.join(ESCROW_EVENT_COLUMNS)} FROM idx_escrow_events WHERE {' AND '.join(where)} ORDER BY block, log_index LIMIT ?",
+            f"SELECT {', '.join(ESCROW_EVENT_COLUMNS)} FROM idx_escrow_events WHERE {' AND '.join(where)} ORDER "
+            "BY block, log_index LIMIT ?",
             params + [limit],
         ).fetchall()
         out = []
@@ -567,7 +572,8 @@ class IndexReader:
         for c in copies:
             parcel_id = "0x" + gs1.parcel_id(int(c["sscc"])).hex()
             row = self.db.execute(
-                f"SELECT {', '.join('e.' + c for c in EVENT_COLUMNS)}, NULL, NULL, p.sscc FROM idx_events e JOIN idx_parcels p ON p.parcel_id = e.unit_id"
+                f"SELECT {', '.join('e.' + c for c in EVENT_COLUMNS)}, NULL, NULL, p.sscc FROM idx_events e JOIN "
+                "idx_parcels p ON p.parcel_id = e.unit_id"
                 " WHERE e.unit_id = ? AND e.tx_hash = ? AND e.struct_hash = ?",
                 (parcel_id, c["tx_hash"], c["struct_hash"]),
             ).fetchone()
@@ -680,7 +686,8 @@ class SqliteIndex:
             for table in _TABLES:
                 db.execute(f"DELETE FROM {table}")
             db.execute(
-                "INSERT INTO idx_cursor (id, chain_id, registry, escrow, first_block, block, block_hash) VALUES (1, ?, ?, ?, ?, ?, NULL)",
+                "INSERT INTO idx_cursor (id, chain_id, registry, escrow, first_block, block, block_hash) VALUES "
+                "(1, ?, ?, ?, ?, ?, NULL)",
                 (chain_id, registry, escrow, first_block, first_block - 1),
             )
             return row is not None
@@ -695,8 +702,10 @@ class SqliteIndex:
     def write(self, batch: IndexBatch) -> None:
         with self._tx() as db:
             db.executemany(
-                "INSERT INTO idx_products (gtin, brand, class_flags, markets, block, log_index) VALUES (:gtin, :brand, :class_flags, :markets, :block, :log_index)"
-                " ON CONFLICT (gtin) DO UPDATE SET brand = excluded.brand, class_flags = excluded.class_flags, markets = excluded.markets,"
+                "INSERT INTO idx_products (gtin, brand, class_flags, markets, block, log_index) VALUES (:gtin, "
+                ":brand, :class_flags, :markets, :block, :log_index)"
+                " ON CONFLICT (gtin) DO UPDATE SET brand = excluded.brand, class_flags = excluded.class_flags, "
+                "markets = excluded.markets,"
                 " block = excluded.block, log_index = excluded.log_index",
                 batch.products,
             )
@@ -706,7 +715,8 @@ class SqliteIndex:
                 batch.product_reviews,
             )
             db.executemany(
-                "INSERT INTO idx_actors (account, roles, organization, block, log_index) VALUES (:account, :roles, :organization, :block, :log_index)"
+                "INSERT INTO idx_actors (account, roles, organization, block, log_index) VALUES (:account, "
+                ":roles, :organization, :block, :log_index)"
                 " ON CONFLICT (account) DO UPDATE SET roles = excluded.roles, organization = excluded.organization,"
                 " block = excluded.block, log_index = excluded.log_index",
                 batch.actors,
@@ -720,13 +730,16 @@ class SqliteIndex:
                 cols = ", ".join(UNIT_COLUMNS)
                 db.executemany(
                     f"INSERT INTO idx_units ({cols}) VALUES ({', '.join(':' + c for c in UNIT_COLUMNS)})"
-                    " ON CONFLICT (unit_id) DO UPDATE SET event_count = excluded.event_count, last_record = excluded.last_record, last_block = excluded.last_block",
+                    " ON CONFLICT (unit_id) DO UPDATE SET event_count = excluded.event_count, last_record = "
+                    "excluded.last_record, last_block = excluded.last_block",
                     list(batch.units.values()),
                 )
             if batch.parcels:
                 db.executemany(
-                    f"INSERT INTO idx_parcels ({', '.join(PARCEL_COLUMNS)}) VALUES ({', '.join(':' + c for c in PARCEL_COLUMNS)})"
-                    " ON CONFLICT (parcel_id) DO UPDATE SET event_count = excluded.event_count, last_record = excluded.last_record, last_block = excluded.last_block",
+                    f"INSERT INTO idx_parcels ({', '.join(PARCEL_COLUMNS)}) VALUES "
+                    f"({', '.join(':' + c for c in PARCEL_COLUMNS)})"
+                    " ON CONFLICT (parcel_id) DO UPDATE SET event_count = excluded.event_count, last_record = "
+                    "excluded.last_record, last_block = excluded.last_block",
                     list(batch.parcels.values()),
                 )
             db.executemany(
@@ -736,12 +749,14 @@ class SqliteIndex:
             if batch.orders:
                 updates = ", ".join(f"{c} = excluded.{c}" for c in ORDER_COLUMNS if c != "order_id")
                 db.executemany(
-                    f"INSERT INTO idx_orders ({', '.join(ORDER_COLUMNS)}) VALUES ({', '.join(':' + c for c in ORDER_COLUMNS)})"
+                    f"INSERT INTO idx_orders ({', '.join(ORDER_COLUMNS)}) VALUES "
+                    f"({', '.join(':' + c for c in ORDER_COLUMNS)})"
                     f" ON CONFLICT (order_id) DO UPDATE SET {updates}",
                     [{c: o.get(c) for c in ORDER_COLUMNS} for o in batch.orders.values()],
                 )
             db.executemany(
-                f"INSERT INTO idx_escrow_events ({', '.join(ESCROW_EVENT_COLUMNS)}) VALUES ({', '.join('?' * len(ESCROW_EVENT_COLUMNS))})",
+                f"INSERT INTO idx_escrow_events ({', '.join(ESCROW_EVENT_COLUMNS)}) VALUES "
+                f"({', '.join('?' * len(ESCROW_EVENT_COLUMNS))})",
                 batch.escrow_events,
             )
             db.execute(
@@ -801,7 +816,8 @@ class SqliteIndex:
         with self.read() as r:
             for chunk in _chunks(sorted(set(accounts))):
                 for account, roles, block, log_index in r.db.execute(
-                    f"SELECT account, roles, block, log_index FROM idx_actors WHERE account IN ({', '.join('?' * len(chunk))})",
+                    "SELECT account, roles, block, log_index FROM idx_actors WHERE account IN "
+                    f"({', '.join('?' * len(chunk))})",
                     chunk,
                 ):
                     out[account] = (roles, block, log_index)

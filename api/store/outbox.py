@@ -228,7 +228,8 @@ class SqliteOutbox:
                 self._db.execute(f"CREATE TABLE messages_text_numbers {_MESSAGES}")
                 self._db.execute(
                     f"INSERT INTO messages_text_numbers (seq, {_COLUMNS}, contract)"
-                    f" SELECT seq, id, kind, signer, printf('%0{NONCE_DIGITS}d', nonce), printf('%0{DEADLINE_DIGITS}d', deadline),"
+                    f" SELECT seq, id, kind, signer, printf('%0{NONCE_DIGITS}d', nonce), "
+                    f"printf('%0{DEADLINE_DIGITS}d', deadline),"
                     " item_count, body, status, tx_hash, block, error, accepted_at, updated_at, contract FROM messages"
                 )
                 self._db.execute("DROP TABLE messages")  # and its indexes, made again below
@@ -260,7 +261,8 @@ class SqliteOutbox:
                 raise NonceConflict(expected, message.nonce)
             now = time.time()
             db.execute(
-                "INSERT INTO messages (id, kind, contract, signer, nonce, deadline, item_count, body, status, accepted_at, updated_at)"
+                "INSERT INTO messages (id, kind, contract, signer, nonce, deadline, item_count, body, status, "
+                "accepted_at, updated_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'accepted', ?, ?)",
                 (
                     message.id,
@@ -303,7 +305,8 @@ class SqliteOutbox:
         """True while an accepted or submitted commissioning creates this unit."""
         with self._tx(write=False) as db:
             row = db.execute(
-                "SELECT 1 FROM message_units u JOIN messages m ON m.id = u.message_id WHERE u.unit_id = ? AND m.status IN ('accepted', 'submitted', 'confirmed')",
+                "SELECT 1 FROM message_units u JOIN messages m ON m.id = u.message_id WHERE u.unit_id = ? AND "
+                "m.status IN ('accepted', 'submitted', 'confirmed')",
                 (unit_id,),
             ).fetchone()
         return row is not None
@@ -351,18 +354,21 @@ class SqliteOutbox:
         now = time.time()
         with self._tx() as db:
             db.execute(
-                "INSERT INTO transactions (tx_hash, relayer_nonce, raw, message_ids, status, created_at) VALUES (?, ?, ?, ?, 'sent', ?)",
+                "INSERT INTO transactions (tx_hash, relayer_nonce, raw, message_ids, status, created_at) VALUES "
+                "(?, ?, ?, ?, 'sent', ?)",
                 (tx.tx_hash, tx.relayer_nonce, tx.raw, json.dumps(tx.message_ids), now),
             )
             db.executemany(
-                "UPDATE messages SET status = 'submitted', tx_hash = ?, updated_at = ? WHERE id = ? AND status = 'accepted'",
+                "UPDATE messages SET status = 'submitted', tx_hash = ?, updated_at = ? WHERE id = ? AND status = "
+                "'accepted'",
                 [(tx.tx_hash, now, mid) for mid in tx.message_ids],
             )
 
     def unfinished_transactions(self) -> list[SentTransaction]:
         with self._tx(write=False) as db:
             rows = db.execute(
-                "SELECT tx_hash, relayer_nonce, raw, message_ids FROM transactions WHERE status = 'sent' ORDER BY relayer_nonce"
+                "SELECT tx_hash, relayer_nonce, raw, message_ids FROM transactions WHERE status = 'sent' ORDER BY "
+                "relayer_nonce"
             ).fetchall()
         return [SentTransaction(r[0], r[1], r[2], json.loads(r[3])) for r in rows]
 
@@ -373,7 +379,8 @@ class SqliteOutbox:
         with self._tx() as db:
             db.execute("UPDATE transactions SET status = 'mined', block = ? WHERE tx_hash = ?", (block, tx_hash))
             db.execute(
-                "UPDATE messages SET status = 'confirmed', block = ?, updated_at = ? WHERE tx_hash = ? AND status = 'submitted'",
+                "UPDATE messages SET status = 'confirmed', block = ?, updated_at = ? WHERE tx_hash = ? AND status "
+                "= 'submitted'",
                 (block, now, tx_hash),
             )
             for m in follow_ups:
@@ -390,7 +397,8 @@ class SqliteOutbox:
     @staticmethod
     def _insert_own(db: sqlite3.Connection, m: Message, now: float) -> bool:
         cur = db.execute(
-            "INSERT INTO messages (id, kind, contract, signer, nonce, deadline, item_count, body, status, accepted_at, updated_at)"
+            "INSERT INTO messages (id, kind, contract, signer, nonce, deadline, item_count, body, status, "
+            "accepted_at, updated_at)"
             " VALUES (?, ?, 'gateway', ?, ?, ?, ?, ?, 'accepted', ?, ?) ON CONFLICT DO NOTHING",
             (
                 m.id,
@@ -414,7 +422,8 @@ class SqliteOutbox:
             db.execute("UPDATE transactions SET status = 'dropped' WHERE tx_hash = ?", (tx_hash,))
             if requeue:
                 db.execute(
-                    "UPDATE messages SET status = 'accepted', tx_hash = NULL, updated_at = ? WHERE tx_hash = ? AND status = 'submitted'",
+                    "UPDATE messages SET status = 'accepted', tx_hash = NULL, updated_at = ? WHERE tx_hash = ? "
+                    "AND status = 'submitted'",
                     (now, tx_hash),
                 )
 
@@ -423,7 +432,8 @@ class SqliteOutbox:
         ids = list(message_ids)
         with self._tx() as db:
             db.executemany(
-                "UPDATE messages SET status = 'failed', error = ?, updated_at = ? WHERE id = ? AND status IN ('accepted', 'submitted')",
+                "UPDATE messages SET status = 'failed', error = ?, updated_at = ? WHERE id = ? AND status IN "
+                "('accepted', 'submitted')",
                 [(reason, now, mid) for mid in ids],
             )
             db.executemany("DELETE FROM message_units WHERE message_id = ?", [(mid,) for mid in ids])
@@ -459,8 +469,10 @@ class SqliteOutbox:
             (sent,) = db.execute("SELECT COUNT(*) FROM transactions WHERE status = 'sent'").fetchone()
             if unfinished or sent:
                 raise OutboxNotDrained(
-                    f"the outbox holds {unfinished} messages and {sent} transactions not yet on-chain, signed for deployment {old}: "
-                    "run the gateway with that deployment's manifest until /readyz shows an empty queue, then switch manifests"
+                    f"the outbox holds {unfinished} messages and {sent} transactions not yet on-chain, signed for "
+                    f"deployment {old}: "
+                    "run the gateway with that deployment's manifest until /readyz shows an empty queue, then "
+                    "switch manifests"
                 )
             tag = (
                 "@" + keccak(text=old).hex()[:16]

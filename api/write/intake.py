@@ -175,7 +175,8 @@ class Intake:
             raise ApiError(
                 400,
                 "invalid_step",
-                f"{where}: bizStep {step} is not a step recorded here (commissioning has /v1/commissions, a brand's decommissioning /v1/decommissions; see /v1/eip712)",
+                f"{where}: bizStep {step} is not a step recorded here (commissioning has /v1/commissions, a "
+                "brand's decommissioning /v1/decommissions; see /v1/eip712)",
             )
         if disposition not in Disposition._value2member_map_:
             raise ApiError(
@@ -186,14 +187,16 @@ class Intake:
             raise ApiError(
                 403,
                 "role_not_allowed",
-                f"{where}: {signer} holds roles {Role(roles)!r} on-chain; {BizStep(step).name.lower()} needs one of {allowed!r}",
+                f"{where}: {signer} holds roles {Role(roles)!r} on-chain; {BizStep(step).name.lower()} needs one "
+                f"of {allowed!r}",
             )
         partner = PARTNER_DISPOSITIONS.get(Disposition(disposition))
         if partner is not None and not roles & partner:
             raise ApiError(
                 403,
                 "disposition_not_allowed",
-                f"{where}: only an accredited {str(partner.name).lower()} may sign disposition {Disposition(disposition).name.lower()}; {signer} holds {Role(roles)!r}",
+                f"{where}: only an accredited {str(partner.name).lower()} may sign disposition "
+                f"{Disposition(disposition).name.lower()}; {signer} holds {Role(roles)!r}",
             )
         _check_time(item["eventTime"], now, where)
 
@@ -207,7 +210,8 @@ class Intake:
                 raise ApiError(
                     404,
                     "unknown_unit",
-                    f"{where}[{i}]: unit 0x{unit.hex()} is not commissioned in this deployment's registry (nor packed, for a parcel)",
+                    f"{where}[{i}]: unit 0x{unit.hex()} is not commissioned in this deployment's registry (nor "
+                    "packed, for a parcel)",
                 )
         closing = self.outbox.marked(("0x" + u.hex() for u in ids), "close")
         for i, unit in enumerate(ids):
@@ -215,7 +219,8 @@ class Intake:
                 raise ApiError(
                     409,
                     "unit_closed",
-                    f"{where}[{i}]: 0x{unit.hex()} was donated, recycled, destroyed or decommissioned: its lifecycle is closed",
+                    f"{where}[{i}]: 0x{unit.hex()} was donated, recycled, destroyed or decommissioned: its "
+                    "lifecycle is closed",
                 )
             if "0x" + unit.hex() in closing:
                 raise ApiError(
@@ -267,8 +272,10 @@ class Intake:
                 raise ApiError(
                     403,
                     "closing_not_allowed",
-                    f"{where}: the escrow does not let {signer} close unit 0x{unit.hex()} with disposition {Disposition(item['disposition']).name.lower()} now: "
-                    "a brand decommissions only unlisted stock without an open order (/v1/decommissions); a partner closes only a returned unit "
+                    f"{where}: the escrow does not let {signer} close unit 0x{unit.hex()} with disposition "
+                    f"{Disposition(item['disposition']).name.lower()} now: "
+                    "a brand decommissions only unlisted stock without an open order (/v1/decommissions); a "
+                    "partner closes only a returned unit "
                     "whose settlement's grade terms send it there",
                 )
 
@@ -284,7 +291,8 @@ class Intake:
                 raise ApiError(
                     409,
                     "parcel_not_empty",
-                    f"parcel 0x{unit.hex()} still holds {sizes.get(unit) or 'queued'} units: unpack them before an event closes it",
+                    f"parcel 0x{unit.hex()} still holds {sizes.get(unit) or 'queued'} units: unpack them before "
+                    "an event closes it",
                 )
 
     def _check_AggregationBatch(self, signer: str, message: dict[str, Any], now: int) -> Marks:
@@ -305,13 +313,15 @@ class Intake:
                 raise ApiError(
                     400,
                     "invalid_step",
-                    f"{where}: an {AggregationAction(a['action']).name} is bizStep {int(expected)} ({expected.name.lower()}), not {a['bizStep']}",
+                    f"{where}: an {AggregationAction(a['action']).name} is bizStep {int(expected)} "
+                    f"({expected.name.lower()}), not {a['bizStep']}",
                 )
             if closes(a["bizStep"], a["disposition"]):
                 raise ApiError(
                     400,
                     "invalid_disposition",
-                    f"{where}: an aggregation may not close its units (disposition {Disposition(a['disposition']).name.lower()})",
+                    f"{where}: an aggregation may not close its units (disposition "
+                    f"{Disposition(a['disposition']).name.lower()})",
                 )
             if not a["childIds"]:
                 raise ApiError(400, "empty_aggregation", f"{where}: an aggregation names at least one unit (childIds)")
@@ -419,7 +429,8 @@ class Intake:
                 raise ApiError(
                     400,
                     "invalid_disposition",
-                    f"{where}: disposition {disposition} is not one a brand decommissions with (donated and recycled are its partners' receipts)",
+                    f"{where}: disposition {disposition} is not one a brand decommissions with (donated and "
+                    "recycled are its partners' receipts)",
                 )
             _check_time(u["eventTime"], now, where)
             units.append(gs1.unit_id(u["gtin"], u["serial"]))
@@ -465,14 +476,16 @@ class Intake:
             raise ApiError(
                 403,
                 "inspector_not_independent",
-                f"{signer} belongs to the organisation (GLN {organization}) whose inspector gave order {order_id}'s first opinion: the second comes from another house",
+                f"{signer} belongs to the organisation (GLN {organization}) whose inspector gave order "
+                f"{order_id}'s first opinion: the second comes from another house",
             )
         for party, whose in ((order.merchant, "merchant"), (order.buyer, "buyer")):
             if signer == party or organization == self.reader.actor(party)[1]:
                 raise ApiError(
                     403,
                     "inspector_not_independent",
-                    f"{signer} is the {whose} or belongs to the {whose}'s organisation (GLN {organization}) and may not grade this return",
+                    f"{signer} is the {whose} or belongs to the {whose}'s organisation (GLN {organization}) and "
+                    "may not grade this return",
                 )
         if not refunded:  # the SLA protects a refund; a refunded order's fate may be decided late
             received = self.reader.return_received_at(order_id)
@@ -500,7 +513,8 @@ class Intake:
                 raise ApiError(
                     409,
                     "grade_mismatch",
-                    f"order {order_id} was refunded before its inspection: the inspection must claim grade {Grade(derived).name}, the grade its facts give",
+                    f"order {order_id} was refunded before its inspection: the inspection must claim grade "
+                    f"{Grade(derived).name}, the grade its facts give",
                 )
 
     def _check_ReturnRequest(self, signer: str, message: dict[str, Any], now: int) -> None:
@@ -517,7 +531,8 @@ class Intake:
             raise ApiError(
                 403,
                 "exchange_not_offered",
-                f"order {message['orderId']}'s market policy does not offer an exchange voucher; request a refund (remedy 0)",
+                f"order {message['orderId']}'s market policy does not offer an exchange voucher; request a refund "
+                "(remedy 0)",
             )
 
     def _check_DefectClaim(self, signer: str, message: dict[str, Any], now: int) -> None:

@@ -105,7 +105,8 @@ def releasable(reader: ChainReader, order_id: int, order: Order | None = None) -
             False,
             "center_not_accredited",
             (
-                f"the receiving scan at GLN {int(location):013d} (organisation {int(organization):013d}) is not at a return center "
+                f"the receiving scan at GLN {int(location):013d} (organisation {int(organization):013d}) is not "
+                "at a return center "
                 f"accredited for order {order_id}'s market"
             ),
         )

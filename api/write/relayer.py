@@ -5,8 +5,9 @@ Registry messages go out in acceptance order, consecutive ones of a kind in one 
 messages go one per transaction. The intake checked every message, so registry calls are sent
 without a simulation; escrow calls, and any group whose transaction reverted, are simulated
 first, and a message the chain refuses is failed with the contract's own error while the rest
-go on. Each transaction is signed and stored in the outbox, and only then broadcast. After a crash or an outage, stored transactions are
-re-broadcast byte for byte or settled from their receipts before anything new is sent.
+go on. Each transaction is signed and stored in the outbox, and only then broadcast. After a
+crash or an outage, stored transactions are re-broadcast byte for byte or settled from their
+receipts before anything new is sent.
 """
 
 from __future__ import annotations

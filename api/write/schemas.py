@@ -58,7 +58,8 @@ class _Strict(BaseModel):
 
 
 class _Observation(_Strict):
-    """What every signed scan states besides its object: step, disposition, where, when, evidence, business transaction."""
+    """What every signed scan states besides its object: step, disposition, where, when, evidence, business
+    transaction."""
 
     bizStep: Uint8
     disposition: Uint8
@@ -104,7 +105,8 @@ class InspectionIn(_Strict):
     diminishedValue: Annotated[
         Uint96,
         Field(
-            description="diminished value of a used unit in the order currency's base units (the policy caps what counts)"
+            description="diminished value of a used unit in the order currency's base units (the policy caps what "
+            "counts)"
         ),
     ] = 0
     evidence: Hex32 = ZERO32

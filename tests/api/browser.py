@@ -66,7 +66,8 @@ def find_chromium() -> str:
         if found:
             return found
     raise BrowserError(
-        f"headless Chromium is needed for the browser tests but none of {', '.join(CANDIDATES)} is on PATH; {INSTALL_HINT}"
+        f"headless Chromium is needed for the browser tests but none of {', '.join(CANDIDATES)} is on PATH; "
+        f"{INSTALL_HINT}"
     )
 
 

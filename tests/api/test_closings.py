@@ -118,9 +118,9 @@ def test_decommissionings_the_chain_would_refuse_are_refused_before_queueing(gat
 
 
 def test_a_charity_takes_a_unit_only_after_a_settlement_that_donates_it(gateway, shop, escrow, actors):
-    donate = lambda actor, disposition: gateway.events_body(
-        actor, [gateway.event(unit, BizStep.RECEIVING, actor, disposition)]
-    )  # noqa: E731
+    def donate(actor: str, disposition: Disposition) -> dict:
+        return gateway.events_body(actor, [gateway.event(unit, BizStep.RECEIVING, actor, disposition)])
+
     order_id = shop.returned(market=MARKET_EU, serial="DON-WAIT")
     unit = shop.unit(order_id)
     shop.inspect(order_id, Facts.PACKAGING_INTACT, Grade.B)  # EU grade B (seal broken, unused): donate, once settled

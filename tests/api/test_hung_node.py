@@ -129,7 +129,8 @@ def test_a_frozen_anvil_is_a_503_within_the_bound_and_nothing_accepted_is_lost(
             ]
             assert [r.status_code for r in accepted] == [202] * 3
             ids = [r.json()["id"] for r in accepted]
-            tc.app.state.services.indexer.index_once()  # the page below has its unit indexed (its chain read is not cached yet)
+            # the page below has its unit indexed (its chain read is not cached yet)
+            tc.app.state.services.indexer.index_once()
             late = _offline_body(gw, units[0])
             before = tc.app.state.services.outbox.depth()
 

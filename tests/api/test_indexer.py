@@ -67,7 +67,8 @@ def test_indexing_again_adds_nothing(gateway):
     assert (
         rows(
             gateway,
-            "SELECT COUNT(*) FROM (SELECT tx_hash, log_index FROM idx_events GROUP BY tx_hash, log_index HAVING COUNT(*) > 1)",
+            "SELECT COUNT(*) FROM (SELECT tx_hash, log_index FROM idx_events GROUP BY tx_hash, log_index HAVING "
+            "COUNT(*) > 1)",
         )[0][0]
         == 0
     )

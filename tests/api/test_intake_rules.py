@@ -102,9 +102,12 @@ def test_aggregations_carry_their_step_and_never_close(gateway):
 def test_a_parcel_that_holds_units_is_not_closed(gateway):
     a, b = gateway.commission("P-FULL-1", "P-FULL-2")
     gateway.relay()
-    destroy = lambda: gateway.events_body(
-        "warehouse", [gateway.event(PARCEL, BizStep.DESTROYING, "warehouse", Disposition.DESTROYED)]
-    )  # noqa: E731
+
+    def destroy() -> dict:
+        return gateway.events_body(
+            "warehouse", [gateway.event(PARCEL, BizStep.DESTROYING, "warehouse", Disposition.DESTROYED)]
+        )
+
     _accepted(gateway, "/v1/aggregations", aggregation(gateway, "carrier", [a]))
     _rejected(gateway, "/v1/events", destroy(), 409, "parcel_not_empty")  # a queued packing fills it
     gateway.relay()

@@ -46,8 +46,8 @@ def test_a_return_sent_back_and_never_received_is_refunded_on_the_carriers_proof
     assert rs["status"] == "return_requested" and rs["settlement"] is None
     assert rs["dispatched_at"] == escrow.dispatchedAt(order_id) == pickup["eventTime"]
     assert (
-        f"Sent back A carrier's scan proves the return was sent on {format_time(pickup['eventTime'])[0]} (checked on-chain)"
-        in _page(gateway, "SENT-1")
+        f"Sent back A carrier's scan proves the return was sent on {format_time(pickup['eventTime'])[0]} (checked "
+        "on-chain)" in _page(gateway, "SENT-1")
     )
 
     # Never received: after the delivery timeout and the relay delay the buyer is refunded as for grade A.
@@ -95,7 +95,10 @@ def test_the_order_state_is_proved_on_chain_and_a_tampered_row_is_not(gateway, s
         execute(gateway, f"UPDATE idx_orders SET {tampering} WHERE order_id = ?", order_id)
         rs = _json(gateway, "PROOF-1")
         assert not rs["proof"]["verified"], tampering
-        expected = f"mismatch: ReturnEscrow.order({order_id}) (status, facts, grade) on-chain at block {block} is ('settled', 3, 1)"
+        expected = (
+            f"mismatch: ReturnEscrow.order({order_id}) (status, facts, grade) on-chain at block {block} is "
+            "('settled', 3, 1)"
+        )
         assert rs["proof"]["reason"].startswith(expected), rs["proof"]
         assert "Order state not verified: mismatch: ReturnEscrow.order" in _page(gateway, "PROOF-1")
         execute(gateway, "UPDATE idx_orders SET status = 'settled', facts = 3, grade = 1 WHERE order_id = ?", order_id)

@@ -1,6 +1,6 @@
 """Refund on receipt submitted by the relayer: whichever of the return request and the receiving
-scan is confirmed last triggers it (a scan counts only if recorded no earlier than the request); reading its condition never holds a confirmation back; and the
-confirmation path reads little per scan."""
+scan is confirmed last triggers it (a scan counts only if recorded no earlier than the request);
+reading its condition never holds a confirmation back; and the confirmation path reads little per scan."""
 
 from __future__ import annotations
 

@@ -14,7 +14,8 @@ from api import main, settings
 from api.settings import DemoSettings, DeploySettings, Settings, SettingsError
 
 ROOT = Path(__file__).resolve().parents[2]
-# A quoted RT_* name in Python (an os.environ.get argument, an env dict's key, setenv), or an assignment in the Makefile.
+# A quoted RT_* name in Python (an os.environ.get argument, an env dict's key, setenv), or an assignment in the
+# Makefile.
 QUOTED = re.compile(r"""["'](RT_[A-Z0-9_]+)["']""")
 MAKE_ASSIGNED = re.compile(r"(?<![A-Za-z0-9_])(RT_[A-Z0-9_]+)=")
 

@@ -671,7 +671,8 @@ def test_buyer_who_cannot_receive_withdraws_to_another_address(shop, escrow, adm
     shop.assert_solvent()
 
 
-# ================================================================ (f) points: one minter, and cash when they cannot be minted
+# ================================================================ (f) points: one minter, and cash when they cannot be
+# minted
 
 
 def test_points_have_one_minter_set_once(points, escrow, admin, actors):

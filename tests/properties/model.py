@@ -74,7 +74,8 @@ class OrderTerms:
 
 
 def model_grade(policy: Policy, facts: int) -> Grade:
-    """deriveGrade: A if defective, C if used, A if the seal (and, where the policy asks, the packaging) is intact, else B."""
+    """deriveGrade: A if defective, C if used, A if the seal (and, where the policy asks, the packaging) is intact, else
+    B."""
     if facts & DEFECTIVE:
         return Grade.A
     if facts & USED:

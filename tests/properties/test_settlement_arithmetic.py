@@ -639,11 +639,14 @@ def test_model_agrees_with_hand_computed_cases():
         (P + D) // 20,
         P + D + (P + D) // 20,
     )
+
     # China: goods back in good condition (a used unit is paid by the grade C terms: points, no cash);
     # the hygiene exception only if confirmed at purchase; the delivery fee is not refunded.
-    cn = lambda grade, facts, confirmed: model_settlement(
-        CN_LAW, CN, grade, OrderTerms(P, D, F, sealed=True, confirmed=confirmed), in_withdrawal=True, facts=facts
-    )  # noqa: E731
+    def cn(grade: Grade, facts: int, confirmed: bool) -> Split:
+        return model_settlement(
+            CN_LAW, CN, grade, OrderTerms(P, D, F, sealed=True, confirmed=confirmed), in_withdrawal=True, facts=facts
+        )
+
     assert (cn(Grade.C, USED | SEAL, False).statutory, cn(Grade.C, USED | SEAL, False).refund) == (False, 0)
     assert (cn(Grade.B, PACKAGING, False).statutory, cn(Grade.B, PACKAGING, False).refund) == (True, P - F)
     assert cn(Grade.B, PACKAGING, True).statutory is False

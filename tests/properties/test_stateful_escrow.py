@@ -663,7 +663,8 @@ class EscrowMachine:
         self.settle(o, tx, path, grade, model(on_path(o.terms(), path)), quoted=model(o.terms()))
 
     def settle_unproved(self, o: OrderModel, tx, path: int) -> None:
-        """A return nobody attested: as grade A sealed (defective where that was the reason); the unit's fate waits (Refunded)."""
+        """A return nobody attested: as grade A sealed (defective where that was the reason); the unit's fate waits
+        (Refunded)."""
         expected = unproved_settlement(
             o.law,
             o.policy,
@@ -737,7 +738,8 @@ class EscrowMachine:
         pct="st_pct",
         impostor="st_impostor",
     ):
-        """A new unit listed; an impostor brand tries to list another brand's product, or a currency no market allows."""
+        """A new unit listed; an impostor brand tries to list another brand's product, or a currency no market
+        allows."""
         (unit,) = self.commission(gtin)
         caller = ("brand2" if unit.merchant == "brand" else "brand") if impostor else None
         currency = self.rogue.address if impostor and native else (ZERO_ADDRESS if native else self.token.address)
@@ -989,7 +991,8 @@ class EscrowMachine:
         return [Scan(min(event[4], tx.timestamp), tx.timestamp, event[3]) for event in batch[1]]
 
     def do_deliver(self, *orders: OrderModel, lag: int = 0) -> None:
-        """The carrier's delivery scan under each order's orderRef (one parcel for several), signed `lag` seconds before it is recorded."""
+        """The carrier's delivery scan under each order's orderRef (one parcel for several), signed `lag` seconds before
+        it is recorded."""
         refs = [(o.unit, order_ref(self.escrow, o.id)) for o in orders]
         batch = self.ops.parcel_batch(
             "carrier", BizStep.DELIVERING, Disposition.DELIVERED, refs, event_time=latest_time() - lag
@@ -1364,9 +1367,12 @@ class EscrowMachine:
             error = err("ReturnEscrowDisputeLapsed", o.id, o.lapses_at)
         else:
             error = None
-        send = lambda: self.escrow.resolveDispute(
-            o.id, stated, diminished, b"\x01" * 32, b"\x02" * 32, {"from": self.acct(caller)}
-        )  # noqa: E731
+
+        def send():
+            return self.escrow.resolveDispute(
+                o.id, stated, diminished, b"\x01" * 32, b"\x02" * 32, {"from": self.acct(caller)}
+            )
+
         tx = self.expect(error, send, "arbitrate")
         if tx is None:
             return
@@ -1650,7 +1656,8 @@ class EscrowMachine:
             o.status, o.claimed_at = Status.DEFECT_CLAIMED, tx.timestamp
 
     def rule_decide_defect(self, pick="st_pick", alt="st_alt", approve="st_match", decider="st_decider"):
-        """Above the limit the merchant's side may approve, the arbiter approve or reject (the pending time given back)."""
+        """Above the limit the merchant's side may approve, the arbiter approve or reject (the pending time given
+        back)."""
         o = self.choose(pick, alt, lambda o: o.status == Status.DEFECT_CLAIMED)
         if o is not None:
             self.do_decide_defect(o, approve, o.merchant if decider == "merchant" else decider)
@@ -1688,7 +1695,8 @@ class EscrowMachine:
             self.units[o.replacement].last_order = 0  # the reservation is freed
 
     def rule_return_undecided_claim(self, pick="st_pick", alt="st_alt", wait="st_wait", truth="st_truth"):
-        """Nobody decided a claim within the SLA: anyone turns it into a return at the merchant's expense, never an approval."""
+        """Nobody decided a claim within the SLA: anyone turns it into a return at the merchant's expense, never an
+        approval."""
         o = self.choose(pick, alt, lambda o: o.status == Status.DEFECT_CLAIMED)
         if wait:
             self.wait_past(o, lambda o: o.claimed_at and o.decide_by)
@@ -1998,7 +2006,8 @@ class EscrowMachine:
         return view
 
     def invariant_conservation(self):
-        """(a) Per currency: balance == totalOwed == the model's == paid in - paid out; credits and points as the model."""
+        """(a) Per currency: balance == totalOwed == the model's == paid in - paid out; credits and points as the
+        model."""
         self.stats["steps"] += 1
         self.steps_run += 1
         view = self.chain_view()
@@ -2068,7 +2077,8 @@ class EscrowMachine:
                 continue
             floor = statutory_floor(o.law, o.terms(Remedy.REFUND))
             assert o.paid.refund >= floor, (
-                f"order {o.id}: a withdrawal of an unused sealed unit refunded {o.paid.refund} < {floor} ({o.money_event})"
+                f"order {o.id}: a withdrawal of an unused sealed unit refunded {o.paid.refund} < {floor} "
+                f"({o.money_event})"
             )
             self.stats["floor_checked"] += 1
 
@@ -2087,7 +2097,8 @@ class EscrowMachine:
             ).refund
             got = o.paid.refund + o.paid.voucher - o.paid.bonus
             assert got >= least, (
-                f"order {o.id}: the merchant kept a unit sent back without a decision ({o.money_event}: buyer {got} < {least})"
+                f"order {o.id}: the merchant kept a unit sent back without a decision ({o.money_event}: buyer "
+                f"{got} < {least})"
             )
             self.stats["sent_back_checked"] += 1
 

@@ -19,7 +19,8 @@ def sscc(n: int) -> int:
 
 @pytest.fixture
 def aggregation(builder) -> Callable[..., dict]:
-    """An unsigned aggregation: aggregation(sscc, children, action=ADD, actor="carrier", step=None, disposition=IN_PROGRESS, **fields)."""
+    """An unsigned aggregation: aggregation(sscc, children, action=ADD, actor="carrier", step=None,
+    disposition=IN_PROGRESS, **fields)."""
     return builder.aggregation
 
 
@@ -51,7 +52,8 @@ def aggregate(builder, registry_domain, actors):
 
 @pytest.fixture
 def decommission_item(builder) -> Callable[..., dict]:
-    """An unsigned decommissioning of one unit of GTIN: decommission_item(serial, gtin=GTIN, disposition=INACTIVE, actor="brand", **fields)."""
+    """An unsigned decommissioning of one unit of GTIN: decommission_item(serial, gtin=GTIN, disposition=INACTIVE,
+    actor="brand", **fields)."""
     return builder.decommission_item
 
 

@@ -99,7 +99,8 @@ def test_decommissioning_blocks_every_later_event(registry, commission, decommis
 
 @pytest.mark.parametrize("actor", ["brand", "recycler"])
 def test_decommissioning_is_no_longer_an_event_anyone_signs(registry, commission, record, actor):
-    # Issue 9: it was signable by any brand or recycler on any unit; now only the brand's decommission() closes its stock.
+    # Issue 9: it was signable by any brand or recycler on any unit; now only the brand's decommission() closes its
+    # stock.
     unit = commission()
     with brownie.reverts(err("TraceRegistryInvalidStep", int(BizStep.DECOMMISSIONING))):
         record(unit, BizStep.DECOMMISSIONING, actor, Disposition.INACTIVE)

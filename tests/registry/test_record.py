@@ -87,7 +87,8 @@ def test_other_roles_may_not_sign_the_step(commission, record, actors, step):
 
 
 def test_merchant_staff_signs_no_step(registry, commission, record, actors, admin):
-    """Merchant staff act on the escrow's cases and disputes; in the registry they sign nothing and commission nothing."""
+    """Merchant staff act on the escrow's cases and disputes; in the registry they sign nothing and commission
+    nothing."""
     staff = actors["stranger"]
     registry.setActor(staff.address, int(Role.MERCHANT_STAFF), actors["brand"].gln, {"from": admin})
     unit = commission()

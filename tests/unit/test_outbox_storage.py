@@ -79,7 +79,10 @@ def test_the_live_nonce_index_holds_for_text_nonces(tmp_path):
     SqliteOutbox(path).close()
     db = sqlite3.connect(path)
     row = ("EventBatch", "registry", SIGNER, f"{2**63:078d}", f"{2**64 - 1:020d}", 1, "{}", "accepted", 0.0, 0.0)
-    insert = "INSERT INTO messages (id, kind, contract, signer, nonce, deadline, item_count, body, status, accepted_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    insert = (
+        "INSERT INTO messages (id, kind, contract, signer, nonce, deadline, item_count, body, status, "
+        "accepted_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    )
     db.execute(insert, ("0xa", *row))
     with pytest.raises(sqlite3.IntegrityError):
         db.execute(insert, ("0xb", *row))  # the same live nonce twice
@@ -100,7 +103,8 @@ def test_an_outbox_with_integer_columns_is_migrated_on_open(tmp_path):
     ]
     for seq, mid, status, nonce, deadline in old:
         db.execute(
-            "INSERT INTO messages VALUES (?, ?, 'EventBatch', 'registry', ?, ?, ?, 1, ?, ?, NULL, NULL, NULL, 1.0, 2.0)",
+            "INSERT INTO messages VALUES (?, ?, 'EventBatch', 'registry', ?, ?, ?, 1, ?, ?, NULL, NULL, NULL, "
+            "1.0, 2.0)",
             (seq, mid, SIGNER, nonce, deadline, json.dumps({"nonce": nonce}), status),
         )
     db.commit()

@@ -417,7 +417,10 @@ SETTLED_BY = {
 }
 
 
-RIGHT_LOST = "Returned within the statutory period, but the unit's state (an opened hygiene seal, or use where the law requires good condition) lost the statutory right"
+RIGHT_LOST = (
+    "Returned within the statutory period, but the unit's state (an opened hygiene seal, or use where "
+    "the law requires good condition) lost the statutory right"
+)
 
 
 def deduction_text(d: dict[str, Any], parts: dict[str, Any], currency: Currency) -> str:
@@ -464,7 +467,8 @@ def settlement_lines(s: Settlement, currency: Currency) -> list[str]:
         bonus = int(p.get("exchangeBonus") or 0)
         extra = f", including a {format_amount(bonus, currency)} bonus" if bonus else ""
         lines.append(
-            f"= a voucher of store points worth {format_amount(voucher, currency)}{extra} (the buyer chose the exchange)"
+            f"= a voucher of store points worth {format_amount(voucher, currency)}{extra} (the buyer chose the "
+            "exchange)"
         )
     else:
         lines.append(f"= {format_amount(refund, currency)} back to the buyer")
@@ -589,13 +593,22 @@ def build_parcel_page(view: ParcelView) -> ParcelPage:
         banner = f"Verified on-chain at block {v.block:,}"
         detail = f"All {v.onchain_count} recorded events of the parcel match its record on the blockchain."
     else:
-        banner = f"Not verified: {v.reason or view.contents_reason or 'the parcel could not be checked against the blockchain'}"
+        banner = (
+            "Not verified: "
+            f"{v.reason or view.contents_reason or 'the parcel could not be checked against the blockchain'}"
+        )
         detail = "Do not rely on this history or content until it is verified."
     n = len(view.contents)
     if view.contents_verified:
-        note = f"{n} unit{'s' if n != 1 else ''}, proved on-chain: each names this parcel as its parent, and the parcel holds exactly {view.onchain_size}."
+        note = (
+            f"{n} unit{'s' if n != 1 else ''}, proved on-chain: each names this parcel as its parent, and the "
+            f"parcel holds exactly {view.onchain_size}."
+        )
     else:
-        note = f"{n} unit{'s' if n != 1 else ''} as indexed; not proved on-chain: {view.contents_reason or 'unknown reason'}."
+        note = (
+            f"{n} unit{'s' if n != 1 else ''} as indexed; not proved on-chain: "
+            f"{view.contents_reason or 'unknown reason'}."
+        )
     steps = [_registry_step(e) for e in view.timeline]
     for s, e in zip(steps, view.timeline, strict=True):
         if e.action is not None:
@@ -670,7 +683,8 @@ def _return_rows(rs: ReturnStatus, grade: str | None, currency: Currency) -> lis
     rows.append(
         Row(
             "Paid",
-            f"{format_amount(int(rs.price) + int(rs.delivery_fee), currency)} (delivery {format_amount(rs.delivery_fee, currency)})",
+            f"{format_amount(int(rs.price) + int(rs.delivery_fee), currency)} (delivery "
+            f"{format_amount(rs.delivery_fee, currency)})",
         )
     )
     if rs.reason:

@@ -339,7 +339,8 @@ def get_epcis(
 @router.get(
     "/integrity",
     response_model=IntegrityOut,
-    summary="Every indexed unit's rebuilt hash chain against its on-chain record at one block; evidence against its CIDs",
+    summary="Every indexed unit's rebuilt hash chain against its on-chain record at one block; evidence against "
+    "its CIDs",
 )
 def get_integrity(services: ServicesDep) -> dict[str, Any]:
     try:

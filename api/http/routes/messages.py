@@ -157,7 +157,8 @@ def get_eip712(chain: ChainDep) -> dict[str, Any]:
                 int(s): {"name": s.name.lower(), "uri": s.uri, "signedBy": [str(r.name).lower() for r in STEP_ROLES[s]]}
                 for s in BizStep
             },
-            "decommissioning": "a brand takes units of its own stock out of circulation with a DecommissionBatch (POST /v1/decommissions), never in an EventBatch",
+            "decommissioning": "a brand takes units of its own stock out of circulation with a DecommissionBatch "
+            "(POST /v1/decommissions), never in an EventBatch",
             "disposition": {int(d): {"name": d.name.lower(), "uri": d.uri} for d in Disposition if d.uri},
             "inspectionFacts": {
                 "SEAL_INTACT": Facts.SEAL_INTACT,
@@ -169,12 +170,14 @@ def get_eip712(chain: ChainDep) -> dict[str, Any]:
             "aggregationAction": {int(a): a.name for a in AggregationAction},
             "remedy": {
                 0: "refund",
-                1: "exchange voucher (store points worth the refund plus the policy's exchange bonus; only if the market's policy offers it)",
+                1: "exchange voucher (store points worth the refund plus the policy's exchange bonus; only if the "
+                "market's policy offers it)",
             },
         },
         "notes": [
             "Sign with eth_signTypedData_v4; POST the message fields plus 'signature' (0x hex).",
-            "GLNs may be sent as 13-digit strings; GTINs in commissions as GTIN-8/12/13/14 strings (signed as their 14-digit integer).",
+            "GLNs may be sent as 13-digit strings; GTINs in commissions as GTIN-8/12/13/14 strings (signed as "
+            "their 14-digit integer).",
             "nonce: GET /v1/signers/{address}/nonce?kind=<primaryType>; deadline: unix seconds, at least 60 s ahead.",
         ],
     }

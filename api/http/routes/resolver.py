@@ -120,7 +120,8 @@ def _link_error(exc: LinkError, as_json: bool) -> PageError:
         exc.reason,
         "This code is not valid",
         as_json=as_json,
-        advice="The link does not hold a valid GS1 product code. If you typed it, check it; if you scanned it from a product, the label may be damaged or not genuine.",
+        advice="The link does not hold a valid GS1 product code. If you typed it, check it; if you scanned it "
+        "from a product, the label may be damaged or not genuine.",
     )
 
 
@@ -282,7 +283,8 @@ def resolve_parcel(request: Request, link_path: str) -> Response:
             f"{raw!r}: {exc}",
             "This code is not valid",
             as_json=as_json,
-            advice="The link does not hold a valid SSCC (18 digits with a GS1 check digit). If you scanned it from a parcel label, the label may be damaged.",
+            advice="The link does not hold a valid SSCC (18 digits with a GS1 check digit). If you scanned it "
+            "from a parcel label, the label may be damaged.",
         ) from None
     canonical = gs1.parcel_link(_public_url(request), sscc18)
     if qr:
