@@ -27,7 +27,11 @@ def fits_store(value: int) -> bool:
 
 
 def out_of_range(name: str) -> ApiError:
-    return ApiError(400, "out_of_range", f"{name} must be an integer from {SQL_INT_MIN} to {SQL_INT_MAX}, the range the gateway's store holds")
+    return ApiError(
+        400,
+        "out_of_range",
+        f"{name} must be an integer from {SQL_INT_MIN} to {SQL_INT_MAX}, the range the gateway's store holds",
+    )
 
 
 def storable(value: int, name: str) -> int:

@@ -73,17 +73,41 @@ class Services:
         relayer = None
         if settings.relayer_key:
             relayer = Relayer(
-                chain=worker_chain, outbox=outbox, private_key=settings.relayer_key, batch_max_events=settings.batch_max_events,
-                interval=settings.batch_interval, pause_before_broadcast=settings.pause_before_broadcast, reader=ChainReader(worker_chain, policies),
+                chain=worker_chain,
+                outbox=outbox,
+                private_key=settings.relayer_key,
+                batch_max_events=settings.batch_max_events,
+                interval=settings.batch_interval,
+                pause_before_broadcast=settings.pause_before_broadcast,
+                reader=ChainReader(worker_chain, policies),
             )
-        legacy = tuple(cls._open_legacy(d, settings, BlockReads(request_w3.eth.contract(address=d.registry.address, abi=d.registry.abi), guard, per_block), evidence) for d in previous)
+        legacy = tuple(
+            cls._open_legacy(
+                d,
+                settings,
+                BlockReads(request_w3.eth.contract(address=d.registry.address, abi=d.registry.abi), guard, per_block),
+                evidence,
+            )
+            for d in previous
+        )
         return cls(
-            settings=settings, chain=chain, reader=reader, outbox=outbox, index=index, evidence=evidence,
+            settings=settings,
+            chain=chain,
+            reader=reader,
+            outbox=outbox,
+            index=index,
+            evidence=evidence,
             intake=Intake(reader, outbox, settings.min_deadline_margin, index=index),
             relayer=relayer,
-            indexer=Indexer(worker_chain, index, settings.index_interval, settings.index_block_range, settings.index_confirmations),
+            indexer=Indexer(
+                worker_chain, index, settings.index_interval, settings.index_block_range, settings.index_confirmations
+            ),
             unit_views=UnitViews(
-                index, BlockReads.of(chain, guard, per_block, policies), settings.public_url, evidence=evidence, previous=tuple(item.views for item in legacy),
+                index,
+                BlockReads.of(chain, guard, per_block, policies),
+                settings.public_url,
+                evidence=evidence,
+                previous=tuple(item.views for item in legacy),
             ),
             pages=PageReads(request_w3, guard),
             legacy=legacy,
@@ -96,7 +120,9 @@ class Services:
         that stopped answering is given up on once."""
         index = SqliteIndex(index_path(settings.database, d))
         indexer = Indexer(d, index, settings.index_interval, settings.index_block_range, settings.index_confirmations)
-        return Legacy(d, index, indexer, UnitViews(index, reads, settings.public_url, evidence=evidence, deployment=d.deployment))
+        return Legacy(
+            d, index, indexer, UnitViews(index, reads, settings.public_url, evidence=evidence, deployment=d.deployment)
+        )
 
     def start(self) -> None:
         """The background workers the settings turn on (RT_RELAY, RT_INDEX)."""

@@ -85,39 +85,69 @@ class Settings(EnvModel):
 
     rpc_url: str = Field("http://127.0.0.1:8545", pattern=r"^https?://", description="the chain node's JSON-RPC URL")
     rpc_timeout: float = Field(
-        REQUEST_RPC.timeout, gt=0,
-        description="seconds a request waits for the node, per call, not retried: a hung node is a 503 `chain_unavailable` "
+        REQUEST_RPC.timeout,
+        gt=0,
+        description="seconds a request waits for the node, per call, not retried: a hung node is a 503 "
+        "`chain_unavailable` "
         "(an unverified page) within about this long",
     )
     worker_rpc_timeout: float = Field(
-        WORKER_RPC.timeout, gt=0, description="the same for the relayer's and the indexer's calls, on their own connections; they back off and retry",
+        WORKER_RPC.timeout,
+        gt=0,
+        description="the same for the relayer's and the indexer's calls, on their own connections; they back off "
+        "and retry",
     )
-    manifest: Path = Field(ROOT / "deployments" / "31337.json", description="the deployment manifest (schema 2, written by scripts/deploy.py)")
+    manifest: Path = Field(
+        ROOT / "deployments" / "31337.json",
+        description="the deployment manifest (schema 2, written by scripts/deploy.py)",
+    )
     legacy_manifests: tuple[Path, ...] = Field(
-        (), description="comma-separated manifests of previous deployments (schema 1, on the same chain) served read-only: "
+        (),
+        description="comma-separated manifests of previous deployments (schema 1, on the same chain) served read-only: "
         "their units keep verified pages ([Moving to a new deployment](#moving-to-a-new-deployment))",
     )
     relayer_key: str | None = Field(
-        None, repr=False, pattern=HEX_KEY,
-        description="key of the account that pays gas for relayed messages; unset: the gateway only reads (503 `read_only` on posts). Never commit one",
+        None,
+        repr=False,
+        pattern=HEX_KEY,
+        description="key of the account that pays gas for relayed messages; unset: the gateway only reads (503 "
+        "`read_only` on posts). Never commit one",
     )
-    database: Path = Field(ROOT / "data" / "gateway.sqlite3", description="SQLite file of the outbox and the index (previous deployments' indexes beside it)")
+    database: Path = Field(
+        ROOT / "data" / "gateway.sqlite3",
+        description="SQLite file of the outbox and the index (previous deployments' indexes beside it)",
+    )
     evidence_dir: Path = Field(ROOT / "data" / "evidence", description="folder of the evidence store")
-    ipfs_api: str | None = Field(None, description="IPFS node (Kubo RPC API: URL or multiaddr) to add and pin evidence on; unset: the local store only")
+    ipfs_api: str | None = Field(
+        None,
+        description="IPFS node (Kubo RPC API: URL or multiaddr) to add and pin evidence on; unset: the local "
+        "store only",
+    )
     public_url: str = Field(
-        "http://127.0.0.1:8000", pattern=r"^https?://", description="base URL of the resolver that QR codes and canonical links carry",
+        "http://127.0.0.1:8000",
+        pattern=r"^https?://",
+        description="base URL of the resolver that QR codes and canonical links carry",
     )
     max_upload_bytes: int = Field(10 * 1024 * 1024, gt=0, description="largest evidence upload, in bytes")
     batch_max_events: int = Field(1000, gt=0, description="events per relayed transaction, at most")
     batch_interval: float = Field(0.05, gt=0, description="seconds between relayer rounds when the queue is empty")
     index_interval: float = Field(0.2, gt=0, description="seconds between indexer rounds when caught up")
-    index_block_range: int = Field(2000, gt=0, description="blocks per `eth_getLogs` request (halved when a node refuses)")
-    index_confirmations: int = Field(0, ge=0, description="blocks the indexer stays behind the head: reorg safety on public chains")
-    min_deadline_margin: int = Field(60, ge=0, description="seconds a message must still be valid for when it is accepted")
+    index_block_range: int = Field(
+        2000, gt=0, description="blocks per `eth_getLogs` request (halved when a node refuses)"
+    )
+    index_confirmations: int = Field(
+        0, ge=0, description="blocks the indexer stays behind the head: reorg safety on public chains"
+    )
+    min_deadline_margin: int = Field(
+        60, ge=0, description="seconds a message must still be valid for when it is accepted"
+    )
     relay: bool = Field(True, description="`0` keeps the relayer from running (messages are queued, not sent)")
     index: bool = Field(True, description="`0` keeps the indexer from running")
     pause_before_broadcast: float = Field(
-        0.0, ge=0, description="fault injection for the crash tests only: seconds the relayer waits between storing a signed transaction and broadcasting it",
+        0.0,
+        ge=0,
+        description="fault injection for the crash tests only: seconds the relayer waits between storing a signed "
+        "transaction and broadcasting it",
     )
 
     @property
@@ -142,14 +172,36 @@ class DeploySettings(EnvModel):
     used_by: ClassVar[str] = "scripts/deploy.py"
 
     deployer_key: str | None = Field(
-        None, repr=False, pattern=HEX_KEY, description="the deployer's key on a non-local network (`brownie run scripts/deploy.py --network <id>`); never commit one",
+        None,
+        repr=False,
+        pattern=HEX_KEY,
+        description="the deployer's key on a non-local network (`brownie run scripts/deploy.py --network <id>`); "
+        "never commit one",
     )
-    accreditor_key: str | None = Field(None, repr=False, pattern=HEX_KEY, description="the accreditor's key (TraceRegistry: actors, products, return centers)")
-    law_admin_key: str | None = Field(None, repr=False, pattern=HEX_KEY, description="the law admin's key (ReturnPolicies: each market's consumer law)")
-    policy_admin_key: str | None = Field(None, repr=False, pattern=HEX_KEY, description="the policy admin's key (ReturnPolicies: return policies, currencies)")
+    accreditor_key: str | None = Field(
+        None,
+        repr=False,
+        pattern=HEX_KEY,
+        description="the accreditor's key (TraceRegistry: actors, products, return centers)",
+    )
+    law_admin_key: str | None = Field(
+        None,
+        repr=False,
+        pattern=HEX_KEY,
+        description="the law admin's key (ReturnPolicies: each market's consumer law)",
+    )
+    policy_admin_key: str | None = Field(
+        None,
+        repr=False,
+        pattern=HEX_KEY,
+        description="the policy admin's key (ReturnPolicies: return policies, currencies)",
+    )
     arbiter_key: str | None = Field(
-        None, repr=False, pattern=HEX_KEY,
-        description="the arbiter's key (disputes). The four powers take four separate keys, required on any chain but a local one",
+        None,
+        repr=False,
+        pattern=HEX_KEY,
+        description="the arbiter's key (disputes). The four powers take four separate keys, required on any chain "
+        "but a local one",
     )
 
 
@@ -159,19 +211,34 @@ class DemoSettings(EnvModel):
     used_by: ClassVar[str] = "scripts/demo.py"
 
     port: int = Field(8000, gt=0, lt=65536, description="port of the demo's gateway")
-    serve: bool = Field(True, description="`0` exits after the scenario (`make demo SERVE=0`); `1` keeps the gateway and the chain serving")
+    serve: bool = Field(
+        True,
+        description="`0` exits after the scenario (`make demo SERVE=0`); `1` keeps the gateway and the chain serving",
+    )
 
 
 MODELS: tuple[type[EnvModel], ...] = (Settings, DeploySettings, DemoSettings)
 
 # Read where they are used, not validated here: the test harness's, the benchmarks' and the tools'.
 KNOBS: dict[str, tuple[str, str]] = {
-    "RT_ANVIL_PORT": ("tools/brownie_network.py (`make …`)", "port of the local anvil (default 8545); with a separate `HOME`, two runs share a machine"),
+    "RT_ANVIL_PORT": (
+        "tools/brownie_network.py (`make …`)",
+        "port of the local anvil (default 8545); with a separate `HOME`, two runs share a machine",
+    ),
     "RT_CHROMIUM": ("tests/api/browser.py", "Chromium to drive when it is not `chromium` on `PATH`"),
-    "RT_CLOCK_TICK": ("tests/clock_race.py", "seconds the chain moves after every signature and before every transaction (clock races forced)"),
+    "RT_CLOCK_TICK": (
+        "tests/clock_race.py",
+        "seconds the chain moves after every signature and before every transaction (clock races forced)",
+    ),
     "RT_CLOCK_AHEAD": ("tests/clock_race.py", "seconds every test ends ahead of fn_isolation's revert"),
-    "RT_WRITE_DOC_EXAMPLES": ("tests/api/test_integrator_docs.py (`make doc-examples`)", "`1` rewrites docs/integrators.md's example bodies and answers from the test's walk instead of checking them"),
-    "RT_STATEFUL_EXAMPLES": ("tests/properties/test_stateful_escrow.py", "examples of the stateful escrow machine (default 8; more for a longer bug hunt)"),
+    "RT_WRITE_DOC_EXAMPLES": (
+        "tests/api/test_integrator_docs.py (`make doc-examples`)",
+        "`1` rewrites docs/integrators.md's example bodies and answers from the test's walk instead of checking them",
+    ),
+    "RT_STATEFUL_EXAMPLES": (
+        "tests/properties/test_stateful_escrow.py",
+        "examples of the stateful escrow machine (default 8; more for a longer bug hunt)",
+    ),
     "RT_BENCH_EVENTS": ("bench/gateway.py", "events the gateway bench sends (default 100000)"),
     "RT_BENCH_SIGNERS": ("bench/gateway.py", "signers in the gateway bench (default 20)"),
     "RT_BENCH_SESSION": ("bench/gateway.py", "events per signed message in the gateway bench (default 100)"),
@@ -211,7 +278,9 @@ def markdown() -> str:
     ]
     for model in MODELS:
         for name, field in model.model_fields.items():
-            lines.append(f"| `{model.env_name(name)}` | {model.used_by} | {_default(field.default)} | {field.description} |")
+            lines.append(
+                f"| `{model.env_name(name)}` | {model.used_by} | {_default(field.default)} | {field.description} |"
+            )
     lines += [
         "",
         "Knobs of the tests, the benchmarks and the tools (read where they are used):",
@@ -243,7 +312,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m api.settings", description="The RT_* settings' documentation.")
     group = parser.add_mutually_exclusive_group(required=True)
     group.add_argument("--markdown", action="store_true", help="print the configuration tables")
-    group.add_argument("--write", type=Path, metavar="FILE", help="replace the tables between the settings markers of FILE")
+    group.add_argument(
+        "--write", type=Path, metavar="FILE", help="replace the tables between the settings markers of FILE"
+    )
     args = parser.parse_args(argv)
     if args.markdown:
         print(markdown())

@@ -43,21 +43,45 @@ EXCHANGE, WITHDRAWAL, NO_LONGER_NEEDED = Remedy.EXCHANGE, ReturnReason.WITHDRAWA
 
 # `make bench` at commit a82d895 (contracts before issue 9), per event or per operation.
 V1 = {
-    "new_1": 93_689, "new_10": 38_282, "new_100": 34_469,
-    "existing_session_1": 69_775, "existing_session_10": 16_349, "existing_session_100": 12_715,
-    "existing_single_1": 69_775, "existing_single_10": 48_070, "existing_single_100": 22_341,
-    "pack_1": 147_529, "pack_10": 42_606, "pack_100": 33_823,
-    "parcel_scan_1": 52_675, "parcel_scan_10": 5_268, "parcel_scan_100": 526,
-    "unpack_1": 72_153, "unpack_10": 15_886, "unpack_100": 11_319,
+    "new_1": 93_689,
+    "new_10": 38_282,
+    "new_100": 34_469,
+    "existing_session_1": 69_775,
+    "existing_session_10": 16_349,
+    "existing_session_100": 12_715,
+    "existing_single_1": 69_775,
+    "existing_single_10": 48_070,
+    "existing_single_100": 22_341,
+    "pack_1": 147_529,
+    "pack_10": 42_606,
+    "pack_100": 33_823,
+    "parcel_scan_1": 52_675,
+    "parcel_scan_10": 5_268,
+    "parcel_scan_100": 526,
+    "unpack_1": 72_153,
+    "unpack_10": 15_886,
+    "unpack_100": 11_319,
     "partner_close_1": 71_966,
-    "list_native coin": 113_989, "list_ERC-20": 116_852,
-    "purchase_native coin": 179_201, "purchase_ERC-20": 180_229,
-    "deliver": 75_960, "request": 48_542, "receive": 76_227,
-    "inspect_settle_A_native coin": 112_618, "inspect_ERC-20": 85_653, "accept_ERC-20": 72_164,
-    "withdraw_native coin": 33_217, "withdraw_ERC-20": 45_624,
-    "request_exchange": 50_706, "refund_on_receipt": 78_935, "inspect_disposition": 68_280,
-    "inspect_first_of_two": 104_266, "inspect_second_settle_A": 93_439,
-    "claim_defect_auto": 75_380, "link_replacement": 107_099, "complete_reissue": 55_668,
+    "list_native coin": 113_989,
+    "list_ERC-20": 116_852,
+    "purchase_native coin": 179_201,
+    "purchase_ERC-20": 180_229,
+    "deliver": 75_960,
+    "request": 48_542,
+    "receive": 76_227,
+    "inspect_settle_A_native coin": 112_618,
+    "inspect_ERC-20": 85_653,
+    "accept_ERC-20": 72_164,
+    "withdraw_native coin": 33_217,
+    "withdraw_ERC-20": 45_624,
+    "request_exchange": 50_706,
+    "refund_on_receipt": 78_935,
+    "inspect_disposition": 68_280,
+    "inspect_first_of_two": 104_266,
+    "inspect_second_settle_A": 93_439,
+    "claim_defect_auto": 75_380,
+    "link_replacement": 107_099,
+    "complete_reissue": 55_668,
 }
 
 
@@ -123,8 +147,16 @@ def registry_figures(d: deploy.Deployment, r: Report) -> None:
             step = BizStep.ARRIVING if s.roles & Role.CARRIER else BizStep.STORING
             batches.append(b.batch("EventBatch", s, [b.event(unit, step, s)]).args)
         tx = d.registry.record(batches, {"from": b.relayer}, silent=True)
-        r.row(f"existing_single_{n}", f"existing units: each event signed alone ({min(n, len(d.extra_signers))} signers)", tx.gas_used, n)
-    r.out(f"\nFor scale: a typical string-storing supply-chain contract spends ~{TYPICAL_SUPPLY_CHAIN_UPDATE:,} gas per update.")
+        r.row(
+            f"existing_single_{n}",
+            f"existing units: each event signed alone ({min(n, len(d.extra_signers))} signers)",
+            tx.gas_used,
+            n,
+        )
+    r.out(
+        f"\nFor scale: a typical string-storing supply-chain contract spends ~{TYPICAL_SUPPLY_CHAIN_UPDATE:,} gas "
+        "per update."
+    )
 
 
 def parcel_figures(d: deploy.Deployment, r: Report) -> None:
@@ -144,8 +176,11 @@ def parcel_figures(d: deploy.Deployment, r: Report) -> None:
         tx = b.aggregate("warehouse", [b.aggregation(sscc, units, AggregationAction.DELETE, "warehouse")])
         r.row(f"unpack_{n}", "unpack units from the parcel (DELETE)", tx.gas_used, n)
         if n == BATCHES[-1]:
+
             def retire(batch: list[dict]) -> Any:
-                return b.decommission("brand", [b.decommission_item(c["serial"], disposition=Disposition.DESTROYED) for c in batch])
+                return b.decommission(
+                    "brand", [b.decommission_item(c["serial"], disposition=Disposition.DESTROYED) for c in batch]
+                )
 
             tx = retire(items[:1])
             r.row("decommission_1", "brand decommissions a unit of its stock (closes it)", tx.gas_used, 1)
@@ -165,7 +200,9 @@ class Orders(Builder):
 
     def delivered(self, serial: str, price: int, market: int = deploy.MARKET_EU) -> tuple[int, bytes]:
         """Commissioned, listed in the native coin, bought and delivered: (order, unit)."""
-        unit, _ = self.list_unit(serial, market=market, currency=ZERO_ADDRESS, price=price, delivery_fee=10**15, return_fee=10**15)
+        unit, _ = self.list_unit(
+            serial, market=market, currency=ZERO_ADDRESS, price=price, delivery_fee=10**15, return_fee=10**15
+        )
         order = self.purchase(unit).return_value
         self.deliver(order)
         return order, unit
@@ -181,9 +218,15 @@ def split_figures(d: deploy.Deployment, r: Report, what: str, tx: Any) -> None:
     crossing: a cold account access (2,600 gas) for each contract touched first, 100 for each later
     call, and the ABI copies of arguments and results; the work inside (storage reads of the law and
     the policy, the arithmetic) would be paid inline as well."""
-    names = {c.address.lower(): type_name for type_name, c in (
-        ("ReturnPolicies", d.policies), ("TraceRegistry", d.registry), ("StorePoints", d.points), ("ReturnEscrow", d.escrow),
-    )}
+    names = {
+        c.address.lower(): type_name
+        for type_name, c in (
+            ("ReturnPolicies", d.policies),
+            ("TraceRegistry", d.registry),
+            ("StorePoints", d.points),
+            ("ReturnEscrow", d.escrow),
+        )
+    }
     for library in (ReturnClock, ReturnSettlement, ReturnInspection, BuyerClaims, UnitCustody):
         names[library[-1].address.lower()] = library._name
     traces = web3.provider.make_request("trace_transaction", [tx.txid])["result"]
@@ -204,7 +247,10 @@ def split_figures(d: deploy.Deployment, r: Report, what: str, tx: Any) -> None:
         access = 2_600 + 100 * (len(gas) - 1)
         crossing += access if callee != "TraceRegistry" else 0
         r.out(f"| {callee:<18} | {len(gas):>5} | {sum(gas):>19,} | {access:>11,} |")
-    r.out(f"\nAccess cost of the split (every callee but the registry, which v1 called too): {crossing:,} gas, before the ABI copies.")
+    r.out(
+        f"\nAccess cost of the split (every callee but the registry, which v1 called too): {crossing:,} gas, "
+        "before the ABI copies."
+    )
 
 
 def escrow_figures(d: deploy.Deployment, r: Report) -> None:
@@ -219,7 +265,14 @@ def escrow_figures(d: deploy.Deployment, r: Report) -> None:
     split_orders: list[Any] = []
 
     def one_order(serial: str, currency: str, facts: int, grade: Grade, report: bool) -> None:
-        unit, tx_list = o.list_unit(serial, market=deploy.MARKET_EU, currency=currency, price=10**8, delivery_fee=5 * 10**6, return_fee=4 * 10**6)
+        unit, tx_list = o.list_unit(
+            serial,
+            market=deploy.MARKET_EU,
+            currency=currency,
+            price=10**8,
+            delivery_fee=5 * 10**6,
+            return_fee=4 * 10**6,
+        )
         tx_buy = o.purchase(unit, token=usd)
         order = tx_buy.return_value
         tx_deliver = o.deliver(order)
@@ -254,7 +307,9 @@ def escrow_figures(d: deploy.Deployment, r: Report) -> None:
         r.op(f"withdraw_{kind}", f"withdraw ({kind})", tx_withdraw)
 
     # The first order warms every account and counter slot; the second is what a steady shop pays.
-    for i, (currency, facts, grade) in enumerate(((ZERO_ADDRESS, SEALED, Grade.A), (usd.address, Facts.PACKAGING_INTACT, Grade.B))):
+    for i, (currency, facts, grade) in enumerate(
+        ((ZERO_ADDRESS, SEALED, Grade.A), (usd.address, Facts.PACKAGING_INTACT, Grade.B))
+    ):
         one_order(f"WARM{i}", currency, facts, grade, report=False)
         one_order(f"GAS{i}", currency, facts, grade, report=True)
     settled = split_orders.pop()
@@ -263,7 +318,11 @@ def escrow_figures(d: deploy.Deployment, r: Report) -> None:
     o.request_return(order, WITHDRAWAL)
     o.receive(order)
     o.inspected(order, SEALED, Grade.A)
-    r.op("withdraw_to", "withdraw to another address (native coin)", d.escrow.withdrawTo(ZERO_ADDRESS, accounts[5], {"from": buyer.account}, silent=True))
+    r.op(
+        "withdraw_to",
+        "withdraw to another address (native coin)",
+        d.escrow.withdrawTo(ZERO_ADDRESS, accounts[5], {"from": buyer.account}, silent=True),
+    )
 
 
 def return_option_figures(d: deploy.Deployment, r: Report) -> None:
@@ -294,7 +353,13 @@ def return_option_figures(d: deploy.Deployment, r: Report) -> None:
         spare = [o.commission_item(f"OPT-S{i}")]
         o.commission("brand", spare)
         tx_link = desk.linkReplacement(order, deploy.DEMO_GTIN, f"OPT-S{i}", {"from": brand.account}, silent=True)
-        o.scan(o.unit_of(spare[0]), BizStep.DELIVERING, "carrier", Disposition.DELIVERED, bizTransaction=bytes(desk.reissueRef(order)))
+        o.scan(
+            o.unit_of(spare[0]),
+            BizStep.DELIVERING,
+            "carrier",
+            Disposition.DELIVERED,
+            bizTransaction=bytes(desk.reissueRef(order)),
+        )
         tx_complete = desk.completeReissue(order, {"from": relayer}, silent=True)
         if report:
             r.op("request_exchange", "return request choosing the exchange voucher", tx_exchange)
@@ -321,7 +386,15 @@ def protection_figures(d: deploy.Deployment, r: Report) -> None:
         o.receive(order)
         o.inspected(order, Facts.USED, Grade.C)
         tx_contest = d.escrow.contest(order, {"from": buyer.account}, silent=True)
-        tx_resolve = d.escrow.resolveDispute(order, Facts.PACKAGING_INTACT, 0, b"facts_corrected".ljust(32, b"\0"), b"\x03" * 32, {"from": arbiter.account}, silent=True)
+        tx_resolve = d.escrow.resolveDispute(
+            order,
+            Facts.PACKAGING_INTACT,
+            0,
+            b"facts_corrected".ljust(32, b"\0"),
+            b"\x03" * 32,
+            {"from": arbiter.account},
+            silent=True,
+        )
         tx_close = o.scan(unit, BizStep.RECEIVING, "charity", Disposition.DONATED)
         # A dispute opened before any inspection that nobody decides: the return's own timeouts apply again.
         order, unit = o.delivered(f"LAPSE-{i}", 10**17, deploy.MARKET_US)

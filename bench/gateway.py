@@ -87,8 +87,12 @@ def main() -> None:
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     env = {
-        "RT_RPC_URL": web3.provider.endpoint_uri, "RT_MANIFEST": str(manifest), "RT_DATABASE": str(folder / "gateway.sqlite3"),
-        "RT_EVIDENCE_DIR": str(folder / "evidence"), "RT_RELAYER_KEY": "0x" + relayer.key.hex(), "RT_BATCH_MAX_EVENTS": "1000",
+        "RT_RPC_URL": web3.provider.endpoint_uri,
+        "RT_MANIFEST": str(manifest),
+        "RT_DATABASE": str(folder / "gateway.sqlite3"),
+        "RT_EVIDENCE_DIR": str(folder / "evidence"),
+        "RT_RELAYER_KEY": "0x" + relayer.key.hex(),
+        "RT_BATCH_MAX_EVENTS": "1000",
     }
     gateway = GatewayProcess(env, folder / "gateway.log").start()
     try:
@@ -126,15 +130,31 @@ def main() -> None:
         confirm_latency = [s["updatedAt"] - s["acceptedAt"] for s in states]
         blocks = {s["block"] for s in states}
 
-        print(f"\nGateway intake and relaying — {EVENTS:,} events, {len(ids):,} signed messages of ≤ {SESSION} events, {SIGNERS} signers, {CLIENTS} clients\n")
+        print(
+            f"\nGateway intake and relaying — {EVENTS:,} events, {len(ids):,} signed messages of ≤ {SESSION} "
+            f"events, {SIGNERS} signers, {CLIENTS} clients\n"
+        )
         print("| figure | value |\n|---|---|")
         print(f"| accepted | {EVENTS / (accepted_at - start):,.0f} events/s |")
-        print(f"| confirmed on-chain (first post → last confirmation) | {EVENTS / (confirmed_at - start):,.0f} events/s |")
-        print(f"| POST latency p50 / p95 / p99 | {_pct(accept_latency, 50) * 1000:.0f} / {_pct(accept_latency, 95) * 1000:.0f} / {_pct(accept_latency, 99) * 1000:.0f} ms |")
-        print(f"| accepted → confirmed p50 / p95 / p99 | {_pct(confirm_latency, 50):.2f} / {_pct(confirm_latency, 95):.2f} / {_pct(confirm_latency, 99):.2f} s |")
+        print(
+            f"| confirmed on-chain (first post → last confirmation) | {EVENTS / (confirmed_at - start):,.0f} events/s |"
+        )
+        print(
+            f"| POST latency p50 / p95 / p99 | {_pct(accept_latency, 50) * 1000:.0f} / "
+            f"{_pct(accept_latency, 95) * 1000:.0f} / {_pct(accept_latency, 99) * 1000:.0f} ms |"
+        )
+        print(
+            f"| accepted → confirmed p50 / p95 / p99 | {_pct(confirm_latency, 50):.2f} / "
+            f"{_pct(confirm_latency, 95):.2f} / {_pct(confirm_latency, 99):.2f} s |"
+        )
         print(f"| transactions | {len(blocks)} blocks |")
 
-        wait_until(lambda: http.get("/readyz").json().get("indexer", {}).get("lagBlocks") == 0, 600, "the indexer to catch up", interval=0.5)
+        wait_until(
+            lambda: http.get("/readyz").json().get("indexer", {}).get("lagBlocks") == 0,
+            600,
+            "the indexer to catch up",
+            interval=0.5,
+        )
         unit_serial = "B0000000"
         link = f"/01/{deploy.DEMO_GTIN:014d}/21/{unit_serial}"
         view = http.get(link, headers={"accept": "application/json"}).json()
@@ -144,9 +164,16 @@ def main() -> None:
             r = http.get(link, headers={"accept": "text/html"})
             page_latency.append(time.perf_counter() - t)
             assert r.status_code == 200
-        print(f"\nConsumer page — unit with {len(view['timeline'])} events, verified={view['verification']['verified']}, index holding {EVENTS + UNITS:,} events; {PAGE_REQUESTS} sequential requests\n")
+        print(
+            f"\nConsumer page — unit with {len(view['timeline'])} events, "
+            f"verified={view['verification']['verified']}, index holding {EVENTS + UNITS:,} events; "
+            f"{PAGE_REQUESTS} sequential requests\n"
+        )
         print("| figure | value |\n|---|---|")
-        print(f"| page latency p50 / p95 / p99 | {_pct(page_latency, 50) * 1000:.1f} / {_pct(page_latency, 95) * 1000:.1f} / {_pct(page_latency, 99) * 1000:.1f} ms |")
+        print(
+            f"| page latency p50 / p95 / p99 | {_pct(page_latency, 50) * 1000:.1f} / "
+            f"{_pct(page_latency, 95) * 1000:.1f} / {_pct(page_latency, 99) * 1000:.1f} ms |"
+        )
         print(f"| mean | {statistics.mean(page_latency) * 1000:.1f} ms |")
     finally:
         gateway.stop()

@@ -1,4 +1,5 @@
-"""GS1 identifiers: GTIN, GLN, serial and SSCC checks, the on-chain unit and parcel ids (see contracts/utils/GS1.sol)."""
+"""GS1 identifiers: GTIN, GLN, serial and SSCC checks, the on-chain unit and parcel ids (see
+contracts/utils/GS1.sol)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """Rebuilding a unit's hash chain from its events (see contracts/TraceRegistry.sol).
 
-record_0 = 0; record_n = (keccak256(abi.encode(record_{n-1}, signer_n, structHash_n)) & ~0xffffffff) | closes_n << 31 | n
+record_0 = 0;
+record_n = (keccak256(abi.encode(record_{n-1}, signer_n, structHash_n)) & ~0xffffffff) | closes_n << 31 | n
 where structHash_n is the EIP-712 struct hash of the n-th Commission, LifecycleEvent or Aggregation
 and closes_n is 1 when that event closes the unit (returntrace.vocab.closes). The low 32 bits are
 the closed flag (bit 31) and the event count (bits 0-30).
@@ -20,7 +21,11 @@ _ADDRESS_PAD = bytes(12)
 
 
 def _address_bytes(signer: str | bytes) -> bytes:
-    raw = bytes.fromhex(signer[2:] if signer[:2] in ("0x", "0X") else signer) if isinstance(signer, str) else bytes(signer)
+    raw = (
+        bytes.fromhex(signer[2:] if signer[:2] in ("0x", "0X") else signer)
+        if isinstance(signer, str)
+        else bytes(signer)
+    )
     if len(raw) != 20:
         raise ValueError(f"not an address: {signer!r}")
     return raw
@@ -34,7 +39,9 @@ def link(previous: int, signer: str | bytes, struct_hash: bytes, closes: bool = 
     if len(struct_hash) != 32:
         raise ValueError("a struct hash is 32 bytes")
     count = (previous & COUNT_MASK) + 1
-    head = int.from_bytes(keccak(previous.to_bytes(32, "big") + _ADDRESS_PAD + _address_bytes(signer) + bytes(struct_hash)), "big")
+    head = int.from_bytes(
+        keccak(previous.to_bytes(32, "big") + _ADDRESS_PAD + _address_bytes(signer) + bytes(struct_hash)), "big"
+    )
     return (head & _HEAD_MASK) | (CLOSED if closes else 0) | count
 
 

@@ -36,9 +36,7 @@ class Kind:
     contract: str  # a key of CONTRACT_NAMES: verifies it, so its domain and nonce space
     signer: str  # the field naming the signer
     fields: tuple[Field, ...]
-    item: tuple[str, tuple[Field, ...]] | None = (
-        None  # a batch's item struct (name, fields), signed inside it
-    )
+    item: tuple[str, tuple[Field, ...]] | None = None  # a batch's item struct (name, fields), signed inside it
 
     @property
     def items(self) -> str | None:

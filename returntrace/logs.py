@@ -50,7 +50,10 @@ class _EventSpec:
             else:
                 args[name] = decode([typ], topic)[0]
         if self.data_types:
-            args.update((i["name"], named_value(i, v)) for i, v in zip(self.data_inputs, decode(self.data_types, data), strict=True))
+            args.update(
+                (i["name"], named_value(i, v))
+                for i, v in zip(self.data_inputs, decode(self.data_types, data), strict=True)
+            )
         for name, value in args.items():
             if isinstance(value, str) and len(value) == 42 and value.startswith("0x"):
                 args[name] = to_checksum_address(value)
@@ -71,7 +74,9 @@ def named_value(abi_input: dict[str, Any], value: Any) -> Any:
 class LogDecoder:
     """Decodes raw logs of known contracts: {address: abi}."""
 
-    def __init__(self, contracts: Mapping[str, Sequence[Any]]) -> None:  # an ABI: web3's typed one or the manifest's JSON
+    def __init__(
+        self, contracts: Mapping[str, Sequence[Any]]
+    ) -> None:  # an ABI: web3's typed one or the manifest's JSON
         self._specs: dict[tuple[str, bytes], _EventSpec] = {}
         self.addresses = [to_checksum_address(a) for a in contracts]
         for address, abi in contracts.items():
@@ -109,10 +114,14 @@ def rpc(w3: Any, method: str, params: list[Any]) -> Any:
 
 def _too_many(exc: Exception) -> bool:
     text = str(exc).lower()
-    return any(s in text for s in ("too many", "limit", "range", "exceed", "response size", "timeout", "query returned more"))
+    return any(
+        s in text for s in ("too many", "limit", "range", "exceed", "response size", "timeout", "query returned more")
+    )
 
 
-def raw_logs(w3: Any, addresses: list[str], from_block: int, to_block: int, topics: list[Any] | None = None) -> list[dict[str, Any]]:
+def raw_logs(
+    w3: Any, addresses: list[str], from_block: int, to_block: int, topics: list[Any] | None = None
+) -> list[dict[str, Any]]:
     """eth_getLogs over [from_block, to_block] for the addresses; the node's JSON as is."""
     params: dict[str, Any] = {"address": addresses, "fromBlock": hex(from_block), "toBlock": hex(to_block)}
     if topics:

@@ -61,11 +61,18 @@ class Manifest:
                 domain = Domain(d["name"], d["version"], int(d["chainId"]), d["verifyingContract"]) if d else None
                 contracts[name] = Entry(to_checksum_address(entry["address"]), entry["abi"], domain)
             return cls(
-                schema=data.get("schemaVersion", 1), chain_id=int(data["chainId"]), deployment_block=int(data["deploymentBlock"]),
-                contracts=contracts, network=data.get("network"), path=Path(path),
+                schema=data.get("schemaVersion", 1),
+                chain_id=int(data["chainId"]),
+                deployment_block=int(data["deploymentBlock"]),
+                contracts=contracts,
+                network=data.get("network"),
+                path=Path(path),
             )
         except (AttributeError, KeyError, TypeError, ValueError) as exc:
-            raise ManifestError(f"{path} does not describe a deployment (chainId, deploymentBlock, each contract's address and abi): {exc!r}") from exc
+            raise ManifestError(
+                f"{path} does not describe a deployment (chainId, deploymentBlock, each contract's address and "
+                f"abi): {exc!r}"
+            ) from exc
 
     def entry(self, name: str, why: str = "") -> Entry:
         """The contract `name`; ManifestError if the manifest has none (`why`: what it is needed for)."""
@@ -77,8 +84,18 @@ class Manifest:
     def as_json(self) -> dict[str, Any]:
         contracts = {}
         for name, e in self.contracts.items():
-            contracts[name] = {"address": e.address, "abi": e.abi, **({"eip712": e.domain.as_json()} if e.domain else {})}
-        return {"schemaVersion": self.schema, "network": self.network, "chainId": self.chain_id, "deploymentBlock": self.deployment_block, "contracts": contracts}
+            contracts[name] = {
+                "address": e.address,
+                "abi": e.abi,
+                **({"eip712": e.domain.as_json()} if e.domain else {}),
+            }
+        return {
+            "schemaVersion": self.schema,
+            "network": self.network,
+            "chainId": self.chain_id,
+            "deploymentBlock": self.deployment_block,
+            "contracts": contracts,
+        }
 
     def write(self, path: str | Path) -> Path:
         path = Path(path)

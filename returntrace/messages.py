@@ -61,7 +61,9 @@ class Signed:
         return {**eip712.to_json(self.message), "signature": "0x" + self.signature.hex()}
 
 
-def sign(domain: eip712.Domain, kind: str, key: bytes | str, signer: str, nonce: int, deadline: int, **fields: Any) -> Signed:
+def sign(
+    domain: eip712.Domain, kind: str, key: bytes | str, signer: str, nonce: int, deadline: int, **fields: Any
+) -> Signed:
     """Signs a `kind` message with `key` under `domain`: `signer` goes in the kind's signer field
     (eip712.SIGNER_FIELD), then `fields`, the nonce and the deadline."""
     message = {eip712.SIGNER_FIELD[kind]: signer, **fields, "nonce": nonce, "deadline": deadline}
@@ -79,36 +81,73 @@ def items_field(kind: str) -> str:
 
 def commission_item(gtin: int, serial: str, location: int, event_time: int, evidence: bytes = ZERO32) -> dict[str, Any]:
     """A unit of `gtin` brought into existence at `location` (a Commission)."""
-    return {"gtin": int(gtin), "serial": serial, "location": int(location), "eventTime": int(event_time), "evidence": evidence}
+    return {
+        "gtin": int(gtin),
+        "serial": serial,
+        "location": int(location),
+        "eventTime": int(event_time),
+        "evidence": evidence,
+    }
 
 
 def event_item(
-    unit_id: bytes, step: BizStep, disposition: Disposition, location: int, event_time: int,
-    biz_transaction: bytes = ZERO32, evidence: bytes = ZERO32,
+    unit_id: bytes,
+    step: BizStep,
+    disposition: Disposition,
+    location: int,
+    event_time: int,
+    biz_transaction: bytes = ZERO32,
+    evidence: bytes = ZERO32,
 ) -> dict[str, Any]:
     """One scan of a unit or a parcel (a LifecycleEvent)."""
     return {
-        "unitId": unit_id, "bizStep": int(step), "disposition": int(disposition), "location": int(location),
-        "eventTime": int(event_time), "evidence": evidence, "bizTransaction": biz_transaction,
+        "unitId": unit_id,
+        "bizStep": int(step),
+        "disposition": int(disposition),
+        "location": int(location),
+        "eventTime": int(event_time),
+        "evidence": evidence,
+        "bizTransaction": biz_transaction,
     }
 
 
 def aggregation_item(
-    sscc: int, child_ids: list[bytes], location: int, event_time: int, action: AggregationAction = AggregationAction.ADD,
-    step: BizStep | None = None, disposition: Disposition = Disposition.IN_PROGRESS,
-    biz_transaction: bytes = ZERO32, evidence: bytes = ZERO32,
+    sscc: int,
+    child_ids: list[bytes],
+    location: int,
+    event_time: int,
+    action: AggregationAction = AggregationAction.ADD,
+    step: BizStep | None = None,
+    disposition: Disposition = Disposition.IN_PROGRESS,
+    biz_transaction: bytes = ZERO32,
+    evidence: bytes = ZERO32,
 ) -> dict[str, Any]:
     """Units packed into (ADD) or unpacked from (DELETE) the parcel `sscc`; the step defaults to
     packing for ADD and unpacking for DELETE."""
     if step is None:
         step = BizStep.PACKING if action == AggregationAction.ADD else BizStep.UNPACKING
     return {
-        "sscc": int(sscc), "childIds": list(child_ids), "action": int(action), "bizStep": int(step), "disposition": int(disposition),
-        "location": int(location), "eventTime": int(event_time), "evidence": evidence, "bizTransaction": biz_transaction,
+        "sscc": int(sscc),
+        "childIds": list(child_ids),
+        "action": int(action),
+        "bizStep": int(step),
+        "disposition": int(disposition),
+        "location": int(location),
+        "eventTime": int(event_time),
+        "evidence": evidence,
+        "bizTransaction": biz_transaction,
     }
 
 
-def decommission_item(gtin: int, serial: str, disposition: Disposition, location: int, event_time: int, evidence: bytes = ZERO32) -> dict[str, Any]:
+def decommission_item(
+    gtin: int, serial: str, disposition: Disposition, location: int, event_time: int, evidence: bytes = ZERO32
+) -> dict[str, Any]:
     """A brand's closing of a unit of its own stock (a Decommission)."""
-    return {"gtin": int(gtin), "serial": serial, "disposition": int(disposition), "location": int(location), "eventTime": int(event_time), "evidence": evidence}
-
+    return {
+        "gtin": int(gtin),
+        "serial": serial,
+        "disposition": int(disposition),
+        "location": int(location),
+        "eventTime": int(event_time),
+        "evidence": evidence,
+    }

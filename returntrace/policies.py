@@ -20,15 +20,31 @@ DAY = 24 * 3600
 # moves to the next working day (Regulation 1182/71 Art. 3). The latest time zone of the Union is that
 # of its outermost regions in the Caribbean (UTC-4): the buyer's last moment anywhere in it.
 EU_LAW = Law(
-    withdrawal_days=14, refund_days=14, refund_from_receipt=False, refunds_delivery=True, hygiene_exception=True,
-    exception_needs_confirmation=False, used_loses_right=False, diminished_value=True, weekends_extend=True, utc_offset_minutes=-240,
+    withdrawal_days=14,
+    refund_days=14,
+    refund_from_receipt=False,
+    refunds_delivery=True,
+    hygiene_exception=True,
+    exception_needs_confirmation=False,
+    used_loses_right=False,
+    diminished_value=True,
+    weekends_extend=True,
+    utc_offset_minutes=-240,
 )
 
 # US: no general federal right of withdrawal for online sales; returns follow the merchant's policy.
 # Periods are the policy's (seconds); the offset (Hawaii) only matters if a law sets day periods.
 US_LAW = Law(
-    withdrawal_days=0, refund_days=0, refund_from_receipt=False, refunds_delivery=False, hygiene_exception=False,
-    exception_needs_confirmation=False, used_loses_right=False, diminished_value=False, weekends_extend=False, utc_offset_minutes=-600,
+    withdrawal_days=0,
+    refund_days=0,
+    refund_from_receipt=False,
+    refunds_delivery=False,
+    hygiene_exception=False,
+    exception_needs_confirmation=False,
+    used_loses_right=False,
+    diminished_value=False,
+    weekends_extend=False,
+    utc_offset_minutes=-600,
 )
 
 # China, Consumer Rights Protection Law Art. 25: seven days from receipt to return without reason;
@@ -38,8 +54,16 @@ US_LAW = Law(
 # period in days starts the next day, ends at 24:00 of its last day, and one ending on a statutory
 # rest day or holiday ends on the day after it. UTC+8 throughout.
 CN_LAW = Law(
-    withdrawal_days=7, refund_days=7, refund_from_receipt=True, refunds_delivery=False, hygiene_exception=True,
-    exception_needs_confirmation=True, used_loses_right=True, diminished_value=False, weekends_extend=True, utc_offset_minutes=480,
+    withdrawal_days=7,
+    refund_days=7,
+    refund_from_receipt=True,
+    refunds_delivery=False,
+    hygiene_exception=True,
+    exception_needs_confirmation=True,
+    used_loses_right=True,
+    diminished_value=False,
+    weekends_extend=True,
+    utc_offset_minutes=480,
 )
 
 # The merchants' voluntary policies on top of the law: a 30-day return window, grade terms for returns

@@ -153,7 +153,11 @@ STEP_LABELS: dict[BizStep, str] = {
     BizStep.DESTROYING: "Destroyed",
     BizStep.DECOMMISSIONING: "Decommissioned",
 }
-_RECEIVED_BY = {Role.WAREHOUSE: "Received at return center", Role.CHARITY: "Received by charity", Role.RECYCLER: "Received by recycler"}
+_RECEIVED_BY = {
+    Role.WAREHOUSE: "Received at return center",
+    Role.CHARITY: "Received by charity",
+    Role.RECYCLER: "Received by recycler",
+}
 
 
 def signer_role(step: int, roles: int) -> str:
@@ -171,7 +175,7 @@ def signer_role(step: int, roles: int) -> str:
 
 
 def step_label(step: int, roles: int = 0) -> str:
-    """"Made", "Shipped", …; a receiving scan says who received the unit."""
+    """ "Made", "Shipped", …; a receiving scan says who received the unit."""
     try:
         s = BizStep(step)
     except ValueError:

@@ -62,14 +62,18 @@ def connect(rpc_url: str, manifest_path: str | Path, timeout: float = AUDITOR_RP
         entry = manifest.contracts.get(name)
         return w3.eth.contract(address=entry.address, abi=entry.abi) if entry else None
 
-    return Contracts(contract("TraceRegistry"), contract("ReturnEscrow"), contract("ReissueDesk"), manifest.deployment_block)
+    return Contracts(
+        contract("TraceRegistry"), contract("ReturnEscrow"), contract("ReissueDesk"), manifest.deployment_block
+    )
 
 
 def _block(registry: Any, block: int | None) -> int:
     return int(registry.w3.eth.block_number) if block is None else block
 
 
-def integrity(contracts: Contracts, block: int | None = None, step: int = 5000, evidence_dir: Path | None = None) -> dict[str, Any]:
+def integrity(
+    contracts: Contracts, block: int | None = None, step: int = 5000, evidence_dir: Path | None = None
+) -> dict[str, Any]:
     """The integrity report (returntrace.history.integrity_report) at `block`, with the evidence."""
     registry, first_block = contracts.registry, contracts.first_block
     at = _block(registry, block)
@@ -80,9 +84,16 @@ def integrity(contracts: Contracts, block: int | None = None, step: int = 5000, 
         commission = next((r for r in records if r.kind == "commission"), None)
         chain = history.chain_records(records)
         events += len(records)
-        if commission is None and records and records[0].kind == "aggregation" and records[0].unit_id == records[0].parcel_id:
+        if (
+            commission is None
+            and records
+            and records[0].kind == "aggregation"
+            and records[0].unit_id == records[0].parcel_id
+        ):
             # A parcel's chain (created by its first ADD): listed apart, by its SSCC.
-            parcels.append(history.UnitCheck(unit_id, "", "", chain[-1], onchain.get(unit_id, 0), sscc=f"{records[0].sscc:018d}"))
+            parcels.append(
+                history.UnitCheck(unit_id, "", "", chain[-1], onchain.get(unit_id, 0), sscc=f"{records[0].sscc:018d}")
+            )
             continue
         checks.append(
             history.UnitCheck(
@@ -98,7 +109,9 @@ def integrity(contracts: Contracts, block: int | None = None, step: int = 5000, 
     return report
 
 
-def evidence_references(contracts: Contracts, units: dict[bytes, list[history.LifecycleRecord]], to_block: int, step: int = 5000) -> list[dict[str, Any]]:
+def evidence_references(
+    contracts: Contracts, units: dict[bytes, list[history.LifecycleRecord]], to_block: int, step: int = 5000
+) -> list[dict[str, Any]]:
     """Every evidence digest the chain references, with where, as the gateway's index lists them:
     the registry's events (unit, seq) and every escrow and reissue-desk log with an `evidence`
     argument (each inspection attestation, each defect claim)."""
@@ -111,7 +124,10 @@ def evidence_references(contracts: Contracts, units: dict[bytes, list[history.Li
 
     located = []
     for unit_id, records in units.items():
-        located += [((r.block, r.log_index), r.evidence, {"unitId": "0x" + unit_id.hex(), "seq": seq}) for seq, r in enumerate(records, 1)]
+        located += [
+            ((r.block, r.log_index), r.evidence, {"unitId": "0x" + unit_id.hex(), "seq": seq})
+            for seq, r in enumerate(records, 1)
+        ]
     others = {c.address: c.abi for c in (contracts.escrow, contracts.desk) if c is not None}
     if others:
         decoder = logs.LogDecoder(others)
@@ -120,14 +136,23 @@ def evidence_references(contracts: Contracts, units: dict[bytes, list[history.Li
             for e in logs.decoded(decoder, raw):
                 if "evidence" in e.args:
                     order = int(e.args["orderId"]) if "orderId" in e.args else None
-                    located.append(((e.block, e.log_index), e.args["evidence"], {"orderId": order, "event": e.name, "block": e.block, "txHash": e.tx_hash}))
+                    located.append(
+                        (
+                            (e.block, e.log_index),
+                            e.args["evidence"],
+                            {"orderId": order, "event": e.name, "block": e.block, "txHash": e.tx_hash},
+                        )
+                    )
     for _, digest, reference in sorted(located, key=lambda item: item[0]):
         add(digest, reference)
     return list(out.values())
 
 
 def _evidence(digests: list[dict[str, Any]], evidence_dir: Path | None) -> dict[str, Any]:
-    from api.read.evidence_lookup import EvidenceNames, evidence_report  # the gateway's store code, used on a local folder
+    from api.read.evidence_lookup import (  # the gateway's store code, used on a local folder
+        EvidenceNames,
+        evidence_report,
+    )
 
     if evidence_dir is None:
         return evidence_report(None, digests, "no evidence store given (--evidence-dir)")
@@ -183,7 +208,10 @@ def unit_history(registry: Any, first_block: int, gtin: str, serial: str, block:
         "closed": hashchain.is_closed(h.onchain_record),
         "timeline": [
             history.timeline_entry(
-                r, seq[(r.unit_id, r.position)], roles.at(r.signer, r.block, r.log_index), h.parcels[r.unit_id].sscc if r.unit_id != unit_id else None
+                r,
+                seq[(r.unit_id, r.position)],
+                roles.at(r.signer, r.block, r.log_index),
+                h.parcels[r.unit_id].sscc if r.unit_id != unit_id else None,
             )
             for r in h.timeline()
         ],
@@ -203,17 +231,26 @@ def unit_history(registry: Any, first_block: int, gtin: str, serial: str, block:
 def _print_integrity(report: dict[str, Any]) -> None:
     u = report["units"]
     p = report["parcels"]
-    print(f"Integrity at block {report['block']}: {u['total']} units, {report['events']} events; {u['verified']} verified, {u['mismatched']} mismatched")
+    print(
+        f"Integrity at block {report['block']}: {u['total']} units, {report['events']} events; {u['verified']} "
+        f"verified, {u['mismatched']} mismatched"
+    )
     print(f"Parcels: {p['total']}; {p['verified']} verified, {p['mismatched']} mismatched")
     for m in report["mismatches"]:
         name = f"parcel SSCC {m['sscc']}" if "sscc" in m else f"GTIN {m['gtin']} serial {m['serial']}"
         print(f"  MISMATCH {m['unitId']} ({name}): {m['reason']}")
     e = report["evidence"]
     if e["checked"]:
-        print(f"Evidence: {e['referenced']} files referenced, {e['present']} present and matching, {e['missing']} missing, {e['corrupt']} corrupt")
+        print(
+            f"Evidence: {e['referenced']} files referenced, {e['present']} present and matching, {e['missing']} "
+            f"missing, {e['corrupt']} corrupt"
+        )
         for problem in e["problems"]:
             where = "; ".join(
-                f"unit {r['unitId']} event {r['seq']}" if "unitId" in r else f"order {r['orderId']} {r['event']} (tx {r['txHash']})" for r in problem["references"]
+                f"unit {r['unitId']} event {r['seq']}"
+                if "unitId" in r
+                else f"order {r['orderId']} {r['event']} (tx {r['txHash']})"
+                for r in problem["references"]
             )
             print(f"  {problem['status'].upper()} {problem['cid'] or problem['digest']}: referenced by {where}")
     else:
@@ -227,11 +264,20 @@ def _print_history(h: dict[str, Any]) -> None:
     for e in h["timeline"]:
         when = datetime.fromtimestamp(e["event_time"], tz=UTC).strftime("%Y-%m-%d %H:%M:%SZ")
         extra = "".join(
-            f"  {k} {v}" for k, v in (("disposition", e["disposition"]), ("evidence", e["evidence"]), ("bizTransaction", e["biz_transaction"])) if v
+            f"  {k} {v}"
+            for k, v in (
+                ("disposition", e["disposition"]),
+                ("evidence", e["evidence"]),
+                ("bizTransaction", e["biz_transaction"]),
+            )
+            if v
         )
         if e["parcel"]:
             extra += f"  {'via parcel' if e['via_parcel'] else 'parcel'} SSCC {e['parcel']}"
-        print(f"  {e['seq']:>3}  {when}  {e['label']:<26} {e['signer_role']:<10} {e['signer']}  GLN {e['location']}  block {e['block']}{extra}")
+        print(
+            f"  {e['seq']:>3}  {when}  {e['label']:<26} {e['signer_role']:<10} {e['signer']}  GLN {e['location']} "
+            f" block {e['block']}{extra}"
+        )
     if h["verified"]:
         print(f"VERIFIED at block {h['block']}: {h['onchainCount']} events, record {h['onchainRecord']}")
     else:
@@ -248,22 +294,42 @@ class _Parser(argparse.ArgumentParser):
 
 def main(argv: list[str] | None = None) -> int:
     parser = _Parser(
-        prog="python -m scripts.audit", description="Check ReturnTrace's on-chain records from a node alone.",
-        epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter,
+        prog="python -m scripts.audit",
+        description="Check ReturnTrace's on-chain records from a node alone.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--rpc", required=True, help="JSON-RPC URL of a node of the chain")
     parser.add_argument("--manifest", required=True, help="deployment manifest (deployments/<chain id>.json)")
     parser.add_argument("--block", type=int, default=None, help="check the state at this block (default: latest)")
     parser.add_argument("--step", type=int, default=5000, help="blocks per eth_getLogs request")
-    parser.add_argument("--timeout", type=float, default=AUDITOR_RPC.timeout, help="seconds a node may take to answer a call, not retried (%(default)s)")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=AUDITOR_RPC.timeout,
+        help="seconds a node may take to answer a call, not retried (%(default)s)",
+    )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    p_int = sub.add_parser("integrity", help="every unit's rebuilt hash chain against its on-chain record", epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p_int = sub.add_parser(
+        "integrity",
+        help="every unit's rebuilt hash chain against its on-chain record",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p_int.add_argument("--json", action="store_true")
     p_int.add_argument(
-        "--evidence-dir", type=Path, default=None,
-        help="also check every evidence file the chain references (registry events, inspections, defect claims) in this evidence store folder",
+        "--evidence-dir",
+        type=Path,
+        default=None,
+        help="also check every evidence file the chain references (registry events, inspections, defect claims) "
+        "in this evidence store folder",
     )
-    p_hist = sub.add_parser("history", help="one unit's verified history", epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p_hist = sub.add_parser(
+        "history",
+        help="one unit's verified history",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p_hist.add_argument("gtin")
     p_hist.add_argument("serial")
     p_hist.add_argument("--json", action="store_true")
@@ -283,7 +349,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.json:
             print(json.dumps(h, indent=2))
         elif not h["timeline"] and h["onchainCount"] == 0:
-            print(f"Unknown unit: GTIN {h['gtin']} serial {h['serial']} was never commissioned (checked at block {h['block']})")
+            print(
+                f"Unknown unit: GTIN {h['gtin']} serial {h['serial']} was never commissioned (checked at block "
+                f"{h['block']})"
+            )
         else:
             _print_history(h)
         return EXIT_OK if h["verified"] else EXIT_MISMATCH

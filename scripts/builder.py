@@ -73,7 +73,15 @@ class Builder:
     signed before and not sent yet (off where the chain is reverted under the builder, as
     hypothesis does between examples: the chain's nonce alone then); `silent` quiets brownie."""
 
-    def __init__(self, d: Deployment, relayer: Any = None, *, actors: dict[str, Signer] | None = None, count_pending: bool = True, silent: bool = False) -> None:
+    def __init__(
+        self,
+        d: Deployment,
+        relayer: Any = None,
+        *,
+        actors: dict[str, Signer] | None = None,
+        count_pending: bool = True,
+        silent: bool = False,
+    ) -> None:
         self.d, self.relayer = d, relayer
         self.actors = d.actors if actors is None else actors
         self.count_pending, self.silent = count_pending, silent
@@ -142,29 +150,64 @@ class Builder:
         """A unit commissioned at the brand's site, now."""
         return {**messages.commission_item(gtin, serial, self.actors["brand"].gln, self.now()), **fields}
 
-    def event(self, unit_id: bytes, step: BizStep, actor: str | Signer, disposition: Disposition = Disposition.IN_PROGRESS, **fields: Any) -> dict[str, Any]:
+    def event(
+        self,
+        unit_id: bytes,
+        step: BizStep,
+        actor: str | Signer,
+        disposition: Disposition = Disposition.IN_PROGRESS,
+        **fields: Any,
+    ) -> dict[str, Any]:
         """An unsigned scan by `actor`."""
         return {**messages.event_item(unit_id, step, disposition, self.signer(actor).gln, self.now()), **fields}
 
     def aggregation(
-        self, sscc: int, children: list[bytes], action: AggregationAction = AggregationAction.ADD, actor: str | Signer = "carrier",
-        step: BizStep | None = None, disposition: Disposition = Disposition.IN_PROGRESS, **fields: Any,
+        self,
+        sscc: int,
+        children: list[bytes],
+        action: AggregationAction = AggregationAction.ADD,
+        actor: str | Signer = "carrier",
+        step: BizStep | None = None,
+        disposition: Disposition = Disposition.IN_PROGRESS,
+        **fields: Any,
     ) -> dict[str, Any]:
         """An unsigned packing (ADD) or unpacking (DELETE) of `children` in the parcel `sscc` by `actor`."""
-        return {**messages.aggregation_item(sscc, children, self.signer(actor).gln, self.now(), action, step, disposition), **fields}
+        return {
+            **messages.aggregation_item(sscc, children, self.signer(actor).gln, self.now(), action, step, disposition),
+            **fields,
+        }
 
-    def decommission_item(self, serial: str, gtin: int = DEMO_GTIN, disposition: Disposition = Disposition.INACTIVE, actor: str | Signer = "brand", **fields: Any) -> dict[str, Any]:
+    def decommission_item(
+        self,
+        serial: str,
+        gtin: int = DEMO_GTIN,
+        disposition: Disposition = Disposition.INACTIVE,
+        actor: str | Signer = "brand",
+        **fields: Any,
+    ) -> dict[str, Any]:
         """An unsigned closing of a unit of the brand's own stock by `actor`."""
         return {**messages.decommission_item(gtin, serial, disposition, self.signer(actor).gln, self.now()), **fields}
 
     # -- registry batches
 
-    def batch(self, kind: str, who: str | Signer, items: Iterable[dict[str, Any]], *, domain: eip712.Domain | None = None, **fields: Any) -> Signed:
+    def batch(
+        self,
+        kind: str,
+        who: str | Signer,
+        items: Iterable[dict[str, Any]],
+        *,
+        domain: eip712.Domain | None = None,
+        **fields: Any,
+    ) -> Signed:
         """A CommissionBatch, EventBatch, AggregationBatch or DecommissionBatch of `items`, signed
         by `who` under the registry's domain (or `domain`: another registry's); `fields`: nonce, deadline."""
-        return self.sign(kind, domain or self.d.registry_domain, who, **{messages.items_field(kind): list(items)}, **fields)
+        return self.sign(
+            kind, domain or self.d.registry_domain, who, **{messages.items_field(kind): list(items)}, **fields
+        )
 
-    def _relay_batch(self, kind: str, call: Any, who: str | Signer, items: Iterable[dict[str, Any]], fields: dict[str, Any]) -> Any:
+    def _relay_batch(
+        self, kind: str, call: Any, who: str | Signer, items: Iterable[dict[str, Any]], fields: dict[str, Any]
+    ) -> Any:
         return call([self.batch(kind, who, items, **fields).args], {"from": self.relayer}, silent=self.silent)
 
     def commission(self, who: str | Signer, units: Iterable[dict[str, Any]], **fields: Any) -> Any:
@@ -179,7 +222,14 @@ class Builder:
     def decommission(self, who: str | Signer, units: Iterable[dict[str, Any]], **fields: Any) -> Any:
         return self._relay_batch("DecommissionBatch", self.d.registry.decommission, who, units, fields)
 
-    def scan(self, unit_id: bytes, step: BizStep, actor: str | Signer, disposition: Disposition = Disposition.IN_PROGRESS, **fields: Any) -> Any:
+    def scan(
+        self,
+        unit_id: bytes,
+        step: BizStep,
+        actor: str | Signer,
+        disposition: Disposition = Disposition.IN_PROGRESS,
+        **fields: Any,
+    ) -> Any:
         """One event signed by `actor` in a batch of one, relayed. `nonce` and `deadline` go to the
         batch, other keywords to the event."""
         batch = {k: fields.pop(k) for k in BATCH_FIELDS if k in fields}
@@ -188,17 +238,47 @@ class Builder:
     # -- orders
 
     def list_unit(
-        self, serial: str, *, gtin: int = DEMO_GTIN, market: int, currency: str, price: int, delivery_fee: int, return_fee: int,
+        self,
+        serial: str,
+        *,
+        gtin: int = DEMO_GTIN,
+        market: int,
+        currency: str,
+        price: int,
+        delivery_fee: int,
+        return_fee: int,
         brand: str = "brand",
     ) -> tuple[bytes, Any]:
         """The brand commissions `serial` and lists it: (unit id, the listing's transaction)."""
         item = self.commission_item(serial, gtin)
         self.commission(brand, [item])
-        return self.unit_of(item), self.list_for_sale(gtin, serial, market, currency, price, delivery_fee, return_fee, brand)
+        return self.unit_of(item), self.list_for_sale(
+            gtin, serial, market, currency, price, delivery_fee, return_fee, brand
+        )
 
-    def list_for_sale(self, gtin: int, serial: str, market: int, currency: str, price: int, delivery_fee: int, return_fee: int, brand: str = "brand") -> Any:
+    def list_for_sale(
+        self,
+        gtin: int,
+        serial: str,
+        market: int,
+        currency: str,
+        price: int,
+        delivery_fee: int,
+        return_fee: int,
+        brand: str = "brand",
+    ) -> Any:
         """The brand lists a commissioned unit for sale."""
-        return self.d.escrow.list(gtin, serial, market, currency, price, delivery_fee, return_fee, {"from": self.actors[brand].account}, silent=self.silent)
+        return self.d.escrow.list(
+            gtin,
+            serial,
+            market,
+            currency,
+            price,
+            delivery_fee,
+            return_fee,
+            {"from": self.actors[brand].account},
+            silent=self.silent,
+        )
 
     def purchase(self, unit_id: bytes, buyer: str = "buyer", confirms: bool = False, token: Any = None) -> Any:
         """The buyer pays price and delivery into escrow, committing to the listing as it stands
@@ -208,20 +288,35 @@ class Builder:
         currency, total = terms[2], terms[3] + terms[4]
         account = self.actors[buyer].account
         if currency == ZERO_ADDRESS:
-            return self.d.escrow.purchase(unit_id, terms, confirms, {"from": account, "value": total}, silent=self.silent)
+            return self.d.escrow.purchase(
+                unit_id, terms, confirms, {"from": account, "value": total}, silent=self.silent
+            )
         token.approve(self.d.escrow, total, {"from": account}, silent=self.silent)
         return self.d.escrow.purchase(unit_id, terms, confirms, {"from": account}, silent=self.silent)
 
     def deliver(self, order_id: int, carrier: str = "carrier", **fields: Any) -> Any:
         """The carrier's delivery scan under the order's reference."""
-        return self.scan(self.unit(order_id), BizStep.DELIVERING, carrier, Disposition.DELIVERED, bizTransaction=self.order_ref(order_id), **fields)
+        return self.scan(
+            self.unit(order_id),
+            BizStep.DELIVERING,
+            carrier,
+            Disposition.DELIVERED,
+            bizTransaction=self.order_ref(order_id),
+            **fields,
+        )
 
     def request_return(self, order_id: int, reason: int = 0, remedy: int = 0, buyer: str = "buyer") -> Any:
         """The buyer asks for the return itself (pays the gas)."""
-        return self.d.escrow.requestReturn(order_id, reason, remedy, {"from": self.actors[buyer].account}, silent=self.silent)
+        return self.d.escrow.requestReturn(
+            order_id, reason, remedy, {"from": self.actors[buyer].account}, silent=self.silent
+        )
 
-    def sign_return_request(self, order_id: int, reason: int = 0, remedy: int = 0, buyer: str = "buyer", **fields: Any) -> Signed:
-        return self.sign("ReturnRequest", self.d.escrow_domain, buyer, orderId=order_id, reason=reason, remedy=remedy, **fields)
+    def sign_return_request(
+        self, order_id: int, reason: int = 0, remedy: int = 0, buyer: str = "buyer", **fields: Any
+    ) -> Signed:
+        return self.sign(
+            "ReturnRequest", self.d.escrow_domain, buyer, orderId=order_id, reason=reason, remedy=remedy, **fields
+        )
 
     def relay_return_request(self, order_id: int, reason: int = 0, remedy: int = 0, buyer: str = "buyer") -> Any:
         """The buyer's signed return request, relayed (no gas for the buyer)."""
@@ -230,14 +325,48 @@ class Builder:
 
     def receive(self, order_id: int, warehouse: str = "warehouse", **fields: Any) -> Any:
         """The return center's receiving scan under the order's RMA."""
-        return self.scan(self.unit(order_id), BizStep.RECEIVING, warehouse, Disposition.RETURNED, bizTransaction=self.rma_ref(order_id), **fields)
+        return self.scan(
+            self.unit(order_id),
+            BizStep.RECEIVING,
+            warehouse,
+            Disposition.RETURNED,
+            bizTransaction=self.rma_ref(order_id),
+            **fields,
+        )
 
-    def sign_inspection(self, order_id: int, facts: int, grade: int, inspector: str = "inspector", *, evidence: bytes | str, **fields: Any) -> Signed:
+    def sign_inspection(
+        self,
+        order_id: int,
+        facts: int,
+        grade: int,
+        inspector: str = "inspector",
+        *,
+        evidence: bytes | str,
+        **fields: Any,
+    ) -> Signed:
         """An inspector's attestation of the facts and grade (no diminished value unless given)."""
         fields.setdefault("diminishedValue", 0)
-        return self.sign("Inspection", self.d.escrow_domain, inspector, orderId=order_id, facts=int(facts), grade=int(grade), evidence=evidence, **fields)
+        return self.sign(
+            "Inspection",
+            self.d.escrow_domain,
+            inspector,
+            orderId=order_id,
+            facts=int(facts),
+            grade=int(grade),
+            evidence=evidence,
+            **fields,
+        )
 
-    def inspect(self, order_id: int, facts: int, grade: int, inspector: str = "inspector", *, evidence: bytes | str, **fields: Any) -> Any:
+    def inspect(
+        self,
+        order_id: int,
+        facts: int,
+        grade: int,
+        inspector: str = "inspector",
+        *,
+        evidence: bytes | str,
+        **fields: Any,
+    ) -> Any:
         """The inspection signed and relayed."""
         s = self.sign_inspection(order_id, facts, grade, inspector, evidence=evidence, **fields)
         return self.d.escrow.submitInspection(s.struct, s.signature, {"from": self.relayer}, silent=self.silent)

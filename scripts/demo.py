@@ -73,12 +73,32 @@ class Scenario:
         self.build = Builder(d, self.relayer, silent=True)
 
     def scan(
-        self, who: str, units: list[bytes], step: BizStep, disposition: Disposition, what: str, biz_transaction: bytes = ZERO32, evidence: bytes = ZERO32
+        self,
+        who: str,
+        units: list[bytes],
+        step: BizStep,
+        disposition: Disposition,
+        what: str,
+        biz_transaction: bytes = ZERO32,
+        evidence: bytes = ZERO32,
     ) -> None:
-        events = [self.build.event(u, step, who, disposition, bizTransaction=biz_transaction, evidence=evidence) for u in units]
+        events = [
+            self.build.event(u, step, who, disposition, bizTransaction=biz_transaction, evidence=evidence)
+            for u in units
+        ]
         self.say.tx(f"{who:<9} signs {what}", self.build.record(who, events))
 
-    def sell(self, gtin: int, serial: str, market: int, currency: str, price: int, delivery: int, return_fee: int, confirms: bool = False) -> int:
+    def sell(
+        self,
+        gtin: int,
+        serial: str,
+        market: int,
+        currency: str,
+        price: int,
+        delivery: int,
+        return_fee: int,
+        confirms: bool = False,
+    ) -> int:
         """The brand lists the unit; the buyer pays into escrow, committing to every term of the listing
         (and, where the law asks, confirming the hygiene exception the page showed before purchase)."""
         listed = self.build.list_for_sale(gtin, serial, market, currency, price, delivery, return_fee)
@@ -97,14 +117,25 @@ class Scenario:
         self.scan("brand", [unit], BizStep.SHIPPING, Disposition.IN_TRANSIT, "shipping from the brand's DC", ref)
         if declaration:
             commitment = customs.commitment(declaration, customs.new_salt())
-            self.scan("carrier", [unit], BizStep.CUSTOMS_CLEARING, Disposition.IN_TRANSIT, "customs clearance (declaration committed)", commitment)
+            self.scan(
+                "carrier",
+                [unit],
+                BizStep.CUSTOMS_CLEARING,
+                Disposition.IN_TRANSIT,
+                "customs clearance (declaration committed)",
+                commitment,
+            )
         elif cross_border:
             self.scan("carrier", [unit], BizStep.CUSTOMS_CLEARING, Disposition.IN_TRANSIT, "customs clearance", ref)
         self.scan("carrier", [unit], BizStep.DELIVERING, Disposition.DELIVERED, "delivery to the parent's door", ref)
         return unit
 
     def request_return(self, order: int, reason: int, remedy: int = 0) -> None:
-        what = "buyer's signed return request (exchange voucher), relayed" if remedy else "buyer's signed return request, relayed (no gas)"
+        what = (
+            "buyer's signed return request (exchange voucher), relayed"
+            if remedy
+            else "buyer's signed return request, relayed (no gas)"
+        )
         self.say.tx(what, self.build.relay_return_request(order, reason, remedy))
 
     def send_back(self, order: int, reason: int, remedy: int = 0) -> None:
@@ -113,7 +144,14 @@ class Scenario:
         self.request_return(order, reason, remedy)
         self.scan("carrier", [unit], BizStep.ACCEPTING, Disposition.RETURNED, "return pickup", rma)
         _days(2)
-        self.scan("warehouse", [unit], BizStep.RECEIVING, Disposition.RETURNED, "receiving at the accredited return center", rma)
+        self.scan(
+            "warehouse",
+            [unit],
+            BizStep.RECEIVING,
+            Disposition.RETURNED,
+            "receiving at the accredited return center",
+            rma,
+        )
 
     def evidence(self, text: str) -> bytes:
         """Stores a file in the gateway's evidence store; returns the digest that goes on-chain."""
@@ -121,18 +159,37 @@ class Scenario:
         self.say.note(f"evidence stored as {stored['cid']}")
         return bytes.fromhex(stored["digest"][2:])
 
-    def aggregate(self, who: str, sscc: int, units: list[bytes], action: AggregationAction, what: str, biz_transaction: bytes = ZERO32) -> None:
+    def aggregate(
+        self,
+        who: str,
+        sscc: int,
+        units: list[bytes],
+        action: AggregationAction,
+        what: str,
+        biz_transaction: bytes = ZERO32,
+    ) -> None:
         item = self.build.aggregation(sscc, units, action, who, bizTransaction=biz_transaction)
         self.say.tx(f"{who:<9} signs {what}", self.build.aggregate(who, [item]))
 
     def inspect(self, order: int, facts: int, grade: Grade, who: str = "inspector", diminished: int = 0) -> Any:
         # The inspection report goes to the gateway's evidence store; its CID's digest goes on-chain.
-        report = f"Inspection report by {who}, order {order}: facts {facts:04b}, grade {grade.name}, diminished value {diminished}. Photos on file.\n".encode()
+        report = (
+            f"Inspection report by {who}, order {order}: facts {facts:04b}, grade {grade.name}, diminished "
+            f"value {diminished}. Photos on file.\n"
+        ).encode()
         stored = self.gateway.post("/v1/evidence", content=report, headers={"content-type": "text/plain"}).json()
         self.say.note(f"inspection report stored as {stored['cid']}")
         evidence = bytes.fromhex(stored["digest"][2:])
         disposition = Disposition.CONFORMANT if grade == Grade.A else Disposition.NON_CONFORMANT
-        self.scan(who, [self.build.unit(order)], BizStep.INSPECTING, disposition, "inspection scan with photo evidence", self.build.rma_ref(order), evidence)
+        self.scan(
+            who,
+            [self.build.unit(order)],
+            BizStep.INSPECTING,
+            disposition,
+            "inspection scan with photo evidence",
+            self.build.rma_ref(order),
+            evidence,
+        )
         tx = self.build.inspect(order, facts, grade, who, evidence=evidence, diminishedValue=diminished)
         return self.say.tx(f"{who} attests facts {facts:04b} and grade {grade.name}", tx)
 
@@ -142,11 +199,16 @@ class Scenario:
         currency = self.d.escrow.order(e["orderId"])["currency"]
         grade = Grade(e["grade"])
         basis = "consumer law" if s["statutory"] else "policy grade terms" if grade else "no inspection yet"
-        fate = f", unit → {UnitDisposition(s['disposition']).name.lower()}" if grade else ", the unit's inspection decides its fate"
+        fate = (
+            f", unit → {UnitDisposition(s['disposition']).name.lower()}"
+            if grade
+            else ", the unit's inspection decides its fate"
+        )
         diminished = f" (diminished value {_money(s['diminished'], currency)} deducted)" if s["diminished"] else ""
         voucher = f", voucher {_money(s['voucher'], currency)} in store points" if s["voucher"] else ""
         self.say.note(
-            f"settled ({SettlementPath(e['path']).key}): grade {grade.name}, {basis}; refund {_money(s['refund'], currency)}{diminished}{voucher}, "
+            f"settled ({SettlementPath(e['path']).key}): grade {grade.name}, {basis}; refund "
+            f"{_money(s['refund'], currency)}{diminished}{voucher}, "
             f"merchant {_money(s['merchantAmount'], currency)}, points {s['points']:,}{fate}"
         )
 
@@ -158,26 +220,41 @@ def run(d: deploy.Deployment, gateway: httpx.Client) -> Narrator:
 
     say.chapter("Set-up: contracts, accredited actors, product classes, market policies")
     print(
-        f"  TraceRegistry  {d.registry.address}\n  ReturnPolicies {d.policies.address}\n  ReturnEscrow   {d.escrow.address}\n"
+        f"  TraceRegistry  {d.registry.address}\n  ReturnPolicies {d.policies.address}\n  ReturnEscrow   "
+        f"{d.escrow.address}\n"
         f"  ReissueDesk    {d.desk.address}\n  StorePoints    {d.points.address}"
     )
     for name, s in d.actors.items():
         print(f"  {name:<9} {s.address}  GLN {s.gln}")
-    say.tx("brand registers the stroller class (markets EU, US) under its GS1 company prefix", d.registry.registerProduct(STROLLER_GTIN, 0, 0b011, {"from": brand.account}, silent=True))
+    say.tx(
+        "brand registers the stroller class (markets EU, US) under its GS1 company prefix",
+        d.registry.registerProduct(STROLLER_GTIN, 0, 0b011, {"from": brand.account}, silent=True),
+    )
     usd = ERC20Mock.deploy("Test USD", "tUSD", 0, {"from": admin}, silent=True)
-    say.tx("buyer gets 1,000 tUSD (local stand-in stablecoin)", usd.mint(buyer.address, 1_000 * USD, {"from": admin}, silent=True))
+    say.tx(
+        "buyer gets 1,000 tUSD (local stand-in stablecoin)",
+        usd.mint(buyer.address, 1_000 * USD, {"from": admin}, silent=True),
+    )
     deploy.allow_currency(d, usd, 6, 20 * USD, 500 * USD)
-    say.note("the policy admin allows tUSD in the EU, the US and China (defects reissued up to 20 tUSD, two inspections above 500 tUSD)")
+    say.note(
+        "the policy admin allows tUSD in the EU, the US and China (defects reissued up to 20 tUSD, two "
+        "inspections above 500 tUSD)"
+    )
     for market, name in MARKET_NAMES.items():
         law, version = Law.decode(d.policies.law(market), d.policies.abi), d.policies.currentPolicyVersion(market)
         p = Policy.decode(d.policies.policy(market, version), d.policies.abi)
         right = f"{law.withdrawal_days} days to withdraw" if law.withdrawal_days else "no statutory withdrawal"
         say.note(
-            f"{name} law: {right}; {name} policy v{version}: returns {p.return_window // DAY} d, grade B refund {p.grade_terms(Grade.B).refund_bps / 100:.0f} %, "
-            f"refund on return {'yes' if p.refund_on_return else 'no'}, exchange {'+' + str(p.exchange_bonus_bps / 100) + ' %' if p.exchange_offered else 'no'}"
+            f"{name} law: {right}; {name} policy v{version}: returns {p.return_window // DAY} d, grade B refund "
+            f"{p.grade_terms(Grade.B).refund_bps / 100:.0f} %, "
+            f"refund on return {'yes' if p.refund_on_return else 'no'}, exchange "
+            f"{'+' + str(p.exchange_bonus_bps / 100) + ' %' if p.exchange_offered else 'no'}"
         )
     native = d.policies.currency(deploy.MARKET_US, ZERO_ADDRESS)
-    say.note(f"ETH: defects reissued up to {_money(native['reissueAutoApproveLimit'], ZERO_ADDRESS)}, two inspections above {_money(native['dualInspectionAbove'], ZERO_ADDRESS)}")
+    say.note(
+        f"ETH: defects reissued up to {_money(native['reissueAutoApproveLimit'], ZERO_ADDRESS)}, two inspections "
+        f"above {_money(native['dualInspectionAbove'], ZERO_ADDRESS)}"
+    )
     say.note(f"deployment manifest: deployments/{chain.id}.json")
 
     sc = Scenario(d, usd, say, gateway)
@@ -192,7 +269,10 @@ def run(d: deploy.Deployment, gateway: httpx.Client) -> Narrator:
     _days(5)
     sc.send_back(o1, reason=0)
     sc.report_settlement(sc.inspect(o1, Facts.SEAL_INTACT | Facts.PACKAGING_INTACT, Grade.A))
-    say.tx("buyer withdraws the refund (pull payment)", d.escrow.withdraw(usd.address, {"from": buyer.account}, silent=True))
+    say.tx(
+        "buyer withdraws the refund (pull payment)",
+        d.escrow.withdraw(usd.address, {"from": buyer.account}, silent=True),
+    )
     say.note(f"buyer holds {_money(usd.balanceOf(buyer.address), usd.address)}")
 
     say.chapter("Order 2 — EU, stroller opened but unused: the law overrides grade B terms")
@@ -201,7 +281,9 @@ def run(d: deploy.Deployment, gateway: httpx.Client) -> Narrator:
     _days(3)
     sc.send_back(o2, reason=5)
     sc.inspect(o2, Facts.PACKAGING_INTACT, Grade.B)
-    sc.report_settlement(say.tx("buyer accepts the inspection", d.escrow.acceptInspection(o2, {"from": buyer.account}, silent=True)))
+    sc.report_settlement(
+        say.tx("buyer accepts the inspection", d.escrow.acceptInspection(o2, {"from": buyer.account}, silent=True))
+    )
 
     say.chapter("Order 3 — US, bottle used: grade C, the buyer contests, the arbiter decides")
     o3 = sc.sell(deploy.DEMO_GTIN, "BTL-0002", deploy.MARKET_US, ZERO_ADDRESS, ETHER // 10, ETHER // 100, ETHER // 200)
@@ -211,20 +293,36 @@ def run(d: deploy.Deployment, gateway: httpx.Client) -> Narrator:
     sc.inspect(o3, Facts.PACKAGING_INTACT | Facts.USED, Grade.C)
     say.tx("buyer contests the inspection", d.escrow.contest(o3, {"from": buyer.account}, silent=True))
     ruling = sc.evidence(f"Arbiter's ruling, order {o3}: the photos show use; the facts stand.\n")
-    sc.report_settlement(say.tx(
-        "arbiter confirms the facts (grade C follows)",
-        d.escrow.resolveDispute(o3, Facts.PACKAGING_INTACT | Facts.USED, 0, b"facts_confirmed".ljust(32, b"\0"), ruling, {"from": d.actors["arbiter"].account}, silent=True),
-    ))
+    sc.report_settlement(
+        say.tx(
+            "arbiter confirms the facts (grade C follows)",
+            d.escrow.resolveDispute(
+                o3,
+                Facts.PACKAGING_INTACT | Facts.USED,
+                0,
+                b"facts_confirmed".ljust(32, b"\0"),
+                ruling,
+                {"from": d.actors["arbiter"].account},
+                silent=True,
+            ),
+        )
+    )
     say.note(f"buyer's store points at the brand: {d.points.pointsOf(buyer.address, brand.address, ZERO_ADDRESS):,}")
 
     say.chapter("Order 4 — CN cross-border, no return: the merchant is paid after the return period")
     o4 = sc.sell(deploy.DEMO_GTIN, "BTL-0003", deploy.MARKET_CN, usd.address, 30 * USD, 6 * USD, 5 * USD, confirms=True)
     sc.ship_and_deliver(o4)
     closes = d.escrow.returnWindowCloses(o4)
-    say.note(f"7 whole days from the day after delivery, to midnight in China, a weekend or holiday end moved on: until {time.strftime('%a %d %b %Y %H:%M UTC', time.gmtime(closes))}")
+    say.note(
+        "7 whole days from the day after delivery, to midnight in China, a weekend or holiday end moved on: "
+        f"until {time.strftime('%a %d %b %Y %H:%M UTC', time.gmtime(closes))}"
+    )
     chain.sleep(closes - chain.time() + 1)
     chain.mine()
-    say.tx("anyone releases the escrow once the return period ended", d.escrow.release(o4, {"from": sc.relayer}, silent=True))
+    say.tx(
+        "anyone releases the escrow once the return period ended",
+        d.escrow.release(o4, {"from": sc.relayer}, silent=True),
+    )
 
     say.chapter("Order 5 — EU, exchange first, refund upon return at a local return center; grade B goes to a charity")
     say.tx("accreditor accredits the warehouse's site as an EU return center", deploy.accredit_return_center(d))
@@ -232,11 +330,16 @@ def run(d: deploy.Deployment, gateway: httpx.Client) -> Narrator:
     u5 = sc.ship_and_deliver(o5)
     _days(4)
     sc.send_back(o5, reason=5, remedy=1)
-    released = say.tx("anyone releases the refund at the accredited center's scan", d.escrow.releaseRefundOnReceipt(o5, {"from": sc.relayer}, silent=True))
+    released = say.tx(
+        "anyone releases the refund at the accredited center's scan",
+        d.escrow.releaseRefundOnReceipt(o5, {"from": sc.relayer}, silent=True),
+    )
     sc.report_settlement(released)
     fate = sc.inspect(o5, Facts.PACKAGING_INTACT, Grade.B).events["DispositionDecided"]
     say.note(f"the inspection only decides the unit's fate: {UnitDisposition(fate['disposition']).name.lower()}")
-    sc.scan("charity", [u5], BizStep.RECEIVING, Disposition.DONATED, "receipt of the donated bottle (closes its lifecycle)")
+    sc.scan(
+        "charity", [u5], BizStep.RECEIVING, Disposition.DONATED, "receipt of the donated bottle (closes its lifecycle)"
+    )
     say.note(f"BTL-0004 lifecycle closed on-chain: {d.registry.isClosed(u5)}")
 
     say.chapter("Order 6 — US, defective bottle: fast reissue on photo evidence, no return shipment")
@@ -246,12 +349,18 @@ def run(d: deploy.Deployment, gateway: httpx.Client) -> Narrator:
     photo = sc.evidence(f"Photo: cracked teat of BTL-0005, order {o6}.\n")
     tx = say.tx("buyer's signed defect claim, relayed", sc.build.claim_defect(o6, photo))
     say.note(f"approved at once: {tx.events['DefectClaimed']['autoApproved']} (price under the policy's limit)")
-    say.tx("brand links replacement BTL-0006 to the order", d.desk.linkReplacement(o6, deploy.DEMO_GTIN, "BTL-0006", {"from": brand.account}, silent=True))
+    say.tx(
+        "brand links replacement BTL-0006 to the order",
+        d.desk.linkReplacement(o6, deploy.DEMO_GTIN, "BTL-0006", {"from": brand.account}, silent=True),
+    )
     u6b = gs1.unit_id(deploy.DEMO_GTIN, "BTL-0006")
     ref = bytes(d.desk.reissueRef(o6))
     sc.scan("brand", [u6b], BizStep.SHIPPING, Disposition.IN_TRANSIT, "shipping the replacement", ref)
     sc.scan("carrier", [u6b], BizStep.DELIVERING, Disposition.DELIVERED, "delivery of the replacement", ref)
-    say.tx("anyone completes the reissue: the merchant is paid", d.desk.completeReissue(o6, {"from": sc.relayer}, silent=True))
+    say.tx(
+        "anyone completes the reissue: the merchant is paid",
+        d.desk.completeReissue(o6, {"from": sc.relayer}, silent=True),
+    )
 
     say.chapter("Order 7 — US, high-value stroller used: two independent inspections, then a recycler")
     o7 = sc.sell(STROLLER_GTIN, "STR-0002", deploy.MARKET_US, ZERO_ADDRESS, 6 * ETHER, ETHER // 20, ETHER // 50)
@@ -261,7 +370,9 @@ def run(d: deploy.Deployment, gateway: httpx.Client) -> Narrator:
     sc.inspect(o7, Facts.USED, Grade.C)
     say.note(f"above {_money(native['dualInspectionAbove'], ZERO_ADDRESS)}: a second inspection house must agree")
     sc.inspect(o7, Facts.USED, Grade.C, who="inspector2")
-    sc.report_settlement(say.tx("buyer accepts the agreed grade", d.escrow.acceptInspection(o7, {"from": buyer.account}, silent=True)))
+    sc.report_settlement(
+        say.tx("buyer accepts the agreed grade", d.escrow.acceptInspection(o7, {"from": buyer.account}, silent=True))
+    )
     sc.scan("recycler", [u7], BizStep.RECEIVING, Disposition.RECYCLED, "receipt for recycling (closes its lifecycle)")
 
     say.chapter("Orders 8 and 9 — US, two orders, one return parcel (SSCC): one scan covers both")
@@ -271,13 +382,18 @@ def run(d: deploy.Deployment, gateway: httpx.Client) -> Narrator:
     _days(3)
     sc.request_return(o8, reason=5)
     sc.request_return(o9, reason=5)
-    sc.aggregate("carrier", DEMO_SSCC, [u8, u9], AggregationAction.ADD, f"packing both into parcel {DEMO_SSCC:018d} at pickup")
+    sc.aggregate(
+        "carrier", DEMO_SSCC, [u8, u9], AggregationAction.ADD, f"packing both into parcel {DEMO_SSCC:018d} at pickup"
+    )
     parcel = gs1.parcel_id(DEMO_SSCC)
     sc.scan("carrier", [parcel], BizStep.DEPARTING, Disposition.IN_TRANSIT, "one departure scan of the parcel")
     _days(2)
     sc.scan("carrier", [parcel], BizStep.ARRIVING, Disposition.IN_TRANSIT, "one arrival scan at the return center")
     sc.aggregate("warehouse", DEMO_SSCC, [u8, u9], AggregationAction.DELETE, "unpacking the parcel")
-    session = [sc.build.event(u, BizStep.RECEIVING, "warehouse", Disposition.RETURNED, bizTransaction=sc.build.rma_ref(o)) for u, o in ((u8, o8), (u9, o9))]
+    session = [
+        sc.build.event(u, BizStep.RECEIVING, "warehouse", Disposition.RETURNED, bizTransaction=sc.build.rma_ref(o))
+        for u, o in ((u8, o8), (u9, o9))
+    ]
     say.tx("warehouse signs one receiving session for both RMAs", sc.build.record("warehouse", session))
     for o in (o8, o9):
         sc.report_settlement(sc.inspect(o, Facts.SEAL_INTACT | Facts.PACKAGING_INTACT, Grade.A))
@@ -287,38 +403,69 @@ def run(d: deploy.Deployment, gateway: httpx.Client) -> Narrator:
     u10 = sc.ship_and_deliver(o10, declaration="26DE4711000000001A")
     _days(2)
     sc.request_return(o10, reason=0)
-    sc.scan("carrier", [u10], BizStep.ACCEPTING, Disposition.RETURNED, "return pickup at the parent's door (proof of dispatch)", sc.build.rma_ref(o10))
+    sc.scan(
+        "carrier",
+        [u10],
+        BizStep.ACCEPTING,
+        Disposition.RETURNED,
+        "return pickup at the parent's door (proof of dispatch)",
+        sc.build.rma_ref(o10),
+    )
     policy = Policy.decode(d.policies.policy(deploy.MARKET_EU, d.escrow.order(o10)["policyVersion"]), d.policies.abi)
     _days((policy.delivery_timeout + policy.max_relay_delay) / DAY + 1)
-    say.note("the parcel never reaches the warehouse; the merchant cannot be paid for a unit sent back (releaseUnreturned refuses)")
-    sc.report_settlement(say.tx("buyer claims the refund of a return dispatched and never received", d.escrow.claimDispatchedRefund(o10, {"from": buyer.account}, silent=True)))
+    say.note(
+        "the parcel never reaches the warehouse; the merchant cannot be paid for a unit sent back "
+        "(releaseUnreturned refuses)"
+    )
+    sc.report_settlement(
+        say.tx(
+            "buyer claims the refund of a return dispatched and never received",
+            d.escrow.claimDispatchedRefund(o10, {"from": buyer.account}, silent=True),
+        )
+    )
 
     say.chapter("The brand's own stock: a unit damaged in its warehouse is taken out of circulation")
     gone = sc.build.decommission_item("BTL-0010", disposition=Disposition.DESTROYED)
-    say.tx("brand decommissions BTL-0010 (unsold, never ordered: its stock only)", sc.build.decommission("brand", [gone]))
+    say.tx(
+        "brand decommissions BTL-0010 (unsold, never ordered: its stock only)", sc.build.decommission("brand", [gone])
+    )
 
     say.chapter("Money: pull payments, and the escrow holds exactly what it owes")
     for currency in (usd.address, ZERO_ADDRESS):
         owed_brand = d.escrow.credits(currency, brand.address)
         if owed_brand:
-            say.tx(f"brand withdraws {_money(owed_brand, currency)}", d.escrow.withdraw(currency, {"from": brand.account}, silent=True))
+            say.tx(
+                f"brand withdraws {_money(owed_brand, currency)}",
+                d.escrow.withdraw(currency, {"from": brand.account}, silent=True),
+            )
         owed_buyer = d.escrow.credits(currency, buyer.address)
         if owed_buyer:
-            say.tx(f"buyer withdraws {_money(owed_buyer, currency)}", d.escrow.withdraw(currency, {"from": buyer.account}, silent=True))
+            say.tx(
+                f"buyer withdraws {_money(owed_buyer, currency)}",
+                d.escrow.withdraw(currency, {"from": buyer.account}, silent=True),
+            )
     native = web3.eth.get_balance(d.escrow.address)
     assert native == d.escrow.totalOwed(ZERO_ADDRESS) and usd.balanceOf(d.escrow) == d.escrow.totalOwed(usd)
     say.note(f"escrow balance {_money(native, ZERO_ADDRESS)} / {_money(usd.balanceOf(d.escrow), usd.address)} == owed")
 
     say.chapter("Audit: every unit's history rebuilt from logs alone, checked against its on-chain head")
     registry = web3.eth.contract(address=d.registry.address, abi=d.registry.abi)
-    audited = [(deploy.DEMO_GTIN, f"BTL-{i:04d}") for i in range(1, 11)] + [(STROLLER_GTIN, "STR-0001"), (STROLLER_GTIN, "STR-0002")]
+    audited = [(deploy.DEMO_GTIN, f"BTL-{i:04d}") for i in range(1, 11)] + [
+        (STROLLER_GTIN, "STR-0001"),
+        (STROLLER_GTIN, "STR-0002"),
+    ]
     for gtin, serial in audited:
         h = history.fetch(registry, gs1.unit_id(gtin, serial), from_block=d.block)
         via = {id(e) for e in h.via_parcel}
         # The parcel's own scans while the unit was packed are part of its history, checked against the parcel's head.
-        steps = " → ".join(BizStep(e.biz_step).name.lower() + (" (via parcel)" if id(e) in via else "") for e in h.timeline())
+        steps = " → ".join(
+            BizStep(e.biz_step).name.lower() + (" (via parcel)" if id(e) in via else "") for e in h.timeline()
+        )
         parcels = f" and {len(h.parcels)} parcel chain(s)" if h.parcels else ""
-        say.note(f"{serial}: {h.count} events{parcels}, {'VERIFIED' if h.verified else 'NOT VERIFIED'} at block {h.block}: {steps}")
+        say.note(
+            f"{serial}: {h.count} events{parcels}, {'VERIFIED' if h.verified else 'NOT VERIFIED'} at block "
+            f"{h.block}: {steps}"
+        )
         if not h.verified:
             raise SystemExit(f"history of {serial} does not match its on-chain head")
     print(f"\nScenario done: {say.total_gas:,} gas in all.")
@@ -337,13 +484,22 @@ def through_the_gateway(d: deploy.Deployment, say: Narrator, gateway: GatewayPro
     event = build.event(unit, BizStep.STORING, "warehouse", Disposition.SELLABLE_ACCESSIBLE)
     r = http.post("/v1/events", json=build.batch("EventBatch", warehouse, [event], nonce=nonce).body)
     say.note(f"POST /v1/events → {r.status_code} id {r.json()['id'][:18]}… ({r.json()['status']})")
-    state = wait_until(lambda: (s := http.get(f"/v1/messages/{r.json()['id']}").json())["status"] in ("confirmed", "failed") and s, 30, "confirmation")
+    state = wait_until(
+        lambda: (s := http.get(f"/v1/messages/{r.json()['id']}").json())["status"] in ("confirmed", "failed") and s,
+        30,
+        "confirmation",
+    )
     say.note(f"relayed in tx {state['txHash'][:14]}… block {state['block']}: {state['status']}")
-    wait_until(lambda: http.get("/readyz").json().get("indexer", {}).get("lagBlocks") == 0, 30, "the indexer to catch up")
+    wait_until(
+        lambda: http.get("/readyz").json().get("indexer", {}).get("lagBlocks") == 0, 30, "the indexer to catch up"
+    )
     link = f"{gateway.url}/01/{deploy.DEMO_GTIN:014d}/21/BTL-0001"
     view = http.get(link, headers={"accept": "application/json"}).json()
     verification = view["verification"]
-    say.note(f"consumer page data: {len(view['timeline'])} events, verified={verification['verified']} at block {verification['block']}")
+    say.note(
+        f"consumer page data: {len(view['timeline'])} events, verified={verification['verified']} at block "
+        f"{verification['block']}"
+    )
     if not verification["verified"]:
         raise SystemExit(f"the gateway could not verify BTL-0001: {verification['reason']}")
     show_return_options(http, gateway.url)
@@ -362,18 +518,35 @@ def show_return_options(http: httpx.Client, base: str) -> None:
     bottle, stroller = f"/01/{deploy.DEMO_GTIN:014d}/21", f"/01/{STROLLER_GTIN:014d}/21"
     v = page(f"{bottle}/BTL-0004")
     rs = v["return_status"]
-    print(f"    BTL-0004: remedy {rs['remedy']}, refund released on receipt at GLN {rs['refund_on_receipt']['location']}, then {v['fate']['kind']} to GLN {v['fate']['organization']}; lifecycle closed: {v['closed']}")
+    print(
+        f"    BTL-0004: remedy {rs['remedy']}, refund released on receipt at GLN "
+        f"{rs['refund_on_receipt']['location']}, then {v['fate']['kind']} to GLN {v['fate']['organization']}; "
+        f"lifecycle closed: {v['closed']}"
+    )
     v = page(f"{bottle}/BTL-0005")
-    print(f"    BTL-0005: replaced by {v['return_status']['reissue']['replacement']['serial']} (link checked on-chain: {v['return_status']['reissue']['verified']})")
+    print(
+        f"    BTL-0005: replaced by {v['return_status']['reissue']['replacement']['serial']} (link checked "
+        f"on-chain: {v['return_status']['reissue']['verified']})"
+    )
     v = page(f"{bottle}/BTL-0006")
-    print(f"    BTL-0006: replacement for {v['replacement_for']['original']['serial']} (checked on-chain: {v['replacement_for']['verified']})")
+    print(
+        f"    BTL-0006: replacement for {v['replacement_for']['original']['serial']} (checked on-chain: "
+        f"{v['replacement_for']['verified']})"
+    )
     v = page(f"{stroller}/STR-0002")
-    print(f"    STR-0002: second opinion after inspection house GLN {v['return_status']['second_inspection']['firstOrganization']}, then {v['fate']['kind']} by GLN {v['fate']['organization']}")
+    print(
+        "    STR-0002: second opinion after inspection house GLN "
+        f"{v['return_status']['second_inspection']['firstOrganization']}, then {v['fate']['kind']} by GLN "
+        f"{v['fate']['organization']}"
+    )
     v = page(f"{bottle}/BTL-0007")
     via = sum(1 for e in v["timeline"] if e["via_parcel"])
     print(f"    BTL-0007: {len(v['timeline'])} events, {via} of them scans of its parcel")
     v = page(f"/00/{DEMO_SSCC:018d}")
-    print(f"    parcel {DEMO_SSCC:018d}: {len(v['timeline'])} events verified; contents proved on-chain: {v['contents_verified']} ({v['onchain_size']} units now)")
+    print(
+        f"    parcel {DEMO_SSCC:018d}: {len(v['timeline'])} events verified; contents proved on-chain: "
+        f"{v['contents_verified']} ({v['onchain_size']} units now)"
+    )
 
 
 def start_gateway(d: deploy.Deployment, port: int) -> GatewayProcess:
@@ -408,7 +581,8 @@ def main() -> None:
     try:
         say = run(d, httpx.Client(base_url=gateway.url, timeout=10))
         link = through_the_gateway(d, say, gateway)
-        print(f"""
+        print(
+            f"""
 Where to look
   consumer page (the QR code's URL)  {link}
   its QR code                        {link}/qr.svg
@@ -422,12 +596,18 @@ Where to look
                    a unit in it      {gateway.url}/01/{deploy.DEMO_GTIN:014d}/21/BTL-0007
   the same as JSON                   curl -H 'Accept: application/json' {link}
   EIP-712 types to sign              {gateway.url}/v1/eip712
-  auditor: events / EPCIS / integrity {gateway.url}/v1/audit/events  {gateway.url}/v1/audit/epcis  {gateway.url}/v1/audit/integrity
-  API docs                           {gateway.url}/docs
+"""
+            f"  auditor: events / EPCIS / integrity {gateway.url}/v1/audit/events  "
+            f"{gateway.url}/v1/audit/epcis  {gateway.url}/v1/audit/integrity\n"
+            f"""  API docs                           {gateway.url}/docs
   readiness                          {gateway.url}/readyz
-  chain                              {web3.provider.endpoint_uri} (chain id {chain.id}), manifest deployments/{chain.id}.json
-  auditor CLI, no gateway needed     .venv/bin/python -m scripts.audit --rpc {web3.provider.endpoint_uri} --manifest deployments/{chain.id}.json integrity
-  gateway log                        data/demo/gateway.log""")
+"""
+            f"  chain                              {web3.provider.endpoint_uri} (chain id {chain.id}), "
+            f"manifest deployments/{chain.id}.json\n"
+            "  auditor CLI, no gateway needed     .venv/bin/python -m scripts.audit "
+            f"--rpc {web3.provider.endpoint_uri} --manifest deployments/{chain.id}.json integrity\n"
+            "  gateway log                        data/demo/gateway.log"
+        )
         if settings.serve:
             print("\nServing; Ctrl-C to stop.")
             try:

@@ -129,7 +129,9 @@ def test_signer(name: str, roles: int, gln_digits: str) -> Signer:
     return Signer(name, key, int(roles), int(gs1.with_check_digit(gln_digits)), accounts.add(key.hex()))
 
 
-def deploy_contracts(admin: Any, market_policies: dict[int, Policy] | None = None, gov: Governance | None = None) -> Deployment:
+def deploy_contracts(
+    admin: Any, market_policies: dict[int, Policy] | None = None, gov: Governance | None = None
+) -> Deployment:
     """Deploys the registry, the policies, the points, the escrow (with its linked libraries) and its
     reissue desk; binds them (the escrow guards the registry's closings and is the points' one
     minter); sets each market's law, the native coin and the market policies (default: the EU, US and
@@ -154,7 +156,15 @@ def deploy_contracts(admin: Any, market_policies: dict[int, Policy] | None = Non
             rules.setLaw(market, policies.US_LAW.as_tuple(), {"from": gov.law_admin}, silent=True)
         rules.setPolicy(market, policy.as_tuple(), {"from": gov.policy_admin}, silent=True)
         rules.setCurrency(market, ZERO_ADDRESS, policies.NATIVE.as_tuple(), {"from": gov.policy_admin}, silent=True)
-    return Deployment(registry=registry, points=points, escrow=escrow, desk=desk, block=registry.tx.block_number, policies=rules, gov=gov)
+    return Deployment(
+        registry=registry,
+        points=points,
+        escrow=escrow,
+        desk=desk,
+        block=registry.tx.block_number,
+        policies=rules,
+        gov=gov,
+    )
 
 
 def accredit(registry: Any, admin: Any, signers: list[Signer]) -> None:
@@ -163,7 +173,14 @@ def accredit(registry: Any, admin: Any, signers: list[Signer]) -> None:
         registry.setActor(s.address, s.roles, s.gln, {"from": admin}, silent=True)
 
 
-def allow_currency(d: Deployment, currency: Any, decimals: int, reissue_limit: int = 0, dual_above: int = 0, markets: tuple[int, ...] = (0, 1, 2)) -> None:
+def allow_currency(
+    d: Deployment,
+    currency: Any,
+    decimals: int,
+    reissue_limit: int = 0,
+    dual_above: int = 0,
+    markets: tuple[int, ...] = (0, 1, 2),
+) -> None:
     """The policy admin allows an ERC-20 in `markets` with its thresholds in its own base units."""
     terms = Currency(True, decimals, reissue_limit, dual_above).as_tuple()
     for market in markets:
@@ -185,7 +202,13 @@ def write_manifest(d: Deployment, path: Path | None = None) -> Path:
         "ReissueDesk": manifest.Entry(d.desk.address, d.desk.abi, d.desk_domain),
         "ReturnPolicies": manifest.Entry(d.policies.address, d.policies.abi),
     }
-    m = manifest.Manifest(schema=manifest.SCHEMA, chain_id=chain.id, deployment_block=d.block, contracts=contracts, network=network.show_active())
+    m = manifest.Manifest(
+        schema=manifest.SCHEMA,
+        chain_id=chain.id,
+        deployment_block=d.block,
+        contracts=contracts,
+        network=network.show_active(),
+    )
     return m.write(path or DEPLOYMENTS / f"{chain.id}.json")
 
 
@@ -206,7 +229,8 @@ def deploy_demo_world(admin: Any, extra_signers: int = 0) -> Deployment:
     d = deploy_contracts(admin, gov=governance(admin, arbiter=actors["arbiter"].account))
     d.actors = actors
     d.extra_signers = [
-        test_signer(f"signer{i}", Role.CARRIER if i % 2 else Role.WAREHOUSE, "950600000002") for i in range(extra_signers)
+        test_signer(f"signer{i}", Role.CARRIER if i % 2 else Role.WAREHOUSE, "950600000002")
+        for i in range(extra_signers)
     ]
     accredit(d.registry, d.gov.accreditor, [s for s in d.actors.values() if s.roles] + d.extra_signers)
     for s in d.actors.values():
@@ -248,7 +272,8 @@ def governance_from_env(admin: Any) -> Governance:
         return Governance(admin, **{power: accounts.add(key) for power, key in given.items()})
     if any(given.values()) or chain.id not in LOCAL_CHAIN_IDS:
         raise SystemExit(
-            f"set {', '.join(POWER_KEYS.values())} (four separate keys; multisigs behind a timelock on a public network): "
+            f"set {', '.join(POWER_KEYS.values())} (four separate keys; multisigs behind a timelock on a public "
+            "network): "
             f"the public test keys govern local chains only (chain ids {LOCAL_CHAIN_IDS})"
         )
     return governance(admin)

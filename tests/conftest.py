@@ -21,7 +21,18 @@ from returntrace.vocab import HYGIENE_SEALED, Role
 from scripts import deploy
 from scripts.builder import Builder
 from tests import outside_files
-from tests.support import DEFAULT_DELIVERY_FEE, DEFAULT_PRICE, DEFAULT_RETURN_FEE, GTIN_INT, MARKET_CN, MARKET_EU, MARKET_SPARE, MARKET_US, PLAIN_GTIN_INT, Status
+from tests.support import (
+    DEFAULT_DELIVERY_FEE,
+    DEFAULT_PRICE,
+    DEFAULT_RETURN_FEE,
+    GTIN_INT,
+    MARKET_CN,
+    MARKET_EU,
+    MARKET_SPARE,
+    MARKET_US,
+    PLAIN_GTIN_INT,
+    Status,
+)
 
 # brownie on anvil (tools/brownie_anvil.py) and the clock races on demand (tests/clock_race.py): plugins
 # of the chain tests only, so the fast tier (tests/unit, plain pytest) loads neither.
@@ -235,15 +246,41 @@ class Shop:
         self.d, self.actors, self.relayer = builder.d, builder.actors, builder.relayer
         self.last_serial: str | None = None  # the last ORD serial the shop made up
 
-    def list_unit(self, market=MARKET_EU, currency=ZERO_ADDRESS, price=DEFAULT_PRICE, delivery_fee=DEFAULT_DELIVERY_FEE, return_fee=DEFAULT_RETURN_FEE, serial=None, gtin=GTIN_INT):
+    def list_unit(
+        self,
+        market=MARKET_EU,
+        currency=ZERO_ADDRESS,
+        price=DEFAULT_PRICE,
+        delivery_fee=DEFAULT_DELIVERY_FEE,
+        return_fee=DEFAULT_RETURN_FEE,
+        serial=None,
+        gtin=GTIN_INT,
+    ):
         if serial is None:
             serial = self.last_serial = self.builder.next_serial("ORD", 5)
-        unit, _ = self.builder.list_unit(serial, gtin=gtin, market=market, currency=currency, price=price, delivery_fee=delivery_fee, return_fee=return_fee)
+        unit, _ = self.builder.list_unit(
+            serial,
+            gtin=gtin,
+            market=market,
+            currency=currency,
+            price=price,
+            delivery_fee=delivery_fee,
+            return_fee=return_fee,
+        )
         return unit
 
     def buy(
-        self, market=MARKET_EU, currency=ZERO_ADDRESS, price=DEFAULT_PRICE, delivery_fee=DEFAULT_DELIVERY_FEE, return_fee=DEFAULT_RETURN_FEE,
-        buyer="buyer", token=None, gtin=GTIN_INT, confirms=False, serial=None,
+        self,
+        market=MARKET_EU,
+        currency=ZERO_ADDRESS,
+        price=DEFAULT_PRICE,
+        delivery_fee=DEFAULT_DELIVERY_FEE,
+        return_fee=DEFAULT_RETURN_FEE,
+        buyer="buyer",
+        token=None,
+        gtin=GTIN_INT,
+        confirms=False,
+        serial=None,
     ) -> int:
         """Lists a fresh unit (`serial`, else the next ORD serial) and buys it, committing to the listing
         (`confirms`: the buyer confirms the statutory exceptions at purchase); an ERC-20 `token`
@@ -313,7 +350,9 @@ def destined(shop, escrow, policies, plain_gtin, actors, admin) -> Callable[...,
         facts, grade = DESTINATIONS[disposition]
         if disposition == UnitDisposition.DESTROY:
             c = policies_mod.US.terms[2]
-            destroying = replace(policies_mod.US, terms=(*policies_mod.US.terms[:2], replace(c, disposition=UnitDisposition.DESTROY)))
+            destroying = replace(
+                policies_mod.US, terms=(*policies_mod.US.terms[:2], replace(c, disposition=UnitDisposition.DESTROY))
+            )
             policies.setLaw(MARKET_SPARE, policies_mod.US_LAW.as_tuple(), {"from": admin})
             policies.setPolicy(MARKET_SPARE, destroying.as_tuple(), {"from": admin})
             policies.setCurrency(MARKET_SPARE, ZERO_ADDRESS, policies_mod.NATIVE.as_tuple(), {"from": admin})

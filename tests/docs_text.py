@@ -68,11 +68,7 @@ def table_rows(path: Path, heading: str) -> list[list[str]]:
     separator rows left out."""
     lines = path.read_text(encoding="utf-8").splitlines()
     try:
-        start = next(
-            i
-            for i, line in enumerate(lines)
-            if line.startswith("#") and line.lstrip("#").strip() == heading
-        )
+        start = next(i for i, line in enumerate(lines) if line.startswith("#") and line.lstrip("#").strip() == heading)
     except StopIteration:
         raise ValueError(f"{path.name}: no heading {heading!r}") from None
     rows: list[list[str]] = []

@@ -36,7 +36,10 @@ class OutsideFiles:
         # What was beside the repository when the session started; later entries are the tests' own.
         self.present = set(os.listdir(self.parent))
         # An allowed folder that holds the parent would allow everything beside the repository.
-        candidates = [os.path.abspath(a) for a in (*allowed, *SYSTEM, tempfile.gettempdir(), sys.prefix, sys.base_prefix, sys.exec_prefix)]
+        candidates = [
+            os.path.abspath(a)
+            for a in (*allowed, *SYSTEM, tempfile.gettempdir(), sys.prefix, sys.base_prefix, sys.exec_prefix)
+        ]
         self.allowed = sorted({a for a in candidates if not _inside(self.parent, a)})
         self.violations: list[str] = []
 
@@ -59,7 +62,10 @@ class OutsideFiles:
     def hook(self, event: str, args: tuple) -> None:
         if event == "open" and args and self.outside(args[0]):
             self.violations.append(os.path.abspath(os.fsdecode(args[0])))
-            raise PermissionError(f"the test suite opened {args[0]!r}, beside the repository {self.root}: a user's clone has nothing there")
+            raise PermissionError(
+                f"the test suite opened {args[0]!r}, beside the repository {self.root}: a user's clone has "
+                "nothing there"
+            )
 
 
 ACTIVE: OutsideFiles | None = None  # the guard installed in this process
@@ -87,5 +93,7 @@ def fail_session(session: Any, guard: OutsideFiles) -> None:
 
     if guard.violations:
         listed = "\n  ".join(dict.fromkeys(guard.violations))
-        session.config.get_terminal_writer().line(f"\nFiles beside the repository were opened (a clone has none):\n  {listed}", red=True)
+        session.config.get_terminal_writer().line(
+            f"\nFiles beside the repository were opened (a clone has none):\n  {listed}", red=True
+        )
         session.exitstatus = pytest.ExitCode.TESTS_FAILED

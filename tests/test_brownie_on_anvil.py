@@ -51,7 +51,10 @@ def test_a_transaction_the_node_is_still_storing_is_not_called_dropped(monkeypat
         ):
             if method == "eth_getTransactionReceipt":
                 return {**response, "result": None}
-            return {**response, "result": {**response["result"], "blockHash": None, "blockNumber": None, "transactionIndex": None}}
+            return {
+                **response,
+                "result": {**response["result"], "blockHash": None, "blockNumber": None, "transactionIndex": None},
+            }
         return response
 
     monkeypatch.setattr(provider, "make_request", make_request)

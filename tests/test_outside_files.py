@@ -57,4 +57,6 @@ def test_the_installed_hook_refuses_an_open_beside_the_repository_and_fails_the_
     finally:
         OUTSIDE_FILES.present.discard(name)
         del OUTSIDE_FILES.violations[before:]
-    assert os.path.isdir(OUTSIDE_FILES.root) and not OUTSIDE_FILES.outside(os.path.join(OUTSIDE_FILES.root, "README.md"))
+    assert os.path.isdir(OUTSIDE_FILES.root) and not OUTSIDE_FILES.outside(
+        os.path.join(OUTSIDE_FILES.root, "README.md")
+    )

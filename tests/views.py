@@ -21,19 +21,40 @@ BRAND, CARRIER, WAREHOUSE, INSPECTOR, CHARITY = ("0x" + c * 40 for c in "abcde")
 
 def entry(seq, step, label, disposition, role, signer, dt, **kw) -> TimelineEntry:
     fields = dict(
-        seq=seq, step=step, label=label, step_uri=f"urn:test:{step}", disposition=disposition, disposition_uri=None,
-        location="9506000000018", event_time=T0 + dt, signer=signer, signer_role=role, evidence=None,
-        biz_transaction=None, tx_hash="0x" + f"{seq:02x}" * 32, block=100 + seq, log_index=0,
+        seq=seq,
+        step=step,
+        label=label,
+        step_uri=f"urn:test:{step}",
+        disposition=disposition,
+        disposition_uri=None,
+        location="9506000000018",
+        event_time=T0 + dt,
+        signer=signer,
+        signer_role=role,
+        evidence=None,
+        biz_transaction=None,
+        tx_hash="0x" + f"{seq:02x}" * 32,
+        block=100 + seq,
+        log_index=0,
     )
     fields.update(kw)
     return TimelineEntry(**fields)
 
 
 def escrow_event(name, block, dt, log_index=1, **args) -> dict:
-    return {"name": name, "block": block, "logIndex": log_index, "time": T0 + dt, "txHash": "0x" + f"{block:02x}" * 32, "args": {"orderId": 7, **args}}
+    return {
+        "name": name,
+        "block": block,
+        "logIndex": log_index,
+        "time": T0 + dt,
+        "txHash": "0x" + f"{block:02x}" * 32,
+        "args": {"orderId": 7, **args},
+    }
 
 
-def returned_view(gtin=GTIN, serial="SN-0001", *, verified=True, currency="native", statutory=False, settled=True) -> UnitView:
+def returned_view(
+    gtin=GTIN, serial="SN-0001", *, verified=True, currency="native", statutory=False, settled=True
+) -> UnitView:
     """A unit through a full EU return: made, shipped, cleared, delivered, returned, inspected B, refunded, donated."""
     timeline = [
         entry(1, "commissioning", "Made", "active", "brand", BRAND, 0),
@@ -46,15 +67,36 @@ def returned_view(gtin=GTIN, serial="SN-0001", *, verified=True, currency="nativ
     ]
     settlement = None
     if settled:
-        timeline.append(entry(8, "receiving", "Received by charity", "donated", "charity", CHARITY, 6 * 86_400, block=112))
+        timeline.append(
+            entry(8, "receiving", "Received by charity", "donated", "charity", CHARITY, 6 * 86_400, block=112)
+        )
         settlement = Settlement(
-            grade="B", statutory=statutory, refund=str(8 * 10**17), merchant_amount=str(25 * 10**16), points="0", disposition="donate",
-            tx_hash="0x" + "6e" * 32, block=110, log_index=1,
+            grade="B",
+            statutory=statutory,
+            refund=str(8 * 10**17),
+            merchant_amount=str(25 * 10**16),
+            points="0",
+            disposition="donate",
+            tx_hash="0x" + "6e" * 32,
+            block=110,
+            log_index=1,
         )
     status = ReturnStatus(
-        order_id=7, market="EU", status="settled" if settled else "inspected", currency=currency, price=str(10**18), delivery_fee=str(5 * 10**16),
-        reason="no_longer_needed", requested_at=T0 + 2 * 86_400,
-        inspection={"inspector": INSPECTOR, "facts": ["packaging_intact"], "claimedGrade": "B", "derivedGrade": "B", "evidence": CID},
+        order_id=7,
+        market="EU",
+        status="settled" if settled else "inspected",
+        currency=currency,
+        price=str(10**18),
+        delivery_fee=str(5 * 10**16),
+        reason="no_longer_needed",
+        requested_at=T0 + 2 * 86_400,
+        inspection={
+            "inspector": INSPECTOR,
+            "facts": ["packaging_intact"],
+            "claimedGrade": "B",
+            "derivedGrade": "B",
+            "evidence": CID,
+        },
         settlement=settlement,
         events=[
             escrow_event("OrderPlaced", 103, 3000),
@@ -64,10 +106,21 @@ def returned_view(gtin=GTIN, serial="SN-0001", *, verified=True, currency="nativ
         ]
         + ([escrow_event("OrderSettled", 110, 5 * 86_400, grade=2)] if settled else []),
     )
-    verification = Verification(True, 120, len(timeline), len(timeline), None) if verified else Verification(False, 120, 9, len(timeline), "the rebuilt history does not match the on-chain record")
+    verification = (
+        Verification(True, 120, len(timeline), len(timeline), None)
+        if verified
+        else Verification(False, 120, 9, len(timeline), "the rebuilt history does not match the on-chain record")
+    )
     return UnitView(
-        unit_id="0x" + gs1.unit_id(gtin, serial).hex(), gtin=gtin, serial=serial, brand=BRAND, hygiene_sealed=True,
-        digital_link=gs1.digital_link("http://127.0.0.1:8000", gtin, serial), timeline=timeline, return_status=status, verification=verification,
+        unit_id="0x" + gs1.unit_id(gtin, serial).hex(),
+        gtin=gtin,
+        serial=serial,
+        brand=BRAND,
+        hygiene_sealed=True,
+        digital_link=gs1.digital_link("http://127.0.0.1:8000", gtin, serial),
+        timeline=timeline,
+        return_status=status,
+        verification=verification,
     )
 
 

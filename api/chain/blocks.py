@@ -8,9 +8,8 @@ in caches (two blocks of one number are two keys).
 
 from __future__ import annotations
 
-from typing import Literal
-
 from dataclasses import dataclass
+from typing import Literal
 
 
 @dataclass(frozen=True)

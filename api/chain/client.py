@@ -32,7 +32,9 @@ class RpcProfile:
     timeout: float
 
     def web3(self, rpc_url: str) -> Web3:
-        return Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": self.timeout}, exception_retry_configuration=None))
+        return Web3(
+            Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": self.timeout}, exception_retry_configuration=None)
+        )
 
 
 # The timeout profiles, here only (README, Configuration). Request threads (intake checks, nonces,
@@ -72,7 +74,8 @@ class Chain:
         if manifest.schema != SCHEMA:
             raise ManifestError(
                 f"{manifest.path} describes a deployment of schema {manifest.schema}; this gateway reads schema "
-                f"{SCHEMA} (docs/operations.md, Moving to a new deployment: drain the outbox, deploy, switch the manifest)"
+                f"{SCHEMA} (docs/operations.md, Moving to a new deployment: drain the outbox, deploy, switch the "
+                "manifest)"
             )
         contracts = {name: _contract(w3, manifest, name) for name in (*SIGNING_CONTRACTS, "ReturnPolicies")}
         domains = {}
@@ -102,8 +105,12 @@ class Chain:
     def deployment(self) -> dict[str, Any]:
         """What identifies the deployment: the chain and every contract's address."""
         return {
-            "chainId": self.chain_id, "TraceRegistry": self.registry.address, "ReturnEscrow": self.escrow.address,
-            "StorePoints": self.points.address, "ReissueDesk": self.desk.address, "ReturnPolicies": self.policies.address,
+            "chainId": self.chain_id,
+            "TraceRegistry": self.registry.address,
+            "ReturnEscrow": self.escrow.address,
+            "StorePoints": self.points.address,
+            "ReissueDesk": self.desk.address,
+            "ReturnPolicies": self.policies.address,
         }
 
     def domain_for(self, primary: str) -> eip712.Domain:
@@ -133,11 +140,25 @@ class LegacyDeployment:
     @classmethod
     def on(cls, w3: Web3, manifest: Manifest) -> LegacyDeployment:
         if manifest.schema == SCHEMA:
-            raise ManifestError(f"{manifest.path} describes a deployment of schema {manifest.schema}, the current one: it is RT_MANIFEST, not a legacy manifest")
+            raise ManifestError(
+                f"{manifest.path} describes a deployment of schema {manifest.schema}, the current one: it is "
+                "RT_MANIFEST, not a legacy manifest"
+            )
         if manifest.schema not in LEGACY_SCHEMAS:
-            raise ManifestError(f"{manifest.path} describes a deployment of schema {manifest.schema}; legacy manifests are of schema {', '.join(map(str, LEGACY_SCHEMAS))}")
-        registry = _contract(w3, manifest, "TraceRegistry", " (address and abi): a legacy deployment is read for its registry")
-        return cls(w3=w3, chain_id=manifest.chain_id, deployment_block=manifest.deployment_block, registry=registry, schema=manifest.schema)
+            raise ManifestError(
+                f"{manifest.path} describes a deployment of schema {manifest.schema}; legacy manifests are of "
+                f"schema {', '.join(map(str, LEGACY_SCHEMAS))}"
+            )
+        registry = _contract(
+            w3, manifest, "TraceRegistry", " (address and abi): a legacy deployment is read for its registry"
+        )
+        return cls(
+            w3=w3,
+            chain_id=manifest.chain_id,
+            deployment_block=manifest.deployment_block,
+            registry=registry,
+            schema=manifest.schema,
+        )
 
     @property
     def deployment(self) -> dict[str, Any]:

@@ -36,7 +36,9 @@ def _required(contract: Contract | None, name: str) -> Contract:
     return contract
 
 
-def _decoded(contract: Contract | None, name: str, struct: Any, function: str, *args: Any, at: BlockRef | None = None) -> Any:
+def _decoded(
+    contract: Contract | None, name: str, struct: Any, function: str, *args: Any, at: BlockRef | None = None
+) -> Any:
     """`function(*args)` of `contract` (at `at`, or the latest block) decoded by name into `struct`
     (a returntrace.escrow struct) with the contract's own ABI."""
     c = _required(contract, name)
@@ -46,11 +48,18 @@ def _decoded(contract: Contract | None, name: str, struct: Any, function: str, *
 
 class BlockReads:
     def __init__(
-        self, registry: Contract, guard: NodeGuard, cache: PerBlock, escrow: Contract | None = None, desk: Contract | None = None,
-        policy_book: Contract | None = None, policies: Permanent | None = None,
+        self,
+        registry: Contract,
+        guard: NodeGuard,
+        cache: PerBlock,
+        escrow: Contract | None = None,
+        desk: Contract | None = None,
+        policy_book: Contract | None = None,
+        policies: Permanent | None = None,
     ) -> None:
         self.registry, self.escrow, self.desk, self.policy_book = registry, escrow, desk, policy_book
-        # Shared with the reads of other deployments on the same node: one guard for the node, keys that name the contract.
+        # Shared with the reads of other deployments on the same node: one guard for the node, keys that name the
+        # contract.
         self.guard, self.cache = guard, cache
         self.policies = policies if policies is not None else Permanent()
 
@@ -75,7 +84,10 @@ class BlockReads:
 
     def record(self, unit_id: bytes, at: BlockRef) -> int:
         unit_id = bytes(unit_id)
-        return self._cached(("record", self.registry.address, unit_id, at), lambda: int(self.registry.functions.unitRecord(unit_id).call(block_identifier=at.identifier)))
+        return self._cached(
+            ("record", self.registry.address, unit_id, at),
+            lambda: int(self.registry.functions.unitRecord(unit_id).call(block_identifier=at.identifier)),
+        )
 
     def parcel_content(self, parcel_id: bytes, members: list[bytes], at: BlockRef) -> tuple[dict[bytes, bytes], int]:
         """(parentOf of each member, parcelSize of the parcel) at `at`: two batched reads, cached."""
@@ -92,7 +104,9 @@ class BlockReads:
 
     def exists(self, unit_id: bytes, at: BlockRef = LATEST) -> bool:
         """Whether the registry has the unit (not cached: a unit the index lacks is asked about at the latest block)."""
-        return self.guard.guarded(lambda: int(self.registry.functions.eventCount(bytes(unit_id)).call(block_identifier=at.identifier)) > 0)
+        return self.guard.guarded(
+            lambda: int(self.registry.functions.eventCount(bytes(unit_id)).call(block_identifier=at.identifier)) > 0
+        )
 
     # ------------------------------------------------------------------ the escrow and the reissue desk
 
@@ -103,7 +117,14 @@ class BlockReads:
         return reissue.replacement if int.from_bytes(reissue.replacement, "big") else None
 
     def last_order_of(self, unit_id: bytes, at: BlockRef) -> int:
-        return self._cached(("lastOrderOf", bytes(unit_id), at), lambda: int(_required(self.escrow, "ReturnEscrow").functions.lastOrderOf(unit_id).call(block_identifier=at.identifier)))
+        return self._cached(
+            ("lastOrderOf", bytes(unit_id), at),
+            lambda: int(
+                _required(self.escrow, "ReturnEscrow")
+                .functions.lastOrderOf(unit_id)
+                .call(block_identifier=at.identifier)
+            ),
+        )
 
     def order_state(self, order_id: int, at: BlockRef) -> tuple[str, int, int]:
         """(status name, facts, grade) of the order on-chain at `at`."""
@@ -114,12 +135,22 @@ class BlockReads:
 
     def dispatched_at(self, order_id: int, at: BlockRef) -> int:
         """The escrow's time of the carrier's scan proving the return was sent back (0: none)."""
-        return self._cached(("dispatchedAt", order_id, at), lambda: int(_required(self.escrow, "ReturnEscrow").functions.dispatchedAt(order_id).call(block_identifier=at.identifier)))
+        return self._cached(
+            ("dispatchedAt", order_id, at),
+            lambda: int(
+                _required(self.escrow, "ReturnEscrow")
+                .functions.dispatchedAt(order_id)
+                .call(block_identifier=at.identifier)
+            ),
+        )
 
     def policy(self, market: int, version: int) -> Policy:
         """A market's policy version: read once (a version never changes), behind the guard."""
         key = (int(market), int(version))
-        return self.policies.get(key, lambda: self.guard.guarded(lambda: _decoded(self.policy_book, "ReturnPolicies", Policy, "policy", *key)))
+        return self.policies.get(
+            key,
+            lambda: self.guard.guarded(lambda: _decoded(self.policy_book, "ReturnPolicies", Policy, "policy", *key)),
+        )
 
     def return_options(self, order: dict[str, Any], at: BlockRef) -> dict[str, Any] | None:
         """While an Active order may still be returned: when the return period ends (the escrow's
@@ -130,11 +161,20 @@ class BlockReads:
         sealed = int(Facts.SEAL_INTACT | Facts.PACKAGING_INTACT)
         try:
             policy = self.policy(order["market"], order["policy_version"])
-            closes_at, now, quote = self._cached(("options", order_id, at), lambda: (
-                int(_required(self.escrow, "ReturnEscrow").functions.returnWindowCloses(order_id).call(block_identifier=at.identifier)),
-                int(self.w3.eth.get_block(at.identifier)["timestamp"]),
-                _decoded(self.escrow, "ReturnEscrow", Settlement, "quote", order_id, int(Grade.A), sealed, 0, at=at),
-            ))
+            closes_at, now, quote = self._cached(
+                ("options", order_id, at),
+                lambda: (
+                    int(
+                        _required(self.escrow, "ReturnEscrow")
+                        .functions.returnWindowCloses(order_id)
+                        .call(block_identifier=at.identifier)
+                    ),
+                    int(self.w3.eth.get_block(at.identifier)["timestamp"]),
+                    _decoded(
+                        self.escrow, "ReturnEscrow", Settlement, "quote", order_id, int(Grade.A), sealed, 0, at=at
+                    ),
+                ),
+            )
         except ChainUnavailable as exc:  # the page shows no options rather than failing
             log.info("return options of order %s not read: %s", order_id, exc)
             return None
@@ -142,7 +182,12 @@ class BlockReads:
             return None
         offered = policy.exchange_offered
         return {
-            "closesAt": closes_at, "refund": str(quote.refund), "statutory": quote.statutory, "exchangeOffered": offered,
-            "exchangeBonusBps": policy.exchange_bonus_bps if offered else 0, "voucher": str(policy.exchange_voucher(quote.refund)) if offered else None,
-            "refundOnReturn": policy.refund_on_return, "freePickup": policy.free_pickup,
+            "closesAt": closes_at,
+            "refund": str(quote.refund),
+            "statutory": quote.statutory,
+            "exchangeOffered": offered,
+            "exchangeBonusBps": policy.exchange_bonus_bps if offered else 0,
+            "voucher": str(policy.exchange_voucher(quote.refund)) if offered else None,
+            "refundOnReturn": policy.refund_on_return,
+            "freePickup": policy.free_pickup,
         }

@@ -46,7 +46,9 @@ class ChainReader:
 
     def actor(self, account: str) -> tuple[int, int]:
         """(role bits, organisation GLN) of an account, cached for the reader's TTL."""
-        return self.roles.get(account, lambda: tuple(int(v) for v in self.chain.registry.functions.actor(account).call()))
+        return self.roles.get(
+            account, lambda: tuple(int(v) for v in self.chain.registry.functions.actor(account).call())
+        )
 
     def actor_roles(self, account: str) -> int:
         return self.actor(account)[0]
@@ -91,14 +93,23 @@ class ChainReader:
 
     def parcels_among(self, ids: list[bytes]) -> set[bytes]:
         """Which of these ids are parcels (`isParcel`, at the latest block): one batched read."""
-        return {i for i, v in history.read_words(self.chain.registry, IS_PARCEL_SELECTOR, list(dict.fromkeys(ids)), LATEST.identifier).items() if v}
+        return {
+            i
+            for i, v in history.read_words(
+                self.chain.registry, IS_PARCEL_SELECTOR, list(dict.fromkeys(ids)), LATEST.identifier
+            ).items()
+            if v
+        }
 
     def last_orders(self, unit_ids: list[bytes]) -> dict[bytes, int]:
         """`ReturnEscrow.lastOrderOf` of many units at the latest block, in one batched read."""
-        return history.read_words(self.chain.escrow, LAST_ORDER_OF_SELECTOR, list(dict.fromkeys(unit_ids)), LATEST.identifier)
+        return history.read_words(
+            self.chain.escrow, LAST_ORDER_OF_SELECTOR, list(dict.fromkeys(unit_ids)), LATEST.identifier
+        )
 
     def product(self, gtin: int) -> tuple[str, int, int] | None:
         """(brand, class flags, markets) of a registered GTIN, else None."""
+
         def read() -> tuple[str, int, int] | None:
             brand, flags, markets = self.chain.registry.functions.product(gtin).call()
             return None if int(brand, 16) == 0 else (brand, flags, markets)
@@ -144,7 +155,9 @@ class ChainReader:
     def policy(self, market: int, version: int) -> Policy:
         """A market's policy version. Cached for good: a version never changes once set (setPolicy adds one)."""
         key = (int(market), int(version))
-        return self.policies.get(key, lambda: Policy.decode(self.chain.policies.functions.policy(*key).call(), self.chain.policies.abi))
+        return self.policies.get(
+            key, lambda: Policy.decode(self.chain.policies.functions.policy(*key).call(), self.chain.policies.abi)
+        )
 
     def delivered_at(self, order_id: int) -> int:
         return int(self.chain.escrow.functions.deliveredAt(order_id).call())
@@ -152,17 +165,23 @@ class ChainReader:
     def first_inspection_organization(self, order_id: int) -> int | None:
         """The organisation of a high-value return's first inspector (the escrow keeps it private; its
         SecondInspectionRequired log states it), read once: it never changes."""
+
         def read() -> int | None:
-            logs = self.chain.w3.eth.get_logs({
-                "address": self.chain.escrow.address, "fromBlock": self.chain.deployment_block, "toBlock": LATEST.identifier,
-                "topics": [SECOND_INSPECTION_TOPIC, "0x" + int(order_id).to_bytes(32, "big").hex()],
-            })
+            logs = self.chain.w3.eth.get_logs(
+                {
+                    "address": self.chain.escrow.address,
+                    "fromBlock": self.chain.deployment_block,
+                    "toBlock": LATEST.identifier,
+                    "topics": [SECOND_INSPECTION_TOPIC, "0x" + int(order_id).to_bytes(32, "big").hex()],
+                }
+            )
             return int.from_bytes(bytes(logs[-1]["data"])[:32], "big") if logs else None
 
         return self.first_inspectors.get(order_id, read, keep=lambda found: found is not None)
 
     def return_received_at(self, order_id: int) -> int:
-        """When the warehouse's receiving scan under the order's RMA counts (0: not yet, or recorded before the request)."""
+        """When the warehouse's receiving scan under the order's RMA counts (0: not yet, or recorded before the
+        request)."""
         return int(self.chain.escrow.functions.returnReceivedAt(order_id).call())
 
     def return_window_closes(self, order_id: int) -> int:
@@ -178,4 +197,3 @@ class ChainReader:
         """The escrow's close guard (ICloseGuard): may `signer` record a closing event of `step` and
         `disposition` for the unit now. Not cached: a settlement or a sale changes the answer."""
         return bool(self.chain.escrow.functions.mayClose(unit_id, signer, roles, step, disposition).call())
-

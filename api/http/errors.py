@@ -32,7 +32,9 @@ from .pages import HTML_HEADERS, TEMPLATES
 PAGE_ERROR_HEADERS = {"Vary": "Accept", "Cache-Control": "no-cache"}
 
 
-def error_response(status: int, code: str, detail: Any, headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
+def error_response(
+    status: int, code: str, detail: Any, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
     """The one error shape."""
     return JSONResponse({"error": code, "detail": detail, **extra}, status_code=status, headers=headers)
 
@@ -43,7 +45,16 @@ class PageError(Exception):
     heading, a message (default: the detail), advice, and the GTIN and serial it was about."""
 
     def __init__(
-        self, status: int, code: str, detail: str, heading: str, *, as_json: bool, advice: str | None = None, message: str | None = None, **shown: str | None
+        self,
+        status: int,
+        code: str,
+        detail: str,
+        heading: str,
+        *,
+        as_json: bool,
+        advice: str | None = None,
+        message: str | None = None,
+        **shown: str | None,
     ) -> None:
         super().__init__(detail)
         self.status, self.code, self.detail, self.heading = status, code, detail, heading
@@ -52,7 +63,10 @@ class PageError(Exception):
 
 def _validation_detail(exc: RequestValidationError) -> list[dict[str, Any]]:
     # Pydantic's own entries can hold the offending input, which may not be JSON-serialisable.
-    return [{"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))} for e in exc.errors()]
+    return [
+        {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
+        for e in exc.errors()
+    ]
 
 
 def _api_error(exc: ApiError) -> JSONResponse:
@@ -71,9 +85,23 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(PageError)
     async def _page(request: Request, exc: PageError) -> Response:
         if exc.as_json:
-            return error_response(exc.status, exc.code, exc.detail, headers=PAGE_ERROR_HEADERS, **{k: v for k, v in exc.shown.items() if v})
-        context = {"heading": exc.heading, "message": exc.message or exc.detail, "advice": exc.advice, "gtin": exc.shown.get("gtin"), "serial": exc.shown.get("serial")}
-        return TEMPLATES.TemplateResponse(request, "error.html", context, status_code=exc.status, headers={**PAGE_ERROR_HEADERS, **HTML_HEADERS})
+            return error_response(
+                exc.status,
+                exc.code,
+                exc.detail,
+                headers=PAGE_ERROR_HEADERS,
+                **{k: v for k, v in exc.shown.items() if v},
+            )
+        context = {
+            "heading": exc.heading,
+            "message": exc.message or exc.detail,
+            "advice": exc.advice,
+            "gtin": exc.shown.get("gtin"),
+            "serial": exc.shown.get("serial"),
+        }
+        return TEMPLATES.TemplateResponse(
+            request, "error.html", context, status_code=exc.status, headers={**PAGE_ERROR_HEADERS, **HTML_HEADERS}
+        )
 
     @app.exception_handler(RequestException)
     async def _chain_down(_: Request, exc: RequestException) -> JSONResponse:

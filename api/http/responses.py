@@ -27,10 +27,14 @@ class Answer(BaseModel):
 class CamelView(BaseModel):
     """A view object: Python names inside, camelCase outside, plus the deprecated snake_case names."""
 
-    model_config = ConfigDict(extra="forbid", from_attributes=True, alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True)
+    model_config = ConfigDict(
+        extra="forbid", from_attributes=True, alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True
+    )
 
     @model_serializer(mode="wrap")
-    def _with_deprecated_names(self, handler: SerializerFunctionWrapHandler):  # no return annotation: the schema stays the fields
+    def _with_deprecated_names(
+        self, handler: SerializerFunctionWrapHandler
+    ):  # no return annotation: the schema stays the fields
         data = handler(self)
         for name, field in type(self).model_fields.items():
             alias = field.alias or name

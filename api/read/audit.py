@@ -28,7 +28,9 @@ def integrity_report(index: Any, views: Any) -> dict[str, Any]:
                 rebuilt = rebuild(unit, rows)
             except (ValueError, TypeError, OverflowError) as exc:
                 rebuilt, problem = 0, f"mismatch: an index row cannot be read ({exc})"
-            checks.append(history.UnitCheck(bytes.fromhex(unit["unit_id"][2:]), unit["gtin"], unit["serial"], rebuilt, 0, problem))
+            checks.append(
+                history.UnitCheck(bytes.fromhex(unit["unit_id"][2:]), unit["gtin"], unit["serial"], rebuilt, 0, problem)
+            )
         parcels: list[history.UnitCheck] = []
         for parcel, rows in r.parcels_with_events():
             events += len(rows)
@@ -37,7 +39,11 @@ def integrity_report(index: Any, views: Any) -> dict[str, Any]:
                 rebuilt = rebuild({}, rows)
             except (ValueError, TypeError, OverflowError) as exc:
                 rebuilt, problem = 0, f"mismatch: an index row cannot be read ({exc})"
-            parcels.append(history.UnitCheck(bytes.fromhex(parcel["parcel_id"][2:]), "", "", rebuilt, 0, problem, sscc=f"{parcel['sscc']:018d}"))
+            parcels.append(
+                history.UnitCheck(
+                    bytes.fromhex(parcel["parcel_id"][2:]), "", "", rebuilt, 0, problem, sscc=f"{parcel['sscc']:018d}"
+                )
+            )
         digests = r.evidence_digests()
         orders = r.counts()["orders"]
     block = c.block if c else None

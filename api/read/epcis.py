@@ -119,7 +119,9 @@ def order_uri(kind: str, chain_id: int, escrow: str, order_id: int) -> str:
     return f"urn:returntrace:bt:{kind}:{chain_id}:{escrow.lower()}:{order_id}"
 
 
-def biz_transaction(ref: str, order: OrderRef | None, chain_id: int, escrow: str, step: int | None = None) -> dict[str, str]:
+def biz_transaction(
+    ref: str, order: OrderRef | None, chain_id: int, escrow: str, step: int | None = None
+) -> dict[str, str]:
     """A scan's business transaction: the order (po) or its return (rma) when `order` ties the
     reference to one; on a customs clearance, else, the customs declaration it commits to; else the
     bare reference, typed as such (the key order is the pre-hash order)."""
@@ -132,7 +134,11 @@ def biz_transaction(ref: str, order: OrderRef | None, chain_id: int, escrow: str
 
 
 def object_event(
-    row: dict[str, Any], chain_id: int, escrow: str, order: OrderRef | None, children: dict[str, tuple[str, str]] | None = None
+    row: dict[str, Any],
+    chain_id: int,
+    escrow: str,
+    order: OrderRef | None,
+    children: dict[str, tuple[str, str]] | None = None,
 ) -> dict[str, Any]:
     """One indexed chain link (an idx_events row with the unit's gtin and serial, or a parcel's sscc)
     as an ObjectEvent about the unit or the parcel, or, for an aggregation (the parcel's link), as an
@@ -147,7 +153,10 @@ def object_event(
             "eventTime": iso_time(row["event_time"]),
             "eventTimeZoneOffset": "+00:00",
             "parentID": sscc_uri(row["sscc"]),
-            "childEPCs": [epc_uri(*(children or {})[c]) if c in (children or {}) else f"urn:returntrace:unit:{c}" for c in child_ids],
+            "childEPCs": [
+                epc_uri(*(children or {})[c]) if c in (children or {}) else f"urn:returntrace:unit:{c}"
+                for c in child_ids
+            ],
             "action": "ADD" if int(row["action"]) == AggregationAction.ADD else "DELETE",
             "bizStep": biz_step_value(step),
         }
@@ -159,7 +168,11 @@ def object_event(
             "eventTime": iso_time(row["event_time"]),
             "eventTimeZoneOffset": "+00:00",
             "epcList": [sscc_uri(sscc) if sscc is not None else epc_uri(row["gtin"], row["serial"])],
-            "action": "ADD" if row["kind"] == "commission" else "DELETE" if step == BizStep.DECOMMISSIONING else "OBSERVE",
+            "action": "ADD"
+            if row["kind"] == "commission"
+            else "DELETE"
+            if step == BizStep.DECOMMISSIONING
+            else "OBSERVE",
             "bizStep": biz_step_value(step),
         }
     disposition = disposition_value(int(row["disposition"])) if row["disposition"] else None
@@ -185,7 +198,13 @@ def object_event(
 
 
 def settlement_event(
-    row: dict[str, Any], order: dict[str, Any], unit: tuple[str, str] | None, parts: dict[str, Any], chain_id: int, escrow: str, returned: bool
+    row: dict[str, Any],
+    order: dict[str, Any],
+    unit: tuple[str, str] | None,
+    parts: dict[str, Any],
+    chain_id: int,
+    escrow: str,
+    returned: bool,
 ) -> dict[str, Any]:
     """An escrow settlement (an idx_escrow_events row of `order`) as an ObjectEvent about the unit:
     at the block's time, naming the order and, when the buyer asked to return it, its RMA; with the
@@ -206,7 +225,9 @@ def settlement_event(
     order_id = int(order["order_id"])
     event["bizTransactionList"] = [{"bizTransaction": order_uri("po", chain_id, escrow, order_id), "type": "po"}]
     if returned:
-        event["bizTransactionList"].append({"bizTransaction": order_uri("rma", chain_id, escrow, order_id), "type": "rma"})
+        event["bizTransactionList"].append(
+            {"bizTransaction": order_uri("rma", chain_id, escrow, order_id), "type": "rma"}
+        )
     event["rt:unitId"] = order["unit_id"]
     event["rt:orderId"] = order_id
     event["rt:escrowEvent"] = row["name"]
@@ -221,7 +242,12 @@ def settlement_fields(parts: dict[str, Any]) -> dict[str, Any]:
     """A settlement's parts as `rt:` fields: amounts as decimal strings in the currency's base units;
     the deductions (each with its reason) only when the parts add up as the escrow's struct promises.
     `rt:kind` is the escrow's settlement path (graded, arbitrated, on_receipt, …) or completed/cancelled."""
-    out: dict[str, Any] = {"rt:kind": parts["kind"], "rt:currency": parts["currency"], "rt:price": parts["price"], "rt:deliveryFee": parts["deliveryFee"]}
+    out: dict[str, Any] = {
+        "rt:kind": parts["kind"],
+        "rt:currency": parts["currency"],
+        "rt:price": parts["price"],
+        "rt:deliveryFee": parts["deliveryFee"],
+    }
     if parts["verified"]:
         if parts["deductions"]:
             out["rt:deduction"] = [{"rt:reason": d["reason"], "rt:amount": d["amount"]} for d in parts["deductions"]]
@@ -244,7 +270,11 @@ def with_hash(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def document(
-    events: list[dict[str, Any]], indexed_block: int | None, next_cursor: str | None, evidence_files: dict[str, str] | None = None, now: datetime | None = None
+    events: list[dict[str, Any]],
+    indexed_block: int | None,
+    next_cursor: str | None,
+    evidence_files: dict[str, str] | None = None,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "@context": CONTEXT,

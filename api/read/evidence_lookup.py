@@ -63,7 +63,12 @@ class EvidenceNames:
         if not found:
             return {"digest": digest_hex, "cid": None, "status": "missing"}
         if cidlib.digest_of(found) != bytes.fromhex(digest_hex[2:]):
-            return {"digest": digest_hex, "cid": found, "status": "corrupt", "detail": "the store's CID does not carry the on-chain digest"}
+            return {
+                "digest": digest_hex,
+                "cid": found,
+                "status": "corrupt",
+                "detail": "the store's CID does not carry the on-chain digest",
+            }
         try:
             status = self.store.check(found).value  # IntegrityStatus ok / missing / corrupted: the bytes re-hashed
         except Exception as exc:
@@ -72,10 +77,17 @@ class EvidenceNames:
             return {"digest": digest_hex, "cid": found, "status": "ok"}
         if status == "missing":
             return {"digest": digest_hex, "cid": found, "status": "missing"}
-        return {"digest": digest_hex, "cid": found, "status": "corrupt", "detail": "the stored bytes no longer hash to the CID"}
+        return {
+            "digest": digest_hex,
+            "cid": found,
+            "status": "corrupt",
+            "detail": "the stored bytes no longer hash to the CID",
+        }
 
 
-def evidence_report(names: EvidenceNames | None, digests: list[dict[str, Any]], reason: str = "no evidence store configured") -> dict[str, Any]:
+def evidence_report(
+    names: EvidenceNames | None, digests: list[dict[str, Any]], reason: str = "no evidence store configured"
+) -> dict[str, Any]:
     """What the gateway's integrity report and the auditor CLI say of the evidence: every digest the
     chain references (`digests`: [{"digest", "references"}]) checked against the store behind `names`
     (None: not checked, for `reason`); each one missing or corrupt listed with where it is referenced."""
@@ -89,6 +101,10 @@ def evidence_report(names: EvidenceNames | None, digests: list[dict[str, Any]], 
         if result["status"] != "ok":
             problems.append({**result, "references": d["references"]})
     return {
-        "checked": True, "referenced": len(digests), "present": counts["ok"], "missing": counts["missing"],
-        "corrupt": counts["corrupt"] + counts["error"], "problems": problems,
+        "checked": True,
+        "referenced": len(digests),
+        "present": counts["ok"],
+        "missing": counts["missing"],
+        "corrupt": counts["corrupt"] + counts["error"],
+        "problems": problems,
     }

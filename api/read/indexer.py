@@ -46,12 +46,18 @@ STATUS_AFTER = {
     "OrderCompleted": OrderStatus.COMPLETED,
     "OrderCancelled": OrderStatus.CANCELLED,
     "SecondInspectionRequired": OrderStatus.SECOND_INSPECTION,
-    "DispositionDecided": OrderStatus.SETTLED,  # the inspection after a refund decides the unit's fate and ends the order
+    # the inspection after a refund decides the unit's fate and ends the order
+    "DispositionDecided": OrderStatus.SETTLED,
     "ReissueCompleted": OrderStatus.REISSUED,
 }
 # Settlement paths that pay without attested facts: the order stays `refunded` until an inspection
 # decides the unit's fate (ReturnSettlement.settleUnproved, BuyerClaims.uninspected).
-UNPROVED_PATHS = (SettlementPath.ON_RECEIPT, SettlementPath.DISPATCHED, SettlementPath.OVERDUE, SettlementPath.UNINSPECTED)
+UNPROVED_PATHS = (
+    SettlementPath.ON_RECEIPT,
+    SettlementPath.DISPATCHED,
+    SettlementPath.OVERDUE,
+    SettlementPath.UNINSPECTED,
+)
 
 
 class IndexInconsistent(RuntimeError):
@@ -102,7 +108,10 @@ class Indexer(Worker):
         self.decoder = LogDecoder({c.address: c.abi for c in contracts})
         self.addresses = [c.address for c in contracts]
         if index.bind(chain.chain_id, self.registry, self.escrow or "", chain.deployment_block):  # "": no escrow
-            log.warning("the index belonged to another deployment; it was emptied and is rebuilt from block %d", chain.deployment_block)
+            log.warning(
+                "the index belonged to another deployment; it was emptied and is rebuilt from block %d",
+                chain.deployment_block,
+            )
         self._lock = threading.Lock()
         self.block_times = BlockTimes(chain.w3)
         self.events_indexed = 0
@@ -126,7 +135,12 @@ class Indexer(Worker):
             cursor = self.index.cursor()
             assert cursor is not None
             if cursor.block_hash is not None and not self._same_block(cursor.block, cursor.block_hash):
-                log.warning("block %d is no longer %s: the chain was reorganised or replaced; re-indexing from block %d", cursor.block, cursor.block_hash, cursor.first_block)
+                log.warning(
+                    "block %d is no longer %s: the chain was reorganised or replaced; re-indexing from block %d",
+                    cursor.block,
+                    cursor.block_hash,
+                    cursor.first_block,
+                )
                 self.index.reset()
                 cursor = self.index.cursor()
                 assert cursor is not None
@@ -160,15 +174,23 @@ class Indexer(Worker):
         registry = [e for e in entries if e.address == self.registry]
         escrow = [e for e in entries if e.address in (self.escrow, self.desk)]
         # Chains: units and parcels alike (a parcel's id is a unit id; EventRecorded on it is a parcel scan).
-        chain_ids = [hex32(e.args["unitId"]) for e in registry if e.name in ("EventRecorded", "UnitCommissioned", "UnitAggregated")]
+        chain_ids = [
+            hex32(e.args["unitId"])
+            for e in registry
+            if e.name in ("EventRecorded", "UnitCommissioned", "UnitAggregated")
+        ]
         chain_ids += [hex32(e.args["parcelId"]) for e in registry if e.name == "AggregationRecorded"]
         units = self.index.unit_heads(chain_ids) if chain_ids else {}
         parcels = self.index.parcel_heads(chain_ids) if chain_ids else {}
-        accounts = [e.args["signer"] for e in registry if e.name in ("EventRecorded", "UnitCommissioned", "AggregationRecorded")]
+        accounts = [
+            e.args["signer"] for e in registry if e.name in ("EventRecorded", "UnitCommissioned", "AggregationRecorded")
+        ]
         accounts += [e.args["account"] for e in registry if e.name == "ActorUpdated"]
         actors = self.index.actors(accounts) if accounts else {}
         roles = {account: value[0] for account, value in actors.items()}
-        gtins = [f"{int(e.args['gtin']):014d}" for e in registry if e.name in ("ProductRegistered", "ProductClassReviewed")]
+        gtins = [
+            f"{int(e.args['gtin']):014d}" for e in registry if e.name in ("ProductRegistered", "ProductClassReviewed")
+        ]
         products = self.index.product_positions(gtins) if gtins else {}
 
         # A UnitAggregated log takes its content from the AggregationRecorded just before it (same tx).
@@ -180,19 +202,39 @@ class Indexer(Worker):
                 if position <= products.get(gtin, (-1, -1)):
                     continue  # this registration, or a later one, is indexed already
                 batch.products.append(
-                    {"gtin": gtin, "brand": e.args["brand"], "class_flags": int(e.args["classFlags"]), "markets": int(e.args["markets"]), "block": e.block, "log_index": e.log_index}
+                    {
+                        "gtin": gtin,
+                        "brand": e.args["brand"],
+                        "class_flags": int(e.args["classFlags"]),
+                        "markets": int(e.args["markets"]),
+                        "block": e.block,
+                        "log_index": e.log_index,
+                    }
                 )
             elif e.name == "ProductClassReviewed":
                 gtin = f"{int(e.args['gtin']):014d}"
                 if position > products.get(gtin, (-1, -1)):
-                    batch.product_reviews.append({"gtin": gtin, "class_flags": int(e.args["classFlags"]), "block": e.block, "log_index": e.log_index})
+                    batch.product_reviews.append(
+                        {
+                            "gtin": gtin,
+                            "class_flags": int(e.args["classFlags"]),
+                            "block": e.block,
+                            "log_index": e.log_index,
+                        }
+                    )
             elif e.name == "ActorUpdated":
                 account = e.args["account"]
                 if account in actors and position <= actors[account][1:]:
                     continue
                 roles[account] = int(e.args["roles"])
                 batch.actors.append(
-                    {"account": account, "roles": int(e.args["roles"]), "organization": int(e.args["organization"]), "block": e.block, "log_index": e.log_index}
+                    {
+                        "account": account,
+                        "roles": int(e.args["roles"]),
+                        "organization": int(e.args["organization"]),
+                        "block": e.block,
+                        "log_index": e.log_index,
+                    }
                 )
             else:
                 record = reader.read(e)
@@ -204,7 +246,12 @@ class Indexer(Worker):
         return batch
 
     def _add_event(
-        self, batch: IndexBatch, units: dict[str, dict[str, Any]], parcels: dict[str, dict[str, Any]], roles: dict[str, int], r: history.LifecycleRecord
+        self,
+        batch: IndexBatch,
+        units: dict[str, dict[str, Any]],
+        parcels: dict[str, dict[str, Any]],
+        roles: dict[str, int],
+        r: history.LifecycleRecord,
     ) -> None:
         unit_id = hex32(r.unit_id)
         is_parcel = unit_id in parcels or (r.kind == "aggregation" and r.parcel_id == r.unit_id)
@@ -212,22 +259,37 @@ class Indexer(Worker):
             unit = parcels.get(unit_id)
             if unit is None and r.kind == "aggregation":  # its first ADD creates the parcel's chain
                 unit = parcels[unit_id] = {
-                    "parcel_id": unit_id, "sscc": r.sscc, "event_count": 0, "last_record": hashchain.to_hex(0), "first_block": r.block, "last_block": r.block,
+                    "parcel_id": unit_id,
+                    "sscc": r.sscc,
+                    "event_count": 0,
+                    "last_record": hashchain.to_hex(0),
+                    "first_block": r.block,
+                    "last_block": r.block,
                 }
             if unit is None:
-                raise IndexInconsistent(f"event on parcel {unit_id}, which the index has not seen packed (tx {r.tx_hash})")
+                raise IndexInconsistent(
+                    f"event on parcel {unit_id}, which the index has not seen packed (tx {r.tx_hash})"
+                )
         elif r.kind == "commission":
             if unit_id in units:
                 raise IndexInconsistent(f"unit {unit_id} commissioned twice (tx {r.tx_hash})")
             unit = {
-                "unit_id": unit_id, "gtin": f"{r.gtin:014d}", "serial": r.serial, "brand": r.signer,
-                "event_count": 0, "last_record": hashchain.to_hex(0), "first_block": r.block, "last_block": r.block,
+                "unit_id": unit_id,
+                "gtin": f"{r.gtin:014d}",
+                "serial": r.serial,
+                "brand": r.signer,
+                "event_count": 0,
+                "last_record": hashchain.to_hex(0),
+                "first_block": r.block,
+                "last_block": r.block,
             }
             units[unit_id] = unit
         else:
             unit = units.get(unit_id)
             if unit is None:
-                raise IndexInconsistent(f"event on unit {unit_id}, which the index has not seen commissioned (tx {r.tx_hash})")
+                raise IndexInconsistent(
+                    f"event on unit {unit_id}, which the index has not seen commissioned (tx {r.tx_hash})"
+                )
         struct_hash = r.struct_hash()
         record = hashchain.link(int(unit["last_record"], 16), r.signer, struct_hash, r.closes)
         unit["event_count"] = hashchain.count_of(record)
@@ -237,9 +299,24 @@ class Indexer(Worker):
         aggregation = r.kind == "aggregation"
         batch.events.append(
             (
-                unit_id, unit["event_count"], r.kind, r.signer, roles.get(r.signer, 0), r.biz_step, r.disposition, r.location, r.event_time,
-                _nonzero(r.evidence), _nonzero(r.biz_transaction), r.block, r.tx_hash, r.log_index, hex32(struct_hash), hashchain.to_hex(record),
-                r.sscc if aggregation else None, r.action if aggregation else None,
+                unit_id,
+                unit["event_count"],
+                r.kind,
+                r.signer,
+                roles.get(r.signer, 0),
+                r.biz_step,
+                r.disposition,
+                r.location,
+                r.event_time,
+                _nonzero(r.evidence),
+                _nonzero(r.biz_transaction),
+                r.block,
+                r.tx_hash,
+                r.log_index,
+                hex32(struct_hash),
+                hashchain.to_hex(record),
+                r.sscc if aggregation else None,
+                r.action if aggregation else None,
                 json.dumps([hex32(c) for c in r.child_ids]) if aggregation else None,
             )
         )
@@ -258,12 +335,25 @@ class Indexer(Worker):
                 assert order_id is not None and self.escrow is not None  # the escrow's event, naming its order
                 ref = order_ref(self.chain.chain_id, self.escrow, order_id)
                 o = {
-                    "order_id": order_id, "unit_id": unit_id, "buyer": a["buyer"], "merchant": a["merchant"], "market": int(a["market"]),
-                    "policy_version": int(a["policyVersion"]), "currency": a["currency"], "price": str(a["price"]),
-                    "delivery_fee": str(a["deliveryFee"]), "return_shipping_fee": str(a["returnShippingFee"]),
-                    "hygiene_sealed": int(bool(a["hygieneSealed"])), "exception_confirmed": int(bool(a["exceptionConfirmed"])),
-                    "order_ref": hex32(ref), "rma_ref": hex32(rma_ref(ref)), "status": OrderStatus.ACTIVE.key, "placed_at": when,
-                    "placed_block": e.block, "placed_tx": e.tx_hash, "updated_block": e.block,
+                    "order_id": order_id,
+                    "unit_id": unit_id,
+                    "buyer": a["buyer"],
+                    "merchant": a["merchant"],
+                    "market": int(a["market"]),
+                    "policy_version": int(a["policyVersion"]),
+                    "currency": a["currency"],
+                    "price": str(a["price"]),
+                    "delivery_fee": str(a["deliveryFee"]),
+                    "return_shipping_fee": str(a["returnShippingFee"]),
+                    "hygiene_sealed": int(bool(a["hygieneSealed"])),
+                    "exception_confirmed": int(bool(a["exceptionConfirmed"])),
+                    "order_ref": hex32(ref),
+                    "rma_ref": hex32(rma_ref(ref)),
+                    "status": OrderStatus.ACTIVE.key,
+                    "placed_at": when,
+                    "placed_block": e.block,
+                    "placed_tx": e.tx_hash,
+                    "updated_block": e.block,
                 }
                 orders[order_id] = o
             elif order_id is not None and order_id in orders:
@@ -277,7 +367,9 @@ class Indexer(Worker):
             if o is not None and order_id is not None:  # an order row always has its id
                 o["updated_block"] = e.block
                 batch.orders[order_id] = o
-            batch.escrow_events.append((e.name, order_id, unit_id, json.dumps(_json_safe(a)), e.block, when, e.tx_hash, e.log_index))
+            batch.escrow_events.append(
+                (e.name, order_id, unit_id, json.dumps(_json_safe(a)), e.block, when, e.tx_hash, e.log_index)
+            )
 
     @staticmethod
     def _fold_order(o: dict[str, Any], e: DecodedLog, when: int | None) -> None:
@@ -293,20 +385,34 @@ class Indexer(Worker):
         elif e.name == "DispositionDecided":
             o.update(grade=int(a["grade"]), settled_disposition=int(a["disposition"]))
         elif e.name == "ReturnRequested":
-            o.update(reason=int(a["reason"]), remedy=int(a["remedy"]), in_withdrawal=int(bool(a["inWithdrawal"])), requested_at=when)
+            o.update(
+                reason=int(a["reason"]),
+                remedy=int(a["remedy"]),
+                in_withdrawal=int(bool(a["inWithdrawal"])),
+                requested_at=when,
+            )
         elif e.name == "RemedyChosen":
             o.update(remedy=int(a["remedy"]))
         elif e.name == "InspectionSubmitted":
             o.update(
-                inspector=a["inspector"], facts=int(a["facts"]), claimed_grade=int(a["claimedGrade"]), derived_grade=int(a["derivedGrade"]),
-                diminished_value=str(a["diminishedValue"]), inspection_evidence=_nonzero(a["evidence"]),
+                inspector=a["inspector"],
+                facts=int(a["facts"]),
+                claimed_grade=int(a["claimedGrade"]),
+                derived_grade=int(a["derivedGrade"]),
+                diminished_value=str(a["diminishedValue"]),
+                inspection_evidence=_nonzero(a["evidence"]),
             )
         elif e.name == "OrderInspected":
             o.update(grade=int(a["grade"]), dispute_deadline=int(a["disputeDeadline"]))
         elif e.name == "OrderDisputed":
             o.update(disputed_by=a["by"], decide_by=int(a["decideBy"]))
         elif e.name == "DisputeResolved":  # the arbiter's facts replace the inspector's
-            o.update(arbiter=a["arbiter"], facts=int(a["facts"]), grade=int(a["grade"]), diminished_value=str(a["diminishedValue"]))
+            o.update(
+                arbiter=a["arbiter"],
+                facts=int(a["facts"]),
+                grade=int(a["grade"]),
+                diminished_value=str(a["diminishedValue"]),
+            )
         elif e.name == "DisputeLapsed" and o.get("facts") is None:
             o["status"] = OrderStatus.RETURN_REQUESTED.key  # nothing attested: the return's own timeouts apply
         elif e.name == "OrderSettled":
@@ -314,14 +420,26 @@ class Indexer(Worker):
             inspected = o.get("inspector") is not None
             unproved = grade == 0 and path in UNPROVED_PATHS and not (path == SettlementPath.UNINSPECTED and inspected)
             o.update(
-                status=(OrderStatus.REFUNDED if unproved else OrderStatus.SETTLED).key, settlement_path=path, statutory=int(bool(s["statutory"])),
-                refund=str(s["refund"]), merchant_amount=str(s["merchantAmount"]), points=str(s["points"]), voucher=str(s["voucher"]),
-                bonus=str(s["bonus"]), diminished=str(s["diminished"]), shipping_deducted=str(s["shippingDeducted"]),
-                price_refunded=str(s["priceRefunded"]), delivery_refunded=str(s["deliveryRefunded"]), closed_tx=e.tx_hash, closed_block=e.block,
+                status=(OrderStatus.REFUNDED if unproved else OrderStatus.SETTLED).key,
+                settlement_path=path,
+                statutory=int(bool(s["statutory"])),
+                refund=str(s["refund"]),
+                merchant_amount=str(s["merchantAmount"]),
+                points=str(s["points"]),
+                voucher=str(s["voucher"]),
+                bonus=str(s["bonus"]),
+                diminished=str(s["diminished"]),
+                shipping_deducted=str(s["shippingDeducted"]),
+                price_refunded=str(s["priceRefunded"]),
+                delivery_refunded=str(s["deliveryRefunded"]),
+                closed_tx=e.tx_hash,
+                closed_block=e.block,
             )
             if grade:
                 o.update(grade=grade, settled_disposition=int(s["disposition"]))
         elif e.name == "OrderCompleted":
             o.update(merchant_amount=str(a["merchantAmount"]), refund="0", closed_tx=e.tx_hash, closed_block=e.block)
         elif e.name == "OrderCancelled":
-            o.update(refund=str(a["refund"]), merchant_amount="0", points="0", closed_tx=e.tx_hash, closed_block=e.block)
+            o.update(
+                refund=str(a["refund"]), merchant_amount="0", points="0", closed_tx=e.tx_hash, closed_block=e.block
+            )

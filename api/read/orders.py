@@ -55,7 +55,11 @@ class OrderViews:
             # What the inspector attested, from its own log: the order's facts and diminished value are
             # the arbiter's once it corrected them (DisputeResolved), which the dispute shows apart.
             submitted = next((e for e in reversed(events) if e["name"] == "InspectionSubmitted"), None)
-            attested = submitted["args"] if submitted is not None else {"facts": o["facts"], "diminishedValue": o["diminished_value"]}
+            attested = (
+                submitted["args"]
+                if submitted is not None
+                else {"facts": o["facts"], "diminishedValue": o["diminished_value"]}
+            )
             inspection = {
                 "inspector": o["inspector"],
                 "facts": Facts.names(int(attested["facts"] or 0)),
@@ -68,18 +72,39 @@ class OrderViews:
         settlement = None
         if settled_by is not None:
             parts = settlements.parts_json(o, events, settled_by)
-            where = {"tx_hash": settled_by["tx_hash"], "block": settled_by["block"], "log_index": settled_by["log_index"], "parts": parts}
-            if o["status"] == "cancelled":  # never delivered: the buyer got everything back, the unit stays with the brand
-                settlement = Settlement(None, False, parts["refund"], "0", "0", UnitDisposition.RESTOCK.name.lower(), **where)
+            where = {
+                "tx_hash": settled_by["tx_hash"],
+                "block": settled_by["block"],
+                "log_index": settled_by["log_index"],
+                "parts": parts,
+            }
+            if (
+                o["status"] == "cancelled"
+            ):  # never delivered: the buyer got everything back, the unit stays with the brand
+                settlement = Settlement(
+                    None, False, parts["refund"], "0", "0", UnitDisposition.RESTOCK.name.lower(), **where
+                )
             elif o["status"] in ("completed", "reissued"):  # no return: the merchant is paid, the buyer keeps the unit
                 settlement = Settlement(None, False, "0", parts["merchantAmount"], "0", "kept", **where)
             elif o["status"] in ("refunded", "settled"):
                 # Paid before any inspection: the unit's fate waits for one (DispositionDecided), unless the
                 # unit was closed or kept (a failed reissue): nothing comes back to decide on.
                 decided = o["settled_disposition"] is not None
-                fate = UnitDisposition(o["settled_disposition"]).name.lower() if decided else "kept" if parts["kind"] in ("unit_closed", "reissue_failed") else "pending"
+                fate = (
+                    UnitDisposition(o["settled_disposition"]).name.lower()
+                    if decided
+                    else "kept"
+                    if parts["kind"] in ("unit_closed", "reissue_failed")
+                    else "pending"
+                )
                 settlement = Settlement(
-                    _grade(o["grade"]) if decided else None, bool(o["statutory"]), parts["refund"], parts["merchantAmount"], parts["points"], fate, **where
+                    _grade(o["grade"]) if decided else None,
+                    bool(o["statutory"]),
+                    parts["refund"],
+                    parts["merchantAmount"],
+                    parts["points"],
+                    fate,
+                    **where,
                 )
         reason = o["reason"]
         return ReturnStatus(
@@ -95,13 +120,26 @@ class OrderViews:
             inspection=inspection,
             settlement=settlement,
             events=[
-                {"name": e["name"], "block": e["block"], "logIndex": e["log_index"], "time": e["block_time"], "txHash": e["tx_hash"], "args": e["args"]}
+                {
+                    "name": e["name"],
+                    "block": e["block"],
+                    "logIndex": e["log_index"],
+                    "time": e["block_time"],
+                    "txHash": e["tx_hash"],
+                    "args": e["args"],
+                }
                 for e in events
             ],
         )
 
     def add_details(
-        self, rs: ReturnStatus, o: dict[str, Any], events: list[dict[str, Any]], keys: dict, block: int | None, block_hash: str | None = None
+        self,
+        rs: ReturnStatus,
+        o: dict[str, Any],
+        events: list[dict[str, Any]],
+        keys: dict,
+        block: int | None,
+        block_hash: str | None = None,
     ) -> None:
         def last(name: str) -> dict[str, Any] | None:
             found = [e for e in events if e["name"] == name]
@@ -113,8 +151,12 @@ class OrderViews:
         released = last("RefundReleasedOnReceipt")
         if released is not None and rs.settlement is not None:
             rs.refund_on_receipt = {
-                "location": f"{int(released['args']['location']):013d}", "refund": rs.settlement.refund, "points": rs.settlement.points,
-                "block": released["block"], "txHash": released["tx_hash"], "time": released["block_time"],
+                "location": f"{int(released['args']['location']):013d}",
+                "refund": rs.settlement.refund,
+                "points": rs.settlement.points,
+                "block": released["block"],
+                "txHash": released["tx_hash"],
+                "time": released["block_time"],
             }
         voucher = (rs.settlement.parts or {}).get("voucher") if rs.settlement is not None else None
         if rs.remedy == "exchange" and voucher not in (None, "0"):
@@ -125,15 +167,25 @@ class OrderViews:
             who = "inspection_mismatch" if int(by, 16) == 0 else "buyer" if by == o["buyer"] else "merchant"
             resolved, lapsed = last("DisputeResolved"), last("DisputeLapsed")
             rs.dispute = {
-                "openedBy": who, "account": None if who == "inspection_mismatch" else by, "decideBy": int(disputed["args"]["decideBy"]),
-                "time": disputed["block_time"], "pending": o["status"] == "disputed", "lapsed": lapsed is not None, "resolution": None,
+                "openedBy": who,
+                "account": None if who == "inspection_mismatch" else by,
+                "decideBy": int(disputed["args"]["decideBy"]),
+                "time": disputed["block_time"],
+                "pending": o["status"] == "disputed",
+                "lapsed": lapsed is not None,
+                "resolution": None,
             }
             if resolved is not None:
                 a = resolved["args"]
                 rs.dispute["resolution"] = {
-                    "arbiter": a["arbiter"], "facts": Facts.names(int(a["facts"])), "grade": _grade(int(a["grade"])),
-                    "diminishedValue": str(a["diminishedValue"]), "reason": reason_text(a["reason"]),
-                    "evidence": self.evidence.name(a["evidence"]), "time": resolved["block_time"], "txHash": resolved["tx_hash"],
+                    "arbiter": a["arbiter"],
+                    "facts": Facts.names(int(a["facts"])),
+                    "grade": _grade(int(a["grade"])),
+                    "diminishedValue": str(a["diminishedValue"]),
+                    "reason": reason_text(a["reason"]),
+                    "evidence": self.evidence.name(a["evidence"]),
+                    "time": resolved["block_time"],
+                    "txHash": resolved["tx_hash"],
                 }
         if o["status"] == "return_requested" and self.links is not None:
             try:
@@ -141,7 +193,13 @@ class OrderViews:
             except ChainUnavailable:
                 sent = None
             rs.dispatched_at = sent or None
-        if rs.settlement is not None and rs.settlement.disposition == "pending" and o["status"] == "settled" and o["derived_grade"] and self.links:
+        if (
+            rs.settlement is not None
+            and rs.settlement.disposition == "pending"
+            and o["status"] == "settled"
+            and o["derived_grade"]
+            and self.links
+        ):
             try:  # settled on a lone first opinion (its second never came): its facts' grade terms send the unit
                 terms = self.links.policy(o["market"], o["policy_version"]).grade_terms(int(o["derived_grade"]))
                 rs.settlement.disposition = UnitDisposition(terms.disposition).name.lower()
@@ -152,32 +210,45 @@ class OrderViews:
         second = last("SecondInspectionRequired")
         if second is not None:
             rs.second_inspection = {
-                "firstOrganization": f"{int(second['args']['firstOrganization']):013d}", "pending": o["status"] == "second_inspection",
+                "firstOrganization": f"{int(second['args']['firstOrganization']):013d}",
+                "pending": o["status"] == "second_inspection",
             }
         claimed = last("DefectClaimed")
         if claimed is not None:
             decided = last("DefectClaimDecided")
-            claim_lapsed = last("DefectClaimLapsed") is not None  # nobody decided in time: the claim became a return at the merchant's expense
+            claim_lapsed = (
+                last("DefectClaimLapsed") is not None
+            )  # nobody decided in time: the claim became a return at the merchant's expense
             auto = bool(claimed["args"].get("autoApproved"))
             rs.defect_claim = {
-                "evidence": self.evidence.name(claimed["args"].get("evidence")), "autoApproved": auto,
-                "decided": decided is not None or auto or claim_lapsed, "approved": auto or bool(decided and decided["args"].get("approved")),
-                "returnedUndecided": claim_lapsed, "time": claimed["block_time"], "block": claimed["block"],
+                "evidence": self.evidence.name(claimed["args"].get("evidence")),
+                "autoApproved": auto,
+                "decided": decided is not None or auto or claim_lapsed,
+                "approved": auto or bool(decided and decided["args"].get("approved")),
+                "returnedUndecided": claim_lapsed,
+                "time": claimed["block_time"],
+                "block": claimed["block"],
             }
         unfulfilled = last("ReissueUnfulfilled")
         linked = None if unfulfilled is not None else last("ReplacementLinked")  # the replacement went back to stock
         completed = last("ReissueCompleted")
         if claimed is not None and (rs.defect_claim or {}).get("approved"):
             reissue: dict[str, Any] = {
-                "replacement": None, "verified": False, "reason": None, "deliveredAt": None, "unfulfilled": unfulfilled is not None,
+                "replacement": None,
+                "verified": False,
+                "reason": None,
+                "deliveredAt": None,
+                "unfulfilled": unfulfilled is not None,
                 "returnWaived": bool(unfulfilled and unfulfilled["args"].get("returnWaived")),
             }
             if linked is not None:
                 replacement = linked["args"]["replacementUnitId"]
                 reissue["replacement"] = unit_ref(replacement, keys, self.public_url)
                 reissue["verified"], reissue["reason"] = self._prove(
-                    lambda links: links.replacement_of(o["order_id"], at(block, block_hash)), bytes32(replacement),
-                    f"ReissueDesk.reissue({o['order_id']}).replacement", block,
+                    lambda links: links.replacement_of(o["order_id"], at(block, block_hash)),
+                    bytes32(replacement),
+                    f"ReissueDesk.reissue({o['order_id']}).replacement",
+                    block,
                 )
             if completed is not None:
                 reissue["deliveredAt"] = int(completed["args"]["deliveredAt"])
@@ -189,11 +260,16 @@ class OrderViews:
         """The index's status, facts and grade of the order against `ReturnEscrow.order` at the indexed block."""
         expected = (o["status"], int(o["facts"] or 0), int(o["grade"] or 0))
         verified, reason = self._prove(
-            lambda links: links.order_state(o["order_id"], at(block, block_hash)), expected, f"ReturnEscrow.order({o['order_id']}) (status, facts, grade)", block
+            lambda links: links.order_state(o["order_id"], at(block, block_hash)),
+            expected,
+            f"ReturnEscrow.order({o['order_id']}) (status, facts, grade)",
+            block,
         )
         return {"verified": verified, "block": block, "reason": reason}
 
-    def _prove(self, read: Callable[[BlockReads], Any], expected: Any, what: str, block: int | None) -> tuple[bool, str | None]:
+    def _prove(
+        self, read: Callable[[BlockReads], Any], expected: Any, what: str, block: int | None
+    ) -> tuple[bool, str | None]:
         if self.links is None:
             return False, "chain unreachable: no on-chain reader"
         try:
@@ -204,10 +280,21 @@ class OrderViews:
             return False, f"mismatch: {what} on-chain at block {block} is {onchain!r}, not what the index holds"
         return True, None
 
-    def replacement_for(self, unit_id: bytes, replaced: dict[str, Any], keys: dict, block: int | None, block_hash: str | None = None) -> dict[str, Any]:
+    def replacement_for(
+        self, unit_id: bytes, replaced: dict[str, Any], keys: dict, block: int | None, block_hash: str | None = None
+    ) -> dict[str, Any]:
         order_id = int(replaced["order_id"])
-        verified, reason = self._prove(lambda links: links.last_order_of(unit_id, at(block, block_hash)), order_id, "ReturnEscrow.lastOrderOf(unit)", block)
+        verified, reason = self._prove(
+            lambda links: links.last_order_of(unit_id, at(block, block_hash)),
+            order_id,
+            "ReturnEscrow.lastOrderOf(unit)",
+            block,
+        )
         return {
-            "orderId": order_id, "original": unit_ref(replaced["args"]["originalUnitId"], keys, self.public_url),
-            "verified": verified, "reason": reason, "block": replaced["block"], "txHash": replaced["tx_hash"],
+            "orderId": order_id,
+            "original": unit_ref(replaced["args"]["originalUnitId"], keys, self.public_url),
+            "verified": verified,
+            "reason": reason,
+            "block": replaced["block"],
+            "txHash": replaced["tx_hash"],
         }

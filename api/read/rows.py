@@ -51,7 +51,6 @@ def rebuild(unit: dict[str, Any], rows: Iterable[dict[str, Any]]) -> int:
     return chain[-1] if chain else 0
 
 
-
 def names(key: tuple[str, str], unit_id: str) -> bool:
     """Whether (GTIN, serial) is the name of `unit_id`: its GS1 unit id hashes to it."""
     try:
@@ -61,10 +60,15 @@ def names(key: tuple[str, str], unit_id: str) -> bool:
 
 
 def unit_ref(unit_id: str, keys: dict[str, tuple[str, str]], public_url: str) -> dict[str, Any]:
-        """A unit proved by its id, named by the index's GTIN and serial only when they hash to that
-        id (gs1.unit_id): an altered idx_units row cannot put another product's name on it."""
-        found = keys.get(unit_id)
-        if not found or not names(found, unit_id):
-            return {"unitId": unit_id, "gtin": None, "serial": None, "link": None, "nameVerified": False}
-        return {"unitId": unit_id, "gtin": found[0], "serial": found[1], "link": gs1.digital_link(public_url, found[0], found[1]), "nameVerified": True}
-
+    """A unit proved by its id, named by the index's GTIN and serial only when they hash to that
+    id (gs1.unit_id): an altered idx_units row cannot put another product's name on it."""
+    found = keys.get(unit_id)
+    if not found or not names(found, unit_id):
+        return {"unitId": unit_id, "gtin": None, "serial": None, "link": None, "nameVerified": False}
+    return {
+        "unitId": unit_id,
+        "gtin": found[0],
+        "serial": found[1],
+        "link": gs1.digital_link(public_url, found[0], found[1]),
+        "nameVerified": True,
+    }

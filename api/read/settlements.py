@@ -16,7 +16,11 @@ def _location(events: list[dict[str, Any]], event: dict[str, Any]) -> int | None
     """The return center whose receiving scan released a refund on receipt: the
     RefundReleasedOnReceipt log just before `event` in its transaction."""
     for e in events:
-        if e["name"] == "RefundReleasedOnReceipt" and e["tx_hash"] == event["tx_hash"] and int(e["log_index"]) < int(event["log_index"]):
+        if (
+            e["name"] == "RefundReleasedOnReceipt"
+            and e["tx_hash"] == event["tx_hash"]
+            and int(e["log_index"]) < int(event["log_index"])
+        ):
             return int(e["args"]["location"])
     return None
 
@@ -40,9 +44,17 @@ def parts_json(order: dict[str, Any], events: list[dict[str, Any]], event: dict[
     txHash}. `kind` is the escrow's settlement path (or completed, cancelled)."""
     b = settlement.from_event(event["name"], event["args"], int(order["price"]), int(order["delivery_fee"]))
     out: dict[str, Any] = {
-        "event": event["name"], "kind": b.kind, "currency": order["currency"], "price": str(b.price), "deliveryFee": str(b.delivery_fee),
-        "refund": str(b.refund), "merchantAmount": str(b.merchant_amount), "points": str(b.points),
-        "block": int(event["block"]), "logIndex": int(event["log_index"]), "txHash": event["tx_hash"],
+        "event": event["name"],
+        "kind": b.kind,
+        "currency": order["currency"],
+        "price": str(b.price),
+        "deliveryFee": str(b.delivery_fee),
+        "refund": str(b.refund),
+        "merchantAmount": str(b.merchant_amount),
+        "points": str(b.points),
+        "block": int(event["block"]),
+        "logIndex": int(event["log_index"]),
+        "txHash": event["tx_hash"],
     }
     location = _location(events, event) if b.kind == "on_receipt" else None
     if location is not None:
@@ -50,10 +62,15 @@ def parts_json(order: dict[str, Any], events: list[dict[str, Any]], event: dict[
     if not b.consistent:
         return {**out, "verified": False, "deductions": None}
     return {
-        **out, "verified": True,
-        "priceRefunded": str(b.price_refunded), "deliveryRefunded": str(b.delivery_refunded),
+        **out,
+        "verified": True,
+        "priceRefunded": str(b.price_refunded),
+        "deliveryRefunded": str(b.delivery_refunded),
         "deductions": [{"reason": d.reason, "amount": str(d.amount)} for d in b.deductions],
-        "voucher": str(b.voucher), "exchangeBonus": str(b.exchange_bonus),
-        "grade": Grade(b.grade).name if b.grade else None, "statutory": b.statutory, "basis": basis(order, b),
+        "voucher": str(b.voucher),
+        "exchangeBonus": str(b.exchange_bonus),
+        "grade": Grade(b.grade).name if b.grade else None,
+        "statutory": b.statutory,
+        "basis": basis(order, b),
         "disposition": UnitDisposition(b.disposition).name.lower() if b.disposition is not None else None,
     }

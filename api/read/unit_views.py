@@ -37,14 +37,23 @@ def _fate(row: dict[str, Any], organization: int | None, at_event: bool = True) 
     """Where the unit went when the event `row` closed it: donated to / recycled by an organisation
     (the signer's organisation at the event's block when `at_event`, else as indexed now), or destroyed."""
     disposition, step = int(row["disposition"]), int(row["biz_step"])
-    fates: dict[int, str] = {Disposition.DONATED: "donated", Disposition.RECYCLED: "recycled", Disposition.DESTROYED: "destroyed"}
+    fates: dict[int, str] = {
+        Disposition.DONATED: "donated",
+        Disposition.RECYCLED: "recycled",
+        Disposition.DESTROYED: "destroyed",
+    }
     kind = fates.get(disposition)
     if kind is None:
         kind = "decommissioned" if step == BizStep.DECOMMISSIONING else "closed"
     return {
-        "kind": kind, "organization": f"{organization:013d}" if organization else None, "organizationAtEvent": bool(organization) and at_event,
+        "kind": kind,
+        "organization": f"{organization:013d}" if organization else None,
+        "organizationAtEvent": bool(organization) and at_event,
         "location": f"{int(row['location']):013d}",
-        "time": int(row["event_time"]), "signer": row["signer"], "block": int(row["block"]), "txHash": row["tx_hash"],
+        "time": int(row["event_time"]),
+        "signer": row["signer"],
+        "block": int(row["block"]),
+        "txHash": row["tx_hash"],
     }
 
 
@@ -52,12 +61,19 @@ class UnitViews:
     """Builds UnitViews from the index and verifies them against the chain (Services.unit_views)."""
 
     def __init__(
-        self, index: SqliteIndex, reads: BlockReads, public_url: str, evidence: Any = None, deployment: dict[str, Any] | None = None,
+        self,
+        index: SqliteIndex,
+        reads: BlockReads,
+        public_url: str,
+        evidence: Any = None,
+        deployment: dict[str, Any] | None = None,
         previous: tuple[UnitViews, ...] = (),
     ) -> None:
         # `reads`: the deployment's state at the indexed block; its orders are proved when it reads an escrow.
         self.index, self.reads, self.public_url = index, reads, public_url
-        self.evidence = EvidenceNames(evidence)  # `evidence`: the EvidenceStore that names digests by CID (None: digests)
+        self.evidence = EvidenceNames(
+            evidence
+        )  # `evidence`: the EvidenceStore that names digests by CID (None: digests)
         self.orders = OrderViews(reads if reads.proves_orders else None, self.evidence, public_url)
         # `deployment` names the deployment these views come from (None: the gateway's current one);
         # `previous`, the views of deployments served read-only (api/read/legacy.py), asked in order for a
@@ -98,9 +114,23 @@ class UnitViews:
             replaced = r.replaced_order(key)
             if replaced is not None and reissue_unfulfilled(r.escrow_events_of_order(int(replaced["order_id"]))):
                 replaced = None  # the reissue went unfulfilled: this unit went back to stock, it replaces nothing
-            linked = [] if reissue_unfulfilled(order_events) else [e for e in order_events if e["name"] == "ReplacementLinked"]
-            keys = r.units_keys([e["args"]["replacementUnitId"] for e in linked[-1:]] + ([replaced["args"]["originalUnitId"]] if replaced else []))
-            closing = next((row for row in rows if closes(int(row["biz_step"]), int(row["disposition"])) and row["kind"] != "commission"), None)
+            linked = (
+                []
+                if reissue_unfulfilled(order_events)
+                else [e for e in order_events if e["name"] == "ReplacementLinked"]
+            )
+            keys = r.units_keys(
+                [e["args"]["replacementUnitId"] for e in linked[-1:]]
+                + ([replaced["args"]["originalUnitId"]] if replaced else [])
+            )
+            closing = next(
+                (
+                    row
+                    for row in rows
+                    if closes(int(row["biz_step"]), int(row["disposition"])) and row["kind"] != "commission"
+                ),
+                None,
+            )
             organization, at_event = None, False
             if closing:  # the partner's organisation when it signed (ActorUpdated history), else as indexed now
                 organization = r.organization_at(closing["signer"], int(closing["block"]), int(closing["log_index"]))
@@ -122,7 +152,9 @@ class UnitViews:
             timeline=self.timeline(unit, rows, parcels, h),
             return_status=return_status,
             verification=verification,
-            replacement_for=self.orders.replacement_for(unit_id, replaced, keys, block, block_hash) if replaced else None,
+            replacement_for=self.orders.replacement_for(unit_id, replaced, keys, block, block_hash)
+            if replaced
+            else None,
             closed=verification.closed,
             fate=_fate(closing, organization, at_event) if closing else None,
         )
@@ -157,7 +189,10 @@ class UnitViews:
                 if not p.contents_on_chain:
                     contents_reason = f"mismatch: a listed unit's parentOf on-chain at block {block} is not this parcel"
                 elif len(p.contents) != p.onchain_size:
-                    contents_reason = f"mismatch: {len(p.contents)} units listed, parcelSize on-chain at block {block} is {p.onchain_size}"
+                    contents_reason = (
+                        f"mismatch: {len(p.contents)} units listed, parcelSize on-chain at block "
+                        f"{block} is {p.onchain_size}"
+                    )
                 elif not p.chain_verified:
                     contents_reason = "the parcel's history does not match its on-chain record"
         except Exception as exc:  # any failed read is "unreachable" for the page, never a 500
@@ -166,10 +201,18 @@ class UnitViews:
         if block is None:
             verification = Verification(False, None, None, count, "not indexed: the index has no block yet")
         elif onchain is None:
-            verification = Verification(False, block, None, count, f"chain unreachable: the parcel's on-chain record could not be read ({contents_reason})")
+            verification = Verification(
+                False,
+                block,
+                None,
+                count,
+                f"chain unreachable: the parcel's on-chain record could not be read ({contents_reason})",
+            )
         else:
             reason = history.mismatch_reason(rebuilt, onchain, block)
-            verification = Verification(reason is None, block, hashchain.count_of(onchain), count, reason, hashchain.is_closed(onchain))
+            verification = Verification(
+                reason is None, block, hashchain.count_of(onchain), count, reason, hashchain.is_closed(onchain)
+            )
         contents = []
         for m in members:
             ref = unit_ref("0x" + m.hex(), keys, self.public_url)
@@ -180,13 +223,24 @@ class UnitViews:
             entry["evidence"] = self.evidence.name(row["evidence"])
             timeline.append(TimelineEntry(**entry))
         return ParcelView(
-            parcel_id=key, sscc=sscc18, digital_link=gs1.parcel_link(self.public_url, sscc18), timeline=timeline, contents=contents,
-            verification=verification, contents_verified=contents_verified, contents_reason=contents_reason, onchain_size=size,
+            parcel_id=key,
+            sscc=sscc18,
+            digital_link=gs1.parcel_link(self.public_url, sscc18),
+            timeline=timeline,
+            contents=contents,
+            verification=verification,
+            contents_verified=contents_verified,
+            contents_reason=contents_reason,
+            onchain_size=size,
         )
 
-
     def unit_history(
-        self, unit: dict[str, Any], rows: list[dict[str, Any]], parcels: dict[str, list[dict[str, Any]]], block: int | None, block_hash: str | None = None
+        self,
+        unit: dict[str, Any],
+        rows: list[dict[str, Any]],
+        parcels: dict[str, list[dict[str, Any]]],
+        block: int | None,
+        block_hash: str | None = None,
     ) -> tuple[history.UnitHistory | None, Verification]:
         """The unit's chain and those of the parcels it travelled in, rebuilt from exactly these
         index rows into a returntrace.history.UnitHistory (the same object `history.fetch` builds
@@ -207,9 +261,15 @@ class UnitViews:
             onchain = self.reads.record(unit_id, at(block, block_hash))
             parcel_records = {p: self.reads.record(p, at(block, block_hash)) for p in chains}
         except ChainUnavailable as exc:
-            return None, Verification(False, block, None, count, f"chain unreachable: the unit's on-chain record could not be read ({exc})")
+            return None, Verification(
+                False, block, None, count, f"chain unreachable: the unit's on-chain record could not be read ({exc})"
+            )
         h = history.UnitHistory(
-            unit_id, block, records, rebuilt, onchain,
+            unit_id,
+            block,
+            records,
+            rebuilt,
+            onchain,
             {p: history.ParcelHistory(p, block, rs, heads[p], parcel_records[p]) for p, rs in chains.items()},
             history.via_parcels(records, chains),
         )
@@ -218,13 +278,25 @@ class UnitViews:
             parcel_reason = history.mismatch_reason(p.rebuilt_record, p.onchain_record, block)
             if reason is None and parcel_reason is not None:
                 reason = f"parcel {p.sscc:018d}: {parcel_reason}" if p.sscc is not None else parcel_reason
-        return h, Verification(h.verified, block, hashchain.count_of(onchain), count, reason, hashchain.is_closed(onchain))
+        return h, Verification(
+            h.verified, block, hashchain.count_of(onchain), count, reason, hashchain.is_closed(onchain)
+        )
 
-    def timeline(self, unit: dict[str, Any], rows: list[dict[str, Any]], parcels: dict[str, list[dict[str, Any]]], h: history.UnitHistory | None) -> list[TimelineEntry]:
+    def timeline(
+        self,
+        unit: dict[str, Any],
+        rows: list[dict[str, Any]],
+        parcels: dict[str, list[dict[str, Any]]],
+        h: history.UnitHistory | None,
+    ) -> list[TimelineEntry]:
         """Own rows and the parcels' scans while the unit was packed, in chain order (history.UnitHistory.timeline)."""
         if h is None:  # not rebuilt (unreadable row, no block yet, chain down): the unit's own rows as indexed
             return [self.timeline_entry(unit, row) for row in rows]
-        by_position = {(bytes32(row["unit_id"]), int(row["block"]), int(row["log_index"])): row for prows in (rows, *parcels.values()) for row in prows}
+        by_position = {
+            (bytes32(row["unit_id"]), int(row["block"]), int(row["log_index"])): row
+            for prows in (rows, *parcels.values())
+            for row in prows
+        }
         ssccs = {p.parcel_id: p.sscc for p in h.parcels.values()}
         out = []
         for rec in h.timeline():
@@ -237,7 +309,9 @@ class UnitViews:
         entry["evidence"] = self.evidence.name(row["evidence"])
         return TimelineEntry(**entry)
 
-    def _not_indexed(self, r: IndexReader, unit_id: bytes, gtin14: str, serial: str, block: int | None) -> UnitView | None:
+    def _not_indexed(
+        self, r: IndexReader, unit_id: bytes, gtin14: str, serial: str, block: int | None
+    ) -> UnitView | None:
         """A unit the index does not hold: shown unverified if the chain has it (the indexer is
         behind), else None."""
         try:
@@ -255,5 +329,7 @@ class UnitViews:
             digital_link=gs1.digital_link(self.public_url, gtin14, serial),
             timeline=[],
             return_status=None,
-            verification=Verification(False, block, None, 0, f"not indexed yet: the unit is on-chain but the indexer is at block {block}"),
+            verification=Verification(
+                False, block, None, 0, f"not indexed yet: the unit is on-chain but the indexer is at block {block}"
+            ),
         )

@@ -28,7 +28,9 @@ class TimelineEntry:
     biz_transaction: str | None  # 0x order reference or RMA, None if none
     tx_hash: str
     block: int
-    parcel: str | None = None  # 18-digit SSCC: the parcel an aggregation packed into or unpacked from, or that a via-parcel scan covered
+    parcel: str | None = (
+        None  # 18-digit SSCC: the parcel an aggregation packed into or unpacked from, or that a via-parcel scan covered
+    )
     action: str | None = None  # aggregations: "ADD" or "DELETE"
     via_parcel: bool = False  # a scan of the parcel while the unit was in it (a link of the parcel's chain)
     log_index: int | None = None  # the log's index in its block: with `block`, its place in chain order
@@ -36,7 +38,9 @@ class TimelineEntry:
 
 @dataclass
 class Settlement:
-    grade: str | None  # "A", "B", "C"; None when no inspection decided (a refund before one, a cancellation, a completion)
+    grade: (
+        str | None
+    )  # "A", "B", "C"; None when no inspection decided (a refund before one, a cancellation, a completion)
     statutory: bool  # the law, not the grade terms, decided the refund
     refund: str  # decimal string in the currency's base units
     merchant_amount: str
@@ -54,29 +58,40 @@ class Settlement:
 class ReturnStatus:
     order_id: int
     market: str  # "EU", "US", "CN" or the market number
-    status: str  # IReturnEscrow.OrderStatus in lower case: active, return_requested, inspected, disputed, settled, refunded, …
+    # IReturnEscrow.OrderStatus in lower case: active, return_requested, inspected, disputed, settled, refunded, …
+    status: str
     currency: str  # "native" or the ERC-20 address
     price: str
     delivery_fee: str
     reason: str | None  # ReturnReason name in lower case, once a return was requested
     requested_at: int | None
-    inspection: dict[str, Any] | None  # {"inspector", "facts": [names], "claimedGrade", "derivedGrade", "diminishedValue", "evidence"}
+    inspection: (
+        dict[str, Any] | None
+    )  # {"inspector", "facts": [names], "claimedGrade", "derivedGrade", "diminishedValue", "evidence"}
     settlement: Settlement | None
     events: list[dict[str, Any]] = field(default_factory=list)  # escrow events of this order, oldest first
     remedy: str | None = None  # "refund" or "exchange" (voucher in store points), once a return was requested
     voucher_points: str | None = None  # the exchange voucher's store points, once paid
-    # while a return is possible: {"closesAt", "refund", "statutory", "exchangeOffered", "exchangeBonusBps", "voucher", "refundOnReturn", "freePickup"}
+    # while a return is possible: {"closesAt", "refund", "statutory", "exchangeOffered", "exchangeBonusBps", "voucher",
+    # "refundOnReturn", "freePickup"}
     return_options: dict[str, Any] | None = None
-    refund_on_receipt: dict[str, Any] | None = None  # {"location", "refund", "points", "block", "txHash"}: released at the return center's scan
-    second_inspection: dict[str, Any] | None = None  # {"firstOrganization", "pending"}: a second, independent inspector is needed
+    refund_on_receipt: dict[str, Any] | None = (
+        None  # {"location", "refund", "points", "block", "txHash"}: released at the return center's scan
+    )
+    second_inspection: dict[str, Any] | None = (
+        None  # {"firstOrganization", "pending"}: a second, independent inspector is needed
+    )
     defect_claim: dict[str, Any] | None = None  # {"evidence", "autoApproved", "decided", "approved", "status"}
-    reissue: dict[str, Any] | None = None  # {"replacement": {unitId, gtin, serial, link}, "verified", "reason", "deliveredAt", "unfulfilled", "returnWaived"}
+    # {"replacement": {unitId, gtin, serial, link}, "verified", "reason", "deliveredAt", "unfulfilled", "returnWaived"}
+    reissue: dict[str, Any] | None = None
     in_withdrawal: bool | None = None  # the return request fell in the statutory withdrawal period
     # {"openedBy": buyer|merchant|inspection_mismatch, "account", "decideBy", "time", "pending", "lapsed",
     #  "resolution": {"arbiter", "facts", "grade", "diminishedValue", "reason", "evidence", "time", "txHash"} | None}
     dispute: dict[str, Any] | None = None
     dispatched_at: int | None = None  # while the return travels: when a carrier's scan proved it was sent back
-    proof: dict[str, Any] | None = None  # {"verified", "block", "reason"}: status, facts and grade against ReturnEscrow.order
+    proof: dict[str, Any] | None = (
+        None  # {"verified", "block", "reason"}: status, facts and grade against ReturnEscrow.order
+    )
 
 
 @dataclass
@@ -103,7 +118,8 @@ class UnitView:
     # This unit replaces a defective one: {"orderId", "original": {unitId, gtin, serial, link}, "verified", "reason"}
     replacement_for: dict[str, Any] | None = None
     closed: bool = False  # isClosed(unit), read with the record the verification compared
-    # The event that closed it: {"kind": donated|recycled|destroyed|decommissioned, "organization" (GLN), "location", "time", …}
+    # The event that closed it: {"kind": donated|recycled|destroyed|decommissioned, "organization" (GLN), "location",
+    # "time", …}
     fate: dict[str, Any] | None = None
     # The deployment the unit is recorded under: None for the gateway's current one; a previous one it
     # serves read-only (RT_LEGACY_MANIFESTS) is {"schema", "chainId", "registry", "readOnly": True}, and

@@ -193,24 +193,93 @@ CREATE INDEX IF NOT EXISTS idx_escrow_events_unit ON idx_escrow_events (unit_id,
 CREATE INDEX IF NOT EXISTS idx_escrow_events_position ON idx_escrow_events (block, log_index);
 """
 
-_TABLES = ("idx_cursor", "idx_products", "idx_actors", "idx_actor_history", "idx_units", "idx_events", "idx_orders", "idx_escrow_events", "idx_parcels")
+_TABLES = (
+    "idx_cursor",
+    "idx_products",
+    "idx_actors",
+    "idx_actor_history",
+    "idx_units",
+    "idx_events",
+    "idx_orders",
+    "idx_escrow_events",
+    "idx_parcels",
+)
 # The tables' layout. An index file of another layout is derived data of another release: its
 # tables are dropped and rebuilt from the chain (the outbox's tables in the same file are left alone).
 INDEX_LAYOUT = "returntrace-index-2"
 
 EVENT_COLUMNS = (
-    "unit_id", "seq", "kind", "signer", "signer_roles", "biz_step", "disposition", "location", "event_time",
-    "evidence", "biz_transaction", "block", "tx_hash", "log_index", "struct_hash", "record", "sscc", "action", "child_ids",
+    "unit_id",
+    "seq",
+    "kind",
+    "signer",
+    "signer_roles",
+    "biz_step",
+    "disposition",
+    "location",
+    "event_time",
+    "evidence",
+    "biz_transaction",
+    "block",
+    "tx_hash",
+    "log_index",
+    "struct_hash",
+    "record",
+    "sscc",
+    "action",
+    "child_ids",
 )
 PARCEL_COLUMNS = ("parcel_id", "sscc", "event_count", "last_record", "first_block", "last_block")
 UNIT_COLUMNS = ("unit_id", "gtin", "serial", "brand", "event_count", "last_record", "first_block", "last_block")
 ORDER_COLUMNS = (
-    "order_id", "unit_id", "buyer", "merchant", "market", "policy_version", "currency", "price", "delivery_fee",
-    "return_shipping_fee", "hygiene_sealed", "exception_confirmed", "order_ref", "rma_ref", "status", "placed_at", "reason",
-    "remedy", "in_withdrawal", "requested_at", "inspector", "facts", "claimed_grade", "derived_grade", "diminished_value",
-    "inspection_evidence", "grade", "dispute_deadline", "disputed_by", "decide_by", "arbiter", "settlement_path", "statutory",
-    "refund", "merchant_amount", "points", "voucher", "bonus", "diminished", "shipping_deducted", "price_refunded",
-    "delivery_refunded", "settled_disposition", "closed_tx", "closed_block", "placed_block", "placed_tx", "updated_block",
+    "order_id",
+    "unit_id",
+    "buyer",
+    "merchant",
+    "market",
+    "policy_version",
+    "currency",
+    "price",
+    "delivery_fee",
+    "return_shipping_fee",
+    "hygiene_sealed",
+    "exception_confirmed",
+    "order_ref",
+    "rma_ref",
+    "status",
+    "placed_at",
+    "reason",
+    "remedy",
+    "in_withdrawal",
+    "requested_at",
+    "inspector",
+    "facts",
+    "claimed_grade",
+    "derived_grade",
+    "diminished_value",
+    "inspection_evidence",
+    "grade",
+    "dispute_deadline",
+    "disputed_by",
+    "decide_by",
+    "arbiter",
+    "settlement_path",
+    "statutory",
+    "refund",
+    "merchant_amount",
+    "points",
+    "voucher",
+    "bonus",
+    "diminished",
+    "shipping_deducted",
+    "price_refunded",
+    "delivery_refunded",
+    "settled_disposition",
+    "closed_tx",
+    "closed_block",
+    "placed_block",
+    "placed_tx",
+    "updated_block",
 )
 ESCROW_EVENT_COLUMNS = ("name", "order_id", "unit_id", "args", "block", "block_time", "tx_hash", "log_index")
 # Escrow logs that settle an order: each is one exported settlement (api/read/settlements.py).
@@ -234,7 +303,9 @@ class IndexBatch:
     to_block: int
     block_hash: str | None
     products: list[dict[str, Any]] = field(default_factory=list)
-    product_reviews: list[dict[str, Any]] = field(default_factory=list)  # ProductClassReviewed: gtin, class_flags, block, log_index
+    product_reviews: list[dict[str, Any]] = field(
+        default_factory=list
+    )  # ProductClassReviewed: gtin, class_flags, block, log_index
     actors: list[dict[str, Any]] = field(default_factory=list)
     units: dict[str, dict[str, Any]] = field(default_factory=dict)  # unit_id → full row (insert or update)
     parcels: dict[str, dict[str, Any]] = field(default_factory=dict)  # parcel_id → full row (insert or update)
@@ -244,7 +315,13 @@ class IndexBatch:
 
     @property
     def log_count(self) -> int:
-        return len(self.products) + len(self.product_reviews) + len(self.actors) + len(self.events) + len(self.escrow_events)
+        return (
+            len(self.products)
+            + len(self.product_reviews)
+            + len(self.actors)
+            + len(self.events)
+            + len(self.escrow_events)
+        )
 
 
 class OrderRef(NamedTuple):
@@ -303,23 +380,33 @@ class IndexReader:
         self.db = db
 
     def cursor(self) -> Cursor | None:
-        row = self.db.execute("SELECT chain_id, registry, escrow, first_block, block, block_hash FROM idx_cursor WHERE id = 1").fetchone()
+        row = self.db.execute(
+            "SELECT chain_id, registry, escrow, first_block, block, block_hash FROM idx_cursor WHERE id = 1"
+        ).fetchone()
         return Cursor(*row) if row else None
 
     def unit(self, unit_id: str) -> dict[str, Any] | None:
-        row = self.db.execute(f"SELECT {', '.join(UNIT_COLUMNS)} FROM idx_units WHERE unit_id = ?", (unit_id,)).fetchone()
+        row = self.db.execute(
+            f"SELECT {', '.join(UNIT_COLUMNS)} FROM idx_units WHERE unit_id = ?", (unit_id,)
+        ).fetchone()
         return dict(zip(UNIT_COLUMNS, row, strict=True)) if row else None
 
     def product(self, gtin: str) -> dict[str, Any] | None:
-        row = self.db.execute("SELECT gtin, brand, class_flags, markets FROM idx_products WHERE gtin = ?", (gtin,)).fetchone()
+        row = self.db.execute(
+            "SELECT gtin, brand, class_flags, markets FROM idx_products WHERE gtin = ?", (gtin,)
+        ).fetchone()
         return dict(zip(("gtin", "brand", "class_flags", "markets"), row, strict=True)) if row else None
 
     def events_of(self, unit_id: str) -> list[dict[str, Any]]:
-        rows = self.db.execute(f"SELECT {', '.join(EVENT_COLUMNS)} FROM idx_events WHERE unit_id = ? ORDER BY seq", (unit_id,)).fetchall()
+        rows = self.db.execute(
+            f"SELECT {', '.join(EVENT_COLUMNS)} FROM idx_events WHERE unit_id = ? ORDER BY seq", (unit_id,)
+        ).fetchall()
         return [dict(zip(EVENT_COLUMNS, r, strict=True)) for r in rows]
 
     def parcel(self, parcel_id: str) -> dict[str, Any] | None:
-        row = self.db.execute(f"SELECT {', '.join(PARCEL_COLUMNS)} FROM idx_parcels WHERE parcel_id = ?", (parcel_id,)).fetchone()
+        row = self.db.execute(
+            f"SELECT {', '.join(PARCEL_COLUMNS)} FROM idx_parcels WHERE parcel_id = ?", (parcel_id,)
+        ).fetchone()
         return dict(zip(PARCEL_COLUMNS, row, strict=True)) if row else None
 
     def organization(self, account: str) -> int | None:
@@ -331,7 +418,8 @@ class IndexReader:
         """The organisation GLN the accreditor had recorded for an actor at a log's position (its
         last ActorUpdated before it); None when the index holds no such update."""
         row = self.db.execute(
-            "SELECT organization FROM idx_actor_history WHERE account = ? AND (block < ? OR (block = ? AND log_index < ?))"
+            "SELECT organization FROM idx_actor_history WHERE account = ? AND (block < ? OR (block = ? AND "
+            "log_index < ?))"
             " ORDER BY block DESC, log_index DESC LIMIT 1",
             (account, block, block, log_index),
         ).fetchone()
@@ -341,7 +429,9 @@ class IndexReader:
         """{unit_id: (gtin, serial)} of the indexed units among these."""
         out: dict[str, tuple[str, str]] = {}
         for chunk in _chunks(sorted(set(unit_ids))):
-            for unit_id, gtin, serial in self.db.execute(f"SELECT unit_id, gtin, serial FROM idx_units WHERE unit_id IN ({', '.join('?' * len(chunk))})", chunk):
+            for unit_id, gtin, serial in self.db.execute(
+                f"SELECT unit_id, gtin, serial FROM idx_units WHERE unit_id IN ({', '.join('?' * len(chunk))})", chunk
+            ):
                 out[unit_id] = (gtin, serial)
         return out
 
@@ -355,13 +445,17 @@ class IndexReader:
         """{order_id: idx_orders row} of the indexed orders among these."""
         out = {}
         for chunk in _chunks(sorted(set(order_ids))):
-            for row in self.db.execute(f"SELECT {', '.join(ORDER_COLUMNS)} FROM idx_orders WHERE order_id IN ({', '.join('?' * len(chunk))})", chunk):
+            for row in self.db.execute(
+                f"SELECT {', '.join(ORDER_COLUMNS)} FROM idx_orders WHERE order_id IN ({', '.join('?' * len(chunk))})",
+                chunk,
+            ):
                 out[row[0]] = dict(zip(ORDER_COLUMNS, row, strict=True))
         return out
 
     def latest_order(self, unit_id: str) -> dict[str, Any] | None:
         row = self.db.execute(
-            f"SELECT {', '.join(ORDER_COLUMNS)} FROM idx_orders WHERE unit_id = ? ORDER BY order_id DESC LIMIT 1", (unit_id,)
+            f"SELECT {', '.join(ORDER_COLUMNS)} FROM idx_orders WHERE unit_id = ? ORDER BY order_id DESC LIMIT 1",
+            (unit_id,),
         ).fetchone()
         return dict(zip(ORDER_COLUMNS, row, strict=True)) if row else None
 
@@ -375,7 +469,8 @@ class IndexReader:
             for order_id, order_ref, rma_ref, block, log_index in self.db.execute(
                 "SELECT o.order_id, o.order_ref, o.rma_ref, e.block, e.log_index FROM idx_orders o"
                 " JOIN idx_escrow_events e ON e.order_id = o.order_id AND e.name = 'OrderPlaced'"
-                f" WHERE o.order_ref IN ({marks}) OR o.rma_ref IN ({marks})", chunk + chunk
+                f" WHERE o.order_ref IN ({marks}) OR o.rma_ref IN ({marks})",
+                chunk + chunk,
             ):
                 if order_ref in chunk:
                     out[order_ref] = OrderRef("order", order_id, (block, log_index))
@@ -387,7 +482,8 @@ class IndexReader:
         """The ReissueDesk's ReplacementLinked event that made this unit a replacement (latest), if any:
         {order_id, args, block, tx_hash} with the original unit in args["originalUnitId"]."""
         row = self.db.execute(
-            "SELECT order_id, args, block, tx_hash FROM idx_escrow_events WHERE unit_id = ? AND name = 'ReplacementLinked'"
+            "SELECT order_id, args, block, tx_hash FROM idx_escrow_events WHERE unit_id = ? AND name = "
+            "'ReplacementLinked'"
             " ORDER BY block DESC, log_index DESC LIMIT 1",
             (unit_id,),
         ).fetchone()
@@ -395,7 +491,9 @@ class IndexReader:
 
     def escrow_events_of_order(self, order_id: int) -> list[dict[str, Any]]:
         rows = self.db.execute(
-            f"SELECT {', '.join(ESCROW_EVENT_COLUMNS)} FROM idx_escrow_events WHERE order_id = ? ORDER BY block, log_index", (order_id,)
+            f"SELECT {', '.join(ESCROW_EVENT_COLUMNS)} FROM idx_escrow_events WHERE order_id = ? ORDER BY block, "
+            "log_index",
+            (order_id,),
         ).fetchall()
         out = []
         for r in rows:
@@ -413,7 +511,10 @@ class IndexReader:
                 where.append(column)
                 params.append(value)
         for column, value in (
-            ("e.event_time >= ?", f.time_from), ("e.event_time <= ?", f.time_to), ("e.block >= ?", f.block_from), ("e.block <= ?", f.block_to)
+            ("e.event_time >= ?", f.time_from),
+            ("e.event_time <= ?", f.time_to),
+            ("e.block >= ?", f.block_from),
+            ("e.block <= ?", f.block_to),
         ):
             if value is not None:
                 where.append(column)
@@ -423,7 +524,8 @@ class IndexReader:
             params += [after[0], after[0], after[1]]
         sql = (
             # A parcel's rows have no unit row (gtin and serial None): the parcel's SSCC is in their own sscc column.
-            f"SELECT {', '.join('e.' + c for c in EVENT_COLUMNS)}, u.gtin, u.serial, p.sscc FROM idx_events e LEFT JOIN idx_units u ON u.unit_id = e.unit_id"
+            f"SELECT {', '.join('e.' + c for c in EVENT_COLUMNS)}, u.gtin, u.serial, p.sscc FROM idx_events e "
+            "LEFT JOIN idx_units u ON u.unit_id = e.unit_id"
             " LEFT JOIN idx_parcels p ON p.parcel_id = e.unit_id"
             + (" WHERE " + " AND ".join(where) if where else "")
             + " ORDER BY e.block, e.log_index LIMIT ?"
@@ -439,7 +541,11 @@ class IndexReader:
             return []
         where, params = [f"name IN ({', '.join('?' * len(SETTLEMENT_EVENTS))})"], list[Any](SETTLEMENT_EVENTS)
         for column, value in (
-            ("unit_id = ?", f.unit_id), ("block_time >= ?", f.time_from), ("block_time <= ?", f.time_to), ("block >= ?", f.block_from), ("block <= ?", f.block_to)
+            ("unit_id = ?", f.unit_id),
+            ("block_time >= ?", f.time_from),
+            ("block_time <= ?", f.time_to),
+            ("block >= ?", f.block_from),
+            ("block <= ?", f.block_to),
         ):
             if value is not None:
                 where.append(column)
@@ -448,7 +554,9 @@ class IndexReader:
             where.append("block >= ? AND (block > ? OR log_index > ?)")
             params += [after[0], after[0], after[1]]
         rows = self.db.execute(
-            f"SELECT {', '.join(ESCROW_EVENT_COLUMNS)} FROM idx_escrow_events WHERE {' AND '.join(where)} ORDER BY block, log_index LIMIT ?", params + [limit]
+            f"SELECT {', '.join(ESCROW_EVENT_COLUMNS)} FROM idx_escrow_events WHERE {' AND '.join(where)} ORDER "
+            "BY block, log_index LIMIT ?",
+            params + [limit],
         ).fetchall()
         out = []
         for r in rows:
@@ -464,12 +572,15 @@ class IndexReader:
         for c in copies:
             parcel_id = "0x" + gs1.parcel_id(int(c["sscc"])).hex()
             row = self.db.execute(
-                f"SELECT {', '.join('e.' + c for c in EVENT_COLUMNS)}, NULL, NULL, p.sscc FROM idx_events e JOIN idx_parcels p ON p.parcel_id = e.unit_id"
+                f"SELECT {', '.join('e.' + c for c in EVENT_COLUMNS)}, NULL, NULL, p.sscc FROM idx_events e JOIN "
+                "idx_parcels p ON p.parcel_id = e.unit_id"
                 " WHERE e.unit_id = ? AND e.tx_hash = ? AND e.struct_hash = ?",
                 (parcel_id, c["tx_hash"], c["struct_hash"]),
             ).fetchone()
             if row is not None:
-                out[(c["tx_hash"], c["struct_hash"])] = dict(zip(EVENT_COLUMNS + ("gtin", "serial", "parcel_sscc"), row, strict=True))
+                out[(c["tx_hash"], c["struct_hash"])] = dict(
+                    zip(EVENT_COLUMNS + ("gtin", "serial", "parcel_sscc"), row, strict=True)
+                )
         return out
 
     def units_with_events(self) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]]]]:
@@ -492,8 +603,12 @@ class IndexReader:
         every escrow and reissue-desk log with an `evidence` argument (each inspection, a second
         inspection as well as the first, each defect claim's photo), zero digests left out."""
         out: dict[str, dict[str, Any]] = {}
-        for digest, unit_id, seq in self.db.execute("SELECT evidence, unit_id, seq FROM idx_events WHERE evidence IS NOT NULL ORDER BY block, log_index"):
-            out.setdefault(digest, {"digest": digest, "references": []})["references"].append({"unitId": unit_id, "seq": seq})
+        for digest, unit_id, seq in self.db.execute(
+            "SELECT evidence, unit_id, seq FROM idx_events WHERE evidence IS NOT NULL ORDER BY block, log_index"
+        ):
+            out.setdefault(digest, {"digest": digest, "references": []})["references"].append(
+                {"unitId": unit_id, "seq": seq}
+            )
         for name, order_id, digest, block, tx_hash in self.db.execute(
             "SELECT name, order_id, json_extract(args, '$.evidence'), block, tx_hash FROM idx_escrow_events"
             " WHERE json_extract(args, '$.evidence') IS NOT NULL ORDER BY block, log_index"
@@ -533,7 +648,9 @@ class SqliteIndex:
 
     def _migrate(self) -> None:
         db = self._db
-        db.execute("CREATE TABLE IF NOT EXISTS idx_layout (id INTEGER PRIMARY KEY CHECK (id = 1), layout TEXT NOT NULL)")
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS idx_layout (id INTEGER PRIMARY KEY CHECK (id = 1), layout TEXT NOT NULL)"
+        )
         row = db.execute("SELECT layout FROM idx_layout WHERE id = 1").fetchone()
         if row is None or row[0] != INDEX_LAYOUT:
             db.execute("BEGIN IMMEDIATE")
@@ -569,7 +686,8 @@ class SqliteIndex:
             for table in _TABLES:
                 db.execute(f"DELETE FROM {table}")
             db.execute(
-                "INSERT INTO idx_cursor (id, chain_id, registry, escrow, first_block, block, block_hash) VALUES (1, ?, ?, ?, ?, ?, NULL)",
+                "INSERT INTO idx_cursor (id, chain_id, registry, escrow, first_block, block, block_hash) VALUES "
+                "(1, ?, ?, ?, ?, ?, NULL)",
                 (chain_id, registry, escrow, first_block, first_block - 1),
             )
             return row is not None
@@ -584,8 +702,10 @@ class SqliteIndex:
     def write(self, batch: IndexBatch) -> None:
         with self._tx() as db:
             db.executemany(
-                "INSERT INTO idx_products (gtin, brand, class_flags, markets, block, log_index) VALUES (:gtin, :brand, :class_flags, :markets, :block, :log_index)"
-                " ON CONFLICT (gtin) DO UPDATE SET brand = excluded.brand, class_flags = excluded.class_flags, markets = excluded.markets,"
+                "INSERT INTO idx_products (gtin, brand, class_flags, markets, block, log_index) VALUES (:gtin, "
+                ":brand, :class_flags, :markets, :block, :log_index)"
+                " ON CONFLICT (gtin) DO UPDATE SET brand = excluded.brand, class_flags = excluded.class_flags, "
+                "markets = excluded.markets,"
                 " block = excluded.block, log_index = excluded.log_index",
                 batch.products,
             )
@@ -595,7 +715,8 @@ class SqliteIndex:
                 batch.product_reviews,
             )
             db.executemany(
-                "INSERT INTO idx_actors (account, roles, organization, block, log_index) VALUES (:account, :roles, :organization, :block, :log_index)"
+                "INSERT INTO idx_actors (account, roles, organization, block, log_index) VALUES (:account, "
+                ":roles, :organization, :block, :log_index)"
                 " ON CONFLICT (account) DO UPDATE SET roles = excluded.roles, organization = excluded.organization,"
                 " block = excluded.block, log_index = excluded.log_index",
                 batch.actors,
@@ -609,28 +730,38 @@ class SqliteIndex:
                 cols = ", ".join(UNIT_COLUMNS)
                 db.executemany(
                     f"INSERT INTO idx_units ({cols}) VALUES ({', '.join(':' + c for c in UNIT_COLUMNS)})"
-                    " ON CONFLICT (unit_id) DO UPDATE SET event_count = excluded.event_count, last_record = excluded.last_record, last_block = excluded.last_block",
+                    " ON CONFLICT (unit_id) DO UPDATE SET event_count = excluded.event_count, last_record = "
+                    "excluded.last_record, last_block = excluded.last_block",
                     list(batch.units.values()),
                 )
             if batch.parcels:
                 db.executemany(
-                    f"INSERT INTO idx_parcels ({', '.join(PARCEL_COLUMNS)}) VALUES ({', '.join(':' + c for c in PARCEL_COLUMNS)})"
-                    " ON CONFLICT (parcel_id) DO UPDATE SET event_count = excluded.event_count, last_record = excluded.last_record, last_block = excluded.last_block",
+                    f"INSERT INTO idx_parcels ({', '.join(PARCEL_COLUMNS)}) VALUES "
+                    f"({', '.join(':' + c for c in PARCEL_COLUMNS)})"
+                    " ON CONFLICT (parcel_id) DO UPDATE SET event_count = excluded.event_count, last_record = "
+                    "excluded.last_record, last_block = excluded.last_block",
                     list(batch.parcels.values()),
                 )
-            db.executemany(f"INSERT INTO idx_events ({', '.join(EVENT_COLUMNS)}) VALUES ({', '.join('?' * len(EVENT_COLUMNS))})", batch.events)
+            db.executemany(
+                f"INSERT INTO idx_events ({', '.join(EVENT_COLUMNS)}) VALUES ({', '.join('?' * len(EVENT_COLUMNS))})",
+                batch.events,
+            )
             if batch.orders:
                 updates = ", ".join(f"{c} = excluded.{c}" for c in ORDER_COLUMNS if c != "order_id")
                 db.executemany(
-                    f"INSERT INTO idx_orders ({', '.join(ORDER_COLUMNS)}) VALUES ({', '.join(':' + c for c in ORDER_COLUMNS)})"
+                    f"INSERT INTO idx_orders ({', '.join(ORDER_COLUMNS)}) VALUES "
+                    f"({', '.join(':' + c for c in ORDER_COLUMNS)})"
                     f" ON CONFLICT (order_id) DO UPDATE SET {updates}",
                     [{c: o.get(c) for c in ORDER_COLUMNS} for o in batch.orders.values()],
                 )
             db.executemany(
-                f"INSERT INTO idx_escrow_events ({', '.join(ESCROW_EVENT_COLUMNS)}) VALUES ({', '.join('?' * len(ESCROW_EVENT_COLUMNS))})",
+                f"INSERT INTO idx_escrow_events ({', '.join(ESCROW_EVENT_COLUMNS)}) VALUES "
+                f"({', '.join('?' * len(ESCROW_EVENT_COLUMNS))})",
                 batch.escrow_events,
             )
-            db.execute("UPDATE idx_cursor SET block = ?, block_hash = ? WHERE id = 1", (batch.to_block, batch.block_hash))
+            db.execute(
+                "UPDATE idx_cursor SET block = ?, block_hash = ? WHERE id = 1", (batch.to_block, batch.block_hash)
+            )
 
     # ------------------------------------------------------------------ what the indexer reads before writing
 
@@ -641,8 +772,17 @@ class SqliteIndex:
     def known_logs(self, from_block: int, to_block: int) -> set[tuple[str, int]]:
         """(tx_hash, log_index) of logs in the block range that are indexed already."""
         with self.read() as r:
-            out = set(r.db.execute("SELECT tx_hash, log_index FROM idx_events WHERE block BETWEEN ? AND ?", (from_block, to_block)))
-            out.update(r.db.execute("SELECT tx_hash, log_index FROM idx_escrow_events WHERE block BETWEEN ? AND ?", (from_block, to_block)))
+            out = set(
+                r.db.execute(
+                    "SELECT tx_hash, log_index FROM idx_events WHERE block BETWEEN ? AND ?", (from_block, to_block)
+                )
+            )
+            out.update(
+                r.db.execute(
+                    "SELECT tx_hash, log_index FROM idx_escrow_events WHERE block BETWEEN ? AND ?",
+                    (from_block, to_block),
+                )
+            )
         return out
 
     def unit_heads(self, unit_ids: list[str]) -> dict[str, dict[str, Any]]:
@@ -656,7 +796,9 @@ class SqliteIndex:
         out = {}
         with self.read() as r:
             for chunk in _chunks(sorted(set(ids))):
-                for row in r.db.execute(f"SELECT {', '.join(columns)} FROM {table} WHERE {key} IN ({', '.join('?' * len(chunk))})", chunk):
+                for row in r.db.execute(
+                    f"SELECT {', '.join(columns)} FROM {table} WHERE {key} IN ({', '.join('?' * len(chunk))})", chunk
+                ):
                     out[row[0]] = dict(zip(columns, row, strict=True))
         return out
 
@@ -674,7 +816,9 @@ class SqliteIndex:
         with self.read() as r:
             for chunk in _chunks(sorted(set(accounts))):
                 for account, roles, block, log_index in r.db.execute(
-                    f"SELECT account, roles, block, log_index FROM idx_actors WHERE account IN ({', '.join('?' * len(chunk))})", chunk
+                    "SELECT account, roles, block, log_index FROM idx_actors WHERE account IN "
+                    f"({', '.join('?' * len(chunk))})",
+                    chunk,
                 ):
                     out[account] = (roles, block, log_index)
         return out
@@ -685,7 +829,8 @@ class SqliteIndex:
         with self.read() as r:
             for chunk in _chunks(sorted(set(gtins))):
                 for gtin, block, log_index in r.db.execute(
-                    f"SELECT gtin, block, log_index FROM idx_products WHERE gtin IN ({', '.join('?' * len(chunk))})", chunk
+                    f"SELECT gtin, block, log_index FROM idx_products WHERE gtin IN ({', '.join('?' * len(chunk))})",
+                    chunk,
                 ):
                     out[gtin] = (block, log_index)
         return out

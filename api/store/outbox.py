@@ -92,7 +92,9 @@ MARKS = ("close", "pack", "fill")
 
 
 class Outbox(Protocol):
-    def accept(self, message: Message, chain_nonce: int, units: Iterable[str] = (), marks: Iterable[tuple[str, str]] = ()) -> tuple[Message, bool]: ...
+    def accept(
+        self, message: Message, chain_nonce: int, units: Iterable[str] = (), marks: Iterable[tuple[str, str]] = ()
+    ) -> tuple[Message, bool]: ...
     def is_pending_unit(self, unit_id: str) -> bool: ...
     def marked(self, unit_ids: Iterable[str], mark: str) -> set[str]: ...
     def enqueue(self, message: Message) -> tuple[Message, bool]: ...
@@ -181,9 +183,19 @@ def _fixed(value: int, digits: int) -> str:
 
 def _row_to_message(row: tuple) -> Message:
     return Message(
-        id=row[0], kind=row[1], signer=row[2], nonce=int(row[3]), deadline=int(row[4]), item_count=row[5],
-        body=json.loads(row[6]), status=row[7], tx_hash=row[8], block=row[9], error=row[10],
-        accepted_at=row[11], updated_at=row[12],
+        id=row[0],
+        kind=row[1],
+        signer=row[2],
+        nonce=int(row[3]),
+        deadline=int(row[4]),
+        item_count=row[5],
+        body=json.loads(row[6]),
+        status=row[7],
+        tx_hash=row[8],
+        block=row[9],
+        error=row[10],
+        accepted_at=row[11],
+        updated_at=row[12],
     )
 
 
@@ -203,6 +215,7 @@ class SqliteOutbox:
         """An outbox written before nonces and deadlines were TEXT (INTEGER columns) is rebuilt once,
         in one transaction, keeping every row and its seq (the relaying order). SQLite cannot change
         a column's type in place, and an INTEGER column would turn a long decimal text into a REAL."""
+
         def integer_columns() -> bool:
             types = {row[1]: row[2].upper() for row in self._db.execute("PRAGMA table_info(messages)")}
             return types.get("nonce") == "INTEGER"
@@ -215,7 +228,8 @@ class SqliteOutbox:
                 self._db.execute(f"CREATE TABLE messages_text_numbers {_MESSAGES}")
                 self._db.execute(
                     f"INSERT INTO messages_text_numbers (seq, {_COLUMNS}, contract)"
-                    f" SELECT seq, id, kind, signer, printf('%0{NONCE_DIGITS}d', nonce), printf('%0{DEADLINE_DIGITS}d', deadline),"
+                    f" SELECT seq, id, kind, signer, printf('%0{NONCE_DIGITS}d', nonce), "
+                    f"printf('%0{DEADLINE_DIGITS}d', deadline),"
                     " item_count, body, status, tx_hash, block, error, accepted_at, updated_at, contract FROM messages"
                 )
                 self._db.execute("DROP TABLE messages")  # and its indexes, made again below
@@ -229,7 +243,9 @@ class SqliteOutbox:
     def _tx(self, write: bool = True):
         return _Transaction(self._db, self._lock, write)
 
-    def accept(self, message: Message, chain_nonce: int, units: Iterable[str] = (), marks: Iterable[tuple[str, str]] = ()) -> tuple[Message, bool]:
+    def accept(
+        self, message: Message, chain_nonce: int, units: Iterable[str] = (), marks: Iterable[tuple[str, str]] = ()
+    ) -> tuple[Message, bool]:
         """Stores a checked message once. Returns (the stored message, whether it is new).
 
         The nonce must be the signer's next one: the chain's nonce, or one past the signer's
@@ -245,11 +261,20 @@ class SqliteOutbox:
                 raise NonceConflict(expected, message.nonce)
             now = time.time()
             db.execute(
-                "INSERT INTO messages (id, kind, contract, signer, nonce, deadline, item_count, body, status, accepted_at, updated_at)"
+                "INSERT INTO messages (id, kind, contract, signer, nonce, deadline, item_count, body, status, "
+                "accepted_at, updated_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'accepted', ?, ?)",
                 (
-                    message.id, message.kind, contract, message.signer, _fixed(message.nonce, NONCE_DIGITS), _fixed(message.deadline, DEADLINE_DIGITS),
-                    message.item_count, json.dumps(message.body), now, now,
+                    message.id,
+                    message.kind,
+                    contract,
+                    message.signer,
+                    _fixed(message.nonce, NONCE_DIGITS),
+                    _fixed(message.deadline, DEADLINE_DIGITS),
+                    message.item_count,
+                    json.dumps(message.body),
+                    now,
+                    now,
                 ),
             )
             for u in units:
@@ -258,7 +283,8 @@ class SqliteOutbox:
                 except sqlite3.IntegrityError as exc:
                     raise UnitConflict(u) from exc
             db.executemany(
-                "INSERT OR IGNORE INTO message_marks (unit_id, mark, message_id) VALUES (?, ?, ?)", [(u, mark, message.id) for u, mark in marks]
+                "INSERT OR IGNORE INTO message_marks (unit_id, mark, message_id) VALUES (?, ?, ?)",
+                [(u, mark, message.id) for u, mark in marks],
             )
             row = db.execute(f"SELECT {_COLUMNS} FROM messages WHERE id = ?", (message.id,)).fetchone()
             return _row_to_message(row), True
@@ -279,7 +305,8 @@ class SqliteOutbox:
         """True while an accepted or submitted commissioning creates this unit."""
         with self._tx(write=False) as db:
             row = db.execute(
-                "SELECT 1 FROM message_units u JOIN messages m ON m.id = u.message_id WHERE u.unit_id = ? AND m.status IN ('accepted', 'submitted', 'confirmed')",
+                "SELECT 1 FROM message_units u JOIN messages m ON m.id = u.message_id WHERE u.unit_id = ? AND "
+                "m.status IN ('accepted', 'submitted', 'confirmed')",
                 (unit_id,),
             ).fetchone()
         return row is not None
@@ -293,12 +320,15 @@ class SqliteOutbox:
         with self._tx(write=False) as db:
             for i in range(0, len(ids), 500):
                 chunk = ids[i : i + 500]
-                out.update(r[0] for r in db.execute(
-                    f"SELECT k.unit_id FROM message_marks k JOIN messages m ON m.id = k.message_id"
-                    f" WHERE k.mark = ? AND k.unit_id IN ({', '.join('?' * len(chunk))})"
-                    " AND (m.status IN ('accepted', 'submitted') OR (k.mark = 'close' AND m.status = 'confirmed'))",
-                    [mark, *chunk],
-                ))
+                out.update(
+                    r[0]
+                    for r in db.execute(
+                        f"SELECT k.unit_id FROM message_marks k JOIN messages m ON m.id = k.message_id"
+                        f" WHERE k.mark = ? AND k.unit_id IN ({', '.join('?' * len(chunk))})"
+                        " AND (m.status IN ('accepted', 'submitted') OR (k.mark = 'close' AND m.status = 'confirmed'))",
+                        [mark, *chunk],
+                    )
+                )
         return out
 
     def get(self, message_id: str) -> Message | None:
@@ -324,17 +354,22 @@ class SqliteOutbox:
         now = time.time()
         with self._tx() as db:
             db.execute(
-                "INSERT INTO transactions (tx_hash, relayer_nonce, raw, message_ids, status, created_at) VALUES (?, ?, ?, ?, 'sent', ?)",
+                "INSERT INTO transactions (tx_hash, relayer_nonce, raw, message_ids, status, created_at) VALUES "
+                "(?, ?, ?, ?, 'sent', ?)",
                 (tx.tx_hash, tx.relayer_nonce, tx.raw, json.dumps(tx.message_ids), now),
             )
             db.executemany(
-                "UPDATE messages SET status = 'submitted', tx_hash = ?, updated_at = ? WHERE id = ? AND status = 'accepted'",
+                "UPDATE messages SET status = 'submitted', tx_hash = ?, updated_at = ? WHERE id = ? AND status = "
+                "'accepted'",
                 [(tx.tx_hash, now, mid) for mid in tx.message_ids],
             )
 
     def unfinished_transactions(self) -> list[SentTransaction]:
         with self._tx(write=False) as db:
-            rows = db.execute("SELECT tx_hash, relayer_nonce, raw, message_ids FROM transactions WHERE status = 'sent' ORDER BY relayer_nonce").fetchall()
+            rows = db.execute(
+                "SELECT tx_hash, relayer_nonce, raw, message_ids FROM transactions WHERE status = 'sent' ORDER BY "
+                "relayer_nonce"
+            ).fetchall()
         return [SentTransaction(r[0], r[1], r[2], json.loads(r[3])) for r in rows]
 
     def confirm_transaction(self, tx_hash: str, block: int, follow_ups: Iterable[Message] = ()) -> None:
@@ -344,7 +379,8 @@ class SqliteOutbox:
         with self._tx() as db:
             db.execute("UPDATE transactions SET status = 'mined', block = ? WHERE tx_hash = ?", (block, tx_hash))
             db.execute(
-                "UPDATE messages SET status = 'confirmed', block = ?, updated_at = ? WHERE tx_hash = ? AND status = 'submitted'",
+                "UPDATE messages SET status = 'confirmed', block = ?, updated_at = ? WHERE tx_hash = ? AND status "
+                "= 'submitted'",
                 (block, now, tx_hash),
             )
             for m in follow_ups:
@@ -361,9 +397,20 @@ class SqliteOutbox:
     @staticmethod
     def _insert_own(db: sqlite3.Connection, m: Message, now: float) -> bool:
         cur = db.execute(
-            "INSERT INTO messages (id, kind, contract, signer, nonce, deadline, item_count, body, status, accepted_at, updated_at)"
+            "INSERT INTO messages (id, kind, contract, signer, nonce, deadline, item_count, body, status, "
+            "accepted_at, updated_at)"
             " VALUES (?, ?, 'gateway', ?, ?, ?, ?, ?, 'accepted', ?, ?) ON CONFLICT DO NOTHING",
-            (m.id, m.kind, m.signer, _fixed(m.nonce, NONCE_DIGITS), _fixed(m.deadline, DEADLINE_DIGITS), m.item_count, json.dumps(m.body), now, now),
+            (
+                m.id,
+                m.kind,
+                m.signer,
+                _fixed(m.nonce, NONCE_DIGITS),
+                _fixed(m.deadline, DEADLINE_DIGITS),
+                m.item_count,
+                json.dumps(m.body),
+                now,
+                now,
+            ),
         )
         return cur.rowcount == 1
 
@@ -375,7 +422,8 @@ class SqliteOutbox:
             db.execute("UPDATE transactions SET status = 'dropped' WHERE tx_hash = ?", (tx_hash,))
             if requeue:
                 db.execute(
-                    "UPDATE messages SET status = 'accepted', tx_hash = NULL, updated_at = ? WHERE tx_hash = ? AND status = 'submitted'",
+                    "UPDATE messages SET status = 'accepted', tx_hash = NULL, updated_at = ? WHERE tx_hash = ? "
+                    "AND status = 'submitted'",
                     (now, tx_hash),
                 )
 
@@ -384,7 +432,8 @@ class SqliteOutbox:
         ids = list(message_ids)
         with self._tx() as db:
             db.executemany(
-                "UPDATE messages SET status = 'failed', error = ?, updated_at = ? WHERE id = ? AND status IN ('accepted', 'submitted')",
+                "UPDATE messages SET status = 'failed', error = ?, updated_at = ? WHERE id = ? AND status IN "
+                "('accepted', 'submitted')",
                 [(reason, now, mid) for mid in ids],
             )
             db.executemany("DELETE FROM message_units WHERE message_id = ?", [(mid,) for mid in ids])
@@ -414,14 +463,20 @@ class SqliteOutbox:
                 db.execute("INSERT INTO outbox_deployment (id, deployment) VALUES (1, ?)", (key,))
                 return False
             old = row[0] if row else "unbound"
-            (unfinished,) = db.execute("SELECT COUNT(*) FROM messages WHERE status IN ('accepted', 'submitted')").fetchone()
+            (unfinished,) = db.execute(
+                "SELECT COUNT(*) FROM messages WHERE status IN ('accepted', 'submitted')"
+            ).fetchone()
             (sent,) = db.execute("SELECT COUNT(*) FROM transactions WHERE status = 'sent'").fetchone()
             if unfinished or sent:
                 raise OutboxNotDrained(
-                    f"the outbox holds {unfinished} messages and {sent} transactions not yet on-chain, signed for deployment {old}: "
-                    "run the gateway with that deployment's manifest until /readyz shows an empty queue, then switch manifests"
+                    f"the outbox holds {unfinished} messages and {sent} transactions not yet on-chain, signed for "
+                    f"deployment {old}: "
+                    "run the gateway with that deployment's manifest until /readyz shows an empty queue, then "
+                    "switch manifests"
                 )
-            tag = "@" + keccak(text=old).hex()[:16]  # the old deployment's messages keep their rows, under their own key
+            tag = (
+                "@" + keccak(text=old).hex()[:16]
+            )  # the old deployment's messages keep their rows, under their own key
             db.execute("UPDATE messages SET contract = contract || ? WHERE instr(contract, '@') = 0", (tag,))
             db.execute("UPDATE transactions SET status = 'archived'")
             # What those messages did to units (created, closed, packed) is about the old registry's

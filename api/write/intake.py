@@ -34,7 +34,6 @@ ACTION_STEP = {AggregationAction.ADD: BizStep.PACKING, AggregationAction.DELETE:
 Marks = list[tuple[bytes, str]]
 
 
-
 class SignedBody(Protocol):
     """A request body (api/write/schemas.py, a pydantic model): the signed message and its signature."""
 
@@ -52,7 +51,9 @@ def _gln(value: int | str, where: str) -> int:
 
 def _check_time(event_time: int, now: int, where: str) -> None:
     if event_time == 0 or event_time > now + MAX_CLOCK_SKEW:
-        raise ApiError(400, "invalid_event_time", f"{where}: eventTime {event_time} is zero or ahead of chain time {now}")
+        raise ApiError(
+            400, "invalid_event_time", f"{where}: eventTime {event_time} is zero or ahead of chain time {now}"
+        )
 
 
 def normalize(kind: str, body: SignedBody) -> dict[str, Any]:
@@ -86,7 +87,9 @@ def normalize(kind: str, body: SignedBody) -> dict[str, Any]:
 
 
 class Intake:
-    def __init__(self, reader: ChainReader, outbox: Outbox, min_deadline_margin: int, index: SqliteIndex | None = None) -> None:
+    def __init__(
+        self, reader: ChainReader, outbox: Outbox, min_deadline_margin: int, index: SqliteIndex | None = None
+    ) -> None:
         self.reader, self.outbox, self.margin = reader, outbox, min_deadline_margin
         self.index = index  # names the parcel a unit is already packed in (409 already_packed); None: not named
 
@@ -106,7 +109,9 @@ class Intake:
         signer = message[entry.kind.signer]
         now = self.reader.block_time()
         if message["deadline"] < now + self.margin:
-            raise ApiError(410, "expired", f"deadline {message['deadline']} is past or within {self.margin} s of chain time {now}")
+            raise ApiError(
+                410, "expired", f"deadline {message['deadline']} is past or within {self.margin} s of chain time {now}"
+            )
         self._check_signature(signer, digest, signature)
         # A check returns what the message does to units (created, closed, packed); the outbox records it.
         marks: Marks = entry.check(self, signer, message, now) or []
@@ -114,15 +119,33 @@ class Intake:
 
         chain_nonce = self.reader.nonce(entry.contract, signer)
         if message["nonce"] < chain_nonce:
-            raise ApiError(409, "nonce_used", f"nonce {message['nonce']} was used or cancelled; the signer's next nonce on-chain is {chain_nonce}", expected=chain_nonce)
+            raise ApiError(
+                409,
+                "nonce_used",
+                f"nonce {message['nonce']} was used or cancelled; the signer's next nonce on-chain is {chain_nonce}",
+                expected=chain_nonce,
+            )
         candidate = Message(
-            id=message_id, kind=kind, signer=signer, nonce=message["nonce"], deadline=message["deadline"],
-            item_count=len(entry.kind.items_of(message)), body={**message, "signature": body.signature},
-            status="accepted", tx_hash=None, block=None, error=None, accepted_at=0.0, updated_at=0.0,
+            id=message_id,
+            kind=kind,
+            signer=signer,
+            nonce=message["nonce"],
+            deadline=message["deadline"],
+            item_count=len(entry.kind.items_of(message)),
+            body={**message, "signature": body.signature},
+            status="accepted",
+            tx_hash=None,
+            block=None,
+            error=None,
+            accepted_at=0.0,
+            updated_at=0.0,
         )
         try:
             return self.outbox.accept(
-                candidate, chain_nonce, ["0x" + u.hex() for u in created], [("0x" + u.hex(), mark) for u, mark in marks if mark != "create"]
+                candidate,
+                chain_nonce,
+                ["0x" + u.hex() for u in created],
+                [("0x" + u.hex(), mark) for u, mark in marks if mark != "create"],
             )
         except NonceConflict as exc:
             raise ApiError(409, "nonce_conflict", str(exc), expected=exc.expected) from exc
@@ -132,7 +155,9 @@ class Intake:
     def _check_signature(self, signer: str, digest: bytes, signature: bytes) -> None:
         if self.reader.is_contract(signer):
             if not self.reader.erc1271_accepts(signer, digest, signature):
-                raise ApiError(401, "invalid_signature", f"the contract wallet {signer} does not accept this signature (ERC-1271)")
+                raise ApiError(
+                    401, "invalid_signature", f"the contract wallet {signer} does not accept this signature (ERC-1271)"
+                )
             return
         try:
             recovered = Account._recover_hash(digest, signature=signature)
@@ -148,19 +173,30 @@ class Intake:
         step, disposition = item["bizStep"], item["disposition"]
         if step not in BizStep._value2member_map_ or step in (BizStep.COMMISSIONING, BizStep.DECOMMISSIONING):
             raise ApiError(
-                400, "invalid_step",
-                f"{where}: bizStep {step} is not a step recorded here (commissioning has /v1/commissions, a brand's decommissioning /v1/decommissions; see /v1/eip712)",
+                400,
+                "invalid_step",
+                f"{where}: bizStep {step} is not a step recorded here (commissioning has /v1/commissions, a "
+                "brand's decommissioning /v1/decommissions; see /v1/eip712)",
             )
         if disposition not in Disposition._value2member_map_:
-            raise ApiError(400, "invalid_disposition", f"{where}: disposition {disposition} is unknown (see /v1/eip712)")
+            raise ApiError(
+                400, "invalid_disposition", f"{where}: disposition {disposition} is unknown (see /v1/eip712)"
+            )
         allowed = STEP_ROLES[BizStep(step)]
         if not roles & allowed:
-            raise ApiError(403, "role_not_allowed", f"{where}: {signer} holds roles {Role(roles)!r} on-chain; {BizStep(step).name.lower()} needs one of {allowed!r}")
+            raise ApiError(
+                403,
+                "role_not_allowed",
+                f"{where}: {signer} holds roles {Role(roles)!r} on-chain; {BizStep(step).name.lower()} needs one "
+                f"of {allowed!r}",
+            )
         partner = PARTNER_DISPOSITIONS.get(Disposition(disposition))
         if partner is not None and not roles & partner:
             raise ApiError(
-                403, "disposition_not_allowed",
-                f"{where}: only an accredited {str(partner.name).lower()} may sign disposition {Disposition(disposition).name.lower()}; {signer} holds {Role(roles)!r}",
+                403,
+                "disposition_not_allowed",
+                f"{where}: only an accredited {str(partner.name).lower()} may sign disposition "
+                f"{Disposition(disposition).name.lower()}; {signer} holds {Role(roles)!r}",
             )
         _check_time(item["eventTime"], now, where)
 
@@ -171,13 +207,25 @@ class Intake:
         records = self.reader.unit_states(ids)
         for i, unit in enumerate(ids):
             if not records.get(unit) and not self.outbox.is_pending_unit("0x" + unit.hex()):
-                raise ApiError(404, "unknown_unit", f"{where}[{i}]: unit 0x{unit.hex()} is not commissioned in this deployment's registry (nor packed, for a parcel)")
+                raise ApiError(
+                    404,
+                    "unknown_unit",
+                    f"{where}[{i}]: unit 0x{unit.hex()} is not commissioned in this deployment's registry (nor "
+                    "packed, for a parcel)",
+                )
         closing = self.outbox.marked(("0x" + u.hex() for u in ids), "close")
         for i, unit in enumerate(ids):
             if hashchain.is_closed(records.get(unit, 0)):
-                raise ApiError(409, "unit_closed", f"{where}[{i}]: 0x{unit.hex()} was donated, recycled, destroyed or decommissioned: its lifecycle is closed")
+                raise ApiError(
+                    409,
+                    "unit_closed",
+                    f"{where}[{i}]: 0x{unit.hex()} was donated, recycled, destroyed or decommissioned: its "
+                    "lifecycle is closed",
+                )
             if "0x" + unit.hex() in closing:
-                raise ApiError(409, "unit_closed", f"{where}[{i}]: a queued event closes 0x{unit.hex()}: it takes no later event")
+                raise ApiError(
+                    409, "unit_closed", f"{where}[{i}]: a queued event closes 0x{unit.hex()}: it takes no later event"
+                )
         return records
 
     def _check_EventBatch(self, signer: str, message: dict[str, Any], now: int) -> Marks:
@@ -190,12 +238,16 @@ class Intake:
         closed: set[bytes] = set()
         for i, (e, unit) in enumerate(zip(message["events"], units, strict=True)):
             if unit in closed:
-                raise ApiError(409, "unit_closed", f"events[{i}]: an earlier event of this message closes unit 0x{unit.hex()}")
+                raise ApiError(
+                    409, "unit_closed", f"events[{i}]: an earlier event of this message closes unit 0x{unit.hex()}"
+                )
             if closes(e["bizStep"], e["disposition"]):
                 closed.add(unit)
         self._check_parcels_empty(closed)
         units_closed = closed - self.reader.parcels_among(list(closed)) if closed else set()
-        self._check_may_close(signer, roles, {u: e for e, u in zip(message["events"], units, strict=True) if u in units_closed}, "events")
+        self._check_may_close(
+            signer, roles, {u: e for e, u in zip(message["events"], units, strict=True) if u in units_closed}, "events"
+        )
         return [(u, "close") for u in closed]
 
     def _check_may_close(self, signer: str, roles: int, closing: dict[bytes, dict[str, Any]], where: str) -> None:
@@ -210,12 +262,20 @@ class Intake:
         for unit, item in closing.items():
             parent = parents.get(unit, bytes(32))
             if int.from_bytes(parent, "big") or "0x" + unit.hex() in packing:
-                raise ApiError(409, "already_packed", f"{where}: unit 0x{unit.hex()} is in a parcel; unpack it before an event closes it", parcel="0x" + parent.hex())
+                raise ApiError(
+                    409,
+                    "already_packed",
+                    f"{where}: unit 0x{unit.hex()} is in a parcel; unpack it before an event closes it",
+                    parcel="0x" + parent.hex(),
+                )
             if not self.reader.may_close(unit, signer, roles, item["bizStep"], item["disposition"]):
                 raise ApiError(
-                    403, "closing_not_allowed",
-                    f"{where}: the escrow does not let {signer} close unit 0x{unit.hex()} with disposition {Disposition(item['disposition']).name.lower()} now: "
-                    "a brand decommissions only unlisted stock without an open order (/v1/decommissions); a partner closes only a returned unit "
+                    403,
+                    "closing_not_allowed",
+                    f"{where}: the escrow does not let {signer} close unit 0x{unit.hex()} with disposition "
+                    f"{Disposition(item['disposition']).name.lower()} now: "
+                    "a brand decommissions only unlisted stock without an open order (/v1/decommissions); a "
+                    "partner closes only a returned unit "
                     "whose settlement's grade terms send it there",
                 )
 
@@ -229,8 +289,10 @@ class Intake:
         for unit in closing:
             if sizes.get(unit) or "0x" + unit.hex() in filling:
                 raise ApiError(
-                    409, "parcel_not_empty",
-                    f"parcel 0x{unit.hex()} still holds {sizes.get(unit) or 'queued'} units: unpack them before an event closes it",
+                    409,
+                    "parcel_not_empty",
+                    f"parcel 0x{unit.hex()} still holds {sizes.get(unit) or 'queued'} units: unpack them before "
+                    "an event closes it",
                 )
 
     def _check_AggregationBatch(self, signer: str, message: dict[str, Any], now: int) -> Marks:
@@ -248,9 +310,19 @@ class Intake:
             self._check_step(signer, roles, a, now, where)
             expected = ACTION_STEP[AggregationAction(a["action"])]
             if a["bizStep"] != expected:
-                raise ApiError(400, "invalid_step", f"{where}: an {AggregationAction(a['action']).name} is bizStep {int(expected)} ({expected.name.lower()}), not {a['bizStep']}")
+                raise ApiError(
+                    400,
+                    "invalid_step",
+                    f"{where}: an {AggregationAction(a['action']).name} is bizStep {int(expected)} "
+                    f"({expected.name.lower()}), not {a['bizStep']}",
+                )
             if closes(a["bizStep"], a["disposition"]):
-                raise ApiError(400, "invalid_disposition", f"{where}: an aggregation may not close its units (disposition {Disposition(a['disposition']).name.lower()})")
+                raise ApiError(
+                    400,
+                    "invalid_disposition",
+                    f"{where}: an aggregation may not close its units (disposition "
+                    f"{Disposition(a['disposition']).name.lower()})",
+                )
             if not a["childIds"]:
                 raise ApiError(400, "empty_aggregation", f"{where}: an aggregation names at least one unit (childIds)")
             children += [bytes.fromhex(c[2:]) for c in a["childIds"]]
@@ -260,7 +332,9 @@ class Intake:
         closing = self.outbox.marked(("0x" + p.hex() for p in parcels), "close")
         for p in parcels:
             if hashchain.is_closed(records.get(p, 0)) or "0x" + p.hex() in closing:
-                raise ApiError(409, "unit_closed", f"parcel 0x{p.hex()}'s lifecycle is closed (or a queued event closes it)")
+                raise ApiError(
+                    409, "unit_closed", f"parcel 0x{p.hex()}'s lifecycle is closed (or a queued event closes it)"
+                )
         parent = self.reader.parents(children)
         queued_packs = self.outbox.marked(("0x" + c.hex() for c in children), "pack")
         marks: Marks = []
@@ -274,19 +348,33 @@ class Intake:
                     if int.from_bytes(parent.get(c, bytes(32)), "big"):
                         packed = parent[c]
                         raise ApiError(
-                            409, "already_packed", f"{where}: unit 0x{c.hex()} is in parcel 0x{packed.hex()} already; unpack it first",
-                            parcel="0x" + packed.hex(), sscc=self._sscc_of(packed),
+                            409,
+                            "already_packed",
+                            f"{where}: unit 0x{c.hex()} is in parcel 0x{packed.hex()} already; unpack it first",
+                            parcel="0x" + packed.hex(),
+                            sscc=self._sscc_of(packed),
                         )
                     if "0x" + c.hex() in queued_packs:
-                        raise ApiError(409, "already_packed", f"{where}: a queued packing puts unit 0x{c.hex()} in a parcel already")
+                        raise ApiError(
+                            409,
+                            "already_packed",
+                            f"{where}: a queued packing puts unit 0x{c.hex()} in a parcel already",
+                        )
                     parent[c] = parcel
                     marks += [(c, "pack"), (parcel, "fill")]
                 else:
                     if parent.get(c) != parcel:
-                        raise ApiError(409, "not_in_parcel", f"{where}: unit 0x{c.hex()} is not in parcel {a['sscc']:018d}")
+                        raise ApiError(
+                            409, "not_in_parcel", f"{where}: unit 0x{c.hex()} is not in parcel {a['sscc']:018d}"
+                        )
                     parent[c] = bytes(32)
             created = any(u == parcel and mark == "create" for u, mark in marks)
-            if a["action"] == AggregationAction.ADD and not records.get(parcel) and not created and not self.outbox.is_pending_unit("0x" + parcel.hex()):
+            if (
+                a["action"] == AggregationAction.ADD
+                and not records.get(parcel)
+                and not created
+                and not self.outbox.is_pending_unit("0x" + parcel.hex())
+            ):
                 marks.append((parcel, "create"))
         return list(dict.fromkeys(marks))
 
@@ -315,7 +403,9 @@ class Intake:
         seen: set[bytes] = set()
         for i, (u, unit) in enumerate(zip(message["units"], units, strict=True)):
             if unit in seen or unit in existing or self.outbox.is_pending_unit("0x" + unit.hex()):
-                raise ApiError(409, "unit_exists", f"units[{i}]: unit {u['gtin']:014d}/{u['serial']} is already commissioned")
+                raise ApiError(
+                    409, "unit_exists", f"units[{i}]: unit {u['gtin']:014d}/{u['serial']} is already commissioned"
+                )
             seen.add(unit)
         return [(u, "create") for u in units]
 
@@ -337,7 +427,10 @@ class Intake:
             disposition = u["disposition"]
             if disposition not in Disposition._value2member_map_ or Disposition(disposition) in PARTNER_DISPOSITIONS:
                 raise ApiError(
-                    400, "invalid_disposition", f"{where}: disposition {disposition} is not one a brand decommissions with (donated and recycled are its partners' receipts)"
+                    400,
+                    "invalid_disposition",
+                    f"{where}: disposition {disposition} is not one a brand decommissions with (donated and "
+                    "recycled are its partners' receipts)",
                 )
             _check_time(u["eventTime"], now, where)
             units.append(gs1.unit_id(u["gtin"], u["serial"]))
@@ -345,7 +438,13 @@ class Intake:
             raise ApiError(409, "unit_closed", "a unit appears twice: the first decommissioning closes it")
         self._open_units(units, "units")
         self._check_may_close(
-            signer, roles, {unit: {"bizStep": BizStep.DECOMMISSIONING, "disposition": u["disposition"]} for unit, u in zip(units, message["units"], strict=True)}, "units"
+            signer,
+            roles,
+            {
+                unit: {"bizStep": BizStep.DECOMMISSIONING, "disposition": u["disposition"]}
+                for unit, u in zip(units, message["units"], strict=True)
+            },
+            "units",
         )
         return [(u, "close") for u in units]
 
@@ -358,57 +457,91 @@ class Intake:
         if message["grade"] not in (Grade.A, Grade.B, Grade.C):
             raise ApiError(400, "invalid_grade", f"grade {message['grade']} is not 1 (A), 2 (B) or 3 (C)")
         if message["facts"] > Facts.ALL:
-            raise ApiError(400, "invalid_facts", f"facts {message['facts']} has bits beyond SEAL_INTACT|PACKAGING_INTACT|USED|DEFECTIVE")
+            raise ApiError(
+                400,
+                "invalid_facts",
+                f"facts {message['facts']} has bits beyond SEAL_INTACT|PACKAGING_INTACT|USED|DEFECTIVE",
+            )
         order_id = message["orderId"]
         order = self._existing_order(order_id)
         status = order.status
         refunded = status == OrderStatus.REFUNDED and order.grade == Grade.NONE  # paid before any inspection
         if status not in INSPECTABLE or (status == OrderStatus.REFUNDED and not refunded):
-            raise ApiError(409, "order_not_returned", f"order {order_id} is not awaiting inspection (status {status:d})")
-        if status == OrderStatus.SECOND_INSPECTION and organization == self.reader.first_inspection_organization(order_id):
             raise ApiError(
-                403, "inspector_not_independent",
-                f"{signer} belongs to the organisation (GLN {organization}) whose inspector gave order {order_id}'s first opinion: the second comes from another house",
+                409, "order_not_returned", f"order {order_id} is not awaiting inspection (status {status:d})"
+            )
+        if status == OrderStatus.SECOND_INSPECTION and organization == self.reader.first_inspection_organization(
+            order_id
+        ):
+            raise ApiError(
+                403,
+                "inspector_not_independent",
+                f"{signer} belongs to the organisation (GLN {organization}) whose inspector gave order "
+                f"{order_id}'s first opinion: the second comes from another house",
             )
         for party, whose in ((order.merchant, "merchant"), (order.buyer, "buyer")):
             if signer == party or organization == self.reader.actor(party)[1]:
                 raise ApiError(
-                    403, "inspector_not_independent",
-                    f"{signer} is the {whose} or belongs to the {whose}'s organisation (GLN {organization}) and may not grade this return",
+                    403,
+                    "inspector_not_independent",
+                    f"{signer} is the {whose} or belongs to the {whose}'s organisation (GLN {organization}) and "
+                    "may not grade this return",
                 )
         if not refunded:  # the SLA protects a refund; a refunded order's fate may be decided late
             received = self.reader.return_received_at(order_id)
             if received == 0:
-                raise ApiError(409, "not_returned", f"order {order_id}'s unit has no receiving scan under its RMA since the return request")
+                raise ApiError(
+                    409,
+                    "not_returned",
+                    f"order {order_id}'s unit has no receiving scan under its RMA since the return request",
+                )
             sla_end = received + self.reader.policy(order.market, order.policy_version).inspection_sla
             if now > sla_end:
-                raise ApiError(409, "sla_elapsed", f"order {order_id}'s inspection SLA ended at {sla_end}; the buyer may claim the uninspected refund")
+                raise ApiError(
+                    409,
+                    "sla_elapsed",
+                    f"order {order_id}'s inspection SLA ended at {sla_end}; the buyer may claim the uninspected refund",
+                )
         # After a refund on receipt (or when the escrow releases it first, in the same transaction)
         # the inspection only decides the unit's fate, and its grade must be the one the facts give.
-        disposition_only = refunded or (status == OrderStatus.RETURN_REQUESTED and refund_on_receipt.releasable(self.reader, order_id, order)[0])
+        disposition_only = refunded or (
+            status == OrderStatus.RETURN_REQUESTED and refund_on_receipt.releasable(self.reader, order_id, order)[0]
+        )
         if disposition_only:
             derived = self.reader.derive_grade(order.market, order.policy_version, message["facts"])
             if message["grade"] != derived:
                 raise ApiError(
-                    409, "grade_mismatch",
-                    f"order {order_id} was refunded before its inspection: the inspection must claim grade {Grade(derived).name}, the grade its facts give",
+                    409,
+                    "grade_mismatch",
+                    f"order {order_id} was refunded before its inspection: the inspection must claim grade "
+                    f"{Grade(derived).name}, the grade its facts give",
                 )
 
     def _check_ReturnRequest(self, signer: str, message: dict[str, Any], now: int) -> None:
         if message["reason"] > max(ReturnReason):
-            raise ApiError(400, "invalid_reason", f"reason {message['reason']} is not a ReturnReason (0-{max(ReturnReason):d})")
+            raise ApiError(
+                400, "invalid_reason", f"reason {message['reason']} is not a ReturnReason (0-{max(ReturnReason):d})"
+            )
         if message["remedy"] not in tuple(Remedy):
-            raise ApiError(400, "invalid_remedy", f"remedy {message['remedy']} is not 0 (refund) or 1 (exchange voucher)")
+            raise ApiError(
+                400, "invalid_remedy", f"remedy {message['remedy']} is not 0 (refund) or 1 (exchange voucher)"
+            )
         order, policy = self._check_returnable(signer, message["orderId"], now)
         if message["remedy"] == Remedy.EXCHANGE and not policy.exchange_offered:
             raise ApiError(
-                403, "exchange_not_offered",
-                f"order {message['orderId']}'s market policy does not offer an exchange voucher; request a refund (remedy 0)",
+                403,
+                "exchange_not_offered",
+                f"order {message['orderId']}'s market policy does not offer an exchange voucher; request a refund "
+                "(remedy 0)",
             )
 
     def _check_DefectClaim(self, signer: str, message: dict[str, Any], now: int) -> None:
         if int(message["evidence"], 16) == 0:
-            raise ApiError(400, "evidence_required", "a defect claim needs evidence: the digest of a photo or video (POST /v1/evidence)")
+            raise ApiError(
+                400,
+                "evidence_required",
+                "a defect claim needs evidence: the digest of a photo or video (POST /v1/evidence)",
+            )
         self._check_returnable(signer, message["orderId"], now)
 
     def _check_returnable(self, buyer: str, order_id: int, now: int) -> tuple[Order, Policy]:
@@ -418,7 +551,9 @@ class Intake:
         if order.buyer != buyer:
             raise ApiError(403, "not_buyer", f"order {order_id} was bought by another account")
         if order.status != OrderStatus.ACTIVE:
-            raise ApiError(409, "order_not_active", f"order {order_id} cannot be returned or claimed in status {order.status:d}")
+            raise ApiError(
+                409, "order_not_active", f"order {order_id} cannot be returned or claimed in status {order.status:d}"
+            )
         closes_at = self.reader.return_window_closes(order_id)
         if closes_at == 0:
             raise ApiError(409, "not_delivered", f"order {order_id} has no delivery scan yet")

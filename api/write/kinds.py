@@ -41,12 +41,8 @@ class MessageKind:
     route: str  # the route's name (its OpenAPI operationId stem)
     body: type[BaseModel]
     call: str  # the function of `kind.contract` the relayer calls
-    batches: (
-        bool  # consecutive messages of the kind go in one call, as a list; else one per transaction
-    )
-    gas_per_item: (
-        int | None
-    )  # the gas bound per item that spares a simulation; None: estimated each time
+    batches: bool  # consecutive messages of the kind go in one call, as a list; else one per transaction
+    gas_per_item: int | None  # the gas bound per item that spares a simulation; None: estimated each time
     follows_up: bool  # confirming it may make an order's refund on receipt releasable
     check: Check
 

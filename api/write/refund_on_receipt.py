@@ -38,14 +38,29 @@ NO_DEADLINE = 2**62
 
 
 def message_id(chain: Chain, order_id: int) -> str:
-    return "0x" + keccak(encode(["string", "uint256", "address", "uint256"], [KIND, chain.chain_id, chain.escrow.address, order_id])).hex()
+    return (
+        "0x"
+        + keccak(
+            encode(["string", "uint256", "address", "uint256"], [KIND, chain.chain_id, chain.escrow.address, order_id])
+        ).hex()
+    )
 
 
 def message(chain: Chain, order_id: int) -> Message:
     return Message(
-        id=message_id(chain, order_id), kind=KIND, signer=chain.escrow.address, nonce=order_id, deadline=NO_DEADLINE,
-        item_count=1, body={"orderId": order_id}, status="accepted", tx_hash=None, block=None, error=None,
-        accepted_at=0.0, updated_at=0.0,
+        id=message_id(chain, order_id),
+        kind=KIND,
+        signer=chain.escrow.address,
+        nonce=order_id,
+        deadline=NO_DEADLINE,
+        item_count=1,
+        body={"orderId": order_id},
+        status="accepted",
+        tx_hash=None,
+        block=None,
+        error=None,
+        accepted_at=0.0,
+        updated_at=0.0,
     )
 
 
@@ -69,16 +84,31 @@ def releasable(reader: ChainReader, order_id: int, order: Order | None = None) -
         return False, "no_refund_on_return", f"the policy of order {order_id}'s market does not refund on receipt"
     received = reader.return_received_at(order_id)  # the escrow's time of the scan (relay delay, after the request)
     if received == 0:
-        return False, "not_returned", f"order {order_id}'s unit has no receiving scan under its RMA since the return request"
+        return (
+            False,
+            "not_returned",
+            f"order {order_id}'s unit has no receiving scan under its RMA since the return request",
+        )
     registry = chain.registry.functions
-    _, location, organization, _ = registry.milestone(order.unit_id, rma_of(chain, order_id), Milestone.RETURN_RECEIVED).call()
+    _, location, organization, _ = registry.milestone(
+        order.unit_id, rma_of(chain, order_id), Milestone.RETURN_RECEIVED
+    ).call()
     sla_end = received + policy.inspection_sla
     if reader.block_time() > sla_end:
-        return False, "sla_elapsed", f"order {order_id}'s inspection SLA ended at {sla_end}: the refund is no longer released on receipt"
+        return (
+            False,
+            "sla_elapsed",
+            f"order {order_id}'s inspection SLA ended at {sla_end}: the refund is no longer released on receipt",
+        )
     if not registry.returnCenterAccredited(int(location), int(organization), order.market).call():
-        return False, "center_not_accredited", (
-            f"the receiving scan at GLN {int(location):013d} (organisation {int(organization):013d}) is not at a return center "
-            f"accredited for order {order_id}'s market"
+        return (
+            False,
+            "center_not_accredited",
+            (
+                f"the receiving scan at GLN {int(location):013d} (organisation {int(organization):013d}) is not "
+                "at a return center "
+                f"accredited for order {order_id}'s market"
+            ),
         )
     return True, "", ""
 
@@ -110,4 +140,3 @@ def candidates(reader: ChainReader, confirmed: list[Message]) -> list[Message]:
             if order_id and "0x" + rma_of(chain, order_id).hex() in scans[unit]:
                 orders.append(order_id)
     return [message(chain, o) for o in dict.fromkeys(orders) if releasable(reader, o)[0]]
-

@@ -5,8 +5,9 @@ Registry messages go out in acceptance order, consecutive ones of a kind in one 
 messages go one per transaction. The intake checked every message, so registry calls are sent
 without a simulation; escrow calls, and any group whose transaction reverted, are simulated
 first, and a message the chain refuses is failed with the contract's own error while the rest
-go on. Each transaction is signed and stored in the outbox, and only then broadcast. After a crash or an outage, stored transactions are
-re-broadcast byte for byte or settled from their receipts before anything new is sent.
+go on. Each transaction is signed and stored in the outbox, and only then broadcast. After a
+crash or an outage, stored transactions are re-broadcast byte for byte or settled from their
+receipts before anything new is sent.
 """
 
 from __future__ import annotations
@@ -74,8 +75,15 @@ class Relayer(Worker):
     name = "relayer"
 
     def __init__(
-        self, *, chain: Chain, outbox: Outbox, private_key: str, batch_max_events: int, interval: float,
-        pause_before_broadcast: float = 0.0, reader: ChainReader | None = None,
+        self,
+        *,
+        chain: Chain,
+        outbox: Outbox,
+        private_key: str,
+        batch_max_events: int,
+        interval: float,
+        pause_before_broadcast: float = 0.0,
+        reader: ChainReader | None = None,
     ) -> None:
         super().__init__(interval)
         self.chain, self.outbox = chain, outbox
@@ -84,14 +92,20 @@ class Relayer(Worker):
         self.account = Account.from_key(private_key)
         self.batch_max_events = batch_max_events
         # ReturnPolicies' errors too: the escrow's calls into it revert with them.
-        self.decoder = RevertDecoder([chain.registry.abi, chain.escrow.abi, chain.points.abi, chain.desk.abi, chain.policies.abi])
+        self.decoder = RevertDecoder(
+            [chain.registry.abi, chain.escrow.abi, chain.points.abi, chain.desk.abi, chain.policies.abi]
+        )
         self._abi: dict[str, tuple[ChecksumAddress, bytes, list[str]]] = {}
         for kind, (contract_name, fn_name, _) in TARGETS.items():
             contract = getattr(chain, contract_name)
             if contract is None:  # no ReissueDesk in the manifest: its messages cannot be accepted
                 continue
             fn = next(f for f in contract.abi if f.get("type") == "function" and f["name"] == fn_name)
-            self._abi[kind] = (contract.address, function_abi_to_4byte_selector(fn), [abi_type(i) for i in fn["inputs"]])
+            self._abi[kind] = (
+                contract.address,
+                function_abi_to_4byte_selector(fn),
+                [abi_type(i) for i in fn["inputs"]],
+            )
         self._nonce: int | None = None
         # Messages whose transaction reverted: they are simulated (and the bad ones failed) next time.
         self._suspects: set[str] = set()
@@ -206,7 +220,13 @@ class Relayer(Worker):
     def _send(self, group: list[Message], gas: int) -> None:
         w3 = self.chain.w3
         nonce = self._next_nonce()
-        tx = {**self._call(group), "nonce": nonce, "gas": gas, "gasPrice": w3.eth.gas_price, "chainId": self.chain.chain_id}
+        tx = {
+            **self._call(group),
+            "nonce": nonce,
+            "gas": gas,
+            "gasPrice": w3.eth.gas_price,
+            "chainId": self.chain.chain_id,
+        }
         del tx["from"]
         signed = self.account.sign_transaction(tx)
         tx_hash = "0x" + bytes(signed.hash).hex()
@@ -233,7 +253,9 @@ class Relayer(Worker):
     def _await(self, tx_hash: str, message_ids: list[str], timeout: float = 60.0) -> bool:
         """Waits for the receipt and settles the transaction. False if none came in time."""
         try:
-            receipt = self.chain.w3.eth.wait_for_transaction_receipt(HexStr(tx_hash), timeout=timeout, poll_latency=0.02)
+            receipt = self.chain.w3.eth.wait_for_transaction_receipt(
+                HexStr(tx_hash), timeout=timeout, poll_latency=0.02
+            )
         except TimeExhausted:
             return False
         if receipt["status"] == 1:
@@ -275,15 +297,23 @@ class Relayer(Worker):
         releases its receiving scans or return requests call for. Those are read at the latest
         block, and any failure to read them confirms the transaction without follow-ups: a
         confirmation is never held back by them (the manual endpoint can still release)."""
-        confirmed = [m for m in (self.outbox.get(mid) for mid in message_ids) if m is not None and m.kind in FOLLOW_UP_KINDS]
+        confirmed = [
+            m for m in (self.outbox.get(mid) for mid in message_ids) if m is not None and m.kind in FOLLOW_UP_KINDS
+        ]
         follow_ups: list[Message] = []
         if confirmed:
             try:
                 follow_ups = refund_on_receipt.candidates(self.reader, confirmed)
             except Exception:  # noqa: BLE001 — a node error, a pruned state, a bug: log it, confirm anyway
-                log.exception("transaction %s: refund-on-receipt follow-ups not checked; confirming without them", tx_hash)
+                log.exception(
+                    "transaction %s: refund-on-receipt follow-ups not checked; confirming without them", tx_hash
+                )
         for m in follow_ups:
-            log.info("return received at an accredited return center: releasing order %s's refund (message %s)", m.body["orderId"], m.id)
+            log.info(
+                "return received at an accredited return center: releasing order %s's refund (message %s)",
+                m.body["orderId"],
+                m.id,
+            )
         self.outbox.confirm_transaction(tx_hash, block, follow_ups)
 
     @property

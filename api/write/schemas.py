@@ -58,7 +58,8 @@ class _Strict(BaseModel):
 
 
 class _Observation(_Strict):
-    """What every signed scan states besides its object: step, disposition, where, when, evidence, business transaction."""
+    """What every signed scan states besides its object: step, disposition, where, when, evidence, business
+    transaction."""
 
     bizStep: Uint8
     disposition: Uint8
@@ -101,7 +102,13 @@ class InspectionIn(_Strict):
     orderId: OrderId
     facts: Uint8
     grade: Uint8
-    diminishedValue: Annotated[Uint96, Field(description="diminished value of a used unit in the order currency's base units (the policy caps what counts)")] = 0
+    diminishedValue: Annotated[
+        Uint96,
+        Field(
+            description="diminished value of a used unit in the order currency's base units (the policy caps what "
+            "counts)"
+        ),
+    ] = 0
     evidence: Hex32 = ZERO32
     nonce: Nonce
     deadline: Uint64
@@ -112,7 +119,9 @@ class ReturnRequestIn(_Strict):
     buyer: Address
     orderId: OrderId
     reason: Uint8
-    remedy: Annotated[Uint8, Field(description="0 refund, 1 exchange voucher (only if the market's policy offers it)")] = 0
+    remedy: Annotated[
+        Uint8, Field(description="0 refund, 1 exchange voucher (only if the market's policy offers it)")
+    ] = 0
     nonce: Nonce
     deadline: Uint64
     signature: Signature
@@ -121,7 +130,9 @@ class ReturnRequestIn(_Strict):
 class DefectClaimIn(_Strict):
     buyer: Address
     orderId: OrderId
-    evidence: Annotated[Hex32, Field(description="SHA-256 digest inside the CIDv1 of the photo or video (POST /v1/evidence); not zero")]
+    evidence: Annotated[
+        Hex32, Field(description="SHA-256 digest inside the CIDv1 of the photo or video (POST /v1/evidence); not zero")
+    ]
     nonce: Nonce
     deadline: Uint64
     signature: Signature
@@ -145,7 +156,9 @@ class DecommissionBatchIn(_Strict):
 
 
 class AggregationIn(_Observation):
-    sscc: Annotated[Uint64 | str, Field(description="SSCC (AI 00): 18 digits with a GS1 check digit (string or integer)")]
+    sscc: Annotated[
+        Uint64 | str, Field(description="SSCC (AI 00): 18 digits with a GS1 check digit (string or integer)")
+    ]
     # Empty lists pass the schema so that the intake answers the contract's rule (400 empty_aggregation).
     childIds: list[Hex32] = Field(max_length=1000)
     action: Annotated[Uint8, Field(description="1 ADD (pack), 2 DELETE (unpack)")]

@@ -26,11 +26,54 @@ returntrace.vocab.
 """
 
 from .abi import AbiMismatch, AbiStruct
-from .enums import ENUMS, Facts, Grade, OrderStatus, PolicyViolation, Remedy, ReturnReason, SettlementPath, UnitDisposition
-from .structs import BPS, STRUCTS, Currency, GradeTerms, Law, Listing, ListingTerms, Order, OrderTerms, Policy, Reissue, Settlement
+from .enums import (
+    ENUMS,
+    Facts,
+    Grade,
+    OrderStatus,
+    PolicyViolation,
+    Remedy,
+    ReturnReason,
+    SettlementPath,
+    UnitDisposition,
+)
+from .structs import (
+    BPS,
+    STRUCTS,
+    Currency,
+    GradeTerms,
+    Law,
+    Listing,
+    ListingTerms,
+    Order,
+    OrderTerms,
+    Policy,
+    Reissue,
+    Settlement,
+)
 
 __all__ = [
-    "BPS", "ENUMS", "STRUCTS", "AbiMismatch", "AbiStruct", "Currency", "Facts", "Grade", "GradeTerms", "Law", "Listing",
-    "ListingTerms", "Order", "OrderStatus", "OrderTerms", "Policy", "PolicyViolation", "Reissue", "Remedy", "ReturnReason",
-    "Settlement", "SettlementPath", "UnitDisposition",
+    "BPS",
+    "ENUMS",
+    "STRUCTS",
+    "AbiMismatch",
+    "AbiStruct",
+    "Currency",
+    "Facts",
+    "Grade",
+    "GradeTerms",
+    "Law",
+    "Listing",
+    "ListingTerms",
+    "Order",
+    "OrderStatus",
+    "OrderTerms",
+    "Policy",
+    "PolicyViolation",
+    "Reissue",
+    "Remedy",
+    "ReturnReason",
+    "Settlement",
+    "SettlementPath",
+    "UnitDisposition",
 ]

@@ -64,7 +64,9 @@ class AbiStruct:
             if params is None:
                 raise AbiMismatch(f"the ABI has no struct {cls.SOLIDITY} ({cls.__name__})")
             if len(value) != len(params["components"]):
-                raise AbiMismatch(f"{cls.SOLIDITY} has {len(params['components'])} components in the ABI, the value {len(value)}")
+                raise AbiMismatch(
+                    f"{cls.SOLIDITY} has {len(params['components'])} components in the ABI, the value {len(value)}"
+                )
             value = named_value(params, value)
         return _build(cls, value)
 
@@ -135,7 +137,9 @@ def _fail(where: str, value: Any) -> Any:
 # ---------------------------------------------------------------- an ABI's structs, by Solidity name
 
 _lock = threading.Lock()
-_index: dict[int, tuple[Abi, dict[str, dict[str, Any]]]] = {}  # id(abi) -> (abi, structs); the ABI is held, so its id stays its own
+_index: dict[
+    int, tuple[Abi, dict[str, dict[str, Any]]]
+] = {}  # id(abi) -> (abi, structs); the ABI is held, so its id stays its own
 
 
 def _struct_params(abi: Abi) -> dict[str, dict[str, Any]]:

@@ -135,7 +135,12 @@ class Facts:
     DEFECTIVE = 8
     ALL = 15  # the contracts refuse any other bit (ReturnEscrowInvalidFacts)
 
-    NAMES = ((SEAL_INTACT, "seal_intact"), (PACKAGING_INTACT, "packaging_intact"), (USED, "used"), (DEFECTIVE, "defective"))
+    NAMES = (
+        (SEAL_INTACT, "seal_intact"),
+        (PACKAGING_INTACT, "packaging_intact"),
+        (USED, "used"),
+        (DEFECTIVE, "defective"),
+    )
 
     @classmethod
     def names(cls, bits: int | None) -> list[str]:

@@ -66,7 +66,9 @@ class Breakdown:
     merchant_amount: int = 0  # cash credited to the merchant
     grade: int = Grade.NONE  # the grade settled on (none: no inspection decided it)
     statutory: bool = False  # the law, not the grade terms, decided the price's refund
-    disposition: int | None = None  # the grade terms' fate of the unit (IReturnPolicies.Disposition), when a grade decided
+    disposition: int | None = (
+        None  # the grade terms' fate of the unit (IReturnPolicies.Disposition), when a grade decided
+    )
 
     @property
     def deductions(self) -> tuple[Deduction, ...]:
@@ -92,7 +94,14 @@ class Breakdown:
         (the voucher within the points); no part is negative."""
         if self.kind in (COMPLETED, CANCELLED):
             return self.refund + self.merchant_amount == self.price + self.delivery_fee
-        if min(self.price - self.price_refunded - self.diminished, self.delivery_fee - self.delivery_refunded, self.value) < 0:
+        if (
+            min(
+                self.price - self.price_refunded - self.diminished,
+                self.delivery_fee - self.delivery_refunded,
+                self.value,
+            )
+            < 0
+        ):
             return False
         paid = self.voucher - self.exchange_bonus if self.voucher else self.refund
         return (
@@ -118,10 +127,19 @@ def from_event(name: str, args: Mapping[str, Any], price: int, delivery_fee: int
     # index) must still make a Breakdown, which then shows as not consistent.
     s, path, grade = args["settlement"], int(args["path"]), int(args["grade"])
     return Breakdown(
-        kind=PATHS[path] if path < len(PATHS) else str(path), price=price, delivery_fee=delivery_fee,
-        price_refunded=int(s["priceRefunded"]), delivery_refunded=int(s["deliveryRefunded"]),
-        shipping_deducted=int(s["shippingDeducted"]), diminished=int(s["diminished"]), refund=int(s["refund"]),
-        points=int(s["points"]), voucher=int(s["voucher"]), exchange_bonus=int(s["bonus"]),
-        merchant_amount=int(s["merchantAmount"]), grade=grade, statutory=bool(s["statutory"]),
+        kind=PATHS[path] if path < len(PATHS) else str(path),
+        price=price,
+        delivery_fee=delivery_fee,
+        price_refunded=int(s["priceRefunded"]),
+        delivery_refunded=int(s["deliveryRefunded"]),
+        shipping_deducted=int(s["shippingDeducted"]),
+        diminished=int(s["diminished"]),
+        refund=int(s["refund"]),
+        points=int(s["points"]),
+        voucher=int(s["voucher"]),
+        exchange_bonus=int(s["bonus"]),
+        merchant_amount=int(s["merchantAmount"]),
+        grade=grade,
+        statutory=bool(s["statutory"]),
         disposition=int(s["disposition"]) if grade else None,
     )

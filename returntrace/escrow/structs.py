@@ -33,8 +33,13 @@ class Listing(AbiStruct):
     def terms(self) -> ListingTerms:
         """What a buyer commits to when buying this listing (IReturnEscrow.ListingTerms)."""
         return ListingTerms(
-            market=self.market, policy_version=self.policy_version, currency=self.currency, price=self.price,
-            delivery_fee=self.delivery_fee, return_shipping_fee=self.return_shipping_fee, class_flags=self.class_flags,
+            market=self.market,
+            policy_version=self.policy_version,
+            currency=self.currency,
+            price=self.price,
+            delivery_fee=self.delivery_fee,
+            return_shipping_fee=self.return_shipping_fee,
+            class_flags=self.class_flags,
         )
 
 
@@ -217,5 +222,6 @@ class Reissue(AbiStruct):
 # name. The other structs there are EIP-712 messages (returntrace.eip712.TYPES: ReturnRequest,
 # Inspection, DefectClaim).
 STRUCTS: dict[str, type[AbiStruct]] = {
-    cls.SOLIDITY: cls for cls in (Listing, ListingTerms, Order, Law, GradeTerms, Policy, Currency, OrderTerms, Settlement, Reissue)
+    cls.SOLIDITY: cls
+    for cls in (Listing, ListingTerms, Order, Law, GradeTerms, Policy, Currency, OrderTerms, Settlement, Reissue)
 }

@@ -19,7 +19,16 @@ One module per concern; everything is importable from `returntrace.history`:
 
 from __future__ import annotations
 
-from .from_logs import chains_of, collect, fetch, fetch_parcel, parcel_history, parcel_records, roles_over_time, unit_ids
+from .from_logs import (
+    chains_of,
+    collect,
+    fetch,
+    fetch_parcel,
+    parcel_history,
+    parcel_records,
+    roles_over_time,
+    unit_ids,
+)
 from .parcels import merged_timeline, parcel_contents, parcel_windows, via_parcels
 from .records import ZERO32, LifecycleRecord, RecordReader, chain_records, from_log, lifecycle_struct_hash
 from .state import read_parcel_sizes, read_parents, read_records, read_words
@@ -27,8 +36,34 @@ from .timeline import Roles, timeline_entry
 from .verify import ParcelHistory, UnitCheck, UnitHistory, integrity_report, mismatch_reason, parcel_history_of
 
 __all__ = [
-    "ZERO32", "LifecycleRecord", "ParcelHistory", "RecordReader", "Roles", "UnitCheck", "UnitHistory", "chain_records", "chains_of",
-    "collect", "fetch", "fetch_parcel", "from_log", "integrity_report", "lifecycle_struct_hash", "merged_timeline", "mismatch_reason",
-    "parcel_contents", "parcel_history", "parcel_history_of", "parcel_records", "parcel_windows", "read_parcel_sizes", "read_parents",
-    "read_records", "read_words", "roles_over_time", "timeline_entry", "unit_ids", "via_parcels",
+    "ZERO32",
+    "LifecycleRecord",
+    "ParcelHistory",
+    "RecordReader",
+    "Roles",
+    "UnitCheck",
+    "UnitHistory",
+    "chain_records",
+    "chains_of",
+    "collect",
+    "fetch",
+    "fetch_parcel",
+    "from_log",
+    "integrity_report",
+    "lifecycle_struct_hash",
+    "merged_timeline",
+    "mismatch_reason",
+    "parcel_contents",
+    "parcel_history",
+    "parcel_history_of",
+    "parcel_records",
+    "parcel_windows",
+    "read_parcel_sizes",
+    "read_parents",
+    "read_records",
+    "read_words",
+    "roles_over_time",
+    "timeline_entry",
+    "unit_ids",
+    "via_parcels",
 ]

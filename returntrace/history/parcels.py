@@ -7,7 +7,9 @@ from ..vocab import AggregationAction
 from .records import LifecycleRecord
 
 
-def parcel_windows(records: list[LifecycleRecord], parcels: dict[bytes, list[LifecycleRecord]]) -> list[tuple[int, int | None, list[LifecycleRecord]]]:
+def parcel_windows(
+    records: list[LifecycleRecord], parcels: dict[bytes, list[LifecycleRecord]]
+) -> list[tuple[int, int | None, list[LifecycleRecord]]]:
     """When the unit whose chain `records` is was packed, decided by chain positions only (what the
     hash chains prove, not where the logs say they are): for each stay in a parcel, the index of its
     ADD link in `records`, the index of its DELETE link (None while still packed), and the parcel's
@@ -23,7 +25,11 @@ def parcel_windows(records: list[LifecycleRecord], parcels: dict[bytes, list[Lif
         chain = parcels.get(parcel, [])
         hashes = [r.struct_hash() if r.kind == "aggregation" else None for r in chain]
         first = next((i for i, h in enumerate(hashes) if h == start_hash), None)
-        last = None if end_hash is None or first is None else next((i for i in range(first + 1, len(chain)) if hashes[i] == end_hash), None)
+        last = (
+            None
+            if end_hash is None or first is None
+            else next((i for i in range(first + 1, len(chain)) if hashes[i] == end_hash), None)
+        )
         if first is None or (end_hash is not None and last is None):
             events: list[LifecycleRecord] = []
         else:
@@ -49,7 +55,9 @@ def via_parcels(records: list[LifecycleRecord], parcels: dict[bytes, list[Lifecy
     return [r for _, _, events in parcel_windows(records, parcels) for r in events]
 
 
-def merged_timeline(records: list[LifecycleRecord], parcels: dict[bytes, list[LifecycleRecord]]) -> list[LifecycleRecord]:
+def merged_timeline(
+    records: list[LifecycleRecord], parcels: dict[bytes, list[LifecycleRecord]]
+) -> list[LifecycleRecord]:
     """The unit's own links in its chain's order with each parcel stay's events after its ADD link,
     in the parcel chain's order. Only where the unit has own links inside a stay (scanned on its
     own while packed) do the log positions interleave the two chains, each keeping its own order."""

@@ -60,21 +60,49 @@ class LifecycleRecord:
         if self.kind == "commission":
             return eip712.struct_hash(
                 "Commission",
-                {"gtin": self.gtin, "serial": self.serial, "location": self.location, "eventTime": self.event_time, "evidence": self.evidence},
+                {
+                    "gtin": self.gtin,
+                    "serial": self.serial,
+                    "location": self.location,
+                    "eventTime": self.event_time,
+                    "evidence": self.evidence,
+                },
             )
         if self.kind == "aggregation":
             return eip712.struct_hash(
                 "Aggregation",
                 {
-                    "sscc": self.sscc, "childIds": list(self.child_ids), "action": self.action, "bizStep": self.biz_step,
-                    "disposition": self.disposition, "location": self.location, "eventTime": self.event_time,
-                    "evidence": self.evidence, "bizTransaction": self.biz_transaction,
+                    "sscc": self.sscc,
+                    "childIds": list(self.child_ids),
+                    "action": self.action,
+                    "bizStep": self.biz_step,
+                    "disposition": self.disposition,
+                    "location": self.location,
+                    "eventTime": self.event_time,
+                    "evidence": self.evidence,
+                    "bizTransaction": self.biz_transaction,
                 },
             )
-        return lifecycle_struct_hash(self.unit_id, self.biz_step, self.disposition, self.location, self.event_time, self.evidence, self.biz_transaction)
+        return lifecycle_struct_hash(
+            self.unit_id,
+            self.biz_step,
+            self.disposition,
+            self.location,
+            self.event_time,
+            self.evidence,
+            self.biz_transaction,
+        )
 
 
-def lifecycle_struct_hash(unit_id: bytes, biz_step: int, disposition: int, location: int, event_time: int, evidence: bytes, biz_transaction: bytes) -> bytes:
+def lifecycle_struct_hash(
+    unit_id: bytes,
+    biz_step: int,
+    disposition: int,
+    location: int,
+    event_time: int,
+    evidence: bytes,
+    biz_transaction: bytes,
+) -> bytes:
     """eip712.struct_hash("LifecycleEvent", …) with the static words written out directly: every
     field of a LifecycleEvent is one 32-byte word (uint8/64/40 left-padded), so no ABI encoder
     is needed. Ten times faster, which matters when auditing 100,000 events."""
@@ -104,19 +132,47 @@ def from_log(entry: Any) -> LifecycleRecord | None:
     common = {"block": entry.block, "tx_hash": entry.tx_hash, "log_index": entry.log_index}
     if entry.name == "UnitCommissioned":
         return LifecycleRecord(
-            unit_id=bytes(a["unitId"]), kind="commission", signer=a["signer"], biz_step=1, disposition=0, location=int(a["location"]),
-            event_time=int(a["eventTime"]), evidence=bytes(a["evidence"]), biz_transaction=ZERO32, gtin=int(a["gtin"]), serial=a["serial"], **common,
+            unit_id=bytes(a["unitId"]),
+            kind="commission",
+            signer=a["signer"],
+            biz_step=1,
+            disposition=0,
+            location=int(a["location"]),
+            event_time=int(a["eventTime"]),
+            evidence=bytes(a["evidence"]),
+            biz_transaction=ZERO32,
+            gtin=int(a["gtin"]),
+            serial=a["serial"],
+            **common,
         )
     if entry.name == "EventRecorded":
         return LifecycleRecord(
-            unit_id=bytes(a["unitId"]), kind="event", signer=a["signer"], biz_step=int(a["bizStep"]), disposition=int(a["disposition"]),
-            location=int(a["location"]), event_time=int(a["eventTime"]), evidence=bytes(a["evidence"]), biz_transaction=bytes(a["bizTransaction"]), **common,
+            unit_id=bytes(a["unitId"]),
+            kind="event",
+            signer=a["signer"],
+            biz_step=int(a["bizStep"]),
+            disposition=int(a["disposition"]),
+            location=int(a["location"]),
+            event_time=int(a["eventTime"]),
+            evidence=bytes(a["evidence"]),
+            biz_transaction=bytes(a["bizTransaction"]),
+            **common,
         )
     if entry.name == "AggregationRecorded":
         return LifecycleRecord(
-            unit_id=bytes(a["parcelId"]), kind="aggregation", signer=a["signer"], biz_step=int(a["bizStep"]), disposition=int(a["disposition"]),
-            location=int(a["location"]), event_time=int(a["eventTime"]), evidence=bytes(a["evidence"]), biz_transaction=bytes(a["bizTransaction"]),
-            sscc=int(a["sscc"]), child_ids=tuple(bytes(c) for c in a["childIds"]), action=int(a["action"]), **common,
+            unit_id=bytes(a["parcelId"]),
+            kind="aggregation",
+            signer=a["signer"],
+            biz_step=int(a["bizStep"]),
+            disposition=int(a["disposition"]),
+            location=int(a["location"]),
+            event_time=int(a["eventTime"]),
+            evidence=bytes(a["evidence"]),
+            biz_transaction=bytes(a["bizTransaction"]),
+            sscc=int(a["sscc"]),
+            child_ids=tuple(bytes(c) for c in a["childIds"]),
+            action=int(a["action"]),
+            **common,
         )
     return None
 
@@ -160,4 +216,3 @@ def chain_records(records: list[LifecycleRecord]) -> list[int]:
         record = hashchain.link(record, r.signer, r.struct_hash(), r.closes)
         out.append(record)
     return out
-

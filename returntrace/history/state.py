@@ -29,7 +29,9 @@ def read_parcel_sizes(registry: Any, ids: list[bytes], block: int | str) -> dict
     return read_words(registry, _PARCEL_SIZE_SELECTOR, ids, block)
 
 
-def read_words(registry: Any, selector: bytes, ids: list[bytes], block: int | str, batch: int = 200) -> dict[bytes, int]:
+def read_words(
+    registry: Any, selector: bytes, ids: list[bytes], block: int | str, batch: int = 200
+) -> dict[bytes, int]:
     """A one-word view `selector(bytes32 id)` of many ids at `block` (a number or a tag such as
     "latest"), in JSON-RPC batches where the node takes them. `registry` is any web3 contract."""
     w3 = registry.w3
@@ -46,7 +48,11 @@ def read_words(registry: Any, selector: bytes, ids: list[bytes], block: int | st
         if make_batch is not None and len(chunk) > 1:
             try:
                 responses = make_batch([("eth_call", params(u)) for u in chunk])
-                if isinstance(responses, list) and len(responses) == len(chunk) and all("result" in r for r in responses):
+                if (
+                    isinstance(responses, list)
+                    and len(responses) == len(chunk)
+                    and all("result" in r for r in responses)
+                ):
                     answers = [r["result"] for r in sorted(responses, key=lambda r: int(r["id"]))]
             except (NotImplementedError, ValueError, TypeError, KeyError):
                 answers = None

@@ -52,7 +52,9 @@ def timeline_entry(r: LifecycleRecord, seq: int, roles: int, via_sscc: int | Non
         "tx_hash": r.tx_hash,
         "block": r.block,
         "parcel": f"{parcel:018d}" if parcel is not None else None,
-        "action": AggregationAction(r.action).name if r.kind == "aggregation" and r.action in AggregationAction._value2member_map_ else None,
+        "action": AggregationAction(r.action).name
+        if r.kind == "aggregation" and r.action in AggregationAction._value2member_map_
+        else None,
         "via_parcel": via_sscc is not None,
         "log_index": r.log_index,
     }

@@ -48,7 +48,9 @@ def mismatch_reason(rebuilt: int, onchain: int, block: int | None = None) -> str
     return f"mismatch: the chain head differs with {n_chain} events on both sides{at}: an event was altered"
 
 
-def integrity_report(block: int, checks: list[UnitCheck], events: int, parcels: Sequence[UnitCheck] = ()) -> dict[str, Any]:
+def integrity_report(
+    block: int, checks: list[UnitCheck], events: int, parcels: Sequence[UnitCheck] = ()
+) -> dict[str, Any]:
     """The integrity report both the gateway (/v1/audit/integrity) and the auditor CLI print.
     Parcels' chains are counted apart from units'; `events` counts the links of both."""
     mismatches = [c for c in checks if not c.verified]
@@ -56,7 +58,11 @@ def integrity_report(block: int, checks: list[UnitCheck], events: int, parcels: 
     return {
         "block": block,
         "units": {"total": len(checks), "verified": len(checks) - len(mismatches), "mismatched": len(mismatches)},
-        "parcels": {"total": len(parcels), "verified": len(parcels) - len(parcel_mismatches), "mismatched": len(parcel_mismatches)},
+        "parcels": {
+            "total": len(parcels),
+            "verified": len(parcels) - len(parcel_mismatches),
+            "mismatched": len(parcel_mismatches),
+        },
         "events": events,
         "mismatches": [
             {
@@ -112,7 +118,9 @@ class UnitHistory:
     rebuilt_record: int = 0
     onchain_record: int = 0
     parcels: dict[bytes, ParcelHistory] = field(default_factory=dict)
-    via_parcel: list[LifecycleRecord] = field(default_factory=list)  # parcel events while packed; unit_id is the parcel's
+    via_parcel: list[LifecycleRecord] = field(
+        default_factory=list
+    )  # parcel events while packed; unit_id is the parcel's
 
     @property
     def own_verified(self) -> bool:
@@ -133,7 +141,9 @@ class UnitHistory:
         return merged_timeline(self.events, {p: h.events for p, h in self.parcels.items()})
 
 
-def parcel_history_of(parcel_id: bytes, block: int, records: list[LifecycleRecord], onchain: int, parents: dict[bytes, bytes], size: int) -> ParcelHistory:
+def parcel_history_of(
+    parcel_id: bytes, block: int, records: list[LifecycleRecord], onchain: int, parents: dict[bytes, bytes], size: int
+) -> ParcelHistory:
     """parcel_history from values already read: each member's `parents` entry and the parcel's `size`."""
     chain = chain_records(records)
     contents = parcel_contents(records)

@@ -28,7 +28,9 @@ from typing import Any
 from websockets.sync.client import connect
 
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-INSTALL_HINT = "install it with: apt-get update && apt-get install -y chromium chromium-driver (or set RT_CHROMIUM to its path)"
+INSTALL_HINT = (
+    "install it with: apt-get update && apt-get install -y chromium chromium-driver (or set RT_CHROMIUM to its path)"
+)
 FLAGS = (
     "--headless",
     "--no-sandbox",
@@ -63,7 +65,10 @@ def find_chromium() -> str:
         found = shutil.which(name)
         if found:
             return found
-    raise BrowserError(f"headless Chromium is needed for the browser tests but none of {', '.join(CANDIDATES)} is on PATH; {INSTALL_HINT}")
+    raise BrowserError(
+        f"headless Chromium is needed for the browser tests but none of {', '.join(CANDIDATES)} is on PATH; "
+        f"{INSTALL_HINT}"
+    )
 
 
 class Chromium:
@@ -83,7 +88,9 @@ class Chromium:
         with open(self.log, "wb") as log:
             self.proc = subprocess.Popen(
                 [self.binary, *FLAGS, f"--user-data-dir={self.profile / 'profile'}", "about:blank"],
-                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
             )
         try:
             port = self._devtools_port()
@@ -172,7 +179,9 @@ class Chromium:
 
     def open(self, url: str, width: int = 360, height: int = 780, scale: float = 2.0, mobile: bool = True) -> int:
         """Loads `url` in a phone-sized viewport and waits for the load event; returns the HTTP status."""
-        self.send("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=scale, mobile=mobile)
+        self.send(
+            "Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=scale, mobile=mobile
+        )
         self.send("Emulation.setTouchEmulationEnabled", enabled=mobile)
         self.send("Network.enable")
         self._events.clear()
@@ -200,7 +209,10 @@ class Chromium:
         params: dict[str, Any] = {"format": "png"}
         if full_page:
             size = self.send("Page.getLayoutMetrics")["cssContentSize"]
-            params.update(captureBeyondViewport=True, clip={"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1})
+            params.update(
+                captureBeyondViewport=True,
+                clip={"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1},
+            )
         data = base64.b64decode(self.send("Page.captureScreenshot", **params)["data"])
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)

@@ -88,23 +88,41 @@ class Gateway:
             fields["nonce"] = self.nonce(kind, actor)
         return self.builder.sign(kind, self.builder.domain(kind), actor, **fields).body
 
-    def event(self, unit_id: bytes, step: BizStep, actor: str, disposition: Disposition = Disposition.IN_PROGRESS, **fields: Any) -> dict[str, Any]:
+    def event(
+        self,
+        unit_id: bytes,
+        step: BizStep,
+        actor: str,
+        disposition: Disposition = Disposition.IN_PROGRESS,
+        **fields: Any,
+    ) -> dict[str, Any]:
         return self.builder.event(unit_id, step, actor, disposition, **fields)
 
     def events_body(self, actor: str, events: list[dict[str, Any]], **fields: Any) -> dict[str, Any]:
         return self.body("EventBatch", actor, events=events, **fields)
 
-    def commission_body(self, serials: list[str], actor: str = "brand", gtin: int = GTIN_INT, **fields: Any) -> dict[str, Any]:
-        return self.body("CommissionBatch", actor, units=[self.builder.commission_item(s, gtin) for s in serials], **fields)
+    def commission_body(
+        self, serials: list[str], actor: str = "brand", gtin: int = GTIN_INT, **fields: Any
+    ) -> dict[str, Any]:
+        return self.body(
+            "CommissionBatch", actor, units=[self.builder.commission_item(s, gtin) for s in serials], **fields
+        )
 
     def decommission_body(
-        self, serials: list[str], actor: str = "brand", gtin: int = GTIN_INT, disposition: Disposition = Disposition.INACTIVE, **fields: Any
+        self,
+        serials: list[str],
+        actor: str = "brand",
+        gtin: int = GTIN_INT,
+        disposition: Disposition = Disposition.INACTIVE,
+        **fields: Any,
     ) -> dict[str, Any]:
         """A brand's signed DecommissionBatch of units of `gtin` (its stock, taken out of circulation)."""
         units = [self.builder.decommission_item(s, gtin, disposition, actor) for s in serials]
         return self.body("DecommissionBatch", actor, units=units, **fields)
 
-    def inspection_body(self, order_id: int, facts: int, grade: int, actor: str = "inspector", **fields: Any) -> dict[str, Any]:
+    def inspection_body(
+        self, order_id: int, facts: int, grade: int, actor: str = "inspector", **fields: Any
+    ) -> dict[str, Any]:
         """An inspector's signed attestation; no diminished value and a fixed evidence digest unless given."""
         fields.setdefault("diminishedValue", 0)
         fields.setdefault("evidence", "0x" + "ab" * 32)
@@ -132,8 +150,13 @@ def gateway_app(manifest, relayer_signer, tmp_path_factory):
 
     folder = tmp_path_factory.mktemp("fuzz-gateway")
     settings = Settings(
-        rpc_url=_web3.provider.endpoint_uri, manifest=manifest, relayer_key="0x" + relayer_signer.key.hex(),
-        database=folder / "gateway.sqlite3", evidence_dir=folder / "evidence", relay=False, index=False,
+        rpc_url=_web3.provider.endpoint_uri,
+        manifest=manifest,
+        relayer_key="0x" + relayer_signer.key.hex(),
+        database=folder / "gateway.sqlite3",
+        evidence_dir=folder / "evidence",
+        relay=False,
+        index=False,
     )
     with TestClient(create_app(settings)) as client:
         yield client, client.app.state.services.outbox

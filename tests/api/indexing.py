@@ -26,7 +26,9 @@ def journey(gateway, serials: list[str], steps=JOURNEY, pause: int = 0) -> list[
     for actor, step, disposition in steps:
         if pause:
             chain.sleep(pause)
-        r = gateway.post("/v1/events", gateway.events_body(actor, [gateway.event(u, step, actor, disposition) for u in units]))
+        r = gateway.post(
+            "/v1/events", gateway.events_body(actor, [gateway.event(u, step, actor, disposition) for u in units])
+        )
         assert r.status_code == 202, r.text
         gateway.relay()
     return units

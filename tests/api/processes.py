@@ -29,8 +29,22 @@ class AnvilProcess:
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> AnvilProcess:
-        cmd = [str(ANVIL), "--port", str(self.port), "--chain-id", "31337", "--hardfork", "cancun", "--gas-limit", "30000000",
-               "--block-base-fee-per-gas", "0", "--dump-state", str(self.state), "--quiet"]
+        cmd = [
+            str(ANVIL),
+            "--port",
+            str(self.port),
+            "--chain-id",
+            "31337",
+            "--hardfork",
+            "cancun",
+            "--gas-limit",
+            "30000000",
+            "--block-base-fee-per-gas",
+            "0",
+            "--dump-state",
+            str(self.state),
+            "--quiet",
+        ]
         if self.state.exists():
             cmd += ["--load-state", str(self.state)]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -39,7 +53,12 @@ class AnvilProcess:
 
     def _up(self) -> bool:
         try:
-            return httpx.post(self.url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber", "params": []}, timeout=1).status_code == 200
+            return (
+                httpx.post(
+                    self.url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber", "params": []}, timeout=1
+                ).status_code
+                == 200
+            )
         except httpx.HTTPError:
             return False
 

@@ -63,13 +63,24 @@ def test_filters_by_unit_signer_step_time_and_block(gateway):
 
     carrier = gateway.actors["carrier"].address
     by_signer = gateway.client.get("/v1/audit/events", params={"signer": carrier.lower()}).json()["events"]
-    assert len(by_signer) == 9 and {e["signer"] for e in by_signer} == {carrier} and {e["signerRole"] for e in by_signer} == {"carrier"}
+    assert (
+        len(by_signer) == 9
+        and {e["signer"] for e in by_signer} == {carrier}
+        and {e["signerRole"] for e in by_signer} == {"carrier"}
+    )
 
     by_name = gateway.client.get("/v1/audit/events", params={"bizStep": "customs_clearing"}).json()["events"]
-    by_number = gateway.client.get("/v1/audit/events", params={"bizStep": int(BizStep.CUSTOMS_CLEARING)}).json()["events"]
-    by_uri = gateway.client.get("/v1/audit/events", params={"bizStep": "urn:returntrace:bizstep:customs_clearing"}).json()["events"]
+    by_number = gateway.client.get("/v1/audit/events", params={"bizStep": int(BizStep.CUSTOMS_CLEARING)}).json()[
+        "events"
+    ]
+    by_uri = gateway.client.get(
+        "/v1/audit/events", params={"bizStep": "urn:returntrace:bizstep:customs_clearing"}
+    ).json()["events"]
     assert len(by_name) == 3 and by_name == by_number == by_uri
-    assert by_name[0]["bizStepUri"] == "urn:returntrace:bizstep:customs_clearing" and by_name[0]["label"] == "Cleared customs"
+    assert (
+        by_name[0]["bizStepUri"] == "urn:returntrace:bizstep:customs_clearing"
+        and by_name[0]["label"] == "Cleared customs"
+    )
 
     # Event time: steps are 50 s apart; the window holds the departing and customs scans.
     departed = next(e for e in by_unit if e["bizStep"] == "departing")["eventTime"]
@@ -80,10 +91,14 @@ def test_filters_by_unit_signer_step_time_and_block(gateway):
 
     # Block range: exactly the delivery scans' block.
     delivered_block = next(e for e in by_unit if e["bizStep"] == "delivering")["block"]
-    in_block = gateway.client.get("/v1/audit/events", params={"fromBlock": delivered_block, "toBlock": delivered_block}).json()["events"]
+    in_block = gateway.client.get(
+        "/v1/audit/events", params={"fromBlock": delivered_block, "toBlock": delivered_block}
+    ).json()["events"]
     assert {e["bizStep"] for e in in_block} == {"delivering"} and len(in_block) == 3
 
-    combined = gateway.client.get("/v1/audit/events", params={"signer": carrier, "gtin": GTIN, "serial": "AUD-3", "bizStep": "delivering"}).json()["events"]
+    combined = gateway.client.get(
+        "/v1/audit/events", params={"signer": carrier, "gtin": GTIN, "serial": "AUD-3", "bizStep": "delivering"}
+    ).json()["events"]
     assert len(combined) == 1 and combined[0]["disposition"] == "delivered"
 
 
@@ -134,7 +149,12 @@ def _epcis_validator() -> jsonschema.Draft7Validator:
     checker = jsonschema.FormatChecker()
     # jsonschema checks "uri" and "date-time" only with optional packages; these are RFC 3986 / RFC 3339.
     checker.checks("uri")(lambda value: not isinstance(value, str) or bool(_URI.match(value)))
-    checker.checks("date-time")(lambda value: not isinstance(value, str) or (bool(_DATE_TIME.match(value)) and bool(datetime.fromisoformat(value.replace("Z", "+00:00")))))
+    checker.checks("date-time")(
+        lambda value: (
+            not isinstance(value, str)
+            or (bool(_DATE_TIME.match(value)) and bool(datetime.fromisoformat(value.replace("Z", "+00:00"))))
+        )
+    )
     return jsonschema.Draft7Validator(schema, format_checker=checker)
 
 
@@ -157,22 +177,41 @@ def test_epcis_export_validates_against_gs1_schema(gateway, shop, escrow):
     assert not validator.is_valid(broken)
 
     assert doc["type"] == "EPCISDocument" and doc["schemaVersion"] == "2.0"
-    assert doc["@context"][0] == "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld" and doc["@context"][1]["rt"] == "urn:returntrace:epcis:"
+    assert (
+        doc["@context"][0] == "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
+        and doc["@context"][1]["rt"] == "urn:returntrace:epcis:"
+    )
     events = doc["epcisBody"]["eventList"]
     lifecycle = [e for e in events if e["bizStep"] != "urn:returntrace:bizstep:settling"]
-    (settled,) = [e for e in events if e["bizStep"] == "urn:returntrace:bizstep:settling"]  # grade A: settled at the inspection
+    (settled,) = [
+        e for e in events if e["bizStep"] == "urn:returntrace:bizstep:settling"
+    ]  # grade A: settled at the inspection
     assert len(lifecycle) == 10 + 3 and events.index(settled) == len(events) - 1
-    assert settled["rt:escrowEvent"] == "OrderSettled" and settled["rt:orderId"] == order_id and settled["rt:settlement"]["rt:kind"] == "graded"
+    assert (
+        settled["rt:escrowEvent"] == "OrderSettled"
+        and settled["rt:orderId"] == order_id
+        and settled["rt:settlement"]["rt:kind"] == "graded"
+    )
     first = events[0]
     assert first["type"] == "ObjectEvent" and first["action"] == "ADD" and first["bizStep"] == "commissioning"
     assert first["epcList"] == [f"https://id.gs1.org/01/{GTIN}/21/EPC-1"]
     assert first["readPoint"]["id"] == f"https://id.gs1.org/414/{gateway.actors['brand'].gln:013d}"
-    assert first["eventID"] == f"urn:returntrace:event:{chain.id}:{first['rt:txHash']}:{first['rt:logIndex']}" and len({e["eventID"] for e in events}) == len(events)
-    assert all(e["rt:eventHash"].startswith("ni:///sha-256;") and e["rt:eventHash"].endswith("?ver=CBV2.0") for e in events)
+    assert first["eventID"] == f"urn:returntrace:event:{chain.id}:{first['rt:txHash']}:{first['rt:logIndex']}" and len(
+        {e["eventID"] for e in events}
+    ) == len(events)
+    assert all(
+        e["rt:eventHash"].startswith("ni:///sha-256;") and e["rt:eventHash"].endswith("?ver=CBV2.0") for e in events
+    )
     assert first["eventTimeZoneOffset"] == "+00:00" and first["eventTime"].endswith("Z")
     assert "disposition" not in first and first["rt:signer"] == gateway.actors["brand"].address and first["rt:seq"] == 1
     steps = [e["bizStep"] for e in events if e["epcList"][0].endswith("EPC-1")]
-    assert steps == ["commissioning", "shipping", "departing", "urn:returntrace:bizstep:customs_clearing", "urn:returntrace:bizstep:delivering"]
+    assert steps == [
+        "commissioning",
+        "shipping",
+        "departing",
+        "urn:returntrace:bizstep:customs_clearing",
+        "urn:returntrace:bizstep:delivering",
+    ]
     delivered = [e for e in events if e["bizStep"] == "urn:returntrace:bizstep:delivering"]
     assert {e["disposition"] for e in delivered} == {"urn:returntrace:disp:delivered"}
 
@@ -180,7 +219,10 @@ def test_epcis_export_validates_against_gs1_schema(gateway, shop, escrow):
     order_events = [e for e in lifecycle if "bizTransactionList" in e]
     (po,) = [e["bizTransactionList"][0] for e in order_events if e["bizStep"] == "urn:returntrace:bizstep:delivering"]
     (rma,) = [e for e in order_events if e["bizStep"] == "receiving"]
-    assert po == {"bizTransaction": f"urn:returntrace:bt:po:{chain.id}:{escrow.address.lower()}:{order_id}", "type": "po"}
+    assert po == {
+        "bizTransaction": f"urn:returntrace:bt:po:{chain.id}:{escrow.address.lower()}:{order_id}",
+        "type": "po",
+    }
     assert rma["bizTransactionList"][0]["type"] == "rma" and rma["disposition"] == "returned"
     assert rma["rt:bizTransactionRef"] == "0x" + bytes(escrow.rmaRef(order_id)).hex()
 
@@ -200,7 +242,13 @@ def test_an_exported_event_never_changes_what_the_index_learns_later_is_a_new_ev
     unit = shop.unit(order_id)
     shop.deliver(order_id)
     future = escrow.orderRef(order_id + 1)  # a carrier signs the next order's reference before it is placed
-    r = gateway.post("/v1/events", gateway.events_body("carrier", [gateway.event(unit, BizStep.DEPARTING, "carrier", Disposition.IN_TRANSIT, bizTransaction=bytes(future))]))
+    r = gateway.post(
+        "/v1/events",
+        gateway.events_body(
+            "carrier",
+            [gateway.event(unit, BizStep.DEPARTING, "carrier", Disposition.IN_TRANSIT, bizTransaction=bytes(future))],
+        ),
+    )
     assert r.status_code == 202, r.text
     gateway.relay()
     shop.request_return(order_id)
@@ -209,7 +257,9 @@ def test_an_exported_event_never_changes_what_the_index_learns_later_is_a_new_ev
     key = {"unitId": "0x" + unit.hex()}
     before = gateway.client.get("/v1/audit/epcis", params=key).json()["epcisBody"]["eventList"]
     early = next(e for e in before if e["bizStep"] == "departing")
-    assert early["bizTransactionList"] == [{"bizTransaction": f"urn:returntrace:bt:ref:0x{bytes(future).hex()}", "type": "urn:returntrace:btt:ref"}]
+    assert early["bizTransactionList"] == [
+        {"bizTransaction": f"urn:returntrace:bt:ref:0x{bytes(future).hex()}", "type": "urn:returntrace:btt:ref"}
+    ]
 
     shop.buy()  # the order that reference names now exists
     shop.inspect(order_id, Facts.SEAL_INTACT | Facts.PACKAGING_INTACT, Grade.A)  # settles
@@ -220,7 +270,9 @@ def test_an_exported_event_never_changes_what_the_index_learns_later_is_a_new_ev
     assert settled["bizStep"] == "urn:returntrace:bizstep:settling" and settled["rt:escrowEvent"] == "OrderSettled"
     assert settled["eventID"] not in {e["eventID"] for e in before}
     listed = gateway.client.get("/v1/audit/events", params=key).json()["events"]
-    assert next(e for e in listed if e["bizStep"] == "departing")["bizTransaction"]["type"] is None  # the JSON list says the same
+    assert (
+        next(e for e in listed if e["bizStep"] == "departing")["bizTransaction"]["type"] is None
+    )  # the JSON list says the same
 
 
 # ---------------------------------------------------------------------------------------------
@@ -243,11 +295,16 @@ def test_tampered_index_row_is_caught_by_the_page_and_the_integrity_report(gatew
     (unit, other) = _indexed(gateway, ["TAMPER-1", "TAMPER-2"])
     key = "0x" + unit.hex()
     # An operator (or a broken disk) turns the delivery into a customs scan in the database.
-    execute(gateway, "UPDATE idx_events SET biz_step = ? WHERE unit_id = ? AND seq = 5", int(BizStep.CUSTOMS_CLEARING), key)
+    execute(
+        gateway, "UPDATE idx_events SET biz_step = ? WHERE unit_id = ? AND seq = 5", int(BizStep.CUSTOMS_CLEARING), key
+    )
 
     view = unit_view(gateway.services, GTIN, "TAMPER-1")
     assert not view.verification.verified
-    assert "an event was altered" in view.verification.reason and f"block {view.verification.block}" in view.verification.reason
+    assert (
+        "an event was altered" in view.verification.reason
+        and f"block {view.verification.block}" in view.verification.reason
+    )
     assert view.verification.onchain_count == view.verification.rebuilt_count == 5
     assert unit_view(gateway.services, GTIN, "TAMPER-2").verification.verified
 
@@ -314,7 +371,9 @@ def test_evidence_is_named_by_cid_and_checked_against_it(gateway, tmp_path, shop
     assert [e.evidence for e in view.timeline] == [None, report.cid, "0x" + unknown.hex()]
     (serial,) = rows(gateway, "SELECT serial FROM idx_units WHERE unit_id = ?", "0x" + shop.unit(order_id).hex())[0]
     assert unit_view(state, GTIN, serial).return_status.inspection["evidence"] == photo.cid
-    exported = gateway.client.get("/v1/audit/epcis", params={"gtin": GTIN, "serial": "EV-1"}).json()["epcisBody"]["eventList"]
+    exported = gateway.client.get("/v1/audit/epcis", params={"gtin": GTIN, "serial": "EV-1"}).json()["epcisBody"][
+        "eventList"
+    ]
     exported_doc = gateway.client.get("/v1/audit/epcis", params={"gtin": GTIN, "serial": "EV-1"}).json()
     assert exported[1]["rt:evidenceDigest"] == "0x" + digest_of(report.cid).hex() and "rt:evidence" not in exported[1]
     # The CIDs the store knows are beside the events (the store may learn one later; an event never changes).

@@ -32,8 +32,15 @@ def _world(gateway, shop):
     journey(gateway, ["CLI-1", "CLI-2"])
     order_id = shop.returned(reason=3)
     shop.inspect(order_id, Facts.SEAL_INTACT, Grade.B)
-    shop.d.escrow.acceptInspection(order_id, {"from": shop.actors["buyer"].account})  # settled: grade B sends it to a charity
-    r = gateway.post("/v1/events", gateway.events_body("charity", [gateway.event(shop.unit(order_id), BizStep.RECEIVING, "charity", Disposition.DONATED)]))
+    shop.d.escrow.acceptInspection(
+        order_id, {"from": shop.actors["buyer"].account}
+    )  # settled: grade B sends it to a charity
+    r = gateway.post(
+        "/v1/events",
+        gateway.events_body(
+            "charity", [gateway.event(shop.unit(order_id), BizStep.RECEIVING, "charity", Disposition.DONATED)]
+        ),
+    )
     assert r.status_code == 202, r.text
     gateway.relay()
     gateway.services.indexer.index_once()
@@ -90,14 +97,36 @@ def test_unknown_unit_bad_gtin_and_dead_node(manifest, capsys):
 def test_runs_as_a_module_without_gateway_or_brownie(gateway, manifest):
     journey(gateway, ["CLI-MOD"], steps=())
     out = subprocess.run(
-        [sys.executable, "-m", "scripts.audit", "--rpc", web3.provider.endpoint_uri, "--manifest", str(manifest), "history", GTIN, "CLI-MOD", "--json"],
-        cwd=ROOT, capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "scripts.audit",
+            "--rpc",
+            web3.provider.endpoint_uri,
+            "--manifest",
+            str(manifest),
+            "history",
+            GTIN,
+            "CLI-MOD",
+            "--json",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert out.returncode == 0, out.stderr
     h = json.loads(out.stdout)
     assert h["verified"] and [e["label"] for e in h["timeline"]] == ["Made"]
     check = subprocess.run(
-        [sys.executable, "-c", "import sys, scripts.audit; sys.exit('brownie' in sys.modules or 'api.main' in sys.modules)"],
-        cwd=ROOT, capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-c",
+            "import sys, scripts.audit; sys.exit('brownie' in sys.modules or 'api.main' in sys.modules)",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert check.returncode == 0, "the auditor imports brownie or the gateway"

@@ -30,12 +30,23 @@ def test_history_shows_parcel_scans_while_packed(deployment, builder, destined, 
     h = audit.unit_history(registry, deployment.block, GTIN, "CLI-PARCEL")
     assert h["verified"] and h["closed"], h["reason"]
     assert [(e["label"], e["via_parcel"]) for e in h["timeline"]] == [
-        ("Made", False), ("Delivered", False), ("Received at return center", False),
-        ("Packed in parcel", False), ("Departed", True), ("Unpacked from parcel", False), ("Received by recycler", False),
+        ("Made", False),
+        ("Delivered", False),
+        ("Received at return center", False),
+        ("Packed in parcel", False),
+        ("Departed", True),
+        ("Unpacked from parcel", False),
+        ("Received by recycler", False),
     ]
     assert h["timeline"][4]["parcel"] == f"{SSCC:018d}" and h["timeline"][4]["seq"] == 2  # the parcel chain's 2nd link
     assert h["parcels"] == [
-        {"sscc": f"{SSCC:018d}", "parcelId": "0x" + parcel_id.hex(), "verified": True, "onchainRecord": h["parcels"][0]["onchainRecord"], "rebuiltRecord": h["parcels"][0]["onchainRecord"]}
+        {
+            "sscc": f"{SSCC:018d}",
+            "parcelId": "0x" + parcel_id.hex(),
+            "verified": True,
+            "onchainRecord": h["parcels"][0]["onchainRecord"],
+            "rebuiltRecord": h["parcels"][0]["onchainRecord"],
+        }
     ]
 
     capsys.readouterr()

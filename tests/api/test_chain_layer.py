@@ -18,10 +18,21 @@ ADDRESS = to_checksum_address("0x" + "1a" * 20)
 
 def test_a_manifest_round_trips_through_the_loader(tmp_path):
     domain = Domain("ReturnTrace TraceRegistry", "2", 31337, ADDRESS)
-    m = Manifest(schema=SCHEMA, chain_id=31337, deployment_block=7, contracts={"TraceRegistry": Entry(ADDRESS, [{"type": "event"}], domain)}, network="development")
+    m = Manifest(
+        schema=SCHEMA,
+        chain_id=31337,
+        deployment_block=7,
+        contracts={"TraceRegistry": Entry(ADDRESS, [{"type": "event"}], domain)},
+        network="development",
+    )
     path = m.write(tmp_path / "m.json")
     loaded = Manifest.load(path)
-    assert (loaded.schema, loaded.chain_id, loaded.deployment_block, loaded.network) == (SCHEMA, 31337, 7, "development")
+    assert (loaded.schema, loaded.chain_id, loaded.deployment_block, loaded.network) == (
+        SCHEMA,
+        31337,
+        7,
+        "development",
+    )
     assert loaded.entry("TraceRegistry") == Entry(ADDRESS, [{"type": "event"}], domain)
     assert json.loads(path.read_text())["contracts"]["TraceRegistry"]["eip712"] == domain.as_json()
 

@@ -35,7 +35,13 @@ def test_a_brand_decommissions_its_own_unsold_unit(gateway, registry):
     gateway.relay()
     message_id = _accepted(gateway, "/v1/decommissions", gateway.decommission_body(["DEC-1"]))
     # Queued, it closes the unit already: nothing more is accepted on it.
-    _rejected(gateway, "/v1/events", gateway.events_body("warehouse", [gateway.event(unit, BizStep.STORING, "warehouse")]), 409, "unit_closed")
+    _rejected(
+        gateway,
+        "/v1/events",
+        gateway.events_body("warehouse", [gateway.event(unit, BizStep.STORING, "warehouse")]),
+        409,
+        "unit_closed",
+    )
     _rejected(gateway, "/v1/decommissions", gateway.decommission_body(["DEC-1"]), 409, "unit_closed")
     gateway.relay()
     state = gateway.client.get(f"/v1/messages/{message_id}").json()
@@ -46,26 +52,59 @@ def test_a_brand_decommissions_its_own_unsold_unit(gateway, registry):
     view = unit_view(gateway.services, GTIN, "DEC-1")
     assert view.verification.verified and view.closed and view.verification.closed
     assert view.fate["kind"] == "decommissioned" and view.fate["signer"] == gateway.actors["brand"].address
-    assert [(e.step, e.label, e.disposition) for e in view.timeline] == [("commissioning", "Made", None), ("decommissioning", "Decommissioned", "inactive")]
+    assert [(e.step, e.label, e.disposition) for e in view.timeline] == [
+        ("commissioning", "Made", None),
+        ("decommissioning", "Decommissioned", "inactive"),
+    ]
     page = text_of(gateway.client.get(f"/01/{GTIN}/21/DEC-1").text)
-    assert re.search(rf"Taken out of circulation on \d+ \w+ \d{{4}}, \d\d:\d\d UTC at location {gateway.actors['brand'].gln:013d}", page), page
+    assert re.search(
+        rf"Taken out of circulation on \d+ \w+ \d{{4}}, \d\d:\d\d UTC at location {gateway.actors['brand'].gln:013d}",
+        page,
+    ), page
     assert "Lifecycle closed: the registry accepts no further event for this unit (checked on-chain)" in page
 
 
 def test_decommissionings_the_chain_would_refuse_are_refused_before_queueing(gateway, shop, escrow, actors):
     listed, held = gateway.commission("DEC-LISTED", "DEC-OTHER")
     gateway.relay()
-    escrow.list(GTIN_INT, "DEC-LISTED", MARKET_EU, ZERO_ADDRESS, DEFAULT_PRICE, DEFAULT_DELIVERY_FEE, DEFAULT_RETURN_FEE, {"from": actors["brand"].account})
+    escrow.list(
+        GTIN_INT,
+        "DEC-LISTED",
+        MARKET_EU,
+        ZERO_ADDRESS,
+        DEFAULT_PRICE,
+        DEFAULT_DELIVERY_FEE,
+        DEFAULT_RETURN_FEE,
+        {"from": actors["brand"].account},
+    )
     shop.buy(market=MARKET_EU, serial="DEC-SOLD")  # an open order: the buyer's, not the brand's stock
 
     # Listed for sale, or sold and not back: not the brand's stock to close.
     for serial in ("DEC-LISTED", "DEC-SOLD"):
         _rejected(gateway, "/v1/decommissions", gateway.decommission_body([serial]), 403, "closing_not_allowed")
     # Another brand's product; a partner's dispositions; a signer that is no brand.
-    _rejected(gateway, "/v1/decommissions", gateway.decommission_body(["DEC-OTHER"], actor="brand2"), 403, "not_brand_of_product")
+    _rejected(
+        gateway,
+        "/v1/decommissions",
+        gateway.decommission_body(["DEC-OTHER"], actor="brand2"),
+        403,
+        "not_brand_of_product",
+    )
     for disposition in (Disposition.DONATED, Disposition.RECYCLED):
-        _rejected(gateway, "/v1/decommissions", gateway.decommission_body(["DEC-OTHER"], disposition=disposition), 400, "invalid_disposition")
-    _rejected(gateway, "/v1/decommissions", gateway.decommission_body(["DEC-OTHER"], actor="warehouse"), 403, "role_not_allowed")
+        _rejected(
+            gateway,
+            "/v1/decommissions",
+            gateway.decommission_body(["DEC-OTHER"], disposition=disposition),
+            400,
+            "invalid_disposition",
+        )
+    _rejected(
+        gateway,
+        "/v1/decommissions",
+        gateway.decommission_body(["DEC-OTHER"], actor="warehouse"),
+        403,
+        "role_not_allowed",
+    )
     # Decommissioning is no step of an EventBatch, whoever signs it.
     for actor in ("brand", "warehouse"):
         event = gateway.event(held, BizStep.DECOMMISSIONING, actor, Disposition.INACTIVE)
@@ -79,7 +118,9 @@ def test_decommissionings_the_chain_would_refuse_are_refused_before_queueing(gat
 
 
 def test_a_charity_takes_a_unit_only_after_a_settlement_that_donates_it(gateway, shop, escrow, actors):
-    donate = lambda actor, disposition: gateway.events_body(actor, [gateway.event(unit, BizStep.RECEIVING, actor, disposition)])  # noqa: E731
+    def donate(actor: str, disposition: Disposition) -> dict:
+        return gateway.events_body(actor, [gateway.event(unit, BizStep.RECEIVING, actor, disposition)])
+
     order_id = shop.returned(market=MARKET_EU, serial="DON-WAIT")
     unit = shop.unit(order_id)
     shop.inspect(order_id, Facts.PACKAGING_INTACT, Grade.B)  # EU grade B (seal broken, unused): donate, once settled

@@ -39,7 +39,9 @@ def live_gateway(gateway_settings, deployment, actors):
     """The gateway app served by uvicorn in a thread; background relayer and indexer on."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    app = create_app(gateway_settings.replace(relay=True, index=True, public_url=url, batch_interval=0.05, index_interval=0.1))
+    app = create_app(
+        gateway_settings.replace(relay=True, index=True, public_url=url, batch_interval=0.05, index_interval=0.1)
+    )
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, name="gateway-under-test", daemon=True)
     thread.start()
@@ -60,7 +62,11 @@ def later(seconds: int) -> None:
 
 
 def _confirmed(http: httpx.Client, message_id: str) -> dict:
-    state = wait_until(lambda: (s := http.get(f"/v1/messages/{message_id}").json())["status"] in ("confirmed", "failed") and s, 30, "the relayer")
+    state = wait_until(
+        lambda: (s := http.get(f"/v1/messages/{message_id}").json())["status"] in ("confirmed", "failed") and s,
+        30,
+        "the relayer",
+    )
     assert state["status"] == "confirmed", state
     return state
 
@@ -74,7 +80,9 @@ def test_full_return_on_a_phone(live_gateway, shop, escrow, record, actors):
     unit = shop.list_unit(market=MARKET_EU, serial=serial)
     assert unit == gs1.unit_id(GTIN, serial)
     terms = listing_terms(escrow, unit)  # the buyer commits to every term of the listing
-    order = escrow.purchase(unit, terms, False, {"from": actors["buyer"].account, "value": DEFAULT_PRICE + DEFAULT_DELIVERY_FEE}).return_value
+    order = escrow.purchase(
+        unit, terms, False, {"from": actors["buyer"].account, "value": DEFAULT_PRICE + DEFAULT_DELIVERY_FEE}
+    ).return_value
 
     # Shipped and cleared customs: the carrier's signed scanning session, posted to the gateway over HTTP.
     later(3 * HOUR)
@@ -102,7 +110,14 @@ def test_full_return_on_a_phone(live_gateway, shop, escrow, record, actors):
     assert stored.status_code == 201, stored.text
     cid, digest = stored.json()["cid"], bytes.fromhex(stored.json()["digest"].removeprefix("0x"))
     assert digest == hashlib.sha256(photo).digest()
-    record(unit, BizStep.INSPECTING, "inspector", Disposition.NON_CONFORMANT, evidence=digest, bizTransaction=rma_ref(escrow, order))
+    record(
+        unit,
+        BizStep.INSPECTING,
+        "inspector",
+        Disposition.NON_CONFORMANT,
+        evidence=digest,
+        bizTransaction=rma_ref(escrow, order),
+    )
     shop.inspect(order, Facts.PACKAGING_INTACT, Grade.B, evidence=digest)
 
     # Refunded: the buyer accepts grade B; the EU policy's grade B terms (opened hygiene-sealed goods
@@ -110,7 +125,11 @@ def test_full_return_on_a_phone(live_gateway, shop, escrow, record, actors):
     # buyer bears for grade B; the unit goes to a charity.
     later(HOUR)
     settled = escrow.acceptInspection(order, {"from": actors["buyer"].account}).events["OrderSettled"]
-    assert (settled["grade"], settled["settlement"]["statutory"], settled["settlement"]["refund"]) == (Grade.B, False, REFUND)
+    assert (settled["grade"], settled["settlement"]["statutory"], settled["settlement"]["refund"]) == (
+        Grade.B,
+        False,
+        REFUND,
+    )
     later(DAY)
     record(unit, BizStep.RECEIVING, "charity", Disposition.DONATED)
 
@@ -133,13 +152,23 @@ def test_full_return_on_a_phone(live_gateway, shop, escrow, record, actors):
         shot = browser.screenshot(REPORTS / "consumer-page.png")
 
         assert browser.evaluate("document.documentElement.lang") == "en"
-        assert browser.evaluate("document.documentElement.scrollWidth") <= PHONE_WIDTH, "the page scrolls sideways at 360 px"
+        assert browser.evaluate("document.documentElement.scrollWidth") <= PHONE_WIDTH, (
+            "the page scrolls sideways at 360 px"
+        )
         banner = browser.evaluate("document.getElementById('verification').innerText")
         assert f"Verified on-chain at block {block:,}" in banner
         labels = browser.evaluate("[...document.querySelectorAll('#timeline h3')].map(h => h.innerText)")
         assert labels == [
-            "Made", "Shipped", "Cleared customs", "Delivered", "Return requested", "Picked up for return",
-            "Received at return center", "Inspected", "Refunded", "Donated",
+            "Made",
+            "Shipped",
+            "Cleared customs",
+            "Delivered",
+            "Return requested",
+            "Picked up for return",
+            "Received at return center",
+            "Inspected",
+            "Refunded",
+            "Donated",
         ]
         assert "Grade B — opened but unused" in text
         evidence = browser.evaluate("[...document.querySelectorAll('#timeline a')].map(a => a.getAttribute('href'))")
@@ -147,8 +176,12 @@ def test_full_return_on_a_phone(live_gateway, shop, escrow, record, actors):
         assert "0.77 ETH back to the buyer" in text
         status_rows = browser.evaluate("document.getElementById('return-status').innerText")
         for expected in (
-            "Settled", "Grade\nB — opened but unused", "The brand's EU return policy, grade B terms", "Refund\n0.77 ETH",
-            "Where the unit goes\nA local charity (donated)", f"Order state\nchecked on-chain at block {block:,}",
+            "Settled",
+            "Grade\nB — opened but unused",
+            "The brand's EU return policy, grade B terms",
+            "Refund\n0.77 ETH",
+            "Where the unit goes\nA local charity (donated)",
+            f"Order state\nchecked on-chain at block {block:,}",
             "Statutory right\nReturned within the statutory period, but the unit's state (an opened hygiene seal",
         ):
             assert expected in status_rows, (expected, status_rows)

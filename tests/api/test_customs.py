@@ -32,8 +32,10 @@ def test_a_clearance_carries_the_commitment_and_the_export_types_it(gateway):
     doc = gateway.client.get("/v1/audit/epcis", params={"serial": "CUSTOMS-1", "gtin": GTIN}).json()
     (event,) = [e for e in doc["epcisBody"]["eventList"] if e["bizStep"].endswith("customs_clearing")]
     (bt,) = event["bizTransactionList"]
-    assert bt == {"bizTransaction": f"urn:returntrace:bt:customs-declaration:0x{ref.hex()}", "type": epcis.CUSTOMS_DECLARATION_TYPE}
+    assert bt == {
+        "bizTransaction": f"urn:returntrace:bt:customs-declaration:0x{ref.hex()}",
+        "type": epcis.CUSTOMS_DECLARATION_TYPE,
+    }
     assert DECLARATION not in str(doc)  # nothing in the export reveals the declaration
     assert customs.opens(event["rt:bizTransactionRef"], DECLARATION, salt)
     assert not customs.opens(event["rt:bizTransactionRef"], "26DE123456789012A2", salt)
-

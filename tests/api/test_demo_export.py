@@ -34,7 +34,12 @@ def offline_loader(url: str, options: dict | None = None) -> dict[str, Any]:
     """PyLD's document loader for the GS1 tool: the EPCIS 2.0.0 context from standards/, nothing else (no network)."""
     if url != epcis.EPCIS_CONTEXT:
         raise RuntimeError(f"the export names a context that is not in standards/: {url}")
-    return {"contentType": "application/ld+json", "contextUrl": None, "documentUrl": url, "document": json.loads(CONTEXT_FILE.read_text())}
+    return {
+        "contentType": "application/ld+json",
+        "contextUrl": None,
+        "documentUrl": url,
+        "document": json.loads(CONTEXT_FILE.read_text()),
+    }
 
 
 def gs1_hashes(doc: dict[str, Any]) -> list[str]:
@@ -71,8 +76,13 @@ def world(admin, relayer_signer, tmp_path_factory):
     folder = tmp_path_factory.mktemp("demo")
     manifest = deploy.write_manifest(d, folder / "manifest.json")
     settings = Settings(
-        rpc_url=web3.provider.endpoint_uri, manifest=manifest, relayer_key="0x" + relayer_signer.key.hex(),
-        database=folder / "gateway.sqlite3", evidence_dir=folder / "evidence", relay=False, index=False,
+        rpc_url=web3.provider.endpoint_uri,
+        manifest=manifest,
+        relayer_key="0x" + relayer_signer.key.hex(),
+        database=folder / "gateway.sqlite3",
+        evidence_dir=folder / "evidence",
+        relay=False,
+        index=False,
     )
     with TestClient(create_app(settings)) as client:
         demo.run(d, client)  # the evidence goes through this gateway's /v1/evidence, as in `make demo`
@@ -90,7 +100,13 @@ def test_every_exported_event_hash_is_what_gs1s_implementation_computes(world):
     assert not list(_epcis_validator().iter_errors(doc))
     kinds = {e["type"] for e in events}
     settled = {e["rt:settlement"]["rt:kind"] for e in events if e["bizStep"] == epcis.SETTLING}
-    assert kinds == {"ObjectEvent", "AggregationEvent"} and settled == {"graded", "arbitrated", "on_receipt", "dispatched", "completed"}
+    assert kinds == {"ObjectEvent", "AggregationEvent"} and settled == {
+        "graded",
+        "arbitrated",
+        "on_receipt",
+        "dispatched",
+        "completed",
+    }
     assert any(e.get("rt:evidenceDigest") for e in events) and any("bizTransactionList" in e for e in events)
 
     ours = [e[epcis_hash.HASH_FIELD] for e in events]
@@ -130,11 +146,16 @@ def test_gs1s_implementation_fails_on_untyped_business_transactions_which_epcis_
 
     jsonld.set_document_loader(offline_loader)
     doc = epcis.document([], None, None)
-    doc["epcisBody"]["eventList"] = [{
-        "type": "ObjectEvent", "eventTime": "2026-05-03T14:05:00Z", "eventTimeZoneOffset": "+00:00",
-        "epcList": [epcis.epc_uri("09506000134352", "X1")], "action": "OBSERVE",
-        "bizTransactionList": [{"bizTransaction": "urn:returntrace:bt:ref:0x12"}],
-    }]
+    doc["epcisBody"]["eventList"] = [
+        {
+            "type": "ObjectEvent",
+            "eventTime": "2026-05-03T14:05:00Z",
+            "eventTimeZoneOffset": "+00:00",
+            "epcList": [epcis.epc_uri("09506000134352", "X1")],
+            "action": "OBSERVE",
+            "bizTransactionList": [{"bizTransaction": "urn:returntrace:bt:ref:0x12"}],
+        }
+    ]
     assert not list(_epcis_validator().iter_errors(doc))
     with pytest.raises(IndexError):
         json_to_py.event_list_from_epcis_document_json(doc)
@@ -153,7 +174,11 @@ def test_the_eu_grade_b_stroller_shows_the_return_shipping_deduction_everywhere(
     price, delivery, shipping = ETHER // 2, ETHER // 50, ETHER // 100
     assert s.parts["verified"] and s.parts["kind"] == "graded" and s.parts["grade"] == "B" and s.parts["statutory"]
     assert s.parts["deductions"] == [{"reason": "return_shipping", "amount": str(shipping)}]
-    assert (s.parts["price"], s.parts["deliveryFee"], s.refund) == (str(price), str(delivery), str(price + delivery - shipping))
+    assert (s.parts["price"], s.parts["deliveryFee"], s.refund) == (
+        str(price),
+        str(delivery),
+        str(price + delivery - shipping),
+    )
 
     r = world.client.get(f"/01/{demo.STROLLER_GTIN:014d}/21/STR-0001", headers={"accept": "application/json"})
     assert r.json()["return_status"]["settlement"]["parts"]["deductions"] == s.parts["deductions"]
@@ -161,9 +186,16 @@ def test_the_eu_grade_b_stroller_shows_the_return_shipping_deduction_everywhere(
     assert "Paid 0.50 ETH + 0.02 ETH delivery" in html and "− 0.01 ETH: return shipping, which the buyer bears" in html
     assert "= 0.51 ETH back to the buyer" in html
 
-    (exported,) = [e for e in world.export()["epcisBody"]["eventList"] if e["bizStep"] == epcis.SETTLING and e["epcList"][0].endswith("/21/STR-0001")]
+    (exported,) = [
+        e
+        for e in world.export()["epcisBody"]["eventList"]
+        if e["bizStep"] == epcis.SETTLING and e["epcList"][0].endswith("/21/STR-0001")
+    ]
     assert exported["rt:settlement"]["rt:deduction"] == [{"rt:reason": "return_shipping", "rt:amount": str(shipping)}]
-    assert exported["rt:settlement"]["rt:refund"] == str(price + delivery - shipping) and exported["rt:settlement"]["rt:basis"] == "statutory"
+    assert (
+        exported["rt:settlement"]["rt:refund"] == str(price + delivery - shipping)
+        and exported["rt:settlement"]["rt:basis"] == "statutory"
+    )
 
 
 def test_every_settlement_of_the_demo_adds_up(world):
@@ -179,14 +211,26 @@ def test_every_settlement_of_the_demo_adds_up(world):
         if s["rt:kind"] == "completed":
             assert (int(s["rt:merchantAmount"]), int(s["rt:refund"])) == (total, 0)
             continue
-        value = int(s.get("rt:voucher", 0)) - int(s.get("rt:exchangeBonus", 0)) if "rt:voucher" in s else int(s["rt:refund"])
+        value = (
+            int(s.get("rt:voucher", 0)) - int(s.get("rt:exchangeBonus", 0))
+            if "rt:voucher" in s
+            else int(s["rt:refund"])
+        )
         assert value == total - deducted, e
         assert int(s["rt:merchantAmount"]) == total - int(s["rt:refund"])
     us_used = world.view(deploy.DEMO_GTIN, "BTL-0002").return_status.settlement.parts  # US grade C: points, no cash
-    assert [d["reason"] for d in us_used["deductions"]] == ["grade_terms", "delivery_not_refunded"] and us_used["refund"] == "0"
+    assert [d["reason"] for d in us_used["deductions"]] == ["grade_terms", "delivery_not_refunded"] and us_used[
+        "refund"
+    ] == "0"
     assert int(us_used["points"]) == ETHER // 10 // 2
-    voucher = world.view(deploy.DEMO_GTIN, "BTL-0004").return_status.settlement.parts  # EU exchange, released on receipt
-    assert voucher["kind"] == "on_receipt" and int(voucher["voucher"]) == int(voucher["points"]) > 0 and voucher["refund"] == "0"
+    voucher = world.view(
+        deploy.DEMO_GTIN, "BTL-0004"
+    ).return_status.settlement.parts  # EU exchange, released on receipt
+    assert (
+        voucher["kind"] == "on_receipt"
+        and int(voucher["voucher"]) == int(voucher["points"]) > 0
+        and voucher["refund"] == "0"
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -194,7 +238,10 @@ def test_every_settlement_of_the_demo_adds_up(world):
 
 
 def test_every_page_lists_its_steps_in_chain_order(world):
-    for gtin, serial in [(deploy.DEMO_GTIN, f"BTL-{i:04d}") for i in range(1, 11)] + [(demo.STROLLER_GTIN, "STR-0001"), (demo.STROLLER_GTIN, "STR-0002")]:
+    for gtin, serial in [(deploy.DEMO_GTIN, f"BTL-{i:04d}") for i in range(1, 11)] + [
+        (demo.STROLLER_GTIN, "STR-0001"),
+        (demo.STROLLER_GTIN, "STR-0002"),
+    ]:
         page = build_page(world.view(gtin, serial))
         positions = [s.position for s in page.steps if s.position is not None]
         assert len(positions) == len(page.steps), serial
@@ -226,13 +273,23 @@ def _referenced(world) -> set[str]:
 
 def test_both_integrity_reports_check_every_evidence_file_the_chain_references(world, capsys):
     referenced = _referenced(world)
-    assert len(referenced) == 10  # 8 inspection reports (two houses for the stroller, each its own), the defect photo, the arbiter's ruling
+    assert (
+        len(referenced) == 10
+    )  # 8 inspection reports (two houses for the stroller, each its own), the defect photo, the arbiter's ruling
     report = world.client.get("/v1/audit/integrity").json()["evidence"]
-    assert (report["checked"], report["referenced"], report["present"], report["missing"], report["corrupt"]) == (True, 10, 10, 0, 0)
+    assert (report["checked"], report["referenced"], report["present"], report["missing"], report["corrupt"]) == (
+        True,
+        10,
+        10,
+        0,
+        0,
+    )
 
     def cli(*extra: str) -> tuple[int, dict]:
         capsys.readouterr()
-        code = audit.main(["--rpc", web3.provider.endpoint_uri, "--manifest", str(world.manifest), "integrity", "--json", *extra])
+        code = audit.main(
+            ["--rpc", web3.provider.endpoint_uri, "--manifest", str(world.manifest), "integrity", "--json", *extra]
+        )
         return code, json.loads(capsys.readouterr().out)
 
     code, cli_report = cli("--evidence-dir", str(world.settings.evidence_dir))
@@ -254,7 +311,10 @@ def test_both_integrity_reports_check_every_evidence_file_the_chain_references(w
         assert world.client.get("/v1/audit/integrity").json()["evidence"]["problems"][0]["digest"] == claim["digest"]
         blob.unlink()  # missing, nothing mismatched: exit 2
         code, cli_report = cli("--evidence-dir", str(world.settings.evidence_dir))
-        assert code == audit.EXIT_EVIDENCE_MISSING and (cli_report["evidence"]["missing"], cli_report["evidence"]["corrupt"]) == (1, 0)
+        assert code == audit.EXIT_EVIDENCE_MISSING and (
+            cli_report["evidence"]["missing"],
+            cli_report["evidence"]["corrupt"],
+        ) == (1, 0)
         empty = world.settings.evidence_dir.parent / "no-evidence"
         empty.mkdir(exist_ok=True)
         code, cli_report = cli("--evidence-dir", str(empty))
@@ -275,5 +335,3 @@ def _cid_of(world, digest: str) -> str:
     cid = world.client.app.state.services.evidence.cid_for_digest(bytes.fromhex(digest[2:]))
     assert cid
     return cid
-
-

@@ -40,7 +40,9 @@ def _json(gateway, serial: str) -> dict:
 def _exported_settlement(gateway, order_id: int) -> dict:
     doc = gateway.client.get("/v1/audit/epcis", params={"limit": 1000}).json()
     assert not list(_epcis_validator().iter_errors(doc))
-    (event,) = [e for e in doc["epcisBody"]["eventList"] if e["bizStep"] == epcis.SETTLING and e["rt:orderId"] == order_id]
+    (event,) = [
+        e for e in doc["epcisBody"]["eventList"] if e["bizStep"] == epcis.SETTLING and e["rt:orderId"] == order_id
+    ]
     return event
 
 
@@ -50,26 +52,52 @@ def test_a_contested_grade_the_arbiter_decides_on_the_facts_it_found(gateway, sh
     rs = _json(gateway, "DSP-RULED")
     assert rs["status"] == "disputed"
     assert rs["dispute"] == {
-        "openedBy": "buyer", "account": buyer.address, "decideBy": decide_by, "time": contested_at, "pending": True, "lapsed": False, "resolution": None,
+        "openedBy": "buyer",
+        "account": buyer.address,
+        "decideBy": decide_by,
+        "time": contested_at,
+        "pending": True,
+        "lapsed": False,
+        "resolution": None,
     }
     assert decide_by == contested_at + EU.arbiter_timeout
     page = text_of(gateway.client.get(f"/01/{GTIN}/21/DSP-RULED").text)
-    assert "Grade contested by the buyer" in page and f"An independent arbiter decides by {format_time(decide_by)[0]}" in page
+    assert (
+        "Grade contested by the buyer" in page
+        and f"An independent arbiter decides by {format_time(decide_by)[0]}" in page
+    )
 
     # The arbiter finds the unit used: grade C, whatever the inspector claimed.
-    tx = escrow.resolveDispute(order_id, Facts.USED, 0, REASON.encode().ljust(32, b"\0"), RULING, {"from": arbiter.account})
+    tx = escrow.resolveDispute(
+        order_id, Facts.USED, 0, REASON.encode().ljust(32, b"\0"), RULING, {"from": arbiter.account}
+    )
     assert tx.events["OrderSettled"]["path"] == 1  # Arbitrated
     rs = _json(gateway, "DSP-RULED")
-    assert rs["status"] == "settled" and rs["inspection"]["facts"] == ["packaging_intact"]  # the inspector's, kept as attested
+    assert rs["status"] == "settled" and rs["inspection"]["facts"] == [
+        "packaging_intact"
+    ]  # the inspector's, kept as attested
     assert not rs["dispute"]["pending"] and not rs["dispute"]["lapsed"]
     resolution = rs["dispute"]["resolution"]
-    assert (resolution["arbiter"], resolution["facts"], resolution["grade"], resolution["diminishedValue"]) == (arbiter.address, ["used"], "C", "0")
-    assert (resolution["reason"], resolution["evidence"], resolution["time"]) == (REASON, "0x" + RULING.hex(), tx.timestamp)
+    assert (resolution["arbiter"], resolution["facts"], resolution["grade"], resolution["diminishedValue"]) == (
+        arbiter.address,
+        ["used"],
+        "C",
+        "0",
+    )
+    assert (resolution["reason"], resolution["evidence"], resolution["time"]) == (
+        REASON,
+        "0x" + RULING.hex(),
+        tx.timestamp,
+    )
     parts = rs["settlement"]["parts"]
     assert (parts["kind"], parts["verified"], parts["grade"]) == ("arbitrated", True, "C")
     assert rs["settlement"]["disposition"] == "recycle"
     page = text_of(gateway.client.get(f"/01/{GTIN}/21/DSP-RULED").text)
-    assert "Arbiter decided" in page and "Facts as the arbiter found them: Used" in page and f"Reason: {humanize(REASON)}" in page
+    assert (
+        "Arbiter decided" in page
+        and "Facts as the arbiter found them: Used" in page
+        and f"Reason: {humanize(REASON)}" in page
+    )
     assert "An independent arbiter, on the facts it found under the brand's grade C terms" in page
     assert _exported_settlement(gateway, order_id)["rt:settlement"]["rt:kind"] == "arbitrated"
 
@@ -79,19 +107,37 @@ def test_a_dispute_the_arbiter_let_lapse_settles_by_the_attested_facts(gateway, 
     chain.sleep(EU.arbiter_timeout + 60)
     chain.mine()
     with brownie.reverts(err("ReturnEscrowDisputeLapsed", order_id, decide_by)):  # too late for a ruling
-        escrow.resolveDispute(order_id, Facts.USED, 0, REASON.encode().ljust(32, b"\0"), RULING, {"from": actors["arbiter"].account})
+        escrow.resolveDispute(
+            order_id, Facts.USED, 0, REASON.encode().ljust(32, b"\0"), RULING, {"from": actors["arbiter"].account}
+        )
     tx = escrow.settleLapsedDispute(order_id, {"from": actors["stranger"].account})
     assert tx.events["DisputeLapsed"]["decideBy"] == decide_by and escrow.order(order_id)["status"] == Status.SETTLED
 
     rs = _json(gateway, "DSP-LAPSED")
     assert rs["status"] == "settled"
-    assert (rs["dispute"]["openedBy"], rs["dispute"]["decideBy"], rs["dispute"]["pending"], rs["dispute"]["lapsed"], rs["dispute"]["resolution"]) == (
-        "buyer", decide_by, False, True, None,
+    assert (
+        rs["dispute"]["openedBy"],
+        rs["dispute"]["decideBy"],
+        rs["dispute"]["pending"],
+        rs["dispute"]["lapsed"],
+        rs["dispute"]["resolution"],
+    ) == (
+        "buyer",
+        decide_by,
+        False,
+        True,
+        None,
     )
     parts = rs["settlement"]["parts"]
-    assert (parts["kind"], parts["verified"], parts["grade"]) == ("arbiter_silent", True, "B")  # the inspector's facts decided
+    assert (parts["kind"], parts["verified"], parts["grade"]) == (
+        "arbiter_silent",
+        True,
+        "B",
+    )  # the inspector's facts decided
     assert rs["settlement"]["disposition"] == "donate"
     page = text_of(gateway.client.get(f"/01/{GTIN}/21/DSP-LAPSED").text)
-    assert re.search(r"The arbiter did not decide in time \d+ \w+ \d{4}, \d\d:\d\d UTC The attested facts decide\.", page), page
+    assert re.search(
+        r"The arbiter did not decide in time \d+ \w+ \d{4}, \d\d:\d\d UTC The attested facts decide\.", page
+    ), page
     assert "The arbiter did not decide in time: the inspector's attested facts" in page
     assert _exported_settlement(gateway, order_id)["rt:settlement"]["rt:kind"] == "arbiter_silent"

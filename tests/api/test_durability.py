@@ -44,7 +44,9 @@ def _stored_unsent(database, w3) -> list[tuple[str, list[str]]]:
     return out
 
 
-def test_sigkill_mid_batch_loses_nothing_and_submits_each_event_once(deployment, actors, manifest, relayer_signer, registry, commission, tmp_path):
+def test_sigkill_mid_batch_loses_nothing_and_submits_each_event_once(
+    deployment, actors, manifest, relayer_signer, registry, commission, tmp_path
+):
     units = [commission(f"KILL{i}") for i in range(8)]
     database = tmp_path / "gateway.sqlite3"
     env = {
@@ -90,17 +92,27 @@ def test_sigkill_mid_batch_loses_nothing_and_submits_each_event_once(deployment,
     assert [registry.eventCount(u) for u in units] == [4] * len(units)
 
 
-def test_chain_outage_keeps_accepted_messages_and_relays_them_when_it_returns(deployment, actors, manifest, relayer_signer, commission, tmp_path):
+def test_chain_outage_keeps_accepted_messages_and_relays_them_when_it_returns(
+    deployment, actors, manifest, relayer_signer, commission, tmp_path
+):
     units = [commission(f"OUT{i}") for i in range(3)]
     anvil = standalone_chain(tmp_path)
     settings = Settings(
-        rpc_url=anvil.url, manifest=manifest, relayer_key="0x" + relayer_signer.key.hex(),
-        database=tmp_path / "gateway.sqlite3", evidence_dir=tmp_path / "evidence", relay=False, index=False,
+        rpc_url=anvil.url,
+        manifest=manifest,
+        relayer_key="0x" + relayer_signer.key.hex(),
+        database=tmp_path / "gateway.sqlite3",
+        evidence_dir=tmp_path / "evidence",
+        relay=False,
+        index=False,
     )
     try:
         with TestClient(create_app(settings)) as tc:
             gw = Gateway(tc, deployment, actors)
-            accepted = [gw.post("/v1/events", gw.events_body("carrier", [gw.event(u, BizStep.DEPARTING, "carrier")])) for u in units]
+            accepted = [
+                gw.post("/v1/events", gw.events_body("carrier", [gw.event(u, BizStep.DEPARTING, "carrier")]))
+                for u in units
+            ]
             assert [r.status_code for r in accepted] == [202] * 3
             ids = [r.json()["id"] for r in accepted]
 
@@ -131,25 +143,41 @@ def _offline_body(gw: Gateway, unit: bytes) -> dict:
     return gw.body("EventBatch", "warehouse", nonce=0, events=[gw.event(unit, BizStep.STORING, "warehouse")])
 
 
-def test_transaction_stored_when_the_chain_dies_is_sent_when_it_returns(deployment, actors, manifest, relayer_signer, commission, tmp_path):
+def test_transaction_stored_when_the_chain_dies_is_sent_when_it_returns(
+    deployment, actors, manifest, relayer_signer, commission, tmp_path
+):
     (unit,) = [commission("OUT-TX")]
     anvil = standalone_chain(tmp_path)
     settings = Settings(
-        rpc_url=anvil.url, manifest=manifest, relayer_key="0x" + relayer_signer.key.hex(),
-        database=tmp_path / "gateway.sqlite3", evidence_dir=tmp_path / "evidence", relay=True, index=False,
-        batch_interval=0.02, pause_before_broadcast=1.5,
+        rpc_url=anvil.url,
+        manifest=manifest,
+        relayer_key="0x" + relayer_signer.key.hex(),
+        database=tmp_path / "gateway.sqlite3",
+        evidence_dir=tmp_path / "evidence",
+        relay=True,
+        index=False,
+        batch_interval=0.02,
+        pause_before_broadcast=1.5,
     )
     try:
         with TestClient(create_app(settings)) as tc:
             gw = Gateway(tc, deployment, actors)
             r = gw.post("/v1/events", gw.events_body("carrier", [gw.event(unit, BizStep.DEPARTING, "carrier")]))
             message_id = r.json()["id"]
-            wait_until(lambda: tc.get(f"/v1/messages/{message_id}").json()["status"] == "submitted", 10, "the transaction stored")
+            wait_until(
+                lambda: tc.get(f"/v1/messages/{message_id}").json()["status"] == "submitted",
+                10,
+                "the transaction stored",
+            )
             anvil.stop()  # inside the pause: the broadcast will find no node
             time.sleep(2.0)
             assert tc.get(f"/v1/messages/{message_id}").json()["status"] == "submitted"
             anvil.start()
-            wait_until(lambda: tc.get(f"/v1/messages/{message_id}").json()["status"] == "confirmed", 30, "confirmation after the outage")
+            wait_until(
+                lambda: tc.get(f"/v1/messages/{message_id}").json()["status"] == "confirmed",
+                30,
+                "confirmation after the outage",
+            )
             chain = Web3(Web3.HTTPProvider(anvil.url))
             reg = chain.eth.contract(address=deployment.registry.address, abi=deployment.registry.abi)
             assert reg.functions.eventCount(unit).call() == 2

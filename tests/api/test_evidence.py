@@ -99,8 +99,13 @@ def test_dag_builder_reproduces_kubos_own_test_vectors():
     assert hashed(b"hello world", raw_leaves=False) == "bafybeihykld7uyxzogax6vgyvag42y7464eywpf55gxi5qpoisibh3c5wa"
     assert hashed(b"", raw_leaves=False, cid_version=0) == "QmbFMke1KXqnYyBBWxB74N4c5SBnJMVAiMNRcGu6x1AwQH"
     legacy = kubo_random(44800 * KiB, "v0-seed")
-    assert hashed(legacy[: 44544 * KiB], raw_leaves=False, cid_version=0) == "QmUbBALi174SnogsUzLpYbD4xPiBSFANF4iztWCsHbMKh2"  # 174 leaves, one level
-    assert hashed(legacy, raw_leaves=False, cid_version=0) == "QmepeWtdmS1hHXx1oZXsPUv6bMrfRRKfZcoPPU4eEfjnbf"  # 175: two levels
+    assert (
+        hashed(legacy[: 44544 * KiB], raw_leaves=False, cid_version=0)
+        == "QmUbBALi174SnogsUzLpYbD4xPiBSFANF4iztWCsHbMKh2"
+    )  # 174 leaves, one level
+    assert (
+        hashed(legacy, raw_leaves=False, cid_version=0) == "QmepeWtdmS1hHXx1oZXsPUv6bMrfRRKfZcoPPU4eEfjnbf"
+    )  # 175: two levels
     v1 = kubo_random(175 * MiB, "v1-seed")
     assert hashed(v1[: 174 * MiB], chunk_size=MiB) == "bafybeigwduxcf2aawppv3isnfeshnimkyplvw3hthxjhr2bdeje4tdaicu"
     assert hashed(v1, chunk_size=MiB) == "bafybeidhd7lo2n2v7lta5yamob3xwhbxcczmmtmhquwhjesi35jntf7mpu"
@@ -139,7 +144,16 @@ def test_parse_reads_cids_and_rejects_garbage():
     assert str(parsed) == HELLO_CID and parsed.is_kubo_v1_file
     v0 = cids.parse("QmZULkCELmmk5XNfCgTnCyFgAVxBRBXyDHGGMVoLFLiXEN")  # hello\n, CIDv0
     assert v0.version == 0 and not v0.is_kubo_v1_file and v0.digest != parsed.digest
-    for bad in ["", "hello", "bafkrei", HELLO_CID[:-1], HELLO_CID.upper()[1:], "B" + HELLO_CID[1:].upper(), HELLO_CID + "a", "Qm" + "1" * 44]:
+    for bad in [
+        "",
+        "hello",
+        "bafkrei",
+        HELLO_CID[:-1],
+        HELLO_CID.upper()[1:],
+        "B" + HELLO_CID[1:].upper(),
+        HELLO_CID + "a",
+        "Qm" + "1" * 44,
+    ]:
         with pytest.raises(cids.InvalidCid):
             cids.parse(bad)
 
@@ -320,8 +334,11 @@ def test_oversize_uploads_are_413(client, store):
 def test_malformed_uploads_are_400(client):
     r = client.post("/v1/evidence", content=b"--x\r\n", headers={"Content-Type": "multipart/form-data"})
     assert r.status_code == 400 and r.json()["error"] == "invalid_upload"
-    r = client.post("/v1/evidence", content=b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\n\r\nabc",
-                    headers={"Content-Type": "multipart/form-data; boundary=b"})
+    r = client.post(
+        "/v1/evidence",
+        content=b'--b\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n\r\nabc',
+        headers={"Content-Type": "multipart/form-data; boundary=b"},
+    )
     assert r.status_code == 400 and "truncated" in r.json()["detail"]
     r = client.post(
         "/v1/evidence",
@@ -329,7 +346,9 @@ def test_malformed_uploads_are_400(client):
         headers={"Content-Type": "multipart/form-data; boundary=b"},
     )
     assert r.status_code == 400 and "no file part" in r.json()["detail"]
-    two = client.post("/v1/evidence", files=[("file", ("a.txt", b"a", "text/plain")), ("file", ("b.txt", b"b", "text/plain"))])
+    two = client.post(
+        "/v1/evidence", files=[("file", ("a.txt", b"a", "text/plain")), ("file", ("b.txt", b"b", "text/plain"))]
+    )
     assert two.status_code == 400
 
 
@@ -338,7 +357,11 @@ def test_bad_and_unknown_cids(client):
     assert r.status_code == 400 and r.json()["error"] == "invalid_cid"
     assert client.get("/v1/evidence/QmZULkCELmmk5XNfCgTnCyFgAVxBRBXyDHGGMVoLFLiXEN").status_code == 400
     r = client.get(f"/v1/evidence/{HELLO_CID}")
-    assert r.status_code == 404 and r.json() == {"error": "not_found", "detail": f"no evidence with CID {HELLO_CID}", "cid": HELLO_CID}
+    assert r.status_code == 404 and r.json() == {
+        "error": "not_found",
+        "detail": f"no evidence with CID {HELLO_CID}",
+        "cid": HELLO_CID,
+    }
 
 
 def test_corrupted_evidence_is_410_not_served(client, store):
@@ -437,7 +460,10 @@ def test_node_speaks_the_kubo_rpc_that_ipfshttpclient_uses(ipfs_node, node_clien
     assert node_client.id()["ID"].startswith("12D3KooW")
     # the node's importer matches Kubo (and ours) for CIDv0 and for CIDv1 raw leaves
     assert node_client.add_bytes(b"hello world") == "Qmf412jQZiuVUtdgnB36FXFX7xg5V6KEbSJ4dpQuhkLyfD"
-    assert node_client.add_bytes(b"hello world", opts={"cid-version": 1, "raw-leaves": "false"}) == "bafybeihykld7uyxzogax6vgyvag42y7464eywpf55gxi5qpoisibh3c5wa"
+    assert (
+        node_client.add_bytes(b"hello world", opts={"cid-version": 1, "raw-leaves": "false"})
+        == "bafybeihykld7uyxzogax6vgyvag42y7464eywpf55gxi5qpoisibh3c5wa"
+    )
     added = node_client.add(__import__("io").BytesIO(HELLO), cid_version=1, raw_leaves=True)
     assert added["Hash"] == HELLO_CID and added["Size"] == "6"
     assert node_client.pin.add(HELLO_CID)["Pins"] == [HELLO_CID]
@@ -450,7 +476,10 @@ def test_node_speaks_the_kubo_rpc_that_ipfshttpclient_uses(ipfs_node, node_clien
 def test_node_reproduces_kubos_own_test_vectors(node_client):
     # Kubo's defaults (CIDv0, dag-pb leaves, 256 KiB, 174 links): see the CID test above.
     legacy = kubo_random(44800 * KiB, "v0-seed")
-    assert node_client.add_bytes(legacy[: 44544 * KiB], opts={"pin": "false"}) == "QmUbBALi174SnogsUzLpYbD4xPiBSFANF4iztWCsHbMKh2"
+    assert (
+        node_client.add_bytes(legacy[: 44544 * KiB], opts={"pin": "false"})
+        == "QmUbBALi174SnogsUzLpYbD4xPiBSFANF4iztWCsHbMKh2"
+    )
     assert node_client.add_bytes(legacy, opts={"pin": "false"}) == "QmepeWtdmS1hHXx1oZXsPUv6bMrfRRKfZcoPPU4eEfjnbf"
 
 

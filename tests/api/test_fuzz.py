@@ -20,11 +20,32 @@ from returntrace.escrow import Facts, Grade
 from returntrace.vocab import AggregationAction, BizStep, Disposition
 from tests.support import GTIN_INT, MARKET_EU, ZERO32
 
-POST_PATHS = ["/v1/events", "/v1/aggregations", "/v1/commissions", "/v1/inspections", "/v1/return-requests", "/v1/defect-claims", "/v1/orders/1/release-refund-on-receipt", "/v1/evidence"]
+POST_PATHS = [
+    "/v1/events",
+    "/v1/aggregations",
+    "/v1/commissions",
+    "/v1/inspections",
+    "/v1/return-requests",
+    "/v1/defect-claims",
+    "/v1/orders/1/release-refund-on-receipt",
+    "/v1/evidence",
+]
 GET_PATHS = [
-    "/v1/messages/{x}", "/v1/signers/0x0000000000000000000000000000000000000001/nonce?kind={x}", "/v1/signers/{x}/nonce?kind={x}", "/01/{x}/21/{x}",
-    "/v1/evidence/{x}", "/v1/audit/events?unit={x}", "/01/{x}", "/00/{x}", "/00/{x}/qr.svg", "/v1/audit/events?from={x}", "/v1/audit/epcis?to={x}",
-    "/v1/audit/events?bizStep={x}", "/v1/audit/events?fromBlock={x}", "/v1/audit/epcis?limit={x}", "/v1/audit/events?cursor={x}",
+    "/v1/messages/{x}",
+    "/v1/signers/0x0000000000000000000000000000000000000001/nonce?kind={x}",
+    "/v1/signers/{x}/nonce?kind={x}",
+    "/01/{x}/21/{x}",
+    "/v1/evidence/{x}",
+    "/v1/audit/events?unit={x}",
+    "/01/{x}",
+    "/00/{x}",
+    "/00/{x}/qr.svg",
+    "/v1/audit/events?from={x}",
+    "/v1/audit/epcis?to={x}",
+    "/v1/audit/events?bizStep={x}",
+    "/v1/audit/events?fromBlock={x}",
+    "/v1/audit/epcis?limit={x}",
+    "/v1/audit/events?cursor={x}",
 ]
 
 
@@ -34,7 +55,9 @@ def uint(bits: int) -> st.SearchStrategy[int]:
 
 def beyond(bits: int) -> st.SearchStrategy[int]:
     """Integers outside uint<bits>: past its top (up to 2**300) or negative."""
-    return st.one_of(st.integers(min_value=2**bits, max_value=2**bits + 2**300), st.integers(min_value=-(2**300), max_value=-1))
+    return st.one_of(
+        st.integers(min_value=2**bits, max_value=2**bits + 2**300), st.integers(min_value=-(2**300), max_value=-1)
+    )
 
 
 def full_range(bits: int) -> st.SearchStrategy[int]:
@@ -44,13 +67,50 @@ def full_range(bits: int) -> st.SearchStrategy[int]:
 
 
 # Every integer type the API accepts, across its whole range and past it.
-any_integer = st.one_of(full_range(8), full_range(40), full_range(64), full_range(256), st.integers(min_value=-(2**300), max_value=2**300))
-scalars = st.one_of(
-    st.none(), st.booleans(), any_integer, st.floats(allow_nan=False),
-    st.text(max_size=80), st.sampled_from(["0x", "0x" + "ff" * 32, "0x" + "00" * 20, "09506000134352", "-1", "1e309"]),
+any_integer = st.one_of(
+    full_range(8), full_range(40), full_range(64), full_range(256), st.integers(min_value=-(2**300), max_value=2**300)
 )
-json_values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=5), st.dictionaries(st.text(max_size=15), inner, max_size=6)), max_leaves=25)
-field_names = st.sampled_from(["signer", "events", "units", "nonce", "deadline", "signature", "unitId", "bizStep", "gtin", "serial", "orderId", "grade", "facts", "inspector", "buyer", "reason", "remedy", "evidence", "location", "eventTime", "aggregations", "sscc", "childIds", "action"])
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    any_integer,
+    st.floats(allow_nan=False),
+    st.text(max_size=80),
+    st.sampled_from(["0x", "0x" + "ff" * 32, "0x" + "00" * 20, "09506000134352", "-1", "1e309"]),
+)
+json_values = st.recursive(
+    scalars,
+    lambda inner: st.one_of(st.lists(inner, max_size=5), st.dictionaries(st.text(max_size=15), inner, max_size=6)),
+    max_leaves=25,
+)
+field_names = st.sampled_from(
+    [
+        "signer",
+        "events",
+        "units",
+        "nonce",
+        "deadline",
+        "signature",
+        "unitId",
+        "bizStep",
+        "gtin",
+        "serial",
+        "orderId",
+        "grade",
+        "facts",
+        "inspector",
+        "buyer",
+        "reason",
+        "remedy",
+        "evidence",
+        "location",
+        "eventTime",
+        "aggregations",
+        "sscc",
+        "childIds",
+        "action",
+    ]
+)
 message_like = st.dictionaries(field_names, json_values, max_size=8)
 
 
@@ -68,14 +128,23 @@ def test_generated_json_bodies_never_cause_5xx(gateway_app, path, body):
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
-@given(path=st.sampled_from(POST_PATHS), raw=st.binary(max_size=300), content_type=st.sampled_from(["application/json", "text/plain", "multipart/form-data; boundary=x", "application/octet-stream", ""]))
+@given(
+    path=st.sampled_from(POST_PATHS),
+    raw=st.binary(max_size=300),
+    content_type=st.sampled_from(
+        ["application/json", "text/plain", "multipart/form-data; boundary=x", "application/octet-stream", ""]
+    ),
+)
 def test_generated_raw_bodies_never_cause_5xx(gateway_app, path, raw, content_type):
     client, _ = gateway_app
     _no_5xx(client.post(path, content=raw, headers={"content-type": content_type} if content_type else {}))
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))
-@given(template=st.sampled_from(GET_PATHS), part=st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=40))
+@given(
+    template=st.sampled_from(GET_PATHS),
+    part=st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=40),
+)
 def test_generated_paths_never_cause_5xx(gateway_app, template, part):
     from urllib.parse import quote
 
@@ -89,18 +158,41 @@ def test_generated_paths_never_cause_5xx(gateway_app, template, part):
 
 # Integer fields of each signed kind: (path in the body, lowest and highest value its Solidity type
 # and the schema accept). Every kind also has nonce (uint256) and deadline (uint64).
-OBSERVED = [("bizStep", 0, 2**8 - 1), ("disposition", 0, 2**8 - 1), ("eventTime", 0, 2**40 - 1), ("location", 0, 2**64 - 1)]
+OBSERVED = [
+    ("bizStep", 0, 2**8 - 1),
+    ("disposition", 0, 2**8 - 1),
+    ("eventTime", 0, 2**40 - 1),
+    ("location", 0, 2**64 - 1),
+]
 INTEGER_FIELDS = {
     "EventBatch": [(("events", 0, name), lo, hi) for name, lo, hi in OBSERVED],
-    "CommissionBatch": [(("units", 0, name), lo, hi) for name, lo, hi in (("gtin", 0, 2**64 - 1), ("location", 0, 2**64 - 1), ("eventTime", 0, 2**40 - 1))],
-    "AggregationBatch": [(("aggregations", 0, name), lo, hi) for name, lo, hi in (*OBSERVED, ("sscc", 0, 2**64 - 1), ("action", 0, 2**8 - 1))],
-    "Inspection": [(("orderId",), 1, 2**256 - 1), (("facts",), 0, 2**8 - 1), (("grade",), 0, 2**8 - 1), (("diminishedValue",), 0, 2**96 - 1)],
+    "CommissionBatch": [
+        (("units", 0, name), lo, hi)
+        for name, lo, hi in (("gtin", 0, 2**64 - 1), ("location", 0, 2**64 - 1), ("eventTime", 0, 2**40 - 1))
+    ],
+    "AggregationBatch": [
+        (("aggregations", 0, name), lo, hi)
+        for name, lo, hi in (*OBSERVED, ("sscc", 0, 2**64 - 1), ("action", 0, 2**8 - 1))
+    ],
+    "Inspection": [
+        (("orderId",), 1, 2**256 - 1),
+        (("facts",), 0, 2**8 - 1),
+        (("grade",), 0, 2**8 - 1),
+        (("diminishedValue",), 0, 2**96 - 1),
+    ],
     "ReturnRequest": [(("orderId",), 1, 2**256 - 1), (("reason",), 0, 2**8 - 1), (("remedy",), 0, 2**8 - 1)],
     "DefectClaim": [(("orderId",), 1, 2**256 - 1)],
 }
 COMMON_FIELDS = [(("nonce",), 0, 2**256 - 1), (("deadline",), 0, 2**64 - 1)]
 _serials = itertools.count(1)  # fresh units, serials and parcels for every example
-ACTOR = {"EventBatch": "carrier", "CommissionBatch": "brand", "AggregationBatch": "carrier", "Inspection": "inspector", "ReturnRequest": "buyer", "DefectClaim": "buyer"}
+ACTOR = {
+    "EventBatch": "carrier",
+    "CommissionBatch": "brand",
+    "AggregationBatch": "carrier",
+    "Inspection": "inspector",
+    "ReturnRequest": "buyer",
+    "DefectClaim": "buyer",
+}
 
 
 def _valid_fields(kind: str, gateway, shop, commission, n: int) -> dict:
@@ -108,18 +200,41 @@ def _valid_fields(kind: str, gateway, shop, commission, n: int) -> dict:
     if kind == "EventBatch":
         return {"events": [gateway.event(commission(f"FZ-{n}"), BizStep.DEPARTING, "carrier", Disposition.IN_TRANSIT)]}
     if kind == "CommissionBatch":
-        return {"units": [{"gtin": GTIN_INT, "serial": f"FZC-{n}", "location": gateway.actors["brand"].gln, "eventTime": chain.time(), "evidence": ZERO32}]}
+        return {
+            "units": [
+                {
+                    "gtin": GTIN_INT,
+                    "serial": f"FZC-{n}",
+                    "location": gateway.actors["brand"].gln,
+                    "eventTime": chain.time(),
+                    "evidence": ZERO32,
+                }
+            ]
+        }
     if kind == "AggregationBatch":
         sscc = int(gs1.with_check_digit(f"095060{n:011d}"))
-        return {"aggregations": [{
-            "sscc": sscc, "childIds": [commission(f"FZA-{n}")], "action": int(AggregationAction.ADD), "bizStep": int(BizStep.PACKING),
-            "disposition": int(Disposition.IN_PROGRESS), "location": gateway.actors["carrier"].gln, "eventTime": chain.time(),
-            "evidence": ZERO32, "bizTransaction": ZERO32,
-        }]}
+        return {
+            "aggregations": [
+                {
+                    "sscc": sscc,
+                    "childIds": [commission(f"FZA-{n}")],
+                    "action": int(AggregationAction.ADD),
+                    "bizStep": int(BizStep.PACKING),
+                    "disposition": int(Disposition.IN_PROGRESS),
+                    "location": gateway.actors["carrier"].gln,
+                    "eventTime": chain.time(),
+                    "evidence": ZERO32,
+                    "bizTransaction": ZERO32,
+                }
+            ]
+        }
     if kind == "Inspection":
         return {
-            "orderId": shop.returned(market=MARKET_EU), "facts": int(Facts.SEAL_INTACT | Facts.PACKAGING_INTACT), "grade": int(Grade.A),
-            "diminishedValue": 0, "evidence": "0x" + "ab" * 32,
+            "orderId": shop.returned(market=MARKET_EU),
+            "facts": int(Facts.SEAL_INTACT | Facts.PACKAGING_INTACT),
+            "grade": int(Grade.A),
+            "diminishedValue": 0,
+            "evidence": "0x" + "ab" * 32,
         }
     order_id = shop.buy(market=MARKET_EU)
     shop.deliver(order_id)
@@ -136,20 +251,38 @@ def _set(body: dict, path: tuple, value: int) -> None:
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
-@given(data=st.data(), kind=st.sampled_from(sorted(INTEGER_FIELDS)), push=st.one_of(st.none(), st.integers(min_value=0, max_value=2**256 - 2**16), st.sampled_from([2**63 - 1, 2**63, 2**64])))
-def test_signed_messages_with_integers_of_any_size_never_cause_5xx(gateway, shop, commission, deployment, data, kind, push):
+@given(
+    data=st.data(),
+    kind=st.sampled_from(sorted(INTEGER_FIELDS)),
+    push=st.one_of(
+        st.none(), st.integers(min_value=0, max_value=2**256 - 2**16), st.sampled_from([2**63 - 1, 2**63, 2**64])
+    ),
+)
+def test_signed_messages_with_integers_of_any_size_never_cause_5xx(
+    gateway, shop, commission, deployment, data, kind, push
+):
     """A validly signed message of each kind, with at most one integer field drawn from the full
     range of its type or beyond it, from a signer whose nonce increaseNonce may have pushed anywhere
     in uint256 (short of its top, where the contract's increment wraps). Outside the type: 422;
     an orderId past the index's keys: 400 out_of_range; no wild field: 202; accepted: relayed,
     confirmed, nonce and deadline kept exactly. Never a 5xx."""
     actor = gateway.actors[ACTOR[kind]]
-    contract = {"registry": deployment.registry, "escrow": deployment.escrow, "desk": deployment.desk}[KINDS[kind].contract]
+    contract = {"registry": deployment.registry, "escrow": deployment.escrow, "desk": deployment.desk}[
+        KINDS[kind].contract
+    ]
     if push is not None and push > contract.getNonce(actor.address):
         contract.increaseNonce(push, {"from": actor.account})
-    message = {**_valid_fields(kind, gateway, shop, commission, next(_serials)), "nonce": gateway.nonce(kind, ACTOR[kind])}
+    message = {
+        **_valid_fields(kind, gateway, shop, commission, next(_serials)),
+        "nonce": gateway.nonce(kind, ACTOR[kind]),
+    }
     # Drawn independently of the chain's clock (hypothesis replays draws): an hour ahead, or far ahead.
-    far = data.draw(st.one_of(st.none(), st.integers(min_value=2**40, max_value=2**64 - 1), st.sampled_from([2**63 - 1, 2**63, 2**64 - 1])), label="deadline")
+    far = data.draw(
+        st.one_of(
+            st.none(), st.integers(min_value=2**40, max_value=2**64 - 1), st.sampled_from([2**63 - 1, 2**63, 2**64 - 1])
+        ),
+        label="deadline",
+    )
     message["deadline"] = chain.time() + 3600 if far is None else far
     wild = data.draw(st.one_of(st.none(), st.sampled_from(INTEGER_FIELDS[kind] + COMMON_FIELDS)), label="wild field")
     value = None
@@ -207,11 +340,17 @@ def test_generated_integers_in_audit_queries_never_cause_5xx(gateway_app, path, 
 def test_forged_cursors_never_cause_5xx(gateway_app, block, log_index, path):
     """The cursor's fingerprint is a plain hash of the filters: anyone can forge one with any numbers."""
     client, _ = gateway_app
-    cursor = base64.urlsafe_b64encode(f"{block}.{log_index}.{_fingerprint(EventFilter(block_from=0))}".encode()).decode().rstrip("=")
+    cursor = (
+        base64.urlsafe_b64encode(f"{block}.{log_index}.{_fingerprint(EventFilter(block_from=0))}".encode())
+        .decode()
+        .rstrip("=")
+    )
     r = client.get(path, params={"fromBlock": 0, "cursor": cursor})
     _no_5xx(r)
     fits = all(-(2**63) <= n <= 2**63 - 1 for n in (block, log_index))
-    assert (r.status_code, r.json().get("error") if r.status_code != 200 else None) == ((200, None) if fits else (400, "out_of_range")), r.text
+    assert (r.status_code, r.json().get("error") if r.status_code != 200 else None) == (
+        (200, None) if fits else (400, "out_of_range")
+    ), r.text
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))

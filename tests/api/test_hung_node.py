@@ -45,9 +45,13 @@ def _timed(call: Callable[[], Any]) -> tuple[Any, float]:
 
 def _settings(rpc_url: str, manifest, relayer_signer, tmp_path, **fields: Any) -> Settings:
     return Settings(
-        rpc_url=rpc_url, manifest=manifest, relayer_key="0x" + relayer_signer.key.hex(),
-        database=tmp_path / "gateway.sqlite3", evidence_dir=tmp_path / "evidence",
-        worker_rpc_timeout=WORKER_TIMEOUT, **fields,
+        rpc_url=rpc_url,
+        manifest=manifest,
+        relayer_key="0x" + relayer_signer.key.hex(),
+        database=tmp_path / "gateway.sqlite3",
+        evidence_dir=tmp_path / "evidence",
+        worker_rpc_timeout=WORKER_TIMEOUT,
+        **fields,
     )
 
 
@@ -69,7 +73,9 @@ def _verified(tc: TestClient, serial: str) -> dict | None:
     return verification if verification["verified"] else None
 
 
-def test_every_request_path_gives_up_on_a_node_that_never_answers(deployment, actors, manifest, relayer_signer, tmp_path):
+def test_every_request_path_gives_up_on_a_node_that_never_answers(
+    deployment, actors, manifest, relayer_signer, tmp_path
+):
     """The gateway pointed at a port that accepts connections and never answers, its relayer and
     indexer running: each path answers within the bound while the indexer's own calls time out."""
     with HungNode() as url:
@@ -88,7 +94,9 @@ def test_every_request_path_gives_up_on_a_node_that_never_answers(deployment, ac
             _unavailable(r, REQUEST_LIMIT, elapsed)
             assert r.json()["ready"] is False and r.json()["chain"]["reachable"] is False
 
-            r, elapsed = _timed(lambda: tc.get(f"/v1/signers/{actors['carrier'].address}/nonce", params={"kind": "EventBatch"}))
+            r, elapsed = _timed(
+                lambda: tc.get(f"/v1/signers/{actors['carrier'].address}/nonce", params={"kind": "EventBatch"})
+            )
             _unavailable(r, REQUEST_LIMIT, elapsed)
 
             r, elapsed = _timed(lambda: tc.post("/v1/orders/1/release-refund-on-receipt"))
@@ -100,21 +108,29 @@ def test_every_request_path_gives_up_on_a_node_that_never_answers(deployment, ac
 
             # The indexer's calls time out within its own bound, and it keeps trying (back-off), not stuck.
             indexer = tc.app.state.services.indexer
-            error = wait_until(lambda: indexer.last_error, 3 * WORKER_TIMEOUT, "the indexer to give up on the hung node")
+            error = wait_until(
+                lambda: indexer.last_error, 3 * WORKER_TIMEOUT, "the indexer to give up on the hung node"
+            )
             assert "Timeout" in error and indexer._thread.is_alive()
 
 
-def test_a_frozen_anvil_is_a_503_within_the_bound_and_nothing_accepted_is_lost(deployment, actors, manifest, relayer_signer, commission, tmp_path):
+def test_a_frozen_anvil_is_a_503_within_the_bound_and_nothing_accepted_is_lost(
+    deployment, actors, manifest, relayer_signer, commission, tmp_path
+):
     units = [commission(f"HUNG{i}") for i in range(3)]
     anvil = standalone_chain(tmp_path)  # an anvil of this test's own: brownie's is never frozen
     settings = _settings(anvil.url, manifest, relayer_signer, tmp_path, relay=False, index=False)
     try:
         with TestClient(create_app(settings)) as tc:
             gw = Gateway(tc, deployment, actors)
-            accepted = [gw.post("/v1/events", gw.events_body("carrier", [gw.event(u, BizStep.DEPARTING, "carrier")])) for u in units]
+            accepted = [
+                gw.post("/v1/events", gw.events_body("carrier", [gw.event(u, BizStep.DEPARTING, "carrier")]))
+                for u in units
+            ]
             assert [r.status_code for r in accepted] == [202] * 3
             ids = [r.json()["id"] for r in accepted]
-            tc.app.state.services.indexer.index_once()  # the page below has its unit indexed (its chain read is not cached yet)
+            # the page below has its unit indexed (its chain read is not cached yet)
+            tc.app.state.services.indexer.index_once()
             late = _offline_body(gw, units[0])
             before = tc.app.state.services.outbox.depth()
 
@@ -128,16 +144,23 @@ def test_a_frozen_anvil_is_a_503_within_the_bound_and_nothing_accepted_is_lost(d
                 _unavailable(r, REQUEST_LIMIT, elapsed)
                 assert r.json()["chain"]["reachable"] is False
 
-                r, elapsed = _timed(lambda: tc.get(f"/v1/signers/{actors['warehouse'].address}/nonce", params={"kind": "EventBatch"}))
+                r, elapsed = _timed(
+                    lambda: tc.get(f"/v1/signers/{actors['warehouse'].address}/nonce", params={"kind": "EventBatch"})
+                )
                 _unavailable(r, REQUEST_LIMIT, elapsed)
 
                 # Pages keep answering, unverified; the next one at once (the pages' fast-fail guard).
                 r, elapsed = _timed(lambda: tc.get(f"/01/{GTIN}/21/HUNG0", headers={"Accept": "application/json"}))
                 assert r.status_code == 200 and elapsed < REQUEST_LIMIT, (r.status_code, elapsed)
                 verification = r.json()["verification"]
-                assert verification["verified"] is False and verification["reason"].startswith("chain unreachable"), verification
+                assert verification["verified"] is False and verification["reason"].startswith("chain unreachable"), (
+                    verification
+                )
                 r, elapsed = _timed(lambda: tc.get(f"/01/{GTIN}/21/HUNG1"))
-                assert r.status_code == 200 and "text/html" in r.headers["content-type"] and elapsed < REQUEST_LIMIT, (r.status_code, elapsed)
+                assert r.status_code == 200 and "text/html" in r.headers["content-type"] and elapsed < REQUEST_LIMIT, (
+                    r.status_code,
+                    elapsed,
+                )
                 r, elapsed = _timed(lambda: tc.get("/v1/audit/integrity"))
                 _unavailable(r, REQUEST_LIMIT, elapsed)
 
@@ -173,7 +196,9 @@ def test_a_frozen_anvil_is_a_503_within_the_bound_and_nothing_accepted_is_lost(d
 def test_auditor_cli_gives_up_on_a_node_that_never_answers(manifest, capsys):
     """Exit 3 (could not run) after one --timeout, not after web3's retries (5 attempts with back-off: ~7 s here)."""
     with HungNode() as url:
-        code, elapsed = _timed(lambda: audit.main(["--rpc", url, "--manifest", str(manifest), "--timeout", "1", "integrity"]))
+        code, elapsed = _timed(
+            lambda: audit.main(["--rpc", url, "--manifest", str(manifest), "--timeout", "1", "integrity"])
+        )
     assert code == audit.EXIT_CANNOT_RUN and "did not answer" in capsys.readouterr().err
     assert elapsed < 4.0, f"gave up after {elapsed:.1f} s"
 

@@ -50,7 +50,7 @@ def test_relayed_events_are_indexed_with_their_hash_chain(gateway, registry):
         assert [seq for seq, _, _ in chain_rows] == [1, 2, 3, 4, 5]
         assert [step for _, step, _ in chain_rows] == [1, 4, 5, 7, 8]
         assert int(chain_rows[-1][2], 16) == registry.unitRecord(u)
-    (count, last), = rows(gateway, "SELECT event_count, last_record FROM idx_units WHERE serial = 'IDX-1'")
+    ((count, last),) = rows(gateway, "SELECT event_count, last_record FROM idx_units WHERE serial = 'IDX-1'")
     assert count == 5 and int(last, 16) == registry.unitRecord(units[0])
 
 
@@ -64,7 +64,14 @@ def test_indexing_again_adds_nothing(gateway):
     execute(gateway, "UPDATE idx_cursor SET block = first_block - 1, block_hash = NULL")
     assert indexer.index_once() == 0
     assert rows(gateway, "SELECT COUNT(*) FROM idx_events")[0][0] == before
-    assert rows(gateway, "SELECT COUNT(*) FROM (SELECT tx_hash, log_index FROM idx_events GROUP BY tx_hash, log_index HAVING COUNT(*) > 1)")[0][0] == 0
+    assert (
+        rows(
+            gateway,
+            "SELECT COUNT(*) FROM (SELECT tx_hash, log_index FROM idx_events GROUP BY tx_hash, log_index HAVING "
+            "COUNT(*) > 1)",
+        )[0][0]
+        == 0
+    )
 
 
 def test_a_new_app_on_the_same_database_resumes_from_the_cursor(gateway, gateway_settings, deployment, actors):
@@ -91,13 +98,27 @@ def test_unit_view_timeline_labels_and_verification(gateway, registry, escrow, a
     """A unit sold, carried, returned, graded B and donated, every scan relayed through the gateway (a
     charity takes only a unit whose settled order sends it there)."""
     (unit,) = _journey(gateway, ["IDX-V"], steps=())
-    escrow.list(GTIN_INT, "IDX-V", MARKET_EU, ZERO_ADDRESS, DEFAULT_PRICE, DEFAULT_DELIVERY_FEE, DEFAULT_RETURN_FEE, {"from": actors["brand"].account})
+    escrow.list(
+        GTIN_INT,
+        "IDX-V",
+        MARKET_EU,
+        ZERO_ADDRESS,
+        DEFAULT_PRICE,
+        DEFAULT_DELIVERY_FEE,
+        DEFAULT_RETURN_FEE,
+        {"from": actors["brand"].account},
+    )
     buyer = actors["buyer"].account
-    order_id = escrow.purchase(unit, listing_terms(escrow, unit), False, {"from": buyer, "value": DEFAULT_PRICE + DEFAULT_DELIVERY_FEE}).return_value
+    order_id = escrow.purchase(
+        unit, listing_terms(escrow, unit), False, {"from": buyer, "value": DEFAULT_PRICE + DEFAULT_DELIVERY_FEE}
+    ).return_value
     order, rma = gateway.builder.order_ref(order_id), gateway.builder.rma_ref(order_id)
 
     def scan(actor, step, disposition, ref=ZERO32):
-        r = gateway.post("/v1/events", gateway.events_body(actor, [gateway.event(unit, step, actor, disposition, bizTransaction=ref)]))
+        r = gateway.post(
+            "/v1/events",
+            gateway.events_body(actor, [gateway.event(unit, step, actor, disposition, bizTransaction=ref)]),
+        )
         assert r.status_code == 202, r.text
         gateway.relay()
 
@@ -116,7 +137,14 @@ def test_unit_view_timeline_labels_and_verification(gateway, registry, escrow, a
     view = unit_view(gateway.services, GTIN, "IDX-V")
     assert view.unit_id == "0x" + unit.hex()
     assert [e.label for e in view.timeline] == [
-        "Made", "Shipped", "Departed", "Cleared customs", "Delivered", "Picked up for return", "Received at return center", "Received by charity",
+        "Made",
+        "Shipped",
+        "Departed",
+        "Cleared customs",
+        "Delivered",
+        "Picked up for return",
+        "Received at return center",
+        "Received by charity",
     ]
     assert [e.step for e in view.timeline][:2] == ["commissioning", "shipping"]
     assert view.timeline[3].step_uri == "urn:returntrace:bizstep:customs_clearing"
@@ -130,7 +158,12 @@ def test_unit_view_timeline_labels_and_verification(gateway, registry, escrow, a
     assert v.block == gateway.services.indexer.indexed_block()
     assert v.onchain_count == v.rebuilt_count == 8 == registry.eventCount(unit)
     rs = view.return_status
-    assert (rs.order_id, rs.status, rs.settlement.grade, rs.settlement.disposition) == (order_id, "settled", "B", "donate")
+    assert (rs.order_id, rs.status, rs.settlement.grade, rs.settlement.disposition) == (
+        order_id,
+        "settled",
+        "B",
+        "donate",
+    )
     assert view.closed and view.fate["kind"] == "donated"
     assert unit_json(view)["verification"]["verified"] is True
 
@@ -198,11 +231,39 @@ def test_unit_view_among_100k_indexed_events_shows_only_its_own(gateway, builder
         batch = IndexBatch(to_block=cursor.block, block_hash=cursor.block_hash)
         for n in range(chunk * 500, (chunk + 1) * 500):
             uid = "0x" + gs1.unit_id(GTIN_INT, f"SYN{n:06d}").hex()
-            batch.units[uid] = {"unit_id": uid, "gtin": GTIN, "serial": f"SYN{n:06d}", "brand": brand.address, "event_count": 20, "last_record": "0x" + "11" * 32, "first_block": 1, "last_block": 1}
+            batch.units[uid] = {
+                "unit_id": uid,
+                "gtin": GTIN,
+                "serial": f"SYN{n:06d}",
+                "brand": brand.address,
+                "event_count": 20,
+                "last_record": "0x" + "11" * 32,
+                "first_block": 1,
+                "last_block": 1,
+            }
             for seq in range(1, 21):
                 batch.events.append(
-                    (uid, seq, "commission" if seq == 1 else "event", carrier.address, 2, 6, 3, carrier.gln, 1_700_000_000 + seq, None, None,
-                     1 + n // 50, "0x" + f"{n:032x}{seq:032x}", seq, "0x" + "22" * 32, "0x" + "33" * 32, None, None, None)
+                    (
+                        uid,
+                        seq,
+                        "commission" if seq == 1 else "event",
+                        carrier.address,
+                        2,
+                        6,
+                        3,
+                        carrier.gln,
+                        1_700_000_000 + seq,
+                        None,
+                        None,
+                        1 + n // 50,
+                        "0x" + f"{n:032x}{seq:032x}",
+                        seq,
+                        "0x" + "22" * 32,
+                        "0x" + "33" * 32,
+                        None,
+                        None,
+                        None,
+                    )
                 )
         state.index.write(batch)
     assert rows(gateway, "SELECT COUNT(*) FROM idx_events")[0][0] >= 100_000 + 20

@@ -10,7 +10,15 @@ from returntrace.policies import EU
 from returntrace.vocab import Role
 from tests.api.test_resolver import text_of
 from tests.api.test_return_options import _serial_of
-from tests.support import DEFAULT_DELIVERY_FEE, DEFAULT_PRICE, DEFAULT_RETURN_FEE, MARKET_EU, PLAIN_GTIN_INT, Status, err
+from tests.support import (
+    DEFAULT_DELIVERY_FEE,
+    DEFAULT_PRICE,
+    DEFAULT_RETURN_FEE,
+    MARKET_EU,
+    PLAIN_GTIN_INT,
+    Status,
+    err,
+)
 
 SEALED = Facts.SEAL_INTACT | Facts.PACKAGING_INTACT
 
@@ -24,7 +32,9 @@ def _rejected(gateway, body, status, code):
 
 def test_the_buyer_and_inspectors_of_the_buyers_organisation_may_not_inspect(gateway, shop, registry, admin, actors):
     buyer, buyer2, house = actors["buyer"], actors["buyer2"], actors["inspector2"]
-    registry.setActor(buyer.address, Role.INSPECTOR, buyer.gln, {"from": admin})  # the buyer is an accredited inspector too
+    registry.setActor(
+        buyer.address, Role.INSPECTOR, buyer.gln, {"from": admin}
+    )  # the buyer is an accredited inspector too
     registry.setActor(buyer2.address, 0, house.gln, {"from": admin})  # the other buyer works for inspector2's house
     own = shop.returned(market=MARKET_EU)
     colleague = shop.buy(market=MARKET_EU, buyer="buyer2")
@@ -33,7 +43,9 @@ def test_the_buyer_and_inspectors_of_the_buyers_organisation_may_not_inspect(gat
     shop.receive(colleague)
 
     _rejected(gateway, gateway.inspection_body(own, SEALED, Grade.A, "buyer"), 403, "inspector_not_independent")
-    _rejected(gateway, gateway.inspection_body(colleague, SEALED, Grade.A, "inspector2"), 403, "inspector_not_independent")
+    _rejected(
+        gateway, gateway.inspection_body(colleague, SEALED, Grade.A, "inspector2"), 403, "inspector_not_independent"
+    )
     with brownie.reverts(err("ReturnEscrowInspectorNotIndependent", house.address, house.gln)):  # as the escrow would
         shop.inspect(colleague, SEALED, Grade.A, "inspector2")
 
@@ -45,7 +57,9 @@ def test_the_buyer_and_inspectors_of_the_buyers_organisation_may_not_inspect(gat
     assert [shop.d.escrow.order(o)["status"] for o in (own, colleague)] == [Status.SETTLED, Status.SETTLED]
 
 
-def test_the_diminished_value_of_a_used_unit_is_shown_and_deducted_within_the_cap(gateway, shop, escrow, actors, plain_gtin):
+def test_the_diminished_value_of_a_used_unit_is_shown_and_deducted_within_the_cap(
+    gateway, shop, escrow, actors, plain_gtin
+):
     """EU, within the 14 days, a product without a hygiene seal: use keeps the right of withdrawal; the
     price comes back less the attested diminished value, at most the policy's 30 % (Art. 14(2)),
     delivery too (Art. 13(1)); the grade C terms' points come on top, the buyer bears the return shipping."""
@@ -53,7 +67,9 @@ def test_the_diminished_value_of_a_used_unit_is_shown_and_deducted_within_the_ca
     cap = DEFAULT_PRICE * EU.max_diminished_bps // 10_000
     for attested in (DEFAULT_PRICE // 10, DEFAULT_PRICE * 4 // 10):  # under the cap, over it
         order_id = shop.returned(market=MARKET_EU, gtin=plain_gtin)
-        r = gateway.post("/v1/inspections", gateway.inspection_body(order_id, Facts.USED, Grade.C, diminishedValue=attested))
+        r = gateway.post(
+            "/v1/inspections", gateway.inspection_body(order_id, Facts.USED, Grade.C, diminishedValue=attested)
+        )
         assert r.status_code == 202, r.text
         gateway.relay()
         assert escrow.order(order_id)["diminishedValue"] == attested
@@ -61,13 +77,22 @@ def test_the_diminished_value_of_a_used_unit_is_shown_and_deducted_within_the_ca
         gateway.services.indexer.index_once()
 
         serial = _serial_of(gateway, shop.unit(order_id))
-        rs = gateway.client.get(f"/01/{PLAIN_GTIN_INT:014d}/21/{serial}", headers={"accept": "application/json"}).json()["return_status"]
+        rs = gateway.client.get(
+            f"/01/{PLAIN_GTIN_INT:014d}/21/{serial}", headers={"accept": "application/json"}
+        ).json()["return_status"]
         assert rs["inspection"]["diminishedValue"] == str(attested) and rs["inspection"]["derivedGrade"] == "C"
         deducted = min(attested, cap)
         parts = rs["settlement"]["parts"]
-        assert (parts["kind"], parts["verified"], parts["statutory"], parts["basis"], parts["grade"]) == ("graded", True, True, "statutory", "C")
+        assert (parts["kind"], parts["verified"], parts["statutory"], parts["basis"], parts["grade"]) == (
+            "graded",
+            True,
+            True,
+            "statutory",
+            "C",
+        )
         assert parts["deductions"] == [
-            {"reason": "diminished_value", "amount": str(deducted)}, {"reason": "return_shipping", "amount": str(DEFAULT_RETURN_FEE)},
+            {"reason": "diminished_value", "amount": str(deducted)},
+            {"reason": "return_shipping", "amount": str(DEFAULT_RETURN_FEE)},
         ]
         assert int(parts["refund"]) == DEFAULT_PRICE - deducted + DEFAULT_DELIVERY_FEE - DEFAULT_RETURN_FEE
         assert int(parts["points"]) == DEFAULT_PRICE * EU.terms[2].points_bps // 10_000
@@ -75,11 +100,15 @@ def test_the_diminished_value_of_a_used_unit_is_shown_and_deducted_within_the_ca
         assert f"− {deducted / 10**18:.2f} ETH: diminished value of a used unit (the law allows this deduction)" in page
 
 
-def test_a_second_opinion_from_the_first_inspectors_house_is_refused_before_queueing(gateway, shop, registry, admin, actors):
+def test_a_second_opinion_from_the_first_inspectors_house_is_refused_before_queueing(
+    gateway, shop, registry, admin, actors
+):
     """Above the currency's dual-inspection threshold the second opinion must come from another house:
     a colleague of the first inspector is refused at the gateway, as the escrow refuses it."""
     first, colleague = actors["inspector"], actors["buyer2"]
-    registry.setActor(colleague.address, Role.INSPECTOR, first.gln, {"from": admin})  # same house as the first inspector
+    registry.setActor(
+        colleague.address, Role.INSPECTOR, first.gln, {"from": admin}
+    )  # same house as the first inspector
     order_id = shop.returned(market=MARKET_EU, price=6 * 10**18)  # above NATIVE.dual_inspection_above (5 coins)
     r = gateway.post("/v1/inspections", gateway.inspection_body(order_id, SEALED, Grade.A, "inspector"))
     assert r.status_code == 202, r.text

@@ -19,7 +19,9 @@ def test_eip712_schema_matches_the_contracts(gateway, deployment):
 
 def test_commission_and_events_are_accepted_relayed_and_confirmed(gateway, registry):
     units = gateway.commission("API-1", "API-2")
-    body = gateway.events_body("carrier", [gateway.event(u, BizStep.DEPARTING, "carrier", Disposition.IN_TRANSIT) for u in units])
+    body = gateway.events_body(
+        "carrier", [gateway.event(u, BizStep.DEPARTING, "carrier", Disposition.IN_TRANSIT) for u in units]
+    )
     r = gateway.post("/v1/events", body)
     assert r.status_code == 202, r.text
     message_id = r.json()["id"]
@@ -56,7 +58,9 @@ def _rejected(gateway, path, body, status, code):
 def test_forged_signature_is_401(gateway):
     (unit,) = gateway.commission("API-F")
     body = gateway.events_body("carrier", [gateway.event(unit, BizStep.DEPARTING, "carrier")])
-    body["signature"] = gateway.events_body("stranger", [gateway.event(unit, BizStep.DEPARTING, "carrier")])["signature"]
+    body["signature"] = gateway.events_body("stranger", [gateway.event(unit, BizStep.DEPARTING, "carrier")])[
+        "signature"
+    ]
     _rejected(gateway, "/v1/events", body, 401, "invalid_signature")
 
 
@@ -69,7 +73,13 @@ def test_tampered_event_is_401(gateway):
 
 def test_valid_signature_from_the_wrong_role_is_403(gateway):
     (unit,) = gateway.commission("API-R")
-    _rejected(gateway, "/v1/events", gateway.events_body("carrier", [gateway.event(unit, BizStep.INSPECTING, "carrier")]), 403, "role_not_allowed")
+    _rejected(
+        gateway,
+        "/v1/events",
+        gateway.events_body("carrier", [gateway.event(unit, BizStep.INSPECTING, "carrier")]),
+        403,
+        "role_not_allowed",
+    )
     _rejected(gateway, "/v1/commissions", gateway.commission_body(["X1"], actor="warehouse"), 403, "role_not_allowed")
     _rejected(gateway, "/v1/commissions", gateway.commission_body(["X1"], actor="brand2"), 403, "not_brand_of_product")
 
@@ -90,7 +100,9 @@ def test_nonce_that_skips_ahead_is_409(gateway):
 
 def test_expired_deadline_is_410(gateway):
     (unit,) = gateway.commission("API-E")
-    body = gateway.events_body("carrier", [gateway.event(unit, BizStep.DEPARTING, "carrier")], deadline=chain.time() + 5)
+    body = gateway.events_body(
+        "carrier", [gateway.event(unit, BizStep.DEPARTING, "carrier")], deadline=chain.time() + 5
+    )
     _rejected(gateway, "/v1/events", body, 410, "expired")
 
 
@@ -114,7 +126,9 @@ def test_invalid_gtin_serial_and_gln_are_400(gateway):
     bad_serial = gateway.commission_body(["has space"])
     _rejected(gateway, "/v1/commissions", bad_serial, 400, "invalid_serial")
     (unit,) = gateway.commission("API-G")
-    bad_gln = gateway.events_body("carrier", [gateway.event(unit, BizStep.DEPARTING, "carrier", location=9506000000012)])
+    bad_gln = gateway.events_body(
+        "carrier", [gateway.event(unit, BizStep.DEPARTING, "carrier", location=9506000000012)]
+    )
     _rejected(gateway, "/v1/events", bad_gln, 400, "invalid_gln")
 
 
@@ -124,9 +138,16 @@ def test_unit_already_commissioned_is_409(gateway):
 
 
 def test_malformed_bodies_are_422_and_wrong_content_type_415(gateway):
-    assert gateway.client.post("/v1/events", content=b"{not json", headers={"content-type": "application/json"}).status_code == 422
+    assert (
+        gateway.client.post(
+            "/v1/events", content=b"{not json", headers={"content-type": "application/json"}
+        ).status_code
+        == 422
+    )
     assert gateway.client.post("/v1/events", json={"signer": "0x1"}).json()["error"] == "invalid_request"
-    r = gateway.client.post("/v1/events", content=b"signer=1", headers={"content-type": "application/x-www-form-urlencoded"})
+    r = gateway.client.post(
+        "/v1/events", content=b"signer=1", headers={"content-type": "application/x-www-form-urlencoded"}
+    )
     assert r.status_code == 415 and r.json()["error"] == "unsupported_media_type"
 
 
@@ -147,7 +168,11 @@ def test_messages_of_many_signers_share_one_transaction(gateway, registry):
     gateway.relay()
     ids = []
     for actor, step in (("carrier", BizStep.DEPARTING), ("warehouse", BizStep.STORING), ("brand", BizStep.SHIPPING)):
-        ids.append(gateway.post("/v1/events", gateway.events_body(actor, [gateway.event(u, step, actor) for u in units])).json()["id"])
+        ids.append(
+            gateway.post(
+                "/v1/events", gateway.events_body(actor, [gateway.event(u, step, actor) for u in units])
+            ).json()["id"]
+        )
     gateway.relay()
     states = [gateway.client.get(f"/v1/messages/{i}").json() for i in ids]
     assert {s["status"] for s in states} == {"confirmed"}

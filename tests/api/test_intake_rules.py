@@ -37,34 +37,77 @@ def _accepted(gateway, path, body):
 
 def test_a_queued_closing_event_refuses_later_events_and_packings(gateway, destined):
     unit = destined(UnitDisposition.DONATE)  # its settled order sends it to a charity: the donation may close it
-    _accepted(gateway, "/v1/events", gateway.events_body("charity", [gateway.event(unit, BizStep.RECEIVING, "charity", Disposition.DONATED)]))
-    _rejected(gateway, "/v1/events", gateway.events_body("warehouse", [gateway.event(unit, BizStep.STORING, "warehouse")]), 409, "unit_closed")
+    _accepted(
+        gateway,
+        "/v1/events",
+        gateway.events_body("charity", [gateway.event(unit, BizStep.RECEIVING, "charity", Disposition.DONATED)]),
+    )
+    _rejected(
+        gateway,
+        "/v1/events",
+        gateway.events_body("warehouse", [gateway.event(unit, BizStep.STORING, "warehouse")]),
+        409,
+        "unit_closed",
+    )
     _rejected(gateway, "/v1/aggregations", aggregation(gateway, "carrier", [unit]), 409, "unit_closed")
     gateway.relay()
-    _rejected(gateway, "/v1/events", gateway.events_body("warehouse", [gateway.event(unit, BizStep.STORING, "warehouse")]), 409, "unit_closed")
+    _rejected(
+        gateway,
+        "/v1/events",
+        gateway.events_body("warehouse", [gateway.event(unit, BizStep.STORING, "warehouse")]),
+        409,
+        "unit_closed",
+    )
 
 
 def test_a_queued_packing_refuses_a_second_one(gateway):
     (unit,) = gateway.commission("Q-PACK")
     gateway.relay()
     _accepted(gateway, "/v1/aggregations", aggregation(gateway, "carrier", [unit]))
-    _rejected(gateway, "/v1/aggregations", aggregation(gateway, "warehouse", [unit], sscc=OTHER_SSCC), 409, "already_packed")
+    _rejected(
+        gateway, "/v1/aggregations", aggregation(gateway, "warehouse", [unit], sscc=OTHER_SSCC), 409, "already_packed"
+    )
     gateway.relay()
-    _rejected(gateway, "/v1/aggregations", aggregation(gateway, "warehouse", [unit], sscc=OTHER_SSCC), 409, "already_packed")
+    _rejected(
+        gateway, "/v1/aggregations", aggregation(gateway, "warehouse", [unit], sscc=OTHER_SSCC), 409, "already_packed"
+    )
 
 
 def test_aggregations_carry_their_step_and_never_close(gateway):
     (unit,) = gateway.commission("AGG-STEP")
     gateway.relay()
-    _rejected(gateway, "/v1/aggregations", aggregation(gateway, "carrier", [unit], bizStep=int(BizStep.UNPACKING)), 400, "invalid_step")
-    _rejected(gateway, "/v1/aggregations", aggregation(gateway, "carrier", [unit], action=DELETE, bizStep=int(BizStep.PACKING)), 400, "invalid_step")
-    _rejected(gateway, "/v1/aggregations", aggregation(gateway, "warehouse", [unit], disposition=int(Disposition.DESTROYED)), 400, "invalid_disposition")
+    _rejected(
+        gateway,
+        "/v1/aggregations",
+        aggregation(gateway, "carrier", [unit], bizStep=int(BizStep.UNPACKING)),
+        400,
+        "invalid_step",
+    )
+    _rejected(
+        gateway,
+        "/v1/aggregations",
+        aggregation(gateway, "carrier", [unit], action=DELETE, bizStep=int(BizStep.PACKING)),
+        400,
+        "invalid_step",
+    )
+    _rejected(
+        gateway,
+        "/v1/aggregations",
+        aggregation(gateway, "warehouse", [unit], disposition=int(Disposition.DESTROYED)),
+        400,
+        "invalid_disposition",
+    )
 
 
 def test_a_parcel_that_holds_units_is_not_closed(gateway):
     a, b = gateway.commission("P-FULL-1", "P-FULL-2")
     gateway.relay()
-    destroy = lambda: gateway.events_body("warehouse", [gateway.event(PARCEL, BizStep.DESTROYING, "warehouse", Disposition.DESTROYED)])  # noqa: E731
+
+    def destroy() -> dict:
+        return gateway.events_body(
+            "warehouse", [gateway.event(PARCEL, BizStep.DESTROYING, "warehouse", Disposition.DESTROYED)]
+        )
+
     _accepted(gateway, "/v1/aggregations", aggregation(gateway, "carrier", [a]))
     _rejected(gateway, "/v1/events", destroy(), 409, "parcel_not_empty")  # a queued packing fills it
     gateway.relay()
@@ -82,14 +125,26 @@ def test_inspections_the_escrow_would_refuse(gateway, shop, deployment, escrow, 
     waiting = shop.buy(market=MARKET_EU)
     shop.deliver(waiting)
     shop.request_return(waiting)
-    _rejected(gateway, "/v1/inspections", gateway.inspection_body(waiting, Facts.SEAL_INTACT | Facts.PACKAGING_INTACT, Grade.A), 409, "not_returned")
+    _rejected(
+        gateway,
+        "/v1/inspections",
+        gateway.inspection_body(waiting, Facts.SEAL_INTACT | Facts.PACKAGING_INTACT, Grade.A),
+        409,
+        "not_returned",
+    )
 
     # Refunded on receipt: the inspection only decides the fate, and must claim the derived grade.
     warehouse = actors["warehouse"]
     deployment.registry.setReturnCenter(warehouse.gln, warehouse.gln, 1 << MARKET_EU, {"from": admin})
     refunded = shop.returned(market=MARKET_EU)
     escrow.releaseRefundOnReceipt(refunded, {"from": admin})
-    _rejected(gateway, "/v1/inspections", gateway.inspection_body(refunded, Facts.PACKAGING_INTACT, Grade.A), 409, "grade_mismatch")
+    _rejected(
+        gateway,
+        "/v1/inspections",
+        gateway.inspection_body(refunded, Facts.PACKAGING_INTACT, Grade.A),
+        409,
+        "grade_mismatch",
+    )
     _accepted(gateway, "/v1/inspections", gateway.inspection_body(refunded, Facts.PACKAGING_INTACT, Grade.B))
 
     # Past the SLA (5 days in the EU preset) the escrow refuses the inspection; the buyer claims the refund.
@@ -98,11 +153,19 @@ def test_inspections_the_escrow_would_refuse(gateway, shop, deployment, escrow, 
     chain.sleep(6 * 24 * 3600)
     chain.mine()
     gateway.services.reader.now.clear()
-    _rejected(gateway, "/v1/inspections", gateway.inspection_body(late, Facts.SEAL_INTACT | Facts.PACKAGING_INTACT, Grade.A, "inspector2"), 409, "sla_elapsed")
+    _rejected(
+        gateway,
+        "/v1/inspections",
+        gateway.inspection_body(late, Facts.SEAL_INTACT | Facts.PACKAGING_INTACT, Grade.A, "inspector2"),
+        409,
+        "sla_elapsed",
+    )
 
 
 @pytest.mark.parametrize("missing", ["ReissueDesk", "ReturnPolicies", "schemaVersion"])
-def test_a_manifest_without_the_desk_or_the_policies_is_refused_at_startup(gateway_settings, manifest, tmp_path, missing):
+def test_a_manifest_without_the_desk_or_the_policies_is_refused_at_startup(
+    gateway_settings, manifest, tmp_path, missing
+):
     """Every v2 deployment has a ReissueDesk and ReturnPolicies: a gateway started on a manifest without
     one (or of another schema) stops with the reason, rather than answer defect claims or policies it cannot read."""
     data = json.loads(manifest.read_text())
@@ -112,7 +175,10 @@ def test_a_manifest_without_the_desk_or_the_policies_is_refused_at_startup(gatew
         del data["contracts"][missing]
     broken = tmp_path / "manifest.json"
     broken.write_text(json.dumps(data))
-    with pytest.raises(ManifestError, match="schema 1" if missing == "schemaVersion" else f"has no {missing}"), TestClient(create_app(gateway_settings.replace(manifest=broken))):
+    with (
+        pytest.raises(ManifestError, match="schema 1" if missing == "schemaVersion" else f"has no {missing}"),
+        TestClient(create_app(gateway_settings.replace(manifest=broken))),
+    ):
         pass
 
 
@@ -123,10 +189,14 @@ def test_a_closing_made_elsewhere_within_the_reader_ttl_fails_on_chain_with_its_
     reader = gateway.services.reader
     reader.roles.ttl = reader.open_units.ttl = 600  # the window, made wide enough that a slow machine stays inside it
     unit = destined(UnitDisposition.DONATE)  # its settled order sends it to a charity
-    _accepted(gateway, "/v1/events", gateway.events_body("warehouse", [gateway.event(unit, BizStep.STORING, "warehouse")]))
+    _accepted(
+        gateway, "/v1/events", gateway.events_body("warehouse", [gateway.event(unit, BizStep.STORING, "warehouse")])
+    )
     gateway.relay()
     record(unit, BizStep.RECEIVING, "charity", Disposition.DONATED)  # straight on-chain, not through this gateway
-    late = _accepted(gateway, "/v1/events", gateway.events_body("warehouse", [gateway.event(unit, BizStep.HOLDING, "warehouse")]))
+    late = _accepted(
+        gateway, "/v1/events", gateway.events_body("warehouse", [gateway.event(unit, BizStep.HOLDING, "warehouse")])
+    )
     gateway.relay()
     state = gateway.client.get(f"/v1/messages/{late}").json()
     assert state["status"] == "failed" and "TraceRegistryUnitClosed" in state["error"], state

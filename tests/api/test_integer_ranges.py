@@ -39,10 +39,14 @@ def test_registry_messages_with_the_largest_deadline_are_accepted_and_relayed(ga
     gateway.relay()
     commission = gateway.commission_body(["NEVER-1"], deadline=NEVER)
     _confirmed(gateway, "/v1/commissions", commission)
-    events = gateway.events_body("carrier", [gateway.event(unit, BizStep.DEPARTING, "carrier", Disposition.IN_TRANSIT)], deadline=NEVER)
+    events = gateway.events_body(
+        "carrier", [gateway.event(unit, BizStep.DEPARTING, "carrier", Disposition.IN_TRANSIT)], deadline=NEVER
+    )
     _confirmed(gateway, "/v1/events", events)
     item = aggregation(gateway, "carrier", [unit])["aggregations"][0]
-    _confirmed(gateway, "/v1/aggregations", gateway.body("AggregationBatch", "carrier", aggregations=[item], deadline=NEVER))
+    _confirmed(
+        gateway, "/v1/aggregations", gateway.body("AggregationBatch", "carrier", aggregations=[item], deadline=NEVER)
+    )
     assert registry.eventCount(unit) == 3
     stored = gateway.services.outbox.get(gateway.post("/v1/events", events).json()["id"])
     assert stored.deadline == NEVER and stored.body["deadline"] == NEVER
@@ -56,12 +60,20 @@ def test_escrow_and_desk_messages_with_the_largest_deadline_are_accepted_and_rel
 
     delivered = shop.buy(market=MARKET_EU)
     shop.deliver(delivered)
-    _confirmed(gateway, "/v1/return-requests", gateway.body("ReturnRequest", "buyer", orderId=delivered, reason=0, remedy=0, deadline=NEVER))
+    _confirmed(
+        gateway,
+        "/v1/return-requests",
+        gateway.body("ReturnRequest", "buyer", orderId=delivered, reason=0, remedy=0, deadline=NEVER),
+    )
     assert escrow.order(delivered)["status"] == Status.RETURN_REQUESTED
 
     claimed = shop.buy(market=MARKET_EU)
     shop.deliver(claimed)
-    _confirmed(gateway, "/v1/defect-claims", gateway.body("DefectClaim", "buyer", orderId=claimed, evidence="0x" + "ab" * 32, deadline=NEVER))
+    _confirmed(
+        gateway,
+        "/v1/defect-claims",
+        gateway.body("DefectClaim", "buyer", orderId=claimed, evidence="0x" + "ab" * 32, deadline=NEVER),
+    )
     assert escrow.order(claimed)["status"] == Status.REISSUE_APPROVED
 
 
@@ -81,7 +93,9 @@ def test_a_signer_pushed_past_2_63_by_increase_nonce_still_posts(gateway, regist
     assert [gateway.client.get(f"/v1/messages/{i}").json()["nonce"] for i in ids] == [2**63 - 1, 2**63, 2**63 + 1]
     assert gateway.nonce("EventBatch", "carrier") == 2**63 + 2
     # The same nonce twice is still refused while the first is queued.
-    again = gateway.events_body("carrier", [gateway.event(b, BizStep.CUSTOMS_CLEARING, "carrier", Disposition.IN_TRANSIT)], nonce=2**63)
+    again = gateway.events_body(
+        "carrier", [gateway.event(b, BizStep.CUSTOMS_CLEARING, "carrier", Disposition.IN_TRANSIT)], nonce=2**63
+    )
     r = gateway.post("/v1/events", again)
     assert (r.status_code, r.json()["error"], r.json()["expected"]) == (409, "nonce_conflict", 2**63 + 2), r.text
     gateway.relay()

@@ -46,9 +46,7 @@ CHAIN_BOUND = frozenset(
 REPORT = b"Inspection report, order 1: seal intact, packaging intact, unused. Grade A.\n"
 
 
-def _with_documented_values(
-    scenario: dict[str, Any], documented: dict[str, Any] | None
-) -> dict[str, Any]:
+def _with_documented_values(scenario: dict[str, Any], documented: dict[str, Any] | None) -> dict[str, Any]:
     """The message to sign: the scenario's own (writing), or the documented one with this chain's
     values in its chain-bound fields (checking). Signer, nonce, deadline and signature are left to
     the signing helper."""
@@ -59,14 +57,9 @@ def _with_documented_values(
         if key in CHAIN_BOUND:
             return ours
         if isinstance(theirs, dict):
-            return {
-                k: merge(ours.get(k) if isinstance(ours, dict) else None, v, k)
-                for k, v in theirs.items()
-            }
+            return {k: merge(ours.get(k) if isinstance(ours, dict) else None, v, k) for k, v in theirs.items()}
         if isinstance(theirs, list):
-            assert isinstance(ours, list) and len(ours) == len(theirs), (
-                f"{key}: the walk has {ours!r}"
-            )
+            assert isinstance(ours, list) and len(ours) == len(theirs), f"{key}: the walk has {ours!r}"
             return [merge(o, t) for o, t in zip(ours, theirs, strict=True)]
         return theirs
 
@@ -78,9 +71,7 @@ def _schema_paths(openapi: dict[str, Any], schema: dict[str, Any], prefix: str =
     """The key paths a request schema names (deprecated aliases left out: the docs show the
     current names)."""
     if "$ref" in schema:
-        return _schema_paths(
-            openapi, openapi["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]], prefix
-        )
+        return _schema_paths(openapi, openapi["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]], prefix)
     if schema.get("type") == "array":
         return _schema_paths(openapi, schema["items"], f"{prefix}[]")
     paths: set[str] = set()
@@ -100,15 +91,11 @@ class Walk:
         self.openapi = gateway.app.openapi()
         self.produced: dict[str, Any] = {}
 
-    def post_signed(
-        self, name: str, kind: str, path: str, actor: str, **scenario: Any
-    ) -> dict[str, Any]:
+    def post_signed(self, name: str, kind: str, path: str, actor: str, **scenario: Any) -> dict[str, Any]:
         theirs = None if self.documented is None else self.documented[name]
         message = _with_documented_values(scenario, theirs)
         body = self.gateway.body(kind, actor, **message)
-        request_schema = self.openapi["paths"][path]["post"]["requestBody"]["content"][
-            "application/json"
-        ]["schema"]
+        request_schema = self.openapi["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"]
         assert key_paths(body) == _schema_paths(self.openapi, request_schema), (
             f"{name}: fields differ from the request schema of {path}"
         )
@@ -127,17 +114,13 @@ class Walk:
         self.produced[name] = value
 
 
-def test_the_quickstart_bodies_are_accepted_and_its_answers_are_the_gateways(
-    gateway, shop, escrow, actors
-):
+def test_the_quickstart_bodies_are_accepted_and_its_answers_are_the_gateways(gateway, shop, escrow, actors):
     documented = None if WRITE else examples(INTEGRATORS)
     walk = Walk(gateway, documented)
     order_id = shop.buy()  # the hygiene-sealed bottle, EU, in the native coin
     unit = shop.unit(order_id)
 
-    nonce = gateway.client.get(
-        f"/v1/signers/{actors['carrier'].address}/nonce", params={"kind": "EventBatch"}
-    )
+    nonce = gateway.client.get(f"/v1/signers/{actors['carrier'].address}/nonce", params={"kind": "EventBatch"})
     assert nonce.status_code == 200, nonce.text
     walk.answer("nonce-answer", nonce.json())
 
@@ -186,9 +169,7 @@ def test_the_quickstart_bodies_are_accepted_and_its_answers_are_the_gateways(
         ],
     )
 
-    stored = gateway.client.post(
-        "/v1/evidence", content=REPORT, headers={"content-type": "text/plain"}
-    )
+    stored = gateway.client.post("/v1/evidence", content=REPORT, headers={"content-type": "text/plain"})
     assert stored.status_code == 201, stored.text
     walk.answer("evidence-answer", stored.json())
     sealed = int(Facts.SEAL_INTACT | Facts.PACKAGING_INTACT)

@@ -55,9 +55,13 @@ def old(admin, actors, relayer, deployment, tmp_path_factory) -> Old:
     ids = {s: gs1.unit_id(GTIN_INT, s) for s in OLD_SERIALS}
     for nonce, (step, disposition) in enumerate(OLD_SCANS):
         events = [build.event(u, step, "carrier", disposition) for u in ids.values()]
-        registry.record([build.batch("EventBatch", carrier, events, domain=domain, nonce=nonce).args], {"from": relayer})
+        registry.record(
+            [build.batch("EventBatch", carrier, events, domain=domain, nonce=nonce).args], {"from": relayer}
+        )
     manifest = {
-        "network": "development", "chainId": chain.id, "deploymentBlock": registry.tx.block_number,
+        "network": "development",
+        "chainId": chain.id,
+        "deploymentBlock": registry.tx.block_number,
         "contracts": {"TraceRegistry": {"address": registry.address, "abi": registry.abi, "eip712": domain.as_json()}},
     }
     path = tmp_path_factory.mktemp("old-manifest") / "v1.json"
@@ -109,7 +113,11 @@ def test_a_previous_deployments_unit_is_served_verified_and_read_only(gw, old):
     assert view["verification"]["verified"] is True and view["verification"]["block"] == legacy_block
     assert view["verification"]["onchain_count"] == 1 + len(OLD_SCANS)
     assert view["deployment"] == {"schema": 1, "chainId": chain.id, "registry": old.registry.address, "readOnly": True}
-    assert view["return_status"] is None and [e["step"] for e in view["timeline"]] == ["commissioning", "departing", "delivering"]
+    assert view["return_status"] is None and [e["step"] for e in view["timeline"]] == [
+        "commissioning",
+        "departing",
+        "delivering",
+    ]
     html = gw.client.get(f"/01/{GTIN}/21/OLD-1").text
     assert "Recorded under the previous deployment (read-only)" in html and "Verified on-chain" in html
 
@@ -117,13 +125,19 @@ def test_a_previous_deployments_unit_is_served_verified_and_read_only(gw, old):
     current_block = gw.services.indexer.indexed_block()
     for serial in ("NEW-1", "BOTH-1"):
         view = _page(gw, serial)
-        assert view["deployment"] is None and view["verification"]["verified"] is True and view["verification"]["block"] == current_block
+        assert (
+            view["deployment"] is None
+            and view["verification"]["verified"] is True
+            and view["verification"]["block"] == current_block
+        )
         assert len(view["timeline"]) == 1
     assert "previous deployment" not in gw.client.get(f"/01/{GTIN}/21/NEW-1").text
     assert gw.client.get(f"/01/{GTIN}/21/NEVER-1", headers=JSON).status_code == 404
 
     ready = gw.client.get("/readyz").json()
-    assert ready["legacyIndexers"] == [{"registry": old.registry.address, "indexedBlock": legacy_block, "lagBlocks": chain.height - legacy_block}]
+    assert ready["legacyIndexers"] == [
+        {"registry": old.registry.address, "indexedBlock": legacy_block, "lagBlocks": chain.height - legacy_block}
+    ]
     report = gw.client.get("/v1/audit/integrity").json()
     assert report["units"]["total"] == 2 and report["units"]["verified"] == 2  # NEW-1 and BOTH-1
     (legacy,) = report["legacy"]
@@ -133,7 +147,10 @@ def test_a_previous_deployments_unit_is_served_verified_and_read_only(gw, old):
     # Both indexes at one block: the reads of the two registries share the node's guard and cache,
     # and BOTH-1's record in one is not taken for its record in the other.
     previous = gw.services.legacy[0]
-    assert (previous.views.reads.guard, previous.views.reads.cache) == (gw.services.unit_views.reads.guard, gw.services.unit_views.reads.cache)
+    assert (previous.views.reads.guard, previous.views.reads.cache) == (
+        gw.services.unit_views.reads.guard,
+        gw.services.unit_views.reads.cache,
+    )
     previous.indexer.index_once()
     assert previous.indexer.indexed_block() == current_block
     both = previous.views.view(GTIN, "BOTH-1")
@@ -146,7 +163,9 @@ def test_an_altered_legacy_index_row_is_not_verified(gw, old):
     unit = "0x" + old.units["OLD-1"].hex()
     _tamper(legacy.index.path, "UPDATE idx_events SET location = location + 1 WHERE unit_id = ? AND seq = 2", unit)
     view = _page(gw, "OLD-1")
-    assert view["verification"]["verified"] is False and view["verification"]["reason"].startswith("mismatch"), view["verification"]
+    assert view["verification"]["verified"] is False and view["verification"]["reason"].startswith("mismatch"), view[
+        "verification"
+    ]
     assert view["deployment"]["readOnly"] is True
     assert "Not verified" in gw.client.get(f"/01/{GTIN}/21/OLD-1").text
     assert _page(gw, "OLD-2")["verification"]["verified"] is True
@@ -162,14 +181,20 @@ def test_a_legacy_unit_with_the_node_down_is_not_verified_never_a_5xx(gw, legacy
         r = client.get(f"/01/{GTIN}/21/OLD-1", headers=JSON)
         assert r.status_code == 200, r.text
         verification = r.json()["verification"]
-        assert verification["verified"] is False and verification["reason"].startswith("chain unreachable") and verification["block"] == legacy_block
+        assert (
+            verification["verified"] is False
+            and verification["reason"].startswith("chain unreachable")
+            and verification["block"] == legacy_block
+        )
         assert r.json()["deployment"]["readOnly"] is True
         page = client.get(f"/01/{GTIN}/21/OLD-1")
         assert page.status_code == 200 and "Not verified" in page.text and "previous deployment" in page.text
 
 
 @pytest.mark.parametrize("kind", ["current schema", "no registry", "same registry twice"])
-def test_a_legacy_manifest_that_is_not_a_previous_deployments_is_refused_at_start(gateway_settings, manifest, old, tmp_path, kind):
+def test_a_legacy_manifest_that_is_not_a_previous_deployments_is_refused_at_start(
+    gateway_settings, manifest, old, tmp_path, kind
+):
     if kind == "current schema":
         manifests, error = (manifest,), "schema 2, the current one"
     elif kind == "no registry":
@@ -180,16 +205,19 @@ def test_a_legacy_manifest_that_is_not_a_previous_deployments_is_refused_at_star
         manifests, error = (path,), "has no TraceRegistry"
     else:
         manifests, error = (old.manifest, old.manifest), "another legacy manifest names"
-    with pytest.raises(ManifestError, match=error), TestClient(create_app(gateway_settings.replace(legacy_manifests=manifests))):
+    with (
+        pytest.raises(ManifestError, match=error),
+        TestClient(create_app(gateway_settings.replace(legacy_manifests=manifests))),
+    ):
         pass
     assert not list(tmp_path.glob("*.legacy-*"))  # refused before any index file was made
 
 
 def test_an_event_for_a_legacy_unit_is_an_unknown_unit(gw, old):
     _indexed(gw)
-    body = gw.events_body("carrier", [gw.event(old.units["OLD-1"], BizStep.DEPARTING, "carrier", Disposition.IN_TRANSIT)])
+    body = gw.events_body(
+        "carrier", [gw.event(old.units["OLD-1"], BizStep.DEPARTING, "carrier", Disposition.IN_TRANSIT)]
+    )
     r = gw.post("/v1/events", body)
     assert r.status_code == 404 and r.json()["error"] == "unknown_unit", r.text
     assert "not commissioned in this deployment's registry" in r.json()["detail"]
-
-

@@ -52,12 +52,8 @@ SAMPLES: dict[str, Callable[[Any, Any], dict[str, Any]]] = {
     "Inspection": lambda g, shop: g.inspection_body(
         shop.returned(), Facts.SEAL_INTACT | Facts.PACKAGING_INTACT, Grade.A
     ),
-    "ReturnRequest": lambda g, shop: g.body(
-        "ReturnRequest", "buyer", orderId=_delivered(shop), reason=0, remedy=0
-    ),
-    "DefectClaim": lambda g, shop: g.body(
-        "DefectClaim", "buyer", orderId=_delivered(shop), evidence=EVIDENCE
-    ),
+    "ReturnRequest": lambda g, shop: g.body("ReturnRequest", "buyer", orderId=_delivered(shop), reason=0, remedy=0),
+    "DefectClaim": lambda g, shop: g.body("DefectClaim", "buyer", orderId=_delivered(shop), evidence=EVIDENCE),
 }
 
 
@@ -74,9 +70,7 @@ def test_every_kind_is_served_at_its_path_with_its_body(gateway):
     published = gateway.client.get("/v1/eip712").json()["messages"]
     for name, entry in KINDS.items():
         post = openapi["paths"][entry.path]["post"]
-        assert post["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith(
-            "/" + entry.body.__name__
-        )
+        assert post["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/" + entry.body.__name__)
         assert post["summary"] == entry.summary
         assert published[name]["post"] == entry.path
 
@@ -87,19 +81,14 @@ def test_every_kind_is_signed_relayed_and_indexed(name, gateway, shop, deploymen
     contract = getattr(deployment, entry.contract)
     # Signed: the builder's domain for the kind is its contract's, the one the gateway checks under.
     domain = gateway.builder.domain(name)
-    assert (
-        domain == gateway.services.chain.domain_for(name)
-        and domain.verifying_contract == contract.address
-    )
+    assert domain == gateway.services.chain.domain_for(name) and domain.verifying_contract == contract.address
     body = SAMPLES[name](gateway, shop)
     r = gateway.post(entry.path, body)
     assert r.status_code == 202, r.text
     message = gateway.services.outbox.get(r.json()["id"])
     assert message.kind == name and message.item_count == len(entry.kind.items_of(body))
     assert (
-        Account._recover_hash(
-            domain.digest(name, message.body), signature=bytes.fromhex(body["signature"][2:])
-        )
+        Account._recover_hash(domain.digest(name, message.body), signature=bytes.fromhex(body["signature"][2:]))
         == message.signer
     )
 
@@ -113,12 +102,8 @@ def test_every_kind_is_signed_relayed_and_indexed(name, gateway, shop, deploymen
 
     # Indexed: the contract's logs of that transaction are in the index.
     gateway.services.indexer.index_once()
-    found = rows(gateway, "SELECT count(*) FROM idx_events WHERE tx_hash = ?", confirmed["txHash"])[
-        0
-    ][0]
-    found += rows(
-        gateway, "SELECT count(*) FROM idx_escrow_events WHERE tx_hash = ?", confirmed["txHash"]
-    )[0][0]
+    found = rows(gateway, "SELECT count(*) FROM idx_events WHERE tx_hash = ?", confirmed["txHash"])[0][0]
+    found += rows(gateway, "SELECT count(*) FROM idx_escrow_events WHERE tx_hash = ?", confirmed["txHash"])[0][0]
     assert found >= 1, f"no log of {name}'s transaction was folded into the index"
 
 
@@ -137,8 +122,6 @@ def test_every_kinds_type_hash_is_its_contracts(name, deployment):
     for getter in getters:
         value = getattr(contract, getter)()
         hashes |= {bytes(v) for v in value} if isinstance(value, tuple) else {bytes(value)}
-    assert eip712.type_hash(name) in hashes, (
-        f"{kind.contract} hashes no type equal to {eip712.type_string(name)}"
-    )
+    assert eip712.type_hash(name) in hashes, f"{kind.contract} hashes no type equal to {eip712.type_string(name)}"
     if kind.item is not None:
         assert eip712.type_hash(kind.item[0]) in hashes

@@ -31,7 +31,13 @@ def test_a_return_sent_back_and_never_received_is_refunded_on_the_carriers_proof
     shop.request_return(order_id)
     chain.sleep(3600)  # the pickup an hour after the request: its signed time is the proof's time
     chain.mine()
-    pickup = gateway.event(shop.unit(order_id), BizStep.ACCEPTING, "carrier", Disposition.IN_TRANSIT, bizTransaction=rma_ref(escrow, order_id))
+    pickup = gateway.event(
+        shop.unit(order_id),
+        BizStep.ACCEPTING,
+        "carrier",
+        Disposition.IN_TRANSIT,
+        bizTransaction=rma_ref(escrow, order_id),
+    )
     r = gateway.post("/v1/events", gateway.events_body("carrier", [pickup]))
     assert r.status_code == 202, r.text
     gateway.relay()
@@ -39,7 +45,10 @@ def test_a_return_sent_back_and_never_received_is_refunded_on_the_carriers_proof
     rs = _json(gateway, "SENT-1")
     assert rs["status"] == "return_requested" and rs["settlement"] is None
     assert rs["dispatched_at"] == escrow.dispatchedAt(order_id) == pickup["eventTime"]
-    assert f"Sent back A carrier's scan proves the return was sent on {format_time(pickup['eventTime'])[0]} (checked on-chain)" in _page(gateway, "SENT-1")
+    assert (
+        f"Sent back A carrier's scan proves the return was sent on {format_time(pickup['eventTime'])[0]} (checked "
+        "on-chain)" in _page(gateway, "SENT-1")
+    )
 
     # Never received: after the delivery timeout and the relay delay the buyer is refunded as for grade A.
     chain.sleep(EU.delivery_timeout + EU.max_relay_delay + 60)
@@ -65,7 +74,11 @@ def test_a_return_sent_back_and_never_received_is_refunded_on_the_carriers_proof
     gateway.relay()
     rs = _json(gateway, "SENT-1")
     assert rs["status"] == "settled" and escrow.order(order_id)["status"] == Status.SETTLED
-    assert (rs["settlement"]["grade"], rs["settlement"]["disposition"], rs["settlement"]["parts"]["kind"]) == ("B", "donate", "dispatched")
+    assert (rs["settlement"]["grade"], rs["settlement"]["disposition"], rs["settlement"]["parts"]["kind"]) == (
+        "B",
+        "donate",
+        "dispatched",
+    )
     assert int(rs["settlement"]["refund"]) == DEFAULT_PRICE + DEFAULT_DELIVERY_FEE  # the money moved once
 
 
@@ -82,7 +95,10 @@ def test_the_order_state_is_proved_on_chain_and_a_tampered_row_is_not(gateway, s
         execute(gateway, f"UPDATE idx_orders SET {tampering} WHERE order_id = ?", order_id)
         rs = _json(gateway, "PROOF-1")
         assert not rs["proof"]["verified"], tampering
-        expected = f"mismatch: ReturnEscrow.order({order_id}) (status, facts, grade) on-chain at block {block} is ('settled', 3, 1)"
+        expected = (
+            f"mismatch: ReturnEscrow.order({order_id}) (status, facts, grade) on-chain at block {block} is "
+            "('settled', 3, 1)"
+        )
         assert rs["proof"]["reason"].startswith(expected), rs["proof"]
         assert "Order state not verified: mismatch: ReturnEscrow.order" in _page(gateway, "PROOF-1")
         execute(gateway, "UPDATE idx_orders SET status = 'settled', facts = 3, grade = 1 WHERE order_id = ?", order_id)

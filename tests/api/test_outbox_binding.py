@@ -23,12 +23,16 @@ def second_deployment(admin, actors) -> deploy.Deployment:
     """Another deployment of the contracts on the same chain (an upgrade), set up as conftest's `deployment`."""
     d = deploy.deploy_contracts(admin, gov=deploy.Governance(admin, admin, admin, admin, actors["arbiter"].account))
     deploy.accredit(d.registry, admin, [a for a in actors.values() if a.roles])
-    deploy.register_product(d, actors["brand"], GTIN_INT, HYGIENE_SEALED, (1 << MARKET_EU) | (1 << MARKET_US) | (1 << MARKET_CN))
+    deploy.register_product(
+        d, actors["brand"], GTIN_INT, HYGIENE_SEALED, (1 << MARKET_EU) | (1 << MARKET_US) | (1 << MARKET_CN)
+    )
     d.actors = actors
     return d
 
 
-def test_an_outbox_is_rebound_to_another_deployment_only_when_drained(gateway_settings, deployment, second_deployment, actors, tmp_path):
+def test_an_outbox_is_rebound_to_another_deployment_only_when_drained(
+    gateway_settings, deployment, second_deployment, actors, tmp_path
+):
     other_manifest = deploy.write_manifest(second_deployment, tmp_path / "other-manifest.json")
     moved = gateway_settings.replace(manifest=other_manifest)
     unit = gs1.unit_id(GTIN_INT, "BIND-1")
@@ -71,7 +75,9 @@ def test_an_outbox_is_rebound_to_another_deployment_only_when_drained(gateway_se
         assert r.json()["id"] != old_id  # another domain, another message
         gateway.relay()
         assert client.get(f"/v1/messages/{r.json()['id']}").json()["status"] == "confirmed"
-        stored = client.post("/v1/events", json=gateway.events_body("warehouse", [gateway.event(unit, BizStep.STORING, "warehouse")]))
+        stored = client.post(
+            "/v1/events", json=gateway.events_body("warehouse", [gateway.event(unit, BizStep.STORING, "warehouse")])
+        )
         assert stored.status_code == 202, stored.text
         gateway.relay()
         assert client.get(f"/v1/messages/{stored.json()['id']}").json()["status"] == "confirmed"

@@ -142,7 +142,12 @@ def test_unknown_unit_is_a_404_page_and_404_json(gateway, index):
     assert "Unknown product unit" in text and "NOPE-1" in text and GTIN in text
     r = get(gateway, f"/01/{GTIN}/21/NOPE-1", accept="application/json")
     assert r.status_code == 404
-    assert r.json() == {"error": "unknown_unit", "detail": f"No unit with GTIN {GTIN} and serial NOPE-1 is recorded.", "gtin": GTIN, "serial": "NOPE-1"}
+    assert r.json() == {
+        "error": "unknown_unit",
+        "detail": f"No unit with GTIN {GTIN} and serial NOPE-1 is recorded.",
+        "gtin": GTIN,
+        "serial": "NOPE-1",
+    }
 
 
 def test_a_real_unit_from_the_index(gateway):
@@ -189,14 +194,24 @@ def test_page_shows_product_banner_timeline_and_return(gateway, index):
     assert "Verified on-chain at block 120" in text
     labels = re.findall(r"<h3>(.*?)</h3>", html)
     assert labels == [
-        "Made", "Shipped", "Cleared customs", "Delivered", "Return requested", "Picked up for return",
-        "Received at return center", "Inspected", "Refunded", "Donated",
+        "Made",
+        "Shipped",
+        "Cleared customs",
+        "Delivered",
+        "Return requested",
+        "Picked up for return",
+        "Received at return center",
+        "Inspected",
+        "Refunded",
+        "Donated",
     ]
     assert "Grade B — opened but unused" in text
     assert f'href="/v1/evidence/{CID}"' in html
     assert "Found: Packaging intact" in text and "Condition: not as new" in text
     assert "Donated 9 May 2026, 09:20 UTC Received by charity" in text
-    assert "Refunded 8 May 2026, 09:20 UTC 0.80 ETH back to the buyer The unit goes to: a local charity (donated)" in text
+    assert (
+        "Refunded 8 May 2026, 09:20 UTC 0.80 ETH back to the buyer The unit goes to: a local charity (donated)" in text
+    )
     assert "Reason: No longer needed" in text
     # the return status
     assert "Order #7 (EU)" in text and "Status Settled" in text
@@ -326,7 +341,9 @@ def test_qr_svg_encodes_the_canonical_digital_link(gateway):
     assert f"<title>{uri}</title>" in r.text
     assert r.content == resolver.qr_image(uri, "svg")  # the same matrix segno draws for that URI
     path = re.search(r'<path class="qrline"[^>]* d="([^"]+)"', r.text)
-    assert path and path.group(1) != re.search(r'd="([^"]+)"', resolver.qr_image(uri + "0", "svg").decode().split("qrline")[1]).group(1)
+    assert path and path.group(1) != re.search(
+        r'd="([^"]+)"', resolver.qr_image(uri + "0", "svg").decode().split("qrline")[1]
+    ).group(1)
 
 
 def test_qr_of_an_invalid_link_is_400(gateway):
@@ -339,11 +356,11 @@ def test_qr_uses_the_configured_public_url(gateway):
     from dataclasses import replace
 
     services = gateway.services
-    gateway.app.state.services = replace(services, settings=services.settings.replace(public_url="https://id.returntrace.example/"))
+    gateway.app.state.services = replace(
+        services, settings=services.settings.replace(public_url="https://id.returntrace.example/")
+    )
     try:
         r = gateway.client.get(f"/01/{GTIN}/21/SN-0001/qr.png")
     finally:
         gateway.app.state.services = services
     assert modules_of_png(r.content) == expected_modules(f"https://id.returntrace.example/01/{GTIN}/21/SN-0001")
-
-

@@ -43,13 +43,21 @@ def test_return_request_remedy_is_checked_as_the_contract_would(gateway, shop, e
     _rejected(gateway.post("/v1/return-requests", _return_body(gateway, cn, 2)), 400, "invalid_remedy")
     _rejected(gateway.post("/v1/return-requests", _return_body(gateway, 99999, 0)), 404, "unknown_order")
     _rejected(gateway.post("/v1/defect-claims", _claim_body(gateway, 99999)), 404, "unknown_order")
-    _rejected(gateway.post("/v1/return-requests", _return_body(gateway, cn, Remedy.EXCHANGE)), 403, "exchange_not_offered")
+    _rejected(
+        gateway.post("/v1/return-requests", _return_body(gateway, cn, Remedy.EXCHANGE)), 403, "exchange_not_offered"
+    )
     undelivered = shop.buy(market=MARKET_EU)
-    _rejected(gateway.post("/v1/return-requests", _return_body(gateway, undelivered, Remedy.EXCHANGE)), 409, "not_delivered")
+    _rejected(
+        gateway.post("/v1/return-requests", _return_body(gateway, undelivered, Remedy.EXCHANGE)), 409, "not_delivered"
+    )
 
     eu = shop.buy(market=MARKET_EU)
     shop.deliver(eu)
-    _rejected(gateway.post("/v1/return-requests", _return_body(gateway, eu, Remedy.EXCHANGE, actor="buyer2")), 403, "not_buyer")
+    _rejected(
+        gateway.post("/v1/return-requests", _return_body(gateway, eu, Remedy.EXCHANGE, actor="buyer2")),
+        403,
+        "not_buyer",
+    )
     r = gateway.post("/v1/return-requests", _return_body(gateway, eu, Remedy.EXCHANGE))
     assert r.status_code == 202, r.text
     gateway.relay()
@@ -68,11 +76,17 @@ def test_eip712_lists_the_defect_claim_under_the_desk_domain(gateway, deployment
     assert schema["vocabulary"]["remedy"]["0"].startswith("refund")
 
 
-def test_defect_claim_is_checked_relayed_and_a_replacement_linked_both_ways(gateway, shop, deployment, escrow, commission, actors):
+def test_defect_claim_is_checked_relayed_and_a_replacement_linked_both_ways(
+    gateway, shop, deployment, escrow, commission, actors
+):
     order_id = shop.buy(market=MARKET_EU)
     _rejected(gateway.post("/v1/defect-claims", _claim_body(gateway, order_id)), 409, "not_delivered")
     shop.deliver(order_id)
-    _rejected(gateway.post("/v1/defect-claims", _claim_body(gateway, order_id, evidence="0x" + "00" * 32)), 400, "evidence_required")
+    _rejected(
+        gateway.post("/v1/defect-claims", _claim_body(gateway, order_id, evidence="0x" + "00" * 32)),
+        400,
+        "evidence_required",
+    )
     _rejected(gateway.post("/v1/defect-claims", _claim_body(gateway, order_id, actor="buyer2")), 403, "not_buyer")
     forged = _claim_body(gateway, order_id)
     forged["evidence"] = "0x" + "cd" * 32
@@ -112,7 +126,10 @@ def test_defect_claim_is_checked_relayed_and_a_replacement_linked_both_ways(gate
 
 def _receive_through_gateway(gateway, shop, order_id):
     event = gateway.event(
-        shop.unit(order_id), BizStep.RECEIVING, "warehouse", Disposition.RETURNED,
+        shop.unit(order_id),
+        BizStep.RECEIVING,
+        "warehouse",
+        Disposition.RETURNED,
         bizTransaction=rma_ref(shop.d.escrow, order_id),
     )
     r = gateway.post("/v1/events", gateway.events_body("warehouse", [event]))
@@ -120,7 +137,9 @@ def _receive_through_gateway(gateway, shop, order_id):
     gateway.relay()
 
 
-def test_refund_is_released_on_receipt_at_an_accredited_return_center_only(gateway, shop, deployment, escrow, admin, actors):
+def test_refund_is_released_on_receipt_at_an_accredited_return_center_only(
+    gateway, shop, deployment, escrow, admin, actors
+):
     warehouse = actors["warehouse"]
     deployment.registry.setReturnCenter(warehouse.gln, warehouse.gln, 1 << MARKET_EU, {"from": admin})
     eu, us = shop.buy(market=MARKET_EU), shop.buy(market=MARKET_US)
@@ -137,7 +156,10 @@ def test_refund_is_released_on_receipt_at_an_accredited_return_center_only(gatew
     released = gateway.client.get(f"/v1/messages/{refund_on_receipt.message_id(gateway.services.chain, eu)}").json()
     assert released["kind"] == "ReleaseRefundOnReceipt" and released["status"] == "confirmed"
     assert escrow.order(us)["status"] == Status.RETURN_REQUESTED  # the US market has no accredited return center here
-    assert gateway.client.get(f"/v1/messages/{refund_on_receipt.message_id(gateway.services.chain, us)}").status_code == 404
+    assert (
+        gateway.client.get(f"/v1/messages/{refund_on_receipt.message_id(gateway.services.chain, us)}").status_code
+        == 404
+    )
 
     again = gateway.post(f"/v1/orders/{eu}/release-refund-on-receipt", {})  # idempotent: the same message
     assert again.status_code == 200 and again.json()["id"] == released["id"]
@@ -149,7 +171,9 @@ def test_refund_is_released_on_receipt_at_an_accredited_return_center_only(gatew
     rs = view.return_status
     assert rs.status == "refunded" and rs.remedy == "refund"
     assert rs.refund_on_receipt["location"] == f"{warehouse.gln:013d}" and int(rs.refund_on_receipt["refund"]) > 0
-    page = gateway.client.get(f"/01/{GTIN}/21/{_serial_of(gateway, shop.unit(eu))}", headers={"accept": "text/html"}).text
+    page = gateway.client.get(
+        f"/01/{GTIN}/21/{_serial_of(gateway, shop.unit(eu))}", headers={"accept": "text/html"}
+    ).text
     assert "Refund released" in page and f"{warehouse.gln:013d}" in page
 
     # The inspection that follows only decides the unit's fate, and ends the order.
@@ -199,7 +223,9 @@ def test_page_offers_the_exchange_first_and_shows_a_pending_second_inspection(ga
     assert page.index("Exchange for a voucher worth") < page.index("Refund 1.0")
     assert "<script" not in page
 
-    page = gateway.client.get(f"/01/{GTIN}/21/{_serial_of(gateway, shop.unit(cn))}", headers={"accept": "text/html"}).text
+    page = gateway.client.get(
+        f"/01/{GTIN}/21/{_serial_of(gateway, shop.unit(cn))}", headers={"accept": "text/html"}
+    ).text
     assert "Exchange for a voucher" not in page and "Refund 0.97 ETH" in page  # CN: cash only, return shipping deducted
 
     serial = _serial_of(gateway, shop.unit(big))
@@ -214,7 +240,9 @@ def test_inspector_of_the_merchants_organisation_is_refused_before_queueing(gate
     order = shop.returned(market=MARKET_EU)
     # A stranger accredited as an inspector, but inside the brand's organisation.
     registry.setActor(actors["stranger"].address, 8, actors["brand"].gln, {"from": admin})
-    body = gateway.inspection_body(order, Facts.SEAL_INTACT | Facts.PACKAGING_INTACT, Grade.A, "stranger", evidence=EVIDENCE)
+    body = gateway.inspection_body(
+        order, Facts.SEAL_INTACT | Facts.PACKAGING_INTACT, Grade.A, "stranger", evidence=EVIDENCE
+    )
     _rejected(gateway.post("/v1/inspections", body), 403, "inspector_not_independent")
     independent = gateway.inspection_body(order, Facts.SEAL_INTACT | Facts.PACKAGING_INTACT, Grade.A, evidence=EVIDENCE)
     assert gateway.post("/v1/inspections", independent).status_code == 202
@@ -238,7 +266,10 @@ def test_a_claim_nobody_decided_becomes_a_return_at_the_brands_expense(gateway, 
     assert rs.reason == "defective" and rs.reissue is None
     assert rs.defect_claim["returnedUndecided"] and rs.defect_claim["decided"] and not rs.defect_claim["approved"]
     page = text_of(gateway.client.get(f"/01/{GTIN}/21/{serial}", headers={"accept": "text/html"}).text)
-    assert "Defect claim Reported with photo evidence — the brand did not decide in time: returned at the brand's expense" in page
+    assert (
+        "Defect claim Reported with photo evidence — the brand did not decide in time: returned at the brand's expense"
+        in page
+    )
 
     # Received and found defective: price and delivery back, no return shipping deducted.
     shop.receive(order_id)

@@ -14,14 +14,20 @@ from api import main, settings
 from api.settings import DemoSettings, DeploySettings, Settings, SettingsError
 
 ROOT = Path(__file__).resolve().parents[2]
-# A quoted RT_* name in Python (an os.environ.get argument, an env dict's key, setenv), or an assignment in the Makefile.
+# A quoted RT_* name in Python (an os.environ.get argument, an env dict's key, setenv), or an assignment in the
+# Makefile.
 QUOTED = re.compile(r"""["'](RT_[A-Z0-9_]+)["']""")
 MAKE_ASSIGNED = re.compile(r"(?<![A-Za-z0-9_])(RT_[A-Z0-9_]+)=")
 
 
 def _named_in_code() -> dict[str, set[str]]:
     found: dict[str, set[str]] = {}
-    files = [p for folder in ("api", "scripts", "tests", "tools", "bench", "returntrace") for p in (ROOT / folder).rglob("*.py") if "node_modules" not in p.parts]
+    files = [
+        p
+        for folder in ("api", "scripts", "tests", "tools", "bench", "returntrace")
+        for p in (ROOT / folder).rglob("*.py")
+        if "node_modules" not in p.parts
+    ]
     for path in files:
         for name in QUOTED.findall(path.read_text()):
             found.setdefault(name, set()).add(str(path.relative_to(ROOT)))
@@ -32,7 +38,9 @@ def _named_in_code() -> dict[str, set[str]]:
 
 def test_every_rt_variable_the_code_names_is_documented():
     undocumented = {name: sorted(where) for name, where in _named_in_code().items() if name not in settings.variables()}
-    assert undocumented == {}, f"RT_* variables read but not in api/settings.py (a model field, or KNOBS): {undocumented}"
+    assert undocumented == {}, (
+        f"RT_* variables read but not in api/settings.py (a model field, or KNOBS): {undocumented}"
+    )
 
 
 def test_every_knob_is_read_where_the_table_says():
@@ -46,7 +54,9 @@ def test_the_configuration_table_in_the_operations_docs_is_the_generated_one():
     text = (ROOT / "docs" / "operations.md").read_text()
     assert settings.BEGIN in text and settings.END in text, "docs/operations.md has no settings markers"
     documented = settings.BEGIN + text.split(settings.BEGIN, 1)[1].split(settings.END, 1)[0] + settings.END
-    assert documented == settings.markdown(), "docs/operations.md is out of date: run `python -m api.settings --write docs/operations.md`"
+    assert documented == settings.markdown(), (
+        "docs/operations.md is out of date: run `python -m api.settings --write docs/operations.md`"
+    )
 
 
 def test_the_writer_fills_only_the_block_between_the_markers(tmp_path):
@@ -62,12 +72,24 @@ def test_the_writer_fills_only_the_block_between_the_markers(tmp_path):
 
 def test_values_are_read_from_the_environment_and_empty_ones_are_unset():
     env = {
-        "RT_RPC_URL": "http://node:8545", "RT_RPC_TIMEOUT": "1.5", "RT_BATCH_MAX_EVENTS": "250", "RT_RELAY": "0", "RT_INDEX": "1",
-        "RT_LEGACY_MANIFESTS": "a.json, b.json,", "RT_IPFS_API": "", "RT_MIN_DEADLINE_MARGIN": "90",
+        "RT_RPC_URL": "http://node:8545",
+        "RT_RPC_TIMEOUT": "1.5",
+        "RT_BATCH_MAX_EVENTS": "250",
+        "RT_RELAY": "0",
+        "RT_INDEX": "1",
+        "RT_LEGACY_MANIFESTS": "a.json, b.json,",
+        "RT_IPFS_API": "",
+        "RT_MIN_DEADLINE_MARGIN": "90",
     }
     s = Settings.from_env(env)
     assert (s.rpc_url, s.rpc_timeout, s.request_rpc.timeout, s.batch_max_events) == ("http://node:8545", 1.5, 1.5, 250)
-    assert (s.relay, s.index, s.legacy_manifests, s.ipfs_api, s.min_deadline_margin) == (False, True, (Path("a.json"), Path("b.json")), None, 90)
+    assert (s.relay, s.index, s.legacy_manifests, s.ipfs_api, s.min_deadline_margin) == (
+        False,
+        True,
+        (Path("a.json"), Path("b.json")),
+        None,
+        90,
+    )
     assert Settings.from_env({}) == Settings()
     assert DemoSettings.from_env({"RT_PORT": "8123", "RT_SERVE": "0"}) == DemoSettings(port=8123, serve=False)
     key = "0x" + "ab" * 32

@@ -32,7 +32,9 @@ def test_a_parcel_scan_moved_in_the_index_stays_in_its_place(gateway):
     verified, before = _labels(gateway, "CMB-1")
     assert verified and ("Departed", True) in before
     # The block is in no hash: moving the scan before the packing must not drop it from the stay.
-    execute(gateway, "UPDATE idx_events SET block = 0, log_index = 0 WHERE unit_id = ? AND seq = 2", "0x" + PARCEL.hex())
+    execute(
+        gateway, "UPDATE idx_events SET block = 0, log_index = 0 WHERE unit_id = ? AND seq = 2", "0x" + PARCEL.hex()
+    )
     verified, after = _labels(gateway, "CMB-1")
     assert not verified or after == before, after
     assert after == before
@@ -49,15 +51,23 @@ def test_names_are_shown_only_when_they_hash_to_the_unit_id(gateway):
 
 def test_donation_names_the_charitys_organisation_when_it_signed(gateway, registry, admin, actors, destined):
     unit = destined(UnitDisposition.DONATE, serial="DON-ORG")  # returned, graded B and settled: a charity's
-    _accepted(gateway, "/v1/events", gateway.events_body("charity", [gateway.event(unit, BizStep.RECEIVING, "charity", Disposition.DONATED)]))
+    _accepted(
+        gateway,
+        "/v1/events",
+        gateway.events_body("charity", [gateway.event(unit, BizStep.RECEIVING, "charity", Disposition.DONATED)]),
+    )
     gateway.relay()
     charity = actors["charity"]
-    registry.setActor(charity.address, charity.roles, actors["stranger"].gln, {"from": admin})  # it joins another organisation later
+    registry.setActor(
+        charity.address, charity.roles, actors["stranger"].gln, {"from": admin}
+    )  # it joins another organisation later
     gateway.services.indexer.index_once()
     view = unit_view(gateway.services, GTIN, "DON-ORG")
     assert view.fate["organization"] == f"{charity.gln:013d}" and view.fate["organizationAtEvent"]
     page = text_of(gateway.client.get(f"/01/{GTIN}/21/DON-ORG").text)
-    assert re.search(rf"Donated to organisation GLN {charity.gln:013d} on .* \(the partner's organisation when it signed\)", page), page
+    assert re.search(
+        rf"Donated to organisation GLN {charity.gln:013d} on .* \(the partner's organisation when it signed\)", page
+    ), page
 
 
 def test_return_options_show_what_the_refund_on_receipt_pays(gateway, shop, deployment, escrow, admin, actors):
@@ -67,7 +77,11 @@ def test_return_options_show_what_the_refund_on_receipt_pays(gateway, shop, depl
     shop.deliver(order_id)
     gateway.services.indexer.index_once()
     serial = _serial_of(gateway, shop.unit(order_id))
-    shown = int(gateway.client.get(f"/01/{GTIN}/21/{serial}", headers={"accept": "application/json"}).json()["return_status"]["return_options"]["refund"])
+    shown = int(
+        gateway.client.get(f"/01/{GTIN}/21/{serial}", headers={"accept": "application/json"}).json()["return_status"][
+            "return_options"
+        ]["refund"]
+    )
     shop.request_return(order_id)
     shop.receive(order_id)
     tx = escrow.releaseRefundOnReceipt(order_id, {"from": admin})
@@ -75,7 +89,9 @@ def test_return_options_show_what_the_refund_on_receipt_pays(gateway, shop, depl
     assert shown == tx.events["OrderSettled"]["settlement"]["refund"] > 0  # the release's settlement follows it
 
 
-def test_a_replacement_link_undone_by_an_unfulfilled_reissue_is_not_shown(gateway, shop, deployment, commission, actors):
+def test_a_replacement_link_undone_by_an_unfulfilled_reissue_is_not_shown(
+    gateway, shop, deployment, commission, actors
+):
     order_id = shop.buy(market=MARKET_EU)
     shop.deliver(order_id)
     deployment.desk.claimDefect(order_id, EVIDENCE, {"from": actors["buyer"].account})
@@ -88,7 +104,9 @@ def test_a_replacement_link_undone_by_an_unfulfilled_reissue_is_not_shown(gatewa
     original = _serial_of(gateway, shop.unit(order_id))
     page = text_of(gateway.client.get(f"/01/{GTIN}/21/{original}").text)
     assert "Replaced by" not in page
-    assert "Replacement not delivered in time — return the defective unit for a full refund" in page  # the EU policy wants it back
+    assert (
+        "Replacement not delivered in time — return the defective unit for a full refund" in page
+    )  # the EU policy wants it back
     page = text_of(gateway.client.get(f"/01/{GTIN}/21/REPL-GONE").text)
     assert "Replacement for" not in page and "not verified" not in page
 
@@ -98,8 +116,12 @@ def test_order_reads_are_cached_per_indexed_block(gateway, shop):
     shop.deliver(order_id)
     gateway.services.indexer.index_once()
     serial = _serial_of(gateway, shop.unit(order_id))
-    first = gateway.client.get(f"/01/{GTIN}/21/{serial}", headers={"accept": "application/json"}).json()["return_status"]["return_options"]
+    first = gateway.client.get(f"/01/{GTIN}/21/{serial}", headers={"accept": "application/json"}).json()[
+        "return_status"
+    ]["return_options"]
     links = gateway.services.unit_views.links
     links.w3.provider.endpoint_uri = "http://127.0.0.1:9"  # the node goes away: the same block answers from the cache
-    again = gateway.client.get(f"/01/{GTIN}/21/{serial}", headers={"accept": "application/json"}).json()["return_status"]["return_options"]
+    again = gateway.client.get(f"/01/{GTIN}/21/{serial}", headers={"accept": "application/json"}).json()[
+        "return_status"
+    ]["return_options"]
     assert again == first and first is not None

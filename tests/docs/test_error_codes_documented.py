@@ -23,18 +23,14 @@ STATUS = re.compile(r"\b[1-5](?:[0-9]{2}|xx)\b")  # 409, or 4xx for any status o
 def _text(node: ast.AST | None) -> str | None:
     return (
         node.value
-        if isinstance(node, ast.Constant)
-        and isinstance(node.value, str)
-        and CODE.fullmatch(node.value)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and CODE.fullmatch(node.value)
         else None
     )
 
 
 def _status(node: ast.AST | None) -> int | None:
     return (
-        node.value
-        if isinstance(node, ast.Constant) and type(node.value) is int and 100 <= node.value <= 599
-        else None
+        node.value if isinstance(node, ast.Constant) and type(node.value) is int and 100 <= node.value <= 599 else None
     )
 
 
@@ -70,8 +66,9 @@ def answered_codes(root: Path = API) -> dict[str, set[int]]:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Call):
                 name = _callee(node)
-                if (
-                    name.endswith("Error") or name in ("_error", "error_response")
+                if name.endswith("Error") or name in (
+                    "_error",
+                    "error_response",
                 ):  # an error built with its code, its first string
                     add(
                         next((codes for a in node.args if (codes := _codes_in(a))), []),
@@ -79,8 +76,7 @@ def answered_codes(root: Path = API) -> dict[str, set[int]]:
                     )
                 statuses = (
                     node.func.value
-                    if isinstance(node.func, ast.Attribute)
-                    and isinstance(node.func.value, ast.Dict)
+                    if isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Dict)
                     else None
                 )
                 if name == "get" and statuses and all(_status(k) for k in statuses.keys):
@@ -112,16 +108,10 @@ def answered_codes(root: Path = API) -> dict[str, set[int]]:
                     )
                     if len(names) != len(values):
                         continue
-                    named = {
-                        n.id: v
-                        for n, v in zip(names, values, strict=True)
-                        if isinstance(n, ast.Name)
-                    }
+                    named = {n.id: v for n, v in zip(names, values, strict=True) if isinstance(n, ast.Name)}
                     if "code" in named:
                         add(_codes_in(named["code"]), _status(named.get("status")))
-            elif isinstance(node, ast.Return) and isinstance(
-                node.value, ast.Tuple
-            ):  # (False, code, why)
+            elif isinstance(node, ast.Return) and isinstance(node.value, ast.Tuple):  # (False, code, why)
                 elts = node.value.elts
                 if len(elts) >= 2 and isinstance(elts[0], ast.Constant) and elts[0].value is False:
                     add(_codes_in(elts[1]), None)
@@ -145,9 +135,7 @@ def documented_codes() -> dict[str, set[int]]:
 
 def test_every_code_the_gateway_answers_with_is_documented_with_its_status():
     answered, table = answered_codes(), documented_codes()
-    assert not answered.keys() - table.keys(), (
-        f"undocumented error codes: {sorted(answered.keys() - table.keys())}"
-    )
+    assert not answered.keys() - table.keys(), f"undocumented error codes: {sorted(answered.keys() - table.keys())}"
     wrong = {
         code: (sorted(statuses), sorted(table[code]))
         for code, statuses in answered.items()

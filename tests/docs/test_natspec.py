@@ -84,9 +84,7 @@ def test_the_check_reads_params_and_returns_as_solc_writes_them():
     documented = {
         "abi": abi,
         "natspec": {
-            "methods": {
-                "f((uint8)[],uint256)": {"params": {"t": ".", "n": "."}, "returns": {"_0": "."}}
-            },
+            "methods": {"f((uint8)[],uint256)": {"params": {"t": ".", "n": "."}, "returns": {"_0": "."}}},
             "errors": {"E(address)": [{"params": {"who": "."}}]},
         },
     }

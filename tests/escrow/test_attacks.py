@@ -41,11 +41,18 @@ PRICE, DEL, RET = DEFAULT_PRICE, DEFAULT_DELIVERY_FEE, DEFAULT_RETURN_FEE
 TOTAL = PRICE + DEL
 HOUR = 3600
 GRADED, ARBITRATED, ARBITER_SILENT, OVERDUE, UNINSPECTED, DISPATCHED = (
-    SettlementPath.GRADED, SettlementPath.ARBITRATED, SettlementPath.ARBITER_SILENT, SettlementPath.OVERDUE, SettlementPath.UNINSPECTED, SettlementPath.DISPATCHED,
+    SettlementPath.GRADED,
+    SettlementPath.ARBITRATED,
+    SettlementPath.ARBITER_SILENT,
+    SettlementPath.OVERDUE,
+    SettlementPath.UNINSPECTED,
+    SettlementPath.DISPATCHED,
 )
 REASON, RULING = b"\x0a" * 32, b"\x0b" * 32  # the arbiter's reason code and evidence digest
 RETURN_PARCEL = int(gs1.with_check_digit("39506000000000042"))  # an SSCC: extension 3, the brand's prefix, serial 42
-EU_END = 15 * DAY + 4 * HOUR - 1  # a period of 14 days from an EU event on `monday` ends here (Monday + 14, 23:59:59 UTC-4)
+EU_END = (
+    15 * DAY + 4 * HOUR - 1
+)  # a period of 14 days from an EU event on `monday` ends here (Monday + 14, 23:59:59 UTC-4)
 
 
 def latest_time():
@@ -98,15 +105,26 @@ def receive_at(shop, order, t, relayed=None):
 def pickup_at(shop, record, order, t):
     """The carrier's signed pickup scan (Accepting) under the order's RMA: the buyer's proof of dispatch."""
     next_block_at(t)
-    return record(shop.unit(order), BizStep.ACCEPTING, "carrier", Disposition.IN_TRANSIT, bizTransaction=shop.d.escrow.rmaRef(order), **signed_at(t))
+    return record(
+        shop.unit(order),
+        BizStep.ACCEPTING,
+        "carrier",
+        Disposition.IN_TRANSIT,
+        bizTransaction=shop.d.escrow.rmaRef(order),
+        **signed_at(t),
+    )
 
 
 def pack_returned_at(shop, sign, registry, relayer, actors, order, t):
     """The carrier packs the unit into a return parcel (ADD, disposition Returned): proof of dispatch
     for every unit in it, under no reference."""
-    item = shop.builder.aggregation(RETURN_PARCEL, [shop.unit(order)], AggregationAction.ADD, "carrier", None, Disposition.RETURNED, eventTime=t)
+    item = shop.builder.aggregation(
+        RETURN_PARCEL, [shop.unit(order)], AggregationAction.ADD, "carrier", None, Disposition.RETURNED, eventTime=t
+    )
     next_block_at(t)
-    message, sig = sign(shop.d.registry_domain, "AggregationBatch", actors["carrier"], aggregations=[item], deadline=t + HOUR)
+    message, sig = sign(
+        shop.d.registry_domain, "AggregationBatch", actors["carrier"], aggregations=[item], deadline=t + HOUR
+    )
     return registry.aggregate([eip712.call_args("AggregationBatch", message, sig)], {"from": relayer})
 
 
@@ -132,7 +150,9 @@ def buyer_ships_eu(policies, admin):
 
 
 @pytest.mark.parametrize("proof", ["carrier-pickup", "return-parcel"])
-def test_merchant_cannot_keep_the_money_by_never_scanning_a_dispatched_return(shop, escrow, record, sign, registry, relayer, actors, brand, buyer, monday, buyer_ships_eu, proof):
+def test_merchant_cannot_keep_the_money_by_never_scanning_a_dispatched_return(
+    shop, escrow, record, sign, registry, relayer, actors, brand, buyer, monday, buyer_ships_eu, proof
+):
     order, requested = request_on(shop, monday)
     # The buyer hands the unit to the carrier two days later; the carrier's signed scan says so.
     sent = monday + 2 * DAY
@@ -165,7 +185,9 @@ def test_refund_of_a_dispatched_return_falls_due_on_the_fourteenth_day_not_befor
     order, _ = request_on(shop, monday)
     pickup_at(shop, record, order, monday + 2 * DAY)
     due = monday + EU_END
-    tx = opens_after(due, err("ReturnEscrowRefundNotDue", order, due), lambda: escrow.claimOverdueRefund(order, {"from": buyer}))
+    tx = opens_after(
+        due, err("ReturnEscrowRefundNotDue", order, due), lambda: escrow.claimOverdueRefund(order, {"from": buyer})
+    )
     assert settlement_of(tx, OVERDUE)["refund"] == TOTAL  # EU preset: grade A terms bear the shipping
     shop.assert_solvent()
 
@@ -185,7 +207,9 @@ def test_late_dispatch_gives_the_merchant_its_sla_after_it(shop, escrow, record,
     shop.assert_solvent()
 
 
-def test_free_pickup_merchant_cannot_withhold_the_refund_by_never_collecting(shop, escrow, policies, admin, brand, buyer, monday):
+def test_free_pickup_merchant_cannot_withhold_the_refund_by_never_collecting(
+    shop, escrow, policies, admin, brand, buyer, monday
+):
     """The trader offered to collect the goods (EU Art. 13(3)): the refund is due 14 days after the
     request without any receipt or dispatch, before the merchant's own timeout could pay it."""
     policies.setPolicy(MARKET_EU, replace(EU, free_pickup=True).as_tuple(), {"from": admin})
@@ -198,7 +222,9 @@ def test_free_pickup_merchant_cannot_withhold_the_refund_by_never_collecting(sho
     next_block_at(due - HOUR)
     with brownie.reverts(err("ReturnEscrowWindowOpen", order, release_opens)):
         escrow.releaseUnreturned(order, {"from": brand})
-    tx = opens_after(due, err("ReturnEscrowRefundNotDue", order, due), lambda: escrow.claimOverdueRefund(order, {"from": buyer}))
+    tx = opens_after(
+        due, err("ReturnEscrowRefundNotDue", order, due), lambda: escrow.claimOverdueRefund(order, {"from": buyer})
+    )
     assert settlement_of(tx, OVERDUE)["refund"] == TOTAL
     assert escrow.credits(ZERO_ADDRESS, buyer.address) == TOTAL
     shop.assert_solvent()
@@ -223,7 +249,9 @@ def test_lost_return_parcel_is_refunded_to_the_buyer(shop, escrow, record, brand
     with brownie.reverts(err("ReturnEscrowAlreadyReturned", order, sent)):
         escrow.releaseUnreturned(order, {"from": brand})
     due = sent + policy.delivery_timeout + policy.max_relay_delay
-    tx = opens_after(due, err("ReturnEscrowWindowOpen", order, due), lambda: escrow.claimDispatchedRefund(order, {"from": buyer}))
+    tx = opens_after(
+        due, err("ReturnEscrowWindowOpen", order, due), lambda: escrow.claimDispatchedRefund(order, {"from": buyer})
+    )
     s = settlement_of(tx, DISPATCHED)
     assert (s["refund"], s["merchantAmount"], s["points"]) == (refund, TOTAL - refund, 0)
     assert escrow.credits(ZERO_ADDRESS, buyer.address) == refund
@@ -239,7 +267,9 @@ def test_cn_refund_falls_due_seven_days_after_the_merchants_receipt(shop, escrow
     receive_at(shop, order, received)
     due = monday + 10 * DAY - 8 * HOUR - 1  # Wednesday + 7, 24:00 UTC+8
     assert escrow.refundDueAt(order) == due
-    tx = opens_after(due, err("ReturnEscrowRefundNotDue", order, due), lambda: escrow.claimOverdueRefund(order, {"from": buyer}))
+    tx = opens_after(
+        due, err("ReturnEscrowRefundNotDue", order, due), lambda: escrow.claimOverdueRefund(order, {"from": buyer})
+    )
     assert settlement_of(tx, OVERDUE)["refund"] == PRICE - RET
     shop.assert_solvent()
 
@@ -247,7 +277,9 @@ def test_cn_refund_falls_due_seven_days_after_the_merchants_receipt(shop, escrow
 # ---------------------------------------------------------------- item 3: the overdue claim pays what the facts give
 
 
-def test_used_hygiene_bottle_returned_late_is_not_paid_in_full_by_the_overdue_claim(shop, escrow, actors, brand, buyer, monday):
+def test_used_hygiene_bottle_returned_late_is_not_paid_in_full_by_the_overdue_claim(
+    shop, escrow, actors, brand, buyer, monday
+):
     """Attack 3(a): a hygiene-sealed bottle, used, return requested on day 1, received on day 20; the
     buyer claims the overdue refund in the block after the receiving scan."""
     order = shop.buy()
@@ -272,13 +304,20 @@ def test_used_hygiene_bottle_returned_late_is_not_paid_in_full_by_the_overdue_cl
     tx = escrow.claimOverdueRefund(order, {"from": buyer})
     s = settlement_of(tx, OVERDUE)
     assert tx.events["OrderSettled"]["grade"] == C
-    assert (s["statutory"], s["refund"], s["merchantAmount"], s["points"]) == (False, 0, TOTAL, PRICE * EU.terms[2].points_bps // 10_000)
+    assert (s["statutory"], s["refund"], s["merchantAmount"], s["points"]) == (
+        False,
+        0,
+        TOTAL,
+        PRICE * EU.terms[2].points_bps // 10_000,
+    )
     assert escrow.credits(ZERO_ADDRESS, buyer.address) == 0
     assert escrow.credits(ZERO_ADDRESS, brand.address) == TOTAL
     shop.assert_solvent()
 
 
-def test_contest_after_the_due_date_does_not_turn_grade_c_into_a_full_refund(shop, escrow, actors, buyer, monday, plain_gtin):
+def test_contest_after_the_due_date_does_not_turn_grade_c_into_a_full_refund(
+    shop, escrow, actors, buyer, monday, plain_gtin
+):
     """Attack 3(b): inspected grade C on day 10, the dispute window running past the refund due date;
     the buyer contests after the due date and claims the overdue refund at once."""
     order, requested = request_on(shop, monday, gtin=plain_gtin)
@@ -317,7 +356,12 @@ def test_arbiter_corrects_an_inspectors_false_seal_broken(shop, escrow, actors, 
     # The arbiter finds the seal and the packaging intact, and says why, with its evidence.
     tx = escrow.resolveDispute(order, S | P, 0, REASON, RULING, {"from": actors["arbiter"].account})
     ev = tx.events["DisputeResolved"]
-    assert (ev["facts"], ev["grade"], ev["reason"], ev["evidence"]) == (S | P, A, "0x" + REASON.hex(), "0x" + RULING.hex())
+    assert (ev["facts"], ev["grade"], ev["reason"], ev["evidence"]) == (
+        S | P,
+        A,
+        "0x" + REASON.hex(),
+        "0x" + RULING.hex(),
+    )
     s = settlement_of(tx, ARBITRATED)
     assert (s["statutory"], s["refund"], s["merchantAmount"]) == (True, TOTAL, 0)  # EU statutory: price + delivery
     o = escrow.order(order)
@@ -370,7 +414,9 @@ def staff(registry, admin, actors):
 
 
 @pytest.mark.parametrize("opener", ["buyer", "brand", "staff"])
-def test_dispute_opened_before_inspection_that_lapses_goes_back_to_the_return_and_refunds(shop, escrow, actors, staff, buyer, opener):
+def test_dispute_opened_before_inspection_that_lapses_goes_back_to_the_return_and_refunds(
+    shop, escrow, actors, staff, buyer, opener
+):
     order = shop.returned()
     received = escrow.returnReceivedAt(order)
     who = staff if opener == "staff" else actors[opener].account
@@ -425,7 +471,11 @@ def test_receiving_scan_signed_in_time_and_relayed_late_still_blocks_the_release
         escrow.releaseUnreturned(order, {"from": brand})
     # Never inspected within the SLA from the signed receipt: the buyer is refunded in full.
     sla_end = signed + EU.inspection_sla
-    tx = opens_after(sla_end, err("ReturnEscrowSlaNotElapsed", order, sla_end), lambda: escrow.claimUninspectedRefund(order, {"from": buyer}))
+    tx = opens_after(
+        sla_end,
+        err("ReturnEscrowSlaNotElapsed", order, sla_end),
+        lambda: escrow.claimUninspectedRefund(order, {"from": buyer}),
+    )
     assert settlement_of(tx, UNINSPECTED)["refund"] == TOTAL
     shop.assert_solvent()
 
@@ -510,15 +560,28 @@ def test_a_delivery_scan_recorded_before_the_purchase_does_not_start_the_return_
     unit = gs1.unit_id(GTIN_INT, serial_of(shop))
     upcoming = escrow.orderCount() + 1
     next_block_at(monday)
-    record(unit, BizStep.DELIVERING, "carrier", Disposition.DELIVERED, bizTransaction=escrow.orderRef(upcoming), **signed_at(monday))
+    record(
+        unit,
+        BizStep.DELIVERING,
+        "carrier",
+        Disposition.DELIVERED,
+        bizTransaction=escrow.orderRef(upcoming),
+        **signed_at(monday),
+    )
     next_block_at(monday + HOUR)
-    order = escrow.purchase(unit, listing_terms(escrow, unit), False, {"from": shop.actors["buyer"].account, "value": TOTAL}).return_value
-    assert order == upcoming and escrow.deliveredAt(order) == monday + HOUR  # the early scan, clamped: not the delivery yet
+    order = escrow.purchase(
+        unit, listing_terms(escrow, unit), False, {"from": shop.actors["buyer"].account, "value": TOTAL}
+    ).return_value
+    assert (
+        order == upcoming and escrow.deliveredAt(order) == monday + HOUR
+    )  # the early scan, clamped: not the delivery yet
     arrived = monday + 5 * DAY
     next_block_at(arrived)
     shop.deliver(order, **signed_at(arrived))
     assert escrow.deliveredAt(order) == arrived
-    assert escrow.returnWindowCloses(order) == arrived + EU.return_window  # the policy's 30 days outlast the law's 14, from the real delivery
+    assert (
+        escrow.returnWindowCloses(order) == arrived + EU.return_window
+    )  # the policy's 30 days outlast the law's 14, from the real delivery
     shop.assert_solvent()
 
 
@@ -538,7 +601,9 @@ def test_inspector_of_the_buyers_organisation_is_refused(shop, escrow, registry,
     # The buyer works for the inspection house of inspector2 (a member without roles).
     registry.setActor(actors["buyer"].address, 0, actors["inspector2"].gln, {"from": admin})
     order = shop.returned()
-    with brownie.reverts(err("ReturnEscrowInspectorNotIndependent", actors["inspector2"].address, actors["inspector2"].gln)):
+    with brownie.reverts(
+        err("ReturnEscrowInspectorNotIndependent", actors["inspector2"].address, actors["inspector2"].gln)
+    ):
         shop.inspect(order, S | P, A, inspector="inspector2")
     shop.inspect(order, S | P, A)  # another house may
     assert escrow.order(order)["status"] == Status.SETTLED
@@ -568,7 +633,9 @@ def test_uninspected_timeout_refund_does_not_put_the_unit_back_on_sale(shop, esc
     shop.assert_solvent()
 
 
-def test_hygiene_unit_with_a_broken_seal_does_not_go_back_to_stock(shop, escrow, policies, admin, brand, buyer, plain_gtin):
+def test_hygiene_unit_with_a_broken_seal_does_not_go_back_to_stock(
+    shop, escrow, policies, admin, brand, buyer, plain_gtin
+):
     """Even under terms that restock grade B, an unsealed hygiene unit never goes back on sale
     (the seal broken, unused: v1 restocked it). A plain unit with the same facts does."""
     terms = (EU.terms[0], GradeTerms(8_000, 0, False, UnitDisposition.RESTOCK), EU.terms[2])
@@ -592,7 +659,9 @@ def test_hygiene_unit_with_a_broken_seal_does_not_go_back_to_stock(shop, escrow,
 
 
 @pytest.mark.parametrize("attested", [20, 50], ids=["within-cap", "above-cap"])
-def test_used_unit_withdrawn_in_the_eu_is_refunded_in_cash_less_the_capped_diminished_value(shop, escrow, points, actors, token, brand, buyer, plain_gtin, attested):
+def test_used_unit_withdrawn_in_the_eu_is_refunded_in_cash_less_the_capped_diminished_value(
+    shop, escrow, points, actors, token, brand, buyer, plain_gtin, attested
+):
     """Issue 9 item 6: a used stroller returned within 14 days used to pay delivery - return fee in
     cash and 30 % of the price in points. EU Art. 13(1), 14(2): cash in the purchase currency, less
     only the attested diminished value (capped at the policy's 30 %) and the return shipping the
@@ -605,7 +674,11 @@ def test_used_unit_withdrawn_in_the_eu_is_refunded_in_cash_less_the_capped_dimin
     diminished = min(value, price * EU.max_diminished_bps // 10_000)
     refund = price + fee - diminished - ret
     assert (s["statutory"], s["refund"], s["diminished"], s["shippingDeducted"]) == (True, refund, diminished, ret)
-    assert (s["points"], s["voucher"], s["merchantAmount"]) == (price * EU.terms[2].points_bps // 10_000, 0, price + fee - refund)
+    assert (s["points"], s["voucher"], s["merchantAmount"]) == (
+        price * EU.terms[2].points_bps // 10_000,
+        0,
+        price + fee - refund,
+    )
     assert escrow.credits(token, buyer.address) == refund
     assert escrow.credits(ZERO_ADDRESS, buyer.address) == 0
     assert points.pointsOf(buyer.address, brand.address, token.address) == s["points"]

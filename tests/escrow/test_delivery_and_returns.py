@@ -96,7 +96,9 @@ def test_delivery_scan_for_another_order_does_not_count(shop, escrow, record):
     order = shop.buy()
     other = shop.buy()
     shop.deliver(other)
-    record(shop.unit(order), BizStep.DELIVERING, "carrier", Disposition.DELIVERED, bizTransaction=escrow.orderRef(other))
+    record(
+        shop.unit(order), BizStep.DELIVERING, "carrier", Disposition.DELIVERED, bizTransaction=escrow.orderRef(other)
+    )
     assert escrow.deliveredAt(order) == 0
 
 
@@ -120,7 +122,11 @@ def test_release_pays_merchant_after_return_period(shop, escrow, actors, monday,
     deliver_at(shop, order, monday + 10 * HOUR)
     closes = monday + closes_after_monday
     assert escrow.returnWindowCloses(order) == closes
-    tx = opens_after(closes, err("ReturnEscrowWindowOpen", order, closes), lambda: escrow.release(order, {"from": actors["stranger"].account}))
+    tx = opens_after(
+        closes,
+        err("ReturnEscrowWindowOpen", order, closes),
+        lambda: escrow.release(order, {"from": actors["stranger"].account}),
+    )
     assert tx.events["OrderCompleted"]["orderId"] == order
     assert tx.events["OrderCompleted"]["merchantAmount"] == TOTAL
     assert escrow.order(order)["status"] == Status.COMPLETED
@@ -158,7 +164,9 @@ def test_cancel_undelivered_refunds_buyer_after_timeout_and_relay_delay(shop, es
     order = shop.buy()
     after = escrow.order(order)["purchasedAt"] + EU.delivery_timeout + EU.max_relay_delay
     buyer = actors["buyer"].account
-    tx = opens_after(after, err("ReturnEscrowWindowOpen", order, after), lambda: escrow.cancelUndelivered(order, {"from": buyer}))
+    tx = opens_after(
+        after, err("ReturnEscrowWindowOpen", order, after), lambda: escrow.cancelUndelivered(order, {"from": buyer})
+    )
     assert tx.events["OrderCancelled"]["orderId"] == order
     assert tx.events["OrderCancelled"]["refund"] == TOTAL
     assert escrow.order(order)["status"] == Status.CANCELLED
@@ -191,7 +199,13 @@ def test_request_return_inside_statutory_window(shop, escrow, delivered, actors)
     order, _ = delivered
     tx = shop.request_return(order, reason=3)
     ev = tx.events["ReturnRequested"]
-    assert (ev["orderId"], ev["buyer"], ev["reason"], ev["inWithdrawal"], ev["remedy"]) == (order, actors["buyer"].address, 3, True, 0)
+    assert (ev["orderId"], ev["buyer"], ev["reason"], ev["inWithdrawal"], ev["remedy"]) == (
+        order,
+        actors["buyer"].address,
+        3,
+        True,
+        0,
+    )
     o = escrow.order(order)
     assert o["status"] == Status.RETURN_REQUESTED
     assert (o["reason"], o["inWithdrawal"], o["requestedAt"]) == (3, True, tx.timestamp)
@@ -227,7 +241,9 @@ def test_request_after_statutory_period_is_voluntary(shop, escrow, monday, deliv
     assert escrow.order(order)["inWithdrawal"] is False
 
 
-def test_statutory_period_ending_on_a_holiday_ends_the_next_working_day(shop, escrow, policies, admin, delivered, monday):
+def test_statutory_period_ending_on_a_holiday_ends_the_next_working_day(
+    shop, escrow, policies, admin, delivered, monday
+):
     order, _ = delivered
     # The law admin registers day 14 (the Monday, counted in days since 1970-01-01) as a public holiday.
     policies.setHoliday(MARKET_EU, (monday + 14 * DAY) // DAY, True, {"from": admin})
@@ -329,7 +345,9 @@ def test_request_for_unknown_order_reverts(shop):
 def sign_request(sign, escrow, escrow_domain, actors):
     def _sign(order, reason=0, signer="buyer", remedy=0, **fields):
         fields.setdefault("deadline", latest_time() + HOUR)
-        return sign(escrow_domain, "ReturnRequest", actors[signer], orderId=order, reason=reason, remedy=remedy, **fields)
+        return sign(
+            escrow_domain, "ReturnRequest", actors[signer], orderId=order, reason=reason, remedy=remedy, **fields
+        )
 
     return _sign
 
@@ -369,7 +387,14 @@ def test_replayed_request_does_not_apply_twice(shop, escrow, delivered, sign_req
 
 def test_request_signed_by_someone_else_reverts(escrow, escrow_domain, delivered, relayer, actors):
     order, _ = delivered
-    message = {"buyer": actors["buyer"].address, "orderId": order, "reason": 0, "remedy": 0, "nonce": 0, "deadline": latest_time() + HOUR}
+    message = {
+        "buyer": actors["buyer"].address,
+        "orderId": order,
+        "reason": 0,
+        "remedy": 0,
+        "nonce": 0,
+        "deadline": latest_time() + HOUR,
+    }
     sig = escrow_domain.sign(actors["buyer2"].key, "ReturnRequest", message)
     with brownie.reverts(err("SignatureInvalid", actors["buyer"].address)):
         submit(escrow, relayer, message, sig)
@@ -384,7 +409,14 @@ def test_request_signed_by_non_buyer_reverts(escrow, delivered, sign_request, re
 
 def test_request_signed_for_another_contract_reverts(escrow, registry_domain, delivered, relayer, actors):
     order, _ = delivered
-    message = {"buyer": actors["buyer"].address, "orderId": order, "reason": 0, "remedy": 0, "nonce": 0, "deadline": latest_time() + HOUR}
+    message = {
+        "buyer": actors["buyer"].address,
+        "orderId": order,
+        "reason": 0,
+        "remedy": 0,
+        "nonce": 0,
+        "deadline": latest_time() + HOUR,
+    }
     sig = registry_domain.sign(actors["buyer"].key, "ReturnRequest", message)
     with brownie.reverts(err("SignatureInvalid", actors["buyer"].address)):
         submit(escrow, relayer, message, sig)

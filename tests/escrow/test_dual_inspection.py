@@ -58,7 +58,9 @@ def test_first_inspection_in_each_market(shop, escrow, market):
 def test_second_by_same_inspector_refused(shop, escrow, actors):
     order = high_value(shop)
     shop.inspect(order, S | P, A)
-    with brownie.reverts(err("ReturnEscrowInspectorNotIndependent", actors["inspector"].address, actors["inspector"].gln)):
+    with brownie.reverts(
+        err("ReturnEscrowInspectorNotIndependent", actors["inspector"].address, actors["inspector"].gln)
+    ):
         shop.inspect(order, S | P, A)
     assert escrow.order(order)["status"] == Status.SECOND_INSPECTION
 
@@ -67,7 +69,9 @@ def test_second_by_colleague_of_same_organisation_refused(shop, escrow, registry
     accredit_inspector(registry, admin, actors, "stranger", actors["inspector"].gln)
     order = high_value(shop)
     shop.inspect(order, S | P, A)
-    with brownie.reverts(err("ReturnEscrowInspectorNotIndependent", actors["stranger"].address, actors["inspector"].gln)):
+    with brownie.reverts(
+        err("ReturnEscrowInspectorNotIndependent", actors["stranger"].address, actors["inspector"].gln)
+    ):
         shop.inspect(order, S | P, A, inspector="stranger")
 
 
@@ -208,10 +212,20 @@ def test_uninspected_refund_from_second_inspection(shop, escrow, actors):
     shop.inspect(order, S | P, A)
     sla_end = escrow.returnReceivedAt(order) + US.inspection_sla
     buyer = actors["buyer"].account
-    tx = opens_after(sla_end, err("ReturnEscrowSlaNotElapsed", order, sla_end), lambda: escrow.claimUninspectedRefund(order, {"from": buyer}))
+    tx = opens_after(
+        sla_end,
+        err("ReturnEscrowSlaNotElapsed", order, sla_end),
+        lambda: escrow.claimUninspectedRefund(order, {"from": buyer}),
+    )
     ev = tx.events["OrderSettled"]
     s = ev["settlement"]
-    assert (ev["path"], ev["grade"], s["refund"], s["merchantAmount"], s["points"]) == (UNINSPECTED, Grade.NONE, HIGH + DEFAULT_DELIVERY_FEE, 0, 0)
+    assert (ev["path"], ev["grade"], s["refund"], s["merchantAmount"], s["points"]) == (
+        UNINSPECTED,
+        Grade.NONE,
+        HIGH + DEFAULT_DELIVERY_FEE,
+        0,
+        0,
+    )
     # The lone first opinion still says where the unit goes, so the order is settled, not merely refunded.
     assert escrow.order(order)["status"] == Status.SETTLED
     assert escrow.credits(ZERO_ADDRESS, actors["buyer"].address) == HIGH + DEFAULT_DELIVERY_FEE
@@ -238,7 +252,9 @@ def test_second_inspection_after_sla_refused(shop, escrow, actors):
 
     next_block_at(sla_end + 1)
     with brownie.reverts(err("ReturnEscrowSlaElapsed", order, sla_end)):
-        escrow.submitInspection(eip712.call_args("Inspection", message, sig)[:-1], sig, {"from": actors["stranger"].account})
+        escrow.submitInspection(
+            eip712.call_args("Inspection", message, sig)[:-1], sig, {"from": actors["stranger"].account}
+        )
 
 
 # ---------------------------------------------------------------- the threshold is the currency's

@@ -12,7 +12,19 @@ from brownie import ZERO_ADDRESS, chain
 from returntrace import eip712
 from returntrace.escrow import Facts, Grade, PolicyViolation, SettlementPath
 from returntrace.policies import EU, NATIVE, US, US_LAW
-from tests.support import DEFAULT_DELIVERY_FEE, DEFAULT_PRICE, DEFAULT_RETURN_FEE, MARKET_CN, MARKET_EU, MARKET_SPARE, MARKET_US, Remedy, Status, err, next_block_at
+from tests.support import (
+    DEFAULT_DELIVERY_FEE,
+    DEFAULT_PRICE,
+    DEFAULT_RETURN_FEE,
+    MARKET_CN,
+    MARKET_EU,
+    MARKET_SPARE,
+    MARKET_US,
+    Remedy,
+    Status,
+    err,
+    next_block_at,
+)
 
 S, P, U, D = Facts.SEAL_INTACT, Facts.PACKAGING_INTACT, Facts.USED, Facts.DEFECTIVE
 A, B, C = Grade.A, Grade.B, Grade.C
@@ -20,7 +32,12 @@ FACTS = {A: S | P, B: P, C: U}  # facts that give each grade under both presets
 TOTAL = DEFAULT_PRICE + DEFAULT_DELIVERY_FEE
 BPS_VIOLATION, BONUS_VIOLATION = PolicyViolation.BPS_ABOVE_MAX, PolicyViolation.BONUS_WITHOUT_EXCHANGE
 REASON, RULING = b"\x0a" * 32, b"\x0b" * 32
-GRADED, ARBITRATED, OVERDUE, UNINSPECTED = SettlementPath.GRADED, SettlementPath.ARBITRATED, SettlementPath.OVERDUE, SettlementPath.UNINSPECTED
+GRADED, ARBITRATED, OVERDUE, UNINSPECTED = (
+    SettlementPath.GRADED,
+    SettlementPath.ARBITRATED,
+    SettlementPath.OVERDUE,
+    SettlementPath.UNINSPECTED,
+)
 
 
 def voucher(refund, bonus_bps):
@@ -167,8 +184,18 @@ def test_grade_c_exchange_vouches_the_statutory_c_refund_and_adds_c_points(shop,
     c_points = DEFAULT_PRICE * 3_000 // 10_000
     expected_points = c_points + voucher(c_refund, EU.exchange_bonus_bps)
     assert expected_points == 1_161 * 10**15
-    assert (ev["grade"], s["statutory"], s["refund"], s["merchantAmount"], s["points"]) == (C, True, 0, TOTAL, expected_points)
-    assert (s["voucher"], s["diminished"], s["shippingDeducted"]) == (voucher(c_refund, EU.exchange_bonus_bps), value, DEFAULT_RETURN_FEE)
+    assert (ev["grade"], s["statutory"], s["refund"], s["merchantAmount"], s["points"]) == (
+        C,
+        True,
+        0,
+        TOTAL,
+        expected_points,
+    )
+    assert (s["voucher"], s["diminished"], s["shippingDeducted"]) == (
+        voucher(c_refund, EU.exchange_bonus_bps),
+        value,
+        DEFAULT_RETURN_FEE,
+    )
     assert pts(points, actors) == expected_points
     assert escrow.credits(ZERO_ADDRESS, actors["buyer"].address) == 0
     assert escrow.credits(ZERO_ADDRESS, actors["brand"].address) == TOTAL
@@ -196,7 +223,14 @@ def test_timeout_refund_of_exchange_stays_cash(shop, escrow, points, actors):
     tx = escrow.claimUninspectedRefund(order, {"from": actors["buyer"].account})
     ev = tx.events["OrderSettled"]
     s = ev["settlement"]
-    assert (ev["path"], ev["grade"], s["refund"], s["merchantAmount"], s["points"], s["voucher"]) == (UNINSPECTED, Grade.NONE, TOTAL, 0, 0, 0)
+    assert (ev["path"], ev["grade"], s["refund"], s["merchantAmount"], s["points"], s["voucher"]) == (
+        UNINSPECTED,
+        Grade.NONE,
+        TOTAL,
+        0,
+        0,
+        0,
+    )
     assert escrow.order(order)["status"] == Status.REFUNDED
     assert escrow.credits(ZERO_ADDRESS, actors["buyer"].address) == TOTAL
     assert escrow.credits(ZERO_ADDRESS, actors["brand"].address) == 0
@@ -286,13 +320,22 @@ def test_no_remedy_to_choose_before_a_return_is_requested(shop, escrow, actors):
 def test_relayed_signed_exchange_request(shop, escrow, escrow_domain, sign, relayer, actors, points):
     order = shop.buy(market=MARKET_US)
     shop.deliver(order)
-    message, sig = sign(escrow_domain, "ReturnRequest", actors["buyer"], orderId=order, reason=5, remedy=Remedy.EXCHANGE)
+    message, sig = sign(
+        escrow_domain, "ReturnRequest", actors["buyer"], orderId=order, reason=5, remedy=Remedy.EXCHANGE
+    )
     tx = escrow.requestReturnBySig(eip712.call_args("ReturnRequest", message, sig)[:-1], sig, {"from": relayer})
     ev = tx.events["ReturnRequested"]
-    assert (ev["orderId"], ev["buyer"], ev["reason"], ev["remedy"]) == (order, actors["buyer"].address, 5, Remedy.EXCHANGE)
+    assert (ev["orderId"], ev["buyer"], ev["reason"], ev["remedy"]) == (
+        order,
+        actors["buyer"].address,
+        5,
+        Remedy.EXCHANGE,
+    )
     assert escrow.order(order)["remedy"] == Remedy.EXCHANGE
     shop.receive(order)
-    assert shop.inspect(order, S | P, A).events["OrderSettled"]["settlement"]["points"] == voucher(DEFAULT_PRICE, US.exchange_bonus_bps)
+    assert shop.inspect(order, S | P, A).events["OrderSettled"]["settlement"]["points"] == voucher(
+        DEFAULT_PRICE, US.exchange_bonus_bps
+    )
     shop.assert_solvent()
 
 
@@ -308,7 +351,9 @@ def test_relayed_request_remedy_is_signed(shop, escrow, escrow_domain, sign, rel
 def test_relayed_exchange_request_not_offered_in_cn(shop, escrow, escrow_domain, sign, relayer, actors):
     order = shop.buy(market=MARKET_CN)
     shop.deliver(order)
-    message, sig = sign(escrow_domain, "ReturnRequest", actors["buyer"], orderId=order, reason=0, remedy=Remedy.EXCHANGE)
+    message, sig = sign(
+        escrow_domain, "ReturnRequest", actors["buyer"], orderId=order, reason=0, remedy=Remedy.EXCHANGE
+    )
     with brownie.reverts(err("ReturnEscrowExchangeNotOffered", order)):
         escrow.requestReturnBySig(eip712.call_args("ReturnRequest", message, sig)[:-1], sig, {"from": relayer})
 
@@ -318,7 +363,9 @@ def test_relayed_exchange_request_not_offered_in_cn(shop, escrow, escrow_domain,
 
 def test_bonus_without_exchange_is_refused(policies, admin, spare_market):
     with brownie.reverts(err("ReturnPoliciesInvalidPolicy", BONUS_VIOLATION)):
-        policies.setPolicy(spare_market, replace(US, exchange_offered=False, exchange_bonus_bps=1).as_tuple(), {"from": admin})
+        policies.setPolicy(
+            spare_market, replace(US, exchange_offered=False, exchange_bonus_bps=1).as_tuple(), {"from": admin}
+        )
 
 
 def test_bonus_above_the_whole_refund_is_refused(policies, admin, spare_market):
@@ -328,11 +375,15 @@ def test_bonus_above_the_whole_refund_is_refused(policies, admin, spare_market):
 
 
 def test_exchange_without_bonus_is_allowed(policies, admin, spare_market):
-    policies.setPolicy(spare_market, replace(US, exchange_offered=True, exchange_bonus_bps=0).as_tuple(), {"from": admin})
+    policies.setPolicy(
+        spare_market, replace(US, exchange_offered=True, exchange_bonus_bps=0).as_tuple(), {"from": admin}
+    )
     assert policies.policy(spare_market, 1)["exchangeOffered"]
 
 
-def test_exchange_with_zero_bonus_voucher_equals_cash_refund(shop, escrow, policies, admin, points, actors, plain_gtin, spare_market):
+def test_exchange_with_zero_bonus_voucher_equals_cash_refund(
+    shop, escrow, policies, admin, points, actors, plain_gtin, spare_market
+):
     policies.setPolicy(spare_market, replace(US, exchange_bonus_bps=0).as_tuple(), {"from": admin})
     order = exchange_returned(shop, market=spare_market, gtin=plain_gtin)
     s = shop.inspect(order, S | P, A).events["OrderSettled"]["settlement"]

@@ -9,7 +9,18 @@ from returntrace import eip712
 from returntrace.escrow import Facts, Grade, SettlementPath
 from returntrace.policies import EU
 from returntrace.vocab import BizStep, Disposition
-from tests.support import DAY, DEFAULT_DELIVERY_FEE, DEFAULT_PRICE, DEFAULT_RETURN_FEE, MARKET_EU, MARKET_US, Status, err, next_block_at, opens_after
+from tests.support import (
+    DAY,
+    DEFAULT_DELIVERY_FEE,
+    DEFAULT_PRICE,
+    DEFAULT_RETURN_FEE,
+    MARKET_EU,
+    MARKET_US,
+    Status,
+    err,
+    next_block_at,
+    opens_after,
+)
 
 S, P, U, D = Facts.SEAL_INTACT, Facts.PACKAGING_INTACT, Facts.USED, Facts.DEFECTIVE
 A, B, C = Grade.A, Grade.B, Grade.C
@@ -74,7 +85,14 @@ def test_matching_grade_a_settles_at_once(shop, escrow, actors):
     order = shop.returned()
     tx = shop.inspect(order, S | P, A)
     ev = tx.events["InspectionSubmitted"]
-    assert (ev["orderId"], ev["inspector"], ev["facts"], ev["claimedGrade"], ev["derivedGrade"], ev["diminishedValue"]) == (order, actors["inspector"].address, S | P, A, A, 0)
+    assert (
+        ev["orderId"],
+        ev["inspector"],
+        ev["facts"],
+        ev["claimedGrade"],
+        ev["derivedGrade"],
+        ev["diminishedValue"],
+    ) == (order, actors["inspector"].address, S | P, A, A, 0)
     assert ev["evidence"] == "0x" + EVIDENCE.hex()
     settled = tx.events["OrderSettled"]
     assert (settled["path"], settled["grade"], settled["settlement"]["refund"]) == (GRADED, A, TOTAL)
@@ -142,7 +160,9 @@ def test_finalize_after_dispute_window(shop, escrow, actors):
     shop.inspect(order, U, C)
     deadline = escrow.order(order)["disputeDeadline"]
     stranger = actors["stranger"].account
-    tx = opens_after(deadline, err("ReturnEscrowWindowOpen", order, deadline), lambda: escrow.finalize(order, {"from": stranger}))
+    tx = opens_after(
+        deadline, err("ReturnEscrowWindowOpen", order, deadline), lambda: escrow.finalize(order, {"from": stranger})
+    )
     assert tx.events["OrderSettled"]["grade"] == C
     assert escrow.order(order)["status"] == Status.SETTLED
     shop.assert_solvent()
@@ -156,7 +176,11 @@ def test_contest_at_last_second_goes_to_dispute(shop, escrow, actors):
     tx = escrow.contest(order, {"from": actors["buyer"].account})
     # The buyer opened it; the arbiter decides within the policy's arbiterTimeout.
     ev = tx.events["OrderDisputed"]
-    assert (ev["orderId"], ev["by"], ev["decideBy"]) == (order, actors["buyer"].address, tx.timestamp + EU.arbiter_timeout)
+    assert (ev["orderId"], ev["by"], ev["decideBy"]) == (
+        order,
+        actors["buyer"].address,
+        tx.timestamp + EU.arbiter_timeout,
+    )
     o = escrow.order(order)
     assert (o["status"], o["disputedAt"]) == (Status.DISPUTED, tx.timestamp)
     with brownie.reverts(err("ReturnEscrowInvalidStatus", order, Status.DISPUTED)):
@@ -192,7 +216,13 @@ def test_arbiter_resolves_dispute(shop, escrow, actors):
     shop.inspect(order, U, A)
     tx = escrow.resolveDispute(order, U, 0, REASON, RULING, {"from": actors["arbiter"].account})
     ev = tx.events["DisputeResolved"]
-    assert (ev["orderId"], ev["arbiter"], ev["facts"], ev["grade"], ev["diminishedValue"]) == (order, actors["arbiter"].address, U, C, 0)
+    assert (ev["orderId"], ev["arbiter"], ev["facts"], ev["grade"], ev["diminishedValue"]) == (
+        order,
+        actors["arbiter"].address,
+        U,
+        C,
+        0,
+    )
     assert (ev["reason"], ev["evidence"]) == ("0x" + REASON.hex(), "0x" + RULING.hex())
     settled = tx.events["OrderSettled"]
     s = settled["settlement"]
@@ -365,8 +395,14 @@ def test_used_inspection_nonce_is_refused_on_another_order(shop, escrow, actors)
 def test_inspection_signed_by_another_key_reverts(shop, escrow, escrow_domain, actors):
     order = shop.returned()
     message = {
-        "inspector": actors["inspector"].address, "orderId": order, "facts": S | P, "grade": A, "diminishedValue": 0, "evidence": EVIDENCE,
-        "nonce": 0, "deadline": chain[-1].timestamp + 3600,
+        "inspector": actors["inspector"].address,
+        "orderId": order,
+        "facts": S | P,
+        "grade": A,
+        "diminishedValue": 0,
+        "evidence": EVIDENCE,
+        "nonce": 0,
+        "deadline": chain[-1].timestamp + 3600,
     }
     sig = escrow_domain.sign(actors["inspector2"].key, "Inspection", message)
     with brownie.reverts(err("SignatureInvalid", actors["inspector"].address)):

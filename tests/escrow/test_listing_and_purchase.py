@@ -37,7 +37,15 @@ def brand(actors):
     return actors["brand"].account
 
 
-def list_args(serial, market=MARKET_EU, currency=ZERO_ADDRESS, price=DEFAULT_PRICE, fee=DEFAULT_DELIVERY_FEE, ret=DEFAULT_RETURN_FEE, gtin=GTIN_INT):
+def list_args(
+    serial,
+    market=MARKET_EU,
+    currency=ZERO_ADDRESS,
+    price=DEFAULT_PRICE,
+    fee=DEFAULT_DELIVERY_FEE,
+    ret=DEFAULT_RETURN_FEE,
+    gtin=GTIN_INT,
+):
     return (gtin, serial, market, currency, price, fee, ret)
 
 
@@ -53,10 +61,30 @@ def test_list_records_terms(escrow, commission, brand, token):
     unit = commission("L1")
     tx = escrow.list(*list_args("L1", MARKET_US, token.address, 1_000_000, 50_000, 30_000), {"from": brand})
     ev = tx.events["Listed"]
-    assert (ev["unitId"], ev["merchant"], ev["gtin"], ev["market"], ev["currency"]) == ("0x" + unit.hex(), brand.address, GTIN_INT, MARKET_US, token.address)
-    assert (ev["price"], ev["deliveryFee"], ev["returnShippingFee"], ev["classFlags"]) == (1_000_000, 50_000, 30_000, HYGIENE_SEALED)
+    assert (ev["unitId"], ev["merchant"], ev["gtin"], ev["market"], ev["currency"]) == (
+        "0x" + unit.hex(),
+        brand.address,
+        GTIN_INT,
+        MARKET_US,
+        token.address,
+    )
+    assert (ev["price"], ev["deliveryFee"], ev["returnShippingFee"], ev["classFlags"]) == (
+        1_000_000,
+        50_000,
+        30_000,
+        HYGIENE_SEALED,
+    )
     # The listing records the market's policy version and the product's class flags at listing.
-    assert plain(escrow.listing(unit)) == (brand.address, 1_000_000, token.address, 50_000, 30_000, MARKET_US, 1, HYGIENE_SEALED)
+    assert plain(escrow.listing(unit)) == (
+        brand.address,
+        1_000_000,
+        token.address,
+        50_000,
+        30_000,
+        MARKET_US,
+        1,
+        HYGIENE_SEALED,
+    )
 
 
 def test_plain_product_is_not_hygiene_sealed(escrow, commission, brand, plain_gtin):
@@ -233,7 +261,14 @@ def test_closed_unit_cannot_be_listed(escrow, registry, registry_domain, brand, 
     # A destroyed unit cannot be delivered: selling it would strand the buyer's money. (Only its brand
     # may close its stock now, by decommissioning it.)
     unit = commission("GONE-1")
-    item = {"gtin": GTIN_INT, "serial": "GONE-1", "disposition": int(Disposition.DESTROYED), "location": actors["brand"].gln, "eventTime": chain.time(), "evidence": b"\x00" * 32}
+    item = {
+        "gtin": GTIN_INT,
+        "serial": "GONE-1",
+        "disposition": int(Disposition.DESTROYED),
+        "location": actors["brand"].gln,
+        "eventTime": chain.time(),
+        "evidence": b"\x00" * 32,
+    }
     message, sig = sign(registry_domain, "DecommissionBatch", actors["brand"], units=[item])
     registry.decommission([eip712.call_args("DecommissionBatch", message, sig)], {"from": relayer})
     assert registry.isClosed(unit) is True
@@ -268,7 +303,9 @@ def test_purchase_at_another_price_than_agreed_reverts(shop, escrow, token, acto
     buyer = actors["buyer"].account
     seen = listing_terms(escrow, unit)
     token.approve(escrow, 10**9, {"from": buyer})  # a standing allowance
-    escrow.list(*list_args("L1", currency=token.address, price=9_000_000, fee=50_000, ret=0), {"from": brand})  # front-run
+    escrow.list(
+        *list_args("L1", currency=token.address, price=9_000_000, fee=50_000, ret=0), {"from": brand}
+    )  # front-run
     before = token.balanceOf(buyer)
     with brownie.reverts(err("ReturnEscrowListingChanged", unit)):
         escrow.purchase(unit, seen, False, {"from": buyer})
@@ -325,15 +362,30 @@ def test_purchase_native_escrows_exact_amount(shop, escrow, actors):
     order = tx.return_value
     assert order == 1 and escrow.orderCount() == 1
     ev = tx.events["OrderPlaced"]
-    assert (ev["orderId"], ev["unitId"], ev["buyer"], ev["merchant"], ev["market"], ev["policyVersion"], ev["currency"]) == (
-        order, "0x" + unit.hex(), buyer.address, actors["brand"].address, MARKET_EU, 1, ZERO_ADDRESS)
-    assert (ev["price"], ev["deliveryFee"], ev["returnShippingFee"]) == (DEFAULT_PRICE, DEFAULT_DELIVERY_FEE, DEFAULT_RETURN_FEE)
+    assert (
+        ev["orderId"],
+        ev["unitId"],
+        ev["buyer"],
+        ev["merchant"],
+        ev["market"],
+        ev["policyVersion"],
+        ev["currency"],
+    ) == (order, "0x" + unit.hex(), buyer.address, actors["brand"].address, MARKET_EU, 1, ZERO_ADDRESS)
+    assert (ev["price"], ev["deliveryFee"], ev["returnShippingFee"]) == (
+        DEFAULT_PRICE,
+        DEFAULT_DELIVERY_FEE,
+        DEFAULT_RETURN_FEE,
+    )
     assert (ev["hygieneSealed"], ev["exceptionConfirmed"]) == (True, False)
     o = escrow.order(order)
     assert o["buyer"] == buyer.address and o["merchant"] == actors["brand"].address
     assert o["status"] == Status.ACTIVE and o["purchasedAt"] == tx.timestamp
     assert (o["market"], o["policyVersion"], o["currency"]) == (MARKET_EU, 1, ZERO_ADDRESS)
-    assert (o["price"], o["deliveryFee"], o["returnShippingFee"]) == (DEFAULT_PRICE, DEFAULT_DELIVERY_FEE, DEFAULT_RETURN_FEE)
+    assert (o["price"], o["deliveryFee"], o["returnShippingFee"]) == (
+        DEFAULT_PRICE,
+        DEFAULT_DELIVERY_FEE,
+        DEFAULT_RETURN_FEE,
+    )
     assert o["hygieneSealed"] is True and o["exceptionConfirmed"] is False and o["unitId"] == "0x" + unit.hex()
     assert web3.eth.get_balance(escrow.address) == before + TOTAL
     assert escrow.totalOwed(ZERO_ADDRESS) == TOTAL
@@ -399,7 +451,12 @@ def test_purchase_fee_on_transfer_token_reverts(shop, escrow, deployment, admin,
 def test_purchase_unlisted_unit_reverts(commission, escrow, actors):
     unit = commission("L1")
     with brownie.reverts(err("ReturnEscrowNotListed", unit)):
-        escrow.purchase(unit, (MARKET_EU, 1, ZERO_ADDRESS, DEFAULT_PRICE, DEFAULT_DELIVERY_FEE, DEFAULT_RETURN_FEE, HYGIENE_SEALED), False, {"from": actors["buyer"].account, "value": TOTAL})
+        escrow.purchase(
+            unit,
+            (MARKET_EU, 1, ZERO_ADDRESS, DEFAULT_PRICE, DEFAULT_DELIVERY_FEE, DEFAULT_RETURN_FEE, HYGIENE_SEALED),
+            False,
+            {"from": actors["buyer"].account, "value": TOTAL},
+        )
 
 
 def test_purchase_consumes_listing(shop, escrow, actors):
@@ -419,7 +476,14 @@ def test_order_refs_bind_chain_contract_and_order(escrow):
 
 @pytest.mark.parametrize("order_id", [0, 1, 99])
 def test_unknown_order_views_revert(escrow, order_id):
-    views = (escrow.order, escrow.deliveredAt, escrow.returnReceivedAt, escrow.dispatchedAt, escrow.returnWindowCloses, escrow.refundDueAt)
+    views = (
+        escrow.order,
+        escrow.deliveredAt,
+        escrow.returnReceivedAt,
+        escrow.dispatchedAt,
+        escrow.returnWindowCloses,
+        escrow.refundDueAt,
+    )
     for view in views:
         with brownie.reverts(err("ReturnEscrowUnknownOrder", order_id)):
             view(order_id)
@@ -428,6 +492,10 @@ def test_unknown_order_views_revert(escrow, order_id):
 
 
 def test_constructor_rejects_zero_addresses(admin, registry, points, policies):
-    for args in ((ZERO_ADDRESS, points, policies), (registry, ZERO_ADDRESS, policies), (registry, points, ZERO_ADDRESS)):
+    for args in (
+        (ZERO_ADDRESS, points, policies),
+        (registry, ZERO_ADDRESS, policies),
+        (registry, points, ZERO_ADDRESS),
+    ):
         with brownie.reverts(err("ReturnEscrowZeroAddress")):
             ReturnEscrow.deploy(*args, {"from": admin})

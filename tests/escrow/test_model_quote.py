@@ -55,13 +55,20 @@ def test_order_listing_and_policy_read_by_name_are_what_the_contracts_return(sho
     raw = escrow.order(order_id)
     order = Order.decode(raw, escrow.abi)
     assert plain(order.as_dict()) == by_name(raw)
-    assert (order.status, order.remedy, order.price, order.market) == (OrderStatus.RETURN_REQUESTED, Remedy.EXCHANGE, 10**18 + 7, MARKET_US)
+    assert (order.status, order.remedy, order.price, order.market) == (
+        OrderStatus.RETURN_REQUESTED,
+        Remedy.EXCHANGE,
+        10**18 + 7,
+        MARKET_US,
+    )
     assert Policy.decode(policies.policy(MARKET_US, order.policy_version), policies.abi) == PRESETS[MARKET_US]
     unit = shop.list_unit(market=MARKET_CN, price=12_345, delivery_fee=1_000, return_fee=500)
     listing = Listing.decode(escrow.listing(unit), escrow.abi)
     assert plain(listing.as_dict()) == by_name(escrow.listing(unit))
     # ListingTerms are the listing without its merchant, field for field, as brownie names them.
-    assert plain(listing.terms().as_dict()) == {k: v for k, v in by_name(escrow.listing(unit)).items() if k != "merchant"}
+    assert plain(listing.terms().as_dict()) == {
+        k: v for k, v in by_name(escrow.listing(unit)).items() if k != "merchant"
+    }
 
 
 @pytest.mark.parametrize(
@@ -86,7 +93,11 @@ def test_quote_is_the_settlement_the_escrow_pays(shop, escrow, actors, market, f
     event = tx.events["OrderSettled"]
     paid = Settlement.decode(event["settlement"], escrow.abi)
     assert paid == model
-    breakdown = from_event("OrderSettled", {"settlement": paid.as_dict(), "path": event["path"], "grade": event["grade"]}, *shop_amounts(escrow, order_id))
+    breakdown = from_event(
+        "OrderSettled",
+        {"settlement": paid.as_dict(), "path": event["path"], "grade": event["grade"]},
+        *shop_amounts(escrow, order_id),
+    )
     assert breakdown.consistent and breakdown.refund == model.refund
 
 
@@ -98,12 +109,16 @@ def shop_amounts(escrow, order_id: int) -> tuple[int, int]:
 @pytest.mark.parametrize("market", [MARKET_EU, MARKET_US])
 @pytest.mark.parametrize("sealed_class", [True, False])
 @pytest.mark.parametrize("price, days_after_delivery", [(10**18, 0), (333_333_333_333_333_337, 1), (19_999, 20)])
-def test_the_exchange_voucher_a_page_offers_is_the_escrows(shop, escrow, policies, plain_gtin, market, sealed_class, price, days_after_delivery):
+def test_the_exchange_voucher_a_page_offers_is_the_escrows(
+    shop, escrow, policies, plain_gtin, market, sealed_class, price, days_after_delivery
+):
     """What return_options shows an Active order's buyer (the cash quote at grade A and the voucher
     the policy would give for it) is what the escrow quotes once the buyer chose the exchange:
     inside the EU's 14-day withdrawal period and after it (20 days), with the rounding of odd prices."""
     fee = min(price // 10, 5 * 10**16)
-    order_id = shop.buy(market=market, price=price, delivery_fee=fee, return_fee=fee // 2, gtin=GTIN_INT if sealed_class else plain_gtin)
+    order_id = shop.buy(
+        market=market, price=price, delivery_fee=fee, return_fee=fee // 2, gtin=GTIN_INT if sealed_class else plain_gtin
+    )
     shop.deliver(order_id)
     chain.sleep(days_after_delivery * DAY)
     chain.mine()

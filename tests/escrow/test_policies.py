@@ -31,7 +31,18 @@ from returntrace.policies import (
     US_LAW,
 )
 from scripts.builder import listing_terms
-from tests.support import DEFAULT_DELIVERY_FEE, DEFAULT_PRICE, DEFAULT_RETURN_FEE, GTIN_INT, MARKET_CN, MARKET_EU, MARKET_SPARE, MARKET_US, err, plain
+from tests.support import (
+    DEFAULT_DELIVERY_FEE,
+    DEFAULT_PRICE,
+    DEFAULT_RETURN_FEE,
+    GTIN_INT,
+    MARKET_CN,
+    MARKET_EU,
+    MARKET_SPARE,
+    MARKET_US,
+    err,
+    plain,
+)
 
 # IReturnPolicies.PolicyViolation, by its short names here
 (
@@ -198,7 +209,12 @@ VIOLATIONS = [
     ("no-dispute", EU_LAW, replace(EU, dispute_window=0), NO_DISPUTE_WINDOW),
     ("no-delivery-timeout", EU_LAW, replace(EU, delivery_timeout=0), NO_DELIVERY_TIMEOUT),
     ("no-arbiter-timeout", EU_LAW, replace(EU, arbiter_timeout=0), NO_ARBITER_TIMEOUT),
-    ("eu-sla-beyond-refund", EU_LAW, replace(EU, inspection_sla=9 * DAY, dispute_window=5 * DAY + 1), SLA_BEYOND_REFUND_DEADLINE),
+    (
+        "eu-sla-beyond-refund",
+        EU_LAW,
+        replace(EU, inspection_sla=9 * DAY, dispute_window=5 * DAY + 1),
+        SLA_BEYOND_REFUND_DEADLINE,
+    ),
     ("cn-sla-beyond-refund", CN_LAW, replace(CN, dispute_window=4 * DAY + 1), SLA_BEYOND_REFUND_DEADLINE),
     ("bonus-without-exchange", EU_LAW, replace(EU, exchange_offered=False), BONUS_WITHOUT_EXCHANGE),
     ("hygiene-not-in-law", US_LAW, EU, HYGIENE_EXEMPTION_NOT_IN_LAW),
@@ -218,12 +234,20 @@ def test_policy_violation_reverts(policies, admin, law, policy, violation):
 # (id, the market's law, a policy exactly at a limit)
 AT_LIMITS = [
     ("split-at-max", EU_LAW, with_terms(EU, 1, GradeTerms(6_000, 4_000, False, UnitDisposition.DONATE))),
-    ("grade-c-nothing", EU_LAW, with_terms(EU, 2, GradeTerms(0, 0, False, UnitDisposition.RECYCLE))),  # the law still pays (test_roles_and_law)
+    (
+        "grade-c-nothing",
+        EU_LAW,
+        with_terms(EU, 2, GradeTerms(0, 0, False, UnitDisposition.RECYCLE)),
+    ),  # the law still pays (test_roles_and_law)
     ("bps-at-max", EU_LAW, replace(EU, exchange_bonus_bps=10_000, max_diminished_bps=10_000)),
     ("eu-sla-fills-refund-days", EU_LAW, replace(EU, inspection_sla=9 * DAY, dispute_window=5 * DAY)),
     ("cn-sla-fills-refund-days", CN_LAW, replace(CN, dispute_window=4 * DAY)),
     ("withdrawal-only", EU_LAW, replace(EU, return_window=0)),  # the law's period only
-    ("no-law-no-deadline", US_LAW, replace(US, inspection_sla=30 * DAY, dispute_window=30 * DAY)),  # no statutory refund date to meet
+    (
+        "no-law-no-deadline",
+        US_LAW,
+        replace(US, inspection_sla=30 * DAY, dispute_window=30 * DAY),
+    ),  # no statutory refund date to meet
     ("relay-delay-at-max", EU_LAW, replace(EU, max_relay_delay=MAX_RELAY_DELAY)),
     ("no-hygiene-exemption", EU_LAW, replace(EU, hygiene_exempt=False)),  # a merchant may waive the exception
 ]
@@ -260,7 +284,9 @@ def test_set_currency_per_market(policies, admin, token):
     ev = tx.events["CurrencySet"]
     assert (ev["market"], ev["currency"], plain(ev["terms"])) == (MARKET_SPARE, token.address, terms.as_tuple())
     assert Currency.decode(policies.currency(MARKET_SPARE, token), policies.abi) == terms
-    assert Currency.decode(policies.currency(MARKET_EU, token), policies.abi) == Currency(True, 6, 10**18, 5 * 10**18)  # the fixture's, untouched
+    assert Currency.decode(policies.currency(MARKET_EU, token), policies.abi) == Currency(
+        True, 6, 10**18, 5 * 10**18
+    )  # the fixture's, untouched
 
 
 @pytest.mark.parametrize("who", ["stranger", "arbiter", "brand"])
@@ -365,7 +391,10 @@ def test_later_policy_does_not_change_existing_order_settlement(shop, escrow, po
         assert s["statutory"] is False
         refunds.append(s["refund"])
         shop.assert_solvent()
-    assert refunds == [DEFAULT_PRICE * 8_000 // 10_000 - DEFAULT_RETURN_FEE, DEFAULT_PRICE * 5_000 // 10_000 - DEFAULT_RETURN_FEE]
+    assert refunds == [
+        DEFAULT_PRICE * 8_000 // 10_000 - DEFAULT_RETURN_FEE,
+        DEFAULT_PRICE * 5_000 // 10_000 - DEFAULT_RETURN_FEE,
+    ]
     assert escrow.credits(ZERO_ADDRESS, actors["buyer"].address) == sum(refunds)
 
 

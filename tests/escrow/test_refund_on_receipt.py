@@ -10,7 +10,18 @@ from brownie import ZERO_ADDRESS, chain
 from returntrace import gs1
 from returntrace.escrow import Facts, Grade, SettlementPath, UnitDisposition
 from returntrace.policies import US
-from tests.support import DEFAULT_DELIVERY_FEE, DEFAULT_PRICE, DEFAULT_RETURN_FEE, GTIN_INT, MARKET_CN, MARKET_EU, MARKET_US, Remedy, Status, err
+from tests.support import (
+    DEFAULT_DELIVERY_FEE,
+    DEFAULT_PRICE,
+    DEFAULT_RETURN_FEE,
+    GTIN_INT,
+    MARKET_CN,
+    MARKET_EU,
+    MARKET_US,
+    Remedy,
+    Status,
+    err,
+)
 
 S, P, U, D = Facts.SEAL_INTACT, Facts.PACKAGING_INTACT, Facts.USED, Facts.DEFECTIVE
 A, B, C = Grade.A, Grade.B, Grade.C
@@ -266,7 +277,16 @@ def test_high_value_refunded_order_needs_one_disposition_inspection(shop, escrow
 
 
 def relist(escrow, actors, serial):
-    return escrow.list(GTIN_INT, serial, MARKET_US, ZERO_ADDRESS, DEFAULT_PRICE, DEFAULT_DELIVERY_FEE, DEFAULT_RETURN_FEE, {"from": actors["brand"].account})
+    return escrow.list(
+        GTIN_INT,
+        serial,
+        MARKET_US,
+        ZERO_ADDRESS,
+        DEFAULT_PRICE,
+        DEFAULT_DELIVERY_FEE,
+        DEFAULT_RETURN_FEE,
+        {"from": actors["brand"].account},
+    )
 
 
 def test_relist_after_restock_disposition(shop, escrow, actors, center):
@@ -325,7 +345,12 @@ def test_inspection_releases_the_refund_first(shop, escrow, actors, center):
     shop.receive(order)
     tx = shop.inspect(order, U, C)
     names = list(tx.events.keys())
-    assert names.index("RefundReleasedOnReceipt") < names.index("OrderSettled") < names.index("InspectionSubmitted") < names.index("DispositionDecided")
+    assert (
+        names.index("RefundReleasedOnReceipt")
+        < names.index("OrderSettled")
+        < names.index("InspectionSubmitted")
+        < names.index("DispositionDecided")
+    )
     assert released(tx)["refund"] == DEFAULT_PRICE  # as grade A: the merchant's policy took that risk
     assert len(tx.events["OrderSettled"]) == 1  # the release only: the inspection pays nothing more
     assert tx.events["DispositionDecided"]["disposition"] == UnitDisposition.RECYCLE
@@ -350,7 +375,11 @@ def test_release_after_the_sla_reverts_so_the_cash_timeout_refund_stands(shop, e
         escrow.releaseRefundOnReceipt(order, {"from": actors["brand"].account})
     tx = escrow.claimUninspectedRefund(order, {"from": actors["buyer"].account})
     ev = tx.events["OrderSettled"]
-    assert (ev["path"], ev["settlement"]["refund"], ev["settlement"]["points"]) == (UNINSPECTED, TOTAL, 0)  # cash, in full, not a voucher
+    assert (ev["path"], ev["settlement"]["refund"], ev["settlement"]["points"]) == (
+        UNINSPECTED,
+        TOTAL,
+        0,
+    )  # cash, in full, not a voucher
     shop.assert_solvent()
 
 

@@ -38,7 +38,19 @@ HIGH = 2 * 10**18  # issue 9 item 8: a 2-coin order above the 1-coin limit
 DEFECTIVE = ReturnReason.DEFECTIVE
 SEALED_UNUSED = Facts.SEAL_INTACT | Facts.PACKAGING_INTACT
 # IReturnPolicies.Settlement, in field order (a later version may append parts: only these are compared).
-SETTLEMENT = ("statutory", "refund", "merchantAmount", "points", "voucher", "bonus", "diminished", "shippingDeducted", "disposition", "priceRefunded", "deliveryRefunded")
+SETTLEMENT = (
+    "statutory",
+    "refund",
+    "merchantAmount",
+    "points",
+    "voucher",
+    "bonus",
+    "diminished",
+    "shippingDeducted",
+    "disposition",
+    "priceRefunded",
+    "deliveryRefunded",
+)
 PATH_GRADED, PATH_REISSUE_FAILED = SettlementPath.GRADED, SettlementPath.REISSUE_FAILED
 
 
@@ -79,7 +91,16 @@ def deliver_replacement(record, desk, order, unit, **fields):
 
 
 def list_serial(escrow, actors, serial):
-    return escrow.list(GTIN_INT, serial, MARKET_EU, ZERO_ADDRESS, DEFAULT_PRICE, DEFAULT_DELIVERY_FEE, DEFAULT_RETURN_FEE, {"from": actors["brand"].account})
+    return escrow.list(
+        GTIN_INT,
+        serial,
+        MARKET_EU,
+        ZERO_ADDRESS,
+        DEFAULT_PRICE,
+        DEFAULT_DELIVERY_FEE,
+        DEFAULT_RETURN_FEE,
+        {"from": actors["brand"].account},
+    )
 
 
 def serial_of_last(shop):
@@ -159,12 +180,17 @@ def cheap_limit_token(ERC20Mock, deployment, actors, admin):
     return t
 
 
-@pytest.mark.parametrize("currency, price, auto", [
-    ("token", 10**6, True),  # 1 token: at the token's limit
-    ("token", 10**6 + 1, False),  # one base unit above it
-    ("native", 10**6 + 1, True),  # the same number of base units of the native coin: far under 1 coin
-])
-def test_auto_approve_limit_is_per_currency(shop, escrow, desk, policies, actors, cheap_limit_token, currency, price, auto):
+@pytest.mark.parametrize(
+    "currency, price, auto",
+    [
+        ("token", 10**6, True),  # 1 token: at the token's limit
+        ("token", 10**6 + 1, False),  # one base unit above it
+        ("native", 10**6 + 1, True),  # the same number of base units of the native coin: far under 1 coin
+    ],
+)
+def test_auto_approve_limit_is_per_currency(
+    shop, escrow, desk, policies, actors, cheap_limit_token, currency, price, auto
+):
     # Issue 9: thresholds are per currency, in its own base units; the market's native-coin limit is not the token's.
     token = cheap_limit_token if currency == "token" else None
     assert policies.currency(MARKET_EU, cheap_limit_token)["reissueAutoApproveLimit"] == 10**6
@@ -294,12 +320,18 @@ def test_rejected_claim_extends_the_return_period_by_the_time_pending(shop, escr
     assert escrow.order(order)["windowExtension"] == decided - claimed
     extended = closes + decided - claimed
     assert escrow.returnWindowCloses(order) == extended
-    tx = opens_after(extended, err("ReturnEscrowWindowOpen", order, extended), lambda: escrow.release(order, {"from": actors["stranger"].account}))
+    tx = opens_after(
+        extended,
+        err("ReturnEscrowWindowOpen", order, extended),
+        lambda: escrow.release(order, {"from": actors["stranger"].account}),
+    )
     assert tx.events["OrderCompleted"]["merchantAmount"] == HIGH + D
 
 
 @pytest.mark.parametrize("after_end, in_withdrawal", [(0, True), (1, False)])
-def test_rejected_claim_extends_the_statutory_withdrawal_too(shop, escrow, policies, desk, actors, after_end, in_withdrawal):
+def test_rejected_claim_extends_the_statutory_withdrawal_too(
+    shop, escrow, policies, desk, actors, after_end, in_withdrawal
+):
     # A request after the law's 14 days but inside them plus the time pending is still a withdrawal, to the second.
     order = delivered(shop, price=HIGH)
     statutory_end = policies.periodEnd(MARKET_EU, escrow.deliveredAt(order), EU_LAW.withdrawal_days)
@@ -353,7 +385,13 @@ def test_undecided_claim_becomes_a_return_never_an_approval(shop, escrow, desk, 
     assert (lapsed["orderId"], lapsed["decideBy"]) == (order, escrow.order(order)["requestedAt"] - 1)
     assert tx.events["DefectReturnOpened"]["orderId"] == order
     requested = tx.events["ReturnRequested"]
-    assert (requested["orderId"], requested["buyer"], requested["reason"], requested["inWithdrawal"], requested["remedy"]) == (order, actors["buyer"].address, DEFECTIVE, True, 0)
+    assert (
+        requested["orderId"],
+        requested["buyer"],
+        requested["reason"],
+        requested["inWithdrawal"],
+        requested["remedy"],
+    ) == (order, actors["buyer"].address, DEFECTIVE, True, 0)
     o = escrow.order(order)
     assert (o["status"], o["reason"], o["requestedAt"]) == (Status.RETURN_REQUESTED, DEFECTIVE, tx.timestamp)
     assert "OrderSettled" not in tx.events and "OrderCompleted" not in tx.events
@@ -377,7 +415,11 @@ def test_undecided_claim_becomes_a_return_never_an_approval(shop, escrow, desk, 
 def test_lapsed_claim_unit_never_sent_pays_the_merchant(shop, escrow, desk, actors):
     order, tx = lapse(shop, escrow, desk, actors)
     closes = tx.timestamp + EU.delivery_timeout + EU.max_relay_delay
-    done = opens_after(closes, err("ReturnEscrowWindowOpen", order, closes), lambda: escrow.releaseUnreturned(order, {"from": actors["stranger"].account}))
+    done = opens_after(
+        closes,
+        err("ReturnEscrowWindowOpen", order, closes),
+        lambda: escrow.releaseUnreturned(order, {"from": actors["stranger"].account}),
+    )
     assert done.events["OrderCompleted"]["merchantAmount"] == HIGH + D
     assert escrow.credits(ZERO_ADDRESS, actors["brand"].address) == HIGH + D
     assert escrow.credits(ZERO_ADDRESS, actors["buyer"].address) == 0
@@ -387,20 +429,54 @@ def test_lapsed_claim_unit_never_sent_pays_the_merchant(shop, escrow, desk, acto
 DIMINISHED = 3 * 10**17  # attested for the used plain unit; under the EU cap of 30 % of 2 coins
 
 
-@pytest.mark.parametrize("case", [
-    # The inspection finds what the buyer claimed: defective. Grade A, statutory (claimed and lapsed
-    # inside the 14 days), return shipping the merchant's: price and delivery back.
-    ("defective", GTIN_INT, Facts.DEFECTIVE, Grade.A, 0, dict(statutory=True, refund=HIGH + D, points=0, shippingDeducted=0)),
-    # Not defective, unused, sealed: a withdrawal all the same (grade A terms: the merchant ships it).
-    ("unused", GTIN_INT, SEALED_UNUSED, Grade.A, 0, dict(statutory=True, refund=HIGH + D, points=0, shippingDeducted=0)),
-    # Not defective, used, hygiene seal broken: the hygiene exception takes the right; the grade C
-    # terms pay 0 in cash and 30 % of the price in points, nothing left to deduct shipping from.
-    ("used-sealed", GTIN_INT, Facts.USED, Grade.C, 0, dict(statutory=False, refund=0, points=HIGH * 3 // 10, shippingDeducted=0)),
-    # Not defective, used, a plain class: statutory C pays price - diminished value + delivery - the
-    # return shipping the buyer was told of, in cash, and the grade C points on top.
-    ("used-plain", "plain", Facts.USED | Facts.PACKAGING_INTACT, Grade.C, DIMINISHED, dict(statutory=True, refund=HIGH - DIMINISHED + D - F, points=HIGH * 3 // 10, shippingDeducted=F)),
-], ids=lambda c: c[0])
-def test_lapsed_claim_unit_sent_back_is_paid_by_its_inspected_facts(shop, escrow, points, desk, actors, plain_gtin, case):
+@pytest.mark.parametrize(
+    "case",
+    [
+        # The inspection finds what the buyer claimed: defective. Grade A, statutory (claimed and lapsed
+        # inside the 14 days), return shipping the merchant's: price and delivery back.
+        (
+            "defective",
+            GTIN_INT,
+            Facts.DEFECTIVE,
+            Grade.A,
+            0,
+            dict(statutory=True, refund=HIGH + D, points=0, shippingDeducted=0),
+        ),
+        # Not defective, unused, sealed: a withdrawal all the same (grade A terms: the merchant ships it).
+        (
+            "unused",
+            GTIN_INT,
+            SEALED_UNUSED,
+            Grade.A,
+            0,
+            dict(statutory=True, refund=HIGH + D, points=0, shippingDeducted=0),
+        ),
+        # Not defective, used, hygiene seal broken: the hygiene exception takes the right; the grade C
+        # terms pay 0 in cash and 30 % of the price in points, nothing left to deduct shipping from.
+        (
+            "used-sealed",
+            GTIN_INT,
+            Facts.USED,
+            Grade.C,
+            0,
+            dict(statutory=False, refund=0, points=HIGH * 3 // 10, shippingDeducted=0),
+        ),
+        # Not defective, used, a plain class: statutory C pays price - diminished value + delivery - the
+        # return shipping the buyer was told of, in cash, and the grade C points on top.
+        (
+            "used-plain",
+            "plain",
+            Facts.USED | Facts.PACKAGING_INTACT,
+            Grade.C,
+            DIMINISHED,
+            dict(statutory=True, refund=HIGH - DIMINISHED + D - F, points=HIGH * 3 // 10, shippingDeducted=F),
+        ),
+    ],
+    ids=lambda c: c[0],
+)
+def test_lapsed_claim_unit_sent_back_is_paid_by_its_inspected_facts(
+    shop, escrow, points, desk, actors, plain_gtin, case
+):
     _, gtin, facts, grade, diminished, expected = case
     order, _ = lapse(shop, escrow, desk, actors, gtin=plain_gtin if gtin == "plain" else gtin)
     shop.receive(order)
@@ -476,7 +552,11 @@ def test_link_replacement_both_ways(shop, escrow, desk, actors, commission):
     unit, serial = replacement_unit(commission)
     tx = link(desk, actors, order, serial)
     ev = tx.events["ReplacementLinked"]
-    assert (ev["orderId"], ev["originalUnitId"], ev["replacementUnitId"]) == (order, "0x" + original.hex(), "0x" + unit.hex())
+    assert (ev["orderId"], ev["originalUnitId"], ev["replacementUnitId"]) == (
+        order,
+        "0x" + original.hex(),
+        "0x" + unit.hex(),
+    )
     assert escrow.lastOrderOf(unit) == order
     assert desk.reissue(order)["replacement"] == "0x" + unit.hex()
     assert escrow.order(order)["status"] == Status.REISSUE_APPROVED
@@ -688,7 +768,9 @@ def test_reissue_ref(shop, escrow, desk):
     from eth_utils import keccak
 
     order = shop.buy()
-    assert bytes(desk.reissueRef(order)) == keccak(encode(["bytes32", "string"], [bytes(escrow.orderRef(order)), "REISSUE"]))
+    assert bytes(desk.reissueRef(order)) == keccak(
+        encode(["bytes32", "string"], [bytes(escrow.orderRef(order)), "REISSUE"])
+    )
 
 
 # ---------------------------------------------------------------- a replacement that never comes
@@ -702,7 +784,9 @@ def test_unfulfilled_reissue_sends_the_defective_unit_back(shop, escrow, desk, a
     link(desk, actors, order, serial)
     due = unfulfilled_due(desk, order)
     buyer = actors["buyer"].account
-    tx = opens_after(due, err("ReissueDeskDeliveryPending", order, due), lambda: desk.claimUnfulfilledReissue(order, {"from": buyer}))
+    tx = opens_after(
+        due, err("ReissueDeskDeliveryPending", order, due), lambda: desk.claimUnfulfilledReissue(order, {"from": buyer})
+    )
     ev = tx.events["ReissueUnfulfilled"]
     assert (ev["orderId"], ev["returnWaived"]) == (order, False)
     assert tx.events["DefectReturnOpened"]["orderId"] == order
@@ -731,7 +815,11 @@ def test_unfulfilled_reissue_pays_nothing_while_the_buyer_keeps_the_unit(shop, e
     with brownie.reverts(err("ReturnEscrowNotDispatched", order)):
         escrow.claimDispatchedRefund(order, buyer)
     closes = requested + EU.delivery_timeout + EU.max_relay_delay
-    done = opens_after(closes, err("ReturnEscrowWindowOpen", order, closes), lambda: escrow.releaseUnreturned(order, {"from": actors["stranger"].account}))
+    done = opens_after(
+        closes,
+        err("ReturnEscrowWindowOpen", order, closes),
+        lambda: escrow.releaseUnreturned(order, {"from": actors["stranger"].account}),
+    )
     assert done.events["OrderCompleted"]["merchantAmount"] == TOTAL
     assert escrow.credits(ZERO_ADDRESS, actors["buyer"].address) == 0
 
@@ -758,7 +846,11 @@ def test_unfulfilled_reissue_refunds_in_full_if_the_returned_unit_is_not_inspect
     desk.claimUnfulfilledReissue(order, {"from": actors["buyer"].account})
     received = shop.receive(order).timestamp
     sla_end = received + EU.inspection_sla
-    tx = opens_after(sla_end, err("ReturnEscrowSlaNotElapsed", order, sla_end), lambda: escrow.claimUninspectedRefund(order, {"from": actors["buyer"].account}))
+    tx = opens_after(
+        sla_end,
+        err("ReturnEscrowSlaNotElapsed", order, sla_end),
+        lambda: escrow.claimUninspectedRefund(order, {"from": actors["buyer"].account}),
+    )
     assert settlement(tx)["refund"] == TOTAL
     assert escrow.credits(ZERO_ADDRESS, actors["buyer"].address) == TOTAL
 
@@ -770,7 +862,11 @@ def test_unfulfilled_reissue_with_waived_return_refunds_at_once(shop, escrow, de
     unit, serial = replacement_unit(commission)
     link(desk, actors, order, serial)
     due = unfulfilled_due(desk, order)
-    tx = opens_after(due, err("ReissueDeskDeliveryPending", order, due), lambda: desk.claimUnfulfilledReissue(order, {"from": actors["buyer"].account}))
+    tx = opens_after(
+        due,
+        err("ReissueDeskDeliveryPending", order, due),
+        lambda: desk.claimUnfulfilledReissue(order, {"from": actors["buyer"].account}),
+    )
     ev = tx.events["ReissueUnfulfilled"]
     assert (ev["orderId"], ev["returnWaived"]) == (order, True)
     assert "DefectReturnOpened" not in tx.events
@@ -912,7 +1008,13 @@ def test_expired_claim_reverts(shop, desk, sign_claim, relayer):
 
 def test_claim_signed_by_someone_else_reverts(shop, desk, desk_domain, relayer, actors):
     order = delivered(shop)
-    message = {"buyer": actors["buyer"].address, "orderId": order, "evidence": EVIDENCE, "nonce": 0, "deadline": chain.time() + 3600}
+    message = {
+        "buyer": actors["buyer"].address,
+        "orderId": order,
+        "evidence": EVIDENCE,
+        "nonce": 0,
+        "deadline": chain.time() + 3600,
+    }
     sig = desk_domain.sign(actors["buyer2"].key, "DefectClaim", message)
     with brownie.reverts(err("SignatureInvalid", actors["buyer"].address)):
         submit_claim(desk, relayer, message, sig)
@@ -920,7 +1022,13 @@ def test_claim_signed_by_someone_else_reverts(shop, desk, desk_domain, relayer, 
 
 def test_claim_signed_for_the_escrow_reverts(shop, desk, escrow_domain, relayer, actors):
     order = delivered(shop)
-    message = {"buyer": actors["buyer"].address, "orderId": order, "evidence": EVIDENCE, "nonce": 0, "deadline": chain.time() + 3600}
+    message = {
+        "buyer": actors["buyer"].address,
+        "orderId": order,
+        "evidence": EVIDENCE,
+        "nonce": 0,
+        "deadline": chain.time() + 3600,
+    }
     sig = escrow_domain.sign(actors["buyer"].key, "DefectClaim", message)
     with brownie.reverts(err("SignatureInvalid", actors["buyer"].address)):
         submit_claim(desk, relayer, message, sig)

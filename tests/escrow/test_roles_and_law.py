@@ -43,7 +43,9 @@ def pct(bps, of=PRICE):
 
 
 def role_error(account, role):
-    return err("AccessControlUnauthorizedAccount", account.address if hasattr(account, "address") else account, bytes(role))
+    return err(
+        "AccessControlUnauthorizedAccount", account.address if hasattr(account, "address") else account, bytes(role)
+    )
 
 
 # ================================================================ (a) separate keys
@@ -57,7 +59,13 @@ def separate(admin):
 
 def keys(d):
     g = d.gov
-    return {"admin": g.admin, "accreditor": g.accreditor, "law_admin": g.law_admin, "policy_admin": g.policy_admin, "arbiter": g.arbiter}
+    return {
+        "admin": g.admin,
+        "accreditor": g.accreditor,
+        "law_admin": g.law_admin,
+        "policy_admin": g.policy_admin,
+        "arbiter": g.arbiter,
+    }
 
 
 def test_deployment_gives_each_power_its_own_key(separate, admin):
@@ -89,16 +97,65 @@ def set_surplus(d):
 
 # job: (the key whose job it is, the role the others lack, the call, what the owner's call gives)
 JOBS = {
-    "accredit-an-actor": ("accreditor", lambda d: (d.registry, "ACCREDITOR_ROLE"), lambda d, k: d.registry.setActor(k.address, int(Role.CARRIER), int(gs1.with_check_digit("950600000099")), {"from": k}), None),
-    "approve-a-product": ("accreditor", lambda d: (d.registry, "ACCREDITOR_ROLE"), lambda d, k: d.registry.approveProduct(GTIN_INT, k.address, {"from": k}), None),
-    "record-a-company-prefix": ("accreditor", lambda d: (d.registry, "ACCREDITOR_ROLE"), lambda d, k: d.registry.setCompanyPrefix(9506001, 7, k.address, {"from": k}), None),
-    "set-a-law": ("law_admin", lambda d: (d.policies, "LAW_ADMIN_ROLE"), lambda d, k: d.policies.setLaw(MARKET_EU, replace(EU_LAW, withdrawal_days=7).as_tuple(), {"from": k}), None),
-    "register-a-holiday": ("law_admin", lambda d: (d.policies, "LAW_ADMIN_ROLE"), lambda d, k: d.policies.setHoliday(MARKET_EU, 20_199, True, {"from": k}), None),
-    "set-a-policy": ("policy_admin", lambda d: (d.policies, "POLICY_ADMIN_ROLE"), lambda d, k: d.policies.setPolicy(MARKET_EU, replace(EU, return_window=0).as_tuple(), {"from": k}), None),
-    "allow-a-currency": ("policy_admin", lambda d: (d.policies, "POLICY_ADMIN_ROLE"), lambda d, k: d.policies.setCurrency(MARKET_EU, ZERO_ADDRESS, replace(NATIVE, allowed=False).as_tuple(), {"from": k}), None),
+    "accredit-an-actor": (
+        "accreditor",
+        lambda d: (d.registry, "ACCREDITOR_ROLE"),
+        lambda d, k: d.registry.setActor(
+            k.address, int(Role.CARRIER), int(gs1.with_check_digit("950600000099")), {"from": k}
+        ),
+        None,
+    ),
+    "approve-a-product": (
+        "accreditor",
+        lambda d: (d.registry, "ACCREDITOR_ROLE"),
+        lambda d, k: d.registry.approveProduct(GTIN_INT, k.address, {"from": k}),
+        None,
+    ),
+    "record-a-company-prefix": (
+        "accreditor",
+        lambda d: (d.registry, "ACCREDITOR_ROLE"),
+        lambda d, k: d.registry.setCompanyPrefix(9506001, 7, k.address, {"from": k}),
+        None,
+    ),
+    "set-a-law": (
+        "law_admin",
+        lambda d: (d.policies, "LAW_ADMIN_ROLE"),
+        lambda d, k: d.policies.setLaw(MARKET_EU, replace(EU_LAW, withdrawal_days=7).as_tuple(), {"from": k}),
+        None,
+    ),
+    "register-a-holiday": (
+        "law_admin",
+        lambda d: (d.policies, "LAW_ADMIN_ROLE"),
+        lambda d, k: d.policies.setHoliday(MARKET_EU, 20_199, True, {"from": k}),
+        None,
+    ),
+    "set-a-policy": (
+        "policy_admin",
+        lambda d: (d.policies, "POLICY_ADMIN_ROLE"),
+        lambda d, k: d.policies.setPolicy(MARKET_EU, replace(EU, return_window=0).as_tuple(), {"from": k}),
+        None,
+    ),
+    "allow-a-currency": (
+        "policy_admin",
+        lambda d: (d.policies, "POLICY_ADMIN_ROLE"),
+        lambda d, k: d.policies.setCurrency(
+            MARKET_EU, ZERO_ADDRESS, replace(NATIVE, allowed=False).as_tuple(), {"from": k}
+        ),
+        None,
+    ),
     # The arbiter passes the role check and finds no such order: the check is the role, not the order.
-    "decide-a-dispute": ("arbiter", lambda d: (d.policies, "ARBITER_ROLE"), lambda d, k: d.escrow.resolveDispute(1, S | P, 0, REASON, EVIDENCE, {"from": k}), err("ReturnEscrowUnknownOrder", 1)),
-    "recover-surplus": ("admin", lambda d: (d.policies, "DEFAULT_ADMIN_ROLE"), lambda d, k: d.escrow.recoverSurplus(ZERO_ADDRESS, k.address, {"from": k}), None),
+    "decide-a-dispute": (
+        "arbiter",
+        lambda d: (d.policies, "ARBITER_ROLE"),
+        lambda d, k: d.escrow.resolveDispute(1, S | P, 0, REASON, EVIDENCE, {"from": k}),
+        err("ReturnEscrowUnknownOrder", 1),
+    ),
+    "recover-surplus": (
+        "admin",
+        lambda d: (d.policies, "DEFAULT_ADMIN_ROLE"),
+        lambda d, k: d.escrow.recoverSurplus(ZERO_ADDRESS, k.address, {"from": k}),
+        None,
+    ),
 }
 
 
@@ -179,7 +236,9 @@ PERIODS = [
 ]
 
 
-@pytest.mark.parametrize("market, start, days, last_day, weekday, tz", [c[1:] for c in PERIODS], ids=[c[0] for c in PERIODS])
+@pytest.mark.parametrize(
+    "market, start, days, last_day, weekday, tz", [c[1:] for c in PERIODS], ids=[c[0] for c in PERIODS]
+)
 def test_period_end(policies, market, start, days, last_day, weekday, tz):
     assert last_day.weekday() == weekday  # the calendar, checked independently
     assert policies.periodEnd(market, start, days) == last_second(last_day, tz)
@@ -215,7 +274,9 @@ def test_cn_period_runs_over_the_national_day_week(policies, admin):
     assert policies.periodEnd(MARKET_CN, start, 7) == last_second(date(2025, 10, 8), CN_TZ)
 
 
-def test_eu_withdrawal_of_an_order_delivered_on_a_friday_evening(shop, escrow, registry, policies, event, sign_events, relayer):
+def test_eu_withdrawal_of_an_order_delivered_on_a_friday_evening(
+    shop, escrow, registry, policies, event, sign_events, relayer
+):
     """Delivered on a Friday at 21:00 in the Union's latest time zone (already Saturday in UTC): the
     14 days start on Saturday and end on the Friday two weeks later at 23:59:59 local time. A request
     in that second is a withdrawal; one a second later is a voluntary return."""
@@ -230,7 +291,17 @@ def test_eu_withdrawal_of_an_order_delivered_on_a_friday_evening(shop, escrow, r
 
     first, second = shop.buy(), shop.buy()
     next_block_at(delivered)  # both delivered in one carrier batch, at the same second
-    events = [event(shop.unit(o), BizStep.DELIVERING, "carrier", Disposition.DELIVERED, eventTime=delivered, bizTransaction=order_ref(escrow, o)) for o in (first, second)]
+    events = [
+        event(
+            shop.unit(o),
+            BizStep.DELIVERING,
+            "carrier",
+            Disposition.DELIVERED,
+            eventTime=delivered,
+            bizTransaction=order_ref(escrow, o),
+        )
+        for o in (first, second)
+    ]
     message, sig = sign_events("carrier", events)
     registry.record([eip712.call_args("EventBatch", message, sig)], {"from": relayer})
     assert escrow.deliveredAt(first) == escrow.deliveredAt(second) == delivered
@@ -286,7 +357,9 @@ def test_merchant_relisting_in_another_currency_cannot_take_it(shop, escrow, dep
     other.mint(buyer, 10**12, {"from": admin})
     for t in (token, other):
         t.approve(escrow, 10**12, {"from": buyer})
-    unit = shop.list_unit(serial="BAIT-2", currency=token.address, price=1_000_000, delivery_fee=50_000, return_fee=30_000)
+    unit = shop.list_unit(
+        serial="BAIT-2", currency=token.address, price=1_000_000, delivery_fee=50_000, return_fee=30_000
+    )
     seen = listing_terms(escrow, unit)
     balances = (token.balanceOf(buyer), other.balanceOf(buyer))
 
@@ -302,7 +375,11 @@ def test_merchant_relisting_under_a_new_policy_version_cannot_take_it(shop, escr
     """A worse policy version appears (grade B pays 10 %); the merchant relists to put the unit under it."""
     unit = shop.list_unit(serial="BAIT-3")
     seen = listing_terms(escrow, unit)
-    policies.setPolicy(MARKET_EU, replace(EU, terms=(EU.terms[0], GradeTerms(1_000, 0, False, UnitDisposition.DONATE), EU.terms[2])).as_tuple(), {"from": admin})
+    policies.setPolicy(
+        MARKET_EU,
+        replace(EU, terms=(EU.terms[0], GradeTerms(1_000, 0, False, UnitDisposition.DONATE), EU.terms[2])).as_tuple(),
+        {"from": admin},
+    )
     escrow.list(GTIN_INT, "BAIT-3", MARKET_EU, ZERO_ADDRESS, PRICE, DEL, RET, {"from": actors["brand"].account})
     assert escrow.listing(unit)["policyVersion"] == 2
     with brownie.reverts(err("ReturnEscrowListingChanged", unit)):
@@ -315,7 +392,11 @@ def test_policy_version_added_after_listing_does_not_change_the_listing(shop, es
     hygiene-sealed unit is refunded by version 1's 80 %, not version 2's 10 %."""
     unit = shop.list_unit()
     seen = listing_terms(escrow, unit)
-    policies.setPolicy(MARKET_EU, replace(EU, terms=(EU.terms[0], GradeTerms(1_000, 0, False, UnitDisposition.DONATE), EU.terms[2])).as_tuple(), {"from": admin})
+    policies.setPolicy(
+        MARKET_EU,
+        replace(EU, terms=(EU.terms[0], GradeTerms(1_000, 0, False, UnitDisposition.DONATE), EU.terms[2])).as_tuple(),
+        {"from": admin},
+    )
     assert plain(listing_terms(escrow, unit)) == plain(seen)
     order = escrow.purchase(unit, seen, False, {"from": actors["buyer"].account, "value": TOTAL}).return_value
     assert escrow.order(order)["policyVersion"] == 1
@@ -331,7 +412,9 @@ def test_reviewed_class_flags_apply_to_later_orders_only(shop, escrow, registry,
     was not told of the exception) until the merchant relists under the reviewed flags."""
     sold = shop.list_unit(serial="FLAG-1", gtin=plain_gtin)
     pending = shop.list_unit(serial="FLAG-2", gtin=plain_gtin)
-    order = escrow.purchase(sold, listing_terms(escrow, sold), False, {"from": actors["buyer"].account, "value": TOTAL}).return_value
+    order = escrow.purchase(
+        sold, listing_terms(escrow, sold), False, {"from": actors["buyer"].account, "value": TOTAL}
+    ).return_value
     seen = listing_terms(escrow, pending)
     registry.reviewClassFlags(plain_gtin, HYGIENE_SEALED, "sealed teats", {"from": admin})
     assert escrow.order(order)["hygieneSealed"] is False
@@ -344,7 +427,11 @@ def test_reviewed_class_flags_apply_to_later_orders_only(shop, escrow, registry,
     assert escrow.order(second)["hygieneSealed"] is True
 
 
-@pytest.mark.parametrize("confirms, statutory, refund", [(False, True, PRICE - RET), (True, False, pct(8_000) - RET)], ids=["not-confirmed", "confirmed"])
+@pytest.mark.parametrize(
+    "confirms, statutory, refund",
+    [(False, True, PRICE - RET), (True, False, pct(8_000) - RET)],
+    ids=["not-confirmed", "confirmed"],
+)
 def test_cn_hygiene_exception_needs_the_buyers_confirmation(shop, escrow, actors, confirms, statutory, refund):
     """China (CRPL Art. 25): goods unsuitable for return by nature are excluded only if the buyer
     confirmed it at purchase. A sealed unit returned opened (unused) within the 7 days is refunded by
@@ -371,7 +458,9 @@ def return_used(shop, escrow, actors, order, diminished):
     return escrow.acceptInspection(order, {"from": actors["buyer"].account}).events["OrderSettled"]["settlement"]
 
 
-@pytest.mark.parametrize("attested, deducted", [(pct(1_000), pct(1_000)), (PRICE, pct(3_000))], ids=["within-cap", "whole-price-capped"])
+@pytest.mark.parametrize(
+    "attested, deducted", [(pct(1_000), pct(1_000)), (PRICE, pct(3_000))], ids=["within-cap", "whole-price-capped"]
+)
 def test_eu_used_stroller_is_refunded_in_cash(shop, escrow, points, actors, plain_gtin, attested, deducted):
     """Attack 6: under the EU preset a used stroller (no hygiene seal) returned within 14 days was paid
     delivery − return fee in cash and 30 % of the price in points. Now the merchant's inspector may
@@ -381,7 +470,13 @@ def test_eu_used_stroller_is_refunded_in_cash(shop, escrow, points, actors, plai
     order = shop.buy(gtin=plain_gtin)
     s = return_used(shop, escrow, actors, order, attested)
     refund = PRICE + DEL - deducted - RET
-    assert (s["statutory"], s["refund"], s["diminished"], s["shippingDeducted"], s["voucher"]) == (True, refund, deducted, RET, 0)
+    assert (s["statutory"], s["refund"], s["diminished"], s["shippingDeducted"], s["voucher"]) == (
+        True,
+        refund,
+        deducted,
+        RET,
+        0,
+    )
     assert s["points"] == pct(3_000)  # on top, never instead
     assert escrow.credits(ZERO_ADDRESS, buyer) == refund
     assert escrow.credits(ZERO_ADDRESS, brand) == deducted + RET
@@ -400,7 +495,9 @@ def test_cn_used_unit_is_refunded_by_the_grade_terms(shop, escrow, points, actor
     shop.assert_solvent()
 
 
-def test_grade_c_paying_nothing_still_pays_the_eu_statutory_cash(shop, escrow, policies, points, admin, actors, plain_gtin):
+def test_grade_c_paying_nothing_still_pays_the_eu_statutory_cash(
+    shop, escrow, policies, points, admin, actors, plain_gtin
+):
     """Attack 6: the policy admin sets grade C to 0 % cash and 0 % points (a valid policy: returns
     outside the law may pay nothing). A used stroller returned within the 14 days is still refunded by
     the law, in cash."""
@@ -429,7 +526,13 @@ def test_exchange_voucher_only_when_the_buyer_chose_it(shop, escrow, points, act
     a = shop.inspect(cash, S | P, Grade.A).events["OrderSettled"]["settlement"]
     b = shop.inspect(chosen, S | P, Grade.A).events["OrderSettled"]["settlement"]
     assert (a["refund"], a["voucher"], a["points"]) == (TOTAL, 0, 0)
-    assert (b["refund"], b["voucher"], b["bonus"], b["points"], b["merchantAmount"]) == (0, TOTAL + pct(500, TOTAL), pct(500, TOTAL), TOTAL + pct(500, TOTAL), TOTAL)
+    assert (b["refund"], b["voucher"], b["bonus"], b["points"], b["merchantAmount"]) == (
+        0,
+        TOTAL + pct(500, TOTAL),
+        pct(500, TOTAL),
+        TOTAL + pct(500, TOTAL),
+        TOTAL,
+    )
     assert escrow.credits(ZERO_ADDRESS, buyer.address) == TOTAL
     assert escrow.credits(ZERO_ADDRESS, brand.address) == TOTAL
     assert points.pointsOf(buyer.address, brand.address, ZERO_ADDRESS) == TOTAL + pct(500, TOTAL)
@@ -466,11 +569,17 @@ def test_a_refund_that_a_timeout_pays_is_cash_whatever_the_remedy(shop, escrow, 
     order = shop.buy()
     shop.deliver(order)
     shop.request_return(order, remedy=Remedy.EXCHANGE)
-    shop.builder.scan(shop.unit(order), BizStep.ACCEPTING, "carrier", Disposition.RETURNED, bizTransaction=rma_ref(escrow, order))
+    shop.builder.scan(
+        shop.unit(order), BizStep.ACCEPTING, "carrier", Disposition.RETURNED, bizTransaction=rma_ref(escrow, order)
+    )
     chain.sleep(EU.delivery_timeout + EU.max_relay_delay + 1)
     chain.mine()
     s = escrow.claimDispatchedRefund(order, {"from": buyer.account}).events["OrderSettled"]["settlement"]
-    assert (s["refund"], s["voucher"], s["points"]) == (TOTAL, 0, 0)  # as a sealed grade A: price and delivery (A's terms pay the shipping)
+    assert (s["refund"], s["voucher"], s["points"]) == (
+        TOTAL,
+        0,
+        0,
+    )  # as a sealed grade A: price and delivery (A's terms pay the shipping)
     assert escrow.credits(ZERO_ADDRESS, buyer.address) == TOTAL
     assert points.pointsOf(buyer.address, brand.address, ZERO_ADDRESS) == 0
 
@@ -552,13 +661,18 @@ def test_buyer_who_cannot_receive_withdraws_to_another_address(shop, escrow, adm
     to = actors["buyer2"].address  # another wallet of the buyer's
     before = web3.eth.get_balance(to)
     tx = escrow.withdrawTo(ZERO_ADDRESS, to, {"from": buyer.account})
-    assert (tx.events["Withdrawn"]["account"], tx.events["Withdrawn"]["to"], tx.events["Withdrawn"]["amount"]) == (buyer.address, to, TOTAL)
+    assert (tx.events["Withdrawn"]["account"], tx.events["Withdrawn"]["to"], tx.events["Withdrawn"]["amount"]) == (
+        buyer.address,
+        to,
+        TOTAL,
+    )
     assert web3.eth.get_balance(to) == before + TOTAL
     assert escrow.credits(ZERO_ADDRESS, buyer.address) == 0
     shop.assert_solvent()
 
 
-# ================================================================ (f) points: one minter, and cash when they cannot be minted
+# ================================================================ (f) points: one minter, and cash when they cannot be
+# minted
 
 
 def test_points_have_one_minter_set_once(points, escrow, admin, actors):

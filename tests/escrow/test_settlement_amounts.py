@@ -9,7 +9,18 @@ from brownie import ZERO_ADDRESS, chain, web3
 
 from returntrace.escrow import Facts, Grade, GradeTerms, UnitDisposition
 from returntrace.policies import EU, EU_LAW, NATIVE, US, US_LAW
-from tests.support import DAY, DEFAULT_DELIVERY_FEE, DEFAULT_RETURN_FEE, GTIN_INT, MARKET_CN, MARKET_EU, MARKET_SPARE, MARKET_US, err, plain
+from tests.support import (
+    DAY,
+    DEFAULT_DELIVERY_FEE,
+    DEFAULT_RETURN_FEE,
+    GTIN_INT,
+    MARKET_CN,
+    MARKET_EU,
+    MARKET_SPARE,
+    MARKET_US,
+    err,
+    plain,
+)
 
 S, P, U, D = Facts.SEAL_INTACT, Facts.PACKAGING_INTACT, Facts.USED, Facts.DEFECTIVE
 A, B, C = Grade.A, Grade.B, Grade.C
@@ -34,18 +45,93 @@ CASES = [
     ("eu-c-seal-broken-hygiene", MARKET_EU, True, False, False, U, C, 0, 0, pct(3_000), False, RECYCLE, 0, 0),
     # Changed rule (issue 9 item 6): a used unit keeps the statutory right, refunded in cash less
     # the attested diminished value (at most 30 % of the price); the grade-C points come on top.
-    ("eu-c-seal-intact-statutory", MARKET_EU, True, False, False, U | S, C, 0, PRICE + DEL - RET, pct(3_000), True, RECYCLE, 0, RET),
-    ("eu-c-seal-intact-diminished", MARKET_EU, True, False, False, U | S, C, pct(1_000), PRICE - pct(1_000) + DEL - RET, pct(3_000), True, RECYCLE, pct(1_000), RET),
-    ("eu-c-diminished-capped", MARKET_EU, True, False, False, U | S, C, pct(9_000), PRICE - pct(3_000) + DEL - RET, pct(3_000), True, RECYCLE, pct(3_000), RET),
+    (
+        "eu-c-seal-intact-statutory",
+        MARKET_EU,
+        True,
+        False,
+        False,
+        U | S,
+        C,
+        0,
+        PRICE + DEL - RET,
+        pct(3_000),
+        True,
+        RECYCLE,
+        0,
+        RET,
+    ),
+    (
+        "eu-c-seal-intact-diminished",
+        MARKET_EU,
+        True,
+        False,
+        False,
+        U | S,
+        C,
+        pct(1_000),
+        PRICE - pct(1_000) + DEL - RET,
+        pct(3_000),
+        True,
+        RECYCLE,
+        pct(1_000),
+        RET,
+    ),
+    (
+        "eu-c-diminished-capped",
+        MARKET_EU,
+        True,
+        False,
+        False,
+        U | S,
+        C,
+        pct(9_000),
+        PRICE - pct(3_000) + DEL - RET,
+        pct(3_000),
+        True,
+        RECYCLE,
+        pct(3_000),
+        RET,
+    ),
     # a defective unit is not an opened hygiene item (Art. 16(e)): statutory, merchant ships back
     ("eu-defective-seal-broken", MARKET_EU, True, False, False, D, A, 0, PRICE + DEL, 0, True, RESTOCK, 0, 0),
     # EU, product without a hygiene seal: the statutory right survives opening and use
     ("eu-plain-b-statutory", MARKET_EU, False, False, False, P, B, 0, PRICE + DEL - RET, 0, True, DONATE, 0, RET),
-    ("eu-plain-c-statutory", MARKET_EU, False, False, False, U, C, pct(2_000), PRICE - pct(2_000) + DEL - RET, pct(3_000), True, RECYCLE, pct(2_000), RET),
+    (
+        "eu-plain-c-statutory",
+        MARKET_EU,
+        False,
+        False,
+        False,
+        U,
+        C,
+        pct(2_000),
+        PRICE - pct(2_000) + DEL - RET,
+        pct(3_000),
+        True,
+        RECYCLE,
+        pct(2_000),
+        RET,
+    ),
     # EU, request after the 14-day withdrawal period but inside the 30-day voluntary window
     ("eu-late-a", MARKET_EU, True, True, False, S | P, A, 0, PRICE, 0, False, RESTOCK, 0, 0),
     ("eu-late-b", MARKET_EU, True, True, False, S, B, 0, pct(8_000) - RET, 0, False, DONATE, 0, RET),
-    ("eu-late-plain-c", MARKET_EU, False, True, False, U, C, pct(2_000), 0, pct(3_000), False, RECYCLE, 0, 0),  # the diminished value counts only under the law
+    (
+        "eu-late-plain-c",
+        MARKET_EU,
+        False,
+        True,
+        False,
+        U,
+        C,
+        pct(2_000),
+        0,
+        pct(3_000),
+        False,
+        RECYCLE,
+        0,
+        0,
+    ),  # the diminished value counts only under the law
     # CN: the price but not the delivery fee; return shipping is the buyer's
     ("cn-a-statutory", MARKET_CN, True, False, False, S, A, 0, PRICE - RET, 0, True, RESTOCK, 0, RET),
     # Changed rule (issue 9): China's hygiene exception needs the buyer's confirmation at purchase.
@@ -72,7 +158,9 @@ def settle(shop, escrow, order, facts, grade, diminished=0):
 
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
 def test_settlement_amounts(shop, escrow, points, actors, plain_gtin, case):
-    _, market, sealed, late, confirms, facts, grade, dv, refund, pts, statutory, disposition, diminished, shipping = case
+    _, market, sealed, late, confirms, facts, grade, dv, refund, pts, statutory, disposition, diminished, shipping = (
+        case
+    )
     buyer, brand = actors["buyer"].address, actors["brand"].address
     order = shop.buy(market=market, gtin=GTIN_INT if sealed else plain_gtin, confirms=confirms)
     shop.deliver(order)
@@ -162,11 +250,18 @@ def test_return_shipping_is_merchants_or_deducted(shop, escrow, policies, admin,
     shop.assert_solvent()
 
 
-def test_return_shipping_above_refund_leaves_zero_not_negative(shop, escrow, policies, admin, points, actors, plain_gtin):
+def test_return_shipping_above_refund_leaves_zero_not_negative(
+    shop, escrow, policies, admin, points, actors, plain_gtin
+):
     spare_policy(policies, admin, GradeTerms(100, 2_000, False, DONATE))  # 1 % refund < 3 % shipping
     order = shop.returned(market=MARKET_SPARE, gtin=plain_gtin)
     s = settle(shop, escrow, order, P, B)["settlement"]
-    assert (s["refund"], s["merchantAmount"], s["points"], s["shippingDeducted"]) == (0, PRICE + DEL, pct(2_000), pct(100))
+    assert (s["refund"], s["merchantAmount"], s["points"], s["shippingDeducted"]) == (
+        0,
+        PRICE + DEL,
+        pct(2_000),
+        pct(100),
+    )
     assert escrow.credits(ZERO_ADDRESS, actors["buyer"].address) == 0
     assert points.pointsOf(actors["buyer"].address, actors["brand"].address, ZERO_ADDRESS) == pct(2_000)
     shop.assert_solvent()
@@ -208,12 +303,24 @@ def test_quote_for_active_order_follows_the_clock(shop, escrow, plain_gtin):
     assert escrow.quote(sealed, A, S | P, 0)["statutory"] is True
     order = shop.buy(gtin=plain_gtin)
     q = escrow.quote(order, A, S | P, 0)  # undelivered: the period has not started
-    assert (q["statutory"], q["refund"], q["merchantAmount"], q["points"], q["disposition"]) == (True, PRICE + DEL, 0, 0, RESTOCK)
+    assert (q["statutory"], q["refund"], q["merchantAmount"], q["points"], q["disposition"]) == (
+        True,
+        PRICE + DEL,
+        0,
+        0,
+        RESTOCK,
+    )
     shop.deliver(order)
     chain.sleep(20 * DAY)
     chain.mine()
     q = escrow.quote(order, A, S | P, 0)
-    assert (q["statutory"], q["refund"], q["merchantAmount"], q["points"], q["disposition"]) == (False, PRICE, DEL, 0, RESTOCK)
+    assert (q["statutory"], q["refund"], q["merchantAmount"], q["points"], q["disposition"]) == (
+        False,
+        PRICE,
+        DEL,
+        0,
+        RESTOCK,
+    )
     with brownie.reverts(err("ReturnEscrowInvalidGrade", 0)):
         escrow.quote(order, 0, 0, 0)
     with brownie.reverts(err("ReturnEscrowInvalidGrade", 4)):

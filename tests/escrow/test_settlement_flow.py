@@ -23,7 +23,10 @@ def test_grade_a_eu_refunds_price_and_delivery(shop, escrow, actors):
 
     before = web3.eth.get_balance(actors["buyer"].address)
     tx = escrow.withdraw(ZERO_ADDRESS, {"from": actors["buyer"].account})
-    assert web3.eth.get_balance(actors["buyer"].address) == before + DEFAULT_PRICE + DEFAULT_DELIVERY_FEE - tx.gas_used * tx.gas_price
+    assert (
+        web3.eth.get_balance(actors["buyer"].address)
+        == before + DEFAULT_PRICE + DEFAULT_DELIVERY_FEE - tx.gas_used * tx.gas_price
+    )
     shop.assert_solvent()
 
 

@@ -10,7 +10,17 @@ from returntrace import eip712
 from returntrace.escrow import Facts, Grade
 from returntrace.vocab import BizStep, Disposition
 from scripts.builder import rma_ref
-from tests.support import DAY, DEFAULT_DELIVERY_FEE, DEFAULT_PRICE, DEFAULT_RETURN_FEE, GTIN_INT, MARKET_EU, Status, err, next_block_at
+from tests.support import (
+    DAY,
+    DEFAULT_DELIVERY_FEE,
+    DEFAULT_PRICE,
+    DEFAULT_RETURN_FEE,
+    GTIN_INT,
+    MARKET_EU,
+    Status,
+    err,
+    next_block_at,
+)
 
 S, P, U = Facts.SEAL_INTACT, Facts.PACKAGING_INTACT, Facts.USED
 REASON, EVIDENCE = b"\x0a" * 32, b"\x0e" * 32
@@ -18,7 +28,13 @@ REASON, EVIDENCE = b"\x0a" * 32, b"\x0e" * 32
 
 def dispatch(shop, record, order):
     """The carrier picks the return up: its accepting scan under the RMA proves the dispatch."""
-    return record(shop.unit(order), BizStep.ACCEPTING, "carrier", Disposition.IN_TRANSIT, bizTransaction=rma_ref(shop.d.escrow, order))
+    return record(
+        shop.unit(order),
+        BizStep.ACCEPTING,
+        "carrier",
+        Disposition.IN_TRANSIT,
+        bizTransaction=rma_ref(shop.d.escrow, order),
+    )
 
 
 def refund_before_inspection(shop, escrow, record, actors, path):
@@ -99,7 +115,9 @@ def every_transition(shop, escrow, escrow_domain, sign, actors, relayer, order, 
         lambda: escrow.releaseUnreturned(order, {"from": anyone}),
         lambda: escrow.cancelUndelivered(order, {"from": buyer}),
         lambda: escrow.requestReturn(order, 0, 0, {"from": buyer}),
-        lambda: escrow.requestReturnBySig(eip712.call_args("ReturnRequest", request, request_sig)[:-1], request_sig, {"from": relayer}),
+        lambda: escrow.requestReturnBySig(
+            eip712.call_args("ReturnRequest", request, request_sig)[:-1], request_sig, {"from": relayer}
+        ),
         lambda: escrow.chooseRemedy(order, 0, {"from": buyer}),
         lambda: escrow.acceptInspection(order, {"from": buyer}),
         lambda: escrow.contest(order, {"from": buyer}),
@@ -114,11 +132,25 @@ def every_transition(shop, escrow, escrow_domain, sign, actors, relayer, order, 
     ]
     if inspection:
         message, sig = shop.sign_inspection(order, S | P, Grade.A)
-        calls.append(lambda: escrow.submitInspection(eip712.call_args("Inspection", message, sig)[:-1], sig, {"from": relayer}))
+        calls.append(
+            lambda: escrow.submitInspection(eip712.call_args("Inspection", message, sig)[:-1], sig, {"from": relayer})
+        )
     return calls
 
 
-PATHS = ["cancelled", "released", "unreturned", "grade-a", "accepted", "finalized", "resolved", "lapsed", "uninspected", "dispatched", "overdue"]
+PATHS = [
+    "cancelled",
+    "released",
+    "unreturned",
+    "grade-a",
+    "accepted",
+    "finalized",
+    "resolved",
+    "lapsed",
+    "uninspected",
+    "dispatched",
+    "overdue",
+]
 
 
 @pytest.mark.parametrize("path", PATHS)
@@ -140,7 +172,9 @@ def test_terminal_order_rejects_every_transition(shop, escrow, escrow_domain, si
 
 
 @pytest.mark.parametrize("path", ["uninspected", "dispatched"])
-def test_refunded_order_waits_only_for_the_units_inspection(shop, escrow, registry, escrow_domain, sign, record, actors, relayer, path):
+def test_refunded_order_waits_only_for_the_units_inspection(
+    shop, escrow, registry, escrow_domain, sign, record, actors, relayer, path
+):
     """Changed rule (issue 9 item 9): a refund paid by a timeout, without any inspection, no longer
     sends the unit back to stock: the order stays Refunded until an inspection decides the unit's fate.
     Every money transition is refused meanwhile, and that inspection moves no money."""
@@ -156,16 +190,29 @@ def test_refunded_order_waits_only_for_the_units_inspection(shop, escrow, regist
     serial = shop.last_serial  # the one unit this test listed
     assert shop.unit(order) == bytes(registry.unitIdOf(GTIN_INT, serial))
     with brownie.reverts(err("ReturnEscrowUnitUnavailable", shop.unit(order), order)):
-        escrow.list(GTIN_INT, serial, MARKET_EU, ZERO_ADDRESS, DEFAULT_PRICE, DEFAULT_DELIVERY_FEE, DEFAULT_RETURN_FEE, {"from": actors["brand"].account})
+        escrow.list(
+            GTIN_INT,
+            serial,
+            MARKET_EU,
+            ZERO_ADDRESS,
+            DEFAULT_PRICE,
+            DEFAULT_DELIVERY_FEE,
+            DEFAULT_RETURN_FEE,
+            {"from": actors["brand"].account},
+        )
 
     # A disposition-only inspection must claim the grade its facts give: it cannot open a dispute.
     with brownie.reverts(err("ReturnEscrowGradeMismatch", order, Grade.A, Grade.C)):
         shop.inspect(order, U, Grade.A)
-    tx = shop.inspect(order, U, Grade.C, nonce=escrow.getNonce(actors["inspector"].address))  # the refused one used no nonce
-    assert (tx.events["DispositionDecided"]["grade"], tx.events["DispositionDecided"]["disposition"]) == (Grade.C, 2)  # recycle
+    tx = shop.inspect(
+        order, U, Grade.C, nonce=escrow.getNonce(actors["inspector"].address)
+    )  # the refused one used no nonce
+    assert (tx.events["DispositionDecided"]["grade"], tx.events["DispositionDecided"]["disposition"]) == (
+        Grade.C,
+        2,
+    )  # recycle
     assert "OrderSettled" not in tx.events
     assert escrow.order(order)["status"] == Status.SETTLED
     assert [escrow.credits(ZERO_ADDRESS, a) for a in people] == credits
     assert escrow.totalOwed(ZERO_ADDRESS) == owed
     shop.assert_solvent()
-

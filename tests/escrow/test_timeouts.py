@@ -87,7 +87,9 @@ def test_uninspected_refund_after_sla(shop, escrow, actors, market, sla):
     order = shop.returned(market=market)
     end = escrow.returnReceivedAt(order) + sla
     buyer = actors["buyer"].account
-    tx = opens_after(end, err("ReturnEscrowSlaNotElapsed", order, end), lambda: escrow.claimUninspectedRefund(order, {"from": buyer}))
+    tx = opens_after(
+        end, err("ReturnEscrowSlaNotElapsed", order, end), lambda: escrow.claimUninspectedRefund(order, {"from": buyer})
+    )
     assert_full_refund(tx, escrow, order, buyer.address)
     assert escrow.credits(ZERO_ADDRESS, actors["brand"].address) == 0
     shop.assert_solvent()
@@ -156,7 +158,10 @@ def test_late_inspection_after_a_timeout_refund_decides_only_the_units_fate(shop
     owed = escrow.totalOwed(ZERO_ADDRESS)
     tx = shop.inspect(order, U, Grade.C)
     assert "OrderSettled" not in tx.events
-    assert (tx.events["DispositionDecided"]["grade"], tx.events["DispositionDecided"]["disposition"]) == (Grade.C, EU.terms[2].disposition)
+    assert (tx.events["DispositionDecided"]["grade"], tx.events["DispositionDecided"]["disposition"]) == (
+        Grade.C,
+        EU.terms[2].disposition,
+    )
     o = escrow.order(order)
     assert (o["status"], o["facts"], o["grade"]) == (Status.SETTLED, U, Grade.C)
     assert escrow.credits(ZERO_ADDRESS, actors["buyer"].address) == TOTAL
@@ -206,10 +211,19 @@ def test_overdue_refund_after_statutory_deadline(shop, escrow, actors, monday, m
     due = monday + due_after_monday
     assert escrow.refundDueAt(order) == due
     buyer = actors["buyer"].account
-    tx = opens_after(due, err("ReturnEscrowRefundNotDue", order, due), lambda: escrow.claimOverdueRefund(order, {"from": buyer}))
+    tx = opens_after(
+        due, err("ReturnEscrowRefundNotDue", order, due), lambda: escrow.claimOverdueRefund(order, {"from": buyer})
+    )
     ev = tx.events["OrderSettled"]
     s = ev["settlement"]
-    assert (ev["path"], ev["grade"], s["statutory"], s["refund"], s["merchantAmount"], s["points"]) == (OVERDUE, Grade.NONE, True, refund, TOTAL - refund, 0)
+    assert (ev["path"], ev["grade"], s["statutory"], s["refund"], s["merchantAmount"], s["points"]) == (
+        OVERDUE,
+        Grade.NONE,
+        True,
+        refund,
+        TOTAL - refund,
+        0,
+    )
     assert escrow.order(order)["status"] == Status.REFUNDED
     assert escrow.credits(ZERO_ADDRESS, buyer.address) == refund
     shop.assert_solvent()
@@ -230,9 +244,16 @@ def test_overdue_refund_in_dispute_pays_by_the_attested_facts(shop, escrow, acto
         refund, points = 0, DEFAULT_PRICE * EU.terms[2].points_bps // 10_000  # hygiene exception: C terms
     assert escrow.order(order)["status"] == Status.DISPUTED
     due = escrow.refundDueAt(order)
-    tx = opens_after(due, err("ReturnEscrowRefundNotDue", order, due), lambda: escrow.claimOverdueRefund(order, {"from": buyer}))
+    tx = opens_after(
+        due, err("ReturnEscrowRefundNotDue", order, due), lambda: escrow.claimOverdueRefund(order, {"from": buyer})
+    )
     ev = tx.events["OrderSettled"]
-    assert (ev["path"], ev["grade"], ev["settlement"]["refund"], ev["settlement"]["points"]) == (OVERDUE, Grade.B if contested else Grade.C, refund, points)
+    assert (ev["path"], ev["grade"], ev["settlement"]["refund"], ev["settlement"]["points"]) == (
+        OVERDUE,
+        Grade.B if contested else Grade.C,
+        refund,
+        points,
+    )
     assert escrow.order(order)["status"] == Status.SETTLED
     assert escrow.credits(ZERO_ADDRESS, buyer.address) == refund
     shop.assert_solvent()
@@ -269,7 +290,9 @@ def test_refund_is_withheld_until_receipt_and_a_late_return_gives_the_sla(shop, 
     shop.receive(order, **at(received))
     due = received + EU.inspection_sla
     assert escrow.refundDueAt(order) == due
-    tx = opens_after(due, err("ReturnEscrowRefundNotDue", order, due), lambda: escrow.claimOverdueRefund(order, {"from": buyer}))
+    tx = opens_after(
+        due, err("ReturnEscrowRefundNotDue", order, due), lambda: escrow.claimOverdueRefund(order, {"from": buyer})
+    )
     ev = tx.events["OrderSettled"]
     assert (ev["path"], ev["settlement"]["refund"]) == (OVERDUE, TOTAL)
     assert escrow.order(order)["status"] == Status.REFUNDED
@@ -312,7 +335,9 @@ def requested(shop, escrow):
 def test_unreturned_unit_releases_escrow_to_merchant(shop, escrow, actors, requested):
     order, after = requested
     stranger = actors["stranger"].account
-    tx = opens_after(after, err("ReturnEscrowWindowOpen", order, after), lambda: escrow.releaseUnreturned(order, {"from": stranger}))
+    tx = opens_after(
+        after, err("ReturnEscrowWindowOpen", order, after), lambda: escrow.releaseUnreturned(order, {"from": stranger})
+    )
     assert tx.events["OrderCompleted"]["orderId"] == order
     assert tx.events["OrderCompleted"]["merchantAmount"] == TOTAL
     assert escrow.order(order)["status"] == Status.COMPLETED
@@ -356,7 +381,9 @@ def test_late_receipt_before_release_protects_buyer(shop, escrow, actors, reques
 
 def test_scan_under_wrong_rma_does_not_block_release(shop, escrow, record, actors, requested):
     order, after = requested
-    record(shop.unit(order), BizStep.RECEIVING, "warehouse", Disposition.RETURNED, bizTransaction=escrow.orderRef(order))
+    record(
+        shop.unit(order), BizStep.RECEIVING, "warehouse", Disposition.RETURNED, bizTransaction=escrow.orderRef(order)
+    )
     next_block_at(after + 1)
     tx = escrow.releaseUnreturned(order, {"from": actors["brand"].account})
     assert "OrderCompleted" in tx.events
@@ -383,7 +410,14 @@ def test_release_unreturned_in_other_states_reverts(shop, escrow, actors):
 def pickup(shop, record, order, t):
     """The carrier's signed pickup scan (Accepting) under the order's RMA at `t`: proof of dispatch."""
     next_block_at(t)
-    return record(shop.unit(order), BizStep.ACCEPTING, "carrier", Disposition.IN_TRANSIT, bizTransaction=shop.d.escrow.rmaRef(order), **at(t))
+    return record(
+        shop.unit(order),
+        BizStep.ACCEPTING,
+        "carrier",
+        Disposition.IN_TRANSIT,
+        bizTransaction=shop.d.escrow.rmaRef(order),
+        **at(t),
+    )
 
 
 def test_dispatched_refund_after_delivery_timeout_and_relay_delay(shop, escrow, record, actors, requested):
@@ -393,11 +427,19 @@ def test_dispatched_refund_after_delivery_timeout_and_relay_delay(shop, escrow, 
     assert escrow.dispatchedAt(order) == sent
     due = sent + EU.delivery_timeout + EU.max_relay_delay
     buyer = actors["buyer"].account
-    tx = opens_after(due, err("ReturnEscrowWindowOpen", order, due), lambda: escrow.claimDispatchedRefund(order, {"from": buyer}))
+    tx = opens_after(
+        due, err("ReturnEscrowWindowOpen", order, due), lambda: escrow.claimDispatchedRefund(order, {"from": buyer})
+    )
     ev = tx.events["OrderSettled"]
     s = ev["settlement"]
     # As grade A with the seal intact: the EU statutory amount, price and delivery.
-    assert (ev["path"], ev["grade"], s["statutory"], s["refund"], s["merchantAmount"]) == (DISPATCHED, Grade.NONE, True, TOTAL, 0)
+    assert (ev["path"], ev["grade"], s["statutory"], s["refund"], s["merchantAmount"]) == (
+        DISPATCHED,
+        Grade.NONE,
+        True,
+        TOTAL,
+        0,
+    )
     assert escrow.order(order)["status"] == Status.REFUNDED
     shop.assert_solvent()
 
@@ -411,7 +453,11 @@ def test_dispatched_refund_of_exchange_stays_cash(shop, escrow, points, record, 
     pickup(shop, record, order, sent)
     next_block_at(sent + US.delivery_timeout + US.max_relay_delay + 1)
     s = escrow.claimDispatchedRefund(order, {"from": actors["buyer"].account}).events["OrderSettled"]["settlement"]
-    assert (s["refund"], s["points"], s["voucher"]) == (DEFAULT_PRICE, 0, 0)  # US grade A terms: the price, merchant ships back
+    assert (s["refund"], s["points"], s["voucher"]) == (
+        DEFAULT_PRICE,
+        0,
+        0,
+    )  # US grade A terms: the price, merchant ships back
     assert points.pointsOf(actors["buyer"].address, actors["brand"].address, ZERO_ADDRESS) == 0
     assert escrow.credits(ZERO_ADDRESS, actors["buyer"].address) == DEFAULT_PRICE
     shop.assert_solvent()

@@ -51,7 +51,12 @@ def test_withdraw_pays_credit_once(shop, escrow, actors):
     before = web3.eth.get_balance(buyer.address)
     tx = escrow.withdraw(ZERO_ADDRESS, {"from": buyer})
     ev = tx.events["Withdrawn"]
-    assert (ev["currency"], ev["account"], ev["to"], ev["amount"]) == (ZERO_ADDRESS, buyer.address, buyer.address, TOTAL)
+    assert (ev["currency"], ev["account"], ev["to"], ev["amount"]) == (
+        ZERO_ADDRESS,
+        buyer.address,
+        buyer.address,
+        TOTAL,
+    )
     assert web3.eth.get_balance(buyer.address) == before + TOTAL - tx.gas_used * tx.gas_price
     assert escrow.credits(ZERO_ADDRESS, buyer.address) == 0
     shop.assert_solvent()
@@ -71,7 +76,10 @@ def test_withdraw_to_pays_the_named_recipient_once(shop, escrow, actors):
     assert web3.eth.get_balance(buyer.address) == before_buyer - tx.gas_used * tx.gas_price
     assert escrow.credits(ZERO_ADDRESS, buyer.address) == 0
     shop.assert_solvent()
-    for call in (lambda: escrow.withdrawTo(ZERO_ADDRESS, to, {"from": buyer}), lambda: escrow.withdraw(ZERO_ADDRESS, {"from": buyer})):
+    for call in (
+        lambda: escrow.withdrawTo(ZERO_ADDRESS, to, {"from": buyer}),
+        lambda: escrow.withdraw(ZERO_ADDRESS, {"from": buyer}),
+    ):
         with brownie.reverts(err("ReturnEscrowNothingToWithdraw", ZERO_ADDRESS, buyer.address)):
             call()
 

@@ -44,13 +44,29 @@ def consent(sign, own, own_domain, actors):
     """consent(holder, merchant_name, amount, currency=native, **fields) -> (message, signature)."""
 
     def _consent(holder, merchant="brand", amount=AMOUNT, currency=ZERO_ADDRESS, **fields):
-        return sign(own_domain, "Redemption", holder, merchant=actors[merchant].address, currency=currency, amount=amount, **fields)
+        return sign(
+            own_domain,
+            "Redemption",
+            holder,
+            merchant=actors[merchant].address,
+            currency=currency,
+            amount=amount,
+            **fields,
+        )
 
     return _consent
 
 
 def redeem(points, merchant, message, sig):
-    return points.redeem(message["holder"], message["currency"], message["amount"], message["nonce"], message["deadline"], sig, {"from": merchant})
+    return points.redeem(
+        message["holder"],
+        message["currency"],
+        message["amount"],
+        message["nonce"],
+        message["deadline"],
+        sig,
+        {"from": merchant},
+    )
 
 
 # ---------------------------------------------------------------- the minter
@@ -109,7 +125,13 @@ def test_mint_issues_points_of_the_merchant_in_the_currency(own, admin, actors, 
     buyer, brand = actors["buyer"].address, actors["brand"].address
     tx = own.mint(buyer, brand, ZERO_ADDRESS, AMOUNT, {"from": admin})
     ev = tx.events["TransferSingle"]
-    assert (ev["operator"], ev["from"], ev["to"], ev["id"], ev["value"]) == (admin.address, ZERO_ADDRESS, buyer, points_id(brand), AMOUNT)
+    assert (ev["operator"], ev["from"], ev["to"], ev["id"], ev["value"]) == (
+        admin.address,
+        ZERO_ADDRESS,
+        buyer,
+        points_id(brand),
+        AMOUNT,
+    )
     assert own.pointsId(brand, ZERO_ADDRESS) == points_id(brand)
     assert own.pointsOf(buyer, brand, ZERO_ADDRESS) == AMOUNT == own.balanceOf(buyer, points_id(brand))
     # Points of another merchant, or of the same merchant in another currency, are other points.
@@ -191,7 +213,10 @@ def test_internal_update_refuses_holder_to_holder(admin, actors):
 
 def test_redemption_type_hash_and_domain(own, own_domain):
     assert bytes(own.getRedemptionTypeHash()) == eip712.type_hash("Redemption")
-    assert eip712.type_string("Redemption") == "Redemption(address holder,address merchant,address currency,uint256 amount,uint256 nonce,uint64 deadline)"
+    assert (
+        eip712.type_string("Redemption")
+        == "Redemption(address holder,address merchant,address currency,uint256 amount,uint256 nonce,uint64 deadline)"
+    )
     assert bytes(own.getDomainSeparator()) == own_domain.separator
 
 
@@ -200,9 +225,21 @@ def test_merchant_redeems_with_holder_consent(own, holder, consent, actors):
     message, sig = consent(holder, amount=400)
     tx = redeem(own, brand.account, message, sig)
     burn = tx.events["TransferSingle"]
-    assert (burn["operator"], burn["from"], burn["to"], burn["id"], burn["value"]) == (brand.address, holder.address, ZERO_ADDRESS, points_id(brand.address), 400)
+    assert (burn["operator"], burn["from"], burn["to"], burn["id"], burn["value"]) == (
+        brand.address,
+        holder.address,
+        ZERO_ADDRESS,
+        points_id(brand.address),
+        400,
+    )
     ev = tx.events["PointsRedeemed"]
-    assert (ev["holder"], ev["merchant"], ev["currency"], ev["amount"], ev["nonce"]) == (holder.address, brand.address, ZERO_ADDRESS, 400, 0)
+    assert (ev["holder"], ev["merchant"], ev["currency"], ev["amount"], ev["nonce"]) == (
+        holder.address,
+        brand.address,
+        ZERO_ADDRESS,
+        400,
+        0,
+    )
     assert own.pointsOf(holder.address, brand.address, ZERO_ADDRESS) == AMOUNT - 400
     assert own.getNonce(holder.address) == 1
 
@@ -224,7 +261,14 @@ def test_expired_consent_reverts(own, holder, consent, actors):
 
 
 def test_consent_signed_by_someone_else_reverts(own, own_domain, holder, actors):
-    message = {"holder": holder.address, "merchant": actors["brand"].address, "currency": ZERO_ADDRESS, "amount": AMOUNT, "nonce": 0, "deadline": chain.time() + 3600}
+    message = {
+        "holder": holder.address,
+        "merchant": actors["brand"].address,
+        "currency": ZERO_ADDRESS,
+        "amount": AMOUNT,
+        "nonce": 0,
+        "deadline": chain.time() + 3600,
+    }
     sig = own_domain.sign(actors["buyer2"].key, "Redemption", message)
     with brownie.reverts(err("SignatureInvalid", holder.address)):
         redeem(own, actors["brand"].account, message, sig)
@@ -265,14 +309,18 @@ def test_points_of_another_merchant_cannot_be_redeemed(own, admin, consent, acto
     buyer2 = actors["buyer2"]
     own.mint(buyer2.address, actors["brand2"].address, ZERO_ADDRESS, AMOUNT, {"from": admin})
     message, sig = consent(buyer2, merchant="brand")
-    with brownie.reverts(err("ERC1155InsufficientBalance", buyer2.address, 0, AMOUNT, points_id(actors["brand"].address))):
+    with brownie.reverts(
+        err("ERC1155InsufficientBalance", buyer2.address, 0, AMOUNT, points_id(actors["brand"].address))
+    ):
         redeem(own, actors["brand"].account, message, sig)
 
 
 def test_points_of_another_currency_cannot_be_redeemed(own, holder, consent, actors, token):
     """The holder has native-coin points only: a consent to redeem token points finds none."""
     message, sig = consent(holder, currency=token.address)
-    with brownie.reverts(err("ERC1155InsufficientBalance", holder.address, 0, AMOUNT, points_id(actors["brand"].address, token.address))):
+    with brownie.reverts(
+        err("ERC1155InsufficientBalance", holder.address, 0, AMOUNT, points_id(actors["brand"].address, token.address))
+    ):
         redeem(own, actors["brand"].account, message, sig)
     assert own.pointsOf(holder.address, actors["brand"].address, ZERO_ADDRESS) == AMOUNT
 
@@ -294,7 +342,14 @@ def test_contract_wallet_holder_redeems(own, own_domain, admin, actors):
     owner = actors["buyer"]
     wallet = ERC1271WalletMock.deploy(owner.address, {"from": admin})
     own.mint(wallet.address, actors["brand"].address, ZERO_ADDRESS, AMOUNT, {"from": admin})
-    message = {"holder": wallet.address, "merchant": actors["brand"].address, "currency": ZERO_ADDRESS, "amount": 300, "nonce": 0, "deadline": chain.time() + 3600}
+    message = {
+        "holder": wallet.address,
+        "merchant": actors["brand"].address,
+        "currency": ZERO_ADDRESS,
+        "amount": 300,
+        "nonce": 0,
+        "deadline": chain.time() + 3600,
+    }
     sig = own_domain.sign(owner.key, "Redemption", message)
     redeem(own, actors["brand"].account, message, sig)
     assert own.pointsOf(wallet.address, actors["brand"].address, ZERO_ADDRESS) == AMOUNT - 300
@@ -313,6 +368,8 @@ def test_points_from_settlement_are_redeemable(shop, escrow, points, points_doma
     buyer, brand = actors["buyer"], actors["brand"]
     issued = points.pointsOf(buyer.address, brand.address, ZERO_ADDRESS)
     assert issued == 10**18 // 2
-    message, sig = sign(points_domain, "Redemption", buyer, merchant=brand.address, currency=ZERO_ADDRESS, amount=issued)
+    message, sig = sign(
+        points_domain, "Redemption", buyer, merchant=brand.address, currency=ZERO_ADDRESS, amount=issued
+    )
     redeem(points, brand.account, message, sig)
     assert points.pointsOf(buyer.address, brand.address, ZERO_ADDRESS) == 0

@@ -84,7 +84,10 @@ class Ops:
         """A signed CommissionBatch (calldata struct) of `serials` by the product's brand, observed
         at `event_time` (default: now), not yet submitted."""
         when = {} if event_time is None else {"eventTime": event_time}
-        units = [self.builder.commission_item(serial, gtin, location=self.actors[brand_of(gtin)].gln, **when) for serial in serials]
+        units = [
+            self.builder.commission_item(serial, gtin, location=self.actors[brand_of(gtin)].gln, **when)
+            for serial in serials
+        ]
         return self.builder.batch("CommissionBatch", brand_of(gtin), units).args
 
     def commission(self, gtin: int, serial: str):
@@ -92,15 +95,27 @@ class Ops:
         tx = self.registry.commission([self.commission_batch(gtin, serial)], {"from": self.relayer})
         return gs1.unit_id(gtin, serial), tx
 
-    def scan_batch(self, actor: str, unit_id: bytes, step: BizStep, disposition: Disposition, biz_transaction: bytes) -> tuple:
+    def scan_batch(
+        self, actor: str, unit_id: bytes, step: BizStep, disposition: Disposition, biz_transaction: bytes
+    ) -> tuple:
         """A signed one-event batch (calldata struct), not yet submitted."""
         return self.parcel_batch(actor, step, disposition, [(unit_id, biz_transaction)])
 
-    def parcel_batch(self, actor: str, step: BizStep, disposition: Disposition, scans: list[tuple[bytes, bytes]], event_time: int | None = None, location: int | None = None) -> tuple:
+    def parcel_batch(
+        self,
+        actor: str,
+        step: BizStep,
+        disposition: Disposition,
+        scans: list[tuple[bytes, bytes]],
+        event_time: int | None = None,
+        location: int | None = None,
+    ) -> tuple:
         """One signed batch scanning several (unit id, bizTransaction): a consolidated parcel,
         observed at `event_time` (default: now) at `location` (default: the signer's GLN)."""
         at = {k: v for k, v in (("eventTime", event_time), ("location", location)) if v is not None}
-        events = [self.builder.event(unit_id, step, actor, disposition, bizTransaction=ref, **at) for unit_id, ref in scans]
+        events = [
+            self.builder.event(unit_id, step, actor, disposition, bizTransaction=ref, **at) for unit_id, ref in scans
+        ]
         return self.builder.batch("EventBatch", actor, events).args
 
     def unit(self, order_id: int) -> bytes:
@@ -108,18 +123,31 @@ class Ops:
 
     def delivery_batch(self, order_id: int, unit_id: bytes | None = None) -> tuple:
         unit_id = unit_id or self.unit(order_id)
-        return self.scan_batch("carrier", unit_id, BizStep.DELIVERING, Disposition.DELIVERED, self.builder.order_ref(order_id))
+        return self.scan_batch(
+            "carrier", unit_id, BizStep.DELIVERING, Disposition.DELIVERED, self.builder.order_ref(order_id)
+        )
 
     def receiving_batch(self, order_id: int, unit_id: bytes | None = None) -> tuple:
         unit_id = unit_id or self.unit(order_id)
-        return self.scan_batch("warehouse", unit_id, BizStep.RECEIVING, Disposition.RETURNED, self.builder.rma_ref(order_id))
+        return self.scan_batch(
+            "warehouse", unit_id, BizStep.RECEIVING, Disposition.RETURNED, self.builder.rma_ref(order_id)
+        )
 
     def dispatch_batch(self, order_id: int, unit_id: bytes | None = None) -> tuple:
         """The carrier's pickup of a return (Accepting under the RMA): the buyer's proof of dispatch."""
         unit_id = unit_id or self.unit(order_id)
-        return self.scan_batch("carrier", unit_id, BizStep.ACCEPTING, Disposition.IN_TRANSIT, self.builder.rma_ref(order_id))
+        return self.scan_batch(
+            "carrier", unit_id, BizStep.ACCEPTING, Disposition.IN_TRANSIT, self.builder.rma_ref(order_id)
+        )
 
-    def decommission_batch(self, signer: str, gtin: int, serial: str, disposition: Disposition = Disposition.DESTROYED, event_time: int | None = None) -> tuple:
+    def decommission_batch(
+        self,
+        signer: str,
+        gtin: int,
+        serial: str,
+        disposition: Disposition = Disposition.DESTROYED,
+        event_time: int | None = None,
+    ) -> tuple:
         """A signed DecommissionBatch of one unit by `signer` (calldata struct), not yet submitted."""
         when = {} if event_time is None else {"eventTime": event_time}
         item = self.builder.decommission_item(serial, gtin, disposition, signer, **when)
@@ -133,9 +161,19 @@ class Ops:
 
     # -- escrow (buyer, inspector)
 
-    def signed_inspection(self, order_id: int, facts: int, grade: int, inspector: str = "inspector", diminished: int = 0, evidence: bytes = b"\x0e" * 32) -> tuple:
+    def signed_inspection(
+        self,
+        order_id: int,
+        facts: int,
+        grade: int,
+        inspector: str = "inspector",
+        diminished: int = 0,
+        evidence: bytes = b"\x0e" * 32,
+    ) -> tuple:
         """(inspection struct, signature) for submitInspection."""
-        s = self.builder.sign_inspection(order_id, facts, grade, inspector, evidence=evidence, diminishedValue=diminished)
+        s = self.builder.sign_inspection(
+            order_id, facts, grade, inspector, evidence=evidence, diminishedValue=diminished
+        )
         return s.struct, s.signature
 
     def inspect(self, order_id: int, facts: int, grade: int, inspector: str = "inspector", diminished: int = 0):

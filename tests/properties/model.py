@@ -26,7 +26,9 @@ TERMINAL = frozenset({Status.SETTLED, Status.COMPLETED, Status.CANCELLED, Status
 class Path:
     """IReturnEscrow.SettlementPath."""
 
-    GRADED, ARBITRATED, ARBITER_SILENT, OVERDUE, UNINSPECTED, ON_RECEIPT, DISPATCHED, UNIT_CLOSED, REISSUE_FAILED = range(9)
+    GRADED, ARBITRATED, ARBITER_SILENT, OVERDUE, UNINSPECTED, ON_RECEIPT, DISPATCHED, UNIT_CLOSED, REISSUE_FAILED = (
+        range(9)
+    )
 
 
 # A refund someone's silence made due (the arbiter's, the statutory deadline's, a lost return's) is
@@ -72,7 +74,8 @@ class OrderTerms:
 
 
 def model_grade(policy: Policy, facts: int) -> Grade:
-    """deriveGrade: A if defective, C if used, A if the seal (and, where the policy asks, the packaging) is intact, else B."""
+    """deriveGrade: A if defective, C if used, A if the seal (and, where the policy asks, the packaging) is intact, else
+    B."""
     if facts & DEFECTIVE:
         return Grade.A
     if facts & USED:
@@ -87,13 +90,25 @@ def right_lost(law: Law, policy: Policy, terms: OrderTerms, facts: int) -> bool:
     purchase where the law asks), or use where the law wants goods back in good condition. Never for a
     defective unit (callers check)."""
     hygiene = (
-        law.hygiene_exception and policy.hygiene_exempt and terms.sealed and not facts & SEAL
+        law.hygiene_exception
+        and policy.hygiene_exempt
+        and terms.sealed
+        and not facts & SEAL
         and (terms.confirmed or not law.exception_needs_confirmation)
     )
     return hygiene or (law.used_loses_right and bool(facts & USED))
 
 
-def model_settlement(law: Law, policy: Policy, grade: int, terms: OrderTerms, *, in_withdrawal: bool, facts: int, diminished_value: int = 0) -> Split:
+def model_settlement(
+    law: Law,
+    policy: Policy,
+    grade: int,
+    terms: OrderTerms,
+    *,
+    in_withdrawal: bool,
+    facts: int,
+    diminished_value: int = 0,
+) -> Split:
     """IReturnPolicies.settlement. The law decides where the withdrawal right holds: the whole price
     back for A and B, for C the price less the attested diminished value (capped at maxDiminishedBps of
     the price) where the law allows that deduction, with the grade's points on top; the delivery fee
@@ -126,7 +141,17 @@ def model_settlement(law: Law, policy: Policy, grade: int, terms: OrderTerms, *,
 
     if terms.exchange:
         bonus = back * policy.exchange_bonus_bps // BPS
-        return Split(statutory, 0, terms.total, points + back + bonus, back + bonus, bonus, diminished, shipping, int(t.disposition))
+        return Split(
+            statutory,
+            0,
+            terms.total,
+            points + back + bonus,
+            back + bonus,
+            bonus,
+            diminished,
+            shipping,
+            int(t.disposition),
+        )
     return Split(statutory, back, terms.total - back, points, 0, 0, diminished, shipping, int(t.disposition))
 
 
@@ -141,8 +166,12 @@ def unproved_facts(defective_reason: bool) -> int:
     return SEAL | PACKAGING | (DEFECTIVE if defective_reason else 0)
 
 
-def unproved_settlement(law: Law, policy: Policy, terms: OrderTerms, *, in_withdrawal: bool, defective_reason: bool) -> Split:
-    return model_settlement(law, policy, Grade.A, terms, in_withdrawal=in_withdrawal, facts=unproved_facts(defective_reason))
+def unproved_settlement(
+    law: Law, policy: Policy, terms: OrderTerms, *, in_withdrawal: bool, defective_reason: bool
+) -> Split:
+    return model_settlement(
+        law, policy, Grade.A, terms, in_withdrawal=in_withdrawal, facts=unproved_facts(defective_reason)
+    )
 
 
 def full_refund(terms: OrderTerms, *, in_withdrawal: bool) -> Split:

@@ -99,9 +99,16 @@ def laws(draw) -> Law:
         return preset
     b = st.booleans()
     return Law(
-        withdrawal_days=draw(st.sampled_from([0, 1, 7, 14, 30])), refund_days=draw(st.sampled_from([0, 7, 14, 30])),
-        refund_from_receipt=draw(b), refunds_delivery=draw(b), hygiene_exception=draw(b), exception_needs_confirmation=draw(b),
-        used_loses_right=draw(b), diminished_value=draw(b), weekends_extend=draw(b), utc_offset_minutes=draw(st.integers(-720, 840)),
+        withdrawal_days=draw(st.sampled_from([0, 1, 7, 14, 30])),
+        refund_days=draw(st.sampled_from([0, 7, 14, 30])),
+        refund_from_receipt=draw(b),
+        refunds_delivery=draw(b),
+        hygiene_exception=draw(b),
+        exception_needs_confirmation=draw(b),
+        used_loses_right=draw(b),
+        diminished_value=draw(b),
+        weekends_extend=draw(b),
+        utc_offset_minutes=draw(st.integers(-720, 840)),
     )
 
 
@@ -122,7 +129,9 @@ def policies_under(draw, law: Law) -> Policy:
             sla, dispute = max(sla // 2, 1), max(dispute // 2, 1)
     exchange = draw(st.booleans())
     return Policy(
-        return_window=draw(st.sampled_from([7 * DAY, 30 * DAY] if law.withdrawal_days == 0 else [0, 7 * DAY, 30 * DAY])),
+        return_window=draw(
+            st.sampled_from([7 * DAY, 30 * DAY] if law.withdrawal_days == 0 else [0, 7 * DAY, 30 * DAY])
+        ),
         inspection_sla=sla,
         dispute_window=dispute,
         delivery_timeout=draw(st.sampled_from([7 * DAY, 30 * DAY])),
@@ -151,7 +160,11 @@ def amounts(max_price: int = UINT96_MAX, max_fee: int = UINT96_MAX):
 
     @st.composite
     def _amounts(draw):
-        price = draw(st.one_of(st.sampled_from([0, 1, 9_999, 10_000, 10_001, max_price]), strategy("uint96", max_value=max_price)))
+        price = draw(
+            st.one_of(
+                st.sampled_from([0, 1, 9_999, 10_000, 10_001, max_price]), strategy("uint96", max_value=max_price)
+            )
+        )
         fee = draw(st.one_of(st.sampled_from([0, 1, max_fee]), strategy("uint96", max_value=max_fee)))
         ship = draw(st.one_of(st.sampled_from([0, price]), st.integers(0, price)))
         return price, fee, ship
@@ -162,7 +175,9 @@ def amounts(max_price: int = UINT96_MAX, max_fee: int = UINT96_MAX):
 def diminished_values(price: int, policy: Policy):
     """Attested diminished values around the policy's cap, and anywhere in uint96."""
     cap = price * policy.max_diminished_bps // BPS
-    return st.one_of(st.sampled_from(sorted({0, max(cap - 1, 0), cap, min(cap + 1, UINT96_MAX), UINT96_MAX})), strategy("uint96"))
+    return st.one_of(
+        st.sampled_from(sorted({0, max(cap - 1, 0), cap, min(cap + 1, UINT96_MAX), UINT96_MAX})), strategy("uint96")
+    )
 
 
 UINT96_EDGES = (0, 1, 9_999, 10_000, 10_001, 2**48, UINT96_MAX - 1, UINT96_MAX)
@@ -183,7 +198,9 @@ def random_inputs(rnd, policy: Policy, count: int) -> list[tuple]:
         ship = rnd.choice((0, price, rnd.randint(0, price), amount()))
         cap = price * policy.max_diminished_bps // BPS
         v = rnd.choice((0, max(cap - 1, 0), cap, min(cap + 1, UINT96_MAX), UINT96_MAX, amount()))
-        terms = OrderTerms(price, fee, ship, sealed=rnd.random() < 0.5, confirmed=rnd.random() < 0.5, exchange=rnd.random() < 0.5)
+        terms = OrderTerms(
+            price, fee, ship, sealed=rnd.random() < 0.5, confirmed=rnd.random() < 0.5, exchange=rnd.random() < 0.5
+        )
         out.append((terms, rnd.random() < 0.5, rnd.choice((Grade.A, Grade.B, Grade.C)), rnd.randrange(16), v))
     return out
 
@@ -192,7 +209,11 @@ def chain_settings(max_examples: int) -> settings:
     """Bounded examples, no per-example deadline (each example sends transactions). Hypothesis's first
     examples cap their size at ten times the zero-filled example's, which big integers overrun at
     times: data_too_large is no finding here."""
-    return settings(max_examples=max_examples, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large])
+    return settings(
+        max_examples=max_examples,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
 
 
 def set_rules(lab, market: int, law: Law, policy: Policy) -> int:
@@ -220,17 +241,24 @@ def test_settlement_view_matches_model(lab, market, rules, seed):
     law, policy = rules
     version = set_rules(lab, market, law, policy)
     cases = random_inputs(random.Random(seed), policy, 64)
-    got = read_batch(*[(lab.policies.settlement, on_chain_terms(market, version, t), w, int(g), f, v) for t, w, g, f, v in cases])
+    got = read_batch(
+        *[(lab.policies.settlement, on_chain_terms(market, version, t), w, int(g), f, v) for t, w, g, f, v in cases]
+    )
     for (terms, in_withdrawal, grade, facts, v), value in zip(cases, got, strict=True):
-        expected = model_settlement(law, policy, grade, terms, in_withdrawal=in_withdrawal, facts=facts, diminished_value=v)
+        expected = model_settlement(
+            law, policy, grade, terms, in_withdrawal=in_withdrawal, facts=facts, diminished_value=v
+        )
         assert Split.of(value) == expected, (law, policy, terms, in_withdrawal, grade, facts, v)
         assert_conserves(expected, terms, policy, grade)
 
 
 @chain_settings(15)
 @given(
-    market=markets, law=laws(), holidays=st.lists(st.integers(19_000, 19_100), max_size=12),
-    starts=st.lists(st.integers(DAY, 2**40 - 1), min_size=24, max_size=24), days=st.lists(st.sampled_from([0, 1, 7, 14, 30, 365]), min_size=24, max_size=24),
+    market=markets,
+    law=laws(),
+    holidays=st.lists(st.integers(19_000, 19_100), max_size=12),
+    starts=st.lists(st.integers(DAY, 2**40 - 1), min_size=24, max_size=24),
+    days=st.lists(st.sampled_from([0, 1, 7, 14, 30, 365]), min_size=24, max_size=24),
 )
 def test_period_end_matches_model(lab, market, law, holidays, starts, days):
     """periodEnd == model: whole days after the event's local day, to midnight in the law's time zone,
@@ -242,7 +270,10 @@ def test_period_end_matches_model(lab, market, law, holidays, starts, days):
     for day in set(holidays):
         lab.policies.setHoliday(market, day, True, {"from": admin})
     # as many clustered starts as holidays (at most 12): zips stop at the shorter list, days past them unused
-    starts = starts[:12] + [h * DAY + (s % DAY) - law.utc_offset_minutes * 60 - d * DAY for h, s, d in zip(holidays or [19_000], starts[12:], days[12:], strict=False)]
+    starts = starts[:12] + [
+        h * DAY + (s % DAY) - law.utc_offset_minutes * 60 - d * DAY
+        for h, s, d in zip(holidays or [19_000], starts[12:], days[12:], strict=False)
+    ]
     starts = [max(s, DAY) for s in starts]
     got = read_batch(*[(lab.policies.periodEnd, market, s, d) for s, d in zip(starts, days, strict=False)])
     for s, d, end in zip(starts, days, got, strict=False):
@@ -275,12 +306,24 @@ class Order:
         self.id = tx.return_value
         self.in_withdrawal = False
 
-    def model(self, grade: int, facts: int, diminished: int = 0, *, in_withdrawal: bool | None = None, path: int = Path.GRADED) -> Split:
+    def model(
+        self, grade: int, facts: int, diminished: int = 0, *, in_withdrawal: bool | None = None, path: int = Path.GRADED
+    ) -> Split:
         w = self.in_withdrawal if in_withdrawal is None else in_withdrawal
-        return model_settlement(self.law, self.policy, grade, on_path(self.terms, path), in_withdrawal=w, facts=facts, diminished_value=diminished)
+        return model_settlement(
+            self.law,
+            self.policy,
+            grade,
+            on_path(self.terms, path),
+            in_withdrawal=w,
+            facts=facts,
+            diminished_value=diminished,
+        )
 
     def quotes_match(self, facts: int, diminished: int, *, in_withdrawal: bool | None = None) -> None:
-        got = read_batch(*[(self.escrow.quote, self.id, int(g), facts, diminished) for g in (Grade.A, Grade.B, Grade.C)])
+        got = read_batch(
+            *[(self.escrow.quote, self.id, int(g), facts, diminished) for g in (Grade.A, Grade.B, Grade.C)]
+        )
         for g, value in zip((Grade.A, Grade.B, Grade.C), got, strict=True):
             assert Split.of(value) == self.model(g, facts, diminished, in_withdrawal=in_withdrawal), f"grade {g.name}"
 
@@ -299,17 +342,48 @@ def sleep_past(moment: int) -> None:
 
 @chain_settings(20)
 @given(
-    native=st.booleans(), market=markets, rules=law_and_policy(), gtin=st.sampled_from([GTIN_SEALED, GTIN_PLAIN]),
-    token_money=amounts(), native_money=amounts(max_price=50 * 10**18, max_fee=5 * 10**18), confirmed=st.booleans(),
-    late=st.booleans(), exchange=st.booleans(), path=st.sampled_from(PATHS), facts=facts_st, corrected=facts_st,
-    match=st.booleans(), data=st.data(),
+    native=st.booleans(),
+    market=markets,
+    rules=law_and_policy(),
+    gtin=st.sampled_from([GTIN_SEALED, GTIN_PLAIN]),
+    token_money=amounts(),
+    native_money=amounts(max_price=50 * 10**18, max_fee=5 * 10**18),
+    confirmed=st.booleans(),
+    late=st.booleans(),
+    exchange=st.booleans(),
+    path=st.sampled_from(PATHS),
+    facts=facts_st,
+    corrected=facts_st,
+    match=st.booleans(),
+    data=st.data(),
 )
-def test_settlement_moves_exactly_the_model_money(lab, ops, actors, token, native, market, rules, gtin, token_money, native_money, confirmed, late, exchange, path, facts, corrected, match, data):
+def test_settlement_moves_exactly_the_model_money(
+    lab,
+    ops,
+    actors,
+    token,
+    native,
+    market,
+    rules,
+    gtin,
+    token_money,
+    native_money,
+    confirmed,
+    late,
+    exchange,
+    path,
+    facts,
+    corrected,
+    match,
+    data,
+):
     """An order through any settlement path, in the native coin or an ERC-20, in cash or exchange:
     quotes, the OrderSettled parts, credits, points, totalOwed and withdrawals follow the model."""
     law, policy = rules
     escrow, points = lab.escrow, lab.points
-    o = Order(lab, ops, actors, token, market, law, policy, gtin, native_money if native else token_money, native, confirmed)
+    o = Order(
+        lab, ops, actors, token, market, law, policy, gtin, native_money if native else token_money, native, confirmed
+    )
     price, fee = o.terms.price, o.terms.fee
     balance = (lambda a: web3.eth.get_balance(str(a))) if native else token.balanceOf
     assert balance(escrow) == escrow.totalOwed(o.currency) == price + fee
@@ -345,18 +419,34 @@ def test_settlement_moves_exactly_the_model_money(lab, ops, actors, token, nativ
         assert escrow.dispatchedAt(o.id) == dispatched
         sleep_past(dispatched + policy.delivery_timeout + policy.max_relay_delay)
         tx = escrow.claimDispatchedRefund(o.id, {"from": o.buyer})
-        expected, grade, route = unproved_settlement(law, policy, on_path(o.terms, Path.DISPATCHED), in_withdrawal=o.in_withdrawal, defective_reason=False), Grade.NONE, Path.DISPATCHED
+        expected, grade, route = (
+            unproved_settlement(
+                law, policy, on_path(o.terms, Path.DISPATCHED), in_withdrawal=o.in_withdrawal, defective_reason=False
+            ),
+            Grade.NONE,
+            Path.DISPATCHED,
+        )
     else:
         # Received at an accredited center only where the refund on receipt is the path under test: elsewhere
         # an inspection would release it first.
         center = LOC_LAB if path == "on_receipt" else LOC_DOCK
-        batch = ops.parcel_batch("warehouse", BizStep.RECEIVING, Disposition.RETURNED, [(ops.unit(o.id), rma_ref(escrow, o.id))], location=center)
+        batch = ops.parcel_batch(
+            "warehouse",
+            BizStep.RECEIVING,
+            Disposition.RETURNED,
+            [(ops.unit(o.id), rma_ref(escrow, o.id))],
+            location=center,
+        )
         _, received = record(ops, batch, policy.max_relay_delay, requested)
         assert escrow.returnReceivedAt(o.id) == received
         if path == "on_receipt":
             tx = escrow.releaseRefundOnReceipt(o.id, {"from": actors["stranger"].account})
             assert tx.events["RefundReleasedOnReceipt"]["location"] == LOC_LAB
-            expected, grade, route = unproved_settlement(law, policy, o.terms, in_withdrawal=o.in_withdrawal, defective_reason=False), Grade.NONE, Path.ON_RECEIPT
+            expected, grade, route = (
+                unproved_settlement(law, policy, o.terms, in_withdrawal=o.in_withdrawal, defective_reason=False),
+                Grade.NONE,
+                Path.ON_RECEIPT,
+            )
         elif path == "uninspected":
             sleep_past(received + policy.inspection_sla)
             tx = escrow.claimUninspectedRefund(o.id, {"from": o.buyer})
@@ -366,11 +456,26 @@ def test_settlement_moves_exactly_the_model_money(lab, ops, actors, token, nativ
                 ops.inspect(o.id, facts, derived if derived != Grade.A else mismatch, diminished=v)
                 expected, grade = o.model(derived, facts, v, path=Path.OVERDUE), derived
             else:  # nothing attested: as grade A with the seal intact
-                expected, grade = unproved_settlement(law, policy, on_path(o.terms, Path.OVERDUE), in_withdrawal=o.in_withdrawal, defective_reason=False), Grade.NONE
+                expected, grade = (
+                    unproved_settlement(
+                        law,
+                        policy,
+                        on_path(o.terms, Path.OVERDUE),
+                        in_withdrawal=o.in_withdrawal,
+                        defective_reason=False,
+                    ),
+                    Grade.NONE,
+                )
             due = escrow.refundDueAt(o.id)
             from_receipt = period_end(law, received, law.refund_days) if law.refund_from_receipt else None
             from_request = period_end(law, requested, law.refund_days)
-            assert due == (from_receipt if law.refund_from_receipt else (from_request if policy.free_pickup or received <= from_request else received + policy.inspection_sla))
+            assert due == (
+                from_receipt
+                if law.refund_from_receipt
+                else (
+                    from_request if policy.free_pickup or received <= from_request else received + policy.inspection_sla
+                )
+            )
             sleep_past(due)
             tx = escrow.claimOverdueRefund(o.id, {"from": o.buyer})
             route = Path.OVERDUE
@@ -389,11 +494,19 @@ def test_settlement_moves_exactly_the_model_money(lab, ops, actors, token, nativ
             o.quotes_match(facts, v)
             if path == "arbiter":  # the arbiter corrects the facts and the diminished value
                 tx = escrow.resolveDispute(o.id, corrected, w, b"\x01" * 32, b"\x02" * 32, {"from": arbiter})
-                grade, route, expected = model_grade(policy, corrected), Path.ARBITRATED, o.model(model_grade(policy, corrected), corrected, w)
+                grade, route, expected = (
+                    model_grade(policy, corrected),
+                    Path.ARBITRATED,
+                    o.model(model_grade(policy, corrected), corrected, w),
+                )
             else:
                 sleep_past(escrow.order(o.id)["disputedAt"] + policy.arbiter_timeout)
                 tx = escrow.settleLapsedDispute(o.id, {"from": actors["stranger"].account})
-                grade, route, expected = derived, Path.ARBITER_SILENT, o.model(derived, facts, v, path=Path.ARBITER_SILENT)
+                grade, route, expected = (
+                    derived,
+                    Path.ARBITER_SILENT,
+                    o.model(derived, facts, v, path=Path.ARBITER_SILENT),
+                )
 
     settled = tx.events["OrderSettled"]
     assert (settled["orderId"], settled["path"], settled["grade"]) == (o.id, route, grade)
@@ -401,7 +514,9 @@ def test_settlement_moves_exactly_the_model_money(lab, ops, actors, token, nativ
     assert got == expected
     if grade != Grade.NONE:
         assert_conserves(got, on_path(o.terms, route), policy, grade)
-    assert escrow.order(o.id)["status"] == (Status.SETTLED if grade != Grade.NONE else Status.REFUNDED)  # unproved: the unit's fate waits
+    assert escrow.order(o.id)["status"] == (
+        Status.SETTLED if grade != Grade.NONE else Status.REFUNDED
+    )  # unproved: the unit's fate waits
 
     # Credits are exactly the split, points exactly its points; nothing else owed.
     assert escrow.credits(o.currency, o.buyer) == expected.refund
@@ -428,7 +543,13 @@ def test_settlement_moves_exactly_the_model_money(lab, ops, actors, token, nativ
 
 
 @chain_settings(20)
-@given(market=markets, rules=law_and_policy(), index=st.integers(0, 2), refund=st.integers(0, BPS), excess=st.integers(1, BPS))
+@given(
+    market=markets,
+    rules=law_and_policy(),
+    index=st.integers(0, 2),
+    refund=st.integers(0, BPS),
+    excess=st.integers(1, BPS),
+)
 def test_policy_split_above_100_percent_is_refused(lab, market, rules, index, refund, excess):
     """setPolicy refuses any grade whose refund and points shares add up to more than the price, so no
     settlement can pay out more than was escrowed."""
@@ -443,7 +564,15 @@ def test_policy_split_above_100_percent_is_refused(lab, market, rules, index, re
 
 
 @settings(max_examples=1_000, deadline=None)
-@hypothesis_given(rules=law_and_policy(), money=amounts(), in_withdrawal=st.booleans(), b=st.lists(st.booleans(), min_size=3, max_size=3), facts=facts_st, grade=grades, v=strategy("uint96"))
+@hypothesis_given(
+    rules=law_and_policy(),
+    money=amounts(),
+    in_withdrawal=st.booleans(),
+    b=st.lists(st.booleans(), min_size=3, max_size=3),
+    facts=facts_st,
+    grade=grades,
+    v=strategy("uint96"),
+)
 def test_model_itself_conserves_money(rules, money, in_withdrawal, b, facts, grade, v):
     """The model is held to the properties on its own (cheap, so many examples): a wrong model could
     otherwise agree with a wrong contract by luck."""
@@ -472,14 +601,28 @@ def test_model_agrees_with_hand_computed_cases():
     from tests.support import DEFAULT_RETURN_FEE as F
 
     def eu(grade, facts, v=0, sealed=True, exchange=False):
-        return model_settlement(EU_LAW, EU, grade, OrderTerms(P, D, F, sealed=sealed, exchange=exchange), in_withdrawal=True, facts=facts, diminished_value=v)
+        return model_settlement(
+            EU_LAW,
+            EU,
+            grade,
+            OrderTerms(P, D, F, sealed=sealed, exchange=exchange),
+            in_withdrawal=True,
+            facts=facts,
+            diminished_value=v,
+        )
 
     # EU grade A in the withdrawal period: price and delivery back, the merchant ships it back.
     assert (eu(Grade.A, SEAL | PACKAGING).statutory, eu(Grade.A, SEAL | PACKAGING).refund) == (True, P + D)
     # Issue 9 item 6: a used stroller (plain class) within 14 days pays P - diminished + D - F in cash,
     # with the grade C points (30 %) on top; the diminished value is capped at 30 % of the price.
     used = eu(Grade.C, USED | PACKAGING, v=P // 5, sealed=False)
-    assert (used.statutory, used.refund, used.points, used.diminished, used.shipping_deducted) == (True, P - P // 5 + D - F, P * 3 // 10, P // 5, F)
+    assert (used.statutory, used.refund, used.points, used.diminished, used.shipping_deducted) == (
+        True,
+        P - P // 5 + D - F,
+        P * 3 // 10,
+        P // 5,
+        F,
+    )
     assert eu(Grade.C, USED, v=P, sealed=False).refund == P - P * 3 // 10 + D - F
     # The hygiene exception: an opened hygiene-sealed unit loses the right at every grade...
     for grade, facts in ((Grade.B, PACKAGING), (Grade.C, USED)):
@@ -489,10 +632,21 @@ def test_model_agrees_with_hand_computed_cases():
     assert (eu(Grade.A, DEFECTIVE).statutory, eu(Grade.A, DEFECTIVE).refund) == (True, P + D)
     # The exchange: no cash, the voucher is the refund plus the 5 % bonus.
     ex = eu(Grade.A, SEAL | PACKAGING, exchange=True)
-    assert (ex.refund, ex.merchant_amount, ex.voucher, ex.bonus, ex.points) == (0, P + D, P + D + (P + D) // 20, (P + D) // 20, P + D + (P + D) // 20)
+    assert (ex.refund, ex.merchant_amount, ex.voucher, ex.bonus, ex.points) == (
+        0,
+        P + D,
+        P + D + (P + D) // 20,
+        (P + D) // 20,
+        P + D + (P + D) // 20,
+    )
+
     # China: goods back in good condition (a used unit is paid by the grade C terms: points, no cash);
     # the hygiene exception only if confirmed at purchase; the delivery fee is not refunded.
-    cn = lambda grade, facts, confirmed: model_settlement(CN_LAW, CN, grade, OrderTerms(P, D, F, sealed=True, confirmed=confirmed), in_withdrawal=True, facts=facts)  # noqa: E731
+    def cn(grade: Grade, facts: int, confirmed: bool) -> Split:
+        return model_settlement(
+            CN_LAW, CN, grade, OrderTerms(P, D, F, sealed=True, confirmed=confirmed), in_withdrawal=True, facts=facts
+        )
+
     assert (cn(Grade.C, USED | SEAL, False).statutory, cn(Grade.C, USED | SEAL, False).refund) == (False, 0)
     assert (cn(Grade.B, PACKAGING, False).statutory, cn(Grade.B, PACKAGING, False).refund) == (True, P - F)
     assert cn(Grade.B, PACKAGING, True).statutory is False

@@ -147,7 +147,12 @@ SETTINGS = {
     "max_examples": int(os.environ.get("RT_STATEFUL_EXAMPLES", "8")),  # more for a longer bug hunt
     "stateful_step_count": 25,
     "deadline": None,
-    "suppress_health_check": [HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
+    "suppress_health_check": [
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+        HealthCheck.data_too_large,
+    ],
 }
 # Hypothesis 6.27 first tries up to 50 "small" examples (each a prefix then zeros, which end the run after
 # a step or two); here each costs a full initialize and tests little. A run shorter than this is
@@ -245,7 +250,11 @@ class OrderModel:
 
     @property
     def delivered_at(self) -> int:
-        return max(scan_time(self.delivery.at, self.delivery.recorded, self.relay), self.purchased_at) if self.delivery else 0
+        return (
+            max(scan_time(self.delivery.at, self.delivery.recorded, self.relay), self.purchased_at)
+            if self.delivery
+            else 0
+        )
 
     @property
     def received_at(self) -> int:
@@ -384,26 +393,50 @@ class EscrowMachine:
     st_bool = st.booleans()
     # Prices around the currencies' auto-approval limit (1 coin / 1 token) and dual inspection (5 coins).
     PRICE_TIERS = (
-        lambda r: 0, lambda r: 1, lambda r: 1 + r % (3 * 10**18),
-        lambda r: (10**6, 10**6 + 1, 10**18, 10**18 + 1, 5 * 10**18, 5 * 10**18 + 1)[r % 6], lambda r: 5 * 10**18 + 1 + r % (3 * 10**18),
+        lambda r: 0,
+        lambda r: 1,
+        lambda r: 1 + r % (3 * 10**18),
+        lambda r: (10**6, 10**6 + 1, 10**18, 10**18 + 1, 5 * 10**18, 5 * 10**18 + 1)[r % 6],
+        lambda r: 5 * 10**18 + 1 + r % (3 * 10**18),
     )
-    st_price = st.tuples(st.sampled_from(range(len(PRICE_TIERS))), st.integers(0, 2**64)).map(lambda t: EscrowMachine.PRICE_TIERS[t[0]](t[1]))
-    st_prices = st.tuples(st.sampled_from(range(len(PRICE_TIERS))), st.integers(0, 2**64))  # initialize: a tier per order, in turn
+    st_price = st.tuples(st.sampled_from(range(len(PRICE_TIERS))), st.integers(0, 2**64)).map(
+        lambda t: EscrowMachine.PRICE_TIERS[t[0]](t[1])
+    )
+    st_prices = st.tuples(
+        st.sampled_from(range(len(PRICE_TIERS))), st.integers(0, 2**64)
+    )  # initialize: a tier per order, in turn
     st_fee = st.one_of(st.just(0), st.integers(1, 10**17))
     st_pct = st.sampled_from([0, 1, 30, 99, 100])
     st_reason = st.sampled_from([0, 0, 0, 1, 1, 2, 3, 4, 5, 6, 7])  # 7 is not a ReturnReason
     # The unit's condition when the buyer sends it back.
-    st_truth = st.sampled_from([SEAL | PACKAGING, SEAL | PACKAGING, SEAL, PACKAGING, USED | PACKAGING, USED, DEFECTIVE | SEAL | PACKAGING, DEFECTIVE])
+    st_truth = st.sampled_from(
+        [
+            SEAL | PACKAGING,
+            SEAL | PACKAGING,
+            SEAL,
+            PACKAGING,
+            USED | PACKAGING,
+            USED,
+            DEFECTIVE | SEAL | PACKAGING,
+            DEFECTIVE,
+        ]
+    )
     st_facts = strategy("uint8", max_value=15)
-    st_attest = st.sampled_from(["truth", "truth", "truth", "lie", "mismatch"])  # the inspector: honest, lying, or inconsistent
-    st_dim = st.sampled_from([0, 0, 10, 30, 100])  # the attested diminished value, in % of the price (capped by the policy)
+    st_attest = st.sampled_from(
+        ["truth", "truth", "truth", "lie", "mismatch"]
+    )  # the inspector: honest, lying, or inconsistent
+    st_dim = st.sampled_from(
+        [0, 0, 10, 30, 100]
+    )  # the attested diminished value, in % of the price (capped by the policy)
     st_grade = st.sampled_from([1, 2, 3])
     # "inhouse" works for brand's organisation (not independent on brand's orders); the warehouse is no inspector.
     st_inspector = st.sampled_from(["inspector", "inspector", "inspector2", "inspector2", "warehouse", "inhouse"])
     st_remedy = st.sampled_from([Remedy.REFUND, Remedy.REFUND, Remedy.EXCHANGE, Remedy.EXCHANGE, 2])  # 2 is no Remedy
     # "center": the accredited return center of the order's market, else a drawn location.
     st_location = st.sampled_from(["center", "center", "center", LOC_HOME, LOC_US_DEPOT, LOC_PARTNER, LOC_DOCK])
-    st_lag = st.sampled_from([0, 0, 0, HOUR, DAY - HOUR, DAY + HOUR, 3 * DAY - HOUR, 3 * DAY + HOUR])  # the relayer's delay
+    st_lag = st.sampled_from(
+        [0, 0, 0, HOUR, DAY - HOUR, DAY + HOUR, 3 * DAY - HOUR, 3 * DAY + HOUR]
+    )  # the relayer's delay
     st_evidence = st.sampled_from([b"\x0e" * 32] * 7 + [b"\x00" * 32])  # 1 in 8: no evidence
     st_decider = st.sampled_from(["arbiter", "arbiter", "merchant", "staff", "staff2", "stranger"])
     st_disputer = st.sampled_from(["buyer", "merchant", "staff", "staff2", "stranger"])
@@ -412,7 +445,9 @@ class EscrowMachine:
     st_account = st.sampled_from(ACCOUNTS)
     st_misbuy = st.sampled_from(["ok"] * 8 + ["wrong_value"])
     st_race = st.sampled_from(["swap", "swap", "other", "same", "delist"])  # the merchant in front of a purchase
-    st_closer = st.sampled_from(["merchant", "merchant", "merchant", "rival", "carrier", "charity", "recycler", "warehouse"])
+    st_closer = st.sampled_from(
+        ["merchant", "merchant", "merchant", "rival", "carrier", "charity", "recycler", "warehouse"]
+    )
     st_among = st.sampled_from(["held", "held", "stock", "any"])
     st_wait = st.sampled_from([False, True, True])  # timeout rules: first sleep past the deadline
     st_match = st.sampled_from([True, True, False])
@@ -421,7 +456,13 @@ class EscrowMachine:
 
     def __init__(cls, lab, ops, actors, token, ERC20Mock):  # called once on the machine class (brownie)
         cls.lab, cls.ops, cls.actors, cls.token = lab, ops, actors, token
-        cls.escrow, cls.registry, cls.points, cls.desk, cls.policy_contract = lab.escrow, lab.registry, lab.points, lab.desk, lab.policies
+        cls.escrow, cls.registry, cls.points, cls.desk, cls.policy_contract = (
+            lab.escrow,
+            lab.registry,
+            lab.points,
+            lab.desk,
+            lab.policies,
+        )
         admin = brownie.accounts[0]
         # Market 5: the EU law, collection at the door, defective units kept when a reissue fails.
         cls.policy_contract.setLaw(PICKUP_MARKET, cls.policy_contract.law(MARKET_EU), {"from": admin})
@@ -431,12 +472,19 @@ class EscrowMachine:
         cls.rogue = ERC20Mock.deploy("Rogue", "RGE", 0, {"from": admin})  # a currency no market allows
         cls.laws = {m: Law.decode(cls.policy_contract.law(m), cls.policy_contract.abi) for m in MARKETS}
         cls.versions = {m: cls.policy_contract.currentPolicyVersion(m) for m in MARKETS}
-        cls.policies = {m: Policy.decode(cls.policy_contract.policy(m, cls.versions[m]), cls.policy_contract.abi) for m in MARKETS}
+        cls.policies = {
+            m: Policy.decode(cls.policy_contract.policy(m, cls.versions[m]), cls.policy_contract.abi) for m in MARKETS
+        }
         assert cls.policies[PICKUP_MARKET] == PICKUP_POLICY
         cls.currencies = (ZERO_ADDRESS, token.address)
-        cls.currency_terms = {(m, c): tuple(cls.policy_contract.currency(m, c)) for m in MARKETS for c in cls.currencies}
+        cls.currency_terms = {
+            (m, c): tuple(cls.policy_contract.currency(m, c)) for m in MARKETS for c in cls.currencies
+        }
         cls.arbiter_role = bytes(cls.policy_contract.ARBITER_ROLE())
-        cls.money_topics = {bytes.fromhex(cls.escrow.topics[name][2:]): name for name in ("OrderSettled", "OrderCompleted", "OrderCancelled")}
+        cls.money_topics = {
+            bytes.fromhex(cls.escrow.topics[name][2:]): name
+            for name in ("OrderSettled", "OrderCompleted", "OrderCancelled")
+        }
         cls.signers = (
             [(cls.registry, name) for name in ("brand", "brand2", "carrier", "warehouse", "charity", "recycler")]
             + [(cls.escrow, name) for name in ("buyer", "buyer2", "inspector", "inspector2", "warehouse", "inhouse")]
@@ -563,14 +611,29 @@ class EscrowMachine:
     def pay(self, o: OrderModel, split: Split, event: str, decided: bool = False) -> None:
         """Books the order's one money event (credits and points) and what invariants (e) and (f) judge."""
         assert o.money_event is None, (o, event)
-        o.money_event, o.paid, o.paid_decided, o.paid_remedy, o.paid_lie = event, split, decided, o.remedy, decided and o.lie_stands
+        o.money_event, o.paid, o.paid_decided, o.paid_remedy, o.paid_lie = (
+            event,
+            split,
+            decided,
+            o.remedy,
+            decided and o.lie_stands,
+        )
         o.paid_returning = o.status in RETURNING
         o.paid_back = bool(o.received_at or o.dispatched_at)
         self.credits[(o.currency, o.buyer)] += split.refund
         self.credits[(o.currency, o.merchant)] += split.merchant_amount
         self.points_of[(o.buyer, o.merchant, o.currency)] += split.points
 
-    def settle(self, o: OrderModel, tx, path: int, grade: int, expected: Split, status: Status = Status.SETTLED, quoted: Split | None = None) -> None:
+    def settle(
+        self,
+        o: OrderModel,
+        tx,
+        path: int,
+        grade: int,
+        expected: Split,
+        status: Status = Status.SETTLED,
+        quoted: Split | None = None,
+    ) -> None:
         """Checks an OrderSettled against the model's split and books it. `quoted`: what `quote` gives
         where it differs from what was paid (the view quotes the remedy chosen; a timeout pays cash)."""
         event = tx.events["OrderSettled"]
@@ -588,12 +651,27 @@ class EscrowMachine:
         self.stats[f"path_{path}"] += 1
 
     def settle_by_facts(self, o: OrderModel, tx, path: int, grade: int) -> None:
-        model = partial(model_settlement, o.law, o.policy, grade, in_withdrawal=o.in_withdrawal, facts=o.facts, diminished_value=o.diminished)
+        model = partial(
+            model_settlement,
+            o.law,
+            o.policy,
+            grade,
+            in_withdrawal=o.in_withdrawal,
+            facts=o.facts,
+            diminished_value=o.diminished,
+        )
         self.settle(o, tx, path, grade, model(on_path(o.terms(), path)), quoted=model(o.terms()))
 
     def settle_unproved(self, o: OrderModel, tx, path: int) -> None:
-        """A return nobody attested: as grade A sealed (defective where that was the reason); the unit's fate waits (Refunded)."""
-        expected = unproved_settlement(o.law, o.policy, on_path(o.terms(), path), in_withdrawal=o.in_withdrawal, defective_reason=o.reason == DEFECTIVE_REASON)
+        """A return nobody attested: as grade A sealed (defective where that was the reason); the unit's fate waits
+        (Refunded)."""
+        expected = unproved_settlement(
+            o.law,
+            o.policy,
+            on_path(o.terms(), path),
+            in_withdrawal=o.in_withdrawal,
+            defective_reason=o.reason == DEFECTIVE_REASON,
+        )
         self.settle(o, tx, path, Grade.NONE, expected, Status.REFUNDED)
 
     def refund_in_full(self, o: OrderModel, tx, path: int, status: Status) -> None:
@@ -611,7 +689,9 @@ class EscrowMachine:
         batch = self.ops.commission_batch(gtin, *[u.serial for u in units], event_time=latest_time())
         self.registry.commission([batch], {"from": self.ops.relayer})
         self.used_signature(self.registry, units[0].merchant)
-        self.replay_fails(self.registry, units[0].merchant, lambda: self.registry.commission([batch], {"from": self.ops.relayer}))
+        self.replay_fails(
+            self.registry, units[0].merchant, lambda: self.registry.commission([batch], {"from": self.ops.relayer})
+        )
         for u in units:
             u.unit = gs1.unit_id(gtin, u.serial)
             self.units[u.unit] = u
@@ -628,26 +708,55 @@ class EscrowMachine:
             return err("ReturnEscrowUnitUnavailable", unit.unit, unit.last_order)
         return None
 
-    def list_terms(self, unit: UnitModel, market: int, currency: str, price: int, fee: int, ship: int, caller: str | None = None) -> None:
+    def list_terms(
+        self, unit: UnitModel, market: int, currency: str, price: int, fee: int, ship: int, caller: str | None = None
+    ) -> None:
         caller = caller or unit.merchant
         last = self.orders.get(unit.last_order)
         if last:
             self.stats[f"relist_after_{last.status.name.lower()}"] += 1
         error = self.listing_error(unit, caller, market, currency)
-        tx = self.expect(error, lambda: self.escrow.list(unit.gtin, unit.serial, market, currency, price, fee, ship, {"from": self.acct(caller)}), "list")
+        tx = self.expect(
+            error,
+            lambda: self.escrow.list(
+                unit.gtin, unit.serial, market, currency, price, fee, ship, {"from": self.acct(caller)}
+            ),
+            "list",
+        )
         if tx is not None:
             assert bytes(tx.events["Listed"]["unitId"]) == unit.unit
             unit.listing = (market, self.versions[market], currency, price, fee, ship, int(SEALED[unit.gtin]))
             assert listing_terms(self.escrow, unit.unit) == unit.listing
 
-    def rule_list(self, gtin="st_gtin", market="st_market", native="st_bool", price="st_price", fee="st_fee", pct="st_pct", impostor="st_impostor"):
-        """A new unit listed; an impostor brand tries to list another brand's product, or a currency no market allows."""
+    def rule_list(
+        self,
+        gtin="st_gtin",
+        market="st_market",
+        native="st_bool",
+        price="st_price",
+        fee="st_fee",
+        pct="st_pct",
+        impostor="st_impostor",
+    ):
+        """A new unit listed; an impostor brand tries to list another brand's product, or a currency no market
+        allows."""
         (unit,) = self.commission(gtin)
         caller = ("brand2" if unit.merchant == "brand" else "brand") if impostor else None
         currency = self.rogue.address if impostor and native else (ZERO_ADDRESS if native else self.token.address)
-        self.list_terms(unit, MARKETS[market], currency, price, fee, price * pct // 100, caller=caller if not native else None)
+        self.list_terms(
+            unit, MARKETS[market], currency, price, fee, price * pct // 100, caller=caller if not native else None
+        )
 
-    def rule_relist(self, pick="st_pick", alt="st_alt", market="st_market", native="st_bool", price="st_price", fee="st_fee", pct="st_pct"):
+    def rule_relist(
+        self,
+        pick="st_pick",
+        alt="st_alt",
+        market="st_market",
+        native="st_bool",
+        price="st_price",
+        fee="st_fee",
+        pct="st_pct",
+    ):
         """Relisting a unit: refused unless it is back in stock or still listed (new terms), and never once closed."""
         sold = [u for u in self.units.values() if u.last_order]
         ended = [u for u in sold if self.orders[u.last_order].status in TERMINAL]
@@ -656,15 +765,28 @@ class EscrowMachine:
             serial = self.ops.next_serial("U")  # never commissioned
             unit_id = gs1.unit_id(GTIN_SEALED, serial)
             with brownie.reverts(err("ReturnEscrowUnknownUnit", unit_id)):
-                self.escrow.list(GTIN_SEALED, serial, MARKETS[market], ZERO_ADDRESS, price, fee, 0, {"from": self.acct("brand")})
+                self.escrow.list(
+                    GTIN_SEALED, serial, MARKETS[market], ZERO_ADDRESS, price, fee, 0, {"from": self.acct("brand")}
+                )
             return
-        self.list_terms(pick_from(units, pick), MARKETS[market], ZERO_ADDRESS if native else self.token.address, price, fee, price * pct // 100)
+        self.list_terms(
+            pick_from(units, pick),
+            MARKETS[market],
+            ZERO_ADDRESS if native else self.token.address,
+            price,
+            fee,
+            price * pct // 100,
+        )
 
-    def do_purchase(self, unit: UnitModel, buyer: str, terms: tuple | None = None, misbuy: str = "ok", confirms: bool = False) -> OrderModel | None:
+    def do_purchase(
+        self, unit: UnitModel, buyer: str, terms: tuple | None = None, misbuy: str = "ok", confirms: bool = False
+    ) -> OrderModel | None:
         """The buyer commits to `terms` (default: the listing as it stands)."""
         if unit.listing is None:
             with brownie.reverts(err("ReturnEscrowNotListed", unit.unit)):
-                self.escrow.purchase(unit.unit, terms or (0, 0, ZERO_ADDRESS, 0, 0, 0, 0), confirms, {"from": self.acct(buyer)})
+                self.escrow.purchase(
+                    unit.unit, terms or (0, 0, ZERO_ADDRESS, 0, 0, 0, 0), confirms, {"from": self.acct(buyer)}
+                )
             self.stats["purchase:not_listed"] += 1
             return None
         terms = terms or unit.listing
@@ -679,18 +801,39 @@ class EscrowMachine:
         else:
             error = None
         before = self.balance(currency, self.addr(buyer))
-        tx = self.expect(error, lambda: self.escrow.purchase(unit.unit, terms, confirms, {"from": self.acct(buyer), "value": value}), "purchase")
+        tx = self.expect(
+            error,
+            lambda: self.escrow.purchase(unit.unit, terms, confirms, {"from": self.acct(buyer), "value": value}),
+            "purchase",
+        )
         if tx is None:
             return None
         gas = tx.gas_used * tx.gas_price if native else 0
         assert self.balance(currency, self.addr(buyer)) == before - total - gas
         o = OrderModel(
-            id=tx.return_value, unit=unit.unit, buyer=buyer, merchant=unit.merchant, currency=currency, price=price, fee=fee, ship=ship,
-            market=market, law=self.laws[market], policy=self.policies[market], currency_terms=self.currency_terms[(market, currency)],
-            sealed=SEALED[unit.gtin], confirmed=confirms, purchased_at=tx.timestamp,
+            id=tx.return_value,
+            unit=unit.unit,
+            buyer=buyer,
+            merchant=unit.merchant,
+            currency=currency,
+            price=price,
+            fee=fee,
+            ship=ship,
+            market=market,
+            law=self.laws[market],
+            policy=self.policies[market],
+            currency_terms=self.currency_terms[(market, currency)],
+            sealed=SEALED[unit.gtin],
+            confirmed=confirms,
+            purchased_at=tx.timestamp,
         )
         placed = tx.events["OrderPlaced"]
-        assert (placed["orderId"], placed["hygieneSealed"], placed["exceptionConfirmed"], placed["policyVersion"]) == (o.id, o.sealed, confirms, self.versions[market])
+        assert (placed["orderId"], placed["hygieneSealed"], placed["exceptionConfirmed"], placed["policyVersion"]) == (
+            o.id,
+            o.sealed,
+            confirms,
+            self.versions[market],
+        )
         assert o.id == len(self.orders) + 1
         self.orders[o.id] = o
         unit.listing, unit.last_order = None, o.id
@@ -707,7 +850,16 @@ class EscrowMachine:
             return
         self.do_purchase(pick_from(listed, pick), buyer, misbuy=misbuy, confirms=confirms)
 
-    def rule_relist_in_front(self, pick="st_pick", race="st_race", market="st_market", price="st_price", fee="st_fee", buyer="st_buyer", confirms="st_bool"):
+    def rule_relist_in_front(
+        self,
+        pick="st_pick",
+        race="st_race",
+        market="st_market",
+        price="st_price",
+        fee="st_fee",
+        buyer="st_buyer",
+        confirms="st_bool",
+    ):
         """Adversarial merchant (issue 9 item 4): between the buyer's reading of a listing and the
         purchase, it relists with other terms (the same total split the other way, in another market;
         or anything), the same terms, or delists. The purchase, committed to what the buyer saw,
@@ -764,7 +916,9 @@ class EscrowMachine:
         stock = [u for u in units if u not in held and not u.closed]
         pool = {"held": held, "stock": stock}.get(among) or units
         unit = pick_from(pool, pick)
-        signer = {"rival": "brand2" if unit.merchant == "brand" else "brand", "carrier": "carrier"}.get(closer, unit.merchant)
+        signer = {"rival": "brand2" if unit.merchant == "brand" else "brand", "carrier": "carrier"}.get(
+            closer, unit.merchant
+        )
         last = self.orders.get(unit.last_order)
         if signer == "carrier":
             error = err("TraceRegistryRoleNotAllowed", self.addr(signer), DECOMMISSIONING, 1)
@@ -793,7 +947,9 @@ class EscrowMachine:
         units = [u for u in self.units.values() if u.last_order]
         if not units:
             return
-        settled = [u for u in units if self.orders[u.last_order].status == Status.SETTLED and self.orders[u.last_order].grade]
+        settled = [
+            u for u in units if self.orders[u.last_order].status == Status.SETTLED and self.orders[u.last_order].grade
+        ]
         unit = pick_from(settled if settled and not alt else units, pick)
         o = self.orders[unit.last_order]
         if closer in ("merchant", "rival"):
@@ -835,9 +991,12 @@ class EscrowMachine:
         return [Scan(min(event[4], tx.timestamp), tx.timestamp, event[3]) for event in batch[1]]
 
     def do_deliver(self, *orders: OrderModel, lag: int = 0) -> None:
-        """The carrier's delivery scan under each order's orderRef (one parcel for several), signed `lag` seconds before it is recorded."""
+        """The carrier's delivery scan under each order's orderRef (one parcel for several), signed `lag` seconds before
+        it is recorded."""
         refs = [(o.unit, order_ref(self.escrow, o.id)) for o in orders]
-        batch = self.ops.parcel_batch("carrier", BizStep.DELIVERING, Disposition.DELIVERED, refs, event_time=latest_time() - lag)
+        batch = self.ops.parcel_batch(
+            "carrier", BizStep.DELIVERING, Disposition.DELIVERED, refs, event_time=latest_time() - lag
+        )
         scans = self.scan(list(orders), "carrier", batch)
         for o, s in zip(orders, scans or (), strict=False):  # no scans when refused
             o.delivery = o.delivery or s  # the first scan counts
@@ -852,7 +1011,14 @@ class EscrowMachine:
     def do_receive(self, *orders: OrderModel, location: int = LOC_HOME, lag: int = 0) -> None:
         """The return warehouse's receiving scan at `location` under each order's rmaRef."""
         refs = [(o.unit, rma_ref(self.escrow, o.id)) for o in orders]
-        batch = self.ops.parcel_batch("warehouse", BizStep.RECEIVING, Disposition.RETURNED, refs, event_time=latest_time() - lag, location=location)
+        batch = self.ops.parcel_batch(
+            "warehouse",
+            BizStep.RECEIVING,
+            Disposition.RETURNED,
+            refs,
+            event_time=latest_time() - lag,
+            location=location,
+        )
         scans = self.scan(list(orders), "warehouse", batch)
         for o, s in zip(orders, scans or (), strict=False):  # no scans when refused
             o.receipt = o.receipt or s  # the first scan counts, with its place (recorded before the request: never)
@@ -883,7 +1049,13 @@ class EscrowMachine:
 
     def do_dispatch(self, o: OrderModel, lag: int = 0) -> None:
         """The carrier's pickup of the return (Accepting under the RMA): the buyer's proof of dispatch."""
-        batch = self.ops.parcel_batch("carrier", BizStep.ACCEPTING, Disposition.IN_TRANSIT, [(o.unit, rma_ref(self.escrow, o.id))], event_time=latest_time() - lag)
+        batch = self.ops.parcel_batch(
+            "carrier",
+            BizStep.ACCEPTING,
+            Disposition.IN_TRANSIT,
+            [(o.unit, rma_ref(self.escrow, o.id))],
+            event_time=latest_time() - lag,
+        )
         scans = self.scan([o], "carrier", batch)
         if scans:
             o.dispatch = o.dispatch or scans[0]
@@ -902,11 +1074,19 @@ class EscrowMachine:
         o.status, o.requested_at, o.reason, o.true_facts = Status.RETURN_REQUESTED, tx.timestamp, reason, truth
         o.in_withdrawal = o.withdrawal_open(tx.timestamp)
         event = tx.events["ReturnRequested"]
-        assert (event["orderId"], event["buyer"], event["reason"], event["inWithdrawal"], event["remedy"]) == (o.id, self.addr(o.buyer), reason, o.in_withdrawal, o.remedy)
+        assert (event["orderId"], event["buyer"], event["reason"], event["inWithdrawal"], event["remedy"]) == (
+            o.id,
+            self.addr(o.buyer),
+            reason,
+            o.in_withdrawal,
+            o.remedy,
+        )
         if o.in_withdrawal:
             self.stats["request_in_withdrawal"] += 1
 
-    def do_request(self, o: OrderModel | None, reason: int, by_sig: bool, impostor: bool, remedy: int, truth: int) -> None:
+    def do_request(
+        self, o: OrderModel | None, reason: int, by_sig: bool, impostor: bool, remedy: int, truth: int
+    ) -> None:
         if o is None:
             return
         caller = self.other_buyer(o.buyer) if impostor else o.buyer
@@ -931,7 +1111,11 @@ class EscrowMachine:
             send = lambda: self.escrow.requestReturnBySig(request, sig, {"from": self.acct("stranger")})  # noqa: E731
         else:
             send = lambda: self.escrow.requestReturn(o.id, reason, remedy, {"from": self.acct(caller)})  # noqa: E731
-        tx = self.expect(error, send, ("request_by_sig" if by_sig else "request") + ("_exchange" if remedy == Remedy.EXCHANGE else ""))
+        tx = self.expect(
+            error,
+            send,
+            ("request_by_sig" if by_sig else "request") + ("_exchange" if remedy == Remedy.EXCHANGE else ""),
+        )
         if tx is None:
             return
         assert tx.timestamp == now  # the model's clock is exact
@@ -941,7 +1125,16 @@ class EscrowMachine:
         o.remedy = remedy
         self.return_opened(o, tx, reason, truth)
 
-    def rule_request_return(self, pick="st_pick", alt="st_alt", reason="st_reason", by_sig="st_bool", impostor="st_impostor", remedy="st_remedy", truth="st_truth"):
+    def rule_request_return(
+        self,
+        pick="st_pick",
+        alt="st_alt",
+        reason="st_reason",
+        by_sig="st_bool",
+        impostor="st_impostor",
+        remedy="st_remedy",
+        truth="st_truth",
+    ):
         now = self.clock()
         o = self.choose(pick, alt, lambda o: o.status == Status.ACTIVE and o.delivered_at and now < o.closes_at)
         self.do_request(o, reason, by_sig, impostor, remedy, truth)
@@ -960,7 +1153,9 @@ class EscrowMachine:
                 error = err("ReturnEscrowInvalidRemedy", remedy)
             elif remedy == Remedy.EXCHANGE and not o.policy.exchange_offered:
                 error = err("ReturnEscrowExchangeNotOffered", o.id)
-        tx = self.expect(error, lambda: self.escrow.chooseRemedy(o.id, remedy, {"from": self.acct(caller)}), "choose_remedy")
+        tx = self.expect(
+            error, lambda: self.escrow.chooseRemedy(o.id, remedy, {"from": self.acct(caller)}), "choose_remedy"
+        )
         if tx is not None:
             assert tx.events["RemedyChosen"]["remedy"] == remedy
             o.remedy = remedy
@@ -977,7 +1172,9 @@ class EscrowMachine:
         if inspector == "warehouse":
             return err("ReturnEscrowNotInspector", self.addr(inspector))
         org = self.org(inspector)
-        if org in (self.org(o.merchant), self.org(o.buyer)) or (o.status == Status.SECOND_INSPECTION and org == o.first_org):
+        if org in (self.org(o.merchant), self.org(o.buyer)) or (
+            o.status == Status.SECOND_INSPECTION and org == o.first_org
+        ):
             return err("ReturnEscrowInspectorNotIndependent", self.addr(inspector), org)
         if not refunded:
             if not o.received_at:
@@ -1012,7 +1209,9 @@ class EscrowMachine:
             error = err("ReturnEscrowGradeMismatch", o.id, claimed, derived)
         inspection, sig = self.ops.signed_inspection(o.id, facts, claimed, inspector, diminished)
         send = lambda: self.escrow.submitInspection(inspection, sig, {"from": self.ops.relayer})  # noqa: E731
-        label = {Status.SECOND_INSPECTION: "attest_second", Status.REFUNDED: "attest_disposition"}.get(before, "attest") + f"_{mode}"
+        label = {Status.SECOND_INSPECTION: "attest_second", Status.REFUNDED: "attest_disposition"}.get(
+            before, "attest"
+        ) + f"_{mode}"
         tx = self.expect(error, send, label)
         if tx is None:
             return
@@ -1024,7 +1223,12 @@ class EscrowMachine:
         else:
             assert "RefundReleasedOnReceipt" not in tx.events
         submitted = tx.events["InspectionSubmitted"]
-        assert (submitted["facts"], submitted["claimedGrade"], submitted["derivedGrade"], submitted["diminishedValue"]) == (facts, claimed, derived, diminished)
+        assert (
+            submitted["facts"],
+            submitted["claimedGrade"],
+            submitted["derivedGrade"],
+            submitted["diminishedValue"],
+        ) == (facts, claimed, derived, diminished)
         second = before == Status.SECOND_INSPECTION
         disagrees = claimed != derived or (second and (facts, claimed) != o.first_opinion)
         o.facts, o.grade = facts, claimed
@@ -1053,9 +1257,18 @@ class EscrowMachine:
         with brownie.reverts(replay):
             send()
 
-    def rule_attest(self, pick="st_pick", alt="st_alt", mode="st_attest", facts="st_facts", dim="st_dim", inspector="st_inspector"):
+    def rule_attest(
+        self, pick="st_pick", alt="st_alt", mode="st_attest", facts="st_facts", dim="st_dim", inspector="st_inspector"
+    ):
         now = self.clock()
-        o = self.choose(pick, alt, lambda o: (o.status in (Status.RETURN_REQUESTED, Status.SECOND_INSPECTION) and o.received_at and now < o.sla_end) or (o.status == Status.REFUNDED and not o.grade))
+        o = self.choose(
+            pick,
+            alt,
+            lambda o: (
+                (o.status in (Status.RETURN_REQUESTED, Status.SECOND_INSPECTION) and o.received_at and now < o.sla_end)
+                or (o.status == Status.REFUNDED and not o.grade)
+            ),
+        )
         if o is None:
             return
         if o.status == Status.SECOND_INSPECTION and mode == "truth" and inspector in ("inspector", "inspector2"):
@@ -1129,7 +1342,9 @@ class EscrowMachine:
             error = err("ReturnEscrowNotMerchantSide", o.id, self.addr(caller))
         else:
             error = None
-        tx = self.expect(error, lambda: self.escrow.openDispute(o.id, {"from": self.acct(caller)}), f"open_dispute_{who}")
+        tx = self.expect(
+            error, lambda: self.escrow.openDispute(o.id, {"from": self.acct(caller)}), f"open_dispute_{who}"
+        )
         if tx is not None:
             assert tx.timestamp == now
             self.open_dispute(o, tx, by=self.addr(caller))
@@ -1152,13 +1367,24 @@ class EscrowMachine:
             error = err("ReturnEscrowDisputeLapsed", o.id, o.lapses_at)
         else:
             error = None
-        send = lambda: self.escrow.resolveDispute(o.id, stated, diminished, b"\x01" * 32, b"\x02" * 32, {"from": self.acct(caller)})  # noqa: E731
+
+        def send():
+            return self.escrow.resolveDispute(
+                o.id, stated, diminished, b"\x01" * 32, b"\x02" * 32, {"from": self.acct(caller)}
+            )
+
         tx = self.expect(error, send, "arbitrate")
         if tx is None:
             return
         grade = model_grade(o.policy, stated)
         resolved = tx.events["DisputeResolved"]
-        assert (resolved["orderId"], resolved["arbiter"], resolved["facts"], resolved["grade"], resolved["diminishedValue"]) == (o.id, self.addr(caller), stated, grade, diminished)
+        assert (
+            resolved["orderId"],
+            resolved["arbiter"],
+            resolved["facts"],
+            resolved["grade"],
+            resolved["diminishedValue"],
+        ) == (o.id, self.addr(caller), stated, grade, diminished)
         if o.lie_stands:
             self.stats["arbiter_corrected_a_lie"] += 1
         o.facts, o.diminished, o.lie_stands = stated, diminished, False
@@ -1178,7 +1404,9 @@ class EscrowMachine:
             error = err("ReturnEscrowWindowOpen", o.id, o.lapses_at)
         else:
             error = None
-        tx = self.expect(error, lambda: self.escrow.settleLapsedDispute(o.id, {"from": self.acct("stranger")}), "settle_lapsed")
+        tx = self.expect(
+            error, lambda: self.escrow.settleLapsedDispute(o.id, {"from": self.acct("stranger")}), "settle_lapsed"
+        )
         if tx is None:
             return
         assert tx.events["DisputeLapsed"]["decideBy"] == o.lapses_at
@@ -1209,13 +1437,19 @@ class EscrowMachine:
                 error = err("ReturnEscrowNotReturned", o.id)
             elif now <= o.sla_end:
                 error = err("ReturnEscrowSlaNotElapsed", o.id, o.sla_end)
-        tx = self.expect(error, lambda: self.escrow.claimUninspectedRefund(o.id, {"from": self.acct(caller)}), "claim_uninspected")
+        tx = self.expect(
+            error, lambda: self.escrow.claimUninspectedRefund(o.id, {"from": self.acct(caller)}), "claim_uninspected"
+        )
         if tx is not None:
             self.refund_in_full(o, tx, Path.UNINSPECTED, Status.REFUNDED if o.grade == Grade.NONE else Status.SETTLED)
 
     def rule_claim_overdue(self, pick="st_pick", alt="st_alt", impostor="st_impostor", wait="st_wait"):
         now = self.clock()
-        o = self.choose(pick, alt, lambda o: o.status in RETURNING and o.in_withdrawal and o.refund_due and (wait or now > o.refund_due))
+        o = self.choose(
+            pick,
+            alt,
+            lambda o: o.status in RETURNING and o.in_withdrawal and o.refund_due and (wait or now > o.refund_due),
+        )
         if wait:
             self.wait_past(o, lambda o: o.status in RETURNING and o.refund_due)
         if o is None:
@@ -1230,7 +1464,9 @@ class EscrowMachine:
                 error = err("ReturnEscrowNotStatutory", o.id)
             elif not o.refund_due or now <= o.refund_due:
                 error = err("ReturnEscrowRefundNotDue", o.id, o.refund_due)
-        tx = self.expect(error, lambda: self.escrow.claimOverdueRefund(o.id, {"from": self.acct(caller)}), "claim_overdue")
+        tx = self.expect(
+            error, lambda: self.escrow.claimOverdueRefund(o.id, {"from": self.acct(caller)}), "claim_overdue"
+        )
         if tx is None:
             return
         if o.grade != Grade.NONE:  # the attested facts decide, whatever grade was claimed
@@ -1241,7 +1477,16 @@ class EscrowMachine:
     def rule_claim_dispatched(self, pick="st_pick", alt="st_alt", impostor="st_impostor", wait="st_wait"):
         """The carrier's pickup proves the return; it never arrived: refunded as a sealed grade A unit."""
         now = self.clock()
-        o = self.choose(pick, alt, lambda o: o.status == Status.RETURN_REQUESTED and o.dispatched_at and not o.received_at and (wait or now > o.dispatch_due))
+        o = self.choose(
+            pick,
+            alt,
+            lambda o: (
+                o.status == Status.RETURN_REQUESTED
+                and o.dispatched_at
+                and not o.received_at
+                and (wait or now > o.dispatch_due)
+            ),
+        )
         if wait:
             self.wait_past(o, lambda o: o.dispatched_at and o.dispatch_due)
         if o is None:
@@ -1256,12 +1501,16 @@ class EscrowMachine:
                 error = err("ReturnEscrowNotDispatched", o.id)
             elif now <= o.dispatch_due:
                 error = err("ReturnEscrowWindowOpen", o.id, o.dispatch_due)
-        tx = self.expect(error, lambda: self.escrow.claimDispatchedRefund(o.id, {"from": self.acct(caller)}), "claim_dispatched")
+        tx = self.expect(
+            error, lambda: self.escrow.claimDispatchedRefund(o.id, {"from": self.acct(caller)}), "claim_dispatched"
+        )
         if tx is not None:
             self.settle_unproved(o, tx, Path.DISPATCHED)
 
     def rule_refund_on_receipt(self, pick="st_pick", alt="st_alt"):
-        o = self.choose(pick, alt, lambda o: o.status == Status.RETURN_REQUESTED and o.received_at and o.policy.refund_on_return)
+        o = self.choose(
+            pick, alt, lambda o: o.status == Status.RETURN_REQUESTED and o.received_at and o.policy.refund_on_return
+        )
         if o is None:
             return
         now = self.now([o])
@@ -1277,14 +1526,20 @@ class EscrowMachine:
             error = err("ReturnEscrowSlaElapsed", o.id, o.sla_end)
         else:
             error = None
-        tx = self.expect(error, lambda: self.escrow.releaseRefundOnReceipt(o.id, {"from": self.acct("stranger")}), "refund_on_receipt")
+        tx = self.expect(
+            error,
+            lambda: self.escrow.releaseRefundOnReceipt(o.id, {"from": self.acct("stranger")}),
+            "refund_on_receipt",
+        )
         if tx is not None:
             assert tx.events["RefundReleasedOnReceipt"]["location"] == o.receipt.location
             self.settle_unproved(o, tx, Path.ON_RECEIPT)
 
     def rule_release(self, pick="st_pick", alt="st_alt", wait="st_wait"):
         now = self.clock()
-        o = self.choose(pick, alt, lambda o: o.status == Status.ACTIVE and o.delivered_at and (wait or now > o.closes_at))
+        o = self.choose(
+            pick, alt, lambda o: o.status == Status.ACTIVE and o.delivered_at and (wait or now > o.closes_at)
+        )
         if wait:
             self.wait_past(o, lambda o: o.status == Status.ACTIVE and o.delivered_at and o.closes_at)
         if o is None:
@@ -1305,7 +1560,11 @@ class EscrowMachine:
         """The merchant asks to be paid for a return it never got (mostly one it never scanned in, sent
         back or not): refused once the chain counts a receipt or a dispatch."""
         now = self.clock()
-        o = self.choose(pick, alt, lambda o: o.status == Status.RETURN_REQUESTED and not o.received_at and (wait or now > o.unreturned_after))
+        o = self.choose(
+            pick,
+            alt,
+            lambda o: o.status == Status.RETURN_REQUESTED and not o.received_at and (wait or now > o.unreturned_after),
+        )
         if wait:
             self.wait_past(o, lambda o: o.status == Status.RETURN_REQUESTED and o.unreturned_after)
         if o is None:
@@ -1325,7 +1584,11 @@ class EscrowMachine:
 
     def rule_cancel_undelivered(self, pick="st_pick", alt="st_alt", impostor="st_impostor", wait="st_wait"):
         now = self.clock()
-        o = self.choose(pick, alt, lambda o: o.status == Status.ACTIVE and not o.delivered_at and (wait or now > o.cancellable_after))
+        o = self.choose(
+            pick,
+            alt,
+            lambda o: o.status == Status.ACTIVE and not o.delivered_at and (wait or now > o.cancellable_after),
+        )
         if wait:
             self.wait_past(o, lambda o: o.status == Status.ACTIVE and not o.delivered_at and o.cancellable_after)
         if o is None:
@@ -1348,7 +1611,9 @@ class EscrowMachine:
 
     # ------------------------------------------------------------------ defects and reissue (ReissueDesk)
 
-    def rule_claim_defect(self, pick="st_pick", alt="st_alt", by_sig="st_bool", impostor="st_impostor", evidence="st_evidence"):
+    def rule_claim_defect(
+        self, pick="st_pick", alt="st_alt", by_sig="st_bool", impostor="st_impostor", evidence="st_evidence"
+    ):
         now = self.clock()
         o = self.choose(pick, alt, lambda o: o.status == Status.ACTIVE and o.delivered_at and now < o.closes_at)
         if o is not None:
@@ -1391,7 +1656,8 @@ class EscrowMachine:
             o.status, o.claimed_at = Status.DEFECT_CLAIMED, tx.timestamp
 
     def rule_decide_defect(self, pick="st_pick", alt="st_alt", approve="st_match", decider="st_decider"):
-        """Above the limit the merchant's side may approve, the arbiter approve or reject (the pending time given back)."""
+        """Above the limit the merchant's side may approve, the arbiter approve or reject (the pending time given
+        back)."""
         o = self.choose(pick, alt, lambda o: o.status == Status.DEFECT_CLAIMED)
         if o is not None:
             self.do_decide_defect(o, approve, o.merchant if decider == "merchant" else decider)
@@ -1403,7 +1669,11 @@ class EscrowMachine:
         elif o.status != Status.DEFECT_CLAIMED:
             error = self.status_error(o)
         now = self.now([o])
-        tx = self.expect(error, lambda: self.desk.decideDefectClaim(o.id, approve, {"from": self.acct(caller)}), "approve_defect" if approve else "reject_defect")
+        tx = self.expect(
+            error,
+            lambda: self.desk.decideDefectClaim(o.id, approve, {"from": self.acct(caller)}),
+            "approve_defect" if approve else "reject_defect",
+        )
         if tx is None:
             return
         assert tx.timestamp == now
@@ -1425,7 +1695,8 @@ class EscrowMachine:
             self.units[o.replacement].last_order = 0  # the reservation is freed
 
     def rule_return_undecided_claim(self, pick="st_pick", alt="st_alt", wait="st_wait", truth="st_truth"):
-        """Nobody decided a claim within the SLA: anyone turns it into a return at the merchant's expense, never an approval."""
+        """Nobody decided a claim within the SLA: anyone turns it into a return at the merchant's expense, never an
+        approval."""
         o = self.choose(pick, alt, lambda o: o.status == Status.DEFECT_CLAIMED)
         if wait:
             self.wait_past(o, lambda o: o.claimed_at and o.decide_by)
@@ -1438,7 +1709,9 @@ class EscrowMachine:
             error = err("ReissueDeskDecisionPending", o.id, o.decide_by)
         else:
             error = None
-        tx = self.expect(error, lambda: self.desk.returnUndecidedClaim(o.id, {"from": self.acct("stranger")}), "return_undecided")
+        tx = self.expect(
+            error, lambda: self.desk.returnUndecidedClaim(o.id, {"from": self.acct("stranger")}), "return_undecided"
+        )
         if tx is None:
             return
         assert tx.events["DefectClaimLapsed"]["decideBy"] == o.decide_by
@@ -1450,7 +1723,15 @@ class EscrowMachine:
         order_ref = keccak(abi_encode(["uint256", "address", "uint256"], [chain.id, self.escrow.address, order_id]))
         return keccak(abi_encode(["bytes32", "string"], [order_ref, "REISSUE"]))
 
-    def rule_link_replacement(self, pick="st_pick", alt="st_alt", upick="st_pick", which="st_replacement", impostor="st_impostor", gtin="st_gtin"):
+    def rule_link_replacement(
+        self,
+        pick="st_pick",
+        alt="st_alt",
+        upick="st_pick",
+        which="st_replacement",
+        impostor="st_impostor",
+        gtin="st_gtin",
+    ):
         o = self.choose(pick, alt, lambda o: o.status == Status.REISSUE_APPROVED and o.replacement is None)
         if o is not None:
             self.do_link(o, alt, upick, which, impostor, gtin)
@@ -1480,11 +1761,17 @@ class EscrowMachine:
             error = self.status_error(o)
         elif unit.listing is not None or (last is not None and not last.back_in_stock):
             error = err("ReturnEscrowUnitUnavailable", unit_id, unit.last_order)
-        tx = self.expect(error, lambda: self.desk.linkReplacement(o.id, gtin, serial, {"from": self.acct(caller)}), f"link_{which}")
+        tx = self.expect(
+            error, lambda: self.desk.linkReplacement(o.id, gtin, serial, {"from": self.acct(caller)}), f"link_{which}"
+        )
         if tx is None:
             return
         event = tx.events["ReplacementLinked"]
-        assert (event["orderId"], bytes(event["originalUnitId"]), bytes(event["replacementUnitId"])) == (o.id, o.unit, unit_id)
+        assert (event["orderId"], bytes(event["originalUnitId"]), bytes(event["replacementUnitId"])) == (
+            o.id,
+            o.unit,
+            unit_id,
+        )
         o.replacement, unit.last_order = unit_id, o.id
         assert self.escrow.lastOrderOf(unit_id) == o.id
 
@@ -1495,7 +1782,9 @@ class EscrowMachine:
             return
         ref = self.reissue_ref(o.id)
         assert bytes(self.desk.reissueRef(o.id)) == ref
-        batch = self.ops.parcel_batch("carrier", BizStep.DELIVERING, Disposition.DELIVERED, [(o.replacement, ref)], event_time=latest_time() - lag)
+        batch = self.ops.parcel_batch(
+            "carrier", BizStep.DELIVERING, Disposition.DELIVERED, [(o.replacement, ref)], event_time=latest_time() - lag
+        )
         closed = self.units[o.replacement].closed
         send = lambda: self.registry.record([batch], {"from": self.ops.relayer})  # noqa: E731
         if closed:
@@ -1520,18 +1809,32 @@ class EscrowMachine:
             error = self.status_error(o)
         else:
             error = None
-        tx = self.expect(error, lambda: self.desk.completeReissue(o.id, {"from": self.acct("stranger")}), "complete_reissue")
+        tx = self.expect(
+            error, lambda: self.desk.completeReissue(o.id, {"from": self.acct("stranger")}), "complete_reissue"
+        )
         if tx is None:
             return
         event = tx.events["ReissueCompleted"]
-        assert (event["orderId"], bytes(event["replacementUnitId"]), event["deliveredAt"]) == (o.id, o.replacement, o.replacement_delivered_at)
+        assert (event["orderId"], bytes(event["replacementUnitId"]), event["deliveredAt"]) == (
+            o.id,
+            o.replacement,
+            o.replacement_delivered_at,
+        )
         self.complete(o, tx, Status.REISSUED)
 
-    def rule_claim_unfulfilled(self, pick="st_pick", alt="st_alt", impostor="st_impostor", wait="st_wait", truth="st_truth"):
+    def rule_claim_unfulfilled(
+        self, pick="st_pick", alt="st_alt", impostor="st_impostor", wait="st_wait", truth="st_truth"
+    ):
         """No replacement within deliveryTimeout (+ relay) of the approval: the defective unit goes back
         at the merchant's expense (a return), or, where the policy waives that, the buyer is refunded now."""
         now = self.clock()
-        o = self.choose(pick, alt, lambda o: o.status == Status.REISSUE_APPROVED and not o.replacement_delivered_at and (wait or now > o.reissue_due))
+        o = self.choose(
+            pick,
+            alt,
+            lambda o: (
+                o.status == Status.REISSUE_APPROVED and not o.replacement_delivered_at and (wait or now > o.reissue_due)
+            ),
+        )
         if wait:
             self.wait_past(o, lambda o: o.approved_at and o.reissue_due)
         if o is None:
@@ -1550,10 +1853,17 @@ class EscrowMachine:
         elif o.status != Status.REISSUE_APPROVED:
             error = self.status_error(o)
         waived = o.policy.waive_defect_return
-        tx = self.expect(error, lambda: self.desk.claimUnfulfilledReissue(o.id, {"from": self.acct(caller)}), "claim_unfulfilled" + ("_waived" if waived else ""))
+        tx = self.expect(
+            error,
+            lambda: self.desk.claimUnfulfilledReissue(o.id, {"from": self.acct(caller)}),
+            "claim_unfulfilled" + ("_waived" if waived else ""),
+        )
         if tx is None:
             return
-        assert (tx.events["ReissueUnfulfilled"]["orderId"], tx.events["ReissueUnfulfilled"]["returnWaived"]) == (o.id, waived)
+        assert (tx.events["ReissueUnfulfilled"]["orderId"], tx.events["ReissueUnfulfilled"]["returnWaived"]) == (
+            o.id,
+            waived,
+        )
         if waived:
             self.refund_in_full(o, tx, Path.REISSUE_FAILED, Status.SETTLED)
             if o.replacement is not None:
@@ -1585,7 +1895,12 @@ class EscrowMachine:
             return
         gas = tx.gas_used * tx.gas_price if currency == ZERO_ADDRESS and to == account else 0
         event = tx.events["Withdrawn"]
-        assert (event["currency"], event["account"], event["to"], event["amount"]) == (currency, self.addr(account), self.addr(to), owed)
+        assert (event["currency"], event["account"], event["to"], event["amount"]) == (
+            currency,
+            self.addr(account),
+            self.addr(to),
+            owed,
+        )
         assert self.balance(currency, self.addr(to)) == before + owed - gas
         self.credits[(currency, account)] = 0
         self.paid_out[currency] += owed
@@ -1594,7 +1909,20 @@ class EscrowMachine:
         self.sleep(seconds)
         self.stats["sleep"] += 1
 
-    def initialize_orders(self, gtin="st_gtin", market="st_market", native="st_bool", prices="st_prices", fee="st_fee", pct="st_pct", facts="st_facts", mode="st_attest", exchange="st_bool", silent="st_alt", quiet="st_match"):
+    def initialize_orders(
+        self,
+        gtin="st_gtin",
+        market="st_market",
+        native="st_bool",
+        prices="st_prices",
+        fee="st_fee",
+        pct="st_pct",
+        facts="st_facts",
+        mode="st_attest",
+        exchange="st_bool",
+        silent="st_alt",
+        quiet="st_match",
+    ):
         """Eight orders to start from, across markets, currencies, buyers and product classes:
         undelivered; delivered; return requested and picked up by the carrier; returned to the
         market's return center; inspected at grade B; attested by a (maybe lying or inconsistent)
@@ -1653,7 +1981,10 @@ class EscrowMachine:
         pairs = [(c, name) for c in self.currencies for name in ACCOUNTS]
         holders = [(b, m, c) for b in ("buyer", "buyer2") for m in ("brand", "brand2") for c in self.currencies]
         reads = [
-            self.escrow.address, (self.token.balanceOf, self.escrow.address), (self.escrow.totalOwed, native), (self.escrow.totalOwed, token),
+            self.escrow.address,
+            (self.token.balanceOf, self.escrow.address),
+            (self.escrow.totalOwed, native),
+            (self.escrow.totalOwed, token),
             (self.escrow.orderCount,),
             *[(self.escrow.credits, c, self.addr(name)) for c, name in pairs],
             *[(self.points.pointsOf, self.addr(b), self.addr(m), c) for b, m, c in holders],
@@ -1661,7 +1992,12 @@ class EscrowMachine:
             *[(self.escrow.order, i) for i in self.orders],
         ]
         values = iter(read_batch(*reads))
-        view = {"block": block, "held": {native: next(values), token: next(values)}, "owed": {native: next(values), token: next(values)}, "count": next(values)}
+        view = {
+            "block": block,
+            "held": {native: next(values), token: next(values)},
+            "owed": {native: next(values), token: next(values)},
+            "count": next(values),
+        }
         view["credits"] = {key: next(values) for key in pairs}
         view["points"] = {key: next(values) for key in holders}
         view["nonces"] = {(contract.address, name): next(values) for contract, name in self.signers}
@@ -1670,7 +2006,8 @@ class EscrowMachine:
         return view
 
     def invariant_conservation(self):
-        """(a) Per currency: balance == totalOwed == the model's == paid in - paid out; credits and points as the model."""
+        """(a) Per currency: balance == totalOwed == the model's == paid in - paid out; credits and points as the
+        model."""
         self.stats["steps"] += 1
         self.steps_run += 1
         view = self.chain_view()
@@ -1685,7 +2022,13 @@ class EscrowMachine:
 
     def invariant_one_money_event_per_order(self):
         """(b) Each order's money leaves escrow once, by the kind of event the model booked."""
-        logs = web3.eth.get_logs({"address": self.escrow.address, "fromBlock": self.from_block, "topics": [["0x" + t.hex() for t in self.money_topics]]})
+        logs = web3.eth.get_logs(
+            {
+                "address": self.escrow.address,
+                "fromBlock": self.from_block,
+                "topics": [["0x" + t.hex() for t in self.money_topics]],
+            }
+        )
         ends: dict[int, list[str]] = defaultdict(list)
         for log in logs:
             ends[int.from_bytes(bytes(log["topics"][1]), "big")].append(self.money_topics[bytes(log["topics"][0])])
@@ -1701,7 +2044,17 @@ class EscrowMachine:
             s = view["orders"][o.id]
             status = Status(s[2])
             got = (status, s[8], s[6], s[7], s[20], s[5], s[17], s[21], s[22])
-            want = (o.status, o.remedy, o.facts, o.grade, o.diminished, o.in_withdrawal, o.requested_at, o.disputed_at, o.window_extension)
+            want = (
+                o.status,
+                o.remedy,
+                o.facts,
+                o.grade,
+                o.diminished,
+                o.in_withdrawal,
+                o.requested_at,
+                o.disputed_at,
+                o.window_extension,
+            )
             assert got == want, f"order {o.id}: chain {got}, model {want}"
             seen = self.seen_status.get(o.id)
             assert seen not in TERMINAL or status == seen, f"terminal order {o.id} moved {seen.name} -> {status.name}"
@@ -1723,7 +2076,10 @@ class EscrowMachine:
             if o.true_facts is None or o.true_facts & USED or not o.true_facts & SEAL or o.paid_lie:
                 continue
             floor = statutory_floor(o.law, o.terms(Remedy.REFUND))
-            assert o.paid.refund >= floor, f"order {o.id}: a withdrawal of an unused sealed unit refunded {o.paid.refund} < {floor} ({o.money_event})"
+            assert o.paid.refund >= floor, (
+                f"order {o.id}: a withdrawal of an unused sealed unit refunded {o.paid.refund} < {floor} "
+                f"({o.money_event})"
+            )
             self.stats["floor_checked"] += 1
 
     def invariant_no_pay_for_a_unit_sent_back(self):
@@ -1732,9 +2088,18 @@ class EscrowMachine:
         for o in self.orders.values():
             if not (o.paid and o.paid_returning and o.paid_back) or o.paid_decided:
                 continue
-            least = unproved_settlement(o.law, o.policy, o.terms(Remedy.REFUND), in_withdrawal=o.in_withdrawal, defective_reason=o.reason == DEFECTIVE_REASON).refund
+            least = unproved_settlement(
+                o.law,
+                o.policy,
+                o.terms(Remedy.REFUND),
+                in_withdrawal=o.in_withdrawal,
+                defective_reason=o.reason == DEFECTIVE_REASON,
+            ).refund
             got = o.paid.refund + o.paid.voucher - o.paid.bonus
-            assert got >= least, f"order {o.id}: the merchant kept a unit sent back without a decision ({o.money_event}: buyer {got} < {least})"
+            assert got >= least, (
+                f"order {o.id}: the merchant kept a unit sent back without a decision ({o.money_event}: buyer "
+                f"{got} < {least})"
+            )
             self.stats["sent_back_checked"] += 1
 
     def timeout_of(self, o: OrderModel) -> tuple:
@@ -1757,7 +2122,11 @@ class EscrowMachine:
         if s == Status.DEFECT_CLAIMED:
             return self.desk.returnUndecidedClaim, "stranger"
         if s == Status.REISSUE_APPROVED:
-            return (self.desk.completeReissue, "stranger") if o.replacement_delivered_at else (self.desk.claimUnfulfilledReissue, o.buyer)
+            return (
+                (self.desk.completeReissue, "stranger")
+                if o.replacement_delivered_at
+                else (self.desk.claimUnfulfilledReissue, o.buyer)
+            )
         raise AssertionError(f"order {o.id}: no timeout for {s.name} with its money escrowed")
 
     def invariant_every_open_order_can_end(self):
@@ -1772,8 +2141,13 @@ class EscrowMachine:
         calls = []
         for o in open_orders:
             fn, caller = self.timeout_of(o)
-            calls.append({"to": fn._address, "from": self.addr(caller), "data": fn.encode_input(o.id), "gas": hex(10_000_000)})
-        payload = [{"jsonrpc": "2.0", "id": i, "method": "eth_call", "params": [c, "latest", {}, {"time": when}]} for i, c in enumerate(calls)]
+            calls.append(
+                {"to": fn._address, "from": self.addr(caller), "data": fn.encode_input(o.id), "gas": hex(10_000_000)}
+            )
+        payload = [
+            {"jsonrpc": "2.0", "id": i, "method": "eth_call", "params": [c, "latest", {}, {"time": when}]}
+            for i, c in enumerate(calls)
+        ]
         answers = sorted(requests.post(self.rpc, json=payload, timeout=60).json(), key=lambda a: a["id"])
         for o, answer in zip(open_orders, answers, strict=True):
             assert "error" not in answer, f"order {o.id} ({o.status.name}) has no way out: {answer.get('error')}"

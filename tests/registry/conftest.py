@@ -19,7 +19,8 @@ def sscc(n: int) -> int:
 
 @pytest.fixture
 def aggregation(builder) -> Callable[..., dict]:
-    """An unsigned aggregation: aggregation(sscc, children, action=ADD, actor="carrier", step=None, disposition=IN_PROGRESS, **fields)."""
+    """An unsigned aggregation: aggregation(sscc, children, action=ADD, actor="carrier", step=None,
+    disposition=IN_PROGRESS, **fields)."""
     return builder.aggregation
 
 
@@ -42,14 +43,17 @@ def aggregate(builder, registry_domain, actors):
         batch_fields = {k: fields.pop(k) for k in BATCH_FIELDS if k in fields}
         # Submitted at once: the signer's on-chain nonce, whatever failed before.
         batch_fields.setdefault("nonce", chain_nonce(registry_domain, actors[actor].address))
-        return builder.aggregate(actor, [builder.aggregation(parcel, children, action, actor, **fields)], **batch_fields)
+        return builder.aggregate(
+            actor, [builder.aggregation(parcel, children, action, actor, **fields)], **batch_fields
+        )
 
     return _aggregate
 
 
 @pytest.fixture
 def decommission_item(builder) -> Callable[..., dict]:
-    """An unsigned decommissioning of one unit of GTIN: decommission_item(serial, gtin=GTIN, disposition=INACTIVE, actor="brand", **fields)."""
+    """An unsigned decommissioning of one unit of GTIN: decommission_item(serial, gtin=GTIN, disposition=INACTIVE,
+    actor="brand", **fields)."""
     return builder.decommission_item
 
 

@@ -37,10 +37,14 @@ def test_parcel_id_of_invalid_sscc_reverts(registry, bad):
 
 
 def test_type_hashes_are_published(registry):
-    assert registry.getAggregationTypeHashes() == ["0x" + eip712.type_hash(t).hex() for t in ("Aggregation", "AggregationBatch")]
+    assert registry.getAggregationTypeHashes() == [
+        "0x" + eip712.type_hash(t).hex() for t in ("Aggregation", "AggregationBatch")
+    ]
 
 
-def test_add_packs_units_and_links_parcel_and_children(registry, commission, aggregation, sign_aggregations, relayer, actors):
+def test_add_packs_units_and_links_parcel_and_children(
+    registry, commission, aggregation, sign_aggregations, relayer, actors
+):
     units = _units(commission, 3)
     before = [registry.unitRecord(u) for u in units]
     item = aggregation(PARCEL, units, ADD, evidence=b"\x05" * 32, bizTransaction=b"\x06" * 32)
@@ -60,12 +64,22 @@ def test_add_packs_units_and_links_parcel_and_children(registry, commission, agg
     assert rec["signer"] == carrier
     assert rec["sscc"] == PARCEL and rec["action"] == ADD
     assert [bytes(c) for c in rec["childIds"]] == units
-    assert (rec["bizStep"], rec["disposition"], rec["location"], rec["eventTime"]) == (BizStep.PACKING, Disposition.IN_PROGRESS, GLN_CARRIER, item["eventTime"])
+    assert (rec["bizStep"], rec["disposition"], rec["location"], rec["eventTime"]) == (
+        BizStep.PACKING,
+        Disposition.IN_PROGRESS,
+        GLN_CARRIER,
+        item["eventTime"],
+    )
     assert rec["evidence"] == "0x" + "05" * 32 and rec["bizTransaction"] == "0x" + "06" * 32
     children = tx.events["UnitAggregated"]
     assert len(children) == 3
     for ev, u in zip(children, units, strict=True):
-        assert (ev["unitId"], ev["parcelId"], ev["signer"], ev["aggregationHash"]) == ("0x" + u.hex(), "0x" + PARCEL_ID.hex(), carrier, "0x" + h.hex())
+        assert (ev["unitId"], ev["parcelId"], ev["signer"], ev["aggregationHash"]) == (
+            "0x" + u.hex(),
+            "0x" + PARCEL_ID.hex(),
+            carrier,
+            "0x" + h.hex(),
+        )
 
 
 def test_add_more_then_delete_some(registry, commission, aggregate):
@@ -184,7 +198,9 @@ def test_aggregation_roles(commission, aggregate, actors):
     for actor in ("inspector", "charity", "recycler", "stranger"):
         with brownie.reverts(err("TraceRegistryRoleNotAllowed", actors[actor].address, int(BizStep.PACKING), allowed)):
             aggregate(PARCEL, [unit], actor=actor)
-    with brownie.reverts(err("TraceRegistryDispositionNotAllowed", actors["warehouse"].address, int(Disposition.DONATED))):
+    with brownie.reverts(
+        err("TraceRegistryDispositionNotAllowed", actors["warehouse"].address, int(Disposition.DONATED))
+    ):
         aggregate(PARCEL, [unit], actor="warehouse", disposition=Disposition.DONATED)
     with brownie.reverts(err("TraceRegistryInvalidStep", int(BizStep.DEPARTING))):
         aggregate(PARCEL, [unit], actor="carrier", step=BizStep.DEPARTING)
@@ -214,7 +230,13 @@ def test_a_packed_unit_cannot_close(registry, commission, aggregate, decommissio
         record(doomed, BizStep.DESTROYING, "warehouse", Disposition.DESTROYED)
     assert not registry.isClosed(stock) and not registry.isClosed(doomed)
     aggregate(PARCEL, [doomed], DELETE, actor="warehouse")
-    record(doomed, BizStep.DESTROYING, "warehouse", Disposition.DESTROYED, nonce=registry.getNonce(actors["warehouse"].address))
+    record(
+        doomed,
+        BizStep.DESTROYING,
+        "warehouse",
+        Disposition.DESTROYED,
+        nonce=registry.getNonce(actors["warehouse"].address),
+    )
     assert registry.isClosed(doomed) and registry.parcelSize(PARCEL_ID) == 1
 
 
@@ -254,17 +276,24 @@ def test_add_packs_and_delete_unpacks_only(commission, aggregate):
         aggregate(PARCEL, [unit], DELETE, step=BizStep.DECOMMISSIONING, actor="brand")
 
 
-@pytest.mark.parametrize("actor, disposition", [("warehouse", Disposition.DESTROYED), ("charity", Disposition.DONATED), ("recycler", Disposition.RECYCLED)])
+@pytest.mark.parametrize(
+    "actor, disposition",
+    [("warehouse", Disposition.DESTROYED), ("charity", Disposition.DONATED), ("recycler", Disposition.RECYCLED)],
+)
 def test_an_aggregation_never_closes(registry, commission, aggregate, actor, disposition, admin, actors):
     # Closing is each unit's own event: a packer could otherwise close other brands' units.
     units = _units(commission, 2)
-    registry.setActor(actors[actor].address, int(actors[actor].roles) | int(Role.WAREHOUSE), actors[actor].gln, {"from": admin})
+    registry.setActor(
+        actors[actor].address, int(actors[actor].roles) | int(Role.WAREHOUSE), actors[actor].gln, {"from": admin}
+    )
     with brownie.reverts(err("TraceRegistryInvalidDisposition", int(disposition))):
         aggregate(PARCEL, units, actor=actor, disposition=disposition)
     assert not any(registry.isClosed(u) for u in units)
 
 
-def test_several_aggregations_in_one_batch_apply_in_order(registry, commission, aggregation, sign_aggregations, relayer, actors):
+def test_several_aggregations_in_one_batch_apply_in_order(
+    registry, commission, aggregation, sign_aggregations, relayer, actors
+):
     units = _units(commission, 2)
     items = [aggregation(PARCEL, units), aggregation(PARCEL, units[:1], DELETE), aggregation(sscc(2), units[:1])]
     message, sig = sign_aggregations("warehouse", items)
@@ -274,7 +303,9 @@ def test_several_aggregations_in_one_batch_apply_in_order(registry, commission, 
     assert registry.eventCount(units[0]) == 4
 
 
-def test_aggregate_is_atomic_and_shares_the_nonce_space(registry, commission, aggregation, sign_aggregations, sign_events, event, relayer, actors):
+def test_aggregate_is_atomic_and_shares_the_nonce_space(
+    registry, commission, aggregation, sign_aggregations, sign_events, event, relayer, actors
+):
     unit = commission()
     events = sign_events("carrier", [event(unit, BizStep.SHIPPING, "carrier")])  # nonce 0
     packs = sign_aggregations("carrier", [aggregation(PARCEL, [unit])])  # nonce 1
@@ -282,7 +313,9 @@ def test_aggregate_is_atomic_and_shares_the_nonce_space(registry, commission, ag
         registry.aggregate([eip712.call_args("AggregationBatch", *packs)], {"from": relayer})
     registry.record([eip712.call_args("EventBatch", *events)], {"from": relayer})
     good = eip712.call_args("AggregationBatch", *packs)
-    bad = eip712.call_args("AggregationBatch", *sign_aggregations("warehouse", [aggregation(PARCEL, [b"\x42" * 32], actor="warehouse")]))
+    bad = eip712.call_args(
+        "AggregationBatch", *sign_aggregations("warehouse", [aggregation(PARCEL, [b"\x42" * 32], actor="warehouse")])
+    )
     with brownie.reverts(err("TraceRegistryUnknownUnit", b"\x42" * 32)):
         registry.aggregate([good, bad], {"from": relayer})
     assert registry.parcelSize(PARCEL_ID) == 0 and registry.eventCount(PARCEL_ID) == 0
@@ -322,14 +355,22 @@ def test_digest_matches_eth_account_typed_data(registry_domain, commission, aggr
 
     message, _ = sign_aggregations("carrier", [aggregation(PARCEL, [commission("A"), commission("B")])])
     signed = Account.sign_typed_data(b"\x01" * 32, full_message=registry_domain.typed_data("AggregationBatch", message))
-    assert Account._recover_hash(registry_domain.digest("AggregationBatch", message), signature=signed.signature) == Account.from_key(b"\x01" * 32).address
+    assert (
+        Account._recover_hash(registry_domain.digest("AggregationBatch", message), signature=signed.signature)
+        == Account.from_key(b"\x01" * 32).address
+    )
 
 
 def test_erc1271_wallet_signs_aggregations(registry, admin, commission, aggregation, registry_domain, relayer, actors):
     unit = commission()
     wallet = ERC1271WalletMock.deploy(actors["carrier"].address, {"from": admin})
     registry.setActor(wallet.address, int(Role.CARRIER), GLN_CARRIER, {"from": admin})
-    message = {"signer": wallet.address, "aggregations": [aggregation(PARCEL, [unit])], "nonce": 0, "deadline": chain.time() + 3600}
+    message = {
+        "signer": wallet.address,
+        "aggregations": [aggregation(PARCEL, [unit])],
+        "nonce": 0,
+        "deadline": chain.time() + 3600,
+    }
     sig = registry_domain.sign(actors["carrier"].key, "AggregationBatch", message)
     tx = registry.aggregate([eip712.call_args("AggregationBatch", message, sig)], {"from": relayer})
     assert tx.events["AggregationRecorded"]["signer"] == wallet.address

@@ -8,11 +8,20 @@ from tests.support import GLN_BRAND, GTIN_INT, ZERO32, err
 
 
 def _unit(serial, **fields):
-    return {"gtin": GTIN_INT, "serial": serial, "location": GLN_BRAND, "eventTime": chain.time(), "evidence": ZERO32, **fields}
+    return {
+        "gtin": GTIN_INT,
+        "serial": serial,
+        "location": GLN_BRAND,
+        "eventTime": chain.time(),
+        "evidence": ZERO32,
+        **fields,
+    }
 
 
 def test_commission_creates_unit_with_first_link(registry, registry_domain, sign, actors, relayer):
-    message, sig = sign(registry_domain, "CommissionBatch", actors["brand"], units=[_unit("SN-1", evidence=b"\x11" * 32)])
+    message, sig = sign(
+        registry_domain, "CommissionBatch", actors["brand"], units=[_unit("SN-1", evidence=b"\x11" * 32)]
+    )
     tx = registry.commission([eip712.call_args("CommissionBatch", message, sig)], {"from": relayer})
     unit = gs1.unit_id(GTIN_INT, "SN-1")
     expected = hashchain.link(0, actors["brand"].address, eip712.struct_hash("Commission", message["units"][0]))
@@ -39,7 +48,9 @@ def test_several_signed_batches_in_one_call(registry, registry_domain, sign, act
     deploy.register_product(deployment, actors["brand2"], other, 0, 1)
     first = sign(registry_domain, "CommissionBatch", actors["brand"], units=[_unit("M1")])
     second = sign(registry_domain, "CommissionBatch", actors["brand2"], units=[_unit("M2", gtin=other)])
-    registry.commission([eip712.call_args("CommissionBatch", *first), eip712.call_args("CommissionBatch", *second)], {"from": relayer})
+    registry.commission(
+        [eip712.call_args("CommissionBatch", *first), eip712.call_args("CommissionBatch", *second)], {"from": relayer}
+    )
     assert registry.eventCount(gs1.unit_id(GTIN_INT, "M1")) == 1
     assert registry.eventCount(gs1.unit_id(other, "M2")) == 1
 

@@ -14,7 +14,17 @@ from returntrace.vocab import AggregationAction, BizStep, Disposition
 from scripts import deploy
 from scripts.builder import listing_terms, rma_ref
 from tests.registry.conftest import sscc
-from tests.support import DAY, DEFAULT_DELIVERY_FEE, DEFAULT_PRICE, DEFAULT_RETURN_FEE, GTIN_INT, MARKET_EU, ZERO32, Status, err
+from tests.support import (
+    DAY,
+    DEFAULT_DELIVERY_FEE,
+    DEFAULT_PRICE,
+    DEFAULT_RETURN_FEE,
+    GTIN_INT,
+    MARKET_EU,
+    ZERO32,
+    Status,
+    err,
+)
 
 TOTAL = DEFAULT_PRICE + DEFAULT_DELIVERY_FEE
 SELLABLE = Facts.SEAL_INTACT | Facts.PACKAGING_INTACT  # grade A: restocked
@@ -61,7 +71,9 @@ def _refused(unit, signer):
 # The attacks of issue 9 item 1, each with the victim's fair outcome.
 
 
-def test_attack_merchant_or_its_partners_close_a_sold_unit_under_return(registry, escrow, shop, sell, decommission, attempt, actors):
+def test_attack_merchant_or_its_partners_close_a_sold_unit_under_return(
+    registry, escrow, shop, sell, decommission, attempt, actors
+):
     """(a) The buyer requests a return; the merchant decommissions the sold unit, its warehouse or a
     carrier closes it with disposition Destroyed, so that the warehouse's receiving scan reverts and
     releaseUnreturned pays the merchant everything. Each closing is refused, the return proceeds and
@@ -92,7 +104,9 @@ def test_attack_merchant_or_its_partners_close_a_sold_unit_under_return(registry
     shop.assert_solvent()
 
 
-def test_attack_merchant_closes_the_unit_before_it_comes_back(registry, escrow, shop, sell, decommission, attempt, actors):
+def test_attack_merchant_closes_the_unit_before_it_comes_back(
+    registry, escrow, shop, sell, decommission, attempt, actors
+):
     """(a) again, while the parcel is with the carrier (dispatched, not yet received): the unit is the
     buyer's proof, no one closes it, and the return is received and refunded."""
     order = sell("ATTACK-A2")
@@ -111,7 +125,18 @@ def test_attack_merchant_closes_the_unit_before_it_comes_back(registry, escrow, 
     assert escrow.credits(ZERO_ADDRESS, actors["buyer"].address) == TOTAL
 
 
-def test_attack_rival_brand_closes_another_brands_stock(registry, escrow, commission, decommission, decommission_item, sign_decommission, attempt, deployment, actors, relayer):
+def test_attack_rival_brand_closes_another_brands_stock(
+    registry,
+    escrow,
+    commission,
+    decommission,
+    decommission_item,
+    sign_decommission,
+    attempt,
+    deployment,
+    actors,
+    relayer,
+):
     """(b) A rival brand decommissions another brand's unsold unit, whose listing would then revert
     for ever. Refused however it tries; the owner lists the unit and sells it."""
     unit = commission("RIVAL-1")
@@ -132,8 +157,19 @@ def test_attack_rival_brand_closes_another_brands_stock(registry, escrow, commis
     assert not registry.isClosed(unit) and not registry.isClosed(own)
 
     brand = actors["brand"].account
-    escrow.list(GTIN_INT, "RIVAL-1", MARKET_EU, ZERO_ADDRESS, DEFAULT_PRICE, DEFAULT_DELIVERY_FEE, DEFAULT_RETURN_FEE, {"from": brand})
-    order = escrow.purchase(unit, listing_terms(escrow, unit), False, {"from": actors["buyer"].account, "value": TOTAL}).return_value
+    escrow.list(
+        GTIN_INT,
+        "RIVAL-1",
+        MARKET_EU,
+        ZERO_ADDRESS,
+        DEFAULT_PRICE,
+        DEFAULT_DELIVERY_FEE,
+        DEFAULT_RETURN_FEE,
+        {"from": brand},
+    )
+    order = escrow.purchase(
+        unit, listing_terms(escrow, unit), False, {"from": actors["buyer"].account, "value": TOTAL}
+    ).return_value
     assert escrow.order(order)["merchant"] == brand.address
 
 
@@ -206,7 +242,9 @@ HELD = {
 
 
 @pytest.mark.parametrize("state", HELD)
-def test_no_one_closes_a_unit_that_is_not_the_brands_stock(registry, escrow, shop, sell, decommission, attempt, actors, state):
+def test_no_one_closes_a_unit_that_is_not_the_brands_stock(
+    registry, escrow, shop, sell, decommission, attempt, actors, state
+):
     build, status = HELD[state]
     order = build(sell, shop, escrow, actors)
     unit = gs1.unit_id(GTIN_INT, "HELD")
@@ -224,7 +262,9 @@ def test_no_one_closes_a_unit_that_is_not_the_brands_stock(registry, escrow, sho
 # The brand's decommissioning of its stock.
 
 
-def test_brand_decommissions_its_unsold_unit(registry, escrow, commission, decommission_item, sign_decommission, relayer, actors):
+def test_brand_decommissions_its_unsold_unit(
+    registry, escrow, commission, decommission_item, sign_decommission, relayer, actors
+):
     unit = commission("STOCK-1")
     before = registry.unitRecord(unit)
     brand = actors["brand"]
@@ -233,18 +273,45 @@ def test_brand_decommissions_its_unsold_unit(registry, escrow, commission, decom
     tx = registry.decommission([eip712.call_args("DecommissionBatch", message, sig)], {"from": relayer})
 
     ev = tx.events["EventRecorded"]
-    assert (ev["unitId"], ev["signer"], ev["bizStep"], ev["disposition"]) == ("0x" + unit.hex(), brand.address, BizStep.DECOMMISSIONING, Disposition.RECALLED)
-    assert (ev["location"], ev["eventTime"], ev["evidence"], ev["bizTransaction"]) == (brand.gln, item["eventTime"], "0x" + "0d" * 32, "0x" + ZERO32.hex())
+    assert (ev["unitId"], ev["signer"], ev["bizStep"], ev["disposition"]) == (
+        "0x" + unit.hex(),
+        brand.address,
+        BizStep.DECOMMISSIONING,
+        Disposition.RECALLED,
+    )
+    assert (ev["location"], ev["eventTime"], ev["evidence"], ev["bizTransaction"]) == (
+        brand.gln,
+        item["eventTime"],
+        "0x" + "0d" * 32,
+        "0x" + ZERO32.hex(),
+    )
     # The link is the LifecycleEvent the decommissioning stands for, so histories rebuild from EventRecorded logs.
-    link = eip712.struct_hash("LifecycleEvent", {
-        "unitId": unit, "bizStep": int(BizStep.DECOMMISSIONING), "disposition": int(Disposition.RECALLED), "location": brand.gln,
-        "eventTime": item["eventTime"], "evidence": b"\x0d" * 32, "bizTransaction": ZERO32,
-    })
+    link = eip712.struct_hash(
+        "LifecycleEvent",
+        {
+            "unitId": unit,
+            "bizStep": int(BizStep.DECOMMISSIONING),
+            "disposition": int(Disposition.RECALLED),
+            "location": brand.gln,
+            "eventTime": item["eventTime"],
+            "evidence": b"\x0d" * 32,
+            "bizTransaction": ZERO32,
+        },
+    )
     assert registry.unitRecord(unit) == hashchain.link(before, brand.address, link, closes=True)
     assert registry.isClosed(unit) and registry.eventCount(unit) == 2
     assert registry.getNonce(brand.address) == 2  # commissioning, then this batch
     with brownie.reverts(err("ReturnEscrowUnitUnavailable", unit, 0)):
-        escrow.list(GTIN_INT, "STOCK-1", MARKET_EU, ZERO_ADDRESS, DEFAULT_PRICE, DEFAULT_DELIVERY_FEE, DEFAULT_RETURN_FEE, {"from": brand.account})
+        escrow.list(
+            GTIN_INT,
+            "STOCK-1",
+            MARKET_EU,
+            ZERO_ADDRESS,
+            DEFAULT_PRICE,
+            DEFAULT_DELIVERY_FEE,
+            DEFAULT_RETURN_FEE,
+            {"from": brand.account},
+        )
 
 
 def test_history_rebuilds_a_decommissioned_unit(registry, commission, record, decommission):
@@ -256,18 +323,28 @@ def test_history_rebuilds_a_decommissioned_unit(registry, commission, record, de
     assert h.rebuilt_record == registry.unitRecord(unit)
     assert h.verified and hashchain.is_closed(h.onchain_record)
     last = h.events[-1]
-    assert (last.kind, last.biz_step, last.disposition, last.closes) == ("event", BizStep.DECOMMISSIONING, Disposition.EXPIRED, True)
+    assert (last.kind, last.biz_step, last.disposition, last.closes) == (
+        "event",
+        BizStep.DECOMMISSIONING,
+        Disposition.EXPIRED,
+        True,
+    )
     entry = history.timeline_entry(last, len(h.events), int(registry.actor(last.signer)[0]))
     assert (entry["label"], entry["signer_role"], entry["biz_transaction"]) == ("Decommissioned", "brand", None)
 
 
-def test_several_units_and_batches_in_one_call(registry, commission, decommission_item, sign_decommission, deployment, relayer, actors):
+def test_several_units_and_batches_in_one_call(
+    registry, commission, decommission_item, sign_decommission, deployment, relayer, actors
+):
     units = [commission(f"MANY-{i}") for i in range(3)]
     deploy.register_product(deployment, actors["brand2"], OUTSIDE, 0, 1)
     other = commission("THEIRS", actor="brand2", gtin=OUTSIDE, location=actors["brand2"].gln)
     first = sign_decommission("brand", [decommission_item(f"MANY-{i}") for i in range(3)])
     second = sign_decommission("brand2", [decommission_item("THEIRS", gtin=OUTSIDE, actor="brand2")])
-    tx = registry.decommission([eip712.call_args("DecommissionBatch", *first), eip712.call_args("DecommissionBatch", *second)], {"from": relayer})
+    tx = registry.decommission(
+        [eip712.call_args("DecommissionBatch", *first), eip712.call_args("DecommissionBatch", *second)],
+        {"from": relayer},
+    )
     assert len(tx.events["EventRecorded"]) == 4
     assert all(registry.isClosed(u) for u in [*units, other])
 
@@ -291,7 +368,9 @@ def test_unit_back_in_stock_after_an_inspected_restock_return(registry, escrow, 
     assert registry.isClosed(shop.unit(order))
 
 
-def test_uninspected_refund_waits_for_an_inspection_that_finds_it_sellable(registry, escrow, shop, sell, decommission, actors):
+def test_uninspected_refund_waits_for_an_inspection_that_finds_it_sellable(
+    registry, escrow, shop, sell, decommission, actors
+):
     """A unit refunded by timeout is not stock until an inspection attests it sellable (issue 9 item 9)."""
     order = _refunded_uninspected(sell, shop, escrow, actors)
     unit = shop.unit(order)
@@ -327,7 +406,10 @@ def test_partner_or_unknown_dispositions_are_refused(registry, commission, decom
     assert not registry.isClosed(unit)
 
 
-@pytest.mark.parametrize("disposition", [Disposition.NONE, Disposition.INACTIVE, Disposition.DESTROYED, Disposition.RECALLED, Disposition.EXPIRED])
+@pytest.mark.parametrize(
+    "disposition",
+    [Disposition.NONE, Disposition.INACTIVE, Disposition.DESTROYED, Disposition.RECALLED, Disposition.EXPIRED],
+)
 def test_brand_closes_with_any_other_disposition(registry, commission, decommission, disposition):
     unit = commission("DISP-2")
     decommission("DISP-2", disposition=disposition)
@@ -337,7 +419,9 @@ def test_brand_closes_with_any_other_disposition(registry, commission, decommiss
 def test_only_brands_decommission(registry, commission, decommission, actors):
     unit = commission("ROLE-1")
     for actor in ("recycler", "warehouse", "stranger"):
-        with brownie.reverts(err("TraceRegistryRoleNotAllowed", actors[actor].address, int(BizStep.DECOMMISSIONING), 1)):
+        with brownie.reverts(
+            err("TraceRegistryRoleNotAllowed", actors[actor].address, int(BizStep.DECOMMISSIONING), 1)
+        ):
             decommission("ROLE-1", actor=actor)
     assert not registry.isClosed(unit)
 
@@ -361,7 +445,9 @@ def test_item_checks(registry, commission, decommission, aggregate):
     assert not registry.isClosed(unit)
 
 
-def test_signature_nonce_and_deadline(registry, commission, decommission_item, sign_decommission, event, sign_events, relayer, actors):
+def test_signature_nonce_and_deadline(
+    registry, commission, decommission_item, sign_decommission, event, sign_events, relayer, actors
+):
     commission("SIG-1")
     commission("SIG-2")
     brand = actors["brand"].address
@@ -379,7 +465,10 @@ def test_signature_nonce_and_deadline(registry, commission, decommission_item, s
     # One nonce space with the brand's other signed batches: an EventBatch at the same nonce is refused.
     nonce = registry.getNonce(brand)
     shipped = sign_events("brand", [event(gs1.unit_id(GTIN_INT, "SIG-2"), BizStep.SHIPPING, "brand")], nonce=nonce)
-    registry.decommission([eip712.call_args("DecommissionBatch", *sign_decommission("brand", [decommission_item("SIG-2")], nonce=nonce))], {"from": relayer})
+    registry.decommission(
+        [eip712.call_args("DecommissionBatch", *sign_decommission("brand", [decommission_item("SIG-2")], nonce=nonce))],
+        {"from": relayer},
+    )
     with brownie.reverts(err("SignatureInvalidNonce", brand, nonce + 1, nonce)):
         registry.record([eip712.call_args("EventBatch", *shipped)], {"from": relayer})
 
@@ -388,11 +477,15 @@ def test_empty_batches_revert(registry, sign_decommission, relayer):
     with brownie.reverts(err("TraceRegistryEmptyBatch")):
         registry.decommission([], {"from": relayer})
     with brownie.reverts(err("TraceRegistryEmptyBatch")):
-        registry.decommission([eip712.call_args("DecommissionBatch", *sign_decommission("brand", []))], {"from": relayer})
+        registry.decommission(
+            [eip712.call_args("DecommissionBatch", *sign_decommission("brand", []))], {"from": relayer}
+        )
 
 
 def test_decommission_type_hashes_are_published(registry):
-    assert registry.getDecommissionTypeHashes() == ["0x" + eip712.type_hash(t).hex() for t in ("Decommission", "DecommissionBatch")]
+    assert registry.getDecommissionTypeHashes() == [
+        "0x" + eip712.type_hash(t).hex() for t in ("Decommission", "DecommissionBatch")
+    ]
     assert eip712.type_string("DecommissionBatch") == (
         "DecommissionBatch(address signer,Decommission[] units,uint256 nonce,uint64 deadline)"
         "Decommission(uint64 gtin,string serial,uint8 disposition,uint64 location,uint40 eventTime,bytes32 evidence)"
@@ -401,8 +494,13 @@ def test_decommission_type_hashes_are_published(registry):
 
 def test_decommission_digest_matches_eth_account_typed_data(registry_domain, decommission_item, sign_decommission):
     message, _ = sign_decommission("brand", [decommission_item("TYPED-1"), decommission_item("TYPED-2")])
-    signed = Account.sign_typed_data(b"\x01" * 32, full_message=registry_domain.typed_data("DecommissionBatch", message))
-    assert Account._recover_hash(registry_domain.digest("DecommissionBatch", message), signature=signed.signature) == Account.from_key(b"\x01" * 32).address
+    signed = Account.sign_typed_data(
+        b"\x01" * 32, full_message=registry_domain.typed_data("DecommissionBatch", message)
+    )
+    assert (
+        Account._recover_hash(registry_domain.digest("DecommissionBatch", message), signature=signed.signature)
+        == Account.from_key(b"\x01" * 32).address
+    )
 
 
 # ------------------------------------------------------------------------------------------------
@@ -420,7 +518,9 @@ def test_decommission_digest_matches_eth_account_typed_data(registry_domain, dec
     ],
     ids=["recycle-donated", "donate-recycled", "donate-destroyed", "recycle-destroyed", "destroy-donated"],
 )
-def test_partner_closing_must_follow_the_settled_disposition(registry, destined, attempt, actors, destination, actor, step, disposition):
+def test_partner_closing_must_follow_the_settled_disposition(
+    registry, destined, attempt, actors, destination, actor, step, disposition
+):
     unit = destined(destination)
     with brownie.reverts(_refused(unit, actors[actor])):
         attempt(unit, actor, step, disposition)
@@ -468,16 +568,27 @@ def test_without_a_guard_no_unit_closes_but_an_empty_parcel_does(admin, actors, 
     fresh.approveProduct(GTIN_INT, brand.address, {"from": admin})
     fresh.registerProduct(GTIN_INT, 0, 1, {"from": brand.account})
     unit = gs1.unit_id(GTIN_INT, "FRESH-1")
-    fresh.commission([builder.batch("CommissionBatch", brand, [builder.commission_item("FRESH-1", GTIN_INT)], domain=domain, nonce=0).args], {"from": relayer})
+    fresh.commission(
+        [
+            builder.batch(
+                "CommissionBatch", brand, [builder.commission_item("FRESH-1", GTIN_INT)], domain=domain, nonce=0
+            ).args
+        ],
+        {"from": relayer},
+    )
     item = builder.decommission_item("FRESH-1", GTIN_INT, Disposition.INACTIVE)
     with brownie.reverts(err("TraceRegistryClosingNotAllowed", unit, brand.address)):
-        fresh.decommission([builder.batch("DecommissionBatch", brand, [item], domain=domain, nonce=1).args], {"from": relayer})
+        fresh.decommission(
+            [builder.batch("DecommissionBatch", brand, [item], domain=domain, nonce=1).args], {"from": relayer}
+        )
     assert not fresh.isClosed(unit)
 
     parcel = sscc(31)
     pack = builder.aggregation(parcel, [unit], AggregationAction.ADD, "warehouse")
     unpack = builder.aggregation(parcel, [unit], AggregationAction.DELETE, "warehouse")
-    fresh.aggregate([builder.batch("AggregationBatch", warehouse, [pack, unpack], domain=domain, nonce=0).args], {"from": relayer})
+    fresh.aggregate(
+        [builder.batch("AggregationBatch", warehouse, [pack, unpack], domain=domain, nonce=0).args], {"from": relayer}
+    )
     destroy = builder.event(gs1.parcel_id(parcel), BizStep.DESTROYING, "warehouse", Disposition.DESTROYED)
     fresh.record([builder.batch("EventBatch", warehouse, [destroy], domain=domain, nonce=1).args], {"from": relayer})
     assert fresh.isClosed(gs1.parcel_id(parcel))  # no one's goods: closes without asking
@@ -494,7 +605,16 @@ def test_brand_retires_a_defective_unit_returned_to_it(registry, escrow, shop, s
     unit = shop.unit(order)
     brand = actors["brand"].account
     with brownie.reverts(err("ReturnEscrowUnitUnavailable", unit, order)):
-        escrow.list(GTIN_INT, "FAULTY-1", MARKET_EU, ZERO_ADDRESS, DEFAULT_PRICE, DEFAULT_DELIVERY_FEE, DEFAULT_RETURN_FEE, {"from": brand})
+        escrow.list(
+            GTIN_INT,
+            "FAULTY-1",
+            MARKET_EU,
+            ZERO_ADDRESS,
+            DEFAULT_PRICE,
+            DEFAULT_DELIVERY_FEE,
+            DEFAULT_RETURN_FEE,
+            {"from": brand},
+        )
     for actor, step, disposition in PARTNER_CLOSINGS:  # its terms send it to the merchant, not to a partner
         with brownie.reverts(_refused(unit, actors[actor])):
             attempt(unit, actor, step, disposition)

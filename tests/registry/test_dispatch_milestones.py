@@ -66,7 +66,12 @@ def test_carrier_packing_returned_units_records_dispatch_for_each(registry, comm
     at = chain.time() - 30
     tx = aggregate(PARCEL, units, disposition=Disposition.RETURNED, eventTime=at)
     for u in units:
-        assert plain(registry.milestone(u, ZERO32, DISPATCHED)) == (at, GLN_CARRIER, actors["carrier"].gln, tx.timestamp)
+        assert plain(registry.milestone(u, ZERO32, DISPATCHED)) == (
+            at,
+            GLN_CARRIER,
+            actors["carrier"].gln,
+            tx.timestamp,
+        )
     # The parcel itself is not a unit anyone returns.
     assert plain(registry.milestone(gs1.parcel_id(PARCEL), ZERO32, DISPATCHED)) == NONE
 

@@ -31,14 +31,25 @@ def test_unit_history_includes_parcel_scans_while_packed(registry, commission, r
     h = history.fetch(_w3(registry), unit)
     assert h.own_verified and h.verified
     assert hashchain.is_closed(h.onchain_record)
-    assert [(r.kind, r.action) for r in h.events] == [("commission", 0), ("event", 0), ("aggregation", ADD), ("aggregation", DELETE), ("event", 0)]
+    assert [(r.kind, r.action) for r in h.events] == [
+        ("commission", 0),
+        ("event", 0),
+        ("aggregation", ADD),
+        ("aggregation", DELETE),
+        ("event", 0),
+    ]
     assert all(r.unit_id == unit for r in h.events)
     assert [r.biz_step for r in h.via_parcel] == [BizStep.DEPARTING, BizStep.CUSTOMS_CLEARING]
     assert all(r.unit_id == PARCEL_ID for r in h.via_parcel)
     steps = [(r.biz_step, r.unit_id == PARCEL_ID) for r in h.timeline()]
     assert steps == [
-        (BizStep.COMMISSIONING, False), (BizStep.SHIPPING, False), (BizStep.PACKING, False),
-        (BizStep.DEPARTING, True), (BizStep.CUSTOMS_CLEARING, True), (BizStep.UNPACKING, False), (BizStep.DECOMMISSIONING, False),
+        (BizStep.COMMISSIONING, False),
+        (BizStep.SHIPPING, False),
+        (BizStep.PACKING, False),
+        (BizStep.DEPARTING, True),
+        (BizStep.CUSTOMS_CLEARING, True),
+        (BizStep.UNPACKING, False),
+        (BizStep.DECOMMISSIONING, False),
     ]
 
     assert h.parcels[PARCEL_ID].chain_verified  # a unit's history needs the parcel's chain, not its contents
@@ -51,7 +62,12 @@ def test_unit_history_includes_parcel_scans_while_packed(registry, commission, r
     entry = history.timeline_entry(h.via_parcel[0], 2, 0, via_sscc=PARCEL)
     assert entry["via_parcel"] and entry["parcel"] == f"{PARCEL:018d}"
     packed = history.timeline_entry(h.events[2], 3, 0)
-    assert packed["label"] == "Packed in parcel" and packed["action"] == "ADD" and packed["parcel"] == f"{PARCEL:018d}" and not packed["via_parcel"]
+    assert (
+        packed["label"] == "Packed in parcel"
+        and packed["action"] == "ADD"
+        and packed["parcel"] == f"{PARCEL:018d}"
+        and not packed["via_parcel"]
+    )
 
 
 def test_still_packed_unit_sees_every_later_parcel_scan(registry, commission, record, aggregate):
@@ -85,7 +101,10 @@ def test_tampered_parcel_event_breaks_the_unit_history(registry, commission, agg
     assert history.chain_records(altered)[-1] != parcel.onchain_record
     # The unit's aggregation link is its parcel's AggregationRecorded content: alter it and the unit's chain breaks too.
     add = h.events[1]
-    assert history.chain_records([h.events[0], replace(add, child_ids=add.child_ids + (b"\x01" * 32,))])[-1] != h.onchain_record
+    assert (
+        history.chain_records([h.events[0], replace(add, child_ids=add.child_ids + (b"\x01" * 32,))])[-1]
+        != h.onchain_record
+    )
 
 
 def test_collect_groups_parcel_and_unit_chains(registry, commission, aggregate, record):

@@ -22,7 +22,9 @@ def test_charity_receipt_donates_and_closes_the_unit(registry, destined, event, 
     item = event(unit, BizStep.RECEIVING, "charity", Disposition.DONATED)
     message, sig = sign_events("charity", [item])
     registry.record([eip712.call_args("EventBatch", message, sig)], {"from": relayer})
-    expected = hashchain.link(before, actors["charity"].address, eip712.struct_hash("LifecycleEvent", item), closes=True)
+    expected = hashchain.link(
+        before, actors["charity"].address, eip712.struct_hash("LifecycleEvent", item), closes=True
+    )
     assert registry.unitRecord(unit) == expected
     assert expected & (1 << 31)
     assert registry.isClosed(unit)
@@ -69,7 +71,9 @@ CLOSING = [
 
 
 @pytest.mark.parametrize("step, actor, disposition, destination", CLOSING, ids=lambda x: getattr(x, "name", x))
-def test_closing_event_blocks_every_later_event(registry, destined, record, actors, step, actor, disposition, destination):
+def test_closing_event_blocks_every_later_event(
+    registry, destined, record, actors, step, actor, disposition, destination
+):
     unit = destined(destination)
     record(unit, step, actor, disposition)
     assert registry.isClosed(unit)
@@ -95,7 +99,8 @@ def test_decommissioning_blocks_every_later_event(registry, commission, decommis
 
 @pytest.mark.parametrize("actor", ["brand", "recycler"])
 def test_decommissioning_is_no_longer_an_event_anyone_signs(registry, commission, record, actor):
-    # Issue 9: it was signable by any brand or recycler on any unit; now only the brand's decommission() closes its stock.
+    # Issue 9: it was signable by any brand or recycler on any unit; now only the brand's decommission() closes its
+    # stock.
     unit = commission()
     with brownie.reverts(err("TraceRegistryInvalidStep", int(BizStep.DECOMMISSIONING))):
         record(unit, BizStep.DECOMMISSIONING, actor, Disposition.INACTIVE)
@@ -114,7 +119,10 @@ def test_other_events_do_not_close(registry, commission, record):
 def test_closing_inside_a_batch_blocks_the_rest_of_it(registry, destined, event, sign_events, relayer):
     unit = destined(RECYCLE)
     count = registry.eventCount(unit)
-    items = [event(unit, BizStep.RECEIVING, "recycler", Disposition.RECYCLED), event(unit, BizStep.DESTROYING, "recycler", Disposition.DESTROYED)]
+    items = [
+        event(unit, BizStep.RECEIVING, "recycler", Disposition.RECYCLED),
+        event(unit, BizStep.DESTROYING, "recycler", Disposition.DESTROYED),
+    ]
     message, sig = sign_events("recycler", items)
     with brownie.reverts(err("TraceRegistryUnitClosed", unit)):
         registry.record([eip712.call_args("EventBatch", message, sig)], {"from": relayer})
@@ -126,7 +134,9 @@ def test_client_closing_rule_matches_the_contract(registry, commission, destined
     """returntrace.vocab.closes against the contract, for every disposition a recycler may sign. The
     closing ones are signed on units a settled order sent to that end, so that the close guard allows them."""
     recycler = actors["recycler"]
-    registry.setActor(recycler.address, int(Role.RECYCLER | Role.CHARITY | Role.WAREHOUSE), recycler.gln, {"from": admin})
+    registry.setActor(
+        recycler.address, int(Role.RECYCLER | Role.CHARITY | Role.WAREHOUSE), recycler.gln, {"from": admin}
+    )
     settled = {Disposition.DONATED: DONATE, Disposition.RECYCLED: RECYCLE, Disposition.DESTROYED: DESTROY}
     for d in Disposition:
         unit = destined(settled[d]) if d in settled else commission(f"CL-{int(d)}")

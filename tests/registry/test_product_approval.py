@@ -176,7 +176,12 @@ def test_product_gates_are_the_accreditors(registry, actors, call):
 def test_review_of_class_flags_records_the_reason(registry, actors, admin):
     tx = registry.reviewClassFlags(GTIN_INT, 0, "CJEU C-681/17: can be cleaned and resold", {"from": admin})
     ev = tx.events["ProductClassReviewed"]
-    assert (ev["gtin"], ev["previousFlags"], ev["classFlags"], ev["reason"]) == (GTIN_INT, HYGIENE_SEALED, 0, "CJEU C-681/17: can be cleaned and resold")
+    assert (ev["gtin"], ev["previousFlags"], ev["classFlags"], ev["reason"]) == (
+        GTIN_INT,
+        HYGIENE_SEALED,
+        0,
+        "CJEU C-681/17: can be cleaned and resold",
+    )
     brand, flags, markets = registry.product(GTIN_INT)
     assert (brand, flags, markets) == (actors["brand"].address, 0, 0b111)  # only the flags change
 
@@ -200,12 +205,16 @@ def test_reviewed_flags_apply_to_later_orders_only(registry, escrow, shop, actor
     assert escrow.order(before)["hygieneSealed"]  # placed under the flag: unchanged
     after = shop.buy()
     assert not escrow.order(after)["hygieneSealed"]
-    escrow.list(GTIN_INT, "RELIST-1", MARKET_EU, ZERO_ADDRESS, 10**18, 5 * 10**16, 3 * 10**16, {"from": actors["brand"].account})
+    escrow.list(
+        GTIN_INT, "RELIST-1", MARKET_EU, ZERO_ADDRESS, 10**18, 5 * 10**16, 3 * 10**16, {"from": actors["brand"].account}
+    )
     assert escrow.listing(listed)["classFlags"] == 0
     buyer = actors["buyer2"].account
     with brownie.reverts(err("ReturnEscrowListingChanged", listed)):
         escrow.purchase(listed, stale_terms, False, {"from": buyer, "value": 10**18 + 5 * 10**16})
-    relisted = escrow.purchase(listed, listing_terms(escrow, listed), False, {"from": buyer, "value": 10**18 + 5 * 10**16}).return_value
+    relisted = escrow.purchase(
+        listed, listing_terms(escrow, listed), False, {"from": buyer, "value": 10**18 + 5 * 10**16}
+    ).return_value
     assert not escrow.order(relisted)["hygieneSealed"]
 
 
@@ -221,7 +230,16 @@ def test_a_listing_made_before_a_review_does_not_sell_under_the_old_flags(regist
         escrow.purchase(listed, stale, False, {"from": buyer, "value": 10**18 + 5 * 10**16})
     brand = actors["brand"].account
     escrow.delist(listed, {"from": brand})
-    escrow.list(GTIN_INT, "STALE-1", MARKET_EU, ZERO_ADDRESS, DEFAULT_PRICE, DEFAULT_DELIVERY_FEE, DEFAULT_RETURN_FEE, {"from": brand})
+    escrow.list(
+        GTIN_INT,
+        "STALE-1",
+        MARKET_EU,
+        ZERO_ADDRESS,
+        DEFAULT_PRICE,
+        DEFAULT_DELIVERY_FEE,
+        DEFAULT_RETURN_FEE,
+        {"from": brand},
+    )
     fresh = listing_terms(escrow, listed)
     assert fresh[-1] == 0 and fresh[:-1] == stale[:-1]  # the same terms, under the reviewed flags
     order = escrow.purchase(listed, fresh, False, {"from": buyer, "value": 10**18 + 5 * 10**16}).return_value
@@ -238,4 +256,6 @@ def test_only_the_registry_tells_the_escrow_of_a_review(registry, escrow, shop, 
     with brownie.reverts(err("ReturnEscrowNotRegistry", brand.address)):
         escrow.classFlagsReviewed(GTIN_INT, stale[-1], {"from": brand})
     with brownie.reverts(err("ReturnEscrowListingChanged", listed)):
-        escrow.purchase(listed, stale, False, {"from": actors["buyer"].account, "value": DEFAULT_PRICE + DEFAULT_DELIVERY_FEE})
+        escrow.purchase(
+            listed, stale, False, {"from": actors["buyer"].account, "value": DEFAULT_PRICE + DEFAULT_DELIVERY_FEE}
+        )

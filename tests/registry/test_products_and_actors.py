@@ -43,8 +43,16 @@ def test_only_brands_register_products(registry, actors):
 
 def test_set_actor_is_for_accreditors_only(registry, actors):
     stranger = actors["stranger"].address
-    with brownie.reverts(err("AccessControlUnauthorizedAccount", stranger, bytes.fromhex(ACCREDITOR[2:] if ACCREDITOR.startswith("0x") else ACCREDITOR))):
-        registry.setActor(actors["stranger"].address, int(Role.CARRIER), GLN_CARRIER, {"from": actors["stranger"].account})
+    with brownie.reverts(
+        err(
+            "AccessControlUnauthorizedAccount",
+            stranger,
+            bytes.fromhex(ACCREDITOR[2:] if ACCREDITOR.startswith("0x") else ACCREDITOR),
+        )
+    ):
+        registry.setActor(
+            actors["stranger"].address, int(Role.CARRIER), GLN_CARRIER, {"from": actors["stranger"].account}
+        )
 
 
 def test_set_actor_checks_gln_and_zero_address(registry, admin, actors):
@@ -84,7 +92,9 @@ def test_admin_and_accreditor_are_separate_roles(admin, actors):
     role = bytes.fromhex(ACCREDITOR.removeprefix("0x"))
     fresh = TraceRegistry.deploy(admin, accreditor, {"from": admin})
     assert fresh.hasRole(role, accreditor) and not fresh.hasRole(role, admin)
-    assert fresh.hasRole(fresh.DEFAULT_ADMIN_ROLE(), admin) and not fresh.hasRole(fresh.DEFAULT_ADMIN_ROLE(), accreditor)
+    assert fresh.hasRole(fresh.DEFAULT_ADMIN_ROLE(), admin) and not fresh.hasRole(
+        fresh.DEFAULT_ADMIN_ROLE(), accreditor
+    )
     with brownie.reverts(err("AccessControlUnauthorizedAccount", admin.address, role)):
         fresh.setActor(actors["carrier"].address, int(Role.CARRIER), GLN_CARRIER, {"from": admin})
     fresh.setActor(actors["carrier"].address, int(Role.CARRIER), GLN_CARRIER, {"from": accreditor})

@@ -6,7 +6,14 @@ from returntrace import eip712, hashchain
 from returntrace.vocab import STEP_ROLES, BizStep, Disposition, Role
 from tests.support import GLN_WAREHOUSE, ZERO32, err
 
-ROLE_ACTOR = {Role.BRAND: "brand", Role.CARRIER: "carrier", Role.WAREHOUSE: "warehouse", Role.INSPECTOR: "inspector", Role.CHARITY: "charity", Role.RECYCLER: "recycler"}
+ROLE_ACTOR = {
+    Role.BRAND: "brand",
+    Role.CARRIER: "carrier",
+    Role.WAREHOUSE: "warehouse",
+    Role.INSPECTOR: "inspector",
+    Role.CHARITY: "charity",
+    Role.RECYCLER: "recycler",
+}
 # Commissioning and decommissioning have calls of their own (commission, decommission): no EventBatch signs them.
 RECORDABLE = [s for s in BizStep if s not in (BizStep.COMMISSIONING, BizStep.DECOMMISSIONING)]
 
@@ -14,7 +21,9 @@ RECORDABLE = [s for s in BizStep if s not in (BizStep.COMMISSIONING, BizStep.DEC
 def test_record_extends_the_chain(registry, commission, event, sign_events, relayer, actors):
     unit = commission()
     before = registry.unitRecord(unit)
-    item = event(unit, BizStep.SHIPPING, "carrier", Disposition.IN_TRANSIT, evidence=b"\x07" * 32, bizTransaction=b"\x08" * 32)
+    item = event(
+        unit, BizStep.SHIPPING, "carrier", Disposition.IN_TRANSIT, evidence=b"\x07" * 32, bizTransaction=b"\x08" * 32
+    )
     message, sig = sign_events("carrier", [item])
     tx = registry.record([eip712.call_args("EventBatch", message, sig)], {"from": relayer})
     expected = hashchain.link(before, actors["carrier"].address, eip712.struct_hash("LifecycleEvent", item))
@@ -33,7 +42,9 @@ def test_record_extends_the_chain(registry, commission, event, sign_events, rela
 
 def test_one_signature_records_a_scanning_session(registry, commission, event, sign_events, relayer, actors):
     units = [commission(f"S{i}") for i in range(5)]
-    message, sig = sign_events("carrier", [event(u, BizStep.DEPARTING, "carrier", Disposition.IN_TRANSIT) for u in units])
+    message, sig = sign_events(
+        "carrier", [event(u, BizStep.DEPARTING, "carrier", Disposition.IN_TRANSIT) for u in units]
+    )
     tx = registry.record([eip712.call_args("EventBatch", message, sig)], {"from": relayer})
     assert len(tx.events["EventRecorded"]) == 5
     assert all(registry.eventCount(u) == 2 for u in units)
@@ -47,7 +58,11 @@ def test_same_unit_twice_in_a_batch_chains_in_order(registry, commission, event,
     message, sig = sign_events("carrier", items)
     registry.record([eip712.call_args("EventBatch", message, sig)], {"from": relayer})
     carrier = actors["carrier"].address
-    expected = hashchain.link(hashchain.link(before, carrier, eip712.struct_hash("LifecycleEvent", items[0])), carrier, eip712.struct_hash("LifecycleEvent", items[1]))
+    expected = hashchain.link(
+        hashchain.link(before, carrier, eip712.struct_hash("LifecycleEvent", items[0])),
+        carrier,
+        eip712.struct_hash("LifecycleEvent", items[1]),
+    )
     assert registry.unitRecord(unit) == expected
 
 
@@ -65,26 +80,38 @@ def test_other_roles_may_not_sign_the_step(commission, record, actors, step):
     for role, name in ROLE_ACTOR.items():
         if role in STEP_ROLES[step]:
             continue
-        with brownie.reverts(err("TraceRegistryRoleNotAllowed", actors[name].address, int(step), int(STEP_ROLES[step]))):
+        with brownie.reverts(
+            err("TraceRegistryRoleNotAllowed", actors[name].address, int(step), int(STEP_ROLES[step]))
+        ):
             record(unit, step, name)
 
 
 def test_merchant_staff_signs_no_step(registry, commission, record, actors, admin):
-    """Merchant staff act on the escrow's cases and disputes; in the registry they sign nothing and commission nothing."""
+    """Merchant staff act on the escrow's cases and disputes; in the registry they sign nothing and commission
+    nothing."""
     staff = actors["stranger"]
     registry.setActor(staff.address, int(Role.MERCHANT_STAFF), actors["brand"].gln, {"from": admin})
     unit = commission()
     for step in RECORDABLE:
         with brownie.reverts(err("TraceRegistryRoleNotAllowed", staff.address, int(step), int(STEP_ROLES[step]))):
             record(unit, step, "stranger")
-    with brownie.reverts(err("TraceRegistryRoleNotAllowed", staff.address, int(BizStep.COMMISSIONING), int(Role.BRAND))):
+    with brownie.reverts(
+        err("TraceRegistryRoleNotAllowed", staff.address, int(BizStep.COMMISSIONING), int(Role.BRAND))
+    ):
         commission("STAFF", actor="stranger")
     assert registry.eventCount(unit) == 1
 
 
 def test_unaccredited_signer_is_rejected(commission, record, actors):
     unit = commission()
-    with brownie.reverts(err("TraceRegistryRoleNotAllowed", actors["stranger"].address, int(BizStep.SHIPPING), int(STEP_ROLES[BizStep.SHIPPING]))):
+    with brownie.reverts(
+        err(
+            "TraceRegistryRoleNotAllowed",
+            actors["stranger"].address,
+            int(BizStep.SHIPPING),
+            int(STEP_ROLES[BizStep.SHIPPING]),
+        )
+    ):
         record(unit, BizStep.SHIPPING, "stranger")
 
 
@@ -128,9 +155,15 @@ def test_invalid_gln_and_time_revert(commission, record):
 def test_call_is_atomic(registry, commission, event, sign_events, relayer, actors):
     unit = commission()
     good = sign_events("carrier", [event(unit, BizStep.SHIPPING, "carrier")])
-    bad = sign_events("warehouse", [event(unit, BizStep.STORING, "warehouse"), event(unit, BizStep.INSPECTING, "warehouse")])
-    with brownie.reverts(err("TraceRegistryRoleNotAllowed", actors["warehouse"].address, int(BizStep.INSPECTING), int(Role.INSPECTOR))):
-        registry.record([eip712.call_args("EventBatch", *good), eip712.call_args("EventBatch", *bad)], {"from": relayer})
+    bad = sign_events(
+        "warehouse", [event(unit, BizStep.STORING, "warehouse"), event(unit, BizStep.INSPECTING, "warehouse")]
+    )
+    with brownie.reverts(
+        err("TraceRegistryRoleNotAllowed", actors["warehouse"].address, int(BizStep.INSPECTING), int(Role.INSPECTOR))
+    ):
+        registry.record(
+            [eip712.call_args("EventBatch", *good), eip712.call_args("EventBatch", *bad)], {"from": relayer}
+        )
     assert registry.eventCount(unit) == 1
     assert registry.getNonce(actors["carrier"].address) == 0
 
@@ -173,7 +206,15 @@ def test_return_received_needs_warehouse_and_returned_disposition(registry, comm
     record(unit, BizStep.RECEIVING, "warehouse", Disposition.IN_PROGRESS, bizTransaction=rma)
     assert registry.milestoneAt(unit, rma, 1) == 0
     at = chain.time() - 60
-    record(unit, BizStep.RECEIVING, "warehouse", Disposition.RETURNED, bizTransaction=rma, location=GLN_WAREHOUSE, eventTime=at)
+    record(
+        unit,
+        BizStep.RECEIVING,
+        "warehouse",
+        Disposition.RETURNED,
+        bizTransaction=rma,
+        location=GLN_WAREHOUSE,
+        eventTime=at,
+    )
     assert registry.milestoneAt(unit, rma, 1) == at
 
 

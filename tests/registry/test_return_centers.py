@@ -16,7 +16,9 @@ PO = b"\x01" * 32
 def test_milestone_record_keeps_time_location_and_organization(registry, commission, record, actors):
     unit = commission()
     at = chain.time() - 30
-    tx = record(unit, BizStep.RECEIVING, "warehouse", Disposition.RETURNED, bizTransaction=RMA, location=CENTER, eventTime=at)
+    tx = record(
+        unit, BizStep.RECEIVING, "warehouse", Disposition.RETURNED, bizTransaction=RMA, location=CENTER, eventTime=at
+    )
     # recordedAt (issue 9): the block's time, from which the escrow bounds how late a scan was relayed.
     assert plain(registry.milestone(unit, RMA, 1)) == (at, CENTER, actors["warehouse"].gln, tx.timestamp)
     assert registry.milestoneAt(unit, RMA, 1) == at

@@ -23,7 +23,9 @@ def test_digest_matches_eth_account_typed_data(registry_domain, commission, even
 
 def test_type_hashes_and_domain_are_published(registry, registry_domain):
     assert registry.getEventTypeHashes() == ["0x" + eip712.type_hash(t).hex() for t in ("LifecycleEvent", "EventBatch")]
-    assert registry.getCommissionTypeHashes() == ["0x" + eip712.type_hash(t).hex() for t in ("Commission", "CommissionBatch")]
+    assert registry.getCommissionTypeHashes() == [
+        "0x" + eip712.type_hash(t).hex() for t in ("Commission", "CommissionBatch")
+    ]
     assert registry.getDomainSeparator() == "0x" + registry_domain.separator.hex()
 
 
@@ -66,7 +68,9 @@ def test_tampered_field_breaks_signature(registry, commission, event, sign_event
         _submit(registry, relayer, message, sig)
 
 
-def test_signature_for_another_contract_or_chain_reverts(registry, admin, commission, event, sign_events, relayer, actors):
+def test_signature_for_another_contract_or_chain_reverts(
+    registry, admin, commission, event, sign_events, relayer, actors
+):
     unit = commission()
     message, _ = sign_events("carrier", [event(unit, BizStep.SHIPPING, "carrier")])
     other = TraceRegistry.deploy(admin, admin, {"from": admin})

@@ -45,7 +45,9 @@ def test_timeline_follows_chain_order_not_time():
     requested.update(block=pickup.block - 1, time=pickup.event_time, logIndex=3)  # same second, one block earlier
     labels = [s.label for s in build_page(view).steps]
     assert labels.index("Return requested") == labels.index("Picked up for return") - 1
-    requested.update(block=pickup.block, logIndex=pickup.log_index + 1, time=pickup.event_time + 3600)  # same block, after the scan
+    requested.update(
+        block=pickup.block, logIndex=pickup.log_index + 1, time=pickup.event_time + 3600
+    )  # same block, after the scan
     pickup.event_time -= 7200  # signed two hours earlier, recorded before the request in the same block
     labels = [s.label for s in build_page(view).steps]
     assert labels.index("Picked up for return") == labels.index("Return requested") - 1
@@ -57,30 +59,65 @@ def test_contested_grade_and_the_arbiters_decision():
     buyer, arbiter, decide_by = "0x" + "f" * 40, "0x" + "9" * 40, T0 + 18 * 86_400 + 900
     rs.events[-1:] = [
         escrow_event("OrderDisputed", 109, 4 * 86_400 + 900, by=buyer, decideBy=decide_by),
-        escrow_event("DisputeResolved", 111, 5 * 86_400, arbiter=arbiter, facts=4, grade=3, reason="0x" + b"facts_corrected".hex().ljust(64, "0")),
+        escrow_event(
+            "DisputeResolved",
+            111,
+            5 * 86_400,
+            arbiter=arbiter,
+            facts=4,
+            grade=3,
+            reason="0x" + b"facts_corrected".hex().ljust(64, "0"),
+        ),
         escrow_event("OrderSettled", 111, 5 * 86_400, log_index=2, path=1, grade=3),
     ]
     # What UnitViews makes of those events (api/read/orders.py): who opened it, until when, the arbiter's facts.
     rs.dispute = {
-        "openedBy": "buyer", "account": buyer, "decideBy": decide_by, "time": T0 + 4 * 86_400 + 900, "pending": False, "lapsed": False,
+        "openedBy": "buyer",
+        "account": buyer,
+        "decideBy": decide_by,
+        "time": T0 + 4 * 86_400 + 900,
+        "pending": False,
+        "lapsed": False,
         "resolution": {
-            "arbiter": arbiter, "facts": ["used"], "grade": "C", "diminishedValue": "0", "reason": "facts_corrected", "evidence": CID,
-            "time": T0 + 5 * 86_400, "txHash": "0x" + "6f" * 32,
+            "arbiter": arbiter,
+            "facts": ["used"],
+            "grade": "C",
+            "diminishedValue": "0",
+            "reason": "facts_corrected",
+            "evidence": CID,
+            "time": T0 + 5 * 86_400,
+            "txHash": "0x" + "6f" * 32,
         },
     }
-    rs.settlement.grade, rs.settlement.refund, rs.settlement.points, rs.settlement.disposition = "C", "0", str(3 * 10**17), "recycle"
+    rs.settlement.grade, rs.settlement.refund, rs.settlement.points, rs.settlement.disposition = (
+        "C",
+        "0",
+        str(3 * 10**17),
+        "recycle",
+    )
     rs.settlement.block, rs.settlement.log_index = 111, 2  # the OrderSettled after the ruling
     page = build_page(view)
     steps = {s.label: s for s in page.steps}
     assert steps["Inspected"].grade == "B"  # what the inspector claimed
     contested = steps["Grade contested by the buyer"]
     assert contested.when == "7 May 2026, 09:35 UTC"
-    assert contested.lines == ["An independent arbiter decides by 21 May 2026, 09:35 UTC; if it does not, the attested facts decide."]
+    assert contested.lines == [
+        "An independent arbiter decides by 21 May 2026, 09:35 UTC; if it does not, the attested facts decide."
+    ]
     decided = steps["Arbiter decided"]
     assert decided.grade == "C" and decided.grade_meaning == "used" and decided.evidence_cid == CID
     assert decided.lines == ["Facts as the arbiter found them: Used", "Reason: Facts corrected"]
-    assert [s.label for s in page.steps][-5:] == ["Inspected", "Grade contested by the buyer", "Arbiter decided", "Compensated with store points", "Donated"]
-    assert steps["Compensated with store points"].lines == ["Store points worth 0.30 ETH", "The unit goes to: recycling"]
+    assert [s.label for s in page.steps][-5:] == [
+        "Inspected",
+        "Grade contested by the buyer",
+        "Arbiter decided",
+        "Compensated with store points",
+        "Donated",
+    ]
+    assert steps["Compensated with store points"].lines == [
+        "Store points worth 0.30 ETH",
+        "The unit goes to: recycling",
+    ]
     rows = {r.term: r.value for r in page.return_rows}
     assert rows["Grade"] == "C — used" and rows["Refund"] == "0.00 ETH" and rows["Store points"] == "worth 0.30 ETH"
 
@@ -101,6 +138,9 @@ def test_the_page_has_words_for_every_order_status_and_return_reason():
 
 
 def test_a_step_without_a_label_is_named_by_the_registry_vocabulary():
-    timeline = [entry(1, "commissioning", "", "active", "brand", BRAND, 0), entry(2, "departing", "", "in_transit", "carrier", CARRIER, 3600)]
+    timeline = [
+        entry(1, "commissioning", "", "active", "brand", BRAND, 0),
+        entry(2, "departing", "", "in_transit", "carrier", CARRIER, 3600),
+    ]
     view = dataclasses.replace(returned_view(), timeline=timeline, return_status=None)
     assert [s.label for s in build_page(view).steps] == ["Made", "Departed"]

@@ -31,10 +31,22 @@ def test_link_error_carries_status():
 @pytest.mark.parametrize(
     "accept, wants_json",
     [
-        (None, False), ("", False), ("*/*", False), (CHROME, False), (SAFARI, False), ("text/html", False),
-        ("application/json", True), ("application/json, */*", True), ("application/json;q=0.9, text/html;q=0.8", True),
-        ("text/html;q=0.5, application/json", True), ("application/*", True), ("application/json;q=0.5, text/html", False),
-        ("application/json;q=0, */*", False), ("image/png", False), ("garbage", False), ("application/json;q=x, text/html", False),
+        (None, False),
+        ("", False),
+        ("*/*", False),
+        (CHROME, False),
+        (SAFARI, False),
+        ("text/html", False),
+        ("application/json", True),
+        ("application/json, */*", True),
+        ("application/json;q=0.9, text/html;q=0.8", True),
+        ("text/html;q=0.5, application/json", True),
+        ("application/*", True),
+        ("application/json;q=0.5, text/html", False),
+        ("application/json;q=0, */*", False),
+        ("image/png", False),
+        ("garbage", False),
+        ("application/json;q=x, text/html", False),
     ],
 )
 def test_accept_header_picks_json_or_html(accept, wants_json):

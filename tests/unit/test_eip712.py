@@ -13,8 +13,21 @@ def test_fast_lifecycle_struct_hash_equals_the_eip712_one():
     rng = random.Random(7)
     for _ in range(200):
         m = {
-            "unitId": rng.randbytes(32), "bizStep": rng.randrange(256), "disposition": rng.randrange(256), "location": rng.randrange(2**64),
-            "eventTime": rng.randrange(2**40), "evidence": rng.randbytes(32), "bizTransaction": rng.randbytes(32),
+            "unitId": rng.randbytes(32),
+            "bizStep": rng.randrange(256),
+            "disposition": rng.randrange(256),
+            "location": rng.randrange(2**64),
+            "eventTime": rng.randrange(2**40),
+            "evidence": rng.randbytes(32),
+            "bizTransaction": rng.randbytes(32),
         }
-        fast = history.lifecycle_struct_hash(m["unitId"], m["bizStep"], m["disposition"], m["location"], m["eventTime"], m["evidence"], m["bizTransaction"])
+        fast = history.lifecycle_struct_hash(
+            m["unitId"],
+            m["bizStep"],
+            m["disposition"],
+            m["location"],
+            m["eventTime"],
+            m["evidence"],
+            m["bizTransaction"],
+        )
         assert fast == eip712.struct_hash("LifecycleEvent", m)

@@ -26,7 +26,11 @@ from returntrace.escrow.abi import camel, snake, struct_components
 
 BUILD = Path(__file__).resolve().parents[2] / "build" / "contracts"
 INTERFACES = ("IReturnEscrow", "IReturnPolicies", "IReissueDesk")
-CONTRACTS = ("ReturnEscrow", "ReturnPolicies", "ReissueDesk")  # what the gateway's manifest carries: their ABIs name the same structs
+CONTRACTS = (
+    "ReturnEscrow",
+    "ReturnPolicies",
+    "ReissueDesk",
+)  # what the gateway's manifest carries: their ABIs name the same structs
 
 
 @cache
@@ -76,7 +80,11 @@ def test_registry_vocabulary_is_the_contract_members(solidity, cls):
     """returntrace.vocab numbers the registry's enums as ITraceRegistry does; a Solidity `None` at 0
     (no step, no action) is the only member the Python enum may leave out."""
     node = definitions("ITraceRegistry", "EnumDefinition")[solidity]
-    expected = [(upper_snake(m["name"]), i) for i, m in enumerate(node["members"]) if not (i == 0 and m["name"] == "None" and "NONE" not in cls.__members__)]
+    expected = [
+        (upper_snake(m["name"]), i)
+        for i, m in enumerate(node["members"])
+        if not (i == 0 and m["name"] == "None" and "NONE" not in cls.__members__)
+    ]
     assert [(m.name, int(m)) for m in cls] == expected
 
 
@@ -125,7 +133,9 @@ def test_struct_fields_are_the_contract_members_in_order_and_type(solidity):
     hints = typing.get_type_hints(cls)
     fields = dataclasses.fields(cls)  # type: ignore[arg-type]
     assert [camel(f.name) for f in fields] == [m["name"] for m in node["members"]]
-    assert [hints[f.name] for f in fields] == [expected_hint(m["typeDescriptions"]["typeString"]) for m in node["members"]]
+    assert [hints[f.name] for f in fields] == [
+        expected_hint(m["typeDescriptions"]["typeString"]) for m in node["members"]
+    ]
 
 
 @pytest.mark.parametrize("solidity", sorted(STRUCTS))
@@ -195,9 +205,21 @@ def test_decoding_follows_the_abi_not_the_position():
     order = Order.decode(value, abi)
     shuffled = list(range(len(components)))
     random.Random(8).shuffle(shuffled)
-    other_abi = [{"type": "function", "name": "order", "inputs": [], "outputs": [
-        {"type": "tuple", "internalType": "struct IReturnEscrow.Order", "name": "", "components": [components[i] for i in shuffled]},
-    ]}]
+    other_abi = [
+        {
+            "type": "function",
+            "name": "order",
+            "inputs": [],
+            "outputs": [
+                {
+                    "type": "tuple",
+                    "internalType": "struct IReturnEscrow.Order",
+                    "name": "",
+                    "components": [components[i] for i in shuffled],
+                },
+            ],
+        }
+    ]
     assert Order.decode(tuple(value[i] for i in shuffled), other_abi) == order
     assert order.status == value[[c["name"] for c in components].index("status")]
 
@@ -206,11 +228,25 @@ def test_a_component_the_abi_lacks_is_refused():
     abi = artifact("IReturnPolicies")["abi"]
     components = struct_components(abi, Settlement.SOLIDITY)
     value = sample({"type": "tuple", "components": components}, random.Random(3))
-    without_bonus = [{"type": "function", "name": "quote", "inputs": [], "outputs": [
-        {"type": "tuple", "internalType": "struct IReturnPolicies.Settlement", "name": "", "components": [c for c in components if c["name"] != "bonus"]},
-    ]}]
+    without_bonus = [
+        {
+            "type": "function",
+            "name": "quote",
+            "inputs": [],
+            "outputs": [
+                {
+                    "type": "tuple",
+                    "internalType": "struct IReturnPolicies.Settlement",
+                    "name": "",
+                    "components": [c for c in components if c["name"] != "bonus"],
+                },
+            ],
+        }
+    ]
     with pytest.raises(AbiMismatch, match="bonus"):
-        Settlement.decode(tuple(v for c, v in zip(components, value, strict=True) if c["name"] != "bonus"), without_bonus)
+        Settlement.decode(
+            tuple(v for c, v in zip(components, value, strict=True) if c["name"] != "bonus"), without_bonus
+        )
     with pytest.raises(AbiMismatch, match="IReturnPolicies.Policy"):
         Policy.decode(value, without_bonus)  # this ABI has no Policy at all
     with pytest.raises(AbiMismatch):

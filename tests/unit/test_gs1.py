@@ -9,7 +9,8 @@ from returntrace import gs1
 
 
 def sscc(n: int) -> int:
-    """tests/registry/conftest.py's n-th test SSCC: extension digit 3, the brand's company prefix 9506000, serial reference n."""
+    """tests/registry/conftest.py's n-th test SSCC: extension digit 3, the brand's company prefix 9506000, serial
+    reference n."""
     return int(gs1.with_check_digit(f"39506000{n:09d}"))
 
 

@@ -26,7 +26,11 @@ GLN = 9506000000034
 # One message of each signed kind, with the fields a caller gives (the signer, nonce and deadline come from sign()).
 FIELDS = {
     "CommissionBatch": {"units": [messages.commission_item(9506000134352, "SN-1", GLN, T)]},
-    "EventBatch": {"events": [messages.event_item(UNIT, BizStep.SHIPPING, Disposition.IN_TRANSIT, GLN, T, biz_transaction=b"\x01" * 32)]},
+    "EventBatch": {
+        "events": [
+            messages.event_item(UNIT, BizStep.SHIPPING, Disposition.IN_TRANSIT, GLN, T, biz_transaction=b"\x01" * 32)
+        ]
+    },
     "AggregationBatch": {"aggregations": [messages.aggregation_item(395060000000000077, [UNIT, b"\x02" * 32], GLN, T)]},
     "DecommissionBatch": {"units": [messages.decommission_item(9506000134352, "SN-1", Disposition.DESTROYED, GLN, T)]},
     "ReturnRequest": {"orderId": 7, "reason": 5, "remedy": 1},
@@ -66,7 +70,13 @@ def test_the_domain_is_the_callers_and_it_changes_the_signature():
 def test_calldata_is_the_fields_in_type_order_then_the_signature():
     signed = messages.sign(REGISTRY, "EventBatch", KEY, SIGNER, 4, T + 60, **FIELDS["EventBatch"])
     event = FIELDS["EventBatch"]["events"][0]
-    assert signed.args == (SIGNER, [(UNIT, int(BizStep.SHIPPING), int(Disposition.IN_TRANSIT), GLN, T, bytes(32), b"\x01" * 32)], 4, T + 60, signed.signature)
+    assert signed.args == (
+        SIGNER,
+        [(UNIT, int(BizStep.SHIPPING), int(Disposition.IN_TRANSIT), GLN, T, bytes(32), b"\x01" * 32)],
+        4,
+        T + 60,
+        signed.signature,
+    )
     assert signed.struct == signed.args[:-1]
     assert list(event) == [name for _, name in eip712.TYPES["LifecycleEvent"]]
     request = messages.sign(ESCROW, "ReturnRequest", KEY, SIGNER, 0, T, **FIELDS["ReturnRequest"])
@@ -82,8 +92,13 @@ def test_the_json_body_is_hex_for_bytes_plus_the_signature():
 
 
 def test_items_field_is_read_from_the_types():
-    assert {k: messages.items_field(k) for k in ("CommissionBatch", "EventBatch", "AggregationBatch", "DecommissionBatch")} == {
-        "CommissionBatch": "units", "EventBatch": "events", "AggregationBatch": "aggregations", "DecommissionBatch": "units",
+    assert {
+        k: messages.items_field(k) for k in ("CommissionBatch", "EventBatch", "AggregationBatch", "DecommissionBatch")
+    } == {
+        "CommissionBatch": "units",
+        "EventBatch": "events",
+        "AggregationBatch": "aggregations",
+        "DecommissionBatch": "units",
     }
     with pytest.raises(ValueError):
         messages.items_field("Inspection")  # a request, not a batch

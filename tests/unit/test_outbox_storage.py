@@ -39,9 +39,19 @@ CREATE INDEX messages_status ON messages(status, seq);
 
 def _message(i: int, nonce: int, deadline: int = 2**64 - 1, kind: str = "EventBatch") -> Message:
     return Message(
-        id=f"0x{i:064x}", kind=kind, signer=SIGNER, nonce=nonce, deadline=deadline, item_count=1,
-        body={"nonce": nonce, "deadline": deadline}, status="accepted", tx_hash=None, block=None, error=None,
-        accepted_at=0.0, updated_at=0.0,
+        id=f"0x{i:064x}",
+        kind=kind,
+        signer=SIGNER,
+        nonce=nonce,
+        deadline=deadline,
+        item_count=1,
+        body={"nonce": nonce, "deadline": deadline},
+        status="accepted",
+        tx_hash=None,
+        block=None,
+        error=None,
+        accepted_at=0.0,
+        updated_at=0.0,
     )
 
 
@@ -69,7 +79,10 @@ def test_the_live_nonce_index_holds_for_text_nonces(tmp_path):
     SqliteOutbox(path).close()
     db = sqlite3.connect(path)
     row = ("EventBatch", "registry", SIGNER, f"{2**63:078d}", f"{2**64 - 1:020d}", 1, "{}", "accepted", 0.0, 0.0)
-    insert = "INSERT INTO messages (id, kind, contract, signer, nonce, deadline, item_count, body, status, accepted_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    insert = (
+        "INSERT INTO messages (id, kind, contract, signer, nonce, deadline, item_count, body, status, "
+        "accepted_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    )
     db.execute(insert, ("0xa", *row))
     with pytest.raises(sqlite3.IntegrityError):
         db.execute(insert, ("0xb", *row))  # the same live nonce twice
@@ -90,7 +103,8 @@ def test_an_outbox_with_integer_columns_is_migrated_on_open(tmp_path):
     ]
     for seq, mid, status, nonce, deadline in old:
         db.execute(
-            "INSERT INTO messages VALUES (?, ?, 'EventBatch', 'registry', ?, ?, ?, 1, ?, ?, NULL, NULL, NULL, 1.0, 2.0)",
+            "INSERT INTO messages VALUES (?, ?, 'EventBatch', 'registry', ?, ?, ?, 1, ?, ?, NULL, NULL, NULL, "
+            "1.0, 2.0)",
             (seq, mid, SIGNER, nonce, deadline, json.dumps({"nonce": nonce}), status),
         )
     db.commit()
@@ -100,7 +114,13 @@ def test_an_outbox_with_integer_columns_is_migrated_on_open(tmp_path):
     try:
         for _seq, mid, status, nonce, deadline in old:
             m = outbox.get(mid)
-            assert (m.status, m.nonce, m.deadline, m.body, m.accepted_at) == (status, nonce, deadline, {"nonce": nonce}, 1.0)
+            assert (m.status, m.nonce, m.deadline, m.body, m.accepted_at) == (
+                status,
+                nonce,
+                deadline,
+                {"nonce": nonce},
+                1.0,
+            )
         assert [m.id for m in outbox.pending(10)] == ["0x03", "0x04"]  # relaying order kept
         assert outbox.next_nonce("EventBatch", SIGNER, 0) == 2**63
         # A signer whose chain nonce went past 2**63 (no float holds 2**63 + 7 exactly).

@@ -91,7 +91,14 @@ STATUTORY_BASIS = {
     "EU": "EU consumer law (Directive 2011/83/EU right of withdrawal)",
     "CN": "Chinese consumer law (7-day no-reason return, Consumer Rights Protection Law Art. 25)",
 }
-ROLE_NAMES = {"brand": "brand", "carrier": "carrier", "warehouse": "return center", "inspector": "inspector", "charity": "charity", "recycler": "recycler"}
+ROLE_NAMES = {
+    "brand": "brand",
+    "carrier": "carrier",
+    "warehouse": "return center",
+    "inspector": "inspector",
+    "charity": "charity",
+    "recycler": "recycler",
+}
 
 
 def format_amount(base_units: str | int, currency: Currency) -> str:
@@ -250,7 +257,9 @@ def _event(rs: ReturnStatus, *names: str) -> dict[str, Any] | None:
     return found[-1] if found else None
 
 
-def _event_time(event: dict[str, Any] | None, block_time: Callable[[int], int | None], block: int | None = None) -> int | None:
+def _event_time(
+    event: dict[str, Any] | None, block_time: Callable[[int], int | None], block: int | None = None
+) -> int | None:
     if event is not None and event.get("time"):
         return int(event["time"])
     block = event.get("block") if event is not None else block
@@ -280,7 +289,13 @@ def _merge(registry: list[Step], escrow: list[Step]) -> list[Step]:
     return out + placed[i:] + [s for s in escrow if s.position is None]
 
 
-def _escrow_steps(rs: ReturnStatus, grade: str | None, currency: Currency, inspected: list[Step], block_time: Callable[[int], int | None]) -> list[Step]:
+def _escrow_steps(
+    rs: ReturnStatus,
+    grade: str | None,
+    currency: Currency,
+    inspected: list[Step],
+    block_time: Callable[[int], int | None],
+) -> list[Step]:
     """Return request, inspection, dispute and settlement of the order, as timeline steps."""
     steps: list[Step] = []
 
@@ -291,7 +306,13 @@ def _escrow_steps(rs: ReturnStatus, grade: str | None, currency: Currency, inspe
     requested = _event(rs, "ReturnRequested")
     if rs.requested_at or requested:
         reason = REASON_TEXT.get(rs.reason, humanize(rs.reason)) if rs.reason else None
-        add(_at(Step(label="Return requested", kind="return", lines=[f"Reason: {reason}"] if reason else []), rs.requested_at or _event_time(requested, block_time), requested))
+        add(
+            _at(
+                Step(label="Return requested", kind="return", lines=[f"Reason: {reason}"] if reason else []),
+                rs.requested_at or _event_time(requested, block_time),
+                requested,
+            )
+        )
 
     if rs.inspection:
         submitted = _event(rs, "InspectionSubmitted")
@@ -318,9 +339,13 @@ def _escrow_steps(rs: ReturnStatus, grade: str | None, currency: Currency, inspe
         label = DISPUTE_OPENED.get(d["openedBy"], "Dispute opened")
         if d["openedBy"] == "buyer" and rs.inspection:
             label = "Grade contested by the buyer"
-        lines = ["The attested facts did not match the claimed grade."] if d["openedBy"] == "inspection_mismatch" else []
+        lines = (
+            ["The attested facts did not match the claimed grade."] if d["openedBy"] == "inspection_mismatch" else []
+        )
         by = format_time(d.get("decideBy"))[0]
-        lines.append(f"An independent arbiter decides{f' by {by}' if by else ''}; if it does not, the attested facts decide.")
+        lines.append(
+            f"An independent arbiter decides{f' by {by}' if by else ''}; if it does not, the attested facts decide."
+        )
         add(_at(Step(label=label, kind="inspect", lines=lines), _event_time(disputed, block_time), disputed))
         resolution = d.get("resolution")
         resolved = _event(rs, "DisputeResolved")
@@ -330,13 +355,24 @@ def _escrow_steps(rs: ReturnStatus, grade: str | None, currency: Currency, inspe
             if decided:
                 step.grade, step.grade_meaning = decided, GRADE_MEANING.get(decided)
             facts = [humanize(f) for f in resolution.get("facts") or []]
-            step.lines.append("Facts as the arbiter found them: " + (", ".join(f.lower() if i else f for i, f in enumerate(facts)) or "none"))
+            step.lines.append(
+                "Facts as the arbiter found them: "
+                + (", ".join(f.lower() if i else f for i, f in enumerate(facts)) or "none")
+            )
             if resolution.get("reason"):
                 step.lines.append(f"Reason: {humanize(resolution['reason'])}")
             step.evidence_cid, step.evidence_digest = split_evidence(resolution.get("evidence"))
         lapsed = _event(rs, "DisputeLapsed")
         if lapsed is not None:
-            add(_at(Step(label="The arbiter did not decide in time", kind="inspect", lines=["The attested facts decide."]), _event_time(lapsed, block_time), lapsed))
+            add(
+                _at(
+                    Step(
+                        label="The arbiter did not decide in time", kind="inspect", lines=["The attested facts decide."]
+                    ),
+                    _event_time(lapsed, block_time),
+                    lapsed,
+                )
+            )
 
     if rs.settlement is not None:
         s = rs.settlement
@@ -363,7 +399,11 @@ def _escrow_steps(rs: ReturnStatus, grade: str | None, currency: Currency, inspe
 
 
 SETTLEMENT_EVENT_NAMES = ("OrderSettled", "OrderCompleted", "OrderCancelled")
-DISPUTE_OPENED = {"buyer": "Dispute opened by the buyer", "merchant": "Dispute opened by the brand", "inspection_mismatch": "Sent to an arbiter"}
+DISPUTE_OPENED = {
+    "buyer": "Dispute opened by the buyer",
+    "merchant": "Dispute opened by the brand",
+    "inspection_mismatch": "Sent to an arbiter",
+}
 # What decided a settlement, by the escrow's settlement path (api/read/settlements.py `kind`).
 SETTLED_BY = {
     "arbitrated": "An independent arbiter, on the facts it found",
@@ -377,7 +417,10 @@ SETTLED_BY = {
 }
 
 
-RIGHT_LOST = "Returned within the statutory period, but the unit's state (an opened hygiene seal, or use where the law requires good condition) lost the statutory right"
+RIGHT_LOST = (
+    "Returned within the statutory period, but the unit's state (an opened hygiene seal, or use where "
+    "the law requires good condition) lost the statutory right"
+)
 
 
 def deduction_text(d: dict[str, Any], parts: dict[str, Any], currency: Currency) -> str:
@@ -387,7 +430,9 @@ def deduction_text(d: dict[str, Any], parts: dict[str, Any], currency: Currency)
     if reason == "grade_terms":
         price = int(parts["price"])
         share = (price - int(d["amount"])) * 100 / price if price else 0
-        why = f"the brand's grade {parts.get('grade') or ''} terms refund {share:.4g} % of the price".replace("grade  terms", "grade terms")
+        why = f"the brand's grade {parts.get('grade') or ''} terms refund {share:.4g} % of the price".replace(
+            "grade  terms", "grade terms"
+        )
     elif reason == "diminished_value":
         why = "diminished value of a used unit (the law allows this deduction)"
     elif reason == "delivery_not_refunded":
@@ -421,7 +466,10 @@ def settlement_lines(s: Settlement, currency: Currency) -> list[str]:
     if voucher:
         bonus = int(p.get("exchangeBonus") or 0)
         extra = f", including a {format_amount(bonus, currency)} bonus" if bonus else ""
-        lines.append(f"= a voucher of store points worth {format_amount(voucher, currency)}{extra} (the buyer chose the exchange)")
+        lines.append(
+            f"= a voucher of store points worth {format_amount(voucher, currency)}{extra} (the buyer chose the "
+            "exchange)"
+        )
     else:
         lines.append(f"= {format_amount(refund, currency)} back to the buyer")
     if points - voucher > 0:
@@ -479,7 +527,12 @@ def build_page(
 LEGACY_NOTE = "Recorded under the previous deployment (read-only)"
 
 
-FATE_TEXT = {"donated": "Donated to", "recycled": "Recycled by", "destroyed": "Destroyed", "decommissioned": "Taken out of circulation"}
+FATE_TEXT = {
+    "donated": "Donated to",
+    "recycled": "Recycled by",
+    "destroyed": "Destroyed",
+    "decommissioned": "Taken out of circulation",
+}
 
 
 def _fate_rows(view: UnitView) -> list[Row]:
@@ -494,14 +547,27 @@ def _fate_rows(view: UnitView) -> list[Row]:
         if f["kind"] in ("donated", "recycled"):
             who = f"organisation GLN {org}" if org else f"the partner at location {f.get('location')}"
             if org:  # which record names the organisation: the one in force when the partner signed, or today's
-                who_note = " (the partner's organisation when it signed)" if f.get("organizationAtEvent") else " (the partner's organisation as recorded now)"
+                who_note = (
+                    " (the partner's organisation when it signed)"
+                    if f.get("organizationAtEvent")
+                    else " (the partner's organisation as recorded now)"
+                )
             else:
                 who_note = ""
             rows.append(Row("Where it went", f"{FATE_TEXT[f['kind']]} {who}{on}{who_note}", emphasis=True))
         else:
-            rows.append(Row("Where it went", f"{FATE_TEXT.get(f['kind'], 'Closed')}{on}" + (f" at location {f['location']}" if f.get("location") else ""), emphasis=True))
+            rows.append(
+                Row(
+                    "Where it went",
+                    f"{FATE_TEXT.get(f['kind'], 'Closed')}{on}"
+                    + (f" at location {f['location']}" if f.get("location") else ""),
+                    emphasis=True,
+                )
+            )
     if view.closed and view.verification.verified:
-        rows.append(Row("Lifecycle", "Lifecycle closed: the registry accepts no further event for this unit (checked on-chain)"))
+        rows.append(
+            Row("Lifecycle", "Lifecycle closed: the registry accepts no further event for this unit (checked on-chain)")
+        )
     elif view.closed:
         rows.append(Row("Lifecycle", "Lifecycle closed (not verified)"))
     return rows
@@ -527,13 +593,22 @@ def build_parcel_page(view: ParcelView) -> ParcelPage:
         banner = f"Verified on-chain at block {v.block:,}"
         detail = f"All {v.onchain_count} recorded events of the parcel match its record on the blockchain."
     else:
-        banner = f"Not verified: {v.reason or view.contents_reason or 'the parcel could not be checked against the blockchain'}"
+        banner = (
+            "Not verified: "
+            f"{v.reason or view.contents_reason or 'the parcel could not be checked against the blockchain'}"
+        )
         detail = "Do not rely on this history or content until it is verified."
     n = len(view.contents)
     if view.contents_verified:
-        note = f"{n} unit{'s' if n != 1 else ''}, proved on-chain: each names this parcel as its parent, and the parcel holds exactly {view.onchain_size}."
+        note = (
+            f"{n} unit{'s' if n != 1 else ''}, proved on-chain: each names this parcel as its parent, and the "
+            f"parcel holds exactly {view.onchain_size}."
+        )
     else:
-        note = f"{n} unit{'s' if n != 1 else ''} as indexed; not proved on-chain: {view.contents_reason or 'unknown reason'}."
+        note = (
+            f"{n} unit{'s' if n != 1 else ''} as indexed; not proved on-chain: "
+            f"{view.contents_reason or 'unknown reason'}."
+        )
     steps = [_registry_step(e) for e in view.timeline]
     for s, e in zip(steps, view.timeline, strict=True):
         if e.action is not None:
@@ -551,7 +626,13 @@ def _return_options(rs: ReturnStatus, currency: Currency) -> list[Row]:
     if o.get("exchangeOffered") and o.get("voucher"):
         bonus = int(o.get("exchangeBonusBps") or 0)
         extra = f" (+{bonus / 100:g} % bonus)" if bonus else ""
-        rows.append(Row("Exchange", f"Exchange for a voucher worth {format_amount(o['voucher'], currency)}{extra}", emphasis=True))
+        rows.append(
+            Row(
+                "Exchange",
+                f"Exchange for a voucher worth {format_amount(o['voucher'], currency)}{extra}",
+                emphasis=True,
+            )
+        )
     rows.append(Row("Refund", f"Refund {format_amount(o['refund'], currency)}"))
     if o.get("refundOnReturn"):
         rows.append(Row("When", "Your money is released as soon as an approved return center scans the parcel in"))
@@ -572,7 +653,11 @@ def _unit_links(view: UnitView) -> dict[str, Any]:
         if not ref:
             return
         # Named only when the index's GTIN and serial hash to the proved id (UnitViews._unit_ref).
-        name = f"GTIN {ref['gtin']} / serial {ref['serial']}" if ref.get("serial") else f"{ref.get('unitId')} (name not verified)"
+        name = (
+            f"GTIN {ref['gtin']} / serial {ref['serial']}"
+            if ref.get("serial")
+            else f"{ref.get('unitId')} (name not verified)"
+        )
         note = "checked on-chain" if verified else f"not verified: {reason}"
         rows.append(Row(prefix, f"{name} ({note})", emphasis=verified))
         hrefs.append(ref.get("link"))
@@ -581,13 +666,27 @@ def _unit_links(view: UnitView) -> dict[str, Any]:
     if rs is not None and rs.reissue and rs.reissue.get("replacement"):
         add("Replaced by", rs.reissue["replacement"], bool(rs.reissue.get("verified")), rs.reissue.get("reason"))
     if view.replacement_for:
-        add("Replacement for", view.replacement_for.get("original"), bool(view.replacement_for.get("verified")), view.replacement_for.get("reason"))
+        add(
+            "Replacement for",
+            view.replacement_for.get("original"),
+            bool(view.replacement_for.get("verified")),
+            view.replacement_for.get("reason"),
+        )
     return {"unit_links": rows, "unit_link_hrefs": hrefs}
 
 
 def _return_rows(rs: ReturnStatus, grade: str | None, currency: Currency) -> list[Row]:
-    rows = [Row("Order", f"#{rs.order_id} ({rs.market})"), Row("Status", STATUS_TEXT.get(rs.status, humanize(rs.status)), emphasis=True)]
-    rows.append(Row("Paid", f"{format_amount(int(rs.price) + int(rs.delivery_fee), currency)} (delivery {format_amount(rs.delivery_fee, currency)})"))
+    rows = [
+        Row("Order", f"#{rs.order_id} ({rs.market})"),
+        Row("Status", STATUS_TEXT.get(rs.status, humanize(rs.status)), emphasis=True),
+    ]
+    rows.append(
+        Row(
+            "Paid",
+            f"{format_amount(int(rs.price) + int(rs.delivery_fee), currency)} (delivery "
+            f"{format_amount(rs.delivery_fee, currency)})",
+        )
+    )
     if rs.reason:
         rows.append(Row("Reason for return", REASON_TEXT.get(rs.reason, humanize(rs.reason))))
     if grade:
@@ -597,22 +696,49 @@ def _return_rows(rs: ReturnStatus, grade: str | None, currency: Currency) -> lis
     if rs.voucher_points:
         rows.append(Row("Voucher", f"Store points worth {format_amount(rs.voucher_points, currency)}", emphasis=True))
     if rs.dispatched_at:
-        rows.append(Row("Sent back", f"A carrier's scan proves the return was sent on {format_time(rs.dispatched_at)[0]} (checked on-chain)"))
+        rows.append(
+            Row(
+                "Sent back",
+                f"A carrier's scan proves the return was sent on {format_time(rs.dispatched_at)[0]} (checked on-chain)",
+            )
+        )
     if rs.refund_on_receipt:
         r = rs.refund_on_receipt
-        paid = format_amount(r["refund"], currency) if int(r["refund"]) else f"a voucher worth {format_amount(r['points'], currency)}"
-        rows.append(Row("Refund released", f"{paid} when the return center at location {r['location']} received it", emphasis=True))
+        paid = (
+            format_amount(r["refund"], currency)
+            if int(r["refund"])
+            else f"a voucher worth {format_amount(r['points'], currency)}"
+        )
+        rows.append(
+            Row(
+                "Refund released",
+                f"{paid} when the return center at location {r['location']} received it",
+                emphasis=True,
+            )
+        )
     if rs.dispute and rs.dispute.get("pending"):
         by = format_time(rs.dispute.get("decideBy"))[0]
-        rows.append(Row("Dispute", f"An independent arbiter decides by {by}; if it does not, the attested facts decide", emphasis=True))
+        rows.append(
+            Row(
+                "Dispute",
+                f"An independent arbiter decides by {by}; if it does not, the attested facts decide",
+                emphasis=True,
+            )
+        )
     if rs.second_inspection and rs.second_inspection.get("pending"):
         rows.append(Row("Inspection", "Second inspection by an independent inspector pending", emphasis=True))
     if rs.defect_claim:
         d = rs.defect_claim
         state = (
-            "approved at once (low value)" if d.get("autoApproved")
-            else "the brand did not decide in time: returned at the brand's expense" if d.get("returnedUndecided")
-            else "approved" if d.get("approved") else "rejected" if d.get("decided") else "waiting for the brand's decision"
+            "approved at once (low value)"
+            if d.get("autoApproved")
+            else "the brand did not decide in time: returned at the brand's expense"
+            if d.get("returnedUndecided")
+            else "approved"
+            if d.get("approved")
+            else "rejected"
+            if d.get("decided")
+            else "waiting for the brand's decision"
         )
         rows.append(Row("Defect claim", f"Reported with photo evidence — {state}"))
     if rs.reissue:
@@ -620,13 +746,24 @@ def _return_rows(rs: ReturnStatus, grade: str | None, currency: Currency) -> lis
         if ri.get("deliveredAt"):
             state = "delivered"
         elif ri.get("unfulfilled"):
-            state = "not delivered in time — refunded; keep the defective unit" if ri.get("returnWaived") else "not delivered in time — return the defective unit for a full refund"
+            state = (
+                "not delivered in time — refunded; keep the defective unit"
+                if ri.get("returnWaived")
+                else "not delivered in time — return the defective unit for a full refund"
+            )
         else:
             state = "on its way" if ri.get("replacement") else "being prepared"
         rows.append(Row("Replacement", state, emphasis=True))
     if rs.proof:
         block = rs.proof.get("block")
-        rows.append(Row("Order state", f"checked on-chain at block {block:,}" if rs.proof.get("verified") and block is not None else f"not verified: {rs.proof.get('reason')}"))
+        rows.append(
+            Row(
+                "Order state",
+                f"checked on-chain at block {block:,}"
+                if rs.proof.get("verified") and block is not None
+                else f"not verified: {rs.proof.get('reason')}",
+            )
+        )
     s = rs.settlement
     if s is None:
         return rows
@@ -636,13 +773,24 @@ def _return_rows(rs: ReturnStatus, grade: str | None, currency: Currency) -> lis
         if parts.get("basis") == "right_lost":
             rows.append(Row("Statutory right", RIGHT_LOST))
     elif parts:
-        rows.append(Row("Breakdown", "Not verified: the settlement's parts do not add up; the amounts below are the escrow's totals"))
+        rows.append(
+            Row(
+                "Breakdown",
+                "Not verified: the settlement's parts do not add up; the amounts below are the escrow's totals",
+            )
+        )
     kind = parts.get("kind")
     if rs.refund_on_receipt:
         if s.disposition != "pending":
             rows.append(Row("Where the unit goes", UNIT_FATE.get(s.disposition, humanize(s.disposition))))
     elif s.disposition == "kept" and kind in ("completed", None):  # completed: no return, the merchant was paid
-        rows.append(Row("Paid out", f"{format_amount(s.merchant_amount, currency)} to the brand; the buyer keeps the unit", emphasis=True))
+        rows.append(
+            Row(
+                "Paid out",
+                f"{format_amount(s.merchant_amount, currency)} to the brand; the buyer keeps the unit",
+                emphasis=True,
+            )
+        )
     else:
         if rs.status == "cancelled":
             terms = "Buyer protection: the unit was not delivered in time, so everything was refunded"
@@ -651,7 +799,10 @@ def _return_rows(rs: ReturnStatus, grade: str | None, currency: Currency) -> lis
         elif kind == "arbitrated":
             terms = SETTLED_BY[kind] + (" under the law" if s.statutory else f" under the brand's grade {grade} terms")
         elif s.statutory:
-            terms = STATUTORY_BASIS.get(rs.market, f"Consumer law of market {rs.market}") + ": the law, not the grade terms, set the refund"
+            terms = (
+                STATUTORY_BASIS.get(rs.market, f"Consumer law of market {rs.market}")
+                + ": the law, not the grade terms, set the refund"
+            )
         else:
             terms = f"The brand's {rs.market} return policy, grade {grade} terms"
         rows.append(Row("Decided by", terms))

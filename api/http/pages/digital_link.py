@@ -116,13 +116,15 @@ def parse_path(raw_path: str) -> UnitLink:
         if code is None:
             raise LinkError(
                 "invalid_link",
-                f"{rest[i]!r} is not a GTIN key qualifier; this resolver takes /22/<variant>, /10/<lot> and /21/<serial>, in that order",
+                f"{rest[i]!r} is not a GTIN key qualifier; this resolver takes /22/<variant>, /10/<lot> and "
+                "/21/<serial>, in that order",
             )
         position = QUALIFIER_ORDER.index(code)
         if position <= last:
             raise LinkError(
                 "invalid_link",
-                f"key qualifiers must appear in the order 22, 10, 21 and at most once each (GS1 Digital Link): /{rest[i]}/ comes too late",
+                "key qualifiers must appear in the order 22, 10, 21 and at most once each (GS1 Digital Link): "
+                f"/{rest[i]}/ comes too late",
             )
         last = position
         values[code] = _check_qualifier(code, _decode(rest[i + 1], QUALIFIER_NAMES[code]))
@@ -130,7 +132,8 @@ def parse_path(raw_path: str) -> UnitLink:
     if "21" not in values:
         raise LinkError(
             "no_serial",
-            f"GTIN {gtin} without a serial names a product, not a unit; this resolver shows single units: /01/{gtin}/21/<serial>",
+            f"GTIN {gtin} without a serial names a product, not a unit; this resolver shows single units: "
+            f"/01/{gtin}/21/<serial>",
             status=404,
         )
     return UnitLink(gtin=gtin, serial=values["21"], lot=values.get("10"), cpv=values.get("22"), qr=qr)

@@ -63,7 +63,11 @@ def _biz_step(value: str) -> int:
                 name = name[len(prefix) :]
         step = BizStep[name.upper()].value if name.upper() in BizStep.__members__ else -1
     if step not in BizStep._value2member_map_:
-        raise ApiError(400, "invalid_biz_step", f"bizStep {value!r} is not a step number or name ({', '.join(s.name.lower() for s in BizStep)})")
+        raise ApiError(
+            400,
+            "invalid_biz_step",
+            f"bizStep {value!r} is not a step number or name ({', '.join(s.name.lower() for s in BizStep)})",
+        )
     return step
 
 
@@ -85,8 +89,12 @@ def event_filter(
     gtin: Annotated[str | None, Query(description="GTIN-8/12/13/14, with serial")] = None,
     serial: Annotated[str | None, Query(description="serial (AI 21), with gtin")] = None,
     signer: Annotated[str | None, Query(description="the actor who signed the event")] = None,
-    bizStep: Annotated[str | None, Query(description="step number, name (shipping, customs_clearing, …) or URI")] = None,
-    time_from: Annotated[str | None, Query(alias="from", description="earliest eventTime: unix seconds or ISO 8601")] = None,
+    bizStep: Annotated[
+        str | None, Query(description="step number, name (shipping, customs_clearing, …) or URI")
+    ] = None,
+    time_from: Annotated[
+        str | None, Query(alias="from", description="earliest eventTime: unix seconds or ISO 8601")
+    ] = None,
     time_to: Annotated[str | None, Query(alias="to", description="latest eventTime: unix seconds or ISO 8601")] = None,
     fromBlock: Annotated[int | None, Query(ge=0, le=SQL_INT_MAX)] = None,
     toBlock: Annotated[int | None, Query(ge=0, le=SQL_INT_MAX)] = None,
@@ -188,14 +196,19 @@ def event_json(row: dict[str, Any], order: OrderRef | None, evidence_cid: str | 
     }
     if row["kind"] == "aggregation":
         out["aggregation"] = {
-            "sscc": f"{int(row['sscc']):018d}", "action": "ADD" if int(row["action"]) == AggregationAction.ADD else "DELETE",
+            "sscc": f"{int(row['sscc']):018d}",
+            "action": "ADD" if int(row["action"]) == AggregationAction.ADD else "DELETE",
             "childIds": json.loads(row["child_ids"]),
         }
         out["label"] = "Packed in parcel" if int(row["action"]) == AggregationAction.ADD else "Unpacked from parcel"
     if row["evidence"]:
         out["evidence"] = {"digest": row["evidence"], "cid": evidence_cid}
     if row["biz_transaction"]:
-        out["bizTransaction"] = {"ref": row["biz_transaction"], "type": order[0] if order else None, "orderId": order[1] if order else None}
+        out["bizTransaction"] = {
+            "ref": row["biz_transaction"],
+            "type": order[0] if order else None,
+            "orderId": order[1] if order else None,
+        }
     return out
 
 
@@ -207,10 +220,14 @@ def _order_at(orders: dict[str, OrderRef], row: dict[str, Any]) -> OrderRef | No
 
 # `aggregation` is answered for aggregations only.
 @router.get(
-    "/events", response_model=AuditEventsOut, response_model_exclude_unset=True,
+    "/events",
+    response_model=AuditEventsOut,
+    response_model_exclude_unset=True,
     summary="Lifecycle events by unit, signer, step, event time and block range (keyset-paginated)",
 )
-def get_events(f: FilterDep, index: IndexDep, views: UnitViewsDep, limit: LimitQuery = 100, cursor: CursorQuery = None) -> dict[str, Any]:
+def get_events(
+    f: FilterDep, index: IndexDep, views: UnitViewsDep, limit: LimitQuery = 100, cursor: CursorQuery = None
+) -> dict[str, Any]:
     with index.read() as r:
         c = r.cursor()
         rows, next_cursor = _page(r, f, cursor, limit)
@@ -223,12 +240,15 @@ def get_events(f: FilterDep, index: IndexDep, views: UnitViewsDep, limit: LimitQ
     }
 
 
-def _epcis_page(r: IndexReader, f: EventFilter, cursor: str | None, limit: int) -> tuple[list[tuple[str, dict[str, Any]]], str | None]:
+def _epcis_page(
+    r: IndexReader, f: EventFilter, cursor: str | None, limit: int
+) -> tuple[list[tuple[str, dict[str, Any]]], str | None]:
     """Lifecycle events and settlements in one chain order (block, log index), keyset-paginated:
     [("event" | "settlement", row)] and the next cursor."""
     after = decode_cursor(f, cursor) if cursor else None
     merged = sorted(
-        [("event", row) for row in r.find_events(f, after, limit + 1)] + [("settlement", row) for row in r.settlements(f, after, limit + 1)],
+        [("event", row) for row in r.find_events(f, after, limit + 1)]
+        + [("settlement", row) for row in r.settlements(f, after, limit + 1)],
         key=lambda item: (int(item[1]["block"]), int(item[1]["log_index"])),
     )
     more = len(merged) > limit
@@ -241,9 +261,22 @@ def _epcis_page(r: IndexReader, f: EventFilter, cursor: str | None, limit: int) 
     "/epcis",
     summary="The same selection as an EPCIS 2.0 JSON-LD EPCISDocument, with the settlements",
     response_class=JSONResponse,
-    responses={200: {"content": {"application/ld+json": {}}, "description": "EPCISDocument; next page in the Link header (rel=next)"}},
+    responses={
+        200: {
+            "content": {"application/ld+json": {}},
+            "description": "EPCISDocument; next page in the Link header (rel=next)",
+        }
+    },
 )
-def get_epcis(request: Request, f: FilterDep, index: IndexDep, views: UnitViewsDep, chain: ChainDep, limit: LimitQuery = 100, cursor: CursorQuery = None) -> JSONResponse:
+def get_epcis(
+    request: Request,
+    f: FilterDep,
+    index: IndexDep,
+    views: UnitViewsDep,
+    chain: ChainDep,
+    limit: LimitQuery = 100,
+    cursor: CursorQuery = None,
+) -> JSONResponse:
     chain_id, escrow = chain.chain_id, chain.escrow.address
     with index.read() as r:
         c = r.cursor()
@@ -251,8 +284,17 @@ def get_epcis(request: Request, f: FilterDep, index: IndexDep, views: UnitViewsD
         rows = [row for kind, row in page if kind == "event"]
         # A unit's copy of an aggregation is the parcel's event: exported as the parcel's link, once.
         links = r.parcel_links([row for row in rows if row["kind"] == "aggregation" and row.get("parcel_sscc") is None])
-        orders = r.orders_by_refs([row["biz_transaction"] for row in rows] + [links[k]["biz_transaction"] for k in links])
-        children = r.units_keys([ch for row in [*rows, *links.values()] if row["kind"] == "aggregation" for ch in json.loads(row["child_ids"])])
+        orders = r.orders_by_refs(
+            [row["biz_transaction"] for row in rows] + [links[k]["biz_transaction"] for k in links]
+        )
+        children = r.units_keys(
+            [
+                ch
+                for row in [*rows, *links.values()]
+                if row["kind"] == "aggregation"
+                for ch in json.loads(row["child_ids"])
+            ]
+        )
         settled = {int(row["order_id"]) for kind, row in page if kind == "settlement"}
         order_rows = r.orders(sorted(settled))
         order_events = {o: r.escrow_events_of_order(o) for o in settled}
@@ -263,7 +305,10 @@ def get_epcis(request: Request, f: FilterDep, index: IndexDep, views: UnitViewsD
             o = order_rows[int(row["order_id"])]
             history = order_events[int(row["order_id"])]
             parts = settlements.parts_json(o, history, row)
-            returned = any(e["name"] == "ReturnRequested" and (e["block"], e["log_index"]) < (row["block"], row["log_index"]) for e in history)
+            returned = any(
+                e["name"] == "ReturnRequested" and (e["block"], e["log_index"]) < (row["block"], row["log_index"])
+                for e in history
+            )
             events.append(epcis.settlement_event(row, o, units.get(o["unit_id"]), parts, chain_id, escrow, returned))
             continue
         if row["kind"] == "aggregation" and row.get("parcel_sscc") is None:
@@ -280,19 +325,31 @@ def get_epcis(request: Request, f: FilterDep, index: IndexDep, views: UnitViewsD
     headers = {}
     if next_cursor:
         headers["Link"] = f'<{request.url.include_query_params(cursor=next_cursor)}>; rel="next"'
-    return JSONResponse(epcis.document(events, c.block if c else None, next_cursor, files), media_type="application/ld+json", headers=headers)
+    return JSONResponse(
+        epcis.document(events, c.block if c else None, next_cursor, files),
+        media_type="application/ld+json",
+        headers=headers,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
 # integrity
 
 
-@router.get("/integrity", response_model=IntegrityOut, summary="Every indexed unit's rebuilt hash chain against its on-chain record at one block; evidence against its CIDs")
+@router.get(
+    "/integrity",
+    response_model=IntegrityOut,
+    summary="Every indexed unit's rebuilt hash chain against its on-chain record at one block; evidence against "
+    "its CIDs",
+)
 def get_integrity(services: ServicesDep) -> dict[str, Any]:
     try:
         report = audit.integrity_report(services.index, services.unit_views)
         # Previous deployments served read-only (api/read/legacy.py): their units against their own registry, apart.
-        report["legacy"] = [{"deployment": legacy.views.deployment, **audit.integrity_report(legacy.index, legacy.views)} for legacy in services.legacy]
+        report["legacy"] = [
+            {"deployment": legacy.views.deployment, **audit.integrity_report(legacy.index, legacy.views)}
+            for legacy in services.legacy
+        ]
         return report
     except ChainUnavailable as exc:
         raise ApiError(503, "chain_unavailable", f"the on-chain records could not be read: {exc}") from exc

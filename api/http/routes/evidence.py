@@ -200,7 +200,13 @@ async def upload_evidence(request: Request, store: EvidenceStoreDep, response: R
         data = await _read_raw(request, limit)
     stored = await run_in_threadpool(store.put, data, content_type)
     response.headers["Location"] = f"/v1/evidence/{stored.cid}"
-    return EvidenceOut(cid=stored.cid, size=stored.size, contentType=stored.content_type, digest=stored.digest_hex, pinnedRemote=stored.pinned_remote)
+    return EvidenceOut(
+        cid=stored.cid,
+        size=stored.size,
+        contentType=stored.content_type,
+        digest=stored.digest_hex,
+        pinnedRemote=stored.pinned_remote,
+    )
 
 
 @router.get(

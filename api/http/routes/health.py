@@ -21,7 +21,10 @@ def healthz() -> HealthOut:
 
 # Fields are answered only when they apply (`error` and `detail` with the node unreachable).
 @router.get(
-    "/readyz", response_model=ReadyOut, response_model_exclude_unset=True, responses={503: {"model": ReadyOut, "description": "Not ready"}},
+    "/readyz",
+    response_model=ReadyOut,
+    response_model_exclude_unset=True,
+    responses={503: {"model": ReadyOut, "description": "Not ready"}},
     summary="Chain reachable, relayer funded, outbox depth, indexer lag",
 )
 def readyz(state: ServicesDep, response: Response) -> ReadyOut:
@@ -48,7 +51,10 @@ def readyz(state: ServicesDep, response: Response) -> ReadyOut:
         checks["relayer"] = entry
     checks["indexer"] = _indexer_check(state.indexer, head)
     # Previous deployments' registries (RT_LEGACY_MANIFESTS), read through the same node.
-    checks["legacyIndexers"] = [{"registry": legacy.deployment.registry.address, **_indexer_check(legacy.indexer, head)} for legacy in state.legacy]
+    checks["legacyIndexers"] = [
+        {"registry": legacy.deployment.registry.address, **_indexer_check(legacy.indexer, head)}
+        for legacy in state.legacy
+    ]
     response.status_code = 200 if ready else 503
     return ReadyOut.model_validate({"ready": ready, **checks})
 

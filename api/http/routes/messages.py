@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import inspect
-from typing import Any
 from collections.abc import Callable
+from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from web3.exceptions import BadFunctionCallOutput, Web3RPCError
@@ -58,7 +58,13 @@ def _post(entry: MessageKind) -> Callable[..., MessageOut]:
 
 for _entry in KINDS.values():
     router.add_api_route(
-        _entry.path, _post(_entry), methods=["POST"], status_code=202, response_model=MessageOut, summary=_entry.summary, name=_entry.route
+        _entry.path,
+        _post(_entry),
+        methods=["POST"],
+        status_code=202,
+        response_model=MessageOut,
+        summary=_entry.summary,
+        name=_entry.route,
     )
 
 
@@ -68,9 +74,14 @@ orders_router = APIRouter(tags=["intake"])
 
 
 @orders_router.post(
-    "/v1/orders/{order_id}/release-refund-on-receipt", status_code=202, response_model=MessageOut, summary="Release a refund on receipt at an accredited return center"
+    "/v1/orders/{order_id}/release-refund-on-receipt",
+    status_code=202,
+    response_model=MessageOut,
+    summary="Release a refund on receipt at an accredited return center",
 )
-def post_release_refund_on_receipt(order_id: int, chain: ChainDep, reader: ReaderDep, outbox: OutboxDep, intake: IntakeDep, response: Response) -> MessageOut:
+def post_release_refund_on_receipt(
+    order_id: int, chain: ChainDep, reader: ReaderDep, outbox: OutboxDep, intake: IntakeDep, response: Response
+) -> MessageOut:
     """Queues `escrow.releaseRefundOnReceipt(orderId)` (which the relayer also does by itself when it
     confirms the receiving scan or the return request). Idempotent: the same order always gets the
     same message."""
@@ -83,13 +94,19 @@ def post_release_refund_on_receipt(order_id: int, chain: ChainDep, reader: Reade
     try:
         ok, code, detail = refund_on_receipt.releasable(reader, order_id)
     except (Web3RPCError, BadFunctionCallOutput) as exc:  # the node answered, but not with the escrow's state
-        raise ApiError(503, "chain_unavailable", f"the chain node could not read order {order_id}: {type(exc).__name__}") from exc
+        raise ApiError(
+            503, "chain_unavailable", f"the chain node could not read order {order_id}: {type(exc).__name__}"
+        ) from exc
     if not ok:
         raise ApiError(404 if code == "unknown_order" else 409, code, detail)
     return _answer(response, outbox.enqueue(refund_on_receipt.message(chain, order_id)))
 
 
-@router.get("/v1/messages/{message_id}", response_model=MessageOut, summary="State of an accepted message: accepted, submitted, confirmed or failed")
+@router.get(
+    "/v1/messages/{message_id}",
+    response_model=MessageOut,
+    summary="State of an accepted message: accepted, submitted, confirmed or failed",
+)
 def get_message(message_id: str, outbox: OutboxDep) -> MessageOut:
     message = outbox.get(message_id.lower())
     if message is None:
@@ -97,7 +114,11 @@ def get_message(message_id: str, outbox: OutboxDep) -> MessageOut:
     return MessageOut.model_validate(message.public())
 
 
-@router.get("/v1/signers/{address}/nonce", response_model=NonceOut, summary="The nonce the signer's next message of a kind must carry")
+@router.get(
+    "/v1/signers/{address}/nonce",
+    response_model=NonceOut,
+    summary="The nonce the signer's next message of a kind must carry",
+)
 def get_next_nonce(address: str, kind: str, reader: ReaderDep, outbox: OutboxDep) -> NonceOut:
     from eth_utils import is_address, to_checksum_address
 
@@ -107,30 +128,56 @@ def get_next_nonce(address: str, kind: str, reader: ReaderDep, outbox: OutboxDep
         raise ApiError(400, "invalid_kind", f"kind must be one of {sorted(KINDS)}")
     signer = to_checksum_address(address)
     chain_nonce = reader.nonce(KINDS[kind].contract, signer)
-    return NonceOut(signer=signer, kind=kind, chainNonce=chain_nonce, nextNonce=outbox.next_nonce(kind, signer, chain_nonce))
+    return NonceOut(
+        signer=signer, kind=kind, chainNonce=chain_nonce, nextNonce=outbox.next_nonce(kind, signer, chain_nonce)
+    )
 
 
-@router.get("/v1/eip712", response_model=Eip712Out, summary="Domains, types and vocabularies of every message the gateway accepts")
+@router.get(
+    "/v1/eip712",
+    response_model=Eip712Out,
+    summary="Domains, types and vocabularies of every message the gateway accepts",
+)
 def get_eip712(chain: ChainDep) -> dict[str, Any]:
     messages = {}
     for kind, entry in KINDS.items():
         schema = chain.domain_for(kind).typed_data(kind)
-        messages[kind] = {"post": entry.path, "primaryType": kind, "domain": schema["domain"], "types": schema["types"], "typeString": eip712.type_string(kind)}
+        messages[kind] = {
+            "post": entry.path,
+            "primaryType": kind,
+            "domain": schema["domain"],
+            "types": schema["types"],
+            "typeString": eip712.type_string(kind),
+        }
     return {
         "chainId": chain.chain_id,
         "messages": messages,
         "vocabulary": {
-            "bizStep": {int(s): {"name": s.name.lower(), "uri": s.uri, "signedBy": [str(r.name).lower() for r in STEP_ROLES[s]]} for s in BizStep},
-            "decommissioning": "a brand takes units of its own stock out of circulation with a DecommissionBatch (POST /v1/decommissions), never in an EventBatch",
+            "bizStep": {
+                int(s): {"name": s.name.lower(), "uri": s.uri, "signedBy": [str(r.name).lower() for r in STEP_ROLES[s]]}
+                for s in BizStep
+            },
+            "decommissioning": "a brand takes units of its own stock out of circulation with a DecommissionBatch "
+            "(POST /v1/decommissions), never in an EventBatch",
             "disposition": {int(d): {"name": d.name.lower(), "uri": d.uri} for d in Disposition if d.uri},
-            "inspectionFacts": {"SEAL_INTACT": Facts.SEAL_INTACT, "PACKAGING_INTACT": Facts.PACKAGING_INTACT, "USED": Facts.USED, "DEFECTIVE": Facts.DEFECTIVE},
+            "inspectionFacts": {
+                "SEAL_INTACT": Facts.SEAL_INTACT,
+                "PACKAGING_INTACT": Facts.PACKAGING_INTACT,
+                "USED": Facts.USED,
+                "DEFECTIVE": Facts.DEFECTIVE,
+            },
             "grade": {int(g): g.name for g in Grade if g},
             "aggregationAction": {int(a): a.name for a in AggregationAction},
-            "remedy": {0: "refund", 1: "exchange voucher (store points worth the refund plus the policy's exchange bonus; only if the market's policy offers it)"},
+            "remedy": {
+                0: "refund",
+                1: "exchange voucher (store points worth the refund plus the policy's exchange bonus; only if the "
+                "market's policy offers it)",
+            },
         },
         "notes": [
             "Sign with eth_signTypedData_v4; POST the message fields plus 'signature' (0x hex).",
-            "GLNs may be sent as 13-digit strings; GTINs in commissions as GTIN-8/12/13/14 strings (signed as their 14-digit integer).",
+            "GLNs may be sent as 13-digit strings; GTINs in commissions as GTIN-8/12/13/14 strings (signed as "
+            "their 14-digit integer).",
             "nonce: GET /v1/signers/{address}/nonce?kind=<primaryType>; deadline: unix seconds, at least 60 s ahead.",
         ],
     }

@@ -107,12 +107,21 @@ def _public_url(request: Request) -> str:
 def _link_error(exc: LinkError, as_json: bool) -> PageError:
     if exc.status == 404:
         return PageError(
-            404, exc.code, exc.reason, "No unit in this link", as_json=as_json,
+            404,
+            exc.code,
+            exc.reason,
+            "No unit in this link",
+            as_json=as_json,
             advice="This page shows single product units; the code you scanned names a product, not one unit.",
         )
     return PageError(
-        exc.status, exc.code, exc.reason, "This code is not valid", as_json=as_json,
-        advice="The link does not hold a valid GS1 product code. If you typed it, check it; if you scanned it from a product, the label may be damaged or not genuine.",
+        exc.status,
+        exc.code,
+        exc.reason,
+        "This code is not valid",
+        as_json=as_json,
+        advice="The link does not hold a valid GS1 product code. If you typed it, check it; if you scanned it "
+        "from a product, the label may be damaged or not genuine.",
     )
 
 
@@ -139,7 +148,16 @@ def qr_image(uri: str, kind: str) -> bytes:
     code = segno.make_qr(uri, error=QR_ERROR_LEVEL, boost_error=False)
     out = io.BytesIO()
     if kind == "svg":
-        code.save(out, kind="svg", scale=QR_SVG_SCALE, border=QR_BORDER, dark="#000", light="#fff", title=uri, desc="GS1 Digital Link QR code")
+        code.save(
+            out,
+            kind="svg",
+            scale=QR_SVG_SCALE,
+            border=QR_BORDER,
+            dark="#000",
+            light="#fff",
+            title=uri,
+            desc="GS1 Digital Link QR code",
+        )
     else:
         code.save(out, kind="png", scale=QR_PNG_SCALE, border=QR_BORDER, dark="#000", light="#fff")
     return out.getvalue()
@@ -150,7 +168,11 @@ def _qr(request: Request, link: UnitLink) -> Response:
     return Response(
         qr_image(uri, link.qr or "svg"),
         media_type=QR_MEDIA[link.qr or "svg"],
-        headers={"Cache-Control": "public, max-age=86400", "X-Content-Type-Options": "nosniff", "Link": f'<{uri}>; rel="describes"'},
+        headers={
+            "Cache-Control": "public, max-age=86400",
+            "X-Content-Type-Options": "nosniff",
+            "Link": f'<{uri}>; rel="describes"',
+        },
     )
 
 
@@ -179,12 +201,21 @@ def _resolve(request: Request, unit_view: UnitViewFn) -> Response:
     canonical = gs1.digital_link(_public_url(request), link.gtin, link.serial)
     if view is None:
         raise PageError(
-            404, "unknown_unit", f"No unit with GTIN {link.gtin} and serial {link.serial} is recorded.", "Unknown product unit", as_json=as_json,
+            404,
+            "unknown_unit",
+            f"No unit with GTIN {link.gtin} and serial {link.serial} is recorded.",
+            "Unknown product unit",
+            as_json=as_json,
             advice="It may not be registered yet, or the code may have been copied. If you bought it, ask the seller.",
             message="Nothing about a unit with this GTIN and serial is recorded on the blockchain.",
-            gtin=link.gtin, serial=link.serial,
+            gtin=link.gtin,
+            serial=link.serial,
         )
-    headers = {"Vary": "Accept", "Cache-Control": "no-cache", "Link": f'<{view.digital_link or canonical}>; rel="canonical"'}
+    headers = {
+        "Vary": "Accept",
+        "Cache-Control": "no-cache",
+        "Link": f'<{view.digital_link or canonical}>; rel="canonical"',
+    }
     if as_json:
         return JSONResponse(unit_json(view), headers=headers)
     page = build_page(view, _currency_lookup(services.pages), _block_time_lookup(services.pages))
@@ -198,8 +229,11 @@ PAGE_CONTENT: dict[str, dict[str, Any]] = {"text/html": {}, "image/svg+xml": {},
 
 
 @router.get(
-    "/01/{link_path:path}", response_model=UnitViewOut, responses={200: {"content": PAGE_CONTENT}},
-    summary="Resolve a unit's GS1 Digital Link (page, JSON or QR code)", description=RESOLVER_DOC,
+    "/01/{link_path:path}",
+    response_model=UnitViewOut,
+    responses={200: {"content": PAGE_CONTENT}},
+    summary="Resolve a unit's GS1 Digital Link (page, JSON or QR code)",
+    description=RESOLVER_DOC,
 )
 @router.head("/01/{link_path:path}", include_in_schema=False)
 def resolve(request: Request, unit_view: UnitViewDep, link_path: str) -> Response:
@@ -222,36 +256,61 @@ the QR code of the canonical link. Errors: 400 `invalid_sscc`, 404 `unknown_parc
 
 
 @router.get(
-    "/00/{link_path:path}", response_model=ParcelViewOut, responses={200: {"content": PAGE_CONTENT}},
-    summary="Resolve a parcel's GS1 Digital Link (page, JSON or QR code)", description=PARCEL_DOC,
+    "/00/{link_path:path}",
+    response_model=ParcelViewOut,
+    responses={200: {"content": PAGE_CONTENT}},
+    summary="Resolve a parcel's GS1 Digital Link (page, JSON or QR code)",
+    description=PARCEL_DOC,
 )
 @router.head("/00/{link_path:path}", include_in_schema=False)
 def resolve_parcel(request: Request, link_path: str) -> Response:
     as_json = prefers_json(request.headers.get("accept"))
     raw, _, qr = link_path.partition("/")
     if qr not in ("", "qr.svg", "qr.png"):
-        raise PageError(400, "invalid_link", f"/00/{link_path} is not /00/<sscc> or /00/<sscc>/qr.svg", "This code is not valid", as_json=as_json)
+        raise PageError(
+            400,
+            "invalid_link",
+            f"/00/{link_path} is not /00/<sscc> or /00/<sscc>/qr.svg",
+            "This code is not valid",
+            as_json=as_json,
+        )
     try:
         sscc18 = gs1.sscc18(raw) if raw.isascii() and raw.isdigit() and len(raw) == 18 else gs1.sscc18("x")
     except gs1.GS1Error as exc:
         raise PageError(
-            400, "invalid_sscc", f"{raw!r}: {exc}", "This code is not valid", as_json=as_json,
-            advice="The link does not hold a valid SSCC (18 digits with a GS1 check digit). If you scanned it from a parcel label, the label may be damaged.",
+            400,
+            "invalid_sscc",
+            f"{raw!r}: {exc}",
+            "This code is not valid",
+            as_json=as_json,
+            advice="The link does not hold a valid SSCC (18 digits with a GS1 check digit). If you scanned it "
+            "from a parcel label, the label may be damaged.",
         ) from None
     canonical = gs1.parcel_link(_public_url(request), sscc18)
     if qr:
         kind = qr.split(".")[1]
         return Response(
-            qr_image(canonical, kind), media_type=QR_MEDIA[kind],
-            headers={"Cache-Control": "public, max-age=86400", "X-Content-Type-Options": "nosniff", "Link": f'<{canonical}>; rel="describes"'},
+            qr_image(canonical, kind),
+            media_type=QR_MEDIA[kind],
+            headers={
+                "Cache-Control": "public, max-age=86400",
+                "X-Content-Type-Options": "nosniff",
+                "Link": f'<{canonical}>; rel="describes"',
+            },
         )
     view = get_services(request).unit_views.parcel_view(sscc18)
     if view is None:
         raise PageError(
-            404, "unknown_parcel", f"No parcel with SSCC {sscc18} is recorded.", "Unknown parcel", as_json=as_json,
+            404,
+            "unknown_parcel",
+            f"No parcel with SSCC {sscc18} is recorded.",
+            "Unknown parcel",
+            as_json=as_json,
             advice="Nothing was packed into a parcel with this code yet, or the gateway has not indexed it.",
         )
     headers = {"Vary": "Accept", "Cache-Control": "no-cache", "Link": f'<{canonical}>; rel="canonical"'}
     if as_json:
         return JSONResponse(parcel_json(view), headers=headers)
-    return TEMPLATES.TemplateResponse(request, "parcel.html", {"page": build_parcel_page(view)}, headers={**headers, **HTML_HEADERS})
+    return TEMPLATES.TemplateResponse(
+        request, "parcel.html", {"page": build_parcel_page(view)}, headers={**headers, **HTML_HEADERS}
+    )

@@ -57,9 +57,20 @@ _B58_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 _B58_INDEX = {c: i for i, c in enumerate(_B58_ALPHABET)}
 
 __all__ = [
-    "CHUNK_SIZE", "MAX_LINKS", "RAW", "DAG_PB", "SHA2_256",
-    "Cid", "InvalidCid", "CidHasher",
-    "cid_v1", "parse", "digest_of", "cid_from_digest", "candidate_cids", "encode_cid",
+    "CHUNK_SIZE",
+    "MAX_LINKS",
+    "RAW",
+    "DAG_PB",
+    "SHA2_256",
+    "Cid",
+    "InvalidCid",
+    "CidHasher",
+    "cid_v1",
+    "parse",
+    "digest_of",
+    "cid_from_digest",
+    "candidate_cids",
+    "encode_cid",
 ]
 
 

@@ -44,9 +44,7 @@ from . import cid as cids
 log = logging.getLogger("returntrace.evidence")
 
 # What evidence may be: inspection photos, PDF reports, plain-text notes and JSON records.
-ALLOWED_CONTENT_TYPES = frozenset(
-    {"image/jpeg", "image/png", "application/pdf", "text/plain", "application/json"}
-)
+ALLOWED_CONTENT_TYPES = frozenset({"image/jpeg", "image/png", "application/pdf", "text/plain", "application/json"})
 _CHARSET_TYPES = frozenset({"text/plain", "application/json"})
 _MAGIC = {
     "image/jpeg": (b"\xff\xd8\xff",),
@@ -131,9 +129,7 @@ def normalize_content_type(value: str | None) -> str:
     """``type/subtype`` in lower case, keeping only a ``charset`` for text/plain and JSON.
     Raises `UnsupportedContentType` for anything outside `ALLOWED_CONTENT_TYPES`."""
     if not value:
-        raise UnsupportedContentType(
-            "a Content-Type is required", allowed=sorted(ALLOWED_CONTENT_TYPES)
-        )
+        raise UnsupportedContentType("a Content-Type is required", allowed=sorted(ALLOWED_CONTENT_TYPES))
     essence, _, params = value.partition(";")
     essence = essence.strip().lower()
     if essence not in ALLOWED_CONTENT_TYPES:
@@ -328,9 +324,7 @@ class EvidenceStore:
         except cids.InvalidCid as exc:
             raise InvalidEvidenceCid(f"malformed CID {cid!r}: {exc}") from None
         if not parsed.is_kubo_v1_file:
-            raise InvalidEvidenceCid(
-                f"{cid!r} is not an evidence CID (CIDv1, raw or dag-pb, sha2-256)"
-            )
+            raise InvalidEvidenceCid(f"{cid!r} is not an evidence CID (CIDv1, raw or dag-pb, sha2-256)")
         return str(parsed)
 
     # -- local files ----------------------------------------------------------------------------
