@@ -129,52 +129,57 @@ def _word32(value: bytes) -> bytes:
 def from_log(entry: Any) -> LifecycleRecord | None:
     """The lifecycle record of a decoded registry log (returntrace.logs.DecodedLog), else None."""
     a = entry.args
-    common = {"block": entry.block, "tx_hash": entry.tx_hash, "log_index": entry.log_index}
-    if entry.name == "UnitCommissioned":
+    if entry.name == "UnitCommissioned":  # step 1 (commissioning), no disposition, no business transaction
         return LifecycleRecord(
             unit_id=bytes(a["unitId"]),
             kind="commission",
-            signer=a["signer"],
+            **_signed(a),
             biz_step=1,
             disposition=0,
-            location=int(a["location"]),
-            event_time=int(a["eventTime"]),
-            evidence=bytes(a["evidence"]),
             biz_transaction=ZERO32,
             gtin=int(a["gtin"]),
             serial=a["serial"],
-            **common,
+            **_position(entry),
         )
     if entry.name == "EventRecorded":
         return LifecycleRecord(
-            unit_id=bytes(a["unitId"]),
-            kind="event",
-            signer=a["signer"],
-            biz_step=int(a["bizStep"]),
-            disposition=int(a["disposition"]),
-            location=int(a["location"]),
-            event_time=int(a["eventTime"]),
-            evidence=bytes(a["evidence"]),
-            biz_transaction=bytes(a["bizTransaction"]),
-            **common,
+            unit_id=bytes(a["unitId"]), kind="event", **_signed(a), **_stepped(a), **_position(entry)
         )
     if entry.name == "AggregationRecorded":
         return LifecycleRecord(
             unit_id=bytes(a["parcelId"]),
             kind="aggregation",
-            signer=a["signer"],
-            biz_step=int(a["bizStep"]),
-            disposition=int(a["disposition"]),
-            location=int(a["location"]),
-            event_time=int(a["eventTime"]),
-            evidence=bytes(a["evidence"]),
-            biz_transaction=bytes(a["bizTransaction"]),
+            **_signed(a),
+            **_stepped(a),
             sscc=int(a["sscc"]),
             child_ids=tuple(bytes(c) for c in a["childIds"]),
             action=int(a["action"]),
-            **common,
+            **_position(entry),
         )
     return None
+
+
+def _signed(a: Any) -> dict[str, Any]:
+    """What every signed scan's log carries: who, where, when, the evidence."""
+    return {
+        "signer": a["signer"],
+        "location": int(a["location"]),
+        "event_time": int(a["eventTime"]),
+        "evidence": bytes(a["evidence"]),
+    }
+
+
+def _stepped(a: Any) -> dict[str, Any]:
+    """An event's or an aggregation's step, disposition and business transaction."""
+    return {
+        "biz_step": int(a["bizStep"]),
+        "disposition": int(a["disposition"]),
+        "biz_transaction": bytes(a["bizTransaction"]),
+    }
+
+
+def _position(entry: Any) -> dict[str, Any]:
+    return {"block": entry.block, "tx_hash": entry.tx_hash, "log_index": entry.log_index}
 
 
 class RecordReader:
