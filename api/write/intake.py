@@ -386,17 +386,22 @@ class Intake:
             found = r.parcel("0x" + parcel_id.hex())
         return f"{found['sscc']:018d}" if found else None
 
+    def _check_brand_of(self, signer: str, gtin: int, where: str) -> None:
+        """The product is registered, to the signing brand (TraceRegistry: only a product's brand
+        commissions or decommissions its units)."""
+        product = self.reader.product(gtin)
+        if product is None:
+            raise ApiError(404, "unknown_product", f"{where}: GTIN {gtin:014d} is not registered")
+        if product[0] != signer:
+            raise ApiError(403, "not_brand_of_product", f"{where}: GTIN {gtin:014d} belongs to {product[0]}")
+
     def _check_CommissionBatch(self, signer: str, message: dict[str, Any], now: int) -> Marks:
         if not self.reader.actor_roles(signer) & Role.BRAND:
             raise ApiError(403, "role_not_allowed", f"{signer} is not an accredited brand on-chain")
         units: list[bytes] = []
         for i, u in enumerate(message["units"]):
             where = f"units[{i}]"
-            product = self.reader.product(u["gtin"])
-            if product is None:
-                raise ApiError(404, "unknown_product", f"{where}: GTIN {u['gtin']:014d} is not registered")
-            if product[0] != signer:
-                raise ApiError(403, "not_brand_of_product", f"{where}: GTIN {u['gtin']:014d} belongs to {product[0]}")
+            self._check_brand_of(signer, u["gtin"], where)
             _check_time(u["eventTime"], now, where)
             units.append(gs1.unit_id(u["gtin"], u["serial"]))
         existing = self.reader.existing_units(units)  # one batched read for the whole message
@@ -419,11 +424,7 @@ class Intake:
         units: list[bytes] = []
         for i, u in enumerate(message["units"]):
             where = f"units[{i}]"
-            product = self.reader.product(u["gtin"])
-            if product is None:
-                raise ApiError(404, "unknown_product", f"{where}: GTIN {u['gtin']:014d} is not registered")
-            if product[0] != signer:
-                raise ApiError(403, "not_brand_of_product", f"{where}: GTIN {u['gtin']:014d} belongs to {product[0]}")
+            self._check_brand_of(signer, u["gtin"], where)
             disposition = u["disposition"]
             if disposition not in Disposition._value2member_map_ or Disposition(disposition) in PARTNER_DISPOSITIONS:
                 raise ApiError(
