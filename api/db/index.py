@@ -34,13 +34,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, NamedTuple, Protocol
 
 from returntrace import gs1
+
+from .connections import ThreadReaders, write_lock
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS idx_cursor (
@@ -519,16 +520,13 @@ class SqliteIndex:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._write_lock = threading.Lock()
+        self._write_lock = write_lock(self.path)  # shared with the outbox in the same file
         self._db = self._connect()
         self._db.execute("PRAGMA journal_mode=WAL")
         # Derived data: a crash may lose the last committed range (re-indexed from the cursor), never consistency.
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._migrate()
-        self._local = threading.local()
-        self._readers: list[sqlite3.Connection] = []
-        self._readers_lock = threading.Lock()
-        self._closed = False
+        self._readers = ThreadReaders(self.path)
 
     def _migrate(self) -> None:
         db = self._db
@@ -691,36 +689,13 @@ class SqliteIndex:
 
     # ------------------------------------------------------------------ reading
 
-    def _reader(self) -> sqlite3.Connection:
-        db = getattr(self._local, "db", None)
-        if db is None:
-            if self._closed:
-                raise sqlite3.ProgrammingError("the index is closed")
-            db = self._connect()
-            db.execute("PRAGMA query_only = 1")
-            self._local.db = db
-            with self._readers_lock:
-                self._readers.append(db)
-        return db
-
     @contextmanager
     def read(self) -> Iterator[IndexReader]:
         """A read transaction: every query inside sees the same committed state."""
-        db = self._reader()
-        db.execute("BEGIN")
-        try:
+        with self._readers.transaction() as db:
             yield IndexReader(db)
-        finally:
-            db.execute("COMMIT")
 
     def close(self) -> None:
-        self._closed = True
-        with self._readers_lock:
-            for db in self._readers:
-                try:
-                    db.close()
-                except sqlite3.ProgrammingError:
-                    pass
-            self._readers.clear()
+        self._readers.close()
         with self._write_lock:
             self._db.close()

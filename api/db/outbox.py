@@ -16,11 +16,13 @@ import json
 import sqlite3
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Iterable, Protocol
 
 from eth_utils import keccak
+
+from .connections import ThreadReaders, write_lock
 
 # Which contract's nonces a message kind consumes.
 CONTRACT_OF_KIND = {"EventBatch": "registry", "CommissionBatch": "registry", "AggregationBatch": "registry", "DecommissionBatch": "registry", "Inspection": "escrow", "ReturnRequest": "escrow", "DefectClaim": "desk"}
@@ -194,7 +196,8 @@ class SqliteOutbox:
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(_SCHEMA)
         self._migrate()
-        self._lock = threading.Lock()
+        self._lock = write_lock(path)  # shared with the index in the same file
+        self._readers = ThreadReaders(path)
 
     def _migrate(self) -> None:
         """An outbox written before nonces and deadlines were TEXT (INTEGER columns) is rebuilt once,
@@ -224,15 +227,24 @@ class SqliteOutbox:
         self._db.executescript(_SCHEMA)
 
     def _tx(self, write: bool = True):
-        return _Transaction(self._db, self._lock, write)
+        """A write transaction on the shared connection under the file's write lock, or a read
+        transaction on this thread's own connection: reads (the relayer's queue, message polls,
+        /readyz) never queue behind the writers and their fsyncs."""
+        return _Transaction(self._db, self._lock) if write else self._readers.transaction()
 
     def accept(self, message: Message, chain_nonce: int, units: Iterable[str] = (), marks: Iterable[tuple[str, str]] = ()) -> tuple[Message, bool]:
         """Stores a checked message once. Returns (the stored message, whether it is new).
 
         The nonce must be the signer's next one: the chain's nonce, or one past the signer's
         last live message here. Raises NonceConflict otherwise. `units` are the unit ids a
-        commissioning creates; `marks` (unit id, mark) what the message does to units (MARKS)."""
+        commissioning creates; `marks` (unit id, mark) what the message does to units (MARKS).
+        The row is made before the write lock is taken: every other writer waits while it is held."""
         contract = CONTRACT_OF_KIND[message.kind]
+        fields = (
+            message.id, message.kind, contract, message.signer, _fixed(message.nonce, NONCE_DIGITS), _fixed(message.deadline, DEADLINE_DIGITS),
+            message.item_count, json.dumps(message.body),
+        )
+        units, marks = list(units), [(u, mark, message.id) for u, mark in marks]
         with self._tx() as db:
             row = db.execute(f"SELECT {_COLUMNS} FROM messages WHERE id = ?", (message.id,)).fetchone()
             if row:
@@ -244,26 +256,23 @@ class SqliteOutbox:
             db.execute(
                 "INSERT INTO messages (id, kind, contract, signer, nonce, deadline, item_count, body, status, accepted_at, updated_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'accepted', ?, ?)",
-                (
-                    message.id, message.kind, contract, message.signer, _fixed(message.nonce, NONCE_DIGITS), _fixed(message.deadline, DEADLINE_DIGITS),
-                    message.item_count, json.dumps(message.body), now, now,
-                ),
+                (*fields, now, now),
             )
             for u in units:
                 try:
                     db.execute("INSERT INTO message_units (unit_id, message_id) VALUES (?, ?)", (u, message.id))
                 except sqlite3.IntegrityError as exc:
                     raise UnitConflict(u) from exc
-            db.executemany(
-                "INSERT OR IGNORE INTO message_marks (unit_id, mark, message_id) VALUES (?, ?, ?)", [(u, mark, message.id) for u, mark in marks]
-            )
-            row = db.execute(f"SELECT {_COLUMNS} FROM messages WHERE id = ?", (message.id,)).fetchone()
-            return _row_to_message(row), True
+            db.executemany("INSERT OR IGNORE INTO message_marks (unit_id, mark, message_id) VALUES (?, ?, ?)", marks)
+        return replace(message, status="accepted", tx_hash=None, block=None, error=None, accepted_at=now, updated_at=now), True
 
     @staticmethod
     def _next_nonce(db: sqlite3.Connection, contract: str, signer: str, chain_nonce: int) -> int:
+        """One past the signer's last live message, or the chain's nonce if that is higher. A
+        confirmed message counts: the chain nonce was read before this transaction, and the relayer
+        may have confirmed the signer's last message since (the read is then one behind)."""
         (last,) = db.execute(
-            "SELECT MAX(nonce) FROM messages WHERE contract = ? AND signer = ? AND status IN ('accepted', 'submitted')",
+            "SELECT MAX(nonce) FROM messages WHERE contract = ? AND signer = ? AND status != 'failed'",
             (contract, signer),
         ).fetchone()
         return chain_nonce if last is None else max(chain_nonce, int(last) + 1)
@@ -436,6 +445,7 @@ class SqliteOutbox:
         return counts
 
     def close(self) -> None:
+        self._readers.close()
         with self._lock:
             self._db.close()
 
@@ -445,16 +455,16 @@ class OutboxNotDrained(RuntimeError):
 
 
 class _Transaction:
-    """`with` block: one SQLite transaction under the process lock. Writes take the database's
-    write lock at BEGIN (IMMEDIATE); reads do not, so they never wait for the indexer's writes."""
+    """`with` block: one SQLite write transaction under the file's write lock, taking the
+    database's own write lock at BEGIN (IMMEDIATE)."""
 
-    def __init__(self, db: sqlite3.Connection, lock: threading.Lock, write: bool) -> None:
-        self._db, self._lock, self._begin = db, lock, "BEGIN IMMEDIATE" if write else "BEGIN"
+    def __init__(self, db: sqlite3.Connection, lock: threading.Lock) -> None:
+        self._db, self._lock = db, lock
 
     def __enter__(self) -> sqlite3.Connection:
         self._lock.acquire()
         try:
-            self._db.execute(self._begin)
+            self._db.execute("BEGIN IMMEDIATE")
         except BaseException:
             self._lock.release()
             raise
