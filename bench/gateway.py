@@ -1,25 +1,54 @@
-"""Gateway throughput and latency: many signers post signed scanning sessions concurrently to a
-running gateway (its own process, relayer and indexer on) against anvil; then the consumer page's
-latency for a unit with 20 events while the index holds ≥ 100,000 events.
+"""The gateway against the limit: the same signed sessions confirmed through the gateway and sent
+straight to the contract, on the same node in the same run; then the consumer page's latency.
 
-    make bench-gateway        # or: brownie run $PWD/bench/gateway.py
+    make bench-gateway        # or: brownie run $PWD/bench/gateway.py; writes docs/benchmarks/gateway.md
 
-Environment: RT_BENCH_EVENTS (default 100000), RT_BENCH_SIGNERS (20), RT_BENCH_SESSION (100 events
-per signed message), RT_BENCH_CLIENTS (16 concurrent posters), RT_BENCH_PAGE_REQUESTS (500).
+1. 20 signers sign 100,000 events in sessions of 100 (EventBatch, one signature each) on 5,000
+   commissioned units. The chain is snapshotted (evm_snapshot).
+2. Gateway: 16 concurrent clients post the sessions (each signer's in nonce order) to the gateway,
+   its own uvicorn process with every intake check, the relayer and the indexer on; the rate is
+   first post → last confirmation. py-spy samples the gateway meanwhile (bench/sampling.py).
+   Then 500 requests for the consumer page of a unit with ~20 events, the index holding ~105,000.
+3. The chain is reverted to the snapshot, so the same signed nonces are valid again. Direct: the
+   same sessions in the same order, 10 per transaction (the gateway's RT_BATCH_MAX_EVENTS of 1,000
+   events), each transaction signed by the relayer's key, sent, and its receipt awaited before
+   the next (as the relayer does): the node's own rate for this work, the limit.
+
+Both phases prepare their payloads before the clock starts (the JSON bodies; the signed
+transactions). The ratio gateway/direct is the figure to compare across machines; CPU seconds
+of each process per phase show where the machine's two cores went.
+
+Environment: RT_BENCH_EVENTS (100000), RT_BENCH_SIGNERS (20), RT_BENCH_SESSION (100 events per
+signed message), RT_BENCH_CLIENTS (16 concurrent posters), RT_BENCH_BATCH_EVENTS (1000 events per
+transaction, both phases), RT_BENCH_PAGE_REQUESTS (500), RT_BENCH_PROFILE (1: py-spy; 0: off),
+RT_BENCH_PAGE (1: write docs/benchmarks/gateway.md; 0: print only).
 """
 
 from __future__ import annotations
 
+import json
 import os
+import platform
 import shutil
 import statistics
+import subprocess
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
+import psutil
 from brownie import accounts, chain, web3
+from brownie.network.rpc import Rpc
+from eth_abi import encode
+from eth_account import Account
+from eth_utils import function_abi_to_4byte_selector, get_abi_input_types
+from web3 import Web3
 
+from bench.page import DOCS, Page
+from bench.sampling import Profile, Profiler
 from returntrace import eip712
 from returntrace.vocab import BizStep, Disposition, Role
 from scripts import deploy
@@ -30,8 +59,25 @@ EVENTS = int(os.environ.get("RT_BENCH_EVENTS", "100000"))
 SIGNERS = int(os.environ.get("RT_BENCH_SIGNERS", "20"))
 SESSION = int(os.environ.get("RT_BENCH_SESSION", "100"))
 CLIENTS = int(os.environ.get("RT_BENCH_CLIENTS", "16"))
+BATCH_EVENTS = int(os.environ.get("RT_BENCH_BATCH_EVENTS", "1000"))
 PAGE_REQUESTS = int(os.environ.get("RT_BENCH_PAGE_REQUESTS", "500"))
+PROFILE = os.environ.get("RT_BENCH_PROFILE", "1") != "0"
+WRITE_PAGE = os.environ.get("RT_BENCH_PAGE", "1") != "0"
 UNITS = max(SESSION, EVENTS // 20)  # about 20 events per unit, like a unit with a full history
+RECEIPT_POLL = 0.01  # seconds between receipt polls in the direct phase
+PAGE = DOCS / "gateway.md"
+TOP = 15  # profile entries on the page
+
+
+@dataclass(frozen=True)
+class Session:
+    """One signed EventBatch: the body a client posts, and the registry's calldata struct."""
+
+    signer: str
+    nonce: int
+    events: int
+    body: bytes
+    call: tuple
 
 
 def _pct(values: list[float], p: float) -> float:
@@ -49,69 +95,170 @@ def _commission_units(d: deploy.Deployment) -> list[bytes]:
     return units
 
 
-def _sessions(d: deploy.Deployment, units: list[bytes]) -> list[list[dict]]:
-    """Per signer, its signed messages in nonce order (EVENTS events in all)."""
-    per_signer: list[list[dict]] = [[] for _ in d.extra_signers]
-    made = 0
-    cursor = 0
-    i = 0
+def _sessions(d: deploy.Deployment, units: list[bytes]) -> list[Session]:
+    """EVENTS events in sessions of SESSION, signer after signer in turn (each signer's nonces in order)."""
+    sessions: list[Session] = []
+    nonces = [0] * len(d.extra_signers)
+    made = cursor = 0
     while made < EVENTS:
-        s_index = i % len(d.extra_signers)
+        s_index = len(sessions) % len(d.extra_signers)
         s = d.extra_signers[s_index]
         step = BizStep.ARRIVING if s.roles & Role.CARRIER else BizStep.STORING
         n = min(SESSION, EVENTS - made)
-        events = []
-        for _ in range(n):
-            events.append(deploy.event_item(s, units[cursor % len(units)], step, Disposition.IN_PROGRESS))
-            cursor += 1
-        message = {"signer": s.address, "events": events, "nonce": len(per_signer[s_index]), "deadline": chain.time() + 7200}
-        per_signer[s_index].append(eip712.signed_json(d.registry_domain, s.key, "EventBatch", message))
+        events = [deploy.event_item(s, units[(cursor + k) % len(units)], step, Disposition.IN_PROGRESS) for k in range(n)]
+        message = {"signer": s.address, "events": events, "nonce": nonces[s_index], "deadline": chain.time() + 7200}
+        signature = d.registry_domain.sign(s.key, "EventBatch", message)
+        body = json.dumps({**eip712.to_json(message), "signature": "0x" + signature.hex()}).encode()
+        sessions.append(Session(s.address, nonces[s_index], n, body, eip712.call_args("EventBatch", message, signature)))
+        nonces[s_index] += 1
+        cursor += n
         made += n
-        i += 1
-    return per_signer
+    return sessions
 
 
-def main() -> None:
-    brownie_anvil.patch()  # brownie on anvil: no false "Tx dropped without known replacement"
-    d = deploy.deploy_demo_world(accounts[0], extra_signers=SIGNERS)
-    print(f"commissioning {UNITS:,} units …")
-    units = _commission_units(d)
-    print(f"signing {EVENTS:,} events in sessions of {SESSION} by {SIGNERS} signers …")
-    per_signer = _sessions(d, units)
+def _transactions(sessions: list[Session]) -> list[list[Session]]:
+    """Consecutive sessions up to BATCH_EVENTS events per transaction, as the relayer groups them."""
+    groups: list[list[Session]] = []
+    for s in sessions:
+        if groups and sum(x.events for x in groups[-1]) + s.events <= BATCH_EVENTS:
+            groups[-1].append(s)
+        else:
+            groups.append([s])
+    return groups
 
-    relayer = deploy.test_signer("gateway-relayer", 0, "950600000010")
-    accounts[0].transfer(relayer.account, "1000 ether", silent=True)
+
+# ---------------------------------------------------------------------------- CPU accounting
+
+
+@dataclass(frozen=True)
+class Watched:
+    """A process whose CPU time is counted; with its children (a gateway's workers) or alone (the
+    bench's own process, whose children are anvil and the gateway)."""
+
+    process: psutil.Process
+    children: bool = False
+
+
+def _cpu_seconds(w: Watched) -> float:
+    total = 0.0
+    for q in [w.process, *(w.process.children(recursive=True) if w.children else [])]:
+        try:
+            t = q.cpu_times()
+            total += t.user + t.system
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
+def _machine_busy() -> float:
+    t = psutil.cpu_times()
+    return t.user + t.nice + t.system + t.irq + t.softirq + getattr(t, "steal", 0.0)
+
+
+@dataclass
+class Usage:
+    """Wall and CPU seconds of a phase: each named process's, and the machine's in all."""
+
+    wall: float
+    cpu: dict[str, float]
+    machine: float
+    load: tuple[float, float, float]
+
+    @property
+    def others(self) -> float:
+        """CPU seconds of every other process on the machine (other users of a shared machine)."""
+        return max(0.0, self.machine - sum(self.cpu.values()))
+
+
+class Meter:
+    def __init__(self, processes: dict[str, Watched]) -> None:
+        self.processes = processes
+        self.start = {name: _cpu_seconds(p) for name, p in processes.items()}
+        self.machine = _machine_busy()
+        self.load = os.getloadavg()
+        self.t = time.perf_counter()
+
+    def stop(self) -> Usage:
+        cpu = {name: _cpu_seconds(p) - self.start[name] for name, p in self.processes.items()}
+        return Usage(time.perf_counter() - self.t, cpu, _machine_busy() - self.machine, self.load)
+
+
+# ---------------------------------------------------------------------------- the two phases
+
+
+@dataclass
+class GatewayRun:
+    start: float  # wall clock (time.time) of the first post
+    accepted: float  # seconds from the first post to the last 202
+    confirmed: float  # seconds from the first post to the last message confirmed (the outbox's clock)
+    post_latency: list[float]
+    confirm_latency: list[float]
+    transactions: int
+    usage: Usage
+    profile: Profile | None
+    page_latency: list[float] = field(default_factory=list)
+    page_events: int = 0
+    verified: bool = False
+
+
+@dataclass
+class DirectRun:
+    client: str  # a DIRECT_CLIENTS key
+    seconds: float
+    receipt_latency: list[float]
+    transactions: int
+    usage: Usage
+
+
+def _post_all(http: httpx.Client, sessions: list[Session]) -> tuple[list[float], list[str], float]:
+    """CLIENTS threads, each posting whole signers' sessions in nonce order. Returns the POST
+    latencies, the message ids and the wall clock of the first post."""
+    per_signer: dict[str, list[Session]] = {}
+    for s in sessions:
+        per_signer.setdefault(s.signer, []).append(s)
+    latency: list[float] = []
+    ids: list[str] = []
+    lock = threading.Lock()
+
+    def post(mine: list[Session]) -> None:
+        for s in mine:
+            t = time.perf_counter()
+            r = http.post("/v1/events", content=s.body, headers={"content-type": "application/json"})
+            elapsed = time.perf_counter() - t
+            if r.status_code != 202:
+                raise RuntimeError(f"{r.status_code}: {r.text}")
+            with lock:
+                latency.append(elapsed)
+                ids.append(r.json()["id"])
+
+    start = time.time()
+    with ThreadPoolExecutor(CLIENTS) as pool:
+        list(pool.map(post, per_signer.values()))
+    return latency, ids, start
+
+
+def gateway_phase(d: deploy.Deployment, sessions: list[Session], relayer: deploy.Signer, anvil: psutil.Process) -> GatewayRun:
     manifest = deploy.write_manifest(d)
     folder = deploy.ROOT / "data" / "bench"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     env = {
         "RT_RPC_URL": web3.provider.endpoint_uri, "RT_MANIFEST": str(manifest), "RT_DATABASE": str(folder / "gateway.sqlite3"),
-        "RT_EVIDENCE_DIR": str(folder / "evidence"), "RT_RELAYER_KEY": "0x" + relayer.key.hex(), "RT_BATCH_MAX_EVENTS": "1000",
+        "RT_EVIDENCE_DIR": str(folder / "evidence"), "RT_RELAYER_KEY": "0x" + relayer.key.hex(), "RT_BATCH_MAX_EVENTS": str(BATCH_EVENTS),
     }
     gateway = GatewayProcess(env, folder / "gateway.log").start()
     try:
-        http = httpx.Client(base_url=gateway.url, timeout=60, limits=httpx.Limits(max_connections=CLIENTS * 2))
-        accept_latency: list[float] = []
-        ids: list[str] = []
-        lock = threading.Lock()
-
-        def post_all(messages: list[dict]) -> None:
-            for body in messages:  # one signer's messages in nonce order
-                t = time.perf_counter()
-                r = http.post("/v1/events", json=body)
-                elapsed = time.perf_counter() - t
-                if r.status_code != 202:
-                    raise RuntimeError(f"{r.status_code}: {r.text}")
-                with lock:
-                    accept_latency.append(elapsed)
-                    ids.append(r.json()["id"])
-
-        print(f"posting with {CLIENTS} concurrent clients …")
-        start = time.perf_counter()
-        with ThreadPoolExecutor(CLIENTS) as pool:
-            list(pool.map(post_all, per_signer))
-        accepted_at = time.perf_counter()
+        http = httpx.Client(base_url=gateway.url, timeout=120, limits=httpx.Limits(max_connections=CLIENTS * 2))
+        wait_until(lambda: http.get("/readyz").json().get("indexer", {}).get("lagBlocks") == 0, 600, "the indexer to catch up before the load", interval=0.5)
+        assert gateway.proc is not None
+        profiler = Profiler.attach(gateway.proc.pid, folder / "gateway.pyspy") if PROFILE else None
+        processes = {"anvil": Watched(anvil), "gateway": Watched(psutil.Process(gateway.proc.pid), children=True), "bench client": Watched(psutil.Process())}
+        if profiler:
+            processes["py-spy"] = Watched(profiler.process)
+        meter = Meter(processes)
+        print(f"gateway: {CLIENTS} clients post {len(sessions):,} sessions …")
+        post_latency, ids, start = _post_all(http, sessions)
+        accepted = time.time() - start
 
         def all_confirmed() -> bool:
             depth = http.get("/readyz").json()["outbox"]
@@ -119,33 +266,203 @@ def main() -> None:
                 raise RuntimeError(f"{depth['failed']} messages failed")
             return depth["accepted"] == 0 and depth["submitted"] == 0
 
-        wait_until(all_confirmed, 1800, "every message confirmed", interval=0.2)
-        confirmed_at = time.perf_counter()
+        wait_until(all_confirmed, 1800, "every message confirmed", interval=0.1)
+        usage = meter.stop()
+        profile = profiler.stop() if profiler else None
         states = [http.get(f"/v1/messages/{i}").json() for i in ids]
-        confirm_latency = [s["updatedAt"] - s["acceptedAt"] for s in states]
-        blocks = {s["block"] for s in states}
-
-        print(f"\nGateway intake and relaying — {EVENTS:,} events, {len(ids):,} signed messages of ≤ {SESSION} events, {SIGNERS} signers, {CLIENTS} clients\n")
-        print("| figure | value |\n|---|---|")
-        print(f"| accepted | {EVENTS / (accepted_at - start):,.0f} events/s |")
-        print(f"| confirmed on-chain (first post → last confirmation) | {EVENTS / (confirmed_at - start):,.0f} events/s |")
-        print(f"| POST latency p50 / p95 / p99 | {_pct(accept_latency, 50) * 1000:.0f} / {_pct(accept_latency, 95) * 1000:.0f} / {_pct(accept_latency, 99) * 1000:.0f} ms |")
-        print(f"| accepted → confirmed p50 / p95 / p99 | {_pct(confirm_latency, 50):.2f} / {_pct(confirm_latency, 95):.2f} / {_pct(confirm_latency, 99):.2f} s |")
-        print(f"| transactions | {len(blocks)} blocks |")
+        last = max(s["updatedAt"] for s in states)
+        run = GatewayRun(
+            start, accepted, last - start, post_latency, [s["updatedAt"] - s["acceptedAt"] for s in states],
+            len({s["txHash"] for s in states}), usage, profile,
+        )
+        _check_recorded(d, sessions)
 
         wait_until(lambda: http.get("/readyz").json().get("indexer", {}).get("lagBlocks") == 0, 600, "the indexer to catch up", interval=0.5)
-        unit_serial = "B0000000"
-        link = f"/01/{deploy.DEMO_GTIN:014d}/21/{unit_serial}"
+        link = f"/01/{deploy.DEMO_GTIN:014d}/21/B0000000"
         view = http.get(link, headers={"accept": "application/json"}).json()
-        page_latency = []
+        run.page_events, run.verified = len(view["timeline"]), view["verification"]["verified"]
         for _ in range(PAGE_REQUESTS):
             t = time.perf_counter()
             r = http.get(link, headers={"accept": "text/html"})
-            page_latency.append(time.perf_counter() - t)
+            run.page_latency.append(time.perf_counter() - t)
             assert r.status_code == 200
-        print(f"\nConsumer page — unit with {len(view['timeline'])} events, verified={view['verification']['verified']}, index holding {EVENTS + UNITS:,} events; {PAGE_REQUESTS} sequential requests\n")
-        print("| figure | value |\n|---|---|")
-        print(f"| page latency p50 / p95 / p99 | {_pct(page_latency, 50) * 1000:.1f} / {_pct(page_latency, 95) * 1000:.1f} / {_pct(page_latency, 99) * 1000:.1f} ms |")
-        print(f"| mean | {statistics.mean(page_latency) * 1000:.1f} ms |")
+        return run
     finally:
         gateway.stop()
+
+
+# The direct phase's clients: how a program without the gateway sends and awaits the same work.
+DIRECT_CLIENTS = {
+    "web3": "web3.py: send_raw_transaction, then wait_for_transaction_receipt (the receipt formatted, as web3 hands it over)",
+    "raw": "raw JSON-RPC: eth_sendRawTransaction, then eth_getTransactionReceipt polled, read for its status only (the node alone)",
+}
+
+
+def _signed_transactions(d: deploy.Deployment, sessions: list[Session], relayer: deploy.Signer) -> list[bytes]:
+    """The sessions as TraceRegistry.record calls of BATCH_EVENTS events, signed by the relayer's key."""
+    fn = next(f for f in d.registry.abi if f.get("type") == "function" and f["name"] == "record")
+    selector, types = function_abi_to_4byte_selector(fn), get_abi_input_types(fn)
+    sender = Account.from_key(relayer.key)
+    nonce = web3.eth.get_transaction_count(sender.address)
+    gas_limit = web3.eth.get_block("latest")["gasLimit"]
+    raws = []
+    for i, group in enumerate(_transactions(sessions)):
+        data = "0x" + (selector + encode(types, ([s.call for s in group],))).hex()
+        tx = {"to": d.registry.address, "data": data, "nonce": nonce + i, "gas": gas_limit, "gasPrice": web3.eth.gas_price, "chainId": chain.id}
+        raws.append(bytes(sender.sign_transaction(tx).raw_transaction))
+    return raws
+
+
+def direct_phase(client: str, raws: list[bytes], anvil: psutil.Process) -> DirectRun:
+    """The signed transactions straight to the node, each one's receipt awaited before the next is sent."""
+    w3 = Web3(Web3.HTTPProvider(web3.provider.endpoint_uri))  # a plain web3.py client, not brownie's
+    print(f"direct ({client}): {len(raws)} transactions of ≤ {BATCH_EVENTS} events …")
+    meter = Meter({"anvil": Watched(anvil), "bench client": Watched(psutil.Process())})
+    latency = []
+    start = time.perf_counter()
+    for raw in raws:
+        t = time.perf_counter()
+        if client == "web3":
+            tx_hash = w3.eth.send_raw_transaction(raw)
+            ok = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120, poll_latency=RECEIPT_POLL)["status"] == 1
+        else:
+            tx_hash = w3.provider.make_request("eth_sendRawTransaction", ["0x" + raw.hex()])["result"]
+            while not (receipt := w3.provider.make_request("eth_getTransactionReceipt", [tx_hash])["result"]):
+                time.sleep(RECEIPT_POLL)
+            ok = receipt["status"] == "0x1"
+        latency.append(time.perf_counter() - t)
+        if not ok:
+            raise RuntimeError(f"direct transaction {tx_hash!r} reverted")
+    seconds = time.perf_counter() - start
+    return DirectRun(client, seconds, latency, len(raws), meter.stop())
+
+
+def _check_recorded(d: deploy.Deployment, sessions: list[Session]) -> None:
+    """Every session is on-chain: each signer's registry nonce is past its last session."""
+    last: dict[str, int] = {}
+    for s in sessions:
+        last[s.signer] = max(last.get(s.signer, -1), s.nonce)
+    for signer, nonce in last.items():
+        onchain = d.registry.getNonce(signer)
+        if onchain != nonce + 1:
+            raise RuntimeError(f"signer {signer}: registry nonce {onchain}, expected {nonce + 1}")
+
+
+# ---------------------------------------------------------------------------- the page
+
+
+def _machine() -> str:
+    model = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), platform.processor())
+    memory = psutil.virtual_memory().total / 2**30
+    return f"{os.cpu_count()} cores ({model}), {memory:.0f} GiB, {platform.system()} {platform.release()}, Python {platform.python_version()}"
+
+
+def _commit() -> str:
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=deploy.ROOT, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True, cwd=deploy.ROOT).stdout.strip()
+        return head + (" with uncommitted changes" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def report(page: Page, g: GatewayRun, direct: dict[str, DirectRun]) -> None:
+    gateway_rate = EVENTS / g.confirmed
+    rate = {client: EVENTS / run.seconds for client, run in direct.items()}
+    page.out("\n## Against the limit\n")
+    page.out("The same signed sessions, first through the gateway, then (after evm_revert) straight to `TraceRegistry.record`")
+    page.out(f"from two kinds of client: {'; '.join(f'**{c}**: {what}' for c, what in DIRECT_CLIENTS.items())}.\n")
+    page.grid(
+        ["phase", "transactions", "seconds", "events/s"],
+        [
+            *([f"direct, {client} client", f"{run.transactions}", f"{run.seconds:.1f}", f"{rate[client]:,.0f}"] for client, run in direct.items()),
+            ["gateway: posted, checked, stored, relayed, confirmed (first post → last confirmation)", f"{g.transactions}", f"{g.confirmed:.1f}", f"{gateway_rate:,.0f}"],
+            ["**ratio gateway / direct (web3 client)**", "", "", f"**{gateway_rate / rate['web3']:.2f}**"],
+            ["ratio gateway / direct (raw JSON-RPC: the node alone)", "", "", f"{gateway_rate / rate['raw']:.2f}"],
+        ],
+    )
+    page.out("\n## The gateway phase\n")
+    page.grid(
+        ["figure", "value"],
+        [
+            ["accepted (first post → last 202)", f"{EVENTS / g.accepted:,.0f} events/s"],
+            ["POST latency p50 / p95 / p99", " / ".join(f"{_pct(g.post_latency, p) * 1000:.0f}" for p in (50, 95, 99)) + " ms"],
+            ["accepted → confirmed p50 / p95 / p99", " / ".join(f"{_pct(g.confirm_latency, p):.2f}" for p in (50, 95, 99)) + " s"],
+            *([f"direct ({client}): send → receipt p50 / p95 per transaction", f"{_pct(run.receipt_latency, 50) * 1000:.0f} / {_pct(run.receipt_latency, 95) * 1000:.0f} ms"] for client, run in direct.items()),
+        ],
+    )
+    page.out("\n## Where the two cores went\n")
+    page.out("CPU seconds of each process during each phase (user + system), beside the phase's wall time; `others` is")
+    page.out("every other process on the machine (on a shared machine: the other users). Capacity is cores × wall time.\n")
+    names = ["anvil", "gateway", "bench client", "py-spy"]
+    rows = []
+    for label, u in (("gateway", g.usage), *((f"direct, {c}", run.usage) for c, run in direct.items())):
+        rows.append(
+            [label, f"{u.wall:.1f}", *(f"{u.cpu[n]:.1f}" if n in u.cpu else "–" for n in names), f"{u.others:.1f}",
+             f"{u.machine:.1f} of {u.wall * (os.cpu_count() or 1):.0f}", " / ".join(f"{x:.2f}" for x in u.load)]
+        )
+    page.grid(["phase", "wall s", *names, "others", "machine busy", "load avg at start (1/5/15 min)"], rows)
+    page.out(f"\nPer event: the gateway process {g.usage.cpu['gateway'] / EVENTS * 1e6:.0f} µs of CPU, anvil {g.usage.cpu['anvil'] / EVENTS * 1e6:.0f} µs in the gateway phase "
+             f"and {direct['raw'].usage.cpu['anvil'] / EVENTS * 1e6:.0f} µs when sent directly (raw); the web3 client {direct['web3'].usage.cpu['bench client'] / EVENTS * 1e6:.0f} µs.")
+    if g.profile is not None:
+        profile_section(page, g.profile)
+    page.out(f"\n## Consumer page\n\nA unit with {g.page_events} events, verified={g.verified}, the index holding {EVENTS + UNITS:,} events; {PAGE_REQUESTS} sequential requests.\n")
+    page.grid(
+        ["figure", "value"],
+        [
+            ["page latency p50 / p95 / p99", " / ".join(f"{_pct(g.page_latency, p) * 1000:.1f}" for p in (50, 95, 99)) + " ms"],
+            ["mean", f"{statistics.mean(g.page_latency) * 1000:.1f} ms"],
+        ],
+    )
+
+
+def profile_section(page: Page, profile: Profile) -> None:
+    page.out("\n## Profile of the gateway phase\n")
+    page.out(
+        f"py-spy sampled the gateway process {profile.rate} times a second, only the thread holding the GIL, for {profile.seconds:.1f} s: "
+        f"{profile.samples:,} samples, i.e. the gateway's Python ran {profile.busy:.0%} of the wall time (100 %: one core the whole time). "
+        "Shares are of those samples.\n"
+    )
+    page.grid(["thread", "share"], [[t, f"{share:.1%}"] for t, share in profile.by_thread()])
+    page.out("\nThe project's functions by the share of samples with them on the stack (inclusive):\n")
+    page.grid(["function", "share"], [[f"`{f}`", f"{share:.1%}"] for f, share in profile.inclusive()[:TOP]])
+    page.out("\nAll functions by the share of samples in which they ran themselves (exclusive):\n")
+    page.grid(["function", "share"], [[f"`{f}`", f"{share:.1%}"] for f, share in profile.own()[:TOP]])
+
+
+def main() -> None:
+    brownie_anvil.patch()  # brownie on anvil: no false "Tx dropped without known replacement"
+    anvil = psutil.Process(Rpc().process.pid)
+    d = deploy.deploy_demo_world(accounts[0], extra_signers=SIGNERS)
+    print(f"commissioning {UNITS:,} units …")
+    units = _commission_units(d)
+    print(f"signing {EVENTS:,} events in sessions of {SESSION} by {SIGNERS} signers …")
+    sessions = _sessions(d, units)
+    relayer = deploy.test_signer("gateway-relayer", 0, "950600000010")
+    accounts[0].transfer(relayer.account, "1000 ether", silent=True)
+
+    chain.snapshot()  # evm_snapshot: every phase starts from this state, the same nonces unused
+    g = gateway_phase(d, sessions, relayer, anvil)
+    direct: dict[str, DirectRun] = {}
+    for client in DIRECT_CLIENTS:
+        chain.revert()  # evm_revert (brownie snapshots again: the next phase reverts to the same state)
+        raws = _signed_transactions(d, sessions, relayer)
+        direct[client] = direct_phase(client, raws, anvil)
+        _check_recorded(d, sessions)
+
+    page = Page()
+    report(page, g, direct)
+    if WRITE_PAGE:
+        head = [
+            "# Gateway benchmark",
+            "",
+            "Written by `make bench-gateway` (`bench/gateway.py`, whose docstring describes the run). The figures",
+            "below come from a shared machine (other engineers' builds and tests ran beside it: see `others` and the",
+            "load average); compare the **ratio**, which both phases measure in the same run on the same node.",
+            "",
+            f"- machine: {_machine()}",
+            f"- node: anvil (automine: one block per transaction), launched by brownie; commit {_commit()}; {time.strftime('%Y-%m-%d %H:%M %Z')}",
+            f"- load: {EVENTS:,} events in signed sessions of {SESSION} by {SIGNERS} signers on {UNITS:,} units, "
+            f"{CLIENTS} concurrent clients, ≤ {BATCH_EVENTS:,} events per transaction in both phases",
+        ]
+        page.write(PAGE, head)
