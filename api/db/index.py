@@ -514,13 +514,13 @@ class IndexReader:
 
 
 class SqliteIndex:
-    """The index in the gateway's SQLite file (WAL). Thread-safe: one writer connection behind a
-    lock, one read-only connection per reading thread."""
+    """The index in a SQLite file of its own (WAL; Settings.index_database). Thread-safe: one
+    writer connection behind the file's write lock, one read-only connection per reading thread."""
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._write_lock = write_lock(self.path)  # shared with the outbox in the same file
+        self._write_lock = write_lock(self.path)  # every writer of this file in the process
         self._db = self._connect()
         self._db.execute("PRAGMA journal_mode=WAL")
         # Derived data: a crash may lose the last committed range (re-indexed from the cursor), never consistency.
@@ -547,7 +547,7 @@ class SqliteIndex:
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
-        with self._write_lock:
+        with self._write_lock.hold(urgent=True):
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db

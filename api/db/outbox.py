@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -22,7 +21,7 @@ from typing import Any, Iterable, Protocol
 
 from eth_utils import keccak
 
-from .connections import ThreadReaders, write_lock
+from .connections import ThreadReaders, WriteLock, write_lock
 
 # Which contract's nonces a message kind consumes.
 CONTRACT_OF_KIND = {"EventBatch": "registry", "CommissionBatch": "registry", "AggregationBatch": "registry", "DecommissionBatch": "registry", "Inspection": "escrow", "ReturnRequest": "escrow", "DefectClaim": "desk"}
@@ -196,7 +195,7 @@ class SqliteOutbox:
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(_SCHEMA)
         self._migrate()
-        self._lock = write_lock(path)  # shared with the index in the same file
+        self._lock = write_lock(path)  # every writer of this file in the process
         self._readers = ThreadReaders(path)
 
     def _migrate(self) -> None:
@@ -226,11 +225,11 @@ class SqliteOutbox:
             raise
         self._db.executescript(_SCHEMA)
 
-    def _tx(self, write: bool = True):
-        """A write transaction on the shared connection under the file's write lock, or a read
-        transaction on this thread's own connection: reads (the relayer's queue, message polls,
-        /readyz) never queue behind the writers and their fsyncs."""
-        return _Transaction(self._db, self._lock) if write else self._readers.transaction()
+    def _tx(self, write: bool = True, urgent: bool = True):
+        """A write transaction on the shared connection under the file's write lock (urgent: the
+        relayer's, served before the intake's accepts), or a read transaction on this thread's own
+        connection: reads (the relayer's queue, message polls, /readyz) never wait for a writer."""
+        return _Transaction(self._db, self._lock, urgent) if write else self._readers.transaction()
 
     def accept(self, message: Message, chain_nonce: int, units: Iterable[str] = (), marks: Iterable[tuple[str, str]] = ()) -> tuple[Message, bool]:
         """Stores a checked message once. Returns (the stored message, whether it is new).
@@ -245,7 +244,7 @@ class SqliteOutbox:
             message.item_count, json.dumps(message.body),
         )
         units, marks = list(units), [(u, mark, message.id) for u, mark in marks]
-        with self._tx() as db:
+        with self._tx(urgent=False) as db:
             row = db.execute(f"SELECT {_COLUMNS} FROM messages WHERE id = ?", (message.id,)).fetchone()
             if row:
                 return _row_to_message(row), False
@@ -359,7 +358,7 @@ class SqliteOutbox:
     def enqueue(self, message: Message) -> tuple[Message, bool]:
         """Stores one of the gateway's own (unsigned) messages once, keyed by its id. Returns (the
         stored message, whether it is new); a failed one stays failed."""
-        with self._tx() as db:
+        with self._tx(urgent=False) as db:
             created = self._insert_own(db, message, time.time())
             row = db.execute(f"SELECT {_COLUMNS} FROM messages WHERE id = ?", (message.id,)).fetchone()
             return _row_to_message(row), created
@@ -458,11 +457,11 @@ class _Transaction:
     """`with` block: one SQLite write transaction under the file's write lock, taking the
     database's own write lock at BEGIN (IMMEDIATE)."""
 
-    def __init__(self, db: sqlite3.Connection, lock: threading.Lock) -> None:
-        self._db, self._lock = db, lock
+    def __init__(self, db: sqlite3.Connection, lock: WriteLock, urgent: bool) -> None:
+        self._db, self._lock, self._urgent = db, lock, urgent
 
     def __enter__(self) -> sqlite3.Connection:
-        self._lock.acquire()
+        self._lock.acquire(self._urgent)
         try:
             self._db.execute("BEGIN IMMEDIATE")
         except BaseException:
