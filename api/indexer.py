@@ -30,7 +30,8 @@ from returntrace.refs import order_ref, rma_ref
 from returntrace.logs import DecodedLog, LogDecoder
 
 from .chain import Chain, LegacyDeployment
-from .db.index import EVENT_COLUMNS, IndexBatch, IndexStore
+from .db.index import EVENT_COLUMNS, IndexBatch, IndexStore, SqliteIndex
+from .settings import Settings
 from .worker import Worker
 
 log = logging.getLogger("returntrace.indexer")
@@ -51,6 +52,13 @@ ORDER_STATUS = {  # IReturnEscrow.OrderStatus in lower case, as each event leave
 # until an inspection decides the unit's fate (ReturnSettlement.settleUnproved, BuyerClaims.uninspected).
 PATH_ON_RECEIPT, PATH_DISPATCHED, PATH_OVERDUE, PATH_UNINSPECTED = 5, 6, 3, 4
 UNPROVED_PATHS = (PATH_ON_RECEIPT, PATH_DISPATCHED, PATH_OVERDUE, PATH_UNINSPECTED)
+
+
+def indexer_for(settings: Settings) -> "Indexer":
+    """The indexer of a gateway with these settings, on a worker client and the index file of its own
+    (what api.main runs in a child process: Worker.start_in_process)."""
+    chain = Chain.connect(settings.rpc_url, settings.manifest, settings.worker_rpc)
+    return Indexer(chain, SqliteIndex(settings.index_database), settings.index_interval, settings.index_block_range, settings.index_confirmations)
 
 
 class IndexInconsistent(RuntimeError):

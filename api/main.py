@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import logging
 from contextlib import asynccontextmanager
+from dataclasses import replace
+from functools import partial
 from typing import AsyncIterator
 
 from fastapi import FastAPI, Request
@@ -18,7 +20,7 @@ from .chain import Chain, ChainReader
 from .db.index import SqliteIndex
 from .db.outbox import OutboxNotDrained, SqliteOutbox
 from .evidence import EvidenceStore
-from .indexer import Indexer
+from .indexer import Indexer, indexer_for
 from .intake import Intake
 from .legacy import Legacy, legacy_deployments
 from .relayer import Relayer
@@ -57,16 +59,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
             if settings.relay:
                 app.state.relayer.start()
-        index = SqliteIndex(settings.database)
+        index = SqliteIndex(settings.index_database)
         app.state.index = index
         app.state.intake.index = index  # names the parcel a unit is already packed in (409 already_packed)
+        # This process's indexer reads (its block for /readyz) and indexes on demand (index_once);
+        # the one that follows the chain runs in a process of its own (api.worker).
         app.state.indexer = Indexer(worker_chain, index, settings.index_interval, settings.index_block_range, settings.index_confirmations)
         app.state.unit_views = make_unit_views(index, chain, settings)
         app.state.legacy = [Legacy.open(d, settings, app.state.unit_views.chain_records.reads) for d in previous]
         app.state.unit_views.previous = tuple(legacy.views for legacy in app.state.legacy)
         if settings.index:
-            for indexer in (app.state.indexer, *(legacy.indexer for legacy in app.state.legacy)):
-                indexer.start()
+            app.state.indexer.start_in_process(partial(indexer_for, replace(settings, relayer_key=None)))
+            for legacy in app.state.legacy:  # registries no longer written: little to follow
+                legacy.indexer.start()
         try:
             yield
         finally:
