@@ -99,22 +99,27 @@ class Relayer(Worker):
         self._gas_limit = 0  # the latest block's, read at the start of each round
         # Messages whose transaction reverted: they are simulated (and the bad ones failed) next time.
         self._suspects: set[str] = set()
+        # The transaction broadcast last and not yet settled, with its messages: the next one is
+        # built, signed, stored and broadcast while it is mined (a pipeline of two).
+        self._in_flight: list[tuple[str, list[Message]]] = []
 
     def _round(self) -> bool:
         return bool(self.run_once())
 
     def _reset(self) -> None:
         self._nonce = None
+        self._in_flight.clear()  # still stored as sent: the next round settles them from the outbox
 
     # ------------------------------------------------------------------ one round
 
     def run_once(self) -> int:
-        """Settles stored transactions, then relays one round of pending messages. Returns how
-        many messages reached a final state or were submitted."""
+        """Settles stored transactions, then relays one round of pending messages; with none
+        pending, settles the transaction still in flight. Returns how many messages reached a
+        final state or were submitted."""
         settled = self._settle_unfinished()
         pending = self.outbox.pending(self.batch_max_events)
         if not pending:
-            return settled
+            return settled + self._drain()
         now, self._gas_limit = self._latest()
         live = []
         for m in pending:
@@ -180,6 +185,7 @@ class Relayer(Worker):
         self._suspects.difference_update(m.id for m in group)
         gas = None if suspect else self._gas_bound(group)
         if gas is None:
+            self._drain()  # a simulation must see every transaction sent before it mined
             try:
                 gas = int(self._estimate(group) * GAS_HEADROOM)
             except (ContractCustomError, ContractLogicError):
@@ -233,7 +239,22 @@ class Relayer(Worker):
             log.info("stored transaction %s (nonce %d), pausing before broadcast", tx_hash, nonce)
             time.sleep(self.pause_before_broadcast)
         self._broadcast(raw)
-        self._await(tx_hash, [m.id for m in group], {m.id: m for m in group})
+        self._in_flight.append((tx_hash, group))
+        while len(self._in_flight) > 1:  # the one before settles while this one is mined
+            self._settle_oldest()
+
+    def _settle_oldest(self) -> int:
+        """Awaits the oldest transaction in flight; one not mined in time stays stored as sent, and
+        a later round settles it from the outbox. How many messages it settled."""
+        tx_hash, group = self._in_flight.pop(0)
+        return len(group) if self._await(tx_hash, [m.id for m in group], {m.id: m for m in group}) else 0
+
+    def _drain(self) -> int:
+        """Settles the transactions in flight; how many messages they carried."""
+        settled = 0
+        while self._in_flight:
+            settled += self._settle_oldest()
+        return settled
 
     def _broadcast(self, raw: str) -> None:
         try:
@@ -272,8 +293,13 @@ class Relayer(Worker):
         return True
 
     def _settle_unfinished(self) -> int:
+        """Stored transactions not settled yet (after a crash, an outage, a timeout), but the one in
+        flight: rebroadcast byte for byte and awaited, or settled from their receipts."""
         settled = 0
+        in_flight = {tx_hash for tx_hash, _ in self._in_flight}
         for tx in self.outbox.unfinished_transactions():
+            if tx.tx_hash in in_flight:
+                continue
             mined = self._receipt(tx.tx_hash)
             if mined is None:
                 onchain = self.chain.w3.eth.get_transaction_count(self.account.address, "latest")
