@@ -418,10 +418,11 @@ def report(page: Page, g: GatewayRun, direct: dict[str, DirectRun]) -> None:
 
 def profile_section(page: Page, profile: Profile) -> None:
     page.out("\n## Profile of the gateway phase\n")
+    busy = ", ".join(f"the {p}'s {share:.0%}" for p, share in profile.busy().items())
     page.out(
-        f"py-spy sampled the gateway process {profile.rate} times a second, only the thread holding the GIL, for {profile.seconds:.1f} s: "
-        f"{profile.samples:,} samples, i.e. the gateway's Python ran {profile.busy:.0%} of the wall time (100 %: one core the whole time). "
-        "Shares are of those samples.\n"
+        f"py-spy sampled the gateway and its worker process {profile.rate} times a second, in each only the thread holding the GIL, "
+        f"for {profile.seconds:.1f} s: {profile.samples:,} samples. Python ran {busy} of the wall time (100 %: one core the whole time). "
+        "Shares are of all samples.\n"
     )
     page.grid(["thread", "share"], [[t, f"{share:.1%}"] for t, share in profile.by_thread()])
     page.out("\nThe project's functions by the share of samples with them on the stack (inclusive):\n")

@@ -1,8 +1,9 @@
 """A sampling profile of a running process (py-spy, from outside: nothing in the gateway changes),
 summed up for the benchmark page.
 
-py-spy samples the thread that holds the GIL (`--gil`), so the samples are where the gateway's
-Python time goes; their count against the rate and the wall time is how busy that one core was.
+py-spy samples the thread that holds the GIL (`--gil`) in the gateway and in its child processes
+(the indexer's), so the samples are where their Python time goes; a process's count against the
+rate and the wall time is how busy it kept its one core. Threads are named "<process>: <thread>".
 
     profiler = Profiler.attach(pid, Path("gateway.pyspy"))  # None if py-spy is not installed
     ...                                                       # the load
@@ -49,22 +50,28 @@ class Profile:
         for line in path.read_text().splitlines():
             stack, _, count = line.rpartition(" ")
             frames = stack.split(";")
-            if frames and frames[0].startswith("process "):  # --subprocesses: "process 123:\"cmd\""
+            process = "gateway"
+            while frames and frames[0].startswith("process "):  # --subprocesses: "process 123:\"cmd\"", parent first
+                process = "worker process" if "multiprocessing" in frames[0] else "gateway"
                 frames = frames[1:]
             if not frames:
                 continue
             thread = _TID.sub("", frames[0].removeprefix("thread ")).strip(" :") or "?"
-            stacks[(thread, tuple(_LINE.sub(")", f) for f in frames[1:]))] += int(count)
+            if "spawn_main" in thread:  # a spawned child's main thread carries its command line
+                thread = "MainThread"
+            stacks[(f"{process}: {thread}", tuple(_LINE.sub(")", f) for f in frames[1:]))] += int(count)
         return cls(stacks, seconds, rate)
 
     @property
     def samples(self) -> int:
         return sum(self.stacks.values())
 
-    @property
-    def busy(self) -> float:
-        """Share of the wall time some thread held the GIL (1.0: the process used a whole core)."""
-        return self.samples / (self.rate * self.seconds) if self.seconds else 0.0
+    def busy(self) -> dict[str, float]:
+        """Per process, the share of the wall time some thread held its GIL (1.0: a whole core)."""
+        counts: Counter = Counter()
+        for (thread, _), n in self.stacks.items():
+            counts[thread.split(":")[0]] += n
+        return {p: n / (self.rate * self.seconds) for p, n in counts.most_common()} if self.seconds else {}
 
     def by_thread(self) -> list[tuple[str, float]]:
         counts: Counter = Counter()
