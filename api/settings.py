@@ -151,6 +151,12 @@ class Settings(EnvModel):
     )
 
     @property
+    def index_database(self) -> Path:
+        """The index's file, beside the outbox's (RT_DATABASE): derived data, rebuilt from the chain
+        if lost, and written by the indexer's own process while this one writes the outbox."""
+        return self.database.with_name(f"{self.database.stem}.index.sqlite3")
+
+    @property
     def request_rpc(self) -> RpcProfile:
         return RpcProfile(self.rpc_timeout)
 
