@@ -672,9 +672,8 @@ def main() -> None:
             f"{time.strftime('%Y-%m-%d %H:%M %Z')}",
             f"- load: {EVENTS:,} events in signed sessions of {SESSION} by {SIGNERS} signers on {UNITS:,} units, "
             f"{CLIENTS} concurrent clients, ≤ {BATCH_EVENTS:,} events per transaction in both phases",
-            "- reproduce: `make bench-gateway` (sizes: RT_BENCH_EVENTS, RT_BENCH_SIGNERS, RT_BENCH_SESSION, "
-            "RT_BENCH_CLIENTS, "
-            f"RT_BENCH_BATCH_EVENTS, RT_BENCH_PAGE_REQUESTS, RT_BENCH_ROUNDS ({ROUNDS} here); RT_BENCH_PROFILE=0 "
-            "without py-spy)",
+            f"- reproduce: `RT_BENCH_EVENTS={EVENTS} RT_BENCH_ROUNDS={ROUNDS} make bench-gateway` (the figures "
+            "here; other sizes: RT_BENCH_SIGNERS, RT_BENCH_SESSION, RT_BENCH_CLIENTS, RT_BENCH_BATCH_EVENTS, "
+            "RT_BENCH_PAGE_REQUESTS; RT_BENCH_PROFILE=0 without py-spy)",
         ]
         page.write(PAGE, head)
