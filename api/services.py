@@ -10,6 +10,7 @@ wired after construction.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 from returntrace.manifest import Manifest
 
@@ -64,7 +65,7 @@ class Services:
         except OutboxNotDrained:
             outbox.close()
             raise
-        index = SqliteIndex(settings.database)
+        index = SqliteIndex(settings.index_database)
         evidence = EvidenceStore(settings.evidence_dir, settings.ipfs_api, settings.max_upload_bytes)
         # One cache per purpose (api/chain/cache.py): policy versions, read by the intake, the relayer's
         # follow-ups and the pages alike; the pages' reads at the indexed block, with one guard for the node.
@@ -99,6 +100,8 @@ class Services:
             evidence=evidence,
             intake=Intake(reader, outbox, settings.min_deadline_margin, index=index),
             relayer=relayer,
+            # This process's indexer reads (its block for /readyz) and indexes on demand (index_once);
+            # the one that follows the chain runs in a process of its own (start).
             indexer=Indexer(
                 worker_chain, index, settings.index_interval, settings.index_block_range, settings.index_confirmations
             ),
@@ -129,8 +132,10 @@ class Services:
         if self.relayer is not None and self.settings.relay:
             self.relayer.start()
         if self.settings.index:
-            for indexer in (self.indexer, *(item.indexer for item in self.legacy)):
-                indexer.start()
+            # The child needs no relayer key: it only reads the chain and writes the index file.
+            self.indexer.start_in_process(partial(indexer_for, self.settings.model_copy(update={"relayer_key": None})))
+            for item in self.legacy:  # registries no longer written: little to follow
+                item.indexer.start()
 
     def close(self) -> None:
         self.indexer.stop()
@@ -140,3 +145,16 @@ class Services:
             self.relayer.stop()
         self.outbox.close()
         self.index.close()
+
+
+def indexer_for(settings: Settings) -> Indexer:
+    """The indexer of a gateway with these settings, on a worker client and the index file of its own
+    (what Services.start runs in a child process: Worker.start_in_process)."""
+    chain = Chain.on(settings.worker_rpc.web3(settings.rpc_url), Manifest.load(settings.manifest))
+    return Indexer(
+        chain,
+        SqliteIndex(settings.index_database),
+        settings.index_interval,
+        settings.index_block_range,
+        settings.index_confirmations,
+    )

@@ -151,6 +151,12 @@ class Settings(EnvModel):
     )
 
     @property
+    def index_database(self) -> Path:
+        """The index's file, beside the outbox's (RT_DATABASE): derived data, rebuilt from the chain
+        if lost, and written by the indexer's own process while this one writes the outbox."""
+        return self.database.with_name(f"{self.database.stem}.index.sqlite3")
+
+    @property
     def request_rpc(self) -> RpcProfile:
         return RpcProfile(self.rpc_timeout)
 
@@ -244,6 +250,10 @@ KNOBS: dict[str, tuple[str, str]] = {
     "RT_BENCH_SESSION": ("bench/gateway.py", "events per signed message in the gateway bench (default 100)"),
     "RT_BENCH_CLIENTS": ("bench/gateway.py", "concurrent posters in the gateway bench (default 16)"),
     "RT_BENCH_PAGE_REQUESTS": ("bench/gateway.py", "page requests timed by the gateway bench (default 500)"),
+    "RT_BENCH_BATCH_EVENTS": ("bench/gateway.py", "events per transaction in both gateway bench phases (default 1000)"),
+    "RT_BENCH_ROUNDS": ("bench/gateway.py", "rounds of the gateway bench's three phases, median taken (default 3)"),
+    "RT_BENCH_PROFILE": ("bench/gateway.py", "0: the gateway bench runs without py-spy (default 1)"),
+    "RT_BENCH_PAGE": ("bench/gateway.py", "0: the gateway bench prints without writing its page (default 1)"),
 }
 
 

@@ -12,7 +12,6 @@ measured once by this bench at commit a82d895; "new" marks an operation that did
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from brownie import (
@@ -28,6 +27,7 @@ from brownie import (
     web3,
 )
 
+from bench.page import DOCS, Page
 from returntrace import gs1
 from returntrace.escrow import Facts, Grade, Remedy, ReturnReason
 from returntrace.vocab import AggregationAction, BizStep, Disposition, Role
@@ -37,7 +37,7 @@ from tools import brownie_anvil
 
 BATCHES = (1, 10, 100)
 TYPICAL_SUPPLY_CHAIN_UPDATE = 124_000  # a string-storing open-source supply-chain contract (DESIGN.md)
-PAGE = Path(__file__).resolve().parent.parent / "docs" / "benchmarks" / "gas.md"
+PAGE = DOCS / "gas.md"
 SEALED = Facts.SEAL_INTACT | Facts.PACKAGING_INTACT
 EXCHANGE, WITHDRAWAL, NO_LONGER_NEEDED = Remedy.EXCHANGE, ReturnReason.WITHDRAWAL, ReturnReason.NO_LONGER_NEEDED
 
@@ -85,16 +85,12 @@ V1 = {
 }
 
 
-class Report:
+class Report(Page):
     """Prints each table as it is measured and keeps it for the benchmark page."""
 
     def __init__(self) -> None:
-        self.lines: list[str] = []
+        super().__init__()
         self.figures: dict[str, int] = {}
-
-    def out(self, line: str = "") -> None:
-        print(line)
-        self.lines.append(line)
 
     def table(self, title: str, per: str) -> None:
         self.out(f"\n### {title}\n")
@@ -112,8 +108,7 @@ class Report:
     def op(self, key: str, label: str, tx: Any) -> int:
         return self.row(key, label, tx.gas_used)
 
-    def write(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+    def write_page(self) -> None:
         head = [
             "# Gas figures",
             "",
@@ -122,7 +117,7 @@ class Report:
             "`before` is the same operation under the contracts before issue 9 (commit a82d895); gas is",
             "deterministic for the same inputs, so the comparison is exact.",
         ]
-        path.write_text("\n".join(head + self.lines) + "\n")
+        self.write(PAGE, head)
 
 
 def registry_figures(d: deploy.Deployment, r: Report) -> None:
@@ -437,5 +432,4 @@ def main() -> None:
     escrow_figures(d, r)
     return_option_figures(d, r)
     protection_figures(d, r)
-    r.write(PAGE)
-    print(f"\nwritten to {PAGE.relative_to(PAGE.parent.parent.parent)}")
+    r.write_page()

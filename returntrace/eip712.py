@@ -7,7 +7,7 @@ on-chain getters and cross-check digests against eth-account's own typed-data en
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +15,7 @@ from eth_abi import encode
 from eth_account import Account
 from eth_utils import keccak, to_checksum_address
 
+from . import abi_words
 from .kinds import KINDS
 
 # Field lists in signing order, of every signed kind and of the items a batch signs inside it
@@ -55,31 +56,33 @@ def _as_bytes32(value: Any) -> bytes:
     return raw
 
 
+def _field_encoder(typ: str) -> Callable[[Any], bytes]:
+    """encodeData of one field: its 32-byte word (EIP-712: strings, arrays and structs by their hash)."""
+    if typ.endswith("[]") and typ[:-2] in TYPES:
+        item = typ[:-2]
+        return lambda items: keccak(b"".join(struct_hash(item, i) for i in items))
+    if typ == "bytes32[]":  # an array of atomic values: the keccak of their concatenated encodings
+        return lambda values: keccak(b"".join(_as_bytes32(v) for v in values))
+    if typ == "string":
+        return lambda text: keccak(text=text)
+    if typ == "bytes32":
+        return _as_bytes32
+    word = abi_words.word_encoder(typ)
+    if typ == "address":
+        return lambda v: word(to_checksum_address(v))
+    return lambda v: word(int(v))
+
+
+@functools.cache
+def _fields(primary: str) -> tuple[tuple[str, Callable[[Any], bytes]], ...]:
+    return tuple((name, _field_encoder(typ)) for typ, name in TYPES[primary])
+
+
 def struct_hash(primary: str, message: Mapping[str, Any]) -> bytes:
-    """hashStruct(message) per EIP-712, for the flat types above."""
-    abi_types, values = ["bytes32"], list[Any]([type_hash(primary)])
-    for typ, name in TYPES[primary]:
-        value = message[name]
-        if typ.endswith("[]") and typ[:-2] in TYPES:
-            abi_types.append("bytes32")
-            values.append(keccak(b"".join(struct_hash(typ[:-2], item) for item in value)))
-        elif typ == "bytes32[]":
-            # EIP-712: an array of atomic values hashes to the keccak of their concatenated encodings.
-            abi_types.append("bytes32")
-            values.append(keccak(b"".join(_as_bytes32(v) for v in value)))
-        elif typ == "string":
-            abi_types.append("bytes32")
-            values.append(keccak(text=value))
-        elif typ == "bytes32":
-            abi_types.append("bytes32")
-            values.append(_as_bytes32(value))
-        elif typ == "address":
-            abi_types.append("address")
-            values.append(to_checksum_address(value))
-        else:
-            abi_types.append(typ)
-            values.append(int(value))
-    return keccak(encode(abi_types, values))
+    """hashStruct(message) per EIP-712, for the flat types above: keccak(typeHash ‖ a word per
+    field). The words come from abi_words and per-type encoders made once: a session hashes a
+    hundred events, and eth_abi took ~10x longer."""
+    return keccak(type_hash(primary) + b"".join(word(message[name]) for name, word in _fields(primary)))
 
 
 @dataclass(frozen=True)
@@ -91,8 +94,8 @@ class Domain:
     chain_id: int
     verifying_contract: str
 
-    @property
-    def separator(self) -> bytes:
+    @functools.cached_property
+    def separator(self) -> bytes:  # computed once per domain: every digest needs it
         return keccak(
             encode(
                 ["bytes32", "bytes32", "bytes32", "uint256", "address"],

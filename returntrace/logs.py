@@ -15,6 +15,8 @@ from typing import Any
 from eth_abi import decode
 from eth_utils import collapse_if_tuple, event_abi_to_log_topic, to_checksum_address
 
+from . import abi_words
+
 log = logging.getLogger("returntrace.logs")
 
 
@@ -34,6 +36,9 @@ class DecodedLog:
 
 
 class _EventSpec:
+    """One event's decoding. Topics and data of one-word types (every event of the registry's hot
+    path) are read word by word (returntrace.abi_words); other data through eth_abi."""
+
     def __init__(self, abi: dict[str, Any]) -> None:
         self.name = abi["name"]
         inputs = abi["inputs"]
@@ -41,23 +46,37 @@ class _EventSpec:
         self.data_inputs = [i for i in inputs if not i.get("indexed")]
         self.data_names = [i["name"] for i in self.data_inputs]
         self.data_types = [collapse_if_tuple(i) for i in self.data_inputs]
+        # A dynamic indexed value is only its hash (a topic as is): bytes32 says so.
+        topic_types = tuple("bytes32" if _hashed(typ) else typ for _, typ in self.indexed)
+        topic_decoders = abi_words.word_decoders(topic_types)
+        if topic_decoders is None:
+            raise ValueError(f"event {self.name}: an indexed type is not one word")
+        self.topic_decoders = topic_decoders
+        self.data_decoders = abi_words.word_decoders(tuple(self.data_types))
 
     def decode(self, topics: Sequence[bytes], data: bytes) -> dict[str, Any]:
         args: dict[str, Any] = {}
-        for (name, typ), topic in zip(self.indexed, topics[1:], strict=True):
-            if typ in ("string", "bytes") or typ.endswith("]") or typ.startswith("("):
-                args[name] = topic  # dynamic indexed values are only their hash
-            else:
-                args[name] = decode([typ], topic)[0]
-        if self.data_types:
+        for (name, _), decode_topic, topic in zip(self.indexed, self.topic_decoders, topics[1:], strict=True):
+            args[name] = decode_topic(topic)
+        if self.data_decoders is not None:
+            args.update(zip(self.data_names, abi_words.decode_words(self.data_decoders, data), strict=True))
+        elif self.data_types:
             args.update(
-                (i["name"], named_value(i, v))
+                (i["name"], _checksummed(named_value(i, v)))
                 for i, v in zip(self.data_inputs, decode(self.data_types, data), strict=True)
             )
-        for name, value in args.items():
-            if isinstance(value, str) and len(value) == 42 and value.startswith("0x"):
-                args[name] = to_checksum_address(value)
         return args
+
+
+def _hashed(typ: str) -> bool:
+    return typ in ("string", "bytes") or typ.endswith("]") or typ.startswith("(")
+
+
+def _checksummed(value: Any) -> Any:
+    """eth_abi's lower-case address as EIP-55 (top-level values only, as the index has always kept them)."""
+    if isinstance(value, str) and len(value) == 42 and value.startswith("0x"):
+        return abi_words.checksummed(value)
+    return value
 
 
 def named_value(abi_input: dict[str, Any], value: Any) -> Any:
@@ -93,7 +112,7 @@ class LogDecoder:
         if spec is None:
             return None
         return DecodedLog(
-            address=to_checksum_address(raw["address"]),
+            address=abi_words.checksummed(raw["address"]),
             name=spec.name,
             args=spec.decode(topics, bytes.fromhex(raw["data"][2:])),
             block=int(raw["blockNumber"], 16),

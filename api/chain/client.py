@@ -32,9 +32,13 @@ class RpcProfile:
     timeout: float
 
     def web3(self, rpc_url: str) -> Web3:
-        return Web3(
+        w3 = Web3(
             Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": self.timeout}, exception_retry_configuration=None)
         )
+        # web3's validation middleware asks the node for its chain id before every eth_call and gas
+        # estimate, to check a `chainId` field the gateway never sets: a second round trip per read.
+        w3.middleware_onion.remove("validation")
+        return w3
 
 
 # The timeout profiles, here only (README, Configuration). Request threads (intake checks, nonces,

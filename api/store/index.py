@@ -1,7 +1,7 @@
 """The index database: what the indexer read from the registry's and the escrow's logs, for fast queries.
 
-It lives in the same SQLite file as the outbox (tables prefixed `idx_`), on its own connections:
-one writer (the indexer thread) and one reader per request thread, in WAL mode so that readers
+It lives in a SQLite file of its own (Settings.index_database; tables prefixed `idx_`): one writer
+(the indexer, in a process of its own) and one reader per request thread, in WAL mode so that readers
 never wait for the writer and always see one committed state. Everything here is derived from
 the chain and can be rebuilt from it; the indexer writes each block range — rows and cursor — in
 one transaction, so the cursor never runs ahead of the rows or behind them.
@@ -34,14 +34,15 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
 from returntrace import gs1
+
+from .connections import ThreadReaders, write_lock
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS idx_cursor (
@@ -629,22 +630,19 @@ class IndexReader:
 
 
 class SqliteIndex:
-    """The index in the gateway's SQLite file (WAL). Thread-safe: one writer connection behind a
-    lock, one read-only connection per reading thread."""
+    """The index in a SQLite file of its own (WAL; Settings.index_database). Thread-safe: one
+    writer connection behind the file's write lock, one read-only connection per reading thread."""
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._write_lock = threading.Lock()
+        self._write_lock = write_lock(self.path)  # every writer of this file in the process
         self._db = self._connect()
         self._db.execute("PRAGMA journal_mode=WAL")
         # Derived data: a crash may lose the last committed range (re-indexed from the cursor), never consistency.
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._migrate()
-        self._local = threading.local()
-        self._readers: list[sqlite3.Connection] = []
-        self._readers_lock = threading.Lock()
-        self._closed = False
+        self._readers = ThreadReaders(self.path)
 
     def _migrate(self) -> None:
         db = self._db
@@ -667,7 +665,7 @@ class SqliteIndex:
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
-        with self._write_lock:
+        with self._write_lock.hold(urgent=True):
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
@@ -837,34 +835,13 @@ class SqliteIndex:
 
     # ------------------------------------------------------------------ reading
 
-    def _reader(self) -> sqlite3.Connection:
-        db = getattr(self._local, "db", None)
-        if db is None:
-            if self._closed:
-                raise sqlite3.ProgrammingError("the index is closed")
-            db = self._connect()
-            db.execute("PRAGMA query_only = 1")
-            self._local.db = db
-            with self._readers_lock:
-                self._readers.append(db)
-        return db
-
     @contextmanager
     def read(self) -> Iterator[IndexReader]:
         """A read transaction: every query inside sees the same committed state."""
-        db = self._reader()
-        db.execute("BEGIN")
-        try:
+        with self._readers.transaction() as db:
             yield IndexReader(db)
-        finally:
-            db.execute("COMMIT")
 
     def close(self) -> None:
-        self._closed = True
-        with self._readers_lock:
-            for db in self._readers:
-                with suppress(sqlite3.ProgrammingError):
-                    db.close()
-            self._readers.clear()
+        self._readers.close()
         with self._write_lock:
             self._db.close()

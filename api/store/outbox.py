@@ -14,16 +14,17 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
 from eth_utils import keccak
 
 from returntrace.kinds import KINDS
+
+from .connections import ThreadReaders, WriteLock, write_lock
 
 # Which contract's nonces a message kind consumes (returntrace/kinds.py).
 CONTRACT_OF_KIND = {name: kind.contract for name, kind in KINDS.items()}
@@ -209,7 +210,8 @@ class SqliteOutbox:
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(_SCHEMA)
         self._migrate()
-        self._lock = threading.Lock()
+        self._lock = write_lock(path)  # every writer of this file in the process
+        self._readers = ThreadReaders(path)
 
     def _migrate(self) -> None:
         """An outbox written before nonces and deadlines were TEXT (INTEGER columns) is rebuilt once,
@@ -240,8 +242,11 @@ class SqliteOutbox:
             raise
         self._db.executescript(_SCHEMA)
 
-    def _tx(self, write: bool = True):
-        return _Transaction(self._db, self._lock, write)
+    def _tx(self, write: bool = True, urgent: bool = True):
+        """A write transaction on the shared connection under the file's write lock (urgent: the
+        relayer's, served before the intake's accepts), or a read transaction on this thread's own
+        connection: reads (the relayer's queue, message polls, /readyz) never wait for a writer."""
+        return _Transaction(self._db, self._lock, urgent) if write else self._readers.transaction()
 
     def accept(
         self, message: Message, chain_nonce: int, units: Iterable[str] = (), marks: Iterable[tuple[str, str]] = ()
@@ -250,9 +255,21 @@ class SqliteOutbox:
 
         The nonce must be the signer's next one: the chain's nonce, or one past the signer's
         last live message here. Raises NonceConflict otherwise. `units` are the unit ids a
-        commissioning creates; `marks` (unit id, mark) what the message does to units (MARKS)."""
+        commissioning creates; `marks` (unit id, mark) what the message does to units (MARKS).
+        The row is made before the write lock is taken: every other writer waits while it is held."""
         contract = CONTRACT_OF_KIND[message.kind]
-        with self._tx() as db:
+        fields = (
+            message.id,
+            message.kind,
+            contract,
+            message.signer,
+            _fixed(message.nonce, NONCE_DIGITS),
+            _fixed(message.deadline, DEADLINE_DIGITS),
+            message.item_count,
+            json.dumps(message.body),
+        )
+        units, mark_rows = list(units), [(u, mark, message.id) for u, mark in marks]
+        with self._tx(urgent=False) as db:
             row = db.execute(f"SELECT {_COLUMNS} FROM messages WHERE id = ?", (message.id,)).fetchone()
             if row:
                 return _row_to_message(row), False
@@ -264,18 +281,7 @@ class SqliteOutbox:
                 "INSERT INTO messages (id, kind, contract, signer, nonce, deadline, item_count, body, status, "
                 "accepted_at, updated_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'accepted', ?, ?)",
-                (
-                    message.id,
-                    message.kind,
-                    contract,
-                    message.signer,
-                    _fixed(message.nonce, NONCE_DIGITS),
-                    _fixed(message.deadline, DEADLINE_DIGITS),
-                    message.item_count,
-                    json.dumps(message.body),
-                    now,
-                    now,
-                ),
+                (*fields, now, now),
             )
             for u in units:
                 try:
@@ -283,16 +289,20 @@ class SqliteOutbox:
                 except sqlite3.IntegrityError as exc:
                     raise UnitConflict(u) from exc
             db.executemany(
-                "INSERT OR IGNORE INTO message_marks (unit_id, mark, message_id) VALUES (?, ?, ?)",
-                [(u, mark, message.id) for u, mark in marks],
+                "INSERT OR IGNORE INTO message_marks (unit_id, mark, message_id) VALUES (?, ?, ?)", mark_rows
             )
-            row = db.execute(f"SELECT {_COLUMNS} FROM messages WHERE id = ?", (message.id,)).fetchone()
-            return _row_to_message(row), True
+        return (
+            replace(message, status="accepted", tx_hash=None, block=None, error=None, accepted_at=now, updated_at=now),
+            True,
+        )
 
     @staticmethod
     def _next_nonce(db: sqlite3.Connection, contract: str, signer: str, chain_nonce: int) -> int:
+        """One past the signer's last live message, or the chain's nonce if that is higher. A
+        confirmed message counts: the chain nonce was read before this transaction, and the relayer
+        may have confirmed the signer's last message since (the read is then one behind)."""
         (last,) = db.execute(
-            "SELECT MAX(nonce) FROM messages WHERE contract = ? AND signer = ? AND status IN ('accepted', 'submitted')",
+            "SELECT MAX(nonce) FROM messages WHERE contract = ? AND signer = ? AND status != 'failed'",
             (contract, signer),
         ).fetchone()
         return chain_nonce if last is None else max(chain_nonce, int(last) + 1)
@@ -389,7 +399,7 @@ class SqliteOutbox:
     def enqueue(self, message: Message) -> tuple[Message, bool]:
         """Stores one of the gateway's own (unsigned) messages once, keyed by its id. Returns (the
         stored message, whether it is new); a failed one stays failed."""
-        with self._tx() as db:
+        with self._tx(urgent=False) as db:
             created = self._insert_own(db, message, time.time())
             row = db.execute(f"SELECT {_COLUMNS} FROM messages WHERE id = ?", (message.id,)).fetchone()
             return _row_to_message(row), created
@@ -494,6 +504,7 @@ class SqliteOutbox:
         return counts
 
     def close(self) -> None:
+        self._readers.close()
         with self._lock:
             self._db.close()
 
@@ -503,16 +514,16 @@ class OutboxNotDrained(RuntimeError):
 
 
 class _Transaction:
-    """`with` block: one SQLite transaction under the process lock. Writes take the database's
-    write lock at BEGIN (IMMEDIATE); reads do not, so they never wait for the indexer's writes."""
+    """`with` block: one SQLite write transaction under the file's write lock, taking the
+    database's own write lock at BEGIN (IMMEDIATE)."""
 
-    def __init__(self, db: sqlite3.Connection, lock: threading.Lock, write: bool) -> None:
-        self._db, self._lock, self._begin = db, lock, "BEGIN IMMEDIATE" if write else "BEGIN"
+    def __init__(self, db: sqlite3.Connection, lock: WriteLock, urgent: bool) -> None:
+        self._db, self._lock, self._urgent = db, lock, urgent
 
     def __enter__(self) -> sqlite3.Connection:
-        self._lock.acquire()
+        self._lock.acquire(self._urgent)
         try:
-            self._db.execute(self._begin)
+            self._db.execute("BEGIN IMMEDIATE")
         except BaseException:
             self._lock.release()
             raise

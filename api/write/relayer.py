@@ -16,14 +16,13 @@ import logging
 import time
 from typing import Any
 
-from eth_abi import encode
 from eth_account import Account
 from eth_typing import ChecksumAddress, HexStr
 from eth_utils import function_abi_to_4byte_selector, to_checksum_address
-from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhausted, TransactionNotFound, Web3RPCError
+from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCError
 from web3.types import TxParams
 
-from returntrace import eip712
+from returntrace import abi_words, eip712, logs
 
 from ..chain.client import Chain
 from ..chain.reader import ChainReader
@@ -36,8 +35,10 @@ from .kinds import KINDS
 log = logging.getLogger("returntrace.relayer")
 
 GAS_HEADROOM = 1.25
-# Registry calls are sent without a simulation, with a gas limit no valid batch exceeds: the
-# intake checked every message, so a revert is rare and sends the group to one-by-one checks.
+RECEIPT_POLL = 0.01  # seconds between receipt reads: a 1,000-event batch mines in ~30 ms on anvil
+# Registry calls are sent without a simulation, with a gas limit no valid batch exceeds (or the
+# block's, if lower: see _relay): the intake checked every message, so a revert is rare and sends
+# the group to one-by-one checks.
 # (Measured: ~13k per event in sessions, ~23k per singly signed event, ~36k per new unit, plus
 # a signer's first nonce write of ~22k.)
 GAS_BASE = 60_000
@@ -107,25 +108,31 @@ class Relayer(Worker):
                 [abi_type(i) for i in fn["inputs"]],
             )
         self._nonce: int | None = None
+        self._gas_limit = 0  # the latest block's, read at the start of each round
         # Messages whose transaction reverted: they are simulated (and the bad ones failed) next time.
         self._suspects: set[str] = set()
+        # The transaction broadcast last and not yet settled, with its messages: the next one is
+        # built, signed, stored and broadcast while it is mined (a pipeline of two).
+        self._in_flight: list[tuple[str, list[Message]]] = []
 
     def _round(self) -> bool:
         return bool(self.run_once())
 
     def _reset(self) -> None:
         self._nonce = None
+        self._in_flight.clear()  # still stored as sent: the next round settles them from the outbox
 
     # ------------------------------------------------------------------ one round
 
     def run_once(self) -> int:
-        """Settles stored transactions, then relays one round of pending messages. Returns how
-        many messages reached a final state or were submitted."""
+        """Settles stored transactions, then relays one round of pending messages; with none
+        pending, settles the transaction still in flight. Returns how many messages reached a
+        final state or were submitted."""
         settled = self._settle_unfinished()
         pending = self.outbox.pending(self.batch_max_events)
         if not pending:
-            return settled
-        now = int(self.chain.w3.eth.get_block("latest")["timestamp"])
+            return settled + self._drain()
+        now, self._gas_limit = self._latest()
         live = []
         for m in pending:
             if m.deadline < now:
@@ -149,9 +156,14 @@ class Relayer(Worker):
                 groups.append([m])
         return groups
 
+    def _latest(self) -> tuple[int, int]:
+        """(timestamp, gas limit) of the latest block: one raw read per round."""
+        block = logs.rpc(self.chain.w3, "eth_getBlockByNumber", ["latest", False])
+        return int(block["timestamp"], 16), int(block["gasLimit"], 16)
+
     def _call(self, group: list[Message]) -> TxParams:
-        """The transaction fields that carry a group: encoded once with eth_abi (web3's contract
-        encoder validates every value and costs ~10x more on 1,000-event batches)."""
+        """The transaction fields that carry a group, encoded in words (returntrace.abi_words: web3's
+        contract encoder costs ~50x more on 1,000-event batches, eth_abi's ~5x)."""
         kind = group[0].kind
         to, selector, types = self._abi[kind]
         if TARGETS[kind][2]:
@@ -161,7 +173,8 @@ class Relayer(Worker):
         else:
             fields = call_args(group[0])
             args = (fields[:-1], fields[-1])
-        return {"from": self.account.address, "to": to, "data": HexStr("0x" + (selector + encode(types, args)).hex())}
+        data = HexStr("0x" + (selector + abi_words.encode(types, args)).hex())
+        return {"from": self.account.address, "to": to, "data": data}
 
     def _estimate(self, group: list[Message]) -> int:
         return self.chain.w3.eth.estimate_gas(self._call(group))
@@ -173,12 +186,19 @@ class Relayer(Worker):
         return GAS_BASE + sum(GAS_PER_MESSAGE + per_item * m.item_count for m in group)
 
     def _relay(self, group: list[Message]) -> int:
-        limit = int(self.chain.w3.eth.get_block("latest")["gasLimit"])
+        """Sends a group in one transaction. A registry group goes unsimulated with its gas bound,
+        capped at the block's gas limit: a bound above it (~1,000 events) is a worst case that
+        sessions use half of, and simulating each such batch cost the node about fifteen executions
+        of it (eth_estimateGas searches), ten times the transaction itself. One that does not fit
+        reverts and comes back simulated, as after any revert. Escrow messages and the messages of
+        a reverted transaction are simulated (and split, or failed with the chain's reason) first."""
+        limit = self._gas_limit
         failed = 0
         suspect = any(m.id in self._suspects for m in group)
         self._suspects.difference_update(m.id for m in group)
         gas = None if suspect else self._gas_bound(group)
-        if gas is None or gas > limit:
+        if gas is None:
+            self._drain()  # a simulation must see every transaction sent before it mined
             try:
                 gas = int(self._estimate(group) * GAS_HEADROOM)
             except (ContractCustomError, ContractLogicError):
@@ -186,9 +206,9 @@ class Relayer(Worker):
                 if not group:
                     return failed
                 gas = int(self._estimate(group) * GAS_HEADROOM)
-        if gas > limit and len(group) > 1:
-            half = len(group) // 2
-            return failed + self._relay(group[:half]) + self._relay(group[half:])
+            if gas > limit and len(group) > 1:
+                half = len(group) // 2
+                return failed + self._relay(group[:half]) + self._relay(group[half:])
         self._send(group, min(gas, limit))
         return failed + len(group)
 
@@ -238,7 +258,22 @@ class Relayer(Worker):
             log.info("stored transaction %s (nonce %d), pausing before broadcast", tx_hash, nonce)
             time.sleep(self.pause_before_broadcast)
         self._broadcast(raw)
-        self._await(tx_hash, [m.id for m in group])
+        self._in_flight.append((tx_hash, group))
+        while len(self._in_flight) > 1:  # the one before settles while this one is mined
+            self._settle_oldest()
+
+    def _settle_oldest(self) -> int:
+        """Awaits the oldest transaction in flight; one not mined in time stays stored as sent, and
+        a later round settles it from the outbox. How many messages it settled."""
+        tx_hash, group = self._in_flight.pop(0)
+        return len(group) if self._await(tx_hash, [m.id for m in group], {m.id: m for m in group}) else 0
+
+    def _drain(self) -> int:
+        """Settles the transactions in flight; how many messages they carried."""
+        settled = 0
+        while self._in_flight:
+            settled += self._settle_oldest()
+        return settled
 
     def _broadcast(self, raw: str) -> None:
         try:
@@ -250,16 +285,27 @@ class Relayer(Worker):
                 return
             raise
 
-    def _await(self, tx_hash: str, message_ids: list[str], timeout: float = 60.0) -> bool:
-        """Waits for the receipt and settles the transaction. False if none came in time."""
-        try:
-            receipt = self.chain.w3.eth.wait_for_transaction_receipt(
-                HexStr(tx_hash), timeout=timeout, poll_latency=0.02
-            )
-        except TimeExhausted:
-            return False
-        if receipt["status"] == 1:
-            self._confirm(tx_hash, int(receipt["blockNumber"]), message_ids)
+    def _receipt(self, tx_hash: str) -> tuple[int, int] | None:
+        """(status, block) of a mined transaction, else None. Read raw: web3's receipt formats every
+        log, ~150 ms of CPU for a 1,000-event batch, and the relayer needs two numbers of it."""
+        receipt = logs.rpc(self.chain.w3, "eth_getTransactionReceipt", [tx_hash])
+        if not receipt or receipt.get("blockNumber") is None:
+            return None
+        return int(receipt["status"], 16), int(receipt["blockNumber"], 16)
+
+    def _await(
+        self, tx_hash: str, message_ids: list[str], known: dict[str, Message] | None = None, timeout: float = 60.0
+    ) -> bool:
+        """Waits for the receipt and settles the transaction. False if none came in time.
+        `known`: the messages it carries, if the caller holds them (no second read of the outbox)."""
+        deadline = time.monotonic() + timeout
+        while (mined := self._receipt(tx_hash)) is None:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(RECEIPT_POLL)
+        status, block = mined
+        if status == 1:
+            self._confirm(tx_hash, block, message_ids, known)
         else:
             # Reverted (unsimulated, or the state moved): requeue, and check each before resending.
             log.warning("transaction %s reverted; its messages go back to the queue", tx_hash)
@@ -268,13 +314,15 @@ class Relayer(Worker):
         return True
 
     def _settle_unfinished(self) -> int:
+        """Stored transactions not settled yet (after a crash, an outage, a timeout), but the one in
+        flight: rebroadcast byte for byte and awaited, or settled from their receipts."""
         settled = 0
+        in_flight = {tx_hash for tx_hash, _ in self._in_flight}
         for tx in self.outbox.unfinished_transactions():
-            try:
-                receipt = self.chain.w3.eth.get_transaction_receipt(HexStr(tx.tx_hash))
-            except TransactionNotFound:
-                receipt = None
-            if receipt is None:
+            if tx.tx_hash in in_flight:
+                continue
+            mined = self._receipt(tx.tx_hash)
+            if mined is None:
                 onchain = self.chain.w3.eth.get_transaction_count(self.account.address, "latest")
                 if onchain > tx.relayer_nonce:
                     # Its nonce went to another transaction: it can never be mined.
@@ -284,22 +332,23 @@ class Relayer(Worker):
                 self._broadcast(tx.raw)
                 if not self._await(tx.tx_hash, tx.message_ids):
                     raise TimeoutError(f"transaction {tx.tx_hash} not mined yet")
-            elif receipt["status"] == 1:
-                self._confirm(tx.tx_hash, int(receipt["blockNumber"]), tx.message_ids)
+            elif mined[0] == 1:
+                self._confirm(tx.tx_hash, mined[1], tx.message_ids)
             else:
                 self._suspects.update(tx.message_ids)
                 self.outbox.drop_transaction(tx.tx_hash, requeue=True)
             settled += len(tx.message_ids)
         return settled
 
-    def _confirm(self, tx_hash: str, block: int, message_ids: list[str]) -> None:
+    def _confirm(
+        self, tx_hash: str, block: int, message_ids: list[str], known: dict[str, Message] | None = None
+    ) -> None:
         """Confirms a mined transaction, storing in the same database transaction the refund
         releases its receiving scans or return requests call for. Those are read at the latest
         block, and any failure to read them confirms the transaction without follow-ups: a
         confirmation is never held back by them (the manual endpoint can still release)."""
-        confirmed = [
-            m for m in (self.outbox.get(mid) for mid in message_ids) if m is not None and m.kind in FOLLOW_UP_KINDS
-        ]
+        messages = ((known or {}).get(mid) or self.outbox.get(mid) for mid in message_ids)
+        confirmed = [m for m in messages if m is not None and m.kind in FOLLOW_UP_KINDS]
         follow_ups: list[Message] = []
         if confirmed:
             try:

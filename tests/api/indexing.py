@@ -35,7 +35,7 @@ def journey(gateway, serials: list[str], steps=JOURNEY, pause: int = 0) -> list[
 
 
 def rows(gateway, sql: str, *params: Any) -> list[tuple]:
-    db = sqlite3.connect(gateway.services.settings.database)
+    db = sqlite3.connect(gateway.services.settings.index_database)
     try:
         return db.execute(sql, params).fetchall()
     finally:
@@ -43,8 +43,8 @@ def rows(gateway, sql: str, *params: Any) -> list[tuple]:
 
 
 def execute(gateway, sql: str, *params: Any) -> None:
-    """Writes to the gateway's database behind its back (a tampering operator, a broken disk)."""
-    db = sqlite3.connect(gateway.services.settings.database)
+    """Writes to the gateway's index behind its back (a tampering operator, a broken disk)."""
+    db = sqlite3.connect(gateway.services.settings.index_database)
     try:
         db.execute(sql, params)
         db.commit()
