@@ -115,7 +115,8 @@ class Settings(EnvModel):
     )
     database: Path = Field(
         ROOT / "data" / "gateway.sqlite3",
-        description="SQLite file of the outbox and the index (previous deployments' indexes beside it)",
+        description="SQLite file of the outbox; the index is `<stem>.index.sqlite3` beside it, written by the "
+        "indexer's own process (previous deployments' indexes beside them too)",
     )
     evidence_dir: Path = Field(ROOT / "data" / "evidence", description="folder of the evidence store")
     ipfs_api: str | None = Field(
