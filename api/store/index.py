@@ -506,23 +506,19 @@ class IndexReader:
     def find_events(self, f: EventFilter, after: tuple[int, int] | None, limit: int) -> list[dict[str, Any]]:
         """Lifecycle events matching the filter in chain order (block, log_index), after the keyset
         position `after`, with the unit's GTIN and serial."""
-        where, params = [], []
-        for column, value in (("e.unit_id = ?", f.unit_id), ("e.signer = ?", f.signer), ("e.biz_step = ?", f.biz_step)):
-            if value is not None:
-                where.append(column)
-                params.append(value)
-        for column, value in (
-            ("e.event_time >= ?", f.time_from),
-            ("e.event_time <= ?", f.time_to),
-            ("e.block >= ?", f.block_from),
-            ("e.block <= ?", f.block_to),
-        ):
-            if value is not None:
-                where.append(column)
-                params.append(value)
-        if after is not None:
-            where.append("e.block >= ? AND (e.block > ? OR e.log_index > ?)")
-            params += [after[0], after[0], after[1]]
+        where, params = _conditions(
+            (
+                ("e.unit_id = ?", f.unit_id),
+                ("e.signer = ?", f.signer),
+                ("e.biz_step = ?", f.biz_step),
+                ("e.event_time >= ?", f.time_from),
+                ("e.event_time <= ?", f.time_to),
+                ("e.block >= ?", f.block_from),
+                ("e.block <= ?", f.block_to),
+            ),
+            after,
+            "e.",
+        )
         sql = (
             # A parcel's rows have no unit row (gtin and serial None): the parcel's SSCC is in their own sscc column.
             f"SELECT {', '.join('e.' + c for c in EVENT_COLUMNS)}, u.gtin, u.serial, p.sscc FROM idx_events e "
@@ -540,20 +536,18 @@ class IndexReader:
         step: a filter on either selects none. Its time is its block's."""
         if f.signer is not None or f.biz_step is not None:
             return []
-        where, params = [f"name IN ({', '.join('?' * len(SETTLEMENT_EVENTS))})"], list[Any](SETTLEMENT_EVENTS)
-        for column, value in (
-            ("unit_id = ?", f.unit_id),
-            ("block_time >= ?", f.time_from),
-            ("block_time <= ?", f.time_to),
-            ("block >= ?", f.block_from),
-            ("block <= ?", f.block_to),
-        ):
-            if value is not None:
-                where.append(column)
-                params.append(value)
-        if after is not None:
-            where.append("block >= ? AND (block > ? OR log_index > ?)")
-            params += [after[0], after[0], after[1]]
+        where, params = _conditions(
+            (
+                ("unit_id = ?", f.unit_id),
+                ("block_time >= ?", f.time_from),
+                ("block_time <= ?", f.time_to),
+                ("block >= ?", f.block_from),
+                ("block <= ?", f.block_to),
+            ),
+            after,
+        )
+        where.insert(0, f"name IN ({', '.join('?' * len(SETTLEMENT_EVENTS))})")
+        params[:0] = SETTLEMENT_EVENTS
         rows = self.db.execute(
             f"SELECT {', '.join(ESCROW_EVENT_COLUMNS)} FROM idx_escrow_events WHERE {' AND '.join(where)} ORDER "
             "BY block, log_index LIMIT ?",
@@ -845,3 +839,16 @@ class SqliteIndex:
         self._readers.close()
         with self._write_lock:
             self._db.close()
+
+
+def _conditions(
+    filters: tuple[tuple[str, Any], ...], after: tuple[int, int] | None, prefix: str = ""
+) -> tuple[list[str], list[Any]]:
+    """SQL conditions and their parameters: each filter whose value is set, then the keyset position
+    `after` (block, log index) of a chain-ordered listing (columns under `prefix`, e.g. "e.")."""
+    where = [column for column, value in filters if value is not None]
+    params: list[Any] = [value for _, value in filters if value is not None]
+    if after is not None:
+        where.append(f"{prefix}block >= ? AND ({prefix}block > ? OR {prefix}log_index > ?)")
+        params += [after[0], after[0], after[1]]
+    return where, params
