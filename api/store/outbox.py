@@ -46,6 +46,13 @@ class Message:
     accepted_at: float
     updated_at: float
 
+    @classmethod
+    def candidate(
+        cls, id: str, kind: str, signer: str, nonce: int, deadline: int, item_count: int, body: dict[str, Any]
+    ) -> Message:
+        """A message before the outbox accepts it: `accept` stamps its times (the status is "accepted")."""
+        return cls(id, kind, signer, nonce, deadline, item_count, body, "accepted", None, None, None, 0.0, 0.0)
+
     def public(self) -> dict[str, Any]:
         return {
             "id": self.id,

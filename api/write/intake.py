@@ -125,7 +125,7 @@ class Intake:
                 f"nonce {message['nonce']} was used or cancelled; the signer's next nonce on-chain is {chain_nonce}",
                 expected=chain_nonce,
             )
-        candidate = Message(
+        candidate = Message.candidate(
             id=message_id,
             kind=kind,
             signer=signer,
@@ -133,12 +133,6 @@ class Intake:
             deadline=message["deadline"],
             item_count=len(entry.kind.items_of(message)),
             body={**message, "signature": body.signature},
-            status="accepted",
-            tx_hash=None,
-            block=None,
-            error=None,
-            accepted_at=0.0,
-            updated_at=0.0,
         )
         try:
             return self.outbox.accept(

@@ -47,7 +47,7 @@ def message_id(chain: Chain, order_id: int) -> str:
 
 
 def message(chain: Chain, order_id: int) -> Message:
-    return Message(
+    return Message.candidate(
         id=message_id(chain, order_id),
         kind=KIND,
         signer=chain.escrow.address,
@@ -55,12 +55,6 @@ def message(chain: Chain, order_id: int) -> Message:
         deadline=NO_DEADLINE,
         item_count=1,
         body={"orderId": order_id},
-        status="accepted",
-        tx_hash=None,
-        block=None,
-        error=None,
-        accepted_at=0.0,
-        updated_at=0.0,
     )
 
 
