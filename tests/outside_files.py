@@ -1,8 +1,8 @@
 """A guard for the suite: nothing the tests or the code open may lie beside the repository.
 
-A user's clone has nothing next to it, so a test that reads `../shared` (or any sibling folder)
-passes on our machines and fails at theirs. From the moment tests/conftest.py loads, an audit hook
-(`sys.addaudithook`) watches every `open` of this Python process: a path under the repository's
+A user's clone has nothing next to it, so a test that reads the team's folder beside the repository
+(or any sibling folder) passes on our machines and fails at theirs. From the moment tests/conftest.py loads, an
+audit hook (`sys.addaudithook`) watches every `open` of this Python process: a path under the repository's
 parent folder but outside the repository fails that open, and the session fails at its end even if
 the code swallowed the error. Whatever folder the repository lives in, these stay allowed: the
 repository itself, `~/.brownie`, Python's own folders, pytest's temporary folders, system folders

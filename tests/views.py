@@ -15,6 +15,20 @@ CID = "bafkreicysg23kiwv34eg2d7qweipxwosdo2py4ldv42nbauguluen5v6am"
 T0 = 1_777_800_000  # 3 May 2026, 09:20 UTC
 # What browsers send as Accept (the resolver answers them with the page).
 CHROME = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,image/apng,*/*;q=0.8"
+# The timeline of a unit made, shipped, cleared, delivered, returned, inspected, refunded and donated: what
+# returned_view shows, and what the browser test's chain scenario of the same lifecycle must show too.
+RETURNED_LABELS = [
+    "Made",
+    "Shipped",
+    "Cleared customs",
+    "Delivered",
+    "Return requested",
+    "Picked up for return",
+    "Received at return center",
+    "Inspected",
+    "Refunded",
+    "Donated",
+]
 SAFARI = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 BRAND, CARRIER, WAREHOUSE, INSPECTOR, CHARITY = ("0x" + c * 40 for c in "abcde")
 

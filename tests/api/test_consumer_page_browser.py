@@ -26,6 +26,7 @@ from scripts.gateway import free_port, wait_until
 from tests.api.browser import Chromium, find_chromium
 from tests.api.conftest import Gateway
 from tests.support import DEFAULT_DELIVERY_FEE, DEFAULT_PRICE, DEFAULT_RETURN_FEE, GTIN, MARKET_EU
+from tests.views import RETURNED_LABELS
 
 REPORTS = Path(__file__).resolve().parents[2] / "reports"
 HOUR, DAY = 3600, 86_400
@@ -158,18 +159,7 @@ def test_full_return_on_a_phone(live_gateway, shop, escrow, record, actors):
         banner = browser.evaluate("document.getElementById('verification').innerText")
         assert f"Verified on-chain at block {block:,}" in banner
         labels = browser.evaluate("[...document.querySelectorAll('#timeline h3')].map(h => h.innerText)")
-        assert labels == [
-            "Made",
-            "Shipped",
-            "Cleared customs",
-            "Delivered",
-            "Return requested",
-            "Picked up for return",
-            "Received at return center",
-            "Inspected",
-            "Refunded",
-            "Donated",
-        ]
+        assert labels == RETURNED_LABELS
         assert "Grade B — opened but unused" in text
         evidence = browser.evaluate("[...document.querySelectorAll('#timeline a')].map(a => a.getAttribute('href'))")
         assert evidence == [f"/v1/evidence/{cid}"]

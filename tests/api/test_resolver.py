@@ -21,7 +21,7 @@ from api.read.views import UnitView
 from returntrace import gs1
 from tests.api.test_responses import served_in_both_namings
 from tests.support import GTIN
-from tests.views import CHROME, CID, returned_view, text_of
+from tests.views import CHROME, CID, RETURNED_LABELS, returned_view, text_of
 
 GTIN13 = GTIN[1:]  # 9506000134352
 GTIN12 = gs1.with_check_digit("61414100003")
@@ -193,18 +193,7 @@ def test_page_shows_product_banner_timeline_and_return(gateway, index):
     assert "GTIN 09506000134352" in text and "Serial SN-0001" in text and "0xaaaa…aaaa" in text
     assert "Verified on-chain at block 120" in text
     labels = re.findall(r"<h3>(.*?)</h3>", html)
-    assert labels == [
-        "Made",
-        "Shipped",
-        "Cleared customs",
-        "Delivered",
-        "Return requested",
-        "Picked up for return",
-        "Received at return center",
-        "Inspected",
-        "Refunded",
-        "Donated",
-    ]
+    assert labels == RETURNED_LABELS
     assert "Grade B — opened but unused" in text
     assert f'href="/v1/evidence/{CID}"' in html
     assert "Found: Packaging intact" in text and "Condition: not as new" in text
