@@ -56,8 +56,10 @@ class BlockReads:
         desk: Contract | None = None,
         policy_book: Contract | None = None,
         policies: Permanent | None = None,
+        first_block: int = 0,
     ) -> None:
         self.registry, self.escrow, self.desk, self.policy_book = registry, escrow, desk, policy_book
+        self.first_block = first_block  # the deployment's block: where its logs begin
         # Shared with the reads of other deployments on the same node: one guard for the node, keys that name the
         # contract.
         self.guard, self.cache = guard, cache
@@ -66,7 +68,9 @@ class BlockReads:
     @classmethod
     def of(cls, chain: Any, guard: NodeGuard, cache: PerBlock, policies: Permanent | None = None) -> BlockReads:
         """The current deployment's registry, escrow, reissue desk and policies."""
-        return cls(chain.registry, guard, cache, chain.escrow, chain.desk, chain.policies, policies)
+        return cls(
+            chain.registry, guard, cache, chain.escrow, chain.desk, chain.policies, policies, chain.deployment_block
+        )
 
     @property
     def proves_orders(self) -> bool:
@@ -108,6 +112,45 @@ class BlockReads:
             lambda: int(self.registry.functions.eventCount(bytes(unit_id)).call(block_identifier=at.identifier)) > 0
         )
 
+    def pin(self) -> tuple[BlockRef, int]:
+        """The latest block (number and hash) and its time: what a statement made now is made at."""
+        block = self.guard.guarded(lambda: self.w3.eth.get_block(LATEST.identifier))
+        return BlockRef(int(block["number"]), "0x" + bytes(block["hash"]).hex()), int(block["timestamp"])
+
+    def actor(self, account: str, at: BlockRef) -> tuple[int, int]:
+        """(role bits, organisation GLN) the accreditor had recorded for `account` at `at`."""
+        return self._cached(
+            ("actor", self.registry.address, account, at),
+            lambda: tuple(int(v) for v in self.registry.functions.actor(account).call(block_identifier=at.identifier)),
+        )
+
+    def return_centers(self, at: BlockRef) -> dict[int, tuple[int, int]]:
+        """{location GLN: (organisation GLN, market bits)} of the return centers accredited at `at`:
+        the last ReturnCenterSet of each location up to that block (setReturnCenter is the only
+        writer; markets 0 withdraws the accreditation)."""
+
+        def read() -> dict[int, tuple[int, int]]:
+            entries = self.registry.events.ReturnCenterSet().get_logs(
+                from_block=self.first_block, to_block=at.identifier
+            )
+            latest: dict[int, tuple[int, int]] = {}
+            for e in sorted(entries, key=lambda e: (e["blockNumber"], e["logIndex"])):
+                latest[int(e["args"]["location"])] = (int(e["args"]["organization"]), int(e["args"]["markets"]))
+            return {gln: center for gln, center in latest.items() if center[1]}
+
+        return self._cached(("returnCenters", self.registry.address, at), read)
+
+    def milestone(self, unit_id: bytes, reference: bytes, kind: int, at: BlockRef) -> dict[str, int]:
+        """The registry's milestone record {at, location, organization, recordedAt} (all 0: none yet)."""
+
+        def read() -> dict[str, int]:
+            at_, location, organization, recorded_at = self.registry.functions.milestone(
+                bytes(unit_id), bytes(reference), int(kind)
+            ).call(block_identifier=at.identifier)
+            return {"at": at_, "location": location, "organization": organization, "recordedAt": recorded_at}
+
+        return self._cached(("milestone", self.registry.address, bytes(unit_id), bytes(reference), kind, at), read)
+
     # ------------------------------------------------------------------ the escrow and the reissue desk
 
     def replacement_of(self, order_id: int, at: BlockRef) -> bytes | None:
@@ -126,11 +169,15 @@ class BlockReads:
             ),
         )
 
-    def order_state(self, order_id: int, at: BlockRef) -> tuple[str, int, int]:
-        """(status name, facts, grade) of the order on-chain at `at`."""
-        o: Order = self._cached(
+    def order(self, order_id: int, at: BlockRef) -> Order:
+        """`ReturnEscrow.order(orderId)` at `at` (an unknown order reads as the zero order: no buyer)."""
+        return self._cached(
             ("order", order_id, at), lambda: _decoded(self.escrow, "ReturnEscrow", Order, "order", order_id, at=at)
         )
+
+    def order_state(self, order_id: int, at: BlockRef) -> tuple[str, int, int]:
+        """(status name, facts, grade) of the order on-chain at `at`."""
+        o = self.order(order_id, at)
         return o.status.key, o.facts, int(o.grade)
 
     def dispatched_at(self, order_id: int, at: BlockRef) -> int:

@@ -281,3 +281,97 @@ def unit_json(view: Any) -> dict[str, Any]:
 def parcel_json(view: Any) -> dict[str, Any]:
     """A ParcelView as the resolver answers it."""
     return ParcelViewOut.model_validate(view).model_dump(mode="json")
+
+
+# ------------------------------------------------------------------ shipping (api/read/shipping.py)
+
+
+class BlockOut(Answer):
+    number: int
+    hash: str
+    time: int
+
+
+class QuoteOut(Answer):
+    carrier: str
+    service: str  # drop-off | pickup
+    currency: str  # ISO 4217
+    price: int  # the currency's minor unit
+    transitDays: int
+    weightBandMaxGrams: int
+    destination: str  # GLN
+    validUntil: int
+    cheapest: bool  # the lowest price in its currency
+    fastest: bool  # the fewest transit days of all
+    source: str
+    proof: dict[str, Any]  # the signed card's reference and the block the carrier's accreditation was read at
+
+
+class LegOut(Answer):
+    originMarket: str
+    destinations: list[dict[str, str]]
+
+
+class ShippingQuotesOut(Answer):
+    orderId: int
+    block: BlockOut
+    leg: LegOut
+    weightGrams: int
+    byPrice: list[QuoteOut]
+    bySpeed: list[QuoteOut]
+    excluded: list[dict[str, Any]]
+    reason: str | None
+    sources: list[str]
+
+
+class CombinedOfferOut(Answer):
+    destination: str
+    currency: str
+    orders: list[int]
+    totalGrams: int
+    singles: dict[str, QuoteOut]
+    singlesTotal: int
+    combined: QuoteOut
+    saving: int
+    parcel: dict[str, Any]
+
+
+class CombinedReturnsOut(Answer):
+    buyer: str
+    block: BlockOut
+    openReturns: list[dict[str, int]]
+    excluded: list[dict[str, Any]]
+    offers: list[CombinedOfferOut]
+    reason: str | None
+    identity: str
+
+
+class PickupStatusOut(Answer):
+    status: str  # booked | collected | scanned_not_counted
+    block: BlockOut
+    orderStatus: str
+    scan: dict[str, Any] | None
+    dispatchedAt: int | None
+    dispatchedRefundClaimableFrom: int | None
+
+
+class PickupOut(Answer):
+    id: str
+    orderId: int
+    unitId: str
+    rmaRef: str
+    buyer: str
+    carrier: str
+    addressRef: str
+    windowFrom: int
+    windowUntil: int
+    destination: str
+    card: dict[str, Any]
+    bookedAt: int
+    bookedBlock: int
+    onChain: PickupStatusOut | None
+
+
+class CarrierPickupsOut(Answer):
+    carrier: str
+    pickups: list[PickupOut]

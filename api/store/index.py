@@ -453,6 +453,14 @@ class IndexReader:
                 out[row[0]] = dict(zip(ORDER_COLUMNS, row, strict=True))
         return out
 
+    def requested_returns_of(self, buyer: str) -> list[int]:
+        """Ids of the buyer's orders indexed as return_requested (the shipping desk's candidates)."""
+        rows = self.db.execute(
+            "SELECT order_id FROM idx_orders WHERE buyer = ? AND status = 'return_requested' ORDER BY order_id",
+            (buyer,),
+        ).fetchall()
+        return [int(r[0]) for r in rows]
+
     def latest_order(self, unit_id: str) -> dict[str, Any] | None:
         row = self.db.execute(
             f"SELECT {', '.join(ORDER_COLUMNS)} FROM idx_orders WHERE unit_id = ? ORDER BY order_id DESC LIMIT 1",

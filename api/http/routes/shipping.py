@@ -1,0 +1,174 @@
+"""Shipping for returns: quotes from the carriers' signed rate cards, combined parcels, door-to-door pickup.
+
+    GET  /v1/orders/{id}/shipping-quotes?weightGrams=…    the return leg's quotes, by price and by speed
+    GET  /v1/buyers/{address}/combined-returns?weight=<orderId>:<grams>&…   one parcel for open returns
+    POST /v1/orders/{id}/pickups                          book a pickup where the order's policy collects
+    GET  /v1/pickups/{id}                                 the booking and whether the carrier's scan is on-chain
+    GET  /v1/carriers/{address}/pickups                   a carrier's bookings, with the RMA to scan
+
+The buyer is named by address for now; a signed-in session (Sign-In with Ethereum) will name them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Annotated, Any
+
+from eth_utils import is_address, to_checksum_address
+from fastapi import APIRouter, Depends, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from ...errors import ApiError, storable
+from ...read.shipping import ShippingDesk
+from ...store.pickups import AlreadyBooked, PickupStore
+from ..deps import ServicesDep
+from ..responses import CarrierPickupsOut, CombinedReturnsOut, PickupOut, ShippingQuotesOut
+
+router = APIRouter(tags=["shipping"])
+
+IDENTITY_NOTE = (
+    "the buyer is named by the address in the path until the desk's sign-in (Sign-In with Ethereum) names them"
+)
+_WEIGHT = re.compile(r"^([0-9]{1,19}):([0-9]{1,9})$")
+_ADDRESS_REF = r"^[A-Za-z0-9._:/-]{1,128}$"
+
+
+def get_desk(services: ServicesDep) -> ShippingDesk:
+    return services.shipping
+
+
+def get_pickups(services: ServicesDep) -> PickupStore:
+    return services.pickups
+
+
+DeskDep = Annotated[ShippingDesk, Depends(get_desk)]
+PickupsDep = Annotated[PickupStore, Depends(get_pickups)]
+
+
+def _address(value: str, name: str) -> str:
+    if not is_address(value):
+        raise ApiError(400, "invalid_address", f"{name} {value!r} is not an address")
+    return to_checksum_address(value)
+
+
+@router.get(
+    "/v1/orders/{order_id}/shipping-quotes",
+    response_model=ShippingQuotesOut,
+    summary="Quotes for an order's return leg from the accredited carriers' signed rate cards",
+)
+def get_shipping_quotes(
+    order_id: int, desk: DeskDep, weightGrams: Annotated[int, Query(description="the parcel's weight, grams")]
+) -> dict[str, Any]:
+    return desk.quotes(storable(order_id, "order id"), weightGrams)
+
+
+def _weights(values: list[str]) -> dict[int, int]:
+    weights: dict[int, int] = {}
+    for value in values:
+        m = _WEIGHT.match(value.strip())
+        if m is None:
+            raise ApiError(400, "invalid_weight", f"weight must be <orderId>:<grams>, got {value!r}")
+        order_id, grams = storable(int(m.group(1)), "order id"), int(m.group(2))
+        if order_id in weights:
+            raise ApiError(400, "invalid_weight", f"order {order_id} is weighed twice")
+        weights[order_id] = grams
+    return weights
+
+
+@router.get(
+    "/v1/buyers/{address}/combined-returns",
+    response_model=CombinedReturnsOut,
+    summary="One parcel for a buyer's open returns to one destination, and what it saves",
+)
+def get_combined_returns(
+    address: str,
+    desk: DeskDep,
+    weight: Annotated[list[str], Query(description="<orderId>:<grams>, once per open return", max_length=50)] = [],  # noqa: B006
+) -> dict[str, Any]:
+    answer = desk.combined(_address(address, "buyer"), _weights(weight))
+    return {**answer, "identity": IDENTITY_NOTE}
+
+
+class PickupIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    buyer: str = Field(description="the order's buyer (until the desk's sign-in names them)")
+    carrier: str = Field(description="the carrier whose pickup card serves the lane")
+    addressRef: str = Field(
+        pattern=_ADDRESS_REF, description="an opaque reference to the pickup address, never the address itself"
+    )
+    windowFrom: int = Field(ge=0, lt=2**40, description="unix seconds")
+    windowUntil: int = Field(ge=0, lt=2**40, description="unix seconds")
+
+
+def _booking_out(row: dict[str, Any], on_chain: dict[str, Any] | None) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "orderId": row["order_id"],
+        "unitId": row["unit_id"],
+        "rmaRef": row["rma_ref"],
+        "buyer": row["buyer"],
+        "carrier": row["carrier"],
+        "addressRef": row["address_ref"],
+        "windowFrom": row["window_from"],
+        "windowUntil": row["window_until"],
+        "destination": row["destination"],
+        "card": json.loads(row["card"]),
+        "bookedAt": row["booked_at"],
+        "bookedBlock": row["booked_block"],
+        "onChain": on_chain,
+    }
+
+
+@router.post(
+    "/v1/orders/{order_id}/pickups",
+    status_code=201,
+    response_model=PickupOut,
+    summary="Book a door-to-door pickup of a requested return where the order's policy collects at the door",
+)
+def post_pickup(order_id: int, body: PickupIn, desk: DeskDep, pickups: PickupsDep, response: Response) -> dict[str, Any]:
+    storable(order_id, "order id")
+    carrier = _address(body.carrier, "carrier")
+    offer = desk.pickup_offer(order_id, _address(body.buyer, "buyer"), carrier, (body.windowFrom, body.windowUntil))
+    try:
+        row = pickups.book(
+            {
+                "order_id": order_id,
+                "unit_id": offer["unitId"],
+                "rma_ref": offer["rmaRef"],
+                "buyer": offer["buyer"],
+                "carrier": carrier,
+                "address_ref": body.addressRef,
+                "window_from": body.windowFrom,
+                "window_until": body.windowUntil,
+                "destination": offer["destination"],
+                "card": json.dumps(offer["card"], sort_keys=True),
+                "booked_at": offer["block"]["time"],
+                "booked_block": offer["block"]["number"],
+            }
+        )
+    except AlreadyBooked as exc:
+        raise ApiError(
+            409, "already_booked", f"order {order_id} already has pickup {exc.booking['id']}", pickup=exc.booking["id"]
+        ) from None
+    response.headers["Location"] = f"/v1/pickups/{row['id']}"
+    return _booking_out(row, None)
+
+
+@router.get("/v1/pickups/{pickup_id}", response_model=PickupOut, summary="A pickup booking and its carrier's scan")
+def get_pickup(pickup_id: str, desk: DeskDep, pickups: PickupsDep) -> dict[str, Any]:
+    row = pickups.get(pickup_id)
+    if row is None:
+        raise ApiError(404, "unknown_pickup", f"no pickup {pickup_id}")
+    return _booking_out(row, desk.pickup_status(row))
+
+
+@router.get(
+    "/v1/carriers/{address}/pickups",
+    response_model=CarrierPickupsOut,
+    summary="A carrier's pickup bookings, each with the RMA reference its scan carries",
+)
+def get_carrier_pickups(address: str, pickups: PickupsDep) -> dict[str, Any]:
+    carrier = _address(address, "carrier")
+    return {"carrier": carrier, "pickups": [_booking_out(row, None) for row in pickups.of_carrier(carrier)]}

@@ -1,0 +1,103 @@
+"""Door-to-door pickup bookings: an off-chain record per order of when the carrier collects the
+return, under the order's RMA reference (ReturnEscrow.rmaRef), which the carrier's signed pickup scan
+carries on-chain. The buyer's street address is never stored here: only `address_ref`, an opaque
+reference the buyer's and the carrier's own systems resolve. One booking per order.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any
+
+from .connections import write_lock
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS pickups (
+    id TEXT PRIMARY KEY,
+    order_id INTEGER NOT NULL UNIQUE,
+    unit_id TEXT NOT NULL,
+    rma_ref TEXT NOT NULL,
+    buyer TEXT NOT NULL,
+    carrier TEXT NOT NULL,
+    address_ref TEXT NOT NULL,
+    window_from INTEGER NOT NULL,
+    window_until INTEGER NOT NULL,
+    destination TEXT NOT NULL,
+    card TEXT NOT NULL,
+    booked_at INTEGER NOT NULL,
+    booked_block INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS pickups_carrier ON pickups (carrier, window_from);
+"""
+COLUMNS = (
+    "id",
+    "order_id",
+    "unit_id",
+    "rma_ref",
+    "buyer",
+    "carrier",
+    "address_ref",
+    "window_from",
+    "window_until",
+    "destination",
+    "card",
+    "booked_at",
+    "booked_block",
+)
+
+
+class AlreadyBooked(Exception):
+    def __init__(self, booking: dict[str, Any]) -> None:
+        super().__init__(f"order {booking['order_id']} already has pickup {booking['id']}")
+        self.booking = booking
+
+
+class PickupStore:
+    """The bookings, in the gateway's database file (a table of their own beside the outbox's)."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.executescript(_SCHEMA)
+        self._write = write_lock(path)  # the outbox writes the same file
+        self._lock = threading.Lock()  # one connection shared by the request threads
+
+    def book(self, fields: dict[str, Any]) -> dict[str, Any]:
+        """Stores a booking (its id made here); AlreadyBooked with the existing one if the order has one."""
+        row = {"id": "pk_" + secrets.token_hex(10), **fields}
+        with self._write, self._lock:
+            try:
+                self._db.execute(
+                    f"INSERT INTO pickups ({', '.join(COLUMNS)}) VALUES ({', '.join(':' + c for c in COLUMNS)})", row
+                )
+            except sqlite3.IntegrityError:
+                existing = self._one("order_id", fields["order_id"])
+                if existing is None:
+                    raise
+                raise AlreadyBooked(existing) from None
+        return row
+
+    def get(self, booking_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            return self._one("id", booking_id)
+
+    def of_carrier(self, carrier: str, limit: int = 500) -> list[dict[str, Any]]:
+        """The carrier's bookings, the earliest window first."""
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {', '.join(COLUMNS)} FROM pickups WHERE carrier = ? ORDER BY window_from, id LIMIT ?",
+                (carrier, limit),
+            ).fetchall()
+        return [dict(zip(COLUMNS, r, strict=True)) for r in rows]
+
+    def _one(self, column: str, value: Any) -> dict[str, Any] | None:
+        row = self._db.execute(f"SELECT {', '.join(COLUMNS)} FROM pickups WHERE {column} = ?", (value,)).fetchone()
+        return dict(zip(COLUMNS, row, strict=True)) if row else None
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
