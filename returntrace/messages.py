@@ -70,6 +70,15 @@ def sign(
     return Signed(kind, domain, message, domain.sign(key, kind, message))
 
 
+def sign_document(
+    domain: eip712.Domain, kind: str, key: bytes | str, signer: str, issued_at: int, **fields: Any
+) -> dict[str, Any]:
+    """The POST body of a `kind` document (returntrace/documents.py) signed with `key` under the
+    documents' `domain`: {"message": ..., "signature": ...}."""
+    message = {**fields, "signer": signer, "issuedAt": issued_at}
+    return {"message": eip712.to_json(message), "signature": "0x" + domain.sign(key, kind, message).hex()}
+
+
 def items_field(kind: str) -> str:
     """The field of a batch kind that holds its items (CommissionBatch: "units", EventBatch:
     "events", ...), as returntrace/kinds.py has it; ValueError for a single request."""
