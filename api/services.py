@@ -22,12 +22,14 @@ from .chain.proofs import BlockReads
 from .chain.reader import ChainReader
 from .read.indexer import Indexer
 from .read.legacy import Legacy, index_path, legacy_deployments
+from .read.shipping import DocumentCards, ShippingDesk, SignedCardSource
 from .read.unit_views import UnitViews
 from .settings import Settings
 from .store.documents import SqliteDocuments
 from .store.evidence import EvidenceStore
 from .store.index import SqliteIndex
 from .store.outbox import OutboxNotDrained, SqliteOutbox
+from .store.pickups import PickupStore
 from .write.documents import DocumentDesk
 from .write.intake import Intake
 from .write.relayer import Relayer
@@ -47,6 +49,8 @@ class Services:
     indexer: Indexer
     unit_views: UnitViews
     pages: PageReads  # the consumer page's token and block-time reads
+    shipping: ShippingDesk  # quotes from the carriers' signed rate cards, combined returns, pickups
+    pickups: PickupStore  # pickup bookings, in the outbox's file
     legacy: tuple[Legacy, ...]  # previous deployments served read-only (RT_LEGACY_MANIFESTS)
 
     @classmethod
@@ -94,6 +98,8 @@ class Services:
             )
             for d in previous
         )
+        reads = BlockReads.of(chain, guard, per_block, policies)
+        documents = SqliteDocuments(settings.database, f"{chain.chain_id}:{chain.registry.address.lower()}")
         return cls(
             settings=settings,
             chain=chain,
@@ -101,9 +107,7 @@ class Services:
             outbox=outbox,
             index=index,
             evidence=evidence,
-            documents=DocumentDesk(
-                reader, SqliteDocuments(settings.database, f"{chain.chain_id}:{chain.registry.address.lower()}")
-            ),
+            documents=DocumentDesk(reader, documents),
             intake=Intake(reader, outbox, settings.min_deadline_margin, index=index),
             relayer=relayer,
             # This process's indexer reads (its block for /readyz) and indexes on demand (index_once);
@@ -113,12 +117,17 @@ class Services:
             ),
             unit_views=UnitViews(
                 index,
-                BlockReads.of(chain, guard, per_block, policies),
+                reads,
                 settings.public_url,
                 evidence=evidence,
                 previous=tuple(item.views for item in legacy),
             ),
             pages=PageReads(request_w3, guard),
+            # Signed rate cards are the one quote source today; a rating service is another QuoteSource here.
+            shipping=ShippingDesk(
+                reads, chain.chain_id, chain.escrow.address, [SignedCardSource(DocumentCards(documents), reads)], index
+            ),
+            pickups=PickupStore(settings.database),
             legacy=legacy,
         )
 
@@ -151,6 +160,7 @@ class Services:
             self.relayer.stop()
         self.outbox.close()
         self.documents.store.close()
+        self.pickups.close()
         self.index.close()
 
 

@@ -66,5 +66,28 @@ DOCUMENTS: dict[str, DocumentKind] = {
             description="the name an organisation (by its GLN) is shown under, recorded by the accreditor that "
             "accredits it; `country` is its ISO 3166-1 alpha-2 code",
         ),
+        DocumentKind(
+            "RateCard",
+            (
+                ("uint64", "originMarkets"),
+                ("uint64", "destination"),
+                ("uint8", "destinationMarket"),
+                ("uint8", "service"),
+                ("string", "currency"),
+                ("WeightBand[]", "bands"),
+                ("uint16", "transitDays"),
+                ("uint64", "validFrom"),
+                ("uint64", "validUntil"),
+                *_TAIL,
+            ),
+            subject=("signer", "originMarkets", "destination", "destinationMarket", "service", "currency"),
+            authority=Authority.ACTOR,
+            roles=Role.CARRIER,
+            structs=(("WeightBand", (("uint32", "maxGrams"), ("uint64", "price"))),),
+            description="a carrier's prices for one return lane (returntrace/shipping.py): from the markets of "
+            "`originMarkets` (bits) to the GLN `destination`, or with 0 to any return center accredited for "
+            "`destinationMarket`; `service` 0 drop-off, 1 pickup; `currency` ISO 4217, prices in its minor unit per "
+            "weight band (ascending `maxGrams`); valid from `validFrom` to `validUntil` (unix seconds)",
+        ),
     )
 }

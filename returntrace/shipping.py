@@ -1,7 +1,9 @@
 """Carriers' rate cards and the return desk's shipping arithmetic, without the chain: a card read from
 its signed message (the EIP-712 fields below), the price of a parcel's weight band, which return leg
 a card serves, the quotes sorted by price and by speed with the cheapest and the fastest marked, and
-the saving of one combined parcel over single ones.
+the saving of one combined parcel over single ones. The card's EIP-712 type is the `RateCard`
+document kind (returntrace/documents.py): the gateway keeps each with its signature and the block
+at which the carrier's role was checked; the latest issued per carrier and lane is in force.
 
 A card is one lane: from any market of `originMarkets` (bit m: market m, returntrace.policies) to a
 destination, either one location (`destination`, a GLN) or, with `destination` 0, any return center
@@ -20,21 +22,6 @@ from typing import Any
 
 from eth_utils import is_address, to_checksum_address
 
-# The signed fields, in signing order (the EIP-712 types the document registry publishes).
-WEIGHT_BAND_FIELDS: tuple[tuple[str, str], ...] = (("uint32", "maxGrams"), ("uint64", "price"))
-RATE_CARD_FIELDS: tuple[tuple[str, str], ...] = (
-    ("address", "carrier"),
-    ("uint32", "version"),
-    ("uint64", "originMarkets"),
-    ("uint64", "destination"),
-    ("uint8", "destinationMarket"),
-    ("uint8", "service"),
-    ("string", "currency"),
-    ("WeightBand[]", "bands"),
-    ("uint16", "transitDays"),
-    ("uint64", "validFrom"),
-    ("uint64", "validUntil"),
-)
 MAX_BANDS = 32
 MAX_PARCEL_GRAMS = 70_000  # the heaviest parcel a quote is asked for (a pallet is freight, not a return)
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
@@ -75,8 +62,8 @@ class Destination:
 
 @dataclass(frozen=True)
 class RateCard:
-    carrier: str
-    version: int
+    carrier: str  # the document's signer
+    issued_at: int
     origin_markets: int
     destination: int
     destination_market: int
@@ -90,14 +77,14 @@ class RateCard:
     @classmethod
     def from_message(cls, m: Mapping[str, Any]) -> RateCard:
         """The card a signed message describes; CardError when it cannot price anything honestly."""
-        if not is_address(str(m.get("carrier", ""))):
-            raise CardError("invalid_card", "carrier must be an address")
+        if not is_address(str(m.get("signer", ""))):
+            raise CardError("invalid_card", "signer must be an address")
         try:
             bands = tuple(WeightBand(int(b["maxGrams"]), int(b["price"])) for b in m["bands"])
             service = Service(int(m["service"]))
             card = cls(
-                carrier=to_checksum_address(str(m["carrier"])),
-                version=int(m["version"]),
+                carrier=to_checksum_address(str(m["signer"])),
+                issued_at=int(m["issuedAt"]),
                 origin_markets=int(m["originMarkets"]),
                 destination=int(m["destination"]),
                 destination_market=int(m["destinationMarket"]),

@@ -17,6 +17,7 @@ import logging
 from typing import Any
 
 from web3.contract import Contract
+from web3.exceptions import ContractLogicError
 
 from returntrace import history
 from returntrace.escrow import Facts, Grade, Order, Policy, Reissue, Settlement
@@ -169,16 +170,21 @@ class BlockReads:
             ),
         )
 
-    def order(self, order_id: int, at: BlockRef) -> Order:
-        """`ReturnEscrow.order(orderId)` at `at` (an unknown order reads as the zero order: no buyer)."""
-        return self._cached(
-            ("order", order_id, at), lambda: _decoded(self.escrow, "ReturnEscrow", Order, "order", order_id, at=at)
-        )
+    def order(self, order_id: int, at: BlockRef) -> Order | None:
+        """`ReturnEscrow.order(orderId)` at `at`; None when the escrow has no such order (it reverts)."""
 
-    def order_state(self, order_id: int, at: BlockRef) -> tuple[str, int, int]:
-        """(status name, facts, grade) of the order on-chain at `at`."""
+        def read() -> Order | None:
+            try:
+                return _decoded(self.escrow, "ReturnEscrow", Order, "order", order_id, at=at)
+            except ContractLogicError:  # the escrow answered: no such order (the node is fine)
+                return None
+
+        return self._cached(("order", order_id, at), read)
+
+    def order_state(self, order_id: int, at: BlockRef) -> tuple[str, int, int] | None:
+        """(status name, facts, grade) of the order on-chain at `at` (None: no such order)."""
         o = self.order(order_id, at)
-        return o.status.key, o.facts, int(o.grade)
+        return None if o is None else (o.status.key, o.facts, int(o.grade))
 
     def dispatched_at(self, order_id: int, at: BlockRef) -> int:
         """The escrow's time of the carrier's scan proving the return was sent back (0: none)."""

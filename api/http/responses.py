@@ -313,7 +313,9 @@ def parcel_json(view: Any) -> dict[str, Any]:
 # ------------------------------------------------------------------ shipping (api/read/shipping.py)
 
 
-class BlockOut(Answer):
+class PinnedBlockOut(Answer):
+    """The block a statement is made at, with its time."""
+
     number: int
     hash: str
     time: int
@@ -341,7 +343,7 @@ class LegOut(Answer):
 
 class ShippingQuotesOut(Answer):
     orderId: int
-    block: BlockOut
+    block: PinnedBlockOut
     leg: LegOut
     weightGrams: int
     byPrice: list[QuoteOut]
@@ -365,7 +367,7 @@ class CombinedOfferOut(Answer):
 
 class CombinedReturnsOut(Answer):
     buyer: str
-    block: BlockOut
+    block: PinnedBlockOut
     openReturns: list[dict[str, int]]
     excluded: list[dict[str, Any]]
     offers: list[CombinedOfferOut]
@@ -375,7 +377,7 @@ class CombinedReturnsOut(Answer):
 
 class PickupStatusOut(Answer):
     status: str  # booked | collected | scanned_not_counted
-    block: BlockOut
+    block: PinnedBlockOut
     orderStatus: str
     scan: dict[str, Any] | None
     dispatchedAt: int | None

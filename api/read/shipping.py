@@ -19,15 +19,16 @@ from returntrace import shipping
 from returntrace.escrow import Order, OrderStatus
 from returntrace.policies import MARKET_NAMES
 from returntrace.refs import order_ref, rma_ref
-from returntrace.shipping import Destination, Quote, RateCard, Service
+from returntrace.shipping import CardError, Destination, Quote, RateCard, Service
 from returntrace.vocab import Milestone, Role
 
 from ..chain.blocks import BlockRef
 from ..chain.guard import ChainUnavailable
 from ..chain.proofs import BlockReads
 from ..errors import ApiError
+from ..store.documents import SqliteDocuments
+from ..store.index import SqliteIndex
 
-ZERO_ADDRESS = "0x" + "00" * 20
 DAY = 86_400
 MIN_WINDOW, MAX_WINDOW, MAX_LEAD = 3600, DAY, 14 * DAY  # a pickup window: 1-24 hours, starting within 14 days
 QUOTABLE = (OrderStatus.ACTIVE, OrderStatus.RETURN_REQUESTED)  # a return may still be sent
@@ -88,14 +89,35 @@ class CardBook(Protocol):
     def rate_cards(self) -> Iterable[SignedCard]: ...
 
 
-def _lane(card: RateCard) -> tuple:
-    """What a newer version of a card replaces: the same carrier's card for the same lane and service."""
-    return (card.carrier, card.origin_markets, card.destination, card.destination_market, card.service, card.currency)
+class DocumentCards:
+    """The rate cards in force in the gateway's signed-document store (the latest issued per carrier
+    and lane, api/store/documents.py), each with the reference that proves it."""
+
+    def __init__(self, store: SqliteDocuments) -> None:
+        self.store = store
+
+    def rate_cards(self) -> Iterable[SignedCard]:
+        for doc in self.store.current_of_kind("RateCard"):
+            try:
+                card = RateCard.from_message(doc.message)
+            except CardError:  # checked when accepted: only a rule tightened since refuses it
+                continue
+            yield SignedCard(
+                card,
+                {
+                    "document": doc.id,
+                    "url": f"/v1/documents/by-id/{doc.id}",
+                    "signature": doc.signature,
+                    "signer": doc.signer,
+                    "issuedAt": doc.issued_at,
+                    "checkedAtBlock": doc.block_number,
+                },
+            )
 
 
 class SignedCardSource:
-    """Quotes from the carriers' signed rate cards: of each carrier's lane the latest version valid
-    at the block's time, from carriers the accreditor had given the carrier role at that block."""
+    """Quotes from the carriers' signed rate cards in force: those valid at the block's time, of
+    carriers the accreditor had given the carrier role at that block."""
 
     name = "signed-rate-card"
 
@@ -104,39 +126,30 @@ class SignedCardSource:
 
     def quotes(self, leg: ReturnLeg, at: Pinned, service: Service | None = None) -> Answer:
         answer = Answer()
-        serving = [
-            sc
-            for sc in self.book.rate_cards()
-            if (service is None or sc.card.service == service)
-            and any(sc.card.serves(leg.origin_market, d) for d in leg.destinations)
-        ]
-        latest: dict[tuple, SignedCard] = {}
-        for sc in serving:
+        for sc in self.book.rate_cards():
+            if service is not None and sc.card.service != service:
+                continue
+            serves = [d for d in leg.destinations if sc.card.serves(leg.origin_market, d)]
+            if not serves:
+                continue
             if not sc.card.valid_at(at.time):
-                why = "not_yet_valid" if at.time < sc.card.valid_from else "expired"
-                answer.excluded.append(self._excluded(sc, why, at))
+                answer.excluded.append(_excluded(sc, "not_yet_valid" if at.time < sc.card.valid_from else "expired"))
                 continue
             if not int(self.reads.actor(sc.card.carrier, at.ref)[0]) & Role.CARRIER:
-                answer.excluded.append(self._excluded(sc, "carrier_not_accredited", at))
+                answer.excluded.append(_excluded(sc, "carrier_not_accredited"))
                 continue
-            kept = latest.get(_lane(sc.card))
-            if kept is None or sc.card.version > kept.card.version:
-                latest[_lane(sc.card)] = sc
-        for sc in latest.values():
             proof = {**sc.proof, "carrierAccreditedAtBlock": at.ref.number}
-            for d in leg.destinations:
-                if not sc.card.serves(leg.origin_market, d):
-                    continue
+            for d in serves:
                 q = shipping.quote(sc.card, leg.grams, d, proof)
                 if q is None:
-                    answer.excluded.append(self._excluded(sc, "too_heavy", at))
+                    answer.excluded.append(_excluded(sc, "too_heavy"))
                 else:
                     answer.quotes.append(q)
         return answer
 
-    @staticmethod
-    def _excluded(sc: SignedCard, why: str, at: Pinned) -> dict[str, Any]:
-        return {"carrier": sc.card.carrier, "version": sc.card.version, "reason": why, "proof": dict(sc.proof)}
+
+def _excluded(sc: SignedCard, why: str) -> dict[str, Any]:
+    return {"carrier": sc.card.carrier, "reason": why, "proof": dict(sc.proof)}
 
 
 def parse_weight(grams: int, name: str = "weightGrams") -> int:
@@ -149,12 +162,11 @@ class ShippingDesk:
     """Quotes, combined parcels and pickups, read at a pinned block."""
 
     def __init__(
-        self, reads: BlockReads, chain_id: int, escrow: str, sources: Sequence[QuoteSource], buyers_returns: Any
+        self, reads: BlockReads, chain_id: int, escrow: str, sources: Sequence[QuoteSource], index: SqliteIndex
     ) -> None:
         self.reads, self.chain_id, self.escrow = reads, chain_id, escrow
         self.sources = tuple(sources)
-        # buyer address -> ids of the orders the index holds as return_requested (candidates, checked on-chain)
-        self.buyers_returns = buyers_returns
+        self.index = index  # names a buyer's requested returns; the escrow, read at the block, decides
 
     # ------------------------------------------------------------------ reads
 
@@ -171,8 +183,8 @@ class ShippingDesk:
     def order(self, order_id: int, at: Pinned) -> Order:
         if order_id < 1:
             raise ApiError(404, "unknown_order", f"order {order_id} does not exist: the escrow numbers orders from 1")
-        o: Order = self._read(self.reads.order, order_id, at.ref)
-        if o.buyer == ZERO_ADDRESS or o.status == OrderStatus.NONE:
+        o: Order | None = self._read(self.reads.order, order_id, at.ref)
+        if o is None or o.status == OrderStatus.NONE:
             raise ApiError(404, "unknown_order", f"the escrow has no order {order_id} at block {at.ref.number}")
         return o
 
@@ -208,6 +220,7 @@ class ShippingDesk:
     # ------------------------------------------------------------------ quotes
 
     def quotes(self, order_id: int, grams: int) -> dict[str, Any]:
+        grams = parse_weight(grams)
         at = self.pin()
         o = self.order(order_id, at)
         if o.status not in QUOTABLE:
@@ -215,9 +228,9 @@ class ShippingDesk:
                 409,
                 "no_return_leg",
                 f"order {order_id} is {o.status.key}: nothing is sent back any more",
-                status=o.status.key,
+                orderStatus=o.status.key,
             )
-        leg = self.leg(order_id, o, parse_weight(grams), at)
+        leg = self.leg(order_id, o, grams, at)
         answer = self._ask(leg, at) if leg.destinations else Answer()
         by_price, by_speed = shipping.ranked(answer.quotes)
         reason = None
@@ -250,9 +263,11 @@ class ShippingDesk:
         """The buyer's returns requested and not yet dispatched, at the block (the index names the
         candidates; the escrow decides)."""
         out = []
-        for order_id in sorted(self.buyers_returns(buyer)):
+        with self.index.read() as index:
+            candidates = index.requested_returns_of(buyer)
+        for order_id in candidates:
             o = self._read(self.reads.order, order_id, at.ref)
-            if o.buyer != buyer or o.status != OrderStatus.RETURN_REQUESTED:
+            if o is None or o.buyer != buyer or o.status != OrderStatus.RETURN_REQUESTED:
                 continue
             if self._read(self.reads.dispatched_at, order_id, at.ref):
                 continue

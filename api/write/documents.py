@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from returntrace import eip712
 from returntrace.documents import DOCUMENTS, Authority, DocumentKind
+from returntrace.shipping import CardError, RateCard
 
 from ..chain.blocks import BlockRef
 from ..chain.reader import ChainReader
@@ -35,8 +36,20 @@ DOCUMENT_CLOCK_SKEW = 300  # seconds a signer's clock may run ahead of the chain
 MAX_STRING = 4000  # characters of one string field: names, descriptions, links
 MAX_ITEMS = 200  # entries of one array field: weight bands, languages
 
+
+def _rate_card(reader: ChainReader, block: BlockRef, message: dict[str, Any]) -> None:
+    """A card that prices something (returntrace/shipping.py) and has not expired already."""
+    try:
+        card = RateCard.from_message(message)
+    except CardError as exc:
+        raise ApiError(422, exc.code, exc.detail) from None
+    now = reader.block_time()
+    if card.valid_until < now:
+        raise ApiError(400, "expired_card", f"the card expired at {card.valid_until}, before the chain's time {now}")
+
+
 # A kind's own checks, after the signature and the authority: (reader, block, message) -> raises ApiError.
-DOCUMENT_CHECKS: dict[str, Callable[[ChainReader, BlockRef, dict[str, Any]], None]] = {}
+DOCUMENT_CHECKS: dict[str, Callable[[ChainReader, BlockRef, dict[str, Any]], None]] = {"RateCard": _rate_card}
 
 
 class _Strict(BaseModel):

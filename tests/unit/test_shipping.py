@@ -16,8 +16,8 @@ MERCHANT = Destination(9506000000018, 0, "merchant")
 
 def card_fields(**changes) -> dict:
     fields = {
-        "carrier": CARRIER,
-        "version": 1,
+        "signer": CARRIER,
+        "issuedAt": 900,
         "originMarkets": 1 << 0,
         "destination": 0,
         "destinationMarket": 0,
@@ -54,7 +54,7 @@ def test_a_card_prices_the_band_that_holds_the_parcel():
         ({"transitDays": 0}, "transitDays"),
         ({"validUntil": 1_000}, "validUntil"),
         ({"service": 7}, "malformed"),
-        ({"carrier": "nobody"}, "address"),
+        ({"signer": "nobody"}, "address"),
     ],
 )
 def test_a_card_that_cannot_price_honestly_is_refused(changes, why):
@@ -80,7 +80,7 @@ def test_a_lane_to_a_market_serves_its_accredited_centers_and_a_named_gln_only_i
 
 def _quote(carrier=CARRIER, price=500, days=3, currency="EUR"):
     card = RateCard.from_message(
-        card_fields(carrier=carrier, currency=currency, transitDays=days, bands=[{"maxGrams": 5000, "price": price}])
+        card_fields(signer=carrier, currency=currency, transitDays=days, bands=[{"maxGrams": 5000, "price": price}])
     )
     return shipping.quote(card, 800, CENTER, {"card": f"{carrier}-{price}-{days}"})
 

@@ -127,7 +127,9 @@ def _booking_out(row: dict[str, Any], on_chain: dict[str, Any] | None) -> dict[s
     response_model=PickupOut,
     summary="Book a door-to-door pickup of a requested return where the order's policy collects at the door",
 )
-def post_pickup(order_id: int, body: PickupIn, desk: DeskDep, pickups: PickupsDep, response: Response) -> dict[str, Any]:
+def post_pickup(
+    order_id: int, body: PickupIn, desk: DeskDep, pickups: PickupsDep, response: Response
+) -> dict[str, Any]:
     storable(order_id, "order id")
     carrier = _address(body.carrier, "carrier")
     offer = desk.pickup_offer(order_id, _address(body.buyer, "buyer"), carrier, (body.windowFrom, body.windowUntil))
