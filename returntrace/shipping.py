@@ -37,11 +37,7 @@ class Service(IntEnum):
 
 
 class CardError(ValueError):
-    """A rate card that cannot be used; `code` is the API's error code."""
-
-    def __init__(self, code: str, detail: str) -> None:
-        super().__init__(detail)
-        self.code, self.detail = code, detail
+    """A rate card that cannot price anything honestly (the message says why)."""
 
 
 @dataclass(frozen=True)
@@ -78,7 +74,7 @@ class RateCard:
     def from_message(cls, m: Mapping[str, Any]) -> RateCard:
         """The card a signed message describes; CardError when it cannot price anything honestly."""
         if not is_address(str(m.get("signer", ""))):
-            raise CardError("invalid_card", "signer must be an address")
+            raise CardError("signer must be an address")
         try:
             bands = tuple(WeightBand(int(b["maxGrams"]), int(b["price"])) for b in m["bands"])
             service = Service(int(m["service"]))
@@ -96,26 +92,26 @@ class RateCard:
                 valid_until=int(m["validUntil"]),
             )
         except (KeyError, TypeError, ValueError) as exc:
-            raise CardError("invalid_card", f"a rate card's field is missing or malformed: {exc}") from None
+            raise CardError(f"a rate card's field is missing or malformed: {exc}") from None
         card._check()
         return card
 
     def _check(self) -> None:
         if not _CURRENCY.match(self.currency):
-            raise CardError("invalid_card", f"currency {self.currency!r} is not an ISO 4217 code (three capitals)")
+            raise CardError(f"currency {self.currency!r} is not an ISO 4217 code (three capitals)")
         if not self.origin_markets:
-            raise CardError("invalid_card", "originMarkets names no market")
+            raise CardError("originMarkets names no market")
         if not 0 < len(self.bands) <= MAX_BANDS:
-            raise CardError("invalid_card", f"a card has 1 to {MAX_BANDS} weight bands")
+            raise CardError(f"a card has 1 to {MAX_BANDS} weight bands")
         limits = [b.max_grams for b in self.bands]
         if limits[0] <= 0 or any(a >= b for a, b in zip(limits, limits[1:], strict=False)):
-            raise CardError("invalid_card", "weight bands must ascend strictly by maxGrams, from above 0")
+            raise CardError("weight bands must ascend strictly by maxGrams, from above 0")
         if any(b.price < 0 for b in self.bands):
-            raise CardError("invalid_card", "a band's price is negative")
+            raise CardError("a band's price is negative")
         if self.transit_days <= 0:
-            raise CardError("invalid_card", "transitDays must be at least 1")
+            raise CardError("transitDays must be at least 1")
         if self.valid_until <= self.valid_from:
-            raise CardError("invalid_card", "validUntil must be after validFrom")
+            raise CardError("validUntil must be after validFrom")
 
     def valid_at(self, time: int) -> bool:
         return self.valid_from <= time <= self.valid_until

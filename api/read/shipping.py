@@ -226,7 +226,7 @@ class ShippingDesk:
         if o.status not in QUOTABLE:
             raise ApiError(
                 409,
-                "no_return_leg",
+                "order_not_active",
                 f"order {order_id} is {o.status.key}: nothing is sent back any more",
                 orderStatus=o.status.key,
             )
@@ -349,7 +349,7 @@ class ShippingDesk:
         at = self.pin()
         o = self.order(order_id, at)
         if to_checksum_address(buyer) != o.buyer:
-            raise ApiError(403, "not_the_buyer", f"{buyer} is not the buyer of order {order_id}")
+            raise ApiError(403, "not_buyer", f"{buyer} is not the buyer of order {order_id}")
         if o.status != OrderStatus.RETURN_REQUESTED:
             raise ApiError(
                 409, "no_open_return", f"order {order_id} is {o.status.key}: a pickup is booked for a requested return"

@@ -42,7 +42,7 @@ def _rate_card(reader: ChainReader, block: BlockRef, message: dict[str, Any]) ->
     try:
         card = RateCard.from_message(message)
     except CardError as exc:
-        raise ApiError(422, exc.code, exc.detail) from None
+        raise ApiError(422, "invalid_card", str(exc)) from None
     now = reader.block_time()
     if card.valid_until < now:
         raise ApiError(400, "expired_card", f"the card expired at {card.valid_until}, before the chain's time {now}")

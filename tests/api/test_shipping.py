@@ -221,7 +221,7 @@ def test_bad_requests_get_a_reason_and_a_lane_nobody_serves_an_empty_answer(gate
     chain.sleep(shop.d.escrow.returnWindowCloses(settled) - chain.time() + 60)
     shop.d.escrow.release(settled, {"from": shop.relayer})
     r = gateway.client.get(f"/v1/orders/{settled}/shipping-quotes", params={"weightGrams": 800})
-    assert (r.status_code, r.json()["error"], r.json()["orderStatus"]) == (409, "no_return_leg", "completed")
+    assert (r.status_code, r.json()["error"], r.json()["orderStatus"]) == (409, "order_not_active", "completed")
 
 
 # ------------------------------------------------------------------ combined returns
@@ -378,7 +378,7 @@ def test_pickup_refusals(gateway, shop, center, carrier2, pickup_policy, actors)
     publish(gateway, "carrier", service=Service.PICKUP)
     publish(gateway, carrier2)  # drop-off only
     order_id = requested(shop)
-    assert _book(gateway, order_id, buyer="buyer2", status=403)["error"] == "not_the_buyer"
+    assert _book(gateway, order_id, buyer="buyer2", status=403)["error"] == "not_buyer"
     assert _book(gateway, order_id, carrier=carrier2.address, status=409)["error"] == "no_pickup_card"
     assert _book(gateway, order_id, start=chain.time() - 60, status=400)["error"] == "invalid_window"
     assert _book(gateway, order_id, hours=48, status=400)["error"] == "invalid_window"
