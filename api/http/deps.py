@@ -10,12 +10,14 @@ from fastapi import Depends, Request
 from ..chain.client import Chain
 from ..chain.reader import ChainReader
 from ..errors import ApiError
+from ..read.shipping import ShippingDesk
 from ..read.unit_views import UnitViews
 from ..services import Services
 from ..settings import Settings
 from ..store.evidence import EvidenceStore
 from ..store.index import SqliteIndex
 from ..store.outbox import Outbox
+from ..store.pickups import PickupStore
 from ..write.documents import DocumentDesk
 from ..write.intake import Intake
 
@@ -69,6 +71,14 @@ def get_document_desk(services: ServicesDep) -> DocumentDesk:
     return services.documents
 
 
+def get_shipping_desk(services: ServicesDep) -> ShippingDesk:
+    return services.shipping
+
+
+def get_pickups(services: ServicesDep) -> PickupStore:
+    return services.pickups
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 ChainDep = Annotated[Chain, Depends(get_chain)]
 ReaderDep = Annotated[ChainReader, Depends(get_reader)]
@@ -78,3 +88,5 @@ IndexDep = Annotated[SqliteIndex, Depends(get_index)]
 UnitViewsDep = Annotated[UnitViews, Depends(get_unit_views)]
 EvidenceStoreDep = Annotated[EvidenceStore, Depends(get_evidence_store)]
 DocumentDeskDep = Annotated[DocumentDesk, Depends(get_document_desk)]
+ShippingDeskDep = Annotated[ShippingDesk, Depends(get_shipping_desk)]
+PickupsDep = Annotated[PickupStore, Depends(get_pickups)]

@@ -419,9 +419,8 @@ class ShippingDesk:
         )
         policy = self._read(self.reads.policy, o.market, o.policy_version)
         carrier_org = self._read(self.reads.actor, booking["carrier"], at.ref)[1]
-        status = "booked"
-        if scan["at"]:
-            status = "collected" if dispatched else "scanned_not_counted"
+        # Collected: the escrow counts a dispatch (this scan, or the unit packed as returned into a parcel).
+        status = "collected" if dispatched else "scanned_not_counted" if scan["at"] else "booked"
         claim_from = None
         if dispatched and not received["at"] and o.status == OrderStatus.RETURN_REQUESTED:
             claim_from = dispatched + policy.delivery_timeout + policy.max_relay_delay + 1

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import secrets
 import sqlite3
-import threading
 from pathlib import Path
 from typing import Any
 
-from .connections import write_lock
+from .connections import ThreadReaders, WriteTransaction, write_lock
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS pickups (
@@ -62,42 +61,41 @@ class PickupStore:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
         self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(_SCHEMA)
-        self._write = write_lock(path)  # the outbox writes the same file
-        self._lock = threading.Lock()  # one connection shared by the request threads
+        self._lock = write_lock(path)  # shared with the outbox's writers of the same file
+        self._readers = ThreadReaders(path)
 
     def book(self, fields: dict[str, Any]) -> dict[str, Any]:
         """Stores a booking (its id made here); AlreadyBooked with the existing one if the order has one."""
         row = {"id": "pk_" + secrets.token_hex(10), **fields}
-        with self._write, self._lock:
-            try:
-                self._db.execute(
-                    f"INSERT INTO pickups ({', '.join(COLUMNS)}) VALUES ({', '.join(':' + c for c in COLUMNS)})", row
-                )
-            except sqlite3.IntegrityError:
-                existing = self._one("order_id", fields["order_id"])
-                if existing is None:
-                    raise
-                raise AlreadyBooked(existing) from None
+        with WriteTransaction(self._db, self._lock, urgent=False) as db:
+            existing = _one(db, "order_id", fields["order_id"])
+            if existing is not None:
+                raise AlreadyBooked(existing)
+            db.execute(
+                f"INSERT INTO pickups ({', '.join(COLUMNS)}) VALUES ({', '.join(':' + c for c in COLUMNS)})", row
+            )
         return row
 
     def get(self, booking_id: str) -> dict[str, Any] | None:
-        with self._lock:
-            return self._one("id", booking_id)
+        with self._readers.transaction() as db:
+            return _one(db, "id", booking_id)
 
     def of_carrier(self, carrier: str, limit: int = 500) -> list[dict[str, Any]]:
         """The carrier's bookings, the earliest window first."""
-        with self._lock:
-            rows = self._db.execute(
+        with self._readers.transaction() as db:
+            rows = db.execute(
                 f"SELECT {', '.join(COLUMNS)} FROM pickups WHERE carrier = ? ORDER BY window_from, id LIMIT ?",
                 (carrier, limit),
             ).fetchall()
         return [dict(zip(COLUMNS, r, strict=True)) for r in rows]
 
-    def _one(self, column: str, value: Any) -> dict[str, Any] | None:
-        row = self._db.execute(f"SELECT {', '.join(COLUMNS)} FROM pickups WHERE {column} = ?", (value,)).fetchone()
-        return dict(zip(COLUMNS, row, strict=True)) if row else None
-
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self._readers.close()
+        self._db.close()
+
+
+def _one(db: sqlite3.Connection, column: str, value: Any) -> dict[str, Any] | None:
+    row = db.execute(f"SELECT {', '.join(COLUMNS)} FROM pickups WHERE {column} = ?", (value,)).fetchone()
+    return dict(zip(COLUMNS, row, strict=True)) if row else None

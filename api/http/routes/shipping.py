@@ -16,13 +16,12 @@ import re
 from typing import Annotated, Any
 
 from eth_utils import is_address, to_checksum_address
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from ...errors import ApiError, storable
-from ...read.shipping import ShippingDesk
-from ...store.pickups import AlreadyBooked, PickupStore
-from ..deps import ServicesDep
+from ...store.pickups import AlreadyBooked
+from ..deps import PickupsDep, ShippingDeskDep
 from ..responses import CarrierPickupsOut, CombinedReturnsOut, PickupOut, ShippingQuotesOut
 
 router = APIRouter(tags=["shipping"])
@@ -32,18 +31,6 @@ IDENTITY_NOTE = (
 )
 _WEIGHT = re.compile(r"^([0-9]{1,19}):([0-9]{1,9})$")
 _ADDRESS_REF = r"^[A-Za-z0-9._:/-]{1,128}$"
-
-
-def get_desk(services: ServicesDep) -> ShippingDesk:
-    return services.shipping
-
-
-def get_pickups(services: ServicesDep) -> PickupStore:
-    return services.pickups
-
-
-DeskDep = Annotated[ShippingDesk, Depends(get_desk)]
-PickupsDep = Annotated[PickupStore, Depends(get_pickups)]
 
 
 def _address(value: str, name: str) -> str:
@@ -58,7 +45,7 @@ def _address(value: str, name: str) -> str:
     summary="Quotes for an order's return leg from the accredited carriers' signed rate cards",
 )
 def get_shipping_quotes(
-    order_id: int, desk: DeskDep, weightGrams: Annotated[int, Query(description="the parcel's weight, grams")]
+    order_id: int, desk: ShippingDeskDep, weightGrams: Annotated[int, Query(description="the parcel's weight, grams")]
 ) -> dict[str, Any]:
     return desk.quotes(storable(order_id, "order id"), weightGrams)
 
@@ -83,7 +70,7 @@ def _weights(values: list[str]) -> dict[int, int]:
 )
 def get_combined_returns(
     address: str,
-    desk: DeskDep,
+    desk: ShippingDeskDep,
     weight: Annotated[list[str], Query(description="<orderId>:<grams>, once per open return", max_length=50)] = [],  # noqa: B006
 ) -> dict[str, Any]:
     answer = desk.combined(_address(address, "buyer"), _weights(weight))
@@ -128,7 +115,7 @@ def _booking_out(row: dict[str, Any], on_chain: dict[str, Any] | None) -> dict[s
     summary="Book a door-to-door pickup of a requested return where the order's policy collects at the door",
 )
 def post_pickup(
-    order_id: int, body: PickupIn, desk: DeskDep, pickups: PickupsDep, response: Response
+    order_id: int, body: PickupIn, desk: ShippingDeskDep, pickups: PickupsDep, response: Response
 ) -> dict[str, Any]:
     storable(order_id, "order id")
     carrier = _address(body.carrier, "carrier")
@@ -159,7 +146,7 @@ def post_pickup(
 
 
 @router.get("/v1/pickups/{pickup_id}", response_model=PickupOut, summary="A pickup booking and its carrier's scan")
-def get_pickup(pickup_id: str, desk: DeskDep, pickups: PickupsDep) -> dict[str, Any]:
+def get_pickup(pickup_id: str, desk: ShippingDeskDep, pickups: PickupsDep) -> dict[str, Any]:
     row = pickups.get(pickup_id)
     if row is None:
         raise ApiError(404, "unknown_pickup", f"no pickup {pickup_id}")
