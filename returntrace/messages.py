@@ -109,8 +109,14 @@ def event_item(
     evidence: bytes = ZERO32,
 ) -> dict[str, Any]:
     """One scan of a unit or a parcel (a LifecycleEvent)."""
+    return {"unitId": unit_id, **_observation(step, disposition, location, event_time, biz_transaction, evidence)}
+
+
+def _observation(
+    step: BizStep, disposition: Disposition, location: int, event_time: int, biz_transaction: bytes, evidence: bytes
+) -> dict[str, Any]:
+    """What every signed scan states besides its object (a unit, or a parcel's children), in signing order."""
     return {
-        "unitId": unit_id,
         "bizStep": int(step),
         "disposition": int(disposition),
         "location": int(location),
@@ -139,12 +145,7 @@ def aggregation_item(
         "sscc": int(sscc),
         "childIds": list(child_ids),
         "action": int(action),
-        "bizStep": int(step),
-        "disposition": int(disposition),
-        "location": int(location),
-        "eventTime": int(event_time),
-        "evidence": evidence,
-        "bizTransaction": biz_transaction,
+        **_observation(step, disposition, location, event_time, biz_transaction, evidence),
     }
 
 

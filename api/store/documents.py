@@ -126,15 +126,5 @@ class SqliteDocuments:
 
 
 def _document(row: tuple) -> Document:
-    return Document(
-        id=row[0],
-        kind=row[1],
-        subject=row[2],
-        signer=row[3],
-        issued_at=row[4],
-        message=json.loads(row[5]),
-        signature=row[6],
-        block_number=row[7],
-        block_hash=row[8],
-        accepted_at=row[9],
-    )
+    """A row of _COLUMNS, in the dataclass's field order; the message is stored as JSON."""
+    return Document(*row[:5], json.loads(row[5]), *row[6:])
