@@ -18,6 +18,7 @@ from returntrace.shipping import Service
 from returntrace.vocab import BizStep, Disposition, Role
 from scripts import deploy
 from scripts.builder import rma_ref
+from tests.api.test_parcels import aggregation
 from tests.support import MARKET_EU, MARKET_US, Status, err, opens_after
 
 DAY = 86_400
@@ -266,6 +267,23 @@ def test_open_returns_to_one_center_are_offered_as_one_parcel_with_the_saving(ga
         answer["offers"] == []
         and {"orderId": other_buyers, "reason": "not_an_open_return_of_this_buyer"} in (answer["excluded"])
     )
+
+
+def test_the_offered_parcel_packed_by_the_carrier_proves_each_returns_dispatch(gateway, shop, center, actors):
+    publish(gateway, "carrier")
+    a, b = requested(shop), requested(shop)
+    (offer,) = _combined(gateway, actors["buyer"].address, {a: 800, b: 800})["offers"]
+    assert offer["saving"] == 450 + 450 - 690  # two 800 g parcels in band one, one 1.6 kg parcel in band two
+
+    units = [bytes.fromhex(u[2:]) for u in offer["parcel"]["unitIds"]]
+    packing = aggregation(gateway, "carrier", units, disposition=int(Disposition.RETURNED))
+    r = gateway.post(offer["parcel"]["post"], packing)
+    assert r.status_code == 202, r.text
+    gateway.relay()
+    escrow = shop.d.escrow
+    assert escrow.dispatchedAt(a) == escrow.dispatchedAt(b) == packing["aggregations"][0]["eventTime"]
+    answer = _combined(gateway, actors["buyer"].address, {a: 800, b: 800})
+    assert answer["openReturns"] == [] and answer["offers"] == []
 
 
 def test_a_dispatched_return_is_no_longer_open_and_bad_weights_are_refused(gateway, shop, center, actors):
