@@ -22,6 +22,7 @@ from typing import Any
 
 from eth_utils import is_address, to_checksum_address
 
+SIGNED_RATE_CARD = "signed-rate-card"  # the quote source of the carriers' own signed cards
 MAX_BANDS = 32
 MAX_PARCEL_GRAMS = 70_000  # the heaviest parcel a quote is asked for (a pallet is freight, not a return)
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
@@ -143,7 +144,7 @@ class Quote:
     destination: int
     valid_until: int
     proof: Mapping[str, Any]
-    source: str = "signed-rate-card"
+    source: str = SIGNED_RATE_CARD
     cheapest: bool = False
     fastest: bool = False
 

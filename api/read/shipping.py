@@ -17,7 +17,7 @@ from eth_utils import to_checksum_address
 
 from returntrace import shipping
 from returntrace.escrow import Order, OrderStatus
-from returntrace.policies import MARKET_NAMES
+from returntrace.policies import DAY, MARKET_NAMES
 from returntrace.refs import order_ref, rma_ref
 from returntrace.shipping import CardError, Destination, Quote, RateCard, Service
 from returntrace.vocab import Milestone, Role
@@ -29,7 +29,6 @@ from ..errors import ApiError
 from ..store.documents import SqliteDocuments
 from ..store.index import SqliteIndex
 
-DAY = 86_400
 MIN_WINDOW, MAX_WINDOW, MAX_LEAD = 3600, DAY, 14 * DAY  # a pickup window: 1-24 hours, starting within 14 days
 QUOTABLE = (OrderStatus.ACTIVE, OrderStatus.RETURN_REQUESTED)  # a return may still be sent
 
@@ -84,7 +83,7 @@ class SignedCard:
 
 
 class CardBook(Protocol):
-    """The rate cards the gateway holds (every version; the source picks what counts)."""
+    """The rate cards in force (the latest issued per carrier and lane), whatever their validity."""
 
     def rate_cards(self) -> Iterable[SignedCard]: ...
 
@@ -119,7 +118,7 @@ class SignedCardSource:
     """Quotes from the carriers' signed rate cards in force: those valid at the block's time, of
     carriers the accreditor had given the carrier role at that block."""
 
-    name = "signed-rate-card"
+    name = shipping.SIGNED_RATE_CARD
 
     def __init__(self, book: CardBook, reads: BlockReads) -> None:
         self.book, self.reads = book, reads
@@ -382,7 +381,7 @@ class ShippingDesk:
                 "the merchant may call the return unsent",
                 latest=latest,
             )
-        leg = self.leg(order_id, o, 1, at)
+        leg = self.leg(order_id, o, 1, at)  # a booking prices nothing: any card of the lane will do
         answer = self._ask(leg, at, Service.PICKUP)
         mine = sorted(
             (q for q in answer.quotes if q.carrier == carrier), key=lambda q: (q.transit_days, q.currency, q.price)
