@@ -16,10 +16,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from eth_utils import keccak
 from web3.contract import Contract
 from web3.exceptions import ContractLogicError
 
-from returntrace import history
+from returntrace import history, logs
 from returntrace.escrow import Facts, Grade, Order, Policy, Reissue, Settlement
 
 from .blocks import LATEST, BlockRef
@@ -27,6 +28,8 @@ from .cache import PerBlock, Permanent
 from .guard import ChainUnavailable, NodeGuard
 
 log = logging.getLogger("returntrace.proofs")
+RETURN_CENTER_SET_TOPIC = "0x" + keccak(text="ReturnCenterSet(uint64,uint64,uint64)").hex()
+REORG_DEPTH = 64  # blocks after which a log is taken as final (the return centers' kept fold)
 
 
 def _required(contract: Contract | None, name: str) -> Contract:
@@ -61,6 +64,10 @@ class BlockReads:
     ) -> None:
         self.registry, self.escrow, self.desk, self.policy_book = registry, escrow, desk, policy_book
         self.first_block = first_block  # the deployment's block: where its logs begin
+        self._centers: tuple[int, dict[int, tuple[int, int]]] = (
+            first_block - 1,
+            {},
+        )  # return centers folded to a block
         # Shared with the reads of other deployments on the same node: one guard for the node, keys that name the
         # contract.
         self.guard, self.cache = guard, cache
@@ -128,18 +135,29 @@ class BlockReads:
     def return_centers(self, at: BlockRef) -> dict[int, tuple[int, int]]:
         """{location GLN: (organisation GLN, market bits)} of the return centers accredited at `at`:
         the last ReturnCenterSet of each location up to that block (setReturnCenter is the only
-        writer; markets 0 withdraws the accreditation)."""
+        writer; markets 0 withdraws the accreditation). The logs older than REORG_DEPTH blocks are
+        folded once and kept; each block reads only the newer ones."""
 
         def read() -> dict[int, tuple[int, int]]:
-            entries = self.registry.events.ReturnCenterSet().get_logs(
-                from_block=self.first_block, to_block=at.identifier
-            )
-            latest: dict[int, tuple[int, int]] = {}
-            for e in sorted(entries, key=lambda e: (e["blockNumber"], e["logIndex"])):
-                latest[int(e["args"]["location"])] = (int(e["args"]["organization"]), int(e["args"]["markets"]))
-            return {gln: center for gln, center in latest.items() if center[1]}
+            number = int(at.number if at.number is not None else self.w3.eth.block_number)
+            folded_to, folded = self._centers
+            if number < folded_to:  # a block before the kept fold: read its history whole
+                folded_to, folded = self.first_block - 1, {}
+            settled = max(folded_to, number - REORG_DEPTH)
+            if settled > folded_to:
+                folded = self._fold_centers(dict(folded), folded_to + 1, settled)
+                self._centers = (settled, folded)
+            centers = self._fold_centers(dict(folded), settled + 1, number)
+            return {gln: center for gln, center in centers.items() if center[1]}
 
         return self._cached(("returnCenters", self.registry.address, at), read)
+
+    def _fold_centers(self, centers: dict[int, tuple[int, int]], first: int, last: int) -> dict[int, tuple[int, int]]:
+        topics = [RETURN_CENTER_SET_TOPIC]
+        for _, _, entries in logs.iter_ranges(self.w3, [self.registry.address], first, last, topics=topics):
+            for e in entries:  # location and organisation are indexed; the markets are the data word
+                centers[int(e["topics"][1], 16)] = (int(e["topics"][2], 16), int(e["data"], 16))
+        return centers
 
     def milestone(self, unit_id: bytes, reference: bytes, kind: int, at: BlockRef) -> dict[str, int]:
         """The registry's milestone record {at, location, organization, recordedAt} (all 0: none yet)."""

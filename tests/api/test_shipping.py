@@ -434,3 +434,16 @@ def test_a_pickup_window_must_end_before_the_merchant_may_call_the_return_unsent
     r = _book(gateway, order_id, start=late - 3600, hours=2, status=409)
     assert (r["error"], r["latest"]) == ("window_too_late", late)
     assert _book(gateway, order_id, start=late - 3 * 3600, hours=3)["windowUntil"] == late
+
+
+def test_the_leg_follows_the_return_centers_accredited_at_the_stated_block(gateway, shop, center, deployment, admin):
+    publish(gateway, "carrier")
+    order_id = requested(shop)
+    leg = quotes(gateway, order_id)["leg"]
+    assert leg["destinations"] == [{"gln": f"{center:013d}", "kind": "return_center"}]
+
+    deployment.registry.setReturnCenter(center, center, 0, {"from": admin})  # the accreditor withdraws it
+    answer = quotes(gateway, order_id)
+    merchant_org = deployment.registry.actor(shop.d.escrow.order(order_id)["merchant"])[1]
+    assert answer["leg"]["destinations"] == [{"gln": f"{merchant_org:013d}", "kind": "merchant"}]
+    assert answer["byPrice"] == []  # the card serves the market's return centers, not the merchant's site
