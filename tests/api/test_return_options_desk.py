@@ -11,7 +11,7 @@ from eth_account import Account
 
 from returntrace.escrow import Facts, Grade, Remedy, ReturnReason
 from returntrace.policies import CN, EU, US
-from tests.api.test_assistant_api import Says, assess, refused, sold, use_assistant
+from tests.api.test_assistant_api import Says, assess, sold, use_assistant
 from tests.support import MARKET_CN, MARKET_EU, MARKET_US, Status
 
 GRADE_FACTS = {
