@@ -200,7 +200,7 @@ class ReturnDesk:
                 "statutory": False,
                 "title": "Exchange it for store credit (with a bonus)",
                 "gets": {
-                    "currency": "points",
+                    "currency": currency,  # the voucher is store points worth this much of the order's currency
                     "bonusBps": policy.exchange_bonus_bps,
                     "byGrade": [
                         {

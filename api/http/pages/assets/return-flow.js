@@ -34,10 +34,9 @@
     return window.ethereum;
   }
 
-  // Base units as a decimal amount: the native coin has 18 decimals; store points are whole.
+  // Base units as a decimal amount: the native coin has 18 decimals (a token's are its own: shown raw).
   function amount(value, currency) {
     if (value === null || value === undefined) return "";
-    if (currency === "points") return value + " points";
     if (currency !== "native") return value + " base units of " + currency;
     var digits = String(value).padStart(19, "0");
     var whole = digits.slice(0, -18).replace(/^0+(?=\d)/, "");
@@ -113,8 +112,9 @@
         gets.byGrade.forEach(function (g) {
           var row = el("tr");
           row.appendChild(el("th", "Grade " + g.grade + " (" + g.condition + ")"));
-          var value = g.voucher !== undefined ? amount(g.voucher, "points")
-            : amount(g.refund, gets.currency) + (g.points && g.points !== "0" ? " + " + g.points + " points" : "");
+          var value = g.voucher !== undefined ? "store points worth " + amount(g.voucher, gets.currency)
+            : amount(g.refund, gets.currency) +
+              (g.points && g.points !== "0" ? " + store points worth " + amount(g.points, gets.currency) : "");
           row.appendChild(el("td", value));
           table.appendChild(row);
         });
