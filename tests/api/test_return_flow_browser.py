@@ -12,6 +12,7 @@ The screenshot goes to reports/return-flow.png (gitignored).
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -57,16 +58,17 @@ PROVIDER = """
 @pytest.fixture
 def flow_gateway(gateway_settings):
     """The gateway served on a loopback port, relayer and indexer on, with an assistant double that
-    reads every text as size_fit."""
+    reads every text as size_fit unless told otherwise: (client, URL, the double)."""
     port = free_port()
     app = create_app(
         gateway_settings.replace(
             relay=True, index=True, public_url=f"http://127.0.0.1:{port}", batch_interval=0.05, index_interval=0.1
         )
     )
+    said = Says("size_fit")  # a test may change what it says
     with served(app, port) as url, httpx.Client(base_url=url, timeout=10) as http:
-        app.state.services = dataclasses.replace(app.state.services, assistant=Says("size_fit"))
-        yield http, url
+        app.state.services = dataclasses.replace(app.state.services, assistant=said)
+        yield http, url, said
 
 
 class Wallet:
@@ -95,6 +97,27 @@ def _until(browser: Chromium, expression: str, what: str, timeout: float = 30):
     return wait_until(lambda: browser.evaluate(expression), timeout, what, interval=0.1)
 
 
+def _bought(shop, escrow, buyer, serial: str) -> int:
+    """A unit listed in the EU, bought by `buyer` (one of anvil's accounts) and delivered: its order."""
+    unit = shop.list_unit(market=MARKET_EU, serial=serial)
+    order_id = escrow.purchase(
+        unit, listing_terms(escrow, unit), False, {"from": buyer, "value": DEFAULT_PRICE + DEFAULT_DELIVERY_FEE}
+    ).return_value
+    shop.deliver(order_id)
+    return order_id
+
+
+def _sent(browser: Chromium) -> str:
+    """The message's last state on the page, once recorded or refused."""
+    _until(
+        browser,
+        "['confirmed', 'failed'].includes(document.getElementById('send-status').dataset.state)",
+        "the message to be recorded",
+        timeout=60,
+    )
+    return browser.evaluate("document.getElementById('send-status').dataset.state")
+
+
 def _start(browser: Chromium, url: str, account: str, text: str) -> Wallet:
     """Opens the flow, connects `account` and asks for the options of `text`."""
     assert browser.open(url) == 200
@@ -116,13 +139,9 @@ def _start(browser: Chromium, url: str, account: str, text: str) -> Wallet:
 
 def test_the_buyer_signs_an_exchange_in_the_browser_and_it_reaches_the_chain(flow_gateway, shop, escrow):
     find_chromium()  # fail first, and clearly, on a machine without Chromium
-    http, base = flow_gateway
+    http, base, _ = flow_gateway
     buyer, stranger = accounts[6], accounts[7]  # anvil's own unlocked accounts: anvil signs for them
-    unit = shop.list_unit(market=MARKET_EU, serial="FLOW-1")
-    order_id = escrow.purchase(
-        unit, listing_terms(escrow, unit), False, {"from": buyer, "value": DEFAULT_PRICE + DEFAULT_DELIVERY_FEE}
-    ).return_value
-    shop.deliver(order_id)
+    order_id = _bought(shop, escrow, buyer, "FLOW-1")
     url = f"{base}/return/{GTIN}/FLOW-1"
     schema = http.get("/v1/eip712").json()["messages"]["ReturnRequest"]
 
@@ -153,16 +172,11 @@ def test_the_buyer_signs_an_exchange_in_the_browser_and_it_reaches_the_chain(flo
         assert str(order_id) in facts and buyer.address in facts
         browser.evaluate("document.getElementById('sign').click()")
         wallet.answer("eth_signTypedData_v4")
-        _until(
-            browser,
-            "['confirmed', 'failed'].includes(document.getElementById('send-status').dataset.state)",
-            "the request to be recorded",
-            timeout=60,
-        )
+        state = _sent(browser)
         final = browser.evaluate("document.getElementById('send-status').innerText")
         REPORTS.mkdir(exist_ok=True)
         browser.screenshot(REPORTS / "return-flow.png")
-        assert browser.evaluate("document.getElementById('send-status').dataset.state") == "confirmed", final
+        assert state == "confirmed", final
         assert "Recorded on the blockchain" in final
 
     typed = wallet.signed[0]
@@ -175,3 +189,37 @@ def test_the_buyer_signs_an_exchange_in_the_browser_and_it_reaches_the_chain(flo
     assert logs[0]["args"]["buyer"] == buyer.address and logs[0]["args"]["reason"] == ReturnReason.OTHER
     o = escrow.order(order_id)
     assert o["status"] == Status.RETURN_REQUESTED and o["remedy"] == Remedy.EXCHANGE
+
+
+def test_a_defect_claim_uploads_the_photo_signs_and_reaches_the_reissue_desk(
+    flow_gateway, shop, escrow, deployment, tmp_path
+):
+    find_chromium()
+    http, base, said = flow_gateway
+    said.reason = "defective"
+    buyer = accounts[8]
+    order_id = _bought(shop, escrow, buyer, "FLOW-2")
+    photo = http.get(f"/01/{GTIN}/21/FLOW-2/qr.png").content  # any PNG stands in for the photo of the defect
+    (tmp_path / "defect.png").write_bytes(photo)
+
+    with Chromium() as browser:
+        browser.send("Runtime.addBinding", name="rtWallet")
+        browser.send("Page.addScriptToEvaluateOnNewDocument", source=PROVIDER)
+        wallet = _start(browser, f"{base}/return/{GTIN}/FLOW-2", buyer.address, "the pump stopped working")
+        titles = browser.evaluate("[...document.querySelectorAll('#options h3')].map(h => h.innerText)")
+        assert titles[0].startswith("Get a new one sent"), titles
+        browser.evaluate("document.getElementById('choose-reissue').click()")
+        assert browser.evaluate("document.getElementById('evidence-row').hidden") is False
+        field = browser.send("Runtime.evaluate", expression="document.getElementById('evidence')")["result"]
+        browser.send("DOM.setFileInputFiles", files=[str(tmp_path / "defect.png")], objectId=field["objectId"])
+        browser.evaluate("document.getElementById('sign').click()")
+        wallet.answer("eth_signTypedData_v4")
+        assert _sent(browser) == "confirmed", browser.evaluate("document.getElementById('send-status').innerText")
+
+    claim = wallet.signed[0]
+    assert claim["primaryType"] == "DefectClaim"
+    assert claim["message"]["evidence"] == "0x" + hashlib.sha256(photo).hexdigest()  # the uploaded photo's digest
+    logs = web3.eth.contract(address=deployment.desk.address, abi=deployment.desk.abi).events.DefectClaimed.get_logs(
+        from_block=0, argument_filters={"orderId": order_id}
+    )
+    assert len(logs) == 1 and logs[0]["args"]["evidence"] == hashlib.sha256(photo).digest()
