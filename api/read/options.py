@@ -117,8 +117,8 @@ class ReturnDesk:
         return self.reads.latest()
 
     def options(self, unit_id: bytes, at: BlockRef, buyer: str | None, reason: str | None) -> OptionsFound:
-        """The options of the unit's latest order at `at` for `buyer` (raises NotBuyer for another
-        account; None: the order is named, no option but a person), ordered for `reason`."""
+        """The options of the unit's latest order at `at` for `buyer`, ordered for `reason`. Raises
+        NotBuyer for another account; for no buyer, names the order and offers nothing (`buyer_required`)."""
         order_id = self.reads.last_order_of(unit_id, at)
         if not order_id:
             return OptionsFound(at, why="no_order")
@@ -147,8 +147,10 @@ class ReturnDesk:
         if order.status == OrderStatus.RETURN_REQUESTED:
             found.why = "order_not_active"
             return {"dispute": self._dispute(order_id, "openDispute", None)}
-        if order.status == OrderStatus.INSPECTED:
+        if order.status == OrderStatus.INSPECTED:  # the buyer may contest the grade while the window is open
             found.why = "order_not_active"
+            if self.reads.block_time(at) > order.dispute_deadline:
+                return {}
             return {"dispute": self._dispute(order_id, "contest", order.dispute_deadline)}
         if order.status != OrderStatus.ACTIVE:
             found.why = "order_not_active"

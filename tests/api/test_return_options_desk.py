@@ -200,3 +200,18 @@ def test_only_what_the_contract_accepts_now(gateway, shop, escrow, actors):
     }
     escrow.openDispute(requested, {"from": actors["buyer"].account})  # the contract takes it, as listed
     assert escrow.order(requested)["status"] == Status.DISPUTED
+
+
+def test_an_inspected_order_may_be_contested_until_its_dispute_window_closes(gateway, shop, escrow, actors):
+    order_id, unit = sold(shop, MARKET_EU)
+    shop.returned(order_id)
+    shop.inspect(order_id, Facts.PACKAGING_INTACT, Grade.B)
+    assert escrow.order(order_id)["status"] == Status.INSPECTED
+    data = options_for(gateway, actors, unit, "size_fit")
+    assert kinds(data) == ["dispute", "person"]
+    dispute = option(data, "dispute")
+    deadline = escrow.order(order_id)["disputeDeadline"]
+    assert dispute["deadline"] == deadline and dispute["message"]["function"] == "contest(uint256)"
+    chain.sleep(deadline - chain[-1].timestamp + 1)
+    chain.mine()
+    assert kinds(options_for(gateway, actors, unit, "size_fit")) == ["person"]
