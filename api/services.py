@@ -26,8 +26,8 @@ from .read.legacy import Legacy, index_path, legacy_deployments
 from .read.options import ReturnDesk
 from .read.unit_views import UnitViews
 from .settings import Settings
-from .store.documents import SqliteDocuments
 from .store.buckets import TokenBuckets
+from .store.documents import SqliteDocuments
 from .store.evidence import EvidenceStore
 from .store.index import SqliteIndex
 from .store.outbox import OutboxNotDrained, SqliteOutbox
