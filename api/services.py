@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import partial
 
+from returntrace.assistant import Assistant
 from returntrace.manifest import Manifest
 
 from .chain.cache import PerBlock, Permanent
@@ -22,9 +23,11 @@ from .chain.proofs import BlockReads
 from .chain.reader import ChainReader
 from .read.indexer import Indexer
 from .read.legacy import Legacy, index_path, legacy_deployments
+from .read.options import ReturnDesk
 from .read.shipping import DocumentCards, ShippingDesk, SignedCardSource
 from .read.unit_views import UnitViews
 from .settings import Settings
+from .store.buckets import TokenBuckets
 from .store.documents import SqliteDocuments
 from .store.evidence import EvidenceStore
 from .store.index import SqliteIndex
@@ -32,6 +35,7 @@ from .store.outbox import OutboxNotDrained, SqliteOutbox
 from .store.pickups import PickupStore
 from .write.documents import DocumentDesk
 from .write.intake import Intake
+from .write.kinds import KINDS
 from .write.relayer import Relayer
 
 
@@ -52,6 +56,9 @@ class Services:
     shipping: ShippingDesk  # quotes from the carriers' signed rate cards, combined returns, pickups
     pickups: PickupStore  # pickup bookings, in the outbox's file
     legacy: tuple[Legacy, ...]  # previous deployments served read-only (RT_LEGACY_MANIFESTS)
+    assistant: Assistant  # the return assistant's model, loaded once (returntrace/assistant)
+    desk: ReturnDesk  # the buyer's options from the chain (api/read/options.py)
+    assess_limit: TokenBuckets  # POST /v1/assistant/assess per client (RT_ASSESS_RATE, RT_ASSESS_BURST)
 
     @classmethod
     def open(cls, settings: Settings) -> Services:
@@ -77,6 +84,7 @@ class Services:
         # One cache per purpose (api/chain/cache.py): policy versions, read by the intake, the relayer's
         # follow-ups and the pages alike; the pages' reads at the indexed block, with one guard for the node.
         policies, guard, per_block = Permanent(), NodeGuard(), PerBlock()
+        reads = BlockReads.of(chain, guard, per_block, policies)  # the current deployment at a stated block
         reader = ChainReader(chain, policies)
         relayer = None
         if settings.relayer_key:
@@ -98,7 +106,6 @@ class Services:
             )
             for d in previous
         )
-        reads = BlockReads.of(chain, guard, per_block, policies)
         documents = SqliteDocuments(settings.database, f"{chain.chain_id}:{chain.registry.address.lower()}")
         return cls(
             settings=settings,
@@ -129,6 +136,15 @@ class Services:
             ),
             pickups=PickupStore(settings.database),
             legacy=legacy,
+            assistant=Assistant.load(),
+            desk=ReturnDesk(
+                chain,
+                reads,
+                reader,
+                outbox,
+                {kind: entry.path for kind, entry in KINDS.items()},
+            ),
+            assess_limit=TokenBuckets(settings.assess_rate, settings.assess_burst),
         )
 
     @staticmethod

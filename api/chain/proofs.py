@@ -18,10 +18,9 @@ from typing import Any
 
 from eth_utils import keccak
 from web3.contract import Contract
-from web3.exceptions import ContractLogicError
 
 from returntrace import history, logs
-from returntrace.escrow import Facts, Grade, Order, Policy, Reissue, Settlement
+from returntrace.escrow import Facts, Grade, Law, Order, Policy, Reissue, Settlement
 
 from .blocks import LATEST, BlockRef
 from .cache import PerBlock, Permanent
@@ -63,11 +62,8 @@ class BlockReads:
         first_block: int = 0,
     ) -> None:
         self.registry, self.escrow, self.desk, self.policy_book = registry, escrow, desk, policy_book
-        self.first_block = first_block  # the deployment's block: where its logs begin
-        self._centers: tuple[int, dict[int, tuple[int, int]]] = (
-            first_block - 1,
-            {},
-        )  # return centers folded to a block
+        self.first_block = first_block  # the deployment's block: where its logs start
+        self._centers: tuple[int, dict[int, tuple[int, int]]] = (first_block - 1, {})  # return centers folded
         # Shared with the reads of other deployments on the same node: one guard for the node, keys that name the
         # contract.
         self.guard, self.cache = guard, cache
@@ -120,11 +116,6 @@ class BlockReads:
             lambda: int(self.registry.functions.eventCount(bytes(unit_id)).call(block_identifier=at.identifier)) > 0
         )
 
-    def pin(self) -> tuple[BlockRef, int]:
-        """The latest block (number and hash) and its time: what a statement made now is made at."""
-        block = self.guard.guarded(lambda: self.w3.eth.get_block(LATEST.identifier))
-        return BlockRef(int(block["number"]), "0x" + bytes(block["hash"]).hex()), int(block["timestamp"])
-
     def actor(self, account: str, at: BlockRef) -> tuple[int, int]:
         """(role bits, organisation GLN) the accreditor had recorded for `account` at `at`."""
         return self._cached(
@@ -132,7 +123,7 @@ class BlockReads:
             lambda: tuple(int(v) for v in self.registry.functions.actor(account).call(block_identifier=at.identifier)),
         )
 
-    def return_centers(self, at: BlockRef) -> dict[int, tuple[int, int]]:
+    def accredited_centers(self, at: BlockRef) -> dict[int, tuple[int, int]]:
         """{location GLN: (organisation GLN, market bits)} of the return centers accredited at `at`:
         the last ReturnCenterSet of each location up to that block (setReturnCenter is the only
         writer; markets 0 withdraws the accreditation). The logs older than REORG_DEPTH blocks are
@@ -148,9 +139,9 @@ class BlockReads:
                 folded = self._fold_centers(dict(folded), folded_to + 1, settled)
                 self._centers = (settled, folded)
             centers = self._fold_centers(dict(folded), settled + 1, number)
-            return {gln: center for gln, center in centers.items() if center[1]}
+            return {gln: center for gln, center in centers.items() if center[0] and center[1]}
 
-        return self._cached(("returnCenters", self.registry.address, at), read)
+        return self._cached(("accreditedCenters", self.registry.address, at), read)
 
     def _fold_centers(self, centers: dict[int, tuple[int, int]], first: int, last: int) -> dict[int, tuple[int, int]]:
         topics = [RETURN_CENTER_SET_TOPIC]
@@ -188,21 +179,23 @@ class BlockReads:
             ),
         )
 
-    def order(self, order_id: int, at: BlockRef) -> Order | None:
-        """`ReturnEscrow.order(orderId)` at `at`; None when the escrow has no such order (it reverts)."""
-
-        def read() -> Order | None:
-            try:
-                return _decoded(self.escrow, "ReturnEscrow", Order, "order", order_id, at=at)
-            except ContractLogicError:  # the escrow answered: no such order (the node is fine)
-                return None
-
-        return self._cached(("order", order_id, at), read)
-
-    def order_state(self, order_id: int, at: BlockRef) -> tuple[str, int, int] | None:
-        """(status name, facts, grade) of the order on-chain at `at` (None: no such order)."""
+    def order_state(self, order_id: int, at: BlockRef) -> tuple[str, int, int]:
+        """(status name, facts, grade) of the order on-chain at `at`."""
         o = self.order(order_id, at)
-        return None if o is None else (o.status.key, o.facts, int(o.grade))
+        return o.status.key, o.facts, int(o.grade)
+
+    def order(self, order_id: int, at: BlockRef) -> Order:
+        """`ReturnEscrow.order` at `at` (the order must exist: the escrow reverts for an unknown one)."""
+        return self._cached(
+            ("order", order_id, at), lambda: _decoded(self.escrow, "ReturnEscrow", Order, "order", order_id, at=at)
+        )
+
+    def order_count(self, at: BlockRef) -> int:
+        """How many orders the escrow has at `at` (ids run from 1): an id above it is no order."""
+        escrow = _required(self.escrow, "ReturnEscrow")
+        return self._cached(
+            ("orderCount", at), lambda: int(escrow.functions.orderCount().call(block_identifier=at.identifier))
+        )
 
     def dispatched_at(self, order_id: int, at: BlockRef) -> int:
         """The escrow's time of the carrier's scan proving the return was sent back (0: none)."""
@@ -222,6 +215,62 @@ class BlockReads:
             key,
             lambda: self.guard.guarded(lambda: _decoded(self.policy_book, "ReturnPolicies", Policy, "policy", *key)),
         )
+
+    # ------------------------------------------------------------------ the return desk's reads (api/read/options.py)
+
+    def latest(self) -> BlockRef:
+        """The latest block, by number and hash: the block the desk states its options at."""
+        block = self.guard.guarded(lambda: self.w3.eth.get_block("latest"))
+        return BlockRef(int(block["number"]), "0x" + bytes(block["hash"]).hex())
+
+    def block_time(self, at: BlockRef) -> int:
+        return self._cached(("time", at), lambda: int(self.w3.eth.get_block(at.identifier)["timestamp"]))
+
+    def _escrow_word(self, function: str, order_id: int, at: BlockRef) -> int:
+        escrow = _required(self.escrow, "ReturnEscrow")
+        return self._cached(
+            (function, order_id, at),
+            lambda: int(escrow.functions[function](order_id).call(block_identifier=at.identifier)),
+        )
+
+    def window_closes(self, order_id: int, at: BlockRef) -> int:
+        """The escrow's last second of the order's return period (0: not delivered)."""
+        return self._escrow_word("returnWindowCloses", order_id, at)
+
+    def delivered_at(self, order_id: int, at: BlockRef) -> int:
+        return self._escrow_word("deliveredAt", order_id, at)
+
+    def quote(self, order_id: int, grade: Grade, facts: int, at: BlockRef) -> Settlement:
+        """The escrow's own settlement of the order at `grade` with `facts`, no diminished value."""
+        return self._cached(
+            ("quote", order_id, int(grade), facts, at),
+            lambda: _decoded(self.escrow, "ReturnEscrow", Settlement, "quote", order_id, int(grade), facts, 0, at=at),
+        )
+
+    def law(self, market: int, at: BlockRef) -> Law:
+        return self._cached(
+            ("law", market, at), lambda: _decoded(self.policy_book, "ReturnPolicies", Law, "law", market, at=at)
+        )
+
+    def period_end(self, market: int, start: int, days: int, at: BlockRef) -> int:
+        """ReturnPolicies.periodEnd: the end of `days` whole days from `start` under the market's law."""
+        book = _required(self.policy_book, "ReturnPolicies")
+        return self._cached(
+            ("periodEnd", market, start, days, at),
+            lambda: int(book.functions.periodEnd(market, start, days).call(block_identifier=at.identifier)),
+        )
+
+    def currency_decimals(self, market: int, currency: str, at: BlockRef) -> int:
+        book = _required(self.policy_book, "ReturnPolicies")
+        return self._cached(
+            ("decimals", market, currency, at),
+            lambda: int(book.functions.currency(market, currency).call(block_identifier=at.identifier)[1]),
+        )
+
+    def return_centers(self, market: int, at: BlockRef) -> list[int]:
+        """GLNs of the return centers accredited for `market` at `at` (what the registry's
+        `returnCenterAccredited` answers for each: an organisation and the market's bit)."""
+        return [gln for gln, (_, markets) in sorted(self.accredited_centers(at).items()) if markets >> market & 1]
 
     def return_options(self, order: dict[str, Any], at: BlockRef) -> dict[str, Any] | None:
         """While an Active order may still be returned: when the return period ends (the escrow's

@@ -170,8 +170,9 @@ class ShippingDesk:
     # ------------------------------------------------------------------ reads
 
     def pin(self) -> Pinned:
-        ref, time = self._read(self.reads.pin)
-        return Pinned(ref, time)
+        """The latest block, and its time: what the answer is stated at."""
+        ref = self._read(self.reads.latest)
+        return Pinned(ref, self._read(self.reads.block_time, ref))
 
     def _read(self, read: Any, *args: Any) -> Any:
         try:
@@ -180,12 +181,9 @@ class ShippingDesk:
             raise ApiError(503, "chain_unavailable", f"the chain node could not be read: {exc}") from exc
 
     def order(self, order_id: int, at: Pinned) -> Order:
-        if order_id < 1:
-            raise ApiError(404, "unknown_order", f"order {order_id} does not exist: the escrow numbers orders from 1")
-        o: Order | None = self._read(self.reads.order, order_id, at.ref)
-        if o is None or o.status == OrderStatus.NONE:
+        if not 1 <= order_id <= self._read(self.reads.order_count, at.ref):
             raise ApiError(404, "unknown_order", f"the escrow has no order {order_id} at block {at.ref.number}")
-        return o
+        return self._read(self.reads.order, order_id, at.ref)
 
     def rma(self, order_id: int) -> bytes:
         """ReturnEscrow.rmaRef(orderId): what the carrier's pickup scan carries as its bizTransaction."""
@@ -194,7 +192,7 @@ class ShippingDesk:
     def destinations(self, o: Order, at: Pinned) -> tuple[Destination, ...]:
         """Where the order's return goes: the return centers accredited for its market at the block,
         else the merchant's own organisation."""
-        centers = self._read(self.reads.return_centers, at.ref)
+        centers = self._read(self.reads.accredited_centers, at.ref)
         local = tuple(
             Destination(gln, markets, "return_center")
             for gln, (_, markets) in sorted(centers.items())
@@ -266,7 +264,7 @@ class ShippingDesk:
             candidates = index.requested_returns_of(buyer)
         for order_id in candidates:
             o = self._read(self.reads.order, order_id, at.ref)
-            if o is None or o.buyer != buyer or o.status != OrderStatus.RETURN_REQUESTED:
+            if o.buyer != buyer or o.status != OrderStatus.RETURN_REQUESTED:
                 continue
             if self._read(self.reads.dispatched_at, order_id, at.ref):
                 continue
