@@ -1,6 +1,7 @@
 """Train the return assistant's reason model (returntrace/assistant/training.py says how).
 
     make train-assistant                                        # the shipped data -> the shipped model
+    make check-assistant                                        # retrain, compare with the shipped file
     python -m scripts.train_assistant --data DIR --out FILE     # a merchant's own labelled tickets
 
 DIR holds train/<lang>.jsonl (one {"text": ..., "reason": ...} per line, the nine reason codes);
@@ -11,6 +12,7 @@ names another folder of <lang>.txt files. The same data always gives the same fi
 from __future__ import annotations
 
 import argparse
+import gzip
 import hashlib
 import sys
 import time
@@ -27,6 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=DATA_DIR, help="folder holding train/<lang>.jsonl")
     parser.add_argument("--out", type=Path, default=MODEL_PATH, help="model file to write (.json.gz)")
     parser.add_argument("--safety", type=Path, default=SAFETY_DIR, help="folder of safety lexicon <lang>.txt files")
+    parser.add_argument("--check", action="store_true", help="write nothing; fail if --out differs from a retrain")
     args = parser.parse_args(argv)
     started = time.monotonic()
     try:
@@ -34,6 +37,12 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as error:
         print(f"train_assistant: {error}", file=sys.stderr)
         return 2
+    if args.check:
+        same = args.out.exists() and gzip.decompress(args.out.read_bytes()) == model.dumps()
+        print(
+            f"{args.out}: {'reproduced byte for byte' if same else 'DIFFERS from a retrain: run make train-assistant'}"
+        )
+        return 0 if same else 1
     args.out.parent.mkdir(parents=True, exist_ok=True)
     model.save(args.out)
     validation = model.training["validation"]

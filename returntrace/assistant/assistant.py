@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from returntrace.assistant.codes import SAFETY, UNKNOWN_LANGUAGE, Assessment
-from returntrace.assistant.language import detect
+from returntrace.assistant.language import detect, detector
 from returntrace.assistant.model import MODEL_PATH, ReasonModel
 from returntrace.assistant.safety import Lexicon
 from returntrace.assistant.text import validate
@@ -24,7 +24,9 @@ class Assistant:
 
     @classmethod
     def load(cls, path: Path | None = None) -> Assistant:
-        """The model at `path` (the shipped data/model.json.gz by default) and the shipped safety lexicon."""
+        """The model at `path` (the shipped data/model.json.gz by default) and the shipped safety lexicon.
+        The language detector is built here too (~7 s of CPU, once per process), not on a first request."""
+        detector()
         return cls(ReasonModel.load(path or MODEL_PATH), Lexicon.load())
 
     def assess(self, text: str) -> Assessment:

@@ -29,7 +29,7 @@ def _language(code: str) -> Language:
 
 @cache
 def detector() -> LanguageDetector:
-    """One detector per process, its models loaded at once (a few seconds) rather than on a first request."""
+    """One detector per process, every language model loaded when it is built (seconds of CPU, once)."""
     languages = (_language(c) for c in LANGUAGES + OTHER_LANGUAGES)
     return LanguageDetectorBuilder.from_languages(*languages).with_preloaded_language_models().build()
 

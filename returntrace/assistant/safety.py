@@ -29,7 +29,7 @@ def _pattern(term: str) -> str:
     body = fold(term.rstrip("*"))
     if _has_cjk(body):
         return re.escape(body)
-    return r"(?<!\w)" + re.escape(body) + ("" if prefix else r"(?!\w)")
+    return r"(?<!\w)" + re.escape(body) + (r"\w*" if prefix else r"(?!\w)")
 
 
 def read_terms(path: Path) -> list[str]:
