@@ -4,9 +4,9 @@
 
 For every returntrace/assistant/data/heldout/<lang>.jsonl present: Assistant.assess on each text,
 end to end (language detection, lexicon, model, handoff), compared with its label. Figures:
-accuracy and macro-F1 per language and per reason (a text detected as "unknown" has no reason and
-counts as wrong), the confusion matrix, safety_concern recall (model or lexicon: urgent), the
-precision and coverage of the automatic answers (handoff False), language detection on the
+accuracy and macro-F1 per language and per reason (a text that gets no reason, its language unknown
+or not learnt by the model, counts as wrong), the confusion matrix, safety_concern recall (model or
+lexicon: urgent), the precision and coverage of the automatic answers (handoff False), language detection on the
 held-out texts and on data/unknown_language.jsonl, and latency p50/p95 of one assess call on one
 core (pinned with sched_setaffinity, BLAS threads off), after a warm-up pass.
 
@@ -207,8 +207,8 @@ def report(figures: dict) -> str:
         "",
         "Written by `make bench-assistant` (`bench/assistant.py`, whose docstring describes the run) on the held-out",
         "texts (`returntrace/assistant/data/heldout/`), which are never used for training nor for choosing the handoff",
-        "thresholds. Every figure is end to end, through `Assistant.assess`: a text whose language is detected as",
-        "`unknown` has no reason and counts as wrong. How the model decides: [the assistant](../assistant.md).",
+        "thresholds. Every figure is end to end, through `Assistant.assess`: a text that gets no reason (its language",
+        "unknown or not learnt by the model) counts as wrong. How the model decides: [the assistant](../assistant.md).",
         "Latency is given twice: the wall-clock time of a call, which on this shared machine includes waiting for the",
         "core while other engineers' builds run (see the load average), and the CPU time the call itself used.",
         "",
@@ -270,7 +270,7 @@ def report(figures: dict) -> str:
         "",
         "## Confusion matrix",
         "",
-        f"Rows: the label; columns: the assessed reason ({NONE}: none, language unknown).",
+        f"Rows: the label; columns: the assessed reason ({NONE}: none, its language unknown or not learnt).",
         "",
         "| label \\ assessed | " + " | ".join(c.replace("_", " ") for c in columns) + " |",
         "|:---|" + "---:|" * len(columns),

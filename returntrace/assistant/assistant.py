@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from returntrace.assistant.codes import SAFETY, UNKNOWN_LANGUAGE, Assessment
+from returntrace.assistant.codes import SAFETY, Assessment
 from returntrace.assistant.language import detect, detector
 from returntrace.assistant.model import MODEL_PATH, ReasonModel
 from returntrace.assistant.safety import Lexicon
@@ -34,13 +34,17 @@ class Assistant:
         validate(text)
         language = detect(text)
         lexicon_hit = self.lexicon.hit(text) is not None
-        if language == UNKNOWN_LANGUAGE:
+        if language not in self.model.languages:
+            # Another language, or one of ours that this model was not trained on (a merchant's model
+            # may cover fewer): nothing can be said, a person answers.
             why: tuple[str, ...] = ("safety_lexicon", "unknown_language") if lexicon_hit else ("unknown_language",)
             return Assessment(language, None, 0.0, True, why, lexicon_hit)
         probabilities = self.model.probabilities(text)
         best = int(probabilities.argmax())
         reason, confidence = self.model.reasons[best], float(probabilities[best])
-        model_safety = reason == SAFETY or probabilities[self.model.reasons.index(SAFETY)] >= self.model.safety_floor
+        model_safety = reason == SAFETY or bool(
+            probabilities[self.model.reasons.index(SAFETY)] >= self.model.safety_floor
+        )
         reasons = (
             ("safety_concern", model_safety),
             ("safety_lexicon", lexicon_hit),

@@ -31,7 +31,7 @@ HANDOFF_WHY: tuple[str, ...] = ("safety_concern", "safety_lexicon", "low_confide
 @dataclass(frozen=True)
 class Assessment:
     language: str  # one of LANGUAGES or "unknown"
-    reason: str | None  # one of REASONS; None when nothing could be said (unknown language)
+    reason: str | None  # one of REASONS; None when nothing could be said (a language the model has not learnt)
     confidence: float  # 0..1, the model's probability of `reason`
     handoff: bool  # True: a person must answer (never an automatic answer)
     why: tuple[str, ...]  # handoff reasons, from HANDOFF_WHY

@@ -37,6 +37,11 @@ class ReasonModel:
     safety_floor: float  # P(safety_concern) at or above this goes to a person, urgent
     training: dict[str, Any]
 
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """The languages the model was trained on (its training files' names)."""
+        return tuple(self.training.get("languages", ()))
+
     def probabilities(self, text: str) -> np.ndarray:
         """P(reason | text) for each of self.reasons."""
         columns, values = features.weighted(features.counts(text), self.vocabulary)

@@ -79,6 +79,7 @@ def test_contract_names_and_codes():
     [
         "the breast pump has no suction since yesterday",
         "my son got a rash from the bib",
+        "Hallo, the stroller ist kaputt angekommen",  # mixed languages
         "Il passeggino è arrivato rotto",
         "ok",
         "??!",
@@ -93,7 +94,8 @@ def test_assess_answers_in_the_contract_types(assistant, text):
     assert set(a.why) <= set(HANDOFF_WHY) and list(a.why) == sorted(a.why, key=HANDOFF_WHY.index)
     assert a.handoff is bool(a.why)
     assert a.urgent is bool({"safety_concern", "safety_lexicon"} & set(a.why))
-    assert (a.reason is None) is (a.language == UNKNOWN_LANGUAGE)
+    assert (a.reason is None) is (a.language not in assistant.model.languages)
+    assert type(a.handoff) is bool and type(a.urgent) is bool
 
 
 def test_the_shipped_model_is_json_not_a_pickle():
@@ -241,9 +243,9 @@ def _stub(reason_weights: dict[str, dict[str, float]], threshold: float = 0.5, f
     for row, word in enumerate(words):
         for reason, w in reason_weights[word].items():
             weights[row, REASONS.index(reason)] = w
-    model = ReasonModel(
-        REASONS, {f"w:{w}": i for i, w in enumerate(words)}, weights, np.zeros(len(REASONS)), threshold, floor, {}
-    )
+    vocabulary = {f"w:{w}": i for i, w in enumerate(words)}
+    trained = {"languages": ["en"]}
+    model = ReasonModel(REASONS, vocabulary, weights, np.zeros(len(REASONS)), threshold, floor, trained)
     return Assistant(model, Lexicon.load())
 
 
@@ -259,6 +261,14 @@ def test_a_safety_probability_above_the_floor_goes_to_a_person_whatever_wins():
     a = stub.assess("the stroller is here")
     assert a.reason == "defective"
     assert (a.handoff, a.urgent, a.why) == (True, True, ("safety_concern",))
+    assert type(a.urgent) is bool and type(a.handoff) is bool and type(a.confidence) is float
+
+
+def test_a_language_the_model_was_not_trained_on_goes_to_a_person():
+    stub = _stub({"cochecito": {"defective": 15.0}, "stroller": {"defective": 15.0}})
+    assert stub.assess("the stroller is here").why == ()
+    a = stub.assess("el cochecito llegó roto y no funciona")  # Spanish, for a model of English only
+    assert (a.language, a.reason, a.confidence, a.handoff, a.why) == ("es", None, 0.0, True, ("unknown_language",))
 
 
 def test_low_confidence_goes_to_a_person_and_a_confident_answer_does_not():
