@@ -79,7 +79,11 @@ def _commit() -> str:
     try:
         head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT)
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True, cwd=ROOT
+            # The page itself is rewritten by every run: not a change to the code measured.
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", ".", f":!{PAGE.relative_to(ROOT)}"],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
         )
         return head.stdout.strip() + (" (with uncommitted changes)" if dirty.stdout.strip() else "")
     except OSError:
