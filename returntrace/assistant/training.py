@@ -249,7 +249,8 @@ def train(train_dir: Path, lexicon: Lexicon) -> ReasonModel:
     examples = read_split(train_dir)
     if not examples:
         raise ValueError(f"{train_dir}: no training examples (expected <lang>.jsonl files)")
-    missing = sorted(set(REASONS) - {e.reason for e in examples})
+    found = {e.reason for e in examples}
+    missing = [reason for reason in REASONS if reason not in found]
     if missing:
         raise ValueError(f"{train_dir}: no examples of {', '.join(missing)}")
     threshold, floor, validation = choose_thresholds(examples, out_of_fold(examples), lexicon)

@@ -33,6 +33,7 @@ from returntrace.assistant.dataset import DATA_DIR, languages, read_jsonl, read_
 from returntrace.assistant.language import detect
 from returntrace.assistant.model import MODEL_PATH, ReasonModel
 from returntrace.assistant.safety import SAFETY_DIR, Lexicon, read_terms
+from scripts import train_assistant
 
 TRAIN = DATA_DIR / "train"
 HELDOUT = DATA_DIR / "heldout"
@@ -394,21 +395,34 @@ def test_the_shipped_model_was_trained_on_the_current_data_and_settings():
 
 
 def test_training_twice_gives_the_same_bytes(tmp_path: Path):
-    """A small model (8 texts per reason) trained twice, from files written in two folders."""
+    """A small model (8 texts per reason) trained twice from files in two folders: once by the library,
+    once by the merchant's command (scripts/train_assistant.py)."""
     picked: dict[str, list[str]] = {}
     for example in read_jsonl(TRAIN / "en.jsonl"):
         picked.setdefault(example.reason, [])
         if len(picked[example.reason]) < 8:
             picked[example.reason].append(json.dumps({"text": example.text, "reason": example.reason}))
-    digests = []
     for run in ("a", "b"):
-        folder = tmp_path / run / "train"
-        folder.mkdir(parents=True)
-        (folder / "en.jsonl").write_text("\n".join(line for lines in picked.values() for line in lines) + "\n")
-        model = training.train(folder, Lexicon.load())
-        model.save(tmp_path / run / "model.json.gz")
-        digests.append(hashlib.sha256((tmp_path / run / "model.json.gz").read_bytes()).hexdigest())
-        loaded = ReasonModel.load(tmp_path / run / "model.json.gz")
-        assert loaded.dumps() == model.dumps()
-        assert loaded.vocabulary == model.vocabulary and loaded.reasons == REASONS
-    assert digests[0] == digests[1]
+        (tmp_path / run / "train").mkdir(parents=True)
+        lines = [line for lines in picked.values() for line in lines]
+        (tmp_path / run / "train" / "en.jsonl").write_text("\n".join(lines) + "\n")
+    model = training.train(tmp_path / "a" / "train", Lexicon.load())
+    model.save(tmp_path / "a" / "model.json.gz")
+    assert train_assistant.main(["--data", str(tmp_path / "b"), "--out", str(tmp_path / "b" / "model.json.gz")]) == 0
+    first, second = ((tmp_path / run / "model.json.gz").read_bytes() for run in ("a", "b"))
+    assert hashlib.sha256(first).digest() == hashlib.sha256(second).digest()
+    loaded = ReasonModel.load(tmp_path / "b" / "model.json.gz")
+    assert loaded.dumps() == model.dumps()
+    assert loaded.vocabulary == model.vocabulary and loaded.reasons == REASONS and loaded.languages == ("en",)
+    assert (
+        train_assistant.main(["--data", str(tmp_path / "b"), "--out", str(tmp_path / "b" / "model.json.gz"), "--check"])
+        == 0
+    )
+
+
+def test_training_refuses_data_without_every_reason(tmp_path: Path, capsys):
+    (tmp_path / "train").mkdir()
+    (tmp_path / "train" / "en.jsonl").write_text(json.dumps({"text": "too small", "reason": "size_fit"}) + "\n")
+    assert train_assistant.main(["--data", str(tmp_path), "--out", str(tmp_path / "m.json.gz")]) == 2
+    assert "no examples of defective, damaged_in_transit, wrong_item, not_as_described" in capsys.readouterr().err
+    assert not (tmp_path / "m.json.gz").exists()
