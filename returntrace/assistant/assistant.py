@@ -8,6 +8,7 @@ answered automatically.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from returntrace.assistant.codes import SAFETY, Assessment
@@ -25,9 +26,13 @@ class Assistant:
     @classmethod
     def load(cls, path: Path | None = None) -> Assistant:
         """The model at `path` (the shipped data/model.json.gz by default) and the shipped safety lexicon.
-        The language detector is built here too (~7 s of CPU, once per process), not on a first request."""
+        The language detector is built here too (~7 s of CPU, once per process), not on a first request;
+        the shipped model is read once per process too (half a second): every gateway a process opens
+        shares it, as it shares the detector (an Assistant never changes)."""
         detector()
-        return cls(ReasonModel.load(path or MODEL_PATH), Lexicon.load())
+        if path is None:
+            return _shipped()
+        return cls(ReasonModel.load(path), Lexicon.load())
 
     def assess(self, text: str) -> Assessment:
         """The assessment of `text`; ValueError when it is empty, longer than MAX_TEXT_CHARS or binary."""
@@ -52,3 +57,8 @@ class Assistant:
         )
         why = tuple(code for code, applies in reasons if applies)  # in HANDOFF_WHY's order
         return Assessment(language, reason, confidence, bool(why), why, model_safety or lexicon_hit)
+
+
+@cache
+def _shipped() -> Assistant:
+    return Assistant(ReasonModel.load(MODEL_PATH), Lexicon.load())

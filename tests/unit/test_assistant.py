@@ -3,8 +3,8 @@ language detection, the safety lexicon's precedence over the model, the handoff 
 hygiene (held-out never overlapping training) and the model file's reproducibility.
 
 Every check over data runs on whichever languages have files, so the same tests hold as languages
-are added. The full retrain-and-compare of the shipped model is `make check-assistant`
-(tests/test_assistant_model.py in the full suite): it takes minutes; here a small model is trained twice.
+are added. The full retrain-and-compare of the shipped model is `make check-assistant` (minutes of
+CPU on five languages, outside `make test`); here a small model is trained twice.
 """
 
 from __future__ import annotations
