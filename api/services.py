@@ -24,9 +24,12 @@ from .read.indexer import Indexer
 from .read.legacy import Legacy, index_path, legacy_deployments
 from .read.unit_views import UnitViews
 from .settings import Settings
+from .store.cases import CaseStore
 from .store.evidence import EvidenceStore
 from .store.index import SqliteIndex
 from .store.outbox import OutboxNotDrained, SqliteOutbox
+from .store.sessions import SessionStore
+from .write.cases import CaseDesk
 from .write.intake import Intake
 from .write.relayer import Relayer
 
@@ -45,6 +48,8 @@ class Services:
     unit_views: UnitViews
     pages: PageReads  # the consumer page's token and block-time reads
     legacy: tuple[Legacy, ...]  # previous deployments served read-only (RT_LEGACY_MANIFESTS)
+    sessions: SessionStore  # Sign-In with Ethereum's nonces and sessions (api/http/auth)
+    desk: CaseDesk  # the return desk's cases, on their own file (RT_DATABASE's stem + .cases.sqlite3)
 
     @classmethod
     def open(cls, settings: Settings) -> Services:
@@ -67,6 +72,16 @@ class Services:
             raise
         index = SqliteIndex(settings.index_database)
         evidence = EvidenceStore(settings.evidence_dir, settings.ipfs_api, settings.max_upload_bytes)
+        desk = CaseDesk(
+            chain,
+            CaseStore(settings.cases_database),
+            index,
+            public_url=settings.public_url,
+            sla_hours=settings.case_sla_hours,
+            sla_urgent_hours=settings.case_sla_urgent_hours,
+            retention_days=settings.text_retention_days,
+            safety_contacts=settings.safety_contact_of,
+        )
         # One cache per purpose (api/chain/cache.py): policy versions, read by the intake, the relayer's
         # follow-ups and the pages alike; the pages' reads at the indexed block, with one guard for the node.
         policies, guard, per_block = Permanent(), NodeGuard(), PerBlock()
@@ -114,6 +129,8 @@ class Services:
             ),
             pages=PageReads(request_w3, guard),
             legacy=legacy,
+            sessions=SessionStore(settings.cases_database),
+            desk=desk,
         )
 
     @staticmethod
@@ -128,7 +145,9 @@ class Services:
         )
 
     def start(self) -> None:
-        """The background workers the settings turn on (RT_RELAY, RT_INDEX)."""
+        """The background workers the settings turn on (RT_RELAY, RT_INDEX); the buyers' texts past
+        their retention period are purged first."""
+        self.desk.purge()
         if self.relayer is not None and self.settings.relay:
             self.relayer.start()
         if self.settings.index:
@@ -145,6 +164,8 @@ class Services:
             self.relayer.stop()
         self.outbox.close()
         self.index.close()
+        self.desk.store.close()
+        self.sessions.close()
 
 
 def indexer_for(settings: Settings) -> Indexer:

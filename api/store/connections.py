@@ -113,3 +113,38 @@ class ThreadReaders:
                 with suppress(sqlite3.ProgrammingError):
                     db.close()
             self._all.clear()
+
+
+class SqliteFile:
+    """A small store's database file: one writing connection (WAL, synchronous=FULL) behind the
+    file's write lock, and a read-only connection per reading thread."""
+
+    def __init__(self, path: Path, schema: str) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._lock = write_lock(path)
+        with self._lock:
+            self._db.executescript(schema)
+        self._readers = ThreadReaders(path)
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction, taken under the file's write lock."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _read(self) -> sqlite3.Connection:
+        return self._readers.connection()
+
+    def close(self) -> None:
+        self._readers.close()
+        self._db.close()
