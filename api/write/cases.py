@@ -175,7 +175,7 @@ class CaseDesk:
         return {
             "unitId": "0x" + unit_id.hex(),
             "url": gs1.digital_link(self.public_url, gtin, serial) if gtin and serial else None,
-            "record": "0x" + bytes(record).hex(),
+            "record": "0x" + int(record).to_bytes(32, "big").hex(),
             "block": block,
         }
 
