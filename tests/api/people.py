@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pytest
 from eth_account import Account
 from eth_account.messages import encode_defunct
 from eth_utils import to_hex
 from fastapi.testclient import TestClient
 
+from returntrace.vocab import Role
 from scripts import deploy
 
 
@@ -48,3 +50,17 @@ class Assessment:
     handoff: bool = True
     why: tuple[str, ...] = ("low_confidence",)
     urgent: bool = False
+
+
+@pytest.fixture(scope="module")
+def staff(deployment, admin):
+    """`staff` of the brand's (the merchant's) organisation, `rival` staff of brand2's, `auditor` (RT_AUDITORS)."""
+    made = {
+        "staff": deploy.test_signer("desk-staff", Role.MERCHANT_STAFF, "950600000001"),
+        "rival": deploy.test_signer("desk-rival-staff", Role.MERCHANT_STAFF, "950600000011"),
+    }
+    deploy.accredit(deployment.registry, admin, list(made.values()))
+    for s in made.values():
+        admin.transfer(s.account, "10 ether", silent=True)
+    made["auditor"] = deploy.test_signer("desk-auditor", 0, "950600000019")
+    return made

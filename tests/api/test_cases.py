@@ -19,24 +19,10 @@ from api.write.cases import HANDOFF_REASONS
 from returntrace.policies import EU
 from returntrace.vocab import Role
 from scripts import deploy
-from tests.api.people import Assessment, as_, sign_in
+from tests.api.people import Assessment, as_, sign_in, staff  # noqa: F401  (fixture)
 from tests.support import GTIN
 
 BRAND_CONTACT = "product-safety@brand.example"
-
-
-@pytest.fixture(scope="module")
-def staff(deployment, admin):
-    """`staff` of the brand's (the merchant's) organisation, `rival` staff of brand2's, `auditor` (RT_AUDITORS)."""
-    made = {
-        "staff": deploy.test_signer("desk-staff", Role.MERCHANT_STAFF, "950600000001"),
-        "rival": deploy.test_signer("desk-rival-staff", Role.MERCHANT_STAFF, "950600000011"),
-    }
-    deploy.accredit(deployment.registry, admin, list(made.values()))
-    for s in made.values():
-        admin.transfer(s.account, "10 ether", silent=True)
-    made["auditor"] = deploy.test_signer("desk-auditor", 0, "950600000019")
-    return made
 
 
 @pytest.fixture
@@ -82,7 +68,8 @@ def test_a_case_opens_for_every_handoff_reason_with_the_assessment_history_and_o
     hours = 4 if case.urgent else 48
     assert abs(case.due_at - (case.opened_at + hours * 3600)) < 1
     record = gateway.services.chain.registry.functions.unitRecord(unit_id).call(block_identifier=case.history["block"])
-    assert case.history["unitId"] == "0x" + unit_id.hex() and case.history["record"] == "0x" + record.to_bytes(32, "big").hex()
+    assert case.history["unitId"] == "0x" + unit_id.hex()
+    assert case.history["record"] == "0x" + record.to_bytes(32, "big").hex()
     assert case.history["url"] == f"http://127.0.0.1:8000/01/{GTIN}/21/{case.serial}" and case.gtin == GTIN
     assert gateway.services.desk.store.texts(case.id) == []  # no consent given: codes only
     entries = gateway.services.desk.store.log(case.id)
@@ -204,9 +191,8 @@ def test_staff_note_offer_and_close_every_action_logged_with_the_sla(gateway, sh
     who = staff["staff"].address
     assert log[1:] == [(who, "note"), (who, "offered"), (who, "closed")]
     # The log is append-only, in the database itself.
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-        with store._tx() as db:
-            db.execute("DELETE FROM case_log")
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"), store._tx() as db:
+        db.execute("DELETE FROM case_log")
     # Past its due time an open case is overdue.
     late = _open(gateway, shop.buy())
     assert gateway.services.desk.sla(late, now=late.due_at + 1)["overdue"] is True
