@@ -146,8 +146,9 @@ class Services:
 
     def start(self) -> None:
         """The background workers the settings turn on (RT_RELAY, RT_INDEX); the buyers' texts past
-        their retention period are purged first."""
+        their retention period are purged first, and pending safety notifications tried again."""
         self.desk.purge()
+        self.desk.deliver()
         if self.relayer is not None and self.settings.relay:
             self.relayer.start()
         if self.settings.index:

@@ -119,7 +119,7 @@ class CaseDesk:
             if order is None:
                 raise ApiError(404, "unknown_order", f"order {order_id} does not exist at block {block}")
             if buyer is not None and buyer != order.buyer:
-                raise ApiError(403, "not_the_buyer", f"{buyer} is not the buyer of order {order_id}")
+                raise ApiError(403, "not_buyer", f"{buyer} is not the buyer of order {order_id}")
             if unit_id is not None and unit_id != order.unit_id:
                 raise ApiError(400, "unit_not_in_order", f"the unit is not order {order_id}'s")
             unit_id, buyer, market, organization = order.unit_id, order.buyer, order.market, order.merchant_organization
@@ -301,7 +301,7 @@ class CaseDesk:
             f"A buyer reported a possible safety problem with GTIN {case.gtin} serial {case.serial} "
             f"(order {case.order_id}, market {case.market}). Handoff: {', '.join(case.why)}. "
             f"Verified history: {case.history.get('url')}. "
-            "Assess whether it is a risk to report (EU GPSR Art. 9(8), 20; US CPSA §15(b))."
+            "Assess whether it is a risk to report (EU GPSR, Regulation (EU) 2023/988, Art. 9 and 20; US CPSA §15(b))."
         )
         notification = self.store.notify(case.id, organization, self.safety_contacts.get(organization), subject, body)
         self.deliver()

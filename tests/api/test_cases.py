@@ -93,7 +93,7 @@ def test_a_case_needs_a_real_order_its_own_buyer_and_a_handoff_reason(gateway, s
     order_id = shop.buy()
     for kwargs, code in (
         ({"order_id": 999_999, "why": ("low_confidence",)}, "unknown_order"),
-        ({"order_id": order_id, "why": ("low_confidence",), "buyer": actors["stranger"].address}, "not_the_buyer"),
+        ({"order_id": order_id, "why": ("low_confidence",), "buyer": actors["stranger"].address}, "not_buyer"),
         ({"order_id": order_id, "why": ("because",)}, "invalid_handoff"),
         ({"order_id": order_id, "why": ()}, "invalid_handoff"),
     ):
@@ -118,7 +118,7 @@ def test_the_buyer_asks_for_a_person_and_their_text_is_kept_with_that_consent(ga
     # Someone else's order: refused with the reason, nothing stored.
     other = sign_in(client, actors["stranger"])
     r = client.post("/v1/cases", json={"orderId": order_id, "text": "let me in"}, headers=as_(other))
-    assert (r.status_code, r.json()["error"]) == (403, "not_the_buyer")
+    assert (r.status_code, r.json()["error"]) == (403, "not_buyer")
     r = client.post("/v1/cases", json={"orderId": 424242, "text": "no such order"}, headers=as_(buyer))
     assert (r.status_code, r.json()["error"]) == (404, "unknown_order")
     r = client.post("/v1/cases", json={"orderId": order_id, "text": "x" * 2001}, headers=as_(buyer))

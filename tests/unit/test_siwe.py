@@ -12,7 +12,7 @@ from eth_account.messages import encode_defunct
 from eth_utils import to_hex
 
 from api.http.auth import siwe
-from api.http.auth.siwe import Expected, SiweRejected
+from api.http.auth.siwe import Expected, SiweError
 
 # The examples of EIP-4361 (eips.ethereum.org/EIPS/eip-4361, "Example message" and with a scheme).
 EIP_EXAMPLE = """service.invalid wants you to sign in with your Ethereum account:
@@ -76,7 +76,7 @@ def verify(text: str, signature: str | None = None, nonces: Nonces | None = None
 
 
 def rejected(code: str, text: str, signature: str | None = None, nonces: Nonces | None = None) -> str:
-    with pytest.raises(SiweRejected) as caught:
+    with pytest.raises(SiweError) as caught:
         verify(text, signature, nonces)
     assert caught.value.code == code, caught.value.detail
     return caught.value.detail
@@ -125,7 +125,7 @@ def test_the_eip_examples_parse_field_for_field(text):
     ],
 )
 def test_anything_off_the_grammar_or_its_canonical_form_is_malformed(text):
-    with pytest.raises(SiweRejected) as caught:
+    with pytest.raises(SiweError) as caught:
         siwe.parse(text)
     assert caught.value.code == "siwe_malformed"
 
@@ -179,3 +179,12 @@ def test_the_message_written_for_an_account_verifies():
     text = siwe.message_for(EXPECTED, ADDRESS, "abcDEF1234567890", "Sign in.", now=NOW - timedelta(seconds=5))
     assert siwe.parse(text).prepare_message() == text
     assert verify(text).address == ADDRESS
+
+
+def test_the_integrators_example_is_a_canonical_message():
+    import re
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "integrators.md").read_text()
+    (text,) = re.findall(r"```text\n(\S+ wants you to sign in.*?)\n```", doc, re.S)
+    assert siwe.parse(text).chain_id == 31337

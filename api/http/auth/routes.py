@@ -69,7 +69,7 @@ def sign_in(body: SignIn, services: ServicesDep, response: Response) -> dict[str
     expected = siwe.Expected.of(settings.public_url, services.chain.chain_id)
     try:
         verified = siwe.verify(body.message, body.signature, expected, services.sessions.use_nonce)
-    except siwe.SiweRejected as exc:
+    except siwe.SiweError as exc:
         raise ApiError(400 if exc.code == "siwe_malformed" else 401, exc.code, exc.detail) from None
     now = time.time()
     expires_at = now + settings.session_hours * 3600

@@ -4,7 +4,7 @@ against this gateway — domain, URI origin, chain id, version, times, single-us
 signature recovered from the exact text received (EIP-191 personal_sign) must be the address it
 names: an externally owned account (contract wallets, EIP-1271, are not accepted).
 
-Every refusal is a SiweRejected with a stable code (docs/integrators.md, Signing in)."""
+Every refusal is a SiweError with a stable code (docs/integrators.md, Signing in)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ CLOCK_SKEW = timedelta(seconds=60)
 MAX_AGE = timedelta(minutes=10)
 
 
-class SiweRejected(Exception):
+class SiweError(Exception):
     def __init__(self, code: str, detail: str) -> None:
         super().__init__(detail)
         self.code, self.detail = code, detail
@@ -78,11 +78,11 @@ def parse(text: str) -> SiweMessage:
         message = SiweMessage.from_message(text, abnf=True)
     except (ValueError, TypeError) as exc:  # the grammar's ParseError arrives as a ValueError, fields as pydantic's
         why = str(exc.__cause__ or exc) or type(exc).__name__
-        raise SiweRejected("siwe_malformed", f"not an EIP-4361 message: {why.splitlines()[0][:200]}") from None
+        raise SiweError("siwe_malformed", f"not an EIP-4361 message: {why.splitlines()[0][:200]}") from None
     # The library re-serialises a message to verify it; only a message it writes back byte for byte is the
     # one that was signed (no "Chain ID: 0" read as 1, no trailing text).
     if message.prepare_message() != text:
-        raise SiweRejected("siwe_malformed", "the message is not in the EIP-4361 canonical form")
+        raise SiweError("siwe_malformed", "the message is not in the EIP-4361 canonical form")
     return message
 
 
@@ -94,31 +94,31 @@ def verify(
     now = now or datetime.now(UTC)
     message = parse(text)
     if message.scheme is not None and f"{message.scheme}://{message.domain}" != expected.origin:
-        raise SiweRejected("siwe_wrong_domain", f"scheme {message.scheme} is not this gateway's")
+        raise SiweError("siwe_wrong_domain", f"scheme {message.scheme} is not this gateway's")
     if message.domain != expected.domain:
-        raise SiweRejected("siwe_wrong_domain", f"the message is for {message.domain}, this is {expected.domain}")
+        raise SiweError("siwe_wrong_domain", f"the message is for {message.domain}, this is {expected.domain}")
     uri = urlsplit(str(message.uri))
     if f"{uri.scheme}://{uri.netloc}" != expected.origin:
-        raise SiweRejected("siwe_wrong_uri", f"URI {message.uri} is not on {expected.origin}")
+        raise SiweError("siwe_wrong_uri", f"URI {message.uri} is not on {expected.origin}")
     if message.chain_id != expected.chain_id:
-        raise SiweRejected("siwe_wrong_chain", f"chain {message.chain_id}; this gateway is on {expected.chain_id}")
+        raise SiweError("siwe_wrong_chain", f"chain {message.chain_id}; this gateway is on {expected.chain_id}")
     issued = _time(message.issued_at)
     if issued > now + CLOCK_SKEW:
-        raise SiweRejected("siwe_not_yet_valid", f"issued at {message.issued_at}, in the future")
+        raise SiweError("siwe_not_yet_valid", f"issued at {message.issued_at}, in the future")
     if now - issued > MAX_AGE:
-        raise SiweRejected("siwe_expired", f"issued at {message.issued_at}: sign-in messages are good for {MAX_AGE}")
+        raise SiweError("siwe_expired", f"issued at {message.issued_at}: sign-in messages are good for {MAX_AGE}")
     expires = _time(message.expiration_time) if message.expiration_time else None
     if expires is not None and expires <= now:
-        raise SiweRejected("siwe_expired", f"expired at {message.expiration_time}")
+        raise SiweError("siwe_expired", f"expired at {message.expiration_time}")
     if message.not_before and _time(message.not_before) > now + CLOCK_SKEW:
-        raise SiweRejected("siwe_not_yet_valid", f"not valid before {message.not_before}")
+        raise SiweError("siwe_not_yet_valid", f"not valid before {message.not_before}")
     try:
         signer = Account.recover_message(encode_defunct(text=text), signature=signature)
     except Exception:  # malformed hex, wrong length, bad v/s: eth-account raises several kinds
-        raise SiweRejected("siwe_bad_signature", "the signature is malformed") from None
+        raise SiweError("siwe_bad_signature", "the signature is malformed") from None
     if signer != message.address:
-        raise SiweRejected("siwe_bad_signature", f"the signature is not {message.address}'s")
+        raise SiweError("siwe_bad_signature", f"the signature is not {message.address}'s")
     if not use_nonce(message.nonce):
-        raise SiweRejected("siwe_nonce_unknown", "the nonce was not handed out here, was used already, or expired")
+        raise SiweError("siwe_nonce_unknown", "the nonce was not handed out here, was used already, or expired")
     digest = "0x" + keccak(text=text).hex()
     return Verified(message.address, message.chain_id, message.nonce, expires, digest)
