@@ -275,16 +275,6 @@ class CaseStore(SqliteFile):
         rows = self._read().execute(f"SELECT {_CASE_COLUMNS} FROM cases WHERE buyer = ? ORDER BY id", (buyer,))
         return [Case.of(r) for r in rows.fetchall()]
 
-    def awaiting_dispute(self) -> list[Case]:
-        """Live cases with an order whose OrderDisputed has not been seen yet (escalated here, or the
-        buyer may open the dispute)."""
-        rows = self._read().execute(
-            f"SELECT {_CASE_COLUMNS} FROM cases WHERE status != ? AND order_id IS NOT NULL "
-            "AND (dispute IS NULL OR json_extract(dispute, '$.block') IS NULL)",
-            (CLOSED,),
-        )
-        return [Case.of(r) for r in rows.fetchall()]
-
     def update(
         self, case_id: int, actor: str, action: str, detail: dict[str, Any], now: float | None = None, **columns: Any
     ) -> Case:

@@ -111,8 +111,11 @@ class CaseDesk:
             raise ApiError(400, "invalid_handoff", f"handoff reasons must be some of {', '.join(HANDOFF_REASONS)}")
         block = parties.head(self.chain)
         buyer = to_checksum_address(buyer) if buyer else None
-        unit_id = gs1.unit_id(unit["gtin"], unit["serial"]) if unit else None
-        gtin, serial = (gs1.normalize_gtin(unit["gtin"]), unit["serial"]) if unit else (None, None)
+        try:
+            unit_id = gs1.unit_id(unit["gtin"], unit["serial"]) if unit else None
+            gtin, serial = (gs1.normalize_gtin(unit["gtin"]), unit["serial"]) if unit else (None, None)
+        except (gs1.GS1Error, KeyError, TypeError) as exc:
+            raise ApiError(400, "invalid_link", f"the unit is not a GTIN and serial: {exc}") from None
         market = None
         if order_id is not None:
             order = parties.parties(self.chain, order_id, block)
@@ -246,38 +249,37 @@ class CaseDesk:
 
     # ------------------------------------------------------------------ the chain's answer
 
-    def record_disputes(self) -> list[Case]:
-        """Cases whose order the index shows disputed (by this desk's escalation or the buyer): the
-        OrderDisputed log's block, transaction and deadline, and the policy's arbiterTimeout at that block."""
-        done = []
-        for case in self.store.awaiting_dispute():
-            assert case.order_id is not None
-            with self.index.read() as r:
-                events = [e for e in r.escrow_events_of_order(case.order_id) if e["name"] == "OrderDisputed"]
-            if not events:
-                continue
-            event = events[-1]
-            block = int(event["block"])
-            order = parties.parties(self.chain, case.order_id, block)
-            assert order is not None
-            policy = Policy.decode(
-                self.chain.policies.functions.policy(order.market, order.policy_version).call(block_identifier=block),
-                self.chain.policies.abi,
-            )
-            dispute = {
-                **(case.dispute or {}),
-                "block": block,
-                "txHash": event["tx_hash"],
-                "by": event["args"]["by"],
-                "decideBy": int(event["args"]["decideBy"]),
-                "arbiterTimeout": int(policy.arbiter_timeout),
-            }
-            done.append(
-                self.store.update(
-                    case.id, SYSTEM, "dispute_opened_on_chain", dispute, status=ESCALATED, dispute=dispute
-                )
-            )
-        return done
+    def record_disputes(self, cases: list[Case]) -> list[Case]:
+        """`cases`, each with its order's dispute recorded if the index shows one (opened by this desk's
+        escalation or by the buyer): the OrderDisputed log's block, transaction and deadline, and the
+        policy's arbiterTimeout at that block."""
+        return [self._record_dispute(case) for case in cases]
+
+    def _record_dispute(self, case: Case) -> Case:
+        if case.status == CLOSED or case.order_id is None or (case.dispute and "block" in case.dispute):
+            return case
+        order_id = case.order_id
+        with self.index.read() as r:
+            events = [e for e in r.escrow_events_of_order(order_id) if e["name"] == "OrderDisputed"]
+        if not events:
+            return case
+        event = events[-1]
+        block = int(event["block"])
+        order = parties.parties(self.chain, order_id, block)
+        assert order is not None  # the index saw its log at this block
+        policy = Policy.decode(
+            self.chain.policies.functions.policy(order.market, order.policy_version).call(block_identifier=block),
+            self.chain.policies.abi,
+        )
+        dispute = {
+            **(case.dispute or {}),
+            "block": block,
+            "txHash": event["tx_hash"],
+            "by": event["args"]["by"],
+            "decideBy": int(event["args"]["decideBy"]),
+            "arbiterTimeout": int(policy.arbiter_timeout),
+        }
+        return self.store.update(case.id, SYSTEM, "dispute_opened_on_chain", dispute, status=ESCALATED, dispute=dispute)
 
     # ------------------------------------------------------------------ texts: erasure and retention
 

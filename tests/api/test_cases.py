@@ -86,7 +86,7 @@ def test_a_second_handoff_joins_the_orders_open_case(gateway, shop):
     assert [e.action for e in gateway.services.desk.store.log(first.id)] == ["opened", "handoff_joined"]
 
 
-def test_a_case_needs_a_real_order_its_own_buyer_and_a_handoff_reason(gateway, shop, actors):
+def test_a_case_needs_a_real_order_its_own_unit_and_buyer_and_a_handoff_reason(gateway, shop, actors):
     from api.errors import ApiError
 
     desk = gateway.services.desk
@@ -96,6 +96,16 @@ def test_a_case_needs_a_real_order_its_own_buyer_and_a_handoff_reason(gateway, s
         ({"order_id": order_id, "why": ("low_confidence",), "buyer": actors["stranger"].address}, "not_buyer"),
         ({"order_id": order_id, "why": ("because",)}, "invalid_handoff"),
         ({"order_id": order_id, "why": ()}, "invalid_handoff"),
+        (
+            {"order_id": order_id, "why": ("low_confidence",), "unit": {"gtin": GTIN, "serial": "OTHER-1"}},
+            "unit_not_in_order",
+        ),
+        ({"order_id": order_id, "why": ("low_confidence",), "unit": {"gtin": "123", "serial": "X"}}, "invalid_link"),
+        ({"order_id": None, "why": ("low_confidence",)}, "nothing_to_answer"),
+        (
+            {"order_id": None, "why": ("low_confidence",), "unit": {"gtin": "09506000134369", "serial": "X"}},
+            "unknown_product",
+        ),
     ):
         with pytest.raises(ApiError) as caught:
             desk.open_case(Assessment(), **{"unit": None, "buyer": None, "text": "x", **kwargs})
@@ -198,7 +208,9 @@ def test_staff_note_offer_and_close_every_action_logged_with_the_sla(gateway, sh
     assert gateway.services.desk.sla(late, now=late.due_at + 1)["overdue"] is True
 
 
-def test_escalation_ends_in_an_on_chain_dispute_with_its_deadline_and_where_to_turn(gateway, requested, staff, escrow):
+def test_escalation_ends_in_an_on_chain_dispute_with_its_deadline_and_where_to_turn(
+    gateway, requested, staff, escrow, actors
+):
     client = gateway.client
     case = _open(gateway, requested)
     token = sign_in(client, staff["staff"])
@@ -220,8 +232,23 @@ def test_escalation_ends_in_an_on_chain_dispute_with_its_deadline_and_where_to_t
     assert "European Consumer Centres Network (ECC-Net)" in [route["name"] for route in mediation["routes"]]
     assert any("2024/3228" in s for s in mediation["sources"])  # the ODR platform's closing
     assert [e.action for e in gateway.services.desk.store.log(case.id)][-2:] == ["escalated", "dispute_opened_on_chain"]
-    # Escalating twice, or by rival staff, is refused.
+    # Escalating twice is refused; the buyer sees the dispute and where to turn, not the staff's transaction.
     assert client.post(f"/v1/cases/{case.id}/escalate", headers=as_(token)).json()["error"] == "case_escalated"
+    seen = client.get(f"/v1/cases/{case.id}", headers=as_(sign_in(client, actors["buyer"]))).json()
+    assert seen["mediation"] == mediation and "transaction" not in seen["dispute"]
+
+
+def test_a_dispute_the_buyer_opens_shows_on_the_case(gateway, requested, escrow, actors):
+    case = _open(gateway, requested)
+    sent = escrow.openDispute(requested, {"from": actors["buyer"].account})
+    gateway.services.indexer.index_once()
+    view = gateway.client.get(f"/v1/cases/{case.id}", headers=as_(sign_in(gateway.client, actors["buyer"]))).json()
+    assert (view["status"], view["dispute"]["by"], view["dispute"]["block"]) == (
+        "escalated",
+        actors["buyer"].address,
+        sent.block_number,
+    )
+    assert view["mediation"]["decideBy"] == sent.events["OrderDisputed"]["decideBy"]
 
 
 def test_escalation_is_refused_when_the_contract_would_refuse_it(gateway, shop, actors, staff, admin, deployment):
@@ -404,8 +431,31 @@ def test_an_orders_evidence_is_served_to_its_parties_and_auditors_only(gateway, 
         headers={"content-type": "image/png", **as_(readers["stranger"])},
     )
     assert (r.status_code, r.json()["error"]) == (403, "not_a_party")
+    r = client.post(
+        f"/v1/evidence?order={order_id}",
+        content=b"\x89PNG\r\n\x1a\naudit",
+        headers={"content-type": "image/png", **as_(readers["auditor"])},
+    )
+    assert (r.status_code, r.json()["error"]) == (403, "not_a_party")  # auditors read an order's files, add none
     public = client.post(
         "/v1/evidence", content=b"\x89PNG\r\n\x1a\npublic", headers={"content-type": "image/png"}
     ).json()["cid"]
     r = client.get(f"/v1/evidence/{public}")
     assert r.status_code == 200 and r.headers["cache-control"].startswith("public")
+
+
+def test_a_unit_without_an_order_goes_to_its_brands_organisation(gateway, actors):
+    case = gateway.services.desk.open_case(
+        Assessment(language="unknown", reason=None, confidence=0.0, why=("unknown_language",)),
+        order_id=None,
+        unit={"gtin": GTIN, "serial": "NO-ORDER-1"},
+        buyer=None,
+        why=("unknown_language",),
+        text=None,
+    )
+    assert (case.order_id, case.organization, case.brand_organization) == (
+        None,
+        actors["brand"].gln,
+        actors["brand"].gln,
+    )
+    assert case.history["url"].endswith(f"/01/{GTIN}/21/NO-ORDER-1") and case.history["record"] == "0x" + "00" * 32

@@ -57,8 +57,8 @@ def cases_page(request: Request, who: OptionalStanding, desk: DeskDep) -> Respon
         return _sign_in(request)
     if not who.is_staff:
         raise ApiError(403, "not_staff", "the desk is for staff of a merchant's organisation (MERCHANT_STAFF or brand)")
-    desk.record_disputes()
-    views = [case_view(desk, c, "staff") for c in desk.store.of_organization(who.organization)]
+    cases = desk.record_disputes(desk.store.of_organization(who.organization))
+    views = [case_view(desk, c, "staff") for c in cases]
     for v in views:
         v["due"] = _time(v["sla"]["dueAt"])
     context = {"cases": views, "account": who.account, "organization": who.organization, "block": who.block}

@@ -77,7 +77,7 @@ def case_view(desk: CaseDesk, case: Case, role: str) -> dict[str, Any]:
         "openedAt": case.opened_at,
         "sla": desk.sla(case),
         "offer": case.offer,
-        "dispute": case.dispute,
+        "dispute": _dispute_for(case, role),
         "mediation": mediation(case),
         "closedAt": case.closed_at,
         "outcome": case.outcome,
@@ -97,6 +97,13 @@ def case_view(desk: CaseDesk, case: Case, role: str) -> dict[str, Any]:
     return out
 
 
+def _dispute_for(case: Case, role: str) -> dict[str, Any] | None:
+    """The dispute as `role` sees it: the buyer without the staff's prepared transaction."""
+    if case.dispute is None or role != "buyer":
+        return case.dispute
+    return {k: v for k, v in case.dispute.items() if k not in ("transaction", "preparedBlock")}
+
+
 def mediation(case: Case) -> dict[str, Any] | None:
     """For a case in the on-chain dispute: the arbiter's deadline, and where to turn if it is not resolved."""
     if case.dispute is None or "block" not in case.dispute:
@@ -112,10 +119,10 @@ def mediation(case: Case) -> dict[str, Any] | None:
 
 
 def find_case(desk: CaseDesk, case_id: int, who: Standing) -> tuple[Case, str]:
-    desk.record_disputes()
-    case = desk.store.get(case_id)
-    if case is None:
+    found = desk.store.get(case_id)
+    if found is None:
         raise ApiError(404, "unknown_case", f"there is no case {case_id}")
+    (case,) = desk.record_disputes([found])
     role = role_in(who, case)
     if role is None:
         raise ApiError(
@@ -150,11 +157,11 @@ def ask_for_person(body: AskForPerson, who: CurrentStanding, desk: DeskDep) -> d
 
 @router.get("/v1/cases", summary="Staff: the organisation's open cases; a buyer: their own")
 def list_cases(who: CurrentStanding, desk: DeskDep) -> dict[str, Any]:
-    desk.record_disputes()
     if who.is_staff:
         cases, role = desk.store.of_organization(who.organization), "staff"
     else:
         cases, role = desk.store.of_buyer(who.account), "buyer"
+    cases = desk.record_disputes(cases)
     return {"block": who.block, "as": role, "cases": [case_view(desk, c, role) for c in cases]}
 
 

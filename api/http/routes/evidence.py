@@ -17,7 +17,7 @@ through `api.http.deps.get_evidence_store` and take the upload limit from ``stor
         502 the IPFS node failed, or sent bytes that do not match
 
 Evidence a party uploads for an order (``POST /v1/evidence?order=<id>``, signed in as the order's
-buyer, merchant side or an auditor: api/http/auth) is private to that order: ``GET`` answers it only
+buyer or merchant side: api/http/auth) is private to that order: ``GET`` answers it only
 to its parties and signed-in auditors (401 anonymous, 403 anyone else), never cached in public. The
 CID the chain carries is a hash: it reveals nothing of the file. Lifecycle evidence stays public.
 
@@ -27,6 +27,8 @@ gateway's one shape, ``{"error": code, "detail": text, ...}``, by api/http/error
 """
 
 from __future__ import annotations
+
+from functools import partial
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
@@ -197,7 +199,7 @@ async def upload_evidence(
     order: int | None = Query(None, ge=0, le=2**63 - 1, description="private to this order's parties"),
 ) -> EvidenceOut:
     if order is not None:
-        await run_in_threadpool(order_party, services.chain, order, who)
+        await run_in_threadpool(partial(order_party, adding=True), services.chain, order, who)
     limit = store.max_bytes
     header = request.headers.get("content-type", "")
     declared = _declared_length(request)
