@@ -124,7 +124,7 @@ def test_the_buyer_asks_for_a_person_and_their_text_is_kept_with_that_consent(ga
     assert case["handoff"]["why"] == ["asked_for_person"] and case["status"] == "open"
     assert [t["text"] for t in case["texts"]] == ["The pump stopped working"]
     assert case["texts"][0]["consent"] == "asked_for_person"
-    assert "log" not in case  # the staff's log and notes are not the buyer's view
+    assert case["log"] is None  # the staff's log and notes are not the buyer's view
     # Someone else's order: refused with the reason, nothing stored.
     other = sign_in(client, actors["stranger"])
     r = client.post("/v1/cases", json={"orderId": order_id, "text": "let me in"}, headers=as_(other))
@@ -162,13 +162,13 @@ def test_only_the_merchants_organisation_and_auditors_see_a_case(gateway, shop, 
         "stranger": 403,
     }
     assert seen["rival"].json()["error"] == "not_a_party" and "block" in seen["rival"].json()
-    assert (seen["staff"].json()["as"], seen["auditor"].json()["as"], seen["buyer"].json()["as"]) == (
+    assert (seen["staff"].json()["role"], seen["auditor"].json()["role"], seen["buyer"].json()["role"]) == (
         "staff",
         "auditor",
         "buyer",
     )
     listed = client.get("/v1/cases", headers=as_(tokens["rival"])).json()
-    assert listed["as"] == "staff" and listed["cases"] == []
+    assert listed["role"] == "staff" and listed["cases"] == []
     assert [c["id"] for c in client.get("/v1/cases", headers=as_(tokens["staff"])).json()["cases"]] == [case.id]
     assert [c["id"] for c in client.get("/v1/cases", headers=as_(tokens["buyer"])).json()["cases"]] == [case.id]
     # Rival staff, an auditor and the buyer cannot act on it.
@@ -329,6 +329,12 @@ def test_a_buyer_erases_their_texts_and_the_case_keeps_its_codes(gateway, shop, 
     assert client.post("/v1/cases/erase").status_code == 401
 
 
+def _store_old_words(store: CaseStore, buyer: str, order_id: int | None, at: float):
+    """A text the buyer gave (asking for a person) at time `at`, on the order's case."""
+    new = NewCase(order_id, None, None, None, buyer, 1, None, 0, None, None, None, ("asked_for_person",), False, {}, at)
+    return store.open_or_join(new, buyer, "old words", "asked_for_person", now=at)[0]
+
+
 def test_texts_past_the_retention_period_are_purged_at_start_and_on_case_writes(
     gateway_settings, gateway, shop, actors
 ):
@@ -336,29 +342,7 @@ def test_texts_past_the_retention_period_are_purged_at_start_and_on_case_writes(
     old = time.time() - 181 * 86400
     order_id = shop.buy()
     case = _open(gateway, order_id, why=("asked_for_person",), text="kept for now")
-    desk.store.open_or_join(
-        NewCase(
-            order_id,
-            None,
-            None,
-            None,
-            actors["buyer"].address,
-            1,
-            None,
-            0,
-            None,
-            None,
-            None,
-            ("asked_for_person",),
-            False,
-            {},
-            old,
-        ),
-        actors["buyer"].address,
-        "old words",
-        "asked_for_person",
-        now=old,
-    )
+    _store_old_words(desk.store, actors["buyer"].address, order_id, old)
     assert [t["text"] for t in desk.store.texts(case.id)] == ["kept for now", "old words"]
     _open(gateway, shop.buy())  # any case write purges
     assert [t["text"] for t in desk.store.texts(case.id)] == ["kept for now"]
@@ -370,24 +354,7 @@ def test_texts_past_the_retention_period_are_purged_at_start_and_on_case_writes(
 def test_a_gateway_starting_purges_what_outlived_the_retention_period(gateway_settings, deployment, actors):
     store = CaseStore(gateway_settings.cases_database)
     old = time.time() - (gateway_settings.text_retention_days + 1) * 86400
-    new = NewCase(
-        None,
-        None,
-        None,
-        None,
-        actors["buyer"].address,
-        1,
-        None,
-        0,
-        None,
-        None,
-        None,
-        ("asked_for_person",),
-        False,
-        {},
-        old,
-    )
-    case, _ = store.open_or_join(new, actors["buyer"].address, "old words", "asked_for_person", now=old)
+    case = _store_old_words(store, actors["buyer"].address, None, old)
     store.close()
     with TestClient(create_app(gateway_settings)) as client:
         assert client.app.state.services.desk.store.texts(case.id) == []

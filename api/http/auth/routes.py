@@ -23,6 +23,7 @@ from siwe import generate_nonce
 from ...errors import ApiError
 from ...store.sessions import Session
 from ..deps import ServicesDep
+from ..responses import SessionOut, SignedOutOut, SignInOut, SiweNonceOut
 from . import siwe
 from .session import COOKIE, CurrentAccount, CurrentStanding, new_token, set_cookie, token_of
 
@@ -36,7 +37,9 @@ class SignIn(BaseModel):
     signature: str = Field(max_length=1024)
 
 
-@router.get("/v1/auth/nonce", summary="A single-use nonce for a Sign-In with Ethereum message")
+@router.get(
+    "/v1/auth/nonce", response_model=SiweNonceOut, summary="A single-use nonce for a Sign-In with Ethereum message"
+)
 def nonce(
     services: ServicesDep,
     response: Response,
@@ -63,7 +66,7 @@ def nonce(
     }
 
 
-@router.post("/v1/auth/siwe", summary="Open a session with a signed EIP-4361 message")
+@router.post("/v1/auth/siwe", response_model=SignInOut, summary="Open a session with a signed EIP-4361 message")
 def sign_in(body: SignIn, services: ServicesDep, response: Response) -> dict[str, Any]:
     settings = services.settings
     expected = siwe.Expected.of(settings.public_url, services.chain.chain_id)
@@ -82,7 +85,11 @@ def sign_in(body: SignIn, services: ServicesDep, response: Response) -> dict[str
     return {"account": verified.address, "expiresAt": expires_at, "token": token}
 
 
-@router.get("/v1/auth/session", summary="Who is signed in, and their standing on the chain at a stated block")
+@router.get(
+    "/v1/auth/session",
+    response_model=SessionOut,
+    summary="Who is signed in, and their standing on the chain at a stated block",
+)
 def session(account: CurrentAccount, who: CurrentStanding) -> dict[str, Any]:
     return {
         "account": account.account,
@@ -96,11 +103,10 @@ def session(account: CurrentAccount, who: CurrentStanding) -> dict[str, Any]:
     }
 
 
-@router.delete("/v1/auth/session", status_code=204, summary="Sign out")
-def sign_out(request: Request, services: ServicesDep) -> Response:
+@router.delete("/v1/auth/session", response_model=SignedOutOut, summary="Sign out")
+def sign_out(request: Request, services: ServicesDep, response: Response) -> dict[str, Any]:
     token = token_of(request)
     if token is not None:
         services.sessions.end(token)
-    response = Response(status_code=204)
     response.delete_cookie(COOKIE, path="/")
-    return response
+    return {"signedOut": token is not None}

@@ -26,6 +26,7 @@ from ...store.cases import Case
 from ...write.cases import CaseDesk
 from ..auth.session import CurrentAccount, CurrentStanding
 from ..deps import DeskDep
+from ..responses import CaseListOut, CaseOut, CaseViewOut, ErasureOut, EscalationOut
 
 router = APIRouter(tags=["cases"])
 
@@ -147,7 +148,7 @@ def staff_case(desk: CaseDesk, case_id: int, who: Standing) -> Case:
     return case
 
 
-@router.post("/v1/cases", status_code=201, summary="The order's buyer asks for a person")
+@router.post("/v1/cases", status_code=201, response_model=CaseOut, summary="The order's buyer asks for a person")
 def ask_for_person(body: AskForPerson, who: CurrentStanding, desk: DeskDep) -> dict[str, Any]:
     case = desk.open_case(
         None, order_id=body.orderId, unit=None, buyer=who.account, why=("asked_for_person",), text=body.text
@@ -155,35 +156,43 @@ def ask_for_person(body: AskForPerson, who: CurrentStanding, desk: DeskDep) -> d
     return case_view(desk, case, "buyer")
 
 
-@router.get("/v1/cases", summary="Staff: the organisation's open cases; a buyer: their own")
+@router.get("/v1/cases", response_model=CaseListOut, summary="Staff: the organisation's open cases; a buyer: their own")
 def list_cases(who: CurrentStanding, desk: DeskDep) -> dict[str, Any]:
     if who.is_staff:
         cases, role = desk.store.of_organization(who.organization), "staff"
     else:
         cases, role = desk.store.of_buyer(who.account), "buyer"
     cases = desk.record_disputes(cases)
-    return {"block": who.block, "as": role, "cases": [case_view(desk, c, role) for c in cases]}
+    return {"block": who.block, "role": role, "cases": [case_view(desk, c, role) for c in cases]}
 
 
-@router.post("/v1/cases/erase", summary="Erase every text the signed-in buyer wrote")
+@router.post("/v1/cases/erase", response_model=ErasureOut, summary="Erase every text the signed-in buyer wrote")
 def erase(account: CurrentAccount, desk: DeskDep) -> dict[str, Any]:
     erased = desk.erase(account.account, {"session": account.session.message_digest})
     return {"account": account.account, "erased": sum(erased.values()), "cases": sorted(erased)}
 
 
-@router.get("/v1/cases/{case_id}", summary="A case, as its buyer, its merchant's staff or an auditor sees it")
+@router.get(
+    "/v1/cases/{case_id}",
+    response_model=CaseViewOut,
+    summary="A case, as its buyer, its merchant's staff or an auditor sees it",
+)
 def get_case(case_id: int, who: CurrentStanding, desk: DeskDep) -> dict[str, Any]:
     case, role = find_case(desk, case_id, who)
-    return {"block": who.block, "as": role, **case_view(desk, case, role)}
+    return {"block": who.block, "role": role, **case_view(desk, case, role)}
 
 
-@router.post("/v1/cases/{case_id}/notes", summary="Staff write a note")
+@router.post("/v1/cases/{case_id}/notes", response_model=CaseOut, summary="Staff write a note")
 def note(case_id: int, body: Note, who: CurrentStanding, desk: DeskDep) -> dict[str, Any]:
     case = desk.note(staff_case(desk, case_id, who), who.account, body.text)
     return case_view(desk, case, "staff")
 
 
-@router.post("/v1/cases/{case_id}/offer", summary="Staff offer an option; the buyer signs it in their flow")
+@router.post(
+    "/v1/cases/{case_id}/offer",
+    response_model=CaseOut,
+    summary="Staff offer an option; the buyer signs it in their flow",
+)
 def offer(case_id: int, body: Offer, who: CurrentStanding, desk: DeskDep) -> dict[str, Any]:
     if len(str(body.option)) > 4000:
         raise ApiError(400, "invalid_offer", "an offer is at most 4000 characters of JSON")
@@ -191,13 +200,15 @@ def offer(case_id: int, body: Offer, who: CurrentStanding, desk: DeskDep) -> dic
     return case_view(desk, case, "staff")
 
 
-@router.post("/v1/cases/{case_id}/escalate", summary="Staff escalate to the on-chain dispute")
+@router.post(
+    "/v1/cases/{case_id}/escalate", response_model=EscalationOut, summary="Staff escalate to the on-chain dispute"
+)
 def escalate(case_id: int, who: CurrentStanding, desk: DeskDep) -> dict[str, Any]:
     case, tx = desk.escalate(staff_case(desk, case_id, who), who.account)
     return {"transaction": tx, "case": case_view(desk, case, "staff")}
 
 
-@router.post("/v1/cases/{case_id}/close", summary="Staff close a case")
+@router.post("/v1/cases/{case_id}/close", response_model=CaseOut, summary="Staff close a case")
 def close(case_id: int, body: Close, who: CurrentStanding, desk: DeskDep) -> dict[str, Any]:
     case = desk.close(staff_case(desk, case_id, who), who.account, body.outcome)
     return case_view(desk, case, "staff")
