@@ -56,9 +56,11 @@ def test_staff_see_their_cases_with_the_sla_and_act_through_forms(gateway, shop,
 def test_the_desk_is_for_staff_of_the_cases_organisation(gateway, shop, staff, actors):  # noqa: F811
     client = gateway.client
     case = _case(gateway, shop.buy())
-    buyer = sign_in(client, actors["stranger"])
-    r = client.get("/desk/cases", headers=as_(buyer))
+    stranger = sign_in(client, actors["stranger"])
+    r = client.get("/desk/cases", headers=as_(stranger))
     assert (r.status_code, r.json()["error"]) == (403, "not_staff")
+    r = client.get(f"/desk/cases/{case.id}", headers=as_(sign_in(client, actors["buyer"])))
+    assert (r.status_code, r.json()["error"]) == (403, "not_staff")  # the case's own buyer: their flow, not the desk
     rival = sign_in(client, staff["rival"])
     assert client.get(f"/desk/cases/{case.id}", headers=as_(rival)).status_code == 403
     r = client.post(f"/desk/cases/{case.id}/notes", data={"text": "mine"}, headers=as_(rival))

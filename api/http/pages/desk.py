@@ -70,6 +70,8 @@ def case_page(case_id: int, request: Request, who: OptionalStanding, desk: DeskD
     if who is None:
         return _sign_in(request)
     case, role = find_case(desk, case_id, who)
+    if role == "buyer":  # the buyer follows their case in their own flow, not on the staff's desk
+        raise ApiError(403, "not_staff", "the desk is for staff of the case's organisation and auditors")
     view = case_view(desk, case, role)
     context: dict[str, Any] = {"c": view, "due": _time(case.due_at)}
     if view["mediation"]:
