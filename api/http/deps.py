@@ -18,6 +18,7 @@ from ..store.evidence import EvidenceStore
 from ..store.index import SqliteIndex
 from ..store.outbox import Outbox
 from ..store.pickups import PickupStore
+from ..write.cases import CaseDesk
 from ..write.documents import DocumentDesk
 from ..write.intake import Intake
 
@@ -79,6 +80,10 @@ def get_pickups(services: ServicesDep) -> PickupStore:
     return services.pickups
 
 
+def get_cases(services: ServicesDep) -> CaseDesk:
+    return services.cases
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 ChainDep = Annotated[Chain, Depends(get_chain)]
 ReaderDep = Annotated[ChainReader, Depends(get_reader)]
@@ -90,3 +95,4 @@ EvidenceStoreDep = Annotated[EvidenceStore, Depends(get_evidence_store)]
 DocumentDeskDep = Annotated[DocumentDesk, Depends(get_document_desk)]
 ShippingDeskDep = Annotated[ShippingDesk, Depends(get_shipping_desk)]
 PickupsDep = Annotated[PickupStore, Depends(get_pickups)]
+CaseDeskDep = Annotated[CaseDesk, Depends(get_cases)]

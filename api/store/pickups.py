@@ -11,7 +11,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from .connections import ThreadReaders, WriteTransaction, write_lock
+from .connections import SqliteFile
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS pickups (
@@ -54,22 +54,16 @@ class AlreadyBooked(Exception):
         self.booking = booking
 
 
-class PickupStore:
+class PickupStore(SqliteFile):
     """The bookings, in the gateway's database file (a table of their own beside the outbox's)."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(_SCHEMA)
-        self._lock = write_lock(path)  # shared with the outbox's writers of the same file
-        self._readers = ThreadReaders(path)
+        super().__init__(path, _SCHEMA)
 
     def book(self, fields: dict[str, Any]) -> dict[str, Any]:
         """Stores a booking (its id made here); AlreadyBooked with the existing one if the order has one."""
         row = {"id": "pk_" + secrets.token_hex(10), **fields}
-        with WriteTransaction(self._db, self._lock, urgent=False) as db:
+        with self._tx() as db:
             existing = _one(db, "order_id", fields["order_id"])
             if existing is not None:
                 raise AlreadyBooked(existing)
@@ -79,21 +73,19 @@ class PickupStore:
         return row
 
     def get(self, booking_id: str) -> dict[str, Any] | None:
-        with self._readers.transaction() as db:
-            return _one(db, "id", booking_id)
+        return _one(self._read(), "id", booking_id)
 
     def of_carrier(self, carrier: str, limit: int = 500) -> list[dict[str, Any]]:
         """The carrier's bookings, the earliest window first."""
-        with self._readers.transaction() as db:
-            rows = db.execute(
+        rows = (
+            self._read()
+            .execute(
                 f"SELECT {', '.join(COLUMNS)} FROM pickups WHERE carrier = ? ORDER BY window_from, id LIMIT ?",
                 (carrier, limit),
-            ).fetchall()
+            )
+            .fetchall()
+        )
         return [dict(zip(COLUMNS, r, strict=True)) for r in rows]
-
-    def close(self) -> None:
-        self._readers.close()
-        self._db.close()
 
 
 def _one(db: sqlite3.Connection, column: str, value: Any) -> dict[str, Any] | None:
