@@ -372,7 +372,6 @@ class CombinedReturnsOut(Answer):
     excluded: list[dict[str, Any]]
     offers: list[CombinedOfferOut]
     reason: str | None
-    identity: str
 
 
 class PickupStatusOut(Answer):

@@ -18,6 +18,7 @@ from returntrace.shipping import Service
 from returntrace.vocab import BizStep, Disposition, Role
 from scripts import deploy
 from scripts.builder import rma_ref
+from tests.api.people import as_, sign_in
 from tests.api.test_parcels import aggregation
 from tests.support import MARKET_EU, MARKET_US, Status, err, opens_after
 
@@ -230,10 +231,17 @@ def test_bad_requests_get_a_reason_and_a_lane_nobody_serves_an_empty_answer(gate
 # ------------------------------------------------------------------ combined returns
 
 
-def _combined(gateway, buyer, weights, status=200):
+def signed_in(gateway, who) -> dict[str, str]:
+    """The header of a Sign-In with Ethereum session of the actor `who` (a name or a Signer)."""
+    return as_(sign_in(gateway.client, gateway.actors[who] if isinstance(who, str) else who))
+
+
+def _combined(gateway, buyer, weights, status=200, who="buyer"):
     gateway.services.indexer.index_once()
     r = gateway.client.get(
-        f"/v1/buyers/{buyer}/combined-returns", params=[("weight", f"{o}:{g}") for o, g in weights.items()]
+        f"/v1/buyers/{buyer}/combined-returns",
+        params=[("weight", f"{o}:{g}") for o, g in weights.items()],
+        headers=signed_in(gateway, who),
     )
     assert r.status_code == status, r.text
     return r.json()
@@ -259,7 +267,10 @@ def test_open_returns_to_one_center_are_offered_as_one_parcel_with_the_saving(ga
     assert offer["parcel"]["unitIds"] == ["0x" + shop.unit(o).hex() for o in (a, b)]
     assert offer["destination"] == f"{center:013d}"
     assert answer["excluded"] == [{"orderId": c, "reason": "weight_unknown"}]
-    assert "Sign-In with Ethereum" in answer["identity"]
+    # Shown to the buyer signed in only.
+    assert _combined(gateway, buyer, {a: 800, b: 3000}, status=403, who="buyer2")["error"] == "not_buyer"
+    anonymous = gateway.client.get(f"/v1/buyers/{buyer}/combined-returns", params=[("weight", f"{a}:800")])
+    assert (anonymous.status_code, anonymous.json()["error"]) == (401, "not_signed_in")
 
     # Another buyer's return is not this buyer's to combine.
     answer = _combined(gateway, buyer, {a: 800, other_buyers: 800})
@@ -298,10 +309,11 @@ def test_a_dispatched_return_is_no_longer_open_and_bad_weights_are_refused(gatew
     assert answer["openReturns"] == [{"orderId": a, "weightGrams": 800}] and answer["offers"] == []
     assert answer["reason"] == "no two open returns to one destination are cheaper sent together"
 
+    me = signed_in(gateway, "buyer")
     for params, code in (([("weight", "x")], "invalid_weight"), ([("weight", f"{a}:0")], "invalid_weight")):
-        r = gateway.client.get(f"/v1/buyers/{actors['buyer'].address}/combined-returns", params=params)
+        r = gateway.client.get(f"/v1/buyers/{actors['buyer'].address}/combined-returns", params=params, headers=me)
         assert (r.status_code, r.json()["error"]) == (400, code), r.text
-    r = gateway.client.get("/v1/buyers/0x1234/combined-returns")
+    r = gateway.client.get("/v1/buyers/0x1234/combined-returns", headers=me)
     assert (r.status_code, r.json()["error"]) == (400, "invalid_address")
 
 
@@ -317,14 +329,13 @@ def pickup_policy(policies, admin):
 def _book(gateway, order_id, buyer="buyer", carrier="carrier", start=None, hours=4, status=201, **extra):
     start = chain.time() + 3600 if start is None else start
     body = {
-        "buyer": gateway.actors[buyer].address,
         "carrier": gateway.actors[carrier].address if carrier in gateway.actors else carrier,
         "addressRef": "addrbook:4711",
         "windowFrom": start,
         "windowUntil": start + hours * 3600,
         **extra,
     }
-    r = gateway.post(f"/v1/orders/{order_id}/pickups", body)
+    r = gateway.client.post(f"/v1/orders/{order_id}/pickups", json=body, headers=signed_in(gateway, buyer))
     assert r.status_code == status, r.text
     return r.json()
 
@@ -335,16 +346,25 @@ def test_a_booked_pickup_is_proved_by_the_carriers_scan_and_the_buyer_may_claim_
     publish(gateway, "carrier", service=Service.PICKUP)
     order_id = requested(shop)
     booking = _book(gateway, order_id)
+    buyer = signed_in(gateway, "buyer")
     assert (
         booking["rmaRef"]
         == "0x" + rma_ref(shop.d.escrow, order_id).hex()
         == "0x" + shop.d.escrow.rmaRef(order_id).hex()
     )
     assert booking["card"]["document"] and booking["addressRef"] == "addrbook:4711"
-    status = gateway.client.get(f"/v1/pickups/{booking['id']}").json()["onChain"]
+    status = gateway.client.get(f"/v1/pickups/{booking['id']}", headers=buyer).json()["onChain"]
     assert (status["status"], status["scan"], status["dispatchedAt"]) == ("booked", None, None)
-    listed = gateway.client.get(f"/v1/carriers/{actors['carrier'].address}/pickups").json()["pickups"]
-    assert [p["id"] for p in listed] == [booking["id"]]
+    carrier = signed_in(gateway, "carrier")
+    listed = gateway.client.get(f"/v1/carriers/{actors['carrier'].address}/pickups", headers=carrier).json()
+    assert [p["id"] for p in listed["pickups"]] == [booking["id"]]
+    assert gateway.client.get(f"/v1/pickups/{booking['id']}", headers=carrier).status_code == 200
+    # Nobody else sees the booking or the carrier's list.
+    stranger = signed_in(gateway, "stranger")
+    assert gateway.client.get(f"/v1/pickups/{booking['id']}", headers=stranger).status_code == 404
+    assert gateway.client.get(f"/v1/pickups/{booking['id']}").json()["error"] == "not_signed_in"
+    r = gateway.client.get(f"/v1/carriers/{actors['carrier'].address}/pickups", headers=buyer)
+    assert (r.status_code, r.json()["error"]) == (403, "not_carrier")
 
     # The carrier collects in the window and posts its signed pickup scan under the RMA through the gateway.
     chain.sleep(2 * 3600)
@@ -362,7 +382,7 @@ def test_a_booked_pickup_is_proved_by_the_carriers_scan_and_the_buyer_may_claim_
     gateway.relay()
     assert gateway.client.get(r.headers["Location"]).json()["status"] == "confirmed"
 
-    status = gateway.client.get(f"/v1/pickups/{booking['id']}").json()["onChain"]
+    status = gateway.client.get(f"/v1/pickups/{booking['id']}", headers=buyer).json()["onChain"]
     escrow = shop.d.escrow
     assert status["status"] == "collected" and status["scan"]["onChain"] and status["scan"]["byBookedCarrier"]
     assert status["dispatchedAt"] == escrow.dispatchedAt(order_id) == scan["eventTime"]
@@ -378,7 +398,7 @@ def test_a_booked_pickup_is_proved_by_the_carriers_scan_and_the_buyer_may_claim_
     )
     assert tx.events["OrderSettled"]["path"] == 6  # Dispatched
     assert escrow.order(order_id)["status"] == Status.REFUNDED
-    status = gateway.client.get(f"/v1/pickups/{booking['id']}").json()["onChain"]
+    status = gateway.client.get(f"/v1/pickups/{booking['id']}", headers=buyer).json()["onChain"]
     assert (status["orderStatus"], status["dispatchedRefundClaimableFrom"]) == ("refunded", None)
 
 
@@ -405,19 +425,21 @@ def test_pickup_refusals(gateway, shop, center, carrier2, pickup_policy, actors)
     assert _book(gateway, order_id, start=chain.time() + 15 * DAY, status=400)["error"] == "invalid_window"
     now = chain.time()
     street = {
-        "buyer": actors["buyer"].address,
         "carrier": actors["carrier"].address,
         "addressRef": "12 Rue de la Paix, Paris",
         "windowFrom": now + 3600,
         "windowUntil": now + 7200,
     }
-    r = gateway.post(f"/v1/orders/{order_id}/pickups", street)
+    r = gateway.client.post(f"/v1/orders/{order_id}/pickups", json=street, headers=signed_in(gateway, "buyer"))
     assert (r.status_code, r.json()["error"]) == (422, "invalid_request")  # an address is not a reference to one
+    street["addressRef"] = "addrbook:4711"
+    r = gateway.post(f"/v1/orders/{order_id}/pickups", street)
+    assert (r.status_code, r.json()["error"]) == (401, "not_signed_in")
 
     booked = _book(gateway, order_id)
     r = _book(gateway, order_id, status=409)
     assert (r["error"], r["pickup"]) == ("already_booked", booked["id"])
-    assert gateway.client.get("/v1/pickups/pk_nothing").status_code == 404
+    assert gateway.client.get("/v1/pickups/pk_nothing", headers=signed_in(gateway, "buyer")).status_code == 404
 
     active = shop.buy(market=MARKET_EU)
     shop.deliver(active)

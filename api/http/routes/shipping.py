@@ -6,7 +6,8 @@
     GET  /v1/pickups/{id}                                 the booking and whether the carrier's scan is on-chain
     GET  /v1/carriers/{address}/pickups                   a carrier's bookings, with the RMA to scan
 
-The buyer is named by address for now; a signed-in session (Sign-In with Ethereum) will name them.
+Quotes are public (they show no amount or reason of the order). The rest needs a Sign-In with
+Ethereum session (api/http/auth): the buyer's own combined returns and bookings, the booked carrier's.
 """
 
 from __future__ import annotations
@@ -21,14 +22,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ...errors import ApiError, storable
 from ...store.pickups import AlreadyBooked
+from ..auth.session import CurrentAccount
 from ..deps import PickupsDep, ShippingDeskDep
 from ..responses import CarrierPickupsOut, CombinedReturnsOut, PickupOut, ShippingQuotesOut
 
 router = APIRouter(tags=["shipping"])
 
-IDENTITY_NOTE = (
-    "the buyer is named by the address in the path until the desk's sign-in (Sign-In with Ethereum) names them"
-)
 _WEIGHT = re.compile(r"^([0-9]{1,19}):([0-9]{1,9})$")
 _ADDRESS_REF = r"^[A-Za-z0-9._:/-]{1,128}$"
 
@@ -37,6 +36,10 @@ def _address(value: str, name: str) -> str:
     if not is_address(value):
         raise ApiError(400, "invalid_address", f"{name} {value!r} is not an address")
     return to_checksum_address(value)
+
+
+def _is(account: CurrentAccount, address: str) -> bool:
+    return account.account.lower() == address.lower()
 
 
 @router.get(
@@ -70,17 +73,21 @@ def _weights(values: list[str]) -> dict[int, int]:
 )
 def get_combined_returns(
     address: str,
+    account: CurrentAccount,
     desk: ShippingDeskDep,
     weight: Annotated[list[str], Query(description="<orderId>:<grams>, once per open return", max_length=50)] = [],  # noqa: B006
 ) -> dict[str, Any]:
-    answer = desk.combined(_address(address, "buyer"), _weights(weight))
-    return {**answer, "identity": IDENTITY_NOTE}
+    buyer = _address(address, "buyer")
+    if not _is(account, buyer):
+        raise ApiError(
+            403, "not_buyer", f"a buyer's open returns are shown to the buyer signed in, not {account.account}"
+        )
+    return desk.combined(buyer, _weights(weight))
 
 
 class PickupIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    buyer: str = Field(description="the order's buyer (until the desk's sign-in names them)")
     carrier: str = Field(description="the carrier whose pickup card serves the lane")
     addressRef: str = Field(
         pattern=_ADDRESS_REF, description="an opaque reference to the pickup address, never the address itself"
@@ -115,11 +122,17 @@ def _booking_out(row: dict[str, Any], on_chain: dict[str, Any] | None) -> dict[s
     summary="Book a door-to-door pickup of a requested return where the order's policy collects at the door",
 )
 def post_pickup(
-    order_id: int, body: PickupIn, desk: ShippingDeskDep, pickups: PickupsDep, response: Response
+    order_id: int,
+    body: PickupIn,
+    account: CurrentAccount,
+    desk: ShippingDeskDep,
+    pickups: PickupsDep,
+    response: Response,
 ) -> dict[str, Any]:
+    """Booked by the order's buyer, signed in."""
     storable(order_id, "order id")
     carrier = _address(body.carrier, "carrier")
-    offer = desk.pickup_offer(order_id, _address(body.buyer, "buyer"), carrier, (body.windowFrom, body.windowUntil))
+    offer = desk.pickup_offer(order_id, account.account, carrier, (body.windowFrom, body.windowUntil))
     try:
         row = pickups.book(
             {
@@ -146,10 +159,11 @@ def post_pickup(
 
 
 @router.get("/v1/pickups/{pickup_id}", response_model=PickupOut, summary="A pickup booking and its carrier's scan")
-def get_pickup(pickup_id: str, desk: ShippingDeskDep, pickups: PickupsDep) -> dict[str, Any]:
+def get_pickup(pickup_id: str, account: CurrentAccount, desk: ShippingDeskDep, pickups: PickupsDep) -> dict[str, Any]:
+    """Shown to the booking's buyer and carrier, signed in."""
     row = pickups.get(pickup_id)
-    if row is None:
-        raise ApiError(404, "unknown_pickup", f"no pickup {pickup_id}")
+    if row is None or not (_is(account, row["buyer"]) or _is(account, row["carrier"])):
+        raise ApiError(404, "unknown_pickup", f"no pickup {pickup_id} of {account.account}")
     return _booking_out(row, desk.pickup_status(row))
 
 
@@ -158,6 +172,10 @@ def get_pickup(pickup_id: str, desk: ShippingDeskDep, pickups: PickupsDep) -> di
     response_model=CarrierPickupsOut,
     summary="A carrier's pickup bookings, each with the RMA reference its scan carries",
 )
-def get_carrier_pickups(address: str, pickups: PickupsDep) -> dict[str, Any]:
+def get_carrier_pickups(address: str, account: CurrentAccount, pickups: PickupsDep) -> dict[str, Any]:
     carrier = _address(address, "carrier")
+    if not _is(account, carrier):
+        raise ApiError(
+            403, "not_carrier", f"a carrier's bookings are shown to the carrier signed in, not {account.account}"
+        )
     return {"carrier": carrier, "pickups": [_booking_out(row, None) for row in pickups.of_carrier(carrier)]}
