@@ -251,7 +251,7 @@ def make_app(store: EvidenceStore) -> FastAPI:
     install_error_handlers(app)  # the gateway's error shape (api/http/errors.py)
     # The routes reach the store through the services; the cases' file says which files are private to an order.
     cases = CaseStore(store.folder / "cases.sqlite3")
-    app.state.services = SimpleNamespace(evidence=store, desk=SimpleNamespace(store=cases))
+    app.state.services = SimpleNamespace(evidence=store, cases=SimpleNamespace(store=cases))
     return app
 
 
