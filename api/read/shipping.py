@@ -272,10 +272,10 @@ class ShippingDesk:
         return out
 
     def combined(self, buyer: str, weights: Mapping[int, int]) -> dict[str, Any]:
-        at = self.pin()
-        buyer = to_checksum_address(buyer)
         for order_id, grams in weights.items():
             parse_weight(grams, f"weight of order {order_id}")
+        at = self.pin()
+        buyer = to_checksum_address(buyer)
         excluded: list[dict[str, Any]] = []
         legs: dict[int, ReturnLeg] = {}
         units: dict[int, bytes] = {}
