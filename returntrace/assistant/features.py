@@ -2,14 +2,16 @@
 
 Character n-grams of 1 to 5 over the normalised text (spelling mistakes and compound words share
 most of their n-grams; for Chinese, which has no spaces, characters and their pairs are the words),
-plus word unigrams and bigrams for Latin-script text. Counts are damped (1 + log n) and the vector
-is scaled to unit length, so that a long text does not outweigh a short one.
+plus word unigrams and bigrams for Latin-script text. Counts are damped (1 + log n) and multiplied by
+the feature's inverse document frequency (rare n-grams say more than ones found in every text), and
+the vector is scaled to unit length, so that a long text does not outweigh a short one.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 
 from returntrace.assistant.text import normalise
 
@@ -38,14 +40,23 @@ def counts(text: str) -> dict[str, int]:
     return found
 
 
-def weighted(found: dict[str, int], vocabulary: dict[str, int]) -> tuple[list[int], list[float]]:
-    """The features of `found` that the vocabulary knows, as (column indices, unit-length weights)."""
+def idf(documents: int, frequency: int) -> float:
+    """The inverse document frequency of a feature found in `frequency` of `documents` texts (smoothed, as if
+    one more text held every feature; rounded as the model file stores it, so training reads what inference does)."""
+    return round(math.log((1 + documents) / (1 + frequency)) + 1.0, 6)
+
+
+def weighted(
+    found: dict[str, int], vocabulary: dict[str, int], idfs: Sequence[float] | None = None
+) -> tuple[list[int], list[float]]:
+    """The features of `found` that the vocabulary knows, as (column indices, unit-length weights);
+    `idfs[column]` scales each (none: all 1)."""
     columns: list[int] = []
     values: list[float] = []
     for key, count in found.items():
         column = vocabulary.get(key)
         if column is not None:
             columns.append(column)
-            values.append(1.0 + math.log(count))
+            values.append((1.0 + math.log(count)) * (idfs[column] if idfs is not None else 1.0))
     norm = math.sqrt(sum(v * v for v in values)) or 1.0
     return columns, [v / norm for v in values]

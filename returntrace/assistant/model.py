@@ -1,7 +1,7 @@
 """The trained reason model: a multinomial logistic regression over features.py's n-grams.
 
-The file is gzip'd JSON (never a pickle): the sorted vocabulary, the weights (one row of
-len(reasons) per vocabulary entry, rounded so that the file is byte-stable), the biases, the
+The file is gzip'd JSON (never a pickle): the sorted vocabulary, each entry's inverse document
+frequency and weights (one row of len(reasons), rounded so that the file is byte-stable), the biases, the
 handoff thresholds chosen on the training data's validation folds, and how it was trained.
 Inference is a sparse dot product in numpy: a few hundred rows summed, then a softmax.
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ import numpy as np
 
 from returntrace.assistant import features
 
-FORMAT = "returntrace-assistant-reasons/1"
+FORMAT = "returntrace-assistant-reasons/2"  # /2: each row carries its idf
 MODEL_PATH = Path(__file__).parent / "data" / "model.json.gz"
 DECIMALS = 6  # weights are rounded to this many decimals: stable bytes, no loss of accuracy
 
@@ -36,6 +37,7 @@ class ReasonModel:
     threshold: float  # below this probability, a person answers ("low_confidence")
     safety_floor: float  # P(safety_concern) at or above this goes to a person, urgent
     training: dict[str, Any]
+    idf: Sequence[float] | None = None  # each column's inverse document frequency (None: all 1)
 
     @property
     def languages(self) -> tuple[str, ...]:
@@ -44,7 +46,7 @@ class ReasonModel:
 
     def probabilities(self, text: str) -> np.ndarray:
         """P(reason | text) for each of self.reasons."""
-        columns, values = features.weighted(features.counts(text), self.vocabulary)
+        columns, values = features.weighted(features.counts(text), self.vocabulary, self.idf)
         # A sum rather than BLAS's matrix product: no thread start-up, the same order every time.
         scores = self.bias + (self.weights[columns] * np.asarray(values)[:, None]).sum(axis=0)
         scores = scores - scores.max()
@@ -53,19 +55,25 @@ class ReasonModel:
 
     def dumps(self) -> bytes:
         """The file's uncompressed bytes: a sorted header, then one line per vocabulary entry (in the
-        vocabulary's sorted order) with its weights, numbers rounded to DECIMALS."""
+        vocabulary's sorted order) with its idf and weights, numbers rounded to DECIMALS."""
         head = {
             "format": FORMAT,
             "reasons": list(self.reasons),
-            "features": {"char_ngrams": list(features.CHAR_NGRAMS), "word_ngrams": [1, 2]},
+            "features": {
+                "char_ngrams": list(features.CHAR_NGRAMS),
+                "word_ngrams": [1, 2],
+                "weighting": "(1 + log tf) * idf, unit length",
+            },
             "threshold": round(self.threshold, DECIMALS),
             "safety_floor": round(self.safety_floor, DECIMALS),
             "training": self.training,
             "bias": _rounded(self.bias),
         }
         keys = sorted(self.vocabulary, key=self.vocabulary.__getitem__)
+        idf = [1.0] * len(keys) if self.idf is None else self.idf
         rows = ",\n".join(
-            json.dumps([key, _rounded(self.weights[self.vocabulary[key]])], ensure_ascii=False) for key in keys
+            json.dumps([key, *_rounded(np.array([idf[column]])), _rounded(self.weights[column])], ensure_ascii=False)
+            for key, column in ((key, self.vocabulary[key]) for key in keys)
         )
         return (json.dumps(head, ensure_ascii=False, sort_keys=True)[:-1] + ', "rows": [\n' + rows + "\n]}\n").encode()
 
@@ -82,13 +90,14 @@ class ReasonModel:
             raise ValueError(f"{path}: not a reason model of format {FORMAT}")
         rows = document["rows"]
         reasons = tuple(document["reasons"])
-        weights = np.array([row for _, row in rows], dtype=np.float64).reshape(len(rows), len(reasons))
+        weights = np.array([row for _, _, row in rows], dtype=np.float64).reshape(len(rows), len(reasons))
         return cls(
             reasons=reasons,
-            vocabulary={key: index for index, (key, _) in enumerate(rows)},
+            vocabulary={key: index for index, (key, _, _) in enumerate(rows)},
             weights=weights,
             bias=np.array(document["bias"], dtype=np.float64),
             threshold=float(document["threshold"]),
             safety_floor=float(document["safety_floor"]),
             training=document["training"],
+            idf=[float(idf) for _, idf, _ in rows],
         )

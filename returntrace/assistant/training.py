@@ -1,11 +1,13 @@
 """Training the reason model from labelled texts: deterministic, so the same data gives the same file.
 
-1. Vocabulary: every feature (features.py) found in at least MIN_DF training texts, sorted.
+1. Vocabulary: every feature (features.py) found in at least MIN_DF training texts, sorted, with its
+   inverse document frequency over those texts.
 2. Validation: the training texts are cut into FOLDS folds by a hash of their normalised text (not
    by their order, so adding texts moves no other text); each fold is predicted by a model trained
    on the others. From these out-of-fold predictions come the handoff thresholds: the safety floor
-   (the lowest P(safety_concern) among safety texts that the lexicon does not catch) and the
-   confidence threshold (the lowest at which the automatic answers reach TARGET_PRECISION).
+   (SAFETY_MARGIN times the lowest P(safety_concern) among safety texts that the lexicon does not
+   catch, so that every validation safety text goes to a person, with room for texts nobody has
+   seen) and the confidence threshold (the lowest at which the automatic answers reach TARGET_PRECISION).
    The held-out files are never read here.
 3. The model: multinomial logistic regression with an L2 penalty, fitted on all the training texts by
    L-BFGS for at most ITERATIONS steps, in float64 with sums in a fixed order (numpy's bincount).
@@ -31,10 +33,14 @@ from returntrace.assistant.text import normalise
 
 MIN_DF = 2
 FOLDS = 5
-L2 = 1e-4
+L2 = 1e-5  # chosen by cross-validation on the training folds (1e-4: macro-F1 0.839; 1e-5: 0.860)
 ITERATIONS = 300
 TARGET_PRECISION = 0.97  # on the validation folds; the contract's bar is 0.95 on texts never seen
-SAFETY_FLOOR_RANGE = (0.05, 0.5)
+# The floor is this share of the lowest P(safety_concern) among validation safety texts the lexicon
+# misses: with the bare minimum, a floor chosen on four folds let a safety text of the fifth through;
+# with half of it, none. No lower bound, so every validation safety text reaches a person.
+SAFETY_MARGIN = 0.5
+SAFETY_FLOOR_MAX = 0.5
 
 
 @dataclass(frozen=True)
@@ -84,20 +90,22 @@ def fold_of(text: str) -> int:
     return int.from_bytes(hashlib.sha256(normalise(text).encode()).digest()[:4], "big") % FOLDS
 
 
-def build_vocabulary(texts: Sequence[str]) -> dict[str, int]:
+def build_vocabulary(texts: Sequence[str]) -> tuple[dict[str, int], list[float]]:
+    """The sorted vocabulary (feature → column) and each column's inverse document frequency."""
     frequency: dict[str, int] = {}
     for text in texts:
         for key in features.counts(text):
             frequency[key] = frequency.get(key, 0) + 1
-    return {key: index for index, key in enumerate(sorted(k for k, n in frequency.items() if n >= MIN_DF))}
+    kept = sorted(k for k, n in frequency.items() if n >= MIN_DF)
+    return {key: index for index, key in enumerate(kept)}, [features.idf(len(texts), frequency[k]) for k in kept]
 
 
-def matrix(texts: Sequence[str], vocabulary: dict[str, int]) -> Matrix:
+def matrix(texts: Sequence[str], vocabulary: dict[str, int], idfs: Sequence[float]) -> Matrix:
     rows: list[int] = []
     columns: list[int] = []
     values: list[float] = []
     for row, text in enumerate(texts):
-        cols, vals = features.weighted(features.counts(text), vocabulary)
+        cols, vals = features.weighted(features.counts(text), vocabulary, idfs)
         order = sorted(range(len(cols)), key=cols.__getitem__)  # a fixed order of summation
         rows.extend([row] * len(cols))
         columns.extend(cols[i] for i in order)
@@ -180,9 +188,11 @@ def lbfgs(fun: Callable[[np.ndarray], tuple[float, np.ndarray]], theta: np.ndarr
     return theta
 
 
-def fit(texts: Sequence[str], labels: np.ndarray, vocabulary: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+def fit(
+    texts: Sequence[str], labels: np.ndarray, vocabulary: dict[str, int], idfs: Sequence[float]
+) -> tuple[np.ndarray, np.ndarray]:
     """The weights (vocabulary × reasons) and biases fitted on `texts`."""
-    x = matrix(texts, vocabulary)
+    x = matrix(texts, vocabulary, idfs)
     classes = len(REASONS)
     theta = lbfgs(_objective(x, labels, classes), np.zeros(len(vocabulary) * classes + classes), ITERATIONS)
     return theta[: len(vocabulary) * classes].reshape(len(vocabulary), classes), theta[len(vocabulary) * classes :]
@@ -199,9 +209,9 @@ def out_of_fold(examples: Sequence[Example]) -> np.ndarray:
         if not held:
             continue
         texts = [examples[i].text for i in train]
-        vocabulary = build_vocabulary(texts)
-        weights, bias = fit(texts, labels[train], vocabulary)
-        result[held] = _softmax(_scores(matrix([examples[i].text for i in held], vocabulary), weights, bias))
+        vocabulary, idfs = build_vocabulary(texts)
+        weights, bias = fit(texts, labels[train], vocabulary, idfs)
+        result[held] = _softmax(_scores(matrix([examples[i].text for i in held], vocabulary, idfs), weights, bias))
     return result
 
 
@@ -213,9 +223,8 @@ def choose_thresholds(
     labels = np.array([REASONS.index(e.reason) for e in examples])
     lexicon_hit = np.array([lexicon.hit(e.text) is not None for e in examples])
     missed_by_lexicon = (labels == safety) & ~lexicon_hit
-    low, high = SAFETY_FLOOR_RANGE
-    lowest = float(probabilities[missed_by_lexicon, safety].min()) if missed_by_lexicon.any() else high
-    floor = min(high, max(low, lowest))
+    lowest = float(probabilities[missed_by_lexicon, safety].min()) if missed_by_lexicon.any() else 1.0
+    floor = min(SAFETY_FLOOR_MAX, SAFETY_MARGIN * lowest)
 
     predicted = probabilities.argmax(axis=1)
     confidence = probabilities.max(axis=1)
@@ -255,8 +264,8 @@ def train(train_dir: Path, lexicon: Lexicon) -> ReasonModel:
         raise ValueError(f"{train_dir}: no examples of {', '.join(missing)}")
     threshold, floor, validation = choose_thresholds(examples, out_of_fold(examples), lexicon)
     texts = [e.text for e in examples]
-    vocabulary = build_vocabulary(texts)
-    weights, bias = fit(texts, np.array([REASONS.index(e.reason) for e in examples]), vocabulary)
+    vocabulary, idfs = build_vocabulary(texts)
+    weights, bias = fit(texts, np.array([REASONS.index(e.reason) for e in examples]), vocabulary, idfs)
     training = {
         "data": file_digests(train_dir),
         "languages": languages(train_dir),
@@ -264,6 +273,7 @@ def train(train_dir: Path, lexicon: Lexicon) -> ReasonModel:
         "l2": L2,
         "iterations": ITERATIONS,
         "target_precision": TARGET_PRECISION,
+        "safety_margin": SAFETY_MARGIN,
         "validation": validation,
     }
-    return ReasonModel(REASONS, vocabulary, weights, bias, threshold, floor, training)
+    return ReasonModel(REASONS, vocabulary, weights, bias, threshold, floor, training, idfs)

@@ -10,6 +10,7 @@ import pytest
 from brownie import chain
 
 from returntrace.assistant import MAX_TEXT_CHARS, Assessment
+from tests.api.people import as_, sign_in
 from tests.support import DEFAULT_PRICE, GTIN, MARKET_EU
 
 ASSESS = "/v1/assistant/assess"
@@ -42,8 +43,13 @@ def use_settings(gateway, **changes) -> None:
     gateway.app.state.services = dataclasses.replace(services, settings=services.settings.replace(**changes))
 
 
-def assess(gateway, text: str = "it does not fit", **body):
-    return gateway.client.post(ASSESS, json={"text": text, **body})
+def assess(gateway, text: str = "it does not fit", signed_in: bool = True, **body):
+    """POST /v1/assistant/assess; a `buyer` that is a test actor signs in as that actor first (Sign-In
+    with Ethereum), as the return page does, unless `signed_in` is False."""
+    buyer = body.get("buyer")
+    signer = next((a for a in gateway.actors.values() if a.address == buyer), None)
+    headers = as_(sign_in(gateway.client, signer)) if signed_in and signer is not None else {}
+    return gateway.client.post(ASSESS, json={"text": text, **body}, headers=headers)
 
 
 def sold(shop, market: int = MARKET_EU, deliver: bool = True, **buy) -> tuple[int, dict]:
@@ -203,3 +209,39 @@ def test_the_assessment_stores_nothing(gateway, shop, actors):
     folder = gateway.services.settings.database.parent
     for path in [p for p in folder.rglob("*") if p.is_file()]:
         assert b"secret words" not in path.read_bytes(), path
+
+
+def test_an_orders_options_are_for_its_signed_in_buyer_never_for_a_claim_in_the_body(gateway, shop, actors):
+    use_assistant(gateway, Says("size_fit"))
+    _, unit = sold(shop)
+    buyer = actors["buyer"].address
+    refused(assess(gateway, unit=unit, buyer=buyer, signed_in=False), 401, "not_signed_in")
+    as_other = as_(sign_in(gateway.client, actors["buyer2"]))
+    r = gateway.client.post(ASSESS, json={"text": "too small", "unit": unit, "buyer": buyer}, headers=as_other)
+    refused(r, 403, "not_signed_in_as_buyer")
+    as_buyer = as_(sign_in(gateway.client, actors["buyer"]))
+    data = gateway.client.post(ASSESS, json={"text": "too small", "unit": unit}, headers=as_buyer).json()
+    assert data["options"] and data["options"][0]["kind"] == "exchange" and data["case"] is None
+
+
+def test_a_handoff_opens_the_orders_case_with_codes_and_keeps_words_only_when_a_person_is_asked_for(
+    gateway, shop, actors
+):
+    use_assistant(gateway, Says("defective", confidence=0.41, handoff=True, why=("low_confidence",)))
+    order_id, unit = sold(shop)
+    buyer = actors["buyer"].address
+    data = assess(gateway, "the pump stopped", unit=unit, buyer=buyer).json()
+    opened = data["case"]
+    assert opened["textKept"] is False and opened["urgent"] is False
+    store = gateway.services.cases.store
+    case = store.get(opened["id"])
+    assert (case.order_id, case.reason, case.why) == (order_id, "defective", ("low_confidence",))
+    assert store.texts(case.id) == []  # no consent: the codes only
+    data = assess(gateway, "please have someone call me", unit=unit, buyer=buyer, person=True).json()
+    assert data["case"]["id"] == case.id and data["case"]["textKept"] is True  # the order's one open case
+    assert [t["text"] for t in store.texts(case.id)] == ["please have someone call me"]
+    # Not signed in: a handoff is answered, and nothing is opened or kept.
+    before = len(store.of_organization(case.organization))
+    data = assess(gateway, "the pump stopped again", unit=unit, person=True).json()
+    assert data["handoff"]["needed"] is True and data["case"] is None
+    assert len(store.of_organization(case.organization)) == before

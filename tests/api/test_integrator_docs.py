@@ -22,6 +22,7 @@ from returntrace.escrow import Facts, Grade
 from returntrace.vocab import BizStep, Disposition
 from scripts.builder import order_ref, rma_ref
 from tests.api.indexing import rows
+from tests.api.people import as_, sign_in
 from tests.api.test_assistant_api import Says, use_assistant
 from tests.docs_text import DOCS, examples, key_paths, write_examples
 from tests.support import GTIN, Status
@@ -156,7 +157,9 @@ def test_the_quickstart_bodies_are_accepted_and_its_answers_are_the_gateways(gat
     if documented is not None:
         request = {**documented["assess-request"], "unit": {"gtin": GTIN, "serial": serial}}
     request["buyer"] = actors["buyer"].address
-    assessed = gateway.client.post("/v1/assistant/assess", json=request)
+    # The order's options are its buyer's: the buyer signs in first (Sign-In with Ethereum).
+    signed_in = as_(sign_in(gateway.client, actors["buyer"]))
+    assessed = gateway.client.post("/v1/assistant/assess", json=request, headers=signed_in)
     assert assessed.status_code == 200, assessed.text
     assert [o["kind"] for o in assessed.json()["options"]] == ["withdrawal", "exchange", "person"]
     walk.produced["assess-request"] = request

@@ -29,7 +29,7 @@ from returntrace.assistant import (
     Assistant,
     training,
 )
-from returntrace.assistant.dataset import DATA_DIR, languages, read_jsonl, read_split
+from returntrace.assistant.dataset import DATA_DIR, Example, languages, read_jsonl, read_split
 from returntrace.assistant.language import detect
 from returntrace.assistant.model import MODEL_PATH, ReasonModel
 from returntrace.assistant.safety import SAFETY_DIR, Lexicon, read_terms
@@ -102,10 +102,11 @@ def test_assess_answers_in_the_contract_types(assistant, text):
 def test_the_shipped_model_is_json_not_a_pickle():
     raw = gzip.decompress(MODEL_PATH.read_bytes())
     document = json.loads(raw)
-    assert document["format"] == "returntrace-assistant-reasons/1"
+    assert document["format"] == "returntrace-assistant-reasons/2"
     assert document["reasons"] == list(REASONS)
-    keys = [key for key, _ in document["rows"]]
+    keys = [key for key, _, _ in document["rows"]]
     assert keys == sorted(keys)  # the sorted vocabulary
+    assert all(idf >= 1.0 and len(weights) == len(REASONS) for _, idf, weights in document["rows"])
 
 
 # ---------------------------------------------------------------------------- input checks
@@ -385,13 +386,37 @@ def test_the_shipped_model_was_trained_on_the_current_data_and_settings():
     model = ReasonModel.load()
     assert model.training["data"] == training.file_digests(TRAIN), "data changed: run make train-assistant"
     assert model.training["languages"] == languages(TRAIN)
-    settings = {k: model.training[k] for k in ("min_df", "l2", "iterations", "target_precision")}
+    settings = {k: model.training[k] for k in ("min_df", "l2", "iterations", "target_precision", "safety_margin")}
     assert settings == {
         "min_df": training.MIN_DF,
         "l2": training.L2,
         "iterations": training.ITERATIONS,
         "target_precision": training.TARGET_PRECISION,
+        "safety_margin": training.SAFETY_MARGIN,
     }
+
+
+def test_the_safety_floor_sends_every_validation_safety_text_to_a_person_with_a_margin():
+    """The floor is SAFETY_MARGIN times the lowest P(safety) of a safety text the lexicon misses, however low:
+    no validation safety text is answered automatically (texts the lexicon catches do not set it)."""
+    lexicon = Lexicon.load()
+    examples = [
+        Example("the bouncer straps came undone and he slid out", "safety_concern", "en"),  # missed by the lexicon
+        Example("a rash all over her face", "safety_concern", "en"),  # caught by the lexicon
+        Example("the pump stopped working", "defective", "en"),
+        Example("far too small for him", "size_fit", "en"),
+    ]
+    assert lexicon.hit(examples[0].text) is None and lexicon.hit(examples[1].text) is not None
+    safety, defective, size_fit = (REASONS.index(r) for r in ("safety_concern", "defective", "size_fit"))
+    probabilities = np.full((4, len(REASONS)), 0.001)
+    for row, (column, p) in enumerate(((defective, 0.9), (defective, 0.9), (defective, 0.95), (size_fit, 0.95))):
+        probabilities[row, column] = p
+    probabilities[0, safety], probabilities[1, safety] = 0.02, 0.0001  # 0.02: below the old 0.05 lower bound
+    probabilities[2, safety], probabilities[3, safety] = 0.004, 0.02
+    _, floor, report = training.choose_thresholds(examples, probabilities, lexicon)
+    assert floor == pytest.approx(training.SAFETY_MARGIN * 0.02)
+    assert report["safety_recall"] == 1.0
+    assert report["automatic_coverage"] == 0.25  # the defective text, below the floor; size_fit is above it
 
 
 def test_training_twice_gives_the_same_bytes(tmp_path: Path):

@@ -5,9 +5,14 @@
 The assistant (returntrace/assistant, loaded once: Services.assistant) names the language, the
 reason and whether a person must answer; the gateway adds its own reasons for a person (an order
 above RT_HANDOFF_ABOVE, a buyer with RT_HANDOFF_RETURNS returns or more, the buyer asking), and for
-a unit whose order the named buyer bought, the options the contract accepts now at a stated block
-(api/read/options.py). Nothing is stored: the text is read and forgotten. Rate-limited per client
-address (RT_ASSESS_RATE, RT_ASSESS_BURST): 429 `rate_limited` with Retry-After.
+a unit whose order the signed-in account bought (Sign-In with Ethereum: api/http/auth), the options
+the contract accepts now at a stated block (api/read/options.py). `buyer`, when sent, must be that
+account: an order's amounts are its buyer's and merchant's to see, never a claim's in a body.
+
+What is stored: for the order's signed-in buyer, a handoff opens (or joins) the order's case with the
+assessment's codes (api/write/cases.py); the buyer's own words only when they ask for a person
+(`person`), their consent. Anything else is read and forgotten. Rate-limited per client address
+(RT_ASSESS_RATE, RT_ASSESS_BURST): 429 `rate_limited` with Retry-After.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from ...errors import ApiError
 from ...read.options import NotBuyer, OptionsFound, person_first
 from ...services import Services
 from ...store.buckets import retry_after
+from ..auth.session import OptionalAccount, SignedIn
 from ..deps import ServicesDep, get_services
 from ..responses import Answer
 from .messages import require_json
@@ -34,8 +40,8 @@ from .messages import require_json
 # EU AI Act (Regulation (EU) 2024/1689) Art. 50(1): people are told they deal with an AI system.
 NOTICE = (
     "You are using an automated assistant. It suggests the reason for your return and the options the "
-    "contract allows; it decides nothing, and it does not store what you write. A person answers whenever "
-    "you ask for one or the assistant is unsure (EU AI Act, Article 50)."
+    "contract allows; it decides nothing, and it keeps what you write only if you ask for a person. A person "
+    "answers whenever you ask for one or the assistant is unsure (EU AI Act, Article 50)."
 )
 # The assistant's own handoff reasons under which its reason is not used to order the options.
 UNSURE = frozenset({"low_confidence", "unknown_language"})
@@ -69,8 +75,8 @@ class AssessIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     text: str
     unit: UnitIn | None = None
-    buyer: str | None = None  # the connected wallet: options are only for the order's buyer
-    person: bool = False  # the buyer asks for a person
+    buyer: str | None = None  # if sent, the signed-in account: options are only for the order's buyer
+    person: bool = False  # the buyer asks for a person (and consents to keeping these words for them)
 
 
 class HandoffOut(Answer):
@@ -96,6 +102,13 @@ class OptionOut(Answer):
     withdrawalForm: bool | None = None
 
 
+class CaseRefOut(Answer):
+    id: int
+    dueAt: float  # when staff answer by (the case's SLA)
+    urgent: bool
+    textKept: bool  # the buyer's words were kept for the person (only when they asked for one)
+
+
 class AssessOut(Answer):
     language: str
     reason: str | None
@@ -105,6 +118,7 @@ class AssessOut(Answer):
     options: list[OptionOut]
     optionsWhy: str | None  # why there are no options but a person (a code), else null
     block: BlockOut | None  # the block the options were read at (null: no unit named)
+    case: CaseRefOut | None  # the order's case a handoff opened or joined (null: none, or not signed in)
     automated: bool
     notice: str
 
@@ -126,12 +140,21 @@ def _unit_id(unit: UnitIn) -> bytes:
         raise ApiError(400, "invalid_serial" if "serial" in str(exc) else "invalid_gtin", f"unit: {exc}") from exc
 
 
-def _buyer(buyer: str | None) -> str | None:
-    if buyer is None:
-        return None
-    if not is_address(buyer):
-        raise ApiError(400, "invalid_address", f"buyer {buyer!r} is not an address")
-    return to_checksum_address(buyer)
+def _buyer(buyer: str | None, account: SignedIn | None) -> str | None:
+    """The buyer the options are for: the signed-in account; `buyer`, when sent, must be it."""
+    if buyer is not None:
+        if not is_address(buyer):
+            raise ApiError(400, "invalid_address", f"buyer {buyer!r} is not an address")
+        if account is None:
+            raise ApiError(
+                401,
+                "not_signed_in",
+                "an order's options are its buyer's: sign in with Ethereum first (GET /v1/auth/nonce, POST "
+                "/v1/auth/siwe), or leave out `buyer` for the assessment alone",
+            )
+        if to_checksum_address(buyer) != account.account:
+            raise ApiError(403, "not_signed_in_as_buyer", f"signed in as {account.account}, not as {buyer}")
+    return account.account if account else None
 
 
 def _options(services: Services, unit: UnitIn, buyer: str | None, assessment: Assessment) -> OptionsFound:
@@ -173,9 +196,9 @@ def _gateway_handoff(services: Services, found: OptionsFound | None, buyer: str 
     response_model=AssessOut,
     summary="Read a buyer's words: reason, language, whether a person answers, and the options now",
 )
-def assess(body: AssessIn, services: ServicesDep) -> AssessOut:
+def assess(body: AssessIn, services: ServicesDep, account: OptionalAccount) -> AssessOut:
     text = _text(body.text)
-    buyer = _buyer(body.buyer)
+    buyer = _buyer(body.buyer, account)
     if body.unit is not None:
         _unit_id(body.unit)  # a malformed unit is refused before the text is read
     try:
@@ -188,6 +211,19 @@ def assess(body: AssessIn, services: ServicesDep) -> AssessOut:
         why.append("asked_for_person")
     needed = assessment.handoff or bool(why)
     options = person_first(found.options) if found is not None and needed else found.options if found else []
+    case = None
+    if needed and buyer is not None and found is not None and found.order_id is not None and body.unit is not None:
+        # A person answers: the order's case, with the codes; the words only if the buyer asked for one.
+        kept = text if body.person else None
+        opened = services.cases.open_case(
+            assessment,
+            order_id=found.order_id,
+            unit={"gtin": body.unit.gtin, "serial": body.unit.serial},
+            buyer=buyer,
+            why=why,
+            text=kept,
+        )
+        case = CaseRefOut(id=opened.id, dueAt=opened.due_at, urgent=opened.urgent, textKept=kept is not None)
     return AssessOut(
         language=assessment.language,
         reason=assessment.reason,
@@ -197,6 +233,7 @@ def assess(body: AssessIn, services: ServicesDep) -> AssessOut:
         options=[OptionOut(**o) for o in options],
         optionsWhy=found.why if found else None,
         block=BlockOut(number=found.block.number or 0, hash=found.block.hash or "") if found and found.block else None,
+        case=case,
         automated=True,
         notice=NOTICE,
     )
