@@ -72,7 +72,8 @@ def flow_gateway(gateway_settings):
 
 
 class Wallet:
-    """Answers the page's EIP-1193 requests as `account`, signing with anvil's eth_signTypedData_v4."""
+    """Answers the page's EIP-1193 requests as `account`, signing with anvil's own eth_signTypedData_v4
+    and personal_sign (the sign-in's EIP-4361 text)."""
 
     def __init__(self, browser: Chromium, account: str) -> None:
         self.browser, self.account = browser, account
@@ -83,6 +84,12 @@ class Wallet:
         assert call["method"] == expected_method, call
         if call["method"] == "eth_requestAccounts":
             result = [self.account]
+        elif call["method"] == "personal_sign":
+            text, signer = call["params"]
+            assert signer.lower() == self.account.lower() and "wants you to sign in" in text
+            reply = web3.provider.make_request("personal_sign", ["0x" + text.encode().hex(), self.account])
+            assert "result" in reply, reply
+            result = reply["result"]
         else:
             signer, typed = call["params"]
             assert signer.lower() == self.account.lower()
@@ -125,7 +132,8 @@ def _start(browser: Chromium, url: str, account: str, text: str) -> Wallet:
     wallet = Wallet(browser, account)
     browser.evaluate("document.getElementById('connect').click()")
     wallet.answer("eth_requestAccounts")
-    _until(browser, "document.getElementById('assess').disabled === false", "the wallet to connect")
+    wallet.answer("personal_sign")  # Sign-In with Ethereum: the options are the signed-in buyer's
+    _until(browser, "document.getElementById('assess').disabled === false", "the wallet to sign in")
     browser.evaluate(f"document.getElementById('text').value = {json.dumps(text)}")
     browser.evaluate("document.getElementById('assess').click()")
     _until(

@@ -1,6 +1,8 @@
 // The buyer's "Return or exchange" flow (GET /return/{gtin}/{serial}): our own code, no library, no CDN.
-// Connect any EIP-1193 wallet (eth_requestAccounts), describe the problem, see the options the gateway
-// computed from the chain for the connected account (only the order's buyer gets them), confirm the
+// Connect any EIP-1193 wallet (eth_requestAccounts) and sign in with it (Sign-In with Ethereum: the
+// gateway writes the EIP-4361 text, the wallet signs it with personal_sign, the gateway sets a session
+// cookie), describe the problem, see the options the gateway computed from the chain for the signed-in
+// account (only the order's buyer gets them), confirm the
 // on-chain reason and the amounts, sign the prefilled EIP-712 message (eth_signTypedData_v4 with the types
 // /v1/eip712 publishes), post it to the gateway's intake and follow its status here.
 // Everything is written with textContent: nothing the gateway or the buyer sends becomes markup.
@@ -62,11 +64,24 @@
     try {
       var accounts = await provider().request({ method: "eth_requestAccounts" });
       account = accounts[0];
-      say("wallet-status", "Connected: " + account);
+      say("wallet-status", "Signing in as " + account + "…");
+      await signIn();
+      say("wallet-status", "Signed in: " + account);
       $("assess").disabled = false;
     } catch (e) {
       say("wallet-status", e.message, true);
     }
+  }
+
+  // The order's amounts are its buyer's to see: the gateway answers them to a signed-in session only.
+  async function signIn() {
+    var nonce = await json(await fetch("/v1/auth/nonce?address=" + encodeURIComponent(account)));
+    var signature = await provider().request({ method: "personal_sign", params: [nonce.message, account] });
+    await json(await fetch("/v1/auth/siwe", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ message: nonce.message, signature: signature }),
+    }));
   }
 
   async function assessText() {
@@ -97,6 +112,10 @@
     if (data.handoff.needed) {
       lines.push((data.handoff.urgent ? "Urgent: " : "") + "a person from the shop will answer you (" +
         data.handoff.why.join(", ").replace(/_/g, " ") + ").");
+    }
+    if (data.case) {
+      lines.push("Case " + data.case.id + " is open for you; the shop answers by " + new Date(data.case.dueAt * 1000)
+        .toUTCString() + (data.case.textKept ? " (your words were kept for them)." : "."));
     }
     if (data.optionsWhy) lines.push("Why no other option: " + data.optionsWhy.replace(/_/g, " ") + ".");
     say("assess-status", lines.join(" "));
