@@ -26,7 +26,8 @@ from ...read.views import UnitView
 from ...services import Services
 from ..deps import get_services
 from ..errors import PageError
-from ..pages import HTML_HEADERS, TEMPLATES
+from ..pages import i18n, page_language, render
+from ..pages.i18n import N_, _
 from ..pages.consumer_page import NATIVE, Currency, build_page, build_parcel_page
 from ..pages.digital_link import LinkError, UnitLink, parse_path
 from ..responses import ParcelViewOut, UnitViewOut, parcel_json, unit_json
@@ -110,18 +111,20 @@ def _link_error(exc: LinkError, as_json: bool) -> PageError:
             404,
             exc.code,
             exc.reason,
-            "No unit in this link",
+            N_("No unit in this link"),
             as_json=as_json,
-            advice="This page shows single product units; the code you scanned names a product, not one unit.",
+            advice=N_("This page shows single product units; the code you scanned names a product, not one unit."),
         )
     return PageError(
         exc.status,
         exc.code,
         exc.reason,
-        "This code is not valid",
+        N_("This code is not valid"),
         as_json=as_json,
-        advice="The link does not hold a valid GS1 product code. If you typed it, check it; if you scanned it "
-        "from a product, the label may be damaged or not genuine.",
+        advice=N_(
+            "The link does not hold a valid GS1 product code. If you typed it, check it; if you scanned it "
+            "from a product, the label may be damaged or not genuine."
+        ),
     )
 
 
@@ -133,7 +136,11 @@ def _currency_lookup(pages: PageReads) -> Callable[[str], Currency]:
         if not currency or currency == "native" or currency.strip("0x") == "":
             return NATIVE
         found = pages.token(currency)
-        return Currency(*found) if found else Currency(f"units of {currency[:6]}…{currency[-4:]}", 0)
+        return (
+            Currency(*found)
+            if found
+            else Currency(_("units of %(token)s") % {"token": f"{currency[:6]}…{currency[-4:]}"}, 0)
+        )
 
     return currency_of
 
@@ -204,10 +211,12 @@ def _resolve(request: Request, unit_view: UnitViewFn) -> Response:
             404,
             "unknown_unit",
             f"No unit with GTIN {link.gtin} and serial {link.serial} is recorded.",
-            "Unknown product unit",
+            N_("Unknown product unit"),
             as_json=as_json,
-            advice="It may not be registered yet, or the code may have been copied. If you bought it, ask the seller.",
-            message="Nothing about a unit with this GTIN and serial is recorded on the blockchain.",
+            advice=N_(
+                "It may not be registered yet, or the code may have been copied. If you bought it, ask the seller."
+            ),
+            message=N_("Nothing about a unit with this GTIN and serial is recorded on the blockchain."),
             gtin=link.gtin,
             serial=link.serial,
         )
@@ -218,10 +227,10 @@ def _resolve(request: Request, unit_view: UnitViewFn) -> Response:
     }
     if as_json:
         return JSONResponse(unit_json(view), headers=headers)
-    page = build_page(view, _currency_lookup(services.pages), _block_time_lookup(services.pages))
-    page.digital_link = page.digital_link or canonical
-    context = {"page": page, "qr_base": gs1.digital_link("", link.gtin, link.serial)}
-    return TEMPLATES.TemplateResponse(request, "unit.html", context, headers={**headers, **HTML_HEADERS})
+    with i18n.use(page_language(request)):
+        page = build_page(view, _currency_lookup(services.pages), _block_time_lookup(services.pages))
+        page.digital_link = page.digital_link or canonical
+        return render(request, "unit.html", {"page": page, "qr_base": gs1.digital_link("", link.gtin, link.serial)}, headers=headers)
 
 
 # The page, the QR code or the JSON, by the path and the Accept header: documented, served as a Response.
@@ -271,7 +280,7 @@ def resolve_parcel(request: Request, link_path: str) -> Response:
             400,
             "invalid_link",
             f"/00/{link_path} is not /00/<sscc> or /00/<sscc>/qr.svg",
-            "This code is not valid",
+            N_("This code is not valid"),
             as_json=as_json,
         )
     try:
@@ -281,10 +290,12 @@ def resolve_parcel(request: Request, link_path: str) -> Response:
             400,
             "invalid_sscc",
             f"{raw!r}: {exc}",
-            "This code is not valid",
+            N_("This code is not valid"),
             as_json=as_json,
-            advice="The link does not hold a valid SSCC (18 digits with a GS1 check digit). If you scanned it "
-            "from a parcel label, the label may be damaged.",
+            advice=N_(
+                "The link does not hold a valid SSCC (18 digits with a GS1 check digit). If you scanned it "
+                "from a parcel label, the label may be damaged."
+            ),
         ) from None
     canonical = gs1.parcel_link(_public_url(request), sscc18)
     if qr:
@@ -304,13 +315,12 @@ def resolve_parcel(request: Request, link_path: str) -> Response:
             404,
             "unknown_parcel",
             f"No parcel with SSCC {sscc18} is recorded.",
-            "Unknown parcel",
+            N_("Unknown parcel"),
             as_json=as_json,
-            advice="Nothing was packed into a parcel with this code yet, or the gateway has not indexed it.",
+            advice=N_("Nothing was packed into a parcel with this code yet, or the gateway has not indexed it."),
         )
     headers = {"Vary": "Accept", "Cache-Control": "no-cache", "Link": f'<{canonical}>; rel="canonical"'}
     if as_json:
         return JSONResponse(parcel_json(view), headers=headers)
-    return TEMPLATES.TemplateResponse(
-        request, "parcel.html", {"page": build_parcel_page(view)}, headers={**headers, **HTML_HEADERS}
-    )
+    with i18n.use(page_language(request)):
+        return render(request, "parcel.html", {"page": build_parcel_page(view)}, headers=headers)
