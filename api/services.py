@@ -18,6 +18,7 @@ from .chain.cache import PerBlock, Permanent
 from .chain.client import Chain, LegacyDeployment
 from .chain.guard import NodeGuard
 from .chain.pages import PageReads
+from .chain.product_terms import ProductTermsReads
 from .chain.proofs import BlockReads
 from .chain.reader import ChainReader
 from .read.indexer import Indexer
@@ -44,6 +45,7 @@ class Services:
     indexer: Indexer
     unit_views: UnitViews
     pages: PageReads  # the consumer page's token and block-time reads
+    product_terms: ProductTermsReads  # a product's return terms per market, an order's dates (the pages)
     legacy: tuple[Legacy, ...]  # previous deployments served read-only (RT_LEGACY_MANIFESTS)
 
     @classmethod
@@ -113,6 +115,7 @@ class Services:
                 previous=tuple(item.views for item in legacy),
             ),
             pages=PageReads(request_w3, guard),
+            product_terms=ProductTermsReads(chain, guard),
             legacy=legacy,
         )
 

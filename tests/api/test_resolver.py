@@ -128,11 +128,14 @@ def test_invalid_links_are_400_with_the_reason(gateway, index, path, code, reaso
 
 
 @pytest.mark.parametrize("path", [f"/01/{GTIN}", f"/01/{GTIN}/10/LOT-42", f"/01/{GTIN}/22/BLUE"])
-def test_a_product_link_without_a_serial_is_404(gateway, index, path):
+def test_a_product_link_without_a_serial_is_the_products_return_policy(gateway, index, path):
+    """Was a 404 `no_serial`: a GTIN without a serial names the product, whose page is its return policy
+    (tests/api/test_product_page.py checks what it says); no unit is looked up."""
     r = get(gateway, path, accept="application/json")
-    assert r.status_code == 404 and r.json()["error"] == "no_serial"
+    assert r.status_code == 200 and r.json()["gtin"] == GTIN
     page = get(gateway, path)
-    assert page.status_code == 404 and "No unit in this link" in page.text
+    assert page.status_code == 200 and "Return policy" in page.text
+    assert index.calls == []
 
 
 def test_unknown_unit_is_a_404_page_and_404_json(gateway, index):

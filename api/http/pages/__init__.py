@@ -31,7 +31,11 @@ def page_language(request: Request) -> i18n.Language:
 
 
 def render(
-    request: Request, template: str, context: dict[str, Any], status_code: int = 200, headers: dict[str, str] | None = None
+    request: Request,
+    template: str,
+    context: dict[str, Any],
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
 ) -> Response:
     """A page in the current language (i18n.use), with its switch and the headers every page carries."""
     lang = i18n.current()

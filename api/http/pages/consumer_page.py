@@ -211,6 +211,7 @@ class Page:
     fate: list[Row] = field(default_factory=list)  # "Donated to …", "Lifecycle closed"
     unit_link_hrefs: list[str | None] = field(default_factory=list)
     deployment_note: str | None = None  # a unit of a previous deployment, served read-only (UnitView.deployment)
+    policy: Any = None  # the order's return policy with its dates (policy_page.MarketSection), read by the route
 
 
 def _inspection_grade(rs: ReturnStatus | None) -> str | None:
@@ -354,9 +355,7 @@ def _escrow_steps(
         if inspected:  # the inspector's signed scan in the registry: add the attested grade to it
             target = inspected[-1]
         else:  # the inspector attested to the escrow only: show that attestation
-            target = add(
-                _at(Step(label=_("Inspected"), kind="inspect"), _event_time(submitted, block_time), submitted)
-            )
+            target = add(_at(Step(label=_("Inspected"), kind="inspect"), _event_time(submitted, block_time), submitted))
             inspector = rs.inspection.get("inspector")
             if inspector:
                 target.by, target.by_full = _by("inspector", inspector), inspector
@@ -377,9 +376,7 @@ def _escrow_steps(
         if d["openedBy"] == "buyer" and rs.inspection:
             label = _("Grade contested by the buyer")
         lines = (
-            [_("The attested facts did not match the claimed grade.")]
-            if d["openedBy"] == "inspection_mismatch"
-            else []
+            [_("The attested facts did not match the claimed grade.")] if d["openedBy"] == "inspection_mismatch" else []
         )
         by = format_time(d.get("decideBy"))[0]
         lines.append(
@@ -452,7 +449,9 @@ DISPUTE_OPENED = {
 SETTLED_BY = {
     "arbitrated": N_("An independent arbiter, on the facts it found"),
     "arbiter_silent": N_("The arbiter did not decide in time: the inspector's attested facts"),
-    "overdue": N_("The statutory refund deadline passed: the attested facts, or the full refund of an uninspected unit"),
+    "overdue": N_(
+        "The statutory refund deadline passed: the attested facts, or the full refund of an uninspected unit"
+    ),
     "uninspected": N_("Buyer protection: the unit was not inspected in time, so everything was refunded"),
     "on_receipt": N_("Refunded when an approved return center received the unit"),
     "dispatched": N_("Buyer protection: a carrier's scan proves the unit was sent back; it never arrived"),
@@ -666,16 +665,13 @@ def build_parcel_page(view: ParcelView) -> ParcelPage:
         }
     else:
         banner = _("Not verified: %(reason)s") % {
-            "reason": v.reason
-            or view.contents_reason
-            or _("the parcel could not be checked against the blockchain")
+            "reason": v.reason or view.contents_reason or _("the parcel could not be checked against the blockchain")
         }
         detail = _("Do not rely on this history or content until it is verified.")
     n = len(view.contents)
     if view.contents_verified:
         note = ngettext(
-            "%(n)s unit, proved on-chain: it names this parcel as its parent, and the parcel holds exactly "
-            "%(size)s.",
+            "%(n)s unit, proved on-chain: it names this parcel as its parent, and the parcel holds exactly %(size)s.",
             "%(n)s units, proved on-chain: each names this parcel as its parent, and the parcel holds exactly "
             "%(size)s.",
             n,
@@ -822,9 +818,7 @@ def _return_rows(rs: ReturnStatus, grade: str | None, currency: Currency) -> lis
             )
         )
     if rs.second_inspection and rs.second_inspection.get("pending"):
-        rows.append(
-            Row(_("Inspection"), _("Second inspection by an independent inspector pending"), emphasis=True)
-        )
+        rows.append(Row(_("Inspection"), _("Second inspection by an independent inspector pending"), emphasis=True))
     if rs.defect_claim:
         d = rs.defect_claim
         state = (
