@@ -109,8 +109,8 @@ test-fast: compile
 # is missing), and report each catalogue's state. The gateway compiles the .po files itself when it starts.
 LOCALES := api/http/pages/locale
 i18n: $(VENV_STAMP)
-	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output -k N_ -o $(LOCALES)/messages.pot .
-	$(BIN)/pybabel update -i $(LOCALES)/messages.pot -d $(LOCALES) --no-location --no-wrap
+	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output -k N_ --project ReturnTrace -o $(LOCALES)/messages.pot .
+	$(BIN)/pybabel update -i $(LOCALES)/messages.pot -d $(LOCALES) --no-wrap --ignore-obsolete --ignore-pot-creation-date
 	$(BIN)/pybabel compile -d $(LOCALES) --statistics
 	find $(LOCALES) -name '*.mo' -delete
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+import pytest
 from brownie import ZERO_ADDRESS
 
 from api.http.pages.consumer_page import format_time
@@ -147,3 +148,47 @@ def test_unit_page_shows_its_orders_policy_with_the_dates(gateway, shop, escrow)
     eu = section(page(gateway, path)[0], "EU")
     due = escrow.refundDueAt(order)
     assert due and f"Refund due by {format_time(due)[0]}" in eu
+
+
+RETURN_POLICY = {
+    "en": "Return policy",
+    "de": "Rückgaberegelung",
+    "fr": "Politique de retour",
+    "es": "Política de devoluciones",
+    "zh": "退货政策",
+}
+TAGS = {"en": "en", "de": "de", "fr": "fr", "es": "es", "zh": "zh-Hans"}
+ACCEPT = {
+    "en": "en-GB,en;q=0.9",
+    "de": "de-AT,de;q=0.9,en;q=0.5",
+    "fr": "en;q=0.4, fr-CA;q=0.8",
+    "es": "ja, es-419;q=0.7, en;q=0.2",
+    "zh": "zh-CN,zh;q=0.9,en;q=0.8",
+}
+
+
+@pytest.mark.parametrize("code", list(RETURN_POLICY))
+def test_pages_speak_the_browsers_language(gateway, code):
+    r = gateway.client.get(f"/01/{GTIN}", headers={"accept": "text/html", "accept-language": ACCEPT[code]})
+    assert r.status_code == 200
+    assert f'<html lang="{TAGS[code]}">' in r.text and r.headers["content-language"] == TAGS[code]
+    assert f"<h1>{RETURN_POLICY[code]}</h1>" in r.text
+    assert "Accept-Language" in r.headers["vary"]
+    assert re.search(
+        rf'<a href="\?lang={code}" hreflang="{TAGS[code]}" lang="{TAGS[code]}" aria-current="true">', r.text
+    )
+
+
+@pytest.mark.parametrize("code", list(RETURN_POLICY))
+def test_the_switch_chooses_the_language(gateway, code):
+    other = "de" if code != "de" else "fr"  # the browser asks for another language; the switch wins
+    r = gateway.client.get(f"/01/{GTIN}?lang={code}", headers={"accept": "text/html", "accept-language": ACCEPT[other]})
+    assert f'<html lang="{TAGS[code]}">' in r.text and f"<h1>{RETURN_POLICY[code]}</h1>" in r.text
+    links = re.findall(r'<a href="\?lang=(\w+)" hreflang', r.text)
+    assert links == list(RETURN_POLICY)  # every language, each a plain link: the page runs no script
+    assert "<script" not in r.text.lower() and "default-src 'none'" in r.headers["content-security-policy"]
+
+
+def test_error_pages_speak_the_language_too(gateway):
+    r = gateway.client.get("/01/123", headers={"accept": "text/html", "accept-language": "fr"})
+    assert r.status_code == 400 and '<html lang="fr">' in r.text and "Ce code n&#39;est pas valide" in r.text
