@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from .http import errors
-from .http.routes import audit, evidence, health, messages, resolver
+from .http.routes import audit, documents, evidence, health, messages, resolver
 from .services import Services
 from .settings import Settings, SettingsError
 
@@ -40,7 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     errors.install(app)  # every error in the one shape (api/http/errors.py)
-    for module in (health, messages, evidence, resolver, audit):
+    for module in (health, messages, documents, evidence, resolver, audit):
         app.include_router(module.router)
     app.include_router(messages.orders_router)
     return app

@@ -25,9 +25,11 @@ from .read.indexer import Indexer
 from .read.legacy import Legacy, index_path, legacy_deployments
 from .read.unit_views import UnitViews
 from .settings import Settings
+from .store.documents import SqliteDocuments
 from .store.evidence import EvidenceStore
 from .store.index import SqliteIndex
 from .store.outbox import OutboxNotDrained, SqliteOutbox
+from .write.documents import DocumentDesk
 from .write.intake import Intake
 from .write.relayer import Relayer
 
@@ -40,6 +42,7 @@ class Services:
     outbox: SqliteOutbox
     index: SqliteIndex
     evidence: EvidenceStore
+    documents: DocumentDesk  # signed off-chain documents, kept in the outbox's file
     intake: Intake
     relayer: Relayer | None  # None: no RT_RELAYER_KEY, the gateway only reads
     indexer: Indexer
@@ -100,6 +103,9 @@ class Services:
             outbox=outbox,
             index=index,
             evidence=evidence,
+            documents=DocumentDesk(
+                reader, SqliteDocuments(settings.database, f"{chain.chain_id}:{chain.registry.address.lower()}")
+            ),
             intake=Intake(reader, outbox, settings.min_deadline_margin, index=index),
             relayer=relayer,
             # This process's indexer reads (its block for /readyz) and indexes on demand (index_once);
@@ -147,6 +153,7 @@ class Services:
         if self.relayer is not None:
             self.relayer.stop()
         self.outbox.close()
+        self.documents.store.close()
         self.index.close()
 
 

@@ -16,13 +16,17 @@ from eth_account import Account
 from eth_utils import keccak, to_checksum_address
 
 from . import abi_words
+from .documents import DOCUMENTS, DOMAIN_NAME, DOMAIN_VERSION
 from .kinds import KINDS
 
 # Field lists in signing order, of every signed kind and of the items a batch signs inside it
-# (Commission, LifecycleEvent, Aggregation, Decommission): one entry per kind in returntrace/kinds.py.
+# (Commission, LifecycleEvent, Aggregation, Decommission): one entry per kind in returntrace/kinds.py;
+# and of every off-chain document kind and the structs it nests (returntrace/documents.py).
 TYPES: dict[str, list[tuple[str, str]]] = {
     **{k.item[0]: list(k.item[1]) for k in KINDS.values() if k.item is not None},
     **{k.name: list(k.fields) for k in KINDS.values()},
+    **{name: list(fields) for d in DOCUMENTS.values() for name, fields in d.structs},
+    **{d.name: list(d.fields) for d in DOCUMENTS.values()},
 }
 
 # The signer field of each signed message type.
@@ -32,7 +36,16 @@ _DOMAIN_TYPE = "EIP712Domain(string name,string version,uint256 chainId,address 
 
 
 def _referenced(primary: str) -> list[str]:
-    return sorted({t[:-2] for t, _ in TYPES[primary] if t.endswith("[]") and t[:-2] in TYPES})
+    """The struct types `primary` references, directly or through another, sorted by name (encodeType)."""
+    found: set[str] = set()
+    todo = [primary]
+    while todo:
+        for typ, _ in TYPES[todo.pop()]:
+            name = typ.removesuffix("[]")
+            if name in TYPES and name not in found and name != primary:
+                found.add(name)
+                todo.append(name)
+    return sorted(found)
 
 
 def type_string(primary: str) -> str:
@@ -61,8 +74,11 @@ def _field_encoder(typ: str) -> Callable[[Any], bytes]:
     if typ.endswith("[]") and typ[:-2] in TYPES:
         item = typ[:-2]
         return lambda items: keccak(b"".join(struct_hash(item, i) for i in items))
-    if typ == "bytes32[]":  # an array of atomic values: the keccak of their concatenated encodings
-        return lambda values: keccak(b"".join(_as_bytes32(v) for v in values))
+    if typ in TYPES:  # a nested struct: its hashStruct
+        return lambda value: struct_hash(typ, value)
+    if typ.endswith("[]"):  # an array of atomic values: the keccak of their concatenated encodings
+        element = _field_encoder(typ[:-2])
+        return lambda values: keccak(b"".join(element(v) for v in values))
     if typ == "string":
         return lambda text: keccak(text=text)
     if typ == "bytes32":
@@ -143,6 +159,11 @@ class Domain:
         if message is not None:
             data["message"] = dict(message)
         return data
+
+
+def documents_domain(chain_id: int, registry: str) -> Domain:
+    """The domain every off-chain document is signed under (returntrace/documents.py)."""
+    return Domain(DOMAIN_NAME, DOMAIN_VERSION, chain_id, registry)
 
 
 def _as_tuple(primary: str, message: Mapping[str, Any]) -> tuple:

@@ -70,6 +70,15 @@ def sign(
     return Signed(kind, domain, message, domain.sign(key, kind, message))
 
 
+def sign_document(
+    domain: eip712.Domain, kind: str, key: bytes | str, signer: str, issued_at: int, **fields: Any
+) -> dict[str, Any]:
+    """The POST body of a `kind` document (returntrace/documents.py) signed with `key` under the
+    documents' `domain`: {"message": ..., "signature": ...}."""
+    message = {**fields, "signer": signer, "issuedAt": issued_at}
+    return {"message": eip712.to_json(message), "signature": "0x" + domain.sign(key, kind, message).hex()}
+
+
 def items_field(kind: str) -> str:
     """The field of a batch kind that holds its items (CommissionBatch: "units", EventBatch:
     "events", ...), as returntrace/kinds.py has it; ValueError for a single request."""
@@ -100,8 +109,14 @@ def event_item(
     evidence: bytes = ZERO32,
 ) -> dict[str, Any]:
     """One scan of a unit or a parcel (a LifecycleEvent)."""
+    return {"unitId": unit_id, **_observation(step, disposition, location, event_time, biz_transaction, evidence)}
+
+
+def _observation(
+    step: BizStep, disposition: Disposition, location: int, event_time: int, biz_transaction: bytes, evidence: bytes
+) -> dict[str, Any]:
+    """What every signed scan states besides its object (a unit, or a parcel's children), in signing order."""
     return {
-        "unitId": unit_id,
         "bizStep": int(step),
         "disposition": int(disposition),
         "location": int(location),
@@ -130,12 +145,7 @@ def aggregation_item(
         "sscc": int(sscc),
         "childIds": list(child_ids),
         "action": int(action),
-        "bizStep": int(step),
-        "disposition": int(disposition),
-        "location": int(location),
-        "eventTime": int(event_time),
-        "evidence": evidence,
-        "bizTransaction": biz_transaction,
+        **_observation(step, disposition, location, event_time, biz_transaction, evidence),
     }
 
 

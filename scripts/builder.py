@@ -90,6 +90,13 @@ class Builder:
 
     # -- who, when, which order
 
+    def document(self, kind: str, who: str | Signer, issued_at: int | None = None, **fields: Any) -> dict[str, Any]:
+        """The POST body of a `kind` document signed by `who` (an actor's name or a Signer), issued now
+        unless `issued_at` says otherwise."""
+        signer = self.signer(who)
+        issued = self.now() if issued_at is None else issued_at
+        return messages.sign_document(self.d.documents_domain, kind, signer.key, signer.address, issued, **fields)
+
     def signer(self, who: str | Signer) -> Signer:
         return self.actors[who] if isinstance(who, str) else who
 

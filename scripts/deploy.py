@@ -123,6 +123,11 @@ class Deployment:
         """The EIP-712 domain of the deployment's "registry", "escrow", "desk" or "points"."""
         return getattr(self, f"{contract}_domain")
 
+    @property
+    def documents_domain(self) -> eip712.Domain:
+        """The domain of the off-chain documents (returntrace/documents.py), bound to the registry."""
+        return eip712.documents_domain(chain.id, self.registry.address)
+
 
 def test_signer(name: str, roles: int, gln_digits: str) -> Signer:
     key = keccak(text=f"returntrace-demo:{name}")

@@ -13,13 +13,14 @@ from web3.exceptions import ContractCustomError, ContractLogicError
 from returntrace import hashchain, history
 from returntrace.escrow import Order, Policy
 
-from .blocks import LATEST
+from .blocks import LATEST, BlockRef, at
 from .cache import MISSING, Expiring, Permanent
 from .client import Chain
 
 LAST_ORDER_OF_SELECTOR = keccak(text="lastOrderOf(bytes32)")[:4]
 IS_PARCEL_SELECTOR = keccak(text="isParcel(bytes32)")[:4]
 GET_NONCE_SELECTOR = keccak(text="getNonce(address)")[:4]
+ACCREDITOR_ROLE = keccak(text="ACCREDITOR_ROLE")
 SECOND_INSPECTION_TOPIC = "0x" + keccak(text="SecondInspectionRequired(uint256,uint64)").hex()
 
 
@@ -53,6 +54,22 @@ class ChainReader:
 
     def actor_roles(self, account: str) -> int:
         return self.actor(account)[0]
+
+    def head(self) -> BlockRef:
+        """The latest block, by number and hash: where a check that a proof must name is made."""
+        block = self.chain.w3.eth.get_block(LATEST.identifier)
+        return at(int(block["number"]), "0x" + bytes(block["hash"]).hex())
+
+    def actor_at(self, account: str, block: BlockRef) -> tuple[int, int]:
+        """(role bits, organisation GLN) of an account at `block`, uncached: a proof's read."""
+        roles, organization = self.chain.registry.functions.actor(account).call(block_identifier=block.identifier)
+        return int(roles), int(organization)
+
+    def is_accreditor_at(self, account: str, block: BlockRef) -> bool:
+        """Whether `account` holds the registry's ACCREDITOR_ROLE at `block`."""
+        return bool(
+            self.chain.registry.functions.hasRole(ACCREDITOR_ROLE, account).call(block_identifier=block.identifier)
+        )
 
     def unit_states(self, unit_ids: list[bytes]) -> dict[bytes, int]:
         """`unitRecord` of units or parcels at the latest block, in one batched read. A closed

@@ -16,6 +16,7 @@ from ..settings import Settings
 from ..store.evidence import EvidenceStore
 from ..store.index import SqliteIndex
 from ..store.outbox import Outbox
+from ..write.documents import DocumentDesk
 from ..write.intake import Intake
 
 
@@ -64,6 +65,10 @@ def get_evidence_store(services: ServicesDep) -> EvidenceStore:
     return services.evidence
 
 
+def get_document_desk(services: ServicesDep) -> DocumentDesk:
+    return services.documents
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 ChainDep = Annotated[Chain, Depends(get_chain)]
 ReaderDep = Annotated[ChainReader, Depends(get_reader)]
@@ -72,3 +77,4 @@ IntakeDep = Annotated[Intake, Depends(get_intake)]
 IndexDep = Annotated[SqliteIndex, Depends(get_index)]
 UnitViewsDep = Annotated[UnitViews, Depends(get_unit_views)]
 EvidenceStoreDep = Annotated[EvidenceStore, Depends(get_evidence_store)]
+DocumentDeskDep = Annotated[DocumentDesk, Depends(get_document_desk)]

@@ -75,11 +75,38 @@ class MessageTypeOut(Answer):
     typeString: str
 
 
+class DocumentTypeOut(MessageTypeOut):
+    authority: str  # "accreditor", or the actor roles that may sign it
+    subject: list[str]
+    description: str
+
+
 class Eip712Out(Answer):
     chainId: int
     messages: dict[str, MessageTypeOut]
+    documents: dict[str, DocumentTypeOut]
     vocabulary: dict[str, Any]
     notes: list[str]
+
+
+class BlockOut(Answer):
+    number: int
+    hash: str
+
+
+class DocumentOut(Answer):
+    """A signed document with what proves it (api/write/documents.py DocumentDesk.proof)."""
+
+    id: str
+    kind: str
+    subject: str
+    signer: str
+    issuedAt: int
+    message: dict[str, Any]
+    signature: str
+    checkedAt: BlockOut
+    typedData: dict[str, Any]
+    verify: list[str]
 
 
 # ------------------------------------------------------------------ health

@@ -113,3 +113,26 @@ class ThreadReaders:
                 with suppress(sqlite3.ProgrammingError):
                     db.close()
             self._all.clear()
+
+
+class WriteTransaction:
+    """`with` block: one SQLite write transaction under the file's write lock, taking the
+    database's own write lock at BEGIN (IMMEDIATE)."""
+
+    def __init__(self, db: sqlite3.Connection, lock: WriteLock, urgent: bool) -> None:
+        self._db, self._lock, self._urgent = db, lock, urgent
+
+    def __enter__(self) -> sqlite3.Connection:
+        self._lock.acquire(self._urgent)
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            self._lock.release()
+            raise
+        return self._db
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            self._db.execute("ROLLBACK" if exc_type else "COMMIT")
+        finally:
+            self._lock.release()

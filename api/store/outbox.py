@@ -24,7 +24,7 @@ from eth_utils import keccak
 
 from returntrace.kinds import KINDS
 
-from .connections import ThreadReaders, WriteLock, write_lock
+from .connections import ThreadReaders, WriteTransaction, write_lock
 
 # Which contract's nonces a message kind consumes (returntrace/kinds.py).
 CONTRACT_OF_KIND = {name: kind.contract for name, kind in KINDS.items()}
@@ -253,7 +253,7 @@ class SqliteOutbox:
         """A write transaction on the shared connection under the file's write lock (urgent: the
         relayer's, served before the intake's accepts), or a read transaction on this thread's own
         connection: reads (the relayer's queue, message polls, /readyz) never wait for a writer."""
-        return _Transaction(self._db, self._lock, urgent) if write else self._readers.transaction()
+        return WriteTransaction(self._db, self._lock, urgent) if write else self._readers.transaction()
 
     def accept(
         self, message: Message, chain_nonce: int, units: Iterable[str] = (), marks: Iterable[tuple[str, str]] = ()
@@ -518,26 +518,3 @@ class SqliteOutbox:
 
 class OutboxNotDrained(RuntimeError):
     """The outbox holds messages signed for another deployment that are not on-chain yet."""
-
-
-class _Transaction:
-    """`with` block: one SQLite write transaction under the file's write lock, taking the
-    database's own write lock at BEGIN (IMMEDIATE)."""
-
-    def __init__(self, db: sqlite3.Connection, lock: WriteLock, urgent: bool) -> None:
-        self._db, self._lock, self._urgent = db, lock, urgent
-
-    def __enter__(self) -> sqlite3.Connection:
-        self._lock.acquire(self._urgent)
-        try:
-            self._db.execute("BEGIN IMMEDIATE")
-        except BaseException:
-            self._lock.release()
-            raise
-        return self._db
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        try:
-            self._db.execute("ROLLBACK" if exc_type else "COMMIT")
-        finally:
-            self._lock.release()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol
 
-from eth_account import Account
 from eth_utils import to_checksum_address
 
 from returntrace import eip712, gs1, hashchain
@@ -21,6 +20,7 @@ from ..errors import ApiError, storable
 from ..store.index import SqliteIndex
 from ..store.outbox import Message, NonceConflict, Outbox, UnitConflict
 from . import refund_on_receipt
+from .signatures import check_signature
 
 if TYPE_CHECKING:  # kinds.py names this module's checks: imported here for the type only
     from .kinds import MessageKind
@@ -112,7 +112,7 @@ class Intake:
             raise ApiError(
                 410, "expired", f"deadline {message['deadline']} is past or within {self.margin} s of chain time {now}"
             )
-        self._check_signature(signer, digest, signature)
+        check_signature(self.reader, signer, digest, signature)
         # A check returns what the message does to units (created, closed, packed); the outbox records it.
         marks: Marks = entry.check(self, signer, message, now) or []
         created = [u for u, mark in marks if mark == "create"]
@@ -145,20 +145,6 @@ class Intake:
             raise ApiError(409, "nonce_conflict", str(exc), expected=exc.expected) from exc
         except UnitConflict as exc:
             raise ApiError(409, "unit_exists", str(exc)) from exc
-
-    def _check_signature(self, signer: str, digest: bytes, signature: bytes) -> None:
-        if self.reader.is_contract(signer):
-            if not self.reader.erc1271_accepts(signer, digest, signature):
-                raise ApiError(
-                    401, "invalid_signature", f"the contract wallet {signer} does not accept this signature (ERC-1271)"
-                )
-            return
-        try:
-            recovered = Account._recover_hash(digest, signature=signature)
-        except Exception as exc:  # malformed r, s or v
-            raise ApiError(401, "invalid_signature", f"signature does not recover: {exc}") from exc
-        if recovered != signer:
-            raise ApiError(401, "invalid_signature", f"signature is by {recovered}, not by the signer {signer}")
 
     @staticmethod
     def _check_step(signer: str, roles: int, item: dict[str, Any], now: int, where: str) -> None:

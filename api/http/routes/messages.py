@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from web3.exceptions import BadFunctionCallOutput, Web3RPCError
 
 from returntrace import eip712
+from returntrace.documents import DOCUMENTS, Authority
 from returntrace.escrow import Facts, Grade
 from returntrace.vocab import STEP_ROLES, AggregationAction, BizStep, Disposition
 
@@ -149,9 +150,24 @@ def get_eip712(chain: ChainDep) -> dict[str, Any]:
             "types": schema["types"],
             "typeString": eip712.type_string(kind),
         }
+    documents = eip712.documents_domain(chain.chain_id, chain.registry.address)
     return {
         "chainId": chain.chain_id,
         "messages": messages,
+        "documents": {
+            name: {
+                "post": f"/v1/documents/{name}",
+                "primaryType": name,
+                **{k: v for k, v in documents.typed_data(name).items() if k in ("domain", "types")},
+                "typeString": eip712.type_string(name),
+                "authority": "accreditor"
+                if kind.authority is Authority.ACCREDITOR
+                else " or ".join(str(r.name).lower() for r in kind.roles),
+                "subject": list(kind.subject),
+                "description": kind.description,
+            }
+            for name, kind in DOCUMENTS.items()
+        },
         "vocabulary": {
             "bizStep": {
                 int(s): {"name": s.name.lower(), "uri": s.uri, "signedBy": [str(r.name).lower() for r in STEP_ROLES[s]]}

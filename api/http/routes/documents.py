@@ -1,0 +1,49 @@
+"""Documents signed off-chain by an accredited key (returntrace/documents.py): post one, read the one
+in force for a subject, or any by its id, each with its proof.
+
+    POST /v1/documents/{kind}              {"message": {...}, "signature": "0x..."}
+        201 new, 200 already stored; the document with its proof (DocumentOut)
+    GET  /v1/documents/{kind}?<subject fields>   the document in force for that subject
+    GET  /v1/documents/by-id/{id}          one document by its EIP-712 digest
+The types to sign are in GET /v1/eip712 under "documents"; refusals: api/write/documents.py.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from ...errors import ApiError
+from ...write.documents import DocumentIn
+from ..deps import DocumentDeskDep
+from ..responses import DocumentOut
+
+router = APIRouter(tags=["documents"])
+
+
+@router.post("/v1/documents/{kind}", response_model=DocumentOut, status_code=201, summary="Post a signed document")
+def post_document(kind: str, body: DocumentIn, desk: DocumentDeskDep, response: Response) -> DocumentOut:
+    document, new = desk.accept(kind, body)
+    response.status_code = 201 if new else 200
+    response.headers["Location"] = f"/v1/documents/by-id/{document.id}"
+    return DocumentOut.model_validate(desk.proof(document))
+
+
+@router.get("/v1/documents/by-id/{document_id}", response_model=DocumentOut, summary="A document by its id")
+def get_document(document_id: str, desk: DocumentDeskDep) -> DocumentOut:
+    document = desk.store.get(document_id)
+    if document is None:
+        raise ApiError(404, "unknown_document", f"no document {document_id}")
+    return DocumentOut.model_validate(desk.proof(document))
+
+
+@router.get("/v1/documents/{kind}", response_model=DocumentOut, summary="The document in force for a subject")
+def current_document(kind: str, request: Request, desk: DocumentDeskDep) -> DocumentOut:
+    entry = desk.kind(kind)
+    missing = [name for name in entry.subject if name not in request.query_params]
+    if missing:
+        raise ApiError(400, "missing_subject", f"a {kind} is looked up by {list(entry.subject)}; missing {missing}")
+    subject = entry.subject_of(dict(request.query_params))
+    document = desk.store.current(kind, subject)
+    if document is None:
+        raise ApiError(404, "unknown_document", f"no {kind} of {subject}")
+    return DocumentOut.model_validate(desk.proof(document))

@@ -1,0 +1,130 @@
+"""The signed documents the gateway accepted (returntrace/documents.py), each with its signature and
+the block at which the signer's authority was checked: accepted data, not derived, so they live in
+the outbox's file (RT_DATABASE), which operators back up, and never in the index, which is rebuilt
+from the chain.
+
+Documents are kept per deployment (the chain id and registry their domain binds them to): a file
+that served another deployment keeps that one's documents, never serves them for this one. A
+document is stored once (its EIP-712 digest is its id). The one in force for a subject is the
+latest by `issuedAt`; the earlier ones stay, so a page served yesterday can still be proved.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .connections import ThreadReaders, WriteTransaction, write_lock
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+    id TEXT PRIMARY KEY,            -- 0x EIP-712 digest
+    deployment TEXT NOT NULL,       -- "<chain id>:<registry address>", the domain it is signed under
+    kind TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    signer TEXT NOT NULL,
+    issued_at INTEGER NOT NULL,
+    message TEXT NOT NULL,          -- JSON, as signed
+    signature TEXT NOT NULL,
+    block_number INTEGER NOT NULL,  -- where the signer's authority was checked
+    block_hash TEXT NOT NULL,
+    accepted_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS documents_subject ON documents (deployment, kind, subject, issued_at);
+"""
+
+
+_COLUMNS = "id, kind, subject, signer, issued_at, message, signature, block_number, block_hash, accepted_at"
+
+
+@dataclass(frozen=True)
+class Document:
+    id: str
+    kind: str
+    subject: str
+    signer: str
+    issued_at: int
+    message: dict[str, Any]
+    signature: str
+    block_number: int
+    block_hash: str
+    accepted_at: float
+
+
+class SqliteDocuments:
+    def __init__(self, path: Path, deployment: str) -> None:
+        self.deployment = deployment
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.executescript(_SCHEMA)
+        self._lock = write_lock(path)  # shared with the outbox's writers of the same file
+        self._readers = ThreadReaders(path)
+
+    def put(self, document: Document) -> tuple[Document, bool]:
+        """Stores a checked document once. Returns (the stored one, whether it is new)."""
+        with WriteTransaction(self._db, self._lock, urgent=False) as db:
+            row = db.execute(f"SELECT {_COLUMNS} FROM documents WHERE id = ?", (document.id,)).fetchone()
+            if row is not None:
+                return _document(row), False
+            stored = Document(**{**document.__dict__, "accepted_at": time.time()})
+            db.execute(
+                f"INSERT INTO documents (deployment, {_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    self.deployment,
+                    stored.id,
+                    stored.kind,
+                    stored.subject,
+                    stored.signer,
+                    stored.issued_at,
+                    json.dumps(stored.message, sort_keys=True),
+                    stored.signature,
+                    stored.block_number,
+                    stored.block_hash,
+                    stored.accepted_at,
+                ),
+            )
+            return stored, True
+
+    def get(self, document_id: str) -> Document | None:
+        with self._readers.transaction() as db:
+            row = db.execute(
+                f"SELECT {_COLUMNS} FROM documents WHERE id = ? AND deployment = ?",
+                (document_id.lower(), self.deployment),
+            ).fetchone()
+        return None if row is None else _document(row)
+
+    def current(self, kind: str, subject: str) -> Document | None:
+        """The document in force for a subject: the latest issued (the first accepted of equals)."""
+        with self._readers.transaction() as db:
+            row = db.execute(
+                f"SELECT {_COLUMNS} FROM documents WHERE deployment = ? AND kind = ? AND subject = ?"
+                " ORDER BY issued_at DESC, accepted_at ASC LIMIT 1",
+                (self.deployment, kind, subject),
+            ).fetchone()
+        return None if row is None else _document(row)
+
+    def current_of_kind(self, kind: str) -> list[Document]:
+        """The document in force for every subject of a kind (rate cards of every carrier, for example)."""
+        with self._readers.transaction() as db:
+            rows = db.execute(
+                f"SELECT {_COLUMNS} FROM documents d WHERE deployment = ? AND kind = ? AND id = (SELECT id FROM"
+                " documents e WHERE e.deployment = d.deployment AND e.kind = d.kind AND e.subject = d.subject"
+                " ORDER BY issued_at DESC, accepted_at ASC LIMIT 1) ORDER BY subject",
+                (self.deployment, kind),
+            ).fetchall()
+        return [_document(row) for row in rows]
+
+    def close(self) -> None:
+        self._readers.close()
+        self._db.close()
+
+
+def _document(row: tuple) -> Document:
+    """A row of _COLUMNS, in the dataclass's field order; the message is stored as JSON."""
+    return Document(*row[:5], json.loads(row[5]), *row[6:])

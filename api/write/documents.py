@@ -1,0 +1,195 @@
+"""The document desk: checks an off-chain signed document (returntrace/documents.py) and keeps it with
+the block at which its signer's authority was checked.
+
+    desk.accept("OrganizationName", {"message": {...}, "signature": "0x..."})  -> (Document, new)
+
+Checks, in order, each refusal in the gateway's one error shape:
+    422 invalid_document     the message does not fit its EIP-712 type (every field, nothing else)
+    400 issued_in_future     issuedAt more than DOCUMENT_CLOCK_SKEW seconds past the latest block
+    401 invalid_signature    not the signer's signature under the documents' domain of this deployment
+    403 not_authorised       the signer lacks the kind's authority at the checked block
+    4xx (the kind's own)     what a kind checks besides (DOCUMENT_CHECKS)
+    409 superseded           a document of the same subject issued later is in force already
+    409 issued_at_taken      another document of the same subject has the same issuedAt
+A document posted again is answered with the stored one (idempotent).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+
+from returntrace import eip712
+from returntrace.documents import DOCUMENTS, Authority, DocumentKind
+
+from ..chain.blocks import BlockRef
+from ..chain.reader import ChainReader
+from ..errors import ApiError
+from ..store.documents import Document, SqliteDocuments
+from .schemas import Address, Hex32, Signature
+from .signatures import check_signature
+
+DOCUMENT_CLOCK_SKEW = 300  # seconds a signer's clock may run ahead of the chain's
+MAX_STRING = 4000  # characters of one string field: names, descriptions, links
+MAX_ITEMS = 200  # entries of one array field: weight bands, languages
+
+# A kind's own checks, after the signature and the authority: (reader, block, message) -> raises ApiError.
+DOCUMENT_CHECKS: dict[str, Callable[[ChainReader, BlockRef, dict[str, Any]], None]] = {}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _field_type(typ: str, models: dict[str, type[BaseModel]]) -> Any:
+    if typ.endswith("[]"):
+        return list[_field_type(typ[:-2], models)]  # type: ignore[misc]
+    if typ in models:
+        return models[typ]
+    if typ.startswith("uint"):
+        bits = int(typ[4:] or 256)
+        return int, Field(ge=0, le=2**bits - 1)
+    return {"address": Address, "bytes32": Hex32, "string": str, "bool": bool}[typ]
+
+
+def _annotation(typ: str, models: dict[str, type[BaseModel]]) -> tuple[Any, Any]:
+    """(type, Field) of one EIP-712 field for pydantic; arrays and strings bounded."""
+    found = _field_type(typ, models)
+    if isinstance(found, tuple):
+        return found
+    if typ.endswith("[]"):
+        return found, Field(max_length=MAX_ITEMS)
+    if typ == "string":
+        return found, Field(max_length=MAX_STRING)
+    return found, ...
+
+
+def _model(kind: DocumentKind) -> type[BaseModel]:
+    """The request model of a kind's message, built from its EIP-712 fields (nested structs first)."""
+    models: dict[str, type[BaseModel]] = {}
+    for name, fields in kind.structs:
+        members: dict[str, Any] = {n: _annotation(t, models) for t, n in fields}
+        models[name] = create_model(name, __base__=_Strict, **members)
+    top: dict[str, Any] = {n: _annotation(t, models) for t, n in kind.fields}
+    return create_model(f"{kind.name}Message", __base__=_Strict, **top)
+
+
+MESSAGE_MODELS: dict[str, type[BaseModel]] = {name: _model(kind) for name, kind in DOCUMENTS.items()}
+
+
+class DocumentIn(_Strict):
+    message: dict[str, Any]
+    signature: Signature
+
+
+class DocumentDesk:
+    def __init__(self, reader: ChainReader, store: SqliteDocuments) -> None:
+        self.reader, self.store = reader, store
+
+    def kind(self, name: str) -> DocumentKind:
+        kind = DOCUMENTS.get(name)
+        if kind is None:
+            raise ApiError(404, "unknown_document_kind", f"no document kind {name!r}; kinds: {sorted(DOCUMENTS)}")
+        return kind
+
+    def domain(self) -> eip712.Domain:
+        chain = self.reader.chain
+        return eip712.documents_domain(chain.chain_id, chain.registry.address)
+
+    def accept(self, name: str, body: DocumentIn) -> tuple[Document, bool]:
+        kind = self.kind(name)
+        try:
+            message = MESSAGE_MODELS[name].model_validate(body.message).model_dump()
+        except ValidationError as exc:
+            errors = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
+            raise ApiError(422, "invalid_document", f"the message is not a {name}", fields=errors) from exc
+        digest = "0x" + self.domain().digest(name, message).hex()
+        stored = self.store.get(digest)
+        if stored is not None:
+            return stored, False
+        block = self.reader.head()
+        now = self.reader.block_time()
+        if message["issuedAt"] > now + DOCUMENT_CLOCK_SKEW:
+            raise ApiError(
+                400, "issued_in_future", f"issuedAt {message['issuedAt']} is ahead of the chain's time {now}"
+            )
+        signer = message["signer"]
+        check_signature(self.reader, signer, bytes.fromhex(digest[2:]), bytes.fromhex(body.signature[2:]))
+        self._check_authority(kind, signer, block)
+        if name in DOCUMENT_CHECKS:
+            DOCUMENT_CHECKS[name](self.reader, block, message)
+        subject = kind.subject_of(message)
+        current = self.store.current(name, subject)
+        if current is not None and current.issued_at > message["issuedAt"]:
+            raise ApiError(
+                409, "superseded", f"a {name} of {subject} issued later is in force: {current.id}", current=current.id
+            )
+        if current is not None and current.issued_at == message["issuedAt"]:
+            raise ApiError(
+                409,
+                "issued_at_taken",
+                f"the {name} {current.id} of {subject} has the same issuedAt: sign the new one with a later issuedAt",
+                current=current.id,
+            )
+        return self.store.put(
+            Document(
+                id=digest,
+                kind=name,
+                subject=subject,
+                signer=signer,
+                issued_at=message["issuedAt"],
+                message=eip712.to_json(message),
+                signature=body.signature,
+                block_number=block.number or 0,
+                block_hash=block.hash or "",
+                accepted_at=0.0,
+            )
+        )
+
+    def _check_authority(self, kind: DocumentKind, signer: str, block: BlockRef) -> None:
+        if kind.authority is Authority.ACCREDITOR:
+            if not self.reader.is_accreditor_at(signer, block):
+                raise ApiError(
+                    403,
+                    "not_authorised",
+                    f"{signer} does not hold the registry's ACCREDITOR_ROLE at block {block.number}: a {kind.name} is"
+                    " the accreditor's",
+                    block=block.number,
+                )
+            return
+        roles, _ = self.reader.actor_at(signer, block)
+        if not roles & kind.roles:
+            raise ApiError(
+                403,
+                "not_authorised",
+                f"{signer} holds roles {roles} at block {block.number}; a {kind.name} needs one of {kind.roles!r}",
+                block=block.number,
+            )
+
+    def proof(self, document: Document) -> dict[str, Any]:
+        """A stored document with what proves it: the typed data to recover its signer from, and the
+        read of the signer's authority at the block it was checked."""
+        kind = DOCUMENTS[document.kind]
+        authority = (
+            f"TraceRegistry.hasRole(keccak256('ACCREDITOR_ROLE'), {document.signer}) at block {document.block_number}"
+            if kind.authority is Authority.ACCREDITOR
+            else f"TraceRegistry.actor({document.signer}).roles & {int(kind.roles)} != 0 at block "
+            f"{document.block_number}"
+        )
+        return {
+            "id": document.id,
+            "kind": document.kind,
+            "subject": document.subject,
+            "signer": document.signer,
+            "issuedAt": document.issued_at,
+            "message": document.message,
+            "signature": document.signature,
+            "checkedAt": {"number": document.block_number, "hash": document.block_hash},
+            "typedData": self.domain().typed_data(document.kind, document.message),
+            "verify": [
+                "the EIP-712 digest of typedData recovers to signer (or signer's ERC-1271 wallet accepts it)",
+                authority,
+            ],
+        }

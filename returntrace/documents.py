@@ -1,0 +1,70 @@
+"""Documents signed off-chain with EIP-712 by an accredited key: what an organisation states for
+people to read (its name, a product's master data, a carrier's rate card) and that no contract
+needs to enforce. The gateway keeps each with its signature and the block at which it checked the
+signer's authority, so a page built from it can be proved by anyone with the chain.
+
+Every kind is signed under one domain of its own, `ReturnTrace Documents` version 1, bound to the
+chain id and the TraceRegistry (which holds the roles that give the authority): a signature made
+for one deployment is worthless on another, and is never a valid contract message (whose domains
+carry the contracts' own names).
+
+A kind names its subject fields (what the document is about: the latest document per subject is
+the one in force, by `issuedAt`) and who may sign it: the registry's accreditor, or an actor
+holding one of `roles`. Adding a kind is one entry in DOCUMENTS plus its gateway checks
+(api/write/documents.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from .kinds import Field
+from .vocab import Role
+
+DOMAIN_NAME = "ReturnTrace Documents"
+DOMAIN_VERSION = "1"
+
+# Every document names its signer and when it was issued: a later one replaces an earlier one of
+# the same subject, and an earlier one posted late never does.
+_TAIL: tuple[Field, ...] = (("address", "signer"), ("uint64", "issuedAt"))
+
+
+class Authority(Enum):
+    ACCREDITOR = "accreditor"  # holds the registry's ACCREDITOR_ROLE
+    ACTOR = "actor"  # an accredited actor holding one of the kind's roles
+
+
+@dataclass(frozen=True)
+class DocumentKind:
+    name: str  # the EIP-712 primary type
+    fields: tuple[Field, ...]  # in signing order, ending with the signer and issuedAt
+    subject: tuple[str, ...]  # the fields that name what the document is about
+    authority: Authority
+    roles: Role = Role(0)  # for Authority.ACTOR: any one of these
+    structs: tuple[tuple[str, tuple[Field, ...]], ...] = ()  # nested struct types it references
+    description: str = ""
+
+    def subject_of(self, message: dict[str, Any]) -> str:
+        """The subject as one string key ("<field>=<value>" joined by "&"), for the store and URLs."""
+        return "&".join(f"{name}={_key_text(message[name])}" for name in self.subject)
+
+
+def _key_text(value: Any) -> str:
+    return value.lower() if isinstance(value, str) and value.startswith("0x") else str(value)
+
+
+DOCUMENTS: dict[str, DocumentKind] = {
+    d.name: d
+    for d in (
+        DocumentKind(
+            "OrganizationName",
+            (("uint64", "organization"), ("string", "name"), ("string", "country"), *_TAIL),
+            subject=("organization",),
+            authority=Authority.ACCREDITOR,
+            description="the name an organisation (by its GLN) is shown under, recorded by the accreditor that "
+            "accredits it; `country` is its ISO 3166-1 alpha-2 code",
+        ),
+    )
+}

@@ -1,0 +1,41 @@
+"""The document store keeps each deployment's documents apart, and the latest issued in force."""
+
+from __future__ import annotations
+
+from api.store.documents import Document, SqliteDocuments
+
+
+def _doc(id_: str, subject: str, issued_at: int, name: str) -> Document:
+    return Document(
+        id=id_,
+        kind="OrganizationName",
+        subject=subject,
+        signer="0x" + "11" * 20,
+        issued_at=issued_at,
+        message={"name": name},
+        signature="0x00",
+        block_number=7,
+        block_hash="0x" + "22" * 32,
+        accepted_at=0.0,
+    )
+
+
+def test_a_file_that_served_another_deployment_never_serves_its_documents_for_this_one(tmp_path):
+    path = tmp_path / "gateway.sqlite3"
+    old, new = SqliteDocuments(path, "1:0xold"), SqliteDocuments(path, "1:0xnew")
+    stored, fresh = old.put(_doc("0xa", "organization=1", 100, "Old"))
+    assert fresh and stored.accepted_at > 0
+    assert new.get("0xa") is None and new.current("OrganizationName", "organization=1") is None
+    assert old.current("OrganizationName", "organization=1") == stored
+    old.close(), new.close()
+
+
+def test_the_latest_issued_is_in_force_and_each_subject_has_its_own(tmp_path):
+    docs = SqliteDocuments(tmp_path / "gateway.sqlite3", "1:0xreg")
+    docs.put(_doc("0xa", "organization=1", 100, "First"))
+    docs.put(_doc("0xb", "organization=1", 200, "Second"))
+    docs.put(_doc("0xc", "organization=2", 50, "Other"))
+    assert docs.put(_doc("0xb", "organization=1", 200, "Second"))[1] is False  # stored once
+    assert [d.message["name"] for d in docs.current_of_kind("OrganizationName")] == ["Second", "Other"]
+    assert docs.get("0xa").message == {"name": "First"}  # earlier ones stay, to prove old pages
+    docs.close()
