@@ -23,6 +23,7 @@ from .chain.proofs import BlockReads
 from .chain.reader import ChainReader
 from .read.indexer import Indexer
 from .read.legacy import Legacy, index_path, legacy_deployments
+from .read.names import Names
 from .read.unit_views import UnitViews
 from .settings import Settings
 from .store.documents import SqliteDocuments
@@ -49,6 +50,7 @@ class Services:
     unit_views: UnitViews
     pages: PageReads  # the consumer page's token and block-time reads
     product_terms: ProductTermsReads  # a product's return terms per market, an order's dates (the pages)
+    names: Names  # organisations' and products' signed names (the pages)
     legacy: tuple[Legacy, ...]  # previous deployments served read-only (RT_LEGACY_MANIFESTS)
 
     @classmethod
@@ -71,6 +73,7 @@ class Services:
             outbox.close()
             raise
         index = SqliteIndex(settings.index_database)
+        documents = SqliteDocuments(settings.database, f"{chain.chain_id}:{chain.registry.address.lower()}")
         evidence = EvidenceStore(settings.evidence_dir, settings.ipfs_api, settings.max_upload_bytes)
         # One cache per purpose (api/chain/cache.py): policy versions, read by the intake, the relayer's
         # follow-ups and the pages alike; the pages' reads at the indexed block, with one guard for the node.
@@ -103,9 +106,7 @@ class Services:
             outbox=outbox,
             index=index,
             evidence=evidence,
-            documents=DocumentDesk(
-                reader, SqliteDocuments(settings.database, f"{chain.chain_id}:{chain.registry.address.lower()}")
-            ),
+            documents=DocumentDesk(reader, documents),
             intake=Intake(reader, outbox, settings.min_deadline_margin, index=index),
             relayer=relayer,
             # This process's indexer reads (its block for /readyz) and indexes on demand (index_once);
@@ -122,6 +123,7 @@ class Services:
             ),
             pages=PageReads(request_w3, guard),
             product_terms=ProductTermsReads(chain, guard),
+            names=Names(documents, index),
             legacy=legacy,
         )
 

@@ -21,8 +21,10 @@ from babel.dates import format_skeleton
 from returntrace.escrow import OrderStatus, ReturnReason
 from returntrace.vocab import BizStep, step_label
 
+from ...read.names import Named
 from ...read.views import ParcelView, ReturnStatus, Settlement, TimelineEntry, UnitView
 from .i18n import N_, _, current, ngettext
+from .product_info import NameLookup, ProductCard, product_card
 
 
 @dataclass(frozen=True)
@@ -171,6 +173,9 @@ class Step:
     by: str | None = None  # "carrier 0x1234…abcd"
     by_full: str | None = None
     place: str | None = None  # GLN
+    by_role: str | None = None  # "carrier", in the page's language
+    by_name: Named | None = None  # the signer's organisation, named by the accreditor (with its proof)
+    place_name: Named | None = None  # the location's name, by its GLN
     lines: list[str] = field(default_factory=list)
     grade: str | None = None
     grade_meaning: str | None = None
@@ -212,6 +217,8 @@ class Page:
     unit_link_hrefs: list[str | None] = field(default_factory=list)
     deployment_note: str | None = None  # a unit of a previous deployment, served read-only (UnitView.deployment)
     policy: Any = None  # the order's return policy with its dates (policy_page.MarketSection), read by the route
+    brand_name: Named | None = None  # the brand's organisation, named by the accreditor
+    product: ProductCard | None = None  # the brand's signed product information
 
 
 def _inspection_grade(rs: ReturnStatus | None) -> str | None:
@@ -249,9 +256,13 @@ def _step_label(step: str) -> str:
         return humanize(step)
 
 
+def _role(role: str) -> str:
+    return _(ROLE_NAMES[role]) if role in ROLE_NAMES else role
+
+
 def _by(role: str, signer: str | None) -> str:
     """ "carrier 0x1234…abcd": who signed, by role."""
-    return f"{_(ROLE_NAMES[role]) if role in ROLE_NAMES else role} {short_address(signer)}".strip()
+    return f"{_role(role)} {short_address(signer)}".strip()
 
 
 def _registry_step(e: TimelineEntry) -> Step:
@@ -263,6 +274,7 @@ def _registry_step(e: TimelineEntry) -> Step:
         when=when,
         when_iso=when_iso,
         by=_by(e.signer_role, e.signer),
+        by_role=_role(e.signer_role),
         by_full=e.signer,
         place=e.location,
         block=e.block,
@@ -358,7 +370,7 @@ def _escrow_steps(
             target = add(_at(Step(label=_("Inspected"), kind="inspect"), _event_time(submitted, block_time), submitted))
             inspector = rs.inspection.get("inspector")
             if inspector:
-                target.by, target.by_full = _by("inspector", inspector), inspector
+                target.by, target.by_full, target.by_role = _by("inspector", inspector), inspector, _role("inspector")
         claimed = _grade_letter(rs.inspection.get("claimedGrade"))
         shown = claimed or grade
         if shown:
@@ -534,10 +546,18 @@ def settlement_lines(s: Settlement, currency: Currency) -> list[str]:
     return lines
 
 
+def name_steps(steps: list[Step], names: NameLookup) -> None:
+    """Who signed each step and where, by the names the accreditor signed (the numbers stay for the title)."""
+    for s in steps:
+        s.by_name = names.actor(s.by_full)
+        s.place_name = names.organization(s.place)
+
+
 def build_page(
     view: UnitView,
     currency_of: Callable[[str], Currency] = lambda _: NATIVE,
     block_time: Callable[[int], int | None] = lambda _: None,
+    names: NameLookup | None = None,
 ) -> Page:
     rs = view.return_status
     grade = _grade_letter(_inspection_grade(rs))
@@ -569,7 +589,7 @@ def build_page(
         detail = _("Do not rely on this history until it is verified. The product may still be genuine.")
     fate_rows = _fate_rows(view)
 
-    return Page(
+    page = Page(
         title=_("Unit %(serial)s of GTIN %(gtin)s") % {"serial": view.serial, "gtin": view.gtin},
         gtin=view.gtin,
         serial=view.serial,
@@ -589,6 +609,11 @@ def build_page(
         deployment_note=_(LEGACY_NOTE) if (view.deployment or {}).get("readOnly") else None,
         **_unit_links(view),
     )
+    if names is not None:
+        name_steps(page.steps, names)
+        page.brand_name = names.actor(view.brand)
+        page.product = product_card(names.product(view.gtin))
+    return page
 
 
 LEGACY_NOTE = N_("Recorded under the previous deployment (read-only)")

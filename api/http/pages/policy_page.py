@@ -16,8 +16,10 @@ from returntrace.policies import DAY, MARKET_NAMES
 from returntrace.vocab import HYGIENE_SEALED
 
 from ...chain.product_terms import MarketTerms, OrderTerms, ProductTerms
+from ...read.names import Named
 from .consumer_page import GRADE_MEANING, Row, format_time, short_address
 from .i18n import N_, _, ngettext
+from .product_info import NameLookup, ProductCard, product_card
 
 MARKET_TITLE = {"EU": N_("European Union"), "US": N_("United States"), "CN": N_("China")}
 
@@ -57,12 +59,20 @@ CUSTOMS = {
 
 
 @dataclass
+class Center:
+    location: int  # GLN of the site
+    organization: int  # GLN of the organisation that runs it
+    location_name: Named | None = None
+    organization_name: Named | None = None
+
+
+@dataclass
 class MarketSection:
     market: str  # "EU", or the market number
     title: str
     rows: list[Row]
     grades: list[Row] = field(default_factory=list)
-    return_centers: list[tuple[int, int]] = field(default_factory=list)  # (location GLN, organisation GLN)
+    return_centers: list[Center] = field(default_factory=list)
     sold: bool = True  # False: no law or policy is set, the escrow sells nothing there
 
 
@@ -77,6 +87,8 @@ class PolicyPage:
     block_hash: str
     stated: str  # "Terms as the chain states them at block 1,234 (3 May 2026, 14:05 UTC)"
     markets: list[MarketSection]
+    brand_name: Named | None = None
+    product: ProductCard | None = None
 
 
 def period(seconds: int) -> str:
@@ -295,7 +307,21 @@ def _dispute_rows(code: str, policy: Policy) -> list[Row]:
     return rows
 
 
-def market_section(m: MarketTerms, hygiene_sealed: bool, currency_name: Callable[[str], str]) -> MarketSection:
+def _centers(m: MarketTerms, names: NameLookup | None) -> list[Center]:
+    return [
+        Center(
+            location,
+            organization,
+            names.organization(location) if names else None,
+            names.organization(organization) if names else None,
+        )
+        for location, organization in m.return_centers
+    ]
+
+
+def market_section(
+    m: MarketTerms, hygiene_sealed: bool, currency_name: Callable[[str], str], names: NameLookup | None = None
+) -> MarketSection:
     """One market's terms: the window, money per grade, deadlines, hygiene, cross-border and disputes."""
     code = market_code(m.market)
     title = _(MARKET_TITLE[code]) if code in MARKET_TITLE else _("Market %(market)s") % {"market": code}
@@ -314,7 +340,7 @@ def market_section(m: MarketTerms, hygiene_sealed: bool, currency_name: Callable
             _("Version %(version)s of the %(market)s policy") % {"version": m.policy_version, "market": code},
         )
     )
-    return MarketSection(code, title, rows, _grade_rows(policy), list(m.return_centers))
+    return MarketSection(code, title, rows, _grade_rows(policy), _centers(m, names))
 
 
 def stated(block: int, block_time: int | None) -> str:
@@ -327,8 +353,11 @@ def stated(block: int, block_time: int | None) -> str:
     )
 
 
-def build_policy_page(terms: ProductTerms, currency_name: Callable[[str], str], digital_link: str) -> PolicyPage:
-    """The product page: its terms in each market it is sold in, at the block they were read."""
+def build_policy_page(
+    terms: ProductTerms, currency_name: Callable[[str], str], digital_link: str, names: NameLookup | None = None
+) -> PolicyPage:
+    """The product page: what the product is (the brand's signed information) and its terms in each
+    market it is sold in, at the block they were read."""
     hygiene = bool(terms.class_flags & HYGIENE_SEALED)
     return PolicyPage(
         gtin=terms.gtin,
@@ -339,13 +368,17 @@ def build_policy_page(terms: ProductTerms, currency_name: Callable[[str], str], 
         block=terms.block,
         block_hash=terms.block_hash,
         stated=stated(terms.block, terms.block_time),
-        markets=[market_section(m, hygiene, currency_name) for m in terms.markets],
+        markets=[market_section(m, hygiene, currency_name, names) for m in terms.markets],
+        brand_name=names.actor(terms.brand) if names else None,
+        product=product_card(names.product(terms.gtin)) if names else None,
     )
 
 
-def order_section(terms: OrderTerms, currency_name: Callable[[str], str]) -> MarketSection:
+def order_section(
+    terms: OrderTerms, currency_name: Callable[[str], str], names: NameLookup | None = None
+) -> MarketSection:
     """The unit page's policy section: the terms the order was bought under, with its dates filled in."""
-    section = market_section(terms.market, terms.hygiene_sealed, currency_name)
+    section = market_section(terms.market, terms.hygiene_sealed, currency_name, names)
     dates = []
     closes = format_time(terms.window_closes_at)[0]
     dates.append(

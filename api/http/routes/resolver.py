@@ -31,7 +31,7 @@ from ...services import Services
 from ..deps import get_services
 from ..errors import PageError
 from ..pages import i18n, page_language, render
-from ..pages.consumer_page import NATIVE, Currency, build_page, build_parcel_page
+from ..pages.consumer_page import NATIVE, Currency, build_page, build_parcel_page, name_steps
 from ..pages.digital_link import LinkError, UnitLink, parse_path
 from ..pages.i18n import N_, _
 from ..pages.policy_page import build_policy_page, order_section
@@ -240,7 +240,7 @@ def _resolve(request: Request, unit_view: UnitViewFn) -> Response:
     if as_json:
         return JSONResponse(unit_json(view), headers=headers)
     with i18n.use(page_language(request)):
-        page = build_page(view, _currency_lookup(services.pages), _block_time_lookup(services.pages))
+        page = build_page(view, _currency_lookup(services.pages), _block_time_lookup(services.pages), services.names)
         page.digital_link = page.digital_link or canonical
         page.policy = _order_policy(services, view)
         return render(
@@ -266,7 +266,7 @@ def _order_policy(services: Services, view: UnitView) -> Any:
         terms = services.product_terms.order_terms(rs.order_id, bytes.fromhex(view.unit_id.removeprefix("0x")))
     except ChainUnavailable:
         return None
-    return order_section(terms, _currency_name(services)) if terms is not None else None
+    return order_section(terms, _currency_name(services), services.names) if terms is not None else None
 
 
 def _product(request: Request, gtin14: str, as_json: bool) -> Response:
@@ -298,7 +298,7 @@ def _product(request: Request, gtin14: str, as_json: bool) -> Response:
     if as_json:
         return JSONResponse(jsonable_encoder(asdict(terms)), headers=headers)
     with i18n.use(page_language(request)):
-        page = build_policy_page(terms, _currency_name(services), canonical)
+        page = build_policy_page(terms, _currency_name(services), canonical, services.names)
         return render(request, "product.html", {"page": page}, headers=headers)
 
 
@@ -392,4 +392,6 @@ def resolve_parcel(request: Request, link_path: str) -> Response:
     if as_json:
         return JSONResponse(parcel_json(view), headers=headers)
     with i18n.use(page_language(request)):
-        return render(request, "parcel.html", {"page": build_parcel_page(view)}, headers=headers)
+        page = build_parcel_page(view)
+        name_steps(page.steps, get_services(request).names)
+        return render(request, "parcel.html", {"page": page}, headers=headers)
