@@ -13,7 +13,7 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
 from api.http.pages import i18n
-from api.http.pages.consumer_page import build_page, format_time
+from api.http.pages.consumer_page import NATIVE, build_page, format_amount, format_time, lower_first
 from tests.views import returned_view
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -95,3 +95,14 @@ def test_a_page_speaks_its_language(lang):
     assert [r.term for r in page.return_rows] != [r.term for r in english.return_rows]
     assert when != format_time(1_778_231_000)[0]  # month names in the language too
     assert i18n.current().code == "en"  # the language ends with its context
+
+
+def test_amounts_and_phrases_follow_the_language():
+    amount = 1_234_500_000_000_000_000_000  # 1,234.5 ETH
+    assert format_amount(amount, NATIVE) == "1,234.50 ETH"
+    with i18n.use(i18n.LANGUAGES["de"]):
+        assert format_amount(amount, NATIVE) == "1.234,50 ETH"
+        assert lower_first("Eine örtliche gemeinnützige Organisation") == "Eine örtliche gemeinnützige Organisation"
+    with i18n.use(i18n.LANGUAGES["es"]):
+        assert format_amount(10**17, NATIVE) == "0,10 ETH"
+        assert lower_first("Una organización benéfica local") == "una organización benéfica local"

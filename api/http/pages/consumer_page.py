@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from babel.dates import format_skeleton
+from babel.numbers import format_decimal
 
 from returntrace.escrow import OrderStatus, ReturnReason
 from returntrace.vocab import BizStep, step_label
@@ -44,7 +45,7 @@ STEP_KIND = {
     "destroying": "end",
     "decommissioning": "end",
 }
-FINAL_DISPOSITION = {"donated": N_("Donated"), "recycled": "Recycled"}
+FINAL_DISPOSITION = {"donated": N_("Donated"), "recycled": N_("Recycled")}
 # What a disposition tells a parent; dispositions that repeat the step's label say nothing more.
 DISPOSITION_TEXT = {
     "damaged": N_("Condition: damaged"),
@@ -67,7 +68,7 @@ FACT_TEXT = {
 }
 DISPOSITION_KIND = {"donated": "donate", "recycled": "recycle", "destroyed": "end", "returned": "return"}
 
-GRADE_MEANING = {"A": N_("unopened, seal intact"), "B": N_("opened but unused"), "C": "used"}
+GRADE_MEANING = {"A": N_("unopened, seal intact"), "B": N_("opened but unused"), "C": N_("used")}
 UNIT_FATE = {
     "restock": N_("Back to the brand's stock"),
     "donate": N_("A local charity (donated)"),
@@ -115,6 +116,10 @@ ROLE_NAMES = {
 def format_amount(base_units: str | int, currency: Currency) -> str:
     """`1050000000000000000` at 18 decimals → `1.05 ETH`: at least two decimals, no trailing noise."""
     value = Decimal(int(base_units)).scaleb(-currency.decimals)
+    lang = current()
+    if lang.code != "en":  # the language's decimal sign and grouping: 1.234,50 ETH in German
+        shown = format_decimal(value.normalize(), format="#,##0.00", locale=lang.locale, decimal_quantization=False)
+        return f"{shown} {currency.symbol}"
     text = format(value.normalize(), "f") if value else "0"
     whole, _, frac = text.partition(".")
     frac = frac.rstrip("0").ljust(2, "0")
@@ -129,6 +134,12 @@ def format_time(ts: int | None) -> tuple[str | None, str | None]:
     lang = current()
     day = f"{t.day} {t:%b %Y}" if lang.code == "en" else format_skeleton("yMMMd", t, locale=lang.locale)
     return f"{day}, {t:%H:%M} UTC", t.isoformat().replace("+00:00", "Z")
+
+
+def lower_first(text: str) -> str:
+    """Text that continues a sentence: its first letter in lower case, except in German, whose nouns
+    keep their capital ("eine örtliche gemeinnützige Organisation", never "organisation")."""
+    return text if current().code == "de" else text[:1].lower() + text[1:]
 
 
 def text_of(table: dict[str, str], key: str) -> str:
@@ -191,6 +202,7 @@ class Row:
     term: str
     value: str
     emphasis: bool = False
+    named: Named | None = None  # a name in the value, whose proof the page links
 
 
 @dataclass
@@ -245,7 +257,7 @@ def _grade_meaning(grade: str) -> str | None:
 def _facts(facts: list[str]) -> str:
     """An inspection's facts as one phrase: "Seal intact, packaging intact"."""
     words = [humanize(_(FACT_TEXT[f]) if f in FACT_TEXT else f) for f in facts]
-    return ", ".join(w.lower() if i else w for i, w in enumerate(words))
+    return ", ".join(lower_first(w) if i else w for i, w in enumerate(words))
 
 
 def _step_label(step: str) -> str:
@@ -447,7 +459,9 @@ def _escrow_steps(
             step.position = (s.block, s.log_index)
         step.lines += settlement_lines(s, currency)
         if s.disposition not in ("kept", "pending") and rs.status != "cancelled":
-            step.lines.append(_("The unit goes to: %(fate)s") % {"fate": text_of(UNIT_FATE, s.disposition).lower()})
+            step.lines.append(
+                _("The unit goes to: %(fate)s") % {"fate": lower_first(text_of(UNIT_FATE, s.disposition))}
+            )
     return steps
 
 
@@ -587,7 +601,7 @@ def build_page(
             "reason": v.reason or _("the history could not be checked against the blockchain")
         }
         detail = _("Do not rely on this history until it is verified. The product may still be genuine.")
-    fate_rows = _fate_rows(view)
+    fate_rows = _fate_rows(view, names)
 
     page = Page(
         title=_("Unit %(serial)s of GTIN %(gtin)s") % {"serial": view.serial, "gtin": view.gtin},
@@ -627,7 +641,7 @@ FATE_TEXT = {
 }
 
 
-def _fate_rows(view: UnitView) -> list[Row]:
+def _fate_rows(view: UnitView, names: NameLookup | None = None) -> list[Row]:
     """Where the unit went when a partner's (or the return center's) scan closed its lifecycle, and
     whether the registry says it is closed (the closed flag of the record the banner verified)."""
     rows: list[Row] = []
@@ -638,11 +652,13 @@ def _fate_rows(view: UnitView) -> list[Row]:
         org = f.get("organization")
         what = _(FATE_TEXT[f["kind"]]) if f["kind"] in FATE_TEXT else _("Closed")
         if f["kind"] in ("donated", "recycled"):
-            who = (
-                _("organisation GLN %(gln)s") % {"gln": org}
-                if org
-                else _("the partner at location %(gln)s") % {"gln": f.get("location")}
-            )
+            named = names.organization(org or f.get("location")) if names is not None else None
+            if named is not None:
+                who = named.text
+            elif org:
+                who = _("organisation GLN %(gln)s") % {"gln": org}
+            else:
+                who = _("the partner at location %(gln)s") % {"gln": f.get("location")}
             if org:  # which record names the organisation: the one in force when the partner signed, or today's
                 who_note = (
                     _(" (the partner's organisation when it signed)")
@@ -651,7 +667,7 @@ def _fate_rows(view: UnitView) -> list[Row]:
                 )
             else:
                 who_note = ""
-            rows.append(Row(_("Where it went"), f"{what} {who}{on}{who_note}", emphasis=True))
+            rows.append(Row(_("Where it went"), f"{what} {who}{on}{who_note}", emphasis=True, named=named))
         else:
             at = _(" at location %(gln)s") % {"gln": f["location"]} if f.get("location") else ""
             rows.append(Row(_("Where it went"), f"{what}{on}{at}", emphasis=True))
