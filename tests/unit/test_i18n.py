@@ -12,9 +12,15 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
+from api.chain.product_terms import MarketTerms, ProductTerms
 from api.http.pages import i18n
+from api.http.pages.policy_page import build_policy_page
 from api.http.pages.consumer_page import NATIVE, build_page, format_amount, format_time, lower_first
+from returntrace import policies as presets
+from tests.support import GTIN
 from tests.views import returned_view
+
+ZERO = "0x" + "00" * 20
 
 ROOT = Path(__file__).resolve().parents[2]
 TRANSLATED = [lang for lang in i18n.LANGUAGES.values() if lang.code != "en"]
@@ -106,3 +112,35 @@ def test_amounts_and_phrases_follow_the_language():
     with i18n.use(i18n.LANGUAGES["es"]):
         assert format_amount(10**17, NATIVE) == "0,10 ETH"
         assert lower_first("Una organización benéfica local") == "una organización benéfica local"
+
+
+def _policy_terms() -> ProductTerms:
+    """A hygiene-sealed product sold in the three preset markets, as the chain would state it."""
+    markets = [
+        MarketTerms(
+            m, presets.LAWS[m], 1, presets.PRESETS[m], [(ZERO, presets.NATIVE)], [(9506000000039, 9506000000039)]
+        )
+        for m in (presets.MARKET_EU, presets.MARKET_US, presets.MARKET_CN)
+    ]
+    return ProductTerms(GTIN, "0x" + "aa" * 20, 1, 0b111, 120, "0x" + "00" * 32, 1_778_231_000, markets)
+
+
+# What stays Latin on a Chinese page: codes, units, addresses and the legal references' own names.
+KEPT = {"GTIN", "ETH", "UTC", "ECC", "Net", "ADR", "HTSUS", "ReportFraud", "ftc", "gov", "EU", "US", "CN"}
+
+
+def test_nothing_on_a_chinese_page_is_left_in_english():
+    """Chinese shares no letters with English: any Latin word is text no catalogue entry covered
+    (a string never marked for translation)."""
+    with i18n.use(i18n.LANGUAGES["zh"]):
+        unit = build_page(returned_view())
+        product = build_policy_page(_policy_terms(), lambda _address: "ETH", "http://x/01/" + GTIN)
+    texts = [unit.title.replace(unit.serial, ""), unit.banner, unit.banner_detail, product.stated]
+    for s in unit.steps:
+        texts += [s.label, *s.lines, s.grade_meaning or "", s.by_role or ""]
+    for r in (
+        unit.return_rows + unit.fate + unit.return_options + [r for m in product.markets for r in m.rows + m.grades]
+    ):
+        texts += [r.term, r.value]
+    english = {w for t in texts for w in re.findall(r"[A-Za-z]{2,}", re.sub(r"0x[0-9a-f…]+", "", t))} - KEPT
+    assert english == set(), english

@@ -9,7 +9,7 @@ Pure presentation, no I/O: figures come from the structs read at the block; the 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from returntrace.escrow import BPS, Law, Policy
 from returntrace.policies import DAY, MARKET_NAMES
@@ -74,6 +74,8 @@ class MarketSection:
     grades: list[Row] = field(default_factory=list)
     return_centers: list[Center] = field(default_factory=list)
     sold: bool = True  # False: no law or policy is set, the escrow sells nothing there
+    summary: str = ""  # the periods in one line, shown while the section is folded
+    open: bool = True  # unfolded (a <details> element: the page stays script-free)
 
 
 @dataclass
@@ -340,7 +342,14 @@ def market_section(
             _("Version %(version)s of the %(market)s policy") % {"version": m.policy_version, "market": code},
         )
     )
-    return MarketSection(code, title, rows, _grade_rows(policy), _centers(m, names))
+    return MarketSection(code, title, rows, _grade_rows(policy), _centers(m, names), summary=_summary(law, policy))
+
+
+def _summary(law: Law, policy: Policy) -> str:
+    values = {"law": period(law.withdrawal_days * DAY), "period": period(policy.return_window)}
+    if law.withdrawal_days:
+        return _("%(law)s to withdraw by law, %(period)s under the brand's policy") % values
+    return _("%(period)s to return under the brand's policy") % values
 
 
 def stated(block: int, block_time: int | None) -> str:
@@ -368,7 +377,11 @@ def build_policy_page(
         block=terms.block,
         block_hash=terms.block_hash,
         stated=stated(terms.block, terms.block_time),
-        markets=[market_section(m, hygiene, currency_name, names) for m in terms.markets],
+        # one market: unfolded; several: each folded to its periods, the reader opens theirs
+        markets=[
+            replace(market_section(m, hygiene, currency_name, names), open=len(terms.markets) == 1)
+            for m in terms.markets
+        ],
         brand_name=names.actor(terms.brand) if names else None,
         product=product_card(names.product(terms.gtin)) if names else None,
     )
