@@ -14,8 +14,8 @@ from babel.messages.pofile import read_po
 
 from api.chain.product_terms import MarketTerms, ProductTerms
 from api.http.pages import i18n
-from api.http.pages.policy_page import build_policy_page
 from api.http.pages.consumer_page import NATIVE, build_page, format_amount, format_time, lower_first
+from api.http.pages.policy_page import build_policy_page
 from returntrace import policies as presets
 from tests.support import GTIN
 from tests.views import returned_view
