@@ -9,7 +9,7 @@ Checks, in order, each refusal in the gateway's one error shape:
     401 invalid_signature    not the signer's signature under the documents' domain of this deployment
     403 not_authorised       the signer lacks the kind's authority at the checked block
     4xx (the kind's own)     what a kind checks besides (DOCUMENT_CHECKS): ProductInfo 404 unknown_product,
-                             403 not_the_brand (only the GTIN's registered brand), 422 invalid_document
+                             403 not_brand_of_product (only the GTIN's registered brand), 422 invalid_document
     409 superseded           a document of the same subject issued later is in force already
     409 issued_at_taken      another document of the same subject has the same issuedAt
 A document posted again is answered with the stored one (idempotent).
@@ -70,7 +70,7 @@ def _check_product_info(reader: ChainReader, block: BlockRef, message: dict[str,
     if product[0].lower() != message["signer"].lower():
         raise ApiError(
             403,
-            "not_the_brand",
+            "not_brand_of_product",
             f"GTIN {message['gtin']} is registered to {product[0]} at block {block.number}, not to {message['signer']}",
             block=block.number,
         )

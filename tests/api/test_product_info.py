@@ -124,7 +124,7 @@ def test_pages_name_the_brand_the_actors_and_the_locations_with_proof(gateway, s
 @pytest.mark.parametrize(
     ("who", "change", "status", "code"),
     [
-        ("brand2", {}, 403, "not_the_brand"),  # a brand, but not this GTIN's
+        ("brand2", {}, 403, "not_brand_of_product"),  # a brand, but not this GTIN's
         ("carrier", {}, 403, "not_authorised"),  # not a brand at all
         ("brand", {"video": "http://video.example/x"}, 422, "invalid_document"),
         ("brand", {"image": "not-a-cid"}, 422, "invalid_document"),
