@@ -95,7 +95,8 @@ class ProductTermsReads:
         brand, class_flags, bitmap = self.chain.registry.functions.product(int(gtin14)).call(block_identifier=number)
         if int(brand, 16) == 0:
             return None
-        markets = [self._market(m, number) for m in market_bits(int(bitmap))]
+        centers = self._center_logs(number)  # read once for every market
+        markets = [self._market(m, number, centers=centers) for m in market_bits(int(bitmap))]
         return ProductTerms(
             gtin=gtin14,
             brand=brand,
@@ -139,7 +140,9 @@ class ProductTermsReads:
 
         return self.cache.get(("orderTerms", order_id, unit_id, number, block_hash), read)
 
-    def _market(self, market: int, block: int, version: int | None = None) -> MarketTerms:
+    def _market(
+        self, market: int, block: int, version: int | None = None, centers: dict[int, int] | None = None
+    ) -> MarketTerms:
         """A market's terms at `block`: its policy version `version`, or the one in force."""
         p = self.chain.policies.functions
         has_law = bool(p.hasLaw(market).call(block_identifier=block))
@@ -151,8 +154,10 @@ class ProductTermsReads:
             if version
             else None
         )
+        if centers is None:
+            centers = self._center_logs(block)
         return MarketTerms(
-            market, law, version, policy, self._currencies(market, block), self._return_centers(market, block)
+            market, law, version, policy, self._currencies(market, block), self._return_centers(market, block, centers)
         )
 
     def _logs(self, address: str, topics: list[Any], block: int) -> list[dict[str, Any]]:
@@ -179,10 +184,15 @@ class ProductTermsReads:
                 out.append((address, terms))
         return out
 
-    def _return_centers(self, market: int, block: int) -> list[tuple[int, int]]:
-        latest: dict[int, int] = {}  # location -> organisation of its last ReturnCenterSet
+    def _center_logs(self, block: int) -> dict[int, int]:
+        """location -> organisation of each site's last ReturnCenterSet up to `block`."""
+        latest: dict[int, int] = {}
         for raw in self._logs(self.chain.registry.address, [RETURN_CENTER_SET], block):
             latest[int(raw["topics"][1], 16)] = int(raw["topics"][2], 16)
+        return latest
+
+    def _return_centers(self, market: int, block: int, latest: dict[int, int]) -> list[tuple[int, int]]:
+        """The sites whose last accreditation serves `market`, as the registry says at `block`."""
         accredited = self.chain.registry.functions.returnCenterAccredited
         return sorted(
             (location, organization)
