@@ -29,7 +29,7 @@ export SOLCX_BINARY_PATH := $(CURDIR)/$(VENV)/solcx
 # anvil (brownie's development network) comes from node_modules/.bin.
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help setup network chromium compile lint test test-fast i18n demo bench bench-gateway doc-examples lock clean distclean
+.PHONY: help setup network chromium compile lint test test-fast i18n demo bench bench-gateway bench-assistant train-assistant check-assistant doc-examples lock clean distclean
 
 help:
 	@echo "make setup      install .venv, node_modules and the solc adapter (idempotent)"
@@ -40,6 +40,9 @@ help:
 	@echo "make demo       brownie run scripts/demo.py (SERVE=$(SERVE) -> RT_SERVE)"
 	@echo "make bench      gas figures (bench/gas.py)"
 	@echo "make bench-gateway  gateway throughput and page latency (bench/gateway.py)"
+	@echo "make train-assistant  retrain the return assistant's reason model from returntrace/assistant/data/train"
+	@echo "make check-assistant  retrain in memory and check that the shipped model file is reproduced byte for byte"
+	@echo "make bench-assistant  the assistant on its held-out texts (bench/assistant.py -> docs/benchmarks/assistant.md)"
 	@echo "make doc-examples   rewrite docs/integrators.md's JSON examples from a real run"
 	@echo "make lock       re-resolve requirements.txt into requirements.lock"
 	@echo "make clean      remove build outputs; distclean also removes .venv and node_modules"
@@ -123,6 +126,16 @@ bench: setup
 
 bench-gateway: setup
 	$(BROWNIE) run $(CURDIR)/bench/gateway.py
+
+# The return assistant (docs/assistant.md): the model file is rebuilt from the data, byte for byte.
+train-assistant: $(VENV_STAMP)
+	$(BIN)/python -m scripts.train_assistant
+
+check-assistant: $(VENV_STAMP)
+	$(BIN)/python -m scripts.train_assistant --check
+
+bench-assistant: $(VENV_STAMP)
+	$(BIN)/python -m bench.assistant
 
 # The quickstart's bodies and answers, produced by the test that checks them (tests/api/test_integrator_docs.py).
 doc-examples: setup

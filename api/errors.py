@@ -12,9 +12,12 @@ from typing import Any
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, detail: str, **extra: Any) -> None:
+    def __init__(
+        self, status: int, code: str, detail: str, headers: dict[str, str] | None = None, **extra: Any
+    ) -> None:
         super().__init__(detail)
         self.status, self.code, self.detail, self.extra = status, code, detail, extra
+        self.headers = headers  # response headers the refusal needs (429: Retry-After)
 
 
 SQL_INT_MIN, SQL_INT_MAX = -(2**63), 2**63 - 1

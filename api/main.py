@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from .http import errors
-from .http.routes import audit, documents, evidence, health, messages, resolver
+from .http.routes import assistant, audit, documents, evidence, health, messages, resolver, return_flow
 from .services import Services
 from .settings import Settings, SettingsError
 
@@ -40,7 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     errors.install(app)  # every error in the one shape (api/http/errors.py)
-    for module in (health, messages, documents, evidence, resolver, audit):
+    for module in (health, messages, documents, evidence, resolver, audit, assistant, return_flow):
         app.include_router(module.router)
     app.include_router(messages.orders_router)
     return app

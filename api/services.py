@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import partial
 
+from returntrace.assistant import Assistant
 from returntrace.manifest import Manifest
 
 from .chain.cache import PerBlock, Permanent
@@ -24,14 +25,17 @@ from .chain.reader import ChainReader
 from .read.indexer import Indexer
 from .read.legacy import Legacy, index_path, legacy_deployments
 from .read.names import Names
+from .read.options import ReturnDesk
 from .read.unit_views import UnitViews
 from .settings import Settings
+from .store.buckets import TokenBuckets
 from .store.documents import SqliteDocuments
 from .store.evidence import EvidenceStore
 from .store.index import SqliteIndex
 from .store.outbox import OutboxNotDrained, SqliteOutbox
 from .write.documents import DocumentDesk
 from .write.intake import Intake
+from .write.kinds import KINDS
 from .write.relayer import Relayer
 
 
@@ -52,6 +56,9 @@ class Services:
     product_terms: ProductTermsReads  # a product's return terms per market, an order's dates (the pages)
     names: Names  # organisations' and products' signed names (the pages)
     legacy: tuple[Legacy, ...]  # previous deployments served read-only (RT_LEGACY_MANIFESTS)
+    assistant: Assistant  # the return assistant's model, loaded once (returntrace/assistant)
+    desk: ReturnDesk  # the buyer's options from the chain (api/read/options.py)
+    assess_limit: TokenBuckets  # POST /v1/assistant/assess per client (RT_ASSESS_RATE, RT_ASSESS_BURST)
 
     @classmethod
     def open(cls, settings: Settings) -> Services:
@@ -78,6 +85,7 @@ class Services:
         # One cache per purpose (api/chain/cache.py): policy versions, read by the intake, the relayer's
         # follow-ups and the pages alike; the pages' reads at the indexed block, with one guard for the node.
         policies, guard, per_block = Permanent(), NodeGuard(), PerBlock()
+        reads = BlockReads.of(chain, guard, per_block, policies)  # the current deployment at a stated block
         reader = ChainReader(chain, policies)
         relayer = None
         if settings.relayer_key:
@@ -116,7 +124,7 @@ class Services:
             ),
             unit_views=UnitViews(
                 index,
-                BlockReads.of(chain, guard, per_block, policies),
+                reads,
                 settings.public_url,
                 evidence=evidence,
                 previous=tuple(item.views for item in legacy),
@@ -125,6 +133,15 @@ class Services:
             product_terms=ProductTermsReads(chain, guard),
             names=Names(documents, index),
             legacy=legacy,
+            assistant=Assistant.load(),
+            desk=ReturnDesk(
+                chain,
+                reads,
+                reader,
+                outbox,
+                {kind: entry.path for kind, entry in KINDS.items()},
+            ),
+            assess_limit=TokenBuckets(settings.assess_rate, settings.assess_burst),
         )
 
     @staticmethod

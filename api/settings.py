@@ -144,6 +144,27 @@ class Settings(EnvModel):
     )
     relay: bool = Field(True, description="`0` keeps the relayer from running (messages are queued, not sent)")
     index: bool = Field(True, description="`0` keeps the indexer from running")
+    assess_rate: float = Field(
+        0.5,
+        gt=0,
+        description="requests per second each client (its IP address) may make to `POST /v1/assistant/assess`, "
+        "on average; beyond it 429 `rate_limited` with `Retry-After`",
+    )
+    assess_burst: int = Field(
+        10, gt=0, description="requests a client may make to `POST /v1/assistant/assess` at once, before the rate holds"
+    )
+    handoff_above: float = Field(
+        500.0,
+        ge=0,
+        description="an order priced above this many whole units of its currency goes to a person "
+        "(`handoff.why`: `above_value`)",
+    )
+    handoff_returns: int = Field(
+        3,
+        gt=0,
+        description="a buyer with this many return requests in the index or more goes to a person "
+        "(`handoff.why`: `repeated_returns`)",
+    )
     pause_before_broadcast: float = Field(
         0.0,
         ge=0,

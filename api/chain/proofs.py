@@ -19,7 +19,7 @@ from typing import Any
 from web3.contract import Contract
 
 from returntrace import history
-from returntrace.escrow import Facts, Grade, Order, Policy, Reissue, Settlement
+from returntrace.escrow import Facts, Grade, Law, Order, Policy, Reissue, Settlement
 
 from .blocks import LATEST, BlockRef
 from .cache import PerBlock, Permanent
@@ -56,8 +56,10 @@ class BlockReads:
         desk: Contract | None = None,
         policy_book: Contract | None = None,
         policies: Permanent | None = None,
+        first_block: int = 0,
     ) -> None:
         self.registry, self.escrow, self.desk, self.policy_book = registry, escrow, desk, policy_book
+        self.first_block = first_block  # the deployment's block: where its logs start
         # Shared with the reads of other deployments on the same node: one guard for the node, keys that name the
         # contract.
         self.guard, self.cache = guard, cache
@@ -66,7 +68,9 @@ class BlockReads:
     @classmethod
     def of(cls, chain: Any, guard: NodeGuard, cache: PerBlock, policies: Permanent | None = None) -> BlockReads:
         """The current deployment's registry, escrow, reissue desk and policies."""
-        return cls(chain.registry, guard, cache, chain.escrow, chain.desk, chain.policies, policies)
+        return cls(
+            chain.registry, guard, cache, chain.escrow, chain.desk, chain.policies, policies, chain.deployment_block
+        )
 
     @property
     def proves_orders(self) -> bool:
@@ -128,10 +132,14 @@ class BlockReads:
 
     def order_state(self, order_id: int, at: BlockRef) -> tuple[str, int, int]:
         """(status name, facts, grade) of the order on-chain at `at`."""
-        o: Order = self._cached(
+        o = self.order(order_id, at)
+        return o.status.key, o.facts, int(o.grade)
+
+    def order(self, order_id: int, at: BlockRef) -> Order:
+        """`ReturnEscrow.order` at `at` (the order must exist: the escrow reverts for an unknown one)."""
+        return self._cached(
             ("order", order_id, at), lambda: _decoded(self.escrow, "ReturnEscrow", Order, "order", order_id, at=at)
         )
-        return o.status.key, o.facts, int(o.grade)
 
     def dispatched_at(self, order_id: int, at: BlockRef) -> int:
         """The escrow's time of the carrier's scan proving the return was sent back (0: none)."""
@@ -151,6 +159,78 @@ class BlockReads:
             key,
             lambda: self.guard.guarded(lambda: _decoded(self.policy_book, "ReturnPolicies", Policy, "policy", *key)),
         )
+
+    # ------------------------------------------------------------------ the return desk's reads (api/read/options.py)
+
+    def latest(self) -> BlockRef:
+        """The latest block, by number and hash: the block the desk states its options at."""
+        block = self.guard.guarded(lambda: self.w3.eth.get_block("latest"))
+        return BlockRef(int(block["number"]), "0x" + bytes(block["hash"]).hex())
+
+    def block_time(self, at: BlockRef) -> int:
+        return self._cached(("time", at), lambda: int(self.w3.eth.get_block(at.identifier)["timestamp"]))
+
+    def _escrow_word(self, function: str, order_id: int, at: BlockRef) -> int:
+        escrow = _required(self.escrow, "ReturnEscrow")
+        return self._cached(
+            (function, order_id, at),
+            lambda: int(escrow.functions[function](order_id).call(block_identifier=at.identifier)),
+        )
+
+    def window_closes(self, order_id: int, at: BlockRef) -> int:
+        """The escrow's last second of the order's return period (0: not delivered)."""
+        return self._escrow_word("returnWindowCloses", order_id, at)
+
+    def delivered_at(self, order_id: int, at: BlockRef) -> int:
+        return self._escrow_word("deliveredAt", order_id, at)
+
+    def quote(self, order_id: int, grade: Grade, facts: int, at: BlockRef) -> Settlement:
+        """The escrow's own settlement of the order at `grade` with `facts`, no diminished value."""
+        return self._cached(
+            ("quote", order_id, int(grade), facts, at),
+            lambda: _decoded(self.escrow, "ReturnEscrow", Settlement, "quote", order_id, int(grade), facts, 0, at=at),
+        )
+
+    def law(self, market: int, at: BlockRef) -> Law:
+        return self._cached(
+            ("law", market, at), lambda: _decoded(self.policy_book, "ReturnPolicies", Law, "law", market, at=at)
+        )
+
+    def period_end(self, market: int, start: int, days: int, at: BlockRef) -> int:
+        """ReturnPolicies.periodEnd: the end of `days` whole days from `start` under the market's law."""
+        book = _required(self.policy_book, "ReturnPolicies")
+        return self._cached(
+            ("periodEnd", market, start, days, at),
+            lambda: int(book.functions.periodEnd(market, start, days).call(block_identifier=at.identifier)),
+        )
+
+    def currency_decimals(self, market: int, currency: str, at: BlockRef) -> int:
+        book = _required(self.policy_book, "ReturnPolicies")
+        return self._cached(
+            ("decimals", market, currency, at),
+            lambda: int(book.functions.currency(market, currency).call(block_identifier=at.identifier)[1]),
+        )
+
+    def return_centers(self, market: int, at: BlockRef) -> list[int]:
+        """GLNs of the return centers accredited for `market` at `at`: every location the accreditor
+        ever set (ReturnCenterSet logs), as the registry's `returnCenterAccredited` answers now."""
+
+        def read() -> list[int]:
+            event = self.registry.events.ReturnCenterSet
+            logs = event.get_logs(from_block=self.first_block, to_block=at.identifier)
+            centers = []
+            for location in dict.fromkeys(int(log["args"]["location"]) for log in logs):
+                organization = int(
+                    self.registry.functions.returnCenter(location).call(block_identifier=at.identifier)[0]
+                )
+                accredited = self.registry.functions.returnCenterAccredited(location, organization, market).call(
+                    block_identifier=at.identifier
+                )
+                if organization and accredited:
+                    centers.append(location)
+            return centers
+
+        return self._cached(("returnCenters", self.registry.address, market, at), read)
 
     def return_options(self, order: dict[str, Any], at: BlockRef) -> dict[str, Any] | None:
         """While an Active order may still be returned: when the return period ends (the escrow's

@@ -71,7 +71,7 @@ def _validation_detail(exc: RequestValidationError) -> list[dict[str, Any]]:
 
 
 def _api_error(exc: ApiError) -> JSONResponse:
-    return error_response(exc.status, exc.code, exc.detail, **exc.extra)
+    return error_response(exc.status, exc.code, exc.detail, headers=exc.headers, **exc.extra)
 
 
 def install(app: FastAPI) -> None:

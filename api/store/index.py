@@ -460,6 +460,13 @@ class IndexReader:
         ).fetchone()
         return dict(zip(ORDER_COLUMNS, row, strict=True)) if row else None
 
+    def returns_by(self, buyer: str) -> int:
+        """How many of `buyer`'s (checksummed) indexed orders came to a return request."""
+        row = self.db.execute(
+            "SELECT COUNT(*) FROM idx_orders WHERE buyer = ? AND requested_at IS NOT NULL", (buyer,)
+        ).fetchone()
+        return int(row[0])
+
     def orders_by_refs(self, refs: list[str]) -> dict[str, OrderRef]:
         """{ref: OrderRef} for the order and RMA references of indexed orders, with where each order
         was placed (its OrderPlaced log), so that a reference is tied to its order only from there on."""

@@ -7,6 +7,7 @@ Each failed check raises ApiError with its own code; nothing is stored unless al
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from eth_utils import to_checksum_address
@@ -84,6 +85,11 @@ def normalize(kind: str, body: SignedBody) -> dict[str, Any]:
                 raise ApiError(400, code, f"units[{i}]: {exc}") from exc
             u["location"] = _gln(u["location"], f"units[{i}].location")
     return data
+
+
+def _hex(ids: Iterable[bytes]) -> list[str]:
+    """Ids as the outbox keeps them; a list, not a generator, so that no code of this room runs in the store's."""
+    return ["0x" + i.hex() for i in ids]
 
 
 class Intake:
@@ -193,7 +199,7 @@ class Intake:
                     f"{where}[{i}]: unit 0x{unit.hex()} is not commissioned in this deployment's registry (nor "
                     "packed, for a parcel)",
                 )
-        closing = self.outbox.marked(("0x" + u.hex() for u in ids), "close")
+        closing = self.outbox.marked(_hex(ids), "close")
         for i, unit in enumerate(ids):
             if hashchain.is_closed(records.get(unit, 0)):
                 raise ApiError(
@@ -238,7 +244,7 @@ class Intake:
         if not closing:
             return
         parents = self.reader.parents(list(closing))
-        packing = self.outbox.marked(("0x" + u.hex() for u in closing), "pack")
+        packing = self.outbox.marked(_hex(closing), "pack")
         for unit, item in closing.items():
             parent = parents.get(unit, bytes(32))
             if int.from_bytes(parent, "big") or "0x" + unit.hex() in packing:
@@ -265,7 +271,7 @@ class Intake:
         if not closing:
             return
         sizes = self.reader.parcel_sizes(list(closing))
-        filling = self.outbox.marked(("0x" + u.hex() for u in closing), "fill")
+        filling = self.outbox.marked(_hex(closing), "fill")
         for unit in closing:
             if sizes.get(unit) or "0x" + unit.hex() in filling:
                 raise ApiError(
@@ -309,14 +315,14 @@ class Intake:
         parcels = list(dict.fromkeys(gs1.parcel_id(a["sscc"]) for a in aggregations))
         self._open_units(children, "childIds")
         records = self.reader.unit_states(parcels)  # closed ones are remembered: no read
-        closing = self.outbox.marked(("0x" + p.hex() for p in parcels), "close")
+        closing = self.outbox.marked(_hex(parcels), "close")
         for p in parcels:
             if hashchain.is_closed(records.get(p, 0)) or "0x" + p.hex() in closing:
                 raise ApiError(
                     409, "unit_closed", f"parcel 0x{p.hex()}'s lifecycle is closed (or a queued event closes it)"
                 )
         parent = self.reader.parents(children)
-        queued_packs = self.outbox.marked(("0x" + c.hex() for c in children), "pack")
+        queued_packs = self.outbox.marked(_hex(children), "pack")
         marks: Marks = []
         for i, a in enumerate(aggregations):
             where = f"aggregations[{i}]"

@@ -175,6 +175,14 @@ class Chromium:
             if "method" in message:
                 return message
 
+    def next_event(self, method: str, timeout: float | None = None) -> dict[str, Any]:
+        """The next event `method` the page sends (e.g. Runtime.bindingCalled); others are dropped."""
+        deadline = time.monotonic() + (timeout or self.timeout)
+        while True:
+            message = self._next_event(deadline, method)
+            if message["method"] == method:
+                return message["params"]
+
     # --- what a test does ---------------------------------------------------------------------
 
     def open(self, url: str, width: int = 360, height: int = 780, scale: float = 2.0, mobile: bool = True) -> int:

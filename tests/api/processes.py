@@ -1,5 +1,6 @@
 """A standalone anvil for the durability and hung-node tests (the gateway process lives in
-scripts/gateway.py), and a node that never answers."""
+scripts/gateway.py), a node that never answers, and a gateway app served on a loopback port in a
+thread (the browser tests)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,14 @@ import os
 import signal
 import socket
 import subprocess
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
+import uvicorn
 from brownie import web3
 
 from scripts.gateway import free_port, wait_until
@@ -103,3 +109,19 @@ class HungNode:
 
     def __exit__(self, *_: object) -> None:
         self._socket.close()
+
+
+@contextmanager
+def served(app: Any, port: int) -> Iterator[str]:
+    """`app` served by uvicorn on 127.0.0.1:`port` in a thread, with its lifespan; yields its URL."""
+    url = f"http://127.0.0.1:{port}"
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, name="gateway-under-test", daemon=True)
+    thread.start()
+    try:
+        wait_until(lambda: server.started or not thread.is_alive(), 30, f"the gateway on {url}")
+        assert server.started, "the gateway did not start (see the log above)"
+        yield url
+    finally:
+        server.should_exit = True
+        thread.join(15)

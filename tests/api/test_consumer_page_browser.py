@@ -9,12 +9,10 @@ install it. The screenshots go to reports/ (gitignored): consumer-page.png, cons
 from __future__ import annotations
 
 import hashlib
-import threading
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from brownie import chain
 
 from api.main import create_app
@@ -25,6 +23,7 @@ from scripts.builder import listing_terms, rma_ref
 from scripts.gateway import free_port, wait_until
 from tests.api.browser import Chromium, find_chromium
 from tests.api.conftest import Gateway
+from tests.api.processes import served
 from tests.support import DEFAULT_DELIVERY_FEE, DEFAULT_PRICE, DEFAULT_RETURN_FEE, GTIN, MARKET_EU
 from tests.views import RETURNED_LABELS
 
@@ -39,21 +38,13 @@ REFUND = DEFAULT_PRICE * 8_000 // 10_000 - DEFAULT_RETURN_FEE  # 0.77 ETH
 def live_gateway(gateway_settings, deployment, actors):
     """The gateway app served by uvicorn in a thread; background relayer and indexer on."""
     port = free_port()
-    url = f"http://127.0.0.1:{port}"
     app = create_app(
-        gateway_settings.replace(relay=True, index=True, public_url=url, batch_interval=0.05, index_interval=0.1)
+        gateway_settings.replace(
+            relay=True, index=True, public_url=f"http://127.0.0.1:{port}", batch_interval=0.05, index_interval=0.1
+        )
     )
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, name="gateway-under-test", daemon=True)
-    thread.start()
-    try:
-        wait_until(lambda: server.started or not thread.is_alive(), 30, f"the gateway on {url}")
-        assert server.started, "the gateway did not start (see the log above)"
-        with httpx.Client(base_url=url, timeout=10) as http:
-            yield Gateway(http, deployment, actors), url
-    finally:
-        server.should_exit = True
-        thread.join(15)
+    with served(app, port) as url, httpx.Client(base_url=url, timeout=10) as http:
+        yield Gateway(http, deployment, actors), url
 
 
 def later(seconds: int) -> None:

@@ -22,6 +22,7 @@ from returntrace.escrow import Facts, Grade
 from returntrace.vocab import BizStep, Disposition
 from scripts.builder import order_ref, rma_ref
 from tests.api.indexing import rows
+from tests.api.test_assistant_api import Says, use_assistant
 from tests.docs_text import DOCS, examples, key_paths, write_examples
 from tests.support import GTIN, Status
 
@@ -143,6 +144,23 @@ def test_the_quickstart_bodies_are_accepted_and_its_answers_are_the_gateways(gat
     status = gateway.client.get(f"/v1/messages/{delivered['id']}").json()
     assert status["status"] == "confirmed", status
     walk.answer("message-answer", status)
+
+    # Before signing, the buyer's words and the options the desk offers them (integrators.md, The return
+    # assistant); the assistant is a double, so the example does not follow the model's figures.
+    use_assistant(gateway, Says("changed_mind", confidence=0.94))
+    serial = shop.last_serial
+    request = {
+        "text": "We got two as gifts, I would like to send this one back",
+        "unit": {"gtin": GTIN, "serial": serial},
+    }
+    if documented is not None:
+        request = {**documented["assess-request"], "unit": {"gtin": GTIN, "serial": serial}}
+    request["buyer"] = actors["buyer"].address
+    assessed = gateway.client.post("/v1/assistant/assess", json=request)
+    assert assessed.status_code == 200, assessed.text
+    assert [o["kind"] for o in assessed.json()["options"]] == ["withdrawal", "exchange", "person"]
+    walk.produced["assess-request"] = request
+    walk.answer("assess-answer", assessed.json())
 
     walk.post_signed(
         "return-request",

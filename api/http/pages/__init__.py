@@ -15,6 +15,7 @@ TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "tem
 TEMPLATES.env.add_extension("jinja2.ext.i18n")
 # The active language of the request (i18n.use): `{{ _("…", name=value) }}` in a template.
 TEMPLATES.env.install_gettext_callables(gettext=i18n._, ngettext=i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+TEMPLATES.env.globals["current_language"] = i18n.current  # <html lang>, on every page rendered here
 
 # The pages run no script and load nothing from elsewhere; styles are inline.
 HTML_HEADERS = {
@@ -37,13 +38,14 @@ def render(
     status_code: int = 200,
     headers: dict[str, str] | None = None,
 ) -> Response:
-    """A page in the current language (i18n.use), with its switch and the headers every page carries."""
+    """A page in the current language (i18n.use), with its language switch and the headers every
+    translated page carries."""
     lang = i18n.current()
     vary = ", ".join(v for v in ((headers or {}).get("Vary"), "Accept-Language") if v)
     return TEMPLATES.TemplateResponse(
         request,
         template,
-        {**context, "lang": lang, "languages": list(i18n.LANGUAGES.values())},
+        {**context, "languages": list(i18n.LANGUAGES.values())},
         status_code=status_code,
         headers={**(headers or {}), **HTML_HEADERS, "Vary": vary, "Content-Language": lang.tag},
     )

@@ -1,0 +1,202 @@
+"""The return assistant: a buyer's own words in, the reason, who answers and what they can do now out.
+
+    POST /v1/assistant/assess   {"text": …, "unit": {"gtin": …, "serial": …}?, "buyer": "0x…"?, "person": false?}
+
+The assistant (returntrace/assistant, loaded once: Services.assistant) names the language, the
+reason and whether a person must answer; the gateway adds its own reasons for a person (an order
+above RT_HANDOFF_ABOVE, a buyer with RT_HANDOFF_RETURNS returns or more, the buyer asking), and for
+a unit whose order the named buyer bought, the options the contract accepts now at a stated block
+(api/read/options.py). Nothing is stored: the text is read and forgotten. Rate-limited per client
+address (RT_ASSESS_RATE, RT_ASSESS_BURST): 429 `rate_limited` with Retry-After.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Any
+
+from eth_utils import is_address, to_checksum_address
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, ConfigDict
+
+from returntrace import gs1
+from returntrace.assistant import MAX_TEXT_CHARS, Assessment
+
+from ...chain.guard import ChainUnavailable
+from ...errors import ApiError
+from ...read.options import NotBuyer, OptionsFound, person_first
+from ...services import Services
+from ...store.buckets import retry_after
+from ..deps import ServicesDep, get_services
+from ..responses import Answer
+from .messages import require_json
+
+# EU AI Act (Regulation (EU) 2024/1689) Art. 50(1): people are told they deal with an AI system.
+NOTICE = (
+    "You are using an automated assistant. It suggests the reason for your return and the options the "
+    "contract allows; it decides nothing, and it does not store what you write. A person answers whenever "
+    "you ask for one or the assistant is unsure (EU AI Act, Article 50)."
+)
+# The assistant's own handoff reasons under which its reason is not used to order the options.
+UNSURE = frozenset({"low_confidence", "unknown_language"})
+
+
+def rate_limited(request: Request) -> None:
+    """One token of the client's bucket (by address), else 429 with Retry-After."""
+    services: Services = get_services(request)
+    client = request.client.host if request.client else "unknown"
+    wait = services.assess_limit.take(client)
+    if wait:
+        raise ApiError(
+            429,
+            "rate_limited",
+            f"too many assessments from {client}: at most {services.settings.assess_burst} at once and "
+            f"{services.settings.assess_rate} per second on average",
+            headers={"Retry-After": retry_after(wait)},
+        )
+
+
+router = APIRouter(tags=["assistant"], dependencies=[Depends(rate_limited), Depends(require_json)])
+
+
+class UnitIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    gtin: str
+    serial: str
+
+
+class AssessIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str
+    unit: UnitIn | None = None
+    buyer: str | None = None  # the connected wallet: options are only for the order's buyer
+    person: bool = False  # the buyer asks for a person
+
+
+class HandoffOut(Answer):
+    needed: bool
+    why: list[str]
+    urgent: bool
+
+
+class BlockOut(Answer):
+    number: int
+    hash: str
+
+
+class OptionOut(Answer):
+    kind: str  # exchange | withdrawal | policy_return | refund_on_receipt | reissue | replacement | dispute | person
+    statutory: bool
+    title: str
+    gets: dict[str, Any] | None
+    must: str
+    deadline: int | None
+    message: dict[str, Any] | None  # the signed message (or transaction) it leads to, prefilled
+    returnCenters: list[str] | None = None
+    withdrawalForm: bool | None = None
+
+
+class AssessOut(Answer):
+    language: str
+    reason: str | None
+    confidence: float
+    handoff: HandoffOut
+    orderId: int | None
+    options: list[OptionOut]
+    optionsWhy: str | None  # why there are no options but a person (a code), else null
+    block: BlockOut | None  # the block the options were read at (null: no unit named)
+    automated: bool
+    notice: str
+
+
+def _text(text: str) -> str:
+    if not text.strip():
+        raise ApiError(400, "empty_text", "the text is empty: say in a few words what is wrong")
+    if len(text) > MAX_TEXT_CHARS:
+        raise ApiError(400, "text_too_long", f"the text has {len(text)} characters, at most {MAX_TEXT_CHARS} are read")
+    if any(unicodedata.category(c) in ("Cc", "Cs", "Co") and c not in "\n\r\t" for c in text):
+        raise ApiError(400, "binary_text", "the text holds control or binary characters, not words")
+    return text
+
+
+def _unit_id(unit: UnitIn) -> bytes:
+    try:
+        return gs1.unit_id(gs1.normalize_gtin(unit.gtin), gs1.validate_serial(unit.serial))
+    except gs1.GS1Error as exc:
+        raise ApiError(400, "invalid_serial" if "serial" in str(exc) else "invalid_gtin", f"unit: {exc}") from exc
+
+
+def _buyer(buyer: str | None) -> str | None:
+    if buyer is None:
+        return None
+    if not is_address(buyer):
+        raise ApiError(400, "invalid_address", f"buyer {buyer!r} is not an address")
+    return to_checksum_address(buyer)
+
+
+def _options(services: Services, unit: UnitIn, buyer: str | None, assessment: Assessment) -> OptionsFound:
+    unit_id = _unit_id(unit)  # checked before the text is read too: a malformed unit costs no assessment
+    desk = services.desk
+    reason = None if UNSURE & set(assessment.why) else assessment.reason
+    try:
+        at = desk.latest()
+        if not desk.unit_exists(unit_id, at):
+            raise ApiError(404, "unknown_unit", f"no unit with GTIN {unit.gtin} and serial {unit.serial} is recorded")
+        return desk.options(unit_id, at, buyer, reason)
+    except NotBuyer as exc:
+        raise ApiError(403, "not_buyer", str(exc)) from exc
+    except ChainUnavailable as exc:
+        raise ApiError(503, "chain_unavailable", f"the chain node did not answer: {exc}") from exc
+
+
+def _gateway_handoff(services: Services, found: OptionsFound | None, buyer: str | None) -> list[str]:
+    """The gateway's own reasons for a person: the order's value, the buyer's returns."""
+    why = []
+    settings = services.settings
+    order = found.order if found else None
+    if found is not None and found.block is not None and order is not None:
+        try:
+            decimals = services.desk.reads.currency_decimals(order.market, order.currency, found.block)
+        except ChainUnavailable as exc:
+            raise ApiError(503, "chain_unavailable", f"the chain node did not answer: {exc}") from exc
+        if order.price > settings.handoff_above * 10**decimals:
+            why.append("above_value")
+    if buyer is not None:
+        with services.index.read() as r:
+            if r.returns_by(buyer) >= settings.handoff_returns:
+                why.append("repeated_returns")
+    return why
+
+
+@router.post(
+    "/v1/assistant/assess",
+    response_model=AssessOut,
+    summary="Read a buyer's words: reason, language, whether a person answers, and the options now",
+)
+def assess(body: AssessIn, services: ServicesDep) -> AssessOut:
+    text = _text(body.text)
+    buyer = _buyer(body.buyer)
+    if body.unit is not None:
+        _unit_id(body.unit)  # a malformed unit is refused before the text is read
+    try:
+        assessment = services.assistant.assess(text)
+    except ValueError as exc:
+        raise ApiError(400, "invalid_text", f"the assistant cannot read this text: {exc}") from exc
+    found = _options(services, body.unit, buyer, assessment) if body.unit is not None else None
+    why = [*assessment.why, *_gateway_handoff(services, found, buyer)]
+    if body.person:
+        why.append("asked_for_person")
+    needed = assessment.handoff or bool(why)
+    options = person_first(found.options) if found is not None and needed else found.options if found else []
+    return AssessOut(
+        language=assessment.language,
+        reason=assessment.reason,
+        confidence=assessment.confidence,
+        handoff=HandoffOut(needed=needed, why=list(dict.fromkeys(why)), urgent=assessment.urgent),
+        orderId=found.order_id if found else None,
+        options=[OptionOut(**o) for o in options],
+        optionsWhy=found.why if found else None,
+        block=BlockOut(number=found.block.number or 0, hash=found.block.hash or "") if found and found.block else None,
+        automated=True,
+        notice=NOTICE,
+    )

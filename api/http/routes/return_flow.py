@@ -1,0 +1,98 @@
+"""The buyer's return flow: its page and its one script (issue 11 §3).
+
+    GET /return/{gtin}/{serial}      the "Return or exchange" page, linked from the unit page
+    GET /assets/return-flow.js       its script (our own, vendored: no CDN)
+
+The unit page stays script-free under its strict policy (api/http/pages HTML_HEADERS); this page runs
+one script, allowed by a nonce drawn for each response, and talks only to this gateway
+(`connect-src 'self'`): /v1/assistant/assess for the options of the connected wallet, /v1/evidence
+for a defect's photo, the intake for the signed message, /v1/messages/{id} for its status. The page
+itself holds no amount: the options come to the connected account only if it bought the order
+(until wallet sign-in lands, the account the wallet connects is taken at its word; the signature the
+intake checks is what binds the request to the buyer).
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from returntrace import gs1
+from returntrace.assistant import MAX_TEXT_CHARS
+
+from ...chain.guard import ChainUnavailable
+from ..deps import ServicesDep
+from ..errors import PageError
+from ..pages import TEMPLATES
+from ..pages.withdrawal_form import MODEL_WITHDRAWAL_FORM
+from .assistant import NOTICE
+
+router = APIRouter(tags=["return desk"])
+
+SCRIPT = Path(__file__).resolve().parents[1] / "pages" / "assets" / "return-flow.js"
+
+
+def flow_headers(nonce: str) -> dict[str, str]:
+    """The flow page's policy: its own script by nonce, requests to this gateway only, nothing framed."""
+    return {
+        "Content-Security-Policy": f"default-src 'none'; script-src 'nonce-{nonce}'; connect-src 'self'; "
+        "style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; form-action 'none'; "
+        "frame-ancestors 'none'",
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+        "Cache-Control": "no-store",  # the nonce is per response
+    }
+
+
+@router.get(
+    "/return/{gtin}/{serial:path}",  # a serial may hold "/" (GS1 character set 82)
+    response_class=HTMLResponse,
+    summary="The buyer's return or exchange flow for a unit (page)",
+)
+def return_page(request: Request, services: ServicesDep, gtin: str, serial: str) -> Response:
+    try:
+        gtin14, serial = gs1.normalize_gtin(gtin), gs1.validate_serial(serial)
+    except gs1.GS1Error as exc:
+        raise PageError(
+            400, "invalid_link", str(exc), "This code is not valid", as_json=False, gtin=gtin, serial=serial
+        ) from exc
+    desk = services.desk
+    try:
+        known = desk.unit_exists(gs1.unit_id(gtin14, serial), desk.latest())
+    except ChainUnavailable as exc:
+        raise PageError(
+            503, "chain_unavailable", str(exc), "Try again in a moment", as_json=False, gtin=gtin14, serial=serial
+        ) from exc
+    if not known:
+        raise PageError(
+            404,
+            "unknown_unit",
+            f"No unit with GTIN {gtin14} and serial {serial} is recorded.",
+            "Unknown product unit",
+            as_json=False,
+            gtin=gtin14,
+            serial=serial,
+        )
+    nonce = secrets.token_urlsafe(18)
+    context = {
+        "gtin": gtin14,
+        "serial": serial,
+        "unit_page": gs1.digital_link("", gtin14, serial),
+        "nonce": nonce,
+        "notice": NOTICE,
+        "max_chars": MAX_TEXT_CHARS,
+        "withdrawal_form": MODEL_WITHDRAWAL_FORM,
+    }
+    return TEMPLATES.TemplateResponse(request, "return.html", context, headers=flow_headers(nonce))
+
+
+@router.get("/assets/return-flow.js", include_in_schema=False)
+def return_flow_script() -> Response:
+    return Response(
+        SCRIPT.read_bytes(),
+        media_type="text/javascript",
+        headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"},
+    )

@@ -1,0 +1,205 @@
+"""POST /v1/assistant/assess: the assessment, the gateway's reasons for a person, bad input, the
+rate limit. The assistant is a double implementing the interface (returntrace/assistant): these
+tests are about the gateway, never about the model's quality."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from brownie import chain
+
+from returntrace.assistant import MAX_TEXT_CHARS, Assessment
+from tests.support import DEFAULT_PRICE, GTIN, MARKET_EU
+
+ASSESS = "/v1/assistant/assess"
+
+
+@dataclasses.dataclass
+class Says:
+    """An assistant double: answers what it is told, whatever the text (it records the texts)."""
+
+    reason: str | None
+    language: str = "en"
+    confidence: float = 0.97
+    handoff: bool = False
+    why: tuple[str, ...] = ()
+    urgent: bool = False
+    heard: list[str] = dataclasses.field(default_factory=list)
+
+    def assess(self, text: str) -> Assessment:
+        self.heard.append(text)
+        return Assessment(self.language, self.reason, self.confidence, self.handoff, self.why, self.urgent)
+
+
+def use_assistant(gateway, assistant) -> None:
+    """Injects an assistant through the services container (the gateway's one seam)."""
+    gateway.app.state.services = dataclasses.replace(gateway.services, assistant=assistant)
+
+
+def use_settings(gateway, **changes) -> None:
+    services = gateway.services
+    gateway.app.state.services = dataclasses.replace(services, settings=services.settings.replace(**changes))
+
+
+def assess(gateway, text: str = "it does not fit", **body):
+    return gateway.client.post(ASSESS, json={"text": text, **body})
+
+
+def sold(shop, market: int = MARKET_EU, deliver: bool = True, **buy) -> tuple[int, dict]:
+    """An order of a fresh unit, delivered: (order id, the unit as the request names it)."""
+    order_id = shop.buy(market=market, **buy)
+    unit = {"gtin": GTIN, "serial": shop.last_serial}
+    if deliver:
+        shop.deliver(order_id)
+    return order_id, unit
+
+
+def refused(r, status: int, code: str) -> dict:
+    assert r.status_code == status, r.text
+    assert r.json()["error"] == code, r.text
+    return r.json()
+
+
+def test_text_alone_is_assessed_with_the_ai_notice_and_no_options(gateway):
+    said = Says("size_fit", language="de", confidence=0.93)
+    use_assistant(gateway, said)
+    r = assess(gateway, "Der Body ist zu klein")
+    assert r.status_code == 200, r.text
+    data = r.json()
+    assert said.heard == ["Der Body ist zu klein"]
+    assert (data["language"], data["reason"], data["confidence"]) == ("de", "size_fit", 0.93)
+    assert data["handoff"] == {"needed": False, "why": [], "urgent": False}
+    assert data["options"] == [] and data["block"] is None and data["orderId"] is None
+    assert data["automated"] is True and "automated assistant" in data["notice"] and "Article 50" in data["notice"]
+
+
+def test_the_assistants_handoff_is_kept_and_the_buyer_may_ask_for_a_person(gateway):
+    use_assistant(gateway, Says(None, language="unknown", confidence=0.0, handoff=True, why=("unknown_language",)))
+    data = assess(gateway, "Dit past niet").json()
+    assert data["handoff"] == {"needed": True, "why": ["unknown_language"], "urgent": False}
+    use_assistant(gateway, Says("changed_mind"))
+    data = assess(gateway, "I changed my mind", person=True).json()
+    assert data["handoff"] == {"needed": True, "why": ["asked_for_person"], "urgent": False}
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("", "empty_text"),
+        ("   \n\t ", "empty_text"),
+        ("x" * (MAX_TEXT_CHARS + 1), "text_too_long"),
+        ("broken\x00bytes", "binary_text"),
+        ("bell\x07", "binary_text"),
+        ("private\ue000use", "binary_text"),
+    ],
+)
+def test_bad_text_is_refused_with_a_reason_and_never_reaches_the_assistant(gateway, text, code):
+    said = Says("size_fit")
+    use_assistant(gateway, said)
+    refused(assess(gateway, text), 400, code)
+    assert said.heard == []
+
+
+def test_the_longest_text_and_ordinary_whitespace_are_read(gateway):
+    said = Says("size_fit")
+    use_assistant(gateway, said)
+    assert assess(gateway, "y" * MAX_TEXT_CHARS).status_code == 200
+    assert assess(gateway, "line one\r\nline two\tend").status_code == 200
+    assert len(said.heard) == 2
+
+
+def test_an_assistant_that_refuses_the_text_is_a_400(gateway):
+    class Refuses:
+        def assess(self, text: str) -> Assessment:
+            raise ValueError("binary")
+
+    use_assistant(gateway, Refuses())
+    refused(assess(gateway, "text"), 400, "invalid_text")
+
+
+def test_malformed_requests_are_refused(gateway, shop):
+    use_assistant(gateway, Says("size_fit"))
+    refused(assess(gateway, unit={"gtin": "123", "serial": "A1"}), 400, "invalid_gtin")
+    refused(assess(gateway, unit={"gtin": GTIN, "serial": "bad serial\u00e9"}), 400, "invalid_serial")
+    refused(assess(gateway, unit={"gtin": GTIN}), 422, "invalid_request")
+    refused(assess(gateway, unit={"gtin": GTIN, "serial": "A1", "lot": "x"}), 422, "invalid_request")
+    refused(assess(gateway, buyer="0x1234"), 400, "invalid_address")
+    refused(assess(gateway, extra=1), 422, "invalid_request")
+    refused(gateway.client.post(ASSESS, json={"unit": None}), 422, "invalid_request")
+    refused(
+        gateway.client.post(ASSESS, content=b"text=hi", headers={"content-type": "text/plain"}),
+        415,
+        "unsupported_media_type",
+    )
+    refused(assess(gateway, unit={"gtin": GTIN, "serial": "NEVER-MADE"}), 404, "unknown_unit")
+
+
+def test_a_unit_without_an_order_is_assessed_with_no_options_and_says_why(gateway, commission):
+    use_assistant(gateway, Says("size_fit"))
+    commission("NO-ORDER-1")
+    r = assess(gateway, unit={"gtin": GTIN, "serial": "NO-ORDER-1"})
+    assert r.status_code == 200, r.text
+    data = r.json()
+    assert data["options"] == [] and data["optionsWhy"] == "no_order" and data["reason"] == "size_fit"
+    assert data["block"]["number"] == chain.height
+
+
+def test_someone_elses_order_is_refused_and_no_buyer_sees_no_options(gateway, shop, actors):
+    use_assistant(gateway, Says("size_fit"))
+    order_id, unit = sold(shop)
+    refused(assess(gateway, unit=unit, buyer=actors["buyer2"].address), 403, "not_buyer")
+    data = assess(gateway, unit=unit).json()
+    assert data["options"] == [] and data["optionsWhy"] == "buyer_required" and data["orderId"] == order_id
+
+
+def test_an_order_above_the_threshold_goes_to_a_person_first(gateway, shop, actors):
+    use_assistant(gateway, Says("size_fit"))
+    _, unit = sold(shop, price=DEFAULT_PRICE)
+    buyer = actors["buyer"].address
+    use_settings(gateway, handoff_above=DEFAULT_PRICE / 10**18)  # at the threshold: not above it
+    data = assess(gateway, unit=unit, buyer=buyer).json()
+    assert data["handoff"]["needed"] is False and data["options"][0]["kind"] == "exchange"
+    use_settings(gateway, handoff_above=0.5)
+    data = assess(gateway, unit=unit, buyer=buyer).json()
+    assert data["handoff"] == {"needed": True, "why": ["above_value"], "urgent": False}
+    assert [o["kind"] for o in data["options"]][:2] == ["person", "exchange"]
+
+
+def test_a_buyer_with_repeated_returns_goes_to_a_person(gateway, shop, actors):
+    use_assistant(gateway, Says("size_fit"))
+    use_settings(gateway, handoff_returns=2)
+    buyer = actors["buyer"].address
+    for _ in range(2):
+        order_id, _ = sold(shop)
+        shop.request_return(order_id)
+        gateway.services.indexer.index_once()
+        data = assess(gateway, buyer=buyer).json()
+    assert data["handoff"] == {"needed": True, "why": ["repeated_returns"], "urgent": False}
+    use_settings(gateway, handoff_returns=3)
+    assert assess(gateway, buyer=buyer).json()["handoff"]["needed"] is False
+
+
+def test_assessments_are_rate_limited_per_client_with_retry_after(gateway):
+    use_assistant(gateway, Says("size_fit"))
+    services = gateway.services
+    limited = dataclasses.replace(
+        services, assess_limit=type(services.assess_limit)(rate=0.01, burst=2)
+    )  # 1 token per 100 s after 2
+    gateway.app.state.services = limited
+    assert [assess(gateway).status_code for _ in range(2)] == [200, 200]
+    r = assess(gateway)
+    refused(r, 429, "rate_limited")
+    assert 1 <= int(r.headers["retry-after"]) <= 100
+    refused(assess(gateway, ""), 429, "rate_limited")  # bad requests spend tokens too
+
+
+def test_the_assessment_stores_nothing(gateway, shop, actors):
+    use_assistant(gateway, Says("size_fit"))
+    _, unit = sold(shop)
+    before = gateway.services.outbox.depth()
+    assert assess(gateway, "secret words about my baby", unit=unit, buyer=actors["buyer"].address).status_code == 200
+    assert gateway.services.outbox.depth() == before
+    folder = gateway.services.settings.database.parent
+    for path in [p for p in folder.rglob("*") if p.is_file()]:
+        assert b"secret words" not in path.read_bytes(), path

@@ -1,0 +1,225 @@
+"""The buyer's return flow in headless Chromium, end to end to the on-chain ReturnRequested event.
+
+The page gets an EIP-1193 provider injected before its own script runs (`window.ethereum`); the
+provider hands every request to this test through a DevTools binding, and the test answers as a
+wallet would: `eth_requestAccounts` with the account it connects, `eth_signTypedData_v4` forwarded
+to anvil's own `eth_signTypedData_v4` for that account (one of anvil's unlocked accounts, the buyer
+here). The gateway runs its relayer and indexer in the background; its assistant is a double (the
+flow is tested here, not the model). Needs Chromium (tests/api/browser.py says how to install it).
+The screenshot goes to reports/return-flow.png (gitignored).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+import pytest
+from brownie import accounts, web3
+
+from api.main import create_app
+from returntrace.escrow import Remedy, ReturnReason
+from scripts.builder import listing_terms
+from scripts.gateway import free_port, wait_until
+from tests.api.browser import Chromium, find_chromium
+from tests.api.processes import served
+from tests.api.test_assistant_api import Says
+from tests.support import DEFAULT_DELIVERY_FEE, DEFAULT_PRICE, GTIN, MARKET_EU, Status
+
+REPORTS = Path(__file__).resolve().parents[2] / "reports"
+
+# The injected wallet: each request becomes a promise the test settles through window.__rtAnswer.
+PROVIDER = """
+(() => {
+  const pending = new Map();
+  let next = 1;
+  window.__rtAnswer = (id, result, error) => {
+    const p = pending.get(id);
+    pending.delete(id);
+    if (error) { const e = new Error(error.message); e.code = error.code; p.reject(e); } else { p.resolve(result); }
+  };
+  window.ethereum = {
+    request({ method, params }) {
+      return new Promise((resolve, reject) => {
+        const id = next++;
+        pending.set(id, { resolve, reject });
+        window.rtWallet(JSON.stringify({ id, method, params: params || [] }));
+      });
+    },
+  };
+})();
+"""
+
+
+@pytest.fixture
+def flow_gateway(gateway_settings):
+    """The gateway served on a loopback port, relayer and indexer on, with an assistant double that
+    reads every text as size_fit unless told otherwise: (client, URL, the double)."""
+    port = free_port()
+    app = create_app(
+        gateway_settings.replace(
+            relay=True, index=True, public_url=f"http://127.0.0.1:{port}", batch_interval=0.05, index_interval=0.1
+        )
+    )
+    said = Says("size_fit")  # a test may change what it says
+    with served(app, port) as url, httpx.Client(base_url=url, timeout=10) as http:
+        app.state.services = dataclasses.replace(app.state.services, assistant=said)
+        yield http, url, said
+
+
+class Wallet:
+    """Answers the page's EIP-1193 requests as `account`, signing with anvil's eth_signTypedData_v4."""
+
+    def __init__(self, browser: Chromium, account: str) -> None:
+        self.browser, self.account = browser, account
+        self.signed: list[dict] = []
+
+    def answer(self, expected_method: str) -> None:
+        call = json.loads(self.browser.next_event("Runtime.bindingCalled")["payload"])
+        assert call["method"] == expected_method, call
+        if call["method"] == "eth_requestAccounts":
+            result = [self.account]
+        else:
+            signer, typed = call["params"]
+            assert signer.lower() == self.account.lower()
+            self.signed.append(json.loads(typed))
+            reply = web3.provider.make_request("eth_signTypedData_v4", [self.account, typed])
+            assert "result" in reply, reply
+            result = reply["result"]
+        self.browser.evaluate(f"window.__rtAnswer({call['id']}, {json.dumps(result)}, null)")
+
+
+def _until(browser: Chromium, expression: str, what: str, timeout: float = 30):
+    return wait_until(lambda: browser.evaluate(expression), timeout, what, interval=0.1)
+
+
+def _bought(shop, escrow, buyer, serial: str) -> int:
+    """A unit listed in the EU, bought by `buyer` (one of anvil's accounts) and delivered: its order."""
+    unit = shop.list_unit(market=MARKET_EU, serial=serial)
+    order_id = escrow.purchase(
+        unit, listing_terms(escrow, unit), False, {"from": buyer, "value": DEFAULT_PRICE + DEFAULT_DELIVERY_FEE}
+    ).return_value
+    shop.deliver(order_id)
+    return order_id
+
+
+def _sent(browser: Chromium) -> str:
+    """The message's last state on the page, once recorded or refused."""
+    _until(
+        browser,
+        "['confirmed', 'failed'].includes(document.getElementById('send-status').dataset.state)",
+        "the message to be recorded",
+        timeout=60,
+    )
+    return browser.evaluate("document.getElementById('send-status').dataset.state")
+
+
+def _start(browser: Chromium, url: str, account: str, text: str) -> Wallet:
+    """Opens the flow, connects `account` and asks for the options of `text`."""
+    assert browser.open(url) == 200
+    _until(browser, "document.getElementById('return-flow').dataset.ready === '1'", "the flow's script")
+    wallet = Wallet(browser, account)
+    browser.evaluate("document.getElementById('connect').click()")
+    wallet.answer("eth_requestAccounts")
+    _until(browser, "document.getElementById('assess').disabled === false", "the wallet to connect")
+    browser.evaluate(f"document.getElementById('text').value = {json.dumps(text)}")
+    browser.evaluate("document.getElementById('assess').click()")
+    _until(
+        browser,
+        "document.getElementById('assess-status').innerText.length > 0 && "
+        "!document.getElementById('assess-status').innerText.startsWith('Reading')",
+        "the assessment",
+    )
+    return wallet
+
+
+def test_the_buyer_signs_an_exchange_in_the_browser_and_it_reaches_the_chain(flow_gateway, shop, escrow):
+    find_chromium()  # fail first, and clearly, on a machine without Chromium
+    http, base, _ = flow_gateway
+    buyer, stranger = accounts[6], accounts[7]  # anvil's own unlocked accounts: anvil signs for them
+    order_id = _bought(shop, escrow, buyer, "FLOW-1")
+    url = f"{base}/return/{GTIN}/FLOW-1"
+    schema = http.get("/v1/eip712").json()["messages"]["ReturnRequest"]
+
+    with Chromium() as browser:
+        browser.send("Runtime.addBinding", name="rtWallet")
+        browser.send("Page.addScriptToEvaluateOnNewDocument", source=PROVIDER)
+
+        # Someone else's wallet sees no amounts and no option to sign.
+        _start(browser, url, stranger.address, "it does not fit")
+        status = browser.evaluate("document.getElementById('assess-status').innerText")
+        assert "did not buy this unit" in status
+        assert browser.evaluate("document.querySelectorAll('#options li').length") == 0
+
+        # The buyer: the options in order, with the quoted amounts, then the exchange confirmed and signed.
+        wallet = _start(browser, url, buyer.address, "the body is too small for my baby")
+        titles = browser.evaluate("[...document.querySelectorAll('#options h3')].map(h => h.innerText)")
+        assert titles[0].startswith("Exchange") and any("legal right" in t for t in titles), titles
+        options = browser.evaluate("document.getElementById('options').innerText")
+        voucher = escrow.quote(order_id, 1, 3, 0)["refund"] * 10_500 // 10_000  # grade A, sealed; the EU bonus
+        assert (
+            f"store points worth {Decimal(voucher).scaleb(-18).normalize():f} ETH" in options
+            and "ETH" in options
+            and "The EU model withdrawal form" in options
+        )
+        browser.evaluate("document.getElementById('choose-exchange').click()")
+        facts = browser.evaluate("document.getElementById('confirm-facts').innerText")
+        assert "Reason recorded on the blockchain\nother" in facts and "store points (exchange)" in facts
+        assert str(order_id) in facts and buyer.address in facts
+        browser.evaluate("document.getElementById('sign').click()")
+        wallet.answer("eth_signTypedData_v4")
+        state = _sent(browser)
+        final = browser.evaluate("document.getElementById('send-status').innerText")
+        REPORTS.mkdir(exist_ok=True)
+        browser.screenshot(REPORTS / "return-flow.png")
+        assert state == "confirmed", final
+        assert "Recorded on the blockchain" in final
+
+    typed = wallet.signed[0]
+    assert typed["types"] == schema["types"] and typed["domain"] == schema["domain"]
+    assert typed["primaryType"] == "ReturnRequest"
+    logs = web3.eth.contract(address=escrow.address, abi=escrow.abi).events.ReturnRequested.get_logs(
+        from_block=0, argument_filters={"orderId": order_id}
+    )
+    assert len(logs) == 1
+    assert logs[0]["args"]["buyer"] == buyer.address and logs[0]["args"]["reason"] == ReturnReason.OTHER
+    o = escrow.order(order_id)
+    assert o["status"] == Status.RETURN_REQUESTED and o["remedy"] == Remedy.EXCHANGE
+
+
+def test_a_defect_claim_uploads_the_photo_signs_and_reaches_the_reissue_desk(
+    flow_gateway, shop, escrow, deployment, tmp_path
+):
+    find_chromium()
+    http, base, said = flow_gateway
+    said.reason = "defective"
+    buyer = accounts[8]
+    order_id = _bought(shop, escrow, buyer, "FLOW-2")
+    photo = http.get(f"/01/{GTIN}/21/FLOW-2/qr.png").content  # any PNG stands in for the photo of the defect
+    (tmp_path / "defect.png").write_bytes(photo)
+
+    with Chromium() as browser:
+        browser.send("Runtime.addBinding", name="rtWallet")
+        browser.send("Page.addScriptToEvaluateOnNewDocument", source=PROVIDER)
+        wallet = _start(browser, f"{base}/return/{GTIN}/FLOW-2", buyer.address, "the pump stopped working")
+        titles = browser.evaluate("[...document.querySelectorAll('#options h3')].map(h => h.innerText)")
+        assert titles[0].startswith("Get a new one sent"), titles
+        browser.evaluate("document.getElementById('choose-reissue').click()")
+        assert browser.evaluate("document.getElementById('evidence-row').hidden") is False
+        field = browser.send("Runtime.evaluate", expression="document.getElementById('evidence')")["result"]
+        browser.send("DOM.setFileInputFiles", files=[str(tmp_path / "defect.png")], objectId=field["objectId"])
+        browser.evaluate("document.getElementById('sign').click()")
+        wallet.answer("eth_signTypedData_v4")
+        assert _sent(browser) == "confirmed", browser.evaluate("document.getElementById('send-status').innerText")
+
+    claim = wallet.signed[0]
+    assert claim["primaryType"] == "DefectClaim"
+    assert claim["message"]["evidence"] == "0x" + hashlib.sha256(photo).hexdigest()  # the uploaded photo's digest
+    logs = web3.eth.contract(address=deployment.desk.address, abi=deployment.desk.abi).events.DefectClaimed.get_logs(
+        from_block=0, argument_filters={"orderId": order_id}
+    )
+    assert len(logs) == 1 and logs[0]["args"]["evidence"] == hashlib.sha256(photo).digest()
