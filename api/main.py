@@ -13,7 +13,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from .http import errors
-from .http.routes import assistant, audit, documents, evidence, health, messages, resolver, return_flow
+from .http.auth import routes as auth
+from .http.pages import desk
+from .http.routes import assistant, audit, cases, documents, evidence, health, messages, resolver, return_flow
 from .services import Services
 from .settings import Settings, SettingsError
 
@@ -40,7 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     errors.install(app)  # every error in the one shape (api/http/errors.py)
-    for module in (health, messages, documents, evidence, resolver, audit, assistant, return_flow):
+    for module in (health, messages, documents, evidence, resolver, audit, assistant, return_flow, auth, cases, desk):
         app.include_router(module.router)
     app.include_router(messages.orders_router)
     return app

@@ -29,10 +29,13 @@ from .read.options import ReturnDesk
 from .read.unit_views import UnitViews
 from .settings import Settings
 from .store.buckets import TokenBuckets
+from .store.cases import CaseStore
 from .store.documents import SqliteDocuments
 from .store.evidence import EvidenceStore
 from .store.index import SqliteIndex
 from .store.outbox import OutboxNotDrained, SqliteOutbox
+from .store.sessions import SessionStore
+from .write.cases import CaseDesk
 from .write.documents import DocumentDesk
 from .write.intake import Intake
 from .write.kinds import KINDS
@@ -57,8 +60,10 @@ class Services:
     names: Names  # organisations' and products' signed names (the pages)
     legacy: tuple[Legacy, ...]  # previous deployments served read-only (RT_LEGACY_MANIFESTS)
     assistant: Assistant  # the return assistant's model, loaded once (returntrace/assistant)
-    desk: ReturnDesk  # the buyer's options from the chain (api/read/options.py)
+    options: ReturnDesk  # the buyer's options from the chain (api/read/options.py)
     assess_limit: TokenBuckets  # POST /v1/assistant/assess per client (RT_ASSESS_RATE, RT_ASSESS_BURST)
+    sessions: SessionStore  # Sign-In with Ethereum's nonces and sessions (api/http/auth)
+    cases: CaseDesk  # the return desk's cases, on their own file (RT_DATABASE's stem + .cases.sqlite3)
 
     @classmethod
     def open(cls, settings: Settings) -> Services:
@@ -82,6 +87,16 @@ class Services:
         index = SqliteIndex(settings.index_database)
         documents = SqliteDocuments(settings.database, f"{chain.chain_id}:{chain.registry.address.lower()}")
         evidence = EvidenceStore(settings.evidence_dir, settings.ipfs_api, settings.max_upload_bytes)
+        cases = CaseDesk(
+            chain,
+            CaseStore(settings.cases_database),
+            index,
+            public_url=settings.public_url,
+            sla_hours=settings.case_sla_hours,
+            sla_urgent_hours=settings.case_sla_urgent_hours,
+            retention_days=settings.text_retention_days,
+            safety_contacts=settings.safety_contact_of,
+        )
         # One cache per purpose (api/chain/cache.py): policy versions, read by the intake, the relayer's
         # follow-ups and the pages alike; the pages' reads at the indexed block, with one guard for the node.
         policies, guard, per_block = Permanent(), NodeGuard(), PerBlock()
@@ -134,7 +149,7 @@ class Services:
             names=Names(documents, index),
             legacy=legacy,
             assistant=Assistant.load(),
-            desk=ReturnDesk(
+            options=ReturnDesk(
                 chain,
                 reads,
                 reader,
@@ -142,6 +157,8 @@ class Services:
                 {kind: entry.path for kind, entry in KINDS.items()},
             ),
             assess_limit=TokenBuckets(settings.assess_rate, settings.assess_burst),
+            sessions=SessionStore(settings.cases_database),
+            cases=cases,
         )
 
     @staticmethod
@@ -156,7 +173,10 @@ class Services:
         )
 
     def start(self) -> None:
-        """The background workers the settings turn on (RT_RELAY, RT_INDEX)."""
+        """The background workers the settings turn on (RT_RELAY, RT_INDEX); the buyers' texts past
+        their retention period are purged first, and pending safety notifications tried again."""
+        self.cases.purge()
+        self.cases.deliver()
         if self.relayer is not None and self.settings.relay:
             self.relayer.start()
         if self.settings.index:
@@ -174,6 +194,8 @@ class Services:
         self.outbox.close()
         self.documents.store.close()
         self.index.close()
+        self.cases.store.close()
+        self.sessions.close()
 
 
 def indexer_for(settings: Settings) -> Indexer:

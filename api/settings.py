@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
+from eth_utils import to_checksum_address
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .chain.client import REQUEST_RPC, WORKER_RPC, RpcProfile
@@ -81,7 +83,7 @@ class Settings(EnvModel):
     """The gateway's settings."""
 
     used_by: ClassVar[str] = "gateway"
-    lists: ClassVar[tuple[str, ...]] = ("legacy_manifests",)
+    lists: ClassVar[tuple[str, ...]] = ("legacy_manifests", "auditors", "safety_contacts")
 
     rpc_url: str = Field("http://127.0.0.1:8545", pattern=r"^https?://", description="the chain node's JSON-RPC URL")
     rpc_timeout: float = Field(
@@ -165,6 +167,30 @@ class Settings(EnvModel):
         description="a buyer with this many return requests in the index or more goes to a person "
         "(`handoff.why`: `repeated_returns`)",
     )
+    session_hours: float = Field(
+        12.0,
+        gt=0,
+        description="hours a Sign-In with Ethereum session lasts at most (also capped by the signed message's "
+        "Expiration Time)",
+    )
+    auditors: tuple[str, ...] = Field(
+        (),
+        description="comma-separated accounts of the accredited auditors who, signed in, read cases and their "
+        "evidence (the registry has no auditor role)",
+    )
+    text_retention_days: int = Field(
+        180,
+        gt=0,
+        description="days a buyer's own words (stored only when they ask for a person or sign a return request) "
+        "are kept; purged at start and on every case write (docs/people.md)",
+    )
+    case_sla_hours: int = Field(48, gt=0, description="hours staff have to answer a case")
+    case_sla_urgent_hours: int = Field(4, gt=0, description="hours staff have to answer an urgent (safety) case")
+    safety_contacts: tuple[str, ...] = Field(
+        (),
+        description="comma-separated `<organisation GLN>=<contact>`: each brand's product-safety contact, told of "
+        "every `safety_concern` case about its products",
+    )
     pause_before_broadcast: float = Field(
         0.0,
         ge=0,
@@ -179,12 +205,40 @@ class Settings(EnvModel):
         return self.database.with_name(f"{self.database.stem}.index.sqlite3")
 
     @property
+    def cases_database(self) -> Path:
+        """The cases' file (sessions, cases, their log, the buyers' texts, the safety notifications),
+        beside the outbox's: people's data, kept apart from the chain's derived data."""
+        return self.database.with_name(f"{self.database.stem}.cases.sqlite3")
+
+    @property
+    def safety_contact_of(self) -> dict[int, str]:
+        """Organisation GLN -> its product-safety contact (RT_SAFETY_CONTACTS)."""
+        return {int(gln): contact for gln, _, contact in (item.partition("=") for item in self.safety_contacts)}
+
+    @property
     def request_rpc(self) -> RpcProfile:
         return RpcProfile(self.rpc_timeout)
 
     @property
     def worker_rpc(self) -> RpcProfile:
         return RpcProfile(self.worker_rpc_timeout)
+
+    @field_validator("auditors")
+    @classmethod
+    def _accounts(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for account in value:
+            if not re.fullmatch(r"0x[0-9a-fA-F]{40}", account):
+                raise ValueError(f"{account!r} is not an account (0x and 40 hex digits)")
+        return tuple(to_checksum_address(a) for a in value)
+
+    @field_validator("safety_contacts")
+    @classmethod
+    def _contacts(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for item in value:
+            gln, _, contact = item.partition("=")
+            if not (re.fullmatch(r"[0-9]{13}", gln.strip()) and contact.strip()):
+                raise ValueError(f"{item!r} is not `<13-digit organisation GLN>=<contact>`")
+        return tuple(f"{g.strip()}={c.strip()}" for g, _, c in (i.partition("=") for i in value))
 
     @field_validator("manifest", "database", "evidence_dir")
     @classmethod
@@ -274,6 +328,7 @@ KNOBS: dict[str, tuple[str, str]] = {
     "RT_BENCH_PAGE_REQUESTS": ("bench/gateway.py", "page requests timed by the gateway bench (default 500)"),
     "RT_BENCH_BATCH_EVENTS": ("bench/gateway.py", "events per transaction in both gateway bench phases (default 1000)"),
     "RT_BENCH_ROUNDS": ("bench/gateway.py", "rounds of the gateway bench's three phases, median taken (default 3)"),
+    "RT_BENCH_ASSISTANT_ROUNDS": ("bench/assistant.py", "timed passes over the held-out texts (default 3)"),
     "RT_BENCH_PROFILE": ("bench/gateway.py", "0: the gateway bench runs without py-spy (default 1)"),
     "RT_BENCH_PAGE": ("bench/gateway.py", "0: the gateway bench prints without writing its page (default 1)"),
 }

@@ -16,6 +16,7 @@ from ..settings import Settings
 from ..store.evidence import EvidenceStore
 from ..store.index import SqliteIndex
 from ..store.outbox import Outbox
+from ..write.cases import CaseDesk
 from ..write.documents import DocumentDesk
 from ..write.intake import Intake
 
@@ -69,6 +70,10 @@ def get_document_desk(services: ServicesDep) -> DocumentDesk:
     return services.documents
 
 
+def get_cases(services: ServicesDep) -> CaseDesk:
+    return services.cases
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 ChainDep = Annotated[Chain, Depends(get_chain)]
 ReaderDep = Annotated[ChainReader, Depends(get_reader)]
@@ -78,3 +83,4 @@ IndexDep = Annotated[SqliteIndex, Depends(get_index)]
 UnitViewsDep = Annotated[UnitViews, Depends(get_unit_views)]
 EvidenceStoreDep = Annotated[EvidenceStore, Depends(get_evidence_store)]
 DocumentDeskDep = Annotated[DocumentDesk, Depends(get_document_desk)]
+CaseDeskDep = Annotated[CaseDesk, Depends(get_cases)]

@@ -308,3 +308,142 @@ def unit_json(view: Any) -> dict[str, Any]:
 def parcel_json(view: Any) -> dict[str, Any]:
     """A ParcelView as the resolver answers it."""
     return ParcelViewOut.model_validate(view).model_dump(mode="json")
+
+
+# ------------------------------------------------------------------ sign-in and cases (docs/people.md)
+
+
+class SiweNonceOut(Answer):
+    message: str | None  # the canonical EIP-4361 text for `?address=`, else null
+    nonce: str
+    expiresAt: float
+    domain: str
+    uri: str
+    chainId: int
+    version: str
+    statement: str
+
+
+class SignInOut(Answer):
+    account: str
+    expiresAt: float
+    token: str
+
+
+class SessionOut(Answer):
+    account: str
+    expiresAt: float
+    issuedAt: str
+    block: int  # the roles and organisation are read at this block
+    roles: int
+    organization: int | None
+    staff: bool
+    auditor: bool
+
+
+class SignedOutOut(Answer):
+    signedOut: bool
+
+
+class CaseUnitOut(Answer):
+    gtin: str | None
+    serial: str | None
+    unitId: str | None
+
+
+class CaseAssessmentOut(Answer):
+    language: str | None
+    reason: str | None
+    confidence: float | None
+
+
+class HandoffOut(Answer):
+    why: list[str]
+    urgent: bool
+
+
+class SlaOut(Answer):
+    dueAt: float
+    overdue: bool
+
+
+class MediationRouteOut(Answer):
+    name: str
+    what: str
+    url: str
+
+
+class MediationOut(Answer):
+    decideBy: int
+    arbiterTimeout: int
+    atBlock: int
+    routes: list[MediationRouteOut]
+    sources: list[str]
+
+
+class CaseTextOut(Answer):
+    text: str
+    consent: str  # asked_for_person | signed_return_request
+    storedAt: float
+
+
+class CaseLogEntryOut(Answer):
+    seq: int
+    at: float
+    actor: str
+    action: str
+    detail: dict[str, Any]
+
+
+class NotificationOut(Answer):
+    id: int
+    contact: str | None
+    status: str  # pending | sent | no_contact
+    attempts: int
+    sentAt: float | None
+
+
+class CaseOut(Answer):
+    """A case; `buyer`, `organization`, `log` and `notifications` are null in the buyer's own view."""
+
+    id: int
+    orderId: int | None
+    unit: CaseUnitOut
+    history: dict[str, Any]
+    status: str  # open | offered | escalated | closed
+    assessment: CaseAssessmentOut
+    handoff: HandoffOut
+    openedAt: float
+    sla: SlaOut
+    offer: dict[str, Any] | None
+    dispute: dict[str, Any] | None
+    mediation: MediationOut | None
+    closedAt: float | None
+    outcome: str | None
+    texts: list[CaseTextOut]
+    buyer: str | None = None
+    organization: int | None = None
+    log: list[CaseLogEntryOut] | None = None
+    notifications: list[NotificationOut] | None = None
+
+
+class CaseViewOut(CaseOut):
+    block: int
+    role: str  # staff | auditor | buyer: how the signed-in account sees it
+
+
+class CaseListOut(Answer):
+    block: int
+    role: str  # staff (the organisation's open cases) | buyer (their own)
+    cases: list[CaseOut]
+
+
+class EscalationOut(Answer):
+    transaction: dict[str, Any]  # {from, to, data, value, chainId}: openDispute(orderId), for the staff's wallet
+    case: CaseOut
+
+
+class ErasureOut(Answer):
+    account: str
+    erased: int
+    cases: list[int]

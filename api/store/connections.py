@@ -136,3 +136,30 @@ class WriteTransaction:
             self._db.execute("ROLLBACK" if exc_type else "COMMIT")
         finally:
             self._lock.release()
+
+
+class SqliteFile:
+    """A small store's database file: one writing connection (WAL, synchronous=FULL) behind the
+    file's write lock, and a read-only connection per reading thread."""
+
+    def __init__(self, path: Path, schema: str) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._lock = write_lock(path)
+        with self._lock:
+            self._db.executescript(schema)
+        self._readers = ThreadReaders(path)
+
+    def _tx(self) -> WriteTransaction:
+        """A write transaction, taken under the file's write lock."""
+        return WriteTransaction(self._db, self._lock, urgent=False)
+
+    def _read(self) -> sqlite3.Connection:
+        return self._readers.connection()
+
+    def close(self) -> None:
+        self._readers.close()
+        self._db.close()

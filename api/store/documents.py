@@ -12,13 +12,12 @@ latest by `issuedAt`; the earlier ones stay, so a page served yesterday can stil
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .connections import ThreadReaders, WriteTransaction, write_lock
+from .connections import SqliteFile
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -55,20 +54,14 @@ class Document:
     accepted_at: float
 
 
-class SqliteDocuments:
+class SqliteDocuments(SqliteFile):
     def __init__(self, path: Path, deployment: str) -> None:
+        super().__init__(path, _SCHEMA)  # the outbox's file: its write lock is shared with the outbox's writers
         self.deployment = deployment
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(_SCHEMA)
-        self._lock = write_lock(path)  # shared with the outbox's writers of the same file
-        self._readers = ThreadReaders(path)
 
     def put(self, document: Document) -> tuple[Document, bool]:
         """Stores a checked document once. Returns (the stored one, whether it is new)."""
-        with WriteTransaction(self._db, self._lock, urgent=False) as db:
+        with self._tx() as db:
             row = db.execute(f"SELECT {_COLUMNS} FROM documents WHERE id = ?", (document.id,)).fetchone()
             if row is not None:
                 return _document(row), False
@@ -120,11 +113,9 @@ class SqliteDocuments:
             ).fetchall()
         return [_document(row) for row in rows]
 
-    def close(self) -> None:
-        self._readers.close()
-        self._db.close()
-
 
 def _document(row: tuple) -> Document:
     """A row of _COLUMNS, in the dataclass's field order; the message is stored as JSON."""
-    return Document(*row[:5], json.loads(row[5]), *row[6:])
+    values = dict(zip(_COLUMNS.split(", "), row, strict=True))
+    values["message"] = json.loads(values["message"])
+    return Document(**values)

@@ -26,6 +26,7 @@ from fastapi.testclient import TestClient
 from api.http.deps import get_evidence_store
 from api.http.errors import install as install_error_handlers
 from api.http.routes import evidence as evidence_routes
+from api.store.cases import CaseStore
 from api.store.evidence import cid as cids
 from api.store.evidence.store import (
     ContentTypeMismatch,
@@ -248,7 +249,9 @@ def make_app(store: EvidenceStore) -> FastAPI:
     app = FastAPI()
     app.include_router(evidence_routes.router)
     install_error_handlers(app)  # the gateway's error shape (api/http/errors.py)
-    app.state.services = SimpleNamespace(evidence=store)  # the routes reach the store through the services
+    # The routes reach the store through the services; the cases' file says which files are private to an order.
+    cases = CaseStore(store.folder / "cases.sqlite3")
+    app.state.services = SimpleNamespace(evidence=store, cases=SimpleNamespace(store=cases))
     return app
 
 

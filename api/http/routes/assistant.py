@@ -136,7 +136,7 @@ def _buyer(buyer: str | None) -> str | None:
 
 def _options(services: Services, unit: UnitIn, buyer: str | None, assessment: Assessment) -> OptionsFound:
     unit_id = _unit_id(unit)  # checked before the text is read too: a malformed unit costs no assessment
-    desk = services.desk
+    desk = services.options
     reason = None if UNSURE & set(assessment.why) else assessment.reason
     try:
         at = desk.latest()
@@ -156,7 +156,7 @@ def _gateway_handoff(services: Services, found: OptionsFound | None, buyer: str 
     order = found.order if found else None
     if found is not None and found.block is not None and order is not None:
         try:
-            decimals = services.desk.reads.currency_decimals(order.market, order.currency, found.block)
+            decimals = services.options.reads.currency_decimals(order.market, order.currency, found.block)
         except ChainUnavailable as exc:
             raise ApiError(503, "chain_unavailable", f"the chain node did not answer: {exc}") from exc
         if order.price > settings.handoff_above * 10**decimals:

@@ -16,6 +16,11 @@ through `api.http.deps.get_evidence_store` and take the upload limit from ``stor
         410 the stored copy no longer matches its CID (not served; see EvidenceCorrupted)
         502 the IPFS node failed, or sent bytes that do not match
 
+Evidence a party uploads for an order (``POST /v1/evidence?order=<id>``, signed in as the order's
+buyer or merchant side: api/http/auth) is private to that order: ``GET`` answers it only
+to its parties and signed-in auditors (401 anonymous, 403 anyone else), never cached in public. The
+CID the chain carries is a hash: it reveals nothing of the file. Lifecycle evidence stays public.
+
 ``digest`` is the 0x-hex sha2-256 digest inside the CID: the ``bytes32 evidence`` that goes on
 chain (`api.store.evidence.cid.digest_of`). Errors are raised as EvidenceError and answered in the
 gateway's one shape, ``{"error": code, "detail": text, ...}``, by api/http/errors.py.
@@ -23,12 +28,15 @@ gateway's one shape, ``{"error": code, "detail": text, ...}``, by api/http/error
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from functools import partial
+
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.concurrency import run_in_threadpool
 
+from ...errors import ApiError
 from ...store.evidence.store import (
     ALLOWED_CONTENT_TYPES,
     EvidenceError,
@@ -36,7 +44,9 @@ from ...store.evidence.store import (
     UnsupportedContentType,
     normalize_content_type,
 )
-from ..deps import EvidenceStoreDep
+from ..auth.access import order_party
+from ..auth.session import OptionalStanding
+from ..deps import EvidenceStoreDep, ServicesDep
 from ..responses import EvidenceOut
 
 router = APIRouter(tags=["evidence"])
@@ -180,7 +190,16 @@ def _sniff(data: bytes) -> str | None:
         502: {"description": "The IPFS node failed or disagreed on the CID"},
     },
 )
-async def upload_evidence(request: Request, store: EvidenceStoreDep, response: Response) -> EvidenceOut:
+async def upload_evidence(
+    request: Request,
+    store: EvidenceStoreDep,
+    response: Response,
+    services: ServicesDep,
+    who: OptionalStanding,
+    order: int | None = Query(None, ge=0, le=2**63 - 1, description="private to this order's parties"),
+) -> EvidenceOut:
+    if order is not None:
+        await run_in_threadpool(partial(order_party, adding=True), services.chain, order, who)
     limit = store.max_bytes
     header = request.headers.get("content-type", "")
     declared = _declared_length(request)
@@ -199,6 +218,8 @@ async def upload_evidence(request: Request, store: EvidenceStoreDep, response: R
             raise _too_large(declared, limit)
         data = await _read_raw(request, limit)
     stored = await run_in_threadpool(store.put, data, content_type)
+    if order is not None and who is not None:
+        services.cases.store.make_private(stored.cid, order, who.account)
     response.headers["Location"] = f"/v1/evidence/{stored.cid}"
     return EvidenceOut(
         cid=stored.cid,
@@ -221,8 +242,13 @@ async def upload_evidence(request: Request, store: EvidenceStoreDep, response: R
         502: {"description": "The IPFS node failed or sent bytes that do not match"},
     },
 )
-async def get_evidence(cid: str, request: Request, store: EvidenceStoreDep) -> Response:
+async def get_evidence(
+    cid: str, request: Request, store: EvidenceStoreDep, services: ServicesDep, who: OptionalStanding
+) -> Response:
     canonical = store.canonical(cid)
+    private = services.cases.store.private_orders(canonical)
+    if private:
+        await run_in_threadpool(_may_read_any, services, private, who)
     etag = f'"{canonical}"'
     if etag in request.headers.get("if-none-match", "") and store.has(canonical):
         return Response(status_code=304, headers={"ETag": etag})
@@ -232,8 +258,21 @@ async def get_evidence(cid: str, request: Request, store: EvidenceStoreDep) -> R
         media_type=content_type,
         headers={
             "ETag": etag,
-            "Cache-Control": "public, max-age=31536000, immutable",
+            "Cache-Control": "private, no-store" if private else "public, max-age=31536000, immutable",
             "X-Content-Type-Options": "nosniff",
             "Content-Security-Policy": "default-src 'none'; sandbox",
         },
     )
+
+
+def _may_read_any(services: ServicesDep, order_ids: list[int], who: OptionalStanding) -> None:
+    """Passes if `who` is a party of one of the orders the file is private to; else the first refusal."""
+    refusal = None
+    for order_id in order_ids:
+        try:
+            order_party(services.chain, order_id, who)
+            return
+        except ApiError as exc:  # keep the first reason
+            refusal = refusal or exc
+    assert refusal is not None
+    raise refusal

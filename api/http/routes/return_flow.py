@@ -59,7 +59,7 @@ def return_page(request: Request, services: ServicesDep, gtin: str, serial: str)
         raise PageError(
             400, "invalid_link", str(exc), "This code is not valid", as_json=False, gtin=gtin, serial=serial
         ) from exc
-    desk = services.desk
+    desk = services.options
     try:
         known = desk.unit_exists(gs1.unit_id(gtin14, serial), desk.latest())
     except ChainUnavailable as exc:

@@ -1,0 +1,112 @@
+"""Sign-In with Ethereum's routes.
+
+GET    /v1/auth/nonce     a single-use nonce (10 minutes) and what the message must say
+POST   /v1/auth/siwe      {"message": <EIP-4361 text>, "signature": <0x personal_sign>}
+                          200 {"account", "expiresAt", "token"} + the session cookie
+                          400 siwe_malformed   401 siwe_wrong_domain | siwe_wrong_uri | siwe_wrong_chain |
+                          siwe_expired | siwe_not_yet_valid | siwe_bad_signature | siwe_nonce_unknown
+GET    /v1/auth/session   the signed-in account, its roles and organisation at a stated block
+DELETE /v1/auth/session   ends the session
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from eth_utils import to_checksum_address
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import BaseModel, Field
+from siwe import generate_nonce
+
+from ...errors import ApiError
+from ...store.sessions import Session
+from ..deps import ServicesDep
+from ..responses import SessionOut, SignedOutOut, SignInOut, SiweNonceOut
+from . import siwe
+from .session import COOKIE, CurrentAccount, CurrentStanding, new_token, set_cookie, token_of
+
+router = APIRouter(tags=["sign-in"])
+
+STATEMENT = "Sign in to the ReturnTrace return desk."
+
+
+class SignIn(BaseModel):
+    message: str = Field(max_length=4096)
+    signature: str = Field(max_length=1024)
+
+
+@router.get(
+    "/v1/auth/nonce", response_model=SiweNonceOut, summary="A single-use nonce for a Sign-In with Ethereum message"
+)
+def nonce(
+    services: ServicesDep,
+    response: Response,
+    address: str | None = Query(None, pattern=r"^0x[0-9a-fA-F]{40}$", description="also write the message for it"),
+) -> dict[str, Any]:
+    value = generate_nonce() + generate_nonce()  # 22 alphanumerics, ~130 bits
+    expires_at = services.sessions.add_nonce(value, siwe.MAX_AGE.total_seconds())
+    expected = siwe.Expected.of(services.settings.public_url, services.chain.chain_id)
+    response.headers["Cache-Control"] = "no-store"
+    # A convenience for wallets and pages without a keccak of their own (EIP-55): the canonical text to sign.
+    # The gateway trusts none of it back: POST /v1/auth/siwe checks every field.
+    message = None
+    if address is not None:
+        message = siwe.message_for(expected, to_checksum_address(address), value, STATEMENT)
+    return {
+        "message": message,
+        "nonce": value,
+        "expiresAt": expires_at,
+        "domain": expected.domain,
+        "uri": expected.origin,
+        "chainId": expected.chain_id,
+        "version": "1",
+        "statement": STATEMENT,
+    }
+
+
+@router.post("/v1/auth/siwe", response_model=SignInOut, summary="Open a session with a signed EIP-4361 message")
+def sign_in(body: SignIn, services: ServicesDep, response: Response) -> dict[str, Any]:
+    settings = services.settings
+    expected = siwe.Expected.of(settings.public_url, services.chain.chain_id)
+    try:
+        verified = siwe.verify(body.message, body.signature, expected, services.sessions.use_nonce)
+    except siwe.SiweError as exc:
+        raise ApiError(400 if exc.code == "siwe_malformed" else 401, exc.code, exc.detail) from None
+    now = time.time()
+    expires_at = now + settings.session_hours * 3600
+    if verified.expires_at is not None:
+        expires_at = min(expires_at, verified.expires_at.timestamp())
+    token = new_token()
+    services.sessions.open(token, Session(verified.address, verified.chain_id, verified.digest, now, expires_at))
+    set_cookie(response, token, expires_at, secure=settings.public_url.startswith("https://"))
+    response.headers["Cache-Control"] = "no-store"
+    return {"account": verified.address, "expiresAt": expires_at, "token": token}
+
+
+@router.get(
+    "/v1/auth/session",
+    response_model=SessionOut,
+    summary="Who is signed in, and their standing on the chain at a stated block",
+)
+def session(account: CurrentAccount, who: CurrentStanding) -> dict[str, Any]:
+    return {
+        "account": account.account,
+        "expiresAt": account.session.expires_at,
+        "issuedAt": datetime.fromtimestamp(account.session.issued_at, UTC).isoformat(),
+        "block": who.block,
+        "roles": who.roles,
+        "organization": who.organization or None,
+        "staff": who.is_staff,
+        "auditor": who.auditor,
+    }
+
+
+@router.delete("/v1/auth/session", response_model=SignedOutOut, summary="Sign out")
+def sign_out(request: Request, services: ServicesDep, response: Response) -> dict[str, Any]:
+    token = token_of(request)
+    if token is not None:
+        services.sessions.end(token)
+    response.delete_cookie(COOKIE, path="/")
+    return {"signedOut": token is not None}

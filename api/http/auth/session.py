@@ -1,0 +1,92 @@
+"""Sessions opened by a verified sign-in, and the dependencies that read them.
+
+A session is a random token (256 bits), sent back as an HttpOnly, SameSite=Strict cookie (Secure
+when the gateway's public URL is https) and in the answer's body for clients that send it as
+`Authorization: Bearer <token>`. It ends at the earlier of RT_SESSION_HOURS and the signed
+message's Expiration Time, or on `DELETE /v1/auth/session`.
+
+    account: CurrentAccount       the signed-in account (401 not_signed_in otherwise)
+    who: CurrentStanding          the same, with its roles and organisation at the head block
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request, Response
+
+from ...chain import parties
+from ...chain.parties import Standing
+from ...errors import ApiError
+from ...store.sessions import Session
+from ..deps import ServicesDep
+
+COOKIE = "rt_session"
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    account: str
+    session: Session
+
+
+def token_of(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    if header[:7].lower() == "bearer ":
+        return header[7:].strip() or None
+    return request.cookies.get(COOKIE)
+
+
+def optional_account(request: Request, services: ServicesDep) -> SignedIn | None:
+    """The signed-in account, None for an anonymous request; an unknown or expired token is anonymous."""
+    token = token_of(request)
+    if token is None:
+        return None
+    session = services.sessions.get(token)
+    return SignedIn(session.account, session) if session else None
+
+
+def current_account(account: Annotated[SignedIn | None, Depends(optional_account)]) -> SignedIn:
+    if account is None:
+        raise ApiError(401, "not_signed_in", "sign in with Ethereum first (GET /v1/auth/nonce, POST /v1/auth/siwe)")
+    return account
+
+
+def current_standing(account: Annotated[SignedIn, Depends(current_account)], services: ServicesDep) -> Standing:
+    """The signed-in account's accreditation at the head block (stated in the answers as `block`)."""
+    chain = services.chain
+    return parties.standing(chain, account.account, parties.head(chain), services.settings.auditors)
+
+
+def optional_standing(
+    account: Annotated[SignedIn | None, Depends(optional_account)], services: ServicesDep
+) -> Standing | None:
+    if account is None:
+        return None
+    chain = services.chain
+    return parties.standing(chain, account.account, parties.head(chain), services.settings.auditors)
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def set_cookie(response: Response, token: str, expires_at: float, secure: bool) -> None:
+    response.set_cookie(
+        COOKIE,
+        token,
+        max_age=max(0, int(expires_at - time.time())),
+        httponly=True,
+        secure=secure,
+        samesite="strict",
+        path="/",
+    )
+
+
+OptionalAccount = Annotated[SignedIn | None, Depends(optional_account)]
+CurrentAccount = Annotated[SignedIn, Depends(current_account)]
+CurrentStanding = Annotated[Standing, Depends(current_standing)]
+OptionalStanding = Annotated[Standing | None, Depends(optional_standing)]

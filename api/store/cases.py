@@ -1,0 +1,395 @@
+"""The return desk's cases: one per order handed to a person, the buyer's own words kept apart (and
+only with their consent, for a stated time), an append-only log of every action, the evidence
+files private to an order's parties, and the product-safety notifications' outbox.
+
+Codes (language, reason, confidence, handoff reasons) stay with the case for good; the texts are
+the only personal data beyond the buyer's account, and are deleted on erasure or after the
+retention period (api/write/cases.py). The log refuses updates and deletes (SQLite triggers).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .connections import SqliteFile
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS cases (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    order_id INTEGER,
+    gtin TEXT,
+    serial TEXT,
+    unit_id TEXT,
+    buyer TEXT,
+    organization INTEGER NOT NULL,
+    brand_organization INTEGER,
+    market INTEGER,
+    language TEXT,
+    reason TEXT,
+    confidence REAL,
+    why TEXT NOT NULL,
+    urgent INTEGER NOT NULL,
+    history TEXT NOT NULL,
+    status TEXT NOT NULL,
+    opened_at REAL NOT NULL,
+    due_at REAL NOT NULL,
+    offer TEXT,
+    dispute TEXT,
+    closed_at REAL,
+    outcome TEXT
+);
+CREATE INDEX IF NOT EXISTS idx_cases_organization ON cases (organization, status, due_at);
+CREATE INDEX IF NOT EXISTS idx_cases_order ON cases (order_id, status);
+CREATE INDEX IF NOT EXISTS idx_cases_buyer ON cases (buyer);
+CREATE TABLE IF NOT EXISTS case_texts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    case_id INTEGER NOT NULL REFERENCES cases (id),
+    buyer TEXT NOT NULL,
+    text TEXT NOT NULL,
+    consent TEXT NOT NULL,
+    stored_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS idx_case_texts_buyer ON case_texts (buyer);
+CREATE INDEX IF NOT EXISTS idx_case_texts_stored ON case_texts (stored_at);
+CREATE TABLE IF NOT EXISTS case_log (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    case_id INTEGER NOT NULL,
+    at REAL NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    detail TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS idx_case_log_case ON case_log (case_id, seq);
+CREATE TRIGGER IF NOT EXISTS case_log_no_update BEFORE UPDATE ON case_log
+    BEGIN SELECT RAISE(ABORT, 'the case log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS case_log_no_delete BEFORE DELETE ON case_log
+    BEGIN SELECT RAISE(ABORT, 'the case log is append-only'); END;
+CREATE TABLE IF NOT EXISTS private_evidence (
+    cid TEXT NOT NULL,
+    order_id INTEGER NOT NULL,
+    uploaded_by TEXT NOT NULL,
+    at REAL NOT NULL,
+    PRIMARY KEY (cid, order_id)
+);
+CREATE TABLE IF NOT EXISTS notifications (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    case_id INTEGER NOT NULL,
+    organization INTEGER NOT NULL,
+    contact TEXT,
+    subject TEXT NOT NULL,
+    body TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    sent_at REAL
+);
+CREATE INDEX IF NOT EXISTS idx_notifications_status ON notifications (status, id);
+"""
+
+OPEN, OFFERED, ESCALATED, CLOSED = "open", "offered", "escalated", "closed"
+SYSTEM = "gateway"  # the log's actor for what the gateway does by itself
+
+_CASE_COLUMNS = (
+    "id, order_id, gtin, serial, unit_id, buyer, organization, brand_organization, market, language, reason, "
+    "confidence, why, urgent, history, status, opened_at, due_at, offer, dispute, closed_at, outcome"
+)
+
+
+@dataclass(frozen=True)
+class Case:
+    id: int
+    order_id: int | None
+    gtin: str | None
+    serial: str | None
+    unit_id: str | None
+    buyer: str | None
+    organization: int  # who answers it: the merchant's organisation (the brand's for a unit without order)
+    brand_organization: int | None
+    market: int | None
+    language: str | None
+    reason: str | None
+    confidence: float | None
+    why: tuple[str, ...]
+    urgent: bool
+    history: dict[str, Any]  # the unit's verified history: its page and its on-chain record at a block
+    status: str
+    opened_at: float
+    due_at: float
+    offer: dict[str, Any] | None
+    dispute: dict[str, Any] | None  # escalation: the prepared call, then the OrderDisputed log
+    closed_at: float | None
+    outcome: str | None
+
+    @classmethod
+    def of(cls, row: tuple[Any, ...]) -> Case:
+        values = list(row)
+        values[12] = tuple(json.loads(values[12]))
+        values[13] = bool(values[13])
+        values[14] = json.loads(values[14])
+        values[18] = json.loads(values[18]) if values[18] else None
+        values[19] = json.loads(values[19]) if values[19] else None
+        return cls(*values)
+
+
+@dataclass(frozen=True)
+class NewCase:
+    order_id: int | None
+    gtin: str | None
+    serial: str | None
+    unit_id: str | None
+    buyer: str | None
+    organization: int
+    brand_organization: int | None
+    market: int | None
+    language: str | None
+    reason: str | None
+    confidence: float | None
+    why: tuple[str, ...]
+    urgent: bool
+    history: dict[str, Any]
+    due_at: float
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    seq: int
+    case_id: int
+    at: float
+    actor: str
+    action: str
+    detail: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Notification:
+    id: int
+    case_id: int
+    organization: int
+    contact: str | None
+    subject: str
+    body: str
+    created_at: float
+    status: str  # pending | sent | no_contact
+    attempts: int
+    last_error: str | None
+    sent_at: float | None
+
+
+def _log(db: Any, case_id: int, actor: str, action: str, detail: dict[str, Any], at: float) -> None:
+    db.execute(
+        "INSERT INTO case_log (case_id, at, actor, action, detail) VALUES (?, ?, ?, ?, ?)",
+        (case_id, at, actor, action, json.dumps(detail, sort_keys=True)),
+    )
+
+
+class CaseStore(SqliteFile):
+    def __init__(self, path: Path) -> None:
+        super().__init__(path, _SCHEMA)
+
+    # ------------------------------------------------------------------ cases
+
+    def open_or_join(
+        self, new: NewCase, actor: str, text: str | None, consent: str | None, now: float | None = None
+    ) -> tuple[Case, bool]:
+        """The order's live case, joined by this handoff (its reasons added, urgency kept once set), or
+        a new one; the buyer's text stored with its consent when given. True if opened."""
+        now = time.time() if now is None else now
+        with self._tx() as db:
+            row = None
+            if new.order_id is not None:
+                row = db.execute(
+                    f"SELECT {_CASE_COLUMNS} FROM cases WHERE order_id = ? AND status != ? ORDER BY id DESC LIMIT 1",
+                    (new.order_id, CLOSED),
+                ).fetchone()
+            handoff = {"why": list(new.why), "language": new.language, "reason": new.reason}
+            if row is not None:
+                case = Case.of(row)
+                why = tuple(dict.fromkeys(case.why + new.why))
+                urgent = case.urgent or new.urgent
+                due_at = min(case.due_at, new.due_at)
+                db.execute(
+                    "UPDATE cases SET why = ?, urgent = ?, due_at = ? WHERE id = ?",
+                    (json.dumps(why), int(urgent), due_at, case.id),
+                )
+                _log(db, case.id, actor, "handoff_joined", handoff, now)
+                case_id, opened = case.id, False
+            else:
+                cur = db.execute(
+                    "INSERT INTO cases (order_id, gtin, serial, unit_id, buyer, organization, brand_organization, "
+                    "market, language, reason, confidence, why, urgent, history, status, opened_at, due_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        new.order_id,
+                        new.gtin,
+                        new.serial,
+                        new.unit_id,
+                        new.buyer,
+                        new.organization,
+                        new.brand_organization,
+                        new.market,
+                        new.language,
+                        new.reason,
+                        new.confidence,
+                        json.dumps(list(new.why)),
+                        int(new.urgent),
+                        json.dumps(new.history, sort_keys=True),
+                        OPEN,
+                        now,
+                        new.due_at,
+                    ),
+                )
+                case_id, opened = int(cur.lastrowid or 0), True
+                _log(db, case_id, actor, "opened", handoff, now)
+            if text is not None and new.buyer is not None and consent is not None:
+                db.execute(
+                    "INSERT INTO case_texts (case_id, buyer, text, consent, stored_at) VALUES (?, ?, ?, ?, ?)",
+                    (case_id, new.buyer, text, consent, now),
+                )
+                _log(db, case_id, actor, "text_stored", {"consent": consent, "chars": len(text)}, now)
+            case = Case.of(db.execute(f"SELECT {_CASE_COLUMNS} FROM cases WHERE id = ?", (case_id,)).fetchone())
+        return case, opened
+
+    def get(self, case_id: int) -> Case | None:
+        row = self._read().execute(f"SELECT {_CASE_COLUMNS} FROM cases WHERE id = ?", (case_id,)).fetchone()
+        return Case.of(row) if row else None
+
+    def of_organization(self, organization: int, include_closed: bool = False) -> list[Case]:
+        """An organisation's cases, the most urgent first, then by due time."""
+        rows = (
+            self._read()
+            .execute(
+                f"SELECT {_CASE_COLUMNS} FROM cases WHERE organization = ? AND (? OR status != ?) "
+                "ORDER BY status = ?, urgent DESC, due_at, id",
+                (organization, int(include_closed), CLOSED, CLOSED),
+            )
+            .fetchall()
+        )
+        return [Case.of(r) for r in rows]
+
+    def of_buyer(self, buyer: str) -> list[Case]:
+        rows = self._read().execute(f"SELECT {_CASE_COLUMNS} FROM cases WHERE buyer = ? ORDER BY id", (buyer,))
+        return [Case.of(r) for r in rows.fetchall()]
+
+    def update(
+        self, case_id: int, actor: str, action: str, detail: dict[str, Any], now: float | None = None, **columns: Any
+    ) -> Case:
+        """Sets `columns` (status, offer, dispute, closed_at, outcome) and logs the action, in one transaction."""
+        now = time.time() if now is None else now
+        allowed = {"status", "offer", "dispute", "closed_at", "outcome"}
+        if not set(columns) <= allowed:
+            raise ValueError(f"columns {sorted(set(columns) - allowed)} are not updatable")
+        values = {k: json.dumps(v, sort_keys=True) if k in ("offer", "dispute") else v for k, v in columns.items()}
+        with self._tx() as db:
+            if values:
+                assignments = ", ".join(f"{k} = ?" for k in values)
+                db.execute(f"UPDATE cases SET {assignments} WHERE id = ?", (*values.values(), case_id))
+            _log(db, case_id, actor, action, detail, now)
+            row = db.execute(f"SELECT {_CASE_COLUMNS} FROM cases WHERE id = ?", (case_id,)).fetchone()
+        return Case.of(row)
+
+    def log(self, case_id: int) -> list[LogEntry]:
+        rows = self._read().execute(
+            "SELECT seq, case_id, at, actor, action, detail FROM case_log WHERE case_id = ? ORDER BY seq", (case_id,)
+        )
+        return [LogEntry(r[0], r[1], r[2], r[3], r[4], json.loads(r[5])) for r in rows.fetchall()]
+
+    # ------------------------------------------------------------------ the buyers' texts
+
+    def texts(self, case_id: int) -> list[dict[str, Any]]:
+        rows = self._read().execute(
+            "SELECT text, consent, stored_at FROM case_texts WHERE case_id = ? ORDER BY id", (case_id,)
+        )
+        return [{"text": t, "consent": c, "storedAt": at} for t, c, at in rows.fetchall()]
+
+    def erase_texts(self, buyer: str, detail: dict[str, Any], now: float | None = None) -> dict[int, int]:
+        """Deletes every text of `buyer` (their signed request); logs the erasure on each case of theirs,
+        with `detail` (what proved the request). Case id -> texts erased."""
+        now = time.time() if now is None else now
+        with self._tx() as db:
+            per_case = _count(
+                db.execute("DELETE FROM case_texts WHERE buyer = ? RETURNING case_id", (buyer,)).fetchall()
+            )
+            for (case_id,) in db.execute("SELECT id FROM cases WHERE buyer = ?", (buyer,)).fetchall():
+                _log(db, case_id, buyer, "texts_erased", {**detail, "texts": per_case.get(case_id, 0)}, now)
+        return per_case
+
+    def purge_texts(self, older_than: float, now: float | None = None) -> int:
+        """Deletes the texts stored before `older_than` (the retention period); logs it per case."""
+        now = time.time() if now is None else now
+        with self._tx() as db:
+            erased = db.execute("DELETE FROM case_texts WHERE stored_at < ? RETURNING case_id", (older_than,))
+            per_case = _count(erased.fetchall())
+            for case_id, count in per_case.items():
+                _log(db, case_id, SYSTEM, "texts_purged", {"texts": count, "storedBefore": older_than}, now)
+        return sum(per_case.values())
+
+    # ------------------------------------------------------------------ private evidence
+
+    def make_private(self, cid: str, order_id: int, uploaded_by: str) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO private_evidence (cid, order_id, uploaded_by, at) VALUES (?, ?, ?, ?)",
+                (cid, order_id, uploaded_by, time.time()),
+            )
+
+    def private_orders(self, cid: str) -> list[int]:
+        """The orders whose parties (and the auditors) alone may read `cid`; empty: public evidence."""
+        rows = self._read().execute("SELECT order_id FROM private_evidence WHERE cid = ? ORDER BY order_id", (cid,))
+        return [r[0] for r in rows.fetchall()]
+
+    # ------------------------------------------------------------------ safety notifications
+
+    def notify(self, case_id: int, organization: int, contact: str | None, subject: str, body: str) -> Notification:
+        now = time.time()
+        status = "pending" if contact else "no_contact"
+        with self._tx() as db:
+            cur = db.execute(
+                "INSERT INTO notifications (case_id, organization, contact, subject, body, created_at, status) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (case_id, organization, contact, subject, body, now, status),
+            )
+            nid = int(cur.lastrowid or 0)
+            _log(db, case_id, SYSTEM, "safety_notification_queued", {"notification": nid, "status": status}, now)
+        found = self.notification(nid)
+        assert found is not None
+        return found
+
+    def notification(self, nid: int) -> Notification | None:
+        row = self._read().execute(f"SELECT {_NOTIFICATION_COLUMNS} FROM notifications WHERE id = ?", (nid,))
+        found = row.fetchone()
+        return Notification(*found) if found else None
+
+    def notifications(self, case_id: int | None = None, status: str | None = None) -> list[Notification]:
+        rows = self._read().execute(
+            f"SELECT {_NOTIFICATION_COLUMNS} FROM notifications WHERE (? IS NULL OR case_id = ?) "
+            "AND (? IS NULL OR status = ?) ORDER BY id",
+            (case_id, case_id, status, status),
+        )
+        return [Notification(*r) for r in rows.fetchall()]
+
+    def attempted(self, nid: int, error: str | None) -> None:
+        """Records a delivery attempt: sent (no error) or still pending with the error."""
+        now = time.time()
+        with self._tx() as db:
+            db.execute(
+                "UPDATE notifications SET attempts = attempts + 1, last_error = ?, status = ?, sent_at = ? "
+                "WHERE id = ?",
+                (error, "pending" if error else "sent", None if error else now, nid),
+            )
+
+
+_NOTIFICATION_COLUMNS = (
+    "id, case_id, organization, contact, subject, body, created_at, status, attempts, last_error, sent_at"
+)
+
+
+def _count(case_ids: list[tuple[int]]) -> dict[int, int]:
+    out: dict[int, int] = {}
+    for (case_id,) in case_ids:
+        out[case_id] = out.get(case_id, 0) + 1
+    return out

@@ -1,0 +1,66 @@
+"""Signing in to the gateway as the test actors (Sign-In with Ethereum), for the case, evidence and
+return-flow tests: `sign_in(client, signer)` answers the session token; `as_(token)` the header
+that uses it. The test client's own cookie jar is emptied, so that each request says who it is."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from eth_account import Account
+from eth_account.messages import encode_defunct
+from eth_utils import to_hex
+from fastapi.testclient import TestClient
+
+from returntrace.vocab import Role
+from scripts import deploy
+
+
+def signed(text: str, key: bytes) -> str:
+    return to_hex(Account.sign_message(encode_defunct(text=text), private_key=key).signature)
+
+
+def sign_in_answer(client: TestClient, signer: deploy.Signer):
+    """The gateway's answer to a sign-in with the message it writes for `signer`."""
+    nonce = client.get("/v1/auth/nonce", params={"address": signer.address})
+    assert nonce.status_code == 200, nonce.text
+    text = nonce.json()["message"]
+    answer = client.post("/v1/auth/siwe", json={"message": text, "signature": signed(text, signer.key)})
+    client.cookies.clear()
+    return answer
+
+
+def sign_in(client: TestClient, signer: deploy.Signer) -> str:
+    answer = sign_in_answer(client, signer)
+    assert answer.status_code == 200, answer.text
+    return answer.json()["token"]
+
+
+def as_(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """The fields of the assistant's Assessment (returntrace.assistant) that a case keeps."""
+
+    language: str = "en"
+    reason: str | None = "defective"
+    confidence: float = 0.42
+    handoff: bool = True
+    why: tuple[str, ...] = ("low_confidence",)
+    urgent: bool = False
+
+
+@pytest.fixture(scope="module")
+def staff(deployment, admin):
+    """`staff` of the brand's (the merchant's) organisation, `rival` staff of brand2's, `auditor` (RT_AUDITORS)."""
+    made = {
+        "staff": deploy.test_signer("desk-staff", Role.MERCHANT_STAFF, "950600000001"),
+        "rival": deploy.test_signer("desk-rival-staff", Role.MERCHANT_STAFF, "950600000011"),
+    }
+    deploy.accredit(deployment.registry, admin, list(made.values()))
+    for s in made.values():
+        admin.transfer(s.account, "10 ether", silent=True)
+    made["auditor"] = deploy.test_signer("desk-auditor", 0, "950600000019")
+    return made

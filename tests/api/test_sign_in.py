@@ -1,0 +1,121 @@
+"""Sign-In with Ethereum on the running gateway (api/http/auth): the nonce and the message it writes,
+the session (cookie and bearer), and each refusal — wrong domain, wrong chain, expired, a nonce used
+twice or never handed out, a signature by another key — opens nothing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from api.http.auth import siwe
+from api.http.auth.siwe import Expected
+from tests.api.people import as_, sign_in, sign_in_answer, signed
+
+
+def _nonce(client, signer) -> dict:
+    return client.get("/v1/auth/nonce", params={"address": signer.address}).json()
+
+
+def _post(client, text: str, key: bytes):
+    answer = client.post("/v1/auth/siwe", json={"message": text, "signature": signed(text, key)})
+    client.cookies.clear()
+    return answer
+
+
+def test_a_signed_in_account_has_a_session_with_its_standing_at_a_stated_block(gateway, actors):
+    client, brand = gateway.client, actors["brand"]
+    nonce = _nonce(client, brand)
+    assert (nonce["domain"], nonce["uri"], nonce["chainId"]) == ("127.0.0.1:8000", "http://127.0.0.1:8000", 31337)
+    answer = client.post(
+        "/v1/auth/siwe", json={"message": nonce["message"], "signature": signed(nonce["message"], brand.key)}
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["account"] == brand.address
+    cookie = answer.headers["set-cookie"]
+    assert "rt_session=" in cookie and "HttpOnly" in cookie and "SameSite=strict" in cookie
+    assert "Secure" not in cookie  # http public URL; https turns it on (next test)
+    # The cookie alone is a session...
+    me = client.get("/v1/auth/session")
+    assert me.status_code == 200 and me.json()["account"] == brand.address
+    assert me.json()["organization"] == brand.gln and me.json()["staff"] is True
+    assert me.json()["block"] == gateway.services.chain.w3.eth.block_number
+    # ... and so is the token as a bearer; signing out ends both.
+    client.cookies.clear()
+    token = answer.json()["token"]
+    assert client.get("/v1/auth/session", headers=as_(token)).status_code == 200
+    assert client.delete("/v1/auth/session", headers=as_(token)).json() == {"signedOut": True}
+    r = client.get("/v1/auth/session", headers=as_(token))
+    assert (r.status_code, r.json()["error"]) == (401, "not_signed_in")
+
+
+def test_the_cookie_is_secure_when_the_gateway_is_served_over_https(gateway_settings, deployment, actors):
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+
+    settings = gateway_settings.replace(public_url="https://desk.example")
+    with TestClient(create_app(settings), base_url="https://desk.example") as client:
+        nonce = _nonce(client, actors["buyer"])
+        assert nonce["domain"] == "desk.example"
+        answer = client.post(
+            "/v1/auth/siwe",
+            json={"message": nonce["message"], "signature": signed(nonce["message"], actors["buyer"].key)},
+        )
+        assert answer.status_code == 200 and "Secure" in answer.headers["set-cookie"]
+
+
+def _message(nonce: str, address: str, *, domain="127.0.0.1:8000", chain=31337, issued=None, tail="") -> str:
+    issued = issued or datetime.now(UTC)
+    return (
+        f"{domain} wants you to sign in with your Ethereum account:\n{address}\n\nSign in.\n\n"
+        f"URI: http://127.0.0.1:8000/\nVersion: 1\nChain ID: {chain}\nNonce: {nonce}\n"
+        f"Issued At: {issued.strftime('%Y-%m-%dT%H:%M:%SZ')}{tail}"
+    )
+
+
+def test_every_refusal_names_its_reason_and_opens_no_session(gateway, actors):
+    client, buyer, stranger = gateway.client, actors["buyer"], actors["stranger"]
+    cases = {
+        "siwe_wrong_domain": lambda n: _message(n, buyer.address, domain="evil.example"),
+        "siwe_wrong_chain": lambda n: _message(n, buyer.address, chain=1),
+        "siwe_expired": lambda n: _message(
+            n,
+            buyer.address,
+            tail=f"\nExpiration Time: {(datetime.now(UTC) - timedelta(seconds=5)).strftime('%Y-%m-%dT%H:%M:%SZ')}",
+        ),
+        "siwe_nonce_unknown": lambda n: _message("neverHandedOut123", buyer.address),
+    }
+    for code, make in cases.items():
+        answer = _post(client, make(_nonce(client, buyer)["nonce"]), buyer.key)
+        assert (answer.status_code, answer.json()["error"]) == (401, code), answer.text
+        assert "set-cookie" not in answer.headers
+    text = _message(_nonce(client, buyer)["nonce"], buyer.address)
+    answer = _post(client, text, stranger.key)  # the buyer's message, signed by someone else
+    assert (answer.status_code, answer.json()["error"]) == (401, "siwe_bad_signature")
+    answer = client.post("/v1/auth/siwe", json={"message": "hello", "signature": "0x00"})
+    assert (answer.status_code, answer.json()["error"]) == (400, "siwe_malformed")
+    assert gateway.services.sessions._read().execute("SELECT COUNT(*) FROM sessions").fetchone()[0] == 0
+    # The refused signature left the nonce alone: the buyer's own signature still signs in, once.
+    assert _post(client, text, buyer.key).status_code == 200
+    again = _post(client, text, buyer.key)
+    assert (again.status_code, again.json()["error"]) == (401, "siwe_nonce_unknown")
+
+
+def test_a_session_ends_with_the_signed_expiration_time(gateway, actors):
+    buyer = actors["buyer"]
+    expires = datetime.now(UTC) + timedelta(minutes=5)
+    text = _message(
+        _nonce(gateway.client, buyer)["nonce"],
+        buyer.address,
+        tail=f"\nExpiration Time: {expires.strftime('%Y-%m-%dT%H:%M:%SZ')}",
+    )
+    answer = _post(gateway.client, text, buyer.key)
+    assert answer.status_code == 200
+    assert abs(answer.json()["expiresAt"] - expires.replace(microsecond=0).timestamp()) < 1
+
+
+def test_the_message_the_gateway_writes_is_what_the_verifier_accepts(gateway, actors):
+    assert sign_in_answer(gateway.client, actors["stranger"]).json()["account"] == actors["stranger"].address
+    expected = Expected.of(gateway.services.settings.public_url, 31337)
+    text = _nonce(gateway.client, actors["stranger"])["message"]
+    assert siwe.parse(text).domain == expected.domain
+    assert sign_in(gateway.client, actors["buyer"])
