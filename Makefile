@@ -29,7 +29,7 @@ export SOLCX_BINARY_PATH := $(CURDIR)/$(VENV)/solcx
 # anvil (brownie's development network) comes from node_modules/.bin.
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help setup network chromium compile lint test test-fast demo bench bench-gateway bench-assistant train-assistant check-assistant doc-examples lock clean distclean
+.PHONY: help setup network chromium compile lint test test-fast i18n demo bench bench-gateway bench-assistant train-assistant check-assistant doc-examples lock clean distclean
 
 help:
 	@echo "make setup      install .venv, node_modules and the solc adapter (idempotent)"
@@ -106,6 +106,16 @@ test: setup
 # escrow model's test reads the compiled ABIs (brownie compile is a no-op, ~3 s, when they are current).
 test-fast: compile
 	$(BIN)/python -m pytest tests/unit $(TEST_ARGS)
+
+# The pages' translations (api/http/pages/i18n.py): extract the marked text, merge it into each language's
+# catalogue (new entries come out empty, changed ones fuzzy: translate them, then `make test-fast` checks none
+# is missing), and report each catalogue's state. The gateway compiles the .po files itself when it starts.
+LOCALES := api/http/pages/locale
+i18n: $(VENV_STAMP)
+	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output -k N_ --project ReturnTrace -o $(LOCALES)/messages.pot .
+	$(BIN)/pybabel update -i $(LOCALES)/messages.pot -d $(LOCALES) --no-wrap --ignore-obsolete --ignore-pot-creation-date
+	$(BIN)/pybabel compile -d $(LOCALES) --statistics
+	find $(LOCALES) -name '*.mo' -delete
 
 demo: setup
 	RT_SERVE=$(SERVE) $(BROWNIE) run scripts/demo.py

@@ -19,10 +19,12 @@ from .chain.cache import PerBlock, Permanent
 from .chain.client import Chain, LegacyDeployment
 from .chain.guard import NodeGuard
 from .chain.pages import PageReads
+from .chain.product_terms import ProductTermsReads
 from .chain.proofs import BlockReads
 from .chain.reader import ChainReader
 from .read.indexer import Indexer
 from .read.legacy import Legacy, index_path, legacy_deployments
+from .read.names import Names
 from .read.options import ReturnDesk
 from .read.shipping import DocumentCards, ShippingDesk, SignedCardSource
 from .read.unit_views import UnitViews
@@ -58,6 +60,8 @@ class Services:
     pages: PageReads  # the consumer page's token and block-time reads
     shipping: ShippingDesk  # quotes from the carriers' signed rate cards, combined returns, pickups
     pickups: PickupStore  # pickup bookings, in the outbox's file
+    product_terms: ProductTermsReads  # a product's return terms per market, an order's dates (the pages)
+    names: Names  # organisations' and products' signed names (the pages)
     legacy: tuple[Legacy, ...]  # previous deployments served read-only (RT_LEGACY_MANIFESTS)
     assistant: Assistant  # the return assistant's model, loaded once (returntrace/assistant)
     options: ReturnDesk  # the buyer's options from the chain (api/read/options.py)
@@ -85,6 +89,7 @@ class Services:
             outbox.close()
             raise
         index = SqliteIndex(settings.index_database)
+        documents = SqliteDocuments(settings.database, f"{chain.chain_id}:{chain.registry.address.lower()}")
         evidence = EvidenceStore(settings.evidence_dir, settings.ipfs_api, settings.max_upload_bytes)
         cases = CaseDesk(
             chain,
@@ -150,6 +155,8 @@ class Services:
                 reads, chain.chain_id, chain.escrow.address, [SignedCardSource(DocumentCards(documents), reads)], index
             ),
             pickups=PickupStore(settings.database),
+            product_terms=ProductTermsReads(chain, guard),
+            names=Names(documents, index),
             legacy=legacy,
             assistant=Assistant.load(),
             options=ReturnDesk(

@@ -89,5 +89,31 @@ DOCUMENTS: dict[str, DocumentKind] = {
             "`destinationMarket`; `service` 0 drop-off, 1 pickup; `currency` ISO 4217, prices in its minor unit per "
             "weight band (ascending `maxGrams`); valid from `validFrom` to `validUntil` (unix seconds)",
         ),
+        DocumentKind(
+            "ProductInfo",
+            (
+                ("uint64", "gtin"),
+                ("LocalText[]", "names"),
+                ("string", "image"),
+                ("string", "size"),
+                ("string", "material"),
+                ("uint16", "ageFromMonths"),
+                ("uint16", "ageToMonths"),
+                ("LocalFile[]", "instructions"),
+                ("string", "video"),
+                *_TAIL,
+            ),
+            subject=("gtin",),
+            authority=Authority.ACTOR,
+            roles=Role.BRAND,
+            structs=(
+                ("LocalText", (("string", "lang"), ("string", "text"))),
+                ("LocalFile", (("string", "lang"), ("string", "cid"))),
+            ),
+            description="a product's master data, signed by the brand that registered the GTIN: its name per "
+            "language (BCP 47 tags), an image and instructions per language as evidence files (CIDs from POST "
+            "/v1/evidence), size, material, the applicable age in months (ageToMonths 0: no upper limit) and an "
+            "https video link (empty: none)",
+        ),
     )
 }

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from enum import IntEnum, IntFlag
 
+from .i18n import N_
+
 CBV = "https://ref.gs1.org/cbv/"
 EXT = "urn:returntrace:"
 
@@ -136,27 +138,27 @@ HYGIENE_SEALED = 1
 
 # What a parent reads on the consumer page for each step.
 STEP_LABELS: dict[BizStep, str] = {
-    BizStep.COMMISSIONING: "Made",
-    BizStep.PACKING: "Packed",
-    BizStep.UNPACKING: "Unpacked",
-    BizStep.SHIPPING: "Shipped",
-    BizStep.DEPARTING: "Departed",
-    BizStep.ARRIVING: "Arrived",
-    BizStep.CUSTOMS_CLEARING: "Cleared customs",
-    BizStep.DELIVERING: "Delivered",
-    BizStep.ACCEPTING: "Picked up for return",
-    BizStep.RECEIVING: "Received",
-    BizStep.INSPECTING: "Inspected",
-    BizStep.HOLDING: "Held",
-    BizStep.STORING: "Stored",
-    BizStep.REPACKAGING: "Repackaged",
-    BizStep.DESTROYING: "Destroyed",
-    BizStep.DECOMMISSIONING: "Decommissioned",
+    BizStep.COMMISSIONING: N_("Made"),
+    BizStep.PACKING: N_("Packed"),
+    BizStep.UNPACKING: N_("Unpacked"),
+    BizStep.SHIPPING: N_("Shipped"),
+    BizStep.DEPARTING: N_("Departed"),
+    BizStep.ARRIVING: N_("Arrived"),
+    BizStep.CUSTOMS_CLEARING: N_("Cleared customs"),
+    BizStep.DELIVERING: N_("Delivered"),
+    BizStep.ACCEPTING: N_("Picked up for return"),
+    BizStep.RECEIVING: N_("Received"),
+    BizStep.INSPECTING: N_("Inspected"),
+    BizStep.HOLDING: N_("Held"),
+    BizStep.STORING: N_("Stored"),
+    BizStep.REPACKAGING: N_("Repackaged"),
+    BizStep.DESTROYING: N_("Destroyed"),
+    BizStep.DECOMMISSIONING: N_("Decommissioned"),
 }
 _RECEIVED_BY = {
-    Role.WAREHOUSE: "Received at return center",
-    Role.CHARITY: "Received by charity",
-    Role.RECYCLER: "Received by recycler",
+    Role.WAREHOUSE: N_("Received at return center"),
+    Role.CHARITY: N_("Received by charity"),
+    Role.RECYCLER: N_("Received by recycler"),
 }
 
 

@@ -503,7 +503,113 @@ def through_the_gateway(d: deploy.Deployment, say: Narrator, gateway: GatewayPro
     if not verification["verified"]:
         raise SystemExit(f"the gateway could not verify BTL-0001: {verification['reason']}")
     show_return_options(http, gateway.url)
+    publish_names(d, say, http)
     return link
+
+
+# Who the demo's organisations are (the accreditor records each name with its GLN) and what the brand
+# says of its products (signed ProductInfo): the pages show these names, each with its proof.
+ORGANISATIONS = {
+    "brand": ("Kinderhaus GmbH", "DE"),
+    "carrier": ("Blitz Logistik AG", "DE"),
+    "warehouse": ("Retourenzentrum Nord GmbH", "DE"),
+    "inspector": ("PrüfWerk Inspektionen GmbH", "DE"),
+    "inspector2": ("Second Look Inspections Ltd", "IE"),
+    "charity": ("Kinderhilfe Hamburg e.V.", "DE"),
+    "recycler": ("GreenCycle Recycling B.V.", "NL"),
+}
+BOTTLE_NAMES = {
+    "en": "Anti-colic baby bottle 260 ml",
+    "de": "Anti-Kolik-Babyflasche 260 ml",
+    "fr": "Biberon anti-colique 260 ml",
+    "es": "Biberón anticólico 260 ml",
+    "zh-Hans": "防胀气婴儿奶瓶 260 毫升",
+}
+BOTTLE_INSTRUCTIONS = {
+    "en": "Before first use, boil all parts for 5 minutes. Check the teat before every feed; replace it at the first "
+    "sign of damage. Never leave a child alone while feeding.",
+    "de": "Vor dem ersten Gebrauch alle Teile 5 Minuten auskochen. Den Sauger vor jeder Mahlzeit prüfen und beim "
+    "ersten Anzeichen von Schäden ersetzen. Ein Kind beim Trinken nie allein lassen.",
+    "fr": "Avant la première utilisation, faire bouillir toutes les pièces pendant 5 minutes. Vérifier la tétine avant "
+    "chaque repas et la remplacer au premier signe d'usure. Ne jamais laisser un enfant seul pendant le repas.",
+    "es": "Antes del primer uso, hierva todas las piezas durante 5 minutos. Revise la tetina antes de cada toma y "
+    "sustitúyala al primer signo de daño. No deje nunca solo a un niño mientras come.",
+    "zh-Hans": "首次使用前，请将所有部件煮沸 5 分钟。每次喂奶前检查奶嘴，一旦发现损坏立即更换。喂奶时切勿让儿童独处。",
+}
+# A 1×1 PNG stands in for the product photo (the evidence store checks the file is what it claims).
+PHOTO = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c63000100000500010d0a2db40000000049454e44ae426082"
+)
+
+
+def _post_document(http: httpx.Client, body: dict[str, Any]) -> dict[str, Any]:
+    kind = "ProductInfo" if "gtin" in body["message"] else "OrganizationName"
+    r = http.post(f"/v1/documents/{kind}", json=body)
+    if r.status_code not in (200, 201):
+        raise SystemExit(f"the gateway refused a {kind}: {r.text}")
+    return r.json()
+
+
+def _evidence(http: httpx.Client, content: bytes, content_type: str) -> str:
+    r = http.post("/v1/evidence", content=content, headers={"Content-Type": content_type})
+    if r.status_code not in (200, 201):
+        raise SystemExit(f"the gateway refused an evidence file: {r.text}")
+    return str(r.json()["cid"])
+
+
+def publish_names(d: deploy.Deployment, say: Narrator, http: httpx.Client) -> None:
+    """The accreditor names its organisations and the brand signs its products' information."""
+    say.chapter("Names: the accreditor names the organisations, the brand signs its product information")
+    build = Builder(d)
+    accreditor = deploy.test_signer("accreditor", 0, "950600000000")  # the demo accreditor's key (deploy.governance)
+    for actor, (name, country) in ORGANISATIONS.items():
+        gln = d.actors[actor].gln
+        doc = _post_document(
+            http, build.document("OrganizationName", accreditor, organization=gln, name=name, country=country)
+        )
+        say.note(f"GLN {gln} is {name!r} (signed by the accreditor, checked at block {doc['checkedAt']['number']})")
+    photo = _evidence(http, PHOTO, "image/png")
+    manuals = [
+        {"lang": lang, "cid": _evidence(http, text.encode(), "text/plain")}
+        for lang, text in BOTTLE_INSTRUCTIONS.items()
+    ]
+    bottle = _post_document(
+        http,
+        build.document(
+            "ProductInfo",
+            "brand",
+            gtin=deploy.DEMO_GTIN,
+            names=[{"lang": lang, "text": text} for lang, text in BOTTLE_NAMES.items()],
+            image=photo,
+            size="260 ml",
+            material="Polypropylene bottle, silicone teat (BPA-free)",
+            ageFromMonths=0,
+            ageToMonths=36,
+            instructions=manuals,
+            video="https://video.example/kinderhaus/anti-colic-bottle",
+        ),
+    )
+    say.note(
+        f"the brand signs the bottle's information in {len(BOTTLE_NAMES)} languages: document {bottle['id'][:18]}…"
+    )
+    stroller = _post_document(
+        http,
+        build.document(
+            "ProductInfo",
+            "brand",
+            gtin=STROLLER_GTIN,
+            names=[{"lang": "en", "text": "City stroller"}, {"lang": "de", "text": "Stadt-Kinderwagen"}],
+            image=photo,
+            size="86 × 56 × 104 cm, 7.9 kg",
+            material="Aluminium frame, polyester canopy",
+            ageFromMonths=6,
+            ageToMonths=48,
+            instructions=manuals[:2],
+            video="",
+        ),
+    )
+    say.note(f"and the stroller's (English and German names): document {stroller['id'][:18]}…")
 
 
 def show_return_options(http: httpx.Client, base: str) -> None:
@@ -585,6 +691,9 @@ def main() -> None:
             f"""
 Where to look
   consumer page (the QR code's URL)  {link}
+  in German, Chinese, … (or by the   {link}?lang=de  {link}?lang=zh
+    browser's Accept-Language)
+  the product's return policy        {gateway.url}/01/{deploy.DEMO_GTIN:014d}
   its QR code                        {link}/qr.svg
   exchange, refund on receipt, donated {gateway.url}/01/{deploy.DEMO_GTIN:014d}/21/BTL-0004
   defect reissued: original          {gateway.url}/01/{deploy.DEMO_GTIN:014d}/21/BTL-0005

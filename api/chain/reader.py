@@ -65,6 +65,11 @@ class ChainReader:
         roles, organization = self.chain.registry.functions.actor(account).call(block_identifier=block.identifier)
         return int(roles), int(organization)
 
+    def product_at(self, gtin: int, block: BlockRef) -> tuple[str, int, int] | None:
+        """(brand, class flags, markets) of a GTIN at `block`, uncached (a proof's read); None if unregistered."""
+        brand, flags, markets = self.chain.registry.functions.product(gtin).call(block_identifier=block.identifier)
+        return None if int(brand, 16) == 0 else (brand, int(flags), int(markets))
+
     def is_accreditor_at(self, account: str, block: BlockRef) -> bool:
         """Whether `account` holds the registry's ACCREDITOR_ROLE at `block`."""
         return bool(

@@ -5,7 +5,8 @@ Every refusal is `{"error": <code>, "detail": <what was wrong>, ...extra}` with 
     ApiError                 its status, code and extra fields (api/errors.py: intake checks, queries)
     EvidenceError            its status and code, `Cache-Control: no-store` (api/store/evidence/store.py)
     PageError                the resolver's: the same JSON when the client asked for JSON (`Vary: Accept`,
-                             `Cache-Control: no-cache`), else the error page (templates/error.html)
+                             `Cache-Control: no-cache`), else the error page (templates/error.html) in the
+                             page's language (heading, message and advice are catalogue entries)
     RequestException         503 `chain_unavailable`: the chain node did not answer
     RequestValidationError   422 `invalid_request` (detail: the fields), or 400 `out_of_range` for an
                              integer the store cannot hold
@@ -26,7 +27,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..errors import ApiError, beyond_store, out_of_range
 from ..store.evidence.store import EvidenceError
-from .pages import HTML_HEADERS, TEMPLATES
+from .pages import i18n, page_language, render
 
 # A page route's error depends on the Accept header and must not be cached as the answer.
 PAGE_ERROR_HEADERS = {"Vary": "Accept", "Cache-Control": "no-cache"}
@@ -92,16 +93,16 @@ def install(app: FastAPI) -> None:
                 headers=PAGE_ERROR_HEADERS,
                 **{k: v for k, v in exc.shown.items() if v},
             )
-        context = {
-            "heading": exc.heading,
-            "message": exc.message or exc.detail,
-            "advice": exc.advice,
-            "gtin": exc.shown.get("gtin"),
-            "serial": exc.shown.get("serial"),
-        }
-        return TEMPLATES.TemplateResponse(
-            request, "error.html", context, status_code=exc.status, headers={**PAGE_ERROR_HEADERS, **HTML_HEADERS}
-        )
+        with i18n.use(page_language(request)):  # heading, message and advice are catalogue entries (N_)
+            context = {
+                "heading": i18n._(exc.heading),
+                "message": i18n._(exc.message) if exc.message else None,
+                "detail": exc.detail,
+                "advice": i18n._(exc.advice) if exc.advice else None,
+                "gtin": exc.shown.get("gtin"),
+                "serial": exc.shown.get("serial"),
+            }
+            return render(request, "error.html", context, status_code=exc.status, headers=PAGE_ERROR_HEADERS)
 
     @app.exception_handler(RequestException)
     async def _chain_down(_: Request, exc: RequestException) -> JSONResponse:

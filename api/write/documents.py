@@ -8,7 +8,8 @@ Checks, in order, each refusal in the gateway's one error shape:
     400 issued_in_future     issuedAt more than DOCUMENT_CLOCK_SKEW seconds past the latest block
     401 invalid_signature    not the signer's signature under the documents' domain of this deployment
     403 not_authorised       the signer lacks the kind's authority at the checked block
-    4xx (the kind's own)     what a kind checks besides (DOCUMENT_CHECKS)
+    4xx (the kind's own)     what a kind checks besides (DOCUMENT_CHECKS): ProductInfo 404 unknown_product,
+                             403 not_brand_of_product (only the GTIN's registered brand), 422 invalid_document
     409 superseded           a document of the same subject issued later is in force already
     409 issued_at_taken      another document of the same subject has the same issuedAt
 A document posted again is answered with the stored one (idempotent).
@@ -16,6 +17,7 @@ A document posted again is answered with the stored one (idempotent).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -29,6 +31,7 @@ from ..chain.blocks import BlockRef
 from ..chain.reader import ChainReader
 from ..errors import ApiError
 from ..store.documents import Document, SqliteDocuments
+from ..store.evidence import cid as evidence_cid
 from .schemas import Address, Hex32, Signature
 from .signatures import check_signature
 
@@ -48,8 +51,61 @@ def _rate_card(reader: ChainReader, block: BlockRef, message: dict[str, Any]) ->
         raise ApiError(400, "expired_card", f"the card expired at {card.valid_until}, before the chain's time {now}")
 
 
+LANGUAGE_TAG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")  # BCP 47, as the pages match it: "de", "zh-Hans"
+
+
+def _invalid(kind: str, why: str) -> ApiError:
+    return ApiError(422, "invalid_document", f"the {kind} {why}")
+
+
+def _check_languages(kind: str, field: str, entries: list[dict[str, Any]]) -> None:
+    tags = [e["lang"] for e in entries]
+    bad = [t for t in tags if not LANGUAGE_TAG.match(t)]
+    if bad:
+        raise _invalid(kind, f"has {field} in languages that are not BCP 47 tags: {bad}")
+    if len(set(tags)) != len(tags):
+        raise _invalid(kind, f"names a language twice in {field}: {tags}")
+
+
+def _check_cid(kind: str, field: str, value: str) -> None:
+    try:
+        evidence_cid.parse(value)
+    except ValueError:
+        raise _invalid(kind, f"{field} {value!r} is not a CID (POST the file to /v1/evidence first)") from None
+
+
+def _check_product_info(reader: ChainReader, block: BlockRef, message: dict[str, Any]) -> None:
+    """The GTIN's own brand signs its master data; names and instructions per language, files by CID."""
+    kind = "ProductInfo"
+    product = reader.product_at(message["gtin"], block)
+    if product is None:
+        raise ApiError(404, "unknown_product", f"no brand registered GTIN {message['gtin']} at block {block.number}")
+    if product[0].lower() != message["signer"].lower():
+        raise ApiError(
+            403,
+            "not_brand_of_product",
+            f"GTIN {message['gtin']} is registered to {product[0]} at block {block.number}, not to {message['signer']}",
+            block=block.number,
+        )
+    if not message["names"] or any(not n["text"].strip() for n in message["names"]):
+        raise _invalid(kind, "needs a non-empty name in at least one language")
+    _check_languages(kind, "names", message["names"])
+    _check_languages(kind, "instructions", message["instructions"])
+    for entry in message["instructions"]:
+        _check_cid(kind, f"instructions ({entry['lang']})", entry["cid"])
+    if message["image"]:
+        _check_cid(kind, "image", message["image"])
+    if message["video"] and not message["video"].startswith("https://"):
+        raise _invalid(kind, f"video {message['video']!r} is not an https link")
+    if message["ageToMonths"] and message["ageToMonths"] < message["ageFromMonths"]:
+        raise _invalid(kind, f"age range ends ({message['ageToMonths']}) before it starts ({message['ageFromMonths']})")
+
+
 # A kind's own checks, after the signature and the authority: (reader, block, message) -> raises ApiError.
-DOCUMENT_CHECKS: dict[str, Callable[[ChainReader, BlockRef, dict[str, Any]], None]] = {"RateCard": _rate_card}
+DOCUMENT_CHECKS: dict[str, Callable[[ChainReader, BlockRef, dict[str, Any]], None]] = {
+    "ProductInfo": _check_product_info,
+    "RateCard": _rate_card,
+}
 
 
 class _Strict(BaseModel):

@@ -128,11 +128,14 @@ def test_invalid_links_are_400_with_the_reason(gateway, index, path, code, reaso
 
 
 @pytest.mark.parametrize("path", [f"/01/{GTIN}", f"/01/{GTIN}/10/LOT-42", f"/01/{GTIN}/22/BLUE"])
-def test_a_product_link_without_a_serial_is_404(gateway, index, path):
+def test_a_product_link_without_a_serial_is_the_products_return_policy(gateway, index, path):
+    """Was a 404 `no_serial`: a GTIN without a serial names the product, whose page is its return policy
+    (tests/api/test_product_page.py checks what it says); no unit is looked up."""
     r = get(gateway, path, accept="application/json")
-    assert r.status_code == 404 and r.json()["error"] == "no_serial"
+    assert r.status_code == 200 and r.json()["gtin"] == GTIN
     page = get(gateway, path)
-    assert page.status_code == 404 and "No unit in this link" in page.text
+    assert page.status_code == 200 and "Return policy" in page.text
+    assert index.calls == []
 
 
 def test_unknown_unit_is_a_404_page_and_404_json(gateway, index):
@@ -180,7 +183,7 @@ def test_browsers_get_the_page(gateway, index):
     for accept in (CHROME, "*/*", None):
         r = get(gateway, f"/01/{GTIN}/21/SN-0001", accept=accept)
         assert r.status_code == 200 and r.headers["content-type"] == "text/html; charset=utf-8", accept
-        assert r.headers["vary"] == "Accept"
+        assert r.headers["vary"] == "Accept, Accept-Language"  # the page speaks the browser's language
     assert gateway.client.head(f"/01/{GTIN}/21/SN-0001").status_code == 200
 
 
@@ -216,7 +219,7 @@ def test_page_is_self_contained_mobile_and_accessible(gateway, index):
     assert html.startswith("<!doctype html>") and '<html lang="en">' in html
     assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in html
     assert "<script" not in html.lower()
-    external = [u for u in re.findall(r'(?:src|href)="([^"]+)"', html) if not u.startswith("/")]
+    external = [u for u in re.findall(r'(?:src|href)="([^"]+)"', html) if not u.startswith(("/", "?lang="))]
     assert external == [f"http://127.0.0.1:8000/01/{GTIN}/21/SN-0001"]  # only the canonical link, no CDN
     assert len(re.findall(r"<h1\b", html)) == 1 and "<h2" in html and "<h3" in html
     assert "default-src 'none'" in r.headers["content-security-policy"]

@@ -16,10 +16,16 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from babel.dates import format_skeleton
+from babel.numbers import format_decimal
+
 from returntrace.escrow import OrderStatus, ReturnReason
 from returntrace.vocab import BizStep, step_label
 
+from ...read.names import Named
 from ...read.views import ParcelView, ReturnStatus, Settlement, TimelineEntry, UnitView
+from .i18n import N_, _, current, ngettext
+from .product_info import NameLookup, ProductCard, product_card
 
 
 @dataclass(frozen=True)
@@ -39,71 +45,81 @@ STEP_KIND = {
     "destroying": "end",
     "decommissioning": "end",
 }
-FINAL_DISPOSITION = {"donated": "Donated", "recycled": "Recycled"}
+FINAL_DISPOSITION = {"donated": N_("Donated"), "recycled": N_("Recycled")}
 # What a disposition tells a parent; dispositions that repeat the step's label say nothing more.
 DISPOSITION_TEXT = {
-    "damaged": "Condition: damaged",
-    "conformant": "Condition: as new",
-    "non_conformant": "Condition: not as new",
-    "sellable_accessible": "Back on sale",
-    "sellable_not_accessible": "In stock, not on sale",
-    "non_sellable_other": "Not for sale",
-    "expired": "Expired",
-    "recalled": "Recalled",
-    "needs_replacement": "Needs replacement",
-    "disposed": "Disposed of",
-    "retail_sold": "Sold",
+    "damaged": N_("Condition: damaged"),
+    "conformant": N_("Condition: as new"),
+    "non_conformant": N_("Condition: not as new"),
+    "sellable_accessible": N_("Back on sale"),
+    "sellable_not_accessible": N_("In stock, not on sale"),
+    "non_sellable_other": N_("Not for sale"),
+    "expired": N_("Expired"),
+    "recalled": N_("Recalled"),
+    "needs_replacement": N_("Needs replacement"),
+    "disposed": N_("Disposed of"),
+    "retail_sold": N_("Sold"),
+}
+FACT_TEXT = {
+    "seal_intact": N_("Seal intact"),
+    "packaging_intact": N_("Packaging intact"),
+    "used": N_("Used"),
+    "defective": N_("Defective"),
 }
 DISPOSITION_KIND = {"donated": "donate", "recycled": "recycle", "destroyed": "end", "returned": "return"}
 
-GRADE_MEANING = {"A": "unopened, seal intact", "B": "opened but unused", "C": "used"}
+GRADE_MEANING = {"A": N_("unopened, seal intact"), "B": N_("opened but unused"), "C": N_("used")}
 UNIT_FATE = {
-    "restock": "Back to the brand's stock",
-    "donate": "A local charity (donated)",
-    "recycle": "Recycling",
-    "destroy": "Destruction",
+    "restock": N_("Back to the brand's stock"),
+    "donate": N_("A local charity (donated)"),
+    "recycle": N_("Recycling"),
+    "destroy": N_("Destruction"),
 }
 # What a parent reads for each order status and return reason (ReturnStatus.status and .reason are their keys).
 STATUS_TEXT = {
-    OrderStatus.ACTIVE.key: "Bought — no return requested",
-    OrderStatus.RETURN_REQUESTED.key: "Return requested — waiting for the return center",
-    OrderStatus.INSPECTED.key: "Inspected — the buyer may accept or contest the grade",
-    OrderStatus.DISPUTED.key: "Disputed — an independent arbiter decides",
-    OrderStatus.SETTLED.key: "Settled",
-    OrderStatus.COMPLETED.key: "Completed — no return; paid out to the brand",
-    OrderStatus.CANCELLED.key: "Cancelled — not delivered in time, refunded",
-    OrderStatus.SECOND_INSPECTION.key: "Second inspection by an independent inspector pending",
-    OrderStatus.REFUNDED.key: "Refunded — the unit's inspection decides where it goes",
-    OrderStatus.DEFECT_CLAIMED.key: "Defect reported — waiting for the brand's decision",
-    OrderStatus.REISSUE_APPROVED.key: "Defect confirmed — a replacement is on its way",
-    OrderStatus.REISSUED.key: "Replaced — the replacement was delivered",
+    OrderStatus.ACTIVE.key: N_("Bought — no return requested"),
+    OrderStatus.RETURN_REQUESTED.key: N_("Return requested — waiting for the return center"),
+    OrderStatus.INSPECTED.key: N_("Inspected — the buyer may accept or contest the grade"),
+    OrderStatus.DISPUTED.key: N_("Disputed — an independent arbiter decides"),
+    OrderStatus.SETTLED.key: N_("Settled"),
+    OrderStatus.COMPLETED.key: N_("Completed — no return; paid out to the brand"),
+    OrderStatus.CANCELLED.key: N_("Cancelled — not delivered in time, refunded"),
+    OrderStatus.SECOND_INSPECTION.key: N_("Second inspection by an independent inspector pending"),
+    OrderStatus.REFUNDED.key: N_("Refunded — the unit's inspection decides where it goes"),
+    OrderStatus.DEFECT_CLAIMED.key: N_("Defect reported — waiting for the brand's decision"),
+    OrderStatus.REISSUE_APPROVED.key: N_("Defect confirmed — a replacement is on its way"),
+    OrderStatus.REISSUED.key: N_("Replaced — the replacement was delivered"),
 }
 REASON_TEXT = {
-    ReturnReason.WITHDRAWAL.key: "Changed mind (statutory withdrawal)",
-    ReturnReason.DEFECTIVE.key: "Defective",
-    ReturnReason.NOT_AS_DESCRIBED.key: "Not as described",
-    ReturnReason.WRONG_ITEM.key: "Wrong item",
-    ReturnReason.DAMAGED_IN_TRANSIT.key: "Damaged in transit",
-    ReturnReason.NO_LONGER_NEEDED.key: "No longer needed",
-    ReturnReason.OTHER.key: "Other",
+    ReturnReason.WITHDRAWAL.key: N_("Changed mind (statutory withdrawal)"),
+    ReturnReason.DEFECTIVE.key: N_("Defective"),
+    ReturnReason.NOT_AS_DESCRIBED.key: N_("Not as described"),
+    ReturnReason.WRONG_ITEM.key: N_("Wrong item"),
+    ReturnReason.DAMAGED_IN_TRANSIT.key: N_("Damaged in transit"),
+    ReturnReason.NO_LONGER_NEEDED.key: N_("No longer needed"),
+    ReturnReason.OTHER.key: N_("Other"),
 }
 STATUTORY_BASIS = {
-    "EU": "EU consumer law (Directive 2011/83/EU right of withdrawal)",
-    "CN": "Chinese consumer law (7-day no-reason return, Consumer Rights Protection Law Art. 25)",
+    "EU": N_("EU consumer law (Directive 2011/83/EU right of withdrawal)"),
+    "CN": N_("Chinese consumer law (7-day no-reason return, Consumer Rights Protection Law Art. 25)"),
 }
 ROLE_NAMES = {
-    "brand": "brand",
-    "carrier": "carrier",
-    "warehouse": "return center",
-    "inspector": "inspector",
-    "charity": "charity",
-    "recycler": "recycler",
+    "brand": N_("brand"),
+    "carrier": N_("carrier"),
+    "warehouse": N_("return center"),
+    "inspector": N_("inspector"),
+    "charity": N_("charity"),
+    "recycler": N_("recycler"),
 }
 
 
 def format_amount(base_units: str | int, currency: Currency) -> str:
     """`1050000000000000000` at 18 decimals → `1.05 ETH`: at least two decimals, no trailing noise."""
     value = Decimal(int(base_units)).scaleb(-currency.decimals)
+    lang = current()
+    if lang.code != "en":  # the language's decimal sign and grouping: 1.234,50 ETH in German
+        shown = format_decimal(value.normalize(), format="#,##0.00", locale=lang.locale, decimal_quantization=False)
+        return f"{shown} {currency.symbol}"
     text = format(value.normalize(), "f") if value else "0"
     whole, _, frac = text.partition(".")
     frac = frac.rstrip("0").ljust(2, "0")
@@ -111,11 +127,24 @@ def format_amount(base_units: str | int, currency: Currency) -> str:
 
 
 def format_time(ts: int | None) -> tuple[str | None, str | None]:
-    """(`3 May 2026, 14:05 UTC`, ISO 8601) of a unix time; (None, None) for none."""
+    """(`3 May 2026, 14:05 UTC`, ISO 8601) of a unix time in the page's language; (None, None) for none."""
     if not ts:
         return None, None
     t = datetime.fromtimestamp(int(ts), tz=UTC)
-    return f"{t.day} {t:%b %Y, %H:%M} UTC", t.isoformat().replace("+00:00", "Z")
+    lang = current()
+    day = f"{t.day} {t:%b %Y}" if lang.code == "en" else format_skeleton("yMMMd", t, locale=lang.locale)
+    return f"{day}, {t:%H:%M} UTC", t.isoformat().replace("+00:00", "Z")
+
+
+def lower_first(text: str) -> str:
+    """Text that continues a sentence: its first letter in lower case, except in German, whose nouns
+    keep their capital ("eine örtliche gemeinnützige Organisation", never "organisation")."""
+    return text if current().code == "de" else text[:1].lower() + text[1:]
+
+
+def text_of(table: dict[str, str], key: str) -> str:
+    """A table's text for `key` in the page's language; a key the table lacks, humanised."""
+    return _(table[key]) if key in table else humanize(key)
 
 
 def short_address(address: str | None) -> str:
@@ -155,6 +184,9 @@ class Step:
     by: str | None = None  # "carrier 0x1234…abcd"
     by_full: str | None = None
     place: str | None = None  # GLN
+    by_role: str | None = None  # "carrier", in the page's language
+    by_name: Named | None = None  # the signer's organisation, named by the accreditor (with its proof)
+    place_name: Named | None = None  # the location's name, by its GLN
     lines: list[str] = field(default_factory=list)
     grade: str | None = None
     grade_meaning: str | None = None
@@ -170,6 +202,7 @@ class Row:
     term: str
     value: str
     emphasis: bool = False
+    named: Named | None = None  # a name in the value, whose proof the page links
 
 
 @dataclass
@@ -195,6 +228,9 @@ class Page:
     fate: list[Row] = field(default_factory=list)  # "Donated to …", "Lifecycle closed"
     unit_link_hrefs: list[str | None] = field(default_factory=list)
     deployment_note: str | None = None  # a unit of a previous deployment, served read-only (UnitView.deployment)
+    policy: Any = None  # the order's return policy with its dates (policy_page.MarketSection), read by the route
+    brand_name: Named | None = None  # the brand's organisation, named by the accreditor
+    product: ProductCard | None = None  # the brand's signed product information
 
 
 def _inspection_grade(rs: ReturnStatus | None) -> str | None:
@@ -214,23 +250,43 @@ def _grade_letter(value: Any) -> str | None:
     return {"1": "A", "2": "B", "3": "C"}.get(text, text)
 
 
+def _grade_meaning(grade: str) -> str | None:
+    return _(GRADE_MEANING[grade]) if grade in GRADE_MEANING else None
+
+
+def _facts(facts: list[str]) -> str:
+    """An inspection's facts as one phrase: "Seal intact, packaging intact"."""
+    words = [humanize(_(FACT_TEXT[f]) if f in FACT_TEXT else f) for f in facts]
+    return ", ".join(lower_first(w) if i else w for i, w in enumerate(words))
+
+
 def _step_label(step: str) -> str:
     """What a step is called when the view gave no label: the registry vocabulary's word (returntrace.vocab)."""
     try:
-        return step_label(BizStep[step.upper()])
+        return _(step_label(BizStep[step.upper()]))
     except KeyError:
         return humanize(step)
+
+
+def _role(role: str) -> str:
+    return _(ROLE_NAMES[role]) if role in ROLE_NAMES else role
+
+
+def _by(role: str, signer: str | None) -> str:
+    """ "carrier 0x1234…abcd": who signed, by role."""
+    return f"{_role(role)} {short_address(signer)}".strip()
 
 
 def _registry_step(e: TimelineEntry) -> Step:
     when, when_iso = format_time(e.event_time)
     kind = DISPOSITION_KIND.get(e.disposition or "") or STEP_KIND.get(e.step, "transit")
     step = Step(
-        label=e.label or _step_label(e.step),
+        label=_(e.label) if e.label else _step_label(e.step),
         kind=kind,
         when=when,
         when_iso=when_iso,
-        by=f"{ROLE_NAMES.get(e.signer_role, e.signer_role)} {short_address(e.signer)}".strip(),
+        by=_by(e.signer_role, e.signer),
+        by_role=_role(e.signer_role),
         by_full=e.signer,
         place=e.location,
         block=e.block,
@@ -238,15 +294,15 @@ def _registry_step(e: TimelineEntry) -> Step:
         position=(e.block, e.log_index if e.log_index is not None else 0),
     )
     if e.action is not None and e.parcel:  # packed into / unpacked from a parcel: name it (its page is /00/<sscc>)
-        step.label = f"{step.label} {e.parcel}"
+        step.label = _("%(step)s %(parcel)s") % {"step": step.label, "parcel": e.parcel}
         step.kind = "transit"
     elif e.via_parcel and e.parcel:  # a scan of the parcel the unit was in: one link of the parcel's chain
-        step.lines.append(f"via parcel {e.parcel}")
+        step.lines.append(_("via parcel %(parcel)s") % {"parcel": e.parcel})
     if e.disposition in FINAL_DISPOSITION:  # a charity's or recycler's receipt: say what happened to the unit
         step.lines.append(step.label)
-        step.label = FINAL_DISPOSITION[e.disposition]
+        step.label = _(FINAL_DISPOSITION[e.disposition])
     elif e.disposition in DISPOSITION_TEXT:
-        step.lines.append(DISPOSITION_TEXT[e.disposition])
+        step.lines.append(_(DISPOSITION_TEXT[e.disposition]))
     step.evidence_cid, step.evidence_digest = split_evidence(e.evidence)
     return step
 
@@ -305,10 +361,14 @@ def _escrow_steps(
 
     requested = _event(rs, "ReturnRequested")
     if rs.requested_at or requested:
-        reason = REASON_TEXT.get(rs.reason, humanize(rs.reason)) if rs.reason else None
+        reason = text_of(REASON_TEXT, rs.reason) if rs.reason else None
         add(
             _at(
-                Step(label="Return requested", kind="return", lines=[f"Reason: {reason}"] if reason else []),
+                Step(
+                    label=_("Return requested"),
+                    kind="return",
+                    lines=[_("Reason: %(reason)s") % {"reason": reason}] if reason else [],
+                ),
                 rs.requested_at or _event_time(requested, block_time),
                 requested,
             )
@@ -319,55 +379,60 @@ def _escrow_steps(
         if inspected:  # the inspector's signed scan in the registry: add the attested grade to it
             target = inspected[-1]
         else:  # the inspector attested to the escrow only: show that attestation
-            target = add(_at(Step(label="Inspected", kind="inspect"), _event_time(submitted, block_time), submitted))
+            target = add(_at(Step(label=_("Inspected"), kind="inspect"), _event_time(submitted, block_time), submitted))
             inspector = rs.inspection.get("inspector")
             if inspector:
-                target.by, target.by_full = f"inspector {short_address(inspector)}", inspector
+                target.by, target.by_full, target.by_role = _by("inspector", inspector), inspector, _role("inspector")
         claimed = _grade_letter(rs.inspection.get("claimedGrade"))
         shown = claimed or grade
         if shown:
-            target.grade, target.grade_meaning = shown, GRADE_MEANING.get(shown)
-        facts = [humanize(f) for f in rs.inspection.get("facts") or []]
+            target.grade, target.grade_meaning = shown, _grade_meaning(shown)
+        facts = _facts(rs.inspection.get("facts") or [])
         if facts:
-            target.lines.append("Found: " + ", ".join(f.lower() if i else f for i, f in enumerate(facts)))
+            target.lines.append(_("Found: %(facts)s") % {"facts": facts})
         if not (target.evidence_cid or target.evidence_digest):
             target.evidence_cid, target.evidence_digest = split_evidence(rs.inspection.get("evidence"))
 
     disputed = _event(rs, "OrderDisputed")
     if disputed is not None and rs.dispute:
         d = rs.dispute
-        label = DISPUTE_OPENED.get(d["openedBy"], "Dispute opened")
+        label = _(DISPUTE_OPENED[d["openedBy"]]) if d["openedBy"] in DISPUTE_OPENED else _("Dispute opened")
         if d["openedBy"] == "buyer" and rs.inspection:
-            label = "Grade contested by the buyer"
+            label = _("Grade contested by the buyer")
         lines = (
-            ["The attested facts did not match the claimed grade."] if d["openedBy"] == "inspection_mismatch" else []
+            [_("The attested facts did not match the claimed grade.")] if d["openedBy"] == "inspection_mismatch" else []
         )
         by = format_time(d.get("decideBy"))[0]
         lines.append(
-            f"An independent arbiter decides{f' by {by}' if by else ''}; if it does not, the attested facts decide."
+            _("An independent arbiter decides by %(time)s; if it does not, the attested facts decide.") % {"time": by}
+            if by
+            else _("An independent arbiter decides; if it does not, the attested facts decide.")
         )
         add(_at(Step(label=label, kind="inspect", lines=lines), _event_time(disputed, block_time), disputed))
         resolution = d.get("resolution")
         resolved = _event(rs, "DisputeResolved")
         if resolution and resolved is not None:
-            step = add(_at(Step(label="Arbiter decided", kind="inspect"), _event_time(resolved, block_time), resolved))
+            step = add(
+                _at(Step(label=_("Arbiter decided"), kind="inspect"), _event_time(resolved, block_time), resolved)
+            )
             decided = _grade_letter(resolution.get("grade"))
             if decided:
-                step.grade, step.grade_meaning = decided, GRADE_MEANING.get(decided)
-            facts = [humanize(f) for f in resolution.get("facts") or []]
+                step.grade, step.grade_meaning = decided, _grade_meaning(decided)
             step.lines.append(
-                "Facts as the arbiter found them: "
-                + (", ".join(f.lower() if i else f for i, f in enumerate(facts)) or "none")
+                _("Facts as the arbiter found them: %(facts)s")
+                % {"facts": _facts(resolution.get("facts") or []) or _("none")}
             )
             if resolution.get("reason"):
-                step.lines.append(f"Reason: {humanize(resolution['reason'])}")
+                step.lines.append(_("Reason: %(reason)s") % {"reason": humanize(resolution["reason"])})
             step.evidence_cid, step.evidence_digest = split_evidence(resolution.get("evidence"))
         lapsed = _event(rs, "DisputeLapsed")
         if lapsed is not None:
             add(
                 _at(
                     Step(
-                        label="The arbiter did not decide in time", kind="inspect", lines=["The attested facts decide."]
+                        label=_("The arbiter did not decide in time"),
+                        kind="inspect",
+                        lines=[_("The attested facts decide.")],
                     ),
                     _event_time(lapsed, block_time),
                     lapsed,
@@ -378,15 +443,15 @@ def _escrow_steps(
         s = rs.settlement
         refund, points = int(s.refund), int(s.points)
         if rs.status == "cancelled":
-            label = "Cancelled and refunded"
+            label = _("Cancelled and refunded")
         elif s.disposition == "kept" and refund == 0:
-            label = "Paid to the brand"
+            label = _("Paid to the brand")
         elif refund > 0:
-            label = "Refunded"
+            label = _("Refunded")
         elif points > 0:
-            label = "Compensated with store points"
+            label = _("Compensated with store points")
         else:
-            label = "Settled without refund"
+            label = _("Settled without refund")
         settled = _event(rs, *SETTLEMENT_EVENT_NAMES)
         step = add(_at(Step(label=label, kind="refund"), _event_time(settled, block_time, s.block), settled))
         step.block, step.tx_hash = s.block, s.tx_hash
@@ -394,30 +459,34 @@ def _escrow_steps(
             step.position = (s.block, s.log_index)
         step.lines += settlement_lines(s, currency)
         if s.disposition not in ("kept", "pending") and rs.status != "cancelled":
-            step.lines.append(f"The unit goes to: {UNIT_FATE.get(s.disposition, humanize(s.disposition)).lower()}")
+            step.lines.append(
+                _("The unit goes to: %(fate)s") % {"fate": lower_first(text_of(UNIT_FATE, s.disposition))}
+            )
     return steps
 
 
 SETTLEMENT_EVENT_NAMES = ("OrderSettled", "OrderCompleted", "OrderCancelled")
 DISPUTE_OPENED = {
-    "buyer": "Dispute opened by the buyer",
-    "merchant": "Dispute opened by the brand",
-    "inspection_mismatch": "Sent to an arbiter",
+    "buyer": N_("Dispute opened by the buyer"),
+    "merchant": N_("Dispute opened by the brand"),
+    "inspection_mismatch": N_("Sent to an arbiter"),
 }
 # What decided a settlement, by the escrow's settlement path (api/read/settlements.py `kind`).
 SETTLED_BY = {
-    "arbitrated": "An independent arbiter, on the facts it found",
-    "arbiter_silent": "The arbiter did not decide in time: the inspector's attested facts",
-    "overdue": "The statutory refund deadline passed: the attested facts, or the full refund of an uninspected unit",
-    "uninspected": "Buyer protection: the unit was not inspected in time, so everything was refunded",
-    "on_receipt": "Refunded when an approved return center received the unit",
-    "dispatched": "Buyer protection: a carrier's scan proves the unit was sent back; it never arrived",
-    "unit_closed": "Buyer protection: the unit was closed while the order held it, so everything was refunded",
-    "reissue_failed": "The replacement never came: everything refunded, the buyer keeps the defective unit",
+    "arbitrated": N_("An independent arbiter, on the facts it found"),
+    "arbiter_silent": N_("The arbiter did not decide in time: the inspector's attested facts"),
+    "overdue": N_(
+        "The statutory refund deadline passed: the attested facts, or the full refund of an uninspected unit"
+    ),
+    "uninspected": N_("Buyer protection: the unit was not inspected in time, so everything was refunded"),
+    "on_receipt": N_("Refunded when an approved return center received the unit"),
+    "dispatched": N_("Buyer protection: a carrier's scan proves the unit was sent back; it never arrived"),
+    "unit_closed": N_("Buyer protection: the unit was closed while the order held it, so everything was refunded"),
+    "reissue_failed": N_("The replacement never came: everything refunded, the buyer keeps the defective unit"),
 }
 
 
-RIGHT_LOST = (
+RIGHT_LOST = N_(
     "Returned within the statutory period, but the unit's state (an opened hygiene seal, or use where "
     "the law requires good condition) lost the statutory right"
 )
@@ -429,16 +498,19 @@ def deduction_text(d: dict[str, Any], parts: dict[str, Any], currency: Currency)
     reason = d["reason"]
     if reason == "grade_terms":
         price = int(parts["price"])
-        share = (price - int(d["amount"])) * 100 / price if price else 0
-        why = f"the brand's grade {parts.get('grade') or ''} terms refund {share:.4g} % of the price".replace(
-            "grade  terms", "grade terms"
+        share = f"{(price - int(d['amount'])) * 100 / price if price else 0:.4g}"
+        why = (
+            _("the brand's grade %(grade)s terms refund %(share)s %% of the price")
+            % {"grade": parts["grade"], "share": share}
+            if parts.get("grade")
+            else _("the brand's grade terms refund %(share)s %% of the price") % {"share": share}
         )
     elif reason == "diminished_value":
-        why = "diminished value of a used unit (the law allows this deduction)"
+        why = _("diminished value of a used unit (the law allows this deduction)")
     elif reason == "delivery_not_refunded":
-        why = "delivery is refunded only for a statutory withdrawal where the law requires it"
+        why = _("delivery is refunded only for a statutory withdrawal where the law requires it")
     elif reason == "return_shipping":
-        why = "return shipping, which the buyer bears under the return policy"
+        why = _("return shipping, which the buyer bears under the return policy")
     else:
         why = humanize(reason)
     return f"− {amount}: {why}"
@@ -449,38 +521,57 @@ def settlement_lines(s: Settlement, currency: Currency) -> list[str]:
     p = s.parts
     refund, points = int(s.refund), int(s.points)
     if not p or not p.get("verified"):
-        lines = [f"{format_amount(refund, currency)} back to the buyer"] if refund else []
+        lines = [_("%(amount)s back to the buyer") % {"amount": format_amount(refund, currency)}] if refund else []
         if points:
-            lines.append(f"Store points worth {format_amount(points, currency)}")
+            lines.append(_("Store points worth %(amount)s") % {"amount": format_amount(points, currency)})
         if p:  # the parts did not add up to the escrow's totals: say so rather than explain wrongly
-            lines.append("Breakdown not verified: the order's terms do not explain the escrow's amounts")
+            lines.append(_("Breakdown not verified: the order's terms do not explain the escrow's amounts"))
         return lines
-    lines = [f"Paid {format_amount(p['price'], currency)} + {format_amount(p['deliveryFee'], currency)} delivery"]
+    lines = [
+        _("Paid %(price)s + %(delivery)s delivery")
+        % {"price": format_amount(p["price"], currency), "delivery": format_amount(p["deliveryFee"], currency)}
+    ]
     if p.get("basis") == "right_lost":
-        lines.append(RIGHT_LOST)
+        lines.append(_(RIGHT_LOST))
     lines += [deduction_text(d, p, currency) for d in p.get("deductions") or []]
     if s.disposition == "kept":
-        lines.append(f"{format_amount(p['merchantAmount'], currency)} to the brand; the buyer keeps the unit")
+        lines.append(
+            _("%(amount)s to the brand; the buyer keeps the unit")
+            % {"amount": format_amount(p["merchantAmount"], currency)}
+        )
         return lines
     voucher = int(p.get("voucher") or 0)
     if voucher:
         bonus = int(p.get("exchangeBonus") or 0)
-        extra = f", including a {format_amount(bonus, currency)} bonus" if bonus else ""
+        values = {"voucher": format_amount(voucher, currency), "bonus": format_amount(bonus, currency)}
         lines.append(
-            f"= a voucher of store points worth {format_amount(voucher, currency)}{extra} (the buyer chose the "
-            "exchange)"
+            _(
+                "= a voucher of store points worth %(voucher)s, including a %(bonus)s bonus (the buyer chose the "
+                "exchange)"
+            )
+            % values
+            if bonus
+            else _("= a voucher of store points worth %(voucher)s (the buyer chose the exchange)") % values
         )
     else:
-        lines.append(f"= {format_amount(refund, currency)} back to the buyer")
+        lines.append(_("= %(amount)s back to the buyer") % {"amount": format_amount(refund, currency)})
     if points - voucher > 0:
-        lines.append(f"Store points worth {format_amount(points - voucher, currency)}")
+        lines.append(_("Store points worth %(amount)s") % {"amount": format_amount(points - voucher, currency)})
     return lines
+
+
+def name_steps(steps: list[Step], names: NameLookup) -> None:
+    """Who signed each step and where, by the names the accreditor signed (the numbers stay for the title)."""
+    for s in steps:
+        s.by_name = names.actor(s.by_full)
+        s.place_name = names.organization(s.place)
 
 
 def build_page(
     view: UnitView,
     currency_of: Callable[[str], Currency] = lambda _: NATIVE,
     block_time: Callable[[int], int | None] = lambda _: None,
+    names: NameLookup | None = None,
 ) -> Page:
     rs = view.return_status
     grade = _grade_letter(_inspection_grade(rs))
@@ -494,16 +585,26 @@ def build_page(
 
     v = view.verification
     if v.verified:
-        banner = f"Verified on-chain at block {v.block:,}" if v.block is not None else "Verified on-chain"
+        banner = (
+            _("Verified on-chain at block %(block)s") % {"block": f"{v.block:,}"}
+            if v.block is not None
+            else _("Verified on-chain")
+        )
         count = v.onchain_count if v.onchain_count is not None else v.rebuilt_count
-        detail = f"All {count} recorded events match the unit's record on the blockchain."
+        detail = ngettext(
+            "The %(count)s recorded event matches the unit's record on the blockchain.",
+            "All %(count)s recorded events match the unit's record on the blockchain.",
+            int(count or 0),
+        ) % {"count": count}
     else:
-        banner = f"Not verified: {v.reason or 'the history could not be checked against the blockchain'}"
-        detail = "Do not rely on this history until it is verified. The product may still be genuine."
-    fate_rows = _fate_rows(view)
+        banner = _("Not verified: %(reason)s") % {
+            "reason": v.reason or _("the history could not be checked against the blockchain")
+        }
+        detail = _("Do not rely on this history until it is verified. The product may still be genuine.")
+    fate_rows = _fate_rows(view, names)
 
-    return Page(
-        title=f"Unit {view.serial} of GTIN {view.gtin}",
+    page = Page(
+        title=_("Unit %(serial)s of GTIN %(gtin)s") % {"serial": view.serial, "gtin": view.gtin},
         gtin=view.gtin,
         serial=view.serial,
         brand=short_address(view.brand),
@@ -519,57 +620,66 @@ def build_page(
         grade=grade,
         return_options=_return_options(rs, currency) if rs else [],
         fate=fate_rows,
-        deployment_note=LEGACY_NOTE if (view.deployment or {}).get("readOnly") else None,
+        deployment_note=_(LEGACY_NOTE) if (view.deployment or {}).get("readOnly") else None,
         **_unit_links(view),
     )
+    if names is not None:
+        name_steps(page.steps, names)
+        page.brand_name = names.actor(view.brand)
+        page.product = product_card(names.product(view.gtin))
+    return page
 
 
-LEGACY_NOTE = "Recorded under the previous deployment (read-only)"
+LEGACY_NOTE = N_("Recorded under the previous deployment (read-only)")
 
 
 FATE_TEXT = {
-    "donated": "Donated to",
-    "recycled": "Recycled by",
-    "destroyed": "Destroyed",
-    "decommissioned": "Taken out of circulation",
+    "donated": N_("Donated to"),
+    "recycled": N_("Recycled by"),
+    "destroyed": N_("Destroyed"),
+    "decommissioned": N_("Taken out of circulation"),
 }
 
 
-def _fate_rows(view: UnitView) -> list[Row]:
+def _fate_rows(view: UnitView, names: NameLookup | None = None) -> list[Row]:
     """Where the unit went when a partner's (or the return center's) scan closed its lifecycle, and
     whether the registry says it is closed (the closed flag of the record the banner verified)."""
     rows: list[Row] = []
     f = view.fate
     if f:
         when = format_time(f.get("time"))[0]
-        on = f" on {when}" if when else ""
+        on = _(" on %(time)s") % {"time": when} if when else ""
         org = f.get("organization")
+        what = _(FATE_TEXT[f["kind"]]) if f["kind"] in FATE_TEXT else _("Closed")
         if f["kind"] in ("donated", "recycled"):
-            who = f"organisation GLN {org}" if org else f"the partner at location {f.get('location')}"
+            named = names.organization(org or f.get("location")) if names is not None else None
+            if named is not None:
+                who = named.text
+            elif org:
+                who = _("organisation GLN %(gln)s") % {"gln": org}
+            else:
+                who = _("the partner at location %(gln)s") % {"gln": f.get("location")}
             if org:  # which record names the organisation: the one in force when the partner signed, or today's
                 who_note = (
-                    " (the partner's organisation when it signed)"
+                    _(" (the partner's organisation when it signed)")
                     if f.get("organizationAtEvent")
-                    else " (the partner's organisation as recorded now)"
+                    else _(" (the partner's organisation as recorded now)")
                 )
             else:
                 who_note = ""
-            rows.append(Row("Where it went", f"{FATE_TEXT[f['kind']]} {who}{on}{who_note}", emphasis=True))
+            rows.append(Row(_("Where it went"), f"{what} {who}{on}{who_note}", emphasis=True, named=named))
         else:
-            rows.append(
-                Row(
-                    "Where it went",
-                    f"{FATE_TEXT.get(f['kind'], 'Closed')}{on}"
-                    + (f" at location {f['location']}" if f.get("location") else ""),
-                    emphasis=True,
-                )
-            )
+            at = _(" at location %(gln)s") % {"gln": f["location"]} if f.get("location") else ""
+            rows.append(Row(_("Where it went"), f"{what}{on}{at}", emphasis=True))
     if view.closed and view.verification.verified:
         rows.append(
-            Row("Lifecycle", "Lifecycle closed: the registry accepts no further event for this unit (checked on-chain)")
+            Row(
+                _("Lifecycle"),
+                _("Lifecycle closed: the registry accepts no further event for this unit (checked on-chain)"),
+            )
         )
     elif view.closed:
-        rows.append(Row("Lifecycle", "Lifecycle closed (not verified)"))
+        rows.append(Row(_("Lifecycle"), _("Lifecycle closed (not verified)")))
     return rows
 
 
@@ -590,29 +700,33 @@ def build_parcel_page(view: ParcelView) -> ParcelPage:
     v = view.verification
     ok = v.verified and view.contents_verified
     if ok:
-        banner = f"Verified on-chain at block {v.block:,}"
-        detail = f"All {v.onchain_count} recorded events of the parcel match its record on the blockchain."
+        banner = _("Verified on-chain at block %(block)s") % {"block": f"{v.block:,}"}
+        detail = _("All %(count)s recorded events of the parcel match its record on the blockchain.") % {
+            "count": v.onchain_count
+        }
     else:
-        banner = (
-            "Not verified: "
-            f"{v.reason or view.contents_reason or 'the parcel could not be checked against the blockchain'}"
-        )
-        detail = "Do not rely on this history or content until it is verified."
+        banner = _("Not verified: %(reason)s") % {
+            "reason": v.reason or view.contents_reason or _("the parcel could not be checked against the blockchain")
+        }
+        detail = _("Do not rely on this history or content until it is verified.")
     n = len(view.contents)
     if view.contents_verified:
-        note = (
-            f"{n} unit{'s' if n != 1 else ''}, proved on-chain: each names this parcel as its parent, and the "
-            f"parcel holds exactly {view.onchain_size}."
-        )
+        note = ngettext(
+            "%(n)s unit, proved on-chain: it names this parcel as its parent, and the parcel holds exactly %(size)s.",
+            "%(n)s units, proved on-chain: each names this parcel as its parent, and the parcel holds exactly "
+            "%(size)s.",
+            n,
+        ) % {"n": n, "size": view.onchain_size}
     else:
-        note = (
-            f"{n} unit{'s' if n != 1 else ''} as indexed; not proved on-chain: "
-            f"{view.contents_reason or 'unknown reason'}."
-        )
+        note = ngettext(
+            "%(n)s unit as indexed; not proved on-chain: %(reason)s.",
+            "%(n)s units as indexed; not proved on-chain: %(reason)s.",
+            n,
+        ) % {"n": n, "reason": view.contents_reason or _("unknown reason")}
     steps = [_registry_step(e) for e in view.timeline]
     for s, e in zip(steps, view.timeline, strict=True):
         if e.action is not None:
-            s.label = "Units packed" if e.action == "ADD" else "Units unpacked"
+            s.label = _("Units packed") if e.action == "ADD" else _("Units unpacked")
     return ParcelPage(view.sscc, view.digital_link, ok, banner, detail, note, view.contents, steps)
 
 
@@ -625,23 +739,29 @@ def _return_options(rs: ReturnStatus, currency: Currency) -> list[Row]:
     rows = []
     if o.get("exchangeOffered") and o.get("voucher"):
         bonus = int(o.get("exchangeBonusBps") or 0)
-        extra = f" (+{bonus / 100:g} % bonus)" if bonus else ""
+        values = {"voucher": format_amount(o["voucher"], currency), "bonus": f"{bonus / 100:g}"}
         rows.append(
             Row(
-                "Exchange",
-                f"Exchange for a voucher worth {format_amount(o['voucher'], currency)}{extra}",
+                _("Exchange"),
+                _("Exchange for a voucher worth %(voucher)s (+%(bonus)s %% bonus)") % values
+                if bonus
+                else _("Exchange for a voucher worth %(voucher)s") % values,
                 emphasis=True,
             )
         )
-    rows.append(Row("Refund", f"Refund {format_amount(o['refund'], currency)}"))
+    rows.append(Row(_("Refund"), _("Refund %(amount)s") % {"amount": format_amount(o["refund"], currency)}))
     if o.get("refundOnReturn"):
-        rows.append(Row("When", "Your money is released as soon as an approved return center scans the parcel in"))
+        rows.append(
+            Row(_("When"), _("Your money is released as soon as an approved return center scans the parcel in"))
+        )
     if o.get("freePickup"):
-        rows.append(Row("Pickup", "The brand collects the return at your door"))
+        rows.append(Row(_("Pickup"), _("The brand collects the return at your door")))
     if o.get("statutory"):
-        rows.append(Row("Your right", "Within the statutory withdrawal period: the law sets the least you get back"))
+        rows.append(
+            Row(_("Your right"), _("Within the statutory withdrawal period: the law sets the least you get back"))
+        )
     if until:
-        rows.append(Row("Until", until))
+        rows.append(Row(_("Until"), until))
     return rows
 
 
@@ -654,20 +774,20 @@ def _unit_links(view: UnitView) -> dict[str, Any]:
             return
         # Named only when the index's GTIN and serial hash to the proved id (UnitViews._unit_ref).
         name = (
-            f"GTIN {ref['gtin']} / serial {ref['serial']}"
+            _("GTIN %(gtin)s / serial %(serial)s") % {"gtin": ref["gtin"], "serial": ref["serial"]}
             if ref.get("serial")
-            else f"{ref.get('unitId')} (name not verified)"
+            else _("%(unit)s (name not verified)") % {"unit": ref.get("unitId")}
         )
-        note = "checked on-chain" if verified else f"not verified: {reason}"
+        note = _("checked on-chain") if verified else _("not verified: %(reason)s") % {"reason": reason}
         rows.append(Row(prefix, f"{name} ({note})", emphasis=verified))
         hrefs.append(ref.get("link"))
 
     rs = view.return_status
     if rs is not None and rs.reissue and rs.reissue.get("replacement"):
-        add("Replaced by", rs.reissue["replacement"], bool(rs.reissue.get("verified")), rs.reissue.get("reason"))
+        add(_("Replaced by"), rs.reissue["replacement"], bool(rs.reissue.get("verified")), rs.reissue.get("reason"))
     if view.replacement_for:
         add(
-            "Replacement for",
+            _("Replacement for"),
             view.replacement_for.get("original"),
             bool(view.replacement_for.get("verified")),
             view.replacement_for.get("reason"),
@@ -677,29 +797,40 @@ def _unit_links(view: UnitView) -> dict[str, Any]:
 
 def _return_rows(rs: ReturnStatus, grade: str | None, currency: Currency) -> list[Row]:
     rows = [
-        Row("Order", f"#{rs.order_id} ({rs.market})"),
-        Row("Status", STATUS_TEXT.get(rs.status, humanize(rs.status)), emphasis=True),
+        Row(_("Order"), f"#{rs.order_id} ({rs.market})"),
+        Row(_("Status"), text_of(STATUS_TEXT, rs.status), emphasis=True),
     ]
     rows.append(
         Row(
-            "Paid",
-            f"{format_amount(int(rs.price) + int(rs.delivery_fee), currency)} (delivery "
-            f"{format_amount(rs.delivery_fee, currency)})",
+            _("Paid"),
+            _("%(total)s (delivery %(delivery)s)")
+            % {
+                "total": format_amount(int(rs.price) + int(rs.delivery_fee), currency),
+                "delivery": format_amount(rs.delivery_fee, currency),
+            },
         )
     )
     if rs.reason:
-        rows.append(Row("Reason for return", REASON_TEXT.get(rs.reason, humanize(rs.reason))))
+        rows.append(Row(_("Reason for return"), text_of(REASON_TEXT, rs.reason)))
     if grade:
-        rows.append(Row("Grade", f"{grade} — {GRADE_MEANING.get(grade, '')}".rstrip(" —"), emphasis=True))
+        meaning = _grade_meaning(grade)
+        rows.append(Row(_("Grade"), f"{grade} — {meaning}" if meaning else grade, emphasis=True))
     if rs.remedy == "exchange":
-        rows.append(Row("Chosen", "Exchange voucher (store points) instead of cash"))
+        rows.append(Row(_("Chosen"), _("Exchange voucher (store points) instead of cash")))
     if rs.voucher_points:
-        rows.append(Row("Voucher", f"Store points worth {format_amount(rs.voucher_points, currency)}", emphasis=True))
+        rows.append(
+            Row(
+                _("Voucher"),
+                _("Store points worth %(amount)s") % {"amount": format_amount(rs.voucher_points, currency)},
+                emphasis=True,
+            )
+        )
     if rs.dispatched_at:
         rows.append(
             Row(
-                "Sent back",
-                f"A carrier's scan proves the return was sent on {format_time(rs.dispatched_at)[0]} (checked on-chain)",
+                _("Sent back"),
+                _("A carrier's scan proves the return was sent on %(time)s (checked on-chain)")
+                % {"time": format_time(rs.dispatched_at)[0]},
             )
         )
     if rs.refund_on_receipt:
@@ -707,12 +838,13 @@ def _return_rows(rs: ReturnStatus, grade: str | None, currency: Currency) -> lis
         paid = (
             format_amount(r["refund"], currency)
             if int(r["refund"])
-            else f"a voucher worth {format_amount(r['points'], currency)}"
+            else _("a voucher worth %(amount)s") % {"amount": format_amount(r["points"], currency)}
         )
         rows.append(
             Row(
-                "Refund released",
-                f"{paid} when the return center at location {r['location']} received it",
+                _("Refund released"),
+                _("%(paid)s when the return center at location %(gln)s received it")
+                % {"paid": paid, "gln": r["location"]},
                 emphasis=True,
             )
         )
@@ -720,48 +852,49 @@ def _return_rows(rs: ReturnStatus, grade: str | None, currency: Currency) -> lis
         by = format_time(rs.dispute.get("decideBy"))[0]
         rows.append(
             Row(
-                "Dispute",
-                f"An independent arbiter decides by {by}; if it does not, the attested facts decide",
+                _("Dispute"),
+                _("An independent arbiter decides by %(time)s; if it does not, the attested facts decide")
+                % {"time": by},
                 emphasis=True,
             )
         )
     if rs.second_inspection and rs.second_inspection.get("pending"):
-        rows.append(Row("Inspection", "Second inspection by an independent inspector pending", emphasis=True))
+        rows.append(Row(_("Inspection"), _("Second inspection by an independent inspector pending"), emphasis=True))
     if rs.defect_claim:
         d = rs.defect_claim
         state = (
-            "approved at once (low value)"
+            _("approved at once (low value)")
             if d.get("autoApproved")
-            else "the brand did not decide in time: returned at the brand's expense"
+            else _("the brand did not decide in time: returned at the brand's expense")
             if d.get("returnedUndecided")
-            else "approved"
+            else _("approved")
             if d.get("approved")
-            else "rejected"
+            else _("rejected")
             if d.get("decided")
-            else "waiting for the brand's decision"
+            else _("waiting for the brand's decision")
         )
-        rows.append(Row("Defect claim", f"Reported with photo evidence — {state}"))
+        rows.append(Row(_("Defect claim"), _("Reported with photo evidence — %(state)s") % {"state": state}))
     if rs.reissue:
         ri = rs.reissue
         if ri.get("deliveredAt"):
-            state = "delivered"
+            state = _("delivered")
         elif ri.get("unfulfilled"):
             state = (
-                "not delivered in time — refunded; keep the defective unit"
+                _("not delivered in time — refunded; keep the defective unit")
                 if ri.get("returnWaived")
-                else "not delivered in time — return the defective unit for a full refund"
+                else _("not delivered in time — return the defective unit for a full refund")
             )
         else:
-            state = "on its way" if ri.get("replacement") else "being prepared"
-        rows.append(Row("Replacement", state, emphasis=True))
+            state = _("on its way") if ri.get("replacement") else _("being prepared")
+        rows.append(Row(_("Replacement"), state, emphasis=True))
     if rs.proof:
         block = rs.proof.get("block")
         rows.append(
             Row(
-                "Order state",
-                f"checked on-chain at block {block:,}"
+                _("Order state"),
+                _("checked on-chain at block %(block)s") % {"block": f"{block:,}"}
                 if rs.proof.get("verified") and block is not None
-                else f"not verified: {rs.proof.get('reason')}",
+                else _("not verified: %(reason)s") % {"reason": rs.proof.get("reason")},
             )
         )
     s = rs.settlement
@@ -769,50 +902,61 @@ def _return_rows(rs: ReturnStatus, grade: str | None, currency: Currency) -> lis
         return rows
     parts = s.parts or {}
     if parts.get("verified"):
-        rows += [Row("Deducted", deduction_text(d, parts, currency)) for d in parts.get("deductions") or []]
+        rows += [Row(_("Deducted"), deduction_text(d, parts, currency)) for d in parts.get("deductions") or []]
         if parts.get("basis") == "right_lost":
-            rows.append(Row("Statutory right", RIGHT_LOST))
+            rows.append(Row(_("Statutory right"), _(RIGHT_LOST)))
     elif parts:
         rows.append(
             Row(
-                "Breakdown",
-                "Not verified: the settlement's parts do not add up; the amounts below are the escrow's totals",
+                _("Breakdown"),
+                _("Not verified: the settlement's parts do not add up; the amounts below are the escrow's totals"),
             )
         )
     kind = parts.get("kind")
     if rs.refund_on_receipt:
         if s.disposition != "pending":
-            rows.append(Row("Where the unit goes", UNIT_FATE.get(s.disposition, humanize(s.disposition))))
+            rows.append(Row(_("Where the unit goes"), text_of(UNIT_FATE, s.disposition)))
     elif s.disposition == "kept" and kind in ("completed", None):  # completed: no return, the merchant was paid
         rows.append(
             Row(
-                "Paid out",
-                f"{format_amount(s.merchant_amount, currency)} to the brand; the buyer keeps the unit",
+                _("Paid out"),
+                _("%(amount)s to the brand; the buyer keeps the unit")
+                % {"amount": format_amount(s.merchant_amount, currency)},
                 emphasis=True,
             )
         )
     else:
         if rs.status == "cancelled":
-            terms = "Buyer protection: the unit was not delivered in time, so everything was refunded"
+            terms = _("Buyer protection: the unit was not delivered in time, so everything was refunded")
         elif kind in SETTLED_BY and kind != "arbitrated":
-            terms = SETTLED_BY[kind]
+            terms = _(SETTLED_BY[kind])
         elif kind == "arbitrated":
-            terms = SETTLED_BY[kind] + (" under the law" if s.statutory else f" under the brand's grade {grade} terms")
-        elif s.statutory:
             terms = (
-                STATUTORY_BASIS.get(rs.market, f"Consumer law of market {rs.market}")
-                + ": the law, not the grade terms, set the refund"
+                _("An independent arbiter, on the facts it found under the law")
+                if s.statutory
+                else _("An independent arbiter, on the facts it found under the brand's grade %(grade)s terms")
+                % {"grade": grade}
             )
+        elif s.statutory:
+            basis = (
+                _(STATUTORY_BASIS[rs.market])
+                if rs.market in STATUTORY_BASIS
+                else _("Consumer law of market %(market)s") % {"market": rs.market}
+            )
+            terms = _("%(basis)s: the law, not the grade terms, set the refund") % {"basis": basis}
         else:
-            terms = f"The brand's {rs.market} return policy, grade {grade} terms"
-        rows.append(Row("Decided by", terms))
-        rows.append(Row("Refund", format_amount(s.refund, currency), emphasis=True))
+            terms = _("The brand's %(market)s return policy, grade %(grade)s terms") % {
+                "market": rs.market,
+                "grade": grade,
+            }
+        rows.append(Row(_("Decided by"), terms))
+        rows.append(Row(_("Refund"), format_amount(s.refund, currency), emphasis=True))
         if int(s.points) > 0:
-            rows.append(Row("Store points", f"worth {format_amount(s.points, currency)}"))
+            rows.append(Row(_("Store points"), _("worth %(amount)s") % {"amount": format_amount(s.points, currency)}))
         if s.disposition == "pending":
-            rows.append(Row("Where the unit goes", "Decided by its inspection"))
+            rows.append(Row(_("Where the unit goes"), _("Decided by its inspection")))
         elif s.disposition == "kept":
-            rows.append(Row("Where the unit goes", "The buyer keeps it"))
+            rows.append(Row(_("Where the unit goes"), _("The buyer keeps it")))
         else:
-            rows.append(Row("Where the unit goes", UNIT_FATE.get(s.disposition, humanize(s.disposition))))
+            rows.append(Row(_("Where the unit goes"), text_of(UNIT_FATE, s.disposition)))
     return rows

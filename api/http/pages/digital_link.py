@@ -37,9 +37,10 @@ QR_SUFFIXES = {"qr.svg": "svg", "qr.png": "png"}
 class LinkError(ValueError):
     """A path that is not a Digital Link for a unit; `code` is the API error code, str() the reason."""
 
-    def __init__(self, code: str, reason: str, status: int = 400) -> None:
+    def __init__(self, code: str, reason: str, status: int = 400, gtin: str | None = None) -> None:
         super().__init__(reason)
         self.code, self.reason, self.status = code, reason, status
+        self.gtin = gtin  # no_serial: the product the link names (its page is the return policy)
 
 
 @dataclass(frozen=True)
@@ -84,8 +85,8 @@ def _check_qualifier(code: str, value: str) -> str:
 def parse_path(raw_path: str) -> UnitLink:
     """Parses a raw (still percent-encoded) path such as `/01/09506000134352/21/ABC%2F1`.
 
-    Raises LinkError: 400 for a malformed link or invalid GTIN/serial, 404 for a valid link that
-    names no unit (a GTIN without a serial).
+    Raises LinkError: 400 for a malformed link or invalid GTIN/serial, 404 `no_serial` for a valid link
+    that names no unit (a GTIN without a serial: a product, `exc.gtin`, unless it asks for a QR code).
     """
     segments = raw_path.split("/")
     if segments and segments[0] == "":
@@ -135,5 +136,6 @@ def parse_path(raw_path: str) -> UnitLink:
             f"GTIN {gtin} without a serial names a product, not a unit; this resolver shows single units: "
             f"/01/{gtin}/21/<serial>",
             status=404,
+            gtin=None if qr else gtin,
         )
     return UnitLink(gtin=gtin, serial=values["21"], lot=values.get("10"), cpv=values.get("22"), qr=qr)

@@ -5,6 +5,7 @@
     GET /01/{gtin}/22/{cpv}/21/{serial}            (consumer product variant 22, batch/lot 10; order 22, 10, 21)
     GET /01/{gtin}/22/{cpv}/10/{lot}/21/{serial}
     GET /01/{gtin}/21/{serial}/qr.svg|qr.png     QR code of the unit's canonical Digital Link URI
+    GET /01/{gtin}                               the product: its return policy in each market it is sold in
 
 See api/http/pages/digital_link.py for the accepted forms and api/http/pages/consumer_page.py for what the page says.
 """
@@ -13,22 +14,27 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from dataclasses import asdict
 from typing import Annotated, Any
 
 import segno
 from fastapi import APIRouter, Depends, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
 
 from returntrace import gs1
 
+from ...chain.guard import ChainUnavailable
 from ...chain.pages import PageReads
 from ...read.views import UnitView
 from ...services import Services
 from ..deps import get_services
 from ..errors import PageError
-from ..pages import HTML_HEADERS, TEMPLATES
-from ..pages.consumer_page import NATIVE, Currency, build_page, build_parcel_page
+from ..pages import i18n, page_language, render
+from ..pages.consumer_page import NATIVE, Currency, build_page, build_parcel_page, name_steps
 from ..pages.digital_link import LinkError, UnitLink, parse_path
+from ..pages.i18n import N_, _
+from ..pages.policy_page import build_policy_page, order_section
 from ..responses import ParcelViewOut, UnitViewOut, parcel_json, unit_json
 
 router = APIRouter(tags=["resolver"])
@@ -110,18 +116,20 @@ def _link_error(exc: LinkError, as_json: bool) -> PageError:
             404,
             exc.code,
             exc.reason,
-            "No unit in this link",
+            N_("No unit in this link"),
             as_json=as_json,
-            advice="This page shows single product units; the code you scanned names a product, not one unit.",
+            advice=N_("This page shows single product units; the code you scanned names a product, not one unit."),
         )
     return PageError(
         exc.status,
         exc.code,
         exc.reason,
-        "This code is not valid",
+        N_("This code is not valid"),
         as_json=as_json,
-        advice="The link does not hold a valid GS1 product code. If you typed it, check it; if you scanned it "
-        "from a product, the label may be damaged or not genuine.",
+        advice=N_(
+            "The link does not hold a valid GS1 product code. If you typed it, check it; if you scanned it "
+            "from a product, the label may be damaged or not genuine."
+        ),
     )
 
 
@@ -133,7 +141,11 @@ def _currency_lookup(pages: PageReads) -> Callable[[str], Currency]:
         if not currency or currency == "native" or currency.strip("0x") == "":
             return NATIVE
         found = pages.token(currency)
-        return Currency(*found) if found else Currency(f"units of {currency[:6]}…{currency[-4:]}", 0)
+        return (
+            Currency(*found)
+            if found
+            else Currency(_("units of %(token)s") % {"token": f"{currency[:6]}…{currency[-4:]}"}, 0)
+        )
 
     return currency_of
 
@@ -184,7 +196,12 @@ ignored. `Accept: application/json` gets the UnitView JSON, anything else the co
 Append `/qr.svg` or `/qr.png` for the QR code of the canonical link `{public_url}/01/{gtin14}/21/{serial}`
 (served for any valid GTIN + serial, so labels can be printed before the unit is commissioned).
 
-Errors: 400 `invalid_gtin`, `invalid_serial`, `invalid_link`; 404 `unknown_unit`, `no_serial`."""
+A GTIN without a serial (`/01/{gtin}`, with or without `/22/` and `/10/`) names the product: its page is
+the return policy in each market the registry says it is sold in, read from ReturnPolicies at a stated
+block (JSON: those terms as read).
+
+Errors: 400 `invalid_gtin`, `invalid_serial`, `invalid_link`; 404 `unknown_unit`, `unknown_product`;
+503 `chain_unavailable` (the product page's terms could not be read)."""
 
 
 def _resolve(request: Request, unit_view: UnitViewFn) -> Response:
@@ -192,6 +209,8 @@ def _resolve(request: Request, unit_view: UnitViewFn) -> Response:
     try:
         link = parse_path(_raw_path(request))
     except LinkError as exc:
+        if exc.gtin is not None:
+            return _product(request, exc.gtin, as_json)
         raise _link_error(exc, as_json) from None
     if link.qr:
         return _qr(request, link)
@@ -204,10 +223,12 @@ def _resolve(request: Request, unit_view: UnitViewFn) -> Response:
             404,
             "unknown_unit",
             f"No unit with GTIN {link.gtin} and serial {link.serial} is recorded.",
-            "Unknown product unit",
+            N_("Unknown product unit"),
             as_json=as_json,
-            advice="It may not be registered yet, or the code may have been copied. If you bought it, ask the seller.",
-            message="Nothing about a unit with this GTIN and serial is recorded on the blockchain.",
+            advice=N_(
+                "It may not be registered yet, or the code may have been copied. If you bought it, ask the seller."
+            ),
+            message=N_("Nothing about a unit with this GTIN and serial is recorded on the blockchain."),
             gtin=link.gtin,
             serial=link.serial,
         )
@@ -218,10 +239,67 @@ def _resolve(request: Request, unit_view: UnitViewFn) -> Response:
     }
     if as_json:
         return JSONResponse(unit_json(view), headers=headers)
-    page = build_page(view, _currency_lookup(services.pages), _block_time_lookup(services.pages))
-    page.digital_link = page.digital_link or canonical
-    context = {"page": page, "qr_base": gs1.digital_link("", link.gtin, link.serial)}
-    return TEMPLATES.TemplateResponse(request, "unit.html", context, headers={**headers, **HTML_HEADERS})
+    with i18n.use(page_language(request)):
+        page = build_page(view, _currency_lookup(services.pages), _block_time_lookup(services.pages), services.names)
+        page.digital_link = page.digital_link or canonical
+        page.policy = _order_policy(services, view)
+        return render(
+            request,
+            "unit.html",
+            {"page": page, "qr_base": gs1.digital_link("", link.gtin, link.serial)},
+            headers=headers,
+        )
+
+
+def _currency_name(services: Services) -> Callable[[str], str]:
+    lookup = _currency_lookup(services.pages)
+    return lambda address: lookup("native" if int(address, 16) == 0 else address).symbol
+
+
+def _order_policy(services: Services, view: UnitView) -> Any:
+    """The order's return policy with its dates, read from the chain now; None without an order, for a
+    previous deployment's unit, or while the node does not answer (the rest of the page still shows)."""
+    rs = view.return_status
+    if rs is None or (view.deployment or {}).get("readOnly"):
+        return None
+    try:
+        terms = services.product_terms.order_terms(rs.order_id, bytes.fromhex(view.unit_id.removeprefix("0x")))
+    except ChainUnavailable:
+        return None
+    return order_section(terms, _currency_name(services), services.names) if terms is not None else None
+
+
+def _product(request: Request, gtin14: str, as_json: bool) -> Response:
+    """The product's page: its return policy per market, from the chain at the latest block."""
+    services = get_services(request)
+    try:
+        terms = services.product_terms.terms(gtin14)
+    except ChainUnavailable as exc:
+        raise PageError(
+            503,
+            "chain_unavailable",
+            f"the product's terms could not be read from the chain: {exc}",
+            N_("The return policy cannot be read right now"),
+            as_json=as_json,
+            advice=N_("The blockchain node did not answer. Try again in a minute."),
+        ) from exc
+    if terms is None:
+        raise PageError(
+            404,
+            "unknown_product",
+            f"No brand registered GTIN {gtin14}.",
+            N_("Unknown product"),
+            as_json=as_json,
+            advice=N_("No brand has registered this product. If you bought it, ask the seller."),
+            gtin=gtin14,
+        )
+    canonical = f"{_public_url(request)}/01/{gtin14}"
+    headers = {"Vary": "Accept", "Cache-Control": "no-cache", "Link": f'<{canonical}>; rel="canonical"'}
+    if as_json:
+        return JSONResponse(jsonable_encoder(asdict(terms)), headers=headers)
+    with i18n.use(page_language(request)):
+        page = build_policy_page(terms, _currency_name(services), canonical, services.names)
+        return render(request, "product.html", {"page": page}, headers=headers)
 
 
 # The page, the QR code or the JSON, by the path and the Accept header: documented, served as a Response.
@@ -271,7 +349,7 @@ def resolve_parcel(request: Request, link_path: str) -> Response:
             400,
             "invalid_link",
             f"/00/{link_path} is not /00/<sscc> or /00/<sscc>/qr.svg",
-            "This code is not valid",
+            N_("This code is not valid"),
             as_json=as_json,
         )
     try:
@@ -281,10 +359,12 @@ def resolve_parcel(request: Request, link_path: str) -> Response:
             400,
             "invalid_sscc",
             f"{raw!r}: {exc}",
-            "This code is not valid",
+            N_("This code is not valid"),
             as_json=as_json,
-            advice="The link does not hold a valid SSCC (18 digits with a GS1 check digit). If you scanned it "
-            "from a parcel label, the label may be damaged.",
+            advice=N_(
+                "The link does not hold a valid SSCC (18 digits with a GS1 check digit). If you scanned it "
+                "from a parcel label, the label may be damaged."
+            ),
         ) from None
     canonical = gs1.parcel_link(_public_url(request), sscc18)
     if qr:
@@ -304,13 +384,14 @@ def resolve_parcel(request: Request, link_path: str) -> Response:
             404,
             "unknown_parcel",
             f"No parcel with SSCC {sscc18} is recorded.",
-            "Unknown parcel",
+            N_("Unknown parcel"),
             as_json=as_json,
-            advice="Nothing was packed into a parcel with this code yet, or the gateway has not indexed it.",
+            advice=N_("Nothing was packed into a parcel with this code yet, or the gateway has not indexed it."),
         )
     headers = {"Vary": "Accept", "Cache-Control": "no-cache", "Link": f'<{canonical}>; rel="canonical"'}
     if as_json:
         return JSONResponse(parcel_json(view), headers=headers)
-    return TEMPLATES.TemplateResponse(
-        request, "parcel.html", {"page": build_parcel_page(view)}, headers={**headers, **HTML_HEADERS}
-    )
+    with i18n.use(page_language(request)):
+        page = build_parcel_page(view)
+        name_steps(page.steps, get_services(request).names)
+        return render(request, "parcel.html", {"page": page}, headers=headers)
