@@ -4,8 +4,12 @@ tests/api/test_return_flow_browser.py.)"""
 
 from __future__ import annotations
 
+import html
+import json
 import re
 
+from api.http.pages import i18n
+from api.http.pages.return_flow_text import FLOW_TEXT
 from tests.api.test_assistant_api import sold
 from tests.support import GTIN, MARKET_EU
 
@@ -55,3 +59,30 @@ def test_an_unknown_or_malformed_unit_has_no_flow(gateway):
     r = gateway.client.get(f"/return/{GTIN}/NEVER-MADE")
     assert r.status_code == 404 and "Unknown product unit" in r.text
     assert gateway.client.get("/return/123/ABC").status_code == 400
+
+
+def _flow_text(page: str) -> dict[str, str]:
+    """The script's words as the page hands them over (JSON in the root element's data-text)."""
+    found = re.search(r"<div id=\"return-flow\"[^>]* data-text='([^']*)'>", page)
+    assert found, page
+    return json.loads(html.unescape(found.group(1)))
+
+
+def test_the_flow_page_and_its_script_speak_the_buyers_language(gateway, shop):
+    _, unit = sold(shop, MARKET_EU)
+    url = f"/return/{GTIN}/{unit['serial']}"
+    r = gateway.client.get(url, headers={"Accept-Language": "de-DE,de;q=0.9,en;q=0.5"})
+    assert r.status_code == 200 and r.headers["content-language"] == "de" and "Accept-Language" in r.headers["vary"]
+    assert '<html lang="de">' in r.text and 'id="languages"' in r.text and 'href="?lang=fr"' in r.text
+    assert "<h1>Zurückgeben oder umtauschen</h1>" in r.text and "Wallet verbinden" in r.text
+    assert "automatisierten Assistenten" in r.text and "Artikel 50" in r.text  # the AI Act notice, translated
+    assert "script-src 'nonce-" in r.headers["content-security-policy"]  # the flow's own policy, not the pages'
+    words = _flow_text(r.text)
+    assert words.keys() == FLOW_TEXT.keys()
+    assert words["reading"] == "Wird gelesen…" and words["confirmed"] == "In der Blockchain gespeichert. Block {block}."
+    with i18n.use(i18n.LANGUAGES["de"]):
+        assert words == {key: i18n._(text) for key, text in FLOW_TEXT.items()}
+    # The switch wins over Accept-Language; English is the source text.
+    french = gateway.client.get(f"{url}?lang=fr", headers={"Accept-Language": "de"})
+    assert _flow_text(french.text)["choose"] == "Choisir"
+    assert _flow_text(gateway.client.get(url).text) == FLOW_TEXT

@@ -16,6 +16,7 @@ from api.chain.product_terms import MarketTerms, ProductTerms
 from api.http.pages import i18n
 from api.http.pages.consumer_page import NATIVE, build_page, format_amount, format_time, lower_first
 from api.http.pages.policy_page import build_policy_page
+from api.http.pages.return_flow_text import FLOW_TEXT
 from returntrace import policies as presets
 from tests.support import GTIN
 from tests.views import returned_view
@@ -25,6 +26,7 @@ ZERO = "0x" + "00" * 20
 ROOT = Path(__file__).resolve().parents[2]
 TRANSLATED = [lang for lang in i18n.LANGUAGES.values() if lang.code != "en"]
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+BRACED = re.compile(r"\{(\w+)\}")
 
 
 @pytest.mark.parametrize(
@@ -144,3 +146,11 @@ def test_nothing_on_a_chinese_page_is_left_in_english():
         texts += [r.term, r.value]
     english = {w for t in texts for w in re.findall(r"[A-Za-z]{2,}", re.sub(r"0x[0-9a-f…]+", "", t))} - KEPT
     assert english == set(), english
+
+
+@pytest.mark.parametrize("language", TRANSLATED, ids=lambda lang: lang.code)
+def test_the_return_flow_scripts_words_keep_their_placeholders(language):
+    """The script fills `{name}` itself (api/http/pages/return_flow_text.py): a translation must keep each one."""
+    with i18n.use(language):
+        for text in FLOW_TEXT.values():
+            assert set(BRACED.findall(i18n._(text))) == set(BRACED.findall(text)), (language.code, text)

@@ -47,5 +47,6 @@ def render(
         template,
         {**context, "languages": list(i18n.LANGUAGES.values())},
         status_code=status_code,
-        headers={**(headers or {}), **HTML_HEADERS, "Vary": vary, "Content-Language": lang.tag},
+        # A page with its own policy (the return flow's script nonce) passes it in `headers`.
+        headers={**HTML_HEADERS, **(headers or {}), "Vary": vary, "Content-Language": lang.tag},
     )

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict
 
 from returntrace import gs1
 from returntrace.assistant import MAX_TEXT_CHARS, Assessment
+from returntrace.i18n import N_
 
 from ...chain.guard import ChainUnavailable
 from ...errors import ApiError
@@ -38,7 +39,7 @@ from ..responses import Answer
 from .messages import require_json
 
 # EU AI Act (Regulation (EU) 2024/1689) Art. 50(1): people are told they deal with an AI system.
-NOTICE = (
+NOTICE = N_(  # marked: the flow page shows it in the buyer's language
     "You are using an automated assistant. It suggests the reason for your return and the options the "
     "contract allows; it decides nothing, and it keeps what you write only if you ask for a person. A person "
     "answers whenever you ask for one or the assistant is unsure (EU AI Act, Article 50)."

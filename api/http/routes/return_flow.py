@@ -10,6 +10,9 @@ for a defect's photo, the intake for the signed message, /v1/messages/{id} for i
 itself holds no amount: the options come to the connected account only if it bought the order
 (until wallet sign-in lands, the account the wallet connects is taken at its word; the signature the
 intake checks is what binds the request to the buyer).
+
+The page speaks the buyer's language (`?lang=`, else Accept-Language: api/http/pages/i18n.py); the script's
+own words come in that language from the page (pages/return_flow_text.py), never from the script.
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ from returntrace.assistant import MAX_TEXT_CHARS
 from ...chain.guard import ChainUnavailable
 from ..deps import ServicesDep
 from ..errors import PageError
-from ..pages import TEMPLATES
+from ..pages import i18n, page_language, render
+from ..pages.return_flow_text import flow_text
 from ..pages.withdrawal_form import MODEL_WITHDRAWAL_FORM
 from .assistant import NOTICE
 
@@ -77,16 +81,18 @@ def return_page(request: Request, services: ServicesDep, gtin: str, serial: str)
             serial=serial,
         )
     nonce = secrets.token_urlsafe(18)
-    context = {
-        "gtin": gtin14,
-        "serial": serial,
-        "unit_page": gs1.digital_link("", gtin14, serial),
-        "nonce": nonce,
-        "notice": NOTICE,
-        "max_chars": MAX_TEXT_CHARS,
-        "withdrawal_form": MODEL_WITHDRAWAL_FORM,
-    }
-    return TEMPLATES.TemplateResponse(request, "return.html", context, headers=flow_headers(nonce))
+    with i18n.use(page_language(request)):
+        context = {
+            "gtin": gtin14,
+            "serial": serial,
+            "unit_page": gs1.digital_link("", gtin14, serial),
+            "nonce": nonce,
+            "notice": i18n._(NOTICE),
+            "max_chars": MAX_TEXT_CHARS,
+            "withdrawal_form": MODEL_WITHDRAWAL_FORM,  # the Directive's English text (see withdrawal_form.py)
+            "flow_text": flow_text(),
+        }
+        return render(request, "return.html", context, headers=flow_headers(nonce))
 
 
 @router.get("/assets/return-flow.js", include_in_schema=False)

@@ -6,11 +6,13 @@
 // on-chain reason and the amounts, sign the prefilled EIP-712 message (eth_signTypedData_v4 with the types
 // /v1/eip712 publishes), post it to the gateway's intake and follow its status here.
 // Everything is written with textContent: nothing the gateway or the buyer sends becomes markup.
+// The script's own words come from the page, in its language (its data-text: pages/return_flow_text.py).
 (function () {
   "use strict";
 
   var main = document.getElementById("return-flow");
   var unit = { gtin: main.dataset.gtin, serial: main.dataset.serial };
+  var words = JSON.parse(main.dataset.text);
   var account = null;
   var chosen = null;
 
@@ -23,6 +25,13 @@
     return node;
   }
 
+  // The page's words for `key`, with its {name} placeholders filled (plain text: written with textContent).
+  function t(key, values) {
+    return words[key].replace(/\{(\w+)\}/g, function (whole, name) {
+      return values && Object.prototype.hasOwnProperty.call(values, name) ? String(values[name]) : whole;
+    });
+  }
+
   function say(id, text, bad) {
     var node = $(id);
     node.textContent = text;
@@ -31,7 +40,7 @@
 
   function provider() {
     if (!window.ethereum || typeof window.ethereum.request !== "function") {
-      throw new Error("No wallet found: open this page in a wallet's browser or install a wallet extension.");
+      throw new Error(t("noWallet"));
     }
     return window.ethereum;
   }
@@ -39,7 +48,7 @@
   // Base units as a decimal amount: the native coin has 18 decimals (a token's are its own: shown raw).
   function amount(value, currency) {
     if (value === null || value === undefined) return "";
-    if (currency !== "native") return value + " base units of " + currency;
+    if (currency !== "native") return t("baseUnits", { value: value, currency: currency });
     var digits = String(value).padStart(19, "0");
     var whole = digits.slice(0, -18).replace(/^0+(?=\d)/, "");
     var frac = digits.slice(-18).replace(/0+$/, "");
@@ -64,9 +73,9 @@
     try {
       var accounts = await provider().request({ method: "eth_requestAccounts" });
       account = accounts[0];
-      say("wallet-status", "Signing in as " + account + "…");
+      say("wallet-status", t("signingIn", { account: account }));
       await signIn();
-      say("wallet-status", "Signed in: " + account);
+      say("wallet-status", t("signedIn", { account: account }));
       $("assess").disabled = false;
     } catch (e) {
       say("wallet-status", e.message, true);
@@ -85,7 +94,7 @@
   }
 
   async function assessText() {
-    say("assess-status", "Reading…");
+    say("assess-status", t("reading"));
     $("options").replaceChildren();
     $("confirm").hidden = true;
     try {
@@ -97,8 +106,7 @@
       showAssessment(data);
     } catch (e) {
       if (e.code === "not_buyer") {
-        say("assess-status", "This wallet did not buy this unit: only its buyer sees the return options. " +
-          "The unit's history stays on its page.", true);
+        say("assess-status", t("notBuyer"), true);
       } else {
         say("assess-status", e.message, true);
       }
@@ -107,50 +115,50 @@
 
   function showAssessment(data) {
     var lines = [];
-    lines.push(data.reason ? "Reason: " + data.reason.replace(/_/g, " ") + " (language " + data.language + ")"
-      : "The assistant could not tell the reason (language " + data.language + ").");
+    lines.push(data.reason ? t("reason", { reason: data.reason.replace(/_/g, " "), language: data.language })
+      : t("noReason", { language: data.language }));
     if (data.handoff.needed) {
-      lines.push((data.handoff.urgent ? "Urgent: " : "") + "a person from the shop will answer you (" +
-        data.handoff.why.join(", ").replace(/_/g, " ") + ").");
+      lines.push(t(data.handoff.urgent ? "handoffUrgent" : "handoff",
+        { why: data.handoff.why.join(", ").replace(/_/g, " ") }));
     }
     if (data.case) {
-      lines.push("Case " + data.case.id + " is open for you; the shop answers by " + new Date(data.case.dueAt * 1000)
-        .toUTCString() + (data.case.textKept ? " (your words were kept for them)." : "."));
+      lines.push(t(data.case.textKept ? "caseKept" : "case", { id: data.case.id, due: when(data.case.dueAt) }));
     }
-    if (data.optionsWhy) lines.push("Why no other option: " + data.optionsWhy.replace(/_/g, " ") + ".");
+    if (data.optionsWhy) lines.push(t("optionsWhy", { why: data.optionsWhy.replace(/_/g, " ") }));
     say("assess-status", lines.join(" "));
     var list = $("options");
     data.options.forEach(function (option, i) {
       var item = el("li", null, "card option");
       item.appendChild(el("h3", option.title));
-      if (option.statutory) item.appendChild(el("p", "Your legal right.", "em"));
+      if (option.statutory) item.appendChild(el("p", t("legalRight"), "em"));
       item.appendChild(el("p", option.must));
       var gets = option.gets;
       if (gets && gets.byGrade) {
         var table = el("table", null, "grades");
         gets.byGrade.forEach(function (g) {
           var row = el("tr");
-          row.appendChild(el("th", "Grade " + g.grade + " (" + g.condition + ")"));
-          var value = g.voucher !== undefined ? "store points worth " + amount(g.voucher, gets.currency)
-            : amount(g.refund, gets.currency) +
-              (g.points && g.points !== "0" ? " + store points worth " + amount(g.points, gets.currency) : "");
+          row.appendChild(el("th", t("grade", { grade: g.grade, condition: g.condition })));
+          var value = g.voucher !== undefined ? t("pointsWorth", { amount: amount(g.voucher, gets.currency) })
+            : g.points && g.points !== "0"
+              ? t("refundPlusPoints", { refund: amount(g.refund, gets.currency), points: amount(g.points, gets.currency) })
+              : amount(g.refund, gets.currency);
           row.appendChild(el("td", value));
           table.appendChild(row);
         });
         item.appendChild(table);
       } else if (gets && gets.refund !== undefined) {
-        item.appendChild(el("p", "Refund: " + amount(gets.refund, gets.currency)));
+        item.appendChild(el("p", t("refund", { amount: amount(gets.refund, gets.currency) })));
       } else if (gets && gets.replacementUnit) {
-        item.appendChild(el("p", "A replacement unit is sent to you."));
+        item.appendChild(el("p", t("replacement")));
       }
-      if (option.deadline) item.appendChild(el("p", "Until " + when(option.deadline), "small"));
+      if (option.deadline) item.appendChild(el("p", t("until", { time: when(option.deadline) }), "small"));
       if (option.withdrawalForm) {
-        var link = el("a", "The EU model withdrawal form");
+        var link = el("a", t("withdrawalForm"));
         link.href = "#withdrawal-form";
         item.appendChild(link);
       }
       if (option.message && option.message.typedData) {
-        var button = el("button", "Choose");
+        var button = el("button", t("choose"));
         button.type = "button";
         button.id = "choose-" + option.kind;
         button.addEventListener("click", function () { choose(option); });
@@ -172,19 +180,20 @@
       facts.appendChild(el("dd", value));
     }
     if (message.kind === "ReturnRequest") {
-      fact("Reason recorded on the blockchain", message.reason.name.replace(/_/g, " ") +
-        (message.reason.name === "withdrawal" ? " (no reason given: none is needed)" : ""));
-      fact("Remedy", message.remedy === "exchange" ? "store points (exchange)" : "refund");
+      var reason = message.reason.name.replace(/_/g, " ");
+      fact(t("reasonRecorded"), message.reason.name === "withdrawal" ? t("withdrawalNoReason", { reason: reason })
+        : reason);
+      fact(t("remedy"), t(message.remedy === "exchange" ? "remedyExchange" : "remedyRefund"));
     }
-    fact("Order", String(message.typedData.message.orderId));
-    fact("Signed by", message.typedData.message.buyer);
+    fact(t("order"), String(message.typedData.message.orderId));
+    fact(t("signedBy"), message.typedData.message.buyer);
     $("evidence-row").hidden = !(message.fill && message.fill.indexOf("evidence") >= 0);
     $("sign").disabled = false;
   }
 
   async function uploadEvidence() {
     var file = $("evidence").files[0];
-    if (!file) throw new Error("Add a photo of the problem first.");
+    if (!file) throw new Error(t("needPhoto"));
     var form = new FormData();
     form.append("file", file, file.name);
     var stored = await json(await fetch("/v1/evidence", { method: "POST", body: form }));
@@ -197,7 +206,7 @@
       var message = chosen.message;
       var typed = JSON.parse(JSON.stringify(message.typedData));
       if (message.fill && message.fill.indexOf("evidence") >= 0) typed.message.evidence = await uploadEvidence();
-      say("send-status", "Sign the request in your wallet…");
+      say("send-status", t("signInWallet"));
       var signature = await provider().request({
         method: "eth_signTypedData_v4",
         params: [account, JSON.stringify(typed)],
@@ -216,17 +225,10 @@
   }
 
   async function follow(id) {
-    var labels = {
-      accepted: "Accepted by the gateway, waiting to be sent to the blockchain…",
-      submitted: "Sent to the blockchain, waiting for it to be recorded…",
-      confirmed: "Recorded on the blockchain.",
-      failed: "The blockchain refused it",
-    };
     for (;;) {
       var state = await json(await fetch("/v1/messages/" + id));
-      var text = labels[state.status] || state.status;
-      if (state.status === "failed") text += ": " + state.error;
-      if (state.status === "confirmed") text += " Block " + state.block + ".";
+      var known = ["accepted", "submitted", "confirmed", "failed"].indexOf(state.status) >= 0;
+      var text = known ? t(state.status, { block: state.block, error: state.error }) : state.status;
       say("send-status", text, state.status === "failed");
       $("send-status").dataset.state = state.status;
       if (state.status === "confirmed" || state.status === "failed") return;
