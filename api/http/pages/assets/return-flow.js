@@ -55,8 +55,11 @@
     return whole + (frac ? "." + frac : "") + " ETH";
   }
 
+  // A time in the page's language (its <html lang>), in UTC as the chain keeps it.
   function when(seconds) {
-    return seconds ? new Date(seconds * 1000).toUTCString() : "";
+    if (!seconds) return "";
+    var options = { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" };
+    return new Date(seconds * 1000).toLocaleString(document.documentElement.lang || "en", options) + " UTC";
   }
 
   async function json(response) {
