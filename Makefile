@@ -29,7 +29,7 @@ export SOLCX_BINARY_PATH := $(CURDIR)/$(VENV)/solcx
 # anvil (brownie's development network) comes from node_modules/.bin.
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help setup network chromium compile lint test test-fast i18n demo bench bench-gateway bench-assistant train-assistant check-assistant doc-examples lock clean distclean
+.PHONY: help setup network chromium compile lint test test-fast i18n screenshots demo bench bench-gateway bench-assistant train-assistant check-assistant doc-examples lock clean distclean
 
 help:
 	@echo "make setup      install .venv, node_modules and the solc adapter (idempotent)"
@@ -37,6 +37,7 @@ help:
 	@echo "make lint       ruff check, ruff format --check, mypy (returntrace/, api/) and the import-linter layer contracts"
 	@echo "make test       brownie test $(TESTS) (TEST_ARGS='-k name' to filter): everything, tests/unit included"
 	@echo "make test-fast  the fast tier alone: tests/unit with plain pytest (no chain, no brownie plugin; seconds)"
+	@echo "make screenshots the return flow in each page language -> docs/screenshots/ (Chromium; CJK font for zh)"
 	@echo "make demo       brownie run scripts/demo.py (SERVE=$(SERVE) -> RT_SERVE)"
 	@echo "make bench      gas figures (bench/gas.py)"
 	@echo "make bench-gateway  gateway throughput and page latency (bench/gateway.py)"
@@ -116,6 +117,12 @@ i18n: $(VENV_STAMP)
 	$(BIN)/pybabel update -i $(LOCALES)/messages.pot -d $(LOCALES) --no-wrap --ignore-obsolete --ignore-pot-creation-date
 	$(BIN)/pybabel compile -d $(LOCALES) --statistics
 	find $(LOCALES) -name '*.mo' -delete
+
+# The return flow in each page language, as docs/screenshots/return-flow-<code>.png (tests/api/screenshots.py):
+# Chromium drives a served gateway on anvil. Chinese needs a CJK font (apt-get install -y fonts-noto-cjk); the
+# run says so when it is missing. Not part of `make test`.
+screenshots: compile chromium
+	$(BROWNIE) test tests/api/screenshots.py -p no:cacheprovider -s
 
 demo: setup
 	RT_SERVE=$(SERVE) $(BROWNIE) run scripts/demo.py

@@ -212,14 +212,16 @@ class Chromium:
             raise BrowserError(f"{expression}: {result['exceptionDetails']}")
         return result["result"].get("value")
 
-    def screenshot(self, path: Path, full_page: bool = True) -> Path:
-        """A PNG of the page (all of it, not only the viewport, when full_page)."""
+    def screenshot(self, path: Path, full_page: bool = True, height: float | None = None) -> Path:
+        """A PNG of the page (all of it, not only the viewport, when full_page; its top `height` CSS pixels
+        when given)."""
         params: dict[str, Any] = {"format": "png"}
         if full_page:
             size = self.send("Page.getLayoutMetrics")["cssContentSize"]
+            bottom = size["height"] if height is None else min(height, size["height"])
             params.update(
                 captureBeyondViewport=True,
-                clip={"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1},
+                clip={"x": 0, "y": 0, "width": size["width"], "height": bottom, "scale": 1},
             )
         data = base64.b64decode(self.send("Page.captureScreenshot", **params)["data"])
         path.parent.mkdir(parents=True, exist_ok=True)
