@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from returntrace.escrow import Facts, Grade, Order, OrderStatus, Remedy, ReturnReason, Settlement
+from returntrace.i18n import N_
 from returntrace.reasons import coarse
 
 from ..chain.blocks import BlockRef
@@ -37,7 +38,7 @@ GRADE_FACTS: dict[Grade, int] = {
     Grade.B: Facts.PACKAGING_INTACT,  # opened, unused
     Grade.C: Facts.USED,  # used
 }
-GRADE_CONDITION = {Grade.A: "unopened, seal intact", Grade.B: "opened, unused", Grade.C: "used"}
+GRADE_CONDITION = {Grade.A: N_("unopened, seal intact"), Grade.B: N_("opened, unused"), Grade.C: N_("used")}
 
 # The order options are shown in, per assistant reason (None: no reason recognised). Kinds that an
 # order does not allow now are left out; "person" is always there, first when a person must answer.
@@ -95,9 +96,9 @@ def person_option() -> dict[str, Any]:
     return {
         "kind": "person",
         "statutory": False,
-        "title": "Talk to a person",
+        "title": N_("Talk to a person"),
         "gets": None,
-        "must": "Describe what happened; a person from the shop answers you.",
+        "must": N_("Describe what happened; a person from the shop answers you."),
         "deadline": None,
         "message": None,
     }
@@ -178,10 +179,13 @@ class ReturnDesk:
             offered["withdrawal"] = {
                 "kind": "withdrawal",
                 "statutory": True,
-                "title": "Withdraw from the purchase (your legal right, no reason needed)",
+                "title": N_("Withdraw from the purchase (your legal right, no reason needed)"),
                 "gets": {"currency": currency, "byGrade": by_grade},
-                "must": f"Send the item back within the period; you need not give any reason (the law gives you "
-                f"{law.withdrawal_days} days from delivery). The model withdrawal form is provided.",
+                "must": N_(
+                    "Send the item back within the period; you need not give any reason (the law gives you "
+                    "%(days)s days from delivery). The model withdrawal form is provided."
+                ),
+                "mustValues": {"days": law.withdrawal_days},
                 "deadline": ends,
                 "message": sign.return_request(ReturnReason.WITHDRAWAL, Remedy.REFUND),
                 "withdrawalForm": True,
@@ -190,9 +194,9 @@ class ReturnDesk:
             offered["policy_return"] = {
                 "kind": "policy_return",
                 "statutory": False,
-                "title": "Return it under the shop's return policy",
+                "title": N_("Return it under the shop's return policy"),
                 "gets": {"currency": currency, "byGrade": by_grade},
-                "must": "Send the item back; what you get depends on its condition when inspected.",
+                "must": N_("Send the item back; what you get depends on its condition when inspected."),
                 "deadline": closes,
                 "message": sign.return_request(None, Remedy.REFUND),
             }
@@ -200,7 +204,7 @@ class ReturnDesk:
             offered["exchange"] = {
                 "kind": "exchange",
                 "statutory": False,
-                "title": "Exchange it for store credit (with a bonus)",
+                "title": N_("Exchange it for store credit (with a bonus)"),
                 "gets": {
                     "currency": currency,  # the voucher is store points worth this much of the order's currency
                     "bonusBps": policy.exchange_bonus_bps,
@@ -213,8 +217,10 @@ class ReturnDesk:
                         for g, q in quotes.items()
                     ],
                 },
-                "must": "Send the item back; you receive store points worth the refund plus the bonus, for another "
-                "size, colour or product.",
+                "must": N_(
+                    "Send the item back; you receive store points worth the refund plus the bonus, for another "
+                    "size, colour or product."
+                ),
                 "deadline": closes,
                 "message": sign.return_request(None, Remedy.EXCHANGE),
             }
@@ -224,11 +230,13 @@ class ReturnDesk:
                 offered["refund_on_receipt"] = {
                     "kind": "refund_on_receipt",
                     "statutory": statutory,
-                    "title": "Drop it at a local return center and get the refund there",
+                    "title": N_("Drop it at a local return center and get the refund there"),
                     "gets": {"currency": currency, **_amounts(quotes[Grade.A])},
                     "returnCenters": [f"{gln:013d}" for gln in centers],
-                    "must": "Bring the unopened item to an accredited return center; the refund is released when it "
-                    "scans it in.",
+                    "must": N_(
+                        "Bring the unopened item to an accredited return center; the refund is released when it "
+                        "scans it in."
+                    ),
                     "deadline": closes,
                     "message": sign.return_request(ReturnReason.WITHDRAWAL if statutory else None, Remedy.REFUND),
                 }
@@ -236,19 +244,21 @@ class ReturnDesk:
         offered["reissue"] = {
             "kind": "reissue",
             "statutory": False,
-            "title": "Get a new one sent without returning the faulty one first",
+            "title": N_("Get a new one sent without returning the faulty one first"),
             "gets": {"replacementUnit": True},
-            "must": "Upload a photo or video of the defect (POST /v1/evidence) and sign the claim with its digest.",
+            "must": N_("Upload a photo or video of the defect (POST /v1/evidence) and sign the claim with its digest."),
             "deadline": closes,
             "message": claim,
         }
         offered["replacement"] = {
             "kind": "replacement",
             "statutory": False,
-            "title": "Get the right item (or an undamaged one) sent",
+            "title": N_("Get the right item (or an undamaged one) sent"),
             "gets": {"replacementUnit": True},
-            "must": "Upload a photo of what arrived (POST /v1/evidence) and sign the claim with its digest; the "
-            "shop sends a replacement.",
+            "must": N_(
+                "Upload a photo of what arrived (POST /v1/evidence) and sign the claim with its digest; the "
+                "shop sends a replacement."
+            ),
             "deadline": closes,
             "message": claim,
         }
@@ -258,9 +268,9 @@ class ReturnDesk:
         return {
             "kind": "dispute",
             "statutory": False,
-            "title": "Ask the arbiter to decide (dispute)",
+            "title": N_("Ask the arbiter to decide (dispute)"),
             "gets": None,
-            "must": "Send the transaction from your wallet; an independent arbiter decides on the facts.",
+            "must": N_("Send the transaction from your wallet; an independent arbiter decides on the facts."),
             "deadline": deadline,
             "message": {
                 "kind": "transaction",

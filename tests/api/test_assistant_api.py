@@ -245,3 +245,25 @@ def test_a_handoff_opens_the_orders_case_with_codes_and_keeps_words_only_when_a_
     data = assess(gateway, "the pump stopped again", unit=unit, person=True).json()
     assert data["handoff"]["needed"] is True and data["case"] is None
     assert len(store.of_organization(case.organization)) == before
+
+
+def test_the_options_words_come_in_the_readers_language_and_the_amounts_do_not_change(gateway, shop, actors):
+    use_assistant(gateway, Says("size_fit"))
+    _, unit = sold(shop)
+    signed_in = as_(sign_in(gateway.client, actors["buyer"]))
+    body = {"text": "zu klein", "unit": unit}
+    english = gateway.client.post(ASSESS, json=body, headers=signed_in).json()["options"]
+    german = gateway.client.post(ASSESS, json=body, headers={**signed_in, "Accept-Language": "de-AT, en;q=0.5"})
+    german = german.json()["options"]
+    assert [o["kind"] for o in german] == [o["kind"] for o in english]
+    exchange = next(o for o in german if o["kind"] == "exchange")
+    assert exchange["title"] == "Gegen Guthaben im Shop umtauschen (mit Bonus)"
+    assert exchange["gets"]["byGrade"][1]["condition"] == "geöffnet, unbenutzt"
+    withdrawal = next(o for o in german if o["kind"] == "withdrawal")
+    assert "14 Tage ab Lieferung" in withdrawal["must"]
+    # Only the words: amounts, deadlines and the messages to sign are the same in every language.
+    strip = lambda o: {k: v for k, v in o.items() if k not in ("title", "must", "gets")}  # noqa: E731
+    assert [strip(o) for o in german] == [strip(o) for o in english]
+    assert [[g.get("voucher") for g in o["gets"]["byGrade"]] for o in german if o["kind"] == "exchange"] == [
+        [g.get("voucher") for g in o["gets"]["byGrade"]] for o in english if o["kind"] == "exchange"
+    ]

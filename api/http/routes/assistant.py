@@ -35,6 +35,8 @@ from ...services import Services
 from ...store.buckets import retry_after
 from ..auth.session import OptionalAccount, SignedIn
 from ..deps import ServicesDep, get_services
+from ..pages import i18n
+from ..pages.i18n import _
 from ..responses import Answer
 from .messages import require_json
 
@@ -192,12 +194,30 @@ def _gateway_handoff(services: Services, found: OptionsFound | None, buyer: str 
     return why
 
 
+def _worded(option: dict[str, Any]) -> dict[str, Any]:
+    """An option's words in the reader's language (api/read/options.py marks them); amounts, deadlines and
+    messages as they are."""
+    worded = {k: v for k, v in option.items() if k != "mustValues"}
+    worded["title"] = _(option["title"])
+    worded["must"] = _(option["must"]) % option["mustValues"] if "mustValues" in option else _(option["must"])
+    gets = option.get("gets")
+    if gets and "byGrade" in gets:
+        worded["gets"] = {**gets, "byGrade": [{**g, "condition": _(g["condition"])} for g in gets["byGrade"]]}
+    return worded
+
+
 @router.post(
     "/v1/assistant/assess",
     response_model=AssessOut,
     summary="Read a buyer's words: reason, language, whether a person answers, and the options now",
 )
-def assess(body: AssessIn, services: ServicesDep, account: OptionalAccount) -> AssessOut:
+def assess(body: AssessIn, services: ServicesDep, account: OptionalAccount, request: Request) -> AssessOut:
+    """The options' words are in the reader's language (Accept-Language), like the pages'."""
+    with i18n.use(i18n.negotiate(None, request.headers.get("accept-language"))):
+        return _assess(body, services, account)
+
+
+def _assess(body: AssessIn, services: ServicesDep, account: OptionalAccount) -> AssessOut:
     text = _text(body.text)
     buyer = _buyer(body.buyer, account)
     if body.unit is not None:
@@ -231,7 +251,7 @@ def assess(body: AssessIn, services: ServicesDep, account: OptionalAccount) -> A
         confidence=assessment.confidence,
         handoff=HandoffOut(needed=needed, why=list(dict.fromkeys(why)), urgent=assessment.urgent),
         orderId=found.order_id if found else None,
-        options=[OptionOut(**o) for o in options],
+        options=[OptionOut(**_worded(o)) for o in options],
         optionsWhy=found.why if found else None,
         block=BlockOut(number=found.block.number or 0, hash=found.block.hash or "") if found and found.block else None,
         case=case,

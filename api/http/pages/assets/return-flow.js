@@ -103,7 +103,8 @@
     try {
       var data = await json(await fetch("/v1/assistant/assess", {
         method: "POST",
-        headers: { "content-type": "application/json" },
+        // The options' words in the page's language, not only the browser's.
+        headers: { "content-type": "application/json", "accept-language": document.documentElement.lang || "en" },
         body: JSON.stringify({ text: $("text").value, unit: unit, buyer: account, person: $("person").checked }),
       }));
       showAssessment(data);
