@@ -231,6 +231,7 @@ class Page:
     policy: Any = None  # the order's return policy with its dates (policy_page.MarketSection), read by the route
     brand_name: Named | None = None  # the brand's organisation, named by the accreditor
     product: ProductCard | None = None  # the brand's signed product information
+    party: bool = False  # the viewer is the order's party: its amounts and return reason are shown
 
 
 def _inspection_grade(rs: ReturnStatus | None) -> str | None:
@@ -351,8 +352,10 @@ def _escrow_steps(
     currency: Currency,
     inspected: list[Step],
     block_time: Callable[[int], int | None],
+    party: bool = True,
 ) -> list[Step]:
-    """Return request, inspection, dispute and settlement of the order, as timeline steps."""
+    """Return request, inspection, dispute and settlement of the order, as timeline steps; without
+    `party`, no amount and no reason (the return's or the arbiter's), only that the rules settled it."""
     steps: list[Step] = []
 
     def add(step: Step) -> Step:
@@ -361,7 +364,7 @@ def _escrow_steps(
 
     requested = _event(rs, "ReturnRequested")
     if rs.requested_at or requested:
-        reason = text_of(REASON_TEXT, rs.reason) if rs.reason else None
+        reason = text_of(REASON_TEXT, rs.reason) if rs.reason and party else None
         add(
             _at(
                 Step(
@@ -422,7 +425,7 @@ def _escrow_steps(
                 _("Facts as the arbiter found them: %(facts)s")
                 % {"facts": _facts(resolution.get("facts") or []) or _("none")}
             )
-            if resolution.get("reason"):
+            if resolution.get("reason") and party:
                 step.lines.append(_("Reason: %(reason)s") % {"reason": humanize(resolution["reason"])})
             step.evidence_cid, step.evidence_digest = split_evidence(resolution.get("evidence"))
         lapsed = _event(rs, "DisputeLapsed")
@@ -457,13 +460,16 @@ def _escrow_steps(
         step.block, step.tx_hash = s.block, s.tx_hash
         if s.log_index is not None:
             step.position = (s.block, s.log_index)
-        step.lines += settlement_lines(s, currency)
+        step.lines += settlement_lines(s, currency) if party else [_(SETTLED_BY_RULES)]
         if s.disposition not in ("kept", "pending") and rs.status != "cancelled":
             step.lines.append(
                 _("The unit goes to: %(fate)s") % {"fate": lower_first(text_of(UNIT_FATE, s.disposition))}
             )
     return steps
 
+
+# What anyone but the order's parties reads of a settlement (issue 11 §3: amounts are the buyer's and merchant's).
+SETTLED_BY_RULES = N_("The refund was settled by the market's return rules.")
 
 SETTLEMENT_EVENT_NAMES = ("OrderSettled", "OrderCompleted", "OrderCancelled")
 DISPUTE_OPENED = {
@@ -572,7 +578,11 @@ def build_page(
     currency_of: Callable[[str], Currency] = lambda _: NATIVE,
     block_time: Callable[[int], int | None] = lambda _: None,
     names: NameLookup | None = None,
+    *,
+    party: bool = False,
 ) -> Page:
+    """The page of `view`; with `party` (the viewer is the order's buyer, merchant side or an auditor:
+    the route decides) the order's amounts and return reason too, without it the lifecycle only."""
     rs = view.return_status
     grade = _grade_letter(_inspection_grade(rs))
     currency = currency_of(rs.currency) if rs else NATIVE
@@ -581,7 +591,7 @@ def build_page(
     steps = [_registry_step(e) for e in timeline]
     inspected = [s for s, e in zip(steps, timeline, strict=True) if e.step == "inspecting"]
     if rs is not None:
-        steps = _merge(steps, _escrow_steps(rs, grade, currency, inspected, block_time))
+        steps = _merge(steps, _escrow_steps(rs, grade, currency, inspected, block_time, party))
 
     v = view.verification
     if v.verified:
@@ -615,10 +625,11 @@ def build_page(
         banner=banner,
         banner_detail=detail,
         steps=steps,
-        return_rows=_return_rows(rs, grade, currency) if rs else [],
+        return_rows=(_return_rows(rs, grade, currency) if party else _public_rows(rs, grade)) if rs else [],
         has_order=rs is not None,
         grade=grade,
-        return_options=_return_options(rs, currency) if rs else [],
+        return_options=_return_options(rs, currency) if rs and party else [],
+        party=party,
         fate=fate_rows,
         deployment_note=_(LEGACY_NOTE) if (view.deployment or {}).get("readOnly") else None,
         **_unit_links(view),
@@ -795,6 +806,39 @@ def _unit_links(view: UnitView) -> dict[str, Any]:
     return {"unit_links": rows, "unit_link_hrefs": hrefs}
 
 
+def _proof_row(proof: dict[str, Any]) -> Row:
+    """Whether the order's state was checked against ReturnEscrow.order, and at which block."""
+    block = proof.get("block")
+    return Row(
+        _("Order state"),
+        _("checked on-chain at block %(block)s") % {"block": f"{block:,}"}
+        if proof.get("verified") and block is not None
+        else _("not verified: %(reason)s") % {"reason": proof.get("reason")},
+    )
+
+
+def _public_rows(rs: ReturnStatus, grade: str | None) -> list[Row]:
+    """The order as anyone who scans the code reads it: its lifecycle, grade and the unit's fate, and
+    that the rules settled the refund; never an amount or the return's reason."""
+    rows = [
+        Row(_("Order"), f"#{rs.order_id} ({rs.market})"),
+        Row(_("Status"), text_of(STATUS_TEXT, rs.status), emphasis=True),
+    ]
+    if grade:
+        meaning = _grade_meaning(grade)
+        rows.append(Row(_("Grade"), f"{grade} — {meaning}" if meaning else grade, emphasis=True))
+    if rs.proof:
+        rows.append(_proof_row(rs.proof))
+    s = rs.settlement
+    if s is not None:
+        rows.append(Row(_("Refund"), _(SETTLED_BY_RULES), emphasis=True))
+        if s.disposition == "kept":
+            rows.append(Row(_("Where the unit goes"), _("The buyer keeps it")))
+        elif s.disposition != "pending":
+            rows.append(Row(_("Where the unit goes"), text_of(UNIT_FATE, s.disposition)))
+    return rows
+
+
 def _return_rows(rs: ReturnStatus, grade: str | None, currency: Currency) -> list[Row]:
     rows = [
         Row(_("Order"), f"#{rs.order_id} ({rs.market})"),
@@ -888,15 +932,7 @@ def _return_rows(rs: ReturnStatus, grade: str | None, currency: Currency) -> lis
             state = _("on its way") if ri.get("replacement") else _("being prepared")
         rows.append(Row(_("Replacement"), state, emphasis=True))
     if rs.proof:
-        block = rs.proof.get("block")
-        rows.append(
-            Row(
-                _("Order state"),
-                _("checked on-chain at block %(block)s") % {"block": f"{block:,}"}
-                if rs.proof.get("verified") and block is not None
-                else _("not verified: %(reason)s") % {"reason": rs.proof.get("reason")},
-            )
-        )
+        rows.append(_proof_row(rs.proof))
     s = rs.settlement
     if s is None:
         return rows

@@ -28,8 +28,10 @@ from ...chain.guard import ChainUnavailable
 from ...chain.pages import PageReads
 from ...read.views import UnitView
 from ...services import Services
+from ..auth.access import order_party
+from ..auth.session import COOKIE, optional_account, optional_standing
 from ..deps import get_services
-from ..errors import PageError
+from ..errors import ApiError, PageError
 from ..pages import i18n, page_language, render
 from ..pages.consumer_page import NATIVE, Currency, build_page, build_parcel_page, name_steps
 from ..pages.digital_link import LinkError, UnitLink, parse_path
@@ -237,10 +239,17 @@ def _resolve(request: Request, unit_view: UnitViewFn) -> Response:
         "Cache-Control": "no-cache",
         "Link": f'<{view.digital_link or canonical}>; rel="canonical"',
     }
-    if as_json:
+    if as_json:  # the auditors' and integrators' API: the order's public on-chain data, for anyone
         return JSONResponse(unit_json(view), headers=headers)
+    party = _is_party(request, services, view)
+    if COOKIE in request.cookies:  # the page differs by session; without one it stays one cacheable page
+        headers["Vary"] = "Accept, Cookie"
+    if party:
+        headers["Cache-Control"] = "private, no-store"
     with i18n.use(page_language(request)):
-        page = build_page(view, _currency_lookup(services.pages), _block_time_lookup(services.pages), services.names)
+        page = build_page(
+            view, _currency_lookup(services.pages), _block_time_lookup(services.pages), services.names, party=party
+        )
         page.digital_link = page.digital_link or canonical
         page.policy = _order_policy(services, view)
         return render(
@@ -249,6 +258,30 @@ def _resolve(request: Request, unit_view: UnitViewFn) -> Response:
             {"page": page, "qr_base": gs1.digital_link("", link.gtin, link.serial)},
             headers=headers,
         )
+
+
+def _is_party(request: Request, services: Services, view: UnitView) -> bool:
+    """Whether the signed-in viewer may read the order's amounts and return reason: its buyer, merchant
+    side or an auditor (order_party, at the head block). Anonymous, anyone else, a previous deployment's
+    order (its escrow is not the one order_party reads) or a node that does not answer: no."""
+    rs = view.return_status
+    if rs is None or (view.deployment or {}).get("readOnly"):
+        return False
+    account = optional_account(request, services)
+    if account is None:
+        return False
+
+    def may_read() -> bool:
+        try:
+            order_party(services.chain, rs.order_id, optional_standing(account, services))
+        except ApiError:  # not a party (403) or no such order (404): an answer, not a node failure
+            return False
+        return True
+
+    try:  # behind the pages' guard: a node that does not answer leaves the page public, never a 500
+        return bool(services.pages.guard.guarded(may_read))
+    except ChainUnavailable:
+        return False
 
 
 def _currency_name(services: Services) -> Callable[[str], str]:
