@@ -23,10 +23,11 @@ def gateway_settings(gateway_settings, staff):
 
 
 @pytest.fixture
-def settled(gateway, shop):
+def settled(gateway, shop, escrow, actors):
     """(path, the figures only the parties may read) of an order returned as not described, inspected B, refunded."""
     order_id = shop.returned(reason=ReturnReason.NOT_AS_DESCRIBED.value)
-    shop.inspect(order_id, Facts.SEAL_INTACT | Facts.PACKAGING_INTACT, Grade.B)
+    shop.inspect(order_id, Facts.PACKAGING_INTACT, Grade.B)
+    escrow.acceptInspection(order_id, {"from": actors["buyer"].account})  # the buyer accepts grade B: settled
     gateway.services.indexer.index_once()
     path = f"/01/{GTIN}/21/{_serial_of(gateway, shop.unit(order_id))}"
     rs = gateway.client.get(path, headers={"accept": "application/json"}).json()["return_status"]
@@ -73,12 +74,13 @@ def test_the_buyer_the_merchants_staff_and_an_auditor_read_the_amounts(gateway, 
 def test_the_page_varies_on_cookie_only_when_a_session_cookie_is_sent(gateway, settled, actors):
     path, figures = settled
     anonymous = gateway.client.get(path, headers={"accept": "text/html"})
-    assert anonymous.headers["vary"] == "Accept" and anonymous.headers["cache-control"] == "no-cache"
+    assert anonymous.headers["vary"] == "Accept, Accept-Language" and anonymous.headers["cache-control"] == "no-cache"
     token = sign_in(gateway.client, actors["buyer"])
     gateway.client.cookies.set("rt_session", token)
     try:
         own = gateway.client.get(path, headers={"accept": "text/html"})
     finally:
         gateway.client.cookies.clear()
-    assert own.headers["vary"] == "Accept, Cookie" and own.headers["cache-control"] == "private, no-store"
+    assert own.headers["vary"] == "Accept, Cookie, Accept-Language"
+    assert own.headers["cache-control"] == "private, no-store"
     assert figures[1] in own.text

@@ -625,7 +625,7 @@ def build_page(
         banner=banner,
         banner_detail=detail,
         steps=steps,
-        return_rows=(_return_rows(rs, grade, currency) if party else _public_rows(rs, grade)) if rs else [],
+        return_rows=_return_rows(rs, grade, currency, party) if rs else [],
         has_order=rs is not None,
         grade=grade,
         return_options=_return_options(rs, currency) if rs and party else [],
@@ -817,33 +817,39 @@ def _proof_row(proof: dict[str, Any]) -> Row:
     )
 
 
-def _public_rows(rs: ReturnStatus, grade: str | None) -> list[Row]:
-    """The order as anyone who scans the code reads it: its lifecycle, grade and the unit's fate, and
-    that the rules settled the refund; never an amount or the return's reason."""
+def _return_rows(rs: ReturnStatus, grade: str | None, currency: Currency, party: bool = True) -> list[Row]:
+    """The order's state; without `party` (anyone who scans the code) its lifecycle, grade and the
+    unit's fate only, and that the rules settled the refund: never an amount or the return's reason."""
     rows = [
         Row(_("Order"), f"#{rs.order_id} ({rs.market})"),
         Row(_("Status"), text_of(STATUS_TEXT, rs.status), emphasis=True),
     ]
-    if grade:
-        meaning = _grade_meaning(grade)
-        rows.append(Row(_("Grade"), f"{grade} — {meaning}" if meaning else grade, emphasis=True))
-    if rs.proof:
-        rows.append(_proof_row(rs.proof))
+    if party:
+        rows += _private_rows(rs, grade, currency)
+    elif grade:
+        rows.append(_grade_row(grade))
+    rows += _lifecycle_rows(rs)
     s = rs.settlement
-    if s is not None:
-        rows.append(Row(_("Refund"), _(SETTLED_BY_RULES), emphasis=True))
-        if s.disposition == "kept":
-            rows.append(Row(_("Where the unit goes"), _("The buyer keeps it")))
-        elif s.disposition != "pending":
-            rows.append(Row(_("Where the unit goes"), text_of(UNIT_FATE, s.disposition)))
+    if s is None:
+        return rows
+    if party:
+        return rows + _settlement_rows(rs, s, grade, currency)
+    rows.append(Row(_("Refund"), _(SETTLED_BY_RULES), emphasis=True))
+    if s.disposition == "kept":
+        rows.append(Row(_("Where the unit goes"), _("The buyer keeps it")))
+    elif s.disposition != "pending":
+        rows.append(Row(_("Where the unit goes"), text_of(UNIT_FATE, s.disposition)))
     return rows
 
 
-def _return_rows(rs: ReturnStatus, grade: str | None, currency: Currency) -> list[Row]:
-    rows = [
-        Row(_("Order"), f"#{rs.order_id} ({rs.market})"),
-        Row(_("Status"), text_of(STATUS_TEXT, rs.status), emphasis=True),
-    ]
+def _grade_row(grade: str) -> Row:
+    meaning = _grade_meaning(grade)
+    return Row(_("Grade"), f"{grade} — {meaning}" if meaning else grade, emphasis=True)
+
+
+def _private_rows(rs: ReturnStatus, grade: str | None, currency: Currency) -> list[Row]:
+    """The order's parties' rows before its lifecycle: paid, the reason, grade, voucher, a refund released."""
+    rows = []
     rows.append(
         Row(
             _("Paid"),
@@ -857,8 +863,7 @@ def _return_rows(rs: ReturnStatus, grade: str | None, currency: Currency) -> lis
     if rs.reason:
         rows.append(Row(_("Reason for return"), text_of(REASON_TEXT, rs.reason)))
     if grade:
-        meaning = _grade_meaning(grade)
-        rows.append(Row(_("Grade"), f"{grade} — {meaning}" if meaning else grade, emphasis=True))
+        rows.append(_grade_row(grade))
     if rs.remedy == "exchange":
         rows.append(Row(_("Chosen"), _("Exchange voucher (store points) instead of cash")))
     if rs.voucher_points:
@@ -867,14 +872,6 @@ def _return_rows(rs: ReturnStatus, grade: str | None, currency: Currency) -> lis
                 _("Voucher"),
                 _("Store points worth %(amount)s") % {"amount": format_amount(rs.voucher_points, currency)},
                 emphasis=True,
-            )
-        )
-    if rs.dispatched_at:
-        rows.append(
-            Row(
-                _("Sent back"),
-                _("A carrier's scan proves the return was sent on %(time)s (checked on-chain)")
-                % {"time": format_time(rs.dispatched_at)[0]},
             )
         )
     if rs.refund_on_receipt:
@@ -890,6 +887,21 @@ def _return_rows(rs: ReturnStatus, grade: str | None, currency: Currency) -> lis
                 _("%(paid)s when the return center at location %(gln)s received it")
                 % {"paid": paid, "gln": r["location"]},
                 emphasis=True,
+            )
+        )
+    return rows
+
+
+def _lifecycle_rows(rs: ReturnStatus) -> list[Row]:
+    """What anyone reads of the order's progress: sent back, a pending dispute or second inspection,
+    a defect claim and its replacement, whether the state was checked on-chain."""
+    rows: list[Row] = []
+    if rs.dispatched_at:
+        rows.append(
+            Row(
+                _("Sent back"),
+                _("A carrier's scan proves the return was sent on %(time)s (checked on-chain)")
+                % {"time": format_time(rs.dispatched_at)[0]},
             )
         )
     if rs.dispute and rs.dispute.get("pending"):
@@ -933,9 +945,12 @@ def _return_rows(rs: ReturnStatus, grade: str | None, currency: Currency) -> lis
         rows.append(Row(_("Replacement"), state, emphasis=True))
     if rs.proof:
         rows.append(_proof_row(rs.proof))
-    s = rs.settlement
-    if s is None:
-        return rows
+    return rows
+
+
+def _settlement_rows(rs: ReturnStatus, s: Settlement, grade: str | None, currency: Currency) -> list[Row]:
+    """The settlement as its parties read it: the deductions, what decided, the refund and points."""
+    rows: list[Row] = []
     parts = s.parts or {}
     if parts.get("verified"):
         rows += [Row(_("Deducted"), deduction_text(d, parts, currency)) for d in parts.get("deductions") or []]

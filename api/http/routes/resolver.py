@@ -61,6 +61,7 @@ def get_unit_view() -> UnitViewFn:
 
 
 UnitViewDep = Annotated[UnitViewFn, Depends(get_unit_view)]
+PartyFn = Callable[[Request, Services, UnitView], bool]
 
 
 def prefers_json(accept: str | None) -> bool:
@@ -206,7 +207,7 @@ Errors: 400 `invalid_gtin`, `invalid_serial`, `invalid_link`; 404 `unknown_unit`
 503 `chain_unavailable` (the product page's terms could not be read)."""
 
 
-def _resolve(request: Request, unit_view: UnitViewFn) -> Response:
+def _resolve(request: Request, unit_view: UnitViewFn, is_party: PartyFn) -> Response:
     as_json = prefers_json(request.headers.get("accept"))
     try:
         link = parse_path(_raw_path(request))
@@ -241,7 +242,7 @@ def _resolve(request: Request, unit_view: UnitViewFn) -> Response:
     }
     if as_json:  # the auditors' and integrators' API: the order's public on-chain data, for anyone
         return JSONResponse(unit_json(view), headers=headers)
-    party = _is_party(request, services, view)
+    party = is_party(request, services, view)
     if COOKIE in request.cookies:  # the page differs by session; without one it stays one cacheable page
         headers["Vary"] = "Accept, Cookie"
     if party:
@@ -260,7 +261,7 @@ def _resolve(request: Request, unit_view: UnitViewFn) -> Response:
         )
 
 
-def _is_party(request: Request, services: Services, view: UnitView) -> bool:
+def order_viewer_is_party(request: Request, services: Services, view: UnitView) -> bool:
     """Whether the signed-in viewer may read the order's amounts and return reason: its buyer, merchant
     side or an auditor (order_party, at the head block). Anonymous, anyone else, a previous deployment's
     order (its escrow is not the one order_party reads) or a node that does not answer: no."""
@@ -282,6 +283,14 @@ def _is_party(request: Request, services: Services, view: UnitView) -> bool:
         return bool(services.pages.guard.guarded(may_read))
     except ChainUnavailable:
         return False
+
+
+def get_party_check() -> PartyFn:
+    """Whether the viewer is the order's party; tests of hand-built views (no such order on the chain) override it."""
+    return order_viewer_is_party
+
+
+PartyDep = Annotated[PartyFn, Depends(get_party_check)]
 
 
 def _currency_name(services: Services) -> Callable[[str], str]:
@@ -347,15 +356,15 @@ PAGE_CONTENT: dict[str, dict[str, Any]] = {"text/html": {}, "image/svg+xml": {},
     description=RESOLVER_DOC,
 )
 @router.head("/01/{link_path:path}", include_in_schema=False)
-def resolve(request: Request, unit_view: UnitViewDep, link_path: str) -> Response:
-    return _resolve(request, unit_view)
+def resolve(request: Request, unit_view: UnitViewDep, is_party: PartyDep, link_path: str) -> Response:
+    return _resolve(request, unit_view, is_party)
 
 
 @router.get("/gtin/{link_path:path}", include_in_schema=False)
 @router.head("/gtin/{link_path:path}", include_in_schema=False)
-def resolve_alpha(request: Request, unit_view: UnitViewDep, link_path: str) -> Response:
+def resolve_alpha(request: Request, unit_view: UnitViewDep, is_party: PartyDep, link_path: str) -> Response:
     """Digital Link 1.1's alphabetic form (/gtin/…/ser/…), deprecated in 1.2 but still printed."""
-    return _resolve(request, unit_view)
+    return _resolve(request, unit_view, is_party)
 
 
 PARCEL_DOC = """A parcel's GS1 Digital Link (AI 00, SSCC): `/00/{sscc18}`.
