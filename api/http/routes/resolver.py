@@ -196,6 +196,8 @@ RESOLVER_DOC = """A unit's GS1 Digital Link: the URL its QR code carries.
 Forms: `/01/{gtin}/21/{serial}`, optionally with `/22/{variant}` and `/10/{lot}` before `/21/` (in that
 order); GTIN-8/12/13/14; percent-encoded values; any query string (`linkType`, data attributes) is
 ignored. `Accept: application/json` gets the UnitView JSON, anything else the consumer page (HTML).
+The page shows an order's amounts and return reason only to a viewer signed in (session cookie or
+Bearer) as its buyer, merchant side or an auditor; the JSON is the same public on-chain data for all.
 Append `/qr.svg` or `/qr.png` for the QR code of the canonical link `{public_url}/01/{gtin14}/21/{serial}`
 (served for any valid GTIN + serial, so labels can be printed before the unit is commissioned).
 
