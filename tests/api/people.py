@@ -64,3 +64,10 @@ def staff(deployment, admin):
         admin.transfer(s.account, "10 ether", silent=True)
     made["auditor"] = deploy.test_signer("desk-auditor", 0, "950600000019")
     return made
+
+
+def buyer_page(gateway, path: str, signer: str = "buyer", **kw):
+    """The consumer page at `path` as the order's buyer reads it, signed in: an order's amounts and
+    return reason are for its parties only (issue 11 §3); anyone else gets the public page."""
+    token = sign_in(gateway.client, gateway.actors[signer])
+    return gateway.client.get(path, headers={"accept": "text/html", **as_(token)}, **kw)

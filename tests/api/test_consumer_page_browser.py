@@ -15,6 +15,7 @@ import httpx
 import pytest
 from brownie import chain
 
+from api.http.auth.session import COOKIE
 from api.main import create_app
 from returntrace import gs1
 from returntrace.escrow import Facts, Grade, ReturnReason
@@ -23,6 +24,7 @@ from scripts.builder import listing_terms, rma_ref
 from scripts.gateway import free_port, wait_until
 from tests.api.browser import Chromium, find_chromium
 from tests.api.conftest import Gateway
+from tests.api.people import sign_in
 from tests.api.processes import served
 from tests.support import DEFAULT_DELIVERY_FEE, DEFAULT_PRICE, DEFAULT_RETURN_FEE, GTIN, MARKET_EU
 from tests.views import RETURNED_LABELS
@@ -138,6 +140,9 @@ def test_full_return_on_a_phone(live_gateway, shop, escrow, record, actors):
 
     REPORTS.mkdir(exist_ok=True)
     with Chromium() as browser:
+        # Signed in as the buyer (the amounts are the order's parties'): the session cookie sign-in sets.
+        token = sign_in(gw.client, actors["buyer"])
+        browser.send("Network.setCookie", name=COOKIE, value=token, url=url, httpOnly=True, sameSite="Strict")
         status = browser.open(link, width=PHONE_WIDTH)
         assert status == 200
         text = browser.evaluate("document.body.innerText")

@@ -23,6 +23,7 @@ from api.read import epcis
 from api.settings import Settings
 from returntrace import epcis_hash
 from scripts import audit, demo, deploy
+from tests.api.people import as_, sign_in
 from tests.api.test_audit import _epcis_validator
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -182,7 +183,8 @@ def test_the_eu_grade_b_stroller_shows_the_return_shipping_deduction_everywhere(
 
     r = world.client.get(f"/01/{demo.STROLLER_GTIN:014d}/21/STR-0001", headers={"accept": "application/json"})
     assert r.json()["return_status"]["settlement"]["parts"]["deductions"] == s.parts["deductions"]
-    html = world.client.get(f"/01/{demo.STROLLER_GTIN:014d}/21/STR-0001").text
+    buyer = as_(sign_in(world.client, world.d.actors["buyer"]))  # the amounts are the order's parties'
+    html = world.client.get(f"/01/{demo.STROLLER_GTIN:014d}/21/STR-0001", headers=buyer).text
     assert "Paid 0.50 ETH + 0.02 ETH delivery" in html and "− 0.01 ETH: return shipping, which the buyer bears" in html
     assert "= 0.51 ETH back to the buyer" in html
 

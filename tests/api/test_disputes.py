@@ -13,6 +13,7 @@ from api.http.pages.consumer_page import format_time, humanize
 from api.read import epcis
 from returntrace.escrow import Facts, Grade
 from returntrace.policies import EU
+from tests.api.people import buyer_page
 from tests.api.test_audit import _epcis_validator
 from tests.api.test_resolver import text_of
 from tests.support import GTIN, MARKET_EU, Status, err
@@ -92,7 +93,7 @@ def test_a_contested_grade_the_arbiter_decides_on_the_facts_it_found(gateway, sh
     parts = rs["settlement"]["parts"]
     assert (parts["kind"], parts["verified"], parts["grade"]) == ("arbitrated", True, "C")
     assert rs["settlement"]["disposition"] == "recycle"
-    page = text_of(gateway.client.get(f"/01/{GTIN}/21/DSP-RULED").text)
+    page = text_of(buyer_page(gateway, f"/01/{GTIN}/21/DSP-RULED").text)
     assert (
         "Arbiter decided" in page
         and "Facts as the arbiter found them: Used" in page
@@ -135,7 +136,7 @@ def test_a_dispute_the_arbiter_let_lapse_settles_by_the_attested_facts(gateway, 
         "B",
     )  # the inspector's facts decided
     assert rs["settlement"]["disposition"] == "donate"
-    page = text_of(gateway.client.get(f"/01/{GTIN}/21/DSP-LAPSED").text)
+    page = text_of(buyer_page(gateway, f"/01/{GTIN}/21/DSP-LAPSED").text)
     assert re.search(
         r"The arbiter did not decide in time \d+ \w+ \d{4}, \d\d:\d\d UTC The attested facts decide\.", page
     ), page

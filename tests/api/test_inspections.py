@@ -8,6 +8,7 @@ import brownie
 from returntrace.escrow import Facts, Grade
 from returntrace.policies import EU
 from returntrace.vocab import Role
+from tests.api.people import buyer_page
 from tests.api.test_resolver import text_of
 from tests.api.test_return_options import _serial_of
 from tests.support import (
@@ -96,7 +97,7 @@ def test_the_diminished_value_of_a_used_unit_is_shown_and_deducted_within_the_ca
         ]
         assert int(parts["refund"]) == DEFAULT_PRICE - deducted + DEFAULT_DELIVERY_FEE - DEFAULT_RETURN_FEE
         assert int(parts["points"]) == DEFAULT_PRICE * EU.terms[2].points_bps // 10_000
-        page = text_of(gateway.client.get(f"/01/{PLAIN_GTIN_INT:014d}/21/{serial}").text)
+        page = text_of(buyer_page(gateway, f"/01/{PLAIN_GTIN_INT:014d}/21/{serial}").text)
         assert f"− {deducted / 10**18:.2f} ETH: diminished value of a used unit (the law allows this deduction)" in page
 
 

@@ -12,6 +12,7 @@ from returntrace.policies import EU
 from returntrace.vocab import BizStep, Disposition
 from scripts.builder import rma_ref
 from tests.api.indexing import execute
+from tests.api.people import buyer_page
 from tests.api.test_resolver import text_of
 from tests.support import DEFAULT_DELIVERY_FEE, DEFAULT_PRICE, GTIN, MARKET_EU, Status
 
@@ -22,7 +23,8 @@ def _json(gateway, serial: str) -> dict:
 
 
 def _page(gateway, serial: str) -> str:
-    return text_of(gateway.client.get(f"/01/{GTIN}/21/{serial}").text)
+    """The page as the order's buyer reads it (its amounts and what settled them are the parties')."""
+    return text_of(buyer_page(gateway, f"/01/{GTIN}/21/{serial}").text)
 
 
 def test_a_return_sent_back_and_never_received_is_refunded_on_the_carriers_proof(gateway, shop, escrow, actors):

@@ -16,9 +16,11 @@ from urllib.parse import quote
 import pytest
 import segno
 
+from api.http.auth.session import optional_account
 from api.http.routes import resolver
 from api.read.views import UnitView
 from returntrace import gs1
+from tests.api.people import buyer_page
 from tests.api.test_responses import served_in_both_namings
 from tests.support import GTIN
 from tests.views import CHROME, CID, RETURNED_LABELS, returned_view, text_of
@@ -43,9 +45,18 @@ class FakeIndex:
 @pytest.fixture
 def index(gateway):
     fake = FakeIndex(returned_view(), returned_view(serial="AB/12"), returned_view(serial="UNVERIFIED", verified=False))
+    buyer = gateway.actors["buyer"].address
+
+    def the_buyer_signed_in(request, services, view) -> bool:
+        """Stands in for the chain's order, which hand-built views do not have: theirs is `buyer`'s."""
+        account = optional_account(request, services)
+        return account is not None and account.account == buyer
+
     gateway.app.dependency_overrides[resolver.get_unit_view] = lambda: fake
+    gateway.app.dependency_overrides[resolver.get_party_check] = lambda: the_buyer_signed_in
     yield fake
     gateway.app.dependency_overrides.pop(resolver.get_unit_view, None)
+    gateway.app.dependency_overrides.pop(resolver.get_party_check, None)
 
 
 def get(gateway, path, accept="text/html", **kw):
@@ -191,7 +202,7 @@ def test_browsers_get_the_page(gateway, index):
 
 
 def test_page_shows_product_banner_timeline_and_return(gateway, index):
-    html = get(gateway, f"/01/{GTIN}/21/SN-0001").text
+    html = buyer_page(gateway, f"/01/{GTIN}/21/SN-0001").text
     text = text_of(html)
     assert "GTIN 09506000134352" in text and "Serial SN-0001" in text and "0xaaaa…aaaa" in text
     assert "Verified on-chain at block 120" in text
@@ -236,7 +247,7 @@ def test_amounts_in_a_token_use_its_symbol_and_decimals(gateway, index, token):
     view.return_status.price, view.return_status.delivery_fee = "25000000", "4990000"
     view.return_status.settlement.refund = "20000000"
     index.views[(GTIN, "TOKEN-1")] = view
-    text = text_of(get(gateway, f"/01/{GTIN}/21/TOKEN-1").text)  # symbol and decimals read from the chain
+    text = text_of(buyer_page(gateway, f"/01/{GTIN}/21/TOKEN-1").text)  # symbol and decimals read from the chain
     assert "Refund 20.00 tUSD" in text and "Paid 29.99 tUSD (delivery 4.99 tUSD)" in text
 
 

@@ -12,6 +12,7 @@ from returntrace.escrow import Facts, Grade
 from returntrace.policies import EU
 from returntrace.vocab import BizStep, Disposition
 from scripts.builder import rma_ref
+from tests.api.people import buyer_page
 from tests.api.test_resolver import text_of
 from tests.support import DEFAULT_DELIVERY_FEE, GTIN, GTIN_INT, MARKET_CN, MARKET_EU, MARKET_US, Remedy, Status
 
@@ -171,9 +172,7 @@ def test_refund_is_released_on_receipt_at_an_accredited_return_center_only(
     rs = view.return_status
     assert rs.status == "refunded" and rs.remedy == "refund"
     assert rs.refund_on_receipt["location"] == f"{warehouse.gln:013d}" and int(rs.refund_on_receipt["refund"]) > 0
-    page = gateway.client.get(
-        f"/01/{GTIN}/21/{_serial_of(gateway, shop.unit(eu))}", headers={"accept": "text/html"}
-    ).text
+    page = buyer_page(gateway, f"/01/{GTIN}/21/{_serial_of(gateway, shop.unit(eu))}").text
     assert "Refund released" in page and f"{warehouse.gln:013d}" in page
 
     # The inspection that follows only decides the unit's fate, and ends the order.
@@ -218,14 +217,12 @@ def test_page_offers_the_exchange_first_and_shows_a_pending_second_inspection(ga
     options = data["return_status"]["return_options"]
     assert options["exchangeOffered"] and options["exchangeBonusBps"] == 500
     assert int(options["voucher"]) == int(options["refund"]) * 105 // 100
-    page = gateway.client.get(f"/01/{GTIN}/21/{serial}", headers={"accept": "text/html"}).text
+    page = buyer_page(gateway, f"/01/{GTIN}/21/{serial}").text
     assert "Exchange for a voucher worth" in page and "(+5 % bonus)" in page
     assert page.index("Exchange for a voucher worth") < page.index("Refund 1.0")
     assert "<script" not in page
 
-    page = gateway.client.get(
-        f"/01/{GTIN}/21/{_serial_of(gateway, shop.unit(cn))}", headers={"accept": "text/html"}
-    ).text
+    page = buyer_page(gateway, f"/01/{GTIN}/21/{_serial_of(gateway, shop.unit(cn))}").text
     assert "Exchange for a voucher" not in page and "Refund 0.97 ETH" in page  # CN: cash only, return shipping deducted
 
     serial = _serial_of(gateway, shop.unit(big))

@@ -12,13 +12,13 @@ from tests.views import BRAND, CARRIER, CID, T0, entry, escrow_event, returned_v
 
 
 def test_statutory_refund_names_the_law():
-    page = build_page(returned_view(statutory=True))
+    page = build_page(returned_view(statutory=True), party=True)
     rows = {r.term: r.value for r in page.return_rows}
     assert rows["Decided by"].startswith("EU consumer law (Directive 2011/83/EU")
 
 
 def test_inspected_not_yet_settled():
-    page = build_page(returned_view(settled=False))
+    page = build_page(returned_view(settled=False), party=True)
     rows = {r.term: r.value for r in page.return_rows}
     assert rows["Status"].startswith("Inspected") and rows["Grade"] == "B — opened but unused"
     assert "Refund" not in rows and [s.label for s in page.steps][-1] == "Inspected"
@@ -28,7 +28,7 @@ def test_escrow_steps_without_event_times_use_the_block_time():
     view = returned_view()
     for e in view.return_status.events:
         e["time"] = None
-    page = build_page(view, block_time=lambda block: T0 + 5 * 86_400 if block == 110 else None)
+    page = build_page(view, party=True, block_time=lambda block: T0 + 5 * 86_400 if block == 110 else None)
     assert [s.label for s in page.steps][-2:] == ["Refunded", "Donated"]
     refunded = page.steps[-2]
     assert refunded.when == "8 May 2026, 09:20 UTC" and refunded.when_iso == "2026-05-08T09:20:00Z"
@@ -43,13 +43,13 @@ def test_timeline_follows_chain_order_not_time():
     pickup = view.timeline[4]
     requested = next(e for e in rs.events if e["name"] == "ReturnRequested")
     requested.update(block=pickup.block - 1, time=pickup.event_time, logIndex=3)  # same second, one block earlier
-    labels = [s.label for s in build_page(view).steps]
+    labels = [s.label for s in build_page(view, party=True).steps]
     assert labels.index("Return requested") == labels.index("Picked up for return") - 1
     requested.update(
         block=pickup.block, logIndex=pickup.log_index + 1, time=pickup.event_time + 3600
     )  # same block, after the scan
     pickup.event_time -= 7200  # signed two hours earlier, recorded before the request in the same block
-    labels = [s.label for s in build_page(view).steps]
+    labels = [s.label for s in build_page(view, party=True).steps]
     assert labels.index("Picked up for return") == labels.index("Return requested") - 1
 
 
@@ -96,7 +96,7 @@ def test_contested_grade_and_the_arbiters_decision():
         "recycle",
     )
     rs.settlement.block, rs.settlement.log_index = 111, 2  # the OrderSettled after the ruling
-    page = build_page(view)
+    page = build_page(view, party=True)
     steps = {s.label: s for s in page.steps}
     assert steps["Inspected"].grade == "B"  # what the inspector claimed
     contested = steps["Grade contested by the buyer"]
@@ -122,6 +122,37 @@ def test_contested_grade_and_the_arbiters_decision():
     assert rows["Grade"] == "C — used" and rows["Refund"] == "0.00 ETH" and rows["Store points"] == "worth 0.30 ETH"
 
 
+def _page_text(page) -> str:
+    """Every word the page's order sections and timeline hold."""
+    rows = page.return_rows + page.return_options
+    return " ".join([f"{r.term} {r.value}" for r in rows] + [line for s in page.steps for line in s.lines])
+
+
+def test_the_public_page_shows_the_lifecycle_but_no_amount_and_no_reason():
+    """Issue 11 §3: a second-hand owner scanning the code sees the lifecycle and that the rules settled
+    the refund; the price (1.00 ETH), the refund (0.80 ETH), the merchant's 0.25 ETH and the reason
+    are the order's parties' only."""
+    view = returned_view()
+    party, public = build_page(view, party=True), build_page(view)
+    assert "0.80 ETH" in _page_text(party) and "No longer needed" in _page_text(party)  # the figures exist
+    text = _page_text(public)
+    for figure in ("1.00 ETH", "0.80 ETH", "0.25 ETH", "ETH", "No longer needed", "Reason"):
+        assert figure not in text, figure
+    assert [s.label for s in public.steps] == [s.label for s in party.steps]  # the same lifecycle
+    rows = {r.term: r.value for r in public.return_rows}
+    assert rows["Refund"] == "The refund was settled by the market's return rules."
+    assert rows["Grade"] == "B — opened but unused" and rows["Where the unit goes"] == "A local charity (donated)"
+    assert "Paid" not in rows and "Reason for return" not in rows and not public.party and party.party
+
+
+def test_the_public_page_shows_no_quote_while_a_return_is_possible():
+    view = returned_view(settled=False)
+    view.return_status.return_options = {"closesAt": T0, "refund": str(9 * 10**17), "voucher": str(95 * 10**16)}
+    view.return_status.return_options["exchangeOffered"] = True
+    assert "0.90 ETH" in _page_text(build_page(view, party=True))
+    assert build_page(view).return_options == [] and "ETH" not in _page_text(build_page(view))
+
+
 def test_format_amount():
     eth, usd = Currency("ETH", 18), Currency("tUSD", 6)
     assert format_amount(10**18, eth) == "1.00 ETH"
@@ -143,4 +174,4 @@ def test_a_step_without_a_label_is_named_by_the_registry_vocabulary():
         entry(2, "departing", "", "in_transit", "carrier", CARRIER, 3600),
     ]
     view = dataclasses.replace(returned_view(), timeline=timeline, return_status=None)
-    assert [s.label for s in build_page(view).steps] == ["Made", "Departed"]
+    assert [s.label for s in build_page(view, party=True).steps] == ["Made", "Departed"]

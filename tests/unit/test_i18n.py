@@ -95,9 +95,9 @@ def test_every_marked_string_is_translated(lang):
 
 @pytest.mark.parametrize("lang", TRANSLATED, ids=lambda lang: lang.code)
 def test_a_page_speaks_its_language(lang):
-    english = build_page(returned_view())
+    english = build_page(returned_view(), party=True)
     with i18n.use(lang):
-        page = build_page(returned_view())
+        page = build_page(returned_view(), party=True)
         when = format_time(1_778_231_000)[0]
     assert page.banner != english.banner and page.steps[0].label != english.steps[0].label
     assert [r.term for r in page.return_rows] != [r.term for r in english.return_rows]
@@ -135,7 +135,7 @@ def test_nothing_on_a_chinese_page_is_left_in_english():
     """Chinese shares no letters with English: any Latin word is text no catalogue entry covered
     (a string never marked for translation)."""
     with i18n.use(i18n.LANGUAGES["zh"]):
-        unit = build_page(returned_view())
+        unit = build_page(returned_view(), party=True)
         product = build_policy_page(_policy_terms(), lambda _address: "ETH", "http://x/01/" + GTIN)
     texts = [unit.title.replace(unit.serial, ""), unit.banner, unit.banner_detail, product.stated]
     for s in unit.steps:

@@ -231,6 +231,7 @@ class Page:
     policy: Any = None  # the order's return policy with its dates (policy_page.MarketSection), read by the route
     brand_name: Named | None = None  # the brand's organisation, named by the accreditor
     product: ProductCard | None = None  # the brand's signed product information
+    party: bool = False  # the viewer is the order's party: its amounts and return reason are shown
 
 
 def _inspection_grade(rs: ReturnStatus | None) -> str | None:
@@ -351,8 +352,10 @@ def _escrow_steps(
     currency: Currency,
     inspected: list[Step],
     block_time: Callable[[int], int | None],
+    party: bool = True,
 ) -> list[Step]:
-    """Return request, inspection, dispute and settlement of the order, as timeline steps."""
+    """Return request, inspection, dispute and settlement of the order, as timeline steps; without
+    `party`, no amount and no reason (the return's or the arbiter's), only that the rules settled it."""
     steps: list[Step] = []
 
     def add(step: Step) -> Step:
@@ -361,7 +364,7 @@ def _escrow_steps(
 
     requested = _event(rs, "ReturnRequested")
     if rs.requested_at or requested:
-        reason = text_of(REASON_TEXT, rs.reason) if rs.reason else None
+        reason = text_of(REASON_TEXT, rs.reason) if rs.reason and party else None
         add(
             _at(
                 Step(
@@ -422,7 +425,7 @@ def _escrow_steps(
                 _("Facts as the arbiter found them: %(facts)s")
                 % {"facts": _facts(resolution.get("facts") or []) or _("none")}
             )
-            if resolution.get("reason"):
+            if resolution.get("reason") and party:
                 step.lines.append(_("Reason: %(reason)s") % {"reason": humanize(resolution["reason"])})
             step.evidence_cid, step.evidence_digest = split_evidence(resolution.get("evidence"))
         lapsed = _event(rs, "DisputeLapsed")
@@ -457,13 +460,16 @@ def _escrow_steps(
         step.block, step.tx_hash = s.block, s.tx_hash
         if s.log_index is not None:
             step.position = (s.block, s.log_index)
-        step.lines += settlement_lines(s, currency)
+        step.lines += settlement_lines(s, currency) if party else [_(SETTLED_BY_RULES)]
         if s.disposition not in ("kept", "pending") and rs.status != "cancelled":
             step.lines.append(
                 _("The unit goes to: %(fate)s") % {"fate": lower_first(text_of(UNIT_FATE, s.disposition))}
             )
     return steps
 
+
+# What anyone but the order's parties reads of a settlement (issue 11 §3: amounts are the buyer's and merchant's).
+SETTLED_BY_RULES = N_("The refund was settled by the market's return rules.")
 
 SETTLEMENT_EVENT_NAMES = ("OrderSettled", "OrderCompleted", "OrderCancelled")
 DISPUTE_OPENED = {
@@ -572,7 +578,11 @@ def build_page(
     currency_of: Callable[[str], Currency] = lambda _: NATIVE,
     block_time: Callable[[int], int | None] = lambda _: None,
     names: NameLookup | None = None,
+    *,
+    party: bool = False,
 ) -> Page:
+    """The page of `view`; with `party` (the viewer is the order's buyer, merchant side or an auditor:
+    the route decides) the order's amounts and return reason too, without it the lifecycle only."""
     rs = view.return_status
     grade = _grade_letter(_inspection_grade(rs))
     currency = currency_of(rs.currency) if rs else NATIVE
@@ -581,7 +591,7 @@ def build_page(
     steps = [_registry_step(e) for e in timeline]
     inspected = [s for s, e in zip(steps, timeline, strict=True) if e.step == "inspecting"]
     if rs is not None:
-        steps = _merge(steps, _escrow_steps(rs, grade, currency, inspected, block_time))
+        steps = _merge(steps, _escrow_steps(rs, grade, currency, inspected, block_time, party))
 
     v = view.verification
     if v.verified:
@@ -615,10 +625,11 @@ def build_page(
         banner=banner,
         banner_detail=detail,
         steps=steps,
-        return_rows=_return_rows(rs, grade, currency) if rs else [],
+        return_rows=_return_rows(rs, grade, currency, party) if rs else [],
         has_order=rs is not None,
         grade=grade,
-        return_options=_return_options(rs, currency) if rs else [],
+        return_options=_return_options(rs, currency) if rs and party else [],
+        party=party,
         fate=fate_rows,
         deployment_note=_(LEGACY_NOTE) if (view.deployment or {}).get("readOnly") else None,
         **_unit_links(view),
@@ -795,11 +806,50 @@ def _unit_links(view: UnitView) -> dict[str, Any]:
     return {"unit_links": rows, "unit_link_hrefs": hrefs}
 
 
-def _return_rows(rs: ReturnStatus, grade: str | None, currency: Currency) -> list[Row]:
+def _proof_row(proof: dict[str, Any]) -> Row:
+    """Whether the order's state was checked against ReturnEscrow.order, and at which block."""
+    block = proof.get("block")
+    return Row(
+        _("Order state"),
+        _("checked on-chain at block %(block)s") % {"block": f"{block:,}"}
+        if proof.get("verified") and block is not None
+        else _("not verified: %(reason)s") % {"reason": proof.get("reason")},
+    )
+
+
+def _return_rows(rs: ReturnStatus, grade: str | None, currency: Currency, party: bool = True) -> list[Row]:
+    """The order's state; without `party` (anyone who scans the code) its lifecycle, grade and the
+    unit's fate only, and that the rules settled the refund: never an amount or the return's reason."""
     rows = [
         Row(_("Order"), f"#{rs.order_id} ({rs.market})"),
         Row(_("Status"), text_of(STATUS_TEXT, rs.status), emphasis=True),
     ]
+    if party:
+        rows += _private_rows(rs, grade, currency)
+    elif grade:
+        rows.append(_grade_row(grade))
+    rows += _lifecycle_rows(rs)
+    s = rs.settlement
+    if s is None:
+        return rows
+    if party:
+        return rows + _settlement_rows(rs, s, grade, currency)
+    rows.append(Row(_("Refund"), _(SETTLED_BY_RULES), emphasis=True))
+    if s.disposition == "kept":
+        rows.append(Row(_("Where the unit goes"), _("The buyer keeps it")))
+    elif s.disposition != "pending":
+        rows.append(Row(_("Where the unit goes"), text_of(UNIT_FATE, s.disposition)))
+    return rows
+
+
+def _grade_row(grade: str) -> Row:
+    meaning = _grade_meaning(grade)
+    return Row(_("Grade"), f"{grade} — {meaning}" if meaning else grade, emphasis=True)
+
+
+def _private_rows(rs: ReturnStatus, grade: str | None, currency: Currency) -> list[Row]:
+    """The order's parties' rows before its lifecycle: paid, the reason, grade, voucher, a refund released."""
+    rows = []
     rows.append(
         Row(
             _("Paid"),
@@ -813,8 +863,7 @@ def _return_rows(rs: ReturnStatus, grade: str | None, currency: Currency) -> lis
     if rs.reason:
         rows.append(Row(_("Reason for return"), text_of(REASON_TEXT, rs.reason)))
     if grade:
-        meaning = _grade_meaning(grade)
-        rows.append(Row(_("Grade"), f"{grade} — {meaning}" if meaning else grade, emphasis=True))
+        rows.append(_grade_row(grade))
     if rs.remedy == "exchange":
         rows.append(Row(_("Chosen"), _("Exchange voucher (store points) instead of cash")))
     if rs.voucher_points:
@@ -823,14 +872,6 @@ def _return_rows(rs: ReturnStatus, grade: str | None, currency: Currency) -> lis
                 _("Voucher"),
                 _("Store points worth %(amount)s") % {"amount": format_amount(rs.voucher_points, currency)},
                 emphasis=True,
-            )
-        )
-    if rs.dispatched_at:
-        rows.append(
-            Row(
-                _("Sent back"),
-                _("A carrier's scan proves the return was sent on %(time)s (checked on-chain)")
-                % {"time": format_time(rs.dispatched_at)[0]},
             )
         )
     if rs.refund_on_receipt:
@@ -846,6 +887,21 @@ def _return_rows(rs: ReturnStatus, grade: str | None, currency: Currency) -> lis
                 _("%(paid)s when the return center at location %(gln)s received it")
                 % {"paid": paid, "gln": r["location"]},
                 emphasis=True,
+            )
+        )
+    return rows
+
+
+def _lifecycle_rows(rs: ReturnStatus) -> list[Row]:
+    """What anyone reads of the order's progress: sent back, a pending dispute or second inspection,
+    a defect claim and its replacement, whether the state was checked on-chain."""
+    rows: list[Row] = []
+    if rs.dispatched_at:
+        rows.append(
+            Row(
+                _("Sent back"),
+                _("A carrier's scan proves the return was sent on %(time)s (checked on-chain)")
+                % {"time": format_time(rs.dispatched_at)[0]},
             )
         )
     if rs.dispute and rs.dispute.get("pending"):
@@ -888,18 +944,13 @@ def _return_rows(rs: ReturnStatus, grade: str | None, currency: Currency) -> lis
             state = _("on its way") if ri.get("replacement") else _("being prepared")
         rows.append(Row(_("Replacement"), state, emphasis=True))
     if rs.proof:
-        block = rs.proof.get("block")
-        rows.append(
-            Row(
-                _("Order state"),
-                _("checked on-chain at block %(block)s") % {"block": f"{block:,}"}
-                if rs.proof.get("verified") and block is not None
-                else _("not verified: %(reason)s") % {"reason": rs.proof.get("reason")},
-            )
-        )
-    s = rs.settlement
-    if s is None:
-        return rows
+        rows.append(_proof_row(rs.proof))
+    return rows
+
+
+def _settlement_rows(rs: ReturnStatus, s: Settlement, grade: str | None, currency: Currency) -> list[Row]:
+    """The settlement as its parties read it: the deductions, what decided, the refund and points."""
+    rows: list[Row] = []
     parts = s.parts or {}
     if parts.get("verified"):
         rows += [Row(_("Deducted"), deduction_text(d, parts, currency)) for d in parts.get("deductions") or []]

@@ -28,8 +28,10 @@ from ...chain.guard import ChainUnavailable
 from ...chain.pages import PageReads
 from ...read.views import UnitView
 from ...services import Services
+from ..auth.access import order_party
+from ..auth.session import COOKIE, optional_account, optional_standing
 from ..deps import get_services
-from ..errors import PageError
+from ..errors import ApiError, PageError
 from ..pages import i18n, page_language, render
 from ..pages.consumer_page import NATIVE, Currency, build_page, build_parcel_page, name_steps
 from ..pages.digital_link import LinkError, UnitLink, parse_path
@@ -59,6 +61,7 @@ def get_unit_view() -> UnitViewFn:
 
 
 UnitViewDep = Annotated[UnitViewFn, Depends(get_unit_view)]
+PartyFn = Callable[[Request, Services, UnitView], bool]
 
 
 def prefers_json(accept: str | None) -> bool:
@@ -193,6 +196,8 @@ RESOLVER_DOC = """A unit's GS1 Digital Link: the URL its QR code carries.
 Forms: `/01/{gtin}/21/{serial}`, optionally with `/22/{variant}` and `/10/{lot}` before `/21/` (in that
 order); GTIN-8/12/13/14; percent-encoded values; any query string (`linkType`, data attributes) is
 ignored. `Accept: application/json` gets the UnitView JSON, anything else the consumer page (HTML).
+The page shows an order's amounts and return reason only to a viewer signed in (session cookie or
+Bearer) as its buyer, merchant side or an auditor; the JSON is the same public on-chain data for all.
 Append `/qr.svg` or `/qr.png` for the QR code of the canonical link `{public_url}/01/{gtin14}/21/{serial}`
 (served for any valid GTIN + serial, so labels can be printed before the unit is commissioned).
 
@@ -204,7 +209,7 @@ Errors: 400 `invalid_gtin`, `invalid_serial`, `invalid_link`; 404 `unknown_unit`
 503 `chain_unavailable` (the product page's terms could not be read)."""
 
 
-def _resolve(request: Request, unit_view: UnitViewFn) -> Response:
+def _resolve(request: Request, unit_view: UnitViewFn, is_party: PartyFn) -> Response:
     as_json = prefers_json(request.headers.get("accept"))
     try:
         link = parse_path(_raw_path(request))
@@ -237,10 +242,17 @@ def _resolve(request: Request, unit_view: UnitViewFn) -> Response:
         "Cache-Control": "no-cache",
         "Link": f'<{view.digital_link or canonical}>; rel="canonical"',
     }
-    if as_json:
+    if as_json:  # the auditors' and integrators' API: the order's public on-chain data, for anyone
         return JSONResponse(unit_json(view), headers=headers)
+    party = is_party(request, services, view)
+    if COOKIE in request.cookies:  # the page differs by session; without one it stays one cacheable page
+        headers["Vary"] = "Accept, Cookie"
+    if party:
+        headers["Cache-Control"] = "private, no-store"
     with i18n.use(page_language(request)):
-        page = build_page(view, _currency_lookup(services.pages), _block_time_lookup(services.pages), services.names)
+        page = build_page(
+            view, _currency_lookup(services.pages), _block_time_lookup(services.pages), services.names, party=party
+        )
         page.digital_link = page.digital_link or canonical
         page.policy = _order_policy(services, view)
         return render(
@@ -249,6 +261,38 @@ def _resolve(request: Request, unit_view: UnitViewFn) -> Response:
             {"page": page, "qr_base": gs1.digital_link("", link.gtin, link.serial)},
             headers=headers,
         )
+
+
+def order_viewer_is_party(request: Request, services: Services, view: UnitView) -> bool:
+    """Whether the signed-in viewer may read the order's amounts and return reason: its buyer, merchant
+    side or an auditor (order_party, at the head block). Anonymous, anyone else, a previous deployment's
+    order (its escrow is not the one order_party reads) or a node that does not answer: no."""
+    rs = view.return_status
+    if rs is None or (view.deployment or {}).get("readOnly"):
+        return False
+    account = optional_account(request, services)
+    if account is None:
+        return False
+
+    def may_read() -> bool:
+        try:
+            order_party(services.chain, rs.order_id, optional_standing(account, services))
+        except ApiError:  # not a party (403) or no such order (404): an answer, not a node failure
+            return False
+        return True
+
+    try:  # behind the pages' guard: a node that does not answer leaves the page public, never a 500
+        return bool(services.pages.guard.guarded(may_read))
+    except ChainUnavailable:
+        return False
+
+
+def get_party_check() -> PartyFn:
+    """Whether the viewer is the order's party; tests of hand-built views (no such order on the chain) override it."""
+    return order_viewer_is_party
+
+
+PartyDep = Annotated[PartyFn, Depends(get_party_check)]
 
 
 def _currency_name(services: Services) -> Callable[[str], str]:
@@ -314,15 +358,15 @@ PAGE_CONTENT: dict[str, dict[str, Any]] = {"text/html": {}, "image/svg+xml": {},
     description=RESOLVER_DOC,
 )
 @router.head("/01/{link_path:path}", include_in_schema=False)
-def resolve(request: Request, unit_view: UnitViewDep, link_path: str) -> Response:
-    return _resolve(request, unit_view)
+def resolve(request: Request, unit_view: UnitViewDep, is_party: PartyDep, link_path: str) -> Response:
+    return _resolve(request, unit_view, is_party)
 
 
 @router.get("/gtin/{link_path:path}", include_in_schema=False)
 @router.head("/gtin/{link_path:path}", include_in_schema=False)
-def resolve_alpha(request: Request, unit_view: UnitViewDep, link_path: str) -> Response:
+def resolve_alpha(request: Request, unit_view: UnitViewDep, is_party: PartyDep, link_path: str) -> Response:
     """Digital Link 1.1's alphabetic form (/gtin/…/ser/…), deprecated in 1.2 but still printed."""
-    return _resolve(request, unit_view)
+    return _resolve(request, unit_view, is_party)
 
 
 PARCEL_DOC = """A parcel's GS1 Digital Link (AI 00, SSCC): `/00/{sscc18}`.
