@@ -9,7 +9,7 @@ in caches (two blocks of one number are two keys).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 
 @dataclass(frozen=True)
@@ -33,3 +33,9 @@ LATEST = BlockRef()
 def at(number: int | None, block_hash: str | None = None) -> BlockRef:
     """The block `number` (seen with `block_hash`); LATEST for None."""
     return LATEST if number is None else BlockRef(number, block_hash)
+
+
+def head(w3: Any) -> BlockRef:
+    """The latest block, by number and hash: where a read that a proof must name is made."""
+    block = w3.eth.get_block("latest")
+    return BlockRef(int(block["number"]), "0x" + bytes(block["hash"]).hex())

@@ -22,6 +22,7 @@ from web3.contract import Contract
 from returntrace import history, logs
 from returntrace.escrow import Facts, Grade, Law, Order, Policy, Reissue, Settlement
 
+from . import blocks
 from .blocks import LATEST, BlockRef
 from .cache import PerBlock, Permanent
 from .guard import ChainUnavailable, NodeGuard
@@ -220,8 +221,7 @@ class BlockReads:
 
     def latest(self) -> BlockRef:
         """The latest block, by number and hash: the block the desk states its options at."""
-        block = self.guard.guarded(lambda: self.w3.eth.get_block("latest"))
-        return BlockRef(int(block["number"]), "0x" + bytes(block["hash"]).hex())
+        return self.guard.guarded(lambda: blocks.head(self.w3))
 
     def block_time(self, at: BlockRef) -> int:
         return self._cached(("time", at), lambda: int(self.w3.eth.get_block(at.identifier)["timestamp"]))

@@ -13,7 +13,8 @@ from web3.exceptions import ContractCustomError, ContractLogicError
 from returntrace import hashchain, history
 from returntrace.escrow import Order, Policy
 
-from .blocks import LATEST, BlockRef, at
+from . import blocks, parties
+from .blocks import LATEST, BlockRef
 from .cache import MISSING, Expiring, Permanent
 from .client import Chain
 
@@ -57,13 +58,11 @@ class ChainReader:
 
     def head(self) -> BlockRef:
         """The latest block, by number and hash: where a check that a proof must name is made."""
-        block = self.chain.w3.eth.get_block(LATEST.identifier)
-        return at(int(block["number"]), "0x" + bytes(block["hash"]).hex())
+        return blocks.head(self.chain.w3)
 
     def actor_at(self, account: str, block: BlockRef) -> tuple[int, int]:
         """(role bits, organisation GLN) of an account at `block`, uncached: a proof's read."""
-        roles, organization = self.chain.registry.functions.actor(account).call(block_identifier=block.identifier)
-        return int(roles), int(organization)
+        return parties.actor(self.chain, account, block.number if block.number is not None else self.head().number or 0)
 
     def product_at(self, gtin: int, block: BlockRef) -> tuple[str, int, int] | None:
         """(brand, class flags, markets) of a GTIN at `block`, uncached (a proof's read); None if unregistered."""
