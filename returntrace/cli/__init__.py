@@ -49,8 +49,10 @@ def main(ctx: click.Context, gateway_url: str | None, keystore_dir: Path | None)
 
 def _register() -> None:
     from .keys import keys
+    from .scan import scan
 
     main.add_command(keys)
+    main.add_command(scan)
 
 
 _register()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from api.http.pages.digital_link import LinkError, parse_path
+from returntrace.digital_link import LinkError, parse_path
 from api.http.routes import resolver
 from returntrace import gs1
 from tests.support import GTIN

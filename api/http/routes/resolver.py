@@ -7,7 +7,7 @@
     GET /01/{gtin}/21/{serial}/qr.svg|qr.png     QR code of the unit's canonical Digital Link URI
     GET /01/{gtin}                               the product: its return policy in each market it is sold in
 
-See api/http/pages/digital_link.py for the accepted forms and api/http/pages/consumer_page.py for what the page says.
+See returntrace/digital_link.py for the accepted forms and api/http/pages/consumer_page.py for what the page says.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from ..deps import get_services
 from ..errors import ApiError, PageError
 from ..pages import i18n, page_language, render
 from ..pages.consumer_page import NATIVE, Currency, build_page, build_parcel_page, name_steps
-from ..pages.digital_link import LinkError, UnitLink, parse_path
+from returntrace.digital_link import LinkError, UnitLink, parse_path
 from ..pages.i18n import N_, _
 from ..pages.policy_page import build_policy_page, order_section
 from ..responses import ParcelViewOut, UnitViewOut, parcel_json, unit_json

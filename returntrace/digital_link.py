@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import unquote
 
-from returntrace import gs1
+from . import gs1
 
 # Path codes of the GTIN key and its qualifiers, numeric (1.2) and alphabetic (1.1, deprecated).
 GTIN_CODES = {"01": "01", "gtin": "01"}
