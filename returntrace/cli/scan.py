@@ -117,9 +117,9 @@ class Run:
                     return
                 session = self.sign(session.kind, rest, session.nonce)
                 continue
-            self.journal.update(session, "accepted")
             self.posted += 1
-            _kill_if("posted", self.posted)
+            _kill_if("posted", self.posted)  # the gateway has it, the journal does not know yet
+            self.journal.update(session, "accepted")
             self.nonces[session.kind] = session.nonce + 1
             self._advance(len(session.lines))
             return
@@ -305,7 +305,13 @@ def _sha256(path: Path) -> str:
     default=None,
     help="the write-ahead journal (default: FILE.journal.sqlite3 beside the file)",
 )
-@click.option("--session-size", type=click.IntRange(1, 1000), default=1000, show_default=True)
+@click.option(
+    "--session-size",
+    type=click.IntRange(1, 1000),
+    default=500,
+    show_default=True,
+    help="rows per signed session (500 commissionings take ~17M gas in one transaction)",
+)
 @click.option(
     "--max-refusal-rate",
     type=click.FloatRange(0, 1),

@@ -73,6 +73,7 @@ def summary(result: subprocess.CompletedProcess) -> dict[str, Any]:
 def live_gateway(gateway_settings):
     """The gateway served by uvicorn in a thread, relayer on (the command polls until confirmed)."""
     port = free_port()
-    app = create_app(gateway_settings.replace(relay=True, index=False, batch_interval=0.05))
+    # 500 commissionings (~17M gas) per relayed transaction: 1,000 would not fit in the 30M block gas limit.
+    app = create_app(gateway_settings.replace(relay=True, index=False, batch_interval=0.05, batch_max_events=500))
     with served(app, port) as url, httpx.Client(base_url=url, timeout=10) as http:
         yield url, http

@@ -1,4 +1,7 @@
-"""`returntrace scan` end to end: the installed command, a served gateway, the test chain.
+"""The `returntrace` command end to end: the installed script, a served gateway, the test chain.
+
+Keys: created with a prompted passphrase, imported from stdin, listed; a wrong passphrase stops a
+scan before anything is read from the gateway or journalled.
 
 Mixed barcode forms are read; malformed barcodes, wrong check digits, unknown AIs and unknown units
 are refused with their reasons and never signed; a file with too many refusals stops before
@@ -9,10 +12,13 @@ from __future__ import annotations
 
 import csv
 import json
+import sqlite3
+import time
+from pathlib import Path
 
 from brownie import web3
 
-from returntrace import gs1, hashchain
+from returntrace import gs1, hashchain, history
 from tests.api.cli_support import Cli, live_gateway, summary  # noqa: F401 - fixture
 from tests.support import GTIN
 
@@ -96,3 +102,111 @@ def test_scan_reads_every_form_refuses_bad_rows_with_reasons_and_confirms_the_re
     assert [_count(registry, GTIN, s) for s in ("CLI-A", "CLI-B", "CLI-C", "NEVER-MADE")] == [2, 2, 2, 0]
     assert _nonce(http, carrier, "EventBatch") == before + 1  # one session, the good rows only
     assert web3.eth.block_number > 0
+
+
+def test_keys_new_import_list_and_a_wrong_passphrase_changes_nothing(live_gateway, actors, tmp_path):  # noqa: F811
+    url, http = live_gateway
+    cli = Cli(tmp_path, url)
+    made = cli.run("keys", "new", "desk", input="s3cret\ns3cret\n")  # the hidden prompt, asked twice
+    assert made.returncode == 0, made.stderr
+    name, address, path = made.stdout.split()
+    data = json.loads(Path(path).read_text())
+    assert data["crypto"]["kdf"] == "scrypt" and data["crypto"]["kdfparams"]["n"] == 1024
+    assert "s3cret" not in Path(path).read_text() and oct(Path(path).stat().st_mode)[-3:] == "600"
+    mismatch = cli.run("keys", "new", "other", input="one\ntwo\none\none\n")
+    assert mismatch.returncode == 0  # click asks again until both entries match
+    imported = cli.run(
+        "keys",
+        "import",
+        "carrier",
+        "--key-file",
+        "-",
+        "--passphrase-file",
+        str(cli.passphrase_file),
+        input="0x" + actors["carrier"].key.hex() + "\n",
+    )
+    assert imported.returncode == 0 and imported.stdout.split()[1] == actors["carrier"].address
+    twice = cli.run("keys", "import", "carrier", "--key-file", "-", input="00" * 32 + "\n")
+    assert twice.returncode == 3 and "exists already" in twice.stderr
+    listed = cli.run("keys", "list")
+    assert listed.returncode == 0
+    assert address in listed.stdout and actors["carrier"].address in listed.stdout and "other" in listed.stdout
+
+    scans = tmp_path / "one.csv"
+    scans.write_text(f"barcode\n(01){GTIN}(21)NO-SUCH\n")
+    wrong = tmp_path / "wrong"
+    wrong.write_text("not the passphrase\n")
+    before = _nonce(http, actors["carrier"].address, "EventBatch")
+    r = cli.run(
+        "scan",
+        str(scans),
+        "--key",
+        "carrier",
+        "--passphrase-file",
+        str(wrong),
+        "--step",
+        "shipping",
+        "--disposition",
+        "in_transit",
+        "--location",
+        str(actors["carrier"].gln),
+    )
+    assert r.returncode == 3
+    assert "wrong passphrase for the keystore" in r.stderr
+    assert not (tmp_path / "one.csv.journal.sqlite3").exists()
+    assert _nonce(http, actors["carrier"].address, "EventBatch") == before
+
+
+ROWS = 10_000
+
+
+def test_an_interrupted_scan_of_10000_rows_resumes_signing_and_recording_each_row_once(
+    live_gateway,
+    actors,
+    registry,
+    tmp_path,  # noqa: F811
+):
+    """Killed (SIGKILL) right after its third session was journalled and before it was posted, then
+    again right after a session was posted and before the journal knew: the third run finishes.
+    Every row is in exactly one signed session, and every unit has exactly one event on-chain."""
+    url, _ = live_gateway
+    cli = Cli(tmp_path, url)
+    cli.import_key("brand", actors["brand"].key)
+    serials = [f"RES-{i:05d}" for i in range(ROWS)]
+    scans = tmp_path / "commissioning.csv"
+    scans.write_text("barcode\n" + "".join(f"(01){GTIN}(21){s}\n" for s in serials))
+    first_block = web3.eth.block_number
+    args = ("--key", "brand", "--step", "commissioning", "--location", str(actors["brand"].gln))
+    started = time.monotonic()
+
+    killed = cli.scan(scans, *args, env={"RETURNTRACE_TEST_KILL_AT": "journalled:3"})
+    assert killed.returncode == -9, killed.stderr
+    journal = tmp_path / "commissioning.csv.journal.sqlite3"
+    assert _states(journal) == ["accepted", "accepted", "signed"]
+    killed = cli.scan(scans, *args, env={"RETURNTRACE_TEST_KILL_AT": "posted:4"})
+    assert killed.returncode == -9, killed.stderr
+    assert _states(journal)[-1] == "signed" and len(_states(journal)) == 6  # session 6 posted, not yet marked
+    done = cli.scan(scans, *args)
+    elapsed = time.monotonic() - started
+    assert done.returncode == 0, done.stderr
+    s = summary(done)
+    assert (s["rows"], s["signed"], s["confirmed"], s["sessions"], s["refused"]) == (ROWS, ROWS, ROWS, ROWS // 500, [])
+
+    with sqlite3.connect(journal) as db:
+        sessions = db.execute("SELECT id, state, lines FROM sessions ORDER BY seq").fetchall()
+    assert {state for _, state, _ in sessions} == {"confirmed"}
+    signed_lines = [n for _, _, lines in sessions for n in json.loads(lines)]
+    assert sorted(signed_lines) == list(range(2, ROWS + 2))  # each data line signed once
+    assert len({mid for mid, _, _ in sessions}) == len(sessions)
+
+    contract = web3.eth.contract(address=registry.address, abi=registry.abi)
+    units, _ = history.collect(contract, first_block, web3.eth.block_number)
+    ours = {gs1.unit_id(GTIN, s) for s in serials}
+    assert {u: len(units.get(u, [])) for u in ours} == dict.fromkeys(ours, 1)  # recorded once each
+    assert _count(registry, GTIN, serials[-1]) == 1
+    print(f"10,000-row scan, interrupted twice and resumed: {elapsed:.1f} s")
+
+
+def _states(journal: Path) -> list[str]:
+    with sqlite3.connect(journal) as db:
+        return [state for (state,) in db.execute("SELECT state FROM sessions ORDER BY seq")]
