@@ -251,6 +251,7 @@ def _summary(journal: Journal, refused: dict[int, str], codes: dict[int, str], t
         "pending": count["accepted"],
         "refused": [{"line": n, "code": codes.get(n, ""), "reason": r} for n, r in sorted(all_refused.items())],
         "sessions": len(sessions),
+        "messages": [s.id for s in sessions],
     }
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -69,11 +70,26 @@ def summary(result: subprocess.CompletedProcess) -> dict[str, Any]:
     return json.loads(result.stdout)
 
 
-@pytest.fixture
-def live_gateway(gateway_settings):
-    """The gateway served by uvicorn in a thread, relayer on (the command polls until confirmed)."""
+@contextmanager
+def _served(settings, index: bool):
     port = free_port()
     # 500 commissionings (~17M gas) per relayed transaction: 1,000 would not fit in the 30M block gas limit.
-    app = create_app(gateway_settings.replace(relay=True, index=False, batch_interval=0.05, batch_max_events=500))
+    app = create_app(
+        settings.replace(relay=True, index=index, batch_interval=0.05, index_interval=0.1, batch_max_events=500)
+    )
     with served(app, port) as url, httpx.Client(base_url=url, timeout=10) as http:
         yield url, http
+
+
+@pytest.fixture
+def live_gateway(gateway_settings):
+    """The gateway served by uvicorn in a thread, relayer and indexer on (the unit views need the index)."""
+    with _served(gateway_settings, index=True) as served_gateway:
+        yield served_gateway
+
+
+@pytest.fixture
+def live_relay(gateway_settings):
+    """The gateway served with its relayer only: the 10,000-row scan does not wait for an index."""
+    with _served(gateway_settings, index=False) as served_gateway:
+        yield served_gateway

@@ -19,7 +19,8 @@ from pathlib import Path
 from brownie import web3
 
 from returntrace import gs1, hashchain, history
-from tests.api.cli_support import Cli, live_gateway, summary  # noqa: F401 - fixture
+from scripts.gateway import wait_until
+from tests.api.cli_support import Cli, live_gateway, live_relay, summary  # noqa: F401 - fixtures
 from tests.support import GTIN
 
 GS = "\x1d"
@@ -101,7 +102,19 @@ def test_scan_reads_every_form_refuses_bad_rows_with_reasons_and_confirms_the_re
     assert "unknown_unit" in reasons[8]
     assert [_count(registry, GTIN, s) for s in ("CLI-A", "CLI-B", "CLI-C", "NEVER-MADE")] == [2, 2, 2, 0]
     assert _nonce(http, carrier, "EventBatch") == before + 1  # one session, the good rows only
-    assert web3.eth.block_number > 0
+
+    # returntrace status: the session's message, a unit's verified history, an unknown unit.
+    shown = cli.run("status", s["messages"][0], "--json")
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout)["status"] == "confirmed" and json.loads(shown.stdout)["items"] == 3
+    view = f"/01/{GTIN}/21/CLI-B"
+    accept = {"Accept": "application/json"}
+    wait_until(lambda: http.get(view, headers=accept).json()["verification"]["verified"], 30, "the indexer")
+    unit = cli.run("status", GTIN, "CLI-B")
+    assert unit.returncode == 0, unit.stderr
+    assert "VERIFIED" in unit.stdout and "2 events on-chain" in unit.stdout
+    unknown = cli.run("status", GTIN, "NEVER-MADE")
+    assert unknown.returncode == 1 and "unknown_unit" in unknown.stderr
 
 
 def test_keys_new_import_list_and_a_wrong_passphrase_changes_nothing(live_gateway, actors, tmp_path):  # noqa: F811
@@ -169,7 +182,7 @@ def test_an_interrupted_scan_of_10000_rows_resumes_signing_and_recording_each_ro
     """Killed (SIGKILL) right after its third session was journalled and before it was posted, then
     again right after a session was posted and before the journal knew: the third run finishes.
     Every row is in exactly one signed session, and every unit has exactly one event on-chain."""
-    url, _ = live_gateway
+    url, _ = live_relay
     cli = Cli(tmp_path, url)
     cli.import_key("brand", actors["brand"].key)
     serials = [f"RES-{i:05d}" for i in range(ROWS)]
