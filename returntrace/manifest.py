@@ -1,6 +1,6 @@
 """The deployment manifest: which contracts a deployment has, where, with which ABI and EIP-712
 domain, on which chain and from which block. scripts/deploy.py writes it; the gateway, the legacy
-deployments it serves and the auditor CLI (scripts/audit.py) read it, all through `Manifest`.
+deployments it serves and the auditor (returntrace/audit.py) read it, all through `Manifest`.
 
     Manifest.load(path)   -> Manifest     (ManifestError: unreadable, or not a deployment's description)
     manifest.write(path)

@@ -713,7 +713,7 @@ Where to look
 """
             f"  chain                              {web3.provider.endpoint_uri} (chain id {chain.id}), "
             f"manifest deployments/{chain.id}.json\n"
-            "  auditor CLI, no gateway needed     .venv/bin/python -m scripts.audit "
+            "  auditor CLI, no gateway needed     .venv/bin/returntrace audit "
             f"--rpc {web3.provider.endpoint_uri} --manifest deployments/{chain.id}.json integrity\n"
             "  gateway log                        data/demo/gateway.log"
         )

@@ -18,28 +18,7 @@ from web3.contract import Contract
 from returntrace import eip712
 from returntrace.kinds import CONTRACT_NAMES, KINDS
 from returntrace.manifest import LEGACY_SCHEMAS, SCHEMA, Manifest, ManifestError
-
-
-@dataclass(frozen=True)
-class RpcProfile:
-    """How long a web3 client waits for the chain node. `timeout` bounds the connection and each
-    read of an answer (requests' timeout); web3's exception retries are off. A frozen node
-    (connections accepted, nothing answered, as a stalled or overloaded node behaves) costs a call
-    at most `timeout` seconds, where web3's defaults (a 10 s timeout and 5 attempts with back-off)
-    cost ~52 s. Whoever wants another attempt makes it: the workers' rounds back off and retry,
-    a client retries a 503."""
-
-    timeout: float
-
-    def web3(self, rpc_url: str) -> Web3:
-        w3 = Web3(
-            Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": self.timeout}, exception_retry_configuration=None)
-        )
-        # web3's validation middleware asks the node for its chain id before every eth_call and gas
-        # estimate, to check a `chainId` field the gateway never sets: a second round trip per read.
-        w3.middleware_onion.remove("validation")
-        return w3
-
+from returntrace.rpc import RpcProfile
 
 # The timeout profiles, here only (README, Configuration). Request threads (intake checks, nonces,
 # /readyz, pages, audit queries): a frozen node is a 503 (a page: "not verified") within ~2 s.
@@ -47,8 +26,8 @@ REQUEST_RPC = RpcProfile(timeout=2.0)  # RT_RPC_TIMEOUT
 # The relayer and the indexer, on threads and clients of their own: 2,000-block eth_getLogs ranges
 # and 1,000-event transactions may take longer than a request should wait.
 WORKER_RPC = RpcProfile(timeout=10.0)  # RT_WORKER_RPC_TIMEOUT
-# The auditor CLI: whole-history log ranges from a possibly remote node (scripts/audit.py --timeout).
-AUDITOR_RPC = RpcProfile(timeout=30.0)
+# The auditor (`returntrace audit`) has its own, AUDITOR_RPC, beside RpcProfile in returntrace/rpc.py: it runs
+# without the gateway.
 
 
 SIGNING_CONTRACTS = tuple(CONTRACT_NAMES.values())

@@ -1,6 +1,6 @@
 """The integrity report over the index: every indexed unit's and parcel's chain rebuilt from its
 index rows against `unitRecord` at the indexed block (one block for all), and every evidence file
-the index references against its CID. The auditor CLI (scripts/audit.py) prints the same report
+the index references against its CID. The auditor CLI (`returntrace audit`, returntrace/audit.py) prints the same report
 from logs alone."""
 
 from __future__ import annotations
@@ -8,9 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 from returntrace import history
+from returntrace.evidence_files import evidence_report
 
 from ..chain.blocks import at
-from . import evidence_lookup
 from .rows import rebuild
 
 
@@ -55,5 +55,5 @@ def integrity_report(index: Any, views: Any) -> dict[str, Any]:
             ch.onchain_record = onchain.get(ch.unit_id, 0)
         report = history.integrity_report(block, checks, events, parcels)
     report["orders"] = orders
-    report["evidence"] = evidence_lookup.evidence_report(views.evidence, digests)
+    report["evidence"] = evidence_report(views.evidence, digests)
     return report

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from returntrace.escrow import Facts, Grade, Remedy, ReturnReason, UnitDisposition
+from returntrace.evidence_files import EvidenceNames
 from returntrace.policies import MARKET_NAMES
 
 from ..chain.blocks import at
@@ -16,7 +17,6 @@ from ..chain.guard import ChainUnavailable
 from ..chain.proofs import BlockReads
 from ..store.index import SETTLEMENT_EVENTS
 from . import settlements
-from .evidence_lookup import EvidenceNames
 from .rows import bytes32, unit_ref
 from .views import ReturnStatus, Settlement
 

@@ -17,13 +17,13 @@ from __future__ import annotations
 from typing import Any
 
 from returntrace import gs1, hashchain, history
+from returntrace.evidence_files import EvidenceNames
 from returntrace.vocab import HYGIENE_SEALED, BizStep, Disposition, closes
 
 from ..chain.blocks import at
 from ..chain.guard import ChainUnavailable
 from ..chain.proofs import BlockReads
 from ..store.index import IndexReader, SqliteIndex
-from .evidence_lookup import EvidenceNames
 from .orders import OrderViews, reissue_unfulfilled
 from .rows import bytes32, record_of, unit_ref
 from .views import ParcelMember, ParcelView, TimelineEntry, UnitView, Verification

@@ -23,6 +23,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
+from returntrace import cid as evidence_cid
 from returntrace import eip712
 from returntrace.documents import DOCUMENTS, Authority, DocumentKind
 from returntrace.shipping import CardError, RateCard
@@ -31,7 +32,6 @@ from ..chain.blocks import BlockRef
 from ..chain.reader import ChainReader
 from ..errors import ApiError
 from ..store.documents import Document, SqliteDocuments
-from ..store.evidence import cid as evidence_cid
 from .schemas import Address, Hex32, Signature
 from .signatures import check_signature
 

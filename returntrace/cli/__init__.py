@@ -48,10 +48,12 @@ def main(ctx: click.Context, gateway_url: str | None, keystore_dir: Path | None)
 
 
 def _register() -> None:
+    from .audit import audit
     from .keys import keys
     from .scan import scan
     from .status import status
 
+    main.add_command(audit)
     main.add_command(keys)
     main.add_command(scan)
     main.add_command(status)

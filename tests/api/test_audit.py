@@ -349,7 +349,7 @@ def test_unit_id_in_every_format(gateway):
 def test_evidence_is_named_by_cid_and_checked_against_it(gateway, tmp_path, shop):
     """A real EvidenceStore: the page and the export name evidence by CID, the integrity report
     finds a file altered on disk or gone."""
-    from api.store.evidence.cid import digest_of
+    from returntrace.cid import digest_of
 
     state = gateway.services
     store = state.evidence

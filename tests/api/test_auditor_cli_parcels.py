@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from brownie import web3
 
-from returntrace import gs1
+from returntrace import audit, gs1
+from returntrace.cli.audit import main as audit_main
 from returntrace.escrow import UnitDisposition
 from returntrace.vocab import AggregationAction, BizStep, Disposition
-from scripts import audit
 from tests.support import GTIN
 
 SSCC = int(gs1.with_check_digit("39506000000000077"))
@@ -50,6 +50,6 @@ def test_history_shows_parcel_scans_while_packed(deployment, builder, destined, 
     ]
 
     capsys.readouterr()
-    code = audit.main(["--rpc", web3.provider.endpoint_uri, "--manifest", str(manifest), "history", GTIN, "CLI-PARCEL"])
+    code = audit_main(["--rpc", web3.provider.endpoint_uri, "--manifest", str(manifest), "history", GTIN, "CLI-PARCEL"])
     out = capsys.readouterr().out
     assert code == 0 and f"via parcel SSCC {SSCC:018d}" in out and "VERIFIED" in out

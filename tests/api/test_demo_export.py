@@ -21,8 +21,9 @@ from api.http.routes.resolver import unit_view
 from api.main import create_app
 from api.read import epcis
 from api.settings import Settings
-from returntrace import epcis_hash
-from scripts import audit, demo, deploy
+from returntrace import audit, epcis_hash
+from returntrace.cli.audit import main as audit_main
+from scripts import demo, deploy
 from tests.api.people import as_, sign_in
 from tests.api.test_audit import _epcis_validator
 
@@ -289,7 +290,7 @@ def test_both_integrity_reports_check_every_evidence_file_the_chain_references(w
 
     def cli(*extra: str) -> tuple[int, dict]:
         capsys.readouterr()
-        code = audit.main(
+        code = audit_main(
             ["--rpc", web3.provider.endpoint_uri, "--manifest", str(world.manifest), "integrity", "--json", *extra]
         )
         return code, json.loads(capsys.readouterr().out)

@@ -27,7 +27,6 @@ from api.http.deps import get_evidence_store
 from api.http.errors import install as install_error_handlers
 from api.http.routes import evidence as evidence_routes
 from api.store.cases import CaseStore
-from api.store.evidence import cid as cids
 from api.store.evidence.store import (
     ContentTypeMismatch,
     EvidenceCorrupted,
@@ -41,6 +40,7 @@ from api.store.evidence.store import (
     UnsupportedContentType,
     to_multiaddr,
 )
+from returntrace import cid as cids
 
 ROOT = Path(__file__).resolve().parents[2]
 NODE_DIR = ROOT / "tools" / "ipfs-node"

@@ -25,8 +25,9 @@ from api.chain.reader import ChainReader
 from api.http.routes.resolver import _block_time_lookup, _currency_lookup
 from api.main import create_app
 from api.settings import Settings
+from returntrace import audit
+from returntrace.cli.audit import main as audit_main
 from returntrace.vocab import BizStep
-from scripts import audit
 from scripts.gateway import wait_until
 from tests.api.conftest import Gateway
 from tests.api.processes import HungNode, standalone_chain
@@ -197,7 +198,7 @@ def test_auditor_cli_gives_up_on_a_node_that_never_answers(manifest, capsys):
     """Exit 3 (could not run) after one --timeout, not after web3's retries (5 attempts with back-off: ~7 s here)."""
     with HungNode() as url:
         code, elapsed = _timed(
-            lambda: audit.main(["--rpc", url, "--manifest", str(manifest), "--timeout", "1", "integrity"])
+            lambda: audit_main(["--rpc", url, "--manifest", str(manifest), "--timeout", "1", "integrity"])
         )
     assert code == audit.EXIT_CANNOT_RUN and "did not answer" in capsys.readouterr().err
     assert elapsed < 4.0, f"gave up after {elapsed:.1f} s"

@@ -12,9 +12,9 @@ from brownie import chain, web3
 
 from api.http.routes.resolver import unit_view
 from returntrace import gs1
+from returntrace.cli.audit import main as audit_main
 from returntrace.escrow import UnitDisposition
 from returntrace.vocab import AggregationAction, BizStep, Disposition
-from scripts import audit
 from tests.api.indexing import execute
 from tests.api.test_audit import _epcis_validator
 from tests.api.test_resolver import text_of
@@ -232,7 +232,7 @@ def test_packed_unit_view_parcel_page_epcis_and_integrity(gateway, manifest, cap
         "mismatched": 0,
     }
     capsys.readouterr()
-    code = audit.main(
+    code = audit_main(
         [
             "--rpc",
             web3.provider.endpoint_uri,

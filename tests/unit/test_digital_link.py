@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from returntrace.digital_link import LinkError, parse_path
 from api.http.routes import resolver
 from returntrace import gs1
+from returntrace.digital_link import LinkError, parse_path
 from tests.support import GTIN
 from tests.views import CHROME, SAFARI
 

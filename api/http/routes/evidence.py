@@ -22,7 +22,7 @@ to its parties and signed-in auditors (401 anonymous, 403 anyone else), never ca
 CID the chain carries is a hash: it reveals nothing of the file. Lifecycle evidence stays public.
 
 ``digest`` is the 0x-hex sha2-256 digest inside the CID: the ``bytes32 evidence`` that goes on
-chain (`api.store.evidence.cid.digest_of`). Errors are raised as EvidenceError and answered in the
+chain (`returntrace.cid.digest_of`). Errors are raised as EvidenceError and answered in the
 gateway's one shape, ``{"error": code, "detail": text, ...}``, by api/http/errors.py.
 """
 

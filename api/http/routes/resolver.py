@@ -23,6 +23,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
 
 from returntrace import gs1
+from returntrace.digital_link import LinkError, UnitLink, parse_path
 
 from ...chain.guard import ChainUnavailable
 from ...chain.pages import PageReads
@@ -34,7 +35,6 @@ from ..deps import get_services
 from ..errors import ApiError, PageError
 from ..pages import i18n, page_language, render
 from ..pages.consumer_page import NATIVE, Currency, build_page, build_parcel_page, name_steps
-from returntrace.digital_link import LinkError, UnitLink, parse_path
 from ..pages.i18n import N_, _
 from ..pages.policy_page import build_policy_page, order_section
 from ..responses import ParcelViewOut, UnitViewOut, parcel_json, unit_json

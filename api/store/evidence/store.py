@@ -1,7 +1,7 @@
 """Content-addressed evidence store: an embedded store on disk, optionally mirrored to IPFS.
 
 Files (inspection photos, reports) are addressed by the CID Kubo's ``ipfs add --cid-version 1``
-gives them (`api.store.evidence.cid.cid_v1`); that CID's digest is what goes on chain. Layout::
+gives them (`returntrace.cid.cid_v1`); that CID's digest is what goes on chain. Layout::
 
     <folder>/blobs/<last 2 chars of CID>/<CID>        the bytes, exactly as uploaded
     <folder>/blobs/<last 2 chars of CID>/<CID>.json   {"contentType": ..., "size": ...}
@@ -27,7 +27,6 @@ the routes return as they are.
 from __future__ import annotations
 
 import contextlib
-import enum
 import json
 import logging
 import os
@@ -39,7 +38,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import cid as cids
+from returntrace import cid as cids
+from returntrace.evidence_files import IntegrityStatus, blob_paths, local_status
 
 log = logging.getLogger("returntrace.evidence")
 
@@ -171,18 +171,12 @@ class StoredEvidence:
 
     @property
     def digest(self) -> bytes:
-        """The 32 bytes that go on chain as ``evidence`` (see `api.store.evidence.cid.digest_of`)."""
+        """The 32 bytes that go on chain as ``evidence`` (see `returntrace.cid.digest_of`)."""
         return cids.digest_of(self.cid)
 
     @property
     def digest_hex(self) -> str:
         return "0x" + self.digest.hex()
-
-
-class IntegrityStatus(enum.Enum):
-    OK = "ok"
-    MISSING = "missing"
-    CORRUPTED = "corrupted"
 
 
 def to_multiaddr(addr: str) -> str:
@@ -330,19 +324,11 @@ class EvidenceStore:
     # -- local files ----------------------------------------------------------------------------
 
     def _paths(self, cid: str) -> tuple[Path, Path]:
-        shard = self._blobs / cid[-2:]
-        return shard / cid, shard / f"{cid}.json"
+        return blob_paths(self._blobs, cid)
 
     @staticmethod
     def _local_status(cid: str, blob: Path) -> IntegrityStatus:
-        try:
-            hasher = cids.CidHasher()
-            with blob.open("rb") as f:
-                while piece := f.read(1 << 20):
-                    hasher.update(piece)
-        except FileNotFoundError:
-            return IntegrityStatus.MISSING
-        return IntegrityStatus.OK if hasher.finalize() == cid else IntegrityStatus.CORRUPTED
+        return local_status(cid, blob)
 
     @staticmethod
     def _read_meta(meta: Path) -> dict[str, Any]:

@@ -1,29 +1,77 @@
-"""Evidence as the views name it: the CID when the evidence store holds the file, else the 0x digest.
+"""Evidence files as the chain names them: the layout of an evidence folder, a file checked
+against its CID, digests named by CIDs, and the evidence part of an integrity report.
 
 On-chain an event carries only the 32-byte sha2-256 digest inside the evidence file's CIDv1
-(api/store/evidence/cid.py). The store (Services.evidence, an api.store.evidence.EvidenceStore) maps it
-back to a CID (`cid_for_digest`); this wraps that lookup with a cache for the pages, and checks
-for the integrity report that the file is there and still hashes to its CID (`check`).
+(returntrace/cid.py). The gateway's store (api.store.evidence.EvidenceStore) writes files in the
+layout below and the auditor reads a copy of that folder with `EvidenceFolder`, read-only; both
+name a digest by its CID and check the bytes with `EvidenceNames`, and report with `evidence_report`.
+
+    <folder>/blobs/<last 2 chars of CID>/<CID>        the bytes, exactly as uploaded
+    <folder>/blobs/<last 2 chars of CID>/<CID>.json   {"contentType": ..., "size": ...}
 """
 
 from __future__ import annotations
 
+import enum
 import time
+from pathlib import Path
 from typing import Any
 
-from ..store.evidence import cid as cidlib
+from . import cid as cidlib
 
 MISS_TTL = 5.0  # seconds a digest the store did not know is not asked about again
 
 
+class IntegrityStatus(enum.Enum):
+    OK = "ok"
+    MISSING = "missing"
+    CORRUPTED = "corrupted"
+
+
+def blob_paths(blobs: Path, cid: str) -> tuple[Path, Path]:
+    """(the file, its metadata) of `cid` under a store's blobs folder."""
+    shard = blobs / cid[-2:]
+    return shard / cid, shard / f"{cid}.json"
+
+
+def local_status(cid: str, blob: Path) -> IntegrityStatus:
+    """Whether the file at `blob` is there and its bytes still hash to `cid`."""
+    try:
+        hasher = cidlib.CidHasher()
+        with blob.open("rb") as f:
+            while piece := f.read(1 << 20):
+                hasher.update(piece)
+    except FileNotFoundError:
+        return IntegrityStatus.MISSING
+    return IntegrityStatus.OK if hasher.finalize() == cid else IntegrityStatus.CORRUPTED
+
+
+class EvidenceFolder:
+    """An evidence store's folder, read only (the auditor's copy): nothing is created or repaired."""
+
+    def __init__(self, folder: Path) -> None:
+        self.blobs = Path(folder) / "blobs"
+
+    def cid_for_digest(self, digest: bytes) -> str | None:
+        if len(digest) != cidlib.SHA2_256_LEN or not any(digest):
+            return None
+        return next((c for c in cidlib.candidate_cids(digest) if blob_paths(self.blobs, c)[0].is_file()), None)
+
+    def check(self, cid: str) -> IntegrityStatus:
+        return local_status(cid, blob_paths(self.blobs, cid)[0])
+
+
 class EvidenceNames:
+    """Digests named by the CIDs of the files a store (an EvidenceStore or an EvidenceFolder) holds,
+    with a cache for the pages; `check` re-hashes the file for the integrity report."""
+
     def __init__(self, store: Any = None) -> None:
         self.store = store
         self._hits: dict[str, str] = {}
         self._misses: dict[str, float] = {}
 
     def _lookup(self, digest: bytes) -> str | None:
-        return self.store.cid_for_digest(digest)  # EvidenceStore: raw or dag-pb CID held locally, else None
+        return self.store.cid_for_digest(digest)  # raw or dag-pb CID held locally, else None
 
     def cid(self, digest_hex: str | None) -> str | None:
         """The CID of the evidence file with this digest, if the store holds it."""
