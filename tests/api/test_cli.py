@@ -174,10 +174,10 @@ ROWS = 10_000
 
 
 def test_an_interrupted_scan_of_10000_rows_resumes_signing_and_recording_each_row_once(
-    live_gateway,
+    live_relay,  # noqa: F811
     actors,
     registry,
-    tmp_path,  # noqa: F811
+    tmp_path,
 ):
     """Killed (SIGKILL) right after its third session was journalled and before it was posted, then
     again right after a session was posted and before the journal knew: the third run finishes.
