@@ -59,6 +59,30 @@ def test_scan_reads_every_form_refuses_bad_rows_with_reasons_and_confirms_the_re
     s = summary(r)
     assert (s["rows"], s["confirmed"], s["refused"]) == (3, 3, [])
 
+    # A unit commissioned already passes the local checks; the gateway refuses the session naming it
+    # (units[0]: unit_exists): that row is refused with the reason, the session void, and the other
+    # row signed again under the same nonce and recorded.
+    again = tmp_path / "again.csv"
+    again.write_text(f"barcode\n(01){GTIN}(21)CLI-A\n(01){GTIN}(21)CLI-F\n")
+    brand_nonce = _nonce(http, actors["brand"].address, "CommissionBatch")
+    r = cli.scan(
+        again,
+        "--key",
+        "brand",
+        "--step",
+        "commissioning",
+        "--location",
+        str(actors["brand"].gln),
+    )
+    assert r.returncode == 1, r.stderr
+    s = summary(r)
+    assert (s["signed"], s["confirmed"], [e["line"] for e in s["refused"]]) == (1, 1, [2])
+    assert s["refused"][0]["reason"].startswith("unit_exists: ")
+    with sqlite3.connect(tmp_path / "again.csv.journal.sqlite3") as db:
+        journalled = db.execute("SELECT nonce, state, lines FROM sessions ORDER BY seq").fetchall()
+    assert journalled == [(str(brand_nonce), "void", "[2, 3]"), (str(brand_nonce), "confirmed", "[3]")]
+    assert [_count(registry, GTIN, x) for x in ("CLI-A", "CLI-F")] == [1, 1]
+
     # The carrier's shipping scans: three good rows, four bad ones.
     wrong_check = GTIN[:-1] + str((int(GTIN[-1]) + 1) % 10)
     scans = tmp_path / "shipping.csv"
