@@ -70,7 +70,7 @@ def test_quote_prices_from_the_indexed_orders_and_refuses_bad_input(history, dep
         ("not_sold_in_market", 400, {"gtin": str(only_eu), "market": "CN", "price": "100"}),
         ("not_sold_in_market", 400, {"gtin": GTIN, "market": "3", "price": "100"}),
         ("invalid_market", 400, {"gtin": GTIN, "market": "XX", "price": "100"}),
-        ("unknown_gtin", 404, {"gtin": gs1.with_check_digit("0950600099990"), "market": "CN", "price": "1"}),
+        ("unknown_product", 404, {"gtin": gs1.with_check_digit("0950600099990"), "market": "CN", "price": "1"}),
         ("invalid_gtin", 400, {"gtin": "09506000134353", "market": "CN", "price": "1"}),
         ("price_out_of_range", 400, {"gtin": GTIN, "market": "CN", "price": "0"}),
         ("price_out_of_range", 400, {"gtin": GTIN, "market": "CN", "price": str(2**96)}),

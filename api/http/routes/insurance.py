@@ -101,7 +101,7 @@ def quote(
     except ChainUnavailable as exc:
         raise ApiError(503, "chain_unavailable", f"the product's terms could not be read: {exc}") from exc
     if terms is None:
-        raise ApiError(404, "unknown_gtin", f"no brand registered GTIN {gtin14}")
+        raise ApiError(404, "unknown_product", f"no brand registered GTIN {gtin14}")
     m = _market(terms, market)
     address, decimals = _currency(m, currency)
     with services.index.read() as reader:
