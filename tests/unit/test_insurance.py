@@ -182,3 +182,22 @@ def test_property_counts_ignore_the_order(outcomes, seed):
     shuffled = outcomes[:]
     random.Random(seed).shuffle(shuffled)
     assert ins.tally(shuffled) == ins.tally(outcomes)
+
+
+def test_the_dashboard_partial_shows_the_merchants_quote_translated():
+    from api.chain.product_terms import MarketTerms
+    from api.http.pages import TEMPLATES, i18n
+    from api.http.pages.consumer_page import Currency
+    from api.http.pages.protection_offer import merchant_rows
+    from api.read.premiums import PremiumQuotes
+    from api.read.return_stats import ReturnStats
+
+    stats = ReturnStats(policies.MARKET_US, 0, GTIN_H, CATEGORY_H, Fraction(600), "gtin", 42)
+    market = MarketTerms(policies.MARKET_US, policies.US_LAW, 1, policies.US)
+    quotes = PremiumQuotes("09506000134352", market, "0x00", 2, stats, offering(policies.MARKET_US), merchant(), None)
+    usd = Currency("USD", 2)
+    with i18n.use(i18n.LANGUAGES["de"]):
+        html = TEMPLATES.get_template("insurance_quote.html").render(rows=merchant_rows(quotes, usd))
+    assert "Prämie pro Einheit" in html and "6,04 USD" in html  # the worked example's 604 base units
+    assert "15,2 %" in html and "42" in html  # 61/400 shown to a tenth of a percent, rounded down; the index block
+    assert merchant_rows(replace(quotes, merchant=None), usd) == []

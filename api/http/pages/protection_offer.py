@@ -10,20 +10,22 @@ for the brand's dashboard (templates/insurance_quote.html).
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
+
+from babel.numbers import format_decimal
 
 from ...chain.product_terms import ProductTerms
 from ...read.premiums import PremiumQuotes, price_quotes
 from ...store.index import IndexReader
 from .consumer_page import Currency, Row, format_amount
-from .i18n import _
+from .i18n import _, current
 
 
 def _percent(ratio: str | None) -> str:
-    if not ratio:
-        return "0 %"
-    top, _slash, bottom = ratio.partition("/")
-    value = int(top) * 1000 // int(bottom or 1)  # tenths of a percent, rounded down
-    return f"{value // 10}.{value % 10} %"
+    """An exact "n/d" ratio as a percentage to a tenth, rounded down, in the page's number format."""
+    top, _slash, bottom = (ratio or "0").partition("/")
+    tenths = int(top) * 1000 // int(bottom or 1)
+    return f"{format_decimal(Decimal(tenths).scaleb(-1), format='#,##0.0', locale=current().locale)} %"
 
 
 def consumer_offers(reader: IndexReader, terms: ProductTerms, currency_of: Callable[[str], Currency]) -> dict[int, Row]:
