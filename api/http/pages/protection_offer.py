@@ -14,6 +14,8 @@ from decimal import Decimal
 
 from babel.numbers import format_decimal
 
+from returntrace.protection_law import offering
+
 from ...chain.product_terms import ProductTerms
 from ...read.premiums import PremiumQuotes, price_quotes
 from ...store.index import IndexReader
@@ -33,8 +35,8 @@ def consumer_offers(reader: IndexReader, terms: ProductTerms, currency_of: Calla
     and whose return shipping the index knows, priced in the market's first currency."""
     offers: dict[int, Row] = {}
     for m in terms.markets:
-        if m.law is None or m.policy is None or not m.currencies:
-            continue
+        if m.law is None or m.policy is None or not m.currencies or not offering(m.market).to_consumers:
+            continue  # no index read where the law lets no consumer buy it
         address, currency_terms = sorted(m.currencies, key=lambda c: int(c[0], 16) != 0)[0]
         quotes = price_quotes(reader, terms.gtin, terms.class_flags, m, address.lower(), currency_terms.decimals, None)
         if quotes.consumer is None:
