@@ -27,6 +27,7 @@ from typing import Any
 from .escrow import BPS, Grade, Policy
 
 GRADES = (Grade.A, Grade.B, Grade.C)
+ROUNDING = "premium rounded up to the next base unit; breakdown amounts half up"
 
 
 @dataclass(frozen=True)
@@ -273,7 +274,7 @@ def merchant_quote(
             "expectedLossPerReturn": _amount(expected_loss),
             **bounds,
             "premium": str(premium),
-            "rounding": "premium rounded up to the next base unit; breakdown amounts half up",
+            "rounding": ROUNDING,
         },
     )
 
@@ -312,6 +313,6 @@ def consumer_shipping_quote(
             "expectedLossPerReturn": _amount(covered),
             **bounds,
             "premium": str(premium),
-            "rounding": "premium rounded up to the next base unit; breakdown amounts half up",
+            "rounding": ROUNDING,
         },
     )
