@@ -36,8 +36,7 @@ def _folder() -> Path:
 def new(name: str, passphrase_file: Path | None) -> None:
     """Create a new key NAME, encrypted with a passphrase (asked twice)."""
     folder = _folder()
-    keystore.path_for(folder, name)  # a bad name fails before the passphrase is asked for
-    if keystore.path_for(folder, name).exists():
+    if keystore.path_for(folder, name).exists():  # a bad name or a taken one fails before the passphrase
         raise keystore.KeystoreError(f"a keystore named {name!r} exists already in {folder}")
     passphrase = keystore.PassphraseSource(passphrase_file).read("New passphrase", confirm=True)
     account = Account.create()

@@ -36,11 +36,11 @@ from rich.table import Table
 from .. import messages
 from ..vocab import BizStep
 from . import keystore
-from .errors import EXIT_OK, EXIT_REFUSED, CliError
+from .errors import EXIT_REFUSED, CliError
 from .gateway_client import GatewayClient, Refused
 from .journal import Journal, JournalMismatch, Session
 from .keys import PASSPHRASE_FILE
-from .rows import Defaults, Row, RowError, parse_time, read_row, records
+from .rows import CODE_COLUMNS, Defaults, Row, RowError, parse_time, read_row, records
 
 ITEM = re.compile(r"^(units|events)\[(\d+)\][.:\w]*:?\s*")
 NONCE_CODES = {"nonce_used", "nonce_conflict"}
@@ -160,7 +160,7 @@ def _check_rows(
         if isinstance(record, str):
             refused[line] = record
             continue
-        codes[line] = str(next((record[c] for c in ("barcode", "code", "scan", "link") if record.get(c)), ""))
+        codes[line] = str(next((record[c] for c in CODE_COLUMNS if record.get(c)), ""))
         try:
             row = read_row(line, record, defaults, now)
         except RowError as exc:
@@ -411,6 +411,5 @@ def scan(
         console.print(
             f"{summary['pending']} rows not confirmed within {timeout:g} s: run the command again to follow them"
         )
-    ctx_exit = EXIT_REFUSED if bad else EXIT_OK
-    if ctx_exit:
-        raise SystemExit(ctx_exit)
+    if bad:
+        raise SystemExit(EXIT_REFUSED)
