@@ -17,6 +17,7 @@
   var unit = null; // {gtin, serial, view}
   var preview = null;
   var photos = []; // CIDs of the uploaded photos, in order
+  var asking = 0; // the latest preview asked for (answers may come back out of order)
 
   // The GTIN and serial of a scanned or typed code, or null.
   function parseCode(raw) {
@@ -139,7 +140,10 @@
     var query = "?gtin=" + encodeURIComponent(unit.gtin) + "&serial=" + encodeURIComponent(unit.serial) +
       "&facts=" + bits + "&diminishedValue=" + diminished;
     $("sign").disabled = true;
-    preview = await page.json(await fetch("/v1/inspection-preview" + query));
+    var asked = ++asking;
+    var answer = await page.json(await fetch("/v1/inspection-preview" + query));
+    if (asked !== asking) return; // a later tick asked again: only the latest answer is shown
+    preview = answer;
     $("order-line").textContent = t("order", { order: preview.orderId, status: preview.status.replace(/_/g, " ") });
     showTerms(preview);
     $("grade").textContent = t("grade", { grade: preview.grade });
