@@ -39,9 +39,7 @@ STATION_TEXT: dict[str, str] = {
     "thenContest": N_("The buyer may contest this grade until the dispute window ends; then it settles."),
     "thenSecond": N_("A second opinion: it settles if it agrees with the first, else the arbiter decides."),
     "thenDisposition": N_("Refunded already: this inspection decides what happens to the unit."),
-    "terms": N_(
-        "Grade {grade}: {refund}% refund, {points}% store points, return shipping paid by {payer}; then {fate}"
-    ),
+    "terms": N_("Grade {grade}: refund {refund}, store points {points}, return shipping paid by {payer}; then {fate}"),
     "payerMerchant": N_("the merchant"),
     "payerBuyer": N_("the buyer"),
     "uploading": N_("Uploading {name}…"),

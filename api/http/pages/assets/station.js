@@ -125,7 +125,7 @@
     list.replaceChildren();
     p.terms.byGrade.forEach(function (g) {
       list.appendChild(el("li", t("terms", {
-        grade: g.grade, refund: g.refundBps / 100, points: g.pointsBps / 100,
+        grade: g.grade, refund: g.refundBps / 100 + "%", points: g.pointsBps / 100 + "%",
         payer: t(g.merchantPaysReturnShipping ? "payerMerchant" : "payerBuyer"), fate: g.disposition,
       })));
     });
