@@ -22,6 +22,7 @@ from .http.routes import (
     documents,
     evidence,
     health,
+    insurance,
     messages,
     resolver,
     return_flow,
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         cases,
         desk,
         shipping,
+        insurance,
         station,
     ):
         app.include_router(module.router)

@@ -10,6 +10,7 @@ needs no reason.
 from __future__ import annotations
 
 from .escrow import ReturnReason
+from .i18n import N_
 
 COARSE_REASON: dict[str, ReturnReason] = {
     "defective": ReturnReason.DEFECTIVE,
@@ -28,3 +29,17 @@ COARSE_REASON: dict[str, ReturnReason] = {
 def coarse(reason: str | None) -> ReturnReason:
     """The on-chain reason of an assistant code; OTHER when no reason was recognised."""
     return COARSE_REASON[reason] if reason is not None else ReturnReason.OTHER
+
+
+# What a buyer reads for each code (translated where shown: the return flow page).
+REASON_LABEL: dict[str, str] = {
+    "defective": N_("defective"),
+    "damaged_in_transit": N_("damaged in transit"),
+    "wrong_item": N_("wrong item"),
+    "size_fit": N_("size or fit"),
+    "not_as_described": N_("not as described"),
+    "changed_mind": N_("changed mind"),
+    "baby_rejected": N_("the baby refuses it"),
+    "safety_concern": N_("a safety concern"),
+    "late_delivery": N_("late delivery"),
+}

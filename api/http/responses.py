@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, model_serializer
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 from pydantic.alias_generators import to_camel
 
 
@@ -542,3 +542,29 @@ class ErasureOut(Answer):
     account: str
     erased: int
     cases: list[int]
+
+
+class InsuranceQuoteEntryOut(Answer):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    for_: str = Field(alias="for")  # "merchant" or "consumer"
+    cover: str  # "return_costs" or "return_shipping"
+    premium: str  # base units
+    breakdown: dict[str, Any]  # every input and intermediate (docs/insurance.md)
+
+
+class InsuranceQuoteOut(Answer):
+    gtin: str
+    market: str
+    marketId: int
+    policyVersion: int
+    currency: str
+    decimals: int
+    price: str | None
+    offeredTo: list[str]
+    consumerCovers: list[str]
+    lawBasis: str
+    history: dict[str, Any]
+    quotes: list[InsuranceQuoteEntryOut]
+    index: dict[str, Any]
+    chain: dict[str, Any]

@@ -12,7 +12,7 @@ from functools import cache
 from pathlib import Path
 
 from returntrace.assistant.codes import SAFETY, Assessment
-from returntrace.assistant.language import detect, detector
+from returntrace.assistant.language import MixedLanguages, detect, detector, languages_in
 from returntrace.assistant.model import MODEL_PATH, ReasonModel
 from returntrace.assistant.safety import Lexicon
 from returntrace.assistant.text import validate
@@ -35,10 +35,16 @@ class Assistant:
         return cls(ReasonModel.load(path), Lexicon.load())
 
     def assess(self, text: str) -> Assessment:
-        """The assessment of `text`; ValueError when it is empty, longer than MAX_TEXT_CHARS or binary."""
+        """The assessment of `text`; ValueError when it is empty, longer than MAX_TEXT_CHARS or binary, and
+        MixedLanguages when whole parts of it are in different languages of ours — unless it names a safety
+        term: a child's health always reaches a person, in whatever words."""
         validate(text)
-        language = detect(text)
         lexicon_hit = self.lexicon.hit(text) is not None
+        if not lexicon_hit:
+            mixed = languages_in(text)
+            if len(mixed) > 1:
+                raise MixedLanguages(mixed)
+        language = detect(text)
         if language not in self.model.languages:
             # Another language, or one of ours that this model was not trained on (a merchant's model
             # may cover fewer): nothing can be said, a person answers.

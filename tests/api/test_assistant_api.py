@@ -9,7 +9,7 @@ import dataclasses
 import pytest
 from brownie import chain
 
-from returntrace.assistant import MAX_TEXT_CHARS, Assessment
+from returntrace.assistant import MAX_TEXT_CHARS, Assessment, Assistant
 from tests.api.people import as_, sign_in
 from tests.support import DEFAULT_PRICE, GTIN, MARKET_EU
 
@@ -141,14 +141,28 @@ def test_malformed_requests_are_refused(gateway, shop):
     refused(assess(gateway, unit={"gtin": GTIN, "serial": "NEVER-MADE"}), 404, "unknown_unit")
 
 
-def test_a_unit_without_an_order_is_assessed_with_no_options_and_says_why(gateway, commission):
+def test_a_unit_without_an_order_is_refused_unless_a_person_is_asked_for(gateway, commission):
     use_assistant(gateway, Says("size_fit"))
     commission("NO-ORDER-1")
-    r = assess(gateway, unit={"gtin": GTIN, "serial": "NO-ORDER-1"})
-    assert r.status_code == 200, r.text
-    data = r.json()
+    unit = {"gtin": GTIN, "serial": "NO-ORDER-1"}
+    r = assess(gateway, unit=unit)
+    refused(r, 409, "no_order")
+    assert "ask for a person" in r.json()["detail"]
+    # A person always answers, and a child's safety always reaches one: then the assessment comes back.
+    data = assess(gateway, unit=unit, person=True).json()
     assert data["options"] == [] and data["optionsWhy"] == "no_order" and data["reason"] == "size_fit"
-    assert data["block"]["number"] == chain.height
+    assert data["block"]["number"] == chain.height and data["handoff"]["why"] == ["asked_for_person"]
+    use_assistant(gateway, Says("safety_concern", handoff=True, why=("safety_concern",), urgent=True))
+    assert assess(gateway, unit=unit).json()["handoff"]["urgent"] is True
+
+
+def test_a_text_in_two_languages_is_refused_unless_it_names_a_safety_term(gateway):
+    use_assistant(gateway, Assistant.load())  # the shipped assistant, which reads the languages
+    r = assess(gateway, "The bottle leaks everywhere. Die Flasche ist kaputt und leckt überall.")
+    refused(r, 422, "mixed_languages")
+    assert "de, en" in r.json()["detail"]
+    r = assess(gateway, "The teat gave my baby a rash. Die Flasche ist kaputt und leckt überall.")
+    assert r.status_code == 200 and r.json()["handoff"]["urgent"] is True, r.text
 
 
 def test_someone_elses_order_is_refused_and_no_buyer_sees_no_options(gateway, shop, actors):

@@ -9,7 +9,7 @@ import json
 import re
 
 from api.http.pages import i18n
-from api.http.pages.return_flow_text import FLOW_TEXT
+from api.http.pages.return_flow_text import CODE_TEXT, FLOW_TEXT
 from tests.api.test_assistant_api import sold
 from tests.support import GTIN, MARKET_EU
 
@@ -83,11 +83,21 @@ def test_the_flow_page_and_its_script_speak_the_buyers_language(gateway, shop):
     assert "automatisierten Assistenten" in r.text and "Artikel 50" in r.text  # the AI Act notice, translated
     assert "script-src 'nonce-" in r.headers["content-security-policy"]  # the flow's own policy, not the pages'
     words = _flow_text(r.text)
-    assert words.keys() == FLOW_TEXT.keys()
+    assert words.keys() == FLOW_TEXT.keys() | CODE_TEXT.keys()
     assert words["reading"] == "Wird gelesen…" and words["confirmed"] == "In der Blockchain gespeichert. Block {block}."
     with i18n.use(i18n.LANGUAGES["de"]):
-        assert words == {key: i18n._(text) for key, text in FLOW_TEXT.items()}
+        assert words == {key: i18n._(text) for key, text in (FLOW_TEXT | CODE_TEXT).items()}
+    # The codes the gateway answers with are read in words, not as codes: the nine reasons, the on-chain one.
+    assert words["reason.size_fit"] != CODE_TEXT["reason.size_fit"] and "size" not in words["reason.size_fit"]
+    assert words["onchain.no_longer_needed"] != CODE_TEXT["onchain.no_longer_needed"]
+    # The EU model withdrawal form in the Directive's German version, not the English one.
+    assert "Muster-Widerrufsformular" in r.text and "Hiermit widerrufe(n) ich/wir (*)" in r.text
+    assert "hereby give notice" not in r.text and '<pre class="card form" lang="de">' in r.text
     # The switch wins over Accept-Language; English is the source text.
     french = gateway.client.get(f"{url}?lang=fr", headers={"Accept-Language": "de"})
     assert _flow_text(french.text)["choose"] == "Choisir"
-    assert _flow_text(gateway.client.get(url).text) == FLOW_TEXT
+    assert "Modèle de formulaire de rétractation" in french.text
+    assert _flow_text(gateway.client.get(url).text) == FLOW_TEXT | CODE_TEXT
+    # Chinese is not an EU language: the form is the Directive's English text, and the page says so.
+    chinese = gateway.client.get(f"{url}?lang=zh")
+    assert '<pre class="card form" lang="en">' in chinese.text and "hereby give notice" in chinese.text

@@ -11,7 +11,7 @@ from eth_account import Account
 
 from returntrace.escrow import Facts, Grade, Remedy, ReturnReason
 from returntrace.policies import CN, EU, US
-from tests.api.test_assistant_api import Says, assess, sold, use_assistant
+from tests.api.test_assistant_api import Says, assess, refused, sold, use_assistant
 from tests.support import MARKET_CN, MARKET_EU, MARKET_US, Status
 
 GRADE_FACTS = {
@@ -21,9 +21,9 @@ GRADE_FACTS = {
 }
 
 
-def options_for(gateway, actors, unit, reason, buyer="buyer", **said):
+def options_for(gateway, actors, unit, reason, buyer="buyer", person=False, **said):
     use_assistant(gateway, Says(reason, **said))
-    r = assess(gateway, "what the buyer wrote", unit=unit, buyer=actors[buyer].address)
+    r = assess(gateway, "what the buyer wrote", unit=unit, buyer=actors[buyer].address, person=person)
     assert r.status_code == 200, r.text
     return r.json()
 
@@ -176,7 +176,8 @@ def test_an_unsure_assessment_orders_by_default_with_the_person_first(gateway, s
 
 def test_only_what_the_contract_accepts_now(gateway, shop, escrow, actors):
     _, undelivered = sold(shop, MARKET_EU, deliver=False)
-    data = options_for(gateway, actors, undelivered, "size_fit")
+    refused(assess(gateway, unit=undelivered, buyer=actors["buyer"].address), 409, "not_delivered")
+    data = options_for(gateway, actors, undelivered, "size_fit", person=True)
     assert kinds(data) == ["person"] and data["optionsWhy"] == "not_delivered"
 
     order_id, unit = sold(shop, MARKET_EU)
@@ -184,8 +185,12 @@ def test_only_what_the_contract_accepts_now(gateway, shop, escrow, actors):
     closes = escrow.returnWindowCloses(order_id)
     chain.sleep(closes - chain[block].timestamp + 1)
     chain.mine()
-    data = options_for(gateway, actors, unit, "size_fit")
-    assert kinds(data) == ["person"] and data["optionsWhy"] == "return_window_closed"
+    cases_before = gateway.services.cases.store.of_buyer(actors["buyer"].address)
+    r = assess(gateway, unit=unit, buyer=actors["buyer"].address)
+    refused(r, 409, "return_window_closed")
+    assert gateway.services.cases.store.of_buyer(actors["buyer"].address) == cases_before  # nothing stored
+    data = options_for(gateway, actors, unit, "size_fit", person=True)
+    assert kinds(data) == ["person"] and data["optionsWhy"] == "return_window_closed" and data["case"] is not None
 
     requested, unit = sold(shop, MARKET_EU)
     shop.request_return(requested)

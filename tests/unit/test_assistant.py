@@ -30,7 +30,7 @@ from returntrace.assistant import (
     training,
 )
 from returntrace.assistant.dataset import DATA_DIR, Example, languages, read_jsonl, read_split
-from returntrace.assistant.language import detect
+from returntrace.assistant.language import MixedLanguages, detect, languages_in
 from returntrace.assistant.model import MODEL_PATH, ReasonModel
 from returntrace.assistant.safety import SAFETY_DIR, Lexicon, read_terms
 from scripts import train_assistant
@@ -366,16 +366,21 @@ def test_held_out_texts_never_repeat_or_paraphrase_training_texts():
     train_keys = {_key(e.text) for e in train}
     assert len(train_keys) == len(train), "duplicate training texts"
     assert len({_key(e.text) for e in heldout}) == len(heldout), "duplicate held-out texts"
-    train_grams = [_trigrams(e.text) for e in train]
+    # A paraphrase is in the held-out text's own language: each is compared with that language's
+    # training texts (keys and trigrams computed once; Jaccard from the intersection alone).
+    train_of: dict[str, list[tuple[str, str, set[str]]]] = {}
+    for t in train:
+        train_of.setdefault(t.language, []).append((t.text, _key(t.text), _trigrams(t.text)))
     close = []
     for h in heldout:
         key, grams = _key(h.text), _trigrams(h.text)
-        for t, t_grams in zip(train, train_grams, strict=True):
-            shorter, longer = sorted((key, _key(t.text)), key=len)
+        for t_text, t_key, t_grams in train_of.get(h.language, []):
+            shorter, longer = sorted((key, t_key), key=len)
             contained = len(shorter.split()) >= 3 and f" {shorter} " in f" {longer} "
-            similar = len(grams & t_grams) / len(grams | t_grams) >= 0.5
-            if contained or similar or key == _key(t.text):
-                close.append((h.text, t.text))
+            shared = len(grams & t_grams)
+            similar = shared / (len(grams) + len(t_grams) - shared) >= 0.5
+            if contained or similar or key == t_key:
+                close.append((h.text, t_text))
     assert close == []
 
 
@@ -451,3 +456,37 @@ def test_training_refuses_data_without_every_reason(tmp_path: Path, capsys):
     assert train_assistant.main(["--data", str(tmp_path), "--out", str(tmp_path / "m.json.gz")]) == 2
     assert "no examples of defective, damaged_in_transit, wrong_item, not_as_described" in capsys.readouterr().err
     assert not (tmp_path / "m.json.gz").exists()
+
+
+# ---------------------------------------------------------------------------- mixed languages
+
+
+@pytest.mark.parametrize(
+    ("text", "languages"),
+    [
+        ("The bottle leaks everywhere. Die Flasche ist kaputt und leckt überall.", ["de", "en"]),
+        ("Le body est trop petit pour mon bébé. The bodysuit is too small for my baby.", ["en", "fr"]),
+        ("奶瓶漏水了，the bottle leaks from the teat and it is broken", ["en", "zh"]),
+        ("El cochecito llegó roto. La roue est cassée et le cadre plié.", ["es", "fr"]),
+        # One language with a brand name, a greeting or a short word of another is not mixed.
+        ("Philips Avent Natural 奶瓶漏水了，宝宝不喝", ["zh"]),
+        ("The bottle leaks from the teat when I shake it.\nThank you!", ["en"]),
+        ("Der Kinderwagen ist super, aber leider zu groß für unseren Kofferraum. Merci!", ["de"]),
+    ],
+)
+def test_whole_parts_in_different_languages_are_found(text, languages):
+    assert languages_in(text) == languages
+
+
+def test_no_shipped_text_is_read_as_mixed():
+    """The thresholds were set on these: a single-language text refused as mixed would be a buyer turned away."""
+    texts = [e.text for folder in (TRAIN, HELDOUT) for e in read_split(folder)]
+    assert [t for t in texts if len(languages_in(t)) > 1] == []
+
+
+def test_a_mixed_text_is_refused_unless_it_names_a_safety_term(assistant):
+    with pytest.raises(MixedLanguages) as refused:
+        assistant.assess("The bottle leaks everywhere. Die Flasche ist kaputt und leckt überall.")
+    assert refused.value.languages == ["de", "en"]
+    safety = assistant.assess("The teat gave my baby a rash. Die Flasche ist kaputt und leckt überall.")
+    assert safety.urgent and safety.handoff

@@ -8,7 +8,7 @@ Pure presentation, no I/O: figures come from the structs read at the block; the 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
 from returntrace.escrow import BPS, Law, Policy
@@ -362,12 +362,25 @@ def stated(block: int, block_time: int | None) -> str:
     )
 
 
+def _with_offer(section: MarketSection, offer: Row | None) -> MarketSection:
+    """The section with the consumer's optional cover before its policy version row (where offered)."""
+    if offer is None or not section.sold:
+        return section
+    return replace(section, rows=[*section.rows[:-1], offer, section.rows[-1]])
+
+
 def build_policy_page(
-    terms: ProductTerms, currency_name: Callable[[str], str], digital_link: str, names: NameLookup | None = None
+    terms: ProductTerms,
+    currency_name: Callable[[str], str],
+    digital_link: str,
+    names: NameLookup | None = None,
+    offers: Mapping[int, Row] | None = None,
 ) -> PolicyPage:
     """The product page: what the product is (the brand's signed information) and its terms in each
-    market it is sold in, at the block they were read."""
+    market it is sold in, at the block they were read; `offers` the consumer's return-shipping cover
+    per market, only where the law allows selling it (api/http/pages/protection_offer.py)."""
     hygiene = bool(terms.class_flags & HYGIENE_SEALED)
+    offers = offers or {}
     return PolicyPage(
         gtin=terms.gtin,
         brand=terms.brand,
@@ -379,7 +392,10 @@ def build_policy_page(
         stated=stated(terms.block, terms.block_time),
         # one market: unfolded; several: each folded to its periods, the reader opens theirs
         markets=[
-            replace(market_section(m, hygiene, currency_name, names), open=len(terms.markets) == 1)
+            replace(
+                _with_offer(market_section(m, hygiene, currency_name, names), offers.get(m.market)),
+                open=len(terms.markets) == 1,
+            )
             for m in terms.markets
         ],
         brand_name=names.actor(terms.brand) if names else None,

@@ -7,6 +7,9 @@ Braces, not `%(name)s`: the template's gettext would try to fill `%(…)s` itsel
 
 from __future__ import annotations
 
+from returntrace.reasons import REASON_LABEL
+
+from .consumer_page import REASON_TEXT
 from .i18n import N_, _
 
 FLOW_TEXT: dict[str, str] = {
@@ -51,6 +54,30 @@ FLOW_TEXT: dict[str, str] = {
 }
 
 
+# Codes the gateway answers with, as the buyer reads them: the assistant's reasons ("reason.*"), the
+# coarse on-chain reason the request records ("onchain.*"), why a person answers ("why.*"), and the errors
+# the buyer can act on ("error.*"; any other error shows the gateway's own message).
+CODE_TEXT: dict[str, str] = {
+    **{f"reason.{code}": label for code, label in REASON_LABEL.items()},
+    **{f"onchain.{key}": text for key, text in REASON_TEXT.items()},
+    "why.safety_concern": N_("a safety concern"),
+    "why.safety_lexicon": N_("words about a child's safety"),
+    "why.low_confidence": N_("the assistant is unsure"),
+    "why.unknown_language": N_("a language the assistant does not read"),
+    "why.above_value": N_("the order's value"),
+    "why.repeated_returns": N_("several returns"),
+    "why.asked_for_person": N_("you asked for a person"),
+    "why.buyer_required": N_("sign in as the buyer to see the options"),
+    "why.order_not_active": N_("the order is already being returned or settled"),
+    "error.mixed_languages": N_("Please write in one language."),
+    "error.no_order": N_("This unit has no order: there is nothing to return here."),
+    "error.not_delivered": N_("The order is not delivered yet: the return period starts at delivery."),
+    "error.return_window_closed": N_(
+        "The return period has ended. For a defect, tick “I want to talk to a person” and send again."
+    ),
+}
+
+
 def flow_text() -> dict[str, str]:
     """The script's words in the current language (i18n.use)."""
-    return {key: _(text) for key, text in FLOW_TEXT.items()}
+    return {key: _(text) for key, text in (FLOW_TEXT | CODE_TEXT).items()}

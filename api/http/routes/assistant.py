@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict
 
 from returntrace import gs1
 from returntrace.assistant import MAX_TEXT_CHARS, Assessment
+from returntrace.assistant.language import MixedLanguages
 from returntrace.i18n import N_
 
 from ...chain.guard import ChainUnavailable
@@ -48,6 +49,14 @@ NOTICE = N_(  # marked: the flow page shows it in the buyer's language
 )
 # The assistant's own handoff reasons under which its reason is not used to order the options.
 UNSURE = frozenset({"low_confidence", "unknown_language"})
+# A unit the buyer can do nothing with now is a 409 with the reason, and nothing is stored — unless the text
+# is about a child's safety or the buyer asks for a person, who always answers (a defect is owed for years
+# under the legal guarantee, after the return window).
+NOTHING_TO_DO = {
+    "no_order": "this unit has no order: nothing was bought with it here",
+    "not_delivered": "the order is not delivered yet: the return period starts at delivery",
+    "return_window_closed": "the order's return period has ended",
+}
 
 
 def rate_limited(request: Request) -> None:
@@ -224,6 +233,12 @@ def _assess(body: AssessIn, services: ServicesDep, account: OptionalAccount) -> 
         _unit_id(body.unit)  # a malformed unit is refused before the text is read
     try:
         assessment = services.assistant.assess(text)
+    except MixedLanguages as exc:
+        raise ApiError(
+            422,
+            "mixed_languages",
+            f"{exc}: the options, and the words a person reads, are in one language",
+        ) from exc
     except ValueError as exc:
         raise ApiError(400, "invalid_text", f"the assistant cannot read this text: {exc}") from exc
     found = _options(services, body.unit, buyer, assessment) if body.unit is not None else None
@@ -231,6 +246,12 @@ def _assess(body: AssessIn, services: ServicesDep, account: OptionalAccount) -> 
     if body.person:
         why.append("asked_for_person")
     needed = assessment.handoff or bool(why)
+    if found is not None and found.why in NOTHING_TO_DO and not (assessment.urgent or body.person):
+        raise ApiError(
+            409,
+            found.why,
+            f"{NOTHING_TO_DO[found.why]}; for a defect or anything else, ask for a person (`person`: true)",
+        )
     options = person_first(found.options) if found is not None and needed else found.options if found else []
     case = None
     if needed and buyer is not None and found is not None and found.order_id is not None and body.unit is not None:

@@ -37,6 +37,7 @@ from ..pages.consumer_page import NATIVE, Currency, build_page, build_parcel_pag
 from ..pages.digital_link import LinkError, UnitLink, parse_path
 from ..pages.i18n import N_, _
 from ..pages.policy_page import build_policy_page, order_section
+from ..pages.protection_offer import consumer_offers
 from ..responses import ParcelViewOut, UnitViewOut, parcel_json, unit_json
 
 router = APIRouter(tags=["resolver"])
@@ -342,7 +343,9 @@ def _product(request: Request, gtin14: str, as_json: bool) -> Response:
     if as_json:
         return JSONResponse(jsonable_encoder(asdict(terms)), headers=headers)
     with i18n.use(page_language(request)):
-        page = build_policy_page(terms, _currency_name(services), canonical, services.names)
+        with services.index.read() as reader:  # the buyer's optional cover, where the market's law allows it
+            offers = consumer_offers(reader, terms, _currency_lookup(services.pages))
+        page = build_policy_page(terms, _currency_name(services), canonical, services.names, offers)
         return render(request, "product.html", {"page": page}, headers=headers)
 
 

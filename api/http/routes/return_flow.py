@@ -32,7 +32,7 @@ from ..deps import ServicesDep
 from ..errors import PageError
 from ..pages import i18n, page_language, render
 from ..pages.return_flow_text import flow_text
-from ..pages.withdrawal_form import MODEL_WITHDRAWAL_FORM
+from ..pages.withdrawal_form import withdrawal_form
 from .assistant import NOTICE
 
 router = APIRouter(tags=["return desk"])
@@ -84,6 +84,7 @@ def return_page(request: Request, services: ServicesDep, gtin: str, serial: str)
         )
     nonce = secrets.token_urlsafe(18)
     with i18n.use(page_language(request)):
+        form_language, form = withdrawal_form(i18n.current().code)
         context = {
             "gtin": gtin14,
             "serial": serial,
@@ -91,7 +92,8 @@ def return_page(request: Request, services: ServicesDep, gtin: str, serial: str)
             "nonce": nonce,
             "notice": i18n._(NOTICE),
             "max_chars": MAX_TEXT_CHARS,
-            "withdrawal_form": MODEL_WITHDRAWAL_FORM,  # the Directive's English text (see withdrawal_form.py)
+            "withdrawal_form": form,  # the Directive's text in the page's language, else English
+            "withdrawal_form_language": form_language,
             "flow_text": flow_text(),
         }
         return render(request, "return.html", context, headers=flow_headers(nonce))

@@ -13,10 +13,16 @@
   var main = document.getElementById("return-flow");
   var page = window.rtPage(main);  // the pieces shared with the station (wallet.js)
   var $ = page.$, el = page.el, t = page.t, say = page.say, provider = page.provider;
-  var amount = page.amount, when = page.when, json = page.json;
+  var amount = page.amount, when = page.when, json = page.json, words = page.words;
   var unit = { gtin: main.dataset.gtin, serial: main.dataset.serial };
   var account = null;
   var chosen = null;
+
+  // A code as the buyer reads it ("reason.size_fit" -> "size or fit"), or the code itself when it has no words.
+  function label(kind, code) {
+    var key = kind + "." + code;
+    return Object.prototype.hasOwnProperty.call(words, key) ? words[key] : code.replace(/_/g, " ");
+  }
 
   async function connect() {
     try {
@@ -46,6 +52,8 @@
     } catch (e) {
       if (e.code === "not_buyer") {
         say("assess-status", t("notBuyer"), true);
+      } else if (e.code && Object.prototype.hasOwnProperty.call(words, "error." + e.code)) {
+        say("assess-status", t("error." + e.code), true);
       } else {
         say("assess-status", e.message, true);
       }
@@ -54,16 +62,16 @@
 
   function showAssessment(data) {
     var lines = [];
-    lines.push(data.reason ? t("reason", { reason: data.reason.replace(/_/g, " "), language: data.language })
+    lines.push(data.reason ? t("reason", { reason: label("reason", data.reason), language: data.language })
       : t("noReason", { language: data.language }));
     if (data.handoff.needed) {
       lines.push(t(data.handoff.urgent ? "handoffUrgent" : "handoff",
-        { why: data.handoff.why.join(", ").replace(/_/g, " ") }));
+        { why: data.handoff.why.map(function (w) { return label("why", w); }).join(", ") }));
     }
     if (data.case) {
       lines.push(t(data.case.textKept ? "caseKept" : "case", { id: data.case.id, due: when(data.case.dueAt) }));
     }
-    if (data.optionsWhy) lines.push(t("optionsWhy", { why: data.optionsWhy.replace(/_/g, " ") }));
+    if (data.optionsWhy) lines.push(t("optionsWhy", { why: label("why", data.optionsWhy) }));
     say("assess-status", lines.join(" "));
     var list = $("options");
     data.options.forEach(function (option, i) {
@@ -119,7 +127,7 @@
       facts.appendChild(el("dd", value));
     }
     if (message.kind === "ReturnRequest") {
-      var reason = message.reason.name.replace(/_/g, " ");
+      var reason = label("onchain", message.reason.name);
       fact(t("reasonRecorded"), message.reason.name === "withdrawal" ? t("withdrawalNoReason", { reason: reason })
         : reason);
       fact(t("remedy"), t(message.remedy === "exchange" ? "remedyExchange" : "remedyRefund"));

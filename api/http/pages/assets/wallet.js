@@ -119,7 +119,7 @@
     }
 
     return {
-      $: $, el: el, t: t, say: say, provider: provider, amount: amount, when: when, json: json,
+      words: words, $: $, el: el, t: t, say: say, provider: provider, amount: amount, when: when, json: json,
       upload: upload, signIn: signIn, signAndPost: signAndPost, follow: follow,
     };
   };
