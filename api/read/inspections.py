@@ -7,8 +7,9 @@ From the facts an inspector ticks: the grade ReturnPolicies derives from them (`
 grade the escrow checks the inspection's claim against), what the buyer and the merchant get (the
 escrow's own `quote` at that grade, facts and diminished value), the order's grade terms from its
 policy version, and the Inspection message prefilled for the inspector to sign as is (the next
-nonce, a deadline an hour ahead, the evidence digest to fill in). All read at one stated block;
-nothing here recomputes the contracts' rules.
+nonce, a deadline an hour ahead, the evidence digest to fill in) with the INSPECTING scan of the
+unit that goes with it (an EventBatch under the return's RMA reference, the same evidence). All read
+at one stated block; nothing here recomputes the contracts' rules.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from returntrace import refs
 from returntrace.escrow import Facts, Grade, Order, OrderStatus, Policy, Settlement
+from returntrace.vocab import BizStep, Disposition
 
 from ..chain.blocks import BlockRef
 from ..chain.client import Chain
@@ -48,6 +51,7 @@ class InspectionPreview:
     grade: Grade  # what deriveGrade gives for the facts: the grade to claim
     settlement: Settlement  # the escrow's quote at that grade
     message: dict[str, Any] | None  # the prefilled Inspection (None: no inspector named)
+    scan: dict[str, Any] | None = None  # the prefilled INSPECTING scan (EventBatch) that goes with it
 
     def as_json(self) -> dict[str, Any]:
         o, s = self.order, self.settlement
@@ -78,6 +82,7 @@ class InspectionPreview:
             "disposition": s.disposition.key,
             "terms": self._terms(),
             "message": self.message,
+            "scan": self.scan,
         }
 
     def _then(self) -> str:
@@ -144,8 +149,10 @@ class InspectionDesk:
             )
         grade = self.reads.derive_grade(order.market, order.policy_version, facts, at)
         settlement = self.reads.quote(order_id, grade, facts, at, diminished_value)
-        message = None
+        message = scan = None
         if inspector is not None:
+            deadline = self.reads.block_time(at) + SIGNATURE_VALIDITY
+            scan = self._scan(order_id, order, grade, inspector, at, deadline)
             nonce = self.outbox.next_nonce("Inspection", inspector, self.reader.nonce("escrow", inspector))
             message = prefilled(
                 self.chain,
@@ -159,9 +166,35 @@ class InspectionDesk:
                     "diminishedValue": diminished_value,
                     "evidence": ZERO_EVIDENCE,
                     "nonce": nonce,
-                    "deadline": self.reads.block_time(at) + SIGNATURE_VALIDITY,
+                    "deadline": deadline,
                 },
             )
             message["fill"] = ["evidence"]  # the digest of the uploaded evidence (docs/integrators.md)
         policy = self.reads.policy(order.market, order.policy_version)
-        return InspectionPreview(at, order_id, order, policy, facts, diminished_value, grade, settlement, message)
+        return InspectionPreview(at, order_id, order, policy, facts, diminished_value, grade, settlement, message, scan)
+
+    def _scan(
+        self, order_id: int, order: Order, grade: Grade, inspector: str, at: BlockRef, deadline: int
+    ) -> dict[str, Any]:
+        """The inspector's INSPECTING scan of the unit that goes with the attestation: under the return's
+        RMA reference, at the inspector's organisation, conformant for grade A, with the same evidence."""
+        _, organization = self.reads.actor(inspector, at)
+        nonce = self.outbox.next_nonce("EventBatch", inspector, self.reader.nonce("registry", inspector))
+        rma = refs.rma_ref(refs.order_ref(self.chain.chain_id, self.chain.escrow.address, order_id))
+        event = {
+            "unitId": "0x" + order.unit_id.hex(),
+            "bizStep": int(BizStep.INSPECTING),
+            "disposition": int(Disposition.CONFORMANT if grade == Grade.A else Disposition.NON_CONFORMANT),
+            "location": organization,
+            "eventTime": self.reads.block_time(at),
+            "evidence": ZERO_EVIDENCE,
+            "bizTransaction": "0x" + rma.hex(),
+        }
+        signed = prefilled(
+            self.chain,
+            self.paths,
+            "EventBatch",
+            {"signer": inspector, "events": [event], "nonce": nonce, "deadline": deadline},
+        )
+        signed["fill"] = ["events[0].evidence"]  # the same digest as the Inspection's
+        return signed

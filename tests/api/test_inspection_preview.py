@@ -10,6 +10,8 @@ from eth_account import Account
 
 from returntrace.escrow import Facts, Grade
 from returntrace.policies import EU
+from returntrace.vocab import BizStep, Disposition
+from scripts.builder import rma_ref
 from tests.api.people import as_, sign_in
 from tests.api.test_return_options import _serial_of
 from tests.support import GTIN, MARKET_EU, Status
@@ -47,18 +49,31 @@ def test_the_preview_quotes_the_derived_grade_and_its_message_settles_the_order(
         (g, t.refund_bps, t.points_bps) for g, t in zip("ABC", EU.terms, strict=True)
     ]
 
-    # The grade-A message, its evidence filled in, signed as is by the inspector: the order settles at A.
-    message = _preview(gateway, token, serial, SEALED).json()["message"]
+    # The grade-A scan and attestation, their evidence filled in, signed as is by the inspector: the
+    # unit's history shows the inspection scan and the order settles at A.
+    preview = _preview(gateway, token, serial, SEALED).json()
+    message, scan = preview["message"], preview["scan"]
     assert message["kind"] == "Inspection" and message["post"] == "/v1/inspections" and message["fill"] == ["evidence"]
+    assert scan["kind"] == "EventBatch" and scan["fill"] == ["events[0].evidence"]
+    evidence = "0x" + hashlib.sha256(b"inspection record").hexdigest()
     typed = message["typedData"]
     assert typed["message"]["inspector"] == inspector.address and typed["message"]["grade"] == Grade.A
-    typed["message"]["evidence"] = "0x" + hashlib.sha256(b"inspection record").hexdigest()
-    signature = Account.sign_typed_data(inspector.key, full_message=typed).signature.hex()
-    r = gateway.post("/v1/inspections", {**typed["message"], "signature": "0x" + signature.removeprefix("0x")})
-    assert r.status_code == 202, r.text
+    typed["message"]["evidence"] = evidence
+    event = scan["typedData"]["message"]["events"][0]
+    assert event["bizStep"] == BizStep.INSPECTING and event["disposition"] == Disposition.CONFORMANT
+    assert event["bizTransaction"] == "0x" + rma_ref(escrow, order_id).hex() and event["location"] == inspector.gln
+    event["evidence"] = evidence
+    for signed in (scan, message):
+        sig = Account.sign_typed_data(inspector.key, full_message=signed["typedData"]).signature.hex()
+        r = gateway.post(signed["post"], {**signed["typedData"]["message"], "signature": "0x" + sig.removeprefix("0x")})
+        assert r.status_code == 202, r.text
     gateway.relay()
     o = escrow.order(order_id)
     assert (o["status"], o["grade"], o["facts"]) == (Status.SETTLED, Grade.A, SEALED)
+    gateway.services.indexer.index_once()
+    view = gateway.client.get(f"/01/{GTIN}/21/{serial}", headers={"accept": "application/json"}).json()
+    inspected = [e for e in view["timeline"] if e["step"] == "inspecting"]
+    assert len(inspected) == 1 and inspected[0]["signer"] == inspector.address
 
     # Settled: no inspection is taken any more.
     r = _preview(gateway, token, serial, SEALED)
