@@ -48,9 +48,11 @@ def main(ctx: click.Context, gateway_url: str | None, keystore_dir: Path | None)
 
 
 def _register() -> None:
+    from .inspect import inspect
     from .keys import keys
 
     main.add_command(keys)
+    main.add_command(inspect)
 
 
 _register()

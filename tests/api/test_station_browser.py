@@ -28,18 +28,24 @@ REPORTS = Path(__file__).resolve().parents[2] / "reports"
 SEALED = Facts.SEAL_INTACT | Facts.PACKAGING_INTACT
 
 
-def returned_for_station(http, shop, registry, admin, actors, serial: str):
-    """A unit returned and received, and an inspector among anvil's accounts (independent of both parties):
-    (order id, inspector account)."""
-    inspector = accounts[9]
-    registry.setActor(inspector.address, Role.INSPECTOR, actors["inspector"].gln, {"from": admin})
+def returned_and_indexed(http, shop, serial: str) -> int:
+    """A unit returned and received, its history indexed and verified by the served gateway: its order."""
     order_id = shop.returned(market=MARKET_EU, serial=serial)
+
     def indexed() -> bool:
         r = http.get(f"/01/{GTIN}/21/{serial}", headers={"accept": "application/json"})
         return r.status_code == 200 and r.json()["verification"]["verified"]
 
     wait_until(indexed, 30, "the unit's history to be indexed", interval=0.1)
-    return order_id, inspector
+    return order_id
+
+
+def returned_for_station(http, shop, registry, admin, actors, serial: str):
+    """A unit returned and received, and an inspector among anvil's accounts (independent of both parties):
+    (order id, inspector account)."""
+    inspector = accounts[9]
+    registry.setActor(inspector.address, Role.INSPECTOR, actors["inspector"].gln, {"from": admin})
+    return returned_and_indexed(http, shop, serial), inspector
 
 
 def inspect_in_browser(browser: Chromium, url: str, inspector: str, code: str, photo: Path) -> Wallet:
