@@ -92,6 +92,7 @@ def test_screenshot_of_the_station(flow_gateway, shop, registry, admin, actors, 
         code = f"(01){GTIN}(21)SHOT-STATION"
         wallet = inspect_in_browser(browser, f"{base}/station", inspector.address, code, tmp_path / "unit.png")
         browser.evaluate("document.getElementById('sign').click()")
-        wallet.answer("eth_signTypedData_v4")
+        wallet.answer("eth_signTypedData_v4")  # the INSPECTING scan
+        wallet.answer("eth_signTypedData_v4")  # the attestation
         _until(browser, "document.getElementById('order-status').dataset.state === 'settled'", "the settlement", 60)
         print(f"wrote {browser.screenshot(SHOTS / 'station.png')}")

@@ -3,8 +3,8 @@
 An accredited inspector (one of anvil's unlocked accounts: anvil signs for it) opens /station with the
 injected EIP-1193 wallet of the return flow's test, signs in, types the returned unit's GS1 element
 string, ticks the facts of an unopened unit, adds a photo (stored as evidence, its CID shown), reads the
-grade the contract derives and what the buyer and the merchant get, signs the prefilled Inspection and
-follows it until the order settles with that grade. The screenshot goes to reports/station.png
+grade the contract derives and what the buyer and the merchant get, signs the prefilled INSPECTING scan
+and Inspection and follows them until the order settles with that grade. The screenshot goes to reports/station.png
 (gitignored); `make screenshots` writes docs/screenshots/station.png (tests/api/screenshots.py).
 """
 
@@ -98,7 +98,8 @@ def test_an_inspector_grades_a_return_in_the_browser_and_the_order_settles(
         photo_cid = browser.evaluate("document.querySelector('#cids li').innerText").split(": ")[1]
 
         browser.evaluate("document.getElementById('sign').click()")
-        wallet.answer("eth_signTypedData_v4")
+        wallet.answer("eth_signTypedData_v4")  # the INSPECTING scan
+        wallet.answer("eth_signTypedData_v4")  # the attestation
         _until(browser, "document.getElementById('order-status').dataset.state === 'settled'", "the settlement", 60)
         listed = browser.evaluate("[...document.querySelectorAll('#cids li')].map(li => li.innerText)")
         record_cid = listed[1].removeprefix("Evidence of this inspection: ")
@@ -106,8 +107,11 @@ def test_an_inspector_grades_a_return_in_the_browser_and_the_order_settles(
         browser.screenshot(REPORTS / "station.png")
         assert "The order is now: settled." in browser.evaluate("document.getElementById('order-status').innerText")
 
-    typed = wallet.signed[0]
+    scan, typed = wallet.signed
     assert typed["primaryType"] == "Inspection" and typed["message"]["facts"] == SEALED
+    assert (
+        scan["primaryType"] == "EventBatch" and scan["message"]["events"][0]["evidence"] == typed["message"]["evidence"]
+    )
     o = escrow.order(order_id)
     assert (o["status"], o["grade"], o["facts"]) == (Status.SETTLED, Grade.A, SEALED)
     settled = web3.eth.contract(address=escrow.address, abi=escrow.abi).events.OrderSettled.get_logs(
@@ -130,3 +134,6 @@ def test_an_inspector_grades_a_return_in_the_browser_and_the_order_settles(
         "photos": [photo_cid],
     }
     assert http.get(f"/v1/evidence/{photo_cid}").content == photo
+    view = http.get(f"/01/{GTIN}/21/STATION-1", headers={"accept": "application/json"}).json()
+    (inspected,) = [e for e in view["timeline"] if e["step"] == "inspecting"]
+    assert inspected["signer"] == inspector.address and inspected["evidence"] == record_cid

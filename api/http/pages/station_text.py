@@ -46,6 +46,7 @@ STATION_TEXT: dict[str, str] = {
     "photo": N_("{name}: {cid}"),
     "evidence": N_("Evidence of this inspection: {cid}"),
     "notInspector": N_("This wallet is not an accredited inspector: it may look, not sign."),
+    "signScan": N_("Sign the inspection scan of the unit in your wallet…"),
     "signInWallet": N_("Sign the inspection in your wallet…"),
     "settledState": N_("The order is now: {status}."),
 }

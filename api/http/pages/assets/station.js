@@ -4,8 +4,9 @@
 // element string, a raw barcode with GS separators, a Digital Link URL, or "GTIN serial"), sees its verified
 // history (the unit's JSON view) and the order's grade terms, ticks the facts, adds photos (stored as
 // evidence, CIDs shown), sees the grade the contract derives and what the buyer and the merchant get (GET
-// /v1/inspection-preview: the escrow's own quote), signs the prefilled Inspection (eth_signTypedData_v4),
-// posts it and follows it until the order's new state is indexed.
+// /v1/inspection-preview: the escrow's own quote), signs the prefilled INSPECTING scan and Inspection
+// (eth_signTypedData_v4, both naming the same evidence), posts them and follows them until the order's new
+// state is indexed.
 (function () {
   "use strict";
 
@@ -198,13 +199,19 @@
     try {
       await refresh(); // the grade, nonce and deadline of the facts as ticked now
       $("sign").disabled = true;
+      var digest = await evidence();
+      // The pair: the unit's INSPECTING scan, then the attestation, both naming the same evidence.
+      var scan = JSON.parse(JSON.stringify(preview.scan.typedData));
+      scan.message.events[0].evidence = digest;
       var typed = JSON.parse(JSON.stringify(preview.message.typedData));
-      typed.message.evidence = await evidence();
+      typed.message.evidence = digest;
+      say("send-status", t("signScan"));
+      var scanned = await page.signAndPost(account, preview.scan, scan);
       say("send-status", t("signInWallet"));
       var sent = await page.signAndPost(account, preview.message, typed);
       var before = preview.status;
-      var state = await page.follow(sent.id, "send-status");
-      if (state.status === "confirmed") await followOrder(before);
+      var states = [await page.follow(scanned.id, "scan-status"), await page.follow(sent.id, "send-status")];
+      if (states[0].status === "confirmed" && states[1].status === "confirmed") await followOrder(before);
       else $("sign").disabled = false;
     } catch (e) {
       say("send-status", e.message, true);
