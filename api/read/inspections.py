@@ -128,7 +128,7 @@ class InspectionDesk:
             raise PreviewRefused(404, "unknown_unit", f"no unit 0x{unit_id.hex()} is recorded at block {at.number}")
         order_id = self.reads.last_order_of(unit_id, at)
         if not order_id:
-            raise PreviewRefused(404, "no_order", f"unit 0x{unit_id.hex()} was never sold through the escrow")
+            raise PreviewRefused(409, "no_order", f"unit 0x{unit_id.hex()} was never sold through the escrow")
         return order_id
 
     def preview(

@@ -92,9 +92,10 @@ def _amount(value: str, currency: str) -> str:
 
 def _show(console: Console, p: dict[str, Any]) -> None:
     c = p["currency"]
-    table = Table(title=f"Order {p['orderId']} ({p['status'].replace('_', ' ')}), block {p['block']['number']}")
-    table.add_column("")
-    table.add_column("")
+    table = Table(
+        title=f"Order {p['orderId']} ({p['status'].replace('_', ' ')}), block {p['block']['number']}",
+        show_header=False,
+    )
     table.add_row("facts", ", ".join(p["facts"]["names"]) or "none")
     table.add_row("grade", p["grade"])
     buyer = _amount(p["buyer"]["refund"], c)
