@@ -38,7 +38,7 @@ help:
 	@echo "make lint       ruff check, ruff format --check, mypy (returntrace/, api/) and the import-linter layer contracts"
 	@echo "make test       brownie test $(TESTS) (TEST_ARGS='-k name' to filter): everything, tests/unit included"
 	@echo "make test-fast  the fast tier alone: tests/unit with plain pytest (no chain, no brownie plugin; seconds)"
-	@echo "make screenshots the return flow in each page language -> docs/screenshots/ (Chromium; CJK font for zh)"
+	@echo "make screenshots the return flow in each page language and the station -> docs/screenshots/ (Chromium; CJK font for zh)"
 	@echo "make demo       brownie run scripts/demo.py (SERVE=$(SERVE) -> RT_SERVE)"
 	@echo "make bench      gas figures (bench/gas.py)"
 	@echo "make bench-gateway  gateway throughput and page latency (bench/gateway.py)"
@@ -127,7 +127,8 @@ i18n: $(VENV_STAMP)
 	$(BIN)/pybabel compile -d $(LOCALES) --statistics
 	find $(LOCALES) -name '*.mo' -delete
 
-# The return flow in each page language, as docs/screenshots/return-flow-<code>.png (tests/api/screenshots.py):
+# The return flow in each page language, as docs/screenshots/return-flow-<code>.png, and the inspection station,
+# as docs/screenshots/station.png (tests/api/screenshots.py):
 # Chromium drives a served gateway on anvil. Chinese needs a CJK font (apt-get install -y fonts-noto-cjk); the
 # run says so when it is missing. Not part of `make test`.
 screenshots: compile chromium

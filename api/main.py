@@ -27,6 +27,7 @@ from .http.routes import (
     resolver,
     return_flow,
     shipping,
+    station,
 )
 from .services import Services
 from .settings import Settings, SettingsError
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         desk,
         shipping,
         insurance,
+        station,
     ):
         app.include_router(module.router)
     app.include_router(messages.orders_router)

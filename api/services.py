@@ -23,6 +23,7 @@ from .chain.product_terms import ProductTermsReads
 from .chain.proofs import BlockReads
 from .chain.reader import ChainReader
 from .read.indexer import Indexer
+from .read.inspections import InspectionDesk
 from .read.legacy import Legacy, index_path, legacy_deployments
 from .read.names import Names
 from .read.options import ReturnDesk
@@ -65,6 +66,7 @@ class Services:
     legacy: tuple[Legacy, ...]  # previous deployments served read-only (RT_LEGACY_MANIFESTS)
     assistant: Assistant  # the return assistant's model, loaded once (returntrace/assistant)
     options: ReturnDesk  # the buyer's options from the chain (api/read/options.py)
+    inspections: InspectionDesk  # an inspection's grade and payouts before it is signed (api/read/inspections.py)
     assess_limit: TokenBuckets  # POST /v1/assistant/assess per client (RT_ASSESS_RATE, RT_ASSESS_BURST)
     sessions: SessionStore  # Sign-In with Ethereum's nonces and sessions (api/http/auth)
     cases: CaseDesk  # the return desk's cases, on their own file (RT_DATABASE's stem + .cases.sqlite3)
@@ -106,6 +108,7 @@ class Services:
         policies, guard, per_block = Permanent(), NodeGuard(), PerBlock()
         reads = BlockReads.of(chain, guard, per_block, policies)  # the current deployment at a stated block
         reader = ChainReader(chain, policies)
+        paths = {kind: entry.path for kind, entry in KINDS.items()}  # where each signed kind is posted
         relayer = None
         if settings.relayer_key:
             relayer = Relayer(
@@ -159,13 +162,8 @@ class Services:
             names=Names(documents, index),
             legacy=legacy,
             assistant=Assistant.load(),
-            options=ReturnDesk(
-                chain,
-                reads,
-                reader,
-                outbox,
-                {kind: entry.path for kind, entry in KINDS.items()},
-            ),
+            options=ReturnDesk(chain, reads, reader, outbox, paths),
+            inspections=InspectionDesk(chain, reads, reader, outbox, paths),
             assess_limit=TokenBuckets(settings.assess_rate, settings.assess_burst),
             sessions=SessionStore(settings.cases_database),
             cases=cases,

@@ -240,11 +240,23 @@ class BlockReads:
     def delivered_at(self, order_id: int, at: BlockRef) -> int:
         return self._escrow_word("deliveredAt", order_id, at)
 
-    def quote(self, order_id: int, grade: Grade, facts: int, at: BlockRef) -> Settlement:
-        """The escrow's own settlement of the order at `grade` with `facts`, no diminished value."""
+    def quote(self, order_id: int, grade: Grade, facts: int, at: BlockRef, diminished: int = 0) -> Settlement:
+        """The escrow's own settlement of the order at `grade` with `facts` and an attested `diminished` value."""
         return self._cached(
-            ("quote", order_id, int(grade), facts, at),
-            lambda: _decoded(self.escrow, "ReturnEscrow", Settlement, "quote", order_id, int(grade), facts, 0, at=at),
+            ("quote", order_id, int(grade), facts, diminished, at),
+            lambda: _decoded(
+                self.escrow, "ReturnEscrow", Settlement, "quote", order_id, int(grade), facts, diminished, at=at
+            ),
+        )
+
+    def derive_grade(self, market: int, version: int, facts: int, at: BlockRef) -> Grade:
+        """The grade ReturnPolicies derives from an inspection's `facts` under a policy version."""
+        book = _required(self.policy_book, "ReturnPolicies")
+        return Grade(
+            self._cached(
+                ("deriveGrade", market, version, facts, at),
+                lambda: int(book.functions.deriveGrade(market, version, facts).call(block_identifier=at.identifier)),
+            )
         )
 
     def law(self, market: int, at: BlockRef) -> Law:

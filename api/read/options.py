@@ -78,6 +78,11 @@ class OptionsFound:
     why: str | None = None  # a code: no_order, not_delivered, return_window_closed, order_not_active, safety_concern
 
 
+def prefilled(chain: Chain, paths: dict[str, str], kind: str, message: dict[str, Any]) -> dict[str, Any]:
+    """A signed message to offer: its kind, where it is posted and its eth_signTypedData_v4 JSON, filled in."""
+    return {"kind": kind, "post": paths[kind], "typedData": chain.domain_for(kind).typed_data(kind, message)}
+
+
 def person_first(options: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The options with the person first: when a person must answer, they are the first choice offered."""
     return sorted(options, key=lambda o: o["kind"] != "person")
@@ -300,11 +305,7 @@ class _Signer:
     reason: str | None  # the assistant's code (None: none recognised)
 
     def _typed(self, kind: str, message: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "kind": kind,
-            "post": self.desk.paths[kind],
-            "typedData": self.desk.chain.domain_for(kind).typed_data(kind, message),
-        }
+        return prefilled(self.desk.chain, self.desk.paths, kind, message)
 
     def return_request(self, reason: ReturnReason | None, remedy: Remedy) -> dict[str, Any]:
         """A ReturnRequest; `reason` None: the assistant's reason, coarsened (returntrace/reasons.py)."""

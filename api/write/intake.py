@@ -27,8 +27,6 @@ if TYPE_CHECKING:  # kinds.py names this module's checks: imported here for the 
     from .kinds import MessageKind
 
 MAX_CLOCK_SKEW = 300  # TraceRegistry.MAX_CLOCK_SKEW
-# Statuses in which ReturnEscrow takes an inspection.
-INSPECTABLE = (OrderStatus.RETURN_REQUESTED, OrderStatus.SECOND_INSPECTION, OrderStatus.REFUNDED)
 # The step each aggregation action must carry (TraceRegistry.aggregate: TraceRegistryInvalidStep).
 ACTION_STEP = {AggregationAction.ADD: BizStep.PACKING, AggregationAction.DELETE: BizStep.UNPACKING}
 # A check's marks: (unit id, "create" | one of outbox.MARKS) — what the message does to units once mined.
@@ -453,7 +451,7 @@ class Intake:
         order = self._existing_order(order_id)
         status = order.status
         refunded = status == OrderStatus.REFUNDED and order.grade == Grade.NONE  # paid before any inspection
-        if status not in INSPECTABLE or (status == OrderStatus.REFUNDED and not refunded):
+        if not order.awaits_inspection:
             raise ApiError(
                 409, "order_not_returned", f"order {order_id} is not awaiting inspection (status {status:d})"
             )

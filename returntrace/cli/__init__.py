@@ -43,12 +43,13 @@ class Context:
 @click.version_option(package_name="returntrace", prog_name="returntrace")
 @click.pass_context
 def main(ctx: click.Context, gateway_url: str | None, keystore_dir: Path | None) -> None:
-    """ReturnTrace from the command line: keys, scans, status and the auditor's checks."""
+    """ReturnTrace from the command line: keys, scans, inspections, status and the auditor's checks."""
     ctx.obj = Context(gateway_url, keystore_dir or keystore.default_dir())
 
 
 def _register() -> None:
     from .audit import audit
+    from .inspect import inspect
     from .keys import keys
     from .scan import scan
     from .status import status
@@ -57,6 +58,7 @@ def _register() -> None:
     main.add_command(keys)
     main.add_command(scan)
     main.add_command(status)
+    main.add_command(inspect)
 
 
 _register()

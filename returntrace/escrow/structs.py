@@ -90,6 +90,14 @@ class Order(AbiStruct):
     disputed_at: int
     window_extension: int  # the time defect claims kept the return period from running
 
+    @property
+    def awaits_inspection(self) -> bool:
+        """Whether an inspection is taken now (ReturnInspection.check): a return requested, a second
+        opinion due, or a refund paid before any inspection (which then decides only the unit's fate)."""
+        if self.status == OrderStatus.REFUNDED:
+            return self.grade == Grade.NONE
+        return self.status in (OrderStatus.RETURN_REQUESTED, OrderStatus.SECOND_INSPECTION)
+
 
 @dataclass(frozen=True)
 class Law(AbiStruct):

@@ -1,4 +1,5 @@
-"""Screenshots of the buyer's return flow in each page language, for the docs (`make screenshots`).
+"""Screenshots of the buyer's return flow in each page language and of the inspection station, for the
+docs (`make screenshots`).
 
 Not a test (no `test_` file name: the suite does not collect it); pytest runs it for the chain and the
 gateway fixtures the flow's browser test uses: a served gateway with its relayer and indexer, an order
@@ -6,7 +7,9 @@ bought by one of anvil's accounts, the assistant double (it reads every text as 
 shown here, not the model) and the injected wallet. Each language opens the flow with `?lang=`, signs in,
 asks for the options in that language and chooses the exchange, then writes
 docs/screenshots/return-flow-<code>.png (1000 px wide, down to the confirmation). Chinese needs a CJK font
-in Chromium (Debian: fonts-noto-cjk); without one this says so.
+in Chromium (Debian: fonts-noto-cjk); without one this says so. The station (docs/screenshots/station.png)
+is taken as its browser test leaves it: the unit found, an unopened unit's facts ticked, a photo stored,
+the inspection signed and the order settled.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from brownie import accounts
 from api.http.pages.i18n import LANGUAGES
 from tests.api.browser import Chromium, find_chromium
 from tests.api.test_return_flow_browser import PROVIDER, Wallet, _bought, _until, flow_gateway  # noqa: F401
+from tests.api.test_station_browser import inspect_in_browser, returned_for_station
 from tests.support import GTIN
 
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -74,3 +78,21 @@ def test_screenshots_of_the_flow_in_every_language(flow_gateway, shop, escrow): 
             bottom = browser.evaluate("document.getElementById('confirm').getBoundingClientRect().bottom + 16")
             path = browser.screenshot(SHOTS / f"return-flow-{code}.png", height=bottom)
             print(f"wrote {path}")
+
+
+def test_screenshot_of_the_station(flow_gateway, shop, registry, admin, actors, tmp_path):  # noqa: F811
+    find_chromium()
+    http, base, _ = flow_gateway
+    _, inspector = returned_for_station(http, shop, registry, admin, actors, "SHOT-STATION")
+    (tmp_path / "unit.png").write_bytes(http.get(f"/01/{GTIN}/21/SHOT-STATION/qr.png").content)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with Chromium() as browser:
+        browser.send("Runtime.addBinding", name="rtWallet")
+        browser.send("Page.addScriptToEvaluateOnNewDocument", source=PROVIDER)
+        code = f"(01){GTIN}(21)SHOT-STATION"
+        wallet = inspect_in_browser(browser, f"{base}/station", inspector.address, code, tmp_path / "unit.png")
+        browser.evaluate("document.getElementById('sign').click()")
+        wallet.answer("eth_signTypedData_v4")  # the INSPECTING scan
+        wallet.answer("eth_signTypedData_v4")  # the attestation
+        _until(browser, "document.getElementById('order-status').dataset.state === 'settled'", "the settlement", 60)
+        print(f"wrote {browser.screenshot(SHOTS / 'station.png')}")

@@ -37,7 +37,10 @@ def test_the_flow_page_runs_only_its_own_script_by_a_fresh_nonce(gateway, shop):
     nonce = _nonce(csp)
     assert "connect-src 'self'" in csp and "default-src 'none'" in csp and "unsafe-eval" not in csp
     scripts = re.findall(r"<script[^>]*>", first.text)
-    assert scripts == [f'<script nonce="{nonce}" src="/assets/return-flow.js" defer>']
+    assert scripts == [
+        f'<script nonce="{nonce}" src="/assets/wallet.js" defer>',  # the pieces shared with the station
+        f'<script nonce="{nonce}" src="/assets/return-flow.js" defer>',
+    ]
     assert first.headers["cache-control"] == "no-store"
     again = gateway.client.get(f"/return/{GTIN}/{unit['serial']}")
     assert _nonce(again.headers["content-security-policy"]) != nonce
@@ -48,11 +51,13 @@ def test_the_flow_page_runs_only_its_own_script_by_a_fresh_nonce(gateway, shop):
 
 
 def test_the_script_is_served_from_the_gateway(gateway):
-    r = gateway.client.get("/assets/return-flow.js")
-    assert r.status_code == 200 and r.headers["content-type"].startswith("text/javascript")
+    served = [gateway.client.get(path) for path in ("/assets/wallet.js", "/assets/return-flow.js")]
+    for r in served:
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/javascript")
+        assert "innerHTML" not in r.text and "http" not in r.text.replace("https://", "")  # no markup, no other origin
+    text = "".join(r.text for r in served)
     for call in ("eth_requestAccounts", "eth_signTypedData_v4", "/v1/assistant/assess", "/v1/messages/"):
-        assert call in r.text
-    assert "innerHTML" not in r.text and "http" not in r.text.replace("https://", "")  # no markup, no other origin
+        assert call in text
 
 
 def test_an_unknown_or_malformed_unit_has_no_flow(gateway):

@@ -2,6 +2,7 @@
 
     GET /return/{gtin}/{serial}      the "Return or exchange" page, linked from the unit page
     GET /assets/return-flow.js       its script (our own, vendored: no CDN)
+    GET /assets/wallet.js            the pieces it shares with the inspection station's script
 
 The unit page stays script-free under its strict policy (api/http/pages HTML_HEADERS); this page runs
 one script, allowed by a nonce drawn for each response, and talks only to this gateway
@@ -36,7 +37,8 @@ from .assistant import NOTICE
 
 router = APIRouter(tags=["return desk"])
 
-SCRIPT = Path(__file__).resolve().parents[1] / "pages" / "assets" / "return-flow.js"
+ASSETS = Path(__file__).resolve().parents[1] / "pages" / "assets"
+SCRIPT = ASSETS / "return-flow.js"
 
 
 def flow_headers(nonce: str) -> dict[str, str]:
@@ -97,10 +99,21 @@ def return_page(request: Request, services: ServicesDep, gtin: str, serial: str)
         return render(request, "return.html", context, headers=flow_headers(nonce))
 
 
-@router.get("/assets/return-flow.js", include_in_schema=False)
-def return_flow_script() -> Response:
+def script(path: Path) -> Response:
+    """One of the pages' own scripts (api/http/pages/assets)."""
     return Response(
-        SCRIPT.read_bytes(),
+        path.read_bytes(),
         media_type="text/javascript",
         headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"},
     )
+
+
+@router.get("/assets/return-flow.js", include_in_schema=False)
+def return_flow_script() -> Response:
+    return script(SCRIPT)
+
+
+@router.get("/assets/wallet.js", include_in_schema=False)
+def wallet_script() -> Response:
+    """The pieces the flow and the station share: words, amounts, sign-in, signing, following."""
+    return script(ASSETS / "wallet.js")

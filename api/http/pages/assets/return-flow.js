@@ -11,26 +11,12 @@
   "use strict";
 
   var main = document.getElementById("return-flow");
+  var page = window.rtPage(main);  // the pieces shared with the station (wallet.js)
+  var $ = page.$, el = page.el, t = page.t, say = page.say, provider = page.provider;
+  var amount = page.amount, when = page.when, json = page.json, words = page.words;
   var unit = { gtin: main.dataset.gtin, serial: main.dataset.serial };
-  var words = JSON.parse(main.dataset.text);
   var account = null;
   var chosen = null;
-
-  function $(id) { return document.getElementById(id); }
-
-  function el(tag, text, cls) {
-    var node = document.createElement(tag);
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    if (cls) node.className = cls;
-    return node;
-  }
-
-  // The page's words for `key`, with its {name} placeholders filled (plain text: written with textContent).
-  function t(key, values) {
-    return words[key].replace(/\{(\w+)\}/g, function (whole, name) {
-      return values && Object.prototype.hasOwnProperty.call(values, name) ? String(values[name]) : whole;
-    });
-  }
 
   // A code as the buyer reads it ("reason.size_fit" -> "size or fit"), or the code itself when it has no words.
   function label(kind, code) {
@@ -38,68 +24,17 @@
     return Object.prototype.hasOwnProperty.call(words, key) ? words[key] : code.replace(/_/g, " ");
   }
 
-  function say(id, text, bad) {
-    var node = $(id);
-    node.textContent = text;
-    node.className = bad ? "status bad" : "status";
-  }
-
-  function provider() {
-    if (!window.ethereum || typeof window.ethereum.request !== "function") {
-      throw new Error(t("noWallet"));
-    }
-    return window.ethereum;
-  }
-
-  // Base units as a decimal amount: the native coin has 18 decimals (a token's are its own: shown raw).
-  function amount(value, currency) {
-    if (value === null || value === undefined) return "";
-    if (currency !== "native") return t("baseUnits", { value: value, currency: currency });
-    var digits = String(value).padStart(19, "0");
-    var whole = digits.slice(0, -18).replace(/^0+(?=\d)/, "");
-    var frac = digits.slice(-18).replace(/0+$/, "");
-    return whole + (frac ? "." + frac : "") + " ETH";
-  }
-
-  // A time in the page's language (its <html lang>), in UTC as the chain keeps it.
-  function when(seconds) {
-    if (!seconds) return "";
-    var options = { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" };
-    return new Date(seconds * 1000).toLocaleString(document.documentElement.lang || "en", options) + " UTC";
-  }
-
-  async function json(response) {
-    var body = await response.json().catch(function () { return {}; });
-    if (!response.ok) {
-      var error = new Error(typeof body.detail === "string" ? body.detail : response.statusText);
-      error.code = body.error;
-      throw error;
-    }
-    return body;
-  }
-
   async function connect() {
     try {
       var accounts = await provider().request({ method: "eth_requestAccounts" });
       account = accounts[0];
       say("wallet-status", t("signingIn", { account: account }));
-      await signIn();
+      await page.signIn(account);  // the order's amounts are its buyer's to see
       say("wallet-status", t("signedIn", { account: account }));
       $("assess").disabled = false;
     } catch (e) {
       say("wallet-status", e.message, true);
     }
-  }
-
-  // The order's amounts are its buyer's to see: the gateway answers them to a signed-in session only.
-  async function signIn() {
-    var nonce = await json(await fetch("/v1/auth/nonce?address=" + encodeURIComponent(account)));
-    var signature = await provider().request({ method: "personal_sign", params: [nonce.message, account] });
-    await json(await fetch("/v1/auth/siwe", {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ message: nonce.message, signature: signature }),
-    }));
   }
 
   async function assessText() {
@@ -206,10 +141,7 @@
   async function uploadEvidence() {
     var file = $("evidence").files[0];
     if (!file) throw new Error(t("needPhoto"));
-    var form = new FormData();
-    form.append("file", file, file.name);
-    var stored = await json(await fetch("/v1/evidence", { method: "POST", body: form }));
-    return stored.digest;
+    return (await page.upload(file, file.name)).digest;
   }
 
   async function sign() {
@@ -219,32 +151,11 @@
       var typed = JSON.parse(JSON.stringify(message.typedData));
       if (message.fill && message.fill.indexOf("evidence") >= 0) typed.message.evidence = await uploadEvidence();
       say("send-status", t("signInWallet"));
-      var signature = await provider().request({
-        method: "eth_signTypedData_v4",
-        params: [account, JSON.stringify(typed)],
-      });
-      var body = Object.assign({}, typed.message, { signature: signature });
-      var sent = await json(await fetch(message.post, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify(body),
-      }));
-      follow(sent.id);
+      var sent = await page.signAndPost(account, message, typed);
+      page.follow(sent.id, "send-status");
     } catch (e) {
       say("send-status", e.message, true);
       $("sign").disabled = false;
-    }
-  }
-
-  async function follow(id) {
-    for (;;) {
-      var state = await json(await fetch("/v1/messages/" + id));
-      var known = ["accepted", "submitted", "confirmed", "failed"].indexOf(state.status) >= 0;
-      var text = known ? t(state.status, { block: state.block, error: state.error }) : state.status;
-      say("send-status", text, state.status === "failed");
-      $("send-status").dataset.state = state.status;
-      if (state.status === "confirmed" || state.status === "failed") return;
-      await new Promise(function (resolve) { setTimeout(resolve, 1000); });
     }
   }
 
