@@ -15,7 +15,19 @@ from fastapi import FastAPI
 from .http import errors
 from .http.auth import routes as auth
 from .http.pages import desk
-from .http.routes import assistant, audit, cases, documents, evidence, health, messages, resolver, return_flow, shipping
+from .http.routes import (
+    assistant,
+    audit,
+    cases,
+    customs,
+    documents,
+    evidence,
+    health,
+    messages,
+    resolver,
+    return_flow,
+    shipping,
+)
 from .services import Services
 from .settings import Settings, SettingsError
 
@@ -47,6 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         messages,
         documents,
         evidence,
+        customs,  # before the resolver, whose /01/ path takes every path under it
         resolver,
         audit,
         assistant,
