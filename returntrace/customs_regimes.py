@@ -152,13 +152,21 @@ REGIMES: dict[str, Regime] = {
             MARKET_US,
             "export",
             N_("Products of the United States returned (US)"),
-            "Harmonized Tariff Schedule of the United States, subheading 9801.00.10; 19 CFR 10.1",
+            "Harmonized Tariff Schedule of the United States, subheading 9801.00.10; 19 CFR 10.1; CBP CSMS # 49163963",
             N_(
                 "returned without having been advanced in value or improved in condition by any process of "
                 "manufacture or other means while abroad"
             ),
             0,
-            (),  # no time limit
+            # Products of the United States come back at any time; any other product within 3 years.
+            (
+                Limit(
+                    "reimport_other_origin",
+                    RECEIVED,
+                    N_("returned within 3 years of the export (products of the United States: no time limit)"),
+                    years=3,
+                ),
+            ),
             "docs/customs/us-htsus-9801.md",
         ),
         Regime(

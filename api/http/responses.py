@@ -76,9 +76,10 @@ class MessageTypeOut(Answer):
 
 
 class DocumentTypeOut(MessageTypeOut):
-    authority: str  # "accreditor", or the actor roles that may sign it
+    authority: str  # "accreditor", the actor roles that may sign it, or "the order's buyer"
     subject: list[str]
     description: str
+    restricted: bool  # served only to the readers its rule names, never publicly
 
 
 class Eip712Out(Answer):

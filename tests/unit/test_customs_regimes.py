@@ -1,6 +1,7 @@
 """returntrace/customs_regimes.py on its own: each regime's limits in calendar dates (the EU's three
-years, 29 February included; China's 30 and 45 days counted from the day after the release, ending at
-24:00 Beijing time), which orders each applies to, and the two restricted document kinds."""
+years, 29 February included; the US's three years for products not of US origin; China's 30 and 45
+days counted from the day after the release, ending at 24:00 Beijing time), which orders each applies
+to, and the two restricted document kinds."""
 
 from __future__ import annotations
 
@@ -50,10 +51,11 @@ def test_china_counts_days_from_the_day_after_the_release_in_beijing_time():
     assert (declared.met, back.met) == (True, False)  # declared in time, back half an hour late
 
 
-def test_the_us_sets_no_time_limit():
-    assert (
-        REGIMES["US-HTSUS-9801.00.10"].check(_ts(2020, 1, 1), _ts(2026, 1, 1), _ts(2026, 2, 1), _ts(2026, 3, 1)) == []
-    )
+def test_the_us_limit_is_three_years_for_products_not_of_us_origin():
+    us = REGIMES["US-HTSUS-9801.00.10"]
+    (late,) = us.check(_ts(2020, 1, 1), _ts(2026, 1, 1), _ts(2026, 2, 1), _ts(2026, 3, 1))
+    assert (late.limit.name, late.met, late.deadline) == ("reimport_other_origin", False, _ts(2023, 1, 2) - 1)
+    assert "no time limit" in late.limit.text  # a product of the United States has none: the text says so
 
 
 def test_a_regime_applies_to_goods_sold_abroad_or_imported_into_china():
