@@ -120,6 +120,9 @@ def test_customs_evidence_of_an_exported_and_returned_unit(gateway, shop):
             f"{DOCS}/CustomsDeclaration", params={"gtin": GTIN_INT, "serial": serial}, headers=as_(token)
         )
         assert document.status_code == (200 if shown else 403), document.text
+        printable = gateway.client.get(path, headers={"accept": "text/html", "accept-language": "de", **as_(token)})
+        assert printable.headers["content-language"] == "de" and "Zollnachweis" in printable.text
+        assert (DECLARATION in printable.text) == shown, who
     anonymous = gateway.client.get(f"{DOCS}/by-id/{posted.json()['id']}")
     assert anonymous.status_code == 401 and DECLARATION not in anonymous.text
 
