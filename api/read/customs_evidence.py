@@ -52,8 +52,8 @@ def _received(view: UnitView, after: int) -> TimelineEntry | None:
     )
 
 
-def export_of(view: UnitView, declaration: Document | None) -> tuple[TimelineEntry, Regime]:
-    """The clearance the declaration's reference and salt open, and the declaration's regime."""
+def export_of(view: UnitView, declaration: Document | None) -> tuple[TimelineEntry, Regime, Document]:
+    """The clearance the declaration's reference and salt open, its regime, and the declaration."""
     clearances = _clearances(view)
     if not clearances:
         raise ApiError(
@@ -75,13 +75,17 @@ def export_of(view: UnitView, declaration: Document | None) -> tuple[TimelineEnt
         raise ApiError(
             409, "no_export", f"no indexed customs-clearing scan of {view.gtin}/{view.serial} carries {commitment}"
         )
-    return entry, REGIMES[message["regime"]]
+    return entry, REGIMES[message["regime"]], declaration
+
+
+# The escrow's events a declarant may cite: the return's request, the inspection, the settlement.
+CITED_EVENTS = ("ReturnRequested", "InspectionSubmitted", "OrderInspected", "OrderSettled", "RefundReleasedOnReceipt")
 
 
 def evidence(view: UnitView, declaration: Document | None, now: int, authorised: bool) -> dict[str, Any]:
     """The evidence of `view`'s return under its declaration's regime, as of `now` (unix seconds);
     the declaration's reference, salt and declarant only when `authorised`."""
-    entry, regime = export_of(view, declaration)
+    entry, regime, declaration = export_of(view, declaration)
     rs = view.return_status
     if rs is None or rs.requested_at is None or not regime.applies(_market_number(rs.market)):
         raise ApiError(
@@ -90,28 +94,19 @@ def evidence(view: UnitView, declaration: Document | None, now: int, authorised:
             f"unit {view.gtin}/{view.serial} has no return of an order that crosses the {MARKET_NAMES[regime.market]}"
             f" border under {regime.code}",
         )
-    assert declaration is not None  # export_of refuses a unit without one
     received = _received(view, rs.requested_at)
     received_at = received.event_time if received else None
-    requested = next((e for e in rs.events if e["name"] == "ReturnRequested"), None)
     message = declaration.message
-    transactions = [_transaction("customs_clearing", entry)]
-    if requested is not None:
-        transactions.append(
-            {
-                "what": "return_requested",
-                "txHash": requested["txHash"],
-                "block": requested["block"],
-                "time": requested["time"],
-            }
-        )
-    if received is not None:
-        transactions.append(_transaction("return_received", received))
-    transactions += [
-        {"what": e["name"], "txHash": e["txHash"], "block": e["block"], "time": e["time"]}
-        for e in rs.events
-        if e["name"] in ("InspectionSubmitted", "OrderInspected", "OrderSettled", "RefundReleasedOnReceipt")
-    ]
+    # The scans by their step, the escrow's events by their name, in chain order.
+    transactions = sorted(
+        [_transaction(e.step, e) for e in (entry, received) if e is not None]
+        + [
+            {"what": e["name"], "txHash": e["txHash"], "block": e["block"], "time": e["time"]}
+            for e in rs.events
+            if e["name"] in CITED_EVENTS
+        ],
+        key=lambda t: t["block"],
+    )
     inspection = rs.inspection
     return {
         "notice": NOTICE,

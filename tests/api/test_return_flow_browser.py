@@ -285,4 +285,6 @@ def test_once_settled_the_buyer_rates_the_order_with_one_tap(flow_gateway, shop,
     assert typed["primaryType"] == "SatisfactionRating" and typed["domain"]["name"] == "ReturnTrace Documents"
     assert kept["message"] == {**typed["message"], "buyer": buyer.address, "signer": buyer.address}
     assert kept["message"]["score"] == 5 and kept["message"]["orderId"] == order_id
+    # Dated by the chain's clock, which the gateway checks it against, not the browser's.
+    assert abs(typed["message"]["issuedAt"] - web3.eth.get_block("latest")["timestamp"]) < 60
     assert http.get("/v1/documents/SatisfactionRating", params={"orderId": order_id}).status_code == 401

@@ -31,7 +31,8 @@ from ..deps import ServicesDep
 from ..errors import PageError
 from ..pages import i18n, page_language, render
 from ..pages.i18n import N_
-from .resolver import prefers_json
+from ..responses import CustomsEvidenceOut, customs_evidence_json
+from .resolver import PAGE_CONTENT, prefers_json
 
 router = APIRouter(tags=["resolver"])
 
@@ -47,6 +48,8 @@ def _wants_html(request: Request, format: str | None) -> bool:
 
 @router.get(
     "/01/{gtin}/21/{serial:path}/customs-evidence",
+    response_model=CustomsEvidenceOut,
+    responses={200: {"content": {"text/html": PAGE_CONTENT["text/html"]}}},
     summary="Customs evidence for a returned unit (JSON, or the printable page)",
 )
 def customs_evidence(
@@ -79,7 +82,7 @@ def customs_evidence(
         raise PageError(exc.status, exc.code, exc.detail, HEADING, as_json=False, gtin=gtin, serial=serial) from exc
     headers = {"Vary": "Accept, Cookie", "Cache-Control": "private, no-store" if authorised else "no-cache"}
     if not as_html:
-        return JSONResponse(answer, headers=headers)
+        return JSONResponse(customs_evidence_json(answer), headers=headers)
     with i18n.use(page_language(request)):
         return render(request, "customs_evidence.html", {"e": answer, "day": _day}, headers=headers)
 

@@ -65,7 +65,9 @@ def return_page(request: Request, services: ServicesDep, gtin: str, serial: str)
         ) from exc
     desk = services.options
     try:
-        known = desk.unit_exists(gs1.unit_id(gtin14, serial), desk.latest())
+        latest = desk.latest()
+        known = desk.unit_exists(gs1.unit_id(gtin14, serial), latest)
+        chain_time = desk.reads.block_time(latest)  # what the script dates a rating by, not the device's clock
     except ChainUnavailable as exc:
         raise PageError(
             503, "chain_unavailable", str(exc), "Try again in a moment", as_json=False, gtin=gtin14, serial=serial
@@ -91,6 +93,7 @@ def return_page(request: Request, services: ServicesDep, gtin: str, serial: str)
             "max_chars": MAX_TEXT_CHARS,
             "withdrawal_form": MODEL_WITHDRAWAL_FORM,  # the Directive's English text (see withdrawal_form.py)
             "flow_text": flow_text(),
+            "chain_time": chain_time,
         }
         return render(request, "return.html", context, headers=flow_headers(nonce))
 

@@ -246,6 +246,12 @@
   // gateway takes it from the order's buyer only; a later one replaces an earlier one.
   var RATABLE = ["settled", "refunded", "completed", "cancelled", "reissued"];
   var rated = null;
+  // A document is dated by the chain's clock (the gateway refuses one issued ahead of it): the page's
+  // chain time plus the seconds since the page loaded, never the device's own clock.
+  var loaded = Date.now();
+  function chainNow() {
+    return Number(main.dataset.chainTime) + Math.floor((Date.now() - loaded) / 1000);
+  }
 
   async function offerRating() {
     try {
@@ -265,7 +271,7 @@
     try {
       var types = (await json(await fetch("/v1/eip712"))).documents.SatisfactionRating;
       var message = {
-        buyer: account, orderId: rated, score: score, signer: account, issuedAt: Math.floor(Date.now() / 1000),
+        buyer: account, orderId: rated, score: score, signer: account, issuedAt: chainNow(),
       };
       var typed = { types: types.types, domain: types.domain, primaryType: "SatisfactionRating", message: message };
       say("rating-status", t("signInWallet"));
