@@ -19,6 +19,7 @@ from .http.routes import (
     assistant,
     audit,
     cases,
+    customs,
     documents,
     evidence,
     health,
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         messages,
         documents,
         evidence,
+        customs,  # before the resolver, whose /01/ path takes every path under it
         resolver,
         audit,
         assistant,

@@ -9,9 +9,10 @@ for one deployment is worthless on another, and is never a valid contract messag
 carry the contracts' own names).
 
 A kind names its subject fields (what the document is about: the latest document per subject is
-the one in force, by `issuedAt`) and who may sign it: the registry's accreditor, or an actor
-holding one of `roles`. Adding a kind is one entry in DOCUMENTS plus its gateway checks
-(api/write/documents.py).
+the one in force, by `issuedAt`) and who may sign it: the registry's accreditor, an actor
+holding one of `roles`, or the buyer of the order it names. A `restricted` kind is served only to the
+readers its rule names (trade or personal data), never publicly. Adding a kind is one entry in
+DOCUMENTS plus its gateway checks (api/write/documents.py).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ _TAIL: tuple[Field, ...] = (("address", "signer"), ("uint64", "issuedAt"))
 class Authority(Enum):
     ACCREDITOR = "accreditor"  # holds the registry's ACCREDITOR_ROLE
     ACTOR = "actor"  # an accredited actor holding one of the kind's roles
+    BUYER = "buyer"  # the buyer of the order the document names (`orderId`), read from the escrow
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,9 @@ class DocumentKind:
     roles: Role = Role(0)  # for Authority.ACTOR: any one of these
     structs: tuple[tuple[str, tuple[Field, ...]], ...] = ()  # nested struct types it references
     description: str = ""
+    # Served only to the readers its rule names (api/http/auth/access.py, document_reader), never on
+    # public pages or to anonymous requests: trade data, personal data.
+    restricted: bool = False
 
     def subject_of(self, message: dict[str, Any]) -> str:
         """The subject as one string key ("<field>=<value>" joined by "&"), for the store and URLs."""
@@ -114,6 +119,38 @@ DOCUMENTS: dict[str, DocumentKind] = {
             "language (BCP 47 tags), an image and instructions per language as evidence files (CIDs from POST "
             "/v1/evidence), size, material, the applicable age in months (ageToMonths 0: no upper limit) and an "
             "https video link (empty: none)",
+        ),
+        DocumentKind(
+            "CustomsDeclaration",
+            (
+                ("uint64", "gtin"),
+                ("string", "serial"),
+                ("string", "regime"),
+                ("string", "declarationReference"),
+                ("bytes32", "salt"),
+                ("address", "declarant"),
+                *_TAIL,
+            ),
+            subject=("gtin", "serial"),
+            authority=Authority.ACTOR,
+            roles=Role.BRAND,
+            restricted=True,
+            description="the customs declaration a unit's customs-clearing scan commits to "
+            "(TraceRegistry.customsCommitment(declarationReference, salt), returntrace/customs.py), signed by the "
+            "GTIN's brand: accepted only if it opens the commitment of a customs-clearing scan in the unit's verified "
+            "history; `regime` a code of returntrace/customs_regimes.py (EU-UCC-203, US-HTSUS-9801.00.10, "
+            "CN-CBEC-RETURN); `declarant` the customs declarant who may read it. Served only to the brand's side and "
+            "the declarant",
+        ),
+        DocumentKind(
+            "SatisfactionRating",
+            (("address", "buyer"), ("uint256", "orderId"), ("uint8", "score"), *_TAIL),
+            subject=("orderId",),
+            authority=Authority.BUYER,
+            restricted=True,
+            description="the buyer's rating (`score` 1 to 5; satisfied: 4 or more) of an order once settled, "
+            "signed by the order's buyer (`buyer`, the signer); a later one replaces an earlier one. Personal data: "
+            "served only to the order's buyer, merchant side and auditors",
         ),
     )
 }

@@ -76,9 +76,10 @@ class MessageTypeOut(Answer):
 
 
 class DocumentTypeOut(MessageTypeOut):
-    authority: str  # "accreditor", or the actor roles that may sign it
+    authority: str  # "accreditor", the actor roles that may sign it, or "the order's buyer"
     subject: list[str]
     description: str
+    restricted: bool  # served only to the readers its rule names, never publicly
 
 
 class Eip712Out(Answer):
@@ -568,3 +569,118 @@ class InsuranceQuoteOut(Answer):
     quotes: list[InsuranceQuoteEntryOut]
     index: dict[str, Any]
     chain: dict[str, Any]
+# ------------------------------------------------------------------ customs evidence (api/read/customs_evidence.py)
+
+
+class EvidenceUnitOut(Answer):
+    unitId: str
+    gtin: str
+    serial: str
+    brand: str
+    digitalLink: str
+
+
+class RegimeOut(Answer):
+    code: str  # returntrace/customs_regimes.py: EU-UCC-203, US-HTSUS-9801.00.10, CN-CBEC-RETURN
+    market: int
+    clearance: str  # export | import_release
+    name: str
+    legalBasis: str
+    condition: str  # the state the goods must come back in
+    timeZone: str  # where its days are counted: "UTC+8"
+    source: str  # the copy of its texts in the repository
+
+
+class DeclarationOut(Answer):
+    """Only for the brand's side and the declarant the declaration names."""
+
+    reference: str
+    salt: str
+    declarant: str
+    document: str  # the CustomsDeclaration's id
+
+
+class ClearanceOut(Answer):
+    kind: str  # export | import_release
+    market: str
+    time: int
+    location: str  # GLN
+    signer: str
+    txHash: str
+    block: int
+    commitment: str | None  # TraceRegistry.customsCommitment(reference, salt): the scan's bizTransaction
+    declaration: DeclarationOut | None
+
+
+class EvidenceOrderOut(Answer):
+    orderId: int
+    market: str
+    status: str
+
+
+class EvidenceReturnOut(Answer):
+    requestedAt: int
+    receivedAt: int | None  # the return center's receiving scan
+    receivedAtLocation: str | None
+
+
+class LimitOut(Answer):
+    name: str
+    text: str
+    measuredTo: str  # requested | received
+    from_: int = Field(alias="from")
+    deadline: int  # the last second of the period's last day
+    at: int | None
+    met: bool | None  # None: pending
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, serialize_by_alias=True)
+
+
+class EvidenceInspectionOut(Answer):
+    facts: list[str]
+    grade: str | None
+    claimedGrade: str | None
+    inspector: str
+    evidence: str | None
+    condition: str  # the regime's: customs judge the facts against it
+
+
+class CitedTransactionOut(Answer):
+    what: str  # a scan's step, or an escrow event's name
+    txHash: str
+    block: int
+    time: int | None
+
+
+class UnitProofOut(Answer):
+    verified: bool
+    block: int | None
+    onchainCount: int | None
+    reason: str | None
+    against: str
+
+
+class EvidenceProofsOut(Answer):
+    transactions: list[CitedTransactionOut]
+    unit: UnitProofOut
+    order: dict[str, Any] | None  # status, facts and grade against ReturnEscrow.order
+
+
+class CustomsEvidenceOut(Answer):
+    notice: str  # supports and does not replace the customs declaration
+    unit: EvidenceUnitOut
+    regime: RegimeOut
+    clearance: ClearanceOut
+    order: EvidenceOrderOut
+    return_: EvidenceReturnOut = Field(alias="return")
+    limits: list[LimitOut]
+    inspection: EvidenceInspectionOut | None
+    proofs: EvidenceProofsOut
+    readerAuthorised: bool
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, serialize_by_alias=True)
+
+
+def customs_evidence_json(answer: dict[str, Any]) -> dict[str, Any]:
+    """The evidence as its model serves it (every field declared, nothing else)."""
+    return CustomsEvidenceOut.model_validate(answer).model_dump(mode="json", by_alias=True)

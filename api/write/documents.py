@@ -8,8 +8,12 @@ Checks, in order, each refusal in the gateway's one error shape:
     400 issued_in_future     issuedAt more than DOCUMENT_CLOCK_SKEW seconds past the latest block
     401 invalid_signature    not the signer's signature under the documents' domain of this deployment
     403 not_authorised       the signer lacks the kind's authority at the checked block
-    4xx (the kind's own)     what a kind checks besides (DOCUMENT_CHECKS): ProductInfo 404 unknown_product,
-                             403 not_brand_of_product (only the GTIN's registered brand), 422 invalid_document
+    4xx (the kind's own)     what a kind checks besides (DOCUMENT_CHECKS): ProductInfo and CustomsDeclaration
+                             404 unknown_product, 403 not_brand_of_product (only the GTIN's registered brand),
+                             422 invalid_document; CustomsDeclaration 422 unknown_regime, 404 unknown_unit,
+                             422 declaration_not_committed (it opens no customs-clearing scan's commitment in the
+                             unit's verified history); SatisfactionRating 404 unknown_order, 403 not_buyer,
+                             409 order_not_settled
     409 superseded           a document of the same subject issued later is in force already
     409 issued_at_taken      another document of the same subject has the same issuedAt
 A document posted again is answered with the stored one (idempotent).
@@ -24,10 +28,14 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from returntrace import cid as evidence_cid
-from returntrace import eip712
+from returntrace import customs, eip712, gs1, history
+from returntrace.customs_regimes import REGIMES
 from returntrace.documents import DOCUMENTS, Authority, DocumentKind
+from returntrace.escrow import OrderStatus
 from returntrace.shipping import CardError, RateCard
+from returntrace.vocab import BizStep
 
+from ..chain import parties
 from ..chain.blocks import BlockRef
 from ..chain.reader import ChainReader
 from ..errors import ApiError
@@ -74,9 +82,8 @@ def _check_cid(kind: str, field: str, value: str) -> None:
         raise _invalid(kind, f"{field} {value!r} is not a CID (POST the file to /v1/evidence first)") from None
 
 
-def _check_product_info(reader: ChainReader, block: BlockRef, message: dict[str, Any]) -> None:
-    """The GTIN's own brand signs its master data; names and instructions per language, files by CID."""
-    kind = "ProductInfo"
+def _check_brand_of_product(reader: ChainReader, block: BlockRef, message: dict[str, Any]) -> None:
+    """Only the brand that registered the document's GTIN signs what is said about it."""
     product = reader.product_at(message["gtin"], block)
     if product is None:
         raise ApiError(404, "unknown_product", f"no brand registered GTIN {message['gtin']} at block {block.number}")
@@ -87,6 +94,12 @@ def _check_product_info(reader: ChainReader, block: BlockRef, message: dict[str,
             f"GTIN {message['gtin']} is registered to {product[0]} at block {block.number}, not to {message['signer']}",
             block=block.number,
         )
+
+
+def _check_product_info(reader: ChainReader, block: BlockRef, message: dict[str, Any]) -> None:
+    """The GTIN's own brand signs its master data; names and instructions per language, files by CID."""
+    kind = "ProductInfo"
+    _check_brand_of_product(reader, block, message)
     if not message["names"] or any(not n["text"].strip() for n in message["names"]):
         raise _invalid(kind, "needs a non-empty name in at least one language")
     _check_languages(kind, "names", message["names"])
@@ -101,10 +114,65 @@ def _check_product_info(reader: ChainReader, block: BlockRef, message: dict[str,
         raise _invalid(kind, f"age range ends ({message['ageToMonths']}) before it starts ({message['ageFromMonths']})")
 
 
+def _check_customs_declaration(reader: ChainReader, block: BlockRef, message: dict[str, Any]) -> None:
+    """The brand's declaration reference and salt must open the commitment of a customs-clearing scan
+    in the unit's history, rebuilt from the registry's logs and verified against its record at `block`."""
+    kind = "CustomsDeclaration"
+    _check_brand_of_product(reader, block, message)
+    if message["regime"] not in REGIMES:
+        raise ApiError(422, "unknown_regime", f"no regime {message['regime']!r}; regimes: {sorted(REGIMES)}")
+    reference = message["declarationReference"]
+    if not reference.strip() or reference != reference.strip():
+        raise _invalid(kind, "needs the declaration reference exactly as declared, without surrounding spaces")
+    try:
+        unit_id = gs1.unit_id(message["gtin"], gs1.validate_serial(message["serial"]))
+    except gs1.GS1Error as exc:
+        raise _invalid(kind, f"names no valid unit: {exc}") from None
+    chain = reader.chain
+    found = history.fetch(chain.registry, unit_id, chain.deployment_block, block.number or "latest")
+    if found.onchain_record == 0:
+        raise ApiError(404, "unknown_unit", f"no unit {message['gtin']}/{message['serial']} at block {block.number}")
+    commitment = customs.commitment(reference, bytes.fromhex(message["salt"][2:]))
+    cleared = [
+        e for e in found.events if e.biz_step == BizStep.CUSTOMS_CLEARING and bytes(e.biz_transaction) == commitment
+    ]
+    if not found.own_verified or not cleared:
+        raise ApiError(
+            422,
+            "declaration_not_committed",
+            f"no customs-clearing scan in the verified history of {message['gtin']}/{message['serial']} at block "
+            f"{block.number} commits to this declaration reference and salt",
+            block=block.number,
+        )
+
+
+# The order's money is settled (or given back): the buyer's experience can be rated.
+RATABLE = frozenset(
+    {OrderStatus.SETTLED, OrderStatus.REFUNDED, OrderStatus.COMPLETED, OrderStatus.CANCELLED, OrderStatus.REISSUED}
+)
+
+
+def _check_satisfaction_rating(reader: ChainReader, block: BlockRef, message: dict[str, Any]) -> None:
+    """One score from 1 to 5, once the order is settled (the buyer was checked as its authority)."""
+    if not 1 <= message["score"] <= 5:
+        raise _invalid("SatisfactionRating", f"score {message['score']} is not from 1 to 5")
+    order = parties.parties(reader.chain, message["orderId"], block.number or 0)
+    status = OrderStatus(order.status) if order is not None else OrderStatus.NONE
+    if status not in RATABLE:
+        raise ApiError(
+            409,
+            "order_not_settled",
+            f"order {message['orderId']} is {status.key} at block {block.number}: it is rated once settled",
+            block=block.number,
+        )
+
+
 # A kind's own checks, after the signature and the authority: (reader, block, message) -> raises ApiError.
 DOCUMENT_CHECKS: dict[str, Callable[[ChainReader, BlockRef, dict[str, Any]], None]] = {
     "ProductInfo": _check_product_info,
     "RateCard": _rate_card,
+    "CustomsDeclaration": _check_customs_declaration,
+    "SatisfactionRating": _check_satisfaction_rating,
 }
 
 
@@ -186,7 +254,7 @@ class DocumentDesk:
             )
         signer = message["signer"]
         check_signature(self.reader, signer, bytes.fromhex(digest[2:]), bytes.fromhex(body.signature[2:]))
-        self._check_authority(kind, signer, block)
+        self._check_authority(kind, message, block)
         if name in DOCUMENT_CHECKS:
             DOCUMENT_CHECKS[name](self.reader, block, message)
         subject = kind.subject_of(message)
@@ -217,7 +285,11 @@ class DocumentDesk:
             )
         )
 
-    def _check_authority(self, kind: DocumentKind, signer: str, block: BlockRef) -> None:
+    def _check_authority(self, kind: DocumentKind, message: dict[str, Any], block: BlockRef) -> None:
+        signer = message["signer"]
+        if kind.authority is Authority.BUYER:
+            self._check_buyer(kind, message, block)
+            return
         if kind.authority is Authority.ACCREDITOR:
             if not self.reader.is_accreditor_at(signer, block):
                 raise ApiError(
@@ -237,16 +309,33 @@ class DocumentDesk:
                 block=block.number,
             )
 
+    def _check_buyer(self, kind: DocumentKind, message: dict[str, Any], block: BlockRef) -> None:
+        """The signer is the buyer the document names and the escrow's buyer of its order at `block`."""
+        order_id, signer = message["orderId"], message["signer"]
+        order = parties.parties(self.reader.chain, order_id, block.number or 0)
+        if order is None:
+            raise ApiError(404, "unknown_order", f"order {order_id} does not exist at block {block.number}")
+        if not signer.lower() == message["buyer"].lower() == order.buyer.lower():
+            raise ApiError(
+                403,
+                "not_buyer",
+                f"a {kind.name} of order {order_id} is signed by its buyer {order.buyer} (ReturnEscrow.order at block "
+                f"{block.number}), not by {signer} for {message['buyer']}",
+                block=block.number,
+            )
+
     def proof(self, document: Document) -> dict[str, Any]:
         """A stored document with what proves it: the typed data to recover its signer from, and the
         read of the signer's authority at the block it was checked."""
         kind = DOCUMENTS[document.kind]
-        authority = (
-            f"TraceRegistry.hasRole(keccak256('ACCREDITOR_ROLE'), {document.signer}) at block {document.block_number}"
-            if kind.authority is Authority.ACCREDITOR
-            else f"TraceRegistry.actor({document.signer}).roles & {int(kind.roles)} != 0 at block "
-            f"{document.block_number}"
-        )
+        authority = {
+            Authority.ACCREDITOR: f"TraceRegistry.hasRole(keccak256('ACCREDITOR_ROLE'), {document.signer}) at block "
+            f"{document.block_number}",
+            Authority.ACTOR: f"TraceRegistry.actor({document.signer}).roles & {int(kind.roles)} != 0 at block "
+            f"{document.block_number}",
+            Authority.BUYER: f"ReturnEscrow.order({document.message.get('orderId')}).buyer == {document.signer} at "
+            f"block {document.block_number}",
+        }[kind.authority]
         return {
             "id": document.id,
             "kind": document.kind,

@@ -22,7 +22,7 @@ import pytest
 from brownie import accounts, web3
 
 from api.main import create_app
-from returntrace.escrow import Remedy, ReturnReason
+from returntrace.escrow import Facts, Grade, Remedy, ReturnReason
 from scripts.builder import listing_terms
 from scripts.gateway import free_port, wait_until
 from tests.api.browser import Chromium, find_chromium
@@ -231,3 +231,60 @@ def test_a_defect_claim_uploads_the_photo_signs_and_reaches_the_reissue_desk(
         from_block=0, argument_filters={"orderId": order_id}
     )
     assert len(logs) == 1 and logs[0]["args"]["evidence"] == hashlib.sha256(photo).digest()
+
+
+def test_once_settled_the_buyer_rates_the_order_with_one_tap(flow_gateway, shop, escrow):
+    """The rating's five buttons show once the order is settled; a tap signs a SatisfactionRating with
+    eth_signTypedData_v4 and the gateway keeps it, for the buyer's session and not for anyone."""
+    find_chromium()
+    http, base, _ = flow_gateway
+    buyer = accounts[9]
+    order_id = _bought(shop, escrow, buyer, "FLOW-3")
+    escrow.requestReturn(order_id, 0, 0, {"from": buyer})
+    shop.receive(order_id)
+    shop.inspect(order_id, Facts.SEAL_INTACT | Facts.PACKAGING_INTACT, Grade.A)
+    assert escrow.order(order_id)["status"] == Status.SETTLED
+    unit = f"/01/{GTIN}/21/FLOW-3"
+
+    def settled() -> bool:
+        return (http.get(unit, headers={"accept": "application/json"}).json()["returnStatus"] or {}).get(
+            "status"
+        ) == "settled"
+
+    wait_until(
+        settled,
+        30,
+        "the settlement to be indexed",
+        interval=0.1,
+    )
+
+    with Chromium() as browser:
+        browser.send("Runtime.addBinding", name="rtWallet")
+        browser.send("Page.addScriptToEvaluateOnNewDocument", source=PROVIDER)
+        assert browser.open(f"{base}/return/{GTIN}/FLOW-3") == 200
+        _until(browser, "document.getElementById('return-flow').dataset.ready === '1'", "the flow's script")
+        assert browser.evaluate("document.getElementById('rating').hidden") is True  # nobody connected yet
+        wallet = Wallet(browser, buyer.address)
+        browser.evaluate("document.getElementById('connect').click()")
+        wallet.answer("eth_requestAccounts")
+        wallet.answer("personal_sign")
+        _until(browser, "document.getElementById('rating').hidden === false", "the rating to be offered")
+        assert browser.evaluate("document.querySelectorAll('#rating button').length") == 5
+        browser.evaluate("document.querySelector('#rating button[data-score=\"5\"]').click()")
+        wallet.answer("eth_signTypedData_v4")
+        _until(browser, "document.getElementById('rating-status').dataset.state === 'rated'", "the rating to be kept")
+        assert "5 of 5" in browser.evaluate("document.getElementById('rating-status').innerText")
+        kept = browser.send(
+            "Runtime.evaluate",
+            expression=f"fetch('/v1/documents/SatisfactionRating?orderId={order_id}').then(r => r.json())",
+            awaitPromise=True,
+            returnByValue=True,
+        )["result"]["value"]  # with the buyer's session cookie
+
+    (typed,) = wallet.signed
+    assert typed["primaryType"] == "SatisfactionRating" and typed["domain"]["name"] == "ReturnTrace Documents"
+    assert kept["message"] == {**typed["message"], "buyer": buyer.address, "signer": buyer.address}
+    assert kept["message"]["score"] == 5 and kept["message"]["orderId"] == order_id
+    # Dated by the chain's clock, which the gateway checks it against, not the browser's.
+    assert abs(typed["message"]["issuedAt"] - web3.eth.get_block("latest")["timestamp"]) < 60
+    assert http.get("/v1/documents/SatisfactionRating", params={"orderId": order_id}).status_code == 401

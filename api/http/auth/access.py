@@ -1,6 +1,9 @@
-"""Access rules on orders, for the routes that serve an order's private data (its evidence)."""
+"""Access rules on orders, for the routes that serve an order's private data (its evidence), and on the
+restricted signed documents (a unit's customs declaration, a buyer's satisfaction rating)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from ...chain import parties
 from ...chain.client import Chain
@@ -25,3 +28,30 @@ def order_party(chain: Chain, order_id: int, who: Standing | None, *, adding: bo
             block=who.block,
         )
     return order
+
+
+def may_read_declaration(chain: Chain, gtin: int, declarant: str, who: Standing | None) -> bool:
+    """A unit's customs declaration is the brand's and its declarant's: the GTIN's brand, a key of the
+    brand's organisation holding BRAND or MERCHANT_STAFF, or the declarant it names (at `who`'s block)."""
+    if who is None:
+        return False
+    if who.account.lower() == declarant.lower():
+        return True
+    brand, _, _ = chain.registry.functions.product(gtin).call(block_identifier=who.block)
+    if who.account.lower() == brand.lower():
+        return True
+    return who.is_staff and who.organization == parties.brand_organization(chain, gtin, who.block)
+
+
+def document_reader(chain: Chain, kind: str, message: dict[str, Any], who: Standing | None) -> None:
+    """Whether `who` may read a restricted document (returntrace/documents.py): 401 anonymous, 403
+    anyone but its readers. A customs declaration: the brand's side and its declarant; a satisfaction
+    rating: its order's buyer, merchant side and auditors (order_party)."""
+    if who is None:
+        raise ApiError(401, "not_signed_in", f"a {kind} is served only to its readers: sign in with Ethereum")
+    if kind == "SatisfactionRating":
+        order_party(chain, int(message["orderId"]), who)
+        return
+    if kind == "CustomsDeclaration" and may_read_declaration(chain, int(message["gtin"]), message["declarant"], who):
+        return
+    raise ApiError(403, "not_a_reader", f"{who.account} may not read this {kind} at block {who.block}", block=who.block)

@@ -51,6 +51,7 @@ FLOW_TEXT: dict[str, str] = {
     "submitted": N_("Sent to the blockchain, waiting for it to be recorded…"),
     "confirmed": N_("Recorded on the blockchain. Block {block}."),
     "failed": N_("The blockchain refused it: {error}"),
+    "rated": N_("Thank you: your rating ({score} of 5) is recorded, signed by you."),
 }
 
 

@@ -162,7 +162,10 @@ def get_eip712(chain: ChainDep) -> dict[str, Any]:
                 "typeString": eip712.type_string(name),
                 "authority": "accreditor"
                 if kind.authority is Authority.ACCREDITOR
+                else "the order's buyer"
+                if kind.authority is Authority.BUYER
                 else " or ".join(str(r.name).lower() for r in kind.roles),
+                "restricted": kind.restricted,
                 "subject": list(kind.subject),
                 "description": kind.description,
             }

@@ -67,7 +67,9 @@ def return_page(request: Request, services: ServicesDep, gtin: str, serial: str)
         ) from exc
     desk = services.options
     try:
-        known = desk.unit_exists(gs1.unit_id(gtin14, serial), desk.latest())
+        latest = desk.latest()
+        known = desk.unit_exists(gs1.unit_id(gtin14, serial), latest)
+        chain_time = desk.reads.block_time(latest)  # what the script dates a rating by, not the device's clock
     except ChainUnavailable as exc:
         raise PageError(
             503, "chain_unavailable", str(exc), "Try again in a moment", as_json=False, gtin=gtin14, serial=serial
@@ -95,6 +97,7 @@ def return_page(request: Request, services: ServicesDep, gtin: str, serial: str)
             "withdrawal_form": form,  # the Directive's text in the page's language, else English
             "withdrawal_form_language": form_language,
             "flow_text": flow_text(),
+            "chain_time": chain_time,
         }
         return render(request, "return.html", context, headers=flow_headers(nonce))
 

@@ -32,6 +32,7 @@
       await page.signIn(account);  // the order's amounts are its buyer's to see
       say("wallet-status", t("signedIn", { account: account }));
       $("assess").disabled = false;
+      offerRating();
     } catch (e) {
       say("wallet-status", e.message, true);
     }
@@ -159,6 +160,60 @@
     }
   }
 
+  // The one-tap rating, once the order is settled: a SatisfactionRating document the buyer signs
+  // (eth_signTypedData_v4 with the documents' types from /v1/eip712), posted to /v1/documents. The
+  // gateway takes it from the order's buyer only; a later one replaces an earlier one.
+  var RATABLE = ["settled", "refunded", "completed", "cancelled", "reissued"];
+  var rated = null;
+  // A document is dated by the chain's clock (the gateway refuses one issued ahead of it): the page's
+  // chain time plus the seconds since the page loaded, never the device's own clock.
+  var loaded = Date.now();
+  function chainNow() {
+    return Number(main.dataset.chainTime) + Math.floor((Date.now() - loaded) / 1000);
+  }
+
+  async function offerRating() {
+    try {
+      var view = await json(await fetch(main.dataset.unitPage, { headers: { accept: "application/json" } }));
+      var rs = view.returnStatus || view.return_status;
+      if (!rs || RATABLE.indexOf(rs.status) < 0) return;
+      rated = rs.orderId || rs.order_id;
+      $("rating").hidden = false;
+    } catch (e) {
+      return; // no rating offered: the rest of the flow is unaffected
+    }
+  }
+
+  async function rate(score) {
+    var buttons = document.querySelectorAll("#rating button");
+    buttons.forEach(function (b) { b.disabled = true; });
+    try {
+      var types = (await json(await fetch("/v1/eip712"))).documents.SatisfactionRating;
+      var message = {
+        buyer: account, orderId: rated, score: score, signer: account, issuedAt: chainNow(),
+      };
+      var typed = { types: types.types, domain: types.domain, primaryType: "SatisfactionRating", message: message };
+      say("rating-status", t("signInWallet"));
+      var signature = await provider().request({
+        method: "eth_signTypedData_v4",
+        params: [account, JSON.stringify(typed)],
+      });
+      await json(await fetch(types.post, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ message: message, signature: signature }),
+      }));
+      say("rating-status", t("rated", { score: score }));
+      $("rating-status").dataset.state = "rated";
+    } catch (e) {
+      say("rating-status", e.code === "not_buyer" ? t("notBuyer") : e.message, true);
+    }
+    buttons.forEach(function (b) { b.disabled = false; });
+  }
+
+  document.querySelectorAll("#rating button").forEach(function (button) {
+    button.addEventListener("click", function () { rate(Number(button.dataset.score)); });
+  });
   $("connect").addEventListener("click", connect);
   $("assess").addEventListener("click", assessText);
   $("sign").addEventListener("click", sign);
