@@ -9,7 +9,8 @@ Checks, in order, each refusal in the gateway's one error shape:
     401 invalid_signature    not the signer's signature under the documents' domain of this deployment
     403 not_authorised       the signer lacks the kind's authority at the checked block
     4xx (the kind's own)     what a kind checks besides (DOCUMENT_CHECKS): ProductInfo 404 unknown_product,
-                             403 not_brand_of_product (only the GTIN's registered brand), 422 invalid_document
+                             403 not_brand_of_product (only the GTIN's registered brand), 422 invalid_document;
+                             ReturnAnalyticsSettings 422 invalid_document (a rate above 100 %, a backwards baseline)
     409 superseded           a document of the same subject issued later is in force already
     409 issued_at_taken      another document of the same subject has the same issuedAt
 A document posted again is answered with the stored one (idempotent).
@@ -101,10 +102,22 @@ def _check_product_info(reader: ChainReader, block: BlockRef, message: dict[str,
         raise _invalid(kind, f"age range ends ({message['ageToMonths']}) before it starts ({message['ageFromMonths']})")
 
 
+def _check_analytics_settings(reader: ChainReader, block: BlockRef, message: dict[str, Any]) -> None:
+    """Rates are parts of a price (at most 10000 bps); a baseline is a period, or none (0 and 0)."""
+    kind = "ReturnAnalyticsSettings"
+    for name in ("restockBps", "donateBps", "recycleBps", "highReturnBps"):
+        if message[name] > 10_000:
+            raise _invalid(kind, f"{name} {message[name]} is above 10000 (100 %)")
+    start, end = message["baselineFrom"], message["baselineTo"]
+    if (start or end) and not start < end:
+        raise _invalid(kind, f"baseline period ends ({end}) before it starts ({start})")
+
+
 # A kind's own checks, after the signature and the authority: (reader, block, message) -> raises ApiError.
 DOCUMENT_CHECKS: dict[str, Callable[[ChainReader, BlockRef, dict[str, Any]], None]] = {
     "ProductInfo": _check_product_info,
     "RateCard": _rate_card,
+    "ReturnAnalyticsSettings": _check_analytics_settings,
 }
 
 
