@@ -15,7 +15,19 @@ from fastapi import FastAPI
 from .http import errors
 from .http.auth import routes as auth
 from .http.pages import desk
-from .http.routes import assistant, audit, cases, documents, evidence, health, messages, resolver, return_flow, shipping
+from .http.routes import (
+    analytics,
+    assistant,
+    audit,
+    cases,
+    documents,
+    evidence,
+    health,
+    messages,
+    resolver,
+    return_flow,
+    shipping,
+)
 from .services import Services
 from .settings import Settings, SettingsError
 
@@ -55,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         cases,
         desk,
         shipping,
+        analytics,
     ):
         app.include_router(module.router)
     app.include_router(messages.orders_router)

@@ -22,6 +22,7 @@ from .chain.pages import PageReads
 from .chain.product_terms import ProductTermsReads
 from .chain.proofs import BlockReads
 from .chain.reader import ChainReader
+from .read.analytics import AnalyticsReader
 from .read.indexer import Indexer
 from .read.legacy import Legacy, index_path, legacy_deployments
 from .read.names import Names
@@ -68,6 +69,7 @@ class Services:
     assess_limit: TokenBuckets  # POST /v1/assistant/assess per client (RT_ASSESS_RATE, RT_ASSESS_BURST)
     sessions: SessionStore  # Sign-In with Ethereum's nonces and sessions (api/http/auth)
     cases: CaseDesk  # the return desk's cases, on their own file (RT_DATABASE's stem + .cases.sqlite3)
+    analytics: AnalyticsReader  # return figures from the index and the signed documents (api/read/analytics.py)
 
     @classmethod
     def open(cls, settings: Settings) -> Services:
@@ -169,6 +171,7 @@ class Services:
             assess_limit=TokenBuckets(settings.assess_rate, settings.assess_burst),
             sessions=SessionStore(settings.cases_database),
             cases=cases,
+            analytics=AnalyticsReader(index, documents, reads),
         )
 
     @staticmethod

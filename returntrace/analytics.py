@@ -377,3 +377,88 @@ def figures(
         "highReturns": high_returns(chosen, settings),
         "membership": membership(chosen, redemptions),
     }
+
+
+def _market(key: Any, names: dict[int, str]) -> str:
+    return names.get(int(key), str(key))
+
+
+def tables(f: dict[str, Any], market_names: dict[int, str]) -> dict[str, list[dict[str, Any]]]:
+    """The figures as flat tables, one row per entry (the CSV exports and the page's tables)."""
+    rates = [
+        {
+            "dimension": dimension,
+            **row,
+            "key": _market(row["key"], market_names) if dimension == "market" else row["key"],
+        }
+        for dimension, name in (("gtin", "byGtin"), ("market", "byMarket"), ("month", "byMonth"))
+        for row in f[name]
+    ] + [
+        {"dimension": "reason", "key": r["key"], "orders": f["orders"], "returns": r["returns"], "rate": r["rate"]}
+        for r in f["byReason"]
+    ]
+    times = [
+        {
+            "dimension": dimension,
+            "key": _market(row["key"], market_names) if dimension == "market" else row["key"],
+            "count": row["count"],
+            "p50Seconds": row["p50"],
+            "p90Seconds": row["p90"],
+        }
+        for dimension, name in (("market", "byMarket"), ("path", "byPath"))
+        for row in f["timeToRefund"][name]
+    ]
+    costs = [
+        {
+            "currency": currency,
+            **{k: v for k, v in c.items() if k != "residualBy"},
+            **{f"residual_{d}": v for d, v in c["residualBy"].items()},
+            "baselinePerOrder": f["costReduction"][currency]["baselinePerOrder"],
+            "reduction": f["costReduction"][currency]["reduction"],
+        }
+        for currency, c in f["costs"].items()
+    ]
+    s = f["satisfaction"]
+    targets = [
+        {"figure": "return_rate", "value": f["returnRate"]["rate"], "target": "< 0.08", "met": f["returnRate"]["met"]}
+    ]
+    targets += [
+        {"figure": f"cost_reduction_{currency}", "value": r["reduction"], "target": ">= 0.30", "met": r["met"]}
+        for currency, r in f["costReduction"].items()
+    ]
+    targets.append({"figure": "satisfaction", "value": s["share"], "target": "> 0.90", "met": s["met"]})
+    return {
+        "return-rates": rates,
+        "grade-mix": [{"grade": g, "returns": n} for g, n in f["gradeMix"]["grades"].items()],
+        "exchange-share": [f["exchangeShare"]],
+        "time-to-refund": times,
+        "costs": costs,
+        "targets": targets,
+        "satisfaction": [{k: v for k, v in s.items()}],
+        "high-returns": [
+            {
+                "gtin": g["gtin"],
+                "orders": g["orders"],
+                "returns": g["returns"],
+                "rate": g["rate"],
+                "trend": g["trend"],
+                "topReasons": "; ".join(f"{r['reason']}: {r['returns']}" for r in g["topReasons"]),
+                "cost": "; ".join(f"{c}: {v}" for c, v in g["cost"].items()),
+            }
+            for g in f["highReturns"]
+        ],
+        "membership": f["membership"],
+    }
+
+
+TABLES = (
+    "return-rates",
+    "grade-mix",
+    "exchange-share",
+    "time-to-refund",
+    "costs",
+    "targets",
+    "satisfaction",
+    "high-returns",
+    "membership",
+)

@@ -110,7 +110,7 @@ class Indexer(Worker):
         # The ReissueDesk's logs (defect claims, replacements) are folded into the orders like the escrow's.
         self.desk = chain.desk.address if chain.desk is not None else None
         contracts = [c for c in (chain.registry, chain.escrow, chain.desk) if c is not None]
-        abis = {c.address: c.abi for c in contracts}
+        abis: dict[str, Any] = {c.address: c.abi for c in contracts}
         # StorePoints: only its redemptions (the analytics' points redeemed), kept with the escrow's logs.
         points = getattr(chain, "points", None)
         self.points = points.address if points is not None else None
