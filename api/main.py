@@ -14,7 +14,7 @@ from fastapi import FastAPI
 
 from .http import errors
 from .http.auth import routes as auth
-from .http.pages import desk
+from .http.pages import analytics_page, desk
 from .http.routes import (
     analytics,
     assistant,
@@ -68,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         desk,
         shipping,
         analytics,
+        analytics_page,
     ):
         app.include_router(module.router)
     app.include_router(messages.orders_router)

@@ -136,3 +136,11 @@ def test_the_figures_of_a_brands_returns_by_hand(gateway, shop, deployment, acto
     auditor = sign_in(gateway.client, actors["stranger"])
     every = gateway.client.get("/v1/analytics", headers=as_(auditor)).json()
     assert [g["key"] for g in every["byGtin"]] == sorted([GTIN, other]) and every["orders"] == 5
+
+    # The dashboard: the brand's own GTIN only, its charts drawn inline, in the reader's language.
+    page = gateway.client.get("/desk/analytics", headers={"accept": "text/html", **as_(token)})
+    assert page.status_code == 200, page.text
+    assert GTIN in page.text and other not in page.text and "<svg" in page.text and "<script" not in page.text
+    german = gateway.client.get("/desk/analytics?lang=de", headers=as_(token))
+    assert "Rücksendequote" in german.text
+    assert "sign in" in gateway.client.get("/desk/analytics").text.lower()
