@@ -1,4 +1,5 @@
-"""Screenshots of the buyer's return flow in each page language, for the docs (`make screenshots`).
+"""Screenshots of the buyer's return flow in each page language, and of a brand's analytics dashboard,
+for the docs (`make screenshots`).
 
 Not a test (no `test_` file name: the suite does not collect it); pytest runs it for the chain and the
 gateway fixtures the flow's browser test uses: a served gateway with its relayer and indexer, an order
@@ -19,7 +20,10 @@ from pathlib import Path
 from brownie import accounts
 
 from api.http.pages.i18n import LANGUAGES
+from returntrace.escrow import Grade, ReturnReason
 from tests.api.browser import Chromium, find_chromium
+from tests.api.test_analytics_browser import indexed, sell, sign_in_on_the_dashboard
+from tests.api.test_consumer_page_browser import live_gateway  # noqa: F401 (fixture)
 from tests.api.test_return_flow_browser import PROVIDER, Wallet, _bought, _until, flow_gateway  # noqa: F401
 from tests.support import GTIN
 
@@ -74,3 +78,29 @@ def test_screenshots_of_the_flow_in_every_language(flow_gateway, shop, escrow): 
             bottom = browser.evaluate("document.getElementById('confirm').getBoundingClientRect().bottom + 16")
             path = browser.screenshot(SHOTS / f"return-flow-{code}.png", height=bottom)
             print(f"wrote {path}")
+
+
+def test_screenshot_of_the_analytics_dashboard(live_gateway, shop, actors, deployment):  # noqa: F811 (the fixture)
+    """docs/screenshots/analytics.png: a brand's dashboard over a few orders, returned for several
+    reasons and graded, beside another brand's product it does not see."""
+    find_chromium()
+    gateway, url = live_gateway
+    reasons = ReturnReason
+    sell(
+        shop,
+        actors,
+        deployment,
+        [
+            (reasons.NO_LONGER_NEEDED, Grade.A),
+            (reasons.DEFECTIVE, Grade.A),
+            (reasons.NOT_AS_DESCRIBED, Grade.B),
+            (reasons.NO_LONGER_NEEDED, None),
+        ]
+        + [(None, None)] * 8,
+        others=3,
+    )
+    indexed(gateway)
+    with Chromium() as browser:
+        sign_in_on_the_dashboard(browser, url, actors["brand"], width=1000, height=900, scale=1.0, mobile=False)
+        path = browser.screenshot(SHOTS / "analytics.png")
+        print(f"wrote {path}")
