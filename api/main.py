@@ -24,6 +24,7 @@ from .http.routes import (
     evidence,
     health,
     messages,
+    reason_codes,
     resolver,
     return_flow,
     shipping,
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         shipping,
         analytics,
         analytics_page,
+        reason_codes,
     ):
         app.include_router(module.router)
     app.include_router(messages.orders_router)

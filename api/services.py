@@ -37,6 +37,7 @@ from .store.evidence import EvidenceStore
 from .store.index import SqliteIndex
 from .store.outbox import OutboxNotDrained, SqliteOutbox
 from .store.pickups import PickupStore
+from .store.reason_codes import ReasonCodeStore
 from .store.sessions import SessionStore
 from .write.cases import CaseDesk
 from .write.documents import DocumentDesk
@@ -70,6 +71,7 @@ class Services:
     sessions: SessionStore  # Sign-In with Ethereum's nonces and sessions (api/http/auth)
     cases: CaseDesk  # the return desk's cases, on their own file (RT_DATABASE's stem + .cases.sqlite3)
     analytics: AnalyticsReader  # return figures from the index and the signed documents (api/read/analytics.py)
+    reason_codes: ReasonCodeStore  # the buyers' confirmed reason codes, in the cases' file (api/store/reason_codes.py)
 
     @classmethod
     def open(cls, settings: Settings) -> Services:
@@ -129,6 +131,7 @@ class Services:
             for d in previous
         )
         documents = SqliteDocuments(settings.database, f"{chain.chain_id}:{chain.registry.address.lower()}")
+        reason_codes = ReasonCodeStore(settings.cases_database)
         return cls(
             settings=settings,
             chain=chain,
@@ -171,7 +174,8 @@ class Services:
             assess_limit=TokenBuckets(settings.assess_rate, settings.assess_burst),
             sessions=SessionStore(settings.cases_database),
             cases=cases,
-            analytics=AnalyticsReader(index, documents, reads),
+            analytics=AnalyticsReader(index, documents, reads, reason_codes),
+            reason_codes=reason_codes,
         )
 
     @staticmethod
@@ -210,6 +214,7 @@ class Services:
         self.index.close()
         self.cases.store.close()
         self.sessions.close()
+        self.reason_codes.close()
 
 
 def indexer_for(settings: Settings) -> Indexer:

@@ -72,6 +72,14 @@ def test_the_figures_of_a_brands_returns_by_hand(gateway, shop, deployment, acto
         m["holder"], ZERO_ADDRESS, 1000, m["nonce"], m["deadline"], consent.signature, {"from": brand.account}
     )
     gateway.services.indexer.index_once()
+    # The return flow records the code the buyer confirmed for the second order (the first keeps the coarse reason).
+    buyer = sign_in(gateway.client, actors["buyer"])
+    code = f"/v1/orders/{bought[1]}/reason-code"
+    assert gateway.client.put(code, json={"code": "changed_mind"}, headers=as_(buyer)).json()["code"] == "changed_mind"
+    r = gateway.client.put(code, json={"code": "because"}, headers=as_(buyer))
+    assert (r.status_code, r.json()["error"]) == (400, "invalid_reason_code")
+    r = gateway.client.put(code, json={"code": "size_fit"}, headers=as_(sign_in(gateway.client, brand)))
+    assert (r.status_code, r.json()["error"]) == (403, "not_buyer")
 
     # By hand, from the escrow's own logs (not the index).
     logs = web3.eth.contract(address=escrow.address, abi=escrow.abi).events
@@ -94,7 +102,7 @@ def test_the_figures_of_a_brands_returns_by_hand(gateway, shop, deployment, acto
     f = r.json()
     assert (f["orders"], f["returns"], f["returnRate"]["rate"]) == (4, 2, 0.5)
     assert [g["key"] for g in f["byGtin"]] == [GTIN]  # brand2's order is not the brand's
-    assert {x["key"]: x["returns"] for x in f["byReason"]} == {"defective": 1, "no_longer_needed": 1}
+    assert {x["key"]: x["returns"] for x in f["byReason"]} == {"defective": 1, "changed_mind": 1}
     assert f["gradeMix"]["grades"] == {"A": 1, "B": 1, "C": 0}
     waits = sorted(wait for _, wait in settled.values())
     assert f["timeToRefund"]["byMarket"] == [{"key": "0", "count": 2, "p50": waits[0], "p90": waits[1]}]
@@ -131,7 +139,6 @@ def test_the_figures_of_a_brands_returns_by_hand(gateway, shop, deployment, acto
     r = gateway.client.get("/v1/analytics", params={"brand": actors["brand2"].address}, headers=as_(token))
     assert (r.status_code, r.json()["error"]) == (403, "not_your_brand")
     assert gateway.client.get("/v1/analytics").status_code == 401
-    buyer = sign_in(gateway.client, actors["buyer"])
     assert gateway.client.get("/v1/analytics", headers=as_(buyer)).json()["error"] == "not_a_brand"
     auditor = sign_in(gateway.client, actors["stranger"])
     every = gateway.client.get("/v1/analytics", headers=as_(auditor)).json()

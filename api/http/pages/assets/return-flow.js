@@ -15,6 +15,7 @@
   var words = JSON.parse(main.dataset.text);
   var account = null;
   var chosen = null;
+  var assessed = null; // the reason code of the last assessment, as the buyer saw it
 
   function $(id) { return document.getElementById(id); }
 
@@ -118,6 +119,7 @@
   }
 
   function showAssessment(data) {
+    assessed = data.reason;
     var lines = [];
     lines.push(data.reason ? t("reason", { reason: data.reason.replace(/_/g, " "), language: data.language })
       : t("noReason", { language: data.language }));
@@ -221,11 +223,24 @@
         headers: { "content-type": "application/json" },
         body: JSON.stringify(body),
       }));
+      if (message.kind === "ReturnRequest" && assessed) recordCode(typed.message.orderId, assessed);
       follow(sent.id);
     } catch (e) {
       say("send-status", e.message, true);
       $("sign").disabled = false;
     }
+  }
+
+  // The reason code the buyer confirmed, kept by the gateway for the brand's analytics (the code only, never
+  // the words; docs/people.md). Nothing depends on it: a refusal leaves the signed request as it is.
+  async function recordCode(orderId, code) {
+    try {
+      await fetch("/v1/orders/" + orderId + "/reason-code", {
+        method: "PUT",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ code: code }),
+      });
+    } catch (e) { /* the analytics fall back to the on-chain reason */ }
   }
 
   async function follow(id) {
