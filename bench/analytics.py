@@ -6,12 +6,12 @@
    index). A fresh index file is written straight, through the index's own write path
    (SqliteIndex.write), with synthetic rows (`synthetic_index`): products of 5 brands, units with
    their lifecycle events, orders with their escrow events (placed; a quarter returned, graded and
-   settled), StorePoints redemptions: RT_BENCH_EVENTS (100,000) events in all. Its cursor is the
+   settled), StorePoints redemptions: RT_BENCH_ANALYTICS_EVENTS (100,000) events in all. Its cursor is the
    chain's head, so the gateway keeps it (the proof against the chain then reports the escrow's
    order count, 0, against the synthetic orders: it is made, and costs, as for a real index).
 2. The gateway app runs in this process (TestClient: no network between client and app); the
    brand of the most orders signs in with Sign-In with Ethereum.
-3. RT_BENCH_REQUESTS (200) requests of `/desk/analytics` (the dashboard, every figure of the brand's
+3. RT_BENCH_ANALYTICS_REQUESTS (200) requests of `/desk/analytics` (the dashboard, every figure of the brand's
    ~4,000 orders) alternate with as many of `/readyz` (reads the index cursor and the chain head:
    the plain page); p50 and p95 of each, and the ratio of the p95s, the figure to compare across machines.
 
@@ -146,8 +146,8 @@ def main() -> None:
     from bench.page import DOCS, Page
     from scripts import deploy
 
-    events = int(os.environ.get("RT_BENCH_EVENTS", "100000"))
-    requests = int(os.environ.get("RT_BENCH_REQUESTS", "200"))
+    events = int(os.environ.get("RT_BENCH_ANALYTICS_EVENTS", "100000"))
+    requests = int(os.environ.get("RT_BENCH_ANALYTICS_REQUESTS", "200"))
     d = deploy.deploy_contracts(accounts[0])
     folder = Path(tempfile.mkdtemp(prefix="rt-bench-analytics-"))
     manifest = deploy.write_manifest(d, folder / "manifest.json")
