@@ -93,7 +93,7 @@ def synthetic_index(
         log += 1
         batch.escrow_events.append(("OrderPlaced", order_id, unit, "{}", 1, placed, _hex(log), log))
         written += n_events + 1
-        settled = None
+        settled = claimed = replaced = None
         if rng.random() < 0.25:
             requested = placed + rng.randrange(14 * DAY)
             settled = requested + rng.randrange(1, 20 * DAY)
@@ -109,14 +109,24 @@ def synthetic_index(
                 log += 1
                 batch.escrow_events.append((name, order_id, unit, "{}", 1, when, _hex(log), log))
             written += 2
+        elif order_id % 40 == 0:  # a defective unit replaced at the reissue desk (the indexer records it as Defective)
+            claimed = placed + rng.randrange(1, 30 * DAY)
+            replaced = claimed + rng.randrange(1, 10 * DAY)
+            row.update(status=OrderStatus.REISSUED.key, reason=1)
+            for name, when in (("DefectClaimed", claimed), ("ReissueCompleted", replaced)):
+                log += 1
+                batch.escrow_events.append((name, order_id, unit, "{}", 1, when, _hex(log), log))
+            written += 2
         batch.orders[order_id] = row
         truth.append(
             OrderRow(
                 order_id=order_id, gtin=gtin, brand=brand_of[gtin], merchant=row["merchant"], market=row["market"],
                 currency=NATIVE, price=price, placed_at=placed, buyer=row["buyer"], return_shipping_fee=fee,
-                reason=row.get("reason"), requested_at=row.get("requested_at"), remedy=row.get("remedy"),
+                reason=row.get("reason"), remedy=row.get("remedy"),
+                requested_at=claimed if row["status"] == OrderStatus.REISSUED.key else row.get("requested_at"),
                 grade=row.get("grade"), disposition=row.get("settled_disposition"),
                 settlement_path=row.get("settlement_path"), settled_at=settled, refund=int(row.get("refund", 0)),
+                reissued_at=replaced if row["status"] == OrderStatus.REISSUED.key else None,
                 points=int(row.get("points", 0)), voucher=int(row.get("voucher", 0)), bonus=int(row.get("bonus", 0)),
                 shipping_deducted=int(row.get("shipping_deducted", 0)),
             )

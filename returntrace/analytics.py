@@ -13,8 +13,9 @@ the same, word for word where it matters:
   over the orders placed that month, whenever they came back).
 - The *reason* is the return desk's code the buyer confirmed when signing the request, or, without
   one, the escrow's coarse reason.
-- *Time to refund*: from the return request's block to the block of the settlement that paid it;
-  p50 and p90 by the nearest-rank method.
+- *Time to refund*: from the return request's block to the block of the settlement that paid it
+  (for a defective unit replaced at the reissue desk, from the defect claim to the replacement's
+  delivery: path `reissue`); p50 and p90 by the nearest-rank method.
 - *Cost of a return* (per currency, base units): the return shipping the merchant bore (the order's
   return shipping fee less what was deducted from the buyer) plus what went back to the buyer
   (cash refund and every store point minted) less the residual value recovered (the price times
@@ -41,6 +42,7 @@ TARGET_COST_REDUCTION = (0.30, 0.40)  # return costs down 30-40 % against the ba
 TARGET_SATISFACTION = 0.90  # above
 SATISFIED_SCORE = 4  # a rating of 4 or 5 of 5
 BPS = 10_000
+REISSUE = "reissue"  # the path of a return that ended in a replacement (the reissue desk), not a refund
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,7 @@ class OrderRow:
     disposition: int | None = None  # UnitDisposition the grade terms decided
     settlement_path: int | None = None  # SettlementPath of the OrderSettled that paid the return
     settled_at: int | None = None  # block time of that OrderSettled
+    reissued_at: int | None = None  # block time of the ReissueCompleted that replaced a defective unit
     refund: int = 0
     points: int = 0  # every store point minted (grade points + the exchange voucher)
     voucher: int = 0  # of points: the exchange voucher (with its bonus)
@@ -78,6 +81,19 @@ class OrderRow:
     @property
     def settled(self) -> bool:
         return self.settlement_path is not None
+
+    @property
+    def path(self) -> str | None:
+        """How the return ended: the settlement path's key, `reissue` for a replacement, None while open."""
+        if self.settled_at is not None:
+            return SettlementPath.key_of(self.settlement_path or 0)
+        return REISSUE if self.reissued_at is not None else None
+
+    @property
+    def wait(self) -> int | None:
+        """Seconds from the return request (or defect claim) to its refund (or replacement); None while open."""
+        done = self.settled_at if self.settled_at is not None else self.reissued_at
+        return done - self.requested_at if done is not None and self.requested_at is not None else None
 
 
 @dataclass(frozen=True)
@@ -204,8 +220,8 @@ def _costs(orders: list[OrderRow], settings: Settings) -> dict[str, dict[str, An
 def _times(orders: list[OrderRow], key: Callable[[OrderRow], str]) -> list[dict[str, Any]]:
     groups: dict[str, list[int]] = defaultdict(list)
     for o in orders:
-        if o.returned and o.requested_at is not None and o.settled_at is not None:
-            groups[key(o)].append(o.settled_at - o.requested_at)
+        if o.returned and o.wait is not None:
+            groups[key(o)].append(o.wait)
     return [
         {"key": k, "count": len(v), "p50": percentile(v, 50), "p90": percentile(v, 90)}
         for k, v in sorted(groups.items())
@@ -369,7 +385,7 @@ def figures(
         "exchangeShare": {"returns": len(remedies), "exchanges": exchanges, "share": _rate(exchanges, len(remedies))},
         "timeToRefund": {
             "byMarket": _times(chosen, lambda o: str(o.market)),
-            "byPath": _times(chosen, lambda o: SettlementPath.key_of(o.settlement_path or 0)),
+            "byPath": _times(chosen, lambda o: o.path or ""),
         },
         "costs": costs,
         "costReduction": _cost_reduction(costs, baseline),

@@ -27,13 +27,16 @@ from ..store.index import IndexReader, SqliteIndex
 SETTINGS_KIND = "ReturnAnalyticsSettings"  # the brand's settings (returntrace/documents.py)
 RATING_KIND = "SatisfactionRating"  # a buyer's rating of an order's return (returntrace/documents.py)
 
-# idx_orders with its product: the brand of the GTIN as the registry registered it, and the block time
-# of the OrderSettled that paid the return (a later settlement of the same order: its latest).
+# idx_orders with its product: the brand of the GTIN as the registry registered it, the block time of
+# the OrderSettled that paid the return (a later settlement of the same order: its latest), and for a
+# defect claimed at the reissue desk, when it was claimed and when the replacement was delivered.
 _ORDERS_SQL = """
 SELECT o.order_id, u.gtin, p.brand, o.merchant, o.market, o.currency, o.price, o.placed_at, o.buyer,
        o.return_shipping_fee, o.reason, o.requested_at, o.remedy, o.grade, o.settled_disposition,
        o.settlement_path, o.refund, o.points, o.voucher, o.bonus, o.shipping_deducted,
-       (SELECT MAX(e.block_time) FROM idx_escrow_events e WHERE e.order_id = o.order_id AND e.name = 'OrderSettled')
+       (SELECT MAX(e.block_time) FROM idx_escrow_events e WHERE e.order_id = o.order_id AND e.name = 'OrderSettled'),
+       (SELECT MIN(e.block_time) FROM idx_escrow_events e WHERE e.order_id = o.order_id AND e.name = 'DefectClaimed'),
+       (SELECT MAX(e.block_time) FROM idx_escrow_events e WHERE e.order_id = o.order_id AND e.name = 'ReissueCompleted')
 FROM idx_orders o JOIN idx_units u ON u.unit_id = o.unit_id JOIN idx_products p ON p.gtin = u.gtin
 """
 
@@ -73,7 +76,8 @@ def order_rows(r: IndexReader, scope: Scope) -> list[OrderRow]:
         (order_id, gtin, brand, merchant, market, currency, price, placed_at, buyer, fee, reason, requested_at) = row[
             :12
         ]
-        (remedy, grade, disposition, path, refund, points, voucher, bonus, deducted, settled_at) = row[12:]
+        (remedy, grade, disposition, path, refund, points, voucher, bonus, deducted, settled_at) = row[12:22]
+        claimed_at, reissued_at = row[22:]
         out.append(
             OrderRow(
                 order_id=int(order_id),
@@ -87,12 +91,13 @@ def order_rows(r: IndexReader, scope: Scope) -> list[OrderRow]:
                 buyer=buyer,
                 return_shipping_fee=_int(fee),
                 reason=reason,
-                requested_at=requested_at,
+                requested_at=requested_at if requested_at is not None else claimed_at,
                 remedy=remedy,
                 grade=grade,
                 disposition=disposition,
                 settlement_path=path,
                 settled_at=settled_at if path is not None else None,
+                reissued_at=reissued_at,
                 refund=_int(refund),
                 points=_int(points),
                 voucher=_int(voucher),

@@ -41,6 +41,9 @@ def an_order(draw: st.DrawFn, order_id: int) -> OrderRow:
     if not draw(st.booleans()):
         return OrderRow(**base)
     requested = placed + draw(st.integers(0, 30 * DAY))
+    if draw(st.integers(0, 5)) == 0:  # a defective unit replaced at the reissue desk: no settlement
+        replaced = requested + draw(st.integers(0, 9 * DAY)) if draw(st.booleans()) else None
+        return OrderRow(**base, reason=1, requested_at=requested, reissued_at=replaced)
     settled = draw(st.booleans())
     grade = draw(st.integers(0, 3)) if settled else draw(st.sampled_from([None, 0]))
     voucher = draw(st.integers(0, price)) if settled else 0
@@ -181,9 +184,12 @@ def check(orders, ratings, spent, config, selection, got) -> None:
     assert got["exchangeShare"]["returns"] == len(with_remedy)
     assert got["exchangeShare"]["exchanges"] == len([o for o in with_remedy if o.remedy == 1])
 
-    waits = [o for o in back if o.settled_at is not None]
+    def done(o: OrderRow) -> int | None:
+        return o.settled_at if o.settled_at is not None else o.reissued_at
+
+    waits = [o for o in back if done(o) is not None]
     for m in range(3):
-        times = [o.settled_at - o.requested_at for o in waits if o.market == m]
+        times = [done(o) - o.requested_at for o in waits if o.market == m]
         entry = [e for e in got["timeToRefund"]["byMarket"] if e["key"] == str(m)]
         if times:
             assert entry == [{"key": str(m), "count": len(times), "p50": nearest_rank(times, 50),
@@ -191,6 +197,10 @@ def check(orders, ratings, spent, config, selection, got) -> None:
         else:
             assert entry == []
     assert sum(e["count"] for e in got["timeToRefund"]["byPath"]) == len(waits)
+    replaced = [done(o) - o.requested_at for o in waits if o.settled_at is None]
+    entry = [e for e in got["timeToRefund"]["byPath"] if e["key"] == "reissue"]
+    assert entry == ([{"key": "reissue", "count": len(replaced), "p50": nearest_rank(replaced, 50),
+                       "p90": nearest_rank(replaced, 90)}] if replaced else [])  # fmt: skip
 
     for currency in CURRENCIES:
         mine = [o for o in chosen if o.currency == currency]

@@ -53,6 +53,7 @@ def test_the_reader_reads_back_what_the_index_holds(tmp_path: Path):
     want = analytics.figures(mine, Selection(), settings, ratings, [d for d in spent if d.merchant in merchants])
     assert {k: v for k, v in got.items() if k not in ("settings", "index")} == want
     assert got["satisfaction"]["rated"] == 1 and got["settings"]["donate_bps"] == 2_000
+    assert any(e["key"] == "reissue" for e in got["timeToRefund"]["byPath"])  # defect claims and replacements read
     assert got["index"] == {"block": 10, "blockHash": "0xab", "orders": len(orders), "verified": False,
                             "reason": "no_chain"}  # fmt: skip
 

@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from returntrace.analytics import REISSUE
 from returntrace.escrow import SettlementPath
 from returntrace.policies import MARKET_NAMES
 
@@ -80,6 +81,7 @@ PATH_NAMES = {
     SettlementPath.DISPATCHED.key: N_("sent back, never received"),
     SettlementPath.UNIT_CLOSED.key: N_("unit closed"),
     SettlementPath.REISSUE_FAILED.key: N_("reissue failed"),
+    REISSUE: N_("replaced (reissue)"),
 }
 TRENDS = {"rising": N_("rising"), "falling": N_("falling"), "flat": N_("flat")}
 
