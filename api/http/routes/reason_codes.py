@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict
 
 from returntrace.reasons import COARSE_REASON
 
+from ...chain import parties
 from ...errors import SQL_INT_MAX, ApiError
 from ..auth.session import CurrentAccount
 from ..deps import ServicesDep
@@ -34,13 +35,12 @@ def put_reason_code(
 ) -> dict[str, Any]:
     if body.code not in COARSE_REASON:
         raise ApiError(400, "invalid_reason_code", f"code must be one of {', '.join(COARSE_REASON)}, got {body.code!r}")
-    if not 0 < order_id <= SQL_INT_MAX:
-        raise ApiError(404, "unknown_order", f"order {order_id} is not indexed")
-    with services.index.read() as r:
-        order = r.orders([order_id]).get(order_id)
+    # The escrow says who bought it (the index may not have caught up with a fresh order yet).
+    block = parties.head(services.chain)
+    order = parties.parties(services.chain, order_id, block) if 0 < order_id <= SQL_INT_MAX else None
     if order is None:
-        raise ApiError(404, "unknown_order", f"order {order_id} is not indexed")
-    if order["buyer"] != account.account:
+        raise ApiError(404, "unknown_order", f"order {order_id} does not exist at block {block}")
+    if order.buyer != account.account:
         raise ApiError(403, "not_buyer", f"order {order_id} was bought by another account")
     services.reason_codes.record(order_id, body.code, account.account)
     return {"orderId": order_id, "code": body.code}
