@@ -22,6 +22,8 @@ the same, word for word where it matters:
   the brand's rate for the unit's disposition: restocked, donated, recycled; destroyed recovers 0).
 - *Return cost per order*: the returns' costs over the orders placed; the *cost reduction* compares
   it with the brand's baseline period.
+- *Membership points*: the grade points and exchange bonuses minted on the selected orders, and the
+  points redeemed at their merchants in the selected period (points are a merchant's, not a product's).
 - *Satisfied*: a buyer-signed rating of 4 or 5 (of 1..5); the share is over the rated orders.
 """
 
@@ -30,7 +32,7 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -312,7 +314,12 @@ class Selection:
     markets: frozenset[int] | None = None
     placed_from: int | None = None
     placed_to: int | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+
+    def during(self, ts: int | None) -> bool:
+        """Whether a time falls in the selected period (an unknown time: kept)."""
+        return ts is None or (
+            (self.placed_from is None or ts >= self.placed_from) and (self.placed_to is None or ts < self.placed_to)
+        )
 
     def keeps(self, o: OrderRow) -> bool:
         return (
@@ -391,7 +398,7 @@ def figures(
         "costReduction": _cost_reduction(costs, baseline),
         "satisfaction": satisfaction(chosen, ratings),
         "highReturns": high_returns(chosen, settings),
-        "membership": membership(chosen, redemptions),
+        "membership": membership(chosen, [d for d in redemptions if selection.during(d.at)]),
     }
 
 

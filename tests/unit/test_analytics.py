@@ -79,7 +79,12 @@ def logs(draw: st.DrawFn) -> tuple[list[OrderRow], list[Rating], list[Redemption
         for _ in range(draw(st.integers(0, 15)))
     ]
     spent = [
-        Redemption(draw(st.sampled_from(MERCHANTS)), draw(st.sampled_from(CURRENCIES)), draw(st.integers(1, 999)))
+        Redemption(
+            draw(st.sampled_from(MERCHANTS)),
+            draw(st.sampled_from(CURRENCIES)),
+            draw(st.integers(1, 999)),
+            START + draw(st.integers(0, 160)) * DAY,
+        )
         for _ in range(draw(st.integers(0, 5)))
     ]
     start = START + draw(st.integers(0, 60)) * DAY
@@ -238,15 +243,17 @@ def check(orders, ratings, spent, config, selection, got) -> None:
             counts[reason_of(o)] += 1
         assert g["topReasons"][0]["returns"] == max(counts.values())
 
+    lo, hi = selection.placed_from, selection.placed_to
+    spent_then = [d for d in spent if (lo is None or d.at >= lo) and (hi is None or d.at < hi)]
     for entry in got["membership"]:
         mine = [o for o in chosen if o.merchant == entry["merchant"] and o.currency == entry["currency"]]
         settled = [o for o in mine if o.settlement_path is not None]
         assert entry["gradePoints"] == sum(o.points - o.voucher for o in settled)
         assert entry["exchangeBonus"] == sum(o.bonus for o in settled)
         assert entry["redeemed"] == sum(
-            d.amount for d in spent if d.merchant == entry["merchant"] and d.currency == entry["currency"]
+            d.amount for d in spent_then if d.merchant == entry["merchant"] and d.currency == entry["currency"]
         )
-    assert sum(e["redeemed"] for e in got["membership"]) == sum(d.amount for d in spent)
+    assert sum(e["redeemed"] for e in got["membership"]) == sum(d.amount for d in spent_then)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
