@@ -30,7 +30,7 @@ export SOLCX_BINARY_PATH := $(CURDIR)/$(VENV)/solcx
 # anvil (brownie's development network) comes from node_modules/.bin.
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help setup network chromium compile lint test test-fast i18n screenshots demo bench bench-gateway bench-cli bench-assistant train-assistant check-assistant doc-examples lock clean distclean
+.PHONY: help setup network chromium compile lint test test-fast i18n screenshots demo bench bench-gateway bench-cli bench-analytics bench-assistant train-assistant check-assistant doc-examples lock clean distclean
 
 help:
 	@echo "make setup      install .venv, node_modules and the solc adapter (idempotent)"
@@ -43,6 +43,7 @@ help:
 	@echo "make bench      gas figures (bench/gas.py)"
 	@echo "make bench-gateway  gateway throughput and page latency (bench/gateway.py)"
 	@echo "make bench-cli  returntrace scan: rows/s from file to confirmed (bench/cli_scan.py -> docs/benchmarks/cli.md)"
+	@echo "make bench-analytics  the analytics dashboard's p95 on a 100k-event index (bench/analytics.py)"
 	@echo "make train-assistant  retrain the return assistant's reason model from returntrace/assistant/data/train"
 	@echo "make check-assistant  retrain in memory and check that the shipped model file is reproduced byte for byte"
 	@echo "make bench-assistant  the assistant on its held-out texts (bench/assistant.py -> docs/benchmarks/assistant.md)"
@@ -147,6 +148,9 @@ bench-gateway: setup
 # The returntrace command's scan, file to confirmed, against the same sessions posted directly (docs/benchmarks/cli.md).
 bench-cli: setup
 	$(BROWNIE) run $(CURDIR)/bench/cli_scan.py
+
+bench-analytics: setup
+	$(BROWNIE) run $(CURDIR)/bench/analytics.py
 
 # The return assistant (docs/assistant.md): the model file is rebuilt from the data, byte for byte.
 train-assistant: $(VENV_STAMP)

@@ -14,8 +14,9 @@ from fastapi import FastAPI
 
 from .http import errors
 from .http.auth import routes as auth
-from .http.pages import desk
+from .http.pages import analytics_page, desk
 from .http.routes import (
+    analytics,
     assistant,
     audit,
     cases,
@@ -25,6 +26,7 @@ from .http.routes import (
     health,
     insurance,
     messages,
+    reason_codes,
     resolver,
     return_flow,
     shipping,
@@ -72,6 +74,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         shipping,
         insurance,
         station,
+        analytics,
+        analytics_page,
+        reason_codes,
     ):
         app.include_router(module.router)
     app.include_router(messages.orders_router)

@@ -22,6 +22,7 @@ from .chain.pages import PageReads
 from .chain.product_terms import ProductTermsReads
 from .chain.proofs import BlockReads
 from .chain.reader import ChainReader
+from .read.analytics import AnalyticsReader
 from .read.indexer import Indexer
 from .read.inspections import InspectionDesk
 from .read.legacy import Legacy, index_path, legacy_deployments
@@ -37,6 +38,7 @@ from .store.evidence import EvidenceStore
 from .store.index import SqliteIndex
 from .store.outbox import OutboxNotDrained, SqliteOutbox
 from .store.pickups import PickupStore
+from .store.reason_codes import ReasonCodeStore
 from .store.sessions import SessionStore
 from .write.cases import CaseDesk
 from .write.documents import DocumentDesk
@@ -70,6 +72,8 @@ class Services:
     assess_limit: TokenBuckets  # POST /v1/assistant/assess per client (RT_ASSESS_RATE, RT_ASSESS_BURST)
     sessions: SessionStore  # Sign-In with Ethereum's nonces and sessions (api/http/auth)
     cases: CaseDesk  # the return desk's cases, on their own file (RT_DATABASE's stem + .cases.sqlite3)
+    analytics: AnalyticsReader  # return figures from the index and the signed documents (api/read/analytics.py)
+    reason_codes: ReasonCodeStore  # the buyers' confirmed reason codes, in the cases' file (api/store/reason_codes.py)
 
     @classmethod
     def open(cls, settings: Settings) -> Services:
@@ -130,6 +134,7 @@ class Services:
             for d in previous
         )
         documents = SqliteDocuments(settings.database, f"{chain.chain_id}:{chain.registry.address.lower()}")
+        reason_codes = ReasonCodeStore(settings.cases_database)
         return cls(
             settings=settings,
             chain=chain,
@@ -167,6 +172,8 @@ class Services:
             assess_limit=TokenBuckets(settings.assess_rate, settings.assess_burst),
             sessions=SessionStore(settings.cases_database),
             cases=cases,
+            analytics=AnalyticsReader(index, documents, reads, reason_codes),
+            reason_codes=reason_codes,
         )
 
     @staticmethod
@@ -205,6 +212,7 @@ class Services:
         self.index.close()
         self.cases.store.close()
         self.sessions.close()
+        self.reason_codes.close()
 
 
 def indexer_for(settings: Settings) -> Indexer:

@@ -328,6 +328,14 @@ KNOBS: dict[str, tuple[str, str]] = {
     "RT_BENCH_PAGE_REQUESTS": ("bench/gateway.py", "page requests timed by the gateway bench (default 500)"),
     "RT_BENCH_BATCH_EVENTS": ("bench/gateway.py", "events per transaction in both gateway bench phases (default 1000)"),
     "RT_BENCH_ROUNDS": ("bench/gateway.py", "rounds of the gateway bench's three phases, median taken (default 3)"),
+    "RT_BENCH_ANALYTICS_EVENTS": (
+        "bench/analytics.py",
+        "events in the analytics bench's synthetic index (default 100000)",
+    ),
+    "RT_BENCH_ANALYTICS_REQUESTS": (
+        "bench/analytics.py",
+        "requests of each page timed by the analytics bench (default 200)",
+    ),
     "RT_BENCH_ASSISTANT_ROUNDS": ("bench/assistant.py", "timed passes over the held-out texts (default 3)"),
     "RT_BENCH_PROFILE": ("bench/gateway.py", "0: the gateway bench runs without py-spy (default 1)"),
     "RT_BENCH_PAGE": ("bench/gateway.py", "0: the gateway bench prints without writing its page (default 1)"),

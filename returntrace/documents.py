@@ -152,5 +152,24 @@ DOCUMENTS: dict[str, DocumentKind] = {
             "signed by the order's buyer (`buyer`, the signer); a later one replaces an earlier one. Personal data: "
             "served only to the order's buyer, merchant side and auditors",
         ),
+        DocumentKind(
+            "ReturnAnalyticsSettings",
+            (
+                ("uint64", "baselineFrom"),
+                ("uint64", "baselineTo"),
+                ("uint16", "restockBps"),
+                ("uint16", "donateBps"),
+                ("uint16", "recycleBps"),
+                ("uint16", "highReturnBps"),
+                *_TAIL,
+            ),
+            subject=("signer",),
+            authority=Authority.ACTOR,
+            roles=Role.BRAND,
+            description="a brand's settings of its return analytics (docs/analytics.md): the baseline period its "
+            "return costs are compared with (`baselineFrom` inclusive to `baselineTo` exclusive, unix seconds; 0 "
+            "and 0: none), the residual value of a restocked, donated and recycled unit in basis points of its "
+            "price, and the return rate in basis points above which a GTIN is in the high-return report",
+        ),
     )
 }

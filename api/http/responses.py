@@ -569,6 +569,8 @@ class InsuranceQuoteOut(Answer):
     quotes: list[InsuranceQuoteEntryOut]
     index: dict[str, Any]
     chain: dict[str, Any]
+
+
 # ------------------------------------------------------------------ customs evidence (api/read/customs_evidence.py)
 
 

@@ -9,6 +9,9 @@ restart it continues from the cursor; a range indexed twice adds nothing (each l
 longer the chain's block (a reorganisation deeper than the confirmations, or a chain that was
 replaced), the index is emptied and rebuilt from the deployment block.
 
+StorePoints' PointsRedeemed logs are kept with the escrow's (no order, no unit): the membership
+figures' points redeemed per merchant.
+
 A previous deployment served read-only (api.chain.client.LegacyDeployment: no escrow, no desk) is indexed
 for its registry only: chains, products and actors, no orders.
 
@@ -37,6 +40,8 @@ from ..store.index import EVENT_COLUMNS, IndexBatch, IndexStore
 log = logging.getLogger("returntrace.indexer")
 
 ZERO32 = bytes(32)
+# The StorePoints logs the index keeps (in idx_escrow_events, under no order).
+POINTS_EVENTS = ("PointsRedeemed",)
 # The status each event leaves its order in (the index keeps OrderStatus keys: "return_requested").
 STATUS_AFTER = {
     "OrderPlaced": OrderStatus.ACTIVE,
@@ -105,8 +110,14 @@ class Indexer(Worker):
         # The ReissueDesk's logs (defect claims, replacements) are folded into the orders like the escrow's.
         self.desk = chain.desk.address if chain.desk is not None else None
         contracts = [c for c in (chain.registry, chain.escrow, chain.desk) if c is not None]
-        self.decoder = LogDecoder({c.address: c.abi for c in contracts})
-        self.addresses = [c.address for c in contracts]
+        abis: dict[str, Any] = {c.address: c.abi for c in contracts}
+        # StorePoints: only its redemptions (the analytics' points redeemed), kept with the escrow's logs.
+        points = getattr(chain, "points", None)
+        self.points = points.address if points is not None else None
+        if points is not None:
+            abis[points.address] = [e for e in points.abi if e.get("type") == "event" and e["name"] in POINTS_EVENTS]
+        self.decoder = LogDecoder(abis)
+        self.addresses = list(abis)
         if index.bind(chain.chain_id, self.registry, self.escrow or "", chain.deployment_block):  # "": no escrow
             log.warning(
                 "the index belonged to another deployment; it was emptied and is rebuilt from block %d",
@@ -172,7 +183,7 @@ class Indexer(Worker):
             return batch
 
         registry = [e for e in entries if e.address == self.registry]
-        escrow = [e for e in entries if e.address in (self.escrow, self.desk)]
+        escrow = [e for e in entries if e.address in (self.escrow, self.desk, self.points)]
         # Chains: units and parcels alike (a parcel's id is a unit id; EventRecorded on it is a parcel scan).
         chain_ids = [
             hex32(e.args["unitId"])

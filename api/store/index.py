@@ -27,7 +27,8 @@ Schema (hex strings are 0x-prefixed lower case; uint256 amounts are decimal stri
     idx_parcels         parcel_id → sscc, event count, last record, first/last block  (a parcel's chain,
                         created by its first ADD; its events are idx_events rows under the parcel's id)
     idx_orders          order_id → the order's terms and its state folded from escrow events
-    idx_escrow_events   every decoded escrow log: name, order_id, unit_id, args (JSON), block, time
+    idx_escrow_events   every decoded escrow and reissue-desk log, and StorePoints' PointsRedeemed (no order):
+                        name, order_id, unit_id, args (JSON), block, time
 """
 
 from __future__ import annotations
@@ -207,7 +208,7 @@ _TABLES = (
 )
 # The tables' layout. An index file of another layout is derived data of another release: its
 # tables are dropped and rebuilt from the chain (the outbox's tables in the same file are left alone).
-INDEX_LAYOUT = "returntrace-index-2"
+INDEX_LAYOUT = "returntrace-index-3"  # 3: StorePoints redemptions in idx_escrow_events
 
 EVENT_COLUMNS = (
     "unit_id",

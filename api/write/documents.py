@@ -13,7 +13,8 @@ Checks, in order, each refusal in the gateway's one error shape:
                              422 invalid_document; CustomsDeclaration 422 unknown_regime, 404 unknown_unit,
                              422 declaration_not_committed (it opens no customs-clearing scan's commitment in the
                              unit's verified history); SatisfactionRating 404 unknown_order, 403 not_buyer,
-                             409 order_not_settled
+                             409 order_not_settled;
+                             ReturnAnalyticsSettings 422 invalid_document (a rate above 100 %, a backwards baseline)
     409 superseded           a document of the same subject issued later is in force already
     409 issued_at_taken      another document of the same subject has the same issuedAt
 A document posted again is answered with the stored one (idempotent).
@@ -167,12 +168,24 @@ def _check_satisfaction_rating(reader: ChainReader, block: BlockRef, message: di
         )
 
 
+def _check_analytics_settings(reader: ChainReader, block: BlockRef, message: dict[str, Any]) -> None:
+    """Rates are parts of a price (at most 10000 bps); a baseline is a period, or none (0 and 0)."""
+    kind = "ReturnAnalyticsSettings"
+    for name in ("restockBps", "donateBps", "recycleBps", "highReturnBps"):
+        if message[name] > 10_000:
+            raise _invalid(kind, f"{name} {message[name]} is above 10000 (100 %)")
+    start, end = message["baselineFrom"], message["baselineTo"]
+    if (start or end) and not start < end:
+        raise _invalid(kind, f"baseline period ends ({end}) before it starts ({start})")
+
+
 # A kind's own checks, after the signature and the authority: (reader, block, message) -> raises ApiError.
 DOCUMENT_CHECKS: dict[str, Callable[[ChainReader, BlockRef, dict[str, Any]], None]] = {
     "ProductInfo": _check_product_info,
     "RateCard": _rate_card,
     "CustomsDeclaration": _check_customs_declaration,
     "SatisfactionRating": _check_satisfaction_rating,
+    "ReturnAnalyticsSettings": _check_analytics_settings,
 }
 
 

@@ -1,5 +1,5 @@
-"""Screenshots of the buyer's return flow in each page language and of the inspection station, for the
-docs (`make screenshots`).
+"""Screenshots of the buyer's return flow in each page language, of the inspection station and of a brand's
+analytics dashboard, for the docs (`make screenshots`).
 
 Not a test (no `test_` file name: the suite does not collect it); pytest runs it for the chain and the
 gateway fixtures the flow's browser test uses: a served gateway with its relayer and indexer, an order
@@ -22,7 +22,10 @@ from pathlib import Path
 from brownie import accounts
 
 from api.http.pages.i18n import LANGUAGES
+from returntrace.escrow import Grade, ReturnReason
 from tests.api.browser import Chromium, find_chromium
+from tests.api.test_analytics_browser import indexed, sell, sign_in_on_the_dashboard
+from tests.api.test_consumer_page_browser import live_gateway  # noqa: F401 (fixture)
 from tests.api.test_return_flow_browser import PROVIDER, Wallet, _bought, _until, flow_gateway  # noqa: F401
 from tests.api.test_station_browser import inspect_in_browser, returned_for_station
 from tests.support import GTIN
@@ -96,3 +99,29 @@ def test_screenshot_of_the_station(flow_gateway, shop, registry, admin, actors, 
         wallet.answer("eth_signTypedData_v4")  # the attestation
         _until(browser, "document.getElementById('order-status').dataset.state === 'settled'", "the settlement", 60)
         print(f"wrote {browser.screenshot(SHOTS / 'station.png')}")
+
+
+def test_screenshot_of_the_analytics_dashboard(live_gateway, shop, actors, deployment):  # noqa: F811 (the fixture)
+    """docs/screenshots/analytics.png: a brand's dashboard over a few orders, returned for several
+    reasons and graded, beside another brand's product it does not see."""
+    find_chromium()
+    gateway, url = live_gateway
+    reasons = ReturnReason
+    sell(
+        shop,
+        actors,
+        deployment,
+        [
+            (reasons.NO_LONGER_NEEDED, Grade.A),
+            (reasons.DEFECTIVE, Grade.A),
+            (reasons.NOT_AS_DESCRIBED, Grade.B),
+            (reasons.NO_LONGER_NEEDED, None),
+        ]
+        + [(None, None)] * 8,
+        others=3,
+    )
+    indexed(gateway)
+    with Chromium() as browser:
+        sign_in_on_the_dashboard(browser, url, actors["brand"], width=1000, height=900, scale=1.0, mobile=False)
+        path = browser.screenshot(SHOTS / "analytics.png")
+        print(f"wrote {path}")

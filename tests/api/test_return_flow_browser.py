@@ -22,6 +22,7 @@ import pytest
 from brownie import accounts, web3
 
 from api.main import create_app
+from api.store.reason_codes import ReasonCodeStore
 from returntrace.escrow import Facts, Grade, Remedy, ReturnReason
 from scripts.builder import listing_terms
 from scripts.gateway import free_port, wait_until
@@ -145,7 +146,9 @@ def _start(browser: Chromium, url: str, account: str, text: str) -> Wallet:
     return wallet
 
 
-def test_the_buyer_signs_an_exchange_in_the_browser_and_it_reaches_the_chain(flow_gateway, shop, escrow):
+def test_the_buyer_signs_an_exchange_in_the_browser_and_it_reaches_the_chain(
+    flow_gateway, shop, escrow, gateway_settings
+):
     find_chromium()  # fail first, and clearly, on a machine without Chromium
     http, base, _ = flow_gateway
     buyer, stranger = accounts[6], accounts[7]  # anvil's own unlocked accounts: anvil signs for them
@@ -197,6 +200,10 @@ def test_the_buyer_signs_an_exchange_in_the_browser_and_it_reaches_the_chain(flo
     assert logs[0]["args"]["buyer"] == buyer.address and logs[0]["args"]["reason"] == ReturnReason.OTHER
     o = escrow.order(order_id)
     assert o["status"] == Status.RETURN_REQUESTED and o["remedy"] == Remedy.EXCHANGE
+    # The page recorded the reason code the buyer saw (the code only) for the brand's analytics.
+    codes = ReasonCodeStore(gateway_settings.cases_database)
+    assert codes.codes([order_id]) == {order_id: "size_fit"}
+    codes.close()
 
 
 def test_a_defect_claim_uploads_the_photo_signs_and_reaches_the_reissue_desk(

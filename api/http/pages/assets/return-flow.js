@@ -17,6 +17,7 @@
   var unit = { gtin: main.dataset.gtin, serial: main.dataset.serial };
   var account = null;
   var chosen = null;
+  var assessed = null; // the reason code of the last assessment, as the buyer saw it
 
   // A code as the buyer reads it ("reason.size_fit" -> "size or fit"), or the code itself when it has no words.
   function label(kind, code) {
@@ -62,6 +63,7 @@
   }
 
   function showAssessment(data) {
+    assessed = data.reason;
     var lines = [];
     lines.push(data.reason ? t("reason", { reason: label("reason", data.reason), language: data.language })
       : t("noReason", { language: data.language }));
@@ -153,12 +155,26 @@
       if (message.fill && message.fill.indexOf("evidence") >= 0) typed.message.evidence = await uploadEvidence();
       say("send-status", t("signInWallet"));
       var sent = await page.signAndPost(account, message, typed);
+      if (message.kind === "ReturnRequest" && assessed) recordCode(typed.message.orderId, assessed);
       page.follow(sent.id, "send-status");
     } catch (e) {
       say("send-status", e.message, true);
       $("sign").disabled = false;
     }
   }
+
+  // The reason code the buyer confirmed, kept by the gateway for the brand's analytics (the code only, never
+  // the words; docs/people.md). Nothing depends on it: a refusal leaves the signed request as it is.
+  async function recordCode(orderId, code) {
+    try {
+      await fetch("/v1/orders/" + orderId + "/reason-code", {
+        method: "PUT",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ code: code }),
+      });
+    } catch (e) { /* the analytics fall back to the on-chain reason */ }
+  }
+
 
   // The one-tap rating, once the order is settled: a SatisfactionRating document the buyer signs
   // (eth_signTypedData_v4 with the documents' types from /v1/eip712), posted to /v1/documents. The
