@@ -19,7 +19,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from brownie import accounts, web3
+from brownie import accounts, chain, web3
 
 from api.main import create_app
 from api.store.reason_codes import ReasonCodeStore
@@ -265,6 +265,8 @@ def test_once_settled_the_buyer_rates_the_order_with_one_tap(flow_gateway, shop,
         interval=0.1,
     )
 
+    chain.sleep(30 * 24 * 3600)  # the chain's clock a month past the device's: the rating is dated by the chain's
+    chain.mine()
     with Chromium() as browser:
         browser.send("Runtime.addBinding", name="rtWallet")
         browser.send("Page.addScriptToEvaluateOnNewDocument", source=PROVIDER)
