@@ -686,3 +686,121 @@ class CustomsEvidenceOut(Answer):
 def customs_evidence_json(answer: dict[str, Any]) -> dict[str, Any]:
     """The evidence as its model serves it (every field declared, nothing else)."""
     return CustomsEvidenceOut.model_validate(answer).model_dump(mode="json", by_alias=True)
+
+
+# ------------------------------------------------------------------ return analytics (docs/analytics.md)
+
+
+class AnalyticsIndexOut(Answer):
+    """The index block the figures were computed at, proved against the chain."""
+
+    block: int | None
+    blockHash: str | None
+    orders: int  # orders indexed
+    verified: bool  # the block's hash is the chain's, and the escrow's orderCount there is `orders`
+    reason: str | None = None  # why not verified: not_indexed, no_chain, reorganised, order_count_mismatch, …
+    onchainOrders: int | None = None
+
+
+class AnalyticsOut(Answer):
+    """Every figure (returntrace/analytics.py defines each; amounts per currency in base units)."""
+
+    orders: int
+    returns: int
+    returnRate: dict[str, Any]  # {rate, target, met}
+    byGtin: list[dict[str, Any]]  # [{key, orders, returns, rate}]
+    byMarket: list[dict[str, Any]]
+    byMonth: list[dict[str, Any]]  # purchase-month cohorts
+    byReason: list[dict[str, Any]]  # [{key, returns, share, rate}]
+    gradeMix: dict[str, Any]
+    exchangeShare: dict[str, Any]
+    timeToRefund: dict[str, Any]  # {byMarket, byPath}: [{key, count, p50, p90}] in seconds
+    costs: dict[str, Any]  # per currency
+    costReduction: dict[str, Any]  # per currency, against the brand's baseline period
+    satisfaction: dict[str, Any]
+    highReturns: list[dict[str, Any]]
+    membership: list[dict[str, Any]]
+    settings: dict[str, Any]  # the brand's ReturnAnalyticsSettings as applied, and its document
+    index: AnalyticsIndexOut
+
+
+class AnalyticsTableOut(Answer):
+    table: str
+    index: AnalyticsIndexOut
+    rows: list[dict[str, Any]]
+
+
+class ReasonCodeOut(Answer):
+    orderId: int
+    code: str
+
+
+# ------------------------------------------------------------------ inspection station (api/read/inspections.py)
+
+
+class FactsOut(Answer):
+    bits: int
+    names: list[str]  # seal_intact, packaging_intact, used, defective
+
+
+class BuyerGetsOut(Answer):
+    refund: str  # base units of the order's currency
+    points: str
+    voucher: str
+
+
+class MerchantGetsOut(Answer):
+    amount: str
+
+
+class DeductedOut(Answer):
+    diminished: str
+    returnShipping: str
+
+
+class GradeTermsOut(Answer):
+    grade: str
+    refundBps: int
+    pointsBps: int
+    merchantPaysReturnShipping: bool
+    disposition: str  # restock | donate | recycle | destroy
+
+
+class TermsOut(Answer):
+    packagingRequiredForA: bool
+    maxDiminishedBps: int
+    inspectionSla: int
+    disputeWindow: int
+    byGrade: list[GradeTermsOut]
+
+
+class PrefilledOut(Answer):
+    kind: str  # Inspection | EventBatch
+    post: str
+    typedData: dict[str, Any]  # eth_signTypedData_v4 JSON
+    fill: list[str]  # the fields the client fills in before signing (the evidence digest)
+
+
+class InspectionPreviewOut(Answer):
+    orderId: int
+    block: BlockOut
+    status: str
+    unitId: str
+    market: int
+    policyVersion: int
+    remedy: str
+    currency: str
+    price: str
+    deliveryFee: str
+    facts: FactsOut
+    diminishedValue: str
+    grade: str  # A | B | C: what deriveGrade gives for the facts
+    then: str  # settles | buyer_may_contest | second_opinion | disposition_only
+    buyer: BuyerGetsOut
+    merchant: MerchantGetsOut
+    statutory: bool
+    deducted: DeductedOut
+    disposition: str
+    terms: TermsOut
+    message: PrefilledOut | None  # the Inspection (for an accredited inspector)
+    scan: PrefilledOut | None  # the INSPECTING scan that goes with it

@@ -174,7 +174,12 @@ def test_a_field_a_model_does_not_declare_is_refused_not_dropped():
 
 # Routes that answer no JSON object of their own: the evidence file's bytes, EPCIS's JSON-LD document (the standard's
 # names).
-NOT_JSON = {("GET", "/v1/evidence/{cid}"), ("GET", "/v1/audit/epcis"), ("GET", "/return/{gtin}/{serial}")}
+NOT_JSON = {
+    ("GET", "/v1/evidence/{cid}"),
+    ("GET", "/v1/audit/epcis"),
+    ("GET", "/return/{gtin}/{serial}"),
+    ("GET", "/station"),  # the inspection station's page
+}
 
 
 def test_every_json_route_declares_its_response_model():

@@ -25,7 +25,7 @@ from typing import Annotated, Any
 
 from eth_utils import is_address, to_checksum_address
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 
 from returntrace import analytics, gs1
 from returntrace.policies import MARKET_NAMES
@@ -35,6 +35,7 @@ from ...errors import ApiError, parse_storable
 from ...read.analytics import Scope, brand_gtins
 from ..auth.session import OptionalStanding
 from ..deps import ServicesDep
+from ..responses import AnalyticsOut, AnalyticsTableOut
 from .audit import _time
 
 router = APIRouter(prefix="/v1/analytics", tags=["analytics"])
@@ -131,13 +132,19 @@ def csv_text(rows: list[dict[str, Any]], block: int | None) -> str:
     return out.getvalue()
 
 
-@router.get("", summary="Every return figure of the signed-in brand's products (auditors: any brand)")
-def get_figures(q: AnalyticsQuery, services: ServicesDep) -> JSONResponse:
-    return JSONResponse(compute(services, q), headers={"Cache-Control": "private, no-store"})
+@router.get(
+    "",
+    response_model=AnalyticsOut,
+    summary="Every return figure of the signed-in brand's products (auditors: any brand)",
+)
+def get_figures(q: AnalyticsQuery, services: ServicesDep, response: Response) -> dict[str, Any]:
+    response.headers["Cache-Control"] = "private, no-store"
+    return compute(services, q)
 
 
 @router.get(
     "/{table}",
+    response_model=AnalyticsTableOut,
     summary="One table of the figures, as JSON or CSV (?format=csv or Accept: text/csv)",
     responses={200: {"content": {"text/csv": {}}}},
 )
@@ -146,8 +153,9 @@ def get_table(
     request: Request,
     q: AnalyticsQuery,
     services: ServicesDep,
+    response: Response,
     format: Annotated[str | None, Query(description="json or csv")] = None,
-) -> Response:
+) -> Any:
     if table not in analytics.TABLES:
         raise ApiError(404, "unknown_table", f"no table {table!r}: {', '.join(analytics.TABLES)}")
     figures = compute(services, q)
@@ -156,4 +164,5 @@ def get_table(
     if _wants_csv(request, format):
         headers["Content-Disposition"] = f'attachment; filename="returntrace-{table}.csv"'
         return Response(csv_text(rows, figures["index"]["block"]), media_type="text/csv", headers=headers)
-    return JSONResponse({"table": table, "index": figures["index"], "rows": rows}, headers=headers)
+    response.headers.update(headers)
+    return {"table": table, "index": figures["index"], "rows": rows}

@@ -20,6 +20,7 @@ from ...chain import parties
 from ...errors import SQL_INT_MAX, ApiError
 from ..auth.session import CurrentAccount
 from ..deps import ServicesDep
+from ..responses import ReasonCodeOut
 
 router = APIRouter(tags=["return flow"])
 
@@ -29,7 +30,11 @@ class ReasonCodeIn(BaseModel):
     code: str
 
 
-@router.put("/v1/orders/{order_id}/reason-code", summary="Record the reason code the buyer confirmed when signing")
+@router.put(
+    "/v1/orders/{order_id}/reason-code",
+    response_model=ReasonCodeOut,
+    summary="Record the reason code the buyer confirmed when signing",
+)
 def put_reason_code(
     order_id: int, body: ReasonCodeIn, account: CurrentAccount, services: ServicesDep
 ) -> dict[str, Any]:

@@ -15,7 +15,7 @@ the session the inspector's wallet opens.
 from __future__ import annotations
 
 import secrets
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -32,12 +32,17 @@ from ..auth.session import OptionalStanding
 from ..deps import ServicesDep
 from ..pages import i18n, page_language, render
 from ..pages.station_text import FACTS, station_text
+from ..responses import InspectionPreviewOut
 from .return_flow import ASSETS, flow_headers, script
 
 router = APIRouter(tags=["inspection station"])
 
 
-@router.get("/v1/inspection-preview", summary="What an inspection stating these facts would do, before signing")
+@router.get(
+    "/v1/inspection-preview",
+    response_model=InspectionPreviewOut,
+    summary="What an inspection stating these facts would do, before signing",
+)
 def inspection_preview(
     services: ServicesDep,
     who: OptionalStanding,
@@ -45,7 +50,7 @@ def inspection_preview(
     serial: Annotated[str, Query(description="its serial (AI 21)")],
     facts: Annotated[int, Query(description="the facts bits: 1 seal intact, 2 packaging intact, 4 used, 8 defective")],
     diminishedValue: Annotated[int, Query(description="the attested diminished value, base units")] = 0,  # noqa: N803
-) -> dict[str, Any]:
+) -> InspectionPreviewOut:
     try:
         unit = gs1.unit_id(gs1.normalize_gtin(gtin), gs1.validate_serial(serial))
     except gs1.GS1Error as exc:
@@ -63,7 +68,9 @@ def inspection_preview(
         inspector = who.account if who.roles & Role.INSPECTOR else None
         if inspector is None:
             order_party(services.chain, order_id, who)  # 403 unless a party or an auditor
-        return desk.preview(order_id, facts, diminishedValue, inspector, at).as_json()
+        return InspectionPreviewOut.model_validate(
+            desk.preview(order_id, facts, diminishedValue, inspector, at).as_json()
+        )
     except PreviewRefused as exc:
         raise ApiError(exc.status, exc.code, exc.detail) from exc
     except ValueError as exc:
