@@ -8,6 +8,7 @@ tests/unit/test_insurance.py checks.
     p_category = Z_c·p_observed + (1 − Z_c)·p_prior   Z_c = n_c / (n_c + k)
     E[loss | return] = shipping·S + handling + Σ_g mix_g·max(refund_g + points_g − residual_g, 0)
     premium = ⌈p · E[loss] · (1 + expense + margin)⌉, then at least the floor and at most the cap
+    (a cover whose expected payout is zero costs nothing: no floor, and no consumer quote at all)
 
 The grade mix and the statutory share (returns the law refunds in full, whatever their grade) are
 blended the same way over settled returns. A grade's refund and points are its GradeTerms (the
@@ -192,7 +193,7 @@ def _ceil(x: Fraction) -> int:
 def _bounded(risk: Fraction, params: Parameters, cap: int) -> tuple[int, dict[str, Any]]:
     loaded = risk * (BPS + params.expense_bps + params.margin_bps) / BPS
     raw = _ceil(loaded)
-    premium = min(max(raw, params.floor), cap)
+    premium = min(max(raw, params.floor), cap) if raw else 0  # no floor on a cover that pays nothing
     return premium, {
         "riskPremium": _amount(risk),
         "expenseBps": params.expense_bps,
@@ -226,14 +227,15 @@ def merchant_quote(
         terms = policy.grade_terms(g)
         mix = b["mix"][i].value
         policy_refund = Fraction(price * (terms.refund_bps + terms.points_bps), BPS)
-        # A statutory return refunds the whole price whatever the grade; the buyer bears its shipping
-        # (EU Art. 14(1), China Art. 25). A policy return follows the grade's terms.
+        # A statutory return refunds the whole price whatever the grade; a policy return follows the
+        # grade's terms. Return shipping follows the grade's terms either way, as the escrow settles it
+        # (ReturnPolicies.settlement: the law leaves it to the buyer "unless agreed", and the terms agree).
         refund = sigma * price + (1 - sigma) * policy_refund
         residual = Fraction(price * params.residual_bps[i], BPS)
         loss = max(refund - residual, Fraction(0))  # a return the unit's resale more than pays costs nothing
         grade_loss += mix * loss
         if terms.merchant_pays_return_shipping:
-            merchant_ships += mix * (1 - sigma)
+            merchant_ships += mix
         grades.append(
             {
                 "grade": g.name,
@@ -286,17 +288,19 @@ def consumer_shipping_quote(
     category: History,
     prior: Prior,
     params: Parameters = Parameters(),
-) -> Quote:
-    """The buyer's premium for having their return shipping paid, where the law and the brand's policy
-    leave it to the buyer: statutory returns (the buyer bears it in the EU and China) and grades whose
-    terms do not make the merchant pay it. Capped at a share of the shipping it covers."""
+) -> Quote | None:
+    """The buyer's premium for having their return shipping paid where the brand's grade terms leave it
+    to the buyer (the escrow deducts it from the refund of those grades, statutory or not). Capped at a
+    share of the shipping it covers. None when it would pay nothing: no shipping, or the merchant pays
+    it on every grade (or no return is expected): such a cover is never sold."""
     b = blended_inputs(gtin, category, prior, params)
-    sigma: Fraction = b["statutory"].value
-    buyer_share = sigma + (1 - sigma) * sum(
+    buyer_share = sum(
         (b["mix"][i].value for i, g in enumerate(GRADES) if not policy.grade_terms(g).merchant_pays_return_shipping),
         Fraction(0),
     )
     covered = shipping * buyer_share
+    if b["rate"].value * covered == 0:
+        return None
     p = b["rate"].value
     premium, bounds = _bounded(p * covered, params, _ceil(shipping) * params.consumer_cap_bps // BPS)
     return Quote(
@@ -306,7 +310,6 @@ def consumer_shipping_quote(
         {
             "returnProbability": b["rate"].as_json(),
             "categoryReturnProbability": b["category_rate"].as_json(),
-            "statutoryShare": b["statutory"].as_json(),
             "gradeMix": {g.name: b["mix"][i].as_json() for i, g in enumerate(GRADES)},
             "returnShipping": _amount(shipping),
             "buyerPaysShare": _ratio(buyer_share),

@@ -30,7 +30,7 @@ class PremiumQuotes:
     stats: ReturnStats
     offering: Offering
     merchant: insurance.Quote | None  # None: no price asked
-    consumer: insurance.Quote | None  # None: not offered to consumers here, or no return shipping known
+    consumer: insurance.Quote | None  # None: not offered to consumers here, or it would pay nothing
 
     def as_json(self) -> dict[str, Any]:
         s = self.stats
@@ -72,8 +72,9 @@ def price_quotes(
     decimals: int,
     price: int | None,
 ) -> PremiumQuotes:
-    """The merchant's quote for a unit at `price` (None: none) and, where the market allows it, the
-    consumer's return-shipping cover. `market` must have a law and a policy."""
+    """The merchant's quote for a unit at `price` (None: none) and, where the market allows it and the
+    cover would pay something (insurance.consumer_shipping_quote), the consumer's return-shipping
+    cover. `market` must have a law and a policy."""
     if market.policy is None or market.law is None:
         raise ValueError(f"market {market.market} has no law or policy")
     stats = return_stats(reader, gtin, market.market, class_flags, currency)
@@ -88,7 +89,7 @@ def price_quotes(
     allowed = offering(market.market)
     consumer = (
         insurance.consumer_shipping_quote(shipping, market.policy, stats.gtin, stats.category, prior, params)
-        if RETURN_SHIPPING in allowed.consumer_covers and shipping > 0
+        if RETURN_SHIPPING in allowed.consumer_covers
         else None
     )
     return PremiumQuotes(gtin, market, currency, decimals, stats, allowed, merchant, consumer)

@@ -4,6 +4,7 @@ offers consumers the return-shipping cover in China but not in the EU (UCPD Anne
 
 from __future__ import annotations
 
+from dataclasses import replace
 from fractions import Fraction
 
 import pytest
@@ -95,3 +96,17 @@ def test_the_product_page_offers_the_cover_in_china_not_in_the_eu(history):
     assert OFFER not in sections["US"]  # allowed, but no US order is indexed: no return shipping to price
     zh = history.client.get(f"/01/{GTIN}?lang=zh", headers={"accept": "text/html"}).text
     assert "退货运费险" in zh.split('id="market-CN"', 1)[1].split("</section>", 1)[0]
+
+
+def test_a_cover_that_would_pay_nothing_is_offered_to_nobody(history, deployment, admin):
+    """Attack: a buyer in China, where consumers may buy the cover, under a new CN policy whose grade
+    terms make the merchant pay return shipping on every grade. The escrow deducts no shipping from
+    their refund, so the cover would pay nothing: neither the quote nor the product page may offer it
+    (before, a floor premium was sold for it)."""
+    terms = tuple(replace(t, merchant_pays_return_shipping=True) for t in policies.CN.terms)
+    deployment.policies.setPolicy(MARKET_CN, replace(policies.CN, terms=terms).as_tuple(), {"from": admin})
+    body = history.client.get(QUOTE, params={"gtin": GTIN, "market": "CN", "price": str(DEFAULT_PRICE)}).json()
+    assert body["policyVersion"] == 2 and body["offeredTo"] == ["merchant", "consumer"]  # the law allows it
+    assert [q["for"] for q in body["quotes"]] == ["merchant"]  # but nothing to pay: no consumer quote
+    page = history.client.get(f"/01/{GTIN}", headers={"accept": "text/html"}).text
+    assert OFFER not in page.split('id="market-CN"', 1)[1].split("</section>", 1)[0]

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from api.read.return_stats import OrderRow, summarize
 from returntrace import insurance as ins
 from returntrace import policies
-from returntrace.escrow import Grade
+from returntrace.escrow import Grade, Policy
 from returntrace.protection_law import RETURN_SHIPPING, offering
 
 US = ins.PRIORS["US"]
@@ -40,7 +40,7 @@ def test_worked_example_of_the_docs():
     assert (b["riskPremium"], b["loaded"], b["premium"]) == ("503", "604", "604")  # 503.25 shown half up
     assert q.premium == 604 and (q.audience, q.cover) == ("merchant", "return_costs")
     c = ins.consumer_shipping_quote(Fraction(600), policies.US, GTIN_H, CATEGORY_H, US, PARAMS)
-    assert c.breakdown["buyerPaysShare"] == "1/3"  # grades B and C: the US policy makes the buyer pay
+    assert c is not None and c.breakdown["buyerPaysShare"] == "1/3"  # grades B and C: the US policy makes the buyer pay
     assert (c.breakdown["expectedLossPerReturn"], c.premium) == ("200", 37)  # ⌈61/400 · 200 · 1.2⌉ = ⌈36.6⌉
     assert (c.audience, c.cover) == ("consumer", "return_shipping")
 
@@ -132,13 +132,40 @@ def test_consumers_may_buy_it_only_where_the_table_allows():
     assert not offering(3).to_consumers  # a market nobody reviewed
 
 
-def test_the_consumer_cover_is_only_what_the_brand_does_not_already_pay():
-    """A policy that pays return shipping on every grade, outside the law's period, leaves nothing to cover."""
-    generous = replace(
-        policies.US, terms=tuple(replace(t, merchant_pays_return_shipping=True) for t in policies.US.terms)
+def _merchant_ships_all(policy: Policy) -> Policy:
+    return replace(policy, terms=tuple(replace(t, merchant_pays_return_shipping=True) for t in policy.terms))
+
+
+def test_a_cover_that_pays_nothing_is_never_sold():
+    """Attack: a China buyer (consumers may buy the cover there; every return statutory by the prior)
+    under terms that make the merchant pay return shipping on every grade. The escrow deducts no
+    shipping from any of their refunds (ReturnPolicies.settlement), so the cover would pay nothing:
+    the buyer must be offered nothing, not a floor premium."""
+    cn, prior = _merchant_ships_all(policies.CN), ins.PRIORS["CN"]
+    assert ins.consumer_shipping_quote(Fraction(600), cn, GTIN_H, CATEGORY_H, prior, PARAMS) is None
+    assert (
+        ins.consumer_shipping_quote(Fraction(600), _merchant_ships_all(policies.US), GTIN_H, CATEGORY_H, US, PARAMS)
+        is None
     )
-    c = ins.consumer_shipping_quote(Fraction(600), generous, GTIN_H, CATEGORY_H, US, PARAMS)
-    assert c.breakdown["buyerPaysShare"] == "0" and c.breakdown["riskPremium"] == "0"
+    assert ins.consumer_shipping_quote(Fraction(0), policies.CN, GTIN_H, CATEGORY_H, prior, PARAMS) is None
+    # the fair case: the CN preset leaves return shipping to the buyer on every grade
+    paid = ins.consumer_shipping_quote(Fraction(600), policies.CN, GTIN_H, CATEGORY_H, prior, PARAMS)
+    assert paid is not None and paid.breakdown["buyerPaysShare"] == "1" and paid.premium > PARAMS.floor
+
+
+def test_statutory_returns_ship_by_the_grade_terms_as_the_escrow_settles_them():
+    """Every return statutory (σ = 1): the merchant's shipping share is still grade A's mix where A's
+    terms make the merchant pay it, as ReturnPolicies.settlement deducts nothing from those refunds."""
+    all_statutory = replace(GTIN_H, statutory=GTIN_H.graded_total)
+    q = ins.merchant_quote(10_000, Fraction(600), policies.US, all_statutory, all_statutory, US, PARAMS)
+    assert q.breakdown["statutoryShare"]["own"] == "1"
+    assert q.breakdown["merchantShippingShare"] == q.breakdown["grades"][0]["mix"]["value"] != "0"
+
+
+def test_no_floor_on_a_cover_with_zero_expected_payout():
+    never_returned = ins.Prior(Fraction(0), US.grade_mix, US.statutory_share)
+    q = ins.merchant_quote(10_000, Fraction(600), policies.US, ins.History(), ins.History(), never_returned, PARAMS)
+    assert q.breakdown["riskPremium"] == "0" and q.premium == 0 and q.breakdown["bound"] is None
 
 
 histories = st.builds(
