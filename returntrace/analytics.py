@@ -23,7 +23,9 @@ the same, word for word where it matters:
 - *Return cost per order*: the returns' costs over the orders placed; the *cost reduction* compares
   it with the brand's baseline period.
 - *Membership points*: the grade points and exchange bonuses minted on the selected orders, and the
-  points redeemed at their merchants in the selected period (points are a merchant's, not a product's).
+  points redeemed at their merchants in the selected period. Points are a merchant's, not a product's:
+  a brand sees the redemptions of a merchant that is its own account only (None, with the reason, for
+  any other merchant, which may sell other brands' products); an auditor sees every merchant's.
 - *Satisfied*: a buyer-signed rating of 4 or 5 (of 1..5); the share is over the rated orders.
 """
 
@@ -31,7 +33,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -45,6 +47,9 @@ TARGET_SATISFACTION = 0.90  # above
 SATISFIED_SCORE = 4  # a rating of 4 or 5 of 5
 BPS = 10_000
 REISSUE = "reissue"  # the path of a return that ended in a replacement (the reissue desk), not a refund
+# A merchant that is not the brand's own account may sell other brands' products too; its points (and
+# their redemptions) cannot be told apart by product, so the brand is not shown them.
+NOT_ATTRIBUTABLE = "merchant_not_the_brand"
 
 
 @dataclass(frozen=True)
@@ -258,8 +263,17 @@ def satisfaction(orders: list[OrderRow], ratings: Iterable[Rating]) -> dict[str,
     }
 
 
-def membership(orders: list[OrderRow], redemptions: Iterable[Redemption]) -> list[dict[str, Any]]:
-    """Per merchant and currency: grade points and exchange bonuses issued on the orders, points redeemed."""
+def membership(
+    orders: list[OrderRow], redemptions: Iterable[Redemption], attributable: Collection[str] | None = None
+) -> list[dict[str, Any]]:
+    """Per merchant and currency: grade points and exchange bonuses issued on the orders, points redeemed.
+    `attributable`: the merchants whose redemptions are the viewer's (None: every merchant's, an auditor);
+    another merchant's redemptions are never counted, its rows say why (`redeemedReason`)."""
+    own = None if attributable is None else {m.lower() for m in attributable}
+
+    def shown(merchant: str) -> bool:
+        return own is None or merchant.lower() in own
+
     rows: dict[tuple[str, str], dict[str, int]] = defaultdict(
         lambda: {"gradePoints": 0, "exchangeBonus": 0, "redeemed": 0}
     )
@@ -268,10 +282,20 @@ def membership(orders: list[OrderRow], redemptions: Iterable[Redemption]) -> lis
             r = rows[(o.merchant, o.currency)]
             r["gradePoints"] += o.points - o.voucher
             r["exchangeBonus"] += o.bonus
+        elif not shown(o.merchant):
+            rows[(o.merchant, o.currency)]  # listed, so the page says why its redemptions are not shown
     for d in redemptions:
-        rows[(d.merchant, d.currency)]["redeemed"] += d.amount
+        if shown(d.merchant):
+            rows[(d.merchant, d.currency)]["redeemed"] += d.amount
     return [
-        {"merchant": m, "currency": c, **v, "issued": v["gradePoints"] + v["exchangeBonus"]}
+        {
+            "merchant": m,
+            "currency": c,
+            **v,
+            "issued": v["gradePoints"] + v["exchangeBonus"],
+            "redeemed": v["redeemed"] if shown(m) else None,
+            "redeemedReason": None if shown(m) else NOT_ATTRIBUTABLE,
+        }
         for (m, c), v in sorted(rows.items())
     ]
 
@@ -355,9 +379,10 @@ def figures(
     settings: Settings,
     ratings: Iterable[Rating] = (),
     redemptions: Iterable[Redemption] = (),
+    attributable: Collection[str] | None = None,
 ) -> dict[str, Any]:
     """Every figure of the dashboard over the orders `selection` keeps (the baseline period is taken
-    from all the orders given with the selection's GTINs and markets)."""
+    from all the orders given with the selection's GTINs and markets); `attributable` as `membership`."""
     everything = list(orders)
     chosen = [o for o in everything if selection.keeps(o)]
     returns = [o for o in chosen if o.returned]
@@ -398,7 +423,7 @@ def figures(
         "costReduction": _cost_reduction(costs, baseline),
         "satisfaction": satisfaction(chosen, ratings),
         "highReturns": high_returns(chosen, settings),
-        "membership": membership(chosen, [d for d in redemptions if selection.during(d.at)]),
+        "membership": membership(chosen, [d for d in redemptions if selection.during(d.at)], attributable),
     }
 
 

@@ -52,11 +52,21 @@ class ReasonCodes(Protocol):
 
 @dataclass(frozen=True)
 class Scope:
-    """Whose data: `brands` None is every brand (an auditor); GTINs and markets None: no condition."""
+    """Whose data: `brands` None is every brand (an auditor); GTINs and markets None: no condition.
+    `every_merchant`: an auditor, who sees every merchant's redemptions; a brand sees only those of a
+    merchant that is one of `brands` (points are the merchant's, and a merchant may sell other brands')."""
 
     brands: frozenset[str] | None
     gtins: frozenset[str] | None = None
     markets: frozenset[int] | None = None
+    every_merchant: bool = False
+
+    def attributable(self, merchants: set[str]) -> set[str] | None:
+        """The merchants whose redemptions are this scope's (None: every merchant's)."""
+        if self.every_merchant or self.brands is None:
+            return None
+        own = {b.lower() for b in self.brands}
+        return {m for m in merchants if m.lower() in own}
 
 
 def _int(value: Any) -> int:
@@ -176,13 +186,15 @@ class AnalyticsReader:
             cursor = r.cursor()
             count = r.db.execute("SELECT COUNT(*) FROM idx_orders").fetchone()[0]
             rows = order_rows(r, scope)
-            spent = redemptions(r, {o.merchant for o in rows})
+            merchants = {o.merchant for o in rows}
+            attributable = scope.attributable(merchants)
+            spent = redemptions(r, merchants if attributable is None else attributable)
         if self.codes is not None:
             found = self.codes.codes([o.order_id for o in rows if o.returned])
             rows = [_with_code(o, found.get(o.order_id)) for o in rows]
         settings, source = self.settings(settings_brand)
         selection = analytics.Selection(scope.gtins, scope.markets, placed_from, placed_to)
-        out = analytics.figures(rows, selection, settings, ratings(self.documents), spent)
+        out = analytics.figures(rows, selection, settings, ratings(self.documents), spent, attributable)
         out["settings"] = {**settings.__dict__, "document": source}
         out["index"] = self.proof(cursor.block if cursor else None, cursor.block_hash if cursor else None, count)
         return out

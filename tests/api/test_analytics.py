@@ -12,6 +12,7 @@ from brownie import ZERO_ADDRESS, web3
 
 from returntrace.escrow import Facts, Grade, Remedy, ReturnReason
 from scripts import deploy
+from tests.api.indexing import execute
 from tests.api.people import as_, sign_in
 from tests.support import GTIN, MARKET_EU
 
@@ -119,7 +120,8 @@ def test_the_figures_of_a_brands_returns_by_hand(gateway, shop, deployment, acto
             "currency": ZERO_ADDRESS,
             "gradePoints": voucher["points"] - voucher["voucher"],
             "exchangeBonus": voucher["bonus"],
-            "redeemed": 1000,
+            "redeemed": 1000,  # the merchant is the brand's own account: its redemptions are the brand's
+            "redeemedReason": None,
             "issued": voucher["points"] - voucher["voucher"] + voucher["bonus"],
         }
     ]
@@ -143,6 +145,25 @@ def test_the_figures_of_a_brands_returns_by_hand(gateway, shop, deployment, acto
     auditor = sign_in(gateway.client, actors["stranger"])
     every = gateway.client.get("/v1/analytics", headers=as_(auditor)).json()
     assert [g["key"] for g in every["byGtin"]] == sorted([GTIN, other]) and every["orders"] == 5
+
+    # The leak: two brands selling through one merchant account. The escrow lists a unit only by its brand
+    # today, so the shared merchant is written into the index (as a marketplace merchant would be): brand2
+    # must not see the 1000 points the brand's buyer redeemed there; the auditor still does.
+    execute(gateway, "UPDATE idx_orders SET merchant = ? WHERE order_id = ?", brand.address, theirs)
+    token2 = sign_in(gateway.client, actors["brand2"])
+    seen = gateway.client.get("/v1/analytics", headers=as_(token2)).json()["membership"]
+    assert [(m["merchant"], m["redeemed"], m["redeemedReason"]) for m in seen] == [
+        (brand.address, None, "merchant_not_the_brand")
+    ]
+    r = gateway.client.get("/v1/analytics/membership", params={"format": "csv"}, headers=as_(token2))
+    assert [(row["redeemed"], row["redeemedReason"]) for row in csv.DictReader(io.StringIO(r.text))] == [
+        ("", "merchant_not_the_brand")
+    ]
+    page2 = gateway.client.get("/desk/analytics", headers=as_(token2)).text
+    points = page2.split('id="membership"', 1)[1].split("</table>", 1)[0]
+    assert "not attributable" in points and ">1000<" not in points
+    every = gateway.client.get("/v1/analytics", headers=as_(auditor)).json()
+    assert [m["redeemed"] for m in every["membership"]] == [1000]
 
     # The dashboard: the brand's own GTIN only, its charts drawn inline, in the reader's language.
     page = gateway.client.get("/desk/analytics", headers={"accept": "text/html", **as_(token)})

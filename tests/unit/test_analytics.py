@@ -301,3 +301,46 @@ def test_satisfaction_counts_only_the_buyers_own_latest_rating():
     got = analytics.satisfaction([o], ratings)
     assert (got["rated"], got["satisfied"], got["met"]) == (1, 0, False)
     assert analytics.satisfaction([o], ratings[:1])["met"] is True
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(logs(), st.sets(st.sampled_from(MERCHANTS)))
+def test_a_brand_sees_only_its_own_merchants_redemptions(log, own):
+    """Redemptions of a merchant outside `own` are never counted: its rows show None and the reason."""
+    orders, ratings, spent, config, selection = log
+    got = analytics.figures(orders, selection, config, ratings, spent, own)["membership"]
+    lo, hi = selection.placed_from, selection.placed_to
+    for entry in got:
+        if entry["merchant"] in own:
+            assert entry["redeemedReason"] is None
+            assert entry["redeemed"] == sum(
+                d.amount
+                for d in spent
+                if (d.merchant, d.currency) == (entry["merchant"], entry["currency"])
+                and (lo is None or d.at >= lo)
+                and (hi is None or d.at < hi)
+            )
+        else:
+            assert (entry["redeemed"], entry["redeemedReason"]) == (None, analytics.NOT_ATTRIBUTABLE)
+    sold_by = {o.merchant for o in orders if selection.keeps(o)}
+    assert {e["merchant"] for e in got if e["merchant"] not in own} == sold_by - own  # each one said why
+
+
+def test_another_brands_redemptions_at_a_shared_merchant_are_not_shown():
+    """The leak: brands A and B sell through one merchant account; A's buyer redeems 700 points there.
+    B sees that merchant's redemptions as not attributable, never A's 700; the merchant's own brand
+    (its account) and an auditor see them."""
+    shop, b_own = "0xshop", "0xbrandb"
+    a = OrderRow(1, GTINS[0], "0xbranda", shop, 0, "native", 1000, START, buyer=BUYERS[0])
+    b = OrderRow(2, GTINS[1], b_own, shop, 0, "native", 1000, START, buyer=BUYERS[1])
+    b_at_home = replace(b, order_id=3, merchant=b_own)
+    spent = [Redemption(shop, "native", 700, START + DAY), Redemption(b_own, "native", 50, START + DAY)]
+    seen_by_b = analytics.figures([b, b_at_home], Selection(), Settings(), (), spent, {b_own})["membership"]
+    assert [(e["merchant"], e["redeemed"], e["redeemedReason"]) for e in seen_by_b] == [
+        (b_own, 50, None),
+        (shop, None, analytics.NOT_ATTRIBUTABLE),
+    ]
+    [seen_by_shop] = analytics.figures([a], Selection(), Settings(), (), spent, {shop})["membership"]
+    assert seen_by_shop["redeemed"] == 700
+    auditor = analytics.figures([a, b], Selection(), Settings(), (), spent)["membership"]
+    assert {e["merchant"]: e["redeemed"] for e in auditor} == {shop: 700, b_own: 50}

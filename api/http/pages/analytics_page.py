@@ -68,7 +68,14 @@ DEFINITIONS = (
         N_("Satisfaction"),
         N_("Ratings of 4 or 5 (of 5) over the rated orders; only ratings signed by the order's own buyer count."),
     ),
-    (N_("Membership points"), N_("Grade points and exchange bonuses issued per merchant, and points redeemed.")),
+    (
+        N_("Membership points"),
+        N_(
+            "Grade points and exchange bonuses issued per merchant, and points redeemed. Points belong to the "
+            "merchant, not to a product: you see the redemptions of a merchant that is your own account only; "
+            "another merchant may sell other brands' products, so its redemptions are not attributable to you."
+        ),
+    ),
 )
 
 PATH_NAMES = {

@@ -103,7 +103,8 @@ def analytics_query(
     placed_from = _time(time_from, "from") if time_from else None
     placed_to = _time(time_to, "to") if time_to else None
     markets = frozenset(_market(m) for m in market) if market else None
-    return Query_(Scope(brands, gtins, markets), placed_from, placed_to, settings_brand, who, own)
+    scope = Scope(brands, gtins, markets, every_merchant=who.auditor)
+    return Query_(scope, placed_from, placed_to, settings_brand, who, own)
 
 
 AnalyticsQuery = Annotated[Query_, Depends(analytics_query)]
