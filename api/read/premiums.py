@@ -3,7 +3,7 @@
 priced by returntrace/insurance.py, offered to whom returntrace/protection_law.py allows.
 
 The endpoint (`GET /v1/insurance/quote`), the product page's consumer offer and the brand's dashboard
-all call `price_quotes`.
+all call `price_quotes`; the dashboard prices at `median_prices`.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from fractions import Fraction
 from typing import Any
 
 from returntrace import insurance
+from returntrace.analytics import percentile
 from returntrace.policies import MARKET_NAMES
 from returntrace.protection_law import RETURN_SHIPPING, Offering, offering
 
@@ -93,3 +94,16 @@ def price_quotes(
         else None
     )
     return PremiumQuotes(gtin, market, currency, decimals, stats, allowed, merchant, consumer)
+
+
+def median_prices(reader: IndexReader, gtin: str, market: int) -> dict[str, int]:
+    """{currency (lower case): the nearest-rank median price} of the GTIN's indexed orders in `market`,
+    counted as the quote's history counts them (placed, not cancelled before delivery)."""
+    prices: dict[str, list[int]] = {}
+    for currency, price in reader.db.execute(
+        "SELECT o.currency, o.price FROM idx_orders o JOIN idx_units u ON u.unit_id = o.unit_id"
+        " WHERE u.gtin = ? AND o.market = ? AND NOT (o.status = 'cancelled' AND o.requested_at IS NULL)",
+        (gtin, market),
+    ):
+        prices.setdefault(currency.lower(), []).append(int(price))
+    return {c: p for c, values in sorted(prices.items()) if (p := percentile(values, 50)) is not None}

@@ -22,7 +22,7 @@ from api.chain.client import REQUEST_RPC, Chain
 from api.chain.guard import NodeGuard
 from api.chain.pages import PageReads
 from api.chain.reader import ChainReader
-from api.http.routes.resolver import _block_time_lookup, _currency_lookup
+from api.http.routes.resolver import _block_time_lookup, currency_lookup
 from api.main import create_app
 from api.settings import Settings
 from returntrace import audit
@@ -218,7 +218,7 @@ def test_page_lookups_share_the_pages_fast_fail_guard(manifest):
     after one timeout they answer at once (without that time, in base units) instead of one timeout each."""
     with HungNode() as url:
         pages = PageReads(Chain.connect(url, manifest).w3, NodeGuard(retry_after=60))
-        block_time, currency_of = _block_time_lookup(pages), _currency_lookup(pages)
+        block_time, currency_of = _block_time_lookup(pages), currency_lookup(pages)
         first, elapsed = _timed(lambda: block_time(1))
         assert first is None and elapsed < REQUEST_LIMIT
         # A read that reached the node would take a whole timeout; these do not ask it.

@@ -4,15 +4,19 @@ offers consumers the return-shipping cover in China but not in the EU (UCPD Anne
 
 from __future__ import annotations
 
+import html
+import re
 from dataclasses import replace
 from fractions import Fraction
 
 import pytest
+from brownie import ZERO_ADDRESS
 
 from api.http.pages.consumer_page import NATIVE, format_amount
 from returntrace import gs1, insurance, policies
 from returntrace.escrow import Facts, Grade
 from scripts import deploy
+from tests.api.people import as_, sign_in
 from tests.support import DEFAULT_PRICE, DEFAULT_RETURN_FEE, GTIN, MARKET_CN, MARKET_EU
 
 QUOTE = "/v1/insurance/quote"
@@ -110,3 +114,32 @@ def test_a_cover_that_would_pay_nothing_is_offered_to_nobody(history, deployment
     assert [q["for"] for q in body["quotes"]] == ["merchant"]  # but nothing to pay: no consumer quote
     page = history.client.get(f"/01/{GTIN}", headers={"accept": "text/html"}).text
     assert OFFER not in page.split('id="market-CN"', 1)[1].split("</section>", 1)[0]
+
+
+def test_the_brands_dashboard_shows_the_quotes_premium_at_the_median_price(history, shop, actors):
+    """Four more China orders at twice the price: the median (nearest rank) of the seven is 2 × the price,
+    and the dashboard's premium for it is the one GET /v1/insurance/quote gives at that price."""
+    for _ in range(4):
+        shop.buy(market=MARKET_CN, price=2 * DEFAULT_PRICE)
+    history.services.indexer.index_once()
+    median = 2 * DEFAULT_PRICE
+    params = {"gtin": GTIN, "market": "CN", "price": str(median), "currency": ZERO_ADDRESS}
+    quote = history.client.get(QUOTE, params=params).json()
+    merchant = quote["quotes"][0]
+    token = sign_in(history.client, actors["brand"])
+    page = history.client.get("/desk/analytics", headers=as_(token)).text
+    card = page.split(f'data-gtin="{GTIN}" data-market="CN"', 1)[1].split("</div>", 1)[0]
+    shown = dict(re.findall(r"<dt>(.*?)</dt><dd(?: class=\"em\")?>(.*?)</dd>", card))
+    assert shown["Priced at (median order price)"] == format_amount(median, NATIVE)
+    assert shown["Premium per unit"] == format_amount(merchant["premium"], NATIVE)
+    assert shown["Expected cost of a return"] == format_amount(merchant["breakdown"]["expectedLossPerReturn"], NATIVE)
+    top, bottom = map(int, merchant["breakdown"]["returnProbability"]["value"].split("/"))
+    assert shown["Return probability"] == f"{top * 1000 // bottom / 10:.1f} %"
+    link = html.unescape(card.split('href="', 1)[1].split('"', 1)[0])
+    assert history.client.get(link).json()["quotes"][0]["premium"] == merchant["premium"]
+    # the EU: one order at the price; the US: sold there, but no order yet, so no price to quote at
+    eu = page.split(f'data-gtin="{GTIN}" data-market="EU"', 1)[1].split("</div>", 1)[0]
+    assert "Premium per unit" in eu and "median" in eu
+    assert "no price to quote at" in page.split(f'data-gtin="{GTIN}" data-market="US"', 1)[1].split("</div>", 1)[0]
+    german = history.client.get("/desk/analytics?lang=de", headers=as_(token)).text
+    assert "Prämie pro Einheit" in german

@@ -215,7 +215,7 @@ def test_the_dashboard_partial_shows_the_merchants_quote_translated():
     from api.chain.product_terms import MarketTerms
     from api.http.pages import TEMPLATES, i18n
     from api.http.pages.consumer_page import Currency
-    from api.http.pages.protection_offer import merchant_rows
+    from api.http.pages.protection_offer import MerchantQuote, merchant_rows
     from api.read.premiums import PremiumQuotes
     from api.read.return_stats import ReturnStats
 
@@ -224,7 +224,9 @@ def test_the_dashboard_partial_shows_the_merchants_quote_translated():
     quotes = PremiumQuotes("09506000134352", market, "0x00", 2, stats, offering(policies.MARKET_US), merchant(), None)
     usd = Currency("USD", 2)
     with i18n.use(i18n.LANGUAGES["de"]):
-        html = TEMPLATES.get_template("insurance_quote.html").render(rows=merchant_rows(quotes, usd))
+        line = MerchantQuote(quotes.gtin, "US", "USD", "100,00 USD", merchant_rows(quotes, usd), "/v1/insurance/quote")
+        protection = {"quotes": [line], "unavailable": False}
+        html = TEMPLATES.get_template("insurance_quote.html").render(protection=protection)
     assert "Prämie pro Einheit" in html and "6,04 USD" in html  # the worked example's 604 base units
     assert "15,2 %" in html and "42" in html  # 61/400 shown to a tenth of a percent, rounded down; the index block
     assert merchant_rows(replace(quotes, merchant=None), usd) == []

@@ -1,8 +1,9 @@
 """The brand's return analytics dashboard, `/desk/analytics`: the figures of GET /v1/analytics with
 charts drawn on the server (api/http/pages/charts.py), the filters as a plain GET form, each figure's
-definition, and CSV links. Behind the desk's Sign-In with Ethereum session: a brand sees its own
-products, an auditor every brand (api/http/routes/analytics.py decides who sees what). No script runs
-but the sign-in's.
+definition, CSV links, and the merchant's return-protection premium per GTIN and market
+(api/http/pages/protection_offer.py, priced as GET /v1/insurance/quote prices). Behind the desk's
+Sign-In with Ethereum session: a brand sees its own products, an auditor every brand
+(api/http/routes/analytics.py decides who sees what). No script runs but the sign-in's.
 """
 
 from __future__ import annotations
@@ -17,12 +18,15 @@ from returntrace.analytics import REISSUE
 from returntrace.escrow import SettlementPath
 from returntrace.policies import MARKET_NAMES
 
+from ...chain.guard import ChainUnavailable
 from ..auth.session import OptionalStanding
 from ..deps import ServicesDep
-from ..routes.analytics import analytics_query, compute
+from ..routes.analytics import Query_, analytics_query, compute
+from ..routes.resolver import currency_lookup
 from . import charts, i18n, page_language, render
 from .desk import _sign_in, headers
 from .i18n import N_, _
+from .protection_offer import MerchantQuote, dashboard_quotes
 
 router = APIRouter(tags=["desk"], include_in_schema=False)
 
@@ -67,6 +71,16 @@ DEFINITIONS = (
     (
         N_("Satisfaction"),
         N_("Ratings of 4 or 5 (of 5) over the rated orders; only ratings signed by the order's own buyer count."),
+    ),
+    (
+        N_("Return protection premium"),
+        N_(
+            "Your premium per unit for insuring your return costs, as GET /v1/insurance/quote prices it: for each "
+            "of your products in the selection and each market it is sold in, at the median price (nearest rank) "
+            "of its orders there in that currency, of every indexed order (not only the selected period); its "
+            "return history is every indexed order too. Expected cost of a return: refund and points less the "
+            "returned unit's value, return shipping you pay, handling."
+        ),
     ),
     (
         N_("Membership points"),
@@ -128,6 +142,21 @@ def _charts(f: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _protection(services: Any, q: Query_, f: dict[str, Any]) -> dict[str, Any]:
+    """The merchant's quotes for the selection's GTINs (a brand: its own; an auditor: those with orders)."""
+    gtins = sorted(q.scope.gtins) if q.scope.gtins else list(q.own_gtins) or [r["key"] for r in f["byGtin"]]
+    quotes: list[MerchantQuote] = []
+    try:
+        with services.index.read() as reader:
+            for gtin in gtins:
+                terms = services.product_terms.terms(gtin)
+                if terms is not None:
+                    quotes += dashboard_quotes(reader, terms, q.scope.markets, currency_lookup(services.pages))
+    except ChainUnavailable:
+        return {"quotes": quotes, "unavailable": True}
+    return {"quotes": quotes, "unavailable": False}
+
+
 @router.get("/desk/analytics")
 def analytics_page(request: Request, who: OptionalStanding, services: ServicesDep) -> Response:
     if who is None:
@@ -149,6 +178,7 @@ def analytics_page(request: Request, who: OptionalStanding, services: ServicesDe
             "f": f,
             "q": q,
             "charts": _charts(f),
+            "protection": _protection(services, q, f),
             "definitions": [(_(term), _(text)) for term, text in DEFINITIONS],
             "paths": {k: _(v) for k, v in PATH_NAMES.items()},
             "trends": {k: _(v) for k, v in TRENDS.items()},

@@ -1,23 +1,26 @@
 """Return protection on the pages: the buyer's optional return-shipping cover on the product page (only
 in markets where returntrace/protection_law.py allows selling it to consumers, and only for the
-shipping neither the law nor the brand's policy already pays), and the merchant's quote as a partial
-for the brand's dashboard (templates/insurance_quote.html).
+shipping neither the law nor the brand's policy already pays), and the merchant's quotes for the
+brand's dashboard (templates/insurance_quote.html, included by analytics.html).
 
     offers = consumer_offers(reader, terms, currency_of)          # {market: Row}, for build_policy_page
-    rows = merchant_rows(price_quotes(...), currency_of(address))  # for the dashboard's partial
+    quotes = dashboard_quotes(reader, terms, markets, currency_of)  # [MerchantQuote], for the dashboard
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
 from decimal import Decimal
+from urllib.parse import urlencode
 
 from babel.numbers import format_decimal
 
+from returntrace.policies import MARKET_NAMES
 from returntrace.protection_law import offering
 
 from ...chain.product_terms import ProductTerms
-from ...read.premiums import PremiumQuotes, price_quotes
+from ...read.premiums import PremiumQuotes, median_prices, price_quotes
 from ...store.index import IndexReader
 from .consumer_page import Currency, Row, format_amount
 from .i18n import _, current
@@ -79,3 +82,51 @@ def merchant_rows(quotes: PremiumQuotes, currency: Currency) -> list[Row]:
         ),
         Row(_("Read from the index at block"), str(quotes.stats.block)),
     ]
+
+
+@dataclass(frozen=True)
+class MerchantQuote:
+    """One line of the dashboard's return protection: a GTIN in a market and currency, priced at the
+    median price of its orders there; `rows` empty (and `price` None) when it has no order there yet."""
+
+    gtin: str
+    market: str
+    currency: str  # the currency's symbol
+    price: str | None
+    rows: list[Row]
+    link: str | None  # the full answer: GET /v1/insurance/quote at that price
+
+
+def dashboard_quotes(
+    reader: IndexReader,
+    terms: ProductTerms,
+    markets: Collection[int] | None,
+    currency_of: Callable[[str], Currency],
+) -> list[MerchantQuote]:
+    """The merchant's quote for each market the product is sold in (of `markets`; None: all) and each of
+    the market's currencies its orders were paid in, at their median price (read.premiums.median_prices)."""
+    out = []
+    for m in terms.markets:
+        if m.law is None or m.policy is None or (markets is not None and m.market not in markets):
+            continue
+        code = MARKET_NAMES.get(m.market, str(m.market))
+        medians = median_prices(reader, terms.gtin, m.market)
+        priced = [(a, c.decimals, medians[a.lower()]) for a, c in m.currencies if a.lower() in medians]
+        if not priced:
+            out.append(MerchantQuote(terms.gtin, code, "", None, [], None))
+            continue
+        for address, decimals, price in priced:
+            currency = currency_of(address)
+            quotes = price_quotes(reader, terms.gtin, terms.class_flags, m, address.lower(), decimals, price)
+            query = urlencode({"gtin": terms.gtin, "market": code, "price": price, "currency": address})
+            out.append(
+                MerchantQuote(
+                    terms.gtin,
+                    code,
+                    currency.symbol,
+                    format_amount(price, currency),
+                    merchant_rows(quotes, currency),
+                    f"/v1/insurance/quote?{query}",
+                )
+            )
+    return out

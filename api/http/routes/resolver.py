@@ -137,7 +137,7 @@ def _link_error(exc: LinkError, as_json: bool) -> PageError:
     )
 
 
-def _currency_lookup(pages: PageReads) -> Callable[[str], Currency]:
+def currency_lookup(pages: PageReads) -> Callable[[str], Currency]:
     """Symbol and decimals of the order's currency: the native coin, or an ERC-20's read from the chain
     (base units of the token while it cannot be read)."""
 
@@ -252,7 +252,7 @@ def _resolve(request: Request, unit_view: UnitViewFn, is_party: PartyFn) -> Resp
         headers["Cache-Control"] = "private, no-store"
     with i18n.use(page_language(request)):
         page = build_page(
-            view, _currency_lookup(services.pages), _block_time_lookup(services.pages), services.names, party=party
+            view, currency_lookup(services.pages), _block_time_lookup(services.pages), services.names, party=party
         )
         page.digital_link = page.digital_link or canonical
         page.policy = _order_policy(services, view)
@@ -297,7 +297,7 @@ PartyDep = Annotated[PartyFn, Depends(get_party_check)]
 
 
 def _currency_name(services: Services) -> Callable[[str], str]:
-    lookup = _currency_lookup(services.pages)
+    lookup = currency_lookup(services.pages)
     return lambda address: lookup("native" if int(address, 16) == 0 else address).symbol
 
 
@@ -344,7 +344,7 @@ def _product(request: Request, gtin14: str, as_json: bool) -> Response:
         return JSONResponse(jsonable_encoder(asdict(terms)), headers=headers)
     with i18n.use(page_language(request)):
         with services.index.read() as reader:  # the buyer's optional cover, where the market's law allows it
-            offers = consumer_offers(reader, terms, _currency_lookup(services.pages))
+            offers = consumer_offers(reader, terms, currency_lookup(services.pages))
         page = build_policy_page(terms, _currency_name(services), canonical, services.names, offers)
         return render(request, "product.html", {"page": page}, headers=headers)
 
