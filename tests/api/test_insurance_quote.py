@@ -128,8 +128,10 @@ def test_the_brands_dashboard_shows_the_quotes_premium_at_the_median_price(histo
     merchant = quote["quotes"][0]
     token = sign_in(history.client, actors["brand"])
     page = history.client.get("/desk/analytics", headers=as_(token)).text
-    card = page.split(f'data-gtin="{GTIN}" data-market="CN"', 1)[1].split("</div>", 1)[0]
-    shown = dict(re.findall(r"<dt>(.*?)</dt><dd(?: class=\"em\")?>(.*?)</dd>", card))
+    table = page.split('id="premiums"', 1)[1].split("</table>", 1)[0]
+    head = re.findall(r"<th>(.*?)</th>", table)
+    card = table.split(f'data-gtin="{GTIN}" data-market="CN"', 1)[1].split("</tr>", 1)[0]
+    shown = dict(zip(head[2:], re.findall(r"<td[^>]*>(.*?)</td>", card, re.S)[2:], strict=True))
     assert shown["Priced at (median order price)"] == format_amount(median, NATIVE)
     assert shown["Premium per unit"] == format_amount(merchant["premium"], NATIVE)
     assert shown["Expected cost of a return"] == format_amount(merchant["breakdown"]["expectedLossPerReturn"], NATIVE)
@@ -138,8 +140,8 @@ def test_the_brands_dashboard_shows_the_quotes_premium_at_the_median_price(histo
     link = html.unescape(card.split('href="', 1)[1].split('"', 1)[0])
     assert history.client.get(link).json()["quotes"][0]["premium"] == merchant["premium"]
     # the EU: one order at the price; the US: sold there, but no order yet, so no price to quote at
-    eu = page.split(f'data-gtin="{GTIN}" data-market="EU"', 1)[1].split("</div>", 1)[0]
-    assert "Premium per unit" in eu and "median" in eu
-    assert "no price to quote at" in page.split(f'data-gtin="{GTIN}" data-market="US"', 1)[1].split("</div>", 1)[0]
+    eu = table.split(f'data-gtin="{GTIN}" data-market="EU"', 1)[1].split("</tr>", 1)[0]
+    assert format_amount(DEFAULT_PRICE, NATIVE) in eu and "/v1/insurance/quote?" in eu
+    assert "no price to quote at" in table.split(f'data-gtin="{GTIN}" data-market="US"', 1)[1].split("</tr>", 1)[0]
     german = history.client.get("/desk/analytics?lang=de", headers=as_(token)).text
     assert "Prämie pro Einheit" in german

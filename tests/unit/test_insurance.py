@@ -224,7 +224,7 @@ def test_the_dashboard_partial_shows_the_merchants_quote_translated():
     quotes = PremiumQuotes("09506000134352", market, "0x00", 2, stats, offering(policies.MARKET_US), merchant(), None)
     usd = Currency("USD", 2)
     with i18n.use(i18n.LANGUAGES["de"]):
-        line = MerchantQuote(quotes.gtin, "US", "USD", "100,00 USD", merchant_rows(quotes, usd), "/v1/insurance/quote")
+        line = MerchantQuote(quotes.gtin, "US", "100,00 USD", merchant_rows(quotes, usd), "/v1/insurance/quote")
         protection = {"quotes": [line], "unavailable": False}
         html = TEMPLATES.get_template("insurance_quote.html").render(protection=protection)
     assert "Prämie pro Einheit" in html and "6,04 USD" in html  # the worked example's 604 base units

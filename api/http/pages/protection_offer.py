@@ -91,8 +91,7 @@ class MerchantQuote:
 
     gtin: str
     market: str
-    currency: str  # the currency's symbol
-    price: str | None
+    price: str | None  # in the currency's symbol, as every amount
     rows: list[Row]
     link: str | None  # the full answer: GET /v1/insurance/quote at that price
 
@@ -113,7 +112,7 @@ def dashboard_quotes(
         medians = median_prices(reader, terms.gtin, m.market)
         priced = [(a, c.decimals, medians[a.lower()]) for a, c in m.currencies if a.lower() in medians]
         if not priced:
-            out.append(MerchantQuote(terms.gtin, code, "", None, [], None))
+            out.append(MerchantQuote(terms.gtin, code, None, [], None))
             continue
         for address, decimals, price in priced:
             currency = currency_of(address)
@@ -123,7 +122,6 @@ def dashboard_quotes(
                 MerchantQuote(
                     terms.gtin,
                     code,
-                    currency.symbol,
                     format_amount(price, currency),
                     merchant_rows(quotes, currency),
                     f"/v1/insurance/quote?{query}",
