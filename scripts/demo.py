@@ -18,6 +18,8 @@ from typing import Any
 
 import httpx
 from brownie import ZERO_ADDRESS, ERC20Mock, accounts, chain, web3
+from eth_account import Account
+from eth_account.messages import encode_defunct
 
 from api.settings import DemoSettings, SettingsError
 from returntrace import customs, gs1, history
@@ -59,6 +61,10 @@ def _days(n: float) -> None:
     chain.mine()
 
 
+def _percent(share: float) -> str:
+    return f"{share * 100:.0f} %"
+
+
 def _money(amount: int, currency: str) -> str:
     return f"{amount / USD:,.2f} tUSD" if currency != ZERO_ADDRESS else f"{amount / ETHER:,.4f} ETH"
 
@@ -71,6 +77,9 @@ class Scenario:
         self.relayer = accounts[1]
         self.a = d.actors
         self.build = Builder(d, self.relayer, silent=True)
+        self.sold: dict[int, tuple[int, str]] = {}  # order -> (gtin, serial)
+        # order -> (declaration reference, salt): the brand's, off-chain; only their commitment goes on-chain
+        self.declarations: dict[int, tuple[str, bytes]] = {}
 
     def scan(
         self,
@@ -105,6 +114,7 @@ class Scenario:
         self.say.tx(f"brand lists {serial} in {MARKET_NAMES[market]} for {_money(price, currency)}", listed)
         tx = self.build.purchase(gs1.unit_id(gtin, serial), confirms=confirms, token=self.usd)
         order = tx.return_value
+        self.sold[order] = (gtin, serial)
         confirmed = " (confirms the hygiene exception)" if confirms else ""
         self.say.tx(f"buyer pays {_money(price + delivery, currency)} into escrow: order #{order}{confirmed}", tx)
         return order
@@ -116,7 +126,9 @@ class Scenario:
         ref = self.build.order_ref(order)
         self.scan("brand", [unit], BizStep.SHIPPING, Disposition.IN_TRANSIT, "shipping from the brand's DC", ref)
         if declaration:
-            commitment = customs.commitment(declaration, customs.new_salt())
+            salt = customs.new_salt()
+            self.declarations[order] = (declaration, salt)
+            commitment = customs.commitment(declaration, salt)
             self.scan(
                 "carrier",
                 [unit],
@@ -129,6 +141,50 @@ class Scenario:
             self.scan("carrier", [unit], BizStep.CUSTOMS_CLEARING, Disposition.IN_TRANSIT, "customs clearance", ref)
         self.scan("carrier", [unit], BizStep.DELIVERING, Disposition.DELIVERED, "delivery to the parent's door", ref)
         return unit
+
+    def declare(self, order: int, regime: str) -> None:
+        """The brand records the declaration its carrier's clearance committed to (itself the declarant): the
+        gateway accepts it only if its reference and salt open that commitment, and shows them only to the
+        brand's side and the declarant."""
+        gtin, serial = self.sold[order]
+        reference, salt = self.declarations[order]
+        body = self.build.document(
+            "CustomsDeclaration",
+            "brand",
+            gtin=gtin,
+            serial=serial,
+            regime=regime,
+            declarationReference=reference,
+            salt="0x" + salt.hex(),
+            declarant=self.a["brand"].address,
+        )
+        doc = _post_document(self.gateway, "CustomsDeclaration", body)
+        self.say.note(f"the brand records its {regime} declaration with the gateway (off-chain): {doc['id'][:18]}…")
+
+    def order_of(self, serial: str) -> int:
+        return next(order for order, (_, sold) in self.sold.items() if sold == serial)
+
+    def rate(self, scores: dict[str, int]) -> None:
+        """The buyer's one-tap rating of each settled order (by its unit), signed: only the order's buyer counts."""
+        buyer = self.a["buyer"].address
+        for serial, score in scores.items():
+            order = self.order_of(serial)
+            body = self.build.document("SatisfactionRating", "buyer", buyer=buyer, orderId=order, score=score)
+            _post_document(self.gateway, "SatisfactionRating", body)
+        rated = ", ".join(f"{serial} {score}/5" for serial, score in scores.items())
+        self.say.note(f"the buyer rates the settled orders (signed documents): {rated}")
+
+    def analytics_settings(self, baseline: tuple[str, str]) -> None:
+        """The brand's signed settings: the orders from the first unit's to before the second's are its
+        baseline; residual value rates; the high-return threshold at the brief's 8 %."""
+        start, end = (self.d.escrow.order(self.order_of(serial))["purchasedAt"] for serial in baseline)
+        rates = {"restockBps": 9_000, "donateBps": 3_000, "recycleBps": 500, "highReturnBps": 800}
+        body = self.build.document("ReturnAnalyticsSettings", "brand", baselineFrom=start, baselineTo=end, **rates)
+        doc = _post_document(self.gateway, "ReturnAnalyticsSettings", body)
+        self.say.note(
+            f"the brand signs its analytics settings {doc['id'][:18]}…: baseline the orders of {baseline[0]} up to "
+            f"{baseline[1]}'s; residual value restocked 90 %, donated 30 %, recycled 5 %; high returns above 8 %"
+        )
 
     def request_return(self, order: int, reason: int, remedy: int = 0) -> None:
         what = (
@@ -213,7 +269,7 @@ class Scenario:
         )
 
 
-def run(d: deploy.Deployment, gateway: httpx.Client) -> Narrator:
+def run(d: deploy.Deployment, gateway: httpx.Client) -> Scenario:
     say = Narrator()
     brand, buyer = d.actors["brand"], d.actors["buyer"]
     admin = accounts[0]
@@ -378,7 +434,9 @@ def run(d: deploy.Deployment, gateway: httpx.Client) -> Narrator:
     say.chapter("Orders 8 and 9 — US, two orders, one return parcel (SSCC): one scan covers both")
     o8 = sc.sell(deploy.DEMO_GTIN, "BTL-0007", deploy.MARKET_US, ZERO_ADDRESS, ETHER // 10, ETHER // 100, ETHER // 200)
     o9 = sc.sell(deploy.DEMO_GTIN, "BTL-0008", deploy.MARKET_US, ZERO_ADDRESS, ETHER // 10, ETHER // 100, ETHER // 200)
-    u8, u9 = sc.ship_and_deliver(o8, cross_border=False), sc.ship_and_deliver(o9, cross_border=False)
+    u8 = sc.ship_and_deliver(o8, cross_border=False)
+    # BTL-0008 leaves the EU under an export declaration: its re-import may claim returned goods relief.
+    u9 = sc.ship_and_deliver(o9, declaration="26DE4711000000001A")
     _days(3)
     sc.request_return(o8, reason=5)
     sc.request_return(o9, reason=5)
@@ -400,7 +458,7 @@ def run(d: deploy.Deployment, gateway: httpx.Client) -> Narrator:
 
     say.chapter("Order 10 — EU, the return parcel is lost: the carrier's pickup proves the dispatch")
     o10 = sc.sell(deploy.DEMO_GTIN, "BTL-0009", deploy.MARKET_EU, ZERO_ADDRESS, ETHER // 10, ETHER // 100, ETHER // 200)
-    u10 = sc.ship_and_deliver(o10, declaration="26DE4711000000001A")
+    u10 = sc.ship_and_deliver(o10)
     _days(2)
     sc.request_return(o10, reason=0)
     sc.scan(
@@ -469,7 +527,7 @@ def run(d: deploy.Deployment, gateway: httpx.Client) -> Narrator:
         if not h.verified:
             raise SystemExit(f"history of {serial} does not match its on-chain head")
     print(f"\nScenario done: {say.total_gas:,} gas in all.")
-    return say
+    return sc
 
 
 def through_the_gateway(d: deploy.Deployment, say: Narrator, gateway: GatewayProcess) -> str:
@@ -543,8 +601,7 @@ PHOTO = bytes.fromhex(
 )
 
 
-def _post_document(http: httpx.Client, body: dict[str, Any]) -> dict[str, Any]:
-    kind = "ProductInfo" if "gtin" in body["message"] else "OrganizationName"
+def _post_document(http: httpx.Client, kind: str, body: dict[str, Any]) -> dict[str, Any]:
     r = http.post(f"/v1/documents/{kind}", json=body)
     if r.status_code not in (200, 201):
         raise SystemExit(f"the gateway refused a {kind}: {r.text}")
@@ -566,7 +623,9 @@ def publish_names(d: deploy.Deployment, say: Narrator, http: httpx.Client) -> No
     for actor, (name, country) in ORGANISATIONS.items():
         gln = d.actors[actor].gln
         doc = _post_document(
-            http, build.document("OrganizationName", accreditor, organization=gln, name=name, country=country)
+            http,
+            "OrganizationName",
+            build.document("OrganizationName", accreditor, organization=gln, name=name, country=country),
         )
         say.note(f"GLN {gln} is {name!r} (signed by the accreditor, checked at block {doc['checkedAt']['number']})")
     photo = _evidence(http, PHOTO, "image/png")
@@ -576,6 +635,7 @@ def publish_names(d: deploy.Deployment, say: Narrator, http: httpx.Client) -> No
     ]
     bottle = _post_document(
         http,
+        "ProductInfo",
         build.document(
             "ProductInfo",
             "brand",
@@ -595,6 +655,7 @@ def publish_names(d: deploy.Deployment, say: Narrator, http: httpx.Client) -> No
     )
     stroller = _post_document(
         http,
+        "ProductInfo",
         build.document(
             "ProductInfo",
             "brand",
@@ -655,6 +716,80 @@ def show_return_options(http: httpx.Client, base: str) -> None:
     )
 
 
+def _signed_in(http: httpx.Client, signer: deploy.Signer) -> dict[str, str]:
+    """The header of `signer`'s Sign-In with Ethereum session, as the dashboard's sign-in opens one."""
+    text = http.get("/v1/auth/nonce", params={"address": signer.address}).json()["message"]
+    signature = Account.sign_message(encode_defunct(text=text), private_key=signer.key).signature
+    r = http.post("/v1/auth/siwe", json={"message": text, "signature": "0x" + bytes(signature).hex()})
+    http.cookies.clear()  # the session goes by this header only: the client's other requests stay anonymous
+    if r.status_code != 200:
+        raise SystemExit(f"the gateway refused {signer.name}'s sign-in: {r.text}")
+    return {"Authorization": f"Bearer {r.json()['token']}"}
+
+
+def _read(http: httpx.Client, path: str, **kw: Any) -> dict[str, Any]:
+    r = http.get(path, **kw)
+    if r.status_code != 200:
+        raise SystemExit(f"the gateway could not answer {path}: {r.status_code} {r.text}")
+    return dict(r.json())
+
+
+def show_the_desk(sc: Scenario) -> dict[str, str]:
+    """What the operators' desk shows of the scenario: the customs evidence of the declared unit, the brand's
+    return analytics, a return-protection quote. Answers the paths it read, for "Where to look"."""
+    sc.say.chapter("The desk: customs evidence, the brand's return analytics, a return-protection quote")
+    # Signed now, not as the scenario goes: the gateway caches the chain's time for a second, and a document
+    # dated just after one of the scenario's jumps of days would be refused as issued in the future.
+    ((order, (reference, salt)),) = sc.declarations.items()
+    sc.declare(order, "EU-UCC-203")
+    sc.rate({"BTL-0001": 5, "STR-0001": 4, "BTL-0002": 2, "BTL-0004": 5, "BTL-0005": 5, "BTL-0008": 5})
+    sc.analytics_settings(("BTL-0001", "BTL-0005"))  # orders 1 to 5: the brand's first weeks
+    http = sc.gateway
+    brand = _signed_in(http, sc.a["brand"])  # the brand is its own declarant
+    gtin, serial = sc.sold[order]
+    customs_path = f"/01/{gtin:014d}/21/{serial}/customs-evidence"
+    e = _read(http, customs_path, headers=brand)
+    (limit,) = e["limits"]
+    declared = e["clearance"]["declaration"] or {}
+    checks = {
+        "the unit's history verified": e["proofs"]["unit"]["verified"],
+        "the limit met": limit["met"],
+        "the brand reads its reference": declared.get("reference") == reference,
+        "the reference and salt open the on-chain commitment": customs.opens(
+            e["clearance"]["commitment"], reference, salt
+        ),
+    }
+    if not all(checks.values()):
+        raise SystemExit(f"the customs evidence of {serial} fails: {[k for k, ok in checks.items() if not ok]}")
+    if http.get(customs_path, params={"format": "html"}).status_code != 200:
+        raise SystemExit(f"the gateway could not print the customs evidence of {serial}")
+    sc.say.note(
+        f"{serial}: customs evidence under {e['regime']['code']}: back {(limit['at'] - limit['from']) // DAY} days "
+        f"after the export, limit {(limit['deadline'] - limit['from']) // DAY:,} days (met); inspected grade "
+        f"{e['inspection']['grade']}; its history verified, the brand's reference opens the on-chain commitment"
+    )
+
+    f = _read(http, "/v1/analytics", headers=brand)
+    rate, happy = f["returnRate"], f["satisfaction"]
+    if not f["index"]["verified"] or not happy["rated"]:
+        raise SystemExit(f"the brand's analytics are not proved or lack the ratings: {f['index']}, {happy}")
+    sc.say.note(
+        f"the brand's analytics: {f['orders']} orders, {f['returns']} returns, return rate {_percent(rate['rate'])} "
+        f"(target below {_percent(rate['target'])}: {'met' if rate['met'] else 'not met'}), satisfaction "
+        f"{_percent(happy['share'])} of {happy['rated']} rated (target above {_percent(happy['target'])}: "
+        f"{'met' if happy['met'] else 'not met'}); index verified at block {f['index']['block']}"
+    )
+
+    # The bottle as order 4 sold it in China: the merchant's premium and, lawful there, the buyer's cover.
+    price = 30 * USD
+    query = {"gtin": f"{deploy.DEMO_GTIN:014d}", "market": "CN", "price": str(price), "currency": sc.usd.address}
+    quote_path = str(httpx.URL("/v1/insurance/quote", params=query))
+    q = _read(http, quote_path)
+    premiums = ", ".join(f"for the {x['for']} {_money(int(x['premium']), sc.usd.address)}" for x in q["quotes"])
+    sc.say.note(f"return protection, the bottle in China at {_money(price, sc.usd.address)}: premium {premiums}")
+    return {"customs": customs_path, "quote": quote_path}
+
+
 def start_gateway(d: deploy.Deployment, port: int) -> GatewayProcess:
     relayer = deploy.test_signer("gateway-relayer", 0, "950600000010")
     accounts[0].transfer(relayer.account, "100 ether", silent=True)
@@ -673,6 +808,54 @@ def start_gateway(d: deploy.Deployment, port: int) -> GatewayProcess:
     return GatewayProcess(env, folder / "gateway.log", port=port).start()
 
 
+def where_to_look(sc: Scenario, base: str, link: str, desk: dict[str, str]) -> str:
+    """The pages and commands to open after the demo: a label (a longer one carries on below it), a value."""
+    unit, brand = f"{base}/01/{deploy.DEMO_GTIN:014d}/21", sc.a["brand"]
+    rpc, manifest = web3.provider.endpoint_uri, f"deployments/{chain.id}.json"
+    rows = [
+        ("consumer page (the QR code's URL)", link),
+        ("in German, Chinese, … (or by the", f"{link}?lang=de  {link}?lang=zh"),
+        ("  browser's Accept-Language)", ""),
+        ("the product's return policy", f"{base}/01/{deploy.DEMO_GTIN:014d}"),
+        ("its QR code", f"{link}/qr.svg"),
+        ("return flow: request, rating", f"{base}/return/{deploy.DEMO_GTIN:014d}/BTL-0001"),
+        ("exchange, refund on receipt,", f"{unit}/BTL-0004"),
+        ("  then donated", ""),
+        ("defect reissued: original", f"{unit}/BTL-0005"),
+        ("                 replacement", f"{unit}/BTL-0006"),
+        ("two inspections, then recycled", f"{base}/01/{STROLLER_GTIN:014d}/21/STR-0002"),
+        ("lost return, proof of dispatch", f"{unit}/BTL-0009"),
+        ("the brand's decommissioned stock", f"{unit}/BTL-0010"),
+        ("combined return: the parcel", f"{base}/00/{DEMO_SSCC:018d}"),
+        ("                 a unit in it", f"{unit}/BTL-0007"),
+        ("the same as JSON", f"curl -H 'Accept: application/json' {link}"),
+        ("EIP-712 types to sign", f"{base}/v1/eip712"),
+        ("inspection station (a tablet)", f"{base}/station"),
+        ("brand's dashboard", f"{base}/desk/analytics"),
+        ("  sign in as the brand", brand.address),
+        ("  its key (a public test key,", "0x" + brand.key.hex()),
+        ("    local chains only)", ""),
+        ("  analytics JSON, CSV", f"{base}/v1/analytics  {base}/v1/analytics/return-rates?format=csv"),
+        ("    (a sign-in's Bearer token)", ""),
+        ("return-protection quote", base + desk["quote"]),
+        ("customs evidence (JSON, printable)", f"{base}{desk['customs']}  {base}{desk['customs']}?format=html"),
+        ("  declaration reference shown to", "the brand signed in (its own declarant)"),
+        ("auditor: events", f"{base}/v1/audit/events"),
+        ("         EPCIS", f"{base}/v1/audit/epcis"),
+        ("         integrity", f"{base}/v1/audit/integrity"),
+        ("API docs", f"{base}/docs"),
+        ("readiness", f"{base}/readyz"),
+        ("chain", f"{rpc} (chain id {chain.id}), manifest {manifest}"),
+        ("auditor CLI, no gateway needed", f".venv/bin/returntrace audit --rpc {rpc} --manifest {manifest} integrity"),
+        ("operators' CLI (docs/operators.md)", f"export RETURNTRACE_GATEWAY={base}"),
+        ("", ".venv/bin/returntrace keys import NAME --key-file -"),
+        ("", ".venv/bin/returntrace scan FILE --key NAME --step receiving …"),
+        ("", ".venv/bin/returntrace inspect GTIN SERIAL --key NAME;  … status GTIN SERIAL"),
+        ("gateway log", "data/demo/gateway.log"),
+    ]
+    return "\nWhere to look\n" + "\n".join(f"  {label:<34} {value}".rstrip() for label, value in rows)
+
+
 def main() -> None:
     # brownie's own rpc calls raise FutureWarnings about its internals; they are not ours to fix.
     warnings.filterwarnings("ignore", category=FutureWarning)
@@ -685,38 +868,11 @@ def main() -> None:
     deploy.write_manifest(d)
     gateway = start_gateway(d, settings.port)
     try:
-        say = run(d, httpx.Client(base_url=gateway.url, timeout=10))
-        link = through_the_gateway(d, say, gateway)
-        print(
-            f"""
-Where to look
-  consumer page (the QR code's URL)  {link}
-  in German, Chinese, … (or by the   {link}?lang=de  {link}?lang=zh
-    browser's Accept-Language)
-  the product's return policy        {gateway.url}/01/{deploy.DEMO_GTIN:014d}
-  its QR code                        {link}/qr.svg
-  exchange, refund on receipt, donated {gateway.url}/01/{deploy.DEMO_GTIN:014d}/21/BTL-0004
-  defect reissued: original          {gateway.url}/01/{deploy.DEMO_GTIN:014d}/21/BTL-0005
-                   replacement       {gateway.url}/01/{deploy.DEMO_GTIN:014d}/21/BTL-0006
-  two inspections, then recycled     {gateway.url}/01/{STROLLER_GTIN:014d}/21/STR-0002
-  lost return, proof of dispatch     {gateway.url}/01/{deploy.DEMO_GTIN:014d}/21/BTL-0009
-  the brand's decommissioned stock   {gateway.url}/01/{deploy.DEMO_GTIN:014d}/21/BTL-0010
-  combined return: the parcel        {gateway.url}/00/{DEMO_SSCC:018d}
-                   a unit in it      {gateway.url}/01/{deploy.DEMO_GTIN:014d}/21/BTL-0007
-  the same as JSON                   curl -H 'Accept: application/json' {link}
-  EIP-712 types to sign              {gateway.url}/v1/eip712
-"""
-            f"  auditor: events / EPCIS / integrity {gateway.url}/v1/audit/events  "
-            f"{gateway.url}/v1/audit/epcis  {gateway.url}/v1/audit/integrity\n"
-            f"""  API docs                           {gateway.url}/docs
-  readiness                          {gateway.url}/readyz
-"""
-            f"  chain                              {web3.provider.endpoint_uri} (chain id {chain.id}), "
-            f"manifest deployments/{chain.id}.json\n"
-            "  auditor CLI, no gateway needed     .venv/bin/returntrace audit "
-            f"--rpc {web3.provider.endpoint_uri} --manifest deployments/{chain.id}.json integrity\n"
-            "  gateway log                        data/demo/gateway.log"
-        )
+        http = httpx.Client(base_url=gateway.url, timeout=10)
+        sc = run(d, http)
+        link = through_the_gateway(d, sc.say, gateway)
+        desk = show_the_desk(sc)
+        print(where_to_look(sc, gateway.url, link, desk))
         if settings.serve:
             print("\nServing; Ctrl-C to stop.")
             try:

@@ -1,4 +1,4 @@
-"""The demo scenario (scripts/demo.py `run`: nine orders, every return path) through a gateway,
+"""The demo scenario (scripts/demo.py `run`: ten orders, every return path) through a gateway,
 checked as an auditor and a parent would check it: every exported EPCIS event's CBV 2.0 hash
 against GS1's exemplary implementation, every evidence file the chain references in both
 integrity reports, every settlement shown as its parts, every page in chain order."""
@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from brownie import web3
+from brownie import ZERO_ADDRESS, web3
 from fastapi.testclient import TestClient
 from pyld import jsonld
 
@@ -59,6 +59,7 @@ def gs1_hashes(doc: dict[str, Any]) -> list[str]:
 @dataclass
 class Demo:
     d: deploy.Deployment
+    scenario: demo.Scenario
     client: TestClient
     settings: Settings
     manifest: Path
@@ -87,9 +88,9 @@ def world(admin, relayer_signer, tmp_path_factory):
         index=False,
     )
     with TestClient(create_app(settings)) as client:
-        demo.run(d, client)  # the evidence goes through this gateway's /v1/evidence, as in `make demo`
+        scenario = demo.run(d, client)  # the evidence goes through this gateway's /v1/evidence, as in `make demo`
         client.app.state.services.indexer.index_once()
-        yield Demo(d, client, settings, manifest)
+        yield Demo(d, scenario, client, settings, manifest)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -338,3 +339,25 @@ def _cid_of(world, digest: str) -> str:
     cid = world.client.app.state.services.evidence.cid_for_digest(bytes.fromhex(digest[2:]))
     assert cid
     return cid
+
+
+# ---------------------------------------------------------------------------------------------
+# the desk: customs evidence, analytics, a quote
+
+
+def test_the_desk_shows_the_demos_customs_evidence_analytics_and_quote(world):
+    """The exported and returned unit yields customs evidence; the buyer's ratings and the brand's settings
+    reach the dashboard's figures; the quote prices the bottle (show_the_desk exits on any failure)."""
+    paths = demo.show_the_desk(world.scenario)
+    e = world.client.get(paths["customs"]).json()  # anonymous: the commitment, not the reference
+    assert (e["unit"]["serial"], e["regime"]["code"], e["order"]["market"]) == ("BTL-0008", "EU-UCC-203", "US")
+    assert e["clearance"]["declaration"] is None and e["limits"][0]["met"] is True
+    assert e["inspection"]["grade"] == "A" and e["proofs"]["unit"]["verified"] is True
+
+    brand = as_(sign_in(world.client, world.d.actors["brand"]))
+    f = world.client.get("/v1/analytics", headers=brand).json()
+    assert (f["orders"], f["returns"]) == (world.d.escrow.orderCount(), 9)  # every order but the CN one came back
+    assert (f["satisfaction"]["rated"], f["satisfaction"]["satisfied"]) == (6, 5)
+    assert f["costReduction"][ZERO_ADDRESS]["baselinePerOrder"] is not None  # the brand's baseline is in force
+    quote = world.client.get(paths["quote"]).json()
+    assert [q["for"] for q in quote["quotes"]] == ["merchant", "consumer"] and int(quote["quotes"][0]["premium"]) > 0
