@@ -327,7 +327,11 @@ KNOBS: dict[str, tuple[str, str]] = {
     "RT_BENCH_CLIENTS": ("bench/gateway.py", "concurrent posters in the gateway bench (default 16)"),
     "RT_BENCH_PAGE_REQUESTS": ("bench/gateway.py", "page requests timed by the gateway bench (default 500)"),
     "RT_BENCH_BATCH_EVENTS": ("bench/gateway.py", "events per transaction in both gateway bench phases (default 1000)"),
-    "RT_BENCH_ROUNDS": ("bench/gateway.py", "rounds of the gateway bench's three phases, median taken (default 3)"),
+    "RT_BENCH_ROUNDS": (
+        "bench/gateway.py",
+        "rounds of the gateway bench's three phases and of the CLI bench, median taken (default 3)",
+    ),
+    "RT_BENCH_ROWS": ("bench/cli_scan.py", "rows in the CLI bench's scanner export (default 10000)"),
     "RT_BENCH_ANALYTICS_EVENTS": (
         "bench/analytics.py",
         "events in the analytics bench's synthetic index (default 100000)",

@@ -67,6 +67,15 @@ class Journal:
     def close(self) -> None:
         self.db.close()
 
+    def close_or_discard(self) -> None:
+        """Closes the journal, removing its files when nothing was ever journalled in it: a run stopped
+        before signing leaves nothing behind for the next run to trip over."""
+        empty = not self.sessions() and not self.refusals()
+        self.db.close()
+        if empty:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+
     def bind(self, **facts: str) -> None:
         """Ties the journal to its input and signer: a journal with sessions refuses another one."""
         known = dict(self.db.execute("SELECT key, value FROM meta").fetchall())

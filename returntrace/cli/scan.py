@@ -376,7 +376,7 @@ def scan(
     rate = len(refused.keys() | earlier.keys()) / total if total else 0.0
     if pending and rate > max_refusal_rate:
         summary = _summary(journal, refused, codes, total)
-        journal.close()
+        journal.close_or_discard()
         _print_summary(summary, console)
         raise CliError(
             f"{len(summary['refused'])} of {total} rows refused ({rate:.0%}, more than --max-refusal-rate "

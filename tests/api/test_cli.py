@@ -102,7 +102,7 @@ def test_scan_reads_every_form_refuses_bad_rows_with_reasons_and_confirms_the_re
     assert stopped.returncode == 1
     assert "nothing signed or posted" in stopped.stderr
     assert _nonce(http, carrier, "EventBatch") == before
-    assert not (tmp_path / "shipping.csv.journal.sqlite3").exists() or _count(registry, GTIN, "CLI-A") == 1
+    assert not list(tmp_path.glob("shipping.csv.journal.sqlite3*"))  # a stopped run leaves no journal behind
 
     r = cli.scan(
         scans,

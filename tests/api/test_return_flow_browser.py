@@ -179,7 +179,7 @@ def test_the_buyer_signs_an_exchange_in_the_browser_and_it_reaches_the_chain(
         )
         browser.evaluate("document.getElementById('choose-exchange').click()")
         facts = browser.evaluate("document.getElementById('confirm-facts').innerText")
-        assert "Reason recorded on the blockchain\nother" in facts and "store points (exchange)" in facts
+        assert "Reason recorded on the blockchain\nOther" in facts and "store points (exchange)" in facts
         assert str(order_id) in facts and buyer.address in facts
         browser.evaluate("document.getElementById('sign').click()")
         wallet.answer("eth_signTypedData_v4")

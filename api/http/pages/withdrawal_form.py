@@ -80,5 +80,5 @@ MODEL_WITHDRAWAL_FORM = MODEL_WITHDRAWAL_FORMS["en"]
 
 def withdrawal_form(language: str) -> tuple[str, str]:
     """The form in `language` (an ISO 639-1 code) when the Directive has it, else in English: (code, text)."""
-    code = language if language in MODEL_WITHDRAWAL_FORMS else "en"
-    return code, MODEL_WITHDRAWAL_FORMS[code]
+    shown = language if language in MODEL_WITHDRAWAL_FORMS else "en"
+    return shown, MODEL_WITHDRAWAL_FORMS[shown]
