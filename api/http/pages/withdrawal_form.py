@@ -3,10 +3,10 @@
 consumer deletes what does not apply. Chinese is not an official EU language: a Chinese page shows the
 English text and says so.
 
-Provenance: the English text is the Directive's; the German one matches Germany's transposition word for
-word (EGBGB Anlage 2, which keeps the Directive's wording); the French and Spanish ones were transcribed
-without an offline copy of EUR-Lex to compare with: docs/contributors.md lists them for a check against
-EUR-Lex before a release, as the pages' translations are listed for native review."""
+Provenance: the English text is the Directive's; the German and French ones match their countries'
+transpositions word for word (EGBGB Anlage 2; Code de la consommation, annex to art. R. 221-1), which keep
+the Directive's wording; the Spanish one was transcribed without a copy to compare with:
+docs/contributors.md lists it for a check against EUR-Lex before a release."""
 
 from __future__ import annotations
 
