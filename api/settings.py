@@ -34,6 +34,11 @@ BEGIN, END = "<!-- settings:begin -->", "<!-- settings:end -->"
 HEX_KEY = r"^(0x)?[0-9a-fA-F]{64}$"  # a secp256k1 private key
 
 
+def _private_key(description: str) -> Any:
+    """An optional secp256k1 private key: checked for its form, never shown by repr."""
+    return Field(None, repr=False, pattern=HEX_KEY, description=description)
+
+
 class SettingsError(ValueError):
     """Environment variables whose values do not fit; the message names each one and why."""
 
@@ -108,12 +113,9 @@ class Settings(EnvModel):
         description="comma-separated manifests of previous deployments (schema 1, on the same chain) served read-only: "
         "their units keep verified pages ([Moving to a new deployment](#moving-to-a-new-deployment))",
     )
-    relayer_key: str | None = Field(
-        None,
-        repr=False,
-        pattern=HEX_KEY,
-        description="key of the account that pays gas for relayed messages; unset: the gateway only reads (503 "
-        "`read_only` on posts). Never commit one",
+    relayer_key: str | None = _private_key(
+        "key of the account that pays gas for relayed messages; unset: the gateway only reads (503 "
+        "`read_only` on posts). Never commit one"
     )
     database: Path = Field(
         ROOT / "data" / "gateway.sqlite3",
@@ -253,37 +255,14 @@ class DeploySettings(EnvModel):
 
     used_by: ClassVar[str] = "scripts/deploy.py"
 
-    deployer_key: str | None = Field(
-        None,
-        repr=False,
-        pattern=HEX_KEY,
-        description="the deployer's key on a non-local network (`brownie run scripts/deploy.py --network <id>`); "
-        "never commit one",
+    deployer_key: str | None = _private_key(
+        "the deployer's key on a non-local network (`brownie run scripts/deploy.py --network <id>`); never commit one"
     )
-    accreditor_key: str | None = Field(
-        None,
-        repr=False,
-        pattern=HEX_KEY,
-        description="the accreditor's key (TraceRegistry: actors, products, return centers)",
-    )
-    law_admin_key: str | None = Field(
-        None,
-        repr=False,
-        pattern=HEX_KEY,
-        description="the law admin's key (ReturnPolicies: each market's consumer law)",
-    )
-    policy_admin_key: str | None = Field(
-        None,
-        repr=False,
-        pattern=HEX_KEY,
-        description="the policy admin's key (ReturnPolicies: return policies, currencies)",
-    )
-    arbiter_key: str | None = Field(
-        None,
-        repr=False,
-        pattern=HEX_KEY,
-        description="the arbiter's key (disputes). The four powers take four separate keys, required on any chain "
-        "but a local one",
+    accreditor_key: str | None = _private_key("the accreditor's key (TraceRegistry: actors, products, return centers)")
+    law_admin_key: str | None = _private_key("the law admin's key (ReturnPolicies: each market's consumer law)")
+    policy_admin_key: str | None = _private_key("the policy admin's key (ReturnPolicies: return policies, currencies)")
+    arbiter_key: str | None = _private_key(
+        "the arbiter's key (disputes). The four powers take four separate keys, required on any chain but a local one"
     )
 
 

@@ -3,7 +3,8 @@ container (`app.state.services`, an api.services.Services built once by the app 
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
 
@@ -32,56 +33,36 @@ def get_services(request: Request) -> Services:
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
+T = TypeVar("T")
 
 
-def get_settings(services: ServicesDep) -> Settings:
-    return services.settings
+def _part(name: str, pick: Callable[[Services], T]) -> Callable[[Services], T]:
+    """A dependency that hands a route one part of the services container."""
+
+    def part(services: ServicesDep) -> T:
+        return pick(services)
+
+    part.__name__ = part.__qualname__ = name  # tracebacks name the part, not the factory
+    return part
 
 
-def get_chain(services: ServicesDep) -> Chain:
-    return services.chain
-
-
-def get_reader(services: ServicesDep) -> ChainReader:
-    return services.reader
-
-
-def get_outbox(services: ServicesDep) -> Outbox:
-    return services.outbox
+get_settings = _part("get_settings", lambda s: s.settings)
+get_chain = _part("get_chain", lambda s: s.chain)
+get_reader = _part("get_reader", lambda s: s.reader)
+get_outbox = _part("get_outbox", lambda s: s.outbox)
+get_index = _part("get_index", lambda s: s.index)
+get_unit_views = _part("get_unit_views", lambda s: s.unit_views)
+get_evidence_store = _part("get_evidence_store", lambda s: s.evidence)
+get_document_desk = _part("get_document_desk", lambda s: s.documents)
+get_shipping_desk = _part("get_shipping_desk", lambda s: s.shipping)
+get_pickups = _part("get_pickups", lambda s: s.pickups)
+get_cases = _part("get_cases", lambda s: s.cases)
 
 
 def get_intake(services: ServicesDep) -> Intake:
     if services.relayer is None:
         raise ApiError(503, "read_only", "this gateway has no relayer key (RT_RELAYER_KEY) and accepts no messages")
     return services.intake
-
-
-def get_index(services: ServicesDep) -> SqliteIndex:
-    return services.index
-
-
-def get_unit_views(services: ServicesDep) -> UnitViews:
-    return services.unit_views
-
-
-def get_evidence_store(services: ServicesDep) -> EvidenceStore:
-    return services.evidence
-
-
-def get_document_desk(services: ServicesDep) -> DocumentDesk:
-    return services.documents
-
-
-def get_shipping_desk(services: ServicesDep) -> ShippingDesk:
-    return services.shipping
-
-
-def get_pickups(services: ServicesDep) -> PickupStore:
-    return services.pickups
-
-
-def get_cases(services: ServicesDep) -> CaseDesk:
-    return services.cases
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -512,12 +512,7 @@ class IndexReader:
             "log_index",
             (order_id,),
         ).fetchall()
-        out = []
-        for r in rows:
-            entry = dict(zip(ESCROW_EVENT_COLUMNS, r, strict=True))
-            entry["args"] = json.loads(entry["args"])
-            out.append(entry)
-        return out
+        return _escrow_events(rows)
 
     def find_events(self, f: EventFilter, after: tuple[int, int] | None, limit: int) -> list[dict[str, Any]]:
         """Lifecycle events matching the filter in chain order (block, log_index), after the keyset
@@ -569,12 +564,7 @@ class IndexReader:
             "BY block, log_index LIMIT ?",
             params + [limit],
         ).fetchall()
-        out = []
-        for r in rows:
-            entry = dict(zip(ESCROW_EVENT_COLUMNS, r, strict=True))
-            entry["args"] = json.loads(entry["args"])
-            out.append(entry)
-        return out
+        return _escrow_events(rows)
 
     def parcel_links(self, copies: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
         """The parcel's own chain link of each unit's copy of an aggregation (an idx_events row of kind
@@ -855,6 +845,16 @@ class SqliteIndex:
         self._readers.close()
         with self._write_lock:
             self._db.close()
+
+
+def _escrow_events(rows: list[Any]) -> list[dict[str, Any]]:
+    """idx_escrow_events rows (ESCROW_EVENT_COLUMNS) as dicts, their JSON args decoded."""
+    out = []
+    for r in rows:
+        entry = dict(zip(ESCROW_EVENT_COLUMNS, r, strict=True))
+        entry["args"] = json.loads(entry["args"])
+        out.append(entry)
+    return out
 
 
 def _conditions(
