@@ -45,6 +45,7 @@ REGISTRY_DOMAIN = ("ReturnTrace TraceRegistry", "2")
 ESCROW_DOMAIN = ("ReturnTrace ReturnEscrow", "2")
 POINTS_DOMAIN = ("ReturnTrace StorePoints", "2")
 DESK_DOMAIN = ("ReturnTrace ReissueDesk", "2")
+DOMAINS = {"registry": REGISTRY_DOMAIN, "escrow": ESCROW_DOMAIN, "points": POINTS_DOMAIN, "desk": DESK_DOMAIN}
 DEMO_COMPANY_PREFIX = (9506000, 7)  # the demo brand's GS1 company prefix and its length
 POINTS_URI = "urn:returntrace:points:{id}"
 
@@ -103,25 +104,25 @@ class Deployment:
     actors: dict[str, Signer] = field(default_factory=dict)
     extra_signers: list[Signer] = field(default_factory=list)
 
+    def domain_of(self, contract: str) -> eip712.Domain:
+        """The EIP-712 domain of the deployment's "registry", "escrow", "desk" or "points"."""
+        return eip712.Domain(*DOMAINS[contract], chain.id, getattr(self, contract).address)
+
     @property
     def registry_domain(self) -> eip712.Domain:
-        return eip712.Domain(*REGISTRY_DOMAIN, chain.id, self.registry.address)
+        return self.domain_of("registry")
 
     @property
     def escrow_domain(self) -> eip712.Domain:
-        return eip712.Domain(*ESCROW_DOMAIN, chain.id, self.escrow.address)
+        return self.domain_of("escrow")
 
     @property
     def points_domain(self) -> eip712.Domain:
-        return eip712.Domain(*POINTS_DOMAIN, chain.id, self.points.address)
+        return self.domain_of("points")
 
     @property
     def desk_domain(self) -> eip712.Domain:
-        return eip712.Domain(*DESK_DOMAIN, chain.id, self.desk.address)
-
-    def domain_of(self, contract: str) -> eip712.Domain:
-        """The EIP-712 domain of the deployment's "registry", "escrow", "desk" or "points"."""
-        return getattr(self, f"{contract}_domain")
+        return self.domain_of("desk")
 
     @property
     def documents_domain(self) -> eip712.Domain:
