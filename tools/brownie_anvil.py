@@ -31,6 +31,13 @@
    brownie's check runs, so the check never judges a transaction the node is still mining; one
    never mined still goes to brownie's dropped/replacement logic after the wait.
 
+4. Speed, measured with cProfile over brownie's revert in the gateway's tests: on every revert (each
+   test's teardown) brownie asks the node for the code of every contract it tracks, although a
+   contract whose deployment block is known and not above the revert height still has its code; the
+   patched check asks only for contracts with no known deployment block. And `requests` scans the
+   whole environment for proxy settings twice per JSON-RPC call unless `no_proxy` names the host:
+   the loopback hosts are added to it (a node on this machine is never reached through a proxy).
+
 Loaded for every `brownie test` as a pytest plugin (tests/conftest.py: `pytest_plugins`).
 A `brownie run` script (bench, demo) calls `tools.brownie_anvil.patch()` first.
 """
@@ -38,6 +45,8 @@ A `brownie run` script (bench, demo) calls `tools.brownie_anvil.patch()` first.
 from __future__ import annotations
 
 import contextlib
+import os
+from typing import Any
 
 
 def sync_clock() -> None:
@@ -67,7 +76,7 @@ RECEIPT_WAIT = 30.0  # seconds a sent transaction's receipt is awaited before br
 
 
 def patch() -> None:
-    from brownie.network import state, transaction
+    from brownie.network import contract, state, transaction
     from brownie.network.rpc import anvil
 
     if getattr(anvil.mine, "_returntrace_fixed", False):
@@ -92,6 +101,24 @@ def patch() -> None:
         return await_confirmation(self, block_number, required_confs)
 
     transaction.TransactionReceipt._await_confirmation = receipt_first
+    contract.ContractContainer._revert = _revert_known_deployments
+    loopback = {"127.0.0.1", "localhost", "::1"}
+    listed = {h for key in ("no_proxy", "NO_PROXY") for h in os.environ.get(key, "").split(",") if h.strip()}
+    os.environ["no_proxy"] = ",".join(sorted(listed | loopback))
+
+
+def _revert_known_deployments(self: Any, height: int) -> None:
+    """brownie's ContractContainer._revert, asking for code only where the deployment block is unknown."""
+    from brownie import web3
+
+    def reverted(c: Any) -> bool:
+        if c.tx and c.tx.block_number is not None:
+            return bool(c.tx.block_number > height)
+        return len(web3.eth.get_code(c.address).hex().removeprefix("0x")) <= 2
+
+    for c in [c for c in self._contracts if reverted(c)]:
+        self.remove(c)
+        c._reverted = True
 
 
 def pytest_configure(config) -> None:  # pytest plugin hook
