@@ -30,9 +30,9 @@ from pathlib import Path
 from typing import Any
 
 from eth_account import Account
-from eth_account.messages import encode_defunct
 
 from api.store.index import IndexBatch, SqliteIndex
+from returntrace import siwe
 from returntrace.analytics import OrderRow, Redemption
 from returntrace.escrow import OrderStatus, SettlementPath
 
@@ -173,11 +173,8 @@ def main() -> None:
     mine = sum(1 for o in truth if o.brand == brand.address)
     page = Page()
     with TestClient(create_app(settings)) as client:
-        text = client.get("/v1/auth/nonce", params={"address": brand.address}).json()["message"]
-        signature = Account.sign_message(encode_defunct(text=text), brand.key).signature.hex()
-        token = client.post("/v1/auth/siwe", json={"message": text, "signature": "0x" + signature.removeprefix("0x")})
-        client.cookies.clear()
-        auth = {"Authorization": f"Bearer {token.json()['token']}", "accept": "text/html"}
+        token = siwe.sign_in(client, brand.address, brand.key).json()["token"]
+        auth = {**siwe.bearer(token), "accept": "text/html"}
         assert client.get("/desk/analytics", headers=auth).status_code == 200  # warm: templates, catalogues
         timings: dict[str, list[float]] = {"/desk/analytics": [], "/readyz": []}
         for _ in range(requests):

@@ -18,11 +18,9 @@ from typing import Any
 
 import httpx
 from brownie import ZERO_ADDRESS, ERC20Mock, accounts, chain, web3
-from eth_account import Account
-from eth_account.messages import encode_defunct
 
 from api.settings import DemoSettings, SettingsError
-from returntrace import customs, gs1, history
+from returntrace import customs, gs1, history, siwe
 from returntrace.escrow import Facts, Grade, Law, Policy, SettlementPath, UnitDisposition
 from returntrace.messages import ZERO32
 from returntrace.policies import DAY, MARKET_NAMES
@@ -718,13 +716,10 @@ def show_return_options(http: httpx.Client, base: str) -> None:
 
 def _signed_in(http: httpx.Client, signer: deploy.Signer) -> dict[str, str]:
     """The header of `signer`'s Sign-In with Ethereum session, as the dashboard's sign-in opens one."""
-    text = http.get("/v1/auth/nonce", params={"address": signer.address}).json()["message"]
-    signature = Account.sign_message(encode_defunct(text=text), private_key=signer.key).signature
-    r = http.post("/v1/auth/siwe", json={"message": text, "signature": "0x" + bytes(signature).hex()})
-    http.cookies.clear()  # the session goes by this header only: the client's other requests stay anonymous
+    r = siwe.sign_in(http, signer.address, signer.key)
     if r.status_code != 200:
         raise SystemExit(f"the gateway refused {signer.name}'s sign-in: {r.text}")
-    return {"Authorization": f"Bearer {r.json()['token']}"}
+    return siwe.bearer(r.json()["token"])
 
 
 def _read(http: httpx.Client, path: str, **kw: Any) -> dict[str, Any]:

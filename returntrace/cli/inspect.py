@@ -23,12 +23,11 @@ from pathlib import Path
 from typing import Any
 
 import click
-from eth_account.messages import encode_defunct
 from eth_account.signers.local import LocalAccount
 from rich.console import Console
 from rich.table import Table
 
-from .. import eip712
+from .. import eip712, siwe
 from ..escrow import Facts
 from . import keystore
 from .errors import EXIT_REFUSED, CliError
@@ -76,11 +75,11 @@ def _photos(paths: tuple[Path, ...]) -> list[tuple[Path, str]]:
 
 
 def _sign_in(client: GatewayClient, account: LocalAccount) -> None:
-    """Sign-In with Ethereum with the key: the preview is for accredited inspectors and the order's parties."""
-    text = client.get("/v1/auth/nonce", address=account.address)["message"]
-    signature = account.sign_message(encode_defunct(text=text)).signature
-    _, session = client.post("/v1/auth/siwe", {"message": text, "signature": "0x" + bytes(signature).hex()})
-    client.http.headers["Authorization"] = f"Bearer {session['token']}"
+    """Sign-In with Ethereum with the key: the preview is for accredited inspectors and the order's parties.
+    Through the command's client, for its refusals and timeouts (returntrace/siwe.py holds the steps)."""
+    text = client.get(siwe.NONCE_PATH, address=account.address)["message"]
+    _, session = client.post(siwe.SIGN_IN_PATH, {"message": text, "signature": siwe.signature(text, account.key)})
+    client.http.headers.update(siwe.bearer(session["token"]))
 
 
 def _amount(value: str, currency: str) -> str:

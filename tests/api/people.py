@@ -7,37 +7,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-from eth_account import Account
-from eth_account.messages import encode_defunct
-from eth_utils import to_hex
 from fastapi.testclient import TestClient
 
+from returntrace import siwe
 from returntrace.vocab import Role
 from scripts import deploy
 
-
-def signed(text: str, key: bytes) -> str:
-    return to_hex(Account.sign_message(encode_defunct(text=text), private_key=key).signature)
+signed = siwe.signature  # the wallet's personal_sign, for the tests that sign a message of their own
+as_ = siwe.bearer
 
 
 def sign_in_answer(client: TestClient, signer: deploy.Signer):
     """The gateway's answer to a sign-in with the message it writes for `signer`."""
-    nonce = client.get("/v1/auth/nonce", params={"address": signer.address})
-    assert nonce.status_code == 200, nonce.text
-    text = nonce.json()["message"]
-    answer = client.post("/v1/auth/siwe", json={"message": text, "signature": signed(text, signer.key)})
-    client.cookies.clear()
-    return answer
+    return siwe.sign_in(client, signer.address, signer.key)
 
 
 def sign_in(client: TestClient, signer: deploy.Signer) -> str:
     answer = sign_in_answer(client, signer)
     assert answer.status_code == 200, answer.text
     return answer.json()["token"]
-
-
-def as_(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 @dataclass(frozen=True)
