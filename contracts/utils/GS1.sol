@@ -86,15 +86,8 @@ library GS1 {
 
     /// @dev The unit identifier described above. `gtin` must be at most 14 digits, `serial` at most 20 bytes.
     function unitId(uint256 gtin, bytes calldata serial) internal pure returns (bytes32 id) {
-        // Built in scratch memory past the free pointer: it runs once per commissioned unit.
+        uint256 ptr = _writeKey(0x3031, gtin, 14); // "01" ‖ gtin14
         assembly ("memory-safe") {
-            let ptr := mload(0x40)
-            mstore8(ptr, 0x30) // "0"
-            mstore8(add(ptr, 1), 0x31) // "1"
-            for { let i := 15 } gt(i, 1) { i := sub(i, 1) } {
-                mstore8(add(ptr, i), add(0x30, mod(gtin, 10)))
-                gtin := div(gtin, 10)
-            }
             mstore8(add(ptr, 16), 0x32) // "2"
             mstore8(add(ptr, 17), 0x31) // "1"
             calldatacopy(add(ptr, 18), serial.offset, serial.length)
@@ -104,15 +97,26 @@ library GS1 {
 
     /// @dev The parcel identifier described above. `sscc` must be at most 18 digits.
     function parcelId(uint256 sscc) internal pure returns (bytes32 id) {
+        uint256 ptr = _writeKey(0x3030, sscc, 18); // "00" ‖ sscc18
         assembly ("memory-safe") {
-            let ptr := mload(0x40)
-            mstore8(ptr, 0x30) // "0"
-            mstore8(add(ptr, 1), 0x30) // "0"
-            for { let i := 19 } gt(i, 1) { i := sub(i, 1) } {
-                mstore8(add(ptr, i), add(0x30, mod(sscc, 10)))
-                sscc := div(sscc, 10)
-            }
             id := keccak256(ptr, 20)
+        }
+    }
+
+    /**
+     * @dev Writes the two ASCII characters of `ai` (high byte first) and then `key` as `digits` decimal
+     * digits, zero-padded, at the free memory pointer, and returns that pointer. Nothing is allocated:
+     * the caller hashes the bytes at once (this runs once per commissioned unit).
+     */
+    function _writeKey(uint256 ai, uint256 key, uint256 digits) private pure returns (uint256 ptr) {
+        assembly ("memory-safe") {
+            ptr := mload(0x40)
+            mstore8(ptr, shr(8, ai))
+            mstore8(add(ptr, 1), and(ai, 0xff))
+            for { let i := add(digits, 1) } gt(i, 1) { i := sub(i, 1) } {
+                mstore8(add(ptr, i), add(0x30, mod(key, 10)))
+                key := div(key, 10)
+            }
         }
     }
 }
