@@ -114,6 +114,20 @@ class Parameters:
 
 
 @dataclass(frozen=True)
+class Risk:
+    """What a unit's premiums are priced from in one market: `shipping` the average return shipping of
+    the market's orders in the quote's currency, the market's `policy`, the histories of the GTIN and
+    of its category, the market's `prior` and the pricing's `params`."""
+
+    shipping: Fraction
+    policy: Policy
+    gtin: History
+    category: History
+    prior: Prior
+    params: Parameters = Parameters()
+
+
+@dataclass(frozen=True)
 class Blend:
     """A credibility-weighted figure: own·z + other·(1 − z)."""
 
@@ -147,9 +161,10 @@ def _mix(h: History) -> tuple[Fraction, ...] | None:
     return tuple(Fraction(c, total) for c in h.graded) if total else None
 
 
-def blended_inputs(gtin: History, category: History, prior: Prior, params: Parameters) -> dict[str, Any]:
+def blended_inputs(risk: Risk) -> dict[str, Any]:
     """The return probability, grade mix and statutory share: the category's observation over the
     market's prior, then the GTIN's over that (each level weighted by its own credibility)."""
+    gtin, category, prior, params = risk.gtin, risk.category, risk.prior, risk.params
     cat_rate = _blend(_rate(category.returns, category.orders), category.orders, prior.return_rate, params.k)
     rate = _blend(_rate(gtin.returns, gtin.orders), gtin.orders, cat_rate.value, params.k)
     cat_mix, own_mix = _mix(category), _mix(gtin)
@@ -205,20 +220,12 @@ def _bounded(risk: Fraction, params: Parameters, cap: int) -> tuple[int, dict[st
     }
 
 
-def merchant_quote(
-    price: int,
-    shipping: Fraction,
-    policy: Policy,
-    gtin: History,
-    category: History,
-    prior: Prior,
-    params: Parameters = Parameters(),
-) -> Quote:
-    """The merchant's premium for insuring its return costs on one unit sold at `price` (base units),
-    `shipping` the average return shipping of the market's orders in the same currency."""
+def merchant_quote(price: int, risk: Risk) -> Quote:
+    """The merchant's premium for insuring its return costs on one unit sold at `price` (base units)."""
     if price <= 0:
         raise ValueError("price must be positive")
-    b = blended_inputs(gtin, category, prior, params)
+    shipping, policy, params = risk.shipping, risk.policy, risk.params
+    b = blended_inputs(risk)
     sigma: Fraction = b["statutory"].value
     grades = []
     grade_loss = Fraction(0)
@@ -281,19 +288,13 @@ def merchant_quote(
     )
 
 
-def consumer_shipping_quote(
-    shipping: Fraction,
-    policy: Policy,
-    gtin: History,
-    category: History,
-    prior: Prior,
-    params: Parameters = Parameters(),
-) -> Quote | None:
+def consumer_shipping_quote(risk: Risk) -> Quote | None:
     """The buyer's premium for having their return shipping paid where the brand's grade terms leave it
     to the buyer (the escrow deducts it from the refund of those grades, statutory or not). Capped at a
     share of the shipping it covers. None when it would pay nothing: no shipping, or the merchant pays
     it on every grade (or no return is expected): such a cover is never sold."""
-    b = blended_inputs(gtin, category, prior, params)
+    shipping, policy, params = risk.shipping, risk.policy, risk.params
+    b = blended_inputs(risk)
     buyer_share = sum(
         (b["mix"][i].value for i, g in enumerate(GRADES) if not policy.grade_terms(g).merchant_pays_return_shipping),
         Fraction(0),

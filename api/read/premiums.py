@@ -80,19 +80,11 @@ def price_quotes(
         raise ValueError(f"market {market.market} has no law or policy")
     stats = return_stats(reader, gtin, market.market, class_flags, currency)
     prior = insurance.PRIORS.get(MARKET_NAMES.get(market.market, ""), insurance.DEFAULT_PRIOR)
-    params = parameters(decimals)
     shipping = stats.return_shipping or Fraction(0)
-    merchant = (
-        insurance.merchant_quote(price, shipping, market.policy, stats.gtin, stats.category, prior, params)
-        if price is not None
-        else None
-    )
+    risk = insurance.Risk(shipping, market.policy, stats.gtin, stats.category, prior, parameters(decimals))
+    merchant = insurance.merchant_quote(price, risk) if price is not None else None
     allowed = offering(market.market)
-    consumer = (
-        insurance.consumer_shipping_quote(shipping, market.policy, stats.gtin, stats.category, prior, params)
-        if RETURN_SHIPPING in allowed.consumer_covers
-        else None
-    )
+    consumer = insurance.consumer_shipping_quote(risk) if RETURN_SHIPPING in allowed.consumer_covers else None
     return PremiumQuotes(gtin, market, currency, decimals, stats, allowed, merchant, consumer)
 
 

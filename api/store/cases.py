@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -94,15 +94,11 @@ CREATE INDEX IF NOT EXISTS idx_notifications_status ON notifications (status, id
 OPEN, OFFERED, ESCALATED, CLOSED = "open", "offered", "escalated", "closed"
 SYSTEM = "gateway"  # the log's actor for what the gateway does by itself
 
-_CASE_COLUMNS = (
-    "id, order_id, gtin, serial, unit_id, buyer, organization, brand_organization, market, language, reason, "
-    "confidence, why, urgent, history, status, opened_at, due_at, offer, dispute, closed_at, outcome"
-)
-
 
 @dataclass(frozen=True)
-class Case:
-    id: int
+class NewCase:
+    """What a handoff opens a case with (or joins the order's open case with)."""
+
     order_id: int | None
     gtin: str | None
     serial: str | None
@@ -117,9 +113,17 @@ class Case:
     why: tuple[str, ...]
     urgent: bool
     history: dict[str, Any]  # the unit's verified history: its page and its on-chain record at a block
+    due_at: float
+
+
+@dataclass(frozen=True)
+class Case(NewCase):
+    """A case as stored: the handoff's facts (joins add reasons and urgency, and may bring `due_at`
+    forward), and what became of it."""
+
+    id: int
     status: str
     opened_at: float
-    due_at: float
     offer: dict[str, Any] | None
     dispute: dict[str, Any] | None  # escalation: the prepared call, then the OrderDisputed log
     closed_at: float | None
@@ -127,32 +131,19 @@ class Case:
 
     @classmethod
     def of(cls, row: tuple[Any, ...]) -> Case:
-        values = list(row)
-        values[12] = tuple(json.loads(values[12]))
-        values[13] = bool(values[13])
-        values[14] = json.loads(values[14])
-        values[18] = json.loads(values[18]) if values[18] else None
-        values[19] = json.loads(values[19]) if values[19] else None
-        return cls(*values)
+        """The case a row selected with _CASE_COLUMNS holds."""
+        values = dict(zip(_CASE_FIELDS, row, strict=True))
+        values["why"] = tuple(json.loads(values["why"]))
+        values["urgent"] = bool(values["urgent"])
+        values["history"] = json.loads(values["history"])
+        values["offer"] = json.loads(values["offer"]) if values["offer"] else None
+        values["dispute"] = json.loads(values["dispute"]) if values["dispute"] else None
+        return cls(**values)
 
 
-@dataclass(frozen=True)
-class NewCase:
-    order_id: int | None
-    gtin: str | None
-    serial: str | None
-    unit_id: str | None
-    buyer: str | None
-    organization: int
-    brand_organization: int | None
-    market: int | None
-    language: str | None
-    reason: str | None
-    confidence: float | None
-    why: tuple[str, ...]
-    urgent: bool
-    history: dict[str, Any]
-    due_at: float
+# The cases table's columns are named as Case's fields.
+_CASE_FIELDS = tuple(f.name for f in fields(Case))
+_CASE_COLUMNS = ", ".join(_CASE_FIELDS)
 
 
 @dataclass(frozen=True)

@@ -70,6 +70,12 @@ class AbiStruct:
             value = named_value(params, value)
         return _build(cls, value)
 
+    @classmethod
+    def from_fields_of(cls: type[S], source: AbiStruct) -> S:
+        """The struct holding `source`'s fields of the same names: for a struct that restates part of
+        another in its own ABI order (`ListingTerms.from_fields_of(listing)`)."""
+        return cls(**{f.name: getattr(source, f.name) for f in dataclasses.fields(cls)})  # type: ignore[arg-type]
+
     def as_tuple(self) -> tuple:
         """The struct as a call argument, in the fields' order (which is the ABI's: see the tests)."""
         return tuple(_encode(getattr(self, f.name)) for f in dataclasses.fields(self))  # type: ignore[arg-type]

@@ -32,15 +32,7 @@ class Listing(AbiStruct):
 
     def terms(self) -> ListingTerms:
         """What a buyer commits to when buying this listing (IReturnEscrow.ListingTerms)."""
-        return ListingTerms(
-            market=self.market,
-            policy_version=self.policy_version,
-            currency=self.currency,
-            price=self.price,
-            delivery_fee=self.delivery_fee,
-            return_shipping_fee=self.return_shipping_fee,
-            class_flags=self.class_flags,
-        )
+        return ListingTerms.from_fields_of(self)
 
 
 @dataclass(frozen=True)

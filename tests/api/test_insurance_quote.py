@@ -53,12 +53,14 @@ def test_quote_prices_from_the_indexed_orders_and_refuses_bad_input(history, dep
     h = insurance.History(3, 1, (graded["A"], graded["B"], graded["C"]), gtin_h["statutory"])
     expected = insurance.merchant_quote(
         DEFAULT_PRICE,
-        Fraction(DEFAULT_RETURN_FEE),
-        policies.CN,
-        h,
-        h,  # the product is the only one of its class with orders in China
-        insurance.PRIORS["CN"],
-        insurance.Parameters(floor=10**16),
+        insurance.Risk(
+            Fraction(DEFAULT_RETURN_FEE),
+            policies.CN,
+            h,
+            h,  # the product is the only one of its class with orders in China
+            insurance.PRIORS["CN"],
+            insurance.Parameters(floor=10**16),
+        ),
     )
     assert merchant["premium"] == str(expected.premium) and merchant["breakdown"] == expected.breakdown
     assert int(consumer["premium"]) > 0 and consumer["breakdown"]["returnShipping"] == str(DEFAULT_RETURN_FEE)

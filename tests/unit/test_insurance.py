@@ -25,7 +25,7 @@ CATEGORY_H = ins.History(orders=450, returns=45, graded=(28, 8, 4), statutory=0)
 
 
 def merchant(price=10_000, shipping=Fraction(600), gtin=GTIN_H, category=CATEGORY_H, prior=US, params=PARAMS):
-    return ins.merchant_quote(price, shipping, policies.US, gtin, category, prior, params)
+    return ins.merchant_quote(price, ins.Risk(shipping, policies.US, gtin, category, prior, params))
 
 
 def test_worked_example_of_the_docs():
@@ -39,7 +39,7 @@ def test_worked_example_of_the_docs():
     assert b["expectedLossPerReturn"] == "3300"
     assert (b["riskPremium"], b["loaded"], b["premium"]) == ("503", "604", "604")  # 503.25 shown half up
     assert q.premium == 604 and (q.audience, q.cover) == ("merchant", "return_costs")
-    c = ins.consumer_shipping_quote(Fraction(600), policies.US, GTIN_H, CATEGORY_H, US, PARAMS)
+    c = ins.consumer_shipping_quote(ins.Risk(Fraction(600), policies.US, GTIN_H, CATEGORY_H, US, PARAMS))
     assert c is not None and c.breakdown["buyerPaysShare"] == "1/3"  # grades B and C: the US policy makes the buyer pay
     assert (c.breakdown["expectedLossPerReturn"], c.premium) == ("200", 37)  # ⌈61/400 · 200 · 1.2⌉ = ⌈36.6⌉
     assert (c.audience, c.cover) == ("consumer", "return_shipping")
@@ -92,9 +92,12 @@ def test_statutory_returns_refund_the_whole_price():
     """In the EU a return within the withdrawal period is refunded in full whatever its grade: more
     statutory returns cost the merchant more than grade terms would."""
     eu = ins.PRIORS["EU"]
-    policy_only = ins.merchant_quote(10_000, Fraction(600), policies.EU, GTIN_H, CATEGORY_H, eu, PARAMS)
+    policy_only = ins.merchant_quote(10_000, ins.Risk(Fraction(600), policies.EU, GTIN_H, CATEGORY_H, eu, PARAMS))
     all_law = ins.merchant_quote(
-        10_000, Fraction(600), policies.EU, replace(GTIN_H, statutory=10), replace(CATEGORY_H, statutory=40), eu, PARAMS
+        10_000,
+        ins.Risk(
+            Fraction(600), policies.EU, replace(GTIN_H, statutory=10), replace(CATEGORY_H, statutory=40), eu, PARAMS
+        ),
     )
     assert all_law.premium > policy_only.premium
     assert {g["refund"] for g in all_law.breakdown["grades"]} != {"10000"}  # blended, not all law yet (prior)
@@ -119,7 +122,7 @@ def test_stable_under_reordering_of_the_same_orders():
     again = summarize(shuffled, "09506000134352", 0, 1, "0x00")
     assert again == first
     q = [
-        ins.merchant_quote(10_000, s.return_shipping, policies.EU, s.gtin, s.category, ins.PRIORS["EU"])
+        ins.merchant_quote(10_000, ins.Risk(s.return_shipping, policies.EU, s.gtin, s.category, ins.PRIORS["EU"]))
         for s in (first, again)
     ]
     assert q[0] == q[1]
@@ -142,14 +145,16 @@ def test_a_cover_that_pays_nothing_is_never_sold():
     shipping from any of their refunds (ReturnPolicies.settlement), so the cover would pay nothing:
     the buyer must be offered nothing, not a floor premium."""
     cn, prior = _merchant_ships_all(policies.CN), ins.PRIORS["CN"]
-    assert ins.consumer_shipping_quote(Fraction(600), cn, GTIN_H, CATEGORY_H, prior, PARAMS) is None
+    assert ins.consumer_shipping_quote(ins.Risk(Fraction(600), cn, GTIN_H, CATEGORY_H, prior, PARAMS)) is None
     assert (
-        ins.consumer_shipping_quote(Fraction(600), _merchant_ships_all(policies.US), GTIN_H, CATEGORY_H, US, PARAMS)
+        ins.consumer_shipping_quote(
+            ins.Risk(Fraction(600), _merchant_ships_all(policies.US), GTIN_H, CATEGORY_H, US, PARAMS)
+        )
         is None
     )
-    assert ins.consumer_shipping_quote(Fraction(0), policies.CN, GTIN_H, CATEGORY_H, prior, PARAMS) is None
+    assert ins.consumer_shipping_quote(ins.Risk(Fraction(0), policies.CN, GTIN_H, CATEGORY_H, prior, PARAMS)) is None
     # the fair case: the CN preset leaves return shipping to the buyer on every grade
-    paid = ins.consumer_shipping_quote(Fraction(600), policies.CN, GTIN_H, CATEGORY_H, prior, PARAMS)
+    paid = ins.consumer_shipping_quote(ins.Risk(Fraction(600), policies.CN, GTIN_H, CATEGORY_H, prior, PARAMS))
     assert paid is not None and paid.breakdown["buyerPaysShare"] == "1" and paid.premium > PARAMS.floor
 
 
@@ -157,14 +162,16 @@ def test_statutory_returns_ship_by_the_grade_terms_as_the_escrow_settles_them():
     """Every return statutory (σ = 1): the merchant's shipping share is still grade A's mix where A's
     terms make the merchant pay it, as ReturnPolicies.settlement deducts nothing from those refunds."""
     all_statutory = replace(GTIN_H, statutory=GTIN_H.graded_total)
-    q = ins.merchant_quote(10_000, Fraction(600), policies.US, all_statutory, all_statutory, US, PARAMS)
+    q = ins.merchant_quote(10_000, ins.Risk(Fraction(600), policies.US, all_statutory, all_statutory, US, PARAMS))
     assert q.breakdown["statutoryShare"]["own"] == "1"
     assert q.breakdown["merchantShippingShare"] == q.breakdown["grades"][0]["mix"]["value"] != "0"
 
 
 def test_no_floor_on_a_cover_with_zero_expected_payout():
     never_returned = ins.Prior(Fraction(0), US.grade_mix, US.statutory_share)
-    q = ins.merchant_quote(10_000, Fraction(600), policies.US, ins.History(), ins.History(), never_returned, PARAMS)
+    q = ins.merchant_quote(
+        10_000, ins.Risk(Fraction(600), policies.US, ins.History(), ins.History(), never_returned, PARAMS)
+    )
     assert q.breakdown["riskPremium"] == "0" and q.premium == 0 and q.breakdown["bound"] is None
 
 
@@ -183,7 +190,7 @@ histories = st.builds(
 @given(gtin=histories, category=histories, price=st.integers(1, 10**24), more=st.integers(1, 10**24))
 def test_property_non_decreasing_in_the_price(gtin, category, price, more):
     q = [
-        ins.merchant_quote(p, Fraction(600), policies.EU, gtin, category, ins.PRIORS["EU"])
+        ins.merchant_quote(p, ins.Risk(Fraction(600), policies.EU, gtin, category, ins.PRIORS["EU"]))
         for p in (price, price + more)
     ]
     assert q[0].premium <= q[1].premium
@@ -196,7 +203,7 @@ def test_property_non_decreasing_in_the_returns(gtin, category, extra):
     assume_orders = max(gtin.orders, gtin.returns + extra)
     base = replace(gtin, orders=assume_orders)
     more = replace(base, returns=base.returns + extra)
-    q = [ins.merchant_quote(10**18, Fraction(600), policies.US, h, category, US) for h in (base, more)]
+    q = [ins.merchant_quote(10**18, ins.Risk(Fraction(600), policies.US, h, category, US)) for h in (base, more)]
     assert q[0].premium <= q[1].premium
 
 
