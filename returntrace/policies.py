@@ -1,140 +1,108 @@
 """Presets for real markets with their legal basis: consumer laws, return policies and currencies as
 ReturnPolicies takes them (the types are returntrace.escrow's).
 
+The laws and the merchants' policies, each with the law it follows, are data reviewed by people who
+read law rather than Python: returntrace/data/policies.toml. This module loads and checks that file
+once, at import, into the same Law and Policy values (EU_LAW, EU, ...) the deploy script and the
+tests use; a preset that does not fit is a PresetError naming the file, the preset and the field.
+
 Policy times are seconds, the law's periods whole days. Basis points: 10,000 = 100 %.
 """
 
 from __future__ import annotations
 
-from .escrow import Currency, GradeTerms, Law, Policy, UnitDisposition
+import tomllib
+from dataclasses import MISSING, fields
+from enum import Enum
+from pathlib import Path
+from typing import Any, TypeVar, get_type_hints
+
+from .escrow import Currency, GradeTerms, Law, Policy
 
 DAY = 24 * 3600
+PRESETS_FILE = Path(__file__).resolve().parent / "data" / "policies.toml"
+DAYS = "_days"  # a policy time written in whole days in the file: `return_window_days = 30`
+
+S = TypeVar("S", Law, Policy, GradeTerms)
 
 
-# EU, Directive 2011/83/EU: 14 days to withdraw from delivery (Art. 9); all payments, standard
-# delivery included, refunded within 14 days of the withdrawal (Art. 13(1)), withheld until the goods
-# are back or their dispatch is proved unless the trader collects them (Art. 13(3)); the consumer bears
-# the direct cost of return if told (Art. 14(1)) and only the diminished value of handling beyond
-# what establishing the goods' nature needs (Art. 14(2)); sealed hygiene goods unsealed after delivery
-# are excluded (Art. 16(e)). Periods in whole days ending with the last day; a weekend or holiday end
-# moves to the next working day (Regulation 1182/71 Art. 3). The latest time zone of the Union is that
-# of its outermost regions in the Caribbean (UTC-4): the buyer's last moment anywhere in it.
-EU_LAW = Law(
-    withdrawal_days=14,
-    refund_days=14,
-    refund_from_receipt=False,
-    refunds_delivery=True,
-    hygiene_exception=True,
-    exception_needs_confirmation=False,
-    used_loses_right=False,
-    diminished_value=True,
-    weekends_extend=True,
-    utc_offset_minutes=-240,
-)
+class PresetError(ValueError):
+    """A preset in returntrace/data/policies.toml that does not fit its type."""
 
-# US: no general federal right of withdrawal for online sales; returns follow the merchant's policy.
-# Periods are the policy's (seconds); the offset (Hawaii) only matters if a law sets day periods.
-US_LAW = Law(
-    withdrawal_days=0,
-    refund_days=0,
-    refund_from_receipt=False,
-    refunds_delivery=False,
-    hygiene_exception=False,
-    exception_needs_confirmation=False,
-    used_loses_right=False,
-    diminished_value=False,
-    weekends_extend=False,
-    utc_offset_minutes=-600,
-)
 
-# China, Consumer Rights Protection Law Art. 25: seven days from receipt to return without reason;
-# goods must come back in good condition; goods unsuitable by nature are excluded only if the
-# consumer confirmed it at purchase; the price (not delivery) is refunded within seven days of the
-# merchant's receipt; return shipping is the consumer's unless agreed. Civil Code Art. 201-203: a
-# period in days starts the next day, ends at 24:00 of its last day, and one ending on a statutory
-# rest day or holiday ends on the day after it. UTC+8 throughout.
-CN_LAW = Law(
-    withdrawal_days=7,
-    refund_days=7,
-    refund_from_receipt=True,
-    refunds_delivery=False,
-    hygiene_exception=True,
-    exception_needs_confirmation=True,
-    used_loses_right=True,
-    diminished_value=False,
-    weekends_extend=True,
-    utc_offset_minutes=480,
-)
+def _struct(cls: type[S], values: dict[str, Any], where: str) -> S:
+    """`cls` from the file's `values`: every field without a default given, none unknown, each of its
+    type (an enum by member name). TOML has no bool/int confusion of its own, so none is let in."""
+    hints = get_type_hints(cls)
+    declared = {f.name: f for f in fields(cls)}
+    unknown = sorted(values.keys() - declared.keys())
+    missing = sorted(n for n, f in declared.items() if f.default is MISSING and n not in values)
+    if unknown or missing:
+        raise PresetError(f"{PRESETS_FILE.name} {where}: unknown fields {unknown}, missing fields {missing}")
+    out = {}
+    for name, value in values.items():
+        kind = hints[name]
+        if isinstance(kind, type) and issubclass(kind, Enum):
+            if value not in kind.__members__:
+                raise PresetError(
+                    f"{PRESETS_FILE.name} {where}.{name}: {value!r} is not one of {list(kind.__members__)}"
+                )
+            value = kind[value]
+        elif kind in (int, bool) and type(value) is not kind:
+            raise PresetError(f"{PRESETS_FILE.name} {where}.{name}: {value!r} is not {kind.__name__}")
+        out[name] = value
+    return cls(**out)
 
-# The merchants' voluntary policies on top of the law: a 30-day return window, grade terms for returns
-# outside the statutory right, refunds at accredited local return centers, an exchange voucher with a
-# bonus the buyer must choose expressly (Art. 13(1) allows another means of refund only with the
-# consumer's agreement), at most 30 % of the price as attested diminished value of a used unit.
-EU = Policy(
-    return_window=30 * DAY,
-    inspection_sla=5 * DAY,
-    dispute_window=5 * DAY,
-    delivery_timeout=30 * DAY,
-    arbiter_timeout=14 * DAY,
-    max_relay_delay=DAY,
-    hygiene_exempt=True,
-    packaging_required_for_a=True,
-    terms=(
-        GradeTerms(10_000, 0, True, UnitDisposition.RESTOCK),
-        GradeTerms(8_000, 0, False, UnitDisposition.DONATE),
-        GradeTerms(0, 3_000, False, UnitDisposition.RECYCLE),
-    ),
-    refund_on_return=True,
-    exchange_offered=True,
-    exchange_bonus_bps=500,
-    max_diminished_bps=3_000,
-)
 
-# US: the merchant's policy is the contract (the FTC Mail Order Rule, 16 CFR 435, sets the delivery
-# timeout); refund at drop-off at an accredited center and exchange-first with a 10 % bonus, as US
-# return platforms offer.
-US = Policy(
-    return_window=30 * DAY,
-    inspection_sla=7 * DAY,
-    dispute_window=7 * DAY,
-    delivery_timeout=30 * DAY,
-    arbiter_timeout=14 * DAY,
-    max_relay_delay=DAY,
-    hygiene_exempt=False,
-    packaging_required_for_a=False,
-    terms=(
-        GradeTerms(10_000, 0, True, UnitDisposition.RESTOCK),
-        GradeTerms(7_500, 0, False, UnitDisposition.DONATE),
-        GradeTerms(0, 5_000, False, UnitDisposition.RECYCLE),
-    ),
-    refund_on_return=True,
-    exchange_offered=True,
-    exchange_bonus_bps=1_000,
-)
+def _basis(table: dict[str, Any], where: str) -> dict[str, Any]:
+    """The preset's values without its basis, which it must state."""
+    values = dict(table)
+    basis = values.pop("basis", None)
+    if not isinstance(basis, str) or not basis.strip():
+        raise PresetError(f"{PRESETS_FILE.name} {where}: no basis (the law or offer its values follow)")
+    return values
 
-# China cross-border: cash refunds after inspection (no exchange voucher, no refund on receipt); a used
-# or opened hygiene unit (confirmed at purchase) is refunded by the grade terms.
-CN = Policy(
-    return_window=7 * DAY,
-    inspection_sla=3 * DAY,
-    dispute_window=3 * DAY,
-    delivery_timeout=30 * DAY,
-    arbiter_timeout=7 * DAY,
-    max_relay_delay=DAY,
-    hygiene_exempt=True,
-    packaging_required_for_a=False,
-    terms=(
-        GradeTerms(10_000, 0, False, UnitDisposition.RESTOCK),
-        GradeTerms(8_000, 0, False, UnitDisposition.DONATE),
-        GradeTerms(0, 3_000, False, UnitDisposition.RECYCLE),
-    ),
-)
+
+def _law(table: dict[str, Any], where: str) -> Law:
+    return _struct(Law, _basis(table, where), where)
+
+
+def _policy(table: dict[str, Any], where: str) -> Policy:
+    values = {}
+    for key, value in _basis(table, where).items():
+        if key.endswith(DAYS) and key.removesuffix(DAYS) in Policy.__dataclass_fields__:
+            if type(value) is not int:
+                raise PresetError(f"{PRESETS_FILE.name} {where}.{key}: {value!r} is not a whole number of days")
+            key, value = key.removesuffix(DAYS), value * DAY
+        values[key] = value
+    terms = values.get("terms")
+    if not isinstance(terms, list) or len(terms) != 3:
+        raise PresetError(f"{PRESETS_FILE.name} {where}.terms: the terms of grades A, B and C, three of them")
+    values["terms"] = tuple(_struct(GradeTerms, t, f"{where}.terms[{i}]") for i, t in enumerate(terms))
+    return _struct(Policy, values, where)
+
+
+def _load(markets: dict[int, str]) -> tuple[dict[int, Law], dict[int, Policy]]:
+    """Each market's law and policy from the file, which must hold exactly `markets` in each."""
+    data = tomllib.loads(PRESETS_FILE.read_text(encoding="utf-8"))
+    if sorted(data) != ["law", "policy"]:
+        raise PresetError(f"{PRESETS_FILE.name}: holds [law.*] and [policy.*] tables only, not {sorted(data)}")
+    for kind, table in data.items():
+        if sorted(table) != sorted(markets.values()):
+            raise PresetError(f"{PRESETS_FILE.name}: [{kind}.*] for {sorted(table)}, not {sorted(markets.values())}")
+    law, policy = data["law"], data["policy"]
+    return (
+        {m: _law(law[name], f"law.{name}") for m, name in markets.items()},
+        {m: _policy(policy[name], f"policy.{name}") for m, name in markets.items()},
+    )
+
 
 # The native coin (18 decimals) in every market: defects up to 1 coin reissued on the buyer's evidence,
 # two independent inspections above 5 coins.
 NATIVE = Currency(allowed=True, decimals=18, reissue_auto_approve_limit=10**18, dual_inspection_above=5 * 10**18)
 
 MARKET_EU, MARKET_US, MARKET_CN = 0, 1, 2
-LAWS: dict[int, Law] = {MARKET_EU: EU_LAW, MARKET_US: US_LAW, MARKET_CN: CN_LAW}
-PRESETS: dict[int, Policy] = {MARKET_EU: EU, MARKET_US: US, MARKET_CN: CN}
 MARKET_NAMES = {MARKET_EU: "EU", MARKET_US: "US", MARKET_CN: "CN"}
+LAWS, PRESETS = _load(MARKET_NAMES)
+EU_LAW, US_LAW, CN_LAW = LAWS[MARKET_EU], LAWS[MARKET_US], LAWS[MARKET_CN]
+EU, US, CN = PRESETS[MARKET_EU], PRESETS[MARKET_US], PRESETS[MARKET_CN]
