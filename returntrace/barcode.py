@@ -70,7 +70,9 @@ def _ais() -> dict[str, tuple[int | None, int]]:
 
 
 AIS = _ais()
-CHECK_DIGIT_AIS = {"00", "01", "02", "8006"} | {f"41{i}" for i in range(8)}
+# AI -> how many leading digits end in a GS1 check digit: the whole key, except an ITIP (8006), whose
+# GTIN-14 is followed by the piece number and the count of pieces.
+CHECK_DIGITS = {"00": 18, "01": 14, "02": 14, "402": 17, "8006": 14} | {f"41{i}": 13 for i in range(8)}
 DATE_AIS = {"11", "12", "13", "15", "16", "17"}
 BRACKETED = re.compile(r"\((\d{2,4})\)([^()]*)")
 
@@ -94,10 +96,11 @@ def _check(ai: str, value: str) -> None:
         raise BarcodeError(f"AI ({ai}) takes {fixed} characters, got {len(value)}: {value!r}")
     if not 1 <= len(value) <= longest:
         raise BarcodeError(f"AI ({ai}) takes 1-{longest} characters, got {len(value)}")
-    if fixed is not None and ai not in ("20",) and not value.isdigit():
+    if fixed is not None and not value.isdigit():
         raise BarcodeError(f"AI ({ai}) takes digits only, got {value!r}")
-    if ai in CHECK_DIGIT_AIS and not gs1.has_valid_check_digit(value):
-        raise BarcodeError(f"AI ({ai}) {value} has a wrong check digit (expected {gs1.check_digit(value[:-1])})")
+    key = value[: CHECK_DIGITS.get(ai, 0)]
+    if key and not gs1.has_valid_check_digit(key):
+        raise BarcodeError(f"AI ({ai}) {key} has a wrong check digit (expected {gs1.check_digit(key[:-1])})")
     if ai in DATE_AIS and not (1 <= int(value[2:4]) <= 12 and 0 <= int(value[4:6]) <= 31):
         raise BarcodeError(f"AI ({ai}) {value} is not a date YYMMDD")
     bad = sorted({c for c in value if c not in gs1.CSET82})

@@ -37,11 +37,19 @@ def test_other_ais_are_kept():
     assert parse(f"]C101{GTIN}10LOT7{GS}17261231" + "21S").ais == {"10": "LOT7", "17": "261231"}
 
 
+def test_an_itip_is_checked_on_its_gtin_not_on_its_piece_counts():
+    # AI 8006: the GTIN-14 of the whole trade item, then piece 01 of 02 (GS1 General Specifications 3.9.12).
+    assert parse(f"(01){GTIN}(21)A(8006){GTIN}0102").ais == {"8006": f"{GTIN}0102"}
+
+
 @pytest.mark.parametrize(
     ("code", "reason"),
     [
         (f"(01){GTIN[:-1]}3(21)A", "wrong check digit (expected 2)"),
         ("(01)12(21)A", "takes 14 characters"),
+        (f"(01){GTIN}(21)A(8006){GTIN[:-1]}30102", "wrong check digit (expected 2)"),
+        (f"(01){GTIN}(21)A(402)95060001343520001", "wrong check digit (expected 0)"),
+        (f"(01){GTIN}(20)A1(21)A", "digits only"),
         (f"(01){GTIN}(21)A(710)X", "unknown AI (710)"),
         (f"01{GTIN}7100X", "unknown AI at position 16"),
         (f"(01){GTIN}", "names a product, not a unit"),
