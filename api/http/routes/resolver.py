@@ -38,6 +38,7 @@ from ..pages.consumer_page import NATIVE, Currency, build_page, build_parcel_pag
 from ..pages.i18n import N_, _
 from ..pages.policy_page import build_policy_page, order_section
 from ..pages.protection_offer import consumer_offers
+from ..qvalues import quality_values
 from ..responses import ParcelViewOut, UnitViewOut, parcel_json, unit_json
 
 router = APIRouter(tags=["resolver"])
@@ -74,19 +75,10 @@ def prefers_json(accept: str | None) -> bool:
         return False
     best: dict[str, tuple[float, int]] = {"json": (0.0, -1), "html": (0.0, -1)}
     targets = {"json": ("application", "json"), "html": ("text", "html")}
-    for part in accept.split(","):
-        media, *params = [p.strip() for p in part.split(";")]
+    for media, q in quality_values(accept):
         if "/" not in media:
             continue
-        q = 1.0
-        for p in params:
-            k, _, v = p.partition("=")
-            if k.strip().lower() == "q":
-                try:
-                    q = float(v)
-                except ValueError:
-                    q = 0.0
-        typ, _, sub = media.lower().partition("/")
+        typ, _, sub = media.partition("/")
         for name, (t, s) in targets.items():
             if (name == "html" and (typ, sub) == ("application", "xhtml+xml")) or (typ, sub) == (t, s):
                 spec = 2
