@@ -29,6 +29,8 @@ from babel.support import NullTranslations, Translations
 
 from returntrace.i18n import N_
 
+from ..qvalues import quality_values
+
 __all__ = ["LANGUAGES", "N_", "Language", "current", "negotiate", "ngettext", "use", "_"]
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
@@ -60,21 +62,7 @@ def parse_accept_language(header: str | None) -> list[tuple[str, float]]:
     """The language ranges of an Accept-Language header (RFC 9110 12.5.4) with their weights, best
     first (stable among equals: the client's order); ranges with q=0 ("not acceptable") and
     malformed weights are left out."""
-    ranges: list[tuple[str, float]] = []
-    for part in (header or "").split(","):
-        tag, *params = [p.strip() for p in part.split(";")]
-        if not tag:
-            continue
-        q = 1.0
-        for p in params:
-            key, _, value = p.partition("=")
-            if key.strip().lower() == "q":
-                try:
-                    q = float(value)
-                except ValueError:
-                    q = -1.0
-        if 0 < q <= 1:
-            ranges.append((tag.lower(), q))
+    ranges = [(tag, q) for tag, q in quality_values(header) if 0 < q <= 1]
     return sorted(ranges, key=lambda r: -r[1])
 
 

@@ -38,11 +38,13 @@ from ..pages.consumer_page import NATIVE, Currency, build_page, build_parcel_pag
 from ..pages.i18n import N_, _
 from ..pages.policy_page import build_policy_page, order_section
 from ..pages.protection_offer import consumer_offers
+from ..qvalues import quality_values
 from ..responses import ParcelViewOut, UnitViewOut, parcel_json, unit_json
 
 router = APIRouter(tags=["resolver"])
 
 UnitViewFn = Callable[[Any, str, str], UnitView | None]
+Endpoint = Callable[..., Response]
 
 QR_MEDIA = {"svg": "image/svg+xml", "png": "image/png"}
 QR_ERROR_LEVEL = "m"  # 15 % of the code may be damaged (a scuffed label) and it still reads
@@ -74,19 +76,10 @@ def prefers_json(accept: str | None) -> bool:
         return False
     best: dict[str, tuple[float, int]] = {"json": (0.0, -1), "html": (0.0, -1)}
     targets = {"json": ("application", "json"), "html": ("text", "html")}
-    for part in accept.split(","):
-        media, *params = [p.strip() for p in part.split(";")]
+    for media, q in quality_values(accept):
         if "/" not in media:
             continue
-        q = 1.0
-        for p in params:
-            k, _, v = p.partition("=")
-            if k.strip().lower() == "q":
-                try:
-                    q = float(v)
-                except ValueError:
-                    q = 0.0
-        typ, _, sub = media.lower().partition("/")
+        typ, _, sub = media.partition("/")
         for name, (t, s) in targets.items():
             if (name == "html" and (typ, sub) == ("application", "xhtml+xml")) or (typ, sub) == (t, s):
                 spec = 2
@@ -353,20 +346,29 @@ def _product(request: Request, gtin14: str, as_json: bool) -> Response:
 PAGE_CONTENT: dict[str, dict[str, Any]] = {"text/html": {}, "image/svg+xml": {}, "image/png": {}}
 
 
-@router.get(
+def _resolver_route(path: str, **openapi: Any) -> Callable[[Endpoint], Endpoint]:
+    """Route GET and HEAD `path` to one endpoint, as every resolver URL is routed. GET is documented by
+    `openapi` and as serving the page, the QR code or the JSON (PAGE_CONTENT); HEAD, undocumented, is
+    answered as GET is, for link checkers and scanners that want the headers only."""
+
+    def register(endpoint: Endpoint) -> Endpoint:
+        router.head(path, include_in_schema=False)(endpoint)
+        return router.get(path, responses={200: {"content": PAGE_CONTENT}}, **openapi)(endpoint)
+
+    return register
+
+
+@_resolver_route(
     "/01/{link_path:path}",
     response_model=UnitViewOut,
-    responses={200: {"content": PAGE_CONTENT}},
     summary="Resolve a unit's GS1 Digital Link (page, JSON or QR code)",
     description=RESOLVER_DOC,
 )
-@router.head("/01/{link_path:path}", include_in_schema=False)
 def resolve(request: Request, unit_view: UnitViewDep, is_party: PartyDep, link_path: str) -> Response:
     return _resolve(request, unit_view, is_party)
 
 
-@router.get("/gtin/{link_path:path}", include_in_schema=False)
-@router.head("/gtin/{link_path:path}", include_in_schema=False)
+@_resolver_route("/gtin/{link_path:path}", include_in_schema=False)
 def resolve_alpha(request: Request, unit_view: UnitViewDep, is_party: PartyDep, link_path: str) -> Response:
     """Digital Link 1.1's alphabetic form (/gtin/…/ser/…), deprecated in 1.2 but still printed."""
     return _resolve(request, unit_view, is_party)
@@ -380,14 +382,12 @@ unit linking to its own page. `Accept: application/json` gets the ParcelView; `/
 the QR code of the canonical link. Errors: 400 `invalid_sscc`, 404 `unknown_parcel`."""
 
 
-@router.get(
+@_resolver_route(
     "/00/{link_path:path}",
     response_model=ParcelViewOut,
-    responses={200: {"content": PAGE_CONTENT}},
     summary="Resolve a parcel's GS1 Digital Link (page, JSON or QR code)",
     description=PARCEL_DOC,
 )
-@router.head("/00/{link_path:path}", include_in_schema=False)
 def resolve_parcel(request: Request, link_path: str) -> Response:
     as_json = prefers_json(request.headers.get("accept"))
     raw, _, qr = link_path.partition("/")

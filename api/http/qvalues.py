@@ -1,0 +1,30 @@
+"""Quality-value lists: the `Accept` and `Accept-Language` headers' `item;q=0.8, item` (RFC 9110 12.4.2).
+
+One parser for both negotiations the gateway does: the resolver's page-or-JSON choice
+(routes/resolver.py) and the pages' language (pages/i18n.py).
+"""
+
+from __future__ import annotations
+
+
+def quality_values(header: str | None) -> list[tuple[str, float]]:
+    """The items of a quality-value list, lower-cased, with their weights, in the client's order.
+
+    No weight is q=1; a malformed one counts as q=0 ("not acceptable"); the last `q` parameter of an
+    item wins, other parameters are ignored. Empty items are left out; what each caller accepts
+    beyond that (a media range's slash, q above 1) is its own business."""
+    items: list[tuple[str, float]] = []
+    for part in (header or "").split(","):
+        item, *params = [p.strip() for p in part.split(";")]
+        if not item:
+            continue
+        q = 1.0
+        for param in params:
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        items.append((item.lower(), q))
+    return items
