@@ -65,7 +65,8 @@ class GatewayProcess:
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
-        wait_until(self._healthy, 30, f"gateway on {self.url}")
+        # Generous: start-up is mostly imports, slow on a loaded 2-core machine; an exit fails at once.
+        wait_until(self._healthy, 120, f"gateway on {self.url}")
         return self
 
     def _healthy(self) -> bool:
