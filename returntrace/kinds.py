@@ -26,6 +26,16 @@ CONTRACT_NAMES = {
 
 # Signed messages name their signer, nonce and deadline.
 _TAIL: tuple[Field, ...] = (("uint256", "nonce"), ("uint64", "deadline"))
+# What every signed scan (a unit's event, a parcel's packing) states besides its object: step,
+# disposition, where, when, evidence, business transaction (api/write/schemas.py, _Observation).
+_OBSERVATION: tuple[Field, ...] = (
+    ("uint8", "bizStep"),
+    ("uint8", "disposition"),
+    ("uint64", "location"),
+    ("uint40", "eventTime"),
+    ("bytes32", "evidence"),
+    ("bytes32", "bizTransaction"),
+)
 
 
 @dataclass(frozen=True)
@@ -81,15 +91,7 @@ KINDS: dict[str, Kind] = {
             "EventBatch",
             "events",
             "LifecycleEvent",
-            (
-                ("bytes32", "unitId"),
-                ("uint8", "bizStep"),
-                ("uint8", "disposition"),
-                ("uint64", "location"),
-                ("uint40", "eventTime"),
-                ("bytes32", "evidence"),
-                ("bytes32", "bizTransaction"),
-            ),
+            (("bytes32", "unitId"), *_OBSERVATION),
         ),
         _batch(
             "AggregationBatch",
@@ -99,12 +101,7 @@ KINDS: dict[str, Kind] = {
                 ("uint64", "sscc"),
                 ("bytes32[]", "childIds"),
                 ("uint8", "action"),
-                ("uint8", "bizStep"),
-                ("uint8", "disposition"),
-                ("uint64", "location"),
-                ("uint40", "eventTime"),
-                ("bytes32", "evidence"),
-                ("bytes32", "bizTransaction"),
+                *_OBSERVATION,
             ),
         ),
         _batch(

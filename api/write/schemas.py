@@ -6,9 +6,11 @@ or integers)."""
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model
+
+from returntrace import kinds
 
 _HEX32 = re.compile(r"^0x[0-9a-fA-F]{64}$")
 _ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
@@ -57,6 +59,22 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
+def _batch(name: str, item: type[_Strict], max_items: int = 1000) -> type[_Strict]:
+    """The request body `<name>In` of a registry batch: the kind's fields in signing order (its signer,
+    its items under the field returntrace.kinds names, its nonce and deadline) plus the signature."""
+    kind = kinds.KINDS[name]
+    if kind.items is None:
+        raise ValueError(f"{name} is not a batch")
+    fields: dict[str, Any] = {
+        kind.signer: Address,
+        kind.items: (list[item], Field(min_length=1, max_length=max_items)),  # type: ignore[valid-type]  # a value
+        "nonce": Nonce,
+        "deadline": Uint64,
+        "signature": Signature,
+    }
+    return create_model(f"{name}In", __base__=_Strict, **fields)
+
+
 class _Observation(_Strict):
     """What every signed scan states besides its object: step, disposition, where, when, evidence, business
     transaction."""
@@ -73,12 +91,7 @@ class LifecycleEventIn(_Observation):
     unitId: Hex32
 
 
-class EventBatchIn(_Strict):
-    signer: Address
-    events: list[LifecycleEventIn] = Field(min_length=1, max_length=1000)
-    nonce: Nonce
-    deadline: Uint64
-    signature: Signature
+EventBatchIn = _batch("EventBatch", LifecycleEventIn)
 
 
 class CommissionIn(_Strict):
@@ -89,12 +102,7 @@ class CommissionIn(_Strict):
     evidence: Hex32 = ZERO32
 
 
-class CommissionBatchIn(_Strict):
-    signer: Address
-    units: list[CommissionIn] = Field(min_length=1, max_length=1000)
-    nonce: Nonce
-    deadline: Uint64
-    signature: Signature
+CommissionBatchIn = _batch("CommissionBatch", CommissionIn)
 
 
 class InspectionIn(_Strict):
@@ -147,12 +155,7 @@ class DecommissionIn(_Strict):
     evidence: Hex32 = ZERO32
 
 
-class DecommissionBatchIn(_Strict):
-    signer: Address
-    units: list[DecommissionIn] = Field(min_length=1, max_length=1000)
-    nonce: Nonce
-    deadline: Uint64
-    signature: Signature
+DecommissionBatchIn = _batch("DecommissionBatch", DecommissionIn)
 
 
 class AggregationIn(_Observation):
@@ -164,9 +167,4 @@ class AggregationIn(_Observation):
     action: Annotated[Uint8, Field(description="1 ADD (pack), 2 DELETE (unpack)")]
 
 
-class AggregationBatchIn(_Strict):
-    signer: Address
-    aggregations: list[AggregationIn] = Field(min_length=1, max_length=100)
-    nonce: Nonce
-    deadline: Uint64
-    signature: Signature
+AggregationBatchIn = _batch("AggregationBatch", AggregationIn, max_items=100)
