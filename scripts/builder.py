@@ -208,9 +208,7 @@ class Builder:
     ) -> Signed:
         """A CommissionBatch, EventBatch, AggregationBatch or DecommissionBatch of `items`, signed
         by `who` under the registry's domain (or `domain`: another registry's); `fields`: nonce, deadline."""
-        return self.sign(
-            kind, domain or self.d.registry_domain, who, **{messages.items_field(kind): list(items)}, **fields
-        )
+        return self.sign(kind, domain or self.domain(kind), who, **{messages.items_field(kind): list(items)}, **fields)
 
     def _relay_batch(
         self, kind: str, call: Any, who: str | Signer, items: Iterable[dict[str, Any]], fields: dict[str, Any]
@@ -322,7 +320,13 @@ class Builder:
         self, order_id: int, reason: int = 0, remedy: int = 0, buyer: str = "buyer", **fields: Any
     ) -> Signed:
         return self.sign(
-            "ReturnRequest", self.d.escrow_domain, buyer, orderId=order_id, reason=reason, remedy=remedy, **fields
+            "ReturnRequest",
+            self.domain("ReturnRequest"),
+            buyer,
+            orderId=order_id,
+            reason=reason,
+            remedy=remedy,
+            **fields,
         )
 
     def relay_return_request(self, order_id: int, reason: int = 0, remedy: int = 0, buyer: str = "buyer") -> Any:
@@ -355,7 +359,7 @@ class Builder:
         fields.setdefault("diminishedValue", 0)
         return self.sign(
             "Inspection",
-            self.d.escrow_domain,
+            self.domain("Inspection"),
             inspector,
             orderId=order_id,
             facts=int(facts),
@@ -380,7 +384,9 @@ class Builder:
 
     def sign_defect_claim(self, order_id: int, evidence: bytes | str, buyer: str = "buyer", **fields: Any) -> Signed:
         """A buyer's defect claim, signed for the ReissueDesk (its domain and nonces, not the escrow's)."""
-        return self.sign("DefectClaim", self.d.desk_domain, buyer, orderId=order_id, evidence=evidence, **fields)
+        return self.sign(
+            "DefectClaim", self.domain("DefectClaim"), buyer, orderId=order_id, evidence=evidence, **fields
+        )
 
     def claim_defect(self, order_id: int, evidence: bytes | str, buyer: str = "buyer") -> Any:
         """The buyer's signed defect claim, relayed to the ReissueDesk."""

@@ -147,22 +147,22 @@ def desk(deployment):
 
 @pytest.fixture(scope="module")
 def registry_domain(deployment):
-    return deployment.registry_domain
+    return deployment.domain_of("registry")
 
 
 @pytest.fixture(scope="module")
 def escrow_domain(deployment):
-    return deployment.escrow_domain
+    return deployment.domain_of("escrow")
 
 
 @pytest.fixture(scope="module")
 def points_domain(deployment):
-    return deployment.points_domain
+    return deployment.domain_of("points")
 
 
 @pytest.fixture(scope="module")
 def desk_domain(deployment):
-    return deployment.desk_domain
+    return deployment.domain_of("desk")
 
 
 @pytest.fixture(scope="module")

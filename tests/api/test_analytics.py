@@ -66,7 +66,12 @@ def test_the_figures_of_a_brands_returns_by_hand(gateway, shop, deployment, acto
     assert gateway.post("/v1/documents/ReturnAnalyticsSettings", settings).status_code == 201
     # The merchant (the brand, which listed) redeems 1000 of the buyer's points with their consent.
     consent = shop.builder.sign(
-        "Redemption", deployment.points_domain, "buyer", merchant=brand.address, currency=ZERO_ADDRESS, amount=1000
+        "Redemption",
+        deployment.domain_of("points"),
+        "buyer",
+        merchant=brand.address,
+        currency=ZERO_ADDRESS,
+        amount=1000,
     )
     m = consent.message
     deployment.points.redeem(
