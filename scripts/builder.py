@@ -12,9 +12,9 @@ gateway tests (`Gateway`), the demo (`Scenario`) and the benches all build throu
   (`commission`, `record`, `aggregate`, `decommission`); any signed message relayed (`relay`, to
   the function the gateway's relayer calls for its kind);
 - **order references**: `order_ref`, `rma_ref`, `listing_terms`, `unit`;
-- **order lifecycles**: list and purchase (`list_unit`, `list_for_sale`, `purchase`), the order's
-  scans (`order_scan`: `deliver`, `receive`), `request_return` (or signed and relayed), `inspect`,
-  `claim_defect`, `returned`.
+- **order lifecycles**: list and purchase (`list_unit`, `list_for_sale` under an `Offer`,
+  `purchase`), the order's scans (`order_scan`: `deliver`, `receive`), `request_return` (or signed
+  and relayed), `inspect`, `claim_defect`, `returned`.
 
 It lives in scripts/ beside deploy.py because it drives contracts through brownie (accounts, the
 chain's clock, contract objects), which returntrace/ (the library the gateway imports) must not
@@ -31,6 +31,7 @@ no brownie plugin, a few seconds); `make test` runs it too, inside the whole sui
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any, Concatenate, ParamSpec
 
 from brownie import ZERO_ADDRESS, chain, web3
@@ -48,6 +49,18 @@ _GET_NONCE = keccak(text="getNonce(address)")[:4]  # IDelegatedSignatures: every
 BATCH_FIELDS = ("nonce", "deadline")  # what a one-item helper passes to the batch, not the item
 DEADLINE = 3600  # seconds a signature stays valid unless the caller says otherwise
 P = ParamSpec("P")
+
+
+@dataclass(frozen=True)
+class Offer:
+    """What a brand lists a unit under: ReturnEscrow.list's arguments but the serial."""
+
+    market: int
+    currency: str
+    price: int
+    delivery_fee: int
+    return_fee: int  # the return shipping the buyer pays if it sends the unit back
+    gtin: int = DEMO_GTIN
 
 
 def order_ref(escrow: Any, order_id: int) -> bytes:
@@ -261,45 +274,22 @@ class Builder:
 
     # -- orders
 
-    def list_unit(
-        self,
-        serial: str,
-        *,
-        gtin: int = DEMO_GTIN,
-        market: int,
-        currency: str,
-        price: int,
-        delivery_fee: int,
-        return_fee: int,
-        brand: str = "brand",
-    ) -> tuple[bytes, Any]:
+    def list_unit(self, serial: str, offer: Offer, brand: str = "brand") -> tuple[bytes, Any]:
         """The brand commissions `serial` and lists it: (unit id, the listing's transaction)."""
-        item = self.commission_item(serial, gtin)
+        item = self.commission_item(serial, offer.gtin)
         self.commission(brand, [item])
-        return self.unit_of(item), self.list_for_sale(
-            gtin, serial, market, currency, price, delivery_fee, return_fee, brand
-        )
+        return self.unit_of(item), self.list_for_sale(serial, offer, brand)
 
-    def list_for_sale(
-        self,
-        gtin: int,
-        serial: str,
-        market: int,
-        currency: str,
-        price: int,
-        delivery_fee: int,
-        return_fee: int,
-        brand: str = "brand",
-    ) -> Any:
+    def list_for_sale(self, serial: str, offer: Offer, brand: str = "brand") -> Any:
         """The brand lists a commissioned unit for sale."""
         return self.d.escrow.list(
-            gtin,
+            offer.gtin,
             serial,
-            market,
-            currency,
-            price,
-            delivery_fee,
-            return_fee,
+            offer.market,
+            offer.currency,
+            offer.price,
+            offer.delivery_fee,
+            offer.return_fee,
             {"from": self.actors[brand].account},
             silent=self.silent,
         )

@@ -19,7 +19,7 @@ from returntrace import policies as policies_mod
 from returntrace.escrow import Facts, Grade, UnitDisposition
 from returntrace.vocab import HYGIENE_SEALED, Role
 from scripts import deploy
-from scripts.builder import Builder
+from scripts.builder import Builder, Offer
 from tests import outside_files
 from tests.support import (
     DEFAULT_DELIVERY_FEE,
@@ -258,15 +258,7 @@ class Shop:
     ):
         if serial is None:
             serial = self.last_serial = self.builder.next_serial("ORD", 5)
-        unit, _ = self.builder.list_unit(
-            serial,
-            gtin=gtin,
-            market=market,
-            currency=currency,
-            price=price,
-            delivery_fee=delivery_fee,
-            return_fee=return_fee,
-        )
+        unit, _ = self.builder.list_unit(serial, Offer(market, currency, price, delivery_fee, return_fee, gtin))
         return unit
 
     def buy(
