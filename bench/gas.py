@@ -32,7 +32,7 @@ from returntrace import gs1
 from returntrace.escrow import Facts, Grade, Remedy, ReturnReason
 from returntrace.vocab import AggregationAction, BizStep, Disposition, Role
 from scripts import deploy
-from scripts.builder import Builder
+from scripts.builder import Builder, Offer
 from tools import brownie_anvil
 
 BATCHES = (1, 10, 100)
@@ -195,9 +195,7 @@ class Orders(Builder):
 
     def delivered(self, serial: str, price: int, market: int = deploy.MARKET_EU) -> tuple[int, bytes]:
         """Commissioned, listed in the native coin, bought and delivered: (order, unit)."""
-        unit, _ = self.list_unit(
-            serial, market=market, currency=ZERO_ADDRESS, price=price, delivery_fee=10**15, return_fee=10**15
-        )
+        unit, _ = self.list_unit(serial, Offer(market, ZERO_ADDRESS, price, delivery_fee=10**15, return_fee=10**15))
         order = self.purchase(unit).return_value
         self.deliver(order)
         return order, unit
@@ -260,14 +258,7 @@ def escrow_figures(d: deploy.Deployment, r: Report) -> None:
     split_orders: list[Any] = []
 
     def one_order(serial: str, currency: str, facts: int, grade: Grade, report: bool) -> None:
-        unit, tx_list = o.list_unit(
-            serial,
-            market=deploy.MARKET_EU,
-            currency=currency,
-            price=10**8,
-            delivery_fee=5 * 10**6,
-            return_fee=4 * 10**6,
-        )
+        unit, tx_list = o.list_unit(serial, Offer(deploy.MARKET_EU, currency, 10**8, 5 * 10**6, 4 * 10**6))
         tx_buy = o.purchase(unit, token=usd)
         order = tx_buy.return_value
         tx_deliver = o.deliver(order)

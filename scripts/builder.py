@@ -9,10 +9,12 @@ gateway tests (`Gateway`), the demo (`Scenario`) and the benches all build throu
   space), so a kind signed under another domain is the caller's visible choice;
 - **items and batches**: commissions, scans (`event`), parcels (`aggregation`), decommissions, at
   the actor's GLN and the chain's time unless a field says otherwise; a batch signed and relayed
-  (`commission`, `record`, `aggregate`, `decommission`);
+  (`commission`, `record`, `aggregate`, `decommission`); any signed message relayed (`relay`, to
+  the function the gateway's relayer calls for its kind);
 - **order references**: `order_ref`, `rma_ref`, `listing_terms`, `unit`;
-- **order lifecycles**: list and purchase (`list_unit`, `list_for_sale`, `purchase`), `deliver`,
-  `request_return` (or signed and relayed), `receive`, `inspect`, `claim_defect`, `returned`.
+- **order lifecycles**: list and purchase (`list_unit`, `list_for_sale` under an `Offer`,
+  `purchase`), the order's scans (`order_scan`: `deliver`, `receive`), `request_return` (or signed
+  and relayed), `inspect`, `claim_defect`, `returned`.
 
 It lives in scripts/ beside deploy.py because it drives contracts through brownie (accounts, the
 chain's clock, contract objects), which returntrace/ (the library the gateway imports) must not
@@ -28,13 +30,15 @@ no brownie plugin, a few seconds); `make test` runs it too, inside the whole sui
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Concatenate, ParamSpec
 
 from brownie import ZERO_ADDRESS, chain, web3
 from eth_abi import encode
 from eth_utils import keccak
 
+from api.write import kinds as gateway_kinds
 from returntrace import eip712, gs1, kinds, messages, refs
 from returntrace.escrow import Listing
 from returntrace.messages import Signed
@@ -44,6 +48,19 @@ from scripts.deploy import DEMO_GTIN, Deployment, Signer
 _GET_NONCE = keccak(text="getNonce(address)")[:4]  # IDelegatedSignatures: every signing contract's nonces
 BATCH_FIELDS = ("nonce", "deadline")  # what a one-item helper passes to the batch, not the item
 DEADLINE = 3600  # seconds a signature stays valid unless the caller says otherwise
+P = ParamSpec("P")
+
+
+@dataclass(frozen=True)
+class Offer:
+    """What a brand lists a unit under: ReturnEscrow.list's arguments but the serial."""
+
+    market: int
+    currency: str
+    price: int
+    delivery_fee: int
+    return_fee: int  # the return shipping the buyer pays if it sends the unit back
+    gtin: int = DEMO_GTIN
 
 
 def order_ref(escrow: Any, order_id: int) -> bytes:
@@ -59,6 +76,17 @@ def rma_ref(escrow: Any, order_id: int) -> bytes:
 def listing_terms(escrow: Any, unit_id: bytes) -> tuple:
     """What a buyer commits to when buying the listed unit (IReturnEscrow.ListingTerms): the listing as it stands."""
     return Listing.decode(escrow.listing(unit_id), escrow.abi).terms().as_tuple()
+
+
+def relayed(sign: Callable[Concatenate[Builder, P], Signed]) -> Callable[Concatenate[Builder, P], Any]:
+    """A Builder method that signs as `sign` does and relays the message (`Builder.relay`): its
+    parameters are `sign`'s, declared once."""
+
+    def sign_and_relay(self: Builder, *args: P.args, **kwargs: P.kwargs) -> Any:
+        return self.relay(sign(self, *args, **kwargs))
+
+    sign_and_relay.__doc__ = f"`{sign.__name__}`, relayed: {sign.__doc__ or ''}"
+    return sign_and_relay
 
 
 def chain_nonce(domain: eip712.Domain, signer: str) -> int:
@@ -208,26 +236,28 @@ class Builder:
     ) -> Signed:
         """A CommissionBatch, EventBatch, AggregationBatch or DecommissionBatch of `items`, signed
         by `who` under the registry's domain (or `domain`: another registry's); `fields`: nonce, deadline."""
-        return self.sign(
-            kind, domain or self.d.registry_domain, who, **{messages.items_field(kind): list(items)}, **fields
-        )
+        return self.sign(kind, domain or self.domain(kind), who, **{messages.items_field(kind): list(items)}, **fields)
 
-    def _relay_batch(
-        self, kind: str, call: Any, who: str | Signer, items: Iterable[dict[str, Any]], fields: dict[str, Any]
-    ) -> Any:
-        return call([self.batch(kind, who, items, **fields).args], {"from": self.relayer}, silent=self.silent)
+    def relay(self, s: Signed) -> Any:
+        """`s` sent by the relayer to the contract function that takes its kind, the one the gateway's
+        relayer calls (api/write/kinds.py): a batch alone in the call's list, a request as its struct
+        and signature."""
+        kind = gateway_kinds.KINDS[s.kind]
+        call = getattr(getattr(self.d, kind.contract), kind.call)
+        args = ([s.args],) if kind.batches else (s.struct, s.signature)
+        return call(*args, {"from": self.relayer}, silent=self.silent)
 
     def commission(self, who: str | Signer, units: Iterable[dict[str, Any]], **fields: Any) -> Any:
-        return self._relay_batch("CommissionBatch", self.d.registry.commission, who, units, fields)
+        return self.relay(self.batch("CommissionBatch", who, units, **fields))
 
     def record(self, who: str | Signer, events: Iterable[dict[str, Any]], **fields: Any) -> Any:
-        return self._relay_batch("EventBatch", self.d.registry.record, who, events, fields)
+        return self.relay(self.batch("EventBatch", who, events, **fields))
 
     def aggregate(self, who: str | Signer, aggregations: Iterable[dict[str, Any]], **fields: Any) -> Any:
-        return self._relay_batch("AggregationBatch", self.d.registry.aggregate, who, aggregations, fields)
+        return self.relay(self.batch("AggregationBatch", who, aggregations, **fields))
 
     def decommission(self, who: str | Signer, units: Iterable[dict[str, Any]], **fields: Any) -> Any:
-        return self._relay_batch("DecommissionBatch", self.d.registry.decommission, who, units, fields)
+        return self.relay(self.batch("DecommissionBatch", who, units, **fields))
 
     def scan(
         self,
@@ -244,45 +274,22 @@ class Builder:
 
     # -- orders
 
-    def list_unit(
-        self,
-        serial: str,
-        *,
-        gtin: int = DEMO_GTIN,
-        market: int,
-        currency: str,
-        price: int,
-        delivery_fee: int,
-        return_fee: int,
-        brand: str = "brand",
-    ) -> tuple[bytes, Any]:
+    def list_unit(self, serial: str, offer: Offer, brand: str = "brand") -> tuple[bytes, Any]:
         """The brand commissions `serial` and lists it: (unit id, the listing's transaction)."""
-        item = self.commission_item(serial, gtin)
+        item = self.commission_item(serial, offer.gtin)
         self.commission(brand, [item])
-        return self.unit_of(item), self.list_for_sale(
-            gtin, serial, market, currency, price, delivery_fee, return_fee, brand
-        )
+        return self.unit_of(item), self.list_for_sale(serial, offer, brand)
 
-    def list_for_sale(
-        self,
-        gtin: int,
-        serial: str,
-        market: int,
-        currency: str,
-        price: int,
-        delivery_fee: int,
-        return_fee: int,
-        brand: str = "brand",
-    ) -> Any:
+    def list_for_sale(self, serial: str, offer: Offer, brand: str = "brand") -> Any:
         """The brand lists a commissioned unit for sale."""
         return self.d.escrow.list(
-            gtin,
+            offer.gtin,
             serial,
-            market,
-            currency,
-            price,
-            delivery_fee,
-            return_fee,
+            offer.market,
+            offer.currency,
+            offer.price,
+            offer.delivery_fee,
+            offer.return_fee,
             {"from": self.actors[brand].account},
             silent=self.silent,
         )
@@ -301,16 +308,24 @@ class Builder:
         token.approve(self.d.escrow, total, {"from": account}, silent=self.silent)
         return self.d.escrow.purchase(unit_id, terms, confirms, {"from": account}, silent=self.silent)
 
+    def order_scan(
+        self,
+        order_id: int,
+        step: BizStep,
+        actor: str | Signer,
+        disposition: Disposition,
+        *,
+        rma: bool = False,
+        **fields: Any,
+    ) -> Any:
+        """A scan of the order's unit by `actor`, relayed as `scan` does, under the order's reference
+        (`rma`: the return's, which the return's scans carry)."""
+        ref = self.rma_ref(order_id) if rma else self.order_ref(order_id)
+        return self.scan(self.unit(order_id), step, actor, disposition, bizTransaction=ref, **fields)
+
     def deliver(self, order_id: int, carrier: str = "carrier", **fields: Any) -> Any:
         """The carrier's delivery scan under the order's reference."""
-        return self.scan(
-            self.unit(order_id),
-            BizStep.DELIVERING,
-            carrier,
-            Disposition.DELIVERED,
-            bizTransaction=self.order_ref(order_id),
-            **fields,
-        )
+        return self.order_scan(order_id, BizStep.DELIVERING, carrier, Disposition.DELIVERED, **fields)
 
     def request_return(self, order_id: int, reason: int = 0, remedy: int = 0, buyer: str = "buyer") -> Any:
         """The buyer asks for the return itself (pays the gas)."""
@@ -321,25 +336,22 @@ class Builder:
     def sign_return_request(
         self, order_id: int, reason: int = 0, remedy: int = 0, buyer: str = "buyer", **fields: Any
     ) -> Signed:
+        """A buyer's return request, signed for the escrow."""
         return self.sign(
-            "ReturnRequest", self.d.escrow_domain, buyer, orderId=order_id, reason=reason, remedy=remedy, **fields
+            "ReturnRequest",
+            self.domain("ReturnRequest"),
+            buyer,
+            orderId=order_id,
+            reason=reason,
+            remedy=remedy,
+            **fields,
         )
 
-    def relay_return_request(self, order_id: int, reason: int = 0, remedy: int = 0, buyer: str = "buyer") -> Any:
-        """The buyer's signed return request, relayed (no gas for the buyer)."""
-        s = self.sign_return_request(order_id, reason, remedy, buyer)
-        return self.d.escrow.requestReturnBySig(s.struct, s.signature, {"from": self.relayer}, silent=self.silent)
+    relay_return_request = relayed(sign_return_request)  # no gas for the buyer
 
     def receive(self, order_id: int, warehouse: str = "warehouse", **fields: Any) -> Any:
         """The return center's receiving scan under the order's RMA."""
-        return self.scan(
-            self.unit(order_id),
-            BizStep.RECEIVING,
-            warehouse,
-            Disposition.RETURNED,
-            bizTransaction=self.rma_ref(order_id),
-            **fields,
-        )
+        return self.order_scan(order_id, BizStep.RECEIVING, warehouse, Disposition.RETURNED, rma=True, **fields)
 
     def sign_inspection(
         self,
@@ -355,7 +367,7 @@ class Builder:
         fields.setdefault("diminishedValue", 0)
         return self.sign(
             "Inspection",
-            self.d.escrow_domain,
+            self.domain("Inspection"),
             inspector,
             orderId=order_id,
             facts=int(facts),
@@ -364,28 +376,15 @@ class Builder:
             **fields,
         )
 
-    def inspect(
-        self,
-        order_id: int,
-        facts: int,
-        grade: int,
-        inspector: str = "inspector",
-        *,
-        evidence: bytes | str,
-        **fields: Any,
-    ) -> Any:
-        """The inspection signed and relayed."""
-        s = self.sign_inspection(order_id, facts, grade, inspector, evidence=evidence, **fields)
-        return self.d.escrow.submitInspection(s.struct, s.signature, {"from": self.relayer}, silent=self.silent)
+    inspect = relayed(sign_inspection)
 
     def sign_defect_claim(self, order_id: int, evidence: bytes | str, buyer: str = "buyer", **fields: Any) -> Signed:
         """A buyer's defect claim, signed for the ReissueDesk (its domain and nonces, not the escrow's)."""
-        return self.sign("DefectClaim", self.d.desk_domain, buyer, orderId=order_id, evidence=evidence, **fields)
+        return self.sign(
+            "DefectClaim", self.domain("DefectClaim"), buyer, orderId=order_id, evidence=evidence, **fields
+        )
 
-    def claim_defect(self, order_id: int, evidence: bytes | str, buyer: str = "buyer") -> Any:
-        """The buyer's signed defect claim, relayed to the ReissueDesk."""
-        s = self.sign_defect_claim(order_id, evidence, buyer)
-        return self.d.desk.claimDefectBySig(s.struct, s.signature, {"from": self.relayer}, silent=self.silent)
+    claim_defect = relayed(sign_defect_claim)
 
     def returned(self, order_id: int, reason: int = 0) -> int:
         """Delivered, return requested by the buyer and received by the warehouse."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 import shutil
 import time
 import warnings
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -26,7 +27,7 @@ from returntrace.messages import ZERO32
 from returntrace.policies import DAY, MARKET_NAMES
 from returntrace.vocab import AggregationAction, BizStep, Disposition
 from scripts import deploy
-from scripts.builder import Builder
+from scripts.builder import Builder, Offer
 from scripts.gateway import GatewayProcess, wait_until
 from tools import brownie_anvil
 
@@ -34,6 +35,9 @@ STROLLER_GTIN = int(gs1.with_check_digit("0950600013442"))  # not hygiene-sealed
 DEMO_SSCC = int(gs1.with_check_digit("09506000000000001"))  # the combined return parcel (AI 00)
 USD = 10**6  # the demo stablecoin has 6 decimals
 ETHER = 10**18
+# The bottle at 0.1 ETH (delivery 0.01, return shipping 0.005), as most orders buy it.
+BOTTLE_US = Offer(deploy.MARKET_US, ZERO_ADDRESS, ETHER // 10, ETHER // 100, ETHER // 200)
+BOTTLE_EU = replace(BOTTLE_US, market=deploy.MARKET_EU)
 
 
 class Narrator:
@@ -95,26 +99,17 @@ class Scenario:
         ]
         self.say.tx(f"{who:<9} signs {what}", self.build.record(who, events))
 
-    def sell(
-        self,
-        gtin: int,
-        serial: str,
-        market: int,
-        currency: str,
-        price: int,
-        delivery: int,
-        return_fee: int,
-        confirms: bool = False,
-    ) -> int:
+    def sell(self, serial: str, offer: Offer, confirms: bool = False) -> int:
         """The brand lists the unit; the buyer pays into escrow, committing to every term of the listing
         (and, where the law asks, confirming the hygiene exception the page showed before purchase)."""
-        listed = self.build.list_for_sale(gtin, serial, market, currency, price, delivery, return_fee)
-        self.say.tx(f"brand lists {serial} in {MARKET_NAMES[market]} for {_money(price, currency)}", listed)
-        tx = self.build.purchase(gs1.unit_id(gtin, serial), confirms=confirms, token=self.usd)
+        price, paid = _money(offer.price, offer.currency), _money(offer.price + offer.delivery_fee, offer.currency)
+        listed = self.build.list_for_sale(serial, offer)
+        self.say.tx(f"brand lists {serial} in {MARKET_NAMES[offer.market]} for {price}", listed)
+        tx = self.build.purchase(gs1.unit_id(offer.gtin, serial), confirms=confirms, token=self.usd)
         order = tx.return_value
-        self.sold[order] = (gtin, serial)
+        self.sold[order] = (offer.gtin, serial)
         confirmed = " (confirms the hygiene exception)" if confirms else ""
-        self.say.tx(f"buyer pays {_money(price + delivery, currency)} into escrow: order #{order}{confirmed}", tx)
+        self.say.tx(f"buyer pays {paid} into escrow: order #{order}{confirmed}", tx)
         return order
 
     def ship_and_deliver(self, order: int, cross_border: bool = True, declaration: str | None = None) -> bytes:
@@ -318,7 +313,7 @@ def run(d: deploy.Deployment, gateway: httpx.Client) -> Scenario:
     say.tx("brand commissions 10 bottles and 2 strollers", sc.build.commission("brand", items))
 
     say.chapter("Order 1 — EU, bottle, unopened: statutory withdrawal, grade A")
-    o1 = sc.sell(deploy.DEMO_GTIN, "BTL-0001", deploy.MARKET_EU, usd.address, 24 * USD, 5 * USD, 4 * USD)
+    o1 = sc.sell("BTL-0001", Offer(deploy.MARKET_EU, usd.address, 24 * USD, 5 * USD, 4 * USD))
     sc.ship_and_deliver(o1)
     _days(5)
     sc.send_back(o1, reason=0)
@@ -330,7 +325,9 @@ def run(d: deploy.Deployment, gateway: httpx.Client) -> Scenario:
     say.note(f"buyer holds {_money(usd.balanceOf(buyer.address), usd.address)}")
 
     say.chapter("Order 2 — EU, stroller opened but unused: the law overrides grade B terms")
-    o2 = sc.sell(STROLLER_GTIN, "STR-0001", deploy.MARKET_EU, ZERO_ADDRESS, ETHER // 2, ETHER // 50, ETHER // 100)
+    o2 = sc.sell(
+        "STR-0001", Offer(deploy.MARKET_EU, ZERO_ADDRESS, ETHER // 2, ETHER // 50, ETHER // 100, gtin=STROLLER_GTIN)
+    )
     sc.ship_and_deliver(o2)
     _days(3)
     sc.send_back(o2, reason=5)
@@ -340,7 +337,7 @@ def run(d: deploy.Deployment, gateway: httpx.Client) -> Scenario:
     )
 
     say.chapter("Order 3 — US, bottle used: grade C, the buyer contests, the arbiter decides")
-    o3 = sc.sell(deploy.DEMO_GTIN, "BTL-0002", deploy.MARKET_US, ZERO_ADDRESS, ETHER // 10, ETHER // 100, ETHER // 200)
+    o3 = sc.sell("BTL-0002", BOTTLE_US)
     sc.ship_and_deliver(o3, cross_border=False)
     _days(10)
     sc.send_back(o3, reason=1)
@@ -364,7 +361,7 @@ def run(d: deploy.Deployment, gateway: httpx.Client) -> Scenario:
     say.note(f"buyer's store points at the brand: {d.points.pointsOf(buyer.address, brand.address, ZERO_ADDRESS):,}")
 
     say.chapter("Order 4 — CN cross-border, no return: the merchant is paid after the return period")
-    o4 = sc.sell(deploy.DEMO_GTIN, "BTL-0003", deploy.MARKET_CN, usd.address, 30 * USD, 6 * USD, 5 * USD, confirms=True)
+    o4 = sc.sell("BTL-0003", Offer(deploy.MARKET_CN, usd.address, 30 * USD, 6 * USD, 5 * USD), confirms=True)
     sc.ship_and_deliver(o4)
     closes = d.escrow.returnWindowCloses(o4)
     say.note(
@@ -380,7 +377,7 @@ def run(d: deploy.Deployment, gateway: httpx.Client) -> Scenario:
 
     say.chapter("Order 5 — EU, exchange first, refund upon return at a local return center; grade B goes to a charity")
     say.tx("accreditor accredits the warehouse's site as an EU return center", deploy.accredit_return_center(d))
-    o5 = sc.sell(deploy.DEMO_GTIN, "BTL-0004", deploy.MARKET_EU, ZERO_ADDRESS, ETHER // 10, ETHER // 100, ETHER // 200)
+    o5 = sc.sell("BTL-0004", BOTTLE_EU)
     u5 = sc.ship_and_deliver(o5)
     _days(4)
     sc.send_back(o5, reason=5, remedy=1)
@@ -397,7 +394,7 @@ def run(d: deploy.Deployment, gateway: httpx.Client) -> Scenario:
     say.note(f"BTL-0004 lifecycle closed on-chain: {d.registry.isClosed(u5)}")
 
     say.chapter("Order 6 — US, defective bottle: fast reissue on photo evidence, no return shipment")
-    o6 = sc.sell(deploy.DEMO_GTIN, "BTL-0005", deploy.MARKET_US, ZERO_ADDRESS, ETHER // 10, ETHER // 100, ETHER // 200)
+    o6 = sc.sell("BTL-0005", BOTTLE_US)
     sc.ship_and_deliver(o6, cross_border=False)
     _days(2)
     photo = sc.evidence(f"Photo: cracked teat of BTL-0005, order {o6}.\n")
@@ -417,7 +414,9 @@ def run(d: deploy.Deployment, gateway: httpx.Client) -> Scenario:
     )
 
     say.chapter("Order 7 — US, high-value stroller used: two independent inspections, then a recycler")
-    o7 = sc.sell(STROLLER_GTIN, "STR-0002", deploy.MARKET_US, ZERO_ADDRESS, 6 * ETHER, ETHER // 20, ETHER // 50)
+    o7 = sc.sell(
+        "STR-0002", Offer(deploy.MARKET_US, ZERO_ADDRESS, 6 * ETHER, ETHER // 20, ETHER // 50, gtin=STROLLER_GTIN)
+    )
     u7 = sc.ship_and_deliver(o7, cross_border=False)
     _days(6)
     sc.send_back(o7, reason=5)
@@ -430,8 +429,8 @@ def run(d: deploy.Deployment, gateway: httpx.Client) -> Scenario:
     sc.scan("recycler", [u7], BizStep.RECEIVING, Disposition.RECYCLED, "receipt for recycling (closes its lifecycle)")
 
     say.chapter("Orders 8 and 9 — US, two orders, one return parcel (SSCC): one scan covers both")
-    o8 = sc.sell(deploy.DEMO_GTIN, "BTL-0007", deploy.MARKET_US, ZERO_ADDRESS, ETHER // 10, ETHER // 100, ETHER // 200)
-    o9 = sc.sell(deploy.DEMO_GTIN, "BTL-0008", deploy.MARKET_US, ZERO_ADDRESS, ETHER // 10, ETHER // 100, ETHER // 200)
+    o8 = sc.sell("BTL-0007", BOTTLE_US)
+    o9 = sc.sell("BTL-0008", BOTTLE_US)
     u8 = sc.ship_and_deliver(o8, cross_border=False)
     # BTL-0008 leaves the EU under an export declaration: its re-import may claim returned goods relief.
     u9 = sc.ship_and_deliver(o9, declaration="26DE4711000000001A")
@@ -455,7 +454,7 @@ def run(d: deploy.Deployment, gateway: httpx.Client) -> Scenario:
         sc.report_settlement(sc.inspect(o, Facts.SEAL_INTACT | Facts.PACKAGING_INTACT, Grade.A))
 
     say.chapter("Order 10 — EU, the return parcel is lost: the carrier's pickup proves the dispatch")
-    o10 = sc.sell(deploy.DEMO_GTIN, "BTL-0009", deploy.MARKET_EU, ZERO_ADDRESS, ETHER // 10, ETHER // 100, ETHER // 200)
+    o10 = sc.sell("BTL-0009", BOTTLE_EU)
     u10 = sc.ship_and_deliver(o10)
     _days(2)
     sc.request_return(o10, reason=0)

@@ -35,7 +35,7 @@ from brownie import (
 from eth_utils import keccak
 
 from api.settings import DeploySettings, SettingsError
-from returntrace import eip712, gs1, manifest, policies
+from returntrace import eip712, gs1, kinds, manifest, policies
 from returntrace.escrow import Currency, Policy
 from returntrace.vocab import HYGIENE_SEALED, Role
 
@@ -107,22 +107,6 @@ class Deployment:
     def domain_of(self, contract: str) -> eip712.Domain:
         """The EIP-712 domain of the deployment's "registry", "escrow", "desk" or "points"."""
         return eip712.Domain(*DOMAINS[contract], chain.id, getattr(self, contract).address)
-
-    @property
-    def registry_domain(self) -> eip712.Domain:
-        return self.domain_of("registry")
-
-    @property
-    def escrow_domain(self) -> eip712.Domain:
-        return self.domain_of("escrow")
-
-    @property
-    def points_domain(self) -> eip712.Domain:
-        return self.domain_of("points")
-
-    @property
-    def desk_domain(self) -> eip712.Domain:
-        return self.domain_of("desk")
 
     @property
     def documents_domain(self) -> eip712.Domain:
@@ -201,13 +185,10 @@ def register_product(d: Deployment, brand: Signer, gtin: int, class_flags: int, 
 
 def write_manifest(d: Deployment, path: Path | None = None) -> Path:
     """The deployment manifest (returntrace.manifest, schema manifest.SCHEMA) the gateway and the auditor read."""
-    contracts = {
-        "TraceRegistry": manifest.Entry(d.registry.address, d.registry.abi, d.registry_domain),
-        "ReturnEscrow": manifest.Entry(d.escrow.address, d.escrow.abi, d.escrow_domain),
-        "StorePoints": manifest.Entry(d.points.address, d.points.abi, d.points_domain),
-        "ReissueDesk": manifest.Entry(d.desk.address, d.desk.abi, d.desk_domain),
-        "ReturnPolicies": manifest.Entry(d.policies.address, d.policies.abi),
-    }
+    # The contracts that verify signed messages, each with its domain (returntrace/kinds.py names them).
+    signing = {name: (getattr(d, short), d.domain_of(short)) for short, name in kinds.CONTRACT_NAMES.items()}
+    contracts = {name: manifest.Entry(c.address, c.abi, domain) for name, (c, domain) in signing.items()}
+    contracts["ReturnPolicies"] = manifest.Entry(d.policies.address, d.policies.abi)
     m = manifest.Manifest(
         schema=manifest.SCHEMA,
         chain_id=chain.id,

@@ -19,7 +19,7 @@ from returntrace import policies as policies_mod
 from returntrace.escrow import Facts, Grade, UnitDisposition
 from returntrace.vocab import HYGIENE_SEALED, Role
 from scripts import deploy
-from scripts.builder import Builder
+from scripts.builder import Builder, Offer
 from tests import outside_files
 from tests.support import (
     DEFAULT_DELIVERY_FEE,
@@ -147,22 +147,22 @@ def desk(deployment):
 
 @pytest.fixture(scope="module")
 def registry_domain(deployment):
-    return deployment.registry_domain
+    return deployment.domain_of("registry")
 
 
 @pytest.fixture(scope="module")
 def escrow_domain(deployment):
-    return deployment.escrow_domain
+    return deployment.domain_of("escrow")
 
 
 @pytest.fixture(scope="module")
 def points_domain(deployment):
-    return deployment.points_domain
+    return deployment.domain_of("points")
 
 
 @pytest.fixture(scope="module")
 def desk_domain(deployment):
-    return deployment.desk_domain
+    return deployment.domain_of("desk")
 
 
 @pytest.fixture(scope="module")
@@ -258,15 +258,7 @@ class Shop:
     ):
         if serial is None:
             serial = self.last_serial = self.builder.next_serial("ORD", 5)
-        unit, _ = self.builder.list_unit(
-            serial,
-            gtin=gtin,
-            market=market,
-            currency=currency,
-            price=price,
-            delivery_fee=delivery_fee,
-            return_fee=return_fee,
-        )
+        unit, _ = self.builder.list_unit(serial, Offer(market, currency, price, delivery_fee, return_fee, gtin))
         return unit
 
     def buy(

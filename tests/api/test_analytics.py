@@ -12,6 +12,7 @@ from brownie import ZERO_ADDRESS, web3
 
 from returntrace.escrow import Facts, Grade, Remedy, ReturnReason
 from scripts import deploy
+from scripts.builder import Offer
 from tests.api.indexing import execute
 from tests.api.people import as_, sign_in
 from tests.support import GTIN, MARKET_EU
@@ -35,7 +36,7 @@ def test_the_figures_of_a_brands_returns_by_hand(gateway, shop, deployment, acto
     b = shop.builder
     item = b.commission_item("THEIRS1", OTHER_GTIN_INT, location=actors["brand2"].gln)
     b.commission("brand2", [item])
-    b.list_for_sale(OTHER_GTIN_INT, "THEIRS1", MARKET_EU, ZERO_ADDRESS, 10**18, 0, 10**16, "brand2")
+    b.list_for_sale("THEIRS1", Offer(MARKET_EU, ZERO_ADDRESS, 10**18, 0, 10**16, gtin=OTHER_GTIN_INT), "brand2")
     theirs = b.purchase(b.unit_of(item)).return_value
     for order_id in bought[:2] + [theirs]:
         shop.deliver(order_id)
@@ -66,7 +67,12 @@ def test_the_figures_of_a_brands_returns_by_hand(gateway, shop, deployment, acto
     assert gateway.post("/v1/documents/ReturnAnalyticsSettings", settings).status_code == 201
     # The merchant (the brand, which listed) redeems 1000 of the buyer's points with their consent.
     consent = shop.builder.sign(
-        "Redemption", deployment.points_domain, "buyer", merchant=brand.address, currency=ZERO_ADDRESS, amount=1000
+        "Redemption",
+        deployment.domain_of("points"),
+        "buyer",
+        merchant=brand.address,
+        currency=ZERO_ADDRESS,
+        amount=1000,
     )
     m = consent.message
     deployment.points.redeem(

@@ -12,6 +12,7 @@ from brownie import ZERO_ADDRESS
 
 from returntrace.escrow import Facts, Grade, ReturnReason
 from scripts import deploy
+from scripts.builder import Offer
 from tests.api.browser import Chromium, find_chromium
 from tests.api.people import signed
 from tests.api.test_consumer_page_browser import live_gateway  # noqa: F401  (fixture)
@@ -37,7 +38,7 @@ def sell(shop, actors, deployment, returns: list[tuple[int, int | None]], others
     for i in range(others):
         item = b.commission_item(f"OTHER{i}", OTHER_GTIN_INT, location=actors["brand2"].gln)
         b.commission("brand2", [item])
-        b.list_for_sale(OTHER_GTIN_INT, f"OTHER{i}", MARKET_EU, ZERO_ADDRESS, 10**18, 0, 10**16, "brand2")
+        b.list_for_sale(f"OTHER{i}", Offer(MARKET_EU, ZERO_ADDRESS, 10**18, 0, 10**16, gtin=OTHER_GTIN_INT), "brand2")
         order_id = b.purchase(b.unit_of(item)).return_value
         if i == 0:
             b.returned(order_id, ReturnReason.WRONG_ITEM)

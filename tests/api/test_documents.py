@@ -80,7 +80,7 @@ def test_a_signature_by_another_key_or_for_another_deployment_is_refused(gateway
     # Signed for another chain, or under a contract's domain: not this deployment's documents domain.
     for domain in (
         eip712.documents_domain(chain.id + 1, gateway.d.registry.address),
-        gateway.d.registry_domain,
+        gateway.d.domain_of("registry"),
     ):
         body = messages.sign_document(
             domain,

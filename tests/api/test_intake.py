@@ -11,9 +11,9 @@ def test_eip712_schema_matches_the_contracts(gateway, deployment):
     assert r.status_code == 200
     data = r.json()
     batch = data["messages"]["EventBatch"]
-    assert batch["domain"] == deployment.registry_domain.as_json()
+    assert batch["domain"] == deployment.domain_of("registry").as_json()
     assert batch["typeString"] == eip712.type_string("EventBatch")
-    assert data["messages"]["Inspection"]["domain"] == deployment.escrow_domain.as_json()
+    assert data["messages"]["Inspection"]["domain"] == deployment.domain_of("escrow").as_json()
     assert data["vocabulary"]["bizStep"]["8"]["uri"] == "urn:returntrace:bizstep:delivering"
 
 

@@ -138,7 +138,7 @@ def test_a_forged_card_or_one_signed_for_another_deployment_is_refused_and_never
     for domain in (
         eip712.Domain("ReturnTrace Documents", "1", chain.id + 1, deployment.registry.address),  # another chain
         eip712.Domain("ReturnTrace Documents", "1", chain.id, deployment.escrow.address),  # another contract
-        deployment.registry_domain,  # a contract's own domain
+        deployment.domain_of("registry"),  # a contract's own domain
     ):
         body = {"message": message, "signature": "0x" + domain.sign(key, "RateCard", message).hex()}
         r = gateway.post("/v1/documents/RateCard", body)

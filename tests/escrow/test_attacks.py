@@ -123,7 +123,7 @@ def pack_returned_at(shop, sign, registry, relayer, actors, order, t):
     )
     next_block_at(t)
     message, sig = sign(
-        shop.d.registry_domain, "AggregationBatch", actors["carrier"], aggregations=[item], deadline=t + HOUR
+        shop.d.domain_of("registry"), "AggregationBatch", actors["carrier"], aggregations=[item], deadline=t + HOUR
     )
     return registry.aggregate([eip712.call_args("AggregationBatch", message, sig)], {"from": relayer})
 
