@@ -200,8 +200,8 @@ class OrderModel:
     purchased_at: int
     status: Status = Status.ACTIVE
     delivery: Scan | None = None
-    receipt: Scan | None = None  # the first receiving scan under the RMA, whenever recorded
-    dispatch: Scan | None = None  # the first carrier pickup under the RMA
+    receipt: Scan | None = None  # the receiving scan under the RMA the registry keeps (`return_scan`)
+    dispatch: Scan | None = None  # the carrier pickup under the RMA the registry keeps (`return_scan`)
     requested_at: int = 0  # the return request, or the defect claim until it turns into one
     in_withdrawal: bool = False
     remedy: int = Remedy.REFUND
@@ -1021,9 +1021,17 @@ class EscrowMachine:
         )
         scans = self.scan(list(orders), "warehouse", batch)
         for o, s in zip(orders, scans or (), strict=False):  # no scans when refused
-            o.receipt = o.receipt or s  # the first scan counts, with its place (recorded before the request: never)
+            o.receipt = self.return_scan(o, o.receipt, s)
             assert self.escrow.returnReceivedAt(o.id) == o.received_at
         self.stats["receive"] += 1
+
+    def return_scan(self, o: OrderModel, kept: Scan | None, scan: Scan) -> Scan:
+        """The scan the registry keeps under the order's RMA: the first, unless it was recorded before
+        the return request (or there is none yet) while the order is its unit's last: such a scan proves
+        nothing, and the next one replaces it (TraceRegistry._recordMilestone asks
+        ReturnEscrow.scanPredatesOrder)."""
+        predates = kept is not None and (o.requested_at == 0 or kept.recorded < o.requested_at)
+        return scan if kept is None or (predates and self.units[o.unit].last_order == o.id) else kept
 
     @staticmethod
     def center_of(market: int) -> int:
@@ -1058,7 +1066,7 @@ class EscrowMachine:
         )
         scans = self.scan([o], "carrier", batch)
         if scans:
-            o.dispatch = o.dispatch or scans[0]
+            o.dispatch = self.return_scan(o, o.dispatch, scans[0])
             assert self.escrow.dispatchedAt(o.id) == o.dispatched_at
         self.stats["dispatch"] += 1
 
