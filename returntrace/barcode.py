@@ -3,9 +3,13 @@
 an AIM symbology identifier such as `]d2` DataMatrix, `]C1` GS1-128, `]Q3` QR, `]e0` DataBar), or a
 GS1 Digital Link URL (returntrace/digital_link.py parses its path).
 
-Pure: every check is local (GS1 General Specifications: the AI table's lengths, check digits,
-character set 82). A unit needs AI 01 (GTIN) and AI 21 (serial); other known AIs are read and
-kept; an AI outside the table below is refused, as is anything that cannot be split into AIs.
+Pure: every check is local. The AI table is GS1's Barcode Syntax Dictionary, release 2026-01-27
+(returntrace/data/gs1-syntax-dictionary.txt, read by returntrace/gs1_syntax.py; standards/gs1/README.md
+names its source): each AI's components with their character sets (digits, character set 82, ...) and
+lengths, which AIs have a predefined length and so end without a GS in a raw barcode, and the GS1 linters
+enforced here, check digits (`csum`) and dates (`yymmd0`, `yymmdd`, `yyyymmdd`: month 01-12, day 01-31, or
+00 where GS1 allows it). A unit needs AI 01 (GTIN) and AI 21 (serial); the other AIs of READ_AIS are read and
+kept; any other AI is refused as unknown, as is anything that cannot be split into AIs.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from urllib.parse import urlsplit
 
 from . import gs1
 from .digital_link import LinkError, parse_path
+from .gs1_syntax import CHARSETS, AISpec, Component, dictionary
 
 GS = "\x1d"
 SYMBOLOGY_IDS = ("]d2", "]C1", "]Q3", "]e0", "]J1")  # AIM identifiers of symbols that carry GS1 data
@@ -25,55 +30,19 @@ class BarcodeError(ValueError):
     """What a scan is not: the reason, for the operator."""
 
 
-def _ais() -> dict[str, tuple[int | None, int]]:
-    """AI -> (fixed length or None, maximum length) for the AIs this reader knows."""
-    table: dict[str, tuple[int | None, int]] = {
-        "00": (18, 18),
-        "01": (14, 14),
-        "02": (14, 14),
-        "10": (None, 20),
-        "11": (6, 6),
-        "12": (6, 6),
-        "13": (6, 6),
-        "15": (6, 6),
-        "16": (6, 6),
-        "17": (6, 6),
-        "20": (2, 2),
-        "21": (None, 20),
-        "22": (None, 20),
-        "30": (None, 8),
-        "37": (None, 8),
-        "235": (None, 28),
-        "240": (None, 30),
-        "241": (None, 30),
-        "250": (None, 30),
-        "251": (None, 30),
-        "254": (None, 20),
-        "400": (None, 30),
-        "401": (None, 30),
-        "402": (17, 17),
-        "403": (None, 30),
-        "420": (None, 20),
-        "421": (None, 12),
-        "422": (3, 3),
-        "7003": (10, 10),
-        "7006": (6, 6),
-        "8006": (18, 18),
-        "8020": (None, 25),
-        "90": (None, 30),
-    }
-    table.update({f"41{i}": (13, 13) for i in range(8)})  # GLNs: ship to, bill to, ...
-    # Trade measures (310n-369n): six digits, n the decimal point's position.
-    table.update({f"3{a}{b}{n}": (6, 6) for a in range(1, 7) for b in range(10) for n in range(10)})
-    table.update({f"9{i}": (None, 90) for i in range(1, 10)})  # company internal
-    return table
-
-
-AIS = _ais()
-# AI -> how many leading digits end in a GS1 check digit: the whole key, except an ITIP (8006), whose
-# GTIN-14 is followed by the piece number and the count of pieces.
-CHECK_DIGITS = {"00": 18, "01": 14, "02": 14, "402": 17, "8006": 14} | {f"41{i}": 13 for i in range(8)}
-DATE_AIS = {"11", "12", "13", "15", "16", "17"}
+# The AIs this reader takes, in GS1's notation (`n` any digit): which AIs a return scan may carry is this
+# project's choice, what each one is comes from GS1's dictionary. Any other AI, even one GS1 defines (710, a
+# national healthcare number), is refused as unknown. A pattern GS1 does not define fails at import.
+READ_AIS = (
+    *("00", "01", "02", "10", "11", "12", "13", "15", "16", "17", "20", "21", "22", "30", "37"),
+    *("235", "240", "241", "250", "251", "254"),
+    *("31nn", "32nn", "33nn", "34nn", "35nn", "36nn"),  # trade measures, the last digit the decimal point's position
+    *("400", "401", "402", "403", "41n", "420", "421", "422"),  # 41n: GLNs (ship to, bill to, ...)
+    *("7003", "7006", "8006", "8020", "9n"),  # 9n: company internal
+)
+AIS: dict[str, AISpec] = dictionary().select(READ_AIS)
+ENFORCED_LINTERS = frozenset({"csum", "yymmd0", "yymmdd", "yyyymmdd"})
+CHARSET_NAMES = {"X": "82", "Y": "39", "Z": "64"}  # GS1 character sets, by component type
 BRACKETED = re.compile(r"\((\d{2,4})\)([^()]*)")
 
 
@@ -91,21 +60,53 @@ class Scan:
 
 
 def _check(ai: str, value: str) -> None:
-    fixed, longest = AIS[ai]
+    spec = AIS[ai]
+    fixed = spec.fixed_length
     if fixed is not None and len(value) != fixed:
         raise BarcodeError(f"AI ({ai}) takes {fixed} characters, got {len(value)}: {value!r}")
-    if not 1 <= len(value) <= longest:
-        raise BarcodeError(f"AI ({ai}) takes 1-{longest} characters, got {len(value)}")
-    if fixed is not None and not value.isdigit():
-        raise BarcodeError(f"AI ({ai}) takes digits only, got {value!r}")
-    key = value[: CHECK_DIGITS.get(ai, 0)]
-    if key and not gs1.has_valid_check_digit(key):
-        raise BarcodeError(f"AI ({ai}) {key} has a wrong check digit (expected {gs1.check_digit(key[:-1])})")
-    if ai in DATE_AIS and not (1 <= int(value[2:4]) <= 12 and 0 <= int(value[4:6]) <= 31):
-        raise BarcodeError(f"AI ({ai}) {value} is not a date YYMMDD")
-    bad = sorted({c for c in value if c not in gs1.CSET82})
-    if bad:
-        raise BarcodeError(f"AI ({ai}) has characters outside GS1 character set 82: {''.join(bad)!r}")
+    if not spec.min_length <= len(value) <= spec.max_length:
+        raise BarcodeError(f"AI ({ai}) takes {spec.min_length}-{spec.max_length} characters, got {len(value)}")
+    for component, start, part in _components(spec, value):
+        charset = CHARSETS[component.charset]
+        if not charset.issuperset(part):
+            where = "" if len(part) == len(value) else f" in characters {start + 1}-{start + len(part)}"
+            if component.charset == "N":
+                raise BarcodeError(f"AI ({ai}) takes digits only{where}, got {value!r}")
+            bad = "".join(sorted(set(part) - charset))
+            name = CHARSET_NAMES[component.charset]
+            raise BarcodeError(f"AI ({ai}) has characters outside GS1 character set {name}{where}: {bad!r}")
+        for linter in component.linters:
+            if linter in ENFORCED_LINTERS:
+                _lint(ai, linter, part)
+
+
+def _components(spec: AISpec, value: str) -> list[tuple[Component, int, str]]:
+    """The value cut into its components, each with where it starts: each takes its length (a variable one,
+    which GS1 puts last, takes the rest); optional components may be left out once the value is used up."""
+    out, i = [], 0
+    for component in spec.components:
+        if i == len(value) and component.optional:
+            break
+        part = value[i : i + component.max_length]
+        if len(part) < component.min_length:
+            break
+        out.append((component, i, part))
+        i += len(part)
+    # Mandatory components come first and _check has seen the value reach their length: none is left out.
+    if i != len(value):
+        raise BarcodeError(f"AI ({spec.ai}) takes {spec.specification}, got {len(value)} characters: {value!r}")
+    return out
+
+
+def _lint(ai: str, linter: str, part: str) -> None:
+    """One of GS1's linters this reader enforces (ENFORCED_LINTERS) on one component."""
+    if linter == "csum" and not gs1.has_valid_check_digit(part):
+        raise BarcodeError(f"AI ({ai}) {part} has a wrong check digit (expected {gs1.check_digit(part[:-1])})")
+    if linter in ("yymmd0", "yymmdd", "yyyymmdd"):
+        month, day = int(part[-4:-2]), int(part[-2:])
+        # Month and day in range, day 00 allowed by yymmd0 only; days per month are not checked.
+        if not (1 <= month <= 12 and (0 if linter == "yymmd0" else 1) <= day <= 31):
+            raise BarcodeError(f"AI ({ai}) {part} is not a date {'YYYYMMDD' if linter == 'yyyymmdd' else 'YYMMDD'}")
 
 
 def _ai_at(text: str, i: int) -> str:
@@ -136,8 +137,9 @@ def parse_raw(text: str) -> dict[str, str]:
     while i < len(text):
         ai = _ai_at(text, i)
         i += len(ai)
-        fixed, _ = AIS[ai]
-        if fixed is not None:
+        spec = AIS[ai]
+        if spec.predefined:  # GS1's predefined lengths end without a separator; every other AI ends with GS
+            fixed = spec.max_length
             value, i = text[i : i + fixed], i + fixed
             if i < len(text) and text[i] == GS:
                 i += 1  # a separator after a fixed-length field is tolerated

@@ -69,6 +69,32 @@ def test_malformed_codes_are_refused_with_the_reason(code, reason):
     assert reason in str(refused.value)
 
 
+@pytest.mark.parametrize(
+    ("code", "reason"),
+    [
+        # GS1 defines trade measures with 0-5 decimals only (3100-3105); the old hand table took 3106-3109.
+        (f"(01){GTIN}(21)A(3106)000123", "unknown AI (3106)"),
+        (f"01{GTIN}3106000123{GS}21A", "unknown AI at position 16"),
+        (f"(01){GTIN}(21)A(3170)000123", "unknown AI (3170)"),  # and no 317n at all
+        (f"(01){GTIN}(21)A(30)1O", "takes digits only"),  # a count is N..8
+        (f"(01){GTIN}(21)A(421)ABC12", "takes digits only in characters 1-3"),  # N3 (country) X..9
+        (f"(01){GTIN}(21)A(7006)261300", "261300 is not a date YYMMDD"),  # first freeze date, N6,yymmdd
+        (f"(01){GTIN}(21)A(7003)2612001200", "not a date"),  # yymmdd: no day 00, unlike yymmd0
+        # An ITIP has no predefined length: a GS ends it, else it runs into the next AI.
+        (f"]C101{GTIN}8006{GTIN}010221A", "AI (8006) takes 18 characters, got 21"),
+    ],
+)
+def test_gs1s_dictionary_corrects_the_old_table(code, reason):
+    with pytest.raises(BarcodeError) as refused:
+        parse(code)
+    assert reason in str(refused.value)
+
+
+def test_what_gs1_defines_is_read():
+    scan = parse(f"]C101{GTIN}3105000123" + f"8006{GTIN}0102{GS}70032612312359{GS}17261200" + "21A")
+    assert scan.ais == {"3105": "000123", "8006": f"{GTIN}0102", "7003": "2612312359", "17": "261200"}
+
+
 def test_a_row_takes_the_file_defaults_and_its_own_columns():
     defaults = Defaults(step="shipping", disposition="in_transit", location="9506000000022")
     row = read_row(2, {"barcode": f"(01){GTIN}(21)A"}, defaults, now=1_800_000_000)
