@@ -70,6 +70,7 @@ class Services:
     options: ReturnDesk  # the buyer's options from the chain (api/read/options.py)
     inspections: InspectionDesk  # an inspection's grade and payouts before it is signed (api/read/inspections.py)
     assess_limit: TokenBuckets  # POST /v1/assistant/assess per client (RT_ASSESS_RATE, RT_ASSESS_BURST)
+    signin_limit: TokenBuckets  # GET /v1/auth/nonce per client (RT_SIGNIN_RATE, RT_SIGNIN_BURST)
     sessions: SessionStore  # Sign-In with Ethereum's nonces and sessions (api/http/auth)
     cases: CaseDesk  # the return desk's cases, on their own file (RT_DATABASE's stem + .cases.sqlite3)
     analytics: AnalyticsReader  # return figures from the index and the signed documents (api/read/analytics.py)
@@ -170,6 +171,7 @@ class Services:
             options=ReturnDesk(chain, reads, reader, outbox, paths),
             inspections=InspectionDesk(chain, reads, reader, outbox, paths),
             assess_limit=TokenBuckets(settings.assess_rate, settings.assess_burst),
+            signin_limit=TokenBuckets(settings.signin_rate, settings.signin_burst),
             sessions=SessionStore(settings.cases_database),
             cases=cases,
             analytics=AnalyticsReader(index, documents, reads, reason_codes),

@@ -157,6 +157,15 @@ class Settings(EnvModel):
     assess_burst: int = Field(
         10, gt=0, description="requests a client may make to `POST /v1/assistant/assess` at once, before the rate holds"
     )
+    signin_rate: float = Field(
+        0.5,
+        gt=0,
+        description="sign-in nonces per second each client (its IP address) may ask `GET /v1/auth/nonce` for, on "
+        "average (each one is stored until used or expired); beyond it 429 `rate_limited` with `Retry-After`",
+    )
+    signin_burst: int = Field(
+        20, gt=0, description="sign-in nonces a client may ask for at once, before the rate holds"
+    )
     handoff_above: float = Field(
         500.0,
         ge=0,

@@ -4,10 +4,13 @@ twice or never handed out, a signature by another key — opens nothing."""
 
 from __future__ import annotations
 
+import dataclasses
+import sqlite3
 from datetime import UTC, datetime, timedelta
 
 from api.http.auth import siwe
 from api.http.auth.siwe import Expected
+from api.store.buckets import TokenBuckets
 from tests.api.people import as_, sign_in, sign_in_answer, signed
 
 
@@ -119,3 +122,20 @@ def test_the_message_the_gateway_writes_is_what_the_verifier_accepts(gateway, ac
     text = _nonce(gateway.client, actors["stranger"])["message"]
     assert siwe.parse(text).domain == expected.domain
     assert sign_in(gateway.client, actors["buyer"])
+
+
+def test_a_client_asking_for_nonces_without_end_is_refused_and_nothing_more_is_stored(gateway, actors):
+    """Each nonce is a stored row until used or expired: past its bucket a client gets 429, no row."""
+    client, brand = gateway.client, actors["brand"]
+    services = gateway.services
+    gateway.app.state.services = dataclasses.replace(services, signin_limit=TokenBuckets(rate=0.01, burst=2))
+    handed = [client.get("/v1/auth/nonce", params={"address": brand.address}) for _ in range(3)]
+    assert [r.status_code for r in handed] == [200, 200, 429], handed[2].text
+    assert handed[2].json()["error"] == "rate_limited"
+    assert "too many sign-in nonces" in handed[2].json()["detail"]
+    assert 1 <= int(handed[2].headers["retry-after"]) <= 100
+    with sqlite3.connect(services.settings.cases_database) as db:
+        assert db.execute("SELECT COUNT(*) FROM siwe_nonces").fetchone()[0] == 2
+    # The nonces handed out before the limit still sign in.
+    first = handed[0].json()
+    assert _post(client, first["message"], brand.key).status_code == 200

@@ -1,6 +1,7 @@
 """Sign-In with Ethereum's routes.
 
-GET    /v1/auth/nonce     a single-use nonce (10 minutes) and what the message must say
+GET    /v1/auth/nonce     a single-use nonce (10 minutes) and what the message must say;
+                          429 rate_limited past RT_SIGNIN_BURST / RT_SIGNIN_RATE per client
 POST   /v1/auth/siwe      {"message": <EIP-4361 text>, "signature": <0x personal_sign>}
                           200 {"account", "expiresAt", "token"} + the session cookie
                           400 siwe_malformed   401 siwe_wrong_domain | siwe_wrong_uri | siwe_wrong_chain |
@@ -16,13 +17,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from eth_utils import to_checksum_address
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 from siwe import generate_nonce
 
 from ...errors import ApiError
 from ...store.sessions import Session
 from ..deps import ServicesDep
+from ..limits import rate_limited
 from ..responses import SessionOut, SignedOutOut, SignInOut, SiweNonceOut
 from . import siwe
 from .session import COOKIE, CurrentAccount, CurrentStanding, new_token, set_cookie, token_of
@@ -38,7 +40,11 @@ class SignIn(BaseModel):
 
 
 @router.get(
-    "/v1/auth/nonce", response_model=SiweNonceOut, summary="A single-use nonce for a Sign-In with Ethereum message"
+    "/v1/auth/nonce",
+    response_model=SiweNonceOut,
+    summary="A single-use nonce for a Sign-In with Ethereum message",
+    # Each nonce is a stored row until used or expired: a client may not ask for them without bound.
+    dependencies=[Depends(rate_limited(lambda s: s.signin_limit, "sign-in nonces"))],
 )
 def nonce(
     services: ServicesDep,

@@ -33,9 +33,9 @@ from ...chain.guard import ChainUnavailable
 from ...errors import ApiError
 from ...read.options import NotBuyer, OptionsFound, person_first
 from ...services import Services
-from ...store.buckets import retry_after
 from ..auth.session import OptionalAccount, SignedIn
-from ..deps import ServicesDep, get_services
+from ..deps import ServicesDep
+from ..limits import rate_limited
 from ..pages import i18n
 from ..pages.i18n import _
 from ..responses import Answer
@@ -59,22 +59,10 @@ NOTHING_TO_DO = {
 }
 
 
-def rate_limited(request: Request) -> None:
-    """One token of the client's bucket (by address), else 429 with Retry-After."""
-    services: Services = get_services(request)
-    client = request.client.host if request.client else "unknown"
-    wait = services.assess_limit.take(client)
-    if wait:
-        raise ApiError(
-            429,
-            "rate_limited",
-            f"too many assessments from {client}: at most {services.settings.assess_burst} at once and "
-            f"{services.settings.assess_rate} per second on average",
-            headers={"Retry-After": retry_after(wait)},
-        )
-
-
-router = APIRouter(tags=["assistant"], dependencies=[Depends(rate_limited), Depends(require_json)])
+router = APIRouter(
+    tags=["assistant"],
+    dependencies=[Depends(rate_limited(lambda s: s.assess_limit, "assessments")), Depends(require_json)],
+)
 
 
 class UnitIn(BaseModel):
