@@ -22,6 +22,9 @@ from .escrow import Currency, GradeTerms, Law, Policy
 DAY = 24 * 3600
 PRESETS_FILE = Path(__file__).resolve().parent / "data" / "policies.toml"
 DAYS = "_days"  # a policy time written in whole days in the file: `return_window_days = 30`
+# The policy's periods, each written in the file as `<field>_days` and only so (seconds would invite a
+# second, conflicting key for one field).
+TIMES = ("return_window", "inspection_sla", "dispute_window", "delivery_timeout", "arbiter_timeout", "max_relay_delay")
 
 S = TypeVar("S", Law, Policy, GradeTerms)
 
@@ -43,7 +46,7 @@ def _struct(cls: type[S], values: dict[str, Any], where: str) -> S:
     for name, value in values.items():
         kind = hints[name]
         if isinstance(kind, type) and issubclass(kind, Enum):
-            if value not in kind.__members__:
+            if not isinstance(value, str) or value not in kind.__members__:
                 raise PresetError(
                     f"{PRESETS_FILE.name} {where}.{name}: {value!r} is not one of {list(kind.__members__)}"
                 )
@@ -70,7 +73,9 @@ def _law(table: dict[str, Any], where: str) -> Law:
 def _policy(table: dict[str, Any], where: str) -> Policy:
     values = {}
     for key, value in _basis(table, where).items():
-        if key.endswith(DAYS) and key.removesuffix(DAYS) in Policy.__dataclass_fields__:
+        if key in TIMES:
+            raise PresetError(f"{PRESETS_FILE.name} {where}.{key}: a period is written in days, as {key}{DAYS}")
+        if key.removesuffix(DAYS) in TIMES:
             if type(value) is not int:
                 raise PresetError(f"{PRESETS_FILE.name} {where}.{key}: {value!r} is not a whole number of days")
             key, value = key.removesuffix(DAYS), value * DAY

@@ -29,6 +29,17 @@ def test_the_file_holds_every_market_with_its_policy_times_in_seconds():
         (("exchange_bonus_bps = 500\n", "exchange_bonus_bps = true\n"), "policy.EU.exchange_bonus_bps"),
         (('disposition = "DONATE"', 'disposition = "DONAT"', 1), "policy.EU.terms[1].disposition"),
         (("return_window_days = 30\n", "return_window_days = 30.5\n", 1), "policy.EU.return_window_days"),
+        # A second key for one period, in seconds, would silently win over the days.
+        (
+            ("return_window_days = 30\n", "return_window_days = 30\nreturn_window = 1\n", 1),
+            "policy.EU.return_window: a period is written in days",
+        ),
+        # Only the periods are in days: a bonus "in days" is an unknown field, not 86,400 times the bps.
+        (
+            ("exchange_bonus_bps = 500\n", "exchange_bonus_bps_days = 1\n", 1),
+            "unknown fields ['exchange_bonus_bps_days']",
+        ),
+        (('disposition = "DONATE"', 'disposition = ["DONATE"]', 1), "policy.EU.terms[1].disposition"),
         (("basis = ", "note = ", 1), "law.EU: no basis"),
         (("[policy.CN]", "[policy.JP]"), "[policy.*] for ['EU', 'JP', 'US']"),
     ],
