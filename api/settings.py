@@ -166,6 +166,12 @@ class Settings(EnvModel):
     signin_burst: int = Field(
         20, gt=0, description="sign-in nonces a client may ask for at once, before the rate holds"
     )
+    signin_max_nonces: int = Field(
+        100_000,
+        gt=0,
+        description="unexpired sign-in nonces stored at most, for all clients together; beyond it "
+        "`GET /v1/auth/nonce` answers 503 `sign_in_busy` with `Retry-After`",
+    )
     handoff_above: float = Field(
         500.0,
         ge=0,

@@ -1,12 +1,14 @@
-"""Token buckets per client, in memory: the assistant's rate limit (RT_ASSESS_RATE, RT_ASSESS_BURST).
+"""Token buckets per client, in memory: the gateway's rate limits (api/http/limits.py: the assistant's
+RT_ASSESS_RATE/RT_ASSESS_BURST, sign-in nonces' RT_SIGNIN_RATE/RT_SIGNIN_BURST).
 
     buckets = TokenBuckets(rate=1.0, burst=10)
     wait = buckets.take("203.0.113.7")     # 0.0: allowed; else seconds until a token is back
 
 A client starts with `burst` tokens; each request takes one; tokens come back at `rate` per second
 up to `burst`. Per process (each gateway worker limits on its own), forgotten after a restart; the
-table keeps at most `max_clients` entries, dropping the fullest buckets first (a full bucket is the
-same as no entry).
+table keeps at most `max_clients` entries: past it, the fullest tenth are dropped at once (a full
+bucket is the same as no entry), so a flood of new clients sorts the table once per thousand, not
+once each.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ class TokenBuckets:
 
     def _forget_fullest(self, now: float) -> None:
         by_fullness = sorted(self._buckets, key=lambda c: self._tokens(c, now), reverse=True)
-        for client in by_fullness[: len(self._buckets) - self.max_clients]:
+        for client in by_fullness[: len(self._buckets) - self.max_clients * 9 // 10]:
             del self._buckets[client]
 
 

@@ -16,6 +16,7 @@ CREATE TABLE IF NOT EXISTS siwe_nonces (
     nonce TEXT PRIMARY KEY,
     expires_at REAL NOT NULL
 );
+CREATE INDEX IF NOT EXISTS idx_siwe_nonces_expiry ON siwe_nonces (expires_at);
 CREATE TABLE IF NOT EXISTS sessions (
     token_hash TEXT PRIMARY KEY,
     account TEXT NOT NULL,
@@ -37,6 +38,14 @@ class Session:
     expires_at: float
 
 
+class NoncesExhausted(Exception):
+    """As many unexpired nonces are out as the store keeps: none is handed out until some expire."""
+
+    def __init__(self, most: int, wait: float) -> None:
+        super().__init__(f"{most} sign-in nonces are out")
+        self.wait = wait  # seconds until the first of them expires
+
+
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -45,11 +54,16 @@ class SessionStore(SqliteFile):
     def __init__(self, path: Path) -> None:
         super().__init__(path, _SCHEMA)
 
-    def add_nonce(self, nonce: str, ttl: float) -> float:
-        """Records a nonce handed out; returns when it expires. Expired ones are dropped on the way."""
+    def add_nonce(self, nonce: str, ttl: float, most: int) -> float:
+        """Records a nonce handed out; returns when it expires. Expired ones are dropped on the way. With
+        `most` unexpired nonces out already, stores nothing and raises NoncesExhausted: each client's rate
+        is limited in front of this, and this bounds the file however many addresses ask."""
         now = time.time()
         with self._tx() as db:
             db.execute("DELETE FROM siwe_nonces WHERE expires_at < ?", (now,))
+            out, first_expiry = db.execute("SELECT COUNT(*), MIN(expires_at) FROM siwe_nonces").fetchone()
+            if out >= most:
+                raise NoncesExhausted(most, first_expiry - now)
             db.execute("INSERT INTO siwe_nonces (nonce, expires_at) VALUES (?, ?)", (nonce, now + ttl))
         return now + ttl
 

@@ -44,6 +44,13 @@ class MessageKind:
     gas_per_item: int | None = None  # the gas bound per item that spares a simulation; None: estimated each time
     follows_up: bool = False  # confirming it may make an order's refund on receipt releasable
 
+    def __post_init__(self) -> None:
+        # The path rule below fits names of whole capitalised words with a regular plural; an acronym
+        # ("RMAUpdate") or "Delivery" would get a mangled path: such a kind needs the rule extended first.
+        stem = self.name.removesuffix("Batch")
+        if not re.fullmatch(r"(?:[A-Z][a-z]+)+", stem) or stem.endswith(("y", "s", "x", "ch", "sh")):
+            raise ValueError(f"{self.name}: MessageKind.path does not derive a path for this name")
+
     @property
     def name(self) -> str:
         return self.kind.name

@@ -74,7 +74,11 @@ class AbiStruct:
     def from_fields_of(cls: type[S], source: AbiStruct) -> S:
         """The struct holding `source`'s fields of the same names: for a struct that restates part of
         another in its own ABI order (`ListingTerms.from_fields_of(listing)`)."""
-        return cls(**{f.name: getattr(source, f.name) for f in dataclasses.fields(cls)})  # type: ignore[arg-type]
+        names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
+        missing = [n for n in names if not hasattr(source, n)]
+        if missing:
+            raise TypeError(f"{type(source).__name__} has no {missing} for {cls.__name__}")
+        return cls(**{n: getattr(source, n) for n in names})
 
     def as_tuple(self) -> tuple:
         """The struct as a call argument, in the fields' order (which is the ABI's: see the tests)."""

@@ -8,8 +8,12 @@ import dataclasses
 import sqlite3
 from datetime import UTC, datetime, timedelta
 
+import pytest
+from starlette.requests import Request
+
 from api.http.auth import siwe
 from api.http.auth.siwe import Expected
+from api.http.limits import client_of
 from api.store.buckets import TokenBuckets
 from tests.api.people import as_, sign_in, sign_in_answer, signed
 
@@ -139,3 +143,33 @@ def test_a_client_asking_for_nonces_without_end_is_refused_and_nothing_more_is_s
     # The nonces handed out before the limit still sign in.
     first = handed[0].json()
     assert _post(client, first["message"], brand.key).status_code == 200
+
+
+def test_nonces_from_many_addresses_stop_at_the_store_bound_and_resume_as_they_expire(gateway, actors):
+    """An attacker with many addresses stays within each bucket: the store's bound still holds."""
+    client, services = gateway.client, gateway.services
+    settings = services.settings.replace(signin_max_nonces=2)
+    gateway.app.state.services = dataclasses.replace(services, settings=settings)
+    handed = [client.get("/v1/auth/nonce") for _ in range(3)]
+    assert [r.status_code for r in handed] == [200, 200, 503], handed[2].text
+    assert handed[2].json()["error"] == "sign_in_busy"
+    assert 1 <= int(handed[2].headers["retry-after"]) <= siwe.MAX_AGE.total_seconds()
+    with sqlite3.connect(settings.cases_database) as db:
+        assert db.execute("SELECT COUNT(*) FROM siwe_nonces").fetchone()[0] == 2
+        db.execute("UPDATE siwe_nonces SET expires_at = 0")  # both expire
+    assert client.get("/v1/auth/nonce").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("host", "client"),
+    [
+        ("2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2::/64"),  # the same subscriber: one bucket
+        ("::ffff:203.0.113.7", "203.0.113.7"),
+        ("203.0.113.7", "203.0.113.7"),
+        ("testclient", "testclient"),
+    ],
+)
+def test_a_bucket_is_an_ipv4_address_or_an_ipv6_network(host, client):
+    request = Request({"type": "http", "client": (host, 1234), "headers": []})
+    assert client_of(request) == client

@@ -4,6 +4,8 @@ calldata and as a JSON body the gateway's request models accept; items have the 
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from eth_account import Account
 from eth_account.messages import encode_typed_data
@@ -137,3 +139,11 @@ def test_the_gateway_accepts_the_json_body_of_every_kind_it_serves(kind):
     too_big = {**body, "deadline": 2**64}  # a uint64
     with pytest.raises(ValidationError):
         KINDS[kind].body.model_validate(too_big)
+
+
+def test_the_registry_derives_each_path_from_the_name_and_refuses_a_name_it_would_mangle():
+    assert {k.path for k in KINDS.values()} >= {"/v1/events", "/v1/return-requests", "/v1/defect-claims"}
+    entry = KINDS["Inspection"]
+    for name in ("RMAUpdate", "Delivery"):  # /v1/r-m-a-updates, /v1/deliverys
+        with pytest.raises(ValueError, match="does not derive a path"):
+            dataclasses.replace(entry, kind=dataclasses.replace(entry.kind, name=name))

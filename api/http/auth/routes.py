@@ -1,7 +1,8 @@
 """Sign-In with Ethereum's routes.
 
 GET    /v1/auth/nonce     a single-use nonce (10 minutes) and what the message must say;
-                          429 rate_limited past RT_SIGNIN_BURST / RT_SIGNIN_RATE per client
+                          429 rate_limited past RT_SIGNIN_BURST / RT_SIGNIN_RATE per client,
+                          503 sign_in_busy past RT_SIGNIN_MAX_NONCES for all
 POST   /v1/auth/siwe      {"message": <EIP-4361 text>, "signature": <0x personal_sign>}
                           200 {"account", "expiresAt", "token"} + the session cookie
                           400 siwe_malformed   401 siwe_wrong_domain | siwe_wrong_uri | siwe_wrong_chain |
@@ -22,7 +23,8 @@ from pydantic import BaseModel, Field
 from siwe import generate_nonce
 
 from ...errors import ApiError
-from ...store.sessions import Session
+from ...store.buckets import retry_after
+from ...store.sessions import NoncesExhausted, Session
 from ..deps import ServicesDep
 from ..limits import rate_limited
 from ..responses import SessionOut, SignedOutOut, SignInOut, SiweNonceOut
@@ -52,7 +54,15 @@ def nonce(
     address: str | None = Query(None, pattern=r"^0x[0-9a-fA-F]{40}$", description="also write the message for it"),
 ) -> dict[str, Any]:
     value = generate_nonce() + generate_nonce()  # 22 alphanumerics, ~130 bits
-    expires_at = services.sessions.add_nonce(value, siwe.MAX_AGE.total_seconds())
+    try:
+        expires_at = services.sessions.add_nonce(
+            value, siwe.MAX_AGE.total_seconds(), services.settings.signin_max_nonces
+        )
+    except NoncesExhausted as exc:
+        # Each client is within its bucket and still the nonces pile up: many addresses at once.
+        raise ApiError(
+            503, "sign_in_busy", f"{exc}: try again when some expire", headers={"Retry-After": retry_after(exc.wait)}
+        ) from None
     expected = siwe.Expected.of(services.settings.public_url, services.chain.chain_id)
     response.headers["Cache-Control"] = "no-store"
     # A convenience for wallets and pages without a keccak of their own (EIP-55): the canonical text to sign.
