@@ -6,13 +6,19 @@ One parser for both negotiations the gateway does: the resolver's page-or-JSON c
 
 from __future__ import annotations
 
+import re
+
+# RFC 9110's qvalue is 0..1 with at most three decimals; more decimals are tolerated, but not what
+# float() would also read (1e3, inf, nan, -1, 1_0): each of those is malformed.
+_WEIGHT = re.compile(r"[0-9]+(\.[0-9]*)?")
+
 
 def quality_values(header: str | None) -> list[tuple[str, float]]:
     """The items of a quality-value list, lower-cased, with their weights, in the client's order.
 
-    No weight is q=1; a malformed one counts as q=0 ("not acceptable"); the last `q` parameter of an
-    item wins, other parameters are ignored. Empty items are left out; what each caller accepts
-    beyond that (a media range's slash, q above 1) is its own business."""
+    No weight is q=1; a malformed one, or one above 1, counts as q=0 ("not acceptable"); the last `q`
+    parameter of an item wins, other parameters are ignored. Empty items are left out; what each
+    caller accepts beyond that (a media range's slash) is its own business."""
     items: list[tuple[str, float]] = []
     for part in (header or "").split(","):
         item, *params = [p.strip() for p in part.split(";")]
@@ -22,9 +28,7 @@ def quality_values(header: str | None) -> list[tuple[str, float]]:
         for param in params:
             key, _, value = param.partition("=")
             if key.strip().lower() == "q":
-                try:
-                    q = float(value)
-                except ValueError:
-                    q = 0.0
+                weight = value.strip()
+                q = float(weight) if _WEIGHT.fullmatch(weight) and float(weight) <= 1 else 0.0
         items.append((item.lower(), q))
     return items

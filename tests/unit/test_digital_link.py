@@ -47,6 +47,12 @@ def test_link_error_carries_status():
         ("image/png", False),
         ("garbage", False),
         ("application/json;q=x, text/html", False),
+        # A weight outside RFC 9110's 0..1, or not a plain decimal, is malformed: q=0, not more than 1.
+        ("text/html, application/json;q=2", False),
+        ("text/html, application/json;q=1e3", False),
+        ("text/html;q=-1, application/json;q=0", False),
+        ("text/html;q=nan, application/json;q=0.5", True),
+        ("application/json;q=0.500", True),
     ],
 )
 def test_accept_header_picks_json_or_html(accept, wants_json):
