@@ -115,6 +115,14 @@ class NewCase:
     history: dict[str, Any]  # the unit's verified history: its page and its on-chain record at a block
     due_at: float
 
+    def row(self) -> dict[str, Any]:
+        """{column: value} of the cases table, the JSON and boolean columns encoded as Case.of decodes them."""
+        values = {f.name: getattr(self, f.name) for f in fields(NewCase)}
+        values["why"] = json.dumps(list(self.why))
+        values["urgent"] = int(self.urgent)
+        values["history"] = json.dumps(self.history, sort_keys=True)
+        return values
+
 
 @dataclass(frozen=True)
 class Case(NewCase):
@@ -210,29 +218,9 @@ class CaseStore(SqliteFile):
                 _log(db, case.id, actor, "handoff_joined", handoff, now)
                 case_id, opened = case.id, False
             else:
+                row = {**new.row(), "status": OPEN, "opened_at": now}
                 cur = db.execute(
-                    "INSERT INTO cases (order_id, gtin, serial, unit_id, buyer, organization, brand_organization, "
-                    "market, language, reason, confidence, why, urgent, history, status, opened_at, due_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        new.order_id,
-                        new.gtin,
-                        new.serial,
-                        new.unit_id,
-                        new.buyer,
-                        new.organization,
-                        new.brand_organization,
-                        new.market,
-                        new.language,
-                        new.reason,
-                        new.confidence,
-                        json.dumps(list(new.why)),
-                        int(new.urgent),
-                        json.dumps(new.history, sort_keys=True),
-                        OPEN,
-                        now,
-                        new.due_at,
-                    ),
+                    f"INSERT INTO cases ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", tuple(row.values())
                 )
                 case_id, opened = int(cur.lastrowid or 0), True
                 _log(db, case_id, actor, "opened", handoff, now)

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model
 
-from returntrace import kinds
+from returntrace import kinds, messages
 
 _HEX32 = re.compile(r"^0x[0-9a-fA-F]{64}$")
 _ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
@@ -62,12 +62,9 @@ class _Strict(BaseModel):
 def _batch(name: str, item: type[_Strict], max_items: int = 1000) -> type[_Strict]:
     """The request body `<name>In` of a registry batch: the kind's fields in signing order (its signer,
     its items under the field returntrace.kinds names, its nonce and deadline) plus the signature."""
-    kind = kinds.KINDS[name]
-    if kind.items is None:
-        raise ValueError(f"{name} is not a batch")
     fields: dict[str, Any] = {
-        kind.signer: Address,
-        kind.items: (list[item], Field(min_length=1, max_length=max_items)),  # type: ignore[valid-type]  # a value
+        kinds.KINDS[name].signer: Address,
+        messages.items_field(name): (list[item], Field(min_length=1, max_length=max_items)),  # type: ignore[valid-type]  # a value
         "nonce": Nonce,
         "deadline": Uint64,
         "signature": Signature,
