@@ -102,6 +102,13 @@ def patch() -> None:
 
     transaction.TransactionReceipt._await_confirmation = receipt_first
     contract.ContractContainer._revert = _revert_known_deployments
+    from brownie import web3
+
+    # Brownie's client keeps web3's default middlewares across connects; the validation one asks the
+    # node for its chain id twice per eth_call, gas estimate and send (to check a chainId brownie
+    # itself sets from that node): a fifth of a contract test's RPC calls (returntrace/rpc.py does the same).
+    if web3.middleware_onion.get("validation") is not None:
+        web3.middleware_onion.remove("validation")
     loopback = {"127.0.0.1", "localhost", "::1"}
     listed = {h for key in ("no_proxy", "NO_PROXY") for h in os.environ.get(key, "").split(",") if h.strip()}
     os.environ["no_proxy"] = ",".join(sorted(listed | loopback))
