@@ -1,12 +1,15 @@
 """What the suite relies on from brownie on anvil, fixed in tools/brownie_anvil.py: a clock that
-is not ahead of the chain after a snapshot revert, and no false "Tx dropped without known
-replacement" for a transaction the node is still storing."""
+is not ahead of the chain after a snapshot revert, no false "Tx dropped without known
+replacement" for a transaction the node is still storing, and no round trip or stack read a
+transaction does not need."""
 
 from __future__ import annotations
 
+import inspect
 import time
 
-from brownie import accounts, chain, web3
+import pytest
+from brownie import accounts, chain, rpc, web3
 
 from returntrace.vocab import BizStep, Disposition
 
@@ -62,3 +65,28 @@ def test_a_transaction_the_node_is_still_storing_is_not_called_dropped(monkeypat
     before = web3.eth.get_balance(accounts[2].address)
     tx = admin.transfer(accounts[2], 1)
     assert tx.status == 1 and web3.eth.get_balance(accounts[2].address) == before + 1
+
+
+def test_a_transaction_asks_the_node_only_what_it_needs_and_no_stack_is_read(monkeypatch, admin):
+    # web3's validation middleware asked for the chain id twice per send, call and estimate, and
+    # brownie's guard on Rpc.snapshot (taken after every transaction) read inspect.stack(): together
+    # about a fifth of a contract test's time (tools/brownie_anvil.py, 4).
+    asked: list[str] = []
+    real = web3.provider.make_request
+    monkeypatch.setattr(
+        web3.provider, "make_request", lambda method, params: asked.append(method) or real(method, params)
+    )
+
+    def no_stack(*args, **kwargs):
+        raise AssertionError("inspect.stack() read on a transaction's path")
+
+    monkeypatch.setattr(inspect, "stack", no_stack)
+    tx = admin.transfer(accounts[2], 1)
+    chain.undo()  # the undo buffer's snapshot was taken (without a stack), so the transfer is undone
+    assert tx.status == 1 and "evm_snapshot" in asked and "eth_chainId" not in asked, asked
+    assert web3.eth.get_transaction_count(admin.address) == tx.nonce
+
+
+def test_calling_the_rpc_directly_still_warns():
+    with pytest.warns(FutureWarning, match="use chain.sleep instead"):
+        rpc.sleep(0)
