@@ -59,7 +59,10 @@ def _freeze_loaded_objects():
 
 @pytest.fixture(scope="function", autouse=True)
 def isolate(fn_isolation):
-    pass
+    """Each test in its own EVM snapshot. What lives when the test starts (its module's fixtures,
+    their transactions in brownie's history) is frozen too, so that the revert's gc.collect() walks
+    only what the test made."""
+    gc.freeze()
 
 
 @pytest.fixture(scope="session")
