@@ -67,24 +67,31 @@ def test_a_transaction_the_node_is_still_storing_is_not_called_dropped(monkeypat
     assert tx.status == 1 and web3.eth.get_balance(accounts[2].address) == before + 1
 
 
-def test_a_transaction_asks_the_node_only_what_it_needs_and_no_stack_is_read(monkeypatch, admin):
-    # web3's validation middleware asked for the chain id twice per send, call and estimate, and
-    # brownie's guard on Rpc.snapshot (taken after every transaction) read inspect.stack(): together
-    # about a fifth of a contract test's time (tools/brownie_anvil.py, 4).
+def test_a_transaction_asks_no_chain_id(monkeypatch, admin):
+    # web3's validation middleware asked for it twice per send, call and gas estimate (to check a
+    # chainId brownie sets from the same node): tools/brownie_anvil.py, 4.
     asked: list[str] = []
     real = web3.provider.make_request
     monkeypatch.setattr(
         web3.provider, "make_request", lambda method, params: asked.append(method) or real(method, params)
     )
+    monkeypatch.setattr(web3.provider, "_request_func_cache", (None, None))  # web3 rebuilds it around make_request
+    tx = admin.transfer(accounts[2], 1)  # sent and confirmed on this thread before it returns
+    assert tx.status == 1 and "eth_sendTransaction" in asked and "eth_chainId" not in asked, asked
 
+
+def test_snapshots_and_reverts_read_no_stack(monkeypatch):
+    # brownie's guard on Rpc.snapshot, revert and mine called inspect.stack(), a source line per
+    # frame of pytest's deep stack, on every snapshot (one after each transaction) and revert.
     def no_stack(*args, **kwargs):
-        raise AssertionError("inspect.stack() read on a transaction's path")
+        raise AssertionError("inspect.stack() read")
 
+    height = chain.height
     monkeypatch.setattr(inspect, "stack", no_stack)
-    tx = admin.transfer(accounts[2], 1)
-    chain.undo()  # the undo buffer's snapshot was taken (without a stack), so the transfer is undone
-    assert tx.status == 1 and "evm_snapshot" in asked and "eth_chainId" not in asked, asked
-    assert web3.eth.get_transaction_count(admin.address) == tx.nonce
+    chain.snapshot()  # this test sends nothing, so fn_isolation's revert to this one is the same state
+    chain.mine()
+    chain.revert()
+    assert chain.height == height
 
 
 def test_calling_the_rpc_directly_still_warns():
