@@ -57,11 +57,20 @@ def _freeze_loaded_objects():
     gc.unfreeze()
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _thaw_after_module():
+    """Set up before brownie's module_isolation, so torn down after its chain.reset(): what the
+    module's tests froze (its fixtures, brownie's history of their transactions) is garbage now,
+    and a frozen cycle is never collected."""
+    yield
+    gc.unfreeze()
+
+
 @pytest.fixture(scope="function", autouse=True)
 def isolate(fn_isolation):
     """Each test in its own EVM snapshot. What lives when the test starts (its module's fixtures,
     their transactions in brownie's history) is frozen too, so that the revert's gc.collect() walks
-    only what the test made."""
+    only what the test made; thawed when the module ends."""
     gc.freeze()
 
 
