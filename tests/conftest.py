@@ -46,17 +46,6 @@ def pytest_sessionfinish(session, exitstatus):
     outside_files.fail_session(session, OUTSIDE_FILES)
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _freeze_loaded_objects():
-    """brownie runs a full gc.collect() on every snapshot revert (each test's teardown), which walks
-    the loaded project's large, long-lived object graph each time. Freezing what exists at session
-    start takes it out of the collector's view; garbage made by tests is still collected."""
-    gc.collect()
-    gc.freeze()
-    yield
-    gc.unfreeze()
-
-
 @pytest.fixture(scope="module", autouse=True)
 def _thaw_after_module():
     """Set up before brownie's module_isolation, so torn down after its chain.reset(): what the
@@ -68,9 +57,10 @@ def _thaw_after_module():
 
 @pytest.fixture(scope="function", autouse=True)
 def isolate(fn_isolation):
-    """Each test in its own EVM snapshot. What lives when the test starts (its module's fixtures,
-    their transactions in brownie's history) is frozen too, so that the revert's gc.collect() walks
-    only what the test made; thawed when the module ends."""
+    """Each test in its own EVM snapshot. brownie runs a full gc.collect() on every revert (each
+    test's teardown); what lives when the test starts (the loaded project, the module's fixtures and
+    their transactions in brownie's history) is frozen, so that collection walks only what the test
+    made. Thawed when the module ends."""
     gc.freeze()
 
 
