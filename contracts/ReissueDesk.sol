@@ -7,8 +7,8 @@ import {IReturnEscrow} from "./interfaces/IReturnEscrow.sol";
 import {IReturnPolicies} from "./interfaces/IReturnPolicies.sol";
 import {ITraceRegistry} from "./interfaces/ITraceRegistry.sol";
 import {DelegatedSignatures} from "./utils/DelegatedSignatures.sol";
-import {ActorRoles} from "./utils/ActorRoles.sol";
 import {GS1} from "./utils/GS1.sol";
+import {Parties} from "./utils/Parties.sol";
 
 /**
  * @title ReissueDesk
@@ -67,11 +67,15 @@ contract ReissueDesk is IReissueDesk, DelegatedSignatures {
 
     /// @inheritdoc IReissueDesk
     function decideDefectClaim(uint256 orderId, bool approve) external {
-        // The merchant's side may concede a claim against itself; only the arbiter may turn one down.
-        if (
-            !IAccessControl(address(policies)).hasRole(ARBITER_ROLE, msg.sender) &&
-            (!approve || !_isMerchantSide(escrow.order(orderId).merchant, msg.sender))
-        ) revert ReissueDeskNotDecider(orderId, msg.sender);
+        // The merchant's side may concede a claim against itself; only an arbiter that is neither party
+        // may turn one down (or approve it for the buyer).
+        IReturnEscrow.Order memory o = escrow.order(orderId);
+        if (!approve || !Parties.merchantSide(registry, msg.sender, o.merchant)) {
+            if (!IAccessControl(address(policies)).hasRole(ARBITER_ROLE, msg.sender)) revert ReissueDeskNotDecider(orderId, msg.sender);
+            if (!Parties.independent(registry, msg.sender, registry.actor(msg.sender).organization, o.buyer, o.merchant)) {
+                revert ReissueDeskArbiterNotIndependent(orderId, msg.sender);
+            }
+        }
         uint256 claimedAt = _claimedAt[orderId];
         if (approve) _reissues[orderId].approvedAt = uint40(block.timestamp);
         delete _claimedAt[orderId];
@@ -169,12 +173,6 @@ contract ReissueDesk is IReissueDesk, DelegatedSignatures {
     }
 
     /// @dev Whether `account` is `merchant` or staff of the merchant's organisation.
-    function _isMerchantSide(address merchant, address account) private view returns (bool) {
-        if (account == merchant) return true;
-        ITraceRegistry.Actor memory a = registry.actor(account);
-        return a.roles & ActorRoles.MERCHANT_STAFF != 0 && a.organization != 0 && a.organization == registry.actor(merchant).organization;
-    }
-
     /// @dev Delivery time of `replacement` under {reissueRef} (0: none, or nothing linked).
     function _deliveredAt(uint256 orderId, bytes32 replacement) private view returns (uint256) {
         if (replacement == bytes32(0)) return 0;

@@ -17,6 +17,7 @@ import {GS1} from "./utils/GS1.sol";
 import {BuyerClaims} from "./utils/BuyerClaims.sol";
 import {ReturnClock} from "./utils/ReturnClock.sol";
 import {ReturnInspection} from "./utils/ReturnInspection.sol";
+import {Parties} from "./utils/Parties.sol";
 import {ReturnSettlement} from "./utils/ReturnSettlement.sol";
 import {UnitCustody} from "./utils/UnitCustody.sol";
 
@@ -392,7 +393,7 @@ contract ReturnEscrow is IReturnEscrow, ICloseGuard, ReentrancyGuardTransient, D
     function openDispute(uint256 orderId) external {
         Order storage o = _orders[orderId];
         _requireStatus(orderId, o.status, OrderStatus.ReturnRequested);
-        if (msg.sender != o.buyer && !_isMerchantSide(o, msg.sender)) revert ReturnEscrowNotMerchantSide(orderId, msg.sender);
+        if (msg.sender != o.buyer && !Parties.merchantSide(registry, msg.sender, o.merchant)) revert ReturnEscrowNotMerchantSide(orderId, msg.sender);
         _dispute(orderId, o, msg.sender);
     }
 
@@ -405,30 +406,14 @@ contract ReturnEscrow is IReturnEscrow, ICloseGuard, ReentrancyGuardTransient, D
         bytes32 evidence
     ) external onlyRole(ARBITER_ROLE) {
         Order storage o = _orders[orderId];
-        _requireStatus(orderId, o.status, OrderStatus.Disputed);
-        uint256 lapsesAt = _disputeLapsesAt(o);
-        if (block.timestamp > lapsesAt) revert ReturnEscrowDisputeLapsed(orderId, lapsesAt);
-        if (facts > _ALL_FACTS) revert ReturnEscrowInvalidFacts(facts);
-        // The arbiter states the facts; the grade follows from them, as it does for an inspector.
-        o.facts = facts;
-        o.diminishedValue = diminishedValue;
-        IReturnPolicies.Grade grade = policies.deriveGrade(o.market, o.policyVersion, facts);
-        emit DisputeResolved(orderId, msg.sender, facts, grade, diminishedValue, reason, evidence);
+        IReturnPolicies.Grade grade = ReturnInspection.arbitrate(o, orderId, facts, diminishedValue, reason, evidence, registry, policies);
         _settle(orderId, o, SettlementPath.Arbitrated, grade);
     }
 
     /// @inheritdoc IReturnEscrow
     function settleLapsedDispute(uint256 orderId) external {
         Order storage o = _orders[orderId];
-        _requireStatus(orderId, o.status, OrderStatus.Disputed);
-        uint256 lapsesAt = _disputeLapsesAt(o);
-        if (block.timestamp <= lapsesAt) revert ReturnEscrowWindowOpen(orderId, lapsesAt);
-        emit DisputeLapsed(orderId, uint40(lapsesAt));
-        if (o.grade == IReturnPolicies.Grade.None) {
-            o.status = OrderStatus.ReturnRequested; // nothing attested: the return's own timeouts apply
-        } else {
-            _settle(orderId, o, SettlementPath.ArbiterSilent, _factsGrade(o));
-        }
+        if (ReturnInspection.lapse(o, orderId, policies)) _settle(orderId, o, SettlementPath.ArbiterSilent, _factsGrade(o));
     }
 
     /// @inheritdoc IReturnEscrow
@@ -733,10 +718,6 @@ contract ReturnEscrow is IReturnEscrow, ICloseGuard, ReentrancyGuardTransient, D
         ReturnInspection.openDispute(o, orderId, by, _policyOf(o).arbiterTimeout);
     }
 
-    function _disputeLapsesAt(Order storage o) private view returns (uint256) {
-        return uint256(o.disputedAt) + _policyOf(o).arbiterTimeout;
-    }
-
     /// @dev The grade the order's attested facts give (the facts decide, whatever grade was claimed).
     function _factsGrade(Order storage o) private view returns (IReturnPolicies.Grade) {
         return policies.deriveGrade(o.market, o.policyVersion, o.facts);
@@ -866,12 +847,6 @@ contract ReturnEscrow is IReturnEscrow, ICloseGuard, ReentrancyGuardTransient, D
     }
 
     // ---------------------------------------------------------------- internals: small helpers
-
-    function _isMerchantSide(Order storage o, address account) private view returns (bool) {
-        if (account == o.merchant) return true;
-        ITraceRegistry.Actor memory a = registry.actor(account);
-        return a.roles & ActorRoles.MERCHANT_STAFF != 0 && a.organization != 0 && a.organization == registry.actor(o.merchant).organization;
-    }
 
     function _claimContext(uint256 orderId) private view returns (BuyerClaims.Context memory) {
         return BuyerClaims.Context({registry: registry, policies: policies, points: points, rma: _rmaRef(orderId), orderId: orderId});

@@ -42,6 +42,11 @@ interface IReissueDesk {
     /// @param account The caller.
     error ReissueDeskNotDecider(uint256 orderId, address account);
 
+    /// @dev The arbiter is the order's buyer or merchant, or belongs to the buyer's or the merchant's organisation.
+    /// @param orderId The order of the defective unit.
+    /// @param arbiter The caller.
+    error ReissueDeskArbiterNotIndependent(uint256 orderId, address arbiter);
+
     /// @dev The account is not the order's merchant and the replacement product's brand.
     /// @param orderId The order of the defective unit.
     /// @param account The caller.
@@ -157,7 +162,8 @@ interface IReissueDesk {
      *
      * Requirements:
      *
-     * - the order is `DefectClaimed`; the caller is the arbiter, or the merchant's side approving.
+     * - the order is `DefectClaimed`; the caller is the merchant's side approving, or the arbiter if it
+     *   is neither party nor works for one (shares neither's organisation in the registry).
      *
      * Emits a {DefectClaimDecided} event.
      * @param orderId The order of the defective unit.

@@ -367,6 +367,11 @@ interface IReturnEscrow {
     /// @param organization The inspector's organisation GLN.
     error ReturnEscrowInspectorNotIndependent(address inspector, uint64 organization);
 
+    /// @dev The arbiter is the order's buyer or merchant, or belongs to the buyer's or the merchant's organisation.
+    /// @param orderId The order.
+    /// @param arbiter The caller.
+    error ReturnEscrowArbiterNotIndependent(uint256 orderId, address arbiter);
+
     /// @dev A disposition-only inspection's grade differs from the one its facts give.
     /// @param orderId The order.
     /// @param claimed The grade the inspection claims.
@@ -700,7 +705,8 @@ interface IReturnEscrow {
      * bytes, such as "facts_corrected") and evidence (the SHA-256 digest inside the CIDv1 of its
      * ruling); the facts give the grade and the order settles by them.
      *
-     * Requirements: the caller holds `ARBITER_ROLE`; the order is `Disputed`; the arbiter's time
+     * Requirements: the caller holds `ARBITER_ROLE` and is neither party nor works for one (shares
+     * neither's organisation in the registry); the order is `Disputed`; the arbiter's time
      * (the policy's `arbiterTimeout` since the dispute opened) has not run out; facts use the defined bits.
      *
      * Emits a {DisputeResolved} and an {OrderSettled} event.

@@ -6,6 +6,7 @@ import {IReturnPolicies} from "../interfaces/IReturnPolicies.sol";
 import {IStorePoints} from "../interfaces/IStorePoints.sol";
 import {ITraceRegistry} from "../interfaces/ITraceRegistry.sol";
 import {ActorRoles} from "./ActorRoles.sol";
+import {Parties} from "./Parties.sol";
 import {ReturnClock} from "./ReturnClock.sol";
 import {ReturnSettlement} from "./ReturnSettlement.sol";
 
@@ -13,8 +14,9 @@ import {ReturnSettlement} from "./ReturnSettlement.sol";
  * @dev What an inspector's attestation may do to an escrow order: who may attest (independent of
  * both parties, a second opinion from another house), until when (the SLA since the receipt), and
  * where the facts take the order (settled, awaiting the buyer, disputed, a second opinion, or, after a
- * refund paid before any inspection, the unit's fate). Also how a dispute opens, from an inspection
- * or a party. A linked library (called by DELEGATECALL: the escrow's storage, address and events).
+ * refund paid before any inspection, the unit's fate). Also how a dispute opens (from an inspection
+ * or a party), is decided by an arbiter that is no party to the sale, or lapses. A linked library
+ * (called by DELEGATECALL: the escrow's storage, address and events).
  */
 library ReturnInspection {
     uint8 private constant _ALL_FACTS = 15;
@@ -46,12 +48,10 @@ library ReturnInspection {
         ITraceRegistry.Actor memory a = registry.actor(inspector);
         if (a.roles & ActorRoles.INSPECTOR == 0) revert IReturnEscrow.ReturnEscrowNotInspector(inspector);
         organization = a.organization;
-        // An inspector grades the merchant's money and the buyer's refund: it may be neither, nor work
-        // for either, and a second opinion comes from another house.
+        // An inspector grades the merchant's money and the buyer's refund; a second opinion comes from
+        // another house.
         if (
-            inspector == o.buyer ||
-            organization == registry.actor(o.merchant).organization ||
-            organization == registry.actor(o.buyer).organization ||
+            !Parties.independent(registry, inspector, organization, o.buyer, o.merchant) ||
             (status == IReturnEscrow.OrderStatus.SecondInspection && organization == firstInspectorOrg[orderId])
         ) revert IReturnEscrow.ReturnEscrowInspectorNotIndependent(inspector, organization);
         p = policies.policy(o.market, o.policyVersion);
@@ -114,11 +114,63 @@ library ReturnInspection {
         }
     }
 
+    /**
+     * @dev Checks and records the arbiter's decision of the dispute on `o` (see
+     * {IReturnEscrow-resolveDispute}) and returns the grade its facts give, by which the escrow settles.
+     * The arbiter's role is checked by the escrow; this checks that it is no party to the sale.
+     */
+    function arbitrate(
+        IReturnEscrow.Order storage o,
+        uint256 orderId,
+        uint8 facts,
+        uint96 diminishedValue,
+        bytes32 reason,
+        bytes32 evidence,
+        ITraceRegistry registry,
+        IReturnPolicies policies
+    ) external returns (IReturnPolicies.Grade grade) {
+        uint256 lapsesAt = _disputed(o, orderId, policies);
+        if (block.timestamp > lapsesAt) revert IReturnEscrow.ReturnEscrowDisputeLapsed(orderId, lapsesAt);
+        if (!Parties.independent(registry, msg.sender, registry.actor(msg.sender).organization, o.buyer, o.merchant)) {
+            revert IReturnEscrow.ReturnEscrowArbiterNotIndependent(orderId, msg.sender);
+        }
+        if (facts > _ALL_FACTS) revert IReturnEscrow.ReturnEscrowInvalidFacts(facts);
+        // The arbiter states the facts; the grade follows from them, as it does for an inspector.
+        o.facts = facts;
+        o.diminishedValue = diminishedValue;
+        grade = policies.deriveGrade(o.market, o.policyVersion, facts);
+        emit IReturnEscrow.DisputeResolved(orderId, msg.sender, facts, grade, diminishedValue, reason, evidence);
+    }
+
+    /**
+     * @dev Ends the dispute on `o` that its arbiter left undecided past its time (see
+     * {IReturnEscrow-settleLapsedDispute}); returns true when attested facts decide it, for the escrow to
+     * settle by them, false when it went back to its return's own timeouts (nothing was attested).
+     */
+    function lapse(IReturnEscrow.Order storage o, uint256 orderId, IReturnPolicies policies) external returns (bool) {
+        uint256 lapsesAt = _disputed(o, orderId, policies);
+        if (block.timestamp <= lapsesAt) revert IReturnEscrow.ReturnEscrowWindowOpen(orderId, lapsesAt);
+        emit IReturnEscrow.DisputeLapsed(orderId, uint40(lapsesAt));
+        if (o.grade != IReturnPolicies.Grade.None) return true;
+        o.status = IReturnEscrow.OrderStatus.ReturnRequested; // nothing attested: the return's own timeouts apply
+        return false;
+    }
+
     /// @dev Puts `o` in dispute, opened by `by` (zero: an inspection mismatch); the arbiter decides within `arbiterTimeout`.
     function openDispute(IReturnEscrow.Order storage o, uint256 orderId, address by, uint256 arbiterTimeout) public {
         o.status = IReturnEscrow.OrderStatus.Disputed;
         o.disputedAt = uint40(block.timestamp);
         emit IReturnEscrow.OrderDisputed(orderId, by, uint40(block.timestamp + arbiterTimeout));
+    }
+
+    /// @dev Requires `o` to be disputed; returns the last second its arbiter may decide (its policy's `arbiterTimeout` after it opened).
+    function _disputed(IReturnEscrow.Order storage o, uint256 orderId, IReturnPolicies policies) private view returns (uint256) {
+        IReturnEscrow.OrderStatus status = o.status;
+        if (status != IReturnEscrow.OrderStatus.Disputed) {
+            if (status == IReturnEscrow.OrderStatus.None) revert IReturnEscrow.ReturnEscrowUnknownOrder(orderId);
+            revert IReturnEscrow.ReturnEscrowInvalidStatus(orderId, status);
+        }
+        return uint256(o.disputedAt) + policies.policy(o.market, o.policyVersion).arbiterTimeout;
     }
 
     /// @dev Whether the order is priced above its currency's dual-inspection amount (0: never).

@@ -406,6 +406,49 @@ def test_arbiter_decides_up_to_the_last_second(shop, escrow, actors, buyer):
     assert settlement_of(tx, ARBITRATED)["refund"] == TOTAL
 
 
+# ---------------------------------------------------------------- an arbiter judging its own sale
+
+
+@pytest.mark.parametrize("judge", ["brand", "staff", "buyer", "buyers_house"])
+def test_arbiter_that_is_a_party_cannot_decide_its_own_dispute(
+    shop, escrow, policies, registry, admin, actors, staff, buyer, judge
+):
+    """The arbiter role is granted, not earned: a marketplace that also sells may hold it. Attack: the
+    arbiter is the merchant (or its staff) and rules the unit used, to keep the money; or it is the
+    buyer (or the buyer works for its house) and rules it untouched, to be paid in full."""
+    if judge == "buyers_house":
+        registry.setActor(buyer.address, 0, actors["inspector2"].gln, {"from": admin})  # the buyer works there
+    who = {"staff": staff, "buyers_house": actors["inspector2"].account}.get(judge) or actors[judge].account
+    policies.grantRole(policies.ARBITER_ROLE(), who.address, {"from": admin})
+    order = shop.returned()
+    shop.inspect(order, S, B)  # seal intact, packaging opened: B
+    disputed = escrow.contest(order, {"from": buyer})
+    facts, value = (U, PRICE) if judge in ("brand", "staff") else (S | P, 0)
+    with brownie.reverts(err("ReturnEscrowArbiterNotIndependent", order, who.address)):
+        escrow.resolveDispute(order, facts, value, REASON, RULING, {"from": who})
+    assert escrow.order(order)["status"] == Status.DISPUTED
+    # The fair outcome: nobody independent decided, so the inspector's attested facts do (grade B).
+    next_block_at(disputed.timestamp + EU.arbiter_timeout + 1)
+    tx = escrow.settleLapsedDispute(order, {"from": actors["charity"].account})
+    assert tx.events["OrderSettled"]["grade"] == B
+    assert settlement_of(tx, ARBITER_SILENT)["refund"] == TOTAL - RET
+    shop.assert_solvent()
+
+
+def test_an_accredited_house_with_no_part_in_the_sale_may_arbitrate(shop, escrow, policies, admin, actors, buyer):
+    # An arbiter that belongs to an accredited organisation (another inspection house) is independent
+    # of this sale: its ruling stands.
+    arbiter = actors["inspector2"].account
+    policies.grantRole(policies.ARBITER_ROLE(), arbiter.address, {"from": admin})
+    order = shop.returned()
+    shop.inspect(order, S, B)
+    escrow.contest(order, {"from": buyer})
+    tx = escrow.resolveDispute(order, S | P, 0, REASON, RULING, {"from": arbiter})
+    assert tx.events["DisputeResolved"]["arbiter"] == arbiter.address
+    assert settlement_of(tx, ARBITRATED)["refund"] == TOTAL
+    shop.assert_solvent()
+
+
 @pytest.fixture
 def staff(registry, admin, actors):
     """The `stranger` accredited as merchant staff (role bit 64) of the brand's organisation."""

@@ -297,6 +297,33 @@ def test_others_may_not_decide(shop, desk, actors, staff, who, approve):
         desk.decideDefectClaim(order, approve, {"from": account.account})
 
 
+@pytest.mark.parametrize("judge, approve", [("brand", False), ("staff", False), ("buyer", True)])
+def test_arbiter_that_is_a_party_cannot_decide_its_own_claim(
+    shop, escrow, policies, desk, admin, actors, staff, judge, approve
+):
+    # Attack: the merchant (or its staff) holding the arbiter role rejects the claim against itself;
+    # the buyer holding it approves its own claim.
+    who = {**actors, **staff}[judge]
+    policies.grantRole(policies.ARBITER_ROLE(), who.address, {"from": admin})
+    order = delivered(shop, price=HIGH)
+    claim(desk, actors, order)
+    with brownie.reverts(err("ReissueDeskArbiterNotIndependent", order, who.address)):
+        desk.decideDefectClaim(order, approve, {"from": who.account})
+    assert escrow.order(order)["status"] == Status.DEFECT_CLAIMED
+    # The fair outcome: the independent arbiter decides (here it approves the claim the merchant fought).
+    desk.decideDefectClaim(order, True, {"from": actors["arbiter"].account})
+    assert escrow.order(order)["status"] == Status.REISSUE_APPROVED
+
+
+def test_merchant_holding_the_arbiter_role_may_still_concede(shop, escrow, policies, desk, admin, actors):
+    brand = actors["brand"]
+    policies.grantRole(policies.ARBITER_ROLE(), brand.address, {"from": admin})
+    order = delivered(shop, price=HIGH)
+    claim(desk, actors, order)
+    desk.decideDefectClaim(order, True, {"from": brand.account})
+    assert escrow.order(order)["status"] == Status.REISSUE_APPROVED
+
+
 def test_arbiter_rejects_back_to_active(shop, escrow, desk, actors):
     order = delivered(shop, price=HIGH)
     claim(desk, actors, order)
