@@ -1,17 +1,19 @@
 """What the suite relies on from brownie on anvil, fixed in tools/brownie_anvil.py: a clock that
 is not ahead of the chain after a snapshot revert, no false "Tx dropped without known
-replacement" for a transaction the node is still storing, and no round trip or stack read a
-transaction does not need."""
+replacement" for a transaction the node is still storing, no round trip or stack read a
+transaction does not need, and a node that outlives brownie's filing of the last transaction."""
 
 from __future__ import annotations
 
 import inspect
+import threading
 import time
 
 import pytest
 from brownie import accounts, chain, rpc, web3
 
 from returntrace.vocab import BizStep, Disposition
+from tools import brownie_anvil
 
 PO = b"\x05" * 32
 
@@ -97,3 +99,20 @@ def test_snapshots_and_reverts_read_no_stack(monkeypatch):
 def test_calling_the_rpc_directly_still_warns():
     with pytest.warns(FutureWarning, match="use chain.sleep instead"):
         rpc.sleep(0)
+
+
+def test_the_node_is_killed_only_after_brownie_filed_its_transactions():
+    """A script's end kills the node; brownie's undo thread for the last transaction may still be
+    reading its block (a ConnectionResetError traceback after the script's output)."""
+    assert getattr(type(rpc).kill, "_returntrace_fixed", False)
+    done: list[str] = []
+    release = threading.Event()
+
+    def _add_to_undo_buffer() -> None:  # brownie's thread target, known by its name
+        release.wait(10)
+        done.append("filed")
+
+    threading.Thread(target=_add_to_undo_buffer, daemon=True).start()
+    threading.Timer(0.2, release.set).start()
+    brownie_anvil._after_undo_threads(lambda _rpc, _exc: done.append("killed"))(rpc)
+    assert done == ["filed", "killed"]

@@ -45,6 +45,12 @@
    middleware is removed (returntrace/rpc.py does the same for the gateway's clients) and the guard
    looks at its caller's frame alone, as the original's `[1].frame` did.
 
+5. A traceback after the last line of a `brownie run` script (ConnectionResetError in
+   `Chain._add_to_undo_buffer`, now and then at the end of `make bench`): brownie files each
+   transaction in its undo buffer from a background thread, which reads the block; the script's end
+   killed the node while the last one still read it. `Rpc.kill` now lets those threads finish first
+   (each bounded by the receipt wait).
+
 Loaded for every `brownie test` as a pytest plugin (tests/conftest.py: `pytest_plugins`).
 A `brownie run` script (bench, demo) calls `tools.brownie_anvil.patch()` first.
 """
@@ -55,6 +61,7 @@ import contextlib
 import importlib
 import os
 import sys
+import threading
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -121,6 +128,8 @@ def patch() -> None:
     for name, method in list(vars(rpc.Rpc).items()):
         if getattr(method, "__qualname__", "") == "internal.<locals>.wrapped":
             setattr(rpc.Rpc, name, _internal(method.__closure__[0].cell_contents, rpc.chain))
+    if not getattr(rpc.Rpc.kill, "_returntrace_fixed", False):
+        rpc.Rpc.kill = _after_undo_threads(rpc.Rpc.kill)
     loopback = {"127.0.0.1", "localhost", "::1"}
     listed = {h for key in ("no_proxy", "NO_PROXY") for h in os.environ.get(key, "").split(",") if h.strip()}
     os.environ["no_proxy"] = ",".join(sorted(listed | loopback))
@@ -140,6 +149,23 @@ def _internal(fn: Callable, chain: Any) -> Callable:
         return fn(*args, **kwargs)
 
     return wrapped
+
+
+def join_undo_threads(timeout: float = RECEIPT_WAIT) -> None:
+    """Wait for brownie's threads that file transactions in its undo buffer (they read the node)."""
+    for thread in threading.enumerate():
+        # Thread keeps its target until run() ends; brownie starts these with Chain()._add_to_undo_buffer.
+        if getattr(getattr(thread, "_target", None), "__name__", "") == "_add_to_undo_buffer":
+            thread.join(timeout)
+
+
+def _after_undo_threads(kill: Callable) -> Callable:
+    def kill_after_undo_threads(self: Any, exc: bool = True) -> None:
+        join_undo_threads()
+        kill(self, exc)
+
+    kill_after_undo_threads._returntrace_fixed = True  # type: ignore[attr-defined]
+    return kill_after_undo_threads
 
 
 def _revert_known_deployments(self: Any, height: int) -> None:
