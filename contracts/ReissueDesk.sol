@@ -77,6 +77,11 @@ contract ReissueDesk is IReissueDesk, DelegatedSignatures {
             }
         }
         uint256 claimedAt = _claimedAt[orderId];
+        if (claimedAt != 0) {
+            // Past its time the claim is a return (see {returnUndecidedClaim}): a late approval would turn silence into one.
+            uint256 decideBy = _decideBy(claimedAt, o);
+            if (block.timestamp > decideBy) revert ReissueDeskDecisionLapsed(orderId, decideBy);
+        }
         if (approve) _reissues[orderId].approvedAt = uint40(block.timestamp);
         delete _claimedAt[orderId];
         emit DefectClaimDecided(orderId, msg.sender, approve);
@@ -87,8 +92,7 @@ contract ReissueDesk is IReissueDesk, DelegatedSignatures {
     function returnUndecidedClaim(uint256 orderId) external {
         uint256 claimedAt = _claimedAt[orderId];
         if (claimedAt == 0) revert ReissueDeskNoOpenClaim(orderId);
-        IReturnEscrow.Order memory o = escrow.order(orderId);
-        uint256 decideBy = claimedAt + policies.policy(o.market, o.policyVersion).inspectionSla;
+        uint256 decideBy = _decideBy(claimedAt, escrow.order(orderId));
         if (block.timestamp <= decideBy) revert ReissueDeskDecisionPending(orderId, decideBy);
         delete _claimedAt[orderId];
         emit DefectClaimLapsed(orderId, decideBy);
@@ -172,10 +176,18 @@ contract ReissueDesk is IReissueDesk, DelegatedSignatures {
         emit DefectClaimed(orderId, buyer, evidence, autoApproved);
     }
 
-    /// @dev Whether `account` is `merchant` or staff of the merchant's organisation.
-    /// @dev Delivery time of `replacement` under {reissueRef} (0: none, or nothing linked).
+    /// @dev The last second a claim made at `claimedAt` on order `o` may be decided: the policy's `inspectionSla` after it.
+    function _decideBy(uint256 claimedAt, IReturnEscrow.Order memory o) private view returns (uint256) {
+        return claimedAt + policies.policy(o.market, o.policyVersion).inspectionSla;
+    }
+
+    /**
+     * @dev Delivery time of `replacement` under {reissueRef} (0: none, or nothing linked). A scan recorded
+     * before the claim was approved is none: the reference is predictable, and no replacement was owed then.
+     */
     function _deliveredAt(uint256 orderId, bytes32 replacement) private view returns (uint256) {
         if (replacement == bytes32(0)) return 0;
-        return registry.milestoneAt(replacement, reissueRef(orderId), ITraceRegistry.Milestone.Delivered);
+        ITraceRegistry.MilestoneRecord memory m = registry.milestone(replacement, reissueRef(orderId), ITraceRegistry.Milestone.Delivered);
+        return m.recordedAt < _reissues[orderId].approvedAt ? 0 : m.at;
     }
 }

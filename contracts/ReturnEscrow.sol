@@ -394,6 +394,8 @@ contract ReturnEscrow is IReturnEscrow, ICloseGuard, ReentrancyGuardTransient, D
         Order storage o = _orders[orderId];
         _requireStatus(orderId, o.status, OrderStatus.ReturnRequested);
         if (msg.sender != o.buyer && !Parties.merchantSide(registry, msg.sender, o.merchant)) revert ReturnEscrowNotMerchantSide(orderId, msg.sender);
+        // Once: a party re-opening each lapsed dispute would hold the other's money for ever.
+        if (o.disputedAt != 0) revert ReturnEscrowAlreadyDisputed(orderId, o.disputedAt);
         _dispute(orderId, o, msg.sender);
     }
 
@@ -495,7 +497,9 @@ contract ReturnEscrow is IReturnEscrow, ICloseGuard, ReentrancyGuardTransient, D
         o.status = OrderStatus.ReturnRequested;
         o.reason = ReturnReason.Defective;
         o.inWithdrawal = _inWithdrawal(o, delivered);
-        o.requestedAt = uint40(block.timestamp);
+        // The return runs from now, unless the unit went back while the claim was open: the scans under
+        // its RMA since the claim count (else the merchant holding it would be paid for it as unreturned).
+        if (_receivedAt(orderId, o, p) == 0 && _dispatchedAt(orderId, o, p) == 0) o.requestedAt = uint40(block.timestamp);
         emit DefectReturnOpened(orderId);
         emit ReturnRequested(orderId, o.buyer, ReturnReason.Defective, o.inWithdrawal, o.remedy);
     }

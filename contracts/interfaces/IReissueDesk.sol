@@ -105,6 +105,11 @@ interface IReissueDesk {
     /// @param decideBy Until when the claim may still be decided.
     error ReissueDeskDecisionPending(uint256 orderId, uint256 decideBy);
 
+    /// @dev The claim was not decided by `decideBy`: it can only become a return now (see {returnUndecidedClaim}).
+    /// @param orderId The order of the defective unit.
+    /// @param decideBy The last second the claim could be decided.
+    error ReissueDeskDecisionLapsed(uint256 orderId, uint256 decideBy);
+
     /// @dev Emitted when the buyer claims a defect; `autoApproved`: at or under the policy's limit.
     event DefectClaimed(uint256 indexed orderId, address indexed buyer, bytes32 evidence, bool autoApproved);
 
@@ -164,6 +169,7 @@ interface IReissueDesk {
      *
      * - the order is `DefectClaimed`; the caller is the merchant's side approving, or the arbiter if it
      *   is neither party nor works for one (shares neither's organisation in the registry).
+     * - `block.timestamp` is at most the claim's time + the policy's `inspectionSla`.
      *
      * Emits a {DefectClaimDecided} event.
      * @param orderId The order of the defective unit.

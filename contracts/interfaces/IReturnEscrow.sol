@@ -275,6 +275,11 @@ interface IReturnEscrow {
     /// @param lapsedAt When the arbiter's time ended.
     error ReturnEscrowDisputeLapsed(uint256 orderId, uint256 lapsedAt);
 
+    /// @dev A dispute opened before any inspection lapsed undecided: the return's own timeouts run now.
+    /// @param orderId The order.
+    /// @param disputedAt When that dispute opened.
+    error ReturnEscrowAlreadyDisputed(uint256 orderId, uint256 disputedAt);
+
     /// @dev The reason code is outside {ReturnReason}.
     /// @param reason The reason code given.
     error ReturnEscrowInvalidReason(uint8 reason);
@@ -692,7 +697,8 @@ interface IReturnEscrow {
      * @dev Opens a dispute (mediation) before any inspection, as the buyer or the merchant's side
      * (the merchant or its staff).
      *
-     * Requirements: the order is `ReturnRequested`; the caller is the buyer, the merchant or the merchant's staff.
+     * Requirements: the order is `ReturnRequested` and was never disputed (a lapsed dispute is not
+     * opened again); the caller is the buyer, the merchant or the merchant's staff.
      *
      * Emits an {OrderDisputed} event.
      * @param orderId The order.
@@ -818,9 +824,10 @@ interface IReturnEscrow {
 
     /**
      * @dev Turns a defect claim nobody decided in time (or an unfulfilled reissue that needs the unit
-     * back) into a return at the merchant's expense: reason `Defective`, requested now, and a
-     * withdrawal if the claim was made in the withdrawal period (the time since the claim extends the
-     * return period, as a rejected claim's pending time does).
+     * back) into a return at the merchant's expense: reason `Defective`, requested now (at the claim
+     * if the unit was already received or its dispatch proved under the order's RMA since then: those
+     * scans count), and a withdrawal if the claim was made in the withdrawal period (the time since the
+     * claim extends the return period, as a rejected claim's pending time does).
      *
      * Requirements: the caller is the reissue desk; the order is `DefectClaimed` or `ReissueApproved`.
      *

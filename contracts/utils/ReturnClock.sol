@@ -23,15 +23,22 @@ library ReturnClock {
         return m.at > floor ? m.at : floor;
     }
 
-    /// @dev Delivery time from the carrier's scan under `ref` (the order reference), never before the purchase (0: none).
+    /**
+     * @dev Delivery time from the carrier's scan under `ref` (the order reference), never before the
+     * purchase (0: none). A scan recorded before the purchase is none: order references are
+     * predictable, and a delivery made up before anyone bought proves nothing of this one.
+     */
     function deliveredAt(
         IReturnEscrow.Order storage o,
         ITraceRegistry registry,
         bytes32 ref,
         uint256 maxRelayDelay
     ) public view returns (uint256 t) {
-        t = scanTime(registry.milestone(o.unitId, ref, ITraceRegistry.Milestone.Delivered), maxRelayDelay);
-        if (t != 0 && t < o.purchasedAt) t = o.purchasedAt;
+        ITraceRegistry.MilestoneRecord memory m = registry.milestone(o.unitId, ref, ITraceRegistry.Milestone.Delivered);
+        uint256 purchased = o.purchasedAt;
+        if (m.recordedAt < purchased) return 0;
+        t = scanTime(m, maxRelayDelay);
+        if (t < purchased) t = purchased;
     }
 
     /**

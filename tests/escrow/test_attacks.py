@@ -481,6 +481,27 @@ def test_dispute_opened_before_inspection_that_lapses_goes_back_to_the_return_an
     shop.assert_solvent()
 
 
+@pytest.mark.parametrize("opener", ["brand", "buyer"])
+def test_a_lapsed_dispute_is_not_opened_again(shop, escrow, actors, buyer, brand, opener):
+    """Attack: a party opens a dispute before any inspection and opens it again each time it lapses
+    (the merchant, so that the buyer's refund never falls due; the buyer, so that the merchant is never
+    paid for a unit never sent). The arbiter's silence is bounded once, not for ever."""
+    order = shop.returned()
+    received = escrow.returnReceivedAt(order)
+    who = {"brand": brand, "buyer": buyer}[opener]
+    opened = escrow.openDispute(order, {"from": who})
+    next_block_at(opened.timestamp + EU.arbiter_timeout + 1)
+    escrow.settleLapsedDispute(order, {"from": who})
+    for party in (brand, buyer):
+        with brownie.reverts(err("ReturnEscrowAlreadyDisputed", order, opened.timestamp)):
+            escrow.openDispute(order, {"from": party})
+    # The fair outcome: the return's own timeouts run; nobody inspected it in its SLA: all back to the buyer.
+    assert chain.time() > received + EU.inspection_sla
+    s = settlement_of(escrow.claimUninspectedRefund(order, {"from": buyer}), UNINSPECTED)
+    assert s["refund"] == TOTAL
+    shop.assert_solvent()
+
+
 def test_only_the_parties_open_a_dispute(shop, escrow, registry, admin, actors):
     order = shop.returned()
     # Staff of another organisation, and a stranger with no role, are neither party.
@@ -615,9 +636,7 @@ def test_a_delivery_scan_recorded_before_the_purchase_does_not_start_the_return_
     order = escrow.purchase(
         unit, listing_terms(escrow, unit), False, {"from": shop.actors["buyer"].account, "value": TOTAL}
     ).return_value
-    assert (
-        order == upcoming and escrow.deliveredAt(order) == monday + HOUR
-    )  # the early scan, clamped: not the delivery yet
+    assert order == upcoming and escrow.deliveredAt(order) == 0  # the early scan proves no delivery
     arrived = monday + 5 * DAY
     next_block_at(arrived)
     shop.deliver(order, **signed_at(arrived))
@@ -625,6 +644,30 @@ def test_a_delivery_scan_recorded_before_the_purchase_does_not_start_the_return_
     assert (
         escrow.returnWindowCloses(order) == arrived + EU.return_window
     )  # the policy's 30 days outlast the law's 14, from the real delivery
+    shop.assert_solvent()
+
+
+def test_a_delivery_made_up_before_the_purchase_does_not_pay_for_goods_never_sent(shop, escrow, record, actors, monday):
+    """Attack: a carrier (or a brand that is also accredited as one) records a delivery under the
+    next order's predictable reference; the merchant never ships. That scan must not stop the buyer
+    cancelling, nor let the merchant be paid once a return period counted from the purchase ends."""
+    shop.list_unit()
+    unit = gs1.unit_id(GTIN_INT, serial_of(shop))
+    upcoming = escrow.orderCount() + 1
+    next_block_at(monday)
+    record(unit, BizStep.DELIVERING, "carrier", Disposition.DELIVERED, bizTransaction=escrow.orderRef(upcoming), **signed_at(monday))
+    buyer = actors["buyer"].account
+    next_block_at(monday + HOUR)
+    order = escrow.purchase(unit, listing_terms(escrow, unit), False, {"from": buyer, "value": TOTAL}).return_value
+    assert escrow.deliveredAt(order) == 0
+    cancellable = monday + HOUR + EU.delivery_timeout + EU.max_relay_delay
+    next_block_at(cancellable + EU.return_window)
+    with brownie.reverts(err("ReturnEscrowNotDelivered", order)):
+        escrow.release(order, {"from": actors["stranger"].account})
+    # The fair outcome: the buyer cancels the undelivered order and gets everything back.
+    tx = escrow.cancelUndelivered(order, {"from": buyer})
+    assert tx.events["OrderCancelled"]["refund"] == TOTAL
+    assert escrow.credits(ZERO_ADDRESS, buyer.address) == TOTAL
     shop.assert_solvent()
 
 

@@ -520,6 +520,49 @@ def test_lapsed_claim_unit_sent_back_is_paid_by_its_inspected_facts(
     shop.assert_solvent()
 
 
+def test_a_unit_collected_during_the_claim_is_not_paid_to_the_merchant_as_unreturned(shop, escrow, desk, actors):
+    # Attack: while the claim is open the merchant collects the defective unit (its return center's
+    # receipt under the order's RMA), then lets the claim lapse. The return it turns into must count
+    # that receipt: else no inspection or refund could start, and after the delivery timeout the
+    # merchant would be paid for the unit it holds.
+    order = delivered(shop, price=HIGH)
+    claim(desk, actors, order)
+    chain.sleep(DAY)
+    received = shop.receive(order).timestamp
+    chain.sleep(EU.inspection_sla)
+    desk.returnUndecidedClaim(order, {"from": actors["stranger"].account})
+    assert escrow.order(order)["status"] == Status.RETURN_REQUESTED
+    assert escrow.returnReceivedAt(order) == received
+    next_block_at(received + EU.delivery_timeout + EU.max_relay_delay + 1)
+    with brownie.reverts(err("ReturnEscrowAlreadyReturned", order, received)):
+        escrow.releaseUnreturned(order, {"from": actors["brand"].account})
+    # The fair outcome: the merchant held the unit and inspected nothing in its SLA: all back to the buyer.
+    tx = escrow.claimUninspectedRefund(order, {"from": actors["buyer"].account})
+    assert settlement(tx)["refund"] == HIGH + D
+    shop.assert_solvent()
+
+
+@pytest.mark.parametrize("decider", ["brand", "arbiter"])
+def test_a_claim_is_not_decided_after_its_time(shop, escrow, desk, actors, decider):
+    # Attack: the merchant lets the claim run past its decision time, then approves it before anyone
+    # turns it into a return, which restarts the replacement's delivery clock; silence never approves.
+    order = delivered(shop, price=HIGH)
+    decide_by = claim(desk, actors, order).timestamp + EU.inspection_sla
+    next_block_at(decide_by + 1)
+    with brownie.reverts(err("ReissueDeskDecisionLapsed", order, decide_by)):
+        desk.decideDefectClaim(order, True, {"from": actors[decider].account})
+    desk.returnUndecidedClaim(order, {"from": actors["stranger"].account})
+    assert escrow.order(order)["status"] == Status.RETURN_REQUESTED
+
+
+def test_a_claim_may_be_decided_at_its_last_second(shop, escrow, desk, actors):
+    order = delivered(shop, price=HIGH)
+    decide_by = claim(desk, actors, order).timestamp + EU.inspection_sla
+    next_block_at(decide_by)
+    desk.decideDefectClaim(order, True, {"from": actors["brand"].account})
+    assert escrow.order(order)["status"] == Status.REISSUE_APPROVED
+
+
 def test_silence_does_not_run_out_the_withdrawal_period(shop, escrow, points, policies, desk, actors, plain_gtin):
     # The attack from the merchant's side: a buyer claims a defect two days before the law's 14 days
     # end; the merchant says nothing until they have. The claim kept the buyer from withdrawing, as a
@@ -730,6 +773,27 @@ def test_complete_with_scan_under_other_reference_reverts(shop, escrow, desk, ac
     deliver_replacement(record, desk, order, unit, bizTransaction=bytes(escrow.orderRef(order)))
     with brownie.reverts(err("ReissueDeskNotDelivered", order)):
         desk.completeReissue(order, {"from": actors["stranger"].account})
+
+
+def test_a_replacement_delivery_made_up_before_the_approval_completes_nothing(shop, escrow, desk, actors, commission, record):
+    # Attack: the reissue reference is predictable; a carrier records the replacement delivered before
+    # the claim is approved, so that linking it would pay the merchant at once and the buyer get nothing.
+    order = delivered(shop, price=HIGH)
+    unit, serial = replacement_unit(commission)
+    deliver_replacement(record, desk, order, unit)
+    chain.sleep(60)
+    claim(desk, actors, order)
+    desk.decideDefectClaim(order, True, {"from": actors["brand"].account})
+    link(desk, actors, order, serial)
+    with brownie.reverts(err("ReissueDeskNotDelivered", order)):
+        desk.completeReissue(order, {"from": actors["stranger"].account})
+    # The fair outcome: no replacement came, so the buyer's unfulfilled-reissue claim opens its return.
+    due = unfulfilled_due(desk, order)
+    next_block_at(due + 1)
+    tx = desk.claimUnfulfilledReissue(order, {"from": actors["buyer"].account})
+    assert tx.events["DefectReturnOpened"]["orderId"] == order
+    assert escrow.credits(ZERO_ADDRESS, actors["brand"].address) == 0
+    shop.assert_solvent()
 
 
 def test_complete_with_original_unit_scan_reverts(shop, desk, actors, commission, record):
