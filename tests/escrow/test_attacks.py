@@ -655,7 +655,14 @@ def test_a_delivery_made_up_before_the_purchase_does_not_pay_for_goods_never_sen
     unit = gs1.unit_id(GTIN_INT, serial_of(shop))
     upcoming = escrow.orderCount() + 1
     next_block_at(monday)
-    record(unit, BizStep.DELIVERING, "carrier", Disposition.DELIVERED, bizTransaction=escrow.orderRef(upcoming), **signed_at(monday))
+    record(
+        unit,
+        BizStep.DELIVERING,
+        "carrier",
+        Disposition.DELIVERED,
+        bizTransaction=escrow.orderRef(upcoming),
+        **signed_at(monday),
+    )
     buyer = actors["buyer"].account
     next_block_at(monday + HOUR)
     order = escrow.purchase(unit, listing_terms(escrow, unit), False, {"from": buyer, "value": TOTAL}).return_value

@@ -775,7 +775,9 @@ def test_complete_with_scan_under_other_reference_reverts(shop, escrow, desk, ac
         desk.completeReissue(order, {"from": actors["stranger"].account})
 
 
-def test_a_replacement_delivery_made_up_before_the_approval_completes_nothing(shop, escrow, desk, actors, commission, record):
+def test_a_replacement_delivery_made_up_before_the_approval_completes_nothing(
+    shop, escrow, desk, actors, commission, record
+):
     # Attack: the reissue reference is predictable; a carrier records the replacement delivered before
     # the claim is approved, so that linking it would pay the merchant at once and the buyer get nothing.
     order = delivered(shop, price=HIGH)
