@@ -564,7 +564,8 @@ contract ReturnEscrow is IReturnEscrow, ICloseGuard, ReentrancyGuardTransient, D
         uint256 last = _units[unitId].lastOrder;
         Order storage o = _orders[last];
         if (ref == _orderRef(last)) return recordedAt < o.purchasedAt;
-        return ref == _rmaRef(last) && (o.requestedAt == 0 || recordedAt < o.requestedAt);
+        // Zero: a carrier's packing of the unit as returned, which counts from the request as the RMA's scans do.
+        return (ref == bytes32(0) || ref == _rmaRef(last)) && (o.requestedAt == 0 || recordedAt < o.requestedAt);
     }
 
     /// @inheritdoc ICloseGuard

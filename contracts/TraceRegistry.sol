@@ -484,13 +484,20 @@ contract TraceRegistry is ITraceRegistry, AccessControl, DelegatedSignatures {
         }
     }
 
-    /// @dev {Milestone-Dispatched} of each unit a carrier packs as returned, under the zero reference (latest counts).
+    /// @dev {Milestone-Dispatched} of each unit a carrier packs as returned, under the zero reference: the
+    /// first packing since the unit's current return request counts.
     function _recordParcelDispatch(Aggregation calldata a, uint64 organization) private {
         uint256 packed = _packMilestone(a.eventTime, a.location, organization);
         bytes32[] calldata children = a.childIds;
         uint256 m = children.length;
         for (uint256 j = 0; j < m; ++j) {
-            _milestones[_milestoneKey(children[j], bytes32(0), Milestone.Dispatched)] = packed;
+            bytes32 child = children[j];
+            bytes32 key = _milestoneKey(child, bytes32(0), Milestone.Dispatched);
+            uint256 previous = _milestones[key];
+            // A repacking (unpack and pack, or a hub's consolidation) must not push the buyer's proof of
+            // dispatch back; only a packing recorded before the request (an earlier return) gives way.
+            if (previous != 0 && !_predatesOrder(child, bytes32(0), previous >> 168)) continue;
+            _milestones[key] = packed;
         }
     }
 

@@ -35,11 +35,13 @@ interface ICloseGuard {
     /**
      * @dev Returns true when a milestone recorded at `recordedAt` under `ref` for the unit was recorded
      * before the step of the unit's order it belongs to: before the purchase for the order's reference,
-     * before the return request for its RMA. Such a scan proves nothing of this order (references are
-     * predictable), so the next scan under the reference replaces it; once a scan counts, no later one
-     * can move the deadline it started.
+     * before the return request for its RMA, and for the zero reference (a carrier's packing of the unit
+     * into a parcel as returned) before the return request of the unit's last order, or when it has none.
+     * Such a scan proves nothing of this order (references are predictable; a packing may be an earlier
+     * return's), so the next scan under the reference replaces it; once a scan counts, no later one can
+     * move the deadline it started.
      * @param unitId The unit scanned.
-     * @param ref The scan's business transaction: an order reference or an RMA.
+     * @param ref The scan's business transaction: an order reference, an RMA, or zero for a return parcel's packing.
      * @param recordedAt When the chain recorded the scan (its block's time).
      * @return True when the scan predates the order step `ref` belongs to, so it does not count.
      */

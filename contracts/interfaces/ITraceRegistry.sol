@@ -707,8 +707,9 @@ interface ITraceRegistry {
     /**
      * @dev Returns when `kind` happened to `unitId` under business transaction `bizTransaction`
      * (the time the signer attested, capped at the block time of recording), or 0 if it did not.
-     * The first scan counts, except for {Milestone-Dispatched} under the zero reference (a packing
-     * into a return parcel), where the latest does.
+     * The first scan counts, unless the close guard says it was recorded before the order step its
+     * reference names ({ICloseGuard-scanPredatesOrder}); for {Milestone-Dispatched} under the zero
+     * reference (a packing into a return parcel) that step is the unit's current return request.
      * @param unitId The unit's id.
      * @param bizTransaction The order reference or RMA the scan carried.
      * @param kind The milestone.

@@ -50,6 +50,7 @@ GRADED, ARBITRATED, ARBITER_SILENT, OVERDUE, UNINSPECTED, DISPATCHED = (
 )
 REASON, RULING = b"\x0a" * 32, b"\x0b" * 32  # the arbiter's reason code and evidence digest
 RETURN_PARCEL = int(gs1.with_check_digit("39506000000000042"))  # an SSCC: extension 3, the brand's prefix, serial 42
+HUB_PARCEL = int(gs1.with_check_digit("39506000000000043"))  # a carrier hub's consolidated parcel
 EU_END = (
     15 * DAY + 4 * HOUR - 1
 )  # a period of 14 days from an EU event on `monday` ends here (Monday + 14, 23:59:59 UTC-4)
@@ -115,15 +116,17 @@ def pickup_at(shop, record, order, t):
     )
 
 
-def pack_returned_at(shop, sign, registry, relayer, actors, order, t):
+def pack_returned_at(shop, sign, registry, relayer, actors, order, t, moves=((RETURN_PARCEL, AggregationAction.ADD),)):
     """The carrier packs the unit into a return parcel (ADD, disposition Returned): proof of dispatch
-    for every unit in it, under no reference."""
-    item = shop.builder.aggregation(
-        RETURN_PARCEL, [shop.unit(order)], AggregationAction.ADD, "carrier", None, Disposition.RETURNED, eventTime=t
-    )
+    for every unit in it, under no reference. `moves` makes the one signed batch other (parcel, action)
+    steps of the unit, in order: an unpacking and a repacking, say."""
+    items = [
+        shop.builder.aggregation(parcel, [shop.unit(order)], action, "carrier", None, Disposition.RETURNED, eventTime=t)
+        for parcel, action in moves
+    ]
     next_block_at(t)
     message, sig = sign(
-        shop.d.domain_of("registry"), "AggregationBatch", actors["carrier"], aggregations=[item], deadline=t + HOUR
+        shop.d.domain_of("registry"), "AggregationBatch", actors["carrier"], aggregations=items, deadline=t + HOUR
     )
     return registry.aggregate([eip712.call_args("AggregationBatch", message, sig)], {"from": relayer})
 
@@ -255,6 +258,43 @@ def test_lost_return_parcel_is_refunded_to_the_buyer(shop, escrow, record, brand
     s = settlement_of(tx, DISPATCHED)
     assert (s["refund"], s["merchantAmount"], s["points"]) == (refund, TOTAL - refund, 0)
     assert escrow.credits(ZERO_ADDRESS, buyer.address) == refund
+    assert escrow.order(order)["status"] == Status.REFUNDED
+    shop.assert_solvent()
+
+
+@pytest.mark.parametrize("repack", ["same-parcel", "hub-parcel"])
+def test_carrier_repacking_a_return_cannot_postpone_the_buyers_refund(
+    shop, escrow, sign, registry, relayer, actors, brand, buyer, monday, repack
+):
+    """A carrier acting alone: it unpacks the returned unit and packs it again as returned, in one
+    signed batch (or moves it into a hub's consolidated parcel and back) every two weeks. A repacking
+    is no new dispatch: the first packing after the request stays the buyer's proof (Art. 13(3)), so
+    neither the dispatched refund nor the statutory due date moves, nor the merchant's release."""
+    order, requested = request_on(shop, monday)
+    sent = monday + 2 * DAY
+    pack_returned_at(shop, sign, registry, relayer, actors, order, sent)
+    assert escrow.dispatchedAt(order) == sent
+    # Attack: on days 16 and 30, before the buyer's claim opens (day 33).
+    other = RETURN_PARCEL if repack == "same-parcel" else HUB_PARCEL
+    held, moved = RETURN_PARCEL, other
+    for day in (16, 30):
+        moves = ((held, AggregationAction.DELETE), (moved, AggregationAction.ADD))
+        pack_returned_at(shop, sign, registry, relayer, actors, order, monday + day * DAY, moves)
+        assert registry.parentOf(shop.unit(order)) == "0x" + gs1.parcel_id(moved).hex()
+        held, moved = moved, held
+        assert escrow.dispatchedAt(order) == sent
+        assert escrow.refundDueAt(order) == monday + EU_END  # sent in time: no SLA after a repacking
+    # The buyer claims the dispatched refund from the first packing on; the merchant is never paid.
+    next_block_at(requested + EU.delivery_timeout + EU.max_relay_delay + 1)
+    with brownie.reverts(err("ReturnEscrowAlreadyReturned", order, sent)):
+        escrow.releaseUnreturned(order, {"from": brand})
+    due = sent + EU.delivery_timeout + EU.max_relay_delay
+    tx = opens_after(
+        due, err("ReturnEscrowWindowOpen", order, due), lambda: escrow.claimDispatchedRefund(order, {"from": buyer})
+    )
+    s = settlement_of(tx, DISPATCHED)
+    assert (s["refund"], s["merchantAmount"], s["points"]) == (TOTAL, 0, 0)
+    assert escrow.credits(ZERO_ADDRESS, buyer.address) == TOTAL
     assert escrow.order(order)["status"] == Status.REFUNDED
     shop.assert_solvent()
 

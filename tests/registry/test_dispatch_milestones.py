@@ -1,7 +1,8 @@
 """The buyer's proof of dispatch (EU 2011/83 Art. 13(3)): a carrier's pickup of a return is recorded as
 milestone Dispatched, under the RMA for an Accepting scan, and under the zero reference for each unit
-a carrier packs into a parcel with disposition Returned (there the latest packing counts). Every
-milestone records when the chain recorded it (recordedAt), from which the escrow bounds relay delays."""
+a carrier packs into a parcel with disposition Returned (there the first packing since the unit's current
+return request counts). Every milestone records when the chain recorded it (recordedAt), from which the
+escrow bounds relay delays."""
 
 import pytest
 from brownie import chain
@@ -87,6 +88,30 @@ def test_the_latest_packing_counts(registry, commission, aggregate):
     tx = aggregate(sscc(22), [unit], disposition=Disposition.RETURNED, eventTime=later)
     rec = plain(registry.milestone(unit, ZERO32, DISPATCHED))
     assert rec[0] == later and rec[3] == tx.timestamp
+
+
+def test_the_first_packing_after_the_request_counts(registry, escrow, shop, aggregate):
+    """A packing recorded before the unit's return request (here before the buyer asked) proves nothing
+    of this return and gives way; the first packing after the request counts, and a repacking cannot
+    move it (the escrow's scanPredatesOrder answers for the zero reference)."""
+    order = shop.buy()
+    shop.deliver(order)
+    unit = shop.unit(order)
+    aggregate(PARCEL, [unit], disposition=Disposition.RETURNED, eventTime=chain.time() - 10)
+    aggregate(PARCEL, [unit], AggregationAction.DELETE)
+    chain.sleep(60)
+    requested = shop.request_return(order).timestamp
+    chain.sleep(60)
+    first = chain.time() - 10
+    tx = aggregate(sscc(22), [unit], disposition=Disposition.RETURNED, eventTime=first)
+    chain.sleep(60)
+    aggregate(sscc(22), [unit], AggregationAction.DELETE)
+    aggregate(PARCEL, [unit], disposition=Disposition.RETURNED, eventTime=chain.time() - 10)
+    rec = plain(registry.milestone(unit, ZERO32, DISPATCHED))
+    assert rec[0] == first and rec[3] == tx.timestamp
+    assert escrow.dispatchedAt(order) == first
+    assert escrow.scanPredatesOrder(unit, ZERO32, requested - 1)
+    assert not escrow.scanPredatesOrder(unit, ZERO32, requested)
 
 
 @pytest.mark.parametrize(
