@@ -726,8 +726,9 @@ interface IReturnEscrow {
 
     /**
      * @dev Ends a dispute the arbiter did not decide in time; anyone may call. With attested facts the
-     * order settles by them; before any inspection the order goes back to awaiting its return, whose
-     * own timeouts then apply (the SLA kept running: an uninspected unit is refunded in full).
+     * order settles by them; before any inspection, or above the currency's `dualInspectionAbove` when
+     * no two houses agreed, the order goes back to awaiting its return, whose own timeouts then apply
+     * (the SLA kept running: an uninspected unit is refunded in full).
      *
      * Requirements: the order is `Disputed` and the arbiter's time has run out.
      *

@@ -99,6 +99,9 @@ library ReturnInspection {
             o.status = IReturnEscrow.OrderStatus.Settled;
             emit IReturnEscrow.DispositionDecided(orderId, claimed, p.terms[uint8(claimed) - 1].disposition);
         } else if (disagrees) {
+            // Where two houses must agree, one house's facts never decide alone: if the arbiter stays
+            // silent, the inspections count as none and the return's own timeouts apply (see {lapse}).
+            if (second || _needsSecondOpinion(o, policies)) o.grade = IReturnPolicies.Grade.None;
             openDispute(o, orderId, address(0), p.arbiterTimeout);
         } else if (!second && _needsSecondOpinion(o, policies)) {
             o.status = IReturnEscrow.OrderStatus.SecondInspection;
@@ -145,7 +148,8 @@ library ReturnInspection {
     /**
      * @dev Ends the dispute on `o` that its arbiter left undecided past its time (see
      * {IReturnEscrow-settleLapsedDispute}); returns true when attested facts decide it, for the escrow to
-     * settle by them, false when it went back to its return's own timeouts (nothing was attested).
+     * settle by them, false when it went back to its return's own timeouts (nothing was attested, or,
+     * above the dual-inspection amount, no two houses agreed).
      */
     function lapse(IReturnEscrow.Order storage o, uint256 orderId, IReturnPolicies policies) external returns (bool) {
         uint256 lapsesAt = _disputed(o, orderId, policies);

@@ -4,13 +4,13 @@ inspectors of different organisations; no inspector may belong to the merchant's
 
 import brownie
 import pytest
-from brownie import ZERO_ADDRESS
+from brownie import ZERO_ADDRESS, chain
 
 from returntrace.escrow import Facts, Grade, SettlementPath
 from returntrace.policies import NATIVE, US
 from returntrace.vocab import Role
 from scripts import deploy
-from tests.support import DEFAULT_DELIVERY_FEE, MARKET_EU, MARKET_US, Status, err, opens_after
+from tests.support import DEFAULT_DELIVERY_FEE, MARKET_EU, MARKET_US, Status, err, next_block_at, opens_after
 
 S, P, U, D = Facts.SEAL_INTACT, Facts.PACKAGING_INTACT, Facts.USED, Facts.DEFECTIVE
 A, B, C = Grade.A, Grade.B, Grade.C
@@ -148,6 +148,34 @@ def test_inconsistent_first_goes_straight_to_dispute(shop, escrow):
     tx = shop.inspect(order, P, A)
     assert "SecondInspectionRequired" not in tx.events
     assert escrow.order(order)["status"] == Status.DISPUTED
+
+
+@pytest.mark.parametrize(
+    "first, second",
+    [((P, A), None), ((U, C), (S | P, A)), ((S | P, A), (U, C))],
+    ids=["inconsistent-first", "second-says-a", "second-says-c"],
+)
+def test_one_house_alone_never_decides_a_high_value_return(shop, escrow, actors, first, second):
+    """Attack: an inspector whose grade contradicts its facts (the first), or that disagrees with the
+    first (the second), would have the order settle by its facts alone once the arbiter stays silent,
+    skipping the second house the currency's threshold asks for. Nobody ruled and no two houses
+    agreed: the inspections count as none, and the return's own timeouts decide."""
+    order = high_value(shop)
+    shop.inspect(order, *first)
+    if second:
+        shop.inspect(order, *second, inspector="inspector2")
+    o = escrow.order(order)
+    assert (o["status"], o["grade"]) == (Status.DISPUTED, Grade.NONE)
+    lapse = o["disputedAt"] + US.arbiter_timeout
+    next_block_at(lapse + 1)
+    tx = escrow.settleLapsedDispute(order, {"from": actors["stranger"].account})
+    assert "OrderSettled" not in tx.events
+    assert escrow.order(order)["status"] == Status.RETURN_REQUESTED
+    # The fair outcome: no valid inspection within the SLA, so the buyer is refunded in full.
+    assert chain.time() > escrow.returnReceivedAt(order) + US.inspection_sla
+    tx = escrow.claimUninspectedRefund(order, {"from": actors["buyer"].account})
+    assert tx.events["OrderSettled"]["settlement"]["refund"] == HIGH + DEFAULT_DELIVERY_FEE
+    shop.assert_solvent()
 
 
 def test_exactly_at_limit_needs_one_inspection(shop, escrow, actors):
