@@ -109,6 +109,9 @@ contract ReissueDesk is IReissueDesk, DelegatedSignatures {
         if (o.merchant != msg.sender || prod.brand != msg.sender) revert ReissueDeskNotMerchant(orderId, msg.sender);
         // The replacement must be a product the brand may sell where the buyer is.
         if ((prod.markets >> o.market) & 1 == 0) revert ReissueDeskMarketNotServed(gtin, o.market);
+        // And the product the buyer paid for: a cheaper one of the brand would still earn the full price.
+        uint64 expected = escrow.unitGtin(o.unitId);
+        if (gtin != expected) revert ReissueDeskNotSameProduct(orderId, gtin, expected);
         bytes32 replacement = GS1.unitId(gtin, bytes(serial));
         if (registry.eventCount(replacement) == 0 || registry.isClosed(replacement)) {
             revert ReissueDeskUnavailableUnit(replacement);

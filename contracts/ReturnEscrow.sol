@@ -83,7 +83,9 @@ contract ReturnEscrow is IReturnEscrow, ICloseGuard, ReentrancyGuardTransient, D
         uint32 policyVersion;
         uint8 classFlags;
         uint40 lastOrder; // 2^40 orders: more than any EVM chain can mine (SafeCast guards it)
-        uint48 gtin; // a GTIN-14 is below 10^14 < 2^48: the purchase re-reads its reviewed class flags
+        // A GTIN-14 is below 10^14 < 2^48. Kept after the purchase: the purchase re-reads the class's
+        // reviewed flags, and the reissue desk checks that a replacement is the sold unit's product.
+        uint48 gtin;
     }
 
     mapping(bytes32 unitId => UnitState) private _units;
@@ -221,7 +223,7 @@ contract ReturnEscrow is IReturnEscrow, ICloseGuard, ReentrancyGuardTransient, D
             policyVersion: 0,
             classFlags: 0,
             lastOrder: SafeCast.toUint40(orderId),
-            gtin: 0
+            gtin: l.gtin // the word is written anyway: keeping the sold unit's product costs nothing
         });
         Order storage o = _orders[orderId];
         o.buyer = msg.sender;
@@ -596,6 +598,11 @@ contract ReturnEscrow is IReturnEscrow, ICloseGuard, ReentrancyGuardTransient, D
     /// @inheritdoc IReturnEscrow
     function lastOrderOf(bytes32 unitId) external view returns (uint256) {
         return _units[unitId].lastOrder;
+    }
+
+    /// @inheritdoc IReturnEscrow
+    function unitGtin(bytes32 unitId) external view returns (uint64) {
+        return _units[unitId].gtin;
     }
 
     /// @inheritdoc IReturnEscrow

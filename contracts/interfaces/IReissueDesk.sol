@@ -8,11 +8,11 @@ pragma solidity 0.8.28;
  * reject) decides. Silence never approves: a claim nobody decides within the policy's inspection SLA
  * becomes a return of the unit at the merchant's expense, inspected as any return. A rejected claim
  * gives the buyer back the return period it kept from running. The merchant links a replacement
- * unit, which ships with bizTransaction {reissueRef}; the carrier's delivery scan of it lets anyone
- * {completeReissue}, which pays the merchant. If none is delivered within the policy's
- * `deliveryTimeout` (and relay delay) from approval, the defective unit goes back at the merchant's
- * expense and is refunded (EU 2019/771 Art. 16(3)), unless the policy waives its return: then the
- * buyer is refunded at once. The escrow holds the money throughout; the desk holds none.
+ * unit of the same product (GTIN), which ships with bizTransaction {reissueRef}; the carrier's
+ * delivery scan of it lets anyone {completeReissue}, which pays the merchant. If none is delivered
+ * within the policy's `deliveryTimeout` (and relay delay) from approval, the defective unit goes back
+ * at the merchant's expense and is refunded (EU 2019/771 Art. 16(3)), unless the policy waives its
+ * return: then the buyer is refunded at once. The escrow holds the money throughout; the desk holds none.
  */
 interface IReissueDesk {
     /**
@@ -74,6 +74,12 @@ interface IReissueDesk {
     /// @param gtin The replacement's GTIN.
     /// @param market The order's market.
     error ReissueDeskMarketNotServed(uint64 gtin, uint32 market);
+
+    /// @dev The replacement is not a unit of the defective unit's product.
+    /// @param orderId The order of the defective unit.
+    /// @param gtin The replacement's GTIN.
+    /// @param expected The defective unit's GTIN.
+    error ReissueDeskNotSameProduct(uint256 orderId, uint64 gtin, uint64 expected);
 
     /// @dev The replacement unit was never commissioned, or its lifecycle is closed.
     /// @param unitId The replacement's unit id.
@@ -200,7 +206,7 @@ interface IReissueDesk {
      * Requirements:
      *
      * - the caller is the order's merchant and the replacement product's brand; the product is sold in
-     *   the order's market.
+     *   the order's market and is the defective unit's (same GTIN, as the escrow's `unitGtin` gives it).
      * - the reissue is approved and has no replacement yet.
      * - the replacement is commissioned, its lifecycle open, not listed, and the merchant's to sell.
      *

@@ -904,6 +904,11 @@ interface IReturnEscrow {
     /// @return The order id.
     function lastOrderOf(bytes32 unitId) external view returns (uint256);
 
+    /// @dev Returns the GTIN of `unitId` as its latest listing named it, kept once sold (0: never listed, or delisted).
+    /// @param unitId The unit's id.
+    /// @return The unit's GTIN-14.
+    function unitGtin(bytes32 unitId) external view returns (uint64);
+
     /// @dev Returns the order. Reverts {ReturnEscrowUnknownOrder} if it does not exist.
     /// @param orderId The order.
     /// @return The order.

@@ -659,6 +659,52 @@ def test_link_product_not_sold_in_the_orders_market_reverts(shop, deployment, de
         desk.linkReplacement(order, us_only, "US-ONLY-1", {"from": actors["brand"].account})
 
 
+def cheap_swap(shop, escrow, desk, actors, commission, plain_gtin):
+    """The attack: a defect claim on a 2-coin unit approved, the merchant commissions a unit of a
+    cheaper product of its own (same brand, sold in the order's market) and links it; it reverts.
+    Returns the order."""
+    order = approved(shop, desk, actors, price=HIGH)
+    cheap = commission("CHEAP-1", gtin=plain_gtin)
+    with brownie.reverts(err("ReissueDeskNotSameProduct", order, plain_gtin, GTIN_INT)):
+        desk.linkReplacement(order, plain_gtin, "CHEAP-1", {"from": actors["brand"].account})
+    assert escrow.order(order)["status"] == Status.REISSUE_APPROVED
+    assert desk.reissue(order)["replacement"] == "0x" + ZERO32.hex()
+    assert escrow.lastOrderOf(cheap) == 0  # not reserved: still the merchant's to sell
+    return order
+
+
+def test_attack_merchant_links_a_cheaper_product_of_its_own(shop, escrow, desk, actors, commission, record, plain_gtin):
+    # Linked and delivered, the cheap unit would have ended the order Reissued with the full price
+    # + delivery paid to the merchant. The buyer's fair outcome: a unit of the product it bought.
+    order = cheap_swap(shop, escrow, desk, actors, commission, plain_gtin)
+    assert escrow.unitGtin(shop.unit(order)) == GTIN_INT  # kept once sold
+    unit, serial = replacement_unit(commission)  # the test product, as sold
+    link(desk, actors, order, serial)
+    deliver_replacement(record, desk, order, unit)
+    desk.completeReissue(order, {"from": actors["stranger"].account})
+    assert escrow.order(order)["status"] == Status.REISSUED
+    assert escrow.credits(ZERO_ADDRESS, actors["brand"].address) == HIGH + D
+    shop.assert_solvent()
+
+
+def test_attack_merchant_with_no_unit_of_the_product_owes_the_refund(
+    shop, escrow, desk, actors, commission, plain_gtin, waived
+):
+    # The merchant, refused the cheap unit, links nothing: the reissue goes unfulfilled and the buyer
+    # (under a policy waiving the defective unit's return) is refunded price + delivery at once.
+    order = cheap_swap(shop, escrow, desk, actors, commission, plain_gtin)
+    due = unfulfilled_due(desk, order)
+    tx = opens_after(
+        due,
+        err("ReissueDeskDeliveryPending", order, due),
+        lambda: desk.claimUnfulfilledReissue(order, {"from": actors["buyer"].account}),
+    )
+    assert tx.events["OrderSettled"]["path"] == PATH_REISSUE_FAILED
+    assert escrow.credits(ZERO_ADDRESS, actors["buyer"].address) == HIGH + D
+    assert escrow.credits(ZERO_ADDRESS, actors["brand"].address) == 0
+    shop.assert_solvent()
+
+
 def test_link_unapproved_reverts(shop, desk, actors, commission):
     order = delivered(shop, price=HIGH)
     claim(desk, actors, order)
