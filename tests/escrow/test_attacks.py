@@ -248,6 +248,16 @@ def test_lost_return_parcel_is_refunded_to_the_buyer(shop, escrow, record, brand
     pickup_at(shop, record, order, sent)
     policy = {MARKET_EU: EU, MARKET_US: US, MARKET_CN: CN}[market]
     # The parcel never arrives. The merchant asks for the money; the unit is "unreturned" to it.
+    s = only_the_dispatched_refund(escrow, order, requested, sent, policy, brand, buyer)
+    assert (s["refund"], s["merchantAmount"], s["points"]) == (refund, TOTAL - refund, 0)
+    assert escrow.credits(ZERO_ADDRESS, buyer.address) == refund
+    shop.assert_solvent()
+
+
+def only_the_dispatched_refund(escrow, order, requested, sent, policy, brand, buyer):
+    """Once the return's delivery timeout passed, the merchant is not paid for the unit sent back at
+    `sent`; the buyer's dispatched refund opens at `sent` + the timeout + the relay delay, not a second
+    before. Returns the settlement."""
     next_block_at(requested + policy.delivery_timeout + policy.max_relay_delay + 1)
     with brownie.reverts(err("ReturnEscrowAlreadyReturned", order, sent)):
         escrow.releaseUnreturned(order, {"from": brand})
@@ -255,11 +265,8 @@ def test_lost_return_parcel_is_refunded_to_the_buyer(shop, escrow, record, brand
     tx = opens_after(
         due, err("ReturnEscrowWindowOpen", order, due), lambda: escrow.claimDispatchedRefund(order, {"from": buyer})
     )
-    s = settlement_of(tx, DISPATCHED)
-    assert (s["refund"], s["merchantAmount"], s["points"]) == (refund, TOTAL - refund, 0)
-    assert escrow.credits(ZERO_ADDRESS, buyer.address) == refund
     assert escrow.order(order)["status"] == Status.REFUNDED
-    shop.assert_solvent()
+    return settlement_of(tx, DISPATCHED)
 
 
 @pytest.mark.parametrize("repack", ["same-parcel", "hub-parcel"])
@@ -285,17 +292,9 @@ def test_carrier_repacking_a_return_cannot_postpone_the_buyers_refund(
         assert escrow.dispatchedAt(order) == sent
         assert escrow.refundDueAt(order) == monday + EU_END  # sent in time: no SLA after a repacking
     # The buyer claims the dispatched refund from the first packing on; the merchant is never paid.
-    next_block_at(requested + EU.delivery_timeout + EU.max_relay_delay + 1)
-    with brownie.reverts(err("ReturnEscrowAlreadyReturned", order, sent)):
-        escrow.releaseUnreturned(order, {"from": brand})
-    due = sent + EU.delivery_timeout + EU.max_relay_delay
-    tx = opens_after(
-        due, err("ReturnEscrowWindowOpen", order, due), lambda: escrow.claimDispatchedRefund(order, {"from": buyer})
-    )
-    s = settlement_of(tx, DISPATCHED)
+    s = only_the_dispatched_refund(escrow, order, requested, sent, EU, brand, buyer)
     assert (s["refund"], s["merchantAmount"], s["points"]) == (TOTAL, 0, 0)
     assert escrow.credits(ZERO_ADDRESS, buyer.address) == TOTAL
-    assert escrow.order(order)["status"] == Status.REFUNDED
     shop.assert_solvent()
 
 
@@ -656,27 +655,33 @@ def test_the_real_receipt_after_a_scan_made_before_the_request_counts(shop, escr
     shop.assert_solvent()
 
 
-def test_a_delivery_scan_recorded_before_the_purchase_does_not_start_the_return_period(shop, escrow, record, monday):
-    """Order references are predictable. A carrier records a delivery under the next order's reference
-    before anyone bought (so that the return period would start at the purchase, days before the
-    parcel arrives): the real delivery scan after the purchase counts, and the period runs from it."""
+def bought_after_a_made_up_delivery(shop, escrow, record, buyer, at):
+    """Order references are predictable: a carrier records a delivery of a listed unit under the next
+    order's reference at `at`, and the buyer buys it an hour later. Returns the order."""
     shop.list_unit()
     unit = gs1.unit_id(GTIN_INT, serial_of(shop))
     upcoming = escrow.orderCount() + 1
-    next_block_at(monday)
+    next_block_at(at)
     record(
         unit,
         BizStep.DELIVERING,
         "carrier",
         Disposition.DELIVERED,
         bizTransaction=escrow.orderRef(upcoming),
-        **signed_at(monday),
+        **signed_at(at),
     )
-    next_block_at(monday + HOUR)
-    order = escrow.purchase(
-        unit, listing_terms(escrow, unit), False, {"from": shop.actors["buyer"].account, "value": TOTAL}
-    ).return_value
-    assert order == upcoming and escrow.deliveredAt(order) == 0  # the early scan proves no delivery
+    next_block_at(at + HOUR)
+    order = escrow.purchase(unit, listing_terms(escrow, unit), False, {"from": buyer, "value": TOTAL}).return_value
+    assert order == upcoming
+    return order
+
+
+def test_a_delivery_scan_recorded_before_the_purchase_does_not_start_the_return_period(shop, escrow, record, monday):
+    """Order references are predictable. A carrier records a delivery under the next order's reference
+    before anyone bought (so that the return period would start at the purchase, days before the
+    parcel arrives): the real delivery scan after the purchase counts, and the period runs from it."""
+    order = bought_after_a_made_up_delivery(shop, escrow, record, shop.actors["buyer"].account, monday)
+    assert escrow.deliveredAt(order) == 0  # the early scan proves no delivery
     arrived = monday + 5 * DAY
     next_block_at(arrived)
     shop.deliver(order, **signed_at(arrived))
@@ -691,21 +696,8 @@ def test_a_delivery_made_up_before_the_purchase_does_not_pay_for_goods_never_sen
     """Attack: a carrier (or a brand that is also accredited as one) records a delivery under the
     next order's predictable reference; the merchant never ships. That scan must not stop the buyer
     cancelling, nor let the merchant be paid once a return period counted from the purchase ends."""
-    shop.list_unit()
-    unit = gs1.unit_id(GTIN_INT, serial_of(shop))
-    upcoming = escrow.orderCount() + 1
-    next_block_at(monday)
-    record(
-        unit,
-        BizStep.DELIVERING,
-        "carrier",
-        Disposition.DELIVERED,
-        bizTransaction=escrow.orderRef(upcoming),
-        **signed_at(monday),
-    )
     buyer = actors["buyer"].account
-    next_block_at(monday + HOUR)
-    order = escrow.purchase(unit, listing_terms(escrow, unit), False, {"from": buyer, "value": TOTAL}).return_value
+    order = bought_after_a_made_up_delivery(shop, escrow, record, buyer, monday)
     assert escrow.deliveredAt(order) == 0
     cancellable = monday + HOUR + EU.delivery_timeout + EU.max_relay_delay
     next_block_at(cancellable + EU.return_window)
