@@ -56,7 +56,6 @@ contract ReturnEscrow is IReturnEscrow, ICloseGuard, ReentrancyGuardTransient, D
     uint8 private constant _PACKAGING_INTACT = 2;
     uint8 private constant _USED = 4;
     uint8 private constant _DEFECTIVE = 8;
-    uint8 private constant _ALL_FACTS = 15;
     uint8 private constant _HYGIENE_SEALED = 1; // product class flag bit 0
     uint16 private constant _REVIEWED = 1 << 8; // in `_reviewedFlags`: the class was reviewed
 
@@ -659,16 +658,7 @@ contract ReturnEscrow is IReturnEscrow, ICloseGuard, ReentrancyGuardTransient, D
 
     /// @inheritdoc IReturnEscrow
     function quote(uint256 orderId, uint8 grade, uint8 facts, uint256 diminishedValue) external view returns (IReturnPolicies.Settlement memory) {
-        if (grade == 0 || grade > uint8(type(IReturnPolicies.Grade).max)) revert ReturnEscrowInvalidGrade(grade);
-        if (facts > _ALL_FACTS) revert ReturnEscrowInvalidFacts(facts);
-        Order storage o = _existingOrder(orderId);
-        bool inWithdrawal = o.inWithdrawal;
-        if (o.status == OrderStatus.Active) {
-            IReturnPolicies.Policy memory p = _policyOf(o);
-            uint256 delivered = _deliveredAt(orderId, o, p);
-            inWithdrawal = delivered == 0 || _inWithdrawal(o, delivered);
-        }
-        return policies.settlement(ReturnSettlement.terms(o), inWithdrawal, IReturnPolicies.Grade(grade), facts, diminishedValue);
+        return ReturnSettlement.quote(_existingOrder(orderId), registry, policies, _orderRef(orderId), grade, facts, diminishedValue);
     }
 
     /// @inheritdoc IReturnEscrow

@@ -4,6 +4,8 @@ pragma solidity 0.8.28;
 import {IReturnEscrow} from "../interfaces/IReturnEscrow.sol";
 import {IReturnPolicies} from "../interfaces/IReturnPolicies.sol";
 import {IStorePoints} from "../interfaces/IStorePoints.sol";
+import {ITraceRegistry} from "../interfaces/ITraceRegistry.sol";
+import {ReturnClock} from "./ReturnClock.sol";
 
 /**
  * @dev How {ReturnEscrow} pays a settlement: the amounts from {IReturnPolicies-settlement} (the one
@@ -14,6 +16,7 @@ import {IStorePoints} from "../interfaces/IStorePoints.sol";
 library ReturnSettlement {
     uint8 private constant _SEAL_INTACT = 1;
     uint8 private constant _PACKAGING_INTACT = 2;
+    uint8 private constant _USED = 4;
     uint8 private constant _DEFECTIVE = 8;
 
     /// @dev Settles at `grade` with the order's attested facts and ends the order (`Settled`).
@@ -72,8 +75,31 @@ library ReturnSettlement {
         credits[o.buyer] += s.refund;
     }
 
+    /**
+     * @dev What settling `o` at `grade` on `facts` would pay now (see {IReturnEscrow-quote}): an active
+     * order counts as a withdrawal while undelivered (its delivery scan under `ref`) or within the period.
+     */
+    function quote(
+        IReturnEscrow.Order storage o,
+        ITraceRegistry registry,
+        IReturnPolicies policies,
+        bytes32 ref,
+        uint8 grade,
+        uint8 facts,
+        uint256 diminishedValue
+    ) public view returns (IReturnPolicies.Settlement memory) {
+        if (grade == 0 || grade > uint8(type(IReturnPolicies.Grade).max)) revert IReturnEscrow.ReturnEscrowInvalidGrade(grade);
+        if (facts > _SEAL_INTACT | _PACKAGING_INTACT | _USED | _DEFECTIVE) revert IReturnEscrow.ReturnEscrowInvalidFacts(facts);
+        bool inWithdrawal = o.inWithdrawal;
+        if (o.status == IReturnEscrow.OrderStatus.Active) {
+            uint256 delivered = ReturnClock.deliveredAt(o, registry, ref, policies.policy(o.market, o.policyVersion).maxRelayDelay);
+            inWithdrawal = delivered == 0 || ReturnClock.withinWithdrawal(o, policies, delivered);
+        }
+        return policies.settlement(terms(o), inWithdrawal, IReturnPolicies.Grade(grade), facts, diminishedValue);
+    }
+
     /// @dev What the policies' arithmetic needs to know of an order.
-    function terms(IReturnEscrow.Order storage o) public view returns (IReturnPolicies.OrderTerms memory) {
+    function terms(IReturnEscrow.Order storage o) internal view returns (IReturnPolicies.OrderTerms memory) {
         return
             IReturnPolicies.OrderTerms({
                 market: o.market,
