@@ -1248,6 +1248,8 @@ class EscrowMachine:
             assert tx.events["OrderSettled"] if releases else "OrderSettled" not in tx.events
             o.status = Status.SETTLED
         elif disagrees:
+            if second or (o.currency_terms[3] and o.price > o.currency_terms[3]):
+                o.grade = Grade.NONE  # no two houses agreed: a lapse counts the inspections as none
             self.open_dispute(o, tx, by=ZERO_ADDRESS)
         elif not second and o.currency_terms[3] and o.price > o.currency_terms[3]:
             o.status, o.first_opinion, o.first_org = Status.SECOND_INSPECTION, (facts, claimed), self.org(inspector)
@@ -1348,6 +1350,8 @@ class EscrowMachine:
             error = self.status_error(o)
         elif caller != o.buyer and not self.merchant_side(o, caller):
             error = err("ReturnEscrowNotMerchantSide", o.id, self.addr(caller))
+        elif o.disputed_at:  # once: re-opening each lapsed dispute would hold the money for ever
+            error = err("ReturnEscrowAlreadyDisputed", o.id, o.disputed_at)
         else:
             error = None
         tx = self.expect(
@@ -1672,11 +1676,13 @@ class EscrowMachine:
 
     def do_decide_defect(self, o: OrderModel, approve: bool, caller: str) -> None:
         error = None
+        now = self.now([o])
         if caller != "arbiter" and (not approve or not self.merchant_side(o, caller)):
             error = err("ReissueDeskNotDecider", o.id, self.addr(caller))
+        elif o.claimed_at and now > o.decide_by:  # past its time the claim can only become a return
+            error = err("ReissueDeskDecisionLapsed", o.id, o.decide_by)
         elif o.status != Status.DEFECT_CLAIMED:
             error = self.status_error(o)
-        now = self.now([o])
         tx = self.expect(
             error,
             lambda: self.desk.decideDefectClaim(o.id, approve, {"from": self.acct(caller)}),
@@ -1695,10 +1701,17 @@ class EscrowMachine:
         o.claimed_at = 0
 
     def defect_return_opened(self, o: OrderModel, tx, truth: int) -> None:
-        """openDefectReturn: the time since the claim extends the return period; the return is requested now."""
+        """openDefectReturn: the time since the claim extends the return period; the return is requested now,
+        unless the unit was received or its dispatch proved under the RMA since the claim: then it runs from
+        the claim, so that those scans count."""
         assert tx.events["DefectReturnOpened"]["orderId"] == o.id
-        o.window_extension += tx.timestamp - o.requested_at
+        claimed = o.requested_at
+        back = o.received_at or o.dispatched_at  # read while requested_at is still the claim
+        o.window_extension += tx.timestamp - claimed
         self.return_opened(o, tx, DEFECTIVE_REASON, truth)
+        if back:
+            o.requested_at = claimed
+            self.stats["defect_return_already_back"] += 1
         if o.replacement is not None and self.units[o.replacement].last_order == o.id:
             self.units[o.replacement].last_order = 0  # the reservation is freed
 
