@@ -72,7 +72,7 @@ contract ReissueDesk is IReissueDesk, DelegatedSignatures {
         IReturnEscrow.Order memory o = escrow.order(orderId);
         if (!approve || !Parties.merchantSide(registry, msg.sender, o.merchant)) {
             if (!IAccessControl(address(policies)).hasRole(ARBITER_ROLE, msg.sender)) revert ReissueDeskNotDecider(orderId, msg.sender);
-            if (!Parties.independent(registry, msg.sender, registry.actor(msg.sender).organization, o.buyer, o.merchant)) {
+            if (!Parties.independent(registry, msg.sender, o.buyer, o.merchant)) {
                 revert ReissueDeskArbiterNotIndependent(orderId, msg.sender);
             }
         }

@@ -52,10 +52,6 @@ contract ReturnEscrow is IReturnEscrow, ICloseGuard, ReentrancyGuardTransient, D
             "Inspection(address inspector,uint256 orderId,uint8 facts,uint8 grade,uint96 diminishedValue,bytes32 evidence,uint256 nonce,uint64 deadline)"
         );
 
-    uint8 private constant _SEAL_INTACT = 1;
-    uint8 private constant _PACKAGING_INTACT = 2;
-    uint8 private constant _USED = 4;
-    uint8 private constant _DEFECTIVE = 8;
     uint8 private constant _HYGIENE_SEALED = 1; // product class flag bit 0
     uint16 private constant _REVIEWED = 1 << 8; // in `_reviewedFlags`: the class was reviewed
 
@@ -277,8 +273,7 @@ contract ReturnEscrow is IReturnEscrow, ICloseGuard, ReentrancyGuardTransient, D
         _requireStatus(orderId, o.status, OrderStatus.ReturnRequested);
         IReturnPolicies.Policy memory p = _policyOf(o);
         // A unit received or proved sent back is never the merchant's to keep without a decision.
-        uint256 back = _receivedAt(orderId, o, p);
-        if (back == 0) back = _dispatchedAt(orderId, o, p);
+        uint256 back = _backAt(orderId, o, p);
         if (back != 0) revert ReturnEscrowAlreadyReturned(orderId, back);
         if (registry.isClosed(o.unitId)) revert ReturnEscrowInvalidStatus(orderId, o.status);
         // A scan signed before the timeout may be relayed up to the relay delay after it.
@@ -500,7 +495,7 @@ contract ReturnEscrow is IReturnEscrow, ICloseGuard, ReentrancyGuardTransient, D
         o.inWithdrawal = _inWithdrawal(o, delivered);
         // The return runs from now, unless the unit went back while the claim was open: the scans under
         // its RMA since the claim count (else the merchant holding it would be paid for it as unreturned).
-        if (_receivedAt(orderId, o, p) == 0 && _dispatchedAt(orderId, o, p) == 0) o.requestedAt = uint40(block.timestamp);
+        if (_backAt(orderId, o, p) == 0) o.requestedAt = uint40(block.timestamp);
         emit DefectReturnOpened(orderId);
         emit ReturnRequested(orderId, o.buyer, ReturnReason.Defective, o.inWithdrawal, o.remedy);
     }
@@ -830,6 +825,12 @@ contract ReturnEscrow is IReturnEscrow, ICloseGuard, ReentrancyGuardTransient, D
 
     function _dispatchedAt(uint256 orderId, Order storage o, IReturnPolicies.Policy memory p) private view returns (uint256) {
         return o.dispatchedAt(registry, _rmaRef(orderId), p.maxRelayDelay);
+    }
+
+    /// @dev When the unit came back since the request: its receipt, else the proof of its dispatch (0: neither).
+    function _backAt(uint256 orderId, Order storage o, IReturnPolicies.Policy memory p) private view returns (uint256 back) {
+        back = _receivedAt(orderId, o, p);
+        if (back == 0) back = _dispatchedAt(orderId, o, p);
     }
 
     function _receipt(uint256 orderId, Order storage o) private view returns (ITraceRegistry.MilestoneRecord memory, bool) {

@@ -3,6 +3,7 @@ pragma solidity 0.8.28;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IReturnPolicies} from "./interfaces/IReturnPolicies.sol";
+import {Facts} from "./utils/Facts.sol";
 
 /**
  * @title ReturnPolicies
@@ -34,10 +35,6 @@ contract ReturnPolicies is IReturnPolicies, AccessControl {
     /// @dev The longest relay delay a policy may allow a scan.
     uint256 public constant MAX_RELAY_DELAY = 3 days;
 
-    uint8 private constant _SEAL_INTACT = 1;
-    uint8 private constant _PACKAGING_INTACT = 2;
-    uint8 private constant _USED = 4;
-    uint8 private constant _DEFECTIVE = 8;
     uint256 private constant _BPS = 10_000;
     uint256 private constant _MARKETS = 64;
     uint256 private constant _DAY = 1 days;
@@ -170,7 +167,7 @@ contract ReturnPolicies is IReturnPolicies, AccessControl {
         Law storage l = _laws[o.market];
         GradeTerms storage t = p.terms[uint8(grade) - 1];
         uint256 price = o.price;
-        bool defective = facts & _DEFECTIVE != 0;
+        bool defective = facts & Facts.DEFECTIVE != 0;
         s.statutory = inWithdrawal && l.withdrawalDays != 0 && (defective || !_rightLost(l, p, o, facts));
 
         uint256 refund;
@@ -217,15 +214,15 @@ contract ReturnPolicies is IReturnPolicies, AccessControl {
         bool hygiene = l.hygieneException &&
             p.hygieneExempt &&
             o.hygieneSealed &&
-            facts & _SEAL_INTACT == 0 &&
+            facts & Facts.SEAL_INTACT == 0 &&
             (!l.exceptionNeedsConfirmation || o.exceptionConfirmed);
-        return hygiene || (l.usedLosesRight && facts & _USED != 0);
+        return hygiene || (l.usedLosesRight && facts & Facts.USED != 0);
     }
 
     function _deriveGrade(bool packagingRequiredForA, uint8 facts) private pure returns (Grade) {
-        if (facts & _DEFECTIVE != 0) return Grade.A;
-        if (facts & _USED != 0) return Grade.C;
-        if (facts & _SEAL_INTACT != 0 && (facts & _PACKAGING_INTACT != 0 || !packagingRequiredForA)) return Grade.A;
+        if (facts & Facts.DEFECTIVE != 0) return Grade.A;
+        if (facts & Facts.USED != 0) return Grade.C;
+        if (facts & Facts.SEAL_INTACT != 0 && (facts & Facts.PACKAGING_INTACT != 0 || !packagingRequiredForA)) return Grade.A;
         return Grade.B;
     }
 

@@ -18,6 +18,11 @@ library Parties {
         return a.roles & ActorRoles.MERCHANT_STAFF != 0 && a.organization != 0 && a.organization == registry.actor(merchant).organization;
     }
 
+    /// @dev {independent} for an account whose organisation is read from the registry (an arbiter's).
+    function independent(ITraceRegistry registry, address account, address buyer, address merchant) internal view returns (bool) {
+        return independent(registry, account, registry.actor(account).organization, buyer, merchant);
+    }
+
     /**
      * @dev Returns true when `account`, of accredited organisation `organization` (0: none, as for any
      * account without registry roles), is neither `buyer` nor `merchant` and works for neither.

@@ -6,6 +6,7 @@ import {IReturnPolicies} from "../interfaces/IReturnPolicies.sol";
 import {IStorePoints} from "../interfaces/IStorePoints.sol";
 import {ITraceRegistry} from "../interfaces/ITraceRegistry.sol";
 import {ActorRoles} from "./ActorRoles.sol";
+import {Facts} from "./Facts.sol";
 import {Parties} from "./Parties.sol";
 import {ReturnClock} from "./ReturnClock.sol";
 import {ReturnSettlement} from "./ReturnSettlement.sol";
@@ -19,7 +20,6 @@ import {ReturnSettlement} from "./ReturnSettlement.sol";
  * (called by DELEGATECALL: the escrow's storage, address and events).
  */
 library ReturnInspection {
-    uint8 private constant _ALL_FACTS = 15;
 
     /**
      * @dev Checks everything about an inspection of `o` but its signature (which the escrow checks
@@ -34,7 +34,7 @@ library ReturnInspection {
         bytes32 rma
     ) external view returns (IReturnPolicies.Policy memory p, uint64 organization) {
         uint256 orderId = inspection.orderId;
-        if (inspection.facts > _ALL_FACTS) revert IReturnEscrow.ReturnEscrowInvalidFacts(inspection.facts);
+        if (inspection.facts > Facts.ALL) revert IReturnEscrow.ReturnEscrowInvalidFacts(inspection.facts);
         if (inspection.grade == 0 || inspection.grade > uint8(type(IReturnPolicies.Grade).max)) {
             revert IReturnEscrow.ReturnEscrowInvalidGrade(inspection.grade);
         }
@@ -134,10 +134,10 @@ library ReturnInspection {
     ) external returns (IReturnPolicies.Grade grade) {
         uint256 lapsesAt = _disputed(o, orderId, policies);
         if (block.timestamp > lapsesAt) revert IReturnEscrow.ReturnEscrowDisputeLapsed(orderId, lapsesAt);
-        if (!Parties.independent(registry, msg.sender, registry.actor(msg.sender).organization, o.buyer, o.merchant)) {
+        if (!Parties.independent(registry, msg.sender, o.buyer, o.merchant)) {
             revert IReturnEscrow.ReturnEscrowArbiterNotIndependent(orderId, msg.sender);
         }
-        if (facts > _ALL_FACTS) revert IReturnEscrow.ReturnEscrowInvalidFacts(facts);
+        if (facts > Facts.ALL) revert IReturnEscrow.ReturnEscrowInvalidFacts(facts);
         // The arbiter states the facts; the grade follows from them, as it does for an inspector.
         o.facts = facts;
         o.diminishedValue = diminishedValue;

@@ -6,6 +6,7 @@ import {IReturnPolicies} from "../interfaces/IReturnPolicies.sol";
 import {IStorePoints} from "../interfaces/IStorePoints.sol";
 import {ITraceRegistry} from "../interfaces/ITraceRegistry.sol";
 import {ReturnClock} from "./ReturnClock.sol";
+import {Facts} from "./Facts.sol";
 
 /**
  * @dev How {ReturnEscrow} pays a settlement: the amounts from {IReturnPolicies-settlement} (the one
@@ -14,10 +15,6 @@ import {ReturnClock} from "./ReturnClock.sol";
  * address): the escrow's state machine and its payments are separate code within one contract.
  */
 library ReturnSettlement {
-    uint8 private constant _SEAL_INTACT = 1;
-    uint8 private constant _PACKAGING_INTACT = 2;
-    uint8 private constant _USED = 4;
-    uint8 private constant _DEFECTIVE = 8;
 
     /// @dev Settles at `grade` with the order's attested facts and ends the order (`Settled`).
     function settle(
@@ -49,8 +46,8 @@ library ReturnSettlement {
         uint256 orderId,
         IReturnEscrow.SettlementPath path
     ) public {
-        uint8 facts = _SEAL_INTACT | _PACKAGING_INTACT;
-        if (o.reason == IReturnEscrow.ReturnReason.Defective) facts |= _DEFECTIVE;
+        uint8 facts = Facts.SEAL_INTACT | Facts.PACKAGING_INTACT;
+        if (o.reason == IReturnEscrow.ReturnReason.Defective) facts |= Facts.DEFECTIVE;
         IReturnPolicies.Settlement memory s = policies.settlement(_terms(o, path), o.inWithdrawal, IReturnPolicies.Grade.A, facts, 0);
         o.status = IReturnEscrow.OrderStatus.Refunded;
         emit IReturnEscrow.OrderSettled(orderId, path, IReturnPolicies.Grade.None, s);
@@ -89,7 +86,7 @@ library ReturnSettlement {
         uint256 diminishedValue
     ) public view returns (IReturnPolicies.Settlement memory) {
         if (grade == 0 || grade > uint8(type(IReturnPolicies.Grade).max)) revert IReturnEscrow.ReturnEscrowInvalidGrade(grade);
-        if (facts > _SEAL_INTACT | _PACKAGING_INTACT | _USED | _DEFECTIVE) revert IReturnEscrow.ReturnEscrowInvalidFacts(facts);
+        if (facts > Facts.ALL) revert IReturnEscrow.ReturnEscrowInvalidFacts(facts);
         bool inWithdrawal = o.inWithdrawal;
         if (o.status == IReturnEscrow.OrderStatus.Active) {
             uint256 delivered = ReturnClock.deliveredAt(o, registry, ref, policies.policy(o.market, o.policyVersion).maxRelayDelay);

@@ -4,6 +4,7 @@ pragma solidity 0.8.28;
 import {IReturnEscrow} from "../interfaces/IReturnEscrow.sol";
 import {IReturnPolicies} from "../interfaces/IReturnPolicies.sol";
 import {ITraceRegistry} from "../interfaces/ITraceRegistry.sol";
+import {Facts} from "./Facts.sol";
 
 /**
  * @dev Who holds a unit, from the escrow's orders alone (no storage word of its own): the brand while
@@ -14,9 +15,6 @@ import {ITraceRegistry} from "../interfaces/ITraceRegistry.sol";
  * listed or reserved with it. A linked library (called by DELEGATECALL).
  */
 library UnitCustody {
-    uint8 private constant _SEAL_INTACT = 1;
-    uint8 private constant _USED = 4;
-    uint8 private constant _DEFECTIVE = 8;
 
     /**
      * @dev Whether the unit of the ended order `o` is the merchant's to sell again: never delivered,
@@ -28,8 +26,8 @@ library UnitCustody {
         if (status == IReturnEscrow.OrderStatus.Cancelled) return true;
         if (status != IReturnEscrow.OrderStatus.Settled || o.grade == IReturnPolicies.Grade.None) return false;
         uint8 facts = o.facts;
-        if (facts & (_USED | _DEFECTIVE) != 0) return false;
-        if (o.hygieneSealed && facts & _SEAL_INTACT == 0) return false;
+        if (facts & (Facts.USED | Facts.DEFECTIVE) != 0) return false;
+        if (o.hygieneSealed && facts & Facts.SEAL_INTACT == 0) return false;
         return dispositionOf(o, policies) == IReturnPolicies.Disposition.Restock;
     }
 
