@@ -404,7 +404,7 @@ contract ReturnEscrow is IReturnEscrow, ICloseGuard, ReentrancyGuardTransient, D
         bytes32 evidence
     ) external onlyRole(ARBITER_ROLE) {
         Order storage o = _orders[orderId];
-        IReturnPolicies.Grade grade = ReturnInspection.arbitrate(o, orderId, facts, diminishedValue, reason, evidence, registry, policies);
+        IReturnPolicies.Grade grade = ReturnInspection.arbitrate(o, orderId, facts, diminishedValue, reason, evidence, _firstInspectorOrg, registry, policies);
         _settle(orderId, o, SettlementPath.Arbitrated, grade);
     }
 

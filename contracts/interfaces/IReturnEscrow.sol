@@ -110,7 +110,9 @@ interface IReturnEscrow {
      * records whether the return request fell in the statutory withdrawal period; `facts`, `grade` and
      * `diminishedValue` are the inspection's (or the arbiter's correction); after a settlement `grade`
      * is the grade settled on (None: no inspection decided it). `disputedAt` is when a dispute opened;
-     * `windowExtension` the time defect claims kept the return period from running.
+     * `windowExtension` the time defect claims kept the return period from running; `inspectorOrg` the
+     * organisation of the inspection a dispute would be about (0: none; set when an inspection leaves
+     * the order `Inspected` or `Disputed`), which may not arbitrate it.
      */
     struct Order {
         address buyer;
@@ -136,6 +138,7 @@ interface IReturnEscrow {
         uint96 diminishedValue;
         uint40 disputedAt;
         uint32 windowExtension;
+        uint64 inspectorOrg;
     }
 
     /**
@@ -372,7 +375,8 @@ interface IReturnEscrow {
     /// @param organization The inspector's organisation GLN.
     error ReturnEscrowInspectorNotIndependent(address inspector, uint64 organization);
 
-    /// @dev The arbiter is the order's buyer or merchant, or belongs to the buyer's or the merchant's organisation.
+    /// @dev The arbiter is the order's buyer or merchant, or belongs to the buyer's, the merchant's or an
+    /// inspecting house's organisation.
     /// @param orderId The order.
     /// @param arbiter The caller.
     error ReturnEscrowArbiterNotIndependent(uint256 orderId, address arbiter);
@@ -712,7 +716,8 @@ interface IReturnEscrow {
      * ruling); the facts give the grade and the order settles by them.
      *
      * Requirements: the caller holds `ARBITER_ROLE` and is neither party nor works for one (shares
-     * neither's organisation in the registry); the order is `Disputed`; the arbiter's time
+     * neither's organisation in the registry), nor for a house that inspected the unit for this order
+     * (it would judge its own inspection); the order is `Disputed`; the arbiter's time
      * (the policy's `arbiterTimeout` since the dispute opened) has not run out; facts use the defined bits.
      *
      * Emits a {DisputeResolved} and an {OrderSettled} event.

@@ -102,6 +102,7 @@ library ReturnInspection {
             // Where two houses must agree, one house's facts never decide alone: if the arbiter stays
             // silent, the inspections count as none and the return's own timeouts apply (see {lapse}).
             if (second || _needsSecondOpinion(o, policies)) o.grade = IReturnPolicies.Grade.None;
+            o.inspectorOrg = organization;
             openDispute(o, orderId, address(0), p.arbiterTimeout);
         } else if (!second && _needsSecondOpinion(o, policies)) {
             o.status = IReturnEscrow.OrderStatus.SecondInspection;
@@ -113,6 +114,9 @@ library ReturnInspection {
             uint40 disputeDeadline = uint40(block.timestamp + p.disputeWindow);
             o.status = IReturnEscrow.OrderStatus.Inspected;
             o.disputeDeadline = disputeDeadline;
+            // Kept only where a dispute may follow (its arbiter must be of another house): the word is
+            // empty until then, and a grade A or a disposition would pay 20k gas for nothing.
+            o.inspectorOrg = organization;
             emit IReturnEscrow.OrderInspected(orderId, claimed, disputeDeadline);
         }
     }
@@ -120,7 +124,8 @@ library ReturnInspection {
     /**
      * @dev Checks and records the arbiter's decision of the dispute on `o` (see
      * {IReturnEscrow-resolveDispute}) and returns the grade its facts give, by which the escrow settles.
-     * The arbiter's role is checked by the escrow; this checks that it is no party to the sale.
+     * The arbiter's role is checked by the escrow; this checks that it is no party to the sale and
+     * works for no house whose inspection it would judge.
      */
     function arbitrate(
         IReturnEscrow.Order storage o,
@@ -129,14 +134,17 @@ library ReturnInspection {
         uint96 diminishedValue,
         bytes32 reason,
         bytes32 evidence,
+        mapping(uint256 orderId => uint64) storage firstInspectorOrg,
         ITraceRegistry registry,
         IReturnPolicies policies
     ) external returns (IReturnPolicies.Grade grade) {
         uint256 lapsesAt = _disputed(o, orderId, policies);
         if (block.timestamp > lapsesAt) revert IReturnEscrow.ReturnEscrowDisputeLapsed(orderId, lapsesAt);
-        if (!Parties.independent(registry, msg.sender, o.buyer, o.merchant)) {
-            revert IReturnEscrow.ReturnEscrowArbiterNotIndependent(orderId, msg.sender);
-        }
+        uint64 organization = registry.actor(msg.sender).organization;
+        if (
+            !Parties.independent(registry, msg.sender, organization, o.buyer, o.merchant) ||
+            (organization != 0 && (organization == o.inspectorOrg || organization == firstInspectorOrg[orderId]))
+        ) revert IReturnEscrow.ReturnEscrowArbiterNotIndependent(orderId, msg.sender);
         if (facts > Facts.ALL) revert IReturnEscrow.ReturnEscrowInvalidFacts(facts);
         // The arbiter states the facts; the grade follows from them, as it does for an inspector.
         o.facts = facts;

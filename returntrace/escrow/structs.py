@@ -81,6 +81,7 @@ class Order(AbiStruct):
     diminished_value: int
     disputed_at: int
     window_extension: int  # the time defect claims kept the return period from running
+    inspector_org: int  # GLN of the inspection a dispute would be about (0: none); it may not arbitrate
 
     @property
     def awaits_inspection(self) -> bool:

@@ -488,6 +488,37 @@ def test_an_accredited_house_with_no_part_in_the_sale_may_arbitrate(shop, escrow
     shop.assert_solvent()
 
 
+@pytest.mark.parametrize("house", ["inspector", "colleague"])
+def test_the_inspecting_house_cannot_arbitrate_the_contest_of_its_own_inspection(
+    shop, escrow, policies, registry, admin, actors, buyer, house
+):
+    """Attack: a quality-control firm both inspects and holds the arbiter role. Its inspector grades an
+    unused unit as used (C: no cash); the buyer contests, and the firm (the inspector itself, or a
+    colleague of its organisation) upholds its own grade. The ruling is refused; an arbiter of no house
+    in the case hears the contest and its correction stands."""
+    if house == "colleague":
+        registry.setActor(actors["stranger"].address, 0, actors["inspector"].gln, {"from": admin})
+    who = actors["inspector" if house == "inspector" else "stranger"].account
+    policies.grantRole(policies.ARBITER_ROLE(), who.address, {"from": admin})
+    order = shop.returned()
+    shop.inspect(order, U, C)
+    escrow.contest(order, {"from": buyer})
+    with brownie.reverts(err("ReturnEscrowArbiterNotIndependent", order, who.address)):
+        escrow.resolveDispute(order, U, 0, REASON, RULING, {"from": who})
+    assert escrow.order(order)["status"] == Status.DISPUTED
+    # The fair outcome: an independent arbiter finds the seal intact, and the buyer is refunded in full.
+    tx = escrow.resolveDispute(order, S | P, 0, REASON, RULING, {"from": actors["arbiter"].account})
+    assert settlement_of(tx, ARBITRATED)["refund"] == TOTAL
+    shop.assert_solvent()
+
+
+def test_the_order_names_the_house_whose_inspection_may_be_contested(shop, escrow, actors):
+    order = shop.returned()
+    assert escrow.order(order)["inspectorOrg"] == 0
+    shop.inspect(order, S, B)
+    assert escrow.order(order)["inspectorOrg"] == actors["inspector"].gln
+
+
 @pytest.fixture
 def staff(registry, admin, actors):
     """The `stranger` accredited as merchant staff (role bit 64) of the brand's organisation."""

@@ -136,6 +136,26 @@ def test_disagreeing_second_goes_to_dispute(shop, escrow, actors, first, second)
     shop.assert_solvent()
 
 
+@pytest.mark.parametrize("house", ["inspector", "inspector2"])
+def test_neither_house_of_a_disagreement_arbitrates_it(shop, escrow, policies, registry, admin, actors, house):
+    """Attack: two houses disagree on a high-value return and a colleague of one of them holds the
+    arbiter role: it would make its own house's facts win. Refused for either house; an arbiter of
+    neither decides."""
+    registry.setActor(actors["stranger"].address, 0, actors[house].gln, {"from": admin})
+    colleague = actors["stranger"].account
+    policies.grantRole(policies.ARBITER_ROLE(), colleague.address, {"from": admin})
+    order = high_value(shop)
+    shop.inspect(order, U, C)
+    shop.inspect(order, S | P, A, inspector="inspector2")
+    facts = U if house == "inspector" else S | P
+    with brownie.reverts(err("ReturnEscrowArbiterNotIndependent", order, colleague.address)):
+        escrow.resolveDispute(order, facts, 0, REASON, RULING, {"from": colleague})
+    escrow.resolveDispute(order, S | P, 0, REASON, RULING, {"from": actors["arbiter"].account})
+    o = escrow.order(order)
+    assert (o["status"], o["facts"], o["grade"]) == (Status.SETTLED, S | P, A)
+    shop.assert_solvent()
+
+
 def test_inconsistent_second_goes_to_dispute(shop, escrow):
     order = high_value(shop)
     shop.inspect(order, S | P, A)
