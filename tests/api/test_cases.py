@@ -429,3 +429,24 @@ def test_a_unit_without_an_order_goes_to_its_brands_organisation(gateway, actors
         actors["brand"].gln,
     )
     assert case.history["url"].endswith(f"/01/{GTIN}/21/NO-ORDER-1") and case.history["record"] == "0x" + "00" * 32
+
+
+def test_a_case_id_the_store_cannot_hold_is_400_out_of_range_on_every_case_route(gateway, staff):
+    """A signed-in account asking for case 2**63 (or more) is told so; it crashed the gateway with an
+    OverflowError (500) in SQLite's INTEGER, on the API and on the desk's pages and forms."""
+    client = gateway.client
+    who = as_(sign_in(client, staff["staff"]))
+    for value in (2**63, 2**64, 10**30):
+        for method, path, body in (
+            ("GET", f"/v1/cases/{value}", None),
+            ("POST", f"/v1/cases/{value}/notes", {"text": "a note"}),
+            ("POST", f"/v1/cases/{value}/offer", {"option": {"kind": "exchange"}}),
+            ("POST", f"/v1/cases/{value}/escalate", None),
+            ("POST", f"/v1/cases/{value}/close", {"outcome": "done"}),
+            ("GET", f"/desk/cases/{value}", None),
+            ("POST", f"/desk/cases/{value}/escalate", None),
+        ):
+            r = client.request(method, path, json=body, headers=who)
+            assert (r.status_code, r.json()["error"]) == (400, "out_of_range"), (path, r.text)
+    r = client.get(f"/v1/cases/{2**63 - 1}", headers=who)  # the largest the store holds: no such case
+    assert (r.status_code, r.json()["error"]) == (404, "unknown_case"), r.text
