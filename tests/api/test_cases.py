@@ -450,3 +450,34 @@ def test_a_case_id_the_store_cannot_hold_is_400_out_of_range_on_every_case_route
             assert (r.status_code, r.json()["error"]) == (400, "out_of_range"), (path, r.text)
     r = client.get(f"/v1/cases/{2**63 - 1}", headers=who)  # the largest the store holds: no such case
     assert (r.status_code, r.json()["error"]) == (404, "unknown_case"), r.text
+
+
+def test_a_party_of_another_order_cannot_make_public_evidence_private(gateway, shop, actors, staff):
+    """Public evidence (an inspector's report, a scan's photo) is downloadable by anyone: the buyer of any
+    order could upload the same bytes with `?order=` of their own and so hide it from everyone but their
+    order's parties. The upload is refused with the reason, and the file stays public."""
+    client = gateway.client
+    report = b"%PDF-1.7\n% inspection report of someone else's return\n%%EOF\n"
+    r = client.post("/v1/evidence", content=report, headers={"content-type": "application/pdf"})
+    assert r.status_code == 201, r.text
+    cid = r.json()["cid"]
+    own_order = shop.buy()
+    attacker = sign_in(client, actors["buyer"])
+    copied = client.get(f"/v1/evidence/{cid}").content
+    r = client.post(
+        f"/v1/evidence?order={own_order}",
+        content=copied,
+        headers={"content-type": "application/pdf", **as_(attacker)},
+    )
+    assert (r.status_code, r.json()["error"]) == (409, "evidence_public"), r.text
+    assert gateway.services.cases.store.private_orders(cid) == []
+    r = client.get(f"/v1/evidence/{cid}")  # anyone still reads it, as before
+    assert r.status_code == 200 and r.content == report and r.headers["cache-control"].startswith("public")
+    # A private file uploaded again for its order (a retry) is still answered as before.
+    photo = b"\x89PNG\r\n\x1a\n" + b"my own defect photo"
+    for _ in range(2):
+        r = client.post(
+            f"/v1/evidence?order={own_order}", content=photo, headers={"content-type": "image/png", **as_(attacker)}
+        )
+        assert r.status_code == 201, r.text
+    assert gateway.services.cases.store.private_orders(r.json()["cid"]) == [own_order]
