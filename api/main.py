@@ -14,6 +14,7 @@ from fastapi import FastAPI
 
 from .http import errors
 from .http.auth import routes as auth
+from .http.limits import BodyLimit
 from .http.pages import analytics_page, desk
 from .http.routes import (
     analytics,
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     errors.install(app)  # every error in the one shape (api/http/errors.py)
+    app.add_middleware(BodyLimit)  # no body past MAX_BODY_BYTES is read (api/http/limits.py)
     for module in (
         health,
         messages,

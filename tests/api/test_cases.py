@@ -429,3 +429,55 @@ def test_a_unit_without_an_order_goes_to_its_brands_organisation(gateway, actors
         actors["brand"].gln,
     )
     assert case.history["url"].endswith(f"/01/{GTIN}/21/NO-ORDER-1") and case.history["record"] == "0x" + "00" * 32
+
+
+def test_a_case_id_the_store_cannot_hold_is_400_out_of_range_on_every_case_route(gateway, staff):
+    """A signed-in account asking for case 2**63 (or more) is told so; it crashed the gateway with an
+    OverflowError (500) in SQLite's INTEGER, on the API and on the desk's pages and forms."""
+    client = gateway.client
+    who = as_(sign_in(client, staff["staff"]))
+    for value in (2**63, 2**64, 10**30):
+        for method, path, body in (
+            ("GET", f"/v1/cases/{value}", None),
+            ("POST", f"/v1/cases/{value}/notes", {"text": "a note"}),
+            ("POST", f"/v1/cases/{value}/offer", {"option": {"kind": "exchange"}}),
+            ("POST", f"/v1/cases/{value}/escalate", None),
+            ("POST", f"/v1/cases/{value}/close", {"outcome": "done"}),
+            ("GET", f"/desk/cases/{value}", None),
+            ("POST", f"/desk/cases/{value}/escalate", None),
+        ):
+            r = client.request(method, path, json=body, headers=who)
+            assert (r.status_code, r.json()["error"]) == (400, "out_of_range"), (path, r.text)
+    r = client.get(f"/v1/cases/{2**63 - 1}", headers=who)  # the largest the store holds: no such case
+    assert (r.status_code, r.json()["error"]) == (404, "unknown_case"), r.text
+
+
+def test_a_party_of_another_order_cannot_make_public_evidence_private(gateway, shop, actors, staff):
+    """Public evidence (an inspector's report, a scan's photo) is downloadable by anyone: the buyer of any
+    order could upload the same bytes with `?order=` of their own and so hide it from everyone but their
+    order's parties. The upload is refused with the reason, and the file stays public."""
+    client = gateway.client
+    report = b"%PDF-1.7\n% inspection report of someone else's return\n%%EOF\n"
+    r = client.post("/v1/evidence", content=report, headers={"content-type": "application/pdf"})
+    assert r.status_code == 201, r.text
+    cid = r.json()["cid"]
+    own_order = shop.buy()
+    attacker = sign_in(client, actors["buyer"])
+    copied = client.get(f"/v1/evidence/{cid}").content
+    r = client.post(
+        f"/v1/evidence?order={own_order}",
+        content=copied,
+        headers={"content-type": "application/pdf", **as_(attacker)},
+    )
+    assert (r.status_code, r.json()["error"]) == (409, "evidence_public"), r.text
+    assert gateway.services.cases.store.private_orders(cid) == []
+    r = client.get(f"/v1/evidence/{cid}")  # anyone still reads it, as before
+    assert r.status_code == 200 and r.content == report and r.headers["cache-control"].startswith("public")
+    # A private file uploaded again for its order (a retry) is still answered as before.
+    photo = b"\x89PNG\r\n\x1a\n" + b"my own defect photo"
+    for _ in range(2):
+        r = client.post(
+            f"/v1/evidence?order={own_order}", content=photo, headers={"content-type": "image/png", **as_(attacker)}
+        )
+        assert r.status_code == 201, r.text
+    assert gateway.services.cases.store.private_orders(r.json()["cid"]) == [own_order]

@@ -7,11 +7,15 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+from collections.abc import Iterator
+from typing import Any
 
+import anyio
 from brownie import chain
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from api.http.limits import MAX_BODY_BYTES
 from api.http.routes.audit import _fingerprint
 from api.store.index import EventFilter
 from api.write.kinds import KINDS
@@ -367,3 +371,63 @@ def test_generated_order_ids_in_paths_never_cause_5xx(gateway_app, order_id):
     else:
         assert (r.status_code, r.json()["error"]) == (404, "unknown_order"), r.text  # no order exists here
     assert outbox.depth() == before
+
+
+def _streamed(app: Any, path: str, chunks: Iterator[bytes], headers: dict[str, str]) -> tuple[int, dict, int]:
+    """POSTs `chunks` to the ASGI app as a client streaming its body; answers the status, the JSON
+    answer and how many chunks the gateway read."""
+    read = 0
+
+    async def receive() -> dict[str, Any]:
+        nonlocal read
+        chunk = next(chunks, None)
+        if chunk is None:
+            return {"type": "http.request", "body": b"", "more_body": False}
+        read += 1
+        return {"type": "http.request", "body": chunk, "more_body": True}
+
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+        "client": ("203.0.113.9", 40000),
+        "server": ("testserver", 80),
+        "app": app,
+    }
+    anyio.run(app, scope, receive, send)
+    status = next(m["status"] for m in sent if m["type"] == "http.response.start")
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    return status, json.loads(body), read
+
+
+def test_an_anonymous_body_past_the_limit_is_refused_before_it_is_read(gateway):
+    """An anonymous client streaming a huge JSON body (a signed-message route, sign-in, the assistant)
+    made the gateway hold all of it in memory, then parse it: a single request could exhaust the
+    machine. Past MAX_BODY_BYTES the request is 413 too_large, read no further."""
+    chunk = b"[" + b"0," * (32 * 1024 - 1)  # 64 KiB
+    total = 4 * MAX_BODY_BYTES // len(chunk)
+    for path in ("/v1/events", "/v1/auth/siwe", "/v1/assistant/assess", "/v1/documents/RateCard"):
+        status, answer, read = _streamed(gateway.app, path, iter([chunk] * total), {"content-type": "application/json"})
+        assert (status, answer["error"], answer["maxBytes"]) == (413, "too_large", MAX_BODY_BYTES), (path, answer)
+        assert read <= MAX_BODY_BYTES // len(chunk) + 1, (path, read, total)
+        # A declared length past the limit: refused before any of the body is read.
+        status, answer, read = _streamed(
+            gateway.app,
+            path,
+            iter([chunk] * total),
+            {"content-type": "application/json", "content-length": str(total * len(chunk))},
+        )
+        assert (status, answer["error"], read) == (413, "too_large", 0), (path, answer)
+    assert gateway.services.outbox.depth()["accepted"] == 0

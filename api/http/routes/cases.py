@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field
 from returntrace.mediation import routes_for
 
 from ...chain.parties import Standing
-from ...errors import ApiError
+from ...errors import ApiError, storable
 from ...store.cases import Case
 from ...write.cases import CaseDesk
 from ..auth.session import CurrentAccount, CurrentStanding
@@ -120,7 +120,7 @@ def mediation(case: Case) -> dict[str, Any] | None:
 
 
 def find_case(desk: CaseDesk, case_id: int, who: Standing) -> tuple[Case, str]:
-    found = desk.store.get(case_id)
+    found = desk.store.get(storable(case_id, "case id"))
     if found is None:
         raise ApiError(404, "unknown_case", f"there is no case {case_id}")
     (case,) = desk.record_disputes([found])

@@ -8,6 +8,7 @@ through `api.http.deps.get_evidence_store` and take the upload limit from ``stor
                                application/pdf, text/plain or application/json
         201 {"cid", "size", "contentType", "digest", "pinnedRemote"} and Location
         400 malformed upload   413 over the limit (Content-Length or streamed size)
+        409 evidence_public: with ?order=, bytes already stored as public evidence (they stay public)
         415 other content type, or bytes that are not what the type says
         502 the configured IPFS node failed or assigned another CID
     GET /v1/evidence/{cid}     the bytes, re-hashed against the CID on the way out
@@ -36,11 +37,16 @@ from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.concurrency import run_in_threadpool
 
+from returntrace import cid as cids
+
 from ...errors import ApiError
+from ...store.cases import CaseStore
 from ...store.evidence.store import (
     ALLOWED_CONTENT_TYPES,
     EvidenceError,
+    EvidenceStore,
     EvidenceTooLarge,
+    StoredEvidence,
     UnsupportedContentType,
     normalize_content_type,
 )
@@ -217,9 +223,11 @@ async def upload_evidence(
         if declared is not None and declared > limit:
             raise _too_large(declared, limit)
         data = await _read_raw(request, limit)
-    stored = await run_in_threadpool(store.put, data, content_type)
     if order is not None and who is not None:
-        services.cases.store.make_private(stored.cid, order, who.account)
+        cases = services.cases.store
+        stored = await run_in_threadpool(_put_private, store, cases, data, content_type, order, who.account)
+    else:
+        stored = await run_in_threadpool(store.put, data, content_type)
     response.headers["Location"] = f"/v1/evidence/{stored.cid}"
     return EvidenceOut(
         cid=stored.cid,
@@ -228,6 +236,25 @@ async def upload_evidence(
         digest=stored.digest_hex,
         pinnedRemote=stored.pinned_remote,
     )
+
+
+def _put_private(
+    store: EvidenceStore, cases: CaseStore, data: bytes, content_type: str, order: int, account: str
+) -> StoredEvidence:
+    """Stores `data` private to `order`, unless the same bytes are public evidence already: anyone could
+    download those, and a party of any order re-uploading them would hide them from everyone else."""
+    cid = cids.cid_v1(data)
+    if store.has(cid) and not cases.private_orders(cid):
+        raise ApiError(
+            409,
+            "evidence_public",
+            f"{cid} is public evidence already (uploaded without an order): it stays public, and cannot be made "
+            f"private to order {order}",
+            cid=cid,
+        )
+    stored = store.put(data, content_type)
+    cases.make_private(stored.cid, order, account)
+    return stored
 
 
 @router.get(
