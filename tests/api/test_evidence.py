@@ -531,6 +531,33 @@ def test_routes_with_a_node(remote_store, ipfs_node):
         assert c.get(f"/v1/evidence/{unknown}").status_code == 404
 
 
+def test_evidence_private_to_an_order_is_never_published_to_the_node(remote_store, node_client, monkeypatch):
+    """Attack: a buyer's private photos (uploaded with ?order=) were pinned on the IPFS node like any file.
+    A node serves what it holds to whoever asks by CID, and the CID follows from the digest the claim puts
+    on chain: anyone could read them there. Private files stay in the gateway's store; public ones are
+    still published."""
+    from api.chain.parties import Standing
+    from api.http.auth.session import optional_standing
+
+    buyer = Standing(account="0x" + "b" * 40, block=1, roles=0, organization=0, auditor=False)
+    monkeypatch.setattr(evidence_routes, "order_party", lambda chain, order, who, adding=False: None)
+    app = make_app(remote_store)
+    app.state.services.chain = None
+    app.dependency_overrides[optional_standing] = lambda: buyer
+    photo = PNG + b"a baby's face beside the broken teat"
+    with TestClient(app) as c:
+        r = c.post("/v1/evidence?order=7", content=photo, headers={"Content-Type": "image/png"})
+        assert r.status_code == 201 and r.json()["pinnedRemote"] is False, r.text
+        cid = r.json()["cid"]
+        assert app.state.services.cases.store.private_orders(cid) == [7]
+        assert cid not in node_client.pin.ls(type="recursive")["Keys"]
+        assert remote_store.get(cid)[0] == photo  # kept, and served from the gateway's store
+        app.dependency_overrides[optional_standing] = lambda: None
+        r = c.post("/v1/evidence", content=PNG, headers={"Content-Type": "image/png"})
+        assert r.status_code == 201 and r.json()["pinnedRemote"] is True
+        assert r.json()["cid"] in node_client.pin.ls(r.json()["cid"])["Keys"]
+
+
 def test_a_node_that_disagrees_is_a_502(remote_store, monkeypatch):
     # A node told to chunk differently assigns another CID to the same bytes: refused.
     monkeypatch.setattr(cids, "CHUNK_SIZE", 1000)

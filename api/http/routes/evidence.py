@@ -242,7 +242,8 @@ def _put_private(
     store: EvidenceStore, cases: CaseStore, data: bytes, content_type: str, order: int, account: str
 ) -> StoredEvidence:
     """Stores `data` private to `order`, unless the same bytes are public evidence already: anyone could
-    download those, and a party of any order re-uploading them would hide them from everyone else."""
+    download those, and a party of any order re-uploading them would hide them from everyone else.
+    Never published to the IPFS node: it serves anyone who asks by CID."""
     cid = cids.cid_v1(data)
     if store.has(cid) and not cases.private_orders(cid):
         raise ApiError(
@@ -252,7 +253,7 @@ def _put_private(
             f"private to order {order}",
             cid=cid,
         )
-    stored = store.put(data, content_type)
+    stored = store.put(data, content_type, publish=False)
     cases.make_private(stored.cid, order, account)
     return stored
 

@@ -17,7 +17,9 @@ With ``ipfs_api`` set (a multiaddr such as ``/ip4/127.0.0.1/tcp/5001/http`` or a
 ``http://127.0.0.1:5001``), `put` also adds and pins the bytes on that node through
 ``ipfshttpclient.Client`` (not ``ipfshttpclient.connect()``, which refuses Kubo >= 0.8) with
 the options that ``ipfs add --cid-version 1`` implies, and insists that the node's CID equals
-ours. `get` falls back to the node when the local copy is missing or corrupted, verifies what
+ours, unless the file is not to be published (`put(..., publish=False)`: evidence private to an
+order; a node serves what it holds to whoever asks by CID, and the CID follows from the digest on
+chain). `get` falls back to the node when the local copy is missing or corrupted, verifies what
 the node sent, and repairs the local copy.
 
 Errors are `EvidenceError` subclasses, each with an HTTP ``status`` and a stable ``code`` that
@@ -218,10 +220,11 @@ class EvidenceStore:
 
     # -- public API ---------------------------------------------------------------------------
 
-    def put(self, data: bytes, content_type: str) -> StoredEvidence:
+    def put(self, data: bytes, content_type: str, publish: bool = True) -> StoredEvidence:
         """Store ``data``; return its CID. Idempotent. Raises `EvidenceTooLarge`,
         `UnsupportedContentType` / `ContentTypeMismatch`, and with a node `RemoteNodeError` /
-        `RemoteCidMismatch` (the local copy is kept: it is correct, and a retry is cheap)."""
+        `RemoteCidMismatch` (the local copy is kept: it is correct, and a retry is cheap).
+        ``publish=False`` keeps the bytes off the node (stored here only, ``pinned_remote`` False)."""
         if len(data) > self.max_bytes:
             raise EvidenceTooLarge(
                 f"evidence is {len(data)} bytes; the limit is {self.max_bytes}",
@@ -240,7 +243,7 @@ class EvidenceStore:
             self._write_atomic(meta, json.dumps({"contentType": content_type, "size": len(data)}).encode())
             stored_type = content_type
         pinned = False
-        if self.ipfs_api:
+        if self.ipfs_api and publish:
             self._push(cid, data)
             pinned = True
         return StoredEvidence(cid, len(data), stored_type, pinned)
