@@ -455,9 +455,10 @@ class Intake:
             raise ApiError(
                 409, "order_not_returned", f"order {order_id} is not awaiting inspection (status {status:d})"
             )
-        if status == OrderStatus.SECOND_INSPECTION and organization == self.reader.first_inspection_organization(
-            order_id
-        ):
+        if status in (
+            OrderStatus.SECOND_INSPECTION,
+            OrderStatus.DISPUTED,
+        ) and organization == self.reader.first_inspection_organization(order_id):
             raise ApiError(
                 403,
                 "inspector_not_independent",
@@ -492,14 +493,16 @@ class Intake:
         disposition_only = refunded or (
             status == OrderStatus.RETURN_REQUESTED and refund_on_receipt.releasable(self.reader, order_id, order)[0]
         )
-        if disposition_only:
+        # So must an attestation for the arbiter of a dispute opened before any inspection.
+        if disposition_only or status == OrderStatus.DISPUTED:
             derived = self.reader.derive_grade(order.market, order.policy_version, message["facts"])
             if message["grade"] != derived:
+                why = "is in a dispute" if status == OrderStatus.DISPUTED else "was refunded before its inspection"
                 raise ApiError(
                     409,
                     "grade_mismatch",
-                    f"order {order_id} was refunded before its inspection: the inspection must claim grade "
-                    f"{Grade(derived).name}, the grade its facts give",
+                    f"order {order_id} {why}: the inspection must claim grade {Grade(derived).name}, the grade "
+                    "its facts give",
                 )
 
     def _check_ReturnRequest(self, signer: str, message: dict[str, Any], now: int) -> None:

@@ -112,7 +112,7 @@ interface IReturnEscrow {
      * is the grade settled on (None: no inspection decided it). `disputedAt` is when a dispute opened;
      * `windowExtension` the time defect claims kept the return period from running; `inspectorOrg` the
      * organisation of the inspection a dispute would be about (0: none; set when an inspection leaves
-     * the order `Inspected` or `Disputed`), which may not arbitrate it.
+     * the order `Inspected` or `Disputed`, or attests during a dispute), which may not arbitrate it.
      */
     struct Order {
         address buyer;
@@ -381,7 +381,8 @@ interface IReturnEscrow {
     /// @param arbiter The caller.
     error ReturnEscrowArbiterNotIndependent(uint256 orderId, address arbiter);
 
-    /// @dev A disposition-only inspection's grade differs from the one its facts give.
+    /// @dev An inspection's grade differs from the one its facts give where that is refused (a disposition
+    /// after a refund, or an attestation during a dispute).
     /// @param orderId The order.
     /// @param claimed The grade the inspection claims.
     /// @param derived The grade its facts give.
@@ -561,6 +562,8 @@ interface IReturnEscrow {
      * Requirements:
      *
      * - the unit is listed, open, and the listing equals `expected`.
+     * - the market still allows the listing's currency (a currency the policy admin stopped is not
+     *   bought through listings made before).
      * - the payment matches (no value with a token currency).
      *
      * Emits an {OrderPlaced} event.
@@ -651,10 +654,14 @@ interface IReturnEscrow {
      * (after a second opinion above the currency's dual-inspection amount); B and C wait for the buyer
      * until the dispute window closes; facts that do not give the claimed grade, or a second opinion
      * that differs, open a dispute. After a refund paid before inspection it decides the unit's fate.
+     * During a party's dispute opened before any inspection it attests the facts for the arbiter, and
+     * they decide if the arbiter stays silent (above the dual-inspection amount: two houses' agreeing
+     * facts); the order stays `Disputed`, and a grade that contradicts the facts is refused.
      *
      * Requirements:
      *
-     * - the order is `ReturnRequested` (received), `SecondInspection`, or `Refunded` without facts.
+     * - the order is `ReturnRequested` (received), `SecondInspection`, `Refunded` without facts, or
+     *   `Disputed` by a party before any inspection and not yet attested (`inspectorOrg` 0).
      * - signature, nonce and deadline are valid; the signer is an accredited inspector who is not the
      *   buyer and belongs to neither the merchant's, the buyer's nor (second opinion) the first
      *   inspector's organisation; facts use the defined bits; the grade is A, B or C.

@@ -40,7 +40,10 @@ library ReturnInspection {
         }
         IReturnEscrow.OrderStatus status = o.status;
         bool refunded = status == IReturnEscrow.OrderStatus.Refunded && o.grade == IReturnPolicies.Grade.None;
-        if (status != IReturnEscrow.OrderStatus.ReturnRequested && status != IReturnEscrow.OrderStatus.SecondInspection && !refunded) {
+        // A party's dispute opened before any inspection keeps no inspector out: otherwise a buyer could
+        // dispute a used unit to outlast the SLA (or the statutory due date) and be paid as uninspected.
+        bool attesting = status == IReturnEscrow.OrderStatus.Disputed && o.inspectorOrg == 0;
+        if (status != IReturnEscrow.OrderStatus.ReturnRequested && status != IReturnEscrow.OrderStatus.SecondInspection && !refunded && !attesting) {
             if (status == IReturnEscrow.OrderStatus.None) revert IReturnEscrow.ReturnEscrowUnknownOrder(orderId);
             revert IReturnEscrow.ReturnEscrowInvalidStatus(orderId, status);
         }
@@ -52,7 +55,7 @@ library ReturnInspection {
         // another house.
         if (
             !Parties.independent(registry, inspector, organization, o.buyer, o.merchant) ||
-            (status == IReturnEscrow.OrderStatus.SecondInspection && organization == firstInspectorOrg[orderId])
+            ((status == IReturnEscrow.OrderStatus.SecondInspection || attesting) && organization == firstInspectorOrg[orderId])
         ) revert IReturnEscrow.ReturnEscrowInspectorNotIndependent(inspector, organization);
         p = policies.policy(o.market, o.policyVersion);
         // The SLA protects a refund; once refunded, a late inspection still decides the unit's fate.
@@ -83,6 +86,10 @@ library ReturnInspection {
         IReturnPolicies.Grade claimed = IReturnPolicies.Grade(inspection.grade);
         IReturnPolicies.Grade derived = policies.deriveGrade(o.market, o.policyVersion, facts);
         IReturnEscrow.OrderStatus status = o.status;
+        if (status == IReturnEscrow.OrderStatus.Disputed) {
+            _attestForArbiter(o, inspection, claimed, derived, organization, firstInspectorOrg, policies);
+            return;
+        }
         bool second = status == IReturnEscrow.OrderStatus.SecondInspection;
         // A second opinion agrees only on the same facts and grade; compare before overwriting.
         bool disagrees = claimed != derived || (second && (facts != o.facts || claimed != o.grade));
@@ -166,6 +173,45 @@ library ReturnInspection {
         if (o.grade != IReturnPolicies.Grade.None) return true;
         o.status = IReturnEscrow.OrderStatus.ReturnRequested; // nothing attested: the return's own timeouts apply
         return false;
+    }
+
+    /**
+     * @dev Records an inspection made during a party's dispute opened before any (see {check}): the
+     * order stays `Disputed`, its facts are before the arbiter and, with a grade, decide if it stays
+     * silent ({lapse}). Above the dual-inspection amount the first house's facts wait for a second
+     * house's; only the same facts give a grade.
+     */
+    function _attestForArbiter(
+        IReturnEscrow.Order storage o,
+        IReturnEscrow.Inspection calldata inspection,
+        IReturnPolicies.Grade claimed,
+        IReturnPolicies.Grade derived,
+        uint64 organization,
+        mapping(uint256 orderId => uint64) storage firstInspectorOrg,
+        IReturnPolicies policies
+    ) private {
+        uint256 orderId = inspection.orderId;
+        // Already before an arbiter: an attestation that contradicts itself is refused, not disputed again.
+        if (claimed != derived) revert IReturnEscrow.ReturnEscrowGradeMismatch(orderId, claimed, derived);
+        uint8 facts = inspection.facts;
+        uint96 diminished = inspection.diminishedValue;
+        IReturnPolicies.Grade grade = claimed;
+        if (_needsSecondOpinion(o, policies)) {
+            if (firstInspectorOrg[orderId] == 0) {
+                firstInspectorOrg[orderId] = organization;
+                emit IReturnEscrow.SecondInspectionRequired(orderId, organization);
+                grade = IReturnPolicies.Grade.None;
+                organization = 0; // still open to the second house
+            } else {
+                if (facts != o.facts) grade = IReturnPolicies.Grade.None;
+                if (o.diminishedValue < diminished) diminished = o.diminishedValue; // the lower of two attested values
+            }
+        }
+        o.facts = facts;
+        o.grade = grade;
+        o.diminishedValue = diminished;
+        o.inspectorOrg = organization;
+        emit IReturnEscrow.InspectionSubmitted(orderId, inspection.inspector, facts, claimed, derived, inspection.diminishedValue, inspection.evidence);
     }
 
     /// @dev Puts `o` in dispute, opened by `by` (zero: an inspection mismatch); the arbiter decides within `arbiterTimeout`.

@@ -86,9 +86,12 @@ class Order(AbiStruct):
     @property
     def awaits_inspection(self) -> bool:
         """Whether an inspection is taken now (ReturnInspection.check): a return requested, a second
-        opinion due, or a refund paid before any inspection (which then decides only the unit's fate)."""
+        opinion due, a refund paid before any inspection (which then decides only the unit's fate), or a
+        party's dispute opened before any inspection and not attested yet (the facts go to the arbiter)."""
         if self.status == OrderStatus.REFUNDED:
             return self.grade == Grade.NONE
+        if self.status == OrderStatus.DISPUTED:
+            return self.inspector_org == 0
         return self.status in (OrderStatus.RETURN_REQUESTED, OrderStatus.SECOND_INSPECTION)
 
 

@@ -123,3 +123,19 @@ def test_a_second_opinion_from_the_first_inspectors_house_is_refused_before_queu
     assert r.status_code == 202, r.text
     gateway.relay()
     assert shop.d.escrow.order(order_id)["status"] == Status.SETTLED
+
+
+def test_an_inspection_during_a_dispute_opened_before_any_is_taken_and_relayed(gateway, shop, escrow, actors):
+    """A buyer's dispute opened before the inspection keeps no inspector out at the gateway either: the
+    attestation goes to the chain for the arbiter (the order stays disputed); one whose grade contradicts
+    its facts, or a second one, is refused before queueing, as the escrow refuses it."""
+    order_id = shop.returned()
+    escrow.openDispute(order_id, {"from": actors["buyer"].account})
+    used = Facts.USED
+    _rejected(gateway, gateway.inspection_body(order_id, used, Grade.A, "inspector"), 409, "grade_mismatch")
+    r = gateway.post("/v1/inspections", gateway.inspection_body(order_id, used, Grade.C, "inspector"))
+    assert r.status_code == 202, r.text
+    gateway.relay()
+    o = escrow.order(order_id)
+    assert (o["status"], o["facts"], o["grade"]) == (Status.DISPUTED, used, Grade.C)
+    _rejected(gateway, gateway.inspection_body(order_id, used, Grade.C, "inspector2"), 409, "order_not_returned")

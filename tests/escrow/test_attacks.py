@@ -551,6 +551,78 @@ def test_dispute_opened_before_inspection_that_lapses_goes_back_to_the_return_an
     shop.assert_solvent()
 
 
+def _graded_c_twin(shop, escrow):
+    """What an undisputed return of a used unit is paid: inspected as grade C, settled once its dispute
+    window closes."""
+    twin = shop.returned()
+    shop.inspect(twin, U, C)
+    next_block_at(escrow.order(twin)["disputeDeadline"] + 1)
+    return settlement_of(escrow.finalize(twin, {"from": shop.builder.d.actors["charity"].account}), GRADED)
+
+
+def test_a_buyers_dispute_before_inspection_does_not_keep_the_inspector_out(shop, escrow, actors, buyer):
+    """Attack: the buyer returns a used unit (grade C: no cash) and, once the warehouse has received it,
+    opens a dispute before the inspector's attestation lands, so that the inspection is refused; the
+    arbiter stays silent past its time, the inspection SLA has run out meanwhile, and the buyer claims
+    the uninspected refund: price and delivery for a used unit. The inspector attests during the dispute;
+    the arbiter's silence settles by those facts, as the same return undisputed would be."""
+    fair = _graded_c_twin(shop, escrow)
+    order = shop.returned()
+    opened = escrow.openDispute(order, {"from": buyer})
+    tx = shop.inspect(order, U, C)
+    assert "OrderSettled" not in tx.events and "OrderDisputed" not in tx.events
+    o = escrow.order(order)
+    assert (o["status"], o["facts"], o["grade"]) == (Status.DISPUTED, U, C)
+    assert o["inspectorOrg"] == actors["inspector"].gln
+    # One attestation is before the arbiter; no other inspection replaces it.
+    with brownie.reverts(err("ReturnEscrowInvalidStatus", order, Status.DISPUTED)):
+        shop.inspect(order, S | P, A, inspector="inspector2")
+    next_block_at(opened.timestamp + EU.arbiter_timeout + 1)
+    with brownie.reverts():
+        escrow.claimUninspectedRefund(order, {"from": buyer})
+    s = settlement_of(escrow.settleLapsedDispute(order, {"from": buyer}), ARBITER_SILENT)
+    assert (s["refund"], s["merchantAmount"], s["points"]) == (fair["refund"], fair["merchantAmount"], fair["points"])
+    assert s["refund"] < TOTAL
+    shop.assert_solvent()
+
+
+def test_facts_attested_during_a_dispute_decide_the_statutory_refund(shop, escrow, buyer):
+    """The EU variant: the statutory refund falls due while the dispute is open. The buyer's overdue
+    claim is paid by the facts the inspector attested during it, not as an uninspected return."""
+    fair = _graded_c_twin(shop, escrow)
+    order = shop.returned()
+    escrow.openDispute(order, {"from": buyer})
+    shop.inspect(order, U, C)
+    due = escrow.refundDueAt(order)
+    assert due != 0
+    next_block_at(due + 1)
+    s = settlement_of(escrow.claimOverdueRefund(order, {"from": buyer}), OVERDUE)
+    assert (s["refund"], s["merchantAmount"]) == (fair["refund"], fair["merchantAmount"])
+    shop.assert_solvent()
+
+
+def test_an_attestation_during_a_dispute_that_contradicts_itself_is_refused(shop, escrow, actors, buyer):
+    order = shop.returned()
+    escrow.openDispute(order, {"from": buyer})
+    with brownie.reverts(err("ReturnEscrowGradeMismatch", order, A, C)):
+        shop.inspect(order, U, A)  # used, claimed A
+    assert escrow.order(order)["inspectorOrg"] == 0  # still open to a consistent attestation
+    shop.inspect(order, U, C, nonce=escrow.getNonce(actors["inspector"].address))  # the refused one's nonce
+    assert escrow.order(order)["grade"] == C
+
+
+def test_the_house_that_attested_during_a_dispute_does_not_arbitrate_it(shop, escrow, policies, admin, actors, buyer):
+    colleague = actors["inspector"].account
+    policies.grantRole(policies.ARBITER_ROLE(), colleague.address, {"from": admin})
+    order = shop.returned()
+    escrow.openDispute(order, {"from": buyer})
+    shop.inspect(order, U, C)
+    with brownie.reverts(err("ReturnEscrowArbiterNotIndependent", order, colleague.address)):
+        escrow.resolveDispute(order, U, 0, REASON, RULING, {"from": colleague})
+    tx = escrow.resolveDispute(order, S | P, 0, REASON, RULING, {"from": actors["arbiter"].account})
+    assert settlement_of(tx, ARBITRATED)["refund"] == TOTAL
+
+
 @pytest.mark.parametrize("opener", ["brand", "buyer"])
 def test_a_lapsed_dispute_is_not_opened_again(shop, escrow, actors, buyer, brand, opener):
     """Attack: a party opens a dispute before any inspection and opens it again each time it lapses

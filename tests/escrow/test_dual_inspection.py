@@ -198,6 +198,36 @@ def test_one_house_alone_never_decides_a_high_value_return(shop, escrow, actors,
     shop.assert_solvent()
 
 
+@pytest.mark.parametrize("second", [None, (U, C), (S | P, A)], ids=["first-only", "agrees", "disagrees"])
+def test_during_a_dispute_two_houses_attest_a_high_value_return(shop, escrow, actors, second):
+    """A party's dispute opened before any inspection keeps no inspector out, and above the threshold
+    no single house decides there either: the first house's facts wait for a second's; only the same
+    facts give the grade by which the arbiter's silence settles."""
+    order = high_value(shop)
+    buyer = actors["buyer"].account
+    opened = escrow.openDispute(order, {"from": buyer})
+    tx = shop.inspect(order, U, C)
+    assert tx.events["SecondInspectionRequired"]["firstOrganization"] == actors["inspector"].gln
+    o = escrow.order(order)
+    assert (o["status"], o["facts"], o["grade"], o["inspectorOrg"]) == (Status.DISPUTED, U, Grade.NONE, 0)
+    with brownie.reverts(
+        err("ReturnEscrowInspectorNotIndependent", actors["inspector"].address, actors["inspector"].gln)
+    ):
+        shop.inspect(order, U, C, nonce=escrow.getNonce(actors["inspector"].address))
+    if second:
+        shop.inspect(order, *second, inspector="inspector2")
+        assert escrow.order(order)["inspectorOrg"] == actors["inspector2"].gln
+    next_block_at(opened.timestamp + US.arbiter_timeout + 1)
+    tx = escrow.settleLapsedDispute(order, {"from": actors["stranger"].account})
+    if second == (U, C):  # two houses agree: their facts decide
+        assert tx.events["OrderSettled"]["path"] == SettlementPath.ARBITER_SILENT
+        assert tx.events["OrderSettled"]["grade"] == C
+    else:  # one house, or two that disagree: the return's own timeouts
+        assert "OrderSettled" not in tx.events
+        assert escrow.order(order)["status"] == Status.RETURN_REQUESTED
+    shop.assert_solvent()
+
+
 def test_exactly_at_limit_needs_one_inspection(shop, escrow, actors):
     order = high_value(shop, price=LIMIT)
     tx = shop.inspect(order, S | P, A)

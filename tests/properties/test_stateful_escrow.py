@@ -39,7 +39,7 @@ Invariants after every step:
   (b) each order's money leaves escrow once (OrderSettled, OrderCompleted or OrderCancelled), of the
       kind the model booked;
   (c) each order's stored status, remedy, facts, grade, diminished value, inWithdrawal, requestedAt,
-      disputedAt and windowExtension equal the model's; a terminal status never changes;
+      disputedAt, windowExtension and inspectorOrg equal the model's; a terminal status never changes;
   (d) no signature is usable twice: nonces (registry, escrow, desk) only increase and count exactly
       the accepted signatures, and every accepted signed message is re-submitted and refused;
   (e) the withdrawal floor: a buyer who withdrew in a statutory period (or whose defect claim there
@@ -213,6 +213,7 @@ class OrderModel:
     disputed_at: int = 0
     first_opinion: tuple[int, int] | None = None  # (facts, grade) awaiting a second inspection
     first_org: int = 0
+    inspector_org: int = 0  # the house of the inspection a dispute is or would be about (may not arbitrate it)
     window_extension: int = 0
     claimed_at: int = 0  # ReissueDesk: a claim awaiting a decision
     approved_at: int = 0  # ReissueDesk: the reissue's approval (kept after the order ends)
@@ -1175,13 +1176,14 @@ class EscrowMachine:
     def attest_error(self, o: OrderModel, inspector: str, now: int) -> str | None:
         """ReturnInspection.check, in its order (before the signature)."""
         refunded = o.status == Status.REFUNDED and o.grade == Grade.NONE
-        if o.status not in (Status.RETURN_REQUESTED, Status.SECOND_INSPECTION) and not refunded:
+        attesting = o.status == Status.DISPUTED and not o.inspector_org  # a party's dispute before any inspection
+        if o.status not in (Status.RETURN_REQUESTED, Status.SECOND_INSPECTION) and not refunded and not attesting:
             return self.status_error(o)
         if inspector == "warehouse":
             return err("ReturnEscrowNotInspector", self.addr(inspector))
         org = self.org(inspector)
         if org in (self.org(o.merchant), self.org(o.buyer)) or (
-            o.status == Status.SECOND_INSPECTION and org == o.first_org
+            (o.status == Status.SECOND_INSPECTION or attesting) and org == o.first_org
         ):
             return err("ReturnEscrowInspectorNotIndependent", self.addr(inspector), org)
         if not refunded:
@@ -1198,12 +1200,14 @@ class EscrowMachine:
         """An attestation. `truth`: the unit's true facts and the grade they give (a second opinion:
         the first one's); `lie`: other facts, the grade they give; `mismatch`: a grade the facts do not give."""
         truth = o.true_facts if o.true_facts is not None else drawn
+        # A second opinion is due: after a first one, or after a first house's attestation during a dispute.
+        second_due = o.status == Status.SECOND_INSPECTION or (o.status == Status.DISPUTED and o.first_opinion)
         if mode == "truth":
-            facts = o.first_opinion[0] if o.status == Status.SECOND_INSPECTION else truth
+            facts = o.first_opinion[0] if second_due else truth
         else:
             facts = drawn if drawn != truth else drawn ^ USED
         derived = model_grade(o.policy, facts)
-        if mode == "truth" and o.status == Status.SECOND_INSPECTION:
+        if mode == "truth" and second_due:
             claimed = o.first_opinion[1]
         else:
             claimed = derived if mode != "mismatch" else derived % 3 + 1
@@ -1213,13 +1217,15 @@ class EscrowMachine:
         # Refund upon return comes before the inspection: the escrow releases it first, in the same call.
         releases = o.status == Status.RETURN_REQUESTED and o.policy.refund_on_return and self.accredited_receipt(o)
         before = Status.REFUNDED if releases else o.status
-        if error is None and before == Status.REFUNDED and claimed != derived:
+        if error is None and before in (Status.REFUNDED, Status.DISPUTED) and claimed != derived:
             error = err("ReturnEscrowGradeMismatch", o.id, claimed, derived)
         inspection, sig = self.ops.signed_inspection(o.id, facts, claimed, inspector, diminished)
         send = lambda: self.escrow.submitInspection(inspection, sig, {"from": self.ops.relayer})  # noqa: E731
-        label = {Status.SECOND_INSPECTION: "attest_second", Status.REFUNDED: "attest_disposition"}.get(
-            before, "attest"
-        ) + f"_{mode}"
+        label = {
+            Status.SECOND_INSPECTION: "attest_second",
+            Status.REFUNDED: "attest_disposition",
+            Status.DISPUTED: "attest_in_dispute",
+        }.get(before, "attest") + f"_{mode}"
         tx = self.expect(error, send, label)
         if tx is None:
             return
@@ -1237,6 +1243,23 @@ class EscrowMachine:
             submitted["derivedGrade"],
             submitted["diminishedValue"],
         ) == (facts, claimed, derived, diminished)
+        high = bool(o.currency_terms[3]) and o.price > o.currency_terms[3]
+        if before == Status.DISPUTED:  # attested for the arbiter; the order stays disputed
+            assert "OrderDisputed" not in tx.events and "OrderSettled" not in tx.events
+            o.lie_stands = facts != truth
+            if high and not o.first_org:  # the first house's facts wait for a second house's
+                o.first_opinion, o.first_org = (facts, claimed), self.org(inspector)
+                o.facts, o.grade, o.diminished = facts, Grade.NONE, diminished
+                assert tx.events["SecondInspectionRequired"]["firstOrganization"] == o.first_org
+            else:
+                agree = not high or facts == o.facts
+                o.diminished = min(o.diminished, diminished) if high else diminished
+                o.facts, o.grade, o.inspector_org = facts, claimed if agree else Grade.NONE, self.org(inspector)
+            replay = self.attest_error(o, inspector, self.clock())
+            assert replay is not None, o
+            with brownie.reverts(replay):
+                send()
+            return
         second = before == Status.SECOND_INSPECTION
         disagrees = claimed != derived or (second and (facts, claimed) != o.first_opinion)
         o.facts, o.grade = facts, claimed
@@ -1248,10 +1271,11 @@ class EscrowMachine:
             assert tx.events["OrderSettled"] if releases else "OrderSettled" not in tx.events
             o.status = Status.SETTLED
         elif disagrees:
-            if second or (o.currency_terms[3] and o.price > o.currency_terms[3]):
+            if second or high:
                 o.grade = Grade.NONE  # no two houses agreed: a lapse counts the inspections as none
+            o.inspector_org = self.org(inspector)
             self.open_dispute(o, tx, by=ZERO_ADDRESS)
-        elif not second and o.currency_terms[3] and o.price > o.currency_terms[3]:
+        elif not second and high:
             o.status, o.first_opinion, o.first_org = Status.SECOND_INSPECTION, (facts, claimed), self.org(inspector)
             event = tx.events["SecondInspectionRequired"]
             assert (event["orderId"], event["firstOrganization"]) == (o.id, o.first_org)
@@ -1259,6 +1283,7 @@ class EscrowMachine:
             self.settle_by_facts(o, tx, Path.GRADED, Grade.A)
         else:
             o.status, o.dispute_deadline = Status.INSPECTED, tx.timestamp + o.policy.dispute_window
+            o.inspector_org = self.org(inspector)
             assert tx.events["OrderInspected"]["disputeDeadline"] == o.dispute_deadline
         # The same attestation again: refused (the order moved on, or the first inspector's house may
         # not give the second opinion), its nonce spent.
@@ -1276,12 +1301,14 @@ class EscrowMachine:
             alt,
             lambda o: (
                 (o.status in (Status.RETURN_REQUESTED, Status.SECOND_INSPECTION) and o.received_at and now < o.sla_end)
+                or (o.status == Status.DISPUTED and not o.inspector_org and o.received_at and now < o.sla_end)
                 or (o.status == Status.REFUNDED and not o.grade)
             ),
         )
         if o is None:
             return
-        if o.status == Status.SECOND_INSPECTION and mode == "truth" and inspector in ("inspector", "inspector2"):
+        second_due = o.status == Status.SECOND_INSPECTION or (o.status == Status.DISPUTED and o.first_opinion)
+        if second_due and mode == "truth" and inspector in ("inspector", "inspector2"):
             inspector = "inspector2" if self.org("inspector") == o.first_org else "inspector"  # mostly another house
         if o.status == Status.REFUNDED and mode == "mismatch":
             mode = "truth"  # a disposition-only inspection must be consistent (else GradeMismatch: tried on RR orders)
@@ -1340,6 +1367,14 @@ class EscrowMachine:
     def rule_open_dispute(self, pick="st_pick", alt="st_alt", who="st_disputer"):
         """A dispute before any inspection: the buyer or the merchant's side (its staff included)."""
         o = self.choose(pick, alt, lambda o: o.status == Status.RETURN_REQUESTED)
+        if o is not None:
+            self.do_open_dispute(o, who)
+
+    def rule_open_dispute_after_receipt(self, pick="st_pick", alt="st_alt", who="st_disputer"):
+        """The same, once the unit is received and before its inspection (a buyer's dispute there must not
+        keep the inspector out: the attestation goes to the arbiter)."""
+        now = self.clock()
+        o = self.choose(pick, alt, lambda o: o.status == Status.RETURN_REQUESTED and o.received_at and now < o.sla_end)
         if o is not None:
             self.do_open_dispute(o, who)
 
@@ -2064,7 +2099,7 @@ class EscrowMachine:
         for o in self.orders.values():
             s = view["orders"][o.id]
             status = Status(s[2])
-            got = (status, s[8], s[6], s[7], s[20], s[5], s[17], s[21], s[22])
+            got = (status, s[8], s[6], s[7], s[20], s[5], s[17], s[21], s[22], s[23])
             want = (
                 o.status,
                 o.remedy,
@@ -2075,6 +2110,7 @@ class EscrowMachine:
                 o.requested_at,
                 o.disputed_at,
                 o.window_extension,
+                o.inspector_org,
             )
             assert got == want, f"order {o.id}: chain {got}, model {want}"
             seen = self.seen_status.get(o.id)
