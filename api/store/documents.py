@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,7 @@ CREATE INDEX IF NOT EXISTS documents_subject ON documents (deployment, kind, sub
 
 
 _COLUMNS = "id, kind, subject, signer, issued_at, message, signature, block_number, block_hash, accepted_at"
+_SUBJECT = _COLUMNS.split(", ").index("subject")
 
 
 @dataclass(frozen=True)
@@ -94,13 +96,23 @@ class SqliteDocuments(SqliteFile):
 
     def current(self, kind: str, subject: str) -> Document | None:
         """The document in force for a subject: the latest issued (the first accepted of equals)."""
+        return self.current_of(kind, [subject]).get(subject)
+
+    def current_of(self, kind: str, subjects: Iterable[str]) -> dict[str, Document]:
+        """current() of many subjects in one read transaction (a page names every step's signer and
+        place): {subject: its document in force}, for the subjects that have one."""
+        wanted = sorted(set(subjects))
+        found: dict[str, tuple] = {}
         with self._readers.transaction() as db:
-            row = db.execute(
-                f"SELECT {_COLUMNS} FROM documents WHERE deployment = ? AND kind = ? AND subject = ?"
-                " ORDER BY issued_at DESC, accepted_at ASC LIMIT 1",
-                (self.deployment, kind, subject),
-            ).fetchone()
-        return None if row is None else _document(row)
+            for i in range(0, len(wanted), 500):  # SQLite's bound parameters per statement
+                chunk = wanted[i : i + 500]
+                for row in db.execute(
+                    f"SELECT {_COLUMNS} FROM documents WHERE deployment = ? AND kind = ? AND subject IN"
+                    f" ({', '.join('?' * len(chunk))}) ORDER BY issued_at DESC, accepted_at ASC",
+                    (self.deployment, kind, *chunk),
+                ):
+                    found.setdefault(row[_SUBJECT], row)  # each subject's first row in that order
+        return {subject: _document(row) for subject, row in found.items()}
 
     def current_of_kind(self, kind: str) -> list[Document]:
         """The document in force for every subject of a kind (rate cards of every carrier, for example)."""

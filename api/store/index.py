@@ -416,6 +416,16 @@ class IndexReader:
         row = self.db.execute("SELECT organization FROM idx_actors WHERE account = ?", (account,)).fetchone()
         return int(row[0]) if row else None
 
+    def organizations(self, accounts: list[str]) -> dict[str, int]:
+        """organization() of many actors: {account: GLN} for those the index holds."""
+        out: dict[str, int] = {}
+        for chunk in _chunks(sorted(set(accounts))):
+            for account, organization in self.db.execute(
+                f"SELECT account, organization FROM idx_actors WHERE account IN ({', '.join('?' * len(chunk))})", chunk
+            ):
+                out[account] = int(organization)
+        return out
+
     def organization_at(self, account: str, block: int, log_index: int) -> int | None:
         """The organisation GLN the accreditor had recorded for an actor at a log's position (its
         last ActorUpdated before it); None when the index holds no such update."""

@@ -39,3 +39,18 @@ def test_the_latest_issued_is_in_force_and_each_subject_has_its_own(tmp_path):
     assert [d.message["name"] for d in docs.current_of_kind("OrganizationName")] == ["Second", "Other"]
     assert docs.get("0xa").message == {"name": "First"}  # earlier ones stay, to prove old pages
     docs.close()
+
+
+def test_many_subjects_read_at_once_answer_as_each_read_alone(tmp_path):
+    docs = SqliteDocuments(tmp_path / "gateway.sqlite3", "1:0xreg")
+    docs.put(_doc("0xa", "organization=1", 100, "First"))
+    docs.put(_doc("0xb", "organization=1", 200, "Second"))
+    docs.put(_doc("0xd", "organization=1", 200, "Second, accepted later"))  # equal issuedAt: the first accepted
+    docs.put(_doc("0xc", "organization=2", 50, "Other"))
+    subjects = [f"organization={n}" for n in (2, 1, 3, 1)] + [f"organization={n}" for n in range(10, 1200)]
+    found = docs.current_of("OrganizationName", subjects)  # past one statement's 500 parameters
+    assert {s: d.message["name"] for s, d in found.items()} == {"organization=1": "Second", "organization=2": "Other"}
+    assert all(docs.current("OrganizationName", s) == d for s, d in found.items())
+    assert docs.current("OrganizationName", "organization=3") is None
+    assert docs.current_of("ProductInfo", subjects) == {}
+    docs.close()

@@ -568,9 +568,11 @@ def settlement_lines(s: Settlement, currency: Currency) -> list[str]:
 
 def name_steps(steps: list[Step], names: NameLookup) -> None:
     """Who signed each step and where, by the names the accreditor signed (the numbers stay for the title)."""
+    by = names.actors(s.by_full for s in steps)  # one read for all: the same few signers sign most steps
+    at = names.organizations(s.place for s in steps)
     for s in steps:
-        s.by_name = names.actor(s.by_full)
-        s.place_name = names.organization(s.place)
+        s.by_name = by.get(s.by_full)
+        s.place_name = at.get(s.place)
 
 
 def build_page(

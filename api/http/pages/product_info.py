@@ -5,7 +5,7 @@ with the document's proof. Pure presentation: the route passes in the stored doc
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -21,7 +21,11 @@ class NameLookup(Protocol):
 
     def organization(self, gln: int | str | None) -> Named | None: ...
 
+    def organizations(self, glns: Iterable[int | str | None]) -> dict[Any, Named]: ...
+
     def actor(self, account: str | None) -> Named | None: ...
+
+    def actors(self, accounts: Iterable[str | None]) -> dict[Any, Named]: ...
 
     def product(self, gtin14: str) -> Document | None: ...
 
