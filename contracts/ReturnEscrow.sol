@@ -140,7 +140,7 @@ contract ReturnEscrow is IReturnEscrow, ICloseGuard, ReentrancyGuardTransient, D
         if (market >= 64 || (prod.markets >> market) & 1 == 0) revert ReturnEscrowMarketNotServed(gtin, market);
         uint32 version = policies.currentPolicyVersion(market);
         if (version == 0) revert ReturnEscrowUnknownPolicy(market, 0);
-        _requireCurrency(market, currency);
+        if (!policies.currency(market, currency).allowed) revert ReturnEscrowCurrencyNotAllowed(market, currency);
         if (returnShippingFee > price) revert ReturnEscrowInvalidFees(price, returnShippingFee);
         if (price > type(uint96).max) revert ReturnEscrowAmountTooLarge(price);
         if (deliveryFee > type(uint96).max) revert ReturnEscrowAmountTooLarge(deliveryFee);
@@ -198,7 +198,6 @@ contract ReturnEscrow is IReturnEscrow, ICloseGuard, ReentrancyGuardTransient, D
             expected.classFlags != l.classFlags ||
             _stale(l.gtin, l.classFlags)
         ) revert ReturnEscrowListingChanged(unitId);
-        _requireCurrency(l.market, l.currency); // a currency stopped since the listing sells no more
         uint256 total = uint256(l.price) + l.deliveryFee;
         if (l.currency == address(0)) {
             if (msg.value != total) revert ReturnEscrowWrongPayment(total, msg.value);
@@ -854,10 +853,6 @@ contract ReturnEscrow is IReturnEscrow, ICloseGuard, ReentrancyGuardTransient, D
 
     function _claimContext(uint256 orderId) private view returns (BuyerClaims.Context memory) {
         return BuyerClaims.Context({registry: registry, policies: policies, points: points, rma: _rmaRef(orderId), orderId: orderId});
-    }
-
-    function _requireCurrency(uint32 market, address currency) private view {
-        if (!policies.currency(market, currency).allowed) revert ReturnEscrowCurrencyNotAllowed(market, currency);
     }
 
     function _policyOf(Order storage o) private view returns (IReturnPolicies.Policy memory) {

@@ -562,8 +562,6 @@ interface IReturnEscrow {
      * Requirements:
      *
      * - the unit is listed, open, and the listing equals `expected`.
-     * - the market still allows the listing's currency (a currency the policy admin stopped is not
-     *   bought through listings made before).
      * - the payment matches (no value with a token currency).
      *
      * Emits an {OrderPlaced} event.

@@ -324,24 +324,6 @@ def test_list_refuses_a_currency_the_market_does_not_allow(escrow, policies, com
     assert (escrow.listing(unit)["market"], escrow.listing(unit)["currency"]) == (MARKET_US, token.address)
 
 
-def test_a_stopped_currency_is_not_bought_through_a_listing_made_before(
-    escrow, policies, commission, admin, actors, token
-):
-    """The policy admin stops a token in a market (a compromised stablecoin, say): a listing made in it
-    before could still be bought, and the order would run under a currency the market no longer allows
-    (its dual-inspection and reissue terms gone with it). The purchase is refused; the brand relists."""
-    brand, buyer = actors["brand"].account, actors["buyer"].account
-    unit = commission("CUR-2")
-    escrow.list(GTIN_INT, "CUR-2", MARKET_EU, token, 1_000_000, 0, 0, {"from": brand})
-    terms = listing_terms(escrow, unit)
-    policies.setCurrency(MARKET_EU, token, Currency(False, 6, 0, 0).as_tuple(), {"from": admin})
-    token.approve(escrow, 1_000_000, {"from": buyer})
-    with brownie.reverts(err("ReturnEscrowCurrencyNotAllowed", MARKET_EU, token.address)):
-        escrow.purchase(unit, terms, False, {"from": buyer})
-    assert escrow.listing(unit)["merchant"] == brand.address  # still listed: the brand may relist it
-    assert token.balanceOf(escrow) == 0
-
-
 # ---------------------------------------------------------------- the Python model mirrors the ABI
 
 
