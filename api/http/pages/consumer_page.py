@@ -568,8 +568,10 @@ def settlement_lines(s: Settlement, currency: Currency) -> list[str]:
 
 def name_steps(steps: list[Step], names: NameLookup) -> None:
     """Who signed each step and where, by the names the accreditor signed (the numbers stay for the title)."""
-    by = names.actors(s.by_full for s in steps)  # one read for all: the same few signers sign most steps
-    at = names.organizations(s.place for s in steps)
+    # One read for all (the same few signers sign most steps); lists, not generators, so that the read
+    # room never runs a frame of this one (tests/api/test_walk.py).
+    by = names.actors([s.by_full for s in steps])
+    at = names.organizations([s.place for s in steps])
     for s in steps:
         s.by_name = by.get(s.by_full)
         s.place_name = at.get(s.place)
