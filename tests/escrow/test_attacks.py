@@ -578,7 +578,7 @@ def test_a_buyers_dispute_before_inspection_does_not_keep_the_inspector_out(shop
     with brownie.reverts(err("ReturnEscrowInvalidStatus", order, Status.DISPUTED)):
         shop.inspect(order, S | P, A, inspector="inspector2")
     next_block_at(opened.timestamp + EU.arbiter_timeout + 1)
-    with brownie.reverts():
+    with brownie.reverts(err("ReturnEscrowInvalidStatus", order, Status.DISPUTED)):
         escrow.claimUninspectedRefund(order, {"from": buyer})
     s = settlement_of(escrow.settleLapsedDispute(order, {"from": buyer}), ARBITER_SILENT)
     assert (s["refund"], s["merchantAmount"], s["points"]) == (fair["refund"], fair["merchantAmount"], fair["points"])
