@@ -20,6 +20,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import Any
 
 
 class WriteLock:
@@ -136,6 +137,12 @@ class WriteTransaction:
             self._db.execute("ROLLBACK" if exc_type else "COMMIT")
         finally:
             self._lock.release()
+
+
+def chunks(items: list[Any], n: int = 500) -> Iterator[list[Any]]:
+    """`items` in slices of at most `n`: an IN (...) list within SQLite's bound parameters per statement."""
+    for i in range(0, len(items), n):
+        yield items[i : i + n]
 
 
 class SqliteFile:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .connections import SqliteFile
+from .connections import SqliteFile, chunks
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -104,8 +104,7 @@ class SqliteDocuments(SqliteFile):
         wanted = sorted(set(subjects))
         found: dict[str, tuple] = {}
         with self._readers.transaction() as db:
-            for i in range(0, len(wanted), 500):  # SQLite's bound parameters per statement
-                chunk = wanted[i : i + 500]
+            for chunk in chunks(wanted):
                 for row in db.execute(
                     f"SELECT {_COLUMNS} FROM documents WHERE deployment = ? AND kind = ? AND subject IN"
                     f" ({', '.join('?' * len(chunk))}) ORDER BY issued_at DESC, accepted_at ASC",

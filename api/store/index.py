@@ -43,7 +43,7 @@ from typing import Any, NamedTuple, Protocol
 
 from returntrace import gs1
 
-from .connections import ThreadReaders, write_lock
+from .connections import ThreadReaders, chunks, write_lock
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS idx_cursor (
@@ -370,11 +370,6 @@ class IndexStore(Protocol):
     def close(self) -> None: ...
 
 
-def _chunks(items: list[Any], n: int = 500) -> Iterator[list[Any]]:
-    for i in range(0, len(items), n):
-        yield items[i : i + n]
-
-
 class IndexReader:
     """Queries over one consistent snapshot of the index (a read transaction)."""
 
@@ -419,7 +414,7 @@ class IndexReader:
     def organizations(self, accounts: list[str]) -> dict[str, int]:
         """organization() of many actors: {account: GLN} for those the index holds."""
         out: dict[str, int] = {}
-        for chunk in _chunks(sorted(set(accounts))):
+        for chunk in chunks(sorted(set(accounts))):
             for account, organization in self.db.execute(
                 f"SELECT account, organization FROM idx_actors WHERE account IN ({', '.join('?' * len(chunk))})", chunk
             ):
@@ -440,7 +435,7 @@ class IndexReader:
     def units_keys(self, unit_ids: list[str]) -> dict[str, tuple[str, str]]:
         """{unit_id: (gtin, serial)} of the indexed units among these."""
         out: dict[str, tuple[str, str]] = {}
-        for chunk in _chunks(sorted(set(unit_ids))):
+        for chunk in chunks(sorted(set(unit_ids))):
             for unit_id, gtin, serial in self.db.execute(
                 f"SELECT unit_id, gtin, serial FROM idx_units WHERE unit_id IN ({', '.join('?' * len(chunk))})", chunk
             ):
@@ -456,7 +451,7 @@ class IndexReader:
     def orders(self, order_ids: list[int]) -> dict[int, dict[str, Any]]:
         """{order_id: idx_orders row} of the indexed orders among these."""
         out = {}
-        for chunk in _chunks(sorted(set(order_ids))):
+        for chunk in chunks(sorted(set(order_ids))):
             for row in self.db.execute(
                 f"SELECT {', '.join(ORDER_COLUMNS)} FROM idx_orders WHERE order_id IN ({', '.join('?' * len(chunk))})",
                 chunk,
@@ -491,7 +486,7 @@ class IndexReader:
         was placed (its OrderPlaced log), so that a reference is tied to its order only from there on."""
         out: dict[str, OrderRef] = {}
         refs = sorted(set(r for r in refs if r))
-        for chunk in _chunks(refs):
+        for chunk in chunks(refs):
             marks = ", ".join("?" * len(chunk))
             for order_id, order_ref, rma_ref, block, log_index in self.db.execute(
                 "SELECT o.order_id, o.order_ref, o.rma_ref, e.block, e.log_index FROM idx_orders o"
@@ -803,7 +798,7 @@ class SqliteIndex:
         """The rows of the chains (units or parcels) among `ids` that are indexed: their heads go on from there."""
         out = {}
         with self.read() as r:
-            for chunk in _chunks(sorted(set(ids))):
+            for chunk in chunks(sorted(set(ids))):
                 for row in r.db.execute(
                     f"SELECT {', '.join(columns)} FROM {table} WHERE {key} IN ({', '.join('?' * len(chunk))})", chunk
                 ):
@@ -822,7 +817,7 @@ class SqliteIndex:
         """{account: (roles, block, log_index of the update that set them)}."""
         out = {}
         with self.read() as r:
-            for chunk in _chunks(sorted(set(accounts))):
+            for chunk in chunks(sorted(set(accounts))):
                 for account, roles, block, log_index in r.db.execute(
                     "SELECT account, roles, block, log_index FROM idx_actors WHERE account IN "
                     f"({', '.join('?' * len(chunk))})",
@@ -835,7 +830,7 @@ class SqliteIndex:
         """{gtin: (block, log_index) of its registration as indexed}."""
         out = {}
         with self.read() as r:
-            for chunk in _chunks(sorted(set(gtins))):
+            for chunk in chunks(sorted(set(gtins))):
                 for gtin, block, log_index in r.db.execute(
                     f"SELECT gtin, block, log_index FROM idx_products WHERE gtin IN ({', '.join('?' * len(chunk))})",
                     chunk,

@@ -24,7 +24,7 @@ from eth_utils import keccak
 
 from returntrace.kinds import KINDS
 
-from .connections import ThreadReaders, WriteTransaction, write_lock
+from .connections import ThreadReaders, WriteTransaction, chunks, write_lock
 
 # Which contract's nonces a message kind consumes (returntrace/kinds.py).
 CONTRACT_OF_KIND = {name: kind.contract for name, kind in KINDS.items()}
@@ -335,8 +335,7 @@ class SqliteOutbox:
         ids = sorted(set(unit_ids))
         out: set[str] = set()
         with self._tx(write=False) as db:
-            for i in range(0, len(ids), 500):
-                chunk = ids[i : i + 500]
+            for chunk in chunks(ids):
                 out.update(
                     r[0]
                     for r in db.execute(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from .connections import SqliteFile
+from .connections import SqliteFile, chunks
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS return_reason_codes (
@@ -40,8 +40,7 @@ class ReasonCodeStore(SqliteFile):
         """{order_id: code} of the orders among these with a recorded code."""
         out: dict[int, str] = {}
         db = self._read()
-        for i in range(0, len(order_ids), 500):
-            chunk = order_ids[i : i + 500]
+        for chunk in chunks(order_ids):
             out.update(
                 db.execute(
                     f"SELECT order_id, code FROM return_reason_codes WHERE order_id IN ({', '.join('?' * len(chunk))})",
