@@ -2,14 +2,14 @@
 
     Permanent   facts the chain cannot change once they hold: a unit that exists or is closed, a
                 registered product, a policy version, a contract's code, a token's metadata, a mined
-                block's time, the first inspector of an order. Read once, kept (bounded).
+                block's time. Read once, kept (bounded).
     Expiring    facts at the latest block that may change: roles, an open unit's record, the chain's
                 time, an account without code. Kept `ttl` seconds.
     PerBlock    reads at a pinned block (BlockRef with number and hash): kept while used, the least
                 recently used dropped past `size`. A block's state never changes, so no expiry.
 
-Reads that decide a message's fate now (nonces, an order's state, the close guard, windows) are not
-cached at all. Each cache is safe to share between threads.
+Reads that decide a message's fate now (nonces, an order's state, the close guard, windows, a
+high-value return's first inspecting house) are not cached at all. Each cache is safe to share between threads.
 """
 
 from __future__ import annotations

@@ -42,7 +42,6 @@ class ChainReader:
         self.products = Permanent()  # GTIN -> (brand, class flags, markets) once registered
         self.contracts = Permanent()  # accounts with code: a wallet stays deployed
         self.eoas = Expiring(60.0)  # accounts without code: a wallet may be deployed at a counterfactual address later
-        self.first_inspectors = Permanent()  # order -> the first inspector's organisation (it never changes)
 
     def block_time(self) -> int:
         return self.now.get("latest", lambda: int(self.chain.w3.eth.get_block(LATEST.identifier)["timestamp"]))
@@ -189,20 +188,17 @@ class ChainReader:
 
     def first_inspection_organization(self, order_id: int) -> int | None:
         """The organisation of a high-value return's first inspector (the escrow keeps it private; its
-        SecondInspectionRequired log states it), read once: it never changes."""
-
-        def read() -> int | None:
-            logs = self.chain.w3.eth.get_logs(
-                {
-                    "address": self.chain.escrow.address,
-                    "fromBlock": self.chain.deployment_block,
-                    "toBlock": LATEST.identifier,
-                    "topics": [SECOND_INSPECTION_TOPIC, "0x" + int(order_id).to_bytes(32, "big").hex()],
-                }
-            )
-            return int.from_bytes(bytes(logs[-1]["data"])[:32], "big") if logs else None
-
-        return self.first_inspectors.get(order_id, read, keep=lambda found: found is not None)
+        latest SecondInspectionRequired log states it). Not cached: after a dispute that lapses with
+        nothing attested the return is inspected afresh, and a new first house replaces the old."""
+        logs = self.chain.w3.eth.get_logs(
+            {
+                "address": self.chain.escrow.address,
+                "fromBlock": self.chain.deployment_block,
+                "toBlock": LATEST.identifier,
+                "topics": [SECOND_INSPECTION_TOPIC, "0x" + int(order_id).to_bytes(32, "big").hex()],
+            }
+        )
+        return int.from_bytes(bytes(logs[-1]["data"])[:32], "big") if logs else None
 
     def return_received_at(self, order_id: int) -> int:
         """When the warehouse's receiving scan under the order's RMA counts (0: not yet, or recorded before the

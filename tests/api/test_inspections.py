@@ -3,6 +3,8 @@ value of a used unit, attested, shown and deducted as the law allows."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import brownie
 
 from returntrace.escrow import Facts, Grade
@@ -12,6 +14,7 @@ from tests.api.people import buyer_page
 from tests.api.test_resolver import text_of
 from tests.api.test_return_options import _serial_of
 from tests.support import (
+    DAY,
     DEFAULT_DELIVERY_FEE,
     DEFAULT_PRICE,
     DEFAULT_RETURN_FEE,
@@ -19,6 +22,7 @@ from tests.support import (
     PLAIN_GTIN_INT,
     Status,
     err,
+    next_block_at,
 )
 
 SEALED = Facts.SEAL_INTACT | Facts.PACKAGING_INTACT
@@ -123,6 +127,40 @@ def test_a_second_opinion_from_the_first_inspectors_house_is_refused_before_queu
     assert r.status_code == 202, r.text
     gateway.relay()
     assert shop.d.escrow.order(order_id)["status"] == Status.SETTLED
+
+
+def test_after_a_lapsed_two_house_dispute_the_new_first_house_is_the_one_kept_out(
+    gateway, shop, escrow, policies, admin
+):
+    """Attack on the gateway's memory: two houses disagree on a high-value return, the arbiter stays
+    silent and the dispute lapses with nothing attested, so the return is inspected afresh within its
+    SLA (a policy whose arbiter decides in a day, inside the five-day SLA). The new first opinion comes
+    from the house that gave the second one before. The gateway keeps out that house's colleague, not
+    the first round's house, as the escrow does: the fair second opinion is relayed, the unfair one
+    never queued."""
+    policies.setPolicy(MARKET_EU, replace(EU, arbiter_timeout=DAY).as_tuple(), {"from": admin})
+    order_id = shop.returned(market=MARKET_EU, price=6 * 10**18)  # above NATIVE.dual_inspection_above
+    for actor, facts, grade in (("inspector", SEALED, Grade.A), ("inspector2", Facts.USED, Grade.C)):  # they disagree
+        r = gateway.post("/v1/inspections", gateway.inspection_body(order_id, facts, grade, actor))
+        assert r.status_code == 202, r.text
+        gateway.relay()
+    o = escrow.order(order_id)
+    assert (o["status"], o["grade"]) == (Status.DISPUTED, Grade.NONE)
+    next_block_at(o["disputedAt"] + DAY + 1)  # the arbiter's day is over
+    escrow.settleLapsedDispute(order_id, {"from": admin})
+    assert escrow.order(order_id)["status"] == Status.RETURN_REQUESTED  # inspected afresh, within the SLA
+
+    r = gateway.post("/v1/inspections", gateway.inspection_body(order_id, SEALED, Grade.A, "inspector2"))
+    assert r.status_code == 202, r.text
+    gateway.relay()
+    assert escrow.order(order_id)["status"] == Status.SECOND_INSPECTION
+    _rejected(
+        gateway, gateway.inspection_body(order_id, SEALED, Grade.A, "inspector2"), 403, "inspector_not_independent"
+    )
+    r = gateway.post("/v1/inspections", gateway.inspection_body(order_id, SEALED, Grade.A, "inspector"))
+    assert r.status_code == 202, r.text
+    gateway.relay()
+    assert escrow.order(order_id)["status"] == Status.SETTLED
 
 
 def test_an_inspection_during_a_dispute_opened_before_any_is_taken_and_relayed(gateway, shop, escrow, actors):
