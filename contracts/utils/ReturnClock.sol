@@ -56,7 +56,8 @@ library ReturnClock {
 
     /**
      * @dev Time of a carrier's scan proving the return was sent back after the request: its pickup
-     * under `rma`, or its packing of the unit into a return parcel (0: no proof).
+     * under `rma`, or its packing of the unit into a return parcel (0: no proof). A scan by the buyer's
+     * own organisation proves nothing of its return, as no inspector grades its own.
      */
     function dispatchedAt(
         IReturnEscrow.Order storage o,
@@ -64,8 +65,8 @@ library ReturnClock {
         bytes32 rma,
         uint256 maxRelayDelay
     ) public view returns (uint256 t) {
-        t = _afterRequest(o, registry.milestone(o.unitId, rma, ITraceRegistry.Milestone.Dispatched), maxRelayDelay);
-        if (t == 0) t = _afterRequest(o, registry.milestone(o.unitId, bytes32(0), ITraceRegistry.Milestone.Dispatched), maxRelayDelay);
+        t = _sentAfterRequest(o, registry, registry.milestone(o.unitId, rma, ITraceRegistry.Milestone.Dispatched), maxRelayDelay);
+        if (t == 0) t = _sentAfterRequest(o, registry, registry.milestone(o.unitId, bytes32(0), ITraceRegistry.Milestone.Dispatched), maxRelayDelay);
     }
 
     /// @dev The receiving scan under `rma`, and whether an accredited return center for the order's market made it after the request.
@@ -123,6 +124,18 @@ library ReturnClock {
         uint256 back = received == 0 ? dispatched : (dispatched == 0 || received < dispatched ? received : dispatched);
         if (back == 0) return 0;
         return back > due ? back + p.inspectionSla : due;
+    }
+
+    /// @dev A dispatch scan's time after the request, unless the buyer's organisation signed it (0).
+    function _sentAfterRequest(
+        IReturnEscrow.Order storage o,
+        ITraceRegistry registry,
+        ITraceRegistry.MilestoneRecord memory m,
+        uint256 maxRelayDelay
+    ) private view returns (uint256) {
+        // Role holders always have an organisation, so a buyer of none (0) matches no scan.
+        if (m.at != 0 && m.organization == registry.actor(o.buyer).organization) return 0;
+        return _afterRequest(o, m, maxRelayDelay);
     }
 
     function _afterRequest(

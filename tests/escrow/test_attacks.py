@@ -254,6 +254,56 @@ def test_lost_return_parcel_is_refunded_to_the_buyer(shop, escrow, record, brand
     shop.assert_solvent()
 
 
+@pytest.mark.parametrize("signer", ["buyer", "colleague"])
+def test_a_buyer_of_a_carrier_cannot_prove_its_own_return_sent(
+    shop, escrow, registry, admin, record, actors, brand, buyer, monday, signer
+):
+    """Attack: the buyer holds a carrier's signing key (it is accredited as one, or a colleague at the
+    carrier it works for signs) and records the pickup of its own return without sending anything. That
+    proof would make the EU statutory refund fall due and, once the return's delivery timeout passed, pay
+    the lost-parcel refund, while the buyer keeps the unit. A scan by the buyer's own organisation proves
+    nothing of its return, as no inspector grades its own: nothing was sent, so the merchant is paid."""
+    carrier = actors["carrier"]
+    roles = Role.CARRIER if signer == "buyer" else 0
+    registry.setActor(buyer.address, roles, carrier.gln, {"from": admin})  # of the carrier's organisation
+    order, requested = request_on(shop, monday)
+    sent = monday + DAY
+    next_block_at(sent)
+    record(
+        shop.unit(order),
+        BizStep.ACCEPTING,
+        "buyer" if signer == "buyer" else "carrier",
+        Disposition.IN_TRANSIT,
+        bizTransaction=escrow.rmaRef(order),
+        **signed_at(sent),
+    )
+    assert (escrow.dispatchedAt(order), escrow.refundDueAt(order)) == (0, 0)
+    timeout = requested + EU.delivery_timeout + EU.max_relay_delay
+    next_block_at(timeout + 1)
+    with brownie.reverts(err("ReturnEscrowNotDispatched", order)):
+        escrow.claimDispatchedRefund(order, {"from": buyer})
+    with brownie.reverts(err("ReturnEscrowRefundNotDue", order, 0)):
+        escrow.claimOverdueRefund(order, {"from": buyer})
+    tx = escrow.releaseUnreturned(order, {"from": brand})
+    assert tx.events["OrderCompleted"]["merchantAmount"] == TOTAL
+    assert escrow.credits(ZERO_ADDRESS, buyer.address) == 0
+    shop.assert_solvent()
+
+
+def test_a_scan_by_an_independent_carrier_still_proves_the_buyers_return_sent(
+    shop, escrow, registry, admin, record, actors, brand, buyer, monday
+):
+    """The rule above reads the buyer's organisation, not its having one: a buyer employed by one carrier
+    who sends the return with another keeps the proof of dispatch."""
+    registry.setActor(buyer.address, 0, actors["warehouse"].gln, {"from": admin})  # works elsewhere
+    order, requested = request_on(shop, monday)
+    sent = monday + DAY
+    pickup_at(shop, record, order, sent)
+    assert escrow.dispatchedAt(order) == sent
+    s = only_the_dispatched_refund(escrow, order, requested, sent, EU, brand, buyer)
+    assert s["refund"] == TOTAL
+
+
 def only_the_dispatched_refund(escrow, order, requested, sent, policy, brand, buyer):
     """Once the return's delivery timeout passed, the merchant is not paid for the unit sent back at
     `sent`; the buyer's dispatched refund opens at `sent` + the timeout + the relay delay, not a second
