@@ -59,7 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     errors.install(app)  # every error in the one shape (api/http/errors.py)
-    app.add_middleware(BodyLimit)  # no body past MAX_BODY_BYTES is read (api/http/limits.py)
+    app.add_middleware(BodyLimit, most=settings.max_body_bytes)  # no body past it is read (api/http/limits.py)
     for module in (
         health,
         messages,

@@ -35,6 +35,7 @@ from .store.buckets import TokenBuckets
 from .store.cases import CaseStore
 from .store.documents import SqliteDocuments
 from .store.evidence import EvidenceStore
+from .store.evidence.staging import Staging
 from .store.index import SqliteIndex
 from .store.outbox import OutboxNotDrained, SqliteOutbox
 from .store.pickups import PickupStore
@@ -55,6 +56,7 @@ class Services:
     outbox: SqliteOutbox
     index: SqliteIndex
     evidence: EvidenceStore
+    staging: Staging  # uploads nothing references yet: kept RT_EVIDENCE_STAGING_TTL, within a byte budget
     documents: DocumentDesk  # signed off-chain documents, kept in the outbox's file
     intake: Intake
     relayer: Relayer | None  # None: no RT_RELAYER_KEY, the gateway only reads
@@ -71,6 +73,7 @@ class Services:
     inspections: InspectionDesk  # an inspection's grade and payouts before it is signed (api/read/inspections.py)
     assess_limit: TokenBuckets  # POST /v1/assistant/assess per client (RT_ASSESS_RATE, RT_ASSESS_BURST)
     signin_limit: TokenBuckets  # GET /v1/auth/nonce per client (RT_SIGNIN_RATE, RT_SIGNIN_BURST)
+    upload_limit: TokenBuckets  # POST /v1/evidence per client (RT_UPLOAD_RATE, RT_UPLOAD_BURST)
     sessions: SessionStore  # Sign-In with Ethereum's nonces and sessions (api/http/auth)
     cases: CaseDesk  # the return desk's cases, on their own file (RT_DATABASE's stem + .cases.sqlite3)
     analytics: AnalyticsReader  # return figures from the index and the signed documents (api/read/analytics.py)
@@ -136,6 +139,12 @@ class Services:
         )
         documents = SqliteDocuments(settings.database, f"{chain.chain_id}:{chain.registry.address.lower()}")
         reason_codes = ReasonCodeStore(settings.cases_database)
+        staging = Staging(
+            evidence,
+            partial(evidence_references, outbox, documents, (index, *(item.index for item in legacy))),
+            settings.evidence_staging_ttl,
+            settings.evidence_staging_max_bytes,
+        )
         return cls(
             settings=settings,
             chain=chain,
@@ -143,6 +152,7 @@ class Services:
             outbox=outbox,
             index=index,
             evidence=evidence,
+            staging=staging,
             documents=DocumentDesk(reader, documents),
             intake=Intake(reader, outbox, settings.min_deadline_margin, index=index),
             relayer=relayer,
@@ -172,6 +182,7 @@ class Services:
             inspections=InspectionDesk(chain, reads, reader, outbox, paths),
             assess_limit=TokenBuckets(settings.assess_rate, settings.assess_burst),
             signin_limit=TokenBuckets(settings.signin_rate, settings.signin_burst),
+            upload_limit=TokenBuckets(settings.upload_rate, settings.upload_burst),
             sessions=SessionStore(settings.cases_database),
             cases=cases,
             analytics=AnalyticsReader(index, documents, reads, reason_codes),
@@ -191,8 +202,10 @@ class Services:
 
     def start(self) -> None:
         """The background workers the settings turn on (RT_RELAY, RT_INDEX); the buyers' texts past
-        their retention period are purged first, and pending safety notifications tried again."""
+        their retention period are purged first, pending safety notifications tried again, and staged evidence
+        past its time deleted."""
         self.cases.purge()
+        self.staging.sweep()
         self.cases.deliver()
         if self.relayer is not None and self.settings.relay:
             self.relayer.start()
@@ -215,6 +228,19 @@ class Services:
         self.cases.store.close()
         self.sessions.close()
         self.reason_codes.close()
+        self.staging.close()
+
+
+def evidence_references(
+    outbox: SqliteOutbox, documents: SqliteDocuments, indexes: tuple[SqliteIndex, ...], digests: list[str]
+) -> set[str]:
+    """Those of `digests` that an accepted signed message (the outbox's, a document's CIDs) or an indexed chain
+    record (this deployment's or a previous one's) carries: what keeps a staged upload (Staging.references)."""
+    found = outbox.evidence_referenced(digests) | documents.evidence_referenced(digests)
+    for index in indexes:
+        with index.read() as r:
+            found |= r.evidence_referenced(digests)
+    return found
 
 
 def indexer_for(settings: Settings) -> Indexer:

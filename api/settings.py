@@ -39,6 +39,21 @@ def _private_key(description: str) -> Any:
     return Field(None, repr=False, pattern=HEX_KEY, description=description)
 
 
+def _rate(default: float, what: str) -> Any:
+    """A per-client rate (a token bucket's refill, api/http/limits.py): `what` per second each client may ask for."""
+    return Field(
+        default,
+        gt=0,
+        description=f"{what} per second each client (its IP address) may make, on average; beyond it 429 "
+        "`rate_limited` with `Retry-After`",
+    )
+
+
+def _burst(default: int, what: str) -> Any:
+    """A per-client burst (a token bucket's size): `what` a client may ask for at once."""
+    return Field(default, gt=0, description=f"{what} a client may make at once, before the rate holds")
+
+
 class SettingsError(ValueError):
     """Environment variables whose values do not fit; the message names each one and why."""
 
@@ -134,6 +149,26 @@ class Settings(EnvModel):
         description="base URL of the resolver that QR codes and canonical links carry",
     )
     max_upload_bytes: int = Field(10 * 1024 * 1024, gt=0, description="largest evidence upload, in bytes")
+    max_body_bytes: int = Field(
+        8 * 1024 * 1024,
+        gt=0,
+        description="largest request body of every route but the evidence upload, in bytes (a signed batch of 1,000 "
+        "items fits well within the default); past it 413 `too_large`, read no further",
+    )
+    evidence_staging_ttl: float = Field(
+        24 * 3600.0,
+        gt=0,
+        description="seconds an uploaded evidence file is kept while no accepted signed message and no indexed "
+        "record carries its digest (staged); then deleted ([Evidence staging](#evidence-staging))",
+    )
+    evidence_staging_max_bytes: int = Field(
+        2 * 1024**3,
+        gt=0,
+        description="bytes of staged evidence kept at most, for all clients together; beyond it `POST /v1/evidence` "
+        "answers 507 `staging_full` with `Retry-After` (when the oldest staged file expires)",
+    )
+    upload_rate: float = _rate(1.0, "evidence uploads (`POST /v1/evidence`)")
+    upload_burst: int = _burst(30, "evidence uploads")
     batch_max_events: int = Field(1000, gt=0, description="events per relayed transaction, at most")
     batch_interval: float = Field(0.05, gt=0, description="seconds between relayer rounds when the queue is empty")
     index_interval: float = Field(0.2, gt=0, description="seconds between indexer rounds when caught up")
@@ -148,24 +183,10 @@ class Settings(EnvModel):
     )
     relay: bool = Field(True, description="`0` keeps the relayer from running (messages are queued, not sent)")
     index: bool = Field(True, description="`0` keeps the indexer from running")
-    assess_rate: float = Field(
-        0.5,
-        gt=0,
-        description="requests per second each client (its IP address) may make to `POST /v1/assistant/assess`, "
-        "on average; beyond it 429 `rate_limited` with `Retry-After`",
-    )
-    assess_burst: int = Field(
-        10, gt=0, description="requests a client may make to `POST /v1/assistant/assess` at once, before the rate holds"
-    )
-    signin_rate: float = Field(
-        0.5,
-        gt=0,
-        description="sign-in nonces per second each client (its IP address) may ask `GET /v1/auth/nonce` for, on "
-        "average (each one is stored until used or expired); beyond it 429 `rate_limited` with `Retry-After`",
-    )
-    signin_burst: int = Field(
-        20, gt=0, description="sign-in nonces a client may ask for at once, before the rate holds"
-    )
+    assess_rate: float = _rate(0.5, "requests to `POST /v1/assistant/assess`")
+    assess_burst: int = _burst(10, "requests to `POST /v1/assistant/assess`")
+    signin_rate: float = _rate(0.5, "sign-in nonces (`GET /v1/auth/nonce`; each one is stored until used or expired)")
+    signin_burst: int = _burst(20, "sign-in nonce requests")
     signin_max_nonces: int = Field(
         100_000,
         gt=0,

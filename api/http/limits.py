@@ -3,8 +3,8 @@
 
     router = APIRouter(dependencies=[Depends(rate_limited(lambda s: s.assess_limit, "assessments"))])
 
-And the request body's size (`BodyLimit`, installed by the app factory): a body past MAX_BODY_BYTES is
-413 `too_large`, refused on its declared Content-Length or as soon as the streamed bytes pass it; the
+And the request body's size (`BodyLimit`, installed by the app factory with RT_MAX_BODY_BYTES): a body past
+it is 413 `too_large`, refused on its declared Content-Length or as soon as the streamed bytes pass it; the
 evidence upload streams its files under its own limit (RT_MAX_UPLOAD_BYTES) and is left to it.
 """
 
@@ -23,10 +23,6 @@ from ..store.buckets import TokenBuckets, retry_after
 from .deps import get_services
 from .errors import error_response
 
-# The largest body a route other than the evidence upload reads: a signed batch of 1,000 items, a document
-# of 200 entries of 4,000 characters, fit with room to spare. Without it, one anonymous request held and
-# parsed a body of any size in memory.
-MAX_BODY_BYTES = 8 * 1024 * 1024
 STREAMED = frozenset({"/v1/evidence"})  # routes that read their body as a stream, under their own limit
 
 
@@ -65,10 +61,11 @@ def rate_limited(bucket: Callable[[Services], TokenBuckets], what: str) -> Calla
 
 
 class BodyLimit:
-    """ASGI middleware: reads a request's body up to MAX_BODY_BYTES (413 `too_large` past it, on its
-    Content-Length before any of it is read) and hands it to the app; STREAMED routes get theirs as sent."""
+    """ASGI middleware: reads a request's body up to `most` bytes (RT_MAX_BODY_BYTES; 413 `too_large` past it,
+    on its Content-Length before any of it is read) and hands it to the app; STREAMED routes get theirs as sent.
+    Without it, one anonymous request held and parsed a body of any size in memory."""
 
-    def __init__(self, app: ASGIApp, most: int = MAX_BODY_BYTES) -> None:
+    def __init__(self, app: ASGIApp, most: int) -> None:
         self.app, self.most = app, most
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -138,6 +138,10 @@ class EvidenceOut(Answer):
     contentType: str
     digest: str
     pinnedRemote: bool
+    expiresAt: int | None = Field(
+        description="Unix time the file is deleted at unless an accepted signed message or an indexed chain record "
+        "carries its digest first; null: one does, it is kept"
+    )
 
 
 # ------------------------------------------------------------------ audit

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from returntrace import cid as cids
+
 from .connections import SqliteFile, chunks
 
 _SCHEMA = """
@@ -123,6 +125,25 @@ class SqliteDocuments(SqliteFile):
                 (self.deployment, kind),
             ).fetchall()
         return [_document(row) for row in rows]
+
+    def evidence_referenced(self, digests: list[str]) -> set[str]:
+        """Those of `digests` (0x-hex) whose file a document names by CID (a product's image and instructions),
+        in any deployment's documents: staged uploads they keep (api/store/evidence/staging.py)."""
+        wanted = {d.lower() for d in digests}
+        with self._readers.transaction() as db:
+            named = db.execute(
+                "SELECT DISTINCT f.value FROM documents d, json_tree(d.message) f"
+                " WHERE f.key IN ('cid', 'image') AND f.type = 'text' AND f.value != ''"
+            ).fetchall()
+        found = set()
+        for (value,) in named:
+            try:
+                digest = "0x" + cids.digest_of(value).hex()
+            except ValueError:  # checked when accepted; a document of an older check is skipped, not fatal
+                continue
+            if digest in wanted:
+                found.add(digest)
+        return found
 
 
 def _document(row: tuple) -> Document:

@@ -117,6 +117,7 @@ CREATE INDEX IF NOT EXISTS idx_events_signer ON idx_events (signer, block, log_i
 CREATE INDEX IF NOT EXISTS idx_events_step ON idx_events (biz_step, block, log_index);
 CREATE INDEX IF NOT EXISTS idx_events_time ON idx_events (event_time);
 CREATE INDEX IF NOT EXISTS idx_events_biz_transaction ON idx_events (biz_transaction);
+CREATE INDEX IF NOT EXISTS idx_events_evidence ON idx_events (evidence) WHERE evidence IS NOT NULL;
 CREATE TABLE IF NOT EXISTS idx_parcels (
     parcel_id TEXT PRIMARY KEY,
     sscc INTEGER NOT NULL UNIQUE,
@@ -624,6 +625,20 @@ class IndexReader:
                     {"orderId": order_id, "event": name, "block": block, "txHash": tx_hash}
                 )
         return list(out.values())
+
+    def evidence_referenced(self, digests: list[str]) -> set[str]:
+        """Those of `digests` (0x-hex) that an indexed event or escrow and reissue-desk log carries as its
+        `evidence` (the same records as `evidence_digests`): staged uploads they keep (api/store/evidence)."""
+        found: set[str] = set()
+        for chunk in chunks(sorted({d.lower() for d in digests})):
+            marks = ", ".join("?" * len(chunk))
+            for sql in (
+                f"SELECT DISTINCT evidence FROM idx_events WHERE evidence IN ({marks})",
+                f"SELECT DISTINCT json_extract(args, '$.evidence') FROM idx_escrow_events"
+                f" WHERE json_extract(args, '$.evidence') IN ({marks})",
+            ):
+                found.update(row[0] for row in self.db.execute(sql, chunk))
+        return found
 
     def counts(self) -> dict[str, int]:
         return {

@@ -104,6 +104,7 @@ class Outbox(Protocol):
         self, message: Message, chain_nonce: int, units: Iterable[str] = (), marks: Iterable[tuple[str, str]] = ()
     ) -> tuple[Message, bool]: ...
     def is_pending_unit(self, unit_id: str) -> bool: ...
+    def evidence_referenced(self, digests: list[str]) -> set[str]: ...
     def marked(self, unit_ids: Iterable[str], mark: str) -> set[str]: ...
     def enqueue(self, message: Message) -> tuple[Message, bool]: ...
     def get(self, message_id: str) -> Message | None: ...
@@ -170,6 +171,12 @@ CREATE TABLE IF NOT EXISTS outbox_deployment (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     deployment TEXT NOT NULL
 );
+-- The evidence digests accepted messages carry (EVIDENCE_OF): uploads they keep (api/store/evidence/staging.py).
+CREATE TABLE IF NOT EXISTS message_evidence (
+    digest TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    PRIMARY KEY (digest, message_id)
+);
 -- What queued messages will do to units (MARKS): counted while the message is accepted or submitted.
 CREATE TABLE IF NOT EXISTS message_marks (
     unit_id TEXT NOT NULL,
@@ -178,6 +185,14 @@ CREATE TABLE IF NOT EXISTS message_marks (
     PRIMARY KEY (unit_id, mark, message_id)
 );
 """
+
+# Every non-zero `evidence` field of the bodies of the messages `{which}` selects (events' own, a claim's, an
+# inspection's), as message_evidence rows: run for each accepted message, and once over an outbox written before.
+EVIDENCE_OF = (
+    "INSERT OR IGNORE INTO message_evidence (digest, message_id) SELECT DISTINCT lower(f.value), m.id"
+    " FROM messages m, json_tree(m.body) f WHERE m.{which} AND f.key = 'evidence' AND f.type = 'text'"
+    " AND ltrim(substr(f.value, 3), '0') != ''"
+)
 
 _COLUMNS = "id, kind, signer, nonce, deadline, item_count, body, status, tx_hash, block, error, accepted_at, updated_at"
 
@@ -215,8 +230,11 @@ class SqliteOutbox:
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
+        listed = self._db.execute("SELECT 1 FROM sqlite_master WHERE name = 'message_evidence'").fetchone()
         self._db.executescript(_SCHEMA)
         self._migrate()
+        if not listed:  # messages accepted before their evidence was listed (idempotent: another process may too)
+            self._db.execute(EVIDENCE_OF.format(which="id IS NOT NULL"))
         self._lock = write_lock(path)  # every writer of this file in the process
         self._readers = ThreadReaders(path)
 
@@ -298,6 +316,7 @@ class SqliteOutbox:
             db.executemany(
                 "INSERT OR IGNORE INTO message_marks (unit_id, mark, message_id) VALUES (?, ?, ?)", mark_rows
             )
+            db.execute(EVIDENCE_OF.format(which="id = ?"), (message.id,))
         return (
             replace(message, status="accepted", tx_hash=None, block=None, error=None, accepted_at=now, updated_at=now),
             True,
@@ -313,6 +332,18 @@ class SqliteOutbox:
             (contract, signer),
         ).fetchone()
         return chain_nonce if last is None else max(chain_nonce, int(last) + 1)
+
+    def evidence_referenced(self, digests: list[str]) -> set[str]:
+        """Those of `digests` (0x-hex) that an accepted message carries as evidence, whatever became of it."""
+        found: set[str] = set()
+        with self._tx(write=False) as db:
+            for chunk in chunks(sorted({d.lower() for d in digests})):
+                rows = db.execute(
+                    f"SELECT DISTINCT digest FROM message_evidence WHERE digest IN ({', '.join('?' * len(chunk))})",
+                    chunk,
+                )
+                found.update(row[0] for row in rows)
+        return found
 
     def next_nonce(self, kind: str, signer: str, chain_nonce: int) -> int:
         with self._tx(write=False) as db:

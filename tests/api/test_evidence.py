@@ -26,7 +26,9 @@ from fastapi.testclient import TestClient
 from api.http.deps import get_evidence_store
 from api.http.errors import install as install_error_handlers
 from api.http.routes import evidence as evidence_routes
+from api.store.buckets import TokenBuckets
 from api.store.cases import CaseStore
+from api.store.evidence.staging import Staging
 from api.store.evidence.store import (
     ContentTypeMismatch,
     EvidenceCorrupted,
@@ -52,6 +54,7 @@ HELLO_CID = "bafkreicysg23kiwv34eg2d7qweipxwosdo2py4ldv42nbauguluen5v6am"
 EMPTY_CID = "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku"
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
 PDF = b"%PDF-1.7\n" + b"inspection report\n" * 50
+NOW, STAGED_FOR = 1_750_000_000, 86400  # the routes' staging clock and TTL
 
 pytestmark = pytest.mark.filterwarnings("ignore:The 'strict' parameter:FutureWarning")  # urllib3, via ipfshttpclient
 
@@ -250,8 +253,15 @@ def make_app(store: EvidenceStore) -> FastAPI:
     app.include_router(evidence_routes.router)
     install_error_handlers(app)  # the gateway's error shape (api/http/errors.py)
     # The routes reach the store through the services; the cases' file says which files are private to an order.
+    # Uploads are staged (nothing references them here), on a clock that stands still, without a rate limit.
     cases = CaseStore(store.folder / "cases.sqlite3")
-    app.state.services = SimpleNamespace(evidence=store, cases=SimpleNamespace(store=cases))
+    staging = Staging(store, lambda digests: set(), ttl=STAGED_FOR, max_bytes=2**40, clock=lambda: NOW)
+    app.state.services = SimpleNamespace(
+        evidence=store,
+        staging=staging,
+        cases=SimpleNamespace(store=cases),
+        upload_limit=TokenBuckets(rate=1000, burst=1000),
+    )
     return app
 
 
@@ -270,6 +280,7 @@ def test_upload_raw_body_and_download(client):
         "contentType": "text/plain",
         "digest": "0x" + hashlib.sha256(HELLO).hexdigest(),
         "pinnedRemote": False,
+        "expiresAt": NOW + STAGED_FOR,
     }
     assert r.headers["location"] == f"/v1/evidence/{HELLO_CID}"
     g = client.get(f"/v1/evidence/{HELLO_CID}")

@@ -15,7 +15,6 @@ from brownie import chain
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from api.http.limits import MAX_BODY_BYTES
 from api.http.routes.audit import _fingerprint
 from api.store.index import EventFilter
 from api.write.kinds import KINDS
@@ -415,13 +414,14 @@ def _streamed(app: Any, path: str, chunks: Iterator[bytes], headers: dict[str, s
 def test_an_anonymous_body_past_the_limit_is_refused_before_it_is_read(gateway):
     """An anonymous client streaming a huge JSON body (a signed-message route, sign-in, the assistant)
     made the gateway hold all of it in memory, then parse it: a single request could exhaust the
-    machine. Past MAX_BODY_BYTES the request is 413 too_large, read no further."""
+    machine. Past RT_MAX_BODY_BYTES the request is 413 too_large, read no further."""
+    most = gateway.services.settings.max_body_bytes
     chunk = b"[" + b"0," * (32 * 1024 - 1)  # 64 KiB
-    total = 4 * MAX_BODY_BYTES // len(chunk)
+    total = 4 * most // len(chunk)
     for path in ("/v1/events", "/v1/auth/siwe", "/v1/assistant/assess", "/v1/documents/RateCard"):
         status, answer, read = _streamed(gateway.app, path, iter([chunk] * total), {"content-type": "application/json"})
-        assert (status, answer["error"], answer["maxBytes"]) == (413, "too_large", MAX_BODY_BYTES), (path, answer)
-        assert read <= MAX_BODY_BYTES // len(chunk) + 1, (path, read, total)
+        assert (status, answer["error"], answer["maxBytes"]) == (413, "too_large", most), (path, answer)
+        assert read <= most // len(chunk) + 1, (path, read, total)
         # A declared length past the limit: refused before any of the body is read.
         status, answer, read = _streamed(
             gateway.app,
@@ -431,3 +431,22 @@ def test_an_anonymous_body_past_the_limit_is_refused_before_it_is_read(gateway):
         )
         assert (status, answer["error"], read) == (413, "too_large", 0), (path, answer)
     assert gateway.services.outbox.depth()["accepted"] == 0
+
+
+def test_the_body_limit_is_the_operators_setting(gateway_settings):
+    """RT_MAX_BODY_BYTES was a constant in the code: an operator could neither tighten it nor make room for a
+    larger batch. Set lower, a body past it is refused before it is read, with the limit named; one within it
+    reaches the route (its own answer, not 413)."""
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+
+    most = 64 * 1024
+    with TestClient(create_app(gateway_settings.replace(max_body_bytes=most))) as client:
+        big = b"[" + b"0," * (most // 2) + b"0]"
+        status, answer, read = _streamed(
+            client.app, "/v1/events", iter([big]), {"content-type": "application/json", "content-length": str(len(big))}
+        )
+        assert (status, answer["error"], answer["maxBytes"], read) == (413, "too_large", most, 0)
+        small = client.post("/v1/events", content=b"[0]", headers={"content-type": "application/json"})
+        assert small.status_code == 422 and small.json()["error"] == "invalid_request"

@@ -6,11 +6,13 @@ through `api.http.deps.get_evidence_store` and take the upload limit from ``stor
     POST /v1/evidence          multipart/form-data with one file part (its own Content-Type),
                                or the raw bytes with Content-Type image/jpeg, image/png,
                                application/pdf, text/plain or application/json
-        201 {"cid", "size", "contentType", "digest", "pinnedRemote"} and Location
+        201 {"cid", "size", "contentType", "digest", "pinnedRemote", "expiresAt"} and Location
         400 malformed upload   413 over the limit (Content-Length or streamed size)
         409 evidence_public: with ?order=, bytes already stored as public evidence (they stay public)
         415 other content type, or bytes that are not what the type says
+        429 rate_limited: the client's uploads past RT_UPLOAD_RATE / RT_UPLOAD_BURST (Retry-After)
         502 the configured IPFS node failed or assigned another CID
+        507 staging_full: unreferenced uploads would pass RT_EVIDENCE_STAGING_MAX_BYTES (Retry-After)
     GET /v1/evidence/{cid}     the bytes, re-hashed against the CID on the way out
         200 bytes with the stored content type (ETag = CID, immutable)
         400 malformed or non-evidence CID   404 unknown
@@ -22,6 +24,12 @@ buyer or merchant side: api/http/auth) is private to that order: ``GET`` answers
 to its parties and signed-in auditors (401 anonymous, 403 anyone else), never cached in public. The
 CID the chain carries is a hash: it reveals nothing of the file. Lifecycle evidence stays public.
 
+An upload is staged (api/store/evidence/staging.py) until an accepted signed message or an indexed chain
+record carries its digest: ``expiresAt`` (Unix seconds) says when it is deleted unless one does by then,
+null once one does. The binding of a private file to its order is not a reference: the uploader alone made
+it, and it would let any party of an order keep any number of files; it stays when the file expires (the
+same bytes uploaded again are private again).
+
 ``digest`` is the 0x-hex sha2-256 digest inside the CID: the ``bytes32 evidence`` that goes on
 chain (`returntrace.cid.digest_of`). Errors are raised as EvidenceError and answered in the
 gateway's one shape, ``{"error": code, "detail": text, ...}``, by api/http/errors.py.
@@ -31,7 +39,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
@@ -41,18 +49,18 @@ from returntrace import cid as cids
 
 from ...errors import ApiError
 from ...store.cases import CaseStore
+from ...store.evidence.staging import Staged, Staging
 from ...store.evidence.store import (
     ALLOWED_CONTENT_TYPES,
     EvidenceError,
-    EvidenceStore,
     EvidenceTooLarge,
-    StoredEvidence,
     UnsupportedContentType,
     normalize_content_type,
 )
 from ..auth.access import order_party
 from ..auth.session import OptionalStanding
 from ..deps import EvidenceStoreDep, ServicesDep
+from ..limits import rate_limited
 from ..responses import EvidenceOut
 
 router = APIRouter(tags=["evidence"])
@@ -189,12 +197,15 @@ def _sniff(data: bytes) -> str | None:
     response_model=EvidenceOut,
     summary="Store an evidence file; answer its CID and on-chain digest",
     responses={
-        201: {"description": "Stored (again: uploads are idempotent)"},
+        201: {"description": "Stored (again: uploads are idempotent); kept until `expiresAt` unless referenced"},
         400: {"description": "Malformed upload"},
         413: {"description": "Over the size limit"},
         415: {"description": f"Not one of {', '.join(sorted(ALLOWED_CONTENT_TYPES))}"},
+        429: {"description": "Too many uploads from this client (Retry-After)"},
         502: {"description": "The IPFS node failed or disagreed on the CID"},
+        507: {"description": "Too many unreferenced uploads are waiting (Retry-After)"},
     },
+    dependencies=[Depends(rate_limited(lambda s: s.upload_limit, "evidence uploads"))],
 )
 async def upload_evidence(
     request: Request,
@@ -223,11 +234,13 @@ async def upload_evidence(
         if declared is not None and declared > limit:
             raise _too_large(declared, limit)
         data = await _read_raw(request, limit)
+    staging = services.staging
     if order is not None and who is not None:
         cases = services.cases.store
-        stored = await run_in_threadpool(_put_private, store, cases, data, content_type, order, who.account)
+        staged = await run_in_threadpool(_put_private, staging, cases, data, content_type, order, who.account)
     else:
-        stored = await run_in_threadpool(store.put, data, content_type)
+        staged = await run_in_threadpool(staging.put, data, content_type)
+    stored = staged.evidence
     response.headers["Location"] = f"/v1/evidence/{stored.cid}"
     return EvidenceOut(
         cid=stored.cid,
@@ -235,17 +248,18 @@ async def upload_evidence(
         contentType=stored.content_type,
         digest=stored.digest_hex,
         pinnedRemote=stored.pinned_remote,
+        expiresAt=None if staged.expires_at is None else int(staged.expires_at),
     )
 
 
 def _put_private(
-    store: EvidenceStore, cases: CaseStore, data: bytes, content_type: str, order: int, account: str
-) -> StoredEvidence:
+    staging: Staging, cases: CaseStore, data: bytes, content_type: str, order: int, account: str
+) -> Staged:
     """Stores `data` private to `order`, unless the same bytes are public evidence already: anyone could
     download those, and a party of any order re-uploading them would hide them from everyone else.
     Never published to the IPFS node: it serves anyone who asks by CID."""
     cid = cids.cid_v1(data)
-    if store.has(cid) and not cases.private_orders(cid):
+    if staging.store.has(cid) and not cases.private_orders(cid):
         raise ApiError(
             409,
             "evidence_public",
@@ -253,9 +267,9 @@ def _put_private(
             f"private to order {order}",
             cid=cid,
         )
-    stored = store.put(data, content_type, publish=False)
-    cases.make_private(stored.cid, order, account)
-    return stored
+    staged = staging.put(data, content_type, publish=False)
+    cases.make_private(staged.evidence.cid, order, account)
+    return staged
 
 
 @router.get(

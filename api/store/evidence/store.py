@@ -274,6 +274,23 @@ class EvidenceStore:
         self._write_atomic(blob, data)  # repair / cache the local copy
         return data, content_type
 
+    def delete(self, cid: str) -> None:
+        """Removes the local copy and its label, and unpins it on the node (its garbage collection frees it):
+        staged uploads that nothing referenced in time (api/store/evidence/staging.py)."""
+        cid = self.canonical(cid)
+        blob, meta = self._paths(cid)
+        for path in (blob, meta):
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+        _fsync_dir(blob.parent)
+        if self.ipfs_api:
+            import ipfshttpclient.exceptions as ipfs_errors
+
+            try:
+                self._ipfs().pin.rm(cid)
+            except ipfs_errors.Error as exc:  # not pinned (a private file), or the node is away: the local copy is gone
+                log.warning("evidence %s: the IPFS node did not unpin it: %s", cid, exc)
+
     def has(self, cid: str) -> bool:
         """Whether a local copy exists (not verified; see `verify`)."""
         return self._paths(self.canonical(cid))[0].is_file()

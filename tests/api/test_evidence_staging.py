@@ -1,0 +1,102 @@
+"""The evidence upload as a denial of service: anonymous clients uploading without end to fill the gateway's
+disk. Each test is the attack, with the fair outcome for everyone else asserted: another client still
+uploads, a referenced file is never lost. Time is the staging's injected clock (no sleeping)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from fastapi.testclient import TestClient
+
+from api.store.buckets import TokenBuckets
+from api.store.evidence.staging import Staging
+from returntrace import cid as cids
+from scripts.builder import Builder
+from tests.support import DAY, GTIN_INT
+
+
+class Clock:
+    """The staging's clock, moved by hand."""
+
+    def __init__(self, now: float = 1_750_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def upload(client: TestClient, data: bytes):
+    return client.post("/v1/evidence", content=data, headers={"Content-Type": "text/plain"})
+
+
+def with_staging(gateway, clock: Clock, max_bytes: int, ttl: float = DAY) -> Staging:
+    """The running gateway with its staging on `clock` and `max_bytes` (the same files, references and list)."""
+    services = gateway.services
+    staging = Staging(services.evidence, services.staging.references, ttl, max_bytes, clock=clock)
+    gateway.app.state.services = dataclasses.replace(services, staging=staging)
+    return staging
+
+
+def test_an_anonymous_client_that_keeps_uploading_is_rate_limited_and_another_still_uploads(gateway):
+    """Attack: one address uploads as fast as it can. Past its burst it gets 429 `rate_limited` with
+    `Retry-After`, before its body is read; a buyer at another address still uploads their photo."""
+    gateway.app.state.services = dataclasses.replace(gateway.services, upload_limit=TokenBuckets(rate=0.01, burst=3))
+    attacker = TestClient(gateway.app, client=("198.51.100.66", 40000))
+    for i in range(3):
+        assert upload(attacker, f"junk {i}".encode()).status_code == 201
+    refused = upload(attacker, b"junk 3")
+    assert refused.status_code == 429 and refused.json()["error"] == "rate_limited", refused.text
+    assert int(refused.headers["Retry-After"]) >= 1
+    assert gateway.client.get(f"/v1/evidence/{cids.cid_v1(b'junk 3')}").status_code == 404  # nothing stored
+    buyer = TestClient(gateway.app, client=("203.0.113.20", 40000))
+    r = upload(buyer, b"the broken seal")
+    assert r.status_code == 201, r.text
+
+
+def test_staged_uploads_are_capped_expire_unless_referenced_and_referenced_ones_stay(gateway, relayer):
+    """Attack: many addresses upload files nothing will ever reference. Past the staging budget an upload
+    is refused (507 `staging_full`, `Retry-After`, nothing written); after the TTL the unreferenced files
+    are gone and the budget is free again. A file whose digest an accepted signed message carries, and
+    one that only a submission straight to the contract names (seen by the indexer), are still served."""
+    clock = Clock()
+    staging = with_staging(gateway, clock, max_bytes=100)
+    client = gateway.client
+
+    junk = upload(client, b"j" * 60)
+    assert junk.status_code == 201 and junk.json()["expiresAt"] == int(clock.now + DAY), junk.text
+    in_message, on_chain = b"photo of the dent", b"report filed on chain"
+    staged = [upload(client, data).json() for data in (in_message, on_chain)]
+    assert all(s["expiresAt"] == int(clock.now + DAY) for s in staged)
+    assert staging.staged_bytes() == 60 + len(in_message) + len(on_chain)
+
+    # The budget is spent: refused with the reason and when to come back, and nothing half-written.
+    over = b"o" * 20
+    full = upload(client, over)
+    assert full.status_code == 507 and full.json()["error"] == "staging_full", full.text
+    assert full.json()["maxBytes"] == 100 and int(full.headers["Retry-After"]) == DAY
+    assert client.get(f"/v1/evidence/{cids.cid_v1(over)}").status_code == 404
+
+    # One digest only in a commissioning sent straight to the registry, which the indexer then reads ...
+    direct = Builder(gateway.d, relayer, actors=gateway.actors)
+    direct.commission("brand", [direct.commission_item("STAGED-2", GTIN_INT, evidence=staged[1]["digest"])])
+    gateway.services.indexer.index_once()
+    # ... the other in a signed message the gateway accepts (queued, not yet relayed).
+    item = gateway.builder.commission_item("STAGED-1", GTIN_INT, evidence=staged[0]["digest"])
+    r = gateway.post("/v1/commissions", gateway.body("CommissionBatch", "brand", units=[item]))
+    assert r.status_code == 202, r.text
+
+    clock.now += DAY - 1
+    assert upload(client, b"x").status_code == 201  # a sweep before the time deletes nothing
+    assert client.get(f"/v1/evidence/{junk.json()['cid']}").status_code == 200
+    clock.now += 1
+    assert upload(client, over).status_code == 201  # the sweep on this upload freed the budget
+    assert client.get(f"/v1/evidence/{junk.json()['cid']}").status_code == 404
+    for s, data in zip(staged, (in_message, on_chain), strict=True):
+        g = client.get(f"/v1/evidence/{s['cid']}")
+        assert g.status_code == 200 and g.content == data
+        assert staging.expires_at(s["cid"]) is None  # released: kept for good, out of the budget
+    # Uploaded again, a referenced file says it is kept.
+    assert upload(client, in_message).json()["expiresAt"] is None
+    clock.now += 10 * DAY
+    staging.sweep()
+    assert all(client.get(f"/v1/evidence/{s['cid']}").status_code == 200 for s in staged)
