@@ -137,13 +137,13 @@ class Services:
             )
             for d in previous
         )
-        documents = SqliteDocuments(settings.database, f"{chain.chain_id}:{chain.registry.address.lower()}")
         reason_codes = ReasonCodeStore(settings.cases_database)
         staging = Staging(
             evidence,
             partial(evidence_references, outbox, documents, (index, *(item.index for item in legacy))),
             settings.evidence_staging_ttl,
             settings.evidence_staging_max_bytes,
+            hold=outbox.writes_held,
         )
         return cls(
             settings=settings,

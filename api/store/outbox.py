@@ -273,6 +273,11 @@ class SqliteOutbox:
         connection: reads (the relayer's queue, message polls, /readyz) never wait for a writer."""
         return WriteTransaction(self._db, self._lock, urgent) if write else self._readers.transaction()
 
+    def writes_held(self) -> WriteTransaction:
+        """This file's write lock (the process's and the database's), held: no message or document is
+        accepted until it is released (Staging.sweep decides which staged files nothing references)."""
+        return self._tx(urgent=False)
+
     def accept(
         self, message: Message, chain_nonce: int, units: Iterable[str] = (), marks: Iterable[tuple[str, str]] = ()
     ) -> tuple[Message, bool]:

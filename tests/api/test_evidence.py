@@ -12,6 +12,7 @@ import select
 import shutil
 import subprocess
 import time
+from contextlib import nullcontext
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -255,7 +256,9 @@ def make_app(store: EvidenceStore) -> FastAPI:
     # The routes reach the store through the services; the cases' file says which files are private to an order.
     # Uploads are staged (nothing references them here), on a clock that stands still, without a rate limit.
     cases = CaseStore(store.folder / "cases.sqlite3")
-    staging = Staging(store, lambda digests: set(), ttl=STAGED_FOR, max_bytes=2**40, clock=lambda: NOW)
+    staging = Staging(
+        store, lambda digests: set(), ttl=STAGED_FOR, max_bytes=2**40, hold=nullcontext, clock=lambda: NOW
+    )
     app.state.services = SimpleNamespace(
         evidence=store,
         staging=staging,

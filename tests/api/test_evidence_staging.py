@@ -5,6 +5,7 @@ uploads, a referenced file is never lost. Time is the staging's injected clock (
 from __future__ import annotations
 
 import dataclasses
+import sqlite3
 
 from fastapi.testclient import TestClient
 
@@ -32,7 +33,9 @@ def upload(client: TestClient, data: bytes):
 def with_staging(gateway, clock: Clock, max_bytes: int, ttl: float = DAY) -> Staging:
     """The running gateway with its staging on `clock` and `max_bytes` (the same files, references and list)."""
     services = gateway.services
-    staging = Staging(services.evidence, services.staging.references, ttl, max_bytes, clock=clock)
+    staging = Staging(
+        services.evidence, services.staging.references, ttl, max_bytes, hold=services.staging.hold, clock=clock
+    )
     gateway.app.state.services = dataclasses.replace(services, staging=staging)
     return staging
 
@@ -100,3 +103,35 @@ def test_staged_uploads_are_capped_expire_unless_referenced_and_referenced_ones_
     clock.now += 10 * DAY
     staging.sweep()
     assert all(client.get(f"/v1/evidence/{s['cid']}").status_code == 200 for s in staged)
+
+
+def test_no_message_naming_a_staged_file_is_accepted_while_the_sweep_decides_its_fate(gateway):
+    """The race: a buyer signs the claim naming their photo just as the sweep, having found nothing that
+    references it, deletes it; the claim would then be accepted without its file. The sweep holds the write
+    lock of the database where messages and documents are accepted, from its check to its last deletion, so
+    a writer of any process waits: the message is either seen by the check (the file is kept) or accepted
+    after the deletion, of a file its uploader had let pass its TTL."""
+    clock = Clock()
+    services = gateway.services
+    tried: list[str] = []
+
+    def references(digests: list[str]) -> set[str]:
+        # Another process's writer (the database's lock, not only this process's) cannot begin meanwhile.
+        other = sqlite3.connect(str(services.settings.database), timeout=0)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            tried.append("began")
+            other.execute("ROLLBACK")
+        except sqlite3.OperationalError as exc:
+            tried.append(str(exc))
+        finally:
+            other.close()
+        return services.staging.references(digests)
+
+    staging = Staging(services.evidence, references, DAY, 10**6, hold=services.staging.hold, clock=clock)
+    gateway.app.state.services = dataclasses.replace(services, staging=staging)
+    cid = upload(gateway.client, b"the photo, never referenced").json()["cid"]
+    clock.now += DAY
+    assert staging.sweep() == 1
+    assert tried[-1] == "database is locked"
+    assert gateway.client.get(f"/v1/evidence/{cid}").status_code == 404

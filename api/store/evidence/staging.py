@@ -16,7 +16,8 @@ says (tests pass their own). Files held before staging existed are not listed he
 
 The list is a SQLite file in the evidence folder (``staging.sqlite3``), beside the files it is about.
 A row is written before its file and deleted after it, so no file of an upload escapes the list; one
-lock in the process orders an upload of a file against the sweep deleting that same file.
+lock in the process orders an upload of a file against the sweep deleting that same file, and the sweep
+holds the accepting database's write lock from its check of references to its last deletion.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 from returntrace import cid as cids
@@ -62,10 +64,12 @@ class Staging(SqliteFile):
         references: References,
         ttl: float,
         max_bytes: int,
+        hold: Callable[[], AbstractContextManager[object]],
         clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__(store.folder / "staging.sqlite3", _SCHEMA)
         self.store, self.references, self.ttl, self.max_bytes, self.clock = store, references, ttl, max_bytes, clock
+        self.hold = hold  # the write lock of the file where messages and documents are accepted
         self._files = threading.Lock()  # an upload of a file and the sweep's deletion of it, one at a time
 
     def put(self, data: bytes, content_type: str, publish: bool = True) -> Staged:
@@ -132,13 +136,15 @@ class Staging(SqliteFile):
         due = self._read().execute("SELECT cid, digest FROM staged WHERE staged_at <= ?", (cutoff,)).fetchall()
         if not due:
             return 0
-        referenced = self.references(sorted({digest for _, digest in due}))
-        self._forget([c for c, digest in due if digest in referenced])  # released: kept for good
-        with self._files:  # an upload may have renewed one since: only those still past their time
+        # No message or document naming one of them is accepted between the check and the deletion (in
+        # any process: the database's own write lock); an upload may have renewed one meanwhile.
+        with self._files, self.hold():
+            referenced = self.references(sorted({digest for _, digest in due}))
             gone = [c for c, digest in due if digest not in referenced and self._past(c, cutoff)]
             for cid in gone:
                 self.store.delete(cid)
-            self._forget(gone)
+        self._forget([c for c, digest in due if digest in referenced])  # released: kept for good
+        self._forget(gone)
         return len(gone)
 
     def _past(self, cid: str, cutoff: float) -> bool:
