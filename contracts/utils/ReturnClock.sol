@@ -43,7 +43,10 @@ library ReturnClock {
 
     /**
      * @dev Time of the return warehouse's receiving scan under `rma`, if recorded after the return
-     * request (a scan made up before the buyer asked proves nothing of this return; 0: none).
+     * request (a scan made up before the buyer asked proves nothing of this return; 0: none). A scan
+     * by the buyer's own organisation proves nothing either, unless it is the merchant's too or the scan
+     * was made at a return center accredited for the order's market (which answers to the accreditor
+     * for its staff).
      */
     function receivedAt(
         IReturnEscrow.Order storage o,
@@ -51,13 +54,16 @@ library ReturnClock {
         bytes32 rma,
         uint256 maxRelayDelay
     ) public view returns (uint256) {
-        return _afterRequest(o, registry.milestone(o.unitId, rma, ITraceRegistry.Milestone.ReturnReceived), maxRelayDelay);
+        ITraceRegistry.MilestoneRecord memory m = registry.milestone(o.unitId, rma, ITraceRegistry.Milestone.ReturnReceived);
+        if (_byBuyer(o, registry, m) && !registry.returnCenterAccredited(m.location, m.organization, o.market)) return 0;
+        return _afterRequest(o, m, maxRelayDelay);
     }
 
     /**
      * @dev Time of a carrier's scan proving the return was sent back after the request: its pickup
      * under `rma`, or its packing of the unit into a return parcel (0: no proof). A scan by the buyer's
-     * own organisation proves nothing of its return, as no inspector grades its own.
+     * own organisation proves nothing of its return, as no inspector grades its own (unless it is the
+     * merchant's too).
      */
     function dispatchedAt(
         IReturnEscrow.Order storage o,
@@ -133,9 +139,17 @@ library ReturnClock {
         ITraceRegistry.MilestoneRecord memory m,
         uint256 maxRelayDelay
     ) private view returns (uint256) {
+        return _byBuyer(o, registry, m) ? 0 : _afterRequest(o, m, maxRelayDelay);
+    }
+
+    /**
+     * @dev Whether the buyer's own organisation signed the scan `m` (as the registry has it now), and
+     * it is not the merchant's too: a merchant's scan of a return to it counts against the merchant.
+     */
+    function _byBuyer(IReturnEscrow.Order storage o, ITraceRegistry registry, ITraceRegistry.MilestoneRecord memory m) private view returns (bool) {
         // Role holders always have an organisation, so a buyer of none (0) matches no scan.
-        if (m.at != 0 && m.organization == registry.actor(o.buyer).organization) return 0;
-        return _afterRequest(o, m, maxRelayDelay);
+        if (m.at == 0 || m.organization != registry.actor(o.buyer).organization) return false;
+        return m.organization != registry.actor(o.merchant).organization;
     }
 
     function _afterRequest(

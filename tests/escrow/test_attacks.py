@@ -304,6 +304,58 @@ def test_a_scan_by_an_independent_carrier_still_proves_the_buyers_return_sent(
     assert s["refund"] == TOTAL
 
 
+@pytest.mark.parametrize("signer", ["buyer", "colleague"])
+def test_a_buyer_of_a_warehouse_cannot_receive_its_own_return(
+    shop, escrow, registry, admin, actors, brand, buyer, monday, signer
+):
+    """Attack: the buyer holds a warehouse's signing key (accredited as one, or a colleague signs) and
+    records the receipt of its own return, which it never sent. The receipt starts the inspection SLA
+    that nobody can meet without the unit, so the uninspected refund would pay price and delivery (and in
+    the EU the statutory refund fall due), the buyer keeping the unit. A receipt by the buyer's own
+    organisation proves nothing, unless at a return center accredited for the order's market or the
+    merchant's own (see the next test): nothing came back, so the merchant is paid."""
+    roles = Role.WAREHOUSE if signer == "buyer" else 0
+    registry.setActor(buyer.address, roles, actors["warehouse"].gln, {"from": admin})  # of the warehouse
+    order, requested = request_on(shop, monday)
+    received = monday + DAY
+    next_block_at(received)
+    shop.receive(order, warehouse="buyer" if signer == "buyer" else "warehouse", **signed_at(received))
+    assert (escrow.returnReceivedAt(order), escrow.refundDueAt(order)) == (0, 0)
+    next_block_at(requested + EU.delivery_timeout + EU.max_relay_delay + 1)  # past the SLA from the receipt too
+    assert requested + EU.delivery_timeout > received + EU.inspection_sla
+    with brownie.reverts(err("ReturnEscrowNotReturned", order)):
+        escrow.claimUninspectedRefund(order, {"from": buyer})
+    with brownie.reverts(err("ReturnEscrowRefundNotDue", order, 0)):
+        escrow.claimOverdueRefund(order, {"from": buyer})
+    tx = escrow.releaseUnreturned(order, {"from": brand})
+    assert tx.events["OrderCompleted"]["merchantAmount"] == TOTAL
+    assert escrow.credits(ZERO_ADDRESS, buyer.address) == 0
+    shop.assert_solvent()
+
+
+@pytest.mark.parametrize("employer", ["accredited center", "merchant"])
+def test_a_buyer_working_at_the_receiving_end_still_returns_through_it(
+    shop, escrow, registry, admin, actors, buyer, employer
+):
+    """A return center accredited for the market answers to the accreditor for its staff, and a merchant's
+    own scan of a return to it counts against the merchant: the receipt of an employee's return by either
+    counts, and the return runs as any other."""
+    warehouse = actors["warehouse"]
+    if employer == "merchant":  # the brand runs its own returns warehouse, not accredited as a center
+        org = actors["brand"].gln
+        registry.setActor(warehouse.address, Role.WAREHOUSE, org, {"from": admin})
+    else:
+        org = warehouse.gln
+        registry.setReturnCenter(org, org, 1 << MARKET_EU, {"from": admin})
+    registry.setActor(buyer.address, 0, org, {"from": admin})  # the buyer works there
+    order = shop.returned()
+    assert escrow.returnReceivedAt(order) != 0
+    shop.inspect(order, S | P, A)
+    assert escrow.order(order)["status"] == Status.SETTLED
+    assert escrow.credits(ZERO_ADDRESS, buyer.address) == TOTAL
+    shop.assert_solvent()
+
+
 def only_the_dispatched_refund(escrow, order, requested, sent, policy, brand, buyer):
     """Once the return's delivery timeout passed, the merchant is not paid for the unit sent back at
     `sent`; the buyer's dispatched refund opens at `sent` + the timeout + the relay delay, not a second
