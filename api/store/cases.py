@@ -15,7 +15,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from .connections import SqliteFile
+from .connections import SqliteFile, schema_columns
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS cases (
@@ -362,9 +362,7 @@ class CaseStore(SqliteFile):
             )
 
 
-_NOTIFICATION_COLUMNS = (
-    "id, case_id, organization, contact, subject, body, created_at, status, attempts, last_error, sent_at"
-)
+_NOTIFICATION_COLUMNS = ", ".join(schema_columns(_SCHEMA)["notifications"])
 
 
 def _count(case_ids: list[tuple[int]]) -> dict[int, int]:

@@ -145,6 +145,20 @@ def chunks(items: list[Any], n: int = 500) -> Iterator[list[Any]]:
         yield items[i : i + n]
 
 
+def schema_columns(schema: str) -> dict[str, tuple[str, ...]]:
+    """The tables a schema script creates, in its order, each with its columns in theirs: read from
+    the script (run on an empty in-memory database; SQLite's own tables left out), so a store's
+    statements name the columns its schema declares instead of a list restated beside it."""
+    db = sqlite3.connect(":memory:")
+    try:
+        db.executescript(schema)
+        names = db.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY rowid")
+        tables = [t for (t,) in names if not t.startswith("sqlite_")]
+        return {t: tuple(c[1] for c in db.execute(f"PRAGMA table_info({t})")) for t in tables}
+    finally:
+        db.close()
+
+
 class SqliteFile:
     """A small store's database file: one writing connection (WAL, synchronous=FULL) behind the
     file's write lock, and a read-only connection per reading thread."""

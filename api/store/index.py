@@ -43,7 +43,7 @@ from typing import Any, NamedTuple, Protocol
 
 from returntrace import gs1
 
-from .connections import ThreadReaders, chunks, write_lock
+from .connections import ThreadReaders, chunks, schema_columns, write_lock
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS idx_cursor (
@@ -196,95 +196,19 @@ CREATE INDEX IF NOT EXISTS idx_escrow_events_unit ON idx_escrow_events (unit_id,
 CREATE INDEX IF NOT EXISTS idx_escrow_events_position ON idx_escrow_events (block, log_index);
 """
 
-_TABLES = (
-    "idx_cursor",
-    "idx_products",
-    "idx_actors",
-    "idx_actor_history",
-    "idx_units",
-    "idx_events",
-    "idx_orders",
-    "idx_escrow_events",
-    "idx_parcels",
-)
+# Every table of the schema with its columns, in the schema's order (idx_cursor first).
+_COLUMNS = schema_columns(_SCHEMA)
+_TABLES = tuple(_COLUMNS)
 # The tables' layout. An index file of another layout is derived data of another release: its
 # tables are dropped and rebuilt from the chain (the outbox's tables in the same file are left alone).
 INDEX_LAYOUT = "returntrace-index-3"  # 3: StorePoints redemptions in idx_escrow_events
 
-EVENT_COLUMNS = (
-    "unit_id",
-    "seq",
-    "kind",
-    "signer",
-    "signer_roles",
-    "biz_step",
-    "disposition",
-    "location",
-    "event_time",
-    "evidence",
-    "biz_transaction",
-    "block",
-    "tx_hash",
-    "log_index",
-    "struct_hash",
-    "record",
-    "sscc",
-    "action",
-    "child_ids",
-)
-PARCEL_COLUMNS = ("parcel_id", "sscc", "event_count", "last_record", "first_block", "last_block")
-UNIT_COLUMNS = ("unit_id", "gtin", "serial", "brand", "event_count", "last_record", "first_block", "last_block")
-ORDER_COLUMNS = (
-    "order_id",
-    "unit_id",
-    "buyer",
-    "merchant",
-    "market",
-    "policy_version",
-    "currency",
-    "price",
-    "delivery_fee",
-    "return_shipping_fee",
-    "hygiene_sealed",
-    "exception_confirmed",
-    "order_ref",
-    "rma_ref",
-    "status",
-    "placed_at",
-    "reason",
-    "remedy",
-    "in_withdrawal",
-    "requested_at",
-    "inspector",
-    "facts",
-    "claimed_grade",
-    "derived_grade",
-    "diminished_value",
-    "inspection_evidence",
-    "grade",
-    "dispute_deadline",
-    "disputed_by",
-    "decide_by",
-    "arbiter",
-    "settlement_path",
-    "statutory",
-    "refund",
-    "merchant_amount",
-    "points",
-    "voucher",
-    "bonus",
-    "diminished",
-    "shipping_deducted",
-    "price_refunded",
-    "delivery_refunded",
-    "settled_disposition",
-    "closed_tx",
-    "closed_block",
-    "placed_block",
-    "placed_tx",
-    "updated_block",
-)
-ESCROW_EVENT_COLUMNS = ("name", "order_id", "unit_id", "args", "block", "block_time", "tx_hash", "log_index")
+# The columns the statements below name (and IndexBatch's tuples hold), in the schema's order.
+EVENT_COLUMNS = _COLUMNS["idx_events"]
+PARCEL_COLUMNS = _COLUMNS["idx_parcels"]
+UNIT_COLUMNS = _COLUMNS["idx_units"]
+ORDER_COLUMNS = _COLUMNS["idx_orders"]
+ESCROW_EVENT_COLUMNS = _COLUMNS["idx_escrow_events"]
 # Escrow logs that settle an order: each is one exported settlement (api/read/settlements.py).
 SETTLEMENT_EVENTS = ("OrderSettled", "OrderCompleted", "OrderCancelled")
 

@@ -11,7 +11,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from .connections import SqliteFile
+from .connections import SqliteFile, schema_columns
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS pickups (
@@ -31,21 +31,7 @@ CREATE TABLE IF NOT EXISTS pickups (
 );
 CREATE INDEX IF NOT EXISTS pickups_carrier ON pickups (carrier, window_from);
 """
-COLUMNS = (
-    "id",
-    "order_id",
-    "unit_id",
-    "rma_ref",
-    "buyer",
-    "carrier",
-    "address_ref",
-    "window_from",
-    "window_until",
-    "destination",
-    "card",
-    "booked_at",
-    "booked_block",
-)
+COLUMNS = schema_columns(_SCHEMA)["pickups"]
 
 
 class AlreadyBooked(Exception):
