@@ -43,10 +43,7 @@ library ReturnClock {
 
     /**
      * @dev Time of the return warehouse's receiving scan under `rma`, if recorded after the return
-     * request (a scan made up before the buyer asked proves nothing of this return; 0: none). A scan
-     * by the buyer's own organisation proves nothing either, unless it is the merchant's too or the scan
-     * was made at a return center accredited for the order's market (which answers to the accreditor
-     * for its staff).
+     * request (a scan made up before the buyer asked proves nothing of this return; 0: none).
      */
     function receivedAt(
         IReturnEscrow.Order storage o,
@@ -54,16 +51,12 @@ library ReturnClock {
         bytes32 rma,
         uint256 maxRelayDelay
     ) public view returns (uint256) {
-        ITraceRegistry.MilestoneRecord memory m = registry.milestone(o.unitId, rma, ITraceRegistry.Milestone.ReturnReceived);
-        if (_byBuyer(o, registry, m) && !registry.returnCenterAccredited(m.location, m.organization, o.market)) return 0;
-        return _afterRequest(o, m, maxRelayDelay);
+        return _afterRequest(o, registry.milestone(o.unitId, rma, ITraceRegistry.Milestone.ReturnReceived), maxRelayDelay);
     }
 
     /**
      * @dev Time of a carrier's scan proving the return was sent back after the request: its pickup
-     * under `rma`, or its packing of the unit into a return parcel (0: no proof). A scan by the buyer's
-     * own organisation proves nothing of its return, as no inspector grades its own (unless it is the
-     * merchant's too).
+     * under `rma`, or its packing of the unit into a return parcel (0: no proof).
      */
     function dispatchedAt(
         IReturnEscrow.Order storage o,
@@ -71,8 +64,8 @@ library ReturnClock {
         bytes32 rma,
         uint256 maxRelayDelay
     ) public view returns (uint256 t) {
-        t = _sentAfterRequest(o, registry, registry.milestone(o.unitId, rma, ITraceRegistry.Milestone.Dispatched), maxRelayDelay);
-        if (t == 0) t = _sentAfterRequest(o, registry, registry.milestone(o.unitId, bytes32(0), ITraceRegistry.Milestone.Dispatched), maxRelayDelay);
+        t = _afterRequest(o, registry.milestone(o.unitId, rma, ITraceRegistry.Milestone.Dispatched), maxRelayDelay);
+        if (t == 0) t = _afterRequest(o, registry.milestone(o.unitId, bytes32(0), ITraceRegistry.Milestone.Dispatched), maxRelayDelay);
     }
 
     /// @dev The receiving scan under `rma`, and whether an accredited return center for the order's market made it after the request.
@@ -130,26 +123,6 @@ library ReturnClock {
         uint256 back = received == 0 ? dispatched : (dispatched == 0 || received < dispatched ? received : dispatched);
         if (back == 0) return 0;
         return back > due ? back + p.inspectionSla : due;
-    }
-
-    /// @dev A dispatch scan's time after the request, unless the buyer's organisation signed it (0).
-    function _sentAfterRequest(
-        IReturnEscrow.Order storage o,
-        ITraceRegistry registry,
-        ITraceRegistry.MilestoneRecord memory m,
-        uint256 maxRelayDelay
-    ) private view returns (uint256) {
-        return _byBuyer(o, registry, m) ? 0 : _afterRequest(o, m, maxRelayDelay);
-    }
-
-    /**
-     * @dev Whether the buyer's own organisation signed the scan `m` (as the registry has it now), and
-     * it is not the merchant's too: a merchant's scan of a return to it counts against the merchant.
-     */
-    function _byBuyer(IReturnEscrow.Order storage o, ITraceRegistry registry, ITraceRegistry.MilestoneRecord memory m) private view returns (bool) {
-        // Role holders always have an organisation, so a buyer of none (0) matches no scan.
-        if (m.at == 0 || m.organization != registry.actor(o.buyer).organization) return false;
-        return m.organization != registry.actor(o.merchant).organization;
     }
 
     function _afterRequest(
