@@ -35,7 +35,7 @@ from .store.buckets import TokenBuckets
 from .store.cases import CaseStore
 from .store.documents import SqliteDocuments
 from .store.evidence import EvidenceStore
-from .store.evidence.staging import Staging
+from .store.evidence.staging import References, Staging
 from .store.index import SqliteIndex
 from .store.outbox import OutboxNotDrained, SqliteOutbox
 from .store.pickups import PickupStore
@@ -144,6 +144,7 @@ class Services:
             settings.evidence_staging_ttl,
             settings.evidence_staging_max_bytes,
             hold=outbox.writes_held,
+            account_bytes=settings.evidence_staging_account_bytes,
         )
         return cls(
             settings=settings,
@@ -233,14 +234,15 @@ class Services:
 
 def evidence_references(
     outbox: SqliteOutbox, documents: SqliteDocuments, indexes: tuple[SqliteIndex, ...], digests: list[str]
-) -> set[str]:
-    """Those of `digests` that an accepted signed message (the outbox's, a document's CIDs) or an indexed chain
-    record (this deployment's or a previous one's) carries: what keeps a staged upload (Staging.references)."""
-    found = outbox.evidence_referenced(digests) | documents.evidence_referenced(digests)
+) -> References:
+    """Which of `digests` keep a staged upload (Staging.references): for good, those a confirmed message, a
+    signed document's CIDs or an indexed chain record (this deployment's or a previous one's) carries; while
+    they are on their way, those of accepted or submitted messages. A failed message keeps nothing."""
+    kept = outbox.evidence_referenced(digests, ("confirmed",)) | documents.evidence_referenced(digests)
     for index in indexes:
         with index.read() as r:
-            found |= r.evidence_referenced(digests)
-    return found
+            kept |= r.evidence_referenced(digests)
+    return References(kept, outbox.evidence_referenced(digests, ("accepted", "submitted")) - kept)
 
 
 def indexer_for(settings: Settings) -> Indexer:

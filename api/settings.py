@@ -158,14 +158,22 @@ class Settings(EnvModel):
     evidence_staging_ttl: float = Field(
         24 * 3600.0,
         gt=0,
-        description="seconds an uploaded evidence file is kept while no accepted signed message and no indexed "
-        "record carries its digest (staged); then deleted ([Evidence staging](#evidence-staging))",
+        description="seconds an uploaded evidence file is kept, from its first upload, while no confirmed signed "
+        "message, signed document or indexed record carries its digest (staged); then deleted unless a message "
+        "carrying it is still on its way ([Evidence staging](#evidence-staging))",
     )
     evidence_staging_max_bytes: int = Field(
         2 * 1024**3,
         gt=0,
-        description="bytes of staged evidence kept at most, for all clients together; beyond it `POST /v1/evidence` "
-        "answers 507 `staging_full` with `Retry-After` (when the oldest staged file expires)",
+        description="bytes of staged evidence kept at most for anonymous uploaders and accounts the gateway does not "
+        "know, all together; beyond it `POST /v1/evidence` answers 507 `staging_full` with `Retry-After` (when the "
+        "oldest such file expires)",
+    )
+    evidence_staging_account_bytes: int = Field(
+        256 * 1024**2,
+        gt=0,
+        description="bytes of staged evidence kept at most for each signed-in accredited actor or order's buyer, "
+        "apart from the shared budget, so that strangers filling it keep no party's evidence out",
     )
     upload_rate: float = _rate(1.0, "evidence uploads (`POST /v1/evidence`)")
     upload_burst: int = _burst(30, "evidence uploads")

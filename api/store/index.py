@@ -399,6 +399,10 @@ class IndexReader:
         ).fetchone()
         return dict(zip(ORDER_COLUMNS, row, strict=True)) if row else None
 
+    def has_bought(self, buyer: str) -> bool:
+        """Whether `buyer` (checksummed) bought any indexed order."""
+        return self.db.execute("SELECT 1 FROM idx_orders WHERE buyer = ? LIMIT 1", (buyer,)).fetchone() is not None
+
     def returns_by(self, buyer: str) -> int:
         """How many of `buyer`'s (checksummed) indexed orders came to a return request."""
         row = self.db.execute(

@@ -104,7 +104,7 @@ class Outbox(Protocol):
         self, message: Message, chain_nonce: int, units: Iterable[str] = (), marks: Iterable[tuple[str, str]] = ()
     ) -> tuple[Message, bool]: ...
     def is_pending_unit(self, unit_id: str) -> bool: ...
-    def evidence_referenced(self, digests: list[str]) -> set[str]: ...
+    def evidence_referenced(self, digests: list[str], statuses: tuple[str, ...]) -> set[str]: ...
     def marked(self, unit_ids: Iterable[str], mark: str) -> set[str]: ...
     def enqueue(self, message: Message) -> tuple[Message, bool]: ...
     def get(self, message_id: str) -> Message | None: ...
@@ -338,14 +338,16 @@ class SqliteOutbox:
         ).fetchone()
         return chain_nonce if last is None else max(chain_nonce, int(last) + 1)
 
-    def evidence_referenced(self, digests: list[str]) -> set[str]:
-        """Those of `digests` (0x-hex) that an accepted message carries as evidence, whatever became of it."""
+    def evidence_referenced(self, digests: list[str], statuses: tuple[str, ...]) -> set[str]:
+        """Those of `digests` (0x-hex) that a message in one of `statuses` carries as evidence."""
         found: set[str] = set()
+        marks = ", ".join("?" * len(statuses))
         with self._tx(write=False) as db:
             for chunk in chunks(sorted({d.lower() for d in digests})):
                 rows = db.execute(
-                    f"SELECT DISTINCT digest FROM message_evidence WHERE digest IN ({', '.join('?' * len(chunk))})",
-                    chunk,
+                    f"SELECT DISTINCT e.digest FROM message_evidence e JOIN messages m ON m.id = e.message_id"
+                    f" WHERE m.status IN ({marks}) AND e.digest IN ({', '.join('?' * len(chunk))})",
+                    (*statuses, *chunk),
                 )
                 found.update(row[0] for row in rows)
         return found

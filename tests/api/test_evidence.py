@@ -29,7 +29,7 @@ from api.http.errors import install as install_error_handlers
 from api.http.routes import evidence as evidence_routes
 from api.store.buckets import TokenBuckets
 from api.store.cases import CaseStore
-from api.store.evidence.staging import Staging
+from api.store.evidence.staging import References, Staging
 from api.store.evidence.store import (
     ContentTypeMismatch,
     EvidenceCorrupted,
@@ -257,7 +257,12 @@ def make_app(store: EvidenceStore) -> FastAPI:
     # Uploads are staged (nothing references them here), on a clock that stands still, without a rate limit.
     cases = CaseStore(store.folder / "cases.sqlite3")
     staging = Staging(
-        store, lambda digests: set(), ttl=STAGED_FOR, max_bytes=2**40, hold=nullcontext, clock=lambda: NOW
+        store,
+        lambda digests: References(set(), set()),
+        ttl=STAGED_FOR,
+        max_bytes=2**40,
+        hold=nullcontext,
+        clock=lambda: NOW,
     )
     app.state.services = SimpleNamespace(
         evidence=store,

@@ -6,14 +6,18 @@ from __future__ import annotations
 
 import dataclasses
 import sqlite3
+import threading
+from contextlib import nullcontext
 
 from fastapi.testclient import TestClient
 
 from api.store.buckets import TokenBuckets
-from api.store.evidence.staging import Staging
+from api.store.evidence.staging import References, Staging
+from api.store.evidence.store import EvidenceStore
 from returntrace import cid as cids
 from scripts.builder import Builder
-from tests.support import DAY, GTIN_INT
+from tests.api.people import as_, sign_in
+from tests.support import DAY, GTIN_INT, MARKET_EU
 
 
 class Clock:
@@ -59,8 +63,9 @@ def test_an_anonymous_client_that_keeps_uploading_is_rate_limited_and_another_st
 def test_staged_uploads_are_capped_expire_unless_referenced_and_referenced_ones_stay(gateway, relayer):
     """Attack: many addresses upload files nothing will ever reference. Past the staging budget an upload
     is refused (507 `staging_full`, `Retry-After`, nothing written); after the TTL the unreferenced files
-    are gone and the budget is free again. A file whose digest an accepted signed message carries, and
-    one that only a submission straight to the contract names (seen by the indexer), are still served."""
+    are gone and the budget is free again. A file whose digest a signed message on its way carries stays
+    while it travels and for good once confirmed; one that only a submission straight to the contract names
+    (seen by the indexer) stays for good."""
     clock = Clock()
     staging = with_staging(gateway, clock, max_bytes=100)
     client = gateway.client
@@ -97,12 +102,87 @@ def test_staged_uploads_are_capped_expire_unless_referenced_and_referenced_ones_
     for s, data in zip(staged, (in_message, on_chain), strict=True):
         g = client.get(f"/v1/evidence/{s['cid']}")
         assert g.status_code == 200 and g.content == data
-        assert staging.expires_at(s["cid"]) is None  # released: kept for good, out of the budget
+    assert staging.expires_at(staged[1]["cid"]) is None  # indexed: kept for good, out of the budget
+    assert staging.expires_at(staged[0]["cid"]) is not None  # its message is on its way: kept, still staged
+    gateway.relay()
+    staging.sweep()
+    assert staging.expires_at(staged[0]["cid"]) is None  # confirmed: kept for good
     # Uploaded again, a referenced file says it is kept.
     assert upload(client, in_message).json()["expiresAt"] is None
     clock.now += 10 * DAY
     staging.sweep()
     assert all(client.get(f"/v1/evidence/{s['cid']}").status_code == 200 for s in staged)
+
+
+def test_messages_the_chain_refuses_keep_no_files(gateway, shop):
+    """Attack: a buyer with one order signs claim after claim, each naming another file. The gateway accepts
+    them all while the order is still open, and the chain refuses all but the first. Were a failed message a
+    reference, the buyer would keep any number of files for good, outside every budget; only the confirmed
+    claim's file stays."""
+    clock = Clock()
+    staging = with_staging(gateway, clock, max_bytes=10**6)
+    order_id = shop.buy(market=MARKET_EU)
+    shop.deliver(order_id)
+    files = [bytes([65 + i]) * 100 for i in range(3)]
+    answers = [upload(gateway.client, data).json() for data in files]
+    ids = []
+    for a in answers:
+        r = gateway.post(
+            "/v1/defect-claims", gateway.body("DefectClaim", "buyer", orderId=order_id, evidence=a["digest"])
+        )
+        assert r.status_code == 202, r.text
+        ids.append(r.json()["id"])
+    gateway.relay()
+    assert [gateway.client.get(f"/v1/messages/{i}").json()["status"] for i in ids] == ["confirmed", "failed", "failed"]
+    clock.now += DAY
+    staging.sweep()
+    assert [gateway.client.get(f"/v1/evidence/{a['cid']}").status_code for a in answers] == [200, 404, 404]
+
+
+def test_uploading_the_same_files_again_does_not_hold_the_budget(gateway):
+    """Attack: one address fills the shared budget, then uploads the same bytes again each day before they
+    expire, so that the budget stays full for ever at no cost in new bytes. A file is kept from its first
+    upload: once that time is past, the budget is free for a buyer at another address."""
+    clock = Clock()
+    with_staging(gateway, clock, max_bytes=1000)
+    attacker = TestClient(gateway.app, client=("198.51.100.66", 40000))
+    buyer = TestClient(gateway.app, client=("203.0.113.20", 40000))
+    junk = [bytes([97 + i]) * 100 for i in range(10)]
+    assert all(upload(attacker, j).status_code == 201 for j in junk)
+    photo = b"photo of the broken seal"
+    assert upload(buyer, photo).status_code == 507
+    clock.now += DAY - 60
+    again = [upload(attacker, j) for j in junk]  # the daily renewal
+    assert all(a.status_code == 201 and a.json()["expiresAt"] == int(clock.now + 60) for a in again)
+    clock.now += 60
+    assert upload(buyer, photo).status_code == 201
+
+
+def test_a_signed_in_party_uploads_when_strangers_have_filled_the_shared_budget(gateway, shop):
+    """Attack: strangers fill the shared budget so that a buyer cannot upload the photos its defect claim
+    needs (nor an inspector its report) before the return's deadlines. A signed-in buyer of an order, or an
+    accredited actor, stages under a budget of its own; a signed-in account the gateway knows nothing of
+    shares the strangers' one."""
+    clock = Clock()
+    staging = with_staging(gateway, clock, max_bytes=100)
+    order_id = shop.buy(market=MARKET_EU)
+    assert upload(gateway.client, b"s" * 100).status_code == 201  # the shared budget is full
+    gateway.services.indexer.index_once()  # the gateway knows the order and its buyer
+    for who in ("buyer", "inspector", "stranger"):
+        token = sign_in(gateway.client, gateway.actors[who])
+        r = gateway.client.post(
+            "/v1/evidence", content=f"{who}'s photo".encode(), headers={"Content-Type": "text/plain", **as_(token)}
+        )
+        assert r.status_code == (507 if who == "stranger" else 201), (who, r.text)
+    private = gateway.client.post(
+        f"/v1/evidence?order={order_id}",
+        content=b"the buyer's private photo",
+        headers={"Content-Type": "text/plain", **as_(sign_in(gateway.client, gateway.actors["buyer"]))},
+    )
+    assert private.status_code == 201, private.text
+    assert staging.staged_bytes() == 100 + len(b"buyer's photo") + len(b"inspector's photo") + len(
+        b"the buyer's private photo"
+    )
 
 
 def test_no_message_naming_a_staged_file_is_accepted_while_the_sweep_decides_its_fate(gateway):
@@ -135,3 +215,28 @@ def test_no_message_naming_a_staged_file_is_accepted_while_the_sweep_decides_its
     assert staging.sweep() == 1
     assert tried[-1] == "database is locked"
     assert gateway.client.get(f"/v1/evidence/{cid}").status_code == 404
+
+
+def test_an_upload_racing_the_sweep_that_deletes_its_file_is_staged_anew(tmp_path):
+    """The race: the same bytes are uploaded while the sweep deletes their expired file. Had the sweep
+    forgotten its rows after letting go of its lock, the upload would write the file and then lose its row:
+    a file on disk and on no list, kept for good outside every budget. The upload waits for the sweep and
+    stages the file anew."""
+    store = EvidenceStore(tmp_path / "evidence")
+    clock = Clock()
+    staging = Staging(store, lambda digests: References(set(), set()), DAY, 10**6, hold=nullcontext, clock=clock)
+    data = b"uploaded again as it expires"
+    cid = staging.put(data, "text/plain").evidence.cid
+    clock.now += DAY
+    racer: list[threading.Thread] = []
+    delete = store.delete
+
+    def deleting(c: str) -> None:  # the sweep, holding its lock, deletes the file: the same bytes arrive
+        racer.append(threading.Thread(target=staging.put, args=(data, "text/plain")))
+        racer[0].start()
+        delete(c)
+
+    store.delete = deleting  # type: ignore[method-assign]
+    assert staging.sweep() == 1
+    racer[0].join()
+    assert store.has(cid) and staging.expires_at(cid) == clock.now + DAY

@@ -47,9 +47,11 @@ from starlette.concurrency import run_in_threadpool
 
 from returntrace import cid as cids
 
+from ...chain.parties import Standing
 from ...errors import ApiError
+from ...services import Services
 from ...store.cases import CaseStore
-from ...store.evidence.staging import Staged, Staging
+from ...store.evidence.staging import SHARED, Staged, Staging
 from ...store.evidence.store import (
     ALLOWED_CONTENT_TYPES,
     EvidenceError,
@@ -235,11 +237,12 @@ async def upload_evidence(
             raise _too_large(declared, limit)
         data = await _read_raw(request, limit)
     staging = services.staging
+    owner = await run_in_threadpool(_budget_owner, services, who, order)
     if order is not None and who is not None:
         cases = services.cases.store
         staged = await run_in_threadpool(_put_private, staging, cases, data, content_type, order, who.account)
     else:
-        staged = await run_in_threadpool(staging.put, data, content_type)
+        staged = await run_in_threadpool(partial(staging.put, owner=owner), data, content_type)
     stored = staged.evidence
     response.headers["Location"] = f"/v1/evidence/{stored.cid}"
     return EvidenceOut(
@@ -250,6 +253,17 @@ async def upload_evidence(
         pinnedRemote=stored.pinned_remote,
         expiresAt=None if staged.expires_at is None else int(staged.expires_at),
     )
+
+
+def _budget_owner(services: Services, who: Standing | None, order: int | None) -> str:
+    """Whose staging budget an upload counts in: a signed-in party of `order` (checked already), accredited
+    actor or buyer of an indexed order has one of its own; anyone else shares one (Staging)."""
+    if who is None:
+        return SHARED
+    if order is not None or who.roles:
+        return who.account
+    with services.index.read() as r:
+        return who.account if r.has_bought(who.account) else SHARED
 
 
 def _put_private(
@@ -267,7 +281,7 @@ def _put_private(
             f"private to order {order}",
             cid=cid,
         )
-    staged = staging.put(data, content_type, publish=False)
+    staged = staging.put(data, content_type, publish=False, owner=account)
     cases.make_private(staged.evidence.cid, order, account)
     return staged
 

@@ -1,23 +1,28 @@
 """Staged evidence: uploads that nothing references yet, kept for a while and within a budget.
 
 Anyone may upload evidence (`POST /v1/evidence`), so the store's disk is bounded by what is accepted:
-a file counts as *referenced* once its digest is carried by a signed message the gateway accepted (the
-outbox's messages, the signed documents' CIDs) or by a record the indexer took from the chain. Until
-then it is *staged*: listed here with its size and when it was uploaded, and
+a file is *kept for good* once its digest is carried by a signed message the chain confirmed, a signed
+document (its image and instruction CIDs) or a record the indexer took from the chain. Until then it is
+*staged*: listed here with its size, who staged it and when it was first uploaded, and
 
-- kept for `ttl` seconds (RT_EVIDENCE_STAGING_TTL) from its last upload, then deleted by `sweep` unless
-  a reference turned up meanwhile (it is then released: kept for good, no longer counted);
-- counted against `max_bytes` (RT_EVIDENCE_STAGING_MAX_BYTES), all clients together: an upload that
-  would pass it is refused with 507 `staging_full` and `Retry-After` (when the oldest staged file
-  expires), before any of it is written.
+- kept for `ttl` seconds (RT_EVIDENCE_STAGING_TTL) from its first upload (uploading it again does not
+  renew it: bytes held past their time cost new bytes), then deleted by `sweep` unless a reference
+  turned up meanwhile. A message still on its way (accepted or submitted) keeps the file while it is;
+  a failed one keeps nothing, or a signer could keep any number of files with messages the chain refuses;
+- counted against a budget: `max_bytes` (RT_EVIDENCE_STAGING_MAX_BYTES) for anonymous uploads and
+  uploaders the gateway does not know, all together, and `account_bytes`
+  (RT_EVIDENCE_STAGING_ACCOUNT_BYTES) for each signed-in account that is an accredited actor or an
+  order's buyer (`owner`), so that strangers filling the shared budget do not keep a buyer's photos or
+  an inspector's report out. An upload that would pass its budget is refused with 507 `staging_full`
+  and `Retry-After` (when that budget's oldest file expires), before any of it is written.
 
 There is no timer: `sweep` runs on every upload and at start (Services.start), at the time `clock`
 says (tests pass their own). Files held before staging existed are not listed here and stay.
 
 The list is a SQLite file in the evidence folder (``staging.sqlite3``), beside the files it is about.
-A row is written before its file and deleted after it, so no file of an upload escapes the list; one
-lock in the process orders an upload of a file against the sweep deleting that same file, and the sweep
-holds the accepting database's write lock from its check of references to its last deletion.
+A row is written before its file and deleted with it; one lock in the process orders an upload of a
+file against the sweep deleting it, and the sweep holds the accepting database's write lock (`hold`)
+from its check of references to its last deletion, so no message naming a file is accepted meanwhile.
 """
 
 from __future__ import annotations
@@ -40,13 +45,25 @@ CREATE TABLE IF NOT EXISTS staged (
     cid TEXT PRIMARY KEY,
     digest TEXT NOT NULL,       -- 0x-hex, as messages and the index carry it
     size INTEGER NOT NULL,
-    staged_at REAL NOT NULL     -- the last upload of the file
+    owner TEXT NOT NULL,        -- the signed-in account whose budget it counts in; '': the shared one
+    staged_at REAL NOT NULL     -- the first upload of the file
 );
 CREATE INDEX IF NOT EXISTS staged_by_time ON staged (staged_at);
+CREATE INDEX IF NOT EXISTS staged_by_owner ON staged (owner, staged_at);
 """
 
-# Given 0x-hex digests, the ones a signed message or an indexed record carries.
-References = Callable[[list[str]], set[str]]
+SHARED = ""  # the owner of anonymous uploads and of accounts the gateway does not know
+
+
+@dataclass(frozen=True)
+class References:
+    """Which of some 0x-hex digests are carried, and how firmly."""
+
+    kept: set[str]  # by a confirmed message, a signed document or an indexed chain record: kept for good
+    pending: set[str]  # only by messages still on their way: not deleted while they are
+
+
+Referencer = Callable[[list[str]], References]
 
 
 @dataclass(frozen=True)
@@ -61,20 +78,23 @@ class Staging(SqliteFile):
     def __init__(
         self,
         store: EvidenceStore,
-        references: References,
+        references: Referencer,
         ttl: float,
         max_bytes: int,
         hold: Callable[[], AbstractContextManager[object]],
         clock: Callable[[], float] = time.time,
+        account_bytes: int | None = None,
     ) -> None:
         super().__init__(store.folder / "staging.sqlite3", _SCHEMA)
         self.store, self.references, self.ttl, self.max_bytes, self.clock = store, references, ttl, max_bytes, clock
+        self.account_bytes = max_bytes if account_bytes is None else account_bytes
         self.hold = hold  # the write lock of the file where messages and documents are accepted
         self._files = threading.Lock()  # an upload of a file and the sweep's deletion of it, one at a time
 
-    def put(self, data: bytes, content_type: str, publish: bool = True) -> Staged:
-        """Stores `data` (EvidenceStore.put) staged unless its digest is referenced already. Raises 507
-        `staging_full` when the staged files and this one would pass `max_bytes`; nothing is written then."""
+    def put(self, data: bytes, content_type: str, publish: bool = True, owner: str = SHARED) -> Staged:
+        """Stores `data` (EvidenceStore.put) staged in `owner`'s budget unless its digest is kept for good
+        already. Raises 507 `staging_full` when that budget's staged files and this one would pass it;
+        nothing is written then."""
         content_type = normalize_content_type(content_type)
         check_content(data, content_type)  # a refusal here leaves no row behind
         self.sweep()
@@ -82,75 +102,77 @@ class Staging(SqliteFile):
         digest = "0x" + cids.digest_of(cid).hex()
         now = self.clock()
         with self._files:
-            staged = self._stage(cid, digest, len(data), now)
+            staged_at, new = self._stage(cid, digest, len(data), owner, now)
             try:
                 stored = self.store.put(data, content_type, publish=publish)
             except BaseException:
-                if staged == "new":
+                if new:
                     self._forget([cid])
                 raise
-        return Staged(stored, now + self.ttl if staged else None)
+        return Staged(stored, None if staged_at is None else staged_at + self.ttl)
 
-    def _stage(self, cid: str, digest: str, size: int, now: float) -> str | None:
-        """Lists the upload, or renews its time if it is listed: "new" or "renewed"; None when its digest
-        is referenced or the file is held unlisted (released, or from before staging): kept for good."""
-        listed = self._past(cid, float("inf"))
-        if not listed and self.store.has(cid):
-            return None
-        if digest in self.references([digest]):
-            self._forget([cid])
-            return None
+    def _stage(self, cid: str, digest: str, size: int, owner: str, now: float) -> tuple[float | None, bool]:
+        """Lists the upload unless it is listed already: (when it was first staged, whether listed now);
+        (None, False) when its digest is kept for good or the file is held unlisted (released, or from
+        before staging)."""
+        listed = self._staged_at(cid)
+        if listed is not None:
+            return listed, False
+        if self.store.has(cid):
+            return None, False
+        if digest in self.references([digest]).kept:
+            return None, False
+        budget = self.max_bytes if owner == SHARED else self.account_bytes
         with self._tx() as db:
-            if listed:
-                db.execute("UPDATE staged SET staged_at = max(staged_at, ?) WHERE cid = ?", (now, cid))
-                return "renewed"
-            used, oldest = db.execute("SELECT coalesce(sum(size), 0), min(staged_at) FROM staged").fetchone()
-            if used + size > self.max_bytes:
+            used, oldest = db.execute(
+                "SELECT coalesce(sum(size), 0), min(staged_at) FROM staged WHERE owner = ?", (owner,)
+            ).fetchone()
+            if used + size > budget:
                 wait = (oldest + self.ttl - now) if oldest is not None else self.ttl
                 raise ApiError(
                     507,
                     "staging_full",
                     f"{used} bytes of uploads that no signed message references yet are waiting; {size} more "
-                    f"would pass the gateway's {self.max_bytes}. Try again later",
+                    f"would pass the gateway's {budget}. Try again later",
                     headers={"Retry-After": retry_after(wait), "Cache-Control": "no-store"},
                     stagedBytes=used,
-                    maxBytes=self.max_bytes,
+                    maxBytes=budget,
                 )
             db.execute(
-                "INSERT INTO staged (cid, digest, size, staged_at) VALUES (?, ?, ?, ?)", (cid, digest, size, now)
+                "INSERT INTO staged (cid, digest, size, owner, staged_at) VALUES (?, ?, ?, ?, ?)",
+                (cid, digest, size, owner, now),
             )
-        return "new"
+        return now, True
 
     def expires_at(self, cid: str) -> float | None:
         """When a staged file is deleted unless referenced first; None if it is not staged."""
+        staged_at = self._staged_at(cid)
+        return None if staged_at is None else staged_at + self.ttl
+
+    def _staged_at(self, cid: str) -> float | None:
         row = self._read().execute("SELECT staged_at FROM staged WHERE cid = ?", (cid,)).fetchone()
-        return None if row is None else row[0] + self.ttl
+        return None if row is None else row[0]
 
     def staged_bytes(self) -> int:
         return self._read().execute("SELECT coalesce(sum(size), 0) FROM staged").fetchone()[0]
 
     def sweep(self) -> int:
-        """Deletes the staged files past their time that nothing references, releases the referenced
-        ones (kept for good); returns how many files were deleted."""
+        """Deletes the staged files past their time that nothing references, releases those kept for good;
+        returns how many files were deleted."""
         cutoff = self.clock() - self.ttl
-        due = self._read().execute("SELECT cid, digest FROM staged WHERE staged_at <= ?", (cutoff,)).fetchall()
-        if not due:
+        past = "SELECT cid, digest FROM staged WHERE staged_at <= ?"
+        if not self._read().execute(past + " LIMIT 1", (cutoff,)).fetchone():
             return 0
         # No message or document naming one of them is accepted between the check and the deletion (in
-        # any process: the database's own write lock); an upload may have renewed one meanwhile.
+        # any process: the database's own write lock), and no upload of one lists it again meanwhile.
         with self._files, self.hold():
-            referenced = self.references(sorted({digest for _, digest in due}))
-            gone = [c for c, digest in due if digest not in referenced and self._past(c, cutoff)]
+            due = self._read().execute(past, (cutoff,)).fetchall()
+            refs = self.references(sorted({digest for _, digest in due}))
+            gone = [c for c, digest in due if digest not in refs.kept and digest not in refs.pending]
             for cid in gone:
                 self.store.delete(cid)
-        self._forget([c for c, digest in due if digest in referenced])  # released: kept for good
-        self._forget(gone)
+            self._forget([c for c, digest in due if digest in refs.kept] + gone)
         return len(gone)
-
-    def _past(self, cid: str, cutoff: float) -> bool:
-        """Whether `cid` is staged, last uploaded at or before `cutoff`."""
-        row = self._read().execute("SELECT staged_at FROM staged WHERE cid = ?", (cid,)).fetchone()
-        return row is not None and row[0] <= cutoff
 
     def _forget(self, cids_: Iterable[str]) -> None:
         rows = [(c,) for c in cids_]
