@@ -139,8 +139,9 @@ class EvidenceOut(Answer):
     digest: str
     pinnedRemote: bool
     expiresAt: int | None = Field(
-        description="Unix time the file is deleted at unless an accepted signed message or an indexed chain record "
-        "carries its digest first; null: one does, it is kept"
+        description="Unix time the file is deleted at unless a confirmed signed message, a signed document or an "
+        "indexed chain record carries its digest first (a message still on its way keeps it meanwhile); null: one "
+        "does, it is kept"
     )
 
 

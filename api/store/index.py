@@ -194,6 +194,8 @@ CREATE TABLE IF NOT EXISTS idx_escrow_events (
 CREATE INDEX IF NOT EXISTS idx_escrow_events_order ON idx_escrow_events (order_id, block, log_index);
 CREATE INDEX IF NOT EXISTS idx_escrow_events_unit ON idx_escrow_events (unit_id, block, log_index);
 CREATE INDEX IF NOT EXISTS idx_escrow_events_position ON idx_escrow_events (block, log_index);
+CREATE INDEX IF NOT EXISTS idx_escrow_events_evidence ON idx_escrow_events (json_extract(args, '$.evidence'))
+    WHERE json_extract(args, '$.evidence') IS NOT NULL;
 """
 
 # Every table of the schema with its columns, in the schema's order (idx_cursor first).

@@ -12,7 +12,7 @@ through `api.http.deps.get_evidence_store` and take the upload limit from ``stor
         415 other content type, or bytes that are not what the type says
         429 rate_limited: the client's uploads past RT_UPLOAD_RATE / RT_UPLOAD_BURST (Retry-After)
         502 the configured IPFS node failed or assigned another CID
-        507 staging_full: unreferenced uploads would pass RT_EVIDENCE_STAGING_MAX_BYTES (Retry-After)
+        507 staging_full: unreferenced uploads would pass the uploader's budget (Retry-After)
     GET /v1/evidence/{cid}     the bytes, re-hashed against the CID on the way out
         200 bytes with the stored content type (ETag = CID, immutable)
         400 malformed or non-evidence CID   404 unknown
@@ -24,11 +24,12 @@ buyer or merchant side: api/http/auth) is private to that order: ``GET`` answers
 to its parties and signed-in auditors (401 anonymous, 403 anyone else), never cached in public. The
 CID the chain carries is a hash: it reveals nothing of the file. Lifecycle evidence stays public.
 
-An upload is staged (api/store/evidence/staging.py) until an accepted signed message or an indexed chain
-record carries its digest: ``expiresAt`` (Unix seconds) says when it is deleted unless one does by then,
-null once one does. The binding of a private file to its order is not a reference: the uploader alone made
-it, and it would let any party of an order keep any number of files; it stays when the file expires (the
-same bytes uploaded again are private again).
+An upload is staged (api/store/evidence/staging.py) until a confirmed signed message, a signed document or an
+indexed chain record carries its digest: ``expiresAt`` (Unix seconds) says when it is deleted unless one does
+by then, null once one does. It counts against the shared budget, or against its own for a signed-in
+accredited actor or buyer of an order (`_budget_owner`). The binding of a private file to its order is not
+a reference: the uploader alone made it, and it would let any party of an order keep any number of files; it
+stays when the file expires (the same bytes uploaded again are private again).
 
 ``digest`` is the 0x-hex sha2-256 digest inside the CID: the ``bytes32 evidence`` that goes on
 chain (`returntrace.cid.digest_of`). Errors are raised as EvidenceError and answered in the
