@@ -11,6 +11,7 @@ latest by `issuedAt`; the earlier ones stay, so a page served yesterday can stil
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Iterable
@@ -37,6 +38,13 @@ CREATE TABLE IF NOT EXISTS documents (
     accepted_at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS documents_subject ON documents (deployment, kind, subject, issued_at);
+-- The files documents name by CID (a product's image and instructions), by 0x-hex digest: the staged
+-- uploads they keep (api/store/evidence/staging.py), looked up without reading every document.
+CREATE TABLE IF NOT EXISTS document_files (
+    digest TEXT NOT NULL,
+    document_id TEXT NOT NULL,
+    PRIMARY KEY (digest, document_id)
+);
 """
 
 
@@ -62,6 +70,23 @@ class SqliteDocuments(SqliteFile):
     def __init__(self, path: Path, deployment: str) -> None:
         super().__init__(path, _SCHEMA)  # the outbox's file: its write lock is shared with the outbox's writers
         self.deployment = deployment
+        self._list_files()
+
+    def _list_files(self) -> None:
+        """Lists the files of documents stored before document_files existed (once: a file that has the
+        list, or no documents, is left as it is)."""
+        db = self._read()
+        if (
+            db.execute("SELECT 1 FROM document_files LIMIT 1").fetchone()
+            or not db.execute("SELECT 1 FROM documents LIMIT 1").fetchone()
+        ):
+            return
+        rows = db.execute("SELECT id, message FROM documents").fetchall()
+        with self._tx() as w:
+            w.executemany(
+                "INSERT OR IGNORE INTO document_files (digest, document_id) VALUES (?, ?)",
+                [(digest, doc_id) for doc_id, message in rows for digest in _file_digests(json.loads(message))],
+            )
 
     def put(self, document: Document) -> tuple[Document, bool]:
         """Stores a checked document once. Returns (the stored one, whether it is new)."""
@@ -85,6 +110,10 @@ class SqliteDocuments(SqliteFile):
                     stored.block_hash,
                     stored.accepted_at,
                 ),
+            )
+            db.executemany(
+                "INSERT OR IGNORE INTO document_files (digest, document_id) VALUES (?, ?)",
+                [(digest, stored.id) for digest in _file_digests(stored.message)],
             )
             return stored, True
 
@@ -129,21 +158,32 @@ class SqliteDocuments(SqliteFile):
     def evidence_referenced(self, digests: list[str]) -> set[str]:
         """Those of `digests` (0x-hex) whose file a document names by CID (a product's image and instructions),
         in any deployment's documents: staged uploads they keep (api/store/evidence/staging.py)."""
-        wanted = {d.lower() for d in digests}
+        found: set[str] = set()
         with self._readers.transaction() as db:
-            named = db.execute(
-                "SELECT DISTINCT f.value FROM documents d, json_tree(d.message) f"
-                " WHERE f.key IN ('cid', 'image') AND f.type = 'text' AND f.value != ''"
-            ).fetchall()
-        found = set()
-        for (value,) in named:
-            try:
-                digest = "0x" + cids.digest_of(value).hex()
-            except ValueError:  # checked when accepted; a document of an older check is skipped, not fatal
-                continue
-            if digest in wanted:
-                found.add(digest)
+            for chunk in chunks(sorted({d.lower() for d in digests})):
+                rows = db.execute(
+                    f"SELECT DISTINCT digest FROM document_files WHERE digest IN ({', '.join('?' * len(chunk))})",
+                    chunk,
+                )
+                found.update(row[0] for row in rows)
         return found
+
+
+def _file_digests(message: Any) -> set[str]:
+    """The 0x-hex digests of the files a document's message names by CID (`cid` and `image`, at any depth)."""
+    found: set[str] = set()
+    if isinstance(message, dict):
+        for key, value in message.items():
+            if key in ("cid", "image") and isinstance(value, str):
+                # Checked when accepted; a file of a document of an older check is skipped, not fatal.
+                with contextlib.suppress(ValueError):
+                    found.add("0x" + cids.digest_of(value).hex())
+            else:
+                found |= _file_digests(value)
+    elif isinstance(message, list):
+        for item in message:
+            found |= _file_digests(item)
+    return found
 
 
 def _document(row: tuple) -> Document:

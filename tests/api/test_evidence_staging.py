@@ -17,6 +17,7 @@ from api.store.evidence.store import EvidenceStore
 from returntrace import cid as cids
 from scripts.builder import Builder
 from tests.api.people import as_, sign_in
+from tests.api.test_product_info import product_info
 from tests.support import DAY, GTIN_INT, MARKET_EU
 
 
@@ -240,3 +241,17 @@ def test_an_upload_racing_the_sweep_that_deletes_its_file_is_staged_anew(tmp_pat
     assert staging.sweep() == 1
     racer[0].join()
     assert store.has(cid) and staging.expires_at(cid) == clock.now + DAY
+
+
+def test_the_files_a_signed_document_names_are_kept(gateway):
+    """A brand's product image and instructions, uploaded and then named by its signed ProductInfo, outlive
+    the TTL: the document keeps them for good."""
+    clock = Clock()
+    staging = with_staging(gateway, clock, max_bytes=10**6)
+    body = product_info(gateway)
+    assert gateway.post("/v1/documents/ProductInfo", body).status_code == 201
+    named = [body["message"]["image"], *(i["cid"] for i in body["message"]["instructions"])]
+    clock.now += 2 * DAY
+    staging.sweep()
+    assert [gateway.client.get(f"/v1/evidence/{c}").status_code for c in named] == [200, 200, 200]
+    assert all(staging.expires_at(c) is None for c in named)

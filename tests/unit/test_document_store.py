@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import sqlite3
+from dataclasses import replace
+
 from api.store.documents import Document, SqliteDocuments
+from returntrace import cid as cids
 
 
 def _doc(id_: str, subject: str, issued_at: int, name: str) -> Document:
@@ -54,3 +58,26 @@ def test_many_subjects_read_at_once_answer_as_each_read_alone(tmp_path):
     assert docs.current("OrganizationName", "organization=3") is None
     assert docs.current_of("ProductInfo", subjects) == {}
     docs.close()
+
+
+def test_the_files_a_document_names_are_found_by_digest_and_listed_for_documents_stored_before(tmp_path):
+    """A product's image and instructions keep their staged uploads (api/store/evidence/staging.py): found
+    by digest without reading every document, for documents stored before that list existed too."""
+    image, manual = cids.cid_v1(b"a photo"), cids.cid_v1(b"a manual")
+    digest = {c: "0x" + cids.digest_of(c).hex() for c in (image, manual)}
+    info = replace(
+        _doc("0xd", "gtin=1", 100, "Bottle"),
+        kind="ProductInfo",
+        message={"image": image, "instructions": [{"lang": "en", "cid": manual}], "video": "not a cid"},
+    )
+    path = tmp_path / "gateway.sqlite3"
+    docs = SqliteDocuments(path, "1:0xreg")
+    docs.put(info)
+    unknown = "0x" + "ab" * 32
+    assert docs.evidence_referenced([digest[image], digest[manual], unknown]) == {digest[image], digest[manual]}
+    with sqlite3.connect(path) as db:  # a file written before the list: documents, and no list
+        db.execute("DELETE FROM document_files")
+    docs.close()
+    again = SqliteDocuments(path, "1:0xreg")
+    assert again.evidence_referenced([digest[image], digest[manual]]) == {digest[image], digest[manual]}
+    again.close()
