@@ -171,7 +171,10 @@ class SqliteFile:
         self._db.execute("PRAGMA synchronous=FULL")
         self._lock = write_lock(path)
         with self._lock:
+            before = {name for (name,) in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
             self._db.executescript(schema)
+        # The schema's tables this open made: a store fills a table added to a file written before it.
+        self.created = frozenset(schema_columns(schema)) - before
         self._readers = ThreadReaders(path)
 
     def _tx(self) -> WriteTransaction:

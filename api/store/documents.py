@@ -70,20 +70,15 @@ class SqliteDocuments(SqliteFile):
     def __init__(self, path: Path, deployment: str) -> None:
         super().__init__(path, _SCHEMA)  # the outbox's file: its write lock is shared with the outbox's writers
         self.deployment = deployment
-        self._list_files()
+        if "document_files" in self.created:
+            self._list_files()
 
     def _list_files(self) -> None:
-        """Lists the files of documents stored before document_files existed (once: a file that has the
-        list, or no documents, is left as it is)."""
-        db = self._read()
-        if (
-            db.execute("SELECT 1 FROM document_files LIMIT 1").fetchone()
-            or not db.execute("SELECT 1 FROM documents LIMIT 1").fetchone()
-        ):
-            return
-        rows = db.execute("SELECT id, message FROM documents").fetchall()
-        with self._tx() as w:
-            w.executemany(
+        """Lists the files of documents stored before document_files existed (idempotent: another process
+        opening the file at the same time may too)."""
+        rows = self._read().execute("SELECT id, message FROM documents").fetchall()
+        with self._tx() as db:
+            db.executemany(
                 "INSERT OR IGNORE INTO document_files (digest, document_id) VALUES (?, ?)",
                 [(digest, doc_id) for doc_id, message in rows for digest in _file_digests(json.loads(message))],
             )

@@ -76,7 +76,7 @@ def test_the_files_a_document_names_are_found_by_digest_and_listed_for_documents
     unknown = "0x" + "ab" * 32
     assert docs.evidence_referenced([digest[image], digest[manual], unknown]) == {digest[image], digest[manual]}
     with sqlite3.connect(path) as db:  # a file written before the list: documents, and no list
-        db.execute("DELETE FROM document_files")
+        db.execute("DROP TABLE document_files")
     docs.close()
     again = SqliteDocuments(path, "1:0xreg")
     assert again.evidence_referenced([digest[image], digest[manual]]) == {digest[image], digest[manual]}

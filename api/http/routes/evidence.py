@@ -238,11 +238,11 @@ async def upload_evidence(
             raise _too_large(declared, limit)
         data = await _read_raw(request, limit)
     staging = services.staging
-    owner = await run_in_threadpool(_budget_owner, services, who, order)
     if order is not None and who is not None:
         cases = services.cases.store
         staged = await run_in_threadpool(_put_private, staging, cases, data, content_type, order, who.account)
     else:
+        owner = await run_in_threadpool(_budget_owner, services, who)
         staged = await run_in_threadpool(partial(staging.put, owner=owner), data, content_type)
     stored = staged.evidence
     response.headers["Location"] = f"/v1/evidence/{stored.cid}"
@@ -256,12 +256,12 @@ async def upload_evidence(
     )
 
 
-def _budget_owner(services: Services, who: Standing | None, order: int | None) -> str:
-    """Whose staging budget an upload counts in: a signed-in party of `order` (checked already), accredited
-    actor or buyer of an indexed order has one of its own; anyone else shares one (Staging)."""
+def _budget_owner(services: Services, who: Standing | None) -> str:
+    """Whose staging budget a public upload counts in: a signed-in accredited actor or buyer of an indexed
+    order has one of its own; anyone else shares one (Staging). A private one is its party's (_put_private)."""
     if who is None:
         return SHARED
-    if order is not None or who.roles:
+    if who.roles:
         return who.account
     with services.index.read() as r:
         return who.account if r.has_bought(who.account) else SHARED
