@@ -638,6 +638,12 @@ contract ReturnEscrow is IReturnEscrow, ICloseGuard, ReentrancyGuardTransient, D
     }
 
     /// @inheritdoc IReturnEscrow
+    function firstInspectorOrganization(uint256 orderId) external view returns (uint64) {
+        _existingOrder(orderId);
+        return _firstInspectorOrg[orderId];
+    }
+
+    /// @inheritdoc IReturnEscrow
     function returnWindowCloses(uint256 orderId) external view returns (uint256) {
         Order storage o = _existingOrder(orderId);
         IReturnPolicies.Policy memory p = _policyOf(o);

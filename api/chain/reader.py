@@ -22,7 +22,6 @@ LAST_ORDER_OF_SELECTOR = keccak(text="lastOrderOf(bytes32)")[:4]
 IS_PARCEL_SELECTOR = keccak(text="isParcel(bytes32)")[:4]
 GET_NONCE_SELECTOR = keccak(text="getNonce(address)")[:4]
 ACCREDITOR_ROLE = keccak(text="ACCREDITOR_ROLE")
-SECOND_INSPECTION_TOPIC = "0x" + keccak(text="SecondInspectionRequired(uint256,uint64)").hex()
 
 
 class ChainReader:
@@ -187,18 +186,11 @@ class ChainReader:
         return int(self.chain.escrow.functions.deliveredAt(order_id).call())
 
     def first_inspection_organization(self, order_id: int) -> int | None:
-        """The organisation of a high-value return's first inspector (the escrow keeps it private; its
-        latest SecondInspectionRequired log states it). Not cached: after a dispute that lapses with
-        nothing attested the return is inspected afresh, and a new first house replaces the old."""
-        logs = self.chain.w3.eth.get_logs(
-            {
-                "address": self.chain.escrow.address,
-                "fromBlock": self.chain.deployment_block,
-                "toBlock": LATEST.identifier,
-                "topics": [SECOND_INSPECTION_TOPIC, "0x" + int(order_id).to_bytes(32, "big").hex()],
-            }
-        )
-        return int.from_bytes(bytes(logs[-1]["data"])[:32], "big") if logs else None
+        """The organisation of a high-value return's first inspector (None: none yet), as the escrow
+        checks it. Not cached: after a dispute that lapses with nothing attested the return is
+        inspected afresh, and a new first house replaces the old."""
+        organization = int(self.chain.escrow.functions.firstInspectorOrganization(order_id).call())
+        return organization or None
 
     def return_received_at(self, order_id: int) -> int:
         """When the warehouse's receiving scan under the order's RMA counts (0: not yet, or recorded before the

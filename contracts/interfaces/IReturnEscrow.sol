@@ -953,6 +953,15 @@ interface IReturnEscrow {
     /// @return When the return was dispatched (unix seconds).
     function dispatchedAt(uint256 orderId) external view returns (uint256);
 
+    /**
+     * @dev Returns the organisation whose inspector gave a high-value return's first opinion (0: none yet).
+     * A second opinion, or an attestation for the arbiter, must come from another house; after a dispute
+     * that lapses with nothing attested, the next first inspection replaces it.
+     * @param orderId The order.
+     * @return The first inspecting house's organisation (its GLN).
+     */
+    function firstInspectorOrganization(uint256 orderId) external view returns (uint64);
+
     /// @dev Returns the last second a return may be requested (0: not delivered).
     /// @param orderId The order.
     /// @return The last second of the return period (unix seconds).

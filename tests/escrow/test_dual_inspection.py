@@ -2,15 +2,17 @@
 currency in the market, no longer of the policy) settles only on two agreeing attestations by
 inspectors of different organisations; no inspector may belong to the merchant's organisation."""
 
+from dataclasses import replace
+
 import brownie
 import pytest
 from brownie import ZERO_ADDRESS, chain
 
 from returntrace.escrow import Facts, Grade, SettlementPath
-from returntrace.policies import NATIVE, US
+from returntrace.policies import EU, NATIVE, US
 from returntrace.vocab import Role
 from scripts import deploy
-from tests.support import DEFAULT_DELIVERY_FEE, MARKET_EU, MARKET_US, Status, err, next_block_at, opens_after
+from tests.support import DAY, DEFAULT_DELIVERY_FEE, MARKET_EU, MARKET_US, Status, err, next_block_at, opens_after
 
 S, P, U, D = Facts.SEAL_INTACT, Facts.PACKAGING_INTACT, Facts.USED, Facts.DEFECTIVE
 A, B, C = Grade.A, Grade.B, Grade.C
@@ -37,9 +39,11 @@ def test_fixture_inspectors_are_independent(registry, actors):
 
 def test_first_inspection_requires_second(shop, escrow, actors):
     order = high_value(shop)
+    assert escrow.firstInspectorOrganization(order) == 0
     tx = shop.inspect(order, S | P, A)
     ev = tx.events["SecondInspectionRequired"]
     assert (ev["orderId"], ev["firstOrganization"]) == (order, actors["inspector"].gln)
+    assert escrow.firstInspectorOrganization(order) == actors["inspector"].gln
     assert "OrderSettled" not in tx.events
     o = escrow.order(order)
     assert (o["status"], o["facts"], o["grade"]) == (Status.SECOND_INSPECTION, S | P, A)
@@ -108,6 +112,7 @@ def test_second_may_come_first_from_inspector2(shop, escrow, actors):
     order = high_value(shop)
     tx = shop.inspect(order, S | P, A, inspector="inspector2")
     assert tx.events["SecondInspectionRequired"]["firstOrganization"] == actors["inspector2"].gln
+    assert escrow.firstInspectorOrganization(order) == actors["inspector2"].gln
     shop.inspect(order, S | P, A, inspector="inspector")
     assert escrow.order(order)["status"] == Status.SETTLED
     shop.assert_solvent()
@@ -196,6 +201,34 @@ def test_one_house_alone_never_decides_a_high_value_return(shop, escrow, actors,
     tx = escrow.claimUninspectedRefund(order, {"from": actors["buyer"].account})
     assert tx.events["OrderSettled"]["settlement"]["refund"] == HIGH + DEFAULT_DELIVERY_FEE
     shop.assert_solvent()
+
+
+def test_after_a_lapsed_dispute_the_next_first_house_replaces_the_old(shop, escrow, policies, admin, actors):
+    """Two houses disagree, the arbiter stays silent and the return is inspected afresh within its SLA:
+    the house that now speaks first is the one a second opinion must differ from, and the view says so
+    (the gateway's check before queueing reads it)."""
+    policies.setPolicy(MARKET_EU, replace(EU, arbiter_timeout=DAY).as_tuple(), {"from": admin})
+    order = high_value(shop, market=MARKET_EU)
+    shop.inspect(order, S | P, A)
+    shop.inspect(order, U, C, inspector="inspector2")
+    assert escrow.firstInspectorOrganization(order) == actors["inspector"].gln
+    next_block_at(escrow.order(order)["disputedAt"] + DAY + 1)
+    escrow.settleLapsedDispute(order, {"from": actors["stranger"].account})
+    assert escrow.order(order)["status"] == Status.RETURN_REQUESTED
+    shop.inspect(order, S | P, A, inspector="inspector2")
+    assert escrow.firstInspectorOrganization(order) == actors["inspector2"].gln
+    with brownie.reverts(
+        err("ReturnEscrowInspectorNotIndependent", actors["inspector2"].address, actors["inspector2"].gln)
+    ):
+        shop.inspect(order, S | P, A, inspector="inspector2")
+    shop.inspect(order, S | P, A)
+    assert escrow.order(order)["status"] == Status.SETTLED
+    shop.assert_solvent()
+
+
+def test_the_first_house_of_an_unknown_order_is_refused(escrow):
+    with brownie.reverts(err("ReturnEscrowUnknownOrder", 999)):
+        escrow.firstInspectorOrganization(999)
 
 
 @pytest.mark.parametrize("second", [None, (U, C), (S | P, A)], ids=["first-only", "agrees", "disagrees"])
