@@ -1,6 +1,7 @@
-"""Generated malformed bodies at every endpoint: the gateway answers 4xx, never 5xx, and stores
-nothing; validly signed messages and auditor queries with integers across the full range of every
-type the API accepts (uint8, uint40, uint64, uint256, SQLite's signed 64 bits) and beyond it."""
+"""Generated malformed bodies at the signed-message and evidence endpoints (every route, signed in
+or not: tests/api/test_fuzz_routes.py): the gateway answers 4xx, never 5xx, and stores nothing;
+validly signed messages and auditor queries with integers across the full range of every type the
+API accepts (uint8, uint40, uint64, uint256, SQLite's signed 64 bits) and beyond it."""
 
 from __future__ import annotations
 
