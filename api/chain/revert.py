@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from eth_abi import decode
-from eth_utils import function_signature_to_4byte_selector
+from eth_utils import function_signature_to_4byte_selector, to_checksum_address
 
 
 def abi_type(inp: dict[str, Any]) -> str:
@@ -14,6 +14,13 @@ def abi_type(inp: dict[str, Any]) -> str:
     if inp["type"].startswith("tuple"):
         return "(" + ",".join(abi_type(c) for c in inp["components"]) + ")" + inp["type"][5:]
     return inp["type"]
+
+
+def _render(typ: str, value: Any) -> str:
+    """An argument as the rest of the API writes it: addresses checksummed, bytes in 0x-hex."""
+    if typ == "address":
+        return to_checksum_address(value)
+    return "0x" + value.hex() if isinstance(value, bytes) else str(value)
 
 
 class RevertDecoder:
@@ -34,8 +41,7 @@ class RevertDecoder:
             values = decode(types, data[4:])
         except Exception:
             return f"{name}(undecodable arguments)"
-        rendered = ", ".join("0x" + v.hex() if isinstance(v, bytes) else str(v) for v in values)
-        return f"{name}({rendered})"
+        return f"{name}({', '.join(_render(t, v) for t, v in zip(types, values, strict=True))})"
 
     def describe(self, exc: Exception) -> str:
         data = getattr(exc, "data", None)

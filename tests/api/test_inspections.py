@@ -177,3 +177,34 @@ def test_an_inspection_during_a_dispute_opened_before_any_is_taken_and_relayed(g
     o = escrow.order(order_id)
     assert (o["status"], o["facts"], o["grade"]) == (Status.DISPUTED, used, Grade.C)
     _rejected(gateway, gateway.inspection_body(order_id, used, Grade.C, "inspector2"), 409, "order_not_returned")
+
+
+def test_after_a_failed_inspection_the_inspectors_later_ones_fail_and_are_signed_again_from_the_chain_nonce(
+    gateway, shop, escrow
+):
+    """Nonces are sequential: an inspection the chain refuses (its order settled by another house's
+    inspection before the relay) leaves its nonce unused, so the same inspector's next queued one
+    fails too, naming the nonce the chain expects. Signed again from the nonce the gateway now gives,
+    it is relayed and settles its order; nothing is left stuck."""
+    first, later = shop.returned(market=MARKET_EU), shop.returned(market=MARKET_EU)
+    posted = [gateway.post("/v1/inspections", gateway.inspection_body(o, SEALED, Grade.A)) for o in (first, later)]
+    assert [r.status_code for r in posted] == [202, 202], [r.text for r in posted]
+    nonce = posted[0].json()["nonce"]
+    assert posted[1].json()["nonce"] == nonce + 1
+    shop.inspect(first, SEALED, Grade.A, inspector="inspector2")  # settled before the relay
+    assert escrow.order(first)["status"] == Status.SETTLED
+    gateway.relay()
+
+    states = [gateway.client.get(f"/v1/messages/{r.json()['id']}").json() for r in posted]
+    assert [s["status"] for s in states] == ["failed", "failed"]
+    assert states[0]["error"].startswith("ReturnEscrowInvalidStatus(")
+    assert states[1]["error"] == (
+        f"SignatureInvalidNonce({gateway.actors['inspector'].address}, {nonce}, {nonce + 1})"
+    ), states[1]["error"]
+    assert gateway.nonce("Inspection", "inspector") == nonce  # the chain's: sign the later one again
+
+    again = gateway.post("/v1/inspections", gateway.inspection_body(later, SEALED, Grade.A))
+    assert (again.status_code, again.json()["nonce"]) == (202, nonce), again.text
+    gateway.relay()
+    assert gateway.client.get(f"/v1/messages/{again.json()['id']}").json()["status"] == "confirmed"
+    assert escrow.order(later)["status"] == Status.SETTLED
