@@ -447,6 +447,24 @@ def test_pickup_refusals(gateway, shop, center, carrier2, pickup_policy, actors)
     assert _book(gateway, 99999, status=404)["error"] == "unknown_order"
 
 
+def test_a_carrier_revoked_after_signing_in_no_longer_sees_the_bookings_or_their_address_references(
+    gateway, shop, center, pickup_policy, deployment, admin, actors
+):
+    publish(gateway, "carrier", service=Service.PICKUP)
+    booking = _book(gateway, requested(shop))
+    carrier, buyer = signed_in(gateway, "carrier"), signed_in(gateway, "buyer")
+    listing = f"/v1/carriers/{actors['carrier'].address}/pickups"
+    assert [p["id"] for p in gateway.client.get(listing, headers=carrier).json()["pickups"]] == [booking["id"]]
+
+    c = actors["carrier"]
+    deployment.registry.setActor(c.address, 0, c.gln, {"from": admin})  # the accreditor revokes the carrier
+    r = gateway.client.get(listing, headers=carrier)  # the session opened before the revocation
+    assert (r.status_code, r.json()["error"]) == (403, "not_carrier") and "addrbook" not in r.text
+    r = gateway.client.get(f"/v1/pickups/{booking['id']}", headers=carrier)
+    assert (r.status_code, r.json()["error"]) == (404, "unknown_pickup") and "addrbook" not in r.text
+    assert gateway.client.get(f"/v1/pickups/{booking['id']}", headers=buyer).json()["addressRef"] == "addrbook:4711"
+
+
 def test_a_pickup_window_must_end_before_the_merchant_may_call_the_return_unsent(gateway, shop, center, pickup_policy):
     publish(gateway, "carrier", service=Service.PICKUP, validUntil=chain.time() + 60 * DAY)
     order_id = requested(shop)

@@ -7,7 +7,8 @@
     GET  /v1/carriers/{address}/pickups                   a carrier's bookings, with the RMA to scan
 
 Quotes are public (they show no amount or reason of the order). The rest needs a Sign-In with
-Ethereum session (api/http/auth): the buyer's own combined returns and bookings, the booked carrier's.
+Ethereum session (api/http/auth): the buyer's own combined returns and bookings, the booked carrier's
+while the registry accredits it as a carrier at the head block (a revoked one sees no booking).
 """
 
 from __future__ import annotations
@@ -20,9 +21,12 @@ from eth_utils import is_address, to_checksum_address
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from returntrace.vocab import Role
+
+from ...chain.parties import Standing
 from ...errors import ApiError, storable
 from ...store.pickups import AlreadyBooked
-from ..auth.session import CurrentAccount
+from ..auth.session import CurrentAccount, CurrentStanding
 from ..deps import PickupsDep, ShippingDeskDep
 from ..responses import CarrierPickupsOut, CombinedReturnsOut, PickupOut, ShippingQuotesOut
 
@@ -38,8 +42,14 @@ def _address(value: str, name: str) -> str:
     return to_checksum_address(value)
 
 
-def _is(account: CurrentAccount, address: str) -> bool:
+def _is(account: CurrentAccount | Standing, address: str) -> bool:
     return account.account.lower() == address.lower()
+
+
+def _is_carrier(who: Standing, address: str) -> bool:
+    """`address`, signed in, while the registry accredits it as a carrier: a session outlives a revocation,
+    the bookings' address references must not."""
+    return _is(who, address) and bool(who.roles & Role.CARRIER)
 
 
 @router.get(
@@ -159,11 +169,11 @@ def post_pickup(
 
 
 @router.get("/v1/pickups/{pickup_id}", response_model=PickupOut, summary="A pickup booking and its carrier's scan")
-def get_pickup(pickup_id: str, account: CurrentAccount, desk: ShippingDeskDep, pickups: PickupsDep) -> dict[str, Any]:
-    """Shown to the booking's buyer and carrier, signed in."""
+def get_pickup(pickup_id: str, who: CurrentStanding, desk: ShippingDeskDep, pickups: PickupsDep) -> dict[str, Any]:
+    """Shown to the booking's buyer and carrier (while accredited), signed in."""
     row = pickups.get(pickup_id)
-    if row is None or not (_is(account, row["buyer"]) or _is(account, row["carrier"])):
-        raise ApiError(404, "unknown_pickup", f"no pickup {pickup_id} of {account.account}")
+    if row is None or not (_is(who, row["buyer"]) or _is_carrier(who, row["carrier"])):
+        raise ApiError(404, "unknown_pickup", f"no pickup {pickup_id} of {who.account}")
     return _booking_out(row, desk.pickup_status(row))
 
 
@@ -172,10 +182,14 @@ def get_pickup(pickup_id: str, account: CurrentAccount, desk: ShippingDeskDep, p
     response_model=CarrierPickupsOut,
     summary="A carrier's pickup bookings, each with the RMA reference its scan carries",
 )
-def get_carrier_pickups(address: str, account: CurrentAccount, pickups: PickupsDep) -> dict[str, Any]:
+def get_carrier_pickups(address: str, who: CurrentStanding, pickups: PickupsDep) -> dict[str, Any]:
     carrier = _address(address, "carrier")
-    if not _is(account, carrier):
+    if not _is_carrier(who, carrier):
         raise ApiError(
-            403, "not_carrier", f"a carrier's bookings are shown to the carrier signed in, not {account.account}"
+            403,
+            "not_carrier",
+            f"a carrier's bookings are shown to the carrier signed in and accredited as one at block {who.block}, "
+            f"not {who.account}",
+            block=who.block,
         )
     return {"carrier": carrier, "pickups": [_booking_out(row, None) for row in pickups.of_carrier(carrier)]}
