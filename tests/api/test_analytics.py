@@ -178,3 +178,15 @@ def test_the_figures_of_a_brands_returns_by_hand(gateway, shop, deployment, acto
     german = gateway.client.get("/desk/analytics?lang=de", headers=as_(token))
     assert "Rücksendequote" in german.text
     assert "sign in" in gateway.client.get("/desk/analytics").text.lower()
+
+
+def test_a_brand_revoked_after_signing_in_no_longer_reads_its_products_figures(gateway, deployment, admin, actors):
+    brand = actors["brand"]
+    gateway.services.indexer.index_once()  # the brand's registered GTINs
+    token = sign_in(gateway.client, brand)
+    assert gateway.client.get("/v1/analytics", headers=as_(token)).status_code == 200
+
+    deployment.registry.setActor(brand.address, 0, brand.gln, {"from": admin})  # the accreditor revokes the brand
+    for path in ("/v1/analytics", "/v1/analytics/return-rates", "/desk/analytics"):
+        r = gateway.client.get(path, headers=as_(token))  # the session opened before the revocation
+        assert (r.status_code, r.json()["error"]) == (403, "not_a_brand"), path

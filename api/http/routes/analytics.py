@@ -8,7 +8,8 @@
 Filters: `brand` (address), `gtin` (repeatable), `market` (EU, US, CN or its number; repeatable),
 `from` / `to` (purchase time, unix seconds or ISO 8601; `to` exclusive). Signed in (Sign-In with
 Ethereum) as a brand, the figures are of that brand's products only (the brand the registry
-registered each GTIN to, as indexed): another brand or another brand's GTIN is 403. Auditors
+registered each GTIN to, as indexed), while the registry accredits it as a brand at the head block
+(a revoked brand's session reads nothing): another brand or another brand's GTIN is 403. Auditors
 (RT_AUDITORS) see every brand. Anyone else: 401 signed out, 403 signed in.
 
 Every answer states the index block the figures were computed at and its proof against the chain
@@ -29,6 +30,7 @@ from fastapi.responses import Response
 
 from returntrace import analytics, gs1
 from returntrace.policies import MARKET_NAMES
+from returntrace.vocab import Role
 
 from ...chain.parties import Standing
 from ...errors import ApiError, parse_storable
@@ -89,7 +91,7 @@ def analytics_query(
     if who.auditor:
         brands = frozenset({named}) if named else None
         settings_brand = named
-    elif own:
+    elif own and who.roles & Role.BRAND:  # its products stay registered to it; its accreditation may not
         if named is not None and named != who.account:
             raise ApiError(403, "not_your_brand", f"{who.account} sees its own products' figures, not {named}'s")
         foreign = sorted((gtins or frozenset()) - set(own))
@@ -98,7 +100,11 @@ def analytics_query(
         brands, settings_brand = frozenset({who.account}), who.account
     else:
         raise ApiError(
-            403, "not_a_brand", f"{who.account} registered no product and is no auditor: analytics are theirs"
+            403,
+            "not_a_brand",
+            f"{who.account} is no brand with registered products at block {who.block} and no auditor: analytics "
+            "are theirs",
+            block=who.block,
         )
     placed_from = _time(time_from, "from") if time_from else None
     placed_to = _time(time_to, "to") if time_to else None
