@@ -179,3 +179,22 @@ def test_only_the_orders_buyer_rates_it_once_settled_and_the_rating_is_not_publi
     token = sign_in(gateway.client, gateway.actors["buyer"])
     mine = gateway.client.get(rate, params=query, headers=as_(token))
     assert mine.status_code == 200 and mine.json()["message"]["score"] == 2  # the later one replaces
+
+
+def test_whether_an_order_was_rated_is_its_parties_to_know_not_any_signed_in_account(gateway, shop, escrow):
+    rated, unrated = shop.buy(market=MARKET_EU), shop.buy(market=MARKET_EU)
+    for order_id in (rated, unrated):
+        shop.returned(order_id)
+        shop.inspect(order_id, SEALED, Grade.A)
+    assert gateway.post(f"{DOCS}/SatisfactionRating", _rating(gateway, "buyer", rated)).status_code == 201
+
+    # Anyone may sign in with a fresh key: a stranger gets one answer whether the buyer rated or not.
+    stranger = as_(sign_in(gateway.client, gateway.actors["stranger"]))
+    answers = [
+        gateway.client.get(f"{DOCS}/SatisfactionRating", params={"orderId": o}, headers=stranger)
+        for o in (rated, unrated)
+    ]
+    assert [(r.status_code, r.json()["error"]) for r in answers] == [(403, "not_a_party")] * 2
+    buyer = as_(sign_in(gateway.client, gateway.actors["buyer"]))
+    r = gateway.client.get(f"{DOCS}/SatisfactionRating", params={"orderId": unrated}, headers=buyer)
+    assert (r.status_code, r.json()["error"]) == (404, "unknown_document")  # its own party: not rated yet

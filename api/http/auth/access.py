@@ -3,12 +3,13 @@ restricted signed documents (a unit's customs declaration, a buyer's satisfactio
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from ...chain import parties
 from ...chain.client import Chain
 from ...chain.parties import Parties, Standing
-from ...errors import ApiError
+from ...errors import ApiError, parse_storable
 
 
 def order_party(chain: Chain, order_id: int, who: Standing | None, *, adding: bool = False) -> Parties:
@@ -55,3 +56,17 @@ def document_reader(chain: Chain, kind: str, message: dict[str, Any], who: Stand
     if kind == "CustomsDeclaration" and may_read_declaration(chain, int(message["gtin"]), message["declarant"], who):
         return
     raise ApiError(403, "not_a_reader", f"{who.account} may not read this {kind} at block {who.block}", block=who.block)
+
+
+def document_asker(chain: Chain, kind: str, subject: Mapping[str, str], who: Standing | None) -> None:
+    """Whether `who` may learn if a restricted document exists for `subject`, before it is looked up: 401
+    anonymous. A satisfaction rating's readers follow from its order (order_party): anyone else is 403 whether
+    the buyer rated or not (a 404 for an unrated order told any account, signing in with a fresh key, which
+    orders were rated). A customs declaration's readers include the declarant it names, known once found;
+    whether a unit's declaration is recorded is public anyway (its customs evidence says so)."""
+    if who is None:
+        raise ApiError(401, "not_signed_in", f"a {kind} is served only to its readers: sign in with Ethereum")
+    if kind == "SatisfactionRating":
+        order_id = parse_storable(subject["orderId"], "orderId")
+        if order_id is not None:  # a subject that is no order id names no rating: 404 tells nothing
+            order_party(chain, order_id, who)

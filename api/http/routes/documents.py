@@ -7,7 +7,8 @@ in force for a subject, or any by its id, each with its proof.
     GET  /v1/documents/by-id/{id}          one document by its EIP-712 digest
 The types to sign are in GET /v1/eip712 under "documents"; refusals: api/write/documents.py.
 A restricted kind (a customs declaration, a satisfaction rating) is read only by a signed-in reader its
-rule names (api/http/auth/access.py, document_reader): 401 anonymous, 403 anyone else.
+rule names (api/http/auth/access.py, document_reader): 401 anonymous, 403 anyone else; a satisfaction
+rating's 403 comes before the lookup, so it does not tell whether the order was rated (document_asker).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from fastapi import APIRouter, Request, Response
 from ...errors import ApiError
 from ...store.documents import Document
 from ...write.documents import DocumentIn
-from ..auth.access import document_reader
+from ..auth.access import document_asker, document_reader
 from ..auth.session import OptionalStanding
 from ..deps import ChainDep, DocumentDeskDep
 from ..responses import DocumentOut
@@ -61,8 +62,8 @@ def current_document(
     missing = [name for name in entry.subject if name not in request.query_params]
     if missing:
         raise ApiError(400, "missing_subject", f"a {kind} is looked up by {list(entry.subject)}; missing {missing}")
-    if entry.restricted and who is None:  # not even whether one exists, to an anonymous request
-        document_reader(chain, kind, {}, who)
+    if entry.restricted:  # not even whether one exists, to anyone but its readers
+        document_asker(chain, kind, request.query_params, who)
     subject = entry.subject_of(dict(request.query_params))
     document = desk.store.current(kind, subject)
     if document is None:
