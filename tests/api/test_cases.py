@@ -254,6 +254,17 @@ def test_a_dispute_the_buyer_opens_shows_on_the_case(gateway, requested, escrow,
     assert view["mediation"]["decideBy"] == sent.events["OrderDisputed"]["decideBy"]
 
 
+def test_a_strangers_read_of_a_case_records_nothing(gateway, requested, escrow, actors):
+    """A signed-in account of no party asks for a disputed order's case: 403, and the case is as it was
+    (the dispute is recorded at its parties' next read, not at a stranger's request)."""
+    case = _open(gateway, requested)
+    escrow.openDispute(requested, {"from": actors["buyer"].account})
+    gateway.services.indexer.index_once()
+    r = gateway.client.get(f"/v1/cases/{case.id}", headers=as_(sign_in(gateway.client, actors["stranger"])))
+    assert (r.status_code, r.json()["error"]) == (403, "not_a_party")
+    assert gateway.services.cases.store.get(case.id) == case
+
+
 def test_escalation_is_refused_when_the_contract_would_refuse_it(gateway, shop, actors, staff, admin, deployment):
     client = gateway.client
     case = _open(gateway, shop.buy())  # bought, no return requested: not disputable

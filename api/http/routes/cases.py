@@ -123,9 +123,8 @@ def find_case(desk: CaseDesk, case_id: int, who: Standing) -> tuple[Case, str]:
     found = desk.store.get(storable(case_id, "case id"))
     if found is None:
         raise ApiError(404, "unknown_case", f"there is no case {case_id}")
-    (case,) = desk.record_disputes([found])
-    role = role_in(who, case)
-    if role is None:
+    role = role_in(who, found)
+    if role is None:  # before anything is recorded: a stranger's read writes nothing
         raise ApiError(
             403,
             "not_a_party",
@@ -133,6 +132,7 @@ def find_case(desk: CaseDesk, case_id: int, who: Standing) -> tuple[Case, str]:
             f"(chain read at block {who.block})",
             block=who.block,
         )
+    (case,) = desk.record_disputes([found])
     return case, role
 
 
