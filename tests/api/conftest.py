@@ -24,6 +24,21 @@ from scripts.builder import Builder
 from tests.support import GTIN_INT
 
 
+def settings_for(
+    manifest: Path, relayer_signer: deploy.Signer, folder: Path, *, rpc_url: str | None = None, **fields: Any
+) -> Settings:
+    """A test gateway's settings: this module's chain (or `rpc_url`), its manifest, the relayer's key and a
+    store in `folder`; the relayer and the indexer are cranked by hand unless `fields` turn them on."""
+    return Settings(
+        rpc_url=rpc_url or web3.provider.endpoint_uri,
+        manifest=manifest,
+        relayer_key="0x" + relayer_signer.key.hex(),
+        database=folder / "gateway.sqlite3",
+        evidence_dir=folder / "evidence",
+        **{"relay": False, "index": False, **fields},
+    )
+
+
 @pytest.fixture(scope="module")
 def relayer_signer(admin) -> deploy.Signer:
     s = deploy.test_signer("gateway-relayer", 0, "950600000010")
@@ -38,16 +53,7 @@ def manifest(deployment, relayer_signer, tmp_path_factory) -> Path:
 
 @pytest.fixture
 def gateway_settings(manifest, relayer_signer, tmp_path) -> Settings:
-    return Settings(
-        rpc_url=web3.provider.endpoint_uri,
-        manifest=manifest,
-        relayer_key="0x" + relayer_signer.key.hex(),
-        database=tmp_path / "gateway.sqlite3",
-        evidence_dir=tmp_path / "evidence",
-        relay=False,
-        index=False,
-        min_deadline_margin=60,
-    )
+    return settings_for(manifest, relayer_signer, tmp_path, min_deadline_margin=60)
 
 
 class Gateway:
@@ -146,17 +152,6 @@ def gateway(gateway_settings, deployment, actors) -> Gateway:
 @pytest.fixture(scope="module")
 def gateway_app(manifest, relayer_signer, tmp_path_factory):
     """One gateway for a whole module of generated requests (hypothesis runs many per test)."""
-    from brownie import web3 as _web3
-
-    folder = tmp_path_factory.mktemp("fuzz-gateway")
-    settings = Settings(
-        rpc_url=_web3.provider.endpoint_uri,
-        manifest=manifest,
-        relayer_key="0x" + relayer_signer.key.hex(),
-        database=folder / "gateway.sqlite3",
-        evidence_dir=folder / "evidence",
-        relay=False,
-        index=False,
-    )
+    settings = settings_for(manifest, relayer_signer, tmp_path_factory.mktemp("fuzz-gateway"))
     with TestClient(create_app(settings)) as client:
         yield client, client.app.state.services.outbox

@@ -24,6 +24,7 @@ from api.settings import Settings
 from returntrace import audit, epcis_hash
 from returntrace.cli.audit import main as audit_main
 from scripts import demo, deploy
+from tests.api.conftest import settings_for
 from tests.api.people import as_, sign_in
 from tests.api.test_audit import _epcis_validator
 
@@ -78,15 +79,7 @@ def world(admin, relayer_signer, tmp_path_factory):
     d = deploy.deploy_demo_world(admin)
     folder = tmp_path_factory.mktemp("demo")
     manifest = deploy.write_manifest(d, folder / "manifest.json")
-    settings = Settings(
-        rpc_url=web3.provider.endpoint_uri,
-        manifest=manifest,
-        relayer_key="0x" + relayer_signer.key.hex(),
-        database=folder / "gateway.sqlite3",
-        evidence_dir=folder / "evidence",
-        relay=False,
-        index=False,
-    )
+    settings = settings_for(manifest, relayer_signer, folder)
     with TestClient(create_app(settings)) as client:
         scenario = demo.run(d, client)  # the evidence goes through this gateway's /v1/evidence, as in `make demo`
         client.app.state.services.indexer.index_once()

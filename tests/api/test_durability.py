@@ -15,10 +15,9 @@ from web3 import Web3
 from web3.exceptions import TransactionNotFound
 
 from api.main import create_app
-from api.settings import Settings
 from returntrace.vocab import BizStep
 from scripts.gateway import GatewayProcess, wait_until
-from tests.api.conftest import Gateway
+from tests.api.conftest import Gateway, settings_for
 from tests.api.processes import standalone_chain
 
 STEPS = (("carrier", BizStep.DEPARTING), ("warehouse", BizStep.STORING), ("brand", BizStep.SHIPPING))
@@ -97,15 +96,7 @@ def test_chain_outage_keeps_accepted_messages_and_relays_them_when_it_returns(
 ):
     units = [commission(f"OUT{i}") for i in range(3)]
     anvil = standalone_chain(tmp_path)
-    settings = Settings(
-        rpc_url=anvil.url,
-        manifest=manifest,
-        relayer_key="0x" + relayer_signer.key.hex(),
-        database=tmp_path / "gateway.sqlite3",
-        evidence_dir=tmp_path / "evidence",
-        relay=False,
-        index=False,
-    )
+    settings = settings_for(manifest, relayer_signer, tmp_path, rpc_url=anvil.url)
     try:
         with TestClient(create_app(settings)) as tc:
             gw = Gateway(tc, deployment, actors)
@@ -148,14 +139,12 @@ def test_transaction_stored_when_the_chain_dies_is_sent_when_it_returns(
 ):
     (unit,) = [commission("OUT-TX")]
     anvil = standalone_chain(tmp_path)
-    settings = Settings(
+    settings = settings_for(
+        manifest,
+        relayer_signer,
+        tmp_path,
         rpc_url=anvil.url,
-        manifest=manifest,
-        relayer_key="0x" + relayer_signer.key.hex(),
-        database=tmp_path / "gateway.sqlite3",
-        evidence_dir=tmp_path / "evidence",
         relay=True,
-        index=False,
         batch_interval=0.02,
         pause_before_broadcast=1.5,
     )

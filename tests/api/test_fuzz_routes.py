@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from api.main import create_app
 from scripts.builder import Builder, Offer
+from tests.api.conftest import settings_for
 from tests.api.people import Assessment, as_, sign_in, staff  # noqa: F401  (fixture)
 from tests.api.test_fuzz import json_values, message_like, scalars
 from tests.support import DEFAULT_DELIVERY_FEE, DEFAULT_PRICE, DEFAULT_RETURN_FEE, GTIN, GTIN_INT, MARKET_EU
@@ -89,19 +90,10 @@ def routes(app) -> list[Route]:
 @pytest.fixture(scope="module")
 def fuzzed(manifest, relayer_signer, tmp_path_factory, actors, staff):  # noqa: F811
     """A gateway for the module's generated requests, with a session token for each party."""
-    from brownie import web3
-
-    from api.settings import Settings
-
-    folder = tmp_path_factory.mktemp("route-fuzz")
-    settings = Settings(
-        rpc_url=web3.provider.endpoint_uri,
-        manifest=manifest,
-        relayer_key="0x" + relayer_signer.key.hex(),
-        database=folder / "gateway.sqlite3",
-        evidence_dir=folder / "evidence",
-        relay=False,
-        index=False,
+    settings = settings_for(
+        manifest,
+        relayer_signer,
+        tmp_path_factory.mktemp("route-fuzz"),
         auditors=(staff["auditor"].address,),
         # The rates are tests of their own (test_evidence_staging, test_assistant_api, test_sign_in): here
         # every request is to reach its handler.

@@ -29,7 +29,7 @@ from returntrace import audit
 from returntrace.cli.audit import main as audit_main
 from returntrace.vocab import BizStep
 from scripts.gateway import wait_until
-from tests.api.conftest import Gateway
+from tests.api.conftest import Gateway, settings_for
 from tests.api.processes import HungNode, standalone_chain
 from tests.support import GTIN
 
@@ -45,14 +45,8 @@ def _timed(call: Callable[[], Any]) -> tuple[Any, float]:
 
 
 def _settings(rpc_url: str, manifest, relayer_signer, tmp_path, **fields: Any) -> Settings:
-    return Settings(
-        rpc_url=rpc_url,
-        manifest=manifest,
-        relayer_key="0x" + relayer_signer.key.hex(),
-        database=tmp_path / "gateway.sqlite3",
-        evidence_dir=tmp_path / "evidence",
-        worker_rpc_timeout=WORKER_TIMEOUT,
-        **fields,
+    return settings_for(
+        manifest, relayer_signer, tmp_path, rpc_url=rpc_url, worker_rpc_timeout=WORKER_TIMEOUT, **fields
     )
 
 
