@@ -36,6 +36,8 @@ contract ReissueDesk is IReissueDesk, DelegatedSignatures {
 
     mapping(uint256 orderId => Reissue) private _reissues;
     mapping(uint256 orderId => uint40) private _claimedAt; // claims above the limit awaiting a decision
+    // Orders whose claim the arbiter rejected: the one claim an order gets (see {_claimDefect}).
+    mapping(uint256 orderId => bool) private _rejected;
 
     /// @dev Binds the desk to the escrow whose orders it serves and to the registry of their units.
     constructor(
@@ -82,7 +84,11 @@ contract ReissueDesk is IReissueDesk, DelegatedSignatures {
             uint256 decideBy = _decideBy(claimedAt, o);
             if (block.timestamp > decideBy) revert ReissueDeskDecisionLapsed(orderId, decideBy);
         }
-        if (approve) _reissues[orderId].approvedAt = uint40(block.timestamp);
+        if (approve) {
+            _reissues[orderId].approvedAt = uint40(block.timestamp);
+        } else {
+            _rejected[orderId] = true;
+        }
         delete _claimedAt[orderId];
         emit DefectClaimDecided(orderId, msg.sender, approve);
         escrow.decideDefectClaim(orderId, approve, claimedAt == 0 ? 0 : block.timestamp - claimedAt);
@@ -170,6 +176,9 @@ contract ReissueDesk is IReissueDesk, DelegatedSignatures {
 
     function _claimDefect(address buyer, uint256 orderId, bytes32 evidence) private {
         if (evidence == bytes32(0)) revert ReissueDeskEvidenceRequired();
+        // Once per order: a rejection gives the claim's pending time back to the return period, so a
+        // claim filed again before each extended period ends would hold the merchant's money for ever.
+        if (_rejected[orderId]) revert ReissueDeskClaimRejected(orderId);
         bool autoApproved = escrow.openDefectClaim(orderId, buyer);
         if (autoApproved) {
             _reissues[orderId].approvedAt = uint40(block.timestamp);

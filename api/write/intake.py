@@ -530,7 +530,14 @@ class Intake:
                 "evidence_required",
                 "a defect claim needs evidence: the digest of a photo or video (POST /v1/evidence)",
             )
-        self._check_returnable(signer, message["orderId"], now)
+        order, _ = self._check_returnable(signer, message["orderId"], now)
+        # An Active order has a request time only when its defect claim was rejected (ReissueDesk: one claim per order).
+        if order.requested_at:
+            raise ApiError(
+                409,
+                "claim_rejected",
+                f"order {message['orderId']}'s defect claim was rejected: it may be returned instead",
+            )
 
     def _check_returnable(self, buyer: str, order_id: int, now: int) -> tuple[Order, Policy]:
         """What BuyerClaims checks of a return request or defect claim: an Active, delivered order of

@@ -7,7 +7,7 @@ pragma solidity 0.8.28;
  * claim is approved at once; above it the merchant's side (approve only) or the arbiter (approve or
  * reject) decides. Silence never approves: a claim nobody decides within the policy's inspection SLA
  * becomes a return of the unit at the merchant's expense, inspected as any return. A rejected claim
- * gives the buyer back the return period it kept from running. The merchant links a replacement
+ * gives the buyer back the return period it kept from running, and is the order's last. The merchant links a replacement
  * unit of the same product (GTIN), which ships with bizTransaction {reissueRef}; the carrier's
  * delivery scan of it lets anyone {completeReissue}, which pays the merchant. If none is delivered
  * within the policy's `deliveryTimeout` (and relay delay) from approval, the defective unit goes back
@@ -116,6 +116,10 @@ interface IReissueDesk {
     /// @param decideBy The last second the claim could be decided.
     error ReissueDeskDecisionLapsed(uint256 orderId, uint256 decideBy);
 
+    /// @dev The order's defect claim was rejected: an order gets one claim (its return stays open to the buyer).
+    /// @param orderId The order of the defective unit.
+    error ReissueDeskClaimRejected(uint256 orderId);
+
     /// @dev Emitted when the buyer claims a defect; `autoApproved`: at or under the policy's limit.
     event DefectClaimed(uint256 indexed orderId, address indexed buyer, bytes32 evidence, bool autoApproved);
 
@@ -144,7 +148,7 @@ interface IReissueDesk {
      * Requirements:
      *
      * - `evidence` is not zero; the caller is the buyer; the order is `Active`, delivered and inside
-     *   its return window (checked by the escrow).
+     *   its return window (checked by the escrow); no claim on it was rejected (one claim per order).
      *
      * Emits a {DefectClaimed} event.
      * @param orderId The order of the defective unit.
@@ -169,7 +173,8 @@ interface IReissueDesk {
     /**
      * @dev Decides a defect claim above the auto-approval limit: the merchant or its staff may approve,
      * the arbiter (the escrow's `ARBITER_ROLE`) may approve or reject. A rejected claim returns the
-     * order to `Active` with its return period extended by the time the claim was pending.
+     * order to `Active` with its return period extended by the time the claim was pending; the order
+     * takes no other claim ({ReissueDeskClaimRejected}).
      *
      * Requirements:
      *

@@ -245,6 +245,22 @@ def test_inspector_of_the_merchants_organisation_is_refused_before_queueing(gate
     assert gateway.post("/v1/inspections", independent).status_code == 202
 
 
+def test_a_rejected_claim_is_not_claimed_again_but_the_return_stays_open(gateway, shop, deployment, escrow, actors):
+    """The desk takes one defect claim per order (a claim re-filed after each rejection would hold the
+    merchant's money for ever): the gateway refuses a second one before queueing it, as the chain would,
+    and still takes the buyer's return request."""
+    order_id = shop.buy(market=MARKET_EU, price=2 * 10**18)  # above the auto-approval limit
+    shop.deliver(order_id)
+    deployment.desk.claimDefect(order_id, EVIDENCE, {"from": actors["buyer"].account})
+    deployment.desk.decideDefectClaim(order_id, False, {"from": actors["arbiter"].account})
+    assert escrow.order(order_id)["status"] == Status.ACTIVE
+    _rejected(gateway.post("/v1/defect-claims", _claim_body(gateway, order_id)), 409, "claim_rejected")
+    r = gateway.post("/v1/return-requests", _return_body(gateway, order_id, Remedy.REFUND))
+    assert r.status_code == 202, r.text
+    gateway.relay()
+    assert escrow.order(order_id)["status"] == Status.RETURN_REQUESTED
+
+
 def test_a_claim_nobody_decided_becomes_a_return_at_the_brands_expense(gateway, shop, deployment, escrow, actors):
     """Silence never approves a defect claim: once the SLA passes undecided, anyone turns it into a
     return of the unit (reason defective), which the brand pays for whatever the inspection finds."""

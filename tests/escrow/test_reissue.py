@@ -355,6 +355,48 @@ def test_rejected_claim_extends_the_return_period_by_the_time_pending(shop, escr
     assert tx.events["OrderCompleted"]["merchantAmount"] == HIGH + D
 
 
+def test_attack_buyer_refiles_a_rejected_claim_to_hold_the_merchants_money(shop, escrow, desk, actors):
+    # Attack: the buyer's claim above the limit is rejected (the pending time given back to the return
+    # period); just before the extended period ends the buyer files the same claim again, and again after
+    # each rejection. Each claim stops the period and each rejection gives its time back, so the merchant,
+    # whose money the escrow holds until the period ends, is never paid while the arbiter answers; left
+    # unanswered, the re-filed claim becomes a return at the merchant's expense that the arbiter refused.
+    # The fair outcome: a claim once per order, as a dispute before inspection is opened once; the buyer
+    # keeps the return period the rejection extended, and after it the merchant is paid.
+    order = delivered(shop, price=HIGH)
+    closes = escrow.returnWindowCloses(order)
+    claimed = claim(desk, actors, order).timestamp
+    next_block_at(claimed + EU.inspection_sla)  # rejected at the last second it may be decided
+    desk.decideDefectClaim(order, False, {"from": actors["arbiter"].account})
+    extended = closes + EU.inspection_sla
+    assert escrow.returnWindowCloses(order) == extended
+    next_block_at(extended - 60)
+    with brownie.reverts(err("ReissueDeskClaimRejected", order)):
+        claim(desk, actors, order)
+    assert escrow.order(order)["status"] == Status.ACTIVE
+    assert escrow.returnWindowCloses(order) == extended
+    tx = opens_after(
+        extended,
+        err("ReturnEscrowWindowOpen", order, extended),
+        lambda: escrow.release(order, {"from": actors["stranger"].account}),
+    )
+    assert tx.events["OrderCompleted"]["merchantAmount"] == HIGH + D
+    assert escrow.credits(ZERO_ADDRESS, actors["brand"].address) == HIGH + D
+    assert escrow.credits(ZERO_ADDRESS, actors["buyer"].address) == 0
+    shop.assert_solvent()
+
+
+def test_a_rejected_claim_is_not_refiled_by_signature_either(shop, escrow, desk, sign_claim, relayer, actors):
+    order = delivered(shop, price=HIGH)
+    claim(desk, actors, order)
+    desk.decideDefectClaim(order, False, {"from": actors["arbiter"].account})
+    message, sig = sign_claim(order)
+    with brownie.reverts(err("ReissueDeskClaimRejected", order)):
+        submit_claim(desk, relayer, message, sig)
+    shop.request_return(order)  # the return stays open to the buyer
+    assert escrow.order(order)["status"] == Status.RETURN_REQUESTED
+
+
 @pytest.mark.parametrize("after_end, in_withdrawal", [(0, True), (1, False)])
 def test_rejected_claim_extends_the_statutory_withdrawal_too(
     shop, escrow, policies, desk, actors, after_end, in_withdrawal

@@ -217,6 +217,7 @@ class OrderModel:
     window_extension: int = 0
     claimed_at: int = 0  # ReissueDesk: a claim awaiting a decision
     approved_at: int = 0  # ReissueDesk: the reissue's approval (kept after the order ends)
+    claim_rejected: bool = False  # ReissueDesk: the arbiter rejected its claim, the order's only one
     replacement: bytes | None = None
     replacement_delivered_at: int = 0
     true_facts: int | None = None  # the condition the buyer sends the unit back in
@@ -1672,6 +1673,8 @@ class EscrowMachine:
         error = None
         if evidence == bytes(32):
             error = err("ReissueDeskEvidenceRequired")
+        elif o.claim_rejected:
+            error = err("ReissueDeskClaimRejected", o.id)
         elif o.status != Status.ACTIVE:
             error = self.status_error(o)
         elif caller != o.buyer:
@@ -1731,7 +1734,7 @@ class EscrowMachine:
         if approve:
             o.status, o.approved_at = Status.REISSUE_APPROVED, tx.timestamp
         else:
-            o.status = Status.ACTIVE
+            o.status, o.claim_rejected = Status.ACTIVE, True
             o.window_extension += tx.timestamp - o.claimed_at  # the return period did not run while it was pending
         o.claimed_at = 0
 
