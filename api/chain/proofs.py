@@ -191,6 +191,20 @@ class BlockReads:
             ("order", order_id, at), lambda: _decoded(self.escrow, "ReturnEscrow", Order, "order", order_id, at=at)
         )
 
+    def escrow_log(self, block: int, log_index: int, at: BlockRef) -> logs.DecodedLog | None:
+        """The escrow's log at (`block`, `log_index`) as the node has it, read at or before `at` (None:
+        no such escrow log there): what an index row's copy of a log is checked against."""
+        escrow = _required(self.escrow, "ReturnEscrow")
+
+        def read() -> logs.DecodedLog | None:
+            if at.number is not None and block > at.number:
+                return None  # a log after the indexed block is none of the index's
+            decoder = logs.LogDecoder({escrow.address: escrow.abi})
+            found = logs.decoded(decoder, logs.raw_logs(self.w3, [escrow.address], block, block))
+            return next((d for d in found if d.log_index == log_index), None)
+
+        return self._cached(("escrowLog", escrow.address, block, log_index, at), read)
+
     def order_count(self, at: BlockRef) -> int:
         """How many orders the escrow has at `at` (ids run from 1): an id above it is no order."""
         escrow = _required(self.escrow, "ReturnEscrow")

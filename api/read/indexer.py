@@ -77,7 +77,8 @@ def _nonzero(value: bytes) -> str | None:
     return None if bytes(value) == ZERO32 else hex32(value)
 
 
-def _json_safe(value: Any) -> Any:
+def json_safe(value: Any) -> Any:
+    """A decoded log's args as the index keeps them in JSON (and as a proof compares them)."""
     if isinstance(value, (bytes, bytearray)):
         return "0x" + bytes(value).hex()
     if isinstance(value, bool):
@@ -85,9 +86,9 @@ def _json_safe(value: Any) -> Any:
     if isinstance(value, int):
         return value if abs(value) < 2**53 else str(value)
     if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
+        return [json_safe(v) for v in value]
     if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
+        return {k: json_safe(v) for k, v in value.items()}
     return value
 
 
@@ -379,7 +380,7 @@ class Indexer(Worker):
                 o["updated_block"] = e.block
                 batch.orders[order_id] = o
             batch.escrow_events.append(
-                (e.name, order_id, unit_id, json.dumps(_json_safe(a)), e.block, when, e.tx_hash, e.log_index)
+                (e.name, order_id, unit_id, json.dumps(json_safe(a)), e.block, when, e.tx_hash, e.log_index)
             )
 
     @staticmethod

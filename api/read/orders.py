@@ -5,11 +5,13 @@ index makes about it proved on-chain at the indexed block (api/chain/proofs.py).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
-from returntrace.escrow import Facts, Grade, Remedy, ReturnReason, UnitDisposition
+from returntrace.escrow import Facts, Grade, Order, Remedy, ReturnReason, UnitDisposition
 from returntrace.evidence_files import EvidenceNames
+from returntrace.logs import DecodedLog
 from returntrace.policies import MARKET_NAMES
 
 from ..chain.blocks import at
@@ -17,6 +19,7 @@ from ..chain.guard import ChainUnavailable
 from ..chain.proofs import BlockReads
 from ..store.index import SETTLEMENT_EVENTS
 from . import settlements
+from .indexer import json_safe
 from .rows import bytes32, unit_ref
 from .views import ReturnStatus, Settlement
 
@@ -39,6 +42,27 @@ def _grade(value: int | None) -> str | None:
 def reissue_unfulfilled(order_events: list[dict[str, Any]]) -> bool:
     """The order's reissue went unfulfilled: its replacement link no longer holds (the unit went back to stock)."""
     return any(e["name"] == "ReissueUnfulfilled" for e in order_events)
+
+
+def _terms(order: Order) -> tuple[Any, ...]:
+    """What `_prove_order` compares of `ReturnEscrow.order` besides its state, as the index row holds it."""
+    return (
+        "0x" + order.unit_id.hex(),
+        order.buyer,
+        order.market,
+        order.currency,
+        order.price,
+        order.delivery_fee,
+        order.return_shipping_fee,
+        int(order.reason),
+        int(order.remedy),
+        order.in_withdrawal,
+    )
+
+
+def _log_args(entry: DecodedLog | None) -> tuple[str, dict[str, Any]] | None:
+    """A log's name and args as the index keeps them (JSON), to compare with an index row's copy."""
+    return None if entry is None else (entry.name, json.loads(json.dumps(json_safe(entry.args))))
 
 
 class OrderViews:
@@ -206,7 +230,8 @@ class OrderViews:
             except ChainUnavailable:
                 pass
         if self.links is not None:
-            rs.proof = self._prove_order(o, block, block_hash)
+            settled_by = next((e for e in reversed(events) if e["name"] in SETTLEMENT_EVENTS), None)
+            rs.proof = self._prove_order(o, settled_by, block, block_hash)
         second = last("SecondInspectionRequired")
         if second is not None:
             rs.second_inspection = {
@@ -256,15 +281,48 @@ class OrderViews:
         if o["status"] == "active" and self.links is not None:
             rs.return_options = self.links.return_options(o, at(block, block_hash))
 
-    def _prove_order(self, o: dict[str, Any], block: int | None, block_hash: str | None) -> dict[str, Any]:
-        """The index's status, facts and grade of the order against `ReturnEscrow.order` at the indexed block."""
+    def _prove_order(
+        self, o: dict[str, Any], settled_by: dict[str, Any] | None, block: int | None, block_hash: str | None
+    ) -> dict[str, Any]:
+        """The index's status, facts and grade of the order, and the terms the view shows (its unit, buyer,
+        market, currency, amounts, reason, remedy), against `ReturnEscrow.order` at the indexed block; and the
+        index's copy of the log that settled it against the escrow's own log at its place."""
+        at_block = at(block, block_hash)
         expected = (o["status"], int(o["facts"] or 0), int(o["grade"] or 0))
         verified, reason = self._prove(
-            lambda links: links.order_state(o["order_id"], at(block, block_hash)),
+            lambda links: links.order_state(o["order_id"], at_block),
             expected,
             f"ReturnEscrow.order({o['order_id']}) (status, facts, grade)",
             block,
         )
+        if verified:  # a row moved to another unit, or repriced, keeps the on-chain status, facts and grade
+            verified, reason = self._prove(
+                lambda links: _terms(links.order(o["order_id"], at_block)),
+                (
+                    o["unit_id"].lower(),
+                    o["buyer"],
+                    int(o["market"]),
+                    o["currency"],
+                    int(o["price"]),
+                    int(o["delivery_fee"]),
+                    int(o["return_shipping_fee"]),
+                    int(o["reason"] or 0),
+                    int(o["remedy"] or 0),
+                    bool(o["in_withdrawal"]),
+                ),
+                f"ReturnEscrow.order({o['order_id']}) (unit, buyer, market, currency, price, delivery fee, "
+                "return shipping fee, reason, remedy, in withdrawal)",
+                block,
+            )
+        if verified and settled_by is not None:  # its parts adding up proves nothing: the index may alter them all
+            verified, reason = self._prove(
+                lambda links: _log_args(
+                    links.escrow_log(int(settled_by["block"]), int(settled_by["log_index"]), at_block)
+                ),
+                (settled_by["name"], settled_by["args"]),
+                f"{settled_by['name']} (the escrow's log {settled_by['block']}:{settled_by['log_index']})",
+                block,
+            )
         return {"verified": verified, "block": block, "reason": reason}
 
     def _prove(

@@ -4,6 +4,8 @@ status, facts and grade against ReturnEscrow.order at the indexed block."""
 
 from __future__ import annotations
 
+import json
+
 from brownie import chain
 
 from api.http.pages.consumer_page import format_time
@@ -11,7 +13,7 @@ from returntrace.escrow import Facts, Grade
 from returntrace.policies import EU
 from returntrace.vocab import BizStep, Disposition
 from scripts.builder import rma_ref
-from tests.api.indexing import execute
+from tests.api.indexing import execute, rows
 from tests.api.people import buyer_page
 from tests.api.test_resolver import text_of
 from tests.support import DEFAULT_DELIVERY_FEE, DEFAULT_PRICE, GTIN, MARKET_EU, Status
@@ -105,3 +107,67 @@ def test_the_order_state_is_proved_on_chain_and_a_tampered_row_is_not(gateway, s
         assert "Order state not verified: mismatch: ReturnEscrow.order" in _page(gateway, "PROOF-1")
         execute(gateway, "UPDATE idx_orders SET status = 'settled', facts = 3, grade = 1 WHERE order_id = ?", order_id)
     assert _json(gateway, "PROOF-1")["proof"]["verified"]  # the row as the chain has it again
+
+
+def test_an_order_row_moved_to_another_unit_or_repriced_is_not_proved(gateway, shop, escrow):
+    """The attack: the operator's index gives a unit another unit's settled order, or changes an order's
+    terms (price, currency, reason, …); status, facts and grade still match ReturnEscrow.order."""
+    other = shop.buy(market=MARKET_EU, serial="PROOF-B")  # an order the attacker's order will outrank
+    order_id = shop.returned(market=MARKET_EU, serial="PROOF-A")
+    shop.inspect(order_id, Facts.SEAL_INTACT | Facts.PACKAGING_INTACT, Grade.A)
+    assert _json(gateway, "PROOF-A")["proof"]["verified"] and _json(gateway, "PROOF-B")["order_id"] == other
+
+    unit_b = "0x" + shop.unit(other).hex()
+    execute(gateway, "UPDATE idx_orders SET unit_id = ? WHERE order_id = ?", unit_b, order_id)
+    rs = _json(gateway, "PROOF-B")
+    assert rs["order_id"] == order_id and rs["status"] == "settled"  # unit B now shows A's refund
+    assert not rs["proof"]["verified"], rs["proof"]
+    assert "unit" in rs["proof"]["reason"], rs["proof"]
+    execute(gateway, "UPDATE idx_orders SET unit_id = ? WHERE order_id = ?", "0x" + shop.unit(order_id).hex(), order_id)
+    assert _json(gateway, "PROOF-A")["proof"]["verified"]
+
+    (kept,) = rows(gateway, "SELECT price, delivery_fee, currency, reason FROM idx_orders WHERE order_id = ?", order_id)
+    for tampering in (
+        f"price = '{DEFAULT_PRICE * 2}'",
+        "delivery_fee = '0'",
+        f"currency = '{escrow.address}'",
+        "reason = 3",
+    ):
+        execute(gateway, f"UPDATE idx_orders SET {tampering} WHERE order_id = ?", order_id)
+        rs = _json(gateway, "PROOF-A")
+        assert not rs["proof"]["verified"], tampering
+        assert rs["proof"]["reason"].startswith(f"mismatch: ReturnEscrow.order({order_id}) (unit, buyer"), rs["proof"]
+        execute(
+            gateway,
+            "UPDATE idx_orders SET price = ?, delivery_fee = ?, currency = ?, reason = ? WHERE order_id = ?",
+            *kept,
+            order_id,
+        )
+        assert _json(gateway, "PROOF-A")["proof"]["verified"], tampering
+
+
+def test_a_settlement_altered_so_that_its_parts_still_add_up_is_not_proved(gateway, shop):
+    """The attack: the index's copy of OrderSettled says the buyer got less back and the merchant more,
+    every part changed so that they still add up (the parts' own check passes)."""
+    order_id = shop.returned(market=MARKET_EU, serial="PROOF-S")
+    shop.inspect(order_id, Facts.SEAL_INTACT | Facts.PACKAGING_INTACT, Grade.A)
+    rs = _json(gateway, "PROOF-S")
+    refund = int(rs["settlement"]["parts"]["refund"])
+    assert rs["proof"]["verified"] and rs["settlement"]["parts"]["verified"] and refund > 0
+
+    (row,) = rows(gateway, "SELECT args FROM idx_escrow_events WHERE order_id = ? AND name = 'OrderSettled'", order_id)
+    args = json.loads(row[0])
+    s, cut = args["settlement"], 10**17
+    for part, change in (("priceRefunded", -cut), ("refund", -cut), ("merchantAmount", cut)):
+        s[part] = str(int(s[part]) + change)
+    execute(
+        gateway,
+        "UPDATE idx_escrow_events SET args = ? WHERE order_id = ? AND name = 'OrderSettled'",
+        json.dumps(args),
+        order_id,
+    )
+    rs = _json(gateway, "PROOF-S")
+    assert int(rs["settlement"]["parts"]["refund"]) == refund - cut and rs["settlement"]["parts"]["verified"]
+    assert not rs["proof"]["verified"], rs["proof"]
+    assert "OrderSettled" in rs["proof"]["reason"], rs["proof"]
+    assert "Order state not verified: mismatch:" in _page(gateway, "PROOF-S")
