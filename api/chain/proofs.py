@@ -107,6 +107,13 @@ class BlockReads:
 
         return self._cached(("parcel", self.registry.address, bytes(parcel_id), tuple(members), at), read)
 
+    def product(self, gtin: int, at: BlockRef) -> tuple[str, int]:
+        """(brand, class flags) the registry holds for `gtin` at `at` (the zero address: no such product)."""
+        return self._cached(
+            ("product", self.registry.address, int(gtin), at),
+            lambda: tuple(self.registry.functions.product(int(gtin)).call(block_identifier=at.identifier))[:2],
+        )
+
     def records(self, unit_ids: list[bytes], at: BlockRef) -> dict[bytes, int]:
         """Many units at one block (JSON-RPC batches), for the integrity report; not cached."""
         return self.guard.guarded(lambda: history.read_records(self.registry, unit_ids, at.identifier))

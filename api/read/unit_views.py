@@ -14,6 +14,7 @@ It never raises for a chain that is down: the view then says not verified, and w
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from returntrace import gs1, hashchain, history
@@ -139,6 +140,10 @@ class UnitViews:
         block = cursor.block if cursor else None
         block_hash = cursor.block_hash if cursor else None
         h, verification = self.unit_history(unit, rows, parcels, block, block_hash)
+        brand = product["brand"] if product else unit["brand"]
+        hygiene_sealed = bool(product and product["class_flags"] & HYGIENE_SEALED)
+        if verification.verified:  # no hash covers the product's row: its brand and seal against the registry
+            verification = self._prove_product(gtin14, brand, hygiene_sealed, verification, block_hash)
         return_status = self.orders.return_status(order, order_events) if order else None
         if return_status is not None and order is not None:  # a return status comes from an order
             self.orders.add_details(return_status, order, order_events, keys, block, block_hash)
@@ -146,8 +151,8 @@ class UnitViews:
             unit_id=key,
             gtin=gtin14,
             serial=serial,
-            brand=product["brand"] if product else unit["brand"],
-            hygiene_sealed=bool(product and product["class_flags"] & HYGIENE_SEALED),
+            brand=brand,
+            hygiene_sealed=hygiene_sealed,
             digital_link=gs1.digital_link(self.public_url, gtin14, serial),
             timeline=self.timeline(unit, rows, parcels, h),
             return_status=return_status,
@@ -158,6 +163,24 @@ class UnitViews:
             closed=verification.closed,
             fate=_fate(closing, organization, at_event) if closing else None,
         )
+
+    def _prove_product(
+        self, gtin14: str, brand: str, hygiene_sealed: bool, verified: Verification, block_hash: str | None
+    ) -> Verification:
+        """`verified` (a verified history) unless the brand and hygiene seal the view shows from the index's
+        product row are not `TraceRegistry.product(gtin)` at the same block."""
+        try:
+            onchain_brand, flags = self.reads.product(int(gtin14), at(verified.block, block_hash))
+        except ChainUnavailable as exc:
+            return replace(verified, verified=False, reason=f"chain unreachable: the product could not be read ({exc})")
+        onchain = (onchain_brand, bool(flags & HYGIENE_SEALED))
+        if (brand, hygiene_sealed) == onchain:
+            return verified
+        reason = (
+            f"mismatch: TraceRegistry.product({int(gtin14)}) (brand, hygiene seal) on-chain at block {verified.block} "
+            f"is {onchain!r}, not what the index holds"
+        )
+        return replace(verified, verified=False, reason=reason)
 
     def parcel_view(self, sscc: int | str) -> ParcelView | None:
         """A parcel by SSCC: its chain from the index against `unitRecord(parcel)`, and the content

@@ -13,7 +13,7 @@ from api.http.routes.resolver import unit_view
 from returntrace.escrow import UnitDisposition
 from returntrace.policies import EU
 from returntrace.vocab import BizStep, Disposition
-from tests.api.indexing import execute
+from tests.api.indexing import execute, rows
 from tests.api.test_parcels import PARCEL, SSCC18, _accepted, _combined_return
 from tests.api.test_resolver import text_of
 from tests.api.test_return_options import _serial_of
@@ -125,3 +125,27 @@ def test_order_reads_are_cached_per_indexed_block(gateway, shop):
         "return_status"
     ]["return_options"]
     assert again == first and first is not None
+
+
+def test_a_products_brand_or_seal_changed_in_the_index_is_not_verified(gateway, actors):
+    """The attack: the index names another brand for the product, or drops its hygiene seal (a buyer then
+    expects a return the law does not give); the unit's history still matches its record."""
+    from tests.api.indexing import journey
+
+    journey(gateway, ["BRAND-1"])
+    gateway.services.indexer.index_once()
+    path = f"/01/{GTIN}/21/BRAND-1"
+    view = gateway.client.get(path, headers={"accept": "application/json"}).json()
+    brand, sealed = view["brand"], view["hygiene_sealed"]
+    assert view["verification"]["verified"] and brand == actors["brand"].address
+    other = actors["carrier"].address
+    (flags,) = rows(gateway, "SELECT class_flags FROM idx_products WHERE gtin = ?", GTIN)[0]
+    for tampering, params in (("brand = ?", (other,)), ("class_flags = ?", (flags ^ 1,))):
+        execute(gateway, f"UPDATE idx_products SET {tampering} WHERE gtin = ?", *params, GTIN)
+        view = gateway.client.get(path, headers={"accept": "application/json"}).json()
+        assert (view["brand"], view["hygiene_sealed"]) != (brand, sealed), tampering
+        assert not view["verification"]["verified"], tampering
+        assert view["verification"]["reason"].startswith("mismatch: TraceRegistry.product"), view["verification"]
+        assert "Not verified: mismatch: TraceRegistry.product" in text_of(gateway.client.get(path).text)
+        execute(gateway, "UPDATE idx_products SET brand = ?, class_flags = ? WHERE gtin = ?", brand, flags, GTIN)
+        assert gateway.client.get(path, headers={"accept": "application/json"}).json()["verification"]["verified"]
