@@ -149,3 +149,49 @@ def test_a_products_brand_or_seal_changed_in_the_index_is_not_verified(gateway, 
         assert "Not verified: mismatch: TraceRegistry.product" in text_of(gateway.client.get(path).text)
         execute(gateway, "UPDATE idx_products SET brand = ?, class_flags = ? WHERE gtin = ?", brand, flags, GTIN)
         assert gateway.client.get(path, headers={"accept": "application/json"}).json()["verification"]["verified"]
+
+
+def test_a_history_altered_in_the_index_is_never_shown_verified(gateway, actors):
+    """The attacks on the timeline's rows, each undone before the next: an event deleted, one inserted, a pair
+    reordered, a field changed (time, location, disposition, signer), a row taken from another unit. Each
+    struct hash is recomputed from the row's fields, so the rebuilt chain no longer meets unitRecord."""
+    from tests.api.indexing import JOURNEY, journey
+
+    (a,) = ("0x" + u.hex() for u in journey(gateway, ["HIST-A"]))
+    (b,) = ("0x" + u.hex() for u in journey(gateway, ["HIST-B"], steps=JOURNEY[:1]))  # B: made and shipped
+    gateway.services.indexer.index_once()
+    execute(gateway, "CREATE TABLE kept AS SELECT * FROM idx_events")
+    columns = "unit_id, seq, kind, signer, signer_roles, biz_step, disposition, location, event_time, evidence, "
+    columns += "biz_transaction, block, tx_hash, log_index, struct_hash, record, sscc, action, child_ids"
+    inserted = columns.replace("seq,", "6,").replace("tx_hash,", "tx_hash || 'x',")  # a second delivery
+    returned = int(Disposition.RETURNED)
+    attacks = {
+        "deleted": ["DELETE FROM idx_events WHERE unit_id = ?1 AND seq = 3"],
+        "inserted": [f"INSERT INTO idx_events ({columns}) SELECT {inserted} FROM kept WHERE unit_id = ?1 AND seq = 4"],
+        "reordered": [
+            "UPDATE idx_events SET seq = -3 WHERE unit_id = ?1 AND seq = 3",
+            "UPDATE idx_events SET seq = 3 WHERE unit_id = ?1 AND seq = 4",
+            "UPDATE idx_events SET seq = 4 WHERE unit_id = ?1 AND seq = -3",
+        ],
+        "time": ["UPDATE idx_events SET event_time = event_time - 86400 WHERE unit_id = ?1 AND seq = 5"],
+        "location": ["UPDATE idx_events SET location = location + 1 WHERE unit_id = ?1 AND seq = 4"],
+        "disposition": [f"UPDATE idx_events SET disposition = {returned} WHERE unit_id = ?1 AND seq = 5"],
+        "signer": [f"UPDATE idx_events SET signer = '{actors['brand'].address}' WHERE unit_id = ?1 AND seq = 4"],
+        "another unit's row": [  # B's shipping in place of A's delivery
+            "DELETE FROM idx_events WHERE unit_id = ?1 AND seq = 5",
+            "UPDATE idx_events SET unit_id = ?1, seq = 5 WHERE unit_id = ?2 AND seq = 2",
+        ],
+    }
+    path = f"/01/{GTIN}/21/HIST-A"
+    for name, statements in attacks.items():
+        for sql in statements:
+            execute(gateway, sql, a, b) if "?2" in sql else execute(gateway, sql, a)
+        view = gateway.client.get(path, headers={"accept": "application/json"}).json()
+        assert not view["verification"]["verified"], name
+        assert view["verification"]["reason"].startswith("mismatch:"), (name, view["verification"])
+        assert "Not verified: mismatch:" in text_of(gateway.client.get(path).text), name
+        execute(gateway, "DELETE FROM idx_events")
+        execute(gateway, f"INSERT INTO idx_events ({columns}) SELECT {columns} FROM kept")
+        assert gateway.client.get(path, headers={"accept": "application/json"}).json()["verification"]["verified"]
+    report = gateway.client.get("/v1/audit/integrity").json()
+    assert report["units"]["mismatched"] == 0
