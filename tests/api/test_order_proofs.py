@@ -171,3 +171,28 @@ def test_a_settlement_altered_so_that_its_parts_still_add_up_is_not_proved(gatew
     assert not rs["proof"]["verified"], rs["proof"]
     assert "OrderSettled" in rs["proof"]["reason"], rs["proof"]
     assert "Order state not verified: mismatch:" in _page(gateway, "PROOF-S")
+
+
+def test_an_order_awaiting_a_second_opinion_or_disputed_is_proved_as_it_stands(gateway, shop, escrow):
+    """Honest states in which the escrow holds an inspection's claimed grade that no decision has made the
+    order's yet (a high-value return awaiting a second house; an inspection whose grade contradicts its
+    facts, disputed): the page shows no grade for the order, and proves its status and facts."""
+    waiting = shop.buy(market=MARKET_EU, price=6 * 10**18, serial="TWO-1")  # above the dual-inspection threshold
+    disputed = shop.buy(market=MARKET_EU, serial="TWO-2")
+    for order_id in (waiting, disputed):
+        shop.deliver(order_id)
+        shop.request_return(order_id)
+        shop.receive(order_id)
+    shop.inspect(waiting, Facts.SEAL_INTACT | Facts.PACKAGING_INTACT, Grade.A)
+    shop.inspect(disputed, Facts.USED, Grade.A)  # its facts give C
+    assert escrow.order(waiting)["status"] == Status.SECOND_INSPECTION
+    assert escrow.order(disputed)["status"] == Status.DISPUTED
+
+    for serial, status in (("TWO-1", "second_inspection"), ("TWO-2", "disputed")):
+        rs = _json(gateway, serial)
+        assert rs["status"] == status
+        assert rs["proof"]["verified"], rs["proof"]
+
+    # The claim shown stays proved: an index that changes it is caught.
+    execute(gateway, "UPDATE idx_orders SET claimed_grade = 3 WHERE order_id = ?", waiting)
+    assert not _json(gateway, "TWO-1")["proof"]["verified"]
