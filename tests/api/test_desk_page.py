@@ -66,3 +66,50 @@ def test_the_desk_is_for_staff_of_the_cases_organisation(gateway, shop, staff, a
     r = client.post(f"/desk/cases/{case.id}/notes", data={"text": "mine"}, headers=as_(rival))
     assert (r.status_code, r.json()["error"]) == (403, "not_a_party")
     assert [e.action for e in gateway.services.cases.store.log(case.id)] == ["opened"]
+
+
+def test_a_page_of_another_origin_of_the_same_site_cannot_act_with_the_cookie(gateway, shop, staff, actors):  # noqa: F811
+    """SameSite=Strict keeps other sites' requests from carrying the cookie, not another origin of the
+    same site: another port of the gateway's host (a local IPFS gateway at 127.0.0.1:8080 serves any page
+    anyone put on IPFS) or a sibling subdomain. Its auto-submitted form carries the staff member's cookie;
+    the browser says where it came from (Sec-Fetch-Site), and the gateway does not act on it."""
+    client, desk = gateway.client, gateway.services.cases
+    case = _case(gateway, shop.buy())
+    client.cookies.set("rt_session", sign_in(client, staff["staff"]))  # the staff member's browser
+    elsewhere = {"origin": "http://127.0.0.1:8080", "sec-fetch-site": "same-site"}
+    for action, form in (
+        ("notes", {"text": "refund sent"}),
+        ("offer", {"kind": "refund"}),
+        ("close", {"outcome": "x"}),
+    ):
+        r = client.post(f"/desk/cases/{case.id}/{action}", data=form, headers=elsewhere, follow_redirects=False)
+        assert r.status_code == 403 and r.json()["error"] == "cross_origin", (action, r.status_code, r.text)
+    r = client.post(f"/desk/cases/{case.id}/escalate", headers={**elsewhere, "sec-fetch-site": "cross-site"})
+    assert r.status_code == 403 and r.json()["error"] == "cross_origin", r.text
+    assert [e.action for e in desk.store.log(case.id)] == ["opened"]
+    # The buyer's words are theirs to erase, not a same-site page's.
+    buyer = sign_in(client, actors["buyer"])
+    mine = client.post("/v1/cases", json={"orderId": shop.buy(), "text": "my baby got a rash"}, headers=as_(buyer))
+    client.cookies.set("rt_session", buyer)
+    r = client.post("/v1/cases/erase", headers=elsewhere)
+    assert r.status_code == 403 and r.json()["error"] == "cross_origin", r.text
+    assert [t["text"] for t in desk.store.texts(mine.json()["id"])] == ["my baby got a rash"]
+    # The desk's own forms (same-origin) and reads still go by the cookie; a bearer token from anywhere is an
+    # API client's, which no page can send for someone else.
+    client.cookies.set("rt_session", sign_in(client, staff["staff"]))
+    r = client.post(
+        f"/desk/cases/{case.id}/notes",
+        data={"text": "phoned"},
+        headers={"sec-fetch-site": "same-origin"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    assert client.get(f"/desk/cases/{case.id}", headers=elsewhere).status_code == 200
+    client.cookies.clear()
+    r = client.post(
+        f"/v1/cases/{case.id}/notes",
+        json={"text": "api"},
+        headers={**elsewhere, **as_(sign_in(client, staff["staff"]))},
+    )
+    assert r.status_code == 200
+    assert [e.action for e in desk.store.log(case.id)] == ["opened", "note", "note"]

@@ -3,7 +3,10 @@
 A session is a random token (256 bits), sent back as an HttpOnly, SameSite=Strict cookie (Secure
 when the gateway's public URL is https) and in the answer's body for clients that send it as
 `Authorization: Bearer <token>`. It ends at the earlier of RT_SESSION_HOURS and the signed
-message's Expiration Time, or on `DELETE /v1/auth/session`.
+message's Expiration Time, or on `DELETE /v1/auth/session`. A request that would change something
+and carries the session only as the cookie is refused (403 cross_origin) when the browser says a page
+of another origin made it (Sec-Fetch-Site): SameSite keeps other sites out, not another origin of the
+same site (another port of the host, a sibling subdomain).
 
     account: CurrentAccount       the signed-in account (401 not_signed_in otherwise)
     who: CurrentStanding          the same, with its roles and organisation at the head block
@@ -25,6 +28,8 @@ from ...store.sessions import Session
 from ..deps import ServicesDep
 
 COOKIE = "rt_session"
+# Requests that change nothing: any page may make them with the cookie (SameSite=Strict: of this site).
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 @dataclass(frozen=True)
@@ -33,11 +38,23 @@ class SignedIn:
     session: Session
 
 
+def _bearer(request: Request) -> bool:
+    return request.headers.get("authorization", "")[:7].lower() == "bearer "
+
+
 def token_of(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
-    if header[:7].lower() == "bearer ":
-        return header[7:].strip() or None
+    if _bearer(request):
+        return request.headers["authorization"][7:].strip() or None
     return request.cookies.get(COOKIE)
+
+
+def _cookie_from_another_origin(request: Request) -> bool:
+    """Whether the browser sent the session cookie with a change made by a page of another origin. A same-site
+    page (127.0.0.1:8080 is the same site as 127.0.0.1:8000; so are sibling subdomains) gets the SameSite=Strict
+    cookie sent with its forms; Sec-Fetch-Site tells it apart (browsers without it: SameSite alone)."""
+    if request.method in SAFE_METHODS or _bearer(request):  # no page can set another's Authorization header
+        return False
+    return request.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none")
 
 
 def optional_account(request: Request, services: ServicesDep) -> SignedIn | None:
@@ -46,7 +63,16 @@ def optional_account(request: Request, services: ServicesDep) -> SignedIn | None
     if token is None:
         return None
     session = services.sessions.get(token)
-    return SignedIn(session.account, session) if session else None
+    if session is None:
+        return None
+    if _cookie_from_another_origin(request):
+        raise ApiError(
+            403,
+            "cross_origin",
+            "a page of another origin may not act with this browser's session: use this gateway's own pages, "
+            "or send the session as Authorization: Bearer",
+        )
+    return SignedIn(session.account, session)
 
 
 def current_account(account: Annotated[SignedIn | None, Depends(optional_account)]) -> SignedIn:

@@ -3,7 +3,8 @@ and `/desk/cases/{id}` (the case, its log, and forms for notes, offers, escalati
 
 No script runs but the sign-in's (static/desk-signin.js, served from here, allowed by a per-response
 nonce); the forms post to this origin only, and the session cookie is SameSite=Strict, so another
-site cannot post them for a signed-in member of staff.
+site cannot post them for a signed-in member of staff; another origin of the same site (another port,
+a sibling subdomain) gets the cookie sent, and is refused by the session (auth/session.py, cross_origin).
 """
 
 from __future__ import annotations
