@@ -54,6 +54,22 @@ def test_a_signed_in_account_has_a_session_with_its_standing_at_a_stated_block(g
     assert (r.status_code, r.json()["error"]) == (401, "not_signed_in")
 
 
+def test_signing_out_ends_the_cookies_session_as_well_as_the_bearers(gateway, actors):
+    """A client that sends both (a browser session's cookie, an API token as bearer) and signs out is told it
+    is signed out and its cookie is deleted: the cookie's session must end too, not stay live on the gateway
+    for whoever copied the cookie until RT_SESSION_HOURS."""
+    client = gateway.client
+    bearer = sign_in(client, actors["brand"])
+    cookie = sign_in(client, actors["brand"])
+    client.cookies.set("rt_session", cookie)
+    r = client.delete("/v1/auth/session", headers=as_(bearer))
+    assert r.json() == {"signedOut": True} and 'rt_session=""' in r.headers["set-cookie"]
+    client.cookies.clear()
+    for token in (bearer, cookie):
+        r = client.get("/v1/auth/session", headers=as_(token))
+        assert (r.status_code, r.json()["error"]) == (401, "not_signed_in")
+
+
 def test_the_cookie_is_secure_when_the_gateway_is_served_over_https(gateway_settings, deployment, actors):
     from fastapi.testclient import TestClient
 

@@ -8,7 +8,7 @@ POST   /v1/auth/siwe      {"message": <EIP-4361 text>, "signature": <0x personal
                           400 siwe_malformed   401 siwe_wrong_domain | siwe_wrong_uri | siwe_wrong_chain |
                           siwe_expired | siwe_not_yet_valid | siwe_bad_signature | siwe_nonce_unknown
 GET    /v1/auth/session   the signed-in account, its roles and organisation at a stated block
-DELETE /v1/auth/session   ends the session
+DELETE /v1/auth/session   ends the session (the bearer's and the cookie's, when a request sends both)
 """
 
 from __future__ import annotations
@@ -121,8 +121,10 @@ def session(account: CurrentAccount, who: CurrentStanding) -> dict[str, Any]:
 
 @router.delete("/v1/auth/session", response_model=SignedOutOut, summary="Sign out")
 def sign_out(request: Request, services: ServicesDep, response: Response) -> dict[str, Any]:
-    token = token_of(request)
-    if token is not None:
+    # The cookie is deleted below, so its session ends too when a bearer token is the one that asks:
+    # else it stays live for whoever copied the cookie.
+    tokens = {t for t in (token_of(request), request.cookies.get(COOKIE)) if t}
+    for token in tokens:
         services.sessions.end(token)
     response.delete_cookie(COOKIE, path="/")
-    return {"signedOut": token is not None}
+    return {"signedOut": bool(tokens)}
