@@ -7,7 +7,7 @@ end to end (language detection, lexicon, model, handoff), compared with its labe
 accuracy and macro-F1 per language and per reason (a text that gets no reason, its language unknown
 or not learnt by the model, counts as wrong), the confusion matrix, safety_concern recall (model or
 lexicon: urgent), the precision and coverage of the automatic answers (handoff False), language detection on the
-held-out texts and on data/unknown_language.jsonl, and latency p50/p95 of one assess call on one
+held-out texts and on returntrace/assistant/data/unknown_language.jsonl, and latency p50/p95 of one assess call on one
 core (pinned with sched_setaffinity, BLAS threads off), after a warm-up pass.
 
 Environment: RT_BENCH_ASSISTANT_ROUNDS (3 timed passes over the texts), RT_BENCH_PAGE (1: write the page).
@@ -257,7 +257,8 @@ def report(figures: dict) -> str:
         )
     lines += [
         "",
-        f"Texts in other languages (`data/unknown_language.jsonl`, {figures['unknown_texts']} texts in Italian, "
+        "Texts in other languages (`returntrace/assistant/data/unknown_language.jsonl`, "
+        f"{figures['unknown_texts']} texts in Italian, "
         "Portuguese, Dutch, Russian, Japanese, Korean, Polish, Turkish, Swedish, Arabic, Vietnamese, Czech, Hungarian, "
         f"Greek): {_pct(figures['unknown_detected'])} detected as `unknown`, {_pct(figures['unknown_handed_off'])} "
         "handed to a person.",
