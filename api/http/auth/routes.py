@@ -9,6 +9,9 @@ POST   /v1/auth/siwe      {"message": <EIP-4361 text>, "signature": <0x personal
                           siwe_expired | siwe_not_yet_valid | siwe_bad_signature | siwe_nonce_unknown
 GET    /v1/auth/session   the signed-in account, its roles and organisation at a stated block
 DELETE /v1/auth/session   ends the session (the bearer's and the cookie's, when a request sends both)
+POST   /v1/auth/sign-out  the pages' sign-out form: ends the session as DELETE does, then 303 to the form's
+                          `next` (a path of this gateway; without one: 200 {"signedOut"}); 403 cross_origin
+                          from a page of another origin (the session stays)
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from eth_utils import to_checksum_address
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Form, Query, Request, Response
+from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel, Field
 from siwe import generate_nonce
 
@@ -29,7 +33,16 @@ from ..deps import ServicesDep
 from ..limits import rate_limited
 from ..responses import SessionOut, SignedOutOut, SignInOut, SiweNonceOut
 from . import siwe
-from .session import COOKIE, CurrentAccount, CurrentStanding, new_token, set_cookie, token_of
+from .session import (
+    COOKIE,
+    CurrentAccount,
+    CurrentStanding,
+    cookie_from_another_origin,
+    cross_origin,
+    new_token,
+    set_cookie,
+    token_of,
+)
 
 router = APIRouter(tags=["sign-in"])
 
@@ -119,12 +132,56 @@ def session(account: CurrentAccount, who: CurrentStanding) -> dict[str, Any]:
     }
 
 
-@router.delete("/v1/auth/session", response_model=SignedOutOut, summary="Sign out")
-def sign_out(request: Request, services: ServicesDep, response: Response) -> dict[str, Any]:
-    # The cookie is deleted below, so its session ends too when a bearer token is the one that asks:
+def _end_sessions(request: Request, services: ServicesDep) -> bool:
+    # The cookie is deleted too (_forget), so its session ends when a bearer token is the one that asks:
     # else it stays live for whoever copied the cookie.
     tokens = {t for t in (token_of(request), request.cookies.get(COOKIE)) if t}
     for token in tokens:
         services.sessions.end(token)
+    return bool(tokens)
+
+
+def _forget(response: Response) -> Response:
     response.delete_cookie(COOKIE, path="/")
-    return {"signedOut": bool(tokens)}
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@router.delete("/v1/auth/session", response_model=SignedOutOut, summary="Sign out")
+def sign_out(request: Request, services: ServicesDep, response: Response) -> dict[str, Any]:
+    signed_out = _end_sessions(request, services)
+    _forget(response)
+    return {"signedOut": signed_out}
+
+
+def _own_path(path: str | None) -> str | None:
+    """`path` if it is a path of this gateway (`/…`, not `//host` nor `/\\host`, which browsers read as
+    another origin), else None: the sign-out form sends the page back nowhere else."""
+    if not path or not path.startswith("/") or path[1:2] in ("/", "\\"):
+        return None
+    if any(c.isspace() or ord(c) < 0x20 or c == "\\" for c in path):
+        return None
+    return path
+
+
+@router.post(
+    "/v1/auth/sign-out",
+    response_model=SignedOutOut,
+    summary="Sign out from a page (a form's POST; 303 back to the page)",
+    responses={303: {"description": "signed out: back to the form's `next`"}},
+)
+def sign_out_form(
+    request: Request,
+    services: ServicesDep,
+    next: str | None = Form(None, max_length=2048, description="the page to show next: a path of this gateway"),  # noqa: A002
+) -> Response:
+    """The sign-out control of the gateway's pages (the desk, the station, the return flow, the unit page): a
+    plain form, no script. A page of another origin may not end the session (403 cross_origin, as for
+    every change made with the cookie): the form is this gateway's own."""
+    if cookie_from_another_origin(request):
+        raise cross_origin()
+    signed_out = _end_sessions(request, services)
+    target = _own_path(next)
+    if target is None:
+        return _forget(JSONResponse({"signedOut": signed_out}))
+    return _forget(RedirectResponse(target, status_code=303))

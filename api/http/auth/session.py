@@ -48,7 +48,7 @@ def token_of(request: Request) -> str | None:
     return request.cookies.get(COOKIE)
 
 
-def _cookie_from_another_origin(request: Request) -> bool:
+def cookie_from_another_origin(request: Request) -> bool:
     """Whether the browser sent the session cookie with a change made by a page of another origin. A same-site
     page (127.0.0.1:8080 is the same site as 127.0.0.1:8000; so are sibling subdomains) gets the SameSite=Strict
     cookie sent with its forms; Sec-Fetch-Site tells it apart (browsers without it: SameSite alone)."""
@@ -65,14 +65,18 @@ def optional_account(request: Request, services: ServicesDep) -> SignedIn | None
     session = services.sessions.get(token)
     if session is None:
         return None
-    if _cookie_from_another_origin(request):
-        raise ApiError(
-            403,
-            "cross_origin",
-            "a page of another origin may not act with this browser's session: use this gateway's own pages, "
-            "or send the session as Authorization: Bearer",
-        )
+    if cookie_from_another_origin(request):
+        raise cross_origin()
     return SignedIn(session.account, session)
+
+
+def cross_origin() -> ApiError:
+    return ApiError(
+        403,
+        "cross_origin",
+        "a page of another origin may not act with this browser's session: use this gateway's own pages, "
+        "or send the session as Authorization: Bearer",
+    )
 
 
 def current_account(account: Annotated[SignedIn | None, Depends(optional_account)]) -> SignedIn:
