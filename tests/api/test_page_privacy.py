@@ -57,7 +57,9 @@ def test_anyone_else_reads_the_lifecycle_but_no_amount_and_no_reason(gateway, se
         assert "Inspected" in page and "Grade B" in page and SETTLED in page, who
         note = page.split('id="private-note"', 1)[1].split("</p>", 1)[0]  # says why, links the sign-in
         assert "buyer and seller" in note and 'href="/return/' in note
-        assert "<script" not in page and r.headers["cache-control"] == "no-cache"
+        assert "<script" not in page
+        # The public page, cacheable; signed in, it names the viewer beside its sign-out: theirs alone.
+        assert r.headers["cache-control"] == ("no-cache" if who is None else "private, no-store"), who
 
 
 def test_the_buyer_the_merchants_staff_and_an_auditor_read_the_amounts(gateway, settled, actors, staff):

@@ -10,6 +10,7 @@ import re
 
 from api.http.pages import i18n
 from api.http.pages.return_flow_text import CODE_TEXT, FLOW_TEXT
+from api.http.pages.signed_in import ROLE_TEXT
 from tests.api.test_assistant_api import sold
 from tests.support import GTIN, MARKET_EU
 
@@ -83,10 +84,10 @@ def test_the_flow_page_and_its_script_speak_the_buyers_language(gateway, shop):
     assert "automatisierten Assistenten" in r.text and "Artikel 50" in r.text  # the AI Act notice, translated
     assert "script-src 'nonce-" in r.headers["content-security-policy"]  # the flow's own policy, not the pages'
     words = _flow_text(r.text)
-    assert words.keys() == FLOW_TEXT.keys() | CODE_TEXT.keys()
+    assert words.keys() == FLOW_TEXT.keys() | CODE_TEXT.keys() | ROLE_TEXT.keys()  # role.*: the signed-in bar's
     assert words["reading"] == "Wird gelesen…" and words["confirmed"] == "In der Blockchain gespeichert. Block {block}."
     with i18n.use(i18n.LANGUAGES["de"]):
-        assert words == {key: i18n._(text) for key, text in (FLOW_TEXT | CODE_TEXT).items()}
+        assert words == {key: i18n._(text) for key, text in (FLOW_TEXT | CODE_TEXT | ROLE_TEXT).items()}
     # The codes the gateway answers with are read in words, not as codes: the nine reasons, the on-chain one.
     assert words["reason.size_fit"] != CODE_TEXT["reason.size_fit"] and "size" not in words["reason.size_fit"]
     assert words["onchain.no_longer_needed"] != CODE_TEXT["onchain.no_longer_needed"]
@@ -97,7 +98,7 @@ def test_the_flow_page_and_its_script_speak_the_buyers_language(gateway, shop):
     french = gateway.client.get(f"{url}?lang=fr", headers={"Accept-Language": "de"})
     assert _flow_text(french.text)["choose"] == "Choisir"
     assert "Modèle de formulaire de rétractation" in french.text
-    assert _flow_text(gateway.client.get(url).text) == FLOW_TEXT | CODE_TEXT
+    assert _flow_text(gateway.client.get(url).text) == FLOW_TEXT | CODE_TEXT | ROLE_TEXT
     # Chinese is not an EU language: the form is the Directive's English text, and the page says so.
     chinese = gateway.client.get(f"{url}?lang=zh")
     assert '<pre class="card form" lang="en">' in chinese.text and "hereby give notice" in chinese.text

@@ -27,6 +27,7 @@ from . import charts, i18n, page_language, render
 from .desk import _sign_in, headers
 from .i18n import N_, _
 from .protection_offer import MerchantQuote, dashboard_quotes
+from .signed_in import signed_in
 
 router = APIRouter(tags=["desk"], include_in_schema=False)
 
@@ -193,5 +194,6 @@ def analytics_page(request: Request, who: OptionalStanding, services: ServicesDe
             "query": query,
             "percent": charts.percent,
             "duration": charts.duration,
+            "signed_in": signed_in(request, q.who.account, "auditor" if q.who.auditor else "brand"),
         }
         return render(request, "analytics.html", context, headers=headers())

@@ -5,6 +5,8 @@ No script runs but the sign-in's (static/desk-signin.js, served from here, allow
 nonce); the forms post to this origin only, and the session cookie is SameSite=Strict, so another
 site cannot post them for a signed-in member of staff; another origin of the same site (another port,
 a sibling subdomain) gets the cookie sent, and is refused by the session (auth/session.py, cross_origin).
+Signed in, each page shows the account and its role beside a "Sign out" form (pages/signed_in.py: POST
+/v1/auth/sign-out ends the session on the gateway and sends the page back, to its sign-in).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from ..auth.session import OptionalStanding
 from ..deps import CaseDeskDep
 from ..routes.cases import case_view, find_case, staff_case
 from . import TEMPLATES
+from .signed_in import signed_in
 
 router = APIRouter(tags=["desk"], include_in_schema=False)
 SCRIPT = Path(__file__).resolve().parent / "static" / "desk-signin.js"
@@ -62,7 +65,12 @@ def cases_page(request: Request, who: OptionalStanding, desk: CaseDeskDep) -> Re
     views = [case_view(desk, c, "staff") for c in cases]
     for v in views:
         v["due"] = _time(v["sla"]["dueAt"])
-    context = {"cases": views, "account": who.account, "organization": who.organization, "block": who.block}
+    context = {
+        "cases": views,
+        "organization": who.organization,
+        "block": who.block,
+        "signed_in": signed_in(request, who.account, "staff"),
+    }
     return TEMPLATES.TemplateResponse(request, "desk_cases.html", context, headers=headers())
 
 
@@ -74,7 +82,7 @@ def case_page(case_id: int, request: Request, who: OptionalStanding, desk: CaseD
     if role == "buyer":  # the buyer follows their case in their own flow, not on the staff's desk
         raise ApiError(403, "not_staff", "the desk is for staff of the case's organisation and auditors")
     view = case_view(desk, case, role)
-    context: dict[str, Any] = {"c": view, "due": _time(case.due_at)}
+    context: dict[str, Any] = {"c": view, "due": _time(case.due_at), "signed_in": signed_in(request, who.account, role)}
     if view["mediation"]:
         context["decide_by"] = _time(view["mediation"]["decideBy"])
     return TEMPLATES.TemplateResponse(request, "desk_case.html", context, headers=headers())

@@ -11,6 +11,7 @@ from returntrace.reasons import REASON_LABEL
 
 from .consumer_page import REASON_TEXT
 from .i18n import N_, _
+from .signed_in import ROLE_TEXT
 
 FLOW_TEXT: dict[str, str] = {
     "noWallet": N_("No wallet found: open this page in a wallet's browser or install a wallet extension."),
@@ -81,4 +82,5 @@ CODE_TEXT: dict[str, str] = {
 
 def flow_text() -> dict[str, str]:
     """The script's words in the current language (i18n.use)."""
-    return {key: _(text) for key, text in (FLOW_TEXT | CODE_TEXT).items()}
+    # role.*: the signed-in bar's (wallet.js showSignedIn)
+    return {key: _(text) for key, text in (FLOW_TEXT | CODE_TEXT | ROLE_TEXT).items()}

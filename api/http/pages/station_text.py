@@ -11,6 +11,7 @@ from returntrace.escrow import Facts
 
 from .i18n import N_, _
 from .return_flow_text import FLOW_TEXT
+from .signed_in import role_words
 
 # The checklist: each fact an inspector attests, its bit (returntrace.escrow.Facts) and its words.
 FACTS: tuple[tuple[int, str, str], ...] = (
@@ -54,4 +55,8 @@ STATION_TEXT: dict[str, str] = {
 
 def station_text() -> dict[str, str]:
     """The script's words in the current language (i18n.use)."""
-    return {**{key: _(FLOW_TEXT[key]) for key in SHARED}, **{key: _(text) for key, text in STATION_TEXT.items()}}
+    return {
+        **{key: _(FLOW_TEXT[key]) for key in SHARED},
+        **{key: _(text) for key, text in STATION_TEXT.items()},
+        **role_words(),  # the signed-in bar's (wallet.js showSignedIn)
+    }

@@ -29,15 +29,15 @@ from ...chain.guard import ChainUnavailable
 from ...chain.pages import PageReads
 from ...read.views import UnitView
 from ...services import Services
-from ..auth.access import order_party
 from ..auth.session import COOKIE, optional_account, optional_standing
 from ..deps import get_services
-from ..errors import ApiError, PageError
+from ..errors import PageError
 from ..pages import i18n, page_language, render
 from ..pages.consumer_page import NATIVE, Currency, build_page, build_parcel_page, name_steps
 from ..pages.i18n import N_, _
 from ..pages.policy_page import build_policy_page, order_section
 from ..pages.protection_offer import consumer_offers
+from ..pages.signed_in import SIGNED_IN_POLICY, order_role, signed_in
 from ..qvalues import quality_values
 from ..responses import ParcelViewOut, UnitViewOut, parcel_json, unit_json
 
@@ -64,7 +64,8 @@ def get_unit_view() -> UnitViewFn:
 
 
 UnitViewDep = Annotated[UnitViewFn, Depends(get_unit_view)]
-PartyFn = Callable[[Request, Services, UnitView], bool]
+# Whether the signed-in viewer is the order's party: its role ("buyer", "merchant", "auditor") or False.
+PartyFn = Callable[[Request, Services, UnitView], bool | str]
 
 
 def prefers_json(accept: str | None) -> bool:
@@ -239,28 +240,35 @@ def _resolve(request: Request, unit_view: UnitViewFn, is_party: PartyFn) -> Resp
     if as_json:  # the auditors' and integrators' API: the order's public on-chain data, for anyone
         return JSONResponse(unit_json(view), headers=headers)
     party = is_party(request, services, view)
+    viewer = optional_account(request, services)
     if COOKIE in request.cookies:  # the page differs by session; without one it stays one cacheable page
         headers["Vary"] = "Accept, Cookie"
-    if party:
+    if party or viewer is not None:  # the amounts, or who is signed in: this viewer's page only
         headers["Cache-Control"] = "private, no-store"
+    if viewer is not None:  # its sign-out form posts to this gateway (pages/signed_in.py)
+        headers["Content-Security-Policy"] = SIGNED_IN_POLICY
     with i18n.use(page_language(request)):
         page = build_page(
-            view, currency_lookup(services.pages), _block_time_lookup(services.pages), services.names, party=party
+            view,
+            currency_lookup(services.pages),
+            _block_time_lookup(services.pages),
+            services.names,
+            party=bool(party),
         )
         page.digital_link = page.digital_link or canonical
         page.policy = _order_policy(services, view)
-        return render(
-            request,
-            "unit.html",
-            {"page": page, "qr_base": gs1.digital_link("", link.gtin, link.serial)},
-            headers=headers,
-        )
+        context: dict[str, Any] = {"page": page, "qr_base": gs1.digital_link("", link.gtin, link.serial)}
+        if viewer is not None:
+            role = party if isinstance(party, str) else "party" if party else "not_party"
+            context["signed_in"] = signed_in(request, viewer.account, role)
+        return render(request, "unit.html", context, headers=headers)
 
 
-def order_viewer_is_party(request: Request, services: Services, view: UnitView) -> bool:
+def order_viewer_is_party(request: Request, services: Services, view: UnitView) -> bool | str:
     """Whether the signed-in viewer may read the order's amounts and return reason: its buyer, merchant
-    side or an auditor (order_party, at the head block). Anonymous, anyone else, a previous deployment's
-    order (its escrow is not the one order_party reads) or a node that does not answer: no."""
+    side or an auditor (order_party, at the head block), answered as that role ("buyer", "merchant",
+    "auditor": the page's sign-out bar names it). Anonymous, anyone else, a previous deployment's order
+    (its escrow is not the one order_party reads) or a node that does not answer: False."""
     rs = view.return_status
     if rs is None or (view.deployment or {}).get("readOnly"):
         return False
@@ -268,15 +276,15 @@ def order_viewer_is_party(request: Request, services: Services, view: UnitView) 
     if account is None:
         return False
 
-    def may_read() -> bool:
-        try:
-            order_party(services.chain, rs.order_id, optional_standing(account, services))
-        except ApiError:  # not a party (403) or no such order (404): an answer, not a node failure
+    def may_read() -> bool | str:
+        who = optional_standing(account, services)
+        if who is None:
             return False
-        return True
+        role = order_role(services.chain, rs.order_id, who)  # not a party or no such order: an answer
+        return False if role == "not_party" else role
 
     try:  # behind the pages' guard: a node that does not answer leaves the page public, never a 500
-        return bool(services.pages.guard.guarded(may_read))
+        return services.pages.guard.guarded(may_read)
     except ChainUnavailable:
         return False
 

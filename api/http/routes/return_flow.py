@@ -14,6 +14,10 @@ intake checks is what binds the request to the buyer).
 
 The page speaks the buyer's language (`?lang=`, else Accept-Language: api/http/pages/i18n.py); the script's
 own words come in that language from the page (pages/return_flow_text.py), never from the script.
+
+Signed in, the page shows the account and how it stands to the unit's order (its buyer, seller side,
+an auditor, or none of them) beside a "Sign out" form (pages/signed_in.py), at load when the browser
+holds a session and once the wallet signs in on the page.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from ..deps import ServicesDep
 from ..errors import PageError
 from ..pages import i18n, page_language, render
 from ..pages.return_flow_text import flow_text
+from ..pages.signed_in import order_role, page_viewer, sign_out_slot, signed_in
 from ..pages.withdrawal_form import withdrawal_form
 from .assistant import NOTICE
 
@@ -42,10 +47,11 @@ SCRIPT = ASSETS / "return-flow.js"
 
 
 def flow_headers(nonce: str) -> dict[str, str]:
-    """The flow page's policy: its own script by nonce, requests to this gateway only, nothing framed."""
+    """The flow page's policy: its own script by nonce, requests and forms (the sign-out) to this gateway
+    only, nothing framed."""
     return {
         "Content-Security-Policy": f"default-src 'none'; script-src 'nonce-{nonce}'; connect-src 'self'; "
-        "style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; form-action 'none'; "
+        "style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; form-action 'self'; "
         "frame-ancestors 'none'",
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "no-referrer",
@@ -66,9 +72,10 @@ def return_page(request: Request, services: ServicesDep, gtin: str, serial: str)
             400, "invalid_link", str(exc), "This code is not valid", as_json=False, gtin=gtin, serial=serial
         ) from exc
     desk = services.options
+    unit_id = gs1.unit_id(gtin14, serial)
     try:
         latest = desk.latest()
-        known = desk.unit_exists(gs1.unit_id(gtin14, serial), latest)
+        known = desk.unit_exists(unit_id, latest)
         chain_time = desk.reads.block_time(latest)  # what the script dates a rating by, not the device's clock
     except ChainUnavailable as exc:
         raise PageError(
@@ -85,7 +92,20 @@ def return_page(request: Request, services: ServicesDep, gtin: str, serial: str)
             serial=serial,
         )
     nonce = secrets.token_urlsafe(18)
+    account, standing = page_viewer(request, services)
+    role = None
+    if standing is not None:
+
+        def read_role() -> str:  # how the signed-in account stands to the unit's latest order
+            order_id = desk.reads.last_order_of(unit_id, latest)
+            return order_role(services.chain, order_id, standing) if order_id else "not_party"
+
+        try:
+            role = services.pages.guard.guarded(read_role)
+        except ChainUnavailable:
+            role = None
     with i18n.use(page_language(request)):
+        bar = sign_out_slot(request) if account is None else signed_in(request, account, role)
         form_language, form = withdrawal_form(i18n.current().code)
         context = {
             "gtin": gtin14,
@@ -98,6 +118,7 @@ def return_page(request: Request, services: ServicesDep, gtin: str, serial: str)
             "withdrawal_form_language": form_language,
             "flow_text": flow_text(),
             "chain_time": chain_time,
+            "signed_in": bar,
         }
         return render(request, "return.html", context, headers=flow_headers(nonce))
 

@@ -6,6 +6,10 @@
     GET /station                   the inspector's page (tablet): scan, tick the facts, add photos, sign
     GET /assets/station.js         its script (with /assets/wallet.js, shared with the return flow)
 
+The page shows who is signed in (the account and whether it is an accredited inspector) and a "Sign out"
+form (pages/signed_in.py: POST /v1/auth/sign-out ends the session on the gateway), at load when the
+browser holds a session and once its wallet signs in: a shared tablet is not left signed in unseen.
+
 The preview is for whoever grades the return or may read the order: an accredited inspector
 (signed in with Ethereum; the message is prefilled for it), or the order's buyer, merchant side or an
 auditor (the same preview, no message). The page holds nothing private: it reads the preview with
@@ -31,6 +35,7 @@ from ..auth.access import order_party
 from ..auth.session import OptionalStanding
 from ..deps import ServicesDep
 from ..pages import i18n, page_language, render
+from ..pages.signed_in import page_viewer, sign_out_slot, signed_in
 from ..pages.station_text import FACTS, station_text
 from ..responses import InspectionPreviewOut
 from .return_flow import ASSETS, flow_headers, script
@@ -80,10 +85,16 @@ def inspection_preview(
 
 
 @router.get("/station", response_class=HTMLResponse, summary="The inspection station (page, for an inspector's tablet)")
-def station_page(request: Request) -> Response:
+def station_page(request: Request, services: ServicesDep) -> Response:
     nonce = secrets.token_urlsafe(18)
+    account, standing = page_viewer(request, services)
     with i18n.use(page_language(request)):
-        context = {"nonce": nonce, "station_text": station_text(), "facts": FACTS}
+        if account is None:
+            bar = sign_out_slot(request)  # shown by the script once the wallet signs in
+        else:
+            role = None if standing is None else "inspector" if standing.roles & Role.INSPECTOR else "not_inspector"
+            bar = signed_in(request, account, role)
+        context = {"nonce": nonce, "station_text": station_text(), "facts": FACTS, "signed_in": bar}
         return render(request, "station.html", context, headers=flow_headers(nonce))
 
 

@@ -32,6 +32,7 @@
       say("wallet-status", t("signingIn", { account: account }));
       await page.signIn(account);  // the order's amounts are its buyer's to see
       say("wallet-status", t("signedIn", { account: account }));
+      page.showSignedIn(account, null);  // its role once the gateway says (the options: the buyer's only)
       $("assess").disabled = false;
       offerRating();
     } catch (e) {
@@ -54,6 +55,7 @@
     } catch (e) {
       if (e.code === "not_buyer") {
         say("assess-status", t("notBuyer"), true);
+        page.showSignedIn(account, null);
       } else if (e.code && Object.prototype.hasOwnProperty.call(words, "error." + e.code)) {
         say("assess-status", t("error." + e.code), true);
       } else {
@@ -64,6 +66,7 @@
 
   function showAssessment(data) {
     assessed = data.reason;
+    if (data.options.length) page.showSignedIn(account, "buyer");
     var lines = [];
     lines.push(data.reason ? t("reason", { reason: label("reason", data.reason), language: data.language })
       : t("noReason", { language: data.language }));

@@ -81,8 +81,20 @@
       await page.signIn(account);
       say("wallet-status", t("signedIn", { account: account }));
       $("find").disabled = false;
+      showWho();
     } catch (e) {
       say("wallet-status", e.message, true);
+    }
+  }
+
+  // Who is signed in, beside "Sign out": a tablet shared by a shift shows whose session it holds, and whether
+  // the gateway reads it as an accredited inspector (roles bit 8); without an answer, the account alone.
+  async function showWho() {
+    try {
+      var session = await page.json(await fetch("/v1/auth/session"));
+      page.showSignedIn(session.account, session.roles & 8 ? "inspector" : "not_inspector");
+    } catch (e) {
+      page.showSignedIn(account, null);
     }
   }
 

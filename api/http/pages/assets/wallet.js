@@ -4,7 +4,7 @@
 //   var page = rtPage(document.getElementById("return-flow"));
 //   page.t(key, values), page.say(id, text, bad), page.el(tag, text, cls), page.amount(value, currency),
 //   page.when(seconds), page.json(response), page.provider(), page.upload(blob, name), page.signIn(account),
-//   page.signAndPost(account, message, typed), page.follow(id, statusId, done)
+//   page.signAndPost(account, message, typed), page.follow(id, statusId, done), page.showSignedIn(account, role)
 (function () {
   "use strict";
 
@@ -86,6 +86,23 @@
       }));
     }
 
+    // Who is signed in, in the page's bar (templates/signed_in.html: its "Sign out" is a plain form to the
+    // gateway), once the page's script signed in: the account shortened (whole in the title) and the role the
+    // page acts on (words "role.<key>"; none: the account alone).
+    function showSignedIn(account, role) {
+      var bar = $("signed-in");
+      if (!bar) return;
+      var shown = $("signed-in-account");
+      shown.textContent = account.length > 12 ? account.slice(0, 6) + "\u2026" + account.slice(-4) : account;
+      shown.title = account;
+      var key = "role." + role;
+      var text = role && Object.prototype.hasOwnProperty.call(words, key) ? words[key] : "";
+      $("signed-in-role").textContent = text;
+      $("signed-in-role").dataset.role = text ? role : "";
+      $("signed-in-role-sep").hidden = !text;
+      bar.hidden = false;
+    }
+
     // Signs `typed` (eth_signTypedData_v4 JSON, filled in) as `account` and posts it where `message` says:
     // the gateway's answer (its message id).
     async function signAndPost(account, message, typed) {
@@ -120,7 +137,7 @@
 
     return {
       words: words, $: $, el: el, t: t, say: say, provider: provider, amount: amount, when: when, json: json,
-      upload: upload, signIn: signIn, signAndPost: signAndPost, follow: follow,
+      upload: upload, signIn: signIn, signAndPost: signAndPost, follow: follow, showSignedIn: showSignedIn,
     };
   };
 })();
