@@ -135,6 +135,21 @@ def waived(policies, admin):
     assert policies.policy(MARKET_EU, policies.currentPolicyVersion(MARKET_EU))["waiveDefectReturn"] is True
 
 
+def merchant_paid_when_open(shop, release, order: int, opens: int) -> None:
+    """`release` (a stranger's call) reverts while the period runs to `opens`, then pays the merchant the
+    whole order (price and delivery) and the buyer nothing."""
+    escrow, actors = shop.d.escrow, shop.actors
+    tx = opens_after(
+        opens,
+        err("ReturnEscrowWindowOpen", order, opens),
+        lambda: release(order, {"from": actors["stranger"].account}),
+    )
+    assert tx.events["OrderCompleted"]["merchantAmount"] == HIGH + D
+    assert escrow.credits(ZERO_ADDRESS, actors["brand"].address) == HIGH + D
+    assert escrow.credits(ZERO_ADDRESS, actors["buyer"].address) == 0
+    shop.assert_solvent()
+
+
 # ---------------------------------------------------------------- claiming a defect
 
 
@@ -347,12 +362,7 @@ def test_rejected_claim_extends_the_return_period_by_the_time_pending(shop, escr
     assert escrow.order(order)["windowExtension"] == decided - claimed
     extended = closes + decided - claimed
     assert escrow.returnWindowCloses(order) == extended
-    tx = opens_after(
-        extended,
-        err("ReturnEscrowWindowOpen", order, extended),
-        lambda: escrow.release(order, {"from": actors["stranger"].account}),
-    )
-    assert tx.events["OrderCompleted"]["merchantAmount"] == HIGH + D
+    merchant_paid_when_open(shop, escrow.release, order, extended)
 
 
 def test_attack_buyer_refiles_a_rejected_claim_to_hold_the_merchants_money(shop, escrow, desk, actors):
@@ -375,15 +385,7 @@ def test_attack_buyer_refiles_a_rejected_claim_to_hold_the_merchants_money(shop,
         claim(desk, actors, order)
     assert escrow.order(order)["status"] == Status.ACTIVE
     assert escrow.returnWindowCloses(order) == extended
-    tx = opens_after(
-        extended,
-        err("ReturnEscrowWindowOpen", order, extended),
-        lambda: escrow.release(order, {"from": actors["stranger"].account}),
-    )
-    assert tx.events["OrderCompleted"]["merchantAmount"] == HIGH + D
-    assert escrow.credits(ZERO_ADDRESS, actors["brand"].address) == HIGH + D
-    assert escrow.credits(ZERO_ADDRESS, actors["buyer"].address) == 0
-    shop.assert_solvent()
+    merchant_paid_when_open(shop, escrow.release, order, extended)
 
 
 def test_a_rejected_claim_is_not_refiled_by_signature_either(shop, escrow, desk, sign_claim, relayer, actors):
@@ -484,15 +486,7 @@ def test_undecided_claim_becomes_a_return_never_an_approval(shop, escrow, desk, 
 def test_lapsed_claim_unit_never_sent_pays_the_merchant(shop, escrow, desk, actors):
     order, tx = lapse(shop, escrow, desk, actors)
     closes = tx.timestamp + EU.delivery_timeout + EU.max_relay_delay
-    done = opens_after(
-        closes,
-        err("ReturnEscrowWindowOpen", order, closes),
-        lambda: escrow.releaseUnreturned(order, {"from": actors["stranger"].account}),
-    )
-    assert done.events["OrderCompleted"]["merchantAmount"] == HIGH + D
-    assert escrow.credits(ZERO_ADDRESS, actors["brand"].address) == HIGH + D
-    assert escrow.credits(ZERO_ADDRESS, actors["buyer"].address) == 0
-    shop.assert_solvent()
+    merchant_paid_when_open(shop, escrow.releaseUnreturned, order, closes)
 
 
 DIMINISHED = 3 * 10**17  # attested for the used plain unit; under the EU cap of 30 % of 2 coins
