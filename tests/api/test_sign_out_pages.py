@@ -20,6 +20,7 @@ from tests.api.test_assistant_api import sold
 from tests.api.test_desk_page import _case
 from tests.api.test_page_privacy import settled  # noqa: F401  (fixture)
 from tests.support import GTIN, MARKET_EU
+from tests.views import CHROME
 
 FORM = re.compile(
     r'<form class="signed-in" id="signed-in" method="post" action="/v1/auth/sign-out"( hidden)?>(.*?)</form>', re.S
@@ -100,6 +101,29 @@ def test_the_desk_shows_who_is_signed_in_and_signs_out_on_the_gateway(gateway, s
     after = signs_out_through_the_form(client, page.text, token, f"/v1/cases/{case.id}")
     assert "Sign in with your wallet" in after and 'id="signed-in"' not in after
     assert "Sign in with your wallet" in client.get("/desk/cases").text
+
+
+def test_an_account_the_desk_is_not_for_is_shown_the_way_out_in_a_browser(gateway, shop, actors):
+    """A buyer signed in on the desk's shared PC (or any account the desk refuses): the browser gets the sign-in
+    page at 403, saying why, with the bar to sign out, so staff can sign in again on that PC; a program still
+    gets the refusal as JSON."""
+    client = gateway.client
+    case = _case(gateway, shop.buy())
+    token = browser_signs_in(client, actors["buyer"])  # the case's own buyer
+    for path, code in (
+        ("/desk/cases", "not_staff"),
+        (f"/desk/cases/{case.id}", "not_staff"),
+        ("/desk/analytics", "not_a_brand"),
+    ):
+        page = client.get(path, headers={"accept": CHROME})
+        assert page.status_code == 403, page.text
+        assert 'id="refused"' in page.text and 'id="signin"' in page.text
+        shown = bar(page.text)
+        assert (shown["hidden"], shown["title"], shown["next"]) == (False, actors["buyer"].address, path)
+        r = client.get(path)  # Accept: */*, as programs send
+        assert (r.status_code, r.json()["error"]) == (403, code)
+    after = signs_out_through_the_form(client, page.text, token, "/v1/auth/session")
+    assert 'id="refused"' not in after and 'id="signin"' in after and 'id="signed-in"' not in after
 
 
 def test_an_auditor_on_a_case_page_is_shown_as_auditor(gateway, shop, staff):  # noqa: F811

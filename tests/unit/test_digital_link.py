@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from api.http.routes import resolver
+from api.http import qvalues
 from returntrace import gs1
 from returntrace.digital_link import LinkError, parse_path
 from tests.support import GTIN
@@ -56,4 +56,4 @@ def test_link_error_carries_status():
     ],
 )
 def test_accept_header_picks_json_or_html(accept, wants_json):
-    assert resolver.prefers_json(accept) is wants_json
+    assert qvalues.prefers_json(accept) is wants_json

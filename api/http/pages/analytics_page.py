@@ -19,12 +19,13 @@ from returntrace.escrow import SettlementPath
 from returntrace.policies import MARKET_NAMES
 
 from ...chain.guard import ChainUnavailable
+from ...errors import ApiError
 from ..auth.session import OptionalStanding
 from ..deps import ServicesDep
 from ..routes.analytics import Query_, analytics_query, compute
 from ..routes.resolver import currency_lookup
 from . import charts, i18n, page_language, render
-from .desk import _sign_in, headers
+from .desk import _sign_in, headers, refused_page
 from .i18n import N_, _
 from .protection_offer import MerchantQuote, dashboard_quotes
 from .signed_in import signed_in
@@ -163,15 +164,20 @@ def analytics_page(request: Request, who: OptionalStanding, services: ServicesDe
     if who is None:
         return _sign_in(request)
     params = request.query_params
-    q = analytics_query(
-        services,
-        who,
-        brand=params.get("brand") or None,
-        gtin=[g for g in params.getlist("gtin") if g] or None,
-        market=[m for m in params.getlist("market") if m] or None,
-        time_from=params.get("from") or None,
-        time_to=params.get("to") or None,
-    )
+    try:
+        q = analytics_query(
+            services,
+            who,
+            brand=params.get("brand") or None,
+            gtin=[g for g in params.getlist("gtin") if g] or None,
+            market=[m for m in params.getlist("market") if m] or None,
+            time_from=params.get("from") or None,
+            time_to=params.get("to") or None,
+        )
+    except ApiError as exc:
+        if exc.code != "not_a_brand":  # another brand's GTIN, a bad filter: the dashboard's own refusals
+            raise
+        return refused_page(request, who, exc)
     f = compute(services, q)
     query = urlencode([(k, v) for k, v in params.multi_items() if v and k != "lang"])
     with i18n.use(page_language(request)):

@@ -19,9 +19,11 @@ from typing import Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
+from ...chain.parties import Standing
 from ...errors import ApiError
 from ..auth.session import OptionalStanding
 from ..deps import CaseDeskDep
+from ..qvalues import names_html
 from ..routes.cases import case_view, find_case, staff_case
 from . import TEMPLATES
 from .signed_in import signed_in
@@ -45,9 +47,26 @@ def _time(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%d %b %Y, %H:%M UTC")
 
 
-def _sign_in(request: Request) -> Response:
+def _sign_in(request: Request, refused: tuple[Standing, ApiError] | None = None) -> Response:
+    """The sign-in page; with `refused` (who is signed in, and why the page is not for them), the same page
+    at the refusal's status, saying why, with the way out: a browser otherwise kept an account the desk
+    refuses (a buyer's, on a shared PC) for the session's hours, and no staff key could sign in over it."""
     nonce = secrets.token_urlsafe(16)
-    return TEMPLATES.TemplateResponse(request, "desk_signin.html", {"nonce": nonce}, headers=headers(nonce))
+    context: dict[str, Any] = {"nonce": nonce}
+    status = 200
+    if refused is not None:
+        who, exc = refused
+        context |= {"refused": exc.detail, "signed_in": signed_in(request, who.account, None)}
+        status = exc.status
+    return TEMPLATES.TemplateResponse(request, "desk_signin.html", context, status_code=status, headers=headers(nonce))
+
+
+def refused_page(request: Request, who: Standing, exc: ApiError) -> Response:
+    """A desk page's refusal of a signed-in account: to a browser, the sign-in page with why and the sign-out
+    control; to a program (JSON, or `*/*` alone), the refusal itself."""
+    if not names_html(request.headers.get("accept")):
+        raise exc
+    return _sign_in(request, (who, exc))
 
 
 @router.get("/desk/desk-signin.js")
@@ -60,7 +79,10 @@ def cases_page(request: Request, who: OptionalStanding, desk: CaseDeskDep) -> Re
     if who is None:
         return _sign_in(request)
     if not who.is_staff:
-        raise ApiError(403, "not_staff", "the desk is for staff of a merchant's organisation (MERCHANT_STAFF or brand)")
+        refusal = ApiError(
+            403, "not_staff", "the desk is for staff of a merchant's organisation (MERCHANT_STAFF or brand)"
+        )
+        return refused_page(request, who, refusal)
     cases = desk.record_disputes(desk.store.of_organization(who.organization))
     views = [case_view(desk, c, "staff") for c in cases]
     for v in views:
@@ -78,9 +100,14 @@ def cases_page(request: Request, who: OptionalStanding, desk: CaseDeskDep) -> Re
 def case_page(case_id: int, request: Request, who: OptionalStanding, desk: CaseDeskDep) -> Response:
     if who is None:
         return _sign_in(request)
-    case, role = find_case(desk, case_id, who)
-    if role == "buyer":  # the buyer follows their case in their own flow, not on the staff's desk
-        raise ApiError(403, "not_staff", "the desk is for staff of the case's organisation and auditors")
+    try:
+        case, role = find_case(desk, case_id, who)
+        if role == "buyer":  # the buyer follows their case in their own flow, not on the staff's desk
+            raise ApiError(403, "not_staff", "the desk is for staff of the case's organisation and auditors")
+    except ApiError as exc:
+        if exc.status != 403:
+            raise
+        return refused_page(request, who, exc)
     view = case_view(desk, case, role)
     context: dict[str, Any] = {"c": view, "due": _time(case.due_at), "signed_in": signed_in(request, who.account, role)}
     if view["mediation"]:

@@ -31,8 +31,9 @@ from ..deps import ServicesDep
 from ..errors import PageError
 from ..pages import i18n, page_language, render
 from ..pages.i18n import N_
+from ..qvalues import names_html
 from ..responses import CustomsEvidenceOut, customs_evidence_json
-from .resolver import PAGE_CONTENT, prefers_json
+from .resolver import PAGE_CONTENT
 
 router = APIRouter(tags=["resolver"])
 
@@ -42,8 +43,7 @@ HEADING = N_("No customs evidence for this unit")
 def _wants_html(request: Request, format: str | None) -> bool:
     if format is not None:
         return format == "html"
-    accept = request.headers.get("accept")
-    return bool(accept) and "html" in (accept or "") and not prefers_json(accept)
+    return names_html(request.headers.get("accept"))
 
 
 @router.get(

@@ -38,7 +38,7 @@ from ..pages.i18n import N_, _
 from ..pages.policy_page import build_policy_page, order_section
 from ..pages.protection_offer import consumer_offers
 from ..pages.signed_in import SIGNED_IN_POLICY, order_role, signed_in
-from ..qvalues import quality_values
+from ..qvalues import prefers_json
 from ..responses import ParcelViewOut, UnitViewOut, parcel_json, unit_json
 
 router = APIRouter(tags=["resolver"])
@@ -66,34 +66,6 @@ def get_unit_view() -> UnitViewFn:
 UnitViewDep = Annotated[UnitViewFn, Depends(get_unit_view)]
 # Whether the signed-in viewer is the order's party: its role ("buyer", "merchant", "auditor") or False.
 PartyFn = Callable[[Request, Services, UnitView], bool | str]
-
-
-def prefers_json(accept: str | None) -> bool:
-    """True when the Accept header ranks application/json above text/html.
-
-    Browsers and QR scanner apps (text/html or */*) get the page; an equal rank goes to the type the
-    client named explicitly over one it only matched through a wildcard; no Accept at all: the page."""
-    if not accept:
-        return False
-    best: dict[str, tuple[float, int]] = {"json": (0.0, -1), "html": (0.0, -1)}
-    targets = {"json": ("application", "json"), "html": ("text", "html")}
-    for media, q in quality_values(accept):
-        if "/" not in media:
-            continue
-        typ, _, sub = media.partition("/")
-        for name, (t, s) in targets.items():
-            if (name == "html" and (typ, sub) == ("application", "xhtml+xml")) or (typ, sub) == (t, s):
-                spec = 2
-            elif typ == t and sub == "*":
-                spec = 1
-            elif (typ, sub) == ("*", "*"):
-                spec = 0
-            else:
-                continue
-            if spec > best[name][1]:  # the most specific range decides a type's q (RFC 9110 12.5.1)
-                best[name] = (q, spec)
-    (qj, sj), (qh, sh) = best["json"], best["html"]
-    return qj > qh or (qj == qh and qj > 0 and sj > sh)
 
 
 def _raw_path(request: Request) -> str:
