@@ -82,7 +82,7 @@ def test_product_page_states_each_markets_terms_as_the_chain_does(gateway, polic
     # the hygiene rule where it applies (the test GTIN is hygiene-sealed), as each market's law and policy say
     assert "once you open the seal, the legal right of withdrawal is lost; the grade terms still apply" in eu
     assert "(only if you confirmed this when you bought)" in cn
-    assert "here an opened seal does not cost you the legal right" in us
+    assert "there is no legal right of withdrawal here; an opened seal is graded by the brand's terms" in us
     # mediation, customs and where to return
     assert "ECC-Net" in eu and "online dispute resolution platform closed on 20 July 2025" in eu
     assert "12315" in cn and "state's consumer protection agency" in us

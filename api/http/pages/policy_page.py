@@ -47,6 +47,9 @@ CUSTOMS = {
         "free of import duty (returned goods relief, Art. 203)."
     ),
     "CN": N_(
+        "A cross-border e-commerce import (customs modes 1210 and 9610) whose return is declared within 30 days "
+        "of its customs release and that is back in the bonded area within 45 days is not taxed, and your annual "
+        "cross-border shopping quota is restored (General Administration of Customs Announcement No. 194 of 2018). "
         "Exported goods re-imported in their original state within one year for reasons of quality or "
         "specification pay no import duty (Customs Tariff Law of the People's Republic of China)."
     ),
@@ -155,7 +158,27 @@ def _statutory_text(law: Law, policy: Policy) -> str:
         }
     elif law.used_loses_right:
         text += _("; the goods must come back in good condition, or the right is lost")
-    return text
+    return text + _statutory_shipping(policy)
+
+
+def _statutory_shipping(policy: Policy) -> str:
+    """Who bears the return shipping inside the legal right: the grade's terms, never the buyer for a
+    defective unit (ReturnPolicies.settlement). The consumer bears it only if told (EU 2011/83 Art. 14(1));
+    the grade rows are headed as returns outside the legal right, so it is said here too."""
+    yours = [letter for letter, t in zip("ABC", policy.terms, strict=True) if not t.merchant_pays_return_shipping]
+    if not yours:
+        return _("; return shipping: the brand pays it")
+    if len(yours) == len(policy.terms):
+        return _("; return shipping: you pay the amount stated when you bought, except for a defective unit")
+    brands = [letter for letter in "ABC" if letter not in yours]
+    return _(
+        "; return shipping: you pay the amount stated when you bought for %(yours)s, the brand pays it for "
+        "%(brands)s and for a defective unit"
+    ) % {"yours": _grades(yours), "brands": _grades(brands)}
+
+
+def _grades(letters: list[str]) -> str:
+    return ngettext("grade %(grades)s", "grades %(grades)s", len(letters)) % {"grades": ", ".join(letters)}
 
 
 def _grade_rows(policy: Policy) -> list[Row]:
@@ -258,6 +281,11 @@ def _hygiene_row(law: Law, policy: Policy) -> Row:
         if law.exception_needs_confirmation:
             text += _(" (only if you confirmed this when you bought)")
         text += _("; the grade terms still apply")
+    elif not law.withdrawal_days:
+        # No statutory right to lose (a US-style market): the seal only counts for the brand's grade.
+        text = _(
+            "Hygiene-sealed: there is no legal right of withdrawal here; an opened seal is graded by the brand's terms"
+        )
     else:
         text = _("Hygiene-sealed, but here an opened seal does not cost you the legal right")
     return Row(_("Hygiene"), text)
