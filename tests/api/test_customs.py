@@ -198,3 +198,28 @@ def test_whether_an_order_was_rated_is_its_parties_to_know_not_any_signed_in_acc
     buyer = as_(sign_in(gateway.client, gateway.actors["buyer"]))
     r = gateway.client.get(f"{DOCS}/SatisfactionRating", params={"orderId": unrated}, headers=buyer)
     assert (r.status_code, r.json()["error"]) == (404, "unknown_document")  # its own party: not rated yet
+
+
+def test_a_rating_is_not_found_by_posting_guessed_messages_without_its_signature(gateway, shop, escrow):
+    """A rating's message is guessable: the buyer and order are on-chain, the score one of five, issuedAt the
+    chain's time when the flow page signs. Posting a guess with any signature must not answer the stored
+    rating (200 "already stored", with its score and signature): only its signature shows it is held."""
+    order_id = shop.buy(market=MARKET_EU)
+    shop.returned(order_id)
+    shop.inspect(order_id, SEALED, Grade.A)
+    now = gateway.builder.now()
+    rated = _rating(gateway, "buyer", order_id, 2, issued_at=now)
+    assert gateway.post(f"{DOCS}/SatisfactionRating", rated).status_code == 201
+
+    forged = "0x" + "11" * 32 + "22" * 32 + "1b"  # well-formed, nobody's
+    answers = []
+    for score in range(1, 6):  # an attacker's guesses, anonymous
+        guess = {"message": {**rated["message"], "score": score}, "signature": forged}
+        answers.append(gateway.post(f"{DOCS}/SatisfactionRating", guess))
+    assert [(r.status_code, r.json().get("error")) for r in answers] == [(401, "invalid_signature")] * 5, [
+        r.text for r in answers
+    ]
+    assert all(str(rated["signature"]) not in r.text for r in answers)
+    # The buyer posting it again (a retry) still gets it back: idempotent for whoever holds the signature.
+    again = gateway.post(f"{DOCS}/SatisfactionRating", rated)
+    assert again.status_code == 200 and again.json()["message"]["score"] == 2

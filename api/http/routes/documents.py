@@ -2,7 +2,7 @@
 in force for a subject, or any by its id, each with its proof.
 
     POST /v1/documents/{kind}              {"message": {...}, "signature": "0x..."}
-        201 new, 200 already stored; the document with its proof (DocumentOut)
+        201 new, 200 already stored (with a valid signature of it: 401 otherwise); the document with its proof
     GET  /v1/documents/{kind}?<subject fields>   the document in force for that subject
     GET  /v1/documents/by-id/{id}          one document by its EIP-712 digest
 The types to sign are in GET /v1/eip712 under "documents"; refusals: api/write/documents.py.
