@@ -189,6 +189,8 @@ def _log(db: Any, case_id: int, actor: str, action: str, detail: dict[str, Any],
 class CaseStore(SqliteFile):
     def __init__(self, path: Path) -> None:
         super().__init__(path, _SCHEMA)
+        # A deleted text's bytes are overwritten, not left in free pages for a copy of the file to read.
+        self._db.execute("PRAGMA secure_delete = ON")
 
     # ------------------------------------------------------------------ cases
 
@@ -285,6 +287,13 @@ class CaseStore(SqliteFile):
         )
         return [{"text": t, "consent": c, "storedAt": at} for t, c, at in rows.fetchall()]
 
+    def _forget_deleted(self) -> None:
+        """Moves the write-ahead log into the database and empties it: until then the database file keeps the
+        deleted text as last checkpointed, and the log the pages that held it (secure_delete zeroes them in
+        the pages written after the deletion, which reach the database only by a checkpoint)."""
+        with self._lock:
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
     def erase_texts(self, buyer: str, detail: dict[str, Any], now: float | None = None) -> dict[int, int]:
         """Deletes every text of `buyer` (their signed request); logs the erasure on each case of theirs,
         with `detail` (what proved the request). Case id -> texts erased."""
@@ -295,6 +304,8 @@ class CaseStore(SqliteFile):
             )
             for (case_id,) in db.execute("SELECT id FROM cases WHERE buyer = ?", (buyer,)).fetchall():
                 _log(db, case_id, buyer, "texts_erased", {**detail, "texts": per_case.get(case_id, 0)}, now)
+        if per_case:
+            self._forget_deleted()
         return per_case
 
     def purge_texts(self, older_than: float, now: float | None = None) -> int:
@@ -305,6 +316,8 @@ class CaseStore(SqliteFile):
             per_case = _count(erased.fetchall())
             for case_id, count in per_case.items():
                 _log(db, case_id, SYSTEM, "texts_purged", {"texts": count, "storedBefore": older_than}, now)
+        if per_case:
+            self._forget_deleted()
         return sum(per_case.values())
 
     # ------------------------------------------------------------------ private evidence

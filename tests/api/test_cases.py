@@ -343,6 +343,23 @@ def test_a_buyer_erases_their_texts_and_the_case_keeps_its_codes(gateway, shop, 
     assert client.post("/v1/cases/erase").status_code == 401
 
 
+def test_erased_words_are_not_left_in_the_cases_files(gateway, shop, actors):
+    """Erasure deletes the words, not only their row: SQLite keeps a deleted row's bytes in the database's free
+    pages and in its write-ahead log, which backups and anyone who copies the files read."""
+    client, store = gateway.client, gateway.services.cases.store
+    words = "my daughter choked on the teat, 12 Rosenweg"
+    buyer = sign_in(client, actors["buyer"])
+    r = client.post("/v1/cases", json={"orderId": shop.buy(), "text": words}, headers=as_(buyer))
+    assert r.status_code == 201, r.text
+    with sqlite3.connect(store.path) as db:  # as SQLite does by itself (every 1,000 pages, the last close)
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    assert words.encode() in store.path.read_bytes()
+    assert client.post("/v1/cases/erase", headers=as_(buyer)).json()["erased"] == 1
+    files = [store.path, store.path.with_name(store.path.name + "-wal")]
+    found = [f.name for f in files if f.exists() and words.encode() in f.read_bytes()]
+    assert found == [], found
+
+
 def _store_old_words(store: CaseStore, buyer: str, order_id: int | None, at: float):
     """A text the buyer gave (asking for a person) at time `at`, on the order's case."""
     new = NewCase(order_id, None, None, None, buyer, 1, None, 0, None, None, None, ("asked_for_person",), False, {}, at)
