@@ -281,9 +281,12 @@ class CaseStore(SqliteFile):
 
     # ------------------------------------------------------------------ the buyers' texts
 
-    def texts(self, case_id: int) -> list[dict[str, Any]]:
+    def texts(self, case_id: int, stored_from: float | None = None) -> list[dict[str, Any]]:
+        """The case's texts; with `stored_from`, only those stored from then on (within the retention period)."""
         rows = self._read().execute(
-            "SELECT text, consent, stored_at FROM case_texts WHERE case_id = ? ORDER BY id", (case_id,)
+            "SELECT text, consent, stored_at FROM case_texts WHERE case_id = ? AND (? IS NULL OR stored_at >= ?) "
+            "ORDER BY id",
+            (case_id, stored_from, stored_from),
         )
         return [{"text": t, "consent": c, "storedAt": at} for t, c, at in rows.fetchall()]
 

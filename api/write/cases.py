@@ -287,6 +287,11 @@ class CaseDesk:
         """Deletes the buyer's texts at their signed request (`proof`: the session's signed message digest)."""
         return self.store.erase_texts(to_checksum_address(buyer), {"request": proof})
 
+    def texts(self, case_id: int) -> list[dict[str, Any]]:
+        """The case's texts still within the retention period: one that outlived it is not shown while it
+        waits for the next purge (at start and on case writes)."""
+        return self.store.texts(case_id, stored_from=time.time() - self.retention_seconds)
+
     def purge(self, now: float | None = None) -> int:
         """Deletes the texts past the retention period."""
         now = time.time() if now is None else now

@@ -360,6 +360,17 @@ def test_erased_words_are_not_left_in_the_cases_files(gateway, shop, actors):
     assert found == [], found
 
 
+def test_words_past_the_retention_period_are_not_shown_before_the_next_purge(gateway, shop, actors, staff):
+    """The purge runs at start and on case writes; until the next one, no read shows what outlived its period."""
+    desk = gateway.services.cases
+    order_id = shop.buy()
+    old = time.time() - (gateway.services.settings.text_retention_days * 86400 + 60)
+    case = _store_old_words(desk.store, actors["buyer"].address, order_id, old)
+    for who in (staff["auditor"], actors["buyer"]):
+        view = gateway.client.get(f"/v1/cases/{case.id}", headers=as_(sign_in(gateway.client, who)))
+        assert view.status_code == 200 and view.json()["texts"] == [], (who.address, view.text)
+
+
 def _store_old_words(store: CaseStore, buyer: str, order_id: int | None, at: float):
     """A text the buyer gave (asking for a person) at time `at`, on the order's case."""
     new = NewCase(order_id, None, None, None, buyer, 1, None, 0, None, None, None, ("asked_for_person",), False, {}, at)

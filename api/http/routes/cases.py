@@ -82,7 +82,7 @@ def case_view(desk: CaseDesk, case: Case, role: str) -> dict[str, Any]:
         "mediation": mediation(case),
         "closedAt": case.closed_at,
         "outcome": case.outcome,
-        "texts": desk.store.texts(case.id),
+        "texts": desk.texts(case.id),
     }
     if role != "buyer":
         out["buyer"] = case.buyer
