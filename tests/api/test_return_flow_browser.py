@@ -23,6 +23,7 @@ from brownie import accounts, chain, web3
 
 from api.main import create_app
 from api.store.reason_codes import ReasonCodeStore
+from returntrace import cid as cids
 from returntrace.escrow import Facts, Grade, Remedy, ReturnReason
 from scripts.builder import listing_terms
 from scripts.gateway import free_port, wait_until
@@ -206,21 +207,20 @@ def test_the_buyer_signs_an_exchange_in_the_browser_and_it_reaches_the_chain(
     codes.close()
 
 
-def test_a_defect_claim_uploads_the_photo_signs_and_reaches_the_reissue_desk(
-    flow_gateway, shop, escrow, deployment, tmp_path
-):
+def _claim_defect(flow_gateway, shop, escrow, tmp_path, serial: str) -> tuple[int, bytes, Wallet]:
+    """The buyer claims a defect on the flow page with a photo: (the order, the photo, the wallet)."""
     find_chromium()
     http, base, said = flow_gateway
     said.reason = "defective"
     buyer = accounts[8]
-    order_id = _bought(shop, escrow, buyer, "FLOW-2")
-    photo = http.get(f"/01/{GTIN}/21/FLOW-2/qr.png").content  # any PNG stands in for the photo of the defect
+    order_id = _bought(shop, escrow, buyer, serial)
+    photo = http.get(f"/01/{GTIN}/21/{serial}/qr.png").content  # any PNG stands in for the photo of the defect
     (tmp_path / "defect.png").write_bytes(photo)
 
     with Chromium() as browser:
         browser.send("Runtime.addBinding", name="rtWallet")
         browser.send("Page.addScriptToEvaluateOnNewDocument", source=PROVIDER)
-        wallet = _start(browser, f"{base}/return/{GTIN}/FLOW-2", buyer.address, "the pump stopped working")
+        wallet = _start(browser, f"{base}/return/{GTIN}/{serial}", buyer.address, "the pump stopped working")
         titles = browser.evaluate("[...document.querySelectorAll('#options h3')].map(h => h.innerText)")
         assert titles[0].startswith("Get a new one sent"), titles
         browser.evaluate("document.getElementById('choose-reissue').click()")
@@ -230,7 +230,13 @@ def test_a_defect_claim_uploads_the_photo_signs_and_reaches_the_reissue_desk(
         browser.evaluate("document.getElementById('sign').click()")
         wallet.answer("eth_signTypedData_v4")
         assert _sent(browser) == "confirmed", browser.evaluate("document.getElementById('send-status').innerText")
+    return order_id, photo, wallet
 
+
+def test_a_defect_claim_uploads_the_photo_signs_and_reaches_the_reissue_desk(
+    flow_gateway, shop, escrow, deployment, tmp_path
+):
+    order_id, photo, wallet = _claim_defect(flow_gateway, shop, escrow, tmp_path, "FLOW-2")
     claim = wallet.signed[0]
     assert claim["primaryType"] == "DefectClaim"
     assert claim["message"]["evidence"] == "0x" + hashlib.sha256(photo).hexdigest()  # the uploaded photo's digest
@@ -238,6 +244,23 @@ def test_a_defect_claim_uploads_the_photo_signs_and_reaches_the_reissue_desk(
         from_block=0, argument_filters={"orderId": order_id}
     )
     assert len(logs) == 1 and logs[0]["args"]["evidence"] == hashlib.sha256(photo).digest()
+
+
+def test_the_photo_of_a_defect_claim_is_the_orders_not_anyones_who_reads_the_chain(
+    flow_gateway, shop, escrow, deployment, tmp_path
+):
+    """The claim puts the photo's digest on-chain, and a digest names the file's CID: anyone reading the
+    chain could fetch the buyer's photo (of their home, their child) if the page uploaded it as public
+    evidence — served to all, kept by shared caches for a year, and given to the IPFS node."""
+    order_id, photo, _ = _claim_defect(flow_gateway, shop, escrow, tmp_path, "FLOW-4")
+    http = flow_gateway[0]
+    desk = web3.eth.contract(address=deployment.desk.address, abi=deployment.desk.abi)
+    (claimed,) = desk.events.DefectClaimed.get_logs(from_block=0, argument_filters={"orderId": order_id})
+    anonymous = httpx.Client(base_url=http.base_url, timeout=10)  # no session cookie: anyone
+    answers = {c: anonymous.get(f"/v1/evidence/{c}") for c in cids.candidate_cids(claimed["args"]["evidence"])}
+    assert photo not in [r.content for r in answers.values()], {c: r.headers for c, r in answers.items()}
+    assert {r.status_code for r in answers.values()} <= {401, 404}, {c: r.text for c, r in answers.items()}
+    assert 401 in {r.status_code for r in answers.values()}  # the photo is there, for the order's parties
 
 
 def test_once_settled_the_buyer_rates_the_order_with_one_tap(flow_gateway, shop, escrow):

@@ -144,10 +144,11 @@
     $("sign").disabled = false;
   }
 
-  async function uploadEvidence() {
+  // The buyer's photo is private to the order (its parties and auditors read it), never public evidence.
+  async function uploadEvidence(orderId) {
     var file = $("evidence").files[0];
     if (!file) throw new Error(t("needPhoto"));
-    return (await page.upload(file, file.name)).digest;
+    return (await page.upload(file, file.name, orderId)).digest;
   }
 
   async function sign() {
@@ -155,7 +156,7 @@
     try {
       var message = chosen.message;
       var typed = JSON.parse(JSON.stringify(message.typedData));
-      if (message.fill && message.fill.indexOf("evidence") >= 0) typed.message.evidence = await uploadEvidence();
+      if (message.fill && message.fill.indexOf("evidence") >= 0) typed.message.evidence = await uploadEvidence(typed.message.orderId);
       say("send-status", t("signInWallet"));
       var sent = await page.signAndPost(account, message, typed);
       if (message.kind === "ReturnRequest" && assessed) recordCode(typed.message.orderId, assessed);

@@ -3,7 +3,7 @@
 // written with textContent, so nothing the gateway or a person sends becomes markup.
 //   var page = rtPage(document.getElementById("return-flow"));
 //   page.t(key, values), page.say(id, text, bad), page.el(tag, text, cls), page.amount(value, currency),
-//   page.when(seconds), page.json(response), page.provider(), page.upload(blob, name), page.signIn(account),
+//   page.when(seconds), page.json(response), page.provider(), page.upload(blob, name, order?), page.signIn(account),
 //   page.signAndPost(account, message, typed), page.follow(id, statusId, done), page.showSignedIn(account, role)
 (function () {
   "use strict";
@@ -68,10 +68,13 @@
     }
 
     // Stores `blob` as evidence (POST /v1/evidence): its {cid, digest, ...}; the digest is what goes on chain.
-    async function upload(blob, name) {
+    // With `order`, the file is private to that order's parties (a buyer's photo: the digest that goes on chain
+    // names its CID, so public evidence would be anyone's to fetch); without, public lifecycle evidence.
+    async function upload(blob, name, order) {
       var form = new FormData();
       form.append("file", blob, name);
-      return json(await fetch("/v1/evidence", { method: "POST", body: form }));
+      var url = order === undefined ? "/v1/evidence" : "/v1/evidence?order=" + encodeURIComponent(String(order));
+      return json(await fetch(url, { method: "POST", body: form }));
     }
 
     // Sign-In with Ethereum: the gateway writes the EIP-4361 text, the wallet signs it (personal_sign),
