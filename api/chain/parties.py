@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from eth_utils import to_checksum_address
+from eth_utils import keccak, to_checksum_address
 from web3.exceptions import ContractCustomError, ContractLogicError
 
-from returntrace.escrow import Order
+from returntrace.escrow import Order, OrderStatus
 from returntrace.vocab import Role
 
 from .client import Chain
@@ -61,6 +61,22 @@ class Parties:
     def may_read(self, who: Standing) -> bool:
         """The order's buyer, its merchant's side, or an auditor."""
         return who.account == self.buyer or self.is_merchant_side(who) or who.auditor
+
+
+ARBITER_ROLE = keccak(text="ARBITER_ROLE")
+
+
+def judges(chain: Chain, order: Parties, who: Standing) -> bool:
+    """Whether `who` holds the arbiter's role for the decision `order` waits for at `order.block`: a defect claim
+    above the limit (ReturnPolicies' ARBITER_ROLE, as ReissueDesk.decideDefectClaim checks) or a dispute
+    (ReturnEscrow's, as resolveDispute checks). The arbiter reads the evidence it decides on."""
+    if order.status == OrderStatus.DEFECT_CLAIMED:
+        contract = chain.policies
+    elif order.status == OrderStatus.DISPUTED:
+        contract = chain.escrow
+    else:
+        return False
+    return bool(contract.functions.hasRole(ARBITER_ROLE, who.account).call(block_identifier=order.block))
 
 
 def head(chain: Chain) -> int:

@@ -402,6 +402,32 @@ def test_a_gateway_starting_purges_what_outlived_the_retention_period(gateway_se
         assert client.app.state.services.cases.store.texts(case.id) == []
 
 
+def test_the_arbiter_reads_a_defect_photo_while_the_claim_waits_for_its_decision(gateway, shop, desk, actors):
+    """The return flow uploads a defect claim's photo private to the order; the arbiter who must decide a
+    claim above the limit reads it while the claim waits (ReturnPolicies' ARBITER_ROLE, as the desk checks),
+    not before the claim nor after the decision."""
+    client = gateway.client
+    order_id = shop.buy(price=2 * 10**18)  # above the native coin's auto-approval limit
+    shop.deliver(order_id)
+    photo = b"\x89PNG\r\n\x1a\n" + b"cracked bottle" * 10
+    buyer = sign_in(client, actors["buyer"])
+    r = client.post(
+        f"/v1/evidence?order={order_id}", content=photo, headers={"content-type": "image/png", **as_(buyer)}
+    )
+    assert r.status_code == 201, r.text
+    cid, digest = r.json()["cid"], r.json()["digest"]
+    arbiter = sign_in(client, actors["arbiter"])
+
+    def arbiter_reads() -> int:
+        return client.get(f"/v1/evidence/{cid}", headers=as_(arbiter)).status_code
+
+    assert arbiter_reads() == 403  # no claim yet: nothing before the arbiter
+    desk.claimDefect(order_id, digest, {"from": actors["buyer"].account})
+    assert client.get(f"/v1/evidence/{cid}", headers=as_(arbiter)).content == photo
+    desk.decideDefectClaim(order_id, False, {"from": actors["arbiter"].account})
+    assert arbiter_reads() == 403  # decided
+
+
 def test_an_orders_evidence_is_served_to_its_parties_and_auditors_only(gateway, shop, actors, staff):
     client = gateway.client
     order_id = shop.buy()

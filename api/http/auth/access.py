@@ -12,20 +12,27 @@ from ...chain.parties import Parties, Standing
 from ...errors import ApiError, parse_storable
 
 
-def order_party(chain: Chain, order_id: int, who: Standing | None, *, adding: bool = False) -> Parties:
+def order_party(
+    chain: Chain, order_id: int, who: Standing | None, *, adding: bool = False, judging: bool = False
+) -> Parties:
     """The order's parties, if `who` is one of them or (reading, not `adding` to the order's data) an
-    auditor: 401 anonymous, 404 unknown order, 403 anyone else (the chain read at the block `who` states)."""
+    auditor, or (`judging`: its evidence) the arbiter of the decision it waits for: 401 anonymous, 404
+    unknown order, 403 anyone else (the chain read at the block `who` states)."""
     if who is None:
         raise ApiError(401, "not_signed_in", f"order {order_id}'s data is for its parties: sign in with Ethereum")
     order = parties.parties(chain, order_id, who.block)
     if order is None:
         raise ApiError(404, "unknown_order", f"order {order_id} does not exist at block {who.block}")
-    allowed = who.account == order.buyer or order.is_merchant_side(who) if adding else order.may_read(who)
+    if adding:
+        allowed = who.account == order.buyer or order.is_merchant_side(who)
+    else:
+        allowed = order.may_read(who) or (judging and parties.judges(chain, order, who))
     if not allowed:
         raise ApiError(
             403,
             "not_a_party",
-            f"{who.account} is not order {order_id}'s buyer, merchant side or an auditor at block {who.block}",
+            f"{who.account} is not order {order_id}'s buyer, merchant side, an auditor or its arbiter at block "
+            f"{who.block}",
             block=who.block,
         )
     return order
