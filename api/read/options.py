@@ -245,6 +245,8 @@ class ReturnDesk:
                     "deadline": closes,
                     "message": sign.return_request(ReturnReason.WITHDRAWAL if statutory else None, Remedy.REFUND),
                 }
+        if order.claim_rejected:  # the desk takes one claim per order: the return stays open, not another claim
+            return offered
         claim = sign.defect_claim()
         offered["reissue"] = {
             "kind": "reissue",

@@ -531,8 +531,7 @@ class Intake:
                 "a defect claim needs evidence: the digest of a photo or video (POST /v1/evidence)",
             )
         order, _ = self._check_returnable(signer, message["orderId"], now)
-        # An Active order has a request time only when its defect claim was rejected (ReissueDesk: one claim per order).
-        if order.requested_at:
+        if order.claim_rejected:  # ReissueDesk: one claim per order
             raise ApiError(
                 409,
                 "claim_rejected",

@@ -84,6 +84,13 @@ class Order(AbiStruct):
     inspector_org: int  # GLN of the inspection a dispute would be about (0: none); it may not arbitrate
 
     @property
+    def claim_rejected(self) -> bool:
+        """Whether the order's defect claim was rejected, so the reissue desk takes no other
+        (ReissueDeskClaimRejected): an Active order has a request time only after a rejected claim (the
+        escrow's openDefectClaim sets it, and only decideDefectClaim's rejection brings an order back)."""
+        return self.status == OrderStatus.ACTIVE and self.requested_at != 0
+
+    @property
     def awaits_inspection(self) -> bool:
         """Whether an inspection is taken now (ReturnInspection.check): a return requested, a second
         opinion due, a refund paid before any inspection (which then decides only the unit's fate), or a

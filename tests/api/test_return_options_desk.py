@@ -123,6 +123,18 @@ def test_changed_mind_in_the_us_is_a_policy_return_with_no_statutory_right(gatew
     assert option(data, "exchange")["gets"]["bonusBps"] == US.exchange_bonus_bps
 
 
+def test_after_a_rejected_claim_no_claim_is_offered_but_the_return_is(gateway, shop, deployment, actors):
+    """The desk takes one defect claim per order: once the arbiter rejected it, the options offer no reissue or
+    replacement (a claim the gateway and the chain would refuse, after the buyer uploaded a photo for it),
+    and still the return."""
+    order_id, unit = sold(shop, MARKET_EU, price=2 * 10**18)  # above the auto-approval limit
+    deployment.desk.claimDefect(order_id, "0x" + "ab" * 32, {"from": actors["buyer"].account})
+    deployment.desk.decideDefectClaim(order_id, False, {"from": actors["arbiter"].account})
+    data = options_for(gateway, actors, unit, "defective")
+    assert "reissue" not in kinds(data) and "replacement" not in kinds(data)
+    assert "withdrawal" in kinds(data)
+
+
 def test_china_offers_no_exchange_where_its_policy_has_none(gateway, shop, actors):
     assert not CN.exchange_offered
     _, unit = sold(shop, MARKET_CN)
