@@ -14,7 +14,7 @@ import re
 
 import pytest
 
-from api.http.pages.signed_in import short
+from api.http.pages.consumer_page import short_address as short
 from tests.api.people import as_, signed, staff  # noqa: F401  (fixture)
 from tests.api.test_assistant_api import sold
 from tests.api.test_desk_page import _case
@@ -207,6 +207,21 @@ def test_the_unit_page_shows_the_party_and_signs_out_to_the_public_page(gateway,
     order_id = client.get(path, headers={"accept": "application/json"}).json()["return_status"]["order_id"]
     after = signs_out_through_the_form(client, page.text, token, f"/v1/documents/SatisfactionRating?orderId={order_id}")
     assert not any(f in after for f in figures[:2]) and "Sign in to see them" in after and 'id="signed-in"' not in after
+
+
+def test_a_unit_without_an_order_names_no_role_in_the_bar(gateway, actors):
+    """A unit never sold (or one whose order the gateway cannot check): the bar names the account and no role,
+    not "not a party to this order" of an order that does not exist."""
+    client = gateway.client
+    gateway.commission("BAR-1")
+    gateway.relay()
+    gateway.services.indexer.index_once()
+    browser_signs_in(client, actors["buyer"])
+    for path in (f"/01/{GTIN}/21/BAR-1", f"/return/{GTIN}/BAR-1"):
+        page = client.get(path, headers={"accept": "text/html"})
+        assert page.status_code == 200, page.text
+        shown = bar(page.text)
+        assert (shown["title"], shown["role_key"], shown["role"]) == (actors["buyer"].address, "", ""), path
 
 
 def test_a_page_of_another_origin_cannot_sign_the_browser_out(gateway, actors):

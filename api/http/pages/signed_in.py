@@ -22,6 +22,7 @@ from ...errors import ApiError
 from ..auth.access import order_party
 from ..auth.session import optional_account
 from . import HTML_HEADERS
+from .consumer_page import short_address
 from .i18n import N_, _
 
 # A script-free page's policy (pages HTML_HEADERS) with the one form it then holds: the sign-out, to this gateway.
@@ -41,11 +42,6 @@ ROLE_WORDS: dict[str, str] = {
 }
 
 
-def short(account: str) -> str:
-    """0x1234…abcd: enough to tell two accounts apart at a glance."""
-    return f"{account[:6]}…{account[-4:]}" if len(account) > 12 else account
-
-
 def here(request: Request) -> str:
     """The page's own path and query as the browser asked for it: where the sign-out form sends it back."""
     raw = request.scope.get("raw_path")
@@ -58,7 +54,7 @@ def signed_in(request: Request, account: str, role: str | None) -> dict[str, Any
     """The bar for `account` acting as `role` (a key of ROLE_WORDS; None: not known, the account only)."""
     return {
         "account": account,
-        "short": short(account),
+        "short": short_address(account),
         "role": _(ROLE_WORDS[role]) if role else "",
         "role_key": role or "",
         "next": here(request),

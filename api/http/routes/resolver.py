@@ -65,7 +65,7 @@ def get_unit_view() -> UnitViewFn:
 
 UnitViewDep = Annotated[UnitViewFn, Depends(get_unit_view)]
 # Whether the signed-in viewer is the order's party: its role ("buyer", "merchant", "auditor") or False.
-PartyFn = Callable[[Request, Services, UnitView], bool | str]
+PartyFn = Callable[[Request, Services, UnitView], bool | str | None]
 
 
 def _raw_path(request: Request) -> str:
@@ -231,19 +231,21 @@ def _resolve(request: Request, unit_view: UnitViewFn, is_party: PartyFn) -> Resp
         page.policy = _order_policy(services, view)
         context: dict[str, Any] = {"page": page, "qr_base": gs1.digital_link("", link.gtin, link.serial)}
         if viewer is not None:
-            role = party if isinstance(party, str) else "party" if party else "not_party"
+            # None: no order this gateway can check, or the node is down: the bar names the account only.
+            role = party if isinstance(party, str) else "party" if party else None if party is None else "not_party"
             context["signed_in"] = signed_in(request, viewer.account, role)
         return render(request, "unit.html", context, headers=headers)
 
 
-def order_viewer_is_party(request: Request, services: Services, view: UnitView) -> bool | str:
+def order_viewer_is_party(request: Request, services: Services, view: UnitView) -> bool | str | None:
     """Whether the signed-in viewer may read the order's amounts and return reason: its buyer, merchant
     side or an auditor (order_party, at the head block), answered as that role ("buyer", "merchant",
-    "auditor": the page's sign-out bar names it). Anonymous, anyone else, a previous deployment's order
-    (its escrow is not the one order_party reads) or a node that does not answer: False."""
+    "auditor": the page's sign-out bar names it); False for anonymous and anyone else. None (the page stays
+    public, the bar names no role) when it cannot tell: no order, a previous deployment's order (its escrow
+    is not the one order_party reads), or a node that does not answer."""
     rs = view.return_status
     if rs is None or (view.deployment or {}).get("readOnly"):
-        return False
+        return None
     account = optional_account(request, services)
     if account is None:
         return False
@@ -258,7 +260,7 @@ def order_viewer_is_party(request: Request, services: Services, view: UnitView) 
     try:  # behind the pages' guard: a node that does not answer leaves the page public, never a 500
         return services.pages.guard.guarded(may_read)
     except ChainUnavailable:
-        return False
+        return None
 
 
 def get_party_check() -> PartyFn:

@@ -96,9 +96,9 @@ def return_page(request: Request, services: ServicesDep, gtin: str, serial: str)
     role = None
     if standing is not None:
 
-        def read_role() -> str:  # how the signed-in account stands to the unit's latest order
+        def read_role() -> str | None:  # how the signed-in account stands to the unit's latest order (None: none)
             order_id = desk.reads.last_order_of(unit_id, latest)
-            return order_role(services.chain, order_id, standing) if order_id else "not_party"
+            return order_role(services.chain, order_id, standing) if order_id else None
 
         try:
             role = services.pages.guard.guarded(read_role)
