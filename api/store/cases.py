@@ -10,12 +10,16 @@ retention period (api/write/cases.py). The log refuses updates and deletes (SQLi
 from __future__ import annotations
 
 import json
+import logging
 import time
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from .connections import SqliteFile, schema_columns
+from .connections import BUSY_TIMEOUT_MS, SqliteFile, schema_columns
+
+log = logging.getLogger("api.store.cases")
+CHECKPOINT_WAIT_MS = 1000
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS cases (
@@ -191,6 +195,7 @@ class CaseStore(SqliteFile):
         super().__init__(path, _SCHEMA)
         # A deleted text's bytes are overwritten, not left in free pages for a copy of the file to read.
         self._db.execute("PRAGMA secure_delete = ON")
+        self.checkpoint_owed = False  # a checkpoint after an erasure that a reader held back (_forget_deleted)
 
     # ------------------------------------------------------------------ cases
 
@@ -293,9 +298,18 @@ class CaseStore(SqliteFile):
     def _forget_deleted(self) -> None:
         """Moves the write-ahead log into the database and empties it: until then the database file keeps the
         deleted text as last checkpointed, and the log the pages that held it (secure_delete zeroes them in
-        the pages written after the deletion, which reach the database only by a checkpoint)."""
+        the pages written after the deletion, which reach the database only by a checkpoint). A reader on an
+        older snapshot holds it back: it waits CHECKPOINT_WAIT_MS at most (under the write lock, every writer
+        waits with it), then is owed to the next erasure or purge, and says so."""
         with self._lock:
-            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self._db.execute(f"PRAGMA busy_timeout = {CHECKPOINT_WAIT_MS}")
+            try:
+                busy, _, _ = self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            finally:
+                self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            self.checkpoint_owed = bool(busy)
+        if busy:
+            log.warning("%s: a reader held the checkpoint back; erased words stay in its log until the next", self.path)
 
     def erase_texts(self, buyer: str, detail: dict[str, Any], now: float | None = None) -> dict[int, int]:
         """Deletes every text of `buyer` (their signed request); logs the erasure on each case of theirs,
@@ -307,7 +321,7 @@ class CaseStore(SqliteFile):
             )
             for (case_id,) in db.execute("SELECT id FROM cases WHERE buyer = ?", (buyer,)).fetchall():
                 _log(db, case_id, buyer, "texts_erased", {**detail, "texts": per_case.get(case_id, 0)}, now)
-        if per_case:
+        if per_case or self.checkpoint_owed:
             self._forget_deleted()
         return per_case
 
@@ -319,7 +333,7 @@ class CaseStore(SqliteFile):
             per_case = _count(erased.fetchall())
             for case_id, count in per_case.items():
                 _log(db, case_id, SYSTEM, "texts_purged", {"texts": count, "storedBefore": older_than}, now)
-        if per_case:
+        if per_case or self.checkpoint_owed:
             self._forget_deleted()
         return sum(per_case.values())
 

@@ -65,6 +65,7 @@ class WriteLock:
 
 
 _write_locks: dict[Path, WriteLock] = {}
+BUSY_TIMEOUT_MS = 30_000  # how long a SqliteFile's writer waits for another connection's lock
 _write_locks_guard = threading.Lock()
 
 
@@ -166,7 +167,9 @@ class SqliteFile:
     def __init__(self, path: Path, schema: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
+        self._db = sqlite3.connect(
+            str(path), check_same_thread=False, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000
+        )
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._lock = write_lock(path)

@@ -360,6 +360,30 @@ def test_erased_words_are_not_left_in_the_cases_files(gateway, shop, actors):
     assert found == [], found
 
 
+def test_a_reader_holding_the_checkpoint_back_delays_the_words_removal_not_the_desk(gateway, shop, actors):
+    """A reader on an older snapshot (a backup, another process's read) keeps the log from being emptied: the
+    erasure waits about a second, not the writers' 30, and the next purge empties it once the reader is gone."""
+    client, desk = gateway.client, gateway.services.cases
+    store = desk.store
+    words = "the rash started after the second bottle"
+    buyer = sign_in(client, actors["buyer"])
+    assert client.post("/v1/cases", json={"orderId": shop.buy(), "text": words}, headers=as_(buyer)).status_code == 201
+    log_file = store.path.with_name(store.path.name + "-wal")
+    reader = sqlite3.connect(store.path, isolation_level=None)
+    reader.execute("BEGIN")
+    reader.execute("SELECT COUNT(*) FROM case_texts").fetchone()  # a snapshot from before the erasure
+    started = time.monotonic()
+    assert client.post("/v1/cases/erase", headers=as_(buyer)).json()["erased"] == 1
+    assert time.monotonic() - started < 10 and store.checkpoint_owed
+    assert words.encode() in log_file.read_bytes()  # still there: the reader's snapshot needs it
+    reader.execute("COMMIT")
+    reader.close()
+    desk.purge()  # nothing to purge; the owed checkpoint runs
+    assert not store.checkpoint_owed
+    files = [store.path, log_file]
+    assert [f.name for f in files if f.exists() and words.encode() in f.read_bytes()] == []
+
+
 def test_words_past_the_retention_period_are_not_shown_before_the_next_purge(gateway, shop, actors, staff):
     """The purge runs at start and on case writes; until the next one, no read shows what outlived its period."""
     desk = gateway.services.cases
