@@ -32,11 +32,21 @@ DAY = 24 * 3600
 
 def next_block_at(timestamp: int) -> None:
     """Makes the next mined block (and so the next transaction) carry exactly `timestamp`, and moves
-    brownie's clock there too (a reverted transaction does not resync it)."""
+    brownie's clock there too (a reverted transaction does not resync it).
+
+    brownie resyncs its clock from the latest block on a thread it starts for each transaction
+    (Chain._add_to_undo_buffer); one still running would put the clock back after it is set here, and a
+    message signed next would expire before its block (a busy machine made that race). They end first."""
+    import threading
     import time
 
     from brownie import chain, web3
+    from brownie.network.state import Chain
 
+    for thread in threading.enumerate():
+        target = getattr(thread, "_target", None)  # CPython keeps it until the thread has run
+        if getattr(target, "__func__", None) is Chain._add_to_undo_buffer:
+            thread.join()
     web3.provider.make_request("evm_setNextBlockTimestamp", [int(timestamp)])
     chain._time_offset = int(timestamp) - int(time.time())
 
