@@ -209,6 +209,31 @@ def test_the_unit_page_shows_the_party_and_signs_out_to_the_public_page(gateway,
     assert not any(f in after for f in figures[:2]) and "Sign in to see them" in after and 'id="signed-in"' not in after
 
 
+def test_without_sec_fetch_site_the_origin_decides(gateway, actors, shop, staff):  # noqa: F811
+    """Browsers send Sec-Fetch-Site only to https and localhost origins: a gateway on plain http in a
+    warehouse's network gets none, and a page on another port of its host could post the desk's forms with the
+    cookie. There the Origin a browser puts on every POST decides; the pages send their own (Referrer-Policy
+    same-origin: under no-referrer a browser writes "null", which is refused). Signing in is held to it too."""
+    client = gateway.client
+    case = _case(gateway, shop.buy())
+    page = client.get("/desk/cases")
+    assert page.headers["referrer-policy"] == "same-origin"
+    browser_signs_in(client, staff["staff"])
+    note = f"/desk/cases/{case.id}/notes"
+    for origin in ("http://testserver:8080", "null", "http://elsewhere.example"):
+        r = client.post(note, data={"text": "forged"}, headers={"origin": origin}, follow_redirects=False)
+        assert (r.status_code, r.json()["error"]) == (403, "cross_origin"), (origin, r.text)
+        text = client.get("/v1/auth/nonce", params={"address": actors["buyer"].address}).json()["message"]
+        signature = signed(text, actors["buyer"].key)
+        r = client.post("/v1/auth/siwe", json={"message": text, "signature": signature}, headers={"origin": origin})
+        assert (r.status_code, r.json()["error"]) == (403, "cross_origin"), (origin, r.text)
+    for own in ({"origin": "http://testserver"}, {}):  # the gateway's own page; a program, no Origin
+        r = client.post(note, data={"text": "mine"}, headers=own, follow_redirects=False)
+        assert r.status_code == 303, r.text
+    log = [e.detail.get("text") for e in gateway.services.cases.store.log(case.id) if e.action == "note"]
+    assert log == ["mine", "mine"]
+
+
 def test_a_unit_without_an_order_names_no_role_in_the_bar(gateway, actors):
     """A unit never sold (or one whose order the gateway cannot check): the bar names the account and no role,
     not "not a party to this order" of an order that does not exist."""

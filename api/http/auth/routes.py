@@ -96,7 +96,11 @@ def nonce(
 
 
 @router.post("/v1/auth/siwe", response_model=SignInOut, summary="Open a session with a signed EIP-4361 message")
-def sign_in(body: SignIn, services: ServicesDep, response: Response) -> dict[str, Any]:
+def sign_in(body: SignIn, request: Request, services: ServicesDep, response: Response) -> dict[str, Any]:
+    # A page of another origin of the site would sign the browser in as its own account (whose session then
+    # receives what the person uploads and says): the same rule as a change made with the cookie.
+    if cookie_from_another_origin(request):
+        raise cross_origin()
     settings = services.settings
     expected = siwe.Expected.of(settings.public_url, services.chain.chain_id)
     try:

@@ -18,6 +18,7 @@ import secrets
 import time
 from dataclasses import dataclass
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import Depends, Request, Response
 
@@ -51,10 +52,28 @@ def token_of(request: Request) -> str | None:
 def cookie_from_another_origin(request: Request) -> bool:
     """Whether the browser sent the session cookie with a change made by a page of another origin. A same-site
     page (127.0.0.1:8080 is the same site as 127.0.0.1:8000; so are sibling subdomains) gets the SameSite=Strict
-    cookie sent with its forms; Sec-Fetch-Site tells it apart (browsers without it: SameSite alone)."""
+    cookie sent with its forms; Sec-Fetch-Site tells it apart. Browsers send that header only to https and
+    localhost origins, so a gateway on plain http in a warehouse's network gets none: there the Origin a
+    browser puts on every POST decides, which must be this gateway's (its pages send their own: Referrer-Policy
+    same-origin; "null" is refused). A request with neither header is no browser's."""
     if request.method in SAFE_METHODS or _bearer(request):  # no page can set another's Authorization header
         return False
-    return request.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none")
+    site = request.headers.get("sec-fetch-site")
+    if site is not None:
+        return site not in ("same-origin", "none")
+    origin = request.headers.get("origin")
+    if origin is None:
+        return False
+    return origin == "null" or urlsplit(origin).netloc.lower() not in _own_hosts(request)
+
+
+def _own_hosts(request: Request) -> set[str]:
+    """The host[:port] this gateway answers as: the request's Host, and the public URL's (behind a proxy)."""
+    hosts = {request.headers.get("host", "").lower()}
+    services = getattr(request.app.state, "services", None)
+    if services is not None:
+        hosts.add(urlsplit(services.settings.public_url).netloc.lower())
+    return hosts - {""}
 
 
 def optional_account(request: Request, services: ServicesDep) -> SignedIn | None:

@@ -17,12 +17,15 @@ TEMPLATES.env.add_extension("jinja2.ext.i18n")
 TEMPLATES.env.install_gettext_callables(gettext=i18n._, ngettext=i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
 TEMPLATES.env.globals["current_language"] = i18n.current  # <html lang>, on every page rendered here
 
+REFERRER_POLICY = "same-origin"
 # The pages run no script and load nothing from elsewhere; styles are inline.
 HTML_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri "
     "'none'; form-action 'none'; frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    # Nothing to other origins; to this one, the Origin of the pages' own POSTs (a browser writes "null" under
+    # no-referrer, and the session's cross-origin rule needs the real one where no Sec-Fetch-Site comes).
+    "Referrer-Policy": REFERRER_POLICY,
 }
 
 

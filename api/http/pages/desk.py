@@ -25,7 +25,7 @@ from ..auth.session import OptionalStanding
 from ..deps import CaseDeskDep
 from ..qvalues import names_html
 from ..routes.cases import case_view, find_case, staff_case
-from . import TEMPLATES
+from . import REFERRER_POLICY, TEMPLATES
 from .signed_in import signed_in
 
 router = APIRouter(tags=["desk"], include_in_schema=False)
@@ -38,7 +38,7 @@ def headers(nonce: str | None = None) -> dict[str, str]:
         "Content-Security-Policy": f"default-src 'none'; script-src {script}; connect-src 'self'; "
         "style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
         "X-Content-Type-Options": "nosniff",
-        "Referrer-Policy": "no-referrer",
+        "Referrer-Policy": REFERRER_POLICY,
         "Cache-Control": "no-store",
     }
 

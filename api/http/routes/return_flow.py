@@ -34,7 +34,7 @@ from returntrace.assistant import MAX_TEXT_CHARS
 from ...chain.guard import ChainUnavailable
 from ..deps import ServicesDep
 from ..errors import PageError
-from ..pages import i18n, page_language, render
+from ..pages import REFERRER_POLICY, i18n, page_language, render
 from ..pages.return_flow_text import flow_text
 from ..pages.signed_in import order_role, page_viewer, sign_out_slot, signed_in
 from ..pages.withdrawal_form import withdrawal_form
@@ -54,7 +54,7 @@ def flow_headers(nonce: str) -> dict[str, str]:
         "style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; form-action 'self'; "
         "frame-ancestors 'none'",
         "X-Content-Type-Options": "nosniff",
-        "Referrer-Policy": "no-referrer",
+        "Referrer-Policy": REFERRER_POLICY,
         "Cache-Control": "no-store",  # the nonce is per response
     }
 
