@@ -256,14 +256,13 @@ class DocumentDesk:
             errors = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
             raise ApiError(422, "invalid_document", f"the message is not a {name}", fields=errors) from exc
         digest = "0x" + self.domain().digest(name, message).hex()
+        signer = message["signer"]
+        # Before the lookup, so that a stored document is answered only to whoever holds a signature of it (a
+        # restricted one's message can be guessed: a rating's buyer and order are on-chain, its score one of
+        # five, its issuedAt the chain's time), and a guess is refused alike whether it is stored or not.
+        check_signature(self.reader, signer, bytes.fromhex(digest[2:]), bytes.fromhex(body.signature[2:]))
         stored = self.store.get(digest)
         if stored is not None:
-            # Answered only to whoever holds a signature of it: a restricted document's message can be guessed
-            # (a rating: buyer and order on-chain, five scores, issuedAt the chain's time), its signature not.
-            if body.signature.lower() != stored.signature.lower():
-                check_signature(
-                    self.reader, message["signer"], bytes.fromhex(digest[2:]), bytes.fromhex(body.signature[2:])
-                )
             return stored, False
         block = self.reader.head()
         now = self.reader.block_time()
@@ -271,8 +270,6 @@ class DocumentDesk:
             raise ApiError(
                 400, "issued_in_future", f"issuedAt {message['issuedAt']} is ahead of the chain's time {now}"
             )
-        signer = message["signer"]
-        check_signature(self.reader, signer, bytes.fromhex(digest[2:]), bytes.fromhex(body.signature[2:]))
         self._check_authority(kind, message, block)
         if name in DOCUMENT_CHECKS:
             DOCUMENT_CHECKS[name](self.reader, block, message)
