@@ -65,6 +65,11 @@ def _log_args(entry: DecodedLog | None) -> tuple[str, dict[str, Any]] | None:
     return None if entry is None else (entry.name, json.loads(json.dumps(json_safe(entry.args))))
 
 
+def _settled_by(events: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The order's latest settling log (SETTLEMENT_EVENTS), if it was settled."""
+    return next((e for e in reversed(events) if e["name"] in SETTLEMENT_EVENTS), None)
+
+
 class OrderViews:
     """Builds a unit's ReturnStatus; `links` (the deployment's state at the indexed block) proves it
     on-chain (None: nothing is proved)."""
@@ -92,7 +97,7 @@ class OrderViews:
                 "diminishedValue": None if attested["diminishedValue"] is None else str(attested["diminishedValue"]),
                 "evidence": self.evidence.name(o["inspection_evidence"]),
             }
-        settled_by = next((e for e in reversed(events) if e["name"] in SETTLEMENT_EVENTS), None)
+        settled_by = _settled_by(events)
         settlement = None
         if settled_by is not None:
             parts = settlements.parts_json(o, events, settled_by)
@@ -230,7 +235,7 @@ class OrderViews:
             except ChainUnavailable:
                 pass
         if self.links is not None:
-            settled_by = next((e for e in reversed(events) if e["name"] in SETTLEMENT_EVENTS), None)
+            settled_by = _settled_by(events)
             rs.proof = self._prove_order(o, settled_by, block, block_hash)
         second = last("SecondInspectionRequired")
         if second is not None:
