@@ -41,11 +41,13 @@ def next_block_at(timestamp: int) -> None:
     import time
 
     from brownie import chain, web3
-    from brownie.network.state import Chain
 
+    # brownie.network.state is not imported by name: brownie's test runner hashes the source of what a test
+    # module imports, and that module is compiled.
+    resync = type(chain)._add_to_undo_buffer
     for thread in threading.enumerate():
         target = getattr(thread, "_target", None)  # CPython keeps it until the thread has run
-        if getattr(target, "__func__", None) is Chain._add_to_undo_buffer:
+        if getattr(target, "__func__", None) is resync:
             thread.join()
     web3.provider.make_request("evm_setNextBlockTimestamp", [int(timestamp)])
     chain._time_offset = int(timestamp) - int(time.time())

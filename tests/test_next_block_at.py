@@ -7,7 +7,6 @@ from __future__ import annotations
 import threading
 
 from brownie import chain
-from brownie.network.state import Chain
 
 from tests.support import DAY, next_block_at
 
@@ -21,7 +20,7 @@ class _SlowReceipt:
 
 def test_next_block_at_is_not_undone_by_a_resync_still_running():
     receipt = _SlowReceipt()
-    resync = threading.Thread(target=Chain()._add_to_undo_buffer, args=(receipt, print, (), {}), daemon=True)
+    resync = threading.Thread(target=chain._add_to_undo_buffer, args=(receipt, print, (), {}), daemon=True)
     resync.start()
     threading.Timer(0.5, receipt._confirmed.set).start()
     target = chain.time() + 5 * DAY
