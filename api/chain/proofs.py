@@ -69,6 +69,8 @@ class BlockReads:
         # contract.
         self.guard, self.cache = guard, cache
         self.policies = policies if policies is not None else Permanent()
+        # Logs REORG_DEPTH blocks deep: read once, not again at each indexed block (a settled order's proof).
+        self.final_logs = Permanent()
 
     @classmethod
     def of(cls, chain: Any, guard: NodeGuard, cache: PerBlock, policies: Permanent | None = None) -> BlockReads:
@@ -210,6 +212,9 @@ class BlockReads:
             found = logs.decoded(decoder, logs.raw_logs(self.w3, [escrow.address], block, block))
             return next((d for d in found if d.log_index == log_index), None)
 
+        if at.number is not None and block <= at.number - REORG_DEPTH:  # final: the same at every later block
+            key = ("escrowLog", escrow.address, block, log_index)
+            return self.final_logs.get(key, lambda: self.guard.guarded(read))
         return self._cached(("escrowLog", escrow.address, block, log_index, at), read)
 
     def order_count(self, at: BlockRef) -> int:

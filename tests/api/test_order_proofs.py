@@ -196,3 +196,33 @@ def test_an_order_awaiting_a_second_opinion_or_disputed_is_proved_as_it_stands(g
     # The claim shown stays proved: an index that changes it is caught.
     execute(gateway, "UPDATE idx_orders SET claimed_grade = 3 WHERE order_id = ?", waiting)
     assert not _json(gateway, "TWO-1")["proof"]["verified"]
+
+
+def test_a_final_settling_log_is_read_from_the_node_once(gateway, shop, monkeypatch):
+    """A settled order's proof compares the index's copy of its settling log with the node's: once the log is
+    REORG_DEPTH blocks deep it is the same at every later block, so it is read once, not at each new one."""
+    from brownie import chain as brownie_chain
+
+    from api.chain.blocks import BlockRef
+    from api.chain.cache import PerBlock
+    from api.chain.guard import NodeGuard
+    from api.chain.proofs import REORG_DEPTH, BlockReads
+    from returntrace import logs
+
+    order_id = shop.returned(market=MARKET_EU)
+    tx = shop.inspect(order_id, Facts.SEAL_INTACT | Facts.PACKAGING_INTACT, Grade.A)
+    assert "OrderSettled" in tx.events
+    w3 = gateway.services.chain.w3
+    receipt = w3.eth.get_transaction_receipt(tx.txid)
+    brownie_chain.mine(REORG_DEPTH + 2)
+    reads = BlockReads.of(gateway.services.chain, NodeGuard(), PerBlock())
+    asked: list[int] = []
+    fetch = logs.raw_logs
+    monkeypatch.setattr(logs, "raw_logs", lambda *a, **k: asked.append(1) or fetch(*a, **k))
+    found = []
+    for n in (tx.block_number + REORG_DEPTH, tx.block_number + REORG_DEPTH + 1):
+        at = BlockRef(n, "0x" + bytes(w3.eth.get_block(n)["hash"]).hex())
+        found.append([reads.escrow_log(tx.block_number, int(e["logIndex"]), at) for e in receipt["logs"]])
+    settled = [entry for entry in found[0] if entry is not None and entry.name == "OrderSettled"]
+    assert len(settled) == 1 and found[0] == found[1]
+    assert len(asked) == len(receipt["logs"])  # each log once, at the first of the two blocks
