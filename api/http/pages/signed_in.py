@@ -14,13 +14,12 @@ from typing import Any
 
 from fastapi import Request
 
-from ...chain import parties
 from ...chain.client import Chain
 from ...chain.guard import ChainUnavailable
 from ...chain.parties import Standing
 from ...errors import ApiError
 from ..auth.access import order_party
-from ..auth.session import optional_account
+from ..auth.session import optional_account, optional_standing
 from . import HTML_HEADERS
 from .consumer_page import short_address
 from .i18n import N_, _
@@ -92,12 +91,7 @@ def page_viewer(request: Request, services: Any) -> tuple[str | None, Standing |
     account = optional_account(request, services)
     if account is None:
         return None, None
-    chain = services.chain
-
-    def read() -> Standing:
-        return parties.standing(chain, account.account, parties.head(chain), services.settings.auditors)
-
     try:
-        return account.account, services.pages.guard.guarded(read)
+        return account.account, services.pages.guard.guarded(lambda: optional_standing(account, services))
     except ChainUnavailable:
         return account.account, None
