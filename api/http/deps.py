@@ -33,6 +33,14 @@ def get_services(request: Request) -> Services:
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def public_url(request: Request) -> str:
+    """The URL this gateway is reached at: RT_PUBLIC_URL (behind a proxy, the proxy's), else the request's own."""
+    services = getattr(request.app.state, "services", None)
+    return services.settings.public_url if services is not None else str(request.base_url).rstrip("/")
+
+
 T = TypeVar("T")
 
 

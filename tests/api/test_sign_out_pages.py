@@ -209,6 +209,19 @@ def test_the_unit_page_shows_the_party_and_signs_out_to_the_public_page(gateway,
     assert not any(f in after for f in figures[:2]) and "Sign in to see them" in after and 'id="signed-in"' not in after
 
 
+def test_a_partys_unit_page_reads_the_session_once(gateway, settled, actors, monkeypatch):  # noqa: F811
+    """The unit page asks twice who is signed in (is the viewer the order's party; the bar): one store read."""
+    client = gateway.client
+    path, figures = settled
+    browser_signs_in(client, actors["buyer"])
+    sessions, reads = gateway.services.sessions, []
+    read = sessions.get
+    monkeypatch.setattr(sessions, "get", lambda token: reads.append(token) or read(token))
+    page = client.get(path, headers={"accept": "text/html"})
+    assert all(f in page.text for f in figures[:2]) and bar(page.text)["role"] == "the order's buyer"
+    assert reads == [client.cookies.get("rt_session")]
+
+
 def test_without_sec_fetch_site_the_origin_decides(gateway, actors, shop, staff):  # noqa: F811
     """Browsers send Sec-Fetch-Site only to https and localhost origins: a gateway on plain http in a
     warehouse's network gets none, and a page on another port of its host could post the desk's forms with the

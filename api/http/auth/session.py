@@ -26,7 +26,7 @@ from ...chain import parties
 from ...chain.parties import Standing
 from ...errors import ApiError
 from ...store.sessions import Session
-from ..deps import ServicesDep
+from ..deps import ServicesDep, public_url
 
 COOKIE = "rt_session"
 # Requests that change nothing: any page may make them with the cookie (SameSite=Strict: of this site).
@@ -69,11 +69,7 @@ def cookie_from_another_origin(request: Request) -> bool:
 
 def _own_hosts(request: Request) -> set[str]:
     """The host[:port] this gateway answers as: the request's Host, and the public URL's (behind a proxy)."""
-    hosts = {request.headers.get("host", "").lower()}
-    services = getattr(request.app.state, "services", None)
-    if services is not None:
-        hosts.add(urlsplit(services.settings.public_url).netloc.lower())
-    return hosts - {""}
+    return {request.headers.get("host", "").lower(), urlsplit(public_url(request)).netloc.lower()} - {""}
 
 
 def optional_account(request: Request, services: ServicesDep) -> SignedIn | None:
@@ -81,12 +77,22 @@ def optional_account(request: Request, services: ServicesDep) -> SignedIn | None
     token = token_of(request)
     if token is None:
         return None
-    session = services.sessions.get(token)
+    session = _session_once(request, services, token)
     if session is None:
         return None
     if cookie_from_another_origin(request):
         raise cross_origin()
     return SignedIn(session.account, session)
+
+
+def _session_once(request: Request, services: ServicesDep, token: str) -> Session | None:
+    """The token's session, read from the store once per request: a page asks who is signed in more than once
+    (the unit page: whether the viewer is the order's party, then the bar)."""
+    read: tuple[str, Session | None] | None = getattr(request.state, "session_read", None)
+    if read is None or read[0] != token:
+        read = (token, services.sessions.get(token))
+        request.state.session_read = read
+    return read[1]
 
 
 def cross_origin() -> ApiError:

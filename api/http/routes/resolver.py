@@ -30,7 +30,7 @@ from ...chain.pages import PageReads
 from ...read.views import UnitView
 from ...services import Services
 from ..auth.session import COOKIE, optional_account, optional_standing
-from ..deps import get_services
+from ..deps import get_services, public_url
 from ..errors import PageError
 from ..pages import i18n, page_language, render
 from ..pages.consumer_page import NATIVE, Currency, build_page, build_parcel_page, name_steps
@@ -73,11 +73,6 @@ def _raw_path(request: Request) -> str:
     path = raw.decode("latin-1") if raw else request.url.path
     root = request.scope.get("root_path") or ""
     return path[len(root) :] if root and path.startswith(root) else path
-
-
-def _public_url(request: Request) -> str:
-    services = getattr(request.app.state, "services", None)
-    return services.settings.public_url if services is not None else str(request.base_url).rstrip("/")
 
 
 def _link_error(exc: LinkError, as_json: bool) -> PageError:
@@ -146,7 +141,7 @@ def qr_image(uri: str, kind: str) -> bytes:
 
 
 def _qr(request: Request, link: UnitLink) -> Response:
-    uri = gs1.digital_link(_public_url(request), link.gtin, link.serial)
+    uri = gs1.digital_link(public_url(request), link.gtin, link.serial)
     return Response(
         qr_image(uri, link.qr or "svg"),
         media_type=QR_MEDIA[link.qr or "svg"],
@@ -189,7 +184,7 @@ def _resolve(request: Request, unit_view: UnitViewFn, is_party: PartyFn) -> Resp
 
     services = get_services(request)
     view = unit_view(services, link.gtin, link.serial)
-    canonical = gs1.digital_link(_public_url(request), link.gtin, link.serial)
+    canonical = gs1.digital_link(public_url(request), link.gtin, link.serial)
     if view is None:
         raise PageError(
             404,
@@ -313,7 +308,7 @@ def _product(request: Request, gtin14: str, as_json: bool) -> Response:
             advice=N_("No brand has registered this product. If you bought it, ask the seller."),
             gtin=gtin14,
         )
-    canonical = f"{_public_url(request)}/01/{gtin14}"
+    canonical = f"{public_url(request)}/01/{gtin14}"
     headers = {"Vary": "Accept", "Cache-Control": "no-cache", "Link": f'<{canonical}>; rel="canonical"'}
     if as_json:
         return JSONResponse(jsonable_encoder(asdict(terms)), headers=headers)
@@ -395,7 +390,7 @@ def resolve_parcel(request: Request, link_path: str) -> Response:
                 "from a parcel label, the label may be damaged."
             ),
         ) from None
-    canonical = gs1.parcel_link(_public_url(request), sscc18)
+    canonical = gs1.parcel_link(public_url(request), sscc18)
     if qr:
         kind = qr.split(".")[1]
         return Response(
