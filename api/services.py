@@ -155,7 +155,9 @@ class Services:
             evidence=evidence,
             staging=staging,
             documents=DocumentDesk(reader, documents),
-            intake=Intake(reader, outbox, settings.min_deadline_margin, index=index),
+            intake=Intake(
+                reader, outbox, settings.min_deadline_margin, evidence=evidence, private=cases.store, index=index
+            ),
             relayer=relayer,
             # This process's indexer reads (its block for /readyz) and indexes on demand (index_once);
             # the one that follows the chain runs in a process of its own (start).

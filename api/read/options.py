@@ -253,7 +253,11 @@ class ReturnDesk:
             "statutory": False,
             "title": N_("Get a new one sent without returning the faulty one first"),
             "gets": {"replacementUnit": True},
-            "must": N_("Upload a photo or video of the defect (POST /v1/evidence) and sign the claim with its digest."),
+            "must": N_(
+                "Upload a photo or video of the defect, private to this order (POST /v1/evidence?order=%(order)s, "
+                "signed in as the buyer), and sign the claim with its digest."
+            ),
+            "mustValues": {"order": order_id},  # a public upload would be anyone's: the claim names it on-chain
             "deadline": closes,
             "message": claim,
         }
@@ -263,9 +267,10 @@ class ReturnDesk:
             "title": N_("Get the right item (or an undamaged one) sent"),
             "gets": {"replacementUnit": True},
             "must": N_(
-                "Upload a photo of what arrived (POST /v1/evidence) and sign the claim with its digest; the "
-                "shop sends a replacement."
+                "Upload a photo of what arrived, private to this order (POST /v1/evidence?order=%(order)s, signed "
+                "in as the buyer), and sign the claim with its digest; the shop sends a replacement."
             ),
+            "mustValues": {"order": order_id},
             "deadline": closes,
             "message": claim,
         }

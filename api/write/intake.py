@@ -18,6 +18,8 @@ from returntrace.vocab import PARTNER_DISPOSITIONS, STEP_ROLES, AggregationActio
 
 from ..chain.reader import ChainReader
 from ..errors import ApiError, storable
+from ..store.cases import CaseStore
+from ..store.evidence import EvidenceStore
 from ..store.index import SqliteIndex
 from ..store.outbox import Message, NonceConflict, Outbox, UnitConflict
 from . import refund_on_receipt
@@ -92,9 +94,19 @@ def _hex(ids: Iterable[bytes]) -> list[str]:
 
 class Intake:
     def __init__(
-        self, reader: ChainReader, outbox: Outbox, min_deadline_margin: int, index: SqliteIndex | None = None
+        self,
+        reader: ChainReader,
+        outbox: Outbox,
+        min_deadline_margin: int,
+        *,
+        evidence: EvidenceStore,
+        private: CaseStore,
+        index: SqliteIndex | None = None,
     ) -> None:
         self.reader, self.outbox, self.margin = reader, outbox, min_deadline_margin
+        # A defect claim's photo must be private to its order (409 evidence_not_private): the files held, and
+        # which of them are private to which orders (the cases' file).
+        self.evidence, self.private = evidence, private
         self.index = index  # names the parcel a unit is already packed in (409 already_packed); None: not named
 
     def accept(self, entry: MessageKind, body: SignedBody) -> tuple[Message, bool]:
@@ -528,7 +540,8 @@ class Intake:
             raise ApiError(
                 400,
                 "evidence_required",
-                "a defect claim needs evidence: the digest of a photo or video (POST /v1/evidence)",
+                "a defect claim needs evidence: the digest of a photo or video uploaded private to the order "
+                f"(POST /v1/evidence?order={message['orderId']}, signed in as the buyer)",
             )
         order, _ = self._check_returnable(signer, message["orderId"], now)
         if order.claim_rejected:  # ReissueDesk: one claim per order
@@ -536,6 +549,33 @@ class Intake:
                 409,
                 "claim_rejected",
                 f"order {message['orderId']}'s defect claim was rejected: it may be returned instead",
+            )
+        self._check_photo_private(message["orderId"], message["evidence"])
+
+    def _check_photo_private(self, order_id: int, evidence: str) -> None:
+        """The claim puts the photo's digest on-chain, and the digest names the photo's CID: a file this gateway
+        holds under it must be private to the claim's order, or anyone reading the chain downloads the buyer's
+        photo. A digest of no file held here passes: there is nothing here to expose (the photo may be kept
+        elsewhere)."""
+        for cid in self.evidence.cids_for_digest(evidence):
+            private_to = self.private.private_orders(cid)
+            if order_id in private_to:
+                continue
+            upload = f"upload the photo with POST /v1/evidence?order={order_id}, signed in as the buyer"
+            if private_to:  # the buyer's own bytes, uploaded for this order too, are private to it as well
+                fix = f"{upload}, and send the claim again"
+            else:
+                fix = (
+                    f"{upload} (bytes already public stay public: upload a new copy, e.g. re-encoded without its "
+                    "metadata), and sign the claim with that digest"
+                )
+            raise ApiError(
+                409,
+                "evidence_not_private",
+                f"the claim's evidence {cid} is {'private to another order' if private_to else 'public evidence'} "
+                f"here, not private to order {order_id}: the claim puts its digest on-chain, for anyone to download "
+                f"the photo. {fix[0].upper()}{fix[1:]}",
+                cid=cid,
             )
 
     def _check_returnable(self, buyer: str, order_id: int, now: int) -> tuple[Order, Policy]:

@@ -316,14 +316,20 @@ class EvidenceStore:
         """The CID of a locally held file whose on-chain ``evidence`` word is ``digest`` (32
         bytes or 0x-hex), trying the raw CID (single-chunk files) and the dag-pb one; None
         when neither is here (or for the all-zero "no evidence" word)."""
+        return next(iter(self.cids_for_digest(digest)), None)
+
+    def cids_for_digest(self, digest: bytes | str) -> list[str]:
+        """Every locally held file whose CID carries ``digest`` (the raw CID first, then the dag-pb
+        one; two only if someone stored a file that is another's dag-pb root); [] for a word that
+        is no digest, or the all-zero one."""
         if isinstance(digest, str):
             try:
                 digest = bytes.fromhex(digest.removeprefix("0x"))
             except ValueError:
-                return None
+                return []
         if len(digest) != cids.SHA2_256_LEN or not any(digest):
-            return None
-        return next((c for c in cids.candidate_cids(digest) if self.has(c)), None)
+            return []
+        return [c for c in cids.candidate_cids(digest) if self.has(c)]
 
     def content_type(self, cid: str) -> str | None:
         cid = self.canonical(cid)
