@@ -556,6 +556,18 @@ class IndexReader:
                 )
         return list(out.values())
 
+    def defect_claims(self, digest: str | None = None) -> list[tuple[int, str]]:
+        """(order id, photo digest) of every indexed DefectClaimed, in chain order; with `digest` (0x-hex),
+        those naming it (the photos private to their orders: api/store/evidence/claim_photos.py)."""
+        sql = "SELECT order_id, json_extract(args, '$.evidence') FROM idx_escrow_events WHERE name = 'DefectClaimed'"
+        if digest is None:
+            rows = self.db.execute(sql + " ORDER BY block, log_index")
+        else:  # through the evidence index: one lookup
+            rows = self.db.execute(
+                sql + " AND json_extract(args, '$.evidence') = ? ORDER BY block, log_index", (digest.lower(),)
+            )
+        return [(int(order_id), evidence) for order_id, evidence in rows.fetchall()]
+
     def evidence_referenced(self, digests: list[str]) -> set[str]:
         """Those of `digests` (0x-hex) that an indexed event or escrow and reissue-desk log carries as its
         `evidence` (the same records as `evidence_digests`): staged uploads they keep (api/store/evidence)."""

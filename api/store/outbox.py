@@ -105,6 +105,7 @@ class Outbox(Protocol):
     ) -> tuple[Message, bool]: ...
     def is_pending_unit(self, unit_id: str) -> bool: ...
     def evidence_referenced(self, digests: list[str], statuses: tuple[str, ...]) -> set[str]: ...
+    def defect_claims(self, digest: str | None = None) -> list[tuple[int, str]]: ...
     def marked(self, unit_ids: Iterable[str], mark: str) -> set[str]: ...
     def enqueue(self, message: Message) -> tuple[Message, bool]: ...
     def get(self, message_id: str) -> Message | None: ...
@@ -351,6 +352,20 @@ class SqliteOutbox:
                 )
                 found.update(row[0] for row in rows)
         return found
+
+    def defect_claims(self, digest: str | None = None) -> list[tuple[int, str]]:
+        """(order id, photo digest) of every DefectClaim accepted here that has not failed (on its way or
+        confirmed), in acceptance order; with `digest` (0x-hex), those naming it."""
+        sql = (
+            "SELECT json_extract(m.body, '$.orderId'), e.digest FROM message_evidence e"
+            " JOIN messages m ON m.id = e.message_id WHERE m.kind = 'DefectClaim' AND m.status != 'failed'"
+        )
+        with self._tx(write=False) as db:
+            if digest is None:
+                rows = db.execute(sql + " ORDER BY m.seq").fetchall()
+            else:
+                rows = db.execute(sql + " AND e.digest = ? ORDER BY m.seq", (digest.lower(),)).fetchall()
+        return [(int(order_id), evidence) for order_id, evidence in rows]
 
     def next_nonce(self, kind: str, signer: str, chain_nonce: int) -> int:
         with self._tx(write=False) as db:

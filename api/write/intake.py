@@ -556,7 +556,7 @@ class Intake:
         """The claim puts the photo's digest on-chain, and the digest names the photo's CID: a file this gateway
         holds under it must be private to the claim's order, or anyone reading the chain downloads the buyer's
         photo. A digest of no file held here passes: there is nothing here to expose (the photo may be kept
-        elsewhere)."""
+        elsewhere, or uploaded after the claim, privately: a public upload of a claimed photo is refused)."""
         for cid in self.evidence.cids_for_digest(evidence):
             private_to = self.private.private_orders(cid)
             if order_id in private_to:

@@ -1,14 +1,19 @@
 """The photo of a defect claim is the order's, not anyone's who reads the chain. The claim puts the photo's
 digest on-chain and the digest names its CID: a photo the gateway holds as public evidence is served to all
 (`Cache-Control: public`, a year), and given to the IPFS node, which serves anyone by CID. Each test is the
-attack: an integrator uploading the photo publicly before the claim, a stranger naming another buyer's
-private photo in a claim of their own."""
+attack: an integrator uploading the photo publicly before or after the claim, a stranger naming another
+buyer's private photo in a claim of their own."""
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 
+from api.main import create_app
+from returntrace import cid as cids
+from tests.api.conftest import Gateway, settings_for
 from tests.api.people import as_, sign_in
+from tests.api.test_evidence import ipfs_node, node_client  # noqa: F401 (fixtures)
 from tests.support import MARKET_EU
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -81,3 +86,50 @@ def test_attack_a_claim_naming_another_orders_private_photo_is_refused(gateway, 
     assert gateway.services.cases.store.private_orders(stored.json()["cid"]) == [theirs]
     copier = sign_in(client, actors["buyer"])
     assert client.get(f"/v1/evidence/{stored.json()['cid']}", headers=as_(copier)).status_code == 403
+
+
+def test_attack_the_photo_is_uploaded_publicly_after_its_claim(gateway, shop, actors):
+    """A digest the store does not hold is taken (the photo may be kept elsewhere, or uploaded later); the
+    integrator then uploads the photo without `?order=`. Refused (409 `evidence_claimed`) while the claim is
+    on its way and once it is on-chain and indexed; uploaded privately it is the order's."""
+    client = gateway.client
+    order_id = _delivered(shop)
+    photo = PNG + b"the dent, photographed after the claim"
+    digest = "0x" + cids.digest_of(cids.cid_v1(photo)).hex()
+    r = _claim(gateway, order_id, digest)
+    assert r.status_code == 202, r.text
+    refused = _upload(client, photo)
+    assert (refused.status_code, refused.json()["error"]) == (409, "evidence_claimed"), refused.text
+    assert f"POST /v1/evidence?order={order_id}" in refused.json()["detail"]
+    gateway.relay()
+    gateway.services.indexer.index_once()
+    assert _upload(client, photo).json()["error"] == "evidence_claimed"
+    assert client.get(f"/v1/evidence/{cids.cid_v1(photo)}").status_code == 404  # never stored
+    buyer = sign_in(client, actors["buyer"])
+    assert _upload(client, photo, order_id, buyer).status_code == 201
+    assert client.get(f"/v1/evidence/{cids.cid_v1(photo)}").status_code == 401
+
+
+@pytest.fixture
+def node_gateway(manifest, relayer_signer, tmp_path, deployment, actors, ipfs_node):
+    """A gateway that adds and pins public evidence on the IPFS test node (tools/ipfs-node)."""
+    settings = settings_for(manifest, relayer_signer, tmp_path, min_deadline_margin=60, ipfs_api=ipfs_node)
+    with TestClient(create_app(settings)) as client:
+        yield Gateway(client, deployment, actors)
+
+
+def test_attack_a_private_photo_uploaded_again_without_order_is_not_given_to_the_node(
+    node_gateway, shop, actors, node_client
+):
+    """The buyer's photo is private to the order; the same bytes uploaded again without `?order=` (the
+    integrator's second try, or anyone holding them) were added to the IPFS node, which serves them to anyone
+    by CID. They stay private, and off the node."""
+    client = node_gateway.client
+    order_id = _delivered(shop)
+    photo = PNG + b"a private photo, uploaded again without ?order="
+    buyer = sign_in(client, actors["buyer"])
+    assert _upload(client, photo, order_id, buyer).json()["pinnedRemote"] is False
+    again = _upload(client, photo)
+    assert again.status_code == 201 and again.json()["pinnedRemote"] is False, again.text
+    assert again.json()["cid"] not in node_client.pin.ls(type="recursive")["Keys"]
+    assert client.get(f"/v1/evidence/{again.json()['cid']}").status_code == 401

@@ -43,6 +43,8 @@ from api.store.evidence.store import (
     UnsupportedContentType,
     to_multiaddr,
 )
+from api.store.index import SqliteIndex
+from api.store.outbox import SqliteOutbox
 from returntrace import cid as cids
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -269,6 +271,9 @@ def make_app(store: EvidenceStore) -> FastAPI:
         staging=staging,
         cases=SimpleNamespace(store=cases),
         upload_limit=TokenBuckets(rate=1000, burst=1000),
+        # Where a public upload looks for defect claims naming it (none here).
+        index=SqliteIndex(store.folder / "index.sqlite3"),
+        outbox=SqliteOutbox(store.folder / "outbox.sqlite3"),
     )
     return app
 

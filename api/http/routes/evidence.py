@@ -9,6 +9,7 @@ through `api.http.deps.get_evidence_store` and take the upload limit from ``stor
         201 {"cid", "size", "contentType", "digest", "pinnedRemote", "expiresAt"} and Location
         400 malformed upload   413 over the limit (Content-Length or streamed size)
         409 evidence_public: with ?order=, bytes already stored as public evidence (they stay public)
+        409 evidence_claimed: without ?order=, the photo of a defect claim (upload it with ?order=)
         415 other content type, or bytes that are not what the type says
         429 rate_limited: the client's uploads past RT_UPLOAD_RATE / RT_UPLOAD_BURST (Retry-After)
         502 the configured IPFS node failed or assigned another CID
@@ -21,8 +22,12 @@ through `api.http.deps.get_evidence_store` and take the upload limit from ``stor
 
 Evidence a party uploads for an order (``POST /v1/evidence?order=<id>``, signed in as the order's
 buyer or merchant side: api/http/auth) is private to that order: ``GET`` answers it only
-to its parties and signed-in auditors (401 anonymous, 403 anyone else), never cached in public. The
-CID the chain carries is a hash: it reveals nothing of the file. Lifecycle evidence stays public.
+to its parties and signed-in auditors (401 anonymous, 403 anyone else), never cached in public, never
+given to the IPFS node (not even when the same bytes are uploaded again without ``order``). The CID the
+chain carries is a hash: it reveals nothing of the file, but it names it, so a defect claim's photo must be
+private to its order: the intake refuses a claim whose photo is held here otherwise (409
+evidence_not_private), and this route a public upload of a photo a claim names (409 evidence_claimed).
+Lifecycle evidence stays public.
 
 An upload is staged (api/store/evidence/staging.py) until a confirmed signed message, a signed document or an
 indexed chain record carries its digest: ``expiresAt`` (Unix seconds) says when it is deleted unless one does
@@ -52,6 +57,7 @@ from ...chain.parties import Standing
 from ...errors import ApiError
 from ...services import Services
 from ...store.cases import CaseStore
+from ...store.evidence.claim_photos import claim_orders
 from ...store.evidence.staging import SHARED, Staged, Staging
 from ...store.evidence.store import (
     ALLOWED_CONTENT_TYPES,
@@ -202,6 +208,10 @@ def _sniff(data: bytes) -> str | None:
     responses={
         201: {"description": "Stored (again: uploads are idempotent); kept until `expiresAt` unless referenced"},
         400: {"description": "Malformed upload"},
+        409: {
+            "description": "With `order`: bytes already public (`evidence_public`); without: the photo of a defect "
+            "claim, which must be private to its order (`evidence_claimed`)"
+        },
         413: {"description": "Over the size limit"},
         415: {"description": f"Not one of {', '.join(sorted(ALLOWED_CONTENT_TYPES))}"},
         429: {"description": "Too many uploads from this client (Retry-After)"},
@@ -242,8 +252,7 @@ async def upload_evidence(
         cases = services.cases.store
         staged = await run_in_threadpool(_put_private, staging, cases, data, content_type, order, who.account)
     else:
-        owner = await run_in_threadpool(_budget_owner, services, who)
-        staged = await run_in_threadpool(partial(staging.put, owner=owner), data, content_type)
+        staged = await run_in_threadpool(_put_public, services, who, data, content_type)
     stored = staged.evidence
     response.headers["Location"] = f"/v1/evidence/{stored.cid}"
     return EvidenceOut(
@@ -265,6 +274,26 @@ def _budget_owner(services: Services, who: Standing | None) -> str:
         return who.account
     with services.index.read() as r:
         return who.account if r.has_bought(who.account) else SHARED
+
+
+def _put_public(services: Services, who: Standing | None, data: bytes, content_type: str) -> Staged:
+    """Stores `data` as public evidence, unless it is the photo of a defect claim: the claim put its digest
+    on-chain, which names its CID, so the buyer's photo would be anyone's to download (409
+    evidence_claimed: upload it private to the order). Bytes private to an order already stay private, and
+    off the IPFS node."""
+    cid = cids.cid_v1(data)
+    claims = claim_orders(services.index, services.outbox, "0x" + cids.digest_of(cid).hex())
+    if claims:
+        raise ApiError(
+            409,
+            "evidence_claimed",
+            f"{cid} is the photo of order {claims[0]}'s defect claim, whose digest is on-chain (or on its way): as "
+            f"public evidence anyone could download it. Upload it with POST /v1/evidence?order={claims[0]}, signed "
+            "in as the buyer",
+            cid=cid,
+        )
+    private = bool(services.cases.store.private_orders(cid))
+    return services.staging.put(data, content_type, publish=not private, owner=_budget_owner(services, who))
 
 
 def _put_private(
