@@ -351,6 +351,26 @@ class CaseStore(SqliteFile):
         rows = self._read().execute("SELECT order_id FROM private_evidence WHERE cid = ? ORDER BY order_id", (cid,))
         return [r[0] for r in rows.fetchall()]
 
+    def make_public_private(self, cid: str, order_ids: list[int], by: str) -> bool:
+        """Makes `cid` private to `order_ids` if it is public evidence now (bound to no order), in one
+        transaction; False, changing nothing, if it is private to some order already: a file private to
+        one order is never given to another's parties by this (a defect claim names a digest, not the
+        bytes: anyone can name a photo's digest once it is on-chain)."""
+        with self._tx() as db:
+            if db.execute("SELECT 1 FROM private_evidence WHERE cid = ? LIMIT 1", (cid,)).fetchone():
+                return False
+            now = time.time()
+            db.executemany(
+                "INSERT INTO private_evidence (cid, order_id, uploaded_by, at) VALUES (?, ?, ?, ?)",
+                [(cid, order_id, by, now) for order_id in sorted(set(order_ids))],
+            )
+        return True
+
+    def private_cids(self) -> list[str]:
+        """Every file private to some order."""
+        rows = self._read().execute("SELECT DISTINCT cid FROM private_evidence ORDER BY cid")
+        return [r[0] for r in rows.fetchall()]
+
     # ------------------------------------------------------------------ safety notifications
 
     def notify(self, case_id: int, organization: int, contact: str | None, subject: str, body: str) -> Notification:

@@ -2,7 +2,8 @@
 digest on-chain and the digest names its CID: a photo the gateway holds as public evidence is served to all
 (`Cache-Control: public`, a year), and given to the IPFS node, which serves anyone by CID. Each test is the
 attack: an integrator uploading the photo publicly before or after the claim, a stranger naming another
-buyer's private photo in a claim of their own."""
+buyer's private photo in a claim of their own, and the photos public from before this rule, which the
+operator's migration (scripts/private_claim_photos.py) makes private."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from api.main import create_app
 from returntrace import cid as cids
+from scripts import private_claim_photos
 from tests.api.conftest import Gateway, settings_for
 from tests.api.people import as_, sign_in
 from tests.api.test_evidence import ipfs_node, node_client  # noqa: F401 (fixtures)
@@ -35,6 +37,20 @@ def _upload(client: TestClient, data: bytes, order: int | None = None, token: st
 
 def _claim(gateway, order_id: int, digest: str):
     return gateway.post("/v1/defect-claims", gateway.body("DefectClaim", "buyer", orderId=order_id, evidence=digest))
+
+
+def _migrate(gateway, monkeypatch, capsys, *args: str) -> tuple[int, str]:
+    """scripts/private_claim_photos.py as the operator runs it, with this gateway's settings (RT_*)."""
+    settings = gateway.services.settings
+    monkeypatch.setenv("RT_DATABASE", str(settings.database))
+    monkeypatch.setenv("RT_EVIDENCE_DIR", str(settings.evidence_dir))
+    if settings.ipfs_api:
+        monkeypatch.setenv("RT_IPFS_API", settings.ipfs_api)
+    else:
+        monkeypatch.delenv("RT_IPFS_API", raising=False)
+    capsys.readouterr()
+    code = private_claim_photos.main(list(args))
+    return code, capsys.readouterr().out
 
 
 def test_attack_an_integrator_uploads_the_claim_photo_publicly_and_the_claim_is_refused(gateway, shop, actors):
@@ -110,6 +126,60 @@ def test_attack_the_photo_is_uploaded_publicly_after_its_claim(gateway, shop, ac
     assert client.get(f"/v1/evidence/{cids.cid_v1(photo)}").status_code == 401
 
 
+def test_attack_photos_public_from_before_are_made_private_by_the_migration(
+    gateway, shop, desk, actors, monkeypatch, capsys
+):
+    """What an older gateway left: claim photos uploaded as public evidence, one claim on-chain (sent
+    straight to the ReissueDesk, indexed) and one accepted and still queued. Anyone reading the chain
+    downloads them. The migration makes each private to its claim's order, read by the buyer and no
+    stranger; a dry run before changes nothing, a second run after changes nothing; a stranger's claim
+    naming another order's private photo gets nothing from it."""
+    client, services = gateway.client, gateway.services
+    indexed, queued = _delivered(shop), _delivered(shop)
+    photos = {indexed: PNG + b"old photo, claimed on-chain", queued: PNG + b"old photo, claim still queued"}
+    stored = {indexed: _upload(client, photos[indexed]).json()}
+    desk.claimDefect(indexed, stored[indexed]["digest"], {"from": actors["buyer"].account})
+    # The older gateway took the second claim with its public photo (the intake refuses that now): the claim
+    # queued, the file as its public upload stored it (the upload route refuses that now).
+    digest = "0x" + cids.digest_of(cids.cid_v1(photos[queued])).hex()
+    assert _claim(gateway, queued, digest).status_code == 202
+    stored[queued] = {"cid": services.staging.put(photos[queued], "image/png").evidence.cid, "digest": digest}
+    # A stranger's order, with its own private photo, and a claim on-chain naming it by its digest alone.
+    theirs = shop.buy(market=MARKET_EU, buyer="buyer2")
+    private = _upload(client, PNG + b"buyer2's private photo", theirs, sign_in(client, actors["buyer2"])).json()
+    copier = _delivered(shop)
+    desk.claimDefect(copier, private["digest"], {"from": actors["buyer"].account})
+    services.indexer.index_once()
+
+    for order, s in stored.items():
+        r = client.get(f"/v1/evidence/{s['cid']}")  # the hole: anyone, cached publicly for a year
+        assert r.status_code == 200 and r.content == photos[order] and "public" in r.headers["cache-control"]
+
+    code, out = _migrate(gateway, monkeypatch, capsys, "--dry-run")
+    assert code == 0, out
+    assert f"{stored[indexed]['cid']}: would be made private to order {indexed}" in out, out
+    assert f"{stored[queued]['cid']}: would be made private to order {queued}" in out, out
+    assert all(client.get(f"/v1/evidence/{s['cid']}").status_code == 200 for s in stored.values())
+
+    code, out = _migrate(gateway, monkeypatch, capsys)
+    assert code == 0, out
+    assert "made 2 private, unpinned 0" in out and "left as it is" in out, out
+    buyer, stranger = sign_in(client, actors["buyer"]), sign_in(client, actors["stranger"])
+    for order, s in stored.items():
+        assert services.cases.store.private_orders(s["cid"]) == [order]
+        anonymous = client.get(f"/v1/evidence/{s['cid']}")
+        assert (anonymous.status_code, anonymous.json()["error"]) == (401, "not_signed_in")
+        assert client.get(f"/v1/evidence/{s['cid']}", headers=as_(stranger)).status_code == 403
+        mine = client.get(f"/v1/evidence/{s['cid']}", headers=as_(buyer))
+        assert mine.content == photos[order] and mine.headers["cache-control"] == "private, no-store"
+    assert services.cases.store.private_orders(private["cid"]) == [theirs]  # not the copier's
+    assert client.get(f"/v1/evidence/{private['cid']}", headers=as_(buyer)).status_code == 403
+
+    code, again = _migrate(gateway, monkeypatch, capsys)
+    assert code == 0 and "made 0 private, unpinned 0: nothing to change" in again, again
+    assert [services.cases.store.private_orders(s["cid"]) for s in stored.values()] == [[indexed], [queued]]
+
+
 @pytest.fixture
 def node_gateway(manifest, relayer_signer, tmp_path, deployment, actors, ipfs_node):
     """A gateway that adds and pins public evidence on the IPFS test node (tools/ipfs-node)."""
@@ -133,3 +203,31 @@ def test_attack_a_private_photo_uploaded_again_without_order_is_not_given_to_the
     assert again.status_code == 201 and again.json()["pinnedRemote"] is False, again.text
     assert again.json()["cid"] not in node_client.pin.ls(type="recursive")["Keys"]
     assert client.get(f"/v1/evidence/{again.json()['cid']}").status_code == 401
+
+
+def test_the_migration_unpins_the_photos_from_the_node_that_serves_anyone(
+    node_gateway, shop, desk, actors, node_client, monkeypatch, capsys
+):
+    """The node pinned a claim photo uploaded as public evidence; it serves whatever it holds to anyone who
+    asks by CID, and the CID follows from the digest on-chain. The migration unpins it (the gateway keeps its
+    copy, private to the order) and a second run finds nothing to unpin."""
+    gateway = node_gateway
+    client = gateway.client
+    order_id = _delivered(shop)
+    photo = PNG + b"an old claim photo, pinned on the node"
+    stored = _upload(client, photo).json()
+    assert stored["pinnedRemote"] is True and stored["cid"] in node_client.pin.ls(stored["cid"])["Keys"]
+    desk.claimDefect(order_id, stored["digest"], {"from": actors["buyer"].account})
+    gateway.services.indexer.index_once()
+
+    code, out = _migrate(gateway, monkeypatch, capsys, "--dry-run")
+    assert code == 0 and f"{stored['cid']}: would be unpinned from the IPFS node" in out, out
+    assert stored["cid"] in node_client.pin.ls(type="recursive")["Keys"]
+    code, out = _migrate(gateway, monkeypatch, capsys)
+    assert code == 0 and f"{stored['cid']}: unpinned from the IPFS node" in out and "ipfs repo gc" in out, out
+    assert stored["cid"] not in node_client.pin.ls(type="recursive")["Keys"]
+    buyer = sign_in(client, actors["buyer"])
+    assert client.get(f"/v1/evidence/{stored['cid']}", headers=as_(buyer)).content == photo  # the local copy
+    assert client.get(f"/v1/evidence/{stored['cid']}").status_code == 401
+    code, out = _migrate(gateway, monkeypatch, capsys)
+    assert code == 0 and "nothing to change" in out, out

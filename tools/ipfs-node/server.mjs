@@ -7,6 +7,7 @@
 //   POST /api/v0/cat        ?arg=CID[&offset=&length=] -> the file's bytes
 //   POST /api/v0/pin/add    ?arg=CID... -> {"Pins":[...]}
 //   POST /api/v0/pin/ls     ?arg=CID... -> {"Keys":{CID:{"Type":"recursive"}}}
+//   POST /api/v0/pin/rm     ?arg=CID... -> {"Pins":[...]} (the blocks stay until a garbage collection)
 //   POST /api/v0/block/stat ?arg=CID -> {"Key","Size"}
 //   POST /api/v0/id, /api/v0/version
 //
@@ -254,6 +255,21 @@ async function main () {
         for await (const p of helia.pins.ls()) keys[p.cid.toString()] = { Type: 'recursive' }
       }
       sendJson(res, 200, { Keys: keys })
+    },
+
+    // Kubo's `ipfs pin rm`: recursive pins only; one that is not pinned is Kubo's error, 500 Code 0.
+    async '/api/v0/pin/rm' (req, res, params) {
+      const args = params.getAll('arg')
+      if (args.length === 0) throw new ClientError('argument "ipfs-path" is required')
+      if (!bool(params, 'recursive', true)) throw new ClientError('direct pins are not supported by this node')
+      const pins = []
+      for (const arg of args) {
+        const cid = parseCid(arg)
+        if (!(await helia.pins.isPinned(cid))) throw new NotFound('not pinned or pinned indirectly')
+        for await (const _ of helia.pins.rm(cid)) { /* yields the unpinned root */ } // eslint-disable-line no-unused-vars
+        pins.push(cid.toString())
+      }
+      sendJson(res, 200, { Pins: pins })
     },
 
     async '/api/v0/block/stat' (req, res, params) {

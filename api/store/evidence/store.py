@@ -291,6 +291,44 @@ class EvidenceStore:
             except ipfs_errors.Error as exc:  # not pinned (a private file), or the node is away: the local copy is gone
                 log.warning("evidence %s: the IPFS node did not unpin it: %s", cid, exc)
 
+    def pinned(self, cid: str) -> bool:
+        """Whether the IPFS node holds ``cid`` pinned (False without a node). Raises `RemoteNodeError`
+        when the node fails."""
+        if not self.ipfs_api:
+            return False
+        import ipfshttpclient.exceptions as ipfs_errors
+
+        cid = self.canonical(cid)
+        try:
+            keys = self._ipfs().pin.ls(cid, type="recursive")["Keys"]
+        except ipfs_errors.ErrorResponse as exc:
+            if "not pinned" in str(exc).lower():
+                return False
+            raise RemoteNodeError(f"the IPFS node did not list the pins of {cid}: {exc}", cid=cid) from None
+        except ipfs_errors.Error as exc:
+            raise RemoteNodeError(f"the IPFS node could not be reached: {exc}", cid=cid) from None
+        return cid in keys
+
+    def unpublish(self, cid: str) -> bool:
+        """Unpins ``cid`` on the IPFS node, keeping the local copy: a file that became private to an order
+        (the node serves whatever it holds to anyone asking by CID; its garbage collection, ``ipfs repo
+        gc``, frees the blocks). True if the node had it pinned; False without a node or when it was not
+        pinned. Raises `RemoteNodeError` when the node fails."""
+        if not self.ipfs_api:
+            return False
+        import ipfshttpclient.exceptions as ipfs_errors
+
+        cid = self.canonical(cid)
+        try:
+            self._ipfs().pin.rm(cid)
+        except ipfs_errors.ErrorResponse as exc:
+            if "not pinned" in str(exc).lower():
+                return False
+            raise RemoteNodeError(f"the IPFS node did not unpin {cid}: {exc}", cid=cid) from None
+        except ipfs_errors.Error as exc:
+            raise RemoteNodeError(f"the IPFS node could not be reached: {exc}", cid=cid) from None
+        return True
+
     def has(self, cid: str) -> bool:
         """Whether a local copy exists (not verified; see `verify`)."""
         return self._paths(self.canonical(cid))[0].is_file()
