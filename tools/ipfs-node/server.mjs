@@ -60,6 +60,14 @@ function bool (params, name, fallback) {
   throw new ClientError(`invalid value for option ${name}: ${JSON.stringify(v)}`)
 }
 
+// The CIDs of `pin add` / `pin rm`: recursive pins only, as this node keeps no direct ones.
+function recursivePinArgs (params) {
+  const args = params.getAll('arg')
+  if (args.length === 0) throw new ClientError('argument "ipfs-path" is required')
+  if (!bool(params, 'recursive', true)) throw new ClientError('direct pins are not supported by this node')
+  return args
+}
+
 function parseCid (arg) {
   if (arg == null) throw new ClientError('argument "ipfs-path" is required')
   let text = arg.trim()
@@ -229,11 +237,8 @@ async function main () {
     },
 
     async '/api/v0/pin/add' (req, res, params) {
-      const args = params.getAll('arg')
-      if (args.length === 0) throw new ClientError('argument "ipfs-path" is required')
-      if (!bool(params, 'recursive', true)) throw new ClientError('direct pins are not supported by this node')
       const pins = []
-      for (const arg of args) {
+      for (const arg of recursivePinArgs(params)) {
         const cid = parseCid(arg)
         await requireLocal(cid)
         await pin(cid)
@@ -259,11 +264,8 @@ async function main () {
 
     // Kubo's `ipfs pin rm`: recursive pins only; one that is not pinned is Kubo's error, 500 Code 0.
     async '/api/v0/pin/rm' (req, res, params) {
-      const args = params.getAll('arg')
-      if (args.length === 0) throw new ClientError('argument "ipfs-path" is required')
-      if (!bool(params, 'recursive', true)) throw new ClientError('direct pins are not supported by this node')
       const pins = []
-      for (const arg of args) {
+      for (const arg of recursivePinArgs(params)) {
         const cid = parseCid(arg)
         if (!(await helia.pins.isPinned(cid))) throw new NotFound('not pinned or pinned indirectly')
         for await (const _ of helia.pins.rm(cid)) { /* yields the unpinned root */ } // eslint-disable-line no-unused-vars

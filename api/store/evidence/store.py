@@ -35,7 +35,7 @@ import os
 import tempfile
 import time
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -294,40 +294,33 @@ class EvidenceStore:
     def pinned(self, cid: str) -> bool:
         """Whether the IPFS node holds ``cid`` pinned (False without a node). Raises `RemoteNodeError`
         when the node fails."""
-        if not self.ipfs_api:
-            return False
-        import ipfshttpclient.exceptions as ipfs_errors
-
         cid = self.canonical(cid)
-        try:
-            keys = self._ipfs().pin.ls(cid, type="recursive")["Keys"]
-        except ipfs_errors.ErrorResponse as exc:
-            if "not pinned" in str(exc).lower():
-                return False
-            raise RemoteNodeError(f"the IPFS node did not list the pins of {cid}: {exc}", cid=cid) from None
-        except ipfs_errors.Error as exc:
-            raise RemoteNodeError(f"the IPFS node could not be reached: {exc}", cid=cid) from None
-        return cid in keys
+        answer = self._pin_call(cid, "list the pins of", lambda pin: pin.ls(cid, type="recursive"))
+        return answer is not None and cid in answer["Keys"]
 
     def unpublish(self, cid: str) -> bool:
         """Unpins ``cid`` on the IPFS node, keeping the local copy: a file that became private to an order
         (the node serves whatever it holds to anyone asking by CID; its garbage collection, ``ipfs repo
         gc``, frees the blocks). True if the node had it pinned; False without a node or when it was not
         pinned. Raises `RemoteNodeError` when the node fails."""
+        cid = self.canonical(cid)
+        return self._pin_call(cid, "unpin", lambda pin: pin.rm(cid)) is not None
+
+    def _pin_call(self, cid: str, what: str, call: Callable[[Any], Any]) -> Any | None:
+        """`call(node.pin)`'s answer; None without a node, or when the node says ``cid`` is not pinned (Kubo's
+        error, not a failure). Raises `RemoteNodeError` for any other error or an unreachable node."""
         if not self.ipfs_api:
-            return False
+            return None
         import ipfshttpclient.exceptions as ipfs_errors
 
-        cid = self.canonical(cid)
         try:
-            self._ipfs().pin.rm(cid)
+            return call(self._ipfs().pin)
         except ipfs_errors.ErrorResponse as exc:
             if "not pinned" in str(exc).lower():
-                return False
-            raise RemoteNodeError(f"the IPFS node did not unpin {cid}: {exc}", cid=cid) from None
+                return None
+            raise RemoteNodeError(f"the IPFS node did not {what} {cid}: {exc}", cid=cid) from None
         except ipfs_errors.Error as exc:
             raise RemoteNodeError(f"the IPFS node could not be reached: {exc}", cid=cid) from None
-        return True
 
     def has(self, cid: str) -> bool:
         """Whether a local copy exists (not verified; see `verify`)."""
