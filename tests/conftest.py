@@ -33,6 +33,7 @@ from tests.support import (
     PLAIN_GTIN_INT,
     Status,
 )
+from tools import brownie_anvil
 
 # brownie on anvil (tools/brownie_anvil.py) and the clock races on demand (tests/clock_race.py): plugins
 # of the chain tests only, so the fast tier (tests/unit, plain pytest) loads neither.
@@ -91,26 +92,36 @@ ACTORS = {
 }
 
 
-@pytest.fixture(scope="module")
-def actors(admin) -> dict[str, deploy.Signer]:
+@pytest.fixture(scope="session", autouse=True)
+def baseline(admin) -> deploy.Deployment:
+    """The chain every test module starts from, built once before the first: the test actors funded and
+    accredited; the registry, policies, points and escrow deployed (the EU, US and China laws and policy
+    presets); the hygiene-sealed test product registered for all three markets. `admin` also holds the
+    accreditor, law-admin and policy-admin roles here (tests/escrow/test_roles_and_law.py checks the
+    separate keys the deployment gives them); the arbiter is the `arbiter` actor. brownie resets the chain
+    before and after each module: to here (tools.brownie_anvil.reset_to_here), so no module redeploys."""
     made = {name: deploy.test_signer(name, roles, gln) for name, (roles, gln) in ACTORS.items()}
     for a in made.values():
         admin.transfer(a.account, "100 ether", silent=True)
-    return made
+    d = deploy.deploy_contracts(admin, gov=deploy.Governance(admin, admin, admin, admin, made["arbiter"].account))
+    deploy.accredit(d.registry, admin, [a for a in made.values() if a.roles])
+    markets = (1 << MARKET_EU) | (1 << MARKET_US) | (1 << MARKET_CN)
+    d.actors = made
+    deploy.register_product(d, made["brand"], GTIN_INT, HYGIENE_SEALED, markets)
+    brownie_anvil.reset_to_here()
+    return d
 
 
 @pytest.fixture(scope="module")
-def deployment(admin, actors) -> deploy.Deployment:
-    """Registry, policies, points and escrow (the EU, US and China laws and policy presets), the test
-    actors accredited, the hygiene-sealed test product registered for all three markets. `admin`
-    also holds the accreditor, law-admin and policy-admin roles here (tests/escrow/test_roles_and_law.py checks
-    the separate keys the deployment gives them); the arbiter is the `arbiter` actor."""
-    d = deploy.deploy_contracts(admin, gov=deploy.Governance(admin, admin, admin, admin, actors["arbiter"].account))
-    deploy.accredit(d.registry, admin, [a for a in actors.values() if a.roles])
-    markets = (1 << MARKET_EU) | (1 << MARKET_US) | (1 << MARKET_CN)
-    d.actors = actors
-    deploy.register_product(d, actors["brand"], GTIN_INT, HYGIENE_SEALED, markets)
-    return d
+def actors(baseline) -> dict[str, deploy.Signer]:
+    """The baseline's actors; a module may add its own (tests/properties' lab), for itself."""
+    return dict(baseline.actors)
+
+
+@pytest.fixture(scope="session")
+def deployment(baseline) -> deploy.Deployment:
+    """The baseline's contracts (see `baseline`)."""
+    return baseline
 
 
 @pytest.fixture(scope="module")

@@ -51,6 +51,13 @@
    killed the node while the last one still read it. `Rpc.kill` now lets those threads finish first
    (each bounded by the receipt wait).
 
+6. A reset point other than the chain brownie connected to. brownie's module_isolation resets the chain
+   (`chain.reset()`, its snapshot taken at the first reset) before and after every test module, so each
+   module redeployed the contracts its tests share (about a second a module, 100 modules).
+   `reset_to_here()` moves that point to the chain as it is now: the suite builds its baseline once
+   (tests/conftest.py) and every module starts from it. brownie's history and contract registry rewind to
+   the reset point's height as before.
+
 Loaded for every `brownie test` as a pytest plugin (tests/conftest.py: `pytest_plugins`).
 A `brownie run` script (bench, demo) calls `tools.brownie_anvil.patch()` first.
 """
@@ -72,6 +79,15 @@ def sync_clock() -> None:
     from brownie import chain, web3
 
     chain._time_offset = int(web3.provider.make_request("evm_increaseTime", [0])["result"])
+
+
+def reset_to_here() -> None:
+    """Makes the chain as it is now the state chain.reset() returns to (brownie keeps no public setter)."""
+    from brownie import chain
+
+    chain.snapshot()  # takes brownie's snapshot with its clock offset, as reset() does its own
+    chain._reset_id = chain._snapshot_id
+    chain._snapshot_id = None
 
 
 class _ClockAfterRevert:
