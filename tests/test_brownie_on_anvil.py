@@ -13,6 +13,7 @@ import pytest
 from brownie import accounts, chain, rpc, web3
 
 from returntrace.vocab import BizStep, Disposition
+from tests.support import GTIN_INT
 from tools import brownie_anvil
 
 PO = b"\x05" * 32
@@ -116,3 +117,17 @@ def test_the_node_is_killed_only_after_brownie_filed_its_transactions():
     threading.Timer(0.2, release.set).start()
     brownie_anvil._after_undo_threads(lambda _rpc, _exc: done.append("killed"))(rpc)
     assert done == ["filed", "killed"]
+
+
+def test_a_reset_returns_to_the_suites_baseline(baseline, admin):
+    """brownie's module_isolation resets the chain before and after each module: to the baseline the suite
+    built once (tests/conftest.py), its contracts and products in place, what the module did gone."""
+    spent = admin.balance()
+    admin.transfer(accounts[2], "1 ether")
+    baseline.registry.setReturnCenter(4012345000009, 4012345000009, 1, {"from": admin})
+    chain.reset()  # what module_isolation calls between modules
+    chain.snapshot()  # fn_isolation reverts to a snapshot after this test; reset dropped its own
+    assert admin.balance() == spent
+    assert baseline.registry.returnCenter(4012345000009)[0] == 0  # the module's write is gone
+    assert web3.eth.get_code(baseline.escrow.address)
+    assert baseline.registry.product(GTIN_INT)[0] == baseline.actors["brand"].address  # the baseline's product
