@@ -267,6 +267,7 @@ def make_app(store: EvidenceStore) -> FastAPI:
         clock=lambda: NOW,
     )
     app.state.services = SimpleNamespace(
+        settings=SimpleNamespace(public_url="http://testserver"),  # the session cookie's name follows its scheme
         evidence=store,
         staging=staging,
         cases=SimpleNamespace(store=cases),

@@ -9,11 +9,13 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from fastapi.testclient import TestClient
 from starlette.requests import Request
 
 from api.http.auth import siwe
 from api.http.auth.siwe import Expected
 from api.http.limits import client_of
+from api.main import create_app
 from api.store.buckets import TokenBuckets
 from tests.api.people import as_, sign_in, sign_in_answer, signed
 
@@ -70,20 +72,62 @@ def test_signing_out_ends_the_cookies_session_as_well_as_the_bearers(gateway, ac
         assert (r.status_code, r.json()["error"]) == (401, "not_signed_in")
 
 
-def test_the_cookie_is_secure_when_the_gateway_is_served_over_https(gateway_settings, deployment, actors):
-    from fastapi.testclient import TestClient
-
-    from api.main import create_app
-
+def _https_gateway(gateway_settings) -> TestClient:
     settings = gateway_settings.replace(public_url="https://desk.example")
-    with TestClient(create_app(settings), base_url="https://desk.example") as client:
-        nonce = _nonce(client, actors["buyer"])
-        assert nonce["domain"] == "desk.example"
-        answer = client.post(
-            "/v1/auth/siwe",
-            json={"message": nonce["message"], "signature": signed(nonce["message"], actors["buyer"].key)},
-        )
-        assert answer.status_code == 200 and "Secure" in answer.headers["set-cookie"]
+    return TestClient(create_app(settings), base_url="https://desk.example")
+
+
+def _https_sign_in(client, signer) -> tuple[str, str]:
+    nonce = _nonce(client, signer)
+    answer = client.post(
+        "/v1/auth/siwe", json={"message": nonce["message"], "signature": signed(nonce["message"], signer.key)}
+    )
+    assert answer.status_code == 200, answer.text
+    client.cookies.clear()  # each request below says which cookie it sends
+    return answer.json()["token"], answer.headers["set-cookie"]
+
+
+def test_on_https_the_session_cookie_is_secure_and_host_bound(gateway_settings, actors):
+    """On https the cookie is `__Host-rt_session`: Secure, Path=/ and no Domain, so a browser accepts that
+    name only from this host over https."""
+    with _https_gateway(gateway_settings) as client:
+        assert _nonce(client, actors["buyer"])["domain"] == "desk.example"
+        token, cookie = _https_sign_in(client, actors["buyer"])
+        attributes = [part.strip().lower() for part in cookie.split(";")]
+        assert cookie.startswith(f"__Host-rt_session={token};")
+        assert {"secure", "httponly", "path=/", "samesite=strict"} <= set(attributes)
+        assert not any(a.startswith("domain") for a in attributes)
+        me = client.get("/v1/auth/session", headers={"cookie": f"__Host-rt_session={token}"})
+        assert me.status_code == 200 and me.json()["account"] == actors["buyer"].address
+
+
+def test_on_https_a_planted_plain_cookie_is_no_session(gateway_settings, actors):
+    """The attack: a sibling subdomain, or a plain-http page of the same host, sets `rt_session` in the
+    victim's browser to the attacker's own session, so that what the victim then uploads and says lands in
+    the attacker's account. On https the gateway reads only the __Host- cookie, which neither can set."""
+    with _https_gateway(gateway_settings) as client:
+        attackers, _ = _https_sign_in(client, actors["stranger"])
+        r = client.get("/v1/auth/session", headers={"cookie": f"rt_session={attackers}"})
+        assert (r.status_code, r.json()["error"]) == (401, "not_signed_in")
+        r = client.get("/v1/auth/session", headers={"cookie": f"__Host-rt_session={attackers}"})
+        assert r.status_code == 200  # the same token under the host-bound name is a session: the name decides
+
+
+def test_on_https_signing_out_deletes_the_host_bound_cookie_and_a_plain_one(gateway_settings, actors):
+    """A __Host- cookie is replaced only by a Set-Cookie that is Secure with Path=/ and no Domain; a plain
+    `rt_session` (set by an earlier release, or planted) is deleted and its session ended too."""
+    with _https_gateway(gateway_settings) as client:
+        mine, _ = _https_sign_in(client, actors["buyer"])
+        older, _ = _https_sign_in(client, actors["buyer"])
+        r = client.delete("/v1/auth/session", headers={"cookie": f"__Host-rt_session={mine}; rt_session={older}"})
+        assert r.json() == {"signedOut": True}
+        deleted = {c.split("=", 1)[0]: c.lower() for c in r.headers.get_list("set-cookie")}
+        assert set(deleted) == {"__Host-rt_session", "rt_session"}
+        for name in deleted:
+            assert "max-age=0" in deleted[name] and "secure" in deleted[name] and "path=/" in deleted[name]
+        for token in (mine, older):
+            r = client.get("/v1/auth/session", headers=as_(token))
+            assert (r.status_code, r.json()["error"]) == (401, "not_signed_in")
 
 
 def _message(nonce: str, address: str, *, domain="127.0.0.1:8000", chain=31337, issued=None, tail="") -> str:

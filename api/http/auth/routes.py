@@ -38,7 +38,9 @@ from .session import (
     CurrentAccount,
     CurrentStanding,
     cookie_from_another_origin,
+    cookie_name,
     cross_origin,
+    delete_cookies,
     new_token,
     set_cookie,
     token_of,
@@ -113,7 +115,7 @@ def sign_in(body: SignIn, request: Request, services: ServicesDep, response: Res
         expires_at = min(expires_at, verified.expires_at.timestamp())
     token = new_token()
     services.sessions.open(token, Session(verified.address, verified.chain_id, verified.digest, now, expires_at))
-    set_cookie(response, token, expires_at, secure=settings.public_url.startswith("https://"))
+    set_cookie(request, response, token, expires_at)
     response.headers["Cache-Control"] = "no-store"
     return {"account": verified.address, "expiresAt": expires_at, "token": token}
 
@@ -139,14 +141,15 @@ def session(account: CurrentAccount, who: CurrentStanding) -> dict[str, Any]:
 def _end_sessions(request: Request, services: ServicesDep) -> bool:
     # The cookie is deleted too (_forget), so its session ends when a bearer token is the one that asks:
     # else it stays live for whoever copied the cookie.
-    tokens = {t for t in (token_of(request), request.cookies.get(COOKIE)) if t}
+    cookies = (request.cookies.get(name) for name in (cookie_name(request), COOKIE))  # COOKIE: see delete_cookies
+    tokens = {t for t in (token_of(request), *cookies) if t}
     for token in tokens:
         services.sessions.end(token)
     return bool(tokens)
 
 
-def _forget(response: Response) -> Response:
-    response.delete_cookie(COOKIE, path="/")
+def _forget(request: Request, response: Response) -> Response:
+    delete_cookies(request, response)
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -154,7 +157,7 @@ def _forget(response: Response) -> Response:
 @router.delete("/v1/auth/session", response_model=SignedOutOut, summary="Sign out")
 def sign_out(request: Request, services: ServicesDep, response: Response) -> dict[str, Any]:
     signed_out = _end_sessions(request, services)
-    _forget(response)
+    _forget(request, response)
     return {"signedOut": signed_out}
 
 
@@ -187,5 +190,5 @@ def sign_out_form(
     signed_out = _end_sessions(request, services)
     target = _own_path(next)
     if target is None:
-        return _forget(JSONResponse({"signedOut": signed_out}))
-    return _forget(RedirectResponse(target, status_code=303))
+        return _forget(request, JSONResponse({"signedOut": signed_out}))
+    return _forget(request, RedirectResponse(target, status_code=303))

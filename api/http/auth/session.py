@@ -1,8 +1,11 @@
 """Sessions opened by a verified sign-in, and the dependencies that read them.
 
-A session is a random token (256 bits), sent back as an HttpOnly, SameSite=Strict cookie (Secure
-when the gateway's public URL is https) and in the answer's body for clients that send it as
-`Authorization: Bearer <token>`. It ends at the earlier of RT_SESSION_HOURS and the signed
+A session is a random token (256 bits), sent back as an HttpOnly, SameSite=Strict cookie and in the
+answer's body for clients that send it as `Authorization: Bearer <token>`. When the gateway's public URL
+is https the cookie is `__Host-rt_session` (Secure, Path=/, no Domain): a browser takes that name only
+from this host over https, so a sibling subdomain or a plain-http page cannot plant a session of its own
+choosing in it (cookie tossing); on plain http (a local gateway, a warehouse's network) it is
+`rt_session`. It ends at the earlier of RT_SESSION_HOURS and the signed
 message's Expiration Time, or on `DELETE /v1/auth/session`. A request that would change something
 and carries the session only as the cookie is refused (403 cross_origin) when the browser says a page
 of another origin made it (Sec-Fetch-Site): SameSite keeps other sites out, not another origin of the
@@ -28,7 +31,8 @@ from ...errors import ApiError
 from ...store.sessions import Session
 from ..deps import ServicesDep, public_url
 
-COOKIE = "rt_session"
+COOKIE = "rt_session"  # on plain http, where browsers refuse the __Host- prefix
+SECURE_COOKIE = "__Host-rt_session"  # on https
 # Requests that change nothing: any page may make them with the cookie (SameSite=Strict: of this site).
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -46,7 +50,17 @@ def _bearer(request: Request) -> bool:
 def token_of(request: Request) -> str | None:
     if _bearer(request):
         return request.headers["authorization"][7:].strip() or None
-    return request.cookies.get(COOKIE)
+    return request.cookies.get(cookie_name(request))
+
+
+def cookie_name(request: Request) -> str:
+    """The session cookie's name on this gateway: only it is read, so on https a plain `rt_session` set by
+    another host of the site or an http page is no session."""
+    return SECURE_COOKIE if _https(request) else COOKIE
+
+
+def _https(request: Request) -> bool:
+    return public_url(request).startswith("https://")
 
 
 def cookie_from_another_origin(request: Request) -> bool:
@@ -129,16 +143,24 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-def set_cookie(response: Response, token: str, expires_at: float, secure: bool) -> None:
+def set_cookie(request: Request, response: Response, token: str, expires_at: float) -> None:
     response.set_cookie(
-        COOKIE,
+        cookie_name(request),
         token,
         max_age=max(0, int(expires_at - time.time())),
         httponly=True,
-        secure=secure,
+        secure=_https(request),
         samesite="strict",
-        path="/",
+        path="/",  # no domain: the __Host- prefix requires both
     )
+
+
+def delete_cookies(request: Request, response: Response) -> None:
+    """Deletes the session cookie, and on https a plain `rt_session` too (one an earlier release set, or one
+    planted): a __Host- cookie is replaced only by a Set-Cookie with Secure and Path=/ and no Domain."""
+    secure = _https(request)
+    for name in {cookie_name(request), COOKIE}:
+        response.delete_cookie(name, path="/", secure=secure, httponly=True, samesite="strict")
 
 
 OptionalAccount = Annotated[SignedIn | None, Depends(optional_account)]

@@ -29,7 +29,7 @@ from ...chain.guard import ChainUnavailable
 from ...chain.pages import PageReads
 from ...read.views import UnitView
 from ...services import Services
-from ..auth.session import COOKIE, optional_account, optional_standing
+from ..auth.session import cookie_name, optional_account, optional_standing
 from ..deps import get_services, public_url
 from ..errors import PageError
 from ..pages import i18n, page_language, render
@@ -208,7 +208,7 @@ def _resolve(request: Request, unit_view: UnitViewFn, is_party: PartyFn) -> Resp
         return JSONResponse(unit_json(view), headers=headers)
     party = is_party(request, services, view)
     viewer = optional_account(request, services)
-    if COOKIE in request.cookies:  # the page differs by session; without one it stays one cacheable page
+    if cookie_name(request) in request.cookies:  # the page differs by session; without one it stays one cacheable page
         headers["Vary"] = "Accept, Cookie"
     if party or viewer is not None:  # the amounts, or who is signed in: this viewer's page only
         headers["Cache-Control"] = "private, no-store"
