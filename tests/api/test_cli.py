@@ -16,7 +16,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-from brownie import web3
+from brownie import chain, web3
 
 from returntrace import gs1, hashchain, history
 from scripts.gateway import wait_until
@@ -192,6 +192,25 @@ def test_keys_new_import_list_and_a_wrong_passphrase_changes_nothing(live_gatewa
     assert "wrong passphrase for the keystore" in r.stderr
     assert not (tmp_path / "one.csv.journal.sqlite3").exists()
     assert _nonce(http, actors["carrier"].address, "EventBatch") == before
+
+
+def test_a_module_that_runs_late_in_the_suite_still_has_its_rows_taken(live_relay, actors, tmp_path):  # noqa: F811
+    """After a snapshot revert anvil's clock restarts at the snapshot's block, so a module that starts ten
+    minutes into the suite finds the chain ten minutes behind the wall. The command dates rows by the wall
+    (as an operator's does), and the gateway refused them beyond the registry's 5-minute skew
+    (invalid_event_time): the scan test failed whenever it ran late. Cli puts the chain at the wall's time."""
+    url, _ = live_relay
+    web3.provider.make_request("evm_setTime", [int(time.time()) - 600])
+    chain.mine()
+    assert int(time.time()) - web3.eth.get_block("latest").timestamp >= 600  # as late in the suite
+    cli = Cli(tmp_path, url)
+    cli.import_key("brand", actors["brand"].key)
+    rows = tmp_path / "late.csv"
+    rows.write_text(f"barcode\n(01){GTIN}(21)LATE-1\n")
+    r = cli.scan(rows, "--key", "brand", "--step", "commissioning", "--location", str(actors["brand"].gln))
+    assert r.returncode == 0, r.stderr
+    s = summary(r)
+    assert (s["rows"], s["confirmed"], s["refused"]) == (1, 1, [])
 
 
 ROWS = 10_000
