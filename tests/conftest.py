@@ -49,11 +49,22 @@ def pytest_sessionfinish(session, exitstatus):
 
 @pytest.fixture(scope="module", autouse=True)
 def _thaw_after_module():
-    """Set up before brownie's module_isolation, so torn down after its chain.reset(): what the
-    module's tests froze (its fixtures, brownie's history of their transactions) is garbage now,
-    and a frozen cycle is never collected."""
+    """Torn down before brownie's module_isolation resets the chain: what the module's tests froze (its
+    fixtures, brownie's history of their transactions) is garbage after that reset, whose full collection
+    frees it (a frozen cycle is never collected)."""
     yield
     gc.unfreeze()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """After a module's last teardown (brownie's reset and its full collection done), what still lives
+    (the project, the baseline) is frozen: the next module's first reset collects again, and would walk
+    all of it for nothing (about half a second a module)."""
+    result = yield
+    if nextitem is None or getattr(nextitem, "module", None) is not getattr(item, "module", None):
+        gc.freeze()
+    return result
 
 
 @pytest.fixture(scope="function", autouse=True)
@@ -109,6 +120,7 @@ def baseline(admin) -> deploy.Deployment:
     d.actors = made
     deploy.register_product(d, made["brand"], GTIN_INT, HYGIENE_SEALED, markets)
     brownie_anvil.reset_to_here()
+    gc.freeze()  # as after each module (pytest_runtest_teardown): the first module's reset walks none of it
     return d
 
 
