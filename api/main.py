@@ -10,7 +10,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 
 from .http import errors
 from .http.auth import routes as auth
@@ -38,6 +38,29 @@ from .settings import Settings, SettingsError
 
 log = logging.getLogger("returntrace.gateway")
 
+# The gateway's routers, in the order a request is matched against them.
+ROUTERS: tuple[APIRouter, ...] = (
+    health.router,
+    messages.router,
+    documents.router,
+    evidence.router,
+    customs.router,  # before the resolver, whose /01/ path takes every path under it
+    resolver.router,
+    audit.router,
+    assistant.router,
+    return_flow.router,
+    auth.router,
+    cases.router,
+    desk.router,
+    shipping.router,
+    insurance.router,
+    station.router,
+    analytics.router,
+    analytics_page.router,
+    reason_codes.router,
+    messages.orders_router,
+)
+
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
@@ -60,28 +83,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     errors.install(app)  # every error in the one shape (api/http/errors.py)
     app.add_middleware(BodyLimit, most=settings.max_body_bytes)  # no body past it is read (api/http/limits.py)
-    for module in (
-        health,
-        messages,
-        documents,
-        evidence,
-        customs,  # before the resolver, whose /01/ path takes every path under it
-        resolver,
-        audit,
-        assistant,
-        return_flow,
-        auth,
-        cases,
-        desk,
-        shipping,
-        insurance,
-        station,
-        analytics,
-        analytics_page,
-        reason_codes,
-    ):
-        app.include_router(module.router)
-    app.include_router(messages.orders_router)
+    for router in ROUTERS:
+        app.include_router(router)
     return app
 
 
